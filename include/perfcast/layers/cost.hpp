@@ -1,0 +1,259 @@
+/**
+ * @file layers/cost.hpp
+ * @brief What a layer is, counted: input and output shapes, parameter count, and the
+ *        FLOPs and bytes of its forward, backward-data and backward-weights phases.
+ *
+ * FLOPs count a multiply-add as two. Bytes count every tensor a phase reads or writes
+ * once, in the precision's element size (tf32 stores fp32). The per-element constants of
+ * the cheap layers are collected in `op_constants` so they are stated once.
+ */
+#pragma once
+
+#include <cstdint>  // int64_t
+
+#include "../types.hpp"  // Shape, DType, Phase, Pass
+#include "params.hpp"    // the parameter structs
+#include "rules.hpp"     // conv_out, pool_out, effective_stride/kernel
+
+namespace perfcast {
+
+/** @brief FLOPs and bytes moved by one phase of one layer. */
+struct Cost {
+    std::int64_t flops = 0;
+    std::int64_t bytes = 0;
+    constexpr Cost& operator+=(const Cost& o) noexcept {
+        flops += o.flops;
+        bytes += o.bytes;
+        return *this;
+    }
+    constexpr bool operator==(const Cost&) const = default;
+};
+
+/** @brief FLOPs per element of the element-wise layers (approximate instruction counts). */
+namespace op_constants {
+inline constexpr std::int64_t batchnorm_inference_flops = 2;  // y = a*x + b with folded statistics
+inline constexpr std::int64_t batchnorm_training_flops = 8;   // mean, variance, normalise, scale, shift
+inline constexpr std::int64_t batchnorm_backward_data_flops = 8;
+inline constexpr std::int64_t batchnorm_backward_weights_flops = 3;
+inline constexpr std::int64_t softmax_forward_flops = 5;      // max, subtract, exp, sum, divide
+inline constexpr std::int64_t softmax_backward_flops = 4;
+inline constexpr std::int64_t dropout_forward_flops = 2;      // draw and multiply
+inline constexpr std::int64_t dropout_backward_flops = 1;
+
+constexpr std::int64_t activation_flops(ActivationKind k) noexcept {
+    switch (k) {
+        case ActivationKind::relu: return 1;
+        case ActivationKind::relu6: return 2;
+        case ActivationKind::tanh: return 6;
+        case ActivationKind::sigmoid: return 4;
+        case ActivationKind::gelu: return 8;
+        case ActivationKind::silu: return 5;
+        case ActivationKind::hardswish: return 4;
+    }
+    return 1;
+}
+}  // namespace op_constants
+
+// ---------------------------------------------------------------------------------------
+// shapes
+// ---------------------------------------------------------------------------------------
+
+constexpr Shape input_shape(const DenseParams& p) noexcept { return Shape::matrix(p.batch * p.seq, p.in_features); }
+constexpr Shape output_shape(const DenseParams& p) noexcept { return Shape::matrix(p.batch * p.seq, p.out_features); }
+
+constexpr Shape input_shape(const Conv2DParams& p) noexcept {
+    return Shape::nchw(p.batch, p.in_channels, p.height, p.width);
+}
+constexpr Shape output_shape(const Conv2DParams& p) noexcept {
+    return Shape::nchw(p.batch, p.out_channels,
+                       detail::conv_out(p.height, p.kernel.h, p.stride.h, p.padding.h, p.dilation.h),
+                       detail::conv_out(p.width, p.kernel.w, p.stride.w, p.padding.w, p.dilation.w));
+}
+
+constexpr Shape input_shape(const Pool2DParams& p) noexcept { return Shape::nchw(p.batch, p.channels, p.height, p.width); }
+constexpr Shape output_shape(const Pool2DParams& p) noexcept {
+    if (p.global) return Shape::nchw(p.batch, p.channels, 1, 1);
+    const Hw s = effective_stride(p);
+    return Shape::nchw(p.batch, p.channels, detail::pool_out(p.height, p.kernel.h, s.h, p.padding.h, p.ceil_mode),
+                       detail::pool_out(p.width, p.kernel.w, s.w, p.padding.w, p.ceil_mode));
+}
+
+constexpr Shape input_shape(const BatchNorm2DParams& p) noexcept {
+    return Shape::nchw(p.batch, p.channels, p.height, p.width);
+}
+constexpr Shape output_shape(const BatchNorm2DParams& p) noexcept { return input_shape(p); }
+
+constexpr Shape input_shape(const ActivationParams& p) noexcept { return p.shape; }
+constexpr Shape output_shape(const ActivationParams& p) noexcept { return p.shape; }
+constexpr Shape input_shape(const AddParams& p) noexcept { return p.shape; }
+constexpr Shape output_shape(const AddParams& p) noexcept { return p.shape; }
+constexpr Shape input_shape(const DropoutParams& p) noexcept { return p.shape; }
+constexpr Shape output_shape(const DropoutParams& p) noexcept { return p.shape; }
+
+/** @brief Concat's input is described by its result; each input has part of the channels. */
+constexpr Shape input_shape(const ConcatParams& p) noexcept {
+    return Shape::nchw(p.batch, p.channels, p.height, p.width);
+}
+constexpr Shape output_shape(const ConcatParams& p) noexcept { return input_shape(p); }
+
+constexpr Shape input_shape(const FlattenParams& p) noexcept { return p.input; }
+constexpr Shape output_shape(const FlattenParams& p) noexcept {
+    if (p.input.rank < 1) return {};
+    const std::int64_t n = p.input[0];
+    return Shape::matrix(n, n == 0 ? 0 : p.input.elements() / n);
+}
+
+constexpr Shape input_shape(const SoftmaxParams& p) noexcept { return Shape::matrix(p.batch, p.features); }
+constexpr Shape output_shape(const SoftmaxParams& p) noexcept { return input_shape(p); }
+
+// ---------------------------------------------------------------------------------------
+// parameters (trainable weights and biases, as torchvision counts them)
+// ---------------------------------------------------------------------------------------
+
+constexpr std::int64_t param_count(const DenseParams& p) noexcept {
+    return p.in_features * p.out_features + (p.bias ? p.out_features : 0);
+}
+constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
+    const std::int64_t g = p.groups > 0 ? p.groups : 1;
+    return p.out_channels * (p.in_channels / g) * p.kernel.h * p.kernel.w + (p.bias ? p.out_channels : 0);
+}
+constexpr std::int64_t param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * p.channels : 0; }
+template <typename P>
+constexpr std::int64_t param_count(const P&) noexcept {
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// FLOPs and bytes per phase
+// ---------------------------------------------------------------------------------------
+
+namespace detail {
+constexpr Cost make_cost(std::int64_t flops, std::int64_t elements, DType t) noexcept {
+    return Cost{flops, elements * dtype_bytes(t)};
+}
+}  // namespace detail
+
+constexpr Cost cost(const DenseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t m = p.batch * p.seq;
+    const std::int64_t gemm = 2 * m * p.in_features * p.out_features;
+    const std::int64_t in = m * p.in_features, w = p.in_features * p.out_features, out = m * p.out_features;
+    const std::int64_t b = p.bias ? p.out_features : 0;
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(gemm + (p.bias ? out : 0), in + w + b + out, t);
+        case Phase::backward_data: return detail::make_cost(gemm, out + w + in, t);
+        case Phase::backward_weights: return detail::make_cost(gemm + (p.bias ? out : 0), in + out + w + b, t);
+    }
+    return {};
+}
+
+constexpr Cost cost(const Conv2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const Shape o = output_shape(p);
+    const std::int64_t g = p.groups > 0 ? p.groups : 1;
+    const std::int64_t out = o.elements();
+    const std::int64_t macs = out * (p.in_channels / g) * p.kernel.h * p.kernel.w;
+    const std::int64_t in = input_shape(p).elements();
+    const std::int64_t w = p.out_channels * (p.in_channels / g) * p.kernel.h * p.kernel.w;
+    const std::int64_t b = p.bias ? p.out_channels : 0;
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(2 * macs + (p.bias ? out : 0), in + w + b + out, t);
+        case Phase::backward_data: return detail::make_cost(2 * macs, out + w + in, t);
+        case Phase::backward_weights: return detail::make_cost(2 * macs + (p.bias ? out : 0), in + out + w + b, t);
+    }
+    return {};
+}
+
+constexpr Cost cost(const Pool2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t in = input_shape(p).elements(), out = output_shape(p).elements();
+    const Hw k = effective_kernel(p);
+    const std::int64_t window = out * k.h * k.w;
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(window, in + out, t);
+        case Phase::backward_data:
+            // max scatters one gradient per output (and reads the input to find it); avg spreads over the window
+            return p.mode == PoolMode::max ? detail::make_cost(out, out + 2 * in, t)
+                                           : detail::make_cost(window, out + in, t);
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
+constexpr Cost cost(const BatchNorm2DParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
+    const std::int64_t n = input_shape(p).elements();
+    const std::int64_t c = p.channels;
+    switch (phase) {
+        case Phase::forward:
+            return pass == Pass::inference
+                       ? detail::make_cost(op_constants::batchnorm_inference_flops * n, 2 * n + 4 * c, t)
+                       : detail::make_cost(op_constants::batchnorm_training_flops * n, 3 * n + 4 * c, t);
+        case Phase::backward_data:
+            return detail::make_cost(op_constants::batchnorm_backward_data_flops * n, 3 * n + 4 * c, t);
+        case Phase::backward_weights:
+            return p.affine ? detail::make_cost(op_constants::batchnorm_backward_weights_flops * n, 2 * n + 2 * c, t)
+                            : Cost{};
+    }
+    return {};
+}
+
+constexpr Cost cost(const ActivationParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.shape.elements();
+    const std::int64_t f = op_constants::activation_flops(p.kind);
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(f * n, 2 * n, t);
+        case Phase::backward_data: return detail::make_cost(f * n, 3 * n, t);
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
+/** @brief Add's backward is the gradient accumulation where the branches fork. */
+constexpr Cost cost(const AddParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.shape.elements();
+    switch (phase) {
+        case Phase::forward:
+        case Phase::backward_data: return detail::make_cost((p.inputs - 1) * n, (p.inputs + 1) * n, t);
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
+constexpr Cost cost(const ConcatParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = output_shape(p).elements();
+    return phase == Phase::backward_weights ? Cost{} : detail::make_cost(0, 2 * n, t);
+}
+
+/** @brief Flatten is a view: no kernel runs, in any phase. */
+constexpr Cost cost(const FlattenParams&, Phase, DType, Pass = Pass::inference) noexcept { return {}; }
+
+constexpr Cost cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.batch * p.features;
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(op_constants::softmax_forward_flops * n, 3 * n, t);
+        case Phase::backward_data: return detail::make_cost(op_constants::softmax_backward_flops * n, 3 * n, t);
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
+/** @brief Dropout is the identity at inference (no kernel); in training it draws and applies a byte mask. */
+constexpr Cost cost(const DropoutParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
+    const std::int64_t n = p.shape.elements();
+    const std::int64_t e = dtype_bytes(t);
+    if (pass == Pass::inference) return {};
+    switch (phase) {
+        case Phase::forward: return Cost{op_constants::dropout_forward_flops * n, 2 * n * e + n};
+        case Phase::backward_data: return Cost{op_constants::dropout_backward_flops * n, 2 * n * e + n};
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
+/** @brief Sum of the phases a pass runs. */
+template <typename P>
+constexpr Cost pass_cost(const P& p, Pass pass, DType t) noexcept {
+    Cost total{};
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) total += cost(p, ph, t, pass);
+    return total;
+}
+
+}  // namespace perfcast

@@ -1,0 +1,307 @@
+/**
+ * @file layers/rules.hpp
+ * @brief The shape rules a layer must satisfy, checked once and used twice:
+ *        refused at compile time by the layer types, thrown as perfcast::error at run time.
+ */
+#pragma once
+
+#include <cstdint>      // int64_t
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+
+#include "../error.hpp"  // error
+#include "params.hpp"    // the parameter structs
+
+namespace perfcast {
+
+/** @brief A shape rule; each has a sentence (rule_text) and, at compile time, its own static_assert. */
+enum class Rule {
+    ok,
+    batch_positive,
+    channels_positive,
+    spatial_positive,
+    features_positive,
+    seq_positive,
+    kernel_positive,
+    stride_positive,
+    padding_nonnegative,
+    dilation_positive,
+    groups_positive,
+    in_channels_divisible_by_groups,
+    out_channels_divisible_by_groups,
+    kernel_fits_padded_input,
+    pool_padding_at_most_half_kernel,
+    inputs_at_least_two,
+    probability_in_range,
+    rank_in_range,
+    dims_positive,
+};
+
+/** @brief The sentence that states a rule. */
+constexpr std::string_view rule_text(Rule r) noexcept {
+    switch (r) {
+        case Rule::ok: return "ok";
+        case Rule::batch_positive: return "batch must be >= 1";
+        case Rule::channels_positive: return "channels must be >= 1";
+        case Rule::spatial_positive: return "height and width must be >= 1";
+        case Rule::features_positive: return "features must be >= 1";
+        case Rule::seq_positive: return "seq (rows per sample) must be >= 1";
+        case Rule::kernel_positive: return "kernel must be >= 1";
+        case Rule::stride_positive: return "stride must be >= 1";
+        case Rule::padding_nonnegative: return "padding must be >= 0";
+        case Rule::dilation_positive: return "dilation must be >= 1";
+        case Rule::groups_positive: return "groups must be >= 1";
+        case Rule::in_channels_divisible_by_groups: return "in_channels must be divisible by groups";
+        case Rule::out_channels_divisible_by_groups: return "out_channels must be divisible by groups";
+        case Rule::kernel_fits_padded_input:
+            return "the (dilated) kernel must fit the padded input: dilation*(kernel-1)+1 <= size+2*padding";
+        case Rule::pool_padding_at_most_half_kernel: return "pool padding must be at most half the kernel";
+        case Rule::inputs_at_least_two: return "inputs must be >= 2";
+        case Rule::probability_in_range: return "p must be in [0, 1)";
+        case Rule::rank_in_range: return "shape rank must be 1 to 4";
+        case Rule::dims_positive: return "every dimension of the shape must be >= 1";
+    }
+    return "?";
+}
+
+/**
+ * @brief The first rule a parameter struct breaks, with the offending value and its limit.
+ * `field` names the struct member ("kernel.h"), so run-time errors can point at it.
+ */
+struct Violation {
+    Rule rule = Rule::ok;
+    std::string_view field{};
+    std::int64_t value = 0;
+    std::int64_t limit = 0;
+
+    constexpr explicit operator bool() const noexcept { return rule != Rule::ok; }
+
+    /** @brief "kernel.h: the (dilated) kernel must fit ... (got 11, limit 7)". */
+    std::string describe() const {
+        return std::string(rule_text(rule)) + " (got " + std::to_string(value) + ", limit " + std::to_string(limit) + ")";
+    }
+};
+
+namespace detail {
+
+/** @brief Output length of a convolution along one axis (0 when the input is too small). */
+constexpr std::int64_t conv_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
+                                std::int64_t d) noexcept {
+    const std::int64_t span = d * (k - 1) + 1;
+    if (s <= 0 || size + 2 * p < span) return 0;
+    return (size + 2 * p - span) / s + 1;
+}
+
+/** @brief Output length of a pooling window along one axis, with PyTorch's ceil_mode rule. */
+constexpr std::int64_t pool_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
+                                bool ceil_mode) noexcept {
+    if (s <= 0 || size + 2 * p < k) return 0;
+    const std::int64_t num = size + 2 * p - k;
+    std::int64_t out = (ceil_mode ? (num + s - 1) / s : num / s) + 1;
+    if (ceil_mode && (out - 1) * s >= size + p) --out;
+    return out;
+}
+
+constexpr Violation positive(std::int64_t v, Rule r, std::string_view field) noexcept {
+    return v >= 1 ? Violation{} : Violation{r, field, v, 1};
+}
+
+constexpr Violation shape_ok(const Shape& s, std::string_view field) noexcept {
+    if (s.rank < 1 || s.rank > 4) return {Rule::rank_in_range, field, s.rank, 4};
+    for (int i = 0; i < s.rank; ++i)
+        if (s[i] < 1) return {Rule::dims_positive, field, s[i], 1};
+    return {};
+}
+
+template <typename... V>
+constexpr Violation first(V... vs) noexcept {
+    Violation out{};
+    ((out = out ? out : vs), ...);
+    return out;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------
+// check(): the first broken rule of each layer kind, or Rule::ok
+// ---------------------------------------------------------------------------------------
+
+constexpr Violation check(const DenseParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.seq, Rule::seq_positive, "seq"),
+                         positive(p.in_features, Rule::features_positive, "in_features"),
+                         positive(p.out_features, Rule::features_positive, "out_features"));
+}
+
+constexpr Violation check(const Conv2DParams& p) noexcept {
+    using detail::positive;
+    Violation v = detail::first(
+        positive(p.batch, Rule::batch_positive, "batch"),
+        positive(p.in_channels, Rule::channels_positive, "in_channels"),
+        positive(p.out_channels, Rule::channels_positive, "out_channels"),
+        positive(p.height, Rule::spatial_positive, "height"), positive(p.width, Rule::spatial_positive, "width"),
+        positive(p.kernel.h, Rule::kernel_positive, "kernel.h"), positive(p.kernel.w, Rule::kernel_positive, "kernel.w"),
+        positive(p.stride.h, Rule::stride_positive, "stride.h"), positive(p.stride.w, Rule::stride_positive, "stride.w"),
+        positive(p.dilation.h, Rule::dilation_positive, "dilation.h"),
+        positive(p.dilation.w, Rule::dilation_positive, "dilation.w"),
+        positive(p.groups, Rule::groups_positive, "groups"));
+    if (v) return v;
+    if (p.padding.h < 0) return {Rule::padding_nonnegative, "padding.h", p.padding.h, 0};
+    if (p.padding.w < 0) return {Rule::padding_nonnegative, "padding.w", p.padding.w, 0};
+    if (p.in_channels % p.groups != 0)
+        return {Rule::in_channels_divisible_by_groups, "groups", p.in_channels, p.groups};
+    if (p.out_channels % p.groups != 0)
+        return {Rule::out_channels_divisible_by_groups, "groups", p.out_channels, p.groups};
+    const std::int64_t span_h = p.dilation.h * (p.kernel.h - 1) + 1;
+    const std::int64_t span_w = p.dilation.w * (p.kernel.w - 1) + 1;
+    if (span_h > p.height + 2 * p.padding.h)
+        return {Rule::kernel_fits_padded_input, "kernel.h", span_h, p.height + 2 * p.padding.h};
+    if (span_w > p.width + 2 * p.padding.w)
+        return {Rule::kernel_fits_padded_input, "kernel.w", span_w, p.width + 2 * p.padding.w};
+    return {};
+}
+
+/** @brief The stride a pool really uses (0 means the kernel size). */
+constexpr Hw effective_stride(const Pool2DParams& p) noexcept {
+    if (p.global) return Hw{1, 1};
+    return Hw{p.stride.h == 0 ? p.kernel.h : p.stride.h, p.stride.w == 0 ? p.kernel.w : p.stride.w};
+}
+
+/** @brief The window a pool really uses (the whole plane when global). */
+constexpr Hw effective_kernel(const Pool2DParams& p) noexcept {
+    return p.global ? Hw{p.height, p.width} : p.kernel;
+}
+
+constexpr Violation check(const Pool2DParams& p) noexcept {
+    using detail::positive;
+    Violation v = detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                                positive(p.channels, Rule::channels_positive, "channels"),
+                                positive(p.height, Rule::spatial_positive, "height"),
+                                positive(p.width, Rule::spatial_positive, "width"));
+    if (v || p.global) return v;
+    v = detail::first(positive(p.kernel.h, Rule::kernel_positive, "kernel.h"),
+                      positive(p.kernel.w, Rule::kernel_positive, "kernel.w"));
+    if (v) return v;
+    if (p.stride.h < 0) return {Rule::stride_positive, "stride.h", p.stride.h, 1};
+    if (p.stride.w < 0) return {Rule::stride_positive, "stride.w", p.stride.w, 1};
+    if (p.padding.h < 0) return {Rule::padding_nonnegative, "padding.h", p.padding.h, 0};
+    if (p.padding.w < 0) return {Rule::padding_nonnegative, "padding.w", p.padding.w, 0};
+    if (2 * p.padding.h > p.kernel.h)
+        return {Rule::pool_padding_at_most_half_kernel, "padding.h", p.padding.h, p.kernel.h / 2};
+    if (2 * p.padding.w > p.kernel.w)
+        return {Rule::pool_padding_at_most_half_kernel, "padding.w", p.padding.w, p.kernel.w / 2};
+    if (p.kernel.h > p.height + 2 * p.padding.h)
+        return {Rule::kernel_fits_padded_input, "kernel.h", p.kernel.h, p.height + 2 * p.padding.h};
+    if (p.kernel.w > p.width + 2 * p.padding.w)
+        return {Rule::kernel_fits_padded_input, "kernel.w", p.kernel.w, p.width + 2 * p.padding.w};
+    return {};
+}
+
+constexpr Violation check(const BatchNorm2DParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.channels, Rule::channels_positive, "channels"),
+                         positive(p.height, Rule::spatial_positive, "height"),
+                         positive(p.width, Rule::spatial_positive, "width"));
+}
+
+constexpr Violation check(const ActivationParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
+
+constexpr Violation check(const AddParams& p) noexcept {
+    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
+    if (p.inputs < 2) return {Rule::inputs_at_least_two, "inputs", p.inputs, 2};
+    return {};
+}
+
+constexpr Violation check(const ConcatParams& p) noexcept {
+    using detail::positive;
+    Violation v = detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                                positive(p.channels, Rule::channels_positive, "channels"),
+                                positive(p.height, Rule::spatial_positive, "height"),
+                                positive(p.width, Rule::spatial_positive, "width"));
+    if (v) return v;
+    if (p.inputs < 2) return {Rule::inputs_at_least_two, "inputs", p.inputs, 2};
+    if (p.channels < p.inputs) return {Rule::channels_positive, "channels", p.channels, p.inputs};
+    return {};
+}
+
+constexpr Violation check(const FlattenParams& p) noexcept { return detail::shape_ok(p.input, "input"); }
+
+constexpr Violation check(const SoftmaxParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.features, Rule::features_positive, "features"));
+}
+
+constexpr Violation check(const DropoutParams& p) noexcept {
+    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
+    if (!(p.p >= 0.0 && p.p < 1.0))
+        return {Rule::probability_in_range, "p", static_cast<std::int64_t>(p.p * 1000.0), 1000};
+    return {};
+}
+
+/** @brief Throws perfcast::error naming the field when a parameter struct breaks a rule. */
+template <typename P>
+void validate(const P& p, std::string_view layer_name = {}) {
+    if (const Violation v = check(p)) {
+        std::string field(v.field);
+        if (!layer_name.empty()) field = std::string(layer_name) + "." + field;
+        throw error(field, std::string(to_string(kind_of<P>)) + ": " + v.describe());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Compile-time refusal: one static_assert per rule, its message the rule's sentence.
+// The instantiation note names the values: refuse<Rule::kernel_fits_padded_input, 11, 7>
+// reads "got 11, limit 7".
+// ---------------------------------------------------------------------------------------
+namespace detail {
+
+template <auto...> inline constexpr bool always_false = false;
+
+template <Rule R, std::int64_t Value, std::int64_t Limit>
+struct refuse {
+    static constexpr bool ok = true;
+};
+
+#define PERFCAST_DETAIL_REFUSE(rule, text)                                   \
+    template <std::int64_t Value, std::int64_t Limit>                        \
+    struct refuse<Rule::rule, Value, Limit> {                                \
+        static_assert(always_false<Value, Limit>, "perfcast rule " text);    \
+        static constexpr bool ok = false;                                    \
+    };
+
+PERFCAST_DETAIL_REFUSE(batch_positive, "batch_positive: batch must be >= 1")
+PERFCAST_DETAIL_REFUSE(channels_positive, "channels_positive: channels must be >= 1")
+PERFCAST_DETAIL_REFUSE(spatial_positive, "spatial_positive: height and width must be >= 1")
+PERFCAST_DETAIL_REFUSE(features_positive, "features_positive: features must be >= 1")
+PERFCAST_DETAIL_REFUSE(seq_positive, "seq_positive: seq (rows per sample) must be >= 1")
+PERFCAST_DETAIL_REFUSE(kernel_positive, "kernel_positive: kernel must be >= 1")
+PERFCAST_DETAIL_REFUSE(stride_positive, "stride_positive: stride must be >= 1")
+PERFCAST_DETAIL_REFUSE(padding_nonnegative, "padding_nonnegative: padding must be >= 0")
+PERFCAST_DETAIL_REFUSE(dilation_positive, "dilation_positive: dilation must be >= 1")
+PERFCAST_DETAIL_REFUSE(groups_positive, "groups_positive: groups must be >= 1")
+PERFCAST_DETAIL_REFUSE(in_channels_divisible_by_groups,
+                       "in_channels_divisible_by_groups: in_channels % groups must be 0 (Value = in_channels, Limit = groups)")
+PERFCAST_DETAIL_REFUSE(out_channels_divisible_by_groups,
+                       "out_channels_divisible_by_groups: out_channels % groups must be 0 (Value = out_channels, Limit = groups)")
+PERFCAST_DETAIL_REFUSE(kernel_fits_padded_input,
+                       "kernel_fits_padded_input: the (dilated) kernel must fit the padded input, "
+                       "dilation*(kernel-1)+1 <= size+2*padding (Value = dilated kernel, Limit = padded input)")
+PERFCAST_DETAIL_REFUSE(pool_padding_at_most_half_kernel,
+                       "pool_padding_at_most_half_kernel: pool padding must be <= kernel/2 (Value = padding, Limit = kernel/2)")
+PERFCAST_DETAIL_REFUSE(inputs_at_least_two, "inputs_at_least_two: inputs must be >= 2")
+PERFCAST_DETAIL_REFUSE(probability_in_range, "probability_in_range: p must be in [0, 1) (Value = p*1000)")
+PERFCAST_DETAIL_REFUSE(rank_in_range, "rank_in_range: shape rank must be 1 to 4")
+PERFCAST_DETAIL_REFUSE(dims_positive, "dims_positive: every dimension of the shape must be >= 1")
+
+#undef PERFCAST_DETAIL_REFUSE
+
+/** @brief True when P breaks no rule; otherwise instantiates the static_assert of the broken rule. */
+template <auto P>
+inline constexpr bool accepted =
+    refuse<check(P).rule, check(P).value, check(P).limit>::ok;
+
+}  // namespace detail
+}  // namespace perfcast

@@ -1,0 +1,293 @@
+/**
+ * @file network.hpp
+ * @brief Networks: the run-time perfcast::Network (a named list of layers), the
+ *        compile-time perfcast::Net<Layers...> (a type list), and NetBuilder, which
+ *        tracks the running shape so a network is written once, as PyTorch writes it.
+ */
+#pragma once
+
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // index_sequence, move
+#include <vector>       // vector
+
+#include "error.hpp"   // error
+#include "layers.hpp"  // Layer, NamedLayer, the parameter structs
+#include "types.hpp"   // Shape, Pass, DType
+
+namespace perfcast {
+
+/** @brief Totals over a network's layers. */
+struct NetworkTotals {
+    std::int64_t params = 0;
+    Cost inference{};  ///< forward phase of every layer
+    Cost training{};   ///< all phases of every layer
+};
+
+/** @brief A network at run time: a name, a batch size and its layers in execution order. */
+struct Network {
+    std::string name;
+    std::int64_t batch = 1;
+    std::vector<NamedLayer> layers;
+
+    /** @brief The same network at another batch size (every layer's batch replaced). */
+    Network with_batch(std::int64_t new_batch) const {
+        if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
+        Network out{name, new_batch, {}};
+        out.layers.reserve(layers.size());
+        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
+        return out;
+    }
+
+    /** @brief Throws perfcast::error naming the layer and field of the first broken rule. */
+    void validate() const {
+        for (const auto& l : layers) perfcast::validate(l.layer, l.name);
+    }
+
+    NetworkTotals totals(DType t = DType::fp32) const {
+        NetworkTotals s;
+        for (const auto& l : layers) {
+            s.params += param_count(l.layer);
+            s.inference += pass_cost(l.layer, Pass::inference, t);
+            s.training += pass_cost(l.layer, Pass::training, t);
+        }
+        return s;
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// NetBuilder: usable at run time and in constant expressions
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief A layer's name without heap allocation, so networks can be built in constant
+ * expressions ("layer1" + "." + 0 + ".conv1"). At most 95 characters.
+ */
+class LayerName {
+public:
+    static constexpr std::size_t capacity = 95;
+    constexpr LayerName() = default;
+    constexpr LayerName(const char* s) : LayerName(std::string_view(s)) {}  // NOLINT: implicit by design
+    constexpr LayerName(std::string_view s) { append(s); }                  // NOLINT: implicit by design
+
+    constexpr std::string_view view() const noexcept { return {m_buf.data(), m_len}; }
+    constexpr std::string str() const { return std::string(view()); }
+
+    constexpr LayerName& append(std::string_view s) {
+        if (m_len + s.size() > capacity) throw error("name", "layer name longer than 95 characters");
+        for (char c : s) m_buf[m_len++] = c;
+        return *this;
+    }
+    constexpr LayerName& append(std::int64_t v) {
+        char digits[20]{};
+        std::size_t n = 0;
+        std::uint64_t u = v < 0 ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+        do {
+            digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
+            u /= 10;
+        } while (u > 0);
+        if (v < 0) append("-");
+        while (n > 0) append(std::string_view(&digits[--n], 1));
+        return *this;
+    }
+    /** @brief "layer1" / 0 / "conv1" reads "layer1.0.conv1". */
+    friend constexpr LayerName operator/(LayerName a, std::string_view b) { return a.append(".").append(b); }
+    friend constexpr LayerName operator/(LayerName a, std::int64_t i) { return a.append(".").append(i); }
+    friend constexpr LayerName operator/(LayerName a, int i) { return a.append(".").append(std::int64_t{i}); }
+
+private:
+    std::array<char, capacity + 1> m_buf{};
+    std::size_t m_len = 0;
+};
+
+namespace detail {
+constexpr std::string itos(std::int64_t v) {
+    if (v == 0) return "0";
+    std::string s;
+    const bool neg = v < 0;
+    std::uint64_t u = neg ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+    while (u > 0) {
+        s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+        u /= 10;
+    }
+    return neg ? "-" + s : s;
+}
+}  // namespace detail
+
+/**
+ * @brief Appends layers while tracking the current output shape, the way a PyTorch
+ * forward() reads. Branches: save shape(), build the branch, restore with set_shape();
+ * join with add() or concat().
+ */
+class NetBuilder {
+public:
+    constexpr NetBuilder(std::string_view name, std::int64_t batch, Shape input)
+        : m_name(name), m_batch(batch), m_shape(input) {}
+
+    constexpr const Shape& shape() const noexcept { return m_shape; }
+    constexpr void set_shape(const Shape& s) noexcept { m_shape = s; }
+    constexpr std::int64_t batch() const noexcept { return m_batch; }
+
+    constexpr NetBuilder& conv(LayerName name, std::int64_t out_channels, Hw kernel, Hw stride = 1, Hw padding = 0,
+                               bool bias = true, std::int64_t groups = 1, Hw dilation = 1) {
+        require_rank(4, name);
+        return push(name, Conv2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], out_channels, kernel,
+                                                  stride, padding, dilation, groups, bias});
+    }
+    constexpr NetBuilder& batchnorm(LayerName name) {
+        require_rank(4, name);
+        return push(name, BatchNorm2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], true});
+    }
+    constexpr NetBuilder& act(LayerName name, ActivationKind kind = ActivationKind::relu) {
+        return push(name, ActivationParams{m_shape, kind});
+    }
+    constexpr NetBuilder& pool(LayerName name, PoolMode mode, Hw kernel, Hw stride = 0, Hw padding = 0,
+                               bool ceil_mode = false, bool count_include_pad = true) {
+        require_rank(4, name);
+        return push(name, Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, kernel, stride,
+                                                  padding, ceil_mode, false, count_include_pad});
+    }
+    constexpr NetBuilder& global_pool(LayerName name, PoolMode mode = PoolMode::avg) {
+        require_rank(4, name);
+        return push(name,
+                    Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, Hw{1}, Hw{1}, Hw{0}, false, true});
+    }
+    /** @brief PyTorch's AdaptiveAvgPool2d, for outputs that divide the input (a plain average pool). */
+    constexpr NetBuilder& adaptive_avg_pool(LayerName name, std::int64_t out_h, std::int64_t out_w) {
+        require_rank(4, name);
+        if (out_h < 1 || out_w < 1 || m_shape[2] % out_h != 0 || m_shape[3] % out_w != 0)
+            throw error(std::string(name.view()), "adaptive_avg_pool: output " + detail::itos(out_h) + "x" + detail::itos(out_w) +
+                                  " must divide the input " + detail::itos(m_shape[2]) + "x" + detail::itos(m_shape[3]));
+        if (out_h == 1 && out_w == 1) return global_pool(name, PoolMode::avg);
+        const Hw k{m_shape[2] / out_h, m_shape[3] / out_w};
+        return pool(name, PoolMode::avg, k, k);
+    }
+    constexpr NetBuilder& flatten(LayerName name) { return push(name, FlattenParams{m_shape}); }
+    constexpr NetBuilder& dense(LayerName name, std::int64_t out_features, bool bias = true) {
+        require_rank(2, name);
+        return push(name, DenseParams{m_shape[0], m_shape[1], out_features, bias, 1});
+    }
+    constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
+        return push(name, DropoutParams{m_shape, p});
+    }
+    constexpr NetBuilder& softmax(LayerName name) {
+        require_rank(2, name);
+        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
+    }
+    /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
+    constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
+        return push(name, AddParams{m_shape, inputs});
+    }
+    /** @brief Concatenates branches along channels; `channels` lists each branch's channel count. */
+    constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
+        require_rank(4, name);
+        std::int64_t total = 0;
+        for (std::int64_t c : channels) total += c;
+        return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
+                                                  static_cast<std::int64_t>(channels.size())});
+    }
+
+    constexpr std::size_t size() const noexcept { return m_layers.size(); }
+    constexpr const Layer& layer(std::size_t i) const noexcept { return m_layers[i].layer; }
+    constexpr std::string_view name(std::size_t i) const noexcept { return m_layers[i].name.view(); }
+
+    /** @brief The run-time network. */
+    Network build() const {
+        Network n{std::string(m_name), m_batch, {}};
+        n.layers.reserve(m_layers.size());
+        for (const auto& l : m_layers) n.layers.push_back(NamedLayer{l.name.str(), l.layer});
+        return n;
+    }
+
+private:
+    struct Entry {
+        LayerName name;
+        Layer layer;
+    };
+
+    constexpr void require_rank(int rank, const LayerName& name) const {
+        if (m_shape.rank != rank)
+            throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
+                                  detail::itos(m_shape.rank));
+    }
+    constexpr NetBuilder& push(LayerName name, Layer layer) {
+        if (const Violation v = check(layer))
+            throw error(name.str() + "." + std::string(v.field), std::string(to_string(kind(layer))) + ": " +
+                                                              std::string(rule_text(v.rule)) + " (got " +
+                                                              detail::itos(v.value) + ", limit " +
+                                                              detail::itos(v.limit) + ")");
+        m_shape = output_shape(layer);
+        m_layers.push_back(Entry{name, layer});
+        return *this;
+    }
+
+    std::string_view m_name;
+    std::int64_t m_batch;
+    Shape m_shape;
+    std::vector<Entry> m_layers;
+};
+
+// ---------------------------------------------------------------------------------------
+// Compile-time networks
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief A network as a type list of compile-time layers.
+ * @tparam Layers compile-time layer types (Conv2D<...>, Dense<...>, ...)
+ */
+template <typename... Layers>
+struct Net {
+    static constexpr std::size_t size = sizeof...(Layers);
+    static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
+    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
+
+    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
+        Cost c{};
+        ((c += Layers::pass_cost(pass, t)), ...);
+        return c;
+    }
+
+    /** @brief The run-time twin: the same layers, named by position ("0", "1", ...). */
+    static Network to_network(std::string name = "net") {
+        Network n{name, size == 0 ? 1 : batch_of(layers[0]), {}};
+        for (std::size_t i = 0; i < size; ++i) n.layers.push_back({detail::itos(static_cast<std::int64_t>(i)), layers[i]});
+        return n;
+    }
+};
+
+namespace detail {
+
+template <typename Holder, std::size_t I>
+using layer_at = layer_type_t<std::get<Holder::layers[I].index()>(Holder::layers[I])>;
+
+template <typename Holder, std::size_t... I>
+auto make_net(std::index_sequence<I...>) -> Net<layer_at<Holder, I>...>;
+
+/** @brief Copies the layers of a constexpr-built network into an array (names are dropped). */
+template <std::size_t N, typename BuildFn>
+constexpr std::array<Layer, N> layers_array(BuildFn build) {
+    std::array<Layer, N> out{};
+    const NetBuilder b = build();
+    for (std::size_t i = 0; i < N; ++i) out[i] = b.layer(i);
+    return out;
+}
+
+}  // namespace detail
+
+/**
+ * @brief The compile-time Net of a network written with NetBuilder.
+ * @tparam Holder a type with `static constexpr NetBuilder build()`
+ */
+template <typename Holder>
+struct built_net {
+    struct layers_holder {
+        static constexpr std::size_t count = Holder::build().size();
+        static constexpr std::array<Layer, count> layers = detail::layers_array<count>([] { return Holder::build(); });
+    };
+    using type = decltype(detail::make_net<layers_holder>(std::make_index_sequence<layers_holder::count>{}));
+};
+
+}  // namespace perfcast
