@@ -1,0 +1,80 @@
+/**
+ * @file analytical.hpp
+ * @brief The analytical baselines every report shows beside the learned model:
+ *        the roofline and PALEO, per layer and per network.
+ *
+ * Roofline: a phase takes max(FLOPs / peak, bytes / bandwidth).
+ * PALEO (Qi et al., ICLR'17): a phase takes FLOPs / (peak x PPP_comp) + bytes / (bandwidth x PPP_comm),
+ * PPP being the "platform percent of peak" PALEO fits per platform.
+ */
+#pragma once
+
+#include <algorithm>    // max
+#include <cstdint>      // int64_t
+#include <string_view>  // string_view
+
+#include "devices.hpp"  // Device
+#include "layers.hpp"   // Layer, cost
+#include "types.hpp"    // Pass, Phase, DType
+
+namespace perfcast {
+
+/**
+ * @brief PALEO's platform-percent-of-peak factors. The defaults (1, 1) charge the full
+ * peak; with them and the GTX 1080's peak, the compute term reproduces the seed thesis'
+ * PALEO figure for VGG-16 at batch 32 (111.6 ms; see the README).
+ */
+struct PaleoOptions {
+    double ppp_comp = 1.0;
+    double ppp_comm = 1.0;
+    bool memory_term = true;  ///< false: FLOPs only, as the seed's Table 1.1 figures imply
+};
+
+/** @brief The estimate of one phase: its time and the compute and memory parts it came from. */
+struct PhaseTime {
+    double compute_us = 0;
+    double memory_us = 0;
+    double us = 0;
+};
+
+constexpr PhaseTime roofline(const Cost& c, const Device& d, DType t) noexcept {
+    PhaseTime p;
+    p.compute_us = static_cast<double>(c.flops) / d.peak_flops(t) * 1e6;
+    p.memory_us = static_cast<double>(c.bytes) / d.bandwidth_bytes_per_s() * 1e6;
+    p.us = std::max(p.compute_us, p.memory_us);
+    return p;
+}
+
+constexpr PhaseTime paleo(const Cost& c, const Device& d, DType t, const PaleoOptions& o = {}) noexcept {
+    PhaseTime p;
+    p.compute_us = static_cast<double>(c.flops) / (d.peak_flops(t) * o.ppp_comp) * 1e6;
+    p.memory_us = o.memory_term ? static_cast<double>(c.bytes) / (d.bandwidth_bytes_per_s() * o.ppp_comm) * 1e6 : 0.0;
+    p.us = p.compute_us + p.memory_us;
+    return p;
+}
+
+/** @brief Roofline time of a layer for a pass, microseconds (phases summed). */
+template <typename L>
+constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
+    double us = 0;
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) us += roofline(cost(layer, ph, t, pass), d, t).us;
+    return us;
+}
+
+/** @brief PALEO time of a layer for a pass, microseconds (phases summed). */
+template <typename L>
+constexpr double paleo_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
+                          const PaleoOptions& o = {}) noexcept {
+    double us = 0;
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) us += paleo(cost(layer, ph, t, pass), d, t, o).us;
+    return us;
+}
+
+/** @brief The analytical methods by name. */
+enum class Analytical { roofline, paleo };
+
+constexpr std::string_view to_string(Analytical m) noexcept { return m == Analytical::roofline ? "roofline" : "paleo"; }
+
+}  // namespace perfcast
