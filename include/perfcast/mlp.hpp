@@ -976,7 +976,11 @@ inline double read_finite(const nlohmann::json& j, const std::string& path) {
 /** @brief A non-negative integer. */
 inline std::uint64_t read_unsigned(const nlohmann::json& j, const std::string& path) {
     if (j.is_number_unsigned()) return j.get<std::uint64_t>();
-    if (j.is_number_integer()) throw error(path, "expected a non-negative integer, got " + j.dump());
+    if (j.is_number_integer()) {  // a signed integer (e.g. built from an int in C++)
+        const std::int64_t v = j.get<std::int64_t>();
+        if (v < 0) throw error(path, "expected a non-negative integer, got " + j.dump());
+        return static_cast<std::uint64_t>(v);
+    }
     throw error(path, "expected a non-negative integer, got " + json_type(j));
 }
 
@@ -1330,7 +1334,8 @@ inline double MlpConfig::learning_rate_at(std::size_t epoch) const noexcept {
             const double progress = static_cast<double>(std::min(epoch, max_epochs - 1)) /
                                     static_cast<double>(max_epochs - 1);
             const double low = learning_rate * lr_min_fraction;
-            return low + 0.5 * (learning_rate - low) * (1.0 + std::cos(std::numbers::pi * progress));
+            // Written so epoch 0 gets exactly learning_rate.
+            return learning_rate - 0.5 * (learning_rate - low) * (1.0 - std::cos(std::numbers::pi * progress));
         }
         case LrSchedule::step:
             return learning_rate * std::pow(lr_step_gamma, static_cast<double>(epoch / lr_step_epochs));

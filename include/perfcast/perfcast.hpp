@@ -8,6 +8,7 @@
 #include "analytical.hpp"          // roofline, PALEO
 #include "devices.hpp"             // Device, devices::*, find_device
 #include "error.hpp"               // perfcast::error
+#include "estimate.hpp"            // whole-network estimates
 #include "io/device_json.hpp"      // DeviceRegistry, device JSON
 #include "io/network_json.hpp"     // network JSON
 #include "layers.hpp"              // layer structs, compile-time layer types, Layer

@@ -1,0 +1,94 @@
+/**
+ * @file estimate.hpp
+ * @brief Whole-network estimates: per-layer breakdown, total and throughput, with the
+ *        roofline and PALEO beside whichever method made the estimate.
+ */
+#pragma once
+
+#include <cstdint>      // int64_t
+#include <functional>   // function
+#include <string>       // string
+#include <vector>       // vector
+
+#include "analytical.hpp"  // roofline_us, paleo_us
+#include "devices.hpp"     // Device
+#include "network.hpp"     // Network
+
+namespace perfcast {
+
+/** @brief One layer's share of a network estimate. */
+struct LayerEstimate {
+    std::string name;
+    LayerKind kind = LayerKind::dense;
+    Shape output{};
+    std::int64_t params = 0;
+    Cost cost{};             ///< FLOPs and bytes of the pass
+    double us = 0;           ///< the estimate of the method used
+    double roofline_us = 0;  ///< the roofline, for comparison
+    double paleo_us = 0;     ///< PALEO, for comparison
+};
+
+/** @brief A network's estimate on one device, pass and precision. */
+struct NetworkEstimate {
+    std::string network;
+    std::string device;
+    std::string method;  ///< "paleo", "roofline", or the learned model's name
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    std::int64_t batch = 1;
+    std::vector<LayerEstimate> layers;
+    double total_us = 0;
+    double roofline_total_us = 0;
+    double paleo_total_us = 0;
+    Cost total_cost{};
+
+    /** @brief Samples (images) per second at this batch size. */
+    double throughput() const noexcept { return total_us > 0 ? static_cast<double>(batch) / (total_us * 1e-6) : 0.0; }
+};
+
+/** @brief How long one layer takes, in microseconds; the learned model plugs in here. */
+using LayerTimeFn = std::function<double(const Layer&, const Device&, Pass, DType)>;
+
+/**
+ * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
+ * T_b = sum T(l)), with the roofline and PALEO totals beside it.
+ */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
+                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
+    NetworkEstimate e;
+    e.network = net.name;
+    e.device = std::string(dev.name);
+    e.method = method;
+    e.pass = pass;
+    e.dtype = t;
+    e.batch = net.batch;
+    e.layers.reserve(net.layers.size());
+    for (const NamedLayer& nl : net.layers) {
+        LayerEstimate le;
+        le.name = nl.name;
+        le.kind = kind(nl.layer);
+        le.output = output_shape(nl.layer);
+        le.params = param_count(nl.layer);
+        le.cost = pass_cost(nl.layer, pass, t);
+        le.roofline_us = roofline_us(nl.layer, dev, pass, t);
+        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options);
+        le.us = time_fn(nl.layer, dev, pass, t);
+        e.total_us += le.us;
+        e.roofline_total_us += le.roofline_us;
+        e.paleo_total_us += le.paleo_us;
+        e.total_cost += le.cost;
+        e.layers.push_back(std::move(le));
+    }
+    return e;
+}
+
+/** @brief An analytical estimate (roofline or PALEO). */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
+                                const PaleoOptions& paleo_options = {}) {
+    LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
+        return method == Analytical::roofline ? roofline_us(l, d, p, dt) : paleo_us(l, d, p, dt, paleo_options);
+    };
+    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, paleo_options);
+}
+
+}  // namespace perfcast
