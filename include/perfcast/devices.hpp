@@ -147,7 +147,7 @@ inline constexpr Device quadro_p1000{"quadro_p1000", "Quadro P1000", {"p1000", "
 /// VM's share, to be replaced by the harness' measurement.
 inline constexpr Device xeon_spr_2c{"xeon_spr_2c", "Intel Xeon (Sapphire Rapids), 2 cores",
     {"dev cpu", "cpu", "intel xeon processor"},
-    DeviceKind::cpu, "Sapphire Rapids", 0, 0, 2, 64, 16, 2, 2600, 0.3328, 0, 0, 0.3328, 20, 105, 24,
+    DeviceKind::cpu, "Sapphire Rapids", 0, 0, 2, 32, 16, 2, 2600, 0.3328, 0, 0, 0.3328, 20, 105, 24,
     "lscpu on the development VM (2 vCPUs, AVX-512, 2.6 GHz reported); bandwidth estimated"};
 // clang-format on
 

@@ -1,0 +1,94 @@
+// Tests of devices.hpp and io/device_json.hpp: the built-in database, lookup, JSON.
+#include <doctest/doctest.h>
+
+#include <perfcast/devices.hpp>
+#include <perfcast/io/device_json.hpp>
+
+#include <set>     // set
+#include <string>  // string
+
+using namespace perfcast;
+
+TEST_CASE("lookup ignores case, spaces and punctuation, and knows driver names") {
+    CHECK(find_device("h100") == &devices::h100_sxm);
+    CHECK(find_device("H100 SXM") == &devices::h100_sxm);
+    CHECK(find_device("NVIDIA H100 80GB HBM3") == &devices::h100_sxm);
+    CHECK(find_device("h100_pcie") == &devices::h100_pcie);
+    CHECK(find_device("Tesla T4") == &devices::t4);
+    CHECK(find_device("Tesla P100-PCIE-16GB") == &devices::p100_pcie_16gb);
+    CHECK(find_device("Tesla V100-PCIE-32GB") == &devices::v100_pcie_32gb);
+    CHECK(find_device("NVIDIA A100-SXM4-40GB") == &devices::a100_sxm4_40gb);
+    CHECK(find_device("NVIDIA L4") == &devices::l4);
+    CHECK(find_device("gtx1080") == &devices::gtx_1080);
+    CHECK(find_device("no such gpu") == nullptr);
+}
+
+TEST_CASE("every built-in device is complete, unique and sourced") {
+    std::set<std::string> ids;
+    for (const Device* d : devices::builtin) {
+        CAPTURE(d->id);
+        CHECK(ids.insert(std::string(d->id)).second);
+        CHECK(!d->source.empty());
+        CHECK(d->units > 0);
+        CHECK(d->fp32_tflops > 0);
+        CHECK(d->bandwidth_gbs > 0);
+        CHECK(d->memory_gb > 0);
+        // the FP32 peak is the cores' FMA rate: units x lanes x 2 x clock, within rounding of the datasheet
+        const double computed = static_cast<double>(d->cores()) * 2.0 * d->boost_mhz * 1e6 / 1e12;
+        CHECK(computed == doctest::Approx(d->fp32_tflops).epsilon(0.08));
+    }
+    CHECK(ids.size() == devices::builtin.size());
+}
+
+TEST_CASE("peak_flops falls back to FP32 where a device has no faster unit") {
+    CHECK(devices::h100_sxm.peak_flops(DType::bf16) == doctest::Approx(989e12));
+    CHECK(devices::v100_sxm2.peak_flops(DType::tf32) == devices::v100_sxm2.peak_flops(DType::fp32));
+    CHECK(devices::p4.peak_flops(DType::fp16) == devices::p4.peak_flops(DType::fp32));
+    CHECK(devices::t4.peak_flops(DType::fp16) > devices::t4.peak_flops(DType::fp32));
+}
+
+TEST_CASE("devices round-trip through JSON, and loaded devices are found") {
+    DeviceRegistry reg;
+    const auto j = devices_to_json(reg.all());
+    DeviceRegistry again;
+    again.parse(j.dump(1), "devices.json");
+    REQUIRE(again.all().size() == 2 * reg.all().size());
+    for (std::size_t i = 0; i < reg.all().size(); ++i) {
+        const Device& a = reg.all()[i];
+        const Device& b = again.all()[reg.all().size() + i];
+        CHECK(a.id == b.id);
+        CHECK(a.name == b.name);
+        CHECK(a.aliases == b.aliases);
+        CHECK(a.units == b.units);
+        CHECK(a.fp32_tflops == b.fp32_tflops);
+        CHECK(a.bf16_tflops == b.bf16_tflops);
+        CHECK(a.bandwidth_gbs == b.bandwidth_gbs);
+        CHECK(a.source == b.source);
+        CHECK(a.cc_major == b.cc_major);
+        CHECK(a.cc_minor == b.cc_minor);
+    }
+    DeviceRegistry custom;
+    custom.parse(R"({"id": "my_gpu", "name": "My GPU", "aliases": ["mine"], "units": 10, "lanes_per_unit": 64,
+                     "fp32_tflops": 2.5, "bandwidth_gbs": 300})",
+                 "mine.json");
+    REQUIRE(custom.find("MINE") != nullptr);
+    CHECK(custom.get("my gpu").fp32_tflops == 2.5);
+}
+
+TEST_CASE("bad device JSON names file, line and field") {
+    DeviceRegistry reg;
+    try {
+        reg.parse("{\"id\": \"x\",\n \"units\": 10,\n \"lanes_per_unit\": 64,\n \"fp32_tflops\": \"fast\",\n"
+                  " \"bandwidth_gbs\": 1}",
+                  "bad.json");
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.where().file == "bad.json");
+        CHECK(e.where().line == 4);
+        CHECK(e.field() == "fp32_tflops");
+    }
+    CHECK_THROWS_AS(reg.parse(R"({"id": "x", "units": 0, "lanes_per_unit": 1, "fp32_tflops": 1, "bandwidth_gbs": 1})",
+                              "zero.json"),
+                    error);
+    CHECK_THROWS_AS(reg.get("nonexistent"), error);
+}

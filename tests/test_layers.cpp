@@ -1,0 +1,133 @@
+// Tests of layers.hpp: shapes, parameter counts, costs and the run-time rules.
+#include <doctest/doctest.h>
+
+#include <perfcast/layers.hpp>
+
+using namespace perfcast;
+
+TEST_CASE("conv2d output shape follows PyTorch's formula, dilation and asymmetric kernels included") {
+    constexpr Conv2DParams p{.batch = 2, .in_channels = 3, .height = 224, .width = 224, .out_channels = 64,
+                             .kernel = 7, .stride = 2, .padding = 3, .bias = false};
+    CHECK(output_shape(p) == Shape::nchw(2, 64, 112, 112));
+    constexpr Conv2DParams d{.batch = 1, .in_channels = 8, .height = 17, .width = 17, .out_channels = 8,
+                             .kernel = Hw{1, 7}, .padding = Hw{0, 3}, .dilation = 2};
+    // height: 17 - 2*(1-1) - 1 + 1 = 17; width: 17 + 6 - 2*6 - 1 + 1 = 11
+    CHECK(output_shape(d) == Shape::nchw(1, 8, 17, 11));
+}
+
+TEST_CASE("conv2d parameter count and FLOPs, grouped and depthwise") {
+    constexpr Conv2DParams p{.batch = 4, .in_channels = 32, .height = 10, .width = 10, .out_channels = 64,
+                             .kernel = 3, .padding = 1, .groups = 4, .bias = true};
+    CHECK(param_count(p) == 64 * 8 * 9 + 64);
+    const std::int64_t out = 4 * 64 * 10 * 10;
+    CHECK(cost(p, Phase::forward, DType::fp32).flops == 2 * out * 8 * 9 + out);
+    CHECK(cost(p, Phase::backward_data, DType::fp32).flops == 2 * out * 8 * 9);
+    constexpr Conv2DParams dw{.batch = 1, .in_channels = 32, .height = 8, .width = 8, .out_channels = 32,
+                              .kernel = 3, .padding = 1, .groups = 32, .bias = false};
+    CHECK(param_count(dw) == 32 * 9);
+}
+
+TEST_CASE("bytes scale with the precision's element size; tf32 stores fp32") {
+    constexpr DenseParams p{.batch = 8, .in_features = 128, .out_features = 64};
+    const Cost f32 = cost(p, Phase::forward, DType::fp32);
+    CHECK(f32.bytes == 4 * (8 * 128 + 128 * 64 + 64 + 8 * 64));
+    CHECK(cost(p, Phase::forward, DType::fp16).bytes * 2 == f32.bytes);
+    CHECK(cost(p, Phase::forward, DType::bf16).bytes * 2 == f32.bytes);
+    CHECK(cost(p, Phase::forward, DType::tf32).bytes == f32.bytes);
+    CHECK(cost(p, Phase::forward, DType::fp16).flops == f32.flops);
+}
+
+TEST_CASE("dense with seq rows is a (batch*seq) x in by in x out GEMM") {
+    constexpr DenseParams p{.batch = 2, .in_features = 10, .out_features = 5, .bias = false, .seq = 3};
+    CHECK(output_shape(p) == Shape::matrix(6, 5));
+    CHECK(cost(p, Phase::forward, DType::fp32).flops == 2 * 6 * 10 * 5);
+    CHECK(param_count(p) == 50);
+}
+
+TEST_CASE("pool2d: default stride is the kernel, ceil mode, global pooling") {
+    constexpr Pool2DParams p{.batch = 1, .channels = 4, .height = 7, .width = 7, .mode = PoolMode::max, .kernel = 2};
+    CHECK(output_shape(p) == Shape::nchw(1, 4, 3, 3));
+    constexpr Pool2DParams c{.batch = 1, .channels = 4, .height = 7, .width = 7, .kernel = 2, .ceil_mode = true};
+    CHECK(output_shape(c) == Shape::nchw(1, 4, 4, 4));
+    constexpr Pool2DParams g{.batch = 3, .channels = 16, .height = 7, .width = 5, .mode = PoolMode::avg, .global = true};
+    CHECK(output_shape(g) == Shape::nchw(3, 16, 1, 1));
+    CHECK(cost(g, Phase::forward, DType::fp32).flops == 3 * 16 * 35);
+    CHECK(cost(g, Phase::backward_weights, DType::fp32, Pass::training) == Cost{});
+}
+
+TEST_CASE("batch norm, dropout and flatten cost what their pass does") {
+    constexpr BatchNorm2DParams bn{.batch = 2, .channels = 3, .height = 4, .width = 4};
+    CHECK(param_count(bn) == 6);
+    CHECK(cost(bn, Phase::forward, DType::fp32, Pass::training).flops >
+          cost(bn, Phase::forward, DType::fp32, Pass::inference).flops);
+    constexpr DropoutParams d{.shape = Shape::matrix(4, 100), .p = 0.5};
+    CHECK(pass_cost(d, Pass::inference, DType::fp32) == Cost{});
+    CHECK(pass_cost(d, Pass::training, DType::fp32).bytes > 0);
+    constexpr FlattenParams f{.input = Shape::nchw(2, 3, 4, 5)};
+    CHECK(output_shape(f) == Shape::matrix(2, 60));
+    CHECK(pass_cost(f, Pass::training, DType::fp32) == Cost{});
+}
+
+TEST_CASE("training costs the three phases, inference only the forward one") {
+    constexpr Conv2DParams p{.batch = 1, .in_channels = 4, .height = 8, .width = 8, .out_channels = 4, .kernel = 3};
+    Cost sum{};
+    for (Phase ph : all_phases) sum += cost(p, ph, DType::fp32, Pass::training);
+    CHECK(pass_cost(p, Pass::training, DType::fp32) == sum);
+    CHECK(pass_cost(p, Pass::inference, DType::fp32) == cost(p, Phase::forward, DType::fp32));
+}
+
+TEST_CASE("run-time rules name the field, the rule and the values") {
+    Conv2DParams p{.batch = 1, .in_channels = 3, .height = 5, .width = 5, .out_channels = 8, .kernel = 11};
+    const Violation v = check(p);
+    CHECK(v.rule == Rule::kernel_fits_padded_input);
+    CHECK(v.field == "kernel.h");
+    CHECK(v.value == 11);
+    CHECK(v.limit == 5);
+    try {
+        validate(p, "conv1");
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "conv1.kernel.h");
+        CHECK(std::string(e.what()).find("kernel must fit the padded input") != std::string::npos);
+        CHECK(std::string(e.what()).find("got 11, limit 5") != std::string::npos);
+    }
+    p.kernel = 3;
+    p.groups = 2;
+    CHECK(check(p).rule == Rule::in_channels_divisible_by_groups);
+    p.groups = 1;
+    p.stride = Hw{1, 0};
+    CHECK(check(p).rule == Rule::stride_positive);
+    CHECK(check(p).field == "stride.w");
+    CHECK(check(DenseParams{.batch = 0, .in_features = 1, .out_features = 1}).rule == Rule::batch_positive);
+    CHECK(check(DropoutParams{.shape = Shape::matrix(1, 2), .p = 1.0}).rule == Rule::probability_in_range);
+    CHECK(check(Pool2DParams{.batch = 1, .channels = 1, .height = 8, .width = 8, .kernel = 2, .padding = 2}).rule ==
+          Rule::pool_padding_at_most_half_kernel);
+    CHECK(check(AddParams{.shape = Shape::matrix(2, 2), .inputs = 1}).rule == Rule::inputs_at_least_two);
+    CHECK(!check(Conv2DParams{.batch = 1, .in_channels = 3, .height = 5, .width = 5, .out_channels = 8, .kernel = 5}));
+}
+
+TEST_CASE_TEMPLATE("compile-time layer types agree with the run-time Layer", T,
+                   Dense<{.batch = 4, .in_features = 32, .out_features = 16}>,
+                   Conv2D<{.batch = 2, .in_channels = 3, .height = 9, .width = 9, .out_channels = 4, .kernel = 3}>,
+                   Pool2D<{.batch = 2, .channels = 3, .height = 9, .width = 9, .mode = PoolMode::avg, .kernel = 3}>,
+                   BatchNorm2D<{.batch = 2, .channels = 3, .height = 4, .width = 4}>,
+                   Activation<{.shape = Shape::nchw(2, 3, 4, 4), .kind = ActivationKind::gelu}>) {
+    const Layer l = T::params;
+    CHECK(kind(l) == T::kind);
+    CHECK(output_shape(l) == T::output_shape);
+    CHECK(param_count(l) == T::param_count);
+    for (DType t : all_dtypes)
+        for (Phase ph : all_phases) CHECK(cost(l, ph, t, Pass::training) == T::cost(ph, t, Pass::training));
+}
+
+TEST_CASE("with_batch changes every kind of layer's batch") {
+    const Layer layers[] = {Layer{DenseParams{.batch = 1, .in_features = 2, .out_features = 2}},
+                            Layer{FlattenParams{.input = Shape::nchw(1, 2, 3, 3)}},
+                            Layer{AddParams{.shape = Shape::nchw(1, 2, 3, 3)}},
+                            Layer{SoftmaxParams{.batch = 1, .features = 10}}};
+    for (const Layer& l : layers) {
+        const Layer b = with_batch(l, 7);
+        CHECK(batch_of(b) == 7);
+        CHECK(output_shape(b)[0] == (kind(b) == LayerKind::dense ? 7 : 7));
+    }
+}

@@ -1,0 +1,102 @@
+// Tests of io/network_json.hpp: the network schema, round trips and located errors.
+#include <doctest/doctest.h>
+
+#include <perfcast/io/network_json.hpp>
+#include <perfcast/zoo.hpp>
+
+using namespace perfcast;
+
+namespace {
+std::string doc(const std::string& layers) {
+    return "{\n \"format\": \"perfcast-network\",\n \"version\": 1,\n \"name\": \"t\",\n \"batch\": 2,\n"
+           " \"layers\": [\n" + layers + "\n ]\n}";
+}
+error parse_error(const std::string& text) {
+    try {
+        parse_network(text, "net.json");
+    } catch (const error& e) {
+        return e;
+    }
+    FAIL("expected perfcast::error");
+    return error("");
+}
+}  // namespace
+
+TEST_CASE("every zoo network round-trips through JSON") {
+    for (const Network& n : {zoo::lenet5(3), zoo::alexnet(2), zoo::vgg16(1), zoo::resnet50(4), zoo::inception_v3(2)}) {
+        CAPTURE(n.name);
+        const Network back = parse_network(network_to_json(n).dump(2), "x.json");
+        CHECK(back.name == n.name);
+        CHECK(back.batch == n.batch);
+        CHECK(back.layers == n.layers);
+    }
+}
+
+TEST_CASE("a hand-written network reads with defaults") {
+    const Network n = parse_network(doc(R"(  {"name": "c", "kind": "conv2d", "in_channels": 3, "height": 32, "width": 32,
+     "out_channels": 16, "kernel": [3, 1], "padding": [1, 0]},
+  {"kind": "activation", "activation": "silu", "shape": [16, 32, 32]},
+  {"kind": "pool2d", "channels": 16, "height": 32, "width": 32, "mode": "avg", "global": true},
+  {"kind": "flatten", "shape": [16, 1, 1]},
+  {"kind": "dense", "in_features": 16, "out_features": 4}
+)"),
+                                    "net.json");
+    REQUIRE(n.layers.size() == 5);
+    const auto& c = std::get<Conv2DParams>(n.layers[0].layer);
+    CHECK(c.batch == 2);
+    CHECK(c.kernel == Hw{3, 1});
+    CHECK(c.stride == Hw{1});
+    CHECK(c.bias);
+    CHECK(n.layers[1].name == "layer1");
+    CHECK(output_shape(n.layers[4].layer) == Shape::matrix(2, 4));
+    CHECK(n.with_batch(8).layers[0].layer == Layer{[&] {
+              auto p = c;
+              p.batch = 8;
+              return p;
+          }()});
+}
+
+TEST_CASE("errors name the file, the line and the field") {
+    error e = parse_error(doc("  {\"kind\": \"conv2d\", \"in_channels\": 3, \"height\": 8, \"width\": 8,\n"
+                              "   \"out_channels\": 4, \"kernal\": 3}"));
+    CHECK(e.where().file == "net.json");
+    CHECK(e.where().line == 8);
+    CHECK(e.field() == "layers[0].kernal");
+    CHECK(std::string(e.what()).find("unknown field") != std::string::npos);
+
+    e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3},\n  {\"kind\": \"dense\", \"in_features\": 3,\n"
+                        "   \"out_features\": 2.5}"));
+    CHECK(e.field() == "layers[0].out_features");
+    e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3, \"out_features\": 1},\n"
+                        "  {\"kind\": \"dense\", \"in_features\": 3,\n   \"out_features\": 2.5}"));
+    CHECK(e.field() == "layers[1].out_features");
+    CHECK(e.where().line == 9);
+
+    e = parse_error(doc("  {\"kind\": \"conv2d\", \"in_channels\": 3, \"height\": 5, \"width\": 5,\n"
+                        "   \"out_channels\": 4,\n   \"kernel\": 11}"));
+    CHECK(e.field() == "layers[0].kernel");
+    CHECK(e.where().line == 9);
+    CHECK(std::string(e.what()).find("kernel must fit the padded input") != std::string::npos);
+
+    e = parse_error(doc("  {\"kind\": \"lstm\"}"));
+    CHECK(e.field() == "layers[0].kind");
+    e = parse_error(doc("  {\"kind\": \"activation\", \"activation\": \"swish\", \"shape\": [3]}"));
+    CHECK(e.field() == "layers[0].activation");
+    e = parse_error(doc("  {\"name\": \"a\", \"kind\": \"softmax\", \"features\": 3},\n"
+                        "  {\"name\": \"a\", \"kind\": \"softmax\", \"features\": 3}"));
+    CHECK(std::string(e.what()).find("duplicate layer name") != std::string::npos);
+    e = parse_error("{\"format\": \"perfcast-network\", \"version\": 2, \"name\": \"t\", \"layers\": []}");
+    CHECK(e.field() == "version");
+    e = parse_error("{\"format\": \"perfcast-network\",\n \"version\": 1,\n \"name\": \"t\" \"layers\": []}");
+    CHECK(e.where().line == 3);
+    CHECK(std::string(e.what()).find("invalid JSON") != std::string::npos);
+}
+
+TEST_CASE("load_network names a missing file") {
+    try {
+        load_network("/nonexistent/net.json");
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.where().file == "/nonexistent/net.json");
+    }
+}
