@@ -11,6 +11,7 @@
 #include <cstdint>      // int64_t
 #include <string>       // string
 #include <string_view>  // string_view
+#include <type_traits>  // is_constant_evaluated
 #include <utility>      // index_sequence, move
 #include <vector>       // vector
 
@@ -214,7 +215,9 @@ private:
                                   detail::itos(m_shape.rank));
     }
     constexpr NetBuilder& push(LayerName name, Layer layer) {
-        if (const Violation v = check(layer))
+        const Violation v = check(layer);
+        if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
+        if (v)
             throw error(name.str() + "." + std::string(v.field), std::string(to_string(kind(layer))) + ": " +
                                                               std::string(rule_text(v.rule)) + " (got " +
                                                               detail::itos(v.value) + ", limit " +

@@ -298,6 +298,63 @@ PERFCAST_DETAIL_REFUSE(dims_positive, "dims_positive: every dimension of the sha
 
 #undef PERFCAST_DETAIL_REFUSE
 
+}  // namespace detail
+
+/**
+ * @brief Refusal inside constant evaluation (a network built by a constexpr NetBuilder):
+ * calling one of these non-constexpr functions stops compilation, and the compiler's
+ * message names the function, that is, the rule.
+ */
+namespace rule_broken {
+// clang-format off
+inline void batch_positive(std::int64_t, std::int64_t) {}
+inline void channels_positive(std::int64_t, std::int64_t) {}
+inline void spatial_positive(std::int64_t, std::int64_t) {}
+inline void features_positive(std::int64_t, std::int64_t) {}
+inline void seq_positive(std::int64_t, std::int64_t) {}
+inline void kernel_positive(std::int64_t, std::int64_t) {}
+inline void stride_positive(std::int64_t, std::int64_t) {}
+inline void padding_nonnegative(std::int64_t, std::int64_t) {}
+inline void dilation_positive(std::int64_t, std::int64_t) {}
+inline void groups_positive(std::int64_t, std::int64_t) {}
+inline void in_channels_divisible_by_groups(std::int64_t, std::int64_t) {}
+inline void out_channels_divisible_by_groups(std::int64_t, std::int64_t) {}
+inline void kernel_fits_padded_input(std::int64_t, std::int64_t) {}
+inline void pool_padding_at_most_half_kernel(std::int64_t, std::int64_t) {}
+inline void inputs_at_least_two(std::int64_t, std::int64_t) {}
+inline void probability_in_range(std::int64_t, std::int64_t) {}
+inline void rank_in_range(std::int64_t, std::int64_t) {}
+inline void dims_positive(std::int64_t, std::int64_t) {}
+// clang-format on
+}  // namespace rule_broken
+
+namespace detail {
+
+/** @brief In a constant expression, stops compilation with the broken rule's name. */
+constexpr void refuse_in_constant_evaluation(const Violation& v) {
+    switch (v.rule) {
+        case Rule::ok: return;
+        case Rule::batch_positive: rule_broken::batch_positive(v.value, v.limit); return;
+        case Rule::channels_positive: rule_broken::channels_positive(v.value, v.limit); return;
+        case Rule::spatial_positive: rule_broken::spatial_positive(v.value, v.limit); return;
+        case Rule::features_positive: rule_broken::features_positive(v.value, v.limit); return;
+        case Rule::seq_positive: rule_broken::seq_positive(v.value, v.limit); return;
+        case Rule::kernel_positive: rule_broken::kernel_positive(v.value, v.limit); return;
+        case Rule::stride_positive: rule_broken::stride_positive(v.value, v.limit); return;
+        case Rule::padding_nonnegative: rule_broken::padding_nonnegative(v.value, v.limit); return;
+        case Rule::dilation_positive: rule_broken::dilation_positive(v.value, v.limit); return;
+        case Rule::groups_positive: rule_broken::groups_positive(v.value, v.limit); return;
+        case Rule::in_channels_divisible_by_groups: rule_broken::in_channels_divisible_by_groups(v.value, v.limit); return;
+        case Rule::out_channels_divisible_by_groups: rule_broken::out_channels_divisible_by_groups(v.value, v.limit); return;
+        case Rule::kernel_fits_padded_input: rule_broken::kernel_fits_padded_input(v.value, v.limit); return;
+        case Rule::pool_padding_at_most_half_kernel: rule_broken::pool_padding_at_most_half_kernel(v.value, v.limit); return;
+        case Rule::inputs_at_least_two: rule_broken::inputs_at_least_two(v.value, v.limit); return;
+        case Rule::probability_in_range: rule_broken::probability_in_range(v.value, v.limit); return;
+        case Rule::rank_in_range: rule_broken::rank_in_range(v.value, v.limit); return;
+        case Rule::dims_positive: rule_broken::dims_positive(v.value, v.limit); return;
+    }
+}
+
 /** @brief True when P breaks no rule; otherwise instantiates the static_assert of the broken rule. */
 template <auto P>
 inline constexpr bool accepted =

@@ -1,0 +1,8 @@
+// expect: padding_nonnegative
+#include <perfcast/layers.hpp>
+#ifdef PERFCAST_TWIN_OK
+using C = perfcast::Conv2D<{.batch = 1, .in_channels = 3, .height = 8, .width = 8, .out_channels = 4, .kernel = 3, .padding = 0}>;
+#else
+using C = perfcast::Conv2D<{.batch = 1, .in_channels = 3, .height = 8, .width = 8, .out_channels = 4, .kernel = 3, .padding = -1}>;
+#endif
+int main() { return static_cast<int>(C::param_count % 2); }
