@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the perfcast command-line program: outputs, JSON shapes and errors.
+
+usage: test_cli.py PATH/TO/perfcast
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+EXE = sys.argv[1]
+failures = 0
+passed = 0
+
+
+def run(*args, ok=True):
+    p = subprocess.run([EXE, *args], capture_output=True, text=True)
+    if ok and p.returncode != 0:
+        raise AssertionError(f"{args}: exit {p.returncode}: {p.stderr}")
+    if not ok and p.returncode == 0:
+        raise AssertionError(f"{args}: expected a failure, got exit 0")
+    return p
+
+
+def case(fn):
+    global failures, passed
+    try:
+        fn()
+        passed += 1
+        print(f"ok   {fn.__name__}")
+    except AssertionError as e:
+        failures += 1
+        print(f"FAIL {fn.__name__}: {e}")
+
+
+@case
+def network_show_json_counts_match_torchvision():
+    expected = {"resnet50": 25557032, "alexnet": 61100840, "vgg16": 138357544, "inception_v3": 23834568}
+    for name, params in expected.items():
+        j = json.loads(run("network", "show", name, "--batch", "1", "--format", "json").stdout)
+        assert j["totals"]["params"] == params, (name, j["totals"]["params"])
+        assert j["totals"]["flops_forward"] == sum(l["flops"] for l in j["layers"]), name
+        assert len(j["layers"]) == j["totals"]["layers"]
+
+
+@case
+def network_show_table_lists_layers():
+    out = run("network", "show", "resnet50", "--batch", "2").stdout
+    assert "layer4.2.conv3" in out and "25,557,032 parameters" in out, out[-300:]
+
+
+@case
+def predict_prints_the_resnet50_table_and_names_the_method():
+    out = run("predict", "resnet50", "--device", "h100", "--batch", "32").stdout
+    assert "fc" in out and "H100 SXM5 80GB" in out
+    assert "method:" in out and "paleo" in out and "analytical estimate" in out
+
+
+@case
+def predict_json_total_is_the_sum_of_layers():
+    j = json.loads(run("predict", "vgg16", "--device", "NVIDIA A100-SXM4-40GB", "--batch", "4", "--pass",
+                       "training", "--dtype", "tf32", "--format", "json").stdout)
+    assert abs(j["total_us"] - sum(l["time_us"] for l in j["layers"])) < 1e-6 * j["total_us"]
+    assert j["pass"] == "training" and j["dtype"] == "tf32" and j["batch"] == 4
+    assert j["device"] == "a100_sxm4_40gb"
+    assert j["throughput_per_s"] > 0
+
+
+@case
+def predict_roofline_is_no_slower_than_paleo():
+    j = json.loads(run("predict", "resnet50", "--device", "t4", "--method", "roofline", "--format", "json").stdout)
+    assert j["method"] == "roofline"
+    assert j["total_us"] <= j["paleo_total_us"]
+
+
+@case
+def devices_json_has_sources():
+    j = json.loads(run("devices", "--format", "json").stdout)
+    assert j["format"] == "perfcast-devices"
+    assert all(d["source"] for d in j["devices"])
+    assert any(d["id"] == "h100_sxm" for d in j["devices"])
+
+
+@case
+def export_then_show_gives_the_same_network():
+    exported = run("network", "export", "inception_v3", "--batch", "2").stdout
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "inc.json")
+        with open(path, "w") as f:
+            f.write(exported)
+        a = json.loads(run("network", "show", path, "--format", "json").stdout)
+        b = json.loads(run("network", "show", "inception_v3", "--batch", "2", "--format", "json").stdout)
+        assert a["totals"] == b["totals"]
+        c = json.loads(run("network", "show", path, "--batch", "8", "--format", "json").stdout)
+        assert c["batch"] == 8 and c["totals"]["flops_forward"] == 4 * a["totals"]["flops_forward"]
+
+
+@case
+def errors_go_to_stderr_with_a_nonzero_exit():
+    p = run("predict", "resnet50", "--device", "nosuchgpu", ok=False)
+    assert "unknown device" in p.stderr and p.stdout == ""
+    p = run("predict", "resnet51", "--device", "h100", ok=False)
+    assert "unknown network" in p.stderr
+    p = run("network", "show", "resnet50", "--batch", "zero", ok=False)
+    assert "--batch" in p.stderr
+    p = run("predict", "resnet50", "--device", "h100", "--dtype", "fp8", ok=False)
+    assert "--dtype" in p.stderr
+    p = run("devices", "--bogus", ok=False)
+    assert "unknown option" in p.stderr
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "bad.json")
+        with open(path, "w") as f:
+            f.write('{"format": "perfcast-network", "version": 1, "name": "b",\n'
+                    ' "layers": [{"kind": "conv2d", "in_channels": 3, "height": 5, "width": 5,\n'
+                    '             "out_channels": 4, "kernel": 11}]}\n')
+        p = run("network", "show", path, ok=False)
+        assert f"{path}:3: layers[0].kernel" in p.stderr, p.stderr
+
+
+print(f"{passed} passed, {failures} failed")
+sys.exit(1 if failures else 0)
