@@ -55,8 +55,14 @@ private:
         std::string out;
         if (!where.file.empty()) {
             out += where.file;
-            if (where.line != 0) out += ":" + std::to_string(where.line);
-            if (where.column != 0) out += ":" + std::to_string(where.column);
+            if (where.line != 0) {
+                out += ':';
+                out += std::to_string(where.line);
+            }
+            if (where.column != 0) {
+                out += ':';
+                out += std::to_string(where.column);
+            }
             out += ": ";
         }
         if (!field.empty()) out += field + ": ";

@@ -8,6 +8,7 @@
 #include <cstdint>      // int64_t
 #include <functional>   // function
 #include <string>       // string
+#include <string_view>  // string_view
 #include <vector>       // vector
 
 #include "analytical.hpp"  // roofline_us, paleo_us
@@ -24,6 +25,7 @@ struct LayerEstimate {
     std::int64_t params = 0;
     Cost cost{};             ///< FLOPs and bytes of the pass
     double us = 0;           ///< the estimate of the method used
+    std::string method;      ///< which method estimated this layer
     double roofline_us = 0;  ///< the roofline, for comparison
     double paleo_us = 0;     ///< PALEO, for comparison
 };
@@ -46,8 +48,14 @@ struct NetworkEstimate {
     double throughput() const noexcept { return total_us > 0 ? static_cast<double>(batch) / (total_us * 1e-6) : 0.0; }
 };
 
-/** @brief How long one layer takes, in microseconds; the learned model plugs in here. */
-using LayerTimeFn = std::function<double(const Layer&, const Device&, Pass, DType)>;
+/** @brief One layer's time and the method that gave it. */
+struct LayerTime {
+    double us = 0;
+    std::string_view method;
+};
+
+/** @brief How long one layer takes; the learned model plugs in here. */
+using LayerTimeFn = std::function<LayerTime(const Layer&, const Device&, Pass, DType)>;
 
 /**
  * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
@@ -72,7 +80,9 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         le.cost = pass_cost(nl.layer, pass, t);
         le.roofline_us = roofline_us(nl.layer, dev, pass, t);
         le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options);
-        le.us = time_fn(nl.layer, dev, pass, t);
+        const LayerTime lt = time_fn(nl.layer, dev, pass, t);
+        le.us = lt.us;
+        le.method = std::string(lt.method);
         e.total_us += le.us;
         e.roofline_total_us += le.roofline_us;
         e.paleo_total_us += le.paleo_us;
@@ -86,7 +96,8 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
 inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
                                 const PaleoOptions& paleo_options = {}) {
     LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
-        return method == Analytical::roofline ? roofline_us(l, d, p, dt) : paleo_us(l, d, p, dt, paleo_options);
+        return method == Analytical::roofline ? LayerTime{roofline_us(l, d, p, dt), "roofline"}
+                                              : LayerTime{paleo_us(l, d, p, dt, paleo_options), "paleo"};
     };
     return estimate(net, dev, pass, t, std::string(to_string(method)), fn, paleo_options);
 }

@@ -23,17 +23,23 @@
  * distributions, whose output differs between standard libraries); results can still
  * differ in the last bits between machines whose libm or BLAS kernels differ.
  *
+ * Thread safety: const member functions (predict, predict_one, to_json, save) may
+ * run concurrently. Training runs on the calling thread, plus the BLAS's own threads
+ * (OPENBLAS_NUM_THREADS).
+ *
  * Matrix products go through xt::blas::gemm, so users of this header link a CBLAS
- * (e.g. -lopenblas).
+ * (e.g. -lopenblas). Internals live in perfcast::detail::mlp.
  */
 #pragma once
 
-#include <algorithm>         // copy, fill, max, min, clamp, sort, equal, find
+#include <algorithm>         // copy, fill, max, min, clamp, sort, equal, find, all_of
 #include <array>             // array: tensor shapes
 #include <chrono>            // steady_clock: training time
-#include <cmath>             // sqrt, log, exp, tanh, cos, pow, llround, isfinite, abs
+#include <cmath>             // sqrt, log, exp, tanh, sin, cos, pow, llround, isfinite, abs
 #include <cstddef>           // size_t, ptrdiff_t
-#include <cstdint>           // uint64_t
+#include <cstdint>           // uint64_t, int64_t
+#include <fstream>           // ofstream: save
+#include <ios>               // streamsize, ios::binary
 #include <functional>        // function: progress callback
 #include <initializer_list>  // initializer_list: known JSON field names
 #include <limits>            // numeric_limits: quiet_NaN, infinity
@@ -44,10 +50,9 @@
 #include <utility>           // move, swap
 #include <vector>            // vector
 
-#include <nlohmann/json.hpp>  // json: save/load
-
-#include "perfcast/detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm
-#include "perfcast/error.hpp"           // perfcast::error
+#include "detail/json.hpp"     // nlohmann::json, read_file, parse_json, json_locator
+#include "detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm
+#include "error.hpp"           // perfcast::error, source_location
 
 namespace perfcast {
 
@@ -56,7 +61,7 @@ namespace perfcast {
 // ============================================================================
 
 /** @brief Nonlinearity applied after every hidden layer (the output layer is linear). */
-enum class Activation {
+enum class MlpActivation {
     relu,  ///< max(0, z)
     tanh,  ///< tanh(z)
     silu,  ///< z * sigmoid(z)
@@ -64,7 +69,7 @@ enum class Activation {
 };
 
 /** @brief What training minimises (and what the reported losses measure). */
-enum class LossKind {
+enum class MlpLoss {
     /** Mean squared error on the transformed target z = T(t). With the log transform
         this is already a relative error measure. */
     mse,
@@ -96,9 +101,9 @@ enum class StopReason {
 };
 
 /** @brief The name of an activation, as used in JSON ("relu", "tanh", "silu", "gelu"). */
-std::string_view to_string(Activation activation) noexcept;
+std::string_view to_string(MlpActivation activation) noexcept;
 /** @brief The name of a loss ("mse", "relative"). */
-std::string_view to_string(LossKind loss) noexcept;
+std::string_view to_string(MlpLoss loss) noexcept;
 /** @brief The name of a schedule ("constant", "cosine", "step"). */
 std::string_view to_string(LrSchedule schedule) noexcept;
 /** @brief The name of a target transform kind ("identity", "sqrt", "log"). */
@@ -107,9 +112,9 @@ std::string_view to_string(TargetKind kind) noexcept;
 std::string_view to_string(StopReason reason) noexcept;
 
 /** @brief Parses an activation name; throws perfcast::error naming @p field otherwise. */
-Activation parse_activation(std::string_view name, const std::string& field = "activation");
+MlpActivation parse_mlp_activation(std::string_view name, const std::string& field = "activation");
 /** @brief Parses a loss name; throws perfcast::error naming @p field otherwise. */
-LossKind parse_loss(std::string_view name, const std::string& field = "loss");
+MlpLoss parse_mlp_loss(std::string_view name, const std::string& field = "loss");
 /** @brief Parses a schedule name; throws perfcast::error naming @p field otherwise. */
 LrSchedule parse_lr_schedule(std::string_view name, const std::string& field = "lr_schedule");
 /** @brief Parses a target transform kind; throws perfcast::error naming @p field otherwise. */
@@ -239,17 +244,17 @@ private:
  * learning-rate decay and early stopping on a 10 % validation split.
  */
 struct MlpConfig {
-    std::vector<std::size_t> hidden{128, 128, 64};  ///< hidden layer widths (may be empty: linear model)
-    Activation activation = Activation::relu;       ///< hidden nonlinearity
-    LossKind loss = LossKind::mse;                  ///< training objective
-    TargetTransform target_transform{};             ///< time -> learning space
+    std::vector<std::size_t> hidden{128, 128, 64};   ///< hidden layer widths (may be empty: linear model)
+    MlpActivation activation = MlpActivation::relu;  ///< hidden nonlinearity
+    MlpLoss loss = MlpLoss::mse;                     ///< training objective
+    TargetTransform target_transform{};              ///< time -> learning space
 
-    double learning_rate = 1e-3;     ///< peak AdamW step size
-    double adam_beta1 = 0.9;         ///< first-moment decay, in [0, 1)
-    double adam_beta2 = 0.999;       ///< second-moment decay, in [0, 1)
-    double adam_epsilon = 1e-8;      ///< denominator guard, > 0
-    double weight_decay = 1e-4;      ///< decoupled (AdamW) decay on weights, not biases; >= 0
-    double gradient_clip_norm = 0.0; ///< clip the global gradient norm to this; 0 = off
+    double learning_rate = 1e-3;      ///< peak AdamW step size
+    double adam_beta1 = 0.9;          ///< first-moment decay, in [0, 1)
+    double adam_beta2 = 0.999;        ///< second-moment decay, in [0, 1)
+    double adam_epsilon = 1e-8;       ///< denominator guard, > 0
+    double weight_decay = 1e-4;       ///< decoupled (AdamW) decay on weights, not biases; >= 0
+    double gradient_clip_norm = 0.0;  ///< clip the global gradient norm to this; 0 = off
 
     std::size_t batch_size = 256;  ///< rows per step (capped at the number of training rows)
     std::size_t max_epochs = 100;  ///< upper bound on epochs, >= 1
@@ -279,6 +284,12 @@ struct MlpConfig {
      */
     static MlpConfig from_json(const nlohmann::json& j, const std::string& path = "config");
 
+    /**
+     * @brief Reads a config file (a JSON object of MlpConfig fields, as from_json() with
+     * no path prefix). @throws perfcast::error naming the file, line and field.
+     */
+    static MlpConfig load(const std::string& file);
+
     /** @brief Field-wise equality. */
     friend bool operator==(const MlpConfig& a, const MlpConfig& b) noexcept = default;
 };
@@ -288,7 +299,7 @@ struct MlpConfig {
 // ============================================================================
 
 /** @brief One fully connected layer: out = in * weights + bias. */
-struct DenseLayer {
+struct MlpLayer {
     xt::xtensor<double, 2> weights;  ///< inputs x outputs, row-major
     xt::xtensor<double, 1> bias;     ///< outputs
 
@@ -316,12 +327,12 @@ public:
      * Xavier-normal for tanh layers and the output layer, zero biases, offset 0, scale 1.
      * @throws perfcast::error if inputs is 0 or a hidden width is 0.
      */
-    Mlp(std::size_t inputs, std::span<const std::size_t> hidden, Activation activation, std::uint64_t seed);
+    Mlp(std::size_t inputs, std::span<const std::size_t> hidden, MlpActivation activation, std::uint64_t seed);
 
     /** @brief Number of inputs (0 for an empty network). */
     std::size_t input_size() const noexcept { return m_layers.empty() ? 0 : m_layers.front().inputs(); }
     /** @brief The hidden activation. */
-    Activation activation() const noexcept { return m_activation; }
+    MlpActivation activation() const noexcept { return m_activation; }
     /** @brief Whether the network has no layers. */
     bool empty() const noexcept { return m_layers.empty(); }
     /** @brief Number of weights and biases. */
@@ -330,9 +341,9 @@ public:
     std::size_t max_width() const noexcept;
 
     /** @brief The layers, input first. */
-    const std::vector<DenseLayer>& layers() const noexcept { return m_layers; }
+    const std::vector<MlpLayer>& layers() const noexcept { return m_layers; }
     /** @brief The layers for editing values (training, tests); shapes must not be changed. */
-    std::span<DenseLayer> layers() noexcept { return m_layers; }
+    std::span<MlpLayer> layers() noexcept { return m_layers; }
 
     /** @brief Added to the output layer's result. */
     double output_offset() const noexcept { return m_output_offset; }
@@ -374,8 +385,8 @@ public:
     friend bool operator==(const Mlp& a, const Mlp& b) noexcept;
 
 private:
-    std::vector<DenseLayer> m_layers;
-    Activation m_activation = Activation::relu;
+    std::vector<MlpLayer> m_layers;
+    MlpActivation m_activation = MlpActivation::relu;
     double m_output_offset = 0.0;
     double m_output_scale = 1.0;
 };
@@ -407,10 +418,10 @@ struct TrainingHistory {
         epoch without validation; 0 if no epoch ran. */
     std::size_t best_epoch = 0;
     double best_val_loss = std::numeric_limits<double>::quiet_NaN();  ///< NaN without validation
-    double seconds = 0.0;             ///< total training wall time
-    std::size_t train_rows = 0;       ///< rows used for fitting
-    std::size_t validation_rows = 0;  ///< rows held out
-    StopReason stop_reason = StopReason::max_epochs;  ///< why training ended
+    double seconds = 0.0;                                             ///< total training wall time
+    std::size_t train_rows = 0;                                       ///< rows used for fitting
+    std::size_t validation_rows = 0;                                  ///< rows held out
+    StopReason stop_reason = StopReason::max_epochs;                  ///< why training ended
 
     /** @brief Field-wise equality (NaN fields compare equal to NaN). */
     friend bool operator==(const TrainingHistory& a, const TrainingHistory& b) noexcept;
@@ -462,9 +473,27 @@ public:
     nlohmann::json to_json() const;
     /**
      * @brief Reads to_json()'s output; the result predicts bit-identically to the saved
-     * model. @throws perfcast::error naming the bad field (e.g. "mlp.layers[1].bias").
+     * model. @p path prefixes the field names in errors, for a model nested in a larger
+     * document (e.g. "models[0].regressor").
+     * @throws perfcast::error naming the bad field (e.g. "mlp.layers[1].bias").
      */
-    static TrainedRegressor from_json(const nlohmann::json& j);
+    static TrainedRegressor from_json(const nlohmann::json& j, const std::string& path = "");
+
+    /**
+     * @brief to_json() as text: one member per line, except that objects and arrays
+     * holding only numbers, strings and arrays of those stay on one line (so each layer
+     * and each epoch is one line). Numbers are written with round-trip precision.
+     */
+    std::string to_json_text() const;
+
+    /** @brief Writes to_json_text() to @p file. @throws perfcast::error naming the file. */
+    void save(const std::string& file) const;
+
+    /**
+     * @brief Reads a model saved by save(). @throws perfcast::error naming the file, the
+     * line and the field of the first problem (e.g. "m.json:12: mlp.layers[1].weights: ...").
+     */
+    static TrainedRegressor load(const std::string& file);
 
     /** @brief Bitwise equality of every part. */
     friend bool operator==(const TrainedRegressor& a, const TrainedRegressor& b) noexcept = default;
@@ -500,7 +529,7 @@ struct TrainValidationSplit {
  * held-out rows. validation gets round(rows * fraction) rows, at least 1 when the
  * fraction is > 0, and train keeps at least 1.
  */
-TrainValidationSplit split_rows(std::size_t rows, const MlpConfig& config);
+TrainValidationSplit train_validation_split(std::size_t rows, const MlpConfig& config);
 
 /**
  * @brief Trains a regressor from features @p X (rows x features) to times @p y.
@@ -515,26 +544,29 @@ TrainValidationSplit split_rows(std::size_t rows, const MlpConfig& config);
  * @throws perfcast::error naming the bad field or row (e.g. "y[12]"), or if the loss
  *         becomes non-finite (divergence).
  */
-TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xtensor<double, 1>& y,
-                           const MlpConfig& config, const ProgressCallback& progress = {});
+TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xtensor<double, 1>& y, const MlpConfig& config,
+                           const ProgressCallback& progress = {});
 
-/** @brief nlohmann::json ADL hooks, so `json j = model;` and `j.get<T>()` work. */
+/// @name nlohmann::json hooks (found by ADL), so `json j = model;` and `j.get<T>()` work.
+/// They forward to the types' to_json() and from_json().
+/// @{
 void to_json(nlohmann::json& j, const FeatureScaler& v);
-void from_json(const nlohmann::json& j, FeatureScaler& v);  ///< @copydoc to_json
-void to_json(nlohmann::json& j, const TargetTransform& v);  ///< @copydoc to_json
-void from_json(const nlohmann::json& j, TargetTransform& v);  ///< @copydoc to_json
-void to_json(nlohmann::json& j, const MlpConfig& v);  ///< @copydoc to_json
-void from_json(const nlohmann::json& j, MlpConfig& v);  ///< @copydoc to_json
-void to_json(nlohmann::json& j, const Mlp& v);  ///< @copydoc to_json
-void from_json(const nlohmann::json& j, Mlp& v);  ///< @copydoc to_json
-void to_json(nlohmann::json& j, const TrainedRegressor& v);  ///< @copydoc to_json
-void from_json(const nlohmann::json& j, TrainedRegressor& v);  ///< @copydoc to_json
+void from_json(const nlohmann::json& j, FeatureScaler& v);
+void to_json(nlohmann::json& j, const TargetTransform& v);
+void from_json(const nlohmann::json& j, TargetTransform& v);
+void to_json(nlohmann::json& j, const MlpConfig& v);
+void from_json(const nlohmann::json& j, MlpConfig& v);
+void to_json(nlohmann::json& j, const Mlp& v);
+void from_json(const nlohmann::json& j, Mlp& v);
+void to_json(nlohmann::json& j, const TrainedRegressor& v);
+void from_json(const nlohmann::json& j, TrainedRegressor& v);
+/// @}
 
 // ============================================================================
 // Implementation
 // ============================================================================
 
-namespace detail {
+namespace detail::mlp {
 
 // ---------------------------------------------------------------------------
 // Random numbers: splitmix64 seeding and xoshiro256**, identical everywhere.
@@ -632,8 +664,8 @@ inline constexpr std::uint64_t k_stream_shuffle = 3;
  * op(A) is m x k (A stored k x m when @p trans_a) and op(B) is k x n (B stored n x k
  * when @p trans_b). Dispatches to xt::blas::gemm (CBLAS).
  */
-inline void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha,
-                 const double* a, const double* b, double beta, double* c) {
+inline void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+                 const double* b, double beta, double* c) {
     if (m == 0 || n == 0) return;
     if (k == 0) {
         for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0 ? 0.0 : beta * c[i];
@@ -646,60 +678,121 @@ inline void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::
     xt::blas::gemm(A, B, C, trans_a, trans_b, alpha, beta);
 }
 
-/** @brief a = act(z) elementwise over @p n values. */
-inline void activate(Activation activation, const double* z, double* a, std::size_t n) noexcept {
-    switch (activation) {
-        case Activation::relu:
-            for (std::size_t i = 0; i < n; ++i) a[i] = z[i] > 0.0 ? z[i] : 0.0;
-            return;
-        case Activation::tanh:
-            for (std::size_t i = 0; i < n; ++i) a[i] = std::tanh(z[i]);
-            return;
-        case Activation::silu:
-            for (std::size_t i = 0; i < n; ++i) a[i] = z[i] / (1.0 + std::exp(-z[i]));
-            return;
-        case Activation::gelu: {
-            constexpr double k = 0.7978845608028654;  // sqrt(2 / pi)
-            for (std::size_t i = 0; i < n; ++i) {
-                const double x = z[i];
-                a[i] = 0.5 * x * (1.0 + std::tanh(k * (x + 0.044715 * x * x * x)));
-            }
-            return;
-        }
+// The single-row kernels below are unrolled by 4 by hand so that GCC's -O2 (whose
+// cheap vectoriser skips loops of unknown trip count) still emits SIMD code.
+
+/** @brief y += a * x over @p n values (x and y must not overlap). */
+inline void axpy(double a, const double* __restrict__ x, double* __restrict__ y, std::size_t n) noexcept {
+    std::size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        y[j] += a * x[j];
+        y[j + 1] += a * x[j + 1];
+        y[j + 2] += a * x[j + 2];
+        y[j + 3] += a * x[j + 3];
     }
+    for (; j < n; ++j) y[j] += a * x[j];
 }
 
-/** @brief In-place activation of @p n values. */
-inline void activate_in_place(Activation activation, double* v, std::size_t n) noexcept {
-    activate(activation, v, v, n);
+/** @brief y += a0 * x0 + a1 * x1 over @p n values (y must not overlap x0 or x1). */
+inline void axpy2(double a0, const double* __restrict__ x0, double a1, const double* __restrict__ x1,
+                  double* __restrict__ y, std::size_t n) noexcept {
+    std::size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        y[j] += a0 * x0[j] + a1 * x1[j];
+        y[j + 1] += a0 * x0[j + 1] + a1 * x1[j + 1];
+        y[j + 2] += a0 * x0[j + 2] + a1 * x1[j + 2];
+        y[j + 3] += a0 * x0[j + 3] + a1 * x1[j + 3];
+    }
+    for (; j < n; ++j) y[j] += a0 * x0[j] + a1 * x1[j];
 }
 
-/** @brief delta *= act'(z) elementwise, with a = act(z) already computed. */
-inline void multiply_by_derivative(Activation activation, const double* z, const double* a, double* delta,
-                                   std::size_t n) noexcept {
+/**
+ * @brief Calls f(i) for i in [0, n), four at a time, so that GCC's -O2 vectoriser
+ * (which leaves loops of unknown trip count alone) can still pack the four calls into
+ * SIMD instructions, and so that simple selects compile without branches.
+ */
+template <class F>
+inline void for_each_index(std::size_t n, F&& f) noexcept {
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        f(i);
+        f(i + 1);
+        f(i + 2);
+        f(i + 3);
+    }
+    for (; i < n; ++i) f(i);
+}
+
+/** @brief sqrt(2 / pi), the GELU tanh-approximation constant. */
+inline constexpr double k_gelu_scale = 0.7978845608028654;
+/** @brief The cubic coefficient of the GELU tanh approximation. */
+inline constexpr double k_gelu_cubic = 0.044715;
+
+/** @brief act(x) for one value (the slow path: libm calls). */
+inline double activate_one(MlpActivation activation, double x) noexcept {
     switch (activation) {
-        case Activation::relu:
-            for (std::size_t i = 0; i < n; ++i) delta[i] = z[i] > 0.0 ? delta[i] : 0.0;
+        case MlpActivation::relu: return std::max(x, 0.0);  // keeps NaN: NaN < 0 is false
+        case MlpActivation::tanh: return std::tanh(x);
+        case MlpActivation::silu: return x / (1.0 + std::exp(-x));
+        case MlpActivation::gelu: return 0.5 * x * (1.0 + std::tanh(k_gelu_scale * (x + k_gelu_cubic * x * x * x)));
+    }
+    return x;
+}
+
+/**
+ * @brief a = act(z) elementwise over @p n values; a and z must not overlap.
+ *
+ * Kept out of line so the restrict qualifiers survive: inlined, GCC loses them and
+ * the unrolled ReLU falls back to branches, which mispredict on random signs.
+ */
+[[gnu::noinline]] inline void activate(MlpActivation activation, const double* __restrict__ z, double* __restrict__ a,
+                                       std::size_t n) noexcept {
+    if (activation == MlpActivation::relu) {
+        // Unrolled and restrict-qualified: packed and branch-free at -O2.
+        for_each_index(n, [&](std::size_t i) { a[i] = std::max(z[i], 0.0); });
+        return;
+    }
+    for (std::size_t i = 0; i < n; ++i) a[i] = activate_one(activation, z[i]);
+}
+
+/** @brief v = act(v) elementwise over @p n values (out of line, as activate()). */
+[[gnu::noinline]] inline void activate_in_place(MlpActivation activation, double* v, std::size_t n) noexcept {
+    if (activation == MlpActivation::relu) {
+        for_each_index(n, [&](std::size_t i) { v[i] = std::max(v[i], 0.0); });
+        return;
+    }
+    for (std::size_t i = 0; i < n; ++i) v[i] = activate_one(activation, v[i]);
+}
+
+/**
+ * @brief delta *= act'(z) elementwise, with a = act(z) already computed; delta must
+ * not overlap z or a. Out of line, as activate().
+ */
+[[gnu::noinline]] inline void multiply_by_derivative(MlpActivation activation, const double* __restrict__ z,
+                                                     const double* __restrict__ a, double* __restrict__ delta,
+                                                     std::size_t n) noexcept {
+    switch (activation) {
+        case MlpActivation::relu:
+            for_each_index(n, [&](std::size_t i) {
+                const double d = delta[i];  // loaded unconditionally, so the select packs
+                delta[i] = z[i] > 0.0 ? d : 0.0;
+            });
             return;
-        case Activation::tanh:
-            for (std::size_t i = 0; i < n; ++i) delta[i] *= 1.0 - a[i] * a[i];
-            return;
-        case Activation::silu:
+        case MlpActivation::tanh: for_each_index(n, [&](std::size_t i) { delta[i] *= 1.0 - a[i] * a[i]; }); return;
+        case MlpActivation::silu:
             for (std::size_t i = 0; i < n; ++i) {
                 const double s = 1.0 / (1.0 + std::exp(-z[i]));
                 delta[i] *= s * (1.0 + z[i] * (1.0 - s));
             }
             return;
-        case Activation::gelu: {
-            constexpr double k = 0.7978845608028654;  // sqrt(2 / pi)
+        case MlpActivation::gelu:
             for (std::size_t i = 0; i < n; ++i) {
                 const double x = z[i];
-                const double th = std::tanh(k * (x + 0.044715 * x * x * x));
-                const double du = k * (1.0 + 3.0 * 0.044715 * x * x);
+                const double th = std::tanh(k_gelu_scale * (x + k_gelu_cubic * x * x * x));
+                const double du = k_gelu_scale * (1.0 + 3.0 * k_gelu_cubic * x * x);
                 delta[i] *= 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du;
             }
             return;
-        }
     }
 }
 
@@ -712,8 +805,8 @@ inline void multiply_by_derivative(Activation activation, const double* z, const
  * training follows: mse is optimised in standardised target units (divided by
  * output_scale^2) so gradient sizes do not depend on the target's scale.
  */
-inline double objective_factor(LossKind loss, double output_scale) noexcept {
-    return loss == LossKind::mse ? 1.0 / (output_scale * output_scale) : 1.0;
+inline double objective_factor(MlpLoss loss, double output_scale) noexcept {
+    return loss == MlpLoss::mse ? 1.0 / (output_scale * output_scale) : 1.0;
 }
 
 /**
@@ -724,11 +817,10 @@ inline double objective_factor(LossKind loss, double output_scale) noexcept {
  * @param grad if not null, receives d(objective)/d(o) for a mean over @p divisor rows
  * @return the sum over rows of the per-row loss (reported units)
  */
-inline double loss_rows(LossKind loss, const TargetTransform& transform, double offset, double scale,
-                        const double* o, const double* z, const double* t, std::size_t rows, double* grad,
-                        double divisor) noexcept {
+inline double loss_rows(MlpLoss loss, const TargetTransform& transform, double offset, double scale, const double* o,
+                        const double* z, const double* t, std::size_t rows, double* grad, double divisor) noexcept {
     double sum = 0.0;
-    if (loss == LossKind::mse) {
+    if (loss == MlpLoss::mse) {
         for (std::size_t r = 0; r < rows; ++r) {
             const double e = offset + scale * o[r] - z[r];
             sum += e * e;
@@ -739,8 +831,7 @@ inline double loss_rows(LossKind loss, const TargetTransform& transform, double 
             const double z_hat = offset + scale * o[r];
             const double rel = (transform.inverse(z_hat) - t[r]) / t[r];
             sum += rel * rel;
-            if (grad != nullptr)
-                grad[r] = 2.0 * rel / t[r] * transform.inverse_derivative(z_hat) * scale / divisor;
+            if (grad != nullptr) grad[r] = 2.0 * rel / t[r] * transform.inverse_derivative(z_hat) * scale / divisor;
         }
     }
     return sum;
@@ -788,7 +879,7 @@ public:
         const auto& layers = net.layers();
         const double* in = x;
         for (std::size_t l = 0; l < layers.size(); ++l) {
-            const DenseLayer& layer = layers[l];
+            const MlpLayer& layer = layers[l];
             const std::size_t n_in = layer.inputs();
             const std::size_t n_out = layer.outputs();
             double* z = m_z[l].data();
@@ -813,7 +904,7 @@ public:
         const auto& layers = net.layers();
         std::copy(d_output, d_output + rows, m_delta.data());
         for (std::size_t l = layers.size(); l-- > 0;) {
-            const DenseLayer& layer = layers[l];
+            const MlpLayer& layer = layers[l];
             const std::size_t n_in = layer.inputs();
             const std::size_t n_out = layer.outputs();
             const double* in = l == 0 ? x : m_a[l - 1].data();
@@ -822,10 +913,7 @@ public:
             gemm(true, false, n_in, n_out, rows, 1.0, in, delta, 0.0, m_grad_w[l].data());
             double* gb = m_grad_b[l].data();
             std::fill(gb, gb + n_out, 0.0);
-            for (std::size_t r = 0; r < rows; ++r) {
-                const double* row = delta + r * n_out;
-                for (std::size_t j = 0; j < n_out; ++j) gb[j] += row[j];
-            }
+            for (std::size_t r = 0; r < rows; ++r) axpy(1.0, delta + r * n_out, gb, n_out);
             if (l == 0) break;
             // delta_prev = (delta * W^T) .* act'(z_prev)
             gemm(false, true, rows, n_in, n_out, 1.0, delta, layer.weights.data(), 0.0, m_delta_prev.data());
@@ -863,7 +951,7 @@ class AdamW {
 public:
     /** @brief Zero moments shaped like @p net. */
     explicit AdamW(const Mlp& net) {
-        for (const DenseLayer& layer : net.layers()) {
+        for (const MlpLayer& layer : net.layers()) {
             m_mw.emplace_back(layer.weights.shape(), 0.0);
             m_vw.emplace_back(layer.weights.shape(), 0.0);
             m_mb.emplace_back(layer.bias.shape(), 0.0);
@@ -888,18 +976,19 @@ public:
     }
 
 private:
-    static void update(double* p, const double* g, double* m, double* v, std::size_t n, double lr, double bc1,
-                       double bc2, double decay, const MlpConfig& config) noexcept {
+    static void update(double* __restrict__ p, const double* __restrict__ g, double* __restrict__ m,
+                       double* __restrict__ v, std::size_t n, double lr, double bc1, double bc2, double decay,
+                       const MlpConfig& config) noexcept {
         const double b1 = config.adam_beta1;
         const double b2 = config.adam_beta2;
         const double eps = config.adam_epsilon;
-        for (std::size_t i = 0; i < n; ++i) {
+        detail::mlp::for_each_index(n, [&](std::size_t i) {
             m[i] = b1 * m[i] + (1.0 - b1) * g[i];
             v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
             const double m_hat = m[i] / bc1;
             const double v_hat = v[i] / bc2;
             p[i] = p[i] * decay - lr * m_hat / (std::sqrt(v_hat) + eps);
-        }
+        });
     }
 
     std::vector<xt::xtensor<double, 2>> m_mw, m_vw;
@@ -931,9 +1020,7 @@ inline std::string join_path(const std::string& path, std::string_view key) {
 }
 
 /** @brief "path[i]". */
-inline std::string index_path(const std::string& path, std::size_t i) {
-    return path + "[" + std::to_string(i) + "]";
-}
+inline std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 /** @brief The JSON type name for messages. */
 inline std::string json_type(const nlohmann::json& j) { return j.type_name(); }
@@ -1003,8 +1090,7 @@ inline std::string read_string(const nlohmann::json& j, const std::string& path)
 inline void read_finite_array(const nlohmann::json& j, const std::string& path, std::size_t expected,
                               const std::string& shape_text, double* out) {
     if (!j.is_array()) throw error(path, "expected an array of " + shape_text + " numbers, got " + json_type(j));
-    if (j.size() != expected)
-        throw error(path, "expected " + shape_text + " values, got " + std::to_string(j.size()));
+    if (j.size() != expected) throw error(path, "expected " + shape_text + " values, got " + std::to_string(j.size()));
     for (std::size_t i = 0; i < expected; ++i) out[i] = read_finite(j[i], index_path(path, i));
 }
 
@@ -1030,6 +1116,78 @@ bool same_tensor(const Tensor& a, const Tensor& b) noexcept {
     return std::equal(a.begin(), a.end(), b.begin());
 }
 
+/** @brief Whether every member of container @p j is a scalar or an array of scalars. */
+inline bool is_flat(const nlohmann::json& j) {
+    const auto scalar = [](const nlohmann::json& e) { return e.is_primitive(); };
+    return std::all_of(j.begin(), j.end(), [&](const nlohmann::json& v) {
+        return v.is_primitive() || (v.is_array() && std::all_of(v.begin(), v.end(), scalar));
+    });
+}
+
+/**
+ * @brief Appends @p j to @p out: containers that are flat (is_flat()) on one line,
+ * others with one member per line, indented by two spaces per level.
+ */
+inline void write_json(const nlohmann::json& j, std::size_t depth, std::string& out) {
+    if (!j.is_structured() || j.empty() || is_flat(j)) {
+        out += j.dump();
+        return;
+    }
+    const bool object = j.is_object();
+    const std::string pad(2 * (depth + 1), ' ');
+    out += object ? "{\n" : "[\n";
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it != j.begin()) out += ",\n";
+        out += pad;
+        if (object) out += nlohmann::json(it.key()).dump() + ": ";
+        write_json(*it, depth + 1, out);
+    }
+    out += "\n" + std::string(2 * depth, ' ') + (object ? "}" : "]");
+}
+
+/** @brief The steps of a field path such as "mlp.layers[2].weights[5]". */
+inline std::vector<perfcast::detail::json_step> field_steps(std::string_view field) {
+    std::vector<perfcast::detail::json_step> steps;
+    std::string key;
+    auto flush = [&] {
+        if (!key.empty()) steps.emplace_back(std::move(key));
+        key.clear();
+    };
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        const char c = field[i];
+        if (c == '.') {
+            flush();
+        } else if (c == '[') {
+            flush();
+            std::size_t index = 0;
+            for (++i; i < field.size() && field[i] >= '0' && field[i] <= '9'; ++i)
+                index = index * 10 + static_cast<std::size_t>(field[i] - '0');
+            steps.emplace_back(index);  // i is at ']'
+        } else {
+            key += c;
+        }
+    }
+    flush();
+    return steps;
+}
+
+/**
+ * @brief Reads and parses @p file and hands the JSON to @p parse; a perfcast::error
+ * from @p parse gets the file and the line of its field.
+ */
+template <class Parse>
+auto load_json_file(const std::string& file, Parse&& parse) {
+    const std::string text = perfcast::detail::read_file(file);
+    const nlohmann::json j = perfcast::detail::parse_json(text, file);
+    try {
+        return parse(j);
+    } catch (const error& e) {
+        if (!e.where().file.empty()) throw;
+        perfcast::detail::json_locator locator(text);
+        throw e.at(source_location{file, locator.line_of(field_steps(e.field())), 0});
+    }
+}
+
 /** @brief Parses @p name against the names of @p values (via to_string). */
 template <class Enum, std::size_t N>
 Enum parse_enum(std::string_view name, const std::array<Enum, N>& values, const std::string& field) {
@@ -1042,26 +1200,26 @@ Enum parse_enum(std::string_view name, const std::array<Enum, N>& values, const 
     throw error(field, "unknown value \"" + std::string(name) + "\" (expected one of: " + options + ")");
 }
 
-}  // namespace detail
+}  // namespace detail::mlp
 
 // ---------------------------------------------------------------------------
 // Enum names
 // ---------------------------------------------------------------------------
 
-inline std::string_view to_string(Activation activation) noexcept {
+inline std::string_view to_string(MlpActivation activation) noexcept {
     switch (activation) {
-        case Activation::relu: return "relu";
-        case Activation::tanh: return "tanh";
-        case Activation::silu: return "silu";
-        case Activation::gelu: return "gelu";
+        case MlpActivation::relu: return "relu";
+        case MlpActivation::tanh: return "tanh";
+        case MlpActivation::silu: return "silu";
+        case MlpActivation::gelu: return "gelu";
     }
     return "?";
 }
 
-inline std::string_view to_string(LossKind loss) noexcept {
+inline std::string_view to_string(MlpLoss loss) noexcept {
     switch (loss) {
-        case LossKind::mse: return "mse";
-        case LossKind::relative: return "relative";
+        case MlpLoss::mse: return "mse";
+        case MlpLoss::relative: return "relative";
     }
     return "?";
 }
@@ -1093,26 +1251,25 @@ inline std::string_view to_string(StopReason reason) noexcept {
     return "?";
 }
 
-inline Activation parse_activation(std::string_view name, const std::string& field) {
-    return detail::parse_enum(
-        name, std::array{Activation::relu, Activation::tanh, Activation::silu, Activation::gelu}, field);
+inline MlpActivation parse_mlp_activation(std::string_view name, const std::string& field) {
+    return detail::mlp::parse_enum(
+        name, std::array{MlpActivation::relu, MlpActivation::tanh, MlpActivation::silu, MlpActivation::gelu}, field);
 }
 
-inline LossKind parse_loss(std::string_view name, const std::string& field) {
-    return detail::parse_enum(name, std::array{LossKind::mse, LossKind::relative}, field);
+inline MlpLoss parse_mlp_loss(std::string_view name, const std::string& field) {
+    return detail::mlp::parse_enum(name, std::array{MlpLoss::mse, MlpLoss::relative}, field);
 }
 
 inline LrSchedule parse_lr_schedule(std::string_view name, const std::string& field) {
-    return detail::parse_enum(name, std::array{LrSchedule::constant, LrSchedule::cosine, LrSchedule::step},
-                              field);
+    return detail::mlp::parse_enum(name, std::array{LrSchedule::constant, LrSchedule::cosine, LrSchedule::step}, field);
 }
 
 inline TargetKind parse_target_kind(std::string_view name, const std::string& field) {
-    return detail::parse_enum(name, std::array{TargetKind::identity, TargetKind::sqrt, TargetKind::log}, field);
+    return detail::mlp::parse_enum(name, std::array{TargetKind::identity, TargetKind::sqrt, TargetKind::log}, field);
 }
 
 inline StopReason parse_stop_reason(std::string_view name, const std::string& field) {
-    return detail::parse_enum(
+    return detail::mlp::parse_enum(
         name, std::array{StopReason::max_epochs, StopReason::early_stopping, StopReason::callback}, field);
 }
 
@@ -1126,9 +1283,9 @@ inline FeatureScaler::FeatureScaler(xt::xtensor<double, 1> mean, xt::xtensor<dou
         throw error("scaler.std", "expected " + std::to_string(m_mean.size()) + " values (one per mean), got " +
                                       std::to_string(m_std.size()));
     for (std::size_t i = 0; i < m_mean.size(); ++i) {
-        if (!std::isfinite(m_mean(i))) throw error(detail::index_path("scaler.mean", i), "not finite");
+        if (!std::isfinite(m_mean(i))) throw error(detail::mlp::index_path("scaler.mean", i), "not finite");
         if (!(std::isfinite(m_std(i)) && m_std(i) > 0.0))
-            throw error(detail::index_path("scaler.std", i), "expected a finite number > 0");
+            throw error(detail::mlp::index_path("scaler.std", i), "expected a finite number > 0");
     }
 }
 
@@ -1159,7 +1316,7 @@ inline void FeatureScaler::fit(const xt::xtensor<double, 2>& X, std::span<const 
         }
     for (std::size_t c = 0; c < cols; ++c) {
         if (!std::isfinite(mean(c)) || !std::isfinite(sd(c)))
-            throw error(detail::index_path("X column", c), "not finite (check the data for NaN or infinity)");
+            throw error("X", "column " + std::to_string(c) + " has values that are not finite (or overflow)");
         const double s = std::sqrt(sd(c) / n);
         sd(c) = (s > 0.0 && s > 1e-12 * std::abs(mean(c))) ? s : 1.0;
     }
@@ -1193,28 +1350,30 @@ inline void FeatureScaler::transform_row(std::span<const double> in, std::span<d
 }
 
 inline nlohmann::json FeatureScaler::to_json() const {
-    return {{"mean", detail::flat_array(m_mean)}, {"std", detail::flat_array(m_std)}};
+    return {{"mean", detail::mlp::flat_array(m_mean)}, {"std", detail::mlp::flat_array(m_std)}};
 }
 
 inline FeatureScaler FeatureScaler::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::expect_object(j, path);
-    detail::reject_unknown(j, {"mean", "std"}, path);
-    const auto& jm = detail::member(j, "mean", path);
-    const std::string mean_path = detail::join_path(path, "mean");
-    if (!jm.is_array()) throw error(mean_path, "expected an array of numbers, got " + detail::json_type(jm));
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(j, {"mean", "std"}, path);
+    const auto& jm = detail::mlp::member(j, "mean", path);
+    const std::string mean_path = detail::mlp::join_path(path, "mean");
+    if (!jm.is_array()) throw error(mean_path, "expected an array of numbers, got " + detail::mlp::json_type(jm));
     const std::size_t n = jm.size();
     xt::xtensor<double, 1> mean(std::array<std::size_t, 1>{n}, 0.0);
     xt::xtensor<double, 1> sd(std::array<std::size_t, 1>{n}, 0.0);
     const std::string count = std::to_string(n);
-    detail::read_finite_array(jm, mean_path, n, count, mean.data());
-    detail::read_finite_array(detail::member(j, "std", path), detail::join_path(path, "std"), n, count, sd.data());
+    detail::mlp::read_finite_array(jm, mean_path, n, count, mean.data());
+    detail::mlp::read_finite_array(detail::mlp::member(j, "std", path), detail::mlp::join_path(path, "std"), n, count,
+                                   sd.data());
     for (std::size_t i = 0; i < n; ++i)
-        if (!(sd(i) > 0.0)) throw error(detail::index_path(detail::join_path(path, "std"), i), "expected > 0");
+        if (!(sd(i) > 0.0))
+            throw error(detail::mlp::index_path(detail::mlp::join_path(path, "std"), i), "expected > 0");
     return FeatureScaler(std::move(mean), std::move(sd));
 }
 
 inline bool operator==(const FeatureScaler& a, const FeatureScaler& b) noexcept {
-    return detail::same_tensor(a.m_mean, b.m_mean) && detail::same_tensor(a.m_std, b.m_std);
+    return detail::mlp::same_tensor(a.m_mean, b.m_mean) && detail::mlp::same_tensor(a.m_std, b.m_std);
 }
 
 // ---------------------------------------------------------------------------
@@ -1241,10 +1400,11 @@ inline bool TargetTransform::accepts(double t) const noexcept {
 
 inline double TargetTransform::forward(double t) const {
     if (!accepts(t)) {
-        const char* need = m_kind == TargetKind::log ? "a finite t > 0" :
-                           m_kind == TargetKind::sqrt ? "a finite t >= 0" : "a finite t";
-        throw error("target", std::string(to_string(m_kind)) + " transform needs " + need + ", got " +
-                                  std::to_string(t));
+        const char* need = m_kind == TargetKind::log    ? "a finite t > 0"
+                           : m_kind == TargetKind::sqrt ? "a finite t >= 0"
+                                                        : "a finite t";
+        throw error("target",
+                    std::string(to_string(m_kind)) + " transform needs " + need + ", got " + std::to_string(t));
     }
     switch (m_kind) {
         case TargetKind::identity: return t;
@@ -1279,16 +1439,17 @@ inline nlohmann::json TargetTransform::to_json() const {
 }
 
 inline TargetTransform TargetTransform::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::expect_object(j, path);
-    detail::reject_unknown(j, {"kind", "c"}, path);
-    const std::string kind_path = detail::join_path(path, "kind");
-    const TargetKind kind = parse_target_kind(detail::read_string(detail::member(j, "kind", path), kind_path), kind_path);
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(j, {"kind", "c"}, path);
+    const std::string kind_path = detail::mlp::join_path(path, "kind");
+    const TargetKind kind =
+        parse_target_kind(detail::mlp::read_string(detail::mlp::member(j, "kind", path), kind_path), kind_path);
     if (kind != TargetKind::sqrt) {
-        if (j.contains("c")) throw error(detail::join_path(path, "c"), "only the sqrt transform takes a constant");
+        if (j.contains("c")) throw error(detail::mlp::join_path(path, "c"), "only the sqrt transform takes a constant");
         return TargetTransform(kind);
     }
-    const std::string c_path = detail::join_path(path, "c");
-    const double c = detail::read_number(detail::member(j, "c", path), c_path);
+    const std::string c_path = detail::mlp::join_path(path, "c");
+    const double c = detail::mlp::read_number(detail::mlp::member(j, "c", path), c_path);
     if (!(std::isfinite(c) && c > 0.0)) throw error(c_path, "expected a finite number > 0");
     return TargetTransform(kind, c);
 }
@@ -1298,12 +1459,12 @@ inline TargetTransform TargetTransform::from_json(const nlohmann::json& j, const
 // ---------------------------------------------------------------------------
 
 inline void MlpConfig::validate(const std::string& path) const {
-    auto field = [&](std::string_view name) { return detail::join_path(path, name); };
+    auto field = [&](std::string_view name) { return detail::mlp::join_path(path, name); };
     auto positive = [&](double v, std::string_view name) {
         if (!(std::isfinite(v) && v > 0.0)) throw error(field(name), "expected a finite number > 0");
     };
     for (std::size_t i = 0; i < hidden.size(); ++i)
-        if (hidden[i] == 0) throw error(detail::index_path(field("hidden"), i), "a layer needs at least one unit");
+        if (hidden[i] == 0) throw error(detail::mlp::index_path(field("hidden"), i), "a layer needs at least one unit");
     positive(learning_rate, "learning_rate");
     if (!(adam_beta1 >= 0.0 && adam_beta1 < 1.0)) throw error(field("adam_beta1"), "expected a number in [0, 1)");
     if (!(adam_beta2 >= 0.0 && adam_beta2 < 1.0)) throw error(field("adam_beta2"), "expected a number in [0, 1)");
@@ -1318,7 +1479,8 @@ inline void MlpConfig::validate(const std::string& path) const {
     if (max_epochs == 0) throw error(field("max_epochs"), "expected at least 1");
     if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
         throw error(field("validation_fraction"), "expected a number in [0, 1)");
-    if (!(std::isfinite(min_delta) && min_delta >= 0.0)) throw error(field("min_delta"), "expected a finite number >= 0");
+    if (!(std::isfinite(min_delta) && min_delta >= 0.0))
+        throw error(field("min_delta"), "expected a finite number >= 0");
     if (!(lr_min_fraction >= 0.0 && lr_min_fraction <= 1.0))
         throw error(field("lr_min_fraction"), "expected a number in [0, 1]");
     if (lr_step_epochs == 0) throw error(field("lr_step_epochs"), "expected at least 1");
@@ -1331,8 +1493,8 @@ inline double MlpConfig::learning_rate_at(std::size_t epoch) const noexcept {
         case LrSchedule::constant: return learning_rate;
         case LrSchedule::cosine: {
             if (max_epochs <= 1) return learning_rate;
-            const double progress = static_cast<double>(std::min(epoch, max_epochs - 1)) /
-                                    static_cast<double>(max_epochs - 1);
+            const double progress =
+                static_cast<double>(std::min(epoch, max_epochs - 1)) / static_cast<double>(max_epochs - 1);
             const double low = learning_rate * lr_min_fraction;
             // Written so epoch 0 gets exactly learning_rate.
             return learning_rate - 0.5 * (learning_rate - low) * (1.0 - std::cos(std::numbers::pi * progress));
@@ -1369,33 +1531,51 @@ inline nlohmann::json MlpConfig::to_json() const {
 }
 
 inline MlpConfig MlpConfig::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::expect_object(j, path);
-    detail::reject_unknown(j,
-                           {"hidden", "activation", "loss", "target_transform", "learning_rate", "adam_beta1",
-                            "adam_beta2", "adam_epsilon", "weight_decay", "gradient_clip_norm", "batch_size",
-                            "max_epochs", "validation_fraction", "patience", "min_delta", "lr_schedule",
-                            "lr_min_fraction", "lr_step_epochs", "lr_step_gamma", "seed"},
-                           path);
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(j,
+                                {"hidden",
+                                 "activation",
+                                 "loss",
+                                 "target_transform",
+                                 "learning_rate",
+                                 "adam_beta1",
+                                 "adam_beta2",
+                                 "adam_epsilon",
+                                 "weight_decay",
+                                 "gradient_clip_norm",
+                                 "batch_size",
+                                 "max_epochs",
+                                 "validation_fraction",
+                                 "patience",
+                                 "min_delta",
+                                 "lr_schedule",
+                                 "lr_min_fraction",
+                                 "lr_step_epochs",
+                                 "lr_step_gamma",
+                                 "seed"},
+                                path);
     MlpConfig c;
     auto has = [&](std::string_view key) { return j.contains(key); };
     auto at = [&](std::string_view key) -> const nlohmann::json& { return j.find(key).value(); };
-    auto field = [&](std::string_view key) { return detail::join_path(path, key); };
+    auto field = [&](std::string_view key) { return detail::mlp::join_path(path, key); };
     auto number = [&](std::string_view key, double& out) {
-        if (has(key)) out = detail::read_finite(at(key), field(key));
+        if (has(key)) out = detail::mlp::read_finite(at(key), field(key));
     };
     auto size = [&](std::string_view key, std::size_t& out) {
-        if (has(key)) out = detail::read_size(at(key), field(key));
+        if (has(key)) out = detail::mlp::read_size(at(key), field(key));
     };
     if (has("hidden")) {
         const auto& jh = at("hidden");
-        if (!jh.is_array()) throw error(field("hidden"), "expected an array of widths, got " + detail::json_type(jh));
+        if (!jh.is_array())
+            throw error(field("hidden"), "expected an array of widths, got " + detail::mlp::json_type(jh));
         c.hidden.clear();
         for (std::size_t i = 0; i < jh.size(); ++i)
-            c.hidden.push_back(detail::read_size(jh[i], detail::index_path(field("hidden"), i)));
+            c.hidden.push_back(detail::mlp::read_size(jh[i], detail::mlp::index_path(field("hidden"), i)));
     }
     if (has("activation"))
-        c.activation = parse_activation(detail::read_string(at("activation"), field("activation")), field("activation"));
-    if (has("loss")) c.loss = parse_loss(detail::read_string(at("loss"), field("loss")), field("loss"));
+        c.activation =
+            parse_mlp_activation(detail::mlp::read_string(at("activation"), field("activation")), field("activation"));
+    if (has("loss")) c.loss = parse_mlp_loss(detail::mlp::read_string(at("loss"), field("loss")), field("loss"));
     if (has("target_transform"))
         c.target_transform = TargetTransform::from_json(at("target_transform"), field("target_transform"));
     number("learning_rate", c.learning_rate);
@@ -1411,11 +1591,11 @@ inline MlpConfig MlpConfig::from_json(const nlohmann::json& j, const std::string
     number("min_delta", c.min_delta);
     if (has("lr_schedule"))
         c.lr_schedule =
-            parse_lr_schedule(detail::read_string(at("lr_schedule"), field("lr_schedule")), field("lr_schedule"));
+            parse_lr_schedule(detail::mlp::read_string(at("lr_schedule"), field("lr_schedule")), field("lr_schedule"));
     number("lr_min_fraction", c.lr_min_fraction);
     size("lr_step_epochs", c.lr_step_epochs);
     number("lr_step_gamma", c.lr_step_gamma);
-    if (has("seed")) c.seed = detail::read_unsigned(at("seed"), field("seed"));
+    if (has("seed")) c.seed = detail::mlp::read_unsigned(at("seed"), field("seed"));
     c.validate(path);
     return c;
 }
@@ -1424,23 +1604,22 @@ inline MlpConfig MlpConfig::from_json(const nlohmann::json& j, const std::string
 // Mlp
 // ---------------------------------------------------------------------------
 
-inline Mlp::Mlp(std::size_t inputs, std::span<const std::size_t> hidden, Activation activation,
-                std::uint64_t seed)
+inline Mlp::Mlp(std::size_t inputs, std::span<const std::size_t> hidden, MlpActivation activation, std::uint64_t seed)
     : m_activation(activation) {
     if (inputs == 0) throw error("inputs", "a network needs at least one input");
-    detail::Xoshiro256 rng(seed);
+    detail::mlp::Xoshiro256 rng(seed);
     std::size_t fan_in = inputs;
     m_layers.reserve(hidden.size() + 1);
     for (std::size_t l = 0; l <= hidden.size(); ++l) {
         const bool output = l == hidden.size();
         const std::size_t fan_out = output ? 1 : hidden[l];
-        if (fan_out == 0) throw error(detail::index_path("hidden", l), "a layer needs at least one unit");
+        if (fan_out == 0) throw error(detail::mlp::index_path("hidden", l), "a layer needs at least one unit");
         // He for rectifier-like units, Xavier (Glorot) for tanh and the linear output.
-        const bool he = !output && activation != Activation::tanh;
-        const double sd = he ? std::sqrt(2.0 / static_cast<double>(fan_in))
-                             : std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
-        DenseLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{fan_in, fan_out}, 0.0),
-                         xt::xtensor<double, 1>(std::array<std::size_t, 1>{fan_out}, 0.0)};
+        const bool he = !output && activation != MlpActivation::tanh;
+        const double sd =
+            he ? std::sqrt(2.0 / static_cast<double>(fan_in)) : std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
+        MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{fan_in, fan_out}, 0.0),
+                       xt::xtensor<double, 1>(std::array<std::size_t, 1>{fan_out}, 0.0)};
         for (double& w : layer.weights) w = sd * rng.normal();
         m_layers.push_back(std::move(layer));
         fan_in = fan_out;
@@ -1449,13 +1628,13 @@ inline Mlp::Mlp(std::size_t inputs, std::span<const std::size_t> hidden, Activat
 
 inline std::size_t Mlp::parameter_count() const noexcept {
     std::size_t n = 0;
-    for (const DenseLayer& layer : m_layers) n += layer.weights.size() + layer.bias.size();
+    for (const MlpLayer& layer : m_layers) n += layer.weights.size() + layer.bias.size();
     return n;
 }
 
 inline std::size_t Mlp::max_width() const noexcept {
     std::size_t w = 0;
-    for (const DenseLayer& layer : m_layers) w = std::max(w, layer.outputs());
+    for (const MlpLayer& layer : m_layers) w = std::max(w, layer.outputs());
     return w;
 }
 
@@ -1475,7 +1654,7 @@ inline xt::xtensor<double, 1> Mlp::predict(const xt::xtensor<double, 2>& X) cons
     xt::xtensor<double, 1> out(std::array<std::size_t, 1>{rows}, 0.0);
     if (rows == 0) return out;
     constexpr std::size_t chunk = 1024;
-    detail::Backprop pass(*this, std::min(rows, chunk));
+    detail::mlp::Backprop pass(*this, std::min(rows, chunk));
     for (std::size_t begin = 0; begin < rows; begin += chunk) {
         const std::size_t n = std::min(chunk, rows - begin);
         const double* o = pass.forward(*this, X.data() + begin * cols, n);
@@ -1495,21 +1674,31 @@ inline double Mlp::predict_one(std::span<const double> x, std::span<double> scra
     const double* in = x.data();
     double* buffers[2] = {scratch.data(), scratch.data() + width};
     for (std::size_t l = 0; l < m_layers.size(); ++l) {
-        const DenseLayer& layer = m_layers[l];
+        const MlpLayer& layer = m_layers[l];
         const std::size_t n_in = layer.inputs();
         const std::size_t n_out = layer.outputs();
         double* out = buffers[l % 2];
         const double* w = layer.weights.data();
         std::copy(layer.bias.data(), layer.bias.data() + n_out, out);
-        // Row-wise accumulation: contiguous weight rows, and inputs that are exactly 0
-        // (common after ReLU) are skipped.
-        for (std::size_t i = 0; i < n_in; ++i) {
-            const double a = in[i];
-            if (a == 0.0) continue;
-            const double* row = w + i * n_out;
-            for (std::size_t j = 0; j < n_out; ++j) out[j] += a * row[j];
+        // Row-wise accumulation over contiguous weight rows, two rows per pass. Inputs
+        // that are exactly 0 (about half, after ReLU) are skipped: their indices are
+        // compacted first without branches, since branching on them mispredicts.
+        std::array<std::size_t, 64> nonzero;
+        for (std::size_t base = 0; base < n_in; base += nonzero.size()) {
+            const std::size_t end = std::min(n_in, base + nonzero.size());
+            std::size_t count = 0;
+            for (std::size_t i = base; i < end; ++i) {  // branch-free compaction
+                nonzero[count] = i;
+                count += in[i] != 0.0 ? 1 : 0;
+            }
+            std::size_t p = 0;
+            for (; p + 2 <= count; p += 2) {
+                const std::size_t i0 = nonzero[p], i1 = nonzero[p + 1];
+                detail::mlp::axpy2(in[i0], w + i0 * n_out, in[i1], w + i1 * n_out, out, n_out);
+            }
+            if (p < count) detail::mlp::axpy(in[nonzero[p]], w + nonzero[p] * n_out, out, n_out);
         }
-        if (l + 1 < m_layers.size()) detail::activate_in_place(m_activation, out, n_out);
+        if (l + 1 < m_layers.size()) detail::mlp::activate_in_place(m_activation, out, n_out);
         in = out;
     }
     return m_output_offset + m_output_scale * in[0];
@@ -1524,11 +1713,11 @@ inline double Mlp::predict_one(std::span<const double> x) const {
 
 inline nlohmann::json Mlp::to_json() const {
     nlohmann::json layers = nlohmann::json::array();
-    for (const DenseLayer& layer : m_layers) {
+    for (const MlpLayer& layer : m_layers) {
         layers.push_back({{"inputs", layer.inputs()},
                           {"outputs", layer.outputs()},
-                          {"weights", detail::flat_array(layer.weights)},
-                          {"bias", detail::flat_array(layer.bias)}});
+                          {"weights", detail::mlp::flat_array(layer.weights)},
+                          {"bias", detail::mlp::flat_array(layer.bias)}});
     }
     return {{"inputs", input_size()},
             {"activation", std::string(perfcast::to_string(m_activation))},
@@ -1539,52 +1728,55 @@ inline nlohmann::json Mlp::to_json() const {
 }
 
 inline Mlp Mlp::from_json(const nlohmann::json& j, const std::string& path) {
-    using detail::index_path;
-    using detail::join_path;
-    detail::expect_object(j, path);
-    detail::reject_unknown(j, {"inputs", "activation", "output_offset", "output_scale", "weights_layout", "layers"},
-                           path);
+    using detail::mlp::index_path;
+    using detail::mlp::join_path;
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(
+        j, {"inputs", "activation", "output_offset", "output_scale", "weights_layout", "layers"}, path);
     Mlp net;
-    const std::size_t inputs = detail::read_size(detail::member(j, "inputs", path), join_path(path, "inputs"));
+    const std::size_t inputs =
+        detail::mlp::read_size(detail::mlp::member(j, "inputs", path), join_path(path, "inputs"));
     if (inputs == 0) throw error(join_path(path, "inputs"), "expected at least 1");
-    net.m_activation = parse_activation(
-        detail::read_string(detail::member(j, "activation", path), join_path(path, "activation")),
+    net.m_activation = parse_mlp_activation(
+        detail::mlp::read_string(detail::mlp::member(j, "activation", path), join_path(path, "activation")),
         join_path(path, "activation"));
     net.m_output_offset =
-        detail::read_finite(detail::member(j, "output_offset", path), join_path(path, "output_offset"));
-    net.m_output_scale = detail::read_finite(detail::member(j, "output_scale", path), join_path(path, "output_scale"));
+        detail::mlp::read_finite(detail::mlp::member(j, "output_offset", path), join_path(path, "output_offset"));
+    net.m_output_scale =
+        detail::mlp::read_finite(detail::mlp::member(j, "output_scale", path), join_path(path, "output_scale"));
     if (net.m_output_scale == 0.0) throw error(join_path(path, "output_scale"), "expected a non-zero number");
     if (j.contains("weights_layout")) {
-        const std::string layout =
-            detail::read_string(j["weights_layout"], join_path(path, "weights_layout"));
+        const std::string layout = detail::mlp::read_string(j["weights_layout"], join_path(path, "weights_layout"));
         if (layout != "row-major inputs x outputs")
             throw error(join_path(path, "weights_layout"), "unsupported layout \"" + layout + "\"");
     }
     const std::string layers_path = join_path(path, "layers");
-    const auto& jl = detail::member(j, "layers", path);
-    if (!jl.is_array()) throw error(layers_path, "expected an array of layers, got " + detail::json_type(jl));
+    const auto& jl = detail::mlp::member(j, "layers", path);
+    if (!jl.is_array()) throw error(layers_path, "expected an array of layers, got " + detail::mlp::json_type(jl));
     if (jl.empty()) throw error(layers_path, "expected at least one layer");
     std::size_t fan_in = inputs;
     for (std::size_t l = 0; l < jl.size(); ++l) {
         const std::string lp = index_path(layers_path, l);
         const auto& jlayer = jl[l];
-        detail::expect_object(jlayer, lp);
-        detail::reject_unknown(jlayer, {"inputs", "outputs", "weights", "bias"}, lp);
-        const std::size_t in = detail::read_size(detail::member(jlayer, "inputs", lp), join_path(lp, "inputs"));
-        const std::size_t out = detail::read_size(detail::member(jlayer, "outputs", lp), join_path(lp, "outputs"));
+        detail::mlp::expect_object(jlayer, lp);
+        detail::mlp::reject_unknown(jlayer, {"inputs", "outputs", "weights", "bias"}, lp);
+        const std::size_t in =
+            detail::mlp::read_size(detail::mlp::member(jlayer, "inputs", lp), join_path(lp, "inputs"));
+        const std::size_t out =
+            detail::mlp::read_size(detail::mlp::member(jlayer, "outputs", lp), join_path(lp, "outputs"));
         if (in != fan_in)
             throw error(join_path(lp, "inputs"), "expected " + std::to_string(fan_in) +
                                                      " (the previous layer's outputs), got " + std::to_string(in));
         if (out == 0) throw error(join_path(lp, "outputs"), "expected at least 1");
         if (l + 1 == jl.size() && out != 1)
             throw error(join_path(lp, "outputs"), "the output layer must have 1 output, got " + std::to_string(out));
-        DenseLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{in, out}, 0.0),
-                         xt::xtensor<double, 1>(std::array<std::size_t, 1>{out}, 0.0)};
-        detail::read_finite_array(detail::member(jlayer, "weights", lp), join_path(lp, "weights"), in * out,
-                                  std::to_string(in) + "x" + std::to_string(out) + " = " + std::to_string(in * out),
-                                  layer.weights.data());
-        detail::read_finite_array(detail::member(jlayer, "bias", lp), join_path(lp, "bias"), out,
-                                  std::to_string(out), layer.bias.data());
+        MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{in, out}, 0.0),
+                       xt::xtensor<double, 1>(std::array<std::size_t, 1>{out}, 0.0)};
+        detail::mlp::read_finite_array(
+            detail::mlp::member(jlayer, "weights", lp), join_path(lp, "weights"), in * out,
+            std::to_string(in) + "x" + std::to_string(out) + " = " + std::to_string(in * out), layer.weights.data());
+        detail::mlp::read_finite_array(detail::mlp::member(jlayer, "bias", lp), join_path(lp, "bias"), out,
+                                       std::to_string(out), layer.bias.data());
         net.m_layers.push_back(std::move(layer));
         fan_in = out;
     }
@@ -1596,8 +1788,8 @@ inline bool operator==(const Mlp& a, const Mlp& b) noexcept {
         a.m_output_scale != b.m_output_scale || a.m_layers.size() != b.m_layers.size())
         return false;
     for (std::size_t l = 0; l < a.m_layers.size(); ++l) {
-        if (!detail::same_tensor(a.m_layers[l].weights, b.m_layers[l].weights) ||
-            !detail::same_tensor(a.m_layers[l].bias, b.m_layers[l].bias))
+        if (!detail::mlp::same_tensor(a.m_layers[l].weights, b.m_layers[l].weights) ||
+            !detail::mlp::same_tensor(a.m_layers[l].bias, b.m_layers[l].bias))
             return false;
     }
     return true;
@@ -1608,19 +1800,20 @@ inline bool operator==(const Mlp& a, const Mlp& b) noexcept {
 // ---------------------------------------------------------------------------
 
 inline bool operator==(const EpochRecord& a, const EpochRecord& b) noexcept {
-    return a.epoch == b.epoch && detail::same_number(a.train_loss, b.train_loss) &&
-           detail::same_number(a.val_loss, b.val_loss) &&
-           detail::same_number(a.val_mean_relative_error, b.val_mean_relative_error) &&
-           detail::same_number(a.learning_rate, b.learning_rate) && detail::same_number(a.seconds, b.seconds);
+    return a.epoch == b.epoch && detail::mlp::same_number(a.train_loss, b.train_loss) &&
+           detail::mlp::same_number(a.val_loss, b.val_loss) &&
+           detail::mlp::same_number(a.val_mean_relative_error, b.val_mean_relative_error) &&
+           detail::mlp::same_number(a.learning_rate, b.learning_rate) && detail::mlp::same_number(a.seconds, b.seconds);
 }
 
 inline bool operator==(const TrainingHistory& a, const TrainingHistory& b) noexcept {
     return a.epochs == b.epochs && a.best_epoch == b.best_epoch &&
-           detail::same_number(a.best_val_loss, b.best_val_loss) && detail::same_number(a.seconds, b.seconds) &&
-           a.train_rows == b.train_rows && a.validation_rows == b.validation_rows && a.stop_reason == b.stop_reason;
+           detail::mlp::same_number(a.best_val_loss, b.best_val_loss) &&
+           detail::mlp::same_number(a.seconds, b.seconds) && a.train_rows == b.train_rows &&
+           a.validation_rows == b.validation_rows && a.stop_reason == b.stop_reason;
 }
 
-namespace detail {
+namespace detail::mlp {
 
 /** @brief TrainingHistory as JSON (NaN as null). */
 inline nlohmann::json history_to_json(const TrainingHistory& h) {
@@ -1645,8 +1838,8 @@ inline nlohmann::json history_to_json(const TrainingHistory& h) {
 /** @brief Reads history_to_json()'s output. */
 inline TrainingHistory history_from_json(const nlohmann::json& j, const std::string& path) {
     expect_object(j, path);
-    reject_unknown(j, {"epochs", "best_epoch", "best_val_loss", "seconds", "train_rows", "validation_rows", "stop_reason"},
-                   path);
+    reject_unknown(
+        j, {"epochs", "best_epoch", "best_val_loss", "seconds", "train_rows", "validation_rows", "stop_reason"}, path);
     TrainingHistory h;
     const std::string epochs_path = join_path(path, "epochs");
     const auto& je = member(j, "epochs", path);
@@ -1654,14 +1847,14 @@ inline TrainingHistory history_from_json(const nlohmann::json& j, const std::str
     for (std::size_t i = 0; i < je.size(); ++i) {
         const std::string ep = index_path(epochs_path, i);
         expect_object(je[i], ep);
-        reject_unknown(je[i], {"epoch", "train_loss", "val_loss", "val_mean_relative_error", "learning_rate", "seconds"},
-                       ep);
+        reject_unknown(je[i],
+                       {"epoch", "train_loss", "val_loss", "val_mean_relative_error", "learning_rate", "seconds"}, ep);
         EpochRecord r;
         r.epoch = read_size(member(je[i], "epoch", ep), join_path(ep, "epoch"));
         r.train_loss = read_number(member(je[i], "train_loss", ep), join_path(ep, "train_loss"), true);
         r.val_loss = read_number(member(je[i], "val_loss", ep), join_path(ep, "val_loss"), true);
-        r.val_mean_relative_error = read_number(member(je[i], "val_mean_relative_error", ep),
-                                                join_path(ep, "val_mean_relative_error"), true);
+        r.val_mean_relative_error =
+            read_number(member(je[i], "val_mean_relative_error", ep), join_path(ep, "val_mean_relative_error"), true);
         r.learning_rate = read_number(member(je[i], "learning_rate", ep), join_path(ep, "learning_rate"));
         r.seconds = read_number(member(je[i], "seconds", ep), join_path(ep, "seconds"));
         h.epochs.push_back(r);
@@ -1680,18 +1873,18 @@ inline TrainingHistory history_from_json(const nlohmann::json& j, const std::str
 }
 
 /** @brief The format tag written at the top of a saved model. */
-inline constexpr std::string_view k_model_format = "perfcast.mlp_regressor";
+inline constexpr std::string_view k_model_format = "perfcast-mlp-regressor";
 /** @brief The format version written (and the only one read). */
 inline constexpr std::uint64_t k_model_version = 1;
 
-}  // namespace detail
+}  // namespace detail::mlp
 
 // ---------------------------------------------------------------------------
 // TrainedRegressor
 // ---------------------------------------------------------------------------
 
-inline TrainedRegressor::TrainedRegressor(FeatureScaler scaler, TargetTransform transform, Mlp mlp,
-                                          MlpConfig config, TrainingHistory history)
+inline TrainedRegressor::TrainedRegressor(FeatureScaler scaler, TargetTransform transform, Mlp mlp, MlpConfig config,
+                                          TrainingHistory history)
     : m_scaler(std::move(scaler)),
       m_transform(transform),
       m_mlp(std::move(mlp)),
@@ -1727,43 +1920,77 @@ inline double TrainedRegressor::predict_one(std::span<const double> x) const {
 }
 
 inline nlohmann::json TrainedRegressor::to_json() const {
-    return {{"format", std::string(detail::k_model_format)},
-            {"version", detail::k_model_version},
+    return {{"format", std::string(detail::mlp::k_model_format)},
+            {"version", detail::mlp::k_model_version},
             {"config", m_config.to_json()},
             {"scaler", m_scaler.to_json()},
             {"target_transform", m_transform.to_json()},
             {"mlp", m_mlp.to_json()},
-            {"history", detail::history_to_json(m_history)}};
+            {"history", detail::mlp::history_to_json(m_history)}};
 }
 
-inline TrainedRegressor TrainedRegressor::from_json(const nlohmann::json& j) {
-    detail::expect_object(j, "model");
-    detail::reject_unknown(j, {"format", "version", "config", "scaler", "target_transform", "mlp", "history"}, "");
-    const std::string format = detail::read_string(detail::member(j, "format", ""), "format");
-    if (format != detail::k_model_format)
-        throw error("format", "expected \"" + std::string(detail::k_model_format) + "\", got \"" + format + "\"");
-    const std::uint64_t version = detail::read_unsigned(detail::member(j, "version", ""), "version");
-    if (version != detail::k_model_version)
-        throw error("version", "unsupported version " + std::to_string(version) + " (this build reads " +
-                                   std::to_string(detail::k_model_version) + ")");
-    MlpConfig config = MlpConfig::from_json(detail::member(j, "config", ""), "config");
-    FeatureScaler scaler = FeatureScaler::from_json(detail::member(j, "scaler", ""), "scaler");
-    TargetTransform transform = TargetTransform::from_json(detail::member(j, "target_transform", ""), "target_transform");
-    Mlp mlp = Mlp::from_json(detail::member(j, "mlp", ""), "mlp");
-    TrainingHistory history = detail::history_from_json(detail::member(j, "history", ""), "history");
+inline TrainedRegressor TrainedRegressor::from_json(const nlohmann::json& j, const std::string& path) {
+    using detail::mlp::join_path;
+    using detail::mlp::member;
+    detail::mlp::expect_object(j, path.empty() ? "model" : path);
+    detail::mlp::reject_unknown(j, {"format", "version", "config", "scaler", "target_transform", "mlp", "history"},
+                                path);
+    const std::string format = detail::mlp::read_string(member(j, "format", path), join_path(path, "format"));
+    if (format != detail::mlp::k_model_format)
+        throw error(join_path(path, "format"),
+                    "expected \"" + std::string(detail::mlp::k_model_format) + "\", got \"" + format + "\"");
+    const std::uint64_t version = detail::mlp::read_unsigned(member(j, "version", path), join_path(path, "version"));
+    if (version != detail::mlp::k_model_version)
+        throw error(join_path(path, "version"), "unsupported version " + std::to_string(version) +
+                                                    " (this build reads " +
+                                                    std::to_string(detail::mlp::k_model_version) + ")");
+    MlpConfig config = MlpConfig::from_json(member(j, "config", path), join_path(path, "config"));
+    FeatureScaler scaler = FeatureScaler::from_json(member(j, "scaler", path), join_path(path, "scaler"));
+    TargetTransform transform =
+        TargetTransform::from_json(member(j, "target_transform", path), join_path(path, "target_transform"));
+    Mlp mlp = Mlp::from_json(member(j, "mlp", path), join_path(path, "mlp"));
+    TrainingHistory history = detail::mlp::history_from_json(member(j, "history", path), join_path(path, "history"));
+    if (scaler.size() != mlp.input_size())
+        throw error(join_path(path, "scaler.mean"), "has " + std::to_string(scaler.size()) +
+                                                        " columns but the network takes " +
+                                                        std::to_string(mlp.input_size()) + " inputs");
     return TrainedRegressor(std::move(scaler), transform, std::move(mlp), std::move(config), std::move(history));
+}
+
+inline std::string TrainedRegressor::to_json_text() const {
+    std::string out;
+    detail::mlp::write_json(to_json(), 0, out);
+    out += '\n';
+    return out;
+}
+
+inline void TrainedRegressor::save(const std::string& file) const {
+    const std::string text = to_json_text();
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    if (!out) throw error(source_location{file, 0, 0}, "", "cannot open the file for writing");
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.close();
+    if (!out) throw error(source_location{file, 0, 0}, "", "writing the file failed");
+}
+
+inline TrainedRegressor TrainedRegressor::load(const std::string& file) {
+    return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j); });
+}
+
+inline MlpConfig MlpConfig::load(const std::string& file) {
+    return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j, ""); });
 }
 
 // ---------------------------------------------------------------------------
 // Training
 // ---------------------------------------------------------------------------
 
-inline TrainValidationSplit split_rows(std::size_t rows, const MlpConfig& config) {
+inline TrainValidationSplit train_validation_split(std::size_t rows, const MlpConfig& config) {
     config.validate();
     std::vector<std::size_t> order(rows);
     for (std::size_t r = 0; r < rows; ++r) order[r] = r;
-    detail::Xoshiro256 rng(detail::derive_seed(config.seed, detail::k_stream_split));
-    detail::shuffle(order, rng);
+    detail::mlp::Xoshiro256 rng(detail::mlp::derive_seed(config.seed, detail::mlp::k_stream_split));
+    detail::mlp::shuffle(order, rng);
     std::size_t n_val = 0;
     if (config.validation_fraction > 0.0 && rows >= 2) {
         n_val = static_cast<std::size_t>(std::llround(static_cast<double>(rows) * config.validation_fraction));
@@ -1790,8 +2017,8 @@ inline TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xte
     if (rows == 0) throw error("X", "no training rows");
     if (cols == 0) throw error("X", "no feature columns");
     if (y.size() != rows)
-        throw error("y", "expected " + std::to_string(rows) + " targets (one per row of X), got " +
-                             std::to_string(y.size()));
+        throw error(
+            "y", "expected " + std::to_string(rows) + " targets (one per row of X), got " + std::to_string(y.size()));
     const double* xd = X.data();
     for (std::size_t i = 0; i < rows * cols; ++i)
         if (!std::isfinite(xd[i]))
@@ -1801,15 +2028,16 @@ inline TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xte
     for (std::size_t r = 0; r < rows; ++r) {
         const double t = y(r);
         if (!transform.accepts(t))
-            throw error(detail::index_path("y", r), std::string(to_string(transform.kind())) +
-                                                        " transform cannot take " + std::to_string(t));
-        if (config.loss == LossKind::relative && !(t > 0.0))
-            throw error(detail::index_path("y", r), "the relative loss needs targets > 0, got " + std::to_string(t));
+            throw error(detail::mlp::index_path("y", r),
+                        std::string(to_string(transform.kind())) + " transform cannot take " + std::to_string(t));
+        if (config.loss == MlpLoss::relative && !(t > 0.0))
+            throw error(detail::mlp::index_path("y", r),
+                        "the relative loss needs targets > 0, got " + std::to_string(t));
         z[r] = transform.forward(t);
     }
 
     // Split, then fit the scaler and the target standardisation on training rows only.
-    const TrainValidationSplit split = split_rows(rows, config);
+    const TrainValidationSplit split = train_validation_split(rows, config);
     const std::size_t n_train = split.train.size();
     const std::size_t n_val = split.validation.size();
     FeatureScaler scaler;
@@ -1824,7 +2052,7 @@ inline TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xte
     double z_sd = std::sqrt(z_var / static_cast<double>(n_train));
     if (!(z_sd > 1e-12 * std::abs(z_mean)) || !std::isfinite(z_sd)) z_sd = 1.0;
 
-    Mlp net(cols, config.hidden, config.activation, detail::derive_seed(config.seed, detail::k_stream_init));
+    Mlp net(cols, config.hidden, config.activation, detail::mlp::derive_seed(config.seed, detail::mlp::k_stream_init));
     net.set_output_affine(z_mean, z_sd);
 
     // Contiguous validation block.
@@ -1838,9 +2066,9 @@ inline TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xte
 
     const std::size_t batch = std::min(config.batch_size, n_train);
     constexpr std::size_t eval_chunk = 1024;
-    detail::Backprop pass(net, std::max(batch, std::min(eval_chunk, n_val)));
-    detail::AdamW optimizer(net);
-    detail::Xoshiro256 shuffle_rng(detail::derive_seed(config.seed, detail::k_stream_shuffle));
+    detail::mlp::Backprop pass(net, std::max(batch, std::min(eval_chunk, n_val)));
+    detail::mlp::AdamW optimizer(net);
+    detail::mlp::Xoshiro256 shuffle_rng(detail::mlp::derive_seed(config.seed, detail::mlp::k_stream_shuffle));
 
     std::vector<double> batch_x(batch * cols), batch_z(batch), batch_t(batch), d_out(batch);
     std::vector<std::size_t> order = split.train;
@@ -1849,11 +2077,11 @@ inline TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xte
     history.train_rows = n_train;
     history.validation_rows = n_val;
     double best = std::numeric_limits<double>::infinity();
-    std::vector<DenseLayer> best_layers;
+    std::vector<MlpLayer> best_layers;
 
     for (std::size_t epoch = 0; epoch < config.max_epochs; ++epoch) {
         const double lr = config.learning_rate_at(epoch);
-        detail::shuffle(order, shuffle_rng);
+        detail::mlp::shuffle(order, shuffle_rng);
         double train_sum = 0.0;
         for (std::size_t begin = 0; begin < n_train; begin += batch) {
             const std::size_t n = std::min(batch, n_train - begin);
@@ -1864,10 +2092,10 @@ inline TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xte
                 batch_t[i] = y(r);
             }
             const double* o = pass.forward(net, batch_x.data(), n);
-            train_sum += detail::loss_rows(config.loss, transform, z_mean, z_sd, o, batch_z.data(), batch_t.data(), n,
-                                           d_out.data(), static_cast<double>(n));
+            train_sum += detail::mlp::loss_rows(config.loss, transform, z_mean, z_sd, o, batch_z.data(), batch_t.data(),
+                                                n, d_out.data(), static_cast<double>(n));
             pass.backward(net, batch_x.data(), n, d_out.data());
-            if (config.gradient_clip_norm > 0.0) detail::clip_gradients(pass, config.gradient_clip_norm);
+            if (config.gradient_clip_norm > 0.0) detail::mlp::clip_gradients(pass, config.gradient_clip_norm);
             optimizer.step(net, pass, lr, config);
         }
         EpochRecord record;
@@ -1884,8 +2112,8 @@ inline TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xte
             for (std::size_t begin = 0; begin < n_val; begin += pass.max_rows()) {
                 const std::size_t n = std::min(pass.max_rows(), n_val - begin);
                 const double* o = pass.forward(net, val_x.data() + begin * cols, n);
-                val_sum += detail::loss_rows(config.loss, transform, z_mean, z_sd, o, val_z.data() + begin,
-                                             val_t.data() + begin, n, nullptr, 1.0);
+                val_sum += detail::mlp::loss_rows(config.loss, transform, z_mean, z_sd, o, val_z.data() + begin,
+                                                  val_t.data() + begin, n, nullptr, 1.0);
                 for (std::size_t i = 0; i < n; ++i) {
                     const double t = val_t[begin + i];
                     if (t == 0.0) continue;

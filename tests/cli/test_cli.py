@@ -54,7 +54,62 @@ def network_show_table_lists_layers():
 def predict_prints_the_resnet50_table_and_names_the_method():
     out = run("predict", "resnet50", "--device", "h100", "--batch", "32").stdout
     assert "fc" in out and "H100 SXM5 80GB" in out
-    assert "method:" in out and "paleo" in out and "analytical estimate" in out
+    assert "method:    mlp" in out and "learned model" in out and "h100_sxm was not in its training data" in out, out[-800:]
+    out = run("predict", "resnet50", "--device", "h100", "--batch", "32", "--method", "paleo").stdout
+    assert "method:    paleo" in out and "analytical estimate" in out
+
+
+@case
+def predict_uses_the_model_only_where_it_was_trained():
+    j = json.loads(run("predict", "resnet50", "--device", "t4", "--format", "json").stdout)
+    by = {l["kind"]: set() for l in j["layers"]}
+    for l in j["layers"]:
+        by[l["kind"]].add(l["method"])
+    assert by["conv2d"] == {"mlp"} and by["dense"] == {"mlp"}, by
+    assert by["batchnorm2d"] == {"roofline"}
+    j = json.loads(run("predict", "resnet50", "--device", "t4", "--pass", "training", "--format", "json").stdout)
+    assert {l["method"] for l in j["layers"]} == {"roofline"}
+    assert "not trained on training/fp32" in j["note"]
+
+
+@case
+def import_train_eval_and_study_on_a_small_dataset():
+    with tempfile.TemporaryDirectory() as d:
+        raw = os.path.join(d, "Tesla_T4.csv")
+        with open(raw, "w") as f:
+            f.write("OPName,Latency,Device,B,M,N,K\n")
+            # synthetic rows (made up for this test): a latency that grows with the GEMM size
+            for i in range(400):
+                b, m, n, k = 1 + i % 8, 16 + (i * 7) % 200, 32 + (i * 13) % 500, 16 + (i * 29) % 700
+                f.write(f"linear,{0.01 + b * m * n * k * 2e-12:.6f},Tesla T4,{b},{m},{n},{k}\n")
+        with open(os.path.join(d, "Tesla_V100-PCIE-32GB.csv"), "w") as f:
+            f.write("OPName,Latency,Device,B,M,N,K\n")
+            for i in range(400):
+                b, m, n, k = 1 + i % 8, 16 + (i * 7) % 200, 32 + (i * 13) % 500, 16 + (i * 29) % 700
+                f.write(f"linear,{0.008 + b * m * n * k * 1e-12:.6f},Tesla V100-PCIE-32GB,{b},{m},{n},{k}\n")
+        data = os.path.join(d, "linear.csv")
+        p = run("import", "neusight", raw, os.path.join(d, "Tesla_V100-PCIE-32GB.csv"), "--out", data)
+        assert "wrote 800 rows" in p.stderr
+        model = os.path.join(d, "m.json")
+        p = run("train", "--data", data, "--out", model, "--epochs", "5", "--hidden", "16,16")
+        assert "dense epoch 1" in p.stderr and os.path.exists(model)
+        j = json.loads(run("eval", "--model", model, "--data", data, "--format", "json").stdout)
+        assert {g["device"] for g in j} == {"*", "t4", "v100_pcie_32gb"}
+        assert all(0 <= g["within_10"] <= g["within_20"] <= 1 and g["n"] > 0 for g in j)
+        assert sum(g["n"] for g in j if g["device"] != "*") < 200  # only held-out rows
+        out = run("predict", "lenet5", "--device", "t4", "--model", model).stdout
+        assert "method:    mlp" in out
+        j = json.loads(run("study", "leave-one-out", "--data", data, "--epochs", "3", "--hidden", "8",
+                           "--format", "json").stdout)
+        assert [r["label"] for r in j] == ["left out: t4", "left out: v100_pcie_32gb"]
+        assert all(r["test_rows"] == 400 for r in j)
+        # a damaged model file is refused
+        with open(model) as f:
+            text = f.read()
+        with open(model, "w") as f:
+            f.write(text.replace('"predicted_us": ', '"predicted_us": 1'))
+        p = run("eval", "--model", model, "--data", data, ok=False)
+        assert "references[0]" in p.stderr, p.stderr
 
 
 @case

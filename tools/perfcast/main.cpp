@@ -1,10 +1,19 @@
 // perfcast: the command-line program. Lists devices, shows networks and predicts their time.
+#include <atomic>     // atomic
+#include <csignal>    // signal, SIGINT, SIGTERM
 #include <cstdlib>    // EXIT_SUCCESS, EXIT_FAILURE
+#include <filesystem> // exists
+#include <fstream>    // ofstream
 #include <iostream>   // cout, cerr
+#include <sstream>    // istringstream
 #include <string>     // string
 #include <vector>     // vector
 
-#include <perfcast/perfcast.hpp>  // the library
+#include <perfcast/evaluation.hpp>   // evaluate_rows, ErrorStats
+#include <perfcast/io/neusight.hpp>   // import_neusight
+#include <perfcast/perfcast.hpp>      // the library
+#include <perfcast/predictor.hpp>     // Predictor, train_predictor
+#include <perfcast/study.hpp>         // leave_one_device_out, learning_curve, feature_ablation
 
 #include "cli.hpp"  // Args, Table
 
@@ -21,12 +30,57 @@ usage:
   perfcast network show NAME|FILE.json [--batch N] [--dtype fp32|tf32|fp16|bf16] [--format table|json]
   perfcast network export NAME|FILE.json [--batch N]
   perfcast predict NAME|FILE.json --device DEVICE [--batch N] [--pass inference|training]
-                   [--dtype fp32|tf32|fp16|bf16] [--method paleo|roofline] [--ppp-comp X] [--ppp-comm X]
-                   [--format table|json] [--devices FILE.json]
+                   [--dtype fp32|tf32|fp16|bf16] [--model MODEL.json | --method mlp|paleo|roofline]
+                   [--ppp-comp X] [--ppp-comm X] [--format table|json] [--devices FILE.json]
+  perfcast import neusight FILE.csv... --out DATASET.csv
+  perfcast train --data DATASET.csv... --out MODEL.json [--features raw|params|analytical|hardware]
+                 [--epochs N] [--hidden 128,128,64] [--lr X] [--batch-size N] [--patience N]
+                 [--transform log|sqrt|identity] [--loss mse|relative] [--activation relu|tanh|silu|gelu]
+                 [--absolute] [--holdout 0.1] [--seed N] [--kinds conv2d,dense] [--config MLP.json]
+  perfcast eval --model MODEL.json --data DATASET.csv... [--all-rows] [--format table|json]
+  perfcast study leave-one-out|learning-curve|ablation --data DATASET.csv... [--fractions 0.1,0.25,0.5,1]
+                 [training options as for train] [--format table|json]
 
 NAME is a zoo network: lenet5, alexnet, vgg16, resnet50, inception_v3.
 DEVICE is a name or alias from `perfcast devices` (h100, a100, t4, "NVIDIA H100 80GB HBM3", ...).
+predict uses the default model (models/neusight-fp32.json, or $PERFCAST_MODEL) when no --model is
+given: the learned model for the layer kinds, passes and precisions it was trained on, the roofline
+for the rest; each layer says which.
 )";
+
+#ifndef PERFCAST_DEFAULT_MODEL
+#define PERFCAST_DEFAULT_MODEL "models/neusight-fp32.json"
+#endif
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_signal(int) { g_interrupted = true; }
+
+std::string default_model_path() {
+    if (const char* env = std::getenv("PERFCAST_MODEL")) return env;
+    return PERFCAST_DEFAULT_MODEL;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    std::string item;
+    while (std::getline(in, item, ',')) out.push_back(item);
+    return out;
+}
+
+double number_arg(const Args& a, const std::string& key, double fallback) {
+    if (!a.has(key)) return fallback;
+    const std::string v = a.get(key, "");
+    try {
+        std::size_t used = 0;
+        const double x = std::stod(v, &used);
+        if (used != v.size()) throw std::invalid_argument(v);
+        return x;
+    } catch (const std::exception&) {
+        throw error("--" + key, "expected a number (got \"" + v + "\")");
+    }
+}
 
 Network load_net(const std::string& what, const Args& a) {
     std::int64_t batch = a.integer("batch", 1);
@@ -160,21 +214,46 @@ int cmd_predict(const Args& a) {
     const Network n = load_net(pos[0], a);
     const Pass pass = pass_arg(a);
     const DType t = dtype_arg(a);
-    const std::string m = a.get("method", "paleo");
-    if (m != "paleo" && m != "roofline") throw error("--method", "expected paleo or roofline (got \"" + m + "\")");
     PaleoOptions po;
-    try {
-        po.ppp_comp = std::stod(a.get("ppp-comp", "1"));
-        po.ppp_comm = std::stod(a.get("ppp-comm", "1"));
-    } catch (const std::exception&) {
-        throw error("--ppp-comp/--ppp-comm", "expected a number in (0, 1]");
-    }
+    po.ppp_comp = number_arg(a, "ppp-comp", 1.0);
+    po.ppp_comm = number_arg(a, "ppp-comm", 1.0);
     if (!(po.ppp_comp > 0 && po.ppp_comp <= 1 && po.ppp_comm > 0 && po.ppp_comm <= 1))
         throw error("--ppp-comp/--ppp-comm", "expected a number in (0, 1]");
-    const NetworkEstimate e = estimate(n, dev, pass, t, m == "paleo" ? Analytical::paleo : Analytical::roofline, po);
-    const std::string note =
-        "analytical estimate: no trained model is available yet, so this is " + m +
-        " (FLOPs and bytes over the device's peaks), not a learned prediction";
+    std::string m = a.get("method", a.has("model") ? "mlp" : "");
+    std::optional<Predictor> model;
+    std::string model_path;
+    if (m.empty() || m == "mlp") {
+        model_path = a.get("model", default_model_path());
+        if (std::filesystem::exists(model_path)) {
+            model = Predictor::load(model_path);
+            m = "mlp";
+        } else if (m == "mlp") {
+            throw error(source_location{model_path, 0, 0}, "--model", "model file not found");
+        } else {
+            m = "paleo";
+        }
+    }
+    if (m != "mlp" && m != "paleo" && m != "roofline")
+        throw error("--method", "expected mlp, paleo or roofline (got \"" + m + "\")");
+    NetworkEstimate e = model ? estimate(n, dev, pass, t, "mlp", learned_time_fn(*model), po)
+                              : estimate(n, dev, pass, t, m == "paleo" ? Analytical::paleo : Analytical::roofline, po);
+    std::size_t learned = 0;
+    for (const auto& l : e.layers) learned += l.method == "mlp" ? 1 : 0;
+    std::string note;
+    if (model) {
+        note = "learned model " + model_path + " (trained on " + std::to_string(model->info().rows) + " measured rows from ";
+        for (std::size_t i = 0; i < model->info().devices.size(); ++i) note += (i ? ", " : "") + model->info().devices[i];
+        note += "; " + std::to_string(learned) + " of " + std::to_string(e.layers.size()) +
+                " layers by the model, the rest by the roofline";
+        if (!model->trained_for(pass, t))
+            note += "; it was not trained on " + std::string(to_string(pass)) + "/" + std::string(to_string(t)) +
+                    ", so every layer uses the roofline";
+        if (!model->trained_on(dev)) note += "; " + std::string(dev.id) + " was not in its training data";
+        note += ")";
+    }
+    if (!model)
+        note = "analytical estimate: " + m + " (FLOPs and bytes over the device's peaks), not a learned prediction" +
+               (a.has("method") ? std::string() : " (no model file at " + model_path + ")");
     if (format_arg(a) == "json") {
         nlohmann::json j;
         j["network"] = e.network;
@@ -189,6 +268,7 @@ int cmd_predict(const Args& a) {
         for (const auto& l : e.layers)
             j["layers"].push_back({{"name", l.name},
                                    {"kind", std::string(to_string(l.kind))},
+                                   {"method", l.method},
                                    {"time_us", l.us},
                                    {"roofline_us", l.roofline_us},
                                    {"paleo_us", l.paleo_us},
@@ -201,9 +281,10 @@ int cmd_predict(const Args& a) {
         std::cout << j.dump(2) << '\n';
         return EXIT_SUCCESS;
     }
-    Table tab({"layer", "kind", "output", "FLOPs", "time us", "share %", "roofline us", "PALEO us"});
+    Table tab({"layer", "kind", "output", "FLOPs", "by", "time us", "share %", "roofline us", "PALEO us"});
     for (const auto& l : e.layers)
         tab.row({l.name, std::string(to_string(l.kind)), shape_str(l.output), cli::si(static_cast<double>(l.cost.flops)),
+                 l.method,
                  cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
                  cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2)});
     tab.print(std::cout);
@@ -217,6 +298,196 @@ int cmd_predict(const Args& a) {
               << "  PALEO:     " << cli::fixed(e.paleo_total_us / 1000.0, 3) << " ms\n"
               << "  work:      " << cli::si(static_cast<double>(e.total_cost.flops)) << "FLOP, "
               << cli::si(static_cast<double>(e.total_cost.bytes)) << "B moved\n";
+    return EXIT_SUCCESS;
+}
+
+int cmd_import(const Args& a) {
+    const auto& pos = a.positional();
+    if (pos.size() < 2 || pos[0] != "neusight")
+        throw error("import", "usage: perfcast import neusight FILE.csv... --out DATASET.csv");
+    if (!a.has("out")) throw error("--out", "required: the dataset file to write");
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Dataset ds = import_neusight(std::vector<std::string>(pos.begin() + 1, pos.end()), reg);
+    save_dataset(a.get("out", ""), ds);
+    std::cerr << "perfcast: wrote " << ds.rows.size() << " rows to " << a.get("out", "") << "\n";
+    return EXIT_SUCCESS;
+}
+
+TrainOptions train_options(const Args& a) {
+    TrainOptions o;
+    o.features = parse_feature_set(a.get("features", "hardware"));
+    o.relative_to_roofline = !a.flag("absolute");
+    o.holdout = number_arg(a, "holdout", 0.1);
+    if (!(o.holdout >= 0 && o.holdout < 1)) throw error("--holdout", "expected a number in [0, 1)");
+    o.split_salt = static_cast<std::uint64_t>(a.integer("split-salt", 1));
+    if (a.has("config")) o.mlp = MlpConfig::load(a.get("config", ""));
+    else o.mlp.target_transform = TargetTransform(TargetKind::log);
+    if (a.has("epochs")) o.mlp.max_epochs = static_cast<std::size_t>(a.integer("epochs", 100));
+    if (a.has("patience")) o.mlp.patience = static_cast<std::size_t>(a.integer("patience", 15));
+    if (a.has("batch-size")) o.mlp.batch_size = static_cast<std::size_t>(a.integer("batch-size", 256));
+    if (a.has("seed")) o.mlp.seed = static_cast<std::uint64_t>(a.integer("seed", 42));
+    o.mlp.learning_rate = number_arg(a, "lr", o.mlp.learning_rate);
+    if (a.has("hidden")) {
+        o.mlp.hidden.clear();
+        for (const auto& w : split_list(a.get("hidden", ""))) {
+            try {
+                o.mlp.hidden.push_back(static_cast<std::size_t>(std::stoul(w)));
+            } catch (const std::exception&) {
+                throw error("--hidden", "expected widths such as 128,128,64 (got \"" + w + "\")");
+            }
+        }
+    }
+    if (a.has("loss")) o.mlp.loss = parse_mlp_loss(a.get("loss", "mse"), "--loss");
+    if (a.has("activation")) o.mlp.activation = parse_mlp_activation(a.get("activation", "relu"), "--activation");
+    if (a.has("transform")) {
+        const std::string tr = a.get("transform", "log");
+        if (tr == "log") o.mlp.target_transform = TargetTransform(TargetKind::log);
+        else if (tr == "sqrt") o.mlp.target_transform = TargetTransform(TargetKind::sqrt, 1.0);
+        else if (tr == "identity") o.mlp.target_transform = TargetTransform(TargetKind::identity);
+        else throw error("--transform", "expected log, sqrt or identity (got \"" + tr + "\")");
+    }
+    for (const auto& k : split_list(a.get("kinds", ""))) {
+        const auto kk = detail::parse_kind(k);
+        if (!kk || std::find(learned_kinds.begin(), learned_kinds.end(), *kk) == learned_kinds.end())
+            throw error("--kinds", "expected conv2d, dense or pool2d (got \"" + k + "\")");
+        o.kinds.push_back(*kk);
+    }
+    o.mlp.validate("train");
+    return o;
+}
+
+int cmd_train(const Args& a) {
+    const auto files = a.all("data");
+    if (files.empty()) throw error("--data", "required: one or more dataset files");
+    if (!a.has("out")) throw error("--out", "required: the model file to write");
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Dataset ds = load_datasets(files, reg);
+    TrainOptions o = train_options(a);
+    o.name = a.get("name", std::filesystem::path(a.get("out", "")).stem().string());
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::cerr << "perfcast: training on " << ds.measured_count() << " measured rows (" << o.holdout * 100
+              << "% held out for evaluation), features " << to_string(o.features) << "\n";
+    Predictor p = train_predictor(ds, reg, o, [](LayerKind k, std::size_t epoch, double tl, double vl) {
+        if (epoch == 1 || epoch % 10 == 0)
+            std::cerr << "  " << to_string(k) << " epoch " << epoch << "  train " << cli::fixed(tl, 5) << "  validation "
+                      << cli::fixed(vl, 5) << "\n";
+        return !g_interrupted.load();
+    });
+    p.info().data_files = files;
+    p.save(a.get("out", ""));
+    std::cerr << "perfcast: " << (g_interrupted ? "interrupted; kept the best weights so far and " : "")
+              << "wrote " << a.get("out", "") << " (" << cli::fixed(p.info().seconds, 1) << " s)\n";
+    return g_interrupted ? 130 : EXIT_SUCCESS;
+}
+
+int cmd_eval(const Args& a) {
+    const auto files = a.all("data");
+    if (files.empty()) throw error("--data", "required: one or more dataset files");
+    if (!a.has("model")) throw error("--model", "required");
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Predictor p = Predictor::load(a.get("model", ""));
+    const Dataset ds = load_datasets(files, reg);
+    std::vector<const Sample*> rows;
+    for (const Sample& s : ds.rows)
+        if (s.measured() && p.covers(kind(s.layer)) && (a.flag("all-rows") || held_out(s, p.info().holdout, p.info().split_salt)))
+            rows.push_back(&s);
+    if (rows.empty()) throw error("--data", "no measured rows to evaluate (held-out rows of kinds the model covers)");
+    const auto ours = evaluate_rows(rows, reg, [&](const Sample& s, const Device& d) {
+        return p.predict_us(s.layer, d, s.pass, s.dtype);
+    });
+    const auto paleo = evaluate_rows(rows, reg, paleo_predictor());
+    const auto roof = evaluate_rows(rows, reg, roofline_predictor());
+    if (format_arg(a) == "json") {
+        nlohmann::json j = nlohmann::json::array();
+        for (std::size_t i = 0; i < ours.size(); ++i) {
+            nlohmann::json o = to_json(ours[i]);
+            o["paleo_mean_rel_error"] = paleo[i].mean_rel_error;
+            o["roofline_mean_rel_error"] = roof[i].mean_rel_error;
+            j.push_back(o);
+        }
+        std::cout << j.dump(2) << '\n';
+        return EXIT_SUCCESS;
+    }
+    Table t({"kind", "pass", "dtype", "device", "n", "mean %", "median %", "std %", "max %", "<=10 %", "<=20 %",
+             "PALEO mean %", "roofline mean %"});
+    auto pct = [](double v) { return cli::fixed(100.0 * v, 1); };
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+        const ErrorStats& s = ours[i];
+        t.row({s.kind, s.pass, s.dtype, s.device, std::to_string(s.n), pct(s.mean_rel_error), pct(s.median_rel_error),
+               pct(s.std_rel_error), pct(s.max_rel_error), pct(s.within_10), pct(s.within_20),
+               pct(paleo[i].mean_rel_error), pct(roof[i].mean_rel_error)});
+    }
+    t.print(std::cout);
+    std::cout << "\n" << rows.size() << (a.flag("all-rows") ? " rows (all measured rows)" : " held-out rows the training never saw")
+              << "; relative error = |predicted - measured| / measured\n";
+    return EXIT_SUCCESS;
+}
+
+void print_study(const std::vector<StudyResult>& results, const Args& a) {
+    if (format_arg(a) == "json") {
+        nlohmann::json j = nlohmann::json::array();
+        for (const auto& r : results) {
+            nlohmann::json o{{"label", r.label},
+                             {"train_rows", r.train_rows},
+                             {"test_rows", r.test_rows},
+                             {"train_seconds", r.train_seconds},
+                             {"groups", nlohmann::json::array()}};
+            for (std::size_t i = 0; i < r.ours.size(); ++i) {
+                nlohmann::json g = to_json(r.ours[i]);
+                g["paleo_mean_rel_error"] = r.paleo[i].mean_rel_error;
+                o["groups"].push_back(g);
+            }
+            j.push_back(o);
+        }
+        std::cout << j.dump(2) << '\n';
+        return;
+    }
+    Table t({"variant", "train rows", "train s", "kind", "device", "n", "mean %", "median %", "max %", "<=10 %", "<=20 %",
+             "PALEO mean %"});
+    auto pct = [](double v) { return cli::fixed(100.0 * v, 1); };
+    for (const auto& r : results)
+        for (std::size_t i = 0; i < r.ours.size(); ++i) {
+            const ErrorStats& s = r.ours[i];
+            if (a.flag("per-device") || s.device == "*" || r.label.rfind("left out", 0) == 0)
+                t.row({r.label, std::to_string(r.train_rows), cli::fixed(r.train_seconds, 1), s.kind, s.device,
+                       std::to_string(s.n), pct(s.mean_rel_error), pct(s.median_rel_error), pct(s.max_rel_error),
+                       pct(s.within_10), pct(s.within_20), pct(r.paleo[i].mean_rel_error)});
+        }
+    t.print(std::cout);
+}
+
+int cmd_study(const Args& a) {
+    const auto& pos = a.positional();
+    if (pos.size() != 1 || (pos[0] != "leave-one-out" && pos[0] != "learning-curve" && pos[0] != "ablation"))
+        throw error("study", "usage: perfcast study leave-one-out|learning-curve|ablation --data DATASET.csv...");
+    const auto files = a.all("data");
+    if (files.empty()) throw error("--data", "required: one or more dataset files");
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Dataset ds = load_datasets(files, reg);
+    const TrainOptions o = train_options(a);
+    const StudyProgress progress = [](const std::string& label) { std::cerr << "perfcast: training " << label << "\n"; };
+    std::vector<StudyResult> results;
+    if (pos[0] == "leave-one-out") {
+        results = leave_one_device_out(ds, reg, o, progress);
+    } else if (pos[0] == "ablation") {
+        results = feature_ablation(ds, reg, o, progress);
+    } else {
+        std::vector<double> fractions;
+        for (const auto& f : split_list(a.get("fractions", "0.05,0.1,0.25,0.5,1"))) {
+            try {
+                fractions.push_back(std::stod(f));
+            } catch (const std::exception&) {
+                throw error("--fractions", "expected numbers such as 0.1,0.5,1 (got \"" + f + "\")");
+            }
+        }
+        results = learning_curve(ds, reg, o, fractions, progress);
+    }
+    print_study(results, a);
     return EXIT_SUCCESS;
 }
 
@@ -234,8 +505,19 @@ int main(int argc, char** argv) {
         if (cmd == "network") return cmd_network(Args(argc, argv, 2, {}, {"batch", "dtype", "format"}));
         if (cmd == "predict")
             return cmd_predict(Args(argc, argv, 2, {},
-                                    {"device", "batch", "pass", "dtype", "method", "ppp-comp", "ppp-comm", "format",
-                                     "devices"}));
+                                    {"device", "batch", "pass", "dtype", "method", "model", "ppp-comp", "ppp-comm",
+                                     "format", "devices"}));
+        if (cmd == "import") return cmd_import(Args(argc, argv, 2, {}, {"out", "devices"}));
+        if (cmd == "train")
+            return cmd_train(Args(argc, argv, 2, {"absolute"},
+                                  {"data", "out", "name", "features", "holdout", "split-salt", "config", "epochs",
+                                   "patience", "batch-size", "seed", "lr", "hidden", "transform", "loss", "activation", "kinds", "devices"}));
+        if (cmd == "study")
+            return cmd_study(Args(argc, argv, 2, {"absolute", "per-device"},
+                                  {"data", "fractions", "format", "features", "holdout", "split-salt", "config",
+                                   "epochs", "patience", "batch-size", "seed", "lr", "hidden", "transform", "loss",
+                                   "activation", "kinds", "devices"}));
+        if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices"}));
         std::cerr << "perfcast: unknown command \"" << cmd << "\"\n\n" << usage;
         return EXIT_FAILURE;
     } catch (const perfcast::error& e) {

@@ -1,0 +1,456 @@
+/**
+ * @file predictor.hpp
+ * @brief The learned predictor: one MLP per layer kind (conv2d, dense, pool2d) over the
+ *        features of features.hpp, its self-checking model file, and its training.
+ *
+ * The target is the measured time divided by the layer's roofline time (the model learns
+ * how far from the roofline a layer runs, NeuSight-like), through the regressor's target
+ * transform (log by default). A model file ("perfcast-model", version 1) holds the
+ * feature schema, scaling, weights, training metadata (data hash, devices, precisions,
+ * metrics) and a few reference queries with the predictions the trainer computed;
+ * loading re-runs them and refuses the file on a mismatch.
+ */
+#pragma once
+
+#include <chrono>       // steady_clock
+#include <cmath>        // fabs
+#include <cstdint>      // uint64_t
+#include <functional>   // function
+#include <map>          // map
+#include <optional>     // optional
+#include <set>          // set
+#include <sstream>      // ostringstream
+#include <string>       // string
+#include <vector>       // vector
+
+#include "dataset.hpp"             // Dataset, Sample, detail::layer_cells
+#include "estimate.hpp"            // LayerTimeFn
+#include "detail/json.hpp"         // json, parse_json, json_reader
+#include "detail/xtensor.hpp"      // xtensor
+#include "devices.hpp"             // Device
+#include "error.hpp"               // error
+#include "features.hpp"            // compute_features, FeatureSet, baseline_us
+#include "io/device_json.hpp"      // DeviceRegistry, device_to_json
+#include "io/network_json.hpp"     // layer_to_json, parse_network
+#include "layers.hpp"              // Layer
+#include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig
+
+namespace perfcast {
+
+inline constexpr std::string_view model_format = "perfcast-model";
+inline constexpr int model_format_version = 1;
+
+/** @brief The kinds a predictor learns; other kinds fall back to the roofline. */
+inline constexpr std::array<LayerKind, 3> learned_kinds{LayerKind::conv2d, LayerKind::dense, LayerKind::pool2d};
+
+namespace detail {
+
+inline std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ULL) {
+    for (char c : s) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+inline std::string hex64(std::uint64_t v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s(16, '0');
+    for (int i = 15; i >= 0; --i) {
+        s[static_cast<std::size_t>(i)] = digits[v & 15];
+        v >>= 4;
+    }
+    return s;
+}
+
+/** @brief A row's identity (layer, device, pass, precision), independent of its timing. */
+inline std::string row_key(const Sample& s) {
+    std::string k;
+    for (const auto& [col, val] : layer_cells(s.layer)) k += std::string(col) + "=" + val + ";";
+    return k + s.device + ";" + std::string(to_string(s.pass)) + ";" + std::string(to_string(s.dtype));
+}
+
+inline std::optional<LayerKind> parse_kind(std::string_view s) {
+    for (LayerKind k : {LayerKind::dense, LayerKind::conv2d, LayerKind::pool2d, LayerKind::batchnorm2d,
+                        LayerKind::activation, LayerKind::add, LayerKind::concat, LayerKind::flatten,
+                        LayerKind::softmax, LayerKind::dropout})
+        if (to_string(k) == s) return k;
+    return std::nullopt;
+}
+
+}  // namespace detail
+
+/**
+ * @brief Is this row held out for testing? A hash of the row's identity, so the trainer
+ * and `perfcast eval` agree on the split without storing it, whatever the row order.
+ */
+inline bool held_out(const Sample& s, double fraction, std::uint64_t salt) {
+    if (fraction <= 0) return false;
+    const std::uint64_t h = detail::fnv1a(detail::row_key(s), 1469598103934665603ULL ^ (salt * 0x9E3779B97F4A7C15ULL));
+    const double u = static_cast<double>(h >> 11) / 9007199254740992.0;  // [0, 1)
+    return u < fraction;
+}
+
+/** @brief One layer kind's model. */
+struct KindModel {
+    LayerKind kind = LayerKind::conv2d;
+    FeatureSet features = FeatureSet::hardware;
+    bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
+    std::vector<std::string> feature_names;
+    TrainedRegressor regressor;
+};
+
+/** @brief A query the trainer answered, re-checked when the model file is loaded. */
+struct ReferenceQuery {
+    Layer layer;
+    std::string device_json;  ///< the device, whole, so the check needs no database
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    double predicted_us = 0;
+};
+
+/** @brief What the model was trained on, and how well it did. */
+struct TrainingInfo {
+    std::string data_hash;
+    std::vector<std::string> data_files;
+    std::size_t rows = 0;        ///< measured rows read
+    std::size_t test_rows = 0;   ///< held out by held_out()
+    double holdout = 0.1;
+    std::uint64_t split_salt = 1;
+    std::vector<std::string> devices, dtypes, passes;
+    double seconds = 0;
+    nlohmann::json metrics = nlohmann::json::object();
+    nlohmann::json devices_spec = nlohmann::json::array();  ///< the devices, whole
+};
+
+/** @brief Options of train_predictor(). */
+struct TrainOptions {
+    std::string name = "perfcast-model";
+    MlpConfig mlp = [] {
+        MlpConfig c;
+        c.target_transform = TargetTransform(TargetKind::log);
+        return c;
+    }();
+    FeatureSet features = FeatureSet::hardware;
+    bool relative_to_roofline = true;
+    double holdout = 0.1;          ///< share of rows kept out of training for evaluation
+    std::uint64_t split_salt = 1;  ///< chooses which rows are held out
+    std::vector<LayerKind> kinds;  ///< empty: every learned kind the data has
+    std::size_t references_per_kind = 3;
+};
+
+/** @brief Called per epoch: kind, epoch, training and validation loss; false stops training. */
+using TrainProgress = std::function<bool(LayerKind, std::size_t, double, double)>;
+
+/** @brief A trained predictor: per-kind models plus metadata and reference queries. */
+class Predictor {
+public:
+    Predictor() = default;
+
+    const std::string& name() const noexcept { return m_name; }
+    const TrainingInfo& info() const noexcept { return m_info; }
+    TrainingInfo& info() noexcept { return m_info; }
+    const std::map<LayerKind, KindModel>& models() const noexcept { return m_models; }
+    bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
+
+    /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
+    bool trained_for(Pass pass, DType t) const {
+        const auto has = [](const std::vector<std::string>& v, std::string_view x) {
+            return std::find(v.begin(), v.end(), x) != v.end();
+        };
+        return has(m_info.passes, to_string(pass)) && has(m_info.dtypes, to_string(t));
+    }
+    /** @brief Was the model trained on data from this device? */
+    bool trained_on(const Device& d) const {
+        return std::find(m_info.devices.begin(), m_info.devices.end(), d.id) != m_info.devices.end();
+    }
+
+    /** @brief Predicted time in microseconds. @throws perfcast::error for a kind without a model */
+    double predict_us(const Layer& l, const Device& d, Pass pass, DType t) const {
+        const auto it = m_models.find(kind(l));
+        if (it == m_models.end())
+            throw error("kind", "this model has no " + std::string(to_string(kind(l))) + " predictor");
+        const KindModel& m = it->second;
+        thread_local std::vector<double> x;
+        x.clear();
+        compute_features(m.features, l, d, pass, t, &x, nullptr);
+        const double y = m.regressor.predict_one(x);
+        return m.relative_to_roofline ? y * baseline_us(l, d, pass, t) : y;
+    }
+
+    /** @brief Re-runs the reference queries. @throws perfcast::error on a mismatch */
+    void verify(const std::string& file = "<model>") const {
+        for (std::size_t i = 0; i < m_refs.size(); ++i) {
+            const ReferenceQuery& q = m_refs[i];
+            DeviceRegistry reg;
+            reg.parse(q.device_json, file + " references[" + std::to_string(i) + "].device");
+            const Device& d = reg.all().back();
+            const double got = predict_us(q.layer, d, q.pass, q.dtype);
+            if (!(std::fabs(got - q.predicted_us) <= 1e-6 * std::fabs(q.predicted_us)))
+                throw error(source_location{file, 0, 0}, "references[" + std::to_string(i) + "]",
+                            "the model predicts " + detail::format_double(got) + " us where its trainer computed " +
+                                detail::format_double(q.predicted_us) +
+                                " us: the file was altered or this perfcast computes features differently");
+        }
+    }
+
+    /** @brief Records reference queries from rows, with this model's predictions. */
+    void add_references(const std::vector<const Sample*>& rows, const DeviceRegistry& reg) {
+        for (const Sample* s : rows) {
+            const Device& d = reg.get(s->device);
+            m_refs.push_back({s->layer, device_to_json(d).dump(), s->pass, s->dtype, predict_us(s->layer, d, s->pass, s->dtype)});
+        }
+    }
+    const std::vector<ReferenceQuery>& references() const noexcept { return m_refs; }
+
+    nlohmann::json to_json() const {
+        nlohmann::json j;
+        j["format"] = std::string(model_format);
+        j["version"] = model_format_version;
+        j["name"] = m_name;
+        j["feature_schema_version"] = feature_schema_version;
+        j["training"] = {{"data_hash", m_info.data_hash},      {"data_files", m_info.data_files},
+                         {"rows", m_info.rows},                {"test_rows", m_info.test_rows},
+                         {"holdout", m_info.holdout},          {"split_salt", m_info.split_salt},
+                         {"devices", m_info.devices},          {"dtypes", m_info.dtypes},
+                         {"passes", m_info.passes},            {"seconds", m_info.seconds},
+                         {"metrics", m_info.metrics},          {"devices_spec", m_info.devices_spec}};
+        j["models"] = nlohmann::json::object();
+        for (const auto& [k, m] : m_models) {
+            nlohmann::json o;
+            o["features"] = std::string(to_string(m.features));
+            o["relative_to_roofline"] = m.relative_to_roofline;
+            o["feature_names"] = m.feature_names;
+            o["regressor"] = m.regressor.to_json();
+            j["models"][std::string(to_string(k))] = o;
+        }
+        j["references"] = nlohmann::json::array();
+        for (const auto& q : m_refs) {
+            const Network n{"ref", batch_of(q.layer), {NamedLayer{"layer", q.layer}}};
+            j["references"].push_back({{"batch", n.batch},
+                                       {"layer", layer_to_json(n.layers[0])},
+                                       {"device", nlohmann::json::parse(q.device_json)},
+                                       {"pass", std::string(to_string(q.pass))},
+                                       {"dtype", std::string(to_string(q.dtype))},
+                                       {"predicted_us", q.predicted_us}});
+        }
+        return j;
+    }
+
+    void save(const std::string& path) const {
+        std::ofstream out(path, std::ios::binary);
+        if (!out) throw error(source_location{path, 0, 0}, "", "cannot write file");
+        out << to_json().dump(1) << '\n';
+        if (!out) throw error(source_location{path, 0, 0}, "", "write failed");
+    }
+
+    /**
+     * @brief Reads a model from JSON text. With `verify`, re-runs the reference queries.
+     * @throws perfcast::error naming file, line and field
+     */
+    static Predictor parse(const std::string& text, const std::string& file, bool verify_references = true) {
+        using namespace detail;
+        const json j = parse_json(text, file);
+        const json_reader r(file, text);
+        auto need = [&](const json& o, const char* key, const std::vector<json_step>& path) -> const json& {
+            if (!o.is_object() || !o.contains(key)) {
+                auto p = path;
+                p.emplace_back(std::string(key));
+                r.fail(p, "missing");
+            }
+            return o.at(key);
+        };
+        try {
+            if (!j.is_object() || j.value("format", std::string()) != model_format)
+                r.fail({std::string("format")}, "expected \"" + std::string(model_format) + "\"");
+            if (j.value("version", 0) != model_format_version)
+                r.fail({std::string("version")}, "unsupported version (this perfcast reads " +
+                                                     std::to_string(model_format_version) + ")");
+            if (j.value("feature_schema_version", 0) != feature_schema_version)
+                r.fail({std::string("feature_schema_version")},
+                       "the model was trained with feature schema " +
+                           std::to_string(j.value("feature_schema_version", 0)) + ", this perfcast computes " +
+                           std::to_string(feature_schema_version));
+            Predictor p;
+            p.m_name = j.value("name", std::string());
+            const json& t = need(j, "training", {});
+            p.m_info.data_hash = t.value("data_hash", std::string());
+            p.m_info.data_files = t.value("data_files", std::vector<std::string>{});
+            p.m_info.rows = t.value("rows", std::size_t{0});
+            p.m_info.test_rows = t.value("test_rows", std::size_t{0});
+            p.m_info.holdout = t.value("holdout", 0.0);
+            p.m_info.split_salt = t.value("split_salt", std::uint64_t{1});
+            p.m_info.devices = t.value("devices", std::vector<std::string>{});
+            p.m_info.dtypes = t.value("dtypes", std::vector<std::string>{});
+            p.m_info.passes = t.value("passes", std::vector<std::string>{});
+            p.m_info.seconds = t.value("seconds", 0.0);
+            p.m_info.metrics = t.value("metrics", json::object());
+            p.m_info.devices_spec = t.value("devices_spec", json::array());
+            const json& models = need(j, "models", {});
+            if (!models.is_object()) r.fail({std::string("models")}, "expected an object");
+            for (auto it = models.begin(); it != models.end(); ++it) {
+                const std::vector<json_step> path{std::string("models"), it.key()};
+                const auto k = parse_kind(it.key());
+                if (!k) r.fail(path, "unknown layer kind");
+                KindModel m;
+                m.kind = *k;
+                m.features = parse_feature_set(need(it.value(), "features", path).get<std::string>());
+                m.relative_to_roofline = it.value().value("relative_to_roofline", true);
+                m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
+                m.regressor = TrainedRegressor::from_json(need(it.value(), "regressor", path));
+                // the features this perfcast computes must be the ones the model was trained on
+                const Layer example = *k == LayerKind::dense  ? Layer{DenseParams{1, 1, 1, true, 1}}
+                                      : *k == LayerKind::pool2d ? Layer{Pool2DParams{1, 1, 2, 2}}
+                                                                : Layer{Conv2DParams{1, 1, 1, 1, 1}};
+                if (feature_names(m.features, example) != m.feature_names) {
+                    auto fp = path;
+                    fp.emplace_back(std::string("feature_names"));
+                    r.fail(fp, "differ from the features this perfcast computes for " + it.key());
+                }
+                if (m.regressor.input_size() != m.feature_names.size()) {
+                    auto fp = path;
+                    fp.emplace_back(std::string("regressor"));
+                    r.fail(fp, "expects " + std::to_string(m.regressor.input_size()) + " inputs, the schema has " +
+                                   std::to_string(m.feature_names.size()));
+                }
+                p.m_models[*k] = std::move(m);
+            }
+            if (j.contains("references")) {
+                const json& refs = j.at("references");
+                for (std::size_t i = 0; i < refs.size(); ++i) {
+                    const std::vector<json_step> path{std::string("references"), i};
+                    const json& q = refs[i];
+                    json doc = {{"format", std::string(network_format)},
+                                {"version", network_format_version},
+                                {"name", "ref"},
+                                {"batch", need(q, "batch", path)},
+                                {"layers", json::array({need(q, "layer", path)})}};
+                    ReferenceQuery rq;
+                    rq.layer = parse_network(doc.dump(), file + " references[" + std::to_string(i) + "]").layers.at(0).layer;
+                    rq.device_json = need(q, "device", path).dump();
+                    const auto pass = parse_pass(need(q, "pass", path).get<std::string>());
+                    const auto dt = parse_dtype(need(q, "dtype", path).get<std::string>());
+                    if (!pass || !dt) r.fail(path, "bad pass or dtype");
+                    rq.pass = *pass;
+                    rq.dtype = *dt;
+                    rq.predicted_us = need(q, "predicted_us", path).get<double>();
+                    p.m_refs.push_back(std::move(rq));
+                }
+            }
+            if (verify_references) p.verify(file);
+            return p;
+        } catch (const nlohmann::json::exception& e) {
+            throw error(source_location{file, 0, 0}, "", std::string("malformed model: ") + e.what());
+        } catch (const error& e) {
+            if (!e.where().file.empty()) throw;
+            throw e.at(source_location{file, 0, 0});
+        }
+    }
+
+    static Predictor load(const std::string& path, bool verify_references = true) {
+        return parse(detail::read_file(path), path, verify_references);
+    }
+
+private:
+    friend Predictor train_predictor(const Dataset&, const DeviceRegistry&, const TrainOptions&, const TrainProgress&);
+    std::string m_name;
+    std::map<LayerKind, KindModel> m_models;
+    TrainingInfo m_info;
+    std::vector<ReferenceQuery> m_refs;
+};
+
+/** @brief The rows of one kind as a feature matrix and target vector. */
+inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceRegistry& reg, FeatureSet set,
+                           bool relative, xt::xtensor<double, 2>& X, xt::xtensor<double, 1>& y) {
+    if (rows.empty()) throw error("data", "no rows");
+    std::vector<double> v;
+    compute_features(set, rows[0]->layer, reg.get(rows[0]->device), rows[0]->pass, rows[0]->dtype, &v, nullptr);
+    const std::size_t cols = v.size();
+    X = xt::xtensor<double, 2>::from_shape({rows.size(), cols});
+    y = xt::xtensor<double, 1>::from_shape({rows.size()});
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Sample& s = *rows[i];
+        const Device& d = reg.get(s.device);
+        v.clear();
+        compute_features(set, s.layer, d, s.pass, s.dtype, &v, nullptr);
+        for (std::size_t c = 0; c < cols; ++c) X(i, c) = v[c];
+        y(i) = relative ? s.time_us / baseline_us(s.layer, d, s.pass, s.dtype) : s.time_us;
+    }
+}
+
+/**
+ * @brief Trains one model per learned kind on the measured rows of `ds` that are not
+ * held out (held_out(row, options.holdout, options.split_salt)).
+ */
+inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
+                                 const TrainProgress& progress = {}) {
+    const auto start = std::chrono::steady_clock::now();
+    Predictor p;
+    p.m_name = o.name;
+    p.m_info.holdout = o.holdout;
+    p.m_info.split_salt = o.split_salt;
+    std::map<LayerKind, std::vector<const Sample*>> by_kind;
+    std::set<std::string> devices, dtypes, passes;
+    std::uint64_t hash = 1469598103934665603ULL;
+    for (const Sample& s : ds.rows) {
+        if (!s.measured()) continue;
+        ++p.m_info.rows;
+        if (held_out(s, o.holdout, o.split_salt)) {
+            ++p.m_info.test_rows;
+            continue;
+        }
+        const LayerKind k = kind(s.layer);
+        if (!o.kinds.empty() && std::find(o.kinds.begin(), o.kinds.end(), k) == o.kinds.end()) continue;
+        if (std::find(learned_kinds.begin(), learned_kinds.end(), k) == learned_kinds.end()) continue;
+        by_kind[k].push_back(&s);
+        devices.insert(s.device);
+        dtypes.insert(std::string(to_string(s.dtype)));
+        passes.insert(std::string(to_string(s.pass)));
+        hash = detail::fnv1a(detail::row_key(s) + "|" + detail::format_double(s.time_us) + "\n", hash);
+    }
+    if (by_kind.empty()) throw error("data", "no measured rows of a learned kind (conv2d, dense, pool2d) to train on");
+    p.m_info.data_hash = "fnv1a64:" + detail::hex64(hash);
+    p.m_info.devices.assign(devices.begin(), devices.end());
+    p.m_info.dtypes.assign(dtypes.begin(), dtypes.end());
+    p.m_info.passes.assign(passes.begin(), passes.end());
+    for (const auto& id : p.m_info.devices) p.m_info.devices_spec.push_back(device_to_json(reg.get(id)));
+    for (const auto& [k, rows] : by_kind) {
+        KindModel m;
+        m.kind = k;
+        m.features = o.features;
+        m.relative_to_roofline = o.relative_to_roofline;
+        m.feature_names = feature_names(o.features, rows[0]->layer);
+        xt::xtensor<double, 2> X;
+        xt::xtensor<double, 1> y;
+        feature_matrix(rows, reg, o.features, o.relative_to_roofline, X, y);
+        const LayerKind kk = k;
+        ProgressCallback cb;
+        if (progress) cb = [&](std::size_t e, double tl, double vl) { return progress(kk, e, tl, vl); };
+        m.regressor = train_mlp(X, y, o.mlp, cb);
+        p.m_models[k] = std::move(m);
+        p.m_info.metrics[std::string(to_string(k))] = {{"train_rows", rows.size()},
+                                                       {"best_epoch", p.m_models[k].regressor.history().best_epoch},
+                                                       {"seconds", p.m_models[k].regressor.history().seconds}};
+        std::vector<const Sample*> refs;
+        for (std::size_t i = 0; i < o.references_per_kind && i < rows.size(); ++i)
+            refs.push_back(rows[i * (rows.size() - 1) / std::max<std::size_t>(o.references_per_kind - 1, 1)]);
+        p.add_references(refs, reg);
+    }
+    p.m_info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return p;
+}
+
+/**
+ * @brief The per-layer time function of a network estimate: the learned model where it
+ * has a model for the layer's kind and was trained on the pass and precision, the
+ * roofline elsewhere; each layer's estimate names which.
+ */
+inline LayerTimeFn learned_time_fn(const Predictor& p) {
+    return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
+        if (p.covers(kind(l)) && p.trained_for(pass, t)) return {p.predict_us(l, d, pass, t), "mlp"};
+        return {roofline_us(l, d, pass, t), "roofline"};
+    };
+}
+
+}  // namespace perfcast
+

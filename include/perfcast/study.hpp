@@ -1,0 +1,141 @@
+/**
+ * @file study.hpp
+ * @brief The seed's experiments, regenerated for any dataset: leave one GPU out of
+ *        training and predict it (Table 4.19), the learning curve over data size
+ *        (Fig 3.4), and the feature ablation (raw vs scaled vs analytical vs hardware
+ *        features; Tables 4.3 and 4.4 and beyond). Each trains models from scratch and
+ *        evaluates them on rows their training never saw, beside PALEO.
+ */
+#pragma once
+
+#include <functional>  // function
+#include <set>         // set
+#include <string>      // string
+#include <vector>      // vector
+
+#include "dataset.hpp"     // Dataset, Sample
+#include "evaluation.hpp"  // evaluate_rows, ErrorStats
+#include "predictor.hpp"   // train_predictor, held_out
+
+namespace perfcast {
+
+/** @brief One trained-and-evaluated variant of a study. */
+struct StudyResult {
+    std::string label;  ///< "left out: t4", "fraction 0.25", "features hardware"
+    std::size_t train_rows = 0;
+    std::size_t test_rows = 0;
+    double train_seconds = 0;
+    std::vector<ErrorStats> ours;   ///< per kind x pass x dtype x device, and "*" over devices
+    std::vector<ErrorStats> paleo;  ///< the same groups, PALEO's errors
+};
+
+/** @brief Progress of a study: which variant is training. */
+using StudyProgress = std::function<void(const std::string& label)>;
+
+namespace detail {
+
+inline StudyResult train_and_evaluate(const std::string& label, const Dataset& train, const std::vector<const Sample*>& test,
+                                      const DeviceRegistry& reg, TrainOptions o) {
+    o.holdout = 0;  // the study chose the rows already
+    StudyResult r;
+    r.label = label;
+    const Predictor p = train_predictor(train, reg, o);
+    r.train_rows = train.rows.size();
+    r.test_rows = test.size();
+    r.train_seconds = p.info().seconds;
+    std::vector<const Sample*> covered;
+    for (const Sample* s : test)
+        if (p.covers(kind(s->layer))) covered.push_back(s);
+    r.ours = evaluate_rows(covered, reg, [&](const Sample& s, const Device& d) {
+        return p.predict_us(s.layer, d, s.pass, s.dtype);
+    });
+    r.paleo = evaluate_rows(covered, reg, paleo_predictor());
+    return r;
+}
+
+}  // namespace detail
+
+/**
+ * @brief Leave one device out: for each device in the data, train on the other devices'
+ * rows and predict every row of the device left out.
+ */
+inline std::vector<StudyResult> leave_one_device_out(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
+                                                     const StudyProgress& progress = {}) {
+    std::set<std::string> devices;
+    for (const Sample& s : ds.rows)
+        if (s.measured()) devices.insert(s.device);
+    if (devices.size() < 2) throw error("data", "leave-one-out needs rows from at least two devices");
+    std::vector<StudyResult> out;
+    for (const std::string& left : devices) {
+        if (progress) progress("left out: " + left);
+        Dataset train;
+        std::vector<const Sample*> test;
+        for (const Sample& s : ds.rows) {
+            if (!s.measured()) continue;
+            if (s.device == left) test.push_back(&s);
+            else train.rows.push_back(s);
+        }
+        out.push_back(detail::train_and_evaluate("left out: " + left, train, test, reg, o));
+    }
+    return out;
+}
+
+/**
+ * @brief The learning curve: train on growing shares of the training rows (the same
+ * held-out test rows for every share) and report the test error of each.
+ */
+inline std::vector<StudyResult> learning_curve(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
+                                               const std::vector<double>& fractions, const StudyProgress& progress = {}) {
+    std::vector<const Sample*> test;
+    for (const Sample& s : ds.rows)
+        if (s.measured() && held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
+    std::vector<StudyResult> out;
+    for (double f : fractions) {
+        if (!(f > 0 && f <= 1)) throw error("fractions", "each fraction must be in (0, 1]");
+        const std::string label = "fraction " + detail::format_double(f);
+        if (progress) progress(label);
+        Dataset train;
+        for (const Sample& s : ds.rows)
+            if (s.measured() && !held_out(s, o.holdout, o.split_salt) && (f >= 1 || held_out(s, f, o.split_salt + 1)))
+                train.rows.push_back(s);
+        out.push_back(detail::train_and_evaluate(label, train, test, reg, o));
+    }
+    return out;
+}
+
+/**
+ * @brief The feature ablation: the seed's raw parameters, log-scaled parameters, plus
+ * analytical features, plus hardware features, each predicting time directly, and the
+ * default (hardware features, time relative to the roofline).
+ */
+inline std::vector<StudyResult> feature_ablation(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
+                                                 const StudyProgress& progress = {}) {
+    std::vector<const Sample*> test;
+    Dataset train;
+    for (const Sample& s : ds.rows) {
+        if (!s.measured()) continue;
+        if (held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
+        else train.rows.push_back(s);
+    }
+    struct Variant {
+        FeatureSet features;
+        bool relative;
+        const char* label;
+    };
+    const Variant variants[] = {{FeatureSet::raw, false, "raw parameters"},
+                                {FeatureSet::params, false, "log-scaled parameters"},
+                                {FeatureSet::analytical, false, "+ analytical features"},
+                                {FeatureSet::hardware, false, "+ hardware features"},
+                                {FeatureSet::hardware, true, "+ hardware, time / roofline (default)"}};
+    std::vector<StudyResult> out;
+    for (const Variant& v : variants) {
+        if (progress) progress(v.label);
+        TrainOptions vo = o;
+        vo.features = v.features;
+        vo.relative_to_roofline = v.relative;
+        out.push_back(detail::train_and_evaluate(v.label, train, test, reg, vo));
+    }
+    return out;
+}
+
+}  // namespace perfcast

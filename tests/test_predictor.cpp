@@ -1,0 +1,186 @@
+// Tests of features.hpp, predictor.hpp and evaluation.hpp, on synthetic data made here
+// (a made-up efficiency curve over the roofline), never on measurements.
+#include <doctest/doctest.h>
+
+#include <perfcast/evaluation.hpp>
+#include <perfcast/features.hpp>
+#include <perfcast/predictor.hpp>
+
+#include <cmath>  // log, exp
+
+using namespace perfcast;
+
+namespace {
+
+/** Synthetic: a dense layer runs at an efficiency that grows with its size, on several devices. */
+Dataset synthetic_dense_dataset(std::size_t n) {
+    Dataset ds;
+    ds.provenance["source"] = "synthetic, made by test_predictor.cpp";
+    const char* devs[] = {"t4", "v100_pcie_32gb", "p100_pcie_16gb"};
+    std::uint64_t state = 12345;
+    auto next = [&] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(state >> 11) / 9007199254740992.0;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        Sample s;
+        DenseParams p;
+        p.batch = 1 + static_cast<std::int64_t>(next() * 64);
+        p.in_features = 16 + static_cast<std::int64_t>(std::exp(next() * std::log(4096.0 / 16)) * 16);
+        p.out_features = 16 + static_cast<std::int64_t>(std::exp(next() * std::log(4096.0 / 16)) * 16);
+        s.layer = p;
+        s.device = devs[i % 3];
+        const Device& d = *find_device(s.device);
+        const double r = roofline_us(s.layer, d, Pass::inference, DType::fp32);
+        const double efficiency = 0.2 + 0.6 * (1 - std::exp(-r / 50.0));
+        s.time_us = r / efficiency + 5.0;
+        s.source = "synthetic";
+        ds.rows.push_back(s);
+    }
+    return ds;
+}
+
+TrainOptions quick_options() {
+    TrainOptions o;
+    o.mlp.hidden = {32, 32};
+    o.mlp.max_epochs = 60;
+    o.mlp.patience = 0;
+    o.mlp.batch_size = 64;
+    o.mlp.learning_rate = 3e-3;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("feature vectors have the names of their set, and each set adds to the one before") {
+    const Layer conv = Conv2DParams{.batch = 8, .in_channels = 64, .height = 28, .width = 28, .out_channels = 64,
+                                    .kernel = 3, .padding = 1};
+    std::size_t last = 0;
+    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware}) {
+        const auto names = feature_names(f, conv);
+        std::vector<double> v;
+        compute_features(f, conv, devices::h100_sxm, Pass::training, DType::bf16, &v, nullptr);
+        CHECK(v.size() == names.size());
+        CHECK(names.size() >= last);
+        last = names.size();
+        for (double x : v) CHECK(std::isfinite(x));
+    }
+    std::vector<double> a, b;
+    compute_features(FeatureSet::hardware, conv, devices::h100_sxm, Pass::inference, DType::fp32, &a, nullptr);
+    compute_features(FeatureSet::hardware, conv, devices::t4, Pass::inference, DType::fp32, &b, nullptr);
+    CHECK(a != b);  // the device shows in the features
+    CHECK_THROWS_AS(parse_feature_set("everything"), error);
+}
+
+TEST_CASE("held_out is a stable function of the row, not of its position or time") {
+    const Dataset ds = synthetic_dense_dataset(2000);
+    std::size_t held = 0;
+    for (const Sample& s : ds.rows) {
+        Sample copy = s;
+        copy.time_us *= 2;
+        CHECK(held_out(s, 0.1, 1) == held_out(copy, 0.1, 1));
+        held += held_out(s, 0.1, 1) ? 1 : 0;
+    }
+    CHECK(held > 120);
+    CHECK(held < 280);
+    CHECK(!held_out(ds.rows[0], 0.0, 1));
+}
+
+TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies itself") {
+    const Dataset ds = synthetic_dense_dataset(1500);
+    DeviceRegistry reg;
+    const Predictor p = train_predictor(ds, reg, quick_options());
+    CHECK(p.covers(LayerKind::dense));
+    CHECK(!p.covers(LayerKind::conv2d));
+    CHECK(p.trained_for(Pass::inference, DType::fp32));
+    CHECK(!p.trained_for(Pass::training, DType::fp32));
+    CHECK(p.info().devices.size() == 3);
+    CHECK(p.info().data_hash.rfind("fnv1a64:", 0) == 0);
+    CHECK(p.info().test_rows > 0);
+    CHECK(p.references().size() == 3);
+
+    std::vector<const Sample*> test;
+    for (const Sample& s : ds.rows)
+        if (held_out(s, p.info().holdout, p.info().split_salt)) test.push_back(&s);
+    const auto stats = evaluate_rows(test, reg, [&](const Sample& s, const Device& d) {
+        return p.predict_us(s.layer, d, s.pass, s.dtype);
+    });
+    const auto paleo = evaluate_rows(test, reg, paleo_predictor());
+    for (std::size_t i = 0; i < stats.size(); ++i) {
+        CAPTURE(stats[i].device);
+        CHECK(stats[i].mean_rel_error < 0.10);
+        CHECK(stats[i].mean_rel_error < paleo[i].mean_rel_error);
+    }
+
+    const std::string text = p.to_json().dump(1);
+    const Predictor q = Predictor::parse(text, "m.json");
+    const Layer l = DenseParams{.batch = 16, .in_features = 512, .out_features = 256};
+    CHECK(q.predict_us(l, devices::t4, Pass::inference, DType::fp32) ==
+          p.predict_us(l, devices::t4, Pass::inference, DType::fp32));
+    // a GPU it never saw still gets a finite, positive answer from its hardware features
+    const double h100 = q.predict_us(l, devices::h100_sxm, Pass::inference, DType::fp32);
+    CHECK(std::isfinite(h100));
+    CHECK(h100 > 0);
+    CHECK_THROWS_AS(q.predict_us(Conv2DParams{.batch = 1, .in_channels = 1, .height = 4, .width = 4, .out_channels = 1},
+                                 devices::t4, Pass::inference, DType::fp32),
+                    error);
+
+    SUBCASE("a tampered reference is refused on load") {
+        nlohmann::json j = nlohmann::json::parse(text);
+        j["references"][1]["predicted_us"] = j["references"][1]["predicted_us"].get<double>() * 1.01;
+        try {
+            Predictor::parse(j.dump(1), "tampered.json");
+            FAIL("expected perfcast::error");
+        } catch (const error& e) {
+            CHECK(e.field() == "references[1]");
+            CHECK(e.where().file == "tampered.json");
+        }
+        CHECK_NOTHROW(Predictor::parse(j.dump(1), "tampered.json", false));
+    }
+    SUBCASE("tampered weights are caught by the references") {
+        nlohmann::json j = nlohmann::json::parse(text);
+        auto& w = j["models"]["dense"]["regressor"]["mlp"]["layers"][0]["bias"];
+        REQUIRE(w.is_array());
+        w[0] = w[0].get<double>() + 0.5;
+        CHECK_THROWS_AS(Predictor::parse(j.dump(1), "w.json"), error);
+    }
+    SUBCASE("a model for other features is refused") {
+        nlohmann::json j = nlohmann::json::parse(text);
+        j["models"]["dense"]["feature_names"][0] = "something_else";
+        try {
+            Predictor::parse(j.dump(1), "f.json");
+            FAIL("expected perfcast::error");
+        } catch (const error& e) {
+            CHECK(e.field() == "models.dense.feature_names");
+        }
+        j = nlohmann::json::parse(text);
+        j["feature_schema_version"] = 99;
+        CHECK_THROWS_AS(Predictor::parse(j.dump(1), "v.json"), error);
+    }
+}
+
+TEST_CASE("the learned time function falls back to the roofline where the model has nothing") {
+    const Dataset ds = synthetic_dense_dataset(300);
+    DeviceRegistry reg;
+    TrainOptions o = quick_options();
+    o.mlp.max_epochs = 5;
+    const Predictor p = train_predictor(ds, reg, o);
+    const LayerTimeFn fn = learned_time_fn(p);
+    const Layer fc = DenseParams{.batch = 4, .in_features = 64, .out_features = 64};
+    const Layer relu = ActivationParams{.shape = Shape::matrix(4, 64)};
+    CHECK(fn(fc, devices::t4, Pass::inference, DType::fp32).method == "mlp");
+    CHECK(fn(relu, devices::t4, Pass::inference, DType::fp32).method == "roofline");
+    CHECK(fn(fc, devices::t4, Pass::training, DType::fp32).method == "roofline");
+    CHECK(fn(fc, devices::t4, Pass::inference, DType::bf16).method == "roofline");
+}
+
+TEST_CASE("error statistics follow the seed's definitions") {
+    const ErrorStats s = error_stats({0.05, 0.15, 0.25, 0.01});
+    CHECK(s.n == 4);
+    CHECK(s.mean_rel_error == doctest::Approx(0.115));
+    CHECK(s.median_rel_error == doctest::Approx(0.10));
+    CHECK(s.max_rel_error == doctest::Approx(0.25));
+    CHECK(s.within_10 == doctest::Approx(0.5));
+    CHECK(s.within_20 == doctest::Approx(0.75));
+    CHECK(error_stats({}).n == 0);
+}
