@@ -34,7 +34,7 @@ usage:
                    [--ppp-comp X] [--ppp-comm X] [--format table|json] [--devices FILE.json]
   perfcast import neusight FILE.csv... --out DATASET.csv
   perfcast train --data DATASET.csv... --out MODEL.json [--features raw|params|analytical|hardware]
-                 [--epochs N] [--hidden 128,128,64] [--lr X] [--batch-size N] [--patience N]
+                 [--epochs N] [--hidden 64,64,32] [--lr X] [--batch-size N] [--patience N]
                  [--transform log|sqrt|identity] [--loss mse|relative] [--activation relu|tanh|silu|gelu]
                  [--absolute] [--holdout 0.1] [--seed N] [--kinds conv2d,dense] [--config MLP.json]
   perfcast eval --model MODEL.json --data DATASET.csv... [--all-rows] [--format table|json]
@@ -322,7 +322,6 @@ TrainOptions train_options(const Args& a) {
     if (!(o.holdout >= 0 && o.holdout < 1)) throw error("--holdout", "expected a number in [0, 1)");
     o.split_salt = static_cast<std::uint64_t>(a.integer("split-salt", 1));
     if (a.has("config")) o.mlp = MlpConfig::load(a.get("config", ""));
-    else o.mlp.target_transform = TargetTransform(TargetKind::log);
     if (a.has("epochs")) o.mlp.max_epochs = static_cast<std::size_t>(a.integer("epochs", 100));
     if (a.has("patience")) o.mlp.patience = static_cast<std::size_t>(a.integer("patience", 15));
     if (a.has("batch-size")) o.mlp.batch_size = static_cast<std::size_t>(a.integer("batch-size", 256));
