@@ -10,6 +10,7 @@
 
 #include <functional>  // function
 #include <set>         // set
+#include <sstream>     // ostringstream
 #include <string>      // string
 #include <vector>      // vector
 
@@ -92,7 +93,9 @@ inline std::vector<StudyResult> learning_curve(const Dataset& ds, const DeviceRe
     std::vector<StudyResult> out;
     for (double f : fractions) {
         if (!(f > 0 && f <= 1)) throw error("fractions", "each fraction must be in (0, 1]");
-        const std::string label = "fraction " + detail::format_double(f);
+        std::ostringstream label_text;
+        label_text << "fraction " << f;
+        const std::string label = label_text.str();
         if (progress) progress(label);
         Dataset train;
         for (const Sample& s : ds.rows)

@@ -37,6 +37,7 @@ usage:
                  [--epochs N] [--hidden 64,64,32] [--lr X] [--batch-size N] [--patience N]
                  [--transform log|sqrt|identity] [--loss mse|relative] [--activation relu|tanh|silu|gelu]
                  [--absolute] [--holdout 0.1] [--seed N] [--kinds conv2d,dense] [--config MLP.json]
+                 [--only-device ID,...]
   perfcast eval --model MODEL.json --data DATASET.csv... [--all-rows] [--format table|json]
   perfcast study leave-one-out|learning-curve|ablation --data DATASET.csv... [--fractions 0.1,0.25,0.5,1]
                  [training options as for train] [--format table|json]
@@ -314,6 +315,16 @@ int cmd_import(const Args& a) {
     return EXIT_SUCCESS;
 }
 
+/** @brief Keeps the rows of the devices named by --only-device (all rows without it). */
+Dataset only_devices(Dataset ds, const Args& a, const DeviceRegistry& reg) {
+    if (!a.has("only-device")) return ds;
+    std::vector<std::string> keep;
+    for (const auto& d : split_list(a.get("only-device", ""))) keep.emplace_back(reg.get(d).id);
+    std::erase_if(ds.rows, [&](const Sample& s) { return std::find(keep.begin(), keep.end(), s.device) == keep.end(); });
+    if (ds.rows.empty()) throw error("--only-device", "no rows of these devices in the data");
+    return ds;
+}
+
 TrainOptions train_options(const Args& a) {
     TrainOptions o;
     o.features = parse_feature_set(a.get("features", "hardware"));
@@ -362,7 +373,7 @@ int cmd_train(const Args& a) {
     if (!a.has("out")) throw error("--out", "required: the model file to write");
     DeviceRegistry reg;
     load_devices(reg, a);
-    const Dataset ds = load_datasets(files, reg);
+    const Dataset ds = only_devices(load_datasets(files, reg), a, reg);
     TrainOptions o = train_options(a);
     o.name = a.get("name", std::filesystem::path(a.get("out", "")).stem().string());
     std::signal(SIGINT, on_signal);
@@ -467,7 +478,7 @@ int cmd_study(const Args& a) {
     if (files.empty()) throw error("--data", "required: one or more dataset files");
     DeviceRegistry reg;
     load_devices(reg, a);
-    const Dataset ds = load_datasets(files, reg);
+    const Dataset ds = only_devices(load_datasets(files, reg), a, reg);
     const TrainOptions o = train_options(a);
     const StudyProgress progress = [](const std::string& label) { std::cerr << "perfcast: training " << label << "\n"; };
     std::vector<StudyResult> results;
@@ -509,11 +520,11 @@ int main(int argc, char** argv) {
         if (cmd == "import") return cmd_import(Args(argc, argv, 2, {}, {"out", "devices"}));
         if (cmd == "train")
             return cmd_train(Args(argc, argv, 2, {"absolute"},
-                                  {"data", "out", "name", "features", "holdout", "split-salt", "config", "epochs",
+                                  {"data", "out", "name", "only-device", "features", "holdout", "split-salt", "config", "epochs",
                                    "patience", "batch-size", "seed", "lr", "hidden", "transform", "loss", "activation", "kinds", "devices"}));
         if (cmd == "study")
             return cmd_study(Args(argc, argv, 2, {"absolute", "per-device"},
-                                  {"data", "fractions", "format", "features", "holdout", "split-salt", "config",
+                                  {"data", "fractions", "format", "only-device", "features", "holdout", "split-salt", "config",
                                    "epochs", "patience", "batch-size", "seed", "lr", "hidden", "transform", "loss",
                                    "activation", "kinds", "devices"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices"}));
