@@ -123,6 +123,25 @@ def predict_json_total_is_the_sum_of_layers():
 
 
 @case
+def predict_sweeps_batch_sizes_in_every_format():
+    j = json.loads(run("predict", "resnet50", "--device", "t4", "--batch", "1,4,16", "--format", "json").stdout)
+    assert [x["batch"] for x in j] == [1, 4, 16]
+    assert j[2]["flops"] == 16 * j[0]["flops"]
+    assert all(x["throughput_per_s"] > 0 for x in j)
+    out = run("predict", "resnet50", "--device", "t4", "--batch", "1,4,16", "--format", "csv").stdout.splitlines()
+    assert out[0].startswith("network,device,pass,dtype,batch,") and len(out) == 4
+    table = run("predict", "vgg16", "--device", "a100", "--batch", "2,8").stdout
+    assert "samples/s" in table and "PALEO ms" in table
+    rows = run("predict", "alexnet", "--device", "t4", "--format", "csv").stdout.splitlines()
+    assert rows[0].split(",")[:4] == ["layer", "kind", "method", "time_us"]
+    assert len(rows) == 1 + 22
+    share = sum(float(r.split(",")[4]) for r in rows[1:])
+    assert abs(share - 1.0) < 1e-6, share
+    p = run("predict", "resnet50", "--device", "t4", "--batch", "1,0", ok=False)
+    assert "--batch" in p.stderr
+
+
+@case
 def predict_roofline_is_no_slower_than_paleo():
     j = json.loads(run("predict", "resnet50", "--device", "t4", "--method", "roofline", "--format", "json").stdout)
     assert j["method"] == "roofline"

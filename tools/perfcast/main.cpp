@@ -29,9 +29,9 @@ usage:
   perfcast devices [--format table|json] [--devices FILE.json]
   perfcast network show NAME|FILE.json [--batch N] [--dtype fp32|tf32|fp16|bf16] [--format table|json]
   perfcast network export NAME|FILE.json [--batch N]
-  perfcast predict NAME|FILE.json --device DEVICE [--batch N] [--pass inference|training]
+  perfcast predict NAME|FILE.json --device DEVICE [--batch N|N,N,...] [--pass inference|training]
                    [--dtype fp32|tf32|fp16|bf16] [--model MODEL.json | --method mlp|paleo|roofline]
-                   [--ppp-comp X] [--ppp-comm X] [--format table|json] [--devices FILE.json]
+                   [--ppp-comp X] [--ppp-comm X] [--format table|json|csv] [--devices FILE.json]
   perfcast import neusight FILE.csv... --out DATASET.csv
   perfcast train --data DATASET.csv... --out MODEL.json [--features raw|params|analytical|hardware]
                  [--epochs N] [--hidden 64,64,32] [--lr X] [--batch-size N] [--patience N]
@@ -83,8 +83,7 @@ double number_arg(const Args& a, const std::string& key, double fallback) {
     }
 }
 
-Network load_net(const std::string& what, const Args& a) {
-    std::int64_t batch = a.integer("batch", 1);
+Network load_net(const std::string& what, const Args& a, std::int64_t batch) {
     if (auto z = zoo::find(what, batch)) return *z;
     if (what.find(".json") != std::string::npos || what.find('/') != std::string::npos) {
         Network n = load_network(what);
@@ -154,7 +153,7 @@ int cmd_network(const Args& a) {
     const auto& pos = a.positional();
     if (pos.size() != 2 || (pos[0] != "show" && pos[0] != "export"))
         throw error("network", "usage: perfcast network show|export NAME|FILE.json [--batch N]");
-    const Network n = load_net(pos[1], a);
+    const Network n = load_net(pos[1], a, a.integer("batch", 1));
     if (pos[0] == "export") {
         std::cout << network_to_json(n).dump(2) << '\n';
         return EXIT_SUCCESS;
@@ -205,6 +204,26 @@ int cmd_network(const Args& a) {
     return EXIT_SUCCESS;
 }
 
+std::vector<std::int64_t> batch_list(const Args& a) {
+    std::vector<std::int64_t> out;
+    for (const auto& b : split_list(a.get("batch", "1"))) {
+        try {
+            std::size_t used = 0;
+            const long long v = std::stoll(b, &used);
+            if (used != b.size() || v < 1) throw std::invalid_argument(b);
+            out.push_back(v);
+        } catch (const std::exception&) {
+            throw error("--batch", "expected a batch size >= 1 or a list such as 1,2,4 (got \"" + b + "\")");
+        }
+    }
+    if (out.empty()) throw error("--batch", "expected a batch size");
+    return out;
+}
+
+std::string csv_cell(const std::string& s) {
+    return s.find_first_of(",\"") == std::string::npos ? s : "\"" + s + "\"";
+}
+
 int cmd_predict(const Args& a) {
     const auto& pos = a.positional();
     if (pos.size() != 1) throw error("predict", "usage: perfcast predict NAME|FILE.json --device DEVICE [...]");
@@ -212,9 +231,14 @@ int cmd_predict(const Args& a) {
     DeviceRegistry reg;
     load_devices(reg, a);
     const Device& dev = reg.get(a.get("device", ""));
-    const Network n = load_net(pos[0], a);
+    std::vector<std::int64_t> batches = batch_list(a);
+    const Network base = load_net(pos[0], a, batches.front());
+    if (!a.has("batch")) batches = {base.batch};  // a network file keeps its own batch
     const Pass pass = pass_arg(a);
     const DType t = dtype_arg(a);
+    const std::string format = a.get("format", "table");
+    if (format != "table" && format != "json" && format != "csv")
+        throw error("--format", "expected table, json or csv (got \"" + format + "\")");
     PaleoOptions po;
     po.ppp_comp = number_arg(a, "ppp-comp", 1.0);
     po.ppp_comm = number_arg(a, "ppp-comm", 1.0);
@@ -236,8 +260,13 @@ int cmd_predict(const Args& a) {
     }
     if (m != "mlp" && m != "paleo" && m != "roofline")
         throw error("--method", "expected mlp, paleo or roofline (got \"" + m + "\")");
-    NetworkEstimate e = model ? estimate(n, dev, pass, t, "mlp", learned_time_fn(*model), po)
-                              : estimate(n, dev, pass, t, m == "paleo" ? Analytical::paleo : Analytical::roofline, po);
+    std::vector<NetworkEstimate> estimates;
+    for (std::int64_t b : batches) {
+        const Network n = b == base.batch ? base : base.with_batch(b);
+        estimates.push_back(model ? estimate(n, dev, pass, t, "mlp", learned_time_fn(*model), po)
+                                  : estimate(n, dev, pass, t, m == "paleo" ? Analytical::paleo : Analytical::roofline, po));
+    }
+    const NetworkEstimate& e = estimates.front();
     std::size_t learned = 0;
     for (const auto& l : e.layers) learned += l.method == "mlp" ? 1 : 0;
     std::string note;
@@ -251,43 +280,87 @@ int cmd_predict(const Args& a) {
                     ", so every layer uses the roofline";
         if (!model->trained_on(dev)) note += "; " + std::string(dev.id) + " was not in its training data";
         note += ")";
-    }
-    if (!model)
+    } else {
         note = "analytical estimate: " + m + " (FLOPs and bytes over the device's peaks), not a learned prediction" +
                (a.has("method") ? std::string() : " (no model file at " + model_path + ")");
-    if (format_arg(a) == "json") {
-        nlohmann::json j;
-        j["network"] = e.network;
-        j["device"] = std::string(dev.id);
-        j["device_name"] = e.device;
-        j["pass"] = std::string(to_string(pass));
-        j["dtype"] = std::string(to_string(t));
-        j["batch"] = e.batch;
-        j["method"] = e.method;
-        j["note"] = note;
-        j["layers"] = nlohmann::json::array();
-        for (const auto& l : e.layers)
-            j["layers"].push_back({{"name", l.name},
-                                   {"kind", std::string(to_string(l.kind))},
-                                   {"method", l.method},
-                                   {"time_us", l.us},
-                                   {"roofline_us", l.roofline_us},
-                                   {"paleo_us", l.paleo_us},
-                                   {"flops", l.cost.flops},
-                                   {"bytes", l.cost.bytes}});
-        j["total_us"] = e.total_us;
-        j["roofline_total_us"] = e.roofline_total_us;
-        j["paleo_total_us"] = e.paleo_total_us;
-        j["throughput_per_s"] = e.throughput();
-        std::cout << j.dump(2) << '\n';
+    }
+    auto achieved = [](const LayerEstimate& l) {
+        return l.us > 0 ? static_cast<double>(l.cost.flops) / (l.us * 1e-6) : 0.0;
+    };
+    const bool sweep = estimates.size() > 1;
+
+    if (format == "json") {
+        auto one = [&](const NetworkEstimate& x) {
+            nlohmann::json j;
+            j["network"] = x.network;
+            j["device"] = std::string(dev.id);
+            j["device_name"] = x.device;
+            j["pass"] = std::string(to_string(pass));
+            j["dtype"] = std::string(to_string(t));
+            j["batch"] = x.batch;
+            j["method"] = x.method;
+            j["note"] = note;
+            j["layers"] = nlohmann::json::array();
+            for (const auto& l : x.layers)
+                j["layers"].push_back({{"name", l.name},
+                                       {"kind", std::string(to_string(l.kind))},
+                                       {"method", l.method},
+                                       {"time_us", l.us},
+                                       {"share", x.total_us > 0 ? l.us / x.total_us : 0.0},
+                                       {"roofline_us", l.roofline_us},
+                                       {"paleo_us", l.paleo_us},
+                                       {"flops", l.cost.flops},
+                                       {"bytes", l.cost.bytes},
+                                       {"achieved_flops_per_s", achieved(l)}});
+            j["total_us"] = x.total_us;
+            j["roofline_total_us"] = x.roofline_total_us;
+            j["paleo_total_us"] = x.paleo_total_us;
+            j["throughput_per_s"] = x.throughput();
+            j["flops"] = x.total_cost.flops;
+            return j;
+        };
+        if (!sweep) {
+            std::cout << one(e).dump(2) << '\n';
+        } else {
+            nlohmann::json arr = nlohmann::json::array();
+            for (const auto& x : estimates) arr.push_back(one(x));
+            std::cout << arr.dump(2) << '\n';
+        }
         return EXIT_SUCCESS;
     }
-    Table tab({"layer", "kind", "output", "FLOPs", "by", "time us", "share %", "roofline us", "PALEO us"});
+    if (format == "csv") {
+        if (sweep) {
+            std::cout << "network,device,pass,dtype,batch,method,total_us,throughput_per_s,roofline_total_us,paleo_total_us,flops\n";
+            for (const auto& x : estimates)
+                std::cout << csv_cell(x.network) << ',' << dev.id << ',' << to_string(pass) << ',' << to_string(t) << ','
+                          << x.batch << ',' << x.method << ',' << x.total_us << ',' << x.throughput() << ','
+                          << x.roofline_total_us << ',' << x.paleo_total_us << ',' << x.total_cost.flops << '\n';
+        } else {
+            std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s\n";
+            for (const auto& l : e.layers)
+                std::cout << csv_cell(l.name) << ',' << to_string(l.kind) << ',' << l.method << ',' << l.us << ','
+                          << (e.total_us > 0 ? l.us / e.total_us : 0.0) << ',' << l.roofline_us << ',' << l.paleo_us
+                          << ',' << l.cost.flops << ',' << l.cost.bytes << ',' << achieved(l) << '\n';
+        }
+        return EXIT_SUCCESS;
+    }
+    if (sweep) {
+        Table tab({"batch", "time ms", "samples/s", "roofline ms", "PALEO ms", "FLOPs"});
+        for (const auto& x : estimates)
+            tab.row({std::to_string(x.batch), cli::fixed(x.total_us / 1000.0, 3), cli::fixed(x.throughput(), 1),
+                     cli::fixed(x.roofline_total_us / 1000.0, 3), cli::fixed(x.paleo_total_us / 1000.0, 3),
+                     cli::si(static_cast<double>(x.total_cost.flops))});
+        tab.print(std::cout);
+        std::cout << "\n"
+                  << e.network << " on " << e.device << ", " << to_string(pass) << ", " << to_string(t) << "\n"
+                  << "  method:    " << e.method << "  (" << note << ")\n";
+        return EXIT_SUCCESS;
+    }
+    Table tab({"layer", "kind", "output", "FLOPs", "by", "time us", "share %", "GFLOP/s", "roofline us", "PALEO us"});
     for (const auto& l : e.layers)
         tab.row({l.name, std::string(to_string(l.kind)), shape_str(l.output), cli::si(static_cast<double>(l.cost.flops)),
-                 l.method,
-                 cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
-                 cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2)});
+                 l.method, cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
+                 cli::fixed(achieved(l) / 1e9, 1), cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2)});
     tab.print(std::cout);
     std::cout << "\n"
               << e.network << " on " << e.device << ", " << to_string(pass) << ", batch " << e.batch << ", "
