@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <algorithm>    // find, max
 #include <chrono>       // steady_clock
 #include <cmath>        // fabs
 #include <cstdint>      // uint64_t
@@ -39,6 +40,15 @@ namespace perfcast {
 
 inline constexpr std::string_view model_format = "perfcast-model";
 inline constexpr int model_format_version = 1;
+
+/**
+ * @brief The least time / roofline-time a layer kind can physically reach, applied to the
+ * learned ratio: a GEMM or a pooling window cannot beat the device's peaks (measured minimum on
+ * the NeuSight data: 1.045 for dense), while a convolution can, through Winograd or FFT
+ * algorithms that do fewer multiplications than the direct FLOP count (measured minimum 0.445;
+ * Winograd F(4x4, 3x3) needs 4x fewer, hence 0.25).
+ */
+constexpr double min_roofline_ratio(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
 
 /** @brief The kinds a predictor learns; other kinds fall back to the roofline. */
 inline constexpr std::array<LayerKind, 3> learned_kinds{LayerKind::conv2d, LayerKind::dense, LayerKind::pool2d};
@@ -180,7 +190,7 @@ public:
         x.clear();
         compute_features(m.features, l, d, pass, t, &x, nullptr);
         const double y = m.regressor.predict_one(x);
-        return m.relative_to_roofline ? y * baseline_us(l, d, pass, t) : y;
+        return m.relative_to_roofline ? std::max(y, min_roofline_ratio(m.kind)) * baseline_us(l, d, pass, t) : y;
     }
 
     /** @brief Re-runs the reference queries. @throws perfcast::error on a mismatch */
