@@ -62,6 +62,15 @@ constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t
     return us;
 }
 
+/** @brief The compute part of the roofline alone: FLOPs / peak, microseconds (phases summed). */
+template <typename L>
+constexpr double compute_bound_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
+    double us = 0;
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) us += roofline(cost(layer, ph, t, pass), d, t).compute_us;
+    return us;
+}
+
 /** @brief PALEO time of a layer for a pass, microseconds (phases summed). */
 template <typename L>
 constexpr double paleo_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
