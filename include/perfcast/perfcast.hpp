@@ -6,8 +6,11 @@
 #pragma once
 
 #include "analytical.hpp"          // roofline, PALEO
+#include "compile_time.hpp"        // predict_us<Net, Device>(): the embedded model in constant expressions
+#include "constexpr_model.hpp"     // embedded::Model, embedded::predict_us: constexpr inference
 #include "dataset.hpp"             // measured timings: schema, reader, writer
 #include "devices.hpp"             // Device, devices::*, find_device
+#include "embed.hpp"               // embed_model_header: a model file as a header of constexpr data
 #include "error.hpp"               // perfcast::error
 #include "estimate.hpp"            // whole-network estimates
 #include "evaluation.hpp"          // relative-error statistics
@@ -19,6 +22,7 @@
 #include "mlp.hpp"                 // the MLP regressor on xtensor
 #include "network.hpp"             // Network, Net<>, NetBuilder
 #include "predictor.hpp"           // the learned predictor and its model files
+#include "report.hpp"              // the HTML accuracy report (SVG charts, perfcast::svg)
 #include "study.hpp"               // leave-one-GPU-out, learning curve, ablation
 #include "types.hpp"               // DType, Pass, Phase, Shape
 #include "zoo.hpp"                 // zoo::resnet50, zoo::ResNet50<B>, ...

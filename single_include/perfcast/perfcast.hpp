@@ -1446,6 +1446,5048 @@ constexpr std::string_view to_string(Analytical m) noexcept { return m == Analyt
 
 }  // namespace perfcast
 // ---- end include/perfcast/analytical.hpp ----
+// ---- begin include/perfcast/compile_time.hpp ----
+/**
+ * @file compile_time.hpp
+ * @brief Compile-time cost modelling: a network's (or a layer's) predicted time as a
+ *        constant expression, from the learned model embedded in the library.
+ *
+ * @code
+ * static_assert(perfcast::predict_us<perfcast::zoo::ResNet50<32>, perfcast::devices::h100_sxm>() < 20'000);
+ * if constexpr (perfcast::predict_us<A, perfcast::devices::l4>() < perfcast::predict_us<B, perfcast::devices::l4>()) ...
+ * @endcode
+ *
+ * The policy is learned_time_fn's: the embedded model for the kinds it has a model for and
+ * the passes and precisions it was trained on, the roofline for everything else. The default
+ * model is models/neusight-fp32.json (conv2d and dense, FP32 inference, trained on P4, P100,
+ * T4 and V100), embedded as include/perfcast/models/neusight_fp32.hpp; pass another model made
+ * by `perfcast embed` as the last template argument.
+ *
+ * Within GCC's default constexpr limits: ResNet-50 at batch 32 (53 learned convolutions, one
+ * dense layer) adds about 1 s and 60 MB to a translation unit with g++ 12; layers that repeat
+ * are evaluated once.
+ */
+
+#include <array>    // array
+#include <cstddef>  // size_t
+
+// ---- begin include/perfcast/constexpr_model.hpp ----
+/**
+ * @file constexpr_model.hpp
+ * @brief A trained predictor as constexpr data, and its inference in constant expressions:
+ *        `perfcast::embedded::predict_us(model, layer, device, pass, dtype)` gives what the
+ *        run-time perfcast::Predictor gives (to a few ulp), at compile time.
+ *
+ * `perfcast embed` (include/perfcast/embed.hpp) writes a model file out as a header of
+ * `inline constexpr double[]` arrays and one `embedded::Model` that points at them;
+ * include/perfcast/models/neusight_fp32.hpp is the committed default model, and
+ * compile_time.hpp names it the default of `perfcast::predict_us<Net, Device>()`.
+ *
+ * The steps are Predictor::predict_us's: the feature vector (detail/feature_kernel.hpp: the
+ * features of features.hpp, with the math of detail/constexpr_math.hpp), the scaler, the dense
+ * layers, the output affine map, the inverse target transform, the roofline factor, and the
+ * floor at a share of the compute-bound time. The result equals the run-time one to about
+ * 1e-15 (own log/exp against libm's, and another summation order).
+ *
+ * Compile-time cost with g++ 12: about 15-25 ms and 2 MB per learned layer; equal layers are
+ * evaluated once (GCC memoizes constexpr calls on equal arguments). ResNet-50 needs about 4M
+ * constexpr operations and InceptionV3 about 8M, within GCC's default -fconstexpr-ops-limit (2^25).
+ *
+ * Needs only the standard library and perfcast's compile-time headers.
+ */
+
+#include <algorithm>    // max, find
+#include <cstddef>      // size_t
+#include <memory>       // allocator, construct_at: hidden activations (transient in constant evaluation)
+#include <span>         // span
+#include <string_view>  // string_view
+
+// #include "analytical.hpp"              // roofline_us, compute_bound_us: already inlined above
+// ---- begin include/perfcast/detail/constexpr_math.hpp ----
+/**
+ * @file detail/constexpr_math.hpp
+ * @brief log, exp, expm1, tanh, sqrt, floor and ceil usable in constant expressions.
+ *
+ * The <cmath> functions are not constexpr in C++20, and GCC's constant folding of
+ * __builtin_log and friends is a compiler extension (clang refuses it), so the compile-time
+ * model evaluates its own: argument reduction by powers of two (log, sqrt) or of ln 2
+ * (exp), then a short series on the reduced argument. Measured against 80-bit references:
+ * log, exp and sqrt within 1 ulp, tanh within 2.5 ulp (glibc's own tanh: 2.1 ulp);
+ * tests/test_embed.cpp checks them against <cmath> over many arguments. Special values
+ * (NaN, +-inf, 0, negative arguments of log and sqrt) give what <cmath> gives.
+ */
+
+#include <array>    // array: the 1/n! table
+#include <bit>      // bit_cast
+#include <cstddef>  // size_t
+#include <cstdint>  // uint64_t, int64_t
+#include <limits>   // numeric_limits
+
+namespace perfcast::detail::cmath {
+
+inline constexpr double infinity = std::numeric_limits<double>::infinity();
+inline constexpr double quiet_nan = std::numeric_limits<double>::quiet_NaN();
+
+/// ln 2 split so that k * ln2_hi is exact for |k| < 2^20 (fdlibm's split).
+inline constexpr double ln2_hi = 6.93147180369123816490e-01;
+inline constexpr double ln2_lo = 1.90821492927058770002e-10;
+inline constexpr double inv_ln2 = 1.44269504088896338700e+00;
+inline constexpr double sqrt2 = 1.41421356237309504880;
+
+constexpr bool isnan(double x) noexcept { return x != x; }
+constexpr double fabs(double x) noexcept { return x < 0 ? -x : (x == 0 ? 0.0 : x); }
+
+/** @brief The largest integer <= x (x itself when NaN, infinite, zero or |x| >= 2^52). */
+constexpr double floor(double x) noexcept {
+    if (isnan(x) || x == 0 || !(fabs(x) < 4503599627370496.0)) return x;
+    const double t = static_cast<double>(static_cast<std::int64_t>(x));  // toward zero
+    if (t > x) return t - 1.0;
+    if (t == 0 && x < 0) return -0.0;
+    return t;
+}
+
+/** @brief The smallest integer >= x. */
+constexpr double ceil(double x) noexcept { return -floor(-x); }
+
+/** @brief x * 2^k, for any int k (two steps when 2^k itself is not a normal double). */
+constexpr double scale2(double x, int k) noexcept {
+    auto pow2 = [](int e) { return std::bit_cast<double>(static_cast<std::uint64_t>(e + 1023) << 52); };
+    while (k > 1023) {
+        x *= pow2(1023);
+        k -= 1023;
+    }
+    while (k < -1022) {
+        x *= pow2(-1022);
+        k += 1022;
+    }
+    return x * pow2(k);
+}
+
+/** @brief The natural logarithm. */
+constexpr double log(double x) noexcept {
+    if (isnan(x) || x < 0) return quiet_nan;
+    if (x == 0) return -infinity;
+    if (x == infinity) return infinity;
+    int k = 0;
+    if (x < std::numeric_limits<double>::min()) {  // subnormal: make it normal first
+        x *= 18014398509481984.0;                   // 2^54
+        k = -54;
+    }
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(x);
+    k += static_cast<int>((bits >> 52) & 0x7ff) - 1023;
+    double m = std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);  // [1, 2)
+    if (m > sqrt2) {  // m in (sqrt(1/2), sqrt(2)]: |f| below 0.42, |s| below 0.18
+        m *= 0.5;
+        ++k;
+    }
+    // log(1 + f) = 2 atanh(s) with s = f / (2 + f): f - f^2/2 + s (f^2/2 + R(s^2)),
+    // R(z) = sum 2 z^j / (2j + 1), j = 1..11 (the next term is below 1e-19).
+    const double f = m - 1.0;  // exact
+    const double s = f / (2.0 + f);
+    const double z = s * s;
+    double r = 2.0 / 23.0;
+    for (int j = 10; j >= 1; --j) r = 2.0 / (2.0 * j + 1.0) + z * r;
+    r *= z;
+    const double hfsq = 0.5 * f * f;
+    const double dk = static_cast<double>(k);
+    return dk * ln2_hi - ((hfsq - (s * (hfsq + r) + dk * ln2_lo)) - f);
+}
+
+/** @brief 1/n! for n = 0..22 (n! is exact in a double up to 22!). */
+inline constexpr std::array<double, 23> inv_factorial = [] {
+    std::array<double, 23> a{};
+    double f = 1.0;
+    for (std::size_t n = 0; n < a.size(); ++n) {
+        if (n > 1) f *= static_cast<double>(n);
+        a[n] = 1.0 / f;
+    }
+    return a;
+}();
+
+/** @brief e^r - 1 for |r| <= 1.1, by its Taylor series (no cancellation; the next term is below 1e-21). */
+constexpr double expm1_small(double r) noexcept {
+    double p = 1.0;
+    for (int n = 24; n >= 2; --n) p = 1.0 + p * r / n;
+    return r * p;
+}
+
+/** @brief e^x. */
+constexpr double exp(double x) noexcept {
+    if (isnan(x)) return x;
+    if (x > 709.782712893383973096) return infinity;
+    if (x < -745.13321910194110842) return 0.0;
+    if (fabs(x) < 0x1p-54) return 1.0 + x;
+    // x = k ln2 + r, |r| <= ln2 / 2; e^r = 1 + r + r^2 (1/2 + r/6 + ...).
+    const double kd = floor(x * inv_ln2 + 0.5);
+    const double r = (x - kd * ln2_hi) - kd * ln2_lo;
+    double p = 1.0;
+    for (int n = 14; n >= 3; --n) p = 1.0 + p * r / n;  // p = 1 + r/3 + r^2/12 + ...
+    const double tail = r * r * 0.5 * p;                 // e^r - 1 - r
+    return scale2(1.0 + (r + tail), static_cast<int>(kd));
+}
+
+/** @brief e^x - 1, accurate near 0. */
+constexpr double expm1(double x) noexcept {
+    if (isnan(x)) return x;
+    if (fabs(x) <= 1.0) return expm1_small(x);
+    return exp(x) - 1.0;
+}
+
+/** @brief The hyperbolic tangent. */
+constexpr double tanh(double x) noexcept {
+    if (isnan(x)) return x;
+    const double ax = fabs(x);
+    double t;
+    if (ax > 22.0) {
+        t = 1.0;
+    } else if (ax >= 0.55) {  // tanh >= 0.5: the subtraction loses at most a bit
+        t = 1.0 - 2.0 / (exp(2.0 * ax) + 1.0);
+    } else {  // sinh / cosh by their series: x + x^3 S(x^2) and 1 + x^2 C(x^2), small corrections to exact leads
+        const double z = ax * ax;
+        double sh = inv_factorial[21], ch = inv_factorial[22];
+        for (std::size_t n = 19; n >= 3; n -= 2) sh = inv_factorial[n] + z * sh;
+        for (std::size_t n = 20; n >= 2; n -= 2) ch = inv_factorial[n] + z * ch;
+        t = (ax + ax * z * sh) / (1.0 + z * ch);
+    }
+    return x < 0 ? -t : (x == 0 ? x : t);
+}
+
+/** @brief The square root (Newton's iteration from an exponent-halved guess, then a final rounding fix). */
+constexpr double sqrt(double x) noexcept {
+    if (isnan(x) || x < 0) return quiet_nan;
+    if (x == 0 || x == infinity) return x;
+    int k = 0;
+    while (x < 0.25) {  // bring x into [0.25, 4) by even powers of two
+        x *= 4.0;
+        --k;
+    }
+    while (x >= 4.0) {
+        x *= 0.25;
+        ++k;
+    }
+    double y = 1.0;
+    for (int i = 0; i < 8; ++i) y = 0.5 * (y + x / y);  // quadratic convergence from 1 on [0.25, 4)
+    // One step of the nearest neighbours: keep the one whose square is closest to x.
+    const double up = std::bit_cast<double>(std::bit_cast<std::uint64_t>(y) + 1);
+    const double down = std::bit_cast<double>(std::bit_cast<std::uint64_t>(y) - 1);
+    auto err = [x](double v) { return fabs(v * v - x); };
+    if (err(up) < err(y)) y = up;
+    if (err(down) < err(y)) y = down;
+    return scale2(y, k);
+}
+
+}  // namespace perfcast::detail::cmath
+// ---- end include/perfcast/detail/constexpr_math.hpp ----
+// ---- begin include/perfcast/detail/feature_kernel.hpp ----
+/**
+ * @file detail/feature_kernel.hpp
+ * @brief The feature vectors of features.hpp, computed by a constexpr function template
+ *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
+ *        model sees exactly the features the run-time model was trained on.
+ *
+ * `compute<constexpr_math>` runs in constant expressions (own log, floor, ceil);
+ * `compute<std_math>` runs the same code with <cmath>, and gives bit for bit what
+ * perfcast::compute_features gives (tests/test_embed.cpp checks both, for every feature
+ * set, kind, device, pass and precision). Every feature is listed in the same order and
+ * with the same formula as in features.hpp; a change there must be made here too (the
+ * feature_schema_version bump makes embedded models refuse to compile until it is).
+ */
+
+#include <algorithm>    // max
+#include <array>        // array
+#include <cmath>        // log, floor, ceil: std_math
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t
+#include <string_view>  // string_view
+#include <type_traits>  // is_same_v, remove_cvref_t
+#include <variant>      // visit
+
+// #include "../analytical.hpp"     // roofline, PhaseTime: already inlined above
+// #include "../devices.hpp"        // Device: already inlined above
+// #include "../error.hpp"          // error: already inlined above
+// ---- begin include/perfcast/features.hpp ----
+/**
+ * @file features.hpp
+ * @brief The feature vectors the learned model sees: layer parameters (log-scaled),
+ *        analytical features (FLOPs, bytes, intensity, roofline times, GEMM tiles and
+ *        waves per SM), pass and precision, and the device's hardware features, so one
+ *        model serves many GPUs and can be asked about a GPU it never saw.
+ *
+ * Feature sets are named and versioned; a model file records the set it was trained
+ * with and refuses to run with another. The sets, for the ablation:
+ *   - "raw":        layer parameters as they are (the seed's Table 4.3 inputs)
+ *   - "params":     layer parameters, log-scaled
+ *   - "analytical": + FLOPs, bytes, intensity, roofline times, tiles and waves
+ *   - "hardware":   + device features (SMs, cores, clock, peak FLOP/s, bandwidth, L2), the default
+ */
+
+#include <algorithm>    // max
+#include <cmath>        // log, ceil
+#include <cstdint>      // int64_t
+#include <string>       // string
+#include <string_view>  // string_view
+#include <vector>       // vector
+
+// #include "analytical.hpp"  // roofline: already inlined above
+// #include "devices.hpp"     // Device: already inlined above
+// #include "error.hpp"       // error: already inlined above
+// #include "layers.hpp"      // Layer, cost: already inlined above
+
+namespace perfcast {
+
+/** @brief Which features a model uses; each level adds to the one before. */
+enum class FeatureSet { raw, params, analytical, hardware };
+
+constexpr std::string_view to_string(FeatureSet f) noexcept {
+    switch (f) {
+        case FeatureSet::raw: return "raw";
+        case FeatureSet::params: return "params";
+        case FeatureSet::analytical: return "analytical";
+        case FeatureSet::hardware: return "hardware";
+    }
+    return "?";
+}
+
+inline FeatureSet parse_feature_set(std::string_view s) {
+    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware})
+        if (to_string(f) == s) return f;
+    throw error("features", "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware)");
+}
+
+/** @brief Version of the feature definitions below; bump when any feature changes. */
+inline constexpr int feature_schema_version = 1;
+
+namespace detail {
+
+/** @brief Tile edge of the GEMM view used to count waves (a typical cuBLAS/cuDNN CTA tile). */
+inline constexpr double wave_tile = 128.0;
+
+inline double lg(double v) { return std::log(std::max(v, 1e-12)); }
+
+/** @brief log2 of the largest power of two dividing v, capped at 2^6: memory alignment of a dimension. */
+inline double alignment(std::int64_t v) {
+    int a = 0;
+    while (a < 6 && v > 0 && v % (std::int64_t{2} << a) == 0) ++a;
+    return static_cast<double>(a);
+}
+
+/** @brief Share of a tiled dimension that does useful work: v / (ceil(v / tile) * tile). */
+inline double tile_efficiency(double v, double tile) { return v / (std::ceil(v / tile) * tile); }
+inline double lg(std::int64_t v) { return lg(static_cast<double>(v)); }
+
+/** @brief Adds name/value pairs, or only the names (for the schema). */
+class feature_sink {
+public:
+    feature_sink(std::vector<double>* values, std::vector<std::string>* names) : m_values(values), m_names(names) {}
+    void add(std::string_view name, double v) {
+        if (m_values) m_values->push_back(v);
+        if (m_names) m_names->emplace_back(name);
+    }
+
+private:
+    std::vector<double>* m_values;
+    std::vector<std::string>* m_names;
+};
+
+/** @brief The GEMM a layer amounts to (M x N outputs, K deep), for tiles and waves. */
+struct gemm_view {
+    double m = 1, n = 1, k = 1;
+};
+
+inline gemm_view gemm_of(const Layer& l) {
+    return std::visit(
+        [](const auto& p) -> gemm_view {
+            using P = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<P, DenseParams>) {
+                return {static_cast<double>(p.batch * p.seq), static_cast<double>(p.out_features),
+                        static_cast<double>(p.in_features)};
+            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+                const Shape o = output_shape(p);
+                const std::int64_t g = p.groups > 0 ? p.groups : 1;
+                return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
+                        static_cast<double>((p.in_channels / g) * p.kernel.h * p.kernel.w)};
+            } else {
+                return {static_cast<double>(output_shape(p).elements()), 1.0, 1.0};
+            }
+        },
+        l);
+}
+
+inline void layer_params(feature_sink& s, const Layer& l, bool log_scale) {
+    auto v = [&](std::string_view name, std::int64_t x) {
+        s.add(name, log_scale ? lg(static_cast<double>(x)) : static_cast<double>(x));
+    };
+    std::visit(
+        [&](const auto& p) {
+            using P = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<P, DenseParams>) {
+                v("batch", p.batch);
+                v("seq", p.seq);
+                v("in_features", p.in_features);
+                v("out_features", p.out_features);
+                s.add("bias", p.bias ? 1.0 : 0.0);
+            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+                const Shape o = output_shape(p);
+                v("batch", p.batch);
+                v("in_channels", p.in_channels);
+                v("height", p.height);
+                v("width", p.width);
+                v("out_channels", p.out_channels);
+                s.add("kernel_h", static_cast<double>(p.kernel.h));
+                s.add("kernel_w", static_cast<double>(p.kernel.w));
+                s.add("stride_h", static_cast<double>(p.stride.h));
+                s.add("stride_w", static_cast<double>(p.stride.w));
+                s.add("pad_h", static_cast<double>(p.padding.h));
+                s.add("pad_w", static_cast<double>(p.padding.w));
+                s.add("dilation", static_cast<double>(p.dilation.h * p.dilation.w));
+                v("groups", p.groups);
+                s.add("bias", p.bias ? 1.0 : 0.0);
+                v("out_height", o[2]);
+                v("out_width", o[3]);
+            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+                const Shape o = output_shape(p);
+                const Hw k = effective_kernel(p), st = effective_stride(p);
+                v("batch", p.batch);
+                v("channels", p.channels);
+                v("height", p.height);
+                v("width", p.width);
+                s.add("max", p.mode == PoolMode::max ? 1.0 : 0.0);
+                s.add("global", p.global ? 1.0 : 0.0);
+                v("kernel_area", k.h * k.w);
+                s.add("stride", static_cast<double>(st.h * st.w));
+                s.add("padding", static_cast<double>(p.padding.h + p.padding.w));
+                v("out_height", o[2]);
+                v("out_width", o[3]);
+            } else {
+                const Shape in = input_shape(p);
+                v("batch", in[0]);
+                v("elements", in.elements());
+            }
+        },
+        l);
+}
+
+}  // namespace detail
+
+/**
+ * @brief Computes the feature vector of a layer on a device, or (with `values` null)
+ * only the feature names. The vector depends only on the layer's kind and the set.
+ */
+inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t,
+                             std::vector<double>* values, std::vector<std::string>* names) {
+    detail::feature_sink s(values, names);
+    using detail::lg;
+    detail::layer_params(s, l, set != FeatureSet::raw);
+    s.add("training", pass == Pass::training ? 1.0 : 0.0);
+    s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);
+    s.add("fp16", t == DType::fp16 ? 1.0 : 0.0);
+    s.add("bf16", t == DType::bf16 ? 1.0 : 0.0);
+    if (set == FeatureSet::raw || set == FeatureSet::params) return;
+
+    const Cost c = pass_cost(l, pass, t);
+    const double flops = static_cast<double>(std::max<std::int64_t>(c.flops, 1));
+    const double bytes = static_cast<double>(std::max<std::int64_t>(c.bytes, 1));
+    const PhaseTime r = roofline(Cost{c.flops, c.bytes}, d, t);
+    const detail::gemm_view g = detail::gemm_of(l);
+    const double tiles = std::ceil(g.m / detail::wave_tile) * std::ceil(g.n / detail::wave_tile);
+    const double units = static_cast<double>(std::max(d.units, 1));
+    const double waves = tiles / units;
+    s.add("log_flops", lg(flops));
+    s.add("log_bytes", lg(bytes));
+    s.add("log_intensity", lg(flops / bytes));
+    s.add("log_roofline_compute_us", lg(r.compute_us));
+    s.add("log_roofline_memory_us", lg(r.memory_us));
+    s.add("log_roofline_us", lg(std::max(r.compute_us, r.memory_us)));
+    s.add("log_gemm_k", lg(g.k));
+    s.add("log_waves", lg(waves));
+    s.add("wave_tail", waves - std::floor(waves));
+    s.add("tile_efficiency_m", detail::tile_efficiency(g.m, detail::wave_tile));
+    s.add("tile_efficiency_n", detail::tile_efficiency(g.n, detail::wave_tile / 2));
+    s.add("tile_efficiency_k", detail::tile_efficiency(g.k, 32.0));
+    s.add("align_m", detail::alignment(static_cast<std::int64_t>(g.m)));
+    s.add("align_n", detail::alignment(static_cast<std::int64_t>(g.n)));
+    s.add("align_k", detail::alignment(static_cast<std::int64_t>(g.k)));
+    if (set == FeatureSet::analytical) return;
+
+    s.add("log_units", lg(units));
+    s.add("log_lanes_per_unit", lg(static_cast<double>(std::max(d.lanes_per_unit, 1))));
+    s.add("log_clock_mhz", lg(d.boost_mhz));
+    s.add("log_peak_flops", lg(d.peak_flops(t)));
+    s.add("log_bandwidth", lg(d.bandwidth_bytes_per_s()));
+    s.add("log_l2_mb", lg(d.l2_mb));
+    s.add("log_machine_balance", lg(d.peak_flops(t) / d.bandwidth_bytes_per_s()));
+}
+
+/** @brief The feature names of a kind under a set (the schema a model file records). */
+inline std::vector<std::string> feature_names(FeatureSet set, const Layer& example) {
+    std::vector<std::string> names;
+    compute_features(set, example, devices::t4, Pass::inference, DType::fp32, nullptr, &names);
+    return names;
+}
+
+/** @brief The analytical time a learned model's target is relative to (the roofline). */
+inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
+    return roofline_us(l, d, pass, t);
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/features.hpp ----
+// #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
+// #include "constexpr_math.hpp"    // cmath::log, floor, ceil: already inlined above
+
+namespace perfcast::detail::features_kernel {
+
+/** @brief The math of the compile-time path. */
+struct constexpr_math {
+    static constexpr double log(double x) noexcept { return cmath::log(x); }
+    static constexpr double floor(double x) noexcept { return cmath::floor(x); }
+    static constexpr double ceil(double x) noexcept { return cmath::ceil(x); }
+};
+
+/** @brief The math of the run-time path (features.hpp's). */
+struct std_math {
+    static double log(double x) noexcept { return std::log(x); }
+    static double floor(double x) noexcept { return std::floor(x); }
+    static double ceil(double x) noexcept { return std::ceil(x); }
+};
+
+/** @brief Features a buffer holds at most (conv2d under "hardware" has 42). */
+inline constexpr std::size_t max_features = 64;
+
+/** @brief Names and values of a feature vector, without heap allocation. */
+struct feature_buffer {
+    std::array<double, max_features> values{};
+    std::array<std::string_view, max_features> names{};
+    std::size_t size = 0;
+
+    constexpr void add(std::string_view name, double v) {
+        if (size == max_features) throw error("features", "more features than the compile-time buffer holds (64)");
+        names[size] = name;
+        values[size] = v;
+        ++size;
+    }
+};
+
+template <typename Math>
+constexpr double lg(double v) noexcept {
+    return Math::log(std::max(v, 1e-12));
+}
+
+/** @brief log2 of the largest power of two dividing v, capped at 2^6 (features.hpp's alignment()). */
+constexpr double alignment(std::int64_t v) noexcept {
+    int a = 0;
+    while (a < 6 && v > 0 && v % (std::int64_t{2} << a) == 0) ++a;
+    return static_cast<double>(a);
+}
+
+template <typename Math>
+constexpr double tile_efficiency(double v, double tile) noexcept {
+    return v / (Math::ceil(v / tile) * tile);
+}
+
+/** @brief The GEMM a layer amounts to (M x N outputs, K deep), as features.hpp's gemm_of(). */
+struct gemm_dims {
+    double m = 1, n = 1, k = 1;
+};
+
+constexpr gemm_dims gemm_of(const Layer& l) noexcept {
+    return std::visit(
+        [](const auto& p) -> gemm_dims {
+            using P = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<P, DenseParams>) {
+                return {static_cast<double>(p.batch * p.seq), static_cast<double>(p.out_features),
+                        static_cast<double>(p.in_features)};
+            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+                const Shape o = output_shape(p);
+                const std::int64_t g = p.groups > 0 ? p.groups : 1;
+                return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
+                        static_cast<double>((p.in_channels / g) * p.kernel.h * p.kernel.w)};
+            } else {
+                return {static_cast<double>(output_shape(p).elements()), 1.0, 1.0};
+            }
+        },
+        l);
+}
+
+template <typename Math>
+constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
+    auto v = [&](std::string_view name, std::int64_t x) {
+        s.add(name, log_scale ? lg<Math>(static_cast<double>(x)) : static_cast<double>(x));
+    };
+    std::visit(
+        [&](const auto& p) {
+            using P = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<P, DenseParams>) {
+                v("batch", p.batch);
+                v("seq", p.seq);
+                v("in_features", p.in_features);
+                v("out_features", p.out_features);
+                s.add("bias", p.bias ? 1.0 : 0.0);
+            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+                const Shape o = output_shape(p);
+                v("batch", p.batch);
+                v("in_channels", p.in_channels);
+                v("height", p.height);
+                v("width", p.width);
+                v("out_channels", p.out_channels);
+                s.add("kernel_h", static_cast<double>(p.kernel.h));
+                s.add("kernel_w", static_cast<double>(p.kernel.w));
+                s.add("stride_h", static_cast<double>(p.stride.h));
+                s.add("stride_w", static_cast<double>(p.stride.w));
+                s.add("pad_h", static_cast<double>(p.padding.h));
+                s.add("pad_w", static_cast<double>(p.padding.w));
+                s.add("dilation", static_cast<double>(p.dilation.h * p.dilation.w));
+                v("groups", p.groups);
+                s.add("bias", p.bias ? 1.0 : 0.0);
+                v("out_height", o[2]);
+                v("out_width", o[3]);
+            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+                const Shape o = output_shape(p);
+                const Hw k = effective_kernel(p), st = effective_stride(p);
+                v("batch", p.batch);
+                v("channels", p.channels);
+                v("height", p.height);
+                v("width", p.width);
+                s.add("max", p.mode == PoolMode::max ? 1.0 : 0.0);
+                s.add("global", p.global ? 1.0 : 0.0);
+                v("kernel_area", k.h * k.w);
+                s.add("stride", static_cast<double>(st.h * st.w));
+                s.add("padding", static_cast<double>(p.padding.h + p.padding.w));
+                v("out_height", o[2]);
+                v("out_width", o[3]);
+            } else {
+                const Shape in = input_shape(p);
+                v("batch", in[0]);
+                v("elements", in.elements());
+            }
+        },
+        l);
+}
+
+/**
+ * @brief The feature vector of a layer on a device under a feature set, into @p s
+ * (which it appends to): perfcast::compute_features, with the math of @p Math.
+ */
+template <typename Math>
+constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t) {
+    layer_params<Math>(s, l, set != FeatureSet::raw);
+    s.add("training", pass == Pass::training ? 1.0 : 0.0);
+    s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);
+    s.add("fp16", t == DType::fp16 ? 1.0 : 0.0);
+    s.add("bf16", t == DType::bf16 ? 1.0 : 0.0);
+    if (set == FeatureSet::raw || set == FeatureSet::params) return;
+
+    const Cost c = pass_cost(l, pass, t);
+    const double flops = static_cast<double>(std::max<std::int64_t>(c.flops, 1));
+    const double bytes = static_cast<double>(std::max<std::int64_t>(c.bytes, 1));
+    const PhaseTime r = roofline(Cost{c.flops, c.bytes}, d, t);
+    const gemm_dims g = gemm_of(l);
+    const double tiles = Math::ceil(g.m / wave_tile) * Math::ceil(g.n / wave_tile);
+    const double units = static_cast<double>(std::max(d.units, 1));
+    const double waves = tiles / units;
+    s.add("log_flops", lg<Math>(flops));
+    s.add("log_bytes", lg<Math>(bytes));
+    s.add("log_intensity", lg<Math>(flops / bytes));
+    s.add("log_roofline_compute_us", lg<Math>(r.compute_us));
+    s.add("log_roofline_memory_us", lg<Math>(r.memory_us));
+    s.add("log_roofline_us", lg<Math>(std::max(r.compute_us, r.memory_us)));
+    s.add("log_gemm_k", lg<Math>(g.k));
+    s.add("log_waves", lg<Math>(waves));
+    s.add("wave_tail", waves - Math::floor(waves));
+    s.add("tile_efficiency_m", tile_efficiency<Math>(g.m, wave_tile));
+    s.add("tile_efficiency_n", tile_efficiency<Math>(g.n, wave_tile / 2));
+    s.add("tile_efficiency_k", tile_efficiency<Math>(g.k, 32.0));
+    s.add("align_m", alignment(static_cast<std::int64_t>(g.m)));
+    s.add("align_n", alignment(static_cast<std::int64_t>(g.n)));
+    s.add("align_k", alignment(static_cast<std::int64_t>(g.k)));
+    if (set == FeatureSet::analytical) return;
+
+    s.add("log_units", lg<Math>(units));
+    s.add("log_lanes_per_unit", lg<Math>(static_cast<double>(std::max(d.lanes_per_unit, 1))));
+    s.add("log_clock_mhz", lg<Math>(d.boost_mhz));
+    s.add("log_peak_flops", lg<Math>(d.peak_flops(t)));
+    s.add("log_bandwidth", lg<Math>(d.bandwidth_bytes_per_s()));
+    s.add("log_l2_mb", lg<Math>(d.l2_mb));
+    s.add("log_machine_balance", lg<Math>(d.peak_flops(t) / d.bandwidth_bytes_per_s()));
+}
+
+}  // namespace perfcast::detail::features_kernel
+// ---- end include/perfcast/detail/feature_kernel.hpp ----
+// #include "devices.hpp"                 // Device: already inlined above
+// #include "error.hpp"                   // error: already inlined above
+// #include "features.hpp"                // FeatureSet, feature_schema_version: already inlined above
+// #include "layers.hpp"                  // Layer, LayerKind, kind: already inlined above
+// #include "types.hpp"                   // Pass, DType: already inlined above
+
+namespace perfcast::embedded {
+
+// ============================================================================
+// The data of an embedded model
+// ============================================================================
+
+/** @brief The hidden nonlinearity (MlpActivation's values, without the run-time header). */
+enum class Activation { relu, tanh, silu, gelu };
+
+/** @brief The target transform (TargetKind's values): the network predicts z, the time is T^-1(z). */
+enum class Target { identity, sqrt, log };
+
+/** @brief One fully connected layer: out = in * weights + bias; weights are inputs x outputs, row-major. */
+struct DenseLayer {
+    std::size_t inputs = 0;
+    std::size_t outputs = 0;
+    std::span<const double> weights;  ///< inputs * outputs values
+    std::span<const double> bias;     ///< outputs values
+};
+
+/** @brief One layer kind's model: the features it reads, their scaling, the network and its output maps. */
+struct KindModel {
+    LayerKind kind = LayerKind::conv2d;
+    FeatureSet features = FeatureSet::hardware;
+    bool relative_to_roofline = true;               ///< the network predicts time / roofline time
+    std::span<const std::string_view> feature_names;  ///< the schema the model was trained with
+    std::span<const double> mean;                   ///< the scaler's column means
+    std::span<const double> stddev;                 ///< the scaler's column standard deviations
+    std::span<const DenseLayer> layers;             ///< hidden layers, then the 1-output layer
+    Activation activation = Activation::relu;
+    double output_offset = 0.0;  ///< z = output_offset + output_scale * (network output)
+    double output_scale = 1.0;
+    Target target = Target::identity;
+    double target_c = 1.0;  ///< the sqrt transform's constant: t = z |z| / c
+    /// a prediction is at least this share of the layer's compute-bound time (FLOPs / peak):
+    /// Predictor's min_compute_fraction() for the kind when the model was embedded
+    double min_compute_fraction = 0.0;
+};
+
+/** @brief A query the trainer answered, with its prediction: the embedded model must give it back. */
+struct Reference {
+    Layer layer{};
+    Device device{};
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    double predicted_us = 0.0;
+};
+
+/** @brief A whole embedded predictor: per-kind models, what they were trained on, reference queries. */
+struct Model {
+    std::string_view name;
+    int feature_schema_version = 0;  ///< the features.hpp schema the model was trained with
+    std::span<const KindModel> kinds;
+    std::span<const Pass> passes;               ///< passes of the training data
+    std::span<const DType> dtypes;              ///< precisions of the training data
+    std::span<const std::string_view> devices;  ///< device ids of the training data
+    std::span<const Reference> references;
+    std::string_view data_hash;
+
+    /** @brief The index in `kinds` of a kind's model, or kinds.size() if it has none. (An index, not a
+        pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
+    constexpr std::size_t index_of(LayerKind k) const noexcept {
+        std::size_t i = 0;
+        while (i < kinds.size() && kinds[i].kind != k) ++i;
+        return i;
+    }
+    /** @brief Has a model for this kind? */
+    constexpr bool covers(LayerKind k) const noexcept { return index_of(k) < kinds.size(); }
+    /** @brief Was trained on this pass and precision? (Predictor::trained_for.) */
+    constexpr bool trained_for(Pass pass, DType t) const noexcept {
+        return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
+               std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
+    }
+    /** @brief Was trained on data from this device? */
+    constexpr bool trained_on(const Device& d) const noexcept {
+        return std::find(devices.begin(), devices.end(), d.id) != devices.end();
+    }
+};
+
+/** @brief One layer's compile-time estimate and whether the learned model made it (else the roofline). */
+struct Prediction {
+    double us = 0.0;
+    bool learned = false;
+};
+
+// ============================================================================
+// Declarations
+// ============================================================================
+
+/**
+ * @brief The learned model's time for a layer, in microseconds, as Predictor::predict_us.
+ * @throws perfcast::error (a compile error in a constant expression) when the model has no
+ *         model for the layer's kind, or its features differ from the schema it was trained with
+ */
+constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
+
+/**
+ * @brief A layer's time under learned_time_fn's policy: the learned model where it covers the
+ * kind and was trained on the pass and precision, the roofline elsewhere.
+ */
+constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
+
+/** @brief A network's time: layer_time() summed over its layers, microseconds. */
+constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t);
+
+/** @brief Largest relative difference between the model's predictions and its reference queries' (0 if none). */
+constexpr double max_reference_error(const Model& m);
+
+/** @brief Do the model's feature names and schema version match the features this perfcast computes? */
+constexpr bool schema_matches(const Model& m);
+
+/** @brief schema_matches() and every reference query reproduced within @p tolerance (relative). */
+constexpr bool verify(const Model& m, double tolerance = 1e-6);
+
+// ============================================================================
+// Implementation
+// ============================================================================
+
+namespace detail {
+
+/** @brief sqrt(2 / pi) and the cubic coefficient of the GELU tanh approximation, as in mlp.hpp. */
+inline constexpr double gelu_scale = 0.7978845608028654;
+inline constexpr double gelu_cubic = 0.044715;
+
+constexpr double activate(Activation a, double x) noexcept {
+    namespace cm = perfcast::detail::cmath;
+    switch (a) {
+        case Activation::relu: return std::max(x, 0.0);
+        case Activation::tanh: return cm::tanh(x);
+        case Activation::silu: return x / (1.0 + cm::exp(-x));
+        case Activation::gelu: return 0.5 * x * (1.0 + cm::tanh(gelu_scale * (x + gelu_cubic * x * x * x)));
+    }
+    return x;
+}
+
+constexpr double inverse_target(Target t, double c, double z) noexcept {
+    switch (t) {
+        case Target::identity: return z;
+        case Target::sqrt: return z * (z < 0 ? -z : z) / c;
+        case Target::log: return perfcast::detail::cmath::exp(z);
+    }
+    return z;
+}
+
+/**
+ * @brief Zeroed doubles on the heap, freed on scope exit: usable in constant evaluation (a
+ * transient allocation). Not std::vector: clang rejects libstdc++ 12's vector in constant
+ * expressions.
+ */
+class scratch {
+public:
+    constexpr explicit scratch(std::size_t n) : m_data(std::allocator<double>{}.allocate(n)), m_size(n) {
+        for (std::size_t i = 0; i < n; ++i) std::construct_at(m_data + i, 0.0);
+    }
+    constexpr ~scratch() { std::allocator<double>{}.deallocate(m_data, m_size); }
+    scratch(const scratch&) = delete;
+    scratch& operator=(const scratch&) = delete;
+    constexpr double* data() noexcept { return m_data; }
+
+private:
+    double* m_data;
+    std::size_t m_size;
+};
+
+/**
+ * @brief The network on standardised inputs: per block of 64 inputs, the non-zero ones (about
+ * half, after ReLU) four at a time, then in a pair, then the odd one, as Mlp::predict_one skips
+ * zeros; four rows per pass halves the constexpr operations of Mlp::predict_one's pairs.
+ */
+constexpr double run_network(const KindModel& k, const double* x, std::size_t n_x) {
+    // Raw pointers in the loops: in constant evaluation every call (span::operator[] included)
+    // costs far more than the arithmetic.
+    std::size_t width = 0;
+    for (const DenseLayer& layer : k.layers) width = std::max(width, layer.outputs);
+    scratch buffer(2 * width);
+    const double* in = x;
+    std::size_t n_in = n_x;
+    for (std::size_t l = 0; l < k.layers.size(); ++l) {
+        const DenseLayer& layer = k.layers[l];
+        const std::size_t n_out = layer.outputs;
+        if (layer.inputs != n_in || layer.weights.size() != n_in * n_out || layer.bias.size() != n_out)
+            throw error("embedded.layers", "inconsistent layer sizes");
+        const double* weights = layer.weights.data();
+        const double* bias = layer.bias.data();
+        double* out = buffer.data() + (l % 2) * width;
+        for (std::size_t j = 0; j < n_out; ++j) out[j] = bias[j];
+        std::size_t nonzero[64]{};
+        for (std::size_t base = 0; base < n_in; base += 64) {
+            const std::size_t end = n_in < base + 64 ? n_in : base + 64;
+            std::size_t count = 0;
+            for (std::size_t i = base; i < end; ++i)
+                if (in[i] != 0.0) nonzero[count++] = i;
+            std::size_t p = 0;
+            for (; p + 4 <= count; p += 4) {
+                const double a0 = in[nonzero[p]], a1 = in[nonzero[p + 1]];
+                const double a2 = in[nonzero[p + 2]], a3 = in[nonzero[p + 3]];
+                const double* w0 = weights + nonzero[p] * n_out;
+                const double* w1 = weights + nonzero[p + 1] * n_out;
+                const double* w2 = weights + nonzero[p + 2] * n_out;
+                const double* w3 = weights + nonzero[p + 3] * n_out;
+                for (std::size_t j = 0; j < n_out; ++j)
+                    out[j] += (a0 * w0[j] + a1 * w1[j]) + (a2 * w2[j] + a3 * w3[j]);
+            }
+            for (; p + 2 <= count; p += 2) {
+                const double a0 = in[nonzero[p]], a1 = in[nonzero[p + 1]];
+                const double* w0 = weights + nonzero[p] * n_out;
+                const double* w1 = weights + nonzero[p + 1] * n_out;
+                for (std::size_t j = 0; j < n_out; ++j) out[j] += a0 * w0[j] + a1 * w1[j];
+            }
+            if (p < count) {
+                const double a = in[nonzero[p]];
+                const double* w = weights + nonzero[p] * n_out;
+                for (std::size_t j = 0; j < n_out; ++j) out[j] += a * w[j];
+            }
+        }
+        if (l + 1 < k.layers.size()) {
+            if (k.activation == Activation::relu) {
+                for (std::size_t j = 0; j < n_out; ++j)
+                    if (out[j] < 0.0) out[j] = 0.0;
+            } else {
+                for (std::size_t j = 0; j < n_out; ++j) out[j] = activate(k.activation, out[j]);
+            }
+        }
+        in = out;
+        n_in = n_out;
+    }
+    if (n_in != 1) throw error("embedded.layers", "the last layer must have one output");
+    return k.output_offset + k.output_scale * in[0];
+}
+
+/** @brief A layer of each kind, for the feature names (as Predictor::parse chooses them). */
+constexpr Layer example_layer(LayerKind k) noexcept {
+    switch (k) {
+        case LayerKind::dense: return DenseParams{1, 1, 1, true, 1};
+        case LayerKind::pool2d: return Pool2DParams{1, 1, 2, 2};
+        default: return Conv2DParams{1, 1, 1, 1, 1};
+    }
+}
+
+constexpr double relative_difference(double a, double b) noexcept {
+    const double d = a - b;
+    const double ad = d < 0 ? -d : d;
+    const double ab = b < 0 ? -b : b;
+    return ab == 0 ? ad : ad / ab;
+}
+
+}  // namespace detail
+
+constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
+    const std::size_t index = m.index_of(kind(l));
+    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
+    const KindModel* k = &m.kinds[index];
+    namespace fk = perfcast::detail::features_kernel;
+    fk::feature_buffer f;
+    fk::compute<fk::constexpr_math>(f, k->features, l, d, pass, t);
+    if (f.size != k->mean.size() || f.size != k->stddev.size())
+        throw error("features", "the embedded model was trained on another number of features");
+    double x[fk::max_features]{};
+    const double* mean = k->mean.data();
+    const double* stddev = k->stddev.data();
+    for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - mean[c]) / stddev[c];
+    const double z = detail::run_network(*k, x, f.size);
+    const double y = detail::inverse_target(k->target, k->target_c, z);
+    const double us = k->relative_to_roofline ? y * roofline_us(l, d, pass, t) : y;
+    return std::max(us, k->min_compute_fraction * compute_bound_us(l, d, pass, t));
+}
+
+constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
+    if (m.covers(kind(l)) && m.trained_for(pass, t)) return {predict_us(m, l, d, pass, t), true};
+    return {roofline_us(l, d, pass, t), false};
+}
+
+namespace detail {
+/** @brief layer_time with the layer by value: GCC memoizes constexpr calls on equal values, so a
+    network's repeated layers (most of ResNet-50's) are evaluated once per translation unit. */
+constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pass pass, DType t) {
+    return layer_time(m, l, d, pass, t).us;
+}
+}  // namespace detail
+
+constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t) {
+    double us = 0.0;
+    for (const Layer& l : layers) us += detail::layer_us_by_value(m, l, d, pass, t);
+    return us;
+}
+
+constexpr double max_reference_error(const Model& m) {
+    double worst = 0.0;
+    for (const Reference& r : m.references)
+        worst = std::max(worst, detail::relative_difference(predict_us(m, r.layer, r.device, r.pass, r.dtype),
+                                                            r.predicted_us));
+    return worst;
+}
+
+constexpr bool schema_matches(const Model& m) {
+    if (m.feature_schema_version != feature_schema_version) return false;
+    namespace fk = perfcast::detail::features_kernel;
+    for (const KindModel& k : m.kinds) {
+        fk::feature_buffer f;
+        fk::compute<fk::constexpr_math>(f, k.features, detail::example_layer(k.kind), devices::t4, Pass::inference,
+                                        DType::fp32);
+        if (f.size != k.feature_names.size()) return false;
+        for (std::size_t i = 0; i < f.size; ++i)
+            if (f.names[i] != k.feature_names[i]) return false;
+    }
+    return true;
+}
+
+constexpr bool verify(const Model& m, double tolerance) {
+    return schema_matches(m) && max_reference_error(m) <= tolerance;
+}
+
+}  // namespace perfcast::embedded
+// ---- end include/perfcast/constexpr_model.hpp ----
+// #include "devices.hpp"               // Device: already inlined above
+// #include "layers.hpp"                // Layer: already inlined above
+// ---- begin include/perfcast/models/neusight_fp32.hpp ----
+// generated by `perfcast embed` from models/neusight-fp32.json; do not edit.
+// Regenerate: perfcast embed --model models/neusight-fp32.json --out <this file> --name neusight_fp32
+/**
+ * @file
+ * @brief The predictor "neusight-fp32" as constexpr data: `perfcast::models::neusight_fp32::model`.
+ *
+ * - dense: hardware features, 31-64-64-32-1 relu, log target, relative to the roofline,
+ *   at least 1.0 x the compute-bound time (FLOPs / peak)
+ * - conv2d: hardware features, 42-64-64-32-1 relu, log target, relative to the roofline,
+ *   at least 0.25 x the compute-bound time (FLOPs / peak)
+ *
+ * Trained on inference; fp32; p100_pcie_16gb, p4, t4, v100_pcie_32gb
+ * (data fnv1a64:3cccab4436ee2122, feature schema 1).
+ */
+
+#include <string_view>  // string_view
+
+// #include <perfcast/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
+
+namespace perfcast::models::neusight_fp32 {
+
+namespace detail {
+
+// dense: the features, in order
+inline constexpr std::string_view dense_feature_names[] = {
+    "batch", "seq", "in_features", "out_features", "bias", "training", "tf32", "fp16", "bf16", "log_flops",
+    "log_bytes", "log_intensity", "log_roofline_compute_us", "log_roofline_memory_us", "log_roofline_us",
+    "log_gemm_k", "log_waves", "wave_tail", "tile_efficiency_m", "tile_efficiency_n", "tile_efficiency_k",
+    "align_m", "align_n", "align_k", "log_units", "log_lanes_per_unit", "log_clock_mhz", "log_peak_flops",
+    "log_bandwidth", "log_l2_mb", "log_machine_balance"};
+
+// the scaler: (x - mean) / stddev
+inline constexpr double dense_mean[] = {
+    0.0, 6.891955260503098, 7.672974193955508, 7.658167617672717, 1.0, 0.0, 0.0, 0.0, 0.0, 22.917801650258628,
+    18.099292304836922, 4.818509345421732, 6.919545047406998, 5.082706914944456, 6.969951294386621,
+    7.672974193955508, 1.1592015957080675, 0.42616960564941436, 0.8930337651773651, 0.9474535620416235,
+    0.9704508586223096, 0.9731283230349188, 0.9946831441299038, 1.0173875556832879, 3.9476970731548464,
+    4.158883083359964, 7.210295085082465, 29.81376716081358, 26.832095947859514, 1.3170779909381605,
+    2.9816712129582603};
+
+inline constexpr double dense_stddev[] = {
+    1.0, 1.3629423367896927, 1.8777217117225478, 1.8935340423114633, 1.0, 1.0, 1.0, 1.0, 1.0,
+    2.7741672765972933, 1.907047041604169, 1.149267803792905, 2.794185798724517, 2.008543697993308,
+    2.717131941567297, 1.8777217117225478, 2.1144615026158826, 0.2843827854593518, 0.15482054602866946,
+    0.11665466799684485, 0.07852633525241157, 1.3403070904356513, 1.3542524168752537, 1.3655988767047929,
+    0.28736298000415794, 1.0, 0.12696294631475671, 0.32297511430580855, 0.623805283107073, 0.3946635636915028,
+    0.33886687099352036};
+
+// layer 0: 31 x 64 weights, row-major, and biases
+inline constexpr double dense_w0[] = {
+    -0.6093589012727494, 0.056413887093897615, 0.22885267028469367, -0.01616538857975114, 0.19866372251339032,
+    -0.057566588331566304, -0.3338424280627955, -0.3096070400477152, 0.028749146167430156,
+    -0.18715536465751922, 0.23504094841480774, -0.4388915785508411, 0.34252368956622675, -0.4161153034662029,
+    0.5640389269278083, 0.16240887535600648, -0.3435479464315873, 0.2004629477379188, 0.27035374126421535,
+    -0.2119620748402476, 0.10232340417019802, 0.041949837422640565, 0.1489580147831008, -0.3954534890057764,
+    -0.30263410483992664, -0.2446437563978382, -0.14656246052989377, -0.012203166114633408,
+    -0.10080123338434609, 0.5268817776423808, 0.25064121222209373, 0.1844117829333453, -0.27487142458396596,
+    -0.040171850306630404, 0.1564485217684303, 0.008910869572548337, -0.04196336614820089, 0.2606857655261532,
+    -0.22669570742150758, 0.13716946590614515, -0.1289250290798283, -0.1862396655327164, -0.14388952665245616,
+    -0.2633836689654159, 0.08007833113234154, -0.2446503291441328, -0.05639558222670971, -0.20237564369115701,
+    0.525106237882763, -0.1517768240825265, 0.21984027429223113, -0.19902778095000387, -0.18340122804692083,
+    -0.14899634811284015, 0.5805741714898375, 0.5909167248565884, 0.044028208298841985, -0.05270431370959364,
+    0.02662008149222554, 0.3571017614797966, -0.1552091310144126, 0.5580937980949575, 0.5227642957628352,
+    -0.038250262565801184, -0.02461271701994643, 0.32873833293593624, 0.007285278201166952,
+    -0.027647379107193545, 0.20406255697092496, -0.2042707872769001, -0.058040870191769955,
+    0.19201939653457348, -0.2769061429096938, 0.2847079502306473, -0.22365987310455598, 0.09415958021799622,
+    -0.20698630997985196, 0.08206190246189655, -0.08563621884061197, 0.0752832420650011, 0.177464794918356,
+    -0.3478677809981325, 0.13372603586758255, -0.2494524164081295, 0.0281016037573312, 0.45784179365511923,
+    0.5481067106153076, 0.03905530655012957, 0.4209562160073551, -0.09039300557188235, 0.026716907011374358,
+    -0.12422439070909799, 0.16969525545574998, -0.21102763826007578, -0.24769545164561094,
+    0.07160250803278079, 0.18083543368247723, -0.08007508530531861, 0.3059332103626077, -0.5039946675821112,
+    0.14223408312956626, -0.2282471439794458, 0.010270182506912208, -0.37137420266890986,
+    -0.15146356044892503, -0.3964483444591284, 0.136354353295647, 0.33909664695291314, -0.18585084556448722,
+    -0.0909015453126825, 0.059454608289876705, -0.02077388565623491, 0.2635877709000039, 0.4114713823394101,
+    0.18018134902873542, 0.27096906361006823, -0.27621594738703514, 0.24247494845658285, 0.00789328881729664,
+    -0.1165321989150877, -0.4501063093858036, 0.06997326950297729, -0.03775577911386373, -0.23451556472243723,
+    0.10607799059684699, 0.14783240698630498, -0.09811411349946277, -0.4260385401908267, 0.14115146118711708,
+    0.14308748006183591, 0.20360968518445027, 0.19733321709498597, -0.035841700143347144,
+    -0.01958632022089859, 0.25121113752975005, -0.2722493465087174, -0.03341857407361795, 0.01253825518651456,
+    0.26636805000523167, 0.16495133603948245, -0.4170032051676173, -0.14215675749621662, 0.15885390761573984,
+    -0.17445899303131882, -0.09069693516407248, -0.06123081358314028, -0.21301180547450801,
+    -0.0671231415492761, 0.0863890097168357, -0.01946463384139085, 0.0037757473980410358, 0.18124446594582702,
+    0.2500147320707781, 0.13271744551343073, 0.05379537754543351, -0.12860188102531683, 0.38195291150850724,
+    -0.07114302424305215, 0.29605177518089903, 0.38740950216766823, -0.18980752269721807,
+    -0.21051492481790104, 0.2696508571000224, 0.28623033934490466, 0.5483587663690384, 0.11489350003916154,
+    0.3041263926937398, 0.07146734359058024, 0.547085491966024, -0.09671963783580093, -0.008492559297178327,
+    -0.5741756764014296, -0.1128609604133289, -0.2527234180777269, -0.08940075493973178, 0.017988351116359,
+    0.3093821247256006, -0.2702878559880922, 0.11290697465477226, -0.11629964919517284, 0.21885689756105522,
+    -0.24567302023142965, -0.15061044304088284, 0.32941910684865705, 0.07292746960640183,
+    -0.17708118949826684, -0.215992242010995, -0.3763182837219109, 0.07754002284846502, -0.6519814847493152,
+    0.35210703440845076, -0.04257745010836288, -0.4570187353112214, 0.2554053993637505, -0.2912890300430579,
+    -0.20193002150905748, 0.022058331971492717, -0.38116470539635716, -0.298836863894758, 0.06598621189167614,
+    0.22544438511700607, -0.1940640567625626, 0.1994229094371486, 0.09987859236750352, -0.153358972784683,
+    -0.6007740164665061, 0.35369601909478715, 0.6280920595871984, 0.1797697076512462, 0.19819033958374235,
+    0.022795161489391993, 0.09659906226554191, 0.15628944522592522, 0.43460475914757957, 0.5949679380410764,
+    0.03576899559121022, 0.12043906569970761, 0.2607211954973283, 0.2877336570524348, 0.2945874646024269,
+    -0.1629438207637366, 0.29029413701152235, -0.12273328106839018, 0.18057148448251345, -0.08491839970639291,
+    -0.068416637736074, 0.25039960135101147, 0.32148982079578586, 0.46333544262160886, -0.005925324865158468,
+    -0.6013960073594145, -0.18561991771670425, -0.3028543451766737, 0.3507148639267035, 0.007626059737801442,
+    0.1987215365543929, -0.14467414782238042, 0.2523329576771829, -0.49380531609979716, -0.3635468180829509,
+    0.19033580225130153, -0.05081996870994251, -0.3474890835569457, -0.030943938046696193, 0.1503415796736867,
+    0.08681902326270918, -0.0030518353579127816, -0.07670428649610607, 0.38505619764555493,
+    -0.49940436947197053, 0.14967707834067992, 0.06766061131043223, 0.035915827671042594,
+    -0.04746775011916805, 0.3069606545347122, -0.4164655680142778, -0.07916828394159499, -0.23777815123560023,
+    -0.3139543222173887, -0.004678640266711506, -0.15226596842726883, 0.06340268759100316,
+    0.28176261440996764, -0.0038379865219482045, 0.17646163756935432, 0.13315850034989254, 0.0858570338836232,
+    0.43046050635859523, -0.2828753874143592, 0.031485958788792755, 0.05765861462402597, 0.0673064173724332,
+    -0.1264117290114268, 0.24343999873435443, 0.15595240492559392, 0.12551524498628486, 0.4752247561841578,
+    0.08385057444569168, 0.23246854306951956, 0.1947925404934769, 0.0562129515970587, 0.10023012868393977,
+    -0.19274333732501533, 0.12679464790947398, -0.2548966712048286, 0.23504058724747356,
+    -0.003623036369174886, -0.5203531629760315, 0.20473974771884113, -0.44363520154853214,
+    -0.08590792114776581, -0.2717660396710621, -0.10404006358851783, 0.03847044195525583,
+    -0.08941384157426151, 0.06101188670633617, -0.34823837124689994, -0.11184048402007064, 0.6062702974041141,
+    0.040425942925261006, 0.3025419919694637, 0.09411018199165544, -0.4756263606145562, 0.3161189677167471,
+    0.0958742460506821, 0.17242553673263913, -0.029934269484146687, -0.16073146130592358, 0.3181327354603901,
+    0.15995097890374846, 0.10349534463023238, -0.11206111961956014, -0.2940846634283618, -0.3734725858058037,
+    0.29674607952449855, -0.35358971348062573, -0.03999654970900974, 0.7205826733426588, -0.29892562087987384,
+    -0.004936780625027634, 0.3894044589868945, 0.09313173499634657, 0.03979048280683404, -0.35792649651351954,
+    0.43922272543783164, 0.10210387355605607, 0.13777210183669245, 0.14050960185763844, 0.10370188462207537,
+    -0.05805957270336843, 0.27351525792501025, 0.15564391762381713, -0.3571113719960776, -0.07401343453397446,
+    0.17882661405667946, 0.3517377270864687, 0.009334588297970802, -0.007606183754946358, -0.5526321241991075,
+    0.19518048481690548, -0.09435836223326308, 0.2836241444921674, -0.3257687567839511, -0.1567003140997689,
+    0.08241244934185596, 0.5159054034162903, -0.05758503032241012, 0.44991146698013, -0.16748657270341205,
+    -0.10893936077318368, 0.2850783732738291, 0.2570139283690235, -0.06391736783293679, 0.10488593270293098,
+    0.04363192427087615, -0.0036301189897608764, -0.362259901893365, -0.5584568839000318, 0.06641420010959859,
+    0.061765400121200194, 0.18784944310346377, 0.1337094376870862, -0.32325212015195104, -0.25729071770047246,
+    -0.37590780829504716, 0.06906531208471935, 0.01385510194633119, 0.550229852408584, -0.7621058274156477,
+    0.6932152731420579, 0.5107477841416238, 0.1546064331569816, 0.16602578796062914, -0.04617505916436187,
+    -0.004475902713174117, 0.0024749850577017968, -0.48817608529669904, -0.13935663773654133,
+    -0.3812864387161313, -0.16941900367601792, -0.09626699104132762, -0.5128410304307124, -0.342493412875267,
+    0.13177392956260517, -0.35533389220531986, -0.1154777406567791, 0.1935673296108593, 0.16547317127456948,
+    0.07701050871697218, -0.2147011831181047, -0.01490318124244059, 0.022767737988927922, 0.27282158491904107,
+    -0.021533008216306677, 0.08933612344818469, -0.17499459284425006, 0.13963504803653956,
+    0.014242575749580984, -0.08364592726241699, 0.03109518495127004, -0.3766452902851906,
+    -0.09348944675409195, -0.009854345662064659, 0.5870138199840995, -0.07258201050828832,
+    0.02261954293768862, 0.20135047935513753, 0.07415875830231485, -0.018761343521298244, 0.5658048008306973,
+    0.04164083959588892, 0.0890325702722257, 0.04022405095695256, 0.6003359532155497, -0.02047176086475497,
+    0.025871910285183396, -0.32083819736601576, -0.38425251354255485, 0.13247970000625364,
+    0.05164066898904321, -0.4486504135745984, 0.07005986624865233, -0.11371009121606306,
+    -0.055732461625311244, 0.4797433737886666, -0.170799579440665, -0.38902972539439545,
+    -0.045632579036561115, 0.4817845728624866, -0.14014991888635592, -0.3659769448775278,
+    -0.028186732818630423, 0.1809518180716803, -0.07254500499259932, -0.2036705951228707, 0.196390774511712,
+    0.026345127498438654, -0.16142711864950035, 0.12677606899718744, 0.012427278522896027,
+    0.20305570984069266, -0.06021420974685626, 0.2629434508512635, -0.22072549579882725, -0.237767046224888,
+    0.1555872166971029, 0.3969254969412778, -0.3802333803852011, 0.2718090813093486, 0.038337675643995324,
+    0.3748585177627832, -0.4205947806351815, -0.04843011066450298, -0.23618821502814943, 0.10196688843802211,
+    0.2177912409810937, 0.14958840681836358, 0.1622245009635183, 0.4334646061453763, 0.06014914092784275,
+    0.06685553111218613, 0.14693911444978344, -0.30940407206763265, -0.1571333754604575, 0.1575130545418733,
+    -0.08128546984410737, 0.09020655973569315, 0.34254765646938146, 0.13028024626012713, 0.5476603041085186,
+    -0.01732721606235379, 0.12063481137838777, -0.18376272549095782, 0.034948287956257214,
+    0.10077005260880732, -0.22252543040592376, 0.32547107403612546, 0.2065893940842508, -0.21125446285877078,
+    -0.09781821119280322, -0.4637863702803738, 0.14813472202247052, 0.5535294953314757, 0.38643197924479383,
+    0.08675241553983894, -0.13874636584467281, -0.12759011546779545, -0.31257891837516893,
+    0.42478189628771856, -0.12149721071713752, 0.18872493067972979, -0.3560715458109421, -0.07516994573006137,
+    0.1809900377175891, 0.3286539033153412, 0.17884144881323327, -0.004079719900995302, 0.2663212937145682,
+    -0.23716221392999937, -0.14645852372978027, 0.30012609027835263, -0.06493254215582882,
+    -0.26613011688300714, -0.05111928743123124, -0.17252997953586477, -0.04932416037821445,
+    0.1555701227452871, 0.06739646053798465, 0.17543291836719582, 0.14766931928496946, 0.17667347017669283,
+    -0.3868028032333242, 0.3813466245808957, -0.5075829623982717, 0.0769533047866044, 0.32336667538888375,
+    0.04067911170428124, -0.005258261411249296, 0.22419885572021814, 0.1696768724608183, 0.05277578128921538,
+    0.07197179894214066, -0.1887905777653804, -0.34403667340971716, -0.07054443798119563,
+    0.0008377961937754791, -0.09339928130763125, 0.43549560170667695, 0.09778295694762877,
+    0.09353894211618086, 0.18974367514776588, 0.09697784517856962, 0.6292410628464868, -0.24013800369084104,
+    -0.1871613049251285, -0.4446701203523927, -0.2464416010402994, 0.3029947102731922, 0.2239722902249778,
+    -0.018661661905110104, -0.05902782944266877, 0.11571767239180124, 0.6943755738595402, -0.396977459262893,
+    -0.1134702513234446, -0.32592843267898564, -0.10755869993833599, 0.0817207328267458, 0.08718344279593825,
+    -0.14162125418725088, -0.026041322098187505, 0.1914235625984039, 0.588865974550701, -0.2656313327817334,
+    -0.3599153107541593, 0.15921740736378093, -0.03524493659184662, -0.04945770341812761,
+    -0.39210659800212205, 0.15077310389107249, -0.04818838607653038, -0.038571126853096376,
+    0.26718273487209293, 0.10482139466783486, -0.0912573296007504, 0.3070651880022928, -0.013318803770223488,
+    0.018823697947123443, -0.0871278254313095, 0.012883758692850342, 0.2897229031979202, -0.07951885745299062,
+    0.14777255595216401, 0.11620260416137627, 0.06758775374693049, -0.17035858673574217, 0.16024480091728338,
+    0.3370992781808327, 0.31799061141342017, -0.1898025593107365, -0.08837668800822011, 0.09975294034871383,
+    -0.13343550461409548, -0.27603724350837683, -0.19776002730711356, -0.144213236604937, 0.13481950959075065,
+    -0.2592627751172859, -0.6223432134147137, 0.23624522717104005, -0.2889950968434646, 0.19310383851342358,
+    -0.12247990961453696, 0.20348010506919287, -0.1905007748468496, -0.21873436795470066,
+    -0.15170521043169086, -0.09664612934081729, -0.14828167208396534, 0.010265504006517285,
+    0.15547586006510436, -0.265810733541865, -0.0023371847368647, -0.15553692803046182, 0.19707630114977195,
+    0.17447435505833697, -0.24972521917711454, 0.2563875665471744, 0.15621506982983321, -0.13926960350262205,
+    0.37489259618786797, -0.10168031113739345, 0.1007325574020914, -0.22011787099489522, 0.11735949157656057,
+    -0.25883786430941813, 0.23578161245302293, 0.4000735879213865, -0.35171619302672374, 0.3799502828587024,
+    0.24677484888318843, -0.05363307768815162, 0.16223840651390817, 0.09563805107360963, -0.272558118678371,
+    0.2940882958807041, 0.03232233036732804, -0.13365932196301653, 0.12277732449511568, 0.5995581421386681,
+    -0.23602342724776004, -0.4161465420727326, 0.028970162000246786, 0.03577706822558887, 0.19119609307802615,
+    -0.03257915073730669, -0.0019513922580827888, -0.011339851112013308, 0.06754313889393146,
+    -0.022821877624127733, 0.07224233044701918, 0.0803978445264736, -0.13926154237153898,
+    -0.06987471666747938, -0.3498488430231458, 0.07282324033320287, -0.2071632230711343, -0.4054602147988493,
+    0.18920472210930167, -0.3616739774140967, -0.1637495597193768, 0.11945844728494343, -0.34744451643860463,
+    0.5860450093789984, 0.2397844112167871, -0.09384727880793055, 0.21141635687346202, -0.12310813606654593,
+    -0.006940559299791944, -0.03326852747948714, -0.0568416749089983, 0.10537631300894203,
+    -0.12480824111534315, 0.28915289396649035, -0.40292711798366954, -0.6290115487070955, 0.4360620924383893,
+    -0.16486836570087782, -0.16943445137378588, 0.3030596291218491, 0.2510785556840758, -0.22689818334177,
+    -0.4574807023501167, -0.1637915493257419, 0.29022151934116114, -0.0026518424049331787,
+    -0.21102073845691136, 0.04197642119603507, -0.007423084964564808, 0.10906138838078866,
+    0.45075810462540244, 0.054953117629214183, 0.01834447824809038, -0.061827038837355366,
+    0.29845684013960344, -0.2112324504641222, 0.2680729251125229, -0.345901680840975, 0.025395869936389176,
+    -0.28411399936301335, 0.055142369493046954, -0.2848589657849481, 0.37172503676720203, 0.3777026676954755,
+    -0.23176398175044335, -0.008449940253597063, -0.0018460508575172127, -0.21209897678752151,
+    0.15782585974679295, -0.05949053633886588, -0.23688873709850927, 0.2767083829390591, -0.33380855493473593,
+    -0.0950184402060801, -0.3524233973415605, 0.10493709908683078, -0.04075977752303289, -0.22730546736860874,
+    0.055158891626371394, -0.04663304201734593, -0.09058260844310424, 0.10893668081684549,
+    -0.10760920369956581, 0.5425483567281688, -0.5146038629722784, 0.06737670184904364, -0.03663422200832872,
+    -0.34365307044607724, -0.5858925993991407, 0.22468449014183425, -0.36001577780376937,
+    -0.18502732925534215, 0.4723448585367897, 0.19917751943744633, -0.4566934658476153, 0.16025049645815026,
+    0.12528599955286446, -0.8113583607468036, -0.3183102058191066, -0.06523503117884737, -0.08580477705995859,
+    0.01886023678400356, 0.04499460654250615, -0.6884372346743936, 0.3961504877232037, -0.0934813541333447,
+    -0.2806258471155386, -0.17181365607034194, 0.09551979983383414, -0.19676314461636732, 0.09251533540531816,
+    -0.40574796722679374, -0.33409649692141535, -0.08974862664784579, -0.07031828270618869,
+    -0.4338094563144886, -0.01683000366118484, 0.08341018923026415, -0.12085697694364615, -0.1539237871615597,
+    0.010453688570824168, -0.27907744817328783, 0.19188769319792848, 0.00946091907588114, 0.29332098074778207,
+    -0.2096662999517182, 0.15055828117956127, -0.08736679254177941, -0.017256284314696932,
+    0.07094240600240709, 0.21116412493846207, -0.35456219031832586, 0.2341930348616119, -0.37442304287560596,
+    0.20537970611322134, -0.11516262714470137, -0.39187022067738453, 0.040285097193369174,
+    -0.7378795528460338, -0.1784930704246125, -0.08460115888947387, 0.10831963490777868, -0.0964265888924715,
+    -0.1782086690887627, -0.016300551482934335, -0.06811392246700307, 0.544536712502618, 0.026822626487875596,
+    0.25443893114442745, -0.4440886023583897, -0.09346347865512136, 0.12177284962422981, 0.051430683490071544,
+    0.09175938721894639, 0.08805457009601361, -0.07661409966614387, 0.0706780706120665, -0.0826317984424855,
+    -0.17968399442160238, 0.20957539620744361, -0.3118825542957969, -0.2801494178817263, 0.2522132018365306,
+    0.3577742134385289, 0.2848395525168806, 0.17452179438366872, -0.3145246287106127, -0.3609087503754411,
+    0.209966267430186, -0.19122501512123585, -0.1663331193525356, -0.23213490027062272, -0.08057736734255563,
+    -0.3908373611455583, -0.0385494479092842, -0.057405015797551494, 0.5406144747119536, -0.0637388645943046,
+    -0.6331827687593091, -0.3735467565845777, -0.22640791657435794, 0.08614677433609416, 0.2620691006019092,
+    0.14095038629286716, -0.27000149701559456, -0.08973395080517182, -0.2682061339314974, 0.13359277535979486,
+    -0.05211628351052833, -0.01335423908357573, 0.016477748160190157, -0.1284107688157291,
+    -0.27188894251789203, -0.316460118161223, -0.014088085902542558, -0.1463674066084462, 0.12663448735805333,
+    -0.1897964306859488, 0.06599428902970671, -0.1354270691142267, 0.12163784667647641, -0.39411805108202325,
+    0.2806850870398468, -0.030065271671862032, -0.5515983041234891, 0.08238006095192416, -0.4516596211766675,
+    -0.23540540396106324, 0.13479324954030877, 0.12835831008653825, -0.1952699187931576,
+    -0.031303555801941975, -0.08206994776323293, -0.5802278263555406, 0.3706542531708652, 0.35069238303596556,
+    -0.1622418570346133, 0.2851922139609038, 0.11328862353063265, 0.16799467980358054, -0.19047470284540782,
+    0.16701597731209167, 0.06362651208222175, -0.013689816001832346, -0.11021337144420046,
+    -0.1754823824897024, -0.4562231975969343, -0.31440934437749357, 0.30976469413573743, -0.31348346103885977,
+    -0.302031173714545, 0.22821195570125571, 0.28235944645287553, 0.02250828962201693, -0.3484680460262917,
+    0.18647246364589268, 0.19781511671092133, -0.33394744994212433, -0.06325954556197147, 0.31712779637211413,
+    0.13203379579817584, -0.09154462296857992, 0.1942634483076837, -0.3065709720766486, -0.02263729784210226,
+    -0.318768177653097, -0.05728017161332007, 0.09211808683773245, -0.15396447682256362, -0.2896241412464278,
+    -0.3599079059202759, -0.052157505115812686, 0.01228010936231161, 0.049287916063834716,
+    0.09897971107910404, 0.45612926963360806, -0.034943442552335606, 0.23627881217811306, 0.3426580647639438,
+    -0.2793814416492148, -0.046532841409492876, -0.04990105692688158, 0.1328023150202393, 0.20806749405957845,
+    -0.3467221268928106, 0.2722681805710671, -0.10915304681847077, 0.5166161408629233, -0.040214808875629435,
+    0.7504556765323859, -0.07591276265800581, -0.6447913713659986, -0.2933091153390201, -0.44165165602623974,
+    -0.05560666015215454, 0.14525035359047817, -0.13219582683429784, -0.09160373207354865,
+    -0.16966307835104757, -0.15538547929044877, 0.35574491045745066, -0.2746474008534625, -0.4536837602469061,
+    0.025941852657359658, 0.14624542408936989, 0.5603539436040291, 0.39421254415087675, -0.4565821188940302,
+    -0.17988342943823127, 0.10082878714232013, -7.94646742599354e-05, 0.021647178639322327,
+    -0.06266903822311398, 0.4400102549363841, -0.49655907297664, 0.111790929426248, -0.1576280738902781,
+    0.3278136289052985, 0.03602914989936741, -0.22285603908928095, 0.13320623864806003, -0.3649311910416816,
+    -0.0996848495007292, -0.25848340293890765, -0.3096506518253036, 0.1731730478994604, 0.5812822607898418,
+    0.36563972811961476, 0.4461228286225715, 0.15898323618796786, -0.15621471428752567, -0.3517510522941849,
+    0.033418424495355724, -0.3086363090702793, 0.18912160869440914, 0.3772641986603941, 0.5115805335314493,
+    0.33748840010404957, 0.01543939281381002, 0.010249631105223894, -0.20307317754147833,
+    -0.32060499233389284, -0.005269389570860721, 0.04870676557592895, -0.42146845443001646,
+    0.031561130489680816, -0.1652736234615622, -0.24937494829203094, -0.15969155813368432,
+    -0.0481839140386307, 0.41604326837928707, 0.03253542050236179, 0.22908478997551326, 0.02124624236457961,
+    0.2553993381871706, 0.31890375324159775, 0.18582745381758062, -0.33186599346922696, 0.056608249823653846,
+    -0.17805120852853248, -0.06789609924190863, -0.09352253608144236, 0.10140783272067051,
+    -0.25390419616388515, 0.16686785900905735, -0.14307537763836944, -0.1213352561308017, 0.12972093296401258,
+    0.1727685956813643, -0.3948274959242745, 0.0600117588137734, 0.02344645364298499, 0.4418110120865847,
+    -0.13061698461739626, -0.25314905386361125, -0.12002981116597673, 0.14533330777256795,
+    -0.23717293688489888, -0.14474035367135285, 0.009659677775731717, 0.3753896901618779,
+    -0.011489274209318721, -0.19108150448910444, -0.027285738630261586, -0.14689915425461278,
+    0.22103941324843615, -0.29197146194204404, -0.21417084257422522, 0.2047822675861148, -0.08438905443543004,
+    -0.022221791554954413, -0.3225126891353024, 0.12847385025513003, 0.14539981037855795, 0.11251243633991045,
+    0.11142173123353508, -0.34476205753728745, 0.2990514475604961, 0.1207115534435973, 0.2236462088634142,
+    -0.10949511737203187, -0.28079824344196375, 0.18119945085195815, 0.2670964293511237, 0.1204154959755658,
+    0.13214649005599774, -0.048757394440217386, -0.6155236421809597, -0.5397910069722119, -0.279996199963708,
+    0.37894315559950004, 0.06916042458099171, 0.11737741494292644, -0.060972695916213654,
+    -0.025162499442997387, -0.015620912377466656, 0.05816566990039015, -0.16524046446930107,
+    -0.14449968922850923, 0.06102465226528678, -0.06847814844852593, 0.45527640074375436, -0.2238136446881498,
+    0.13376021118079484, -0.22562323093414166, 0.028521334956160174, -0.009266230018824189,
+    -0.037267901270205385, -0.28271124382212615, 0.4542680189895057, -0.35648839958204537,
+    0.07515748666781959, -0.4623870954223662, 0.06791343458320605, 0.3142871406144365, -0.17589965053930334,
+    0.5217229679765456, -0.07370444499147595, 0.3743212263166731, -0.1882635478154655, 0.06809190414974321,
+    0.09411557063223625, -0.04997493239941242, 0.04709051125422373, -0.177044373991631, 0.43222540030815254,
+    0.027743525376265933, 0.4631336528411164, -0.23432099455301353, -0.1245311914874413, 0.013196460918899757,
+    -0.2072597275092532, 0.20562761942001298, 0.2868824743294675, 0.40740361183074036, 0.27832205606944277,
+    -0.19182440977797238, 0.0008306999574857836, -0.35262487595847813, -0.15787231135342064,
+    -0.3197566495096349, 0.302590312808035, 0.0994339909438107, 0.28422274158746935, -0.2072155248264534,
+    -0.35323226557842313, -0.02934490981408723, -0.22692105240138796, 0.05930057878152351, 0.4774129971116593,
+    -0.023131155296649657, -0.0331971267552888, 0.1385615104609855, -0.1024386395323282, 0.5960226190129052,
+    -0.1370616141314003, 0.21729565014913663, -0.04373045235347484, -0.16573858716635662, 0.36325671869699117,
+    -0.45401897955616954, 0.03093980293239159, 0.2949640310739136, 0.046432703630882886, 0.07081668089657712,
+    -0.17210754918502089, 0.8266521096120436, 0.07575295391168772, -0.23003920626613422, -0.18989380421760768,
+    0.2570045787449825, -0.099342495282379, -0.1832984380783096, 0.24852195005844693, -0.09257241269339073,
+    -0.003706885938178171, 0.19956977116870564, -0.0007214366598939217, 0.025775022804443663,
+    -0.21185162662887433, 0.035426292206308635, 0.3945142727657998, -0.3562515784030333, -0.15203162450842966,
+    0.4065959013620218, -0.05182637373019836, 0.024867561933842545, 0.2276151222190768, 0.43291135106355766,
+    -0.1261774524438252, -0.11350832130845097, 0.21007554771401515, 0.28628331928973155, -0.2091556786891886,
+    0.03387943022985499, 0.11149817121695624, 0.4493382866340481, 0.21591219976794246, -0.020076274289444404,
+    0.5338409968676442, -0.19825745851908821, -0.4201699176202591, -0.1422610044006877, 0.3092714462556008,
+    -0.0012432996672179179, -0.08466575091161861, 0.2781346920027821, -0.11973820854943966,
+    -0.3992198924240191, 0.38200193656243125, -0.3050909537992648, 0.4193930194869108, -0.40458111718256506,
+    0.08290836061196345, 0.06433776017575443, 0.02208716881384406, 0.006115429181955234, 0.12267202482425206,
+    -0.1017651325373265, -0.5414328848316386, 0.23345914225749456, 0.013274368635766972, 0.4446238412207889,
+    -0.21625565412892697, -0.2285923440540916, -0.12116566576849393, 0.12294935327643829, 0.1860278684620603,
+    0.15159448859094754, -0.09698956658254808, -0.005116955164514951, 0.21612501211516505, 0.5327146067909653,
+    -0.03260287768928384, -0.35272082241486696, 0.5155355016798611, 0.24266187372880527, 0.07990042603161106,
+    -0.11924860104855187, 0.4703825035878011, -0.3832594528689691, -0.02306643236280994, -0.04823500175386053,
+    -0.2127446670222613, 1.078356615255766, 0.29725813278117724, 0.10399328679746346, 0.4287861702759119,
+    0.2634297597748748, -0.5222912317251188, -0.0982929096213644, 0.253889078202784, 0.19475433792400898,
+    -0.6523963290330173, 0.18992381207248638, 0.024808569065643996, -0.5370085769224611, 0.05889969465940359,
+    -0.6257338668996181, -0.1293426977556885, 0.07341949211722175, 0.2925042576007814, -0.35226051008925646,
+    -0.09755196091200144, 0.06598225147277387, 0.4930190712983171, -0.20320540427983666, 0.01768280548201439,
+    -0.00861523052129743, 0.13264225951666683, 0.04883178277179044, -0.6363961784231571, -0.335834635232811,
+    0.020844904672728117, -0.019705112432236483, 0.2846077266681925, 0.0998298899801337,
+    -0.029114097370383684, 0.29250101093435255, -0.13446267964385522, 0.026116827791419103,
+    -0.1850660876525998, -0.11071098530303798, 0.2410306739959727, -0.40525070952690095, 0.16802428419670062,
+    -0.25906236187079057, 0.5411087462052463, 0.3030401231297975, 0.15542773779985417, 0.40552022565069346,
+    0.19107596002573998, -0.19320094060002607, -0.06506767955834293, -0.04890149791430194,
+    -0.0553692969032174, 0.2378313958946586, -0.06895068076014102, 0.3466581179730586, 0.259242033629558,
+    0.19670035093481086, 0.013336589395932234, 0.10138505015535669, -0.09682622129111192,
+    -0.12931795970319332, -0.3290582518887114, -0.2393626086281557, 0.029717001635261742,
+    -0.15632601138743157, -0.08939966005318233, 0.37432403985333323, 0.12135665027028829, -0.4395468100428686,
+    -0.33208717736168725, -0.2665119845548272, -0.21476869437777707, -0.0977497735458438,
+    -0.047925153754978723, -0.17126713721018405, -0.15906290861492242, 0.2606564332851012,
+    0.40639805992268574, 0.3189887423809807, -0.06824181798124886, 0.22114354347263918, -0.27383652143542375,
+    -0.28536223800402905, 0.14432220103577634, -0.11462204904527022, -0.17993998825023, -0.19581373570831556,
+    0.38637317795088577, 0.47230259094376786, -0.04535409218275407, 0.21341809812981224, 0.11591044762008809,
+    0.2968546736126214, 0.37245614829243795, -0.045585667354484924, -0.20079342041809917,
+    -0.18457507620899838, -0.2844602441337229, 0.16117563009518826, -0.285775483527542, -0.03949429478153698,
+    0.026366591399033433, -0.7369725062909004, 0.3160016967105688, 0.422307153653305, -0.228589283257764,
+    -0.07044663666211975, -0.022647551471422413, -0.05193365559361861, 0.1401035127842131,
+    0.01512664815666434, -0.6346247486115412, -0.3635888348737867, -0.2910550749725185, -0.278169938368334,
+    -0.04414069511801026, 0.040539683912348586, -0.24931244337382238, -0.0231609631298397,
+    -0.1429950007291546, -0.2023445625207959, -0.2764962251419274, 0.1630444557528844, -0.02946071103479416,
+    0.2457896040625572, 0.05323628027596758, -0.047777972031389816, -0.2968488599172542, -0.09839899990299518,
+    0.016744754837350547, -0.5204619369072989, 0.28149426942057165, 0.08982922866156991, 0.5423276678554829,
+    0.13501674373938755, 0.011922411337965991, -0.2231064426608785, -0.5176820824706124, 0.03743747473753795,
+    0.10642920892179752, 0.2418747200601776, -0.17312483511064997, 0.1218360292686551, 0.049521221437599384,
+    0.01697226756343759, 0.07770971828467198, -0.18623408942860764, -0.08815398903594421,
+    -0.05841874968377607, 0.1368374824465435, -0.22050762080922737, -0.27241420987460496,
+    -0.04317127360594039, 0.045025379693396976, -0.029299921935058017, 0.2804959850548432,
+    -0.22687556425197183, 0.11583037034182138, 0.26733483570431826, -0.37248728834010125, 0.17127299023196302,
+    -0.2723280078762327, 0.28901702184893746, 0.3033863648093777, 0.35839020994606446, -0.06450948175830652,
+    0.364133596574756, -0.028922123007539914, 0.38385148960989207, 0.013284147617639958, -0.20708892791627528,
+    -0.09306340807038098, -0.2363094666980244, 0.07378470944981791, 0.0124508293582009, 0.0072412418784177784,
+    -0.1950310933971136, -0.11829044910765686, 0.06739257913942394, 0.007679473837186221, 0.3077155797159691,
+    0.26596049918970927, 0.03556267747512362, -0.025546204334671467, 0.04100549195507391, 0.04082802113356839,
+    0.12827981514946818, -0.1777484776541264, 0.3085921814294535, -0.037623399129189945, 0.19524444535208144,
+    -0.025459862849429707, 0.05628927457990737, -0.06664651039972812, -0.09580106252868387,
+    0.09538127623286338, -0.09222221089877927, 0.1937242845762419, -0.026068833462731728,
+    -0.08621542872803814, 0.04544189652608212, -0.0643009959355788, -0.09531084978669155, 0.16329272632025468,
+    0.07898345600490031, 0.018107231332339824, -0.1019534126833195, 0.010588132669056713, -0.1403418689304394,
+    -0.17685206227113542, 0.10781863058807818, -0.000760566411495827, 0.09313094483188288,
+    0.17024899152204462, -0.07023335866359778, -0.2222335582926676, -0.08515673689976383, 0.09464437559915873,
+    0.1660252014900025, -0.021110883238358236, 0.08714712511325617, -0.06396315706725902,
+    -0.10418842157773181, -0.03760314814856833, 0.28062991500019535, -0.05816018689584235,
+    0.07880029958848148, -0.07161591266089559, 0.04910878545650106, 0.015842691867741156, 0.16132738674655317,
+    0.00884209005726499, 0.019492771547831567, -0.0531641581896541, 0.14063505540177224, 0.11291148494187622,
+    0.10096081448951653, -0.11412130310530286, -0.10653800458628969, 0.03242380187449594,
+    0.042738399724339945, -0.029515880109110857, -0.0032016153660860023, 0.06473743887638886,
+    0.427340157460643, -0.1974042216840975, -0.18423579434783224, 0.01537049646146998, -0.09731582679791764,
+    -0.015914587979371793, -0.21621608275588095, -0.1377080694725528, 0.2712862207858045, 0.05860240167166064,
+    0.036723035914674976, -0.29832566926039866, 0.08108694895226737, 0.08844872787257811, 0.05215705563152873,
+    -0.007182588837270306, 0.1382400716973262, -0.028954233330079484, -0.0893040465342506,
+    0.26617679007897554, 0.32147253545589255, 0.01426902814370561, 0.00964304809093469,
+    -0.00036310474606163516, 0.16551633147766445, -0.07699066344043032, 0.05842609241179233,
+    0.1663814919861092, 0.28699168436369504, -0.041846046159629335, -0.09471843852351029, -0.1558098167574028,
+    -0.03835922913462785, -0.15216336537030295, -0.20587711023343777, -0.1062400314728028,
+    -0.060796078191051255, 0.1685750099705957, -0.34788594205387574, -0.027588939012147318,
+    -0.17853417544144057, 0.20500237658656437, -0.00515602910977749, -0.08221480153535646,
+    0.07859462976878931, -0.07767321463194621, -0.006933380483037026, -0.14505130218305873,
+    -0.1290107486318322, 0.03440891645404039, -0.14412811033049208, -0.0834397774505885, 0.11328406552069804,
+    -0.1152046017368527, 0.018047194708298984, 0.06777426128158302, 0.06742710654460068, 0.025234066385107723,
+    -0.17750224251610827, -0.007627607611132476, 0.004416274028413436, 0.1803851941888791, 0.0848892950834088,
+    -0.013593759861858675, 0.1162470158081674, -0.2082671223157263, 0.04974821978543561, 0.23902790907637028,
+    0.022370816122740545, -0.022178695776049407, -0.04176242332861712, -0.037572381208280325,
+    0.3221828867563463, -0.15571315246728304, 0.011818068284194934, 0.053318180815002364,
+    0.010146285750555437, -0.048481165325866514, 0.071026082230945, -0.06549688899590878, 0.13998983525452965,
+    0.11823809445876976, -0.07103084488433559, 0.26608747737463284, -0.15797054626608806,
+    0.050357953661921286, -0.07955259063051041, -0.05781715168280011, -0.143743802483003,
+    -0.06872293101423299, -0.026105505871039908, 0.10233568291293133, 0.14267913590935505,
+    0.057820110947518676, 0.0012971260834177365, -0.26098941649450863, 0.09408859313262669,
+    -0.07581474174237585, 0.10164176134074199, 0.04557123612624141, -0.0542757722115325, 0.16893248417314743,
+    0.07682798036657211, 0.022037607576072326, 0.08081142956132031, 0.03948530736971001, -0.15094142570887453,
+    0.20644227027481515, -0.045008723804073246, 0.05805008188905876, -0.13823370806655, 0.015670314742190654,
+    0.09845286569715853, -0.04813428216557046, -0.2431934995255424, -0.14104389658227015,
+    -0.015611015082421928, 0.12447574710563793, 0.2644032493991323, 0.15634647734735072, -0.20941892660563147,
+    0.24008202493644112, -0.1339039650219295, -0.5899905936712353, -0.2615982081212637, 0.17692811700129102,
+    -0.20994129964982922, 0.14424265809475137, -0.13686100237684665, 0.1846796734009136, -0.224533498425736,
+    0.11999419826498024, -0.09521572598165329, -0.2510908008269139, -0.047980673656627656,
+    -0.06934049773050452, -0.08087452560705352, 0.2634391653239589, -0.04259310839578632,
+    -0.20448327186412618, 0.34769787767582994, 0.0355279422616469, 0.1938635574213011, -0.36124805086717393,
+    0.3384724058540969, -0.7935526034341723, 0.13496652417912564, -0.0354449027151858, 0.2167741880042646,
+    -0.44194327801501115, -0.32293505095524505, 0.18516764315246145, 0.016335094237913784,
+    0.019624279051227718, -0.3352227777292076, 0.25466997478421194, -0.3898973989599559, 0.3597224250575827,
+    -0.028942351033167526, 0.10972077144490687, 0.22840426144489465, -0.07151907611496174,
+    -0.03132286747169602, -0.6609098081686777, 0.5150228945616215, -0.2634211645708897, -0.42452803738118433,
+    0.011516595370156672, 0.2065392099187279, -0.6577762000352643, 0.17382339552295673, -0.201060191008483,
+    0.33355701378778924, -0.2251012029626405, 0.3543457698447069, 0.3977802503074147, 0.23901384036391696,
+    0.26124250786612263, 0.0565424341325064, 0.23197892570961598, 0.1515559784351126, 0.35067876467300807,
+    0.10397651083513662, -0.4828685700529529, -0.2284389406636604, -0.15919228424504953, -0.13989128620533042,
+    -0.033098554703259474, 0.2843531572383611, -0.03491172248350082, 0.13655496961472266, 0.2757177811732808,
+    0.07173535513303105, -0.048027078095775375, 0.5024779299369005, 0.13102506220133087, 0.10177455271400275,
+    -0.15860487845387986, -0.18772751611436406, -0.08771424285183428, -0.42049513580872583,
+    -0.028655203624634144, -0.06032790664780404, 0.3717585442564017, 0.31164001278753906,
+    0.012279855536843444, 0.3811995503835354, 0.29849156239614055, -0.19002675593541915, -0.1355300098942075,
+    -0.48550236403797514, -0.044322292002850865, 0.2377994935948682, 0.16657709655929462, -0.4313427091837288,
+    -0.10817331350246057, 0.41610866624135595, 0.10072899318518284, -0.08041809655905038, -0.2851668978604277,
+    0.7121712801927236, 0.4077317585336382, -0.14999002905377823, 0.427960410253195, 0.28176123835781586,
+    0.6414501933252887, -0.00012856023422826206, -0.1308196598131802, 0.1792830800238337, 0.17268728653409265,
+    0.2687160793245327, 0.24171830832981223, 0.3157172257541523, -0.09169939541480734, -0.1492515930802968,
+    0.5740581107420892, 0.04839710135211203, 0.1630713660340192, 0.4800530548006109, 0.2090550754765917,
+    -0.016820899565835712, 0.2981671679235932, -0.3707077186537219, 0.005693803858589179, -0.0918104104973522,
+    -0.3050640110427464, 0.25147073198328973, 0.010170244842824989, -0.2962901649090969, 0.0731443139499085,
+    0.19952074876357195, -0.5720655174703639, -0.030960204078755243, 0.3697878963559467, 0.06170881165812666,
+    0.4443175655772506, -0.11876537211102547, 0.0980044437286332, -0.28220626518033926, 0.05065371554178934,
+    0.3697487700934493, -0.12479582815911684, 0.40191542789463386, 0.0034818040927870417,
+    0.019554059864805445, -0.46265476080663354, -0.33353215323823193, -0.7405513639799105,
+    -0.015024637332800477, -0.3231544961200554, -0.23026527388863657, -0.057480201998237335,
+    -0.4595104479474244, 0.2926016533836197, -0.16459215287733844, -0.02279160191812581, -0.02920535882174601,
+    0.6307679993538837, 0.17945210188801466, 0.3329335737570284, 0.1190232781380679, -0.19525869659728368,
+    -0.2730413723452562, -0.10339753560030535, -0.17319415679341504, -0.08116752077353535,
+    -0.06631942174143673, 0.1327194331450889, -0.24661655662252124, -0.1819733827971832, -0.03253969288000107,
+    0.783961537925296, 0.01866224957047396, -0.13289777370127062, 0.1168843626414512, -0.3640407068455489,
+    0.07707668218183635, -0.09991695418220116, -0.05934079012787188, 0.06156237512209374, -0.0424120994420131,
+    0.07210712503677047, 0.34412760800613007, -0.20426761935786963, 0.14853603386686295, -0.4699888658254122,
+    -0.05523236032565166, -0.12409833347156891, -0.25959991248328534, -0.7149911476627101,
+    -0.18116074835152673, -0.21366182754838242, -0.4426648140409233, 0.318445981961961, -0.12021339330777635,
+    -0.20266908655759094, -0.08603179809399981, -0.375106954759914, -0.2539776070106916, -0.3554925806478333,
+    -0.18477115865019703, 0.062368000538582914, 0.1795430149935941, -0.29333667433777344,
+    -0.17280652132798635, -0.013382721493561444, -0.3045183858807088, 0.1345283148252888, -0.3513266346732209,
+    -0.05213928420435956, 0.5420265832285767, -0.17861395531619537, 0.33022926049233636, 0.18563761438491178,
+    0.02180317514167615, 0.12475005425350985, 0.2500945250959392, -0.02973379874496457, -0.386908231770847,
+    -0.21884000020992855, -0.25635932493343877, 0.047415478722244206, 0.47422564458370525,
+    -0.02604215735941681, 0.23141934067849107, 0.1887104001073856, -0.4565200323339392, -0.2867720197841049,
+    0.025560442971688, 0.006370799098116564, 0.047556121781576394, 0.19653655592691066, 0.3071183813103331,
+    -0.1338381952237428, 0.3263494295442477, -0.20611969136590505, -0.08253153020918061, -0.2167457132569885,
+    0.10440344444903836, -0.20023819092005293, 0.14310893557536683, -0.17123352951811632,
+    -0.41411838795184946, 0.34220940581381454, -0.23959208517960076, -0.06677616794406635, 0.2166327820686109,
+    -0.2260464635248384, -0.20498158129186206, 0.3030189463449391, -0.004141824623406322,
+    -0.006089647652097286, 0.22608019308498797, -0.2094463577348245, 0.14439115327884045,
+    -0.05467077987700598, 0.13148832465513513, -0.20830469472383017, -0.08103261135327634,
+    0.44135411111655154, 0.12552292293753503, 0.05617234551407819, -0.25930931705206256, -0.7373648002257044,
+    0.028724803482705296, -0.13461465710753492, -0.10512465267630704, -0.09280002680711007,
+    -0.30499247533851154, -0.08946765007522334, 0.1682728041946004, -0.15196429699537523,
+    0.0028029939969387765, 0.2886985133331835, -0.3508653786396861, -0.3518637125701198, -0.09504860598205718,
+    0.03391187481827613, 0.20072016214410313, -0.5010938555463126, 0.11499852651785107, 0.08920678603893743,
+    0.29259270598421616, 0.22586270508014578, 0.5909238743281956, -0.07095493885385334, 0.14139068739554544,
+    0.05034588580463438, 0.2260683274471851, -0.30478390008554246, -0.17047787882933071, 0.08411827718597058,
+    -0.10264483421120826, 0.25219812873061065, -0.04290020017371065, 0.38209368032159496, 0.16598602895513884,
+    0.49780256073979695, 0.13765411233007493, -0.5457146249894435, 0.2440340123273447, 0.3959384825226814,
+    -0.23025573362808768, -0.2441878280674523, 0.2580733589280433, -0.12415724948508364, 0.1640095770483274,
+    -0.11752896402378143, -0.2203560197994651, -0.2949501597898521, 0.06621374114212765, -0.17765482236485777,
+    0.5562818914866244, -0.15396655828951009, 0.03445801219942394, -0.2591073109577599, -0.40618922849657557,
+    -0.1580630349276035, 0.40091776247804745, -0.16869670619354393, 0.17547538478498653, 0.5960319828295111,
+    -0.35552314061772416, -0.24230987685583188, -0.10241766550657258, -0.14733025288093374,
+    0.3375666332968915, 0.008936445850137613, -0.06573475378542383, 0.09874790967251489, 0.20200493466634112,
+    0.36531264212889686, -0.2458012978778177, 0.23264778225898106, 0.10912342482151596, -0.20988769155384981,
+    0.09633679577258801, 0.06253855697385519, -0.15956692087679486, 0.19940373253555557, -0.10243516085343304,
+    -0.4773195305808488, 0.1989227653788114, -0.01865158906711035, 0.32346282432592144, -0.45883083290635535,
+    -0.4297742544892558, 0.09076904194507755, -0.0070727466365591764, -0.011931450101041186,
+    0.011444547349424504, 0.569655514868393, -0.21597521899690944, -0.6103483265082069, -0.19303962969510502,
+    0.15560781449556005, -0.28774261003190416, 0.5158318987085955, 0.08059508204887873, 0.07107794203768113,
+    0.37618995295874536, -0.14639550844379542, -0.13318593854917457, 0.0925878618012174, 0.11358618638582939,
+    0.17127471787190998, -0.011328322221229172, 0.027891333913026565, -0.017063022300091702,
+    0.37542990868327986, 0.08534554381512724, 0.031067224216316067, 0.1470234891514198, 0.18697962930964881,
+    0.3276262137666066, -0.1152918337920184, -0.27787438482699944, 0.3021842126690346, 0.5455417668891777,
+    -0.11816879648371294, 0.05438088037258636, -0.016798094946363796, -0.09565994176651599,
+    0.5458634894308766, 0.18603764371925421, 0.06307033350758147, -0.006291804696832528, -0.6450178896401652,
+    0.48161659856726863, 0.22284421542969265, -0.33242209298780145, 0.29718271878469693, 0.08050883463399364,
+    -0.10964553581268956, -0.0751559466629349, 0.11017815771352248, -0.15822145218961897, 0.08625557310065676,
+    0.31835012650642297, 0.045990827862958994, -0.21693701542031665, -0.31110682141133145,
+    0.41580918675073797, 0.13003836987726752, -0.1829565208768386, -0.01643400492477421, -0.02711624948944614,
+    -0.17854160427262888, 0.4073441991306751, 0.137657827332781, 0.027269304188366598, 0.08418210416878849,
+    -0.25967966511423857, 0.5758578389565583, -0.002951822399597254, -0.037821979868347844,
+    0.1824480277718962, 0.11496538502146839, -0.15119926008998835, -0.3937134383793833, -0.5362674808430645,
+    0.09414598490233672, 0.14226245938126716, 0.2842993933326006, -0.17851488566323437, 0.09161017183679701,
+    -0.3057700530363168, 0.20172904804156377, -0.22152295297681618, -0.28900570369501855, 0.3108022402147714,
+    0.23627013846001077, 0.3497421117438141, 0.19056900034267768, -0.3015614184561458, -0.6501535609592929,
+    0.2057364168249117, 0.3616381513083269, 0.1190259016748886, -0.014322565307234855, -0.4831002085821511,
+    0.1554397893040407, -0.27779342762663695, 0.11158847815231361, -0.2528413446494759, -0.09408040433047639};
+
+inline constexpr double dense_b0[] = {
+    -0.03982430663384567, -0.05483176701717437, -0.244776114876132, -0.06738561677333627, 0.13857630153871622,
+    0.09724840560897763, -0.043689223871433404, -0.2110213385720575, -0.011243137419864845,
+    0.11697843983283328, -0.1527199093598738, -0.19726718916201508, -0.17366392188674196,
+    -0.11749220119879142, 0.022146771873203068, 0.1546835445770609, -0.04118467878854031,
+    0.027239978393691962, -0.1134023033304803, 0.2058287453587316, -0.15696792147791624, 0.06590806191843783,
+    -0.016459414267835225, -0.039261708713628905, 0.15469914881128852, -0.05233308293166175,
+    0.04003689902444375, 0.0914697106499654, -0.04379795729408719, -0.13935004981874874,
+    -0.012198638952812146, -0.08249313235687648, -0.15691365164565974, -0.12365933278288807,
+    -0.024994913486656996, -0.06700084911415868, -0.05218808146225179, -0.26523270094496104,
+    0.058200657014898106, -0.055099125160953284, -0.061790896782353215, 0.063061313307535,
+    0.17880276567643522, -0.03468691672550866, -0.031426821201133416, -0.018920497272895867,
+    0.10214703530819753, -0.009174234732834042, -0.11983960145189934, -0.040267987450850716,
+    -0.14023897010843256, 0.05256186791005503, 0.08106625894337653, 0.04454391659950786, -0.18372645546594296,
+    -0.016723615648413917, 0.07598274828587584, -0.12955542339157636, 0.11484672283785319,
+    -0.14723886112083165, 0.08876994380789267, 0.024073704917972248, -0.25348630930604893,
+    -0.10840355555506007};
+
+// layer 1: 64 x 64 weights, row-major, and biases
+inline constexpr double dense_w1[] = {
+    0.34540037407708324, -0.20712771618839698, -0.04071960240146846, 0.18226442868879775, -0.3431178831954253,
+    -0.07826711030506942, -0.2098186447564496, -0.07377779820142383, -0.14300358727381457, 0.1496669186836075,
+    0.037417091528723044, 0.32671239214358316, 0.13662518585038663, -0.10256009305581631, 0.06039701499803038,
+    -0.05896506181040783, 0.06010426363893404, -0.17343646417932623, 0.10717428399540262,
+    -0.25326402129533127, 0.07648821113407356, -0.1325950592997513, -0.15867949206424534,
+    -0.25794413672044303, 0.11961959680776513, 0.034668527888262426, -0.16383750636211394,
+    -0.0964354599154584, 0.03473363935976983, -0.38216939379431814, -0.22397843277031082, -0.3930920973532497,
+    0.2951535501430679, 0.040406214468847096, 0.058348175707818084, 0.052116476012876146, -0.1585980811718606,
+    0.0784755143634506, -0.2767784890961696, -0.14235140253084475, -0.08677370035026412, -0.553920813713847,
+    -0.030280408694182647, -0.1496342110243818, 0.16090504505810774, -0.0007129270502267463,
+    0.1816389177009244, -0.2828148437734846, -0.15951420779629708, -0.23770113312358424, -0.03651997950766282,
+    -0.18467360953312936, -0.09885172292499499, -0.1802741321499572, 0.056971979861339804,
+    0.10397948756390259, -0.15609313729209862, 0.07534684388116991, -0.18170148136420128, 0.17263152792607903,
+    -0.1477900449787284, -0.13705357998705814, 0.557385471621977, 0.32612456239828774, 0.056013435752327694,
+    0.15090818157898275, 0.14377580279756613, 0.21668434720456478, 0.18167089239296602, 0.027329476663867598,
+    -0.14041638733630532, 0.0899571772399467, 0.20636685157401238, 0.016419264322670903, 0.09685418593115708,
+    0.0030368546515622684, 0.19792965588414824, -0.1372069447024363, 0.12853716881945565,
+    -0.46161159179607336, 0.028609005205351798, 0.01512881439518725, 0.22759904604469075,
+    -0.21735627201337124, 0.21164994552643598, 0.013556471937436828, 0.030498613999046405,
+    -0.4683463475874136, 0.16542622273591884, -0.03709198361597992, -0.2889765484342198, -0.18507422970852866,
+    0.005774860666238724, -0.11478607532723513, -0.20465795976315895, -0.10489954215000225,
+    0.03846071693940209, 0.09992007709647878, -0.03502224307872559, -0.040685752425451964,
+    0.023630081297243415, 0.06074010021798791, 0.33714516390489707, -0.194600838539743, 0.06933131513676512,
+    -0.10708946802980521, -0.04958248745859133, 0.22036506258328528, -0.23676228632771726,
+    -0.19989103862950006, 0.361474985477302, -0.11557205117079376, -0.3205124362580725, -0.13115502875495613,
+    -0.44455012918319736, -0.22922598048587217, -0.18849944888674833, 0.08021559287876334,
+    -0.25859760428188466, -0.0345352227587728, 0.09799898850280955, 0.029673998957763105, -0.1824222338879269,
+    -1.0587305527338693, 0.13116157902089887, 0.32110138571762764, 0.20382765680906625, -0.3760419659197717,
+    -0.3359149140568072, 0.05846506769588738, 0.12977271057780104, 0.33456886872283864, -0.11248017857747072,
+    0.18748154125951522, -0.1007292921737087, -0.015052698667118171, 0.15161941172658217,
+    -0.05282244375160036, 0.06847980603377199, 0.24177492477145635, 0.08536312631901533, -0.14556249435463547,
+    0.001978813793622018, 0.43411985511772966, 0.044529214766243864, -0.035594905707424115,
+    -0.15396915410750794, -0.007896708126888766, -0.08586186574114406, 0.15722663448955546,
+    -0.3970510540286774, -0.3345178726194165, 0.21854083906033192, 0.08422985825820421, 0.05825584604092711,
+    0.022260191674857283, 0.39023074955226705, 0.08928478676629044, 0.08077922899253255,
+    0.0039409339385861305, -0.31203728009303733, 0.2059246963707189, 0.007035600144217407,
+    -0.043253870435512376, 0.03406843306452799, 0.1561329264651096, -0.0405964348904407, 0.1657837782418304,
+    -0.08236396038097878, -0.18909838590688116, -0.20526283171819384, -0.128979266965566,
+    -0.35981782246702193, 0.08529239750874261, -0.031942471158067, -0.09753898501175663, 0.19201396961172473,
+    -0.11293599058015841, 0.1342118742114913, -0.1322434696296195, -0.21066192702253117, 0.41382393009569735,
+    0.2156763765139201, 0.0884206598450551, -0.4294259116489487, 0.19522216139268606, -0.03889362806358899,
+    -0.4716236188980998, -0.014552650873795318, -0.10767529941167456, -0.2201318217649982,
+    0.04045755386276098, -0.3796209025884582, 0.07489785761422642, -0.0830387947842344, 0.061589778747198204,
+    0.2527245028509937, 0.3067136749449414, 0.08222918460646904, -0.22765202781082833, 0.283151171390197,
+    -0.16303492157044236, -0.14239908762055736, 0.33335830107680997, 0.19712792793880182, 0.07217176657744369,
+    0.4096578047316075, -0.36202245643927733, 0.25654829119640354, -0.41653597656312613, 0.17682755515223164,
+    0.07990040772060551, -0.12057280964169986, -0.018202174296668372, 0.14024182822869533,
+    0.000969947621371319, -0.07605287109556388, 0.2150880834711966, -0.27053367112502946, 0.07299442228736547,
+    0.05887557782751327, 0.1793520656629083, 0.061616406421093305, 0.3051611819678279, -0.573624251285394,
+    0.0003081521316364497, -0.39553613836067947, 0.07482195645876194, 0.025268195360416596,
+    -0.3564447682505525, 0.2394433405261116, 0.17650994611786588, 0.2724124810879838, 0.16457409514188948,
+    0.09731853859703232, -0.012054723115073534, 0.15299496377193708, 0.030746471324266784,
+    -0.3444072524827363, -0.08605417205706471, 0.41062145675414125, -0.38053315842319446, 0.1876839323045789,
+    -0.050970003244588634, -0.03958461690423628, 0.10603443948530437, 0.05541082080148023,
+    -0.1496891035294405, -0.211372181350658, -0.2425491210967545, -0.0703935470165788, -0.6253536365913847,
+    -0.18353899120527659, 0.1891284479145576, -0.30139231873163946, -0.01366951189686317, -0.1719726136884485,
+    0.3037946485926429, 0.3236806364440557, 0.25547412626487437, 0.1869090053261408, 0.15828728138016057,
+    -0.10784884002397636, 0.11506269058418082, -0.06921662565303878, 0.3381838056384645, -0.20191048940898104,
+    -0.05611346634099457, 0.21604445883850748, -0.1589229126306053, 0.07905149178399476, -0.20496955854205176,
+    -0.24085125422338072, -0.14316575925006372, 0.3203424468251195, -0.2077315742406179, -0.12815891558016804,
+    -0.012418920235326576, -0.24524568766874147, -0.1412411309168228, 0.12872396460076624,
+    0.17070256378712165, -0.13578390980949903, 0.08115849537153248, 0.0994429774862448, -0.02901283090956645,
+    0.1416589710168006, 0.26123766820364713, -0.2769225071821271, 0.016845864024404078, -0.022311993153269014,
+    0.05644957378123817, 0.04350554392591472, 0.39099665785161747, -0.10291941293789487, 0.2089895514758313,
+    0.18785307318099714, 0.13717410252816062, -0.016388908375874676, 0.37621359591064935,
+    -0.33447117460603437, 0.17227193334191296, 0.0072181886211204775, -0.04036950571704918,
+    0.06503304665204322, -0.0729952820851346, 0.03392428082923579, 0.3241423320284456, -0.23504914137551397,
+    -0.09720232070086827, 0.024436269302323104, -0.07828533698394405, 0.16455036402734283,
+    0.27866290524372367, -0.07585628880825153, 0.6332747228784629, -0.03953745279680993, -0.10754547135632331,
+    0.020552950991447133, -0.14683517964873508, 0.17760369702759154, 0.18522014093242606, -0.3017270504916423,
+    -0.01229985700661034, 0.08361074545592757, -0.19980948987671626, 0.11105356666987266, 0.09364562564236419,
+    0.10545584810679264, -0.1315610570068463, 0.16809515958078458, -0.12472240300765455, -0.07516424145471226,
+    -0.13262219882196727, -0.09838720740857554, 0.0704464810514717, -0.07527265293729186, 0.06897537967243868,
+    -0.062366666345200106, 0.2256559768793831, 0.08804477278275108, 0.34555283554004323, 0.011678471219524054,
+    -0.057928834025014024, -0.02509236311544509, -0.1289881192290834, 0.06319165835484672, 0.193182576325105,
+    0.09473286681105252, 0.1767109687439938, -0.2946738408610591, -0.12215221023764042, 0.12050304583300643,
+    -0.20916006124028394, 0.28096341882811704, 0.35084738910579283, -0.19187846114446505, -0.2740484805166046,
+    -0.11746103971638508, 0.04876707002407649, -0.08549097253078149, 0.22773715428229913, 0.15059057551448332,
+    0.019375437860882482, -0.10770466740546046, -0.17751838342674048, 0.13491699408844401,
+    -0.18680922158485724, 0.08380190718385677, 0.08408353139598006, -0.16726653547441717, 0.0681226425113583,
+    0.3257944429850693, 0.15003394129529057, -0.08289057869510183, -0.17683911696276608, 0.2529962849436764,
+    0.034471963556118805, 0.28227046095326414, 0.11254683258519813, 0.04944025491961197, -0.03674754036549777,
+    -0.11398174717278639, -0.1210017986203241, 0.026618118365354996, -0.004023451108047307,
+    -0.09010845800859181, 0.09062067355403886, 0.08691162705786663, -0.057361343408728484,
+    0.23211117012271684, -0.35700436391088614, 0.029324159089983124, -0.04634859723011353,
+    0.025969656088023072, -0.37738540816605903, -0.0941396514016707, -0.0801346594935047,
+    -0.039489874781535546, 0.14142139068739615, -0.12613426355400267, 0.246387902870569, 0.05777633832644377,
+    0.0928030423996318, -0.2966411168141901, -0.30547576264731746, 0.11946351447242674, -0.09418571489126654,
+    -0.05561243845096295, -0.08919213466312624, 0.03677043977600317, 0.17158022324970335,
+    -0.38330848439081283, -0.16499076137262209, -0.03363720208243886, 0.08002719519402715,
+    -0.5896202655103703, -0.2601246084292377, 0.18329029237156272, -0.21515476811130288, -0.09188980418750396,
+    0.2927209377741266, -0.02429811238251327, -0.07356960670037596, -0.06286982788066281,
+    -0.016541657509389778, 0.3673624383000107, 0.09331079740991005, 0.08996261077322751, 0.38605124479059205,
+    -0.0387817194121401, -0.40281011921459725, -0.11960437172119573, 0.019376187568038997, 0.2658019962370744,
+    0.14038635650651976, 0.21636986777017583, -0.056532311693050334, -0.13290381089546718,
+    0.07016465341353188, -0.09586649966715688, 0.10731105498295747, -0.1732441092792013, 0.24730958128097938,
+    0.22669959299051332, -0.17165912225899288, 0.08635317650721575, 0.018827447917359387,
+    -0.23228989499472158, -0.23777911141804303, -0.1758487484060655, -0.15189082622993874,
+    0.04550718470233886, -0.15132167064076513, 0.3176543760247236, -0.217651494786136, -0.28007305669499555,
+    0.06690051886904004, 0.11167485737078585, 0.3350846447138528, 0.07097049700838898, 0.25529813862616146,
+    0.21487324439326616, 0.06659774027508335, -0.10267917196887782, 0.014785746431743104,
+    -0.009584187023304021, 0.031007260298090134, -0.019225858836492575, 0.11016790231775739,
+    0.3277642374542475, 0.1168917277156675, -0.3687962884106844, 0.0362171649423332, -0.13782858928464187,
+    -0.16503581380197557, -0.01021924397997955, 0.1591276942873043, -0.21297033763738227,
+    0.002175034073986158, 0.10343251042615836, 0.1069687730695168, -0.2027484964421603, 0.09655906965451282,
+    0.46035833497632916, 0.1818827750568876, 0.3202267561919113, -0.08550203444546672, -0.015782405448939434,
+    -0.13157540429729406, 0.07859447070621005, -0.0204664149864014, 0.06699599922405697, 0.10640124083508182,
+    0.3502253373541844, 0.0802267101978627, 0.2800548776632313, -0.08963359732678496, 0.2304993430730216,
+    0.21970214688545106, -0.11089785205658854, -0.08664783646065728, 0.07757253940846903,
+    -0.052274138176315536, -0.14522039603820644, -0.23458346587937268, -0.19907614321229822,
+    -0.07715037978317771, 0.033302050230917736, 0.06233023012501245, -0.07015266228504471,
+    -0.24218378402518576, 0.07935718265577599, -0.10047993550906852, -0.18754340481075127,
+    -0.05587117088885738, 0.19982762646318974, -0.11236946184478906, 0.14533581901066836, 0.26122316368683896,
+    0.06117598961368305, 0.10208799804381934, 0.029674804598604696, -0.2047480141733692, 0.30481280254369175,
+    -0.138156967678027, 0.02832922837455516, -0.08941861448280884, 0.09583483846649879, -0.2724880538448053,
+    0.01674175898079163, -0.1554333592027753, 0.1856696777977008, -0.19158898134352217, 0.1641699908173606,
+    0.17099091574408576, -0.014276134378734227, -0.24517752139154536, -0.008376258111580858,
+    0.2602749365482879, -0.1210383508212758, -0.0955811237269684, -0.4218611024209762, 0.2524321926146625,
+    -0.1744706462795161, 0.08098115727251749, 0.20113275974800401, -0.25307380376509786, 0.20875485534303864,
+    0.3144751877654648, -0.37462231410343216, -0.09489207559878315, -0.13722416697456133, 0.23946689583604788,
+    -0.4381045855491149, -0.283287258036815, -0.2032741312755244, -0.055276318166988324, 0.21893377305187744,
+    0.2913683913621658, -0.013396173660114056, 0.008313476650013809, -0.0006787020058005334,
+    0.01609672315288057, -0.05904917105699371, 0.155674562191516, -0.3834852566053983, -0.2607456778642357,
+    0.05052702509067063, 0.14449983603277855, -0.17389808710328716, -0.005096975115454816,
+    0.003077981016015574, 0.15634656512254028, 0.08436732379266966, -0.22594804614774536, 0.05845665944569972,
+    0.27045221434816724, -0.3114673333294685, -0.10372852971262983, 0.11308338815111374, -0.29934673460545347,
+    -0.4065102350572496, -0.2991246455926657, 0.07170759814517556, 0.01309082638926947, 0.33344633232519433,
+    -0.24308253234997027, 0.46295111951378537, 0.28666518174978306, -0.1336129892953568, 0.13836276319539084,
+    0.09349487908448285, -0.07165799641126668, 0.14220954801998864, -0.018744242163349478,
+    -0.06327800142845821, -0.10078815250208535, -0.19327295288656907, 0.1444846428713279,
+    0.008363816432609307, 0.027723986895239996, -0.348963859615089, -0.3538112249151192, 0.41273146477502276,
+    0.3951721344658278, -0.26274173203838147, 0.022980736919064163, 0.1761538171502151, -0.15655531911040427,
+    -0.12844768813864513, 0.5159082301505199, 0.07926725551664983, -0.14693501734477057,
+    -0.014389853907654628, 0.32051208582664115, 0.042814891875326055, 0.12743456914718554,
+    -0.30977709533677855, -0.05683542859275468, 0.16137366679052922, -0.2937007999806966,
+    -0.0025075373975459647, 0.3059325214038285, -0.2221996699007766, -0.059841573279054525,
+    -0.2749546930418678, -0.019605590494061454, 0.40240173090142695, 0.36182608637305064,
+    -0.051765656882835485, 0.1849227906892838, 0.15490143598645384, 0.07673268640272606, 0.11278297200992318,
+    -0.10347627437313553, -0.27964924750045644, -0.3607768684877868, -0.023784317222378254,
+    0.07686443660969887, 0.19814417704842863, 0.13806304724959834, -0.11241001318530988, -0.03269400505930842,
+    0.04818208442496364, 0.12389195225372453, 0.10728739236223307, 0.1118531466164772, 0.005235806265931219,
+    -0.017115443519959146, 0.08455475124301977, -0.21470607357262242, 0.18521221283582673,
+    0.00945739413811515, -0.21034069521386267, 0.2596886922426633, -0.024623894482000672,
+    -0.26395362649351944, 0.21103263639573444, 0.3529422147501914, -0.2530157169636803, 0.012585801438742779,
+    0.3544916779057707, -0.06864939426266835, -0.12354753058195357, -0.08248597103545245,
+    -0.17716145843421252, -0.04667529210021369, -0.052058144384017464, -0.07441176515464402,
+    0.04352762667354996, -0.2059612107600767, -0.33351318632725735, 0.14615016994356497, 0.17394430424684837,
+    -0.08066257538626838, -0.006458946325239193, -0.12776929256762762, -0.009816669263931018,
+    0.10872954950293683, 0.015357916040171221, 0.24153205189696006, -0.010881176015700654,
+    -0.1030452691773469, 0.015192320109729759, 0.07790822479244276, 0.2650732753196442, -0.13097247726456945,
+    -0.18550809364020593, -0.14676306384937368, 0.03726310444399018, 0.0784724712198027, 0.09516294493768661,
+    0.3642870372569622, 0.12667616357445305, -0.07908452073739683, -0.02030782825443371, -0.03950498688499468,
+    0.16363691133757782, 0.1919412045921338, 0.03315859860865298, -0.3518551539202269, -0.024182969835277904,
+    0.09250981146146285, -0.18525842616134947, -0.03629702412485044, -0.04802018905648907,
+    -0.10322155055549297, -0.24762523386164936, 0.07157879536928782, 0.07135902164157021,
+    -0.14445346814060436, 0.24846864443589906, 0.19610700448138685, 0.022810270694028724,
+    -0.24043729813838643, -0.20712899885450234, -0.15412312568669326, -0.16232919019404274,
+    0.24698457975128382, -0.06825505359060247, -0.2522420614092152, -0.09746388496211951,
+    -0.045489445859332636, 0.22330844344737882, 0.08405355096711191, 0.10346871577263524, 0.17856694625220318,
+    -0.001962412898806154, -0.1416777256197555, 0.250038216220555, -0.2654261569003402, -0.26710036336168924,
+    0.11047600525329135, -0.20014097745072013, 0.17181746558239933, -0.17034449874010033,
+    -0.05460770047105011, -0.20232509342970414, 0.20013702721130566, 0.12881245731940558,
+    -0.21768243419106692, 0.0740606330580918, -0.10497180639713712, -0.13845645193457273, 0.0493872141839747,
+    -0.022082210580336933, 0.19153389016351519, -0.060778709063235, -0.23802177888115522,
+    0.031712213386583143, -0.1169853134345228, -0.005939934544985635, -0.07574480303159138,
+    -0.3397340681044945, 0.4254328865651603, 0.005695396781865112, 0.006144053388453656, 0.012629439091769334,
+    -0.16642388113583087, -0.1348296073533779, 0.07583861958317227, 0.06022461612193319, 0.097686201039196,
+    0.18556465697902425, 0.2048179450778191, -0.19480936951304886, -0.04204191248635212, 0.12653667004984076,
+    0.2344688208076536, 0.18114002042986477, -0.007068316228046941, 0.15738818685972475, 0.20854029983948105,
+    0.15711427910653186, -0.1448437554081105, -0.13557375071479602, -0.18237707237025427,
+    -0.03723396259305242, -0.01760845998030713, 0.26641376817078977, 0.3757960224992933, -0.10080219998406889,
+    0.08205591523517063, -0.27442888231288337, 0.02008716887760722, 0.08670305471987327, -0.08017713871559727,
+    -0.2817107360715936, -0.007462501511242033, -0.15523709445148307, -0.01548988687040592,
+    -0.11531805205198756, 0.1570754827824285, -0.33387772832390544, 0.35416886775318307, 0.03334157804041677,
+    0.3674207494467264, -0.11889139534798224, -0.2703618425066716, -0.08295556469928003, -0.0944491707889888,
+    0.09104822706214584, -0.025247348854862853, 0.21714430803550794, -0.09898483232771932, 0.1896583589580009,
+    -0.08965839942417979, 0.04822857349040021, -0.06041763896665981, 0.09088319811534484, -0.2112381902737674,
+    -0.2456930724986713, 0.08727035246850125, 0.38951266063544837, 0.23584344404256188, 0.111485961844097,
+    0.0694013162227197, 0.02152883910881557, -0.2280200995250285, 0.2376858724914927, -0.2850101560889062,
+    0.35099468791263033, -0.03597630236969606, 0.016313814250478845, -0.18218704580878928,
+    0.22314864876198387, 0.12166462461664428, -0.16128718120999155, -0.17613712008260332, -0.149102253635397,
+    -0.09194078790690632, 0.0502850680933653, 0.098939700696519, -0.17543784416349864, -0.09111068664894564,
+    -0.6025138703372827, 0.17051664500023503, 0.09724620649536007, -0.17645488102245857, 0.16109232375629268,
+    0.052763543848829385, 0.18900363891375993, -0.2513386790062444, -0.222274818308791, -0.1105403290588211,
+    0.029448269055305783, 0.19037619929349917, -0.2508441723955798, 0.1313864477468215, 0.2867403427291305,
+    0.04017542098886569, -0.15965521747513342, -0.19236361779068356, -0.24671567239174555, -0.25522915744863,
+    0.0029288195088584836, -0.038095250768747785, 0.20091984412774488, 0.15647694999652817,
+    0.0654397224308996, 0.2629794533410841, 0.4431173224079492, -0.08322285566416807, 0.17210931038279756,
+    0.29488372437421984, 0.017982569374045188, 0.0475078140315418, -0.038452887327657066,
+    -0.19726111744578012, -0.1103457839276439, 0.06009485819527422, 0.11081831514152707, -0.09909119801382364,
+    -0.21066923196037954, 0.06325420790710558, -0.07843032597677152, 0.28888410823374316,
+    0.0033203417423217267, 0.06429530878561449, 0.09514152975936595, 0.03034980101655505, 0.18984849922199465,
+    -0.17977336255564155, -0.30177692877985957, -0.25718178525369556, -0.21669090894520937,
+    0.24917657286041645, 0.004967543606402746, 0.1507988882243985, 0.05499303824729356, 0.058924249203137755,
+    0.050364489523066124, 0.0774435443053382, -0.12802184744428458, 0.034361874697142525, 0.10050048393076935,
+    0.20979633136885323, -0.11371493805108643, -0.2004627572819572, -0.14030574061392456, 0.5043064657030683,
+    0.2196951669919837, -0.0978132169075517, -0.25666626140461196, -0.2873614031083849, 0.11765779850712012,
+    -0.4057034383145808, 0.09295159448686836, 0.121836398289619, 0.23326771215291042, 0.35612968061052347,
+    -0.07048436586526867, -0.1569322334443105, 0.01546312074741539, -0.25831089259463, -0.03494138475800554,
+    -0.5152511014989424, -0.11075315250687412, -0.013396542544945655, 0.24164904552724578,
+    -0.0319893115008278, -0.039007477197181534, 0.40492512578111683, -0.2838343079958931, 0.28952163418808524,
+    -0.03039311714131309, -0.14384120523433264, -0.13904639521826515, 0.1620787783944596, -0.1522721894390372,
+    0.23214878466012848, -0.16125173106855306, -0.15401337510236093, -0.21290001739456937, 0.4590539717349673,
+    0.10308850256438741, 0.14328117337421395, -0.19291485532245187, -0.01788345788488501,
+    -0.004106980378862227, -0.07630303408225494, -0.06916736706343225, 0.41854984763766295,
+    -0.11261496755317857, -0.18941153730413884, -0.13419270457795193, -0.4650435124277386,
+    0.08980470896001978, 0.09681044689487012, -0.11935972839122146, 0.15374563027983215, -0.19358066450497946,
+    0.2081198943462241, 0.023404960225666904, -0.07455290218622643, -0.26043911567980954, 0.08732441968951254,
+    0.029160288395981893, -0.2502799814353982, -0.0035791965407847835, -0.40305890950801965,
+    0.08333660321670484, -0.28881576264749975, -0.13764082784172157, 0.22695253512780594, -0.1620018068198746,
+    -0.44700345955331366, -0.17508060364101694, 0.025606287868844908, 0.07421881488833483, 0.2179058483311761,
+    -0.08925413119393372, 0.04990852468779326, -0.3748835957364578, -0.18423250359294363, 0.22687272754834537,
+    0.2215716170236473, -0.031790506266746676, 0.09916707814145476, 0.3024477358542499, -0.24168667884423795,
+    0.28082446195687, -0.25505212847180025, 0.13733707722013377, -0.028796510458795516, 0.3025146754968516,
+    -0.3301540234661855, 0.24394878754225977, -0.3380840619715704, -0.38541447454419014, -0.697668857345971,
+    0.18539302560700138, -0.07881544477206082, -0.07805593101284788, -0.20900732752958587,
+    -0.11961086775495515, 0.17422125000372568, 0.09230758651804039, -0.1815866000577697, 0.09116350009833184,
+    -0.3302068988167984, -0.14101003340179383, 0.1733169166533647, 0.25030953987249044, 0.26163268875198525,
+    0.13555637552403585, 0.17862692781580694, -0.29428333542120116, -0.11982537474935606, 0.2395496300989834,
+    0.29334257267383196, -0.0001249700389977643, 0.17894893449155014, 0.19791072899155343, 0.5374403577323411,
+    0.20295251445255202, 0.14529705957081396, 0.03539666491718911, 0.05799553965667294, -0.4705526595821542,
+    -0.454989010973627, 0.0505031029999428, -0.13576729062500031, 0.21728429060160628, 0.10985705166609484,
+    -0.27411356406982934, -0.02576780649041609, 0.26463153938445927, -0.16037995335254393,
+    0.15335838068424745, -0.005874408062553019, 0.07237273992293548, 0.22764700562089668,
+    -0.14302397280580625, -0.2870849832895925, 0.021945056498191833, -0.32564637481451936,
+    -0.22658464453438038, 0.14271179835350772, -0.17448443530020338, -0.007830555832107134,
+    0.04276908647891789, -0.17677038882131052, -0.05246544105606879, 0.29994349421986993,
+    -0.008840907134860222, 0.3177295892997603, 0.10271407311507579, 0.3987840577875708, -0.532784485691398,
+    0.04796558169205135, 0.07196407062104615, -0.18533364769195312, 0.37098016206291945, -0.07463071689804357,
+    0.31025375941639155, -0.1677051576888116, -0.10451677278352352, -0.16927109180715694, -0.2802882995094351,
+    0.06598279576551644, 0.20196117649081438, -0.06256453085816423, 0.05986648079439025, 0.12477325355776231,
+    0.049395519860043875, -0.05164835221108912, 0.29672477054717467, 0.361688258410183, -0.13656628963934603,
+    -0.3435639528525863, -0.26181875747525685, 0.2963143210057466, -0.087511800763241, -0.05983405674298761,
+    0.3625263607517131, 0.009037288385090159, 0.14954818427890185, -0.1267303766453622, 0.2660495930726914,
+    -0.0519618940542383, -0.27109861222178583, 0.25662753633285, -0.04684719857785839, -0.40368374433819,
+    0.2969783210116051, -0.011256797133784748, -0.006524740349659134, 0.10933196749702101,
+    -0.031329825861094326, -0.25106686407503515, -0.17698610109529878, -0.3609162630921463,
+    0.30423715557407527, -0.13460303862569983, 0.08279986733066409, 0.02142130136941415, -0.29396646614617994,
+    -0.23414974394533544, 0.07323721274503141, 0.29630913994139824, 0.0589456886271581, -0.44345365351581156,
+    -0.2960030971159385, 0.06088999566798572, 0.42585057456856007, -0.010310263557156552, 0.19684170766021875,
+    0.12837289576077143, -0.19935993546792602, -0.0027951332678002056, 0.4198335866161192,
+    -0.11256310497655282, 0.13123695127810445, -0.1128602524542987, -0.22929226727601965,
+    0.055115798179962656, -0.20216159419574617, -0.0833573723305904, -0.15620761564176025,
+    0.12305406723089188, -0.18971286887129576, 0.0633138520621855, -0.2716238709313056, -0.4014745143509425,
+    -0.18836816244707927, -0.20558934543088409, -0.0356134600412346, 0.23414344513924834, 0.02545536788332839,
+    0.14334907269394515, 0.25490215318395903, 0.3915098215617627, 0.22453802775780213, 0.341549495161522,
+    -0.3057462639818819, 0.04761962252418024, -0.026483613677977542, -0.4103718330413561,
+    0.012757956366526036, -0.2367910368801759, -0.056499608492828916, 0.21454769762972273, 0.255479395102607,
+    0.09103148574386545, 0.20246311101354042, 0.023139163955308725, -0.15741641300338394, 0.14756297693540388,
+    -0.02553436180454905, 0.036082247293253975, -0.15227007602158074, 0.2738841169707052,
+    -0.29696380361347785, 0.17444373290250284, -0.06279593563560706, 0.1408102222876249, 0.26733125493554916,
+    -0.23274979369808066, 0.3232748358569495, 0.20141069671059963, -0.21432797848003005, 0.15440404285058504,
+    0.42960679107994276, -0.1694577402165585, -0.06386928505329292, 0.06445736910121588, -0.22597528660289135,
+    0.2608991781726906, 0.04350720018916688, 0.10938918846345286, -0.13492687607368875, 0.10507312708868088,
+    0.06730746757955415, -0.03398379762057447, 0.12610801188536735, 0.14579179799566316, 0.14536234576232035,
+    -0.20038873375208444, 0.12427148742896582, 0.1815352266343458, -0.14598492823285988, -0.09466254071900838,
+    0.12855664026976937, -0.1791293658481315, 0.15727447572006972, -0.2037610929577388, -0.23548527870755492,
+    0.17076612242379263, 0.16131008845429368, 0.34450332677308065, -0.17009638042242156, 0.12146254604608203,
+    -0.11968871240931221, 0.28753865190467137, 0.06479105379890204, 0.26429437844724235, -0.5023168850688083,
+    0.02372240139888145, -0.07174842699881921, 0.007887636112403635, -0.07924914819532719, 0.0684449285777622,
+    -0.28943532999267674, -0.059986886871081946, 0.33786845184314407, 0.08665398849310074,
+    0.10874723728795574, -0.1321976723984507, 0.0453132518995814, -0.09593608629653222, -0.2650139155910665,
+    0.26251462510104334, 0.20347609518391427, 0.16261616772724863, 0.14590753900449677, -0.23263380751866114,
+    0.08145175921644011, 0.25276599685247736, -0.17190121841817885, -0.14872794659207272,
+    -0.06927154734383668, 0.18556360188419152, -0.30405832959805085, 0.20365543767654137, 0.133651962994759,
+    0.20992418677611477, 0.17247078369789126, 0.09204267746518212, -0.056514623300504004, 0.16732406714623135,
+    -0.11472774315300799, 0.1835457639181618, 0.05089708643524194, 0.05801686478915273, 0.03032273168123115,
+    -0.01607325881039032, -0.22934899562706376, -0.36486170274244084, -0.28121218632774275,
+    -0.08303596322539941, 0.03637633529930451, -0.1865637533544993, 0.0199703742333992, 0.07972176089255772,
+    -0.03737097375467412, 0.07722100467256209, 0.14112204887135824, 0.008970170481611701,
+    -0.06816295232615589, -0.013574892584428122, -0.013267872972633437, -0.2213972146848884,
+    0.05182699708293645, 0.2075090484111549, -0.3232797524457996, 0.01325889234805936, -0.19779446497725306,
+    0.0862953169663454, 0.2647480656357456, -0.013024961702090656, -0.006004582812425722,
+    -0.16952302210686793, -0.19339699806772587, -0.1069840375428836, 0.022434206526001393,
+    0.17318108549436906, 0.24736490665508928, 0.08054847778781705, -0.03261365384207426, 0.09668462281270702,
+    0.14375917493199325, 0.24366971481968522, 0.06048299285682222, 0.11122724724970441, 0.025322653925234098,
+    0.12308592577657519, -0.02676883452129085, -0.28533334403843263, 0.10571480028626315,
+    -0.12877748145171575, 0.38243337816097983, 0.11812649046178617, -0.1583480866604134, -0.15602335953615823,
+    -0.21503430973120743, -0.07225600472672668, -0.1392985529100808, 0.6804841077935965,
+    -0.016653424934950315, 0.11641551930840777, -0.017689803024478583, 0.25374962040527577,
+    0.3809784999767336, -0.5313869307933436, 0.15808337412546877, -0.050848994171199376,
+    -0.060575945999784345, 0.07515071994734415, -0.08218275518231574, -0.23057820456044903,
+    -0.023663725269403798, -0.06416987107387981, -0.005719866634931055, 0.3085557864755869,
+    0.04460633402667217, 0.49369961721835187, 0.1033403238962959, -0.0750963141483734, 0.08644628006838902,
+    0.0982087668742864, -0.3834112112594923, -0.32560055290888906, 0.03592266523260676, -0.1607564150653779,
+    0.2420268977540084, 0.1745366527795119, -0.05468062644667202, -0.09915181043054223, -0.013831154813258289,
+    -0.304674964870866, 0.10026001279478484, 0.2657640273312012, -0.33925552072765197, -0.22988750832370072,
+    -0.13637929113447608, 0.059441785390225835, -0.4332446096794314, -0.4742039947259705, 0.3409681996288106,
+    0.054310385092040184, 0.1822956586173768, -0.35850638181905814, 0.04931253026083291, 0.15038180500222548,
+    -0.19460810753304925, -0.13352910284035394, 0.3110688375335066, -0.35587491439957064,
+    -0.08551395398099035, 0.024465437141870935, 0.026329230366540814, 0.28556065748460696,
+    0.24118331167909088, -0.21569839611471123, -0.21256911621271718, 0.30846346652239526,
+    -0.11611372121968581, -0.43102036231377894, -0.04705191910065598, -0.13328821540980995,
+    -0.05073292558081001, 0.1545569828371223, 0.5688206761482876, 0.05806585032458273, 0.09290239532689136,
+    -0.2273620130413888, -0.28361697068214997, 0.08724209429409348, -0.22067139953522916, 0.3263168694136783,
+    0.15920416862886233, 0.1360143780309356, -0.07701165412815263, -0.16797405031836077, 0.2741890379939988,
+    -0.03640066063456014, 0.08293164170312363, -0.3187140788365227, 0.012370296257999023, -0.0156299915315432,
+    0.2767173776143154, -0.14625176623008107, -0.13498834241594787, 0.168367073027701, -0.18786706073054688,
+    0.3359218883057721, 0.13976440412219515, -0.20697280546554434, -0.05984305555007244, 0.22233870923687632,
+    0.3511294859611673, 0.20595498574501306, 0.12675676301935784, -0.38477729481275735,
+    -0.0017793607416169714, -0.051092398787175766, 0.09795142786243877, 0.18540915327907778,
+    -0.1203477844556031, 0.006607246569678782, -0.15657179275609392, 0.1918445414938869, -0.15796900849410705,
+    0.040830242013591006, -0.1467044128840374, 0.09249412191919407, -0.21816650371438753,
+    -0.06928483517791625, 0.07193038526306703, -0.2638388516023654, -0.015490644008403597, 0.0401316964985019,
+    -0.2336631899053698, -0.10200351444371675, 0.23943070506114572, -0.39069057040402516,
+    -0.03398081724315224, -0.17115905277237525, -0.17376061918896613, 0.08775018222989449, 0.6146203533803434,
+    0.18892028139019937, 0.30958155959186423, -0.24646874007032488, 0.16801740838230808, 0.1879993497300358,
+    -0.14747789807373385, -0.7579563344617566, -0.0640225780514049, 0.18080955465814216, -0.01503918797965225,
+    0.154273765319266, -0.15077505167483135, 0.2713370205420012, -0.13497647068108384, 0.004738356510839972,
+    0.09023146755143195, 0.4901771213057718, -0.28177951577635496, 0.32708178569281726, 0.41611236617973796,
+    0.036167923560705736, -0.23862933111509133, -0.5211583303341977, 0.07422474254855177, 0.6756392516202413,
+    0.03779463022690341, 0.45051515045584, 0.09656506118134785, 0.3087779500645863, -0.034420061487066916,
+    -0.2981297632124774, -0.26029229917194, -0.29892310629674773, -0.2820917472122052, 0.012926931444166206,
+    0.13085487365032997, -0.20706388163919495, 0.05087112969357437, -0.27897280873352664, 0.05356844734214686,
+    -0.22631480400691872, 0.014014041635664618, 0.12258308098103987, -0.17481219713514298,
+    0.20900519028008074, 0.07621203667762405, 0.003733031976294186, -0.05511036363352822,
+    -0.10843791614132363, 0.054406521466223684, 0.012997258945147404, 0.5992982939589414, 0.4685340544048652,
+    0.23839372799014358, 0.13365462091005192, -0.06630255086725227, -0.014480810515791311,
+    0.031643744416220004, -0.0022299702555114557, 0.16611470595790603, -0.0811874792898538,
+    -0.07185154246203974, 0.09682945660852182, 0.15913531107157852, -0.10401199635042378, 0.08897797369452938,
+    -0.07749540248105387, -0.09483480937052176, 0.27679145602497957, 0.05055464569034183,
+    0.018149898028346434, -0.28944061174069174, 0.026660853306601062, 0.12588363083676238,
+    0.29775088909065356, -0.20280149135082795, 0.07531568400207163, 0.11506735575807434, 0.1848958771796702,
+    -0.30148556545482436, 0.06050506188145972, -0.17650453937575325, -0.06088353312495917, 0.2265149068712581,
+    -0.24387027948118728, 0.2293591884286023, 0.06330223628671953, -0.19602159452069962, 0.14843198596022317,
+    0.40171585134832055, 0.18758736855529826, -0.04150898155125907, -0.06482517898811588, 0.10811871022756205,
+    -0.05051210609689958, -0.2910545717959045, -0.02438565918831614, -0.09236182455789958, 0.3894157412289936,
+    0.0050232170514534534, 0.07595591203451342, -0.049068538925485905, -0.1719484020081752,
+    -0.22452144938924515, -0.0637188679917056, 0.023326240110783377, -0.13262210357611579,
+    0.05555909754274009, 0.2739008436435719, -0.13469918632693148, -0.06367042359330308, -0.05650142949285956,
+    -0.4039558357349153, -0.18785969249459258, -0.2929202398529822, -0.2709529049231267,
+    -0.012464888681685804, -0.035502317835354236, -0.00480591085765434, -0.19253127870292153,
+    0.022007980819743863, 0.044001528012379706, 0.04101436910635216, -0.28315606524968623, -0.189476263225685,
+    -0.19024158595448618, -0.22893604300178025, -0.28580835869683435, -0.10168800793631116, -0.12575580153376,
+    -0.14417396372634306, 0.3385888165320895, 0.2811003715869014, 0.09440995879117701, 0.27898646031195123,
+    0.19209034548717802, 0.19490619056820624, 0.29891496088652636, -0.1216665791432176, -0.022600448905510266,
+    -0.23353723644107638, -0.15633821737955161, 0.11388297405160815, -0.044939036248300736,
+    0.05301151972222224, -0.1553911597759199, 0.16978138602536233, 0.34139528987101675, -0.11688536342261562,
+    -0.16997460053616034, -0.007017480345602648, 0.07650187438987253, 0.09191306187129555,
+    -0.11035621175959111, 0.05731048612528614, -0.08915037894989428, 0.518500393447854, 0.19951296317516562,
+    -0.13954667857358807, -0.01712670000428448, 0.2837431181383433, -0.1831736112435056, 0.12886527071314519,
+    0.2549540149849025, 0.13762301628662343, 0.36202465976183756, 0.13259774297732607, 0.28667167136235083,
+    -0.19514082773268723, -0.24343342224433706, 0.2047507034712413, 0.023472218260762612,
+    -0.10286844136582475, 0.10100640251057476, 0.3593314061596028, 0.022540765493912065, 0.03944851416707537,
+    -0.032060417695819125, 0.11490802374988841, 0.2620953816886321, 0.14026008962943834,
+    -0.013576723596051415, -0.24218069469013054, 0.14382333583582113, 0.04780506117686561,
+    -0.21352700458425278, -0.25867535962183336, -0.1930409908146027, -0.052502503298384594,
+    -0.220151643889911, 0.03164339676504889, -0.34490843968554213, 0.20892198540174658, 0.16192696263709594,
+    0.4488712896953082, 0.19305916990988814, -0.03696829171611457, -0.021060134885140722, -0.3918736077985445,
+    0.1592335870496748, 0.1863368606442466, 0.0987814372591251, 0.04969306767731284, -0.13616281119756207,
+    0.2243656800649966, 0.10119541556320309, -0.24352199577783526, -0.11696255472293778, 0.05411199530472562,
+    0.47293478187406573, -0.4395224728419942, 0.20287922245749915, 0.19731720511050305, 0.06576096574480057,
+    0.17436525307537465, 0.19581314620625792, -0.18133952892297478, -0.3578913863760412, 0.31806322106266816,
+    -0.08925585303818272, 0.04355204255996223, 0.03605730514654444, -0.004139082492268264,
+    -0.036345499969168395, -0.012700822604405288, -0.20656297397020748, 0.19431819337075018,
+    0.068980599381887, 0.2614071244280965, 0.025125691269418333, -0.02608775878791562, -0.12950130924914846,
+    0.0464727960658923, 0.13064327317611374, 0.09004003613001618, 0.16653960751359617, 0.18343017766065184,
+    0.11945404513028633, -0.03508733098948016, -0.18183944297395313, 0.1359268115197387, 0.10477858147535529,
+    0.10895938633522118, 0.3216774161884246, 0.06633789571612743, 0.18613052248354509, -0.07478993968842845,
+    -0.001559476929194047, 0.2153748463272078, 0.050913441062416534, -0.011257484403056694,
+    0.4132568424280597, 0.3296661757587495, 0.044503658850069586, 0.19910171802195611, 0.02869094364167155,
+    0.09173332950914141, -0.021994992141213553, 0.3444670518383678, 0.05509935215616001, 0.08774041282980238,
+    -0.16876149379205765, -0.08897158218455228, -0.15142940793649826, -0.06566391257377531,
+    -0.15902434893780137, -0.5352274771072648, 0.11211198314378475, -0.09590345258603132, 0.25700442812617713,
+    -0.05847081067596822, 0.09283951743284509, -0.229263256963074, -0.009124252573832268, 0.302136495145556,
+    -0.0290390839415178, 0.16083347568459114, 0.12635513437826015, -0.20629164710368572, 0.10720104278092575,
+    0.1999019289645426, 0.19939752299700989, 0.27222300172398683, -0.062001900327255395, -0.1603473295588898,
+    -0.07915522115287689, -0.23531529958936603, -0.265461000029863, 0.11243953625514712, 0.03445086830938906,
+    0.07936004923101277, -0.021187261138098212, 0.17460321899655817, -0.040243100300478674,
+    0.05641637570934464, -0.07900354754713154, 0.07829909108093393, -0.006020586678598708, 0.4147242328955173,
+    0.056461929420086654, 0.2341335426873187, 0.23839539644717536, 0.1495574821608246, 0.23105487244980902,
+    0.04093082519638338, 0.04251418192795319, -0.2915641869195256, 0.07932569171302589, 0.1849600595474397,
+    0.15767796356095062, -0.15227065737055445, 0.39639486577463584, 0.2262004370654035, 0.06757688753381247,
+    -0.0853857106355147, 0.1230916826890178, 0.07826815919069348, 0.22029188208004602, -0.10577444600052956,
+    0.04340597643372122, -0.16350470680980062, -0.2302769857846315, 0.363363665910689, -0.05916262357846064,
+    0.14429802673701067, 0.25888948305602183, 0.1338899376568883, -0.15616088228617694, 0.30069520044884035,
+    -0.3416591082703372, -0.28922857790105566, 0.007701065226335306, -0.17808816808400424,
+    0.03390993714658281, -0.00806513916699481, -0.006875403328453128, 0.09663449171449195, 0.079958720972302,
+    -0.03387640117486539, 0.0008341689151189983, -0.017828750070154047, 0.29321022873133534,
+    -0.03774589582761789, -0.17055478835514862, -0.0038661098361320733, -0.16220406114430722,
+    0.35595002928593766, 0.06545848045650024, -0.08687738753966658, 0.2509501155760471, 0.02233455700765079,
+    -0.21785663222894494, 0.37661261672324714, -0.03994543163965809, 0.19719346340317626, 0.30920689862949763,
+    -0.015092867412074933, 0.3003664065248347, -0.22151325195935653, 0.28643368739133757, -0.1651022988085308,
+    0.22216934585094525, 0.0972741814401036, -0.14564564334030025, -0.1334538102243076, -0.15777395403606972,
+    -0.11715911031208756, 0.024282175016427467, 0.09348447835198928, 0.043457265329753934,
+    -0.1803711089599121, 0.04139102114819661, 0.17821814027961566, -0.026417930321959156,
+    -0.06073387017789556, -0.3175247656580512, -0.15709707677230392, 0.07157080497167581,
+    -0.04044488928404735, -0.1107530753578885, 0.21326286930292093, -8.750089047487937e-05,
+    0.2607937419028114, 0.10207565679049863, -0.16918887622002676, 0.1602654790644572, 0.08594232638824535,
+    0.009108555370741971, -0.1305679228881114, -0.17328026860349927, 0.0743574158126692, 0.37973203109964354,
+    0.1666295996350427, 0.20679114799269652, -0.26410170687353124, -0.28364801980202525, -0.06963341254851295,
+    -0.2455053180528007, -0.06964221730037451, -0.034040788235920924, -0.005330043531538092,
+    -0.562056098910613, 0.08856366352289365, -0.007021127847820795, -0.17054615427316952,
+    -0.024017655673952733, 0.014635347295586531, 0.27221184096855533, 0.12221728946849045,
+    0.17708770472958943, 0.3054165188442202, -0.34114316376300696, -0.23206710135510075, 0.4446297261818505,
+    -0.14294774366485158, -0.08285512981039952, -0.11127988592968321, -0.11476423665277845,
+    -0.06027439272436816, 0.21717782425969304, -0.41984910701533273, -0.16797809387571602,
+    -0.09182279711623681, 0.08007255500178903, -0.16951371367410126, -0.10934898418303533, 0.1050281942321691,
+    -0.02408744067889813, -0.21573470451511687, 0.2939920688320442, -0.10452086400851654,
+    -0.018241877299455356, -0.2427593164102984, 0.3719649938652825, 0.016695551571696086, 0.05593937837087763,
+    0.17402757755216594, 0.09812343724413918, 0.06412958686551123, 0.23288246709811203, -0.2343738886355761,
+    -0.05728537934006234, -0.010115029327974392, -0.3151926217789649, -0.1726875312160392,
+    -0.2794235170770009, 0.1091901825588985, 0.08893066045415521, -0.23559490210497774, -0.0712991524840246,
+    0.08676658467290305, -0.24095716076802567, -0.09951567586803355, -0.07224109191726864,
+    -0.3105649445554046, -0.007973740395689441, 0.3468847778480705, 0.09765979468718138, -0.24725106325381396,
+    -0.00589456007785261, -0.07553122658996538, -0.1010398722704072, 0.010952258860737495,
+    0.09171434840487455, 0.3655246381842417, -0.1152240914752766, 0.27041788167079744, 0.20324929028536912,
+    0.13835670843642128, 0.3162692594147921, -0.014537890662292139, -0.1146951916278413, -0.543471332399506,
+    -0.27414976185008033, -0.16342481660956043, 0.016818265163129266, 0.1518662604584815,
+    -0.05075267486057675, 0.28601903584169514, -0.16128394632549678, -0.3549181156885089,
+    -0.06373570168647319, 0.17473311608554115, 0.06054887244302736, 0.29822517752011474, -0.20620843153001023,
+    -0.180546259460927, -0.04499277351593968, 0.3223178580680966, 0.13513293482324487, 4.419035309958242e-05,
+    -0.07422434936258505, -0.053475875337476414, 0.12636965640352324, 0.08459634854812263,
+    -0.1219922988749799, 0.1654483880520389, 0.07151038443100048, -0.2067460312521438, -0.14757498265186839,
+    -0.30044134134037825, -0.051049534703172174, -0.23768467796697457, -0.12883892527781288,
+    -0.13571207394579116, 0.10921465724539633, -0.16673395235637414, 0.19696463775302744, 0.01958941198566089,
+    0.07974535408400554, -0.04419325884829772, -0.07566912128391139, -0.30064952197765654,
+    0.08315139905333967, -0.08460762826401866, -0.19305409897094067, -0.30067621197642697,
+    0.018743807403051437, -0.3702315591001506, -0.158089563395274, -0.09816178004110566, -0.11521796687341744,
+    -0.12269388661799724, 0.03494891861701614, 0.008246226265139383, -0.07146761658683999,
+    -0.006127453771204929, 0.02339945254498565, 0.48116277071361574, -0.2332209284665057, -0.1859582645787342,
+    0.054707662747560226, -0.11763773498777677, -0.04559856095776934, 0.2687100982959733, 0.12068427433006577,
+    -0.1505479570450672, -0.13910706149885652, 0.26867162755135165, -0.11323120183192105, -0.1671762834433435,
+    -0.09739770191336362, 0.3185122139557288, -0.05042228836567038, 0.021024339718059164, -0.2348427090568489,
+    0.09016419606467178, -0.4232153804069859, 0.23133009294449172, 0.025491304009633068, 0.13813651798896018,
+    -0.21129769316450397, 0.02262630347028499, 0.01747373239174377, 0.2279618430700408, -0.09542671801953531,
+    -0.01799232420327236, 0.07816336271871609, -0.07338532127110145, -0.06414629132909272, 0.2470289885891992,
+    -0.21832622616986908, 0.09783148859053563, -0.25850390108641924, 0.26802288302600286,
+    -0.23866930043468054, -0.16774316356881608, -0.0663595851878099, 0.18921059988035838,
+    -0.007924004413130207, 0.4829935923198877, -0.05293877671509557, -0.18540063473887058,
+    -0.10961883253600675, 0.3718276875988791, 0.07378502146057576, -0.08612520065752982, -0.13726558127269622,
+    0.13085591942099456, -0.1351840941474955, 0.48456461258604727, 0.2096217031555312, 0.25409117649369056,
+    -0.28688474169347955, -0.06253904694623579, 0.0006381346959841615, -0.035711655276724055,
+    0.4428245747379331, -0.30102598856497587, 0.14730116763565826, 0.09156588024622372, 0.4823389285543774,
+    -0.11904536901176531, 0.2690050800963793, 0.23051696745851424, -0.08120094023351877, -0.2841908929314991,
+    -0.1640779024710216, -0.12910477670418324, 0.11648975779367561, -0.24688895799389676,
+    -0.028205318889170407, 0.06459761306697234, 0.27710513280879795, 0.13671188776383558,
+    0.026947130113053306, 0.301246092526042, -0.038173605809939615, 0.3624345683994994, -0.14036051921653364,
+    0.12687399789232123, -0.047601589839244535, -0.0485776280418978, -0.31137515328998455,
+    0.16971559557586205, 0.19477746927159653, -0.17696022518750912, -0.018698536319481904,
+    0.05064487178102126, -0.10214565783276951, -0.17329229611913552, 0.16844204771336346,
+    -0.11440320872146892, 0.061686353308395, 0.14360424284444157, 0.19460337469395372, -0.1384016486431886,
+    -0.13063211006935316, -0.05596547884218429, -0.2782244504791931, -0.24740064628424976,
+    0.04014363075500783, -0.5478110408543089, 0.03037912137787299, -0.18284788351643635,
+    -0.030085678952114878, 0.051079871073264095, 0.0761897030511105, 0.1429295964892196,
+    -0.0014839543354518434, 0.2630629121454528, 0.1756560071982037, -0.30915716308914337,
+    -0.13425309415079892, -0.07359123550833739, 0.32501644600240087, 0.11892382013265626,
+    -0.030045105470366002, -0.12684042186361863, -0.5153701150193678, 0.3441663078924658,
+    -0.040045125177039495, -0.3037648730631729, 0.2059008330307141, -0.015356119703020844,
+    0.16585414387406158, -0.10580400559074615, 0.47387194536250704, 0.11305679122311073, -0.4569343146619052,
+    -0.043393817266832585, 0.27141101697310505, 0.3507769873825942, 0.12543600710625383, -0.08052847287725409,
+    -0.16911022063051442, -0.05768609578303831, -0.21746345454903962, -0.10081506155473925,
+    0.06054632153456142, -0.0020742633576914435, -0.24242773952351018, 0.0550944095452747,
+    -0.05882209152473347, -0.11846526487519052, -0.017802908951139087, 0.127912294852881,
+    -0.15936543630506939, -0.17346798990175624, -0.17152276948579365, 0.1371184302043614, 0.24185235609265307,
+    -0.11018142772920957, 0.1829955093890244, 0.08544284817340343, -0.3260129694042374, -0.21222709093484468,
+    -0.03320906948563396, -0.30185299213386546, -0.03900566373200147, -0.1441440189136614,
+    -0.053009920732571325, 0.016481402599714055, 0.13464726967678262, 0.05995553558068624, 0.2337190020611724,
+    0.021135085576507038, -0.03664042770154802, 0.2940040155025728, -0.0025004964016596314,
+    0.08900623391571347, -0.07748534068401175, 0.19613998566370242, 0.2700130418604343, -0.12683303174408028,
+    0.26595217643028796, -0.5185467113776463, -0.4223801394476323, 0.013429891533514806, 0.21498157212352134,
+    0.024751361788861514, -0.0423271274039756, -0.2082308145124899, 0.010324356456767318,
+    0.039644657238897554, 0.11002207682128393, 0.020857499611642526, 0.35080331216132254,
+    -0.012965791146292444, -0.09861685665211828, -0.06741362135407493, 0.3072893641270476,
+    -0.04425053705592639, 0.041239901751446685, 0.4568216420203785, -0.05757682290734407,
+    -0.16363106408791409, -0.24192386668569607, -0.027090051164455203, -0.19391920159998335,
+    -0.054937351058918386, 0.037574075770990346, -0.058329768740294295, 0.18115009587117506,
+    0.0783519324563209, -0.6529289914625676, -0.31635580175711125, 0.24228208439192023, 0.1423878468358635,
+    0.008264365658127642, 0.10325156498402233, -0.0758980685925954, 0.15296434645264906,
+    -0.049112986358749174, -0.0027803634248663904, 0.09223150614256863, -0.25776290579605193,
+    0.3531748526731457, 0.145581836491902, -0.1393411088865582, -0.1876323494205306, -0.03162259901055883,
+    0.42896877469659656, -0.13852243065954054, -0.005098124326077633, 0.07348741788758066,
+    -0.10851495751107991, 0.1318447283231944, -0.1930516928297245, -0.09194314835268413, -0.5079620101235582,
+    0.3277414006223841, 0.02118253267725861, -0.19416700939342416, -0.012990363935289321, 0.1770128787079891,
+    0.12424744927077623, 0.1304795946232972, -0.09663121502943824, -0.21659596071567275, -0.1125945374779071,
+    0.07898799618582876, -0.046135768699155394, 0.14821244399479708, 0.2544647814241188, 0.006426256890645243,
+    0.12274005163549698, 0.2550928825674812, -0.20313735685587964, -0.2653305426584516, -0.24520347363837708,
+    0.2404752736218223, 0.1249789457818261, 0.051597339869526845, -0.008599581475389122, -0.1989074855555199,
+    -0.39251322258877774, 0.2837876176214774, 0.1582449725973665, 0.227667389379651, -0.3498069967959336,
+    -0.057027759162426875, -0.3517361507531333, 0.19722441810050073, -0.18845419471107996,
+    -0.06577208146548152, -0.19066856575226665, 0.1091526059556343, -0.0553239919864324, 0.1801636771222269,
+    -0.1673435763930385, -0.14824438055948225, 0.14331559602245103, -0.12793551270004333,
+    0.030616175879211848, 0.09543049787252336, 0.4306398424570813, 0.08951377745641981, 0.10115421295028795,
+    0.3824939185875915, -0.15070191336665079, -0.06329461818020066, -0.0517998166923183, 0.4195432046007393,
+    -0.0750868542636958, -0.09835447610391608, 0.08321733707638326, 0.022575945378102265,
+    -0.03878023070941119, -0.07574391925126836, -0.1906061096788926, -0.04389471951694236,
+    -0.20465791278369075, 0.28127384055541715, -0.08241881894019437, -0.07839166958995347, 0.2539356762641581,
+    0.25337458454595324, 0.0588259027831866, 0.027800679549259223, 0.35989048589847694, 0.039245151406427065,
+    -0.2779744649455227, 0.20089842934134997, -0.4415402999522038, 0.017387266003719603, 0.1473848603134484,
+    -0.0841183940772634, -0.31330893411869476, 0.15598314516950676, -0.13306325512899728, 0.11021025954703276,
+    0.0068584857413499945, 0.2497267913646503, -0.40634797631494496, 0.19013633770234, 0.021209469961294858,
+    0.13350979916838115, 0.13937580388355048, -0.014592951739695331, 0.06018970163138261, 0.49265920571711674,
+    -0.016603064529942816, -0.0876362133720453, -0.3540548187566198, -0.018853311184607743,
+    0.15088822312601108, 0.312211297555101, -0.35056627405891, -0.03233407826621313, -0.2684835518161358,
+    -0.03447404528102308, 0.14824017001175327, -0.00584386829015287, 0.09584883478494287, -0.105066958098525,
+    -0.0032541383966352257, 0.2637427278407038, 0.16064264198921277, 0.14792612336561958, -0.6435095298549499,
+    0.03198341401739492, 0.07960343581575835, 0.1245533618680605, -0.0613375427331238, 0.16154431136456981,
+    0.06775580721513287, -0.09227968451765002, -0.3619858916685256, -0.14075000948837157,
+    -0.08663027575461364, -0.2515913216424848, -0.039489377063461915, 0.17754028297903504,
+    -0.20730832585558456, -0.21434738829911373, -0.18086950158436918, 0.02612485036854094,
+    0.12006012268230963, -0.1898243352154866, -0.22995287264245862, 0.045211850087787185,
+    -0.12342191769528528, -0.4860399695982301, -0.11461831048860963, -0.11155260098296779,
+    -0.35352204994182246, -0.049128165507403614, 0.019239677629705222, 0.26568107318244766,
+    -0.21870303640117567, 0.030805939973510246, 0.19744299169659202, 0.11509857685991458, -0.2526285578286804,
+    -0.1323959944840093, 0.06991200829688228, -0.12234740731831177, 0.07645968936790035, -0.15572203933171092,
+    -0.3290390829496355, 0.04345071644681432, -0.11474904226799462, -0.20698266572303198, 0.01611025604425803,
+    0.19896339686030387, -0.19248408504817108, -0.03404584246013296, 0.028558899297087218,
+    -0.03473584777626562, -0.09951907606401454, -0.22053895173385643, 0.1435323390410447, 0.32923553232255515,
+    0.1202219495159049, -0.1812136367393659, -0.251567882850493, 0.1732896947387941, 0.3298031474961539,
+    0.3388380797131964, 0.15005539211688088, -0.06458934557911084, 0.39982360700881675, 0.14386748099557997,
+    0.0210890481080083, 0.14716135971794278, -0.4756926086121923, 0.04535327858853485, -0.27810733730244785,
+    -0.2128943938648999, -0.08162888646825009, -0.0658826991272005, -0.12321001797572356,
+    -0.024526822680961836, -0.28241433179146386, -0.06058942642529556, -0.06576698796349992,
+    -0.023740988595865323, 0.04229713534258173, -0.24361012828077883, -0.09317373571741107,
+    0.32532984296979844, -0.04355320303172224, 0.10613725713260887, -0.10146115948847159,
+    -0.07418081611268353, 0.014264622408668373, 0.24002671636495015, 0.13063079976807632,
+    -0.16498148486756775, -0.11228890074619523, -0.10730488177072668, 0.18436626163886885,
+    -0.03916985363769488, -0.03400860266617282, 0.171607565833546, -0.015718680713421647,
+    -0.12178187815865292, 0.19475239215720216, -0.12034886918866089, 0.2692787285899092, 0.053814943649587846,
+    0.194455577079197, 0.06624936386438578, -0.06180432587992859, -0.035112109180686524, 0.23277375200127298,
+    -0.18151551530729992, 0.0681973289696824, 0.027375225610875933, 0.07999011238837393, -0.2357761130329555,
+    0.027876229152243876, -0.03307318199475116, -0.5498527820048708, 0.007244244902813524,
+    -0.13394542417420804, 0.2525488301031913, 0.3828937240679134, -0.21204195614318697, -0.06647861756781784,
+    0.16229261706701684, -0.16244642090885786, 0.1826485380363881, -0.041275236111579475, -0.6721702240392007,
+    -0.4301293281413874, -0.08069964935665157, 0.29102937556827096, -0.37980496782469203,
+    -0.13654196092879803, 0.09631838212881816, -0.2251264184832201, 0.05709429827512252,
+    0.00024828195754148777, 0.09227055958935355, 0.16013201452087314, -0.017334805261816515,
+    -0.13480784148023314, 0.15534916938041407, 0.3981482386103029, -0.04128876756059876, -0.2380439650296167,
+    -0.21104510055973158, -0.08889545374020996, 0.10512653157330878, -0.5114086320626045, 0.18220911133526307,
+    -0.20739794560165958, -0.3774212737741271, -0.03730930283561705, -0.4101241939190001,
+    -0.28839947334254057, -0.04313968621826461, -0.28735163038732003, -0.3797136604272262,
+    0.14447685766752713, -0.054868463509094266, -0.03315961356417291, -0.0656810605453331,
+    0.19589983758555346, -0.008834020986326055, 0.04712727008580644, -0.056869463797279175,
+    -0.031746832949784566, -0.07234503237813752, 0.3064538054450141, -0.3105918162791282,
+    0.004962631008360293, -0.015430215083183594, 0.40386724626233284, -0.1370261306863479, 0.207882015083301,
+    -0.1671626827461419, -0.15313220039427217, 0.19120302724861765, 0.13698563878748413, 0.20543332726484614,
+    -0.057056746522347136, 0.008708006664839825, -0.28308136500239545, -0.1766459731966221,
+    0.19034316963167375, 0.3005654483740132, -0.14107568053350344, 0.11814281986951773, -0.3215456545125558,
+    0.1243352102342976, -0.2956194118959337, -0.11902498496150768, 0.05957016736524244, 0.2609242609030777,
+    -0.02841307496282405, -0.11144595703767951, 0.1925105610307074, 0.1333345185526032, 0.14131026222115878,
+    0.10139073821805346, -0.12098271079977972, -0.15515389786719125, -0.09651598509128088,
+    -0.06028307989387392, 0.0444068101826571, 0.001427933720860111, -0.22318582155035344, 0.11380840235049387,
+    0.1449644213354756, 0.21782897383010713, 0.09153639420119894, 0.2606435974261946, -0.13453119079529646,
+    0.05620245115529887, 0.0781971076501078, -0.1853647984871551, 0.20877654204440416, 0.3281072376124429,
+    0.0530554609613662, 0.1813847214197383, 0.06543794802132967, -0.06081867064899118, -0.014146525205898621,
+    0.20006649037283836, 0.15526100986245217, -0.2809938014096386, 0.23313555340749237, 0.1743838852374954,
+    0.18850599530845272, 0.14892544534015753, 0.20108373107408106, 0.06529375976724185, 0.2831598068134078,
+    0.0859320928409339, -0.013561908282805558, 0.06382199982768112, -0.10495526050900746, 0.06657195288059116,
+    -0.1674565369021747, -0.09595547708342576, -0.1812581659944673, 0.16105242293724187, -0.18606385247666804,
+    -0.03143723634793804, -0.4339754636878651, 0.19087996864789392, 0.40207579776233826, -0.5227105264822887,
+    -0.06456708361275076, -0.12429260184780416, 0.16595865507173943, -0.23853490120167067,
+    -0.1500796624112191, -0.2462779431138088, 0.18106080352874537, -0.1737910417786111, -0.4578463643227761,
+    0.10204373737270316, 0.11841436813600636, -0.04032233152046727, 0.06509374064179138, 0.02907811129330095,
+    -0.012414936570990295, 0.05239818367364461, 0.10238409273168618, -0.16040513877989757,
+    -0.03318714305293526, -0.012898672124911036, 0.22229456160883465, 0.22423220646940165,
+    0.03727921941976973, 0.013031618242850186, -0.1567182307739126, 0.08451635130496019, -0.0748461757618815,
+    0.030914037004515196, 0.21033953646627013, 0.07349174849989673, 0.16622658897315654, -0.11852129822898609,
+    -0.15393459250530936, -0.11292241694819312, -0.37014739037762917, 0.3396630198019344,
+    -0.16696872129935986, 0.05913092558985811, -0.02342837985332643, 0.04625564106673137, 0.3531074438625877,
+    0.023870610803930496, 0.43408162735179284, -0.004838875432220082, -0.23004177831162184,
+    0.03184960025929667, 0.13645018625284525, 0.13201772442219295, -0.12138853780887437, 0.05734929931183161,
+    -0.09143388377255873, 0.31523795849051706, -0.33959206573069245, 0.38510018185657247, 0.11422036227776491,
+    -0.12261155005612148, 0.11895360294012197, -0.07106496700158482, -0.06701266692662397,
+    0.22280872605791757, 0.11099852819608777, -0.17220697905533472, 0.02508468220702715, -0.13419406841744547,
+    0.1840299467296681, 0.18387926619429046, 0.38403419613960266, 0.06229637670549434, -0.04665228172350223,
+    0.28319052460525607, -0.18585348619337325, 0.42491770373656396, 0.01785541655818282,
+    0.00025762776003040576, -0.30077768838202157, -0.18112511112980753, -0.12839632187853792,
+    0.36148568119218494, 0.081625694350205, -0.2577202717397689, -0.2695238801230519, -0.4432371276298295,
+    -0.008167750832832587, 0.24987356382856415, 0.2517363742994858, -0.15775674145707583,
+    -0.22134490428932055, -0.4274012231971846, 0.01252502976148147, -0.1488375055913922, 0.3213414662899297,
+    -0.09957733725486835, 0.33561775101727165, 0.10402047103293627, -0.2583098397100615, -0.10525751270985324,
+    0.0642689559277037, -0.34077264242147043, 0.08007340133830658, -0.21789505202949608, 0.08624046575015071,
+    -0.13892113909845114, -0.1464494155470066, -0.28685235817615223, 0.2270675216363213, -0.02786772320666841,
+    -0.02814897263245281, 0.146784610083278, -0.01913949693707143, -0.16070936016742507, -0.03702397464855667,
+    -0.2548356982401461, -0.24385250121993213, -0.3250830829352533, 0.15659498955132922, -0.04454689531360185,
+    -0.03772053015630334, 0.2364786140892348, -0.03569295945488865, -0.017188848294377137,
+    0.26792243067680555, -0.02938996760771333, 0.035546619081239766, 0.38452118220184456,
+    -0.023479075060907285, -0.1668914449917124, -0.37406273899025705, 0.08769740981153808, 0.1419238654775236,
+    0.03034165863837316, 0.012542482856095058, 0.08822666491103624, 0.2763072181989919, -0.23179955234600272,
+    -0.05875155928453416, 0.11315490033351326, -0.24929849842168478, -0.3384795716018897,
+    0.041530812384854315, 0.21169845850289745, -0.10068898738185857, -0.10799187940185645,
+    0.13054432303416397, -0.043048393768913576, -0.0836855014218658, -0.2729827867383783, -0.1690941651187417,
+    0.17454235906726467, -0.15212844040609888, 0.0805230076103542, 0.2158958772330552, -0.030311176024283473,
+    -0.4715437638671266, -0.03138257820006663, -0.6403823119926106, 0.17521717460849395, -0.04711722306169885,
+    -0.24494955645985095, 0.0954706674300839, 0.10557374289884859, -0.20867068718143672, -0.11367666958325584,
+    0.24993945321933694, 0.2666513255542397, 0.23075956618337848, -0.06803934723332557, 0.15666197564553344,
+    0.17708345985862167, 0.017645968831470647, 0.06107537489218802, 0.23134670979467206, 0.2962603919897321,
+    0.27244621975565697, -0.10965617217449511, 0.2513985305562833, 0.11449179640255663, -0.1373734808538345,
+    -0.15315567006720904, 0.09714429812791961, -0.07029145847661948, -0.07227873112077862, 0.197221276912679,
+    -0.15291021687287265, 0.13928705660332258, 0.3098608200949449, -0.1748612883792954, 0.05644094848140236,
+    0.17247162271852148, -0.31663838406682593, 0.06635861878909892, -0.0430192984989038, -0.2514717202908134,
+    -0.08099477380994828, 0.0158618181652001, -0.03217739020825365, 0.1864082226452213, -0.07616575493966588,
+    -0.22414292814111125, 0.39918951112259554, -0.0847847649308791, -0.16092524579562695,
+    -0.09341448500604226, -0.06703876636122005, -0.07187049701183237, -0.1245066782195358,
+    -0.021206284140622006, 0.03361519955932764, -0.05174261290592788, -0.18187184625386973,
+    0.017791164840437218, 0.016980832986062375, 0.18022533539639274, 0.22929997495712598,
+    -0.19110831143949703, 0.20184023901959683, -0.36232591766755035, 0.27277466274219964,
+    -0.17587482234768806, 0.3141683713387566, 0.4076607688304811, 0.024458151833982842, 0.381091989631999,
+    0.08519992145981463, 0.25947276383076373, 0.3118105965321753, 0.01639516863544081, -0.14957394860461737,
+    -0.040480385591909814, -0.24671557262026397, 0.0939713783716925, 0.45007215643035847,
+    -0.26069410487718925, -0.09441887859708036, -0.19847871167351885, -0.16602481394372953,
+    0.21177642296775012, 0.17111946927006763, -0.19219868274823915, -0.13465341372105993, 0.15223676114628487,
+    -0.015459423454428706, 0.18994024959264738, -0.11748947464217697, 0.1209878373767826,
+    0.049283865478185626, -0.08524989701588018, -0.18193053796615766, 0.001014033467967692, 0.288699974523427,
+    0.11009608369188256, -0.16156972109079273, 0.10550626078821573, 0.08387294253174964, -0.12378299360974454,
+    0.05326221809456928, -0.03582885898261235, 0.00400942337116579, -0.004955733858586591,
+    -0.05911133277416186, 0.15651982995112512, 0.04178469712919002, -0.19514167418170147,
+    -0.12836978060776108, -0.01191593046115605, 0.16517962731429053, 0.0034478732632339942,
+    -0.025108549211032345, -0.23735283836169033, -0.05368103501854763, 0.031850009455755654,
+    -0.09556990105721296, -0.08821630512627157, -0.099410109826999, 0.29862909702878265, -0.1080710493781332,
+    0.31095174836101297, -0.19704065798016465, 0.06421972075615934, 0.14388375918523555, 0.21103974259152053,
+    -0.05419221732465258, -0.10071149065399469, 0.05102952426841814, -0.05374522604196239,
+    0.12174763132245865, -0.1480940821678309, -0.07197067165918379, 0.04140517132496189, 0.30124245248154274,
+    0.08448116671154143, 0.12836921198379184, 0.04136607074758363, 0.20976386935173685, -0.05336583335504126,
+    -0.02380018949071352, -0.24079694989876393, -0.011300780790598399, 0.17209366028932507,
+    -0.16903591902588624, 0.04280364855770343, 0.12927426811457415, -0.0017775349774049574,
+    -0.004734037728193376, 0.13264466426733718, 0.08742791366484934, 0.05149293589655978,
+    -0.053038969584262165, 0.25576778602588085, -0.2362273642580932, -0.2311304302135178, 0.10956892875115067,
+    -0.20218710366809878, -0.03360510492430642, 0.05611219595123299, -0.13289530082136922,
+    -0.018694248030407448, -0.7464861768290286, -0.026867921300454976, 0.38313515723326874,
+    0.025757607983381375, -0.12616503825677067, 0.11735596615551043, 0.019941198463673215, 0.1686894549287644,
+    -0.021604054501420694, -0.036585900625866204, 0.11828355888951571, -0.1404175229257639,
+    -0.04846205627507715, 0.13020195632754084, 0.059815580314633056, -0.1682893903894337, 0.09603682832690377,
+    0.37983014902426226, -0.13772441817765887, -0.22551608203098067, 0.08062707505080186,
+    -0.027771694071373386, 0.06480120595564902, -0.18658080797780915, 0.02603528624265962,
+    -0.22295511782954722, 0.16650799591260482, 0.03889759164163511, -0.1917592220945682, 0.22734317829088735,
+    -0.008621050304444648, 0.23656287908477464, -0.19283701736467965, 0.2040764378367078,
+    0.057719372502410625, 0.23527053865606454, 0.5651256855298268, 0.04790281448028961, 0.032747869203057334,
+    -0.2764945019509284, 0.18005830086875108, 0.03637729587500661, -0.19103178303619645, 0.2172331855620018,
+    -0.2422585217983662, 0.09504805688733066, -0.021775868177562562, -0.022758360624589254,
+    0.06442050117841963, -0.03200286730961634, -0.05628307167543787, -0.4871758184271793,
+    0.019258862106770087, -0.05341076998240258, -0.11692100879328526, -0.12235284402474736,
+    -0.00718400042677349, 0.05152791522974767, 0.08127405819715232, -0.260550003578296, 0.02034845480375532,
+    -0.626165063969186, 0.05325509150327104, 0.09206689089831721, 0.10209910112210133, -0.035311293839156516,
+    -0.3229945109486673, -0.4522648573742122, 0.3009658412027954, -0.16100345983540304, 0.03535511004233468,
+    0.09544922687846334, -0.2650655206393683, 0.1391234449882871, 0.11101999867183213, -0.2765718060079941,
+    0.3019477348510168, -0.48393379261848857, 0.1344483968792051, 0.0924979731386907, 0.2989117679351767,
+    0.09182070561638438, 0.25280072599082254, -0.020318249849676503, -0.11635708257101794,
+    0.016343456347751646, 0.08286774284440782, 0.04941249108813497, -0.33352860422872593,
+    -0.12185355464425925, 0.13628918083039285, 0.44396488581584626, 0.0664754998445771, -0.2633182085075723,
+    -0.10592061014004188, -0.12062493737365422, 0.15596428312833588, 0.04182250865204108,
+    -0.13222850463346206, 0.16845627493650916, -0.11011530983886553, -0.13945715172606837,
+    0.06350367141816364, -0.10395051654140941, 0.17708558595936455, -0.017672607681640258,
+    0.18602042100592972, -0.2398888418827212, -0.05365717838686776, 0.004670040571400344, -0.3289479837929351,
+    0.025773749855493463, -0.41854951975421867, 0.012518259792067443, 0.09352819071139458,
+    0.30477985362010995, 0.13972399580379583, -0.01650648713315211, 0.1534377576173392, 0.08941936556526733,
+    -0.3105998717914826, -0.09032704852464174, 0.30665921584947764, 0.09296479325157332, 0.20119842432422658,
+    0.0451025714213136, 0.06985773543213503, -0.403128992939318, -0.027074686054576438, 0.02926110186081653,
+    -0.07048534087654926, 0.23426207090746207, -0.05350767409150904, 0.25206436939871146,
+    -0.06608703080641579, 0.033605985060824704, -0.1476563020253361, -9.163451253559084e-05,
+    -0.06801502448083191, -0.21851476236236922, 0.27273752308391946, 0.09365932138465892, 0.17508253796397613,
+    -0.013217885224650179, -0.32156518402637313, -0.021244986621245996, -0.10505587352305334,
+    0.23646898374099032, -0.19304580063034532, 0.02175550553216016, -0.05821793691792054,
+    -0.04292463781525242, 0.04805077842957594, 0.0020878310023889563, 0.38992553678895114,
+    -0.1783194222400803, 0.322900861467806, 0.5135902714759, -0.1713387872796677, 0.09141207374046659,
+    -0.1702040055724999, -0.13272109841912846, -0.1784712496762064, 0.13200155870820907, 0.33183154047963304,
+    0.07335082529899861, 0.1723910354907505, -0.10475785980971923, 0.0486357211746518, -0.2554539919774846,
+    -0.09933865018502966, 0.1494040931501739, -0.12707602734112344, 0.04176572905252776, 0.20793476058461288,
+    -0.09939126483059423, -0.27369354228565124, -0.02993992356337498, -0.14747404229759706,
+    -0.08246264779744336, -0.09438874618326733, -0.24130035602941677, -0.42470698920538813,
+    0.2381882066508652, 0.023902381005093044, -0.14754478049702788, 0.004057047293943657, -0.2524981461133988,
+    0.20113300502235146, -0.08489433440415654, -0.07733122994126188, 0.0744941235939509,
+    -0.003913606074150488, -0.11490517134754621, -0.21075985698575242, 0.12810123251699318,
+    0.1520705293077084, 0.034226599273761635, 0.16412083290240434, -0.13912479452523868, -0.27207338752519966,
+    -0.12722896256369456, 0.18072770879564928, 0.01311989170210585, -0.31645140242772785,
+    -0.07686441314376534, 0.0799259404949964, 0.0811825051394266, 0.25916465496749913, 0.016057235879442962,
+    -0.07486853110679677, 0.34447855417642226, -0.13177574489728927, -0.3435640014690973, 0.14822240160904665,
+    0.2234339257601127, 0.033196101154543516, 0.10221934675711457, 0.037531423110740994, 0.09325471429492521,
+    0.077851873916041, -0.28556792789692803, 0.3259978033835464, 0.159260214287682, -0.04155589520041452,
+    0.12671575087419226, -0.1672397198518757, 0.03748174215704528, 0.014167981757447578, -0.13084936182121037,
+    0.19953723949491448, -0.08897785644690166, 0.2431705904298798, -0.4101711587174507, 0.38875406339579166,
+    0.2273293759883706, 0.0779861290174293, -0.04151556066155778, 0.13052403185523517, 0.12827584578886075,
+    -0.028085861074265462, 0.046210349719616864, -0.2726257131808557, -0.1236589063983067, 0.3272323999630924,
+    0.2475567068813121, 0.2305141210722932, 0.10064211132110085, -0.25431990350082206, -0.17148109065062964,
+    -0.28649376650580716, -0.02331324576513537, -0.241583232735757, 0.37369250551258704, -0.3198751722900798,
+    0.11276566352256677, 0.05136057203146827, 0.1299042613088294, -0.059178970471522256, 0.03264453744139485,
+    -0.42053114345043363, 0.35645824229739526, -0.08257654346209044, 0.2067704262141876, 0.010838610702141635,
+    -0.05598271727372056, -0.007715258632215817, 0.18361850266076374, 0.13111725222352277, 0.1667540539345683,
+    -0.027476432071635606, -0.08935207632474798, -0.3633792759190069, 0.28314524094025095,
+    0.036228849816045156, 0.14746004204906438, -0.4482963432191272, -0.34015370926018973, 0.08412749079890132,
+    0.1117461522196637, 0.16591144570871433, 0.16563531622479746, 0.02987389600699022, 0.09472973726446329,
+    0.19787026841384808, -0.20358603819264756, -0.07155585057443083, 0.37286956641050856,
+    -0.045979056674561807, 0.1328854171902248, -0.10769890381965318, 0.055608084656204336, 0.1286539948228629,
+    -0.16406297251498414, -0.5242199460788028, -0.04240833401535407, -0.34137193640707464, 0.0743791451095621,
+    -0.752578461685916, -0.025623158448101046, -0.22206615088193388, -0.003747976547698954,
+    0.1058296326739556, -0.17864675754055373, -0.03590603729059185, -0.1296727467453433, 0.38259313298713166,
+    -0.3210420255385793, -0.050110183478932625, -0.31680166060779946, 0.15744796503837474,
+    -0.10225537893690144, -0.0765152712822428, -0.2532050307057263, -0.952310749985933, 0.03438887365593469,
+    0.05447935887306552, -0.34860035739104384, 0.41600059429319924, 0.2176830366339123, 0.16310489847400836,
+    -0.1075254531806956, -0.22698942438544942, 0.0750648141653328, -0.380340249239149, -0.10841710463507889,
+    0.3256109183256635, 0.5031544773888798, -0.19697402423822358, 0.26342237819989156, -0.24750455172718872,
+    0.16525481979326515, -0.3896336335337866, 0.2010076838507242, -0.014699766513857874, -0.4116010365272576,
+    -0.16606082366894104, 0.09260011298527342, -0.12184112998466202, 0.1101856115542831, 0.20422141802830532,
+    0.12003580385227544, -0.13743540760217177, -0.05282136801208697, 0.08019327243097917, 0.28873344265745093,
+    -0.17067481805414195, 0.12098145464572779, -0.10817551393641014, 0.3278574495150832,
+    -0.003012711438299275, -0.20355645783184217, -0.17667761192274736, -0.07099534752492594,
+    -0.20499324106555675, -0.0210675689937822, -0.3554887240370974, -0.145255942608398, 0.315568871151178,
+    0.03973218588746298, 0.019510230795199715, -0.20768403432534308, 0.12414917740365641,
+    0.049333294753993014, 0.10086474788863503, 0.1391958233189574, 0.10832122334776585, -0.3339849308469006,
+    -0.05985988763876943, 0.16717425930415053, -0.12765257074823072, 0.4810296946529648, -0.13364832696084578,
+    -0.05548491695364755, -0.03830084192406686, -0.0944586632720257, -0.0978847671734626,
+    -0.13487101634870094, 0.02391588355747184, 0.1713845273192925, 0.13231377715675102, 0.16052189921470947,
+    -0.28701317577977, -0.24112571972089794, 0.17888045092119434, -0.10975464227789988, 0.015545745933225765,
+    -0.35386995826408646, -0.05354974907928745, 0.056827998908044644, -0.2921234835834729,
+    -0.2425980001078361, 0.18519887251251754, 0.38239857312586945, -0.016095914297347646, 0.11731467265878401,
+    -0.08930770261489862, -0.05170192098119358, 0.20032111273085837, 0.11095633774495182, 0.494870052723484,
+    0.1305127601392318, 0.2574491368983958, -0.0858128846163816, 0.05151491855602649, -0.07427920701124614,
+    0.01709197264922413, -0.17231478196808764, 0.10539539772910328, -0.1882529334939564, -0.2695032280911971,
+    -0.37749329139208765, -0.3357806361976065, 0.09089911615812124, -0.35116874528616626, 0.14666716969374735,
+    -0.047214963240501215, 0.09142121736799767, -0.09174473722848385, 0.1830177604690303,
+    0.024940827830000022, 0.03173009803844016, 0.128256996123692, -0.02458414113068218, -0.31974579402666137,
+    0.24765918489361768, -0.44266749631474456, 0.03342085134611818, -0.2200429333351055, 0.18844044065123278,
+    0.34449514126875863, 0.030900991785640212, 0.25687317757146627, 0.2277384469277459, -0.2897572838114366,
+    -0.20278198638822278, -0.3321007138177476, -0.24895972467368768, 0.13263433548052894,
+    -0.13819379026191922, -0.12991248858707968, -0.15221666684104684, -0.16944767815617026,
+    -0.2627368974493323, -0.11401493571634538, -0.21714022875632671, 0.041385657844446255, -0.073473849948869,
+    0.07741476889596866, 0.16295247408448235, 0.2170618112240481, -0.14101635887422517, -0.02031443442191508,
+    0.08675056660856759, -0.04980120093589837, -0.13619498265776916, -0.0641794623640399,
+    -0.19769720358638593, 0.04304224556070562, 0.20060065198704577, -0.09460961889001117, 0.07901011951039957,
+    0.14227959505729043, 0.1546149312524215, -0.12499786543373471, 0.016050740297093285, -0.11810482334136992,
+    -0.021222446334864243, -0.06145248848393133, 0.24262398212751818, -0.10704814621597408,
+    -0.11383518363788982, 0.02443924078207539, 0.127442197526175, 0.144781847867565, 0.14900622645039116,
+    0.2535577082463717, 0.06717358969018948, -0.08205406555292073, 0.09425276911424142, -0.1724559292987997,
+    0.03748958703808184, -0.016416328641696242, -0.13698055903833087, 0.03160240911449813, 0.2874437712880039,
+    0.014375093551617908, 0.07209299150664547, 0.1730752736705114, -0.18550789644659318, 0.2416807308965371,
+    0.10720351219965915, -0.4528835169235381, 0.3163399860575627, -0.3955222903363536, -0.11873974648554105,
+    -0.035030535324548515, 0.1211715843467405, 0.16050165679317452, -0.11404848373674109, 0.1438992834204676,
+    0.11320556554845645, -0.08661702869225099, -0.15172473140946724, -0.27465690021346423,
+    0.051319822389376726, -0.156471324038193, -0.2194925796117675, 0.28423726780925707, 0.3462017148759011,
+    -0.16100008852142594, 0.09239900528481014, -0.0354052654164045, 0.13982459587119928, -0.056182904383591,
+    0.18482745171379095, 0.06459208901186578, 0.3420018418244339, -0.2346911941521654, -0.20594161437094521,
+    0.026333661751300218, -0.0613620061957814, 0.02589267849243118, -0.4464934163855131, -0.3264522816482042,
+    0.17413373629628964, 0.14227796621674593, -0.3044628443270595, -0.10798780965416822, 0.2553965284885628,
+    -0.08257520370654543, -0.09761418251230357, -0.04048164449823505, 0.22522542236069942,
+    0.26597969545710765, 0.31490599695461585, -0.09364624894245104, 0.12769634767922944, -0.07589439608050637,
+    -0.30236211032003896, 0.02502655758685003, -0.2358925360380789, 0.05054267043899138, -0.20935066709425276,
+    0.32224833684132465, -0.010406918499436079, 0.4273858729404337, 0.07762540797135868, -0.42138338671585873,
+    0.5354668402877244, -0.04835543916818849, -0.11332153904418908, -0.2504038202891887, 0.15778090017337817,
+    -0.2889452845628877, 0.025917777749379978, 0.0023255213526696726, 0.15159702034448894,
+    -0.2970807025216589, -0.0036891425140915895, -0.04026863612194884, 0.057664841348767704,
+    0.139714350847764, 0.277895687201567, -0.11454609519089616, -0.33379371465602486, 0.2409391408060253,
+    -0.2025720620730652, 0.16736845434799394, 0.32670470956310765, -0.15851729557436392, -0.11005017427530549,
+    -0.13594534758086266, -0.016181102025285228, 0.3528715246773988, 0.06697851252642899,
+    -0.41800606795739614, 0.18785831019117757, 0.0119651208608544, 0.11081993007910193, 0.16113183567241704,
+    -0.037037207536943, -0.2609452907898024, 0.30851048189272906, 0.5321141222232035, -0.38704942514593715,
+    -0.22623566685257246, -0.2631184109439269, -0.008314041822714195, 0.3568163343373939,
+    -0.009723269233710991, 0.3621983365754674, -0.3146771125927357, -0.05412340765990713, 0.24440531172640956,
+    -0.2268226367934429, 0.04530829360186196, -0.5287452573845257, 0.03334481363166275, 0.2333604383551171,
+    0.24200055562110823, 0.1992298389655446, 0.12378608690771513, 0.04400416459074161, -0.062037211681204,
+    0.1993346109357046, 0.1393091143614191, -0.07725662856065489, -0.24358413466134807, -0.008126477084417213,
+    0.1548754408749879, -0.060806846508060675, 0.3731087965476802, 0.05107427607731781, 0.1067949362560274,
+    -0.18769980017322274, -0.2289022515404052, 0.2256432337827864, -0.18153746498168993, -0.18452645141825746,
+    -0.04612687097848572, 0.09643744459157294, -0.2005447220648213, 0.1338056287656656, 0.10703611200624684,
+    -0.15388954807377223, -0.026948570566894793, -0.2598810083968525, 0.020433263330557994,
+    0.04996732146287437, 0.027935504866976806, -0.2123042076735357, 0.2172178838903489, -0.17779061952099648,
+    0.04649002815631708, -0.3089599894902838, 0.12048107198473369, 0.09633679402644335, 0.02103470431982992,
+    0.13296258191872604, 0.1374170186053285, -0.05081939452513562, -0.09666466534405935, -0.2504420594868737,
+    -0.28332582318443555, 0.12956347006295263, -0.15431612632714475, 0.42247826738429145, 0.36108029012245835,
+    0.1488182629912461, -0.022059019050354185, -0.1320606242303834, 0.031330652170962696, 0.05404145225180211,
+    0.11765970770623377, -0.037206753438118786, 0.055322253373431635, 0.10918464406037905,
+    0.21612761359893234, -0.015781503295198816, 0.009134667129556823, 0.00016114154921718498,
+    -0.05692716257997416, -0.11626733051214853, -0.3364045703718802, 0.1786867966584849, 0.24064458721007387,
+    -0.0075150038809396556, -0.1733900375458983, 0.02323735211608533, -0.09307888970768409,
+    -0.13626364034351834, 0.07278821698188828, 0.016200011374487316, 0.01925123381638139, 0.2716212258931149,
+    0.10301587390829817, 0.02060100175626397, -0.49806076432553203, 0.22366361158756573,
+    -0.028154017942695553, -0.02820328278177477, -0.10997070873851315, -0.4479781992591658,
+    0.1207129575251687, 0.05106291792091578, -0.13317346523899268, -0.5178364304212918, 0.25934061714912054,
+    0.1216211775436206, 0.03585589818489742, 0.04597105842035024, 0.3036739678817608, 0.1888233400400909,
+    0.09181235489010317, -0.03042920583227427, -0.028872691498697027, 0.13560336202058673,
+    -0.12804619353551813, -0.27424156014869744, -0.048601613198549165, -0.014295065776091999,
+    0.08876865579802634, -0.060300270048575064, -0.3875401672232767, -0.30359904345032257,
+    0.15214202255239884, -0.05900504345391427, -0.2779959947680268, -0.07287557698818078, 0.07844347974205852,
+    -0.15585525994510468, 0.13654550009329963, 0.10250766082676173, -0.12379927098141247, 0.13174095444272085,
+    -0.12685971244729874, 0.0072559402270348005, 0.11140299804298505, 0.13058660238996164,
+    -0.03275030578879236, 0.11650798256133758, -0.23783961034616, 0.19044675266954753, 0.02081771040461433,
+    0.12702058074255979, -0.4369977200934243, -0.13500494640396757, 0.24381925863322634, -0.1569888410071788,
+    0.05811962494660463, -0.057277019414228525, 0.12927192494280207, 0.10774406856575941, 0.01896091064339419,
+    -0.27227479137963256, 0.2328355486199212, 0.20568600471045942, 0.16153798089060548, -0.20474299220684866,
+    -0.45664825833413797, 0.10393954915901232, 0.1375485040433123, -0.12861596417371735, 0.03323741034491537,
+    0.3202893926336567, -0.08312657529417028, -0.1544767686804827, 0.11915021414249687, -0.05897601653570485,
+    -0.290811422357829, 0.3296702756211332, -0.21099358967070778, 0.07260532677607186, 0.008376019577781994,
+    -0.002063693051001051, -0.23304723831753985, 0.11864503559665804, 0.11111046138013471,
+    0.01437264674287759, -0.47711718609413645, 0.08703281405544427, 0.17292412054262113, 0.3561759475326865,
+    0.11751836306128982, 0.2919351530335793, -0.34611686587253, -0.0053937723096910565, -0.31150006878002884,
+    0.33904603964498475, -0.05064703420631341, 0.20801419561034348, -0.3895409989382194, 0.22627021926323815,
+    0.31840930648274873, -0.4247661280809629, -0.2505642221305134, -0.1640936531603095, -0.05488403608437882,
+    -0.10271972413814896, -0.08633345962024412, -0.02467768597917075, -0.07252038590038912,
+    0.1230273685512199, -0.14841730820162097, -0.178421892829499, 0.3131639239271467, 0.08330619932993352,
+    -0.03741600795536256, -0.10092548390254309, 0.0028798296974015375, 0.08743504909206919,
+    0.09347707813726477, 0.05359881681629461, -0.12479719780351255, 0.30677181167138295, 0.05407389542049541,
+    -0.006748607300933651, 0.2638132605881635, 0.16778295188389564, 0.17662299774652035, -0.2866752960278703,
+    0.09789024472850465, 0.09303706825168305, -0.021377827991744206, 0.19623619571095277, 0.04810161925319636,
+    -0.6388989045214243, -0.2836187296718676, 0.04853211369437058, 0.2413454080917679, 0.09050567579029085,
+    0.003158701457060208, 0.09227528133517025, -0.14973384192659994, 0.017471220086715724,
+    0.09318231611911769, 0.3717421267648898, -0.3718014922995745, 0.26032839750046693, 0.23202872912712721,
+    -0.15474792737543416, 0.003715094323398174, 0.08816329374866856, -0.016454400491730827,
+    -0.2144142860458336, 0.0874841654655503, -0.6068760571065359, -0.30460973551539144, 0.022668957889965795,
+    0.11436111320543677, -0.07094130155021619, 0.11179615701176286, 0.33348343212113174, 0.3132332134790797,
+    0.043497838508264094, 0.006664139719026058, -0.22801706771072036, 0.045150029497113255,
+    -0.4459663704246939, 0.0031238273503436916, -0.04364692700352658, -0.1735154664654413,
+    0.22293709763242012, 0.11432025213798659, 0.16497447330945955, 0.26315884896219616, -0.3431698679653279,
+    -0.03227826429720687, 0.2698829560441887, 0.0785197024092924, 0.16688192891805376, -0.18204264734004055,
+    0.10852979084437976, 0.1955987143414204, 0.14421614720222875, -0.2107746808501643, 0.05749417896742245,
+    -0.3765182596327151, 0.054651295717794764, 0.2901477401236151, 0.09116525940757358, 0.08232243462640725,
+    0.11463237889517686, -0.21245601051595, 0.14960297023404193, -0.02636105148187996, -0.09263000714317117,
+    -0.1473570096815119, -0.18721646662220776, -0.03102766291691992, -0.18737159791857547,
+    0.05144458593358706, -0.292093953861768, 0.0690442244677136, 0.09836990165229978, -0.1050930751914714,
+    0.22123874045820643, 0.14227449860258595, 0.17071077912085883, -0.11316260462968764, 0.11316463290787222,
+    0.004931525896204649, -0.11325910421068819, 0.16530321904629167, 0.02909132887452358, 0.48532201617284043,
+    0.25616102240506666, -0.08562538102379669, 0.2551843143568825, -0.3717453417603861, 0.26331476330346604,
+    -0.039169775710059744, 0.050995901241447573, -0.4784309763376695, 0.3174382270788856, -0.4804945555605971,
+    0.08346569029135757, -0.34184200222498373, 0.1702982100254349, -0.0006577600415782458,
+    -0.10837739113851134, -0.18519870692979187, -0.023998834329228506, 0.05629892665381407,
+    0.38285402513440936, -0.0038591787818839612, -0.14455715930167237, 0.17062363153151106,
+    -0.284876443740012, -0.04649555187205955, -0.226443461146883, 0.13121425399096553, -0.3294691925871757,
+    -0.11970268961177566, -0.09565014572035746, -0.3055824094479229, -0.19778789177977404, 0.2470252221895845,
+    -0.07421488823404405, 0.29928020377093784, 0.11573956332731454, -0.08933878500210955, 0.00201733958248798,
+    0.23936713579743635, -0.03864045093869808, -0.09055476495718402, 0.03792969670913099,
+    -0.41949861131460525, -0.1356662798171565, 0.21757658643499633, -0.07265926097026405,
+    0.027406262012783334, -0.24572786087252094, 0.034886331358569264, -0.03205074989125172,
+    0.3108460439199837, 0.12706582932988736, 0.005249357953917814, -0.38265929454540565, -0.04435369453221485,
+    -0.03654548660663437, -0.5163410075924157, -0.35930312566179334, -0.12149606284731801,
+    -0.22994743350696972, -0.14609388969660603, 0.2481355409340211, -0.07483773751155522, 0.1668868206914263,
+    0.0613870636479155, -0.19592117434330716, -0.19902769113529745, -0.08911491008751542,
+    -0.043085358642776427, -0.17239528378668867, 0.2484555096144739, 0.1844496562133385, -0.18769369065678565,
+    0.03165707416079629, -0.2841306978850768, 0.015946969860920368, -0.3837365919410966, -0.20472703043395069,
+    -0.2315639637169988, 0.1811433069030269, -0.1299381426514826, -0.36852892480546157, -0.07953895328153343,
+    -0.002860658752084028, -0.16033951165629604, -0.23073657400037767, -0.34576432554800973,
+    -0.013596338360005587, 0.009913192164593996, -0.3907400900673397, 0.210951676683895, 0.07656565297778677,
+    0.4676114791965279, 0.03308828557748812, -0.2509224626232614, 0.23022484748123664, -0.16994337603786502,
+    -0.09914774493076338, -0.006121936827793672, -0.2434338432770677, -0.3757182791899771,
+    -0.15200459791805213, -0.21664362834714307, -0.10035342053526833, 0.014705656972441673,
+    0.23282426148514232, 0.41618806942058045, -0.3192146586271984, -0.2185717789991011, -0.2049706653497801,
+    -0.08083060483182668, -0.1623555687695575, -0.0940430584527869, -0.0002639100829871417,
+    0.4640646422917961, -0.12142382156712703, -0.17269082167169336, -0.15952831799894424, 0.16543408167210824,
+    0.08876740257057561, -0.5090051811038037, 0.02193605415279099, -0.05138886448813044, 0.22384468693706042,
+    -0.2645749957948364, 0.10131404671776371, -0.04412152191757906, -0.10589239513788251, 0.3948725432506114,
+    -0.014365976832261717, -0.16522498976004973, -0.1721099708946524, 0.11837681030429312,
+    -0.0709060607881542, -0.17807731468660865, 0.007194005727415726, 0.2778992543638938, -0.23495562458314234,
+    0.45053136656321324, 0.014404661612453944, -0.23495930790630334, 0.04727805911266567,
+    -0.19379008160582617, 0.0006238731550489682, -0.015525178762866652, -0.15609000080526755,
+    0.25970694281861906, 0.0580431784990929, -0.21839257039762192, -0.2535203134858706, 0.17783431258499025,
+    0.12989670915131027, 0.059522408630959714, 0.08362738902694083, 0.3245607768872416, -0.2800406696610064,
+    -0.18270102460846832, -0.007289898725932984, 0.05860922551175688, 0.18113737236977445, 0.0806743793923455,
+    -0.0976391586020461, 0.4351181391820202, 0.1015663297412664, 0.1274774025982082, 0.0007248094202426445,
+    -0.2378767207817138, 0.07855901938361128, 0.24514765680030348, 0.008279607035137013, 0.3888571220694987,
+    -0.017398164902165333, -0.3061596991943202, 0.010246717300307918, -0.05235327314103873,
+    0.2165154701562978, -0.02366154260205688, -0.31059467773588234, -0.21625600500599498,
+    -0.24468312368331124, -0.24881705327049014, 0.17898076829823617, -0.19460335746007038,
+    -0.00315747079130946, -0.03224971972498553, -0.29065768861765634, 0.14935472672991779,
+    0.013992935446672553, -0.16771891321539809, -0.015754569389312852, 0.011513408066109919,
+    -0.03770936992352667, 0.18354703425408614, -0.15578177295636653, 0.055521242100764645,
+    0.10362971185763266, -0.11030421631716048, -0.04742154796056526, -0.2794665800348096, 0.1737043953951787,
+    0.18493888152963706, 0.09081508212740924, -0.22046947310823234, 0.16440899626175914, 0.13752831094437482,
+    -0.0515857751741079, 0.2187714529363528, -0.053070852492942557, -0.4364528547407167, -0.044976963163033,
+    -0.18241297243989155, -0.10515245674216007, -0.0014051471548077773, -0.15119721236505132,
+    -0.11344160299527789, -0.3175846619386459, 0.05072936359148169, 0.025059591771067636, 0.21874989834051087,
+    0.08481822332827431, 0.007280076407792348, -0.2050673395539707, 0.04348112804945985, 0.2774187171151233,
+    -0.1597620612587358, -0.1319149330340519, 0.1875107264894109, 0.06991860751285892, 0.002185003875770045,
+    -0.2835052940924963, -0.13139410887617353, -0.20074671203021524, -0.12691813367981064,
+    -0.05073699607092777, -0.09132201571692618, 0.23103451282477885, 0.17152201126466612,
+    -0.050761564225133095, 0.027893960874756898, -0.13314846715812487, -0.06922540989295267,
+    -0.42859920017077885, -0.03935848239668788, -0.10831614504611922, -0.034113233446453735,
+    0.05881884018115249, 0.25414322452860116, 0.034828228965984025, -0.18564567220016193, 0.3286364568823926,
+    -0.4448665624117561, 0.4257265965121636, -0.19182146079202247, 0.16606634923159141, 0.2011197872809609,
+    0.0921448520256949, 0.22644336092031314, 0.19920403321162453, -0.2238609869790508, 0.1999580065610697,
+    0.07511571980936847, 0.16282790799573174, -0.3641840698485398, -0.34532684983779716,
+    -0.040474240937817686, -0.10225621806979586, 0.08848082495743595, 0.060054931789008996,
+    0.03135023900676292, 0.22765174546579572, -0.15611281587418838, -0.08094051023632556,
+    -0.009794412500314688, -0.7894709885891479, -0.24472142131675698, -0.17433003158053728, 0.16908701103772,
+    0.18512792709454817, 0.06417478075958674, 0.1118382084696307, -0.039904861128531, -0.05766047383450117,
+    0.1979605670553915, 0.33252113353321006, 0.04848600386227527, -0.09262719202045931, -0.004104882941032239,
+    0.13108696220318314, 0.02209993378901029, 0.041241827329080466, -0.1432753187573798, 0.27849155267524806,
+    -0.16871695386789984, -0.3271567572150637, 0.3445372359388191, 0.054297480949080774, -0.2686743609703377,
+    -0.13847693311241996, -0.13800958264032187, -0.08646673803458968, 0.05894161813151814, 0.2249296178095285,
+    0.4424657410173056, -0.3486407120455156, -0.062330330553042886, -0.053831197574113115,
+    0.21688120798440946, -0.2084390497522434, -0.1515516174652249, 0.026009892726933125, 0.27654173867526854,
+    0.10486335453540846, -0.3003042560663272, -0.053646378717508575, -0.03175690586239302,
+    -0.11834196609948991, 0.12172504643853037, -0.06584222757581097, 0.16210238451329984, 0.06926728405298092,
+    0.16993541149147734, 0.04154371665438648, 0.26307564320921983, -0.07663861611532137, -0.1790231859133287,
+    0.16344657261445575, -0.1918542816684186, -0.029894717708979605, -0.09138474013897672,
+    0.12362016728949561, 0.0947827865509601, -0.11417809467642383, 0.3485032785542466, -0.2413235613931435,
+    -0.1699999490409534, -0.021502598810257005, -0.32189580412165536, 0.1841527267395727,
+    -0.15570340843614588, 0.04944849711612844, -0.03303315982799826, 0.2441163180179457, 0.19897430166836036,
+    -0.09284533306729013, -0.14338829732490613, 0.13064635385361137, 0.059707227756079125, 0.1772835111075121,
+    -0.3176270965111585, 0.019084429375245317, -0.223362079921839, -0.08839074062327042, 0.00314951258210571,
+    -0.32658854014968813, 0.12496706372289328, 0.22221984064068778, -0.22158752023640063, -0.298977751624428,
+    -0.19358875076033555, 0.114708677454932, -0.04138070600363967, -0.0909237062103396, 0.0933334002703701,
+    0.09999163510761121, -0.039724028962050725};
+
+inline constexpr double dense_b1[] = {
+    0.07298821997636022, -0.011719374803238071, -0.013371063390323012, 0.12413627816280619,
+    -0.07072969198500209, 0.08794936409235725, -0.17645783730320977, 0.04222293517200297,
+    0.007189214996354213, -0.17601772068800672, -0.007504711714985364, 0.015889741480841383,
+    0.10773251623910143, 0.013144390908225678, 0.042490785903504705, -0.07752355307536114,
+    0.004597546552936515, 0.022066831032335303, -0.08287039381278537, 0.17178225519058693,
+    0.17767548558167556, -0.1822246169193539, -0.07982818099429845, -0.1648107509586689, 0.009987819368656264,
+    0.037670294603163165, -0.11401992920654659, 0.08121592256291663, 0.052295416364232114,
+    -0.03005824582886686, -0.04220874789444946, -0.014531232871419063, -0.017310010204365577,
+    0.0538176359186141, -0.056755952011630986, 0.09261875813549082, -0.07079413107726465,
+    0.004128985891363278, 0.037430760874102964, 0.16583478246237776, -0.028932790156596368,
+    0.03882131557768498, -0.021201243273632264, -0.004481569698283044, 0.021919751929060587,
+    -0.15402865450615547, -0.06724906939177427, 0.05834711640525597, -0.2412679964259896,
+    -0.009996147983189105, 0.034968022976710804, 0.15763720164127118, 0.1547795349091233, 0.07633887231993992,
+    -0.1571620732545399, 0.01753370562175466, 0.08826369296944647, 0.1189454909096701, 0.2291230798143483,
+    -0.07132806364642454, -0.17975964593510807, -0.08829241731294024, 0.026295063187468715,
+    0.009308772032176149};
+
+// layer 2: 64 x 32 weights, row-major, and biases
+inline constexpr double dense_w2[] = {
+    -0.2715557050763502, 0.24744350253437053, -0.2721836750935912, 0.1385604064307933, -0.1785312649831591,
+    0.1494091065764655, 0.1865959867112613, 0.20972933230876226, 0.017466983489895237, -0.11762772329411487,
+    0.19219816970501352, 0.05362336116821843, -0.019671083722714002, -0.07704423646596625,
+    -0.026948153658472484, 0.2181653224632006, 0.4630168201505159, 0.11701723436702235, 0.27015672921258366,
+    0.02203769624063151, -0.0197747613562384, -0.16606536089546753, -0.046249355868977354, 0.282741781145192,
+    -0.1304892461373523, -0.19671216836128175, 0.13129032804657234, -0.4773595680880406, -0.18948114134012928,
+    0.1478907055178007, -0.15557782059499725, -0.20752909078033718, 0.07472526587141827, 0.10605659253879358,
+    0.0009567726293049008, -0.004184258069240244, 0.19864895318548603, -0.22392842801020024,
+    0.12895416980815416, 0.01643784056722844, -0.3892322108338778, 0.09087450915552704, 0.45707075345837284,
+    -0.1090909002152198, 0.27450659669195904, 0.18818632872483165, -0.03952599160313953,
+    -0.019562470815630218, -0.0631814854358846, -0.18597314982797472, 0.32932003406229393, 0.2890471473711732,
+    0.1206319968356924, -0.1700465203153675, -0.5651338756109211, -0.07474597521265364, 0.025550132037927494,
+    0.010822513315845026, -0.11356561407556935, -0.025664966853920362, 0.21425305117967194,
+    -0.1849569022947618, 0.12723297918983817, -0.13786063538372703, 0.29791109599571464, 0.3129496372142624,
+    -0.10828756783012404, 0.2936190823948788, -0.6683767424186853, -0.297708452972406, -0.10390645075247815,
+    -0.03926488812750998, -0.24181444429667437, -0.1888006486129586, 0.04548926041688204,
+    -0.020810465962100132, 0.6144214284914478, 0.17852928859201847, 0.2809512445169365, -0.10257450544765634,
+    -0.2626878742701552, 0.11946213943728617, 0.12594240223381217, 0.10621150399782617, 0.007329250616242426,
+    0.26239929269346446, -0.18310801670982596, 0.003881250438002239, 0.040436204432606926,
+    -0.11667807720219897, -0.2503572137686449, 0.2718653763736746, 0.03220023762108496, -0.19761134759305024,
+    0.21396376442309376, 0.07898826840789004, -0.1719169441335277, 0.11906263050950876, -0.06949099238874218,
+    0.025246667795986246, 0.10993721568544973, -0.27260148832077064, -0.13580722233381923,
+    -0.06729764687756928, -0.32430898246670253, -0.12180380015948516, 0.09461806113395332,
+    0.23488417087487007, -0.18504702284733351, 0.32895640639986373, -0.1154118417404213, -0.0787849574359471,
+    0.08996036348573559, 0.19454485411754205, -0.1269865405402474, -0.014981670274842419,
+    -0.14731768277587204, -0.20814284191760185, -0.0831624019199162, 0.20764195320616724,
+    0.007657310232744973, -0.3098207440536026, -0.03849009797843035, 0.32777088805905036, 0.1595158577601751,
+    0.11362946346801292, -0.022448037845203703, -0.09385176462056578, -0.33172109884484247,
+    0.06295122630225362, -0.28829271833210574, -0.07509899103619948, 0.28958060936392405, 0.3496829828647621,
+    -0.0714083812154914, 0.06630089498910205, 0.42368900772764206, -0.08853672054679339, 0.35757306370836384,
+    0.7274457100213932, -0.24553844438269412, -0.02880062474355455, -0.05730999816069078,
+    -0.18618854429257234, 0.08759439308208306, -0.07995219603149847, -0.06649300871670298,
+    -0.0836137700339336, 0.1930991259030614, 0.10245671403073134, 0.15065189106701496, -0.2192564180880963,
+    -0.03245091405033054, 0.03533476982218344, -0.2199486473556096, -0.020986535416227966,
+    0.40982564790040826, -0.001846874460342061, 0.19282208504014575, 0.581985687911283, -0.2414687568760262,
+    0.32975311722776307, 0.13782190360417423, 0.13612246268641512, -0.5110495921171668, 0.061430740853180225,
+    -0.2532777360830982, 0.06842097788318967, 0.060891752862043694, 0.052560567595810334, -0.182060632059432,
+    -0.15473123942074848, -0.16193765957040776, 0.20520358907666886, 0.03125314926371884, 0.05376668294420845,
+    -0.07928921666217006, 0.17428060232280573, 0.21030056293888455, 0.11494777809326175, -0.1507576751903762,
+    0.19475767666685162, 0.1858674227190207, -0.33852915021439595, -0.12493860889955243, -0.0953165985776601,
+    -0.1977576226477765, 0.0012763945526962934, -0.026300643077773446, -0.020091179211400714,
+    -0.08767890483054677, -0.05080908343371663, -0.27370247722340896, -0.11710414266840574,
+    0.19220491363343667, 0.31553894091149387, 0.07354257392500713, -0.3959417374178499, 0.020221723793909206,
+    -0.07638790757441652, 0.4403741546378231, 0.07902878695905907, 0.16102797179641434, -0.26241710233405263,
+    -0.19789901716583116, -0.1930096630203113, 0.14410625042811415, -0.2908711091111824,
+    -0.010531459571936878, -0.0742382148235903, 0.4630673589138527, 0.03807907205604123, -0.03749841571308839,
+    0.06097900908541796, 0.12715453526645795, 0.29647914233616657, -0.0815421348932911, -0.25422269750386917,
+    0.028951763854193065, -0.238426320693869, 0.08894733517518993, -0.0919103667279057, -0.06259187897523552,
+    -0.1068580702938747, 0.16335983935652398, -0.3709764093115826, -0.17920221456470703, -0.09455521800090771,
+    0.04882355774344673, -0.14520924638184282, -0.13896336494804767, 0.4475980191211913, -0.279679880625492,
+    -0.17627099149328088, -0.9543130897134213, 0.5096513059824969, -0.02801825947749415, 0.29717116687784095,
+    -0.26527016165759953, 0.5235361090394807, -0.34684906520178144, 0.224277795803586, -0.0771888114275603,
+    0.10237980639763664, -0.33660162031956836, 0.3058963823624246, -0.13955633664585035, 0.14836801569293423,
+    -0.25783720211538486, 0.11871360904047197, 0.012184345997524004, -0.601949669492117, 0.6481435119361946,
+    0.068660318501952, 0.13891750474943548, -0.12906894022076632, 0.54922509664507, 0.11100651431020699,
+    0.2557048171632577, 0.1054902025238929, 0.015267510924780897, 0.06756677529264755, -0.038052540576244964,
+    -0.18090315794941528, -0.07059319723722343, -0.045199291667539054, -0.15922016559553914,
+    0.23004027687885129, -0.12029150104495227, 0.164637807722649, 0.03280073535229152, -0.25868283959438776,
+    -0.17671460400737823, -0.00470904500508483, -0.1438531461324523, 0.08954359462304219, -0.0441157466101942,
+    -0.04380770156360539, 0.3774434905906003, 0.08275834252399684, -0.08376113337387829, -0.15942963367572818,
+    -0.17485346914749963, 0.2400034323578474, -0.14342512504530355, -0.2620033198960477,
+    -0.042743704220793634, 0.07254762951173178, 0.5841635468651334, -0.04735390440338297,
+    0.057652884811965115, 0.022525619613794266, -0.059090341551928764, -0.5770507548139645,
+    0.16790319910368973, -0.18223020237157175, -0.17595718134657967, 0.15320840991590212,
+    -0.022409802697598923, -0.30563588541150466, -0.3566867411903355, 0.03577314728875272,
+    0.13003953493678203, -0.10519375866925695, 0.23071099252965102, -0.1601762195560007, 0.11841554368161397,
+    -0.03217886258018773, 0.052212645357436485, -0.005766006136378473, -0.37764715611813027,
+    -0.09647207612952624, -0.12057358849967315, 0.037229812011268355, 0.14659695672007822,
+    -0.1911619703330504, 0.07430159525861293, 0.028614400244571184, 0.007196552701031813,
+    -0.30692281246441255, -0.18382178153818385, -0.06650026468175303, 0.04824062107015354,
+    -0.16599565627330154, -0.26564905574477315, -0.05818925968367392, 0.2635046538821986,
+    -0.05893458557959648, -0.04181953554831875, 0.036509186927584335, -0.07370168318733195,
+    0.010721135473272017, 0.03359010527483254, -0.07472987903152505, 0.32626936181592486, 0.2808528102627581,
+    0.19863066613694852, -0.012517956977763419, -0.12186956224553025, -0.17032555832989957,
+    -0.02028001021446267, -0.07022678025144027, 0.02328147324119934, -0.36598027453690335,
+    0.07249560206039955, -0.25156568747559943, 0.0713072677732285, -0.143238325667066, -0.10268716559721558,
+    -0.21089374439195857, -0.12797446988235373, -0.10886224521566781, -0.02602077403907863,
+    -0.8088109008548879, -0.38729523898538715, -0.1288302945354845, 0.29360648122386723, 0.3208524026999521,
+    0.21981948409474708, -0.0977476620734143, 0.20647085427408943, 0.014610738772842235, 0.3083439530890648,
+    0.3433477789259545, -0.19160040727355815, -1.1118708593411384, 0.45691656994366875, -0.571406627599273,
+    0.2935853824684787, 0.15213951764706565, 0.18135870553699768, -0.9393856047113601, -0.6129857703665823,
+    -0.5291150661536033, -0.4439339552460142, -0.17939177033276243, 0.5509840794965307, -0.1661917792592926,
+    -0.10341250353526156, -0.21163609106601505, -0.10871327776268735, 0.5522424666676997,
+    0.009417234874382513, 0.7553574446170018, -0.3313467234247782, -0.04703682705409426, 0.010021993826195851,
+    -0.24102515093316698, -0.19392265623786503, 0.10142537245995151, 0.12798276348716164, 0.1642640581016521,
+    -0.01100845949812681, 0.2883098086570888, -0.13974428953302448, -0.6918810860834154, 0.18989134988629372,
+    -0.15426122064491024, 0.0064307117888752876, -0.15811608105722708, -0.08822765096775961,
+    0.03750959641823408, 0.12466609013251476, 0.14831773480142596, 0.025103389644411278, -0.10383069849404725,
+    -0.4386728380679564, 0.021210209351350706, 0.15239366563440898, -0.003442440645720269,
+    0.13050976107839227, -0.0607053244837025, -0.28422463901146905, 0.33854157922430117, 0.12011441303315026,
+    -0.35872252054421017, -0.007645567214489308, 0.13527537061177441, 0.011177938957645097,
+    0.046044414759433064, 0.14253432310687442, -0.30510201265050285, -0.19860874780142865,
+    0.12469821334339892, -0.011004566287017691, 0.11900443601312996, -0.109491971552984, -0.7312800310090235,
+    -0.19115976644355867, 0.41550999185116194, 0.19137648649561287, 0.10003484478903261, -0.31454349739646903,
+    -0.3231690316868759, -0.022833979459941898, -0.11191045620521123, 0.14037717881915712,
+    0.07485785983113066, -0.6291024256800025, 0.17964822488571056, 0.04873146944378387, -0.13838622279855758,
+    -0.033833224428543876, 0.0003626872744759724, -0.17135206771669542, -0.33762020326235564,
+    0.41306134701913555, -0.35129071015644225, 0.1660741902166062, 0.0629156749193552, -0.11910263059914046,
+    -0.10756672078383514, -0.5112869611635175, -0.32158956789625975, 0.09888538190084012,
+    -0.43154474737007237, -0.2531384886079364, -0.13536907761145875, 0.2084034520412411, 0.09972368447763202,
+    0.1515263398348752, -0.2477479194482711, 0.23968382367428395, -0.010552010417347248, -0.0790157738791791,
+    0.31191894484770044, -0.2397385223568442, 0.15203424663928014, -0.2195091176625534, 0.06510485537192397,
+    0.18152483918210066, -0.014947580188808552, -0.10032169198866553, -0.0399496254699, -0.15814402285440843,
+    0.04078893044754057, -0.08565986578832317, -0.021450241919031488, -0.38854449974319993,
+    -0.050424299961154835, -0.11928941805759775, -0.3594016527731283, -0.1526178555267231,
+    -0.08420513028932389, 0.2870086766699936, 0.44754386620659564, -0.06514674625976163, -0.33877111378358393,
+    0.19649238664674173, -0.3986093051392852, 0.27348001597113025, 0.3569224783706637, 0.29003201504020126,
+    -0.28615360483494473, 0.30729960100828213, 0.3756066775205132, 0.15402545583094324, 0.16787748088299273,
+    0.3828029323480599, -0.12559937271737573, 0.0732014200423864, 0.36573321364562106, -0.005572188261534465,
+    -0.36034862308043797, 0.10585364958240288, -0.18733056973452447, 0.0009237203841332353,
+    -0.0054100166356630276, -0.3831487356793724, -0.13475327188872993, -0.26523621054908125,
+    -0.08308910579732662, 0.22490596619913816, 0.09675361073606328, 0.008047089278876984,
+    -0.05764166705007094, 0.08789899954568337, -0.37452829317437447, 0.031176009140805185, -0.40615901064816,
+    0.20595619278579663, 0.222244749903988, -0.1584704937786743, -0.16960832594280095, -0.3273566054729952,
+    0.012818170662715615, 0.14655900329960564, 0.23061100561464817, -0.08112222549613499, 0.18069406368494692,
+    -0.05648249070677368, -0.1421872679849778, -0.022501344446910612, -0.193653588537054,
+    -0.01573431157212263, -0.04717121113853172, -0.04211770734925666, 0.2757278557384927,
+    -0.24157845587414814, -0.02671181154048845, -0.002213334007848509, -0.11145692086247207,
+    0.07055578497796865, 0.18200648848936896, -0.11186465601054515, 0.1656909559152779, -0.2569960790797794,
+    -0.27662978816291595, 0.2295725219479712, -0.7210176474696031, -0.10328576857677672, 0.21519785640319689,
+    0.01733575740380919, 0.4367049691736525, 0.08566482879704988, 0.04068888034683149, 0.29660504639195484,
+    0.11211685466939288, -0.09568754028009316, -0.008136579537878906, 0.0971076917147327, -0.257942488734442,
+    0.12160626278624022, -0.301673056382583, 0.2318864518431659, -0.13001380645070199, -0.45074187903858115,
+    0.19368043986657052, -0.31917813612438695, -0.3692615631250936, -0.030877149791391625,
+    -0.0911971706476794, -0.10560859164138744, 0.08529940841561778, -0.1270238498961316, -0.04757763062176728,
+    -0.02753427751354185, 0.03312475535480455, 0.07848589246728835, 0.15478244978119235, 0.030645425248888025,
+    0.1680080306138094, 0.10792541085194574, -0.05977278895364653, -0.1679577190207035, 0.06648521608734714,
+    -0.1340515784950353, -0.1496647393292975, -0.3228187096518107, 0.2816369375941986, 0.019356863470366886,
+    0.14391015433533375, -0.20237487484232816, -0.14909798205545577, -0.05448613323156932,
+    -0.028841878481402895, 0.12774737502453856, -0.49636893666771, -0.22845975482523095, 0.20087355360711162,
+    -0.03377375661233033, -0.2506040666063282, 0.1406817080134662, -0.0858815310521039, -0.23258793432759403,
+    0.22616884877248275, -0.27438931007878264, 0.17451492720081324, -0.4905238926821568, 0.18202486067300333,
+    -0.13245284181031566, -0.23759197184918077, 0.21738249984452668, 0.0287644758257805, 0.19084680303125412,
+    -0.34319814841517365, -0.1342719574319864, 0.44604300958247683, 0.19360421763748836, -0.08666735255551608,
+    0.14850866625094228, -0.3178810405144909, -0.05189967549429824, -0.05033329117966907, -0.3266088977944819,
+    0.02905311890180413, 0.19290020783227474, 0.13943402784805173, -0.3301374055025181, -0.25496133815188715,
+    0.11104671287233947, 0.12139596304828516, 0.10656414880751411, -0.09171322355238265, -0.30374724599738334,
+    0.029402320347058915, -0.1829513097190277, 0.12278875198746578, -0.33908333804042945, 0.07859402198063795,
+    -0.23311370912720233, -0.18300732607638037, -0.019457972253814324, -0.22009622097615136,
+    -0.21260193304210884, -0.08270582164130624, 0.20718060588322618, 0.053841673884316224,
+    -0.08896014465883031, 0.3559592930365159, -0.06612231405751329, -0.0030252236818580232,
+    -0.2780049307432751, 0.05806217450761863, -0.050141662522164544, -0.1047088343012819,
+    -0.16350507135873457, 0.019782311221441362, -0.07137385535680116, -0.04681518484726934,
+    0.08477858889343048, 0.031415495360971206, -0.014675612249105966, 0.057540174546040136,
+    -0.0784910048992195, 0.04079396091674376, -0.6735004539665556, -0.09541932509273832, -0.13493219153472605,
+    0.2578112947045376, -0.24012471162279247, -0.0888809138430553, -0.14871595623037012, -0.3009494719386612,
+    0.12775496868689873, 0.026357514294191267, 0.1657881058020085, -0.36511869891771037, -0.23223904160697065,
+    0.2118517527359935, -0.037137361666660915, -0.01095650985564006, -0.02175737755257728,
+    -0.12477753269309673, 0.12924972288890138, -0.22861176444299386, -0.15847365669016392,
+    -0.11542230062046246, -0.11650940482687158, 0.09940169033334433, 0.011703720349402622,
+    0.14210936273575575, -0.13539197720064408, -0.15010494027993015, -0.2358059777375449,
+    -0.04438527250521619, 0.007521432485908518, 0.10672303903203144, 0.2830970021879487, 0.04610129297632026,
+    -0.0603230610472035, 0.036431849198104195, 0.056492185908867246, 0.032719073652039826,
+    -0.13320639914884094, -0.1083530201694177, 0.087201981246444, -0.04614198556682521, 0.20295109200806363,
+    0.3348785841489411, -0.3121774122119236, 0.13765847312702503, 0.10839258632436903, 0.14907301688995722,
+    -0.1795672907813972, 0.18740830718791351, 0.22171413565257644, 0.12224892450422375, -0.29925561918892224,
+    0.09016745028607596, -0.3499769424486559, -0.4904597318333892, -0.2009192710968542, 0.1657774009431728,
+    -0.24809622389149705, -0.2266841049885538, 0.061969763034234196, -0.16097669325940375,
+    0.20412717217586396, -0.36371582523516194, -0.07984994080932839, -0.10747395407599912,
+    -0.25039161776077756, -0.037384765800177834, 0.029792478271425803, 0.013515897712288068,
+    -0.08882227124139538, 0.23786450821350924, 0.16988327240847392, 0.147840492277114, 0.33511552125173627,
+    -0.27111073430178506, 0.48001631110433624, 0.0011464036057807093, 0.09905171086838782,
+    -0.3705569583907678, 0.05477566999304857, -0.6373176638491127, 0.019435375753653488, 0.009553412794093937,
+    0.035042632460756076, -0.10652231986792061, 0.026069873176409457, 0.011529789253293144,
+    0.15131701797031336, -0.061143522079805016, 0.14977223833831088, 0.007915276370519623,
+    -0.24446110123991932, 0.21145724244116013, -0.15713553195402433, 0.4471251480602206, -0.08545513877442597,
+    -0.18311317706505653, -0.16911489785646172, 0.003743580785949833, 0.05272169312024011,
+    0.04904996382867013, -0.07711504128966755, -0.08869661190209759, 0.04533768578249593, 0.09320183590800972,
+    -0.048509381947524494, -0.17829520308490002, 0.2917013717890942, -0.12683026946341514,
+    -0.04813679402194002, 0.0017060104005522103, -0.06635726555615162, -0.1444377018421331,
+    0.16192340547161124, 0.18650000103079784, -0.34110255516646437, 0.40335289794126983, 0.026711463459037382,
+    0.13879751897487225, 0.2798337004346351, 0.10911727107873097, 0.5592040001290343, -0.041707450379241714,
+    -0.23380607460810868, 0.2916421801262521, 0.332406591220609, -0.13703944238067833, 0.19811617375918542,
+    -0.02939427664266656, 0.023130762936066734, -0.04567364054696532, -0.21996384454931406,
+    -0.31138101083093306, 0.22880061091124274, -0.2353954405621277, -0.0813847450056702, 0.243356590057413,
+    -0.054474433498458354, 0.12337141795019635, -0.027186580124906802, 0.2266108179955065,
+    0.10280239071066344, 0.07224690704044094, 0.2991273582211012, -0.052709452896571536, 0.35533123187941806,
+    -0.4664408096970138, -0.2917085559643065, 0.1110764003489726, 0.2051876564087867, 0.14189876374710536,
+    0.06516463833106792, 0.2919027344333024, 0.06623567784320257, 0.07867623497113284, 0.14525094743235004,
+    0.0809004472150019, -0.09776955029632936, 0.08651206345553093, -0.04426168940967615, -0.05706687395088553,
+    -0.03858796146616902, 0.19524083452975713, 0.03184480866266454, 0.1849283179432781, 0.3523896907437808,
+    -0.2652061597923682, 0.09934147308844572, -0.1036478146344452, 0.09415280948188053, 0.08245215571838839,
+    0.07484834327711416, -0.01532166206500048, 0.17892105660536287, -0.012042825993609462, 0.1889847806826455,
+    -0.2519260001181639, -0.1002059312819198, -0.565225288893454, 0.07179522950991822, 0.22210281119811146,
+    0.040833748938843804, 0.18019772680364607, 0.29199155265020404, -0.2298754983364398, 0.04928040545355284,
+    -0.16556704038864897, -0.33982866835866177, -0.16855322656572053, 0.16070969210880273,
+    -0.06694665655381518, 0.2090795573195117, 0.16324797122343737, -0.06557736351548141, 0.12778416916564694,
+    -0.0957451788347022, 0.1946417582551374, 0.07745393576953895, 0.2875059105363189, -0.3721264858977526,
+    0.0828953678944198, 0.3715586401766783, -0.20917447222263813, 0.18422614025365155, -0.10864671611919857,
+    -0.1572051788121724, -0.056564532498482215, 0.16973527242908085, 0.1285156504175466,
+    0.0027838146386353316, 0.157249102982776, 0.06909798872186161, -0.17507837475996282, -0.20788642855598324,
+    -0.33843023944323425, -0.05735038645793498, -0.09226024843801943, -0.3259222332930215,
+    -0.059219124750937886, 0.021830177964498845, -0.0688723869467356, -0.04346063064729065,
+    -0.1312443192963501, 0.25061088083309246, 0.38305320389494885, -0.0006487017913677127, 0.3567541729674279,
+    -0.18999716531455976, -0.3370281933544711, 0.0850526487363418, 0.2443867754938473, -0.14080044171307346,
+    -0.14414292693186886, 0.5163255202400495, 0.07040387844752045, -0.21505400358149893, 0.2034199186354445,
+    0.1419783343810188, -0.11433761210903748, -0.26369699687236664, 0.010887180637341422,
+    0.020047712361144093, 0.45392578940234507, -0.07335416629882308, -0.20768308516695907, 0.2614607102488739,
+    0.08022493024752286, 0.060834162792191955, 0.1873290606647483, -0.3073601536822926, 0.08887318178732755,
+    -0.01615127294088827, -0.09520998976712707, -0.3280596475055325, 0.20608004393226298,
+    0.021524258070208253, -0.09493026010826838, 0.08753189877174969, 0.04677727300330161,
+    -0.037111843430743474, 0.24887320245869304, -0.3299294266179362, 0.06739231027972435, 0.2627789481665946,
+    0.09142036597783708, -0.012248595936166147, 0.09092205827766885, -0.13905948204820298, 0.255601940760602,
+    -0.2340848322256368, 0.1801318757274749, 0.20998789365115716, 0.5298503664948404, 0.34896575844443706,
+    0.21685022080307376, -0.00853259202366314, -0.313407554052895, -0.1895687712834192, 0.06611143675973792,
+    -0.05355379065245381, 0.2835812898695793, 0.17464646363072586, 0.09718400456634799, 0.4101073158664842,
+    -0.07776743823684985, -0.026198174516436912, 0.36109465400391316, -0.1715441798134398,
+    -0.5949280132520706, -0.43425793948353036, 0.1809708673504794, 0.45916997942578164, -0.458763281803801,
+    -0.02859540307394626, 0.27007692419158225, -0.026021121431325858, 0.10385430715735718,
+    -0.03488177885895992, -0.1739107766263292, 0.17471080724170965, 0.031422874721602906, 0.2392983403598189,
+    -0.1993150555241783, 0.5286980870945366, -0.1969610899561622, -0.11718212479249458, -0.42664356429419054,
+    -0.22473600701685317, -0.32980635396440305, -0.2231528768834039, 0.218258926539888, -0.07359776049695936,
+    0.0038873923865450806, -0.08954560723046051, -0.02131319714294014, 0.42365769822962995,
+    -0.4484779285119876, 0.2725936050089652, -0.5616093377742092, -0.4011476967759259, 0.10625770109620018,
+    0.031738789240405706, -0.3016209165584739, 0.42009439816728916, -0.05690744888062835, 0.13363378243771917,
+    -0.10146454186943525, 0.021425567149350844, -0.31971640422572556, -0.14458152048775838,
+    0.2177746506581097, -0.05946828346167061, -0.18350261573511148, 0.2156404984885387, -0.4088174950719829,
+    0.10490466671261635, 0.2706966648845906, -0.14150348845793514, 0.2128992843108825, 0.052600474273227976,
+    -0.18401448012240035, -0.07152578758348284, 0.2990663779715022, -0.27694569136284586,
+    -0.20332590832433708, 0.08932037186699458, -0.14640834757938362, -0.09223092945102762,
+    -0.2703454706715409, -0.2103198282242119, -0.5136035094986925, -0.2687136912848408, -0.6545681529851692,
+    0.1842236266917725, -0.14726329229627197, 0.23860305771838686, -0.41013709603841253, -0.2368328565152176,
+    -0.0601616615894064, 0.0022662527059166605, -0.027227291051604593, 0.40518983566809547,
+    -0.3244593159075768, 0.008447558293034034, 0.1975760811829484, 0.37936549527563673, -0.07662248863239489,
+    0.4058175695867148, -0.2627203988553083, -0.6729903286511828, 0.05311896381649635, -0.11817622235320759,
+    0.3067771642398189, -0.12100338555365998, 0.06353903256982785, 0.11072412379614574, -0.05908615781152021,
+    -0.1418045752667711, -0.22418713926307193, -0.05095251237023908, 0.08093559605631609, 0.11820680192847155,
+    -0.2735654820108169, 0.1808623429806075, -0.0944385400435143, -0.8596356262666676, 0.10167914862287651,
+    -0.08063475258622123, -0.018489438357751145, 0.007318912712500494, 0.08600218838775435,
+    -0.15723420339053326, -0.1423033899293742, -0.061827210335889525, 0.22959445463495162,
+    -0.03584141694950424, 0.049605120816806916, 0.22913945204191488, 0.1017146981394924, -0.18179274727478742,
+    0.30723975656292235, 0.0480918040483312, -0.01532959117601557, -0.200427173342318, -0.4041695240751729,
+    -0.2256033128405893, 0.000509261484478836, 0.2146014298388015, 0.07164297411256873, 0.2312402112294595,
+    0.07010427538814108, -0.4019476154012916, -0.10304037640274735, 0.17751227836537734, 0.02177137095496999,
+    -0.5254931849825973, 0.2058945503769223, 0.03308582299088082, 0.03679940683992531, -0.12016642223219914,
+    0.06614080506321336, -0.05640820278183599, 0.138109325988895, 0.0897287137289328, -0.23658735846242085,
+    0.025235368586161596, -0.07743463199680956, 0.02449018142654362, 0.1011790568184823, 0.24382631664025448,
+    0.16548309708038328, 0.2753056792771556, -0.04716855918461169, 0.07352272482444318, -0.03621264192252847,
+    0.03356425801240963, -0.2239726205425899, 0.2876573199166295, 0.037041896004542746, 0.12584713258887642,
+    -0.2782782699697703, -0.19654448077842132, 0.14899387723335789, 0.11477961843279363, 0.10524769467883792,
+    0.017600443684996837, 0.013949254352211513, -0.06011096865753228, -0.059291282138220804,
+    0.062214928591536045, 0.09207398205356182, -0.015256992968887814, 0.20799928904194423,
+    0.15771430513453435, -0.17549851015202167, -0.018003877376751916, -0.4260959208666225,
+    0.17608454758533798, 0.08577623348945006, -0.23727372475418956, 0.1180217939382745, -0.06548644583299773,
+    -0.03692229327169973, 0.2289224734882415, -0.20061737339245939, -0.06138473265602214, 0.07069348947011425,
+    -0.2245478353956343, -0.4021045798208844, 0.1790133577288798, 0.003082644484669678, 0.0935123113603828,
+    -0.38766368891059144, -0.13708965149847024, -0.04465079690118298, 0.37658353740268474,
+    -0.2290155159472994, -0.023476291447592817, 0.1908767496482929, -0.13882411344642323, -0.2059589880130677,
+    -0.06903817276121522, -0.1477053000918802, -0.36022590022196177, -0.3563217102513039,
+    -0.11705179597916858, -0.012071951312251666, 0.03718137786913866, 0.11790558048652373,
+    0.16295257927809673, 0.07038274245721374, 0.12676771087478922, 0.0016893635711135821, 0.19193074771081503,
+    -0.44748955686354286, -0.10092293705078619, -0.5575500089969613, 0.22432547987113846,
+    -0.22758094311782645, 0.07689262614676376, -0.24343537361510298, -0.1869962359769774, 0.12355924755444882,
+    -0.0003806407527439661, -0.10791819267552637, 0.04107564743590286, 0.05731989541482613,
+    -0.1530646962841638, 0.11209644858482823, -0.15627000938561048, 0.27051275385478385, 0.29166679292600134,
+    0.28397651720876504, -0.05120782601036322, -0.18364301717615103, 0.02814270409511544, 0.03120390043812009,
+    0.019792538466531968, -0.29079296366836854, -0.14938820785661205, -0.0036419846285838313,
+    -0.10415639846286782, -0.06326494201375414, -0.22647182606793415, -0.20115677728386888,
+    0.4014515686187888, -0.19317525102791486, -0.018069808075851804, -0.2448701621889809, 0.119213113213263,
+    0.029083965735667582, -0.03745524636785873, -0.48359318367224874, 0.024692764843181204,
+    0.14352698149592247, -0.02506233681057573, 0.05743840167532853, 0.12575613246934722,
+    -0.0043847394047680475, 0.028122832842674177, -0.3101882502728356, 0.5440554146853323,
+    -0.12793519413588503, -0.23326041066876876, 0.007976744983011465, 0.18856739285222496,
+    -0.25022712847433687, -0.08667974657371286, 0.16943613021369627, -0.02062962935915168,
+    -0.1351899466898425, -0.23561574269975685, -0.16648001458205441, 0.047058554496405065,
+    -0.19839867850022416, -0.21338538980488073, 0.0013700017914775875, 0.036348609046845365,
+    0.04639193260009899, -0.2778408220117531, 0.2624692071753696, 0.011629744774726935, -0.20975428634528012,
+    -0.1680577071500147, 0.18939543304503578, -0.1006127696309612, -0.3449326767595248, -0.2931663119619961,
+    0.011856742885603507, 0.05248481261346749, 0.05447852948858214, -0.5810170354441303, 0.0638713064182277,
+    0.07574236320361581, 0.22806547519236314, 0.17030295454013988, 0.05666102100455869, 0.23048486285472186,
+    -0.15585174158019272, 0.26896241878056554, 0.2544273764295201, 0.12266202471853718, -0.11950201394887132,
+    -0.21768627612123576, -0.1580969214069021, 0.024248183564052048, -0.31377669293972316,
+    -0.10845716082386322, 0.37496540174882254, -0.03883322340706624, -0.002218509148586582,
+    -0.23904310210048124, 0.17167767609103293, 0.12644265319642797, -0.026681232340129646, 0.1019820485891028,
+    -0.09123166942007142, 0.30444384429078253, 0.09511559616521532, -0.1764922475700736, 0.14905405363392016,
+    -0.09764467108122825, -0.1360067245318498, 0.14378690647664066, -0.1488538465453796, -0.0653968017804237,
+    0.43668366653424273, -0.335336025521647, 0.057312373246804715, -0.025829102004290786,
+    -0.13010753943780953, -0.27077254940134704, 0.05207242560268634, 0.12069164870647738,
+    -0.02166500977677411, 0.08380266670524264, 0.06857203104275704, 0.09106642241885382, -0.13328917179402092,
+    -0.2222343788093617, 0.08132656042992918, -0.18079496611780954, -0.0036936063896076984,
+    0.12932517434823923, -0.21405391008744257, 0.11314733302137753, -0.06379874185112307, 0.1735878510676227,
+    0.038356459649199884, -0.18113616662415644, 0.04832878850460727, 0.17994695396055196, 0.3628676915981473,
+    -0.01829093811791629, -0.23108480367748888, -0.6162258590290723, 0.1740533189842212, 0.04269165736718314,
+    -0.03786737026976819, -0.11325059275257321, -0.23130327232427336, -0.11531346778139936,
+    0.06639814630592256, -0.3388793884388038, 0.34157761695819605, 0.2885184613538103, -0.1448741251325935,
+    -0.2441702501642392, 0.10090710373601973, 0.022356173275383678, -0.01126001781193162,
+    -0.04866716100989885, -0.21958730142159985, 0.3360210446292274, -0.26551237740315703, -0.3237239045992549,
+    0.09349897905985448, 0.4225358038694127, 0.35276116197173923, 0.0030785128175892487, -0.679358315758419,
+    0.09033069153927721, -0.2239096482478433, 0.24817469395654054, 0.08239102591868447, 0.07656148791688344,
+    -0.13775999749513523, 0.22586305402542192, -0.11876488363545021, -0.04309345712236989,
+    -0.22834167588113122, 0.2768372328007506, -0.4537211534860439, 0.20669991348290703, 0.30809001508316225,
+    -0.6381616819709315, -0.2658007243120246, -0.04770428719091702, 0.006013072976779005, 0.1181999348038862,
+    0.12212899889413141, -0.08073375941869987, -0.0931544480502947, 0.1635729851183823, 0.14728598365526213,
+    -0.19834269539103153, 0.07119458301807187, -0.11811700422155919, 0.07963572967806122,
+    -0.10462356596557676, 0.1739752019787617, -0.30685085337890694, -0.3234613097588105, -0.2678776556701223,
+    0.09015634495480618, 0.24711572117275593, 0.026684132362288834, 0.06069916970839707, -0.26536307543506815,
+    0.3079857050282697, 0.08451068487532085, -0.037712029488474866, 0.4854165107737586, -0.0746000350617911,
+    0.44306538724136274, -0.21788588121896119, 0.02758070979756165, -0.0442987021197403, 0.23718521765268086,
+    -0.08712236335288, -0.10778693656677403, 0.038588924433332554, 0.27768775863108563, 0.043420377433566,
+    0.24636533496249904, -0.04960967375400195, -0.33580755431064757, -0.18183957337427853,
+    -0.0777039333773105, -0.1880916175692973, 0.18859091580546145, -0.20339695202870442, -0.05077143983981888,
+    0.09367820825023046, 0.2739857358098516, 0.01432961779406316, -0.2636184541583746, -0.26564671560157693,
+    -0.17338267280755623, 0.0968975302826594, -0.05141819384632059, -0.3198866705585421, 0.21339711217953686,
+    -0.12064799199080631, -0.2953833216969009, 0.13149940067140578, -0.00014111497259384345,
+    0.06985194440895577, -0.1757304166457057, -0.01731429336050488, 0.04108384467222462, -0.7475832135106082,
+    0.08256315692931661, -0.08549372682744924, -0.1447274246756304, -0.2349192026772486, 0.024325141412109424,
+    0.041335187481682065, -0.1778250143388854, 0.1183347494322027, -0.3203975482344237, -0.15230571562285303,
+    -0.30436930979022364, 0.3694368355133448, -0.2429821110982555, 0.22666724224670368, 0.270938881176108,
+    0.03894732192346212, -0.1827729282228482, -0.07558886293910828, -0.25699052518820603,
+    -0.00448528722849881, -0.1326346023382253, -0.03926155924307943, -0.18496331772777014,
+    -0.028498833704092015, 0.2427538694117242, -0.7498917554639614, -0.11028174323067948,
+    -0.29318577544164925, -0.09928385036287851, 0.37518460042880336, -0.15687253639294366,
+    -0.04004403106142375, 0.03096853991577553, 0.13502685892829733, 0.27991423099060964, -0.09807462457890177,
+    -0.2000080783195339, 0.11596234935495243, 0.2952552375327151, 0.07864734698831007, -0.30823721512328744,
+    -0.020873667769969337, 0.1336618903381532, 0.21365593188705612, -0.13975937255385926,
+    -0.27574173351203957, 0.2967077422359251, -0.11054810918554503, 0.0046527939934555215,
+    0.13350490961611078, 0.2658173086585122, 0.13562034298827166, -0.1494431433687412, -0.005619406866485926,
+    0.008322713138388688, 0.28187553514254354, -0.024541582327127647, -0.1527199652611493, 0.2698952241906976,
+    -0.19789145218047755, -0.15183155483242816, 0.40755956041528324, 0.12282910669900492, 0.19738752669342807,
+    0.09225481749758795, 0.2171883325917456, 0.07152152090845997, -0.0033529819090537616,
+    -0.07707006683035411, 0.13336605749509547, 0.07941872168727913, 0.39278280594387127, -0.07325094812456628,
+    -0.053222058357079265, -0.15223627203325987, -0.11775169838221103, -0.1808578313577021,
+    -0.020392662781716506, -0.04607756404208869, 0.20684015238814912, -0.08988144533530125,
+    0.027459300154627886, -0.19665819918199787, 0.07225030242222309, 0.04134450000605025,
+    -0.009425914459214322, 0.014919100214415703, 0.13864855205665627, -0.11828870264369767,
+    0.09508962455103753, 0.28234672359481117, 0.11640126202489744, -0.16899120649612062, 0.007561924629528723,
+    0.05692273739947325, 0.01343569688840383, -0.17000690664730395, -0.21015447238761129, 0.01592282266686098,
+    -0.13543182607338786, -0.1182316372232924, 0.09340129697555148, 0.23664164729007903, -0.2983027366852461,
+    -0.11351622968238502, 0.23078302365297745, -0.39005785158974104, -0.07449772217165286,
+    -0.1423630310408593, 0.44639051550842573, -0.5233144184972084, -0.07120772834501812, 0.372686454017326,
+    0.2643775565868886, 0.0913227601476904, 0.14362647194117792, 0.24922923166296387, -0.21331496218310514,
+    0.2336181628278132, -0.09043604421615012, 0.29379220773048925, -0.09418470293068919,
+    -0.022137245791845242, -0.25403202375090994, 0.14803269767774624, -0.37956041931385637,
+    0.2547718337894398, 0.10195045436031511, -0.14195380658203258, 0.013143123301853432, 0.1307254060398069,
+    0.11858994484629455, -0.1760179068934819, 0.09740696310592989, 0.01985880055512091, 0.35765844375238487,
+    -0.22755852765138573, -0.03633529154027971, -0.07048679412098335, -0.03558810809664685,
+    -0.23292672261961278, -0.27437011616270174, 0.019366291904816153, -0.2626956644729316,
+    -0.12194314885289934, -0.008408685642980461, 0.21160197641693732, 0.3474550373950836, 0.2511957080218768,
+    0.341905805046283, 0.11674142350576858, -0.30424150583122156, 0.5279920142956668, 0.0866097544555187,
+    0.207145219468678, 0.07364808423249428, -0.10881134523413134, -0.07881005930083862, -0.07638472817600528,
+    0.016896289167965275, 0.06634827376570762, -0.12686357609916601, -0.06888673940491558,
+    0.07477807758679195, -0.3798798442086756, -0.17462353853139553, -0.07554574015467269, 0.29998606609915096,
+    -0.04050392866256419, 0.17001691181332926, -0.2819430542481907, 0.06240757866470607, 0.01767713800623319,
+    0.22577269578435188, -0.2685575457212833, 0.03261397901805572, -0.08109333980124041, -0.21565774948695388,
+    0.07463990623940442, -0.24310578576814915, 0.06169410819058532, -0.026522042586588395,
+    -0.0076157687961915955, -0.15236226659244556, -0.0932421190947391, 0.024880899458742327,
+    -0.05961893212090783, 0.31202637471821276, 0.1787692268309668, 0.08189112599386154, -0.13039745983607046,
+    -0.12991216702267094, -0.30721837133073915, -0.13216683906145388, -0.06558632871935217,
+    0.11501461167564264, -0.0011328991117354275, -0.18179075489506125, 0.17977783048973417,
+    -0.17741525167615219, 0.2769139857298119, -0.17077398625036608, -0.30479617676242693, -0.2314649191007205,
+    -0.23616360831346678, -0.15176831649453942, 0.0676467563225721, 0.09610530523248435, 0.11399200670186149,
+    -0.18433274117787934, -0.13503276503739106, -0.36181793897399994, 0.23430821346226638,
+    0.07113042158422123, -0.2780857198261389, -0.27867815954340996, -0.13132444212823283,
+    -0.006624731612370566, -0.21549006001229887, 0.22723028431683953, -0.15291985514869202,
+    -0.33014429144985896, 0.19128875296225928, 0.2627409102305015, -0.08695307220911419, -0.13355346147976485,
+    -0.05033121555786992, -0.1608903391603711, 0.16579443388531792, 0.10328610852906132, -0.39576396309223894,
+    0.039517966453139645, 0.21491069844678656, 0.05505803055010442, -0.1445189454906945, 0.25565192461942055,
+    -0.2451004773243357, -0.22384160863919803, -0.14834197440734695, 0.1577551450205217, 0.18942495745002325,
+    -0.06055282832097856, -0.01467102683501468, -0.1942726780690021, 0.301416778014273, -0.6529047410688281,
+    -0.038979084213659546, 0.20895208267938237, -0.15238326417561032, -0.24502320244213782,
+    0.036778381017013556, -0.033476233433956344, 0.13741095344495424, -0.058314439732738275,
+    -0.1457107040331472, 0.007349555380547126, 0.4135458849776584, -0.0688038551158873, -0.04455848497595509,
+    -0.23260920141215716, -0.029125922187711917, -0.06056508714745421, 0.2131804007271382,
+    -0.08420377881186013, -0.13109138623024633, 0.0003405480448435913, -0.17539122961610704,
+    -0.13551430420260172, -0.25340771733784895, -0.11540930027268219, -0.2535352754889278,
+    -0.11618197417254336, -0.184352359008409, -0.04097710418349475, 0.13518937989312557, -0.12276409140571547,
+    0.041424676214735105, -0.09253957813167815, 0.17126905151754532, -0.14447004572462419,
+    0.22114315204146184, -0.3832365390215785, -0.20303243634583082, -0.011405300429551186,
+    0.016536324945208774, -0.3565735905596507, -0.011441029948772833, -0.2624247116939451,
+    0.09941119907685403, -0.014661232834358212, 0.19043487231109707, 0.045314536939640396,
+    -0.08483303423840582, 0.1032487474752953, 0.08342265254357137, -0.034811898075634305, 0.05393684885074188,
+    -0.2339984487712599, 0.11040733069931435, -0.35666319594361534, 0.1255845925266635, -0.04245062357995809,
+    0.01777224653100913, 0.1701692590072011, 0.1415839009811807, 0.16597043433377315, -0.49350548676278927,
+    -0.33332500537301984, -0.09257579708665692, 0.02617717046610971, 0.02302572305126236, -0.0932227627668672,
+    -0.08461195301998678, 0.20594949448923963, 0.10818763049950027, -0.03930288574692709,
+    -0.13172904725925352, -0.16409759548848446, -0.15682136056554813, 0.2814912733296626,
+    0.012642077819975107, 0.19856878627441119, -0.21911483014484096, 0.24726438040548038,
+    0.049659460401797986, -0.06486612596751366, 0.11252281893190934, 0.10935258307654816,
+    -0.15616502559869347, -0.029276745719967592, -0.037257503997512174, -0.216423397466, -0.38227389267278267,
+    0.07119407532858221, -0.05305543763291924, 0.03543095017656727, -0.01782731981151788,
+    -0.14034090069396957, -0.25920335295297375, 0.22437350982669696, -0.36162415641741863,
+    0.13536921744292088, -0.11694523765148254, 0.14597745337615206, 0.08512254480917733, 0.2254135397033169,
+    0.1497115975498518, -0.13353398861068086, 0.1018878113146446, 0.29887886106883244, 0.09740692936105137,
+    0.26454261422535535, 0.06666860537131371, 0.2587784531371154, -0.17916553700753363, -0.08525749936402889,
+    -0.10963387465712653, 0.057468093422343096, -0.0031069514611291576, -0.015268791652039695,
+    0.03158135905102215, 0.1453803037524405, -0.06653220262035284, 0.18902887577993407, 0.07586975562647032,
+    -0.29028297165277983, -0.0034111570378311364, -0.3372789333412467, 0.16016895243662466,
+    0.04509481347870677, -0.02310918275468348, -0.5812999410443694, -0.03458052141902865, -0.2940331317796455,
+    0.33925541510920537, -0.23320895110231715, -0.23868965474473383, -0.09351101452846883,
+    0.23941337521794706, -0.004951164583895239, -0.05217540785388291, 0.35139699551612386,
+    0.09678577163906704, 0.06912509303543296, 0.007000274978403191, 0.06475985242249024, -0.506076587145421,
+    0.028125438940897196, 0.024596244460584275, -0.14157252134640305, 0.17945907775170808,
+    -0.26566032958188973, -0.12777142034299072, -0.3942450051874351, -0.35513918312447285,
+    -0.2191189625357982, 0.12841885773106335, -0.2513131531896463, 0.04666729472722553, -0.17033432673673057,
+    0.0627285883314474, 0.08215303470463216, -0.10883186352940745, -0.03821162448611176, -0.2476271444694908,
+    0.10048780303839634, -0.28538245283483527, -0.22058313565170276, 0.1909621392747119, 0.22804923546527847,
+    0.11476420373427969, -0.36271237067666307, 0.35733838670904067, -0.06066155707821775, 0.10571233223326232,
+    -0.06007935307294422, 0.12433633753767534, 0.08699117577619501, -0.08578827716586696, -0.2697395715606276,
+    0.047641063635776526, -0.2193354345168843, -0.3407990683932098, 0.02087247036895137, 0.07386091282341975,
+    0.25442335044526154, -0.05331833411396875, 0.12163864858856414, -0.021890052279888963,
+    -0.11677692325645987, -0.1449501728028417, 0.02331917883636325, -0.09209484368953783, 0.0642777313026563,
+    -0.08511120855397972, 0.22440581500715914, -0.04291254237954859, 0.002042399148412137,
+    0.06563818474234699, 0.29344574952386504, 0.029398861841120914, -0.28887703271969983,
+    -0.14592179141422476, 0.18114441215711113, -0.10241480299619453, 0.05530220752312217, -0.2583806151648954,
+    -0.3314528324571748, 0.30775377346485105, -0.07970547030157023, -0.08102893215069372, 0.15636799805665344,
+    -0.13384128605422174, -0.1387813035906037, 0.032860705914691035, -0.07870544287066028,
+    0.04622939992787538, -0.24893442956872844, 0.41132793679696245, 0.0998335948508242, 0.15323596462727626,
+    -0.019859876286361995, -0.3397886076974353, 0.11814507221061735, 0.04818109289058892,
+    0.0008585074144772026, 0.2542783697310412, -0.29747046512316627, -0.0781062427123657,
+    -0.20837160965452517, 0.13033046916258526, -0.2644590230295205, 0.05450591369904927, -0.1349504713836211,
+    -0.05809579481547218, 0.11747218926298682, 0.06605690145280828, 0.1286318175162102, -0.006842904320114981,
+    -0.12403530302175628, -0.07301924377875192, -0.0165012086687165, -0.14655149777842721,
+    -0.1257803736595061, -0.05514618930750335, 0.2726060258645649, -0.10942821652937877, -0.09455564481395816,
+    0.10307536527804094, -0.09557770948829068, 0.08445782282677065, -0.04027961920495294,
+    0.028765478455880043, -0.0969637286279799, -0.02510207495058982, -0.09624621852704861,
+    0.05380523016870134, 0.16109648951322436, 0.2586862204201339, -0.153805442208642, 0.19895677069148493,
+    -0.1288554819968675, 0.0592833353502456, 0.31129910746770484, 0.18080923389772127, 0.13352574639764234,
+    0.43516357321765525, -0.2994645052764355, 0.03510939442562752, -0.11704376692408525, -0.39758714200695605,
+    0.14664317627418424, -0.2441854207866609, 0.24343106044851523, 0.02668773422356089, 0.22443846872183412,
+    0.18591533161201484, 0.21829709127187374, -0.35611827317059974, -0.17906476336950222, 0.11527706140874949,
+    -0.06478992546939079, 0.07350394471724206, 0.36564933135710537, -0.12874375545199673,
+    -0.10046754086090665, 0.2451129990928406, 0.03102831010295132, 0.286638961091311, -0.40375377888185426,
+    0.22379590298929367, 0.17780488599935218, 0.006436465721941965, -0.19991324959554008,
+    -0.13341090113590584, -0.3279392688424496, -0.3998968107221927, 0.3958056044246659, -0.09916024282306073,
+    0.27690738879271054, 0.33868412935688136, 0.11966778261302186, 0.10324446704776238, -0.19019966191109774,
+    -0.046389786934948746, 0.04002866915046103, 0.2027622819270295, 0.09400390289565551, -0.08458888954204999,
+    0.004800930620731833, -0.13604982749278283, 0.27842615380445407, 0.10961660929531428, -0.5322355896974079,
+    -0.28454260952380195, -0.13988351460413515, -0.29123956632569653, -0.43763881919604286,
+    0.13773123256923292, -0.2985124254473513, -0.06835843780111259, -0.06847992970508332,
+    -0.041422043383797236, -0.095595624922655, 0.18350904786426164, -0.024064055964594107,
+    -0.01704748705047442, 0.0862936084324861, 0.5185348280304711, 0.25410026302238065, 0.017179561955047558,
+    -0.12606319081163328, 0.07119391142979707, 0.16344436326847916, 0.12826719360717495,
+    0.00048263693822741817, -0.20784496032596111, -0.19779215449153478, 0.1336860895152591,
+    0.26055161007593775, -0.21643429598349784, 0.3042176543634837, 0.09443401032969743, 0.09065301492129055,
+    -0.35633270569882064, -0.01402035749953523, -0.11444886096631264, -0.006320741315665872,
+    0.22516684514190652, -0.22015514591401328, -0.005730057310289171, -0.004974691167787637,
+    -0.00956734342897452, -0.043655854978823815, -0.22192235653021897, 0.03369849248083314,
+    0.2287596422493462, 0.09120918225502993, 0.17019067549299063, 0.13683722349435462, -0.01967911452669102,
+    -0.05784239849346328, 0.1321649514845683, 0.10985460310356611, -0.14712663372087065, 0.011402337827490424,
+    -0.013429520571552804, 0.21758124518533353, -0.1035454762537408, 0.12225048386890955, 0.07388306996108328,
+    -0.23106415020609938, 0.003132537573761555, 0.054304094351105364, 0.45813933132679563, 0.1944193482947817,
+    0.01689499718580879, -0.14715911183061503, 0.294745944461411, 0.2600333674913651, 0.15154622420155253,
+    0.21421095704372312, 0.050012600946405875, -0.0506837322951555, 0.1476617517421528, 0.1075089003911981,
+    0.03197559130767971, 0.035165274610905496, 0.17556709829087008, 0.09156502133053723, 0.09951714476480585,
+    -0.019358059022189025, 0.16931971077965455, -0.384700276400862, 0.1919435096011777, -0.21002702927187575,
+    0.1349828054963517, 0.19169940743724892, -0.1379942764464323};
+
+inline constexpr double dense_b2[] = {
+    -0.11288972168308671, -0.0052017932499906295, -0.11844502469609158, -0.010152772514986098,
+    -0.029070943465250416, 0.014785312004650822, -0.03127076510406997, -0.040429284538082755,
+    -0.09525344707212027, 0.09525718315136819, -0.17178980554885195, 0.033767185763733776,
+    0.07780497699576173, -0.07243755711693946, 0.005690903748899891, -0.06848981215896255,
+    0.00975685351662714, 0.037445081200741685, -0.014088217949642613, -0.08030885367767744,
+    -0.1299358601753042, 0.0093958529040754, -0.01643383612907523, 0.08005185707738337, 0.010366776207131322,
+    0.002054293205594734, -0.1040802572470552, -0.10216085163815165, -0.0905862553661646, 0.09953992562433334,
+    -0.20363746126704663, -0.024467092843628368};
+
+// layer 3: 32 x 1 weights, row-major, and biases
+inline constexpr double dense_w3[] = {
+    -0.36328990067522215, -0.11149873479509752, 0.4661280269414792, -0.3709795742143567, 0.1111000540046483,
+    0.2887413086805981, 0.21124878105654718, -0.11799424604450287, 0.32922218291657424, -0.1671597032951032,
+    0.32161352765627244, -0.4573134959447543, -0.23479841022961065, -0.17748211869319944,
+    -0.26789699871202405, -0.18288101064575482, 0.16362552891786536, -0.2813240151526933, 0.067695164394348,
+    0.18206802948898512, 0.2632960953098038, -0.28185289670661057, -0.5055677903345573, -0.21981321683971386,
+    -0.21455829050885214, 0.3880701356976244, 0.613600842079584, 0.1580073320351793, 0.06521172449390475,
+    -0.07599488358957955, 0.2855967295166534, 0.27535609990389887};
+
+inline constexpr double dense_b3[] = {
+    0.016235464870885803};
+
+inline constexpr perfcast::embedded::DenseLayer dense_layers[] = {
+    {31, 64, dense_w0, dense_b0}, {64, 64, dense_w1, dense_b1}, {64, 32, dense_w2, dense_b2},
+    {32, 1, dense_w3, dense_b3}};
+
+// conv2d: the features, in order
+inline constexpr std::string_view conv2d_feature_names[] = {
+    "batch", "in_channels", "height", "width", "out_channels", "kernel_h", "kernel_w", "stride_h", "stride_w",
+    "pad_h", "pad_w", "dilation", "groups", "bias", "out_height", "out_width", "training", "tf32", "fp16",
+    "bf16", "log_flops", "log_bytes", "log_intensity", "log_roofline_compute_us", "log_roofline_memory_us",
+    "log_roofline_us", "log_gemm_k", "log_waves", "wave_tail", "tile_efficiency_m", "tile_efficiency_n",
+    "tile_efficiency_k", "align_m", "align_n", "align_k", "log_units", "log_lanes_per_unit", "log_clock_mhz",
+    "log_peak_flops", "log_bandwidth", "log_l2_mb", "log_machine_balance"};
+
+// the scaler: (x - mean) / stddev
+inline constexpr double conv2d_mean[] = {
+    3.2217481925280387, 5.523379188635711, 2.771224279620503, 2.771224279620503, 5.528428659927798, 3.0, 3.0,
+    1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 2.771224279620503, 2.771224279620503, 0.0, 0.0, 0.0, 0.0,
+    22.70637635822897, 17.417318477279213, 5.2890578809499935, 6.712070615156417, 4.40721114229768,
+    6.723943573019082, 7.720603765971822, 1.1757056710656302, 0.45522116349492525, 0.9655851195955555,
+    0.8148712364450079, 0.976521339305111, 2.408590787592466, 0.9894946229875055, 1.0137999627028036,
+    3.944974646193117, 4.158883083358659, 7.209067476308481, 29.80981630103617, 26.825617892948735,
+    1.3119369096594176, 2.9841984080907973};
+
+inline constexpr double conv2d_stddev[] = {
+    0.8763912035432629, 1.5887209960069355, 0.9155309899662487, 0.9155309899662487, 1.5527177992238868, 1.0,
+    1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.9155309899662487, 0.9155309899662487, 1.0, 1.0, 1.0, 1.0,
+    1.4181855338874902, 1.2793366506580839, 1.0305394274481225, 1.452057103984884, 1.4213890707371493,
+    1.4469017054942583, 1.5887209960069355, 1.8176328052850412, 0.28518098676690873, 0.07847993630189662,
+    0.2473987454683681, 0.05472968436401354, 2.15714651361309, 1.3440161268541122, 1.33276968379454,
+    0.2864290593761055, 1.0, 0.12757419276276405, 0.3231194433498991, 0.6250419249308509, 0.39590897622688065,
+    0.3397379470035189};
+
+// layer 0: 42 x 64 weights, row-major, and biases
+inline constexpr double conv2d_w0[] = {
+    -0.4396648659366818, -0.018777723000770314, 0.1343467656420604, 0.045845700944247884, 0.20089956826076466,
+    -0.016548960553271607, -0.226406567970713, -0.21836402102813296, 0.01233081740905288,
+    -0.14757095554059713, 0.20002099479543523, -0.3293852652413135, 0.23557521460070507, -0.3257804012501203,
+    0.49521297863402175, 0.19876549499601154, -0.30220979101630496, 0.22441734981420247, 0.19405284337868797,
+    -0.19370231583033276, 0.12622243172529535, -0.057316215928527446, 0.2508005454627678, -0.3379449779321503,
+    -0.3003600397258936, -0.09821305823121133, -0.17054373636196465, 0.027090920636236505,
+    -0.13779933981839415, 0.24729140662548993, 0.26118179978967526, 0.19746642732262473, -0.23910908639371475,
+    0.05413225528569992, 0.10189673407830556, 0.09972751514061187, -0.07449112048923134, 0.13149912975285466,
+    -0.19448860676596372, 0.08398727084405677, -0.12269048051245637, -0.1391708085935846,
+    -0.040564696913181875, -0.290717359400436, 0.04833707683174608, -0.16498296304542698,
+    -0.15585854865884619, -0.1834156993339477, 0.33287902183307944, -0.005018636991437701,
+    0.027754179396789928, -0.12486835724611887, -0.15802114337231837, -0.09886739799983764,
+    0.40402130056051033, 0.5421051250778574, 0.010018350543109669, -0.053523010000984646, 0.024525840169982,
+    0.2869067476555604, -0.0839156878117347, 0.5834018173696386, 0.33882893737700465, -0.009669132575034866,
+    0.010678842149596829, 0.3455665264274102, 0.05205291959095928, 0.0655161644444917, 0.10772418202638047,
+    -0.18857132354186515, -0.01157954845065764, 0.10741877174978376, -0.19300875563186798, 0.3133781134856153,
+    0.006520392827132702, 0.12059031786769034, -0.15628726376519936, 0.046288837831302956,
+    -0.015108960508116196, 0.05006499447018893, 0.13176442149495787, -0.21052069541004254, 0.0894937065353975,
+    -0.27279287500240357, 0.02640517945958121, 0.44250235250263636, 0.3930116284342241, 0.08562037176290356,
+    0.35817614318944885, -0.05715370225201142, -0.06424532931452123, -0.05007341546711255,
+    0.15713257442480297, -0.011643938109736983, -0.345879852453986, 0.26784124922513214, 0.15345378084538203,
+    -0.04442176799173318, 0.16199929254765416, -0.3143630782459874, 0.11774161164895025, -0.16551128719205271,
+    0.059920382158129205, -0.17328128202078372, -0.2767619526564391, -0.36384825803487936,
+    0.08903702487298779, 0.34998435450706594, 0.06026931679422373, 0.056197123015497924, 0.030494546893756667,
+    0.09310104385048824, 0.21824756357505856, 0.23542558261312468, 0.07274601897733071, 0.061975962587680684,
+    -0.3042533622831221, 0.15260902541611163, 0.029182888353069706, -0.11087567582291284,
+    -0.33992893430253984, 0.05508255299921391, -0.031303180546926594, -0.2538790499176882,
+    0.14420347064079997, 0.17539953027818403, -0.014035569260197332, -0.38747025338994023,
+    0.09719196990997718, 0.09133439607564449, 0.2016868523355199, 0.10839699523462022, -0.01610246531694684,
+    0.010299096518248702, 0.15414780086234164, -0.21261118013557026, 0.01905475440814674,
+    -0.03572675869633482, 0.25010760912022767, 0.045515446824711224, -0.21750763736930365,
+    -0.15626502608649567, 0.1196854535260821, 0.10714987046482584, -0.08198656797804589,
+    -0.051211762902249804, -0.19159509974343822, 0.01169671117493788, 0.043975240067690935,
+    0.07242176227571397, -0.057546577378033134, 0.1679984584337657, 0.27725758306210735, 0.13268195992086781,
+    0.08941408415065374, -0.0690968715301596, 0.3151108254827374, -0.070075355765476, 0.30762036489797284,
+    0.2758536564564884, -0.23761026070334837, -0.33410756156745375, 0.16798932544996248, 0.23716402496708414,
+    0.45038507416073953, 0.14421289997700396, 0.21261255995872447, 0.015300722062269734, 0.40640574961766773,
+    -0.15411686580796624, 0.01675841469525105, -0.45682646808644456, -0.16362568272715286,
+    -0.2537013021611638, -0.052025987429057896, 0.10771770710173512, 0.2649524742380346, -0.28681523942325327,
+    0.08218811444222138, -0.08026422060401071, 0.10904410486524177, -0.20211812097117982, -0.0546317523532678,
+    0.3303758271254837, 0.10628934967232885, -0.07235450393870682, -0.22494415666427314, -0.28061104904164347,
+    -0.06258702740597404, -0.48135612190220545, 0.31517435357515594, -0.04888156078375881,
+    -0.22628128391373262, 0.051217186338422455, -0.2171533239758104, -0.18822861312572597,
+    -0.03352957294408838, -0.29618672005929086, -0.2263058685528046, 0.1589315690048543, 0.08151626135151888,
+    -0.36564668496173525, 0.2370828755117647, 0.11399028421119736, -0.07558096297477726, -0.6021090612814303,
+    0.31623442775700505, 0.4033957754806207, 0.1186242915901028, -0.01193497474345893, 0.04938323012017045,
+    0.0303261900996456, 0.1667367418275827, 0.37886044231432636, 0.4121961647948842, 0.03812951769518906,
+    0.030599760550928664, 0.14892394471620027, 0.12056551497203079, 0.16332892394296128, -0.02918886670103662,
+    0.24853070170053462, 0.0745563433407505, -0.007310617115201833, -0.021545418996102454,
+    -0.08994276885833655, 0.25847092964079055, 0.16144833386961543, 0.42007190927902593, 0.049733955315503,
+    -0.5259104469812841, -0.2189324503904116, -0.14740280802532157, 0.1572558932645651, -0.07498378398031717,
+    0.10716182142996884, -0.24227500813282773, 0.13267531606069005, -0.3519997034613719, -0.2529321591436463,
+    0.21944725136939316, 0.0014992755793997552, -0.33680450844991183, 0.08852128177383674,
+    0.22995237622621512, 0.11412445907218882, -0.027193063474230162, 0.04038155827591711, 0.3679437512574498,
+    -0.378805337955572, 0.033672674981814164, 0.12491908917226167, -0.08914830476078095, -0.08762876908057944,
+    0.21448202873643635, -0.38872384561765766, -0.17253452841394823, -0.21736576818436115,
+    -0.10286346820675502, -0.05174226123664056, -0.17037568400291853, 0.07303896188965664,
+    0.09371036159123369, -0.06957411488093784, 0.048270458010152756, 0.268634724582958, -0.005300697657529792,
+    0.34370552214507166, -0.24151506007863197, 0.03990821070016502, -0.05522059874920271,
+    -0.024770578018832812, -0.1488662554132271, 0.13492771247388657, 0.17630310516300235, 0.19493109382847443,
+    0.4451850923998517, 0.018344403027778056, 0.28195747265482984, 0.1913554949190593, 0.0552947783927241,
+    0.053492839348019225, -0.0446161036652598, 0.1492402691589692, -0.16736884952164233, 0.2605152856144519,
+    -0.04234071632381213, -0.5190837269958055, 0.12559634622783328, -0.34859886326222167,
+    -0.04177148068270724, -0.30815399941694177, -0.13908321077975944, 0.021604412398256466,
+    -0.07496169468423536, 0.19597961936227645, -0.3560863750177415, -0.0920527344413614, 0.4732093650924191,
+    0.05220775080316288, 0.2941220760594341, -0.01188730745416, -0.3928195961774189, 0.13428627338686305,
+    0.16754491887853487, 0.14519866633783868, 0.14742109894965433, -0.10018522667906637, 0.30646944314353475,
+    0.12185786486691932, 0.09825631124612494, -0.11602098796598909, -0.35538300404527323,
+    -0.31285128259083994, 0.35109242748180164, -0.3534547636465304, 0.02395918598013241, 0.46048286726679954,
+    -0.25212471891150956, 0.039352656573713715, 0.3348050867001716, 0.08007350170337586, 0.034211359779093044,
+    -0.30774072800622904, 0.3776382095199575, 0.08778763429493514, 0.11845473115614938, 0.12080839945835582,
+    0.08916158423608052, -0.04991889492816642, 0.23516500011748856, 0.13382069499145244, -0.30703989413431143,
+    -0.06363582592401362, 0.15375288762566466, 0.30241970140580765, 0.008025762346285078,
+    -0.006539701723389812, -0.47514619307944067, 0.16781374129951804, -0.08112814047015604,
+    0.24385649443772295, -0.2800919053238934, -0.13472897147765606, 0.0708571938771831, 0.4435690175948696,
+    -0.0495108893202872, 0.38682825590025827, -0.1440028618084417, -0.0936647007679869, 0.24510682216790294,
+    0.22097736321411346, -0.05495535396443291, 0.09017961397667211, 0.03751418313599174,
+    -0.0031211309348148507, -0.31146653578891326, -0.48015424866706813, 0.05710209914818902,
+    0.05310511902316258, 0.16151060326443484, 0.11496170329925011, -0.27792813260294846, -0.22121534322172717,
+    -0.32320083512893333, 0.05938149208835146, 0.011912443479588542, 0.4730807498197617, -0.6552490649091204,
+    0.5960178274024935, 0.43913456100719406, 0.13292867881430645, 0.14274689734483378, -0.03970073873096052,
+    -0.0038483252088190364, 0.002127961217961735, -0.41972769646228664, -0.11981709531784614,
+    -0.32782531433789225, -0.1456643418053814, -0.08276915566352323, -0.44093430800323113,
+    -0.29447155559099814, 0.11329757760558967, -0.3055116392268022, -0.09928631806918797, 0.16642677061606548,
+    0.14227176442527475, 0.0662126728463535, -0.1845973937111647, -0.012813568958519905, 0.019575416550652234,
+    0.2345685887371209, -0.018513811324946127, 0.07681008233532652, -0.15045816368335882, 0.12005646901395488,
+    0.01224558861261716, -0.07191772277613508, 0.026735251364746786, -0.32383491292632816,
+    -0.08038105780167429, -0.008472643231525242, 0.5047071453811739, -0.06240510543798945,
+    0.019448000297875606, 0.17311862548519716, 0.06376077348364305, -0.01613076866300462, 0.48647189580299743,
+    0.035802273418853274, 0.07654909110872492, 0.03458413625542987, 0.516161349021238, -0.01760136411653197,
+    0.022244345092158987, -0.2758526719630368, -0.3303755084009067, 0.11390439021166848, 0.04440000174398014,
+    -0.3857440179439919, 0.06023659732764341, -0.0977665151737769, -0.047918073909637426, 0.4124773565074972,
+    -0.14685134359211266, -0.3344828954411102, -0.03923432109749561, 0.4142323539583783, -0.12049914853529613,
+    -0.31466240288766134, -0.02423460057362562, 0.15558011147499845, -0.06237328855812898,
+    -0.17511343202334442, 0.16885433325179333, 0.02265121133740983, -0.13879301894954257, 0.10900047955932476,
+    0.010684818746375491, 0.17458476134313072, -0.051771424927512764, 0.22607549253169532,
+    -0.1897770224566233, -0.2044291345119059, 0.13377194424336258, 0.3412715811284688, -0.3269199079470534,
+    0.23369805078871347, 0.03296225433901087, 0.3222986682442947, -0.36162213540790744, -0.041639603825064056,
+    -0.20307167518264077, 0.08766985620261729, 0.18725418683936149, 0.12861424248829154, 0.13947859829671547,
+    0.37268745052259883, 0.05171547957021455, 0.057481550028051345, 0.1263364140230913, -0.26602175394575217,
+    -0.13510131222277316, 0.13542775555139566, -0.06988823099104799, 0.07755847257580996, 0.29451819355522785,
+    0.11201332737155435, 0.4708714843079641, -0.014897723798854092, 0.10372030301779187, -0.15799689454077653,
+    0.030048101168793497, 0.08664083171581753, -0.19132458373455796, 0.27983596141802203, 0.1776229788884919,
+    -0.18163394671248462, -0.08410287536117826, -0.3987577243364474, 0.1273643824702794, 0.47591774156288025,
+    0.33224938577071317, 0.07458864256929969, -0.11929239117296062, -0.10970038654004848,
+    -0.26875144711880766, 0.3652221651115192, -0.10446178319018501, 0.16226333653985506, -0.3061458645770399,
+    -0.06463017979526435, 0.155612972248848, 0.2825725182503563, 0.15376564236393328, -0.0035076921787665833,
+    0.22897971960615993, -0.20390910726451267, -0.12592320812890045, 0.2580446611681175, -0.05582818815866898,
+    -0.2288153481558916, -0.04395172439728123, -0.14833911996582472, -0.04240829659425431,
+    0.13375724707724784, 0.05794663438731796, 0.1508350304893916, 0.12696423501360965, 0.15190164142963572,
+    -0.33256821560115196, 0.32787706139215517, -0.43641348682913966, 0.06616348962201063, 0.27802662576384196,
+    0.03497539179821304, -0.00452098743878213, 0.19276337390377468, 0.14588605416346861, 0.04537595711198523,
+    0.06188045316040366, -0.16231977908358056, -0.2957984317094216, -0.06065322604665942,
+    0.0007203266958571552, -0.0803035346777779, 0.37443367512095116, 0.08407256420181809, 0.08042361329535912,
+    0.16313924030026483, 0.08338033916581222, 0.5410136009991544, -0.20646765410671392, -0.1609189506596896,
+    -0.3823218115809245, -0.211887408319595, 0.26051106478501984, 0.19256857572278957, -0.016045063655318752,
+    -0.05075138997044948, 0.09949260837607178, 0.5970154394568679, -0.34131625768312357, -0.09756030383184329,
+    -0.2802291926626644, -0.0924776258389593, 0.07026246466320277, 0.07495923441671785, -0.12176418423689739,
+    -0.022390003251514475, 0.16458358653353664, 0.5062996047276015, -0.2283864998198785, -0.3094506856322933,
+    0.13689313680509527, -0.030303155957883732, -0.0425231152308273, -0.33712835205163577, 0.1296328302239672,
+    -0.04143177204562309, -0.03316297277070698, 0.22972037594631486, 0.09012412498075388,
+    -0.07846191137229312, 0.26401081065990584, -0.0114513410109214, 0.01618438021896563, -0.07491141530176668,
+    0.011077294690991222, 0.24910013094500694, -0.06836931973792132, 0.12705299660971536, 0.09990954665042685,
+    0.05811110589740948, -0.14647218357635353, 0.15835072557176047, 0.22867903794285888, 0.28033929710231675,
+    -0.16893544812124883, -0.10752903639458844, 0.07431443097594621, -0.10564180739612215,
+    -0.2079774595260935, -0.20261342952088213, -0.11324970574923647, 0.09756594217257888,
+    -0.20659922412751208, -0.5146614617721206, 0.20404974031908044, -0.20899491164741474, 0.19867316918896502,
+    -0.09171105672905701, 0.16992032898166068, -0.1745560175228233, -0.20721366403856606,
+    -0.08787295749586517, -0.07688528566526277, -0.16134505645963654, 0.03568055191408022, 0.1417348171613532,
+    -0.2191648897232995, -0.027801231898078923, -0.14785443534598244, 0.1989937087268921, 0.18194179141711989,
+    -0.22957095288088178, 0.1922224372354468, 0.1598999987953103, -0.09655568395388044, 0.29467025072938163,
+    -0.08579445570950689, 0.0990053989845387, -0.16373913205960583, 0.13384364571524132, -0.20628929599061746,
+    0.2074482362421527, 0.3218073072388054, -0.32376045537342213, 0.3321423212831373, 0.22789667443107917,
+    -0.04500814181852597, 0.16245578299974853, 0.09508614307464684, -0.23243185199868932, 0.2161866927820499,
+    0.033666335574446454, -0.06593263990628165, 0.13818688822827566, 0.5120581498124773, -0.1789169236217686,
+    -0.33916350873752593, 0.02641590803573487, 0.07710535925576917, 0.1317845653990522, -0.034049085245076834,
+    0.009553601025679875, -0.007388106140650596, 0.07353301150869018, -0.060315073130720695,
+    0.03678251041824895, 0.025153128385875, -0.07339195860419453, -0.042208779146893485, -0.3193227423199763,
+    -0.01968930732682777, -0.12656812076237256, -0.3261053152887603, 0.11713533965269707,
+    -0.28663904483724445, -0.21318381306812886, 0.10570368252305838, -0.2653502746607827, 0.4224280322103309,
+    0.1982879513371328, -0.0769462875684754, 0.09904621498430521, -0.1267104604874694, -0.05698005849337553,
+    -0.061207313928758736, -0.11769846997354393, 0.08168375681282998, -0.10268385516878095,
+    0.2523254963386894, -0.32235620619209, -0.5151233154359895, 0.34112350623106447, -0.11523610035917303,
+    -0.1552798597813558, 0.19734038038805898, 0.26055612513874504, -0.24612428543092582, -0.34593753620259177,
+    -0.10755850565484879, 0.23126148365833485, 0.019407669936478505, -0.12058955494588748,
+    0.029026623081104926, -0.036319071684114704, 0.06507783782702725, 0.3748518856131704,
+    0.058415465821574725, -0.026360805067103334, -0.05252511992219386, 0.29884407381196926,
+    -0.1677698787680196, 0.28305324116058406, -0.3207136493771213, 0.04022219330359238, -0.28262264235727513,
+    0.07620490808944777, -0.2070017287514375, 0.41295138791850555, 0.2876639037555864, -0.15202322538916999,
+    -0.07634177306568049, 0.013211252898989763, -0.2328646092785462, 0.1215920986483973, -0.06525144249135463,
+    -0.22140724007989235, 0.250115828153122, -0.21156515276569632, -0.144822489325744, -0.18826809328035848,
+    0.006954768312131317, -0.10629555398498333, -0.2308568502110091, -0.011021066395454736,
+    0.07091429147638167, -0.1432685782341673, 0.13772907745890134, -0.08156758529655979, 0.44789032515941074,
+    -0.35423735640686277, 0.10139899013831098, -0.042586602115169674, -0.17893551835598517,
+    -0.38963878996878676, 0.2529610690424922, -0.1301970391287829, -0.13927391835228634, 0.47946227277987213,
+    0.1813252304063306, -0.1845097475095258, 0.1760528497357212, 0.027099231761293904, -0.6300817290978078,
+    -0.2988802452259931, -0.09317001771203037, -0.0873403294866266, -0.07814431265586631, 0.14109349641738675,
+    -0.3963243900058788, 0.22986854064431683, -0.05754129842031314, -0.2623147128655256, -0.14551843704977283,
+    0.03724213346393477, -0.20707432221388317, 0.0078102986118605815, -0.256520874942133,
+    -0.15272338046863107, 0.02490715595540387, -0.025768554135180977, -0.4613422942125075,
+    0.014870690585240971, 0.08620477942159442, -0.1358707622383306, -0.15421148682566627,
+    -0.02682302256384348, -0.15895636633879945, 0.14553021882786257, -0.02212228443976408,
+    0.21932292958572394, -0.11745769797068724, 0.04316334115262817, -0.02898153436462673,
+    -0.041612836998668835, 0.2285534347020145, 0.15908496852332607, -0.09073597837902568, 0.13338361899341006,
+    -0.3060977022515369, 0.23732013271447444, -0.12101786985167687, -0.43331047897029124, 0.04479588121886961,
+    -0.6120506328059786, -0.20759053093613414, -0.07545707283452477, 0.09486417345935991, -0.1155188096682664,
+    -0.16573833752105513, -0.001668521040575906, -0.027422327550914973, 0.4366700299357687,
+    0.026738131628308726, 0.20303520368487016, -0.3631512408246013, -0.055861497084742875,
+    0.10908532593808681, 0.08168127160474357, 0.10362463271908752, 0.08935700783874825, -0.07964944065770277,
+    0.053814038780315814, -0.08690028960584945, -0.10356683390180506, 0.1833001143819472,
+    -0.29100822445629815, -0.21584737038814614, 0.22404057127448837, 0.31677807344144443, 0.2229927768847304,
+    0.1425870519744146, -0.2441053902110834, -0.2752648055821917, 0.16635494575878906, -0.18849639732068302,
+    -0.11595653376952562, -0.17093227662655733, -0.09751061996956138, -0.3331008163610842,
+    -0.024613643726374614, -0.0208237640518253, 0.4852842010817771, -0.0363725427231125, -0.5454079778276875,
+    -0.34446154936271783, -0.21146347316069217, 0.07608698035726154, 0.24508922637615682, 0.12229535683020516,
+    -0.20902083385548476, -0.06523947720361345, -0.22986681213806726, 0.07840677678059607,
+    -0.03226022401992997, 0.04156279537193747, 0.0315685341357709, -0.11307414610278033, -0.20909252702580328,
+    -0.24978483723448297, -0.006825598795744462, -0.0822278323704454, 0.07654955870680209,
+    -0.1693823585435195, 0.06389086105426313, -0.12322118468142255, 0.12125919689939625, -0.37592124662508697,
+    0.20900293647383633, -0.06292375537106101, -0.4444511039519724, 0.08062917449986014, -0.3928650432081216,
+    -0.2462581602010175, 0.17123116488249107, 0.13080334287727258, -0.21541065945572177, -0.03159506044127086,
+    -0.1399036019488936, -0.4895443447566738, 0.34703559203279105, 0.2179076687086322, -0.14610775842370444,
+    0.24841703422048497, -0.0018448704278238926, 0.11625806488346409, -0.1988883954317542, 0.1391454367140743,
+    -0.033568980379994826, -0.03214529529234019, -0.06161478341939388, -0.1454210345510622,
+    -0.3624968394510518, -0.2405089851855562, 0.2390270172087892, -0.23828255503743612, -0.26557517767290706,
+    0.14378664134324018, 0.28688674166332817, -0.03509610301385719, -0.25703058931413775, 0.19806293460820293,
+    0.15267070146250156, -0.26633290705338053, -0.014037492679444274, 0.2758412634697538, 0.08390254654135043,
+    -0.11613114452691004, 0.1409157589026068, -0.2459697133343523, -0.029951059524355516,
+    -0.26852176255754506, 0.00456453079687187, 0.08796362842559718, -0.07879630974570678,
+    -0.25986942436730615, -0.2958362190252436, -0.07323583374068922, 0.049126502564551, 0.07899311719028408,
+    0.16473567004889728, 0.3620915053871442, 0.0015963625514612886, 0.130607612990344, 0.295152778787435,
+    -0.2876240798483248, -0.02755014976234304, -0.0665855453723132, 0.08978704407279949, 0.18749105384857148,
+    -0.24227400663331608, 0.17549426489798528, -0.0010950497267723004, 0.4117001916445244,
+    -0.023552094062245014, 0.5362838508447365, -0.15529719042968856, -0.4492362302076256,
+    -0.17342109590698424, -0.31675647316499933, 0.054268536608333, -0.048151720184759085,
+    0.0015434143544276137, -0.044456875116009306, -0.03167213883353794, -0.15259921580339533,
+    0.299579761454598, -0.1309614369603422, -0.25958838896373204, -0.05714240988853758, 0.11628108282242915,
+    0.44895763740974853, 0.18014548844658942, -0.3511337509385091, -0.25918910190452243, 0.12823666247556983,
+    -0.05056044623937175, -0.017464992338565802, -0.1297093540953628, 0.35953771847155735,
+    -0.3747471178439543, 0.11365436736223583, -0.0372840921711285, 0.16633963629218737, 0.07169574795949601,
+    -0.22256656336395467, 0.08086214199674638, -0.25107870120256426, -0.03962548276111644,
+    -0.11527822548884799, -0.2699458209909659, 0.1325158994400412, 0.4619296405030692, 0.13147921398561946,
+    0.3212742196388533, 0.14203333673131674, -0.1054140566048501, -0.2532680517215544, 0.0898272105294164,
+    -0.11492147140421256, 0.19392876448798918, 0.3059357897278639, 0.4003290434200389, 0.31275820097212176,
+    0.06780198964077847, 0.030509878864792735, -0.11187579479994718, -0.1976338081299996, 0.03322443148618528,
+    0.11471110868496771, -0.43694756372028565, 0.08643038439697234, -0.27388990188175455, -0.2050688378099966,
+    -0.19221149004924354, -0.0027599120467991754, 0.3335405098819829, -0.0037168829517942124,
+    0.22359002902347305, -0.04300038474085884, 0.23430293924001153, 0.3013286309195813, 0.09793172683231617,
+    -0.26386882804827544, 0.09645869235658575, -0.19959319743530046, -0.037288528460249264,
+    -0.17671715777955968, 0.22821569342684989, -0.2523440771302065, 0.12657574876828423, 0.13413311071825915,
+    -0.10832901339919243, 0.11296616208761194, 0.14009406733044416, -0.27005939676484547,
+    0.021296409428493614, 0.10931617895235617, 0.31907066823166735, -0.1001361188279083, -0.15535635107833504,
+    -0.08462697230332222, 0.16811725243430847, -0.16244490833684813, -0.1377334608197864,
+    -0.0006022025165617902, 0.3758341125600429, -0.06711452566693304, -0.23870561432461093,
+    -0.17656939745100342, -0.1901551678857935, 0.1811136815257708, -0.272120352917425, -0.13871250885175773,
+    0.12719772288586081, -0.11870266092321176, -0.08307753702517318, -0.3482509091450779, 0.13452042169557557,
+    0.1618555415276313, 0.030147546876311493, 0.059386145794095895, -0.27158244366091094, 0.3493722444381078,
+    0.1027358752289084, 0.1378630958917042, -0.10903042449556558, -0.22169805588196217, 0.07666670286232677,
+    0.23875464271349167, 0.1783929624804443, 0.16076329690261099, 0.0016662244949200294, -0.44932184469637176,
+    -0.5033422876417551, -0.19779452534874772, 0.19655561891849885, 0.1386726782420304, 0.11335676062638453,
+    -0.06469756320856829, 0.023184368883154366, -0.08589963869261795, 0.06751018957502702,
+    -0.06268749589258733, -0.1916179924158557, 0.04827190641561205, -0.03192271666191934, 0.41205586038266656,
+    -0.16144883895555528, 0.13887701814987347, -0.2107192096146882, 0.02631610070261339, -0.0172668499607177,
+    -0.03516574546324582, -0.16161868397094986, 0.19814525080584977, -0.29586927389364953,
+    0.04536600493020094, -0.3444187005049247, -0.009396528760771287, 0.25587382342496995,
+    -0.12438132742125405, 0.42403652369622613, -0.06363952057624085, 0.2938012848884603, -0.10162313214583467,
+    0.014208560789426623, 0.06655585165699633, 0.10949430460851897, 0.12207584188643483,
+    -0.025735520501734308, 0.2550076515795024, 0.07143972430527247, 0.4373483672001047, -0.20935196651071494,
+    -0.1300156864051449, 0.06306603399683172, -0.1415129373375791, 0.16569331337655213, 0.23299966605907144,
+    0.2868526022194559, 0.19833767504880556, -0.1964839664868974, 0.0159804392907186, -0.2230049476940468,
+    0.02450340687464712, -0.2578615355446998, 0.1750238359768475, 0.20027744074572637, 0.16356591562265654,
+    -0.2465644845561647, -0.22876383307097345, 0.07507285760964388, -0.12330654743522015,
+    0.020431926958546454, 0.30492266916673627, -0.007524998974519536, -0.0627963812340162,
+    0.10869765020947911, -0.1240977738903251, 0.5069497802184189, -0.1804900552498627, 0.16925859466024082,
+    -0.08404676736675774, -0.22339335048203474, 0.45803985992849366, -0.21407887574332277,
+    -0.07707377407635746, 0.3129130861102976, 0.1182221604138529, 0.0628626746158172, -0.11922992922937117,
+    0.6981069893037257, 0.10179469628689172, -0.170082175279536, -0.2610029612044245, 0.20176659089246274,
+    -0.20028253927276304, -0.24545237335400874, 0.17727455475319584, -0.13880188951426814,
+    0.05698224140850587, 0.13849252539748835, -0.10952920104106072, 0.07343167571025766, -0.16352267454256825,
+    0.23432852804759977, 0.3911005374113736, -0.400710015964239, -0.07260742230631494, 0.4245326774059831,
+    -0.05431896214268361, 0.09746867251372747, 0.3346715135150551, 0.199460321892917, 0.033806723270511936,
+    -0.16325415190625558, 0.14114474248982958, 0.19274395905646952, -0.2380663375281255, 0.11634978707336162,
+    0.17386718779080237, 0.44794187830974613, 0.2091611998244575, -0.11067317481168382, 0.4552815533769208,
+    -0.10478658137245621, -0.43555010909715847, -0.04086759921507164, 0.424019286762406, 0.03308242551813009,
+    -0.15816931026822537, 0.2807510937318846, -0.16753596730922818, -0.2760413475867168, 0.23584531944500428,
+    -0.3190435536268962, 0.5349826134540135, -0.38077558159708497, -0.00799413913830799, -0.13525365033539025,
+    -0.025389363954897274, 0.050910182964070995, 0.01827650860723953, -0.13099129651756464,
+    -0.3479172978882443, 0.11056752644946527, 0.039498936727305145, 0.5602380131974828, -0.02638505195622298,
+    -0.026781002510213217, -0.08099906797254208, 0.16882589822116495, 0.32806273139207803,
+    0.13662329152160063, -0.0678183113378309, -0.09076928293885231, 0.24628407279027917, 0.6014114497000387,
+    -0.028496554804338974, -0.36993097539625697, 0.24795677747066447, 0.13517985290871481, 0.1241818987769368,
+    -0.15812280475487928, 0.14008635664740254, -0.35927365296040703, 0.04272903847457064,
+    -0.08692397897522126, -0.1938607261970771, 0.42031854497042276, 0.10780338621721883, 0.1787581954326643,
+    0.4268466706035254, 0.13089578854893563, -0.2600874408638349, -0.052563542146949076, -0.02652906279254368,
+    0.0069929371601214685, -0.5579972627102198, 0.14399289642507968, 0.03646358578113697, -0.355452902354501,
+    0.025334307356369858, -0.3801451737729077, -0.18669449122182397, 0.018971772369601105,
+    0.26466691917983326, -0.30379702043000056, -0.08367697500891956, 0.2188867994536609, 0.016064666070544152,
+    -0.2046950183749096, -0.07280327604016783, -0.0286753041719561, 0.11131044523341568, 0.07776554631973755,
+    -0.435919726900796, -0.12947143271994158, 0.011658495545260947, -0.2352453477840348,
+    -0.043800736556131585, 0.10569592165169128, 0.08484263401126806, 0.23083227726828331,
+    -0.019287024632449988, -0.04398515963293221, -0.15971174532158508, -0.07192654442242638,
+    0.14723038169353933, -0.4521311335553661, 0.01021428626525248, -0.2693736507055534, 0.33172162414291895,
+    0.11196365530682997, 0.01282625301650079, 0.2702424985360909, 0.16042687549093815, -0.2580808086799914,
+    0.02971706094881024, -0.10824570020610043, 0.03882853906708716, 0.26987511126927005,
+    -0.009468079478548183, 0.24964947726822825, 0.16749293664312304, 0.24434484200053386,
+    -0.15032514285328022, 0.035027836091145174, -0.0027296023988584123, -0.12995082073151884,
+    -0.3433376527518022, -0.11602832549623106, 0.11833369323286515, 0.00597026781627001, -0.1060356158096911,
+    0.37495461716409634, 0.17391080137066584, -0.3346677178399336, -0.3662734333067429, -0.2990493540075001,
+    -0.1610038348669319, -0.1133958403195444, 0.00017459051389340214, -0.17173094111108358,
+    -0.1686871758644928, 0.10561732209124168, 0.42900926030741776, 0.06465363492971415, -0.20419290128121245,
+    0.1822656026497206, -0.17846343707845394, -0.26902681521977234, 0.21646363321851236, -0.04207823860831045,
+    -0.05071807256254959, -0.19287323650045204, 0.2869294352469743, 0.28419109383847746, -0.08410050683941143,
+    0.18200638809929676, 0.07886027008182638, 0.2077540577337691, 0.2281323507660782, -0.11115461990442137,
+    -0.24723647981990898, -0.16331092876065273, -0.33351204116514216, 0.25992251026250257,
+    -0.37423431558930775, -0.08390408238732716, 0.0029428248478618082, -0.6117551165568019,
+    0.27173606297701003, 0.13100103373479197, -0.29984364662261515, -0.0003218740268773761,
+    0.08678085079114745, 0.06759938887211049, 0.22601986528368806, -0.03590875699784339, -0.5710801597766924,
+    -0.3060901860839973, -0.23568673122464517, -0.33893664643408183, -0.03688944083272176,
+    -0.03520500971478775, -0.1886626066526904, -0.07104452634913418, -0.2152431245485304, -0.3186895416120711,
+    -0.19929634596955523, 0.1538742459327837, -0.08667253737341303, 0.24936027538788605, 0.02083134516346194,
+    0.043889859336700476, -0.36199655765669975, -0.11276218166768028, -0.10042936178330847,
+    -0.514141984298873, 0.3220250484194343, 0.14327855141566387, 0.5530600395135005, 0.22788744457456472,
+    -0.08930496634085894, -0.08401660415294705, -0.4789065693546782, -0.004811468842438866,
+    0.05154887845682084, 0.3909919819262288, -0.17795626294319575, 0.2993206058153942, -0.03328949338951202,
+    -0.08289785840143678, 0.07173604149721988, -0.07844188106504378, -0.10699191962664978,
+    -0.13066273212169652, 0.18015132287564772, -0.12521115809811725, -0.2988481777216884, 0.05310174223474981,
+    0.030451388186843974, 0.027916671993677557, 0.300698130769494, -0.14136273220015041, 0.04178060134665391,
+    0.22333430004321198, -0.3019669148960901, 0.08200827242015404, -0.14122044456382635, 0.20512600370601888,
+    0.24667274874304948, 0.41842308317315685, -0.13363602723685522, 0.2513318013015652, -0.127423318865736,
+    0.24569940079577396, -0.10060190627055313, -0.40567824888383797, -0.07769352555365229,
+    -0.20426646434546242, 0.18430438235760951, 0.046194576973481664, -0.013769124541402116,
+    -0.5603848769945599, 0.02283119820230017, 0.07996590300981128, -0.09433802464205455, 0.24099079258803632,
+    0.24366788327003205, -0.026671668481019442, -0.05815955124204116, 0.0677058768281645,
+    0.001937547883789414, 0.2219618723095564, -0.1877610200113815, 0.41631503886297, -0.05794499461031014,
+    0.250115078044598, -0.18183431800440955, 0.30276037666517885, -0.017979623300218125, -0.07048631683571167,
+    -0.017044736446837006, -0.17242383470996572, 0.2820209477227609, 0.07926880114269778,
+    -0.11875900642048699, -0.052391106518004285, 0.06797272236610606, -0.1928075733290583, 0.2745408421799598,
+    -0.01729066025812374, 0.029594330681685235, -0.1357828423613784, 0.06318630180736606, -0.1546487801723975,
+    -0.3250581994764115, 0.14166361572172823, 0.09802636277765552, -0.11059825992339041, 0.3535441093916866,
+    -0.22209500549951378, -0.17620136840126277, -0.22489290403206874, -0.02398360707358331,
+    0.12066442589231366, 0.07116498093918541, 0.03022181446426942, -0.016778170809370187,
+    0.015199418773538996, -0.06879381507669731, 0.32563488798247425, -0.16673737151972437,
+    -0.05615299545643266, -0.16210080138559801, -0.012554294198558677, 0.2780490048341555,
+    0.22298242276210073, 0.23803390251507694, 0.05880201581412109, 0.04812048621154954, 0.2379248422937907,
+    -0.08003341241745851, 0.3486481686014958, -0.2976379844396357, -0.24656391159263458, 0.15293477440415176,
+    -0.02138021404211516, 0.0683202544940688, 0.022080547574716402, 0.154712613905779, 0.5430237534157879,
+    -0.07403908387081487, -0.2924520934970941, 0.03512223156056904, -0.1970183209916277, 0.07149311811145474,
+    -0.42757711466459, -0.23150371397326158, 0.2909986539407903, 0.315787606056678, 0.0891889399548747,
+    -0.5733573897114689, 0.2030059675475702, 0.21531055679664554, -0.0065868136755641675, 0.09800386273015509,
+    0.09506189114920283, -0.06075001821375358, -0.16004227147964156, 0.4012693526391336, 0.3348569807569386,
+    0.1447936848224395, -0.12563084837832877, 0.10001657574170468, 0.28396988579437277, -0.3321189045959649,
+    -0.007791516647012074, 0.24591785894836038, 0.5475405237379004, -0.0448216763673202, -0.12753283134804694,
+    -0.1891457648948806, -0.16441126292589578, -0.23963155568492125, -0.21629951118401336,
+    -0.1414294822630649, -0.05253384669278083, 0.19430131283652782, -0.4737848493004754, 0.03665352644425035,
+    -0.20567367970391262, 0.38855498151548995, 0.003866013059365525, 0.014436578898789984, 0.1906395737348897,
+    0.024689260559400513, -0.0888042866260861, -0.24153193656757752, -0.16094416446390375,
+    -0.10661003772795778, -0.3199320071899262, 0.0020051183695852593, -0.004623447987506442,
+    -0.22561927756995576, 0.0662675677548503, -0.009234679896396439, 0.26556041354665016,
+    0.015458820372160372, -0.23051754949548983, -0.06962949267688233, 0.03980515671449709, 0.3749339156807722,
+    0.005152127374535018, -0.02162453226573117, 0.13997647053709528, -0.2852529262833576, 0.05966830934007582,
+    0.3176619512741715, -0.06469241834882243, 0.032540816056080404, -0.2903769758628474,
+    -0.004414208777040338, 0.30155961152870664, -0.22811449791796098, 0.047932268313054964,
+    -0.07398850337736146, 0.1891881241660089, 0.017287284935475614, 0.02795522128912781,
+    -0.012846741413376812, 0.16789963409979783, 0.15529167019880777, -0.03134790912800845,
+    0.29630233744375767, -0.2339923551625487, -0.02667904925115195, -0.11647348205425821,
+    -0.04873157349410696, -0.26582313881714914, -0.11458730421986046, -0.13318979971083486,
+    0.014359532208423176, 0.3640973526145362, 0.031465822916620534, -0.027755517891697834,
+    -0.36608224818920343, -0.024302709132071134, 0.09523029108557828, -0.06904363431213947,
+    0.06104351166198027, -0.025350859586484947, 0.18954158746770594, 0.10959761297670655, 0.12421025121915626,
+    0.24383452127490227, -0.0747547898013533, -0.18048714211539013, 0.2049053721699497, -0.17809051419264926,
+    0.13043244843325225, -0.18778800618360536, 0.1576322678855215, 0.3130782152794068, -0.12478045046054617,
+    -0.37690256650268705, -0.3826402631288125, -0.26318950345459036, 0.27748884531637474, 0.273979610558358,
+    0.1636547778038386, -0.14793207815494788, 0.19674102992591216, -0.09590288175210794, -0.5347878623869503,
+    -0.24102684410317843, 0.15400974814462193, -0.20028567006144857, 0.19380831947132326,
+    -0.13207481639312882, 0.12448428267196186, -0.23897043116967698, 0.09311245161467738,
+    -0.03395309803511128, -0.15151530979782632, 0.01084587754366434, -0.037197878727261754,
+    -0.14139705715332127, 0.15092784519279728, -0.10004949359316392, -0.1909239429570474, 0.23476784210334325,
+    0.02390506945233873, 0.17715805834179582, -0.3730152496768712, 0.21651300333804968, -0.7283590867144246,
+    0.15165863943945943, -0.19357506956648574, 0.17968527439607615, -0.33421038366535877,
+    -0.26711421292909365, 0.03535571794480454, -0.004403581162028365, 0.0011117907800107854,
+    -0.23595655806550836, 0.15845927038287205, -0.25476714358622765, 0.323068339598958, 0.02522203530785523,
+    0.1687764443864533, 0.16249301544997802, 0.0670944660835541, -0.075938894018416, -0.48469822522218964,
+    0.45641646519225765, -0.1888405033369673, -0.2536549840798522, 0.03213875555729006, 0.06240766010477638,
+    -0.5454494501710021, 0.24231685843640716, -0.29276767023333966, 0.21633377706182894, -0.20807784225134987,
+    0.263314529999573, 0.2849031437480877, 0.23802067068354282, 0.25690956157724126, 0.11746522233255212,
+    0.22950163117447495, 0.03584113199948613, 0.26430676537962505, 0.1480930552411343, -0.4834140522419709,
+    -0.12104858883684677, -0.25053187321691545, -0.14424737279599797, -0.022829821884101563,
+    0.21803720495295995, -0.019483138856051952, 0.06372848293984512, 0.23460165157265744, 0.10621841259860297,
+    -0.050305894416780156, 0.46753305570819337, 0.08616049592314859, 0.03236365906799878,
+    -0.11254022946117515, -0.23285580563208297, -0.1156554252684647, -0.320686776648186, 0.055031839288334515,
+    -0.009378415770510231, 0.2910673854269371, 0.24658133504146434, 0.030495740790129983, 0.3359067303013125,
+    0.2620315695543862, -0.18547521682822796, -0.0952152668045906, -0.4035650914414549, -0.0685172882872215,
+    0.17476170561774404, 0.17086130376673173, -0.40399470056523606, -0.11014669768339103, 0.35545641716849086,
+    0.027267368114124998, -0.09426802943204511, -0.238880030436664, 0.6037611122338876, 0.3879279683129525,
+    -0.22084945441421963, 0.3398100116222397, 0.28469271326563245, 0.505399657410987, -0.00985061328110126,
+    -0.1351639642347129, 0.14474359416937296, 0.16353475276179527, 0.2915012190706434, 0.26826941470884663,
+    0.34020044811413247, -0.06759653948242217, -0.1564614326566074, 0.45398760608966454, 0.10142599115633985,
+    0.19632420563096617, 0.4922933123475083, 0.1746772579819119, 0.012363313179209507, 0.22143261805677408,
+    -0.3740440107298001, -0.014624811232830458, -0.14553279603396374, -0.27895842178394314,
+    0.12225570925899448, -0.056731150258051415, -0.05144197234653273, 0.13019189454808922, 0.204074144137315,
+    -0.4877148156454304, -0.08529928826378387, 0.3405112187962091, 0.09367649705637279, 0.2396467594165417,
+    -0.04160566764620267, 0.11066658342308784, -0.15583811493401578, -0.06330485789319241,
+    0.21016545252815147, -0.0290556718283749, 0.3681587232922617, 0.026177380199720136, -0.02874551160186418,
+    -0.25785953605468565, -0.33432383264750776, -0.5651464481974728, -0.07589372772898152,
+    -0.22390811135346553, -0.191346166357928, -0.11484361296559577, -0.334577187538785, 0.06379485800105447,
+    -0.04638408340071168, 0.10406284761800033, -0.08915758108233181, 0.47839720710486683, 0.06712012647444068,
+    0.357279757994214, 0.12340113224828098, -0.06265591829631664, -0.18192909167747748, -0.04079096858852223,
+    -0.2274228829788084, -0.28502677796681136, -0.1154045952426853, -0.06077027349648633,
+    -0.24996340020254898, -0.20629911041946433, 0.15814819088528728, 0.4659173666085691, -0.11167017783145208,
+    -0.1549515521041798, 0.08300193311053597, -0.2596966812022357, -0.06258268556487327, -0.16792568807896907,
+    -0.052435817628172204, 0.05357230020615143, 0.0675865680522183, -0.003368227979901995, 0.2687513268221019,
+    -0.13768947166000559, 0.1248107502931408, -0.18674750988726552, -0.11642746023024879, 0.1413053462299257,
+    -0.1269776727165749, -0.5555814201454272, -0.18038288360929466, -0.1908540262750171, -0.24440731661557885,
+    0.2542370823572714, -0.03659894765641093, -0.1077577898350791, -0.10793497568273365, -0.31582763244826906,
+    -0.22294919489953113, -0.251121206783362, -0.17089592375422868, 0.05403458419136326, 0.10739566253917213,
+    -0.28871743627157737, -0.12185297313812228, 0.08432160576003438, -0.2456746448037136, 0.1636376406447301,
+    -0.317792897016794, -0.10625941565431297, 0.3114335226686509, -0.13568386340081445, 0.2531512464576418,
+    0.18097280686582934, -0.03149351360151765, 0.07981661615648704, 0.16418717017321424, -0.03874886587282447,
+    -0.2966715263186586, -0.2372715630724127, -0.20988583234520156, -0.02776510227363727, 0.3680076680099671,
+    -0.1972613664315116, 0.26489912427738005, 0.15963184336133018, -0.3435841630179439, -0.3318129081577927,
+    0.08162494587705907, 0.022167640035255894, 0.06168276046632732, 0.17928372052046943, 0.1546665957477703,
+    -0.08270658540530752, 0.24524311774250684, -0.17974609390338478, -0.06739450382708055,
+    -0.17864182732801465, 0.16819896120415564, -0.09702306620535056, -0.012505679132102675,
+    -0.14456661950433386, -0.18788402695005665, 0.35499837561998365, -0.305609603509889, -0.01587738079916228,
+    0.1252005114587159, -0.11818157270132447, -0.1551267592608268, 0.32860834988548177, 0.05425085108672905,
+    0.0749577323236666, 0.14947624552543917, -0.22695087801416355, 0.18367015467318, -0.0980667832235789,
+    0.11139680509879633, -0.10713484931833533, -0.0013322282483342234, 0.21551326571204915,
+    0.13005929776004924, 0.002310862153870174, -0.19709000042089078, -0.44044258729319663,
+    -0.006601505424711557, 0.020982947165267905, -0.012720604445367897, -0.09290867902570585,
+    -0.17235447010792634, -0.05279125594381395, 0.2718419847396308, -0.1929927936992189, 0.07131083382497151,
+    0.1282994914754382, -0.2029538319124388, -0.4160936148711068, -0.08946269563174654, 0.006094310007885447,
+    0.12943933271292998, -0.4726666727501539, 0.08219762481097787, 0.0425622928541588, 0.1409164601858085,
+    0.2493851404469558, 0.5079415522177474, 0.02486715467993934, 0.21752719023977296, -0.15008881233033983,
+    0.15231178086870054, -0.1689624454041853, -0.03828117707977892, -0.010054125510860407,
+    -0.019473249921453894, 0.22449456197996592, 0.07268834312010514, 0.2104642849518156,
+    -0.037051038719345765, 0.25843089215887133, 0.10389255206374795, -0.3815547838347091, 0.26870786554010645,
+    0.16729534576289506, 0.010419550576691762, -0.04659531056300392, 0.10400760733089934,
+    -0.08784367770057669, 0.03641058265321567, 0.016719590278654096, -0.12784017402594744,
+    -0.30903519317359734, 0.1878599678423767, -0.21735651174430054, 0.2779717000753087, 0.0491431676179107,
+    0.09404337722649521, -0.1512420182869289, -0.2187803869165933, -0.14292373756305454, 0.2997031122764802,
+    -0.17246456884379877, 0.28360057507405606, 0.3264483737989024, -0.3075222628086371, -0.10581399536141754,
+    -0.12673698089106533, -0.08289820513603713, 0.31346269086627315, 0.03543425768281046,
+    0.019718825886746203, 0.08530751280026601, 0.19082894272275042, 0.23618741228834023, -0.19403564140265128,
+    0.44366528979747794, 0.027745866309380498, -0.054774609324455804, 0.08153615630299338,
+    0.028408830616567078, -0.22944073054467537, 0.20701042914630183, -0.1599546995022428, -0.331382302699347,
+    0.17673267606215676, -0.06997233756155488, 0.16674318750494976, -0.3903258746134786, -0.2864984078469161,
+    0.19329408808829998, 0.04273474087948078, -0.09156041708452164, -0.029843730308681277,
+    0.30542497164919474, -0.13787728807075147, -0.5147729818160796, -0.08943908668478243, 0.1714377111322734,
+    -0.2023776779896743, 0.46723826981135674, 0.006722097695273006, -0.017330889821666275, 0.2762450804297886,
+    -0.12026950883172852, -0.08685963023684284, 0.03542462032868899, 0.08884363328006292, 0.17167365094383302,
+    0.09091336180183332, -0.0054214204592106735, -0.15674148122192832, 0.21517419028544185,
+    0.1365544011220229, 0.19790773555568344, 0.23017086714515395, 0.17098523719521697, 0.244552246922561,
+    -0.049727336159741384, -0.17946291962810038, 0.34695453840807394, 0.4489183350555344,
+    0.053709086650049864, 0.22189067446597663, -0.01734366025643133, -0.265962039998764, 0.37602872067299087,
+    0.3957454493506153, -0.10591194742940907, 0.010319029606749942, -0.20409020081522725, 0.28134337891886657,
+    0.1164188506361813, -0.36634019504352305, 0.17542982729246578, 0.0974781060840086, -0.0613481049252993,
+    -0.16871896987911658, -0.09194363159272503, -0.2316717939852731, 0.08117395257922637,
+    -0.03807077144965752, 0.03724912153331673, -0.16626704224451383, 0.05908867913106377, 0.1867384281977602,
+    0.07126844062634849, -0.03841870785235507, -0.11838468837293027, 0.04042788914016472,
+    -0.09107071302462376, 0.3510624254526645, 0.16321543421370294, 0.07690183652561206, 0.19927467522998527,
+    -0.2785533314010645, 0.2881894446928631, -0.0792569170075188, -0.08394088231521532, 0.22027622885725506,
+    -0.004379545613213227, -0.24806182459469875, -0.20033666998944152, -0.510600343521888, 0.0809195108553548,
+    0.04776428018542645, 0.4038935308065927, 0.041366080504984644, 0.0827948129149968, -0.10716991878483702,
+    0.17146750768301638, -0.18799974570877234, -0.17283876601444928, 0.27855666810364504, 0.48663960950225965,
+    0.392185509609562, 0.09535641616897615, -0.26922536275519543, -0.46665175830942773, 0.017079303227556082,
+    0.15025355767868942, -0.17756244728058604, -0.04608583703664619, -0.10086324203547138,
+    -0.06335217314184478, -0.17623070347236497, 0.07507427718519344, -0.17977257632712945,
+    -0.0221394744567469, 0.3427340332682003, -0.3899226089815376, 0.03931453354469346, 0.2636046240703005,
+    -0.422077813510722, -0.11121030949909856, -0.22725739568462694, -0.055125078294913095,
+    -0.0023058333176708325, 0.28809695012091135, 0.07748062623817219, 0.16312650410011378,
+    0.22425931403044144, -0.01614985496815409, -0.033262643407310596, -0.021313218348495894,
+    0.07088653650731556, -0.11553032728673975, 0.25918874044247187, -0.30646798321914237, 0.09494765582524778,
+    -0.0928585664621885, 0.1030727506159822, -0.45342350439927065, 0.11785755243712864, -0.03686398285499064,
+    -0.20163293025880896, -0.014573994979510813, -0.04696723223204003, -0.3980954338204349,
+    -0.2919937307860278, -0.4573498733060552, 0.08237295897039545, 0.1563645076278621, 0.09211587055537161,
+    0.11317106538545431, -0.13986526858188775, 0.08440357380875897, -0.1177540342571841, -0.179879723968777,
+    -0.13991188699681337, -0.23990039269043853, -0.10018238622905787, -0.22406794721328555,
+    0.21619817334147487, -0.08806670902739583, 0.19925721140543678, -0.18057080988382765, -0.2795356572621852,
+    -0.3265728771837802, 0.04292608101450828, -0.2790531173193426, -0.05280345497241257, -0.10935349172601402,
+    0.14329111700310196, 0.11370875382374504, 0.14315833390401156, 0.04531774480251989, -0.16956117744883195,
+    0.13959837316231916, -0.18625833958422175, -0.006767885215204027, 0.6537244115394666, 0.4332630992490003,
+    0.18179839464389058, 0.015598628132116802, 0.052276773581241574, 0.23067864847876438, 0.1375244167129751,
+    0.029330465298934877, -0.2325547045479852, -0.01763012918349763, 0.07622008364736078,
+    -0.025036209742780518, 0.19959404011358176, -0.18980126352048568, 0.3046256946677097,
+    -0.29201581820585826, 0.08496719450229252, -0.4521774189652962, -0.14465963099228374,
+    -0.029021845993674706, 0.14963903304895157, -0.23569615529707605, 0.00817147701030935, -0.149454561357091,
+    0.07012787646742703, -0.065950181291969, 0.1704392985703487, 0.060777735945945835, -0.33354662715574,
+    0.0016935922277863335, 0.07748265791136405, -0.3455313733129679, -0.2620614402219724,
+    -0.048754464409769625, -0.05452192477156797, -0.05125072082356306, -0.06566803796043323,
+    -0.1072581180310149, 0.030098662740520456, 0.03601196834203728, 0.39829462066982446, -0.1458759760868457,
+    -0.059781093962111835, -0.0699424001315012, -0.19001875943965343, 0.33049309010957784,
+    -0.12070028620405139, -0.17435321549838811, 0.5984625232247055, -0.01663821140184016, 0.2410154157445498,
+    -0.08542074172100315, -0.5612445916935865, -0.25088553583355633, -0.21413102500167927,
+    0.13252374890624072, -0.2964892745264774, -0.14014779991327964, 0.09821122591580132, 0.04898420931385649,
+    -0.22260119262896527, -0.21294625723965724, 0.02367691325887362, 0.2545892036552409, 0.3225133870410901,
+    -0.23337179365984922, -0.18969152721029825, 0.011969248361654786, -0.10328641930660389,
+    0.4325363625489902, -0.33920622754916124, 0.12479892586287006, -0.13432904738472454, -0.08687669563012985,
+    0.11011865677458682, -0.04669488869426707, -0.09088427885113595, -0.0025730355040384074,
+    0.062409017432050976, -0.012732851716798714, -0.020215045171208552, 0.2964722850885005,
+    0.05802746886248255, -0.08232125203150219, 0.11845584916564762, 0.1233985551310982, 0.09168949183360828,
+    0.12067696186471984, -0.2623751335896075, 0.028902983740061637, 0.23109088855563326,
+    0.0074995343222163564, 0.15379140967754668, 0.10010389122920346, 0.5059918778983439, -0.03275549849382198,
+    0.013577333823862964, 0.09857888157348042, -0.360979197647375, 0.14644164110716992, 0.07613503382514908,
+    -0.07247468850453573, 0.08349441128145846, -0.238456160939798, -0.17458343515181718, 0.10306726118979169,
+    -0.006651791998809231, 0.04571381183740762, -0.007040842153275467, -0.13780016080659682,
+    0.17240970419306223, -0.02838420723176718, -0.18773120356196915, -0.21664478965935632,
+    0.17281722586872633, -0.29242445036006176, -0.06478505763982238, -0.3978868229957486,
+    -0.16019942200928589, 0.5113255878453422, 0.12066440522968243, 0.12678469852082452, -0.3986873132272795,
+    0.0837725250924845, -0.09755797244183831, -0.11701189799443874, -0.13700068666011164, 0.0700569106117857,
+    -0.21853886291934405, 0.14611887995318154, -0.43207121006568333, -0.07765661470513217,
+    -0.04858661020320718, -0.023430609849336342, 0.3009960458909903, 0.29987277194156065,
+    0.0040913623762420005, -0.1541757692358314, 0.39349920649420045, -0.11370899752671121,
+    -0.12527856180513497, 0.11310782858148587, 0.23356551701435796, 0.08673385416591321, 0.27117552327580713,
+    -0.10486051946578108, 0.19706700277051614, -0.16886246751712938, -0.0200905154345484,
+    -0.0020490290755775416, -0.2535659370634848, 0.015247268616149098, 0.11303528143754044,
+    0.011089843925347722, -0.08709931307111343, 0.2670923753578491, -0.15342872958018505,
+    0.011338405103262422, 0.13778333600205603, 0.28192287724893594, 0.0494626115338104, 0.07361945799815993,
+    -0.4684522781704414, -0.25687458659014484, -0.13888423739143194, 0.0811000638755805, 0.014876032154503916,
+    -0.4159097535927301, 0.024968688979501052, -0.06266222884755522, 0.03440540289677376,
+    -0.22118412647201854, 0.27509761851950143, -0.049234071006613554, 0.05316832942391669,
+    -0.007717143560371521, -0.35488929240412026, -0.18871866891571182, 0.539223531198853, -0.3101375903278566,
+    0.18465446158638202, 0.0046506372012804185, -0.020930295859636572, 0.07563683782632073,
+    0.1041412469691117, -0.10048978715648607, 0.10899587604722838, -0.4596157238844097, -0.20767880429150343,
+    -0.43278262998391553, -0.24229836392300574, 0.1692913655395324, -0.16734842160249774,
+    -0.07053319162094958, -0.13612079011383216, 0.3726184286186926, 0.18686387543609437, 0.26459556628185027,
+    -0.12313602501753264, 0.20517158373453426, -0.1374345735385137, 0.06987683901757885, -0.21368828679140395,
+    0.461151189267483, -0.28098642227401094, -0.40941494078622154, 0.23341885038243101, -0.1441721004223942,
+    0.07996138065157196, -0.16488012445056327, -0.32130255016678766, -0.14996964452272502,
+    0.42063002641811637, -0.1662575744231856, -0.08037721275168931, 0.008758411406308684,
+    -0.40274294345637185, -0.1222467576552486, 0.2249499703914986, 0.2182410082102158, -0.2779046713998003,
+    0.2891706049689467, 0.07309306527238196, -0.03298231966897328, 0.23515370355573642, 0.10721905336117478,
+    -0.5177270128162312, 0.052528010691538646, -0.019857886938621994, 0.10529495885793973,
+    -0.022933887422729064, 0.29641164123989694, -0.18444763089811989, 0.2242557039299317,
+    0.028668658455091728, 0.026020100956289746, -0.038164676786228244, 0.5580647754633382,
+    -0.5240633561891833, 0.117025802915112, -0.006173571637683736, 0.11203800964839312, 0.028297400404907653,
+    -0.0457746492995226, 0.043671123535202035, 0.3956398546165784, -0.10163422012386919, -0.1578896542156163,
+    0.03304927337117564, -0.05260443656870278, 0.23933704620807736, 0.28746407621918696, 0.09990412303663032,
+    0.741482907648224, -0.21700932182612284, 0.02612741070772823, 0.056866622958898494, -0.3047738222720398,
+    0.14026622237259403, 0.07005164718114643, -0.1823807869681209, -0.15879897540568183, -0.11199366147628653,
+    -0.2073701004674262, 0.15628145326109694, -0.016892087704753325, 0.10135392519376758,
+    -0.11308744289681842, 0.13651640180569677, 0.2258585056123711, 0.0022370245621531272,
+    -0.07206659395738713, -0.13256766292477626, 0.02041012496071732, -0.006201778619543514,
+    0.06853972387780558, -0.181328613423827, 0.2440442106405181, 0.07108170787050809, 0.3397044353537622,
+    0.10762597615853434, -0.1621482651709628, 0.04444040978073921, -0.12015901702721013, 0.08122686071012852,
+    0.28508678378655256, 0.1587310290257592, 0.20627418245211146, -0.4060293905114644, -0.0970271177057611,
+    0.03112691913789655, -0.22060577779663618, 0.3723182627040981, 0.29672690652504524, -0.07524516326669793,
+    -0.2667248960253533, -0.0406246430627072, 0.005314696896713913, -0.10562182212454271, 0.3364117299696389,
+    0.25241332982922626, 0.027009360546027553, -0.16104829420767441, -0.1551607347496991, 0.15809091828233862,
+    -0.2215158234279604, 0.03472085815086349, 0.11584279900239879, -0.13714848927612494, 0.03580397431954562,
+    0.4199091333085436, 0.13050580570024312, -0.08439990225553819, -0.1979932564823575, 0.27260690843162755,
+    -0.014441863716033575, 0.3188072062998103, 0.08101379074807692, -0.060207426073247104, 0.1664293430683178,
+    -0.1285290160658866, 0.029996690393346948, 0.06656675334779014, -0.014216146505792901,
+    -0.10995202008822534, 0.1479878183394518, 0.08452813456487974, -0.1839723349220178, 0.160423505923525,
+    -0.13062437808366842, 0.09679594237678181, -0.0012662404245283338, -0.00209707484715936,
+    -0.49172556511107657, -0.07068566569222946, -0.21668834804041767, -0.01903171767802224,
+    0.13062069612886026, -0.028487393510287996, 0.26806044350244046, 0.03508449170847891, 0.12188871911517768,
+    -0.44806281077875965, -0.4170120924455085, 0.17264900442277548, -0.14125110068142852, 0.07236971633591106,
+    -0.015524838469885591, 0.12240107952227898, 0.2422281685914531, -0.5096118281481374, -0.12176829569937322,
+    -0.11257259227667425, 0.11622156629721618, -0.3968632119175322, -0.09404950793681952, 0.20154070848223646,
+    -0.26675470135534973, -0.06200130012620624, -0.01634261300014179, -0.02231618235841347,
+    -0.18107025280850253, 0.00482054492739543, -0.1250480182038666, 0.5120089024775295, 0.21460497470476234,
+    0.06227900746630978, 0.35002536265144873, -0.20149813657217755, -0.4403879124420847, -0.05584264273852919,
+    0.05506275443368802, 0.23186233123757916, 0.3483713564168364, 0.36094132848915994, -0.15981681092662017,
+    -0.26568159612799497, 0.02300296309960931, -0.10999093576862372, 0.15210446566898553, -0.2537996520242693,
+    0.3712615448874171, 0.2995206072287127, -0.08021680229240297, -0.1703492980530972, 0.06326311568611294,
+    -0.28938759095134864, -0.2177018956653463, -0.06510333700482146, -0.17017320236962627,
+    0.12979266417856725, -0.06716098839397655, 0.3613798115118468, 0.0821550918015685, -0.2497424703282081,
+    0.11075451016477499, 0.1625051964057772, 0.24879685536279494, 0.0853868952539963, 0.3741074923188043,
+    0.17513226451565553, 0.08772725873121331, -0.1414191376483582, 0.15964199503687618, 0.022910075864462164,
+    0.08582006713587224, 0.08653997137606037, 0.11458337274377824, 0.22640162054441107, 0.08154614456742455,
+    -0.30338484879633576, -0.040783650954309664, -0.032139588837611734, -0.15397999529301348,
+    -0.08597349445639962, 0.1401777648954115, -0.1999667482139302, 0.05935997318876089, 0.16946685819470686,
+    0.1629952096168711, -0.27415328781450865, 0.0979121295222235, 0.3783878517680876, 0.06576991520831027,
+    0.4352960742742355, -0.15821892023564516, 0.007889062217985437, -0.1545268200079655, 0.038997644162416086,
+    -0.07279225198220349, -0.01119184591232627, 0.1676752429866863, 0.39244536698319027, 0.08125905440280737,
+    0.33599813559544656, -0.05736265577991137, 0.43528133452831785, 0.21645142475494297, -0.0977217958194595,
+    -0.11816024274897458, 0.03457464192839652, -0.05002523336853307, -0.24607793397355374,
+    -0.2000543935201897, -0.08531743553511692, -0.2251520953812204, -0.05950860119801648,
+    0.016610296732802808, 0.008319756027270609, -0.1591385544298111, 0.010267169998340622,
+    -0.07882095031472668, -0.25693941997030517, -0.21626502256520122, 0.2432146706604213,
+    -0.02498407028554924, 0.14505803667920228, 0.3822845810700866, -0.045492035338598275,
+    0.0018229193313235568, -0.08609620113965201, -0.21107305363346587, 0.4042568180426733,
+    -0.1413506343295279, 0.02506794518624543, 0.006970269467619322, 0.20364892738175913, -0.07840622454066891,
+    0.33048913726892315, -0.1856679743772659, 0.33152601182272556, -0.4210770089967916, 0.2782823982373583,
+    0.0908027498101364, -0.024714107115520096, -0.159616067872572, -0.1512448742333912, 0.4730044212987605,
+    -0.20381271609799356, -0.2395659005280253, -0.3378761491890562, -0.15677873611274554,
+    0.036251961135514696, 0.1259540650007325, 0.022338626405337063, -0.34014610368982534, 0.15006385037574332,
+    0.36737436740618085, -0.22041389608685769, -0.04908878034177439, 0.08617898429164678, 0.2748265496152596,
+    -0.5904024639527267, -0.16849890990796346, 0.1194058630601776, -0.053008306018459815, 0.1829851368575501,
+    0.4259826452720559, -0.1203011519846658, 0.012316897442843923, 0.024349447397370282, -0.2891382475502952,
+    -0.014316415543803768, 0.1391462650606666, -0.4024668364812966, -0.4657463607901555, 0.1310171397714416,
+    -0.05034722873385162, -0.08264529416470345, -0.10390975315690905, 0.12888560211993907,
+    -0.08335186661296866, 0.007018376665319469, -0.3678508243783246, 0.004909695821814102, 0.2928478337633905,
+    -0.28089518447759393, -0.0076437535957762925, 0.11699515015122602, -0.39589801363947114,
+    -0.4177764022976556, -0.4433308562633089, 0.05082347316766145, -0.056802824541442545, 0.35052430571968995,
+    -0.33613178374577246, 0.5057497253082539, 0.28654214050986393, -0.021041071768159298,
+    -0.01512782764591487, -0.02346827526854424, -0.02675045883469884, 0.19780377079748818, 0.0781648576751266,
+    -0.16053607547238852, -0.21382977921977805, -0.20472322103139254, 0.23451423558203324,
+    0.038305217980967955, 0.10482832518455171, -0.11956616177399658, -0.18694883020102804, 0.5619442671541383,
+    0.37662330688132567, 0.012827984574865815, -0.018167584400677974, 0.12600519661845808, -0.242177577116413,
+    -0.1677316943449611, 0.3897270941512765, 0.23152016200971806, -0.16018606080049497, 0.061812819149840284,
+    0.40239862481587896, -0.03199641252284759, 0.1690486537314659, -0.25491534494769813, -0.13707567313800434,
+    0.28779630301460674, -0.15572089966996305, -0.045547248143554694, 0.3340029572607103,
+    -0.27557700658458967, -0.018146550334526283, -0.3309038483214067, -0.02772944103951838,
+    0.5107391991393133, 0.21263005064113313, -0.061432970142687476, 0.17570007750966896, 0.13840833622169968,
+    0.111427677740345, 0.07699116590450003, -0.027652237598275474, -0.40657857753902205, -0.2861158694874151,
+    0.06850399089464194, 0.1236954000952539, 0.3972908633558367, 0.1129345699811907, -0.17562782154793763,
+    0.12118607196545264, 0.1533587585254264, -0.0591986697471409, 0.09643530128429263, -0.011014727418751136,
+    -0.14553627643746284, -0.04565356186011252, 0.16358492620949652, -0.02514430649612362, 0.2477518459936268,
+    -0.003222409825220136, -0.38684405072534667, 0.13313256781375188, -0.17558513632070744,
+    -0.4117988631890726, 0.24743745000436912, 0.6140586748456959, -0.3820001957866742, 0.05940928857413982,
+    0.37989631817066194, -0.22089934144625484, -0.16876136275111497, -0.3260899006174565,
+    -0.015160243480003192, -0.26610637834347456, -0.16502747784783162, -0.20669649033972903,
+    -0.20554458825584013, -0.036368938579845245, -0.2923786404767473, 0.09425366110905646,
+    0.21385927079754416, 0.09923143068546042, 0.16255579692129923, 0.026037608462183857, -0.09675496913302405,
+    0.12634435529723873, 0.03655844076409997, 0.22545660548706772, 0.1308132874454212, -0.013253474020227765,
+    0.1621880987945852, 0.10295446093172413, 0.24633391340379934, -0.32535216902580383, -0.0197754621244174,
+    -0.11671258332269477, -0.12208426659708176, 0.03507539355583978, 0.01724954625687858, 0.3170000312361559,
+    0.020739077924072313, 0.019248128408609174, -0.2002889693583938, -0.03361963511406873,
+    0.31847873800577875, -0.1296140004972425, 0.04132170741547281, -0.24768517364890996, 0.14565499090019668,
+    -0.2482454091435444};
+
+inline constexpr double conv2d_b0[] = {
+    -0.0035338603061263072, 0.007402131031354087, 0.09496114482885741, -0.033119902840263185,
+    -0.04549338970012957, -0.045151331271196124, -0.020243390435703786, 0.0037495411563763853,
+    -0.07298615307416507, 0.03454114885540204, 0.019155989627088678, -0.001774915607076918,
+    0.020328540266702784, -0.03546140710865204, -0.10186697526309663, 0.0024478319042636858,
+    -0.10496141937953139, -0.06322133512841946, 0.01803586515428385, -0.018637490101100114,
+    0.03273092853416075, -0.09080363301076148, 0.0439287121968175, -0.05988531032784838, 0.015030968200466725,
+    0.11171380184761172, -0.009786739967858518, 0.08403268055511358, -0.12172147352533687,
+    -0.024193133334398556, -0.04068406330316202, 0.040879825942457475, -0.05817046700756488,
+    -0.0812292474904842, -0.04946415296306125, -0.12266247988800683, -0.039134159871738856,
+    -0.04309921989255062, 0.054286380621330975, 0.02054433577349749, 0.033905777824081655, -0.128781630841832,
+    -0.014414360974855463, 0.009951438173232085, 0.05763331854349941, -0.02249877637370514,
+    -0.06634794714877167, 0.06275934172856072, 0.04974437297017667, -0.07000821859117369,
+    -0.021362123400157106, -0.015449397871818347, 0.0637086586597955, -0.080790473890128,
+    -0.09426044180992735, 0.017710331736811174, 0.031237121999701804, -0.029579021898853062,
+    -0.05888106445600579, 0.021513629976448963, -0.09061795816622187, -0.006747377608212409,
+    -0.08536151460080212, -0.07811928956092579};
+
+// layer 1: 64 x 64 weights, row-major, and biases
+inline constexpr double conv2d_w1[] = {
+    -0.2361411074262455, -0.1518352554441243, 0.06883049259752773, -0.08357978554413038, -0.30165851617816,
+    0.09131042548973055, 0.047973642627309535, -0.13824802191942162, 0.3087894883110849, 0.23137874120783386,
+    -0.05560688682648454, -0.23940893936126154, -0.2818977883455366, -0.19820309404814865,
+    -0.1387888822168923, 0.34891222880131456, -0.07520059715960628, -0.2677370111529981, -0.18786435478181182,
+    0.023800673347880042, 0.2000427720073021, -0.015518884935437209, -0.15895350981506667,
+    0.17079504975508827, 0.12300162757292962, -0.07962785088687359, 0.295189645475156, -0.27676005907782025,
+    -0.19533422953873053, 0.025842184920830107, -0.04247441376067782, 0.24137368491979866,
+    -0.0663461101387322, -0.0384126859427775, -0.055599604725213976, 0.23551950304454003, 0.18777387505620405,
+    -0.1280326373864003, -0.03382820279890925, -0.15425719338288052, -0.1876535608738842, 0.11247130332447165,
+    -0.017679018833600093, 0.14000593056818617, -0.047725826184285336, -0.13279659086367743,
+    -0.06493119831195608, -0.10430206285091567, -0.003512408961813108, -0.04403535557867791,
+    -0.17061966506719112, 0.3285100086152928, 0.03383769719161291, 0.025684552624862474, 0.03666644559523407,
+    -0.147937916036404, -0.14713167611353092, 0.1470124351172878, 0.060429628439268634, 0.14312073714891946,
+    0.16486822920643937, 0.007969224830490153, -0.03820694327776436, -0.014129948266981916, 0.089977740769912,
+    0.2832536158937747, 0.04919429866579142, -0.07734616861137734, 0.179589587831523, 0.276512360221327,
+    0.038140045895997225, -0.22049021297077206, -0.2581242496808753, -0.1864634400521617,
+    -0.00410151015668121, 0.19107254321350908, 0.3087777282882699, 0.2917685577429989, -0.006398670609931943,
+    0.2200348422915113, -0.253107548581144, -0.2676578503055231, -0.03664752545217079, -0.09415638286631423,
+    -0.3132551725751407, 0.00433319477579707, -0.27554282443862177, -0.1301995307818449,
+    -0.007477399155085176, 0.12084387360663547, -0.3330292996082968, 0.4318919277924895, -0.06396311257610604,
+    0.24015356924659337, -0.24452736485350726, -0.1668513238954109, -0.09253802810044955,
+    -0.023415485840596852, 0.10006507446901543, 0.030386866037284885, 0.12073817381430611,
+    0.007673019597243105, 0.344387454087616, -0.06321283549699519, -0.035423477513722594, -0.1402702748702241,
+    -0.051511174811117215, -0.1271132854274179, -0.12349599375808035, 0.0059884171331673975,
+    0.2928035254074452, 0.19674841556557812, -0.04355807604737828, 0.09760517593225684, 0.0023579030800844505,
+    -0.23185145658523984, 0.18424142504164442, -0.19798684053642576, 0.29525139553402524,
+    -0.047555272012090054, 0.07589993646654418, -0.11988107633945026, 0.0632897191295975, 0.14214587290915706,
+    -0.18405374597139898, -0.11796094537171545, -0.2294224192581884, -0.0625331924887794, 0.0942253908171252,
+    -0.04597477453852148, -0.23092791584157188, -0.1687817780262561, -0.36329613598167376,
+    -0.051488714177337365, 0.1503208312794249, -0.14579812543756848, 0.16657594833983086, 0.14276627507878342,
+    0.2119457306601045, -0.06327044532072096, -0.10220692534467063, -0.10487465612907577, 0.08867208689621517,
+    0.04264137235728461, -0.1776279622912781, 0.1991459982418116, 0.2609996203610703, -0.04201100275029482,
+    -0.2391775378803549, -0.34049368775520766, -0.1849815768240922, -0.2551461448283563, 0.14099747562475273,
+    0.050955897986757266, 0.1607345704956009, 0.19101811382372566, 0.22374610748735124, 0.01947186796580582,
+    0.1510613284973725, -0.0018536411228634957, 0.013975545796837976, 0.4536905697289208,
+    0.017445397816247047, 0.1406082936574596, 0.05036298525314328, -0.009158950695697622,
+    0.004067166497279614, 0.16239496092790773, -0.040556098599565216, 0.0927728035867813,
+    -0.26476688088937506, 0.05479569838548113, -0.07074091635159327, 0.3286570483610128, 0.08512081832363672,
+    0.16031803488105106, 0.07907421424358055, 0.02119805130712467, -0.07628091226785286, -0.0220228236698416,
+    -0.2247746415738251, -0.09797537888662122, -0.19942027452485914, 0.24177458757707995,
+    -0.07361268857198325, 0.08819775777046494, -0.07301819128881515, 0.02223165809857982,
+    -0.015635919050677214, 0.014610413514806343, -0.011245319796090744, 0.043527474565900906,
+    -0.061645425725694133, 0.24809460155504195, -0.17284949013955572, -0.24465981634542913,
+    -0.13891886671019424, 0.5135260378950536, 0.3440570195629343, -0.166037064640934, -0.196803713683309,
+    -0.3025427517672707, -0.0024197162554186647, -0.23633382641064057, -0.10284560346548341,
+    0.10999482401096641, 0.1377008054789582, 0.22350411119921842, -0.11988760078005324, -0.1363241628497339,
+    -0.05599699436101422, -0.29840213045346275, -0.009916126402432543, -0.5362944667912581,
+    -0.09456421333257461, -0.05565978003908377, 0.2505003561551638, 0.09495026327325769, -0.13514973976963246,
+    0.24374769639993502, -0.041769772703103995, 0.2309666431516653, -0.0968136764848028, -0.03305499992357467,
+    -0.14704226542229232, 0.00409860513868451, -0.12231532342623098, 0.22653807821656452,
+    -0.30902036707939656, 0.11573930064255926, -0.2457225358560482, 0.3711523005036985, 0.2344613352884274,
+    0.06501251455805725, -0.1654077066850274, 0.02421821079943444, -0.036550402097387226,
+    -0.22299527527303545, -0.08595657079353713, 0.2532729400760746, 0.13755008986007966, -0.12440873656734762,
+    -0.07052475138482212, -0.21751658960895104, 0.013253035329086907, 0.11280627976200575,
+    -0.054479832333971766, 0.301765632693244, -0.34225491192607066, 0.3141479466317382, 0.15076303912337627,
+    -0.06607128024150488, -0.03412918997308536, -0.04647256886221294, -0.04396535516503087,
+    -0.04391415165128807, -0.09474283858826614, -0.3082063144260679, 0.1417261833425658, -0.26900155182830215,
+    -0.03849186074862502, 0.18268384492225376, -0.010581693453448051, -0.23449919158817326,
+    -0.09618052452741911, 0.08149034820376179, 0.15016653830950635, 0.19697090318084937,
+    -0.043237579837572857, -1.9411160555971005e-05, -0.34663022199210586, 0.1389213943939971,
+    0.22823770906484028, 0.15936467240492713, -0.017957841746466138, 0.19935464029415223, 0.35515735024935696,
+    0.06309846743948098, 0.18045649068244288, -0.11366113208630788, 0.06442365759892028,
+    -0.029131075878194027, 0.2562571671894947, -0.11487782420033732, 0.24257443861158617,
+    -0.22367147128294299, -0.2772764383416249, -0.576473613147505, 0.2267775408323583, -0.12436502663591689,
+    -0.08243709222207668, -0.130789240939007, -0.08162555241894535, 0.1385116790891343, -0.02498043754124339,
+    -0.13537920674550302, 0.08032880781789971, -0.3345400690150636, -0.08536759004196509, 0.21754454497528433,
+    0.20320635332478507, 0.2611084912139865, 0.09603748229580142, 0.17717719434083012, -0.1880751204837628,
+    -0.09733611472542647, 0.31579674663570545, 0.26867980967829136, -0.03599482565981679, 0.23159536188959887,
+    0.09950774052055701, 0.3733512283601854, 0.12581509704175287, 0.19611702395704955, 0.07734201106828464,
+    -0.13576503880706248, -0.47852791211952345, -0.31377346694789604, -0.019463684268685104,
+    -0.27865437234945, 0.1676119587217304, 0.13664042951493427, -0.43684432950514795, 0.10508375681819301,
+    0.23463944792964747, -0.04485700917708392, 0.09587550442371205, 0.12694076364238688,
+    -0.028511862669495038, 0.23800002963774333, -0.039881607983796884, -0.2007896044793759,
+    0.12907127741035482, -0.3429318171531063, -0.15945652290940704, 0.1731411587260525, 0.026422256477400912,
+    0.030648715630332484, 0.07895216501664798, -0.200336806383192, -0.009300126870979438, 0.3800136448199929,
+    -0.01987161707900261, 0.1932866052272038, 0.24199715662732071, 0.38496215533568984, -0.47276801073841157,
+    -0.056562439109111046, 0.10081961947027253, -0.14361341573825845, 0.061906725419882735,
+    -0.14938888199405265, 0.12078318550476523, -0.30357729641996267, -0.07976121124162366,
+    0.02792928727162264, 0.14653135307788775, 0.07051792331880613, 0.11129452779117695, -0.1126804521322719,
+    0.00022434660374628528, 0.09959164515874627, 0.12232502592430987, -0.10363133224549032,
+    0.10936145659685144, 0.25899490745035303, -0.19247698172050154, -0.3491086473784295, -0.27903243229529767,
+    0.3158595142591049, 0.013455819517140795, -0.14111126109409614, 0.2665892819952978, 0.20153601820242328,
+    0.20585703671363464, -0.016033336278995496, 0.2322379211285438, -0.07778471832265671,
+    -0.18134769115839464, 0.20798549254891, 0.04274366754617575, -0.07263581920765858, 0.18854693658926186,
+    -0.08220094394428298, -0.04248334979281032, 0.039673523482428086, -0.04274429662869928,
+    -0.1396265026405506, -0.31151591001496953, -0.1797887370882708, 0.39177236012078764, -0.26158546515854714,
+    -0.08890652103591075, -0.13900398556344282, -0.23831998877750557, -0.10765244329177323,
+    0.05532105771671869, 0.15549338137247043, -0.1030402996811211, -0.30445390807006784, -0.21520928276851328,
+    0.03472804210539102, 0.2926421006690397, -0.03792063047963974, 0.25464358622468336, 0.1850658607485429,
+    -0.10481635949172934, -0.0731166529709334, 0.4361934604018647, -0.12423383737368636, -0.12285173645363356,
+    0.011818187610961949, -0.0123035472346762, -0.0012409443348152204, -0.034645797578810776,
+    -0.0720639106351223, 0.1020760731341309, -0.20052399098637572, -0.2122150129924667, 0.2536092810350207,
+    -0.06883180146039167, -0.31722174260917513, -0.29043143371621005, -0.12183344017913937,
+    0.07472499820344299, 0.09881091632537316, 0.06834689825869615, 0.16902725669068044, 0.18328694316420183,
+    0.24514971440471497, 0.19074613083128403, 0.28346511334724306, -0.27602317953918776, 0.04886182331399012,
+    0.06841426063297347, -0.2454819899539019, -0.03438698224712966, -0.1406717100190283, 0.03923976304356812,
+    0.14962886139032852, 0.10710477440566733, 0.10520140208890036, 0.16307100530403468, -0.08968700145321938,
+    -0.003232352946032189, -0.07357252125144689, 0.08644212080804156, 0.032025440556839625,
+    0.07228964131629775, 0.16791648084176825, -0.1429447874259996, 0.21440484410531754, -0.04557743771325579,
+    0.4267639034364227, 0.3005103808593379, -0.329502034177077, 0.2889723937414354, 0.2490994246349537,
+    -0.16707273757721264, 0.11569120901564915, 0.4406186597969161, -0.052317301759875964,
+    0.0003217321974295444, -0.051848514088598335, -0.06409143209238027, 0.12194931621031939,
+    0.16587946253778352, 0.04110514901483116, -0.0025715647957761656, -0.06483842452572074,
+    0.15451223915624498, -0.0030158509914203755, 0.1465209912770569, 0.09375465415472516, 0.11054829880845636,
+    -0.16743000198227204, 0.10166750604945866, -0.32084741226493246, -0.09601878130939437,
+    -0.044363058237814924, -0.021884533679486062, -0.13124555838863727, 0.1112147749791076,
+    -0.08938707848299325, -0.2296893364242355, 0.26448804530508824, 0.0420741318212682, 0.28009100992456587,
+    -0.10441290297670028, 0.19335366432702739, -0.10074167567971234, 0.25646455479262226,
+    -0.014764985557966829, 0.14431454909764022, -0.5524899476941161, -0.004472171448880642,
+    -0.2535759930333676, 0.0007715660509219155, -0.24690160861615526, 0.17360781733227842,
+    -0.23277240665802276, -0.028676065126546073, 0.31347548499295735, 0.13958234892867064,
+    0.07707487262704985, -0.1806498841192958, 0.13108053864289373, -0.29820033832894244, -0.35370613251416816,
+    0.247300164026197, 0.22370670155701228, 0.02003898136314928, -0.031224210134209434, -0.07978471272251257,
+    0.11917124530421819, 0.2602348198066214, 0.013183770600367928, -0.2614422465584445, -0.006888467297596083,
+    0.24018681450614263, 0.24719050267160264, 0.23356599422848, 0.0661183380846837, 0.18022288513081108,
+    0.10610163598371171, 0.09073126134610528, -0.060152194504557076, 0.1314062195277546, -0.03777733089666435,
+    -0.09248836298799658, 0.0500510875679415, -0.019246632982696747, 0.057111914972929875, 0.3326895662430307,
+    -0.3087284806604967, -0.08067177566144522, -0.26953946055599143, -0.009127855290529494,
+    -0.035425409636145946, 0.0026102597423434265, -0.09529895696142945, 0.029949984435725847,
+    -0.017986253800399418, 0.17004692793355447, 0.0026372299585916987, 0.17424575235483222,
+    -0.02483349905985858, 0.06655348498012321, -0.1550219909667616, -0.12891552424732308, 0.03724230378050599,
+    0.1953708571109112, -0.17653769729998278, -0.044422949329638875, -0.09697693966132598,
+    -0.009848901916680046, 0.08328791265214446, 0.19408001051749263, 0.03385586174164726,
+    -0.07583312800058861, -0.15185031466619034, -0.09805808656557485, -0.13557892654339282,
+    0.08598799680433514, 0.23957375020356345, -0.04309514652851504, -0.03349633557122458, 0.06662308575763043,
+    0.056580029515744465, 0.3410438036800781, 0.015022654754315053, 0.08222864356427446,
+    -0.039585814143010885, 0.16735707610641384, 0.01632663976882145, -0.07397273555651551,
+    0.04653153780669832, -0.05881412538056988, 0.16750112407011186, 0.16312354751613384, -0.03271714885411439,
+    -0.1104776371946929, -0.056835467185177596, 0.01966596930438389, -0.14000966729818454, 0.6468601637792092,
+    0.09117893502933229, 0.05972888010590965, 0.15695496060046468, 0.11877153589075151, 0.23953632047020765,
+    -0.369962142721676, 0.0708615435657053, -0.019433347282765617, -0.01644589468014911, -0.11469893756018054,
+    -0.037657535373271454, -0.1001103404509287, -0.17481276410317956, -0.042947794828478415,
+    0.02824657822715541, 0.3647710705617058, -0.001108002832010717, 0.38535347778859896, 0.13927359925051933,
+    -0.015587100032734275, -0.03962649418299008, -0.0051426918414057875, -0.20318174233919867,
+    -0.0976129919239542, 0.05556551082380876, -0.08804372094741061, 0.1656913842603505, 0.10946825839499974,
+    -0.12245297736895487, -0.19785288313135252, -0.05300295880701847, -0.25412936125839564,
+    0.1594520447556004, 0.27868373270788094, -0.18156728719015064, -0.03268839842959528, -0.08731407423210467,
+    0.06787625295588366, -0.2695328007438522, -0.5388507807023662, 0.2667880196399771, -0.05332404501461042,
+    0.032644796065761074, -0.15530719194347223, 0.07251651444077663, 0.06352886152668023,
+    -0.15223211816866714, -0.11936340470218482, 0.28645549983936175, -0.26629199728907726,
+    0.03905002341781551, 0.1328786632117041, 0.12013561778057431, 0.26904973201791316, 0.07928054282325668,
+    -0.2698634561863277, -0.01667677713576003, 0.16367361410553785, -0.08289990673296478,
+    -0.23127454947118195, -0.1628053998431913, -0.4065729541554993, -0.1251968001360517, 0.30472954923361456,
+    0.38497716572394947, -0.050935855872658364, 0.02198677826526221, -0.18287833432195497,
+    -0.34889367928690357, 0.1237498994579456, -0.0902531802522892, 0.4749320969942768, 0.14763743561226753,
+    0.1412393223933164, -0.07913498127658512, -0.40503938038548315, 0.1719023084157076, 0.008522225863685323,
+    -0.022955726619504936, -0.059016932664028396, -0.17116801826353073, 0.07754383554170616,
+    0.3205808156475264, -0.22330914152259632, -0.1729991074248313, 0.21203250250152572, -0.2051609175212726,
+    0.2802036368938399, 0.001446001973079817, -0.26815099708997375, -0.15064089001019543, 0.16569384018825617,
+    0.37594545823038705, 0.28368412385361086, 0.15926418883260232, -0.19175315803217569, -0.1261777942879813,
+    -0.09227110758302974, 0.059686819604792954, 0.2039907388638078, -0.09978208389516859, 0.13163606610229772,
+    -0.23659852589314062, 0.22723996122546353, -0.17054233971506072, -0.13020786449855903,
+    -0.18094549988968534, 0.12219765685681343, -0.255461819954943, -0.19525710877155572, 0.0916585617939053,
+    -0.20418407541413383, -0.04749623183641613, -0.09498818110516886, -0.1841940651260198,
+    -0.12302978901965228, 0.268428476164149, -0.21887325307756836, -0.13056052712922905, -0.09486141606898899,
+    -0.05447824563320556, 0.2855707929902969, 0.46337818651125373, 0.19811760198359324, 0.26205903677861064,
+    -0.2809799935985082, 0.04261041758576884, 0.06318482588349528, -0.0013699319474934693,
+    -0.3067575680301356, -0.17542056406038334, 0.015394028069432696, 0.06781513219648302, 0.1529520433134309,
+    -0.11337030617477777, 0.11391488968715834, -0.10136020297827916, -0.07949717022338872,
+    0.23201578180061644, 0.2849532354457984, -0.26832837321249814, 0.44993383123138075, 0.3161599403593562,
+    -0.012151338786696247, -0.31750860739823233, -0.10955442367953654, 0.07128514736543752,
+    0.1476268297775622, -0.010016148074342944, 0.5460662802014062, 0.16045901685282404, 0.4013885538973301,
+    0.05821209308296179, -0.22801420660985708, 0.005078455607323117, -0.03986918923693338,
+    -0.0217016361601924, 0.008430294218843832, 0.008000333433911025, -0.3185872490739245,
+    -0.03949167210312094, -0.16416265037104244, 0.09698882083478468, -0.27917736141221183,
+    0.12438189756027601, 0.06135910787830251, -0.2156838001222004, 0.22236692997276367, 0.07349291529773276,
+    0.11318309014240929, -0.11651566914732045, -1.9484258308692312e-05, 0.05996743854718393,
+    -0.04765811893970464, 0.47458801592003363, 0.21338780004942803, 0.06147952471557216, 0.08627589519670341,
+    -0.0067440988380642825, 0.018301991405961972, 0.06231704783443414, 0.09109286953564338,
+    0.13278952674433356, -0.11337921176803892, 0.024482096526191235, 0.08560385807118012, 0.23017304809248332,
+    -0.1187545965110952, 0.1444441020146039, 0.0511400576722604, 0.0695632801264031, 0.19301362050158233,
+    -0.1248970203266042, -0.02363439698425208, -0.06164700903075063, 0.016696270842411046,
+    0.02912375875797285, 0.40778128513990664, -0.07035738607924732, 0.02520027881073656, 0.2744786428149603,
+    0.1069856021279282, -0.1686775511909926, 0.1728981974300642, 0.05776688363575178, -0.11826934654385259,
+    0.18470826870870424, -0.38604981918913683, 0.13648579972053182, 0.0010952451859294317,
+    -0.1127731988207332, 0.12617990417760916, 0.07179083953294428, 0.04402864650961217, -0.15640267496606308,
+    0.1641554708787741, 0.13303178057753223, 0.10534532243270132, -0.22554000407818944, -0.13511511418029604,
+    0.11737566111690019, 0.308371578142249, -0.10286025348444255, 0.054672784881029966, 0.07834597925111748,
+    -0.19517082318009032, -0.020333325773348742, -0.02522411944536085, 0.0049746220023283326,
+    -0.09382876055094669, 0.05154113283633145, 0.20371328513886558, -0.14524234362199917,
+    -0.046684963455492154, 0.03212557972547541, -0.33765322358992766, -0.08427302192066116,
+    -0.35823845135027255, -0.06083676234022454, -0.08099302212596335, 0.009374376448161326,
+    -0.05161003621340552, -0.17021903187964615, 0.0702766347226686, -0.06454662398954684,
+    0.009285739815170797, -0.44929334099934914, -0.3455248137712509, -0.13130029449344943,
+    -0.31276861837111825, -0.2841872798611088, -0.20884312256470103, -0.12761908105331202,
+    -0.18200592446705502, 0.2597359439193221, 0.22285072788473925, 0.16333384118309988, 0.17854725138596617,
+    0.21210521192184653, 0.288005279877399, 0.4379090372578211, 0.05695975645374399, 0.04568354029623526,
+    -0.2772816635241886, -0.17668498388570003, 0.04791586048714864, 0.046516928155885144,
+    -0.11641680215395735, -0.0524692963407078, 0.19773550955674016, 0.15860351469798364, -0.11712559647278742,
+    -0.1371626516789228, 0.035864889133229605, 0.13982750424574036, 0.014160492050379548, -0.2552706347255144,
+    -0.03500854689457662, -0.15719226847980988, 0.5088950488583143, 0.29127223319547657,
+    -0.011424703105849024, 0.1486652912841143, 0.1725240405518065, -0.14103733724832182, 0.027211848380575852,
+    0.2660120366724253, -0.09564525437161929, 0.38515298844019946, -0.05742783506816283, 0.28596198324215283,
+    -0.24645584680923313, -0.27551221768427564, 0.20540630569691642, -0.024683394797610066,
+    -0.21477611705493727, 0.09528182781887332, 0.28644584488293445, -0.037058334737034404,
+    0.026725089407878818, 0.07593248142310373, 0.25733837084945943, 0.2097931371237869, -0.05351997061255673,
+    0.020927080033106633, -0.16161241713645705, 0.22804281582961192, 0.1435600429532984, -0.08342865819207294,
+    -0.012008344059005839, -0.09733734233542303, -0.12962101090152395, 0.0020900699477958526,
+    0.050081924368036476, -0.2483705955132666, 0.23520728525469914, 0.30836002475721713, 0.4199044258860384,
+    0.0899617822504687, -0.0350374982000247, -0.0840531118162481, -0.2742826144147189, 0.203549616410945,
+    0.27200578614112064, 0.14727409756181184, 0.09867973931490456, -0.016241989257948987, 0.16700991609062785,
+    0.14283645984074078, -0.11252900106972542, -0.04442333382689157, 0.03038108793243594, 0.38876444814692573,
+    -0.03714862075601029, 0.042840322723330465, 0.19839887351489427, -0.08874936418623476,
+    0.14032502737497338, 0.18850501596010524, -0.18498700436006002, 0.06393385589195019, 0.2557891766727066,
+    -0.02964248333498578, -0.03355509191908424, 0.12589233650858414, -0.046070652084503186,
+    0.006962944554668241, -0.07024743801127772, -0.27387021198989936, 0.17845672231410922,
+    0.11766216443755284, 0.23581003000693737, 0.00384545538064581, -0.07390453288551155,
+    -0.056437802890908696, 0.048937276423184135, 0.09699760812116016, -0.008106299732042082,
+    0.35889752766214966, 0.08212595569457679, 0.18198487349915296, 0.018156720708379096, -0.15299132211148952,
+    0.14093645806541147, 0.07009483208925066, 0.3135936726397571, 0.3709598278062112, 0.11121714868851082,
+    0.2297264361462474, -0.19153832736081214, -0.0265052055605187, -0.024870442283995015, 0.2188377566789891,
+    -0.17660623696569624, 0.39830827625685133, 0.3383556820724857, -0.28390500823996134, 0.20395587303708923,
+    -0.31414153237958425, -0.019351324066983075, 0.10082384581064559, 0.24127912021426495,
+    0.059636203908980966, 0.09812394805092314, -0.1656454308528201, 0.140662950120309, -0.24124440800052585,
+    -0.06520007431849818, -0.08528185496911235, -0.14986069813177916, 0.14017455961146874,
+    -0.13440207605761903, 0.1856230522470022, -0.06105906038723829, 0.06661168270673673, -0.42621124592104265,
+    0.03426604667908307, -0.005461057170250251, -0.0828187760340268, 0.07706130349016528, 0.1691244964465974,
+    -0.11673288828027834, 0.06866107155574774, -0.33318135085109774, 0.10681967818260504, 0.06301680114894755,
+    0.053164776922416446, -0.2868181094852895, -0.037479997835061465, -0.1711444559968357,
+    -0.12725661068320687, 0.12445096980680471, 0.2619538782124982, 0.2836746523224818, -0.1086688027411773,
+    0.2551717770382083, -0.003160423211093675, -0.04431400826627562, -0.013019737603328432,
+    -0.006778644934210779, -0.018937076494424464, 0.3687253171635021, 0.1734008440253985, 0.21543181637740685,
+    0.21097359595168155, 0.12479133405988978, 0.23428114786302723, 0.09879473027599515, 0.13808992277512702,
+    -0.3625431292144177, -0.04571045853864883, 0.16872750094758165, 0.2534334230052383, 0.03101026632967429,
+    0.3269481898331519, 0.220739689535641, 0.21648143676080026, -0.08920401516849631, 0.06090951307161078,
+    0.14629257634879947, 0.3922481300540142, -0.14261801172521218, -0.02197448777738548, 0.06839652698514619,
+    -0.20374045594459322, 0.2946448582794934, -0.061976998718370535, 0.16438165766991467, 0.31304853507684677,
+    0.077572052388174, -0.060347494984839774, 0.3248340457210008, -0.40224573419099124, -0.3146577931893557,
+    0.07334695879596345, -0.15626647751956785, 0.25425041560297484, -0.11779317881805428,
+    0.057372236841116885, 0.15249135055754906, 0.034876187792468455, 0.06235152802976816, 0.08029025379309304,
+    -0.015830818645991153, 0.07931695292679886, -0.17139029407012035, -0.1344709313802155,
+    0.09150126216331762, -0.0319514373006411, 0.32396140537247065, -0.02272779395220958,
+    -0.060787714250016625, 0.16618575042336195, 0.0680616283729762, -0.30800054427936746, 0.2133245863655409,
+    -0.061861471237106516, 0.1213983794935226, 0.3645217304475608, -0.02592824169346484, 0.25308501628439245,
+    -0.28991779252357713, 0.0809544527322704, -0.1368480810317453, 0.19563882597498236, 0.07480713791886974,
+    -0.18346368219782677, -0.09905965825400387, 0.054916395817654125, -0.035822606404808825,
+    -0.05046981821480371, 0.23624348805807388, 0.06308567100407012, -0.10568522558378507, 0.13928769922296325,
+    0.21406433184376558, 0.05268115006104391, -0.03313177590390856, -0.2266359256224701, -0.08019627202241202,
+    0.03897841926393685, 0.010632306261288568, -0.09411828676258067, 0.2040238325170107, -0.16651743287581297,
+    0.2620252335883624, 0.18863466552343736, -0.11581311675622408, 0.07661177899017592, -0.02829691029339537,
+    -0.056053333847844125, -0.13373588464150707, -0.2134241641359451, 0.08717799192051949, 0.4038654822306473,
+    0.11823911769745664, 0.3121399652646589, -0.20001041160389257, -0.23684235760146707,
+    -0.060713067218146004, -0.1821205607049881, -0.08593499988126511, 0.04797860737202286,
+    -0.05602630095364107, -0.2723896573146633, -0.03734378112388107, -0.010551220321279881,
+    -0.11639423408188951, -0.003358350327430569, 0.1838103581624592, 0.2791587229279301, 0.07578543198036133,
+    0.11343626244665393, 0.1756318163497708, -0.12915231926002624, -0.23931093717436433, 0.36321076343738523,
+    0.019144158993394562, 0.17830158382922198, -0.1629834884465543, -0.08421953446052902,
+    -0.019959445014086138, 0.27151837527537265, -0.36215390051597507, -0.14899540114189738,
+    -0.2019242433895597, 0.16008554610407338, -0.20977942895507057, -0.1830315805500909, 0.18480839162824395,
+    -0.09251159930013317, -0.29893128458692036, 0.3174929357647164, -0.12217822722226696,
+    -0.09021354298513089, -0.186587065061977, 0.3658858810970749, -0.05871550755537854, 0.06827530160164212,
+    0.06941320967127998, 0.01725453431222595, -0.07341372361051038, 0.17125727253024578, 0.08347142682468395,
+    -0.1415306573759624, -0.08698447804990213, -0.24262751233101731, -0.07573002877327635,
+    -0.12571221831769153, -0.15093463147527808, 0.18064797763874463, -0.23302640682505643,
+    0.09708486097320958, 0.11645066110478283, -0.18150586742942834, -0.2704125399143465,
+    0.0015519450721270815, -0.09886655673696533, -0.01829034069454173, 0.3861251692760943,
+    -0.0486343114620071, -0.3225432419366951, 0.1127527580727078, -0.04801672246640822, -0.12807683167597947,
+    0.0049789956315569525, 0.04801544638586445, 0.1335134926794195, -0.34154923893571854, 0.24115910137099186,
+    0.18416468763712432, 0.13194494444856208, 0.19294663635297774, -0.05497190842126548, -0.05813436957486422,
+    -0.14874592409761078, -0.20380652243911054, 0.06432190602914027, 0.09107213324634776,
+    0.0012241255592192312, -0.07375118748384106, 0.21131625808365315, -0.22896383998411285,
+    -0.37744180676205735, -0.14909774346486107, 0.17248829442515448, -0.013204439841184728,
+    0.31505607764351534, -0.1008902038564687, -0.20029508888173542, 0.2295777678373027, 0.18309959213890736,
+    0.16751519268442647, -0.0791061456782803, -0.20917914186512077, -0.051774608791146114,
+    0.07945688332389135, -0.07266759669748965, -0.1916690928585263, 0.26036596953954333, 0.08665338058280714,
+    -0.14915810781927788, -0.16203235639488311, -0.22270873681553074, 0.08001219237161984,
+    -0.19348522885165703, -0.3409312950289466, -0.27985498653106516, 0.05830250444047137,
+    -0.22552845670246635, 0.2607221027192566, 0.10764978527016301, -0.059920903611024215,
+    0.025571065094282152, -0.002071642502387335, -0.4031621861187222, 0.09585020771443171,
+    -0.15599308314976412, -0.17045995105767514, -0.16871299246099158, -0.030037378399476115,
+    -0.27526904583921324, -0.13578089233349824, -0.1767810761603134, -0.19771498367316373,
+    -0.0298901450214872, -0.08985021712004036, 0.01989400232856525, -0.006650962486762255,
+    -0.04489538156051777, 0.14162119606422857, 0.2370906091250345, -0.3691706623470483, -0.18331812890152602,
+    0.028728384226506573, -0.10507104776077628, -0.08309337219116258, 0.2360066041637715, 0.07602520031081267,
+    -0.1612394909917923, -0.3056748962189764, -0.004452878839518771, -0.16448160063309258,
+    -0.36369557234923583, -0.12389903813514666, 0.3484957113729998, 0.05601362837249489, 0.12663071157911346,
+    -0.11016133604361027, 0.17395905743177278, -0.2738935185745731, 0.08431485627493185, 0.05182996110338289,
+    0.18366206395210527, -0.2089079675618819, -0.005343739682744927, -0.060675352996495006,
+    0.10349094100125494, -0.3464330003333513, -0.04918367017808322, -0.13078802161265837,
+    -0.056752687904984854, -0.11485955882933377, 0.17899991987079078, -0.21078764169180536,
+    0.038775990403615485, -0.27068487627900534, 0.20758496193031556, -0.20171193332007545,
+    -0.15416325729303137, -0.05869156797614107, 0.09418354267703793, 0.013753558070826987, 0.4686236484693621,
+    -0.028476494062534063, -0.14614569485630896, -0.10043770745346195, 0.13564749912826066,
+    0.007500606163882283, -0.09953400359839762, -0.1446518600502873, -0.009398655866644106,
+    -0.1771789057994956, 0.32626845579707386, 0.06387491250608217, -0.13952970672493317, -0.1574510787144828,
+    0.10021525502968956, -0.09807715318598774, 0.11263433748755092, 0.29428477503297573, -0.27375913677557284,
+    0.1302839967663971, 0.14561523826227055, 0.3935334290602722, 0.04607388615300761, 0.3158407140053473,
+    0.2224017244137725, -0.05776851718221389, -0.13000083429051895, -0.051574001859893075,
+    0.05836251214913543, 0.23559522341621197, -0.2706409735511079, 0.015504660921409006, 0.1343378847693543,
+    0.17393833001821546, 0.19236095196837916, 0.04459509019292815, 0.09305808139225681, -0.31983852857781714,
+    0.30425822932889485, -0.17331680359860457, 0.10604881450402864, 0.059895614931225, -0.0051328860306267664,
+    -0.19674804755112518, 0.05204250642270043, 0.2072538866990399, -0.11341950098204309, -0.05249825876377536,
+    0.021612007851626064, -0.1386196534670071, -0.1116283981587016, 0.13988493754638287, 0.1746724676084923,
+    -0.03426792028747859, 0.14315048031744798, 0.18584394797050532, -0.020342842448850932,
+    -0.11593719834968166, 0.00692957847097645, -0.22521181605759769, -0.15263382665087724,
+    0.14021184942997839, -0.5123753551748944, -0.1063962731427455, 0.05320798138668326, 0.03243265926547863,
+    0.06620976157077639, -0.002345179691638655, 0.20731981658580917, -0.07737252883138124,
+    0.36640080392493823, 0.09950552128680934, -0.1946282317525722, -0.07793543059152143, -0.14012686083355272,
+    0.45310192844915625, 0.006357543607170726, 0.021681644646329917, -0.164860691367658, -0.3892932801163883,
+    0.26881876430901763, -0.01797575095664264, -0.18124318133749226, 0.1427126555896474, 0.008531472655865915,
+    0.2049563399409624, -0.03690688797532213, 0.2800791353383703, 0.07133325321825189, -0.343112165434161,
+    -0.018654345526570894, 0.12511830757520825, 0.3673473599749678, 0.13362451491580823, -0.06541202658384135,
+    -0.17642381103972538, 0.09329024042256527, -0.10291901607648211, -0.16605642173869886,
+    0.09378225467068792, 0.110030420630096, 0.011344927123914918, 0.021683399559239286, -0.03883998483903087,
+    -0.09424797221261448, 0.0023818100423771056, 0.15238266623812768, -0.2774492058867489,
+    -0.17112394023470792, -0.03565648179917345, 0.08353036152424524, 0.14525247143855152,
+    -0.038618269074175204, 0.0422036025633408, 0.05408955697572917, -0.24962142797617556, -0.2510369719110533,
+    -0.0555328322732443, -0.10989638014450129, -0.022443063703646286, -0.17580835067550132,
+    -0.08167348053046995, 0.08040719140698005, 0.18340266108924852, 0.11244147817216095, 0.24636196006834413,
+    -0.06792424019791271, -0.1084279592720262, 0.365711827288076, -0.001198073598249641, 0.10049690509448783,
+    -0.013438464649258831, 0.1779596680676215, 0.06141658264034108, -0.13997110830749956, 0.29433752171268057,
+    -0.4666882203682238, -0.24330485402067162, 0.0389452795726306, 0.15422201348425785, 0.16132841725037686,
+    -0.2205952764983223, -0.21060267534661323, -0.03243869740806517, 0.002425353219808665,
+    0.12778564125667266, 0.0605759480096894, 0.343303850775033, 0.06724753593112602, -0.12049818943846374,
+    0.009863840982724418, 0.1936792643243459, -0.05302194585968228, 0.08245840673814489, 0.45375817832078347,
+    -0.05406068474134125, -0.1374214798633038, -0.10948440367613145, -0.05657530181089476,
+    -0.2674167643990001, -0.05088190668700862, 0.08293416149886125, -0.12853770858566022, 0.2793990263435431,
+    0.005086338356177687, -0.24256657538405585, -0.13546790755746313, -0.004340714002620018,
+    0.15707772806710943, 0.10768762009938007, 0.1268571987293353, -0.1585526090534901, 0.058912032001891934,
+    -0.008021757781818599, -0.005858639637766962, 0.009297639475412216, -0.17832613158344005,
+    0.36092545021097394, 0.23268409788513564, -0.05237672980931181, -0.17069431424528186,
+    -0.07397930115358213, 0.2886327779273193, -0.13363713843420477, -0.004278787729948194,
+    -0.12690419957362656, -0.07678730310351836, 0.12839396235728823, -0.16625037680523952,
+    -0.09558359812766255, -0.2936658099737077, 0.3917480358441531, 0.004504925141560421, -0.15450833600430874,
+    0.10572390570427852, 0.061949923327830426, -0.007084915540387722, 0.20776569779924733,
+    -0.07066014578407252, -0.14898879584760577, -0.1007367988713374, -0.05811687247069036,
+    0.05553873478909577, 0.17062569084712584, 0.15714222616122087, -0.009272205947369227, 0.08732914783488654,
+    0.23273132238939506, -0.14850400804796515, -0.2253330849232668, -0.2563724219313721, 0.21549245106084028,
+    -0.05415785644880668, -0.10877824910073462, -0.02072296051361888, -0.2629561188792566,
+    -0.4398714670363897, 0.2738031045170416, 0.18845032056174119, 0.22900343530539036, -0.32401263449357787,
+    -0.08433321276761634, -0.160147060583987, -0.011538908913990006, -0.16158946983277866,
+    -0.08432877387565546, -0.2821822589602209, 0.12676542976995575, -0.0017737063659344111,
+    0.25103735666815646, -0.1828322469738071, -0.2142293510698348, -0.0566411641614957, -0.12538652796549152,
+    0.13740559889321885, 0.09726030458276487, 0.4753005341813315, 0.09579791680906423, 0.04435213807969763,
+    0.46250410051747814, -0.20022540231621516, 0.06150583705973917, -0.018884217503517986, 0.494886963231858,
+    -0.08513584991113839, -0.13442567171399436, 0.10036444865586801, 0.11568720017306856,
+    0.029788047418337155, -0.08482991906976009, -0.16348248652209119, -0.11957106890087309,
+    0.15631530705381147, 0.13417458508885755, 0.0364226991156586, -0.1308969458137241, 0.22576113949024443,
+    0.19968610633146439, -0.10933619915339285, 0.010907090415245388, 0.24311379510915507, 0.1769915062734526,
+    -0.22477403911928256, 0.045399537298310255, -0.31241650998148895, 0.061313826471464966,
+    0.18741902251585554, -0.1782158291403319, -0.010403615417025001, 0.03043304624406238,
+    -0.16920494129825003, -0.06722432856756203, -0.11170798957436792, 0.17887963797859666,
+    -0.3843508094737727, 0.1859904142648169, 0.07580217489392872, 0.06986669026085739, 0.1346133323730133,
+    -0.235783974770648, 9.729817962474382e-05, 0.33720177638733934, 0.14263453900932233, -0.0909208845524465,
+    -0.1659076157062477, 0.027006043395185156, -0.09912090905690166, 0.2116444877650996, -0.34996834015698575,
+    -0.3085431010698856, -0.08469880909729148, 0.01639542241894247, 0.02551473337554735, -0.10314965655099129,
+    0.06504933046101997, 0.13472788940313474, 0.07639444970509629, 0.26110109479819915, 0.23308089209715413,
+    0.15263065276371723, -0.62927914954314, -0.022950280146984005, -0.003997948009066262, 0.1357910521765002,
+    -0.011429901902245389, 0.18647550299634, 0.08167240518049172, -0.06214485223880637, -0.20871450000332226,
+    -0.11739532009948352, 0.025201928919896265, -0.27616746432815387, -0.15333512287599413,
+    0.10735243968349094, -0.30992029951175926, -0.2739442179055298, -0.06635208546249942,
+    -0.03297978191972111, 0.2246217465868312, -0.2773640566187439, -0.17321351930083553, -0.07756185800596273,
+    -0.17668791079778026, -0.1571661705605629, -0.1776752809578991, -0.07697662813216999,
+    -0.16729534652274042, -0.04995270041925606, 0.18316124218684293, 0.17892815598105102, -0.2792090402295888,
+    -0.03624921069547259, -0.015180480528337054, 0.12643452006803918, -0.09837112418446013,
+    0.07115380294894325, -0.2296838600837198, -0.1466640578290737, 0.04950617157019518, -0.17081892881207528,
+    -0.3299396148170953, 0.0490901029868291, 0.09017632883260651, -0.13766568090179368, 0.12752185043101746,
+    0.12713767793562497, -0.08856440305428367, 0.0744622353072235, -0.0083972741584383, 0.02258043777840899,
+    -0.10238075231635552, 0.09877810219309768, 0.15863312156655812, 0.2940069433616611, 0.15275280513854414,
+    -0.16556543748245264, -0.3947467406573826, 0.0978827845714799, 0.14706732476839968, 0.2737634076284703,
+    0.02357536252286751, -0.068956128995652, 0.4303219543703156, 0.09542355292561809, 0.031017451534019688,
+    0.06265053887266099, -0.34687081350719856, -0.020582105569976753, -0.10699418970455707, -0.1827738391396,
+    -0.19311236598556747, -0.05127910814625693, -0.04774450243336484, 0.03271910518304238,
+    -0.16184655286988361, -0.05842691259742989, -0.02763786972361849, 0.08757545678431113, 0.0327643991085201,
+    -0.2776620055875596, -0.15536513466740892, 0.5438825185036086, 0.03833767878332567, 0.08056513218078624,
+    0.023649911743248337, -0.23648313940245738, 0.001331539233813117, 0.0433356833755847, 0.20976230140671986,
+    -0.33208870022491394, -0.2089189296571175, -0.13734101051129027, 0.08185252872097087, 0.20723924329280322,
+    -0.17075064199720344, 0.1991362033733884, -0.02350576625699746, 0.052988827585707096, 0.1740092067807964,
+    -0.2734258627177817, 0.20301651265069762, -0.027863424826093615, 0.2002439380353018, 0.07785908053669395,
+    -0.03549725100368616, 0.020448136776729776, 0.23628240534940934, 0.008474252274754748,
+    0.07767272232503682, -0.2042845765906684, 0.06671776336284722, -0.11133707802392251,
+    0.0020634846387430038, 0.024485742380240916, -0.21211202629818848, -0.08908171535883984,
+    -0.12918718491210518, 0.07026828617039983, 0.25507486105400257, -0.29904079205519646,
+    -0.09954000904005454, -0.006291962093273383, -0.1009875118016742, 0.338396926398331, 0.0880019859069409,
+    -0.5122212767895418, -0.3898206808581055, -0.02534917011073399, 0.22797014048237108,
+    -0.008593344858757115, -0.13878006870881857, 0.012788793314908679, -0.3693782067968871,
+    -0.098629677080591, -0.07983572196423658, -0.008856284292156234, 0.09264213861683107,
+    -0.06557647775544544, -0.08032158956088796, 0.16016412454139572, 0.3026735100020807,
+    -0.007338142961751124, -0.18828300142853818, -0.1355185641830784, -0.14242466099699247,
+    0.12512168510553706, -0.44311940953214835, 0.11127428774584354, -0.3250204389025078, -0.1357228856782182,
+    -0.14683769632418253, -0.5448488127235954, -0.10958212885289255, -0.03017063063437389,
+    -0.3465443779926685, -0.4063754081114904, 0.21481712156558833, 0.00022448736299261036,
+    -0.10333326013017649, -0.2634746810891779, 0.2737576622796753, -0.006316465723734995,
+    -0.02685190204524674, 0.08590986941726614, -0.07063528862142879, -0.10690717401670187, 0.2601560002327399,
+    -0.3363941539232195, 0.0007638755239220662, 0.011905704083060709, 0.3435792346612358,
+    -0.11601243462391128, 0.30801692292632427, 0.013733718491101178, -0.09111076402492436, 0.2519170591760499,
+    0.14791219131660713, 0.11082778675219537, -0.37022158179373776, -0.05525107245744899,
+    -0.08861050907108749, -0.20533884337787106, 0.19866616082912725, 0.3839949556673773, -0.2909464496320641,
+    0.061783009057468655, -0.4773647384012285, 0.005063221437011867, -0.28859269310994323,
+    -0.12109088024682796, 0.06211635472671468, 0.15635132366009266, -0.06942657715035398,
+    -0.07374036083409588, -0.09510200275907822, 0.19100290778697648, 0.2630895798089929, 0.1296969967774806,
+    -0.0815642102462334, -0.17572433883025396, -0.021823115980478643, -0.024684008729216764,
+    0.02408016131848858, -0.03814406267141412, -0.08318088769976718, 0.06269669981352535, 0.14864097213052088,
+    0.15716925747495256, 0.013553921055480823, 0.18473250930033572, -0.3427003204656337,
+    -0.014149611709760871, 0.05485167926846959, -0.06390156664259525, 0.30091161096047186, 0.3925598261743316,
+    0.08334941737211528, 0.12603186106429792, 0.21810264092973947, -0.12716270867511076,
+    -0.015562516520157759, 0.03991678010341261, 0.11639330415788271, -0.35355632428893524,
+    0.020289832534586216, 0.010328725192962046, 0.1424368407036501, 0.13859042408391165, 0.007726027473224013,
+    0.1474644214666537, 0.3425718596550401, 0.1703334125790593, -0.07403733361449866, 0.0398764685053475,
+    0.01332103592844935, -0.07785419308590395, -0.08164847492348429, -0.21196861898492741,
+    -0.17799512068441703, 0.06508219508461963, -0.24566743825300158, -0.18471993078099916,
+    -0.28745376780918325, 0.2433004535870716, 0.27105573393235766, -0.3423872113976139, 0.020873158596191998,
+    -0.17188996166967072, 0.12905565491255627, -0.20837209421973785, 0.10310864884915424,
+    -0.11098394176907793, 0.08518171114794819, 0.0321385724710118, -0.20917982487640585, 0.15960531224175672,
+    0.18636335530290582, 0.10004043503427236, -0.022807474905653408, 0.008223649957548578,
+    -0.04042022587898351, 0.023168674745368732, 0.1406737054313178, -0.0029039396283570443,
+    -0.09803980753708522, 0.011397294927349253, 0.052590173804743005, 0.24898157564065568,
+    0.08125947769418068, -0.03822634241104212, -0.16421180606075347, -0.008579633547545656,
+    0.03970680834325792, -0.03787370478437828, 0.1698595594449982, 0.14329881167113678, 0.1956750817447736,
+    -0.18822653220900395, -0.1906900248831358, -0.2557789131902071, -0.19728552685093143, 0.3086373150215403,
+    -0.302880182907577, 0.001110654510267219, -0.00508835533695705, 0.03457615508381338, 0.3208435286597068,
+    0.054723845293299704, 0.47137610252801937, 0.01680249923800184, -0.3245529322255813, 0.16477311119215018,
+    0.10209975834028351, 0.027175716559956625, -0.1636576148268709, -0.020247292787409853,
+    -0.055912662436698964, 0.3280354468028752, -0.0060850093328374795, 0.19830278255137743,
+    0.1909460309315804, -0.13875033662972, 0.18680666890392494, -0.0921864894034282, -0.09790412403309606,
+    0.26254832503272224, -0.01746726901242905, -0.31139129915815683, 0.2246317789329458, -0.05738448213658243,
+    0.15384367554183215, 0.2190637028904765, 0.4490788727157106, 0.020550841629483552, -0.10992801304999791,
+    0.09260623437935707, -0.10670235605995818, 0.4018802618222834, 0.1069655341526354, 0.0791406181919674,
+    -0.24570217323633667, -0.055344694898623106, 0.0845145308530808, 0.3326089082244572, 0.1848499804595948,
+    -0.3271990945209971, -0.17049344786690393, -0.3140481682182771, -0.09202832321252746, 0.10546784484353691,
+    0.3549146460289086, -0.19946979889411667, -0.1121776028731661, -0.18410613063586448, 0.0909734218691168,
+    -0.1228976756888381, 0.22259257458041892, -0.06210766513996377, 0.2894774575637623, 0.0886161257216593,
+    -0.14633243242273786, -0.16309517672564583, -0.020687101096628375, -0.21928205531713665,
+    0.15836301445175138, -0.16298238226386788, 0.1261425497887033, -0.036054484032851136,
+    -0.18581901340377766, -0.07669991245517609, 0.18607176869837627, -0.18329742881467967, 0.1410612400211072,
+    -0.029050493910229173, 0.07556314605709391, -0.15343863649810438, -0.21184355772657737,
+    -0.32126721351467113, -0.18111143014720532, -0.18282018865991467, 0.16594442631043005,
+    -0.015003227671615087, 0.10028563863018967, 0.13412465413642705, -0.0705918853856226, 0.18286921802752754,
+    0.33033115694132253, -0.18237866949524872, -0.02109300444835921, 0.37716947044285737,
+    -0.08244317555217714, -0.0005571191960021293, -0.49366209913687703, 0.4042941258135709,
+    0.10991587909965443, -0.0579440156282291, 0.12163825113070446, -0.22266824709850178, 0.35271132355057394,
+    -0.04844111404266672, 0.02162591930802638, -0.08694749477658287, -0.09589472573569582,
+    -0.2449220103061886, 0.17120396957066117, 0.1781032092988736, -0.05350351203998463, -0.09382830442244096,
+    0.09434091405019741, -0.06374779573879683, 0.043500776371224154, -0.15215453377640947,
+    -0.11917141241310393, 0.1066794418125648, -0.1647934403729399, 0.02284680449164765, 0.22946702973602723,
+    0.1955845894504149, -0.22705443214113208, -0.0030857100491286705, -0.46164078725047725,
+    0.20960902654370697, -0.07274782770768043, -0.30490091761607563, 0.0544108695215222, 0.13303269041490576,
+    -0.16050782013805995, 0.0002458693556766893, 0.15943920125064684, 0.26968138519649254, 0.199271497454552,
+    -0.08269690488342907, 0.08121415968631662, 0.2601261857973245, 0.11864751141649782, 0.042589802234792876,
+    0.1417180989698312, 0.2690897068151238, 0.20143510755096394, -0.15521879359447013, 0.45609446066261394,
+    0.11958958105050187, -0.2067150704988781, -0.1831872866879874, 0.09128840007699267, -0.1550219011989291,
+    -0.13984381097590595, 0.2635067497469991, -0.0978051942469935, 0.06569224966936153, 0.2837493464641884,
+    -0.1026528207460598, 0.16543583392910188, 0.1302860126933628, -0.08954370172132813, 0.07350273777723204,
+    -0.18683635804386392, -0.06269514787599872, 0.186834246583248, 0.04971700960971002, -0.15323641073376965,
+    0.022584078186932824, 0.06912696885198892, -0.25915841462944855, 0.40964348814546336,
+    -0.12638489177281517, -0.12377636162994873, -0.09096315765450311, -0.060300271578436586,
+    0.05880726763699208, -0.19544458678636153, -0.1266381524827485, 0.01758416950857208, 0.01198131993299922,
+    -0.10583956754906149, 0.0404077137017339, -0.100573262973305, 0.10010419795220053, 0.2105076122161535,
+    -0.1323552136937444, 0.20488094883321065, -0.16192193140404454, 0.21745067547943853, -0.341613768364441,
+    0.2542825072650532, 0.4230294016946729, -0.033064648034665675, 0.469749910784391, 0.015427903237614695,
+    -0.030943128382614416, 0.13368494186625662, 0.07443782600660881, -0.03386975442171733,
+    0.010492873241200008, -0.18931148262255912, 0.21325922204559078, 0.5011658937255543, -0.39102422611079074,
+    -0.1298588312047667, -0.09514761324666342, -0.0641261729000156, 0.20961229860062666, 0.12473138228522845,
+    -0.1365042400549598, 0.006038025239571099, -0.24151910472709742, 0.0769206440042567, 0.2962424547851114,
+    -0.1068032831689747, 0.1692030052258207, -0.07236285946446776, 0.07191198388327352, -0.12477030494725633,
+    -0.0885441590306482, 0.29655785149347347, 0.08251110830654276, -0.39806038052835624, 0.16101120719185807,
+    0.04494109831936808, 0.13234434542411874, -0.033982889354807845, -0.11316394179948136,
+    0.0015898148971789543, -0.06453666558272003, 0.19354052200893412, 0.28226429508623296,
+    0.15062658039369056, -0.17530480705308105, 0.028982481758433296, 0.12442380342950521,
+    -0.006890360337405097, -0.038559804147743564, -0.024110022324078564, -0.12528742370906698,
+    0.10168843231697952, -0.12291722769525167, -0.0992747668232425, 0.014932548284180384,
+    -0.13733402609713677, 0.303233427768083, -0.06221543600760608, 0.11798996908811062, -0.07155537502160286,
+    0.10749231880717273, 0.19520228037949658, 0.25401637965334173, -0.10795140697892594, -0.08174336612270472,
+    -0.00014691757619593145, -0.05496905202483204, 0.1796023387261325, -0.22565762917724816,
+    -0.06809813702878224, -0.03690773845801345, 0.3213328491335587, 0.14584982285104398, 0.20450409491032254,
+    0.19204662370671446, 0.2484783484180917, 0.057047951762718936, 0.016349576938640288, -0.06316090725561178,
+    0.04550701982864361, -0.052229213800409076, -0.22917675673291057, 0.07812691546765753,
+    0.15969710521822658, -0.15239255198120097, 0.09047105994379238, 0.1611561390226213, 0.08401480205970499,
+    0.0688654651035525, -0.17103716160653473, 0.13569585009277232, -0.1825317858109094, -0.24863876576659055,
+    0.0135948953627743, -0.31660242705532043, 0.016156485690375016, -0.03247614668524674,
+    -0.15675998861979454, -0.12275516817330046, 0.07518343852050868, -0.146836402183325, 0.21499681405827634,
+    -0.35675793836717457, -0.24036550176631585, 0.10769543661329513, -0.0018850543624884502,
+    -0.006343078415313152, -0.07757142905985992, -0.07588476457422824, -0.09970760940780504,
+    -0.22451932986591663, -0.029787617116385823, 0.16506342815550415, 0.006169881163292565,
+    -0.12720800319599032, 0.14616292918337218, 0.39504758274558904, -0.15051963379764108,
+    -0.11132104723220342, 0.18209880208221457, -0.09888303896030869, 0.06651142679604558,
+    -0.19543262589592675, 0.25156219430896437, -0.0991829201042091, 0.1612878384743868, -0.0397761455421169,
+    -0.08269083199418029, 0.13054462481176132, 0.11028470662648966, 0.3654927600985298, -0.21396476243719081,
+    0.1690684204234015, 0.0031397900290303362, 0.17361511105383323, 0.4555125448232991, 0.11055624072542825,
+    -0.022066495714956405, -0.09239969830047862, 0.19416051228988646, 0.08220611435830508,
+    -0.19480415875086457, 0.23014250985152604, -0.03534057103383476, 0.05244043156654724,
+    -0.10657463194883228, -0.023056030738915136, -0.007928869463245327, -0.048515110812512106,
+    0.13625387335412104, -0.3648757438961154, -0.0012344619053609154, -0.10303126558817685,
+    -0.12731677584098472, -0.23441016691946975, 0.052753690522843226, -0.10179475886531895,
+    0.1678380063920526, -0.2727386682035509, 0.017157630589220155, -0.3449451075011596, 0.015421908935687288,
+    0.1311943981943095, -0.051148450431301284, -0.1660434067754532, -0.16914039324831132, -0.3115443973619516,
+    0.2431878428970614, -0.12371888382376217, -0.14696886740923268, -0.07449798099415536,
+    -0.26353396576109134, 0.15391954911256547, 0.135777351455394, -0.27233214287784385, 0.1808477385818107,
+    -0.48439960056512293, 0.06162947448322335, -0.012190041658318551, 0.35379706323192495, 0.0872930056979128,
+    0.2098977919891119, -0.07667599359945947, -0.035869960431756574, -0.06811666239129388,
+    0.047462259684959325, 0.024745086419039105, -0.26355381708494824, -0.1294600472457964, 0.1650030807406014,
+    0.3795391586386394, 0.06981520893498323, -0.24506373513959956, -0.07432294663618644, -0.08686224013449104,
+    0.14918158128396958, 0.03822825571936841, 0.027670312978822754, 0.23128594164600388,
+    -0.055170447520399485, -0.05091966691996889, -0.06246794932434188, -0.22522275243540296,
+    0.20728309464991473, -0.07478868457797443, 0.24611592073479047, -0.20518363107809923,
+    0.0020739640918063375, 0.054964140275851024, -0.15043977997268818, -0.03011282209818613,
+    -0.2848580422717501, 0.11163424564476547, 0.10333716394162165, 0.24012822961971722, 0.005433015555540254,
+    -0.051334267913208706, 0.16842925296830638, 0.014842924288188137, -0.2639291272461133, 0.1759424025498576,
+    0.16558594482339634, 0.07825655945910857, 0.1214907451644336, 0.02770351693796885, 0.14824020254412476,
+    -0.5259210408763608, 0.07537483830555648, 0.07440189808924168, -0.10420153260368062, 0.2891423116654266,
+    -0.007003578244278877, 0.17332892848512174, -0.18935100795622223, -0.14258601736225837,
+    -0.24789791615391207, -0.16649997770430772, -0.09702841913702775, 0.003396770005961775,
+    0.20179991844728482, 0.15945584534047058, 0.20927098260580906, 0.02918200736817902, -0.33951983878977804,
+    -0.05113654733774025, -0.10108217243401048, 0.15629588244217385, -0.19365112381745495,
+    0.12108147188224314, -0.11564932629265987, -0.14589698253199843, -0.16247695191632608,
+    0.020249194736900514, 0.37908431588817165, -0.08710697637199415, 0.30019079978511765, 0.43462808407356535,
+    -0.14900667250352104, 0.10269176856322741, -0.08807072786183417, -0.17552026053385095,
+    -0.07487278725588206, 0.06341180134848902, 0.2575613953126965, 0.28085677747434434, 0.11282923433616175,
+    -0.16084805804751487, 0.050111927967427965, -0.25949402377030284, -0.16014689747852393,
+    0.10220279225759285, -0.1489828668685932, 0.02516619796355749, 0.10460039604057184, 0.0190842261804636,
+    -0.21515717987551816, -0.0433950397576823, -0.18020391226154464, -0.05199232630489071,
+    -0.1381811293275844, -0.34455776627686585, -0.3906673987054563, 0.19092510984061983, 0.06693309248291585,
+    -0.15249395218630354, -0.04647079161818781, -0.2649638334207999, 0.11733843398689243,
+    -0.08789932555192384, 0.10684441046579306, 0.12811425295182385, -0.07895014286420973,
+    -0.059489777923698584, -0.09679536387114471, -0.1528928506229388, 0.20528900836165453,
+    0.048627620003580334, 0.136503514990006, -0.24803461960328255, -0.2718893652914278, -0.020177080419634244,
+    0.20450970427266982, -0.042792490425591814, -0.2287296939806178, -0.06309048214716698,
+    0.014403042546045098, -0.10908446109670424, 0.2098974662724141, -0.05010819278782364, -0.2016746852429712,
+    0.2984875690256925, -0.1378498459477352, -0.2867427401476874, 0.06634421560447933, 0.15404832093685206,
+    0.11993108222474708, 0.08287298942365387, 0.0397601606180039, 0.12480582840940037, 0.05270605946401887,
+    -0.2377965529654278, 0.13926844470270539, 0.10844501542213315, 0.05330572189842348, 0.20320257911157438,
+    -0.20730988494143698, -0.016574696565683094, -0.04851202076363125, -0.34870278258072296,
+    0.09190661652274451, -0.09427150221968134, -0.12071448621039828, -0.38115396377957106, 0.2850941861913451,
+    0.16695883421811308, 0.02191599900602294, 0.0037342710982952443, 0.05187021332898319, 0.07344599706449143,
+    0.01578106155285921, -0.01610345124044845, -0.28475445004386024, -0.25835262859015784,
+    0.30034330118852137, 0.3516658270503556, 0.09545452312742728, 0.09172615244936415, -0.2706297892021945,
+    -0.10112317947789717, -0.10852939651675797, 0.004217489325392557, -0.03386557065338187,
+    0.3670069812614625, -0.05474271532585743, 0.11131970348984369, -0.06035769185606186,
+    -0.028651518636766193, -0.14775696833724977, -0.08333834325460363, -0.280235382449783,
+    0.27810581453098343, -0.02982407946658105, 0.24932767529189423, -0.06143339510454986, 0.03598392654905105,
+    -0.010993213390488492, 0.16676447925907015, 0.00037353366974958137, 0.24126774407364335,
+    -0.19150199978456398, -0.07682751886831242, -0.16043704357142763, 0.3236809012167159,
+    0.020093840765589715, 0.14119888113472265, -0.587008400079879, -0.04465361291980514, -0.09984823559490984,
+    0.1194621715653309, 0.08143096816401882, 0.2698123371498127, 0.011615485604142842, 0.16586893744872444,
+    0.13839945136920154, -0.05372460098004735, 0.008606527925986972, 0.41562107681056343, 0.07281595022653883,
+    0.28830849040088774, -0.17512569335477696, 0.040417942673035924, 0.1078556806647484, -0.32467106598014484,
+    -0.46973388690411394, 0.010533503984211282, -0.5008241286898513, -0.0007662877070323772,
+    -0.4853172670412193, 0.0018852594721112256, -0.03653602826662742, -0.0491638791414977,
+    0.019620726903263018, -0.25269810423952016, 0.11337175347303241, -0.13554688031408724,
+    0.25202817540450206, -0.537492711925849, 0.025596485998641783, -0.5307428583418793, 0.22073402194225875,
+    -0.11244050551510358, 0.0663378012782748, -0.22497690914747465, -0.39908505341613687, 0.04062604761054213,
+    -0.022190741262418302, -0.32835743045419885, 0.2761642588599154, 0.14537489750492513,
+    0.027982071791779216, 0.007430204530451701, -0.17278132283628833, -0.16027796478295414,
+    -0.31381386769185293, -0.08815926501542558, 0.1486644895132757, 0.3945261426403372, -0.3470166404355323,
+    0.19249003840598933, -0.2567738496082253, 0.16307795956027674, -0.13312164414263225, 0.17613567321055706,
+    -0.025224260584062273, -0.47178589474490695, -0.02700144633643895, 0.10738412868375974,
+    0.16751253841561853, 0.2741123687200191, 0.18310545493527133, 0.019561063215418548, -0.17900967224277506,
+    -0.41191635016382766, 0.13666474492265318, 0.33251062335035947, -0.24422132493783244, 0.13764852878933456,
+    -0.2044233883151906, 0.28347354322828355, -0.36433267373838824, -0.00986380422156551,
+    -0.23648462356161995, -0.08702368475786115, -0.2247552473997636, 0.06925979339059382,
+    -0.39082639029907623, -0.1826032165026748, 0.22912190501442517, -0.07230064478147873,
+    -0.04656210256622588, 0.05503170318133391, 0.06547546865460609, -0.032034345030485654,
+    0.05795130753281101, 0.2339423496344639, 0.1198691573657349, -0.19135205418141105, -0.06900250547024164,
+    0.26222006508241313, 0.005505876032846628, 0.3979930065581307, 0.04967371926453002, 0.010077229966682187,
+    0.06416060609267002, 0.1343820624599662, -0.11398333082846566, -0.10415877651888467, -0.13856128936733667,
+    0.091144652873015, 0.22064488528614185, 0.047717896228669586, -0.2818995490923063, -0.18261201606716376,
+    0.1914795419776008, -0.12033655152204523, -0.03307125116978011, -0.3450507852450255, 0.06327128694176637,
+    -0.05720401389533866, -0.13622025735304533, -0.5206976380464411, 0.21820895034249618, 0.3492555501755522,
+    -0.1394793399845824, 0.007396703267337578, 0.061027393332153144, -0.08428549206295965,
+    0.15562762310937628, 0.08141789517355513, 0.2457992024766189, -0.056455282214003207, 0.228753367580837,
+    0.11841785727724914, 0.06181425744479801, -0.3373410670825116, 0.09249719949444635, -0.038306687525478875,
+    -0.03608140290176114, -0.05115673984738323, -0.11905397854632528, -0.1438341050059028,
+    -0.3335267787922378, 0.16816269908828665, -0.4608916140673379, 0.1912743908130651, 0.1003305509386062,
+    0.19885562458033093, -0.134475879378197, 0.18884429551197163, 0.10432971070413934, -0.0561733318645742,
+    0.013109637470674614, 0.19114969089116876, -0.4375108944548682, 0.2227036692574114, -0.10857432925639568,
+    -0.07936642773831948, -0.18428015460778327, 0.15387426113008412, 0.2504320500810553, 0.023454268838950996,
+    0.292581730897775, 0.04861186533432982, -0.3168639134245307, -0.12213573019210791, -0.3435811226352098,
+    -0.10955460671322197, 0.14609924611260475, -0.14957087212403078, 0.09317045180532302,
+    -0.14437056390110015, -0.1641829980384099, -0.23128131612432865, -0.04843421255721654,
+    -0.15532631458484625, -0.004484372698869727, -0.1266909071278474, 0.13307362368683004,
+    0.036924637873435126, 0.13711265530551725, 0.09010391476136026, -0.023259747073969744,
+    0.01717339712084794, -0.0019651170327044075, -0.11488973626430349, -0.05961445335462513,
+    -0.1720288177527066, 0.02513677680188383, 0.08128090340993466, -0.2678821735222217, 0.17461100053094683,
+    0.1234382761204674, 0.27057841208532946, -0.1225981589063549, 0.07769621311158362, -0.23070479494927928,
+    0.07272852804504978, -0.08940721132063298, 0.08138622573958736, 0.028945264563868787,
+    -0.06961966001785155, -0.02408522149860039, 0.22366451710862884, 0.17575501496418455, 0.255539292506206,
+    0.25890087872175127, 0.07142819828826749, -0.12512428334310993, 0.08555598975301998, -0.09522248085637458,
+    -0.12636142707657694, -0.012901911889692818, 0.0179402435750756, 0.3890747838639147, 0.27570640455982076,
+    -0.0771074726184186, 0.15862613200571846, 0.13622963554582845, -0.3260485245800491, 0.3922325899862054,
+    0.004275771007274767, -0.5373346861694062, 0.3847533138144694, -0.4437941302976659, -0.012606088168028785,
+    -0.10728853043264201, 0.14306425655135543, 0.006639159456892695, 0.02089228085467314, 0.15869873836940465,
+    0.06573851830370148, 0.021764743674432444, -0.03463437603541614, -0.10053817949330503,
+    -0.02305068897935355, -0.3330807371131157, -0.28285253284952133, 0.40969361736957144, 0.37820037962716363,
+    -0.14704179625725736, 0.12574553096764965, -0.08348733707045383, -0.011341382538248599,
+    -0.025552787364736457, -0.050717713243897615, -0.011608295567939674, 0.35989110174408967,
+    -0.13269816122980396, -0.1952599877561107, 0.08108608870626972, -0.3362260017416022,
+    0.0018024528621834047, -0.4080905222489539, -0.3290493141401566, 0.1200656348369084, 0.08925615303867601,
+    -0.1972109336832193, -0.08209151733029471, 0.10575515677025957, -0.16165194839473954,
+    -0.0035732883521360525, -0.04042163846109683, 0.1291334540667188, 0.3687045471107631, 0.24337086570786673,
+    -0.09476796963862764, 0.17821577179416004, 0.06383984511356276, -0.10406432618119528, 0.10203766255267234,
+    -0.3172056601273323, -0.05354839302679486, -0.04821490471582532, 0.14427082296469684,
+    -0.17948373800482062, 0.36581540487115627, 0.08984861673361026, -0.5563910116823055, 0.4066990076339049,
+    -0.08299040288058185, -0.1477820513590816, -0.33357187181847653, 0.3151344542557622, -0.5996730047606011,
+    0.05381848303060061, 0.05036444034493664, -0.03965072562262726, -0.24311964941773018,
+    -0.004941080223779893, -0.04812380912703066, 0.09232288626047498, 0.02277306134214291,
+    0.30052183986452174, 0.06939733781548056, -0.3682970517025717, 0.319148346201189, -0.36661249610571994,
+    0.08439834252650687, 0.17374600717081928, -0.1358884777918895, -0.08052080176712031, -0.10795879771485568,
+    -0.07451599933999467, 0.05377043980613757, 0.0018971246677985376, -0.3470209304522896,
+    0.24741225812991854, 0.06967618916364554, 0.05839888861045865, 0.03493494777822049, -0.07341217986943972,
+    -0.4399390628237425, 0.17080474603115656, 0.5470819587535363, -0.2441069409109735, -0.16100771155812982,
+    -0.01529808041833523, -0.127895339310796, 0.27529417124080047, 0.04980473584739563, 0.32608144767592095,
+    -0.11672140942892242, -0.1374280259497855, 0.15639784296248924, -0.1924491032044901, 0.05099658991486279,
+    -0.43147434507233745, -0.03592004390371584, 0.12857261771642842, 0.35078939781436264, 0.2129802395289382,
+    0.1254156494354565, -0.018983591878601817, -0.09183280949020874, 0.1511972775537137, -0.2793685391087,
+    -0.03743504965177852, -0.4612380259682101, 0.05259360498657693, 0.11938717285272446, -0.10315561555887094,
+    0.34241298576574486, -0.026556012645384836, 0.09566059626522819, 0.17445048002576352,
+    -0.19856707816488253, 0.2631198023435267, -0.24093414665147955, -0.34566243401927904, 0.11539088124837661,
+    0.14716433201143672, -0.2589214756051812, 0.16938450828560575, 0.18417693802528204, -0.10847662469578347,
+    -0.05489405955367449, -0.2506232239147538, -0.011363916546940547, -0.028673710046117296,
+    0.002403595595095044, -0.07699938331961804, 0.17465182828086376, -0.2925248020317599,
+    0.025057038602596796, -0.3893736295060336, 0.043129043571465846, 0.10865615334962171, 0.12564341730606315,
+    0.1695009848276283, 0.0011700867239009644, -0.2618700164895137, -0.016811913035906345,
+    -0.2048392762578388, -0.17352191632967368, 0.08669355017117608, -0.21353519010834635, 0.18561387360578785,
+    0.22420441350112408, 0.03254630798515917, -0.03680893844317287, -0.022021507489228303,
+    0.12488457885571583, 0.032008534978039314, 0.20014777745979181, -0.04331932529216461,
+    -0.05408191738332686, 0.17462687887252978, 0.12096340949760931, -0.0600311483613882, 0.09117970768080794,
+    -0.038245474873506866, -0.07723020972626615, -0.27847421028290775, -0.057226558224157134,
+    0.18188178855924564, 0.11395056297770775, 0.03295440801841483, -0.2108247934824405, -0.05750896787527214,
+    -0.1768721151993186, -0.134119053336058, 0.1507566518219876, 0.04549671774167088, -0.02801145761534985,
+    0.22343355982555133, 0.09014130021558567, 0.024148998670519718, -0.41681223582594756,
+    -0.11568029974689904, 0.11316159228228852, -0.10472828410745358, 0.012304670146422137, -0.359763613934923,
+    -0.059035195044336304, 0.10970406357528881, -0.1163489332102836, -0.326716650912754, 0.24346916196922092,
+    0.2339379380744735, -0.07998481701700473, 0.14102813269613193, 0.30130378792349777, 0.24040356093381893,
+    0.05612499821041345, 0.11478296743608386, -0.025784075091164847, 0.14330692766774591,
+    -0.01693584483861884, -0.2906331591096099, -0.14443436932241488, -0.12112534441296782,
+    0.06339077441897321, -0.05188628229678033, -0.08585089394164762, -0.21120266653004574,
+    0.09587928283705724, -0.0147086316257455, -0.16312077358173813, -0.1404444706111262, 0.19392356982196873,
+    -0.01447500717876263, 0.04128446704641905, 0.04489581192762095, -0.30398224042921945, 0.21197020810843004,
+    -0.1851801111923848, -0.06264997310607394, 0.01840171356685057, 0.017134858337275724,
+    -0.027950418248720466, -0.018503515189041746, -0.047960377636736634, 0.20231974961117252,
+    0.004591137760364135, 0.04440443453113632, -0.47150119646535327, -0.14740579449379426, 0.2810619483930178,
+    -0.10342157529369242, 0.11251023124001348, -0.11781536306003995, 0.1264494040553186, 0.11018589834587983,
+    0.12484572418074981, -0.31108688804874046, 0.19830731558856818, 0.14025490749031996, 0.16796595906511688,
+    -0.2143000614400052, -0.42634630943097196, 0.0900817981056624, 0.09191599586477123, -0.10299766285627633,
+    0.03445251357446818, 0.16243283864354327, 0.06342407551584829, -0.26602897521485874, 0.19663708493578055,
+    -0.020799163637624064, 0.011891549891221624, 0.25654563376988093, -0.05541750934658855,
+    0.08461567521552993, -0.1140842471292229, -0.03809118498613457, -0.1333749161886181, 0.06104162217492066,
+    0.0004888213763913748, 0.05822270797333705, -0.4554925783441788, 0.19446398393148276,
+    0.035387453693075194, 0.3511098917659215, 0.12835991951751233, 0.2319961311268346, -0.1750613115497194,
+    0.07692759083538094, -0.24535687548928092, 0.23399444679461803, -0.04878053572899225, 0.2758682812127878,
+    -0.2960725285132732, 0.16707079609781386, 0.3085216403408966, -0.187710502525313, -0.46526661376694817,
+    -0.20316025948853425, -0.1611396879011608, 0.04532829906056629, -0.14492293211529778,
+    -0.048614545204988896, -0.0008787279122866718, 0.21986300708986767, -0.16397767880348238,
+    -0.3734542621650484, 0.21323708657926138, 0.20067923824177947, -0.059144523193175126,
+    -0.08111248711339135, 0.03313245044412595, 0.22153100717595442, -0.007751487078222407,
+    0.09154322658996727, -0.014847729024805254, 0.347141278776389, 0.08469156372371524, -0.01399309836969987,
+    0.24327541546002954, 0.08802108357190211, 0.12469904451067676, -0.17280453679716493, 0.11345283935578249,
+    0.10045640348706299, -0.0381388748217494, 0.31204115962155415, 0.14341516592598014, -0.13288686990805312,
+    -0.09641713696208273, 0.010242970587356029, 0.26698110094852323, 0.19700496110737528,
+    -0.06936618519734115, 0.0025050869028142276, 0.07238671186592874, 0.09726384449697076,
+    -0.0674661744858462, 0.49746619733574104, -0.3577470983954817, 0.08891331925715876, 0.23298157874270348,
+    -0.15114932941624318, 0.0049649639229646485, 0.17344609505750536, 0.09371101486963261,
+    -0.3640065494465185, -0.018053732160455048, -0.3827531378323849, -0.2232030871468532,
+    -0.12609541135754884, 0.15357536989653028, -0.011123167312878055, 0.02911513748003346, 0.2506586987796734,
+    0.3916437097992067, 0.11801632034639432, 0.006679114065931189, -0.2993383773112999, 0.21181119855329228,
+    -0.3186206512445749, 0.0588687046665354, 0.057582350958840386, -0.29101206029426413, 0.18951499036823952,
+    0.10831587418434883, 0.1873934652248694, 0.2956067218620497, -0.1064821250716829, -0.025085284818594584,
+    0.2002002765585017, 0.11335761045439681, 0.04304008811974527, -0.08437974948257775, 0.16901059101637583,
+    0.23428814510927903, 0.17253740811360302, -0.002898925809228078, 0.011073444140970388,
+    -0.18830420917625548, 0.12256215034984602, 0.2794140833707949, 0.12648490279971533, 0.09609871566998547,
+    0.11766468618000452, -0.4612480720199706, 0.05046664763644456, 0.016156763106298287, 0.06825763061107162,
+    -0.32202874014884103, -0.1995143563282573, -0.19146145105810422, 0.10796208699376365,
+    -0.13867946410803764, -0.3312474414408015, 0.028232563320358353, 0.07116442496773721,
+    -0.17525038052921235, 0.10936011138071285, 0.19825411998495895, 0.01647424929999564, -0.03799759556191089,
+    0.04503682636314829, -0.01421141559741275, -0.0658043972795032, 0.18233126974600003, 0.04277517804224864,
+    0.24452305439326474, 0.171999146021117, 0.17311864690225695, 0.08694787354077016, -0.5151067719981886,
+    0.3809833840402193, -0.017909624370880277, 0.1828172279797226, -0.4005055046076175, 0.4106191874714521,
+    -0.12270219405037633, 0.057727483318404285, -0.18759861169964592, -0.032914761890163624,
+    0.08670867517261625, -0.11912746454261405, -0.20796159197302563, 0.19043187531959385,
+    -0.04983764840012621, 0.21651130738467103, -0.06670422130598208, 0.06576633014842102, 0.21313304991100554,
+    -0.1503422582513283, -0.0801330570706677, -0.1808170700608645, 0.09914525935931326, -0.33128483062813113,
+    -0.11092363516428777, 0.058252528895147294, -0.33405874011415126, -0.13962453296179567,
+    0.10467344190755197, -0.32719370497757083, 0.19756549382594812, 0.027306554534997442,
+    -0.19098879326563084, -0.041831491435442174, 0.0950738800529014, -0.11007621895195573,
+    -0.2354189669889895, -0.012292146872045832, -0.11334034660838498, 0.015442501177385643,
+    0.0581581054755425, -0.020802322797047603, 0.1025837128036783, -0.19721922664284763, 0.03222728661701378,
+    -0.10128854735150412, 0.31200571601780697, 0.09508281870445762, -0.15808342482091256, -0.1392906996306992,
+    -0.17731388050302527, -0.06346841563539667, -0.25096044200908313, -0.09486973356921659,
+    -0.1468393507563931, -0.05166197352340425, -0.18901566344512807, 0.2847746540210881, -0.18711184810239156,
+    0.05126249665312827, 0.10378280651976347, -0.174600880115474, -0.22765329878336674, -0.23988392409501014,
+    -0.11108756199681154, 0.08649637111588, 0.30830134718039093, 0.2196709758279324, -0.15114964837784317,
+    0.06327942618266078, -0.05371662848763248, 0.012347240447535065, -0.24913135505764403,
+    -0.22451530011776827, -0.17311241959744628, 0.1494041010134824, -0.3032555547054135, -0.6946109206772927,
+    0.034792346953540464, 0.18624011403233068, -0.1958455020411983, -0.3215950942954795, -0.11237057313744413,
+    0.002521413576253231, -0.04195358464220845, -0.37647080263324706, 0.21533405760213822,
+    0.014968746439642994, 0.4130858483051041, -0.021692780407012124, -0.24565593515394335,
+    0.18492995776318166, -0.11993635719846965, -0.1729167528592949, -0.15293978187668558, -0.2314506946619946,
+    -0.21406359661056257, -0.045799583569370764, -0.09843265008569456, -0.05315065796616779,
+    0.09240568317580344, 0.23643172327390752, 0.13813191081768156, -0.3155172785652162, -0.006502350490087183,
+    -0.3997635632219709, -0.13337168507226488, -0.28642116643001286, -0.15375418310061895, 0.1730170312630377,
+    0.5030090944019456, -0.2770032361322429, -0.2907430708785447, -0.0558551028594609, 0.10829919733808219,
+    0.028511699638329162, -0.3199581672988268, -0.11461174771670316, 0.005387073574249847,
+    0.25849522076793746, -0.13429015635539635, 0.13731422496269793, 0.08464197130361314, -0.21424645219409247,
+    0.3145286725621865, 0.1625152032014216, -0.22556741136382544, -0.1509486735904063, -0.1652997992293936,
+    0.010866121292381355, -0.0722617947765154, 0.1400148746042461, 0.1843908248971547, -0.04271036268983714,
+    0.17653974273359074, -0.27289463990283264, -0.12943544299128104, -0.1048919512040601,
+    -0.15510978689536675, -0.07708994667570945, -0.13736132741368617, -0.09615837087738581,
+    0.22197705738660806, -0.0027189607464882274, -0.010408167546015463, -0.1116520585513906,
+    0.33389022208714036, 0.17617060657388534, 0.07667202685143955, 0.021615525820466424, 0.11041657838524346,
+    -0.4577039264681004, -0.16918095240734135, -0.11505267313342231, -0.0038631327138069584,
+    0.04954550936941311, 0.16574642974448336, -0.054586298591413146, 0.467033733856754,
+    -0.00021567497856102045, 0.17321196656973453, -0.12572485900773125, -0.1987495595169029,
+    0.06855004631704548, 0.07292365373501138, 0.06197871855212368, 0.3563143624429159, -0.13878981739738847,
+    -0.023146752010090033, -0.015849007435193182, -0.04215287966286588, 0.1389330575650066,
+    -0.054289723458441665, 0.05996395118734622, -0.1263605406178456, -0.1579846979322843, -0.2264450324888298,
+    0.1571416427882731, -0.18142936365183848, -0.12781999161469249, 0.0010143450660232744,
+    -0.14045235968410186, 0.12570681488101074, 0.06944705151014931, -0.15605401708451097,
+    -0.012436495650549564, 0.28534412860581926, -0.020044392974216188, 0.16564621097572482,
+    -0.028828058759219358, 0.14373373910636228, 0.09548709134091922, -0.1376685451858986, 0.02006591479792293,
+    -0.1249274533156635, 0.17555021391746387, 0.21601126395026182, 0.23542851021082037, -0.2858130522106914,
+    -0.1914452413781861, 0.12206493477322479, 0.0712298758605198, 0.048106756891822276, -0.05790731180418733,
+    -0.26300868709940095, -0.12752614794225853, -0.22028906983090693, -0.1411474779709444,
+    0.09964518237886243, 0.020262176599210778, -0.1490543833714362, -0.4459074514305373, -0.11614321257253632,
+    0.11239683836349545, -0.04889735499684196, 0.12080949776268785, 0.012074641753003617,
+    -0.20759883400984194, 0.14851514450633654, 0.30462179211378687, -0.10690203645926735, -0.384921593162749,
+    0.208256848186717, 0.08974318438194882, -0.18361533975112054, -0.14110193672166504, 0.0007942638991357288,
+    -0.23286606740592558, -0.23381328616879096, 0.07641756100297699, -0.19390916318031307,
+    0.14121244571942942, 0.02978569015181654, -0.18737399369056446, -0.051340855689569025,
+    0.047733350719210636, -0.11220766675822108, -0.2124314839325953, -0.12995306485800043,
+    -0.09175441498089584, 0.13195277366088887, -0.09469492340233782, 0.24196375189482225, 0.14131563660194146,
+    0.18933603620256723, 0.41100036026318704, -0.3598272421152872, 0.4784761241248189, -0.2518550937978483,
+    0.08608908995815692, -0.12535997797847626, 0.12252762976437018, 0.1731015369562012, 0.21530879752892915,
+    -0.16634509468972397, 0.15372432486261564, 0.2292322565104411, 0.041049972453826876, -0.3870693348795004,
+    -0.29231788912097073, 0.16160922695636865, -0.11798362077735243, -0.4048326742682345,
+    0.011179931581775056, -0.15222839733307583, 0.0987450189495549, -0.11016657645029548,
+    -0.12882804239986015, -0.06355552387011763, 0.13556239284693994, -0.2072183437330039, 0.01010630143781377,
+    0.19683045817293027, 0.13889329749629994, -0.012195281854175713, 0.11672129771518955,
+    0.052533553227092925, 0.07373919917689202, 0.1859529778457256, 0.27046498116988227,
+    -0.00029766501398939224, -0.2806559598248007, -0.0592968733240766, 0.11886456066315038,
+    -0.06752201372142284, -0.06635381886589815, -0.008946505683507126, 0.272727957734267,
+    -0.09001604476735249, -0.21909037702795728, 0.07321571302350424, 0.08684419008569996,
+    -0.050851881480548956, -0.13161489911756902, 0.0699078913540307, -0.1171021121573908,
+    -0.07402475956810321, 0.14090462357034053, 0.4589537232523509, -0.38015247619250797, -0.11958609444593887,
+    -0.16796020883452634, 0.1260886743075932, -0.21579289638925075, -0.11700017681792815,
+    0.054416475116272824, 0.25483161855553044, 0.051880605540903076, -0.28112989255387794,
+    -0.009628679335056478, -0.209108902962778, -0.00788860453897843, 0.25719179203494885,
+    -0.04485291832457617, 0.05992701612002271, 0.04269132828683108, 0.11283903001697419, 0.08522760211614046,
+    0.15554333549984575, -0.037871302716687906, -0.2859219641510968, 0.10182380579447983,
+    -0.09408173674778426, -0.08542235500631262, -0.12206857812351149, 0.03396009524870403,
+    0.16213700769569944, -0.06919615072992409, 0.3234516220643972, -0.16035177124040637, -0.11476992672069279,
+    -0.09027956223054093, -0.18721886737058968, 0.18362716731344686, -0.18953048973653752,
+    0.12753434947900444, -0.06248398921335446, 0.2838201722474239, 0.18794510541124748, -0.05753327701813502,
+    -0.1812731637505824, 0.09312975130705442, 0.0037611313170805784, 0.0831325754329989, -0.4689133266227456,
+    0.05407021371925098, -0.18783746664862558, -0.0675639740616191, -0.07441777050743383,
+    -0.45955521122682935, 0.1232432233086936, 0.21669789750371668, -0.19489044746152437, -0.26144929607277656,
+    -0.22191422926781565, 0.16762381160339818, -0.27219216035019894, -0.052945885082880464,
+    -0.08058555959409969, 0.06317928784560528, -0.044727422826711744, -0.15589332133395697,
+    0.20407087852561606, -0.251662642872426, 0.016788522542600676, -0.05639626227247061, 0.13063010684948936,
+    0.19092397639468403, 0.18888375645112582, 0.13634588766674272, -0.010687760972691585, 0.05913876850017539,
+    -0.045386960542222916, -0.12377096122194192, -0.011304710402977564, -0.12227996848399093,
+    0.32242844240685586, 0.4119209921568601, 0.1727958319180312, 0.2816767175808811, -0.059133998223799646,
+    -0.04509845473901129, -0.10815904259058963, -0.07064867250004726, 0.3104356835754738,
+    -0.14650170178972743, -0.2796954291652363, 0.12961040049385855, -0.4005094290914218, -0.1891382757441437,
+    0.15581464970342399, -0.14250791887925968, -0.26815357988751237, 0.010635502760864392,
+    0.05360565920662601, 0.07169700669245976, -0.0895652563495873, 0.0005323593924938482, 0.09258738599050918,
+    0.11372986581529464, -0.025865127750550505, -0.51139220777055, 0.09651227261242341, 0.47049285076082786,
+    0.0011271271229699436, 0.24338126415341438, 0.10731766627188546, 0.08755747096892239, 0.10875889318561073,
+    0.01889617489642514, -0.09940439813368677, 0.2542888056634028, 0.2345506517864287, 0.059633802572918185,
+    -0.015895624926832466, -0.27339195599353633, -0.11150479952978132, -0.03274437755910686,
+    0.017138471021370495, -0.10204771604817278, 0.08302844831406014, 0.250146989327159, -0.2543348958969247,
+    0.16675702456401503, -0.1278525135038629, 0.29184858075014675, 0.23069645533260488, -0.18336851062550824,
+    0.3188778864585506, 0.044794248738247576, -0.29242277144437673, -0.022065647745298546,
+    -0.3962456350337805, -0.2265514809703589, -0.21368740949795612, -0.045847633254895395,
+    -0.1566908587480045, 0.02929917474823158, 0.3155620174559138, 0.10002127284153868, -0.038736133279463195,
+    0.0589233607701865, 0.12700157157821343, 0.07735672376083352, -0.2119024177001934, -0.11352391385128448,
+    0.06596880807590885, 0.09047446976860368, -0.09750402052506138, 0.042752436526524995,
+    -0.025449599916938057, -0.2940185757443712, 0.23709597816647304, 0.08750518652090346, -0.1019712884640913,
+    0.05113424696661058, 0.1438628088029577, -0.052956177911533675, 0.10738718030925859, -0.04825780647223864,
+    0.006320153803626869, 0.11595312073266997, -0.03018347611324422, -0.10619727423776269,
+    -0.0724402461397027, -0.229271602758387, -0.0785377679638075, -0.05011955202195108, 0.29660922938677453,
+    -0.16661937224993692, 0.17072554795353345, -0.033722142366825705, -0.06990522476927984,
+    0.12967568847867783, 0.25875286770808625, -0.1403872703573102, -0.021259874537179854, -0.4051073371622879,
+    -0.11121168320557376, 0.04693803257441452, 0.16836425634755034, -0.08593103999117443, -0.2624132969696506,
+    0.004525710242372721, 0.35828963255824325, 0.035262943452499314, 0.14966897605707907,
+    -0.049528446701887316, -0.08039695375225037, -0.05758903053095675, -0.06806774372224685,
+    -0.16468027071284844, -0.41227433608427344, -0.024875429140486235, 0.3366584435207613,
+    -0.042948769324312665, 0.31092599100403423, 0.29108955317394813, -0.13969628435624618,
+    -0.03901211761890134, 0.048250811198746774, -0.08195111142158924, -0.18309786083040575,
+    -0.20785640551993573, 0.13924799584924133, 0.0471068953090516, -0.09017874696781365,
+    -0.0061642439354884435, 0.33842057029562805, 0.14350110241100655, -0.03979613992026719,
+    -0.13056433213949836, -0.2715867681247216, 0.0182712098705888, 0.06653558384457119, -0.15685708958328456,
+    0.20711660102533153, 0.1589020589124462, -0.10297285671463695, 0.11973551291141118, 0.6103752388671362,
+    -0.06696348181871652, 0.3521793727198956, 0.16377017595541846, 0.3226604445187414, -0.429445859177598,
+    -0.010207621518571844, -0.13385316909797138, -0.07053569468760419, 0.08398662266079578,
+    0.052574616641990445, -0.2158601563502593, 0.10351608530003092, -0.0344041134674046, 0.2495845990473282,
+    0.06725368201233337, 0.20011721339299038, -0.09472900792302909, 0.218820856419547, 0.08847290338859135,
+    -0.0008262309894872658, 0.10782948583792644, 0.1172407903256291, 0.21212050687519768, -0.3426879854181468,
+    0.06316896838252552, -0.1639574337165638, -0.4091048099221888, -0.06491832921130726, -0.16057755854768388,
+    0.035736873443921686, -0.041588882505789106, -0.3099269848526293, -0.18215958726380777,
+    -0.10392490286429253, 0.18333223912461385, 0.3003663704848801, 0.1717932826709938, -0.19859778354301683,
+    0.03836814997914686, -0.0621667053346642, 0.5469633715711314, -0.03283026996308167, 0.22850216318247166,
+    -0.08416425931737671, -0.0590792385838332, -0.058611212344826816, 0.2056615388311714,
+    -0.24609510078361754, -0.011308317205394951, -0.13657006074399927, 0.5214459382548409,
+    0.0021346827412354226, -0.19885740702540208, 0.009939749987433175, 0.12628310741214704,
+    0.23972526765145616, -0.11153717940469637, -0.20841311745191807, 0.04256039149302374,
+    -0.14980527229890464, 0.14104043124763513, -0.009903005475820757, -0.11135470217328204,
+    0.03587379446910516, -0.5313493471216555, -0.15787586511416404, -0.2746766802918254, 0.2100407434953163,
+    0.1905626047503186, -0.040567934862594524, -0.12108021568107251, 0.26199614688326084, 0.11445076928346043,
+    -0.11045582062081706, -0.1842841322679215, 0.14973655006539788, -0.0027859746597352344,
+    -0.07050159191299632, -0.21918493967951463, 0.07177147241839876, 0.1270735903528201, 0.22995367842727504,
+    0.02704805490396314, 0.002077409945274522, 0.030522284910652325, 0.2164654493723394,
+    -0.007793389961655273, 0.02591739054305751, -0.27966660853199926, 0.11009307731285861,
+    -0.035209515499192316, -0.06913523158103063, 0.17461296097572984, -0.2557773526077443,
+    0.15945177624991919, 0.17822689820053206, 0.37145668292125333, 0.0758904055944475, 0.21907847905197622,
+    -0.09336447180943092, -0.006114209965328604, 0.07249241983637005, -0.019187827754018144,
+    -0.28679465057413245, 0.12659423300876768, -0.12282753384329984, 0.014700746758254517, 0.1085460262288894,
+    -0.20435499761832962, 0.19839527305030985, 0.052519048308886, -0.3121958184635728, -0.13011938174159518,
+    0.03740466518317843, -0.13458380577795256, 0.05903672360613803, 0.11006230131484883, -0.11010346355437203,
+    0.003029671165773298, 0.05473740197224164, -0.04449695473440213, -0.005738867975825726,
+    -0.11929559745599669, 0.2962856070670274, 0.014659741852286103, -0.07437196135005714,
+    -0.07153755079901429, 0.09497623048577071, 0.5153206867852108, -0.02300211837484675, 0.0310164834335549,
+    0.10319650928837304, -0.1474797292729728, -0.3351678707537796, 0.058819223965867064, -0.2632677840399984,
+    -0.32899350754646767, 0.05009542652771747, -0.06813962214566385, -0.10377831123910393,
+    -0.27328641611152843, 0.020939456550624975, 0.0610176296828258, -0.20129530062651493, 0.18092268908585493,
+    -0.1791066127891428, 0.10554697531135333, -0.006348995288269748, 0.008232712025831458,
+    0.06882823256414103, -0.1637791664837373, -0.049197786117807216, -0.03029599089723424,
+    0.15425124191613135, 0.22273587037183473, -0.10703936057655472, 0.09194313639485889, -0.12335823761880975,
+    0.08272816181450665, -0.4040732797876919, -0.19888843486617952, -0.11941641882462896, 0.10730821931015573,
+    -0.16605561158092233, -0.3458158650712145, -0.17859364289261503, 0.22978508777652792, -0.4640182880185146,
+    -0.06986038413044468, 0.0384617489069676, 0.062152470707076024, 0.07779668414439726, 0.10739904446617352,
+    0.007765484851207058, 0.35721181472386354, 0.29373083078968104, 0.14631509833943881, 0.005031374477960211,
+    -0.1341518328920438, -0.22790548973632455, 0.12041835263700415, -0.2133412331521734, -0.11811416400528538,
+    -0.37079754649323177, 0.04866147483030652, -0.16179111433385948, 0.04397366069279737,
+    -0.23595061228993242, -0.03259533585954792, -0.2761666076356031, -0.045090672417910385,
+    -0.1788813658589897, 0.07512724212312007, -0.20584865078217945, -0.21840453144840033, 0.0623575237132559,
+    0.058778565059643885, -0.006662602614834267, -0.02977398568853631, 0.14246286167041305,
+    0.11304465805859952, 0.03876898685578645, 0.11233851089449116, 0.03322925455872954, -0.06266939091654694,
+    -0.3439262046733072, 0.10001407863766804, -0.23257386158400778, 0.07714383658210104, 0.047051960142165956,
+    0.01467665961426438, -0.13471757260201206, -0.2673368756605946, -0.4531216249622593, 0.09579437927504994,
+    0.07568525598071107, -0.26483659605979903, -0.12165462322754002, -0.019274139399165044,
+    0.17039771006815074, -0.1923064279670778, 0.10916218093683563, -0.049681420106796936, 0.3377149811391927,
+    -0.18750053226428504, -0.07972023094697055, -0.042075076760231936, -0.21279773514533226,
+    -0.24879933038900567, 0.11289366563229142, 0.1715916659222232, 0.05856446509948061, 0.06594423445957964,
+    0.27612061583338676, -0.1986134561231016, -0.6478270679083129, 0.10695124417043513, -0.34164082687677605,
+    -0.05662493340793815, -0.024388813840185264, -0.02809385353586615, -0.02417673345532699,
+    0.0690168802338266, -0.014771457024275635, 0.0607066343938198, -0.14939974545226675, -0.1110717264844854,
+    0.05892326174141952, 0.2111957779144918, 0.05223479684084547, 0.1432365352603481, -0.030054101217332922,
+    -0.23596133553630746, 0.3038420396617994, -0.05184008986744213, -0.03506957178171661,
+    -0.023750622328572252, 0.03547573513059444, 0.027825218652275732, 0.13527081718757922,
+    0.024823809863740064, -0.1827660437077031, -0.19100640616993594, 0.12102710860270313, 0.04414907874033294,
+    0.030172630109844802, 0.027691690092931764, -0.37623733000242465, -0.21506614606724034,
+    0.3248548907172916, 0.10062700382109985, -0.10993611027405539, -0.1577977497529987, -0.31996463838028094,
+    0.03677914477343787, 0.2068518199580731, 0.17843937927386577, 0.03243317602404218, -0.04734534930323421,
+    0.2490781676303967, 0.10423278620556876, -0.1612706701380788, -0.0626901700937003, -0.12600376163659502,
+    -0.0754876006803088, -0.25474346838765166, 0.34465066562719815, -0.2644023057042943, 0.08310938401219824,
+    0.11335107669182394, -0.2245980384971401, -0.11017254553577377, -0.2438012659496871, -0.29805203642088146,
+    0.160473199392643, -0.25580806338928047, -0.36540201534676714, -0.10620218641418074, 0.22239354783928791,
+    0.10380974298160808, 0.17955890772416427, -0.3809200939161864, 0.11525835974711392, -0.004870889859994315,
+    -0.22948067859889817, 0.36486253462916823, -0.17259270952068356, 0.16854827396896985,
+    -0.07311847036652964, 0.1132380324686329, 0.18866290660867877, -1.469026266919611e-06,
+    -0.03857834931768945, 0.08670497105530078, -0.10022422829909028, 0.057406911324355034,
+    -0.021679219529778363, 0.06312161948009999, -0.2755306128736252, -0.06091856006422044,
+    -0.39307944395840455, -0.35794931881568526, -0.09851183485113651, 0.07395815798248204, 0.2108571067088392,
+    0.398862006914996, -0.29228030433726465, -0.14099900052034417, 0.26322574463362325, -0.22927720519762565,
+    0.1917901669191548, 0.12190760294595208, 0.3447688889761476, -0.14163932987696887, 0.10590939815535103,
+    0.07330569009412935, 0.216678044286783, -0.025756206103686168, 0.3337393529656802, -0.11807456331905612,
+    0.12107043933075762, 0.2994950960204332, -0.04673272985303512, -0.3123660395681611, 0.11688107165002554,
+    -0.13445828487283568, 0.001965183150134487, 0.1694291712952013, -0.3090873228408905, -0.16129819834741127,
+    0.06684988771587366, -0.04696987986134537, 0.1530913711103409, -0.0382795393328825, -0.06464376420278478,
+    -0.09137844821725605, 0.19249405543378115, 0.04407543401543864, 0.024513537616310307,
+    -0.04279618206865311, -0.04989231108945087, 0.047929125179686026, -0.18159604515743308,
+    -0.1411412627637989, -0.34694125238329254, -0.008537886929052843, 0.0830586296381138, 0.30361935490674746,
+    -0.17782721191509743, 0.1096843889760955, -0.20685079139686424, -0.11963514692593956, 0.10176364082796638,
+    -0.1835579258799823, -0.11843518143159038, -0.13356013371542796, -0.13849553765401335,
+    0.31095948464244233, -0.21505973360476088, -0.07435041669639908, 0.10387798692601102,
+    -0.17408526164379942, -0.14413186900610156, 0.13300836570259367, -0.09588609116130739,
+    0.19966655378179604, -0.1760416143436815, 0.045446980049185084, 0.27123398989000574, -0.37453843907122286,
+    -0.0546304862523038, 0.17048584398578187, 0.08729868947792886, 0.4083964319163005, -0.037234927103423986,
+    -0.0006676857837295168, 0.45861029428541356, 0.09438588888033443, -0.12838268561281088,
+    0.048252505993184897, 0.21676263477184188, -0.1352700726055609, 0.18087155457928544, -0.15092631664581935,
+    0.02060487512241144, 0.018931044429592276, -0.10398696014036389, 0.3024178400698615, -0.088022880831034,
+    -0.20975499205282297, 0.015228365351629816, -0.1825561752056714, 0.04019898236988792, 0.1353702208760998,
+    0.060113929972916376, -0.012481478095659379, -0.09495434845665074, 0.06186230722771326,
+    0.11893585143734005, -0.012063641711370574, 0.16059313071034215, 0.15727981183747855, 0.15124896686469178,
+    0.10573021400714504, -0.044159414692272636, -0.16836904762658622, -0.16170650101475387,
+    -0.1811094816965577, -0.36131927302841504, 0.26636746895247526, 0.021828138545277154,
+    0.027482371491700183, -0.3240515539638147, -0.2877850924029494, -0.04442343319361118,
+    0.054629366570555775, 0.09626669577728897, -0.36844703069588464, -0.18591997732778703, 0.1757710686958651,
+    0.006233035487797483, -0.24797623369551347, 0.16572152144957622, -0.002794405168222707,
+    -0.0274485828418286, 0.1405206065656425, -0.26348854770673846, 0.2984002631561364, -0.6241943073853182,
+    0.12228089640937785, -0.10781918865650053, -0.23480693516713327, 0.18289921318121993, 0.14790902848816914,
+    0.1842895069095108, -0.32749282930578677, -0.04967424764195804, 0.4163878911347072, 0.28776754163617024,
+    -0.09441998923506054, 0.1708917159551821, -0.27134109916316007, -0.06408606656502629,
+    -0.06941718442449694, -0.31124030449349493, 0.06055901740756864, 0.16745673662400118, 0.18431001478565565,
+    -0.09965888516809915, -0.10372723663424817, 0.09178734402320946, 0.053470194061685655,
+    0.05470543310970589, -0.06523846769906047, -0.3939041334101649, 0.06325456445326905, -0.03308090058115939,
+    -0.05915748871917098, -0.1252058609135667, 0.05059792842807257, -0.09230620864108333, -0.0960905146547408,
+    -0.07542138732636817, -0.12344462238134421, -0.3232814436856691, -0.16866239615775963,
+    0.14672202091162176, 0.11869756525928796, -0.06537555122423624, 0.30302996963209433, -0.03990393817126873,
+    0.18467838748217352, -0.20609648342024725, 0.11305446040430281, 0.10576562570566005, -0.28940701021686,
+    -0.19256137732016468, 0.0838864838390971, -0.05752535803507487, -0.02331376819962782,
+    0.011291845737476722, 0.03595273125888238, 0.0005658113578560114, -0.009635381246200165,
+    -0.016209211448286083, 0.11279674379447231, -0.7260099792232398, -0.18365308257544335,
+    -0.23478797346077684, 0.26310608643983824, -0.47815635213815694, -0.06279285346343291,
+    -0.18661853675962065, -0.13763455770878716, 0.0919168857904974, 0.0002600737136999837,
+    0.052311760542066855, -0.006737174728841883, 0.018355691853361243, 0.2598965482703923,
+    0.05779635265629459, 0.055510469113663974, 0.047197704069278215, -0.1642566921781645, 0.17953718523666654,
+    -0.1590561554466594, -0.2588921871190301, -0.005607372717243657, -0.14428515527813293,
+    0.12574870034803826, 0.01765298676004153, 0.20029806388390473, -0.18595995386350356, -0.3358483403903693,
+    -0.32140241700607547, 0.040014402556205454, 0.10890552079206263, 0.010893401590580382,
+    0.17921985796666098, -0.025525085848066106, -0.1587111269832253, 0.07068873592641847,
+    0.027027966410461894, -0.1525119766381368};
+
+inline constexpr double conv2d_b1[] = {
+    0.0006819928767329644, -0.12976016664983409, -0.08364690113537715, 0.018975046699270203,
+    0.0264646275054261, -0.10465764382778191, -0.011104094475567755, 0.015343991240673406,
+    0.07128555222232312, 0.03185871556727606, -0.1295673191718294, 0.006722245151597116, -0.098995855173143,
+    0.010220905048337657, 0.05358673465944186, 0.05103333723074066, -0.015904880153470944,
+    -0.01135837923519957, -0.050363782699690836, 0.00957152795269543, 0.022148616220224664,
+    -0.013464548478046238, 0.007172965618908282, 0.014787821116949578, 0.01721084841227184,
+    -0.0436312929337992, 0.007763399190185943, 0.06666847239569024, 0.02679705559719689, -0.11576470433338176,
+    -0.009728202536560267, 0.004249517086752498, 0.010862533842002954, -0.019792373288788145,
+    0.02952115500404764, -0.03227211875647023, -0.037757972194783745, 0.023713687905913484,
+    -0.01780611385296357, 0.03947330947271363, 0.06081072532865351, -0.008488857151629716,
+    -0.009176356077237525, 0.00798693575536229, -0.04704248317621982, -0.0002852444823592585,
+    -0.016282490705060555, 0.023168120518380287, 0.006115611025464979, 0.02629363891767609,
+    -0.017017249851901138, -0.017111128043503673, -0.07809168190202331, 0.012897536570135437,
+    -0.04660394733065716, -0.022740161643584524, -0.028997162113721348, -0.0393553717668525,
+    -0.09212288935305228, -0.14380963765714674, 0.04915626729262317, -0.07664368874207621,
+    0.023239540533220672, -0.043196188656756826};
+
+// layer 2: 64 x 32 weights, row-major, and biases
+inline constexpr double conv2d_w2[] = {
+    -0.03906114406512486, -0.07959936448232668, 0.1142532288868832, -0.23412319815096463, 0.21738801219276363,
+    0.11751078993942424, -0.2575589300405096, -0.005856051109221425, -0.034194025868589654,
+    0.18380619929927872, -0.030515539435559038, 0.05748340605169599, 0.299058694355578, 0.15206661516344333,
+    -0.20905509269638226, -0.03466641060355119, -0.3155906008204498, -0.41858007755019705,
+    -0.06499223949601715, -0.03936322142358961, 0.0778735007193545, -0.09946346327339561,
+    -0.19894954651633553, -0.33441794903468786, 0.15549889087108051, -0.3702707354337303,
+    0.028387070220379278, -0.12145723203092255, -0.0912411542133718, -0.04628415111452941, 0.4284392003142761,
+    -0.0885151022053253, -0.04558160358841911, 0.3198957556565282, 0.28561445485033304, -0.017048880160182352,
+    0.5442216790852977, -0.29410846691218606, 0.3529162443448977, 0.1714750589414359, -0.04462913484914841,
+    -0.18859694255694173, 0.18296841423461987, 0.04738965344531124, 0.019211229529650195, 0.04812197841386933,
+    -0.0025402695660374413, -0.3026250111648871, -0.054604429772182904, 0.12494530848671752,
+    0.08309933404229984, 0.017458578829279703, 0.02147766799491857, 0.08215024858123667, -0.15038819069558548,
+    0.24295404479567126, -0.04156894831514999, 0.2078856147295527, -0.017711109129356056,
+    -0.20599046113716502, -0.07826457849868157, 0.07245669140676746, 0.0635961808045539, 0.09233329011556739,
+    0.047413260916027766, -0.0018319924451016063, -0.09887823259459651, -0.0660068797421913,
+    0.05918515363279494, -0.3079152166326055, 0.23528707984398217, -0.10693021534138272,
+    -0.020466924683394127, 0.3477285778269439, -0.08317121114092302, -0.16397633293503658, 0.1939370363004272,
+    0.18946449444765354, 0.14840974156964207, 0.2813593072960949, -0.11345741710703597, 0.016948961564237332,
+    0.3236782317298677, 0.006395095737926697, 0.6977860214763537, 0.15237650963401617, -0.1584470700099957,
+    0.3938738158594941, 0.030104331320052236, -0.26888872815097786, 0.17211847197479876, 0.1293599640416114,
+    0.24190211634268288, -0.07732043399091226, 0.0065779123264213925, 0.12809852689565426, 0.269764571047341,
+    -0.22678631752078096, -0.027288539194957113, 0.23804511401391046, -0.13641679690549277,
+    0.26748706562768026, -0.01676778104518934, 0.21066066641354744, 0.04027719766668148, 0.07114998470326556,
+    0.3090496429743815, -0.13252481914894979, 0.2892498949384454, -0.34620579083883407, -0.27800068621718654,
+    0.14856116796000454, 0.17244260868233013, 0.16974069349444587, 0.0032793737842914334, 0.30198397873657334,
+    -0.1148548441672869, 0.12016164484613602, 0.21582629385981691, 0.08199155019739586, -0.009176730281078196,
+    0.031186363209073746, -0.1432194281200361, -0.04643579003948194, 0.008237065371670552,
+    0.16615728415783593, -0.04013502003793829, 0.11185154547806085, 0.12135000468121966, -0.23134815079287618,
+    0.028486610047334462, -0.06742040761136883, 0.07266352403560006, 0.09691886036519716,
+    0.026726476547901043, 0.010588417347209647, 0.12477044680192802, -0.08769499881460961,
+    -0.020116638270529733, 0.05927911395191585, -0.10802166370075034, -0.266118706966484, 0.08922267196195703,
+    0.12161767234744342, -0.38059983559662885, 0.05776957372851449, 0.2659769393900886, -0.22584370957307667,
+    0.06251275480951542, -0.22979713273342894, -0.11005545198432921, -0.1795766085386898,
+    -0.13052380721670945, -0.15977373068335796, 0.22487542003632088, 0.030970488247321428,
+    0.10598014789099262, -0.03539760691205592, -0.014656663562652444, 0.1597355289887673, 0.17743453633633816,
+    0.33712074414538395, -0.3643871113227047, 0.07121691764105016, 0.28964245602454136, -0.1750386076761536,
+    0.26759148836876817, -0.10119868346033509, -0.11515569773902255, 0.1369054321540281, 0.1872557051604707,
+    -0.21896123117795951, 0.06789560206069468, 0.1366004332984026, -0.12836460436494201, -0.15633388746078355,
+    -0.26005824972079045, -0.2358208119177236, -0.04487947743707053, 0.01917675829170874,
+    -0.06742556076993422, -0.03034975047066652, -0.2841794867525826, -0.0919121275310463, -0.2132964365629652,
+    -0.05564233261522239, 0.2291633344280106, 0.3292921728186516, 0.03358926500995085, 0.11499627340023369,
+    -0.20056475749388447, 0.05472637143191775, 0.10826660689304937, 0.2667974040397535, -0.18710533487423242,
+    -0.11123776129899139, 0.49357860230167055, -0.004847450269737536, -0.2330793007205269, 0.195081711727043,
+    0.1907793065888514, -0.07228997359077977, -0.21003285399535448, 0.1062714113768859, 0.020730300094959513,
+    0.4787318242283767, -0.11552935403043862, -0.27851995593839896, 0.26651888292076203, 0.10636703977652996,
+    0.05749476292442229, 0.040246494941686035, -0.22797393683781833, 0.04943755523927675,
+    -0.03171089176769686, -0.06666650350427292, -0.36812754351478516, 0.2411269358023285,
+    0.020888141987583167, -0.02019190993785648, 0.09282719880044575, 0.12359674777501256,
+    0.014247502421915744, 0.27700242163828437, -0.06031371919700674, -0.03324698849897443,
+    0.21522018097858178, -0.16469895020712483, 0.17394286899807626, -0.1614279198179365,
+    -0.048165143414267045, 0.2897233085288489, 0.025511699608364607, 0.13068902013360265, 0.05732754474908271,
+    0.4620125253438955, 0.01934842648396001, 0.0746089671855378, 0.023144923782345388, -0.2357891643053971,
+    -0.18450342737279135, -0.014165525087747684, 0.1516298421607652, -0.1437978232781534, 0.03658404781542314,
+    0.35466249903246333, 0.5398728003302654, -0.21707926796235202, -0.06628568884099117, 0.04841646504987093,
+    0.13141077128166426, -0.01252462346326315, -0.2002937136911835, 0.03728045884486526, 0.195898745838039,
+    -0.01101248010483576, 0.10094496035880988, 0.13570854861103787, 0.03504366886496795, 0.3458508737029225,
+    -0.015325297687009874, -0.22088840034682367, 0.13470837814906872, 0.11260770163635914,
+    0.05501817588255466, -0.3186845385682739, 0.007528708590784429, -0.5968134632513121, -0.08061695060928176,
+    -0.221667309936943, -0.05270959463788598, -0.26997797758884057, -0.1500904123639125, 0.08838454154754583,
+    -0.019206698076257408, -0.030932214664753738, 0.17862255435610633, 0.0734517672099773,
+    0.26577266766343877, -0.5245492421076893, 0.15611910622456904, -0.4280783648901393, -0.33624911703918303,
+    -0.054185382378525604, -0.10649227080581926, -0.5443083289064455, 0.02585005204837558,
+    -0.08964571901829885, 0.18698442579226485, -0.15340559257153305, 0.050311938113313324,
+    -0.23816249937474848, -0.0479877913446073, 0.07792868730507922, -0.0271469528778234, -0.1660502799150114,
+    0.20397077292235125, -0.29529691069668695, 0.0743976231916359, 0.1642968554279761, 0.030123491815941192,
+    0.1449376662632214, 0.11314600834459689, -0.11693161085298079, -0.05221779419045459, 0.2980765042949936,
+    -0.20104577316168687, -0.2676834903133399, 0.16711439615588433, -0.05177905627570208,
+    -0.10161019924533005, -0.2741592349414258, -0.21867751886487177, -0.33030304147057177,
+    -0.16738136192541309, -0.4934941938523935, 0.10518156765983282, -0.14968350607634456, 0.21461869346407705,
+    -0.2854982378288969, -0.005052510501620946, 0.06441719378359018, -0.11427738082090719,
+    0.08590007908301951, 0.02913015909865475, -0.04364292937236595, -0.1169405103830002, 0.13789817976334653,
+    0.1321857251296795, 0.24805407713603034, 0.07633133659665667, -0.10661980911154464, -0.35440504768208225,
+    0.21935426501775518, -0.06210047713071598, 0.23662586909994415, -0.24902262993835725,
+    0.001842798352468672, 0.04635396104638048, -0.02619153666806109, -0.074479493416324, 0.05786928646527784,
+    0.2155980785708215, 0.08452319968780081, -0.13683819099109507, -0.29586178110123357, 0.17653446090002006,
+    -0.20585189911988366, -0.2501943557349755, 0.04668207280367976, -0.0021640975134282355,
+    -0.26007606285657014, -0.08190033009955469, -0.00507486295888977, -0.1923936240674705,
+    -0.29882985433113857, -0.06175687637944321, 0.1439899263419826, -0.01361993355530377,
+    -0.016526095587409778, 0.3065277383627741, 0.08312246913302326, -0.12500426652867103, 0.11752273041599506,
+    0.03904311236406761, 0.2376279032709868, -0.33523005588352617, -0.5164110690346454, -0.3309201897616391,
+    0.0480582330117305, 0.3124776919206631, -0.07850461037361138, 0.06904707159385838, 0.04888510499891222,
+    -0.20002182588996492, -0.11155784593532668, 0.23126026750363143, 0.09732522428558585,
+    -0.29544803534538777, 0.13900639470739856, 0.0819878358532501, 0.026085688591617192, -0.1652700688192181,
+    -0.11584194813734185, -0.033585989448838706, 0.16989919399582767, 0.0652766507284304, -0.3394484575546611,
+    -0.0038094201671455916, -0.1726323168155984, -0.021530238914313517, 0.11202397539001141,
+    0.2703848816853554, 0.16648362013696516, 0.2909659388065042, -0.15352247403620087, 0.0729690842575977,
+    -0.006224450369989718, -0.12006828400055043, -0.09351392466057164, 0.23041572906667268,
+    0.0764363229383523, 0.11353967253630155, -0.1679378781820735, -0.12389995065225069, 0.20447907705121568,
+    0.13243235787115798, 0.1297143828663394, 0.10805778829149737, -0.018494614304841926, 0.008848811433508833,
+    -0.14317674488487975, 0.13041601944196876, 0.1639641545835547, 0.06628199637425, 0.13749484996087544,
+    0.1288190103114365, 0.11745885891354228, -0.029006721600142192, -0.43340667544809564, 0.21520232767981048,
+    0.07338487492534906, -0.3012651675337858, 0.22426881861944956, -0.05929193694278706, -0.19009946758156274,
+    0.30102817035236457, -0.2659404346384162, -0.08980690855980088, 0.2976664640745191, 0.05441986571098719,
+    -0.19513895503395345, 0.04766245585668447, -0.08673212820966476, -0.019754507173642723,
+    0.10735333405659661, 0.07834483514150034, 0.16014303022759568, 0.3880905381619068, -0.23223195354391837,
+    -0.11888687152424952, 0.18605764922353804, -0.2035523794594647, -0.3400113017524448, 0.1756878961902203,
+    -0.08014582785214186, -0.2554750303398736, 0.03989865726328056, -0.3405910512552809, -0.14504430301537616,
+    0.11817720625529446, -0.030409539615634737, 0.22289299281908373, 0.018472651338159587,
+    0.11408956668052235, -0.052415285525222184, 0.018485083980753225, -0.4933686636964031, 0.0926263643343089,
+    -0.5432723742988527, 0.33862974119781375, -0.19413858787800836, -0.07647562447606508, 0.05388545850608545,
+    -0.16658938166984105, -0.02239717039087604, 0.08535788607405233, -0.16682642095708816,
+    -0.13106363840279664, -0.15172152962091964, 0.12808381324416807, 0.14941722497564777,
+    -0.14610331748505243, 0.05612574615565069, 0.2114768794596749, 0.2260196278594977, 0.04253347942119308,
+    -0.004479599914497737, -0.017925511773540317, -0.4591920575912319, 0.05549952492183017,
+    -0.36292185305750324, -0.08475591102958983, 0.0473390777495998, -0.1848991933686501, 0.052667278180091995,
+    -0.2144594605469221, -0.1528740031114988, 0.28730988419818376, -0.2668347638231117, -0.018400259272354887,
+    -0.053643138088580615, 0.03260513628202185, 0.0736277589035736, -0.23065388285494204,
+    -0.25029645410641427, -0.050632504475582076, 0.06762679952562557, -0.06229007066746945,
+    -0.06801716474839006, 0.21672353694709393, 0.019472191486575, 0.04422308032242758, -0.27694545668036535,
+    0.3231589876637208, -0.21553185660188898, -0.18584172704516874, -0.08193940133053551, 0.1524076810377115,
+    -0.3075514625659511, 0.042353774499457625, -0.06223909758662695, 0.007696078503529798,
+    -0.4170771688626164, -0.06935558217555096, -0.22947865236347167, 0.06511016092123191,
+    -0.33861452919079804, -0.16053122471507728, -0.05691447456300725, 0.02480780105095552,
+    -0.18487481775468634, -0.3333755199708247, 0.39244518844629755, 0.08717026452291773, -0.21764416790348895,
+    -0.22557515013418883, 0.09056868817512277, -0.010101262920957177, -0.26152482993415566,
+    -0.26767979111205237, -0.1322167025244715, -0.44772980710063937, 0.07168538972672639, -0.0114091266836129,
+    0.05026975333451998, 0.07427780688012242, 0.2027612492991613, 0.09951227988526962, -0.036408497290027854,
+    0.2787428898919787, -0.18683893668286422, 0.14247142060677934, 0.0968160395517749, 0.1651971557561097,
+    -0.02194829363559449, -0.3193920810414531, -0.18470857411375446, 0.02130578865504946,
+    -0.37994632047763893, -0.1792210517940886, 0.38458460946851114, -0.10163783513416287,
+    -0.03574708114813793, -0.15949506250861198, 0.15894045400270684, 0.18032978015391762, 0.05537050015046352,
+    0.038733587420891225, -0.2244793308879709, 0.2498308422241048, 0.010090398956196836, -0.20006347925290782,
+    0.12571002376808194, -0.0019086632719431834, -0.21493462982767828, 0.06731414443938137,
+    -0.11352842589949136, -0.07949257880706949, 0.4129106821226289, -0.39208788162148656,
+    0.035841620125740686, 0.029989378045694313, -0.08844951084395979, -0.1696430396953752,
+    -0.35629910508020024, 0.1612746056206127, -0.02746454824166611, 0.11825849616338334, 0.13590743017060886,
+    0.11353509156454845, -0.12248716931432482, -0.18888463704631409, 0.051228631795932476,
+    -0.16443656322855157, 0.0984758322623277, 0.17819525938104028, -0.13500502562184122, 0.09892997693433281,
+    -0.042671738258636696, 0.11370886691705706, -0.1864978224118372, -0.22082642832496885,
+    -0.022233430236037487, 0.23230450189187546, 0.3105451734175964, 0.06754653479286789, -0.1896538983790818,
+    -0.420516718688351, 0.18725182918923955, 0.02101773753894299, -0.1584502274839972, -0.10322032550178493,
+    -0.023056316422149444, 0.020251179089883074, -0.057623812045843235, -0.21652751762852068,
+    0.29738833113460916, 0.145344424279237, -0.1313152742869825, -0.17131387891471175, -0.0009210633866837686,
+    0.0628143776306501, 0.2457726871292701, -0.04312913200538516, -0.08171092689525089, 0.316719761850084,
+    -0.2792308536478248, -0.11088979478450622, 0.009107160504193593, 0.3733517540346607, 0.25975998945049456,
+    0.29664790275323955, -0.09670146877816177, -0.1409484866074112, -0.33558556514126564, 0.2304230387038942,
+    0.22322049456201631, 0.020293548949066355, -0.1762997017214484, 0.5028323292463354, -0.021670185626091635,
+    -0.24511933814227466, -0.36911664268009503, 0.19919091261723598, -0.3121249113709294, 0.10965408691616745,
+    -0.1874911480336105, -0.4429275403267275, -0.07784855131966703, -0.07447272538324967,
+    -0.10843269779149965, 0.07931872269956107, 0.08481456947053949, -0.020626164651562435,
+    -0.13372501621614682, 0.24869236079613383, 0.1463345709626485, -0.1731313615224179, -0.02151026352685394,
+    -0.025756824316263402, -0.006105094828669405, -0.0918757851150854, 0.10199281199243412,
+    -0.28685831078971175, -0.034948304301037875, -0.22508438364097155, 0.0714442725704209,
+    0.28154105823416575, 0.2020345618837304, 0.18997004779340887, -0.17517108043402158, 0.3514792000353035,
+    0.06060691007249626, -0.08859786146158664, 0.46525211885787104, 0.014504456997557792, 0.47286333894574034,
+    -0.17715477629675305, 0.051539048177431004, -0.07216151455296128, 0.21866709243182514,
+    -0.2209163976309157, -0.19124881040044328, 0.01696280969821385, 0.27459133077371856, 0.02974987070601424,
+    0.23009093397812969, -0.015020851895986528, -0.3398186540142494, -0.14319716347471587,
+    -0.024251758624098792, -0.05935562917377292, 0.26887796298103056, -0.20140480969856975,
+    -0.0340950478367149, -0.06013668349702204, 0.4296642347900514, 0.10244712456845004, -0.31784430415759163,
+    -0.19144675098233968, -0.1374854788499015, 0.20125412988588184, 0.021181820167689366,
+    -0.15877148079108902, 0.14729606467713474, -0.037436749926720435, -0.34479353944551094,
+    0.14531725188478423, 0.05568173042116005, 0.08825298653842328, -0.14724930540407435,
+    -0.0014616363101231217, -0.08819968880783251, -0.4099355628026681, 0.13931156672912062,
+    -0.14336112388850325, -0.140759474085917, -0.2650172319005996, -0.05448566937563794, 0.0781410886275524,
+    -0.06342304987555814, 0.08805473072746504, -0.4173728630851942, -0.0334679398892537, -0.06894820610622568,
+    0.37120488127274387, -0.19179486500672172, 0.203102176775385, -0.10644358137982679, -0.007082405162512613,
+    -0.24763450992280328, -0.10032077344303282, -0.21695992845731601, 0.09053269843103316,
+    -0.10718298722864758, -0.08544078107187746, -0.1646122288491111, -0.11022512997971863,
+    0.17581736899532155, -0.27093347288420666, -0.41321375359043366, -0.326534590990084, 0.034910352319359295,
+    0.006455473897145883, -0.34268061633070523, -0.05955956782880661, 0.04630001300658423, 0.1246599015387316,
+    0.1920038897799187, -0.18425965675461492, 0.08179473069452191, 0.03549556707854075, 0.26638280077056387,
+    0.10436129106586126, -0.07429924901612472, -0.062164160278897165, 0.1431159921613214, 0.104596123473004,
+    -0.18699204204994974, -0.24193176388378365, 0.05083244553614505, -0.12702121991483284,
+    -0.07898038847593927, 0.16378190216581978, 0.4283558091763079, 0.11965742549488234, -0.1889828995653703,
+    0.09767200373036546, -0.01910367271777689, 0.1917164550897663, -0.08309751559037937,
+    -0.042846552808449415, 0.1779591475179083, -0.13533438185105315, -0.13014527414080168,
+    0.39402573037360705, -0.09481893299132156, 0.1483597550159264, 0.061894519492828294, 0.2409167701067605,
+    -0.07350071131703045, 0.06728751780388045, -0.1880502587885461, 0.12529154837013626, -0.03696851982348385,
+    0.36897221949718817, -0.10781080585220086, -0.02305209949426145, -0.1707271254264881,
+    -0.10360633671322383, -0.17097921057519955, -0.11920810040564549, -0.0780504803819235,
+    0.20858850759923617, -0.19627132474786468, 0.087890098510674, -0.35565294913016565, 0.03711111749036919,
+    0.03254744689791695, 0.12958569148821034, -0.0038808688622655398, 0.13345056868239094,
+    -0.12694247840215817, 0.06935127462326794, 0.2736062342130981, 0.2049095204759711, -0.30054040799183906,
+    0.07588436804700326, 0.0654461612112877, 0.09220306892865227, -0.2683968561122742, -0.1908302076955505,
+    0.02163163270258894, -0.08941187860918864, -0.2202474271600959, 0.10600858228902478, 0.22272308676946465,
+    -0.22579347660133076, -0.06926646938428396, 0.014226392477226959, -0.2935785390318763,
+    -0.08551652549780901, -0.11740511057866265, 0.3667237830363227, -0.3222426646128509, -0.0485359990565767,
+    0.2916751650494463, 0.2725272445919743, 0.08842481223065714, 0.2023980299007024, 0.2066590995414723,
+    -0.31673283725792484, 0.22008964390016486, -0.06193910012741992, 0.28658234134035593,
+    -0.11389381306263012, -0.19333017877004924, -0.06608772450501099, 0.0805409958066905, -0.3736464354157789,
+    0.2520162830988284, 0.06892727751952493, -0.18708186196728835, -0.018135259513998508, 0.13403857475443162,
+    -0.02659154251011667, -0.1340203714577762, 0.07670058616600706, 0.03234302044598941, 0.37785090015042805,
+    -0.2000904827946928, -0.0932567347546905, 0.18157198661603918, 0.03320863042206349, -0.3394388934831546,
+    -0.20279612245366838, 0.15073339947251455, -0.3648404790820617, -0.1800711272389557,
+    -0.014189199873764663, 0.1295757705947201, 0.19099683545589258, 0.2551558923385002, -0.15966891421927748,
+    0.11689979375347047, -0.17918450549963705, 0.5464374328454874, 0.0605526225838761, 0.1314777963518927,
+    0.1154815994198267, -0.16441422853717463, -0.14110176546140865, -0.1315261162132388,
+    -0.013580499982822505, -0.10459866954655286, -0.2149573099000027, -0.12382793426279999,
+    0.0646777997834029, -0.4263753957347138, -0.14054117739537972, -0.0282514845441883, 0.3339399581388382,
+    -0.1462281770228153, 0.0955049752800917, -0.5063592257542512, -0.06076192070939775, -0.0373543549192862,
+    0.360780694201074, -0.3244297085360632, -0.12748687702569572, -0.0802596376664759, -0.22233534441349836,
+    -0.1561092618459042, -0.46424871375778687, 0.014810307190169673, -0.09859973796569099,
+    -0.0808108600872724, -0.22360596214908657, -0.16365119848058882, 0.04191949950264427,
+    -0.07173625188411811, 0.4236489844984578, 0.13708935749842413, 0.19235323567977322, -0.31420136950430083,
+    -0.17902924502626635, -0.29986497561560027, 0.01706813711083952, 0.01968366560737762, 0.10953563836317727,
+    0.08088963972546884, -0.20859600311190185, 0.2486220735681512, -0.017598896541034716, 0.16867340329242156,
+    -0.17726518719677214, -0.11378708231647189, -0.07680196539948156, 0.09537813730377606,
+    -0.10407453459805716, -0.08648643380028184, 0.035631647958418666, 0.10495736817809906,
+    -0.17925704390965985, 0.053810384600668795, 0.03658087312784019, 0.19756184501725776,
+    0.010753583257356035, -0.23871129971560823, -0.2000572920443594, -0.01033212118283442,
+    0.04938629915325776, -0.024986860153749693, 0.2568321464348673, 0.0944141613641472, -0.15589370306804537,
+    -0.11519445106741626, 0.044112754212439, 0.03848937648546886, -0.20472325160283597, -0.05695696782937173,
+    -0.1840363037288529, 0.023195211014411913, 0.013854385623309097, -0.36363961862394073,
+    0.05880368516653766, 0.12205186247855068, 0.1976710684027242, -0.09096217200844757, 0.17047547926572637,
+    -0.12806267962246862, 0.03504534969770638, -0.2086580012853682, 0.12904536033986355, 0.14062507921923373,
+    -0.003945964990963136, 0.03397447398181186, -0.07379636013818726, 0.5225850344383618,
+    -0.16979272092769362, -0.0028651415613198143, 0.09695696936925485, -0.15092892571969527,
+    -0.20383926117458642, 0.02560474191929094, -0.04645070728834793, 0.23590244271339708,
+    -0.021182882852658094, 0.1622558092735771, 0.15898086044827694, 0.3173928058951855, -0.05448840793150416,
+    0.07460603038913491, -0.07597314711738493, -0.16138960062606567, -0.04990923749717496,
+    0.22490673776044867, -0.026545546532291277, -0.15144754754554912, 0.10300481771384126,
+    -0.06971651552036101, -0.16915249258252885, -0.4913542796653413, -0.09231435745924238,
+    -0.29005847098943977, -0.1721906828733724, -0.12261534923699667, -0.058381802317281226,
+    -0.04567013238241339, -0.2529082718450368, 0.06329008239619117, -0.32795773299361924, 0.10238761461739569,
+    -0.0843928865157493, 0.19434700484748052, -0.21689477244702465, -0.05385358483103816, 0.04800552487928487,
+    0.03746846778295673, -0.07124335778539319, 0.0733079215556338, -0.20920419425401027, 0.007547670464358509,
+    0.013958279019982048, 0.11090997768911123, 0.13417738266241316, -0.029522524898559176,
+    0.10893510716477751, 0.12039878853264471, -0.020147253373776947, -0.046472785302092506,
+    -0.2612224352789406, 0.05254831343826533, -0.3436699020000634, 0.17899997438584625, 0.03290851431014166,
+    -0.3557821346023997, 0.1546277913459507, 0.10563803066451313, 0.18545079660859007, -0.2802277074100671,
+    -0.12978423323327878, -0.05307635641630003, -0.051836392686437575, -0.007294784369736085,
+    -0.30514107699122067, -0.172933246629944, 0.07655177300538756, 0.07497003329966874, 0.0706418645625887,
+    -0.015121127692599334, -0.1671044743606731, -0.0755227151828418, 0.1876979327326898, 0.07969683907689257,
+    0.21881035270325633, -0.10040260396737354, 0.11255581434852528, 0.25551892569514484, -0.12054697251070352,
+    0.059695403667711526, 0.085647254097326, -0.3534874935481746, -0.08025014310881073, -0.16049399308354254,
+    -0.19711623064974013, -0.3308360270890559, 0.15910968692225672, 0.04963135265356851,
+    -0.020484721469294823, -0.03674458825809798, -0.1576404378336535, -0.3962959067286292,
+    0.10605606491666127, -0.597698784267842, -0.052319516555085335, -0.10710515320019705, 0.10823062328196052,
+    0.1216111525832934, 0.29918797838685046, 0.18824061718946428, -0.1406845501119977, 0.0841262822238108,
+    0.40481424129798416, -0.3703579453208861, 0.33804378051909084, -0.141404191502019, 0.26866340541536726,
+    -0.15532427839491203, -0.00046922915060467206, -0.10659631075423637, 0.20320052999990304,
+    0.01582347666685406, 0.14717493852759164, -0.1404230732258838, -0.07452755636721052, 0.06666975322885323,
+    0.1935231113710259, 0.09718409050688281, 0.01931289931481538, 0.011265484028772666, -0.19862259498513585,
+    0.19238172974687154, 0.008016301687970776, -0.13188968571061896, -0.7177215289173403,
+    0.045937939458397074, -0.13530291858981142, 0.22885003620503955, -0.169448874672714, -0.23032430339524115,
+    -0.05440518812071844, 0.2679371985401315, 0.0082119747415032, -0.11231363349863988, 0.13413538803064337,
+    0.3845390380970812, 0.029799257571376025, 0.04207318150364111, 0.013215216599793765, -0.28878144691578833,
+    0.03241710806362984, -0.013096039707513303, -0.1598251724157716, 0.11999140591123951,
+    -0.17330416663462003, -0.019723943983372984, -0.36058537325352835, 0.02325149721492742,
+    -0.20033490323719444, 0.10714461871407087, -0.16785220956672378, 0.1955811116557242, -0.21342825069886875,
+    0.09204507478904958, 0.09030861394042707, -0.0836609409120713, -0.02001985732105889, 0.08288587285741479,
+    0.09609648204283944, -0.2996480779086426, -0.3613658788939594, 0.21791440278433008, 0.1680974056655388,
+    0.09983407175701965, -0.20239174130516724, 0.13013590803178818, -0.19817120869486268, 0.11144094715529408,
+    -0.020214208110239915, 0.020041986522957578, 0.07188978224916652, 0.06460145575966905,
+    -0.2156192404220293, 0.1439544652430393, -0.17244051755741766, -0.28339824031808325, 0.119238121045432,
+    0.12650208328863854, 0.2691134399909219, -0.00801340953714487, 0.00867187832527201, -0.09241549629173482,
+    -0.11904749173908936, -0.10320519729593572, 0.07487115961714018, -0.07323026420156774,
+    0.13439373920796932, -0.039411746388912844, 0.318308278800713, 0.057318738744236854, -0.02090505026255158,
+    0.03658006371400519, 0.35043546824426924, 0.06526230841928551, -0.16225895873915752,
+    -0.017309405882776897, 0.32606738250056777, -0.2310199069246541, 0.019351618164403412,
+    0.019523887344630887, -0.28528003925986717, 0.24585219493401936, -0.06217730326652818,
+    -0.13626112405643956, 0.23324195997285752, -0.1718176348145088, -0.07467983464399731,
+    -0.013276865973247719, -0.12971479349219137, 0.16940431783393184, -0.056933551464655674,
+    0.331718487485729, -0.003959127439609815, 0.07435010214146441, 0.15657413807052384, -0.446239396446414,
+    0.09603904868544866, 0.12073862724285205, 0.17026408208103722, 0.258797184968472, -0.11841272962201692,
+    0.04096635951022619, -0.1374349234693013, 0.18402225837676, -0.37974131445675785, 0.024131930291916997,
+    -0.16156837534905955, -0.24476290875183268, 0.11474048962253766, 0.02285620726026897,
+    -0.03802023647781139, 0.007765514546219975, -0.08547739027490012, -0.1356811595936469,
+    -0.0410299313108366, -0.03785970949530353, -0.13879891408448297, 0.16094414483427, 0.1661669665628427,
+    0.04836977479559698, -0.04693010715224097, -0.046079155587027215, -0.08994100154402539,
+    -0.035171527802051294, 0.0808338712389346, 0.022404070281932715, 0.05758589779925729, 0.04353185047691967,
+    0.09551508373085747, -0.04745501153469988, 0.20436848854072642, 0.2841268074742022, -0.17996917512176194,
+    0.26725120743823627, 0.12522681619430798, 0.04810001842646089, 0.1415415204877898, -0.025700503774068788,
+    0.013069547115377065, 0.37675873050751796, -0.42293179512343865, 0.015423580412502524,
+    -0.2746833369547263, -0.06765618576175737, 0.18679612759709424, -0.2400389723103428, 0.2350451642897283,
+    0.026878149241809576, 0.07909326712434471, -0.014290400984121729, 0.21827215560978291,
+    -0.12990843586071532, -0.17461840689389435, 0.08768673347625494, 0.11830872837956985,
+    -0.02959341320265205, 0.42938935433611747, -0.01534323429444583, -0.19104981382947075,
+    0.20700410923338075, 0.0896179037793262, 0.31062008275515784, -0.45887772726865134, 0.20735332944503895,
+    0.04082959676010703, 0.07240150690335094, -0.27300118072531593, -0.1342857042363995, -0.30601557836670673,
+    -0.2193365958177742, 0.40819929507277636, 0.01854929575340378, 0.3234194042437231, 0.3923741115302177,
+    0.1475776693015454, -0.13581063579081284, -0.05156731266762848, -0.19645241391116539, 0.14314215131202104,
+    0.0005631348157235657, 0.08940482585690933, -0.19372021408052223, -0.007140793970307601,
+    0.044416908028389386, 0.22100766740274785, -0.05439590275218417, -0.1986912139700858, -0.2943618481624784,
+    -0.09409094881680374, -0.13948189535806227, -0.019739306248843826, 0.005542990691734151,
+    -0.37429912048813874, -0.11550836702105499, -0.10491311674905436, 0.23776454205896208,
+    -0.16065704126222194, 0.08676901363064807, -0.13714049068718087, -0.00829310607822125, 0.1296655817068473,
+    0.5276713167788348, 0.15059778254916031, -0.06425594727654638, 0.05171062939142009, 0.1056110591843831,
+    -0.02146771498678516, 0.08393369695005279, -0.007861809414027324, -0.21812743876168095,
+    -0.22009865996498618, 0.02564044897823155, 0.32655276683077306, -0.20611490470382374, 0.2809250755324641,
+    0.06973339626965075, 0.05307331966692098, -0.4428412000621421, 0.015004036837725124, -0.12120769209113642,
+    -0.07266243336574112, 0.30383818082887637, -0.1509904660499015, -0.19028835789123738,
+    -0.039540952565784375, -0.08964088768201713, 0.003365440217197345, -0.1711739116787975,
+    0.031419028305476396, 0.12079228136849182, 0.062134388772647264, 0.15262125158284778, 0.16209495889681388,
+    -0.008705595745426172, -0.11778732148737146, 0.09655282150937408, 0.1315187900606815,
+    -0.21085775582769375, 0.08401075994173939, -0.04231577076886548, 0.14379976185766752,
+    -0.29537064520564105, 0.08688227180622476, 0.05297643825222134, -0.01974846627765402,
+    -0.042153535090881246, 0.0932476349237091, 0.4280484113155559, 0.18805087552401703, -0.021553259181439587,
+    -0.04390100845204719, 0.2938621764460986, 0.12973195941309776, 0.07093507578803648, 0.25986728194172914,
+    -0.129447478877981, 0.0093780429536763, 0.08647752112600954, 0.13729767472345894, -0.004415370074185289,
+    0.10251995321986102, 0.2183261415892757, 0.10647017443218816, 0.03752397763643469, 0.10604782413079995,
+    0.07222892456117175, -0.1933278448640351, 0.10012388840087284, -0.16551781721915731, 0.05590153111224266,
+    0.15974406987530365, -0.21662347968203474, -0.17532619170397906, -0.06491719196554654,
+    0.41874225066162096, -0.32778539013100233, 0.07433485311355585, 0.09789688203580105, 0.17554877369096367,
+    -0.09444698738087859, 0.2377765741989303, -0.09290011551895319, 0.2458569408078658, -0.17919498156318522,
+    -0.2032363246632046, -0.0562503412656853, 0.08878847877732965, -0.26269589697503687, 0.12086320805315848,
+    -0.2632529902095988, 0.07711120858861362, 0.11256465636619109, 0.14462514020728914, -0.28744773557003456,
+    -0.13329468860868576, -0.11742011869594172, -0.20346159243596632, 0.3099032579484994, 0.3579959590778983,
+    0.0712711631094272, 0.0031337032213937153, -0.018635244874755038, 0.08019511164660294,
+    0.13247731163036752, 0.08088806902321857, -0.2557446060458942, 0.035621306951245185, 0.12859206342389673,
+    -0.12661206786837415, -0.42728705672069134, 0.1789868518939846, -0.024161069365285986, 0.1747870548579626,
+    -0.21739611938435938, 0.017243648911487226, -0.6430211647322166, 0.18912593689618817, 0.0429063036608278,
+    -0.3332545608924922, -0.4219213340005963, 0.015830421189450744, 0.1634633212020226, -0.11694190521547469,
+    -0.2586200055110535, -0.23380784060513207, 0.3346113751354655, 0.16110065946055127, 0.08189103507096873,
+    -0.12141160748657359, -0.1292800970445871, 0.22686122178241455, 0.13238238457880416, 0.038417730157147105,
+    -0.24673220983565086, 0.02417332484054765, -0.16564209390124515, 0.23064976695111705,
+    -0.005992605256850066, 0.1796132087660531, 0.29103899191700455, 0.19697198701848287, 0.14750078320309867,
+    0.0239166218132159, -0.07021333141602276, -0.037925693899015886, 0.1586172178792316, 0.08845208133576331,
+    0.011629722576665166, -0.06489713383598135, 0.25046139159590236, -0.21629816939263133,
+    0.08885697982285894, -0.11983178389672951, 0.19796341770471498, 0.1799895119361477, 0.043834361126139254,
+    0.21093090019792413, 0.4176679669228649, -0.34300450480218736, 0.02258197361066087, -0.041848647546923426,
+    -0.008408817565286936, -0.1008794090260498, 0.02142575318658071, 0.10856330040351439, 0.2083548825554335,
+    0.0013702871608183812, -0.1813499786261135, 0.037508645410612496, 0.11298607970627478,
+    -0.6984967125289483, -0.4120839416436816, 0.05950729095857397, -0.04184424091498966,
+    -0.009333678986631098, 0.03605291518893734, -0.1415367444155234, -0.05750916702229357,
+    -0.05938567351044556, 0.26918136381797053, -0.1361998236198209, -0.2066295770773956, 0.12274569436525112,
+    0.33218749370859696, 0.11137344119278769, -0.0230306980858111, -0.03753536990571548, -0.1997279123436055,
+    0.033997333543556316, -0.19542009119756676, 0.04187540183027825, 0.20868567976981164, 0.14965271884960502,
+    0.016501349148706265, 0.04865241834093033, -0.10575064159541937, 0.023105556706369247,
+    -0.7395095579525355, 0.08738770145699012, -0.011381851613123918, 0.088150368247125, 0.3828364329160009,
+    0.17328715191921498, -0.09191819736221282, 0.2749144832009584, -0.005473697696824105, 0.15259751825295273,
+    -0.12307038909513922, 0.17389469707735053, -0.2130529050733606, 0.05351009836170226, -0.06785288312949365,
+    0.04114455232395766, -0.16781438541518756, -0.06946766106235851, -0.14896971842769294,
+    0.10637963009215572, -0.023988495748734386, -0.39440291175768694, -0.12538338571842708,
+    0.00972125909699214, 0.13547312433833394, 0.13303591825893366, 0.23831081316879393, -0.040486387980375516,
+    0.21901715823914913, -0.21843048420272804, 0.15362308128194138, 0.2887354976404493, 0.09215044216244811,
+    -0.2051478222040844, 0.04509352519889603, 0.12312831745353178, -0.04741644893480545, -0.2374105316887876,
+    -0.0010947875774089588, -0.07322195744212365, 0.12560279406494937, 0.06480883503594229,
+    0.13388472901455933, 0.09207542176745714, 0.03620570005329991, -0.23063609417836428, -0.15402763679947065,
+    0.05869534650100459, 0.023209039723959032, 0.25403293252763137, -0.397781480866896, -0.029481297677639656,
+    0.08757540283149752, 0.11448245555974211, 0.01681800301218217, -0.288536390544846, 0.14623822413448911,
+    0.17592601285462373, -0.10059761007805995, 0.24184014845433918, -0.14996585361652073,
+    -0.10637152989102988, -0.035902060415857036, 0.19597039108130695, -0.08944735631948263,
+    -0.14601096747478332, -0.02569726902539703, 0.1440531119170693, 0.25870282931604754, 0.22635166223381842,
+    -0.3153195287686024, -0.07252899406542898, -0.0809759404065123, 0.015023576844138378,
+    0.012569521064054939, -0.15709716733063528, -0.4383323069060197, -0.1925548147653635, 0.16778697802623418,
+    0.10463960779238558, -0.03776978200635864, -0.1778104411738323, -0.1887729797063348, 0.3629561519357155,
+    -0.05926816754881708, -0.04271582651676722, 0.1518591727245867, 0.12308512350113743, -0.0721795122970111,
+    0.16772286404558864, -0.01365739405902911, 0.1972281968784297, -0.11032370344928763, -0.3134306607316654,
+    0.06331620207652047, -0.05118128283652171, 0.04069010710181053, 0.16168990817452922, -0.4341082216270549,
+    0.033368734836509074, -0.1289785832647382, 0.0018477135002740173, 0.1112957379099285, 0.06110142571831962,
+    -0.2717817041030754, 0.03609517131985405, -0.09627853970683066, -0.07522920302126539, 0.08904910049368892,
+    -0.27547638176603645, -0.15374566229374195, -0.4544807933407374, -0.09929334369858321,
+    0.02255725778923272, 0.12259917538153696, 0.05948907811880726, -0.17512026526834343, 0.23736134872289913,
+    -0.2798239040908329, 0.07614882994708483, -0.16854094208164713, -0.04277087256140183,
+    0.004762338158155311, -0.28249335307300105, -0.10567762007384446, 0.384976086451542, -0.06044060595345255,
+    0.013224004841047703, 0.08649463245939332, -0.09017294031737749, -0.012548207946954746,
+    -0.22221629828777395, -0.11509770170586033, -0.1407119081139068, 0.03820649015969852, 0.10544077073604888,
+    -0.11346717456557469, 0.09682614989593268, -0.12670291147588147, -0.08033748255848733,
+    -0.10931828554826192, 0.026395714195799364, 0.04082867354103452, 0.08365983872125674, 0.05441884208308086,
+    -0.034132613615760574, -0.368469839014039, -0.5863810203790971, 0.008258616958217667, 0.02647004879590767,
+    -0.1730715655753238, 0.07360630433849362, 0.04541798503921642, 0.0781905643659076, -0.005688475707477128,
+    -0.10123591341046752, -0.09676440438242834, 0.0040317400176570735, 0.029967638872239712,
+    0.02004274222188152, 0.04992325574290856, -0.34800758524321895, 0.019931075426980555,
+    -0.23503997800134105, 0.07638512265708246, 0.03520926121546369, 0.07984300183334724,
+    -0.0001112944633431467, -0.11609228769773947, 0.08576512375076872, -0.0390096654641195,
+    -0.09307146528906035, -0.07597195125376761, -0.2675974101896472, -0.22952567691258155,
+    0.21454773245867098, -0.25943729453620534, -0.22045963834759758, 0.4846153094796418, 0.24335448527483394,
+    -0.08604961513989293, -0.332902339873197, -0.21604205138546662, -0.13448879419041299, -0.3151978821948026,
+    0.15816004021111402, -0.08809502985110151, 0.02905013063794717, 0.12321602538146989, 0.08540163910904496,
+    -0.1509877085959181, 0.15205367469275152, 0.5381117616522554, -0.17928629185978184, -0.23529817850265464,
+    0.3283814167124934, -0.009113054318670542, -0.24634431958676778, -0.19875346053876922,
+    0.33011491617693006, 0.1743312300037089, -0.03536522394852935, 0.04068081370007323, 0.059185227972154475,
+    0.14571953363886642, 0.16551841413989274, 0.42878815522576313, 0.16675582040712625, -0.3004914121859142,
+    -0.06328240434557103, 0.011220341768870032, 0.26829966765459434, 0.11570593161661001,
+    -0.048273782452738265, -0.3877659903228474, -0.23661529234139575, -0.0821555428525125,
+    -0.13935759089745647, 0.4504061173355728, 0.12734704268978853, 0.022651247942000977, 0.075927705945111,
+    0.08308696927057019, -0.19024100337254085, -0.20156390554059214, 0.31800246974316293, 0.3361062774435645,
+    -0.2372821379146412, -0.00971168588095332, 0.21133353885718603, -0.07179076860285946, 0.05099823835472368,
+    -0.23479986524102, 0.04963300505012799, 0.31926875834333834, -0.024058904843716245, -0.011851351384431977,
+    0.165068628288027, -0.3021221481337, -0.014916872713144827, -0.010643646268251745, -0.06224549472510392,
+    0.022243224923193278, 0.011847414611317967, 0.2203643573537059, -0.07401878746933507,
+    -0.25512698525528066, -0.29033528225816774, -0.0014836891890230583, -0.24552510856308193,
+    0.23551023887675335, 0.04766302789977243, 0.09853862900841488, -0.15600006820890325, -0.09449574347372446,
+    -0.17621204592091738, -0.0155846755122938, -0.09393425698591462, 0.20864082921723173, 0.0996717691882841,
+    0.2356311243221844, 0.18578688932053572, 0.21240628922545077, 0.012206130533853792, -0.13447843731893178,
+    0.1029508003903109, -0.1636399664829444, -0.006322680973432275, 0.39020779083455925, -0.05941455031042409,
+    0.1857870147751176, 0.17893634203937273, 0.006232300132700785, 0.010366579313588314, -0.0395059091375923,
+    0.04995425560694748, 0.02734203442123666, 0.22557037641917374, -0.27940631388933457, 0.14094105269741078,
+    -0.05855599611621773, -0.09787608622899419, -0.0477387006940317, 0.050291101033385396,
+    -0.031222562897384974, -0.07352027150754094, 0.12312123111631691, -0.0856794427413168,
+    -0.30949351846719975, -0.09991709830504338, -0.4094371465486803, -0.3967054282353089, 0.26557447913598775,
+    -0.06467481915734907, 0.05023275137289356, 0.0004999488440399126, -0.19112200667248758,
+    -0.00210191378151223, -0.2280968393978521, -0.05929403842658689, -0.23423127151037282, 0.1187745067764601,
+    -0.1671984063242417, 0.2121905555377388, 0.10046225155537046, -0.1535777171507214, -0.13622333961838706,
+    -0.10551760249674426, -0.11886072149658952, -0.15437650012767976, -0.1065106143760906,
+    -0.04281367426455837, -0.19588137836135253, 0.08115209683402143, 0.3736129927563797, 0.4164692614357929,
+    0.05204227640517927, 0.3060866997168162, -0.0465148271860766, 0.15960765522644968, 0.017046153804208132,
+    0.09096094660008658, -0.4470947741719345, -0.4242474596642128, 0.27629448742043106, -0.15554391836127912,
+    0.15013515570409514, -0.3002717069331855, 0.04894330628255882, -0.041498288743171144,
+    -0.09747350469560018, -0.02135771731227649, 0.2669192443964796, 0.04983844987728963, 0.107955032642037,
+    0.02504032480143907, -0.1049058571148164, 0.10896983687268223, -0.03753821775983192, 0.1640520347334321,
+    -0.13512294800679095, 0.20930058795113665, 0.28247621632144515, -0.03541666420399301,
+    -0.06539187597040998, -0.015882604157112828, 0.19376238855036065, -0.014138539470126195,
+    0.04612677830903681, -0.1660124426389905, -0.0239663684317366, -0.030545157532125236,
+    -0.19960747075530688, 0.015130740641187928, 0.14148782215276537, 0.003532631938141861,
+    0.007867203167718573, -0.0523371855543449, -0.16666362494179127, 0.09211939134073814,
+    -0.059368577465365634, 0.0737685728633333, -0.04164564145336954, 0.13589350008416692,
+    -0.20941418505393533, 0.3340410979175539, -0.027167613509869567, -0.23871088893458875,
+    0.14322270979792723, -0.08324666472574876, -0.07839920565268148, -0.1940953683059542, 0.06386584825790473,
+    0.03878363294457192, -0.18904523335740245, -0.04433355541245379, 0.07382659987966782,
+    -0.06256023863832959, 0.3319625084355751, -0.2671881824279523, -0.15411607812436218, -0.0416448287766138,
+    0.04971376190638492, -0.07764146467135132, 0.3349226756892789, -0.0880552708699339, -0.036028273436746305,
+    0.13595853596215787, -0.20487168330206032, -0.15182019469107044, -0.09243628532687843,
+    0.14435158832372316, 0.03807405617825558, -0.04626756900857581, 0.060282134796363775, 0.14482022601962669,
+    0.039570591973344116, 0.2764975369480577, -0.07962937831231323, 0.2351833063678337, 0.08907044462681692,
+    0.03452442259240552, -0.22541966624559875, 0.04602477298461603, 0.0857514350047571, 0.1949475035694949,
+    0.0008012026867142785, 0.017625493492199048, 0.04510819270744047, -0.03052155475367698, -0.11208177541724,
+    -0.1722758261947039, 0.19614176677091993, 0.059043367036571974, -0.0854226286800711, -0.43263115434499233,
+    0.2557770115768813, 0.3208143613690128, -0.22331220562024348, 0.41831982193393286, 0.14137766759487339,
+    0.263898110253757, -0.012444555313667517, -0.2751860649372964, -0.26990205706742976, -0.19942299799168464,
+    -0.43080412383941125, -0.06092113664293614, 0.27845643334124615, 0.07715628171176801, 0.2010447215693798,
+    -0.25167933993127944, -0.17107530981395636, 0.2195826855618397, 0.01965909871470036, 0.26801654470729713,
+    0.12598765532871573, 0.2565708376139866, -0.10648959715256189, 0.0740987808683847, 0.12016489013071276,
+    0.12715112029085734, -0.2288813389642634, 0.3893447137416327, -0.13640577070684473, -0.25312411939358626,
+    -0.1917046011106319, -0.16419563861679454, -0.08541456984126436, -0.0076797692523701624,
+    -0.10522484888973639, -0.37701029864959557, -0.09862796628723614, -0.0060624014202059415,
+    -0.09597484533937953, 0.0484500716685284, 0.05369059467112643, 0.04206863134715033, 0.29289884803845384,
+    -0.2375733870670077, 0.2415786210691824, -0.3123775341789461, -0.06953071508048059, -0.05629153757189825,
+    0.1626195274410602, 0.09725040293183601, 0.10722871696694417, 0.2826621717717118, 0.14580706736385043,
+    -0.10601046315502319, -0.0698378630961198, 0.0368891216900666, 0.2643058314112309, 0.04091768211262573,
+    -0.023360999105868925, 0.12102528399092535, -0.02632252561417155, -0.11227163157945105,
+    0.17804101270299147, 0.03792447676176269, -0.08019216394150616, -0.11906231595983462,
+    -0.14482716676185972, 0.005870941268554187, 0.3166023417704974, 0.08728049843006107, -0.34705221786432655,
+    -0.08772346594993202, -0.2434241626849793, -0.13660120361403877, -0.18645940503100317,
+    0.10389785145615452, -0.047192162335938787, -0.03569471409181705, 0.24509827572276607, 0.2278283656992765,
+    0.24270983672735363, 0.2301147584659036, 0.06982524603841925, -0.04263865593278522, 0.35394400599408854,
+    -0.12711487341460753, -0.1250861259751105, -0.16456206055120498, 0.3054823677920216, 0.16123057715983868,
+    -0.06442953876778316, 0.08777134564135039, 0.2588696131508465, 0.05851525403014052, -0.1383932025765044,
+    0.006128792031791982, 0.1540335923037655, -0.1788191009127216, 0.036127402881114073, -0.09931788215332793,
+    0.04277104211440552, 0.1226546742766795, 0.01668565811311425, 0.04560464295820775, -0.07910519793356244,
+    0.0925022325451334, -0.0896325161095654, 0.2103854444982219, -0.02416991336943784, 0.39884646102089905,
+    -0.2737246521688297, -0.08005556379722244, -0.11429658047523883, -0.22930981668935174,
+    0.37279668393764365, -0.2544094867338811, 0.37750927087646075, 0.2560492670026382, -0.21420688765942283,
+    0.20943923849464563, 0.05883876051608383, -0.22780608157037735, -0.2829873892320644, 0.05984504074144615,
+    -0.16288414087880693, -0.0557377531397624, -0.23270929227242032, -0.07738605578117627,
+    -0.019173223070595265, -0.03437636321153696, -0.027371955653619374, 3.210232779014323e-05,
+    0.10849905162750154, 0.002727251034187895, 0.36595281381902894, -0.33367689188312577,
+    -0.11419884166816699, 0.321419204321257, -0.21012746034582358, -0.019296689494993018,
+    -0.008866308576397438, -0.33792703112993644, -0.18849752072092896, -0.22527961340571673,
+    0.014987423449743287, -0.0392403941533933, -0.19252936781940946, -0.0922078185817628, 0.18695522003307655,
+    -0.4131661851753277, 0.18428021379560292, 0.047620414814041036, 0.2558533499007002, 0.09244039498164663,
+    0.1488321794216673, -0.18776162042344882, -0.14608638137480348, 0.1236523364779325, 0.09351344175263,
+    -0.22226578358659116, -0.2172077683126713, 0.13456058492114734, -0.08962397512129336};
+
+inline constexpr double conv2d_b2[] = {
+    0.0007685149352498506, -0.11386056245523023, -0.00444593475107817, 0.016512054742915228,
+    -0.018826805860930097, -0.06104414521675188, 0.010674707123460378, 0.022790717084800807,
+    0.019823117881353287, -0.12122349113572714, -0.04179697339400742, -0.03719542261232523,
+    -0.0519263788932344, -0.033997402674780935, 0.09426577028523242, 0.0256946020922139,
+    -0.009916496598846181, 0.009456407773963376, -0.011564181334389037, 0.009478762743076158,
+    -0.0877882516753482, -0.02968893064752522, 0.03348352839704495, -0.07962513403789807, 0.03896998175682524,
+    -0.02368478840797331, -0.002269657232395326, 0.031987217606920464, 0.027442383964640653,
+    -0.06586419400627339, -0.011077261878955547, -0.15575196732924457};
+
+// layer 3: 32 x 1 weights, row-major, and biases
+inline constexpr double conv2d_w3[] = {
+    -0.4258270818807794, 0.11661553844484866, -0.05255225041235832, -0.029822445114042487,
+    0.08064305257543733, 0.16726190402633964, -0.12202611218145874, -0.4014919319189542, -0.14247331315125242,
+    0.3001036608047022, 0.17316642461770015, 0.36895829919451695, 0.025285249132563425, 0.08617583693951984,
+    -0.14063427059974473, 0.12552747761462862, -0.3008174012841716, -0.03732918933351406, 0.30752489630188484,
+    -0.09357668176831423, 0.08908003214318073, 0.22423464384780292, 0.06825746591785524, 0.19094388060417075,
+    -0.17585401388236999, 0.003708206527828193, -0.3314410887137328, -0.08830748719601765,
+    -0.1834996051707111, 0.3020472424394784, 0.5525102127352252, 0.15768092908152134};
+
+inline constexpr double conv2d_b3[] = {
+    -0.014099996612350887};
+
+inline constexpr perfcast::embedded::DenseLayer conv2d_layers[] = {
+    {42, 64, conv2d_w0, conv2d_b0}, {64, 64, conv2d_w1, conv2d_b1}, {64, 32, conv2d_w2, conv2d_b2},
+    {32, 1, conv2d_w3, conv2d_b3}};
+
+// the models, one per layer kind
+inline constexpr perfcast::embedded::KindModel kinds[] = {
+    {perfcast::LayerKind::dense, perfcast::FeatureSet::hardware, true, dense_feature_names, dense_mean, dense_stddev,
+     dense_layers, perfcast::embedded::Activation::relu, 1.0587231457249593, 0.7454240897025758,
+     perfcast::embedded::Target::log, 1.0, 1.0},
+    {perfcast::LayerKind::conv2d, perfcast::FeatureSet::hardware, true, conv2d_feature_names, conv2d_mean, conv2d_stddev,
+     conv2d_layers, perfcast::embedded::Activation::relu, 0.6823407865460029, 0.7670893006456907,
+     perfcast::embedded::Target::log, 1.0, 0.25},
+};
+
+// what the model was trained on
+inline constexpr perfcast::Pass passes[] = {
+    perfcast::Pass::inference};
+
+inline constexpr perfcast::DType dtypes[] = {
+    perfcast::DType::fp32};
+
+inline constexpr std::string_view devices[] = {
+    "p100_pcie_16gb", "p4", "t4", "v100_pcie_32gb"};
+
+// queries the trainer answered, and its predictions (embedded::verify re-runs them)
+inline constexpr perfcast::embedded::Reference references[] = {
+    {perfcast::DenseParams{.batch = 1, .in_features = 13, .out_features = 141, .bias = true, .seq = 58},
+     perfcast::Device{.id = "p100_pcie_16gb", .name = "Tesla P100 PCIe 16GB",
+        .aliases = {"p100", "tesla p100-pcie-16gb", "p100 pcie", ""},
+        .kind = perfcast::DeviceKind::gpu, .architecture = "Pascal", .cc_major = 6, .cc_minor = 0,
+        .units = 56, .lanes_per_unit = 64, .simd_width = 0, .fma_units = 0, .boost_mhz = 1380.0,
+        .fp32_tflops = 9.5, .tf32_tflops = 0.0, .fp16_tflops = 19.0, .bf16_tflops = 0.0,
+        .bandwidth_gbs = 732.0, .l2_mb = 4.0, .memory_gb = 16.0,
+        .source = "NVIDIA P100 datasheet; NeuSight device_configs (9519 GFLOP/s); gpu-specs.md (FP16 without tensor cores)"},
+     perfcast::Pass::inference, perfcast::DType::fp32, 86.34666734521653},
+    {perfcast::DenseParams{.batch = 1, .in_features = 86, .out_features = 3713, .bias = true, .seq = 122},
+     perfcast::Device{.id = "t4", .name = "Tesla T4",
+        .aliases = {"nvidia t4", "tesla t4", "", ""},
+        .kind = perfcast::DeviceKind::gpu, .architecture = "Turing", .cc_major = 7, .cc_minor = 5,
+        .units = 40, .lanes_per_unit = 64, .simd_width = 0, .fma_units = 0, .boost_mhz = 1590.0,
+        .fp32_tflops = 8.1, .tf32_tflops = 0.0, .fp16_tflops = 65.0, .bf16_tflops = 0.0,
+        .bandwidth_gbs = 320.0, .l2_mb = 4.0, .memory_gb = 16.0,
+        .source = "NVIDIA T4 datasheet; NeuSight device_configs (8141 GFLOP/s); gpu-specs.md"},
+     perfcast::Pass::inference, perfcast::DType::fp32, 54.63258669711382},
+    {perfcast::DenseParams{.batch = 1, .in_features = 54377, .out_features = 5256, .bias = true, .seq = 6219},
+     perfcast::Device{.id = "v100_pcie_32gb", .name = "Tesla V100 PCIe 32GB",
+        .aliases = {"v100 pcie", "tesla v100-pcie-32gb", "v100 pcie 32gb", ""},
+        .kind = perfcast::DeviceKind::gpu, .architecture = "Volta", .cc_major = 7, .cc_minor = 0,
+        .units = 80, .lanes_per_unit = 64, .simd_width = 0, .fma_units = 0, .boost_mhz = 1370.0,
+        .fp32_tflops = 14.0, .tf32_tflops = 0.0, .fp16_tflops = 112.0, .bf16_tflops = 0.0,
+        .bandwidth_gbs = 900.0, .l2_mb = 6.0, .memory_gb = 32.0,
+        .source = "NVIDIA V100 datasheet; NeuSight device_configs (14029 GFLOP/s); gpu-specs.md"},
+     perfcast::Pass::inference, perfcast::DType::fp32, 334187.65664023184},
+    {perfcast::Conv2DParams{.batch = 38, .in_channels = 893, .height = 5, .width = 5, .out_channels = 326,
+        .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = 1, .bias = false},
+     perfcast::Device{.id = "p100_pcie_16gb", .name = "Tesla P100 PCIe 16GB",
+        .aliases = {"p100", "tesla p100-pcie-16gb", "p100 pcie", ""},
+        .kind = perfcast::DeviceKind::gpu, .architecture = "Pascal", .cc_major = 6, .cc_minor = 0,
+        .units = 56, .lanes_per_unit = 64, .simd_width = 0, .fma_units = 0, .boost_mhz = 1380.0,
+        .fp32_tflops = 9.5, .tf32_tflops = 0.0, .fp16_tflops = 19.0, .bf16_tflops = 0.0,
+        .bandwidth_gbs = 732.0, .l2_mb = 4.0, .memory_gb = 16.0,
+        .source = "NVIDIA P100 datasheet; NeuSight device_configs (9519 GFLOP/s); gpu-specs.md (FP16 without tensor cores)"},
+     perfcast::Pass::inference, perfcast::DType::fp32, 1374.6404715749318},
+    {perfcast::Conv2DParams{.batch = 18, .in_channels = 760, .height = 7, .width = 7, .out_channels = 1291,
+        .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = 1, .bias = false},
+     perfcast::Device{.id = "p4", .name = "Tesla P4",
+        .aliases = {"tesla p4", "nvidia p4", "", ""},
+        .kind = perfcast::DeviceKind::gpu, .architecture = "Pascal", .cc_major = 6, .cc_minor = 1,
+        .units = 40, .lanes_per_unit = 64, .simd_width = 0, .fma_units = 0, .boost_mhz = 1113.0,
+        .fp32_tflops = 5.7, .tf32_tflops = 0.0, .fp16_tflops = 0.0, .bf16_tflops = 0.0,
+        .bandwidth_gbs = 192.0, .l2_mb = 2.0, .memory_gb = 8.0,
+        .source = "NVIDIA P4 datasheet; NeuSight device_configs (5699 GFLOP/s); gpu-specs.md"},
+     perfcast::Pass::inference, perfcast::DType::fp32, 4442.159005955265},
+    {perfcast::Conv2DParams{.batch = 21, .in_channels = 103, .height = 21, .width = 21, .out_channels = 778,
+        .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = 1, .bias = false},
+     perfcast::Device{.id = "v100_pcie_32gb", .name = "Tesla V100 PCIe 32GB",
+        .aliases = {"v100 pcie", "tesla v100-pcie-32gb", "v100 pcie 32gb", ""},
+        .kind = perfcast::DeviceKind::gpu, .architecture = "Volta", .cc_major = 7, .cc_minor = 0,
+        .units = 80, .lanes_per_unit = 64, .simd_width = 0, .fma_units = 0, .boost_mhz = 1370.0,
+        .fp32_tflops = 14.0, .tf32_tflops = 0.0, .fp16_tflops = 112.0, .bf16_tflops = 0.0,
+        .bandwidth_gbs = 900.0, .l2_mb = 6.0, .memory_gb = 32.0,
+        .source = "NVIDIA V100 datasheet; NeuSight device_configs (14029 GFLOP/s); gpu-specs.md"},
+     perfcast::Pass::inference, perfcast::DType::fp32, 945.0910913276335},
+};
+
+}  // namespace detail
+
+/** @brief The predictor "neusight-fp32", for embedded::predict_us() and perfcast::predict_us<>(). */
+inline constexpr perfcast::embedded::Model model{"neusight-fp32", 1, detail::kinds, detail::passes, detail::dtypes,
+    detail::devices, detail::references, "fnv1a64:3cccab4436ee2122"};
+
+}  // namespace perfcast::models::neusight_fp32
+// ---- end include/perfcast/models/neusight_fp32.hpp ----
+// #include "types.hpp"                 // Pass, DType: already inlined above
+
+namespace perfcast {
+
+namespace embedded {
+
+/** @brief The model compile-time predictions use unless told otherwise (models/neusight-fp32.json). */
+inline constexpr const Model& default_model = models::neusight_fp32::model;
+
+}  // namespace embedded
+
+namespace detail {
+
+/** @brief A Net<...> (it has `layers`) or a compile-time layer type (it has `params`). */
+template <typename T>
+concept compile_time_network = requires { T::layers; };
+template <typename T>
+concept compile_time_layer = requires { T::params; };
+
+}  // namespace detail
+
+/**
+ * @brief Predicted time, in microseconds, of a compile-time network (`Net<...>`, `zoo::ResNet50<32>`)
+ * or layer (`Conv2D<{...}>`), as a constant: the embedded learned model where it applies, the
+ * roofline elsewhere (embedded::layer_time).
+ * @tparam N      a Net<...> or a compile-time layer type
+ * @tparam D      the device (`devices::h100_sxm`, or any `constexpr Device` with static storage)
+ * @tparam P      inference (the forward phase) or training (forward and backward)
+ * @tparam T      the precision
+ * @tparam M      the embedded model (`perfcast embed`'s output)
+ */
+template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType::fp32,
+          const embedded::Model& M = models::neusight_fp32::model>
+    requires detail::compile_time_network<N> || detail::compile_time_layer<N>
+consteval double predict_us() {
+    if constexpr (detail::compile_time_network<N>) {
+        return embedded::network_us(M, N::layers, D, P, T);
+    } else {
+        return embedded::layer_time(M, Layer{N::params}, D, P, T).us;
+    }
+}
+
+/**
+ * @brief Per-layer estimates of a compile-time network, as a constant array in the Net's
+ * layer order (each says whether the learned model or the roofline made it).
+ */
+template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType::fp32,
+          const embedded::Model& M = models::neusight_fp32::model>
+    requires detail::compile_time_network<N>
+consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
+    std::array<embedded::Prediction, N::layers.size()> out{};
+    for (std::size_t i = 0; i < N::layers.size(); ++i) out[i] = embedded::layer_time(M, N::layers[i], D, P, T);
+    return out;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/compile_time.hpp ----
+// #include "constexpr_model.hpp"     // embedded::Model, embedded::predict_us: constexpr inference: already inlined above
 // ---- begin include/perfcast/dataset.hpp ----
 /**
  * @file dataset.hpp
@@ -2873,570 +7915,39 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
 }  // namespace perfcast
 // ---- end include/perfcast/dataset.hpp ----
 // #include "devices.hpp"             // Device, devices::*, find_device: already inlined above
-// #include "error.hpp"               // perfcast::error: already inlined above
-// ---- begin include/perfcast/estimate.hpp ----
+// ---- begin include/perfcast/embed.hpp ----
 /**
- * @file estimate.hpp
- * @brief Whole-network estimates: per-layer breakdown, total and throughput, with the
- *        roofline and PALEO beside whichever method made the estimate.
- */
-
-#include <cstdint>      // int64_t
-#include <functional>   // function
-#include <string>       // string
-#include <string_view>  // string_view
-#include <vector>       // vector
-
-// #include "analytical.hpp"  // roofline_us, paleo_us: already inlined above
-// #include "devices.hpp"     // Device: already inlined above
-// #include "network.hpp"     // Network: already inlined above
-
-namespace perfcast {
-
-/** @brief One layer's share of a network estimate. */
-struct LayerEstimate {
-    std::string name;
-    LayerKind kind = LayerKind::dense;
-    Shape output{};
-    std::int64_t params = 0;
-    Cost cost{};             ///< FLOPs and bytes of the pass
-    double us = 0;           ///< the estimate of the method used
-    std::string method;      ///< which method estimated this layer
-    double roofline_us = 0;  ///< the roofline, for comparison
-    double paleo_us = 0;     ///< PALEO, for comparison
-};
-
-/** @brief A network's estimate on one device, pass and precision. */
-struct NetworkEstimate {
-    std::string network;
-    std::string device;
-    std::string method;  ///< "paleo", "roofline", or the learned model's name
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    std::int64_t batch = 1;
-    std::vector<LayerEstimate> layers;
-    double total_us = 0;
-    double roofline_total_us = 0;
-    double paleo_total_us = 0;
-    Cost total_cost{};
-
-    /** @brief Samples (images) per second at this batch size. */
-    double throughput() const noexcept { return total_us > 0 ? static_cast<double>(batch) / (total_us * 1e-6) : 0.0; }
-};
-
-/** @brief One layer's time and the method that gave it. */
-struct LayerTime {
-    double us = 0;
-    std::string_view method;
-};
-
-/** @brief How long one layer takes; the learned model plugs in here. */
-using LayerTimeFn = std::function<LayerTime(const Layer&, const Device&, Pass, DType)>;
-
-/**
- * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
- * T_b = sum T(l)), with the roofline and PALEO totals beside it.
- */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
-                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
-    NetworkEstimate e;
-    e.network = net.name;
-    e.device = std::string(dev.name);
-    e.method = method;
-    e.pass = pass;
-    e.dtype = t;
-    e.batch = net.batch;
-    e.layers.reserve(net.layers.size());
-    for (const NamedLayer& nl : net.layers) {
-        LayerEstimate le;
-        le.name = nl.name;
-        le.kind = kind(nl.layer);
-        le.output = output_shape(nl.layer);
-        le.params = param_count(nl.layer);
-        le.cost = pass_cost(nl.layer, pass, t);
-        le.roofline_us = roofline_us(nl.layer, dev, pass, t);
-        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options);
-        const LayerTime lt = time_fn(nl.layer, dev, pass, t);
-        le.us = lt.us;
-        le.method = std::string(lt.method);
-        e.total_us += le.us;
-        e.roofline_total_us += le.roofline_us;
-        e.paleo_total_us += le.paleo_us;
-        e.total_cost += le.cost;
-        e.layers.push_back(std::move(le));
-    }
-    return e;
-}
-
-/** @brief An analytical estimate (roofline or PALEO). */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
-                                const PaleoOptions& paleo_options = {}) {
-    LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
-        return method == Analytical::roofline ? LayerTime{roofline_us(l, d, p, dt), "roofline"}
-                                              : LayerTime{paleo_us(l, d, p, dt, paleo_options), "paleo"};
-    };
-    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, paleo_options);
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/estimate.hpp ----
-// ---- begin include/perfcast/evaluation.hpp ----
-/**
- * @file evaluation.hpp
- * @brief Honest evaluation: relative errors |predicted - measured| / measured on rows the
- *        training never saw, grouped by layer kind x pass x precision x device in the seed's
- *        table format (mean, median, standard deviation, max, share within +-10% and +-20%),
- *        for the learned model and, beside it, PALEO and the roofline.
- */
-
-#include <algorithm>    // sort
-#include <cmath>        // fabs, sqrt
-#include <functional>   // function
-#include <map>          // map
-#include <string>       // string
-#include <tuple>        // tuple
-#include <vector>       // vector
-
-// #include "analytical.hpp"      // paleo_us, roofline_us: already inlined above
-// #include "dataset.hpp"         // Dataset, Sample: already inlined above
-// #include "io/device_json.hpp"  // DeviceRegistry: already inlined above
-
-namespace perfcast {
-
-/** @brief Error statistics of one group of rows. */
-struct ErrorStats {
-    std::string kind, pass, dtype, device;  ///< "*" when the group spans all
-    std::size_t n = 0;
-    double mean_rel_error = 0;
-    double median_rel_error = 0;
-    double std_rel_error = 0;
-    double max_rel_error = 0;
-    double within_10 = 0;  ///< share of rows with error <= 10%
-    double within_20 = 0;
-};
-
-/** @brief Statistics of a set of relative errors. */
-inline ErrorStats error_stats(std::vector<double> errors) {
-    ErrorStats s;
-    s.n = errors.size();
-    if (errors.empty()) return s;
-    std::sort(errors.begin(), errors.end());
-    double sum = 0, sq = 0;
-    std::size_t w10 = 0, w20 = 0;
-    for (double e : errors) {
-        sum += e;
-        sq += e * e;
-        w10 += e <= 0.10 ? 1 : 0;
-        w20 += e <= 0.20 ? 1 : 0;
-    }
-    const double n = static_cast<double>(errors.size());
-    s.mean_rel_error = sum / n;
-    s.std_rel_error = std::sqrt(std::max(0.0, sq / n - s.mean_rel_error * s.mean_rel_error));
-    const std::size_t mid = errors.size() / 2;
-    s.median_rel_error = errors.size() % 2 ? errors[mid] : 0.5 * (errors[mid - 1] + errors[mid]);
-    s.max_rel_error = errors.back();
-    s.within_10 = static_cast<double>(w10) / n;
-    s.within_20 = static_cast<double>(w20) / n;
-    return s;
-}
-
-/** @brief A row's predicted time in microseconds. */
-using RowPredictor = std::function<double(const Sample&, const Device&)>;
-
-/**
- * @brief Relative errors of `predict` over `rows`, grouped by kind, pass, precision and
- * device, plus one "*" group per kind over all devices.
- */
-inline std::vector<ErrorStats> evaluate_rows(const std::vector<const Sample*>& rows, const DeviceRegistry& reg,
-                                             const RowPredictor& predict) {
-    using Key = std::tuple<std::string, std::string, std::string, std::string>;
-    std::map<Key, std::vector<double>> groups;
-    for (const Sample* s : rows) {
-        const double pred = predict(*s, reg.get(s->device));
-        const double err = std::fabs(pred - s->time_us) / s->time_us;
-        const std::string k(to_string(kind(s->layer))), p(to_string(s->pass)), t(to_string(s->dtype));
-        groups[{k, p, t, s->device}].push_back(err);
-        groups[{k, p, t, "*"}].push_back(err);
-    }
-    std::vector<ErrorStats> out;
-    for (auto& [key, errs] : groups) {
-        ErrorStats st = error_stats(std::move(errs));
-        std::tie(st.kind, st.pass, st.dtype, st.device) = key;
-        out.push_back(st);
-    }
-    return out;
-}
-
-/** @brief Row filters for evaluation. */
-inline std::vector<const Sample*> measured_rows(const Dataset& ds) {
-    std::vector<const Sample*> out;
-    for (const auto& s : ds.rows)
-        if (s.measured()) out.push_back(&s);
-    return out;
-}
-
-inline RowPredictor paleo_predictor(const PaleoOptions& o = {}) {
-    return [o](const Sample& s, const Device& d) { return paleo_us(s.layer, d, s.pass, s.dtype, o); };
-}
-
-inline RowPredictor roofline_predictor() {
-    return [](const Sample& s, const Device& d) { return roofline_us(s.layer, d, s.pass, s.dtype); };
-}
-
-/** @brief One group's statistics as JSON (the `perfcast eval --format json` object). */
-inline nlohmann::json to_json(const ErrorStats& s) {
-    return {{"kind", s.kind},
-            {"pass", s.pass},
-            {"dtype", s.dtype},
-            {"device", s.device},
-            {"n", s.n},
-            {"mean_rel_error", s.mean_rel_error},
-            {"median_rel_error", s.median_rel_error},
-            {"std_rel_error", s.std_rel_error},
-            {"max_rel_error", s.max_rel_error},
-            {"within_10", s.within_10},
-            {"within_20", s.within_20}};
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/evaluation.hpp ----
-// ---- begin include/perfcast/features.hpp ----
-/**
- * @file features.hpp
- * @brief The feature vectors the learned model sees: layer parameters (log-scaled),
- *        analytical features (FLOPs, bytes, intensity, roofline times, GEMM tiles and
- *        waves per SM), pass and precision, and the device's hardware features, so one
- *        model serves many GPUs and can be asked about a GPU it never saw.
+ * @file embed.hpp
+ * @brief `perfcast embed`: writes a trained model file out as a C++ header of constexpr data,
+ *        so the model predicts in constant expressions (constexpr_model.hpp) and ships inside
+ *        the single header with no file to load at run time.
  *
- * Feature sets are named and versioned; a model file records the set it was trained
- * with and refuses to run with another. The sets, for the ablation:
- *   - "raw":        layer parameters as they are (the seed's Table 4.3 inputs)
- *   - "params":     layer parameters, log-scaled
- *   - "analytical": + FLOPs, bytes, intensity, roofline times, tiles and waves
- *   - "hardware":   + device features (SMs, cores, clock, peak FLOP/s, bandwidth, L2), the default
+ * The header holds, per layer kind, the feature names and scaler statistics, every layer's
+ * weights and biases as `inline constexpr double[]` arrays (shortest round-trip decimal, so
+ * each value is bit-exact), the activation, output affine map and target transform; then the
+ * passes, precisions and devices the model was trained on, the reference queries with the
+ * trainer's predictions, and one `perfcast::models::<name>::model` of type embedded::Model.
+ * Output is deterministic: the same model file gives the same header byte for byte.
  */
 
-#include <algorithm>    // max
-#include <cmath>        // log, ceil
-#include <cstdint>      // int64_t
-#include <string>       // string
+#include <charconv>     // to_chars: shortest round-trip decimal
+#include <cmath>        // isfinite
+#include <cstddef>      // size_t
+#include <deque>        // deque: storage that keeps addresses stable
+#include <fstream>      // ofstream
+#include <ios>          // ios::binary
+#include <string>       // string, to_string
 #include <string_view>  // string_view
+#include <type_traits>  // is_same_v, remove_cvref_t
+#include <variant>      // visit
 #include <vector>       // vector
 
-// #include "analytical.hpp"  // roofline: already inlined above
-// #include "devices.hpp"     // Device: already inlined above
-// #include "error.hpp"       // error: already inlined above
-// #include "layers.hpp"      // Layer, cost: already inlined above
-
-namespace perfcast {
-
-/** @brief Which features a model uses; each level adds to the one before. */
-enum class FeatureSet { raw, params, analytical, hardware };
-
-constexpr std::string_view to_string(FeatureSet f) noexcept {
-    switch (f) {
-        case FeatureSet::raw: return "raw";
-        case FeatureSet::params: return "params";
-        case FeatureSet::analytical: return "analytical";
-        case FeatureSet::hardware: return "hardware";
-    }
-    return "?";
-}
-
-inline FeatureSet parse_feature_set(std::string_view s) {
-    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware})
-        if (to_string(f) == s) return f;
-    throw error("features", "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware)");
-}
-
-/** @brief Version of the feature definitions below; bump when any feature changes. */
-inline constexpr int feature_schema_version = 1;
-
-namespace detail {
-
-/** @brief Tile edge of the GEMM view used to count waves (a typical cuBLAS/cuDNN CTA tile). */
-inline constexpr double wave_tile = 128.0;
-
-inline double lg(double v) { return std::log(std::max(v, 1e-12)); }
-
-/** @brief log2 of the largest power of two dividing v, capped at 2^6: memory alignment of a dimension. */
-inline double alignment(std::int64_t v) {
-    int a = 0;
-    while (a < 6 && v > 0 && v % (std::int64_t{2} << a) == 0) ++a;
-    return static_cast<double>(a);
-}
-
-/** @brief Share of a tiled dimension that does useful work: v / (ceil(v / tile) * tile). */
-inline double tile_efficiency(double v, double tile) { return v / (std::ceil(v / tile) * tile); }
-inline double lg(std::int64_t v) { return lg(static_cast<double>(v)); }
-
-/** @brief Adds name/value pairs, or only the names (for the schema). */
-class feature_sink {
-public:
-    feature_sink(std::vector<double>* values, std::vector<std::string>* names) : m_values(values), m_names(names) {}
-    void add(std::string_view name, double v) {
-        if (m_values) m_values->push_back(v);
-        if (m_names) m_names->emplace_back(name);
-    }
-
-private:
-    std::vector<double>* m_values;
-    std::vector<std::string>* m_names;
-};
-
-/** @brief The GEMM a layer amounts to (M x N outputs, K deep), for tiles and waves. */
-struct gemm_view {
-    double m = 1, n = 1, k = 1;
-};
-
-inline gemm_view gemm_of(const Layer& l) {
-    return std::visit(
-        [](const auto& p) -> gemm_view {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
-                return {static_cast<double>(p.batch * p.seq), static_cast<double>(p.out_features),
-                        static_cast<double>(p.in_features)};
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
-                const Shape o = output_shape(p);
-                const std::int64_t g = p.groups > 0 ? p.groups : 1;
-                return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
-                        static_cast<double>((p.in_channels / g) * p.kernel.h * p.kernel.w)};
-            } else {
-                return {static_cast<double>(output_shape(p).elements()), 1.0, 1.0};
-            }
-        },
-        l);
-}
-
-inline void layer_params(feature_sink& s, const Layer& l, bool log_scale) {
-    auto v = [&](std::string_view name, std::int64_t x) {
-        s.add(name, log_scale ? lg(static_cast<double>(x)) : static_cast<double>(x));
-    };
-    std::visit(
-        [&](const auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
-                v("batch", p.batch);
-                v("seq", p.seq);
-                v("in_features", p.in_features);
-                v("out_features", p.out_features);
-                s.add("bias", p.bias ? 1.0 : 0.0);
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
-                const Shape o = output_shape(p);
-                v("batch", p.batch);
-                v("in_channels", p.in_channels);
-                v("height", p.height);
-                v("width", p.width);
-                v("out_channels", p.out_channels);
-                s.add("kernel_h", static_cast<double>(p.kernel.h));
-                s.add("kernel_w", static_cast<double>(p.kernel.w));
-                s.add("stride_h", static_cast<double>(p.stride.h));
-                s.add("stride_w", static_cast<double>(p.stride.w));
-                s.add("pad_h", static_cast<double>(p.padding.h));
-                s.add("pad_w", static_cast<double>(p.padding.w));
-                s.add("dilation", static_cast<double>(p.dilation.h * p.dilation.w));
-                v("groups", p.groups);
-                s.add("bias", p.bias ? 1.0 : 0.0);
-                v("out_height", o[2]);
-                v("out_width", o[3]);
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
-                const Shape o = output_shape(p);
-                const Hw k = effective_kernel(p), st = effective_stride(p);
-                v("batch", p.batch);
-                v("channels", p.channels);
-                v("height", p.height);
-                v("width", p.width);
-                s.add("max", p.mode == PoolMode::max ? 1.0 : 0.0);
-                s.add("global", p.global ? 1.0 : 0.0);
-                v("kernel_area", k.h * k.w);
-                s.add("stride", static_cast<double>(st.h * st.w));
-                s.add("padding", static_cast<double>(p.padding.h + p.padding.w));
-                v("out_height", o[2]);
-                v("out_width", o[3]);
-            } else {
-                const Shape in = input_shape(p);
-                v("batch", in[0]);
-                v("elements", in.elements());
-            }
-        },
-        l);
-}
-
-}  // namespace detail
-
-/**
- * @brief Computes the feature vector of a layer on a device, or (with `values` null)
- * only the feature names. The vector depends only on the layer's kind and the set.
- */
-inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t,
-                             std::vector<double>* values, std::vector<std::string>* names) {
-    detail::feature_sink s(values, names);
-    using detail::lg;
-    detail::layer_params(s, l, set != FeatureSet::raw);
-    s.add("training", pass == Pass::training ? 1.0 : 0.0);
-    s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);
-    s.add("fp16", t == DType::fp16 ? 1.0 : 0.0);
-    s.add("bf16", t == DType::bf16 ? 1.0 : 0.0);
-    if (set == FeatureSet::raw || set == FeatureSet::params) return;
-
-    const Cost c = pass_cost(l, pass, t);
-    const double flops = static_cast<double>(std::max<std::int64_t>(c.flops, 1));
-    const double bytes = static_cast<double>(std::max<std::int64_t>(c.bytes, 1));
-    const PhaseTime r = roofline(Cost{c.flops, c.bytes}, d, t);
-    const detail::gemm_view g = detail::gemm_of(l);
-    const double tiles = std::ceil(g.m / detail::wave_tile) * std::ceil(g.n / detail::wave_tile);
-    const double units = static_cast<double>(std::max(d.units, 1));
-    const double waves = tiles / units;
-    s.add("log_flops", lg(flops));
-    s.add("log_bytes", lg(bytes));
-    s.add("log_intensity", lg(flops / bytes));
-    s.add("log_roofline_compute_us", lg(r.compute_us));
-    s.add("log_roofline_memory_us", lg(r.memory_us));
-    s.add("log_roofline_us", lg(std::max(r.compute_us, r.memory_us)));
-    s.add("log_gemm_k", lg(g.k));
-    s.add("log_waves", lg(waves));
-    s.add("wave_tail", waves - std::floor(waves));
-    s.add("tile_efficiency_m", detail::tile_efficiency(g.m, detail::wave_tile));
-    s.add("tile_efficiency_n", detail::tile_efficiency(g.n, detail::wave_tile / 2));
-    s.add("tile_efficiency_k", detail::tile_efficiency(g.k, 32.0));
-    s.add("align_m", detail::alignment(static_cast<std::int64_t>(g.m)));
-    s.add("align_n", detail::alignment(static_cast<std::int64_t>(g.n)));
-    s.add("align_k", detail::alignment(static_cast<std::int64_t>(g.k)));
-    if (set == FeatureSet::analytical) return;
-
-    s.add("log_units", lg(units));
-    s.add("log_lanes_per_unit", lg(static_cast<double>(std::max(d.lanes_per_unit, 1))));
-    s.add("log_clock_mhz", lg(d.boost_mhz));
-    s.add("log_peak_flops", lg(d.peak_flops(t)));
-    s.add("log_bandwidth", lg(d.bandwidth_bytes_per_s()));
-    s.add("log_l2_mb", lg(d.l2_mb));
-    s.add("log_machine_balance", lg(d.peak_flops(t) / d.bandwidth_bytes_per_s()));
-}
-
-/** @brief The feature names of a kind under a set (the schema a model file records). */
-inline std::vector<std::string> feature_names(FeatureSet set, const Layer& example) {
-    std::vector<std::string> names;
-    compute_features(set, example, devices::t4, Pass::inference, DType::fp32, nullptr, &names);
-    return names;
-}
-
-/** @brief The analytical time a learned model's target is relative to (the roofline). */
-inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
-    return roofline_us(l, d, pass, t);
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/features.hpp ----
-// #include "io/device_json.hpp"      // DeviceRegistry, device JSON: already inlined above
-// #include "io/network_json.hpp"     // network JSON: already inlined above
-// ---- begin include/perfcast/io/neusight.hpp ----
-/**
- * @file io/neusight.hpp
- * @brief Imports NeuSight's measured operator latencies (conv2d and linear CSVs) into
- *        perfcast's dataset schema.
- *
- * NeuSight (ASPLOS'25) measured with PyTorch 2.1.0, CUDA 12.1, cuDNN 8.9.2, FP32 with TF32
- * off, forward only; `Latency` is in milliseconds, the mean of the fastest 5 of 25
- * synchronised CUDA-event timings. conv rows: Conv2d(Input_Channel, Output_Channel,
- * Kernel_Szie, stride=Stride, padding=Padding, bias=False) on (B, C, Input_Size, Input_Size).
- * linear rows: Linear(N, K) on (B, M, N), a (B*M) x N by N x K GEMM with bias.
- */
-
-#include <map>     // map
-#include <string>  // string
-#include <vector>  // vector
-
-// #include "../dataset.hpp"      // Dataset, Sample, detail::split_csv, detail::row_reader: already inlined above
-// #include "../error.hpp"        // error: already inlined above
-// #include "device_json.hpp"     // DeviceRegistry: already inlined above
-
-namespace perfcast {
-
-/**
- * @brief Parses one NeuSight CSV (conv or linear, told apart by its columns).
- * @throws perfcast::error naming file, line and column (an unknown `Device` included)
- */
-inline Dataset parse_neusight(const std::string& text, const std::string& file, const DeviceRegistry& registry) {
-    Dataset ds;
-    ds.provenance["source"] = "NeuSight (sitar-lab/NeuSight, MIT licence), " + file;
-    ds.provenance["measured_with"] = "PyTorch 2.1.0, CUDA 12.1, cuDNN 8.9.2, FP32 with TF32 off, forward only";
-    ds.provenance["time_statistic"] = "mean of the fastest 5 of 25 CUDA-event timings";
-    std::istringstream in(text);
-    std::string line;
-    std::size_t line_no = 0;
-    std::map<std::string, std::size_t> columns;
-    bool conv = false;
-    // the file's last two path components ("conv/Tesla_T4.csv") name each row's source
-    const auto cut = file.find_last_of('/');
-    const auto cut2 = cut == std::string::npos || cut == 0 ? std::string::npos : file.find_last_of('/', cut - 1);
-    const std::string short_name = cut2 == std::string::npos ? file : file.substr(cut2 + 1);
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty()) continue;
-        const std::vector<std::string> cells = detail::split_csv(line);
-        if (columns.empty()) {
-            for (std::size_t i = 0; i < cells.size(); ++i) columns[cells[i]] = i;
-            conv = columns.count("Kernel_Szie") > 0;
-            const std::vector<std::string> need =
-                conv ? std::vector<std::string>{"Latency", "Device", "B", "Input_Channel", "Output_Channel",
-                                                "Kernel_Szie", "Input_Size", "Stride", "Padding"}
-                     : std::vector<std::string>{"Latency", "Device", "B", "M", "N", "K"};
-            for (const auto& c : need)
-                if (!columns.count(c))
-                    throw error(source_location{file, line_no, 0}, c,
-                                "NeuSight column missing (is this a NeuSight conv or linear CSV?)");
-            continue;
-        }
-        const detail::row_reader r(file, line_no, cells, columns);
-        if (cells.size() != columns.size())
-            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
-        Sample s;
-        const Device* dev = registry.find(r.cell("Device"));
-        if (!dev)
-            r.fail("Device", "unknown device \"" + std::string(r.cell("Device")) +
-                                 "\": add it to the device database or load it with --devices FILE.json");
-        s.device = std::string(dev->id);
-        if (conv) {
-            Conv2DParams p;
-            p.batch = r.integer("B");
-            p.in_channels = r.integer("Input_Channel");
-            p.out_channels = r.integer("Output_Channel");
-            p.kernel = Hw{r.integer("Kernel_Szie")};
-            p.height = p.width = r.integer("Input_Size");
-            p.stride = Hw{r.integer("Stride")};
-            p.padding = Hw{r.integer("Padding")};
-            p.bias = false;
-            s.layer = p;
-        } else {
-            s.layer = DenseParams{r.integer("B"), r.integer("N"), r.integer("K"), true, r.integer("M")};
-        }
-        if (const Violation v = check(s.layer)) r.fail("", v.describe());
-        const double ms = r.number("Latency");
-        if (!(ms > 0)) r.fail("Latency", "must be > 0");
-        s.time_us = ms * 1000.0;
-        s.samples = 5;
-        s.source = "neusight:" + short_name + ":" + std::to_string(line_no);
-        ds.rows.push_back(std::move(s));
-    }
-    if (columns.empty()) throw error(source_location{file, 0, 0}, "", "empty file");
-    return ds;
-}
-
-inline Dataset import_neusight(const std::vector<std::string>& paths, const DeviceRegistry& registry) {
-    Dataset all;
-    for (const auto& p : paths) {
-        Dataset d = parse_neusight(detail::read_file(p), p, registry);
-        if (all.provenance.empty()) all.provenance = d.provenance;
-        else all.provenance["source"] += "; " + p;
-        for (auto& r : d.rows) all.rows.push_back(std::move(r));
-    }
-    return all;
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/io/neusight.hpp ----
-// #include "layers.hpp"              // layer structs, compile-time layer types, Layer: already inlined above
+// #include "constexpr_model.hpp"  // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
+// #include "devices.hpp"          // Device: already inlined above
+// #include "error.hpp"            // error: already inlined above
+// #include "features.hpp"         // to_string(FeatureSet): already inlined above
+// #include "io/device_json.hpp"   // DeviceRegistry: the reference queries' devices: already inlined above
+// #include "layers.hpp"           // Layer, the parameter structs: already inlined above
 // ---- begin include/perfcast/mlp.hpp ----
 /**
  * @file mlp.hpp
@@ -5634,7 +10145,6 @@ inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = Traine
 
 }  // namespace perfcast
 // ---- end include/perfcast/mlp.hpp ----
-// #include "network.hpp"             // Network, Net<>, NetBuilder: already inlined above
 // ---- begin include/perfcast/predictor.hpp ----
 /**
  * @file predictor.hpp
@@ -5662,7 +10172,112 @@ inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = Traine
 #include <vector>       // vector
 
 // #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells: already inlined above
-// #include "estimate.hpp"            // LayerTimeFn: already inlined above
+// ---- begin include/perfcast/estimate.hpp ----
+/**
+ * @file estimate.hpp
+ * @brief Whole-network estimates: per-layer breakdown, total and throughput, with the
+ *        roofline and PALEO beside whichever method made the estimate.
+ */
+
+#include <cstdint>      // int64_t
+#include <functional>   // function
+#include <string>       // string
+#include <string_view>  // string_view
+#include <vector>       // vector
+
+// #include "analytical.hpp"  // roofline_us, paleo_us: already inlined above
+// #include "devices.hpp"     // Device: already inlined above
+// #include "network.hpp"     // Network: already inlined above
+
+namespace perfcast {
+
+/** @brief One layer's share of a network estimate. */
+struct LayerEstimate {
+    std::string name;
+    LayerKind kind = LayerKind::dense;
+    Shape output{};
+    std::int64_t params = 0;
+    Cost cost{};             ///< FLOPs and bytes of the pass
+    double us = 0;           ///< the estimate of the method used
+    std::string method;      ///< which method estimated this layer
+    double roofline_us = 0;  ///< the roofline, for comparison
+    double paleo_us = 0;     ///< PALEO, for comparison
+};
+
+/** @brief A network's estimate on one device, pass and precision. */
+struct NetworkEstimate {
+    std::string network;
+    std::string device;
+    std::string method;  ///< "paleo", "roofline", or the learned model's name
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    std::int64_t batch = 1;
+    std::vector<LayerEstimate> layers;
+    double total_us = 0;
+    double roofline_total_us = 0;
+    double paleo_total_us = 0;
+    Cost total_cost{};
+
+    /** @brief Samples (images) per second at this batch size. */
+    double throughput() const noexcept { return total_us > 0 ? static_cast<double>(batch) / (total_us * 1e-6) : 0.0; }
+};
+
+/** @brief One layer's time and the method that gave it. */
+struct LayerTime {
+    double us = 0;
+    std::string_view method;
+};
+
+/** @brief How long one layer takes; the learned model plugs in here. */
+using LayerTimeFn = std::function<LayerTime(const Layer&, const Device&, Pass, DType)>;
+
+/**
+ * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
+ * T_b = sum T(l)), with the roofline and PALEO totals beside it.
+ */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
+                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
+    NetworkEstimate e;
+    e.network = net.name;
+    e.device = std::string(dev.name);
+    e.method = method;
+    e.pass = pass;
+    e.dtype = t;
+    e.batch = net.batch;
+    e.layers.reserve(net.layers.size());
+    for (const NamedLayer& nl : net.layers) {
+        LayerEstimate le;
+        le.name = nl.name;
+        le.kind = kind(nl.layer);
+        le.output = output_shape(nl.layer);
+        le.params = param_count(nl.layer);
+        le.cost = pass_cost(nl.layer, pass, t);
+        le.roofline_us = roofline_us(nl.layer, dev, pass, t);
+        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options);
+        const LayerTime lt = time_fn(nl.layer, dev, pass, t);
+        le.us = lt.us;
+        le.method = std::string(lt.method);
+        e.total_us += le.us;
+        e.roofline_total_us += le.roofline_us;
+        e.paleo_total_us += le.paleo_us;
+        e.total_cost += le.cost;
+        e.layers.push_back(std::move(le));
+    }
+    return e;
+}
+
+/** @brief An analytical estimate (roofline or PALEO). */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
+                                const PaleoOptions& paleo_options = {}) {
+    LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
+        return method == Analytical::roofline ? LayerTime{roofline_us(l, d, p, dt), "roofline"}
+                                              : LayerTime{paleo_us(l, d, p, dt, paleo_options), "paleo"};
+    };
+    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, paleo_options);
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/estimate.hpp ----
 // #include "detail/json.hpp"         // json, parse_json, json_reader: already inlined above
 // #include "detail/xtensor.hpp"      // xtensor: already inlined above
 // #include "devices.hpp"             // Device: already inlined above
@@ -6108,6 +10723,700 @@ inline LayerTimeFn learned_time_fn(const Predictor& p) {
 }  // namespace perfcast
 
 // ---- end include/perfcast/predictor.hpp ----
+
+namespace perfcast {
+
+namespace embedded {
+
+// ============================================================================
+// Declarations
+// ============================================================================
+
+/**
+ * @brief An embedded::Model over data copied out of a run-time Predictor: the same view
+ * the generated header gives, at run time (the generator prints it; tests run the
+ * constexpr inference on it). Not copyable: the Model points into it.
+ */
+class OwnedModel {
+public:
+    /** @brief Copies @p p's models, training metadata and reference queries. @throws perfcast::error */
+    explicit OwnedModel(const Predictor& p);
+    OwnedModel(const OwnedModel&) = delete;
+    OwnedModel& operator=(const OwnedModel&) = delete;
+
+    /** @brief The view, valid while this object lives. */
+    const Model& model() const noexcept { return m_model; }
+
+private:
+    struct KindData {
+        std::vector<std::string> names;
+        std::vector<std::string_view> name_views;
+        std::vector<double> mean, stddev;
+        std::deque<std::vector<double>> weights, biases;
+        std::vector<DenseLayer> layers;
+    };
+    std::string m_name, m_hash;
+    std::deque<KindData> m_data;
+    std::vector<KindModel> m_kinds;
+    std::vector<Pass> m_passes;
+    std::vector<DType> m_dtypes;
+    std::vector<std::string_view> m_devices;
+    DeviceRegistry m_registry;  // owns the reference devices' strings
+    std::vector<Reference> m_references;
+    Model m_model;
+};
+
+/** @brief Is @p s usable as the C++ name of an embedded model (an identifier, not a keyword)? */
+bool is_identifier(std::string_view s);
+
+/** @brief A C++ identifier made from @p s ("neusight-fp32" gives "neusight_fp32"). */
+std::string identifier_from(std::string_view s);
+
+}  // namespace embedded
+
+/**
+ * @brief The header that embeds @p p as `perfcast::models::<name>::model`.
+ * @param name   a C++ identifier (embedded::is_identifier)
+ * @param source the model file's path, named in the banner (empty: not named)
+ * @throws perfcast::error for a bad name or a model that cannot be embedded
+ */
+std::string embed_model_header(const Predictor& p, std::string_view name, std::string_view source = {});
+
+/** @brief Writes embed_model_header() to @p path. @throws perfcast::error naming the file */
+void write_model_header(const Predictor& p, const std::string& path, std::string_view name,
+                        std::string_view source = {});
+
+// ============================================================================
+// Implementation
+// ============================================================================
+
+namespace embedded {
+
+namespace detail {
+
+constexpr Activation activation_of(MlpActivation a) noexcept {
+    switch (a) {
+        case MlpActivation::relu: return Activation::relu;
+        case MlpActivation::tanh: return Activation::tanh;
+        case MlpActivation::silu: return Activation::silu;
+        case MlpActivation::gelu: return Activation::gelu;
+    }
+    return Activation::relu;
+}
+
+constexpr Target target_of(TargetKind t) noexcept {
+    switch (t) {
+        case TargetKind::identity: return Target::identity;
+        case TargetKind::sqrt: return Target::sqrt;
+        case TargetKind::log: return Target::log;
+    }
+    return Target::identity;
+}
+
+constexpr std::string_view to_string(Activation a) noexcept {
+    switch (a) {
+        case Activation::relu: return "relu";
+        case Activation::tanh: return "tanh";
+        case Activation::silu: return "silu";
+        case Activation::gelu: return "gelu";
+    }
+    return "relu";
+}
+
+constexpr std::string_view to_string(Target t) noexcept {
+    switch (t) {
+        case Target::identity: return "identity";
+        case Target::sqrt: return "sqrt";
+        case Target::log: return "log";
+    }
+    return "identity";
+}
+
+/** @brief The shortest decimal that reads back as exactly @p v, as a double literal. */
+inline std::string literal(double v) {
+    if (!std::isfinite(v)) throw error("embed", "cannot embed a non-finite number");
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    std::string s(buf, res.ptr);
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return s;
+}
+
+/** @brief A C++ string literal of @p s. */
+inline std::string quoted(std::string_view s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20 || c == 0x7f) {
+            const char oct[] = {'\\', static_cast<char>('0' + ((c >> 6) & 7)), static_cast<char>('0' + ((c >> 3) & 7)),
+                                static_cast<char>('0' + (c & 7)), '\0'};
+            out += oct;
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
+/** @brief `{a, b, ...}` wrapped at about 110 columns, each line indented by four spaces. */
+inline void write_list(std::string& out, const std::vector<std::string>& items) {
+    out += "{\n    ";
+    std::size_t col = 4;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        std::string item = items[i] + (i + 1 < items.size() ? "," : "");
+        if (col > 4 && col + 1 + item.size() > 110) {
+            out += "\n    ";
+            col = 4;
+        } else if (col > 4) {
+            out += ' ';
+            ++col;
+        }
+        out += item;
+        col += item.size();
+    }
+    out += "}";
+}
+
+inline std::vector<std::string> literals(std::span<const double> v) {
+    std::vector<std::string> out;
+    out.reserve(v.size());
+    for (const double x : v) out.push_back(literal(x));
+    return out;
+}
+
+inline std::string hw(const Hw& v) { return "{" + std::to_string(v.h) + ", " + std::to_string(v.w) + "}"; }
+inline std::string boolean(bool b) { return b ? "true" : "false"; }
+
+/** @brief A layer as a C++ expression of its parameter struct, every field named. */
+inline std::string layer_expression(const Layer& l) {
+    return std::visit(
+        [](const auto& p) -> std::string {
+            using P = std::remove_cvref_t<decltype(p)>;
+            using std::to_string;
+            if constexpr (std::is_same_v<P, DenseParams>) {
+                return "perfcast::DenseParams{.batch = " + to_string(p.batch) + ", .in_features = " +
+                       to_string(p.in_features) + ", .out_features = " + to_string(p.out_features) +
+                       ", .bias = " + boolean(p.bias) + ", .seq = " + to_string(p.seq) + "}";
+            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+                return "perfcast::Conv2DParams{.batch = " + to_string(p.batch) + ", .in_channels = " +
+                       to_string(p.in_channels) + ", .height = " + to_string(p.height) + ", .width = " +
+                       to_string(p.width) + ", .out_channels = " + to_string(p.out_channels) +
+                       ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
+                       hw(p.padding) + ", .dilation = " + hw(p.dilation) + ", .groups = " + to_string(p.groups) +
+                       ", .bias = " + boolean(p.bias) + "}";
+            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+                return "perfcast::Pool2DParams{.batch = " + to_string(p.batch) + ", .channels = " +
+                       to_string(p.channels) + ", .height = " + to_string(p.height) + ", .width = " +
+                       to_string(p.width) + ", .mode = perfcast::PoolMode::" + std::string(perfcast::to_string(p.mode)) +
+                       ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
+                       hw(p.padding) + ", .ceil_mode = " + boolean(p.ceil_mode) + ", .global = " +
+                       boolean(p.global) + ", .count_include_pad = " + boolean(p.count_include_pad) + "}";
+            } else {
+                throw error("embed", "reference queries of " + std::string(perfcast::to_string(kind_of<P>)) +
+                                         " layers cannot be embedded (only the learned kinds)");
+            }
+        },
+        l);
+}
+
+/** @brief A device as a C++ expression, every field named. */
+inline std::string device_expression(const Device& d) {
+    std::string aliases;
+    for (std::size_t i = 0; i < d.aliases.size(); ++i) aliases += (i ? ", " : "") + quoted(d.aliases[i]);
+    using std::to_string;
+    return "perfcast::Device{.id = " + quoted(d.id) + ", .name = " + quoted(d.name) + ",\n        .aliases = {" +
+           aliases + "},\n        .kind = perfcast::DeviceKind::" + std::string(perfcast::to_string(d.kind)) +
+           ", .architecture = " + quoted(d.architecture) + ", .cc_major = " + to_string(d.cc_major) +
+           ", .cc_minor = " + to_string(d.cc_minor) + ",\n        .units = " + to_string(d.units) +
+           ", .lanes_per_unit = " + to_string(d.lanes_per_unit) + ", .simd_width = " + to_string(d.simd_width) +
+           ", .fma_units = " + to_string(d.fma_units) + ", .boost_mhz = " + literal(d.boost_mhz) +
+           ",\n        .fp32_tflops = " + literal(d.fp32_tflops) + ", .tf32_tflops = " + literal(d.tf32_tflops) +
+           ", .fp16_tflops = " + literal(d.fp16_tflops) + ", .bf16_tflops = " + literal(d.bf16_tflops) +
+           ",\n        .bandwidth_gbs = " + literal(d.bandwidth_gbs) + ", .l2_mb = " + literal(d.l2_mb) +
+           ", .memory_gb = " + literal(d.memory_gb) + ",\n        .source = " + quoted(d.source) + "}";
+}
+
+}  // namespace detail
+
+inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.info().data_hash) {
+    if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
+    for (const auto& [k, km] : p.models()) {
+        KindData& d = m_data.emplace_back();
+        d.names = km.feature_names;
+        for (const std::string& n : d.names) d.name_views.emplace_back(n);
+        const TrainedRegressor& r = km.regressor;
+        d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
+        d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
+        for (const MlpLayer& layer : r.mlp().layers()) {
+            const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
+            const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
+            d.layers.push_back(DenseLayer{layer.inputs(), layer.outputs(), w, b});
+        }
+        KindModel e;
+        e.kind = k;
+        e.features = km.features;
+        e.relative_to_roofline = km.relative_to_roofline;
+        e.feature_names = d.name_views;
+        e.mean = d.mean;
+        e.stddev = d.stddev;
+        e.layers = d.layers;
+        e.activation = detail::activation_of(r.mlp().activation());
+        e.output_offset = r.mlp().output_offset();
+        e.output_scale = r.mlp().output_scale();
+        e.target = detail::target_of(r.target_transform().kind());
+        e.target_c = r.target_transform().constant();
+        e.min_compute_fraction = perfcast::min_compute_fraction(k);
+        m_kinds.push_back(e);
+    }
+    for (const std::string& s : p.info().passes) {
+        const auto pass = parse_pass(s);
+        if (!pass) throw error("training.passes", "unknown pass \"" + s + "\"");
+        m_passes.push_back(*pass);
+    }
+    for (const std::string& s : p.info().dtypes) {
+        const auto t = parse_dtype(s);
+        if (!t) throw error("training.dtypes", "unknown precision \"" + s + "\"");
+        m_dtypes.push_back(*t);
+    }
+    for (const std::string& s : p.info().devices) m_devices.emplace_back(s);
+    for (const ReferenceQuery& q : p.references()) {
+        m_registry.parse(q.device_json, "reference device");
+        m_references.push_back(Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
+    }
+    m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash};
+}
+
+inline bool is_identifier(std::string_view s) {
+    static constexpr std::string_view keywords[] = {
+        "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
+        "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr",
+        "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete",
+        "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
+        "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+        "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
+        "requires", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct",
+        "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename",
+        "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
+        // names the header itself declares next to the model
+        "detail", "model"};
+    if (s.empty()) return false;
+    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    if (!alpha(s[0])) return false;
+    for (const char c : s)
+        if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+    for (const std::string_view k : keywords)
+        if (s == k) return false;
+    // reserved for the implementation: __x, _X
+    return !(s.size() >= 2 && s[0] == '_' && (s[1] == '_' || (s[1] >= 'A' && s[1] <= 'Z')));
+}
+
+inline std::string identifier_from(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        out += ok ? c : '_';
+    }
+    if (out.empty() || (out[0] >= '0' && out[0] <= '9')) out = "model_" + out;
+    if (!is_identifier(out)) out += "_model";
+    return out;
+}
+
+}  // namespace embedded
+
+inline std::string embed_model_header(const Predictor& p, std::string_view name, std::string_view source) {
+    using namespace embedded::detail;
+    if (!embedded::is_identifier(name))
+        throw error("--name", "\"" + std::string(name) + "\" is not a C++ identifier (letters, digits, _)");
+    const embedded::OwnedModel owned(p);
+    const embedded::Model& m = owned.model();
+    const std::string ns = "perfcast::models::" + std::string(name);
+
+    std::string out;
+    out += "// generated by `perfcast embed`";
+    if (!source.empty()) out += " from " + std::string(source);
+    out += "; do not edit.\n";
+    out += "// Regenerate: perfcast embed --model " + (source.empty() ? std::string("MODEL.json") : std::string(source)) +
+           " --out <this file> --name " + std::string(name) + "\n";
+    out += "/**\n * @file\n * @brief The predictor " + quoted(m.name) + " as constexpr data: `" + ns + "::model`.\n *\n";
+    for (const embedded::KindModel& k : m.kinds) {
+        std::string shape = std::to_string(k.layers.empty() ? 0 : k.layers.front().inputs);
+        for (const embedded::DenseLayer& l : k.layers) shape += "-" + std::to_string(l.outputs);
+        out += " * - " + std::string(to_string(k.kind)) + ": " + std::string(to_string(k.features)) + " features, " +
+               shape + " " + std::string(to_string(k.activation)) + ", " + std::string(to_string(k.target)) +
+               " target" + (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
+               literal(k.min_compute_fraction) + " x the compute-bound time (FLOPs / peak)\n";
+    }
+    out += " *\n * Trained on";
+    for (std::size_t i = 0; i < m.passes.size(); ++i) out += (i ? ", " : " ") + std::string(to_string(m.passes[i]));
+    out += ";";
+    for (std::size_t i = 0; i < m.dtypes.size(); ++i) out += (i ? ", " : " ") + std::string(to_string(m.dtypes[i]));
+    out += ";";
+    for (std::size_t i = 0; i < m.devices.size(); ++i) out += (i ? ", " : " ") + std::string(m.devices[i]);
+    out += "\n * (data " + std::string(m.data_hash) + ", feature schema " + std::to_string(m.feature_schema_version) +
+           ").\n */\n";
+    out += "#pragma once\n\n#include <string_view>  // string_view\n\n";
+    out += "#include <perfcast/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference\n\n";
+    out += "namespace " + ns + " {\n\nnamespace detail {\n";
+
+    auto array = [&](std::string_view type, const std::string& var, const std::vector<std::string>& items,
+                     const std::string& comment) {
+        out += "\n";
+        if (!comment.empty()) out += "// " + comment + "\n";
+        out += "inline constexpr " + std::string(type) + " " + var + "[] = ";
+        write_list(out, items);
+        out += ";\n";
+    };
+    // A span initialiser: the array's name, or an empty span where there is nothing (no zero-size arrays).
+    auto span_of = [](const std::string& var, std::size_t n) { return n == 0 ? std::string("{}") : var; };
+
+    std::vector<std::string> kinds;
+    for (const embedded::KindModel& k : m.kinds) {
+        const std::string kn(to_string(k.kind));
+        std::vector<std::string> names;
+        for (const std::string_view n : k.feature_names) names.push_back(quoted(n));
+        array("std::string_view", kn + "_feature_names", names, kn + ": the features, in order");
+        array("double", kn + "_mean", literals(k.mean), "the scaler: (x - mean) / stddev");
+        array("double", kn + "_stddev", literals(k.stddev), "");
+        std::vector<std::string> layers;
+        for (std::size_t i = 0; i < k.layers.size(); ++i) {
+            const embedded::DenseLayer& l = k.layers[i];
+            const std::string w = kn + "_w" + std::to_string(i), b = kn + "_b" + std::to_string(i);
+            array("double", w, literals(l.weights),
+                  "layer " + std::to_string(i) + ": " + std::to_string(l.inputs) + " x " + std::to_string(l.outputs) +
+                      " weights, row-major, and biases");
+            array("double", b, literals(l.bias), "");
+            layers.push_back("{" + std::to_string(l.inputs) + ", " + std::to_string(l.outputs) + ", " + w + ", " + b +
+                             "}");
+        }
+        array("perfcast::embedded::DenseLayer", kn + "_layers", layers, "");
+        kinds.push_back("{perfcast::LayerKind::" + kn + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
+                        ", " + boolean(k.relative_to_roofline) + ", " + kn + "_feature_names, " + kn + "_mean, " + kn +
+                        "_stddev,\n     " + kn + "_layers, perfcast::embedded::Activation::" +
+                        std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
+                        literal(k.output_scale) + ",\n     perfcast::embedded::Target::" + std::string(to_string(k.target)) +
+                        ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) + "}");
+    }
+    out += "\n// the models, one per layer kind\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
+    for (const std::string& k : kinds) out += "    " + k + ",\n";
+    out += "};\n";
+
+    std::vector<std::string> passes, dtypes, devs, refs;
+    for (const Pass x : m.passes) passes.push_back("perfcast::Pass::" + std::string(to_string(x)));
+    for (const DType x : m.dtypes) dtypes.push_back("perfcast::DType::" + std::string(to_string(x)));
+    for (const std::string_view x : m.devices) devs.push_back(quoted(x));
+    if (!passes.empty()) array("perfcast::Pass", "passes", passes, "what the model was trained on");
+    if (!dtypes.empty()) array("perfcast::DType", "dtypes", dtypes, "");
+    if (!devs.empty()) array("std::string_view", "devices", devs, "");
+    if (!m.references.empty()) {
+        out += "\n// queries the trainer answered, and its predictions (embedded::verify re-runs them)\n";
+        out += "inline constexpr perfcast::embedded::Reference references[] = {\n";
+        for (const embedded::Reference& r : m.references)
+            out += "    {" + layer_expression(r.layer) + ",\n     " + device_expression(r.device) +
+                   ",\n     perfcast::Pass::" + std::string(to_string(r.pass)) + ", perfcast::DType::" +
+                   std::string(to_string(r.dtype)) + ", " + literal(r.predicted_us) + "},\n";
+        out += "};\n";
+    }
+    out += "\n}  // namespace detail\n\n";
+    out += "/** @brief The predictor " + quoted(m.name) + ", for embedded::predict_us() and perfcast::predict_us<>(). */\n";
+    out += "inline constexpr perfcast::embedded::Model model{" + quoted(m.name) + ", " +
+           std::to_string(m.feature_schema_version) + ", detail::kinds, " +
+           span_of("detail::passes", passes.size()) + ", " + span_of("detail::dtypes", dtypes.size()) + ",\n    " +
+           span_of("detail::devices", devs.size()) + ", " + span_of("detail::references", m.references.size()) + ", " +
+           quoted(m.data_hash) + "};\n\n";
+    out += "}  // namespace " + ns + "\n";
+    return out;
+}
+
+inline void write_model_header(const Predictor& p, const std::string& path, std::string_view name,
+                               std::string_view source) {
+    const std::string text = embed_model_header(p, name, source);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw error(source_location{path, 0, 0}, "", "cannot open the file for writing");
+    out << text;
+    out.close();
+    if (!out) throw error(source_location{path, 0, 0}, "", "writing the file failed");
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/embed.hpp ----
+// #include "error.hpp"               // perfcast::error: already inlined above
+// #include "estimate.hpp"            // whole-network estimates: already inlined above
+// ---- begin include/perfcast/evaluation.hpp ----
+/**
+ * @file evaluation.hpp
+ * @brief Honest evaluation: relative errors |predicted - measured| / measured on rows the
+ *        training never saw, grouped by layer kind x pass x precision x device in the seed's
+ *        table format (mean, median, standard deviation, max, share within +-10% and +-20%),
+ *        for the learned model and, beside it, PALEO and the roofline.
+ */
+
+#include <algorithm>    // sort
+#include <cmath>        // fabs, sqrt
+#include <functional>   // function
+#include <map>          // map
+#include <string>       // string
+#include <tuple>        // tuple
+#include <vector>       // vector
+
+// #include "analytical.hpp"      // paleo_us, roofline_us: already inlined above
+// #include "dataset.hpp"         // Dataset, Sample: already inlined above
+// #include "io/device_json.hpp"  // DeviceRegistry: already inlined above
+
+namespace perfcast {
+
+/** @brief Error statistics of one group of rows. */
+struct ErrorStats {
+    std::string kind, pass, dtype, device;  ///< "*" when the group spans all
+    std::size_t n = 0;
+    double mean_rel_error = 0;
+    double median_rel_error = 0;
+    double std_rel_error = 0;
+    double max_rel_error = 0;
+    double within_10 = 0;  ///< share of rows with error <= 10%
+    double within_20 = 0;
+};
+
+/** @brief Statistics of a set of relative errors. */
+inline ErrorStats error_stats(std::vector<double> errors) {
+    ErrorStats s;
+    s.n = errors.size();
+    if (errors.empty()) return s;
+    std::sort(errors.begin(), errors.end());
+    double sum = 0, sq = 0;
+    std::size_t w10 = 0, w20 = 0;
+    for (double e : errors) {
+        sum += e;
+        sq += e * e;
+        w10 += e <= 0.10 ? 1 : 0;
+        w20 += e <= 0.20 ? 1 : 0;
+    }
+    const double n = static_cast<double>(errors.size());
+    s.mean_rel_error = sum / n;
+    s.std_rel_error = std::sqrt(std::max(0.0, sq / n - s.mean_rel_error * s.mean_rel_error));
+    const std::size_t mid = errors.size() / 2;
+    s.median_rel_error = errors.size() % 2 ? errors[mid] : 0.5 * (errors[mid - 1] + errors[mid]);
+    s.max_rel_error = errors.back();
+    s.within_10 = static_cast<double>(w10) / n;
+    s.within_20 = static_cast<double>(w20) / n;
+    return s;
+}
+
+/** @brief A row's predicted time in microseconds. */
+using RowPredictor = std::function<double(const Sample&, const Device&)>;
+
+/**
+ * @brief Relative errors of `predict` over `rows`, grouped by kind, pass, precision and
+ * device, plus one "*" group per kind over all devices.
+ */
+inline std::vector<ErrorStats> evaluate_rows(const std::vector<const Sample*>& rows, const DeviceRegistry& reg,
+                                             const RowPredictor& predict) {
+    using Key = std::tuple<std::string, std::string, std::string, std::string>;
+    std::map<Key, std::vector<double>> groups;
+    for (const Sample* s : rows) {
+        const double pred = predict(*s, reg.get(s->device));
+        const double err = std::fabs(pred - s->time_us) / s->time_us;
+        const std::string k(to_string(kind(s->layer))), p(to_string(s->pass)), t(to_string(s->dtype));
+        groups[{k, p, t, s->device}].push_back(err);
+        groups[{k, p, t, "*"}].push_back(err);
+    }
+    std::vector<ErrorStats> out;
+    for (auto& [key, errs] : groups) {
+        ErrorStats st = error_stats(std::move(errs));
+        std::tie(st.kind, st.pass, st.dtype, st.device) = key;
+        out.push_back(st);
+    }
+    return out;
+}
+
+/** @brief Row filters for evaluation. */
+inline std::vector<const Sample*> measured_rows(const Dataset& ds) {
+    std::vector<const Sample*> out;
+    for (const auto& s : ds.rows)
+        if (s.measured()) out.push_back(&s);
+    return out;
+}
+
+inline RowPredictor paleo_predictor(const PaleoOptions& o = {}) {
+    return [o](const Sample& s, const Device& d) { return paleo_us(s.layer, d, s.pass, s.dtype, o); };
+}
+
+inline RowPredictor roofline_predictor() {
+    return [](const Sample& s, const Device& d) { return roofline_us(s.layer, d, s.pass, s.dtype); };
+}
+
+/** @brief One group's statistics as JSON (the `perfcast eval --format json` object). */
+inline nlohmann::json to_json(const ErrorStats& s) {
+    return {{"kind", s.kind},
+            {"pass", s.pass},
+            {"dtype", s.dtype},
+            {"device", s.device},
+            {"n", s.n},
+            {"mean_rel_error", s.mean_rel_error},
+            {"median_rel_error", s.median_rel_error},
+            {"std_rel_error", s.std_rel_error},
+            {"max_rel_error", s.max_rel_error},
+            {"within_10", s.within_10},
+            {"within_20", s.within_20}};
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/evaluation.hpp ----
+// #include "features.hpp"            // the learned model's feature vectors: already inlined above
+// #include "io/device_json.hpp"      // DeviceRegistry, device JSON: already inlined above
+// #include "io/network_json.hpp"     // network JSON: already inlined above
+// ---- begin include/perfcast/io/neusight.hpp ----
+/**
+ * @file io/neusight.hpp
+ * @brief Imports NeuSight's measured operator latencies (conv2d and linear CSVs) into
+ *        perfcast's dataset schema.
+ *
+ * NeuSight (ASPLOS'25) measured with PyTorch 2.1.0, CUDA 12.1, cuDNN 8.9.2, FP32 with TF32
+ * off, forward only; `Latency` is in milliseconds, the mean of the fastest 5 of 25
+ * synchronised CUDA-event timings. conv rows: Conv2d(Input_Channel, Output_Channel,
+ * Kernel_Szie, stride=Stride, padding=Padding, bias=False) on (B, C, Input_Size, Input_Size).
+ * linear rows: Linear(N, K) on (B, M, N), a (B*M) x N by N x K GEMM with bias.
+ */
+
+#include <map>     // map
+#include <string>  // string
+#include <vector>  // vector
+
+// #include "../dataset.hpp"      // Dataset, Sample, detail::split_csv, detail::row_reader: already inlined above
+// #include "../error.hpp"        // error: already inlined above
+// #include "device_json.hpp"     // DeviceRegistry: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief Parses one NeuSight CSV (conv or linear, told apart by its columns).
+ * @throws perfcast::error naming file, line and column (an unknown `Device` included)
+ */
+inline Dataset parse_neusight(const std::string& text, const std::string& file, const DeviceRegistry& registry) {
+    Dataset ds;
+    ds.provenance["source"] = "NeuSight (sitar-lab/NeuSight, MIT licence), " + file;
+    ds.provenance["measured_with"] = "PyTorch 2.1.0, CUDA 12.1, cuDNN 8.9.2, FP32 with TF32 off, forward only";
+    ds.provenance["time_statistic"] = "mean of the fastest 5 of 25 CUDA-event timings";
+    std::istringstream in(text);
+    std::string line;
+    std::size_t line_no = 0;
+    std::map<std::string, std::size_t> columns;
+    bool conv = false;
+    // the file's last two path components ("conv/Tesla_T4.csv") name each row's source
+    const auto cut = file.find_last_of('/');
+    const auto cut2 = cut == std::string::npos || cut == 0 ? std::string::npos : file.find_last_of('/', cut - 1);
+    const std::string short_name = cut2 == std::string::npos ? file : file.substr(cut2 + 1);
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        const std::vector<std::string> cells = detail::split_csv(line);
+        if (columns.empty()) {
+            for (std::size_t i = 0; i < cells.size(); ++i) columns[cells[i]] = i;
+            conv = columns.count("Kernel_Szie") > 0;
+            const std::vector<std::string> need =
+                conv ? std::vector<std::string>{"Latency", "Device", "B", "Input_Channel", "Output_Channel",
+                                                "Kernel_Szie", "Input_Size", "Stride", "Padding"}
+                     : std::vector<std::string>{"Latency", "Device", "B", "M", "N", "K"};
+            for (const auto& c : need)
+                if (!columns.count(c))
+                    throw error(source_location{file, line_no, 0}, c,
+                                "NeuSight column missing (is this a NeuSight conv or linear CSV?)");
+            continue;
+        }
+        const detail::row_reader r(file, line_no, cells, columns);
+        if (cells.size() != columns.size())
+            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
+        Sample s;
+        const Device* dev = registry.find(r.cell("Device"));
+        if (!dev)
+            r.fail("Device", "unknown device \"" + std::string(r.cell("Device")) +
+                                 "\": add it to the device database or load it with --devices FILE.json");
+        s.device = std::string(dev->id);
+        if (conv) {
+            Conv2DParams p;
+            p.batch = r.integer("B");
+            p.in_channels = r.integer("Input_Channel");
+            p.out_channels = r.integer("Output_Channel");
+            p.kernel = Hw{r.integer("Kernel_Szie")};
+            p.height = p.width = r.integer("Input_Size");
+            p.stride = Hw{r.integer("Stride")};
+            p.padding = Hw{r.integer("Padding")};
+            p.bias = false;
+            s.layer = p;
+        } else {
+            s.layer = DenseParams{r.integer("B"), r.integer("N"), r.integer("K"), true, r.integer("M")};
+        }
+        if (const Violation v = check(s.layer)) r.fail("", v.describe());
+        const double ms = r.number("Latency");
+        if (!(ms > 0)) r.fail("Latency", "must be > 0");
+        s.time_us = ms * 1000.0;
+        s.samples = 5;
+        s.source = "neusight:" + short_name + ":" + std::to_string(line_no);
+        ds.rows.push_back(std::move(s));
+    }
+    if (columns.empty()) throw error(source_location{file, 0, 0}, "", "empty file");
+    return ds;
+}
+
+inline Dataset import_neusight(const std::vector<std::string>& paths, const DeviceRegistry& registry) {
+    Dataset all;
+    for (const auto& p : paths) {
+        Dataset d = parse_neusight(detail::read_file(p), p, registry);
+        if (all.provenance.empty()) all.provenance = d.provenance;
+        else all.provenance["source"] += "; " + p;
+        for (auto& r : d.rows) all.rows.push_back(std::move(r));
+    }
+    return all;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/io/neusight.hpp ----
+// #include "layers.hpp"              // layer structs, compile-time layer types, Layer: already inlined above
+// #include "mlp.hpp"                 // the MLP regressor on xtensor: already inlined above
+// #include "network.hpp"             // Network, Net<>, NetBuilder: already inlined above
+// #include "predictor.hpp"           // the learned predictor and its model files: already inlined above
+// ---- begin include/perfcast/report.hpp ----
+/**
+ * @file report.hpp
+ * @brief The accuracy report: one self-contained HTML page (inline CSS and SVG drawn here,
+ *        no scripts, no external resources) that regenerates the seed thesis' tables and
+ *        figures for a dataset and a trained model, with PALEO and the roofline beside it:
+ *        per-layer error tables (Tables 4.4-4.9), predicted vs measured scatter plots,
+ *        predicted and actual times along a sweep of configurations with the error of each
+ *        point (Figs 4.2 and 4.3), the learning curve (Fig 3.4), leave-one-GPU-out
+ *        (Table 4.19) and whole networks over batch size (Tables 4.11-4.14).
+ *
+ * The plotting primitives live in perfcast::svg: linear and log10 scales with tick labels,
+ * and a Chart that draws lines, points, areas, bars and a legend. Every string put in the
+ * page goes through svg::escape().
+ */
+
+#include <algorithm>    // sort, min, max, max_element
+#include <chrono>       // steady_clock
+#include <cmath>        // log10, pow, floor, ceil, isfinite, fabs
+#include <cstdint>      // int64_t, uint64_t
+#include <cstdio>       // snprintf
+#include <ctime>        // time, gmtime, strftime
+#include <fstream>      // ofstream
+#include <functional>   // function
+#include <map>          // map
+#include <optional>     // optional
+#include <set>          // set
+#include <sstream>      // ostringstream, istringstream
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // move, pair
+#include <vector>       // vector
+
+// #include "dataset.hpp"         // Dataset, Sample, detail::split_csv, detail::layer_cells: already inlined above
+// #include "error.hpp"           // error, source_location: already inlined above
+// #include "estimate.hpp"        // estimate, NetworkEstimate: already inlined above
+// #include "evaluation.hpp"      // ErrorStats, evaluate_rows, paleo_predictor, roofline_predictor: already inlined above
+// #include "io/device_json.hpp"  // DeviceRegistry: already inlined above
+// #include "predictor.hpp"       // Predictor, held_out, learned_time_fn, TrainOptions: already inlined above
 // ---- begin include/perfcast/study.hpp ----
 /**
  * @file study.hpp
@@ -6253,7 +11562,6 @@ inline std::vector<StudyResult> feature_ablation(const Dataset& ds, const Device
 
 }  // namespace perfcast
 // ---- end include/perfcast/study.hpp ----
-// #include "types.hpp"               // DType, Pass, Phase, Shape: already inlined above
 // ---- begin include/perfcast/zoo.hpp ----
 /**
  * @file zoo.hpp
@@ -6528,4 +11836,1876 @@ template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inc
 
 }  // namespace perfcast::zoo
 // ---- end include/perfcast/zoo.hpp ----
+
+namespace perfcast {
+
+/// perfcast's version as the report states it (CMakeLists.txt's project VERSION; a build
+/// may define PERFCAST_VERSION to say more, e.g. a git revision).
+#ifdef PERFCAST_VERSION
+inline constexpr std::string_view report_perfcast_version = PERFCAST_VERSION;
+#else
+inline constexpr std::string_view report_perfcast_version = "0.1.0";
+#endif
+
+// ============================================================================
+// svg: scales, ticks and charts
+// ============================================================================
+
+namespace svg {
+
+/** @brief Escapes a string for HTML text and attribute values (& < > " '). */
+inline std::string escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + 8);
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+/** @brief A pixel coordinate as SVG text (one decimal). */
+inline std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+}
+
+/** @brief Formats a tick value as its label. */
+using Formatter = std::function<std::string(double)>;
+
+/** @brief "%g" with `digits` significant digits. */
+inline std::string general(double v, int digits = 3) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    return buf;
+}
+
+/** @brief A time in microseconds as "50 µs", "2 ms", "1.5 s". */
+inline std::string time_us_label(double us) {
+    const std::string mu = "\xC2\xB5";
+    if (!(us > 0)) return "0";
+    if (us < 1e3) return general(us) + " " + mu + "s";
+    if (us < 1e6) return general(us / 1e3) + " ms";
+    return general(us / 1e6) + " s";
+}
+
+/** @brief A count as "500", "4.1k", "2M". */
+inline std::string count_label(double v) {
+    const double a = std::fabs(v);
+    if (a >= 1e6) return general(v / 1e6, 3) + "M";
+    if (a >= 1e3) return general(v / 1e3, 3) + "k";
+    return general(v, 3);
+}
+
+/** @brief A share (0.25) as a percentage ("25%"). */
+inline std::string percent_label(double v) { return general(100.0 * v, 3) + "%"; }
+
+/** @brief One tick: its value, label (empty: unlabelled minor tick) and weight. */
+struct Tick {
+    double value = 0;
+    std::string label;
+    bool major = true;
+};
+
+/** @brief Maps a data interval onto a pixel interval, linearly or by log10. */
+class Scale {
+public:
+    Scale() = default;
+
+    /** @brief A linear scale; a degenerate domain is widened. */
+    static Scale linear(double d0, double d1, double r0, double r1) {
+        if (!(std::isfinite(d0) && std::isfinite(d1))) throw error("scale", "the domain must be finite");
+        if (d0 == d1) {
+            const double pad = d0 == 0 ? 1.0 : std::fabs(d0) * 0.1;
+            d0 -= pad;
+            d1 += pad;
+        }
+        return Scale(false, d0, d1, r0, r1);
+    }
+
+    /** @brief A log10 scale over a positive domain; a degenerate domain is widened. */
+    static Scale log(double d0, double d1, double r0, double r1) {
+        if (!(d0 > 0 && d1 > 0 && std::isfinite(d0) && std::isfinite(d1)))
+            throw error("scale", "a log scale needs a finite positive domain");
+        if (d0 == d1) {
+            d0 /= 2;
+            d1 *= 2;
+        }
+        return Scale(true, d0, d1, r0, r1);
+    }
+
+    bool is_log() const noexcept { return m_log; }
+    double domain_lo() const noexcept { return std::min(m_d0, m_d1); }
+    double domain_hi() const noexcept { return std::max(m_d0, m_d1); }
+    double range_lo() const noexcept { return std::min(m_r0, m_r1); }
+    double range_hi() const noexcept { return std::max(m_r0, m_r1); }
+
+    /** @brief Can this value be placed (finite, and positive on a log scale)? */
+    bool accepts(double v) const noexcept { return std::isfinite(v) && (!m_log || v > 0); }
+
+    /** @brief The pixel position of a value (outside the range for values outside the domain). */
+    double operator()(double v) const noexcept {
+        const double t = m_log ? (std::log10(v) - std::log10(m_d0)) / (std::log10(m_d1) - std::log10(m_d0))
+                               : (v - m_d0) / (m_d1 - m_d0);
+        return m_r0 + t * (m_r1 - m_r0);
+    }
+
+    /**
+     * @brief Ticks inside the domain. Log: every decade (labelled every k-th so that about
+     * `target` are labelled), unlabelled 2..9 minor ticks, and labelled 2x and 5x ticks when
+     * fewer than two decades fall in the domain. Linear: 1-2-5 steps, about `target` ticks.
+     */
+    std::vector<Tick> ticks(const Formatter& fmt, std::size_t target = 6) const {
+        std::vector<Tick> out;
+        const double lo = domain_lo(), hi = domain_hi();
+        const auto inside = [&](double v) { return v >= lo * (1 - 1e-9) - 1e-300 && v <= hi * (1 + 1e-9) + 1e-300; };
+        if (m_log) {
+            const int e0 = static_cast<int>(std::floor(std::log10(lo) + 1e-9));
+            const int e1 = static_cast<int>(std::ceil(std::log10(hi) - 1e-9));
+            std::vector<int> decades;
+            for (int e = e0; e <= e1; ++e)
+                if (inside(std::pow(10.0, e))) decades.push_back(e);
+            const std::size_t step = std::max<std::size_t>(1, (decades.size() + target - 1) / std::max<std::size_t>(target, 1));
+            for (std::size_t i = 0; i < decades.size(); ++i) {
+                const double v = std::pow(10.0, decades[i]);
+                out.push_back({v, i % step == 0 ? fmt(v) : std::string(), i % step == 0});
+            }
+            const bool few = decades.size() <= 2;
+            if (decades.size() <= 6 || few)
+                for (int e = e0 - 1; e <= e1; ++e)
+                    for (int k = 2; k <= 9; ++k) {
+                        const double v = k * std::pow(10.0, e);
+                        if (!inside(v)) continue;
+                        const bool labelled = few && (k == 2 || k == 5);
+                        out.push_back({v, labelled ? fmt(v) : std::string(), labelled});
+                    }
+            std::sort(out.begin(), out.end(), [](const Tick& a, const Tick& b) { return a.value < b.value; });
+            return out;
+        }
+        const double span = hi - lo;
+        const double raw = span / static_cast<double>(std::max<std::size_t>(target, 1));
+        const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+        const double r = raw / mag;
+        const double step = (r < 1.5 ? 1.0 : r < 3.0 ? 2.0 : r < 7.0 ? 5.0 : 10.0) * mag;
+        for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1) {
+            double v = k * step;
+            if (std::fabs(v) < step * 1e-9) v = 0;
+            out.push_back({v, fmt(v), true});
+        }
+        return out;
+    }
+
+private:
+    Scale(bool log_scale, double d0, double d1, double r0, double r1)
+        : m_log(log_scale), m_d0(d0), m_d1(d1), m_r0(r0), m_r1(r1) {}
+    bool m_log = false;
+    double m_d0 = 0, m_d1 = 1, m_r0 = 0, m_r1 = 1;
+};
+
+/** @brief A point in data coordinates. */
+struct Point {
+    double x = 0, y = 0;
+};
+
+/** @brief How a mark is drawn. */
+struct Style {
+    std::string color = "#1f6fb4";  ///< stroke of lines, fill of points, bars and areas
+    double width = 1.6;             ///< line width
+    std::string dash;               ///< stroke-dasharray, empty for solid
+    double opacity = 1.0;
+    double radius = 2.5;  ///< points
+};
+
+/** @brief One legend entry and the mark it shows. */
+struct LegendEntry {
+    enum class Mark { line, dot, box };
+    std::string label;
+    Style style;
+    Mark mark = Mark::line;
+};
+
+enum class Axis { linear, log };
+
+/**
+ * @brief A 2-D chart: axes with ticks and labels, a title, a legend above the plot, and
+ * marks in data coordinates, clipped to the plot area. Marks with a coordinate the axis
+ * cannot place (non-finite, or <= 0 on a log axis) are left out; lines break there.
+ */
+class Chart {
+public:
+    /** @param id unique in the page (names the clip path) */
+    Chart(std::string id, double width, double height) : m_id(std::move(id)), m_w(width), m_h(height) {}
+
+    Chart& title(std::string t) { m_title = std::move(t); return *this; }
+    Chart& x_label(std::string t) { m_xlabel = std::move(t); return *this; }
+    Chart& y_label(std::string t) { m_ylabel = std::move(t); return *this; }
+
+    /** @brief The x axis: scale kind, domain and tick formatter. */
+    Chart& x_axis(Axis a, double lo, double hi, Formatter f = {}) {
+        m_x = {a, lo, hi, f ? std::move(f) : Formatter([](double v) { return general(v, 6); }), {}};
+        return *this;
+    }
+    Chart& y_axis(Axis a, double lo, double hi, Formatter f = {}) {
+        m_y = {a, lo, hi, f ? std::move(f) : Formatter([](double v) { return general(v, 6); }), {}};
+        return *this;
+    }
+    /** @brief Ticks at exactly these x values (labelled with the x formatter). */
+    Chart& x_ticks(std::vector<double> values) { m_x.explicit_ticks = std::move(values); return *this; }
+    /** @brief A categorical x axis: domain [0, n], category i centred at i + 0.5. */
+    Chart& x_categories(std::vector<std::string> names) {
+        m_categories = std::move(names);
+        m_x = {Axis::linear, 0.0, static_cast<double>(std::max<std::size_t>(m_categories.size(), 1)),
+               [](double v) { return general(v, 6); }, {}};
+        return *this;
+    }
+
+    Chart& line(std::vector<Point> pts, Style s) { m_marks.push_back({Mark::line, std::move(pts), std::move(s), {}}); return *this; }
+    Chart& points(std::vector<Point> pts, Style s) { m_marks.push_back({Mark::points, std::move(pts), std::move(s), {}}); return *this; }
+    /** @brief A filled polygon (e.g. a band: the upper edge left to right, then the lower edge back). */
+    Chart& area(std::vector<Point> polygon, Style s) { m_marks.push_back({Mark::area, std::move(polygon), std::move(s), {}}); return *this; }
+    /** @brief A bar from (x0, y0) to (x1, y1). */
+    Chart& rect(double x0, double x1, double y0, double y1, Style s) {
+        m_marks.push_back({Mark::rect, {{x0, y0}, {x1, y1}}, std::move(s), {}});
+        return *this;
+    }
+    /** @brief A horizontal line across the plot at y. */
+    Chart& hline(double y, Style s) { m_marks.push_back({Mark::hline, {{0, y}}, std::move(s), {}}); return *this; }
+    /** @brief A vertical line across the plot at x. */
+    Chart& vline(double x, Style s) { m_marks.push_back({Mark::vline, {{x, 0}}, std::move(s), {}}); return *this; }
+    /** @brief Text centred at a data point, its baseline `dy` px below it (negative: above). */
+    Chart& text(double x, double y, std::string t, Style s, double dy = -4) {
+        m_marks.push_back({Mark::text, {{x, y}, {dy, 0}}, std::move(s), std::move(t)});  // pts[1].x holds dy
+        return *this;
+    }
+    Chart& legend(std::vector<LegendEntry> entries) { m_legend = std::move(entries); return *this; }
+
+    double width() const noexcept { return m_w; }
+    double height() const noexcept { return m_h; }
+
+    /** @brief The scales of the plot area render() uses (for tests and overlays). */
+    std::pair<Scale, Scale> scales() const {
+        const Layout l = layout();
+        return {make_scale(m_x, l.x0, l.x1), make_scale(m_y, l.y1, l.y0)};
+    }
+
+    /** @brief The chart as an <svg> element. */
+    std::string render() const {
+        const Layout l = layout();
+        const Scale sx = make_scale(m_x, l.x0, l.x1), sy = make_scale(m_y, l.y1, l.y0);
+        std::ostringstream o;
+        o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" << num(m_w) << "\" height=\""
+          << num(m_h) << "\" viewBox=\"0 0 " << num(m_w) << ' ' << num(m_h) << "\" role=\"img\" aria-label=\""
+          << escape(m_title) << "\">";
+        if (!m_title.empty()) o << "<title>" << escape(m_title) << "</title>";
+        o << "<defs><clipPath id=\"" << escape(m_id) << "-clip\"><rect x=\"" << num(l.x0) << "\" y=\"" << num(l.y0)
+          << "\" width=\"" << num(l.x1 - l.x0) << "\" height=\"" << num(l.y1 - l.y0) << "\"/></clipPath></defs>";
+        o << "<rect x=\"" << num(l.x0) << "\" y=\"" << num(l.y0) << "\" width=\"" << num(l.x1 - l.x0) << "\" height=\""
+          << num(l.y1 - l.y0) << "\" fill=\"#ffffff\" stroke=\"none\"/>";
+        // grid and ticks
+        const std::vector<Tick> xt = x_ticks_of(sx), yt = sy.ticks(m_y.fmt, y_target());
+        o << "<g class=\"grid\" stroke-width=\"1\">";
+        for (const Tick& t : xt) {
+            if (!m_categories.empty()) break;
+            const double px = sx(t.value);
+            o << "<line x1=\"" << num(px) << "\" y1=\"" << num(l.y0) << "\" x2=\"" << num(px) << "\" y2=\"" << num(l.y1)
+              << "\" stroke=\"" << (t.major ? "#e3e3e3" : "#f1f1f1") << "\"/>";
+        }
+        for (const Tick& t : yt) {
+            const double py = sy(t.value);
+            o << "<line x1=\"" << num(l.x0) << "\" y1=\"" << num(py) << "\" x2=\"" << num(l.x1) << "\" y2=\"" << num(py)
+              << "\" stroke=\"" << (t.major ? "#e3e3e3" : "#f1f1f1") << "\"/>";
+        }
+        o << "</g>";
+        // marks, clipped to the plot area
+        o << "<g clip-path=\"url(#" << escape(m_id) << "-clip)\">";
+        for (const MarkData& m : m_marks) render_mark(o, m, sx, sy, l);
+        o << "</g>";
+        // frame and axes
+        o << "<rect x=\"" << num(l.x0) << "\" y=\"" << num(l.y0) << "\" width=\"" << num(l.x1 - l.x0) << "\" height=\""
+          << num(l.y1 - l.y0) << "\" fill=\"none\" stroke=\"#9a9a9a\"/>";
+        o << "<g font-size=\"11\" fill=\"#333\">";
+        if (m_categories.empty()) {
+            double last_end = -1e9;
+            for (const Tick& t : xt) {
+                const double px = sx(t.value);
+                o << "<line x1=\"" << num(px) << "\" y1=\"" << num(l.y1) << "\" x2=\"" << num(px) << "\" y2=\""
+                  << num(l.y1 + (t.major ? 5 : 3)) << "\" stroke=\"#666\"/>";
+                if (t.label.empty()) continue;
+                const double half = text_width(t.label, 11) / 2;
+                if (px - half < last_end + 6) continue;  // would overlap the previous label
+                last_end = px + half;
+                o << "<text x=\"" << num(px) << "\" y=\"" << num(l.y1 + 17) << "\" text-anchor=\"middle\">"
+                  << escape(t.label) << "</text>";
+            }
+        } else {
+            for (std::size_t i = 0; i < m_categories.size(); ++i) {
+                const double px = sx(static_cast<double>(i) + 0.5);
+                const std::vector<std::string> lines = wrap(m_categories[i], l.category_width);
+                o << "<text x=\"" << num(px) << "\" y=\"" << num(l.y1 + 17) << "\" text-anchor=\"middle\">";
+                for (std::size_t k = 0; k < lines.size(); ++k)
+                    o << "<tspan x=\"" << num(px) << "\" dy=\"" << (k ? "13" : "0") << "\">" << escape(lines[k]) << "</tspan>";
+                o << "</text>";
+            }
+        }
+        for (const Tick& t : yt) {
+            const double py = sy(t.value);
+            o << "<line x1=\"" << num(l.x0 - (t.major ? 5 : 3)) << "\" y1=\"" << num(py) << "\" x2=\"" << num(l.x0)
+              << "\" y2=\"" << num(py) << "\" stroke=\"#666\"/>";
+        }
+        double last_y = -1e9;
+        for (const Tick& t : yt) {
+            if (t.label.empty()) continue;
+            const double py = sy(t.value);
+            if (std::fabs(py - last_y) < 13) continue;
+            last_y = py;
+            o << "<text x=\"" << num(l.x0 - 7) << "\" y=\"" << num(py + 4) << "\" text-anchor=\"end\">" << escape(t.label)
+              << "</text>";
+        }
+        o << "</g>";
+        if (!m_xlabel.empty())
+            o << "<text x=\"" << num((l.x0 + l.x1) / 2) << "\" y=\"" << num(m_h - 6) << "\" font-size=\"12\" fill=\"#222\" "
+              << "text-anchor=\"middle\">" << escape(m_xlabel) << "</text>";
+        if (!m_ylabel.empty()) {
+            const double cx = 14, cy = (l.y0 + l.y1) / 2;
+            o << "<text x=\"" << num(cx) << "\" y=\"" << num(cy) << "\" font-size=\"12\" fill=\"#222\" text-anchor=\"middle\" "
+              << "transform=\"rotate(-90 " << num(cx) << ' ' << num(cy) << ")\">" << escape(m_ylabel) << "</text>";
+        }
+        if (!m_title.empty()) {
+            const double room = m_w - l.x0 - 6, need = text_width(m_title, 13.5);
+            const double size = need > room ? std::max(8.0, 13.0 * room / need) : 13.0;
+            o << "<text x=\"" << num(l.x0) << "\" y=\"16\" font-size=\"" << num(size) << "\" font-weight=\"bold\" fill=\"#111\">"
+              << escape(m_title) << "</text>";
+        }
+        render_legend(o, l);
+        o << "</svg>";
+        return o.str();
+    }
+
+    /** @brief Estimated width of text in a sans-serif font (for layout only). */
+    static double text_width(std::string_view s, double font_size) {
+        std::size_t glyphs = 0;
+        for (unsigned char c : s)
+            if ((c & 0xC0) != 0x80) ++glyphs;  // count UTF-8 lead bytes only
+        return 0.58 * font_size * static_cast<double>(glyphs);
+    }
+
+private:
+    enum class Mark { line, points, area, rect, hline, vline, text };
+    struct MarkData {
+        Mark kind;
+        std::vector<Point> pts;
+        Style style;
+        std::string text;
+    };
+    struct AxisSpec {
+        Axis kind = Axis::linear;
+        double lo = 0, hi = 1;
+        Formatter fmt;
+        std::vector<double> explicit_ticks;
+    };
+    struct Layout {
+        double x0, x1, y0, y1;
+        double legend_top;
+        double category_width;  ///< room for one category label
+    };
+
+    /** @brief About one labelled y tick per 45 px of chart height. */
+    std::size_t y_target() const {
+        return static_cast<std::size_t>(std::max(3.0, std::min(8.0, std::floor((m_h - 60) / 45))));
+    }
+
+    static Scale make_scale(const AxisSpec& a, double r0, double r1) {
+        return a.kind == Axis::log ? Scale::log(a.lo, a.hi, r0, r1) : Scale::linear(a.lo, a.hi, r0, r1);
+    }
+
+    std::vector<Tick> x_ticks_of(const Scale& sx) const {
+        if (m_x.explicit_ticks.empty()) return sx.ticks(m_x.fmt, 7);
+        std::vector<Tick> t;
+        for (double v : m_x.explicit_ticks)
+            if (sx.accepts(v) && v >= sx.domain_lo() * (1 - 1e-9) && v <= sx.domain_hi() * (1 + 1e-9))
+                t.push_back({v, m_x.fmt(v), true});
+        return t;
+    }
+
+    std::vector<std::size_t> legend_rows(double avail) const {
+        std::vector<std::size_t> rows;  // entries per row
+        double used = 0;
+        for (const LegendEntry& e : m_legend) {
+            const double w = 26 + text_width(e.label, 11) + 14;
+            if (rows.empty() || used + w > avail) {
+                rows.push_back(0);
+                used = 0;
+            }
+            ++rows.back();
+            used += w;
+        }
+        return rows;
+    }
+
+    Layout layout() const {
+        // left margin: room for the widest y tick label and the y axis label
+        double widest = 0;
+        const Scale probe = make_scale(m_y, 0, 1);
+        for (const Tick& t : probe.ticks(m_y.fmt, y_target())) widest = std::max(widest, text_width(t.label, 11));
+        Layout l{};
+        l.x0 = (m_ylabel.empty() ? 8 : 26) + widest + 10;
+        l.x1 = m_w - 14;
+        double top = m_title.empty() ? 8 : 26;
+        l.legend_top = top;
+        top += 16.0 * static_cast<double>(legend_rows(l.x1 - l.x0).size());
+        l.y0 = top + (m_legend.empty() ? 0 : 4);
+        double bottom = 24 + (m_xlabel.empty() ? 0 : 16);
+        if (!m_categories.empty()) {
+            const double slot = (l.x1 - l.x0) / static_cast<double>(m_categories.size());
+            l.category_width = slot - 8;
+            std::size_t lines = 1;
+            for (const auto& c : m_categories) lines = std::max(lines, wrap(c, l.category_width).size());
+            bottom += 13.0 * static_cast<double>(lines - 1);
+        }
+        l.y1 = m_h - bottom;
+        if (l.y1 < l.y0 + 20) l.y1 = l.y0 + 20;
+        return l;
+    }
+
+    /** @brief A label broken at spaces into lines of at most `width` px (at most 3 lines; the last may end in "..."). */
+    static std::vector<std::string> wrap(const std::string& text, double width) {
+        std::vector<std::string> lines;
+        std::istringstream words(text);
+        std::string word;
+        while (words >> word) {
+            if (!lines.empty() && text_width(lines.back() + " " + word, 11) <= width) lines.back() += " " + word;
+            else lines.push_back(word);
+        }
+        if (lines.empty()) lines.push_back(std::string());
+        if (lines.size() > 3) {
+            lines.resize(3);
+            lines.back() += "...";
+        }
+        return lines;
+    }
+
+    static double clamp_px(double v) { return std::max(-1e5, std::min(1e5, v)); }
+
+    static std::string style_attrs(const Style& s, bool stroke) {
+        std::string a = stroke ? " fill=\"none\" stroke=\"" + escape(s.color) + "\" stroke-width=\"" + num(s.width) + "\""
+                               : " fill=\"" + escape(s.color) + "\"";
+        if (stroke && !s.dash.empty()) a += " stroke-dasharray=\"" + escape(s.dash) + "\"";
+        if (s.opacity < 1) a += " opacity=\"" + general(s.opacity, 3) + "\"";
+        return a;
+    }
+
+    void render_mark(std::ostringstream& o, const MarkData& m, const Scale& sx, const Scale& sy, const Layout& l) const {
+        const auto ok = [&](const Point& p) { return sx.accepts(p.x) && sy.accepts(p.y); };
+        const auto px = [&](const Point& p) { return num(clamp_px(sx(p.x))) + "," + num(clamp_px(sy(p.y))); };
+        switch (m.kind) {
+            case Mark::line: {
+                std::string pts;
+                auto flush = [&] {
+                    if (pts.find(' ') != std::string::npos) o << "<polyline points=\"" << pts << "\"" << style_attrs(m.style, true) << " stroke-linejoin=\"round\"/>";
+                    pts.clear();
+                };
+                for (const Point& p : m.pts) {
+                    if (!ok(p)) {
+                        flush();
+                        continue;
+                    }
+                    if (!pts.empty()) pts += ' ';
+                    pts += px(p);
+                }
+                flush();
+                break;
+            }
+            case Mark::points: {
+                o << "<g" << style_attrs(m.style, false) << ">";
+                for (const Point& p : m.pts)
+                    if (ok(p))
+                        o << "<circle cx=\"" << num(clamp_px(sx(p.x))) << "\" cy=\"" << num(clamp_px(sy(p.y))) << "\" r=\""
+                          << num(m.style.radius) << "\"/>";
+                o << "</g>";
+                break;
+            }
+            case Mark::area: {
+                std::string pts;
+                for (const Point& p : m.pts)
+                    if (ok(p)) pts += (pts.empty() ? "" : " ") + px(p);
+                if (!pts.empty()) o << "<polygon points=\"" << pts << "\"" << style_attrs(m.style, false) << "/>";
+                break;
+            }
+            case Mark::rect: {
+                if (!ok(m.pts[0]) || !ok(m.pts[1])) break;
+                const double ax = clamp_px(sx(m.pts[0].x)), bx = clamp_px(sx(m.pts[1].x));
+                const double ay = clamp_px(sy(m.pts[0].y)), by = clamp_px(sy(m.pts[1].y));
+                o << "<rect x=\"" << num(std::min(ax, bx)) << "\" y=\"" << num(std::min(ay, by)) << "\" width=\""
+                  << num(std::fabs(bx - ax)) << "\" height=\"" << num(std::fabs(by - ay)) << "\""
+                  << style_attrs(m.style, false) << "/>";
+                break;
+            }
+            case Mark::hline: {
+                if (!sy.accepts(m.pts[0].y)) break;
+                const double py = clamp_px(sy(m.pts[0].y));
+                o << "<line x1=\"" << num(l.x0) << "\" y1=\"" << num(py) << "\" x2=\"" << num(l.x1) << "\" y2=\"" << num(py)
+                  << "\"" << style_attrs(m.style, true) << "/>";
+                break;
+            }
+            case Mark::vline: {
+                if (!sx.accepts(m.pts[0].x)) break;
+                const double pxv = clamp_px(sx(m.pts[0].x));
+                o << "<line x1=\"" << num(pxv) << "\" y1=\"" << num(l.y0) << "\" x2=\"" << num(pxv) << "\" y2=\"" << num(l.y1)
+                  << "\"" << style_attrs(m.style, true) << "/>";
+                break;
+            }
+            case Mark::text: {
+                if (!ok(m.pts[0])) break;
+                o << "<text x=\"" << num(clamp_px(sx(m.pts[0].x))) << "\" y=\"" << num(clamp_px(sy(m.pts[0].y)) + m.pts[1].x)
+                  << "\" font-size=\"10\" text-anchor=\"middle\" fill=\"" << escape(m.style.color) << "\">" << escape(m.text)
+                  << "</text>";
+                break;
+            }
+        }
+    }
+
+    void render_legend(std::ostringstream& o, const Layout& l) const {
+        if (m_legend.empty()) return;
+        const std::vector<std::size_t> rows = legend_rows(l.x1 - l.x0);
+        std::size_t k = 0;
+        o << "<g font-size=\"11\" fill=\"#333\">";
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            double x = l.x0;
+            const double y = l.legend_top + 16.0 * static_cast<double>(r) + 6;
+            for (std::size_t i = 0; i < rows[r]; ++i, ++k) {
+                const LegendEntry& e = m_legend[k];
+                switch (e.mark) {
+                    case LegendEntry::Mark::line:
+                        o << "<line x1=\"" << num(x) << "\" y1=\"" << num(y) << "\" x2=\"" << num(x + 20) << "\" y2=\"" << num(y)
+                          << "\"" << style_attrs(e.style, true) << "/>";
+                        break;
+                    case LegendEntry::Mark::dot:
+                        o << "<circle cx=\"" << num(x + 10) << "\" cy=\"" << num(y) << "\" r=\"" << num(std::max(3.0, e.style.radius))
+                          << "\"" << style_attrs(e.style, false) << "/>";
+                        break;
+                    case LegendEntry::Mark::box:
+                        o << "<rect x=\"" << num(x + 3) << "\" y=\"" << num(y - 5) << "\" width=\"14\" height=\"10\""
+                          << style_attrs(e.style, false) << "/>";
+                        break;
+                }
+                o << "<text x=\"" << num(x + 26) << "\" y=\"" << num(y + 4) << "\">" << escape(e.label) << "</text>";
+                x += 26 + text_width(e.label, 11) + 14;
+            }
+        }
+        o << "</g>";
+    }
+
+    std::string m_id;
+    double m_w, m_h;
+    std::string m_title, m_xlabel, m_ylabel;
+    AxisSpec m_x, m_y;
+    std::vector<std::string> m_categories;
+    std::vector<MarkData> m_marks;
+    std::vector<LegendEntry> m_legend;
+};
+
+}  // namespace svg
+
+// ============================================================================
+// Whole-network validation data (tools/measure_torch.py's CSV)
+// ============================================================================
+
+/** @brief One measured whole network. */
+struct ValidationRow {
+    std::string network;  ///< as written in the file
+    std::int64_t batch = 1;
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    std::string device;   ///< as written in the file (may be empty, or generic: "cpu", "cuda")
+    std::string device_name;  ///< the device_name column (the driver's name), may be empty
+    std::string threads;  ///< as written (CPU runs), may be empty
+    double time_ms = 0;
+    std::int64_t samples = 0;
+    double spread = -1;  ///< relative spread, < 0 when unknown
+    std::size_t line = 0;
+};
+
+/** @brief A validation file: provenance ("# key: value" lines) and its measured rows. */
+struct ValidationData {
+    std::string file;
+    std::map<std::string, std::string> provenance;
+    std::vector<ValidationRow> rows;
+    std::size_t unmeasured = 0;  ///< rows with an empty time or an error, left out
+};
+
+/**
+ * @brief Reads whole-network timings (tools/measure_torch.py's CSV): columns network, batch,
+ * time_ms (required), pass, dtype, device, device_name, threads, samples, spread, error
+ * (optional), others ignored, in any order. Rows with an error or no time are counted, not kept.
+ * @throws perfcast::error naming file, line, column and field
+ */
+inline ValidationData parse_validation(const std::string& text, const std::string& file) {
+    ValidationData v;
+    v.file = file;
+    std::map<std::string, std::size_t> columns;
+    std::istringstream in(text);
+    std::string line;
+    std::size_t line_no = 0;
+    bool header = false;
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        if (line[0] == '#') {
+            const auto colon = line.find(':');
+            if (colon == std::string::npos) continue;
+            auto trim = [](std::string s) {
+                s.erase(0, s.find_first_not_of(" \t"));
+                s.erase(s.find_last_not_of(" \t") + 1);
+                return s;
+            };
+            v.provenance[trim(line.substr(1, colon - 1))] = trim(line.substr(colon + 1));
+            continue;
+        }
+        const std::vector<std::string> cells = detail::split_csv(line);
+        if (!header) {
+            for (std::size_t i = 0; i < cells.size(); ++i)
+                if (!columns.emplace(cells[i], i).second)
+                    throw error(source_location{file, line_no, i + 1}, cells[i], "duplicate column");
+            for (const char* required : {"network", "batch", "time_ms"})
+                if (!columns.count(required))
+                    throw error(source_location{file, line_no, 0}, required, "required column missing");
+            header = true;
+            continue;
+        }
+        const detail::row_reader r(file, line_no, cells, columns);
+        if (cells.size() != columns.size())
+            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
+        if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
+            ++v.unmeasured;
+            continue;
+        }
+        ValidationRow row;
+        row.line = line_no;
+        row.network = std::string(r.cell("network"));
+        if (row.network.empty()) r.fail("network", "missing");
+        row.batch = r.integer("batch");
+        if (row.batch < 1) r.fail("batch", "must be >= 1");
+        row.time_ms = r.number("time_ms");
+        if (!(row.time_ms > 0)) r.fail("time_ms", "must be > 0");
+        if (const std::string_view p = r.cell("pass"); !p.empty()) {
+            const auto pp = parse_pass(p);
+            if (!pp || (p != "inference" && p != "training"))
+                r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
+            row.pass = *pp;
+        }
+        if (const std::string_view t = r.cell("dtype"); !t.empty()) {
+            const auto tt = parse_dtype(t);
+            if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
+            row.dtype = *tt;
+        }
+        row.device = std::string(r.cell("device"));
+        row.device_name = std::string(r.cell("device_name"));
+        row.threads = std::string(r.cell("threads"));
+        row.samples = r.integer("samples", 0);
+        row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
+        v.rows.push_back(std::move(row));
+    }
+    if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (network,batch,...,time_ms,...)");
+    return v;
+}
+
+inline ValidationData load_validation(const std::string& path) { return parse_validation(detail::read_file(path), path); }
+
+// ============================================================================
+// The report
+// ============================================================================
+
+/** @brief What the report shows and how much it computes. */
+struct ReportOptions {
+    std::string model_path;               ///< shown in the header
+    std::vector<std::string> data_files;  ///< shown in the header
+    std::string command_line;             ///< shown in the header, verbatim
+    std::string date;                     ///< empty: now, UTC
+    bool quick = false;                   ///< fewer fractions and epochs in the studies
+    bool learning_curve = true;           ///< run the learning-curve study (trains models)
+    bool leave_one_out = true;            ///< run leave-one-device-out (trains models)
+    std::vector<double> fractions;        ///< learning curve; empty: 0.05..1 (quick: 0.1, 0.3, 1)
+    std::optional<TrainOptions> study_options;  ///< empty: the model's own settings
+    std::string validation_device;        ///< device of every validation row; empty: its device column
+    std::vector<std::int64_t> batches{1, 2, 4, 8, 16, 32, 64};  ///< predicted sweep without validation data
+    std::size_t max_scatter_points = 3000;  ///< per panel; more rows are thinned evenly
+    std::size_t sweep_points = 120;          ///< configurations along the Fig 4.2 sweep
+    std::function<void(const std::string&)> progress;  ///< told when a study starts
+};
+
+/**
+ * @brief The training options the studies use: the model's own (features, target, MLP,
+ * held-out share and salt), so the learning curve's largest share retrains the model.
+ */
+inline TrainOptions study_options_of(const Predictor& p, bool quick) {
+    TrainOptions o;
+    o.name = p.name();
+    o.holdout = p.info().holdout > 0 ? p.info().holdout : 0.1;
+    o.split_salt = p.info().split_salt;
+    if (!p.models().empty()) {
+        const KindModel& m = p.models().begin()->second;
+        o.features = m.features;
+        o.relative_to_roofline = m.relative_to_roofline;
+        o.mlp = m.regressor.config();
+    }
+    o.kinds.clear();
+    for (const auto& [k, m] : p.models()) o.kinds.push_back(k);
+    if (quick) {
+        o.mlp.max_epochs = std::min<std::size_t>(o.mlp.max_epochs, 40);
+        o.mlp.patience = std::min<std::size_t>(o.mlp.patience, 8);
+    }
+    return o;
+}
+
+/// The report's internals (apart from perfcast::detail, so that helper names cannot collide).
+namespace detail::reporting {
+
+inline std::string fixed(double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+inline std::string pct(double share, int digits = 1) { return fixed(100.0 * share, digits) + "%"; }
+inline std::string signed_pct(double share) { return (share >= 0 ? "+" : "") + fixed(100.0 * share, 1) + "%"; }
+
+/** @brief A table cell for an error share, tinted green (small) to red (large). */
+inline std::string err_cell(double e) {
+    const double t = std::min(1.0, std::max(0.0, e / 0.5));
+    const int hue = static_cast<int>(120.0 * (1.0 - t));
+    return "<td class=\"num\" style=\"background:hsl(" + std::to_string(hue) + ",65%,88%)\">" + pct(e) + "</td>";
+}
+/** @brief A table cell for a share of rows within a bound, tinted red (few) to green (most). */
+inline std::string share_cell(double s) {
+    const int hue = static_cast<int>(120.0 * std::min(1.0, std::max(0.0, s)));
+    return "<td class=\"num\" style=\"background:hsl(" + std::to_string(hue) + ",65%,90%)\">" + pct(s) + "</td>";
+}
+/** @brief A signed error (predicted - measured) / measured, tinted by its size. */
+inline std::string signed_err_cell(double e) {
+    const double t = std::min(1.0, std::max(0.0, std::fabs(e) / 0.5));
+    const int hue = static_cast<int>(120.0 * (1.0 - t));
+    return "<td class=\"num\" style=\"background:hsl(" + std::to_string(hue) + ",65%,88%)\">" + signed_pct(e) + "</td>";
+}
+inline std::string td(const std::string& s) { return "<td>" + svg::escape(s) + "</td>"; }
+inline std::string tdn(const std::string& s) { return "<td class=\"num\">" + svg::escape(s) + "</td>"; }
+
+inline const std::vector<std::string>& palette() {
+    static const std::vector<std::string> p{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+                                            "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f"};
+    return p;
+}
+inline constexpr const char* c_measured = "#e6801a";
+inline constexpr const char* c_ours = "#1f6fb4";
+inline constexpr const char* c_paleo = "#6f6f6f";
+inline constexpr const char* c_roof = "#9467bd";
+
+inline double rel_error(double predicted, double measured) { return std::fabs(predicted - measured) / measured; }
+
+/** @brief One evaluated row: the model, PALEO and the roofline against the measurement. */
+struct eval_point {
+    const Sample* s = nullptr;
+    double ours = 0, paleo = 0, roof = 0;
+};
+
+/** @brief Evenly spaced indices, at most n of them, from [0, size). */
+inline std::vector<std::size_t> thin(std::size_t size, std::size_t n) {
+    std::vector<std::size_t> out;
+    if (size <= n || n == 0) {
+        for (std::size_t i = 0; i < size; ++i) out.push_back(i);
+        return out;
+    }
+    for (std::size_t i = 0; i < n; ++i) out.push_back(i * (size - 1) / (n - 1));
+    return out;
+}
+
+inline std::string utc_now() {
+    const std::time_t t = std::time(nullptr);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+    return buf;
+}
+
+/** @brief The identity of a row without one parameter (for one-parameter families). */
+inline std::string family_key(const Sample& s, std::string_view vary) {
+    std::string k = s.device + ";" + std::string(to_string(s.pass)) + ";" + std::string(to_string(s.dtype)) + ";";
+    for (const auto& [col, val] : layer_cells(s.layer)) {
+        if (col == vary || (vary == "size" && (col == "height" || col == "width"))) continue;
+        k += std::string(col) + "=" + val + ";";
+    }
+    return k;
+}
+
+/** @brief A layer parameter's value by column name ("size": height when height == width). */
+inline std::optional<double> param_value(const Sample& s, std::string_view name) {
+    const auto cells = layer_cells(s.layer);
+    if (name == "size") {
+        const auto h = cells.find("height"), w = cells.find("width");
+        if (h == cells.end() || w == cells.end() || h->second != w->second) return std::nullopt;
+        return std::stod(h->second);
+    }
+    const auto it = cells.find(name);
+    if (it == cells.end() || it->second.empty()) return std::nullopt;
+    try {
+        return std::stod(it->second);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+class report_writer {
+public:
+    report_writer(const Predictor& model, const Dataset& ds, const DeviceRegistry& reg, const ReportOptions& o,
+                  const ValidationData* validation)
+        : m_model(model), m_ds(ds), m_reg(reg), m_o(o), m_validation(validation) {}
+
+    std::string render() {
+        const auto start = std::chrono::steady_clock::now();
+        check_validation();
+        select_rows();
+        const std::string errors = section_errors();
+        const std::string scatter = section_scatter();
+        const std::string sweep = section_sweep();
+        const std::string curve = section_learning_curve();
+        const std::string loo = section_leave_one_out();
+        const std::string nets = section_networks();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+        std::ostringstream h;
+        h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>perfcast report: "
+          << svg::escape(m_model.name()) << "</title>\n<style>\n" << css() << "</style>\n</head>\n<body>\n";
+        h << header();
+        h << "<nav><b>Contents</b>: <a href=\"#summary\">at a glance</a> · <a href=\"#errors\">per-layer errors</a> · "
+             "<a href=\"#scatter\">predicted vs measured</a> · <a href=\"#sweep\">along a sweep</a> · "
+             "<a href=\"#learning-curve\">learning curve</a> · <a href=\"#leave-one-out\">GPU left out</a> · "
+             "<a href=\"#networks\">whole networks</a> · <a href=\"#method\">how to read</a></nav>\n";
+        h << summary();
+        h << errors << scatter << sweep << curve << loo << nets << method();
+        h << "<footer>Generated by perfcast " << svg::escape(std::string(report_perfcast_version)) << " in "
+          << fixed(seconds, 1) << " s (" << fixed(m_study_seconds, 1)
+          << " s of it training the studies' models). Every number on this page was computed from the files named above."
+          << "</footer>\n</body>\n</html>\n";
+        return h.str();
+    }
+
+private:
+    // ---------------------------------------------------------------- data
+    /** @brief A validation row's device: --device, else its device column, else its device_name column. */
+    const Device* validation_device(const ValidationRow& r) const {
+        if (!m_o.validation_device.empty()) return &m_reg.get(m_o.validation_device);
+        if (const Device* d = r.device.empty() ? nullptr : m_reg.find(r.device)) return d;
+        return r.device_name.empty() ? nullptr : m_reg.find(r.device_name);
+    }
+
+    /** @brief Fails before the (slow) studies when a validation row names an unknown device. */
+    void check_validation() const {
+        if (!m_validation) return;
+        if (!m_o.validation_device.empty()) {
+            (void)m_reg.get(m_o.validation_device);
+            return;
+        }
+        for (const ValidationRow& r : m_validation->rows)
+            if (zoo::find(r.network, 1) && !validation_device(r))
+                throw error(source_location{m_validation->file, r.line, 0}, "device",
+                            "unknown device \"" + r.device + "\"" +
+                                (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
+                                "; name the device with --device ID (see `perfcast devices`)");
+    }
+
+    void select_rows() {
+        for (const Sample& s : m_ds.rows) {
+            if (!s.measured()) {
+                ++m_failed;
+                continue;
+            }
+            if (!m_model.covers(kind(s.layer))) {
+                ++m_uncovered_kind;
+                continue;
+            }
+            if (!m_model.trained_for(s.pass, s.dtype)) {
+                ++m_uncovered_pass;
+                continue;
+            }
+            m_covered.rows.push_back(s);
+        }
+        m_all_rows = !(m_model.info().holdout > 0);
+        for (const Sample& s : m_covered.rows)
+            if (m_all_rows || held_out(s, m_model.info().holdout, m_model.info().split_salt)) m_test.push_back(&s);
+        // the hash train_predictor computes over the rows it trains on
+        std::uint64_t hash = 1469598103934665603ULL;
+        for (const Sample& s : m_covered.rows)
+            if (!m_all_rows && !held_out(s, m_model.info().holdout, m_model.info().split_salt))
+                hash = fnv1a(row_key(s) + "|" + format_double(s.time_us) + "\n", hash);
+        m_data_hash = "fnv1a64:" + hex64(hash);
+        for (const Sample* s : m_test) {
+            const Device& d = m_reg.get(s->device);
+            m_points.push_back({s, m_model.predict_us(s->layer, d, s->pass, s->dtype),
+                                paleo_us(s->layer, d, s->pass, s->dtype), roofline_us(s->layer, d, s->pass, s->dtype)});
+            m_kinds.insert(std::string(to_string(kind(s->layer))));
+            m_devices.insert(s->device);
+        }
+        std::size_t i = 0;
+        for (const std::string& d : m_devices) m_device_color[d] = palette()[i++ % palette().size()];
+        if (!m_test.empty()) {
+            m_ours = evaluate_rows(m_test, m_reg, [&](const Sample& s, const Device& d) {
+                return m_model.predict_us(s.layer, d, s.pass, s.dtype);
+            });
+            m_paleo = evaluate_rows(m_test, m_reg, paleo_predictor());
+            m_roof = evaluate_rows(m_test, m_reg, roofline_predictor());
+        }
+    }
+
+    std::string dev_name(const std::string& id) const {
+        if (id == "*") return "all devices";
+        const Device* d = m_reg.find(id);
+        return d ? std::string(d->name) : id;
+    }
+    std::string color_of(const std::string& dev) const {
+        const auto it = m_device_color.find(dev);
+        return it == m_device_color.end() ? palette()[0] : it->second;
+    }
+    std::string next_id() { return "chart" + std::to_string(++m_chart_id); }
+    std::string rows_text(std::size_t n) const { return std::to_string(n) + (n == 1 ? " row" : " rows"); }
+    std::string test_rows_phrase() const {
+        return m_all_rows ? "every measured row (the model was trained without a held-out share, so it saw these rows)"
+                          : "the held-out rows (" + pct(m_model.info().holdout, 0) +
+                                " of the rows, chosen by a hash of each row's identity, that the model never saw in training)";
+    }
+
+    // ---------------------------------------------------------------- page parts
+    static std::string css() {
+        return "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;"
+               "max-width:1320px;margin:0 auto;padding:18px 24px 40px;line-height:1.45;font-size:14px;background:#fff}\n"
+               "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:34px 0 6px;padding-top:10px;"
+               "border-top:2px solid #e4e4e4}h3{font-size:15px;margin:18px 0 6px}\n"
+               "p.intro{max-width:980px;margin:4px 0 10px;color:#333}p.note{color:#666;font-size:13px;margin:4px 0}\n"
+               "nav{margin:10px 0 4px;font-size:13px}nav a{color:#1f5f9e;text-decoration:none}\n"
+               "table{border-collapse:collapse;margin:6px 0 12px;font-size:12.5px}\n"
+               "th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}\n"
+               "th{background:#f3f4f6;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+               "tr.all td{font-weight:600}\n"
+               "table.prov td{font-size:12px;max-width:980px;word-break:break-word}table.prov td:first-child{white-space:nowrap;color:#555}\n"
+               ".figs{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}\n"
+               "figure{margin:0;border:1px solid #e6e6e6;border-radius:4px;padding:4px;background:#fff}\n"
+               "figcaption{font-size:12px;color:#555;max-width:620px;padding:2px 4px}\n"
+               ".cards{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}\n"
+               ".card{border:1px solid #dde3ea;border-radius:6px;padding:8px 12px;background:#f8fafc;min-width:230px}\n"
+               ".card .big{font-size:22px;font-weight:700;color:#1f6fb4}.card .vs{color:#666;font-size:12.5px}\n"
+               ".card .t{font-weight:600;font-size:13px}svg.chart{display:block}\n"
+               "footer{margin-top:30px;color:#777;font-size:12px;border-top:1px solid #e4e4e4;padding-top:8px}\n"
+               ".warn{background:#fff6e0;border:1px solid #f0d48a;padding:6px 10px;border-radius:4px;max-width:980px}\n";
+    }
+
+    std::string header() const {
+        const TrainingInfo& t = m_model.info();
+        std::ostringstream h;
+        h << "<header>\n<h1>perfcast accuracy report: " << svg::escape(m_model.name()) << "</h1>\n";
+        h << "<p class=\"intro\">How well the learned model <b>" << svg::escape(m_model.name())
+          << "</b> predicts measured layer times, beside the analytical baselines PALEO and the roofline, regenerating the "
+             "tables and figures of the seed thesis (Lin, NTU 2019) for these data. Errors are |predicted − measured| / "
+             "measured on "
+          << svg::escape(test_rows_phrase()) << ".</p>\n";
+        h << "<table class=\"prov\">\n";
+        auto row = [&](const std::string& k, const std::string& v) {
+            h << "<tr><td>" << svg::escape(k) << "</td><td>" << svg::escape(v) << "</td></tr>\n";
+        };
+        row("model", m_model.name() + (m_o.model_path.empty() ? std::string() : "  (" + m_o.model_path + ")"));
+        std::string kinds;
+        for (const auto& [k, m] : m_model.models())
+            kinds += (kinds.empty() ? "" : ", ") + std::string(to_string(k)) + " (" + std::string(to_string(m.features)) +
+                     " features, MLP " + widths(m.regressor.config().hidden) + ")";
+        row("model covers", kinds);
+        std::string devs;
+        for (const auto& d : t.devices) devs += (devs.empty() ? "" : ", ") + dev_name(d);
+        row("trained on", std::to_string(t.rows - t.test_rows) + " of " + std::to_string(t.rows) + " measured rows from " + devs +
+                              "; passes " + join(t.passes) + "; precisions " + join(t.dtypes) + "; " + fixed(t.seconds, 1) +
+                              " s of training");
+        row("model's data", t.data_hash + (t.data_files.empty() ? std::string() : "  (" + join(t.data_files) + ")"));
+        const bool same = m_data_hash == t.data_hash;
+        row("data given", join(m_o.data_files) + ": " + std::to_string(m_ds.rows.size()) + " rows, hash of the training share " +
+                              m_data_hash + (same ? " (the same rows the model was trained on)"
+                                                  : " (not exactly the rows the model was trained on; the held-out rows are "
+                                                    "still rows it never saw, the split being by each row's identity)"));
+        std::string excluded;
+        if (m_failed) excluded += std::to_string(m_failed) + " failed configurations; ";
+        if (m_uncovered_kind) excluded += std::to_string(m_uncovered_kind) + " rows of layer kinds the model has no predictor for; ";
+        if (m_uncovered_pass) excluded += std::to_string(m_uncovered_pass) + " rows of a pass or precision it was not trained on; ";
+        row("evaluated", std::to_string(m_test.size()) + " rows" + (excluded.empty() ? std::string() : " (left out: " +
+                                                                         excluded.substr(0, excluded.size() - 2) + ")"));
+        for (const auto& [k, v] : m_ds.provenance) row("data: " + k, v);
+        if (m_validation) {
+            row("validation", m_validation->file + ": " + std::to_string(m_validation->rows.size()) + " measured rows");
+            for (const auto& [k, v] : m_validation->provenance) row("validation: " + k, v);
+        }
+        row("date", m_o.date.empty() ? utc_now() : m_o.date);
+        row("perfcast", std::string(report_perfcast_version));
+        if (!m_o.command_line.empty()) row("command", m_o.command_line);
+        h << "</table>\n</header>\n";
+        return h.str();
+    }
+
+    static std::string widths(const std::vector<std::size_t>& hidden) {
+        std::string s;
+        for (std::size_t w : hidden) s += (s.empty() ? "" : "-") + std::to_string(w);
+        return s.empty() ? "linear" : s;
+    }
+
+    static std::string join(const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+        return s;
+    }
+
+    const ErrorStats* find_group(const std::vector<ErrorStats>& v, const std::string& k, const std::string& dev) const {
+        for (const auto& s : v)
+            if (s.kind == k && s.device == dev) return &s;
+        return nullptr;
+    }
+
+    std::string summary() const {
+        std::ostringstream h;
+        h << "<section id=\"summary\">\n<h2>At a glance</h2>\n";
+        if (m_points.empty()) {
+            h << "<p class=\"warn\">No rows to evaluate: the data hold no measured rows of a layer kind, pass and precision "
+                 "this model was trained on.</p>\n</section>\n";
+            return h.str();
+        }
+        h << "<p class=\"intro\">Mean relative error of the model on rows it never saw, with PALEO's beside it (lower is "
+             "better), and the share of rows the model predicts within ±10%. The sections below break these down.</p>\n";
+        h << "<div class=\"cards\">\n";
+        for (std::size_t i = 0; i < m_ours.size(); ++i) {
+            const ErrorStats& s = m_ours[i];
+            if (s.device != "*") continue;
+            h << "<div class=\"card\"><div class=\"t\">" << svg::escape(s.kind) << ", " << svg::escape(s.pass) << ", "
+              << svg::escape(s.dtype) << " (" << s.n << " rows)</div><div class=\"big\">" << pct(s.mean_rel_error)
+              << "</div><div class=\"vs\">mean error; PALEO " << pct(m_paleo[i].mean_rel_error) << ", roofline "
+              << pct(m_roof[i].mean_rel_error) << "<br>" << pct(s.within_10, 0) << " within ±10%, " << pct(s.within_20, 0)
+              << " within ±20%</div></div>\n";
+        }
+        for (const auto& [k, v] : m_loo_summary)
+            h << "<div class=\"card\"><div class=\"t\">" << svg::escape(k) << ", GPU left out of training</div><div class=\"big\">"
+              << pct(v.first) << "</div><div class=\"vs\">mean over the devices left out; PALEO " << pct(v.second)
+              << "</div></div>\n";
+        if (m_net_n > 0)
+            h << "<div class=\"card\"><div class=\"t\">whole networks (" << m_net_n << " measured)</div><div class=\"big\">"
+              << pct(m_net_err_ours / static_cast<double>(m_net_n)) << "</div><div class=\"vs\">mean error; PALEO "
+              << pct(m_net_err_paleo / static_cast<double>(m_net_n)) << "</div></div>\n";
+        h << "</div>\n</section>\n";
+        return h.str();
+    }
+
+    // ---------------------------------------------------------------- per-layer errors
+    std::string section_errors() {
+        std::ostringstream h;
+        h << "<section id=\"errors\">\n<h2>Per-layer errors (the seed's Tables 4.4–4.9)</h2>\n";
+        h << "<p class=\"intro\">One table per layer kind, one line per pass, precision and device, and a bold line over all "
+             "devices. Mean, median, standard deviation and maximum of the relative error, and the share of rows within ±10% "
+             "and ±20%, for the learned model; PALEO's and the roofline's errors on the same rows on the right. Cells are "
+             "tinted from green (good) to red (bad). The bar charts show the mean errors per device.</p>\n";
+        if (m_points.empty()) {
+            h << "<p class=\"warn\">No rows to evaluate.</p>\n</section>\n";
+            return h.str();
+        }
+        std::string figs;
+        for (const std::string& k : m_kinds) {
+            h << "<h3>" << svg::escape(k) << "</h3>\n<table>\n<tr><th>pass</th><th>dtype</th><th>device</th><th>n</th>"
+                 "<th>mean</th><th>median</th><th>std</th><th>max</th><th>≤10%</th><th>≤20%</th><th>PALEO mean</th>"
+                 "<th>PALEO median</th><th>PALEO ≤20%</th><th>roofline mean</th><th>roofline ≤20%</th></tr>\n";
+            std::vector<std::string> cats;
+            std::vector<double> ours, paleo, roof;
+            for (std::size_t i = 0; i < m_ours.size(); ++i) {
+                const ErrorStats& s = m_ours[i];
+                if (s.kind != k) continue;
+                const ErrorStats& p = m_paleo[i];
+                const ErrorStats& r = m_roof[i];
+                h << "<tr" << (s.device == "*" ? " class=\"all\"" : "") << ">" << td(s.pass) << td(s.dtype)
+                  << td(dev_name(s.device)) << tdn(std::to_string(s.n)) << err_cell(s.mean_rel_error)
+                  << err_cell(s.median_rel_error) << tdn(pct(s.std_rel_error)) << tdn(pct(s.max_rel_error, 0))
+                  << share_cell(s.within_10) << share_cell(s.within_20) << err_cell(p.mean_rel_error)
+                  << err_cell(p.median_rel_error) << share_cell(p.within_20) << err_cell(r.mean_rel_error)
+                  << share_cell(r.within_20) << "</tr>\n";
+                if (s.device == "*") continue;
+                // one device: name the bars by pass and precision; several: by device (and pass and precision)
+                const std::string pd = s.pass + " " + s.dtype;
+                cats.push_back(m_devices.size() == 1 && many_pass_dtype()
+                                   ? pd
+                                   : dev_name(s.device) + (many_pass_dtype() ? " " + pd : std::string()));
+                ours.push_back(s.mean_rel_error);
+                paleo.push_back(p.mean_rel_error);
+                roof.push_back(r.mean_rel_error);
+            }
+            h << "</table>\n";
+            if (!cats.empty())
+                figs += "<figure>" +
+                        bar_chart(k + (m_devices.size() == 1 && many_pass_dtype() ? ": mean error per pass and precision"
+                                                                                   : ": mean error per device"),
+                                  cats, {"ours", "PALEO", "roofline"}, {ours, paleo, roof},
+                                  {c_ours, c_paleo, c_roof}, 640, 300) +
+                        "</figure>\n";
+        }
+        h << "<div class=\"figs\">\n" << figs << "</div>\n</section>\n";
+        return h.str();
+    }
+
+    /** @brief Grouped bars: categories x series, values as shares (drawn in percent), labelled. */
+    std::string bar_chart(const std::string& title, const std::vector<std::string>& cats, const std::vector<std::string>& series,
+                          const std::vector<std::vector<double>>& values, const std::vector<std::string>& colors, double w,
+                          double hgt) {
+        double top = 0;
+        for (const auto& v : values)
+            for (double x : v)
+                if (std::isfinite(x)) top = std::max(top, x);
+        top = top > 0 ? top * 100 * 1.15 : 10;
+        svg::Chart c(next_id(), w, hgt);
+        c.title(title).y_label("mean relative error").x_categories(cats).y_axis(svg::Axis::linear, 0, top, [](double v) {
+            return svg::general(v, 3) + "%";
+        });
+        const double group = 0.8, bw = group / static_cast<double>(series.size());
+        std::vector<svg::LegendEntry> legend;
+        for (std::size_t s = 0; s < series.size(); ++s) {
+            svg::Style st;
+            st.color = colors[s % colors.size()];
+            legend.push_back({series[s], st, svg::LegendEntry::Mark::box});
+            for (std::size_t i = 0; i < cats.size() && i < values[s].size(); ++i) {
+                const double x0 = static_cast<double>(i) + 0.1 + bw * static_cast<double>(s);
+                const double v = 100.0 * values[s][i];
+                c.rect(x0 + bw * 0.06, x0 + bw * 0.94, 0, v, st);
+                svg::Style ts;
+                ts.color = "#333";
+                if (cats.size() * series.size() <= 24) c.text(x0 + bw / 2, v, fixed(v, v < 10 ? 1 : 0) + "%", ts);
+            }
+        }
+        c.legend(legend);
+        return c.render();
+    }
+
+    // ---------------------------------------------------------------- scatter
+    std::string section_scatter() {
+        std::ostringstream h;
+        h << "<section id=\"scatter\">\n<h2>Predicted vs measured</h2>\n";
+        h << "<p class=\"intro\">Each dot is one held-out layer configuration: measured time across, predicted time up, both "
+             "on log scales, coloured by device. A perfect predictor puts every dot on the diagonal; the shaded bands are "
+             "±10% (dark) and ±20% (light). The model is on the left, PALEO on the same rows in the middle (dots below the "
+             "diagonal are under-predictions). On the right, the share of rows whose error is at most x, for the model, "
+             "PALEO and the roofline: the higher and further left the curve, the better.</p>\n";
+        if (m_points.empty()) {
+            h << "<p class=\"warn\">No rows to evaluate.</p>\n</section>\n";
+            return h.str();
+        }
+        for (const std::string& k : m_kinds) {
+            std::vector<const eval_point*> pts;
+            for (const eval_point& p : m_points)
+                if (to_string(kind(p.s->layer)) == k) pts.push_back(&p);
+            if (pts.empty()) continue;
+            const std::vector<std::size_t> keep = thin(pts.size(), m_o.max_scatter_points);
+            auto panel = [&](const std::string& who, bool ours) {
+                // each panel spans the measured times and its own predictions, so no dot is hidden
+                double lo = 1e300, hi = 0;
+                for (const eval_point* p : pts)
+                    for (double v : {p->s->time_us, ours ? p->ours : p->paleo})
+                        if (v > 0 && std::isfinite(v)) {
+                            lo = std::min(lo, v);
+                            hi = std::max(hi, v);
+                        }
+                lo /= 1.3;
+                hi *= 1.3;
+                svg::Chart c(next_id(), 420, 430);
+                c.title(k + ": " + who).x_label("measured time").y_label("predicted time");
+                c.x_axis(svg::Axis::log, lo, hi, svg::time_us_label).y_axis(svg::Axis::log, lo, hi, svg::time_us_label);
+                svg::Style b20, b10, diag;
+                b20.color = "#2ca02c";
+                b20.opacity = 0.10;
+                b10.color = "#2ca02c";
+                b10.opacity = 0.16;
+                diag.color = "#333";
+                diag.width = 1;
+                c.area({{lo, lo * 1.2}, {hi, hi * 1.2}, {hi, hi * 0.8}, {lo, lo * 0.8}}, b20);
+                c.area({{lo, lo * 1.1}, {hi, hi * 1.1}, {hi, hi * 0.9}, {lo, lo * 0.9}}, b10);
+                c.line({{lo, lo}, {hi, hi}}, diag);
+                std::vector<svg::LegendEntry> legend;
+                for (const std::string& d : m_devices) {
+                    std::vector<svg::Point> xy;
+                    for (std::size_t i : keep)
+                        if (pts[i]->s->device == d) xy.push_back({pts[i]->s->time_us, ours ? pts[i]->ours : pts[i]->paleo});
+                    if (xy.empty()) continue;
+                    svg::Style st;
+                    st.color = color_of(d);
+                    st.opacity = 0.55;
+                    st.radius = 1.8;
+                    c.points(std::move(xy), st);
+                    svg::Style ls = st;
+                    ls.opacity = 1;
+                    legend.push_back({dev_name(d), ls, svg::LegendEntry::Mark::dot});
+                }
+                c.legend(legend);
+                return c.render();
+            };
+            h << "<h3>" << svg::escape(k) << " (" << rows_text(pts.size())
+              << (keep.size() < pts.size() ? ", " + std::to_string(keep.size()) + " drawn, evenly thinned" : std::string())
+              << ")</h3>\n<div class=\"figs\">\n<figure>" << panel("the model", true) << "</figure>\n<figure>"
+              << panel("PALEO", false) << "</figure>\n<figure>" << error_cdf(k, pts) << "</figure>\n</div>\n";
+        }
+        h << "</section>\n";
+        return h.str();
+    }
+
+    std::string error_cdf(const std::string& k, const std::vector<const eval_point*>& pts) {
+        svg::Chart c(next_id(), 420, 430);
+        c.title(k + ": share of rows within an error").x_label("relative error (at most)").y_label("share of rows");
+        c.x_axis(svg::Axis::linear, 0, 1.0, svg::percent_label).y_axis(svg::Axis::linear, 0, 1.0, svg::percent_label);
+        svg::Style guide;
+        guide.color = "#999";
+        guide.width = 1;
+        guide.dash = "3 3";
+        c.vline(0.1, guide).vline(0.2, guide);
+        std::vector<svg::LegendEntry> legend;
+        const std::pair<const char*, const char*> who[] = {{"ours", c_ours}, {"PALEO", c_paleo}, {"roofline", c_roof}};
+        for (std::size_t w = 0; w < 3; ++w) {
+            std::vector<double> e;
+            for (const eval_point* p : pts)
+                e.push_back(rel_error(w == 0 ? p->ours : w == 1 ? p->paleo : p->roof, p->s->time_us));
+            std::sort(e.begin(), e.end());
+            std::vector<svg::Point> xy{{0, 0}};
+            const double n = static_cast<double>(e.size());
+            for (std::size_t i : thin(e.size(), 400)) xy.push_back({std::min(e[i], 1.05), static_cast<double>(i + 1) / n});
+            if (!e.empty() && e.back() < 1.05) xy.push_back({1.05, 1.0});
+            svg::Style st;
+            st.color = who[w].second;
+            st.width = w == 0 ? 2.2 : 1.6;
+            if (w == 2) st.dash = "5 3";
+            c.line(std::move(xy), st);
+            legend.push_back({who[w].first, st, svg::LegendEntry::Mark::line});
+        }
+        c.legend(legend);
+        return c.render();
+    }
+
+    // ---------------------------------------------------------------- sweep (Figs 4.2, 4.3)
+    std::string section_sweep() {
+        std::ostringstream h;
+        h << "<section id=\"sweep\">\n<h2>Along a sweep of configurations (the seed's Figs 4.2 and 4.3)</h2>\n";
+        h << "<p class=\"intro\">Predicted and measured times of held-out configurations of one device, ordered by their "
+             "FLOPs (each point one configuration, time on a log scale), with the model's signed error of each point below "
+             "it: below zero the model under-predicts, as the seed found for small layers. Where the held-out rows contain a "
+             "family that varies one parameter with the others fixed, it is plotted against that parameter too.</p>\n";
+        if (m_points.empty()) {
+            h << "<p class=\"warn\">No rows to evaluate.</p>\n</section>\n";
+            return h.str();
+        }
+        h << "<div class=\"figs\">\n";
+        std::string families;
+        for (const std::string& k : m_kinds) {
+            std::map<std::string, std::vector<const eval_point*>> by_dev;
+            for (const eval_point& p : m_points)
+                if (to_string(kind(p.s->layer)) == k)
+                    by_dev[p.s->device + "|" + std::string(to_string(p.s->pass)) + "|" + std::string(to_string(p.s->dtype))]
+                        .push_back(&p);
+            const auto best = std::max_element(by_dev.begin(), by_dev.end(),
+                                               [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
+            std::vector<const eval_point*> rows = best->second;
+            const auto flops = [](const eval_point* p) { return pass_cost(p->s->layer, p->s->pass, p->s->dtype).flops; };
+            std::stable_sort(rows.begin(), rows.end(), [&](const eval_point* a, const eval_point* b) { return flops(a) < flops(b); });
+            std::vector<const eval_point*> sel;
+            for (std::size_t i : thin(rows.size(), m_o.sweep_points)) sel.push_back(rows[i]);
+            const Sample& s0 = *sel.front()->s;
+            const std::string what = k + " on " + dev_name(s0.device) + ", " + std::string(to_string(s0.pass)) + ", " +
+                                     std::string(to_string(s0.dtype));
+            std::vector<svg::Point> meas, ours, paleo;
+            std::vector<double> err;
+            double lo = 1e300, hi = 0;
+            std::size_t under = 0;
+            for (std::size_t i = 0; i < sel.size(); ++i) {
+                const double x = static_cast<double>(i + 1);
+                meas.push_back({x, sel[i]->s->time_us});
+                ours.push_back({x, sel[i]->ours});
+                paleo.push_back({x, sel[i]->paleo});
+                err.push_back((sel[i]->ours - sel[i]->s->time_us) / sel[i]->s->time_us);
+                under += err.back() < 0 ? 1 : 0;
+                for (double v : {sel[i]->s->time_us, sel[i]->ours, sel[i]->paleo})
+                    if (v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+            }
+            const double n = static_cast<double>(sel.size());
+            svg::Chart top(next_id(), 640, 300);
+            top.title(k + " on " + dev_name(s0.device) + ": " + std::to_string(sel.size()) + " held-out configurations")
+                .y_label("time")
+                .x_axis(svg::Axis::linear, 0.5, n + 0.5, [](double v) { return svg::general(v, 4); })
+                .y_axis(svg::Axis::log, lo / 1.2, hi * 1.2, svg::time_us_label);
+            svg::Style sm, so, sp;
+            sm.color = c_measured;
+            sm.width = 1.8;
+            so.color = c_ours;
+            so.width = 1.4;
+            sp.color = c_paleo;
+            sp.width = 1.1;
+            sp.dash = "4 3";
+            top.line(paleo, sp).line(meas, sm).line(ours, so);
+            svg::Style dm = sm, dq = so;
+            dm.radius = 1.8;
+            dq.radius = 1.8;
+            top.points(meas, dm).points(ours, dq);
+            top.legend({{"measured", sm, svg::LegendEntry::Mark::line},
+                        {"predicted (model)", so, svg::LegendEntry::Mark::line},
+                        {"PALEO", sp, svg::LegendEntry::Mark::line}});
+            double m = 0.05;
+            for (double e : err) m = std::max(m, std::fabs(e));
+            m = std::min(std::ceil(m * 10) / 10, 1.0);
+            svg::Chart bottom(next_id(), 640, 190);
+            bottom.x_label("configuration (ordered by FLOPs)")
+                .y_label("signed error")
+                .x_axis(svg::Axis::linear, 0.5, n + 0.5, [](double v) { return svg::general(v, 4); })
+                .y_axis(svg::Axis::linear, -m, m, [](double v) { return (v > 0 ? "+" : "") + svg::general(100 * v, 3) + "%"; });
+            for (std::size_t i = 0; i < err.size(); ++i) {
+                svg::Style b;
+                b.color = err[i] < 0 ? "#c0504d" : c_ours;
+                const double x = static_cast<double>(i + 1);
+                bottom.rect(x - 0.38, x + 0.38, 0, std::max(-m, std::min(m, err[i])), b);
+            }
+            svg::Style zero;
+            zero.color = "#333";
+            zero.width = 1;
+            bottom.hline(0, zero);
+            svg::Style su;
+            su.color = "#c0504d";
+            bottom.legend({{"over-predicted", so, svg::LegendEntry::Mark::box}, {"under-predicted", su, svg::LegendEntry::Mark::box}});
+            h << "<figure>" << top.render() << bottom.render() << "<figcaption>" << svg::escape(what) << ": " << under << " of "
+              << sel.size() << " configurations (" << pct(static_cast<double>(under) / n, 0)
+              << ") under-predicted; chosen evenly by FLOPs from " << best->second.size()
+              << " held-out rows. Errors beyond ±" << pct(m, 0) << " are cut at the edge.</figcaption></figure>\n";
+            families += family_figure(k);
+        }
+        h << "</div>\n";
+        if (!families.empty()) h << "<h3>One parameter varied</h3>\n<div class=\"figs\">\n" << families << "</div>\n";
+        else
+            h << "<p class=\"note\">No one-parameter family (four or more held-out configurations that differ in a single "
+                 "parameter) is in these data: their configurations are sampled at random, so only the FLOPs-ordered sweep "
+                 "is shown.</p>\n";
+        h << "</section>\n";
+        return h.str();
+    }
+
+    /** @brief The largest one-parameter family of held-out rows of a kind, plotted against the parameter. */
+    std::string family_figure(const std::string& k) {
+        static constexpr std::array<std::string_view, 10> params{"batch",        "seq",          "in_features", "out_features",
+                                                                 "in_channels", "out_channels", "channels",    "size",
+                                                                 "kernel_h",    "stride_h"};
+        std::string best_param;
+        std::vector<const eval_point*> best;
+        for (std::string_view param : params) {
+            std::map<std::string, std::vector<const eval_point*>> groups;
+            for (const eval_point& p : m_points)
+                if (to_string(kind(p.s->layer)) == k && param_value(*p.s, param)) groups[family_key(*p.s, param)].push_back(&p);
+            for (auto& [key, g] : groups) {
+                std::set<double> values;
+                for (const eval_point* p : g) values.insert(*param_value(*p->s, param));
+                if (values.size() >= 4 && values.size() > best.size()) {
+                    best = g;
+                    best_param = std::string(param);
+                }
+            }
+        }
+        if (best.empty()) return {};
+        std::sort(best.begin(), best.end(), [&](const eval_point* a, const eval_point* b) {
+            return *param_value(*a->s, best_param) < *param_value(*b->s, best_param);
+        });
+        double xlo = 1e300, xhi = -1e300, lo = 1e300, hi = 0;
+        std::vector<svg::Point> meas, ours, paleo;
+        std::vector<double> ticks;
+        double err_sum = 0;
+        for (const eval_point* p : best) {
+            const double x = *param_value(*p->s, best_param);
+            xlo = std::min(xlo, x);
+            xhi = std::max(xhi, x);
+            ticks.push_back(x);
+            meas.push_back({x, p->s->time_us});
+            ours.push_back({x, p->ours});
+            paleo.push_back({x, p->paleo});
+            err_sum += rel_error(p->ours, p->s->time_us);
+            for (double v : {p->s->time_us, p->ours, p->paleo})
+                if (v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+        }
+        const bool logx = xlo > 0 && xhi / xlo >= 8;
+        const Sample& s0 = *best.front()->s;
+        std::string fixed_params;
+        for (const auto& [col, val] : layer_cells(s0.layer))
+            if (col != "kind" && col != best_param && !(best_param == "size" && (col == "height" || col == "width")))
+                fixed_params += (fixed_params.empty() ? "" : ", ") + std::string(col) + " " + val;
+        svg::Chart c(next_id(), 640, 320);
+        c.title(k + " on " + dev_name(s0.device) + ": " + best_param + " varied")
+            .x_label(best_param)
+            .y_label("time")
+            .x_axis(logx ? svg::Axis::log : svg::Axis::linear, logx ? xlo / 1.15 : xlo - (xhi - xlo) * 0.04,
+                    logx ? xhi * 1.15 : xhi + (xhi - xlo) * 0.04, [](double v) { return svg::general(v, 4); })
+            .y_axis(svg::Axis::log, lo / 1.2, hi * 1.2, svg::time_us_label);
+        if (ticks.size() <= 12) c.x_ticks(ticks);
+        svg::Style sm, so, sp;
+        sm.color = c_measured;
+        sm.width = 2;
+        so.color = c_ours;
+        sp.color = c_paleo;
+        sp.dash = "4 3";
+        c.line(paleo, sp).line(meas, sm).line(ours, so).points(meas, sm).points(ours, so);
+        c.legend({{"measured", sm, svg::LegendEntry::Mark::line},
+                  {"predicted (model)", so, svg::LegendEntry::Mark::line},
+                  {"PALEO", sp, svg::LegendEntry::Mark::line}});
+        return "<figure>" + c.render() + "<figcaption>" + svg::escape(std::to_string(best.size()) + " held-out " + k +
+                                                                      " rows on " + dev_name(s0.device) + ", " +
+                                                                      std::string(to_string(s0.pass)) + ", " +
+                                                                      std::string(to_string(s0.dtype)) + "; fixed: " +
+                                                                      fixed_params + "; mean error of the model " +
+                                                                      pct(err_sum / static_cast<double>(best.size()))) +
+               "</figcaption></figure>\n";
+    }
+
+    // ---------------------------------------------------------------- learning curve (Fig 3.4)
+    TrainOptions study_options() const {
+        return m_o.study_options ? *m_o.study_options : study_options_of(m_model, m_o.quick);
+    }
+
+    std::string section_learning_curve() {
+        std::ostringstream h;
+        h << "<section id=\"learning-curve\">\n<h2>Learning curve (the seed's Fig 3.4)</h2>\n";
+        h << "<p class=\"intro\">Models trained from scratch on growing shares of the training rows, each evaluated on the "
+             "same held-out rows: the mean error against the number of training rows. Where the curve flattens, more data "
+             "of the same kind no longer helps (the seed found that near 20,000 rows). PALEO needs no training; its error "
+             "on the same rows is the dashed line.</p>\n";
+        if (!m_o.learning_curve) {
+            h << "<p class=\"note\">Not run (turned off for this report).</p>\n</section>\n";
+            return h.str();
+        }
+        if (m_covered.rows.empty()) {
+            h << "<p class=\"warn\">No rows to train on.</p>\n</section>\n";
+            return h.str();
+        }
+        std::vector<double> fractions = m_o.fractions;
+        if (fractions.empty()) fractions = m_o.quick ? std::vector<double>{0.1, 0.3, 1.0} : std::vector<double>{0.05, 0.1, 0.25, 0.5, 1.0};
+        const TrainOptions so = study_options();
+        std::vector<StudyResult> results;
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            results = learning_curve(m_covered, m_reg, so, fractions, [&](const std::string& l) {
+                if (m_o.progress) m_o.progress("learning curve: " + l);
+            });
+        } catch (const error& e) {
+            h << "<p class=\"warn\">The learning curve could not be computed: " << svg::escape(e.what()) << "</p>\n</section>\n";
+            return h.str();
+        }
+        m_study_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        // per kind (over all devices): rows -> mean error
+        std::map<std::string, std::vector<std::pair<double, const ErrorStats*>>> curve;
+        std::map<std::string, double> paleo_mean;
+        double xlo = 1e300, xhi = 0, ymax = 0;
+        for (const StudyResult& r : results)
+            for (std::size_t i = 0; i < r.ours.size(); ++i) {
+                const ErrorStats& s = r.ours[i];
+                if (s.device != "*") continue;
+                const std::string key = s.kind + (many_pass_dtype() ? " " + s.pass + " " + s.dtype : std::string());
+                curve[key].push_back({static_cast<double>(r.train_rows), &s});
+                paleo_mean[key] = r.paleo[i].mean_rel_error;
+                xlo = std::min(xlo, static_cast<double>(r.train_rows));
+                xhi = std::max(xhi, static_cast<double>(r.train_rows));
+                ymax = std::max({ymax, s.mean_rel_error, r.paleo[i].mean_rel_error});
+            }
+        if (curve.empty()) {
+            h << "<p class=\"warn\">No results.</p>\n</section>\n";
+            return h.str();
+        }
+        // taller with more curves: the legend takes a line per curve
+        svg::Chart c(next_id(), 640, 330 + 18.0 * static_cast<double>(curve.size()));
+        c.title("mean error vs training rows (all devices)")
+            .x_label("training rows (all kinds together)")
+            .y_label("mean relative error")
+            .x_axis(svg::Axis::log, xlo / 1.3, xhi * 1.3, svg::count_label)
+            .y_axis(svg::Axis::linear, 0, ymax * 1.12, svg::percent_label);
+        std::vector<double> xt;
+        for (const StudyResult& r : results) xt.push_back(static_cast<double>(r.train_rows));
+        c.x_ticks(xt);
+        std::vector<svg::LegendEntry> legend;
+        std::size_t ci = 0;
+        for (const auto& [key, pts] : curve) {
+            svg::Style st, sp;
+            st.color = palette()[ci % palette().size()];
+            st.width = 2.2;
+            sp.color = st.color;
+            sp.width = 1.2;
+            sp.dash = "5 4";
+            sp.opacity = 0.8;
+            std::vector<svg::Point> xy;
+            for (const auto& [x, s] : pts) xy.push_back({x, s->mean_rel_error});
+            c.hline(paleo_mean[key], sp).line(xy, st).points(xy, st);
+            for (const auto& [x, s] : pts) {
+                if (curve.size() > 3) break;  // too many curves to label every point; the table has the numbers
+                svg::Style ts;
+                ts.color = st.color;
+                // the label goes above the point when it is the highest at this size, below otherwise
+                bool highest = true;
+                for (const auto& [other, opts] : curve)
+                    for (const auto& [ox, os] : opts)
+                        if (other != key && ox == x && os->mean_rel_error > s->mean_rel_error) highest = false;
+                c.text(x, s->mean_rel_error, pct(s->mean_rel_error), ts, highest ? -6 : 15);
+            }
+            legend.push_back({key + " (model)", st, svg::LegendEntry::Mark::line});
+            legend.push_back({key + " PALEO", sp, svg::LegendEntry::Mark::line});
+            ++ci;
+        }
+        c.legend(legend);
+        h << "<div class=\"figs\"><figure>" << c.render() << "</figure>\n<div>\n<table>\n<tr><th>share</th><th>training rows</th>"
+             "<th>train s</th><th>kind</th><th>test rows</th><th>mean</th><th>median</th><th>max</th><th>≤10%</th><th>≤20%</th>"
+             "<th>PALEO mean</th></tr>\n";
+        for (std::size_t ri = 0; ri < results.size(); ++ri) {
+            const StudyResult& r = results[ri];
+            for (std::size_t i = 0; i < r.ours.size(); ++i) {
+                const ErrorStats& s = r.ours[i];
+                if (s.device != "*") continue;
+                h << "<tr>" << tdn(svg::general(fractions[ri], 3)) << tdn(std::to_string(r.train_rows))
+                  << tdn(fixed(r.train_seconds, 1)) << td(s.kind + (many_pass_dtype() ? " " + s.pass + " " + s.dtype : ""))
+                  << tdn(std::to_string(s.n)) << err_cell(s.mean_rel_error) << err_cell(s.median_rel_error)
+                  << tdn(pct(s.max_rel_error, 0)) << share_cell(s.within_10) << share_cell(s.within_20)
+                  << err_cell(r.paleo[i].mean_rel_error) << "</tr>\n";
+            }
+        }
+        h << "</table>\n<p class=\"note\">Trained with the model's own settings (" << svg::escape(std::string(to_string(so.features)))
+          << " features, up to " << so.mlp.max_epochs << " epochs, patience " << so.mlp.patience << ")"
+          << (m_o.quick ? "; <b>quick</b>: fewer shares and epochs, so the errors are somewhat higher than a full run's" : "")
+          << ". The largest share is the model's own training set.</p>\n</div></div>\n</section>\n";
+        return h.str();
+    }
+
+    bool many_pass_dtype() const { return m_model.info().passes.size() * m_model.info().dtypes.size() > 1; }
+
+    // ---------------------------------------------------------------- leave one GPU out (Table 4.19)
+    std::string section_leave_one_out() {
+        std::ostringstream h;
+        h << "<section id=\"leave-one-out\">\n<h2>GPU left out of training (the seed's Table 4.19)</h2>\n";
+        h << "<p class=\"intro\">For each device in the data, a model is trained on the other devices' rows only and "
+             "predicts every row of the device left out, knowing it only by its hardware features (SMs, clock, peak FLOP/s, "
+             "bandwidth, cache). This is how well the model predicts a GPU you do not own. Bars: mean error per device left "
+             "out, the model beside PALEO (which needs no training and so is not affected).</p>\n";
+        std::set<std::string> devices;
+        for (const Sample& s : m_covered.rows) devices.insert(s.device);
+        if (!m_o.leave_one_out) {
+            h << "<p class=\"note\">Not run (turned off for this report).</p>\n</section>\n";
+            return h.str();
+        }
+        if (devices.size() < 2) {
+            h << "<p class=\"note\">Not run: the data hold rows of " << devices.size()
+              << " device; leaving one out needs at least two.</p>\n</section>\n";
+            return h.str();
+        }
+        const TrainOptions so = study_options();
+        std::vector<StudyResult> results;
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            results = leave_one_device_out(m_covered, m_reg, so, [&](const std::string& l) {
+                if (m_o.progress) m_o.progress("leave one out: " + l);
+            });
+        } catch (const error& e) {
+            h << "<p class=\"warn\">Leave-one-out could not be computed: " << svg::escape(e.what()) << "</p>\n</section>\n";
+            return h.str();
+        }
+        m_study_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::map<std::string, std::vector<std::string>> cats;
+        std::map<std::string, std::vector<double>> ours, paleo, median;
+        std::map<std::string, std::string> table_rows;
+        std::ostringstream table;
+        table << "<table>\n<tr><th>left out</th><th>kind</th><th>train rows</th><th>n</th><th>mean</th><th>median</th>"
+                 "<th>std</th><th>max</th><th>≤10%</th><th>≤20%</th><th>PALEO mean</th><th>PALEO ≤20%</th></tr>\n";
+        for (const StudyResult& r : results) {
+            const std::string left = r.label.substr(r.label.find(": ") + 2);
+            for (std::size_t i = 0; i < r.ours.size(); ++i) {
+                const ErrorStats& s = r.ours[i];
+                if (s.device != "*") continue;
+                const std::string key = s.kind + (many_pass_dtype() ? " " + s.pass + " " + s.dtype : std::string());
+                cats[key].push_back(dev_name(left));
+                ours[key].push_back(s.mean_rel_error);
+                median[key].push_back(s.median_rel_error);
+                paleo[key].push_back(r.paleo[i].mean_rel_error);
+                table_rows[key] += "<tr>" + td(dev_name(left)) + td(key) + tdn(std::to_string(r.train_rows)) +
+                                   tdn(std::to_string(s.n)) + err_cell(s.mean_rel_error) + err_cell(s.median_rel_error) +
+                                   tdn(pct(s.std_rel_error)) + tdn(pct(s.max_rel_error, 0)) + share_cell(s.within_10) +
+                                   share_cell(s.within_20) + err_cell(r.paleo[i].mean_rel_error) +
+                                   share_cell(r.paleo[i].within_20) + "</tr>\n";
+            }
+        }
+        for (const auto& [key, rows] : table_rows) table << rows;
+        table << "</table>\n";
+        h << "<div class=\"figs\">\n";
+        for (const auto& [key, c] : cats) {
+            h << "<figure>"
+              << bar_chart(key + ": device left out of training", c, {"model, mean", "model, median", "PALEO, mean"},
+                           {ours[key], median[key], paleo[key]}, {c_ours, "#7fb0dc", c_paleo}, 640, 320)
+              << "</figure>\n";
+            double a = 0, b = 0;
+            for (std::size_t i = 0; i < ours[key].size(); ++i) a += ours[key][i], b += paleo[key][i];
+            m_loo_summary[key] = {a / static_cast<double>(ours[key].size()), b / static_cast<double>(ours[key].size())};
+        }
+        h << "</div>\n" << table.str();
+        h << "<p class=\"note\">Each variant trained with the model's settings" << (m_o.quick ? " (quick: fewer epochs)" : "")
+          << "; " << results.size() << " models.</p>\n</section>\n";
+        return h.str();
+    }
+
+    // ---------------------------------------------------------------- whole networks (Tables 4.11-4.14)
+    std::string section_networks() {
+        std::ostringstream h;
+        h << "<section id=\"networks\">\n<h2>Whole networks over batch size (the seed's Tables 4.11–4.14)</h2>\n";
+        if (m_validation && !m_validation->rows.empty()) return h.str() + validated_networks();
+        h << "<p class=\"intro\">A network's time is the sum of its layers' predicted times (the model for the layer kinds it "
+             "covers, the roofline for the others: batch norm, activations, pooling, additions). Time against batch size, "
+             "one line per device the model was trained on, PALEO dashed in the same colour.</p>\n";
+        h << "<p class=\"warn\"><b>No measured whole-network data was given</b> (<code>--validation FILE.csv</code>), so these "
+             "are predictions only, with nothing to compare them to.</p>\n";
+        if (m_model.info().passes.empty() || m_model.info().dtypes.empty()) return h.str() + "</section>\n";
+        const Pass pass = parse_pass(m_model.info().passes.front()).value_or(Pass::inference);
+        const DType dt = parse_dtype(m_model.info().dtypes.front()).value_or(DType::fp32);
+        std::vector<const Device*> devs;
+        for (const std::string& id : m_model.info().devices)
+            if (const Device* d = m_reg.find(id)) devs.push_back(d);
+        std::vector<double> bt;
+        for (std::int64_t b : m_o.batches) bt.push_back(static_cast<double>(b));
+        if (devs.empty() || bt.empty()) return h.str() + "</section>\n";
+        std::ostringstream table;
+        table << "<table>\n<tr><th>network</th><th>device</th>";
+        for (std::int64_t b : m_o.batches) table << "<th>batch " << b << "</th>";
+        table << "<th>share by the roofline</th></tr>\n";
+        h << "<div class=\"figs\">\n";
+        for (const char* name : {"alexnet", "vgg16", "resnet50", "inception_v3"}) {
+            const auto base = zoo::find(name, 1);
+            if (!base) continue;
+            svg::Chart c(next_id(), 630, 340);
+            double lo = 1e300, hi = 0;
+            std::vector<svg::LegendEntry> legend;
+            std::vector<std::pair<std::vector<svg::Point>, std::vector<svg::Point>>> lines;
+            for (const Device* d : devs) {
+                std::vector<svg::Point> ours, paleo;
+                table << "<tr>" << td(base->name) << td(std::string(d->name));
+                double roof_share = 0;
+                for (std::int64_t b : m_o.batches) {
+                    const NetworkEstimate e = estimate(base->with_batch(b), *d, pass, dt, m_model.name(), learned_time_fn(m_model));
+                    ours.push_back({static_cast<double>(b), e.total_us / 1e3});
+                    paleo.push_back({static_cast<double>(b), e.paleo_total_us / 1e3});
+                    lo = std::min({lo, e.total_us / 1e3, e.paleo_total_us / 1e3});
+                    hi = std::max({hi, e.total_us / 1e3, e.paleo_total_us / 1e3});
+                    table << tdn(fixed(e.total_us / 1e3, 2) + " ms");
+                    roof_share = roofline_share(e);
+                }
+                table << tdn(pct(roof_share, 0)) << "</tr>\n";
+                svg::Style so, sp;
+                so.color = m_device_color.count(std::string(d->id)) ? m_device_color.at(std::string(d->id))
+                                                                   : palette()[legend.size() % palette().size()];
+                so.width = 2;
+                sp = so;
+                sp.width = 1.2;
+                sp.dash = "4 3";
+                c.line(paleo, sp).line(ours, so).points(ours, so);
+                legend.push_back({std::string(d->name), so, svg::LegendEntry::Mark::line});
+            }
+            svg::Style sp;
+            sp.color = "#555";
+            sp.width = 1.2;
+            sp.dash = "4 3";
+            legend.push_back({"PALEO (dashed)", sp, svg::LegendEntry::Mark::line});
+            c.title(base->name + ", " + std::string(to_string(pass)) + ", " + std::string(to_string(dt)) + ": predicted")
+                .x_label("batch size")
+                .y_label("time per batch (ms)")
+                .x_axis(svg::Axis::log, bt.front() / 1.25, bt.back() * 1.25, [](double v) { return svg::general(v, 4); })
+                .x_ticks(bt)
+                .y_axis(svg::Axis::log, lo / 1.3, hi * 1.3, [](double v) { return svg::general(v, 6); })
+                .legend(legend);
+            h << "<figure>" << c.render() << "</figure>\n";
+        }
+        table << "</table>\n";
+        h << "</div>\n<h3>Predicted time per batch (the model)</h3>\n" << table.str();
+        h << "<p class=\"note\">\"Share by the roofline\": the part of the largest batch's predicted time that comes from "
+             "layers the model has no predictor for.</p>\n</section>\n";
+        return h.str();
+    }
+
+    static double roofline_share(const NetworkEstimate& e) {
+        double r = 0;
+        for (const auto& l : e.layers)
+            if (l.method != "mlp") r += l.us;
+        return e.total_us > 0 ? r / e.total_us : 0;
+    }
+
+    std::string validated_networks() {
+        std::ostringstream h;
+        const ValidationData& v = *m_validation;
+        h << "<p class=\"intro\">Whole networks measured in a real framework (" << svg::escape(v.file)
+          << ") against the sum of their layers' predicted times (the model for the layer kinds it covers, the roofline "
+             "for the others), and PALEO. Time per batch against batch size on log scales: measured in orange, the model in "
+             "blue, PALEO dashed. The table gives every measured row with both signed errors ((predicted − measured) / measured: "
+             "negative is an under-prediction).</p>\n";
+        struct Group {
+            std::string network, device, threads;
+            Pass pass;
+            DType dtype;
+            std::vector<const ValidationRow*> rows;
+        };
+        std::map<std::string, Group> groups;
+        std::set<std::string> skipped;
+        for (const ValidationRow& r : v.rows) {
+            const auto net = zoo::find(r.network, 1);
+            if (!net) {
+                skipped.insert(r.network);
+                continue;
+            }
+            const Device* d = validation_device(r);  // known: check_validation() ran
+            if (!d) continue;
+            const std::string dev_id(d->id);
+            const std::string key = net->name + "|" + dev_id + "|" + r.threads + "|" + std::string(to_string(r.pass)) + "|" +
+                                    std::string(to_string(r.dtype));
+            Group& g = groups[key];
+            g.network = net->name;
+            g.device = dev_id;
+            g.threads = r.threads;
+            g.pass = r.pass;
+            g.dtype = r.dtype;
+            g.rows.push_back(&r);
+        }
+        std::ostringstream table;
+        table << "<table>\n<tr><th>network</th><th>device</th><th>pass</th><th>dtype</th><th>batch</th><th>measured</th>"
+                 "<th>spread</th><th>model</th><th>error</th><th>PALEO</th><th>PALEO error</th><th>roofline</th>"
+                 "<th>share by the roofline</th></tr>\n";
+        h << "<div class=\"figs\">\n";
+        for (auto& [key, g] : groups) {
+            std::sort(g.rows.begin(), g.rows.end(), [](const ValidationRow* a, const ValidationRow* b) { return a->batch < b->batch; });
+            const Device& d = m_reg.get(g.device);
+            const auto base = zoo::find(g.network, 1);
+            std::vector<svg::Point> meas, ours, paleo;
+            std::vector<double> bt;
+            double lo = 1e300, hi = 0;
+            double gerr = 0, gperr = 0;
+            for (const ValidationRow* r : g.rows) {
+                const NetworkEstimate e = estimate(base->with_batch(r->batch), d, g.pass, g.dtype, m_model.name(), learned_time_fn(m_model));
+                const double b = static_cast<double>(r->batch);
+                const double em = e.total_us / 1e3, ep = e.paleo_total_us / 1e3;
+                meas.push_back({b, r->time_ms});
+                ours.push_back({b, em});
+                paleo.push_back({b, ep});
+                if (bt.empty() || bt.back() != b) bt.push_back(b);
+                lo = std::min({lo, r->time_ms, em, ep});
+                hi = std::max({hi, r->time_ms, em, ep});
+                const double eo = (em - r->time_ms) / r->time_ms, epp = (ep - r->time_ms) / r->time_ms;
+                gerr += std::fabs(eo);
+                gperr += std::fabs(epp);
+                m_net_err_ours += std::fabs(eo);
+                m_net_err_paleo += std::fabs(epp);
+                ++m_net_n;
+                table << "<tr>" << td(g.network) << td(std::string(d.name) + (g.threads.empty() ? "" : ", " + g.threads + " threads"))
+                      << td(std::string(to_string(g.pass))) << td(std::string(to_string(g.dtype))) << tdn(std::to_string(r->batch))
+                      << tdn(fixed(r->time_ms, 3) + " ms") << tdn(r->spread >= 0 ? pct(r->spread) : "")
+                      << tdn(fixed(em, 3) + " ms") << signed_err_cell(eo) << tdn(fixed(ep, 3) + " ms")
+                      << signed_err_cell(epp) << tdn(fixed(e.roofline_total_us / 1e3, 3) + " ms")
+                      << tdn(pct(roofline_share(e), 0)) << "</tr>\n";
+            }
+            svg::Chart c(next_id(), 630, 340);
+            svg::Style sm, so, sp;
+            sm.color = c_measured;
+            sm.width = 2.2;
+            so.color = c_ours;
+            so.width = 2;
+            sp.color = c_paleo;
+            sp.width = 1.3;
+            sp.dash = "4 3";
+            c.title(g.network + " on " + std::string(d.name) + (g.threads.empty() ? "" : " (" + g.threads + " threads)") + ", " +
+                    std::string(to_string(g.pass)) + ", " + std::string(to_string(g.dtype)))
+                .x_label("batch size")
+                .y_label("time per batch (ms)")
+                .x_axis(svg::Axis::log, bt.front() / 1.25, bt.back() * 1.25, [](double x) { return svg::general(x, 4); })
+                .x_ticks(bt)
+                .y_axis(svg::Axis::log, lo / 1.3, hi * 1.3, [](double x) { return svg::general(x, 6); })
+                .line(paleo, sp)
+                .line(meas, sm)
+                .points(meas, sm)
+                .line(ours, so)
+                .points(ours, so)
+                .legend({{"measured", sm, svg::LegendEntry::Mark::line},
+                         {"model", so, svg::LegendEntry::Mark::line},
+                         {"PALEO", sp, svg::LegendEntry::Mark::line}});
+            const double n = static_cast<double>(g.rows.size());
+            h << "<figure>" << c.render() << "<figcaption>mean error: model " << pct(gerr / n) << ", PALEO " << pct(gperr / n)
+              << "</figcaption></figure>\n";
+        }
+        table << "</table>\n";
+        h << "</div>\n" << table.str();
+        if (!skipped.empty()) {
+            std::string s;
+            for (const auto& x : skipped) s += (s.empty() ? "" : ", ") + x;
+            h << "<p class=\"note\">Not in perfcast's zoo, so not predicted: " << svg::escape(s) << ".</p>\n";
+        }
+        if (v.unmeasured) h << "<p class=\"note\">" << rows_text(v.unmeasured) << " without a time (failed runs) left out.</p>\n";
+        h << "</section>\n";
+        return h.str();
+    }
+
+    // ---------------------------------------------------------------- notes
+    std::string method() const {
+        std::ostringstream h;
+        h << "<section id=\"method\">\n<h2>How to read this report</h2>\n<p class=\"intro\">"
+             "<b>Error</b> is |predicted − measured| / measured, the seed's (3.2); \"within ±10%\" is the share of rows with "
+             "an error of at most 10%. <b>Held-out rows</b>: a fixed share of the rows, chosen by a hash of each row's "
+             "identity (layer, device, pass, precision), never reaches training; every per-layer number here is computed on "
+             "them. <b>PALEO</b> is FLOPs / peak + bytes / bandwidth (platform percent of peak 1); the <b>roofline</b> is "
+             "max(FLOPs / peak, bytes / bandwidth) per phase. The studies (learning curve, GPU left out) train new models "
+             "from scratch with the model's settings; the committed model itself is not changed.</p>\n</section>\n";
+        return h.str();
+    }
+
+    const Predictor& m_model;
+    const Dataset& m_ds;
+    const DeviceRegistry& m_reg;
+    const ReportOptions& m_o;
+    const ValidationData* m_validation;
+
+    Dataset m_covered;                   ///< measured rows of kinds, passes and precisions the model covers
+    std::vector<const Sample*> m_test;   ///< the rows evaluated
+    std::vector<eval_point> m_points;
+    std::vector<ErrorStats> m_ours, m_paleo, m_roof;
+    std::set<std::string> m_kinds, m_devices;
+    std::map<std::string, std::string> m_device_color;
+    std::string m_data_hash;
+    bool m_all_rows = false;
+    std::size_t m_failed = 0, m_uncovered_kind = 0, m_uncovered_pass = 0;
+    int m_chart_id = 0;
+    double m_study_seconds = 0;
+    std::map<std::string, std::pair<double, double>> m_loo_summary;
+    double m_net_err_ours = 0, m_net_err_paleo = 0;
+    std::size_t m_net_n = 0;
+};
+
+}  // namespace detail::reporting
+
+/**
+ * @brief The accuracy report of `model` on `data` as one self-contained HTML page.
+ * Runs the learning-curve and leave-one-device-out studies unless turned off in `o`
+ * (they train models: seconds to minutes). `validation`, when given, holds measured
+ * whole networks to compare with.
+ * @throws perfcast::error for a validation row whose device is unknown
+ */
+inline std::string render_report(const Predictor& model, const Dataset& data, const DeviceRegistry& reg,
+                                 const ReportOptions& o = {}, const ValidationData* validation = nullptr) {
+    return detail::reporting::report_writer(model, data, reg, o, validation).render();
+}
+
+/** @brief Writes render_report()'s page to a file. */
+inline void write_report(const std::string& path, const Predictor& model, const Dataset& data, const DeviceRegistry& reg,
+                         const ReportOptions& o = {}, const ValidationData* validation = nullptr) {
+    const std::string html = render_report(model, data, reg, o, validation);
+    std::ofstream out(path, std::ios::binary);
+    if (!out) throw error(source_location{path, 0, 0}, "", "cannot write file");
+    out << html;
+    if (!out) throw error(source_location{path, 0, 0}, "", "write failed");
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/report.hpp ----
+// #include "study.hpp"               // leave-one-GPU-out, learning curve, ablation: already inlined above
+// #include "types.hpp"               // DType, Pass, Phase, Shape: already inlined above
+// #include "zoo.hpp"                 // zoo::resnet50, zoo::ResNet50<B>, ...: already inlined above
 // ---- end include/perfcast/perfcast.hpp ----

@@ -14,8 +14,8 @@ failures = 0
 passed = 0
 
 
-def run(*args, ok=True):
-    p = subprocess.run([EXE, *args], capture_output=True, text=True)
+def run(*args, ok=True, cwd=None):
+    p = subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd)
     if ok and p.returncode != 0:
         raise AssertionError(f"{args}: exit {p.returncode}: {p.stderr}")
     if not ok and p.returncode == 0:
@@ -190,6 +190,21 @@ def errors_go_to_stderr_with_a_nonzero_exit():
                     '             "out_channels": 4, "kernel": 11}]}\n')
         p = run("network", "show", path, ok=False)
         assert f"{path}:3: layers[0].kernel" in p.stderr, p.stderr
+
+
+@case
+def embed_regenerates_the_committed_header():
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "neusight_fp32.hpp")
+        run("embed", "--model", "models/neusight-fp32.json", "--out", out, cwd=root)
+        with open(out) as f, open(os.path.join(root, "include", "perfcast", "models", "neusight_fp32.hpp")) as g:
+            assert f.read() == g.read(), "include/perfcast/models/neusight_fp32.hpp is stale: rerun perfcast embed"
+        p = run("embed", "--model", os.path.join(root, "models", "neusight-fp32.json"), "--out", out,
+                "--name", "9 bad name", ok=False)
+        assert "--name" in p.stderr
+        p = run("embed", "--model", os.path.join(root, "models", "neusight-fp32.json"), ok=False)
+        assert "--out" in p.stderr
 
 
 print(f"{passed} passed, {failures} failed")

@@ -9,11 +9,13 @@
 #include <string>     // string
 #include <vector>     // vector
 
+#include <perfcast/embed.hpp>        // write_model_header, embedded::identifier_from
 #include <perfcast/evaluation.hpp>   // evaluate_rows, ErrorStats
 #include <perfcast/io/neusight.hpp>   // import_neusight
 #include <perfcast/perfcast.hpp>      // the library
 #include <perfcast/predictor.hpp>     // Predictor, train_predictor
 #include <perfcast/study.hpp>         // leave_one_device_out, learning_curve, feature_ablation
+#include <perfcast/report.hpp>        // write_report, load_validation
 
 #include "cli.hpp"  // Args, Table
 
@@ -41,6 +43,9 @@ usage:
   perfcast eval --model MODEL.json --data DATASET.csv... [--all-rows] [--format table|json]
   perfcast study leave-one-out|learning-curve|ablation --data DATASET.csv... [--fractions 0.1,0.25,0.5,1]
                  [training options as for train] [--format table|json]
+  perfcast embed --model MODEL.json --out HEADER.hpp [--name NAME]   (the model as constexpr C++ data)
+  perfcast report --model MODEL.json --data DATASET.csv... --out REPORT.html [--validation NETWORKS.csv]
+                  [--device DEVICE] [--quick] [--fractions 0.05,0.1,0.25,0.5,1]
 
 NAME is a zoo network: lenet5, alexnet, vgg16, resnet50, inception_v3.
 DEVICE is a name or alias from `perfcast devices` (h100, a100, t4, "NVIDIA H100 80GB HBM3", ...).
@@ -574,6 +579,56 @@ int cmd_study(const Args& a) {
     return EXIT_SUCCESS;
 }
 
+/** @brief Shell-quotes one argument for the report's command-line line. */
+std::string shell_word(const std::string& w) {
+    if (!w.empty() && w.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./=:,+-@%") == std::string::npos)
+        return w;
+    std::string q = "'";
+    for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+int cmd_report(const Args& a, int argc, char** argv) {
+    const auto files = a.all("data");
+    if (files.empty()) throw error("--data", "required: one or more dataset files");
+    if (!a.has("model")) throw error("--model", "required");
+    if (!a.has("out")) throw error("--out", "required: the HTML file to write");
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Predictor p = Predictor::load(a.get("model", ""));
+    const Dataset ds = load_datasets(files, reg);
+    std::optional<ValidationData> validation;
+    if (a.has("validation")) validation = load_validation(a.get("validation", ""));
+    ReportOptions o;
+    o.model_path = a.get("model", "");
+    o.data_files = files;
+    o.quick = a.flag("quick");
+    o.validation_device = a.get("device", "");
+    if (!o.validation_device.empty()) (void)reg.get(o.validation_device);
+    for (const auto& f : split_list(a.get("fractions", ""))) {
+        try {
+            o.fractions.push_back(std::stod(f));
+        } catch (const std::exception&) {
+            throw error("--fractions", "expected numbers such as 0.1,0.5,1 (got \"" + f + "\")");
+        }
+    }
+    for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + shell_word(argv[i]);
+    o.progress = [](const std::string& what) { std::cerr << "perfcast: report: training " << what << "\n"; };
+    write_report(a.get("out", ""), p, ds, reg, o, validation ? &*validation : nullptr);
+    std::cerr << "perfcast: wrote " << a.get("out", "") << "\n";
+    return EXIT_SUCCESS;
+}
+
+int cmd_embed(const Args& a) {
+    if (!a.positional().empty() || !a.has("model") || !a.has("out"))
+        throw error("embed", "usage: perfcast embed --model MODEL.json --out HEADER.hpp [--name NAME]");
+    const std::string model = a.get("model", ""), out = a.get("out", "");
+    const std::string name = a.get("name", embedded::identifier_from(std::filesystem::path(out).stem().string()));
+    write_model_header(Predictor::load(model), out, name, model);
+    std::cerr << "perfcast: wrote " << out << " (perfcast::models::" << name << "::model)\n";
+    return EXIT_SUCCESS;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -600,6 +655,9 @@ int main(int argc, char** argv) {
                                   {"data", "fractions", "format", "only-device", "features", "holdout", "split-salt", "config",
                                    "epochs", "patience", "batch-size", "seed", "lr", "hidden", "transform", "loss",
                                    "activation", "kinds", "devices"}));
+        if (cmd == "report")
+            return cmd_report(Args(argc, argv, 2, {"quick"}, {"model", "data", "out", "validation", "device", "fractions", "devices"}), argc, argv);
+        if (cmd == "embed") return cmd_embed(Args(argc, argv, 2, {}, {"model", "out", "name"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices"}));
         std::cerr << "perfcast: unknown command \"" << cmd << "\"\n\n" << usage;
         return EXIT_FAILURE;

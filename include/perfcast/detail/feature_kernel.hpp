@@ -1,0 +1,208 @@
+/**
+ * @file detail/feature_kernel.hpp
+ * @brief The feature vectors of features.hpp, computed by a constexpr function template
+ *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
+ *        model sees exactly the features the run-time model was trained on.
+ *
+ * `compute<constexpr_math>` runs in constant expressions (own log, floor, ceil);
+ * `compute<std_math>` runs the same code with <cmath>, and gives bit for bit what
+ * perfcast::compute_features gives (tests/test_embed.cpp checks both, for every feature
+ * set, kind, device, pass and precision). Every feature is listed in the same order and
+ * with the same formula as in features.hpp; a change there must be made here too (the
+ * feature_schema_version bump makes embedded models refuse to compile until it is).
+ */
+#pragma once
+
+#include <algorithm>    // max
+#include <array>        // array
+#include <cmath>        // log, floor, ceil: std_math
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t
+#include <string_view>  // string_view
+#include <type_traits>  // is_same_v, remove_cvref_t
+#include <variant>      // visit
+
+#include "../analytical.hpp"     // roofline, PhaseTime
+#include "../devices.hpp"        // Device
+#include "../error.hpp"          // error
+#include "../features.hpp"       // FeatureSet, detail::wave_tile
+#include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost
+#include "constexpr_math.hpp"    // cmath::log, floor, ceil
+
+namespace perfcast::detail::features_kernel {
+
+/** @brief The math of the compile-time path. */
+struct constexpr_math {
+    static constexpr double log(double x) noexcept { return cmath::log(x); }
+    static constexpr double floor(double x) noexcept { return cmath::floor(x); }
+    static constexpr double ceil(double x) noexcept { return cmath::ceil(x); }
+};
+
+/** @brief The math of the run-time path (features.hpp's). */
+struct std_math {
+    static double log(double x) noexcept { return std::log(x); }
+    static double floor(double x) noexcept { return std::floor(x); }
+    static double ceil(double x) noexcept { return std::ceil(x); }
+};
+
+/** @brief Features a buffer holds at most (conv2d under "hardware" has 42). */
+inline constexpr std::size_t max_features = 64;
+
+/** @brief Names and values of a feature vector, without heap allocation. */
+struct feature_buffer {
+    std::array<double, max_features> values{};
+    std::array<std::string_view, max_features> names{};
+    std::size_t size = 0;
+
+    constexpr void add(std::string_view name, double v) {
+        if (size == max_features) throw error("features", "more features than the compile-time buffer holds (64)");
+        names[size] = name;
+        values[size] = v;
+        ++size;
+    }
+};
+
+template <typename Math>
+constexpr double lg(double v) noexcept {
+    return Math::log(std::max(v, 1e-12));
+}
+
+/** @brief log2 of the largest power of two dividing v, capped at 2^6 (features.hpp's alignment()). */
+constexpr double alignment(std::int64_t v) noexcept {
+    int a = 0;
+    while (a < 6 && v > 0 && v % (std::int64_t{2} << a) == 0) ++a;
+    return static_cast<double>(a);
+}
+
+template <typename Math>
+constexpr double tile_efficiency(double v, double tile) noexcept {
+    return v / (Math::ceil(v / tile) * tile);
+}
+
+/** @brief The GEMM a layer amounts to (M x N outputs, K deep), as features.hpp's gemm_of(). */
+struct gemm_dims {
+    double m = 1, n = 1, k = 1;
+};
+
+constexpr gemm_dims gemm_of(const Layer& l) noexcept {
+    return std::visit(
+        [](const auto& p) -> gemm_dims {
+            using P = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<P, DenseParams>) {
+                return {static_cast<double>(p.batch * p.seq), static_cast<double>(p.out_features),
+                        static_cast<double>(p.in_features)};
+            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+                const Shape o = output_shape(p);
+                const std::int64_t g = p.groups > 0 ? p.groups : 1;
+                return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
+                        static_cast<double>((p.in_channels / g) * p.kernel.h * p.kernel.w)};
+            } else {
+                return {static_cast<double>(output_shape(p).elements()), 1.0, 1.0};
+            }
+        },
+        l);
+}
+
+template <typename Math>
+constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
+    auto v = [&](std::string_view name, std::int64_t x) {
+        s.add(name, log_scale ? lg<Math>(static_cast<double>(x)) : static_cast<double>(x));
+    };
+    std::visit(
+        [&](const auto& p) {
+            using P = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<P, DenseParams>) {
+                v("batch", p.batch);
+                v("seq", p.seq);
+                v("in_features", p.in_features);
+                v("out_features", p.out_features);
+                s.add("bias", p.bias ? 1.0 : 0.0);
+            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+                const Shape o = output_shape(p);
+                v("batch", p.batch);
+                v("in_channels", p.in_channels);
+                v("height", p.height);
+                v("width", p.width);
+                v("out_channels", p.out_channels);
+                s.add("kernel_h", static_cast<double>(p.kernel.h));
+                s.add("kernel_w", static_cast<double>(p.kernel.w));
+                s.add("stride_h", static_cast<double>(p.stride.h));
+                s.add("stride_w", static_cast<double>(p.stride.w));
+                s.add("pad_h", static_cast<double>(p.padding.h));
+                s.add("pad_w", static_cast<double>(p.padding.w));
+                s.add("dilation", static_cast<double>(p.dilation.h * p.dilation.w));
+                v("groups", p.groups);
+                s.add("bias", p.bias ? 1.0 : 0.0);
+                v("out_height", o[2]);
+                v("out_width", o[3]);
+            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+                const Shape o = output_shape(p);
+                const Hw k = effective_kernel(p), st = effective_stride(p);
+                v("batch", p.batch);
+                v("channels", p.channels);
+                v("height", p.height);
+                v("width", p.width);
+                s.add("max", p.mode == PoolMode::max ? 1.0 : 0.0);
+                s.add("global", p.global ? 1.0 : 0.0);
+                v("kernel_area", k.h * k.w);
+                s.add("stride", static_cast<double>(st.h * st.w));
+                s.add("padding", static_cast<double>(p.padding.h + p.padding.w));
+                v("out_height", o[2]);
+                v("out_width", o[3]);
+            } else {
+                const Shape in = input_shape(p);
+                v("batch", in[0]);
+                v("elements", in.elements());
+            }
+        },
+        l);
+}
+
+/**
+ * @brief The feature vector of a layer on a device under a feature set, into @p s
+ * (which it appends to): perfcast::compute_features, with the math of @p Math.
+ */
+template <typename Math>
+constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t) {
+    layer_params<Math>(s, l, set != FeatureSet::raw);
+    s.add("training", pass == Pass::training ? 1.0 : 0.0);
+    s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);
+    s.add("fp16", t == DType::fp16 ? 1.0 : 0.0);
+    s.add("bf16", t == DType::bf16 ? 1.0 : 0.0);
+    if (set == FeatureSet::raw || set == FeatureSet::params) return;
+
+    const Cost c = pass_cost(l, pass, t);
+    const double flops = static_cast<double>(std::max<std::int64_t>(c.flops, 1));
+    const double bytes = static_cast<double>(std::max<std::int64_t>(c.bytes, 1));
+    const PhaseTime r = roofline(Cost{c.flops, c.bytes}, d, t);
+    const gemm_dims g = gemm_of(l);
+    const double tiles = Math::ceil(g.m / wave_tile) * Math::ceil(g.n / wave_tile);
+    const double units = static_cast<double>(std::max(d.units, 1));
+    const double waves = tiles / units;
+    s.add("log_flops", lg<Math>(flops));
+    s.add("log_bytes", lg<Math>(bytes));
+    s.add("log_intensity", lg<Math>(flops / bytes));
+    s.add("log_roofline_compute_us", lg<Math>(r.compute_us));
+    s.add("log_roofline_memory_us", lg<Math>(r.memory_us));
+    s.add("log_roofline_us", lg<Math>(std::max(r.compute_us, r.memory_us)));
+    s.add("log_gemm_k", lg<Math>(g.k));
+    s.add("log_waves", lg<Math>(waves));
+    s.add("wave_tail", waves - Math::floor(waves));
+    s.add("tile_efficiency_m", tile_efficiency<Math>(g.m, wave_tile));
+    s.add("tile_efficiency_n", tile_efficiency<Math>(g.n, wave_tile / 2));
+    s.add("tile_efficiency_k", tile_efficiency<Math>(g.k, 32.0));
+    s.add("align_m", alignment(static_cast<std::int64_t>(g.m)));
+    s.add("align_n", alignment(static_cast<std::int64_t>(g.n)));
+    s.add("align_k", alignment(static_cast<std::int64_t>(g.k)));
+    if (set == FeatureSet::analytical) return;
+
+    s.add("log_units", lg<Math>(units));
+    s.add("log_lanes_per_unit", lg<Math>(static_cast<double>(std::max(d.lanes_per_unit, 1))));
+    s.add("log_clock_mhz", lg<Math>(d.boost_mhz));
+    s.add("log_peak_flops", lg<Math>(d.peak_flops(t)));
+    s.add("log_bandwidth", lg<Math>(d.bandwidth_bytes_per_s()));
+    s.add("log_l2_mb", lg<Math>(d.l2_mb));
+    s.add("log_machine_balance", lg<Math>(d.peak_flops(t) / d.bandwidth_bytes_per_s()));
+}
+
+}  // namespace perfcast::detail::features_kernel

@@ -1,0 +1,453 @@
+/**
+ * @file embed.hpp
+ * @brief `perfcast embed`: writes a trained model file out as a C++ header of constexpr data,
+ *        so the model predicts in constant expressions (constexpr_model.hpp) and ships inside
+ *        the single header with no file to load at run time.
+ *
+ * The header holds, per layer kind, the feature names and scaler statistics, every layer's
+ * weights and biases as `inline constexpr double[]` arrays (shortest round-trip decimal, so
+ * each value is bit-exact), the activation, output affine map and target transform; then the
+ * passes, precisions and devices the model was trained on, the reference queries with the
+ * trainer's predictions, and one `perfcast::models::<name>::model` of type embedded::Model.
+ * Output is deterministic: the same model file gives the same header byte for byte.
+ */
+#pragma once
+
+#include <charconv>     // to_chars: shortest round-trip decimal
+#include <cmath>        // isfinite
+#include <cstddef>      // size_t
+#include <deque>        // deque: storage that keeps addresses stable
+#include <fstream>      // ofstream
+#include <ios>          // ios::binary
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+#include <type_traits>  // is_same_v, remove_cvref_t
+#include <variant>      // visit
+#include <vector>       // vector
+
+#include "constexpr_model.hpp"  // embedded::Model, KindModel, DenseLayer, Reference
+#include "devices.hpp"          // Device
+#include "error.hpp"            // error
+#include "features.hpp"         // to_string(FeatureSet)
+#include "io/device_json.hpp"   // DeviceRegistry: the reference queries' devices
+#include "layers.hpp"           // Layer, the parameter structs
+#include "mlp.hpp"              // MlpActivation, TargetKind, TrainedRegressor
+#include "predictor.hpp"        // Predictor, KindModel, ReferenceQuery, min_compute_fraction
+
+namespace perfcast {
+
+namespace embedded {
+
+// ============================================================================
+// Declarations
+// ============================================================================
+
+/**
+ * @brief An embedded::Model over data copied out of a run-time Predictor: the same view
+ * the generated header gives, at run time (the generator prints it; tests run the
+ * constexpr inference on it). Not copyable: the Model points into it.
+ */
+class OwnedModel {
+public:
+    /** @brief Copies @p p's models, training metadata and reference queries. @throws perfcast::error */
+    explicit OwnedModel(const Predictor& p);
+    OwnedModel(const OwnedModel&) = delete;
+    OwnedModel& operator=(const OwnedModel&) = delete;
+
+    /** @brief The view, valid while this object lives. */
+    const Model& model() const noexcept { return m_model; }
+
+private:
+    struct KindData {
+        std::vector<std::string> names;
+        std::vector<std::string_view> name_views;
+        std::vector<double> mean, stddev;
+        std::deque<std::vector<double>> weights, biases;
+        std::vector<DenseLayer> layers;
+    };
+    std::string m_name, m_hash;
+    std::deque<KindData> m_data;
+    std::vector<KindModel> m_kinds;
+    std::vector<Pass> m_passes;
+    std::vector<DType> m_dtypes;
+    std::vector<std::string_view> m_devices;
+    DeviceRegistry m_registry;  // owns the reference devices' strings
+    std::vector<Reference> m_references;
+    Model m_model;
+};
+
+/** @brief Is @p s usable as the C++ name of an embedded model (an identifier, not a keyword)? */
+bool is_identifier(std::string_view s);
+
+/** @brief A C++ identifier made from @p s ("neusight-fp32" gives "neusight_fp32"). */
+std::string identifier_from(std::string_view s);
+
+}  // namespace embedded
+
+/**
+ * @brief The header that embeds @p p as `perfcast::models::<name>::model`.
+ * @param name   a C++ identifier (embedded::is_identifier)
+ * @param source the model file's path, named in the banner (empty: not named)
+ * @throws perfcast::error for a bad name or a model that cannot be embedded
+ */
+std::string embed_model_header(const Predictor& p, std::string_view name, std::string_view source = {});
+
+/** @brief Writes embed_model_header() to @p path. @throws perfcast::error naming the file */
+void write_model_header(const Predictor& p, const std::string& path, std::string_view name,
+                        std::string_view source = {});
+
+// ============================================================================
+// Implementation
+// ============================================================================
+
+namespace embedded {
+
+namespace detail {
+
+constexpr Activation activation_of(MlpActivation a) noexcept {
+    switch (a) {
+        case MlpActivation::relu: return Activation::relu;
+        case MlpActivation::tanh: return Activation::tanh;
+        case MlpActivation::silu: return Activation::silu;
+        case MlpActivation::gelu: return Activation::gelu;
+    }
+    return Activation::relu;
+}
+
+constexpr Target target_of(TargetKind t) noexcept {
+    switch (t) {
+        case TargetKind::identity: return Target::identity;
+        case TargetKind::sqrt: return Target::sqrt;
+        case TargetKind::log: return Target::log;
+    }
+    return Target::identity;
+}
+
+constexpr std::string_view to_string(Activation a) noexcept {
+    switch (a) {
+        case Activation::relu: return "relu";
+        case Activation::tanh: return "tanh";
+        case Activation::silu: return "silu";
+        case Activation::gelu: return "gelu";
+    }
+    return "relu";
+}
+
+constexpr std::string_view to_string(Target t) noexcept {
+    switch (t) {
+        case Target::identity: return "identity";
+        case Target::sqrt: return "sqrt";
+        case Target::log: return "log";
+    }
+    return "identity";
+}
+
+/** @brief The shortest decimal that reads back as exactly @p v, as a double literal. */
+inline std::string literal(double v) {
+    if (!std::isfinite(v)) throw error("embed", "cannot embed a non-finite number");
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    std::string s(buf, res.ptr);
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return s;
+}
+
+/** @brief A C++ string literal of @p s. */
+inline std::string quoted(std::string_view s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20 || c == 0x7f) {
+            const char oct[] = {'\\', static_cast<char>('0' + ((c >> 6) & 7)), static_cast<char>('0' + ((c >> 3) & 7)),
+                                static_cast<char>('0' + (c & 7)), '\0'};
+            out += oct;
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
+/** @brief `{a, b, ...}` wrapped at about 110 columns, each line indented by four spaces. */
+inline void write_list(std::string& out, const std::vector<std::string>& items) {
+    out += "{\n    ";
+    std::size_t col = 4;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        std::string item = items[i] + (i + 1 < items.size() ? "," : "");
+        if (col > 4 && col + 1 + item.size() > 110) {
+            out += "\n    ";
+            col = 4;
+        } else if (col > 4) {
+            out += ' ';
+            ++col;
+        }
+        out += item;
+        col += item.size();
+    }
+    out += "}";
+}
+
+inline std::vector<std::string> literals(std::span<const double> v) {
+    std::vector<std::string> out;
+    out.reserve(v.size());
+    for (const double x : v) out.push_back(literal(x));
+    return out;
+}
+
+inline std::string hw(const Hw& v) { return "{" + std::to_string(v.h) + ", " + std::to_string(v.w) + "}"; }
+inline std::string boolean(bool b) { return b ? "true" : "false"; }
+
+/** @brief A layer as a C++ expression of its parameter struct, every field named. */
+inline std::string layer_expression(const Layer& l) {
+    return std::visit(
+        [](const auto& p) -> std::string {
+            using P = std::remove_cvref_t<decltype(p)>;
+            using std::to_string;
+            if constexpr (std::is_same_v<P, DenseParams>) {
+                return "perfcast::DenseParams{.batch = " + to_string(p.batch) + ", .in_features = " +
+                       to_string(p.in_features) + ", .out_features = " + to_string(p.out_features) +
+                       ", .bias = " + boolean(p.bias) + ", .seq = " + to_string(p.seq) + "}";
+            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+                return "perfcast::Conv2DParams{.batch = " + to_string(p.batch) + ", .in_channels = " +
+                       to_string(p.in_channels) + ", .height = " + to_string(p.height) + ", .width = " +
+                       to_string(p.width) + ", .out_channels = " + to_string(p.out_channels) +
+                       ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
+                       hw(p.padding) + ", .dilation = " + hw(p.dilation) + ", .groups = " + to_string(p.groups) +
+                       ", .bias = " + boolean(p.bias) + "}";
+            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+                return "perfcast::Pool2DParams{.batch = " + to_string(p.batch) + ", .channels = " +
+                       to_string(p.channels) + ", .height = " + to_string(p.height) + ", .width = " +
+                       to_string(p.width) + ", .mode = perfcast::PoolMode::" + std::string(perfcast::to_string(p.mode)) +
+                       ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
+                       hw(p.padding) + ", .ceil_mode = " + boolean(p.ceil_mode) + ", .global = " +
+                       boolean(p.global) + ", .count_include_pad = " + boolean(p.count_include_pad) + "}";
+            } else {
+                throw error("embed", "reference queries of " + std::string(perfcast::to_string(kind_of<P>)) +
+                                         " layers cannot be embedded (only the learned kinds)");
+            }
+        },
+        l);
+}
+
+/** @brief A device as a C++ expression, every field named. */
+inline std::string device_expression(const Device& d) {
+    std::string aliases;
+    for (std::size_t i = 0; i < d.aliases.size(); ++i) aliases += (i ? ", " : "") + quoted(d.aliases[i]);
+    using std::to_string;
+    return "perfcast::Device{.id = " + quoted(d.id) + ", .name = " + quoted(d.name) + ",\n        .aliases = {" +
+           aliases + "},\n        .kind = perfcast::DeviceKind::" + std::string(perfcast::to_string(d.kind)) +
+           ", .architecture = " + quoted(d.architecture) + ", .cc_major = " + to_string(d.cc_major) +
+           ", .cc_minor = " + to_string(d.cc_minor) + ",\n        .units = " + to_string(d.units) +
+           ", .lanes_per_unit = " + to_string(d.lanes_per_unit) + ", .simd_width = " + to_string(d.simd_width) +
+           ", .fma_units = " + to_string(d.fma_units) + ", .boost_mhz = " + literal(d.boost_mhz) +
+           ",\n        .fp32_tflops = " + literal(d.fp32_tflops) + ", .tf32_tflops = " + literal(d.tf32_tflops) +
+           ", .fp16_tflops = " + literal(d.fp16_tflops) + ", .bf16_tflops = " + literal(d.bf16_tflops) +
+           ",\n        .bandwidth_gbs = " + literal(d.bandwidth_gbs) + ", .l2_mb = " + literal(d.l2_mb) +
+           ", .memory_gb = " + literal(d.memory_gb) + ",\n        .source = " + quoted(d.source) + "}";
+}
+
+}  // namespace detail
+
+inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.info().data_hash) {
+    if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
+    for (const auto& [k, km] : p.models()) {
+        KindData& d = m_data.emplace_back();
+        d.names = km.feature_names;
+        for (const std::string& n : d.names) d.name_views.emplace_back(n);
+        const TrainedRegressor& r = km.regressor;
+        d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
+        d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
+        for (const MlpLayer& layer : r.mlp().layers()) {
+            const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
+            const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
+            d.layers.push_back(DenseLayer{layer.inputs(), layer.outputs(), w, b});
+        }
+        KindModel e;
+        e.kind = k;
+        e.features = km.features;
+        e.relative_to_roofline = km.relative_to_roofline;
+        e.feature_names = d.name_views;
+        e.mean = d.mean;
+        e.stddev = d.stddev;
+        e.layers = d.layers;
+        e.activation = detail::activation_of(r.mlp().activation());
+        e.output_offset = r.mlp().output_offset();
+        e.output_scale = r.mlp().output_scale();
+        e.target = detail::target_of(r.target_transform().kind());
+        e.target_c = r.target_transform().constant();
+        e.min_compute_fraction = perfcast::min_compute_fraction(k);
+        m_kinds.push_back(e);
+    }
+    for (const std::string& s : p.info().passes) {
+        const auto pass = parse_pass(s);
+        if (!pass) throw error("training.passes", "unknown pass \"" + s + "\"");
+        m_passes.push_back(*pass);
+    }
+    for (const std::string& s : p.info().dtypes) {
+        const auto t = parse_dtype(s);
+        if (!t) throw error("training.dtypes", "unknown precision \"" + s + "\"");
+        m_dtypes.push_back(*t);
+    }
+    for (const std::string& s : p.info().devices) m_devices.emplace_back(s);
+    for (const ReferenceQuery& q : p.references()) {
+        m_registry.parse(q.device_json, "reference device");
+        m_references.push_back(Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
+    }
+    m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash};
+}
+
+inline bool is_identifier(std::string_view s) {
+    static constexpr std::string_view keywords[] = {
+        "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
+        "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr",
+        "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete",
+        "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
+        "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+        "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
+        "requires", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct",
+        "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename",
+        "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
+        // names the header itself declares next to the model
+        "detail", "model"};
+    if (s.empty()) return false;
+    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    if (!alpha(s[0])) return false;
+    for (const char c : s)
+        if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+    for (const std::string_view k : keywords)
+        if (s == k) return false;
+    // reserved for the implementation: __x, _X
+    return !(s.size() >= 2 && s[0] == '_' && (s[1] == '_' || (s[1] >= 'A' && s[1] <= 'Z')));
+}
+
+inline std::string identifier_from(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        out += ok ? c : '_';
+    }
+    if (out.empty() || (out[0] >= '0' && out[0] <= '9')) out = "model_" + out;
+    if (!is_identifier(out)) out += "_model";
+    return out;
+}
+
+}  // namespace embedded
+
+inline std::string embed_model_header(const Predictor& p, std::string_view name, std::string_view source) {
+    using namespace embedded::detail;
+    if (!embedded::is_identifier(name))
+        throw error("--name", "\"" + std::string(name) + "\" is not a C++ identifier (letters, digits, _)");
+    const embedded::OwnedModel owned(p);
+    const embedded::Model& m = owned.model();
+    const std::string ns = "perfcast::models::" + std::string(name);
+
+    std::string out;
+    out += "// generated by `perfcast embed`";
+    if (!source.empty()) out += " from " + std::string(source);
+    out += "; do not edit.\n";
+    out += "// Regenerate: perfcast embed --model " + (source.empty() ? std::string("MODEL.json") : std::string(source)) +
+           " --out <this file> --name " + std::string(name) + "\n";
+    out += "/**\n * @file\n * @brief The predictor " + quoted(m.name) + " as constexpr data: `" + ns + "::model`.\n *\n";
+    for (const embedded::KindModel& k : m.kinds) {
+        std::string shape = std::to_string(k.layers.empty() ? 0 : k.layers.front().inputs);
+        for (const embedded::DenseLayer& l : k.layers) shape += "-" + std::to_string(l.outputs);
+        out += " * - " + std::string(to_string(k.kind)) + ": " + std::string(to_string(k.features)) + " features, " +
+               shape + " " + std::string(to_string(k.activation)) + ", " + std::string(to_string(k.target)) +
+               " target" + (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
+               literal(k.min_compute_fraction) + " x the compute-bound time (FLOPs / peak)\n";
+    }
+    out += " *\n * Trained on";
+    for (std::size_t i = 0; i < m.passes.size(); ++i) out += (i ? ", " : " ") + std::string(to_string(m.passes[i]));
+    out += ";";
+    for (std::size_t i = 0; i < m.dtypes.size(); ++i) out += (i ? ", " : " ") + std::string(to_string(m.dtypes[i]));
+    out += ";";
+    for (std::size_t i = 0; i < m.devices.size(); ++i) out += (i ? ", " : " ") + std::string(m.devices[i]);
+    out += "\n * (data " + std::string(m.data_hash) + ", feature schema " + std::to_string(m.feature_schema_version) +
+           ").\n */\n";
+    out += "#pragma once\n\n#include <string_view>  // string_view\n\n";
+    out += "#include <perfcast/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference\n\n";
+    out += "namespace " + ns + " {\n\nnamespace detail {\n";
+
+    auto array = [&](std::string_view type, const std::string& var, const std::vector<std::string>& items,
+                     const std::string& comment) {
+        out += "\n";
+        if (!comment.empty()) out += "// " + comment + "\n";
+        out += "inline constexpr " + std::string(type) + " " + var + "[] = ";
+        write_list(out, items);
+        out += ";\n";
+    };
+    // A span initialiser: the array's name, or an empty span where there is nothing (no zero-size arrays).
+    auto span_of = [](const std::string& var, std::size_t n) { return n == 0 ? std::string("{}") : var; };
+
+    std::vector<std::string> kinds;
+    for (const embedded::KindModel& k : m.kinds) {
+        const std::string kn(to_string(k.kind));
+        std::vector<std::string> names;
+        for (const std::string_view n : k.feature_names) names.push_back(quoted(n));
+        array("std::string_view", kn + "_feature_names", names, kn + ": the features, in order");
+        array("double", kn + "_mean", literals(k.mean), "the scaler: (x - mean) / stddev");
+        array("double", kn + "_stddev", literals(k.stddev), "");
+        std::vector<std::string> layers;
+        for (std::size_t i = 0; i < k.layers.size(); ++i) {
+            const embedded::DenseLayer& l = k.layers[i];
+            const std::string w = kn + "_w" + std::to_string(i), b = kn + "_b" + std::to_string(i);
+            array("double", w, literals(l.weights),
+                  "layer " + std::to_string(i) + ": " + std::to_string(l.inputs) + " x " + std::to_string(l.outputs) +
+                      " weights, row-major, and biases");
+            array("double", b, literals(l.bias), "");
+            layers.push_back("{" + std::to_string(l.inputs) + ", " + std::to_string(l.outputs) + ", " + w + ", " + b +
+                             "}");
+        }
+        array("perfcast::embedded::DenseLayer", kn + "_layers", layers, "");
+        kinds.push_back("{perfcast::LayerKind::" + kn + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
+                        ", " + boolean(k.relative_to_roofline) + ", " + kn + "_feature_names, " + kn + "_mean, " + kn +
+                        "_stddev,\n     " + kn + "_layers, perfcast::embedded::Activation::" +
+                        std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
+                        literal(k.output_scale) + ",\n     perfcast::embedded::Target::" + std::string(to_string(k.target)) +
+                        ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) + "}");
+    }
+    out += "\n// the models, one per layer kind\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
+    for (const std::string& k : kinds) out += "    " + k + ",\n";
+    out += "};\n";
+
+    std::vector<std::string> passes, dtypes, devs, refs;
+    for (const Pass x : m.passes) passes.push_back("perfcast::Pass::" + std::string(to_string(x)));
+    for (const DType x : m.dtypes) dtypes.push_back("perfcast::DType::" + std::string(to_string(x)));
+    for (const std::string_view x : m.devices) devs.push_back(quoted(x));
+    if (!passes.empty()) array("perfcast::Pass", "passes", passes, "what the model was trained on");
+    if (!dtypes.empty()) array("perfcast::DType", "dtypes", dtypes, "");
+    if (!devs.empty()) array("std::string_view", "devices", devs, "");
+    if (!m.references.empty()) {
+        out += "\n// queries the trainer answered, and its predictions (embedded::verify re-runs them)\n";
+        out += "inline constexpr perfcast::embedded::Reference references[] = {\n";
+        for (const embedded::Reference& r : m.references)
+            out += "    {" + layer_expression(r.layer) + ",\n     " + device_expression(r.device) +
+                   ",\n     perfcast::Pass::" + std::string(to_string(r.pass)) + ", perfcast::DType::" +
+                   std::string(to_string(r.dtype)) + ", " + literal(r.predicted_us) + "},\n";
+        out += "};\n";
+    }
+    out += "\n}  // namespace detail\n\n";
+    out += "/** @brief The predictor " + quoted(m.name) + ", for embedded::predict_us() and perfcast::predict_us<>(). */\n";
+    out += "inline constexpr perfcast::embedded::Model model{" + quoted(m.name) + ", " +
+           std::to_string(m.feature_schema_version) + ", detail::kinds, " +
+           span_of("detail::passes", passes.size()) + ", " + span_of("detail::dtypes", dtypes.size()) + ",\n    " +
+           span_of("detail::devices", devs.size()) + ", " + span_of("detail::references", m.references.size()) + ", " +
+           quoted(m.data_hash) + "};\n\n";
+    out += "}  // namespace " + ns + "\n";
+    return out;
+}
+
+inline void write_model_header(const Predictor& p, const std::string& path, std::string_view name,
+                               std::string_view source) {
+    const std::string text = embed_model_header(p, name, source);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw error(source_location{path, 0, 0}, "", "cannot open the file for writing");
+    out << text;
+    out.close();
+    if (!out) throw error(source_location{path, 0, 0}, "", "writing the file failed");
+}
+
+}  // namespace perfcast

@@ -1,0 +1,580 @@
+// Tests of the compile-time model: constexpr_math.hpp, feature_kernel.hpp, constexpr_model.hpp,
+// compile_time.hpp and embed.hpp. The constexpr path must give what the run-time Predictor gives,
+// for the committed model and for small models trained here on synthetic data.
+#include <doctest/doctest.h>
+
+#include <perfcast/compile_time.hpp>     // predict_us<>, predict_layers<>, embedded::default_model
+#include <perfcast/constexpr_model.hpp>  // embedded::predict_us, layer_time, network_us, verify
+#include <perfcast/detail/constexpr_math.hpp>  // cmath::log, exp, tanh, sqrt, floor, ceil
+#include <perfcast/detail/feature_kernel.hpp>  // features_kernel::compute
+#include <perfcast/embed.hpp>            // embed_model_header, OwnedModel, is_identifier
+#include <perfcast/estimate.hpp>         // estimate
+#include <perfcast/features.hpp>         // compute_features
+#include <perfcast/predictor.hpp>        // Predictor, train_predictor, learned_time_fn
+#include <perfcast/zoo.hpp>              // zoo::resnet50, zoo::ResNet50<>
+
+#include <algorithm>   // max
+#include <bit>         // bit_cast
+#include <charconv>    // from_chars
+#include <cmath>       // log, exp, tanh, sqrt, floor, ceil, nextafter, fabs
+#include <cstdint>     // uint64_t, int64_t
+#include <filesystem>  // path
+#include <fstream>     // ifstream
+#include <limits>      // numeric_limits
+#include <sstream>     // ostringstream
+#include <string>      // string
+#include <vector>      // vector
+
+using namespace perfcast;
+namespace cm = perfcast::detail::cmath;
+namespace fk = perfcast::detail::features_kernel;
+
+namespace {
+
+/** A small deterministic generator (the tests must not depend on <random>'s distributions). */
+class Rng {
+public:
+    explicit Rng(std::uint64_t seed) : m_state(seed) {}
+    std::uint64_t next() {
+        m_state = m_state * 6364136223846793005ULL + 1442695040888963407ULL;
+        std::uint64_t z = m_state;
+        z = (z ^ (z >> 33)) * 0xff51afd7ed558ccdULL;
+        return z ^ (z >> 33);
+    }
+    double uniform() { return static_cast<double>(next() >> 11) / 9007199254740992.0; }  // [0, 1)
+    double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+    /** An integer in [lo, hi], log-uniform (sizes span orders of magnitude). */
+    std::int64_t log_int(std::int64_t lo, std::int64_t hi) {
+        const double v = std::exp(uniform(std::log(static_cast<double>(lo)), std::log(static_cast<double>(hi) + 1)));
+        return std::clamp(static_cast<std::int64_t>(v), lo, hi);
+    }
+    std::int64_t pick(std::initializer_list<std::int64_t> v) { return *(v.begin() + next() % v.size()); }
+    bool coin() { return (next() & 1) != 0; }
+
+private:
+    std::uint64_t m_state;
+};
+
+/** Distance in units in the last place of @p expected. */
+double ulps(double got, double expected) {
+    if (got == expected) return 0.0;
+    const double e = std::fabs(expected);
+    const double ulp = std::nextafter(e, std::numeric_limits<double>::infinity()) - e;
+    return std::fabs(got - expected) / ulp;
+}
+
+double relative_difference(double got, double expected) {
+    return expected == 0 ? std::fabs(got) : std::fabs(got - expected) / std::fabs(expected);
+}
+
+bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
+
+Layer random_conv(Rng& r) {
+    for (;;) {
+        Conv2DParams p;
+        p.batch = r.log_int(1, 64);
+        p.in_channels = r.log_int(1, 1024);
+        p.height = r.log_int(4, 224);
+        p.width = r.coin() ? p.height : r.log_int(4, 224);
+        p.out_channels = r.log_int(1, 1024);
+        const std::int64_t k = r.pick({1, 1, 3, 3, 3, 5, 7, 11});
+        p.kernel = r.coin() ? Hw{k} : Hw{k, r.pick({1, 3})};
+        p.stride = Hw{r.pick({1, 1, 1, 2, 4})};
+        p.padding = Hw{r.pick({0, 1, 2, 3})};
+        p.dilation = Hw{r.pick({1, 1, 1, 2})};
+        p.groups = r.pick({1, 1, 1, 2, 4, 32});
+        if (r.uniform() < 0.1) {  // depthwise
+            p.groups = p.in_channels;
+            p.out_channels = p.in_channels;
+        }
+        p.bias = r.coin();
+        if (!check(Layer{p})) return p;
+    }
+}
+
+Layer random_dense(Rng& r) {
+    DenseParams p;
+    p.batch = r.log_int(1, 512);
+    p.in_features = r.log_int(1, 16384);
+    p.out_features = r.log_int(1, 16384);
+    p.bias = r.coin();
+    p.seq = r.uniform() < 0.3 ? r.log_int(1, 2048) : 1;
+    return p;
+}
+
+Layer random_pool(Rng& r) {
+    for (;;) {
+        Pool2DParams p;
+        p.batch = r.log_int(1, 64);
+        p.channels = r.log_int(1, 1024);
+        p.height = r.log_int(2, 224);
+        p.width = r.coin() ? p.height : r.log_int(2, 224);
+        p.mode = r.coin() ? PoolMode::max : PoolMode::avg;
+        p.kernel = Hw{r.pick({2, 3, 5})};
+        p.stride = Hw{r.pick({0, 1, 2})};
+        p.padding = Hw{r.pick({0, 0, 1})};
+        p.ceil_mode = r.uniform() < 0.2;
+        p.global = r.uniform() < 0.15;
+        if (!check(Layer{p})) return p;
+    }
+}
+
+/** Any kind, the element-wise ones included (their features are the generic batch/elements pair). */
+Layer random_layer(Rng& r) {
+    const Shape s = Shape::nchw(r.log_int(1, 64), r.log_int(1, 512), r.log_int(1, 112), r.log_int(1, 112));
+    switch (r.next() % 10) {
+        case 0: return random_dense(r);
+        case 1: return random_conv(r);
+        case 2: return random_pool(r);
+        case 3: return BatchNorm2DParams{s[0], s[1], s[2], s[3], r.coin()};
+        case 4: return ActivationParams{s, ActivationKind::gelu};
+        case 5: return AddParams{s, r.log_int(2, 4)};
+        case 6: return ConcatParams{s[0], s[1] * 2, s[2], s[3], 2};
+        case 7: return FlattenParams{s};
+        case 8: return SoftmaxParams{s[0], r.log_int(1, 100000)};
+        default: return DropoutParams{s, 0.25};
+    }
+}
+
+const Device& random_device(Rng& r) { return *devices::builtin[r.next() % devices::builtin.size()]; }
+Pass random_pass(Rng& r) { return r.coin() ? Pass::inference : Pass::training; }
+DType random_dtype(Rng& r) { return all_dtypes[r.next() % all_dtypes.size()]; }
+
+std::filesystem::path repo_root() { return std::filesystem::path(__FILE__).parent_path().parent_path(); }
+
+std::string read_text(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+const Predictor& default_predictor() {
+    static const Predictor p = Predictor::load((repo_root() / "models/neusight-fp32.json").string());
+    return p;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// constexpr math
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE("constexpr log, exp and sqrt are within 1 ulp of <cmath>, tanh within 4 (glibc's own tanh is off by 2)") {
+    Rng r(7);
+    double worst_log = 0, worst_exp = 0, worst_sqrt = 0, worst_tanh = 0, worst_expm1 = 0;
+    for (int i = 0; i < 200000; ++i) {
+        const double x = std::exp(r.uniform(-700, 700));
+        worst_log = std::max(worst_log, ulps(cm::log(x), std::log(x)));
+        worst_sqrt = std::max(worst_sqrt, ulps(cm::sqrt(x), std::sqrt(x)));
+        const double near1 = 1.0 + r.uniform(-1e-3, 1e-3);
+        worst_log = std::max(worst_log, ulps(cm::log(near1), std::log(near1)));
+        const double e = r.uniform(-740, 709);
+        worst_exp = std::max(worst_exp, ulps(cm::exp(e), std::exp(e)));
+        const double t = r.uniform(-25, 25) * (i % 3 == 0 ? 1e-3 : 1.0);
+        worst_tanh = std::max(worst_tanh, ulps(cm::tanh(t), std::tanh(t)));
+        const double m = r.uniform(-3, 3);
+        worst_expm1 = std::max(worst_expm1, ulps(cm::expm1(m), std::expm1(m)));
+    }
+    MESSAGE("worst ulps against glibc: log " << worst_log << ", exp " << worst_exp << ", sqrt " << worst_sqrt
+                                             << ", tanh " << worst_tanh << ", expm1 " << worst_expm1);
+    CHECK(worst_log <= 1.0);
+    CHECK(worst_exp <= 1.0);
+    CHECK(worst_sqrt <= 1.0);
+    CHECK(worst_tanh <= 4.0);
+    CHECK(worst_expm1 <= 4.0);
+}
+
+TEST_CASE("constexpr math: special values, subnormals and the extremes are those of <cmath>") {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    constexpr double tiny = std::numeric_limits<double>::denorm_min();
+    CHECK(cm::log(0.0) == -inf);
+    CHECK(cm::log(inf) == inf);
+    CHECK(cm::isnan(cm::log(-1.0)));
+    CHECK(cm::isnan(cm::log(std::numeric_limits<double>::quiet_NaN())));
+    CHECK(ulps(cm::log(tiny), std::log(tiny)) <= 1.0);
+    CHECK(ulps(cm::log(3e-310), std::log(3e-310)) <= 1.0);
+    CHECK(ulps(cm::log(std::numeric_limits<double>::max()), std::log(std::numeric_limits<double>::max())) <= 1.0);
+    CHECK(cm::exp(710.0) == inf);
+    CHECK(cm::exp(-inf) == 0.0);
+    CHECK(cm::exp(inf) == inf);
+    CHECK(cm::exp(0.0) == 1.0);
+    CHECK(same_bits(cm::exp(-745.0), std::exp(-745.0)));  // the smallest subnormal
+    CHECK(ulps(cm::exp(-720.5), std::exp(-720.5)) <= 1.0);
+    CHECK(ulps(cm::exp(709.7), std::exp(709.7)) <= 1.0);
+    CHECK(cm::tanh(30.0) == 1.0);
+    CHECK(cm::tanh(-30.0) == -1.0);
+    CHECK(same_bits(cm::tanh(-0.0), -0.0));
+    CHECK(cm::sqrt(0.0) == 0.0);
+    CHECK(cm::sqrt(inf) == inf);
+    CHECK(cm::isnan(cm::sqrt(-4.0)));
+    CHECK(cm::sqrt(tiny) == std::sqrt(tiny));
+}
+
+TEST_CASE("constexpr floor and ceil are exact") {
+    Rng r(11);
+    for (int i = 0; i < 100000; ++i) {
+        const double scale = std::exp(r.uniform(-5, 60));
+        const double x = r.uniform(-1, 1) * scale;
+        const double h = std::floor(x) + 0.5;  // halves, integers and their neighbours
+        for (const double v : {x, h, std::floor(x), std::nextafter(std::floor(x), 0.0)}) {
+            CHECK(same_bits(cm::floor(v), std::floor(v)));
+            CHECK(same_bits(cm::ceil(v), std::ceil(v)));
+        }
+    }
+    CHECK(same_bits(cm::floor(-0.0), -0.0));
+    CHECK(same_bits(cm::ceil(-0.5), -0.0));
+    CHECK(cm::floor(1e300) == 1e300);
+    CHECK(cm::ceil(-std::numeric_limits<double>::infinity()) == -std::numeric_limits<double>::infinity());
+}
+
+// ---------------------------------------------------------------------------------------
+// the feature kernel
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE("the feature kernel gives compute_features' names and values for every set, kind, device, pass, precision") {
+    Rng r(3);
+    double worst = 0;
+    std::size_t compared = 0;
+    for (int i = 0; i < 3000; ++i) {
+        const Layer l = random_layer(r);
+        const Device& d = random_device(r);
+        const Pass pass = random_pass(r);
+        const DType t = random_dtype(r);
+        for (FeatureSet set : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware}) {
+            std::vector<double> values;
+            std::vector<std::string> names;
+            compute_features(set, l, d, pass, t, &values, &names);
+            fk::feature_buffer with_std, with_own;
+            fk::compute<fk::std_math>(with_std, set, l, d, pass, t);
+            fk::compute<fk::constexpr_math>(with_own, set, l, d, pass, t);
+            REQUIRE(with_std.size == values.size());
+            REQUIRE(with_own.size == values.size());
+            for (std::size_t c = 0; c < values.size(); ++c) {
+                INFO("feature " << names[c] << " of a " << to_string(kind(l)) << " layer on " << d.id);
+                CHECK(with_std.names[c] == names[c]);
+                CHECK(with_own.names[c] == names[c]);
+                CHECK(same_bits(with_std.values[c], values[c]));  // the same code with <cmath>: bit for bit
+                const double diff = std::fabs(with_own.values[c] - values[c]);
+                worst = std::max(worst, diff / std::max(1.0, std::fabs(values[c])));
+                CHECK(diff <= 1e-15 * std::max(1.0, std::fabs(values[c])));
+                ++compared;
+            }
+        }
+    }
+    MESSAGE(compared << " feature values; worst difference of the constexpr math " << worst
+                     << " (relative, absolute below 1)");
+}
+
+// ---------------------------------------------------------------------------------------
+// the embedded default model
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE("the embedded default model holds exactly what models/neusight-fp32.json holds") {
+    const Predictor& p = default_predictor();
+    const embedded::OwnedModel owned(p);
+    const embedded::Model& want = owned.model();
+    const embedded::Model& got = embedded::default_model;
+    CHECK(got.name == p.name());
+    CHECK(got.data_hash == p.info().data_hash);
+    CHECK(got.feature_schema_version == feature_schema_version);
+    REQUIRE(got.kinds.size() == p.models().size());
+    for (std::size_t k = 0; k < got.kinds.size(); ++k) {
+        const embedded::KindModel& g = got.kinds[k];
+        const embedded::KindModel& w = want.kinds[k];
+        const KindModel& src = p.models().at(g.kind);
+        INFO("kind " << to_string(g.kind));
+        CHECK(g.kind == w.kind);
+        CHECK(g.features == src.features);
+        CHECK(g.relative_to_roofline == src.relative_to_roofline);
+        REQUIRE(g.feature_names.size() == src.feature_names.size());
+        for (std::size_t i = 0; i < g.feature_names.size(); ++i) CHECK(g.feature_names[i] == src.feature_names[i]);
+        REQUIRE(g.mean.size() == src.regressor.scaler().mean().size());
+        for (std::size_t i = 0; i < g.mean.size(); ++i) {
+            CHECK(same_bits(g.mean[i], src.regressor.scaler().mean()(i)));
+            CHECK(same_bits(g.stddev[i], src.regressor.scaler().stddev()(i)));
+        }
+        const auto& layers = src.regressor.mlp().layers();
+        REQUIRE(g.layers.size() == layers.size());
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            REQUIRE(g.layers[l].inputs == layers[l].inputs());
+            REQUIRE(g.layers[l].outputs == layers[l].outputs());
+            const double* wsrc = layers[l].weights.data();
+            std::size_t differ = 0;
+            for (std::size_t i = 0; i < g.layers[l].weights.size(); ++i)
+                differ += same_bits(g.layers[l].weights[i], wsrc[i]) ? 0 : 1;
+            for (std::size_t i = 0; i < g.layers[l].bias.size(); ++i)
+                differ += same_bits(g.layers[l].bias[i], layers[l].bias(i)) ? 0 : 1;
+            CHECK(differ == 0);
+        }
+        CHECK(g.activation == embedded::detail::activation_of(src.regressor.mlp().activation()));
+        CHECK(same_bits(g.output_offset, src.regressor.mlp().output_offset()));
+        CHECK(same_bits(g.output_scale, src.regressor.mlp().output_scale()));
+        CHECK(g.target == embedded::detail::target_of(src.regressor.target_transform().kind()));
+        CHECK(same_bits(g.target_c, src.regressor.target_transform().constant()));
+        CHECK(g.min_compute_fraction == min_compute_fraction(g.kind));
+    }
+    REQUIRE(got.passes.size() == p.info().passes.size());
+    REQUIRE(got.dtypes.size() == p.info().dtypes.size());
+    REQUIRE(got.devices.size() == p.info().devices.size());
+    for (std::size_t i = 0; i < got.devices.size(); ++i) CHECK(got.devices[i] == p.info().devices[i]);
+    CHECK(got.trained_for(Pass::inference, DType::fp32) == p.trained_for(Pass::inference, DType::fp32));
+    CHECK(got.trained_for(Pass::training, DType::fp32) == p.trained_for(Pass::training, DType::fp32));
+    CHECK(got.trained_for(Pass::inference, DType::bf16) == p.trained_for(Pass::inference, DType::bf16));
+    CHECK(got.trained_on(devices::t4) == p.trained_on(devices::t4));
+    CHECK(got.trained_on(devices::h100_sxm) == p.trained_on(devices::h100_sxm));
+    REQUIRE(got.references.size() == p.references().size());
+    for (std::size_t i = 0; i < got.references.size(); ++i) {
+        CHECK(got.references[i].layer == p.references()[i].layer);
+        CHECK(got.references[i].device.id == want.references[i].device.id);
+        CHECK(same_bits(got.references[i].device.fp32_tflops, want.references[i].device.fp32_tflops));
+        CHECK(same_bits(got.references[i].predicted_us, p.references()[i].predicted_us));
+    }
+}
+
+TEST_CASE("the committed header is what `perfcast embed` writes for the committed model (regenerate it if this fails)") {
+    const std::string fresh = embed_model_header(default_predictor(), "neusight_fp32", "models/neusight-fp32.json");
+    const std::string committed = read_text(repo_root() / "include/perfcast/models/neusight_fp32.hpp");
+    std::size_t line = 1, at = 0;  // the first line that differs, for the message
+    while (at < fresh.size() && at < committed.size() && fresh[at] == committed[at])
+        line += fresh[at++] == '\n' ? 1 : 0;
+    const bool same = fresh == committed;
+    CHECK_MESSAGE(same, "include/perfcast/models/neusight_fp32.hpp differs from line "
+                            << line
+                            << " on: run `perfcast embed --model models/neusight-fp32.json"
+                               " --out include/perfcast/models/neusight_fp32.hpp`");
+    CHECK(fresh.rfind("// generated by `perfcast embed` from models/neusight-fp32.json; do not edit.\n", 0) == 0);
+}
+
+TEST_CASE("compile-time inference gives the run-time Predictor's predictions (hundreds of random layers)") {
+    const Predictor& p = default_predictor();
+    const embedded::Model& m = embedded::default_model;
+    Rng r(2024);
+    double worst = 0;
+    int n = 0;
+    for (int i = 0; i < 800; ++i) {
+        const Layer l = i % 2 ? random_conv(r) : random_dense(r);
+        const Device& d = random_device(r);
+        // mostly what the model was trained for, but any pass and precision must agree too
+        const Pass pass = i % 4 == 3 ? Pass::training : Pass::inference;
+        const DType t = i % 5 == 4 ? random_dtype(r) : DType::fp32;
+        const double runtime = p.predict_us(l, d, pass, t);
+        const double compile_time = embedded::predict_us(m, l, d, pass, t);
+        const double diff = relative_difference(compile_time, runtime);
+        worst = std::max(worst, diff);
+        INFO(to_string(kind(l)) << " on " << d.id << ": run time " << runtime << " us, constexpr " << compile_time);
+        CHECK(diff <= 1e-6);
+        ++n;
+    }
+    MESSAGE(n << " layers: largest relative difference constexpr vs run time " << worst);
+    CHECK(worst <= 1e-12);  // measured ~1e-15: only the own log/exp differ from libm's, by an ulp
+}
+
+TEST_CASE("the reference queries reproduce, the schema matches, and kinds without a model are refused") {
+    const embedded::Model& m = embedded::default_model;
+    CHECK(embedded::schema_matches(m));
+    CHECK(embedded::max_reference_error(m) <= 1e-12);
+    CHECK(embedded::verify(m));
+    const Layer pool = Pool2DParams{.batch = 8, .channels = 64, .height = 56, .width = 56, .kernel = 3, .stride = 2};
+    CHECK_FALSE(m.covers(LayerKind::pool2d));
+    CHECK_THROWS_AS(embedded::predict_us(m, pool, devices::t4, Pass::inference, DType::fp32), error);
+    CHECK_THROWS_AS(default_predictor().predict_us(pool, devices::t4, Pass::inference, DType::fp32), error);
+
+    // a model whose schema version or feature names differ is not verified
+    embedded::Model old = m;
+    old.feature_schema_version = feature_schema_version + 1;
+    CHECK_FALSE(embedded::schema_matches(old));
+    std::vector<embedded::KindModel> kinds(m.kinds.begin(), m.kinds.end());
+    std::vector<std::string_view> names(kinds[0].feature_names.begin(), kinds[0].feature_names.end());
+    names[1] = "renamed";
+    kinds[0].feature_names = names;
+    embedded::Model renamed = m;
+    renamed.kinds = kinds;
+    CHECK_FALSE(embedded::schema_matches(renamed));
+    // and one whose reference prediction was altered fails verification
+    std::vector<embedded::Reference> refs(m.references.begin(), m.references.end());
+    refs[0].predicted_us *= 1.001;
+    embedded::Model altered = m;
+    altered.references = refs;
+    CHECK(embedded::max_reference_error(altered) == doctest::Approx(0.001 / 1.001).epsilon(1e-6));
+    CHECK_FALSE(embedded::verify(altered));
+}
+
+// ---------------------------------------------------------------------------------------
+// whole networks and the policy
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE("network_us applies learned_time_fn's policy and sums to estimate()'s total") {
+    const Predictor& p = default_predictor();
+    const embedded::Model& m = embedded::default_model;
+    const Network nets[] = {zoo::resnet50(8), zoo::vgg16(1), zoo::inception_v3(2), zoo::alexnet(16), zoo::lenet5(64)};
+    std::size_t learned = 0, fallback = 0;
+    for (const Network& net : nets) {
+        std::vector<Layer> layers;
+        for (const NamedLayer& nl : net.layers) layers.push_back(nl.layer);
+        for (const Device* d : {&devices::h100_sxm, &devices::t4, &devices::l4})
+            for (Pass pass : {Pass::inference, Pass::training})
+                for (DType t : {DType::fp32, DType::bf16}) {
+                    const NetworkEstimate e = estimate(net, *d, pass, t, p.name(), learned_time_fn(p));
+                    INFO(net.name << " on " << d->id << ", " << to_string(pass) << ", " << to_string(t));
+                    CHECK(relative_difference(embedded::network_us(m, layers, *d, pass, t), e.total_us) <= 1e-12);
+                    for (std::size_t i = 0; i < layers.size(); ++i) {
+                        const embedded::Prediction lt = embedded::layer_time(m, layers[i], *d, pass, t);
+                        CHECK(lt.learned == (e.layers[i].method == "mlp"));
+                        CHECK(relative_difference(lt.us, e.layers[i].us) <= 1e-12);
+                        (lt.learned ? learned : fallback) += 1;
+                    }
+                }
+    }
+    CHECK(learned > 500);  // the policy really took both branches
+    CHECK(fallback > 1000);
+}
+
+TEST_CASE("predict_us<Net, Device>() is a constant equal to the run-time estimate") {
+    constexpr double r50 = predict_us<zoo::ResNet50<32>, devices::h100_sxm>();
+    constexpr double r50_training = predict_us<zoo::ResNet50<32>, devices::h100_sxm, Pass::training>();
+    constexpr auto per_layer = predict_layers<zoo::ResNet50<32>, devices::h100_sxm>();
+    const Predictor& p = default_predictor();
+    const NetworkEstimate e =
+        estimate(zoo::resnet50(32), devices::h100_sxm, Pass::inference, DType::fp32, p.name(), learned_time_fn(p));
+    const NetworkEstimate t =
+        estimate(zoo::resnet50(32), devices::h100_sxm, Pass::training, DType::fp32, p.name(), learned_time_fn(p));
+    MESSAGE("ResNet-50, batch 32, H100: " << r50 << " us at compile time, " << e.total_us << " us at run time");
+    CHECK(relative_difference(r50, e.total_us) <= 1e-12);
+    CHECK(relative_difference(r50_training, t.total_us) <= 1e-12);  // the model was not trained on training: roofline
+    CHECK(r50_training == doctest::Approx(t.roofline_total_us).epsilon(1e-12));
+    REQUIRE(per_layer.size() == e.layers.size());
+    double sum = 0;
+    for (std::size_t i = 0; i < per_layer.size(); ++i) {
+        CHECK(per_layer[i].learned == (e.layers[i].method == "mlp"));
+        CHECK(relative_difference(per_layer[i].us, e.layers[i].us) <= 1e-12);
+        sum += per_layer[i].us;
+    }
+    CHECK(relative_difference(sum, r50) <= 1e-12);
+
+    using Conv = Conv2D<{.batch = 32, .in_channels = 64, .height = 56, .width = 56, .out_channels = 64, .kernel = 3,
+                         .padding = 1, .bias = false}>;
+    constexpr double conv = predict_us<Conv, devices::t4>();
+    CHECK(relative_difference(conv, p.predict_us(Conv::params, devices::t4, Pass::inference, DType::fp32)) <= 1e-12);
+}
+
+// ---------------------------------------------------------------------------------------
+// other models: activations, target transforms, feature sets, pool2d, absolute targets
+// ---------------------------------------------------------------------------------------
+
+namespace {
+
+/** Synthetic rows: a made-up efficiency over the roofline, for three kinds, two passes, two precisions. */
+Dataset synthetic_dataset(std::uint64_t seed) {
+    Dataset ds;
+    Rng r(seed);
+    const char* devs[] = {"t4", "v100_pcie_32gb", "a100_sxm4_80gb"};
+    for (int i = 0; i < 360; ++i) {
+        Sample s;
+        s.layer = i % 3 == 0 ? random_conv(r) : i % 3 == 1 ? random_dense(r) : random_pool(r);
+        s.device = devs[i % 3];
+        s.pass = i % 4 == 0 ? Pass::training : Pass::inference;
+        s.dtype = i % 5 == 0 ? DType::fp16 : DType::fp32;
+        const double roof = roofline_us(s.layer, *find_device(s.device), s.pass, s.dtype);
+        s.time_us = roof / (0.2 + 0.6 * (1 - std::exp(-roof / 40.0))) + 4.0;
+        s.source = "synthetic";
+        ds.rows.push_back(s);
+    }
+    return ds;
+}
+
+}  // namespace
+
+TEST_CASE("constexpr inference matches the run time for every activation, target, feature set and pool2d") {
+    struct Variant {
+        MlpActivation activation;
+        TargetTransform target;
+        FeatureSet features;
+        bool relative;
+    };
+    const Variant variants[] = {
+        {MlpActivation::relu, TargetTransform(TargetKind::log), FeatureSet::hardware, true},
+        {MlpActivation::tanh, TargetTransform(TargetKind::sqrt, 1000.0), FeatureSet::analytical, false},
+        {MlpActivation::silu, TargetTransform(TargetKind::identity), FeatureSet::params, true},
+        {MlpActivation::gelu, TargetTransform(TargetKind::log), FeatureSet::raw, false},
+    };
+    const DeviceRegistry reg;
+    const Dataset ds = synthetic_dataset(99);
+    Rng r(5);
+    double worst = 0;
+    for (const Variant& v : variants) {
+        TrainOptions o;
+        o.mlp.hidden = {12, 8};
+        o.mlp.activation = v.activation;
+        o.mlp.target_transform = v.target;
+        o.mlp.max_epochs = 15;
+        o.mlp.patience = 0;
+        o.mlp.batch_size = 32;
+        o.features = v.features;
+        o.relative_to_roofline = v.relative;
+        const Predictor p = train_predictor(ds, reg, o);
+        REQUIRE(p.covers(LayerKind::pool2d));
+        const embedded::OwnedModel owned(p);
+        const embedded::Model& m = owned.model();
+        INFO("activation " << to_string(v.activation) << ", target " << to_string(v.target.kind()) << ", features "
+                           << to_string(v.features));
+        CHECK(embedded::verify(m, 1e-12));
+        CHECK(m.trained_for(Pass::training, DType::fp16));
+        CHECK_FALSE(m.trained_for(Pass::training, DType::bf16));
+        for (int i = 0; i < 150; ++i) {
+            const Layer l = i % 3 == 0 ? random_conv(r) : i % 3 == 1 ? random_dense(r) : random_pool(r);
+            const Device& d = random_device(r);
+            const Pass pass = random_pass(r);
+            const DType t = random_dtype(r);
+            const double runtime = p.predict_us(l, d, pass, t);
+            const double constexpr_path = embedded::predict_us(m, l, d, pass, t);
+            // identity and sqrt targets can predict about 0: compare against the scale of the times
+            const double diff = std::fabs(constexpr_path - runtime) / std::max(std::fabs(runtime), 1e-3);
+            worst = std::max(worst, diff);
+            CHECK(diff <= 1e-9);
+        }
+    }
+    MESSAGE("largest difference over the variants: " << worst);
+}
+
+// ---------------------------------------------------------------------------------------
+// the generator
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE("embed: names must be identifiers; numbers round-trip; the output is deterministic") {
+    CHECK(embedded::is_identifier("neusight_fp32"));
+    CHECK(embedded::is_identifier("_m2"));
+    CHECK_FALSE(embedded::is_identifier(""));
+    CHECK_FALSE(embedded::is_identifier("2model"));
+    CHECK_FALSE(embedded::is_identifier("my-model"));
+    CHECK_FALSE(embedded::is_identifier("class"));
+    CHECK_FALSE(embedded::is_identifier("model"));  // the header declares `model` itself
+    CHECK_FALSE(embedded::is_identifier("__x"));
+    CHECK(embedded::identifier_from("neusight-fp32") == "neusight_fp32");
+    CHECK(embedded::identifier_from("3x") == "model_3x");
+    CHECK(embedded::is_identifier(embedded::identifier_from("class")));
+    CHECK_THROWS_AS(embed_model_header(default_predictor(), "not a name"), error);
+
+    Rng r(17);
+    for (int i = 0; i < 20000; ++i) {
+        double x = std::bit_cast<double>(r.next());
+        if (!std::isfinite(x)) continue;
+        if (i % 2) x = r.uniform(-10, 10);
+        const std::string s = embedded::detail::literal(x);
+        double back = 0;
+        const auto res = std::from_chars(s.data(), s.data() + s.size(), back);
+        REQUIRE(res.ec == std::errc{});
+        CHECK(same_bits(back, x));
+        CHECK(s.find_first_of(".e") != std::string::npos);  // a double literal, never an int one
+    }
+    CHECK(embedded::detail::literal(-0.0) == "-0.0");
+    CHECK(embedded::detail::literal(3.0) == "3.0");
+    CHECK_THROWS_AS(embedded::detail::literal(std::numeric_limits<double>::infinity()), error);
+    CHECK(embedded::detail::quoted("a\"b\\c\n") == "\"a\\\"b\\\\c\\012\"");
+
+    const std::string a = embed_model_header(default_predictor(), "other_name");
+    const std::string b = embed_model_header(default_predictor(), "other_name");
+    CHECK(a == b);
+    CHECK(a.find("namespace perfcast::models::other_name {") != std::string::npos);
+    CHECK(a.rfind("// generated by `perfcast embed`; do not edit.\n", 0) == 0);
+}

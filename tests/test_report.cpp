@@ -1,0 +1,331 @@
+// Tests of report.hpp: the SVG primitives (escaping, scales, ticks, charts), the whole-network
+// validation reader, and the HTML report on synthetic data made here (never on measurements).
+#include <doctest/doctest.h>
+
+#include <perfcast/report.hpp>
+
+#include <cmath>    // isfinite, log10, sqrt
+#include <cstdlib>  // strtod
+#include <string>   // string
+#include <vector>   // vector
+
+using namespace perfcast;
+
+namespace {
+
+std::size_t count(const std::string& s, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + what.size())) ++n;
+    return n;
+}
+
+/** Every number in the geometric attributes of the SVG elements in `html`. */
+std::vector<double> coordinates(const std::string& html, bool* all_parsed) {
+    std::vector<double> out;
+    *all_parsed = true;
+    for (const char* name : {" x=\"", " y=\"", " x1=\"", " x2=\"", " y1=\"", " y2=\"", " cx=\"", " cy=\"", " r=\"",
+                             " width=\"", " height=\"", " points=\""}) {
+        const std::string key = name;
+        for (std::size_t p = html.find(key); p != std::string::npos; p = html.find(key, p + 1)) {
+            const std::size_t b = p + key.size(), e = html.find('"', b);
+            std::string v = html.substr(b, e - b);
+            for (char& c : v)
+                if (c == ',') c = ' ';
+            const char* s = v.c_str();
+            while (*s) {
+                char* end = nullptr;
+                const double d = std::strtod(s, &end);
+                if (end == s) {
+                    if (*s != ' ') *all_parsed = false;
+                    ++s;
+                    continue;
+                }
+                out.push_back(d);
+                s = end;
+            }
+        }
+    }
+    return out;
+}
+
+/** The x attribute of the first <text> whose content is exactly `label`, or -1. */
+double text_x(const std::string& svg_text, const std::string& label) {
+    const std::string close = ">" + label + "</text>";
+    const std::size_t p = svg_text.find(close);
+    if (p == std::string::npos) return -1;
+    const std::size_t t = svg_text.rfind("<text x=\"", p);
+    return std::strtod(svg_text.c_str() + t + 9, nullptr);
+}
+
+/** Synthetic dense layers on two GPUs: an efficiency that grows with size, plus a launch cost. */
+Dataset synthetic_dataset() {
+    Dataset ds;
+    ds.provenance["source"] = "synthetic, made by test_report.cpp";
+    const char* devs[] = {"t4", "v100_pcie_32gb"};
+    std::uint64_t state = 777;
+    auto next = [&] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(state >> 11) / 9007199254740992.0;
+    };
+    auto add = [&](const DenseParams& p, const char* dev) {
+        Sample s;
+        s.layer = p;
+        s.device = dev;
+        const double r = roofline_us(s.layer, *find_device(dev), Pass::inference, DType::fp32);
+        s.time_us = r / (0.2 + 0.6 * (1 - std::exp(-r / 50.0))) + 5.0;
+        s.source = "synthetic";
+        ds.rows.push_back(s);
+    };
+    for (std::size_t i = 0; i < 500; ++i) {
+        DenseParams p;
+        p.batch = 1 + static_cast<std::int64_t>(next() * 64);
+        p.in_features = 16 + static_cast<std::int64_t>(std::exp(next() * std::log(256.0)) * 16);
+        p.out_features = 16 + static_cast<std::int64_t>(std::exp(next() * std::log(256.0)) * 16);
+        add(p, devs[i % 2]);
+    }
+    // a one-parameter family: batch 1..200 with the features fixed
+    for (std::int64_t b = 1; b <= 200; ++b) add(DenseParams{b, 512, 384, true, 1}, "t4");
+    return ds;
+}
+
+Predictor synthetic_model(const Dataset& ds, const DeviceRegistry& reg) {
+    TrainOptions o;
+    o.name = "synthetic <model> & co";
+    o.mlp.hidden = {8};
+    o.mlp.max_epochs = 15;
+    o.mlp.patience = 5;
+    return train_predictor(ds, reg, o);
+}
+
+}  // namespace
+
+TEST_CASE("svg::escape escapes the characters HTML gives a meaning") {
+    CHECK(svg::escape("<a href=\"x\">Tom & Jerry's</a>") == "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
+    CHECK(svg::escape("plain text 1.5 ms") == "plain text 1.5 ms");
+}
+
+TEST_CASE("a log scale puts each decade at the same distance") {
+    const svg::Scale s = svg::Scale::log(1, 1000, 0, 300);
+    CHECK(s(1) == doctest::Approx(0));
+    CHECK(s(10) == doctest::Approx(100));
+    CHECK(s(100) == doctest::Approx(200));
+    CHECK(s(1000) == doctest::Approx(300));
+    CHECK(s(std::sqrt(10.0)) == doctest::Approx(50));
+    const svg::Scale y = svg::Scale::log(0.01, 100, 400, 0);  // a y axis: up is smaller pixels
+    CHECK(y(0.1) == doctest::Approx(300));
+    CHECK(y(10) == doctest::Approx(100));
+    CHECK_FALSE(y.accepts(0.0));
+    CHECK_FALSE(y.accepts(-1.0));
+    CHECK_THROWS_AS(svg::Scale::log(0, 10, 0, 1), perfcast::error);
+
+    const auto ticks = s.ticks(svg::count_label, 6);
+    std::vector<std::string> labels;
+    for (const auto& t : ticks)
+        if (!t.label.empty()) labels.push_back(t.label);
+    CHECK(labels == std::vector<std::string>{"1", "10", "100", "1k"});
+    std::size_t minor = 0;
+    for (const auto& t : ticks) minor += t.major ? 0 : 1;
+    CHECK(minor == 8 * 3);  // 2..9 in each of the three decades
+}
+
+TEST_CASE("a log scale over less than two decades also labels 2x and 5x") {
+    const svg::Scale s = svg::Scale::log(3, 40, 0, 100);
+    std::vector<std::string> labels;
+    for (const auto& t : s.ticks([](double v) { return svg::general(v); }, 6))
+        if (!t.label.empty()) labels.push_back(t.label);
+    CHECK(labels == std::vector<std::string>{"5", "10", "20"});
+}
+
+TEST_CASE("a linear scale takes 1-2-5 steps and hits zero exactly") {
+    const svg::Scale s = svg::Scale::linear(0, 1, 0, 100);
+    std::vector<double> v;
+    for (const auto& t : s.ticks([](double x) { return svg::general(x); }, 5)) v.push_back(t.value);
+    REQUIRE(v.size() == 6);
+    for (std::size_t i = 0; i < v.size(); ++i) CHECK(v[i] == doctest::Approx(0.2 * static_cast<double>(i)));
+    const svg::Scale e = svg::Scale::linear(-0.8, 0.8, 0, 100);
+    std::vector<std::string> labels;
+    for (const auto& t : e.ticks([](double x) { return svg::general(x); }, 3)) labels.push_back(t.label);
+    CHECK(labels == std::vector<std::string>{"-0.5", "0", "0.5"});
+    CHECK(svg::Scale::linear(5, 5, 0, 1).domain_lo() < 5);  // a degenerate domain is widened
+}
+
+TEST_CASE("a chart drops points it cannot place and draws the rest inside its box") {
+    svg::Chart c("t", 400, 300);
+    c.title("synthetic <points>").x_label("x").y_label("y");
+    c.x_axis(svg::Axis::log, 1, 1000).y_axis(svg::Axis::log, 1, 1000);
+    const double nan = std::nan("");
+    c.points({{1.5, 2}, {10, 10}, {500, 900}, {nan, 3}, {3, INFINITY}, {0, 5}, {5, -2}}, svg::Style{});
+    c.line({{1, 1}, {nan, 5}, {10, 10}, {100, 100}}, svg::Style{});
+    const std::string s = c.render();
+    CHECK(count(s, "<circle") == 3);
+    CHECK(count(s, "<svg") == 1);
+    CHECK(count(s, "</svg>") == 1);
+    CHECK(s.find("nan") == std::string::npos);
+    CHECK(s.find("inf") == std::string::npos);
+    CHECK(s.find("synthetic &lt;points&gt;") != std::string::npos);
+    CHECK(s.find("<points>") == std::string::npos);
+    bool parsed = false;
+    const auto xy = coordinates(s, &parsed);
+    CHECK(parsed);
+    REQUIRE(xy.size() > 20);
+    for (double v : xy) {
+        CHECK(std::isfinite(v));
+        CHECK(v >= 0);
+        CHECK(v <= 400);
+    }
+    // the line broken at the NaN: one segment of one point (not drawn), one of two points
+    CHECK(count(s, "<polyline") == 1);
+}
+
+TEST_CASE("a chart's log axis labels each decade where the scale puts it") {
+    svg::Chart c("d", 500, 300);
+    c.x_axis(svg::Axis::log, 1, 1e4, svg::count_label).y_axis(svg::Axis::linear, 0, 1);
+    const auto [sx, sy] = c.scales();
+    const double d1 = sx(10) - sx(1), d2 = sx(100) - sx(10), d3 = sx(1e4) - sx(1e3);
+    CHECK(d1 > 50);
+    CHECK(d1 == doctest::Approx(d2));
+    CHECK(d2 == doctest::Approx(d3));
+    CHECK(sy(0) > sy(1));  // up is smaller pixels
+    const std::string s = c.render();
+    CHECK(text_x(s, "10") == doctest::Approx(sx(10)).epsilon(0.001));
+    CHECK(text_x(s, "1k") == doctest::Approx(sx(1000)).epsilon(0.001));
+    CHECK(text_x(s, "10k") == doctest::Approx(sx(1e4)).epsilon(0.001));
+}
+
+TEST_CASE("category labels too wide for their slot are broken into lines") {
+    svg::Chart narrow("n", 300, 200), wide("w", 900, 200);
+    const std::vector<std::string> cats{"Tesla V100 PCIe 32GB", "Tesla P100 PCIe 16GB", "Tesla T4"};
+    narrow.x_categories(cats).y_axis(svg::Axis::linear, 0, 1);
+    wide.x_categories(cats).y_axis(svg::Axis::linear, 0, 1);
+    const std::string n = narrow.render(), w = wide.render();
+    CHECK(count(w, "<tspan") == 3);  // one line each
+    CHECK(count(n, "<tspan") > 3);
+    CHECK(n.find(">Tesla T4</tspan>") != std::string::npos);  // short enough to stay whole
+    // the plot area shrinks by the extra lines, and stays inside the chart
+    const auto [nx, ny] = narrow.scales();
+    const auto [wx, wy] = wide.scales();
+    CHECK(ny(0) < wy(0));
+    CHECK(ny(0) > ny(1));
+}
+
+TEST_CASE("the validation reader takes columns in any order, provenance and failed rows") {
+    const std::string text =
+        "# source: synthetic, made by test_report.cpp\n"
+        "# torch: none\n"
+        "time_ms,network,batch,pass,dtype,device,threads,samples,spread,extra\n"
+        "12.5,resnet50,8,training,bf16,h100,,30,0.02,x\n"
+        ",vgg16,4,inference,fp32,h100,,0,,failed\n"
+        "3.25,lenet5,1,,,t4,2,10,,\n";
+    const ValidationData v = parse_validation(text, "synthetic.csv");
+    CHECK(v.provenance.at("source") == "synthetic, made by test_report.cpp");
+    CHECK(v.unmeasured == 1);
+    REQUIRE(v.rows.size() == 2);
+    CHECK(v.rows[0].network == "resnet50");
+    CHECK(v.rows[0].batch == 8);
+    CHECK(v.rows[0].pass == Pass::training);
+    CHECK(v.rows[0].dtype == DType::bf16);
+    CHECK(v.rows[0].time_ms == doctest::Approx(12.5));
+    CHECK(v.rows[0].spread == doctest::Approx(0.02));
+    CHECK(v.rows[1].pass == Pass::inference);
+    CHECK(v.rows[1].dtype == DType::fp32);
+    CHECK(v.rows[1].threads == "2");
+    CHECK(v.rows[1].line == 6);
+
+    try {
+        (void)parse_validation("network,batch,time_ms\nresnet50,eight,3\n", "bad.csv");
+        FAIL("expected an error");
+    } catch (const perfcast::error& e) {
+        CHECK(std::string(e.what()).find("bad.csv:2:2") != std::string::npos);
+        CHECK(e.field() == "batch");
+    }
+    CHECK_THROWS_WITH_AS((void)parse_validation("network,batch\nresnet50,1\n", "m.csv"),
+                         doctest::Contains("time_ms: required column missing"), perfcast::error);
+    CHECK_THROWS_AS((void)parse_validation("network,batch,time_ms\nresnet50,1,-2\n", "n.csv"), perfcast::error);
+}
+
+TEST_CASE("the report of a synthetic model is a complete, escaped HTML page") {
+    const DeviceRegistry reg;
+    const Dataset ds = synthetic_dataset();
+    const Predictor model = synthetic_model(ds, reg);
+    ReportOptions o;
+    o.fractions = {0.5, 1.0};
+    o.command_line = "perfcast report --out 'a&b.html'";
+    o.date = "synthetic date";
+    o.data_files = {"synthetic.csv"};
+    const ValidationData v = parse_validation(
+        "# source: synthetic, made by test_report.cpp\n"
+        "network,batch,pass,dtype,device,time_ms\n"
+        "lenet5,1,inference,fp32,Tesla T4,0.20\n"
+        "lenet5,16,inference,fp32,Tesla T4,0.35\n"
+        "lenet5,64,inference,fp32,Tesla T4,0.90\n"
+        "not_a_zoo_net,1,inference,fp32,Tesla T4,1.0\n",
+        "synthetic-networks.csv");
+    const std::string html = render_report(model, ds, reg, o, &v);
+
+    CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+    CHECK(html.find("</html>") != std::string::npos);
+    CHECK(html.find("<script") == std::string::npos);
+    CHECK(count(html, "http://") == count(html, "http://www.w3.org/2000/svg"));  // no external resource
+    CHECK(html.find("https://") == std::string::npos);
+    for (const char* tag : {"svg", "table", "section", "figure", "tr", "p"}) {
+        INFO(tag);
+        CHECK(count(html, std::string("<") + tag + ">") + count(html, std::string("<") + tag + " ") ==
+              count(html, std::string("</") + tag + ">"));
+    }
+    CHECK(count(html, "<svg") >= 8);
+    for (const char* id : {"summary", "errors", "scatter", "sweep", "learning-curve", "leave-one-out", "networks", "method"}) {
+        INFO(id);
+        CHECK(count(html, std::string("<section id=\"") + id + "\"") == 1);
+    }
+    // every string from the outside is escaped
+    CHECK(html.find("synthetic &lt;model&gt; &amp; co") != std::string::npos);
+    CHECK(html.find("synthetic <model>") == std::string::npos);
+    CHECK(html.find("--out &#39;a&amp;b.html&#39;") != std::string::npos);
+    CHECK(html.find("synthetic date") != std::string::npos);
+    CHECK(html.find("synthetic, made by test_report.cpp") != std::string::npos);
+    // the studies ran, the one-parameter family was found, the networks were compared
+    CHECK(html.find("mean error vs training rows") != std::string::npos);
+    CHECK(html.find("device left out of training") != std::string::npos);
+    CHECK(html.find("batch varied") != std::string::npos);
+    CHECK(html.find("lenet5 on Tesla T4") != std::string::npos);
+    CHECK(html.find("0.900 ms") != std::string::npos);
+    CHECK(html.find("not_a_zoo_net") != std::string::npos);
+    CHECK(html.find("No measured whole-network data") == std::string::npos);
+    // coordinates are numbers
+    bool parsed = false;
+    const auto xy = coordinates(html, &parsed);
+    CHECK(parsed);
+    CHECK(xy.size() > 1000);
+    std::size_t bad = 0;
+    for (double x : xy) bad += std::isfinite(x) && x > -1e5 && x < 1e5 ? 0 : 1;
+    CHECK(bad == 0);
+}
+
+TEST_CASE("without validation data the report predicts a batch sweep and says nothing was measured") {
+    const DeviceRegistry reg;
+    const Dataset ds = synthetic_dataset();
+    const Predictor model = synthetic_model(ds, reg);
+    ReportOptions o;
+    o.learning_curve = false;
+    o.leave_one_out = false;
+    o.batches = {1, 4, 16};
+    const std::string html = render_report(model, ds, reg, o);
+    CHECK(html.find("No measured whole-network data was given") != std::string::npos);
+    CHECK(html.find("resnet50, inference, fp32: predicted") != std::string::npos);
+    CHECK(html.find("Not run (turned off for this report)") != std::string::npos);
+    CHECK(count(html, "<svg") == count(html, "</svg>"));
+
+    // a validation row whose device perfcast does not know fails before any study runs
+    const ValidationData v = parse_validation("network,batch,device,time_ms\nresnet50,1,Mystery GPU,3\n", "synthetic.csv");
+    CHECK_THROWS_WITH_AS((void)render_report(model, ds, reg, o, &v), doctest::Contains("synthetic.csv:2"), perfcast::error);
+    o.validation_device = "t4";
+    CHECK_NOTHROW((void)render_report(model, ds, reg, o, &v));
+
+    // a generic device column ("cuda") falls back to the driver's name in device_name
+    o.validation_device.clear();
+    const ValidationData named = parse_validation(
+        "network,batch,device,device_name,time_ms\nlenet5,1,cuda,Tesla T4,0.3\n", "synthetic.csv");
+    CHECK(named.rows.at(0).device_name == "Tesla T4");
+    const std::string html2 = render_report(model, ds, reg, o, &named);
+    CHECK(html2.find("lenet5 on Tesla T4") != std::string::npos);
+}
