@@ -231,14 +231,14 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
     c["kind"] = std::string(to_string(kind(l)));
     std::visit(
         [&](const auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 c["batch"] = i(p.batch);
                 c["seq"] = i(p.seq);
                 c["in_features"] = i(p.in_features);
                 c["out_features"] = i(p.out_features);
                 c["bias"] = p.bias ? "1" : "0";
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 c["batch"] = i(p.batch);
                 c["in_channels"] = i(p.in_channels);
                 c["out_channels"] = i(p.out_channels);
@@ -254,7 +254,7 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                 c["dilation_w"] = i(p.dilation.w);
                 c["groups"] = i(p.groups);
                 c["bias"] = p.bias ? "1" : "0";
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 c["batch"] = i(p.batch);
                 c["channels"] = i(p.channels);
                 c["height"] = i(p.height);
@@ -271,17 +271,17 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                     c["pad_h"] = i(p.padding.h);
                     c["pad_w"] = i(p.padding.w);
                 }
-            } else if constexpr (std::is_same_v<P, BatchNorm2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
                 c["batch"] = i(p.batch);
                 c["channels"] = i(p.channels);
                 c["height"] = i(p.height);
                 c["width"] = i(p.width);
-            } else if constexpr (std::is_same_v<P, ActivationParams> || std::is_same_v<P, AddParams>) {
+            } else if constexpr (std::is_same_v<params_t, ActivationParams> || std::is_same_v<params_t, AddParams>) {
                 c["batch"] = i(p.shape[0]);
                 c["channels"] = i(p.shape[1]);
                 c["height"] = i(p.shape[2]);
                 c["width"] = i(p.shape[3]);
-                if constexpr (std::is_same_v<P, ActivationParams>) c["activation"] = std::string(to_string(p.kind));
+                if constexpr (std::is_same_v<params_t, ActivationParams>) c["activation"] = std::string(to_string(p.kind));
             } else {
                 throw error("kind", "the dataset schema has no columns for " + std::string(to_string(kind(l))));
             }

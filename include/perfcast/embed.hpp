@@ -204,20 +204,20 @@ inline std::string boolean(bool b) { return b ? "true" : "false"; }
 inline std::string layer_expression(const Layer& l) {
     return std::visit(
         [](const auto& p) -> std::string {
-            using P = std::remove_cvref_t<decltype(p)>;
+            using params_t = std::remove_cvref_t<decltype(p)>;
             using std::to_string;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 return "perfcast::DenseParams{.batch = " + to_string(p.batch) + ", .in_features = " +
                        to_string(p.in_features) + ", .out_features = " + to_string(p.out_features) +
                        ", .bias = " + boolean(p.bias) + ", .seq = " + to_string(p.seq) + "}";
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 return "perfcast::Conv2DParams{.batch = " + to_string(p.batch) + ", .in_channels = " +
                        to_string(p.in_channels) + ", .height = " + to_string(p.height) + ", .width = " +
                        to_string(p.width) + ", .out_channels = " + to_string(p.out_channels) +
                        ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
                        hw(p.padding) + ", .dilation = " + hw(p.dilation) + ", .groups = " + to_string(p.groups) +
                        ", .bias = " + boolean(p.bias) + "}";
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 return "perfcast::Pool2DParams{.batch = " + to_string(p.batch) + ", .channels = " +
                        to_string(p.channels) + ", .height = " + to_string(p.height) + ", .width = " +
                        to_string(p.width) + ", .mode = perfcast::PoolMode::" + std::string(perfcast::to_string(p.mode)) +
@@ -225,7 +225,7 @@ inline std::string layer_expression(const Layer& l) {
                        hw(p.padding) + ", .ceil_mode = " + boolean(p.ceil_mode) + ", .global = " +
                        boolean(p.global) + ", .count_include_pad = " + boolean(p.count_include_pad) + "}";
             } else {
-                throw error("embed", "reference queries of " + std::string(perfcast::to_string(kind_of<P>)) +
+                throw error("embed", "reference queries of " + std::string(perfcast::to_string(kind_of<params_t>)) +
                                          " layers cannot be embedded (only the learned kinds)");
             }
         },

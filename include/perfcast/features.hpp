@@ -90,11 +90,11 @@ struct gemm_view {
 inline gemm_view gemm_of(const Layer& l) {
     return std::visit(
         [](const auto& p) -> gemm_view {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 return {static_cast<double>(p.batch * p.seq), static_cast<double>(p.out_features),
                         static_cast<double>(p.in_features)};
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 const Shape o = output_shape(p);
                 const std::int64_t g = p.groups > 0 ? p.groups : 1;
                 return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
@@ -112,14 +112,14 @@ inline void layer_params(feature_sink& s, const Layer& l, bool log_scale) {
     };
     std::visit(
         [&](const auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 v("batch", p.batch);
                 v("seq", p.seq);
                 v("in_features", p.in_features);
                 v("out_features", p.out_features);
                 s.add("bias", p.bias ? 1.0 : 0.0);
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 const Shape o = output_shape(p);
                 v("batch", p.batch);
                 v("in_channels", p.in_channels);
@@ -137,7 +137,7 @@ inline void layer_params(feature_sink& s, const Layer& l, bool log_scale) {
                 s.add("bias", p.bias ? 1.0 : 0.0);
                 v("out_height", o[2]);
                 v("out_width", o[3]);
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 const Shape o = output_shape(p);
                 const Hw k = effective_kernel(p), st = effective_stride(p);
                 v("batch", p.batch);

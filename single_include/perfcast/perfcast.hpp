@@ -1340,9 +1340,9 @@ inline void validate(const Layer& l, std::string_view layer_name = {}) {
 constexpr std::int64_t batch_of(const Layer& l) noexcept {
     return std::visit(
         [](const auto& p) -> std::int64_t {
-            using P = std::remove_cvref_t<decltype(p)>;
+            using params_t = std::remove_cvref_t<decltype(p)>;
             if constexpr (requires { p.batch; }) return p.batch;
-            else if constexpr (std::is_same_v<P, FlattenParams>) return p.input[0];
+            else if constexpr (std::is_same_v<params_t, FlattenParams>) return p.input[0];
             else return p.shape[0];
         },
         l);
@@ -1352,9 +1352,9 @@ constexpr std::int64_t batch_of(const Layer& l) noexcept {
 constexpr Layer with_batch(Layer l, std::int64_t batch) noexcept {
     std::visit(
         [&](auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
+            using params_t = std::remove_cvref_t<decltype(p)>;
             if constexpr (requires { p.batch; }) p.batch = batch;
-            else if constexpr (std::is_same_v<P, FlattenParams>) p.input.dims[0] = batch;
+            else if constexpr (std::is_same_v<params_t, FlattenParams>) p.input.dims[0] = batch;
             else p.shape.dims[0] = batch;
         },
         l);
@@ -1797,11 +1797,11 @@ struct gemm_view {
 inline gemm_view gemm_of(const Layer& l) {
     return std::visit(
         [](const auto& p) -> gemm_view {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 return {static_cast<double>(p.batch * p.seq), static_cast<double>(p.out_features),
                         static_cast<double>(p.in_features)};
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 const Shape o = output_shape(p);
                 const std::int64_t g = p.groups > 0 ? p.groups : 1;
                 return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
@@ -1819,14 +1819,14 @@ inline void layer_params(feature_sink& s, const Layer& l, bool log_scale) {
     };
     std::visit(
         [&](const auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 v("batch", p.batch);
                 v("seq", p.seq);
                 v("in_features", p.in_features);
                 v("out_features", p.out_features);
                 s.add("bias", p.bias ? 1.0 : 0.0);
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 const Shape o = output_shape(p);
                 v("batch", p.batch);
                 v("in_channels", p.in_channels);
@@ -1844,7 +1844,7 @@ inline void layer_params(feature_sink& s, const Layer& l, bool log_scale) {
                 s.add("bias", p.bias ? 1.0 : 0.0);
                 v("out_height", o[2]);
                 v("out_width", o[3]);
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 const Shape o = output_shape(p);
                 const Hw k = effective_kernel(p), st = effective_stride(p);
                 v("batch", p.batch);
@@ -1993,11 +1993,11 @@ struct gemm_dims {
 constexpr gemm_dims gemm_of(const Layer& l) noexcept {
     return std::visit(
         [](const auto& p) -> gemm_dims {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 return {static_cast<double>(p.batch * p.seq), static_cast<double>(p.out_features),
                         static_cast<double>(p.in_features)};
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 const Shape o = output_shape(p);
                 const std::int64_t g = p.groups > 0 ? p.groups : 1;
                 return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
@@ -2016,14 +2016,14 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
     };
     std::visit(
         [&](const auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 v("batch", p.batch);
                 v("seq", p.seq);
                 v("in_features", p.in_features);
                 v("out_features", p.out_features);
                 s.add("bias", p.bias ? 1.0 : 0.0);
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 const Shape o = output_shape(p);
                 v("batch", p.batch);
                 v("in_channels", p.in_channels);
@@ -2041,7 +2041,7 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
                 s.add("bias", p.bias ? 1.0 : 0.0);
                 v("out_height", o[2]);
                 v("out_width", o[3]);
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 const Shape o = output_shape(p);
                 const Hw k = effective_kernel(p), st = effective_stride(p);
                 v("batch", p.batch);
@@ -7221,13 +7221,13 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
     j["kind"] = std::string(to_string(kind(nl.layer)));
     std::visit(
         [&](const auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 j["in_features"] = p.in_features;
                 j["out_features"] = p.out_features;
                 j["bias"] = p.bias;
                 if (p.seq != 1) j["seq"] = p.seq;
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 j["in_channels"] = p.in_channels;
                 j["height"] = p.height;
                 j["width"] = p.width;
@@ -7238,7 +7238,7 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                 j["dilation"] = detail::hw_json(p.dilation);
                 j["groups"] = p.groups;
                 j["bias"] = p.bias;
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 j["channels"] = p.channels;
                 j["height"] = p.height;
                 j["width"] = p.width;
@@ -7252,27 +7252,27 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                     if (p.ceil_mode) j["ceil_mode"] = true;
                     if (!p.count_include_pad) j["count_include_pad"] = false;
                 }
-            } else if constexpr (std::is_same_v<P, BatchNorm2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
                 j["channels"] = p.channels;
                 j["height"] = p.height;
                 j["width"] = p.width;
                 if (!p.affine) j["affine"] = false;
-            } else if constexpr (std::is_same_v<P, ActivationParams>) {
+            } else if constexpr (std::is_same_v<params_t, ActivationParams>) {
                 j["activation"] = std::string(to_string(p.kind));
                 j["shape"] = detail::per_sample(p.shape);
-            } else if constexpr (std::is_same_v<P, AddParams>) {
+            } else if constexpr (std::is_same_v<params_t, AddParams>) {
                 j["shape"] = detail::per_sample(p.shape);
                 j["inputs"] = p.inputs;
-            } else if constexpr (std::is_same_v<P, ConcatParams>) {
+            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
                 j["channels"] = p.channels;
                 j["height"] = p.height;
                 j["width"] = p.width;
                 j["inputs"] = p.inputs;
-            } else if constexpr (std::is_same_v<P, FlattenParams>) {
+            } else if constexpr (std::is_same_v<params_t, FlattenParams>) {
                 j["shape"] = detail::per_sample(p.input);
-            } else if constexpr (std::is_same_v<P, SoftmaxParams>) {
+            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
                 j["features"] = p.features;
-            } else if constexpr (std::is_same_v<P, DropoutParams>) {
+            } else if constexpr (std::is_same_v<params_t, DropoutParams>) {
                 j["shape"] = detail::per_sample(p.shape);
                 j["p"] = p.p;
             }
@@ -7700,14 +7700,14 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
     c["kind"] = std::string(to_string(kind(l)));
     std::visit(
         [&](const auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 c["batch"] = i(p.batch);
                 c["seq"] = i(p.seq);
                 c["in_features"] = i(p.in_features);
                 c["out_features"] = i(p.out_features);
                 c["bias"] = p.bias ? "1" : "0";
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 c["batch"] = i(p.batch);
                 c["in_channels"] = i(p.in_channels);
                 c["out_channels"] = i(p.out_channels);
@@ -7723,7 +7723,7 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                 c["dilation_w"] = i(p.dilation.w);
                 c["groups"] = i(p.groups);
                 c["bias"] = p.bias ? "1" : "0";
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 c["batch"] = i(p.batch);
                 c["channels"] = i(p.channels);
                 c["height"] = i(p.height);
@@ -7740,17 +7740,17 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                     c["pad_h"] = i(p.padding.h);
                     c["pad_w"] = i(p.padding.w);
                 }
-            } else if constexpr (std::is_same_v<P, BatchNorm2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
                 c["batch"] = i(p.batch);
                 c["channels"] = i(p.channels);
                 c["height"] = i(p.height);
                 c["width"] = i(p.width);
-            } else if constexpr (std::is_same_v<P, ActivationParams> || std::is_same_v<P, AddParams>) {
+            } else if constexpr (std::is_same_v<params_t, ActivationParams> || std::is_same_v<params_t, AddParams>) {
                 c["batch"] = i(p.shape[0]);
                 c["channels"] = i(p.shape[1]);
                 c["height"] = i(p.shape[2]);
                 c["width"] = i(p.shape[3]);
-                if constexpr (std::is_same_v<P, ActivationParams>) c["activation"] = std::string(to_string(p.kind));
+                if constexpr (std::is_same_v<params_t, ActivationParams>) c["activation"] = std::string(to_string(p.kind));
             } else {
                 throw error("kind", "the dataset schema has no columns for " + std::string(to_string(kind(l))));
             }
@@ -10894,20 +10894,20 @@ inline std::string boolean(bool b) { return b ? "true" : "false"; }
 inline std::string layer_expression(const Layer& l) {
     return std::visit(
         [](const auto& p) -> std::string {
-            using P = std::remove_cvref_t<decltype(p)>;
+            using params_t = std::remove_cvref_t<decltype(p)>;
             using std::to_string;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 return "perfcast::DenseParams{.batch = " + to_string(p.batch) + ", .in_features = " +
                        to_string(p.in_features) + ", .out_features = " + to_string(p.out_features) +
                        ", .bias = " + boolean(p.bias) + ", .seq = " + to_string(p.seq) + "}";
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 return "perfcast::Conv2DParams{.batch = " + to_string(p.batch) + ", .in_channels = " +
                        to_string(p.in_channels) + ", .height = " + to_string(p.height) + ", .width = " +
                        to_string(p.width) + ", .out_channels = " + to_string(p.out_channels) +
                        ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
                        hw(p.padding) + ", .dilation = " + hw(p.dilation) + ", .groups = " + to_string(p.groups) +
                        ", .bias = " + boolean(p.bias) + "}";
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 return "perfcast::Pool2DParams{.batch = " + to_string(p.batch) + ", .channels = " +
                        to_string(p.channels) + ", .height = " + to_string(p.height) + ", .width = " +
                        to_string(p.width) + ", .mode = perfcast::PoolMode::" + std::string(perfcast::to_string(p.mode)) +
@@ -10915,7 +10915,7 @@ inline std::string layer_expression(const Layer& l) {
                        hw(p.padding) + ", .ceil_mode = " + boolean(p.ceil_mode) + ", .global = " +
                        boolean(p.global) + ", .count_include_pad = " + boolean(p.count_include_pad) + "}";
             } else {
-                throw error("embed", "reference queries of " + std::string(perfcast::to_string(kind_of<P>)) +
+                throw error("embed", "reference queries of " + std::string(perfcast::to_string(kind_of<params_t>)) +
                                          " layers cannot be embedded (only the learned kinds)");
             }
         },

@@ -200,13 +200,13 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
     j["kind"] = std::string(to_string(kind(nl.layer)));
     std::visit(
         [&](const auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<P, DenseParams>) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
                 j["in_features"] = p.in_features;
                 j["out_features"] = p.out_features;
                 j["bias"] = p.bias;
                 if (p.seq != 1) j["seq"] = p.seq;
-            } else if constexpr (std::is_same_v<P, Conv2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 j["in_channels"] = p.in_channels;
                 j["height"] = p.height;
                 j["width"] = p.width;
@@ -217,7 +217,7 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                 j["dilation"] = detail::hw_json(p.dilation);
                 j["groups"] = p.groups;
                 j["bias"] = p.bias;
-            } else if constexpr (std::is_same_v<P, Pool2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
                 j["channels"] = p.channels;
                 j["height"] = p.height;
                 j["width"] = p.width;
@@ -231,27 +231,27 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                     if (p.ceil_mode) j["ceil_mode"] = true;
                     if (!p.count_include_pad) j["count_include_pad"] = false;
                 }
-            } else if constexpr (std::is_same_v<P, BatchNorm2DParams>) {
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
                 j["channels"] = p.channels;
                 j["height"] = p.height;
                 j["width"] = p.width;
                 if (!p.affine) j["affine"] = false;
-            } else if constexpr (std::is_same_v<P, ActivationParams>) {
+            } else if constexpr (std::is_same_v<params_t, ActivationParams>) {
                 j["activation"] = std::string(to_string(p.kind));
                 j["shape"] = detail::per_sample(p.shape);
-            } else if constexpr (std::is_same_v<P, AddParams>) {
+            } else if constexpr (std::is_same_v<params_t, AddParams>) {
                 j["shape"] = detail::per_sample(p.shape);
                 j["inputs"] = p.inputs;
-            } else if constexpr (std::is_same_v<P, ConcatParams>) {
+            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
                 j["channels"] = p.channels;
                 j["height"] = p.height;
                 j["width"] = p.width;
                 j["inputs"] = p.inputs;
-            } else if constexpr (std::is_same_v<P, FlattenParams>) {
+            } else if constexpr (std::is_same_v<params_t, FlattenParams>) {
                 j["shape"] = detail::per_sample(p.input);
-            } else if constexpr (std::is_same_v<P, SoftmaxParams>) {
+            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
                 j["features"] = p.features;
-            } else if constexpr (std::is_same_v<P, DropoutParams>) {
+            } else if constexpr (std::is_same_v<params_t, DropoutParams>) {
                 j["shape"] = detail::per_sample(p.shape);
                 j["p"] = p.p;
             }

@@ -124,9 +124,9 @@ inline void validate(const Layer& l, std::string_view layer_name = {}) {
 constexpr std::int64_t batch_of(const Layer& l) noexcept {
     return std::visit(
         [](const auto& p) -> std::int64_t {
-            using P = std::remove_cvref_t<decltype(p)>;
+            using params_t = std::remove_cvref_t<decltype(p)>;
             if constexpr (requires { p.batch; }) return p.batch;
-            else if constexpr (std::is_same_v<P, FlattenParams>) return p.input[0];
+            else if constexpr (std::is_same_v<params_t, FlattenParams>) return p.input[0];
             else return p.shape[0];
         },
         l);
@@ -136,9 +136,9 @@ constexpr std::int64_t batch_of(const Layer& l) noexcept {
 constexpr Layer with_batch(Layer l, std::int64_t batch) noexcept {
     std::visit(
         [&](auto& p) {
-            using P = std::remove_cvref_t<decltype(p)>;
+            using params_t = std::remove_cvref_t<decltype(p)>;
             if constexpr (requires { p.batch; }) p.batch = batch;
-            else if constexpr (std::is_same_v<P, FlattenParams>) p.input.dims[0] = batch;
+            else if constexpr (std::is_same_v<params_t, FlattenParams>) p.input.dims[0] = batch;
             else p.shape.dims[0] = batch;
         },
         l);
