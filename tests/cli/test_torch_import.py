@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""tools/torch2perfcast.py against perfcast's zoo: PyTorch models converted with torch.fx give the
+zoo's layers, parameters and FLOPs, and every layer's output shape agrees with PyTorch's.
+
+usage: test_torch_import.py PATH/TO/perfcast
+
+Needs PyTorch and torchvision (Debian 12: apt-get install python3-torch python3-torchvision, for
+/usr/bin/python3). When the running python has no torch, the script re-runs itself with
+/usr/bin/python3 if that one has it; otherwise it says it skipped and exits 0.
+"""
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TOOL = os.path.join(ROOT, "tools", "torch2perfcast.py")
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def _has_torch(python):
+    try:
+        return subprocess.run([python, "-c", "import torch"], capture_output=True, timeout=120).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+try:
+    import torch
+except ImportError:
+    if (os.path.exists(SYSTEM_PYTHON) and os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON)
+            and _has_torch(SYSTEM_PYTHON)):
+        sys.stdout.flush()
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, os.path.abspath(__file__), *sys.argv[1:]])
+    print(f"skipped: PyTorch not installed (for {sys.executable} nor {SYSTEM_PYTHON}); "
+          "apt-get install python3-torch python3-torchvision")
+    print("0 passed, 0 failed, 1 skipped")
+    sys.exit(0)
+
+if len(sys.argv) != 2:
+    sys.exit("usage: test_torch_import.py PATH/TO/perfcast")
+EXE = sys.argv[1]
+PY = sys.executable
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import torch2perfcast as t2p  # noqa: E402
+
+HAVE_TV = importlib.util.find_spec("torchvision") is not None
+
+torch.set_num_threads(2)
+failures = passed = skipped = 0
+TMP = tempfile.mkdtemp(prefix="perfcast-torch-")
+
+
+def case(fn):
+    global failures, passed, skipped
+    if getattr(fn, "needs_tv", False) and not HAVE_TV:
+        skipped += 1
+        print(f"skip {fn.__name__}: torchvision not installed")
+        return fn
+    try:
+        fn()
+        passed += 1
+        print(f"ok   {fn.__name__}", flush=True)
+    except AssertionError as e:
+        failures += 1
+        print(f"FAIL {fn.__name__}: {e}", flush=True)
+    return fn
+
+
+def needs_torchvision(fn):
+    fn.needs_tv = True
+    return fn
+
+
+def perfcast(*args, ok=True):
+    p = subprocess.run([EXE, *args], capture_output=True, text=True)
+    if ok and p.returncode != 0:
+        raise AssertionError(f"perfcast {' '.join(args)}: exit {p.returncode}: {p.stderr}")
+    return p
+
+
+def tool(*args, ok=True):
+    p = subprocess.run([PY, TOOL, *args], capture_output=True, text=True, cwd=TMP)
+    if ok and p.returncode != 0:
+        raise AssertionError(f"torch2perfcast {' '.join(args)}: exit {p.returncode}: {p.stderr[-2000:]}")
+    if not ok and p.returncode == 0:
+        raise AssertionError(f"torch2perfcast {' '.join(args)}: expected a failure, got exit 0")
+    return p
+
+
+def show(source, batch=None):
+    args = ["network", "show", source, "--format", "json"] + (["--batch", str(batch)] if batch else [])
+    return json.loads(perfcast(*args).stdout)
+
+
+def check_shapes(shown, info):
+    """perfcast's output shape of every layer equals PyTorch's (both at batch 2)."""
+    assert len(shown["layers"]) == len(info["out_shapes"])
+    for l, s in zip(shown["layers"], info["out_shapes"]):
+        got = list(l["output_shape"])
+        if l["kind"] == "dense" and l["layer"].get("seq", 1) != 1:  # perfcast: [batch * seq, out_features]
+            want = [s[0] * l["layer"]["seq"], s[-1]]
+            assert len(s) > 2 and got == want, f"{l['name']}: perfcast {got}, PyTorch {s}"
+            continue
+        assert got == list(s), f"{l['name']}: perfcast {got}, PyTorch {s}"
+
+
+def compare_with_zoo(name):
+    model, _ = t2p.load_model(name)
+    net, info = t2p.convert(model, t2p.default_input_size(name), batch=2, name=name)
+    path = os.path.join(TMP, f"{name}.json")
+    with open(path, "w") as f:
+        json.dump(net, f)
+    zoo, conv = show(name, 2), show(path)
+    assert conv["batch"] == 2
+    assert info["perfcast_params"] == info["torch_params"], (info["perfcast_params"], info["torch_params"])
+    assert conv["totals"]["params"] == zoo["totals"]["params"] == info["torch_params"], \
+        (conv["totals"]["params"], zoo["totals"]["params"], info["torch_params"])
+    for key in ("flops_forward", "flops_training", "bytes_forward", "bytes_training", "layers"):
+        assert conv["totals"][key] == zoo["totals"][key], (key, conv["totals"][key], zoo["totals"][key])
+    assert len(conv["layers"]) == len(zoo["layers"]), (len(conv["layers"]), len(zoo["layers"]))
+    kinds_c, kinds_z = [l["kind"] for l in conv["layers"]], [l["kind"] for l in zoo["layers"]]
+    assert kinds_c == kinds_z, next((i, a, b) for i, (a, b) in enumerate(zip(kinds_c, kinds_z)) if a != b)
+    # layer by layer the same description (names aside)
+    for c, z in zip(conv["layers"], zoo["layers"]):
+        dc = {k: v for k, v in c["layer"].items() if k != "name"}
+        dz = {k: v for k, v in z["layer"].items() if k != "name"}
+        assert dc == dz, (c["name"], z["name"], dc, dz)
+    # modules (conv, bn, dense) carry torchvision's names in both
+    mod = ("conv2d", "batchnorm2d", "dense")
+    names_c = [l["name"] for l in conv["layers"] if l["kind"] in mod]
+    names_z = [l["name"] for l in zoo["layers"] if l["kind"] in mod]
+    assert names_c == names_z, next((a, b) for a, b in zip(names_c, names_z) if a != b)
+    check_shapes(conv, info)
+    same = sum(c["name"] == z["name"] for c, z in zip(conv["layers"], zoo["layers"]))
+    print(f"     {name}: {len(conv['layers'])} layers, {conv['totals']['params']:,} parameters, "
+          f"{conv['totals']['flops_forward']:,} forward FLOPs at batch 2; {same} of {len(conv['layers'])} names "
+          "as the zoo's")
+
+
+@case
+@needs_torchvision
+def resnet50_matches_the_zoo():
+    compare_with_zoo("resnet50")
+
+
+@case
+@needs_torchvision
+def vgg16_matches_the_zoo():
+    compare_with_zoo("vgg16")
+
+
+@case
+@needs_torchvision
+def alexnet_matches_the_zoo():
+    compare_with_zoo("alexnet")
+
+
+@case
+@needs_torchvision
+def inception_v3_matches_the_zoo():
+    compare_with_zoo("inception_v3")
+
+
+FORMS = r'''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Forms(nn.Module):
+    """One of each form the converter maps; input 3x32x32."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding="same", bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.act = nn.ReLU6(inplace=True)
+        self.dw = nn.Conv2d(16, 16, 3, stride=2, padding=1, groups=16)
+        self.pool = nn.MaxPool2d(3, 2, 0, ceil_mode=True)
+        self.apool = nn.AdaptiveAvgPool2d((2, 2))
+        self.tokens = nn.Linear(2, 4)
+        self.fc = nn.Linear(128, 10)
+        self.sm = nn.Softmax(dim=1)
+        self.drop = nn.Dropout(0.25)
+        self.flat = nn.Flatten()
+        self.same = nn.Identity()
+
+    def forward(self, x):
+        x = self.act(self.bn(self.conv(x)))                     # conv2d, batchnorm2d, activation: 8x32x32
+        y = F.relu(x)                                             # activation
+        y = torch.sigmoid(y)                                      # activation
+        y = y.relu_()                                             # activation
+        x = x + y                                                 # add
+        x += F.silu(y)                                            # activation, add
+        x = torch.add(x, F.hardswish(x))                          # activation, add
+        x = self.same(x).contiguous()                             # free
+        a = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)     # pool2d
+        b = F.max_pool2d(x, kernel_size=3, stride=1, padding=1)   # pool2d
+        x = torch.cat([a, b], 1)                                  # concat: 16x32x32
+        x = self.dw(x)                                            # conv2d (depthwise): 16x16x16
+        x = self.pool(x)                                          # pool2d (ceil mode): 16x8x8
+        g = x.mean([2, 3], keepdim=True)                          # pool2d (global): 16x1x1
+        x = self.apool(x)                                         # pool2d (adaptive 8 -> 2): 16x2x2
+        t = F.gelu(self.tokens(x))                                # dense (seq 32), activation: 16x2x4
+        x = t.reshape(t.size(0), -1)                              # flatten: 128
+        x = F.dropout(x, p=0.1, training=self.training)           # dropout
+        x = self.fc(self.drop(x))                                 # dropout, dense: 10
+        m = torch.flatten(F.adaptive_avg_pool2d(g, 1), 1)         # pool2d (global), flatten
+        m = m + self.flat(g) + g.view(g.size(0), -1)             # flatten, add, flatten, add
+        return self.sm(x) + F.softmax(x, dim=-1), m               # softmax, softmax, add
+
+
+def build():
+    return Forms()
+
+
+class Reflect(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect")
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class Unknown(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x).transpose(2, 3) * 2
+'''
+
+FORMS_KINDS = ["conv2d", "batchnorm2d", "activation", "activation", "activation", "activation", "add",
+               "activation", "add", "activation", "add", "pool2d", "pool2d", "concat", "conv2d", "pool2d",
+               "pool2d", "pool2d", "dense", "activation", "flatten", "dropout", "dropout", "dense", "pool2d",
+               "flatten", "flatten", "add", "flatten", "add", "softmax", "softmax", "add"]
+
+
+def write_forms():
+    path = os.path.join(TMP, "forms.py")
+    with open(path, "w") as f:
+        f.write(FORMS)
+    return path
+
+
+@case
+def functional_forms_convert_and_perfcast_reads_them():
+    path = write_forms()
+    out = os.path.join(TMP, "forms.json")
+    p = tool(f"{path}:build", "--batch", "2", "--input-size", "3,32,32", "--out", out)
+    assert "parameters:" in p.stderr and "(same)" in p.stderr, p.stderr
+    shown = show(out)
+    kinds = [l["kind"] for l in shown["layers"]]
+    assert kinds == FORMS_KINDS, kinds
+    by = {l["name"]: l["layer"] for l in shown["layers"]}
+    assert by["conv"]["padding"] == 1 and by["dw"]["groups"] == 16, (by["conv"], by["dw"])
+    assert by["act"]["activation"] == "relu6" and by["silu"]["activation"] == "silu", by["silu"]
+    assert by["tokens"].get("seq") == 32 and by["tokens"]["in_features"] == 2, by["tokens"]
+    assert by["pool"].get("ceil_mode") is True and by["avg_pool2d"].get("count_include_pad") is False
+    assert by["apool"]["kernel"] == 4 and by["apool"]["stride"] == 4, by["apool"]
+    assert by["mean"].get("global") is True and by["adaptive_avg_pool2d"].get("global") is True
+    assert by["dropout"]["p"] == 0.1 and by["drop"]["p"] == 0.25, (by["dropout"], by["drop"])
+    assert shown["totals"]["params"] == 8 * 3 * 9 + 2 * 8 + 16 * 9 + 16 + 2 * 4 + 4 + 128 * 10 + 10
+    # the same conversion in-process: every output shape agrees with PyTorch's
+    model = t2p.user_model(f"{path}:build")
+    net, info = t2p.convert(model, (3, 32, 32), batch=2)
+    check_shapes(shown, info)
+
+
+@case
+def refusals_name_the_node_op_and_target():
+    path = write_forms()
+    p = tool(f"{path}:Reflect", "--input-size", "3,8,8", ok=False)
+    assert "padding_mode='reflect'" in p.stderr and "'conv'" in p.stderr, p.stderr
+    p = tool(f"{path}:Unknown", "--input-size", "3,8,8", ok=False)
+    assert "node 'transpose'" in p.stderr and "call_method" in p.stderr and "target transpose" in p.stderr, p.stderr
+    p = tool(f"{path}:Unknown", "--input-size", "3,8,8", "--skip-unknown")
+    assert "left out (2 operations" in p.stderr and "_operator.mul" in p.stderr, p.stderr
+    assert [l["kind"] for l in json.loads(p.stdout)["layers"]] == ["conv2d"]
+    p = tool("no_such_model_name", ok=False)
+    assert "unknown torchvision model" in p.stderr or "torchvision is not installed" in p.stderr, p.stderr
+
+
+@case
+@needs_torchvision
+def batch_and_cli_output():
+    out = os.path.join(TMP, "alexnet8.json")
+    p = tool("alexnet", "--batch", "8", "--out", out)
+    assert "alexnet: 22 layers" in p.stderr and "61,100,840 by perfcast's rules, 61,100,840 in PyTorch (same)" \
+        in p.stderr, p.stderr
+    with open(out) as f:
+        j = json.load(f)
+    assert j["format"] == "perfcast-network" and j["version"] == 1 and j["batch"] == 8 and j["name"] == "alexnet"
+    assert show(out)["totals"]["flops_forward"] == show("alexnet", 8)["totals"]["flops_forward"]
+
+
+shutil.rmtree(TMP, ignore_errors=True)
+print(f"{passed} passed, {failures} failed" + (f", {skipped} skipped" if skipped else ""))
+sys.exit(1 if failures else 0)
