@@ -190,8 +190,9 @@ public:
         x.clear();
         compute_features(m.features, l, d, pass, t, &x, nullptr);
         const double y = m.regressor.predict_one(x);
-        const double us = m.relative_to_roofline ? y * baseline_us(l, d, pass, t) : y;
-        return std::max(us, min_compute_fraction(m.kind) * compute_bound_us(l, d, pass, t));
+        const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
+        const double us = m.relative_to_roofline ? y * r.us : y;
+        return std::max(us, min_compute_fraction(m.kind) * r.compute_us);
     }
 
     /** @brief Re-runs the reference queries. @throws perfcast::error on a mismatch */

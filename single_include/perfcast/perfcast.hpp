@@ -1420,13 +1420,29 @@ constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t
     return us;
 }
 
+/** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
+struct PassRoofline {
+    double us = 0;          ///< sum over phases of max(compute, memory): roofline_us
+    double compute_us = 0;  ///< sum over phases of FLOPs / peak: compute_bound_us
+};
+
+/** @brief roofline_us and compute_bound_us in one pass over the phases (each phase costed once). */
+template <typename L>
+constexpr PassRoofline pass_roofline(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
+    PassRoofline r;
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) {
+            const PhaseTime p = roofline(cost(layer, ph, t, pass), d, t);
+            r.us += p.us;
+            r.compute_us += p.compute_us;
+        }
+    return r;
+}
+
 /** @brief The compute part of the roofline alone: FLOPs / peak, microseconds (phases summed). */
 template <typename L>
 constexpr double compute_bound_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
-    double us = 0;
-    for (Phase ph : all_phases)
-        if (runs(pass, ph)) us += roofline(cost(layer, ph, t, pass), d, t).compute_us;
-    return us;
+    return pass_roofline(layer, d, pass, t).compute_us;
 }
 
 /** @brief PALEO time of a layer for a pass, microseconds (phases summed). */
@@ -10442,8 +10458,9 @@ public:
         x.clear();
         compute_features(m.features, l, d, pass, t, &x, nullptr);
         const double y = m.regressor.predict_one(x);
-        const double us = m.relative_to_roofline ? y * baseline_us(l, d, pass, t) : y;
-        return std::max(us, min_compute_fraction(m.kind) * compute_bound_us(l, d, pass, t));
+        const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
+        const double us = m.relative_to_roofline ? y * r.us : y;
+        return std::max(us, min_compute_fraction(m.kind) * r.compute_us);
     }
 
     /** @brief Re-runs the reference queries. @throws perfcast::error on a mismatch */
