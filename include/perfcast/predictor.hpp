@@ -20,6 +20,7 @@
 #include <map>          // map
 #include <optional>     // optional
 #include <set>          // set
+#include <span>         // span
 #include <sstream>      // ostringstream
 #include <string>       // string
 #include <vector>       // vector
@@ -186,10 +187,9 @@ public:
         if (it == m_models.end())
             throw error("kind", "this model has no " + std::string(to_string(kind(l))) + " predictor");
         const KindModel& m = it->second;
-        thread_local std::vector<double> x;
-        x.clear();
-        compute_features(m.features, l, d, pass, t, &x, nullptr);
-        const double y = m.regressor.predict_one(x);
+        detail::features_kernel::feature_buffer x;
+        detail::features_kernel::compute<detail::features_kernel::std_math>(x, m.features, l, d, pass, t);
+        const double y = m.regressor.predict_one(std::span<const double>(x.values.data(), x.size));
         const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
         const double us = m.relative_to_roofline ? y * r.us : y;
         return std::max(us, min_compute_fraction(m.kind) * r.compute_us);

@@ -1702,11 +1702,9 @@ constexpr double sqrt(double x) noexcept {
  *        model sees exactly the features the run-time model was trained on.
  *
  * `compute<constexpr_math>` runs in constant expressions (own log, floor, ceil);
- * `compute<std_math>` runs the same code with <cmath>, and gives bit for bit what
- * perfcast::compute_features gives (tests/test_embed.cpp checks both, for every feature
- * set, kind, device, pass and precision). Every feature is listed in the same order and
- * with the same formula as in features.hpp; a change there must be made here too (the
- * feature_schema_version bump makes embedded models refuse to compile until it is).
+ * `compute<std_math>` runs the same code with <cmath>: it is perfcast::compute_features
+ * (features.hpp), so the two paths cannot drift apart. A change of any feature needs a
+ * feature_schema_version bump (feature_set.hpp): models trained before refuse to load.
  */
 
 #include <algorithm>    // max
@@ -1721,33 +1719,16 @@ constexpr double sqrt(double x) noexcept {
 // #include "../analytical.hpp"     // roofline, PhaseTime: already inlined above
 // #include "../devices.hpp"        // Device: already inlined above
 // #include "../error.hpp"          // error: already inlined above
-// ---- begin include/perfcast/features.hpp ----
+// ---- begin include/perfcast/feature_set.hpp ----
 /**
- * @file features.hpp
- * @brief The feature vectors the learned model sees: layer parameters (log-scaled),
- *        analytical features (FLOPs, bytes, intensity, roofline times, GEMM tiles and
- *        waves per SM), pass and precision, and the device's hardware features, so one
- *        model serves many GPUs and can be asked about a GPU it never saw.
- *
- * Feature sets are named and versioned; a model file records the set it was trained
- * with and refuses to run with another. The sets, for the ablation:
- *   - "raw":        layer parameters as they are (the seed's Table 4.3 inputs)
- *   - "params":     layer parameters, log-scaled
- *   - "analytical": + FLOPs, bytes, intensity, roofline times, tiles and waves
- *   - "hardware":   + device features (SMs, cores, clock, peak FLOP/s, bandwidth, L2), the default
+ * @file feature_set.hpp
+ * @brief The named, versioned feature sets of the learned model (features.hpp computes them).
  */
 
-#include <algorithm>    // max
-#include <cmath>        // log, ceil
-#include <cstdint>      // int64_t
 #include <string>       // string
 #include <string_view>  // string_view
-#include <vector>       // vector
 
-// #include "analytical.hpp"  // roofline: already inlined above
-// #include "devices.hpp"     // Device: already inlined above
-// #include "error.hpp"       // error: already inlined above
-// #include "layers.hpp"      // Layer, cost: already inlined above
+// #include "error.hpp"  // error: already inlined above
 
 namespace perfcast {
 
@@ -1778,176 +1759,9 @@ namespace detail {
 /** @brief Tile edge of the GEMM view used to count waves (a typical cuBLAS/cuDNN CTA tile). */
 inline constexpr double wave_tile = 128.0;
 
-inline double lg(double v) { return std::log(std::max(v, 1e-12)); }
-
-/** @brief log2 of the largest power of two dividing v, capped at 2^6: memory alignment of a dimension. */
-inline double alignment(std::int64_t v) {
-    int a = 0;
-    while (a < 6 && v > 0 && v % (std::int64_t{2} << a) == 0) ++a;
-    return static_cast<double>(a);
-}
-
-/** @brief Share of a tiled dimension that does useful work: v / (ceil(v / tile) * tile). */
-inline double tile_efficiency(double v, double tile) { return v / (std::ceil(v / tile) * tile); }
-inline double lg(std::int64_t v) { return lg(static_cast<double>(v)); }
-
-/** @brief Adds name/value pairs, or only the names (for the schema). */
-class feature_sink {
-public:
-    feature_sink(std::vector<double>* values, std::vector<std::string>* names) : m_values(values), m_names(names) {}
-    void add(std::string_view name, double v) {
-        if (m_values) m_values->push_back(v);
-        if (m_names) m_names->emplace_back(name);
-    }
-
-private:
-    std::vector<double>* m_values;
-    std::vector<std::string>* m_names;
-};
-
-/** @brief The GEMM a layer amounts to (M x N outputs, K deep), for tiles and waves. */
-struct gemm_view {
-    double m = 1, n = 1, k = 1;
-};
-
-inline gemm_view gemm_of(const Layer& l) {
-    return std::visit(
-        [](const auto& p) -> gemm_view {
-            using params_t = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<params_t, DenseParams>) {
-                return {static_cast<double>(p.batch * p.seq), static_cast<double>(p.out_features),
-                        static_cast<double>(p.in_features)};
-            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
-                const Shape o = output_shape(p);
-                const std::int64_t g = p.groups > 0 ? p.groups : 1;
-                return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
-                        static_cast<double>((p.in_channels / g) * p.kernel.h * p.kernel.w)};
-            } else {
-                return {static_cast<double>(output_shape(p).elements()), 1.0, 1.0};
-            }
-        },
-        l);
-}
-
-inline void layer_params(feature_sink& s, const Layer& l, bool log_scale) {
-    auto v = [&](std::string_view name, std::int64_t x) {
-        s.add(name, log_scale ? lg(static_cast<double>(x)) : static_cast<double>(x));
-    };
-    std::visit(
-        [&](const auto& p) {
-            using params_t = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<params_t, DenseParams>) {
-                v("batch", p.batch);
-                v("seq", p.seq);
-                v("in_features", p.in_features);
-                v("out_features", p.out_features);
-                s.add("bias", p.bias ? 1.0 : 0.0);
-            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
-                const Shape o = output_shape(p);
-                v("batch", p.batch);
-                v("in_channels", p.in_channels);
-                v("height", p.height);
-                v("width", p.width);
-                v("out_channels", p.out_channels);
-                s.add("kernel_h", static_cast<double>(p.kernel.h));
-                s.add("kernel_w", static_cast<double>(p.kernel.w));
-                s.add("stride_h", static_cast<double>(p.stride.h));
-                s.add("stride_w", static_cast<double>(p.stride.w));
-                s.add("pad_h", static_cast<double>(p.padding.h));
-                s.add("pad_w", static_cast<double>(p.padding.w));
-                s.add("dilation", static_cast<double>(p.dilation.h * p.dilation.w));
-                v("groups", p.groups);
-                s.add("bias", p.bias ? 1.0 : 0.0);
-                v("out_height", o[2]);
-                v("out_width", o[3]);
-            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
-                const Shape o = output_shape(p);
-                const Hw k = effective_kernel(p), st = effective_stride(p);
-                v("batch", p.batch);
-                v("channels", p.channels);
-                v("height", p.height);
-                v("width", p.width);
-                s.add("max", p.mode == PoolMode::max ? 1.0 : 0.0);
-                s.add("global", p.global ? 1.0 : 0.0);
-                v("kernel_area", k.h * k.w);
-                s.add("stride", static_cast<double>(st.h * st.w));
-                s.add("padding", static_cast<double>(p.padding.h + p.padding.w));
-                v("out_height", o[2]);
-                v("out_width", o[3]);
-            } else {
-                const Shape in = input_shape(p);
-                v("batch", in[0]);
-                v("elements", in.elements());
-            }
-        },
-        l);
-}
-
 }  // namespace detail
-
-/**
- * @brief Computes the feature vector of a layer on a device, or (with `values` null)
- * only the feature names. The vector depends only on the layer's kind and the set.
- */
-inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t,
-                             std::vector<double>* values, std::vector<std::string>* names) {
-    detail::feature_sink s(values, names);
-    using detail::lg;
-    detail::layer_params(s, l, set != FeatureSet::raw);
-    s.add("training", pass == Pass::training ? 1.0 : 0.0);
-    s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);
-    s.add("fp16", t == DType::fp16 ? 1.0 : 0.0);
-    s.add("bf16", t == DType::bf16 ? 1.0 : 0.0);
-    if (set == FeatureSet::raw || set == FeatureSet::params) return;
-
-    const Cost c = pass_cost(l, pass, t);
-    const double flops = static_cast<double>(std::max<std::int64_t>(c.flops, 1));
-    const double bytes = static_cast<double>(std::max<std::int64_t>(c.bytes, 1));
-    const PhaseTime r = roofline(Cost{c.flops, c.bytes}, d, t);
-    const detail::gemm_view g = detail::gemm_of(l);
-    const double tiles = std::ceil(g.m / detail::wave_tile) * std::ceil(g.n / detail::wave_tile);
-    const double units = static_cast<double>(std::max(d.units, 1));
-    const double waves = tiles / units;
-    s.add("log_flops", lg(flops));
-    s.add("log_bytes", lg(bytes));
-    s.add("log_intensity", lg(flops / bytes));
-    s.add("log_roofline_compute_us", lg(r.compute_us));
-    s.add("log_roofline_memory_us", lg(r.memory_us));
-    s.add("log_roofline_us", lg(std::max(r.compute_us, r.memory_us)));
-    s.add("log_gemm_k", lg(g.k));
-    s.add("log_waves", lg(waves));
-    s.add("wave_tail", waves - std::floor(waves));
-    s.add("tile_efficiency_m", detail::tile_efficiency(g.m, detail::wave_tile));
-    s.add("tile_efficiency_n", detail::tile_efficiency(g.n, detail::wave_tile / 2));
-    s.add("tile_efficiency_k", detail::tile_efficiency(g.k, 32.0));
-    s.add("align_m", detail::alignment(static_cast<std::int64_t>(g.m)));
-    s.add("align_n", detail::alignment(static_cast<std::int64_t>(g.n)));
-    s.add("align_k", detail::alignment(static_cast<std::int64_t>(g.k)));
-    if (set == FeatureSet::analytical) return;
-
-    s.add("log_units", lg(units));
-    s.add("log_lanes_per_unit", lg(static_cast<double>(std::max(d.lanes_per_unit, 1))));
-    s.add("log_clock_mhz", lg(d.boost_mhz));
-    s.add("log_peak_flops", lg(d.peak_flops(t)));
-    s.add("log_bandwidth", lg(d.bandwidth_bytes_per_s()));
-    s.add("log_l2_mb", lg(d.l2_mb));
-    s.add("log_machine_balance", lg(d.peak_flops(t) / d.bandwidth_bytes_per_s()));
-}
-
-/** @brief The feature names of a kind under a set (the schema a model file records). */
-inline std::vector<std::string> feature_names(FeatureSet set, const Layer& example) {
-    std::vector<std::string> names;
-    compute_features(set, example, devices::t4, Pass::inference, DType::fp32, nullptr, &names);
-    return names;
-}
-
-/** @brief The analytical time a learned model's target is relative to (the roofline). */
-inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
-    return roofline_us(l, d, pass, t);
-}
-
 }  // namespace perfcast
-// ---- end include/perfcast/features.hpp ----
+// ---- end include/perfcast/feature_set.hpp ----
 // #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
 // #include "constexpr_math.hpp"    // cmath::log, floor, ceil: already inlined above
 
@@ -1960,7 +1774,7 @@ struct constexpr_math {
     static constexpr double ceil(double x) noexcept { return cmath::ceil(x); }
 };
 
-/** @brief The math of the run-time path (features.hpp's). */
+/** @brief The math of the run-time path: compute_features and Predictor::predict_us. */
 struct std_math {
     static double log(double x) noexcept { return std::log(x); }
     static double floor(double x) noexcept { return std::floor(x); }
@@ -1989,7 +1803,7 @@ constexpr double lg(double v) noexcept {
     return Math::log(std::max(v, 1e-12));
 }
 
-/** @brief log2 of the largest power of two dividing v, capped at 2^6 (features.hpp's alignment()). */
+/** @brief log2 of the largest power of two dividing v, capped at 2^6: memory alignment of a dimension. */
 constexpr double alignment(std::int64_t v) noexcept {
     int a = 0;
     while (a < 6 && v > 0 && v % (std::int64_t{2} << a) == 0) ++a;
@@ -2001,7 +1815,7 @@ constexpr double tile_efficiency(double v, double tile) noexcept {
     return v / (Math::ceil(v / tile) * tile);
 }
 
-/** @brief The GEMM a layer amounts to (M x N outputs, K deep), as features.hpp's gemm_of(). */
+/** @brief The GEMM a layer amounts to (M x N outputs, K deep), for tiles and waves. */
 struct gemm_dims {
     double m = 1, n = 1, k = 1;
 };
@@ -2131,7 +1945,64 @@ constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const 
 // ---- end include/perfcast/detail/feature_kernel.hpp ----
 // #include "devices.hpp"                 // Device: already inlined above
 // #include "error.hpp"                   // error: already inlined above
-// #include "features.hpp"                // FeatureSet, feature_schema_version: already inlined above
+// ---- begin include/perfcast/features.hpp ----
+/**
+ * @file features.hpp
+ * @brief The feature vectors the learned model sees: layer parameters (log-scaled),
+ *        analytical features (FLOPs, bytes, intensity, roofline times, GEMM tiles and
+ *        waves per SM), pass and precision, and the device's hardware features, so one
+ *        model serves many GPUs and can be asked about a GPU it never saw.
+ *
+ * Feature sets are named and versioned; a model file records the set it was trained
+ * with and refuses to run with another. The sets, for the ablation:
+ *   - "raw":        layer parameters as they are (the seed's Table 4.3 inputs)
+ *   - "params":     layer parameters, log-scaled
+ *   - "analytical": + FLOPs, bytes, intensity, roofline times, tiles and waves
+ *   - "hardware":   + device features (SMs, cores, clock, peak FLOP/s, bandwidth, L2), the default
+ */
+
+#include <cstddef>  // size_t
+#include <string>   // string
+#include <vector>   // vector
+
+// #include "analytical.hpp"               // roofline_us: already inlined above
+// #include "detail/feature_kernel.hpp"    // features_kernel::compute: the one implementation of the features: already inlined above
+// #include "devices.hpp"                  // Device: already inlined above
+// #include "feature_set.hpp"              // FeatureSet, feature_schema_version: already inlined above
+// #include "layers.hpp"                   // Layer: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief Computes the feature vector of a layer on a device, or (with `values` null)
+ * only the feature names. The vector depends only on the layer's kind and the set.
+ * One implementation serves this run-time path (<cmath>) and the constexpr one
+ * (detail/feature_kernel.hpp).
+ */
+inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t,
+                             std::vector<double>* values, std::vector<std::string>* names) {
+    detail::features_kernel::feature_buffer b;
+    detail::features_kernel::compute<detail::features_kernel::std_math>(b, set, l, d, pass, t);
+    for (std::size_t i = 0; i < b.size; ++i) {
+        if (values) values->push_back(b.values[i]);
+        if (names) names->emplace_back(b.names[i]);
+    }
+}
+
+/** @brief The feature names of a kind under a set (the schema a model file records). */
+inline std::vector<std::string> feature_names(FeatureSet set, const Layer& example) {
+    std::vector<std::string> names;
+    compute_features(set, example, devices::t4, Pass::inference, DType::fp32, nullptr, &names);
+    return names;
+}
+
+/** @brief The analytical time a learned model's target is relative to (the roofline). */
+inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
+    return roofline_us(l, d, pass, t);
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/features.hpp ----
 // #include "layers.hpp"                  // Layer, LayerKind, kind: already inlined above
 // #include "types.hpp"                   // Pass, DType: already inlined above
 
@@ -10183,6 +10054,7 @@ inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = Traine
 #include <map>          // map
 #include <optional>     // optional
 #include <set>          // set
+#include <span>         // span
 #include <sstream>      // ostringstream
 #include <string>       // string
 #include <vector>       // vector
@@ -10454,10 +10326,9 @@ public:
         if (it == m_models.end())
             throw error("kind", "this model has no " + std::string(to_string(kind(l))) + " predictor");
         const KindModel& m = it->second;
-        thread_local std::vector<double> x;
-        x.clear();
-        compute_features(m.features, l, d, pass, t, &x, nullptr);
-        const double y = m.regressor.predict_one(x);
+        detail::features_kernel::feature_buffer x;
+        detail::features_kernel::compute<detail::features_kernel::std_math>(x, m.features, l, d, pass, t);
+        const double y = m.regressor.predict_one(std::span<const double>(x.values.data(), x.size));
         const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
         const double us = m.relative_to_roofline ? y * r.us : y;
         return std::max(us, min_compute_fraction(m.kind) * r.compute_us);

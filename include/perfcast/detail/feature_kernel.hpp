@@ -5,11 +5,9 @@
  *        model sees exactly the features the run-time model was trained on.
  *
  * `compute<constexpr_math>` runs in constant expressions (own log, floor, ceil);
- * `compute<std_math>` runs the same code with <cmath>, and gives bit for bit what
- * perfcast::compute_features gives (tests/test_embed.cpp checks both, for every feature
- * set, kind, device, pass and precision). Every feature is listed in the same order and
- * with the same formula as in features.hpp; a change there must be made here too (the
- * feature_schema_version bump makes embedded models refuse to compile until it is).
+ * `compute<std_math>` runs the same code with <cmath>: it is perfcast::compute_features
+ * (features.hpp), so the two paths cannot drift apart. A change of any feature needs a
+ * feature_schema_version bump (feature_set.hpp): models trained before refuse to load.
  */
 #pragma once
 
@@ -25,7 +23,7 @@
 #include "../analytical.hpp"     // roofline, PhaseTime
 #include "../devices.hpp"        // Device
 #include "../error.hpp"          // error
-#include "../features.hpp"       // FeatureSet, detail::wave_tile
+#include "../feature_set.hpp"    // FeatureSet, detail::wave_tile
 #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost
 #include "constexpr_math.hpp"    // cmath::log, floor, ceil
 
@@ -38,7 +36,7 @@ struct constexpr_math {
     static constexpr double ceil(double x) noexcept { return cmath::ceil(x); }
 };
 
-/** @brief The math of the run-time path (features.hpp's). */
+/** @brief The math of the run-time path: compute_features and Predictor::predict_us. */
 struct std_math {
     static double log(double x) noexcept { return std::log(x); }
     static double floor(double x) noexcept { return std::floor(x); }
@@ -67,7 +65,7 @@ constexpr double lg(double v) noexcept {
     return Math::log(std::max(v, 1e-12));
 }
 
-/** @brief log2 of the largest power of two dividing v, capped at 2^6 (features.hpp's alignment()). */
+/** @brief log2 of the largest power of two dividing v, capped at 2^6: memory alignment of a dimension. */
 constexpr double alignment(std::int64_t v) noexcept {
     int a = 0;
     while (a < 6 && v > 0 && v % (std::int64_t{2} << a) == 0) ++a;
@@ -79,7 +77,7 @@ constexpr double tile_efficiency(double v, double tile) noexcept {
     return v / (Math::ceil(v / tile) * tile);
 }
 
-/** @brief The GEMM a layer amounts to (M x N outputs, K deep), as features.hpp's gemm_of(). */
+/** @brief The GEMM a layer amounts to (M x N outputs, K deep), for tiles and waves. */
 struct gemm_dims {
     double m = 1, n = 1, k = 1;
 };
