@@ -110,6 +110,18 @@ inline std::vector<std::string> split_csv(std::string_view line) {
     return out;
 }
 
+/** @brief Records a "# key: value" comment line (provenance) in `out`; other comments are ignored. */
+inline void read_provenance_line(const std::string& line, std::map<std::string, std::string>& out) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) return;
+    auto trim = [](std::string s) {
+        s.erase(0, s.find_first_not_of(" \t"));
+        s.erase(s.find_last_not_of(" \t") + 1);
+        return s;
+    };
+    out[trim(line.substr(1, colon - 1))] = trim(line.substr(colon + 1));
+}
+
 inline std::string quote_csv(const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;
     std::string out = "\"";
@@ -214,10 +226,7 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
         const Shape s = Shape::nchw(batch, r.integer("channels"), r.integer("height"), r.integer("width"));
         if (kind == "add") return AddParams{s, 2};
         const std::string_view a = r.cell("activation");
-        for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh,
-                                 ActivationKind::sigmoid, ActivationKind::gelu, ActivationKind::silu,
-                                 ActivationKind::hardswish})
-            if (to_string(k) == a) return ActivationParams{s, k};
+        if (const auto k = parse_activation_kind(a)) return ActivationParams{s, *k};
         r.fail("activation", "unknown activation \"" + std::string(a) + "\"");
     }
     r.fail("kind", "unknown or unsupported kind \"" + std::string(kind) +
@@ -316,17 +325,7 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.empty()) continue;
         if (line[0] == '#') {
-            const auto colon = line.find(':');
-            if (colon != std::string::npos) {
-                std::string key = line.substr(1, colon - 1), value = line.substr(colon + 1);
-                auto trim = [](std::string& s) {
-                    s.erase(0, s.find_first_not_of(" \t"));
-                    s.erase(s.find_last_not_of(" \t") + 1);
-                };
-                trim(key);
-                trim(value);
-                ds.provenance[key] = value;
-            }
+            detail::read_provenance_line(line, ds.provenance);
             continue;
         }
         const std::vector<std::string> cells = detail::split_csv(line);

@@ -81,14 +81,6 @@ inline std::string row_key(const Sample& s) {
     return k + s.device + ";" + std::string(to_string(s.pass)) + ";" + std::string(to_string(s.dtype));
 }
 
-inline std::optional<LayerKind> parse_kind(std::string_view s) {
-    for (LayerKind k : {LayerKind::dense, LayerKind::conv2d, LayerKind::pool2d, LayerKind::batchnorm2d,
-                        LayerKind::activation, LayerKind::add, LayerKind::concat, LayerKind::flatten,
-                        LayerKind::softmax, LayerKind::dropout})
-        if (to_string(k) == s) return k;
-    return std::nullopt;
-}
-
 }  // namespace detail
 
 /**
@@ -307,7 +299,7 @@ public:
             if (!models.is_object()) r.fail({std::string("models")}, "expected an object");
             for (auto it = models.begin(); it != models.end(); ++it) {
                 const std::vector<json_step> path{std::string("models"), it.key()};
-                const auto k = parse_kind(it.key());
+                const auto k = parse_layer_kind(it.key());
                 if (!k) r.fail(path, "unknown layer kind");
                 KindModel m;
                 m.kind = *k;

@@ -31,7 +31,7 @@
 #include <utility>      // move, pair
 #include <vector>       // vector
 
-#include "dataset.hpp"         // Dataset, Sample, detail::split_csv, detail::layer_cells
+#include "dataset.hpp"         // Dataset, Sample, detail::split_csv, read_provenance_line, layer_cells
 #include "error.hpp"           // error, source_location
 #include "estimate.hpp"        // estimate, NetworkEstimate
 #include "evaluation.hpp"      // ErrorStats, evaluate_rows, paleo_predictor, roofline_predictor
@@ -662,14 +662,7 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
         if (line[0] == '#') {
-            const auto colon = line.find(':');
-            if (colon == std::string::npos) continue;
-            auto trim = [](std::string s) {
-                s.erase(0, s.find_first_not_of(" \t"));
-                s.erase(s.find_last_not_of(" \t") + 1);
-                return s;
-            };
-            v.provenance[trim(line.substr(1, colon - 1))] = trim(line.substr(colon + 1));
+            detail::read_provenance_line(line, v.provenance);
             continue;
         }
         const std::vector<std::string> cells = detail::split_csv(line);

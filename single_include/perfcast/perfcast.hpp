@@ -362,7 +362,9 @@ constexpr const Device* find_device(std::string_view query) noexcept {
  * the run-time path (JSON, CSV) through perfcast::Layer.
  */
 
-#include <cstdint>  // int64_t
+#include <cstdint>      // int64_t
+#include <optional>     // optional
+#include <string_view>  // string_view
 
 // #include "../types.hpp"  // Shape: already inlined above
 
@@ -511,6 +513,23 @@ constexpr std::string_view to_string(ActivationKind k) noexcept {
         case ActivationKind::hardswish: return "hardswish";
     }
     return "?";
+}
+
+/** @brief The activation a name denotes ("relu", ...), or nullopt. */
+constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s) noexcept {
+    for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh, ActivationKind::sigmoid,
+                             ActivationKind::gelu, ActivationKind::silu, ActivationKind::hardswish})
+        if (to_string(k) == s) return k;
+    return std::nullopt;
+}
+
+/** @brief The layer kind a name denotes ("conv2d", ...), or nullopt. */
+constexpr std::optional<LayerKind> parse_layer_kind(std::string_view s) noexcept {
+    for (LayerKind k : {LayerKind::dense, LayerKind::conv2d, LayerKind::pool2d, LayerKind::batchnorm2d,
+                        LayerKind::activation, LayerKind::add, LayerKind::concat, LayerKind::flatten,
+                        LayerKind::softmax, LayerKind::dropout})
+        if (to_string(k) == s) return k;
+    return std::nullopt;
 }
 
 /** @brief The kind a parameter struct describes. */
@@ -7074,10 +7093,7 @@ inline Layer layer_from_json(object_reader& o, const std::string& kind, std::int
                                  o.boolean("affine", true)};
     if (kind == "activation") {
         const std::string a = o.string("activation", "relu");
-        for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh,
-                                 ActivationKind::sigmoid, ActivationKind::gelu, ActivationKind::silu,
-                                 ActivationKind::hardswish})
-            if (to_string(k) == a) return ActivationParams{o.shape("shape", batch), k};
+        if (const auto k = parse_activation_kind(a)) return ActivationParams{o.shape("shape", batch), *k};
         r.fail(o.at("activation"), "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish)");
     }
     if (kind == "add") return AddParams{o.shape("shape", batch), o.integer("inputs", 2)};
@@ -7466,6 +7482,18 @@ inline std::vector<std::string> split_csv(std::string_view line) {
     return out;
 }
 
+/** @brief Records a "# key: value" comment line (provenance) in `out`; other comments are ignored. */
+inline void read_provenance_line(const std::string& line, std::map<std::string, std::string>& out) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) return;
+    auto trim = [](std::string s) {
+        s.erase(0, s.find_first_not_of(" \t"));
+        s.erase(s.find_last_not_of(" \t") + 1);
+        return s;
+    };
+    out[trim(line.substr(1, colon - 1))] = trim(line.substr(colon + 1));
+}
+
 inline std::string quote_csv(const std::string& s) {
     if (s.find_first_of(",\"\n") == std::string::npos) return s;
     std::string out = "\"";
@@ -7570,10 +7598,7 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
         const Shape s = Shape::nchw(batch, r.integer("channels"), r.integer("height"), r.integer("width"));
         if (kind == "add") return AddParams{s, 2};
         const std::string_view a = r.cell("activation");
-        for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh,
-                                 ActivationKind::sigmoid, ActivationKind::gelu, ActivationKind::silu,
-                                 ActivationKind::hardswish})
-            if (to_string(k) == a) return ActivationParams{s, k};
+        if (const auto k = parse_activation_kind(a)) return ActivationParams{s, *k};
         r.fail("activation", "unknown activation \"" + std::string(a) + "\"");
     }
     r.fail("kind", "unknown or unsupported kind \"" + std::string(kind) +
@@ -7672,17 +7697,7 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.empty()) continue;
         if (line[0] == '#') {
-            const auto colon = line.find(':');
-            if (colon != std::string::npos) {
-                std::string key = line.substr(1, colon - 1), value = line.substr(colon + 1);
-                auto trim = [](std::string& s) {
-                    s.erase(0, s.find_first_not_of(" \t"));
-                    s.erase(s.find_last_not_of(" \t") + 1);
-                };
-                trim(key);
-                trim(value);
-                ds.provenance[key] = value;
-            }
+            detail::read_provenance_line(line, ds.provenance);
             continue;
         }
         const std::vector<std::string> cells = detail::split_csv(line);
@@ -10220,14 +10235,6 @@ inline std::string row_key(const Sample& s) {
     return k + s.device + ";" + std::string(to_string(s.pass)) + ";" + std::string(to_string(s.dtype));
 }
 
-inline std::optional<LayerKind> parse_kind(std::string_view s) {
-    for (LayerKind k : {LayerKind::dense, LayerKind::conv2d, LayerKind::pool2d, LayerKind::batchnorm2d,
-                        LayerKind::activation, LayerKind::add, LayerKind::concat, LayerKind::flatten,
-                        LayerKind::softmax, LayerKind::dropout})
-        if (to_string(k) == s) return k;
-    return std::nullopt;
-}
-
 }  // namespace detail
 
 /**
@@ -10446,7 +10453,7 @@ public:
             if (!models.is_object()) r.fail({std::string("models")}, "expected an object");
             for (auto it = models.begin(); it != models.end(); ++it) {
                 const std::vector<json_step> path{std::string("models"), it.key()};
-                const auto k = parse_kind(it.key());
+                const auto k = parse_layer_kind(it.key());
                 if (!k) r.fail(path, "unknown layer kind");
                 KindModel m;
                 m.kind = *k;
@@ -11299,7 +11306,7 @@ inline Dataset import_neusight(const std::vector<std::string>& paths, const Devi
 #include <utility>      // move, pair
 #include <vector>       // vector
 
-// #include "dataset.hpp"         // Dataset, Sample, detail::split_csv, detail::layer_cells: already inlined above
+// #include "dataset.hpp"         // Dataset, Sample, detail::split_csv, read_provenance_line, layer_cells: already inlined above
 // #include "error.hpp"           // error, source_location: already inlined above
 // #include "estimate.hpp"        // estimate, NetworkEstimate: already inlined above
 // #include "evaluation.hpp"      // ErrorStats, evaluate_rows, paleo_predictor, roofline_predictor: already inlined above
@@ -12347,14 +12354,7 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find_first_not_of(" \t") == std::string::npos) continue;
         if (line[0] == '#') {
-            const auto colon = line.find(':');
-            if (colon == std::string::npos) continue;
-            auto trim = [](std::string s) {
-                s.erase(0, s.find_first_not_of(" \t"));
-                s.erase(s.find_last_not_of(" \t") + 1);
-                return s;
-            };
-            v.provenance[trim(line.substr(1, colon - 1))] = trim(line.substr(colon + 1));
+            detail::read_provenance_line(line, v.provenance);
             continue;
         }
         const std::vector<std::string> cells = detail::split_csv(line);

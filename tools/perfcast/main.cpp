@@ -436,7 +436,7 @@ TrainOptions train_options(const Args& a) {
         else throw error("--transform", "expected log, sqrt or identity (got \"" + tr + "\")");
     }
     for (const auto& k : split_list(a.get("kinds", ""))) {
-        const auto kk = detail::parse_kind(k);
+        const auto kk = parse_layer_kind(k);
         if (!kk || std::find(learned_kinds.begin(), learned_kinds.end(), *kk) == learned_kinds.end())
             throw error("--kinds", "expected conv2d, dense or pool2d (got \"" + k + "\")");
         o.kinds.push_back(*kk);

@@ -166,10 +166,7 @@ inline Layer layer_from_json(object_reader& o, const std::string& kind, std::int
                                  o.boolean("affine", true)};
     if (kind == "activation") {
         const std::string a = o.string("activation", "relu");
-        for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh,
-                                 ActivationKind::sigmoid, ActivationKind::gelu, ActivationKind::silu,
-                                 ActivationKind::hardswish})
-            if (to_string(k) == a) return ActivationParams{o.shape("shape", batch), k};
+        if (const auto k = parse_activation_kind(a)) return ActivationParams{o.shape("shape", batch), *k};
         r.fail(o.at("activation"), "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish)");
     }
     if (kind == "add") return AddParams{o.shape("shape", batch), o.integer("inputs", 2)};

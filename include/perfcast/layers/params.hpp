@@ -8,7 +8,9 @@
  */
 #pragma once
 
-#include <cstdint>  // int64_t
+#include <cstdint>      // int64_t
+#include <optional>     // optional
+#include <string_view>  // string_view
 
 #include "../types.hpp"  // Shape
 
@@ -157,6 +159,23 @@ constexpr std::string_view to_string(ActivationKind k) noexcept {
         case ActivationKind::hardswish: return "hardswish";
     }
     return "?";
+}
+
+/** @brief The activation a name denotes ("relu", ...), or nullopt. */
+constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s) noexcept {
+    for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh, ActivationKind::sigmoid,
+                             ActivationKind::gelu, ActivationKind::silu, ActivationKind::hardswish})
+        if (to_string(k) == s) return k;
+    return std::nullopt;
+}
+
+/** @brief The layer kind a name denotes ("conv2d", ...), or nullopt. */
+constexpr std::optional<LayerKind> parse_layer_kind(std::string_view s) noexcept {
+    for (LayerKind k : {LayerKind::dense, LayerKind::conv2d, LayerKind::pool2d, LayerKind::batchnorm2d,
+                        LayerKind::activation, LayerKind::add, LayerKind::concat, LayerKind::flatten,
+                        LayerKind::softmax, LayerKind::dropout})
+        if (to_string(k) == s) return k;
+    return std::nullopt;
 }
 
 /** @brief The kind a parameter struct describes. */
