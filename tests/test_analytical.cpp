@@ -45,7 +45,9 @@ TEST_CASE("a network estimate is the sum of its layers, with the baselines besid
     CHECK(e.paleo_total_us == doctest::Approx(paleo_sum));
     CHECK(e.paleo_total_us >= e.roofline_total_us);
     CHECK(e.throughput() == doctest::Approx(8.0 / (e.total_us * 1e-6)));
-    CHECK(e.layers.size() == n.layers.size());
+    // the layers, then the optimizer's update (SGD with momentum by default)
+    REQUIRE(e.layers.size() == n.layers.size() + 1);
+    CHECK(e.layers.back().name == "optimizer.sgd_momentum");
     // training does more work than inference, and bf16 is faster than fp32 on a tensor-core GPU
     const auto inf = estimate(n, devices::h100_sxm, Pass::inference, DType::bf16, Analytical::roofline);
     CHECK(e.total_us > inf.total_us);

@@ -83,7 +83,7 @@ TEST_CASE("bad rows are refused with file, line and column") {
     CHECK(e.where().column == 6);
     e = parse_error("kind,pass,dtype,device,batch\n");
     CHECK(e.field() == "time_us");
-    e = parse_error("# format: perfcast-dataset\n# version: 2\nkind,pass,dtype,device,batch,time_us\n");
+    e = parse_error("# format: perfcast-dataset\n# version: 3\nkind,pass,dtype,device,batch,time_us\n");
     CHECK(e.field() == "version");
 }
 

@@ -38,7 +38,10 @@ it, and the provenance lines record such variables. On a CPU shared with other j
 --max-wait-share X measures a row again (up to --retries times, keeping the least disturbed try)
 when its wait_share is above X.
 CUDA: each iteration between two torch.cuda.Event records, synchronised after each iteration (so a
-launch-bound iteration's gaps count); CPU: time.perf_counter around each iteration. The row reports
+launch-bound iteration's gaps count); CPU: time.perf_counter around each iteration, or with
+--clock thread (for --threads 1) time.thread_time: with one intra-op thread PyTorch runs every CPU
+kernel, forward and backward, on the calling thread, so its CPU time is the work's time without the
+time other processes took from it. The row reports
 the median (time_ms) and the spread, (Q3 - Q1) / median. On a GPU cudnn.benchmark is on.
 
 Output: CSV with the columns below, after `# key: value` provenance lines (host CPU, GPU, versions,
@@ -205,6 +208,8 @@ def provenance(args, device):
                    f"iterations slower than {args.slow_ms} ms in the warm-up: warm-up {args.slow_warmup}, "
                    f"{args.slow_reps} timed; median reported, spread = IQR / median; "
                    + ("CUDA events, synchronised per iteration, cudnn.benchmark on" if device == "cuda"
+                      else "time.thread_time (the CPU time of the one thread that runs everything: time the OS "
+                           "gave to other processes is left out)" if args.clock == "thread"
                       else "time.perf_counter")),
         ("inputs", "random normal inputs and random labels, NCHW (contiguous), no data loading"),
     ]
@@ -335,9 +340,10 @@ def time_config(step, device, threads, args):
             end.record()
             end.synchronize()
             return start.elapsed_time(end)
-        t0 = time.perf_counter()
+        clock = time.thread_time if args.clock == "thread" else time.perf_counter
+        t0 = clock()
         step()
-        return (time.perf_counter() - t0) * 1e3
+        return (clock() - t0) * 1e3
 
     warm = [once() for _ in range(max(args.warmup, 1))]
     warmup, reps = args.warmup, args.reps
@@ -439,6 +445,9 @@ def main():
                     help="CPU: measure a row again when its wait_share is above this (other jobs took the cores)")
     ap.add_argument("--retries", type=int, default=2, help="with --max-wait-share: at most this many more tries; "
                                                            "the try with the lowest wait_share is kept")
+    ap.add_argument("--clock", default="wall", choices=["wall", "thread"],
+                    help="CPU with --threads 1: 'thread' times the CPU time of the thread that runs every "
+                         "kernel (forward and backward), so other jobs on the machine do not inflate it")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--note", default="", help="a line of provenance to record (e.g. 'machine shared')")
     ap.add_argument("--retry-errors", action="store_true", help="measure rows recorded as errors again")
@@ -477,6 +486,9 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
+    if args.clock == "thread" and (device != "cpu" or threads != 1):
+        die("--clock thread needs --device cpu --threads 1 (with more threads, or a GPU, the work runs "
+            "outside the calling thread)")
     torch.manual_seed(args.seed)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

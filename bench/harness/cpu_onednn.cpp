@@ -1,15 +1,28 @@
 /**
  * @file bench/harness/cpu_onednn.cpp
- * @brief perfcast-harness-cpu: conv2d, dense and pool2d timings on a CPU with oneDNN.
+ * @brief perfcast-harness-cpu: layer timings on a CPU with oneDNN (conv2d, dense, pool2d and
+ *        the memory-bound kinds: batchnorm2d, activation, add, concat, softmax).
  *
  * Primitives (oneDNN 2.x API):
  *  - conv2d: convolution_forward (convolution_direct), convolution_backward_data,
  *            convolution_backward_weights (with the bias gradient when the layer has a bias);
  *  - dense:  inner_product_forward, inner_product_backward_data, inner_product_backward_weights;
  *  - pool2d: pooling_forward, pooling_backward (max pooling's backward reads the workspace
- *            its forward_training wrote).
+ *            its forward_training wrote);
+ *  - batchnorm2d: batch_normalization_forward (inference: the stored statistics; training:
+ *            the batch's statistics) and batch_normalization_backward (diff_src with the scale
+ *            and shift gradients in one primitive, recorded as bwd_data);
+ *  - activation: eltwise_forward and eltwise_backward (relu, clip 0..6, tanh, logistic,
+ *            gelu_erf, swish, hardswish);
+ *  - add:    binary_add of two tensors; its backward, the gradient accumulation where the
+ *            branches fork, is the same add, so one measurement serves fwd and bwd_data;
+ *  - concat: concat along the channels (the parts split the channels evenly, the last takes
+ *            the remainder); backward: the reorders that copy each part's gradient out of the
+ *            result's;
+ *  - softmax: softmax_forward and softmax_backward over the features.
  * Layouts: conv2d and dense let oneDNN choose (format_tag::any, the layout a oneDNN-native
- * framework runs in); pool2d runs on channels-last (nhwc) tensors. conv2d and dense measure
+ * framework runs in); pool2d runs on channels-last (nhwc) tensors; the memory-bound kinds on
+ * plain row-major tensors (nchw, or batch x features), the layout PyTorch's own CPU kernels use. conv2d and dense measure
  * the forward once per configuration (forward_training when a training row is due, else
  * forward_inference: oneDNN runs the same kernel for both) and both rows use it; pool2d
  * measures forward_inference and forward_training separately. Every tensor is filled with
@@ -96,11 +109,18 @@ std::uint16_t to_bf16(float f) {
     return static_cast<std::uint16_t>(u >> 16);
 }
 
-/** @brief A primitive with its arguments, ready to execute. */
+/** @brief A primitive with its arguments, ready to execute, and the primitives that run after it in
+ *  the same phase (concat's backward: one reorder per part). */
 struct Exec {
     dnnl::primitive prim;
     std::unordered_map<int, memory> args;
     std::string impl;
+    std::vector<std::pair<dnnl::primitive, std::unordered_map<int, memory>>> more{};
+    std::vector<memory> keep{};  ///< buffers that views in the arguments point into
+    void execute(dnnl::stream& s) {
+        prim.execute(s, args);
+        for (auto& [p, a] : more) p.execute(s, a);
+    }
 };
 
 class OnednnBackend final : public Backend {
@@ -156,10 +176,13 @@ public:
                               (v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : std::to_string(v->cpu_runtime)) + ")";
         p["onednn_isa"] = isa_name(dnnl::get_effective_cpu_isa());
         p["layouts"] =
-            "conv2d and dense: format_tag::any (oneDNN's choice), convolution_direct; pool2d: nhwc; bias in f32";
+            "conv2d and dense: format_tag::any (oneDNN's choice), convolution_direct; pool2d: nhwc; bias in f32; "
+            "batchnorm2d, activation, add, concat, softmax: plain (nchw, or batch x features)";
         p["forward_sharing"] =
             "conv2d/dense: one forward measurement per configuration (forward_training when a training row is due, "
-            "else forward_inference) serves both rows; pool2d: forward_inference and forward_training measured apart";
+            "else forward_inference) serves both rows; pool2d, batchnorm2d: forward_inference and forward_training "
+            "measured apart; activation, concat, softmax: forward_training serves both rows; add: one binary add "
+            "serves the forward of both rows and the backward (the gradient accumulation at the fork)";
         p["clock"] = m_thread_clock
                          ? "CLOCK_THREAD_CPUTIME_ID (CPU time of the one thread that runs oneDNN: time the OS gave "
                            "to other processes is left out) around k back-to-back executions and stream.wait()"
@@ -176,6 +199,11 @@ public:
         if (const auto* c = std::get_if<Conv2DParams>(&job.layer)) conv(*c, inf, train, timing, stop, m);
         else if (const auto* d = std::get_if<DenseParams>(&job.layer)) dense(*d, inf, train, timing, stop, m);
         else if (const auto* p = std::get_if<Pool2DParams>(&job.layer)) pool(*p, inf, train, timing, stop, m);
+        else if (const auto* b = std::get_if<BatchNorm2DParams>(&job.layer)) batchnorm(*b, inf, train, timing, stop, m);
+        else if (const auto* a = std::get_if<ActivationParams>(&job.layer)) activation(*a, inf, train, timing, stop, m);
+        else if (const auto* s = std::get_if<AddParams>(&job.layer)) add(*s, inf, train, timing, stop, m);
+        else if (const auto* c2 = std::get_if<ConcatParams>(&job.layer)) concat(*c2, inf, train, timing, stop, m);
+        else if (const auto* x = std::get_if<SoftmaxParams>(&job.layer)) softmax(*x, inf, train, timing, stop, m);
         else m.fwd_inference.error = m.fwd_training.error = "kind not measured by this harness";
         return m;
     }
@@ -206,12 +234,12 @@ private:
             auto run = [&](int k) {
                 if (m_thread_clock) {
                     const double t0 = thread_seconds();
-                    for (int i = 0; i < k; ++i) e.prim.execute(m_stream, e.args);
+                    for (int i = 0; i < k; ++i) e.execute(m_stream);
                     m_stream.wait();
                     return thread_seconds() - t0;
                 }
                 const auto t0 = std::chrono::steady_clock::now();
-                for (int i = 0; i < k; ++i) e.prim.execute(m_stream, e.args);
+                for (int i = 0; i < k; ++i) e.execute(m_stream);
                 m_stream.wait();
                 return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             };
@@ -410,6 +438,228 @@ private:
                 return e;
             },
             timing, stop);
+    }
+
+    /** @brief Plain row-major layout of a tensor of rank 1 to 4. */
+    static memory::desc plain(const dims& d, dt type) {
+        static constexpr std::array<tag, 5> tags{tag::undef, tag::a, tag::ab, tag::abc, tag::abcd};
+        return memory::desc(d, type, tags.at(d.size()));
+    }
+    static dims dims_of(const Shape& sh) {
+        dims d;
+        for (int i = 0; i < sh.rank; ++i) d.push_back(sh[i]);
+        return d;
+    }
+
+    void batchnorm(const BatchNorm2DParams& p, bool inf, bool train, const TimingOptions& timing,
+                   const std::atomic<bool>* stop, Measured& m) {
+        using fwd_t = dnnl::batch_normalization_forward;
+        using flags = dnnl::normalization_flags;
+        const memory::desc md = plain({p.batch, p.channels, p.height, p.width}, m_dt);
+        const flags affine = p.affine ? flags::use_scale | flags::use_shift : flags::none;
+        constexpr float eps = 1e-5f;
+        auto forward = [&](dnnl::prop_kind prop, fwd_t::primitive_desc* pd) {
+            return [&, prop, pd] {
+                const bool global = prop == dnnl::prop_kind::forward_inference;
+                *pd = fwd_t::primitive_desc(fwd_t::desc(prop, md, eps, global ? affine | flags::use_global_stats : affine),
+                                            m_engine);
+                Exec e{fwd_t(*pd), {}, pd->impl_info_str()};
+                e.args[DNNL_ARG_SRC] = make(pd->src_desc());
+                e.args[DNNL_ARG_DST] = make(pd->dst_desc());
+                e.args[DNNL_ARG_MEAN] = make(pd->mean_desc());
+                e.args[DNNL_ARG_VARIANCE] = make(pd->variance_desc());
+                if (global) e.args[DNNL_ARG_VARIANCE] = positive(pd->variance_desc());
+                if (p.affine) {
+                    e.args[DNNL_ARG_SCALE] = make(memory::desc({p.channels}, dt::f32, tag::a));
+                    e.args[DNNL_ARG_SHIFT] = make(memory::desc({p.channels}, dt::f32, tag::a));
+                }
+                return e;
+            };
+        };
+        fwd_t::primitive_desc inf_pd, train_pd;
+        if (inf) m.fwd_inference = phase(forward(dnnl::prop_kind::forward_inference, &inf_pd), timing, stop);
+        if (!train) return;
+        Exec fwd_exec;
+        m.fwd_training = phase(
+            [&] {
+                fwd_exec = forward(dnnl::prop_kind::forward_training, &train_pd)();
+                return fwd_exec;
+            },
+            timing, stop);
+        if (!m.fwd_training.ok) return;
+        m.bwd_data = phase(
+            [&] {
+                using bwd_t = dnnl::batch_normalization_backward;
+                bwd_t::primitive_desc pd(bwd_t::desc(p.affine ? dnnl::prop_kind::backward : dnnl::prop_kind::backward_data,
+                                                     md, md, eps, affine),
+                                         m_engine, train_pd);
+                Exec e{bwd_t(pd), {}, pd.impl_info_str()};
+                for (int arg : {DNNL_ARG_SRC, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE}) e.args[arg] = fwd_exec.args.at(arg);
+                e.args[DNNL_ARG_DIFF_DST] = make(pd.diff_dst_desc());
+                e.args[DNNL_ARG_DIFF_SRC] = make(pd.diff_src_desc());
+                if (p.affine) {
+                    e.args[DNNL_ARG_SCALE] = fwd_exec.args.at(DNNL_ARG_SCALE);
+                    e.args[DNNL_ARG_SHIFT] = fwd_exec.args.at(DNNL_ARG_SHIFT);
+                    e.args[DNNL_ARG_DIFF_SCALE] = make(memory::desc({p.channels}, dt::f32, tag::a));
+                    e.args[DNNL_ARG_DIFF_SHIFT] = make(memory::desc({p.channels}, dt::f32, tag::a));
+                }
+                return e;
+            },
+            timing, stop);
+    }
+
+    static dnnl::algorithm eltwise_algorithm(ActivationKind k, float& alpha, float& beta) {
+        alpha = 0;
+        beta = 0;
+        switch (k) {
+            case ActivationKind::relu: return dnnl::algorithm::eltwise_relu;
+            case ActivationKind::relu6: beta = 6; return dnnl::algorithm::eltwise_clip;
+            case ActivationKind::tanh: return dnnl::algorithm::eltwise_tanh;
+            case ActivationKind::sigmoid: return dnnl::algorithm::eltwise_logistic;
+            case ActivationKind::gelu: return dnnl::algorithm::eltwise_gelu_erf;
+            case ActivationKind::silu: alpha = 1; return dnnl::algorithm::eltwise_swish;
+            case ActivationKind::hardswish: return dnnl::algorithm::eltwise_hardswish;
+        }
+        return dnnl::algorithm::eltwise_relu;
+    }
+
+    void activation(const ActivationParams& p, bool inf, bool train, const TimingOptions& timing,
+                    const std::atomic<bool>* stop, Measured& m) {
+        using fwd_t = dnnl::eltwise_forward;
+        const memory::desc md = plain(dims_of(p.shape), m_dt);
+        float alpha = 0, beta = 0;
+        const auto alg = eltwise_algorithm(p.kind, alpha, beta);
+        fwd_t::primitive_desc fwd_pd;
+        Exec fwd_exec;
+        PhaseResult f = phase(
+            [&] {
+                const auto prop = train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+                fwd_pd = fwd_t::primitive_desc(fwd_t::desc(prop, alg, md, alpha, beta), m_engine);
+                fwd_exec = Exec{fwd_t(fwd_pd), {}, fwd_pd.impl_info_str()};
+                fwd_exec.args[DNNL_ARG_SRC] = make(fwd_pd.src_desc());
+                fwd_exec.args[DNNL_ARG_DST] = make(fwd_pd.dst_desc());
+                return fwd_exec;
+            },
+            timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        m.bwd_data = phase(
+            [&] {
+                using bwd_t = dnnl::eltwise_backward;
+                bwd_t::primitive_desc pd(bwd_t::desc(alg, md, md, alpha, beta), m_engine, fwd_pd);
+                Exec e{bwd_t(pd), {}, pd.impl_info_str()};
+                e.args[DNNL_ARG_SRC] = fwd_exec.args.at(DNNL_ARG_SRC);
+                e.args[DNNL_ARG_DIFF_DST] = make(pd.diff_dst_desc());
+                e.args[DNNL_ARG_DIFF_SRC] = make(pd.diff_src_desc());
+                return e;
+            },
+            timing, stop);
+    }
+
+    void add(const AddParams& p, bool inf, bool train, const TimingOptions& timing, const std::atomic<bool>* stop,
+             Measured& m) {
+        const memory::desc md = plain(dims_of(p.shape), m_dt);
+        PhaseResult f = phase(
+            [&] {
+                if (p.inputs != 2) {  // n-ary sums: the sum primitive
+                    std::vector<float> scales(static_cast<std::size_t>(p.inputs), 1.0f);
+                    std::vector<memory::desc> srcs(static_cast<std::size_t>(p.inputs), md);
+                    dnnl::sum::primitive_desc pd(md, scales, srcs, m_engine);
+                    Exec e{dnnl::sum(pd), {}, pd.impl_info_str()};
+                    for (int i = 0; i < static_cast<int>(p.inputs); ++i) e.args[DNNL_ARG_MULTIPLE_SRC + i] = make(md);
+                    e.args[DNNL_ARG_DST] = make(pd.dst_desc());
+                    return e;
+                }
+                dnnl::binary::primitive_desc pd(dnnl::binary::desc(dnnl::algorithm::binary_add, md, md, md), m_engine);
+                Exec e{dnnl::binary(pd), {}, pd.impl_info_str()};
+                e.args[DNNL_ARG_SRC_0] = make(md);
+                e.args[DNNL_ARG_SRC_1] = make(md);
+                e.args[DNNL_ARG_DST] = make(md);
+                return e;
+            },
+            timing, stop);
+        copy_forward(m, f, inf, train);
+        if (train) m.bwd_data = f;
+    }
+
+    void concat(const ConcatParams& p, bool inf, bool train, const TimingOptions& timing, const std::atomic<bool>* stop,
+                Measured& m) {
+        const memory::desc dst_md = plain({p.batch, p.channels, p.height, p.width}, m_dt);
+        std::vector<memory::desc> parts;
+        std::vector<std::int64_t> offsets;
+        for (std::int64_t i = 0, start = 0; i < p.inputs; ++i) {
+            const std::int64_t c = i + 1 < p.inputs ? p.channels / p.inputs : p.channels - start;
+            parts.push_back(plain({p.batch, c, p.height, p.width}, m_dt));
+            offsets.push_back(start);
+            start += c;
+        }
+        PhaseResult f = phase(
+            [&] {
+                dnnl::concat::primitive_desc pd(dst_md, 1, parts, m_engine);
+                Exec e{dnnl::concat(pd), {}, pd.impl_info_str()};
+                for (std::size_t i = 0; i < parts.size(); ++i)
+                    e.args[DNNL_ARG_MULTIPLE_SRC + static_cast<int>(i)] = make(parts[i]);
+                e.args[DNNL_ARG_DST] = make(pd.dst_desc());
+                return e;
+            },
+            timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        m.bwd_data = phase(
+            [&] {
+                const memory diff_dst = make(dst_md);
+                Exec e;
+                for (std::size_t i = 0; i < parts.size(); ++i) {
+                    const memory::desc sub = dst_md.submemory_desc(parts[i].dims(), {0, offsets[i], 0, 0});
+                    dnnl::reorder::primitive_desc pd(m_engine, sub, m_engine, parts[i]);
+                    std::unordered_map<int, memory> args{{DNNL_ARG_FROM, memory(sub, m_engine, diff_dst.get_data_handle())},
+                                                         {DNNL_ARG_TO, make(parts[i])}};
+                    if (i == 0) e = Exec{dnnl::reorder(pd), std::move(args), pd.impl_info_str()};
+                    else e.more.emplace_back(dnnl::reorder(pd), std::move(args));
+                }
+                e.keep.push_back(diff_dst);
+                return e;
+            },
+            timing, stop);
+    }
+
+    void softmax(const SoftmaxParams& p, bool inf, bool train, const TimingOptions& timing, const std::atomic<bool>* stop,
+                 Measured& m) {
+        using fwd_t = dnnl::softmax_forward;
+        const memory::desc md = plain({p.batch, p.features}, m_dt);
+        fwd_t::primitive_desc fwd_pd;
+        Exec fwd_exec;
+        PhaseResult f = phase(
+            [&] {
+                const auto prop = train ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+                fwd_pd = fwd_t::primitive_desc(fwd_t::desc(prop, md, 1), m_engine);
+                fwd_exec = Exec{fwd_t(fwd_pd), {}, fwd_pd.impl_info_str()};
+                fwd_exec.args[DNNL_ARG_SRC] = make(fwd_pd.src_desc());
+                fwd_exec.args[DNNL_ARG_DST] = make(fwd_pd.dst_desc());
+                return fwd_exec;
+            },
+            timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        m.bwd_data = phase(
+            [&] {
+                using bwd_t = dnnl::softmax_backward;
+                bwd_t::primitive_desc pd(bwd_t::desc(md, md, 1), m_engine, fwd_pd);
+                Exec e{bwd_t(pd), {}, pd.impl_info_str()};
+                e.args[DNNL_ARG_DST] = fwd_exec.args.at(DNNL_ARG_DST);
+                e.args[DNNL_ARG_DIFF_DST] = make(pd.diff_dst_desc());
+                e.args[DNNL_ARG_DIFF_SRC] = make(pd.diff_src_desc());
+                return e;
+            },
+            timing, stop);
+    }
+
+    /** @brief A tensor of values in [0.5, 1.5): variances must be positive. */
+    memory positive(const memory::desc& md) {
+        memory mem(md, m_engine);
+        auto* f = static_cast<float*>(mem.get_data_handle());
+        for (std::size_t i = 0; i < md.get_size() / sizeof(float); ++i) f[i] = static_cast<float>(m_rng.uniform() + 0.5);
+        return mem;
     }
 
     static double thread_seconds() {

@@ -247,8 +247,9 @@ inline void print_usage(const std::string& prog, const Backend& b) {
         << "Measures layer timings and appends them to a perfcast dataset (resumable: rerun the same\n"
            "command after an interruption and it continues where it stopped).\n\n"
            "what to measure:\n"
-           "  --kinds LIST         conv2d,dense,pool2d (default all three)\n"
-           "  --weights LIST       relative share of each kind (default 0.6,0.25,0.15)\n"
+           "  --kinds LIST         conv2d,dense,pool2d (the default), batchnorm2d,activation,add,concat,softmax;\n"
+           "                       memory = the last five (the memory-bound kinds)\n"
+           "  --weights LIST       relative share of each kind (default 0.6,0.25,0.15, 0.2 for the others)\n"
            "  --passes LIST        inference,training (default both)\n"
            "  --dtype LIST         fp32,tf32,fp16,bf16 as the backend supports (default fp32)\n"
            "  --count N            configurations (default 1000); --count 12 extends --count 6\n"
@@ -323,15 +324,26 @@ inline Options parse_options(int argc, char** argv, Backend& backend) {
         else if (name == "kinds") {
             s.kinds.clear();
             for (const auto& k : split(v, ',')) {
-                if (k == "conv2d" || k == "conv") s.kinds.push_back(LayerKind::conv2d);
-                else if (k == "dense" || k == "linear") s.kinds.push_back(LayerKind::dense);
-                else if (k == "pool2d" || k == "pool") s.kinds.push_back(LayerKind::pool2d);
-                else throw std::invalid_argument("--kinds: unknown kind \"" + k + "\" (conv2d, dense, pool2d)");
+                const auto parsed = k == "conv" ? std::optional(LayerKind::conv2d)
+                                    : k == "linear" ? std::optional(LayerKind::dense)
+                                    : k == "pool" ? std::optional(LayerKind::pool2d)
+                                    : k == "memory" ? std::nullopt
+                                                    : parse_layer_kind(k);
+                if (k == "memory") {  // every memory-bound kind the harness samples
+                    for (LayerKind m : {LayerKind::batchnorm2d, LayerKind::activation, LayerKind::add, LayerKind::concat,
+                                        LayerKind::softmax})
+                        s.kinds.push_back(m);
+                } else if (!parsed || !sampled(*parsed)) {
+                    throw std::invalid_argument("--kinds: unknown or unsampled kind \"" + k +
+                                                "\" (conv2d, dense, pool2d, batchnorm2d, activation, add, concat, "
+                                                "softmax, or memory for the last five)");
+                } else {
+                    s.kinds.push_back(*parsed);
+                }
             }
             // default weights follow the kinds unless --weights says otherwise
             s.weights.clear();
-            for (LayerKind k : s.kinds)
-                s.weights.push_back(k == LayerKind::conv2d ? 0.6 : k == LayerKind::dense ? 0.25 : 0.15);
+            for (LayerKind k : s.kinds) s.weights.push_back(default_weight(k));
         } else if (name == "weights") {
             s.weights.clear();
             for (const auto& w : split(v, ',')) s.weights.push_back(parse_number(name, w));
@@ -591,7 +603,7 @@ inline int run_harness(int argc, char** argv, Backend& backend) {
     prov["statistic"] =
         "time_us = median over timed samples of one execution (a sample may average a batch of back-to-back "
         "executions); spread = (q3 - q1) / median; inference = forward; training = forward + backward_data + "
-        "backward_weights medians summed (pool2d: forward + backward_data), its spread = summed IQRs / summed "
+        "backward_weights medians summed (the kinds without weights: forward + backward_data), its spread = summed IQRs / summed "
         "medians, its samples = the fewest of its phases";
 
     std::unique_ptr<DatasetSink> sink;

@@ -16,7 +16,7 @@ endforeach()
 file(REMOVE_RECURSE ${WORKDIR})
 file(MAKE_DIRECTORY ${WORKDIR})
 set(out ${WORKDIR}/sweep.csv)
-set(common --out ${out} --seed 7 --kinds conv2d,dense,pool2d --passes inference,training --dtype fp32
+set(common --out ${out} --seed 7 --kinds conv2d,dense,pool2d,batchnorm2d,activation,add,concat,softmax --passes inference,training --dtype fp32
     --max-flops 2e6 --max-bytes 4e6 --budget-ms 2 --warmup-ms 0.5 --min-samples 3 --threads 1 --quiet)
 
 function(run_harness expect_rc)

@@ -110,7 +110,8 @@ struct Range {
     std::int64_t hi = 1;
 };
 
-/** @brief What to draw and within which limits. The defaults are documented in bench/README.md. */
+/** @brief What to draw and within which limits (element-wise kinds and batch norm draw feature maps from
+ *  batch, image and in_channels, matrices from batch and features, softmax from batch and features). The defaults are documented in bench/README.md. */
 struct SamplerOptions {
     std::vector<LayerKind> kinds{LayerKind::conv2d, LayerKind::dense, LayerKind::pool2d};
     /// Relative weight of each kind in `kinds` (the thesis measured ~55k conv, ~10k dense, ~0.8k pool).
@@ -133,6 +134,7 @@ struct SamplerOptions {
     Range kernel{1, 11};      ///< conv: odd kernels in this range
     Range stride{1, 4};
     Range pool_kernel{2, 7};
+    std::int64_t max_vector = 1 << 24;  ///< element-wise kinds: flat vectors (parameter tensors) up to this length
     std::size_t max_attempts = 100000;  ///< draws per configuration before giving up
 };
 
@@ -253,18 +255,84 @@ inline Pool2DParams pool_random(SplitMix64& g, const SamplerOptions& o) {
     return p;
 }
 
+/// Activations drawn besides ReLU (the zoo's networks use ReLU only; other models use the rest).
+inline constexpr std::array<ActivationKind, 6> other_activations{ActivationKind::relu6, ActivationKind::tanh,
+                                                                 ActivationKind::sigmoid, ActivationKind::gelu,
+                                                                 ActivationKind::silu, ActivationKind::hardswish};
+
+/** @brief An NCHW feature map as the networks' conv layers produce them (grid) or log-uniform (random). */
+inline Shape feature_map(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    if (use_grid) {
+        const std::int64_t hw = g.pick(grid::image);
+        return Shape::nchw(g.pick(grid::batch), g.pick(grid::filters), hw, hw);
+    }
+    const std::int64_t hw = g.log_uniform(o.image.lo, o.image.hi);
+    return Shape::nchw(g.log_uniform(o.batch.lo, o.batch.hi), g.log_uniform(o.in_channels.lo, o.in_channels.hi), hw, hw);
+}
+
+/** @brief A batch x features matrix (dense layers' outputs) or, with batch 1, a flat vector (a parameter tensor). */
+inline Shape matrix(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    if (use_grid) return Shape::matrix(g.pick(grid::batch), g.pick(grid::out_features));
+    if (g.chance(0.5)) return Shape::matrix(1, g.log_uniform(1, o.max_vector));
+    return Shape::matrix(g.log_uniform(o.batch.lo, o.batch.hi), g.log_uniform(o.features.lo, o.features.hi));
+}
+
+/** @brief Element-wise kinds: 70% feature maps, 30% matrices and vectors. */
+inline Shape elementwise_shape(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    return g.chance(0.7) ? feature_map(g, o, use_grid) : matrix(g, o, use_grid);
+}
+
+inline BatchNorm2DParams batchnorm(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    const Shape s = feature_map(g, o, use_grid);
+    return BatchNorm2DParams{s[0], s[1], s[2], s[3], true};
+}
+
+inline ActivationParams activation(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    ActivationParams p;
+    p.shape = elementwise_shape(g, o, use_grid);
+    p.kind = g.chance(0.7) ? ActivationKind::relu : g.pick(other_activations);
+    return p;
+}
+
+inline AddParams add(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    return AddParams{elementwise_shape(g, o, use_grid), 2};
+}
+
+inline ConcatParams concat(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    const Shape s = feature_map(g, o, use_grid);
+    ConcatParams p{s[0], s[1], s[2], s[3], g.between(2, 4)};
+    if (p.channels < p.inputs) p.channels = p.inputs * g.between(1, 8);
+    return p;
+}
+
+inline SoftmaxParams softmax(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    if (use_grid) return SoftmaxParams{g.pick(grid::batch), g.pick(grid::out_features)};
+    return SoftmaxParams{g.log_uniform(o.batch.lo, o.batch.hi), g.log_uniform(o.features.lo, o.features.hi)};
+}
+
 }  // namespace detail_sampler
+
+/** @brief The kinds the sampler draws: conv2d, dense, pool2d and the memory-bound kinds (flatten is a view,
+ *  dropout has no primitive in the harness' libraries). */
+constexpr bool sampled(LayerKind k) noexcept { return k != LayerKind::flatten && k != LayerKind::dropout; }
+
+/** @brief The default relative weight of a kind in `--kinds` (the thesis' proportions for the first three). */
+constexpr double default_weight(LayerKind k) noexcept {
+    return k == LayerKind::conv2d ? 0.6 : k == LayerKind::dense ? 0.25 : k == LayerKind::pool2d ? 0.15 : 0.2;
+}
 
 /** @brief Checks the options; throws std::invalid_argument naming the bad one. */
 inline void validate(const SamplerOptions& o) {
     if (o.kinds.empty()) throw std::invalid_argument("sampler: no layer kinds");
     if (o.weights.size() != o.kinds.size()) throw std::invalid_argument("sampler: one weight per kind is needed");
     for (LayerKind k : o.kinds)
-        if (k != LayerKind::conv2d && k != LayerKind::dense && k != LayerKind::pool2d)
-            throw std::invalid_argument("sampler: kind " + std::string(to_string(k)) + " is not sampled (conv2d, dense, pool2d)");
+        if (!sampled(k))
+            throw std::invalid_argument("sampler: kind " + std::string(to_string(k)) +
+                                        " is not sampled (flatten is a view; dropout has no library primitive)");
     for (const Range* r : {&o.batch, &o.image, &o.in_channels, &o.out_channels, &o.features, &o.kernel, &o.stride,
                            &o.pool_kernel})
         if (r->lo < 1 || r->hi < r->lo) throw std::invalid_argument("sampler: a range must satisfy 1 <= lo <= hi");
+    if (o.max_vector < 1) throw std::invalid_argument("sampler: max_vector must be >= 1");
     if (!(o.max_flops > 0) || !(o.max_bytes > 0)) throw std::invalid_argument("sampler: caps must be > 0");
 }
 
@@ -280,10 +348,16 @@ inline bool draw_one(SplitMix64& g, const SamplerOptions& o, std::unordered_set<
         const bool use_grid =
             o.sampling == Sampling::grid || (o.sampling == Sampling::mixed && g.chance(o.grid_fraction));
         Layer l;
+        namespace ds = detail_sampler;
         switch (o.kinds[k]) {
-            case LayerKind::conv2d: l = use_grid ? detail_sampler::conv_grid(g) : detail_sampler::conv_random(g, o); break;
-            case LayerKind::dense: l = use_grid ? detail_sampler::dense_grid(g) : detail_sampler::dense_random(g, o); break;
-            default: l = use_grid ? detail_sampler::pool_grid(g, o) : detail_sampler::pool_random(g, o); break;
+            case LayerKind::conv2d: l = use_grid ? ds::conv_grid(g) : ds::conv_random(g, o); break;
+            case LayerKind::dense: l = use_grid ? ds::dense_grid(g) : ds::dense_random(g, o); break;
+            case LayerKind::pool2d: l = use_grid ? ds::pool_grid(g, o) : ds::pool_random(g, o); break;
+            case LayerKind::batchnorm2d: l = ds::batchnorm(g, o, use_grid); break;
+            case LayerKind::activation: l = ds::activation(g, o, use_grid); break;
+            case LayerKind::add: l = ds::add(g, o, use_grid); break;
+            case LayerKind::concat: l = ds::concat(g, o, use_grid); break;
+            default: l = ds::softmax(g, o, use_grid); break;
         }
         if (check(l)) continue;
         const double flops = forward_flops(l);
@@ -342,6 +416,20 @@ inline std::string short_name(const Layer& l) {
                                          s(p.channels) + "/" + s(p.height) + "x" + s(p.width);
                 return p.global ? head + "/global"
                                 : head + "/k" + s(p.kernel.h) + "s" + s(effective_stride(p).h) + "p" + s(p.padding.h);
+            } else if constexpr (std::is_same_v<P, BatchNorm2DParams>) {
+                return "batchnorm2d/n" + s(p.batch) + "/c" + s(p.channels) + "/" + s(p.height) + "x" + s(p.width);
+            } else if constexpr (std::is_same_v<P, ActivationParams> || std::is_same_v<P, AddParams>) {
+                std::string dims;
+                for (int i = 0; i < p.shape.rank; ++i) dims += (i ? "x" : "") + s(p.shape[i]);
+                if constexpr (std::is_same_v<P, ActivationParams>)
+                    return "activation/" + std::string(to_string(p.kind)) + "/" + dims;
+                else
+                    return "add/" + dims;
+            } else if constexpr (std::is_same_v<P, ConcatParams>) {
+                return "concat/n" + s(p.batch) + "/c" + s(p.channels) + "/" + s(p.height) + "x" + s(p.width) + "/in" +
+                       s(p.inputs);
+            } else if constexpr (std::is_same_v<P, SoftmaxParams>) {
+                return "softmax/n" + s(p.batch) + "/" + s(p.features);
             } else {
                 return std::string(to_string(kind_of<P>));
             }

@@ -36,6 +36,8 @@
 #include "error.hpp"                   // error
 #include "features.hpp"                // FeatureSet, feature_schema_version
 #include "layers.hpp"                  // Layer, LayerKind, kind
+#include "memory_fit.hpp"              // MemoryFit, runs_no_kernel
+#include "optimizer.hpp"               // Optimizer, for_each_parameter_tensor, update_kernel
 #include "types.hpp"                   // Pass, DType
 
 namespace perfcast::embedded {
@@ -96,6 +98,7 @@ struct Model {
     std::span<const std::string_view> devices;  ///< device ids of the training data
     std::span<const Reference> references;
     std::string_view data_hash;
+    MemoryFit memory{};  ///< the memory-bound model of the kinds without a model (Predictor::memory_fit)
 
     /** @brief The index in `kinds` of a kind's model, or kinds.size() if it has none. (An index, not a
         pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
@@ -117,10 +120,12 @@ struct Model {
     }
 };
 
-/** @brief One layer's compile-time estimate and whether the learned model made it (else the roofline). */
+/** @brief One layer's compile-time estimate, whether the learned model made it, and the method's name
+ *  (learned_time_fn's: "mlp", "memory-fit", "roofline", "no kernel"). */
 struct Prediction {
     double us = 0.0;
     bool learned = false;
+    std::string_view method = "roofline";
 };
 
 // ============================================================================
@@ -140,8 +145,10 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
  */
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
 
-/** @brief A network's time: layer_time() summed over its layers, microseconds. */
-constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t);
+/** @brief A network's time: layer_time() summed over its layers, and for training the optimizer's update
+ *  as estimate() adds it (EstimateOptions::optimizer), microseconds. */
+constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
+                            Optimizer optimizer = Optimizer::sgd_momentum);
 
 /** @brief Largest relative difference between the model's predictions and its reference queries' (0 if none). */
 constexpr double max_reference_error(const Model& m);
@@ -269,14 +276,6 @@ constexpr double run_network(const KindModel& k, const double* x, std::size_t n_
 }
 
 /** @brief A layer of each kind, for the feature names (as Predictor::parse chooses them). */
-constexpr Layer example_layer(LayerKind k) noexcept {
-    switch (k) {
-        case LayerKind::dense: return DenseParams{1, 1, 1, true, 1};
-        case LayerKind::pool2d: return Pool2DParams{1, 1, 2, 2};
-        default: return Conv2DParams{1, 1, 1, 1, 1};
-    }
-}
-
 constexpr double relative_difference(double a, double b) noexcept {
     const double d = a - b;
     const double ad = d < 0 ? -d : d;
@@ -306,8 +305,12 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
 }
 
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
-    if (m.covers(kind(l)) && m.trained_for(pass, t)) return {predict_us(m, l, d, pass, t), true};
-    return {roofline_us(l, d, pass, t), false};
+    if (runs_no_kernel(l, pass, t)) return {0.0, false, "no kernel"};
+    if (m.trained_for(pass, t)) {
+        if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t), true, "mlp"};
+        if (m.memory.fitted()) return {m.memory.us(l, d, pass, t), false, "memory-fit"};
+    }
+    return {roofline_us(l, d, pass, t), false, "roofline"};
 }
 
 namespace detail {
@@ -318,9 +321,16 @@ constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pas
 }
 }  // namespace detail
 
-constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t) {
+constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
+                            Optimizer optimizer) {
     double us = 0.0;
     for (const Layer& l : layers) us += detail::layer_us_by_value(m, l, d, pass, t);
+    const int kernels = update_kernels(optimizer);
+    if (pass == Pass::training && kernels > 0)
+        for (const Layer& l : layers)
+            for_each_parameter_tensor(l, [&](std::int64_t n) {
+                us += kernels * detail::layer_us_by_value(m, update_kernel(n), d, Pass::inference, t);
+            });
     return us;
 }
 
@@ -337,7 +347,7 @@ constexpr bool schema_matches(const Model& m) {
     namespace fk = perfcast::detail::features_kernel;
     for (const KindModel& k : m.kinds) {
         fk::feature_buffer f;
-        fk::compute<fk::constexpr_math>(f, k.features, detail::example_layer(k.kind), devices::t4, Pass::inference,
+        fk::compute<fk::constexpr_math>(f, k.features, perfcast::detail::example_layer(k.kind), devices::t4, Pass::inference,
                                         DType::fp32);
         if (f.size != k.feature_names.size()) return false;
         for (std::size_t i = 0; i < f.size; ++i)

@@ -1,12 +1,12 @@
 /**
  * @file dataset.hpp
- * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 1),
+ * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 2; version 1 is read too),
  *        its reader, which refuses bad rows with file, line and column, and its writer.
  *
  * One row is one layer configuration measured for one pass, precision and device:
  *
  *     # format: perfcast-dataset
- *     # version: 1
+ *     # version: 2
  *     # device: NVIDIA H100 80GB HBM3          (any "# key: value" lines: provenance)
  *     kind,pass,dtype,device,batch,...,time_us,samples,spread,error,source
  *
@@ -42,14 +42,16 @@
 namespace perfcast {
 
 inline constexpr std::string_view dataset_format = "perfcast-dataset";
-inline constexpr int dataset_format_version = 1;
+/// Version 2 added the `inputs` column (add, concat) and rank-2 shapes for activation and add, and
+/// softmax and concat rows; version 1 files (without `inputs`) are read as they are.
+inline constexpr int dataset_format_version = 2;
 
 /** @brief Every column of the schema, in the order the writer uses. */
-inline constexpr std::array<std::string_view, 31> dataset_columns{
+inline constexpr std::array<std::string_view, 32> dataset_columns{
     "kind",       "pass",       "dtype",   "device",     "batch",      "seq",      "in_features", "out_features",
     "in_channels", "out_channels", "channels", "height",  "width",      "kernel_h", "kernel_w",    "stride_h",
     "stride_w",   "pad_h",      "pad_w",   "dilation_h", "dilation_w", "groups",   "bias",        "mode",
-    "global",     "activation", "time_us", "samples",    "spread",     "error",    "source"};
+    "global",     "activation", "inputs",  "time_us",    "samples",    "spread",   "error",       "source"};
 
 /** @brief One measured (or failed) configuration. */
 struct Sample {
@@ -223,14 +225,20 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
     if (kind == "batchnorm2d")
         return BatchNorm2DParams{batch, r.integer("channels"), r.integer("height"), r.integer("width"), true};
     if (kind == "activation" || kind == "add") {
-        const Shape s = Shape::nchw(batch, r.integer("channels"), r.integer("height"), r.integer("width"));
-        if (kind == "add") return AddParams{s, 2};
+        // a feature map (batch, channels, height, width) or a matrix (batch, in_features)
+        const Shape s = r.cell("channels").empty() && !r.cell("in_features").empty()
+                            ? Shape::matrix(batch, r.integer("in_features"))
+                            : Shape::nchw(batch, r.integer("channels"), r.integer("height"), r.integer("width"));
+        if (kind == "add") return AddParams{s, r.integer("inputs", 2)};
         const std::string_view a = r.cell("activation");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{s, *k};
         r.fail("activation", "unknown activation \"" + std::string(a) + "\"");
     }
+    if (kind == "concat")
+        return ConcatParams{batch, r.integer("channels"), r.integer("height"), r.integer("width"), r.integer("inputs")};
+    if (kind == "softmax") return SoftmaxParams{batch, r.integer("in_features")};
     r.fail("kind", "unknown or unsupported kind \"" + std::string(kind) +
-                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add)");
+                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, softmax)");
 }
 
 /** @brief The cells of one layer, by column name. */
@@ -286,11 +294,29 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                 c["height"] = i(p.height);
                 c["width"] = i(p.width);
             } else if constexpr (std::is_same_v<params_t, ActivationParams> || std::is_same_v<params_t, AddParams>) {
-                c["batch"] = i(p.shape[0]);
-                c["channels"] = i(p.shape[1]);
-                c["height"] = i(p.shape[2]);
-                c["width"] = i(p.shape[3]);
+                if (p.shape.rank == 4) {
+                    c["batch"] = i(p.shape[0]);
+                    c["channels"] = i(p.shape[1]);
+                    c["height"] = i(p.shape[2]);
+                    c["width"] = i(p.shape[3]);
+                } else if (p.shape.rank == 2) {
+                    c["batch"] = i(p.shape[0]);
+                    c["in_features"] = i(p.shape[1]);
+                } else {
+                    throw error("shape", "the dataset schema holds " + std::string(to_string(kind(l))) +
+                                             " shapes of rank 2 or 4 (got rank " + i(p.shape.rank) + ")");
+                }
                 if constexpr (std::is_same_v<params_t, ActivationParams>) c["activation"] = std::string(to_string(p.kind));
+                else c["inputs"] = i(p.inputs);
+            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
+                c["batch"] = i(p.batch);
+                c["channels"] = i(p.channels);
+                c["height"] = i(p.height);
+                c["width"] = i(p.width);
+                c["inputs"] = i(p.inputs);
+            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
+                c["batch"] = i(p.batch);
+                c["in_features"] = i(p.features);
             } else {
                 throw error("kind", "the dataset schema has no columns for " + std::string(to_string(kind(l))));
             }
@@ -333,7 +359,8 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
             if (ds.provenance.count("format") && ds.provenance["format"] != dataset_format)
                 throw error(source_location{file, line_no, 0}, "format",
                             "expected \"" + std::string(dataset_format) + "\" (got \"" + ds.provenance["format"] + "\")");
-            if (ds.provenance.count("version") && ds.provenance["version"] != std::to_string(dataset_format_version))
+            if (ds.provenance.count("version") && ds.provenance["version"] != "1" &&
+                ds.provenance["version"] != std::to_string(dataset_format_version))
                 throw error(source_location{file, line_no, 0}, "version",
                             "unsupported version " + ds.provenance["version"]);
             for (std::size_t i = 0; i < cells.size(); ++i) {

@@ -296,7 +296,8 @@ inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.i
         m_registry.parse(q.device_json, "reference device");
         m_references.push_back(Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
     }
-    m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash};
+    m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash,
+                    p.memory_fit()};
 }
 
 inline bool is_identifier(std::string_view s) {
@@ -435,7 +436,12 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
            std::to_string(m.feature_schema_version) + ", detail::kinds, " +
            span_of("detail::passes", passes.size()) + ", " + span_of("detail::dtypes", dtypes.size()) + ",\n    " +
            span_of("detail::devices", devs.size()) + ", " + span_of("detail::references", m.references.size()) + ", " +
-           quoted(m.data_hash) + "};\n\n";
+           quoted(m.data_hash) +
+           (m.memory.fitted() ? ",\n    perfcast::MemoryFit{.latency_us = " + literal(m.memory.latency_us) +
+                                    ", .efficiency = " + literal(m.memory.efficiency) +
+                                    ", .rows = " + std::to_string(m.memory.rows) + "}"
+                              : std::string()) +
+           "};\n\n";
     out += "}  // namespace " + ns + "\n";
     return out;
 }

@@ -14,6 +14,7 @@
 #include "analytical.hpp"  // roofline_us, paleo_us
 #include "devices.hpp"     // Device
 #include "network.hpp"     // Network
+#include "optimizer.hpp"   // Optimizer, for_each_parameter_tensor, update_kernel
 
 namespace perfcast {
 
@@ -57,12 +58,22 @@ struct LayerTime {
 /** @brief How long one layer takes; the learned model plugs in here. */
 using LayerTimeFn = std::function<LayerTime(const Layer&, const Device&, Pass, DType)>;
 
+/** @brief What a whole-network estimate includes besides the layers. */
+struct EstimateOptions {
+    PaleoOptions paleo{};
+    /// training: the optimizer update after the backward pass, one more entry in the breakdown
+    /// ("optimizer.<name>"), each of its kernels estimated as an add of the parameter tensor's size
+    Optimizer optimizer = Optimizer::sgd_momentum;
+};
+
 /**
  * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
- * T_b = sum T(l)), with the roofline and PALEO totals beside it.
+ * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
+ * optimizer's update (EstimateOptions::optimizer).
  */
 inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
-                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
+                                const LayerTimeFn& time_fn, const EstimateOptions& options) {
+    const PaleoOptions& paleo_options = options.paleo;
     NetworkEstimate e;
     e.network = net.name;
     e.device = std::string(dev.name);
@@ -89,17 +100,57 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         e.total_cost += le.cost;
         e.layers.push_back(std::move(le));
     }
+    const int kernels = update_kernels(options.optimizer);
+    if (pass == Pass::training && kernels > 0) {
+        LayerEstimate le;
+        le.name = "optimizer." + std::string(to_string(options.optimizer));
+        le.kind = LayerKind::add;
+        std::string_view update_method;
+        for (const NamedLayer& nl : net.layers)
+            for_each_parameter_tensor(nl.layer, [&](std::int64_t n) {
+                const Layer update = update_kernel(n);
+                const LayerTime lt = time_fn(update, dev, Pass::inference, t);
+                le.us += kernels * lt.us;
+                le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
+                le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
+                const Cost c = pass_cost(update, Pass::inference, t);
+                le.cost += Cost{kernels * c.flops, kernels * c.bytes};
+                le.output = Shape::matrix(1, le.output.rank ? le.output[1] + n : n);
+                update_method = lt.method;
+            });
+        if (le.us > 0 || le.roofline_us > 0) {
+            le.method = std::string(update_method);
+            e.total_us += le.us;
+            e.roofline_total_us += le.roofline_us;
+            e.paleo_total_us += le.paleo_us;
+            e.total_cost += le.cost;
+            e.layers.push_back(std::move(le));
+        }
+    }
     return e;
+}
+
+/** @brief estimate() with PALEO's options and the default optimizer. */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
+                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
+    return estimate(net, dev, pass, t, method, time_fn, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
 }
 
 /** @brief An analytical estimate (roofline or PALEO). */
 inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
-                                const PaleoOptions& paleo_options = {}) {
+                                const EstimateOptions& options) {
+    const PaleoOptions paleo_options = options.paleo;
     LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
         return method == Analytical::roofline ? LayerTime{roofline_us(l, d, p, dt), "roofline"}
                                               : LayerTime{paleo_us(l, d, p, dt, paleo_options), "paleo"};
     };
-    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, paleo_options);
+    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, options);
+}
+
+/** @brief estimate() with PALEO's options and the default optimizer. */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
+                                const PaleoOptions& paleo_options = {}) {
+    return estimate(net, dev, pass, t, method, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
 }
 
 }  // namespace perfcast

@@ -19,8 +19,10 @@
 #include "io/network_json.hpp"     // network JSON
 #include "io/neusight.hpp"         // NeuSight importer
 #include "layers.hpp"              // layer structs, compile-time layer types, Layer
+#include "memory_fit.hpp"          // the memory-bound model of the kinds without a learned one
 #include "mlp.hpp"                 // the MLP regressor on xtensor
 #include "network.hpp"             // Network, Net<>, NetBuilder
+#include "optimizer.hpp"           // the optimizer update of a training step
 #include "predictor.hpp"           // the learned predictor and its model files
 #include "report.hpp"              // the HTML accuracy report (SVG charts, perfcast::svg)
 #include "study.hpp"               // leave-one-GPU-out, learning curve, ablation

@@ -34,7 +34,8 @@
 #include "features.hpp"            // compute_features, FeatureSet, baseline_us
 #include "io/device_json.hpp"      // DeviceRegistry, device_to_json
 #include "io/network_json.hpp"     // layer_to_json, parse_network
-#include "layers.hpp"              // Layer
+#include "layers.hpp"              // Layer, detail::example_layer
+#include "memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel
 #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig
 
 namespace perfcast {
@@ -51,8 +52,11 @@ inline constexpr int model_format_version = 1;
  */
 constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
 
-/** @brief The kinds a predictor learns; other kinds fall back to the roofline. */
-inline constexpr std::array<LayerKind, 3> learned_kinds{LayerKind::conv2d, LayerKind::dense, LayerKind::pool2d};
+/** @brief The kinds a predictor learns when its data has them; the others (and these, when the data has
+ *  none) get the model's memory fit (memory_fit.hpp) or, for a model without one, the roofline. */
+inline constexpr std::array<LayerKind, 8> learned_kinds{LayerKind::conv2d,      LayerKind::dense,      LayerKind::pool2d,
+                                                        LayerKind::batchnorm2d, LayerKind::activation, LayerKind::add,
+                                                        LayerKind::concat,      LayerKind::softmax};
 
 namespace detail {
 
@@ -160,6 +164,8 @@ public:
     TrainingInfo& info() noexcept { return m_info; }
     const std::map<LayerKind, KindModel>& models() const noexcept { return m_models; }
     bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
+    /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
+    const MemoryFit& memory_fit() const noexcept { return m_memory; }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
     bool trained_for(Pass pass, DType t) const {
@@ -233,6 +239,10 @@ public:
             o["regressor"] = m.regressor.to_json();
             j["models"][std::string(to_string(k))] = o;
         }
+        if (m_memory.fitted())
+            j["memory_fit"] = {{"latency_us", m_memory.latency_us},
+                               {"efficiency", m_memory.efficiency},
+                               {"rows", m_memory.rows}};
         j["references"] = nlohmann::json::array();
         for (const auto& q : m_refs) {
             const Network n{"ref", batch_of(q.layer), {NamedLayer{"layer", q.layer}}};
@@ -308,10 +318,7 @@ public:
                 m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
                 m.regressor = TrainedRegressor::from_json(need(it.value(), "regressor", path));
                 // the features this perfcast computes must be the ones the model was trained on
-                const Layer example = *k == LayerKind::dense  ? Layer{DenseParams{1, 1, 1, true, 1}}
-                                      : *k == LayerKind::pool2d ? Layer{Pool2DParams{1, 1, 2, 2}}
-                                                                : Layer{Conv2DParams{1, 1, 1, 1, 1}};
-                if (feature_names(m.features, example) != m.feature_names) {
+                if (feature_names(m.features, example_layer(*k)) != m.feature_names) {
                     auto fp = path;
                     fp.emplace_back(std::string("feature_names"));
                     r.fail(fp, "differ from the features this perfcast computes for " + it.key());
@@ -323,6 +330,15 @@ public:
                                    std::to_string(m.feature_names.size()));
                 }
                 p.m_models[*k] = std::move(m);
+            }
+            if (j.contains("memory_fit")) {
+                const std::vector<json_step> path{std::string("memory_fit")};
+                const json& mf = j.at("memory_fit");
+                p.m_memory.latency_us = need(mf, "latency_us", path).get<double>();
+                p.m_memory.efficiency = need(mf, "efficiency", path).get<double>();
+                p.m_memory.rows = mf.value("rows", std::size_t{0});
+                if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
+                    r.fail(path, "expected latency_us >= 0 and efficiency > 0");
             }
             if (j.contains("references")) {
                 const json& refs = j.at("references");
@@ -364,6 +380,7 @@ private:
     friend Predictor train_predictor(const Dataset&, const DeviceRegistry&, const TrainOptions&, const TrainProgress&);
     std::string m_name;
     std::map<LayerKind, KindModel> m_models;
+    MemoryFit m_memory;
     TrainingInfo m_info;
     std::vector<ReferenceQuery> m_refs;
 };
@@ -400,6 +417,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     p.m_info.split_salt = o.split_salt;
     std::map<LayerKind, std::vector<const Sample*>> by_kind;
     std::set<std::string> devices, dtypes, passes;
+    std::vector<MemoryFitRow> memory_rows;
     std::uint64_t hash = 1469598103934665603ULL;
     for (const Sample& s : ds.rows) {
         if (!s.measured()) continue;
@@ -409,6 +427,8 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
             continue;
         }
         const LayerKind k = kind(s.layer);
+        if (memory_bound_kind(k))
+            memory_rows.push_back(memory_fit_row(s.layer, reg.get(s.device), s.pass, s.dtype, s.time_us));
         if (!o.kinds.empty() && std::find(o.kinds.begin(), o.kinds.end(), k) == o.kinds.end()) continue;
         if (std::find(learned_kinds.begin(), learned_kinds.end(), k) == learned_kinds.end()) continue;
         by_kind[k].push_back(&s);
@@ -417,7 +437,10 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         passes.insert(std::string(to_string(s.pass)));
         hash = detail::fnv1a(detail::row_key(s) + "|" + detail::format_double(s.time_us) + "\n", hash);
     }
-    if (by_kind.empty()) throw error("data", "no measured rows of a learned kind (conv2d, dense, pool2d) to train on");
+    if (by_kind.empty())
+        throw error("data", "no measured rows of a learned kind (conv2d, dense, pool2d, batchnorm2d, activation, add, "
+                            "concat, softmax) to train on");
+    p.m_memory = fit_memory_model(memory_rows);  // unfitted without enough memory-bound rows
     p.m_info.data_hash = "fnv1a64:" + detail::hex64(hash);
     p.m_info.devices.assign(devices.begin(), devices.end());
     p.m_info.dtypes.assign(dtypes.begin(), dtypes.end());
@@ -450,13 +473,19 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
 }
 
 /**
- * @brief The per-layer time function of a network estimate: the learned model where it
- * has a model for the layer's kind and was trained on the pass and precision, the
- * roofline elsewhere; each layer's estimate names which.
+ * @brief The per-layer time function of a network estimate, for the passes and precisions the
+ * model was trained on: the learned model ("mlp") where it has a model for the layer's kind,
+ * else its memory fit ("memory-fit"), else the roofline ("roofline"); a layer that runs no
+ * kernel in the pass (flatten, a view; dropout at inference) costs 0 ("no kernel"). Passes and
+ * precisions the model never saw get the roofline. Each layer's estimate names its method.
  */
 inline LayerTimeFn learned_time_fn(const Predictor& p) {
     return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
-        if (p.covers(kind(l)) && p.trained_for(pass, t)) return {p.predict_us(l, d, pass, t), "mlp"};
+        if (runs_no_kernel(l, pass, t)) return {0.0, "no kernel"};
+        if (p.trained_for(pass, t)) {
+            if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t), "mlp"};
+            if (p.memory_fit().fitted()) return {p.memory_fit().us(l, d, pass, t), "memory-fit"};
+        }
         return {roofline_us(l, d, pass, t), "roofline"};
     };
 }

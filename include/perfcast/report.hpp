@@ -715,6 +715,57 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
 
 inline ValidationData load_validation(const std::string& path) { return parse_validation(detail::read_file(path), path); }
 
+/**
+ * @brief A validation row's device: `device_override` when given (refused when unknown), else the
+ * row's device column, else its device_name column; null when none names a known device.
+ */
+inline const Device* validation_device(const ValidationRow& r, const DeviceRegistry& reg,
+                                       const std::string& device_override) {
+    if (!device_override.empty()) return &reg.get(device_override);
+    if (const Device* d = r.device.empty() ? nullptr : reg.find(r.device)) return d;
+    return r.device_name.empty() ? nullptr : reg.find(r.device_name);
+}
+
+/** @brief A measured whole network beside perfcast's estimate of it. */
+struct NetworkComparison {
+    const ValidationRow* row = nullptr;
+    const Device* device = nullptr;
+    NetworkEstimate estimate;  ///< the model's (learned_time_fn), with PALEO and the roofline beside it
+
+    double measured_ms() const noexcept { return row->time_ms; }
+    double predicted_ms() const noexcept { return estimate.total_us / 1e3; }
+    /** @brief (predicted - measured) / measured: negative is an under-prediction. */
+    double error() const noexcept { return (predicted_ms() - row->time_ms) / row->time_ms; }
+    double paleo_error() const noexcept { return (estimate.paleo_total_us / 1e3 - row->time_ms) / row->time_ms; }
+};
+
+/**
+ * @brief Estimates every row of `v` whose network is in the zoo (the others' names go to
+ * `skipped`) with the model `p`.
+ * @throws perfcast::error naming the file and line of a row whose device is unknown
+ */
+inline std::vector<NetworkComparison> compare_networks(const Predictor& p, const ValidationData& v,
+                                                       const DeviceRegistry& reg, const std::string& device_override,
+                                                       const EstimateOptions& options = {},
+                                                       std::set<std::string>* skipped = nullptr) {
+    std::vector<NetworkComparison> out;
+    for (const ValidationRow& r : v.rows) {
+        const auto net = zoo::find(r.network, r.batch);
+        if (!net) {
+            if (skipped) skipped->insert(r.network);
+            continue;
+        }
+        const Device* d = validation_device(r, reg, device_override);
+        if (!d)
+            throw error(source_location{v.file, r.line, 0}, "device",
+                        "unknown device \"" + r.device + "\"" +
+                            (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
+                            "; name the device with --device ID (see `perfcast devices`)");
+        out.push_back({&r, d, estimate(*net, *d, r.pass, r.dtype, p.name(), learned_time_fn(p), options)});
+    }
+    return out;
+}
+
 // ============================================================================
 // The report
 // ============================================================================
@@ -892,26 +943,10 @@ public:
 
 private:
     // ---------------------------------------------------------------- data
-    /** @brief A validation row's device: --device, else its device column, else its device_name column. */
-    const Device* validation_device(const ValidationRow& r) const {
-        if (!m_o.validation_device.empty()) return &m_reg.get(m_o.validation_device);
-        if (const Device* d = r.device.empty() ? nullptr : m_reg.find(r.device)) return d;
-        return r.device_name.empty() ? nullptr : m_reg.find(r.device_name);
-    }
-
-    /** @brief Fails before the (slow) studies when a validation row names an unknown device. */
-    void check_validation() const {
-        if (!m_validation) return;
-        if (!m_o.validation_device.empty()) {
-            (void)m_reg.get(m_o.validation_device);
-            return;
-        }
-        for (const ValidationRow& r : m_validation->rows)
-            if (zoo::find(r.network, 1) && !validation_device(r))
-                throw error(source_location{m_validation->file, r.line, 0}, "device",
-                            "unknown device \"" + r.device + "\"" +
-                                (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
-                                "; name the device with --device ID (see `perfcast devices`)");
+    /** @brief Estimates the validation rows before the (slow) studies, so an unknown device fails fast. */
+    void check_validation() {
+        if (m_validation)
+            m_comparisons = compare_networks(m_model, *m_validation, m_reg, m_o.validation_device, {}, &m_skipped);
     }
 
     void select_rows() {
@@ -1733,36 +1768,31 @@ private:
         std::ostringstream h;
         const ValidationData& v = *m_validation;
         h << "<p class=\"intro\">Whole networks measured in a real framework (" << svg::escape(v.file)
-          << ") against the sum of their layers' predicted times (the model for the layer kinds it covers, the roofline "
-             "for the others), and PALEO. Time per batch against batch size on log scales: measured in orange, the model in "
+          << ") against the sum of their layers' predicted times (the model for the layer kinds it covers, its memory fit "
+             "or the roofline for the others), and PALEO. Time per batch against batch size on log scales: measured in orange, the model in "
              "blue, PALEO dashed. The table gives every measured row with both signed errors ((predicted − measured) / measured: "
-             "negative is an under-prediction).</p>\n";
+             "negative is an under-prediction). A training step includes the optimizer's update (SGD with momentum, as "
+             "the measuring script runs it).</p>\n";
         struct Group {
             std::string network, device, threads;
             Pass pass;
             DType dtype;
-            std::vector<const ValidationRow*> rows;
+            std::vector<const NetworkComparison*> rows;
         };
         std::map<std::string, Group> groups;
-        std::set<std::string> skipped;
-        for (const ValidationRow& r : v.rows) {
-            const auto net = zoo::find(r.network, 1);
-            if (!net) {
-                skipped.insert(r.network);
-                continue;
-            }
-            const Device* d = validation_device(r);  // known: check_validation() ran
-            if (!d) continue;
-            const std::string dev_id(d->id);
-            const std::string key = net->name + "|" + dev_id + "|" + r.threads + "|" + std::string(to_string(r.pass)) + "|" +
-                                    std::string(to_string(r.dtype));
+        const std::set<std::string>& skipped = m_skipped;
+        for (const NetworkComparison& c : m_comparisons) {
+            const ValidationRow& r = *c.row;
+            const std::string dev_id(c.device->id);
+            const std::string key = c.estimate.network + "|" + dev_id + "|" + r.threads + "|" +
+                                    std::string(to_string(r.pass)) + "|" + std::string(to_string(r.dtype));
             Group& g = groups[key];
-            g.network = net->name;
+            g.network = c.estimate.network;
             g.device = dev_id;
             g.threads = r.threads;
             g.pass = r.pass;
             g.dtype = r.dtype;
-            g.rows.push_back(&r);
+            g.rows.push_back(&c);
         }
         std::ostringstream table;
         table << "<table>\n<tr><th>network</th><th>device</th><th>pass</th><th>dtype</th><th>batch</th><th>measured</th>"
@@ -1770,15 +1800,16 @@ private:
                  "<th>share by the roofline</th></tr>\n";
         h << "<div class=\"figs\">\n";
         for (auto& [key, g] : groups) {
-            std::sort(g.rows.begin(), g.rows.end(), [](const ValidationRow* a, const ValidationRow* b) { return a->batch < b->batch; });
+            std::sort(g.rows.begin(), g.rows.end(),
+                      [](const NetworkComparison* a, const NetworkComparison* b) { return a->row->batch < b->row->batch; });
             const Device& d = m_reg.get(g.device);
-            const auto base = zoo::find(g.network, 1);
             std::vector<svg::Point> meas, ours, paleo;
             std::vector<double> bt;
             double lo = 1e300, hi = 0;
             double gerr = 0, gperr = 0;
-            for (const ValidationRow* r : g.rows) {
-                const NetworkEstimate e = estimate(base->with_batch(r->batch), d, g.pass, g.dtype, m_model.name(), learned_time_fn(m_model));
+            for (const NetworkComparison* c : g.rows) {
+                const ValidationRow* r = c->row;
+                const NetworkEstimate& e = c->estimate;
                 const double b = static_cast<double>(r->batch);
                 const double em = e.total_us / 1e3, ep = e.paleo_total_us / 1e3;
                 meas.push_back({b, r->time_ms});
@@ -1858,6 +1889,8 @@ private:
     const DeviceRegistry& m_reg;
     const ReportOptions& m_o;
     const ValidationData* m_validation;
+    std::vector<NetworkComparison> m_comparisons;  ///< the validation rows estimated (check_validation)
+    std::set<std::string> m_skipped;               ///< validation networks not in the zoo
 
     Dataset m_covered;                   ///< measured rows of kinds, passes and precisions the model covers
     std::vector<const Sample*> m_test;   ///< the rows evaluated

@@ -1387,6 +1387,24 @@ struct NamedLayer {
     bool operator==(const NamedLayer&) const = default;
 };
 
+namespace detail {
+/** @brief A small valid layer of a kind: what a model file's feature names are checked against. */
+constexpr Layer example_layer(LayerKind k) noexcept {
+    switch (k) {
+        case LayerKind::dense: return DenseParams{1, 1, 1, true, 1};
+        case LayerKind::pool2d: return Pool2DParams{1, 1, 2, 2};
+        case LayerKind::batchnorm2d: return BatchNorm2DParams{1, 1, 1, 1, true};
+        case LayerKind::activation: return ActivationParams{Shape::nchw(1, 1, 1, 1), ActivationKind::relu};
+        case LayerKind::add: return AddParams{Shape::nchw(1, 1, 1, 1), 2};
+        case LayerKind::concat: return ConcatParams{1, 2, 1, 1, 2};
+        case LayerKind::softmax: return SoftmaxParams{1, 1};
+        case LayerKind::flatten: return FlattenParams{Shape::nchw(1, 1, 1, 1)};
+        case LayerKind::dropout: return DropoutParams{Shape::matrix(1, 1), 0.5};
+        default: return Conv2DParams{1, 1, 1, 1, 1};
+    }
+}
+}  // namespace detail
+
 }  // namespace perfcast
 // ---- end include/perfcast/layers/layer.hpp ----
 // #include "layers/params.hpp"  // DenseParams, Conv2DParams, ...: already inlined above
@@ -1904,6 +1922,18 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
                 s.add("padding", static_cast<double>(p.padding.h + p.padding.w));
                 v("out_height", o[2]);
                 v("out_width", o[3]);
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
+                v("batch", p.batch);
+                v("channels", p.channels);
+                v("spatial", p.height * p.width);  // per-channel statistics run over batch x spatial
+            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
+                v("batch", p.batch);
+                v("elements", output_shape(p).elements());
+                v("part_elements", p.height * p.width * (p.channels / p.inputs));  // contiguous run per copy
+                s.add("inputs", static_cast<double>(p.inputs));
+            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
+                v("batch", p.batch);
+                v("features", p.features);
             } else {
                 const Shape in = input_shape(p);
                 v("batch", in[0]);
@@ -2023,6 +2053,220 @@ inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
 }  // namespace perfcast
 // ---- end include/perfcast/features.hpp ----
 // #include "layers.hpp"                  // Layer, LayerKind, kind: already inlined above
+// ---- begin include/perfcast/memory_fit.hpp ----
+/**
+ * @file memory_fit.hpp
+ * @brief The memory-bound model: the time of a layer that has no learned model of its own
+ *        (dropout; on a model trained without them, batch norm, activations, add, concat,
+ *        softmax), fitted to measured memory-bound kernels.
+ *
+ * Each phase of a pass that moves data is one kernel, and a kernel takes
+ *
+ *     t = latency + bytes / (efficiency x bandwidth)
+ *
+ * with the device's peak memory bandwidth and two constants fitted to measurements:
+ * `latency_us`, the fixed cost of a kernel (a launch on a GPU, a call and its loop set-up on
+ * a CPU), and `efficiency`, the share of the peak bandwidth such kernels reach. The fit
+ * (fit_memory_model) is a least-squares fit of the relative error over the measured rows of
+ * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout) in a
+ * model's training data; a model whose data has fewer than 20 such rows has no memory fit (its
+ * kinds without a model get the roofline). Rows of compute kinds are not used even where their
+ * roofline is memory-bound: a GEMV's time says little about an element-wise kernel's, and
+ * imported data can carry its measuring method's floor (NeuSight's linear layers never take less
+ * than about 55 us). A phase that moves no data (flatten, a view; dropout at inference, the
+ * identity) runs no kernel and costs nothing.
+ */
+
+#include <cmath>        // isfinite
+#include <cstddef>      // size_t
+#include <vector>       // vector
+
+// #include "analytical.hpp"  // roofline: already inlined above
+// #include "devices.hpp"     // Device: already inlined above
+// #include "layers.hpp"      // Layer, cost, kind: already inlined above
+// #include "types.hpp"       // Pass, Phase, DType: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief The fitted memory-bound model (see the file's comment). Unfitted: efficiency 0.
+ * An efficiency above 1 is possible on a CPU: data that stays in the caches moves faster than
+ * the memory bandwidth the device entry gives.
+ */
+struct MemoryFit {
+    double latency_us = 0;  ///< fixed cost per kernel
+    double efficiency = 0;  ///< share of the peak memory bandwidth reached (0: not fitted)
+    std::size_t rows = 0;   ///< measured rows the fit used
+
+    constexpr bool fitted() const noexcept { return efficiency > 0; }
+
+    /** @brief Time of a layer for a pass, microseconds: one kernel per phase that moves data. */
+    template <typename L>
+    constexpr double us(const L& layer, const Device& d, Pass pass, DType t) const noexcept {
+        double total = 0;
+        for (Phase ph : all_phases)
+            if (runs(pass, ph)) {
+                const Cost c = cost(layer, ph, t, pass);
+                if (c.bytes > 0)
+                    total += latency_us + static_cast<double>(c.bytes) / (efficiency * d.bandwidth_bytes_per_s()) * 1e6;
+            }
+        return total;
+    }
+};
+
+/** @brief Runs no kernel in this pass (flatten; dropout at inference)? */
+template <typename L>
+constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) {
+            const Cost c = cost(layer, ph, t, pass);
+            if (c.bytes > 0 || c.flops > 0) return false;
+        }
+    return true;
+}
+
+/** @brief The kinds whose measured rows the memory fit prefers. */
+constexpr bool memory_bound_kind(LayerKind k) noexcept {
+    return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
+           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout;
+}
+
+/** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */
+struct MemoryFitRow {
+    double kernels = 0;
+    double memory_us = 0;  ///< bytes / peak bandwidth, microseconds, summed over the phases
+    double time_us = 0;
+};
+
+/** @brief A measured row's kernels (phases that move data) and memory time, for the fit. */
+inline MemoryFitRow memory_fit_row(const Layer& l, const Device& d, Pass pass, DType t, double time_us) {
+    MemoryFitRow r;
+    r.time_us = time_us;
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) {
+            const Cost c = cost(l, ph, t, pass);
+            if (c.bytes <= 0) continue;
+            r.kernels += 1;
+            r.memory_us += roofline(c, d, t).memory_us;
+        }
+    return r;
+}
+
+/// The fewest rows a memory fit is made from.
+inline constexpr std::size_t min_memory_fit_rows = 20;
+
+/**
+ * @brief Least squares of the relative error, (latency x kernels + memory_us / efficiency - t) / t,
+ * over `rows`: a 2x2 linear system in (latency, 1 / efficiency). The latency is kept >= 0 (refit
+ * through the origin when it would be negative). Unfitted (efficiency 0) with fewer than
+ * min_memory_fit_rows usable rows.
+ */
+inline MemoryFit fit_memory_model(const std::vector<MemoryFitRow>& rows) {
+    MemoryFit f;
+    double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;  // a = kernels / t, b = memory_us / t, target 1
+    std::size_t n = 0;
+    for (const MemoryFitRow& r : rows) {
+        if (!(r.time_us > 0) || !(r.memory_us > 0) || !std::isfinite(r.time_us)) continue;
+        const double a = r.kernels / r.time_us, b = r.memory_us / r.time_us;
+        saa += a * a;
+        sab += a * b;
+        sbb += b * b;
+        sa += a;
+        sb += b;
+        ++n;
+    }
+    if (n < min_memory_fit_rows) return f;
+    double latency = 0, inv_eff = 0;
+    const double det = saa * sbb - sab * sab;
+    if (det > 0) {
+        latency = (sa * sbb - sb * sab) / det;
+        inv_eff = (saa * sb - sab * sa) / det;
+    }
+    if (!(latency >= 0) || !(inv_eff > 0)) {  // through the origin: bandwidth only
+        latency = 0;
+        inv_eff = sb / sbb;
+    }
+    if (!(inv_eff > 0) || !std::isfinite(inv_eff)) return f;
+    f.latency_us = latency;
+    f.efficiency = 1.0 / inv_eff;
+    f.rows = n;
+    return f;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/memory_fit.hpp ----
+// ---- begin include/perfcast/optimizer.hpp ----
+/**
+ * @file optimizer.hpp
+ * @brief The optimizer update of a training step: which element-wise kernels it runs over
+ *        each parameter tensor, so that whole-network estimates (estimate(), network_us())
+ *        include it.
+ */
+
+#include <cstdint>      // int64_t
+#include <optional>     // optional
+#include <string_view>  // string_view
+#include <variant>      // get_if
+
+// #include "layers.hpp"  // Layer, the parameter structs, param_count: already inlined above
+// #include "types.hpp"   // Shape: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief The optimizer whose update a training step runs after the backward pass, as PyTorch's
+ * CPU and single-tensor CUDA implementations run it: element-wise kernels over each parameter
+ * tensor, sgd 1 (p -= lr g), sgd_momentum 3 (buf *= m; buf += g; p -= lr buf), adam 8 (two
+ * moments 2 each, the denominator 3, the update 1). `none` leaves the update out (layers only,
+ * the seed thesis' training time).
+ */
+enum class Optimizer { none, sgd, sgd_momentum, adam };
+
+constexpr std::string_view to_string(Optimizer o) noexcept {
+    switch (o) {
+        case Optimizer::none: return "none";
+        case Optimizer::sgd: return "sgd";
+        case Optimizer::sgd_momentum: return "sgd_momentum";
+        case Optimizer::adam: return "adam";
+    }
+    return "?";
+}
+
+constexpr std::optional<Optimizer> parse_optimizer(std::string_view s) noexcept {
+    for (Optimizer o : {Optimizer::none, Optimizer::sgd, Optimizer::sgd_momentum, Optimizer::adam})
+        if (to_string(o) == s) return o;
+    return std::nullopt;
+}
+
+/** @brief Element-wise kernels the optimizer runs per parameter tensor. */
+constexpr int update_kernels(Optimizer o) noexcept {
+    return o == Optimizer::sgd ? 1 : o == Optimizer::sgd_momentum ? 3 : o == Optimizer::adam ? 8 : 0;
+}
+
+/** @brief Calls f(elements) for each of a layer's parameter tensors (weight, bias; batch norm's scale and shift). */
+template <typename F>
+constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
+    const std::int64_t total = param_count(l);
+    if (total == 0) return;
+    if (const auto* d = std::get_if<DenseParams>(&l)) {
+        f(d->in_features * d->out_features);
+        if (d->bias) f(d->out_features);
+    } else if (const auto* c = std::get_if<Conv2DParams>(&l)) {
+        f(total - (c->bias ? c->out_channels : 0));
+        if (c->bias) f(c->out_channels);
+    } else if (const auto* b = std::get_if<BatchNorm2DParams>(&l)) {
+        f(b->channels);
+        f(b->channels);
+    } else {
+        f(total);
+    }
+}
+
+/** @brief One kernel of the optimizer's update over a parameter tensor of n elements, as it is estimated. */
+constexpr Layer update_kernel(std::int64_t n) noexcept { return AddParams{Shape::matrix(1, n), 2}; }
+
+}  // namespace perfcast
+// ---- end include/perfcast/optimizer.hpp ----
 // #include "types.hpp"                   // Pass, DType: already inlined above
 
 namespace perfcast::embedded {
@@ -2083,6 +2327,7 @@ struct Model {
     std::span<const std::string_view> devices;  ///< device ids of the training data
     std::span<const Reference> references;
     std::string_view data_hash;
+    MemoryFit memory{};  ///< the memory-bound model of the kinds without a model (Predictor::memory_fit)
 
     /** @brief The index in `kinds` of a kind's model, or kinds.size() if it has none. (An index, not a
         pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
@@ -2104,10 +2349,12 @@ struct Model {
     }
 };
 
-/** @brief One layer's compile-time estimate and whether the learned model made it (else the roofline). */
+/** @brief One layer's compile-time estimate, whether the learned model made it, and the method's name
+ *  (learned_time_fn's: "mlp", "memory-fit", "roofline", "no kernel"). */
 struct Prediction {
     double us = 0.0;
     bool learned = false;
+    std::string_view method = "roofline";
 };
 
 // ============================================================================
@@ -2127,8 +2374,10 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
  */
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
 
-/** @brief A network's time: layer_time() summed over its layers, microseconds. */
-constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t);
+/** @brief A network's time: layer_time() summed over its layers, and for training the optimizer's update
+ *  as estimate() adds it (EstimateOptions::optimizer), microseconds. */
+constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
+                            Optimizer optimizer = Optimizer::sgd_momentum);
 
 /** @brief Largest relative difference between the model's predictions and its reference queries' (0 if none). */
 constexpr double max_reference_error(const Model& m);
@@ -2256,14 +2505,6 @@ constexpr double run_network(const KindModel& k, const double* x, std::size_t n_
 }
 
 /** @brief A layer of each kind, for the feature names (as Predictor::parse chooses them). */
-constexpr Layer example_layer(LayerKind k) noexcept {
-    switch (k) {
-        case LayerKind::dense: return DenseParams{1, 1, 1, true, 1};
-        case LayerKind::pool2d: return Pool2DParams{1, 1, 2, 2};
-        default: return Conv2DParams{1, 1, 1, 1, 1};
-    }
-}
-
 constexpr double relative_difference(double a, double b) noexcept {
     const double d = a - b;
     const double ad = d < 0 ? -d : d;
@@ -2293,8 +2534,12 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
 }
 
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
-    if (m.covers(kind(l)) && m.trained_for(pass, t)) return {predict_us(m, l, d, pass, t), true};
-    return {roofline_us(l, d, pass, t), false};
+    if (runs_no_kernel(l, pass, t)) return {0.0, false, "no kernel"};
+    if (m.trained_for(pass, t)) {
+        if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t), true, "mlp"};
+        if (m.memory.fitted()) return {m.memory.us(l, d, pass, t), false, "memory-fit"};
+    }
+    return {roofline_us(l, d, pass, t), false, "roofline"};
 }
 
 namespace detail {
@@ -2305,9 +2550,16 @@ constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pas
 }
 }  // namespace detail
 
-constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t) {
+constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
+                            Optimizer optimizer) {
     double us = 0.0;
     for (const Layer& l : layers) us += detail::layer_us_by_value(m, l, d, pass, t);
+    const int kernels = update_kernels(optimizer);
+    if (pass == Pass::training && kernels > 0)
+        for (const Layer& l : layers)
+            for_each_parameter_tensor(l, [&](std::int64_t n) {
+                us += kernels * detail::layer_us_by_value(m, update_kernel(n), d, Pass::inference, t);
+            });
     return us;
 }
 
@@ -2324,7 +2576,7 @@ constexpr bool schema_matches(const Model& m) {
     namespace fk = perfcast::detail::features_kernel;
     for (const KindModel& k : m.kinds) {
         fk::feature_buffer f;
-        fk::compute<fk::constexpr_math>(f, k.features, detail::example_layer(k.kind), devices::t4, Pass::inference,
+        fk::compute<fk::constexpr_math>(f, k.features, perfcast::detail::example_layer(k.kind), devices::t4, Pass::inference,
                                         DType::fp32);
         if (f.size != k.feature_names.size()) return false;
         for (std::size_t i = 0; i < f.size; ++i)
@@ -6397,13 +6649,13 @@ consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
 // ---- begin include/perfcast/dataset.hpp ----
 /**
  * @file dataset.hpp
- * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 1),
+ * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 2; version 1 is read too),
  *        its reader, which refuses bad rows with file, line and column, and its writer.
  *
  * One row is one layer configuration measured for one pass, precision and device:
  *
  *     # format: perfcast-dataset
- *     # version: 1
+ *     # version: 2
  *     # device: NVIDIA H100 80GB HBM3          (any "# key: value" lines: provenance)
  *     kind,pass,dtype,device,batch,...,time_us,samples,spread,error,source
  *
@@ -7414,14 +7666,16 @@ private:
 namespace perfcast {
 
 inline constexpr std::string_view dataset_format = "perfcast-dataset";
-inline constexpr int dataset_format_version = 1;
+/// Version 2 added the `inputs` column (add, concat) and rank-2 shapes for activation and add, and
+/// softmax and concat rows; version 1 files (without `inputs`) are read as they are.
+inline constexpr int dataset_format_version = 2;
 
 /** @brief Every column of the schema, in the order the writer uses. */
-inline constexpr std::array<std::string_view, 31> dataset_columns{
+inline constexpr std::array<std::string_view, 32> dataset_columns{
     "kind",       "pass",       "dtype",   "device",     "batch",      "seq",      "in_features", "out_features",
     "in_channels", "out_channels", "channels", "height",  "width",      "kernel_h", "kernel_w",    "stride_h",
     "stride_w",   "pad_h",      "pad_w",   "dilation_h", "dilation_w", "groups",   "bias",        "mode",
-    "global",     "activation", "time_us", "samples",    "spread",     "error",    "source"};
+    "global",     "activation", "inputs",  "time_us",    "samples",    "spread",   "error",       "source"};
 
 /** @brief One measured (or failed) configuration. */
 struct Sample {
@@ -7595,14 +7849,20 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
     if (kind == "batchnorm2d")
         return BatchNorm2DParams{batch, r.integer("channels"), r.integer("height"), r.integer("width"), true};
     if (kind == "activation" || kind == "add") {
-        const Shape s = Shape::nchw(batch, r.integer("channels"), r.integer("height"), r.integer("width"));
-        if (kind == "add") return AddParams{s, 2};
+        // a feature map (batch, channels, height, width) or a matrix (batch, in_features)
+        const Shape s = r.cell("channels").empty() && !r.cell("in_features").empty()
+                            ? Shape::matrix(batch, r.integer("in_features"))
+                            : Shape::nchw(batch, r.integer("channels"), r.integer("height"), r.integer("width"));
+        if (kind == "add") return AddParams{s, r.integer("inputs", 2)};
         const std::string_view a = r.cell("activation");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{s, *k};
         r.fail("activation", "unknown activation \"" + std::string(a) + "\"");
     }
+    if (kind == "concat")
+        return ConcatParams{batch, r.integer("channels"), r.integer("height"), r.integer("width"), r.integer("inputs")};
+    if (kind == "softmax") return SoftmaxParams{batch, r.integer("in_features")};
     r.fail("kind", "unknown or unsupported kind \"" + std::string(kind) +
-                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add)");
+                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, softmax)");
 }
 
 /** @brief The cells of one layer, by column name. */
@@ -7658,11 +7918,29 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                 c["height"] = i(p.height);
                 c["width"] = i(p.width);
             } else if constexpr (std::is_same_v<params_t, ActivationParams> || std::is_same_v<params_t, AddParams>) {
-                c["batch"] = i(p.shape[0]);
-                c["channels"] = i(p.shape[1]);
-                c["height"] = i(p.shape[2]);
-                c["width"] = i(p.shape[3]);
+                if (p.shape.rank == 4) {
+                    c["batch"] = i(p.shape[0]);
+                    c["channels"] = i(p.shape[1]);
+                    c["height"] = i(p.shape[2]);
+                    c["width"] = i(p.shape[3]);
+                } else if (p.shape.rank == 2) {
+                    c["batch"] = i(p.shape[0]);
+                    c["in_features"] = i(p.shape[1]);
+                } else {
+                    throw error("shape", "the dataset schema holds " + std::string(to_string(kind(l))) +
+                                             " shapes of rank 2 or 4 (got rank " + i(p.shape.rank) + ")");
+                }
                 if constexpr (std::is_same_v<params_t, ActivationParams>) c["activation"] = std::string(to_string(p.kind));
+                else c["inputs"] = i(p.inputs);
+            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
+                c["batch"] = i(p.batch);
+                c["channels"] = i(p.channels);
+                c["height"] = i(p.height);
+                c["width"] = i(p.width);
+                c["inputs"] = i(p.inputs);
+            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
+                c["batch"] = i(p.batch);
+                c["in_features"] = i(p.features);
             } else {
                 throw error("kind", "the dataset schema has no columns for " + std::string(to_string(kind(l))));
             }
@@ -7705,7 +7983,8 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
             if (ds.provenance.count("format") && ds.provenance["format"] != dataset_format)
                 throw error(source_location{file, line_no, 0}, "format",
                             "expected \"" + std::string(dataset_format) + "\" (got \"" + ds.provenance["format"] + "\")");
-            if (ds.provenance.count("version") && ds.provenance["version"] != std::to_string(dataset_format_version))
+            if (ds.provenance.count("version") && ds.provenance["version"] != "1" &&
+                ds.provenance["version"] != std::to_string(dataset_format_version))
                 throw error(source_location{file, line_no, 0}, "version",
                             "unsupported version " + ds.provenance["version"]);
             for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -10091,6 +10370,7 @@ inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = Traine
 // #include "analytical.hpp"  // roofline_us, paleo_us: already inlined above
 // #include "devices.hpp"     // Device: already inlined above
 // #include "network.hpp"     // Network: already inlined above
+// #include "optimizer.hpp"   // Optimizer, for_each_parameter_tensor, update_kernel: already inlined above
 
 namespace perfcast {
 
@@ -10134,12 +10414,22 @@ struct LayerTime {
 /** @brief How long one layer takes; the learned model plugs in here. */
 using LayerTimeFn = std::function<LayerTime(const Layer&, const Device&, Pass, DType)>;
 
+/** @brief What a whole-network estimate includes besides the layers. */
+struct EstimateOptions {
+    PaleoOptions paleo{};
+    /// training: the optimizer update after the backward pass, one more entry in the breakdown
+    /// ("optimizer.<name>"), each of its kernels estimated as an add of the parameter tensor's size
+    Optimizer optimizer = Optimizer::sgd_momentum;
+};
+
 /**
  * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
- * T_b = sum T(l)), with the roofline and PALEO totals beside it.
+ * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
+ * optimizer's update (EstimateOptions::optimizer).
  */
 inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
-                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
+                                const LayerTimeFn& time_fn, const EstimateOptions& options) {
+    const PaleoOptions& paleo_options = options.paleo;
     NetworkEstimate e;
     e.network = net.name;
     e.device = std::string(dev.name);
@@ -10166,17 +10456,57 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         e.total_cost += le.cost;
         e.layers.push_back(std::move(le));
     }
+    const int kernels = update_kernels(options.optimizer);
+    if (pass == Pass::training && kernels > 0) {
+        LayerEstimate le;
+        le.name = "optimizer." + std::string(to_string(options.optimizer));
+        le.kind = LayerKind::add;
+        std::string_view update_method;
+        for (const NamedLayer& nl : net.layers)
+            for_each_parameter_tensor(nl.layer, [&](std::int64_t n) {
+                const Layer update = update_kernel(n);
+                const LayerTime lt = time_fn(update, dev, Pass::inference, t);
+                le.us += kernels * lt.us;
+                le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
+                le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
+                const Cost c = pass_cost(update, Pass::inference, t);
+                le.cost += Cost{kernels * c.flops, kernels * c.bytes};
+                le.output = Shape::matrix(1, le.output.rank ? le.output[1] + n : n);
+                update_method = lt.method;
+            });
+        if (le.us > 0 || le.roofline_us > 0) {
+            le.method = std::string(update_method);
+            e.total_us += le.us;
+            e.roofline_total_us += le.roofline_us;
+            e.paleo_total_us += le.paleo_us;
+            e.total_cost += le.cost;
+            e.layers.push_back(std::move(le));
+        }
+    }
     return e;
+}
+
+/** @brief estimate() with PALEO's options and the default optimizer. */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
+                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
+    return estimate(net, dev, pass, t, method, time_fn, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
 }
 
 /** @brief An analytical estimate (roofline or PALEO). */
 inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
-                                const PaleoOptions& paleo_options = {}) {
+                                const EstimateOptions& options) {
+    const PaleoOptions paleo_options = options.paleo;
     LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
         return method == Analytical::roofline ? LayerTime{roofline_us(l, d, p, dt), "roofline"}
                                               : LayerTime{paleo_us(l, d, p, dt, paleo_options), "paleo"};
     };
-    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, paleo_options);
+    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, options);
+}
+
+/** @brief estimate() with PALEO's options and the default optimizer. */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
+                                const PaleoOptions& paleo_options = {}) {
+    return estimate(net, dev, pass, t, method, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
 }
 
 }  // namespace perfcast
@@ -10188,7 +10518,8 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
 // #include "features.hpp"            // compute_features, FeatureSet, baseline_us: already inlined above
 // #include "io/device_json.hpp"      // DeviceRegistry, device_to_json: already inlined above
 // #include "io/network_json.hpp"     // layer_to_json, parse_network: already inlined above
-// #include "layers.hpp"              // Layer: already inlined above
+// #include "layers.hpp"              // Layer, detail::example_layer: already inlined above
+// #include "memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel: already inlined above
 // #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig: already inlined above
 
 namespace perfcast {
@@ -10205,8 +10536,11 @@ inline constexpr int model_format_version = 1;
  */
 constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
 
-/** @brief The kinds a predictor learns; other kinds fall back to the roofline. */
-inline constexpr std::array<LayerKind, 3> learned_kinds{LayerKind::conv2d, LayerKind::dense, LayerKind::pool2d};
+/** @brief The kinds a predictor learns when its data has them; the others (and these, when the data has
+ *  none) get the model's memory fit (memory_fit.hpp) or, for a model without one, the roofline. */
+inline constexpr std::array<LayerKind, 8> learned_kinds{LayerKind::conv2d,      LayerKind::dense,      LayerKind::pool2d,
+                                                        LayerKind::batchnorm2d, LayerKind::activation, LayerKind::add,
+                                                        LayerKind::concat,      LayerKind::softmax};
 
 namespace detail {
 
@@ -10314,6 +10648,8 @@ public:
     TrainingInfo& info() noexcept { return m_info; }
     const std::map<LayerKind, KindModel>& models() const noexcept { return m_models; }
     bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
+    /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
+    const MemoryFit& memory_fit() const noexcept { return m_memory; }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
     bool trained_for(Pass pass, DType t) const {
@@ -10387,6 +10723,10 @@ public:
             o["regressor"] = m.regressor.to_json();
             j["models"][std::string(to_string(k))] = o;
         }
+        if (m_memory.fitted())
+            j["memory_fit"] = {{"latency_us", m_memory.latency_us},
+                               {"efficiency", m_memory.efficiency},
+                               {"rows", m_memory.rows}};
         j["references"] = nlohmann::json::array();
         for (const auto& q : m_refs) {
             const Network n{"ref", batch_of(q.layer), {NamedLayer{"layer", q.layer}}};
@@ -10462,10 +10802,7 @@ public:
                 m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
                 m.regressor = TrainedRegressor::from_json(need(it.value(), "regressor", path));
                 // the features this perfcast computes must be the ones the model was trained on
-                const Layer example = *k == LayerKind::dense  ? Layer{DenseParams{1, 1, 1, true, 1}}
-                                      : *k == LayerKind::pool2d ? Layer{Pool2DParams{1, 1, 2, 2}}
-                                                                : Layer{Conv2DParams{1, 1, 1, 1, 1}};
-                if (feature_names(m.features, example) != m.feature_names) {
+                if (feature_names(m.features, example_layer(*k)) != m.feature_names) {
                     auto fp = path;
                     fp.emplace_back(std::string("feature_names"));
                     r.fail(fp, "differ from the features this perfcast computes for " + it.key());
@@ -10477,6 +10814,15 @@ public:
                                    std::to_string(m.feature_names.size()));
                 }
                 p.m_models[*k] = std::move(m);
+            }
+            if (j.contains("memory_fit")) {
+                const std::vector<json_step> path{std::string("memory_fit")};
+                const json& mf = j.at("memory_fit");
+                p.m_memory.latency_us = need(mf, "latency_us", path).get<double>();
+                p.m_memory.efficiency = need(mf, "efficiency", path).get<double>();
+                p.m_memory.rows = mf.value("rows", std::size_t{0});
+                if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
+                    r.fail(path, "expected latency_us >= 0 and efficiency > 0");
             }
             if (j.contains("references")) {
                 const json& refs = j.at("references");
@@ -10518,6 +10864,7 @@ private:
     friend Predictor train_predictor(const Dataset&, const DeviceRegistry&, const TrainOptions&, const TrainProgress&);
     std::string m_name;
     std::map<LayerKind, KindModel> m_models;
+    MemoryFit m_memory;
     TrainingInfo m_info;
     std::vector<ReferenceQuery> m_refs;
 };
@@ -10554,6 +10901,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     p.m_info.split_salt = o.split_salt;
     std::map<LayerKind, std::vector<const Sample*>> by_kind;
     std::set<std::string> devices, dtypes, passes;
+    std::vector<MemoryFitRow> memory_rows;
     std::uint64_t hash = 1469598103934665603ULL;
     for (const Sample& s : ds.rows) {
         if (!s.measured()) continue;
@@ -10563,6 +10911,8 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
             continue;
         }
         const LayerKind k = kind(s.layer);
+        if (memory_bound_kind(k))
+            memory_rows.push_back(memory_fit_row(s.layer, reg.get(s.device), s.pass, s.dtype, s.time_us));
         if (!o.kinds.empty() && std::find(o.kinds.begin(), o.kinds.end(), k) == o.kinds.end()) continue;
         if (std::find(learned_kinds.begin(), learned_kinds.end(), k) == learned_kinds.end()) continue;
         by_kind[k].push_back(&s);
@@ -10571,7 +10921,10 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         passes.insert(std::string(to_string(s.pass)));
         hash = detail::fnv1a(detail::row_key(s) + "|" + detail::format_double(s.time_us) + "\n", hash);
     }
-    if (by_kind.empty()) throw error("data", "no measured rows of a learned kind (conv2d, dense, pool2d) to train on");
+    if (by_kind.empty())
+        throw error("data", "no measured rows of a learned kind (conv2d, dense, pool2d, batchnorm2d, activation, add, "
+                            "concat, softmax) to train on");
+    p.m_memory = fit_memory_model(memory_rows);  // unfitted without enough memory-bound rows
     p.m_info.data_hash = "fnv1a64:" + detail::hex64(hash);
     p.m_info.devices.assign(devices.begin(), devices.end());
     p.m_info.dtypes.assign(dtypes.begin(), dtypes.end());
@@ -10604,13 +10957,19 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
 }
 
 /**
- * @brief The per-layer time function of a network estimate: the learned model where it
- * has a model for the layer's kind and was trained on the pass and precision, the
- * roofline elsewhere; each layer's estimate names which.
+ * @brief The per-layer time function of a network estimate, for the passes and precisions the
+ * model was trained on: the learned model ("mlp") where it has a model for the layer's kind,
+ * else its memory fit ("memory-fit"), else the roofline ("roofline"); a layer that runs no
+ * kernel in the pass (flatten, a view; dropout at inference) costs 0 ("no kernel"). Passes and
+ * precisions the model never saw get the roofline. Each layer's estimate names its method.
  */
 inline LayerTimeFn learned_time_fn(const Predictor& p) {
     return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
-        if (p.covers(kind(l)) && p.trained_for(pass, t)) return {p.predict_us(l, d, pass, t), "mlp"};
+        if (runs_no_kernel(l, pass, t)) return {0.0, "no kernel"};
+        if (p.trained_for(pass, t)) {
+            if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t), "mlp"};
+            if (p.memory_fit().fitted()) return {p.memory_fit().us(l, d, pass, t), "memory-fit"};
+        }
         return {roofline_us(l, d, pass, t), "roofline"};
     };
 }
@@ -10881,7 +11240,8 @@ inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.i
         m_registry.parse(q.device_json, "reference device");
         m_references.push_back(Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
     }
-    m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash};
+    m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash,
+                    p.memory_fit()};
 }
 
 inline bool is_identifier(std::string_view s) {
@@ -11020,7 +11380,12 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
            std::to_string(m.feature_schema_version) + ", detail::kinds, " +
            span_of("detail::passes", passes.size()) + ", " + span_of("detail::dtypes", dtypes.size()) + ",\n    " +
            span_of("detail::devices", devs.size()) + ", " + span_of("detail::references", m.references.size()) + ", " +
-           quoted(m.data_hash) + "};\n\n";
+           quoted(m.data_hash) +
+           (m.memory.fitted() ? ",\n    perfcast::MemoryFit{.latency_us = " + literal(m.memory.latency_us) +
+                                    ", .efficiency = " + literal(m.memory.efficiency) +
+                                    ", .rows = " + std::to_string(m.memory.rows) + "}"
+                              : std::string()) +
+           "};\n\n";
     out += "}  // namespace " + ns + "\n";
     return out;
 }
@@ -11270,8 +11635,10 @@ inline Dataset import_neusight(const std::vector<std::string>& paths, const Devi
 }  // namespace perfcast
 // ---- end include/perfcast/io/neusight.hpp ----
 // #include "layers.hpp"              // layer structs, compile-time layer types, Layer: already inlined above
+// #include "memory_fit.hpp"          // the memory-bound model of the kinds without a learned one: already inlined above
 // #include "mlp.hpp"                 // the MLP regressor on xtensor: already inlined above
 // #include "network.hpp"             // Network, Net<>, NetBuilder: already inlined above
+// #include "optimizer.hpp"           // the optimizer update of a training step: already inlined above
 // #include "predictor.hpp"           // the learned predictor and its model files: already inlined above
 // ---- begin include/perfcast/report.hpp ----
 /**
@@ -12407,6 +12774,57 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
 
 inline ValidationData load_validation(const std::string& path) { return parse_validation(detail::read_file(path), path); }
 
+/**
+ * @brief A validation row's device: `device_override` when given (refused when unknown), else the
+ * row's device column, else its device_name column; null when none names a known device.
+ */
+inline const Device* validation_device(const ValidationRow& r, const DeviceRegistry& reg,
+                                       const std::string& device_override) {
+    if (!device_override.empty()) return &reg.get(device_override);
+    if (const Device* d = r.device.empty() ? nullptr : reg.find(r.device)) return d;
+    return r.device_name.empty() ? nullptr : reg.find(r.device_name);
+}
+
+/** @brief A measured whole network beside perfcast's estimate of it. */
+struct NetworkComparison {
+    const ValidationRow* row = nullptr;
+    const Device* device = nullptr;
+    NetworkEstimate estimate;  ///< the model's (learned_time_fn), with PALEO and the roofline beside it
+
+    double measured_ms() const noexcept { return row->time_ms; }
+    double predicted_ms() const noexcept { return estimate.total_us / 1e3; }
+    /** @brief (predicted - measured) / measured: negative is an under-prediction. */
+    double error() const noexcept { return (predicted_ms() - row->time_ms) / row->time_ms; }
+    double paleo_error() const noexcept { return (estimate.paleo_total_us / 1e3 - row->time_ms) / row->time_ms; }
+};
+
+/**
+ * @brief Estimates every row of `v` whose network is in the zoo (the others' names go to
+ * `skipped`) with the model `p`.
+ * @throws perfcast::error naming the file and line of a row whose device is unknown
+ */
+inline std::vector<NetworkComparison> compare_networks(const Predictor& p, const ValidationData& v,
+                                                       const DeviceRegistry& reg, const std::string& device_override,
+                                                       const EstimateOptions& options = {},
+                                                       std::set<std::string>* skipped = nullptr) {
+    std::vector<NetworkComparison> out;
+    for (const ValidationRow& r : v.rows) {
+        const auto net = zoo::find(r.network, r.batch);
+        if (!net) {
+            if (skipped) skipped->insert(r.network);
+            continue;
+        }
+        const Device* d = validation_device(r, reg, device_override);
+        if (!d)
+            throw error(source_location{v.file, r.line, 0}, "device",
+                        "unknown device \"" + r.device + "\"" +
+                            (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
+                            "; name the device with --device ID (see `perfcast devices`)");
+        out.push_back({&r, d, estimate(*net, *d, r.pass, r.dtype, p.name(), learned_time_fn(p), options)});
+    }
+    return out;
+}
+
 // ============================================================================
 // The report
 // ============================================================================
@@ -12584,26 +13002,10 @@ public:
 
 private:
     // ---------------------------------------------------------------- data
-    /** @brief A validation row's device: --device, else its device column, else its device_name column. */
-    const Device* validation_device(const ValidationRow& r) const {
-        if (!m_o.validation_device.empty()) return &m_reg.get(m_o.validation_device);
-        if (const Device* d = r.device.empty() ? nullptr : m_reg.find(r.device)) return d;
-        return r.device_name.empty() ? nullptr : m_reg.find(r.device_name);
-    }
-
-    /** @brief Fails before the (slow) studies when a validation row names an unknown device. */
-    void check_validation() const {
-        if (!m_validation) return;
-        if (!m_o.validation_device.empty()) {
-            (void)m_reg.get(m_o.validation_device);
-            return;
-        }
-        for (const ValidationRow& r : m_validation->rows)
-            if (zoo::find(r.network, 1) && !validation_device(r))
-                throw error(source_location{m_validation->file, r.line, 0}, "device",
-                            "unknown device \"" + r.device + "\"" +
-                                (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
-                                "; name the device with --device ID (see `perfcast devices`)");
+    /** @brief Estimates the validation rows before the (slow) studies, so an unknown device fails fast. */
+    void check_validation() {
+        if (m_validation)
+            m_comparisons = compare_networks(m_model, *m_validation, m_reg, m_o.validation_device, {}, &m_skipped);
     }
 
     void select_rows() {
@@ -13425,36 +13827,31 @@ private:
         std::ostringstream h;
         const ValidationData& v = *m_validation;
         h << "<p class=\"intro\">Whole networks measured in a real framework (" << svg::escape(v.file)
-          << ") against the sum of their layers' predicted times (the model for the layer kinds it covers, the roofline "
-             "for the others), and PALEO. Time per batch against batch size on log scales: measured in orange, the model in "
+          << ") against the sum of their layers' predicted times (the model for the layer kinds it covers, its memory fit "
+             "or the roofline for the others), and PALEO. Time per batch against batch size on log scales: measured in orange, the model in "
              "blue, PALEO dashed. The table gives every measured row with both signed errors ((predicted − measured) / measured: "
-             "negative is an under-prediction).</p>\n";
+             "negative is an under-prediction). A training step includes the optimizer's update (SGD with momentum, as "
+             "the measuring script runs it).</p>\n";
         struct Group {
             std::string network, device, threads;
             Pass pass;
             DType dtype;
-            std::vector<const ValidationRow*> rows;
+            std::vector<const NetworkComparison*> rows;
         };
         std::map<std::string, Group> groups;
-        std::set<std::string> skipped;
-        for (const ValidationRow& r : v.rows) {
-            const auto net = zoo::find(r.network, 1);
-            if (!net) {
-                skipped.insert(r.network);
-                continue;
-            }
-            const Device* d = validation_device(r);  // known: check_validation() ran
-            if (!d) continue;
-            const std::string dev_id(d->id);
-            const std::string key = net->name + "|" + dev_id + "|" + r.threads + "|" + std::string(to_string(r.pass)) + "|" +
-                                    std::string(to_string(r.dtype));
+        const std::set<std::string>& skipped = m_skipped;
+        for (const NetworkComparison& c : m_comparisons) {
+            const ValidationRow& r = *c.row;
+            const std::string dev_id(c.device->id);
+            const std::string key = c.estimate.network + "|" + dev_id + "|" + r.threads + "|" +
+                                    std::string(to_string(r.pass)) + "|" + std::string(to_string(r.dtype));
             Group& g = groups[key];
-            g.network = net->name;
+            g.network = c.estimate.network;
             g.device = dev_id;
             g.threads = r.threads;
             g.pass = r.pass;
             g.dtype = r.dtype;
-            g.rows.push_back(&r);
+            g.rows.push_back(&c);
         }
         std::ostringstream table;
         table << "<table>\n<tr><th>network</th><th>device</th><th>pass</th><th>dtype</th><th>batch</th><th>measured</th>"
@@ -13462,15 +13859,16 @@ private:
                  "<th>share by the roofline</th></tr>\n";
         h << "<div class=\"figs\">\n";
         for (auto& [key, g] : groups) {
-            std::sort(g.rows.begin(), g.rows.end(), [](const ValidationRow* a, const ValidationRow* b) { return a->batch < b->batch; });
+            std::sort(g.rows.begin(), g.rows.end(),
+                      [](const NetworkComparison* a, const NetworkComparison* b) { return a->row->batch < b->row->batch; });
             const Device& d = m_reg.get(g.device);
-            const auto base = zoo::find(g.network, 1);
             std::vector<svg::Point> meas, ours, paleo;
             std::vector<double> bt;
             double lo = 1e300, hi = 0;
             double gerr = 0, gperr = 0;
-            for (const ValidationRow* r : g.rows) {
-                const NetworkEstimate e = estimate(base->with_batch(r->batch), d, g.pass, g.dtype, m_model.name(), learned_time_fn(m_model));
+            for (const NetworkComparison* c : g.rows) {
+                const ValidationRow* r = c->row;
+                const NetworkEstimate& e = c->estimate;
                 const double b = static_cast<double>(r->batch);
                 const double em = e.total_us / 1e3, ep = e.paleo_total_us / 1e3;
                 meas.push_back({b, r->time_ms});
@@ -13550,6 +13948,8 @@ private:
     const DeviceRegistry& m_reg;
     const ReportOptions& m_o;
     const ValidationData* m_validation;
+    std::vector<NetworkComparison> m_comparisons;  ///< the validation rows estimated (check_validation)
+    std::set<std::string> m_skipped;               ///< validation networks not in the zoo
 
     Dataset m_covered;                   ///< measured rows of kinds, passes and precisions the model covers
     std::vector<const Sample*> m_test;   ///< the rows evaluated

@@ -1,10 +1,13 @@
 // perfcast: the command-line program. Lists devices, shows networks and predicts their time.
 #include <atomic>     // atomic
+#include <cmath>      // fabs
 #include <csignal>    // signal, SIGINT, SIGTERM
 #include <cstdlib>    // EXIT_SUCCESS, EXIT_FAILURE
 #include <filesystem> // exists
 #include <fstream>    // ofstream
 #include <iostream>   // cout, cerr
+#include <map>        // map
+#include <set>        // set
 #include <sstream>    // istringstream
 #include <string>     // string
 #include <vector>     // vector
@@ -33,7 +36,8 @@ usage:
   perfcast network export NAME|FILE.json [--batch N]
   perfcast predict NAME|FILE.json --device DEVICE [--batch N|N,N,...] [--pass inference|training]
                    [--dtype fp32|tf32|fp16|bf16] [--model MODEL.json | --method mlp|paleo|roofline]
-                   [--ppp-comp X] [--ppp-comm X] [--format table|json|csv] [--devices FILE.json]
+                   [--ppp-comp X] [--ppp-comm X] [--optimizer sgd_momentum|sgd|adam|none]
+                   [--format table|json|csv] [--devices FILE.json]
   perfcast import neusight FILE.csv... --out DATASET.csv
   perfcast train --data DATASET.csv... --out MODEL.json [--features raw|params|analytical|hardware]
                  [--epochs N] [--hidden 64,64,32] [--lr X] [--batch-size N] [--patience N]
@@ -43,6 +47,8 @@ usage:
   perfcast eval --model MODEL.json --data DATASET.csv... [--all-rows] [--format table|json]
   perfcast study leave-one-out|learning-curve|ablation --data DATASET.csv... [--fractions 0.1,0.25,0.5,1]
                  [training options as for train] [--format table|json]
+  perfcast validate --validation NETWORKS.csv [--model MODEL.json] [--device DEVICE] [--optimizer ...]
+                    [--format table|json]   (whole networks measured in a framework vs the prediction)
   perfcast embed --model MODEL.json --out HEADER.hpp [--name NAME]   (the model as constexpr C++ data)
   perfcast report --model MODEL.json --data DATASET.csv... --out REPORT.html [--validation NETWORKS.csv]
                   [--device DEVICE] [--quick] [--fractions 0.05,0.1,0.25,0.5,1]
@@ -50,8 +56,10 @@ usage:
 NAME is a zoo network: lenet5, alexnet, vgg16, resnet50, inception_v3.
 DEVICE is a name or alias from `perfcast devices` (h100, a100, t4, "NVIDIA H100 80GB HBM3", ...).
 predict uses the default model (models/neusight-fp32.json, or $PERFCAST_MODEL) when no --model is
-given: the learned model for the layer kinds, passes and precisions it was trained on, the roofline
-for the rest; each layer says which.
+given: for the passes and precisions it was trained on, the learned model for the layer kinds it has
+one for, its fitted memory-bound model for the others, and the roofline for whatever it was not
+trained on; each layer says which. A training step includes the optimizer's update (--optimizer,
+default sgd_momentum) as one more entry.
 )";
 
 #ifndef PERFCAST_DEFAULT_MODEL
@@ -249,6 +257,11 @@ int cmd_predict(const Args& a) {
     po.ppp_comm = number_arg(a, "ppp-comm", 1.0);
     if (!(po.ppp_comp > 0 && po.ppp_comp <= 1 && po.ppp_comm > 0 && po.ppp_comm <= 1))
         throw error("--ppp-comp/--ppp-comm", "expected a number in (0, 1]");
+    EstimateOptions eo;
+    eo.paleo = po;
+    const std::string opt = a.get("optimizer", "sgd_momentum");
+    if (const auto o = parse_optimizer(opt)) eo.optimizer = *o;
+    else throw error("--optimizer", "expected none, sgd, sgd_momentum or adam (got \"" + opt + "\")");
     std::string m = a.get("method", a.has("model") ? "mlp" : "");
     std::optional<Predictor> model;
     std::string model_path;
@@ -268,18 +281,22 @@ int cmd_predict(const Args& a) {
     std::vector<NetworkEstimate> estimates;
     for (std::int64_t b : batches) {
         const Network n = b == base.batch ? base : base.with_batch(b);
-        estimates.push_back(model ? estimate(n, dev, pass, t, "mlp", learned_time_fn(*model), po)
-                                  : estimate(n, dev, pass, t, m == "paleo" ? Analytical::paleo : Analytical::roofline, po));
+        estimates.push_back(model ? estimate(n, dev, pass, t, "mlp", learned_time_fn(*model), eo)
+                                  : estimate(n, dev, pass, t, m == "paleo" ? Analytical::paleo : Analytical::roofline, eo));
     }
     const NetworkEstimate& e = estimates.front();
-    std::size_t learned = 0;
-    for (const auto& l : e.layers) learned += l.method == "mlp" ? 1 : 0;
+    std::map<std::string, std::size_t> by_method;
+    for (const auto& l : e.layers) ++by_method[l.method];
     std::string note;
     if (model) {
         note = "learned model " + model_path + " (trained on " + std::to_string(model->info().rows) + " measured rows from ";
         for (std::size_t i = 0; i < model->info().devices.size(); ++i) note += (i ? ", " : "") + model->info().devices[i];
-        note += "; " + std::to_string(learned) + " of " + std::to_string(e.layers.size()) +
-                " layers by the model, the rest by the roofline";
+        note += "; of " + std::to_string(e.layers.size()) + " entries:";
+        bool first = true;
+        for (const auto& [method, count] : by_method) {
+            note += (first ? " " : ", ") + std::to_string(count) + " " + method;
+            first = false;
+        }
         if (!model->trained_for(pass, t))
             note += "; it was not trained on " + std::string(to_string(pass)) + "/" + std::string(to_string(t)) +
                     ", so every layer uses the roofline";
@@ -588,6 +605,73 @@ std::string shell_word(const std::string& w) {
     return q + "'";
 }
 
+int cmd_validate(const Args& a) {
+    if (!a.has("validation")) throw error("--validation", "required: whole-network timings (tools/measure_torch.py's CSV)");
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Predictor p = Predictor::load(a.get("model", default_model_path()));
+    const ValidationData v = load_validation(a.get("validation", ""));
+    EstimateOptions eo;
+    const std::string opt = a.get("optimizer", "sgd_momentum");
+    if (const auto o = parse_optimizer(opt)) eo.optimizer = *o;
+    else throw error("--optimizer", "expected none, sgd, sgd_momentum or adam (got \"" + opt + "\")");
+    std::set<std::string> skipped;
+    const std::vector<NetworkComparison> rows = compare_networks(p, v, reg, a.get("device", ""), eo, &skipped);
+    if (rows.empty()) throw error(source_location{v.file, 0, 0}, "network", "no row names a zoo network");
+    // mean |error| per network and pass, and over everything
+    std::map<std::string, std::pair<double, double>> mean;  // key -> (sum |error|, count)
+    double all = 0, all_paleo = 0;
+    for (const NetworkComparison& c : rows) {
+        auto& m = mean[c.estimate.network + " " + std::string(to_string(c.row->pass))];
+        m.first += std::fabs(c.error());
+        m.second += 1;
+        all += std::fabs(c.error());
+        all_paleo += std::fabs(c.paleo_error());
+    }
+    const double n = static_cast<double>(rows.size());
+    if (format_arg(a) == "json") {
+        nlohmann::json j;
+        j["model"] = p.name();
+        j["validation"] = v.file;
+        j["rows"] = nlohmann::json::array();
+        for (const NetworkComparison& c : rows)
+            j["rows"].push_back({{"network", c.estimate.network},
+                                 {"device", std::string(c.device->id)},
+                                 {"threads", c.row->threads},
+                                 {"pass", std::string(to_string(c.row->pass))},
+                                 {"dtype", std::string(to_string(c.row->dtype))},
+                                 {"batch", c.row->batch},
+                                 {"measured_ms", c.measured_ms()},
+                                 {"predicted_ms", c.predicted_ms()},
+                                 {"error", c.error()},
+                                 {"paleo_ms", c.estimate.paleo_total_us / 1e3},
+                                 {"paleo_error", c.paleo_error()}});
+        j["mean_abs_error"] = all / n;
+        j["paleo_mean_abs_error"] = all_paleo / n;
+        std::cout << j.dump(2) << '\n';
+        return EXIT_SUCCESS;
+    }
+    auto pct = [](double x) { return cli::fixed(100.0 * x, 1); };
+    Table t({"network", "pass", "dtype", "device", "threads", "batch", "measured ms", "predicted ms", "error %",
+             "PALEO ms", "PALEO error %"});
+    for (const NetworkComparison& c : rows)
+        t.row({c.estimate.network, std::string(to_string(c.row->pass)), std::string(to_string(c.row->dtype)),
+               std::string(c.device->id), c.row->threads, std::to_string(c.row->batch), cli::fixed(c.measured_ms(), 2),
+               cli::fixed(c.predicted_ms(), 2), pct(c.error()), cli::fixed(c.estimate.paleo_total_us / 1e3, 2),
+               pct(c.paleo_error())});
+    t.print(std::cout);
+    std::cout << "\nmean |error| by network and pass:";
+    for (const auto& [k, m] : mean) std::cout << "  " << k << " " << pct(m.first / m.second) << "%";
+    std::cout << "\nall " << rows.size() << " rows: " << pct(all / n) << "% (PALEO " << pct(all_paleo / n)
+              << "%); error = (predicted - measured) / measured, negative is an under-prediction\n";
+    if (!skipped.empty()) {
+        std::cout << "not in the zoo, not predicted:";
+        for (const auto& x : skipped) std::cout << " " << x;
+        std::cout << "\n";
+    }
+    return EXIT_SUCCESS;
+}
+
 int cmd_report(const Args& a, int argc, char** argv) {
     const auto files = a.all("data");
     if (files.empty()) throw error("--data", "required: one or more dataset files");
@@ -643,7 +727,7 @@ int main(int argc, char** argv) {
         if (cmd == "network") return cmd_network(Args(argc, argv, 2, {}, {"batch", "dtype", "format"}));
         if (cmd == "predict")
             return cmd_predict(Args(argc, argv, 2, {},
-                                    {"device", "batch", "pass", "dtype", "method", "model", "ppp-comp", "ppp-comm",
+                                    {"device", "batch", "pass", "dtype", "method", "model", "ppp-comp", "ppp-comm", "optimizer",
                                      "format", "devices"}));
         if (cmd == "import") return cmd_import(Args(argc, argv, 2, {}, {"out", "devices"}));
         if (cmd == "train")
@@ -658,6 +742,8 @@ int main(int argc, char** argv) {
         if (cmd == "report")
             return cmd_report(Args(argc, argv, 2, {"quick"}, {"model", "data", "out", "validation", "device", "fractions", "devices"}), argc, argv);
         if (cmd == "embed") return cmd_embed(Args(argc, argv, 2, {}, {"model", "out", "name"}));
+        if (cmd == "validate")
+            return cmd_validate(Args(argc, argv, 2, {}, {"model", "validation", "device", "optimizer", "format", "devices"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices"}));
         std::cerr << "perfcast: unknown command \"" << cmd << "\"\n\n" << usage;
         return EXIT_FAILURE;

@@ -147,6 +147,18 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
                 s.add("padding", static_cast<double>(p.padding.h + p.padding.w));
                 v("out_height", o[2]);
                 v("out_width", o[3]);
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
+                v("batch", p.batch);
+                v("channels", p.channels);
+                v("spatial", p.height * p.width);  // per-channel statistics run over batch x spatial
+            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
+                v("batch", p.batch);
+                v("elements", output_shape(p).elements());
+                v("part_elements", p.height * p.width * (p.channels / p.inputs));  // contiguous run per copy
+                s.add("inputs", static_cast<double>(p.inputs));
+            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
+                v("batch", p.batch);
+                v("features", p.features);
             } else {
                 const Shape in = input_shape(p);
                 v("batch", in[0]);

@@ -152,4 +152,22 @@ struct NamedLayer {
     bool operator==(const NamedLayer&) const = default;
 };
 
+namespace detail {
+/** @brief A small valid layer of a kind: what a model file's feature names are checked against. */
+constexpr Layer example_layer(LayerKind k) noexcept {
+    switch (k) {
+        case LayerKind::dense: return DenseParams{1, 1, 1, true, 1};
+        case LayerKind::pool2d: return Pool2DParams{1, 1, 2, 2};
+        case LayerKind::batchnorm2d: return BatchNorm2DParams{1, 1, 1, 1, true};
+        case LayerKind::activation: return ActivationParams{Shape::nchw(1, 1, 1, 1), ActivationKind::relu};
+        case LayerKind::add: return AddParams{Shape::nchw(1, 1, 1, 1), 2};
+        case LayerKind::concat: return ConcatParams{1, 2, 1, 1, 2};
+        case LayerKind::softmax: return SoftmaxParams{1, 1};
+        case LayerKind::flatten: return FlattenParams{Shape::nchw(1, 1, 1, 1)};
+        case LayerKind::dropout: return DropoutParams{Shape::matrix(1, 1), 0.5};
+        default: return Conv2DParams{1, 1, 1, 1, 1};
+    }
+}
+}  // namespace detail
+
 }  // namespace perfcast

@@ -1,0 +1,440 @@
+/**
+ * @file bench/harness/cpu_torch.cpp
+ * @brief perfcast-harness-torch: layer timings through PyTorch's own kernels (ATen, libtorch)
+ *        on a CPU: the data that predicts networks as PyTorch runs them.
+ *
+ * A network in PyTorch does not run the kernels a library harness times in ideal conditions:
+ * its tensors are NCHW, its convolutions convert them to oneDNN's blocked layout and back on
+ * every call, its dense layers are BLAS GEMMs, its pooling, batch norm and element-wise ops are
+ * ATen's own loops, and every output is freshly allocated. This backend times exactly the ATen
+ * operators a torchvision model calls, one phase at a time:
+ *  - conv2d: at::convolution; backward: at::convolution_backward with output mask
+ *            (input) for bwd_data and (weight, bias) for bwd_weights;
+ *  - dense:  at::addmm(bias, x, w^T) (at::mm without bias), as nn.Linear on 2-D input;
+ *            bwd_data at::mm(dy, w); bwd_weights at::mm(dy^T, x) and dy.sum(0) for the bias;
+ *  - pool2d: at::max_pool2d_with_indices / at::avg_pool2d / at::adaptive_avg_pool2d (global) /
+ *            at::adaptive_max_pool2d (global max) and their backward operators;
+ *  - batchnorm2d: at::batch_norm (inference: running statistics); training at::native_batch_norm
+ *            and at::native_batch_norm_backward (input, scale and shift gradients: bwd_data);
+ *  - activation: in place for relu and relu6 (torchvision's inplace=True: at::relu_,
+ *            at::hardtanh_), out of place for the others; backward at::threshold_backward,
+ *            at::hardtanh_backward, at::tanh_backward, at::sigmoid_backward, at::gelu_backward,
+ *            at::silu_backward, at::hardswish_backward;
+ *  - add:    in place (ResNet's `out += identity`: Tensor::add_); its backward, the gradient
+ *            accumulation where the branches fork, is the same add, so one measurement serves
+ *            the forward and bwd_data;
+ *  - concat: at::cat along the channels (the parts split the channels evenly, the last takes the
+ *            remainder); backward: each part's gradient made contiguous out of the result's;
+ *  - softmax: at::_softmax over the features; backward at::_softmax_backward_data.
+ * Tensors are contiguous NCHW (or batch x features), filled with uniform values in [-1, 1);
+ * the forward of conv2d, dense, activation, concat and softmax is measured once and serves both
+ * passes (ATen runs the same kernel), pool2d's and batch norm's are measured per pass.
+ */
+#include <time.h>    // clock_gettime
+#include <unistd.h>  // sysconf
+
+#include <chrono>   // steady_clock
+#include <fstream>  // ifstream
+#include <iostream>  // cerr
+#include <new>       // bad_alloc
+#include <thread>    // hardware_concurrency
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#endif
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+#include "driver.hpp"
+
+namespace perfcast::harness {
+namespace {
+
+std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("model name", 0) == 0) {
+            const auto colon = line.find(':');
+            if (colon != std::string::npos) return one_line(line.substr(line.find_first_not_of(" \t", colon + 1)));
+        }
+    return "unknown";
+}
+
+bool has_amx() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("flags", 0) == 0) return line.find(" amx_tile") != std::string::npos;
+    return false;
+}
+
+using Op = std::function<at::Tensor()>;
+
+class TorchBackend final : public Backend {
+public:
+    std::string harness_name() const override { return "perfcast-harness-torch"; }
+
+    std::vector<OptionSpec> options() const override {
+        return {{"threads", true, "intra-op threads (at::set_num_threads; default: online CPUs)"},
+                {"clock", true,
+                 "wall (steady_clock) or thread (CPU time of the calling thread, which runs every kernel with one "
+                 "thread: excludes time the OS gave to other processes; needs --threads 1) (default wall)"}};
+    }
+    void set_option(const std::string& name, const std::string& value) override {
+        if (name == "threads") {
+            m_threads = static_cast<int>(parse_integer(name, value));
+            if (m_threads < 1) throw std::invalid_argument("--threads: need >= 1");
+        } else if (name == "clock") {
+            if (value != "wall" && value != "thread") throw std::invalid_argument("--clock: expected wall or thread");
+            m_thread_clock = value == "thread";
+        }
+    }
+
+    void init() override {
+        if (m_threads <= 0) m_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        if (m_thread_clock && m_threads != 1)
+            throw std::invalid_argument("--clock thread needs --threads 1 (other threads' time would be missed)");
+        at::set_num_threads(m_threads);
+        at::set_num_interop_threads(1);
+    }
+
+    std::string default_device_id() const override {
+        if (cpu_model().find("Xeon") != std::string::npos && sysconf(_SC_NPROCESSORS_ONLN) == 2 && has_amx())
+            return "xeon_spr_2c";
+        return "cpu";
+    }
+
+    bool supports(DType t) const override { return t == DType::fp32 || t == DType::bf16; }
+
+    std::map<std::string, std::string> provenance() const override {
+        std::map<std::string, std::string> p;
+        p["backend"] = "PyTorch ATen operators (libtorch, CPU)";
+        p["cpu_model"] = cpu_model();
+        p["cpu_cores_online"] = std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
+        p["threads"] = std::to_string(m_threads) + " intra-op (at::set_num_threads), 1 inter-op";
+        std::string config = at::show_config();
+        std::string build;
+        std::istringstream lines(config);
+        for (std::string l; std::getline(lines, l);)
+            if (l.find("MKL-DNN") != std::string::npos || l.find("oneDNN") != std::string::npos ||
+                l.find("CPU capability") != std::string::npos || l.find("OpenMP") != std::string::npos ||
+                l.find("BLAS_INFO") != std::string::npos)
+                build += (build.empty() ? "" : "; ") + one_line(l.substr(0, 200));
+        p["torch_build"] = build.empty() ? "unknown" : build;
+        p["layouts"] = "contiguous NCHW (batch x features for dense, softmax and rank-2 element-wise shapes), as "
+                       "torchvision models run";
+        p["operators"] = "conv2d at::convolution/convolution_backward; dense at::addmm, at::mm; pool2d "
+                         "max_pool2d_with_indices, avg_pool2d, adaptive pools; batchnorm2d batch_norm, "
+                         "native_batch_norm(_backward); activation relu_/hardtanh_ in place, others out of place; "
+                         "add in place (add_); concat at::cat, backward contiguous parts; softmax _softmax(_backward_data)";
+        p["forward_sharing"] = "conv2d, dense, activation, concat, softmax: one forward measurement per configuration "
+                               "serves both rows; pool2d, batchnorm2d: inference and training forwards measured apart; "
+                               "add: one add_ serves the forward of both rows and the backward";
+        p["clock"] = m_thread_clock ? "CLOCK_THREAD_CPUTIME_ID (CPU time of the one thread that runs every ATen kernel: "
+                                      "time the OS gave to other processes is left out) around k back-to-back calls"
+                                    : "std::chrono::steady_clock around k back-to-back calls";
+        return p;
+    }
+
+    Measured run(const Job& job, const TimingOptions& timing, const std::atomic<bool>* stop) override {
+        at::manual_seed(static_cast<std::uint64_t>(0x5eed0000ULL + job.index));
+        m_type = job.dtype == DType::bf16 ? at::kBFloat16 : at::kFloat;
+        bool inf = false, train = false;
+        for (Pass p : job.passes) (p == Pass::inference ? inf : train) = true;
+        Measured m;
+        try {
+            std::visit([&](const auto& p) { measure_layer(p, inf, train, timing, stop, m); }, job.layer);
+        } catch (const interrupted&) {
+            throw;
+        } catch (const std::exception& e) {  // building the inputs failed (out of memory)
+            m.fwd_inference.error = m.fwd_training.error = one_line(std::string("setup: ") + e.what());
+        }
+        return m;
+    }
+
+private:
+    at::Tensor uniform(at::IntArrayRef sizes) const {
+        return at::rand(sizes, at::TensorOptions().dtype(m_type)).mul_(2).sub_(1);
+    }
+
+    PhaseResult time(const std::string& impl, const Op& op, const TimingOptions& timing,
+                     const std::atomic<bool>* stop) {
+        PhaseResult r;
+        r.impl = impl;
+        try {
+            auto run = [&](int k) {
+                if (m_thread_clock) {
+                    const double t0 = thread_seconds();
+                    for (int i = 0; i < k; ++i) (void)op();
+                    return thread_seconds() - t0;
+                }
+                const auto t0 = std::chrono::steady_clock::now();
+                for (int i = 0; i < k; ++i) (void)op();
+                return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            };
+            r.stats = measure(run, timing, stop);
+            r.ok = true;
+        } catch (const interrupted&) {
+            throw;
+        } catch (const c10::Error& e) {
+            r.error = one_line(std::string("ATen: ") + e.what_without_backtrace());
+        } catch (const std::bad_alloc&) {
+            r.error = "out of memory";
+        }
+        return r;
+    }
+
+    static void copy_forward(Measured& m, const PhaseResult& f, bool inf, bool train) {
+        if (inf) m.fwd_inference = f;
+        if (train) m.fwd_training = f;
+    }
+
+    static std::vector<std::int64_t> dims_of(const Shape& s) {
+        std::vector<std::int64_t> d;
+        for (int i = 0; i < s.rank; ++i) d.push_back(s[i]);
+        return d;
+    }
+
+    void measure_layer(const Conv2DParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const at::Tensor x = uniform({p.batch, p.in_channels, p.height, p.width});
+        const at::Tensor w = uniform({p.out_channels, p.in_channels / p.groups, p.kernel.h, p.kernel.w});
+        const at::Tensor b = p.bias ? uniform({p.out_channels}) : at::Tensor();
+        const std::vector<std::int64_t> st{p.stride.h, p.stride.w}, pad{p.padding.h, p.padding.w},
+            dil{p.dilation.h, p.dilation.w}, out_pad{0, 0};
+        const std::int64_t g = p.groups;
+        const PhaseResult f = time(
+            "aten::convolution", [&] { return at::convolution(x, w, b, st, pad, dil, false, out_pad, g); }, timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        const Shape o = output_shape(p);
+        const at::Tensor dy = uniform({o[0], o[1], o[2], o[3]});
+        const std::vector<std::int64_t> bias_sizes{p.out_channels};
+        const at::OptionalIntArrayRef bs = p.bias ? at::OptionalIntArrayRef(bias_sizes) : c10::nullopt;
+        m.bwd_data = time(
+            "aten::convolution_backward(input)",
+            [&] { return std::get<0>(at::convolution_backward(dy, x, w, bs, st, pad, dil, false, out_pad, g, {true, false, false})); },
+            timing, stop);
+        m.bwd_weights = time(
+            "aten::convolution_backward(weight" + std::string(p.bias ? ",bias)" : ")"),
+            [&] {
+                return std::get<1>(at::convolution_backward(dy, x, w, bs, st, pad, dil, false, out_pad, g, {false, true, p.bias}));
+            },
+            timing, stop);
+    }
+
+    void measure_layer(const DenseParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const std::int64_t rows = p.batch * p.seq;
+        const at::Tensor x = uniform({rows, p.in_features});
+        const at::Tensor w = uniform({p.out_features, p.in_features});
+        const at::Tensor b = p.bias ? uniform({p.out_features}) : at::Tensor();
+        const PhaseResult f = time(
+            p.bias ? "aten::addmm" : "aten::mm", [&] { return p.bias ? at::addmm(b, x, w.t()) : at::mm(x, w.t()); }, timing,
+            stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        const at::Tensor dy = uniform({rows, p.out_features});
+        m.bwd_data = time("aten::mm", [&] { return at::mm(dy, w); }, timing, stop);
+        m.bwd_weights = time(
+            p.bias ? "aten::mm+aten::sum" : "aten::mm",
+            [&] {
+                at::Tensor dw = at::mm(dy.t(), x);
+                if (p.bias) (void)dy.sum(0);
+                return dw;
+            },
+            timing, stop);
+    }
+
+    void measure_layer(const Pool2DParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const at::Tensor x = uniform({p.batch, p.channels, p.height, p.width});
+        const Hw k = effective_kernel(p), s = effective_stride(p);
+        const std::vector<std::int64_t> ks{k.h, k.w}, st{s.h, s.w}, pad{p.padding.h, p.padding.w}, dil{1, 1};
+        const bool max = p.mode == PoolMode::max;
+        Op fwd;
+        std::string name;
+        if (p.global) {
+            name = max ? "aten::adaptive_max_pool2d" : "aten::adaptive_avg_pool2d";
+            fwd = [&, max] { return max ? std::get<0>(at::adaptive_max_pool2d(x, {1, 1})) : at::adaptive_avg_pool2d(x, {1, 1}); };
+        } else {
+            name = max ? "aten::max_pool2d_with_indices" : "aten::avg_pool2d";
+            fwd = [&, max] {
+                return max ? std::get<0>(at::max_pool2d_with_indices(x, ks, st, pad, dil, p.ceil_mode))
+                           : at::avg_pool2d(x, ks, st, pad, p.ceil_mode, p.count_include_pad);
+            };
+        }
+        if (inf) m.fwd_inference = time(name, fwd, timing, stop);
+        if (!train) return;
+        m.fwd_training = time(name, fwd, timing, stop);
+        if (!m.fwd_training.ok) return;
+        const Shape o = output_shape(p);
+        const at::Tensor dy = uniform({o[0], o[1], o[2], o[3]});
+        if (p.global && max) {
+            const at::Tensor idx = std::get<1>(at::adaptive_max_pool2d(x, {1, 1}));
+            m.bwd_data = time("aten::adaptive_max_pool2d_backward", [&] { return at::adaptive_max_pool2d_backward(dy, x, idx); },
+                              timing, stop);
+        } else if (p.global) {
+            m.bwd_data = time("aten::_adaptive_avg_pool2d_backward", [&] { return at::_adaptive_avg_pool2d_backward(dy, x); },
+                              timing, stop);
+        } else if (max) {
+            const at::Tensor idx = std::get<1>(at::max_pool2d_with_indices(x, ks, st, pad, dil, p.ceil_mode));
+            m.bwd_data = time(
+                "aten::max_pool2d_with_indices_backward",
+                [&] { return at::max_pool2d_with_indices_backward(dy, x, ks, st, pad, dil, p.ceil_mode, idx); }, timing, stop);
+        } else {
+            m.bwd_data = time(
+                "aten::avg_pool2d_backward",
+                [&] { return at::avg_pool2d_backward(dy, x, ks, st, pad, p.ceil_mode, p.count_include_pad, c10::nullopt); },
+                timing, stop);
+        }
+    }
+
+    void measure_layer(const BatchNorm2DParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const at::Tensor x = uniform({p.batch, p.channels, p.height, p.width});
+        const at::TensorOptions f32 = at::TensorOptions().dtype(at::kFloat);
+        const at::Tensor w = p.affine ? at::rand({p.channels}, f32) : at::Tensor();
+        const at::Tensor b = p.affine ? at::rand({p.channels}, f32) : at::Tensor();
+        const at::Tensor mean = at::zeros({p.channels}, f32), var = at::ones({p.channels}, f32);
+        constexpr double eps = 1e-5, momentum = 0.1;
+        if (inf)
+            m.fwd_inference = time(
+                "aten::batch_norm", [&] { return at::batch_norm(x, w, b, mean, var, false, momentum, eps, true); }, timing, stop);
+        if (!train) return;
+        m.fwd_training = time(
+            "aten::native_batch_norm",
+            [&] { return std::get<0>(at::native_batch_norm(x, w, b, mean, var, true, momentum, eps)); }, timing, stop);
+        if (!m.fwd_training.ok) return;
+        const auto saved = at::native_batch_norm(x, w, b, mean, var, true, momentum, eps);
+        const at::Tensor dy = uniform({p.batch, p.channels, p.height, p.width});
+        m.bwd_data = time(
+            "aten::native_batch_norm_backward",
+            [&] {
+                return std::get<0>(at::native_batch_norm_backward(dy, x, w, mean, var, std::get<1>(saved), std::get<2>(saved),
+                                                                  true, eps, {true, p.affine, p.affine}));
+            },
+            timing, stop);
+    }
+
+    void measure_layer(const ActivationParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const std::vector<std::int64_t> d = dims_of(p.shape);
+        at::Tensor x = uniform(d);
+        Op fwd;
+        std::string name;
+        switch (p.kind) {
+            case ActivationKind::relu: name = "aten::relu_"; fwd = [&] { return at::relu_(x); }; break;
+            case ActivationKind::relu6: name = "aten::hardtanh_"; fwd = [&] { return at::hardtanh_(x, 0, 6); }; break;
+            case ActivationKind::tanh: name = "aten::tanh"; fwd = [&] { return at::tanh(x); }; break;
+            case ActivationKind::sigmoid: name = "aten::sigmoid"; fwd = [&] { return at::sigmoid(x); }; break;
+            case ActivationKind::gelu: name = "aten::gelu"; fwd = [&] { return at::gelu(x); }; break;
+            case ActivationKind::silu: name = "aten::silu"; fwd = [&] { return at::silu(x); }; break;
+            case ActivationKind::hardswish: name = "aten::hardswish"; fwd = [&] { return at::hardswish(x); }; break;
+        }
+        const PhaseResult f = time(name, fwd, timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        const at::Tensor y = uniform(d), dy = uniform(d);
+        Op bwd;
+        switch (p.kind) {
+            case ActivationKind::relu: name = "aten::threshold_backward"; bwd = [&] { return at::threshold_backward(dy, y, 0); }; break;
+            case ActivationKind::relu6: name = "aten::hardtanh_backward"; bwd = [&] { return at::hardtanh_backward(dy, y, 0, 6); }; break;
+            case ActivationKind::tanh: name = "aten::tanh_backward"; bwd = [&] { return at::tanh_backward(dy, y); }; break;
+            case ActivationKind::sigmoid: name = "aten::sigmoid_backward"; bwd = [&] { return at::sigmoid_backward(dy, y); }; break;
+            case ActivationKind::gelu: name = "aten::gelu_backward"; bwd = [&] { return at::gelu_backward(dy, y); }; break;
+            case ActivationKind::silu: name = "aten::silu_backward"; bwd = [&] { return at::silu_backward(dy, y); }; break;
+            case ActivationKind::hardswish: name = "aten::hardswish_backward"; bwd = [&] { return at::hardswish_backward(dy, y); }; break;
+        }
+        m.bwd_data = time(name, bwd, timing, stop);
+    }
+
+    void measure_layer(const AddParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const std::vector<std::int64_t> d = dims_of(p.shape);
+        at::Tensor acc = uniform(d);
+        std::vector<at::Tensor> others;
+        for (std::int64_t i = 1; i < p.inputs; ++i) others.push_back(uniform(d));
+        const PhaseResult f = time(
+            "aten::add_",
+            [&] {
+                for (const at::Tensor& o : others) acc.add_(o);
+                return acc;
+            },
+            timing, stop);
+        copy_forward(m, f, inf, train);
+        if (train) m.bwd_data = f;
+    }
+
+    void measure_layer(const ConcatParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        std::vector<at::Tensor> parts;
+        std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+        for (std::int64_t i = 0, start = 0; i < p.inputs; ++i) {
+            const std::int64_t c = i + 1 < p.inputs ? p.channels / p.inputs : p.channels - start;
+            parts.push_back(uniform({p.batch, c, p.height, p.width}));
+            ranges.emplace_back(start, c);
+            start += c;
+        }
+        const PhaseResult f = time("aten::cat", [&] { return at::cat(parts, 1); }, timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        const at::Tensor dy = uniform({p.batch, p.channels, p.height, p.width});
+        m.bwd_data = time(
+            "aten::narrow+contiguous",
+            [&] {
+                at::Tensor last;
+                for (const auto& [start, c] : ranges) last = dy.narrow(1, start, c).contiguous();
+                return last;
+            },
+            timing, stop);
+    }
+
+    void measure_layer(const SoftmaxParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const at::Tensor x = uniform({p.batch, p.features});
+        const PhaseResult f = time("aten::_softmax", [&] { return at::_softmax(x, 1, false); }, timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        const at::Tensor y = at::_softmax(x, 1, false), dy = uniform({p.batch, p.features});
+        m.bwd_data = time(
+            "aten::_softmax_backward_data", [&] { return at::_softmax_backward_data(dy, y, 1, x.scalar_type()); }, timing, stop);
+    }
+
+    template <typename P>
+    void measure_layer(const P&, bool, bool, const TimingOptions&, const std::atomic<bool>*, Measured& m) {
+        m.fwd_inference.error = m.fwd_training.error = "kind not measured by this harness";
+    }
+
+    static double thread_seconds() {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+    }
+
+    int m_threads = 0;
+    bool m_thread_clock = false;
+    at::ScalarType m_type = at::kFloat;
+};
+
+}  // namespace
+}  // namespace perfcast::harness
+
+int main(int argc, char** argv) {
+    perfcast::harness::TorchBackend backend;
+    try {
+        return perfcast::harness::run_harness(argc, argv, backend);
+    } catch (const std::exception& e) {
+        std::cerr << "perfcast-harness-torch: " << e.what() << "\n";
+        return 1;
+    }
+}
