@@ -1,7 +1,8 @@
 /**
  * @file bench/harness/gpu_cuda.cpp
- * @brief perfcast-harness-gpu: conv2d, dense and pool2d timings on an NVIDIA GPU with
- *        cuDNN 9 and cuBLAS (host code only: built by the C++ compiler, no nvcc).
+ * @brief perfcast-harness-gpu: layer timings on an NVIDIA GPU with cuDNN 9, cuBLAS and the CUDA
+ *        runtime (conv2d, dense, pool2d and the memory-bound kinds: batchnorm2d, activation, add,
+ *        concat, softmax). Host code only: built by the C++ compiler, no nvcc.
  *
  * What runs (as PyTorch runs these layers, one call per kernel):
  *  - conv2d:  cudnnConvolutionForward (+ cudnnAddTensor for the bias),
@@ -13,11 +14,37 @@
  *             (CUBLASLT_EPILOGUE_BIAS, as torch.nn.Linear does); backward data and weights as
  *             cublasGemmEx, the bias gradient as a GEMM with a ones vector.
  *  - pool2d:  cudnnPoolingForward, cudnnPoolingBackward.
+ *  - batchnorm2d (CUDNN_BATCHNORM_SPATIAL, eps 1e-5, momentum 0.1; per-channel parameters and
+ *             statistics in fp32): inference = cudnnBatchNormalizationForwardInference (running
+ *             statistics, positive variances); training forward =
+ *             cudnnBatchNormalizationForwardTraining (updates the running statistics, saves the
+ *             batch mean and inverse variance); backward = cudnnBatchNormalizationBackward (the
+ *             data gradient with the scale and shift gradients in one call, recorded as
+ *             bwd_data). The inference and training forwards are measured apart. Without
+ *             affine parameters cuDNN still takes a scale (ones) and a shift (zeros).
+ *  - activation: cudnnActivationForward, cudnnActivationBackward (relu: RELU, relu6:
+ *             CLIPPED_RELU with coef 6, tanh: TANH, sigmoid: SIGMOID, silu: SWISH with beta 1).
+ *             gelu and hardswish have no mode in cuDNN's legacy activation API: their rows are
+ *             failure rows ("unsupported by cuDNN legacy activation API"), never a stand-in.
+ *  - add:     cudnnOpTensor(CUDNN_OP_TENSOR_ADD) of two tensors (more inputs: one cudnnAddTensor
+ *             per further input, accumulating into the result); its backward, the gradient
+ *             accumulation where the branches fork, is the same add, so one measurement serves
+ *             the forward and bwd_data.
+ *  - concat:  one cudaMemcpy2DAsync (device to device) per part into its channel slice of the
+ *             result (the parts split the channels evenly, the last takes the remainder; NCHW:
+ *             N rows of c_i*H*W elements, NHWC: N*H*W rows of c_i elements); backward: the
+ *             reverse copies of each part's gradient out of the result's.
+ *  - softmax: cudnnSoftmaxForward, cudnnSoftmaxBackward (CUDNN_SOFTMAX_ACCURATE,
+ *             CUDNN_SOFTMAX_MODE_INSTANCE over batch x features described as N x F x 1 x 1).
+ * Activation and add tensors of rank 1 to 4 are described as N x C x H x W with trailing
+ * dimensions of 1 (batch x features: N x F x 1 x 1); element-wise, the layout does not matter.
  * Precisions: fp32 (FMA only: CUDNN_FMA_MATH, CUBLAS_COMPUTE_32F with CUBLAS_DEFAULT_MATH, so
  * no TF32), tf32 (CUDNN_DEFAULT_MATH, CUBLAS_COMPUTE_32F_FAST_TF32), fp16 and bf16 (tensor-op
- * math, fp32 accumulation). Layout: NCHW for fp32/tf32, NHWC for fp16/bf16 (--layout overrides).
- * Inference and training run the same forward kernels here, so one forward measurement per
- * configuration serves both rows.
+ * math, fp32 accumulation). The memory-bound kinds have no math mode: tf32 runs them exactly as
+ * fp32 (fp32 tensors), fp16/bf16 compute in fp32. Layout: NCHW for fp32/tf32, NHWC for
+ * fp16/bf16 (--layout overrides), for conv2d, pool2d, batchnorm2d and concat alike.
+ * Inference and training run the same forward kernels here (batchnorm2d aside), so one forward
+ * measurement per configuration serves both rows.
  * Timing: CUDA events around k back-to-back launches on one stream (k chosen so a sample lasts
  * >= --min-sample-us); with --flush-l2 every launch is preceded by a memset of twice the L2
  * and timed alone.
@@ -27,9 +54,12 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
+#include <array>     // array
 #include <cctype>    // isalnum, tolower
 #include <cstring>   // memcpy
 #include <iostream>  // cerr
+#include <variant>   // get_if, holds_alternative
+#include <vector>    // vector
 
 #include "driver.hpp"
 
@@ -58,6 +88,16 @@ void cuda_check(cudaError_t e, const char* what) {
         throw gpu_error("out of memory (" + msg + ")");
     }
     throw gpu_fatal(msg);
+}
+
+/** @brief cuda_check for a copy: arguments the runtime refuses (a pitch or extent it does not take) are
+ *  reported before anything runs and leave the context intact, so they fail the configuration only. */
+void cuda_check_copy(cudaError_t e, const char* what) {
+    if (e == cudaErrorInvalidValue || e == cudaErrorInvalidPitchValue) {
+        (void)cudaGetLastError();  // not sticky: clear it
+        throw gpu_error(std::string("unsupported by ") + what + " (" + cudaGetErrorString(e) + ")");
+    }
+    cuda_check(e, what);
 }
 
 void cudnn_check(cudnnStatus_t s, const char* what) {
@@ -146,6 +186,8 @@ using TensorDesc = Handle<cudnnTensorDescriptor_t, cudnnDestroyTensorDescriptor>
 using FilterDesc = Handle<cudnnFilterDescriptor_t, cudnnDestroyFilterDescriptor>;
 using ConvDesc = Handle<cudnnConvolutionDescriptor_t, cudnnDestroyConvolutionDescriptor>;
 using PoolDesc = Handle<cudnnPoolingDescriptor_t, cudnnDestroyPoolingDescriptor>;
+using ActivationDesc = Handle<cudnnActivationDescriptor_t, cudnnDestroyActivationDescriptor>;
+using OpTensorDesc = Handle<cudnnOpTensorDescriptor_t, cudnnDestroyOpTensorDescriptor>;
 using LtMatmulDesc = Handle<cublasLtMatmulDesc_t, cublasLtMatmulDescDestroy>;
 using LtLayout = Handle<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy>;
 using LtPreference = Handle<cublasLtMatmulPreference_t, cublasLtMatmulPreferenceDestroy>;
@@ -157,6 +199,14 @@ int to_int(std::int64_t v) {
 
 std::size_t elems_bytes(std::int64_t elems, DType t) {
     return static_cast<std::size_t>(elems) * static_cast<std::size_t>(dtype_bytes(t));
+}
+
+/** @brief A tensor of rank 1 to 4 as cuDNN's N x C x H x W, trailing dimensions 1 (batch x features: N x F x 1 x 1). */
+std::array<std::int64_t, 4> nchw_of(const Shape& s) {
+    if (s.rank < 1 || s.rank > 4) throw gpu_error("unsupported: a tensor of rank " + std::to_string(s.rank));
+    std::array<std::int64_t, 4> d{1, 1, 1, 1};
+    for (int i = 0; i < s.rank; ++i) d[static_cast<std::size_t>(i)] = s[i];
+    return d;
 }
 
 std::uint16_t to_half_bits(float f) {
@@ -363,7 +413,9 @@ public:
         auto ver = [](int v) {  // 12040 -> 12.4
             return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
         };
-        p["backend"] = "CUDA runtime + cuDNN (legacy convolution API, Find*AlgorithmEx) + cuBLAS/cuBLASLt";
+        p["backend"] =
+            "CUDA runtime + cuDNN legacy API (convolution with Find*AlgorithmEx; pooling, batch normalization, "
+            "activation, op tensor, softmax) + cuBLAS/cuBLASLt + cudaMemcpy2DAsync (concat)";
         p["gpu_name"] = m_prop.name;
         p["gpu_compute_capability"] = std::to_string(m_prop.major) + "." + std::to_string(m_prop.minor);
         p["gpu_sms"] = std::to_string(m_prop.multiProcessorCount);
@@ -379,31 +431,57 @@ public:
         p["cudnn_version"] = std::to_string(cudnnGetVersion()) + " (headers " + std::to_string(CUDNN_VERSION) + ")";
         p["cublas_version"] = std::to_string(cublas_v) + " (cublasLt " + std::to_string(cublasLtGetVersion()) + ")";
         p["gpu_ordinal"] = std::to_string(m_ordinal);
-        p["layouts"] = m_layout == "auto" ? "NCHW for fp32/tf32, NHWC for fp16/bf16" : m_layout;
+        p["layouts"] = (m_layout == "auto" ? std::string("NCHW for fp32/tf32, NHWC for fp16/bf16") : m_layout) +
+                       " (conv2d, pool2d, batchnorm2d, concat); activation, add: contiguous tensors of rank 1-4 as "
+                       "N x C x H x W with trailing 1s; softmax: batch x features as N x F x 1 x 1";
         p["l2_flush"] = m_flush_l2 ? "before every timed launch (launches timed one by one)" : "off (warm L2)";
         p["workspace_bytes"] = std::to_string(m_workspace.bytes());
         p["math"] = "fp32: CUDNN_FMA_MATH, CUBLAS_COMPUTE_32F + CUBLAS_DEFAULT_MATH (no TF32); tf32: "
                     "CUDNN_DEFAULT_MATH, CUBLAS_COMPUTE_32F_FAST_TF32; fp16/bf16: CUDNN_TENSOR_OP_MATH, "
-                    "CUBLAS_COMPUTE_32F (fp32 accumulation)";
-        p["forward_sharing"] = "one forward measurement per configuration serves the inference and training rows";
+                    "CUBLAS_COMPUTE_32F (fp32 accumulation); batchnorm2d, activation, add, concat, softmax: no math "
+                    "mode (tf32 runs them as fp32), fp32 compute, batch norm parameters and statistics in fp32";
+        p["memory_bound_kinds"] =
+            "batchnorm2d: cudnnBatchNormalizationForwardInference / ForwardTraining / Backward (SPATIAL, eps 1e-5, "
+            "momentum 0.1; the backward computes the data, scale and shift gradients in one call, recorded as "
+            "backward_data); activation: cudnnActivationForward / Backward (relu RELU, relu6 CLIPPED_RELU 6, tanh, "
+            "sigmoid, silu SWISH beta 1; gelu and hardswish: failure rows, no legacy cuDNN mode); add: cudnnOpTensor "
+            "ADD (+ cudnnAddTensor per input beyond two); concat: one cudaMemcpy2DAsync per part, backward the "
+            "reverse copies; softmax: cudnnSoftmaxForward / Backward (ACCURATE, MODE_INSTANCE)";
+        p["forward_sharing"] =
+            "one forward measurement per configuration serves the inference and training rows (the same kernels run "
+            "in both), except batchnorm2d: ForwardInference and ForwardTraining measured apart; add: the forward "
+            "measurement also serves backward_data (the gradient accumulation at the fork is the same add)";
         p["clock"] = "CUDA events around k back-to-back launches on one stream";
         return p;
     }
 
     Measured run(const Job& job, const TimingOptions& timing, const std::atomic<bool>* stop) override {
         Measured m;
+        bool inf = false, train = false;
+        for (Pass p : job.passes) {
+            if (p == Pass::inference) inf = true;
+            else train = true;
+        }
+        // batchnorm2d measures its inference and training forwards apart; every other kind runs the same
+        // forward kernels in both passes, so its one forward measurement (fwd_inference) serves both rows
+        const bool own_training_forward = std::holds_alternative<BatchNorm2DParams>(job.layer);
+        const DType t = job.dtype;
         try {
-            bool train = false;
-            for (Pass p : job.passes) train = train || p == Pass::training;
-            if (const auto* c = std::get_if<Conv2DParams>(&job.layer)) conv(*c, job.dtype, train, timing, stop, m);
-            else if (const auto* d = std::get_if<DenseParams>(&job.layer)) dense(*d, job.dtype, train, timing, stop, m);
-            else if (const auto* p = std::get_if<Pool2DParams>(&job.layer)) pool(*p, job.dtype, train, timing, stop, m);
-            else m.fwd_inference.error = "kind not measured by this harness";
+            if (const auto* c = std::get_if<Conv2DParams>(&job.layer)) conv(*c, t, train, timing, stop, m);
+            else if (const auto* d = std::get_if<DenseParams>(&job.layer)) dense(*d, t, train, timing, stop, m);
+            else if (const auto* p = std::get_if<Pool2DParams>(&job.layer)) pool(*p, t, train, timing, stop, m);
+            else if (const auto* b = std::get_if<BatchNorm2DParams>(&job.layer))
+                batchnorm(*b, t, inf, train, timing, stop, m);
+            else if (const auto* a = std::get_if<ActivationParams>(&job.layer)) activation(*a, t, train, timing, stop, m);
+            else if (const auto* s = std::get_if<AddParams>(&job.layer)) add(*s, t, train, timing, stop, m);
+            else if (const auto* c2 = std::get_if<ConcatParams>(&job.layer)) concat(*c2, t, train, timing, stop, m);
+            else if (const auto* x = std::get_if<SoftmaxParams>(&job.layer)) softmax(*x, t, train, timing, stop, m);
+            else m.fwd_inference.error = m.fwd_training.error = "kind not measured by this harness";
         } catch (const gpu_error& e) {  // setup (allocation, descriptors) failed: the phases not done fail
-            for (PhaseResult* r : {&m.fwd_inference, &m.bwd_data, &m.bwd_weights})
+            for (PhaseResult* r : {&m.fwd_inference, &m.fwd_training, &m.bwd_data, &m.bwd_weights})
                 if (!r->ok && r->error.empty()) r->error = e.what();
         }
-        m.fwd_training = m.fwd_inference;  // the same kernels run in both passes
+        if (!own_training_forward) m.fwd_training = m.fwd_inference;  // the same kernels run in both passes
         cuda_check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
         return m;
     }
@@ -781,6 +859,275 @@ private:
                                 "cudnnPoolingBackward");
                 },
                 "cudnnPoolingBackward", timing, stop);
+        });
+    }
+
+    // ---- batchnorm2d --------------------------------------------------------------------
+
+    /** @brief n fp32 values in [0.5, 1.5) on the device: batch norm's running variances must be positive. */
+    DevBuf positive_floats(std::int64_t n) {
+        DevBuf b(elems_bytes(n, DType::fp32));
+        std::vector<float> host(static_cast<std::size_t>(n));
+        for (std::size_t i = 0; i < host.size(); ++i) host[i] = m_pattern_f32[i % m_pattern_f32.size()] * 0.5f + 1.0f;
+        cuda_check(cudaMemcpy(b.get(), host.data(), b.bytes(), cudaMemcpyHostToDevice), "cudaMemcpy");
+        return b;
+    }
+
+    void batchnorm(const BatchNorm2DParams& p, DType t, bool inf, bool train, const TimingOptions& timing,
+                   const std::atomic<bool>* stop, Measured& m) {
+        constexpr cudnnBatchNormMode_t mode = CUDNN_BATCHNORM_SPATIAL;
+        constexpr double eps = 1e-5, momentum = 0.1;  // PyTorch's defaults
+        TensorDesc x_d, bn_d;
+        set_tensor(x_d, t, p.batch, p.channels, p.height, p.width);
+        cudnn_check(cudnnCreateTensorDescriptor(bn_d.out()), "cudnnCreateTensorDescriptor");
+        cudnn_check(cudnnDeriveBNTensorDescriptor(bn_d, x_d, mode), "cudnnDeriveBNTensorDescriptor");
+        const std::int64_t n = input_shape(p).elements(), c = p.channels;
+        DevBuf x = tensor(n, t);
+        DevBuf y(elems_bytes(n, t));
+        // 1 x C x 1 x 1 parameters and statistics: fp32 for fp32, fp16 and bf16 data (the derived descriptor's type)
+        DevBuf scale = p.affine ? tensor(c, DType::fp32) : ones_vector(c, DType::fp32);
+        DevBuf shift = tensor(c, DType::fp32);
+        if (!p.affine) cuda_check(cudaMemset(shift.get(), 0, shift.bytes()), "cudaMemset");
+        DevBuf running_mean = tensor(c, DType::fp32);
+        DevBuf running_var = positive_floats(c);
+        const float one = 1.0f, zero = 0.0f;
+        const std::string tag = p.affine ? "/spatial" : "/spatial/unit_scale";
+
+        if (inf)
+            m.fwd_inference = guarded([&] {
+                return time(
+                    [&] {
+                        cudnn_check(cudnnBatchNormalizationForwardInference(
+                                        m_cudnn, mode, &one, &zero, x_d, x.get(), x_d, y.get(), bn_d, scale.get(),
+                                        shift.get(), running_mean.get(), running_var.get(), eps),
+                                    "cudnnBatchNormalizationForwardInference");
+                    },
+                    "cudnnBatchNormalizationForwardInference" + tag, timing, stop);
+            });
+        if (!train) return;
+
+        DevBuf save_mean(elems_bytes(c, DType::fp32)), save_inv_var(elems_bytes(c, DType::fp32));
+        m.fwd_training = guarded([&] {
+            return time(
+                [&] {
+                    cudnn_check(cudnnBatchNormalizationForwardTraining(
+                                    m_cudnn, mode, &one, &zero, x_d, x.get(), x_d, y.get(), bn_d, scale.get(),
+                                    shift.get(), momentum, running_mean.get(), running_var.get(), eps, save_mean.get(),
+                                    save_inv_var.get()),
+                                "cudnnBatchNormalizationForwardTraining");
+                },
+                "cudnnBatchNormalizationForwardTraining" + tag, timing, stop);
+        });
+        if (!m.fwd_training.ok) return;
+        // the backward reads the batch mean and inverse variance the timed training forwards saved
+        m.bwd_data = guarded([&] {
+            DevBuf dy = tensor(n, t);
+            DevBuf dx(elems_bytes(n, t));
+            DevBuf dscale(elems_bytes(c, DType::fp32)), dshift(elems_bytes(c, DType::fp32));
+            return time(
+                [&] {
+                    cudnn_check(cudnnBatchNormalizationBackward(m_cudnn, mode, &one, &zero, &one, &zero, x_d, x.get(),
+                                                                x_d, dy.get(), x_d, dx.get(), bn_d, scale.get(),
+                                                                dscale.get(), dshift.get(), eps, save_mean.get(),
+                                                                save_inv_var.get()),
+                                "cudnnBatchNormalizationBackward");
+                },
+                "cudnnBatchNormalizationBackward" + tag + "+dscale_dshift", timing, stop);
+        });
+    }
+
+    // ---- activation ---------------------------------------------------------------------
+
+    /** @brief Sets `d` to the activation and returns its name; throws for the activations without a legacy mode. */
+    static std::string set_activation(ActivationDesc& d, ActivationKind k) {
+        cudnnActivationMode_t mode = CUDNN_ACTIVATION_RELU;
+        double coef = 0;  // the ceiling of CLIPPED_RELU, unused by the other modes
+        std::string name;
+        switch (k) {
+            case ActivationKind::relu: mode = CUDNN_ACTIVATION_RELU; name = "RELU"; break;
+            case ActivationKind::relu6: mode = CUDNN_ACTIVATION_CLIPPED_RELU; coef = 6; name = "CLIPPED_RELU(6)"; break;
+            case ActivationKind::tanh: mode = CUDNN_ACTIVATION_TANH; name = "TANH"; break;
+            case ActivationKind::sigmoid: mode = CUDNN_ACTIVATION_SIGMOID; name = "SIGMOID"; break;
+            case ActivationKind::silu:
+#if CUDNN_VERSION >= 8200  // CUDNN_ACTIVATION_SWISH and its beta came with cuDNN 8.2
+                mode = CUDNN_ACTIVATION_SWISH;
+                name = "SWISH(beta 1)";
+                break;
+#else
+                throw gpu_error("unsupported by cuDNN (no CUDNN_ACTIVATION_SWISH before cuDNN 8.2)");
+#endif
+            case ActivationKind::gelu:
+            case ActivationKind::hardswish:
+                throw gpu_error("unsupported by cuDNN legacy activation API (cudnnActivationMode_t has no " +
+                                std::string(to_string(k)) + " mode)");
+        }
+        cudnn_check(cudnnCreateActivationDescriptor(d.out()), "cudnnCreateActivationDescriptor");
+        cudnn_check(cudnnSetActivationDescriptor(d, mode, CUDNN_NOT_PROPAGATE_NAN, coef), "cudnnSetActivationDescriptor");
+#if CUDNN_VERSION >= 8200
+        if (mode == CUDNN_ACTIVATION_SWISH)
+            cudnn_check(cudnnSetActivationDescriptorSwishBeta(d, 1.0), "cudnnSetActivationDescriptorSwishBeta");
+#endif
+        return name;
+    }
+
+    void activation(const ActivationParams& p, DType t, bool train, const TimingOptions& timing,
+                    const std::atomic<bool>* stop, Measured& m) {
+        ActivationDesc a_d;
+        const std::string name = set_activation(a_d, p.kind);  // before any allocation: gelu/hardswish fail here
+        const auto d = nchw_of(p.shape);
+        TensorDesc x_d;
+        set_tensor(x_d, t, d[0], d[1], d[2], d[3]);
+        const std::int64_t n = p.shape.elements();
+        DevBuf x = tensor(n, t);
+        DevBuf y(elems_bytes(n, t));
+        const float one = 1.0f, zero = 0.0f;
+        m.fwd_inference = guarded([&] {
+            return time(
+                [&] {
+                    cudnn_check(cudnnActivationForward(m_cudnn, a_d, &one, x_d, x.get(), &zero, x_d, y.get()),
+                                "cudnnActivationForward");
+                },
+                "cudnnActivationForward/" + name, timing, stop);
+        });
+        if (!train || !m.fwd_inference.ok) return;
+        m.bwd_data = guarded([&] {
+            DevBuf dy = tensor(n, t);
+            DevBuf dx(elems_bytes(n, t));
+            return time(
+                [&] {
+                    cudnn_check(cudnnActivationBackward(m_cudnn, a_d, &one, x_d, y.get(), x_d, dy.get(), x_d, x.get(),
+                                                        &zero, x_d, dx.get()),
+                                "cudnnActivationBackward");
+                },
+                "cudnnActivationBackward/" + name, timing, stop);
+        });
+    }
+
+    // ---- add ----------------------------------------------------------------------------
+
+    void add(const AddParams& p, DType t, bool train, const TimingOptions& timing, const std::atomic<bool>* stop,
+             Measured& m) {
+        if (p.inputs < 2) throw gpu_error("unsupported: an add of fewer than two tensors");
+        const auto d = nchw_of(p.shape);
+        TensorDesc x_d;
+        set_tensor(x_d, t, d[0], d[1], d[2], d[3]);
+        OpTensorDesc op;
+        cudnn_check(cudnnCreateOpTensorDescriptor(op.out()), "cudnnCreateOpTensorDescriptor");
+        cudnn_check(cudnnSetOpTensorDescriptor(op, CUDNN_OP_TENSOR_ADD, precision(t).cudnn_compute, CUDNN_NOT_PROPAGATE_NAN),
+                    "cudnnSetOpTensorDescriptor");
+        const std::int64_t n = p.shape.elements();
+        std::vector<DevBuf> in;
+        for (std::int64_t i = 0; i < p.inputs; ++i) in.push_back(tensor(n, t));
+        DevBuf y(elems_bytes(n, t));
+        const float one = 1.0f, zero = 0.0f;
+        std::string impl = "cudnnOpTensor(ADD)";
+        if (p.inputs > 2) impl += "+" + std::to_string(p.inputs - 2) + "xcudnnAddTensor";
+        m.fwd_inference = guarded([&] {
+            return time(
+                [&] {
+                    // y = in0 + in1 (beta 0: y is only written), then y += in_i for the further inputs
+                    cudnn_check(cudnnOpTensor(m_cudnn, op, &one, x_d, in[0].get(), &one, x_d, in[1].get(), &zero, x_d,
+                                              y.get()),
+                                "cudnnOpTensor");
+                    for (std::size_t i = 2; i < in.size(); ++i)
+                        cudnn_check(cudnnAddTensor(m_cudnn, &one, x_d, in[i].get(), &one, x_d, y.get()), "cudnnAddTensor");
+                },
+                impl, timing, stop);
+        });
+        // the backward, the gradient accumulation where the branches fork, is the same add
+        if (train) m.bwd_data = m.fwd_inference;
+    }
+
+    // ---- concat -------------------------------------------------------------------------
+
+    void concat(const ConcatParams& p, DType t, bool train, const TimingOptions& timing, const std::atomic<bool>* stop,
+                Measured& m) {
+        if (p.inputs < 1 || p.channels < p.inputs)
+            throw gpu_error("unsupported: a concat of " + std::to_string(p.inputs) + " parts into " +
+                            std::to_string(p.channels) + " channels");
+        const bool cl = nhwc(t);
+        // One 2-D copy per part. NCHW: N rows of c_i*H*W elements, the result's rows C*H*W apart;
+        // NHWC: N*H*W rows of c_i elements, the result's rows C apart. `unit`: bytes of one channel in a row.
+        const std::size_t e = static_cast<std::size_t>(dtype_bytes(t));
+        const std::size_t plane = static_cast<std::size_t>(p.height) * static_cast<std::size_t>(p.width);
+        const std::size_t rows = cl ? static_cast<std::size_t>(p.batch) * plane : static_cast<std::size_t>(p.batch);
+        const std::size_t unit = cl ? e : plane * e;
+        const std::size_t pitch = static_cast<std::size_t>(p.channels) * unit;
+        if (pitch > m_prop.memPitch)
+            throw gpu_error("unsupported: a row of the result (" + std::to_string(pitch) +
+                            " bytes) exceeds cudaMemcpy2D's pitch limit (" + std::to_string(m_prop.memPitch) + ")");
+        std::vector<std::size_t> width, offset;  // bytes of each part's row, and its offset in the result's row
+        for (std::int64_t i = 0, start = 0; i < p.inputs; ++i) {
+            const std::int64_t c = i + 1 < p.inputs ? p.channels / p.inputs : p.channels - start;
+            width.push_back(static_cast<std::size_t>(c) * unit);
+            offset.push_back(static_cast<std::size_t>(start) * unit);
+            start += c;
+        }
+        std::vector<DevBuf> parts;
+        for (std::size_t w : width) parts.push_back(tensor(static_cast<std::int64_t>(w / e * rows), t));
+        const std::int64_t total = static_cast<std::int64_t>(rows * pitch / e);
+        DevBuf y(elems_bytes(total, t));
+        const std::string impl =
+            std::to_string(p.inputs) + "xcudaMemcpy2DAsync/" + (cl ? "nhwc" : "nchw") + "/rows" + std::to_string(rows);
+        m.fwd_inference = guarded([&] {
+            return time(
+                [&] {
+                    auto* dst = static_cast<unsigned char*>(y.get());
+                    for (std::size_t i = 0; i < parts.size(); ++i)
+                        cuda_check_copy(cudaMemcpy2DAsync(dst + offset[i], pitch, parts[i].get(), width[i], width[i], rows,
+                                                          cudaMemcpyDeviceToDevice, m_stream),
+                                        "cudaMemcpy2DAsync");
+                },
+                impl, timing, stop);
+        });
+        if (!train || !m.fwd_inference.ok) return;
+        m.bwd_data = guarded([&] {
+            DevBuf dy = tensor(total, t);
+            std::vector<DevBuf> dparts;
+            for (std::size_t w : width) dparts.emplace_back(w * rows);
+            return time(
+                [&] {
+                    const auto* src = static_cast<const unsigned char*>(dy.get());
+                    for (std::size_t i = 0; i < dparts.size(); ++i)
+                        cuda_check_copy(cudaMemcpy2DAsync(dparts[i].get(), width[i], src + offset[i], pitch, width[i], rows,
+                                                          cudaMemcpyDeviceToDevice, m_stream),
+                                        "cudaMemcpy2DAsync");
+                },
+                impl, timing, stop);
+        });
+    }
+
+    // ---- softmax ------------------------------------------------------------------------
+
+    void softmax(const SoftmaxParams& p, DType t, bool train, const TimingOptions& timing, const std::atomic<bool>* stop,
+                 Measured& m) {
+        constexpr cudnnSoftmaxAlgorithm_t algo = CUDNN_SOFTMAX_ACCURATE;
+        constexpr cudnnSoftmaxMode_t mode = CUDNN_SOFTMAX_MODE_INSTANCE;  // over C x H x W = the features
+        TensorDesc x_d;
+        set_tensor(x_d, t, p.batch, p.features, 1, 1);
+        const std::int64_t n = p.batch * p.features;
+        DevBuf x = tensor(n, t);
+        DevBuf y(elems_bytes(n, t));
+        const float one = 1.0f, zero = 0.0f;
+        m.fwd_inference = guarded([&] {
+            return time(
+                [&] {
+                    cudnn_check(cudnnSoftmaxForward(m_cudnn, algo, mode, &one, x_d, x.get(), &zero, x_d, y.get()),
+                                "cudnnSoftmaxForward");
+                },
+                "cudnnSoftmaxForward/ACCURATE/INSTANCE", timing, stop);
+        });
+        if (!train || !m.fwd_inference.ok) return;
+        m.bwd_data = guarded([&] {
+            DevBuf dy = tensor(n, t);
+            DevBuf dx(elems_bytes(n, t));
+            return time(
+                [&] {
+                    cudnn_check(cudnnSoftmaxBackward(m_cudnn, algo, mode, &one, x_d, y.get(), x_d, dy.get(), &zero, x_d,
+                                                     dx.get()),
+                                "cudnnSoftmaxBackward");
+                },
+                "cudnnSoftmaxBackward/ACCURATE/INSTANCE", timing, stop);
         });
     }
 
