@@ -159,6 +159,35 @@ TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies its
     }
 }
 
+TEST_CASE("beyond its training data a model holds the roofline ratio of the data's edge") {
+    const Dataset ds = synthetic_dense_dataset(400);
+    DeviceRegistry reg;
+    TrainOptions o = quick_options();
+    o.mlp.max_epochs = 10;
+    const Predictor p = train_predictor(ds, reg, o);
+    const KindModel& m = p.models().at(LayerKind::dense);
+    REQUIRE(m.feature_min.size() == m.feature_names.size());
+    REQUIRE(m.feature_max.size() == m.feature_names.size());
+    for (std::size_t i = 0; i < m.feature_min.size(); ++i) CHECK(m.feature_min[i] <= m.feature_max[i]);
+    // two layers far beyond every training row (batch <= 64, widths <= 4096): every size feature is
+    // clamped to the same edge, so both run at the same fraction of their roofline. (Powers of two 16x
+    // apart, so that the bounded features, tile efficiency, alignment and the wave tail on the T4's 40
+    // SMs, are equal too.)
+    const Layer big = DenseParams{.batch = 1 << 13, .in_features = 1 << 14, .out_features = 1 << 13};
+    const Layer bigger = DenseParams{.batch = 1 << 17, .in_features = 1 << 18, .out_features = 1 << 17};
+    const Device& d = devices::t4;
+    const double r1 = p.predict_us(big, d, Pass::inference, DType::fp32) / roofline_us(big, d, Pass::inference);
+    const double r2 = p.predict_us(bigger, d, Pass::inference, DType::fp32) / roofline_us(bigger, d, Pass::inference);
+    CHECK(r1 == doctest::Approx(r2).epsilon(1e-9));
+    // the ranges travel in the model file
+    const Predictor q = Predictor::parse(p.to_json().dump(), "m.json");
+    CHECK(q.models().at(LayerKind::dense).feature_max == m.feature_max);
+    CHECK(q.predict_us(big, d, Pass::inference, DType::fp32) == p.predict_us(big, d, Pass::inference, DType::fp32));
+    nlohmann::json j = p.to_json();
+    j["models"]["dense"]["feature_min"].erase(0);
+    CHECK_THROWS_AS(Predictor::parse(j.dump(), "short.json"), error);
+}
+
 TEST_CASE("the learned time function falls back to the roofline where the model has nothing") {
     const Dataset ds = synthetic_dense_dataset(300);
     DeviceRegistry reg;

@@ -27,13 +27,19 @@
  *            remainder); backward: each part's gradient made contiguous out of the result's;
  *  - softmax: at::_softmax over the features; backward at::_softmax_backward_data.
  * Tensors are contiguous NCHW (or batch x features), filled with uniform values in [-1, 1);
+ * with --cold-weights MB, conv2d and dense take their weights from that many MB of copies in turn
+ * (bwd_weights reads no weights), so that, as in a network, the weights a call reads are not in the
+ * caches the previous calls warmed;
  * the forward of conv2d, dense, activation, concat and softmax is measured once and serves both
  * passes (ATen runs the same kernel), pool2d's and batch norm's are measured per pass.
  */
+#include <dlfcn.h>   // dlsym
 #include <time.h>    // clock_gettime
 #include <unistd.h>  // sysconf
 
+#include <algorithm>  // min
 #include <chrono>   // steady_clock
+#include <cmath>    // ceil
 #include <fstream>  // ifstream
 #include <iostream>  // cerr
 #include <new>       // bad_alloc
@@ -79,6 +85,36 @@ bool has_amx() {
 
 using Op = std::function<at::Tensor()>;
 
+/**
+ * @brief Copies of a weight tensor used in turn, so that each call reads weights that are not in the
+ * caches, as in a network, where every other layer runs between two uses of a layer's weights. With
+ * `bytes` 0 (the default) there is one copy, reused: the weights stay in the caches between calls.
+ */
+class Rotating {
+public:
+    Rotating(const at::Tensor& w, double bytes) {
+        const double one = static_cast<double>(w.numel()) * static_cast<double>(w.element_size());
+        const auto n = bytes > 0 && one > 0 ? static_cast<std::int64_t>(std::min(4096.0, std::ceil(bytes / one))) : 1;
+        std::vector<std::int64_t> sizes{n};
+        for (std::int64_t d : w.sizes()) sizes.push_back(d);
+        m_copies = at::empty(sizes, w.options());
+        m_copies.copy_(w.unsqueeze(0).expand(sizes));
+        m_count = n;
+    }
+    /** @brief The next copy (contiguous: a slice of the first dimension). */
+    at::Tensor next() {
+        const std::int64_t i = m_next;
+        m_next = (m_next + 1) % m_count;
+        return m_copies.select(0, i);
+    }
+    std::int64_t count() const noexcept { return m_count; }
+
+private:
+    at::Tensor m_copies;
+    std::int64_t m_count = 1;
+    std::int64_t m_next = 0;
+};
+
 class TorchBackend final : public Backend {
 public:
     std::string harness_name() const override { return "perfcast-harness-torch"; }
@@ -87,7 +123,11 @@ public:
         return {{"threads", true, "intra-op threads (at::set_num_threads; default: online CPUs)"},
                 {"clock", true,
                  "wall (steady_clock) or thread (CPU time of the calling thread, which runs every kernel with one "
-                 "thread: excludes time the OS gave to other processes; needs --threads 1) (default wall)"}};
+                 "thread: excludes time the OS gave to other processes; needs --threads 1) (default wall)"},
+                {"cold-weights", true,
+                 "MB: conv2d and dense use copies of their weights in turn, at least this many MB of them (more "
+                 "than the last-level cache), so each call reads its weights from memory as in a network "
+                 "(default 0: one copy, cache-warm)"}};
     }
     void set_option(const std::string& name, const std::string& value) override {
         if (name == "threads") {
@@ -96,6 +136,9 @@ public:
         } else if (name == "clock") {
             if (value != "wall" && value != "thread") throw std::invalid_argument("--clock: expected wall or thread");
             m_thread_clock = value == "thread";
+        } else if (name == "cold-weights") {
+            m_cold_bytes = parse_number(name, value) * 1024.0 * 1024.0;
+            if (!(m_cold_bytes >= 0)) throw std::invalid_argument("--cold-weights: need >= 0 MB");
         }
     }
 
@@ -105,6 +148,19 @@ public:
             throw std::invalid_argument("--clock thread needs --threads 1 (other threads' time would be missed)");
         at::set_num_threads(m_threads);
         at::set_num_interop_threads(1);
+        // ATen's thread setting does not reach the BLAS behind at::addmm / at::mm (OpenBLAS keeps its own
+        // thread pool, sized by OPENBLAS_NUM_THREADS when it loads): size it here, or dense layers run on
+        // threads the thread clock does not see
+        using set_threads_fn = void (*)(int);
+        for (const char* name : {"openblas_set_num_threads", "goto_set_num_threads", "MKL_Set_Num_Threads"})
+            if (void* f = dlsym(RTLD_DEFAULT, name)) {
+                reinterpret_cast<set_threads_fn>(f)(m_threads);
+                m_blas_threads = std::string(name) + "(" + std::to_string(m_threads) + ")";
+                break;
+            }
+        if (m_blas_threads.empty() && m_thread_clock)
+            throw std::invalid_argument("--clock thread: cannot set the BLAS library's threads (no "
+                                        "openblas_set_num_threads); its threads would escape the thread clock");
     }
 
     std::string default_device_id() const override {
@@ -120,7 +176,8 @@ public:
         p["backend"] = "PyTorch ATen operators (libtorch, CPU)";
         p["cpu_model"] = cpu_model();
         p["cpu_cores_online"] = std::to_string(sysconf(_SC_NPROCESSORS_ONLN));
-        p["threads"] = std::to_string(m_threads) + " intra-op (at::set_num_threads), 1 inter-op";
+        p["threads"] = std::to_string(m_threads) + " intra-op (at::set_num_threads), 1 inter-op; BLAS: " +
+                       (m_blas_threads.empty() ? std::string("threads not set (no known BLAS thread call)") : m_blas_threads);
         std::string config = at::show_config();
         std::string build;
         std::istringstream lines(config);
@@ -139,6 +196,11 @@ public:
         p["forward_sharing"] = "conv2d, dense, activation, concat, softmax: one forward measurement per configuration "
                                "serves both rows; pool2d, batchnorm2d: inference and training forwards measured apart; "
                                "add: one add_ serves the forward of both rows and the backward";
+        p["weights"] = m_cold_bytes > 0
+                           ? "cold: conv2d and dense use " + std::to_string(static_cast<long long>(m_cold_bytes / 1048576)) +
+                                 " MB of copies of their weights in turn (at most 4096 copies), so a call reads weights "
+                                 "the previous calls did not leave in the caches"
+                           : "warm: one copy of each weight tensor, reused by every call";
         p["clock"] = m_thread_clock ? "CLOCK_THREAD_CPUTIME_ID (CPU time of the one thread that runs every ATen kernel: "
                                       "time the OS gave to other processes is left out) around k back-to-back calls"
                                     : "std::chrono::steady_clock around k back-to-back calls";
@@ -207,13 +269,14 @@ private:
     void measure_layer(const Conv2DParams& p, bool inf, bool train, const TimingOptions& timing,
                        const std::atomic<bool>* stop, Measured& m) {
         const at::Tensor x = uniform({p.batch, p.in_channels, p.height, p.width});
-        const at::Tensor w = uniform({p.out_channels, p.in_channels / p.groups, p.kernel.h, p.kernel.w});
+        Rotating w(uniform({p.out_channels, p.in_channels / p.groups, p.kernel.h, p.kernel.w}), m_cold_bytes);
         const at::Tensor b = p.bias ? uniform({p.out_channels}) : at::Tensor();
         const std::vector<std::int64_t> st{p.stride.h, p.stride.w}, pad{p.padding.h, p.padding.w},
             dil{p.dilation.h, p.dilation.w}, out_pad{0, 0};
         const std::int64_t g = p.groups;
         const PhaseResult f = time(
-            "aten::convolution", [&] { return at::convolution(x, w, b, st, pad, dil, false, out_pad, g); }, timing, stop);
+            "aten::convolution", [&] { return at::convolution(x, w.next(), b, st, pad, dil, false, out_pad, g); }, timing,
+            stop);
         copy_forward(m, f, inf, train);
         if (!train || !f.ok) return;
         const Shape o = output_shape(p);
@@ -222,12 +285,16 @@ private:
         const at::OptionalIntArrayRef bs = p.bias ? at::OptionalIntArrayRef(bias_sizes) : c10::nullopt;
         m.bwd_data = time(
             "aten::convolution_backward(input)",
-            [&] { return std::get<0>(at::convolution_backward(dy, x, w, bs, st, pad, dil, false, out_pad, g, {true, false, false})); },
+            [&] {
+                return std::get<0>(
+                    at::convolution_backward(dy, x, w.next(), bs, st, pad, dil, false, out_pad, g, {true, false, false}));
+            },
             timing, stop);
         m.bwd_weights = time(
             "aten::convolution_backward(weight" + std::string(p.bias ? ",bias)" : ")"),
             [&] {
-                return std::get<1>(at::convolution_backward(dy, x, w, bs, st, pad, dil, false, out_pad, g, {false, true, p.bias}));
+                return std::get<1>(
+                    at::convolution_backward(dy, x, w.next(), bs, st, pad, dil, false, out_pad, g, {false, true, p.bias}));
             },
             timing, stop);
     }
@@ -236,15 +303,15 @@ private:
                        const std::atomic<bool>* stop, Measured& m) {
         const std::int64_t rows = p.batch * p.seq;
         const at::Tensor x = uniform({rows, p.in_features});
-        const at::Tensor w = uniform({p.out_features, p.in_features});
+        Rotating w(uniform({p.out_features, p.in_features}), m_cold_bytes);
         const at::Tensor b = p.bias ? uniform({p.out_features}) : at::Tensor();
         const PhaseResult f = time(
-            p.bias ? "aten::addmm" : "aten::mm", [&] { return p.bias ? at::addmm(b, x, w.t()) : at::mm(x, w.t()); }, timing,
-            stop);
+            p.bias ? "aten::addmm" : "aten::mm",
+            [&] { return p.bias ? at::addmm(b, x, w.next().t()) : at::mm(x, w.next().t()); }, timing, stop);
         copy_forward(m, f, inf, train);
         if (!train || !f.ok) return;
         const at::Tensor dy = uniform({rows, p.out_features});
-        m.bwd_data = time("aten::mm", [&] { return at::mm(dy, w); }, timing, stop);
+        m.bwd_data = time("aten::mm", [&] { return at::mm(dy, w.next()); }, timing, stop);
         m.bwd_weights = time(
             p.bias ? "aten::mm+aten::sum" : "aten::mm",
             [&] {
@@ -423,6 +490,8 @@ private:
 
     int m_threads = 0;
     bool m_thread_clock = false;
+    double m_cold_bytes = 0;  ///< --cold-weights, bytes
+    std::string m_blas_threads;  ///< the BLAS thread call made, for the provenance
     at::ScalarType m_type = at::kFloat;
 };
 

@@ -77,6 +77,8 @@ struct KindModel {
     /// a prediction is at least this share of the layer's compute-bound time (FLOPs / peak):
     /// Predictor's min_compute_fraction() for the kind when the model was embedded
     double min_compute_fraction = 0.0;
+    std::span<const double> feature_min{};  ///< the training rows' feature ranges (empty: no clamping)
+    std::span<const double> feature_max{};
 };
 
 /** @brief A query the trainer answered, with its prediction: the embedded model must give it back. */
@@ -297,6 +299,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
     double x[fk::max_features]{};
     const double* mean = k->mean.data();
     const double* stddev = k->stddev.data();
+    fk::clamp_to_range(f, k->feature_min, k->feature_max);
     for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - mean[c]) / stddev[c];
     const double z = detail::run_network(*k, x, f.size);
     const double y = detail::inverse_target(k->target, k->target_c, z);

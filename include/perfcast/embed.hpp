@@ -61,7 +61,7 @@ private:
     struct KindData {
         std::vector<std::string> names;
         std::vector<std::string_view> name_views;
-        std::vector<double> mean, stddev;
+        std::vector<double> mean, stddev, feature_min, feature_max;
         std::deque<std::vector<double>> weights, biases;
         std::vector<DenseLayer> layers;
     };
@@ -260,6 +260,8 @@ inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.i
         const TrainedRegressor& r = km.regressor;
         d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
         d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
+        d.feature_min = km.feature_min;
+        d.feature_max = km.feature_max;
         for (const MlpLayer& layer : r.mlp().layers()) {
             const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
             const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
@@ -279,6 +281,8 @@ inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.i
         e.target = detail::target_of(r.target_transform().kind());
         e.target_c = r.target_transform().constant();
         e.min_compute_fraction = perfcast::min_compute_fraction(k);
+        e.feature_min = d.feature_min;
+        e.feature_max = d.feature_max;
         m_kinds.push_back(e);
     }
     for (const std::string& s : p.info().passes) {
@@ -391,6 +395,12 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
         array("std::string_view", kn + "_feature_names", names, kn + ": the features, in order");
         array("double", kn + "_mean", literals(k.mean), "the scaler: (x - mean) / stddev");
         array("double", kn + "_stddev", literals(k.stddev), "");
+        const bool ranged = !k.feature_min.empty();
+        if (ranged) {
+            array("double", kn + "_feature_min", literals(k.feature_min),
+                  "the training rows' range of each feature: queries are clamped into it");
+            array("double", kn + "_feature_max", literals(k.feature_max), "");
+        }
         std::vector<std::string> layers;
         for (std::size_t i = 0; i < k.layers.size(); ++i) {
             const embedded::DenseLayer& l = k.layers[i];
@@ -408,7 +418,8 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                         "_stddev,\n     " + kn + "_layers, perfcast::embedded::Activation::" +
                         std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
                         literal(k.output_scale) + ",\n     perfcast::embedded::Target::" + std::string(to_string(k.target)) +
-                        ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) + "}");
+                        ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) +
+                        (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string()) + "}");
     }
     out += "\n// the models, one per layer kind\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
     for (const std::string& k : kinds) out += "    " + k + ",\n";

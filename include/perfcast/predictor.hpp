@@ -105,7 +105,28 @@ struct KindModel {
     bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
     std::vector<std::string> feature_names;
     TrainedRegressor regressor;
+    /// the training rows' range of each feature: a query's features are clamped into it, so beyond the
+    /// data (a bigger layer) the model holds the ratio to the roofline it learned at the edge instead
+    /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
+    /// empty in models trained before ranges were kept: no clamping
+    std::vector<double> feature_min, feature_max;
 };
+
+
+/// The range of a feature that is not clamped (a finite number, so that JSON holds it).
+inline constexpr double unbounded_feature = 1e300;
+
+/**
+ * @brief The hardware features, which describe the device alone. Their ranges are not kept: clamping
+ * them would answer for a GPU beyond the training devices with the nearest one's features, where the
+ * model's own extrapolation across devices is what leave-one-GPU-out measures.
+ */
+inline bool device_only_feature(std::string_view name) noexcept {
+    for (std::string_view d : {"log_units", "log_lanes_per_unit", "log_clock_mhz", "log_peak_flops", "log_bandwidth",
+                               "log_l2_mb", "log_machine_balance"})
+        if (name == d) return true;
+    return false;
+}
 
 /** @brief A query the trainer answered, re-checked when the model file is loaded. */
 struct ReferenceQuery {
@@ -187,6 +208,7 @@ public:
         const KindModel& m = it->second;
         detail::features_kernel::feature_buffer x;
         detail::features_kernel::compute<detail::features_kernel::std_math>(x, m.features, l, d, pass, t);
+        detail::features_kernel::clamp_to_range(x, m.feature_min, m.feature_max);
         const double y = m.regressor.predict_one(std::span<const double>(x.values.data(), x.size));
         const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
         const double us = m.relative_to_roofline ? y * r.us : y;
@@ -237,6 +259,10 @@ public:
             o["relative_to_roofline"] = m.relative_to_roofline;
             o["feature_names"] = m.feature_names;
             o["regressor"] = m.regressor.to_json();
+            if (!m.feature_min.empty()) {
+                o["feature_min"] = m.feature_min;
+                o["feature_max"] = m.feature_max;
+            }
             j["models"][std::string(to_string(k))] = o;
         }
         if (m_memory.fitted())
@@ -317,6 +343,14 @@ public:
                 m.relative_to_roofline = it.value().value("relative_to_roofline", true);
                 m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
                 m.regressor = TrainedRegressor::from_json(need(it.value(), "regressor", path));
+                m.feature_min = it.value().value("feature_min", std::vector<double>{});
+                m.feature_max = it.value().value("feature_max", std::vector<double>{});
+                if (m.feature_min.size() != m.feature_max.size() ||
+                    (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size())) {
+                    auto fp = path;
+                    fp.emplace_back(std::string("feature_min"));
+                    r.fail(fp, "expected one minimum and one maximum per feature");
+                }
                 // the features this perfcast computes must be the ones the model was trained on
                 if (feature_names(m.features, example_layer(*k)) != m.feature_names) {
                     auto fp = path;
@@ -455,6 +489,20 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         xt::xtensor<double, 2> X;
         xt::xtensor<double, 1> y;
         feature_matrix(rows, reg, o.features, o.relative_to_roofline, X, y);
+        m.feature_min.assign(X.shape(1), 0.0);
+        m.feature_max.assign(X.shape(1), 0.0);
+        for (std::size_t c = 0; c < X.shape(1); ++c) {
+            if (device_only_feature(m.feature_names[c])) {  // a device beyond the data is the model's to answer
+                m.feature_min[c] = -unbounded_feature;
+                m.feature_max[c] = unbounded_feature;
+                continue;
+            }
+            m.feature_min[c] = m.feature_max[c] = X(0, c);
+            for (std::size_t r = 1; r < X.shape(0); ++r) {
+                m.feature_min[c] = std::min(m.feature_min[c], X(r, c));
+                m.feature_max[c] = std::max(m.feature_max[c], X(r, c));
+            }
+        }
         const LayerKind kk = k;
         ProgressCallback cb;
         if (progress) cb = [&](std::size_t e, double tl, double vl) { return progress(kk, e, tl, vl); };

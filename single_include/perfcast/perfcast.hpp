@@ -1749,6 +1749,7 @@ constexpr double sqrt(double x) noexcept {
 #include <cmath>        // log, floor, ceil: std_math
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t
+#include <span>         // span
 #include <string_view>  // string_view
 #include <type_traits>  // is_same_v, remove_cvref_t
 #include <variant>      // visit
@@ -1941,6 +1942,12 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
             }
         },
         l);
+}
+
+/** @brief Clamps each feature into [lo[i], hi[i]], a model's training range (nothing when the ranges are empty). */
+constexpr void clamp_to_range(feature_buffer& s, std::span<const double> lo, std::span<const double> hi) noexcept {
+    if (lo.size() != s.size || hi.size() != s.size) return;
+    for (std::size_t i = 0; i < s.size; ++i) s.values[i] = s.values[i] < lo[i] ? lo[i] : s.values[i] > hi[i] ? hi[i] : s.values[i];
 }
 
 /**
@@ -2306,6 +2313,8 @@ struct KindModel {
     /// a prediction is at least this share of the layer's compute-bound time (FLOPs / peak):
     /// Predictor's min_compute_fraction() for the kind when the model was embedded
     double min_compute_fraction = 0.0;
+    std::span<const double> feature_min{};  ///< the training rows' feature ranges (empty: no clamping)
+    std::span<const double> feature_max{};
 };
 
 /** @brief A query the trainer answered, with its prediction: the embedded model must give it back. */
@@ -2526,6 +2535,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
     double x[fk::max_features]{};
     const double* mean = k->mean.data();
     const double* stddev = k->stddev.data();
+    fk::clamp_to_range(f, k->feature_min, k->feature_max);
     for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - mean[c]) / stddev[c];
     const double z = detail::run_network(*k, x, f.size);
     const double y = detail::inverse_target(k->target, k->target_c, z);
@@ -10589,7 +10599,28 @@ struct KindModel {
     bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
     std::vector<std::string> feature_names;
     TrainedRegressor regressor;
+    /// the training rows' range of each feature: a query's features are clamped into it, so beyond the
+    /// data (a bigger layer) the model holds the ratio to the roofline it learned at the edge instead
+    /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
+    /// empty in models trained before ranges were kept: no clamping
+    std::vector<double> feature_min, feature_max;
 };
+
+
+/// The range of a feature that is not clamped (a finite number, so that JSON holds it).
+inline constexpr double unbounded_feature = 1e300;
+
+/**
+ * @brief The hardware features, which describe the device alone. Their ranges are not kept: clamping
+ * them would answer for a GPU beyond the training devices with the nearest one's features, where the
+ * model's own extrapolation across devices is what leave-one-GPU-out measures.
+ */
+inline bool device_only_feature(std::string_view name) noexcept {
+    for (std::string_view d : {"log_units", "log_lanes_per_unit", "log_clock_mhz", "log_peak_flops", "log_bandwidth",
+                               "log_l2_mb", "log_machine_balance"})
+        if (name == d) return true;
+    return false;
+}
 
 /** @brief A query the trainer answered, re-checked when the model file is loaded. */
 struct ReferenceQuery {
@@ -10671,6 +10702,7 @@ public:
         const KindModel& m = it->second;
         detail::features_kernel::feature_buffer x;
         detail::features_kernel::compute<detail::features_kernel::std_math>(x, m.features, l, d, pass, t);
+        detail::features_kernel::clamp_to_range(x, m.feature_min, m.feature_max);
         const double y = m.regressor.predict_one(std::span<const double>(x.values.data(), x.size));
         const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
         const double us = m.relative_to_roofline ? y * r.us : y;
@@ -10721,6 +10753,10 @@ public:
             o["relative_to_roofline"] = m.relative_to_roofline;
             o["feature_names"] = m.feature_names;
             o["regressor"] = m.regressor.to_json();
+            if (!m.feature_min.empty()) {
+                o["feature_min"] = m.feature_min;
+                o["feature_max"] = m.feature_max;
+            }
             j["models"][std::string(to_string(k))] = o;
         }
         if (m_memory.fitted())
@@ -10801,6 +10837,14 @@ public:
                 m.relative_to_roofline = it.value().value("relative_to_roofline", true);
                 m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
                 m.regressor = TrainedRegressor::from_json(need(it.value(), "regressor", path));
+                m.feature_min = it.value().value("feature_min", std::vector<double>{});
+                m.feature_max = it.value().value("feature_max", std::vector<double>{});
+                if (m.feature_min.size() != m.feature_max.size() ||
+                    (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size())) {
+                    auto fp = path;
+                    fp.emplace_back(std::string("feature_min"));
+                    r.fail(fp, "expected one minimum and one maximum per feature");
+                }
                 // the features this perfcast computes must be the ones the model was trained on
                 if (feature_names(m.features, example_layer(*k)) != m.feature_names) {
                     auto fp = path;
@@ -10939,6 +10983,20 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         xt::xtensor<double, 2> X;
         xt::xtensor<double, 1> y;
         feature_matrix(rows, reg, o.features, o.relative_to_roofline, X, y);
+        m.feature_min.assign(X.shape(1), 0.0);
+        m.feature_max.assign(X.shape(1), 0.0);
+        for (std::size_t c = 0; c < X.shape(1); ++c) {
+            if (device_only_feature(m.feature_names[c])) {  // a device beyond the data is the model's to answer
+                m.feature_min[c] = -unbounded_feature;
+                m.feature_max[c] = unbounded_feature;
+                continue;
+            }
+            m.feature_min[c] = m.feature_max[c] = X(0, c);
+            for (std::size_t r = 1; r < X.shape(0); ++r) {
+                m.feature_min[c] = std::min(m.feature_min[c], X(r, c));
+                m.feature_max[c] = std::max(m.feature_max[c], X(r, c));
+            }
+        }
         const LayerKind kk = k;
         ProgressCallback cb;
         if (progress) cb = [&](std::size_t e, double tl, double vl) { return progress(kk, e, tl, vl); };
@@ -11005,7 +11063,7 @@ private:
     struct KindData {
         std::vector<std::string> names;
         std::vector<std::string_view> name_views;
-        std::vector<double> mean, stddev;
+        std::vector<double> mean, stddev, feature_min, feature_max;
         std::deque<std::vector<double>> weights, biases;
         std::vector<DenseLayer> layers;
     };
@@ -11204,6 +11262,8 @@ inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.i
         const TrainedRegressor& r = km.regressor;
         d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
         d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
+        d.feature_min = km.feature_min;
+        d.feature_max = km.feature_max;
         for (const MlpLayer& layer : r.mlp().layers()) {
             const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
             const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
@@ -11223,6 +11283,8 @@ inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.i
         e.target = detail::target_of(r.target_transform().kind());
         e.target_c = r.target_transform().constant();
         e.min_compute_fraction = perfcast::min_compute_fraction(k);
+        e.feature_min = d.feature_min;
+        e.feature_max = d.feature_max;
         m_kinds.push_back(e);
     }
     for (const std::string& s : p.info().passes) {
@@ -11335,6 +11397,12 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
         array("std::string_view", kn + "_feature_names", names, kn + ": the features, in order");
         array("double", kn + "_mean", literals(k.mean), "the scaler: (x - mean) / stddev");
         array("double", kn + "_stddev", literals(k.stddev), "");
+        const bool ranged = !k.feature_min.empty();
+        if (ranged) {
+            array("double", kn + "_feature_min", literals(k.feature_min),
+                  "the training rows' range of each feature: queries are clamped into it");
+            array("double", kn + "_feature_max", literals(k.feature_max), "");
+        }
         std::vector<std::string> layers;
         for (std::size_t i = 0; i < k.layers.size(); ++i) {
             const embedded::DenseLayer& l = k.layers[i];
@@ -11352,7 +11420,8 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                         "_stddev,\n     " + kn + "_layers, perfcast::embedded::Activation::" +
                         std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
                         literal(k.output_scale) + ",\n     perfcast::embedded::Target::" + std::string(to_string(k.target)) +
-                        ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) + "}");
+                        ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) +
+                        (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string()) + "}");
     }
     out += "\n// the models, one per layer kind\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
     for (const std::string& k : kinds) out += "    " + k + ",\n";

@@ -16,6 +16,7 @@
 #include <cmath>        // log, floor, ceil: std_math
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t
+#include <span>         // span
 #include <string_view>  // string_view
 #include <type_traits>  // is_same_v, remove_cvref_t
 #include <variant>      // visit
@@ -166,6 +167,12 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
             }
         },
         l);
+}
+
+/** @brief Clamps each feature into [lo[i], hi[i]], a model's training range (nothing when the ranges are empty). */
+constexpr void clamp_to_range(feature_buffer& s, std::span<const double> lo, std::span<const double> hi) noexcept {
+    if (lo.size() != s.size || hi.size() != s.size) return;
+    for (std::size_t i = 0; i < s.size; ++i) s.values[i] = s.values[i] < lo[i] ? lo[i] : s.values[i] > hi[i] ? hi[i] : s.values[i];
 }
 
 /**
