@@ -67,9 +67,11 @@ def predict_uses_the_model_only_where_it_was_trained():
         by[l["kind"]].add(l["method"])
     assert by["conv2d"] == {"mlp"} and by["dense"] == {"mlp"}, by
     assert by["batchnorm2d"] == {"roofline"}
+    assert by["flatten"] == {"no kernel"}  # a view: no kernel, in any pass
     j = json.loads(run("predict", "resnet50", "--device", "t4", "--pass", "training", "--format", "json").stdout)
-    assert {l["method"] for l in j["layers"]} == {"roofline"}
+    assert {l["method"] for l in j["layers"]} == {"roofline", "no kernel"}
     assert "not trained on training/fp32" in j["note"]
+    assert j["layers"][-1]["name"] == "optimizer.sgd_momentum"
 
 
 @case
@@ -205,6 +207,54 @@ def embed_regenerates_the_committed_header():
         assert "--name" in p.stderr
         p = run("embed", "--model", os.path.join(root, "models", "neusight-fp32.json"), ok=False)
         assert "--out" in p.stderr
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@case
+def training_step_includes_the_optimizer_update_unless_asked_not_to():
+    args = ("predict", "alexnet", "--device", "t4", "--pass", "training", "--batch", "8", "--format", "json")
+    full = json.loads(run(*args).stdout)
+    none = json.loads(run(*args, "--optimizer", "none").stdout)
+    adam = json.loads(run(*args, "--optimizer", "adam").stdout)
+    upd = full["layers"][-1]
+    assert upd["name"] == "optimizer.sgd_momentum" and none["layers"][-1]["name"] != upd["name"]
+    assert abs(full["total_us"] - none["total_us"] - upd["time_us"]) < 1e-6 * full["total_us"]
+    # Adam runs 8 kernels per tensor where SGD with momentum runs 3
+    assert abs(adam["layers"][-1]["time_us"] - upd["time_us"] * 8 / 3) < 1e-6 * adam["total_us"]
+    p = run(*args, "--optimizer", "lamb", ok=False)
+    assert "--optimizer" in p.stderr
+
+
+@case
+def validate_compares_whole_networks_with_the_sum_of_their_layers():
+    model = os.path.join(ROOT, "models", "cpu-xeon_spr_2c.json")
+    val = os.path.join(ROOT, "data", "validation", "torch_cpu_xeon_spr_2c_1thread.csv")
+    j = json.loads(run("validate", "--model", model, "--validation", val, "--device", "xeon_spr_2c",
+                       "--format", "json").stdout)
+    rows = j["rows"]
+    assert len(rows) == 48 and {r["network"] for r in rows} == {"alexnet", "resnet50", "vgg16", "inception_v3"}
+    for r in rows:
+        assert abs(r["error"] - (r["predicted_ms"] - r["measured_ms"]) / r["measured_ms"]) < 1e-9
+    assert abs(j["mean_abs_error"] - sum(abs(r["error"]) for r in rows) / len(rows)) < 1e-9
+    # each row is perfcast predict's total for that network, batch and pass
+    r = next(r for r in rows if r["network"] == "resnet50" and r["batch"] == 8 and r["pass"] == "training")
+    p = json.loads(run("predict", "resnet50", "--device", "xeon_spr_2c", "--model", model, "--batch", "8",
+                       "--pass", "training", "--format", "json").stdout)
+    assert abs(p["total_us"] / 1e3 - r["predicted_ms"]) < 1e-9 * r["predicted_ms"]
+    out = run("validate", "--model", model, "--validation", val, "--device", "xeon_spr_2c").stdout
+    assert "mean |error| by network and pass" in out and "resnet50 training" in out
+    # a row naming a device perfcast does not know is refused with its file and line
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "v.csv")
+        with open(bad, "w") as f:
+            f.write("network,batch,pass,dtype,device,time_ms\nresnet50,1,inference,fp32,cpu,80\n"
+                    "resnet50,2,inference,fp32,tpu9000,150\n")
+        p = run("validate", "--model", model, "--validation", bad, ok=False)
+        assert "--device" in p.stderr and "v.csv:3" in p.stderr, p.stderr
+    p = run("validate", "--model", model, ok=False)
+    assert "--validation" in p.stderr
 
 
 print(f"{passed} passed, {failures} failed")
