@@ -28,8 +28,9 @@
  *  - softmax: at::_softmax over the features; backward at::_softmax_backward_data.
  * Tensors are contiguous NCHW (or batch x features), filled with uniform values in [-1, 1);
  * with --cold-weights MB, conv2d and dense take their weights from that many MB of copies in turn
- * (bwd_weights reads no weights), so that, as in a network, the weights a call reads are not in the
- * caches the previous calls warmed;
+ * (bwd_weights reads no weights), and adds over flat vectors (batch-1 matrices: the parameter
+ * tensors of the optimizer's update) their operands, so that, as in a network, the weights a call
+ * reads are not in the caches the previous calls warmed;
  * the forward of conv2d, dense, activation, concat and softmax is measured once and serves both
  * passes (ATen runs the same kernel), pool2d's and batch norm's are measured per pass.
  */
@@ -126,7 +127,8 @@ public:
                  "thread: excludes time the OS gave to other processes; needs --threads 1) (default wall)"},
                 {"cold-weights", true,
                  "MB: conv2d and dense use copies of their weights in turn, at least this many MB of them (more "
-                 "than the last-level cache), so each call reads its weights from memory as in a network "
+                 "than the last-level cache), so each call reads its weights from memory as in a network; so do "
+                 "adds over flat vectors (batch-1 matrices: parameter tensors, the optimizer's update) "
                  "(default 0: one copy, cache-warm)"}};
     }
     void set_option(const std::string& name, const std::string& value) override {
@@ -199,7 +201,8 @@ public:
         p["weights"] = m_cold_bytes > 0
                            ? "cold: conv2d and dense use " + std::to_string(static_cast<long long>(m_cold_bytes / 1048576)) +
                                  " MB of copies of their weights in turn (at most 4096 copies), so a call reads weights "
-                                 "the previous calls did not leave in the caches"
+                                 "the previous calls did not leave in the caches; adds over flat vectors (batch-1 "
+                                 "matrices: parameter tensors) rotate their operands the same way"
                            : "warm: one copy of each weight tensor, reused by every call";
         p["clock"] = m_thread_clock ? "CLOCK_THREAD_CPUTIME_ID (CPU time of the one thread that runs every ATen kernel: "
                                       "time the OS gave to other processes is left out) around k back-to-back calls"
@@ -425,17 +428,24 @@ private:
         m.bwd_data = time(name, bwd, timing, stop);
     }
 
+    /** @brief A flat vector (a batch-1 matrix): what the sampler draws for parameter tensors. */
+    static bool parameter_like(const Shape& s) noexcept { return s.rank == 2 && s[0] == 1; }
+
     void measure_layer(const AddParams& p, bool inf, bool train, const TimingOptions& timing,
                        const std::atomic<bool>* stop, Measured& m) {
         const std::vector<std::int64_t> d = dims_of(p.shape);
-        at::Tensor acc = uniform(d);
-        std::vector<at::Tensor> others;
-        for (std::int64_t i = 1; i < p.inputs; ++i) others.push_back(uniform(d));
+        // parameter tensors (the optimizer's update adds into them) are read cold with --cold-weights,
+        // like weights; activations stay in the caches the layer before warmed
+        const double cold = parameter_like(p.shape) ? m_cold_bytes : 0.0;
+        Rotating acc(uniform(d), cold);
+        std::vector<Rotating> others;
+        for (std::int64_t i = 1; i < p.inputs; ++i) others.emplace_back(uniform(d), cold);
         const PhaseResult f = time(
             "aten::add_",
             [&] {
-                for (const at::Tensor& o : others) acc.add_(o);
-                return acc;
+                at::Tensor a = acc.next();
+                for (Rotating& o : others) a.add_(o.next());
+                return a;
             },
             timing, stop);
         copy_forward(m, f, inf, train);

@@ -164,6 +164,9 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
                 const Shape in = input_shape(p);
                 v("batch", in[0]);
                 v("elements", in.elements());
+                // a feature map (4), or a matrix (2): a dense layer's output, or with batch 1 a parameter
+                // tensor, which the harness reads cold (the optimizer's update)
+                s.add("rank", static_cast<double>(in.rank));
             }
         },
         l);
