@@ -1322,7 +1322,7 @@ private:
         std::ostringstream h;
         h << "<section id=\"sweep\">\n<h2>Along a sweep of configurations (the seed's Figs 4.2 and 4.3)</h2>\n";
         h << "<p class=\"intro\">Predicted and measured times of held-out configurations of one device, ordered by their "
-             "FLOPs (each point one configuration, time on a log scale), with the model's signed error of each point below "
+             "FLOPs, then bytes (each point one configuration, time on a log scale), with the model's signed error of each point below "
              "it: below zero the model under-predicts, as the seed found for small layers. Where the held-out rows contain a "
              "family that varies one parameter with the others fixed, it is plotted against that parameter too.</p>\n";
         if (m_points.empty()) {
@@ -1340,8 +1340,12 @@ private:
             const auto best = std::max_element(by_dev.begin(), by_dev.end(),
                                                [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
             std::vector<const eval_point*> rows = best->second;
-            const auto flops = [](const eval_point* p) { return pass_cost(p->s->layer, p->s->pass, p->s->dtype).flops; };
-            std::stable_sort(rows.begin(), rows.end(), [&](const eval_point* a, const eval_point* b) { return flops(a) < flops(b); });
+            // by FLOPs, then bytes (the only order for kinds that do no arithmetic: concat)
+            const auto work = [](const eval_point* p) {
+                const Cost c = pass_cost(p->s->layer, p->s->pass, p->s->dtype);
+                return std::pair{c.flops, c.bytes};
+            };
+            std::stable_sort(rows.begin(), rows.end(), [&](const eval_point* a, const eval_point* b) { return work(a) < work(b); });
             std::vector<const eval_point*> sel;
             for (std::size_t i : thin(rows.size(), m_o.sweep_points)) sel.push_back(rows[i]);
             const Sample& s0 = *sel.front()->s;
@@ -1387,7 +1391,7 @@ private:
             for (double e : err) m = std::max(m, std::fabs(e));
             m = std::min(std::ceil(m * 10) / 10, 1.0);
             svg::Chart bottom(next_id(), 640, 190);
-            bottom.x_label("configuration (ordered by FLOPs)")
+            bottom.x_label("configuration (ordered by FLOPs, then bytes)")
                 .y_label("signed error")
                 .x_axis(svg::Axis::linear, 0.5, n + 0.5, [](double v) { return svg::general(v, 4); })
                 .y_axis(svg::Axis::linear, -m, m, [](double v) { return (v > 0 ? "+" : "") + svg::general(100 * v, 3) + "%"; });
