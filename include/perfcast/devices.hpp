@@ -149,13 +149,23 @@ inline constexpr Device xeon_spr_2c{"xeon_spr_2c", "Intel Xeon (Sapphire Rapids)
     {"dev cpu", "cpu", "intel xeon processor"},
     DeviceKind::cpu, "Sapphire Rapids", 0, 0, 2, 32, 16, 2, 2600, 0.3328, 0, 0, 0.3328, 20, 105, 24,
     "lscpu on the development VM (2 vCPUs, AVX-512, 2.6 GHz reported); bandwidth estimated"};
+
+/// A later development machine's CPU: 2 cores of an AMD EPYC of family 25 model 1 (Zen 3,
+/// Milan: AVX2, two 256-bit FMA pipes per core) as the virtual machine reports it.
+/// Peak = 2 cores x 8 lanes x 2 FMA units x 2 x 2.45 GHz (the clock BogoMIPS implies).
+/// The bandwidth is an estimate of one VM's share, as for xeon_spr_2c.
+inline constexpr Device epyc_milan_2c{"epyc_milan_2c", "AMD EPYC (Zen 3, Milan), 2 cores",
+    {"amd epyc"},
+    DeviceKind::cpu, "Zen 3", 0, 0, 2, 16, 8, 2, 2450, 0.1568, 0, 0, 0, 20, 32, 23,
+    "lscpu on the development VM (2 vCPUs, family 25 model 1, AVX2, 32 MB L3, BogoMIPS 4890.8); bandwidth estimated"};
 // clang-format on
 
 /** @brief Every built-in device. */
-inline constexpr std::array<const Device*, 23> builtin{
+inline constexpr std::array<const Device*, 24> builtin{
     &h100_sxm,  &h100_pcie,   &h200_sxm,  &a100_sxm4_80gb, &a100_pcie_40gb, &a100_pcie_80gb, &a100_sxm4_40gb, &l4,
     &rtx_4090,  &rtx_3090,    &t4,        &rtx_2080_ti,    &v100_sxm2,      &v100_pcie_32gb, &titan_v,        &p100_pcie_16gb,
-    &p4,        &gtx_1080,    &gtx_1070,  &quadro_p4000,   &quadro_p2000,   &quadro_p1000,   &xeon_spr_2c};
+    &p4,        &gtx_1080,    &gtx_1070,  &quadro_p4000,   &quadro_p2000,   &quadro_p1000,   &xeon_spr_2c,
+    &epyc_milan_2c};
 
 }  // namespace devices
 

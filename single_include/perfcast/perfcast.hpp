@@ -299,13 +299,23 @@ inline constexpr Device xeon_spr_2c{"xeon_spr_2c", "Intel Xeon (Sapphire Rapids)
     {"dev cpu", "cpu", "intel xeon processor"},
     DeviceKind::cpu, "Sapphire Rapids", 0, 0, 2, 32, 16, 2, 2600, 0.3328, 0, 0, 0.3328, 20, 105, 24,
     "lscpu on the development VM (2 vCPUs, AVX-512, 2.6 GHz reported); bandwidth estimated"};
+
+/// A later development machine's CPU: 2 cores of an AMD EPYC of family 25 model 1 (Zen 3,
+/// Milan: AVX2, two 256-bit FMA pipes per core) as the virtual machine reports it.
+/// Peak = 2 cores x 8 lanes x 2 FMA units x 2 x 2.45 GHz (the clock BogoMIPS implies).
+/// The bandwidth is an estimate of one VM's share, as for xeon_spr_2c.
+inline constexpr Device epyc_milan_2c{"epyc_milan_2c", "AMD EPYC (Zen 3, Milan), 2 cores",
+    {"amd epyc"},
+    DeviceKind::cpu, "Zen 3", 0, 0, 2, 16, 8, 2, 2450, 0.1568, 0, 0, 0, 20, 32, 23,
+    "lscpu on the development VM (2 vCPUs, family 25 model 1, AVX2, 32 MB L3, BogoMIPS 4890.8); bandwidth estimated"};
 // clang-format on
 
 /** @brief Every built-in device. */
-inline constexpr std::array<const Device*, 23> builtin{
+inline constexpr std::array<const Device*, 24> builtin{
     &h100_sxm,  &h100_pcie,   &h200_sxm,  &a100_sxm4_80gb, &a100_pcie_40gb, &a100_pcie_80gb, &a100_sxm4_40gb, &l4,
     &rtx_4090,  &rtx_3090,    &t4,        &rtx_2080_ti,    &v100_sxm2,      &v100_pcie_32gb, &titan_v,        &p100_pcie_16gb,
-    &p4,        &gtx_1080,    &gtx_1070,  &quadro_p4000,   &quadro_p2000,   &quadro_p1000,   &xeon_spr_2c};
+    &p4,        &gtx_1080,    &gtx_1070,  &quadro_p4000,   &quadro_p2000,   &quadro_p1000,   &xeon_spr_2c,
+    &epyc_milan_2c};
 
 }  // namespace devices
 
@@ -13453,7 +13463,7 @@ private:
         std::ostringstream h;
         h << "<section id=\"sweep\">\n<h2>Along a sweep of configurations (the seed's Figs 4.2 and 4.3)</h2>\n";
         h << "<p class=\"intro\">Predicted and measured times of held-out configurations of one device, ordered by their "
-             "FLOPs (each point one configuration, time on a log scale), with the model's signed error of each point below "
+             "FLOPs, then bytes (each point one configuration, time on a log scale), with the model's signed error of each point below "
              "it: below zero the model under-predicts, as the seed found for small layers. Where the held-out rows contain a "
              "family that varies one parameter with the others fixed, it is plotted against that parameter too.</p>\n";
         if (m_points.empty()) {
@@ -13471,8 +13481,12 @@ private:
             const auto best = std::max_element(by_dev.begin(), by_dev.end(),
                                                [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
             std::vector<const eval_point*> rows = best->second;
-            const auto flops = [](const eval_point* p) { return pass_cost(p->s->layer, p->s->pass, p->s->dtype).flops; };
-            std::stable_sort(rows.begin(), rows.end(), [&](const eval_point* a, const eval_point* b) { return flops(a) < flops(b); });
+            // by FLOPs, then bytes (the only order for kinds that do no arithmetic: concat)
+            const auto work = [](const eval_point* p) {
+                const Cost c = pass_cost(p->s->layer, p->s->pass, p->s->dtype);
+                return std::pair{c.flops, c.bytes};
+            };
+            std::stable_sort(rows.begin(), rows.end(), [&](const eval_point* a, const eval_point* b) { return work(a) < work(b); });
             std::vector<const eval_point*> sel;
             for (std::size_t i : thin(rows.size(), m_o.sweep_points)) sel.push_back(rows[i]);
             const Sample& s0 = *sel.front()->s;
@@ -13518,7 +13532,7 @@ private:
             for (double e : err) m = std::max(m, std::fabs(e));
             m = std::min(std::ceil(m * 10) / 10, 1.0);
             svg::Chart bottom(next_id(), 640, 190);
-            bottom.x_label("configuration (ordered by FLOPs)")
+            bottom.x_label("configuration (ordered by FLOPs, then bytes)")
                 .y_label("signed error")
                 .x_axis(svg::Axis::linear, 0.5, n + 0.5, [](double v) { return svg::general(v, 4); })
                 .y_axis(svg::Axis::linear, -m, m, [](double v) { return (v > 0 ? "+" : "") + svg::general(100 * v, 3) + "%"; });

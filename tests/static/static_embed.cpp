@@ -106,11 +106,19 @@ constexpr double resnet_layers_sum = [] {
     return us;
 }();
 static_assert(resnet_layers_sum == resnet_us);
-// the roofline for the pass and precisions the model was not trained on
+// the roofline for the pass and precisions the model was not trained on; a training step adds the
+// optimizer's update (SGD with momentum by default: 3 kernels per parameter tensor), made by the
+// roofline too where the model has no add model and no memory fit, as this one
+static_assert(!pc::models::neusight_fp32::model.memory.fitted());
 static_assert(pc::predict_us<ResNet, pc::devices::h100_sxm, pc::Pass::training>() ==
               [] {
                   double us = 0;
                   for (const pc::Layer& l : ResNet::layers)
                       us += pc::roofline_us(l, pc::devices::h100_sxm, pc::Pass::training);
+                  for (const pc::Layer& l : ResNet::layers)
+                      pc::for_each_parameter_tensor(l, [&](std::int64_t n) {
+                          us += pc::update_kernels(pc::Optimizer::sgd_momentum) *
+                                pc::roofline_us(pc::update_kernel(n), pc::devices::h100_sxm, pc::Pass::inference);
+                      });
                   return us;
               }());
