@@ -9,7 +9,7 @@
 #include <cstdint>      // int64_t
 #include <optional>     // optional
 #include <string_view>  // string_view
-#include <variant>      // get_if
+#include <variant>      // holds_alternative, get
 
 #include "layers.hpp"  // Layer, the parameter structs, param_count
 #include "types.hpp"   // Shape
@@ -51,15 +51,20 @@ template <typename F>
 constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
     const std::int64_t total = param_count(l);
     if (total == 0) return;
-    if (const auto* d = std::get_if<DenseParams>(&l)) {
-        f(d->in_features * d->out_features);
-        if (d->bias) f(d->out_features);
-    } else if (const auto* c = std::get_if<Conv2DParams>(&l)) {
-        f(total - (c->bias ? c->out_channels : 0));
-        if (c->bias) f(c->out_channels);
-    } else if (const auto* b = std::get_if<BatchNorm2DParams>(&l)) {
-        f(b->channels);
-        f(b->channels);
+    // holds_alternative + get, not get_if: GCC cannot fold get_if's null test of a static array's
+    // element in a constant expression when the sanitizers are on
+    if (std::holds_alternative<DenseParams>(l)) {
+        const DenseParams& d = std::get<DenseParams>(l);
+        f(d.in_features * d.out_features);
+        if (d.bias) f(d.out_features);
+    } else if (std::holds_alternative<Conv2DParams>(l)) {
+        const Conv2DParams& c = std::get<Conv2DParams>(l);
+        f(total - (c.bias ? c.out_channels : 0));
+        if (c.bias) f(c.out_channels);
+    } else if (std::holds_alternative<BatchNorm2DParams>(l)) {
+        const BatchNorm2DParams& b = std::get<BatchNorm2DParams>(l);
+        f(b.channels);
+        f(b.channels);
     } else {
         f(total);
     }
