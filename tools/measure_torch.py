@@ -31,8 +31,10 @@ Timing: --warmup iterations, then at least --reps timed iterations and at least 
 (an iteration slower than --slow-ms in the warm-up switches to --slow-warmup/--slow-reps instead).
 On a CPU, PyTorch's OpenMP threads spin while they wait, and OpenBLAS (Debian's BLAS for dense layers)
 has its own threads: with few cores shared with other jobs that thrashes (AlexNet batch 1 took 450 ms
-instead of 50 on 2 busy vCPUs); OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 in the environment avoids
-it, and the provenance lines record such variables. On a CPU shared with other jobs, wait_share
+instead of 50 on 2 busy vCPUs); OMP_WAIT_POLICY=PASSIVE in the environment avoids the spinning, and
+the tool sizes OpenBLAS's pool to --threads itself (openblas_set_num_threads: torch.set_num_threads
+does not reach it, and with --clock thread a second BLAS thread's work would go unseen: AlexNet
+batch 1 read 59 ms instead of 81 on the AMD EPYC VM); the provenance records both. On a CPU shared with other jobs, wait_share
 (below) says how much of the time this process's threads were ready to run but had no core;
 --wait-quiet S waits up to S seconds before each row for no other runnable task, and
 --max-wait-share X measures a row again (up to --retries times, keeping the least disturbed try)
@@ -82,6 +84,30 @@ DEFAULT_BATCHES = "1,2,4,8,16,32,64"
 def die(msg):
     print(f"measure_torch: error: {msg}", file=sys.stderr)
     sys.exit(2)
+
+
+def size_openblas(threads):
+    """Sizes OpenBLAS's own thread pool, which torch.set_num_threads does not reach (Debian's PyTorch
+    runs dense layers through OpenBLAS): finds openblas_set_num_threads in the libraries this process
+    has loaded, as the layer harness does with dlsym. Returns what it did, for the provenance."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "/" in line and ".so" in line})
+    except OSError:
+        return "not sized (no /proc/self/maps)"
+    for path in paths:
+        if "blas" not in os.path.basename(path).lower():
+            continue
+        try:
+            fn = getattr(ctypes.CDLL(path), "openblas_set_num_threads")
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes = [ctypes.c_int]
+        fn.restype = None
+        fn(threads)
+        return f"openblas_set_num_threads({threads}) in {path}"
+    return "no OpenBLAS loaded (its thread pool not sized)"
 
 
 try:
@@ -192,7 +218,8 @@ def provenance(args, device):
         ("gpu", v["device_name"] if device == "cuda" else "none used"),
         ("torch", f"{torch.__version__} (CUDA {torch.version.cuda or 'none'}, cuDNN {v['cudnn_version'] or 'none'})"),
         ("python", platform.python_version()),
-        ("threads", f"{torch.get_num_threads()} intra-op, {torch.get_num_interop_threads()} inter-op"),
+        ("threads", f"{torch.get_num_threads()} intra-op, {torch.get_num_interop_threads()} inter-op; "
+                    f"BLAS: {getattr(args, 'blas_threads', 'not sized')}"),
         ("thread_env", " ".join(f"{k}={v}" for k, v in sorted(os.environ.items())
                                 if k.startswith(("OMP_", "GOMP_", "KMP_", "OPENBLAS_", "MKL_", "DNNL_", "ONEDNN_")))
          or "none set (OMP_WAIT_POLICY, OPENBLAS_NUM_THREADS, ... at their defaults)"),
@@ -486,6 +513,7 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
+    args.blas_threads = size_openblas(threads) if device == "cpu" else "not sized (GPU)"
     if args.clock == "thread" and (device != "cpu" or threads != 1):
         die("--clock thread needs --device cpu --threads 1 (with more threads, or a GPU, the work runs "
             "outside the calling thread)")

@@ -301,6 +301,34 @@ def batch_and_cli_output():
     assert show(out)["totals"]["flops_forward"] == show("alexnet", 8)["totals"]["flops_forward"]
 
 
+@case
+@needs_torchvision
+def measure_torch_sizes_openblas_to_its_threads():
+    """tools/measure_torch.py with --threads 1: OpenBLAS (which torch.set_num_threads does not reach)
+    gets one thread too, so the thread clock sees every kernel; the provenance says so."""
+    out = os.path.join(TMP, "measured.csv")
+    cmd = [PY, os.path.join(ROOT, "tools", "measure_torch.py"), "--device", "cpu", "--threads", "1", "--clock", "thread",
+           "--networks", "alexnet", "--batches", "1", "--passes", "inference", "--dtypes", "fp32",
+           "--warmup", "1", "--reps", "1", "--min-time", "0", "--out", out]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENBLAS_")}
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=TMP, env=env)
+    assert p.returncode == 0, p.stderr[-2000:]
+    with open(out) as f:
+        text = f.read()
+    threads = [l for l in text.splitlines() if l.startswith("# threads:")]
+    assert len(threads) == 1 and "1 intra-op" in threads[0], threads
+    # this process runs the same torch: does it have OpenBLAS loaded?
+    import ctypes
+    with open("/proc/self/maps") as f:
+        libs = {l.split()[-1] for l in f if ".so" in l and "blas" in os.path.basename(l.split()[-1]).lower()}
+    if any(hasattr(ctypes.CDLL(lib), "openblas_set_num_threads") for lib in libs):
+        assert "BLAS: openblas_set_num_threads(1) in " in threads[0], threads[0]
+    else:
+        assert "BLAS: no OpenBLAS loaded" in threads[0], threads[0]
+    rows = [l for l in text.splitlines() if l.startswith("alexnet,1,inference,fp32,cpu,1,")]
+    assert len(rows) == 1, text[-2000:]
+
+
 shutil.rmtree(TMP, ignore_errors=True)
 print(f"{passed} passed, {failures} failed" + (f", {skipped} skipped" if skipped else ""))
 sys.exit(1 if failures else 0)
