@@ -34,8 +34,8 @@ has its own threads: with few cores shared with other jobs that thrashes (AlexNe
 instead of 50 on 2 busy vCPUs); OMP_WAIT_POLICY=PASSIVE in the environment avoids the spinning, and
 the tool sizes OpenBLAS's pool to --threads itself (openblas_set_num_threads: torch.set_num_threads
 does not reach it, and with --clock thread a second BLAS thread's work would go unseen: AlexNet
-batch 1 read 59 ms instead of 81 on the AMD EPYC VM); the provenance records both. On a CPU shared with other jobs, wait_share
-(below) says how much of the time this process's threads were ready to run but had no core;
+batch 1 read 59 ms instead of 81 on the AMD EPYC VM); the provenance records both.
+On a CPU shared with other jobs, wait_share (below) says how much of the time this process's threads were ready to run but had no core;
 --wait-quiet S waits up to S seconds before each row for no other runnable task, and
 --max-wait-share X measures a row again (up to --retries times, keeping the least disturbed try)
 when its wait_share is above X.
@@ -93,12 +93,11 @@ def size_openblas(threads):
     import ctypes
     try:
         with open("/proc/self/maps") as f:
-            paths = sorted({line.split()[-1] for line in f if "/" in line and ".so" in line})
+            paths = sorted({p for p in (line.split()[-1] for line in f)
+                            if ".so" in p and "blas" in os.path.basename(p).lower()})
     except OSError:
         return "not sized (no /proc/self/maps)"
     for path in paths:
-        if "blas" not in os.path.basename(path).lower():
-            continue
         try:
             fn = getattr(ctypes.CDLL(path), "openblas_set_num_threads")
         except (OSError, AttributeError):
