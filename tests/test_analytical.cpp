@@ -55,6 +55,58 @@ TEST_CASE("a network estimate is the sum of its layers, with the baselines besid
     CHECK(fp32.total_us > e.total_us);
 }
 
+TEST_CASE("a training step runs no backward for the network's input: none before the first parameters, no input gradient at them") {
+    // a pool, then two convolutions and a batch norm: the pool runs no backward, the first convolution
+    // only its weight gradient, the rest all of theirs
+    NetBuilder b("prefix", 4, Shape::nchw(4, 3, 32, 32));
+    b.pool("pool", PoolMode::max, 2, 2).conv("conv1", 16, 3, 1, 1).batchnorm("bn1").conv("conv2", 16, 3, 1, 1);
+    const Network net = b.build();
+    const Device& d = devices::a100_sxm4_80gb;
+    const Backward expect[] = {Backward::none, Backward::weights_only, Backward::full, Backward::full};
+    BackwardScope scope;
+    for (std::size_t i = 0; i < net.layers.size(); ++i) CHECK(scope.next(net.layers[i].layer) == expect[i]);
+
+    const NetworkEstimate e = estimate(net, d, Pass::training, DType::fp32, Analytical::roofline, EstimateOptions{{}, Optimizer::none});
+    REQUIRE(e.layers.size() == 4);
+    Cost work{};
+    for (std::size_t i = 0; i < 4; ++i) {
+        const Layer& l = net.layers[i].layer;
+        CAPTURE(net.layers[i].name);
+        CHECK(e.layers[i].backward == expect[i]);
+        auto phase = [&](Phase ph) { return roofline(cost(l, ph, DType::fp32, Pass::training), d, DType::fp32).us; };
+        const double want = expect[i] == Backward::none           ? phase(Phase::forward)
+                            : expect[i] == Backward::weights_only ? phase(Phase::forward) + phase(Phase::backward_weights)
+                                                                  : roofline_us(l, d, Pass::training, DType::fp32);
+        CHECK(e.layers[i].us == doctest::Approx(want));
+        CHECK(e.layers[i].roofline_us == doctest::Approx(want));
+        work += e.layers[i].cost;
+    }
+    // the first convolution: forward and weight gradient, each as many FLOPs as the forward
+    CHECK(e.layers[1].cost.flops == 2 * cost(net.layers[1].layer, Phase::forward, DType::fp32).flops);
+    CHECK(e.layers[1].us < roofline_us(net.layers[1].layer, d, Pass::training, DType::fp32));
+    CHECK(work.flops == net.totals().training.flops);
+    auto paleo_phase = [&](Phase ph) { return paleo(cost(net.layers[1].layer, ph, DType::fp32, Pass::training), d, DType::fp32).us; };
+    CHECK(e.layers[1].paleo_us == doctest::Approx(paleo_phase(Phase::forward) + paleo_phase(Phase::backward_weights)));
+    CHECK(e.layers[0].paleo_us == doctest::Approx(paleo(cost(net.layers[0].layer, Phase::forward, DType::fp32, Pass::training), d, DType::fp32).us));
+
+    // a learned time for the whole pass is scaled by the roofline share of the phases that run
+    const LayerTimeFn learned = [](const Layer&, const Device&, Pass, DType) { return LayerTime{100.0, "mlp"}; };
+    const NetworkEstimate m = estimate(net, d, Pass::training, DType::fp32, "constant", learned, EstimateOptions{{}, Optimizer::none});
+    for (std::size_t i = 0; i < 4; ++i)
+        CHECK(m.layers[i].us == doctest::Approx(100.0 * backward_share(net.layers[i].layer, d, Pass::training, DType::fp32, expect[i])));
+    CHECK(m.layers[0].us < 100.0);
+    CHECK(m.layers[1].us < 100.0);
+    CHECK(m.layers[1].us > 50.0);  // forward and weight gradient: about two thirds of a convolution's work
+    CHECK(m.layers[2].us == 100.0);
+    CHECK(m.layers[3].us == 100.0);
+    // inference runs every layer's forward, whatever comes first
+    const NetworkEstimate inf = estimate(net, d, Pass::inference, DType::fp32, "constant", learned);
+    for (const LayerEstimate& l : inf.layers) {
+        CHECK(l.backward == Backward::full);
+        CHECK(l.us == 100.0);
+    }
+}
+
 TEST_CASE("analytical estimates are constant expressions") {
     constexpr double us = paleo_us(Conv2DParams{.batch = 32, .in_channels = 64, .height = 56, .width = 56,
                                                 .out_channels = 64, .kernel = 3, .padding = 1},

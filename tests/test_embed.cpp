@@ -419,7 +419,7 @@ TEST_CASE("network_us applies learned_time_fn's policy and sums to estimate()'s 
                     INFO(net.name << " on " << d->id << ", " << to_string(pass) << ", " << to_string(t));
                     CHECK(relative_difference(embedded::network_us(m, layers, *d, pass, t), e.total_us) <= 1e-12);
                     for (std::size_t i = 0; i < layers.size(); ++i) {
-                        const embedded::Prediction lt = embedded::layer_time(m, layers[i], *d, pass, t);
+                        const embedded::Prediction lt = embedded::layer_time(m, layers[i], *d, pass, t, e.layers[i].backward);
                         CHECK(lt.learned == (e.layers[i].method == "mlp"));
                         CHECK(relative_difference(lt.us, e.layers[i].us) <= 1e-12);
                         (lt.learned ? learned : fallback) += 1;
@@ -533,6 +533,18 @@ TEST_CASE("constexpr inference matches the run time for every activation, target
             worst = std::max(worst, diff);
             CHECK(diff <= 1e-9);
         }
+        // a training step's first convolution, learned and run without its input gradient, the same at
+        // compile time as at run time
+        const Network net = zoo::alexnet(2);
+        std::vector<Layer> layers;
+        for (const NamedLayer& nl : net.layers) layers.push_back(nl.layer);
+        const NetworkEstimate e = estimate(net, devices::t4, Pass::training, DType::fp32, p.name(), learned_time_fn(p),
+                                           EstimateOptions{{}, Optimizer::none});
+        REQUIRE(e.layers[0].method == "mlp");
+        CHECK(e.layers[0].backward == Backward::weights_only);
+        CHECK(e.layers[0].us < p.predict_us(layers[0], devices::t4, Pass::training, DType::fp32));
+        CHECK(relative_difference(embedded::network_us(m, layers, devices::t4, Pass::training, DType::fp32, Optimizer::none),
+                                  e.total_us) <= 1e-9);
     }
     MESSAGE("largest difference over the variants: " << worst);
 }

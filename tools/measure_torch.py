@@ -7,7 +7,7 @@ usage:
         [--networks alexnet,vgg16,resnet50,inception_v3] [--batches 1,2,4,8,16,32,64]
         [--max-batch vgg16=8,inception_v3=8] [--passes inference,training] [--dtypes fp32,tf32,bf16]
         [--warmup 3] [--reps 20] [--min-time 0.5] [--slow-ms 1000 --slow-warmup 2 --slow-reps 10]
-        [--note TEXT] [--retry-errors]
+        [--malloc default|keep] [--note TEXT] [--retry-errors]
 
 examples:
     # an H100: fp32 and tf32, the four zoo networks, batch 1..64
@@ -61,7 +61,20 @@ cpu_share (process CPU time / (wall time x threads) over the timed iterations: n
 threads computed all the time; lower for serial work, such as a small network's Python overhead, or
 when other jobs took the cores), wait_share (the time the process's threads spent runnable but
 waiting for a core, from /proc/self/task/*/schedstat, / (wall time x threads): near 0 on an idle
-machine; CPU rows on Linux only), error.
+machine; CPU rows on Linux only), faults (the median number of minor page faults per timed iteration:
+pages the process touched for the first time since the kernel mapped them, ru_minflt), malloc (the
+allocator setting, below), error.
+
+The allocator (--malloc): PyTorch's CPU tensors come from the C library's malloc. glibc's, left at its
+defaults ("default"), maps every block of 32 MiB or more afresh (mmap) and hands the memory back when it
+is freed, and gives back the top of its heap when more than twice its (adaptive) mmap threshold is
+free there, so a network touches some of its activations' pages for the first time on every
+iteration: a minor page fault each, 3.3-3.8 us per 4 KiB page on the AMD EPYC VM (a 256 MiB buffer
+filled fresh: 248 ms, filled again: 33 ms). ResNet-50 batch 16 inference took 308,755 of them per
+iteration there (1.26 GB), 3.3 s where it took 2.2 s without them. "keep" re-runs the tool with
+GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=68719476736 (what
+PyTorch's CPU tuning advice gets with jemalloc or tcmalloc: freed memory is kept and reused), so after
+the warm-up an iteration faults no page.
 """
 import argparse
 import csv
@@ -69,14 +82,16 @@ import datetime
 import gc
 import os
 import platform
+import resource
 import shlex
 import statistics
 import sys
 import time
 
 COLUMNS = ["network", "batch", "pass", "dtype", "device", "threads", "time_ms", "samples", "spread",
-           "torch_version", "cuda_version", "cudnn_version", "device_name", "date", "load", "cpu_share", "wait_share", "error"]
+           "torch_version", "cuda_version", "cudnn_version", "device_name", "date", "load", "cpu_share", "wait_share", "faults", "malloc", "error"]
 KEY = ("network", "batch", "pass", "dtype", "device", "threads")
+MALLOC_KEEP = "glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=68719476736"
 DEFAULT_NETWORKS = "alexnet,vgg16,resnet50,inception_v3"
 DEFAULT_BATCHES = "1,2,4,8,16,32,64"
 
@@ -238,6 +253,11 @@ def provenance(args, device):
                            "gave to other processes is left out)" if args.clock == "thread"
                       else "time.perf_counter")),
         ("inputs", "random normal inputs and random labels, NCHW (contiguous), no data loading"),
+        ("malloc", "keep: GLIBC_TUNABLES=" + os.environ.get("GLIBC_TUNABLES", "") + " (freed memory kept and "
+                   "reused, no page faults after the warm-up)" if args.malloc == "keep"
+                   else "default: glibc's malloc at its defaults (GLIBC_TUNABLES "
+                   + (os.environ["GLIBC_TUNABLES"] if os.environ.get("GLIBC_TUNABLES") else "unset")
+                   + "; blocks >= 32 MiB mapped afresh, the heap's top trimmed)"),
     ]
     if device == "cpu" and (args.wait_quiet > 0 or args.max_wait_share > 0):
         lines.append(("contention", f"before each row waited up to {args.wait_quiet:g} s for no other runnable task; "
@@ -356,8 +376,16 @@ class _Null:
 
 
 def time_config(step, device, threads, args):
-    """(times in ms, cpu_share or None, wait_share or None)."""
+    """(times in ms, cpu_share or None, wait_share or None, page faults per iteration)."""
+    faults = []
+
     def once():
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t = timed()
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+        return t
+
+    def timed():
         if device == "cuda":
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             torch.cuda.synchronize()
@@ -378,6 +406,7 @@ def time_config(step, device, threads, args):
     for _ in range(max(warmup - len(warm), 0)):
         once()
     times = []
+    faults.clear()
     q0 = runqueue_wait_s() if device == "cpu" else None
     c0, w0 = time.process_time(), time.perf_counter()
     while len(times) < reps or (sum(times) / 1e3 < args.min_time and len(times) < args.max_reps):
@@ -386,7 +415,7 @@ def time_config(step, device, threads, args):
     q1 = runqueue_wait_s() if q0 is not None else None
     share = (c1 - c0) / ((w1 - w0) * threads) if device == "cpu" and w1 > w0 else None
     wait = (q1 - q0) / ((w1 - w0) * threads) if q0 is not None and q1 is not None and w1 > w0 else None
-    return times, share, wait
+    return times, share, wait, statistics.median(faults)
 
 
 def is_oom(e):
@@ -409,7 +438,7 @@ def parse_list(text, what, conv=str):
     return out
 
 
-def read_done(path, redo):
+def read_done(path, redo, malloc):
     """Keys of the rows already in the file (checking its header). Rows for which redo(row) is true
     are taken out of the file (rewritten in place, comments kept) so that they are measured again."""
     done = set()
@@ -425,6 +454,8 @@ def read_done(path, redo):
         die(f"{path}: its columns {reader.fieldnames} are not this tool's {COLUMNS}; use another --out")
     dropped = set()
     for r in reader:
+        if r["malloc"] != malloc:
+            die(f"{path}: its rows were measured with --malloc {r['malloc']}, not {malloc}; use another --out")
         key = tuple(r[k] for k in KEY)
         if redo(r):
             dropped.add(key)
@@ -474,6 +505,9 @@ def main():
     ap.add_argument("--clock", default="wall", choices=["wall", "thread"],
                     help="CPU with --threads 1: 'thread' times the CPU time of the thread that runs every "
                          "kernel (forward and backward), so other jobs on the machine do not inflate it")
+    ap.add_argument("--malloc", default="default", choices=["default", "keep"],
+                    help="glibc's allocator: its defaults, or 'keep' (no mmap per large block, no heap "
+                         "trimming: freed memory is reused without page faults; set through GLIBC_TUNABLES)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--note", default="", help="a line of provenance to record (e.g. 'machine shared')")
     ap.add_argument("--retry-errors", action="store_true", help="measure rows recorded as errors again")
@@ -481,6 +515,13 @@ def main():
                     help="measure again the rows (of --networks and --passes) already in the file whose "
                          "wait_share is above this; the old rows are taken out of the file")
     args = ap.parse_args()
+    if args.malloc == "keep" and os.environ.get("PERFCAST_MALLOC") != "keep":
+        # glibc reads its tunables when the process starts: run again with them set
+        env = dict(os.environ, PERFCAST_MALLOC="keep")
+        env["GLIBC_TUNABLES"] = ":".join(t for t in (env.get("GLIBC_TUNABLES", ""), MALLOC_KEEP) if t)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
     networks = parse_list(args.networks, "--networks")
     batches = sorted(set(parse_list(args.batches, "--batches", int)))
@@ -524,7 +565,7 @@ def main():
             return True
         return bool(args.retry_contended and r["wait_share"] and float(r["wait_share"]) > args.retry_contended
                     and r["network"] in networks and r["pass"] in passes)
-    done, exists = read_done(args.out, redo)
+    done, exists = read_done(args.out, redo, args.malloc)
     vers = versions(device)
     with open(args.out, "a", newline="") as f:
         if exists:
@@ -547,7 +588,7 @@ def main():
         for i, (net, pass_, dtype, batch) in enumerate(todo, 1):
             row = {"network": net, "batch": batch, "pass": pass_, "dtype": dtype, "device": device,
                    "threads": threads, "time_ms": "", "samples": 0, "spread": "", **vers,
-                   "load": "", "cpu_share": "", "wait_share": "", "error": ""}
+                   "load": "", "cpu_share": "", "wait_share": "", "faults": "", "malloc": args.malloc, "error": ""}
             tag = f"[{i}/{len(todo)}] {net} batch {batch} {pass_} {dtype}"
             step = x = labels = None
             try:
@@ -580,13 +621,14 @@ def main():
                     if attempt < args.retries:
                         print(f"{tag}: wait share {got[2]:.2f} > {args.max_wait_share:g} ({statistics.median(got[0]):.2f}"
                               " ms): measuring again", file=sys.stderr, flush=True)
-                times, share, wait = best
+                times, share, wait, faults = best
                 q1, med, q3 = quantiles(times)
                 row.update(time_ms=f"{med:.4f}", samples=len(times), spread=f"{(q3 - q1) / med:.4f}",
                            cpu_share=f"{share:.3f}" if share is not None else "",
-                           wait_share=f"{wait:.3f}" if wait is not None else "")
+                           wait_share=f"{wait:.3f}" if wait is not None else "", faults=f"{faults:.0f}")
                 step = x = labels = None
-                msg = f"{med:.2f} ms (spread {100 * (q3 - q1) / med:.1f}%, {len(times)} iterations)"
+                msg = (f"{med:.2f} ms (spread {100 * (q3 - q1) / med:.1f}%, {len(times)} iterations, "
+                       f"{faults:.0f} page faults each)")
             except _Skip as e:
                 row["error"] = str(e)
                 msg = str(e)

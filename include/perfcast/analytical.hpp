@@ -53,13 +53,26 @@ constexpr PhaseTime paleo(const Cost& c, const Device& d, DType t, const PaleoOp
     return p;
 }
 
-/** @brief Roofline time of a layer for a pass, microseconds (phases summed). */
+/** @brief Roofline time of a layer for a pass, microseconds (the phases it runs, summed). */
 template <typename L>
-constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
+constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
+                             Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) us += roofline(cost(layer, ph, t, pass), d, t).us;
+        if (runs(pass, ph, b)) us += roofline(cost(layer, ph, t, pass), d, t).us;
     return us;
+}
+
+/**
+ * @brief The share of a layer's pass time that its phases under `b` take, by each phase's
+ * roofline: what a learned model's time for the whole pass is scaled by when the layer runs only
+ * part of its backward (1 for inference and Backward::full).
+ */
+template <typename L>
+constexpr double backward_share(const L& layer, const Device& d, Pass pass, DType t, Backward b) noexcept {
+    if (pass == Pass::inference || b == Backward::full) return 1.0;
+    const double all = roofline_us(layer, d, pass, t);
+    return all > 0 ? roofline_us(layer, d, pass, t, b) / all : 1.0;
 }
 
 /** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
@@ -87,13 +100,13 @@ constexpr double compute_bound_us(const L& layer, const Device& d, Pass pass, DT
     return pass_roofline(layer, d, pass, t).compute_us;
 }
 
-/** @brief PALEO time of a layer for a pass, microseconds (phases summed). */
+/** @brief PALEO time of a layer for a pass, microseconds (the phases it runs, summed). */
 template <typename L>
 constexpr double paleo_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
-                          const PaleoOptions& o = {}) noexcept {
+                          const PaleoOptions& o = {}, Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) us += paleo(cost(layer, ph, t, pass), d, t, o).us;
+        if (runs(pass, ph, b)) us += paleo(cost(layer, ph, t, pass), d, t, o).us;
     return us;
 }
 

@@ -78,7 +78,10 @@ template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType
     requires detail::compile_time_network<N>
 consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
     std::array<embedded::Prediction, N::layers.size()> out{};
-    for (std::size_t i = 0; i < N::layers.size(); ++i) out[i] = embedded::layer_time(M, N::layers[i], D, P, T);
+    BackwardScope scope;  // a training step runs no backward for the network's input
+    for (std::size_t i = 0; i < N::layers.size(); ++i)
+        out[i] = embedded::layer_time(M, N::layers[i], D, P, T,
+                                      P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
     return out;
 }
 

@@ -37,6 +37,7 @@
 #include "features.hpp"                // FeatureSet, feature_schema_version
 #include "layers.hpp"                  // Layer, LayerKind, kind
 #include "memory_fit.hpp"              // MemoryFit, runs_no_kernel
+#include "network.hpp"                 // BackwardScope
 #include "optimizer.hpp"               // Optimizer, for_each_parameter_tensor, update_kernel
 #include "types.hpp"                   // Pass, DType
 
@@ -147,8 +148,9 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
  */
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
 
-/** @brief A network's time: layer_time() summed over its layers, and for training the optimizer's update
- *  as estimate() adds it (EstimateOptions::optimizer), microseconds. */
+/** @brief A network's time: layer_time() summed over its layers (a training step's first layers with
+ *  estimate()'s BackwardScope rule), and for training the optimizer's update as estimate() adds it
+ *  (EstimateOptions::optimizer), microseconds. */
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
                             Optimizer optimizer = Optimizer::sgd_momentum);
 
@@ -316,6 +318,18 @@ constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d,
     return {roofline_us(l, d, pass, t), false, "roofline"};
 }
 
+/**
+ * @brief layer_time of a layer that runs only part of its backward in a training step
+ * (BackwardScope), as estimate() takes it: the roofline of the phases that run, or the learned
+ * time scaled by their roofline share.
+ */
+constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t, Backward b) {
+    Prediction p = layer_time(m, l, d, pass, t);
+    if (pass == Pass::training && b != Backward::full && p.us > 0)
+        p.us = p.method == "roofline" ? roofline_us(l, d, pass, t, b) : p.us * backward_share(l, d, pass, t, b);
+    return p;
+}
+
 namespace detail {
 /** @brief layer_time with the layer by value: GCC memoizes constexpr calls on equal values, so a
     network's repeated layers (most of ResNet-50's) are evaluated once per translation unit. */
@@ -327,7 +341,11 @@ constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pas
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
                             Optimizer optimizer) {
     double us = 0.0;
-    for (const Layer& l : layers) us += detail::layer_us_by_value(m, l, d, pass, t);
+    BackwardScope scope;  // estimate()'s rule: no backward for the network's input
+    for (const Layer& l : layers) {
+        const Backward b = pass == Pass::training ? scope.next(l) : Backward::full;
+        us += b == Backward::full ? detail::layer_us_by_value(m, l, d, pass, t) : layer_time(m, l, d, pass, t, b).us;
+    }
     const int kernels = update_kernels(optimizer);
     if (pass == Pass::training && kernels > 0)
         for (const Layer& l : layers)

@@ -29,6 +29,7 @@ struct LayerEstimate {
     std::string method;      ///< which method estimated this layer
     double roofline_us = 0;  ///< the roofline, for comparison
     double paleo_us = 0;     ///< PALEO, for comparison
+    Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
 };
 
 /** @brief A network's estimate on one device, pass and precision. */
@@ -69,7 +70,10 @@ struct EstimateOptions {
 /**
  * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
  * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
- * optimizer's update (EstimateOptions::optimizer).
+ * optimizer's update (EstimateOptions::optimizer). In a training step the layers before the first
+ * with parameters run no backward and that one no input gradient (BackwardScope): the roofline and
+ * PALEO leave those phases out, and a learned time for the whole pass is scaled by the roofline
+ * share of the phases that run (backward_share).
  */
 inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
                                 const LayerTimeFn& time_fn, const EstimateOptions& options) {
@@ -82,17 +86,23 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
     e.dtype = t;
     e.batch = net.batch;
     e.layers.reserve(net.layers.size());
+    BackwardScope scope;
     for (const NamedLayer& nl : net.layers) {
         LayerEstimate le;
         le.name = nl.name;
         le.kind = kind(nl.layer);
         le.output = output_shape(nl.layer);
         le.params = param_count(nl.layer);
-        le.cost = pass_cost(nl.layer, pass, t);
-        le.roofline_us = roofline_us(nl.layer, dev, pass, t);
-        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options);
+        le.backward = pass == Pass::training ? scope.next(nl.layer) : Backward::full;
+        le.cost = pass_cost(nl.layer, pass, t, le.backward);
+        le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
+        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
         const LayerTime lt = time_fn(nl.layer, dev, pass, t);
-        le.us = lt.us;
+        // the analytical methods leave the phases out exactly; a learned time is scaled
+        le.us = le.backward == Backward::full ? lt.us
+                : lt.method == "roofline"     ? le.roofline_us
+                : lt.method == "paleo"        ? le.paleo_us
+                                              : lt.us * backward_share(nl.layer, dev, pass, t, le.backward);
         le.method = std::string(lt.method);
         e.total_us += le.us;
         e.roofline_total_us += le.roofline_us;

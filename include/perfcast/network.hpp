@@ -21,11 +21,31 @@
 
 namespace perfcast {
 
+/**
+ * @brief Which part of its backward each layer of a network runs in a training step, asked in
+ * execution order. Autograd computes no gradient for the network's input: the layers before the
+ * first one with parameters run no backward at all, and that first one computes its parameters'
+ * gradients but not its input's (PyTorch runs no backward-data kernel for a first convolution).
+ */
+class BackwardScope {
+public:
+    /** @brief The next layer's backward. */
+    constexpr Backward next(const Layer& l) noexcept {
+        if (m_seen_params) return Backward::full;
+        if (param_count(l) == 0) return Backward::none;
+        m_seen_params = true;
+        return Backward::weights_only;
+    }
+
+private:
+    bool m_seen_params = false;
+};
+
 /** @brief Totals over a network's layers. */
 struct NetworkTotals {
     std::int64_t params = 0;
     Cost inference{};  ///< forward phase of every layer
-    Cost training{};   ///< all phases of every layer
+    Cost training{};   ///< the phases a training step runs (BackwardScope)
 };
 
 /** @brief A network at run time: a name, a batch size and its layers in execution order. */
@@ -50,10 +70,11 @@ struct Network {
 
     NetworkTotals totals(DType t = DType::fp32) const {
         NetworkTotals s;
+        BackwardScope scope;
         for (const auto& l : layers) {
             s.params += param_count(l.layer);
             s.inference += pass_cost(l.layer, Pass::inference, t);
-            s.training += pass_cost(l.layer, Pass::training, t);
+            s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
         }
         return s;
     }
@@ -247,9 +268,11 @@ struct Net {
     static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
     static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
 
+    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says). */
     static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
         Cost c{};
-        ((c += Layers::pass_cost(pass, t)), ...);
+        BackwardScope scope;
+        for (const Layer& l : layers) c += perfcast::pass_cost(l, pass, t, scope.next(l));
         return c;
     }
 

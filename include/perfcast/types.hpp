@@ -68,6 +68,33 @@ constexpr bool runs(Pass pass, Phase phase) noexcept {
     return pass == Pass::training || phase == Phase::forward;
 }
 
+/**
+ * @brief How much of its backward a layer of a network runs in a training step (BackwardScope):
+ * autograd computes no gradient for the network's input, so the layers before the first one with
+ * parameters run none, and that one only its parameters' gradients.
+ */
+enum class Backward { full, weights_only, none };
+
+constexpr std::string_view to_string(Backward b) noexcept {
+    switch (b) {
+        case Backward::full: return "full";
+        case Backward::weights_only: return "weights only";
+        case Backward::none: return "none";
+    }
+    return "?";
+}
+
+/** @brief Does this pass run this phase of a layer whose backward is `b`? */
+constexpr bool runs(Pass pass, Phase phase, Backward b) noexcept {
+    if (!runs(pass, phase)) return false;
+    switch (phase) {
+        case Phase::forward: return true;
+        case Phase::backward_data: return b == Backward::full;
+        case Phase::backward_weights: return b != Backward::none;
+    }
+    return false;
+}
+
 /** @brief A tensor shape of rank 1 to 4 (NCHW for images, N x features for dense). */
 struct Shape {
     int rank = 0;

@@ -144,6 +144,33 @@ constexpr bool runs(Pass pass, Phase phase) noexcept {
     return pass == Pass::training || phase == Phase::forward;
 }
 
+/**
+ * @brief How much of its backward a layer of a network runs in a training step (BackwardScope):
+ * autograd computes no gradient for the network's input, so the layers before the first one with
+ * parameters run none, and that one only its parameters' gradients.
+ */
+enum class Backward { full, weights_only, none };
+
+constexpr std::string_view to_string(Backward b) noexcept {
+    switch (b) {
+        case Backward::full: return "full";
+        case Backward::weights_only: return "weights only";
+        case Backward::none: return "none";
+    }
+    return "?";
+}
+
+/** @brief Does this pass run this phase of a layer whose backward is `b`? */
+constexpr bool runs(Pass pass, Phase phase, Backward b) noexcept {
+    if (!runs(pass, phase)) return false;
+    switch (phase) {
+        case Phase::forward: return true;
+        case Phase::backward_data: return b == Backward::full;
+        case Phase::backward_weights: return b != Backward::none;
+    }
+    return false;
+}
+
 /** @brief A tensor shape of rank 1 to 4 (NCHW for images, N x features for dense). */
 struct Shape {
     int rank = 0;
@@ -1232,12 +1259,12 @@ constexpr Cost cost(const DropoutParams& p, Phase phase, DType t, Pass pass = Pa
     return {};
 }
 
-/** @brief Sum of the phases a pass runs. */
+/** @brief Sum of the phases a pass runs (of a layer whose backward is `b`: BackwardScope). */
 template <typename P>
-constexpr Cost pass_cost(const P& p, Pass pass, DType t) noexcept {
+constexpr Cost pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::full) noexcept {
     Cost total{};
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) total += cost(p, ph, t, pass);
+        if (runs(pass, ph, b)) total += cost(p, ph, t, pass);
     return total;
 }
 
@@ -1358,8 +1385,8 @@ constexpr std::int64_t param_count(const Layer& l) noexcept {
 constexpr Cost cost(const Layer& l, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
     return std::visit([&](const auto& p) { return cost(p, phase, t, pass); }, l);
 }
-constexpr Cost pass_cost(const Layer& l, Pass pass, DType t) noexcept {
-    return std::visit([&](const auto& p) { return pass_cost(p, pass, t); }, l);
+constexpr Cost pass_cost(const Layer& l, Pass pass, DType t, Backward b = Backward::full) noexcept {
+    return std::visit([&](const auto& p) { return pass_cost(p, pass, t, b); }, l);
 }
 inline void validate(const Layer& l, std::string_view layer_name = {}) {
     std::visit([&](const auto& p) { validate(p, layer_name); }, l);
@@ -1458,13 +1485,26 @@ constexpr PhaseTime paleo(const Cost& c, const Device& d, DType t, const PaleoOp
     return p;
 }
 
-/** @brief Roofline time of a layer for a pass, microseconds (phases summed). */
+/** @brief Roofline time of a layer for a pass, microseconds (the phases it runs, summed). */
 template <typename L>
-constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
+constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
+                             Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) us += roofline(cost(layer, ph, t, pass), d, t).us;
+        if (runs(pass, ph, b)) us += roofline(cost(layer, ph, t, pass), d, t).us;
     return us;
+}
+
+/**
+ * @brief The share of a layer's pass time that its phases under `b` take, by each phase's
+ * roofline: what a learned model's time for the whole pass is scaled by when the layer runs only
+ * part of its backward (1 for inference and Backward::full).
+ */
+template <typename L>
+constexpr double backward_share(const L& layer, const Device& d, Pass pass, DType t, Backward b) noexcept {
+    if (pass == Pass::inference || b == Backward::full) return 1.0;
+    const double all = roofline_us(layer, d, pass, t);
+    return all > 0 ? roofline_us(layer, d, pass, t, b) / all : 1.0;
 }
 
 /** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
@@ -1492,13 +1532,13 @@ constexpr double compute_bound_us(const L& layer, const Device& d, Pass pass, DT
     return pass_roofline(layer, d, pass, t).compute_us;
 }
 
-/** @brief PALEO time of a layer for a pass, microseconds (phases summed). */
+/** @brief PALEO time of a layer for a pass, microseconds (the phases it runs, summed). */
 template <typename L>
 constexpr double paleo_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
-                          const PaleoOptions& o = {}) noexcept {
+                          const PaleoOptions& o = {}, Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) us += paleo(cost(layer, ph, t, pass), d, t, o).us;
+        if (runs(pass, ph, b)) us += paleo(cost(layer, ph, t, pass), d, t, o).us;
     return us;
 }
 
@@ -2215,6 +2255,326 @@ inline MemoryFit fit_memory_model(const std::vector<MemoryFitRow>& rows) {
 
 }  // namespace perfcast
 // ---- end include/perfcast/memory_fit.hpp ----
+// ---- begin include/perfcast/network.hpp ----
+/**
+ * @file network.hpp
+ * @brief Networks: the run-time perfcast::Network (a named list of layers), the
+ *        compile-time perfcast::Net<Layers...> (a type list), and NetBuilder, which
+ *        tracks the running shape so a network is written once, as PyTorch writes it.
+ */
+
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t
+#include <string>       // string
+#include <string_view>  // string_view
+#include <type_traits>  // is_constant_evaluated
+#include <utility>      // index_sequence, move
+#include <vector>       // vector
+
+// #include "error.hpp"   // error: already inlined above
+// #include "layers.hpp"  // Layer, NamedLayer, the parameter structs: already inlined above
+// #include "types.hpp"   // Shape, Pass, DType: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief Which part of its backward each layer of a network runs in a training step, asked in
+ * execution order. Autograd computes no gradient for the network's input: the layers before the
+ * first one with parameters run no backward at all, and that first one computes its parameters'
+ * gradients but not its input's (PyTorch runs no backward-data kernel for a first convolution).
+ */
+class BackwardScope {
+public:
+    /** @brief The next layer's backward. */
+    constexpr Backward next(const Layer& l) noexcept {
+        if (m_seen_params) return Backward::full;
+        if (param_count(l) == 0) return Backward::none;
+        m_seen_params = true;
+        return Backward::weights_only;
+    }
+
+private:
+    bool m_seen_params = false;
+};
+
+/** @brief Totals over a network's layers. */
+struct NetworkTotals {
+    std::int64_t params = 0;
+    Cost inference{};  ///< forward phase of every layer
+    Cost training{};   ///< the phases a training step runs (BackwardScope)
+};
+
+/** @brief A network at run time: a name, a batch size and its layers in execution order. */
+struct Network {
+    std::string name;
+    std::int64_t batch = 1;
+    std::vector<NamedLayer> layers;
+
+    /** @brief The same network at another batch size (every layer's batch replaced). */
+    Network with_batch(std::int64_t new_batch) const {
+        if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
+        Network out{name, new_batch, {}};
+        out.layers.reserve(layers.size());
+        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
+        return out;
+    }
+
+    /** @brief Throws perfcast::error naming the layer and field of the first broken rule. */
+    void validate() const {
+        for (const auto& l : layers) perfcast::validate(l.layer, l.name);
+    }
+
+    NetworkTotals totals(DType t = DType::fp32) const {
+        NetworkTotals s;
+        BackwardScope scope;
+        for (const auto& l : layers) {
+            s.params += param_count(l.layer);
+            s.inference += pass_cost(l.layer, Pass::inference, t);
+            s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
+        }
+        return s;
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// NetBuilder: usable at run time and in constant expressions
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief A layer's name without heap allocation, so networks can be built in constant
+ * expressions ("layer1" + "." + 0 + ".conv1"). At most 95 characters.
+ */
+class LayerName {
+public:
+    static constexpr std::size_t capacity = 95;
+    constexpr LayerName() = default;
+    constexpr LayerName(const char* s) : LayerName(std::string_view(s)) {}  // NOLINT: implicit by design
+    constexpr LayerName(std::string_view s) { append(s); }                  // NOLINT: implicit by design
+
+    constexpr std::string_view view() const noexcept { return {m_buf.data(), m_len}; }
+    constexpr std::string str() const { return std::string(view()); }
+
+    constexpr LayerName& append(std::string_view s) {
+        if (m_len + s.size() > capacity) throw error("name", "layer name longer than 95 characters");
+        for (char c : s) m_buf[m_len++] = c;
+        return *this;
+    }
+    constexpr LayerName& append(std::int64_t v) {
+        char digits[20]{};
+        std::size_t n = 0;
+        std::uint64_t u = v < 0 ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+        do {
+            digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
+            u /= 10;
+        } while (u > 0);
+        if (v < 0) append("-");
+        while (n > 0) append(std::string_view(&digits[--n], 1));
+        return *this;
+    }
+    /** @brief "layer1" / 0 / "conv1" reads "layer1.0.conv1". */
+    friend constexpr LayerName operator/(LayerName a, std::string_view b) { return a.append(".").append(b); }
+    friend constexpr LayerName operator/(LayerName a, std::int64_t i) { return a.append(".").append(i); }
+    friend constexpr LayerName operator/(LayerName a, int i) { return a.append(".").append(std::int64_t{i}); }
+
+private:
+    std::array<char, capacity + 1> m_buf{};
+    std::size_t m_len = 0;
+};
+
+namespace detail {
+constexpr std::string itos(std::int64_t v) {
+    if (v == 0) return "0";
+    std::string s;
+    const bool neg = v < 0;
+    std::uint64_t u = neg ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+    while (u > 0) {
+        s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+        u /= 10;
+    }
+    return neg ? "-" + s : s;
+}
+}  // namespace detail
+
+/**
+ * @brief Appends layers while tracking the current output shape, the way a PyTorch
+ * forward() reads. Branches: save shape(), build the branch, restore with set_shape();
+ * join with add() or concat().
+ */
+class NetBuilder {
+public:
+    constexpr NetBuilder(std::string_view name, std::int64_t batch, Shape input)
+        : m_name(name), m_batch(batch), m_shape(input) {}
+
+    constexpr const Shape& shape() const noexcept { return m_shape; }
+    constexpr void set_shape(const Shape& s) noexcept { m_shape = s; }
+    constexpr std::int64_t batch() const noexcept { return m_batch; }
+
+    constexpr NetBuilder& conv(LayerName name, std::int64_t out_channels, Hw kernel, Hw stride = 1, Hw padding = 0,
+                               bool bias = true, std::int64_t groups = 1, Hw dilation = 1) {
+        require_rank(4, name);
+        return push(name, Conv2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], out_channels, kernel,
+                                                  stride, padding, dilation, groups, bias});
+    }
+    constexpr NetBuilder& batchnorm(LayerName name) {
+        require_rank(4, name);
+        return push(name, BatchNorm2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], true});
+    }
+    constexpr NetBuilder& act(LayerName name, ActivationKind kind = ActivationKind::relu) {
+        return push(name, ActivationParams{m_shape, kind});
+    }
+    constexpr NetBuilder& pool(LayerName name, PoolMode mode, Hw kernel, Hw stride = 0, Hw padding = 0,
+                               bool ceil_mode = false, bool count_include_pad = true) {
+        require_rank(4, name);
+        return push(name, Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, kernel, stride,
+                                                  padding, ceil_mode, false, count_include_pad});
+    }
+    constexpr NetBuilder& global_pool(LayerName name, PoolMode mode = PoolMode::avg) {
+        require_rank(4, name);
+        return push(name,
+                    Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, Hw{1}, Hw{1}, Hw{0}, false, true});
+    }
+    /** @brief PyTorch's AdaptiveAvgPool2d, for outputs that divide the input (a plain average pool). */
+    constexpr NetBuilder& adaptive_avg_pool(LayerName name, std::int64_t out_h, std::int64_t out_w) {
+        require_rank(4, name);
+        if (out_h < 1 || out_w < 1 || m_shape[2] % out_h != 0 || m_shape[3] % out_w != 0)
+            throw error(std::string(name.view()), "adaptive_avg_pool: output " + detail::itos(out_h) + "x" + detail::itos(out_w) +
+                                  " must divide the input " + detail::itos(m_shape[2]) + "x" + detail::itos(m_shape[3]));
+        if (out_h == 1 && out_w == 1) return global_pool(name, PoolMode::avg);
+        const Hw k{m_shape[2] / out_h, m_shape[3] / out_w};
+        return pool(name, PoolMode::avg, k, k);
+    }
+    constexpr NetBuilder& flatten(LayerName name) { return push(name, FlattenParams{m_shape}); }
+    constexpr NetBuilder& dense(LayerName name, std::int64_t out_features, bool bias = true) {
+        require_rank(2, name);
+        return push(name, DenseParams{m_shape[0], m_shape[1], out_features, bias, 1});
+    }
+    constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
+        return push(name, DropoutParams{m_shape, p});
+    }
+    constexpr NetBuilder& softmax(LayerName name) {
+        require_rank(2, name);
+        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
+    }
+    /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
+    constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
+        return push(name, AddParams{m_shape, inputs});
+    }
+    /** @brief Concatenates branches along channels; `channels` lists each branch's channel count. */
+    constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
+        require_rank(4, name);
+        std::int64_t total = 0;
+        for (std::int64_t c : channels) total += c;
+        return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
+                                                  static_cast<std::int64_t>(channels.size())});
+    }
+
+    constexpr std::size_t size() const noexcept { return m_layers.size(); }
+    constexpr const Layer& layer(std::size_t i) const noexcept { return m_layers[i].layer; }
+    constexpr std::string_view name(std::size_t i) const noexcept { return m_layers[i].name.view(); }
+
+    /** @brief The run-time network. */
+    Network build() const {
+        Network n{std::string(m_name), m_batch, {}};
+        n.layers.reserve(m_layers.size());
+        for (const auto& l : m_layers) n.layers.push_back(NamedLayer{l.name.str(), l.layer});
+        return n;
+    }
+
+private:
+    struct Entry {
+        LayerName name;
+        Layer layer;
+    };
+
+    constexpr void require_rank(int rank, const LayerName& name) const {
+        if (m_shape.rank != rank)
+            throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
+                                  detail::itos(m_shape.rank));
+    }
+    constexpr NetBuilder& push(LayerName name, Layer layer) {
+        const Violation v = check(layer);
+        if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
+        if (v)
+            throw error(name.str() + "." + std::string(v.field), std::string(to_string(kind(layer))) + ": " +
+                                                              std::string(rule_text(v.rule)) + " (got " +
+                                                              detail::itos(v.value) + ", limit " +
+                                                              detail::itos(v.limit) + ")");
+        m_shape = output_shape(layer);
+        m_layers.push_back(Entry{name, layer});
+        return *this;
+    }
+
+    std::string_view m_name;
+    std::int64_t m_batch;
+    Shape m_shape;
+    std::vector<Entry> m_layers;
+};
+
+// ---------------------------------------------------------------------------------------
+// Compile-time networks
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief A network as a type list of compile-time layers.
+ * @tparam Layers compile-time layer types (Conv2D<...>, Dense<...>, ...)
+ */
+template <typename... Layers>
+struct Net {
+    static constexpr std::size_t size = sizeof...(Layers);
+    static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
+    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
+
+    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says). */
+    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
+        Cost c{};
+        BackwardScope scope;
+        for (const Layer& l : layers) c += perfcast::pass_cost(l, pass, t, scope.next(l));
+        return c;
+    }
+
+    /** @brief The run-time twin: the same layers, named by position ("0", "1", ...). */
+    static Network to_network(std::string name = "net") {
+        Network n{name, size == 0 ? 1 : batch_of(layers[0]), {}};
+        for (std::size_t i = 0; i < size; ++i) n.layers.push_back({detail::itos(static_cast<std::int64_t>(i)), layers[i]});
+        return n;
+    }
+};
+
+namespace detail {
+
+template <typename Holder, std::size_t I>
+using layer_at = layer_type_t<std::get<Holder::layers[I].index()>(Holder::layers[I])>;
+
+template <typename Holder, std::size_t... I>
+auto make_net(std::index_sequence<I...>) -> Net<layer_at<Holder, I>...>;
+
+/** @brief Copies the layers of a constexpr-built network into an array (names are dropped). */
+template <std::size_t N, typename BuildFn>
+constexpr std::array<Layer, N> layers_array(BuildFn build) {
+    std::array<Layer, N> out{};
+    const NetBuilder b = build();
+    for (std::size_t i = 0; i < N; ++i) out[i] = b.layer(i);
+    return out;
+}
+
+}  // namespace detail
+
+/**
+ * @brief The compile-time Net of a network written with NetBuilder.
+ * @tparam Holder a type with `static constexpr NetBuilder build()`
+ */
+template <typename Holder>
+struct built_net {
+    struct layers_holder {
+        static constexpr std::size_t count = Holder::build().size();
+        static constexpr std::array<Layer, count> layers = detail::layers_array<count>([] { return Holder::build(); });
+    };
+    using type = decltype(detail::make_net<layers_holder>(std::make_index_sequence<layers_holder::count>{}));
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/network.hpp ----
 // ---- begin include/perfcast/optimizer.hpp ----
 /**
  * @file optimizer.hpp
@@ -2401,8 +2761,9 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
  */
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
 
-/** @brief A network's time: layer_time() summed over its layers, and for training the optimizer's update
- *  as estimate() adds it (EstimateOptions::optimizer), microseconds. */
+/** @brief A network's time: layer_time() summed over its layers (a training step's first layers with
+ *  estimate()'s BackwardScope rule), and for training the optimizer's update as estimate() adds it
+ *  (EstimateOptions::optimizer), microseconds. */
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
                             Optimizer optimizer = Optimizer::sgd_momentum);
 
@@ -2570,6 +2931,18 @@ constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d,
     return {roofline_us(l, d, pass, t), false, "roofline"};
 }
 
+/**
+ * @brief layer_time of a layer that runs only part of its backward in a training step
+ * (BackwardScope), as estimate() takes it: the roofline of the phases that run, or the learned
+ * time scaled by their roofline share.
+ */
+constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t, Backward b) {
+    Prediction p = layer_time(m, l, d, pass, t);
+    if (pass == Pass::training && b != Backward::full && p.us > 0)
+        p.us = p.method == "roofline" ? roofline_us(l, d, pass, t, b) : p.us * backward_share(l, d, pass, t, b);
+    return p;
+}
+
 namespace detail {
 /** @brief layer_time with the layer by value: GCC memoizes constexpr calls on equal values, so a
     network's repeated layers (most of ResNet-50's) are evaluated once per translation unit. */
@@ -2581,7 +2954,11 @@ constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pas
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
                             Optimizer optimizer) {
     double us = 0.0;
-    for (const Layer& l : layers) us += detail::layer_us_by_value(m, l, d, pass, t);
+    BackwardScope scope;  // estimate()'s rule: no backward for the network's input
+    for (const Layer& l : layers) {
+        const Backward b = pass == Pass::training ? scope.next(l) : Backward::full;
+        us += b == Backward::full ? detail::layer_us_by_value(m, l, d, pass, t) : layer_time(m, l, d, pass, t, b).us;
+    }
     const int kernels = update_kernels(optimizer);
     if (pass == Pass::training && kernels > 0)
         for (const Layer& l : layers)
@@ -6667,7 +7044,10 @@ template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType
     requires detail::compile_time_network<N>
 consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
     std::array<embedded::Prediction, N::layers.size()> out{};
-    for (std::size_t i = 0; i < N::layers.size(); ++i) out[i] = embedded::layer_time(M, N::layers[i], D, P, T);
+    BackwardScope scope;  // a training step runs no backward for the network's input
+    for (std::size_t i = 0; i < N::layers.size(); ++i)
+        out[i] = embedded::layer_time(M, N::layers[i], D, P, T,
+                                      P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
     return out;
 }
 
@@ -6927,303 +7307,7 @@ private:
 // #include "../detail/json.hpp"  // json, json_reader, read_file: already inlined above
 // #include "../error.hpp"        // error: already inlined above
 // #include "../layers.hpp"       // Layer, the parameter structs, validate: already inlined above
-// ---- begin include/perfcast/network.hpp ----
-/**
- * @file network.hpp
- * @brief Networks: the run-time perfcast::Network (a named list of layers), the
- *        compile-time perfcast::Net<Layers...> (a type list), and NetBuilder, which
- *        tracks the running shape so a network is written once, as PyTorch writes it.
- */
-
-#include <array>        // array
-#include <cstddef>      // size_t
-#include <cstdint>      // int64_t
-#include <string>       // string
-#include <string_view>  // string_view
-#include <type_traits>  // is_constant_evaluated
-#include <utility>      // index_sequence, move
-#include <vector>       // vector
-
-// #include "error.hpp"   // error: already inlined above
-// #include "layers.hpp"  // Layer, NamedLayer, the parameter structs: already inlined above
-// #include "types.hpp"   // Shape, Pass, DType: already inlined above
-
-namespace perfcast {
-
-/** @brief Totals over a network's layers. */
-struct NetworkTotals {
-    std::int64_t params = 0;
-    Cost inference{};  ///< forward phase of every layer
-    Cost training{};   ///< all phases of every layer
-};
-
-/** @brief A network at run time: a name, a batch size and its layers in execution order. */
-struct Network {
-    std::string name;
-    std::int64_t batch = 1;
-    std::vector<NamedLayer> layers;
-
-    /** @brief The same network at another batch size (every layer's batch replaced). */
-    Network with_batch(std::int64_t new_batch) const {
-        if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
-        Network out{name, new_batch, {}};
-        out.layers.reserve(layers.size());
-        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
-        return out;
-    }
-
-    /** @brief Throws perfcast::error naming the layer and field of the first broken rule. */
-    void validate() const {
-        for (const auto& l : layers) perfcast::validate(l.layer, l.name);
-    }
-
-    NetworkTotals totals(DType t = DType::fp32) const {
-        NetworkTotals s;
-        for (const auto& l : layers) {
-            s.params += param_count(l.layer);
-            s.inference += pass_cost(l.layer, Pass::inference, t);
-            s.training += pass_cost(l.layer, Pass::training, t);
-        }
-        return s;
-    }
-};
-
-// ---------------------------------------------------------------------------------------
-// NetBuilder: usable at run time and in constant expressions
-// ---------------------------------------------------------------------------------------
-
-/**
- * @brief A layer's name without heap allocation, so networks can be built in constant
- * expressions ("layer1" + "." + 0 + ".conv1"). At most 95 characters.
- */
-class LayerName {
-public:
-    static constexpr std::size_t capacity = 95;
-    constexpr LayerName() = default;
-    constexpr LayerName(const char* s) : LayerName(std::string_view(s)) {}  // NOLINT: implicit by design
-    constexpr LayerName(std::string_view s) { append(s); }                  // NOLINT: implicit by design
-
-    constexpr std::string_view view() const noexcept { return {m_buf.data(), m_len}; }
-    constexpr std::string str() const { return std::string(view()); }
-
-    constexpr LayerName& append(std::string_view s) {
-        if (m_len + s.size() > capacity) throw error("name", "layer name longer than 95 characters");
-        for (char c : s) m_buf[m_len++] = c;
-        return *this;
-    }
-    constexpr LayerName& append(std::int64_t v) {
-        char digits[20]{};
-        std::size_t n = 0;
-        std::uint64_t u = v < 0 ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
-        do {
-            digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
-            u /= 10;
-        } while (u > 0);
-        if (v < 0) append("-");
-        while (n > 0) append(std::string_view(&digits[--n], 1));
-        return *this;
-    }
-    /** @brief "layer1" / 0 / "conv1" reads "layer1.0.conv1". */
-    friend constexpr LayerName operator/(LayerName a, std::string_view b) { return a.append(".").append(b); }
-    friend constexpr LayerName operator/(LayerName a, std::int64_t i) { return a.append(".").append(i); }
-    friend constexpr LayerName operator/(LayerName a, int i) { return a.append(".").append(std::int64_t{i}); }
-
-private:
-    std::array<char, capacity + 1> m_buf{};
-    std::size_t m_len = 0;
-};
-
-namespace detail {
-constexpr std::string itos(std::int64_t v) {
-    if (v == 0) return "0";
-    std::string s;
-    const bool neg = v < 0;
-    std::uint64_t u = neg ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
-    while (u > 0) {
-        s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-        u /= 10;
-    }
-    return neg ? "-" + s : s;
-}
-}  // namespace detail
-
-/**
- * @brief Appends layers while tracking the current output shape, the way a PyTorch
- * forward() reads. Branches: save shape(), build the branch, restore with set_shape();
- * join with add() or concat().
- */
-class NetBuilder {
-public:
-    constexpr NetBuilder(std::string_view name, std::int64_t batch, Shape input)
-        : m_name(name), m_batch(batch), m_shape(input) {}
-
-    constexpr const Shape& shape() const noexcept { return m_shape; }
-    constexpr void set_shape(const Shape& s) noexcept { m_shape = s; }
-    constexpr std::int64_t batch() const noexcept { return m_batch; }
-
-    constexpr NetBuilder& conv(LayerName name, std::int64_t out_channels, Hw kernel, Hw stride = 1, Hw padding = 0,
-                               bool bias = true, std::int64_t groups = 1, Hw dilation = 1) {
-        require_rank(4, name);
-        return push(name, Conv2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], out_channels, kernel,
-                                                  stride, padding, dilation, groups, bias});
-    }
-    constexpr NetBuilder& batchnorm(LayerName name) {
-        require_rank(4, name);
-        return push(name, BatchNorm2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], true});
-    }
-    constexpr NetBuilder& act(LayerName name, ActivationKind kind = ActivationKind::relu) {
-        return push(name, ActivationParams{m_shape, kind});
-    }
-    constexpr NetBuilder& pool(LayerName name, PoolMode mode, Hw kernel, Hw stride = 0, Hw padding = 0,
-                               bool ceil_mode = false, bool count_include_pad = true) {
-        require_rank(4, name);
-        return push(name, Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, kernel, stride,
-                                                  padding, ceil_mode, false, count_include_pad});
-    }
-    constexpr NetBuilder& global_pool(LayerName name, PoolMode mode = PoolMode::avg) {
-        require_rank(4, name);
-        return push(name,
-                    Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, Hw{1}, Hw{1}, Hw{0}, false, true});
-    }
-    /** @brief PyTorch's AdaptiveAvgPool2d, for outputs that divide the input (a plain average pool). */
-    constexpr NetBuilder& adaptive_avg_pool(LayerName name, std::int64_t out_h, std::int64_t out_w) {
-        require_rank(4, name);
-        if (out_h < 1 || out_w < 1 || m_shape[2] % out_h != 0 || m_shape[3] % out_w != 0)
-            throw error(std::string(name.view()), "adaptive_avg_pool: output " + detail::itos(out_h) + "x" + detail::itos(out_w) +
-                                  " must divide the input " + detail::itos(m_shape[2]) + "x" + detail::itos(m_shape[3]));
-        if (out_h == 1 && out_w == 1) return global_pool(name, PoolMode::avg);
-        const Hw k{m_shape[2] / out_h, m_shape[3] / out_w};
-        return pool(name, PoolMode::avg, k, k);
-    }
-    constexpr NetBuilder& flatten(LayerName name) { return push(name, FlattenParams{m_shape}); }
-    constexpr NetBuilder& dense(LayerName name, std::int64_t out_features, bool bias = true) {
-        require_rank(2, name);
-        return push(name, DenseParams{m_shape[0], m_shape[1], out_features, bias, 1});
-    }
-    constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
-        return push(name, DropoutParams{m_shape, p});
-    }
-    constexpr NetBuilder& softmax(LayerName name) {
-        require_rank(2, name);
-        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
-    }
-    /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
-    constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
-        return push(name, AddParams{m_shape, inputs});
-    }
-    /** @brief Concatenates branches along channels; `channels` lists each branch's channel count. */
-    constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
-        require_rank(4, name);
-        std::int64_t total = 0;
-        for (std::int64_t c : channels) total += c;
-        return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
-                                                  static_cast<std::int64_t>(channels.size())});
-    }
-
-    constexpr std::size_t size() const noexcept { return m_layers.size(); }
-    constexpr const Layer& layer(std::size_t i) const noexcept { return m_layers[i].layer; }
-    constexpr std::string_view name(std::size_t i) const noexcept { return m_layers[i].name.view(); }
-
-    /** @brief The run-time network. */
-    Network build() const {
-        Network n{std::string(m_name), m_batch, {}};
-        n.layers.reserve(m_layers.size());
-        for (const auto& l : m_layers) n.layers.push_back(NamedLayer{l.name.str(), l.layer});
-        return n;
-    }
-
-private:
-    struct Entry {
-        LayerName name;
-        Layer layer;
-    };
-
-    constexpr void require_rank(int rank, const LayerName& name) const {
-        if (m_shape.rank != rank)
-            throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
-                                  detail::itos(m_shape.rank));
-    }
-    constexpr NetBuilder& push(LayerName name, Layer layer) {
-        const Violation v = check(layer);
-        if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
-        if (v)
-            throw error(name.str() + "." + std::string(v.field), std::string(to_string(kind(layer))) + ": " +
-                                                              std::string(rule_text(v.rule)) + " (got " +
-                                                              detail::itos(v.value) + ", limit " +
-                                                              detail::itos(v.limit) + ")");
-        m_shape = output_shape(layer);
-        m_layers.push_back(Entry{name, layer});
-        return *this;
-    }
-
-    std::string_view m_name;
-    std::int64_t m_batch;
-    Shape m_shape;
-    std::vector<Entry> m_layers;
-};
-
-// ---------------------------------------------------------------------------------------
-// Compile-time networks
-// ---------------------------------------------------------------------------------------
-
-/**
- * @brief A network as a type list of compile-time layers.
- * @tparam Layers compile-time layer types (Conv2D<...>, Dense<...>, ...)
- */
-template <typename... Layers>
-struct Net {
-    static constexpr std::size_t size = sizeof...(Layers);
-    static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
-    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
-
-    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
-        Cost c{};
-        ((c += Layers::pass_cost(pass, t)), ...);
-        return c;
-    }
-
-    /** @brief The run-time twin: the same layers, named by position ("0", "1", ...). */
-    static Network to_network(std::string name = "net") {
-        Network n{name, size == 0 ? 1 : batch_of(layers[0]), {}};
-        for (std::size_t i = 0; i < size; ++i) n.layers.push_back({detail::itos(static_cast<std::int64_t>(i)), layers[i]});
-        return n;
-    }
-};
-
-namespace detail {
-
-template <typename Holder, std::size_t I>
-using layer_at = layer_type_t<std::get<Holder::layers[I].index()>(Holder::layers[I])>;
-
-template <typename Holder, std::size_t... I>
-auto make_net(std::index_sequence<I...>) -> Net<layer_at<Holder, I>...>;
-
-/** @brief Copies the layers of a constexpr-built network into an array (names are dropped). */
-template <std::size_t N, typename BuildFn>
-constexpr std::array<Layer, N> layers_array(BuildFn build) {
-    std::array<Layer, N> out{};
-    const NetBuilder b = build();
-    for (std::size_t i = 0; i < N; ++i) out[i] = b.layer(i);
-    return out;
-}
-
-}  // namespace detail
-
-/**
- * @brief The compile-time Net of a network written with NetBuilder.
- * @tparam Holder a type with `static constexpr NetBuilder build()`
- */
-template <typename Holder>
-struct built_net {
-    struct layers_holder {
-        static constexpr std::size_t count = Holder::build().size();
-        static constexpr std::array<Layer, count> layers = detail::layers_array<count>([] { return Holder::build(); });
-    };
-    using type = decltype(detail::make_net<layers_holder>(std::make_index_sequence<layers_holder::count>{}));
-};
-
-}  // namespace perfcast
-// ---- end include/perfcast/network.hpp ----
+// #include "../network.hpp"      // Network: already inlined above
 
 namespace perfcast {
 
@@ -10413,6 +10497,7 @@ struct LayerEstimate {
     std::string method;      ///< which method estimated this layer
     double roofline_us = 0;  ///< the roofline, for comparison
     double paleo_us = 0;     ///< PALEO, for comparison
+    Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
 };
 
 /** @brief A network's estimate on one device, pass and precision. */
@@ -10453,7 +10538,10 @@ struct EstimateOptions {
 /**
  * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
  * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
- * optimizer's update (EstimateOptions::optimizer).
+ * optimizer's update (EstimateOptions::optimizer). In a training step the layers before the first
+ * with parameters run no backward and that one no input gradient (BackwardScope): the roofline and
+ * PALEO leave those phases out, and a learned time for the whole pass is scaled by the roofline
+ * share of the phases that run (backward_share).
  */
 inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
                                 const LayerTimeFn& time_fn, const EstimateOptions& options) {
@@ -10466,17 +10554,23 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
     e.dtype = t;
     e.batch = net.batch;
     e.layers.reserve(net.layers.size());
+    BackwardScope scope;
     for (const NamedLayer& nl : net.layers) {
         LayerEstimate le;
         le.name = nl.name;
         le.kind = kind(nl.layer);
         le.output = output_shape(nl.layer);
         le.params = param_count(nl.layer);
-        le.cost = pass_cost(nl.layer, pass, t);
-        le.roofline_us = roofline_us(nl.layer, dev, pass, t);
-        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options);
+        le.backward = pass == Pass::training ? scope.next(nl.layer) : Backward::full;
+        le.cost = pass_cost(nl.layer, pass, t, le.backward);
+        le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
+        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
         const LayerTime lt = time_fn(nl.layer, dev, pass, t);
-        le.us = lt.us;
+        // the analytical methods leave the phases out exactly; a learned time is scaled
+        le.us = le.backward == Backward::full ? lt.us
+                : lt.method == "roofline"     ? le.roofline_us
+                : lt.method == "paleo"        ? le.paleo_us
+                                              : lt.us * backward_share(nl.layer, dev, pass, t, le.backward);
         le.method = std::string(lt.method);
         e.total_us += le.us;
         e.roofline_total_us += le.roofline_us;

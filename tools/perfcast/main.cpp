@@ -323,7 +323,7 @@ int cmd_predict(const Args& a) {
             j["method"] = x.method;
             j["note"] = note;
             j["layers"] = nlohmann::json::array();
-            for (const auto& l : x.layers)
+            for (const auto& l : x.layers) {
                 j["layers"].push_back({{"name", l.name},
                                        {"kind", std::string(to_string(l.kind))},
                                        {"method", l.method},
@@ -334,6 +334,8 @@ int cmd_predict(const Args& a) {
                                        {"flops", l.cost.flops},
                                        {"bytes", l.cost.bytes},
                                        {"achieved_flops_per_s", achieved(l)}});
+                if (pass == Pass::training) j["layers"].back()["backward"] = std::string(to_string(l.backward));
+            }
             j["total_us"] = x.total_us;
             j["roofline_total_us"] = x.roofline_total_us;
             j["paleo_total_us"] = x.paleo_total_us;
@@ -391,7 +393,13 @@ int cmd_predict(const Args& a) {
               << "  total:     " << cli::fixed(e.total_us / 1000.0, 3) << " ms  ("
               << cli::fixed(e.throughput(), 1) << " samples/s)\n"
               << "  roofline:  " << cli::fixed(e.roofline_total_us / 1000.0, 3) << " ms\n"
-              << "  PALEO:     " << cli::fixed(e.paleo_total_us / 1000.0, 3) << " ms\n"
+              << "  PALEO:     " << cli::fixed(e.paleo_total_us / 1000.0, 3) << " ms\n";
+    for (const auto& l : e.layers)
+        if (pass == Pass::training && l.backward != Backward::full)
+            std::cout << "  backward:  " << l.name << " "
+                      << (l.backward == Backward::none ? "runs none" : "computes no input gradient")
+                      << " (autograd needs no gradient for the network's input)\n";
+    std::cout
               << "  work:      " << cli::si(static_cast<double>(e.total_cost.flops)) << "FLOP, "
               << cli::si(static_cast<double>(e.total_cost.bytes)) << "B moved\n";
     return EXIT_SUCCESS;

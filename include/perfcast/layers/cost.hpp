@@ -247,12 +247,12 @@ constexpr Cost cost(const DropoutParams& p, Phase phase, DType t, Pass pass = Pa
     return {};
 }
 
-/** @brief Sum of the phases a pass runs. */
+/** @brief Sum of the phases a pass runs (of a layer whose backward is `b`: BackwardScope). */
 template <typename P>
-constexpr Cost pass_cost(const P& p, Pass pass, DType t) noexcept {
+constexpr Cost pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::full) noexcept {
     Cost total{};
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) total += cost(p, ph, t, pass);
+        if (runs(pass, ph, b)) total += cost(p, ph, t, pass);
     return total;
 }
 

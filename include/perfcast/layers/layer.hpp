@@ -113,8 +113,8 @@ constexpr std::int64_t param_count(const Layer& l) noexcept {
 constexpr Cost cost(const Layer& l, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
     return std::visit([&](const auto& p) { return cost(p, phase, t, pass); }, l);
 }
-constexpr Cost pass_cost(const Layer& l, Pass pass, DType t) noexcept {
-    return std::visit([&](const auto& p) { return pass_cost(p, pass, t); }, l);
+constexpr Cost pass_cost(const Layer& l, Pass pass, DType t, Backward b = Backward::full) noexcept {
+    return std::visit([&](const auto& p) { return pass_cost(p, pass, t, b); }, l);
 }
 inline void validate(const Layer& l, std::string_view layer_name = {}) {
     std::visit([&](const auto& p) { validate(p, layer_name); }, l);
