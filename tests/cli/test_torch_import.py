@@ -8,6 +8,7 @@ Needs PyTorch and torchvision (Debian 12: apt-get install python3-torch python3-
 /usr/bin/python3). When the running python has no torch, the script re-runs itself with
 /usr/bin/python3 if that one has it; otherwise it says it skipped and exits 0.
 """
+import csv
 import importlib.util
 import json
 import os
@@ -327,6 +328,32 @@ def measure_torch_sizes_openblas_to_its_threads():
         assert "BLAS: no OpenBLAS loaded" in threads[0], threads[0]
     rows = [l for l in text.splitlines() if l.startswith("alexnet,1,inference,fp32,cpu,1,")]
     assert len(rows) == 1, text[-2000:]
+
+
+
+@case
+@needs_torchvision
+def measure_torch_records_page_faults_and_the_allocator():
+    """--malloc keep runs the tool again with glibc's tunables set, says so in the provenance and in each
+    row's malloc column; every row has its page faults per iteration; a file is not resumed under the
+    other setting."""
+    out = os.path.join(TMP, "measured_keep.csv")
+    cmd = [PY, os.path.join(ROOT, "tools", "measure_torch.py"), "--device", "cpu", "--threads", "1", "--clock", "thread",
+           "--networks", "alexnet", "--batches", "1", "--passes", "inference", "--dtypes", "fp32",
+           "--warmup", "1", "--reps", "1", "--min-time", "0", "--out", out]
+    env = {k: v for k, v in os.environ.items() if k not in ("GLIBC_TUNABLES", "PERFCAST_MALLOC")}
+    p = subprocess.run(cmd + ["--malloc", "keep"], capture_output=True, text=True, cwd=TMP, env=env)
+    assert p.returncode == 0, p.stderr[-2000:]
+    with open(out) as f:
+        text = f.read()
+    malloc = [l for l in text.splitlines() if l.startswith("# malloc:")]
+    assert len(malloc) == 1 and "glibc.malloc.mmap_threshold=4294967296" in malloc[0] \
+        and "glibc.malloc.trim_threshold=68719476736" in malloc[0], malloc
+    rows = list(csv.DictReader(l for l in text.splitlines() if l and not l.startswith("#")))
+    assert len(rows) == 1 and rows[0]["malloc"] == "keep", rows
+    assert rows[0]["faults"].isdigit(), rows[0]
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=TMP, env=env)
+    assert p.returncode != 0 and "measured with --malloc keep, not default" in p.stderr, p.stderr[-2000:]
 
 
 shutil.rmtree(TMP, ignore_errors=True)
