@@ -41,6 +41,7 @@
 #include <algorithm>  // min
 #include <chrono>   // steady_clock
 #include <cmath>    // ceil
+#include <cstdlib>  // getenv
 #include <fstream>  // ifstream
 #include <iostream>  // cerr
 #include <new>       // bad_alloc
@@ -204,6 +205,12 @@ public:
                                  "the previous calls did not leave in the caches; adds over flat vectors (batch-1 "
                                  "matrices: parameter tensors) rotate their operands the same way"
                            : "warm: one copy of each weight tensor, reused by every call";
+        // PyTorch's CPU tensors come from malloc: glibc's defaults map blocks of 32 MiB and more afresh on
+        // every call (a page fault per 4 KiB page, part of the time measured), a tuned or preloaded one not
+        const char* tunables = std::getenv("GLIBC_TUNABLES");
+        const char* preload = std::getenv("LD_PRELOAD");
+        p["malloc"] = std::string(tunables && *tunables ? std::string("GLIBC_TUNABLES=") + tunables : "glibc's defaults") +
+                      (preload && *preload ? std::string("; LD_PRELOAD=") + preload : std::string());
         p["clock"] = m_thread_clock ? "CLOCK_THREAD_CPUTIME_ID (CPU time of the one thread that runs every ATen kernel: "
                                       "time the OS gave to other processes is left out) around k back-to-back calls"
                                     : "std::chrono::steady_clock around k back-to-back calls";
