@@ -106,15 +106,21 @@ constexpr double resnet_layers_sum = [] {
     return us;
 }();
 static_assert(resnet_layers_sum == resnet_us);
-// the roofline for the pass and precisions the model was not trained on; a training step adds the
-// optimizer's update (SGD with momentum by default: 3 kernels per parameter tensor), made by the
-// roofline too where the model has no add model and no memory fit, as this one
+// the roofline for the pass and precisions the model was not trained on (the first convolution without
+// its input gradient); a training step adds the optimizer's update (SGD with momentum by default: 3
+// kernels per parameter tensor), made by the roofline too where the model has no add model and no
+// memory fit, as this one
 static_assert(!pc::models::neusight_fp32::model.memory.fitted());
+constexpr auto resnet_training = pc::predict_layers<ResNet, pc::devices::h100_sxm, pc::Pass::training>();
+static_assert(resnet_training[0].us < pc::roofline_us(ResNet::layers[0], pc::devices::h100_sxm, pc::Pass::training),
+              "the first convolution computes no input gradient in a training step");
+static_assert(resnet_training[1].us == pc::roofline_us(ResNet::layers[1], pc::devices::h100_sxm, pc::Pass::training));
 static_assert(pc::predict_us<ResNet, pc::devices::h100_sxm, pc::Pass::training>() ==
               [] {
                   double us = 0;
+                  pc::BackwardScope scope;
                   for (const pc::Layer& l : ResNet::layers)
-                      us += pc::roofline_us(l, pc::devices::h100_sxm, pc::Pass::training);
+                      us += pc::roofline_us(l, pc::devices::h100_sxm, pc::Pass::training, pc::DType::fp32, scope.next(l));
                   for (const pc::Layer& l : ResNet::layers)
                       pc::for_each_parameter_tensor(l, [&](std::int64_t n) {
                           us += pc::update_kernels(pc::Optimizer::sgd_momentum) *
