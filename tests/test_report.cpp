@@ -212,10 +212,10 @@ TEST_CASE("the validation reader takes columns in any order, provenance and fail
     const std::string text =
         "# source: synthetic, made by test_report.cpp\n"
         "# torch: none\n"
-        "time_ms,network,batch,pass,dtype,device,threads,samples,spread,extra\n"
-        "12.5,resnet50,8,training,bf16,h100,,30,0.02,x\n"
-        ",vgg16,4,inference,fp32,h100,,0,,failed\n"
-        "3.25,lenet5,1,,,t4,2,10,,\n";
+        "time_ms,network,batch,pass,dtype,device,threads,samples,spread,extra,faults,malloc\n"
+        "12.5,resnet50,8,training,bf16,h100,,30,0.02,x,1234,keep\n"
+        ",vgg16,4,inference,fp32,h100,,0,,failed,,\n"
+        "3.25,lenet5,1,,,t4,2,10,,,,\n";
     const ValidationData v = parse_validation(text, "synthetic.csv");
     CHECK(v.provenance.at("source") == "synthetic, made by test_report.cpp");
     CHECK(v.unmeasured == 1);
@@ -226,6 +226,10 @@ TEST_CASE("the validation reader takes columns in any order, provenance and fail
     CHECK(v.rows[0].dtype == DType::bf16);
     CHECK(v.rows[0].time_ms == doctest::Approx(12.5));
     CHECK(v.rows[0].spread == doctest::Approx(0.02));
+    CHECK(v.rows[0].faults == 1234);
+    CHECK(v.rows[0].malloc == "keep");
+    CHECK(v.rows[1].faults < 0);  // not recorded
+    CHECK(v.rows[1].malloc.empty());
     CHECK(v.rows[1].pass == Pass::inference);
     CHECK(v.rows[1].dtype == DType::fp32);
     CHECK(v.rows[1].threads == "2");
@@ -241,6 +245,8 @@ TEST_CASE("the validation reader takes columns in any order, provenance and fail
     CHECK_THROWS_WITH_AS((void)parse_validation("network,batch\nresnet50,1\n", "m.csv"),
                          doctest::Contains("time_ms: required column missing"), perfcast::error);
     CHECK_THROWS_AS((void)parse_validation("network,batch,time_ms\nresnet50,1,-2\n", "n.csv"), perfcast::error);
+    CHECK_THROWS_WITH_AS((void)parse_validation("network,batch,time_ms,faults\nresnet50,1,2,-5\n", "f.csv"),
+                         doctest::Contains("f.csv:2:4"), perfcast::error);
 }
 
 TEST_CASE("the report of a synthetic model is a complete, escaped HTML page") {

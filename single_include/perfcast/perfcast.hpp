@@ -12872,6 +12872,8 @@ struct ValidationRow {
     double time_ms = 0;
     std::int64_t samples = 0;
     double spread = -1;  ///< relative spread, < 0 when unknown
+    double faults = -1;  ///< minor page faults per iteration (the faults column), < 0 when unknown
+    std::string malloc;  ///< the allocator setting (the malloc column: "default", "keep"), may be empty
     std::size_t line = 0;
 };
 
@@ -12885,8 +12887,8 @@ struct ValidationData {
 
 /**
  * @brief Reads whole-network timings (tools/measure_torch.py's CSV): columns network, batch,
- * time_ms (required), pass, dtype, device, device_name, threads, samples, spread, error
- * (optional), others ignored, in any order. Rows with an error or no time are counted, not kept.
+ * time_ms (required), pass, dtype, device, device_name, threads, samples, spread, faults, malloc,
+ * error (optional), others ignored, in any order. Rows with an error or no time are counted, not kept.
  * @throws perfcast::error naming file, line, column and field
  */
 inline ValidationData parse_validation(const std::string& text, const std::string& file) {
@@ -12947,6 +12949,11 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
         row.threads = std::string(r.cell("threads"));
         row.samples = r.integer("samples", 0);
         row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
+        if (!r.cell("faults").empty()) {
+            row.faults = r.number("faults");
+            if (!(row.faults >= 0)) r.fail("faults", "must be >= 0");
+        }
+        row.malloc = std::string(r.cell("malloc"));
         v.rows.push_back(std::move(row));
     }
     if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (network,batch,...,time_ms,...)");

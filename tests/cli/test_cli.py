@@ -238,6 +238,7 @@ def validate_compares_whole_networks_with_the_sum_of_their_layers():
     for r in rows:
         assert abs(r["error"] - (r["predicted_ms"] - r["measured_ms"]) / r["measured_ms"]) < 1e-9
     assert abs(j["mean_abs_error"] - sum(abs(r["error"]) for r in rows) / len(rows)) < 1e-9
+    assert all(r["page_faults"] is None for r in rows)  # this file predates the faults column
     # each row is perfcast predict's total for that network, batch and pass
     r = next(r for r in rows if r["network"] == "resnet50" and r["batch"] == 8 and r["pass"] == "training")
     p = json.loads(run("predict", "resnet50", "--device", "xeon_spr_2c", "--model", model, "--batch", "8",
@@ -255,6 +256,24 @@ def validate_compares_whole_networks_with_the_sum_of_their_layers():
         assert "--device" in p.stderr and "v.csv:3" in p.stderr, p.stderr
     p = run("validate", "--model", model, ok=False)
     assert "--validation" in p.stderr
+
+
+
+@case
+def a_training_step_computes_no_gradient_for_the_network_input():
+    args = ("predict", "alexnet", "--device", "xeon_spr_2c", "--batch", "4", "--method", "roofline", "--format", "json")
+    train = json.loads(run(*args, "--pass", "training").stdout)
+    inf = json.loads(run(*args).stdout)
+    first, second = train["layers"][0], train["layers"][3]
+    assert first["kind"] == "conv2d" and first["backward"] == "weights only", first
+    assert second["kind"] == "conv2d" and second["backward"] == "full", second
+    # forward and weight gradient of the first convolution: twice its forward FLOPs; the next, about three
+    # times (its input gradient has no bias term)
+    assert first["flops"] == 2 * inf["layers"][0]["flops"], (first, inf["layers"][0])
+    assert abs(second["flops"] / inf["layers"][3]["flops"] - 3) < 0.01, (second, inf["layers"][3])
+    assert "backward" not in inf["layers"][0]
+    out = run(*args[:-2], "--pass", "training").stdout
+    assert "features.0 computes no input gradient" in out, out
 
 
 print(f"{passed} passed, {failures} failed")

@@ -653,7 +653,9 @@ int cmd_validate(const Args& a) {
                                  {"predicted_ms", c.predicted_ms()},
                                  {"error", c.error()},
                                  {"paleo_ms", c.estimate.paleo_total_us / 1e3},
-                                 {"paleo_error", c.paleo_error()}});
+                                 {"paleo_error", c.paleo_error()},
+                                 {"page_faults", c.row->faults >= 0 ? nlohmann::json(c.row->faults) : nlohmann::json()},
+                                 {"malloc", c.row->malloc}});
         j["mean_abs_error"] = all / n;
         j["paleo_mean_abs_error"] = all_paleo / n;
         std::cout << j.dump(2) << '\n';
@@ -661,12 +663,12 @@ int cmd_validate(const Args& a) {
     }
     auto pct = [](double x) { return cli::fixed(100.0 * x, 1); };
     Table t({"network", "pass", "dtype", "device", "threads", "batch", "measured ms", "predicted ms", "error %",
-             "PALEO ms", "PALEO error %"});
+             "PALEO ms", "PALEO error %", "page faults"});
     for (const NetworkComparison& c : rows)
         t.row({c.estimate.network, std::string(to_string(c.row->pass)), std::string(to_string(c.row->dtype)),
                std::string(c.device->id), c.row->threads, std::to_string(c.row->batch), cli::fixed(c.measured_ms(), 2),
                cli::fixed(c.predicted_ms(), 2), pct(c.error()), cli::fixed(c.estimate.paleo_total_us / 1e3, 2),
-               pct(c.paleo_error())});
+               pct(c.paleo_error()), c.row->faults >= 0 ? cli::fixed(c.row->faults, 0) : std::string("-")});
     t.print(std::cout);
     std::cout << "\nmean |error| by network and pass:";
     for (const auto& [k, m] : mean) std::cout << "  " << k << " " << pct(m.first / m.second) << "%";
