@@ -70,8 +70,9 @@ defaults ("default"), maps every block of 32 MiB or more afresh (mmap) and hands
 is freed, and gives back the top of its heap when more than twice its (adaptive) mmap threshold is
 free there, so a network touches some of its activations' pages for the first time on every
 iteration: a minor page fault each, 3.3-3.8 us per 4 KiB page on the AMD EPYC VM (a 256 MiB buffer
-filled fresh: 248 ms, filled again: 33 ms). ResNet-50 batch 16 inference took 308,755 of them per
-iteration there (1.26 GB), 3.3 s where it took 2.2 s without them. "keep" re-runs the tool with
+filled fresh: 248 ms, filled again: 33 ms). ResNet-50 batch 16 inference took 344,787 of them per
+iteration there (1.4 GB), 3.23 s where it took 2.10 s without them
+(data/validation/torch_cpu_epyc_milan_2c_1thread_malloc_*.csv). "keep" re-runs the tool with
 GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=68719476736 (what
 PyTorch's CPU tuning advice gets with jemalloc or tcmalloc: freed memory is kept and reused), so after
 the warm-up an iteration faults no page.
