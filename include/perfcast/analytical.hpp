@@ -75,6 +75,18 @@ constexpr double backward_share(const L& layer, const Device& d, Pass pass, DTyp
     return all > 0 ? roofline_us(layer, d, pass, t, b) / all : 1.0;
 }
 
+/**
+ * @brief A layer's time for the phases it runs under `b`, from `pass_us`, its time for the whole
+ * pass by `method`: the roofline of those phases for the roofline, else `pass_us` scaled by
+ * backward_share (the rule estimate() and embedded::network_us share).
+ */
+template <typename L>
+constexpr double backward_us(double pass_us, std::string_view method, const L& layer, const Device& d, Pass pass,
+                             DType t, Backward b) noexcept {
+    if (pass == Pass::inference || b == Backward::full) return pass_us;
+    return method == "roofline" ? roofline_us(layer, d, pass, t, b) : pass_us * backward_share(layer, d, pass, t, b);
+}
+
 /** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
 struct PassRoofline {
     double us = 0;          ///< sum over phases of max(compute, memory): roofline_us

@@ -325,8 +325,7 @@ constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d,
  */
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t, Backward b) {
     Prediction p = layer_time(m, l, d, pass, t);
-    if (pass == Pass::training && b != Backward::full && p.us > 0)
-        p.us = p.method == "roofline" ? roofline_us(l, d, pass, t, b) : p.us * backward_share(l, d, pass, t, b);
+    p.us = backward_us(p.us, p.method, l, d, pass, t, b);
     return p;
 }
 

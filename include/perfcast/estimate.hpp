@@ -98,11 +98,8 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
         le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
         const LayerTime lt = time_fn(nl.layer, dev, pass, t);
-        // the analytical methods leave the phases out exactly; a learned time is scaled
-        le.us = le.backward == Backward::full ? lt.us
-                : lt.method == "roofline"     ? le.roofline_us
-                : lt.method == "paleo"        ? le.paleo_us
-                                              : lt.us * backward_share(nl.layer, dev, pass, t, le.backward);
+        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is scaled
+        le.us = lt.method == "paleo" ? le.paleo_us : backward_us(lt.us, lt.method, nl.layer, dev, pass, t, le.backward);
         le.method = std::string(lt.method);
         e.total_us += le.us;
         e.roofline_total_us += le.roofline_us;

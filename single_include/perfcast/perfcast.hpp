@@ -1507,6 +1507,18 @@ constexpr double backward_share(const L& layer, const Device& d, Pass pass, DTyp
     return all > 0 ? roofline_us(layer, d, pass, t, b) / all : 1.0;
 }
 
+/**
+ * @brief A layer's time for the phases it runs under `b`, from `pass_us`, its time for the whole
+ * pass by `method`: the roofline of those phases for the roofline, else `pass_us` scaled by
+ * backward_share (the rule estimate() and embedded::network_us share).
+ */
+template <typename L>
+constexpr double backward_us(double pass_us, std::string_view method, const L& layer, const Device& d, Pass pass,
+                             DType t, Backward b) noexcept {
+    if (pass == Pass::inference || b == Backward::full) return pass_us;
+    return method == "roofline" ? roofline_us(layer, d, pass, t, b) : pass_us * backward_share(layer, d, pass, t, b);
+}
+
 /** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
 struct PassRoofline {
     double us = 0;          ///< sum over phases of max(compute, memory): roofline_us
@@ -2938,8 +2950,7 @@ constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d,
  */
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t, Backward b) {
     Prediction p = layer_time(m, l, d, pass, t);
-    if (pass == Pass::training && b != Backward::full && p.us > 0)
-        p.us = p.method == "roofline" ? roofline_us(l, d, pass, t, b) : p.us * backward_share(l, d, pass, t, b);
+    p.us = backward_us(p.us, p.method, l, d, pass, t, b);
     return p;
 }
 
@@ -10566,11 +10577,8 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
         le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
         const LayerTime lt = time_fn(nl.layer, dev, pass, t);
-        // the analytical methods leave the phases out exactly; a learned time is scaled
-        le.us = le.backward == Backward::full ? lt.us
-                : lt.method == "roofline"     ? le.roofline_us
-                : lt.method == "paleo"        ? le.paleo_us
-                                              : lt.us * backward_share(nl.layer, dev, pass, t, le.backward);
+        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is scaled
+        le.us = lt.method == "paleo" ? le.paleo_us : backward_us(lt.us, lt.method, nl.layer, dev, pass, t, le.backward);
         le.method = std::string(lt.method);
         e.total_us += le.us;
         e.roofline_total_us += le.roofline_us;
