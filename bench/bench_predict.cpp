@@ -48,7 +48,7 @@ void BM_PredictRowsBatched(benchmark::State& state) {
         compute_features(m.features, l, devices::v100_pcie_32gb, Pass::inference, DType::fp32, &v, nullptr);
         for (std::size_t c = 0; c < v.size(); ++c) X(i, c) = v[c];
     }
-    for (auto _ : state) benchmark::DoNotOptimize(m.regressor.predict(X));
+    for (auto _ : state) benchmark::DoNotOptimize(m.members.front().predict(X));
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 BENCHMARK(BM_PredictRowsBatched)->Arg(1024)->Arg(16384);

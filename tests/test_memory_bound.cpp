@@ -97,6 +97,7 @@ TEST_CASE("a predictor trained with memory-bound rows has their models and a mem
     const Dataset ds = synthetic_memory_dataset(400, 2.0, 0.8);
     DeviceRegistry reg;
     TrainOptions o;
+    o.ensemble = 1;
     o.mlp.hidden = {16};
     o.mlp.max_epochs = 5;
     o.mlp.patience = 0;

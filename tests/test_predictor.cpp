@@ -47,6 +47,7 @@ TrainOptions quick_options() {
     o.mlp.patience = 0;
     o.mlp.batch_size = 64;
     o.mlp.learning_rate = 3e-3;
+    o.ensemble = 1;
     return o;
 }
 
@@ -157,6 +158,65 @@ TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies its
         j["feature_schema_version"] = 99;
         CHECK_THROWS_AS(Predictor::parse(j.dump(1), "v.json"), error);
     }
+}
+
+TEST_CASE("an ensemble averages its members' log-time predictions and saves them all") {
+    const Dataset ds = synthetic_dense_dataset(600);
+    DeviceRegistry reg;
+    TrainOptions o = quick_options();
+    o.mlp.max_epochs = 20;
+    o.ensemble = 3;
+    const Predictor p = train_predictor(ds, reg, o);
+    const KindModel& m = p.models().at(LayerKind::dense);
+    REQUIRE(m.members.size() == 3);
+    CHECK(p.info().metrics["dense"]["members"] == 3);
+    // member i is the single network of seed mlp.seed + i
+    o.ensemble = 1;
+    const Predictor single = train_predictor(ds, reg, o);
+    const Layer l = DenseParams{.batch = 8, .in_features = 1024, .out_features = 300};
+    std::vector<double> x;
+    compute_features(m.features, l, devices::t4, Pass::inference, DType::fp32, &x, nullptr);
+    const double r = roofline_us(l, devices::t4, Pass::inference, DType::fp32);
+    CHECK(single.models().at(LayerKind::dense).members.front().predict_one(x) == m.members[0].predict_one(x));
+    CHECK(m.members[0].predict_one(x) != m.members[1].predict_one(x));
+    // the log target: the ensemble's time ratio is the geometric mean of the members'
+    double log_sum = 0;
+    for (const TrainedRegressor& member : m.members) log_sum += std::log(member.predict_one(x));
+    const double want = std::max(std::exp(log_sum / 3) * r,
+                                 min_compute_fraction(LayerKind::dense) *
+                                     pass_roofline(l, devices::t4, Pass::inference, DType::fp32).compute_us);
+    CHECK(p.predict_us(l, devices::t4, Pass::inference, DType::fp32) == doctest::Approx(want).epsilon(1e-12));
+
+    const std::string text = p.to_json().dump(1);
+    nlohmann::json j = nlohmann::json::parse(text);
+    CHECK(j["models"]["dense"]["ensemble"].size() == 3);
+    CHECK_FALSE(j["models"]["dense"].contains("regressor"));
+    const Predictor q = Predictor::parse(text, "e.json");
+    CHECK(q.predict_us(l, devices::t4, Pass::inference, DType::fp32) ==
+          p.predict_us(l, devices::t4, Pass::inference, DType::fp32));
+    CHECK(nlohmann::json::parse(single.to_json().dump())["models"]["dense"].contains("regressor"));
+
+    auto refused = [&](const nlohmann::json& bad, const std::string& field) {
+        try {
+            Predictor::parse(bad.dump(1), "bad.json", false);
+            FAIL("expected perfcast::error");
+        } catch (const error& e) {
+            CHECK(e.field() == field);
+            CHECK(e.where().file == "bad.json");
+        }
+    };
+    nlohmann::json both = j;
+    both["models"]["dense"]["regressor"] = both["models"]["dense"]["ensemble"][0];
+    refused(both, "models.dense");
+    nlohmann::json empty = j;
+    empty["models"]["dense"]["ensemble"] = nlohmann::json::array();
+    refused(empty, "models.dense.ensemble");
+    nlohmann::json mixed = j;
+    mixed["models"]["dense"]["ensemble"][1]["target_transform"] = {{"kind", "identity"}};
+    refused(mixed, "models.dense.ensemble[1]");
+
+    o.ensemble = 0;
+    CHECK_THROWS_AS(train_predictor(ds, reg, o), error);
 }
 
 TEST_CASE("beyond its training data a model holds the roofline ratio of the data's edge") {

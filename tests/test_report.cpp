@@ -90,6 +90,7 @@ Dataset synthetic_dataset() {
 
 Predictor synthetic_model(const Dataset& ds, const DeviceRegistry& reg) {
     TrainOptions o;
+    o.ensemble = 1;
     o.name = "synthetic <model> & co";
     o.mlp.hidden = {8};
     o.mlp.max_epochs = 15;

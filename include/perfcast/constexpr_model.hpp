@@ -296,15 +296,20 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
     namespace fk = perfcast::detail::features_kernel;
     fk::feature_buffer f;
     fk::compute<fk::constexpr_math>(f, k->features, l, d, pass, t);
-    if (f.size != k->mean.size() || f.size != k->stddev.size())
-        throw error("features", "the embedded model was trained on another number of features");
-    double x[fk::max_features]{};
-    const double* mean = k->mean.data();
-    const double* stddev = k->stddev.data();
+    // an ensemble: the kind's entries one after another, averaged in the target space (Predictor::predict_us)
+    // (the members share the training rows, so their feature ranges are the first one's)
     fk::clamp_to_range(f, k->feature_min, k->feature_max);
-    for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - mean[c]) / stddev[c];
-    const double z = detail::run_network(*k, x, f.size);
-    const double y = detail::inverse_target(k->target, k->target_c, z);
+    double z = 0.0;
+    std::size_t members = 0;
+    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].kind == k->kind; ++i, ++members) {
+        const KindModel& e = m.kinds[i];
+        if (f.size != e.mean.size() || f.size != e.stddev.size())
+            throw error("features", "the embedded model was trained on another number of features");
+        double x[fk::max_features]{};
+        for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
+        z += detail::run_network(e, x, f.size);
+    }
+    const double y = detail::inverse_target(k->target, k->target_c, z / static_cast<double>(members));
     const double us = k->relative_to_roofline ? y * roofline_us(l, d, pass, t) : y;
     return std::max(us, k->min_compute_fraction * compute_bound_us(l, d, pass, t));
 }

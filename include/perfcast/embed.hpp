@@ -253,11 +253,11 @@ inline std::string device_expression(const Device& d) {
 
 inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.info().data_hash) {
     if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
-    for (const auto& [k, km] : p.models()) {
+    for (const auto& [k, km] : p.models()) for (const TrainedRegressor& r : km.members) {
+        // an ensemble's members follow each other in `kinds`: embedded::predict_us averages them
         KindData& d = m_data.emplace_back();
         d.names = km.feature_names;
         for (const std::string& n : d.names) d.name_views.emplace_back(n);
-        const TrainedRegressor& r = km.regressor;
         d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
         d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
         d.feature_min = km.feature_min;
@@ -356,12 +356,18 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     out += "// Regenerate: perfcast embed --model " + (source.empty() ? std::string("MODEL.json") : std::string(source)) +
            " --out <this file> --name " + std::string(name) + "\n";
     out += "/**\n * @file\n * @brief The predictor " + quoted(m.name) + " as constexpr data: `" + ns + "::model`.\n *\n";
-    for (const embedded::KindModel& k : m.kinds) {
+    for (std::size_t ki = 0; ki < m.kinds.size(); ++ki) {
+        const embedded::KindModel& k = m.kinds[ki];
+        if (ki > 0 && m.kinds[ki - 1].kind == k.kind) continue;  // an ensemble's later members
+        std::size_t members = 1;
+        while (ki + members < m.kinds.size() && m.kinds[ki + members].kind == k.kind) ++members;
         std::string shape = std::to_string(k.layers.empty() ? 0 : k.layers.front().inputs);
         for (const embedded::DenseLayer& l : k.layers) shape += "-" + std::to_string(l.outputs);
         out += " * - " + std::string(to_string(k.kind)) + ": " + std::string(to_string(k.features)) + " features, " +
-               shape + " " + std::string(to_string(k.activation)) + ", " + std::string(to_string(k.target)) +
-               " target" + (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
+               shape + " " + std::string(to_string(k.activation)) +
+               (members > 1 ? " (an ensemble of " + std::to_string(members) + ")" : std::string()) + ", " +
+               std::string(to_string(k.target)) + " target" +
+               (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
                literal(k.min_compute_fraction) + " x the compute-bound time (FLOPs / peak)\n";
     }
     out += " *\n * Trained on";
@@ -388,8 +394,11 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     auto span_of = [](const std::string& var, std::size_t n) { return n == 0 ? std::string("{}") : var; };
 
     std::vector<std::string> kinds;
-    for (const embedded::KindModel& k : m.kinds) {
-        const std::string kn(to_string(k.kind));
+    for (std::size_t ki = 0; ki < m.kinds.size(); ++ki) {
+        const embedded::KindModel& k = m.kinds[ki];
+        std::size_t member = 0;  // an ensemble's later members: conv2d_1_..., conv2d_2_...
+        while (member < ki && m.kinds[ki - member - 1].kind == k.kind) ++member;
+        const std::string kn = std::string(to_string(k.kind)) + (member ? "_" + std::to_string(member) : std::string());
         std::vector<std::string> names;
         for (const std::string_view n : k.feature_names) names.push_back(quoted(n));
         array("std::string_view", kn + "_feature_names", names, kn + ": the features, in order");
@@ -413,7 +422,7 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                              "}");
         }
         array("perfcast::embedded::DenseLayer", kn + "_layers", layers, "");
-        kinds.push_back("{perfcast::LayerKind::" + kn + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
+        kinds.push_back("{perfcast::LayerKind::" + std::string(to_string(k.kind)) + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
                         ", " + boolean(k.relative_to_roofline) + ", " + kn + "_feature_names, " + kn + "_mean, " + kn +
                         "_stddev,\n     " + kn + "_layers, perfcast::embedded::Activation::" +
                         std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
@@ -421,7 +430,7 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                         ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) +
                         (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string()) + "}");
     }
-    out += "\n// the models, one per layer kind\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
+    out += "\n// the models, one per layer kind (an ensemble's members one after another)\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
     for (const std::string& k : kinds) out += "    " + k + ",\n";
     out += "};\n";
 

@@ -455,6 +455,10 @@ public:
     /** @brief Predicted time for one row using a per-thread scratch buffer. Thread-safe. */
     double predict_one(std::span<const double> x) const;
 
+    /** @brief The network's output for one row: the prediction in the target transform's space (so
+     *  that an ensemble averages its members where they were trained), per-thread scratch. */
+    double predict_transformed_one(std::span<const double> x) const;
+
     /** @brief Number of input features (0 for an empty model). */
     std::size_t input_size() const noexcept { return m_scaler.size(); }
 
@@ -1917,6 +1921,17 @@ inline double TrainedRegressor::predict_one(std::span<const double> x) const {
     const std::size_t need = scratch_size();
     if (scratch.size() < need) scratch.resize(need);
     return predict_one(x, scratch);
+}
+
+inline double TrainedRegressor::predict_transformed_one(std::span<const double> x) const {
+    if (m_mlp.empty()) throw error("model", "empty model (not trained or loaded)");
+    thread_local std::vector<double> scratch;
+    const std::size_t n = m_scaler.size();
+    const std::size_t need = scratch_size();
+    if (scratch.size() < need) scratch.resize(need);
+    const std::span<double> s(scratch.data(), need);
+    m_scaler.transform_row(x, s.first(n));
+    return m_mlp.predict_one(s.first(n), s.subspan(n));
 }
 
 inline nlohmann::json TrainedRegressor::to_json() const {

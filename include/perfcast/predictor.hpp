@@ -104,7 +104,11 @@ struct KindModel {
     FeatureSet features = FeatureSet::hardware;
     bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
     std::vector<std::string> feature_names;
-    TrainedRegressor regressor;
+    /// the ensemble: MLPs trained alike from different seeds (so on different validation splits); the
+    /// prediction is their mean in the target transform's space (the geometric mean of the times for
+    /// the log target), which averages away the variance a single network's initialisation and split
+    /// leave (measured: docs in README "Ensembles")
+    std::vector<TrainedRegressor> members;
     /// the training rows' range of each feature: a query's features are clamped into it, so beyond the
     /// data (a bigger layer) the model holds the ratio to the roofline it learned at the edge instead
     /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
@@ -170,6 +174,9 @@ struct TrainOptions {
     std::uint64_t split_salt = 1;  ///< chooses which rows are held out
     std::vector<LayerKind> kinds;  ///< empty: every learned kind the data has
     std::size_t references_per_kind = 3;
+    /// MLPs per kind, trained from seeds mlp.seed, mlp.seed + 1, ... and averaged (KindModel::members);
+    /// 1 trains the single network of mlp.seed
+    std::size_t ensemble = 5;
 };
 
 /** @brief Called per epoch: kind, epoch, training and validation loss; false stops training. */
@@ -209,7 +216,10 @@ public:
         detail::features_kernel::feature_buffer x;
         detail::features_kernel::compute<detail::features_kernel::std_math>(x, m.features, l, d, pass, t);
         detail::features_kernel::clamp_to_range(x, m.feature_min, m.feature_max);
-        const double y = m.regressor.predict_one(std::span<const double>(x.values.data(), x.size));
+        const std::span<const double> xs(x.values.data(), x.size);
+        double z = 0.0;
+        for (const TrainedRegressor& r : m.members) z += r.predict_transformed_one(xs);
+        const double y = m.members.front().target_transform().inverse(z / static_cast<double>(m.members.size()));
         const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
         const double us = m.relative_to_roofline ? y * r.us : y;
         return std::max(us, min_compute_fraction(m.kind) * r.compute_us);
@@ -258,7 +268,12 @@ public:
             o["features"] = std::string(to_string(m.features));
             o["relative_to_roofline"] = m.relative_to_roofline;
             o["feature_names"] = m.feature_names;
-            o["regressor"] = m.regressor.to_json();
+            if (m.members.size() == 1) {
+                o["regressor"] = m.members.front().to_json();
+            } else {
+                o["ensemble"] = nlohmann::json::array();
+                for (const TrainedRegressor& r : m.members) o["ensemble"].push_back(r.to_json());
+            }
             if (!m.feature_min.empty()) {
                 o["feature_min"] = m.feature_min;
                 o["feature_max"] = m.feature_max;
@@ -342,7 +357,26 @@ public:
                 m.features = parse_feature_set(need(it.value(), "features", path).get<std::string>());
                 m.relative_to_roofline = it.value().value("relative_to_roofline", true);
                 m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
-                m.regressor = TrainedRegressor::from_json(need(it.value(), "regressor", path));
+                const bool single = it.value().contains("regressor"), ensemble = it.value().contains("ensemble");
+                if (single == ensemble) r.fail(path, "expected one of \"regressor\" (one MLP) or \"ensemble\" (an array)");
+                if (single) {
+                    m.members.push_back(TrainedRegressor::from_json(it.value().at("regressor")));
+                } else {
+                    const json& e = it.value().at("ensemble");
+                    auto ep = path;
+                    ep.emplace_back(std::string("ensemble"));
+                    if (!e.is_array() || e.empty()) r.fail(ep, "expected a non-empty array of MLPs");
+                    for (std::size_t i = 0; i < e.size(); ++i) {
+                        m.members.push_back(TrainedRegressor::from_json(e[i]));
+                        if (m.members.back().target_transform().kind() != m.members.front().target_transform().kind() ||
+                            m.members.back().target_transform().constant() !=
+                                m.members.front().target_transform().constant()) {
+                            auto mp = ep;
+                            mp.emplace_back(i);
+                            r.fail(mp, "a different target transform from member 0's (members are averaged in it)");
+                        }
+                    }
+                }
                 m.feature_min = it.value().value("feature_min", std::vector<double>{});
                 m.feature_max = it.value().value("feature_max", std::vector<double>{});
                 if (m.feature_min.size() != m.feature_max.size() ||
@@ -357,12 +391,13 @@ public:
                     fp.emplace_back(std::string("feature_names"));
                     r.fail(fp, "differ from the features this perfcast computes for " + it.key());
                 }
-                if (m.regressor.input_size() != m.feature_names.size()) {
-                    auto fp = path;
-                    fp.emplace_back(std::string("regressor"));
-                    r.fail(fp, "expects " + std::to_string(m.regressor.input_size()) + " inputs, the schema has " +
-                                   std::to_string(m.feature_names.size()));
-                }
+                for (const TrainedRegressor& reg : m.members)
+                    if (reg.input_size() != m.feature_names.size()) {
+                        auto fp = path;
+                        fp.emplace_back(std::string(single ? "regressor" : "ensemble"));
+                        r.fail(fp, "expects " + std::to_string(reg.input_size()) + " inputs, the schema has " +
+                                       std::to_string(m.feature_names.size()));
+                    }
                 p.m_models[*k] = std::move(m);
             }
             if (j.contains("memory_fit")) {
@@ -445,6 +480,7 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
 inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
                                  const TrainProgress& progress = {}) {
     const auto start = std::chrono::steady_clock::now();
+    if (o.ensemble == 0) throw error("ensemble", "expected at least 1 MLP per kind");
     Predictor p;
     p.m_name = o.name;
     p.m_info.holdout = o.holdout;
@@ -504,13 +540,28 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
             }
         }
         const LayerKind kk = k;
+        bool progress_stopped = false;
         ProgressCallback cb;
-        if (progress) cb = [&](std::size_t e, double tl, double vl) { return progress(kk, e, tl, vl); };
-        m.regressor = train_mlp(X, y, o.mlp, cb);
+        if (progress)
+            cb = [&](std::size_t e, double tl, double vl) {
+                if (!progress(kk, e, tl, vl)) progress_stopped = true;
+                return !progress_stopped;
+            };
+        nlohmann::json best_epochs = nlohmann::json::array();
+        double seconds = 0.0;
+        for (std::size_t i = 0; i < o.ensemble; ++i) {
+            MlpConfig c = o.mlp;
+            c.seed = o.mlp.seed + i;  // member 0 is the single network a 1-member ensemble would train
+            m.members.push_back(train_mlp(X, y, c, cb));
+            best_epochs.push_back(m.members.back().history().best_epoch);
+            seconds += m.members.back().history().seconds;
+            if (progress_stopped) break;
+        }
         p.m_models[k] = std::move(m);
         p.m_info.metrics[std::string(to_string(k))] = {{"train_rows", rows.size()},
-                                                       {"best_epoch", p.m_models[k].regressor.history().best_epoch},
-                                                       {"seconds", p.m_models[k].regressor.history().seconds}};
+                                                       {"members", p.m_models[k].members.size()},
+                                                       {"best_epoch", best_epochs},
+                                                       {"seconds", seconds}};
         std::vector<const Sample*> refs;
         for (std::size_t i = 0; i < o.references_per_kind && i < rows.size(); ++i)
             refs.push_back(rows[i * (rows.size() - 1) / std::max<std::size_t>(o.references_per_kind - 1, 1)]);

@@ -808,13 +808,15 @@ inline TrainOptions study_options_of(const Predictor& p, bool quick) {
         const KindModel& m = p.models().begin()->second;
         o.features = m.features;
         o.relative_to_roofline = m.relative_to_roofline;
-        o.mlp = m.regressor.config();
+        o.mlp = m.members.front().config();
+        o.ensemble = m.members.size();  // the studies measure the method the model was made with
     }
     o.kinds.clear();
     for (const auto& [k, m] : p.models()) o.kinds.push_back(k);
     if (quick) {
         o.mlp.max_epochs = std::min<std::size_t>(o.mlp.max_epochs, 40);
         o.mlp.patience = std::min<std::size_t>(o.mlp.patience, 8);
+        o.ensemble = 1;
     }
     return o;
 }
@@ -1057,7 +1059,8 @@ private:
         std::string kinds;
         for (const auto& [k, m] : m_model.models())
             kinds += (kinds.empty() ? "" : ", ") + std::string(to_string(k)) + " (" + std::string(to_string(m.features)) +
-                     " features, MLP " + widths(m.regressor.config().hidden) + ")";
+                     " features, MLP " + widths(m.members.front().config().hidden) +
+                     (m.members.size() > 1 ? ", ensemble of " + std::to_string(m.members.size()) : std::string()) + ")";
         row("model covers", kinds);
         std::string devs;
         for (const auto& d : t.devices) devs += (devs.empty() ? "" : ", ") + dev_name(d);

@@ -2921,15 +2921,20 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
     namespace fk = perfcast::detail::features_kernel;
     fk::feature_buffer f;
     fk::compute<fk::constexpr_math>(f, k->features, l, d, pass, t);
-    if (f.size != k->mean.size() || f.size != k->stddev.size())
-        throw error("features", "the embedded model was trained on another number of features");
-    double x[fk::max_features]{};
-    const double* mean = k->mean.data();
-    const double* stddev = k->stddev.data();
+    // an ensemble: the kind's entries one after another, averaged in the target space (Predictor::predict_us)
+    // (the members share the training rows, so their feature ranges are the first one's)
     fk::clamp_to_range(f, k->feature_min, k->feature_max);
-    for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - mean[c]) / stddev[c];
-    const double z = detail::run_network(*k, x, f.size);
-    const double y = detail::inverse_target(k->target, k->target_c, z);
+    double z = 0.0;
+    std::size_t members = 0;
+    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].kind == k->kind; ++i, ++members) {
+        const KindModel& e = m.kinds[i];
+        if (f.size != e.mean.size() || f.size != e.stddev.size())
+            throw error("features", "the embedded model was trained on another number of features");
+        double x[fk::max_features]{};
+        for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
+        z += detail::run_network(e, x, f.size);
+    }
+    const double y = detail::inverse_target(k->target, k->target_c, z / static_cast<double>(members));
     const double us = k->relative_to_roofline ? y * roofline_us(l, d, pass, t) : y;
     return std::max(us, k->min_compute_fraction * compute_bound_us(l, d, pass, t));
 }
@@ -6915,7 +6920,7 @@ inline constexpr perfcast::embedded::DenseLayer conv2d_layers[] = {
     {42, 64, conv2d_w0, conv2d_b0}, {64, 64, conv2d_w1, conv2d_b1}, {64, 32, conv2d_w2, conv2d_b2},
     {32, 1, conv2d_w3, conv2d_b3}};
 
-// the models, one per layer kind
+// the models, one per layer kind (an ensemble's members one after another)
 inline constexpr perfcast::embedded::KindModel kinds[] = {
     {perfcast::LayerKind::dense, perfcast::FeatureSet::hardware, true, dense_feature_names, dense_mean, dense_stddev,
      dense_layers, perfcast::embedded::Activation::relu, 1.0587231457249593, 0.7454240897025758,
@@ -8735,6 +8740,10 @@ public:
     /** @brief Predicted time for one row using a per-thread scratch buffer. Thread-safe. */
     double predict_one(std::span<const double> x) const;
 
+    /** @brief The network's output for one row: the prediction in the target transform's space (so
+     *  that an ensemble averages its members where they were trained), per-thread scratch. */
+    double predict_transformed_one(std::span<const double> x) const;
+
     /** @brief Number of input features (0 for an empty model). */
     std::size_t input_size() const noexcept { return m_scaler.size(); }
 
@@ -10199,6 +10208,17 @@ inline double TrainedRegressor::predict_one(std::span<const double> x) const {
     return predict_one(x, scratch);
 }
 
+inline double TrainedRegressor::predict_transformed_one(std::span<const double> x) const {
+    if (m_mlp.empty()) throw error("model", "empty model (not trained or loaded)");
+    thread_local std::vector<double> scratch;
+    const std::size_t n = m_scaler.size();
+    const std::size_t need = scratch_size();
+    if (scratch.size() < need) scratch.resize(need);
+    const std::span<double> s(scratch.data(), need);
+    m_scaler.transform_row(x, s.first(n));
+    return m_mlp.predict_one(s.first(n), s.subspan(n));
+}
+
 inline nlohmann::json TrainedRegressor::to_json() const {
     return {{"format", std::string(detail::mlp::k_model_format)},
             {"version", detail::mlp::k_model_version},
@@ -10718,7 +10738,11 @@ struct KindModel {
     FeatureSet features = FeatureSet::hardware;
     bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
     std::vector<std::string> feature_names;
-    TrainedRegressor regressor;
+    /// the ensemble: MLPs trained alike from different seeds (so on different validation splits); the
+    /// prediction is their mean in the target transform's space (the geometric mean of the times for
+    /// the log target), which averages away the variance a single network's initialisation and split
+    /// leave (measured: docs in README "Ensembles")
+    std::vector<TrainedRegressor> members;
     /// the training rows' range of each feature: a query's features are clamped into it, so beyond the
     /// data (a bigger layer) the model holds the ratio to the roofline it learned at the edge instead
     /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
@@ -10784,6 +10808,9 @@ struct TrainOptions {
     std::uint64_t split_salt = 1;  ///< chooses which rows are held out
     std::vector<LayerKind> kinds;  ///< empty: every learned kind the data has
     std::size_t references_per_kind = 3;
+    /// MLPs per kind, trained from seeds mlp.seed, mlp.seed + 1, ... and averaged (KindModel::members);
+    /// 1 trains the single network of mlp.seed
+    std::size_t ensemble = 5;
 };
 
 /** @brief Called per epoch: kind, epoch, training and validation loss; false stops training. */
@@ -10823,7 +10850,10 @@ public:
         detail::features_kernel::feature_buffer x;
         detail::features_kernel::compute<detail::features_kernel::std_math>(x, m.features, l, d, pass, t);
         detail::features_kernel::clamp_to_range(x, m.feature_min, m.feature_max);
-        const double y = m.regressor.predict_one(std::span<const double>(x.values.data(), x.size));
+        const std::span<const double> xs(x.values.data(), x.size);
+        double z = 0.0;
+        for (const TrainedRegressor& r : m.members) z += r.predict_transformed_one(xs);
+        const double y = m.members.front().target_transform().inverse(z / static_cast<double>(m.members.size()));
         const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
         const double us = m.relative_to_roofline ? y * r.us : y;
         return std::max(us, min_compute_fraction(m.kind) * r.compute_us);
@@ -10872,7 +10902,12 @@ public:
             o["features"] = std::string(to_string(m.features));
             o["relative_to_roofline"] = m.relative_to_roofline;
             o["feature_names"] = m.feature_names;
-            o["regressor"] = m.regressor.to_json();
+            if (m.members.size() == 1) {
+                o["regressor"] = m.members.front().to_json();
+            } else {
+                o["ensemble"] = nlohmann::json::array();
+                for (const TrainedRegressor& r : m.members) o["ensemble"].push_back(r.to_json());
+            }
             if (!m.feature_min.empty()) {
                 o["feature_min"] = m.feature_min;
                 o["feature_max"] = m.feature_max;
@@ -10956,7 +10991,26 @@ public:
                 m.features = parse_feature_set(need(it.value(), "features", path).get<std::string>());
                 m.relative_to_roofline = it.value().value("relative_to_roofline", true);
                 m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
-                m.regressor = TrainedRegressor::from_json(need(it.value(), "regressor", path));
+                const bool single = it.value().contains("regressor"), ensemble = it.value().contains("ensemble");
+                if (single == ensemble) r.fail(path, "expected one of \"regressor\" (one MLP) or \"ensemble\" (an array)");
+                if (single) {
+                    m.members.push_back(TrainedRegressor::from_json(it.value().at("regressor")));
+                } else {
+                    const json& e = it.value().at("ensemble");
+                    auto ep = path;
+                    ep.emplace_back(std::string("ensemble"));
+                    if (!e.is_array() || e.empty()) r.fail(ep, "expected a non-empty array of MLPs");
+                    for (std::size_t i = 0; i < e.size(); ++i) {
+                        m.members.push_back(TrainedRegressor::from_json(e[i]));
+                        if (m.members.back().target_transform().kind() != m.members.front().target_transform().kind() ||
+                            m.members.back().target_transform().constant() !=
+                                m.members.front().target_transform().constant()) {
+                            auto mp = ep;
+                            mp.emplace_back(i);
+                            r.fail(mp, "a different target transform from member 0's (members are averaged in it)");
+                        }
+                    }
+                }
                 m.feature_min = it.value().value("feature_min", std::vector<double>{});
                 m.feature_max = it.value().value("feature_max", std::vector<double>{});
                 if (m.feature_min.size() != m.feature_max.size() ||
@@ -10971,12 +11025,13 @@ public:
                     fp.emplace_back(std::string("feature_names"));
                     r.fail(fp, "differ from the features this perfcast computes for " + it.key());
                 }
-                if (m.regressor.input_size() != m.feature_names.size()) {
-                    auto fp = path;
-                    fp.emplace_back(std::string("regressor"));
-                    r.fail(fp, "expects " + std::to_string(m.regressor.input_size()) + " inputs, the schema has " +
-                                   std::to_string(m.feature_names.size()));
-                }
+                for (const TrainedRegressor& reg : m.members)
+                    if (reg.input_size() != m.feature_names.size()) {
+                        auto fp = path;
+                        fp.emplace_back(std::string(single ? "regressor" : "ensemble"));
+                        r.fail(fp, "expects " + std::to_string(reg.input_size()) + " inputs, the schema has " +
+                                       std::to_string(m.feature_names.size()));
+                    }
                 p.m_models[*k] = std::move(m);
             }
             if (j.contains("memory_fit")) {
@@ -11059,6 +11114,7 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
 inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
                                  const TrainProgress& progress = {}) {
     const auto start = std::chrono::steady_clock::now();
+    if (o.ensemble == 0) throw error("ensemble", "expected at least 1 MLP per kind");
     Predictor p;
     p.m_name = o.name;
     p.m_info.holdout = o.holdout;
@@ -11118,13 +11174,28 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
             }
         }
         const LayerKind kk = k;
+        bool progress_stopped = false;
         ProgressCallback cb;
-        if (progress) cb = [&](std::size_t e, double tl, double vl) { return progress(kk, e, tl, vl); };
-        m.regressor = train_mlp(X, y, o.mlp, cb);
+        if (progress)
+            cb = [&](std::size_t e, double tl, double vl) {
+                if (!progress(kk, e, tl, vl)) progress_stopped = true;
+                return !progress_stopped;
+            };
+        nlohmann::json best_epochs = nlohmann::json::array();
+        double seconds = 0.0;
+        for (std::size_t i = 0; i < o.ensemble; ++i) {
+            MlpConfig c = o.mlp;
+            c.seed = o.mlp.seed + i;  // member 0 is the single network a 1-member ensemble would train
+            m.members.push_back(train_mlp(X, y, c, cb));
+            best_epochs.push_back(m.members.back().history().best_epoch);
+            seconds += m.members.back().history().seconds;
+            if (progress_stopped) break;
+        }
         p.m_models[k] = std::move(m);
         p.m_info.metrics[std::string(to_string(k))] = {{"train_rows", rows.size()},
-                                                       {"best_epoch", p.m_models[k].regressor.history().best_epoch},
-                                                       {"seconds", p.m_models[k].regressor.history().seconds}};
+                                                       {"members", p.m_models[k].members.size()},
+                                                       {"best_epoch", best_epochs},
+                                                       {"seconds", seconds}};
         std::vector<const Sample*> refs;
         for (std::size_t i = 0; i < o.references_per_kind && i < rows.size(); ++i)
             refs.push_back(rows[i * (rows.size() - 1) / std::max<std::size_t>(o.references_per_kind - 1, 1)]);
@@ -11375,11 +11446,11 @@ inline std::string device_expression(const Device& d) {
 
 inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.info().data_hash) {
     if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
-    for (const auto& [k, km] : p.models()) {
+    for (const auto& [k, km] : p.models()) for (const TrainedRegressor& r : km.members) {
+        // an ensemble's members follow each other in `kinds`: embedded::predict_us averages them
         KindData& d = m_data.emplace_back();
         d.names = km.feature_names;
         for (const std::string& n : d.names) d.name_views.emplace_back(n);
-        const TrainedRegressor& r = km.regressor;
         d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
         d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
         d.feature_min = km.feature_min;
@@ -11478,12 +11549,18 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     out += "// Regenerate: perfcast embed --model " + (source.empty() ? std::string("MODEL.json") : std::string(source)) +
            " --out <this file> --name " + std::string(name) + "\n";
     out += "/**\n * @file\n * @brief The predictor " + quoted(m.name) + " as constexpr data: `" + ns + "::model`.\n *\n";
-    for (const embedded::KindModel& k : m.kinds) {
+    for (std::size_t ki = 0; ki < m.kinds.size(); ++ki) {
+        const embedded::KindModel& k = m.kinds[ki];
+        if (ki > 0 && m.kinds[ki - 1].kind == k.kind) continue;  // an ensemble's later members
+        std::size_t members = 1;
+        while (ki + members < m.kinds.size() && m.kinds[ki + members].kind == k.kind) ++members;
         std::string shape = std::to_string(k.layers.empty() ? 0 : k.layers.front().inputs);
         for (const embedded::DenseLayer& l : k.layers) shape += "-" + std::to_string(l.outputs);
         out += " * - " + std::string(to_string(k.kind)) + ": " + std::string(to_string(k.features)) + " features, " +
-               shape + " " + std::string(to_string(k.activation)) + ", " + std::string(to_string(k.target)) +
-               " target" + (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
+               shape + " " + std::string(to_string(k.activation)) +
+               (members > 1 ? " (an ensemble of " + std::to_string(members) + ")" : std::string()) + ", " +
+               std::string(to_string(k.target)) + " target" +
+               (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
                literal(k.min_compute_fraction) + " x the compute-bound time (FLOPs / peak)\n";
     }
     out += " *\n * Trained on";
@@ -11510,8 +11587,11 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     auto span_of = [](const std::string& var, std::size_t n) { return n == 0 ? std::string("{}") : var; };
 
     std::vector<std::string> kinds;
-    for (const embedded::KindModel& k : m.kinds) {
-        const std::string kn(to_string(k.kind));
+    for (std::size_t ki = 0; ki < m.kinds.size(); ++ki) {
+        const embedded::KindModel& k = m.kinds[ki];
+        std::size_t member = 0;  // an ensemble's later members: conv2d_1_..., conv2d_2_...
+        while (member < ki && m.kinds[ki - member - 1].kind == k.kind) ++member;
+        const std::string kn = std::string(to_string(k.kind)) + (member ? "_" + std::to_string(member) : std::string());
         std::vector<std::string> names;
         for (const std::string_view n : k.feature_names) names.push_back(quoted(n));
         array("std::string_view", kn + "_feature_names", names, kn + ": the features, in order");
@@ -11535,7 +11615,7 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                              "}");
         }
         array("perfcast::embedded::DenseLayer", kn + "_layers", layers, "");
-        kinds.push_back("{perfcast::LayerKind::" + kn + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
+        kinds.push_back("{perfcast::LayerKind::" + std::string(to_string(k.kind)) + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
                         ", " + boolean(k.relative_to_roofline) + ", " + kn + "_feature_names, " + kn + "_mean, " + kn +
                         "_stddev,\n     " + kn + "_layers, perfcast::embedded::Activation::" +
                         std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
@@ -11543,7 +11623,7 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                         ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) +
                         (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string()) + "}");
     }
-    out += "\n// the models, one per layer kind\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
+    out += "\n// the models, one per layer kind (an ensemble's members one after another)\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
     for (const std::string& k : kinds) out += "    " + k + ",\n";
     out += "};\n";
 
@@ -13056,13 +13136,15 @@ inline TrainOptions study_options_of(const Predictor& p, bool quick) {
         const KindModel& m = p.models().begin()->second;
         o.features = m.features;
         o.relative_to_roofline = m.relative_to_roofline;
-        o.mlp = m.regressor.config();
+        o.mlp = m.members.front().config();
+        o.ensemble = m.members.size();  // the studies measure the method the model was made with
     }
     o.kinds.clear();
     for (const auto& [k, m] : p.models()) o.kinds.push_back(k);
     if (quick) {
         o.mlp.max_epochs = std::min<std::size_t>(o.mlp.max_epochs, 40);
         o.mlp.patience = std::min<std::size_t>(o.mlp.patience, 8);
+        o.ensemble = 1;
     }
     return o;
 }
@@ -13305,7 +13387,8 @@ private:
         std::string kinds;
         for (const auto& [k, m] : m_model.models())
             kinds += (kinds.empty() ? "" : ", ") + std::string(to_string(k)) + " (" + std::string(to_string(m.features)) +
-                     " features, MLP " + widths(m.regressor.config().hidden) + ")";
+                     " features, MLP " + widths(m.members.front().config().hidden) +
+                     (m.members.size() > 1 ? ", ensemble of " + std::to_string(m.members.size()) : std::string()) + ")";
         row("model covers", kinds);
         std::string devs;
         for (const auto& d : t.devices) devs += (devs.empty() ? "" : ", ") + dev_name(d);

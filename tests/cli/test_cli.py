@@ -3,6 +3,7 @@
 
 usage: test_cli.py PATH/TO/perfcast
 """
+import csv
 import json
 import os
 import subprocess
@@ -93,12 +94,26 @@ def import_train_eval_and_study_on_a_small_dataset():
         p = run("import", "neusight", raw, os.path.join(d, "Tesla_V100-PCIE-32GB.csv"), "--out", data)
         assert "wrote 800 rows" in p.stderr
         model = os.path.join(d, "m.json")
-        p = run("train", "--data", data, "--out", model, "--epochs", "5", "--hidden", "16,16")
+        p = run("train", "--data", data, "--out", model, "--epochs", "5", "--hidden", "16,16", "--ensemble", "2")
         assert "dense epoch 1" in p.stderr and os.path.exists(model)
-        j = json.loads(run("eval", "--model", model, "--data", data, "--format", "json").stdout)
+        with open(model) as f:
+            assert len(json.load(f)["models"]["dense"]["ensemble"]) == 2
+        assert "--ensemble" in run("train", "--data", data, "--out", model + ".x", "--ensemble", "0", ok=False).stderr
+        rows = os.path.join(d, "rows.csv")
+        j = json.loads(run("eval", "--model", model, "--data", data, "--format", "json", "--rows", rows).stdout)
         assert {g["device"] for g in j} == {"*", "t4", "v100_pcie_32gb"}
         assert all(0 <= g["within_10"] <= g["within_20"] <= 1 and g["n"] > 0 for g in j)
         assert sum(g["n"] for g in j if g["device"] != "*") < 200  # only held-out rows
+        # --rows: one line per evaluated row, its error consistent with its times and the groups' means
+        with open(rows) as f:
+            per_row = list(csv.DictReader(f))
+        assert len(per_row) == sum(g["n"] for g in j if g["device"] == "*")
+        for r in per_row:
+            m, p_ = float(r["measured_us"]), float(r["predicted_us"])
+            assert r["kind"] == "dense" and m > 0 and p_ > 0
+            assert abs(float(r["error"]) - (p_ - m) / m) < 1e-9
+        mean = sum(abs(float(r["error"])) for r in per_row) / len(per_row)
+        assert abs(mean - next(g for g in j if g["device"] == "*")["mean_rel_error"]) < 1e-9
         out = run("predict", "lenet5", "--device", "t4", "--model", model).stdout
         assert "method:    mlp" in out
         j = json.loads(run("study", "leave-one-out", "--data", data, "--epochs", "3", "--hidden", "8",

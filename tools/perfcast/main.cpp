@@ -42,9 +42,9 @@ usage:
   perfcast train --data DATASET.csv... --out MODEL.json [--features raw|params|analytical|hardware]
                  [--epochs N] [--hidden 64,64,32] [--lr X] [--batch-size N] [--patience N]
                  [--transform log|sqrt|identity] [--loss mse|relative] [--activation relu|tanh|silu|gelu]
-                 [--absolute] [--holdout 0.1] [--seed N] [--kinds conv2d,dense] [--config MLP.json]
+                 [--absolute] [--holdout 0.1] [--seed N] [--ensemble 5] [--kinds conv2d,dense] [--config MLP.json]
                  [--only-device ID,...]
-  perfcast eval --model MODEL.json --data DATASET.csv... [--all-rows] [--format table|json]
+  perfcast eval --model MODEL.json --data DATASET.csv... [--all-rows] [--format table|json] [--rows ROWS.csv]
   perfcast study leave-one-out|learning-curve|ablation --data DATASET.csv... [--fractions 0.1,0.25,0.5,1]
                  [training options as for train] [--format table|json]
   perfcast validate --validation NETWORKS.csv [--model MODEL.json] [--device DEVICE] [--optimizer ...]
@@ -440,6 +440,11 @@ TrainOptions train_options(const Args& a) {
     if (a.has("patience")) o.mlp.patience = static_cast<std::size_t>(a.integer("patience", 15));
     if (a.has("batch-size")) o.mlp.batch_size = static_cast<std::size_t>(a.integer("batch-size", 256));
     if (a.has("seed")) o.mlp.seed = static_cast<std::uint64_t>(a.integer("seed", 42));
+    if (a.has("ensemble")) {
+        const auto n = a.integer("ensemble", 5);
+        if (n < 1) throw error("--ensemble", "expected at least 1 (MLPs per layer kind)");
+        o.ensemble = static_cast<std::size_t>(n);
+    }
     o.mlp.learning_rate = number_arg(a, "lr", o.mlp.learning_rate);
     if (a.has("hidden")) {
         o.mlp.hidden.clear();
@@ -496,6 +501,37 @@ int cmd_train(const Args& a) {
     return g_interrupted ? 130 : EXIT_SUCCESS;
 }
 
+/// `eval --rows FILE.csv`: every evaluated row with its layer's columns (the dataset's names), the
+/// measured and predicted times, the signed error and the two baselines, so the worst rows can be found.
+void write_eval_rows(const std::string& path, const std::vector<const Sample*>& rows, const DeviceRegistry& reg,
+                     const Predictor& p) {
+    std::ofstream out(path, std::ios::binary);
+    if (!out) throw error(source_location{path, 0, 0}, "--rows", "cannot write file");
+    constexpr std::array<std::string_view, 5> skip{"time_us", "samples", "spread", "error", "source"};
+    std::vector<std::string_view> cols;
+    for (const auto c : dataset_columns)
+        if (std::find(skip.begin(), skip.end(), c) == skip.end()) cols.push_back(c);
+    for (const auto c : cols) out << c << ',';
+    out << "measured_us,predicted_us,error,paleo_us,roofline_us\n";
+    for (const Sample* s : rows) {
+        auto cells = detail::layer_cells(s->layer);
+        cells["pass"] = std::string(to_string(s->pass));
+        cells["dtype"] = std::string(to_string(s->dtype));
+        cells["device"] = s->device;
+        for (const auto c : cols) {
+            const auto it = cells.find(c);
+            out << (it == cells.end() ? std::string() : detail::quote_csv(it->second)) << ',';
+        }
+        const Device& d = reg.get(s->device);
+        const double pred = p.predict_us(s->layer, d, s->pass, s->dtype);
+        out << detail::format_double(s->time_us) << ',' << detail::format_double(pred) << ','
+            << detail::format_double((pred - s->time_us) / s->time_us) << ','
+            << detail::format_double(paleo_us(s->layer, d, s->pass, s->dtype)) << ','
+            << detail::format_double(roofline_us(s->layer, d, s->pass, s->dtype)) << '\n';
+    }
+    if (!out) throw error(source_location{path, 0, 0}, "--rows", "write failed");
+}
+
 int cmd_eval(const Args& a) {
     const auto files = a.all("data");
     if (files.empty()) throw error("--data", "required: one or more dataset files");
@@ -514,6 +550,7 @@ int cmd_eval(const Args& a) {
     });
     const auto paleo = evaluate_rows(rows, reg, paleo_predictor());
     const auto roof = evaluate_rows(rows, reg, roofline_predictor());
+    if (a.has("rows")) write_eval_rows(a.get("rows", ""), rows, reg, p);
     if (format_arg(a) == "json") {
         nlohmann::json j = nlohmann::json::array();
         for (std::size_t i = 0; i < ours.size(); ++i) {
@@ -743,18 +780,19 @@ int main(int argc, char** argv) {
         if (cmd == "train")
             return cmd_train(Args(argc, argv, 2, {"absolute"},
                                   {"data", "out", "name", "only-device", "features", "holdout", "split-salt", "config", "epochs",
-                                   "patience", "batch-size", "seed", "lr", "hidden", "transform", "loss", "activation", "kinds", "devices"}));
+                                   "patience", "batch-size", "seed", "ensemble", "lr", "hidden", "transform", "loss", "activation", "kinds",
+                                   "devices"}));
         if (cmd == "study")
             return cmd_study(Args(argc, argv, 2, {"absolute", "per-device"},
                                   {"data", "fractions", "format", "only-device", "features", "holdout", "split-salt", "config",
-                                   "epochs", "patience", "batch-size", "seed", "lr", "hidden", "transform", "loss",
-                                   "activation", "kinds", "devices"}));
+                                   "epochs", "patience", "batch-size", "seed", "ensemble", "lr", "hidden", "transform",
+                                   "loss", "activation", "kinds", "devices"}));
         if (cmd == "report")
             return cmd_report(Args(argc, argv, 2, {"quick"}, {"model", "data", "out", "validation", "device", "fractions", "devices"}), argc, argv);
         if (cmd == "embed") return cmd_embed(Args(argc, argv, 2, {}, {"model", "out", "name"}));
         if (cmd == "validate")
             return cmd_validate(Args(argc, argv, 2, {}, {"model", "validation", "device", "optimizer", "format", "devices"}));
-        if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices"}));
+        if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices", "rows"}));
         std::cerr << "perfcast: unknown command \"" << cmd << "\"\n\n" << usage;
         return EXIT_FAILURE;
     } catch (const perfcast::error& e) {

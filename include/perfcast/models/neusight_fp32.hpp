@@ -3904,7 +3904,7 @@ inline constexpr perfcast::embedded::DenseLayer conv2d_layers[] = {
     {42, 64, conv2d_w0, conv2d_b0}, {64, 64, conv2d_w1, conv2d_b1}, {64, 32, conv2d_w2, conv2d_b2},
     {32, 1, conv2d_w3, conv2d_b3}};
 
-// the models, one per layer kind
+// the models, one per layer kind (an ensemble's members one after another)
 inline constexpr perfcast::embedded::KindModel kinds[] = {
     {perfcast::LayerKind::dense, perfcast::FeatureSet::hardware, true, dense_feature_names, dense_mean, dense_stddev,
      dense_layers, perfcast::embedded::Activation::relu, 1.0587231457249593, 0.7454240897025758,
