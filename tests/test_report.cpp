@@ -250,6 +250,50 @@ TEST_CASE("the validation reader takes columns in any order, provenance and fail
                          doctest::Contains("f.csv:2:4"), perfcast::error);
 }
 
+TEST_CASE("runs of the same configurations combine into their fastest or median run") {
+    // synthetic timings: three runs of two configurations, a third configuration in one run only
+    const ValidationData a = parse_validation("network,batch,pass,time_ms,faults,malloc\n"
+                                              "resnet50,1,inference,120,0,default\n"
+                                              "resnet50,8,inference,900,10,default\n",
+                                              "run1.csv");
+    const ValidationData b = parse_validation("batch,network,time_ms,pass,malloc\n"
+                                              "8,resnet50,1000,inference,default\n"
+                                              "1,resnet50,150,inference,default\n"
+                                              "1,resnet50,90,inference,keep\n",
+                                              "run2.csv");
+    const ValidationData c = parse_validation("network,batch,pass,time_ms\n"  // no malloc column: the defaults
+                                              "resnet50,1,inference,100\n"
+                                              "resnet50,8,inference,950\n",
+                                              "run3.csv");
+    const ValidationData each = combine_runs({a, b, c}, RunCombine::each);
+    CHECK(each.rows.size() == 7);
+    CHECK(each.file == "run1.csv + run2.csv + run3.csv");
+
+    const ValidationData fastest = combine_runs({a, b, c}, RunCombine::min);
+    REQUIRE(fastest.rows.size() == 3);  // first-appearance order: b1, b8 (run 1), then the keep row
+    CHECK(fastest.rows[0].batch == 1);
+    CHECK(fastest.rows[0].time_ms == 100);
+    CHECK(fastest.rows[0].file == "run3.csv");
+    CHECK(fastest.rows[0].line == 2);
+    CHECK(fastest.rows[0].runs == 3);
+    CHECK(fastest.rows[0].run_spread == doctest::Approx(0.5));
+    CHECK(fastest.rows[1].time_ms == 900);
+    CHECK(fastest.rows[1].faults == 10);  // the chosen run's own columns
+    CHECK(fastest.rows[2].malloc == "keep");  // another allocator is another configuration
+    CHECK(fastest.rows[2].runs == 1);
+    CHECK(fastest.rows[2].run_spread == 0);
+
+    const ValidationData median = combine_runs({a, b, c}, RunCombine::median);
+    REQUIRE(median.rows.size() == 3);
+    CHECK(median.rows[0].time_ms == 120);
+    CHECK(median.rows[1].time_ms == 950);
+    // of two runs the faster middle one
+    const ValidationData two = combine_runs({a, b}, RunCombine::median);
+    CHECK(two.rows[0].time_ms == 120);
+    CHECK(parse_run_combine("min") == RunCombine::min);
+    CHECK_FALSE(parse_run_combine("mean"));
+}
+
 TEST_CASE("the report of a synthetic model is a complete, escaped HTML page") {
     const DeviceRegistry reg;
     const Dataset ds = synthetic_dataset();

@@ -14,7 +14,7 @@
  */
 #pragma once
 
-#include <algorithm>    // sort, min, max, max_element
+#include <algorithm>    // sort, stable_sort, min, max, max_element
 #include <chrono>       // steady_clock
 #include <cmath>        // log10, pow, floor, ceil, isfinite, fabs
 #include <cstdint>      // int64_t, uint64_t
@@ -28,6 +28,7 @@
 #include <sstream>      // ostringstream, istringstream
 #include <string>       // string
 #include <string_view>  // string_view
+#include <tuple>        // tuple
 #include <utility>      // move, pair
 #include <vector>       // vector
 
@@ -634,7 +635,10 @@ struct ValidationRow {
     double spread = -1;  ///< relative spread, < 0 when unknown
     double faults = -1;  ///< minor page faults per iteration (the faults column), < 0 when unknown
     std::string malloc;  ///< the allocator setting (the malloc column: "default", "keep"), may be empty
+    std::string file;    ///< the file it was read from
     std::size_t line = 0;
+    std::size_t runs = 1;     ///< combine_runs: how many runs measured the configuration
+    double run_spread = 0.0;  ///< combine_runs: the slowest run's time / the fastest's - 1
 };
 
 /** @brief A validation file: provenance ("# key: value" lines) and its measured rows. */
@@ -686,6 +690,7 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
             continue;
         }
         ValidationRow row;
+        row.file = file;
         row.line = line_no;
         row.network = std::string(r.cell("network"));
         if (row.network.empty()) r.fail("network", "missing");
@@ -721,6 +726,63 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
 }
 
 inline ValidationData load_validation(const std::string& path) { return parse_validation(detail::read_file(path), path); }
+
+/** @brief How combine_runs makes one row of a configuration that several runs measured. */
+enum class RunCombine {
+    each,    ///< no combining: every row on its own
+    min,     ///< the fastest run: the one the machine's other tenants disturbed least
+    median,  ///< the median run (of an even count, the faster of the middle two)
+};
+
+inline std::optional<RunCombine> parse_run_combine(std::string_view s) {
+    if (s == "each") return RunCombine::each;
+    if (s == "min") return RunCombine::min;
+    if (s == "median") return RunCombine::median;
+    return std::nullopt;
+}
+
+/**
+ * @brief Several runs of whole-network timings (validation files measured at different times) as one.
+ * A configuration is its network, batch, pass, precision, device, device name, threads and allocator
+ * setting (none recorded: glibc's defaults); with `min` or `median` each gets one row, the chosen run's (its file, line, faults, spread),
+ * with `runs` and `run_spread` saying how many runs there were and how far apart. The rows keep the order
+ * in which their configurations first appear. On a machine shared with other tenants, whose contention a
+ * CPU-time clock does not see, `min` is the estimate of the undisturbed time, which the layer sweeps
+ * (timed until their spread is small) measure too.
+ */
+inline ValidationData combine_runs(const std::vector<ValidationData>& runs, RunCombine how) {
+    ValidationData out;
+    for (const ValidationData& v : runs) {
+        out.file += (out.file.empty() ? "" : " + ") + v.file;
+        for (const auto& [k, val] : v.provenance) out.provenance[runs.size() > 1 ? v.file + ": " + k : k] = val;
+        out.unmeasured += v.unmeasured;
+    }
+    using Key = std::tuple<std::string, std::int64_t, Pass, DType, std::string, std::string, std::string, std::string>;
+    std::map<Key, std::size_t> index;
+    std::vector<std::vector<const ValidationRow*>> groups;
+    for (const ValidationData& v : runs)
+        for (const ValidationRow& r : v.rows) {
+            if (how == RunCombine::each) {
+                groups.push_back({&r});
+                continue;
+            }
+            // a file without the malloc column was measured with glibc's defaults (measure_torch before --malloc)
+            const Key k{r.network, r.batch,   r.pass, r.dtype, r.device, r.device_name,
+                        r.threads, r.malloc.empty() ? std::string("default") : r.malloc};
+            const auto [it, fresh] = index.emplace(k, groups.size());
+            if (fresh) groups.emplace_back();
+            groups[it->second].push_back(&r);
+        }
+    for (auto& g : groups) {
+        std::stable_sort(g.begin(), g.end(),
+                         [](const ValidationRow* a, const ValidationRow* b) { return a->time_ms < b->time_ms; });
+        ValidationRow row = *(how == RunCombine::median ? g[(g.size() - 1) / 2] : g.front());
+        row.runs = g.size();
+        row.run_spread = g.back()->time_ms / g.front()->time_ms - 1.0;
+        out.rows.push_back(std::move(row));
+    }
+    return out;
+}
 
 /**
  * @brief A validation row's device: `device_override` when given (refused when unknown), else the
@@ -764,7 +826,7 @@ inline std::vector<NetworkComparison> compare_networks(const Predictor& p, const
         }
         const Device* d = validation_device(r, reg, device_override);
         if (!d)
-            throw error(source_location{v.file, r.line, 0}, "device",
+            throw error(source_location{r.file.empty() ? v.file : r.file, r.line, 0}, "device",
                         "unknown device \"" + r.device + "\"" +
                             (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
                             "; name the device with --device ID (see `perfcast devices`)");

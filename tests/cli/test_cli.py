@@ -271,6 +271,32 @@ def validate_compares_whole_networks_with_the_sum_of_their_layers():
         assert "--device" in p.stderr and "v.csv:3" in p.stderr, p.stderr
     p = run("validate", "--model", model, ok=False)
     assert "--validation" in p.stderr
+    # several runs of the same configurations: --combine min keeps each one's fastest run
+    with tempfile.TemporaryDirectory() as d:
+        slow = os.path.join(d, "slow.csv")
+        with open(val) as f, open(slow, "w") as g:  # the same rows 20% slower (made up for this test)
+            lines = [l for l in f if not l.startswith("#")]
+            cols = lines[0].strip().split(",")
+            t = cols.index("time_ms")
+            g.write(lines[0])
+            for l in lines[1:]:
+                c = l.rstrip("\n").split(",")
+                c[t] = str(float(c[t]) * 1.2)
+                g.write(",".join(c) + "\n")
+        args = ("validate", "--model", model, "--validation", slow, "--validation", val, "--device", "xeon_spr_2c",
+                "--format", "json")
+        each = json.loads(run(*args).stdout)
+        assert len(each["rows"]) == 96 and all(r["runs"] == 1 for r in each["rows"])
+        fastest = json.loads(run(*args, "--combine", "min").stdout)
+        assert len(fastest["rows"]) == 48
+        for r, o in zip(fastest["rows"], rows):
+            assert r["measured_ms"] == o["measured_ms"] and r["runs"] == 2 and abs(r["run_spread"] - 0.2) < 1e-6
+            assert r["file"] == val
+        assert abs(fastest["mean_abs_error"] - j["mean_abs_error"]) < 1e-9
+        out = run("validate", "--model", model, "--validation", slow, "--validation", val, "--device",
+                  "xeon_spr_2c", "--combine", "median").stdout
+        assert "run spread %" in out and "median run" in out
+        assert "--combine" in run(*args, "--combine", "mean", ok=False).stderr
 
 
 

@@ -47,8 +47,9 @@ usage:
   perfcast eval --model MODEL.json --data DATASET.csv... [--all-rows] [--format table|json] [--rows ROWS.csv]
   perfcast study leave-one-out|learning-curve|ablation --data DATASET.csv... [--fractions 0.1,0.25,0.5,1]
                  [training options as for train] [--format table|json]
-  perfcast validate --validation NETWORKS.csv [--model MODEL.json] [--device DEVICE] [--optimizer ...]
-                    [--format table|json]   (whole networks measured in a framework vs the prediction)
+  perfcast validate --validation NETWORKS.csv... [--model MODEL.json] [--device DEVICE] [--optimizer ...]
+                    [--combine each|min|median] [--format table|json]
+                    (whole networks measured in a framework vs the prediction; several files are runs)
   perfcast embed --model MODEL.json --out HEADER.hpp [--name NAME]   (the model as constexpr C++ data)
   perfcast report --model MODEL.json --data DATASET.csv... --out REPORT.html [--validation NETWORKS.csv]
                   [--device DEVICE] [--quick] [--fractions 0.05,0.1,0.25,0.5,1]
@@ -655,7 +656,14 @@ int cmd_validate(const Args& a) {
     DeviceRegistry reg;
     load_devices(reg, a);
     const Predictor p = Predictor::load(a.get("model", default_model_path()));
-    const ValidationData v = load_validation(a.get("validation", ""));
+    const std::string how = a.get("combine", "each");
+    const auto combine = parse_run_combine(how);
+    if (!combine) throw error("--combine", "expected each, min or median (got \"" + how + "\")");
+    std::vector<ValidationData> runs;
+    for (const std::string& f : a.all("validation")) runs.push_back(load_validation(f));
+    const ValidationData v = combine_runs(runs, *combine);
+    bool combined = false;
+    for (const ValidationRow& r : v.rows) combined = combined || r.runs > 1;
     EstimateOptions eo;
     const std::string opt = a.get("optimizer", "sgd_momentum");
     if (const auto o = parse_optimizer(opt)) eo.optimizer = *o;
@@ -692,25 +700,39 @@ int cmd_validate(const Args& a) {
                                  {"paleo_ms", c.estimate.paleo_total_us / 1e3},
                                  {"paleo_error", c.paleo_error()},
                                  {"page_faults", c.row->faults >= 0 ? nlohmann::json(c.row->faults) : nlohmann::json()},
-                                 {"malloc", c.row->malloc}});
+                                 {"malloc", c.row->malloc},
+                                 {"file", c.row->file},
+                                 {"line", c.row->line},
+                                 {"runs", c.row->runs},
+                                 {"run_spread", c.row->run_spread}});
         j["mean_abs_error"] = all / n;
         j["paleo_mean_abs_error"] = all_paleo / n;
         std::cout << j.dump(2) << '\n';
         return EXIT_SUCCESS;
     }
     auto pct = [](double x) { return cli::fixed(100.0 * x, 1); };
-    Table t({"network", "pass", "dtype", "device", "threads", "batch", "measured ms", "predicted ms", "error %",
-             "PALEO ms", "PALEO error %", "page faults"});
-    for (const NetworkComparison& c : rows)
-        t.row({c.estimate.network, std::string(to_string(c.row->pass)), std::string(to_string(c.row->dtype)),
-               std::string(c.device->id), c.row->threads, std::to_string(c.row->batch), cli::fixed(c.measured_ms(), 2),
-               cli::fixed(c.predicted_ms(), 2), pct(c.error()), cli::fixed(c.estimate.paleo_total_us / 1e3, 2),
-               pct(c.paleo_error()), c.row->faults >= 0 ? cli::fixed(c.row->faults, 0) : std::string("-")});
+    std::vector<std::string> head{"network", "pass", "dtype", "device", "threads", "batch", "measured ms", "predicted ms",
+                                  "error %", "PALEO ms", "PALEO error %", "page faults"};
+    if (combined) head.insert(head.end(), {"runs", "run spread %"});
+    Table t(head);
+    for (const NetworkComparison& c : rows) {
+        std::vector<std::string> cells{c.estimate.network, std::string(to_string(c.row->pass)),
+                                       std::string(to_string(c.row->dtype)), std::string(c.device->id), c.row->threads,
+                                       std::to_string(c.row->batch), cli::fixed(c.measured_ms(), 2),
+                                       cli::fixed(c.predicted_ms(), 2), pct(c.error()),
+                                       cli::fixed(c.estimate.paleo_total_us / 1e3, 2), pct(c.paleo_error()),
+                                       c.row->faults >= 0 ? cli::fixed(c.row->faults, 0) : std::string("-")};
+        if (combined) cells.insert(cells.end(), {std::to_string(c.row->runs), pct(c.row->run_spread)});
+        t.row(cells);
+    }
     t.print(std::cout);
     std::cout << "\nmean |error| by network and pass:";
     for (const auto& [k, m] : mean) std::cout << "  " << k << " " << pct(m.first / m.second) << "%";
     std::cout << "\nall " << rows.size() << " rows: " << pct(all / n) << "% (PALEO " << pct(all_paleo / n)
               << "%); error = (predicted - measured) / measured, negative is an under-prediction\n";
+    if (combined)
+        std::cout << "each configuration's " << (*combine == RunCombine::min ? "fastest" : "median")
+                  << " run of those in " << v.file << "\n";
     if (!skipped.empty()) {
         std::cout << "not in the zoo, not predicted:";
         for (const auto& x : skipped) std::cout << " " << x;
@@ -791,7 +813,7 @@ int main(int argc, char** argv) {
             return cmd_report(Args(argc, argv, 2, {"quick"}, {"model", "data", "out", "validation", "device", "fractions", "devices"}), argc, argv);
         if (cmd == "embed") return cmd_embed(Args(argc, argv, 2, {}, {"model", "out", "name"}));
         if (cmd == "validate")
-            return cmd_validate(Args(argc, argv, 2, {}, {"model", "validation", "device", "optimizer", "format", "devices"}));
+            return cmd_validate(Args(argc, argv, 2, {}, {"model", "validation", "device", "optimizer", "format", "devices", "combine"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices", "rows"}));
         std::cerr << "perfcast: unknown command \"" << cmd << "\"\n\n" << usage;
         return EXIT_FAILURE;
