@@ -211,6 +211,9 @@ TEST_CASE("an ensemble averages its members' log-time predictions and saves them
     nlohmann::json empty = j;
     empty["models"]["dense"]["ensemble"] = nlohmann::json::array();
     refused(empty, "models.dense.ensemble");
+    nlohmann::json broken = j;
+    broken["models"]["dense"]["ensemble"][2]["mlp"]["layers"][0]["bias"] = "x";
+    refused(broken, "models.dense.ensemble[2].mlp.layers[0].bias");
     nlohmann::json mixed = j;
     mixed["models"]["dense"]["ensemble"][1]["target_transform"] = {{"kind", "identity"}};
     refused(mixed, "models.dense.ensemble[1]");

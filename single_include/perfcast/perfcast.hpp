@@ -10993,20 +10993,31 @@ public:
                 m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
                 const bool single = it.value().contains("regressor"), ensemble = it.value().contains("ensemble");
                 if (single == ensemble) r.fail(path, "expected one of \"regressor\" (one MLP) or \"ensemble\" (an array)");
+                // a member's own error, placed at the member: "models.conv2d.ensemble[2].mlp.layers[0].bias"
+                auto member = [&](const json& mj, const std::vector<json_step>& mp) {
+                    try {
+                        return TrainedRegressor::from_json(mj);
+                    } catch (const error& e) {
+                        throw error(source_location{file, json_locator(text).line_of(mp), 0},
+                                    path_string(mp) + (e.field().empty() ? "" : "." + e.field()), e.message());
+                    }
+                };
                 if (single) {
-                    m.members.push_back(TrainedRegressor::from_json(it.value().at("regressor")));
+                    auto rp = path;
+                    rp.emplace_back(std::string("regressor"));
+                    m.members.push_back(member(it.value().at("regressor"), rp));
                 } else {
                     const json& e = it.value().at("ensemble");
                     auto ep = path;
                     ep.emplace_back(std::string("ensemble"));
                     if (!e.is_array() || e.empty()) r.fail(ep, "expected a non-empty array of MLPs");
                     for (std::size_t i = 0; i < e.size(); ++i) {
-                        m.members.push_back(TrainedRegressor::from_json(e[i]));
+                        auto mp = ep;
+                        mp.emplace_back(i);
+                        m.members.push_back(member(e[i], mp));
                         if (m.members.back().target_transform().kind() != m.members.front().target_transform().kind() ||
                             m.members.back().target_transform().constant() !=
                                 m.members.front().target_transform().constant()) {
-                            auto mp = ep;
-                            mp.emplace_back(i);
                             r.fail(mp, "a different target transform from member 0's (members are averaged in it)");
                         }
                     }
