@@ -1,6 +1,8 @@
 // Tests of analytical.hpp and estimate.hpp: roofline, PALEO and whole-network sums.
 #include <doctest/doctest.h>
 
+#include <algorithm>  // find
+
 #include <perfcast/analytical.hpp>
 #include <perfcast/estimate.hpp>
 #include <perfcast/zoo.hpp>
@@ -104,6 +106,36 @@ TEST_CASE("a training step runs no backward for the network's input: none before
     for (const LayerEstimate& l : inf.layers) {
         CHECK(l.backward == Backward::full);
         CHECK(l.us == 100.0);
+    }
+}
+
+TEST_CASE("estimate asks the time function once per distinct layer and pass, and gives every layer its answer") {
+    const Network net = zoo::resnet50(8);
+    const Device& d = devices::t4;
+    // a made-up time that differs between layers: their FLOPs and the pass
+    std::vector<std::pair<Layer, Pass>> calls;
+    const LayerTimeFn fn = [&](const Layer& l, const Device& dev, Pass p, DType t) {
+        calls.emplace_back(l, p);
+        return LayerTime{1.0 + 1e-6 * static_cast<double>(pass_cost(l, p, t).flops) + (p == Pass::training ? 7.0 : 0.0) + static_cast<double>(dev.units), "mlp"};
+    };
+    for (const Pass pass : {Pass::inference, Pass::training}) {
+        calls.clear();
+        const NetworkEstimate e = estimate(net, d, pass, DType::fp32, "made up", fn);
+        std::size_t distinct_layers = 0, updates = 0;
+        for (std::size_t i = 0; i < calls.size(); ++i) {
+            for (std::size_t j = 0; j < i; ++j) CHECK_FALSE((calls[j].first == calls[i].first && calls[j].second == calls[i].second));
+            (calls[i].second == pass ? distinct_layers : updates) += 1;
+        }
+        std::vector<Layer> distinct;
+        for (const NamedLayer& nl : net.layers)
+            if (std::find(distinct.begin(), distinct.end(), nl.layer) == distinct.end()) distinct.push_back(nl.layer);
+        CHECK(distinct_layers == distinct.size());
+        CHECK(distinct.size() < net.layers.size() / 2);  // ResNet repeats its blocks
+        CHECK((pass == Pass::training) == (updates > 0));
+        // each layer still gets its own answer (identical layers: identical times; inference, no backward scope)
+        if (pass == Pass::inference)
+            for (std::size_t i = 0; i < net.layers.size(); ++i)
+                CHECK(e.layers[i].us == fn(net.layers[i].layer, d, pass, DType::fp32).us);
     }
 }
 

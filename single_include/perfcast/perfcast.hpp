@@ -10572,7 +10572,9 @@ struct EstimateOptions {
  * optimizer's update (EstimateOptions::optimizer). In a training step the layers before the first
  * with parameters run no backward and that one no input gradient (BackwardScope): the roofline and
  * PALEO leave those phases out, and a learned time for the whole pass is scaled by the roofline
- * share of the phases that run (backward_share).
+ * share of the phases that run (backward_share). `time_fn` is asked once per distinct layer: identical
+ * layers (ResNet's repeated blocks, the optimizer's updates of same-sized tensors) share its answer, so
+ * it must be a function of its arguments alone, as learned_time_fn and the analytical ones are.
  */
 inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
                                 const LayerTimeFn& time_fn, const EstimateOptions& options) {
@@ -10585,6 +10587,20 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
     e.dtype = t;
     e.batch = net.batch;
     e.layers.reserve(net.layers.size());
+    // time_fn's answers so far, by layer and pass: a learned model spends microseconds per query, and a
+    // network repeats its layers
+    struct Asked {
+        Layer layer;
+        Pass pass;
+        LayerTime time;
+    };
+    std::vector<Asked> asked;
+    const auto ask = [&](const Layer& l, Pass p) -> LayerTime {
+        for (const Asked& a : asked)
+            if (a.pass == p && a.layer == l) return a.time;
+        asked.push_back({l, p, time_fn(l, dev, p, t)});
+        return asked.back().time;
+    };
     BackwardScope scope;
     for (const NamedLayer& nl : net.layers) {
         LayerEstimate le;
@@ -10596,7 +10612,7 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         le.cost = pass_cost(nl.layer, pass, t, le.backward);
         le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
         le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
-        const LayerTime lt = time_fn(nl.layer, dev, pass, t);
+        const LayerTime lt = ask(nl.layer, pass);
         // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is scaled
         le.us = lt.method == "paleo" ? le.paleo_us : backward_us(lt.us, lt.method, nl.layer, dev, pass, t, le.backward);
         le.method = std::string(lt.method);
@@ -10615,7 +10631,7 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         for (const NamedLayer& nl : net.layers)
             for_each_parameter_tensor(nl.layer, [&](std::int64_t n) {
                 const Layer update = update_kernel(n);
-                const LayerTime lt = time_fn(update, dev, Pass::inference, t);
+                const LayerTime lt = ask(update, Pass::inference);
                 le.us += kernels * lt.us;
                 le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
                 le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
