@@ -8741,7 +8741,10 @@ public:
     double predict_one(std::span<const double> x) const;
 
     /** @brief The network's output for one row: the prediction in the target transform's space (so
-     *  that an ensemble averages its members where they were trained), per-thread scratch. */
+     *  that an ensemble averages its members where they were trained), using @p scratch. */
+    double predict_transformed_one(std::span<const double> x, std::span<double> scratch) const;
+
+    /** @brief predict_transformed_one() with a per-thread scratch buffer. Thread-safe. */
     double predict_transformed_one(std::span<const double> x) const;
 
     /** @brief Number of input features (0 for an empty model). */
@@ -10191,32 +10194,29 @@ inline xt::xtensor<double, 1> TrainedRegressor::predict(const xt::xtensor<double
     return z;
 }
 
-inline double TrainedRegressor::predict_one(std::span<const double> x, std::span<double> scratch) const {
+inline double TrainedRegressor::predict_transformed_one(std::span<const double> x, std::span<double> scratch) const {
     if (m_mlp.empty()) throw error("model", "empty model (not trained or loaded)");
     const std::size_t n = m_scaler.size();
     if (scratch.size() < scratch_size())
         throw error("scratch", "expected at least " + std::to_string(scratch_size()) + " doubles, got " +
                                    std::to_string(scratch.size()));
     m_scaler.transform_row(x, scratch.first(n));
-    return m_transform.inverse(m_mlp.predict_one(scratch.first(n), scratch.subspan(n)));
+    return m_mlp.predict_one(scratch.first(n), scratch.subspan(n));
 }
 
-inline double TrainedRegressor::predict_one(std::span<const double> x) const {
-    thread_local std::vector<double> scratch;
-    const std::size_t need = scratch_size();
-    if (scratch.size() < need) scratch.resize(need);
-    return predict_one(x, scratch);
+inline double TrainedRegressor::predict_one(std::span<const double> x, std::span<double> scratch) const {
+    return m_transform.inverse(predict_transformed_one(x, scratch));
 }
 
 inline double TrainedRegressor::predict_transformed_one(std::span<const double> x) const {
-    if (m_mlp.empty()) throw error("model", "empty model (not trained or loaded)");
     thread_local std::vector<double> scratch;
-    const std::size_t n = m_scaler.size();
     const std::size_t need = scratch_size();
     if (scratch.size() < need) scratch.resize(need);
-    const std::span<double> s(scratch.data(), need);
-    m_scaler.transform_row(x, s.first(n));
-    return m_mlp.predict_one(s.first(n), s.subspan(n));
+    return predict_transformed_one(x, scratch);
+}
+
+inline double TrainedRegressor::predict_one(std::span<const double> x) const {
+    return m_transform.inverse(predict_transformed_one(x));
 }
 
 inline nlohmann::json TrainedRegressor::to_json() const {
