@@ -313,6 +313,48 @@ TEST_CASE("mlp: training learns a synthetic smooth function") {
     CHECK_THROWS_AS((void)model.predict_one(std::span<const double>(X_test.data(), 2)), perfcast::error);
 }
 
+TEST_CASE("mlp: predict_one agrees with the batched path for every width, activation and instruction set") {
+    // Widths that take every block size of the single-row kernel (16, 8, 4, 1 outputs) and more
+    // inputs than it compacts at once (256); synthetic random weights.
+    const std::size_t inputs = 300, rows = 8;
+    const Matrix X = synthetic_uniform(rows, inputs, -2.0, 2.0, 41);
+    for (const MlpActivation act : {MlpActivation::relu, MlpActivation::tanh, MlpActivation::gelu}) {
+        CAPTURE(perfcast::to_string(act));
+        const std::vector<std::size_t> hidden{37, 16, 5};
+        perfcast::Mlp net(inputs, hidden, act, 7);
+        net.set_output_affine(0.25, 1.5);
+        const Vector batched = net.predict(X);
+        for (std::size_t r = 0; r < rows; ++r) {
+            const std::span<const double> row(X.data() + r * inputs, inputs);
+            CHECK(net.predict_one(row) == doctest::Approx(batched(r)).epsilon(1e-12).scale(1.0));
+        }
+    }
+#ifdef PERFCAST_MLP_X86_DISPATCH
+    // The AVX2 + FMA kernel and the build's own agree up to rounding (FMA rounds once).
+    if (perfcast::detail::mlp::cpu_has_avx2_fma()) {
+        perfcast::detail::mlp::Xoshiro256 rng(5);
+        const std::size_t n_in = 270, n_out = 29;
+        std::vector<double> w(n_in * n_out), bias(n_out), in(n_in), a(n_out), b(n_out);
+        for (double& v : w) v = rng.normal();
+        for (double& v : bias) v = rng.normal();
+        for (std::size_t i = 0; i < n_in; ++i) in[i] = i % 3 == 0 ? 0.0 : rng.normal();  // zeros are skipped
+        for (const bool relu : {true, false}) {
+            const perfcast::detail::mlp::RowLayer layer{w.data(), bias.data(), n_in, n_out, relu,
+                                                        MlpActivation::relu, true};
+            perfcast::detail::mlp::forward_row_layer_generic(layer, in.data(), a.data());
+            perfcast::detail::mlp::forward_row_layer_avx2(layer, in.data(), b.data());
+            for (std::size_t o = 0; o < n_out; ++o) {
+                double exact = bias[o];
+                for (std::size_t i = 0; i < n_in; ++i) exact += in[i] * w[i * n_out + o];
+                if (relu) exact = std::max(exact, 0.0);
+                CHECK(a[o] == doctest::Approx(exact).epsilon(1e-12).scale(1.0));
+                CHECK(b[o] == doctest::Approx(exact).epsilon(1e-12).scale(1.0));
+            }
+        }
+    }
+#endif
+}
+
 TEST_CASE("mlp: the relative loss with a log target learns positive times") {
     Matrix X = synthetic_uniform(1200, 2, -1.0, 1.0, 31);
     Vector y(std::array<std::size_t, 1>{1200});

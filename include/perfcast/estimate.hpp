@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include <cstdint>      // int64_t
+#include <cstdint>      // int64_t, uint64_t
 #include <functional>   // function
 #include <string>       // string
 #include <string_view>  // string_view
@@ -89,17 +89,31 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
     e.batch = net.batch;
     e.layers.reserve(net.layers.size());
     // time_fn's answers so far, by layer and pass: a learned model spends microseconds per query, and a
-    // network repeats its layers
+    // network repeats its layers. Each answer is filed under a key made of the layer's kind, pass,
+    // parameter count and output shape, so that most of the layers compared are compared by the key.
     struct Asked {
         Layer layer;
         Pass pass;
         LayerTime time;
     };
     std::vector<Asked> asked;
+    std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
+    const auto key_of = [](const Layer& l, Pass p) {
+        std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(p);
+        const auto mix = [&h](std::int64_t v) {
+            h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        };
+        mix(param_count(l));
+        const Shape out = output_shape(l);
+        for (int i = 0; i < out.rank; ++i) mix(out[i]);
+        return h;
+    };
     const auto ask = [&](const Layer& l, Pass p) -> LayerTime {
-        for (const Asked& a : asked)
-            if (a.pass == p && a.layer == l) return a.time;
+        const std::uint64_t key = key_of(l, p);
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            if (keys[i] == key && asked[i].pass == p && asked[i].layer == l) return asked[i].time;
         asked.push_back({l, p, time_fn(l, dev, p, t)});
+        keys.push_back(key);
         return asked.back().time;
     };
     BackwardScope scope;

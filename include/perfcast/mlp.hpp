@@ -685,8 +685,8 @@ inline void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::
     xt::blas::gemm(A, B, C, trans_a, trans_b, alpha, beta);
 }
 
-// The single-row kernels below are unrolled by 4 by hand so that GCC's -O2 (whose
-// cheap vectoriser skips loops of unknown trip count) still emits SIMD code.
+// The kernels below are unrolled by 4 by hand so that GCC's -O2 (whose cheap vectoriser
+// skips loops of unknown trip count) still emits SIMD code.
 
 /** @brief y += a * x over @p n values (x and y must not overlap). */
 inline void axpy(double a, const double* __restrict__ x, double* __restrict__ y, std::size_t n) noexcept {
@@ -698,19 +698,6 @@ inline void axpy(double a, const double* __restrict__ x, double* __restrict__ y,
         y[j + 3] += a * x[j + 3];
     }
     for (; j < n; ++j) y[j] += a * x[j];
-}
-
-/** @brief y += a0 * x0 + a1 * x1 over @p n values (y must not overlap x0 or x1). */
-inline void axpy2(double a0, const double* __restrict__ x0, double a1, const double* __restrict__ x1,
-                  double* __restrict__ y, std::size_t n) noexcept {
-    std::size_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        y[j] += a0 * x0[j] + a1 * x1[j];
-        y[j + 1] += a0 * x0[j + 1] + a1 * x1[j + 1];
-        y[j + 2] += a0 * x0[j + 2] + a1 * x1[j + 2];
-        y[j + 3] += a0 * x0[j + 3] + a1 * x1[j + 3];
-    }
-    for (; j < n; ++j) y[j] += a0 * x0[j] + a1 * x1[j];
 }
 
 /**
@@ -769,6 +756,103 @@ inline double activate_one(MlpActivation activation, double x) noexcept {
         return;
     }
     for (std::size_t i = 0; i < n; ++i) v[i] = activate_one(activation, v[i]);
+}
+
+/**
+ * @brief out[k] = init[k] + sum over p of in[idx[p]] * w[idx[p] * stride + k], k in [0, B): a
+ * block of B outputs kept in registers over all the listed inputs (one load of each weight, no
+ * stores until the end), then ReLU'd when @p relu is set. @p init may be @p out. Inlined into the
+ * forward passes below, so it is compiled for each instruction set they target.
+ */
+template <std::size_t B>
+[[gnu::always_inline]] inline void gather_block(const double* __restrict__ in, const std::uint32_t* __restrict__ idx,
+                                                std::size_t count, const double* __restrict__ w, std::size_t stride,
+                                                const double* init, bool relu, double* out) noexcept {
+    double acc[B];
+    for (std::size_t k = 0; k < B; ++k) acc[k] = init[k];
+    for (std::size_t p = 0; p < count; ++p) {
+        const std::size_t i = idx[p];
+        const double x = in[i];
+        const double* row = w + i * stride;
+        for (std::size_t k = 0; k < B; ++k) acc[k] += x * row[k];
+    }
+    if (relu)
+        for (std::size_t k = 0; k < B; ++k) acc[k] = acc[k] > 0.0 ? acc[k] : 0.0;
+    for (std::size_t k = 0; k < B; ++k) out[k] = acc[k];
+}
+
+/** @brief One dense layer for the single-row forward pass: o = act(b + x W). */
+struct RowLayer {
+    const double* w;     ///< n_in x n_out, row-major
+    const double* bias;  ///< n_out
+    std::size_t n_in, n_out;
+    bool relu;                 ///< apply ReLU to the outputs (a hidden layer of a ReLU network)
+    MlpActivation activation;  ///< else, for a hidden layer, this activation (out of line)
+    bool hidden;               ///< not the output layer
+};
+
+/**
+ * @brief One layer of one row, in blocks of 16, 8, 4 and 1 outputs. Inputs exactly 0 (about
+ * half, after ReLU) are left out of the sums: their indices are compacted first without
+ * branches, since branching on them mispredicts; 256 at a time, so no scratch is needed.
+ */
+[[gnu::always_inline]] inline void forward_row_layer(const RowLayer& L, const double* __restrict__ in,
+                                                     double* __restrict__ out) noexcept {
+    std::array<std::uint32_t, 256> idx;
+    if (L.n_in == 0) std::copy(L.bias, L.bias + L.n_out, out);
+    for (std::size_t base = 0; base < L.n_in; base += idx.size()) {
+        const std::size_t end = std::min(L.n_in, base + idx.size());
+        std::size_t count = 0;
+        for (std::size_t i = base; i < end; ++i) {  // branch-free compaction
+            idx[count] = static_cast<std::uint32_t>(i);
+            count += in[i] != 0.0 ? 1 : 0;
+        }
+        const double* init = base == 0 ? L.bias : out;
+        const bool relu = L.relu && L.hidden && end == L.n_in;
+        const std::size_t n = L.n_out;
+        std::size_t o = 0;
+        for (; o + 16 <= n; o += 16) gather_block<16>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
+        for (; o + 8 <= n; o += 8) gather_block<8>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
+        for (; o + 4 <= n; o += 4) gather_block<4>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
+        for (; o < n; ++o) gather_block<1>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
+    }
+}
+
+/** @brief forward_row_layer() compiled for the build's instruction set. */
+inline void forward_row_layer_generic(const RowLayer& L, const double* __restrict__ in,
+                                      double* __restrict__ out) noexcept {
+    forward_row_layer(L, in, out);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PERFCAST_MLP_X86_DISPATCH 1
+/** @brief forward_row_layer() compiled for AVX2 with FMA, chosen at run time when the CPU has them. */
+[[gnu::target("avx2,fma")]] inline void forward_row_layer_avx2(const RowLayer& L, const double* __restrict__ in,
+                                                               double* __restrict__ out) noexcept {
+    forward_row_layer(L, in, out);
+}
+
+/** @brief Whether this CPU runs AVX2 and FMA (asked once). */
+inline bool cpu_has_avx2_fma() noexcept {
+    static const bool has = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }();
+    return has;
+}
+#endif
+
+/** @brief One layer of one row with the best instruction set this CPU runs, then its activation. */
+inline void forward_row_step(const RowLayer& L, const double* __restrict__ in, double* __restrict__ out) noexcept {
+#ifdef PERFCAST_MLP_X86_DISPATCH
+    if (cpu_has_avx2_fma())
+        forward_row_layer_avx2(L, in, out);
+    else
+        forward_row_layer_generic(L, in, out);
+#else
+    forward_row_layer_generic(L, in, out);
+#endif
+    if (L.hidden && !L.relu) activate_in_place(L.activation, out, L.n_out);
 }
 
 /**
@@ -1680,32 +1764,13 @@ inline double Mlp::predict_one(std::span<const double> x, std::span<double> scra
                                    std::to_string(scratch.size()));
     const double* in = x.data();
     double* buffers[2] = {scratch.data(), scratch.data() + width};
+    const bool relu = m_activation == MlpActivation::relu;
     for (std::size_t l = 0; l < m_layers.size(); ++l) {
         const MlpLayer& layer = m_layers[l];
-        const std::size_t n_in = layer.inputs();
-        const std::size_t n_out = layer.outputs();
+        const detail::mlp::RowLayer row{layer.weights.data(), layer.bias.data(), layer.inputs(), layer.outputs(),
+                                        relu, m_activation, l + 1 < m_layers.size()};
         double* out = buffers[l % 2];
-        const double* w = layer.weights.data();
-        std::copy(layer.bias.data(), layer.bias.data() + n_out, out);
-        // Row-wise accumulation over contiguous weight rows, two rows per pass. Inputs
-        // that are exactly 0 (about half, after ReLU) are skipped: their indices are
-        // compacted first without branches, since branching on them mispredicts.
-        std::array<std::size_t, 64> nonzero;
-        for (std::size_t base = 0; base < n_in; base += nonzero.size()) {
-            const std::size_t end = std::min(n_in, base + nonzero.size());
-            std::size_t count = 0;
-            for (std::size_t i = base; i < end; ++i) {  // branch-free compaction
-                nonzero[count] = i;
-                count += in[i] != 0.0 ? 1 : 0;
-            }
-            std::size_t p = 0;
-            for (; p + 2 <= count; p += 2) {
-                const std::size_t i0 = nonzero[p], i1 = nonzero[p + 1];
-                detail::mlp::axpy2(in[i0], w + i0 * n_out, in[i1], w + i1 * n_out, out, n_out);
-            }
-            if (p < count) detail::mlp::axpy(in[nonzero[p]], w + nonzero[p] * n_out, out, n_out);
-        }
-        if (l + 1 < m_layers.size()) detail::mlp::activate_in_place(m_activation, out, n_out);
+        detail::mlp::forward_row_step(row, in, out);
         in = out;
     }
     return m_output_offset + m_output_scale * in[0];
