@@ -7,7 +7,7 @@ usage:
         [--networks alexnet,vgg16,resnet50,inception_v3] [--batches 1,2,4,8,16,32,64]
         [--max-batch vgg16=8,inception_v3=8] [--passes inference,training] [--dtypes fp32,tf32,bf16]
         [--warmup 3] [--reps 20] [--min-time 0.5] [--slow-ms 1000 --slow-warmup 2 --slow-reps 10]
-        [--malloc default|keep] [--note TEXT] [--retry-errors]
+        [--malloc default|keep] [--note TEXT] [--retry-errors] [--layers LAYERS.csv]
 
 examples:
     # an H100: fp32 and tf32, the four zoo networks, batch 1..64
@@ -54,6 +54,18 @@ are taken out of the file). A configuration that fails (out of memory, an unsupp
 a row with an empty time_ms and the reason in `error`; after an out-of-memory error the larger batches
 of that network, pass and dtype are recorded as not run. Progress goes to stderr.
 
+Per layer (--layers FILE.csv): for each inference configuration measured, the network is also run
+node by node through torch.fx (tools/torch2perfcast.py's trace; a torch.fx.Interpreter that times each
+call_module / call_function / call_method with the same clock, CUDA events on a GPU) after the same
+warm-up, for the same number of iterations, and FILE.csv gets one row per node: the median time of that
+node in the network (its inputs are what the layer before produced, its weights were last read an
+iteration ago), and the perfcast layers torch2perfcast makes of it (`layers`, a JSON array, empty for a
+free operation such as getitem or size). `perfcast validate --layers FILE.csv` predicts each of them and
+shows, kind by kind, where the sum of the layers is missed. Columns: network, batch, pass, dtype,
+device, threads, malloc, index (the node's position), node (torch.fx's name), layer (the first perfcast
+layer's name, or the node's), kind (the first layer's kind; "free" when it makes none; "unconverted"
+when torch2perfcast refuses it), time_ms (median per iteration), samples, spread, layers, error.
+
 Columns: network, batch, pass, dtype, device, threads, time_ms (median per iteration, whole batch),
 samples (timed iterations), spread, torch_version, cuda_version, cudnn_version, device_name, date,
 load (the 1-minute load average when the row finished; this process's own threads count in it),
@@ -81,6 +93,7 @@ import argparse
 import csv
 import datetime
 import gc
+import json
 import os
 import platform
 import resource
@@ -92,6 +105,8 @@ import time
 COLUMNS = ["network", "batch", "pass", "dtype", "device", "threads", "time_ms", "samples", "spread",
            "torch_version", "cuda_version", "cudnn_version", "device_name", "date", "load", "cpu_share", "wait_share", "faults", "malloc", "error"]
 KEY = ("network", "batch", "pass", "dtype", "device", "threads")
+LAYER_COLUMNS = ["network", "batch", "pass", "dtype", "device", "threads", "malloc", "index", "node", "layer", "kind",
+                 "time_ms", "samples", "spread", "layers", "error"]
 MALLOC_KEEP = "glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=68719476736"
 DEFAULT_NETWORKS = "alexnet,vgg16,resnet50,inception_v3"
 DEFAULT_BATCHES = "1,2,4,8,16,32,64"
@@ -127,6 +142,7 @@ def size_openblas(threads):
 
 try:
     import torch
+    import torch.fx
     import torch.nn as nn
 except ImportError as e:
     die(f"PyTorch is not installed for {sys.executable} ({e}); on Debian 12: "
@@ -419,6 +435,94 @@ def time_config(step, device, threads, args):
     return times, share, wait, statistics.median(faults)
 
 
+def node_layers(model, size, batch, device):
+    """(GraphModule on `device`, [(node, [perfcast layer dicts], kind)]) of the network traced as
+    tools/torch2perfcast.py traces it, each node with the layers the converter makes of it."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import torch2perfcast as t2p
+    was_training = model.training
+    model = model.eval()
+    gm, graph = t2p.trace(model.cpu() if device != "cpu" else model, torch.randn(2, *size))
+    conv = t2p.Converter(gm, graph, batch)
+    made = {}
+    emit = conv._emit
+
+    def recording_emit(node, layer, out_shape, op_name=None, name=None):
+        got = emit(node, layer, out_shape, op_name, name)
+        made.setdefault(node.name, []).append(conv.layers[-1])
+        return got
+    conv._emit = recording_emit
+    conv.run(skip_unknown=True)
+    refused = {u[0] for u in conv.unknown}
+    nodes = []
+    for node in graph.nodes:
+        if node.op in ("call_module", "call_function", "call_method"):
+            layers = made.get(node.name, [])
+            kind = layers[0]["kind"] if layers else ("unconverted" if node.name in refused else "free")
+            nodes.append((node, layers, kind))
+    model.train(was_training)
+    return gm.to(device), nodes
+
+
+class _NodeTimer(torch.fx.Interpreter):
+    """Runs a GraphModule node by node, timing each operation (not the interpreter's own work of
+    fetching its arguments): the thread clock or the wall clock on a CPU, CUDA events on a GPU."""
+
+    def __init__(self, gm, clock, cuda):
+        super().__init__(gm)
+        self.clock, self.cuda, self.took, self.events = clock, cuda, {}, []
+
+    def _timed(self, run, target, args, kwargs):
+        if self.cuda:
+            a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            a.record()
+            out = run(target, args, kwargs)
+            b.record()
+            self.events.append((self._node, a, b))
+            return out
+        t0 = self.clock()
+        out = run(target, args, kwargs)
+        self.took[self._node] = (self.clock() - t0) * 1e3
+        return out
+
+    def run_node(self, n):
+        self._node = n.name
+        return super().run_node(n)
+
+    def call_module(self, target, args, kwargs):
+        return self._timed(super().call_module, target, args, kwargs)
+
+    def call_function(self, target, args, kwargs):
+        return self._timed(super().call_function, target, args, kwargs)
+
+    def call_method(self, target, args, kwargs):
+        return self._timed(super().call_method, target, args, kwargs)
+
+    def iteration(self, x):
+        """{node name: ms} of one forward pass."""
+        self.took, self.events = {}, []
+        self.run(x)
+        if self.cuda:
+            torch.cuda.synchronize()
+            self.took = {n: a.elapsed_time(b) for n, a, b in self.events}
+        return self.took
+
+
+def time_layers(model, size, x, dtype, device, iterations, args):
+    """[(node, layers, kind, [ms per iteration])] of one inference configuration."""
+    gm, nodes = node_layers(model, size, x.shape[0], device)
+    gm.eval()
+    amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
+    timer = _NodeTimer(gm, time.thread_time if args.clock == "thread" else time.perf_counter, device == "cuda")
+    runs = []
+    with torch.no_grad(), (torch.autocast(device_type=device, dtype=amp) if amp is not None else _Null()):
+        for i in range(max(args.warmup, 1) + iterations):
+            took = timer.iteration(x)
+            if i >= max(args.warmup, 1):
+                runs.append(took)
+    return [(node, layers, kind, [r.get(node.name, 0.0) for r in runs]) for node, layers, kind in nodes]
+
+
 def is_oom(e):
     if type(e).__name__ == "OutOfMemoryError":
         return True
@@ -512,6 +616,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--note", default="", help="a line of provenance to record (e.g. 'machine shared')")
     ap.add_argument("--retry-errors", action="store_true", help="measure rows recorded as errors again")
+    ap.add_argument("--layers", default="", help="also time each inference configuration layer by layer "
+                                                 "(torch.fx, node by node) and append the rows to this CSV")
     ap.add_argument("--retry-contended", type=float, default=0.0,
                     help="measure again the rows (of --networks and --passes) already in the file whose "
                          "wait_share is above this; the old rows are taken out of the file")
@@ -568,6 +674,24 @@ def main():
                     and r["network"] in networks and r["pass"] in passes)
     done, exists = read_done(args.out, redo, args.malloc)
     vers = versions(device)
+    layer_file = layer_writer = None
+    if args.layers:
+        os.makedirs(os.path.dirname(os.path.abspath(args.layers)), exist_ok=True)
+        fresh = not os.path.exists(args.layers) or os.path.getsize(args.layers) == 0
+        if not fresh:
+            with open(args.layers, newline="") as lf:
+                header = next(csv.reader(l for l in lf if l.strip() and not l.startswith("#")), None)
+            if header is not None and header != LAYER_COLUMNS:
+                die(f"{args.layers}: its columns {header} are not this tool's {LAYER_COLUMNS}; use another --layers")
+            fresh = header is None
+        layer_file = open(args.layers, "a", newline="")
+        for line in provenance(args, device):
+            layer_file.write(line.replace("whole-network PyTorch timings", "PyTorch timings of each layer in "
+                                          "the network (torch.fx, node by node)") + "\n")
+        layer_writer = csv.DictWriter(layer_file, fieldnames=LAYER_COLUMNS)
+        if fresh:
+            layer_writer.writeheader()
+        layer_file.flush()
     with open(args.out, "a", newline="") as f:
         if exists:
             f.write("# resumed:\n")
@@ -623,6 +747,22 @@ def main():
                         print(f"{tag}: wait share {got[2]:.2f} > {args.max_wait_share:g} ({statistics.median(got[0]):.2f}"
                               " ms): measuring again", file=sys.stderr, flush=True)
                 times, share, wait, faults = best
+                if layer_writer is not None and pass_ == "inference":
+                    per_node = time_layers(model, size, x, dtype, device, len(times), args)
+                    for index, (node, layers, kind, ts) in enumerate(per_node):
+                        lq1, lmed, lq3 = quantiles(ts)
+                        layer_writer.writerow({
+                            "network": net, "batch": batch, "pass": pass_, "dtype": dtype, "device": device,
+                            "threads": threads, "malloc": args.malloc, "index": index, "node": node.name,
+                            "layer": layers[0]["name"] if layers else node.name, "kind": kind,
+                            "time_ms": f"{lmed:.5f}", "samples": len(ts),
+                            "spread": f"{(lq3 - lq1) / lmed:.4f}" if lmed > 0 else "",
+                            "layers": json.dumps(layers, separators=(",", ":")), "error": ""})
+                    layer_file.flush()
+                    os.fsync(layer_file.fileno())
+                    node_sum = sum(statistics.median(ts) for _, _, _, ts in per_node)
+                    print(f"{tag}: {len(per_node)} nodes timed one by one, their medians sum to {node_sum:.2f} ms",
+                          file=sys.stderr, flush=True)
                 q1, med, q3 = quantiles(times)
                 row.update(time_ms=f"{med:.4f}", samples=len(times), spread=f"{(q3 - q1) / med:.4f}",
                            cpu_share=f"{share:.3f}" if share is not None else "",

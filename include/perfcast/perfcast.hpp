@@ -18,6 +18,7 @@
 #include "io/device_json.hpp"      // DeviceRegistry, device JSON
 #include "io/network_json.hpp"     // network JSON
 #include "io/neusight.hpp"         // NeuSight importer
+#include "layer_validation.hpp"    // layers timed inside a network vs the prediction of each
 #include "layers.hpp"              // layer structs, compile-time layer types, Layer
 #include "memory_fit.hpp"          // the memory-bound model of the kinds without a learned one
 #include "mlp.hpp"                 // the MLP regressor on xtensor

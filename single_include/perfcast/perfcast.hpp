@@ -12009,6 +12009,285 @@ inline Dataset import_neusight(const std::vector<std::string>& paths, const Devi
 
 }  // namespace perfcast
 // ---- end include/perfcast/io/neusight.hpp ----
+// ---- begin include/perfcast/layer_validation.hpp ----
+/**
+ * @file
+ * @brief Layers timed inside a whole network (tools/measure_torch.py --layers) beside the model's
+ *        prediction of each: where a whole-network error comes from, kind by kind.
+ *
+ * A whole-network comparison (compare_networks) says by how much the sum of the layers misses
+ * the network; this one says which layers miss it. Each row of the file is one operation of the
+ * network as PyTorch ran it (a torch.fx node, timed in place: its input is what the layer before
+ * produced, its weights were last read an iteration ago), with the perfcast layers it stands for
+ * as the network JSON schema writes them; free operations (getitem, size) have none.
+ */
+
+#include <algorithm>  // sort, min
+#include <cmath>      // fabs
+#include <cstddef>    // size_t
+#include <cstdint>    // int64_t
+#include <map>        // map
+#include <optional>   // optional
+#include <sstream>    // istringstream
+#include <string>     // string
+#include <tuple>      // tuple
+#include <utility>    // move
+#include <vector>     // vector
+
+// #include "dataset.hpp"           // detail::split_csv, read_provenance_line, row_reader: already inlined above
+// #include "devices.hpp"           // Device: already inlined above
+// #include "error.hpp"             // error, source_location: already inlined above
+// #include "io/device_json.hpp"    // DeviceRegistry: already inlined above
+// #include "io/network_json.hpp"   // parse_network: already inlined above
+// #include "network.hpp"           // NamedLayer: already inlined above
+// #include "predictor.hpp"         // Predictor, learned_time_fn: already inlined above
+// #include "types.hpp"             // Pass, DType: already inlined above
+
+namespace perfcast {
+
+/** @brief One operation of a network timed in place (a row of measure_torch.py's --layers CSV). */
+struct LayerTimingRow {
+    std::string network;  ///< as written in the file
+    std::int64_t batch = 1;
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    std::string device;   ///< as written (may be generic: "cpu", "cuda")
+    std::string threads;  ///< as written, may be empty
+    std::string malloc;   ///< the allocator setting, may be empty
+    std::int64_t index = 0;  ///< the operation's position in the network
+    std::string node;        ///< torch.fx's name of the operation
+    std::string name;        ///< the first perfcast layer's name, or the node's
+    std::string kind;        ///< the first layer's kind; "free" or "unconverted" when it has none
+    std::vector<NamedLayer> layers;  ///< the perfcast layers it stands for (empty: not predicted)
+    double time_ms = 0;      ///< median per iteration, the whole batch
+    std::int64_t samples = 0;
+    double spread = -1;      ///< relative spread, < 0 when unknown
+    std::string file;
+    std::size_t line = 0;
+};
+
+/** @brief A --layers file: provenance ("# key: value" lines) and its rows. */
+struct LayerTimingData {
+    std::string file;
+    std::map<std::string, std::string> provenance;
+    std::vector<LayerTimingRow> rows;
+    std::size_t unmeasured = 0;  ///< rows with an error or no time, left out
+};
+
+/**
+ * @brief Reads layer timings: columns network, batch, time_ms, layers (required), pass, dtype,
+ * device, threads, malloc, index, node, layer, kind, samples, spread, error (optional), in any
+ * order. `layers` is a JSON array of layer objects in the network schema (io/network_json.hpp),
+ * per sample, the row's batch being the batch.
+ * @throws perfcast::error naming the file, line and column (for `layers`, the layer's field too)
+ */
+inline LayerTimingData parse_layer_timings(const std::string& text, const std::string& file) {
+    LayerTimingData v;
+    v.file = file;
+    std::map<std::string, std::size_t> columns;
+    std::istringstream in(text);
+    std::string line;
+    std::size_t line_no = 0;
+    bool header = false;
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        if (line[0] == '#') {
+            detail::read_provenance_line(line, v.provenance);
+            continue;
+        }
+        const std::vector<std::string> cells = detail::split_csv(line);
+        if (!header) {
+            for (std::size_t i = 0; i < cells.size(); ++i)
+                if (!columns.emplace(cells[i], i).second)
+                    throw error(source_location{file, line_no, i + 1}, cells[i], "duplicate column");
+            for (const char* required : {"network", "batch", "time_ms", "layers"})
+                if (!columns.count(required))
+                    throw error(source_location{file, line_no, 0}, required, "required column missing");
+            header = true;
+            continue;
+        }
+        const detail::row_reader r(file, line_no, cells, columns);
+        if (cells.size() != columns.size())
+            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
+        if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
+            ++v.unmeasured;
+            continue;
+        }
+        LayerTimingRow row;
+        row.file = file;
+        row.line = line_no;
+        row.network = std::string(r.cell("network"));
+        if (row.network.empty()) r.fail("network", "missing");
+        row.batch = r.integer("batch");
+        if (row.batch < 1) r.fail("batch", "must be >= 1");
+        row.time_ms = r.number("time_ms");
+        if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
+        if (const std::string_view p = r.cell("pass"); !p.empty()) {
+            const auto pp = parse_pass(p);
+            if (!pp || (p != "inference" && p != "training"))
+                r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
+            row.pass = *pp;
+        }
+        if (const std::string_view t = r.cell("dtype"); !t.empty()) {
+            const auto tt = parse_dtype(t);
+            if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
+            row.dtype = *tt;
+        }
+        row.device = std::string(r.cell("device"));
+        row.threads = std::string(r.cell("threads"));
+        row.malloc = std::string(r.cell("malloc"));
+        row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
+        row.node = std::string(r.cell("node"));
+        row.samples = r.integer("samples", 0);
+        row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
+        const std::string layers(r.cell("layers"));
+        if (!layers.empty() && layers != "[]") {
+            // the layers as a network of this batch, so the schema's reader checks every field
+            const std::string net = "{\"format\": \"perfcast-network\", \"version\": 1, \"name\": \"row\", \"batch\": " +
+                                    std::to_string(row.batch) + ", \"layers\": " + layers + "}";
+            try {
+                row.layers = parse_network(net, "layers").layers;
+            } catch (const error& e) {
+                r.fail("layers", e.field() + ": " + e.message());
+            }
+        }
+        row.name = std::string(r.cell("layer"));
+        if (row.name.empty()) row.name = row.layers.empty() ? row.node : row.layers.front().name;
+        row.kind = std::string(r.cell("kind"));
+        if (row.kind.empty()) row.kind = row.layers.empty() ? "free" : std::string(to_string(kind(row.layers.front().layer)));
+        v.rows.push_back(std::move(row));
+    }
+    if (!header)
+        throw error(source_location{file, line_no, 0}, "", "no header line (network,batch,...,time_ms,...,layers)");
+    return v;
+}
+
+/** @brief Reads a --layers file. @throws perfcast::error naming the file, line and column */
+inline LayerTimingData load_layer_timings(const std::string& path) {
+    return parse_layer_timings(detail::read_file(path), path);
+}
+
+/** @brief One timed operation beside the model's prediction of its layers. */
+struct LayerComparison {
+    const LayerTimingRow* row = nullptr;
+    const Device* device = nullptr;
+    double predicted_us = 0;  ///< the sum over its layers (learned_time_fn's policy); 0 when it has none
+    std::string method;       ///< how the first layer was predicted ("mlp", "memory-fit", ...); empty when none
+
+    bool predicted() const noexcept { return !row->layers.empty(); }
+    double measured_us() const noexcept { return row->time_ms * 1e3; }
+    /** @brief (predicted - measured) / measured; 0 for an operation measured at 0. */
+    double error() const noexcept {
+        return measured_us() > 0 ? (predicted_us - measured_us()) / measured_us() : 0.0;
+    }
+};
+
+/**
+ * @brief Predicts the layers of every row with `p` on the row's device (`device_override` when
+ * given, else the row's device column).
+ * @throws perfcast::error naming the file and line of a row whose device is unknown
+ */
+inline std::vector<LayerComparison> compare_layers(const Predictor& p, const LayerTimingData& v,
+                                                   const DeviceRegistry& reg, const std::string& device_override) {
+    std::vector<LayerComparison> out;
+    out.reserve(v.rows.size());
+    const LayerTimeFn fn = learned_time_fn(p);
+    const Device* fixed = device_override.empty() ? nullptr : &reg.get(device_override);
+    for (const LayerTimingRow& r : v.rows) {
+        const Device* d = fixed ? fixed : (r.device.empty() ? nullptr : reg.find(r.device));
+        if (!d)
+            throw error(source_location{r.file.empty() ? v.file : r.file, r.line, 0}, "device",
+                        "unknown device \"" + r.device + "\"; name the device with --device ID (see `perfcast devices`)");
+        LayerComparison c{&r, d, 0.0, {}};
+        for (const NamedLayer& nl : r.layers) {
+            const LayerTime t = fn(nl.layer, *d, r.pass, r.dtype);
+            c.predicted_us += t.us;
+            if (c.method.empty()) c.method = std::string(t.method);
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+/** @brief Totals and errors of a group of timed operations (a configuration, a kind). */
+struct LayerGroupSummary {
+    std::string key;              ///< the configuration ("resnet50 b8 inference fp32 ...") or the kind
+    std::size_t operations = 0;   ///< all rows
+    std::size_t predicted = 0;    ///< rows with layers
+    double measured_ms = 0;       ///< all rows
+    double unpredicted_ms = 0;    ///< rows without layers (free or unconverted operations)
+    double predicted_ms = 0;      ///< the model's, over the rows with layers
+    double abs_error_sum = 0;     ///< of the rows with layers and a time > 0
+    std::size_t errors = 0;       ///< rows in abs_error_sum
+    std::size_t within_10 = 0, within_20 = 0;
+
+    /** @brief (predicted - measured) / measured of the sums over the predicted rows. */
+    double sum_error() const noexcept {
+        const double m = measured_ms - unpredicted_ms;
+        return m > 0 ? (predicted_ms - m) / m : 0.0;
+    }
+    /** @brief The mean of the rows' |error|. */
+    double mean_abs_error() const noexcept { return errors ? abs_error_sum / static_cast<double>(errors) : 0.0; }
+
+    void add(const LayerComparison& c) {
+        ++operations;
+        measured_ms += c.row->time_ms;
+        if (!c.predicted()) {
+            unpredicted_ms += c.row->time_ms;
+            return;
+        }
+        ++predicted;
+        predicted_ms += c.predicted_us / 1e3;
+        if (c.measured_us() > 0) {
+            const double e = std::fabs(c.error());
+            abs_error_sum += e;
+            ++errors;
+            within_10 += e <= 0.10 ? 1 : 0;
+            within_20 += e <= 0.20 ? 1 : 0;
+        }
+    }
+};
+
+/** @brief A comparison's configuration: network, batch, pass, precision, device, threads, allocator. */
+inline std::string layer_configuration(const LayerTimingRow& r) {
+    std::string s = r.network + " batch " + std::to_string(r.batch) + " " + std::string(to_string(r.pass)) + " " +
+                    std::string(to_string(r.dtype));
+    if (!r.device.empty()) s += " " + r.device;
+    if (!r.threads.empty()) s += " " + r.threads + (r.threads == "1" ? " thread" : " threads");
+    if (!r.malloc.empty()) s += " malloc " + r.malloc;
+    return s;
+}
+
+/** @brief Summaries per configuration (in the order they first appear) and per kind (by name). */
+struct LayerValidationSummary {
+    std::vector<LayerGroupSummary> configurations;
+    std::vector<LayerGroupSummary> kinds;
+    LayerGroupSummary all;
+};
+
+inline LayerValidationSummary summarize_layers(const std::vector<LayerComparison>& rows) {
+    LayerValidationSummary s;
+    s.all.key = "all";
+    std::map<std::string, std::size_t> config_index;
+    std::map<std::string, LayerGroupSummary> kinds;
+    for (const LayerComparison& c : rows) {
+        const std::string config = layer_configuration(*c.row);
+        auto [it, fresh] = config_index.emplace(config, s.configurations.size());
+        if (fresh) s.configurations.push_back(LayerGroupSummary{.key = config});
+        s.configurations[it->second].add(c);
+        LayerGroupSummary& k = kinds[c.row->kind];
+        k.key = c.row->kind;
+        k.add(c);
+        s.all.add(c);
+    }
+    for (auto& [name, k] : kinds) s.kinds.push_back(std::move(k));
+    return s;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/layer_validation.hpp ----
 // #include "layers.hpp"              // layer structs, compile-time layer types, Layer: already inlined above
 // #include "memory_fit.hpp"          // the memory-bound model of the kinds without a learned one: already inlined above
 // #include "mlp.hpp"                 // the MLP regressor on xtensor: already inlined above

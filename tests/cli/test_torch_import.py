@@ -356,6 +356,51 @@ def measure_torch_records_page_faults_and_the_allocator():
     assert p.returncode != 0 and "measured with --malloc keep, not default" in p.stderr, p.stderr[-2000:]
 
 
+@case
+@needs_torchvision
+def measure_torch_times_each_layer_in_its_network():
+    """--layers: one row per operation of the traced network, each with the perfcast layers
+    torch2perfcast makes of it (together the converted network, in order), and `perfcast validate
+    --layers` predicts them and sums them by configuration and kind."""
+    out = os.path.join(TMP, "whole_for_layers.csv")
+    layers = os.path.join(TMP, "layers.csv")
+    cmd = [PY, os.path.join(ROOT, "tools", "measure_torch.py"), "--device", "cpu", "--threads", "1", "--clock", "thread",
+           "--networks", "alexnet", "--batches", "2", "--passes", "inference,training", "--dtypes", "fp32",
+           "--warmup", "1", "--reps", "2", "--min-time", "0", "--out", out, "--layers", layers]
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=TMP)
+    assert p.returncode == 0, p.stderr[-2000:]
+    with open(layers) as f:
+        text = f.read()
+    assert "# tool: tools/measure_torch.py (perfcast): PyTorch timings of each layer" in text, text[:500]
+    rows = list(csv.DictReader(l for l in text.splitlines() if l and not l.startswith("#")))
+    assert rows and all(r["pass"] == "inference" and r["batch"] == "2" for r in rows), rows[:3]  # no training rows
+    assert [int(r["index"]) for r in rows] == list(range(len(rows)))
+    assert all(float(r["time_ms"]) >= 0 and r["samples"] == "2" for r in rows), rows[:3]
+    made = [l for r in rows for l in json.loads(r["layers"])]
+    converted = tool("alexnet", "--batch", "2", "--out", os.path.join(TMP, "alexnet2.json"))
+    with open(os.path.join(TMP, "alexnet2.json")) as f:
+        net = json.load(f)
+    assert made == net["layers"], (made, net["layers"])
+    assert [r["kind"] for r in rows if json.loads(r["layers"])][:3] == ["conv2d", "activation", "pool2d"], rows[:3]
+    j = json.loads(perfcast("validate", "--layers", layers, "--model", os.path.join(ROOT, "models",
+                            "cpu-epyc_milan_2c-torch.json"), "--device", "epyc_milan_2c", "--format", "json").stdout)
+    assert len(j["configurations"]) == 1 and j["configurations"][0]["operations"] == len(rows), j
+    total = sum(float(r["time_ms"]) for r in rows)
+    assert abs(j["all"]["measured_ms"] - total) <= 1e-6 * total + 1e-9, (j["all"], total)
+    assert {k["key"] for k in j["kinds"]} >= {"conv2d", "dense", "activation", "pool2d"}, j["kinds"]
+    assert j["all"]["predicted_ms"] > 0 and j["all"]["predicted"] == sum(1 for r in rows if json.loads(r["layers"]))
+    rows_out = os.path.join(TMP, "layer_rows.csv")
+    perfcast("validate", "--layers", layers, "--model", os.path.join(ROOT, "models", "cpu-epyc_milan_2c-torch.json"),
+             "--device", "epyc_milan_2c", "--rows", rows_out)
+    with open(rows_out) as f:
+        written = list(csv.DictReader(f))
+    assert [w["node"] for w in written] == [r["node"] for r in rows], written[:3]
+    assert all((w["predicted_us"] == "") == (r["layers"] == "[]") for w, r in zip(written, rows)), written[:3]
+    # --layers and --validation are two questions
+    p = perfcast("validate", "--layers", layers, "--validation", out, ok=False)
+    assert p.returncode != 0 and "not both" in p.stderr, p.stderr
+
+
 shutil.rmtree(TMP, ignore_errors=True)
 print(f"{passed} passed, {failures} failed" + (f", {skipped} skipped" if skipped else ""))
 sys.exit(1 if failures else 0)

@@ -19,6 +19,7 @@
 #include <perfcast/predictor.hpp>     // Predictor, train_predictor
 #include <perfcast/study.hpp>         // leave_one_device_out, learning_curve, feature_ablation
 #include <perfcast/report.hpp>        // write_report, load_validation
+#include <perfcast/layer_validation.hpp>  // load_layer_timings, compare_layers, summarize_layers
 
 #include "cli.hpp"  // Args, Table
 
@@ -50,6 +51,8 @@ usage:
   perfcast validate --validation NETWORKS.csv... [--model MODEL.json] [--device DEVICE] [--optimizer ...]
                     [--combine each|min|median] [--format table|json]
                     (whole networks measured in a framework vs the prediction; several files are runs)
+  perfcast validate --layers LAYERS.csv [--model MODEL.json] [--device DEVICE] [--format table|json] [--rows ROWS.csv]
+                    (each operation timed inside its network, tools/measure_torch.py --layers, vs the prediction)
   perfcast embed --model MODEL.json --out HEADER.hpp [--name NAME]   (the model as constexpr C++ data)
   perfcast report --model MODEL.json --data DATASET.csv... --out REPORT.html [--validation NETWORKS.csv]
                   [--device DEVICE] [--quick] [--fractions 0.05,0.1,0.25,0.5,1]
@@ -651,8 +654,104 @@ std::string shell_word(const std::string& w) {
     return q + "'";
 }
 
+/** @brief validate --layers: operations timed inside networks, beside the model's prediction of each. */
+int cmd_validate_layers(const Args& a) {
+    if (a.has("validation") || a.has("combine"))
+        throw error("--layers", "give --validation (whole networks) or --layers (their layers), not both");
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Predictor p = Predictor::load(a.get("model", default_model_path()));
+    const LayerTimingData v = load_layer_timings(a.get("layers", ""));
+    if (v.rows.empty()) throw error(source_location{v.file, 0, 0}, "time_ms", "no measured row");
+    const std::vector<LayerComparison> rows = compare_layers(p, v, reg, a.get("device", ""));
+    const LayerValidationSummary s = summarize_layers(rows);
+    if (a.has("rows")) {
+        const std::string path = a.get("rows", "");
+        std::ofstream out(path, std::ios::binary);
+        if (!out) throw error(source_location{path, 0, 0}, "--rows", "cannot write file");
+        out << "network,batch,pass,dtype,device,threads,malloc,index,node,layer,kind,method,measured_us,predicted_us,"
+               "error,file,line\n";
+        for (const LayerComparison& c : rows) {
+            const LayerTimingRow& r = *c.row;
+            out << detail::quote_csv(r.network) << ',' << r.batch << ',' << to_string(r.pass) << ','
+                << to_string(r.dtype) << ',' << detail::quote_csv(std::string(c.device->id)) << ',' << detail::quote_csv(r.threads)
+                << ',' << detail::quote_csv(r.malloc) << ',' << r.index << ',' << detail::quote_csv(r.node) << ','
+                << detail::quote_csv(r.name) << ',' << detail::quote_csv(r.kind) << ',' << c.method << ','
+                << detail::format_double(c.measured_us()) << ','
+                << (c.predicted() ? detail::format_double(c.predicted_us) : std::string()) << ','
+                << (c.predicted() ? detail::format_double(c.error()) : std::string()) << ','
+                << detail::quote_csv(r.file) << ',' << r.line << '\n';
+        }
+        if (!out) throw error(source_location{path, 0, 0}, "--rows", "write failed");
+    }
+    const auto group_json = [](const LayerGroupSummary& g) {
+        return nlohmann::json{{"key", g.key},
+                              {"operations", g.operations},
+                              {"predicted", g.predicted},
+                              {"measured_ms", g.measured_ms},
+                              {"unpredicted_ms", g.unpredicted_ms},
+                              {"predicted_ms", g.predicted_ms},
+                              {"sum_error", g.sum_error()},
+                              {"mean_abs_error", g.mean_abs_error()},
+                              {"within_10", g.within_10},
+                              {"within_20", g.within_20}};
+    };
+    if (format_arg(a) == "json") {
+        nlohmann::json j;
+        j["model"] = p.name();
+        j["layers"] = v.file;
+        j["configurations"] = nlohmann::json::array();
+        for (const LayerGroupSummary& g : s.configurations) j["configurations"].push_back(group_json(g));
+        j["kinds"] = nlohmann::json::array();
+        for (const LayerGroupSummary& g : s.kinds) j["kinds"].push_back(group_json(g));
+        j["all"] = group_json(s.all);
+        std::cout << j.dump(2) << '\n';
+        return EXIT_SUCCESS;
+    }
+    auto pct = [](double x) { return cli::fixed(100.0 * x, 1); };
+    const auto table = [&](const std::string& first, const std::vector<LayerGroupSummary>& groups, bool total) {
+        Table t({first, "operations", "measured ms", "not predicted ms", "predicted ms", "error of sum %",
+                 "mean |error| %", "within 10%", "within 20%"});
+        std::vector<const LayerGroupSummary*> shown;
+        for (const LayerGroupSummary& g : groups) shown.push_back(&g);
+        if (total) shown.push_back(&s.all);
+        for (const LayerGroupSummary* g : shown)
+            t.row({g->key, std::to_string(g->operations), cli::fixed(g->measured_ms, 2), cli::fixed(g->unpredicted_ms, 2),
+                   cli::fixed(g->predicted_ms, 2), g->predicted ? pct(g->sum_error()) : std::string("-"),
+                   g->errors ? pct(g->mean_abs_error()) : std::string("-"),
+                   std::to_string(g->within_10) + " / " + std::to_string(g->errors),
+                   std::to_string(g->within_20) + " / " + std::to_string(g->errors)});
+        t.print(std::cout);
+    };
+    std::cout << "each network's operations timed in place (" << v.file << "), predicted by " << p.name() << "\n\n";
+    table("configuration", s.configurations, false);
+    std::cout << "\nby kind, all configurations:\n";
+    table("kind", s.kinds, true);
+    // the operations that miss the most time
+    std::vector<const LayerComparison*> worst;
+    for (const LayerComparison& c : rows)
+        if (c.predicted()) worst.push_back(&c);
+    std::sort(worst.begin(), worst.end(), [](const LayerComparison* x, const LayerComparison* y) {
+        return std::fabs(x->predicted_us - x->measured_us()) > std::fabs(y->predicted_us - y->measured_us());
+    });
+    if (worst.size() > 10) worst.resize(10);
+    std::cout << "\nthe operations that miss the most time:\n";
+    Table w({"configuration", "layer", "kind", "measured ms", "predicted ms", "error %"});
+    for (const LayerComparison* c : worst)
+        w.row({layer_configuration(*c->row), c->row->name, c->row->kind, cli::fixed(c->row->time_ms, 3),
+               cli::fixed(c->predicted_us / 1e3, 3), pct(c->error())});
+    w.print(std::cout);
+    std::cout << "error = (predicted - measured) / measured, negative is an under-prediction; \"not predicted\": "
+                 "operations perfcast has no layer for (free ones such as getitem, or refused by torch2perfcast)";
+    if (v.unmeasured) std::cout << "; " << v.unmeasured << " rows without a time left out";
+    std::cout << "\n";
+    return EXIT_SUCCESS;
+}
+
 int cmd_validate(const Args& a) {
-    if (!a.has("validation")) throw error("--validation", "required: whole-network timings (tools/measure_torch.py's CSV)");
+    if (a.has("layers")) return cmd_validate_layers(a);
+    if (!a.has("validation"))
+        throw error("--validation", "required: whole-network timings (tools/measure_torch.py's CSV), or --layers");
     DeviceRegistry reg;
     load_devices(reg, a);
     const Predictor p = Predictor::load(a.get("model", default_model_path()));
@@ -813,7 +912,9 @@ int main(int argc, char** argv) {
             return cmd_report(Args(argc, argv, 2, {"quick"}, {"model", "data", "out", "validation", "device", "fractions", "devices"}), argc, argv);
         if (cmd == "embed") return cmd_embed(Args(argc, argv, 2, {}, {"model", "out", "name"}));
         if (cmd == "validate")
-            return cmd_validate(Args(argc, argv, 2, {}, {"model", "validation", "device", "optimizer", "format", "devices", "combine"}));
+            return cmd_validate(Args(argc, argv, 2, {},
+                                     {"model", "validation", "device", "optimizer", "format", "devices", "combine",
+                                      "layers", "rows"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices", "rows"}));
         std::cerr << "perfcast: unknown command \"" << cmd << "\"\n\n" << usage;
         return EXIT_FAILURE;
