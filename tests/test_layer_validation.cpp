@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <perfcast/layer_validation.hpp>
+#include <perfcast/report.hpp>
 
 #include <cmath>    // fabs
+#include <cstdio>   // snprintf
 #include <string>   // string
 #include <variant>  // get_if
 #include <vector>   // vector
@@ -13,8 +15,8 @@ using namespace perfcast;
 
 namespace {
 
-/** A small learned model of dense layers on a T4 (synthetic rows: time grows with the FLOPs). */
-Predictor synthetic_dense_model(const DeviceRegistry& reg) {
+/** Synthetic dense layers on a T4: time grows with the FLOPs. */
+Dataset synthetic_dense_rows() {
     Dataset ds;
     for (std::int64_t b = 1; b <= 64; ++b)
         for (const std::int64_t f : {128, 256, 512}) {
@@ -25,6 +27,12 @@ Predictor synthetic_dense_model(const DeviceRegistry& reg) {
             s.source = "synthetic";
             ds.rows.push_back(s);
         }
+    return ds;
+}
+
+/** A small learned model of synthetic_dense_rows(). */
+Predictor synthetic_dense_model(const DeviceRegistry& reg) {
+    const Dataset ds = synthetic_dense_rows();
     TrainOptions o;
     o.ensemble = 1;
     o.name = "synthetic dense";
@@ -127,4 +135,35 @@ TEST_CASE("layer validation: bad files name the file, line and column") {
     CHECK_THROWS_WITH_AS(compare_layers(p, v, reg, ""), doctest::Contains("cpu.csv:2: device: unknown device \"abacus\""),
                          error);
     CHECK(compare_layers(p, v, reg, "t4").size() == 1);
+}
+
+TEST_CASE("layer validation: the report shows each kind's error in place when given the layers") {
+    const std::string text =
+        header +
+        "net,8,inference,fp32,t4,1,default,0,fc,fc,dense,0.25,5,0.01,"
+        "\"[{\"\"name\"\":\"\"fc\"\",\"\"kind\"\":\"\"dense\"\",\"\"in_features\"\":512,\"\"out_features\"\":384}]\",\n"
+        "net,16,inference,fp32,t4,1,default,0,fc,fc,dense,0.5,5,0.01,"
+        "\"[{\"\"name\"\":\"\"fc\"\",\"\"kind\"\":\"\"dense\"\",\"\"in_features\"\":512,\"\"out_features\"\":384}]\",\n";
+    const LayerTimingData layers = parse_layer_timings(text, "synthetic_layers.csv");
+    DeviceRegistry reg;
+    const Dataset ds = synthetic_dense_rows();
+    const Predictor p = synthetic_dense_model(reg);
+    ReportOptions o;
+    o.learning_curve = false;
+    o.leave_one_out = false;
+    const std::string with = render_report(p, ds, reg, o, nullptr, &layers);
+    const std::string without = render_report(p, ds, reg, o);
+    CHECK(with.find("<section id=\"layers\">") != std::string::npos);
+    CHECK(with.find("href=\"#layers\"") != std::string::npos);
+    CHECK(with.find("synthetic_layers.csv") != std::string::npos);
+    CHECK(with.find("net, inference, fp32, malloc default: each kind&#39;s sum, in place") != std::string::npos);
+    CHECK(without.find("<section id=\"layers\">") == std::string::npos);
+    CHECK(without.find("href=\"#layers\"") == std::string::npos);
+    // the error of the dense sum over both rows, as summarize_layers computes it, is in the table
+    const LayerValidationSummary s = summarize_layers(compare_layers(p, layers, reg, ""));
+    REQUIRE(s.kinds.size() == 1);
+    const double e = 100.0 * s.kinds[0].sum_error();
+    char cell[32];
+    std::snprintf(cell, sizeof cell, "%s%.1f%%", e >= 0 ? "+" : "", e);
+    CHECK(with.find(cell) != std::string::npos);
 }

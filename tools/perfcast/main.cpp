@@ -55,7 +55,7 @@ usage:
                     (each operation timed inside its network, tools/measure_torch.py --layers, vs the prediction)
   perfcast embed --model MODEL.json --out HEADER.hpp [--name NAME]   (the model as constexpr C++ data)
   perfcast report --model MODEL.json --data DATASET.csv... --out REPORT.html [--validation NETWORKS.csv]
-                  [--device DEVICE] [--quick] [--fractions 0.05,0.1,0.25,0.5,1]
+                  [--layers LAYERS.csv] [--device DEVICE] [--quick] [--fractions 0.05,0.1,0.25,0.5,1]
 
 NAME is a zoo network: lenet5, alexnet, vgg16, resnet50, inception_v3.
 DEVICE is a name or alias from `perfcast devices` (h100, a100, t4, "NVIDIA H100 80GB HBM3", ...).
@@ -851,6 +851,8 @@ int cmd_report(const Args& a, int argc, char** argv) {
     const Dataset ds = load_datasets(files, reg);
     std::optional<ValidationData> validation;
     if (a.has("validation")) validation = load_validation(a.get("validation", ""));
+    std::optional<LayerTimingData> layers;
+    if (a.has("layers")) layers = load_layer_timings(a.get("layers", ""));
     ReportOptions o;
     o.model_path = a.get("model", "");
     o.data_files = files;
@@ -866,7 +868,7 @@ int cmd_report(const Args& a, int argc, char** argv) {
     }
     for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + shell_word(argv[i]);
     o.progress = [](const std::string& what) { std::cerr << "perfcast: report: training " << what << "\n"; };
-    write_report(a.get("out", ""), p, ds, reg, o, validation ? &*validation : nullptr);
+    write_report(a.get("out", ""), p, ds, reg, o, validation ? &*validation : nullptr, layers ? &*layers : nullptr);
     std::cerr << "perfcast: wrote " << a.get("out", "") << "\n";
     return EXIT_SUCCESS;
 }
@@ -909,7 +911,7 @@ int main(int argc, char** argv) {
                                    "epochs", "patience", "batch-size", "seed", "ensemble", "lr", "hidden", "transform",
                                    "loss", "activation", "kinds", "devices"}));
         if (cmd == "report")
-            return cmd_report(Args(argc, argv, 2, {"quick"}, {"model", "data", "out", "validation", "device", "fractions", "devices"}), argc, argv);
+            return cmd_report(Args(argc, argv, 2, {"quick"}, {"model", "data", "out", "validation", "layers", "device", "fractions", "devices"}), argc, argv);
         if (cmd == "embed") return cmd_embed(Args(argc, argv, 2, {}, {"model", "out", "name"}));
         if (cmd == "validate")
             return cmd_validate(Args(argc, argv, 2, {},
