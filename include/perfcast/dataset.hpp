@@ -26,6 +26,7 @@
 #include <cmath>        // isfinite
 #include <cstdint>      // int64_t
 #include <fstream>      // ifstream, ofstream
+#include <initializer_list>  // initializer_list: required columns
 #include <map>          // map
 #include <optional>     // optional
 #include <ostream>      // ostream
@@ -138,6 +139,9 @@ public:
                const std::map<std::string, std::size_t>& columns)
         : m_file(file), m_line(line), m_cells(cells), m_columns(columns) {}
 
+    /** @brief The row's line in its file (1-based). */
+    std::size_t line() const noexcept { return m_line; }
+
     [[noreturn]] void fail(std::string_view column, const std::string& message) const {
         const auto it = m_columns.find(std::string(column));
         const std::size_t col = it == m_columns.end() ? 0 : it->second + 1;
@@ -185,6 +189,62 @@ private:
     const std::vector<std::string>& m_cells;
     const std::map<std::string, std::size_t>& m_columns;
 };
+
+/**
+ * @brief Reads a CSV text of "# key: value" provenance lines (into `provenance`), one header line
+ * naming the columns in any order (`required` among them) and data lines, calling `row(r)` with a
+ * row_reader for each data line that has as many cells as the header. `header_hint` completes the
+ * error when there is no header ("network,batch,...,time_ms,...").
+ * @throws perfcast::error naming the file, line and column
+ */
+template <class Row>
+void read_csv_rows(const std::string& text, const std::string& file, std::initializer_list<const char*> required,
+                   std::string_view header_hint, std::map<std::string, std::string>& provenance, Row&& row) {
+    std::map<std::string, std::size_t> columns;
+    std::istringstream in(text);
+    std::string line;
+    std::size_t line_no = 0;
+    bool header = false;
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        if (line[0] == '#') {
+            read_provenance_line(line, provenance);
+            continue;
+        }
+        const std::vector<std::string> cells = split_csv(line);
+        if (!header) {
+            for (std::size_t i = 0; i < cells.size(); ++i)
+                if (!columns.emplace(cells[i], i).second)
+                    throw error(source_location{file, line_no, i + 1}, cells[i], "duplicate column");
+            for (const char* name : required)
+                if (!columns.count(name)) throw error(source_location{file, line_no, 0}, name, "required column missing");
+            header = true;
+            continue;
+        }
+        const row_reader r(file, line_no, cells, columns);
+        if (cells.size() != columns.size())
+            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
+        row(r);
+    }
+    if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (" + std::string(header_hint) + ")");
+}
+
+/** @brief A network row's pass (inference or training) and dtype columns, where given. */
+inline void read_pass_and_dtype(const row_reader& r, Pass& pass, DType& dtype) {
+    if (const std::string_view p = r.cell("pass"); !p.empty()) {
+        const auto pp = parse_pass(p);
+        if (!pp || (p != "inference" && p != "training"))
+            r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
+        pass = *pp;
+    }
+    if (const std::string_view t = r.cell("dtype"); !t.empty()) {
+        const auto tt = parse_dtype(t);
+        if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
+        dtype = *tt;
+    }
+}
 
 inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int64_t batch) {
     if (kind == "dense")

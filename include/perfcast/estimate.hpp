@@ -98,18 +98,16 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
     };
     std::vector<Asked> asked;
     std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
-    const auto key_of = [](const Layer& l, Pass p) {
+    const auto key_of = [](const Layer& l, Pass p, std::int64_t params, const Shape& out) {
         std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(p);
         const auto mix = [&h](std::int64_t v) {
             h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
         };
-        mix(param_count(l));
-        const Shape out = output_shape(l);
+        mix(params);
         for (int i = 0; i < out.rank; ++i) mix(out[i]);
         return h;
     };
-    const auto ask = [&](const Layer& l, Pass p) -> LayerTime {
-        const std::uint64_t key = key_of(l, p);
+    const auto ask = [&](const Layer& l, Pass p, std::uint64_t key) -> LayerTime {
         for (std::size_t i = 0; i < keys.size(); ++i)
             if (keys[i] == key && asked[i].pass == p && asked[i].layer == l) return asked[i].time;
         asked.push_back({l, p, time_fn(l, dev, p, t)});
@@ -127,7 +125,7 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         le.cost = pass_cost(nl.layer, pass, t, le.backward);
         le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
         le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
-        const LayerTime lt = ask(nl.layer, pass);
+        const LayerTime lt = ask(nl.layer, pass, key_of(nl.layer, pass, le.params, le.output));
         // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is scaled
         le.us = lt.method == "paleo" ? le.paleo_us : backward_us(lt.us, lt.method, nl.layer, dev, pass, t, le.backward);
         le.method = std::string(lt.method);
@@ -146,7 +144,9 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         for (const NamedLayer& nl : net.layers)
             for_each_parameter_tensor(nl.layer, [&](std::int64_t n) {
                 const Layer update = update_kernel(n);
-                const LayerTime lt = ask(update, Pass::inference);
+                const LayerTime lt =
+                    ask(update, Pass::inference,
+                        key_of(update, Pass::inference, param_count(update), output_shape(update)));
                 le.us += kernels * lt.us;
                 le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
                 le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);

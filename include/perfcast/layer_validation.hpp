@@ -17,13 +17,12 @@
 #include <cstdint>    // int64_t
 #include <map>        // map
 #include <optional>   // optional
-#include <sstream>    // istringstream
 #include <string>     // string
 #include <tuple>      // tuple
 #include <utility>    // move
 #include <vector>     // vector
 
-#include "dataset.hpp"           // detail::split_csv, read_provenance_line, row_reader
+#include "dataset.hpp"           // detail::read_csv_rows, read_pass_and_dtype, row_reader
 #include "devices.hpp"           // Device
 #include "error.hpp"             // error, source_location
 #include "io/device_json.hpp"    // DeviceRegistry
@@ -73,83 +72,48 @@ struct LayerTimingData {
 inline LayerTimingData parse_layer_timings(const std::string& text, const std::string& file) {
     LayerTimingData v;
     v.file = file;
-    std::map<std::string, std::size_t> columns;
-    std::istringstream in(text);
-    std::string line;
-    std::size_t line_no = 0;
-    bool header = false;
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        if (line[0] == '#') {
-            detail::read_provenance_line(line, v.provenance);
-            continue;
-        }
-        const std::vector<std::string> cells = detail::split_csv(line);
-        if (!header) {
-            for (std::size_t i = 0; i < cells.size(); ++i)
-                if (!columns.emplace(cells[i], i).second)
-                    throw error(source_location{file, line_no, i + 1}, cells[i], "duplicate column");
-            for (const char* required : {"network", "batch", "time_ms", "layers"})
-                if (!columns.count(required))
-                    throw error(source_location{file, line_no, 0}, required, "required column missing");
-            header = true;
-            continue;
-        }
-        const detail::row_reader r(file, line_no, cells, columns);
-        if (cells.size() != columns.size())
-            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
-        if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
-            ++v.unmeasured;
-            continue;
-        }
-        LayerTimingRow row;
-        row.file = file;
-        row.line = line_no;
-        row.network = std::string(r.cell("network"));
-        if (row.network.empty()) r.fail("network", "missing");
-        row.batch = r.integer("batch");
-        if (row.batch < 1) r.fail("batch", "must be >= 1");
-        row.time_ms = r.number("time_ms");
-        if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
-        if (const std::string_view p = r.cell("pass"); !p.empty()) {
-            const auto pp = parse_pass(p);
-            if (!pp || (p != "inference" && p != "training"))
-                r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
-            row.pass = *pp;
-        }
-        if (const std::string_view t = r.cell("dtype"); !t.empty()) {
-            const auto tt = parse_dtype(t);
-            if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
-            row.dtype = *tt;
-        }
-        row.device = std::string(r.cell("device"));
-        row.threads = std::string(r.cell("threads"));
-        row.malloc = std::string(r.cell("malloc"));
-        row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
-        row.node = std::string(r.cell("node"));
-        row.samples = r.integer("samples", 0);
-        row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
-        const std::string layers(r.cell("layers"));
-        if (!layers.empty() && layers != "[]") {
-            // the layers as a network of this batch, so the schema's reader checks every field
-            const std::string net = "{\"format\": \"perfcast-network\", \"version\": 1, \"name\": \"row\", \"batch\": " +
-                                    std::to_string(row.batch) + ", \"layers\": " + layers + "}";
-            try {
-                row.layers = parse_network(net, "layers").layers;
-            } catch (const error& e) {
-                r.fail("layers", e.field() + ": " + e.message());
+    detail::read_csv_rows(
+        text, file, {"network", "batch", "time_ms", "layers"}, "network,batch,...,time_ms,...,layers", v.provenance,
+        [&](const detail::row_reader& r) {
+            if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
+                ++v.unmeasured;
+                return;
             }
-        }
-        row.name = std::string(r.cell("layer"));
-        if (row.name.empty()) row.name = row.layers.empty() ? row.node : row.layers.front().name;
-        row.kind = std::string(r.cell("kind"));
-        if (row.kind.empty()) row.kind = row.layers.empty() ? "free" : std::string(to_string(kind(row.layers.front().layer)));
-        v.rows.push_back(std::move(row));
-    }
-    if (!header)
-        throw error(source_location{file, line_no, 0}, "", "no header line (network,batch,...,time_ms,...,layers)");
+            LayerTimingRow row;
+            row.file = file;
+            row.line = r.line();
+            row.network = std::string(r.cell("network"));
+            if (row.network.empty()) r.fail("network", "missing");
+            row.batch = r.integer("batch");
+            if (row.batch < 1) r.fail("batch", "must be >= 1");
+            row.time_ms = r.number("time_ms");
+            if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
+            detail::read_pass_and_dtype(r, row.pass, row.dtype);
+            row.device = std::string(r.cell("device"));
+            row.threads = std::string(r.cell("threads"));
+            row.malloc = std::string(r.cell("malloc"));
+            row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
+            row.node = std::string(r.cell("node"));
+            row.samples = r.integer("samples", 0);
+            row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
+            const std::string layers(r.cell("layers"));
+            if (!layers.empty() && layers != "[]") {
+                // the layers as a network of this batch, so the schema's reader checks every field
+                const std::string net = "{\"format\": \"perfcast-network\", \"version\": 1, \"name\": \"row\", "
+                                        "\"batch\": " + std::to_string(row.batch) + ", \"layers\": " + layers + "}";
+                try {
+                    row.layers = parse_network(net, "layers").layers;
+                } catch (const error& e) {
+                    r.fail("layers", e.field() + ": " + e.message());
+                }
+            }
+            row.name = std::string(r.cell("layer"));
+            if (row.name.empty()) row.name = row.layers.empty() ? row.node : row.layers.front().name;
+            row.kind = std::string(r.cell("kind"));
+            if (row.kind.empty())
+                row.kind = row.layers.empty() ? "free" : std::string(to_string(kind(row.layers.front().layer)));
+            v.rows.push_back(std::move(row));
+        });
     return v;
 }
 

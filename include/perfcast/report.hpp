@@ -659,70 +659,34 @@ struct ValidationData {
 inline ValidationData parse_validation(const std::string& text, const std::string& file) {
     ValidationData v;
     v.file = file;
-    std::map<std::string, std::size_t> columns;
-    std::istringstream in(text);
-    std::string line;
-    std::size_t line_no = 0;
-    bool header = false;
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        if (line[0] == '#') {
-            detail::read_provenance_line(line, v.provenance);
-            continue;
-        }
-        const std::vector<std::string> cells = detail::split_csv(line);
-        if (!header) {
-            for (std::size_t i = 0; i < cells.size(); ++i)
-                if (!columns.emplace(cells[i], i).second)
-                    throw error(source_location{file, line_no, i + 1}, cells[i], "duplicate column");
-            for (const char* required : {"network", "batch", "time_ms"})
-                if (!columns.count(required))
-                    throw error(source_location{file, line_no, 0}, required, "required column missing");
-            header = true;
-            continue;
-        }
-        const detail::row_reader r(file, line_no, cells, columns);
-        if (cells.size() != columns.size())
-            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
-        if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
-            ++v.unmeasured;
-            continue;
-        }
-        ValidationRow row;
-        row.file = file;
-        row.line = line_no;
-        row.network = std::string(r.cell("network"));
-        if (row.network.empty()) r.fail("network", "missing");
-        row.batch = r.integer("batch");
-        if (row.batch < 1) r.fail("batch", "must be >= 1");
-        row.time_ms = r.number("time_ms");
-        if (!(row.time_ms > 0)) r.fail("time_ms", "must be > 0");
-        if (const std::string_view p = r.cell("pass"); !p.empty()) {
-            const auto pp = parse_pass(p);
-            if (!pp || (p != "inference" && p != "training"))
-                r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
-            row.pass = *pp;
-        }
-        if (const std::string_view t = r.cell("dtype"); !t.empty()) {
-            const auto tt = parse_dtype(t);
-            if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
-            row.dtype = *tt;
-        }
-        row.device = std::string(r.cell("device"));
-        row.device_name = std::string(r.cell("device_name"));
-        row.threads = std::string(r.cell("threads"));
-        row.samples = r.integer("samples", 0);
-        row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
-        if (!r.cell("faults").empty()) {
-            row.faults = r.number("faults");
-            if (!(row.faults >= 0)) r.fail("faults", "must be >= 0");
-        }
-        row.malloc = std::string(r.cell("malloc"));
-        v.rows.push_back(std::move(row));
-    }
-    if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (network,batch,...,time_ms,...)");
+    detail::read_csv_rows(text, file, {"network", "batch", "time_ms"}, "network,batch,...,time_ms,...", v.provenance,
+                          [&](const detail::row_reader& r) {
+                              if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
+                                  ++v.unmeasured;
+                                  return;
+                              }
+                              ValidationRow row;
+                              row.file = file;
+                              row.line = r.line();
+                              row.network = std::string(r.cell("network"));
+                              if (row.network.empty()) r.fail("network", "missing");
+                              row.batch = r.integer("batch");
+                              if (row.batch < 1) r.fail("batch", "must be >= 1");
+                              row.time_ms = r.number("time_ms");
+                              if (!(row.time_ms > 0)) r.fail("time_ms", "must be > 0");
+                              detail::read_pass_and_dtype(r, row.pass, row.dtype);
+                              row.device = std::string(r.cell("device"));
+                              row.device_name = std::string(r.cell("device_name"));
+                              row.threads = std::string(r.cell("threads"));
+                              row.samples = r.integer("samples", 0);
+                              row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
+                              if (!r.cell("faults").empty()) {
+                                  row.faults = r.number("faults");
+                                  if (!(row.faults >= 0)) r.fail("faults", "must be >= 0");
+                              }
+                              row.malloc = std::string(r.cell("malloc"));
+                              v.rows.push_back(std::move(row));
+                          });
     return v;
 }
 
@@ -1854,12 +1818,12 @@ private:
             double measured = 0, predicted = 0;
         };
         std::map<std::string, std::map<std::string, std::map<std::int64_t, Sums>>> charts;
-        std::map<std::string, std::map<std::int64_t, double>> totals;  // chart -> batch -> measured ms
+        std::map<std::string, double> totals;  // chart -> measured ms, all its operations
         for (const LayerComparison& c : m_layer_rows) {
             const LayerTimingRow& r = *c.row;
             std::string key = r.network + ", " + std::string(to_string(r.pass)) + ", " + std::string(to_string(r.dtype));
             if (!r.malloc.empty()) key += ", malloc " + r.malloc;
-            totals[key][r.batch] += r.time_ms;
+            totals[key] += r.time_ms;
             if (!c.predicted() || c.predicted_us <= 0) continue;  // free operations, and those predicted to cost nothing
             Sums& sm = charts[key][r.kind][r.batch];
             sm.measured += r.time_ms;
@@ -1870,6 +1834,7 @@ private:
             kind_color.emplace(k.key, palette()[kind_color.size() % palette().size()]);
         h << "<div class=\"figs\">\n";
         for (const auto& [key, kinds] : charts) {
+            const double total = totals.at(key);
             std::set<double> batches;
             double lo = -0.2, hi = 0.2;
             svg::Chart c(next_id(), 630, 340);
@@ -1887,9 +1852,7 @@ private:
                     measured += sm.measured;
                 }
                 if (pts.empty()) continue;
-                double share = 0, total = 0;
-                for (const auto& [b, ms] : totals.at(key)) total += ms;
-                share = total > 0 ? measured / total : 0;
+                const double share = total > 0 ? measured / total : 0;
                 svg::Style st;
                 st.color = kind_color.count(kind_name) ? kind_color.at(kind_name) : "#555";
                 st.width = 2;

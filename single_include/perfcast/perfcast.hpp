@@ -7098,6 +7098,7 @@ consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
 #include <cmath>        // isfinite
 #include <cstdint>      // int64_t
 #include <fstream>      // ifstream, ofstream
+#include <initializer_list>  // initializer_list: required columns
 #include <map>          // map
 #include <optional>     // optional
 #include <ostream>      // ostream
@@ -7890,6 +7891,9 @@ public:
                const std::map<std::string, std::size_t>& columns)
         : m_file(file), m_line(line), m_cells(cells), m_columns(columns) {}
 
+    /** @brief The row's line in its file (1-based). */
+    std::size_t line() const noexcept { return m_line; }
+
     [[noreturn]] void fail(std::string_view column, const std::string& message) const {
         const auto it = m_columns.find(std::string(column));
         const std::size_t col = it == m_columns.end() ? 0 : it->second + 1;
@@ -7937,6 +7941,62 @@ private:
     const std::vector<std::string>& m_cells;
     const std::map<std::string, std::size_t>& m_columns;
 };
+
+/**
+ * @brief Reads a CSV text of "# key: value" provenance lines (into `provenance`), one header line
+ * naming the columns in any order (`required` among them) and data lines, calling `row(r)` with a
+ * row_reader for each data line that has as many cells as the header. `header_hint` completes the
+ * error when there is no header ("network,batch,...,time_ms,...").
+ * @throws perfcast::error naming the file, line and column
+ */
+template <class Row>
+void read_csv_rows(const std::string& text, const std::string& file, std::initializer_list<const char*> required,
+                   std::string_view header_hint, std::map<std::string, std::string>& provenance, Row&& row) {
+    std::map<std::string, std::size_t> columns;
+    std::istringstream in(text);
+    std::string line;
+    std::size_t line_no = 0;
+    bool header = false;
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos) continue;
+        if (line[0] == '#') {
+            read_provenance_line(line, provenance);
+            continue;
+        }
+        const std::vector<std::string> cells = split_csv(line);
+        if (!header) {
+            for (std::size_t i = 0; i < cells.size(); ++i)
+                if (!columns.emplace(cells[i], i).second)
+                    throw error(source_location{file, line_no, i + 1}, cells[i], "duplicate column");
+            for (const char* name : required)
+                if (!columns.count(name)) throw error(source_location{file, line_no, 0}, name, "required column missing");
+            header = true;
+            continue;
+        }
+        const row_reader r(file, line_no, cells, columns);
+        if (cells.size() != columns.size())
+            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
+        row(r);
+    }
+    if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (" + std::string(header_hint) + ")");
+}
+
+/** @brief A network row's pass (inference or training) and dtype columns, where given. */
+inline void read_pass_and_dtype(const row_reader& r, Pass& pass, DType& dtype) {
+    if (const std::string_view p = r.cell("pass"); !p.empty()) {
+        const auto pp = parse_pass(p);
+        if (!pp || (p != "inference" && p != "training"))
+            r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
+        pass = *pp;
+    }
+    if (const std::string_view t = r.cell("dtype"); !t.empty()) {
+        const auto tt = parse_dtype(t);
+        if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
+        dtype = *tt;
+    }
+}
 
 inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int64_t batch) {
     if (kind == "dense")
@@ -10662,18 +10722,16 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
     };
     std::vector<Asked> asked;
     std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
-    const auto key_of = [](const Layer& l, Pass p) {
+    const auto key_of = [](const Layer& l, Pass p, std::int64_t params, const Shape& out) {
         std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(p);
         const auto mix = [&h](std::int64_t v) {
             h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
         };
-        mix(param_count(l));
-        const Shape out = output_shape(l);
+        mix(params);
         for (int i = 0; i < out.rank; ++i) mix(out[i]);
         return h;
     };
-    const auto ask = [&](const Layer& l, Pass p) -> LayerTime {
-        const std::uint64_t key = key_of(l, p);
+    const auto ask = [&](const Layer& l, Pass p, std::uint64_t key) -> LayerTime {
         for (std::size_t i = 0; i < keys.size(); ++i)
             if (keys[i] == key && asked[i].pass == p && asked[i].layer == l) return asked[i].time;
         asked.push_back({l, p, time_fn(l, dev, p, t)});
@@ -10691,7 +10749,7 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         le.cost = pass_cost(nl.layer, pass, t, le.backward);
         le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
         le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
-        const LayerTime lt = ask(nl.layer, pass);
+        const LayerTime lt = ask(nl.layer, pass, key_of(nl.layer, pass, le.params, le.output));
         // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is scaled
         le.us = lt.method == "paleo" ? le.paleo_us : backward_us(lt.us, lt.method, nl.layer, dev, pass, t, le.backward);
         le.method = std::string(lt.method);
@@ -10710,7 +10768,9 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         for (const NamedLayer& nl : net.layers)
             for_each_parameter_tensor(nl.layer, [&](std::int64_t n) {
                 const Layer update = update_kernel(n);
-                const LayerTime lt = ask(update, Pass::inference);
+                const LayerTime lt =
+                    ask(update, Pass::inference,
+                        key_of(update, Pass::inference, param_count(update), output_shape(update)));
                 le.us += kernels * lt.us;
                 le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
                 le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
@@ -12028,13 +12088,12 @@ inline Dataset import_neusight(const std::vector<std::string>& paths, const Devi
 #include <cstdint>    // int64_t
 #include <map>        // map
 #include <optional>   // optional
-#include <sstream>    // istringstream
 #include <string>     // string
 #include <tuple>      // tuple
 #include <utility>    // move
 #include <vector>     // vector
 
-// #include "dataset.hpp"           // detail::split_csv, read_provenance_line, row_reader: already inlined above
+// #include "dataset.hpp"           // detail::read_csv_rows, read_pass_and_dtype, row_reader: already inlined above
 // #include "devices.hpp"           // Device: already inlined above
 // #include "error.hpp"             // error, source_location: already inlined above
 // #include "io/device_json.hpp"    // DeviceRegistry: already inlined above
@@ -12084,83 +12143,48 @@ struct LayerTimingData {
 inline LayerTimingData parse_layer_timings(const std::string& text, const std::string& file) {
     LayerTimingData v;
     v.file = file;
-    std::map<std::string, std::size_t> columns;
-    std::istringstream in(text);
-    std::string line;
-    std::size_t line_no = 0;
-    bool header = false;
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        if (line[0] == '#') {
-            detail::read_provenance_line(line, v.provenance);
-            continue;
-        }
-        const std::vector<std::string> cells = detail::split_csv(line);
-        if (!header) {
-            for (std::size_t i = 0; i < cells.size(); ++i)
-                if (!columns.emplace(cells[i], i).second)
-                    throw error(source_location{file, line_no, i + 1}, cells[i], "duplicate column");
-            for (const char* required : {"network", "batch", "time_ms", "layers"})
-                if (!columns.count(required))
-                    throw error(source_location{file, line_no, 0}, required, "required column missing");
-            header = true;
-            continue;
-        }
-        const detail::row_reader r(file, line_no, cells, columns);
-        if (cells.size() != columns.size())
-            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
-        if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
-            ++v.unmeasured;
-            continue;
-        }
-        LayerTimingRow row;
-        row.file = file;
-        row.line = line_no;
-        row.network = std::string(r.cell("network"));
-        if (row.network.empty()) r.fail("network", "missing");
-        row.batch = r.integer("batch");
-        if (row.batch < 1) r.fail("batch", "must be >= 1");
-        row.time_ms = r.number("time_ms");
-        if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
-        if (const std::string_view p = r.cell("pass"); !p.empty()) {
-            const auto pp = parse_pass(p);
-            if (!pp || (p != "inference" && p != "training"))
-                r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
-            row.pass = *pp;
-        }
-        if (const std::string_view t = r.cell("dtype"); !t.empty()) {
-            const auto tt = parse_dtype(t);
-            if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
-            row.dtype = *tt;
-        }
-        row.device = std::string(r.cell("device"));
-        row.threads = std::string(r.cell("threads"));
-        row.malloc = std::string(r.cell("malloc"));
-        row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
-        row.node = std::string(r.cell("node"));
-        row.samples = r.integer("samples", 0);
-        row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
-        const std::string layers(r.cell("layers"));
-        if (!layers.empty() && layers != "[]") {
-            // the layers as a network of this batch, so the schema's reader checks every field
-            const std::string net = "{\"format\": \"perfcast-network\", \"version\": 1, \"name\": \"row\", \"batch\": " +
-                                    std::to_string(row.batch) + ", \"layers\": " + layers + "}";
-            try {
-                row.layers = parse_network(net, "layers").layers;
-            } catch (const error& e) {
-                r.fail("layers", e.field() + ": " + e.message());
+    detail::read_csv_rows(
+        text, file, {"network", "batch", "time_ms", "layers"}, "network,batch,...,time_ms,...,layers", v.provenance,
+        [&](const detail::row_reader& r) {
+            if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
+                ++v.unmeasured;
+                return;
             }
-        }
-        row.name = std::string(r.cell("layer"));
-        if (row.name.empty()) row.name = row.layers.empty() ? row.node : row.layers.front().name;
-        row.kind = std::string(r.cell("kind"));
-        if (row.kind.empty()) row.kind = row.layers.empty() ? "free" : std::string(to_string(kind(row.layers.front().layer)));
-        v.rows.push_back(std::move(row));
-    }
-    if (!header)
-        throw error(source_location{file, line_no, 0}, "", "no header line (network,batch,...,time_ms,...,layers)");
+            LayerTimingRow row;
+            row.file = file;
+            row.line = r.line();
+            row.network = std::string(r.cell("network"));
+            if (row.network.empty()) r.fail("network", "missing");
+            row.batch = r.integer("batch");
+            if (row.batch < 1) r.fail("batch", "must be >= 1");
+            row.time_ms = r.number("time_ms");
+            if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
+            detail::read_pass_and_dtype(r, row.pass, row.dtype);
+            row.device = std::string(r.cell("device"));
+            row.threads = std::string(r.cell("threads"));
+            row.malloc = std::string(r.cell("malloc"));
+            row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
+            row.node = std::string(r.cell("node"));
+            row.samples = r.integer("samples", 0);
+            row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
+            const std::string layers(r.cell("layers"));
+            if (!layers.empty() && layers != "[]") {
+                // the layers as a network of this batch, so the schema's reader checks every field
+                const std::string net = "{\"format\": \"perfcast-network\", \"version\": 1, \"name\": \"row\", "
+                                        "\"batch\": " + std::to_string(row.batch) + ", \"layers\": " + layers + "}";
+                try {
+                    row.layers = parse_network(net, "layers").layers;
+                } catch (const error& e) {
+                    r.fail("layers", e.field() + ": " + e.message());
+                }
+            }
+            row.name = std::string(r.cell("layer"));
+            if (row.name.empty()) row.name = row.layers.empty() ? row.node : row.layers.front().name;
+            row.kind = std::string(r.cell("kind"));
+            if (row.kind.empty())
+                row.kind = row.layers.empty() ? "free" : std::string(to_string(kind(row.layers.front().layer)));
+            v.rows.push_back(std::move(row));
+        });
     return v;
 }
 
@@ -13372,70 +13396,34 @@ struct ValidationData {
 inline ValidationData parse_validation(const std::string& text, const std::string& file) {
     ValidationData v;
     v.file = file;
-    std::map<std::string, std::size_t> columns;
-    std::istringstream in(text);
-    std::string line;
-    std::size_t line_no = 0;
-    bool header = false;
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos) continue;
-        if (line[0] == '#') {
-            detail::read_provenance_line(line, v.provenance);
-            continue;
-        }
-        const std::vector<std::string> cells = detail::split_csv(line);
-        if (!header) {
-            for (std::size_t i = 0; i < cells.size(); ++i)
-                if (!columns.emplace(cells[i], i).second)
-                    throw error(source_location{file, line_no, i + 1}, cells[i], "duplicate column");
-            for (const char* required : {"network", "batch", "time_ms"})
-                if (!columns.count(required))
-                    throw error(source_location{file, line_no, 0}, required, "required column missing");
-            header = true;
-            continue;
-        }
-        const detail::row_reader r(file, line_no, cells, columns);
-        if (cells.size() != columns.size())
-            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
-        if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
-            ++v.unmeasured;
-            continue;
-        }
-        ValidationRow row;
-        row.file = file;
-        row.line = line_no;
-        row.network = std::string(r.cell("network"));
-        if (row.network.empty()) r.fail("network", "missing");
-        row.batch = r.integer("batch");
-        if (row.batch < 1) r.fail("batch", "must be >= 1");
-        row.time_ms = r.number("time_ms");
-        if (!(row.time_ms > 0)) r.fail("time_ms", "must be > 0");
-        if (const std::string_view p = r.cell("pass"); !p.empty()) {
-            const auto pp = parse_pass(p);
-            if (!pp || (p != "inference" && p != "training"))
-                r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
-            row.pass = *pp;
-        }
-        if (const std::string_view t = r.cell("dtype"); !t.empty()) {
-            const auto tt = parse_dtype(t);
-            if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
-            row.dtype = *tt;
-        }
-        row.device = std::string(r.cell("device"));
-        row.device_name = std::string(r.cell("device_name"));
-        row.threads = std::string(r.cell("threads"));
-        row.samples = r.integer("samples", 0);
-        row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
-        if (!r.cell("faults").empty()) {
-            row.faults = r.number("faults");
-            if (!(row.faults >= 0)) r.fail("faults", "must be >= 0");
-        }
-        row.malloc = std::string(r.cell("malloc"));
-        v.rows.push_back(std::move(row));
-    }
-    if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (network,batch,...,time_ms,...)");
+    detail::read_csv_rows(text, file, {"network", "batch", "time_ms"}, "network,batch,...,time_ms,...", v.provenance,
+                          [&](const detail::row_reader& r) {
+                              if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
+                                  ++v.unmeasured;
+                                  return;
+                              }
+                              ValidationRow row;
+                              row.file = file;
+                              row.line = r.line();
+                              row.network = std::string(r.cell("network"));
+                              if (row.network.empty()) r.fail("network", "missing");
+                              row.batch = r.integer("batch");
+                              if (row.batch < 1) r.fail("batch", "must be >= 1");
+                              row.time_ms = r.number("time_ms");
+                              if (!(row.time_ms > 0)) r.fail("time_ms", "must be > 0");
+                              detail::read_pass_and_dtype(r, row.pass, row.dtype);
+                              row.device = std::string(r.cell("device"));
+                              row.device_name = std::string(r.cell("device_name"));
+                              row.threads = std::string(r.cell("threads"));
+                              row.samples = r.integer("samples", 0);
+                              row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
+                              if (!r.cell("faults").empty()) {
+                                  row.faults = r.number("faults");
+                                  if (!(row.faults >= 0)) r.fail("faults", "must be >= 0");
+                              }
+                              row.malloc = std::string(r.cell("malloc"));
+                              v.rows.push_back(std::move(row));
+                          });
     return v;
 }
 
@@ -14567,12 +14555,12 @@ private:
             double measured = 0, predicted = 0;
         };
         std::map<std::string, std::map<std::string, std::map<std::int64_t, Sums>>> charts;
-        std::map<std::string, std::map<std::int64_t, double>> totals;  // chart -> batch -> measured ms
+        std::map<std::string, double> totals;  // chart -> measured ms, all its operations
         for (const LayerComparison& c : m_layer_rows) {
             const LayerTimingRow& r = *c.row;
             std::string key = r.network + ", " + std::string(to_string(r.pass)) + ", " + std::string(to_string(r.dtype));
             if (!r.malloc.empty()) key += ", malloc " + r.malloc;
-            totals[key][r.batch] += r.time_ms;
+            totals[key] += r.time_ms;
             if (!c.predicted() || c.predicted_us <= 0) continue;  // free operations, and those predicted to cost nothing
             Sums& sm = charts[key][r.kind][r.batch];
             sm.measured += r.time_ms;
@@ -14583,6 +14571,7 @@ private:
             kind_color.emplace(k.key, palette()[kind_color.size() % palette().size()]);
         h << "<div class=\"figs\">\n";
         for (const auto& [key, kinds] : charts) {
+            const double total = totals.at(key);
             std::set<double> batches;
             double lo = -0.2, hi = 0.2;
             svg::Chart c(next_id(), 630, 340);
@@ -14600,9 +14589,7 @@ private:
                     measured += sm.measured;
                 }
                 if (pts.empty()) continue;
-                double share = 0, total = 0;
-                for (const auto& [b, ms] : totals.at(key)) total += ms;
-                share = total > 0 ? measured / total : 0;
+                const double share = total > 0 ? measured / total : 0;
                 svg::Style st;
                 st.color = kind_color.count(kind_name) ? kind_color.at(kind_name) : "#555";
                 st.width = 2;
