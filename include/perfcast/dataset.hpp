@@ -231,19 +231,35 @@ void read_csv_rows(const std::string& text, const std::string& file, std::initia
     if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (" + std::string(header_hint) + ")");
 }
 
-/** @brief A network row's pass (inference or training) and dtype columns, where given. */
-inline void read_pass_and_dtype(const row_reader& r, Pass& pass, DType& dtype) {
+/**
+ * @brief The columns that name a measured network configuration, into `row` (a ValidationRow or a
+ * LayerTimingRow): network and batch (required), pass (inference or training) and dtype where
+ * given, device, threads, malloc, samples and spread, and where the row came from.
+ */
+template <class NetworkRow>
+void read_network_columns(const row_reader& r, const std::string& file, NetworkRow& row) {
+    row.file = file;
+    row.line = r.line();
+    row.network = std::string(r.cell("network"));
+    if (row.network.empty()) r.fail("network", "missing");
+    row.batch = r.integer("batch");
+    if (row.batch < 1) r.fail("batch", "must be >= 1");
     if (const std::string_view p = r.cell("pass"); !p.empty()) {
         const auto pp = parse_pass(p);
         if (!pp || (p != "inference" && p != "training"))
             r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
-        pass = *pp;
+        row.pass = *pp;
     }
     if (const std::string_view t = r.cell("dtype"); !t.empty()) {
         const auto tt = parse_dtype(t);
         if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
-        dtype = *tt;
+        row.dtype = *tt;
     }
+    row.device = std::string(r.cell("device"));
+    row.threads = std::string(r.cell("threads"));
+    row.malloc = std::string(r.cell("malloc"));
+    row.samples = r.integer("samples", 0);
+    row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
 }
 
 inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int64_t batch) {

@@ -22,7 +22,7 @@
 #include <utility>    // move
 #include <vector>     // vector
 
-#include "dataset.hpp"           // detail::read_csv_rows, read_pass_and_dtype, row_reader
+#include "dataset.hpp"           // detail::read_csv_rows, read_network_columns, row_reader
 #include "devices.hpp"           // Device
 #include "error.hpp"             // error, source_location
 #include "io/device_json.hpp"    // DeviceRegistry
@@ -80,22 +80,11 @@ inline LayerTimingData parse_layer_timings(const std::string& text, const std::s
                 return;
             }
             LayerTimingRow row;
-            row.file = file;
-            row.line = r.line();
-            row.network = std::string(r.cell("network"));
-            if (row.network.empty()) r.fail("network", "missing");
-            row.batch = r.integer("batch");
-            if (row.batch < 1) r.fail("batch", "must be >= 1");
+            detail::read_network_columns(r, file, row);
             row.time_ms = r.number("time_ms");
             if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
-            detail::read_pass_and_dtype(r, row.pass, row.dtype);
-            row.device = std::string(r.cell("device"));
-            row.threads = std::string(r.cell("threads"));
-            row.malloc = std::string(r.cell("malloc"));
             row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
             row.node = std::string(r.cell("node"));
-            row.samples = r.integer("samples", 0);
-            row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
             const std::string layers(r.cell("layers"));
             if (!layers.empty() && layers != "[]") {
                 // the layers as a network of this batch, so the schema's reader checks every field

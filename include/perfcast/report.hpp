@@ -666,25 +666,14 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
                                   return;
                               }
                               ValidationRow row;
-                              row.file = file;
-                              row.line = r.line();
-                              row.network = std::string(r.cell("network"));
-                              if (row.network.empty()) r.fail("network", "missing");
-                              row.batch = r.integer("batch");
-                              if (row.batch < 1) r.fail("batch", "must be >= 1");
+                              detail::read_network_columns(r, file, row);
                               row.time_ms = r.number("time_ms");
                               if (!(row.time_ms > 0)) r.fail("time_ms", "must be > 0");
-                              detail::read_pass_and_dtype(r, row.pass, row.dtype);
-                              row.device = std::string(r.cell("device"));
                               row.device_name = std::string(r.cell("device_name"));
-                              row.threads = std::string(r.cell("threads"));
-                              row.samples = r.integer("samples", 0);
-                              row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
                               if (!r.cell("faults").empty()) {
                                   row.faults = r.number("faults");
                                   if (!(row.faults >= 0)) r.fail("faults", "must be >= 0");
                               }
-                              row.malloc = std::string(r.cell("malloc"));
                               v.rows.push_back(std::move(row));
                           });
     return v;

@@ -7983,19 +7983,35 @@ void read_csv_rows(const std::string& text, const std::string& file, std::initia
     if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (" + std::string(header_hint) + ")");
 }
 
-/** @brief A network row's pass (inference or training) and dtype columns, where given. */
-inline void read_pass_and_dtype(const row_reader& r, Pass& pass, DType& dtype) {
+/**
+ * @brief The columns that name a measured network configuration, into `row` (a ValidationRow or a
+ * LayerTimingRow): network and batch (required), pass (inference or training) and dtype where
+ * given, device, threads, malloc, samples and spread, and where the row came from.
+ */
+template <class NetworkRow>
+void read_network_columns(const row_reader& r, const std::string& file, NetworkRow& row) {
+    row.file = file;
+    row.line = r.line();
+    row.network = std::string(r.cell("network"));
+    if (row.network.empty()) r.fail("network", "missing");
+    row.batch = r.integer("batch");
+    if (row.batch < 1) r.fail("batch", "must be >= 1");
     if (const std::string_view p = r.cell("pass"); !p.empty()) {
         const auto pp = parse_pass(p);
         if (!pp || (p != "inference" && p != "training"))
             r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
-        pass = *pp;
+        row.pass = *pp;
     }
     if (const std::string_view t = r.cell("dtype"); !t.empty()) {
         const auto tt = parse_dtype(t);
         if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
-        dtype = *tt;
+        row.dtype = *tt;
     }
+    row.device = std::string(r.cell("device"));
+    row.threads = std::string(r.cell("threads"));
+    row.malloc = std::string(r.cell("malloc"));
+    row.samples = r.integer("samples", 0);
+    row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
 }
 
 inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int64_t batch) {
@@ -12093,7 +12109,7 @@ inline Dataset import_neusight(const std::vector<std::string>& paths, const Devi
 #include <utility>    // move
 #include <vector>     // vector
 
-// #include "dataset.hpp"           // detail::read_csv_rows, read_pass_and_dtype, row_reader: already inlined above
+// #include "dataset.hpp"           // detail::read_csv_rows, read_network_columns, row_reader: already inlined above
 // #include "devices.hpp"           // Device: already inlined above
 // #include "error.hpp"             // error, source_location: already inlined above
 // #include "io/device_json.hpp"    // DeviceRegistry: already inlined above
@@ -12151,22 +12167,11 @@ inline LayerTimingData parse_layer_timings(const std::string& text, const std::s
                 return;
             }
             LayerTimingRow row;
-            row.file = file;
-            row.line = r.line();
-            row.network = std::string(r.cell("network"));
-            if (row.network.empty()) r.fail("network", "missing");
-            row.batch = r.integer("batch");
-            if (row.batch < 1) r.fail("batch", "must be >= 1");
+            detail::read_network_columns(r, file, row);
             row.time_ms = r.number("time_ms");
             if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
-            detail::read_pass_and_dtype(r, row.pass, row.dtype);
-            row.device = std::string(r.cell("device"));
-            row.threads = std::string(r.cell("threads"));
-            row.malloc = std::string(r.cell("malloc"));
             row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
             row.node = std::string(r.cell("node"));
-            row.samples = r.integer("samples", 0);
-            row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
             const std::string layers(r.cell("layers"));
             if (!layers.empty() && layers != "[]") {
                 // the layers as a network of this batch, so the schema's reader checks every field
@@ -13403,25 +13408,14 @@ inline ValidationData parse_validation(const std::string& text, const std::strin
                                   return;
                               }
                               ValidationRow row;
-                              row.file = file;
-                              row.line = r.line();
-                              row.network = std::string(r.cell("network"));
-                              if (row.network.empty()) r.fail("network", "missing");
-                              row.batch = r.integer("batch");
-                              if (row.batch < 1) r.fail("batch", "must be >= 1");
+                              detail::read_network_columns(r, file, row);
                               row.time_ms = r.number("time_ms");
                               if (!(row.time_ms > 0)) r.fail("time_ms", "must be > 0");
-                              detail::read_pass_and_dtype(r, row.pass, row.dtype);
-                              row.device = std::string(r.cell("device"));
                               row.device_name = std::string(r.cell("device_name"));
-                              row.threads = std::string(r.cell("threads"));
-                              row.samples = r.integer("samples", 0);
-                              row.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
                               if (!r.cell("faults").empty()) {
                                   row.faults = r.number("faults");
                                   if (!(row.faults >= 0)) r.fail("faults", "must be >= 0");
                               }
-                              row.malloc = std::string(r.cell("malloc"));
                               v.rows.push_back(std::move(row));
                           });
     return v;
