@@ -64,7 +64,14 @@ free operation such as getitem or size). `perfcast validate --layers FILE.csv` p
 shows, kind by kind, where the sum of the layers is missed. Columns: network, batch, pass, dtype,
 device, threads, malloc, index (the node's position), node (torch.fx's name), layer (the first perfcast
 layer's name, or the node's), kind (the first layer's kind; "free" when it makes none; "unconverted"
-when torch2perfcast refuses it), time_ms (median per iteration), samples, spread, layers, error.
+when torch2perfcast refuses it), time_ms (median per iteration), samples, spread, isolated_ms, layers,
+error. isolated_ms (CPU only; empty on a GPU) is the same operation called back to back on the same
+inputs, as the layer sweeps time an operator: after the timed iterations the network runs once more,
+and each node, once it has run in its place, is called again (one warm-up call, then the median of 5
+samples, each averaging enough calls to last >= 100 us; 3 for a call over 50 ms). time_ms - isolated_ms
+is what the network's context costs the call (its code and data out of the caches), which
+`perfcast calibrate` fits the model's call overhead to. An in-place node (ReLU, +=) changes its
+tensor on each call, as the sweeps' in-place operators do; the values stay finite.
 
 Columns: network, batch, pass, dtype, device, threads, time_ms (median per iteration, whole batch),
 samples (timed iterations), spread, torch_version, cuda_version, cudnn_version, device_name, date,
@@ -106,7 +113,7 @@ COLUMNS = ["network", "batch", "pass", "dtype", "device", "threads", "time_ms", 
            "torch_version", "cuda_version", "cudnn_version", "device_name", "date", "load", "cpu_share", "wait_share", "faults", "malloc", "error"]
 KEY = ("network", "batch", "pass", "dtype", "device", "threads")
 LAYER_COLUMNS = ["network", "batch", "pass", "dtype", "device", "threads", "malloc", "index", "node", "layer", "kind",
-                 "time_ms", "samples", "spread", "layers", "error"]
+                 "time_ms", "samples", "spread", "isolated_ms", "layers", "error"]
 MALLOC_KEEP = "glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=68719476736"
 DEFAULT_NETWORKS = "alexnet,vgg16,resnet50,inception_v3"
 DEFAULT_BATCHES = "1,2,4,8,16,32,64"
@@ -508,8 +515,46 @@ class _NodeTimer(torch.fx.Interpreter):
         return self.took
 
 
+class _IsolatedTimer(torch.fx.Interpreter):
+    """Runs a GraphModule once; after each operation has run in its place, calls it again back to back
+    on the same inputs and keeps the median time of a call (ms), as the layer sweeps time an operator."""
+
+    def __init__(self, gm, clock):
+        super().__init__(gm)
+        self.clock, self.took = clock, {}
+
+    def _timed(self, run, target, args, kwargs):
+        out = run(target, args, kwargs)
+        run(target, args, kwargs)  # warm-up
+        t0 = self.clock()
+        run(target, args, kwargs)
+        one = max(self.clock() - t0, 1e-7)
+        calls = max(1, int(100e-6 / one))
+        samples = []
+        for _ in range(3 if one > 0.05 else 5):
+            t0 = self.clock()
+            for _ in range(calls):
+                run(target, args, kwargs)
+            samples.append((self.clock() - t0) / calls * 1e3)
+        self.took[self._node] = statistics.median(samples)
+        return out
+
+    def run_node(self, n):
+        self._node = n.name
+        return super().run_node(n)
+
+    def call_module(self, target, args, kwargs):
+        return self._timed(super().call_module, target, args, kwargs)
+
+    def call_function(self, target, args, kwargs):
+        return self._timed(super().call_function, target, args, kwargs)
+
+    def call_method(self, target, args, kwargs):
+        return self._timed(super().call_method, target, args, kwargs)
+
+
 def time_layers(model, size, x, dtype, device, iterations, args):
-    """[(node, layers, kind, [ms per iteration])] of one inference configuration."""
+    """[(node, layers, kind, [ms per iteration], isolated ms or None)] of one inference configuration."""
     gm, nodes = node_layers(model, size, x.shape[0], device)
     gm.eval()
     amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
@@ -520,7 +565,13 @@ def time_layers(model, size, x, dtype, device, iterations, args):
             took = timer.iteration(x)
             if i >= max(args.warmup, 1):
                 runs.append(took)
-    return [(node, layers, kind, [r.get(node.name, 0.0) for r in runs]) for node, layers, kind in nodes]
+        isolated = {}
+        if device == "cpu":
+            iso = _IsolatedTimer(gm, timer.clock)
+            iso.run(x)
+            isolated = iso.took
+    return [(node, layers, kind, [r.get(node.name, 0.0) for r in runs], isolated.get(node.name))
+            for node, layers, kind in nodes]
 
 
 def is_oom(e):
@@ -688,6 +739,9 @@ def main():
         for line in provenance(args, device):
             layer_file.write(line.replace("whole-network PyTorch timings", "PyTorch timings of each layer in "
                                           "the network (torch.fx, node by node)") + "\n")
+        if device == "cpu":
+            layer_file.write("# isolated_ms: the node called back to back on its own inputs once it has run in its place "
+                             "(1 warm-up call, median of 5 samples of >= 100 us, 3 for calls over 50 ms)\n")
         layer_writer = csv.DictWriter(layer_file, fieldnames=LAYER_COLUMNS)
         if fresh:
             layer_writer.writeheader()
@@ -749,7 +803,7 @@ def main():
                 times, share, wait, faults = best
                 if layer_writer is not None and pass_ == "inference":
                     per_node = time_layers(model, size, x, dtype, device, len(times), args)
-                    for index, (node, layers, kind, ts) in enumerate(per_node):
+                    for index, (node, layers, kind, ts, iso) in enumerate(per_node):
                         lq1, lmed, lq3 = quantiles(ts)
                         layer_writer.writerow({
                             "network": net, "batch": batch, "pass": pass_, "dtype": dtype, "device": device,
@@ -757,10 +811,11 @@ def main():
                             "layer": layers[0]["name"] if layers else node.name, "kind": kind,
                             "time_ms": f"{lmed:.5f}", "samples": len(ts),
                             "spread": f"{(lq3 - lq1) / lmed:.4f}" if lmed > 0 else "",
+                            "isolated_ms": f"{iso:.5f}" if iso is not None else "",
                             "layers": json.dumps(layers, separators=(",", ":")), "error": ""})
                     layer_file.flush()
                     os.fsync(layer_file.fileno())
-                    node_sum = sum(statistics.median(ts) for _, _, _, ts in per_node)
+                    node_sum = sum(statistics.median(ts) for _, _, _, ts, _ in per_node)
                     print(f"{tag}: {len(per_node)} nodes timed one by one, their medians sum to {node_sum:.2f} ms",
                           file=sys.stderr, flush=True)
                 q1, med, q3 = quantiles(times)

@@ -36,6 +36,7 @@
 #include "error.hpp"                   // error
 #include "features.hpp"                // FeatureSet, feature_schema_version
 #include "layers.hpp"                  // Layer, LayerKind, kind
+#include "call_overhead.hpp"           // CallOverhead
 #include "memory_fit.hpp"              // MemoryFit, runs_no_kernel
 #include "network.hpp"                 // BackwardScope
 #include "optimizer.hpp"               // Optimizer, for_each_parameter_tensor, update_kernel
@@ -102,6 +103,8 @@ struct Model {
     std::span<const Reference> references;
     std::string_view data_hash;
     MemoryFit memory{};  ///< the memory-bound model of the kinds without a model (Predictor::memory_fit)
+    CallOverhead overhead{};             ///< the framework's cost per call in a network (Predictor::call_overhead)
+    std::string_view overhead_device{};  ///< the device it was fitted on; others get none
 
     /** @brief The index in `kinds` of a kind's model, or kinds.size() if it has none. (An index, not a
         pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
@@ -129,6 +132,7 @@ struct Prediction {
     double us = 0.0;
     bool learned = false;
     std::string_view method = "roofline";
+    double overhead_us = 0.0;  ///< the part of `us` that is the call overhead (learned_time_fn's LayerTime::overhead_us)
 };
 
 // ============================================================================
@@ -315,12 +319,13 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
 }
 
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
-    if (runs_no_kernel(l, pass, t)) return {0.0, false, "no kernel"};
+    const double o = m.overhead.fitted() && d.id == m.overhead_device ? m.overhead.at(l, d, pass, t) : 0.0;
+    if (runs_no_kernel(l, pass, t)) return {o, false, "no kernel", o};
     if (m.trained_for(pass, t)) {
-        if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t), true, "mlp"};
-        if (m.memory.fitted()) return {m.memory.us(l, d, pass, t), false, "memory-fit"};
+        if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t) + o, true, "mlp", o};
+        if (m.memory.fitted()) return {m.memory.us(l, d, pass, t) + o, false, "memory-fit", o};
     }
-    return {roofline_us(l, d, pass, t), false, "roofline"};
+    return {roofline_us(l, d, pass, t) + o, false, "roofline", o};
 }
 
 /**
@@ -330,7 +335,7 @@ constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d,
  */
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t, Backward b) {
     Prediction p = layer_time(m, l, d, pass, t);
-    p.us = backward_us(p.us, p.method, l, d, pass, t, b);
+    p.us = backward_us(p.us - p.overhead_us, p.method, l, d, pass, t, b) + p.overhead_us;
     return p;
 }
 
@@ -354,7 +359,8 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
     if (pass == Pass::training && kernels > 0)
         for (const Layer& l : layers)
             for_each_parameter_tensor(l, [&](std::int64_t n) {
-                us += kernels * detail::layer_us_by_value(m, update_kernel(n), d, Pass::inference, t);
+                const Prediction u = layer_time(m, update_kernel(n), d, Pass::inference, t);
+                us += kernels * (u.us - u.overhead_us);  // inside the optimizer's step, not a layer's call
             });
     return us;
 }

@@ -65,7 +65,7 @@ private:
         std::deque<std::vector<double>> weights, biases;
         std::vector<DenseLayer> layers;
     };
-    std::string m_name, m_hash;
+    std::string m_name, m_hash, m_overhead_device;
     std::deque<KindData> m_data;
     std::vector<KindModel> m_kinds;
     std::vector<Pass> m_passes;
@@ -251,7 +251,8 @@ inline std::string device_expression(const Device& d) {
 
 }  // namespace detail
 
-inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.info().data_hash) {
+inline OwnedModel::OwnedModel(const Predictor& p)
+    : m_name(p.name()), m_hash(p.info().data_hash), m_overhead_device(p.call_overhead_device()) {
     if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
     for (const auto& [k, km] : p.models()) for (const TrainedRegressor& r : km.members) {
         // an ensemble's members follow each other in `kinds`: embedded::predict_us averages them
@@ -301,7 +302,7 @@ inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.i
         m_references.push_back(Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
     }
     m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash,
-                    p.memory_fit()};
+                    p.memory_fit(), p.call_overhead(), m_overhead_device};
 }
 
 inline bool is_identifier(std::string_view s) {
@@ -451,6 +452,17 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
         out += "};\n";
     }
     out += "\n}  // namespace detail\n\n";
+    std::string overhead;  // the call overhead per kind, in LayerKind's order
+    if (m.overhead.fitted()) {
+        std::string us, per_mb, rows;
+        for (std::size_t i = 0; i < layer_kind_count; ++i) {
+            us += (i ? ", " : "") + literal(m.overhead.us[i]);
+            per_mb += (i ? ", " : "") + literal(m.overhead.us_per_mb[i]);
+            rows += (i ? ", " : "") + std::to_string(m.overhead.rows[i]);
+        }
+        overhead = ",\n    perfcast::CallOverhead{.us = {" + us + "},\n                           .us_per_mb = {" + per_mb +
+                   "},\n                           .rows = {" + rows + "}}, " + quoted(m.overhead_device);
+    }
     out += "/** @brief The predictor " + quoted(m.name) + ", for embedded::predict_us() and perfcast::predict_us<>(). */\n";
     out += "inline constexpr perfcast::embedded::Model model{" + quoted(m.name) + ", " +
            std::to_string(m.feature_schema_version) + ", detail::kinds, " +
@@ -460,8 +472,9 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
            (m.memory.fitted() ? ",\n    perfcast::MemoryFit{.latency_us = " + literal(m.memory.latency_us) +
                                     ", .efficiency = " + literal(m.memory.efficiency) +
                                     ", .rows = " + std::to_string(m.memory.rows) + "}"
-                              : std::string()) +
-           "};\n\n";
+            : m.overhead.fitted() ? std::string(",\n    perfcast::MemoryFit{}")
+                                  : std::string()) +
+           overhead + "};\n\n";
     out += "}  // namespace " + ns + "\n";
     return out;
 }

@@ -25,8 +25,9 @@ struct LayerEstimate {
     Shape output{};
     std::int64_t params = 0;
     Cost cost{};             ///< FLOPs and bytes of the pass
-    double us = 0;           ///< the estimate of the method used
+    double us = 0;           ///< the estimate of the method used, the call overhead included
     std::string method;      ///< which method estimated this layer
+    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of the call (CallOverhead)
     double roofline_us = 0;  ///< the roofline, for comparison
     double paleo_us = 0;     ///< PALEO, for comparison
     Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
@@ -42,6 +43,7 @@ struct NetworkEstimate {
     std::int64_t batch = 1;
     std::vector<LayerEstimate> layers;
     double total_us = 0;
+    double overhead_total_us = 0;  ///< the layers' call overheads, included in total_us
     double roofline_total_us = 0;
     double paleo_total_us = 0;
     Cost total_cost{};
@@ -54,6 +56,7 @@ struct NetworkEstimate {
 struct LayerTime {
     double us = 0;
     std::string_view method;
+    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of calling the layer in a network
 };
 
 /** @brief How long one layer takes; the learned model plugs in here. */
@@ -126,10 +129,15 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
         le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
         const LayerTime lt = ask(nl.layer, pass, key_of(nl.layer, pass, le.params, le.output));
-        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is scaled
-        le.us = lt.method == "paleo" ? le.paleo_us : backward_us(lt.us, lt.method, nl.layer, dev, pass, t, le.backward);
+        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is
+        // scaled; the call overhead is the call's, whichever phases run
+        le.us = lt.method == "paleo"
+                    ? le.paleo_us
+                    : backward_us(lt.us - lt.overhead_us, lt.method, nl.layer, dev, pass, t, le.backward) + lt.overhead_us;
         le.method = std::string(lt.method);
+        le.overhead_us = lt.overhead_us;
         e.total_us += le.us;
+        e.overhead_total_us += le.overhead_us;
         e.roofline_total_us += le.roofline_us;
         e.paleo_total_us += le.paleo_us;
         e.total_cost += le.cost;
@@ -147,7 +155,7 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
                 const LayerTime lt =
                     ask(update, Pass::inference,
                         key_of(update, Pass::inference, param_count(update), output_shape(update)));
-                le.us += kernels * lt.us;
+                le.us += kernels * (lt.us - lt.overhead_us);  // inside the optimizer's step, not a layer's call
                 le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
                 le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
                 const Cost c = pass_cost(update, Pass::inference, t);

@@ -11,7 +11,8 @@
  * as the network JSON schema writes them; free operations (getitem, size) have none.
  */
 
-#include <algorithm>  // sort, min
+#include <algorithm>  // sort, min, max
+#include <array>      // array
 #include <cmath>      // fabs
 #include <cstddef>    // size_t
 #include <cstdint>    // int64_t
@@ -22,6 +23,7 @@
 #include <utility>    // move
 #include <vector>     // vector
 
+#include "call_overhead.hpp"     // CallOverhead
 #include "dataset.hpp"           // detail::read_csv_rows, read_network_columns, row_reader
 #include "devices.hpp"           // Device
 #include "error.hpp"             // error, source_location
@@ -50,6 +52,7 @@ struct LayerTimingRow {
     double time_ms = 0;      ///< median per iteration, the whole batch
     std::int64_t samples = 0;
     double spread = -1;      ///< relative spread, < 0 when unknown
+    double isolated_ms = -1;  ///< the same call timed back to back on the same inputs; < 0 when not measured
     std::string file;
     std::size_t line = 0;
 };
@@ -64,7 +67,7 @@ struct LayerTimingData {
 
 /**
  * @brief Reads layer timings: columns network, batch, time_ms, layers (required), pass, dtype,
- * device, threads, malloc, index, node, layer, kind, samples, spread, error (optional), in any
+ * device, threads, malloc, index, node, layer, kind, samples, spread, isolated_ms, error (optional), in any
  * order. `layers` is a JSON array of layer objects in the network schema (io/network_json.hpp),
  * per sample, the row's batch being the batch.
  * @throws perfcast::error naming the file, line and column (for `layers`, the layer's field too)
@@ -83,6 +86,10 @@ inline LayerTimingData parse_layer_timings(const std::string& text, const std::s
             detail::read_network_columns(r, file, row);
             row.time_ms = r.number("time_ms");
             if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
+            if (!r.cell("isolated_ms").empty()) {
+                row.isolated_ms = r.number("isolated_ms");
+                if (!(row.isolated_ms >= 0)) r.fail("isolated_ms", "must be >= 0");
+            }
             row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
             row.node = std::string(r.cell("node"));
             const std::string layers(r.cell("layers"));
@@ -226,6 +233,118 @@ inline LayerValidationSummary summarize_layers(const std::vector<LayerComparison
     }
     for (auto& [name, k] : kinds) s.kinds.push_back(std::move(k));
     return s;
+}
+
+/** @brief One kind's part of a call-overhead fit. */
+struct CallOverheadKindFit {
+    LayerKind kind = LayerKind::batchnorm2d;
+    std::size_t rows = 0;         ///< operations with an isolated time
+    double in_place_ms = 0;       ///< their times in place, summed
+    double isolated_ms = 0;       ///< their times back to back, summed
+    double us = 0;                ///< the fitted constant per call (0 below CallOverhead::min_rows)
+    double us_per_mb = 0;         ///< the fitted cost per 1e6 bytes moved, up to the device's cache
+    double mean_abs_error = 0;    ///< of isolated + overhead against in place, over the rows (0 below min_rows)
+    double mean_abs_error_isolated = 0;  ///< of isolated alone against in place
+};
+
+/** @brief A call-overhead fit: the constants and, per kind, what they were fitted to. */
+struct CallOverheadFit {
+    CallOverhead overhead;
+    std::vector<CallOverheadKindFit> kinds;  ///< the kinds that had rows, in LayerKind's order
+    std::size_t rows = 0;                    ///< operations used, all kinds
+};
+
+namespace detail {
+/** @brief The c >= 0 minimising sum w |d - c| (a weighted median, clamped) of (d, w) pairs; sorts them. */
+inline double clamped_weighted_median(std::vector<std::pair<double, double>>& dw) {
+    std::sort(dw.begin(), dw.end());
+    double total = 0;
+    for (const auto& [x, w] : dw) total += w;
+    double acc = 0;
+    for (const auto& [x, w] : dw)
+        if ((acc += w) >= total / 2) return std::max(x, 0.0);
+    return std::max(dw.back().first, 0.0);
+}
+}  // namespace detail
+
+/**
+ * @brief Fits the call overhead (call_overhead.hpp) to operations timed in place and back to back
+ * on `d` (measure_torch.py --layers: time_ms and isolated_ms): per kind that takes one
+ * (takes_call_overhead), over the inference operations that stand for one layer of that kind and
+ * have an isolated time, the constant c >= 0 and the cost per megabyte s >= 0 that minimise
+ * sum |isolated + c + s x min(bytes, cache) - in place| / in place (the mean absolute relative error of the
+ * kind's operations). For a given s the best c is a weighted median, and the error, convex in (c, s), is
+ * convex in s once c is chosen so: a golden-section search finds s. The difference of the two times is
+ * fitted, not the model's error: they are taken in one process minutes apart, so a machine that runs faster
+ * or slower than when the sweeps were measured moves both.
+ */
+inline CallOverheadFit fit_call_overhead(const std::vector<const LayerTimingData*>& files, const Device& d) {
+    struct Op {
+        double mb, diff_us, weight, in_place_us, isolated_us;
+    };
+    std::array<std::vector<Op>, layer_kind_count> ops;
+    CallOverheadFit f;
+    std::array<CallOverheadKindFit, layer_kind_count> per;
+    const double cache = CallOverhead::cache_bytes(d);
+    for (const LayerTimingData* v : files)
+        for (const LayerTimingRow& r : v->rows) {
+            if (r.pass != Pass::inference || r.isolated_ms < 0 || r.layers.size() != 1 || !(r.time_ms > 0)) continue;
+            const Layer& l = r.layers.front().layer;
+            const LayerKind k = kind(l);
+            if (!takes_call_overhead(k)) continue;
+            const auto i = static_cast<std::size_t>(k);
+            const double bytes = static_cast<double>(pass_cost(l, r.pass, r.dtype).bytes);
+            ops[i].push_back({std::min(bytes, cache) / 1e6, (r.time_ms - r.isolated_ms) * 1e3, 1.0 / (r.time_ms * 1e3),
+                              r.time_ms * 1e3, r.isolated_ms * 1e3});
+            per[i].kind = k;
+            ++per[i].rows;
+            per[i].in_place_ms += r.time_ms;
+            per[i].isolated_ms += r.isolated_ms;
+            ++f.rows;
+        }
+    for (std::size_t i = 0; i < layer_kind_count; ++i) {
+        if (per[i].rows == 0) continue;
+        const std::vector<Op>& o = ops[i];
+        for (const Op& x : o) per[i].mean_abs_error_isolated += std::fabs(x.isolated_us - x.in_place_us) * x.weight;
+        per[i].mean_abs_error_isolated /= static_cast<double>(o.size());
+        if (per[i].rows >= CallOverhead::min_rows) {
+            std::vector<std::pair<double, double>> dw(o.size());
+            const auto best_c = [&](double s) {
+                for (std::size_t j = 0; j < o.size(); ++j) dw[j] = {o[j].diff_us - s * o[j].mb, o[j].weight};
+                return detail::clamped_weighted_median(dw);
+            };
+            const auto error = [&](double s) {
+                const double c = best_c(s);
+                double e = 0;
+                for (const Op& x : o) e += std::fabs(x.diff_us - c - s * x.mb) * x.weight;
+                return e;
+            };
+            // golden-section search for s in [0, 1e5] us per MB (10 GB/s of data that missed the caches is 100)
+            constexpr double g = 0.6180339887498949;
+            double lo = 0, hi = 1e5;
+            double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+            double ea = error(a), eb = error(b);
+            for (int it = 0; it < 120 && hi - lo > 1e-6; ++it) {
+                if (ea <= eb) {
+                    hi = b, b = a, eb = ea;
+                    a = hi - g * (hi - lo), ea = error(a);
+                } else {
+                    lo = a, a = b, ea = eb;
+                    b = lo + g * (hi - lo), eb = error(b);
+                }
+            }
+            double s = (lo + hi) / 2;
+            if (error(0.0) <= error(s)) s = 0.0;  // the boundary: no cost per byte
+            per[i].us_per_mb = s;
+            per[i].us = best_c(s);
+            per[i].mean_abs_error = error(s) / static_cast<double>(o.size());
+            f.overhead.us[i] = per[i].us;
+            f.overhead.us_per_mb[i] = per[i].us_per_mb;
+            f.overhead.rows[i] = per[i].rows;
+        }
+        f.kinds.push_back(per[i]);
+    }
+    return f;
 }
 
 }  // namespace perfcast

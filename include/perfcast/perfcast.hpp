@@ -12,6 +12,7 @@
 #include "devices.hpp"             // Device, devices::*, find_device
 #include "embed.hpp"               // embed_model_header: a model file as a header of constexpr data
 #include "error.hpp"               // perfcast::error
+#include "call_overhead.hpp"       // the framework's cost of calling a layer in a network
 #include "estimate.hpp"            // whole-network estimates
 #include "evaluation.hpp"          // relative-error statistics
 #include "features.hpp"            // the learned model's feature vectors

@@ -35,6 +35,7 @@
 #include "io/device_json.hpp"      // DeviceRegistry, device_to_json
 #include "io/network_json.hpp"     // layer_to_json, parse_network
 #include "layers.hpp"              // Layer, detail::example_layer
+#include "call_overhead.hpp"       // CallOverhead
 #include "memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel
 #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig
 
@@ -194,6 +195,22 @@ public:
     bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
     /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
     const MemoryFit& memory_fit() const noexcept { return m_memory; }
+    /** @brief The framework's cost per call of a layer in a network (unfitted: 0 for every kind). */
+    const CallOverhead& call_overhead() const noexcept { return m_overhead; }
+    /** @brief The device the call overhead was fitted on (empty when unfitted); other devices get none. */
+    const std::string& call_overhead_device() const noexcept { return m_overhead_device; }
+    /** @brief The in-place timing files the call overhead was fitted to. */
+    const std::vector<std::string>& call_overhead_files() const noexcept { return m_overhead_files; }
+    /** @brief Sets (or, with an unfitted one, removes) the call overhead, fitted on `device` from `files`. */
+    void set_call_overhead(const CallOverhead& o, std::string device, std::vector<std::string> files) {
+        m_overhead = o;
+        m_overhead_device = o.fitted() ? std::move(device) : std::string();
+        m_overhead_files = o.fitted() ? std::move(files) : std::vector<std::string>{};
+    }
+    /** @brief The call overhead of a layer in this pass on this device, microseconds (0 on other devices). */
+    double call_overhead_us(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
+        return m_overhead.fitted() && d.id == m_overhead_device ? m_overhead.at(l, d, pass, t) : 0.0;
+    }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
     bool trained_for(Pass pass, DType t) const {
@@ -284,6 +301,17 @@ public:
             j["memory_fit"] = {{"latency_us", m_memory.latency_us},
                                {"efficiency", m_memory.efficiency},
                                {"rows", m_memory.rows}};
+        if (m_overhead.fitted()) {
+            nlohmann::json kinds = nlohmann::json::object();
+            for (std::size_t i = 0; i < layer_kind_count; ++i)
+                if (m_overhead.rows[i] > 0)
+                    kinds[std::string(to_string(static_cast<LayerKind>(i)))] = {
+                        {"us", m_overhead.us[i]}, {"us_per_mb", m_overhead.us_per_mb[i]}, {"rows", m_overhead.rows[i]}};
+            j["call_overhead"] = {{"device", m_overhead_device},
+                                  {"passes", {"inference"}},
+                                  {"files", m_overhead_files},
+                                  {"kinds", kinds}};
+        }
         j["references"] = nlohmann::json::array();
         for (const auto& q : m_refs) {
             const Network n{"ref", batch_of(q.layer), {NamedLayer{"layer", q.layer}}};
@@ -420,6 +448,30 @@ public:
                 if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
                     r.fail(path, "expected latency_us >= 0 and efficiency > 0");
             }
+            if (j.contains("call_overhead")) {
+                const std::vector<json_step> path{std::string("call_overhead")};
+                const json& co = j.at("call_overhead");
+                p.m_overhead_device = need(co, "device", path).get<std::string>();
+                if (co.contains("files")) p.m_overhead_files = co.at("files").get<std::vector<std::string>>();
+                const json& kinds = need(co, "kinds", path);
+                for (auto it = kinds.begin(); it != kinds.end(); ++it) {
+                    auto kp = path;
+                    kp.emplace_back(std::string("kinds"));
+                    kp.emplace_back(it.key());
+                    const auto k = parse_layer_kind(it.key());
+                    if (!k) r.fail(kp, "unknown layer kind");
+                    const double us = need(it.value(), "us", kp).get<double>();
+                    const double per_mb = it.value().value("us_per_mb", 0.0);
+                    const auto n = need(it.value(), "rows", kp).get<std::size_t>();
+                    if (!(us >= 0) || !std::isfinite(us) || !(per_mb >= 0) || !std::isfinite(per_mb) || n == 0)
+                        r.fail(kp, "expected us >= 0, us_per_mb >= 0 and rows > 0");
+                    p.m_overhead.us[static_cast<std::size_t>(*k)] = us;
+                    p.m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
+                    p.m_overhead.rows[static_cast<std::size_t>(*k)] = n;
+                }
+                if (p.m_overhead_device.empty() || !p.m_overhead.fitted())
+                    r.fail(path, "expected a device and at least one kind");
+            }
             if (j.contains("references")) {
                 const json& refs = j.at("references");
                 for (std::size_t i = 0; i < refs.size(); ++i) {
@@ -461,6 +513,9 @@ private:
     std::string m_name;
     std::map<LayerKind, KindModel> m_models;
     MemoryFit m_memory;
+    CallOverhead m_overhead;
+    std::string m_overhead_device;
+    std::vector<std::string> m_overhead_files;
     TrainingInfo m_info;
     std::vector<ReferenceQuery> m_refs;
 };
@@ -587,16 +642,19 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
  * model was trained on: the learned model ("mlp") where it has a model for the layer's kind,
  * else its memory fit ("memory-fit"), else the roofline ("roofline"); a layer that runs no
  * kernel in the pass (flatten, a view; dropout at inference) costs 0 ("no kernel"). Passes and
- * precisions the model never saw get the roofline. Each layer's estimate names its method.
+ * precisions the model never saw get the roofline. Each layer's estimate names its method. On the
+ * device its call overhead was fitted on, the model adds the framework's cost of the call
+ * (CallOverhead: inference only), whichever the method, and says how much (LayerTime::overhead_us).
  */
 inline LayerTimeFn learned_time_fn(const Predictor& p) {
     return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
-        if (runs_no_kernel(l, pass, t)) return {0.0, "no kernel"};
+        const double o = p.call_overhead_us(l, d, pass, t);
+        if (runs_no_kernel(l, pass, t)) return {o, "no kernel", o};
         if (p.trained_for(pass, t)) {
-            if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t), "mlp"};
-            if (p.memory_fit().fitted()) return {p.memory_fit().us(l, d, pass, t), "memory-fit"};
+            if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t) + o, "mlp", o};
+            if (p.memory_fit().fitted()) return {p.memory_fit().us(l, d, pass, t) + o, "memory-fit", o};
         }
-        return {roofline_us(l, d, pass, t), "roofline"};
+        return {roofline_us(l, d, pass, t) + o, "roofline", o};
     };
 }
 

@@ -2125,6 +2125,97 @@ inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
 }  // namespace perfcast
 // ---- end include/perfcast/features.hpp ----
 // #include "layers.hpp"                  // Layer, LayerKind, kind: already inlined above
+// ---- begin include/perfcast/call_overhead.hpp ----
+/**
+ * @file call_overhead.hpp
+ * @brief The framework's cost of calling a layer inside a running network, beside its kernel's
+ *        time: per layer kind, a constant and a cost per byte the layer moves, fitted to layers
+ *        timed in place and back to back.
+ *
+ * The layer sweeps time an operator back to back on the same tensors, through the framework's
+ * C++ operators: its code, its data and its address translations stay in the caches, and no
+ * Python runs. In a network each call is the framework's whole path (a Python module call, the
+ * dispatcher, the allocator) after other layers have streamed megabytes through the caches, and
+ * its input was written by another layer, its output is a block the caches have not seen: on
+ * the EPYC development VM a batch norm over 1x1x1x1 took 10 us called back to back and 179 us
+ * after 64 MB had been written, a ReLU 5 and 91 us; in networks, a batch norm over 1 MB took
+ * 299 us in place and 133 us back to back (medians of 171). For a convolution of milliseconds that
+ * is noise; for ResNet-50's batch norms, ReLUs and adds, whose kernels take 2-2,000 us, it is
+ * a third to a half of their time in place.
+ *
+ * The model adds to each layer of an inference pass
+ *
+ *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
+ *
+ * (`bytes`: what the layer moves in the pass, as the roofline counts it; the cache: the device
+ * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
+ * the network's did not is at most what fits there), fitted by fit_call_overhead
+ * (layer_validation.hpp) to the operations of networks timed node by node
+ * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
+ * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
+ * kind's operations with the model's kernel time replaced by the back-to-back one, with both
+ * constants at least 0. A kind with fewer than `min_rows` operations gets none. Training passes get
+ * none: the in-place timings are of inference, and a backward runs in autograd's C++ engine, whose
+ * cost per node these timings do not show.
+ */
+
+#include <algorithm>  // min
+#include <array>      // array
+#include <cstddef>    // size_t
+
+// #include "devices.hpp"  // Device: already inlined above
+// #include "layers.hpp"   // LayerKind, Layer, pass_cost: already inlined above
+// #include "types.hpp"    // Pass, DType: already inlined above
+
+namespace perfcast {
+
+/** @brief The number of layer kinds (LayerKind's enumerators). */
+inline constexpr std::size_t layer_kind_count = static_cast<std::size_t>(LayerKind::dropout) + 1;
+
+/**
+ * @brief Does a kind get a call overhead? Every kind but conv2d and dense: their layer sweeps read
+ * the weights cold (`--cold-weights`: a gigabyte of copies in turn), which leaves the call's own code
+ * and data out of the caches as a network does, so their learned times hold that cost already.
+ */
+constexpr bool takes_call_overhead(LayerKind k) noexcept { return k != LayerKind::conv2d && k != LayerKind::dense; }
+
+/**
+ * @brief The fitted call overhead per layer kind, inference only (see the file's comment).
+ * Unfitted: no kind has rows, and every layer gets 0.
+ */
+struct CallOverhead {
+    std::array<double, layer_kind_count> us{};         ///< per kind, microseconds per call
+    std::array<double, layer_kind_count> us_per_mb{};  ///< per kind, microseconds per 1e6 bytes moved, up to the cache
+    std::array<std::size_t, layer_kind_count> rows{};  ///< the operations each kind's constants were fitted to
+
+    static constexpr std::size_t min_rows = 5;  ///< a kind with fewer operations gets no constant
+
+    /** @brief Has any kind a fitted constant? */
+    constexpr bool fitted() const noexcept {
+        for (std::size_t r : rows)
+            if (r > 0) return true;
+        return false;
+    }
+    /** @brief Was this kind's constant fitted? */
+    constexpr bool fitted(LayerKind k) const noexcept { return rows[static_cast<std::size_t>(k)] > 0; }
+    /** @brief The overhead of one call of a layer of this kind in this pass that moves `bytes`, on a device
+        whose last-level cache holds `cache_bytes`, microseconds. */
+    constexpr double at(LayerKind k, Pass pass, double bytes, double cache_bytes) const noexcept {
+        if (pass != Pass::inference) return 0.0;
+        const auto i = static_cast<std::size_t>(k);
+        return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
+    }
+    /** @brief The overhead of one call of this layer in this pass and precision on `d`, microseconds. */
+    constexpr double at(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
+        if (pass != Pass::inference) return 0.0;
+        return at(kind(l), pass, static_cast<double>(pass_cost(l, pass, t).bytes), cache_bytes(d));
+    }
+    /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
+    static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/call_overhead.hpp ----
 // ---- begin include/perfcast/memory_fit.hpp ----
 /**
  * @file memory_fit.hpp
@@ -2727,6 +2818,8 @@ struct Model {
     std::span<const Reference> references;
     std::string_view data_hash;
     MemoryFit memory{};  ///< the memory-bound model of the kinds without a model (Predictor::memory_fit)
+    CallOverhead overhead{};             ///< the framework's cost per call in a network (Predictor::call_overhead)
+    std::string_view overhead_device{};  ///< the device it was fitted on; others get none
 
     /** @brief The index in `kinds` of a kind's model, or kinds.size() if it has none. (An index, not a
         pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
@@ -2754,6 +2847,7 @@ struct Prediction {
     double us = 0.0;
     bool learned = false;
     std::string_view method = "roofline";
+    double overhead_us = 0.0;  ///< the part of `us` that is the call overhead (learned_time_fn's LayerTime::overhead_us)
 };
 
 // ============================================================================
@@ -2940,12 +3034,13 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
 }
 
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
-    if (runs_no_kernel(l, pass, t)) return {0.0, false, "no kernel"};
+    const double o = m.overhead.fitted() && d.id == m.overhead_device ? m.overhead.at(l, d, pass, t) : 0.0;
+    if (runs_no_kernel(l, pass, t)) return {o, false, "no kernel", o};
     if (m.trained_for(pass, t)) {
-        if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t), true, "mlp"};
-        if (m.memory.fitted()) return {m.memory.us(l, d, pass, t), false, "memory-fit"};
+        if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t) + o, true, "mlp", o};
+        if (m.memory.fitted()) return {m.memory.us(l, d, pass, t) + o, false, "memory-fit", o};
     }
-    return {roofline_us(l, d, pass, t), false, "roofline"};
+    return {roofline_us(l, d, pass, t) + o, false, "roofline", o};
 }
 
 /**
@@ -2955,7 +3050,7 @@ constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d,
  */
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t, Backward b) {
     Prediction p = layer_time(m, l, d, pass, t);
-    p.us = backward_us(p.us, p.method, l, d, pass, t, b);
+    p.us = backward_us(p.us - p.overhead_us, p.method, l, d, pass, t, b) + p.overhead_us;
     return p;
 }
 
@@ -2979,7 +3074,8 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
     if (pass == Pass::training && kernels > 0)
         for (const Layer& l : layers)
             for_each_parameter_tensor(l, [&](std::int64_t n) {
-                us += kernels * detail::layer_us_by_value(m, update_kernel(n), d, Pass::inference, t);
+                const Prediction u = layer_time(m, update_kernel(n), d, Pass::inference, t);
+                us += kernels * (u.us - u.overhead_us);  // inside the optimizer's step, not a layer's call
             });
     return us;
 }
@@ -10665,8 +10761,9 @@ struct LayerEstimate {
     Shape output{};
     std::int64_t params = 0;
     Cost cost{};             ///< FLOPs and bytes of the pass
-    double us = 0;           ///< the estimate of the method used
+    double us = 0;           ///< the estimate of the method used, the call overhead included
     std::string method;      ///< which method estimated this layer
+    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of the call (CallOverhead)
     double roofline_us = 0;  ///< the roofline, for comparison
     double paleo_us = 0;     ///< PALEO, for comparison
     Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
@@ -10682,6 +10779,7 @@ struct NetworkEstimate {
     std::int64_t batch = 1;
     std::vector<LayerEstimate> layers;
     double total_us = 0;
+    double overhead_total_us = 0;  ///< the layers' call overheads, included in total_us
     double roofline_total_us = 0;
     double paleo_total_us = 0;
     Cost total_cost{};
@@ -10694,6 +10792,7 @@ struct NetworkEstimate {
 struct LayerTime {
     double us = 0;
     std::string_view method;
+    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of calling the layer in a network
 };
 
 /** @brief How long one layer takes; the learned model plugs in here. */
@@ -10766,10 +10865,15 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
         le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
         le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
         const LayerTime lt = ask(nl.layer, pass, key_of(nl.layer, pass, le.params, le.output));
-        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is scaled
-        le.us = lt.method == "paleo" ? le.paleo_us : backward_us(lt.us, lt.method, nl.layer, dev, pass, t, le.backward);
+        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is
+        // scaled; the call overhead is the call's, whichever phases run
+        le.us = lt.method == "paleo"
+                    ? le.paleo_us
+                    : backward_us(lt.us - lt.overhead_us, lt.method, nl.layer, dev, pass, t, le.backward) + lt.overhead_us;
         le.method = std::string(lt.method);
+        le.overhead_us = lt.overhead_us;
         e.total_us += le.us;
+        e.overhead_total_us += le.overhead_us;
         e.roofline_total_us += le.roofline_us;
         e.paleo_total_us += le.paleo_us;
         e.total_cost += le.cost;
@@ -10787,7 +10891,7 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
                 const LayerTime lt =
                     ask(update, Pass::inference,
                         key_of(update, Pass::inference, param_count(update), output_shape(update)));
-                le.us += kernels * lt.us;
+                le.us += kernels * (lt.us - lt.overhead_us);  // inside the optimizer's step, not a layer's call
                 le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
                 le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
                 const Cost c = pass_cost(update, Pass::inference, t);
@@ -10840,6 +10944,7 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
 // #include "io/device_json.hpp"      // DeviceRegistry, device_to_json: already inlined above
 // #include "io/network_json.hpp"     // layer_to_json, parse_network: already inlined above
 // #include "layers.hpp"              // Layer, detail::example_layer: already inlined above
+// #include "call_overhead.hpp"       // CallOverhead: already inlined above
 // #include "memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel: already inlined above
 // #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig: already inlined above
 
@@ -10999,6 +11104,22 @@ public:
     bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
     /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
     const MemoryFit& memory_fit() const noexcept { return m_memory; }
+    /** @brief The framework's cost per call of a layer in a network (unfitted: 0 for every kind). */
+    const CallOverhead& call_overhead() const noexcept { return m_overhead; }
+    /** @brief The device the call overhead was fitted on (empty when unfitted); other devices get none. */
+    const std::string& call_overhead_device() const noexcept { return m_overhead_device; }
+    /** @brief The in-place timing files the call overhead was fitted to. */
+    const std::vector<std::string>& call_overhead_files() const noexcept { return m_overhead_files; }
+    /** @brief Sets (or, with an unfitted one, removes) the call overhead, fitted on `device` from `files`. */
+    void set_call_overhead(const CallOverhead& o, std::string device, std::vector<std::string> files) {
+        m_overhead = o;
+        m_overhead_device = o.fitted() ? std::move(device) : std::string();
+        m_overhead_files = o.fitted() ? std::move(files) : std::vector<std::string>{};
+    }
+    /** @brief The call overhead of a layer in this pass on this device, microseconds (0 on other devices). */
+    double call_overhead_us(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
+        return m_overhead.fitted() && d.id == m_overhead_device ? m_overhead.at(l, d, pass, t) : 0.0;
+    }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
     bool trained_for(Pass pass, DType t) const {
@@ -11089,6 +11210,17 @@ public:
             j["memory_fit"] = {{"latency_us", m_memory.latency_us},
                                {"efficiency", m_memory.efficiency},
                                {"rows", m_memory.rows}};
+        if (m_overhead.fitted()) {
+            nlohmann::json kinds = nlohmann::json::object();
+            for (std::size_t i = 0; i < layer_kind_count; ++i)
+                if (m_overhead.rows[i] > 0)
+                    kinds[std::string(to_string(static_cast<LayerKind>(i)))] = {
+                        {"us", m_overhead.us[i]}, {"us_per_mb", m_overhead.us_per_mb[i]}, {"rows", m_overhead.rows[i]}};
+            j["call_overhead"] = {{"device", m_overhead_device},
+                                  {"passes", {"inference"}},
+                                  {"files", m_overhead_files},
+                                  {"kinds", kinds}};
+        }
         j["references"] = nlohmann::json::array();
         for (const auto& q : m_refs) {
             const Network n{"ref", batch_of(q.layer), {NamedLayer{"layer", q.layer}}};
@@ -11225,6 +11357,30 @@ public:
                 if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
                     r.fail(path, "expected latency_us >= 0 and efficiency > 0");
             }
+            if (j.contains("call_overhead")) {
+                const std::vector<json_step> path{std::string("call_overhead")};
+                const json& co = j.at("call_overhead");
+                p.m_overhead_device = need(co, "device", path).get<std::string>();
+                if (co.contains("files")) p.m_overhead_files = co.at("files").get<std::vector<std::string>>();
+                const json& kinds = need(co, "kinds", path);
+                for (auto it = kinds.begin(); it != kinds.end(); ++it) {
+                    auto kp = path;
+                    kp.emplace_back(std::string("kinds"));
+                    kp.emplace_back(it.key());
+                    const auto k = parse_layer_kind(it.key());
+                    if (!k) r.fail(kp, "unknown layer kind");
+                    const double us = need(it.value(), "us", kp).get<double>();
+                    const double per_mb = it.value().value("us_per_mb", 0.0);
+                    const auto n = need(it.value(), "rows", kp).get<std::size_t>();
+                    if (!(us >= 0) || !std::isfinite(us) || !(per_mb >= 0) || !std::isfinite(per_mb) || n == 0)
+                        r.fail(kp, "expected us >= 0, us_per_mb >= 0 and rows > 0");
+                    p.m_overhead.us[static_cast<std::size_t>(*k)] = us;
+                    p.m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
+                    p.m_overhead.rows[static_cast<std::size_t>(*k)] = n;
+                }
+                if (p.m_overhead_device.empty() || !p.m_overhead.fitted())
+                    r.fail(path, "expected a device and at least one kind");
+            }
             if (j.contains("references")) {
                 const json& refs = j.at("references");
                 for (std::size_t i = 0; i < refs.size(); ++i) {
@@ -11266,6 +11422,9 @@ private:
     std::string m_name;
     std::map<LayerKind, KindModel> m_models;
     MemoryFit m_memory;
+    CallOverhead m_overhead;
+    std::string m_overhead_device;
+    std::vector<std::string> m_overhead_files;
     TrainingInfo m_info;
     std::vector<ReferenceQuery> m_refs;
 };
@@ -11392,16 +11551,19 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
  * model was trained on: the learned model ("mlp") where it has a model for the layer's kind,
  * else its memory fit ("memory-fit"), else the roofline ("roofline"); a layer that runs no
  * kernel in the pass (flatten, a view; dropout at inference) costs 0 ("no kernel"). Passes and
- * precisions the model never saw get the roofline. Each layer's estimate names its method.
+ * precisions the model never saw get the roofline. Each layer's estimate names its method. On the
+ * device its call overhead was fitted on, the model adds the framework's cost of the call
+ * (CallOverhead: inference only), whichever the method, and says how much (LayerTime::overhead_us).
  */
 inline LayerTimeFn learned_time_fn(const Predictor& p) {
     return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
-        if (runs_no_kernel(l, pass, t)) return {0.0, "no kernel"};
+        const double o = p.call_overhead_us(l, d, pass, t);
+        if (runs_no_kernel(l, pass, t)) return {o, "no kernel", o};
         if (p.trained_for(pass, t)) {
-            if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t), "mlp"};
-            if (p.memory_fit().fitted()) return {p.memory_fit().us(l, d, pass, t), "memory-fit"};
+            if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t) + o, "mlp", o};
+            if (p.memory_fit().fitted()) return {p.memory_fit().us(l, d, pass, t) + o, "memory-fit", o};
         }
-        return {roofline_us(l, d, pass, t), "roofline"};
+        return {roofline_us(l, d, pass, t) + o, "roofline", o};
     };
 }
 
@@ -11440,7 +11602,7 @@ private:
         std::deque<std::vector<double>> weights, biases;
         std::vector<DenseLayer> layers;
     };
-    std::string m_name, m_hash;
+    std::string m_name, m_hash, m_overhead_device;
     std::deque<KindData> m_data;
     std::vector<KindModel> m_kinds;
     std::vector<Pass> m_passes;
@@ -11626,7 +11788,8 @@ inline std::string device_expression(const Device& d) {
 
 }  // namespace detail
 
-inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.info().data_hash) {
+inline OwnedModel::OwnedModel(const Predictor& p)
+    : m_name(p.name()), m_hash(p.info().data_hash), m_overhead_device(p.call_overhead_device()) {
     if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
     for (const auto& [k, km] : p.models()) for (const TrainedRegressor& r : km.members) {
         // an ensemble's members follow each other in `kinds`: embedded::predict_us averages them
@@ -11676,7 +11839,7 @@ inline OwnedModel::OwnedModel(const Predictor& p) : m_name(p.name()), m_hash(p.i
         m_references.push_back(Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
     }
     m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash,
-                    p.memory_fit()};
+                    p.memory_fit(), p.call_overhead(), m_overhead_device};
 }
 
 inline bool is_identifier(std::string_view s) {
@@ -11826,6 +11989,17 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
         out += "};\n";
     }
     out += "\n}  // namespace detail\n\n";
+    std::string overhead;  // the call overhead per kind, in LayerKind's order
+    if (m.overhead.fitted()) {
+        std::string us, per_mb, rows;
+        for (std::size_t i = 0; i < layer_kind_count; ++i) {
+            us += (i ? ", " : "") + literal(m.overhead.us[i]);
+            per_mb += (i ? ", " : "") + literal(m.overhead.us_per_mb[i]);
+            rows += (i ? ", " : "") + std::to_string(m.overhead.rows[i]);
+        }
+        overhead = ",\n    perfcast::CallOverhead{.us = {" + us + "},\n                           .us_per_mb = {" + per_mb +
+                   "},\n                           .rows = {" + rows + "}}, " + quoted(m.overhead_device);
+    }
     out += "/** @brief The predictor " + quoted(m.name) + ", for embedded::predict_us() and perfcast::predict_us<>(). */\n";
     out += "inline constexpr perfcast::embedded::Model model{" + quoted(m.name) + ", " +
            std::to_string(m.feature_schema_version) + ", detail::kinds, " +
@@ -11835,8 +12009,9 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
            (m.memory.fitted() ? ",\n    perfcast::MemoryFit{.latency_us = " + literal(m.memory.latency_us) +
                                     ", .efficiency = " + literal(m.memory.efficiency) +
                                     ", .rows = " + std::to_string(m.memory.rows) + "}"
-                              : std::string()) +
-           "};\n\n";
+            : m.overhead.fitted() ? std::string(",\n    perfcast::MemoryFit{}")
+                                  : std::string()) +
+           overhead + "};\n\n";
     out += "}  // namespace " + ns + "\n";
     return out;
 }
@@ -11854,6 +12029,7 @@ inline void write_model_header(const Predictor& p, const std::string& path, std:
 }  // namespace perfcast
 // ---- end include/perfcast/embed.hpp ----
 // #include "error.hpp"               // perfcast::error: already inlined above
+// #include "call_overhead.hpp"       // the framework's cost of calling a layer in a network: already inlined above
 // #include "estimate.hpp"            // whole-network estimates: already inlined above
 // ---- begin include/perfcast/evaluation.hpp ----
 /**
@@ -12098,7 +12274,8 @@ inline Dataset import_neusight(const std::vector<std::string>& paths, const Devi
  * as the network JSON schema writes them; free operations (getitem, size) have none.
  */
 
-#include <algorithm>  // sort, min
+#include <algorithm>  // sort, min, max
+#include <array>      // array
 #include <cmath>      // fabs
 #include <cstddef>    // size_t
 #include <cstdint>    // int64_t
@@ -12109,6 +12286,7 @@ inline Dataset import_neusight(const std::vector<std::string>& paths, const Devi
 #include <utility>    // move
 #include <vector>     // vector
 
+// #include "call_overhead.hpp"     // CallOverhead: already inlined above
 // #include "dataset.hpp"           // detail::read_csv_rows, read_network_columns, row_reader: already inlined above
 // #include "devices.hpp"           // Device: already inlined above
 // #include "error.hpp"             // error, source_location: already inlined above
@@ -12137,6 +12315,7 @@ struct LayerTimingRow {
     double time_ms = 0;      ///< median per iteration, the whole batch
     std::int64_t samples = 0;
     double spread = -1;      ///< relative spread, < 0 when unknown
+    double isolated_ms = -1;  ///< the same call timed back to back on the same inputs; < 0 when not measured
     std::string file;
     std::size_t line = 0;
 };
@@ -12151,7 +12330,7 @@ struct LayerTimingData {
 
 /**
  * @brief Reads layer timings: columns network, batch, time_ms, layers (required), pass, dtype,
- * device, threads, malloc, index, node, layer, kind, samples, spread, error (optional), in any
+ * device, threads, malloc, index, node, layer, kind, samples, spread, isolated_ms, error (optional), in any
  * order. `layers` is a JSON array of layer objects in the network schema (io/network_json.hpp),
  * per sample, the row's batch being the batch.
  * @throws perfcast::error naming the file, line and column (for `layers`, the layer's field too)
@@ -12170,6 +12349,10 @@ inline LayerTimingData parse_layer_timings(const std::string& text, const std::s
             detail::read_network_columns(r, file, row);
             row.time_ms = r.number("time_ms");
             if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
+            if (!r.cell("isolated_ms").empty()) {
+                row.isolated_ms = r.number("isolated_ms");
+                if (!(row.isolated_ms >= 0)) r.fail("isolated_ms", "must be >= 0");
+            }
             row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
             row.node = std::string(r.cell("node"));
             const std::string layers(r.cell("layers"));
@@ -12313,6 +12496,118 @@ inline LayerValidationSummary summarize_layers(const std::vector<LayerComparison
     }
     for (auto& [name, k] : kinds) s.kinds.push_back(std::move(k));
     return s;
+}
+
+/** @brief One kind's part of a call-overhead fit. */
+struct CallOverheadKindFit {
+    LayerKind kind = LayerKind::batchnorm2d;
+    std::size_t rows = 0;         ///< operations with an isolated time
+    double in_place_ms = 0;       ///< their times in place, summed
+    double isolated_ms = 0;       ///< their times back to back, summed
+    double us = 0;                ///< the fitted constant per call (0 below CallOverhead::min_rows)
+    double us_per_mb = 0;         ///< the fitted cost per 1e6 bytes moved, up to the device's cache
+    double mean_abs_error = 0;    ///< of isolated + overhead against in place, over the rows (0 below min_rows)
+    double mean_abs_error_isolated = 0;  ///< of isolated alone against in place
+};
+
+/** @brief A call-overhead fit: the constants and, per kind, what they were fitted to. */
+struct CallOverheadFit {
+    CallOverhead overhead;
+    std::vector<CallOverheadKindFit> kinds;  ///< the kinds that had rows, in LayerKind's order
+    std::size_t rows = 0;                    ///< operations used, all kinds
+};
+
+namespace detail {
+/** @brief The c >= 0 minimising sum w |d - c| (a weighted median, clamped) of (d, w) pairs; sorts them. */
+inline double clamped_weighted_median(std::vector<std::pair<double, double>>& dw) {
+    std::sort(dw.begin(), dw.end());
+    double total = 0;
+    for (const auto& [x, w] : dw) total += w;
+    double acc = 0;
+    for (const auto& [x, w] : dw)
+        if ((acc += w) >= total / 2) return std::max(x, 0.0);
+    return std::max(dw.back().first, 0.0);
+}
+}  // namespace detail
+
+/**
+ * @brief Fits the call overhead (call_overhead.hpp) to operations timed in place and back to back
+ * on `d` (measure_torch.py --layers: time_ms and isolated_ms): per kind that takes one
+ * (takes_call_overhead), over the inference operations that stand for one layer of that kind and
+ * have an isolated time, the constant c >= 0 and the cost per megabyte s >= 0 that minimise
+ * sum |isolated + c + s x min(bytes, cache) - in place| / in place (the mean absolute relative error of the
+ * kind's operations). For a given s the best c is a weighted median, and the error, convex in (c, s), is
+ * convex in s once c is chosen so: a golden-section search finds s. The difference of the two times is
+ * fitted, not the model's error: they are taken in one process minutes apart, so a machine that runs faster
+ * or slower than when the sweeps were measured moves both.
+ */
+inline CallOverheadFit fit_call_overhead(const std::vector<const LayerTimingData*>& files, const Device& d) {
+    struct Op {
+        double mb, diff_us, weight, in_place_us, isolated_us;
+    };
+    std::array<std::vector<Op>, layer_kind_count> ops;
+    CallOverheadFit f;
+    std::array<CallOverheadKindFit, layer_kind_count> per;
+    const double cache = CallOverhead::cache_bytes(d);
+    for (const LayerTimingData* v : files)
+        for (const LayerTimingRow& r : v->rows) {
+            if (r.pass != Pass::inference || r.isolated_ms < 0 || r.layers.size() != 1 || !(r.time_ms > 0)) continue;
+            const Layer& l = r.layers.front().layer;
+            const LayerKind k = kind(l);
+            if (!takes_call_overhead(k)) continue;
+            const auto i = static_cast<std::size_t>(k);
+            const double bytes = static_cast<double>(pass_cost(l, r.pass, r.dtype).bytes);
+            ops[i].push_back({std::min(bytes, cache) / 1e6, (r.time_ms - r.isolated_ms) * 1e3, 1.0 / (r.time_ms * 1e3),
+                              r.time_ms * 1e3, r.isolated_ms * 1e3});
+            per[i].kind = k;
+            ++per[i].rows;
+            per[i].in_place_ms += r.time_ms;
+            per[i].isolated_ms += r.isolated_ms;
+            ++f.rows;
+        }
+    for (std::size_t i = 0; i < layer_kind_count; ++i) {
+        if (per[i].rows == 0) continue;
+        const std::vector<Op>& o = ops[i];
+        for (const Op& x : o) per[i].mean_abs_error_isolated += std::fabs(x.isolated_us - x.in_place_us) * x.weight;
+        per[i].mean_abs_error_isolated /= static_cast<double>(o.size());
+        if (per[i].rows >= CallOverhead::min_rows) {
+            std::vector<std::pair<double, double>> dw(o.size());
+            const auto best_c = [&](double s) {
+                for (std::size_t j = 0; j < o.size(); ++j) dw[j] = {o[j].diff_us - s * o[j].mb, o[j].weight};
+                return detail::clamped_weighted_median(dw);
+            };
+            const auto error = [&](double s) {
+                const double c = best_c(s);
+                double e = 0;
+                for (const Op& x : o) e += std::fabs(x.diff_us - c - s * x.mb) * x.weight;
+                return e;
+            };
+            // golden-section search for s in [0, 1e5] us per MB (10 GB/s of data that missed the caches is 100)
+            constexpr double g = 0.6180339887498949;
+            double lo = 0, hi = 1e5;
+            double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
+            double ea = error(a), eb = error(b);
+            for (int it = 0; it < 120 && hi - lo > 1e-6; ++it) {
+                if (ea <= eb) {
+                    hi = b, b = a, eb = ea;
+                    a = hi - g * (hi - lo), ea = error(a);
+                } else {
+                    lo = a, a = b, ea = eb;
+                    b = lo + g * (hi - lo), eb = error(b);
+                }
+            }
+            double s = (lo + hi) / 2;
+            if (error(0.0) <= error(s)) s = 0.0;  // the boundary: no cost per byte
+            per[i].us_per_mb = s;
+            per[i].us = best_c(s);
+            per[i].mean_abs_error = error(s) / static_cast<double>(o.size());
+            f.overhead.us[i] = per[i].us;
+            f.overhead.us_per_mb[i] = per[i].us_per_mb;
+            f.overhead.rows[i] = per[i].rows;
+        }
+        f.kinds.push_back(per[i]);
+    }
+    return f;
 }
 
 }  // namespace perfcast

@@ -399,6 +399,35 @@ def measure_torch_times_each_layer_in_its_network():
     # --layers and --validation are two questions
     p = perfcast("validate", "--layers", layers, "--validation", out, ok=False)
     assert p.returncode != 0 and "not both" in p.stderr, p.stderr
+    # on a CPU each node is also timed back to back on its own inputs
+    assert "# isolated_ms:" in text, text[:2000]
+    assert all(r["isolated_ms"] != "" and float(r["isolated_ms"]) >= 0 for r in rows), rows[:3]
+    # calibrate fits the call overhead to them (AlexNet: ReLUs and poolings enough of one kind, conv2d and
+    # dense none) and the calibrated model adds it to the layers of its device only
+    base = os.path.join(TMP, "base.json")
+    with open(os.path.join(ROOT, "models", "cpu-epyc_milan_2c-torch.json")) as f:
+        m = json.load(f)
+    m.pop("call_overhead", None)
+    with open(base, "w") as f:
+        json.dump(m, f)
+    calibrated = os.path.join(TMP, "calibrated.json")
+    j = json.loads(perfcast("calibrate", "--model", base, "--layers", layers, "--device", "epyc_milan_2c",
+                            "--out", calibrated, "--format", "json").stdout)
+    kinds = {k["kind"]: k for k in j["kinds"]}
+    assert "conv2d" not in kinds and "dense" not in kinds and kinds["activation"]["fitted"], j
+    assert kinds["activation"]["rows"] == sum(1 for r in rows if r["kind"] == "activation"), (kinds, rows[:3])
+    with open(calibrated) as f:
+        c = json.load(f)
+    assert c["call_overhead"]["device"] == "epyc_milan_2c" and "activation" in c["call_overhead"]["kinds"], c["call_overhead"]
+    pred = lambda model, dev: json.loads(perfcast("predict", "alexnet", "--batch", "2", "--device", dev, "--model", model,
+                                                  "--format", "json").stdout)
+    a, b = pred(base, "epyc_milan_2c"), pred(calibrated, "epyc_milan_2c")
+    assert a["overhead_total_us"] == 0 and b["overhead_total_us"] > 0, (a["overhead_total_us"], b["overhead_total_us"])
+    assert abs(b["total_us"] - a["total_us"] - b["overhead_total_us"]) <= 1e-6 * b["total_us"], (a["total_us"], b["total_us"])
+    assert all(l["overhead_us"] == 0 for l in b["layers"] if l["kind"] in ("conv2d", "dense")), b["layers"]
+    assert pred(calibrated, "xeon_spr_2c")["overhead_total_us"] == 0  # fitted on another device
+    p = perfcast("calibrate", "--model", base, "--layers", layers, "--out", calibrated, ok=False)
+    assert p.returncode != 0 and "--device" in p.stderr, p.stderr
 
 
 shutil.rmtree(TMP, ignore_errors=True)

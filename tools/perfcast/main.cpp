@@ -53,6 +53,8 @@ usage:
                     (whole networks measured in a framework vs the prediction; several files are runs)
   perfcast validate --layers LAYERS.csv [--model MODEL.json] [--device DEVICE] [--format table|json] [--rows ROWS.csv]
                     (each operation timed inside its network, tools/measure_torch.py --layers, vs the prediction)
+  perfcast calibrate --model MODEL.json --layers LAYERS.csv... --device DEVICE --out MODEL.json [--format table|json]
+                     (fits the model's call overhead per kind to operations timed in place and back to back)
   perfcast embed --model MODEL.json --out HEADER.hpp [--name NAME]   (the model as constexpr C++ data)
   perfcast report --model MODEL.json --data DATASET.csv... --out REPORT.html [--validation NETWORKS.csv]
                   [--layers LAYERS.csv] [--device DEVICE] [--quick] [--fractions 0.05,0.1,0.25,0.5,1]
@@ -63,7 +65,8 @@ predict uses the default model (models/neusight-fp32.json, or $PERFCAST_MODEL) w
 given: for the passes and precisions it was trained on, the learned model for the layer kinds it has
 one for, its fitted memory-bound model for the others, and the roofline for whatever it was not
 trained on; each layer says which. A training step includes the optimizer's update (--optimizer,
-default sgd_momentum) as one more entry.
+default sgd_momentum) as one more entry. A model calibrated on the device (perfcast calibrate) adds the
+framework's cost of calling each layer in a network to an inference pass, and says how much.
 )";
 
 #ifndef PERFCAST_DEFAULT_MODEL
@@ -305,6 +308,8 @@ int cmd_predict(const Args& a) {
             note += "; it was not trained on " + std::string(to_string(pass)) + "/" + std::string(to_string(t)) +
                     ", so every layer uses the roofline";
         if (!model->trained_on(dev)) note += "; " + std::string(dev.id) + " was not in its training data";
+        if (e.overhead_total_us > 0)
+            note += "; with the framework's call overhead per layer fitted on " + model->call_overhead_device();
         note += ")";
     } else {
         note = "analytical estimate: " + m + " (FLOPs and bytes over the device's peaks), not a learned prediction" +
@@ -337,12 +342,14 @@ int cmd_predict(const Args& a) {
                                        {"paleo_us", l.paleo_us},
                                        {"flops", l.cost.flops},
                                        {"bytes", l.cost.bytes},
-                                       {"achieved_flops_per_s", achieved(l)}});
+                                       {"achieved_flops_per_s", achieved(l)},
+                                       {"overhead_us", l.overhead_us}});
                 if (pass == Pass::training) j["layers"].back()["backward"] = std::string(to_string(l.backward));
             }
             j["total_us"] = x.total_us;
             j["roofline_total_us"] = x.roofline_total_us;
             j["paleo_total_us"] = x.paleo_total_us;
+            j["overhead_total_us"] = x.overhead_total_us;
             j["throughput_per_s"] = x.throughput();
             j["flops"] = x.total_cost.flops;
             return j;
@@ -358,17 +365,20 @@ int cmd_predict(const Args& a) {
     }
     if (format == "csv") {
         if (sweep) {
-            std::cout << "network,device,pass,dtype,batch,method,total_us,throughput_per_s,roofline_total_us,paleo_total_us,flops\n";
+            std::cout << "network,device,pass,dtype,batch,method,total_us,throughput_per_s,roofline_total_us,paleo_total_us,flops,"
+                         "overhead_total_us\n";
             for (const auto& x : estimates)
                 std::cout << csv_cell(x.network) << ',' << dev.id << ',' << to_string(pass) << ',' << to_string(t) << ','
                           << x.batch << ',' << x.method << ',' << x.total_us << ',' << x.throughput() << ','
-                          << x.roofline_total_us << ',' << x.paleo_total_us << ',' << x.total_cost.flops << '\n';
+                          << x.roofline_total_us << ',' << x.paleo_total_us << ',' << x.total_cost.flops << ','
+                          << x.overhead_total_us << '\n';
         } else {
-            std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s\n";
+            std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s,overhead_us\n";
             for (const auto& l : e.layers)
                 std::cout << csv_cell(l.name) << ',' << to_string(l.kind) << ',' << l.method << ',' << l.us << ','
                           << (e.total_us > 0 ? l.us / e.total_us : 0.0) << ',' << l.roofline_us << ',' << l.paleo_us
-                          << ',' << l.cost.flops << ',' << l.cost.bytes << ',' << achieved(l) << '\n';
+                          << ',' << l.cost.flops << ',' << l.cost.bytes << ',' << achieved(l) << ',' << l.overhead_us
+                          << '\n';
         }
         return EXIT_SUCCESS;
     }
@@ -398,6 +408,9 @@ int cmd_predict(const Args& a) {
               << cli::fixed(e.throughput(), 1) << " samples/s)\n"
               << "  roofline:  " << cli::fixed(e.roofline_total_us / 1000.0, 3) << " ms\n"
               << "  PALEO:     " << cli::fixed(e.paleo_total_us / 1000.0, 3) << " ms\n";
+    if (e.overhead_total_us > 0)
+        std::cout << "  calls:     " << cli::fixed(e.overhead_total_us / 1000.0, 3)
+                  << " ms of the total is the framework's cost of calling the layers in a network (call overhead)\n";
     for (const auto& l : e.layers)
         if (pass == Pass::training && l.backward != Backward::full)
             std::cout << "  backward:  " << l.name << " "
@@ -748,6 +761,59 @@ int cmd_validate_layers(const Args& a) {
     return EXIT_SUCCESS;
 }
 
+/** @brief calibrate: the model's call overhead per kind, fitted to layers timed in place and back to back. */
+int cmd_calibrate(const Args& a) {
+    std::vector<std::string> files = a.all("layers");
+    for (const std::string& f : a.positional()) files.push_back(f);
+    if (files.empty()) throw error("--layers", "required: layer timings with isolated_ms (tools/measure_torch.py --layers)");
+    if (!a.has("out")) throw error("--out", "required: the model file to write");
+    if (!a.has("device")) throw error("--device", "required: the device the timings were taken on (see `perfcast devices`)");
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Device& dev = reg.get(a.get("device", ""));
+    Predictor p = Predictor::load(a.get("model", default_model_path()));
+    std::vector<LayerTimingData> data;
+    for (const std::string& f : files) data.push_back(load_layer_timings(f));
+    std::vector<const LayerTimingData*> ptrs;
+    for (const LayerTimingData& d : data) ptrs.push_back(&d);
+    const CallOverheadFit fit = fit_call_overhead(ptrs, dev);
+    if (!fit.overhead.fitted())
+        throw error(source_location{files.front(), 0, 0}, "isolated_ms",
+                    "no kind has " + std::to_string(CallOverhead::min_rows) +
+                        " inference operations of one layer with an isolated time (measure_torch.py --layers on a CPU)");
+    p.set_call_overhead(fit.overhead, std::string(dev.id), files);
+    p.save(a.get("out", ""));
+    if (format_arg(a) == "json") {
+        nlohmann::json j;
+        j["model"] = a.get("out", "");
+        j["device"] = std::string(dev.id);
+        j["rows"] = fit.rows;
+        j["kinds"] = nlohmann::json::array();
+        for (const CallOverheadKindFit& k : fit.kinds)
+            j["kinds"].push_back({{"kind", std::string(to_string(k.kind))}, {"rows", k.rows}, {"in_place_ms", k.in_place_ms},
+                                  {"isolated_ms", k.isolated_ms}, {"us", k.us}, {"us_per_mb", k.us_per_mb},
+                                  {"mean_abs_error", k.mean_abs_error}, {"mean_abs_error_isolated", k.mean_abs_error_isolated},
+                                  {"fitted", fit.overhead.fitted(k.kind)}});
+        std::cout << j.dump(2) << '\n';
+        return EXIT_SUCCESS;
+    }
+    Table t({"kind", "operations", "in place ms", "back to back ms", "us per call", "us per MB", "error back to back %",
+             "error with overhead %"});
+    for (const CallOverheadKindFit& k : fit.kinds) {
+        const bool fitted = fit.overhead.fitted(k.kind);
+        t.row({std::string(to_string(k.kind)), std::to_string(k.rows), cli::fixed(k.in_place_ms, 2),
+               cli::fixed(k.isolated_ms, 2), fitted ? cli::fixed(k.us, 1) : std::string("- (too few)"),
+               fitted ? cli::fixed(k.us_per_mb, 1) : std::string("-"), cli::fixed(100.0 * k.mean_abs_error_isolated, 1),
+               fitted ? cli::fixed(100.0 * k.mean_abs_error, 1) : std::string("-")});
+    }
+    t.print(std::cout);
+    std::cout << "wrote " << a.get("out", "") << ": inference layers of these kinds on " << dev.id
+              << " get the call overhead, us per call + us per MB x min(bytes moved, " << dev.l2_mb
+              << " MiB of last-level cache) (conv2d and dense take none: their sweeps read weights cold); errors are\n"
+                 "mean |x - in place| / in place of the operations, x the back-to-back time alone or with the overhead\n";
+    return EXIT_SUCCESS;
+}
+
 int cmd_validate(const Args& a) {
     if (a.has("layers")) return cmd_validate_layers(a);
     if (!a.has("validation"))
@@ -912,6 +978,8 @@ int main(int argc, char** argv) {
                                    "loss", "activation", "kinds", "devices"}));
         if (cmd == "report")
             return cmd_report(Args(argc, argv, 2, {"quick"}, {"model", "data", "out", "validation", "layers", "device", "fractions", "devices"}), argc, argv);
+        if (cmd == "calibrate")
+            return cmd_calibrate(Args(argc, argv, 2, {}, {"model", "layers", "device", "out", "format", "devices"}));
         if (cmd == "embed") return cmd_embed(Args(argc, argv, 2, {}, {"model", "out", "name"}));
         if (cmd == "validate")
             return cmd_validate(Args(argc, argv, 2, {},

@@ -1,0 +1,90 @@
+/**
+ * @file call_overhead.hpp
+ * @brief The framework's cost of calling a layer inside a running network, beside its kernel's
+ *        time: per layer kind, a constant and a cost per byte the layer moves, fitted to layers
+ *        timed in place and back to back.
+ *
+ * The layer sweeps time an operator back to back on the same tensors, through the framework's
+ * C++ operators: its code, its data and its address translations stay in the caches, and no
+ * Python runs. In a network each call is the framework's whole path (a Python module call, the
+ * dispatcher, the allocator) after other layers have streamed megabytes through the caches, and
+ * its input was written by another layer, its output is a block the caches have not seen: on
+ * the EPYC development VM a batch norm over 1x1x1x1 took 10 us called back to back and 179 us
+ * after 64 MB had been written, a ReLU 5 and 91 us; in networks, a batch norm over 1 MB took
+ * 299 us in place and 133 us back to back (medians of 171). For a convolution of milliseconds that
+ * is noise; for ResNet-50's batch norms, ReLUs and adds, whose kernels take 2-2,000 us, it is
+ * a third to a half of their time in place.
+ *
+ * The model adds to each layer of an inference pass
+ *
+ *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
+ *
+ * (`bytes`: what the layer moves in the pass, as the roofline counts it; the cache: the device
+ * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
+ * the network's did not is at most what fits there), fitted by fit_call_overhead
+ * (layer_validation.hpp) to the operations of networks timed node by node
+ * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
+ * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
+ * kind's operations with the model's kernel time replaced by the back-to-back one, with both
+ * constants at least 0. A kind with fewer than `min_rows` operations gets none. Training passes get
+ * none: the in-place timings are of inference, and a backward runs in autograd's C++ engine, whose
+ * cost per node these timings do not show.
+ */
+#pragma once
+
+#include <algorithm>  // min
+#include <array>      // array
+#include <cstddef>    // size_t
+
+#include "devices.hpp"  // Device
+#include "layers.hpp"   // LayerKind, Layer, pass_cost
+#include "types.hpp"    // Pass, DType
+
+namespace perfcast {
+
+/** @brief The number of layer kinds (LayerKind's enumerators). */
+inline constexpr std::size_t layer_kind_count = static_cast<std::size_t>(LayerKind::dropout) + 1;
+
+/**
+ * @brief Does a kind get a call overhead? Every kind but conv2d and dense: their layer sweeps read
+ * the weights cold (`--cold-weights`: a gigabyte of copies in turn), which leaves the call's own code
+ * and data out of the caches as a network does, so their learned times hold that cost already.
+ */
+constexpr bool takes_call_overhead(LayerKind k) noexcept { return k != LayerKind::conv2d && k != LayerKind::dense; }
+
+/**
+ * @brief The fitted call overhead per layer kind, inference only (see the file's comment).
+ * Unfitted: no kind has rows, and every layer gets 0.
+ */
+struct CallOverhead {
+    std::array<double, layer_kind_count> us{};         ///< per kind, microseconds per call
+    std::array<double, layer_kind_count> us_per_mb{};  ///< per kind, microseconds per 1e6 bytes moved, up to the cache
+    std::array<std::size_t, layer_kind_count> rows{};  ///< the operations each kind's constants were fitted to
+
+    static constexpr std::size_t min_rows = 5;  ///< a kind with fewer operations gets no constant
+
+    /** @brief Has any kind a fitted constant? */
+    constexpr bool fitted() const noexcept {
+        for (std::size_t r : rows)
+            if (r > 0) return true;
+        return false;
+    }
+    /** @brief Was this kind's constant fitted? */
+    constexpr bool fitted(LayerKind k) const noexcept { return rows[static_cast<std::size_t>(k)] > 0; }
+    /** @brief The overhead of one call of a layer of this kind in this pass that moves `bytes`, on a device
+        whose last-level cache holds `cache_bytes`, microseconds. */
+    constexpr double at(LayerKind k, Pass pass, double bytes, double cache_bytes) const noexcept {
+        if (pass != Pass::inference) return 0.0;
+        const auto i = static_cast<std::size_t>(k);
+        return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
+    }
+    /** @brief The overhead of one call of this layer in this pass and precision on `d`, microseconds. */
+    constexpr double at(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
+        if (pass != Pass::inference) return 0.0;
+        return at(kind(l), pass, static_cast<double>(pass_cost(l, pass, t).bytes), cache_bytes(d));
+    }
+    /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
+    static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }
+};
+
+}  // namespace perfcast
