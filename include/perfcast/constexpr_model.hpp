@@ -30,13 +30,13 @@
 #include <string_view>  // string_view
 
 #include "analytical.hpp"              // roofline_us, compute_bound_us
+#include "call_overhead.hpp"           // CallOverhead
 #include "detail/constexpr_math.hpp"   // cmath::exp, tanh
 #include "detail/feature_kernel.hpp"   // features_kernel::compute
 #include "devices.hpp"                 // Device
 #include "error.hpp"                   // error
 #include "features.hpp"                // FeatureSet, feature_schema_version
 #include "layers.hpp"                  // Layer, LayerKind, kind
-#include "call_overhead.hpp"           // CallOverhead
 #include "memory_fit.hpp"              // MemoryFit, runs_no_kernel
 #include "network.hpp"                 // BackwardScope
 #include "optimizer.hpp"               // Optimizer, for_each_parameter_tensor, update_kernel
@@ -345,6 +345,12 @@ namespace detail {
 constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pass pass, DType t) {
     return layer_time(m, l, d, pass, t).us;
 }
+/** @brief An optimizer update kernel's time, by value as above: an add over the tensor without the call
+    overhead (the kernels run inside the optimizer's step, not as a layer's call). */
+constexpr double update_us_by_value(const Model& m, Layer update, const Device& d, DType t) {
+    const Prediction u = layer_time(m, update, d, Pass::inference, t);
+    return u.us - u.overhead_us;
+}
 }  // namespace detail
 
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
@@ -359,8 +365,7 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
     if (pass == Pass::training && kernels > 0)
         for (const Layer& l : layers)
             for_each_parameter_tensor(l, [&](std::int64_t n) {
-                const Prediction u = layer_time(m, update_kernel(n), d, Pass::inference, t);
-                us += kernels * (u.us - u.overhead_us);  // inside the optimizer's step, not a layer's call
+                us += kernels * detail::update_us_by_value(m, update_kernel(n), d, t);
             });
     return us;
 }

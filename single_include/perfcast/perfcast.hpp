@@ -1618,6 +1618,97 @@ constexpr std::string_view to_string(Analytical m) noexcept { return m == Analyt
 #include <string_view>  // string_view
 
 // #include "analytical.hpp"              // roofline_us, compute_bound_us: already inlined above
+// ---- begin include/perfcast/call_overhead.hpp ----
+/**
+ * @file call_overhead.hpp
+ * @brief The framework's cost of calling a layer inside a running network, beside its kernel's
+ *        time: per layer kind, a constant and a cost per byte the layer moves, fitted to layers
+ *        timed in place and back to back.
+ *
+ * The layer sweeps time an operator back to back on the same tensors, through the framework's
+ * C++ operators: its code, its data and its address translations stay in the caches, and no
+ * Python runs. In a network each call is the framework's whole path (a Python module call, the
+ * dispatcher, the allocator) after other layers have streamed megabytes through the caches, and
+ * its input was written by another layer, its output is a block the caches have not seen: on
+ * the EPYC development VM a batch norm over 1x1x1x1 took 10 us called back to back and 179 us
+ * after 64 MB had been written, a ReLU 5 and 91 us; in networks, a batch norm over 1 MB took
+ * 299 us in place and 133 us back to back (medians of 171). For a convolution of milliseconds that
+ * is noise; for ResNet-50's batch norms, ReLUs and adds, whose kernels take 2-2,000 us, it is
+ * a third to a half of their time in place.
+ *
+ * The model adds to each layer of an inference pass
+ *
+ *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
+ *
+ * (`bytes`: what the layer moves in the pass, as the roofline counts it; the cache: the device
+ * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
+ * the network's did not is at most what fits there), fitted by fit_call_overhead
+ * (layer_validation.hpp) to the operations of networks timed node by node
+ * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
+ * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
+ * kind's operations with the model's kernel time replaced by the back-to-back one, with both
+ * constants at least 0. A kind with fewer than `min_rows` operations gets none. Training passes get
+ * none: the in-place timings are of inference, and a backward runs in autograd's C++ engine, whose
+ * cost per node these timings do not show.
+ */
+
+#include <algorithm>  // min
+#include <array>      // array
+#include <cstddef>    // size_t
+
+// #include "devices.hpp"  // Device: already inlined above
+// #include "layers.hpp"   // LayerKind, Layer, pass_cost: already inlined above
+// #include "types.hpp"    // Pass, DType: already inlined above
+
+namespace perfcast {
+
+/** @brief The number of layer kinds (LayerKind's enumerators). */
+inline constexpr std::size_t layer_kind_count = static_cast<std::size_t>(LayerKind::dropout) + 1;
+
+/**
+ * @brief Does a kind get a call overhead? Every kind but conv2d and dense: their layer sweeps read
+ * the weights cold (`--cold-weights`: a gigabyte of copies in turn), which leaves the call's own code
+ * and data out of the caches as a network does, so their learned times hold that cost already.
+ */
+constexpr bool takes_call_overhead(LayerKind k) noexcept { return k != LayerKind::conv2d && k != LayerKind::dense; }
+
+/**
+ * @brief The fitted call overhead per layer kind, inference only (see the file's comment).
+ * Unfitted: no kind has rows, and every layer gets 0.
+ */
+struct CallOverhead {
+    std::array<double, layer_kind_count> us{};         ///< per kind, microseconds per call
+    std::array<double, layer_kind_count> us_per_mb{};  ///< per kind, microseconds per 1e6 bytes moved, up to the cache
+    std::array<std::size_t, layer_kind_count> rows{};  ///< the operations each kind's constants were fitted to
+
+    static constexpr std::size_t min_rows = 5;  ///< a kind with fewer operations gets no constant
+
+    /** @brief Has any kind a fitted constant? */
+    constexpr bool fitted() const noexcept {
+        for (std::size_t r : rows)
+            if (r > 0) return true;
+        return false;
+    }
+    /** @brief Was this kind's constant fitted? */
+    constexpr bool fitted(LayerKind k) const noexcept { return rows[static_cast<std::size_t>(k)] > 0; }
+    /** @brief The overhead of one call of a layer of this kind in this pass that moves `bytes`, on a device
+        whose last-level cache holds `cache_bytes`, microseconds. */
+    constexpr double at(LayerKind k, Pass pass, double bytes, double cache_bytes) const noexcept {
+        if (pass != Pass::inference) return 0.0;
+        const auto i = static_cast<std::size_t>(k);
+        return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
+    }
+    /** @brief The overhead of one call of this layer in this pass and precision on `d`, microseconds. */
+    constexpr double at(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
+        if (pass != Pass::inference) return 0.0;
+        return at(kind(l), pass, static_cast<double>(pass_cost(l, pass, t).bytes), cache_bytes(d));
+    }
+    /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
+    static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/call_overhead.hpp ----
 // ---- begin include/perfcast/detail/constexpr_math.hpp ----
 /**
  * @file detail/constexpr_math.hpp
@@ -2125,97 +2216,6 @@ inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
 }  // namespace perfcast
 // ---- end include/perfcast/features.hpp ----
 // #include "layers.hpp"                  // Layer, LayerKind, kind: already inlined above
-// ---- begin include/perfcast/call_overhead.hpp ----
-/**
- * @file call_overhead.hpp
- * @brief The framework's cost of calling a layer inside a running network, beside its kernel's
- *        time: per layer kind, a constant and a cost per byte the layer moves, fitted to layers
- *        timed in place and back to back.
- *
- * The layer sweeps time an operator back to back on the same tensors, through the framework's
- * C++ operators: its code, its data and its address translations stay in the caches, and no
- * Python runs. In a network each call is the framework's whole path (a Python module call, the
- * dispatcher, the allocator) after other layers have streamed megabytes through the caches, and
- * its input was written by another layer, its output is a block the caches have not seen: on
- * the EPYC development VM a batch norm over 1x1x1x1 took 10 us called back to back and 179 us
- * after 64 MB had been written, a ReLU 5 and 91 us; in networks, a batch norm over 1 MB took
- * 299 us in place and 133 us back to back (medians of 171). For a convolution of milliseconds that
- * is noise; for ResNet-50's batch norms, ReLUs and adds, whose kernels take 2-2,000 us, it is
- * a third to a half of their time in place.
- *
- * The model adds to each layer of an inference pass
- *
- *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
- *
- * (`bytes`: what the layer moves in the pass, as the roofline counts it; the cache: the device
- * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
- * the network's did not is at most what fits there), fitted by fit_call_overhead
- * (layer_validation.hpp) to the operations of networks timed node by node
- * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
- * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
- * kind's operations with the model's kernel time replaced by the back-to-back one, with both
- * constants at least 0. A kind with fewer than `min_rows` operations gets none. Training passes get
- * none: the in-place timings are of inference, and a backward runs in autograd's C++ engine, whose
- * cost per node these timings do not show.
- */
-
-#include <algorithm>  // min
-#include <array>      // array
-#include <cstddef>    // size_t
-
-// #include "devices.hpp"  // Device: already inlined above
-// #include "layers.hpp"   // LayerKind, Layer, pass_cost: already inlined above
-// #include "types.hpp"    // Pass, DType: already inlined above
-
-namespace perfcast {
-
-/** @brief The number of layer kinds (LayerKind's enumerators). */
-inline constexpr std::size_t layer_kind_count = static_cast<std::size_t>(LayerKind::dropout) + 1;
-
-/**
- * @brief Does a kind get a call overhead? Every kind but conv2d and dense: their layer sweeps read
- * the weights cold (`--cold-weights`: a gigabyte of copies in turn), which leaves the call's own code
- * and data out of the caches as a network does, so their learned times hold that cost already.
- */
-constexpr bool takes_call_overhead(LayerKind k) noexcept { return k != LayerKind::conv2d && k != LayerKind::dense; }
-
-/**
- * @brief The fitted call overhead per layer kind, inference only (see the file's comment).
- * Unfitted: no kind has rows, and every layer gets 0.
- */
-struct CallOverhead {
-    std::array<double, layer_kind_count> us{};         ///< per kind, microseconds per call
-    std::array<double, layer_kind_count> us_per_mb{};  ///< per kind, microseconds per 1e6 bytes moved, up to the cache
-    std::array<std::size_t, layer_kind_count> rows{};  ///< the operations each kind's constants were fitted to
-
-    static constexpr std::size_t min_rows = 5;  ///< a kind with fewer operations gets no constant
-
-    /** @brief Has any kind a fitted constant? */
-    constexpr bool fitted() const noexcept {
-        for (std::size_t r : rows)
-            if (r > 0) return true;
-        return false;
-    }
-    /** @brief Was this kind's constant fitted? */
-    constexpr bool fitted(LayerKind k) const noexcept { return rows[static_cast<std::size_t>(k)] > 0; }
-    /** @brief The overhead of one call of a layer of this kind in this pass that moves `bytes`, on a device
-        whose last-level cache holds `cache_bytes`, microseconds. */
-    constexpr double at(LayerKind k, Pass pass, double bytes, double cache_bytes) const noexcept {
-        if (pass != Pass::inference) return 0.0;
-        const auto i = static_cast<std::size_t>(k);
-        return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
-    }
-    /** @brief The overhead of one call of this layer in this pass and precision on `d`, microseconds. */
-    constexpr double at(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
-        if (pass != Pass::inference) return 0.0;
-        return at(kind(l), pass, static_cast<double>(pass_cost(l, pass, t).bytes), cache_bytes(d));
-    }
-    /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
-    static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }
-};
-
-}  // namespace perfcast
-// ---- end include/perfcast/call_overhead.hpp ----
 // ---- begin include/perfcast/memory_fit.hpp ----
 /**
  * @file memory_fit.hpp
@@ -3060,6 +3060,12 @@ namespace detail {
 constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pass pass, DType t) {
     return layer_time(m, l, d, pass, t).us;
 }
+/** @brief An optimizer update kernel's time, by value as above: an add over the tensor without the call
+    overhead (the kernels run inside the optimizer's step, not as a layer's call). */
+constexpr double update_us_by_value(const Model& m, Layer update, const Device& d, DType t) {
+    const Prediction u = layer_time(m, update, d, Pass::inference, t);
+    return u.us - u.overhead_us;
+}
 }  // namespace detail
 
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
@@ -3074,8 +3080,7 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
     if (pass == Pass::training && kernels > 0)
         for (const Layer& l : layers)
             for_each_parameter_tensor(l, [&](std::int64_t n) {
-                const Prediction u = layer_time(m, update_kernel(n), d, Pass::inference, t);
-                us += kernels * (u.us - u.overhead_us);  // inside the optimizer's step, not a layer's call
+                us += kernels * detail::update_us_by_value(m, update_kernel(n), d, t);
             });
     return us;
 }
