@@ -515,13 +515,12 @@ class _NodeTimer(torch.fx.Interpreter):
         return self.took
 
 
-class _IsolatedTimer(torch.fx.Interpreter):
-    """Runs a GraphModule once; after each operation has run in its place, calls it again back to back
-    on the same inputs and keeps the median time of a call (ms), as the layer sweeps time an operator."""
+class _IsolatedTimer(_NodeTimer):
+    """Runs a GraphModule once (CPU); after each operation has run in its place, calls it again back to
+    back on the same inputs and keeps the median time of a call (ms), as the layer sweeps time an operator."""
 
     def __init__(self, gm, clock):
-        super().__init__(gm)
-        self.clock, self.took = clock, {}
+        super().__init__(gm, clock, False)
 
     def _timed(self, run, target, args, kwargs):
         out = run(target, args, kwargs)
@@ -539,19 +538,6 @@ class _IsolatedTimer(torch.fx.Interpreter):
         self.took[self._node] = statistics.median(samples)
         return out
 
-    def run_node(self, n):
-        self._node = n.name
-        return super().run_node(n)
-
-    def call_module(self, target, args, kwargs):
-        return self._timed(super().call_module, target, args, kwargs)
-
-    def call_function(self, target, args, kwargs):
-        return self._timed(super().call_function, target, args, kwargs)
-
-    def call_method(self, target, args, kwargs):
-        return self._timed(super().call_method, target, args, kwargs)
-
 
 def time_layers(model, size, x, dtype, device, iterations, args):
     """[(node, layers, kind, [ms per iteration], isolated ms or None)] of one inference configuration."""
@@ -567,9 +553,7 @@ def time_layers(model, size, x, dtype, device, iterations, args):
                 runs.append(took)
         isolated = {}
         if device == "cpu":
-            iso = _IsolatedTimer(gm, timer.clock)
-            iso.run(x)
-            isolated = iso.took
+            isolated = _IsolatedTimer(gm, timer.clock).iteration(x)
     return [(node, layers, kind, [r.get(node.name, 0.0) for r in runs], isolated.get(node.name))
             for node, layers, kind in nodes]
 
