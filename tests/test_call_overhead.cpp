@@ -112,7 +112,7 @@ TEST_CASE("call overhead: per kind, a constant and a cost per byte up to the cac
     const CallOverhead& o = f.overhead;
     const auto at = [&](const std::string& layer) {
         const LayerTimingData one = parse_layer_timings(header + row("inference", 1.0, "1.0", layer), "one.csv");
-        return o.at(one.rows.at(0).layers.at(0).layer, t4, Pass::inference, DType::fp32);
+        return o.at(one.rows.at(0).layers.at(0).layer, t4, DType::fp32);
     };
     // concat: both constants recovered from exact data, the largest layers capped at the cache
     const auto cat = static_cast<std::size_t>(LayerKind::concat);
@@ -137,13 +137,11 @@ TEST_CASE("call overhead: per kind, a constant and a cost per byte up to the cac
     CHECK(f.kinds[3].isolated_ms == doctest::Approx(0.4));
     CHECK(f.kinds[4].mean_abs_error == doctest::Approx(0.0).epsilon(1e-6));  // exact data, exact fit
     CHECK(f.kinds[4].mean_abs_error_isolated > 0.0);
-    // inference only
-    CHECK(o.at(LayerKind::batchnorm2d, Pass::training, 1e6, 1e9) == 0.0);
-    CHECK(o.at(LayerKind::concat, Pass::inference, 1e6, 1e9) == doctest::Approx(105.0).epsilon(1e-4));
-    CHECK(o.at(LayerKind::concat, Pass::inference, 1e9, 1e6) == doctest::Approx(105.0).epsilon(1e-4));  // capped
+    CHECK(o.at(LayerKind::concat, 1e6, 1e9) == doctest::Approx(105.0).epsilon(1e-4));
+    CHECK(o.at(LayerKind::concat, 1e9, 1e6) == doctest::Approx(105.0).epsilon(1e-4));  // capped
 }
 
-TEST_CASE("call overhead: the model adds it on its device at inference, the file and the embedded model keep it") {
+TEST_CASE("call overhead: the model adds it on its device to each forward call, the file and the embedded model keep it") {
     Predictor p = small_model();
     const LayerTimingData v = synthetic_timings();
     const Device& t4 = devices::t4;
@@ -153,33 +151,36 @@ TEST_CASE("call overhead: the model adds it on its device at inference, the file
     const LayerTimeFn before = learned_time_fn(p);
     const double bn_before = before(b, t4, Pass::inference, DType::fp32).us;
     const double dense_before = before(dense, t4, Pass::inference, DType::fp32).us;
-    p.set_call_overhead(f.overhead, "t4", {"layers.csv"});
+    const double bn_train_before = before(b, t4, Pass::training, DType::fp32).us;
+    const Network net{"n", 2, {NamedLayer{"bn", b}, NamedLayer{"relu", ActivationParams{Shape::nchw(2, 8, 4, 4), ActivationKind::relu}},
+                               NamedLayer{"fc", DenseParams{2, 128, 10, true, 1}}}};
+    const NetworkEstimate tr0 = estimate(net, t4, Pass::training, DType::fp32, p.name(), before, EstimateOptions{});
+    p.set_call_overhead(f.overhead, "t4", {"layers.csv"});  // `before` reads p: from here it has the overhead too
 
     const LayerTimeFn fn = learned_time_fn(p);
     const LayerTime lt = fn(b, t4, Pass::inference, DType::fp32);
-    const double bn_overhead = f.overhead.at(b, t4, Pass::inference, DType::fp32);
+    const double bn_overhead = f.overhead.at(b, t4, DType::fp32);
     CHECK(bn_overhead > 0.0);
     CHECK(lt.overhead_us == doctest::Approx(bn_overhead));
     CHECK(lt.us == doctest::Approx(bn_before + bn_overhead));
     CHECK(fn(dense, t4, Pass::inference, DType::fp32).us == doctest::Approx(dense_before));  // dense takes none
-    CHECK(fn(b, t4, Pass::training, DType::fp32).overhead_us == 0.0);
+    // a training step calls the forward the same way: the same overhead, of the forward's bytes
+    CHECK(fn(b, t4, Pass::training, DType::fp32).overhead_us == doctest::Approx(bn_overhead));
+    CHECK(fn(b, t4, Pass::training, DType::fp32).us == doctest::Approx(bn_train_before + bn_overhead));
     CHECK(fn(b, devices::l4, Pass::inference, DType::fp32).overhead_us == 0.0);  // another device
     const Layer flat = FlattenParams{Shape::nchw(2, 8, 4, 4)};
     CHECK(fn(flat, t4, Pass::inference, DType::fp32).us == 0.0);  // no kernel, and flatten has no constant
 
-    // estimate() sums it apart, and leaves it out of a training step and its optimizer
-    const Network net{"n", 2, {NamedLayer{"bn", b}, NamedLayer{"relu", ActivationParams{Shape::nchw(2, 8, 4, 4), ActivationKind::relu}},
-                               NamedLayer{"fc", DenseParams{2, 128, 10, true, 1}}}};
+    // estimate() sums it apart, once per layer in a training step too, and leaves it out of the optimizer
     const NetworkEstimate e = estimate(net, t4, Pass::inference, DType::fp32, p.name(), fn, EstimateOptions{});
-    const double relu_overhead = f.overhead.at(net.layers[1].layer, t4, Pass::inference, DType::fp32);
+    const double relu_overhead = f.overhead.at(net.layers[1].layer, t4, DType::fp32);
     CHECK(relu_overhead > 0.0);
     CHECK(e.overhead_total_us == doctest::Approx(bn_overhead + relu_overhead));
     CHECK(e.layers[0].overhead_us == doctest::Approx(bn_overhead));
     CHECK(e.layers[2].overhead_us == 0.0);
     const NetworkEstimate tr = estimate(net, t4, Pass::training, DType::fp32, p.name(), fn, EstimateOptions{});
-    const NetworkEstimate tr0 = estimate(net, t4, Pass::training, DType::fp32, p.name(), before, EstimateOptions{});
-    CHECK(tr.overhead_total_us == 0.0);
-    CHECK(tr.total_us == doctest::Approx(tr0.total_us).epsilon(1e-12));
+    CHECK(tr.overhead_total_us == doctest::Approx(bn_overhead + relu_overhead));
+    CHECK(tr.total_us == doctest::Approx(tr0.total_us + bn_overhead + relu_overhead).epsilon(1e-12));
 
     // the model file keeps it; a bad entry names its field
     const Predictor q = Predictor::parse(p.to_json().dump(), "m.json");

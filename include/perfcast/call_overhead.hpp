@@ -19,16 +19,19 @@
  *
  *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
  *
- * (`bytes`: what the layer moves in the pass, as the roofline counts it; the cache: the device
+ * (`bytes`: what the layer's forward moves, as the roofline counts it; the cache: the device
  * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
  * the network's did not is at most what fits there), fitted by fit_call_overhead
  * (layer_validation.hpp) to the operations of networks timed node by node
  * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
  * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
  * kind's operations with the model's kernel time replaced by the back-to-back one, with both
- * constants at least 0. A kind with fewer than `min_rows` operations gets none. Training passes get
- * none: the in-place timings are of inference, and a backward runs in autograd's C++ engine, whose
- * cost per node these timings do not show.
+ * constants at least 0. A kind with fewer than `min_rows` operations gets none.
+ *
+ * A training step calls each layer's forward the same way, in place, so it gets the same overhead
+ * (of the forward's bytes) once per layer. Its backward runs in autograd's C++ engine, node after
+ * node without Python, whose cost per node the in-place timings (of forwards) do not show: it
+ * gets none.
  */
 #pragma once
 
@@ -53,8 +56,8 @@ inline constexpr std::size_t layer_kind_count = static_cast<std::size_t>(LayerKi
 constexpr bool takes_call_overhead(LayerKind k) noexcept { return k != LayerKind::conv2d && k != LayerKind::dense; }
 
 /**
- * @brief The fitted call overhead per layer kind, inference only (see the file's comment).
- * Unfitted: no kind has rows, and every layer gets 0.
+ * @brief The fitted call overhead per layer kind: the cost of calling a layer's forward in a network,
+ * in either pass (see the file's comment). Unfitted: no kind has rows, and every layer gets 0.
  */
 struct CallOverhead {
     std::array<double, layer_kind_count> us{};         ///< per kind, microseconds per call
@@ -71,17 +74,16 @@ struct CallOverhead {
     }
     /** @brief Was this kind's constant fitted? */
     constexpr bool fitted(LayerKind k) const noexcept { return rows[static_cast<std::size_t>(k)] > 0; }
-    /** @brief The overhead of one call of a layer of this kind in this pass that moves `bytes`, on a device
+    /** @brief The overhead of one call of a layer of this kind whose forward moves `bytes`, on a device
         whose last-level cache holds `cache_bytes`, microseconds. */
-    constexpr double at(LayerKind k, Pass pass, double bytes, double cache_bytes) const noexcept {
-        if (pass != Pass::inference) return 0.0;
+    constexpr double at(LayerKind k, double bytes, double cache_bytes) const noexcept {
         const auto i = static_cast<std::size_t>(k);
         return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
     }
-    /** @brief The overhead of one call of this layer in this pass and precision on `d`, microseconds. */
-    constexpr double at(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
-        if (pass != Pass::inference) return 0.0;
-        return at(kind(l), pass, static_cast<double>(pass_cost(l, pass, t).bytes), cache_bytes(d));
+    /** @brief The overhead of calling this layer in precision `t` on `d`, microseconds: its forward's
+        call, the same in an inference pass and in a training step. */
+    constexpr double at(const Layer& l, const Device& d, DType t) const noexcept {
+        return at(kind(l), static_cast<double>(pass_cost(l, Pass::inference, t).bytes), cache_bytes(d));
     }
     /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
     static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }

@@ -319,7 +319,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
 }
 
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
-    const double o = m.overhead.fitted() && d.id == m.overhead_device ? m.overhead.at(l, d, pass, t) : 0.0;
+    const double o = m.overhead.fitted() && d.id == m.overhead_device ? m.overhead.at(l, d, t) : 0.0;
     if (runs_no_kernel(l, pass, t)) return {o, false, "no kernel", o};
     if (m.trained_for(pass, t)) {
         if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t) + o, true, "mlp", o};

@@ -207,9 +207,9 @@ public:
         m_overhead_device = o.fitted() ? std::move(device) : std::string();
         m_overhead_files = o.fitted() ? std::move(files) : std::vector<std::string>{};
     }
-    /** @brief The call overhead of a layer in this pass on this device, microseconds (0 on other devices). */
-    double call_overhead_us(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
-        return m_overhead.fitted() && d.id == m_overhead_device ? m_overhead.at(l, d, pass, t) : 0.0;
+    /** @brief The call overhead of a layer on this device, microseconds, in either pass (0 on other devices). */
+    double call_overhead_us(const Layer& l, const Device& d, DType t) const noexcept {
+        return m_overhead.fitted() && d.id == m_overhead_device ? m_overhead.at(l, d, t) : 0.0;
     }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
@@ -644,11 +644,12 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
  * kernel in the pass (flatten, a view; dropout at inference) costs 0 ("no kernel"). Passes and
  * precisions the model never saw get the roofline. Each layer's estimate names its method. On the
  * device its call overhead was fitted on, the model adds the framework's cost of the call
- * (CallOverhead: inference only), whichever the method, and says how much (LayerTime::overhead_us).
+ * (CallOverhead: its forward's call, in either pass), whichever the method, and says how much
+ * (LayerTime::overhead_us).
  */
 inline LayerTimeFn learned_time_fn(const Predictor& p) {
     return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
-        const double o = p.call_overhead_us(l, d, pass, t);
+        const double o = p.call_overhead_us(l, d, t);
         if (runs_no_kernel(l, pass, t)) return {o, "no kernel", o};
         if (p.trained_for(pass, t)) {
             if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t) + o, "mlp", o};

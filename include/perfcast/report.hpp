@@ -763,17 +763,25 @@ struct NetworkComparison {
 };
 
 /**
- * @brief Estimates every row of `v` whose network is in the zoo (the others' names go to
- * `skipped`) with the model `p`.
+ * @brief Estimates every row of `v` whose network is in the zoo or among `networks` (matched by
+ * name, `networks` first, at the row's batch size; the others' names go to `skipped`) with the
+ * model `p`.
  * @throws perfcast::error naming the file and line of a row whose device is unknown
  */
 inline std::vector<NetworkComparison> compare_networks(const Predictor& p, const ValidationData& v,
                                                        const DeviceRegistry& reg, const std::string& device_override,
                                                        const EstimateOptions& options = {},
-                                                       std::set<std::string>* skipped = nullptr) {
+                                                       std::set<std::string>* skipped = nullptr,
+                                                       const std::vector<Network>& networks = {}) {
     std::vector<NetworkComparison> out;
     for (const ValidationRow& r : v.rows) {
-        const auto net = zoo::find(r.network, r.batch);
+        std::optional<Network> net;
+        for (const Network& n : networks)
+            if (n.name == r.network) {
+                net = n.batch == r.batch ? n : n.with_batch(r.batch);
+                break;
+            }
+        if (!net) net = zoo::find(r.network, r.batch);
         if (!net) {
             if (skipped) skipped->insert(r.network);
             continue;

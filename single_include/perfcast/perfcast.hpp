@@ -1640,16 +1640,19 @@ constexpr std::string_view to_string(Analytical m) noexcept { return m == Analyt
  *
  *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
  *
- * (`bytes`: what the layer moves in the pass, as the roofline counts it; the cache: the device
+ * (`bytes`: what the layer's forward moves, as the roofline counts it; the cache: the device
  * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
  * the network's did not is at most what fits there), fitted by fit_call_overhead
  * (layer_validation.hpp) to the operations of networks timed node by node
  * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
  * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
  * kind's operations with the model's kernel time replaced by the back-to-back one, with both
- * constants at least 0. A kind with fewer than `min_rows` operations gets none. Training passes get
- * none: the in-place timings are of inference, and a backward runs in autograd's C++ engine, whose
- * cost per node these timings do not show.
+ * constants at least 0. A kind with fewer than `min_rows` operations gets none.
+ *
+ * A training step calls each layer's forward the same way, in place, so it gets the same overhead
+ * (of the forward's bytes) once per layer. Its backward runs in autograd's C++ engine, node after
+ * node without Python, whose cost per node the in-place timings (of forwards) do not show: it
+ * gets none.
  */
 
 #include <algorithm>  // min
@@ -1673,8 +1676,8 @@ inline constexpr std::size_t layer_kind_count = static_cast<std::size_t>(LayerKi
 constexpr bool takes_call_overhead(LayerKind k) noexcept { return k != LayerKind::conv2d && k != LayerKind::dense; }
 
 /**
- * @brief The fitted call overhead per layer kind, inference only (see the file's comment).
- * Unfitted: no kind has rows, and every layer gets 0.
+ * @brief The fitted call overhead per layer kind: the cost of calling a layer's forward in a network,
+ * in either pass (see the file's comment). Unfitted: no kind has rows, and every layer gets 0.
  */
 struct CallOverhead {
     std::array<double, layer_kind_count> us{};         ///< per kind, microseconds per call
@@ -1691,17 +1694,16 @@ struct CallOverhead {
     }
     /** @brief Was this kind's constant fitted? */
     constexpr bool fitted(LayerKind k) const noexcept { return rows[static_cast<std::size_t>(k)] > 0; }
-    /** @brief The overhead of one call of a layer of this kind in this pass that moves `bytes`, on a device
+    /** @brief The overhead of one call of a layer of this kind whose forward moves `bytes`, on a device
         whose last-level cache holds `cache_bytes`, microseconds. */
-    constexpr double at(LayerKind k, Pass pass, double bytes, double cache_bytes) const noexcept {
-        if (pass != Pass::inference) return 0.0;
+    constexpr double at(LayerKind k, double bytes, double cache_bytes) const noexcept {
         const auto i = static_cast<std::size_t>(k);
         return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
     }
-    /** @brief The overhead of one call of this layer in this pass and precision on `d`, microseconds. */
-    constexpr double at(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
-        if (pass != Pass::inference) return 0.0;
-        return at(kind(l), pass, static_cast<double>(pass_cost(l, pass, t).bytes), cache_bytes(d));
+    /** @brief The overhead of calling this layer in precision `t` on `d`, microseconds: its forward's
+        call, the same in an inference pass and in a training step. */
+    constexpr double at(const Layer& l, const Device& d, DType t) const noexcept {
+        return at(kind(l), static_cast<double>(pass_cost(l, Pass::inference, t).bytes), cache_bytes(d));
     }
     /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
     static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }
@@ -3034,7 +3036,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pas
 }
 
 constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
-    const double o = m.overhead.fitted() && d.id == m.overhead_device ? m.overhead.at(l, d, pass, t) : 0.0;
+    const double o = m.overhead.fitted() && d.id == m.overhead_device ? m.overhead.at(l, d, t) : 0.0;
     if (runs_no_kernel(l, pass, t)) return {o, false, "no kernel", o};
     if (m.trained_for(pass, t)) {
         if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t) + o, true, "mlp", o};
@@ -11121,9 +11123,9 @@ public:
         m_overhead_device = o.fitted() ? std::move(device) : std::string();
         m_overhead_files = o.fitted() ? std::move(files) : std::vector<std::string>{};
     }
-    /** @brief The call overhead of a layer in this pass on this device, microseconds (0 on other devices). */
-    double call_overhead_us(const Layer& l, const Device& d, Pass pass, DType t) const noexcept {
-        return m_overhead.fitted() && d.id == m_overhead_device ? m_overhead.at(l, d, pass, t) : 0.0;
+    /** @brief The call overhead of a layer on this device, microseconds, in either pass (0 on other devices). */
+    double call_overhead_us(const Layer& l, const Device& d, DType t) const noexcept {
+        return m_overhead.fitted() && d.id == m_overhead_device ? m_overhead.at(l, d, t) : 0.0;
     }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
@@ -11558,11 +11560,12 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
  * kernel in the pass (flatten, a view; dropout at inference) costs 0 ("no kernel"). Passes and
  * precisions the model never saw get the roofline. Each layer's estimate names its method. On the
  * device its call overhead was fitted on, the model adds the framework's cost of the call
- * (CallOverhead: inference only), whichever the method, and says how much (LayerTime::overhead_us).
+ * (CallOverhead: its forward's call, in either pass), whichever the method, and says how much
+ * (LayerTime::overhead_us).
  */
 inline LayerTimeFn learned_time_fn(const Predictor& p) {
     return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
-        const double o = p.call_overhead_us(l, d, pass, t);
+        const double o = p.call_overhead_us(l, d, t);
         if (runs_no_kernel(l, pass, t)) return {o, "no kernel", o};
         if (p.trained_for(pass, t)) {
             if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t) + o, "mlp", o};
@@ -13805,17 +13808,25 @@ struct NetworkComparison {
 };
 
 /**
- * @brief Estimates every row of `v` whose network is in the zoo (the others' names go to
- * `skipped`) with the model `p`.
+ * @brief Estimates every row of `v` whose network is in the zoo or among `networks` (matched by
+ * name, `networks` first, at the row's batch size; the others' names go to `skipped`) with the
+ * model `p`.
  * @throws perfcast::error naming the file and line of a row whose device is unknown
  */
 inline std::vector<NetworkComparison> compare_networks(const Predictor& p, const ValidationData& v,
                                                        const DeviceRegistry& reg, const std::string& device_override,
                                                        const EstimateOptions& options = {},
-                                                       std::set<std::string>* skipped = nullptr) {
+                                                       std::set<std::string>* skipped = nullptr,
+                                                       const std::vector<Network>& networks = {}) {
     std::vector<NetworkComparison> out;
     for (const ValidationRow& r : v.rows) {
-        const auto net = zoo::find(r.network, r.batch);
+        std::optional<Network> net;
+        for (const Network& n : networks)
+            if (n.name == r.network) {
+                net = n.batch == r.batch ? n : n.with_batch(r.batch);
+                break;
+            }
+        if (!net) net = zoo::find(r.network, r.batch);
         if (!net) {
             if (skipped) skipped->insert(r.network);
             continue;

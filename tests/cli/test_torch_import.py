@@ -426,8 +426,35 @@ def measure_torch_times_each_layer_in_its_network():
     assert abs(b["total_us"] - a["total_us"] - b["overhead_total_us"]) <= 1e-6 * b["total_us"], (a["total_us"], b["total_us"])
     assert all(l["overhead_us"] == 0 for l in b["layers"] if l["kind"] in ("conv2d", "dense")), b["layers"]
     assert pred(calibrated, "xeon_spr_2c")["overhead_total_us"] == 0  # fitted on another device
+    # a training step calls each layer's forward the same way: the same overhead, none in the optimizer
+    tr = json.loads(perfcast("predict", "alexnet", "--batch", "2", "--pass", "training", "--device", "epyc_milan_2c",
+                             "--model", calibrated, "--format", "json").stdout)
+    assert abs(tr["overhead_total_us"] - b["overhead_total_us"]) <= 1e-9 * b["overhead_total_us"], (tr, b)
     p = perfcast("calibrate", "--model", base, "--layers", layers, "--out", calibrated, ok=False)
     assert p.returncode != 0 and "--device" in p.stderr, p.stderr
+
+    # validate --network: a network outside the zoo, named as in its JSON file, at each row's batch size
+    tool("alexnet", "--batch", "1", "--out", os.path.join(TMP, "alexnet1.json"))
+    with open(os.path.join(TMP, "alexnet1.json")) as f:
+        mine = dict(json.load(f), name="my_alexnet")
+    with open(os.path.join(TMP, "my_alexnet.json"), "w") as f:
+        json.dump(mine, f)
+    renamed = os.path.join(TMP, "renamed.csv")
+    with open(out) as f:
+        whole = f.read()
+    with open(renamed, "w") as f:
+        f.write("\n".join(l.replace("alexnet,", "my_alexnet,", 1) if not l.startswith("#") else l
+                          for l in whole.splitlines()) + "\n")
+    val = lambda *extra: json.loads(perfcast("validate", "--model", os.path.join(ROOT, "models", "cpu-epyc_milan_2c-torch.json"),
+                                              "--device", "epyc_milan_2c", "--format", "json", *extra).stdout)
+    zoo_rows = val("--validation", out)["rows"]
+    my_rows = val("--validation", renamed, "--network", os.path.join(TMP, "my_alexnet.json"))["rows"]
+    assert [r["network"] for r in my_rows] == ["my_alexnet"] * len(zoo_rows) and len(zoo_rows) == 2, my_rows
+    assert [r["batch"] for r in my_rows] == [2, 2], my_rows  # rebatched from the file's 1
+    for z, m2 in zip(zoo_rows, my_rows):  # torch2perfcast's AlexNet is the zoo's
+        assert abs(z["predicted_ms"] - m2["predicted_ms"]) <= 1e-9 * z["predicted_ms"], (z, m2)
+    p = perfcast("validate", "--validation", renamed, "--device", "epyc_milan_2c", ok=False)
+    assert p.returncode != 0 and "--network" in p.stderr, p.stderr
 
 
 shutil.rmtree(TMP, ignore_errors=True)

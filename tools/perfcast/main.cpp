@@ -49,8 +49,9 @@ usage:
   perfcast study leave-one-out|learning-curve|ablation --data DATASET.csv... [--fractions 0.1,0.25,0.5,1]
                  [training options as for train] [--format table|json]
   perfcast validate --validation NETWORKS.csv... [--model MODEL.json] [--device DEVICE] [--optimizer ...]
-                    [--combine each|min|median] [--format table|json]
-                    (whole networks measured in a framework vs the prediction; several files are runs)
+                    [--combine each|min|median] [--format table|json] [--network FILE.json...]
+                    (whole networks measured in a framework vs the prediction; several files are runs;
+                    the zoo's networks, and others named as in their JSON files)
   perfcast validate --layers LAYERS.csv [--model MODEL.json] [--device DEVICE] [--format table|json] [--rows ROWS.csv]
                     (each operation timed inside its network, tools/measure_torch.py --layers, vs the prediction)
   perfcast calibrate --model MODEL.json --layers LAYERS.csv... --device DEVICE --out MODEL.json [--format table|json]
@@ -66,7 +67,7 @@ given: for the passes and precisions it was trained on, the learned model for th
 one for, its fitted memory-bound model for the others, and the roofline for whatever it was not
 trained on; each layer says which. A training step includes the optimizer's update (--optimizer,
 default sgd_momentum) as one more entry. A model calibrated on the device (perfcast calibrate) adds the
-framework's cost of calling each layer in a network to an inference pass, and says how much.
+framework's cost of calling each layer's forward in a network (in both passes), and says how much.
 )";
 
 #ifndef PERFCAST_DEFAULT_MODEL
@@ -807,8 +808,9 @@ int cmd_calibrate(const Args& a) {
                fitted ? cli::fixed(100.0 * k.mean_abs_error, 1) : std::string("-")});
     }
     t.print(std::cout);
-    std::cout << "wrote " << a.get("out", "") << ": inference layers of these kinds on " << dev.id
-              << " get the call overhead, us per call + us per MB x min(bytes moved, " << dev.l2_mb
+    std::cout << "wrote " << a.get("out", "") << ": layers of these kinds on " << dev.id
+              << " get the call overhead of their forward in both passes, us per call + us per MB x min(bytes moved, "
+              << dev.l2_mb
               << " MiB of last-level cache) (conv2d and dense take none: their sweeps read weights cold); errors are\n"
                  "mean |x - in place| / in place of the operations, x the back-to-back time alone or with the overhead\n";
     return EXIT_SUCCESS;
@@ -833,9 +835,12 @@ int cmd_validate(const Args& a) {
     const std::string opt = a.get("optimizer", "sgd_momentum");
     if (const auto o = parse_optimizer(opt)) eo.optimizer = *o;
     else throw error("--optimizer", "expected none, sgd, sgd_momentum or adam (got \"" + opt + "\")");
+    std::vector<Network> networks;  // --network FILE.json: networks beyond the zoo, by their names
+    for (const std::string& f : a.all("network")) networks.push_back(load_network(f));
     std::set<std::string> skipped;
-    const std::vector<NetworkComparison> rows = compare_networks(p, v, reg, a.get("device", ""), eo, &skipped);
-    if (rows.empty()) throw error(source_location{v.file, 0, 0}, "network", "no row names a zoo network");
+    const std::vector<NetworkComparison> rows = compare_networks(p, v, reg, a.get("device", ""), eo, &skipped, networks);
+    if (rows.empty())
+        throw error(source_location{v.file, 0, 0}, "network", "no row names a zoo network or one given with --network");
     // mean |error| per network and pass, and over everything
     std::map<std::string, std::pair<double, double>> mean;  // key -> (sum |error|, count)
     double all = 0, all_paleo = 0;
@@ -899,7 +904,7 @@ int cmd_validate(const Args& a) {
         std::cout << "each configuration's " << (*combine == RunCombine::min ? "fastest" : "median")
                   << " run of those in " << v.file << "\n";
     if (!skipped.empty()) {
-        std::cout << "not in the zoo, not predicted:";
+        std::cout << "not in the zoo nor given with --network, not predicted:";
         for (const auto& x : skipped) std::cout << " " << x;
         std::cout << "\n";
     }
@@ -984,7 +989,7 @@ int main(int argc, char** argv) {
         if (cmd == "validate")
             return cmd_validate(Args(argc, argv, 2, {},
                                      {"model", "validation", "device", "optimizer", "format", "devices", "combine",
-                                      "layers", "rows"}));
+                                      "layers", "rows", "network"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, 2, {"all-rows"}, {"model", "data", "format", "devices", "rows"}));
         std::cerr << "perfcast: unknown command \"" << cmd << "\"\n\n" << usage;
         return EXIT_FAILURE;
