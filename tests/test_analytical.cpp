@@ -3,9 +3,9 @@
 
 #include <algorithm>  // find
 
-#include <perfcast/analytical.hpp>
-#include <perfcast/estimate.hpp>
-#include <perfcast/zoo.hpp>
+#include <perfcast/core/analytical.hpp>
+#include <perfcast/runtime/estimate.hpp>
+#include <perfcast/core/zoo.hpp>
 
 using namespace perfcast;
 

@@ -3,9 +3,9 @@
 // The timings here are synthetic (unit-test data, written by hand), not measured.
 #include <doctest/doctest.h>
 
-#include <perfcast/call_overhead.hpp>
-#include <perfcast/embed.hpp>             // OwnedModel
-#include <perfcast/layer_validation.hpp>  // fit_call_overhead, parse_layer_timings
+#include <perfcast/core/call_overhead.hpp>
+#include <perfcast/lab/embed.hpp>             // OwnedModel
+#include <perfcast/lab/layer_validation.hpp>  // fit_call_overhead, parse_layer_timings
 
 #include <algorithm>  // min
 #include <string>     // string

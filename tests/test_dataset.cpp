@@ -1,8 +1,8 @@
 // Tests of dataset.hpp and io/neusight.hpp: the schema, round trips, located errors, the importer.
 #include <doctest/doctest.h>
 
-#include <perfcast/dataset.hpp>
-#include <perfcast/io/neusight.hpp>
+#include <perfcast/runtime/dataset.hpp>
+#include <perfcast/lab/neusight.hpp>
 
 #include <sstream>  // ostringstream
 

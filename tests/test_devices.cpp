@@ -1,8 +1,8 @@
 // Tests of devices.hpp and io/device_json.hpp: the built-in database, lookup, JSON.
 #include <doctest/doctest.h>
 
-#include <perfcast/devices.hpp>
-#include <perfcast/io/device_json.hpp>
+#include <perfcast/core/devices.hpp>
+#include <perfcast/runtime/io/device_json.hpp>
 
 #include <set>     // set
 #include <string>  // string

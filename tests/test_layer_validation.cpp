@@ -2,8 +2,8 @@
 // The timings here are synthetic (unit-test data, written by hand), not measured.
 #include <doctest/doctest.h>
 
-#include <perfcast/layer_validation.hpp>
-#include <perfcast/report.hpp>
+#include <perfcast/lab/layer_validation.hpp>
+#include <perfcast/lab/report.hpp>
 
 #include <cmath>    // fabs
 #include <cstdio>   // snprintf

@@ -1,7 +1,7 @@
 // Tests of layers.hpp: shapes, parameter counts, costs and the run-time rules.
 #include <doctest/doctest.h>
 
-#include <perfcast/layers.hpp>
+#include <perfcast/core/layers.hpp>
 
 using namespace perfcast;
 

@@ -3,14 +3,14 @@
 // measurements.
 #include <doctest/doctest.h>
 
-#include <perfcast/constexpr_model.hpp>
-#include <perfcast/dataset.hpp>
-#include <perfcast/embed.hpp>
-#include <perfcast/estimate.hpp>
-#include <perfcast/memory_fit.hpp>
-#include <perfcast/optimizer.hpp>
-#include <perfcast/predictor.hpp>
-#include <perfcast/zoo.hpp>
+#include <perfcast/core/constexpr_model.hpp>
+#include <perfcast/runtime/dataset.hpp>
+#include <perfcast/lab/embed.hpp>
+#include <perfcast/runtime/estimate.hpp>
+#include <perfcast/core/memory_fit.hpp>
+#include <perfcast/core/optimizer.hpp>
+#include <perfcast/runtime/predictor.hpp>
+#include <perfcast/core/zoo.hpp>
 
 #include <cmath>    // fabs
 #include <sstream>  // ostringstream

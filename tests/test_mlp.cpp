@@ -20,7 +20,7 @@
 #include <utility>     // pair
 #include <vector>      // vector
 
-#include <perfcast/mlp.hpp>  // the code under test
+#include <perfcast/runtime/mlp.hpp>  // the code under test
 
 namespace {
 

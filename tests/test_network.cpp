@@ -1,7 +1,7 @@
 // Tests of network.hpp: NetBuilder, Net<> and Network.
 #include <doctest/doctest.h>
 
-#include <perfcast/network.hpp>
+#include <perfcast/core/network.hpp>
 
 using namespace perfcast;
 

@@ -1,8 +1,8 @@
 // Tests of io/network_json.hpp: the network schema, round trips and located errors.
 #include <doctest/doctest.h>
 
-#include <perfcast/io/network_json.hpp>
-#include <perfcast/zoo.hpp>
+#include <perfcast/runtime/io/network_json.hpp>
+#include <perfcast/core/zoo.hpp>
 
 using namespace perfcast;
 

@@ -2,9 +2,9 @@
 // (a made-up efficiency curve over the roofline), never on measurements.
 #include <doctest/doctest.h>
 
-#include <perfcast/evaluation.hpp>
-#include <perfcast/features.hpp>
-#include <perfcast/predictor.hpp>
+#include <perfcast/lab/evaluation.hpp>
+#include <perfcast/runtime/features.hpp>
+#include <perfcast/runtime/predictor.hpp>
 
 #include <cmath>  // log, exp
 

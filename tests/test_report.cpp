@@ -2,7 +2,7 @@
 // validation reader, and the HTML report on synthetic data made here (never on measurements).
 #include <doctest/doctest.h>
 
-#include <perfcast/report.hpp>
+#include <perfcast/lab/report.hpp>
 
 #include <cmath>    // isfinite, log10, sqrt
 #include <cstdlib>  // strtod

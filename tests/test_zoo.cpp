@@ -1,7 +1,7 @@
 // Tests of zoo.hpp: torchvision's exact parameter counts and shapes, run time and compile time alike.
 #include <doctest/doctest.h>
 
-#include <perfcast/zoo.hpp>
+#include <perfcast/core/zoo.hpp>
 
 using namespace perfcast;
 

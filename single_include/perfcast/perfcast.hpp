@@ -7,10 +7,21 @@
 /**
  * @file perfcast.hpp
  * @brief perfcast: predict how long deep-learning layers and networks take on a GPU.
- *        The umbrella header: includes every part of the library.
+ *        The umbrella header of the library: the compile-time core (core.hpp) and the
+ *        learned run-time layer (runtime/). The lab (reports, studies, importers, the embed
+ *        generator) lives with the command-line program in tools/lab/ and is not included.
  */
 
-// ---- begin include/perfcast/analytical.hpp ----
+// ---- begin include/perfcast/core.hpp ----
+/**
+ * @file core.hpp
+ * @brief The umbrella header of perfcast's compile-time core: layer types and their costs,
+ *        devices, networks and the zoo, the analytical baselines, and the embedded learned
+ *        model with its constexpr inference. Needs the standard library only (no xtensor,
+ *        nlohmann/json or BLAS), and is also generated as single_include/perfcast/core.hpp.
+ */
+
+// ---- begin include/perfcast/core/analytical.hpp ----
 /**
  * @file analytical.hpp
  * @brief The analytical baselines every report shows beside the learned model:
@@ -25,7 +36,7 @@
 #include <cstdint>      // int64_t
 #include <string_view>  // string_view
 
-// ---- begin include/perfcast/devices.hpp ----
+// ---- begin include/perfcast/core/devices.hpp ----
 /**
  * @file devices.hpp
  * @brief The built-in device database: constexpr descriptions of GPUs and CPUs, with
@@ -43,7 +54,7 @@
 #include <string>       // string
 #include <string_view>  // string_view
 
-// ---- begin include/perfcast/detail/names.hpp ----
+// ---- begin include/perfcast/core/detail/names.hpp ----
 /**
  * @file detail/names.hpp
  * @brief Forgiving name comparison for devices and networks: case, spaces and punctuation ignored.
@@ -73,8 +84,8 @@ constexpr bool same_name(std::string_view a, std::string_view b) noexcept {
 }
 
 }  // namespace perfcast::detail
-// ---- end include/perfcast/detail/names.hpp ----
-// ---- begin include/perfcast/types.hpp ----
+// ---- end include/perfcast/core/detail/names.hpp ----
+// ---- begin include/perfcast/core/types.hpp ----
 /**
  * @file types.hpp
  * @brief Precisions, passes, phases and tensor shapes shared by every header.
@@ -194,7 +205,7 @@ struct Shape {
 };
 
 }  // namespace perfcast
-// ---- end include/perfcast/types.hpp ----
+// ---- end include/perfcast/core/types.hpp ----
 
 namespace perfcast {
 
@@ -368,14 +379,14 @@ constexpr const Device* find_device(std::string_view query) noexcept {
 }
 
 }  // namespace perfcast
-// ---- end include/perfcast/devices.hpp ----
-// ---- begin include/perfcast/layers.hpp ----
+// ---- end include/perfcast/core/devices.hpp ----
+// ---- begin include/perfcast/core/layers.hpp ----
 /**
  * @file layers.hpp
  * @brief Layer parameter structs, shape rules, costs, compile-time layer types and the run-time Layer.
  */
 
-// ---- begin include/perfcast/layers/cost.hpp ----
+// ---- begin include/perfcast/core/layers/cost.hpp ----
 /**
  * @file layers/cost.hpp
  * @brief What a layer is, counted: input and output shapes, parameter count, and the
@@ -389,7 +400,7 @@ constexpr const Device* find_device(std::string_view query) noexcept {
 #include <cstdint>  // int64_t
 
 // #include "../types.hpp"  // Shape, DType, Phase, Pass: already inlined above
-// ---- begin include/perfcast/layers/params.hpp ----
+// ---- begin include/perfcast/core/layers/params.hpp ----
 /**
  * @file layers/params.hpp
  * @brief The parameter structs every layer is described by.
@@ -582,8 +593,8 @@ template <> inline constexpr LayerKind kind_of<SoftmaxParams> = LayerKind::softm
 template <> inline constexpr LayerKind kind_of<DropoutParams> = LayerKind::dropout;
 
 }  // namespace perfcast
-// ---- end include/perfcast/layers/params.hpp ----
-// ---- begin include/perfcast/layers/rules.hpp ----
+// ---- end include/perfcast/core/layers/params.hpp ----
+// ---- begin include/perfcast/core/layers/rules.hpp ----
 /**
  * @file layers/rules.hpp
  * @brief The shape rules a layer must satisfy, checked once and used twice:
@@ -594,7 +605,7 @@ template <> inline constexpr LayerKind kind_of<DropoutParams> = LayerKind::dropo
 #include <string>       // string, to_string
 #include <string_view>  // string_view
 
-// ---- begin include/perfcast/error.hpp ----
+// ---- begin include/perfcast/core/error.hpp ----
 /**
  * @file error.hpp
  * @brief perfcast::error: the one exception type the library throws.
@@ -672,7 +683,7 @@ private:
 };
 
 }  // namespace perfcast
-// ---- end include/perfcast/error.hpp ----
+// ---- end include/perfcast/core/error.hpp ----
 // #include "params.hpp"    // the parameter structs: already inlined above
 
 namespace perfcast {
@@ -1025,7 +1036,7 @@ inline constexpr bool accepted =
 
 }  // namespace detail
 }  // namespace perfcast
-// ---- end include/perfcast/layers/rules.hpp ----
+// ---- end include/perfcast/core/layers/rules.hpp ----
 
 namespace perfcast {
 
@@ -1269,8 +1280,8 @@ constexpr Cost pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::
 }
 
 }  // namespace perfcast
-// ---- end include/perfcast/layers/cost.hpp ----
-// ---- begin include/perfcast/layers/layer.hpp ----
+// ---- end include/perfcast/core/layers/cost.hpp ----
+// ---- begin include/perfcast/core/layers/layer.hpp ----
 /**
  * @file layers/layer.hpp
  * @brief Compile-time layer types (`Conv2D<{...}>`) and their run-time twin perfcast::Layer.
@@ -1443,10 +1454,10 @@ constexpr Layer example_layer(LayerKind k) noexcept {
 }  // namespace detail
 
 }  // namespace perfcast
-// ---- end include/perfcast/layers/layer.hpp ----
+// ---- end include/perfcast/core/layers/layer.hpp ----
 // #include "layers/params.hpp"  // DenseParams, Conv2DParams, ...: already inlined above
 // #include "layers/rules.hpp"   // Rule, check, validate: already inlined above
-// ---- end include/perfcast/layers.hpp ----
+// ---- end include/perfcast/core/layers.hpp ----
 // #include "types.hpp"    // Pass, Phase, DType: already inlined above
 
 namespace perfcast {
@@ -1560,65 +1571,8 @@ enum class Analytical { roofline, paleo };
 constexpr std::string_view to_string(Analytical m) noexcept { return m == Analytical::roofline ? "roofline" : "paleo"; }
 
 }  // namespace perfcast
-// ---- end include/perfcast/analytical.hpp ----
-// ---- begin include/perfcast/compile_time.hpp ----
-/**
- * @file compile_time.hpp
- * @brief Compile-time cost modelling: a network's (or a layer's) predicted time as a
- *        constant expression, from the learned model embedded in the library.
- *
- * @code
- * static_assert(perfcast::predict_us<perfcast::zoo::ResNet50<32>, perfcast::devices::h100_sxm>() < 20'000);
- * if constexpr (perfcast::predict_us<A, perfcast::devices::l4>() < perfcast::predict_us<B, perfcast::devices::l4>()) ...
- * @endcode
- *
- * The policy is learned_time_fn's: the embedded model for the kinds it has a model for and
- * the passes and precisions it was trained on, the roofline for everything else. The default
- * model is models/neusight-fp32.json (conv2d and dense, FP32 inference, trained on P4, P100,
- * T4 and V100), embedded as include/perfcast/models/neusight_fp32.hpp; pass another model made
- * by `perfcast embed` as the last template argument.
- *
- * Within GCC's default constexpr limits: ResNet-50 at batch 32 (53 learned convolutions, one
- * dense layer) adds about 1 s and 60 MB to a translation unit with g++ 12; layers that repeat
- * are evaluated once.
- */
-
-#include <array>    // array
-#include <cstddef>  // size_t
-
-// ---- begin include/perfcast/constexpr_model.hpp ----
-/**
- * @file constexpr_model.hpp
- * @brief A trained predictor as constexpr data, and its inference in constant expressions:
- *        `perfcast::embedded::predict_us(model, layer, device, pass, dtype)` gives what the
- *        run-time perfcast::Predictor gives (to a few ulp), at compile time.
- *
- * `perfcast embed` (include/perfcast/embed.hpp) writes a model file out as a header of
- * `inline constexpr double[]` arrays and one `embedded::Model` that points at them;
- * include/perfcast/models/neusight_fp32.hpp is the committed default model, and
- * compile_time.hpp names it the default of `perfcast::predict_us<Net, Device>()`.
- *
- * The steps are Predictor::predict_us's: the feature vector (detail/feature_kernel.hpp: the
- * features of features.hpp, with the math of detail/constexpr_math.hpp), the scaler, the dense
- * layers, the output affine map, the inverse target transform, the roofline factor, and the
- * floor at a share of the compute-bound time. The result equals the run-time one to about
- * 1e-15 (own log/exp against libm's, and another summation order).
- *
- * Compile-time cost with g++ 12: about 15-25 ms and 2 MB per learned layer; equal layers are
- * evaluated once (GCC memoizes constexpr calls on equal arguments). ResNet-50 needs about 4M
- * constexpr operations and InceptionV3 about 8M, within GCC's default -fconstexpr-ops-limit (2^25).
- *
- * Needs only the standard library and perfcast's compile-time headers.
- */
-
-#include <algorithm>    // max, find
-#include <cstddef>      // size_t
-#include <memory>       // allocator, construct_at: hidden activations (transient in constant evaluation)
-#include <span>         // span
-#include <string_view>  // string_view
-
-// #include "analytical.hpp"              // roofline_us, compute_bound_us: already inlined above
-// ---- begin include/perfcast/call_overhead.hpp ----
+// ---- end include/perfcast/core/analytical.hpp ----
+// ---- begin include/perfcast/core/call_overhead.hpp ----
 /**
  * @file call_overhead.hpp
  * @brief The framework's cost of calling a layer inside a running network, beside its kernel's
@@ -1710,8 +1664,66 @@ struct CallOverhead {
 };
 
 }  // namespace perfcast
-// ---- end include/perfcast/call_overhead.hpp ----
-// ---- begin include/perfcast/detail/constexpr_math.hpp ----
+// ---- end include/perfcast/core/call_overhead.hpp ----
+// ---- begin include/perfcast/core/compile_time.hpp ----
+/**
+ * @file compile_time.hpp
+ * @brief Compile-time cost modelling: a network's (or a layer's) predicted time as a
+ *        constant expression, from the learned model embedded in the library.
+ *
+ * @code
+ * static_assert(perfcast::predict_us<perfcast::zoo::ResNet50<32>, perfcast::devices::h100_sxm>() < 20'000);
+ * if constexpr (perfcast::predict_us<A, perfcast::devices::l4>() < perfcast::predict_us<B, perfcast::devices::l4>()) ...
+ * @endcode
+ *
+ * The policy is learned_time_fn's: the embedded model for the kinds it has a model for and
+ * the passes and precisions it was trained on, the roofline for everything else. The default
+ * model is models/neusight-fp32.json (conv2d and dense, FP32 inference, trained on P4, P100,
+ * T4 and V100), embedded as include/perfcast/core/models/neusight_fp32.hpp; pass another model made
+ * by `perfcast embed` as the last template argument.
+ *
+ * Within GCC's default constexpr limits: ResNet-50 at batch 32 (53 learned convolutions, one
+ * dense layer) adds about 1 s and 60 MB to a translation unit with g++ 12; layers that repeat
+ * are evaluated once.
+ */
+
+#include <array>    // array
+#include <cstddef>  // size_t
+
+// ---- begin include/perfcast/core/constexpr_model.hpp ----
+/**
+ * @file constexpr_model.hpp
+ * @brief A trained predictor as constexpr data, and its inference in constant expressions:
+ *        `perfcast::embedded::predict_us(model, layer, device, pass, dtype)` gives what the
+ *        run-time perfcast::Predictor gives (to a few ulp), at compile time.
+ *
+ * `perfcast embed` (include/perfcast/embed.hpp) writes a model file out as a header of
+ * `inline constexpr double[]` arrays and one `embedded::Model` that points at them;
+ * include/perfcast/core/models/neusight_fp32.hpp is the committed default model, and
+ * compile_time.hpp names it the default of `perfcast::predict_us<Net, Device>()`.
+ *
+ * The steps are Predictor::predict_us's: the feature vector (detail/feature_kernel.hpp: the
+ * features of features.hpp, with the math of detail/constexpr_math.hpp), the scaler, the dense
+ * layers, the output affine map, the inverse target transform, the roofline factor, and the
+ * floor at a share of the compute-bound time. The result equals the run-time one to about
+ * 1e-15 (own log/exp against libm's, and another summation order).
+ *
+ * Compile-time cost with g++ 12: about 15-25 ms and 2 MB per learned layer; equal layers are
+ * evaluated once (GCC memoizes constexpr calls on equal arguments). ResNet-50 needs about 4M
+ * constexpr operations and InceptionV3 about 8M, within GCC's default -fconstexpr-ops-limit (2^25).
+ *
+ * Needs only the standard library and perfcast's compile-time headers.
+ */
+
+#include <algorithm>    // max, find
+#include <cstddef>      // size_t
+#include <memory>       // allocator, construct_at: hidden activations (transient in constant evaluation)
+#include <span>         // span
+#include <string_view>  // string_view
+
+// #include "analytical.hpp"              // roofline_us, compute_bound_us: already inlined above
+// #include "call_overhead.hpp"           // CallOverhead: already inlined above
+// ---- begin include/perfcast/core/detail/constexpr_math.hpp ----
 /**
  * @file detail/constexpr_math.hpp
  * @brief log, exp, expm1, tanh, sqrt, floor and ceil usable in constant expressions.
@@ -1885,8 +1897,8 @@ constexpr double sqrt(double x) noexcept {
 }
 
 }  // namespace perfcast::detail::cmath
-// ---- end include/perfcast/detail/constexpr_math.hpp ----
-// ---- begin include/perfcast/detail/feature_kernel.hpp ----
+// ---- end include/perfcast/core/detail/constexpr_math.hpp ----
+// ---- begin include/perfcast/core/detail/feature_kernel.hpp ----
 /**
  * @file detail/feature_kernel.hpp
  * @brief The feature vectors of features.hpp, computed by a constexpr function template
@@ -1912,7 +1924,7 @@ constexpr double sqrt(double x) noexcept {
 // #include "../analytical.hpp"     // roofline, PhaseTime: already inlined above
 // #include "../devices.hpp"        // Device: already inlined above
 // #include "../error.hpp"          // error: already inlined above
-// ---- begin include/perfcast/feature_set.hpp ----
+// ---- begin include/perfcast/core/feature_set.hpp ----
 /**
  * @file feature_set.hpp
  * @brief The named, versioned feature sets of the learned model (features.hpp computes them).
@@ -1954,7 +1966,7 @@ inline constexpr double wave_tile = 128.0;
 
 }  // namespace detail
 }  // namespace perfcast
-// ---- end include/perfcast/feature_set.hpp ----
+// ---- end include/perfcast/core/feature_set.hpp ----
 // #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
 // #include "constexpr_math.hpp"    // cmath::log, floor, ceil: already inlined above
 
@@ -2156,69 +2168,12 @@ constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const 
 }
 
 }  // namespace perfcast::detail::features_kernel
-// ---- end include/perfcast/detail/feature_kernel.hpp ----
+// ---- end include/perfcast/core/detail/feature_kernel.hpp ----
 // #include "devices.hpp"                 // Device: already inlined above
 // #include "error.hpp"                   // error: already inlined above
-// ---- begin include/perfcast/features.hpp ----
-/**
- * @file features.hpp
- * @brief The feature vectors the learned model sees: layer parameters (log-scaled),
- *        analytical features (FLOPs, bytes, intensity, roofline times, GEMM tiles and
- *        waves per SM), pass and precision, and the device's hardware features, so one
- *        model serves many GPUs and can be asked about a GPU it never saw.
- *
- * Feature sets are named and versioned; a model file records the set it was trained
- * with and refuses to run with another. The sets, for the ablation:
- *   - "raw":        layer parameters as they are (the seed's Table 4.3 inputs)
- *   - "params":     layer parameters, log-scaled
- *   - "analytical": + FLOPs, bytes, intensity, roofline times, tiles and waves
- *   - "hardware":   + device features (SMs, cores, clock, peak FLOP/s, bandwidth, L2), the default
- */
-
-#include <cstddef>  // size_t
-#include <string>   // string
-#include <vector>   // vector
-
-// #include "analytical.hpp"               // roofline_us: already inlined above
-// #include "detail/feature_kernel.hpp"    // features_kernel::compute: the one implementation of the features: already inlined above
-// #include "devices.hpp"                  // Device: already inlined above
-// #include "feature_set.hpp"              // FeatureSet, feature_schema_version: already inlined above
-// #include "layers.hpp"                   // Layer: already inlined above
-
-namespace perfcast {
-
-/**
- * @brief Computes the feature vector of a layer on a device, or (with `values` null)
- * only the feature names. The vector depends only on the layer's kind and the set.
- * One implementation serves this run-time path (<cmath>) and the constexpr one
- * (detail/feature_kernel.hpp).
- */
-inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t,
-                             std::vector<double>* values, std::vector<std::string>* names) {
-    detail::features_kernel::feature_buffer b;
-    detail::features_kernel::compute<detail::features_kernel::std_math>(b, set, l, d, pass, t);
-    for (std::size_t i = 0; i < b.size; ++i) {
-        if (values) values->push_back(b.values[i]);
-        if (names) names->emplace_back(b.names[i]);
-    }
-}
-
-/** @brief The feature names of a kind under a set (the schema a model file records). */
-inline std::vector<std::string> feature_names(FeatureSet set, const Layer& example) {
-    std::vector<std::string> names;
-    compute_features(set, example, devices::t4, Pass::inference, DType::fp32, nullptr, &names);
-    return names;
-}
-
-/** @brief The analytical time a learned model's target is relative to (the roofline). */
-inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
-    return roofline_us(l, d, pass, t);
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/features.hpp ----
+// #include "feature_set.hpp"             // FeatureSet, feature_schema_version: already inlined above
 // #include "layers.hpp"                  // Layer, LayerKind, kind: already inlined above
-// ---- begin include/perfcast/memory_fit.hpp ----
+// ---- begin include/perfcast/core/memory_fit.hpp ----
 /**
  * @file memory_fit.hpp
  * @brief The memory-bound model: the time of a layer that has no learned model of its own
@@ -2359,8 +2314,8 @@ inline MemoryFit fit_memory_model(const std::vector<MemoryFitRow>& rows) {
 }
 
 }  // namespace perfcast
-// ---- end include/perfcast/memory_fit.hpp ----
-// ---- begin include/perfcast/network.hpp ----
+// ---- end include/perfcast/core/memory_fit.hpp ----
+// ---- begin include/perfcast/core/network.hpp ----
 /**
  * @file network.hpp
  * @brief Networks: the run-time perfcast::Network (a named list of layers), the
@@ -2679,8 +2634,8 @@ struct built_net {
 };
 
 }  // namespace perfcast
-// ---- end include/perfcast/network.hpp ----
-// ---- begin include/perfcast/optimizer.hpp ----
+// ---- end include/perfcast/core/network.hpp ----
+// ---- begin include/perfcast/core/optimizer.hpp ----
 /**
  * @file optimizer.hpp
  * @brief The optimizer update of a training step: which element-wise kernels it runs over
@@ -2756,7 +2711,7 @@ constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
 constexpr Layer update_kernel(std::int64_t n) noexcept { return AddParams{Shape::matrix(1, n), 2}; }
 
 }  // namespace perfcast
-// ---- end include/perfcast/optimizer.hpp ----
+// ---- end include/perfcast/core/optimizer.hpp ----
 // #include "types.hpp"                   // Pass, DType: already inlined above
 
 namespace perfcast::embedded {
@@ -3114,10 +3069,10 @@ constexpr bool verify(const Model& m, double tolerance) {
 }
 
 }  // namespace perfcast::embedded
-// ---- end include/perfcast/constexpr_model.hpp ----
+// ---- end include/perfcast/core/constexpr_model.hpp ----
 // #include "devices.hpp"               // Device: already inlined above
 // #include "layers.hpp"                // Layer: already inlined above
-// ---- begin include/perfcast/models/neusight_fp32.hpp ----
+// ---- begin include/perfcast/core/models/neusight_fp32.hpp ----
 // generated by `perfcast embed` from models/neusight-fp32.json; do not edit.
 // Regenerate: perfcast embed --model models/neusight-fp32.json --out <this file> --name neusight_fp32
 /**
@@ -3135,7 +3090,7 @@ constexpr bool verify(const Model& m, double tolerance) {
 
 #include <string_view>  // string_view
 
-// #include <perfcast/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
+// #include <perfcast/core/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
 
 namespace perfcast::models::neusight_fp32 {
 
@@ -7111,7 +7066,7 @@ inline constexpr perfcast::embedded::Model model{"neusight-fp32", 1, detail::kin
     detail::devices, detail::references, "fnv1a64:3cccab4436ee2122"};
 
 }  // namespace perfcast::models::neusight_fp32
-// ---- end include/perfcast/models/neusight_fp32.hpp ----
+// ---- end include/perfcast/core/models/neusight_fp32.hpp ----
 // #include "types.hpp"                 // Pass, DType: already inlined above
 
 namespace perfcast {
@@ -7171,9 +7126,292 @@ consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
 }
 
 }  // namespace perfcast
-// ---- end include/perfcast/compile_time.hpp ----
-// #include "constexpr_model.hpp"     // embedded::Model, embedded::predict_us: constexpr inference: already inlined above
-// ---- begin include/perfcast/dataset.hpp ----
+// ---- end include/perfcast/core/compile_time.hpp ----
+// #include "core/constexpr_model.hpp"  // embedded::Model, embedded::predict_us: constexpr inference: already inlined above
+// #include "core/devices.hpp"          // Device, devices::*, find_device: already inlined above
+// #include "core/error.hpp"            // perfcast::error: already inlined above
+// #include "core/layers.hpp"           // layer structs, compile-time layer types, Layer: already inlined above
+// #include "core/memory_fit.hpp"       // the memory-bound model of the kinds without a learned one: already inlined above
+// #include "core/network.hpp"          // Network, Net<>, NetBuilder: already inlined above
+// #include "core/optimizer.hpp"        // the optimizer update of a training step: already inlined above
+// #include "core/types.hpp"            // DType, Pass, Phase, Shape: already inlined above
+// ---- begin include/perfcast/core/zoo.hpp ----
+/**
+ * @file zoo.hpp
+ * @brief The model zoo with exact shapes: LeNet-5, AlexNet, VGG-16, ResNet-50 and
+ *        InceptionV3, as torchvision defines them (layer names follow torchvision's
+ *        modules), parameterised by batch, at run time and at compile time.
+ *
+ * Each network is written once, as a constexpr NetBuilder function; `zoo::resnet50(32)`
+ * gives the run-time Network and `zoo::ResNet50<32>` the compile-time Net.
+ */
+
+#include <array>        // array
+#include <cstdint>      // int64_t
+#include <optional>     // optional
+#include <string>       // string
+#include <string_view>  // string_view
+
+// #include "detail/names.hpp"  // same_name: already inlined above
+// #include "error.hpp"          // error: already inlined above
+// #include "network.hpp"        // NetBuilder, Network, built_net: already inlined above
+
+namespace perfcast::zoo {
+
+namespace detail {
+
+/** @brief torchvision's BasicConv2d (InceptionV3) and ResNet's conv-bn(-relu): conv without bias, BN, ReLU. */
+constexpr void conv_bn_relu(NetBuilder& b, const LayerName& name, std::int64_t out, Hw k, Hw s = 1, Hw p = 0,
+                            bool relu = true) {
+    b.conv(name / "conv", out, k, s, p, false);
+    b.batchnorm(name / "bn");
+    if (relu) b.act(name / "relu");
+}
+
+// ResNet-50 ------------------------------------------------------------------------------
+
+constexpr void bottleneck(NetBuilder& b, const LayerName& name, std::int64_t planes, std::int64_t stride,
+                          bool downsample) {
+    const Shape in = b.shape();
+    b.conv(name / "conv1", planes, 1, 1, 0, false).batchnorm(name / "bn1").act(name / "relu1");
+    b.conv(name / "conv2", planes, 3, stride, 1, false).batchnorm(name / "bn2").act(name / "relu2");
+    b.conv(name / "conv3", planes * 4, 1, 1, 0, false).batchnorm(name / "bn3");
+    if (downsample) {
+        const Shape main = b.shape();
+        b.set_shape(in);
+        b.conv(name / "downsample" / 0, planes * 4, 1, stride, 0, false).batchnorm(name / "downsample" / 1);
+        if (!(b.shape() == main)) throw error(name.str(), "residual shapes differ");
+    }
+    b.add(name / "add").act(name / "relu3");
+}
+
+// InceptionV3 ----------------------------------------------------------------------------
+
+constexpr void inception_a(NetBuilder& b, const LayerName& n, std::int64_t pool_features) {
+    const Shape in = b.shape();
+    conv_bn_relu(b, n / "branch1x1", 64, 1);
+    b.set_shape(in);
+    conv_bn_relu(b, n / "branch5x5_1", 48, 1);
+    conv_bn_relu(b, n / "branch5x5_2", 64, 5, 1, 2);
+    b.set_shape(in);
+    conv_bn_relu(b, n / "branch3x3dbl_1", 64, 1);
+    conv_bn_relu(b, n / "branch3x3dbl_2", 96, 3, 1, 1);
+    conv_bn_relu(b, n / "branch3x3dbl_3", 96, 3, 1, 1);
+    b.set_shape(in);
+    b.pool(n / "avg_pool", PoolMode::avg, 3, 1, 1);
+    conv_bn_relu(b, n / "branch_pool", pool_features, 1);
+    b.concat(n / "cat", {64, 64, 96, pool_features});
+}
+
+constexpr void inception_b(NetBuilder& b, const LayerName& n) {
+    const Shape in = b.shape();
+    conv_bn_relu(b, n / "branch3x3", 384, 3, 2);
+    b.set_shape(in);
+    conv_bn_relu(b, n / "branch3x3dbl_1", 64, 1);
+    conv_bn_relu(b, n / "branch3x3dbl_2", 96, 3, 1, 1);
+    conv_bn_relu(b, n / "branch3x3dbl_3", 96, 3, 2);
+    b.set_shape(in);
+    b.pool(n / "max_pool", PoolMode::max, 3, 2);
+    b.concat(n / "cat", {384, 96, in[1]});
+}
+
+constexpr void inception_c(NetBuilder& b, const LayerName& n, std::int64_t c7) {
+    const Shape in = b.shape();
+    conv_bn_relu(b, n / "branch1x1", 192, 1);
+    b.set_shape(in);
+    conv_bn_relu(b, n / "branch7x7_1", c7, 1);
+    conv_bn_relu(b, n / "branch7x7_2", c7, Hw{1, 7}, 1, Hw{0, 3});
+    conv_bn_relu(b, n / "branch7x7_3", 192, Hw{7, 1}, 1, Hw{3, 0});
+    b.set_shape(in);
+    conv_bn_relu(b, n / "branch7x7dbl_1", c7, 1);
+    conv_bn_relu(b, n / "branch7x7dbl_2", c7, Hw{7, 1}, 1, Hw{3, 0});
+    conv_bn_relu(b, n / "branch7x7dbl_3", c7, Hw{1, 7}, 1, Hw{0, 3});
+    conv_bn_relu(b, n / "branch7x7dbl_4", c7, Hw{7, 1}, 1, Hw{3, 0});
+    conv_bn_relu(b, n / "branch7x7dbl_5", 192, Hw{1, 7}, 1, Hw{0, 3});
+    b.set_shape(in);
+    b.pool(n / "avg_pool", PoolMode::avg, 3, 1, 1);
+    conv_bn_relu(b, n / "branch_pool", 192, 1);
+    b.concat(n / "cat", {192, 192, 192, 192});
+}
+
+constexpr void inception_d(NetBuilder& b, const LayerName& n) {
+    const Shape in = b.shape();
+    conv_bn_relu(b, n / "branch3x3_1", 192, 1);
+    conv_bn_relu(b, n / "branch3x3_2", 320, 3, 2);
+    b.set_shape(in);
+    conv_bn_relu(b, n / "branch7x7x3_1", 192, 1);
+    conv_bn_relu(b, n / "branch7x7x3_2", 192, Hw{1, 7}, 1, Hw{0, 3});
+    conv_bn_relu(b, n / "branch7x7x3_3", 192, Hw{7, 1}, 1, Hw{3, 0});
+    conv_bn_relu(b, n / "branch7x7x3_4", 192, 3, 2);
+    b.set_shape(in);
+    b.pool(n / "max_pool", PoolMode::max, 3, 2);
+    b.concat(n / "cat", {320, 192, in[1]});
+}
+
+constexpr void inception_e(NetBuilder& b, const LayerName& n) {
+    const Shape in = b.shape();
+    conv_bn_relu(b, n / "branch1x1", 320, 1);
+    b.set_shape(in);
+    conv_bn_relu(b, n / "branch3x3_1", 384, 1);
+    const Shape mid = b.shape();
+    conv_bn_relu(b, n / "branch3x3_2a", 384, Hw{1, 3}, 1, Hw{0, 1});
+    b.set_shape(mid);
+    conv_bn_relu(b, n / "branch3x3_2b", 384, Hw{3, 1}, 1, Hw{1, 0});
+    b.concat(n / "branch3x3_cat", {384, 384});
+    b.set_shape(in);
+    conv_bn_relu(b, n / "branch3x3dbl_1", 448, 1);
+    conv_bn_relu(b, n / "branch3x3dbl_2", 384, 3, 1, 1);
+    const Shape mid2 = b.shape();
+    conv_bn_relu(b, n / "branch3x3dbl_3a", 384, Hw{1, 3}, 1, Hw{0, 1});
+    b.set_shape(mid2);
+    conv_bn_relu(b, n / "branch3x3dbl_3b", 384, Hw{3, 1}, 1, Hw{1, 0});
+    b.concat(n / "branch3x3dbl_cat", {384, 384});
+    b.set_shape(in);
+    b.pool(n / "avg_pool", PoolMode::avg, 3, 1, 1);
+    conv_bn_relu(b, n / "branch_pool", 192, 1);
+    b.concat(n / "cat", {320, 768, 768, 192});
+}
+
+}  // namespace detail
+
+/** @brief LeNet-5 as in the seed thesis' Table 2.1 (1x32x32 input, tanh, average pooling): 61,706 parameters. */
+constexpr NetBuilder build_lenet5(std::int64_t batch) {
+    NetBuilder b("lenet5", batch, Shape::nchw(batch, 1, 32, 32));
+    b.conv("conv1", 6, 5).act("tanh1", ActivationKind::tanh).pool("pool1", PoolMode::avg, 2, 2);
+    b.conv("conv2", 16, 5).act("tanh2", ActivationKind::tanh).pool("pool2", PoolMode::avg, 2, 2);
+    b.conv("conv3", 120, 5).act("tanh3", ActivationKind::tanh).flatten("flatten");
+    b.dense("fc1", 84).act("tanh4", ActivationKind::tanh).dense("fc2", 10).softmax("softmax");
+    return b;
+}
+
+/** @brief torchvision's alexnet (224x224): 61,100,840 parameters. */
+constexpr NetBuilder build_alexnet(std::int64_t batch) {
+    NetBuilder b("alexnet", batch, Shape::nchw(batch, 3, 224, 224));
+    const LayerName f = "features", c = "classifier";
+    b.conv(f / 0, 64, 11, 4, 2).act(f / 1).pool(f / 2, PoolMode::max, 3, 2);
+    b.conv(f / 3, 192, 5, 1, 2).act(f / 4).pool(f / 5, PoolMode::max, 3, 2);
+    b.conv(f / 6, 384, 3, 1, 1).act(f / 7);
+    b.conv(f / 8, 256, 3, 1, 1).act(f / 9);
+    b.conv(f / 10, 256, 3, 1, 1).act(f / 11).pool(f / 12, PoolMode::max, 3, 2);
+    b.adaptive_avg_pool("avgpool", 6, 6).flatten("flatten");
+    b.dropout(c / 0).dense(c / 1, 4096).act(c / 2);
+    b.dropout(c / 3).dense(c / 4, 4096).act(c / 5);
+    b.dense(c / 6, 1000);
+    return b;
+}
+
+/** @brief torchvision's vgg16 without batch norm (224x224): 138,357,544 parameters. */
+constexpr NetBuilder build_vgg16(std::int64_t batch) {
+    NetBuilder b("vgg16", batch, Shape::nchw(batch, 3, 224, 224));
+    constexpr std::array<std::int64_t, 18> cfg{64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0};
+    const LayerName f = "features", c = "classifier";
+    std::int64_t i = 0;
+    for (std::int64_t v : cfg) {
+        if (v == 0) {
+            b.pool(f / i++, PoolMode::max, 2, 2);
+        } else {
+            b.conv(f / i++, v, 3, 1, 1);
+            b.act(f / i++);
+        }
+    }
+    b.adaptive_avg_pool("avgpool", 7, 7).flatten("flatten");
+    b.dense(c / 0, 4096).act(c / 1).dropout(c / 2);
+    b.dense(c / 3, 4096).act(c / 4).dropout(c / 5);
+    b.dense(c / 6, 1000);
+    return b;
+}
+
+/** @brief torchvision's resnet50 (v1.5, stride in the 3x3 convolution; 224x224): 25,557,032 parameters. */
+constexpr NetBuilder build_resnet50(std::int64_t batch) {
+    NetBuilder b("resnet50", batch, Shape::nchw(batch, 3, 224, 224));
+    b.conv("conv1", 64, 7, 2, 3, false).batchnorm("bn1").act("relu").pool("maxpool", PoolMode::max, 3, 2, 1);
+    constexpr std::array<std::int64_t, 4> blocks{3, 4, 6, 3};
+    for (std::int64_t stage = 0; stage < 4; ++stage) {
+        const LayerName layer = LayerName("layer").append(stage + 1);
+        const std::int64_t planes = std::int64_t{64} << stage;
+        for (std::int64_t i = 0; i < blocks[static_cast<std::size_t>(stage)]; ++i)
+            detail::bottleneck(b, layer / i, planes, (i == 0 && stage > 0) ? 2 : 1, i == 0);
+    }
+    b.global_pool("avgpool").flatten("flatten").dense("fc", 1000);
+    return b;
+}
+
+/** @brief torchvision's inception_v3 without the auxiliary head (299x299): 23,834,568 parameters. */
+constexpr NetBuilder build_inception_v3(std::int64_t batch) {
+    NetBuilder b("inception_v3", batch, Shape::nchw(batch, 3, 299, 299));
+    detail::conv_bn_relu(b, "Conv2d_1a_3x3", 32, 3, 2);
+    detail::conv_bn_relu(b, "Conv2d_2a_3x3", 32, 3);
+    detail::conv_bn_relu(b, "Conv2d_2b_3x3", 64, 3, 1, 1);
+    b.pool("maxpool1", PoolMode::max, 3, 2);
+    detail::conv_bn_relu(b, "Conv2d_3b_1x1", 80, 1);
+    detail::conv_bn_relu(b, "Conv2d_4a_3x3", 192, 3);
+    b.pool("maxpool2", PoolMode::max, 3, 2);
+    detail::inception_a(b, "Mixed_5b", 32);
+    detail::inception_a(b, "Mixed_5c", 64);
+    detail::inception_a(b, "Mixed_5d", 64);
+    detail::inception_b(b, "Mixed_6a");
+    detail::inception_c(b, "Mixed_6b", 128);
+    detail::inception_c(b, "Mixed_6c", 160);
+    detail::inception_c(b, "Mixed_6d", 160);
+    detail::inception_c(b, "Mixed_6e", 192);
+    detail::inception_d(b, "Mixed_7a");
+    detail::inception_e(b, "Mixed_7b");
+    detail::inception_e(b, "Mixed_7c");
+    b.global_pool("avgpool").dropout("dropout").flatten("flatten").dense("fc", 1000);
+    return b;
+}
+
+// Run-time networks ------------------------------------------------------------------------
+
+inline Network lenet5(std::int64_t batch = 1) { return build_lenet5(batch).build(); }
+inline Network alexnet(std::int64_t batch = 1) { return build_alexnet(batch).build(); }
+inline Network vgg16(std::int64_t batch = 1) { return build_vgg16(batch).build(); }
+inline Network resnet50(std::int64_t batch = 1) { return build_resnet50(batch).build(); }
+inline Network inception_v3(std::int64_t batch = 1) { return build_inception_v3(batch).build(); }
+
+/** @brief The zoo's names, as the CLI and JSON accept them. */
+inline constexpr std::array<std::string_view, 5> names{"lenet5", "alexnet", "vgg16", "resnet50", "inception_v3"};
+
+/** @brief A zoo network by name ("resnet50", "ResNet-50", "inception_v3", "inceptionv3"...); nullopt when unknown. */
+inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1) {
+    if (batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(batch) + ")");
+    using perfcast::detail::same_name;
+    if (same_name(name, "lenet5") || same_name(name, "lenet")) return lenet5(batch);
+    if (same_name(name, "alexnet")) return alexnet(batch);
+    if (same_name(name, "vgg16")) return vgg16(batch);
+    if (same_name(name, "resnet50")) return resnet50(batch);
+    if (same_name(name, "inception_v3") || same_name(name, "inception3")) return inception_v3(batch);
+    return std::nullopt;
+}
+
+// Compile-time networks --------------------------------------------------------------------
+
+namespace detail {
+template <std::int64_t B> struct lenet5_holder { static constexpr NetBuilder build() { return build_lenet5(B); } };
+template <std::int64_t B> struct alexnet_holder { static constexpr NetBuilder build() { return build_alexnet(B); } };
+template <std::int64_t B> struct vgg16_holder { static constexpr NetBuilder build() { return build_vgg16(B); } };
+template <std::int64_t B> struct resnet50_holder { static constexpr NetBuilder build() { return build_resnet50(B); } };
+template <std::int64_t B> struct inception_v3_holder {
+    static constexpr NetBuilder build() { return build_inception_v3(B); }
+};
+}  // namespace detail
+
+/** @brief Compile-time LeNet-5 at batch B. */
+template <std::int64_t B = 1> using LeNet5 = typename built_net<detail::lenet5_holder<B>>::type;
+/** @brief Compile-time AlexNet at batch B. */
+template <std::int64_t B = 1> using AlexNet = typename built_net<detail::alexnet_holder<B>>::type;
+/** @brief Compile-time VGG-16 at batch B. */
+template <std::int64_t B = 1> using VGG16 = typename built_net<detail::vgg16_holder<B>>::type;
+/** @brief Compile-time ResNet-50 at batch B. */
+template <std::int64_t B = 1> using ResNet50 = typename built_net<detail::resnet50_holder<B>>::type;
+/** @brief Compile-time InceptionV3 at batch B. */
+template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inception_v3_holder<B>>::type;
+
+}  // namespace perfcast::zoo
+// ---- end include/perfcast/core/zoo.hpp ----
+// ---- end include/perfcast/core.hpp ----
+
+// ---- begin include/perfcast/runtime/dataset.hpp ----
 /**
  * @file dataset.hpp
  * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 2; version 1 is read too),
@@ -7210,8 +7448,8 @@ consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
 #include <string_view>  // string_view
 #include <vector>       // vector
 
-// #include "error.hpp"           // error, source_location: already inlined above
-// ---- begin include/perfcast/io/device_json.hpp ----
+// #include "../core/error.hpp"           // error, source_location: already inlined above
+// ---- begin include/perfcast/runtime/io/device_json.hpp ----
 /**
  * @file io/device_json.hpp
  * @brief Devices to and from JSON (schema "perfcast-devices", version 1), and the
@@ -7223,7 +7461,7 @@ consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
 #include <string_view>  // string_view
 #include <vector>       // vector
 
-// ---- begin include/perfcast/detail/json.hpp ----
+// ---- begin include/perfcast/runtime/detail/json.hpp ----
 /**
  * @file detail/json.hpp
  * @brief The one place perfcast includes nlohmann/json, and a locator that finds the
@@ -7240,7 +7478,7 @@ consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
 
 #include <nlohmann/json.hpp>  // json
 
-// #include "../error.hpp"  // error, source_location: already inlined above
+// #include "../../core/error.hpp"  // error, source_location: already inlined above
 
 namespace perfcast::detail {
 
@@ -7406,10 +7644,10 @@ private:
 };
 
 }  // namespace perfcast::detail
-// ---- end include/perfcast/detail/json.hpp ----
-// #include "../devices.hpp"      // Device, devices::builtin, find_device: already inlined above
-// #include "../error.hpp"        // error: already inlined above
-// ---- begin include/perfcast/io/network_json.hpp ----
+// ---- end include/perfcast/runtime/detail/json.hpp ----
+// #include "../../core/devices.hpp"      // Device, devices::builtin, find_device: already inlined above
+// #include "../../core/error.hpp"        // error: already inlined above
+// ---- begin include/perfcast/runtime/io/network_json.hpp ----
 /**
  * @file io/network_json.hpp
  * @brief Networks to and from JSON (schema "perfcast-network", version 1; the README documents it).
@@ -7425,9 +7663,9 @@ private:
 #include <vector>       // vector
 
 // #include "../detail/json.hpp"  // json, json_reader, read_file: already inlined above
-// #include "../error.hpp"        // error: already inlined above
-// #include "../layers.hpp"       // Layer, the parameter structs, validate: already inlined above
-// #include "../network.hpp"      // Network: already inlined above
+// #include "../../core/error.hpp"        // error: already inlined above
+// #include "../../core/layers.hpp"       // Layer, the parameter structs, validate: already inlined above
+// #include "../../core/network.hpp"      // Network: already inlined above
 
 namespace perfcast {
 
@@ -7735,7 +7973,7 @@ inline Network parse_network(const std::string& text, const std::string& file = 
 inline Network load_network(const std::string& path) { return parse_network(detail::read_file(path), path); }
 
 }  // namespace perfcast
-// ---- end include/perfcast/io/network_json.hpp ----
+// ---- end include/perfcast/runtime/io/network_json.hpp ----
 
 namespace perfcast {
 
@@ -7891,9 +8129,9 @@ private:
 };
 
 }  // namespace perfcast
-// ---- end include/perfcast/io/device_json.hpp ----
-// #include "layers.hpp"          // Layer, the parameter structs, check: already inlined above
-// #include "types.hpp"           // Pass, DType: already inlined above
+// ---- end include/perfcast/runtime/io/device_json.hpp ----
+// #include "../core/layers.hpp"          // Layer, the parameter structs, check: already inlined above
+// #include "../core/types.hpp"           // Pass, DType: already inlined above
 
 namespace perfcast {
 
@@ -8401,42 +8639,270 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
 }
 
 }  // namespace perfcast
-// ---- end include/perfcast/dataset.hpp ----
-// #include "devices.hpp"             // Device, devices::*, find_device: already inlined above
-// ---- begin include/perfcast/embed.hpp ----
+// ---- end include/perfcast/runtime/dataset.hpp ----
+// ---- begin include/perfcast/runtime/estimate.hpp ----
 /**
- * @file embed.hpp
- * @brief `perfcast embed`: writes a trained model file out as a C++ header of constexpr data,
- *        so the model predicts in constant expressions (constexpr_model.hpp) and ships inside
- *        the single header with no file to load at run time.
- *
- * The header holds, per layer kind, the feature names and scaler statistics, every layer's
- * weights and biases as `inline constexpr double[]` arrays (shortest round-trip decimal, so
- * each value is bit-exact), the activation, output affine map and target transform; then the
- * passes, precisions and devices the model was trained on, the reference queries with the
- * trainer's predictions, and one `perfcast::models::<name>::model` of type embedded::Model.
- * Output is deterministic: the same model file gives the same header byte for byte.
+ * @file estimate.hpp
+ * @brief Whole-network estimates: per-layer breakdown, total and throughput, with the
+ *        roofline and PALEO beside whichever method made the estimate.
  */
 
-#include <charconv>     // to_chars: shortest round-trip decimal
-#include <cmath>        // isfinite
-#include <cstddef>      // size_t
-#include <deque>        // deque: storage that keeps addresses stable
-#include <fstream>      // ofstream
-#include <ios>          // ios::binary
-#include <string>       // string, to_string
+#include <cstdint>      // int64_t, uint64_t
+#include <functional>   // function
+#include <string>       // string
 #include <string_view>  // string_view
-#include <type_traits>  // is_same_v, remove_cvref_t
-#include <variant>      // visit
 #include <vector>       // vector
 
-// #include "constexpr_model.hpp"  // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
-// #include "devices.hpp"          // Device: already inlined above
-// #include "error.hpp"            // error: already inlined above
-// #include "features.hpp"         // to_string(FeatureSet): already inlined above
-// #include "io/device_json.hpp"   // DeviceRegistry: the reference queries' devices: already inlined above
-// #include "layers.hpp"           // Layer, the parameter structs: already inlined above
-// ---- begin include/perfcast/mlp.hpp ----
+// #include "../core/analytical.hpp"  // roofline_us, paleo_us: already inlined above
+// #include "../core/devices.hpp"     // Device: already inlined above
+// #include "../core/network.hpp"     // Network: already inlined above
+// #include "../core/optimizer.hpp"   // Optimizer, for_each_parameter_tensor, update_kernel: already inlined above
+
+namespace perfcast {
+
+/** @brief One layer's share of a network estimate. */
+struct LayerEstimate {
+    std::string name;
+    LayerKind kind = LayerKind::dense;
+    Shape output{};
+    std::int64_t params = 0;
+    Cost cost{};             ///< FLOPs and bytes of the pass
+    double us = 0;           ///< the estimate of the method used, the call overhead included
+    std::string method;      ///< which method estimated this layer
+    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of the call (CallOverhead)
+    double roofline_us = 0;  ///< the roofline, for comparison
+    double paleo_us = 0;     ///< PALEO, for comparison
+    Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
+};
+
+/** @brief A network's estimate on one device, pass and precision. */
+struct NetworkEstimate {
+    std::string network;
+    std::string device;
+    std::string method;  ///< "paleo", "roofline", or the learned model's name
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    std::int64_t batch = 1;
+    std::vector<LayerEstimate> layers;
+    double total_us = 0;
+    double overhead_total_us = 0;  ///< the layers' call overheads, included in total_us
+    double roofline_total_us = 0;
+    double paleo_total_us = 0;
+    Cost total_cost{};
+
+    /** @brief Samples (images) per second at this batch size. */
+    double throughput() const noexcept { return total_us > 0 ? static_cast<double>(batch) / (total_us * 1e-6) : 0.0; }
+};
+
+/** @brief One layer's time and the method that gave it. */
+struct LayerTime {
+    double us = 0;
+    std::string_view method;
+    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of calling the layer in a network
+};
+
+/** @brief How long one layer takes; the learned model plugs in here. */
+using LayerTimeFn = std::function<LayerTime(const Layer&, const Device&, Pass, DType)>;
+
+/** @brief What a whole-network estimate includes besides the layers. */
+struct EstimateOptions {
+    PaleoOptions paleo{};
+    /// training: the optimizer update after the backward pass, one more entry in the breakdown
+    /// ("optimizer.<name>"), each of its kernels estimated as an add of the parameter tensor's size
+    Optimizer optimizer = Optimizer::sgd_momentum;
+};
+
+/**
+ * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
+ * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
+ * optimizer's update (EstimateOptions::optimizer). In a training step the layers before the first
+ * with parameters run no backward and that one no input gradient (BackwardScope): the roofline and
+ * PALEO leave those phases out, and a learned time for the whole pass is scaled by the roofline
+ * share of the phases that run (backward_share). `time_fn` is asked once per distinct layer: identical
+ * layers (ResNet's repeated blocks, the optimizer's updates of same-sized tensors) share its answer, so
+ * it must be a function of its arguments alone, as learned_time_fn and the analytical ones are.
+ */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
+                                const LayerTimeFn& time_fn, const EstimateOptions& options) {
+    const PaleoOptions& paleo_options = options.paleo;
+    NetworkEstimate e;
+    e.network = net.name;
+    e.device = std::string(dev.name);
+    e.method = method;
+    e.pass = pass;
+    e.dtype = t;
+    e.batch = net.batch;
+    e.layers.reserve(net.layers.size());
+    // time_fn's answers so far, by layer and pass: a learned model spends microseconds per query, and a
+    // network repeats its layers. Each answer is filed under a key made of the layer's kind, pass,
+    // parameter count and output shape, so that most of the layers compared are compared by the key.
+    struct Asked {
+        Layer layer;
+        Pass pass;
+        LayerTime time;
+    };
+    std::vector<Asked> asked;
+    std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
+    const auto key_of = [](const Layer& l, Pass p, std::int64_t params, const Shape& out) {
+        std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(p);
+        const auto mix = [&h](std::int64_t v) {
+            h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        };
+        mix(params);
+        for (int i = 0; i < out.rank; ++i) mix(out[i]);
+        return h;
+    };
+    const auto ask = [&](const Layer& l, Pass p, std::uint64_t key) -> LayerTime {
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            if (keys[i] == key && asked[i].pass == p && asked[i].layer == l) return asked[i].time;
+        asked.push_back({l, p, time_fn(l, dev, p, t)});
+        keys.push_back(key);
+        return asked.back().time;
+    };
+    BackwardScope scope;
+    for (const NamedLayer& nl : net.layers) {
+        LayerEstimate le;
+        le.name = nl.name;
+        le.kind = kind(nl.layer);
+        le.output = output_shape(nl.layer);
+        le.params = param_count(nl.layer);
+        le.backward = pass == Pass::training ? scope.next(nl.layer) : Backward::full;
+        le.cost = pass_cost(nl.layer, pass, t, le.backward);
+        le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
+        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
+        const LayerTime lt = ask(nl.layer, pass, key_of(nl.layer, pass, le.params, le.output));
+        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is
+        // scaled; the call overhead is the call's, whichever phases run
+        le.us = lt.method == "paleo"
+                    ? le.paleo_us
+                    : backward_us(lt.us - lt.overhead_us, lt.method, nl.layer, dev, pass, t, le.backward) + lt.overhead_us;
+        le.method = std::string(lt.method);
+        le.overhead_us = lt.overhead_us;
+        e.total_us += le.us;
+        e.overhead_total_us += le.overhead_us;
+        e.roofline_total_us += le.roofline_us;
+        e.paleo_total_us += le.paleo_us;
+        e.total_cost += le.cost;
+        e.layers.push_back(std::move(le));
+    }
+    const int kernels = update_kernels(options.optimizer);
+    if (pass == Pass::training && kernels > 0) {
+        LayerEstimate le;
+        le.name = "optimizer." + std::string(to_string(options.optimizer));
+        le.kind = LayerKind::add;
+        std::string_view update_method;
+        for (const NamedLayer& nl : net.layers)
+            for_each_parameter_tensor(nl.layer, [&](std::int64_t n) {
+                const Layer update = update_kernel(n);
+                const LayerTime lt =
+                    ask(update, Pass::inference,
+                        key_of(update, Pass::inference, param_count(update), output_shape(update)));
+                le.us += kernels * (lt.us - lt.overhead_us);  // inside the optimizer's step, not a layer's call
+                le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
+                le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
+                const Cost c = pass_cost(update, Pass::inference, t);
+                le.cost += Cost{kernels * c.flops, kernels * c.bytes};
+                le.output = Shape::matrix(1, le.output.rank ? le.output[1] + n : n);
+                update_method = lt.method;
+            });
+        if (le.us > 0 || le.roofline_us > 0) {
+            le.method = std::string(update_method);
+            e.total_us += le.us;
+            e.roofline_total_us += le.roofline_us;
+            e.paleo_total_us += le.paleo_us;
+            e.total_cost += le.cost;
+            e.layers.push_back(std::move(le));
+        }
+    }
+    return e;
+}
+
+/** @brief estimate() with PALEO's options and the default optimizer. */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
+                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
+    return estimate(net, dev, pass, t, method, time_fn, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
+}
+
+/** @brief An analytical estimate (roofline or PALEO). */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
+                                const EstimateOptions& options) {
+    const PaleoOptions paleo_options = options.paleo;
+    LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
+        return method == Analytical::roofline ? LayerTime{roofline_us(l, d, p, dt), "roofline"}
+                                              : LayerTime{paleo_us(l, d, p, dt, paleo_options), "paleo"};
+    };
+    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, options);
+}
+
+/** @brief estimate() with PALEO's options and the default optimizer. */
+inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
+                                const PaleoOptions& paleo_options = {}) {
+    return estimate(net, dev, pass, t, method, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/estimate.hpp ----
+// ---- begin include/perfcast/runtime/features.hpp ----
+/**
+ * @file features.hpp
+ * @brief The feature vectors the learned model sees: layer parameters (log-scaled),
+ *        analytical features (FLOPs, bytes, intensity, roofline times, GEMM tiles and
+ *        waves per SM), pass and precision, and the device's hardware features, so one
+ *        model serves many GPUs and can be asked about a GPU it never saw.
+ *
+ * Feature sets are named and versioned; a model file records the set it was trained
+ * with and refuses to run with another. The sets, for the ablation:
+ *   - "raw":        layer parameters as they are (the seed's Table 4.3 inputs)
+ *   - "params":     layer parameters, log-scaled
+ *   - "analytical": + FLOPs, bytes, intensity, roofline times, tiles and waves
+ *   - "hardware":   + device features (SMs, cores, clock, peak FLOP/s, bandwidth, L2), the default
+ */
+
+#include <cstddef>  // size_t
+#include <string>   // string
+#include <vector>   // vector
+
+// #include "../core/analytical.hpp"               // roofline_us: already inlined above
+// #include "../core/detail/feature_kernel.hpp"    // features_kernel::compute: the one implementation of the features: already inlined above
+// #include "../core/devices.hpp"                  // Device: already inlined above
+// #include "../core/feature_set.hpp"              // FeatureSet, feature_schema_version: already inlined above
+// #include "../core/layers.hpp"                   // Layer: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief Computes the feature vector of a layer on a device, or (with `values` null)
+ * only the feature names. The vector depends only on the layer's kind and the set.
+ * One implementation serves this run-time path (<cmath>) and the constexpr one
+ * (detail/feature_kernel.hpp).
+ */
+inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t,
+                             std::vector<double>* values, std::vector<std::string>* names) {
+    detail::features_kernel::feature_buffer b;
+    detail::features_kernel::compute<detail::features_kernel::std_math>(b, set, l, d, pass, t);
+    for (std::size_t i = 0; i < b.size; ++i) {
+        if (values) values->push_back(b.values[i]);
+        if (names) names->emplace_back(b.names[i]);
+    }
+}
+
+/** @brief The feature names of a kind under a set (the schema a model file records). */
+inline std::vector<std::string> feature_names(FeatureSet set, const Layer& example) {
+    std::vector<std::string> names;
+    compute_features(set, example, devices::t4, Pass::inference, DType::fp32, nullptr, &names);
+    return names;
+}
+
+/** @brief The analytical time a learned model's target is relative to (the roofline). */
+inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
+    return roofline_us(l, d, pass, t);
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/features.hpp ----
+// #include "runtime/io/device_json.hpp"   // DeviceRegistry, device JSON: already inlined above
+// #include "runtime/io/network_json.hpp"  // network JSON: already inlined above
+// ---- begin include/perfcast/runtime/mlp.hpp ----
 /**
  * @file mlp.hpp
  * @brief A multilayer perceptron regressor that predicts layer execution times.
@@ -8489,7 +8955,7 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
 #include <vector>            // vector
 
 // #include "detail/json.hpp"     // nlohmann::json, read_file, parse_json, json_locator: already inlined above
-// ---- begin include/perfcast/detail/xtensor.hpp ----
+// ---- begin include/perfcast/runtime/detail/xtensor.hpp ----
 /**
  * @file detail/xtensor.hpp
  * @brief The one place perfcast includes xtensor.
@@ -8515,8 +8981,8 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
 // Matrix products for the MLP (perfcast/mlp.hpp). Calls CBLAS: targets that use
 // the MLP must link a BLAS such as OpenBLAS (-lopenblas).
 #include <xtensor-blas/xblas.hpp>  // blas::gemm
-// ---- end include/perfcast/detail/xtensor.hpp ----
-// #include "error.hpp"           // perfcast::error, source_location: already inlined above
+// ---- end include/perfcast/runtime/detail/xtensor.hpp ----
+// #include "../core/error.hpp"           // perfcast::error, source_location: already inlined above
 
 namespace perfcast {
 
@@ -10712,8 +11178,8 @@ inline void to_json(nlohmann::json& j, const TrainedRegressor& v) { j = v.to_jso
 inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = TrainedRegressor::from_json(j); }
 
 }  // namespace perfcast
-// ---- end include/perfcast/mlp.hpp ----
-// ---- begin include/perfcast/predictor.hpp ----
+// ---- end include/perfcast/runtime/mlp.hpp ----
+// ---- begin include/perfcast/runtime/predictor.hpp ----
 /**
  * @file predictor.hpp
  * @brief The learned predictor: one MLP per layer kind (conv2d, dense, pool2d) over the
@@ -10741,218 +11207,17 @@ inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = Traine
 #include <vector>       // vector
 
 // #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells: already inlined above
-// ---- begin include/perfcast/estimate.hpp ----
-/**
- * @file estimate.hpp
- * @brief Whole-network estimates: per-layer breakdown, total and throughput, with the
- *        roofline and PALEO beside whichever method made the estimate.
- */
-
-#include <cstdint>      // int64_t, uint64_t
-#include <functional>   // function
-#include <string>       // string
-#include <string_view>  // string_view
-#include <vector>       // vector
-
-// #include "analytical.hpp"  // roofline_us, paleo_us: already inlined above
-// #include "devices.hpp"     // Device: already inlined above
-// #include "network.hpp"     // Network: already inlined above
-// #include "optimizer.hpp"   // Optimizer, for_each_parameter_tensor, update_kernel: already inlined above
-
-namespace perfcast {
-
-/** @brief One layer's share of a network estimate. */
-struct LayerEstimate {
-    std::string name;
-    LayerKind kind = LayerKind::dense;
-    Shape output{};
-    std::int64_t params = 0;
-    Cost cost{};             ///< FLOPs and bytes of the pass
-    double us = 0;           ///< the estimate of the method used, the call overhead included
-    std::string method;      ///< which method estimated this layer
-    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of the call (CallOverhead)
-    double roofline_us = 0;  ///< the roofline, for comparison
-    double paleo_us = 0;     ///< PALEO, for comparison
-    Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
-};
-
-/** @brief A network's estimate on one device, pass and precision. */
-struct NetworkEstimate {
-    std::string network;
-    std::string device;
-    std::string method;  ///< "paleo", "roofline", or the learned model's name
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    std::int64_t batch = 1;
-    std::vector<LayerEstimate> layers;
-    double total_us = 0;
-    double overhead_total_us = 0;  ///< the layers' call overheads, included in total_us
-    double roofline_total_us = 0;
-    double paleo_total_us = 0;
-    Cost total_cost{};
-
-    /** @brief Samples (images) per second at this batch size. */
-    double throughput() const noexcept { return total_us > 0 ? static_cast<double>(batch) / (total_us * 1e-6) : 0.0; }
-};
-
-/** @brief One layer's time and the method that gave it. */
-struct LayerTime {
-    double us = 0;
-    std::string_view method;
-    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of calling the layer in a network
-};
-
-/** @brief How long one layer takes; the learned model plugs in here. */
-using LayerTimeFn = std::function<LayerTime(const Layer&, const Device&, Pass, DType)>;
-
-/** @brief What a whole-network estimate includes besides the layers. */
-struct EstimateOptions {
-    PaleoOptions paleo{};
-    /// training: the optimizer update after the backward pass, one more entry in the breakdown
-    /// ("optimizer.<name>"), each of its kernels estimated as an add of the parameter tensor's size
-    Optimizer optimizer = Optimizer::sgd_momentum;
-};
-
-/**
- * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
- * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
- * optimizer's update (EstimateOptions::optimizer). In a training step the layers before the first
- * with parameters run no backward and that one no input gradient (BackwardScope): the roofline and
- * PALEO leave those phases out, and a learned time for the whole pass is scaled by the roofline
- * share of the phases that run (backward_share). `time_fn` is asked once per distinct layer: identical
- * layers (ResNet's repeated blocks, the optimizer's updates of same-sized tensors) share its answer, so
- * it must be a function of its arguments alone, as learned_time_fn and the analytical ones are.
- */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
-                                const LayerTimeFn& time_fn, const EstimateOptions& options) {
-    const PaleoOptions& paleo_options = options.paleo;
-    NetworkEstimate e;
-    e.network = net.name;
-    e.device = std::string(dev.name);
-    e.method = method;
-    e.pass = pass;
-    e.dtype = t;
-    e.batch = net.batch;
-    e.layers.reserve(net.layers.size());
-    // time_fn's answers so far, by layer and pass: a learned model spends microseconds per query, and a
-    // network repeats its layers. Each answer is filed under a key made of the layer's kind, pass,
-    // parameter count and output shape, so that most of the layers compared are compared by the key.
-    struct Asked {
-        Layer layer;
-        Pass pass;
-        LayerTime time;
-    };
-    std::vector<Asked> asked;
-    std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
-    const auto key_of = [](const Layer& l, Pass p, std::int64_t params, const Shape& out) {
-        std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(p);
-        const auto mix = [&h](std::int64_t v) {
-            h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-        };
-        mix(params);
-        for (int i = 0; i < out.rank; ++i) mix(out[i]);
-        return h;
-    };
-    const auto ask = [&](const Layer& l, Pass p, std::uint64_t key) -> LayerTime {
-        for (std::size_t i = 0; i < keys.size(); ++i)
-            if (keys[i] == key && asked[i].pass == p && asked[i].layer == l) return asked[i].time;
-        asked.push_back({l, p, time_fn(l, dev, p, t)});
-        keys.push_back(key);
-        return asked.back().time;
-    };
-    BackwardScope scope;
-    for (const NamedLayer& nl : net.layers) {
-        LayerEstimate le;
-        le.name = nl.name;
-        le.kind = kind(nl.layer);
-        le.output = output_shape(nl.layer);
-        le.params = param_count(nl.layer);
-        le.backward = pass == Pass::training ? scope.next(nl.layer) : Backward::full;
-        le.cost = pass_cost(nl.layer, pass, t, le.backward);
-        le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
-        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
-        const LayerTime lt = ask(nl.layer, pass, key_of(nl.layer, pass, le.params, le.output));
-        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is
-        // scaled; the call overhead is the call's, whichever phases run
-        le.us = lt.method == "paleo"
-                    ? le.paleo_us
-                    : backward_us(lt.us - lt.overhead_us, lt.method, nl.layer, dev, pass, t, le.backward) + lt.overhead_us;
-        le.method = std::string(lt.method);
-        le.overhead_us = lt.overhead_us;
-        e.total_us += le.us;
-        e.overhead_total_us += le.overhead_us;
-        e.roofline_total_us += le.roofline_us;
-        e.paleo_total_us += le.paleo_us;
-        e.total_cost += le.cost;
-        e.layers.push_back(std::move(le));
-    }
-    const int kernels = update_kernels(options.optimizer);
-    if (pass == Pass::training && kernels > 0) {
-        LayerEstimate le;
-        le.name = "optimizer." + std::string(to_string(options.optimizer));
-        le.kind = LayerKind::add;
-        std::string_view update_method;
-        for (const NamedLayer& nl : net.layers)
-            for_each_parameter_tensor(nl.layer, [&](std::int64_t n) {
-                const Layer update = update_kernel(n);
-                const LayerTime lt =
-                    ask(update, Pass::inference,
-                        key_of(update, Pass::inference, param_count(update), output_shape(update)));
-                le.us += kernels * (lt.us - lt.overhead_us);  // inside the optimizer's step, not a layer's call
-                le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
-                le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
-                const Cost c = pass_cost(update, Pass::inference, t);
-                le.cost += Cost{kernels * c.flops, kernels * c.bytes};
-                le.output = Shape::matrix(1, le.output.rank ? le.output[1] + n : n);
-                update_method = lt.method;
-            });
-        if (le.us > 0 || le.roofline_us > 0) {
-            le.method = std::string(update_method);
-            e.total_us += le.us;
-            e.roofline_total_us += le.roofline_us;
-            e.paleo_total_us += le.paleo_us;
-            e.total_cost += le.cost;
-            e.layers.push_back(std::move(le));
-        }
-    }
-    return e;
-}
-
-/** @brief estimate() with PALEO's options and the default optimizer. */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
-                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
-    return estimate(net, dev, pass, t, method, time_fn, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
-}
-
-/** @brief An analytical estimate (roofline or PALEO). */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
-                                const EstimateOptions& options) {
-    const PaleoOptions paleo_options = options.paleo;
-    LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
-        return method == Analytical::roofline ? LayerTime{roofline_us(l, d, p, dt), "roofline"}
-                                              : LayerTime{paleo_us(l, d, p, dt, paleo_options), "paleo"};
-    };
-    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, options);
-}
-
-/** @brief estimate() with PALEO's options and the default optimizer. */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
-                                const PaleoOptions& paleo_options = {}) {
-    return estimate(net, dev, pass, t, method, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/estimate.hpp ----
+// #include "estimate.hpp"            // LayerTimeFn: already inlined above
 // #include "detail/json.hpp"         // json, parse_json, json_reader: already inlined above
 // #include "detail/xtensor.hpp"      // xtensor: already inlined above
-// #include "devices.hpp"             // Device: already inlined above
-// #include "error.hpp"               // error: already inlined above
+// #include "../core/devices.hpp"             // Device: already inlined above
+// #include "../core/error.hpp"               // error: already inlined above
 // #include "features.hpp"            // compute_features, FeatureSet, baseline_us: already inlined above
 // #include "io/device_json.hpp"      // DeviceRegistry, device_to_json: already inlined above
 // #include "io/network_json.hpp"     // layer_to_json, parse_network: already inlined above
-// #include "layers.hpp"              // Layer, detail::example_layer: already inlined above
-// #include "call_overhead.hpp"       // CallOverhead: already inlined above
-// #include "memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel: already inlined above
+// #include "../core/layers.hpp"              // Layer, detail::example_layer: already inlined above
+// #include "../core/call_overhead.hpp"       // CallOverhead: already inlined above
+// #include "../core/memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel: already inlined above
 // #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig: already inlined above
 
 namespace perfcast {
@@ -11577,3563 +11842,5 @@ inline LayerTimeFn learned_time_fn(const Predictor& p) {
 
 }  // namespace perfcast
 
-// ---- end include/perfcast/predictor.hpp ----
-
-namespace perfcast {
-
-namespace embedded {
-
-// ============================================================================
-// Declarations
-// ============================================================================
-
-/**
- * @brief An embedded::Model over data copied out of a run-time Predictor: the same view
- * the generated header gives, at run time (the generator prints it; tests run the
- * constexpr inference on it). Not copyable: the Model points into it.
- */
-class OwnedModel {
-public:
-    /** @brief Copies @p p's models, training metadata and reference queries. @throws perfcast::error */
-    explicit OwnedModel(const Predictor& p);
-    OwnedModel(const OwnedModel&) = delete;
-    OwnedModel& operator=(const OwnedModel&) = delete;
-
-    /** @brief The view, valid while this object lives. */
-    const Model& model() const noexcept { return m_model; }
-
-private:
-    struct KindData {
-        std::vector<std::string> names;
-        std::vector<std::string_view> name_views;
-        std::vector<double> mean, stddev, feature_min, feature_max;
-        std::deque<std::vector<double>> weights, biases;
-        std::vector<DenseLayer> layers;
-    };
-    std::string m_name, m_hash, m_overhead_device;
-    std::deque<KindData> m_data;
-    std::vector<KindModel> m_kinds;
-    std::vector<Pass> m_passes;
-    std::vector<DType> m_dtypes;
-    std::vector<std::string_view> m_devices;
-    DeviceRegistry m_registry;  // owns the reference devices' strings
-    std::vector<Reference> m_references;
-    Model m_model;
-};
-
-/** @brief Is @p s usable as the C++ name of an embedded model (an identifier, not a keyword)? */
-bool is_identifier(std::string_view s);
-
-/** @brief A C++ identifier made from @p s ("neusight-fp32" gives "neusight_fp32"). */
-std::string identifier_from(std::string_view s);
-
-}  // namespace embedded
-
-/**
- * @brief The header that embeds @p p as `perfcast::models::<name>::model`.
- * @param name   a C++ identifier (embedded::is_identifier)
- * @param source the model file's path, named in the banner (empty: not named)
- * @throws perfcast::error for a bad name or a model that cannot be embedded
- */
-std::string embed_model_header(const Predictor& p, std::string_view name, std::string_view source = {});
-
-/** @brief Writes embed_model_header() to @p path. @throws perfcast::error naming the file */
-void write_model_header(const Predictor& p, const std::string& path, std::string_view name,
-                        std::string_view source = {});
-
-// ============================================================================
-// Implementation
-// ============================================================================
-
-namespace embedded {
-
-namespace detail {
-
-constexpr Activation activation_of(MlpActivation a) noexcept {
-    switch (a) {
-        case MlpActivation::relu: return Activation::relu;
-        case MlpActivation::tanh: return Activation::tanh;
-        case MlpActivation::silu: return Activation::silu;
-        case MlpActivation::gelu: return Activation::gelu;
-    }
-    return Activation::relu;
-}
-
-constexpr Target target_of(TargetKind t) noexcept {
-    switch (t) {
-        case TargetKind::identity: return Target::identity;
-        case TargetKind::sqrt: return Target::sqrt;
-        case TargetKind::log: return Target::log;
-    }
-    return Target::identity;
-}
-
-constexpr std::string_view to_string(Activation a) noexcept {
-    switch (a) {
-        case Activation::relu: return "relu";
-        case Activation::tanh: return "tanh";
-        case Activation::silu: return "silu";
-        case Activation::gelu: return "gelu";
-    }
-    return "relu";
-}
-
-constexpr std::string_view to_string(Target t) noexcept {
-    switch (t) {
-        case Target::identity: return "identity";
-        case Target::sqrt: return "sqrt";
-        case Target::log: return "log";
-    }
-    return "identity";
-}
-
-/** @brief The shortest decimal that reads back as exactly @p v, as a double literal. */
-inline std::string literal(double v) {
-    if (!std::isfinite(v)) throw error("embed", "cannot embed a non-finite number");
-    char buf[64];
-    const auto res = std::to_chars(buf, buf + sizeof buf, v);
-    std::string s(buf, res.ptr);
-    if (s.find_first_of(".e") == std::string::npos) s += ".0";
-    return s;
-}
-
-/** @brief A C++ string literal of @p s. */
-inline std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20 || c == 0x7f) {
-            const char oct[] = {'\\', static_cast<char>('0' + ((c >> 6) & 7)), static_cast<char>('0' + ((c >> 3) & 7)),
-                                static_cast<char>('0' + (c & 7)), '\0'};
-            out += oct;
-        } else {
-            out += ch;
-        }
-    }
-    return out + "\"";
-}
-
-/** @brief `{a, b, ...}` wrapped at about 110 columns, each line indented by four spaces. */
-inline void write_list(std::string& out, const std::vector<std::string>& items) {
-    out += "{\n    ";
-    std::size_t col = 4;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        std::string item = items[i] + (i + 1 < items.size() ? "," : "");
-        if (col > 4 && col + 1 + item.size() > 110) {
-            out += "\n    ";
-            col = 4;
-        } else if (col > 4) {
-            out += ' ';
-            ++col;
-        }
-        out += item;
-        col += item.size();
-    }
-    out += "}";
-}
-
-inline std::vector<std::string> literals(std::span<const double> v) {
-    std::vector<std::string> out;
-    out.reserve(v.size());
-    for (const double x : v) out.push_back(literal(x));
-    return out;
-}
-
-inline std::string hw(const Hw& v) { return "{" + std::to_string(v.h) + ", " + std::to_string(v.w) + "}"; }
-inline std::string boolean(bool b) { return b ? "true" : "false"; }
-
-/** @brief A layer as a C++ expression of its parameter struct, every field named. */
-inline std::string layer_expression(const Layer& l) {
-    return std::visit(
-        [](const auto& p) -> std::string {
-            using params_t = std::remove_cvref_t<decltype(p)>;
-            using std::to_string;
-            if constexpr (std::is_same_v<params_t, DenseParams>) {
-                return "perfcast::DenseParams{.batch = " + to_string(p.batch) + ", .in_features = " +
-                       to_string(p.in_features) + ", .out_features = " + to_string(p.out_features) +
-                       ", .bias = " + boolean(p.bias) + ", .seq = " + to_string(p.seq) + "}";
-            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
-                return "perfcast::Conv2DParams{.batch = " + to_string(p.batch) + ", .in_channels = " +
-                       to_string(p.in_channels) + ", .height = " + to_string(p.height) + ", .width = " +
-                       to_string(p.width) + ", .out_channels = " + to_string(p.out_channels) +
-                       ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
-                       hw(p.padding) + ", .dilation = " + hw(p.dilation) + ", .groups = " + to_string(p.groups) +
-                       ", .bias = " + boolean(p.bias) + "}";
-            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
-                return "perfcast::Pool2DParams{.batch = " + to_string(p.batch) + ", .channels = " +
-                       to_string(p.channels) + ", .height = " + to_string(p.height) + ", .width = " +
-                       to_string(p.width) + ", .mode = perfcast::PoolMode::" + std::string(perfcast::to_string(p.mode)) +
-                       ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
-                       hw(p.padding) + ", .ceil_mode = " + boolean(p.ceil_mode) + ", .global = " +
-                       boolean(p.global) + ", .count_include_pad = " + boolean(p.count_include_pad) + "}";
-            } else {
-                throw error("embed", "reference queries of " + std::string(perfcast::to_string(kind_of<params_t>)) +
-                                         " layers cannot be embedded (only the learned kinds)");
-            }
-        },
-        l);
-}
-
-/** @brief A device as a C++ expression, every field named. */
-inline std::string device_expression(const Device& d) {
-    std::string aliases;
-    for (std::size_t i = 0; i < d.aliases.size(); ++i) aliases += (i ? ", " : "") + quoted(d.aliases[i]);
-    using std::to_string;
-    return "perfcast::Device{.id = " + quoted(d.id) + ", .name = " + quoted(d.name) + ",\n        .aliases = {" +
-           aliases + "},\n        .kind = perfcast::DeviceKind::" + std::string(perfcast::to_string(d.kind)) +
-           ", .architecture = " + quoted(d.architecture) + ", .cc_major = " + to_string(d.cc_major) +
-           ", .cc_minor = " + to_string(d.cc_minor) + ",\n        .units = " + to_string(d.units) +
-           ", .lanes_per_unit = " + to_string(d.lanes_per_unit) + ", .simd_width = " + to_string(d.simd_width) +
-           ", .fma_units = " + to_string(d.fma_units) + ", .boost_mhz = " + literal(d.boost_mhz) +
-           ",\n        .fp32_tflops = " + literal(d.fp32_tflops) + ", .tf32_tflops = " + literal(d.tf32_tflops) +
-           ", .fp16_tflops = " + literal(d.fp16_tflops) + ", .bf16_tflops = " + literal(d.bf16_tflops) +
-           ",\n        .bandwidth_gbs = " + literal(d.bandwidth_gbs) + ", .l2_mb = " + literal(d.l2_mb) +
-           ", .memory_gb = " + literal(d.memory_gb) + ",\n        .source = " + quoted(d.source) + "}";
-}
-
-}  // namespace detail
-
-inline OwnedModel::OwnedModel(const Predictor& p)
-    : m_name(p.name()), m_hash(p.info().data_hash), m_overhead_device(p.call_overhead_device()) {
-    if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
-    for (const auto& [k, km] : p.models()) for (const TrainedRegressor& r : km.members) {
-        // an ensemble's members follow each other in `kinds`: embedded::predict_us averages them
-        KindData& d = m_data.emplace_back();
-        d.names = km.feature_names;
-        for (const std::string& n : d.names) d.name_views.emplace_back(n);
-        d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
-        d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
-        d.feature_min = km.feature_min;
-        d.feature_max = km.feature_max;
-        for (const MlpLayer& layer : r.mlp().layers()) {
-            const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
-            const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
-            d.layers.push_back(DenseLayer{layer.inputs(), layer.outputs(), w, b});
-        }
-        KindModel e;
-        e.kind = k;
-        e.features = km.features;
-        e.relative_to_roofline = km.relative_to_roofline;
-        e.feature_names = d.name_views;
-        e.mean = d.mean;
-        e.stddev = d.stddev;
-        e.layers = d.layers;
-        e.activation = detail::activation_of(r.mlp().activation());
-        e.output_offset = r.mlp().output_offset();
-        e.output_scale = r.mlp().output_scale();
-        e.target = detail::target_of(r.target_transform().kind());
-        e.target_c = r.target_transform().constant();
-        e.min_compute_fraction = perfcast::min_compute_fraction(k);
-        e.feature_min = d.feature_min;
-        e.feature_max = d.feature_max;
-        m_kinds.push_back(e);
-    }
-    for (const std::string& s : p.info().passes) {
-        const auto pass = parse_pass(s);
-        if (!pass) throw error("training.passes", "unknown pass \"" + s + "\"");
-        m_passes.push_back(*pass);
-    }
-    for (const std::string& s : p.info().dtypes) {
-        const auto t = parse_dtype(s);
-        if (!t) throw error("training.dtypes", "unknown precision \"" + s + "\"");
-        m_dtypes.push_back(*t);
-    }
-    for (const std::string& s : p.info().devices) m_devices.emplace_back(s);
-    for (const ReferenceQuery& q : p.references()) {
-        m_registry.parse(q.device_json, "reference device");
-        m_references.push_back(Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
-    }
-    m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash,
-                    p.memory_fit(), p.call_overhead(), m_overhead_device};
-}
-
-inline bool is_identifier(std::string_view s) {
-    static constexpr std::string_view keywords[] = {
-        "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
-        "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr",
-        "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete",
-        "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
-        "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
-        "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
-        "requires", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct",
-        "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename",
-        "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
-        // names the header itself declares next to the model
-        "detail", "model"};
-    if (s.empty()) return false;
-    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-    if (!alpha(s[0])) return false;
-    for (const char c : s)
-        if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
-    for (const std::string_view k : keywords)
-        if (s == k) return false;
-    // reserved for the implementation: __x, _X
-    return !(s.size() >= 2 && s[0] == '_' && (s[1] == '_' || (s[1] >= 'A' && s[1] <= 'Z')));
-}
-
-inline std::string identifier_from(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-        out += ok ? c : '_';
-    }
-    if (out.empty() || (out[0] >= '0' && out[0] <= '9')) out = "model_" + out;
-    if (!is_identifier(out)) out += "_model";
-    return out;
-}
-
-}  // namespace embedded
-
-inline std::string embed_model_header(const Predictor& p, std::string_view name, std::string_view source) {
-    using namespace embedded::detail;
-    if (!embedded::is_identifier(name))
-        throw error("--name", "\"" + std::string(name) + "\" is not a C++ identifier (letters, digits, _)");
-    const embedded::OwnedModel owned(p);
-    const embedded::Model& m = owned.model();
-    const std::string ns = "perfcast::models::" + std::string(name);
-
-    std::string out;
-    out += "// generated by `perfcast embed`";
-    if (!source.empty()) out += " from " + std::string(source);
-    out += "; do not edit.\n";
-    out += "// Regenerate: perfcast embed --model " + (source.empty() ? std::string("MODEL.json") : std::string(source)) +
-           " --out <this file> --name " + std::string(name) + "\n";
-    out += "/**\n * @file\n * @brief The predictor " + quoted(m.name) + " as constexpr data: `" + ns + "::model`.\n *\n";
-    for (std::size_t ki = 0; ki < m.kinds.size(); ++ki) {
-        const embedded::KindModel& k = m.kinds[ki];
-        if (ki > 0 && m.kinds[ki - 1].kind == k.kind) continue;  // an ensemble's later members
-        std::size_t members = 1;
-        while (ki + members < m.kinds.size() && m.kinds[ki + members].kind == k.kind) ++members;
-        std::string shape = std::to_string(k.layers.empty() ? 0 : k.layers.front().inputs);
-        for (const embedded::DenseLayer& l : k.layers) shape += "-" + std::to_string(l.outputs);
-        out += " * - " + std::string(to_string(k.kind)) + ": " + std::string(to_string(k.features)) + " features, " +
-               shape + " " + std::string(to_string(k.activation)) +
-               (members > 1 ? " (an ensemble of " + std::to_string(members) + ")" : std::string()) + ", " +
-               std::string(to_string(k.target)) + " target" +
-               (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
-               literal(k.min_compute_fraction) + " x the compute-bound time (FLOPs / peak)\n";
-    }
-    out += " *\n * Trained on";
-    for (std::size_t i = 0; i < m.passes.size(); ++i) out += (i ? ", " : " ") + std::string(to_string(m.passes[i]));
-    out += ";";
-    for (std::size_t i = 0; i < m.dtypes.size(); ++i) out += (i ? ", " : " ") + std::string(to_string(m.dtypes[i]));
-    out += ";";
-    for (std::size_t i = 0; i < m.devices.size(); ++i) out += (i ? ", " : " ") + std::string(m.devices[i]);
-    out += "\n * (data " + std::string(m.data_hash) + ", feature schema " + std::to_string(m.feature_schema_version) +
-           ").\n */\n";
-    out += "#pragma once\n\n#include <string_view>  // string_view\n\n";
-    out += "#include <perfcast/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference\n\n";
-    out += "namespace " + ns + " {\n\nnamespace detail {\n";
-
-    auto array = [&](std::string_view type, const std::string& var, const std::vector<std::string>& items,
-                     const std::string& comment) {
-        out += "\n";
-        if (!comment.empty()) out += "// " + comment + "\n";
-        out += "inline constexpr " + std::string(type) + " " + var + "[] = ";
-        write_list(out, items);
-        out += ";\n";
-    };
-    // A span initialiser: the array's name, or an empty span where there is nothing (no zero-size arrays).
-    auto span_of = [](const std::string& var, std::size_t n) { return n == 0 ? std::string("{}") : var; };
-
-    std::vector<std::string> kinds;
-    for (std::size_t ki = 0; ki < m.kinds.size(); ++ki) {
-        const embedded::KindModel& k = m.kinds[ki];
-        std::size_t member = 0;  // an ensemble's later members: conv2d_1_..., conv2d_2_...
-        while (member < ki && m.kinds[ki - member - 1].kind == k.kind) ++member;
-        const std::string kn = std::string(to_string(k.kind)) + (member ? "_" + std::to_string(member) : std::string());
-        std::vector<std::string> names;
-        for (const std::string_view n : k.feature_names) names.push_back(quoted(n));
-        array("std::string_view", kn + "_feature_names", names, kn + ": the features, in order");
-        array("double", kn + "_mean", literals(k.mean), "the scaler: (x - mean) / stddev");
-        array("double", kn + "_stddev", literals(k.stddev), "");
-        const bool ranged = !k.feature_min.empty();
-        if (ranged) {
-            array("double", kn + "_feature_min", literals(k.feature_min),
-                  "the training rows' range of each feature: queries are clamped into it");
-            array("double", kn + "_feature_max", literals(k.feature_max), "");
-        }
-        std::vector<std::string> layers;
-        for (std::size_t i = 0; i < k.layers.size(); ++i) {
-            const embedded::DenseLayer& l = k.layers[i];
-            const std::string w = kn + "_w" + std::to_string(i), b = kn + "_b" + std::to_string(i);
-            array("double", w, literals(l.weights),
-                  "layer " + std::to_string(i) + ": " + std::to_string(l.inputs) + " x " + std::to_string(l.outputs) +
-                      " weights, row-major, and biases");
-            array("double", b, literals(l.bias), "");
-            layers.push_back("{" + std::to_string(l.inputs) + ", " + std::to_string(l.outputs) + ", " + w + ", " + b +
-                             "}");
-        }
-        array("perfcast::embedded::DenseLayer", kn + "_layers", layers, "");
-        kinds.push_back("{perfcast::LayerKind::" + std::string(to_string(k.kind)) + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
-                        ", " + boolean(k.relative_to_roofline) + ", " + kn + "_feature_names, " + kn + "_mean, " + kn +
-                        "_stddev,\n     " + kn + "_layers, perfcast::embedded::Activation::" +
-                        std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
-                        literal(k.output_scale) + ",\n     perfcast::embedded::Target::" + std::string(to_string(k.target)) +
-                        ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) +
-                        (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string()) + "}");
-    }
-    out += "\n// the models, one per layer kind (an ensemble's members one after another)\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
-    for (const std::string& k : kinds) out += "    " + k + ",\n";
-    out += "};\n";
-
-    std::vector<std::string> passes, dtypes, devs, refs;
-    for (const Pass x : m.passes) passes.push_back("perfcast::Pass::" + std::string(to_string(x)));
-    for (const DType x : m.dtypes) dtypes.push_back("perfcast::DType::" + std::string(to_string(x)));
-    for (const std::string_view x : m.devices) devs.push_back(quoted(x));
-    if (!passes.empty()) array("perfcast::Pass", "passes", passes, "what the model was trained on");
-    if (!dtypes.empty()) array("perfcast::DType", "dtypes", dtypes, "");
-    if (!devs.empty()) array("std::string_view", "devices", devs, "");
-    if (!m.references.empty()) {
-        out += "\n// queries the trainer answered, and its predictions (embedded::verify re-runs them)\n";
-        out += "inline constexpr perfcast::embedded::Reference references[] = {\n";
-        for (const embedded::Reference& r : m.references)
-            out += "    {" + layer_expression(r.layer) + ",\n     " + device_expression(r.device) +
-                   ",\n     perfcast::Pass::" + std::string(to_string(r.pass)) + ", perfcast::DType::" +
-                   std::string(to_string(r.dtype)) + ", " + literal(r.predicted_us) + "},\n";
-        out += "};\n";
-    }
-    out += "\n}  // namespace detail\n\n";
-    std::string overhead;  // the call overhead per kind, in LayerKind's order
-    if (m.overhead.fitted()) {
-        std::string us, per_mb, rows;
-        for (std::size_t i = 0; i < layer_kind_count; ++i) {
-            us += (i ? ", " : "") + literal(m.overhead.us[i]);
-            per_mb += (i ? ", " : "") + literal(m.overhead.us_per_mb[i]);
-            rows += (i ? ", " : "") + std::to_string(m.overhead.rows[i]);
-        }
-        overhead = ",\n    perfcast::CallOverhead{.us = {" + us + "},\n                           .us_per_mb = {" + per_mb +
-                   "},\n                           .rows = {" + rows + "}}, " + quoted(m.overhead_device);
-    }
-    out += "/** @brief The predictor " + quoted(m.name) + ", for embedded::predict_us() and perfcast::predict_us<>(). */\n";
-    out += "inline constexpr perfcast::embedded::Model model{" + quoted(m.name) + ", " +
-           std::to_string(m.feature_schema_version) + ", detail::kinds, " +
-           span_of("detail::passes", passes.size()) + ", " + span_of("detail::dtypes", dtypes.size()) + ",\n    " +
-           span_of("detail::devices", devs.size()) + ", " + span_of("detail::references", m.references.size()) + ", " +
-           quoted(m.data_hash) +
-           (m.memory.fitted() ? ",\n    perfcast::MemoryFit{.latency_us = " + literal(m.memory.latency_us) +
-                                    ", .efficiency = " + literal(m.memory.efficiency) +
-                                    ", .rows = " + std::to_string(m.memory.rows) + "}"
-            : m.overhead.fitted() ? std::string(",\n    perfcast::MemoryFit{}")
-                                  : std::string()) +
-           overhead + "};\n\n";
-    out += "}  // namespace " + ns + "\n";
-    return out;
-}
-
-inline void write_model_header(const Predictor& p, const std::string& path, std::string_view name,
-                               std::string_view source) {
-    const std::string text = embed_model_header(p, name, source);
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw error(source_location{path, 0, 0}, "", "cannot open the file for writing");
-    out << text;
-    out.close();
-    if (!out) throw error(source_location{path, 0, 0}, "", "writing the file failed");
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/embed.hpp ----
-// #include "error.hpp"               // perfcast::error: already inlined above
-// #include "call_overhead.hpp"       // the framework's cost of calling a layer in a network: already inlined above
-// #include "estimate.hpp"            // whole-network estimates: already inlined above
-// ---- begin include/perfcast/evaluation.hpp ----
-/**
- * @file evaluation.hpp
- * @brief Honest evaluation: relative errors |predicted - measured| / measured on rows the
- *        training never saw, grouped by layer kind x pass x precision x device in the seed's
- *        table format (mean, median, standard deviation, max, share within +-10% and +-20%),
- *        for the learned model and, beside it, PALEO and the roofline.
- */
-
-#include <algorithm>    // sort
-#include <cmath>        // fabs, sqrt
-#include <functional>   // function
-#include <map>          // map
-#include <string>       // string
-#include <tuple>        // tuple
-#include <vector>       // vector
-
-// #include "analytical.hpp"      // paleo_us, roofline_us: already inlined above
-// #include "dataset.hpp"         // Dataset, Sample: already inlined above
-// #include "io/device_json.hpp"  // DeviceRegistry: already inlined above
-
-namespace perfcast {
-
-/** @brief Error statistics of one group of rows. */
-struct ErrorStats {
-    std::string kind, pass, dtype, device;  ///< "*" when the group spans all
-    std::size_t n = 0;
-    double mean_rel_error = 0;
-    double median_rel_error = 0;
-    double std_rel_error = 0;
-    double max_rel_error = 0;
-    double within_10 = 0;  ///< share of rows with error <= 10%
-    double within_20 = 0;
-};
-
-/** @brief Statistics of a set of relative errors. */
-inline ErrorStats error_stats(std::vector<double> errors) {
-    ErrorStats s;
-    s.n = errors.size();
-    if (errors.empty()) return s;
-    std::sort(errors.begin(), errors.end());
-    double sum = 0, sq = 0;
-    std::size_t w10 = 0, w20 = 0;
-    for (double e : errors) {
-        sum += e;
-        sq += e * e;
-        w10 += e <= 0.10 ? 1 : 0;
-        w20 += e <= 0.20 ? 1 : 0;
-    }
-    const double n = static_cast<double>(errors.size());
-    s.mean_rel_error = sum / n;
-    s.std_rel_error = std::sqrt(std::max(0.0, sq / n - s.mean_rel_error * s.mean_rel_error));
-    const std::size_t mid = errors.size() / 2;
-    s.median_rel_error = errors.size() % 2 ? errors[mid] : 0.5 * (errors[mid - 1] + errors[mid]);
-    s.max_rel_error = errors.back();
-    s.within_10 = static_cast<double>(w10) / n;
-    s.within_20 = static_cast<double>(w20) / n;
-    return s;
-}
-
-/** @brief A row's predicted time in microseconds. */
-using RowPredictor = std::function<double(const Sample&, const Device&)>;
-
-/**
- * @brief Relative errors of `predict` over `rows`, grouped by kind, pass, precision and
- * device, plus one "*" group per kind over all devices.
- */
-inline std::vector<ErrorStats> evaluate_rows(const std::vector<const Sample*>& rows, const DeviceRegistry& reg,
-                                             const RowPredictor& predict) {
-    using Key = std::tuple<std::string, std::string, std::string, std::string>;
-    std::map<Key, std::vector<double>> groups;
-    for (const Sample* s : rows) {
-        const double pred = predict(*s, reg.get(s->device));
-        const double err = std::fabs(pred - s->time_us) / s->time_us;
-        const std::string k(to_string(kind(s->layer))), p(to_string(s->pass)), t(to_string(s->dtype));
-        groups[{k, p, t, s->device}].push_back(err);
-        groups[{k, p, t, "*"}].push_back(err);
-    }
-    std::vector<ErrorStats> out;
-    for (auto& [key, errs] : groups) {
-        ErrorStats st = error_stats(std::move(errs));
-        std::tie(st.kind, st.pass, st.dtype, st.device) = key;
-        out.push_back(st);
-    }
-    return out;
-}
-
-/** @brief Row filters for evaluation. */
-inline std::vector<const Sample*> measured_rows(const Dataset& ds) {
-    std::vector<const Sample*> out;
-    for (const auto& s : ds.rows)
-        if (s.measured()) out.push_back(&s);
-    return out;
-}
-
-inline RowPredictor paleo_predictor(const PaleoOptions& o = {}) {
-    return [o](const Sample& s, const Device& d) { return paleo_us(s.layer, d, s.pass, s.dtype, o); };
-}
-
-inline RowPredictor roofline_predictor() {
-    return [](const Sample& s, const Device& d) { return roofline_us(s.layer, d, s.pass, s.dtype); };
-}
-
-/** @brief One group's statistics as JSON (the `perfcast eval --format json` object). */
-inline nlohmann::json to_json(const ErrorStats& s) {
-    return {{"kind", s.kind},
-            {"pass", s.pass},
-            {"dtype", s.dtype},
-            {"device", s.device},
-            {"n", s.n},
-            {"mean_rel_error", s.mean_rel_error},
-            {"median_rel_error", s.median_rel_error},
-            {"std_rel_error", s.std_rel_error},
-            {"max_rel_error", s.max_rel_error},
-            {"within_10", s.within_10},
-            {"within_20", s.within_20}};
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/evaluation.hpp ----
-// #include "features.hpp"            // the learned model's feature vectors: already inlined above
-// #include "io/device_json.hpp"      // DeviceRegistry, device JSON: already inlined above
-// #include "io/network_json.hpp"     // network JSON: already inlined above
-// ---- begin include/perfcast/io/neusight.hpp ----
-/**
- * @file io/neusight.hpp
- * @brief Imports NeuSight's measured operator latencies (conv2d and linear CSVs) into
- *        perfcast's dataset schema.
- *
- * NeuSight (ASPLOS'25) measured with PyTorch 2.1.0, CUDA 12.1, cuDNN 8.9.2, FP32 with TF32
- * off, forward only; `Latency` is in milliseconds, the mean of the fastest 5 of 25
- * synchronised CUDA-event timings. conv rows: Conv2d(Input_Channel, Output_Channel,
- * Kernel_Szie, stride=Stride, padding=Padding, bias=False) on (B, C, Input_Size, Input_Size).
- * linear rows: Linear(N, K) on (B, M, N), a (B*M) x N by N x K GEMM with bias.
- */
-
-#include <map>     // map
-#include <string>  // string
-#include <vector>  // vector
-
-// #include "../dataset.hpp"      // Dataset, Sample, detail::split_csv, detail::row_reader: already inlined above
-// #include "../error.hpp"        // error: already inlined above
-// #include "device_json.hpp"     // DeviceRegistry: already inlined above
-
-namespace perfcast {
-
-/**
- * @brief Parses one NeuSight CSV (conv or linear, told apart by its columns).
- * @throws perfcast::error naming file, line and column (an unknown `Device` included)
- */
-inline Dataset parse_neusight(const std::string& text, const std::string& file, const DeviceRegistry& registry) {
-    Dataset ds;
-    ds.provenance["source"] = "NeuSight (sitar-lab/NeuSight, MIT licence), " + file;
-    ds.provenance["measured_with"] = "PyTorch 2.1.0, CUDA 12.1, cuDNN 8.9.2, FP32 with TF32 off, forward only";
-    ds.provenance["time_statistic"] = "mean of the fastest 5 of 25 CUDA-event timings";
-    std::istringstream in(text);
-    std::string line;
-    std::size_t line_no = 0;
-    std::map<std::string, std::size_t> columns;
-    bool conv = false;
-    // the file's last two path components ("conv/Tesla_T4.csv") name each row's source
-    const auto cut = file.find_last_of('/');
-    const auto cut2 = cut == std::string::npos || cut == 0 ? std::string::npos : file.find_last_of('/', cut - 1);
-    const std::string short_name = cut2 == std::string::npos ? file : file.substr(cut2 + 1);
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty()) continue;
-        const std::vector<std::string> cells = detail::split_csv(line);
-        if (columns.empty()) {
-            for (std::size_t i = 0; i < cells.size(); ++i) columns[cells[i]] = i;
-            conv = columns.count("Kernel_Szie") > 0;
-            const std::vector<std::string> need =
-                conv ? std::vector<std::string>{"Latency", "Device", "B", "Input_Channel", "Output_Channel",
-                                                "Kernel_Szie", "Input_Size", "Stride", "Padding"}
-                     : std::vector<std::string>{"Latency", "Device", "B", "M", "N", "K"};
-            for (const auto& c : need)
-                if (!columns.count(c))
-                    throw error(source_location{file, line_no, 0}, c,
-                                "NeuSight column missing (is this a NeuSight conv or linear CSV?)");
-            continue;
-        }
-        const detail::row_reader r(file, line_no, cells, columns);
-        if (cells.size() != columns.size())
-            r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
-        Sample s;
-        const Device* dev = registry.find(r.cell("Device"));
-        if (!dev)
-            r.fail("Device", "unknown device \"" + std::string(r.cell("Device")) +
-                                 "\": add it to the device database or load it with --devices FILE.json");
-        s.device = std::string(dev->id);
-        if (conv) {
-            Conv2DParams p;
-            p.batch = r.integer("B");
-            p.in_channels = r.integer("Input_Channel");
-            p.out_channels = r.integer("Output_Channel");
-            p.kernel = Hw{r.integer("Kernel_Szie")};
-            p.height = p.width = r.integer("Input_Size");
-            p.stride = Hw{r.integer("Stride")};
-            p.padding = Hw{r.integer("Padding")};
-            p.bias = false;
-            s.layer = p;
-        } else {
-            s.layer = DenseParams{r.integer("B"), r.integer("N"), r.integer("K"), true, r.integer("M")};
-        }
-        if (const Violation v = check(s.layer)) r.fail("", v.describe());
-        const double ms = r.number("Latency");
-        if (!(ms > 0)) r.fail("Latency", "must be > 0");
-        s.time_us = ms * 1000.0;
-        s.samples = 5;
-        s.source = "neusight:" + short_name + ":" + std::to_string(line_no);
-        ds.rows.push_back(std::move(s));
-    }
-    if (columns.empty()) throw error(source_location{file, 0, 0}, "", "empty file");
-    return ds;
-}
-
-inline Dataset import_neusight(const std::vector<std::string>& paths, const DeviceRegistry& registry) {
-    Dataset all;
-    for (const auto& p : paths) {
-        Dataset d = parse_neusight(detail::read_file(p), p, registry);
-        if (all.provenance.empty()) all.provenance = d.provenance;
-        else all.provenance["source"] += "; " + p;
-        for (auto& r : d.rows) all.rows.push_back(std::move(r));
-    }
-    return all;
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/io/neusight.hpp ----
-// ---- begin include/perfcast/layer_validation.hpp ----
-/**
- * @file
- * @brief Layers timed inside a whole network (tools/measure_torch.py --layers) beside the model's
- *        prediction of each: where a whole-network error comes from, kind by kind.
- *
- * A whole-network comparison (compare_networks) says by how much the sum of the layers misses
- * the network; this one says which layers miss it. Each row of the file is one operation of the
- * network as PyTorch ran it (a torch.fx node, timed in place: its input is what the layer before
- * produced, its weights were last read an iteration ago), with the perfcast layers it stands for
- * as the network JSON schema writes them; free operations (getitem, size) have none.
- */
-
-#include <algorithm>  // sort, min, max
-#include <array>      // array
-#include <cmath>      // fabs
-#include <cstddef>    // size_t
-#include <cstdint>    // int64_t
-#include <map>        // map
-#include <optional>   // optional
-#include <string>     // string
-#include <tuple>      // tuple
-#include <utility>    // move
-#include <vector>     // vector
-
-// #include "call_overhead.hpp"     // CallOverhead: already inlined above
-// #include "dataset.hpp"           // detail::read_csv_rows, read_network_columns, row_reader: already inlined above
-// #include "devices.hpp"           // Device: already inlined above
-// #include "error.hpp"             // error, source_location: already inlined above
-// #include "io/device_json.hpp"    // DeviceRegistry: already inlined above
-// #include "io/network_json.hpp"   // parse_network: already inlined above
-// #include "network.hpp"           // NamedLayer: already inlined above
-// #include "predictor.hpp"         // Predictor, learned_time_fn: already inlined above
-// #include "types.hpp"             // Pass, DType: already inlined above
-
-namespace perfcast {
-
-/** @brief One operation of a network timed in place (a row of measure_torch.py's --layers CSV). */
-struct LayerTimingRow {
-    std::string network;  ///< as written in the file
-    std::int64_t batch = 1;
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    std::string device;   ///< as written (may be generic: "cpu", "cuda")
-    std::string threads;  ///< as written, may be empty
-    std::string malloc;   ///< the allocator setting, may be empty
-    std::int64_t index = 0;  ///< the operation's position in the network
-    std::string node;        ///< torch.fx's name of the operation
-    std::string name;        ///< the first perfcast layer's name, or the node's
-    std::string kind;        ///< the first layer's kind; "free" or "unconverted" when it has none
-    std::vector<NamedLayer> layers;  ///< the perfcast layers it stands for (empty: not predicted)
-    double time_ms = 0;      ///< median per iteration, the whole batch
-    std::int64_t samples = 0;
-    double spread = -1;      ///< relative spread, < 0 when unknown
-    double isolated_ms = -1;  ///< the same call timed back to back on the same inputs; < 0 when not measured
-    std::string file;
-    std::size_t line = 0;
-};
-
-/** @brief A --layers file: provenance ("# key: value" lines) and its rows. */
-struct LayerTimingData {
-    std::string file;
-    std::map<std::string, std::string> provenance;
-    std::vector<LayerTimingRow> rows;
-    std::size_t unmeasured = 0;  ///< rows with an error or no time, left out
-};
-
-/**
- * @brief Reads layer timings: columns network, batch, time_ms, layers (required), pass, dtype,
- * device, threads, malloc, index, node, layer, kind, samples, spread, isolated_ms, error (optional), in any
- * order. `layers` is a JSON array of layer objects in the network schema (io/network_json.hpp),
- * per sample, the row's batch being the batch.
- * @throws perfcast::error naming the file, line and column (for `layers`, the layer's field too)
- */
-inline LayerTimingData parse_layer_timings(const std::string& text, const std::string& file) {
-    LayerTimingData v;
-    v.file = file;
-    detail::read_csv_rows(
-        text, file, {"network", "batch", "time_ms", "layers"}, "network,batch,...,time_ms,...,layers", v.provenance,
-        [&](const detail::row_reader& r) {
-            if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
-                ++v.unmeasured;
-                return;
-            }
-            LayerTimingRow row;
-            detail::read_network_columns(r, file, row);
-            row.time_ms = r.number("time_ms");
-            if (!(row.time_ms >= 0)) r.fail("time_ms", "must be >= 0");
-            if (!r.cell("isolated_ms").empty()) {
-                row.isolated_ms = r.number("isolated_ms");
-                if (!(row.isolated_ms >= 0)) r.fail("isolated_ms", "must be >= 0");
-            }
-            row.index = r.integer("index", static_cast<std::int64_t>(v.rows.size()));
-            row.node = std::string(r.cell("node"));
-            const std::string layers(r.cell("layers"));
-            if (!layers.empty() && layers != "[]") {
-                // the layers as a network of this batch, so the schema's reader checks every field
-                const std::string net = "{\"format\": \"perfcast-network\", \"version\": 1, \"name\": \"row\", "
-                                        "\"batch\": " + std::to_string(row.batch) + ", \"layers\": " + layers + "}";
-                try {
-                    row.layers = parse_network(net, "layers").layers;
-                } catch (const error& e) {
-                    r.fail("layers", e.field() + ": " + e.message());
-                }
-            }
-            row.name = std::string(r.cell("layer"));
-            if (row.name.empty()) row.name = row.layers.empty() ? row.node : row.layers.front().name;
-            row.kind = std::string(r.cell("kind"));
-            if (row.kind.empty())
-                row.kind = row.layers.empty() ? "free" : std::string(to_string(kind(row.layers.front().layer)));
-            v.rows.push_back(std::move(row));
-        });
-    return v;
-}
-
-/** @brief Reads a --layers file. @throws perfcast::error naming the file, line and column */
-inline LayerTimingData load_layer_timings(const std::string& path) {
-    return parse_layer_timings(detail::read_file(path), path);
-}
-
-/** @brief One timed operation beside the model's prediction of its layers. */
-struct LayerComparison {
-    const LayerTimingRow* row = nullptr;
-    const Device* device = nullptr;
-    double predicted_us = 0;  ///< the sum over its layers (learned_time_fn's policy); 0 when it has none
-    std::string method;       ///< how the first layer was predicted ("mlp", "memory-fit", ...); empty when none
-
-    bool predicted() const noexcept { return !row->layers.empty(); }
-    double measured_us() const noexcept { return row->time_ms * 1e3; }
-    /** @brief (predicted - measured) / measured; 0 for an operation measured at 0. */
-    double error() const noexcept {
-        return measured_us() > 0 ? (predicted_us - measured_us()) / measured_us() : 0.0;
-    }
-};
-
-/**
- * @brief Predicts the layers of every row with `p` on the row's device (`device_override` when
- * given, else the row's device column).
- * @throws perfcast::error naming the file and line of a row whose device is unknown
- */
-inline std::vector<LayerComparison> compare_layers(const Predictor& p, const LayerTimingData& v,
-                                                   const DeviceRegistry& reg, const std::string& device_override) {
-    std::vector<LayerComparison> out;
-    out.reserve(v.rows.size());
-    const LayerTimeFn fn = learned_time_fn(p);
-    const Device* fixed = device_override.empty() ? nullptr : &reg.get(device_override);
-    for (const LayerTimingRow& r : v.rows) {
-        const Device* d = fixed ? fixed : (r.device.empty() ? nullptr : reg.find(r.device));
-        if (!d)
-            throw error(source_location{r.file.empty() ? v.file : r.file, r.line, 0}, "device",
-                        "unknown device \"" + r.device + "\"; name the device with --device ID (see `perfcast devices`)");
-        LayerComparison c{&r, d, 0.0, {}};
-        for (const NamedLayer& nl : r.layers) {
-            const LayerTime t = fn(nl.layer, *d, r.pass, r.dtype);
-            c.predicted_us += t.us;
-            if (c.method.empty()) c.method = std::string(t.method);
-        }
-        out.push_back(std::move(c));
-    }
-    return out;
-}
-
-/** @brief Totals and errors of a group of timed operations (a configuration, a kind). */
-struct LayerGroupSummary {
-    std::string key;              ///< the configuration ("resnet50 b8 inference fp32 ...") or the kind
-    std::size_t operations = 0;   ///< all rows
-    std::size_t predicted = 0;    ///< rows with layers
-    double measured_ms = 0;       ///< all rows
-    double unpredicted_ms = 0;    ///< rows without layers (free or unconverted operations)
-    double predicted_ms = 0;      ///< the model's, over the rows with layers
-    double abs_error_sum = 0;     ///< of the rows with layers and a time > 0
-    std::size_t errors = 0;       ///< rows in abs_error_sum
-    std::size_t within_10 = 0, within_20 = 0;
-
-    /** @brief (predicted - measured) / measured of the sums over the predicted rows. */
-    double sum_error() const noexcept {
-        const double m = measured_ms - unpredicted_ms;
-        return m > 0 ? (predicted_ms - m) / m : 0.0;
-    }
-    /** @brief The mean of the rows' |error|. */
-    double mean_abs_error() const noexcept { return errors ? abs_error_sum / static_cast<double>(errors) : 0.0; }
-
-    void add(const LayerComparison& c) {
-        ++operations;
-        measured_ms += c.row->time_ms;
-        if (!c.predicted()) {
-            unpredicted_ms += c.row->time_ms;
-            return;
-        }
-        ++predicted;
-        predicted_ms += c.predicted_us / 1e3;
-        if (c.measured_us() > 0) {
-            const double e = std::fabs(c.error());
-            abs_error_sum += e;
-            ++errors;
-            within_10 += e <= 0.10 ? 1 : 0;
-            within_20 += e <= 0.20 ? 1 : 0;
-        }
-    }
-};
-
-/** @brief A comparison's configuration: network, batch, pass, precision, device, threads, allocator. */
-inline std::string layer_configuration(const LayerTimingRow& r) {
-    std::string s = r.network + " batch " + std::to_string(r.batch) + " " + std::string(to_string(r.pass)) + " " +
-                    std::string(to_string(r.dtype));
-    if (!r.device.empty()) s += " " + r.device;
-    if (!r.threads.empty()) s += " " + r.threads + (r.threads == "1" ? " thread" : " threads");
-    if (!r.malloc.empty()) s += " malloc " + r.malloc;
-    return s;
-}
-
-/** @brief Summaries per configuration (in the order they first appear) and per kind (by name). */
-struct LayerValidationSummary {
-    std::vector<LayerGroupSummary> configurations;
-    std::vector<LayerGroupSummary> kinds;
-    LayerGroupSummary all;
-};
-
-inline LayerValidationSummary summarize_layers(const std::vector<LayerComparison>& rows) {
-    LayerValidationSummary s;
-    s.all.key = "all";
-    std::map<std::string, std::size_t> config_index;
-    std::map<std::string, LayerGroupSummary> kinds;
-    for (const LayerComparison& c : rows) {
-        const std::string config = layer_configuration(*c.row);
-        auto [it, fresh] = config_index.emplace(config, s.configurations.size());
-        if (fresh) s.configurations.push_back(LayerGroupSummary{.key = config});
-        s.configurations[it->second].add(c);
-        LayerGroupSummary& k = kinds[c.row->kind];
-        k.key = c.row->kind;
-        k.add(c);
-        s.all.add(c);
-    }
-    for (auto& [name, k] : kinds) s.kinds.push_back(std::move(k));
-    return s;
-}
-
-/** @brief One kind's part of a call-overhead fit. */
-struct CallOverheadKindFit {
-    LayerKind kind = LayerKind::batchnorm2d;
-    std::size_t rows = 0;         ///< operations with an isolated time
-    double in_place_ms = 0;       ///< their times in place, summed
-    double isolated_ms = 0;       ///< their times back to back, summed
-    double us = 0;                ///< the fitted constant per call (0 below CallOverhead::min_rows)
-    double us_per_mb = 0;         ///< the fitted cost per 1e6 bytes moved, up to the device's cache
-    double mean_abs_error = 0;    ///< of isolated + overhead against in place, over the rows (0 below min_rows)
-    double mean_abs_error_isolated = 0;  ///< of isolated alone against in place
-};
-
-/** @brief A call-overhead fit: the constants and, per kind, what they were fitted to. */
-struct CallOverheadFit {
-    CallOverhead overhead;
-    std::vector<CallOverheadKindFit> kinds;  ///< the kinds that had rows, in LayerKind's order
-    std::size_t rows = 0;                    ///< operations used, all kinds
-};
-
-namespace detail {
-/** @brief The c >= 0 minimising sum w |d - c| (a weighted median, clamped) of (d, w) pairs; sorts them. */
-inline double clamped_weighted_median(std::vector<std::pair<double, double>>& dw) {
-    std::sort(dw.begin(), dw.end());
-    double total = 0;
-    for (const auto& [x, w] : dw) total += w;
-    double acc = 0;
-    for (const auto& [x, w] : dw)
-        if ((acc += w) >= total / 2) return std::max(x, 0.0);
-    return std::max(dw.back().first, 0.0);
-}
-}  // namespace detail
-
-/**
- * @brief Fits the call overhead (call_overhead.hpp) to operations timed in place and back to back
- * on `d` (measure_torch.py --layers: time_ms and isolated_ms): per kind that takes one
- * (takes_call_overhead), over the inference operations that stand for one layer of that kind and
- * have an isolated time, the constant c >= 0 and the cost per megabyte s >= 0 that minimise
- * sum |isolated + c + s x min(bytes, cache) - in place| / in place (the mean absolute relative error of the
- * kind's operations). For a given s the best c is a weighted median, and the error, convex in (c, s), is
- * convex in s once c is chosen so: a golden-section search finds s. The difference of the two times is
- * fitted, not the model's error: they are taken in one process minutes apart, so a machine that runs faster
- * or slower than when the sweeps were measured moves both.
- */
-inline CallOverheadFit fit_call_overhead(const std::vector<const LayerTimingData*>& files, const Device& d) {
-    struct Op {
-        double mb, diff_us, weight, in_place_us, isolated_us;
-    };
-    std::array<std::vector<Op>, layer_kind_count> ops;
-    CallOverheadFit f;
-    std::array<CallOverheadKindFit, layer_kind_count> per;
-    const double cache = CallOverhead::cache_bytes(d);
-    for (const LayerTimingData* v : files)
-        for (const LayerTimingRow& r : v->rows) {
-            if (r.pass != Pass::inference || r.isolated_ms < 0 || r.layers.size() != 1 || !(r.time_ms > 0)) continue;
-            const Layer& l = r.layers.front().layer;
-            const LayerKind k = kind(l);
-            if (!takes_call_overhead(k)) continue;
-            const auto i = static_cast<std::size_t>(k);
-            const double bytes = static_cast<double>(pass_cost(l, r.pass, r.dtype).bytes);
-            ops[i].push_back({std::min(bytes, cache) / 1e6, (r.time_ms - r.isolated_ms) * 1e3, 1.0 / (r.time_ms * 1e3),
-                              r.time_ms * 1e3, r.isolated_ms * 1e3});
-            per[i].kind = k;
-            ++per[i].rows;
-            per[i].in_place_ms += r.time_ms;
-            per[i].isolated_ms += r.isolated_ms;
-            ++f.rows;
-        }
-    for (std::size_t i = 0; i < layer_kind_count; ++i) {
-        if (per[i].rows == 0) continue;
-        const std::vector<Op>& o = ops[i];
-        for (const Op& x : o) per[i].mean_abs_error_isolated += std::fabs(x.isolated_us - x.in_place_us) * x.weight;
-        per[i].mean_abs_error_isolated /= static_cast<double>(o.size());
-        if (per[i].rows >= CallOverhead::min_rows) {
-            std::vector<std::pair<double, double>> dw(o.size());
-            const auto best_c = [&](double s) {
-                for (std::size_t j = 0; j < o.size(); ++j) dw[j] = {o[j].diff_us - s * o[j].mb, o[j].weight};
-                return detail::clamped_weighted_median(dw);
-            };
-            const auto error = [&](double s) {
-                const double c = best_c(s);
-                double e = 0;
-                for (const Op& x : o) e += std::fabs(x.diff_us - c - s * x.mb) * x.weight;
-                return e;
-            };
-            // golden-section search for s in [0, 1e5] us per MB (10 GB/s of data that missed the caches is 100)
-            constexpr double g = 0.6180339887498949;
-            double lo = 0, hi = 1e5;
-            double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
-            double ea = error(a), eb = error(b);
-            for (int it = 0; it < 120 && hi - lo > 1e-6; ++it) {
-                if (ea <= eb) {
-                    hi = b, b = a, eb = ea;
-                    a = hi - g * (hi - lo), ea = error(a);
-                } else {
-                    lo = a, a = b, ea = eb;
-                    b = lo + g * (hi - lo), eb = error(b);
-                }
-            }
-            double s = (lo + hi) / 2;
-            if (error(0.0) <= error(s)) s = 0.0;  // the boundary: no cost per byte
-            per[i].us_per_mb = s;
-            per[i].us = best_c(s);
-            per[i].mean_abs_error = error(s) / static_cast<double>(o.size());
-            f.overhead.us[i] = per[i].us;
-            f.overhead.us_per_mb[i] = per[i].us_per_mb;
-            f.overhead.rows[i] = per[i].rows;
-        }
-        f.kinds.push_back(per[i]);
-    }
-    return f;
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/layer_validation.hpp ----
-// #include "layers.hpp"              // layer structs, compile-time layer types, Layer: already inlined above
-// #include "memory_fit.hpp"          // the memory-bound model of the kinds without a learned one: already inlined above
-// #include "mlp.hpp"                 // the MLP regressor on xtensor: already inlined above
-// #include "network.hpp"             // Network, Net<>, NetBuilder: already inlined above
-// #include "optimizer.hpp"           // the optimizer update of a training step: already inlined above
-// #include "predictor.hpp"           // the learned predictor and its model files: already inlined above
-// ---- begin include/perfcast/report.hpp ----
-/**
- * @file report.hpp
- * @brief The accuracy report: one self-contained HTML page (inline CSS and SVG drawn here,
- *        no scripts, no external resources) that regenerates the seed thesis' tables and
- *        figures for a dataset and a trained model, with PALEO and the roofline beside it:
- *        per-layer error tables (Tables 4.4-4.9), predicted vs measured scatter plots,
- *        predicted and actual times along a sweep of configurations with the error of each
- *        point (Figs 4.2 and 4.3), the learning curve (Fig 3.4), leave-one-GPU-out
- *        (Table 4.19) and whole networks over batch size (Tables 4.11-4.14).
- *
- * The plotting primitives live in perfcast::svg: linear and log10 scales with tick labels,
- * and a Chart that draws lines, points, areas, bars and a legend. Every string put in the
- * page goes through svg::escape().
- */
-
-#include <algorithm>    // sort, stable_sort, min, max, max_element
-#include <chrono>       // steady_clock
-#include <cmath>        // log10, pow, floor, ceil, isfinite, fabs
-#include <cstdint>      // int64_t, uint64_t
-#include <cstdio>       // snprintf
-#include <ctime>        // time, gmtime, strftime
-#include <fstream>      // ofstream
-#include <functional>   // function
-#include <map>          // map
-#include <optional>     // optional
-#include <set>          // set
-#include <sstream>      // ostringstream, istringstream
-#include <string>       // string
-#include <string_view>  // string_view
-#include <tuple>        // tuple
-#include <utility>      // move, pair
-#include <vector>       // vector
-
-// #include "dataset.hpp"         // Dataset, Sample, detail::split_csv, read_provenance_line, layer_cells: already inlined above
-// #include "error.hpp"           // error, source_location: already inlined above
-// #include "estimate.hpp"        // estimate, NetworkEstimate: already inlined above
-// #include "evaluation.hpp"      // ErrorStats, evaluate_rows, paleo_predictor, roofline_predictor: already inlined above
-// #include "io/device_json.hpp"  // DeviceRegistry: already inlined above
-// #include "layer_validation.hpp"  // LayerTimingData, compare_layers, summarize_layers: already inlined above
-// #include "predictor.hpp"       // Predictor, held_out, learned_time_fn, TrainOptions: already inlined above
-// ---- begin include/perfcast/study.hpp ----
-/**
- * @file study.hpp
- * @brief The seed's experiments, regenerated for any dataset: leave one GPU out of
- *        training and predict it (Table 4.19), the learning curve over data size
- *        (Fig 3.4), and the feature ablation (raw vs scaled vs analytical vs hardware
- *        features; Tables 4.3 and 4.4 and beyond). Each trains models from scratch and
- *        evaluates them on rows their training never saw, beside PALEO.
- */
-
-#include <functional>  // function
-#include <set>         // set
-#include <sstream>     // ostringstream
-#include <string>      // string
-#include <vector>      // vector
-
-// #include "dataset.hpp"     // Dataset, Sample: already inlined above
-// #include "evaluation.hpp"  // evaluate_rows, ErrorStats: already inlined above
-// #include "predictor.hpp"   // train_predictor, held_out: already inlined above
-
-namespace perfcast {
-
-/** @brief One trained-and-evaluated variant of a study. */
-struct StudyResult {
-    std::string label;  ///< "left out: t4", "fraction 0.25", "features hardware"
-    std::size_t train_rows = 0;
-    std::size_t test_rows = 0;
-    double train_seconds = 0;
-    std::vector<ErrorStats> ours;   ///< per kind x pass x dtype x device, and "*" over devices
-    std::vector<ErrorStats> paleo;  ///< the same groups, PALEO's errors
-};
-
-/** @brief Progress of a study: which variant is training. */
-using StudyProgress = std::function<void(const std::string& label)>;
-
-namespace detail {
-
-inline StudyResult train_and_evaluate(const std::string& label, const Dataset& train, const std::vector<const Sample*>& test,
-                                      const DeviceRegistry& reg, TrainOptions o) {
-    o.holdout = 0;  // the study chose the rows already
-    StudyResult r;
-    r.label = label;
-    const Predictor p = train_predictor(train, reg, o);
-    r.train_rows = train.rows.size();
-    r.test_rows = test.size();
-    r.train_seconds = p.info().seconds;
-    std::vector<const Sample*> covered;
-    for (const Sample* s : test)
-        if (p.covers(kind(s->layer))) covered.push_back(s);
-    r.ours = evaluate_rows(covered, reg, [&](const Sample& s, const Device& d) {
-        return p.predict_us(s.layer, d, s.pass, s.dtype);
-    });
-    r.paleo = evaluate_rows(covered, reg, paleo_predictor());
-    return r;
-}
-
-}  // namespace detail
-
-/**
- * @brief Leave one device out: for each device in the data, train on the other devices'
- * rows and predict every row of the device left out.
- */
-inline std::vector<StudyResult> leave_one_device_out(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
-                                                     const StudyProgress& progress = {}) {
-    std::set<std::string> devices;
-    for (const Sample& s : ds.rows)
-        if (s.measured()) devices.insert(s.device);
-    if (devices.size() < 2) throw error("data", "leave-one-out needs rows from at least two devices");
-    std::vector<StudyResult> out;
-    for (const std::string& left : devices) {
-        if (progress) progress("left out: " + left);
-        Dataset train;
-        std::vector<const Sample*> test;
-        for (const Sample& s : ds.rows) {
-            if (!s.measured()) continue;
-            if (s.device == left) test.push_back(&s);
-            else train.rows.push_back(s);
-        }
-        out.push_back(detail::train_and_evaluate("left out: " + left, train, test, reg, o));
-    }
-    return out;
-}
-
-/**
- * @brief The learning curve: train on growing shares of the training rows (the same
- * held-out test rows for every share) and report the test error of each.
- */
-inline std::vector<StudyResult> learning_curve(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
-                                               const std::vector<double>& fractions, const StudyProgress& progress = {}) {
-    std::vector<const Sample*> test;
-    for (const Sample& s : ds.rows)
-        if (s.measured() && held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
-    std::vector<StudyResult> out;
-    for (double f : fractions) {
-        if (!(f > 0 && f <= 1)) throw error("fractions", "each fraction must be in (0, 1]");
-        std::ostringstream label_text;
-        label_text << "fraction " << f;
-        const std::string label = label_text.str();
-        if (progress) progress(label);
-        Dataset train;
-        for (const Sample& s : ds.rows)
-            if (s.measured() && !held_out(s, o.holdout, o.split_salt) && (f >= 1 || held_out(s, f, o.split_salt + 1)))
-                train.rows.push_back(s);
-        out.push_back(detail::train_and_evaluate(label, train, test, reg, o));
-    }
-    return out;
-}
-
-/**
- * @brief The feature ablation: the seed's raw parameters, log-scaled parameters, plus
- * analytical features, plus hardware features, each predicting time directly, and the
- * default (hardware features, time relative to the roofline).
- */
-inline std::vector<StudyResult> feature_ablation(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
-                                                 const StudyProgress& progress = {}) {
-    std::vector<const Sample*> test;
-    Dataset train;
-    for (const Sample& s : ds.rows) {
-        if (!s.measured()) continue;
-        if (held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
-        else train.rows.push_back(s);
-    }
-    struct Variant {
-        FeatureSet features;
-        bool relative;
-        const char* label;
-    };
-    const Variant variants[] = {{FeatureSet::raw, false, "raw parameters"},
-                                {FeatureSet::params, false, "log-scaled parameters"},
-                                {FeatureSet::analytical, false, "+ analytical features"},
-                                {FeatureSet::hardware, false, "+ hardware features"},
-                                {FeatureSet::hardware, true, "+ hardware, time / roofline (default)"}};
-    std::vector<StudyResult> out;
-    for (const Variant& v : variants) {
-        if (progress) progress(v.label);
-        TrainOptions vo = o;
-        vo.features = v.features;
-        vo.relative_to_roofline = v.relative;
-        out.push_back(detail::train_and_evaluate(v.label, train, test, reg, vo));
-    }
-    return out;
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/study.hpp ----
-// ---- begin include/perfcast/zoo.hpp ----
-/**
- * @file zoo.hpp
- * @brief The model zoo with exact shapes: LeNet-5, AlexNet, VGG-16, ResNet-50 and
- *        InceptionV3, as torchvision defines them (layer names follow torchvision's
- *        modules), parameterised by batch, at run time and at compile time.
- *
- * Each network is written once, as a constexpr NetBuilder function; `zoo::resnet50(32)`
- * gives the run-time Network and `zoo::ResNet50<32>` the compile-time Net.
- */
-
-#include <array>        // array
-#include <cstdint>      // int64_t
-#include <optional>     // optional
-#include <string>       // string
-#include <string_view>  // string_view
-
-// #include "detail/names.hpp"  // same_name: already inlined above
-// #include "error.hpp"          // error: already inlined above
-// #include "network.hpp"        // NetBuilder, Network, built_net: already inlined above
-
-namespace perfcast::zoo {
-
-namespace detail {
-
-/** @brief torchvision's BasicConv2d (InceptionV3) and ResNet's conv-bn(-relu): conv without bias, BN, ReLU. */
-constexpr void conv_bn_relu(NetBuilder& b, const LayerName& name, std::int64_t out, Hw k, Hw s = 1, Hw p = 0,
-                            bool relu = true) {
-    b.conv(name / "conv", out, k, s, p, false);
-    b.batchnorm(name / "bn");
-    if (relu) b.act(name / "relu");
-}
-
-// ResNet-50 ------------------------------------------------------------------------------
-
-constexpr void bottleneck(NetBuilder& b, const LayerName& name, std::int64_t planes, std::int64_t stride,
-                          bool downsample) {
-    const Shape in = b.shape();
-    b.conv(name / "conv1", planes, 1, 1, 0, false).batchnorm(name / "bn1").act(name / "relu1");
-    b.conv(name / "conv2", planes, 3, stride, 1, false).batchnorm(name / "bn2").act(name / "relu2");
-    b.conv(name / "conv3", planes * 4, 1, 1, 0, false).batchnorm(name / "bn3");
-    if (downsample) {
-        const Shape main = b.shape();
-        b.set_shape(in);
-        b.conv(name / "downsample" / 0, planes * 4, 1, stride, 0, false).batchnorm(name / "downsample" / 1);
-        if (!(b.shape() == main)) throw error(name.str(), "residual shapes differ");
-    }
-    b.add(name / "add").act(name / "relu3");
-}
-
-// InceptionV3 ----------------------------------------------------------------------------
-
-constexpr void inception_a(NetBuilder& b, const LayerName& n, std::int64_t pool_features) {
-    const Shape in = b.shape();
-    conv_bn_relu(b, n / "branch1x1", 64, 1);
-    b.set_shape(in);
-    conv_bn_relu(b, n / "branch5x5_1", 48, 1);
-    conv_bn_relu(b, n / "branch5x5_2", 64, 5, 1, 2);
-    b.set_shape(in);
-    conv_bn_relu(b, n / "branch3x3dbl_1", 64, 1);
-    conv_bn_relu(b, n / "branch3x3dbl_2", 96, 3, 1, 1);
-    conv_bn_relu(b, n / "branch3x3dbl_3", 96, 3, 1, 1);
-    b.set_shape(in);
-    b.pool(n / "avg_pool", PoolMode::avg, 3, 1, 1);
-    conv_bn_relu(b, n / "branch_pool", pool_features, 1);
-    b.concat(n / "cat", {64, 64, 96, pool_features});
-}
-
-constexpr void inception_b(NetBuilder& b, const LayerName& n) {
-    const Shape in = b.shape();
-    conv_bn_relu(b, n / "branch3x3", 384, 3, 2);
-    b.set_shape(in);
-    conv_bn_relu(b, n / "branch3x3dbl_1", 64, 1);
-    conv_bn_relu(b, n / "branch3x3dbl_2", 96, 3, 1, 1);
-    conv_bn_relu(b, n / "branch3x3dbl_3", 96, 3, 2);
-    b.set_shape(in);
-    b.pool(n / "max_pool", PoolMode::max, 3, 2);
-    b.concat(n / "cat", {384, 96, in[1]});
-}
-
-constexpr void inception_c(NetBuilder& b, const LayerName& n, std::int64_t c7) {
-    const Shape in = b.shape();
-    conv_bn_relu(b, n / "branch1x1", 192, 1);
-    b.set_shape(in);
-    conv_bn_relu(b, n / "branch7x7_1", c7, 1);
-    conv_bn_relu(b, n / "branch7x7_2", c7, Hw{1, 7}, 1, Hw{0, 3});
-    conv_bn_relu(b, n / "branch7x7_3", 192, Hw{7, 1}, 1, Hw{3, 0});
-    b.set_shape(in);
-    conv_bn_relu(b, n / "branch7x7dbl_1", c7, 1);
-    conv_bn_relu(b, n / "branch7x7dbl_2", c7, Hw{7, 1}, 1, Hw{3, 0});
-    conv_bn_relu(b, n / "branch7x7dbl_3", c7, Hw{1, 7}, 1, Hw{0, 3});
-    conv_bn_relu(b, n / "branch7x7dbl_4", c7, Hw{7, 1}, 1, Hw{3, 0});
-    conv_bn_relu(b, n / "branch7x7dbl_5", 192, Hw{1, 7}, 1, Hw{0, 3});
-    b.set_shape(in);
-    b.pool(n / "avg_pool", PoolMode::avg, 3, 1, 1);
-    conv_bn_relu(b, n / "branch_pool", 192, 1);
-    b.concat(n / "cat", {192, 192, 192, 192});
-}
-
-constexpr void inception_d(NetBuilder& b, const LayerName& n) {
-    const Shape in = b.shape();
-    conv_bn_relu(b, n / "branch3x3_1", 192, 1);
-    conv_bn_relu(b, n / "branch3x3_2", 320, 3, 2);
-    b.set_shape(in);
-    conv_bn_relu(b, n / "branch7x7x3_1", 192, 1);
-    conv_bn_relu(b, n / "branch7x7x3_2", 192, Hw{1, 7}, 1, Hw{0, 3});
-    conv_bn_relu(b, n / "branch7x7x3_3", 192, Hw{7, 1}, 1, Hw{3, 0});
-    conv_bn_relu(b, n / "branch7x7x3_4", 192, 3, 2);
-    b.set_shape(in);
-    b.pool(n / "max_pool", PoolMode::max, 3, 2);
-    b.concat(n / "cat", {320, 192, in[1]});
-}
-
-constexpr void inception_e(NetBuilder& b, const LayerName& n) {
-    const Shape in = b.shape();
-    conv_bn_relu(b, n / "branch1x1", 320, 1);
-    b.set_shape(in);
-    conv_bn_relu(b, n / "branch3x3_1", 384, 1);
-    const Shape mid = b.shape();
-    conv_bn_relu(b, n / "branch3x3_2a", 384, Hw{1, 3}, 1, Hw{0, 1});
-    b.set_shape(mid);
-    conv_bn_relu(b, n / "branch3x3_2b", 384, Hw{3, 1}, 1, Hw{1, 0});
-    b.concat(n / "branch3x3_cat", {384, 384});
-    b.set_shape(in);
-    conv_bn_relu(b, n / "branch3x3dbl_1", 448, 1);
-    conv_bn_relu(b, n / "branch3x3dbl_2", 384, 3, 1, 1);
-    const Shape mid2 = b.shape();
-    conv_bn_relu(b, n / "branch3x3dbl_3a", 384, Hw{1, 3}, 1, Hw{0, 1});
-    b.set_shape(mid2);
-    conv_bn_relu(b, n / "branch3x3dbl_3b", 384, Hw{3, 1}, 1, Hw{1, 0});
-    b.concat(n / "branch3x3dbl_cat", {384, 384});
-    b.set_shape(in);
-    b.pool(n / "avg_pool", PoolMode::avg, 3, 1, 1);
-    conv_bn_relu(b, n / "branch_pool", 192, 1);
-    b.concat(n / "cat", {320, 768, 768, 192});
-}
-
-}  // namespace detail
-
-/** @brief LeNet-5 as in the seed thesis' Table 2.1 (1x32x32 input, tanh, average pooling): 61,706 parameters. */
-constexpr NetBuilder build_lenet5(std::int64_t batch) {
-    NetBuilder b("lenet5", batch, Shape::nchw(batch, 1, 32, 32));
-    b.conv("conv1", 6, 5).act("tanh1", ActivationKind::tanh).pool("pool1", PoolMode::avg, 2, 2);
-    b.conv("conv2", 16, 5).act("tanh2", ActivationKind::tanh).pool("pool2", PoolMode::avg, 2, 2);
-    b.conv("conv3", 120, 5).act("tanh3", ActivationKind::tanh).flatten("flatten");
-    b.dense("fc1", 84).act("tanh4", ActivationKind::tanh).dense("fc2", 10).softmax("softmax");
-    return b;
-}
-
-/** @brief torchvision's alexnet (224x224): 61,100,840 parameters. */
-constexpr NetBuilder build_alexnet(std::int64_t batch) {
-    NetBuilder b("alexnet", batch, Shape::nchw(batch, 3, 224, 224));
-    const LayerName f = "features", c = "classifier";
-    b.conv(f / 0, 64, 11, 4, 2).act(f / 1).pool(f / 2, PoolMode::max, 3, 2);
-    b.conv(f / 3, 192, 5, 1, 2).act(f / 4).pool(f / 5, PoolMode::max, 3, 2);
-    b.conv(f / 6, 384, 3, 1, 1).act(f / 7);
-    b.conv(f / 8, 256, 3, 1, 1).act(f / 9);
-    b.conv(f / 10, 256, 3, 1, 1).act(f / 11).pool(f / 12, PoolMode::max, 3, 2);
-    b.adaptive_avg_pool("avgpool", 6, 6).flatten("flatten");
-    b.dropout(c / 0).dense(c / 1, 4096).act(c / 2);
-    b.dropout(c / 3).dense(c / 4, 4096).act(c / 5);
-    b.dense(c / 6, 1000);
-    return b;
-}
-
-/** @brief torchvision's vgg16 without batch norm (224x224): 138,357,544 parameters. */
-constexpr NetBuilder build_vgg16(std::int64_t batch) {
-    NetBuilder b("vgg16", batch, Shape::nchw(batch, 3, 224, 224));
-    constexpr std::array<std::int64_t, 18> cfg{64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0};
-    const LayerName f = "features", c = "classifier";
-    std::int64_t i = 0;
-    for (std::int64_t v : cfg) {
-        if (v == 0) {
-            b.pool(f / i++, PoolMode::max, 2, 2);
-        } else {
-            b.conv(f / i++, v, 3, 1, 1);
-            b.act(f / i++);
-        }
-    }
-    b.adaptive_avg_pool("avgpool", 7, 7).flatten("flatten");
-    b.dense(c / 0, 4096).act(c / 1).dropout(c / 2);
-    b.dense(c / 3, 4096).act(c / 4).dropout(c / 5);
-    b.dense(c / 6, 1000);
-    return b;
-}
-
-/** @brief torchvision's resnet50 (v1.5, stride in the 3x3 convolution; 224x224): 25,557,032 parameters. */
-constexpr NetBuilder build_resnet50(std::int64_t batch) {
-    NetBuilder b("resnet50", batch, Shape::nchw(batch, 3, 224, 224));
-    b.conv("conv1", 64, 7, 2, 3, false).batchnorm("bn1").act("relu").pool("maxpool", PoolMode::max, 3, 2, 1);
-    constexpr std::array<std::int64_t, 4> blocks{3, 4, 6, 3};
-    for (std::int64_t stage = 0; stage < 4; ++stage) {
-        const LayerName layer = LayerName("layer").append(stage + 1);
-        const std::int64_t planes = std::int64_t{64} << stage;
-        for (std::int64_t i = 0; i < blocks[static_cast<std::size_t>(stage)]; ++i)
-            detail::bottleneck(b, layer / i, planes, (i == 0 && stage > 0) ? 2 : 1, i == 0);
-    }
-    b.global_pool("avgpool").flatten("flatten").dense("fc", 1000);
-    return b;
-}
-
-/** @brief torchvision's inception_v3 without the auxiliary head (299x299): 23,834,568 parameters. */
-constexpr NetBuilder build_inception_v3(std::int64_t batch) {
-    NetBuilder b("inception_v3", batch, Shape::nchw(batch, 3, 299, 299));
-    detail::conv_bn_relu(b, "Conv2d_1a_3x3", 32, 3, 2);
-    detail::conv_bn_relu(b, "Conv2d_2a_3x3", 32, 3);
-    detail::conv_bn_relu(b, "Conv2d_2b_3x3", 64, 3, 1, 1);
-    b.pool("maxpool1", PoolMode::max, 3, 2);
-    detail::conv_bn_relu(b, "Conv2d_3b_1x1", 80, 1);
-    detail::conv_bn_relu(b, "Conv2d_4a_3x3", 192, 3);
-    b.pool("maxpool2", PoolMode::max, 3, 2);
-    detail::inception_a(b, "Mixed_5b", 32);
-    detail::inception_a(b, "Mixed_5c", 64);
-    detail::inception_a(b, "Mixed_5d", 64);
-    detail::inception_b(b, "Mixed_6a");
-    detail::inception_c(b, "Mixed_6b", 128);
-    detail::inception_c(b, "Mixed_6c", 160);
-    detail::inception_c(b, "Mixed_6d", 160);
-    detail::inception_c(b, "Mixed_6e", 192);
-    detail::inception_d(b, "Mixed_7a");
-    detail::inception_e(b, "Mixed_7b");
-    detail::inception_e(b, "Mixed_7c");
-    b.global_pool("avgpool").dropout("dropout").flatten("flatten").dense("fc", 1000);
-    return b;
-}
-
-// Run-time networks ------------------------------------------------------------------------
-
-inline Network lenet5(std::int64_t batch = 1) { return build_lenet5(batch).build(); }
-inline Network alexnet(std::int64_t batch = 1) { return build_alexnet(batch).build(); }
-inline Network vgg16(std::int64_t batch = 1) { return build_vgg16(batch).build(); }
-inline Network resnet50(std::int64_t batch = 1) { return build_resnet50(batch).build(); }
-inline Network inception_v3(std::int64_t batch = 1) { return build_inception_v3(batch).build(); }
-
-/** @brief The zoo's names, as the CLI and JSON accept them. */
-inline constexpr std::array<std::string_view, 5> names{"lenet5", "alexnet", "vgg16", "resnet50", "inception_v3"};
-
-/** @brief A zoo network by name ("resnet50", "ResNet-50", "inception_v3", "inceptionv3"...); nullopt when unknown. */
-inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1) {
-    if (batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(batch) + ")");
-    using perfcast::detail::same_name;
-    if (same_name(name, "lenet5") || same_name(name, "lenet")) return lenet5(batch);
-    if (same_name(name, "alexnet")) return alexnet(batch);
-    if (same_name(name, "vgg16")) return vgg16(batch);
-    if (same_name(name, "resnet50")) return resnet50(batch);
-    if (same_name(name, "inception_v3") || same_name(name, "inception3")) return inception_v3(batch);
-    return std::nullopt;
-}
-
-// Compile-time networks --------------------------------------------------------------------
-
-namespace detail {
-template <std::int64_t B> struct lenet5_holder { static constexpr NetBuilder build() { return build_lenet5(B); } };
-template <std::int64_t B> struct alexnet_holder { static constexpr NetBuilder build() { return build_alexnet(B); } };
-template <std::int64_t B> struct vgg16_holder { static constexpr NetBuilder build() { return build_vgg16(B); } };
-template <std::int64_t B> struct resnet50_holder { static constexpr NetBuilder build() { return build_resnet50(B); } };
-template <std::int64_t B> struct inception_v3_holder {
-    static constexpr NetBuilder build() { return build_inception_v3(B); }
-};
-}  // namespace detail
-
-/** @brief Compile-time LeNet-5 at batch B. */
-template <std::int64_t B = 1> using LeNet5 = typename built_net<detail::lenet5_holder<B>>::type;
-/** @brief Compile-time AlexNet at batch B. */
-template <std::int64_t B = 1> using AlexNet = typename built_net<detail::alexnet_holder<B>>::type;
-/** @brief Compile-time VGG-16 at batch B. */
-template <std::int64_t B = 1> using VGG16 = typename built_net<detail::vgg16_holder<B>>::type;
-/** @brief Compile-time ResNet-50 at batch B. */
-template <std::int64_t B = 1> using ResNet50 = typename built_net<detail::resnet50_holder<B>>::type;
-/** @brief Compile-time InceptionV3 at batch B. */
-template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inception_v3_holder<B>>::type;
-
-}  // namespace perfcast::zoo
-// ---- end include/perfcast/zoo.hpp ----
-
-namespace perfcast {
-
-/// perfcast's version as the report states it (CMakeLists.txt's project VERSION; a build
-/// may define PERFCAST_VERSION to say more, e.g. a git revision).
-#ifdef PERFCAST_VERSION
-inline constexpr std::string_view report_perfcast_version = PERFCAST_VERSION;
-#else
-inline constexpr std::string_view report_perfcast_version = "0.1.0";
-#endif
-
-// ============================================================================
-// svg: scales, ticks and charts
-// ============================================================================
-
-namespace svg {
-
-/** @brief Escapes a string for HTML text and attribute values (& < > " '). */
-inline std::string escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 8);
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
-/** @brief A pixel coordinate as SVG text (one decimal). */
-inline std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", v);
-    return buf;
-}
-
-/** @brief Formats a tick value as its label. */
-using Formatter = std::function<std::string(double)>;
-
-/** @brief "%g" with `digits` significant digits. */
-inline std::string general(double v, int digits = 3) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    return buf;
-}
-
-/** @brief A time in microseconds as "50 µs", "2 ms", "1.5 s". */
-inline std::string time_us_label(double us) {
-    const std::string mu = "\xC2\xB5";
-    if (!(us > 0)) return "0";
-    if (us < 1e3) return general(us) + " " + mu + "s";
-    if (us < 1e6) return general(us / 1e3) + " ms";
-    return general(us / 1e6) + " s";
-}
-
-/** @brief A count as "500", "4.1k", "2M". */
-inline std::string count_label(double v) {
-    const double a = std::fabs(v);
-    if (a >= 1e6) return general(v / 1e6, 3) + "M";
-    if (a >= 1e3) return general(v / 1e3, 3) + "k";
-    return general(v, 3);
-}
-
-/** @brief A share (0.25) as a percentage ("25%"). */
-inline std::string percent_label(double v) { return general(100.0 * v, 3) + "%"; }
-
-/** @brief One tick: its value, label (empty: unlabelled minor tick) and weight. */
-struct Tick {
-    double value = 0;
-    std::string label;
-    bool major = true;
-};
-
-/** @brief Maps a data interval onto a pixel interval, linearly or by log10. */
-class Scale {
-public:
-    Scale() = default;
-
-    /** @brief A linear scale; a degenerate domain is widened. */
-    static Scale linear(double d0, double d1, double r0, double r1) {
-        if (!(std::isfinite(d0) && std::isfinite(d1))) throw error("scale", "the domain must be finite");
-        if (d0 == d1) {
-            const double pad = d0 == 0 ? 1.0 : std::fabs(d0) * 0.1;
-            d0 -= pad;
-            d1 += pad;
-        }
-        return Scale(false, d0, d1, r0, r1);
-    }
-
-    /** @brief A log10 scale over a positive domain; a degenerate domain is widened. */
-    static Scale log(double d0, double d1, double r0, double r1) {
-        if (!(d0 > 0 && d1 > 0 && std::isfinite(d0) && std::isfinite(d1)))
-            throw error("scale", "a log scale needs a finite positive domain");
-        if (d0 == d1) {
-            d0 /= 2;
-            d1 *= 2;
-        }
-        return Scale(true, d0, d1, r0, r1);
-    }
-
-    bool is_log() const noexcept { return m_log; }
-    double domain_lo() const noexcept { return std::min(m_d0, m_d1); }
-    double domain_hi() const noexcept { return std::max(m_d0, m_d1); }
-    double range_lo() const noexcept { return std::min(m_r0, m_r1); }
-    double range_hi() const noexcept { return std::max(m_r0, m_r1); }
-
-    /** @brief Can this value be placed (finite, and positive on a log scale)? */
-    bool accepts(double v) const noexcept { return std::isfinite(v) && (!m_log || v > 0); }
-
-    /** @brief The pixel position of a value (outside the range for values outside the domain). */
-    double operator()(double v) const noexcept {
-        const double t = m_log ? (std::log10(v) - std::log10(m_d0)) / (std::log10(m_d1) - std::log10(m_d0))
-                               : (v - m_d0) / (m_d1 - m_d0);
-        return m_r0 + t * (m_r1 - m_r0);
-    }
-
-    /**
-     * @brief Ticks inside the domain. Log: every decade (labelled every k-th so that about
-     * `target` are labelled), unlabelled 2..9 minor ticks, and labelled 2x and 5x ticks when
-     * fewer than two decades fall in the domain. Linear: 1-2-5 steps, about `target` ticks.
-     */
-    std::vector<Tick> ticks(const Formatter& fmt, std::size_t target = 6) const {
-        std::vector<Tick> out;
-        const double lo = domain_lo(), hi = domain_hi();
-        const auto inside = [&](double v) { return v >= lo * (1 - 1e-9) - 1e-300 && v <= hi * (1 + 1e-9) + 1e-300; };
-        if (m_log) {
-            const int e0 = static_cast<int>(std::floor(std::log10(lo) + 1e-9));
-            const int e1 = static_cast<int>(std::ceil(std::log10(hi) - 1e-9));
-            std::vector<int> decades;
-            for (int e = e0; e <= e1; ++e)
-                if (inside(std::pow(10.0, e))) decades.push_back(e);
-            const std::size_t step = std::max<std::size_t>(1, (decades.size() + target - 1) / std::max<std::size_t>(target, 1));
-            for (std::size_t i = 0; i < decades.size(); ++i) {
-                const double v = std::pow(10.0, decades[i]);
-                out.push_back({v, i % step == 0 ? fmt(v) : std::string(), i % step == 0});
-            }
-            const bool few = decades.size() <= 2;
-            if (decades.size() <= 6 || few)
-                for (int e = e0 - 1; e <= e1; ++e)
-                    for (int k = 2; k <= 9; ++k) {
-                        const double v = k * std::pow(10.0, e);
-                        if (!inside(v)) continue;
-                        const bool labelled = few && (k == 2 || k == 5);
-                        out.push_back({v, labelled ? fmt(v) : std::string(), labelled});
-                    }
-            std::sort(out.begin(), out.end(), [](const Tick& a, const Tick& b) { return a.value < b.value; });
-            return out;
-        }
-        const double span = hi - lo;
-        const double raw = span / static_cast<double>(std::max<std::size_t>(target, 1));
-        const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-        const double r = raw / mag;
-        const double step = (r < 1.5 ? 1.0 : r < 3.0 ? 2.0 : r < 7.0 ? 5.0 : 10.0) * mag;
-        for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1) {
-            double v = k * step;
-            if (std::fabs(v) < step * 1e-9) v = 0;
-            out.push_back({v, fmt(v), true});
-        }
-        return out;
-    }
-
-private:
-    Scale(bool log_scale, double d0, double d1, double r0, double r1)
-        : m_log(log_scale), m_d0(d0), m_d1(d1), m_r0(r0), m_r1(r1) {}
-    bool m_log = false;
-    double m_d0 = 0, m_d1 = 1, m_r0 = 0, m_r1 = 1;
-};
-
-/** @brief A point in data coordinates. */
-struct Point {
-    double x = 0, y = 0;
-};
-
-/** @brief How a mark is drawn. */
-struct Style {
-    std::string color = "#1f6fb4";  ///< stroke of lines, fill of points, bars and areas
-    double width = 1.6;             ///< line width
-    std::string dash;               ///< stroke-dasharray, empty for solid
-    double opacity = 1.0;
-    double radius = 2.5;  ///< points
-};
-
-/** @brief One legend entry and the mark it shows. */
-struct LegendEntry {
-    enum class Mark { line, dot, box };
-    std::string label;
-    Style style;
-    Mark mark = Mark::line;
-};
-
-enum class Axis { linear, log };
-
-/**
- * @brief A 2-D chart: axes with ticks and labels, a title, a legend above the plot, and
- * marks in data coordinates, clipped to the plot area. Marks with a coordinate the axis
- * cannot place (non-finite, or <= 0 on a log axis) are left out; lines break there.
- */
-class Chart {
-public:
-    /** @param id unique in the page (names the clip path) */
-    Chart(std::string id, double width, double height) : m_id(std::move(id)), m_w(width), m_h(height) {}
-
-    Chart& title(std::string t) { m_title = std::move(t); return *this; }
-    Chart& x_label(std::string t) { m_xlabel = std::move(t); return *this; }
-    Chart& y_label(std::string t) { m_ylabel = std::move(t); return *this; }
-
-    /** @brief The x axis: scale kind, domain and tick formatter. */
-    Chart& x_axis(Axis a, double lo, double hi, Formatter f = {}) {
-        m_x = {a, lo, hi, f ? std::move(f) : Formatter([](double v) { return general(v, 6); }), {}};
-        return *this;
-    }
-    Chart& y_axis(Axis a, double lo, double hi, Formatter f = {}) {
-        m_y = {a, lo, hi, f ? std::move(f) : Formatter([](double v) { return general(v, 6); }), {}};
-        return *this;
-    }
-    /** @brief Ticks at exactly these x values (labelled with the x formatter). */
-    Chart& x_ticks(std::vector<double> values) { m_x.explicit_ticks = std::move(values); return *this; }
-    /** @brief A categorical x axis: domain [0, n], category i centred at i + 0.5. */
-    Chart& x_categories(std::vector<std::string> names) {
-        m_categories = std::move(names);
-        m_x = {Axis::linear, 0.0, static_cast<double>(std::max<std::size_t>(m_categories.size(), 1)),
-               [](double v) { return general(v, 6); }, {}};
-        return *this;
-    }
-
-    Chart& line(std::vector<Point> pts, Style s) { m_marks.push_back({Mark::line, std::move(pts), std::move(s), {}}); return *this; }
-    Chart& points(std::vector<Point> pts, Style s) { m_marks.push_back({Mark::points, std::move(pts), std::move(s), {}}); return *this; }
-    /** @brief A filled polygon (e.g. a band: the upper edge left to right, then the lower edge back). */
-    Chart& area(std::vector<Point> polygon, Style s) { m_marks.push_back({Mark::area, std::move(polygon), std::move(s), {}}); return *this; }
-    /** @brief A bar from (x0, y0) to (x1, y1). */
-    Chart& rect(double x0, double x1, double y0, double y1, Style s) {
-        m_marks.push_back({Mark::rect, {{x0, y0}, {x1, y1}}, std::move(s), {}});
-        return *this;
-    }
-    /** @brief A horizontal line across the plot at y. */
-    Chart& hline(double y, Style s) { m_marks.push_back({Mark::hline, {{0, y}}, std::move(s), {}}); return *this; }
-    /** @brief A vertical line across the plot at x. */
-    Chart& vline(double x, Style s) { m_marks.push_back({Mark::vline, {{x, 0}}, std::move(s), {}}); return *this; }
-    /** @brief Text centred at a data point, its baseline `dy` px below it (negative: above). */
-    Chart& text(double x, double y, std::string t, Style s, double dy = -4) {
-        m_marks.push_back({Mark::text, {{x, y}, {dy, 0}}, std::move(s), std::move(t)});  // pts[1].x holds dy
-        return *this;
-    }
-    Chart& legend(std::vector<LegendEntry> entries) { m_legend = std::move(entries); return *this; }
-
-    double width() const noexcept { return m_w; }
-    double height() const noexcept { return m_h; }
-
-    /** @brief The scales of the plot area render() uses (for tests and overlays). */
-    std::pair<Scale, Scale> scales() const {
-        const Layout l = layout();
-        return {make_scale(m_x, l.x0, l.x1), make_scale(m_y, l.y1, l.y0)};
-    }
-
-    /** @brief The chart as an <svg> element. */
-    std::string render() const {
-        const Layout l = layout();
-        const Scale sx = make_scale(m_x, l.x0, l.x1), sy = make_scale(m_y, l.y1, l.y0);
-        std::ostringstream o;
-        o << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" << num(m_w) << "\" height=\""
-          << num(m_h) << "\" viewBox=\"0 0 " << num(m_w) << ' ' << num(m_h) << "\" role=\"img\" aria-label=\""
-          << escape(m_title) << "\">";
-        if (!m_title.empty()) o << "<title>" << escape(m_title) << "</title>";
-        o << "<defs><clipPath id=\"" << escape(m_id) << "-clip\"><rect x=\"" << num(l.x0) << "\" y=\"" << num(l.y0)
-          << "\" width=\"" << num(l.x1 - l.x0) << "\" height=\"" << num(l.y1 - l.y0) << "\"/></clipPath></defs>";
-        o << "<rect x=\"" << num(l.x0) << "\" y=\"" << num(l.y0) << "\" width=\"" << num(l.x1 - l.x0) << "\" height=\""
-          << num(l.y1 - l.y0) << "\" fill=\"#ffffff\" stroke=\"none\"/>";
-        // grid and ticks
-        const std::vector<Tick> xt = x_ticks_of(sx), yt = sy.ticks(m_y.fmt, y_target());
-        o << "<g class=\"grid\" stroke-width=\"1\">";
-        for (const Tick& t : xt) {
-            if (!m_categories.empty()) break;
-            const double px = sx(t.value);
-            o << "<line x1=\"" << num(px) << "\" y1=\"" << num(l.y0) << "\" x2=\"" << num(px) << "\" y2=\"" << num(l.y1)
-              << "\" stroke=\"" << (t.major ? "#e3e3e3" : "#f1f1f1") << "\"/>";
-        }
-        for (const Tick& t : yt) {
-            const double py = sy(t.value);
-            o << "<line x1=\"" << num(l.x0) << "\" y1=\"" << num(py) << "\" x2=\"" << num(l.x1) << "\" y2=\"" << num(py)
-              << "\" stroke=\"" << (t.major ? "#e3e3e3" : "#f1f1f1") << "\"/>";
-        }
-        o << "</g>";
-        // marks, clipped to the plot area
-        o << "<g clip-path=\"url(#" << escape(m_id) << "-clip)\">";
-        for (const MarkData& m : m_marks) render_mark(o, m, sx, sy, l);
-        o << "</g>";
-        // frame and axes
-        o << "<rect x=\"" << num(l.x0) << "\" y=\"" << num(l.y0) << "\" width=\"" << num(l.x1 - l.x0) << "\" height=\""
-          << num(l.y1 - l.y0) << "\" fill=\"none\" stroke=\"#9a9a9a\"/>";
-        o << "<g font-size=\"11\" fill=\"#333\">";
-        if (m_categories.empty()) {
-            double last_end = -1e9;
-            for (const Tick& t : xt) {
-                const double px = sx(t.value);
-                o << "<line x1=\"" << num(px) << "\" y1=\"" << num(l.y1) << "\" x2=\"" << num(px) << "\" y2=\""
-                  << num(l.y1 + (t.major ? 5 : 3)) << "\" stroke=\"#666\"/>";
-                if (t.label.empty()) continue;
-                const double half = text_width(t.label, 11) / 2;
-                if (px - half < last_end + 6) continue;  // would overlap the previous label
-                last_end = px + half;
-                o << "<text x=\"" << num(px) << "\" y=\"" << num(l.y1 + 17) << "\" text-anchor=\"middle\">"
-                  << escape(t.label) << "</text>";
-            }
-        } else {
-            for (std::size_t i = 0; i < m_categories.size(); ++i) {
-                const double px = sx(static_cast<double>(i) + 0.5);
-                const std::vector<std::string> lines = wrap(m_categories[i], l.category_width);
-                o << "<text x=\"" << num(px) << "\" y=\"" << num(l.y1 + 17) << "\" text-anchor=\"middle\">";
-                for (std::size_t k = 0; k < lines.size(); ++k)
-                    o << "<tspan x=\"" << num(px) << "\" dy=\"" << (k ? "13" : "0") << "\">" << escape(lines[k]) << "</tspan>";
-                o << "</text>";
-            }
-        }
-        for (const Tick& t : yt) {
-            const double py = sy(t.value);
-            o << "<line x1=\"" << num(l.x0 - (t.major ? 5 : 3)) << "\" y1=\"" << num(py) << "\" x2=\"" << num(l.x0)
-              << "\" y2=\"" << num(py) << "\" stroke=\"#666\"/>";
-        }
-        double last_y = -1e9;
-        for (const Tick& t : yt) {
-            if (t.label.empty()) continue;
-            const double py = sy(t.value);
-            if (std::fabs(py - last_y) < 13) continue;
-            last_y = py;
-            o << "<text x=\"" << num(l.x0 - 7) << "\" y=\"" << num(py + 4) << "\" text-anchor=\"end\">" << escape(t.label)
-              << "</text>";
-        }
-        o << "</g>";
-        if (!m_xlabel.empty())
-            o << "<text x=\"" << num((l.x0 + l.x1) / 2) << "\" y=\"" << num(m_h - 6) << "\" font-size=\"12\" fill=\"#222\" "
-              << "text-anchor=\"middle\">" << escape(m_xlabel) << "</text>";
-        if (!m_ylabel.empty()) {
-            const double cx = 14, cy = (l.y0 + l.y1) / 2;
-            o << "<text x=\"" << num(cx) << "\" y=\"" << num(cy) << "\" font-size=\"12\" fill=\"#222\" text-anchor=\"middle\" "
-              << "transform=\"rotate(-90 " << num(cx) << ' ' << num(cy) << ")\">" << escape(m_ylabel) << "</text>";
-        }
-        if (!m_title.empty()) {
-            const double room = m_w - l.x0 - 6, need = text_width(m_title, 13.5);
-            const double size = need > room ? std::max(8.0, 13.0 * room / need) : 13.0;
-            o << "<text x=\"" << num(l.x0) << "\" y=\"16\" font-size=\"" << num(size) << "\" font-weight=\"bold\" fill=\"#111\">"
-              << escape(m_title) << "</text>";
-        }
-        render_legend(o, l);
-        o << "</svg>";
-        return o.str();
-    }
-
-    /** @brief Estimated width of text in a sans-serif font (for layout only). */
-    static double text_width(std::string_view s, double font_size) {
-        std::size_t glyphs = 0;
-        for (unsigned char c : s)
-            if ((c & 0xC0) != 0x80) ++glyphs;  // count UTF-8 lead bytes only
-        return 0.58 * font_size * static_cast<double>(glyphs);
-    }
-
-private:
-    enum class Mark { line, points, area, rect, hline, vline, text };
-    struct MarkData {
-        Mark kind;
-        std::vector<Point> pts;
-        Style style;
-        std::string text;
-    };
-    struct AxisSpec {
-        Axis kind = Axis::linear;
-        double lo = 0, hi = 1;
-        Formatter fmt;
-        std::vector<double> explicit_ticks;
-    };
-    struct Layout {
-        double x0, x1, y0, y1;
-        double legend_top;
-        double category_width;  ///< room for one category label
-    };
-
-    /** @brief About one labelled y tick per 45 px of chart height. */
-    std::size_t y_target() const {
-        return static_cast<std::size_t>(std::max(3.0, std::min(8.0, std::floor((m_h - 60) / 45))));
-    }
-
-    static Scale make_scale(const AxisSpec& a, double r0, double r1) {
-        return a.kind == Axis::log ? Scale::log(a.lo, a.hi, r0, r1) : Scale::linear(a.lo, a.hi, r0, r1);
-    }
-
-    std::vector<Tick> x_ticks_of(const Scale& sx) const {
-        if (m_x.explicit_ticks.empty()) return sx.ticks(m_x.fmt, 7);
-        std::vector<Tick> t;
-        for (double v : m_x.explicit_ticks)
-            if (sx.accepts(v) && v >= sx.domain_lo() * (1 - 1e-9) && v <= sx.domain_hi() * (1 + 1e-9))
-                t.push_back({v, m_x.fmt(v), true});
-        return t;
-    }
-
-    std::vector<std::size_t> legend_rows(double avail) const {
-        std::vector<std::size_t> rows;  // entries per row
-        double used = 0;
-        for (const LegendEntry& e : m_legend) {
-            const double w = 26 + text_width(e.label, 11) + 14;
-            if (rows.empty() || used + w > avail) {
-                rows.push_back(0);
-                used = 0;
-            }
-            ++rows.back();
-            used += w;
-        }
-        return rows;
-    }
-
-    Layout layout() const {
-        // left margin: room for the widest y tick label and the y axis label
-        double widest = 0;
-        const Scale probe = make_scale(m_y, 0, 1);
-        for (const Tick& t : probe.ticks(m_y.fmt, y_target())) widest = std::max(widest, text_width(t.label, 11));
-        Layout l{};
-        l.x0 = (m_ylabel.empty() ? 8 : 26) + widest + 10;
-        l.x1 = m_w - 14;
-        double top = m_title.empty() ? 8 : 26;
-        l.legend_top = top;
-        top += 16.0 * static_cast<double>(legend_rows(l.x1 - l.x0).size());
-        l.y0 = top + (m_legend.empty() ? 0 : 4);
-        double bottom = 24 + (m_xlabel.empty() ? 0 : 16);
-        if (!m_categories.empty()) {
-            const double slot = (l.x1 - l.x0) / static_cast<double>(m_categories.size());
-            l.category_width = slot - 8;
-            std::size_t lines = 1;
-            for (const auto& c : m_categories) lines = std::max(lines, wrap(c, l.category_width).size());
-            bottom += 13.0 * static_cast<double>(lines - 1);
-        }
-        l.y1 = m_h - bottom;
-        if (l.y1 < l.y0 + 20) l.y1 = l.y0 + 20;
-        return l;
-    }
-
-    /** @brief A label broken at spaces into lines of at most `width` px (at most 3 lines; the last may end in "..."). */
-    static std::vector<std::string> wrap(const std::string& text, double width) {
-        std::vector<std::string> lines;
-        std::istringstream words(text);
-        std::string word;
-        while (words >> word) {
-            if (!lines.empty() && text_width(lines.back() + " " + word, 11) <= width) lines.back() += " " + word;
-            else lines.push_back(word);
-        }
-        if (lines.empty()) lines.push_back(std::string());
-        if (lines.size() > 3) {
-            lines.resize(3);
-            lines.back() += "...";
-        }
-        return lines;
-    }
-
-    static double clamp_px(double v) { return std::max(-1e5, std::min(1e5, v)); }
-
-    static std::string style_attrs(const Style& s, bool stroke) {
-        std::string a = stroke ? " fill=\"none\" stroke=\"" + escape(s.color) + "\" stroke-width=\"" + num(s.width) + "\""
-                               : " fill=\"" + escape(s.color) + "\"";
-        if (stroke && !s.dash.empty()) a += " stroke-dasharray=\"" + escape(s.dash) + "\"";
-        if (s.opacity < 1) a += " opacity=\"" + general(s.opacity, 3) + "\"";
-        return a;
-    }
-
-    void render_mark(std::ostringstream& o, const MarkData& m, const Scale& sx, const Scale& sy, const Layout& l) const {
-        const auto ok = [&](const Point& p) { return sx.accepts(p.x) && sy.accepts(p.y); };
-        const auto px = [&](const Point& p) { return num(clamp_px(sx(p.x))) + "," + num(clamp_px(sy(p.y))); };
-        switch (m.kind) {
-            case Mark::line: {
-                std::string pts;
-                auto flush = [&] {
-                    if (pts.find(' ') != std::string::npos) o << "<polyline points=\"" << pts << "\"" << style_attrs(m.style, true) << " stroke-linejoin=\"round\"/>";
-                    pts.clear();
-                };
-                for (const Point& p : m.pts) {
-                    if (!ok(p)) {
-                        flush();
-                        continue;
-                    }
-                    if (!pts.empty()) pts += ' ';
-                    pts += px(p);
-                }
-                flush();
-                break;
-            }
-            case Mark::points: {
-                o << "<g" << style_attrs(m.style, false) << ">";
-                for (const Point& p : m.pts)
-                    if (ok(p))
-                        o << "<circle cx=\"" << num(clamp_px(sx(p.x))) << "\" cy=\"" << num(clamp_px(sy(p.y))) << "\" r=\""
-                          << num(m.style.radius) << "\"/>";
-                o << "</g>";
-                break;
-            }
-            case Mark::area: {
-                std::string pts;
-                for (const Point& p : m.pts)
-                    if (ok(p)) pts += (pts.empty() ? "" : " ") + px(p);
-                if (!pts.empty()) o << "<polygon points=\"" << pts << "\"" << style_attrs(m.style, false) << "/>";
-                break;
-            }
-            case Mark::rect: {
-                if (!ok(m.pts[0]) || !ok(m.pts[1])) break;
-                const double ax = clamp_px(sx(m.pts[0].x)), bx = clamp_px(sx(m.pts[1].x));
-                const double ay = clamp_px(sy(m.pts[0].y)), by = clamp_px(sy(m.pts[1].y));
-                o << "<rect x=\"" << num(std::min(ax, bx)) << "\" y=\"" << num(std::min(ay, by)) << "\" width=\""
-                  << num(std::fabs(bx - ax)) << "\" height=\"" << num(std::fabs(by - ay)) << "\""
-                  << style_attrs(m.style, false) << "/>";
-                break;
-            }
-            case Mark::hline: {
-                if (!sy.accepts(m.pts[0].y)) break;
-                const double py = clamp_px(sy(m.pts[0].y));
-                o << "<line x1=\"" << num(l.x0) << "\" y1=\"" << num(py) << "\" x2=\"" << num(l.x1) << "\" y2=\"" << num(py)
-                  << "\"" << style_attrs(m.style, true) << "/>";
-                break;
-            }
-            case Mark::vline: {
-                if (!sx.accepts(m.pts[0].x)) break;
-                const double pxv = clamp_px(sx(m.pts[0].x));
-                o << "<line x1=\"" << num(pxv) << "\" y1=\"" << num(l.y0) << "\" x2=\"" << num(pxv) << "\" y2=\"" << num(l.y1)
-                  << "\"" << style_attrs(m.style, true) << "/>";
-                break;
-            }
-            case Mark::text: {
-                if (!ok(m.pts[0])) break;
-                o << "<text x=\"" << num(clamp_px(sx(m.pts[0].x))) << "\" y=\"" << num(clamp_px(sy(m.pts[0].y)) + m.pts[1].x)
-                  << "\" font-size=\"10\" text-anchor=\"middle\" fill=\"" << escape(m.style.color) << "\">" << escape(m.text)
-                  << "</text>";
-                break;
-            }
-        }
-    }
-
-    void render_legend(std::ostringstream& o, const Layout& l) const {
-        if (m_legend.empty()) return;
-        const std::vector<std::size_t> rows = legend_rows(l.x1 - l.x0);
-        std::size_t k = 0;
-        o << "<g font-size=\"11\" fill=\"#333\">";
-        for (std::size_t r = 0; r < rows.size(); ++r) {
-            double x = l.x0;
-            const double y = l.legend_top + 16.0 * static_cast<double>(r) + 6;
-            for (std::size_t i = 0; i < rows[r]; ++i, ++k) {
-                const LegendEntry& e = m_legend[k];
-                switch (e.mark) {
-                    case LegendEntry::Mark::line:
-                        o << "<line x1=\"" << num(x) << "\" y1=\"" << num(y) << "\" x2=\"" << num(x + 20) << "\" y2=\"" << num(y)
-                          << "\"" << style_attrs(e.style, true) << "/>";
-                        break;
-                    case LegendEntry::Mark::dot:
-                        o << "<circle cx=\"" << num(x + 10) << "\" cy=\"" << num(y) << "\" r=\"" << num(std::max(3.0, e.style.radius))
-                          << "\"" << style_attrs(e.style, false) << "/>";
-                        break;
-                    case LegendEntry::Mark::box:
-                        o << "<rect x=\"" << num(x + 3) << "\" y=\"" << num(y - 5) << "\" width=\"14\" height=\"10\""
-                          << style_attrs(e.style, false) << "/>";
-                        break;
-                }
-                o << "<text x=\"" << num(x + 26) << "\" y=\"" << num(y + 4) << "\">" << escape(e.label) << "</text>";
-                x += 26 + text_width(e.label, 11) + 14;
-            }
-        }
-        o << "</g>";
-    }
-
-    std::string m_id;
-    double m_w, m_h;
-    std::string m_title, m_xlabel, m_ylabel;
-    AxisSpec m_x, m_y;
-    std::vector<std::string> m_categories;
-    std::vector<MarkData> m_marks;
-    std::vector<LegendEntry> m_legend;
-};
-
-}  // namespace svg
-
-// ============================================================================
-// Whole-network validation data (tools/measure_torch.py's CSV)
-// ============================================================================
-
-/** @brief One measured whole network. */
-struct ValidationRow {
-    std::string network;  ///< as written in the file
-    std::int64_t batch = 1;
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    std::string device;   ///< as written in the file (may be empty, or generic: "cpu", "cuda")
-    std::string device_name;  ///< the device_name column (the driver's name), may be empty
-    std::string threads;  ///< as written (CPU runs), may be empty
-    double time_ms = 0;
-    std::int64_t samples = 0;
-    double spread = -1;  ///< relative spread, < 0 when unknown
-    double faults = -1;  ///< minor page faults per iteration (the faults column), < 0 when unknown
-    std::string malloc;  ///< the allocator setting (the malloc column: "default", "keep"), may be empty
-    std::string file;    ///< the file it was read from
-    std::size_t line = 0;
-    std::size_t runs = 1;     ///< combine_runs: how many runs measured the configuration
-    double run_spread = 0.0;  ///< combine_runs: the slowest run's time / the fastest's - 1
-};
-
-/** @brief A validation file: provenance ("# key: value" lines) and its measured rows. */
-struct ValidationData {
-    std::string file;
-    std::map<std::string, std::string> provenance;
-    std::vector<ValidationRow> rows;
-    std::size_t unmeasured = 0;  ///< rows with an empty time or an error, left out
-};
-
-/**
- * @brief Reads whole-network timings (tools/measure_torch.py's CSV): columns network, batch,
- * time_ms (required), pass, dtype, device, device_name, threads, samples, spread, faults, malloc,
- * error (optional), others ignored, in any order. Rows with an error or no time are counted, not kept.
- * @throws perfcast::error naming file, line, column and field
- */
-inline ValidationData parse_validation(const std::string& text, const std::string& file) {
-    ValidationData v;
-    v.file = file;
-    detail::read_csv_rows(text, file, {"network", "batch", "time_ms"}, "network,batch,...,time_ms,...", v.provenance,
-                          [&](const detail::row_reader& r) {
-                              if (!r.cell("error").empty() || r.cell("time_ms").empty()) {
-                                  ++v.unmeasured;
-                                  return;
-                              }
-                              ValidationRow row;
-                              detail::read_network_columns(r, file, row);
-                              row.time_ms = r.number("time_ms");
-                              if (!(row.time_ms > 0)) r.fail("time_ms", "must be > 0");
-                              row.device_name = std::string(r.cell("device_name"));
-                              if (!r.cell("faults").empty()) {
-                                  row.faults = r.number("faults");
-                                  if (!(row.faults >= 0)) r.fail("faults", "must be >= 0");
-                              }
-                              v.rows.push_back(std::move(row));
-                          });
-    return v;
-}
-
-inline ValidationData load_validation(const std::string& path) { return parse_validation(detail::read_file(path), path); }
-
-/** @brief How combine_runs makes one row of a configuration that several runs measured. */
-enum class RunCombine {
-    each,    ///< no combining: every row on its own
-    min,     ///< the fastest run: the one the machine's other tenants disturbed least
-    median,  ///< the median run (of an even count, the faster of the middle two)
-};
-
-inline std::optional<RunCombine> parse_run_combine(std::string_view s) {
-    if (s == "each") return RunCombine::each;
-    if (s == "min") return RunCombine::min;
-    if (s == "median") return RunCombine::median;
-    return std::nullopt;
-}
-
-/**
- * @brief Several runs of whole-network timings (validation files measured at different times) as one.
- * A configuration is its network, batch, pass, precision, device, device name, threads and allocator
- * setting (none recorded: glibc's defaults); with `min` or `median` each gets one row, the chosen run's (its file, line, faults, spread),
- * with `runs` and `run_spread` saying how many runs there were and how far apart. The rows keep the order
- * in which their configurations first appear. On a machine shared with other tenants, whose contention a
- * CPU-time clock does not see, `min` is the estimate of the undisturbed time, which the layer sweeps
- * (timed until their spread is small) measure too.
- */
-inline ValidationData combine_runs(const std::vector<ValidationData>& runs, RunCombine how) {
-    ValidationData out;
-    for (const ValidationData& v : runs) {
-        out.file += (out.file.empty() ? "" : " + ") + v.file;
-        for (const auto& [k, val] : v.provenance) out.provenance[runs.size() > 1 ? v.file + ": " + k : k] = val;
-        out.unmeasured += v.unmeasured;
-    }
-    using Key = std::tuple<std::string, std::int64_t, Pass, DType, std::string, std::string, std::string, std::string>;
-    std::map<Key, std::size_t> index;
-    std::vector<std::vector<const ValidationRow*>> groups;
-    for (const ValidationData& v : runs)
-        for (const ValidationRow& r : v.rows) {
-            if (how == RunCombine::each) {
-                groups.push_back({&r});
-                continue;
-            }
-            // a file without the malloc column was measured with glibc's defaults (measure_torch before --malloc)
-            const Key k{r.network, r.batch,   r.pass, r.dtype, r.device, r.device_name,
-                        r.threads, r.malloc.empty() ? std::string("default") : r.malloc};
-            const auto [it, fresh] = index.emplace(k, groups.size());
-            if (fresh) groups.emplace_back();
-            groups[it->second].push_back(&r);
-        }
-    for (auto& g : groups) {
-        std::stable_sort(g.begin(), g.end(),
-                         [](const ValidationRow* a, const ValidationRow* b) { return a->time_ms < b->time_ms; });
-        ValidationRow row = *(how == RunCombine::median ? g[(g.size() - 1) / 2] : g.front());
-        row.runs = g.size();
-        row.run_spread = g.back()->time_ms / g.front()->time_ms - 1.0;
-        out.rows.push_back(std::move(row));
-    }
-    return out;
-}
-
-/**
- * @brief A validation row's device: `device_override` when given (refused when unknown), else the
- * row's device column, else its device_name column; null when none names a known device.
- */
-inline const Device* validation_device(const ValidationRow& r, const DeviceRegistry& reg,
-                                       const std::string& device_override) {
-    if (!device_override.empty()) return &reg.get(device_override);
-    if (const Device* d = r.device.empty() ? nullptr : reg.find(r.device)) return d;
-    return r.device_name.empty() ? nullptr : reg.find(r.device_name);
-}
-
-/** @brief A measured whole network beside perfcast's estimate of it. */
-struct NetworkComparison {
-    const ValidationRow* row = nullptr;
-    const Device* device = nullptr;
-    NetworkEstimate estimate;  ///< the model's (learned_time_fn), with PALEO and the roofline beside it
-
-    double measured_ms() const noexcept { return row->time_ms; }
-    double predicted_ms() const noexcept { return estimate.total_us / 1e3; }
-    /** @brief (predicted - measured) / measured: negative is an under-prediction. */
-    double error() const noexcept { return (predicted_ms() - row->time_ms) / row->time_ms; }
-    double paleo_error() const noexcept { return (estimate.paleo_total_us / 1e3 - row->time_ms) / row->time_ms; }
-};
-
-/**
- * @brief Estimates every row of `v` whose network is in the zoo or among `networks` (matched by
- * name, `networks` first, at the row's batch size; the others' names go to `skipped`) with the
- * model `p`.
- * @throws perfcast::error naming the file and line of a row whose device is unknown
- */
-inline std::vector<NetworkComparison> compare_networks(const Predictor& p, const ValidationData& v,
-                                                       const DeviceRegistry& reg, const std::string& device_override,
-                                                       const EstimateOptions& options = {},
-                                                       std::set<std::string>* skipped = nullptr,
-                                                       const std::vector<Network>& networks = {}) {
-    std::vector<NetworkComparison> out;
-    for (const ValidationRow& r : v.rows) {
-        std::optional<Network> net;
-        for (const Network& n : networks)
-            if (n.name == r.network) {
-                net = n.batch == r.batch ? n : n.with_batch(r.batch);
-                break;
-            }
-        if (!net) net = zoo::find(r.network, r.batch);
-        if (!net) {
-            if (skipped) skipped->insert(r.network);
-            continue;
-        }
-        const Device* d = validation_device(r, reg, device_override);
-        if (!d)
-            throw error(source_location{r.file.empty() ? v.file : r.file, r.line, 0}, "device",
-                        "unknown device \"" + r.device + "\"" +
-                            (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
-                            "; name the device with --device ID (see `perfcast devices`)");
-        out.push_back({&r, d, estimate(*net, *d, r.pass, r.dtype, p.name(), learned_time_fn(p), options)});
-    }
-    return out;
-}
-
-// ============================================================================
-// The report
-// ============================================================================
-
-/** @brief What the report shows and how much it computes. */
-struct ReportOptions {
-    std::string model_path;               ///< shown in the header
-    std::vector<std::string> data_files;  ///< shown in the header
-    std::string command_line;             ///< shown in the header, verbatim
-    std::string date;                     ///< empty: now, UTC
-    bool quick = false;                   ///< fewer fractions and epochs in the studies
-    bool learning_curve = true;           ///< run the learning-curve study (trains models)
-    bool leave_one_out = true;            ///< run leave-one-device-out (trains models)
-    std::vector<double> fractions;        ///< learning curve; empty: 0.05..1 (quick: 0.1, 0.3, 1)
-    std::optional<TrainOptions> study_options;  ///< empty: the model's own settings
-    std::string validation_device;        ///< device of every validation row; empty: its device column
-    std::vector<std::int64_t> batches{1, 2, 4, 8, 16, 32, 64};  ///< predicted sweep without validation data
-    std::size_t max_scatter_points = 3000;  ///< per panel; more rows are thinned evenly
-    std::size_t sweep_points = 120;          ///< configurations along the Fig 4.2 sweep
-    std::function<void(const std::string&)> progress;  ///< told when a study starts
-};
-
-/**
- * @brief The training options the studies use: the model's own (features, target, MLP,
- * held-out share and salt), so the learning curve's largest share retrains the model.
- */
-inline TrainOptions study_options_of(const Predictor& p, bool quick) {
-    TrainOptions o;
-    o.name = p.name();
-    o.holdout = p.info().holdout > 0 ? p.info().holdout : 0.1;
-    o.split_salt = p.info().split_salt;
-    if (!p.models().empty()) {
-        const KindModel& m = p.models().begin()->second;
-        o.features = m.features;
-        o.relative_to_roofline = m.relative_to_roofline;
-        o.mlp = m.members.front().config();
-        o.ensemble = m.members.size();  // the studies measure the method the model was made with
-    }
-    o.kinds.clear();
-    for (const auto& [k, m] : p.models()) o.kinds.push_back(k);
-    if (quick) {
-        o.mlp.max_epochs = std::min<std::size_t>(o.mlp.max_epochs, 40);
-        o.mlp.patience = std::min<std::size_t>(o.mlp.patience, 8);
-        o.ensemble = 1;
-    }
-    return o;
-}
-
-/// The report's internals (apart from perfcast::detail, so that helper names cannot collide).
-namespace detail::reporting {
-
-inline std::string fixed(double v, int digits) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-    return buf;
-}
-inline std::string pct(double share, int digits = 1) { return fixed(100.0 * share, digits) + "%"; }
-inline std::string signed_pct(double share) { return (share >= 0 ? "+" : "") + fixed(100.0 * share, 1) + "%"; }
-
-/** @brief A table cell for an error share, tinted green (small) to red (large). */
-inline std::string err_cell(double e) {
-    const double t = std::min(1.0, std::max(0.0, e / 0.5));
-    const int hue = static_cast<int>(120.0 * (1.0 - t));
-    return "<td class=\"num\" style=\"background:hsl(" + std::to_string(hue) + ",65%,88%)\">" + pct(e) + "</td>";
-}
-/** @brief A table cell for a share of rows within a bound, tinted red (few) to green (most). */
-inline std::string share_cell(double s) {
-    const int hue = static_cast<int>(120.0 * std::min(1.0, std::max(0.0, s)));
-    return "<td class=\"num\" style=\"background:hsl(" + std::to_string(hue) + ",65%,90%)\">" + pct(s) + "</td>";
-}
-/** @brief A signed error (predicted - measured) / measured, tinted by its size. */
-inline std::string signed_err_cell(double e) {
-    const double t = std::min(1.0, std::max(0.0, std::fabs(e) / 0.5));
-    const int hue = static_cast<int>(120.0 * (1.0 - t));
-    return "<td class=\"num\" style=\"background:hsl(" + std::to_string(hue) + ",65%,88%)\">" + signed_pct(e) + "</td>";
-}
-inline std::string td(const std::string& s) { return "<td>" + svg::escape(s) + "</td>"; }
-inline std::string tdn(const std::string& s) { return "<td class=\"num\">" + svg::escape(s) + "</td>"; }
-
-inline const std::vector<std::string>& palette() {
-    static const std::vector<std::string> p{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
-                                            "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f"};
-    return p;
-}
-inline constexpr const char* c_measured = "#e6801a";
-inline constexpr const char* c_ours = "#1f6fb4";
-inline constexpr const char* c_paleo = "#6f6f6f";
-inline constexpr const char* c_roof = "#9467bd";
-
-inline double rel_error(double predicted, double measured) { return std::fabs(predicted - measured) / measured; }
-
-/** @brief One evaluated row: the model, PALEO and the roofline against the measurement. */
-struct eval_point {
-    const Sample* s = nullptr;
-    double ours = 0, paleo = 0, roof = 0;
-};
-
-/** @brief Evenly spaced indices, at most n of them, from [0, size). */
-inline std::vector<std::size_t> thin(std::size_t size, std::size_t n) {
-    std::vector<std::size_t> out;
-    if (size <= n || n == 0) {
-        for (std::size_t i = 0; i < size; ++i) out.push_back(i);
-        return out;
-    }
-    for (std::size_t i = 0; i < n; ++i) out.push_back(i * (size - 1) / (n - 1));
-    return out;
-}
-
-inline std::string utc_now() {
-    const std::time_t t = std::time(nullptr);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
-    return buf;
-}
-
-/** @brief The identity of a row without one parameter (for one-parameter families). */
-inline std::string family_key(const Sample& s, std::string_view vary) {
-    std::string k = s.device + ";" + std::string(to_string(s.pass)) + ";" + std::string(to_string(s.dtype)) + ";";
-    for (const auto& [col, val] : layer_cells(s.layer)) {
-        if (col == vary || (vary == "size" && (col == "height" || col == "width"))) continue;
-        k += std::string(col) + "=" + val + ";";
-    }
-    return k;
-}
-
-/** @brief A layer parameter's value by column name ("size": height when height == width). */
-inline std::optional<double> param_value(const Sample& s, std::string_view name) {
-    const auto cells = layer_cells(s.layer);
-    if (name == "size") {
-        const auto h = cells.find("height"), w = cells.find("width");
-        if (h == cells.end() || w == cells.end() || h->second != w->second) return std::nullopt;
-        return std::stod(h->second);
-    }
-    const auto it = cells.find(name);
-    if (it == cells.end() || it->second.empty()) return std::nullopt;
-    try {
-        return std::stod(it->second);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-}
-
-class report_writer {
-public:
-    report_writer(const Predictor& model, const Dataset& ds, const DeviceRegistry& reg, const ReportOptions& o,
-                  const ValidationData* validation, const LayerTimingData* layers = nullptr)
-        : m_model(model), m_ds(ds), m_reg(reg), m_o(o), m_validation(validation), m_layers(layers) {}
-
-    std::string render() {
-        const auto start = std::chrono::steady_clock::now();
-        check_validation();
-        if (m_layers) m_layer_rows = compare_layers(m_model, *m_layers, m_reg, m_o.validation_device);  // fails fast
-        select_rows();
-        const std::string errors = section_errors();
-        const std::string scatter = section_scatter();
-        const std::string sweep = section_sweep();
-        const std::string curve = section_learning_curve();
-        const std::string loo = section_leave_one_out();
-        const std::string nets = section_networks();
-        const std::string in_place = m_layers ? section_layers() : std::string();
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-        std::ostringstream h;
-        h << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>perfcast report: "
-          << svg::escape(m_model.name()) << "</title>\n<style>\n" << css() << "</style>\n</head>\n<body>\n";
-        h << header();
-        h << "<nav><b>Contents</b>: <a href=\"#summary\">at a glance</a> · <a href=\"#errors\">per-layer errors</a> · "
-             "<a href=\"#scatter\">predicted vs measured</a> · <a href=\"#sweep\">along a sweep</a> · "
-             "<a href=\"#learning-curve\">learning curve</a> · <a href=\"#leave-one-out\">GPU left out</a> · "
-             "<a href=\"#networks\">whole networks</a> · "
-          << (m_layers ? "<a href=\"#layers\">layers in the networks</a> · " : "")
-          << "<a href=\"#method\">how to read</a></nav>\n";
-        h << summary();
-        h << errors << scatter << sweep << curve << loo << nets << in_place << method();
-        h << "<footer>Generated by perfcast " << svg::escape(std::string(report_perfcast_version)) << " in "
-          << fixed(seconds, 1) << " s (" << fixed(m_study_seconds, 1)
-          << " s of it training the studies' models). Every number on this page was computed from the files named above."
-          << "</footer>\n</body>\n</html>\n";
-        return h.str();
-    }
-
-private:
-    // ---------------------------------------------------------------- data
-    /** @brief Estimates the validation rows before the (slow) studies, so an unknown device fails fast. */
-    void check_validation() {
-        if (m_validation)
-            m_comparisons = compare_networks(m_model, *m_validation, m_reg, m_o.validation_device, {}, &m_skipped);
-    }
-
-    void select_rows() {
-        for (const Sample& s : m_ds.rows) {
-            if (!s.measured()) {
-                ++m_failed;
-                continue;
-            }
-            if (!m_model.covers(kind(s.layer))) {
-                ++m_uncovered_kind;
-                continue;
-            }
-            if (!m_model.trained_for(s.pass, s.dtype)) {
-                ++m_uncovered_pass;
-                continue;
-            }
-            m_covered.rows.push_back(s);
-        }
-        m_all_rows = !(m_model.info().holdout > 0);
-        for (const Sample& s : m_covered.rows)
-            if (m_all_rows || held_out(s, m_model.info().holdout, m_model.info().split_salt)) m_test.push_back(&s);
-        // the hash train_predictor computes over the rows it trains on
-        std::uint64_t hash = 1469598103934665603ULL;
-        for (const Sample& s : m_covered.rows)
-            if (!m_all_rows && !held_out(s, m_model.info().holdout, m_model.info().split_salt))
-                hash = fnv1a(row_key(s) + "|" + format_double(s.time_us) + "\n", hash);
-        m_data_hash = "fnv1a64:" + hex64(hash);
-        for (const Sample* s : m_test) {
-            const Device& d = m_reg.get(s->device);
-            m_points.push_back({s, m_model.predict_us(s->layer, d, s->pass, s->dtype),
-                                paleo_us(s->layer, d, s->pass, s->dtype), roofline_us(s->layer, d, s->pass, s->dtype)});
-            m_kinds.insert(std::string(to_string(kind(s->layer))));
-            m_devices.insert(s->device);
-        }
-        std::size_t i = 0;
-        for (const std::string& d : m_devices) m_device_color[d] = palette()[i++ % palette().size()];
-        if (!m_test.empty()) {
-            m_ours = evaluate_rows(m_test, m_reg, [&](const Sample& s, const Device& d) {
-                return m_model.predict_us(s.layer, d, s.pass, s.dtype);
-            });
-            m_paleo = evaluate_rows(m_test, m_reg, paleo_predictor());
-            m_roof = evaluate_rows(m_test, m_reg, roofline_predictor());
-        }
-    }
-
-    std::string dev_name(const std::string& id) const {
-        if (id == "*") return "all devices";
-        const Device* d = m_reg.find(id);
-        return d ? std::string(d->name) : id;
-    }
-    std::string color_of(const std::string& dev) const {
-        const auto it = m_device_color.find(dev);
-        return it == m_device_color.end() ? palette()[0] : it->second;
-    }
-    std::string next_id() { return "chart" + std::to_string(++m_chart_id); }
-    std::string rows_text(std::size_t n) const { return std::to_string(n) + (n == 1 ? " row" : " rows"); }
-    std::string test_rows_phrase() const {
-        return m_all_rows ? "every measured row (the model was trained without a held-out share, so it saw these rows)"
-                          : "the held-out rows (" + pct(m_model.info().holdout, 0) +
-                                " of the rows, chosen by a hash of each row's identity, that the model never saw in training)";
-    }
-
-    // ---------------------------------------------------------------- page parts
-    static std::string css() {
-        return "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#222;"
-               "max-width:1320px;margin:0 auto;padding:18px 24px 40px;line-height:1.45;font-size:14px;background:#fff}\n"
-               "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:34px 0 6px;padding-top:10px;"
-               "border-top:2px solid #e4e4e4}h3{font-size:15px;margin:18px 0 6px}\n"
-               "p.intro{max-width:980px;margin:4px 0 10px;color:#333}p.note{color:#666;font-size:13px;margin:4px 0}\n"
-               "nav{margin:10px 0 4px;font-size:13px}nav a{color:#1f5f9e;text-decoration:none}\n"
-               "table{border-collapse:collapse;margin:6px 0 12px;font-size:12.5px}\n"
-               "th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}\n"
-               "th{background:#f3f4f6;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
-               "tr.all td{font-weight:600}\n"
-               "table.prov td{font-size:12px;max-width:980px;word-break:break-word}table.prov td:first-child{white-space:nowrap;color:#555}\n"
-               ".figs{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}\n"
-               "figure{margin:0;border:1px solid #e6e6e6;border-radius:4px;padding:4px;background:#fff}\n"
-               "figcaption{font-size:12px;color:#555;max-width:620px;padding:2px 4px}\n"
-               ".cards{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}\n"
-               ".card{border:1px solid #dde3ea;border-radius:6px;padding:8px 12px;background:#f8fafc;min-width:230px}\n"
-               ".card .big{font-size:22px;font-weight:700;color:#1f6fb4}.card .vs{color:#666;font-size:12.5px}\n"
-               ".card .t{font-weight:600;font-size:13px}svg.chart{display:block}\n"
-               "footer{margin-top:30px;color:#777;font-size:12px;border-top:1px solid #e4e4e4;padding-top:8px}\n"
-               ".warn{background:#fff6e0;border:1px solid #f0d48a;padding:6px 10px;border-radius:4px;max-width:980px}\n";
-    }
-
-    std::string header() const {
-        const TrainingInfo& t = m_model.info();
-        std::ostringstream h;
-        h << "<header>\n<h1>perfcast accuracy report: " << svg::escape(m_model.name()) << "</h1>\n";
-        h << "<p class=\"intro\">How well the learned model <b>" << svg::escape(m_model.name())
-          << "</b> predicts measured layer times, beside the analytical baselines PALEO and the roofline, regenerating the "
-             "tables and figures of the seed thesis (Lin, NTU 2019) for these data. Errors are |predicted − measured| / "
-             "measured on "
-          << svg::escape(test_rows_phrase()) << ".</p>\n";
-        h << "<table class=\"prov\">\n";
-        auto row = [&](const std::string& k, const std::string& v) {
-            h << "<tr><td>" << svg::escape(k) << "</td><td>" << svg::escape(v) << "</td></tr>\n";
-        };
-        row("model", m_model.name() + (m_o.model_path.empty() ? std::string() : "  (" + m_o.model_path + ")"));
-        std::string kinds;
-        for (const auto& [k, m] : m_model.models())
-            kinds += (kinds.empty() ? "" : ", ") + std::string(to_string(k)) + " (" + std::string(to_string(m.features)) +
-                     " features, MLP " + widths(m.members.front().config().hidden) +
-                     (m.members.size() > 1 ? ", ensemble of " + std::to_string(m.members.size()) : std::string()) + ")";
-        row("model covers", kinds);
-        std::string devs;
-        for (const auto& d : t.devices) devs += (devs.empty() ? "" : ", ") + dev_name(d);
-        row("trained on", std::to_string(t.rows - t.test_rows) + " of " + std::to_string(t.rows) + " measured rows from " + devs +
-                              "; passes " + join(t.passes) + "; precisions " + join(t.dtypes) + "; " + fixed(t.seconds, 1) +
-                              " s of training");
-        row("model's data", t.data_hash + (t.data_files.empty() ? std::string() : "  (" + join(t.data_files) + ")"));
-        const bool same = m_data_hash == t.data_hash;
-        row("data given", join(m_o.data_files) + ": " + std::to_string(m_ds.rows.size()) + " rows, hash of the training share " +
-                              m_data_hash + (same ? " (the same rows the model was trained on)"
-                                                  : " (not exactly the rows the model was trained on; the held-out rows are "
-                                                    "still rows it never saw, the split being by each row's identity)"));
-        std::string excluded;
-        if (m_failed) excluded += std::to_string(m_failed) + " failed configurations; ";
-        if (m_uncovered_kind) excluded += std::to_string(m_uncovered_kind) + " rows of layer kinds the model has no predictor for; ";
-        if (m_uncovered_pass) excluded += std::to_string(m_uncovered_pass) + " rows of a pass or precision it was not trained on; ";
-        row("evaluated", std::to_string(m_test.size()) + " rows" + (excluded.empty() ? std::string() : " (left out: " +
-                                                                         excluded.substr(0, excluded.size() - 2) + ")"));
-        for (const auto& [k, v] : m_ds.provenance) row("data: " + k, v);
-        if (m_validation) {
-            row("validation", m_validation->file + ": " + std::to_string(m_validation->rows.size()) + " measured rows");
-            for (const auto& [k, v] : m_validation->provenance) row("validation: " + k, v);
-        }
-        row("date", m_o.date.empty() ? utc_now() : m_o.date);
-        row("perfcast", std::string(report_perfcast_version));
-        if (!m_o.command_line.empty()) row("command", m_o.command_line);
-        h << "</table>\n</header>\n";
-        return h.str();
-    }
-
-    static std::string widths(const std::vector<std::size_t>& hidden) {
-        std::string s;
-        for (std::size_t w : hidden) s += (s.empty() ? "" : "-") + std::to_string(w);
-        return s.empty() ? "linear" : s;
-    }
-
-    static std::string join(const std::vector<std::string>& v) {
-        std::string s;
-        for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-        return s;
-    }
-
-    const ErrorStats* find_group(const std::vector<ErrorStats>& v, const std::string& k, const std::string& dev) const {
-        for (const auto& s : v)
-            if (s.kind == k && s.device == dev) return &s;
-        return nullptr;
-    }
-
-    std::string summary() const {
-        std::ostringstream h;
-        h << "<section id=\"summary\">\n<h2>At a glance</h2>\n";
-        if (m_points.empty()) {
-            h << "<p class=\"warn\">No rows to evaluate: the data hold no measured rows of a layer kind, pass and precision "
-                 "this model was trained on.</p>\n</section>\n";
-            return h.str();
-        }
-        h << "<p class=\"intro\">Mean relative error of the model on rows it never saw, with PALEO's beside it (lower is "
-             "better), and the share of rows the model predicts within ±10%. The sections below break these down.</p>\n";
-        h << "<div class=\"cards\">\n";
-        for (std::size_t i = 0; i < m_ours.size(); ++i) {
-            const ErrorStats& s = m_ours[i];
-            if (s.device != "*") continue;
-            h << "<div class=\"card\"><div class=\"t\">" << svg::escape(s.kind) << ", " << svg::escape(s.pass) << ", "
-              << svg::escape(s.dtype) << " (" << s.n << " rows)</div><div class=\"big\">" << pct(s.mean_rel_error)
-              << "</div><div class=\"vs\">mean error; PALEO " << pct(m_paleo[i].mean_rel_error) << ", roofline "
-              << pct(m_roof[i].mean_rel_error) << "<br>" << pct(s.within_10, 0) << " within ±10%, " << pct(s.within_20, 0)
-              << " within ±20%</div></div>\n";
-        }
-        for (const auto& [k, v] : m_loo_summary)
-            h << "<div class=\"card\"><div class=\"t\">" << svg::escape(k) << ", GPU left out of training</div><div class=\"big\">"
-              << pct(v.first) << "</div><div class=\"vs\">mean over the devices left out; PALEO " << pct(v.second)
-              << "</div></div>\n";
-        if (m_net_n > 0)
-            h << "<div class=\"card\"><div class=\"t\">whole networks (" << m_net_n << " measured)</div><div class=\"big\">"
-              << pct(m_net_err_ours / static_cast<double>(m_net_n)) << "</div><div class=\"vs\">mean error; PALEO "
-              << pct(m_net_err_paleo / static_cast<double>(m_net_n)) << "</div></div>\n";
-        h << "</div>\n</section>\n";
-        return h.str();
-    }
-
-    // ---------------------------------------------------------------- per-layer errors
-    std::string section_errors() {
-        std::ostringstream h;
-        h << "<section id=\"errors\">\n<h2>Per-layer errors (the seed's Tables 4.4–4.9)</h2>\n";
-        h << "<p class=\"intro\">One table per layer kind, one line per pass, precision and device, and a bold line over all "
-             "devices. Mean, median, standard deviation and maximum of the relative error, and the share of rows within ±10% "
-             "and ±20%, for the learned model; PALEO's and the roofline's errors on the same rows on the right. Cells are "
-             "tinted from green (good) to red (bad). The bar charts show the mean errors per device.</p>\n";
-        if (m_points.empty()) {
-            h << "<p class=\"warn\">No rows to evaluate.</p>\n</section>\n";
-            return h.str();
-        }
-        std::string figs;
-        for (const std::string& k : m_kinds) {
-            h << "<h3>" << svg::escape(k) << "</h3>\n<table>\n<tr><th>pass</th><th>dtype</th><th>device</th><th>n</th>"
-                 "<th>mean</th><th>median</th><th>std</th><th>max</th><th>≤10%</th><th>≤20%</th><th>PALEO mean</th>"
-                 "<th>PALEO median</th><th>PALEO ≤20%</th><th>roofline mean</th><th>roofline ≤20%</th></tr>\n";
-            std::vector<std::string> cats;
-            std::vector<double> ours, paleo, roof;
-            for (std::size_t i = 0; i < m_ours.size(); ++i) {
-                const ErrorStats& s = m_ours[i];
-                if (s.kind != k) continue;
-                const ErrorStats& p = m_paleo[i];
-                const ErrorStats& r = m_roof[i];
-                h << "<tr" << (s.device == "*" ? " class=\"all\"" : "") << ">" << td(s.pass) << td(s.dtype)
-                  << td(dev_name(s.device)) << tdn(std::to_string(s.n)) << err_cell(s.mean_rel_error)
-                  << err_cell(s.median_rel_error) << tdn(pct(s.std_rel_error)) << tdn(pct(s.max_rel_error, 0))
-                  << share_cell(s.within_10) << share_cell(s.within_20) << err_cell(p.mean_rel_error)
-                  << err_cell(p.median_rel_error) << share_cell(p.within_20) << err_cell(r.mean_rel_error)
-                  << share_cell(r.within_20) << "</tr>\n";
-                if (s.device == "*") continue;
-                // one device: name the bars by pass and precision; several: by device (and pass and precision)
-                const std::string pd = s.pass + " " + s.dtype;
-                cats.push_back(m_devices.size() == 1 && many_pass_dtype()
-                                   ? pd
-                                   : dev_name(s.device) + (many_pass_dtype() ? " " + pd : std::string()));
-                ours.push_back(s.mean_rel_error);
-                paleo.push_back(p.mean_rel_error);
-                roof.push_back(r.mean_rel_error);
-            }
-            h << "</table>\n";
-            if (!cats.empty())
-                figs += "<figure>" +
-                        bar_chart(k + (m_devices.size() == 1 && many_pass_dtype() ? ": mean error per pass and precision"
-                                                                                   : ": mean error per device"),
-                                  cats, {"ours", "PALEO", "roofline"}, {ours, paleo, roof},
-                                  {c_ours, c_paleo, c_roof}, 640, 300) +
-                        "</figure>\n";
-        }
-        h << "<div class=\"figs\">\n" << figs << "</div>\n</section>\n";
-        return h.str();
-    }
-
-    /** @brief Grouped bars: categories x series, values as shares (drawn in percent), labelled. */
-    std::string bar_chart(const std::string& title, const std::vector<std::string>& cats, const std::vector<std::string>& series,
-                          const std::vector<std::vector<double>>& values, const std::vector<std::string>& colors, double w,
-                          double hgt) {
-        double top = 0;
-        for (const auto& v : values)
-            for (double x : v)
-                if (std::isfinite(x)) top = std::max(top, x);
-        top = top > 0 ? top * 100 * 1.15 : 10;
-        svg::Chart c(next_id(), w, hgt);
-        c.title(title).y_label("mean relative error").x_categories(cats).y_axis(svg::Axis::linear, 0, top, [](double v) {
-            return svg::general(v, 3) + "%";
-        });
-        const double group = 0.8, bw = group / static_cast<double>(series.size());
-        std::vector<svg::LegendEntry> legend;
-        for (std::size_t s = 0; s < series.size(); ++s) {
-            svg::Style st;
-            st.color = colors[s % colors.size()];
-            legend.push_back({series[s], st, svg::LegendEntry::Mark::box});
-            for (std::size_t i = 0; i < cats.size() && i < values[s].size(); ++i) {
-                const double x0 = static_cast<double>(i) + 0.1 + bw * static_cast<double>(s);
-                const double v = 100.0 * values[s][i];
-                c.rect(x0 + bw * 0.06, x0 + bw * 0.94, 0, v, st);
-                svg::Style ts;
-                ts.color = "#333";
-                if (cats.size() * series.size() <= 24) c.text(x0 + bw / 2, v, fixed(v, v < 10 ? 1 : 0) + "%", ts);
-            }
-        }
-        c.legend(legend);
-        return c.render();
-    }
-
-    // ---------------------------------------------------------------- scatter
-    std::string section_scatter() {
-        std::ostringstream h;
-        h << "<section id=\"scatter\">\n<h2>Predicted vs measured</h2>\n";
-        h << "<p class=\"intro\">Each dot is one held-out layer configuration: measured time across, predicted time up, both "
-             "on log scales, coloured by device. A perfect predictor puts every dot on the diagonal; the shaded bands are "
-             "±10% (dark) and ±20% (light). The model is on the left, PALEO on the same rows in the middle (dots below the "
-             "diagonal are under-predictions). On the right, the share of rows whose error is at most x, for the model, "
-             "PALEO and the roofline: the higher and further left the curve, the better.</p>\n";
-        if (m_points.empty()) {
-            h << "<p class=\"warn\">No rows to evaluate.</p>\n</section>\n";
-            return h.str();
-        }
-        for (const std::string& k : m_kinds) {
-            std::vector<const eval_point*> pts;
-            for (const eval_point& p : m_points)
-                if (to_string(kind(p.s->layer)) == k) pts.push_back(&p);
-            if (pts.empty()) continue;
-            const std::vector<std::size_t> keep = thin(pts.size(), m_o.max_scatter_points);
-            auto panel = [&](const std::string& who, bool ours) {
-                // each panel spans the measured times and its own predictions, so no dot is hidden
-                double lo = 1e300, hi = 0;
-                for (const eval_point* p : pts)
-                    for (double v : {p->s->time_us, ours ? p->ours : p->paleo})
-                        if (v > 0 && std::isfinite(v)) {
-                            lo = std::min(lo, v);
-                            hi = std::max(hi, v);
-                        }
-                lo /= 1.3;
-                hi *= 1.3;
-                svg::Chart c(next_id(), 420, 430);
-                c.title(k + ": " + who).x_label("measured time").y_label("predicted time");
-                c.x_axis(svg::Axis::log, lo, hi, svg::time_us_label).y_axis(svg::Axis::log, lo, hi, svg::time_us_label);
-                svg::Style b20, b10, diag;
-                b20.color = "#2ca02c";
-                b20.opacity = 0.10;
-                b10.color = "#2ca02c";
-                b10.opacity = 0.16;
-                diag.color = "#333";
-                diag.width = 1;
-                c.area({{lo, lo * 1.2}, {hi, hi * 1.2}, {hi, hi * 0.8}, {lo, lo * 0.8}}, b20);
-                c.area({{lo, lo * 1.1}, {hi, hi * 1.1}, {hi, hi * 0.9}, {lo, lo * 0.9}}, b10);
-                c.line({{lo, lo}, {hi, hi}}, diag);
-                std::vector<svg::LegendEntry> legend;
-                for (const std::string& d : m_devices) {
-                    std::vector<svg::Point> xy;
-                    for (std::size_t i : keep)
-                        if (pts[i]->s->device == d) xy.push_back({pts[i]->s->time_us, ours ? pts[i]->ours : pts[i]->paleo});
-                    if (xy.empty()) continue;
-                    svg::Style st;
-                    st.color = color_of(d);
-                    st.opacity = 0.55;
-                    st.radius = 1.8;
-                    c.points(std::move(xy), st);
-                    svg::Style ls = st;
-                    ls.opacity = 1;
-                    legend.push_back({dev_name(d), ls, svg::LegendEntry::Mark::dot});
-                }
-                c.legend(legend);
-                return c.render();
-            };
-            h << "<h3>" << svg::escape(k) << " (" << rows_text(pts.size())
-              << (keep.size() < pts.size() ? ", " + std::to_string(keep.size()) + " drawn, evenly thinned" : std::string())
-              << ")</h3>\n<div class=\"figs\">\n<figure>" << panel("the model", true) << "</figure>\n<figure>"
-              << panel("PALEO", false) << "</figure>\n<figure>" << error_cdf(k, pts) << "</figure>\n</div>\n";
-        }
-        h << "</section>\n";
-        return h.str();
-    }
-
-    std::string error_cdf(const std::string& k, const std::vector<const eval_point*>& pts) {
-        svg::Chart c(next_id(), 420, 430);
-        c.title(k + ": share of rows within an error").x_label("relative error (at most)").y_label("share of rows");
-        c.x_axis(svg::Axis::linear, 0, 1.0, svg::percent_label).y_axis(svg::Axis::linear, 0, 1.0, svg::percent_label);
-        svg::Style guide;
-        guide.color = "#999";
-        guide.width = 1;
-        guide.dash = "3 3";
-        c.vline(0.1, guide).vline(0.2, guide);
-        std::vector<svg::LegendEntry> legend;
-        const std::pair<const char*, const char*> who[] = {{"ours", c_ours}, {"PALEO", c_paleo}, {"roofline", c_roof}};
-        for (std::size_t w = 0; w < 3; ++w) {
-            std::vector<double> e;
-            for (const eval_point* p : pts)
-                e.push_back(rel_error(w == 0 ? p->ours : w == 1 ? p->paleo : p->roof, p->s->time_us));
-            std::sort(e.begin(), e.end());
-            std::vector<svg::Point> xy{{0, 0}};
-            const double n = static_cast<double>(e.size());
-            for (std::size_t i : thin(e.size(), 400)) xy.push_back({std::min(e[i], 1.05), static_cast<double>(i + 1) / n});
-            if (!e.empty() && e.back() < 1.05) xy.push_back({1.05, 1.0});
-            svg::Style st;
-            st.color = who[w].second;
-            st.width = w == 0 ? 2.2 : 1.6;
-            if (w == 2) st.dash = "5 3";
-            c.line(std::move(xy), st);
-            legend.push_back({who[w].first, st, svg::LegendEntry::Mark::line});
-        }
-        c.legend(legend);
-        return c.render();
-    }
-
-    // ---------------------------------------------------------------- sweep (Figs 4.2, 4.3)
-    std::string section_sweep() {
-        std::ostringstream h;
-        h << "<section id=\"sweep\">\n<h2>Along a sweep of configurations (the seed's Figs 4.2 and 4.3)</h2>\n";
-        h << "<p class=\"intro\">Predicted and measured times of held-out configurations of one device, ordered by their "
-             "FLOPs, then bytes (each point one configuration, time on a log scale), with the model's signed error of each point below "
-             "it: below zero the model under-predicts, as the seed found for small layers. Where the held-out rows contain a "
-             "family that varies one parameter with the others fixed, it is plotted against that parameter too.</p>\n";
-        if (m_points.empty()) {
-            h << "<p class=\"warn\">No rows to evaluate.</p>\n</section>\n";
-            return h.str();
-        }
-        h << "<div class=\"figs\">\n";
-        std::string families;
-        for (const std::string& k : m_kinds) {
-            std::map<std::string, std::vector<const eval_point*>> by_dev;
-            for (const eval_point& p : m_points)
-                if (to_string(kind(p.s->layer)) == k)
-                    by_dev[p.s->device + "|" + std::string(to_string(p.s->pass)) + "|" + std::string(to_string(p.s->dtype))]
-                        .push_back(&p);
-            const auto best = std::max_element(by_dev.begin(), by_dev.end(),
-                                               [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
-            std::vector<const eval_point*> rows = best->second;
-            // by FLOPs, then bytes (the only order for kinds that do no arithmetic: concat)
-            const auto work = [](const eval_point* p) {
-                const Cost c = pass_cost(p->s->layer, p->s->pass, p->s->dtype);
-                return std::pair{c.flops, c.bytes};
-            };
-            std::stable_sort(rows.begin(), rows.end(), [&](const eval_point* a, const eval_point* b) { return work(a) < work(b); });
-            std::vector<const eval_point*> sel;
-            for (std::size_t i : thin(rows.size(), m_o.sweep_points)) sel.push_back(rows[i]);
-            const Sample& s0 = *sel.front()->s;
-            const std::string what = k + " on " + dev_name(s0.device) + ", " + std::string(to_string(s0.pass)) + ", " +
-                                     std::string(to_string(s0.dtype));
-            std::vector<svg::Point> meas, ours, paleo;
-            std::vector<double> err;
-            double lo = 1e300, hi = 0;
-            std::size_t under = 0;
-            for (std::size_t i = 0; i < sel.size(); ++i) {
-                const double x = static_cast<double>(i + 1);
-                meas.push_back({x, sel[i]->s->time_us});
-                ours.push_back({x, sel[i]->ours});
-                paleo.push_back({x, sel[i]->paleo});
-                err.push_back((sel[i]->ours - sel[i]->s->time_us) / sel[i]->s->time_us);
-                under += err.back() < 0 ? 1 : 0;
-                for (double v : {sel[i]->s->time_us, sel[i]->ours, sel[i]->paleo})
-                    if (v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
-            }
-            const double n = static_cast<double>(sel.size());
-            svg::Chart top(next_id(), 640, 300);
-            top.title(k + " on " + dev_name(s0.device) + ": " + std::to_string(sel.size()) + " held-out configurations")
-                .y_label("time")
-                .x_axis(svg::Axis::linear, 0.5, n + 0.5, [](double v) { return svg::general(v, 4); })
-                .y_axis(svg::Axis::log, lo / 1.2, hi * 1.2, svg::time_us_label);
-            svg::Style sm, so, sp;
-            sm.color = c_measured;
-            sm.width = 1.8;
-            so.color = c_ours;
-            so.width = 1.4;
-            sp.color = c_paleo;
-            sp.width = 1.1;
-            sp.dash = "4 3";
-            top.line(paleo, sp).line(meas, sm).line(ours, so);
-            svg::Style dm = sm, dq = so;
-            dm.radius = 1.8;
-            dq.radius = 1.8;
-            top.points(meas, dm).points(ours, dq);
-            top.legend({{"measured", sm, svg::LegendEntry::Mark::line},
-                        {"predicted (model)", so, svg::LegendEntry::Mark::line},
-                        {"PALEO", sp, svg::LegendEntry::Mark::line}});
-            double m = 0.05;
-            for (double e : err) m = std::max(m, std::fabs(e));
-            m = std::min(std::ceil(m * 10) / 10, 1.0);
-            svg::Chart bottom(next_id(), 640, 190);
-            bottom.x_label("configuration (ordered by FLOPs, then bytes)")
-                .y_label("signed error")
-                .x_axis(svg::Axis::linear, 0.5, n + 0.5, [](double v) { return svg::general(v, 4); })
-                .y_axis(svg::Axis::linear, -m, m, [](double v) { return (v > 0 ? "+" : "") + svg::general(100 * v, 3) + "%"; });
-            for (std::size_t i = 0; i < err.size(); ++i) {
-                svg::Style b;
-                b.color = err[i] < 0 ? "#c0504d" : c_ours;
-                const double x = static_cast<double>(i + 1);
-                bottom.rect(x - 0.38, x + 0.38, 0, std::max(-m, std::min(m, err[i])), b);
-            }
-            svg::Style zero;
-            zero.color = "#333";
-            zero.width = 1;
-            bottom.hline(0, zero);
-            svg::Style su;
-            su.color = "#c0504d";
-            bottom.legend({{"over-predicted", so, svg::LegendEntry::Mark::box}, {"under-predicted", su, svg::LegendEntry::Mark::box}});
-            h << "<figure>" << top.render() << bottom.render() << "<figcaption>" << svg::escape(what) << ": " << under << " of "
-              << sel.size() << " configurations (" << pct(static_cast<double>(under) / n, 0)
-              << ") under-predicted; chosen evenly by FLOPs from " << best->second.size()
-              << " held-out rows. Errors beyond ±" << pct(m, 0) << " are cut at the edge.</figcaption></figure>\n";
-            families += family_figure(k);
-        }
-        h << "</div>\n";
-        if (!families.empty()) h << "<h3>One parameter varied</h3>\n<div class=\"figs\">\n" << families << "</div>\n";
-        else
-            h << "<p class=\"note\">No one-parameter family (four or more held-out configurations that differ in a single "
-                 "parameter) is in these data: their configurations are sampled at random, so only the FLOPs-ordered sweep "
-                 "is shown.</p>\n";
-        h << "</section>\n";
-        return h.str();
-    }
-
-    /** @brief The largest one-parameter family of held-out rows of a kind, plotted against the parameter. */
-    std::string family_figure(const std::string& k) {
-        static constexpr std::array<std::string_view, 10> params{"batch",        "seq",          "in_features", "out_features",
-                                                                 "in_channels", "out_channels", "channels",    "size",
-                                                                 "kernel_h",    "stride_h"};
-        std::string best_param;
-        std::vector<const eval_point*> best;
-        for (std::string_view param : params) {
-            std::map<std::string, std::vector<const eval_point*>> groups;
-            for (const eval_point& p : m_points)
-                if (to_string(kind(p.s->layer)) == k && param_value(*p.s, param)) groups[family_key(*p.s, param)].push_back(&p);
-            for (auto& [key, g] : groups) {
-                std::set<double> values;
-                for (const eval_point* p : g) values.insert(*param_value(*p->s, param));
-                if (values.size() >= 4 && values.size() > best.size()) {
-                    best = g;
-                    best_param = std::string(param);
-                }
-            }
-        }
-        if (best.empty()) return {};
-        std::sort(best.begin(), best.end(), [&](const eval_point* a, const eval_point* b) {
-            return *param_value(*a->s, best_param) < *param_value(*b->s, best_param);
-        });
-        double xlo = 1e300, xhi = -1e300, lo = 1e300, hi = 0;
-        std::vector<svg::Point> meas, ours, paleo;
-        std::vector<double> ticks;
-        double err_sum = 0;
-        for (const eval_point* p : best) {
-            const double x = *param_value(*p->s, best_param);
-            xlo = std::min(xlo, x);
-            xhi = std::max(xhi, x);
-            ticks.push_back(x);
-            meas.push_back({x, p->s->time_us});
-            ours.push_back({x, p->ours});
-            paleo.push_back({x, p->paleo});
-            err_sum += rel_error(p->ours, p->s->time_us);
-            for (double v : {p->s->time_us, p->ours, p->paleo})
-                if (v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
-        }
-        const bool logx = xlo > 0 && xhi / xlo >= 8;
-        const Sample& s0 = *best.front()->s;
-        std::string fixed_params;
-        for (const auto& [col, val] : layer_cells(s0.layer))
-            if (col != "kind" && col != best_param && !(best_param == "size" && (col == "height" || col == "width")))
-                fixed_params += (fixed_params.empty() ? "" : ", ") + std::string(col) + " " + val;
-        svg::Chart c(next_id(), 640, 320);
-        c.title(k + " on " + dev_name(s0.device) + ": " + best_param + " varied")
-            .x_label(best_param)
-            .y_label("time")
-            .x_axis(logx ? svg::Axis::log : svg::Axis::linear, logx ? xlo / 1.15 : xlo - (xhi - xlo) * 0.04,
-                    logx ? xhi * 1.15 : xhi + (xhi - xlo) * 0.04, [](double v) { return svg::general(v, 4); })
-            .y_axis(svg::Axis::log, lo / 1.2, hi * 1.2, svg::time_us_label);
-        if (ticks.size() <= 12) c.x_ticks(ticks);
-        svg::Style sm, so, sp;
-        sm.color = c_measured;
-        sm.width = 2;
-        so.color = c_ours;
-        sp.color = c_paleo;
-        sp.dash = "4 3";
-        c.line(paleo, sp).line(meas, sm).line(ours, so).points(meas, sm).points(ours, so);
-        c.legend({{"measured", sm, svg::LegendEntry::Mark::line},
-                  {"predicted (model)", so, svg::LegendEntry::Mark::line},
-                  {"PALEO", sp, svg::LegendEntry::Mark::line}});
-        return "<figure>" + c.render() + "<figcaption>" + svg::escape(std::to_string(best.size()) + " held-out " + k +
-                                                                      " rows on " + dev_name(s0.device) + ", " +
-                                                                      std::string(to_string(s0.pass)) + ", " +
-                                                                      std::string(to_string(s0.dtype)) + "; fixed: " +
-                                                                      fixed_params + "; mean error of the model " +
-                                                                      pct(err_sum / static_cast<double>(best.size()))) +
-               "</figcaption></figure>\n";
-    }
-
-    // ---------------------------------------------------------------- learning curve (Fig 3.4)
-    TrainOptions study_options() const {
-        return m_o.study_options ? *m_o.study_options : study_options_of(m_model, m_o.quick);
-    }
-
-    std::string section_learning_curve() {
-        std::ostringstream h;
-        h << "<section id=\"learning-curve\">\n<h2>Learning curve (the seed's Fig 3.4)</h2>\n";
-        h << "<p class=\"intro\">Models trained from scratch on growing shares of the training rows, each evaluated on the "
-             "same held-out rows: the mean error against the number of training rows. Where the curve flattens, more data "
-             "of the same kind no longer helps (the seed found that near 20,000 rows). PALEO needs no training; its error "
-             "on the same rows is the dashed line.</p>\n";
-        if (!m_o.learning_curve) {
-            h << "<p class=\"note\">Not run (turned off for this report).</p>\n</section>\n";
-            return h.str();
-        }
-        if (m_covered.rows.empty()) {
-            h << "<p class=\"warn\">No rows to train on.</p>\n</section>\n";
-            return h.str();
-        }
-        std::vector<double> fractions = m_o.fractions;
-        if (fractions.empty()) fractions = m_o.quick ? std::vector<double>{0.1, 0.3, 1.0} : std::vector<double>{0.05, 0.1, 0.25, 0.5, 1.0};
-        const TrainOptions so = study_options();
-        std::vector<StudyResult> results;
-        const auto start = std::chrono::steady_clock::now();
-        try {
-            results = learning_curve(m_covered, m_reg, so, fractions, [&](const std::string& l) {
-                if (m_o.progress) m_o.progress("learning curve: " + l);
-            });
-        } catch (const error& e) {
-            h << "<p class=\"warn\">The learning curve could not be computed: " << svg::escape(e.what()) << "</p>\n</section>\n";
-            return h.str();
-        }
-        m_study_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        // per kind (over all devices): rows -> mean error
-        std::map<std::string, std::vector<std::pair<double, const ErrorStats*>>> curve;
-        std::map<std::string, double> paleo_mean;
-        double xlo = 1e300, xhi = 0, ymax = 0;
-        for (const StudyResult& r : results)
-            for (std::size_t i = 0; i < r.ours.size(); ++i) {
-                const ErrorStats& s = r.ours[i];
-                if (s.device != "*") continue;
-                const std::string key = s.kind + (many_pass_dtype() ? " " + s.pass + " " + s.dtype : std::string());
-                curve[key].push_back({static_cast<double>(r.train_rows), &s});
-                paleo_mean[key] = r.paleo[i].mean_rel_error;
-                xlo = std::min(xlo, static_cast<double>(r.train_rows));
-                xhi = std::max(xhi, static_cast<double>(r.train_rows));
-                ymax = std::max({ymax, s.mean_rel_error, r.paleo[i].mean_rel_error});
-            }
-        if (curve.empty()) {
-            h << "<p class=\"warn\">No results.</p>\n</section>\n";
-            return h.str();
-        }
-        // taller with more curves: the legend takes a line per curve
-        svg::Chart c(next_id(), 640, 330 + 18.0 * static_cast<double>(curve.size()));
-        c.title("mean error vs training rows (all devices)")
-            .x_label("training rows (all kinds together)")
-            .y_label("mean relative error")
-            .x_axis(svg::Axis::log, xlo / 1.3, xhi * 1.3, svg::count_label)
-            .y_axis(svg::Axis::linear, 0, ymax * 1.12, svg::percent_label);
-        std::vector<double> xt;
-        for (const StudyResult& r : results) xt.push_back(static_cast<double>(r.train_rows));
-        c.x_ticks(xt);
-        std::vector<svg::LegendEntry> legend;
-        std::size_t ci = 0;
-        for (const auto& [key, pts] : curve) {
-            svg::Style st, sp;
-            st.color = palette()[ci % palette().size()];
-            st.width = 2.2;
-            sp.color = st.color;
-            sp.width = 1.2;
-            sp.dash = "5 4";
-            sp.opacity = 0.8;
-            std::vector<svg::Point> xy;
-            for (const auto& [x, s] : pts) xy.push_back({x, s->mean_rel_error});
-            c.hline(paleo_mean[key], sp).line(xy, st).points(xy, st);
-            for (const auto& [x, s] : pts) {
-                if (curve.size() > 3) break;  // too many curves to label every point; the table has the numbers
-                svg::Style ts;
-                ts.color = st.color;
-                // the label goes above the point when it is the highest at this size, below otherwise
-                bool highest = true;
-                for (const auto& [other, opts] : curve)
-                    for (const auto& [ox, os] : opts)
-                        if (other != key && ox == x && os->mean_rel_error > s->mean_rel_error) highest = false;
-                c.text(x, s->mean_rel_error, pct(s->mean_rel_error), ts, highest ? -6 : 15);
-            }
-            legend.push_back({key + " (model)", st, svg::LegendEntry::Mark::line});
-            legend.push_back({key + " PALEO", sp, svg::LegendEntry::Mark::line});
-            ++ci;
-        }
-        c.legend(legend);
-        h << "<div class=\"figs\"><figure>" << c.render() << "</figure>\n<div>\n<table>\n<tr><th>share</th><th>training rows</th>"
-             "<th>train s</th><th>kind</th><th>test rows</th><th>mean</th><th>median</th><th>max</th><th>≤10%</th><th>≤20%</th>"
-             "<th>PALEO mean</th></tr>\n";
-        for (std::size_t ri = 0; ri < results.size(); ++ri) {
-            const StudyResult& r = results[ri];
-            for (std::size_t i = 0; i < r.ours.size(); ++i) {
-                const ErrorStats& s = r.ours[i];
-                if (s.device != "*") continue;
-                h << "<tr>" << tdn(svg::general(fractions[ri], 3)) << tdn(std::to_string(r.train_rows))
-                  << tdn(fixed(r.train_seconds, 1)) << td(s.kind + (many_pass_dtype() ? " " + s.pass + " " + s.dtype : ""))
-                  << tdn(std::to_string(s.n)) << err_cell(s.mean_rel_error) << err_cell(s.median_rel_error)
-                  << tdn(pct(s.max_rel_error, 0)) << share_cell(s.within_10) << share_cell(s.within_20)
-                  << err_cell(r.paleo[i].mean_rel_error) << "</tr>\n";
-            }
-        }
-        h << "</table>\n<p class=\"note\">Trained with the model's own settings (" << svg::escape(std::string(to_string(so.features)))
-          << " features, up to " << so.mlp.max_epochs << " epochs, patience " << so.mlp.patience << ")"
-          << (m_o.quick ? "; <b>quick</b>: fewer shares and epochs, so the errors are somewhat higher than a full run's" : "")
-          << ". The largest share is the model's own training set.</p>\n</div></div>\n</section>\n";
-        return h.str();
-    }
-
-    bool many_pass_dtype() const { return m_model.info().passes.size() * m_model.info().dtypes.size() > 1; }
-
-    // ---------------------------------------------------------------- leave one GPU out (Table 4.19)
-    std::string section_leave_one_out() {
-        std::ostringstream h;
-        h << "<section id=\"leave-one-out\">\n<h2>GPU left out of training (the seed's Table 4.19)</h2>\n";
-        h << "<p class=\"intro\">For each device in the data, a model is trained on the other devices' rows only and "
-             "predicts every row of the device left out, knowing it only by its hardware features (SMs, clock, peak FLOP/s, "
-             "bandwidth, cache). This is how well the model predicts a GPU you do not own. Bars: mean error per device left "
-             "out, the model beside PALEO (which needs no training and so is not affected).</p>\n";
-        std::set<std::string> devices;
-        for (const Sample& s : m_covered.rows) devices.insert(s.device);
-        if (!m_o.leave_one_out) {
-            h << "<p class=\"note\">Not run (turned off for this report).</p>\n</section>\n";
-            return h.str();
-        }
-        if (devices.size() < 2) {
-            h << "<p class=\"note\">Not run: the data hold rows of " << devices.size()
-              << " device; leaving one out needs at least two.</p>\n</section>\n";
-            return h.str();
-        }
-        const TrainOptions so = study_options();
-        std::vector<StudyResult> results;
-        const auto start = std::chrono::steady_clock::now();
-        try {
-            results = leave_one_device_out(m_covered, m_reg, so, [&](const std::string& l) {
-                if (m_o.progress) m_o.progress("leave one out: " + l);
-            });
-        } catch (const error& e) {
-            h << "<p class=\"warn\">Leave-one-out could not be computed: " << svg::escape(e.what()) << "</p>\n</section>\n";
-            return h.str();
-        }
-        m_study_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::map<std::string, std::vector<std::string>> cats;
-        std::map<std::string, std::vector<double>> ours, paleo, median;
-        std::map<std::string, std::string> table_rows;
-        std::ostringstream table;
-        table << "<table>\n<tr><th>left out</th><th>kind</th><th>train rows</th><th>n</th><th>mean</th><th>median</th>"
-                 "<th>std</th><th>max</th><th>≤10%</th><th>≤20%</th><th>PALEO mean</th><th>PALEO ≤20%</th></tr>\n";
-        for (const StudyResult& r : results) {
-            const std::string left = r.label.substr(r.label.find(": ") + 2);
-            for (std::size_t i = 0; i < r.ours.size(); ++i) {
-                const ErrorStats& s = r.ours[i];
-                if (s.device != "*") continue;
-                const std::string key = s.kind + (many_pass_dtype() ? " " + s.pass + " " + s.dtype : std::string());
-                cats[key].push_back(dev_name(left));
-                ours[key].push_back(s.mean_rel_error);
-                median[key].push_back(s.median_rel_error);
-                paleo[key].push_back(r.paleo[i].mean_rel_error);
-                table_rows[key] += "<tr>" + td(dev_name(left)) + td(key) + tdn(std::to_string(r.train_rows)) +
-                                   tdn(std::to_string(s.n)) + err_cell(s.mean_rel_error) + err_cell(s.median_rel_error) +
-                                   tdn(pct(s.std_rel_error)) + tdn(pct(s.max_rel_error, 0)) + share_cell(s.within_10) +
-                                   share_cell(s.within_20) + err_cell(r.paleo[i].mean_rel_error) +
-                                   share_cell(r.paleo[i].within_20) + "</tr>\n";
-            }
-        }
-        for (const auto& [key, rows] : table_rows) table << rows;
-        table << "</table>\n";
-        h << "<div class=\"figs\">\n";
-        for (const auto& [key, c] : cats) {
-            h << "<figure>"
-              << bar_chart(key + ": device left out of training", c, {"model, mean", "model, median", "PALEO, mean"},
-                           {ours[key], median[key], paleo[key]}, {c_ours, "#7fb0dc", c_paleo}, 640, 320)
-              << "</figure>\n";
-            double a = 0, b = 0;
-            for (std::size_t i = 0; i < ours[key].size(); ++i) a += ours[key][i], b += paleo[key][i];
-            m_loo_summary[key] = {a / static_cast<double>(ours[key].size()), b / static_cast<double>(ours[key].size())};
-        }
-        h << "</div>\n" << table.str();
-        h << "<p class=\"note\">Each variant trained with the model's settings" << (m_o.quick ? " (quick: fewer epochs)" : "")
-          << "; " << results.size() << " models.</p>\n</section>\n";
-        return h.str();
-    }
-
-    // ---------------------------------------------------------------- whole networks (Tables 4.11-4.14)
-    std::string section_networks() {
-        std::ostringstream h;
-        h << "<section id=\"networks\">\n<h2>Whole networks over batch size (the seed's Tables 4.11–4.14)</h2>\n";
-        if (m_validation && !m_validation->rows.empty()) return h.str() + validated_networks();
-        h << "<p class=\"intro\">A network's time is the sum of its layers' predicted times (the model for the layer kinds it "
-             "covers, the roofline for the others: batch norm, activations, pooling, additions). Time against batch size, "
-             "one line per device the model was trained on, PALEO dashed in the same colour.</p>\n";
-        h << "<p class=\"warn\"><b>No measured whole-network data was given</b> (<code>--validation FILE.csv</code>), so these "
-             "are predictions only, with nothing to compare them to.</p>\n";
-        if (m_model.info().passes.empty() || m_model.info().dtypes.empty()) return h.str() + "</section>\n";
-        const Pass pass = parse_pass(m_model.info().passes.front()).value_or(Pass::inference);
-        const DType dt = parse_dtype(m_model.info().dtypes.front()).value_or(DType::fp32);
-        std::vector<const Device*> devs;
-        for (const std::string& id : m_model.info().devices)
-            if (const Device* d = m_reg.find(id)) devs.push_back(d);
-        std::vector<double> bt;
-        for (std::int64_t b : m_o.batches) bt.push_back(static_cast<double>(b));
-        if (devs.empty() || bt.empty()) return h.str() + "</section>\n";
-        std::ostringstream table;
-        table << "<table>\n<tr><th>network</th><th>device</th>";
-        for (std::int64_t b : m_o.batches) table << "<th>batch " << b << "</th>";
-        table << "<th>share by the roofline</th></tr>\n";
-        h << "<div class=\"figs\">\n";
-        for (const char* name : {"alexnet", "vgg16", "resnet50", "inception_v3"}) {
-            const auto base = zoo::find(name, 1);
-            if (!base) continue;
-            svg::Chart c(next_id(), 630, 340);
-            double lo = 1e300, hi = 0;
-            std::vector<svg::LegendEntry> legend;
-            std::vector<std::pair<std::vector<svg::Point>, std::vector<svg::Point>>> lines;
-            for (const Device* d : devs) {
-                std::vector<svg::Point> ours, paleo;
-                table << "<tr>" << td(base->name) << td(std::string(d->name));
-                double roof_share = 0;
-                for (std::int64_t b : m_o.batches) {
-                    const NetworkEstimate e = estimate(base->with_batch(b), *d, pass, dt, m_model.name(), learned_time_fn(m_model));
-                    ours.push_back({static_cast<double>(b), e.total_us / 1e3});
-                    paleo.push_back({static_cast<double>(b), e.paleo_total_us / 1e3});
-                    lo = std::min({lo, e.total_us / 1e3, e.paleo_total_us / 1e3});
-                    hi = std::max({hi, e.total_us / 1e3, e.paleo_total_us / 1e3});
-                    table << tdn(fixed(e.total_us / 1e3, 2) + " ms");
-                    roof_share = roofline_share(e);
-                }
-                table << tdn(pct(roof_share, 0)) << "</tr>\n";
-                svg::Style so, sp;
-                so.color = m_device_color.count(std::string(d->id)) ? m_device_color.at(std::string(d->id))
-                                                                   : palette()[legend.size() % palette().size()];
-                so.width = 2;
-                sp = so;
-                sp.width = 1.2;
-                sp.dash = "4 3";
-                c.line(paleo, sp).line(ours, so).points(ours, so);
-                legend.push_back({std::string(d->name), so, svg::LegendEntry::Mark::line});
-            }
-            svg::Style sp;
-            sp.color = "#555";
-            sp.width = 1.2;
-            sp.dash = "4 3";
-            legend.push_back({"PALEO (dashed)", sp, svg::LegendEntry::Mark::line});
-            c.title(base->name + ", " + std::string(to_string(pass)) + ", " + std::string(to_string(dt)) + ": predicted")
-                .x_label("batch size")
-                .y_label("time per batch (ms)")
-                .x_axis(svg::Axis::log, bt.front() / 1.25, bt.back() * 1.25, [](double v) { return svg::general(v, 4); })
-                .x_ticks(bt)
-                .y_axis(svg::Axis::log, lo / 1.3, hi * 1.3, [](double v) { return svg::general(v, 6); })
-                .legend(legend);
-            h << "<figure>" << c.render() << "</figure>\n";
-        }
-        table << "</table>\n";
-        h << "</div>\n<h3>Predicted time per batch (the model)</h3>\n" << table.str();
-        h << "<p class=\"note\">\"Share by the roofline\": the part of the largest batch's predicted time that comes from "
-             "layers the model has no predictor for.</p>\n</section>\n";
-        return h.str();
-    }
-
-    /** @brief Layers timed inside the networks: the error of each kind's sum against batch size. */
-    std::string section_layers() {
-        std::ostringstream h;
-        h << "<section id=\"layers\">\n<h2>Layers inside the networks</h2>\n";
-        h << "<p class=\"intro\">Each operation of the networks timed in place (" << svg::escape(m_layers->file)
-          << ", <code>tools/measure_torch.py --layers</code>: torch.fx nodes run one by one, with the perfcast layers "
-             "they stand for) against the model's prediction of its layers. One chart per network and pass: the signed "
-             "error of each kind's summed time ((predicted − measured) / measured) against batch size, the band is "
-             "±10%. The whole network's error is these weighted by the kinds' shares of the time, in the tables below."
-             "</p>\n";
-        const LayerValidationSummary all = summarize_layers(m_layer_rows);
-        // per network and pass (precision, device, threads and allocator apart): kind -> batch -> (measured, predicted)
-        struct Sums {
-            double measured = 0, predicted = 0;
-        };
-        std::map<std::string, std::map<std::string, std::map<std::int64_t, Sums>>> charts;
-        std::map<std::string, double> totals;  // chart -> measured ms, all its operations
-        for (const LayerComparison& c : m_layer_rows) {
-            const LayerTimingRow& r = *c.row;
-            std::string key = r.network + ", " + std::string(to_string(r.pass)) + ", " + std::string(to_string(r.dtype));
-            if (!r.malloc.empty()) key += ", malloc " + r.malloc;
-            totals[key] += r.time_ms;
-            if (!c.predicted() || c.predicted_us <= 0) continue;  // free operations, and those predicted to cost nothing
-            Sums& sm = charts[key][r.kind][r.batch];
-            sm.measured += r.time_ms;
-            sm.predicted += c.predicted_us / 1e3;
-        }
-        std::map<std::string, std::string> kind_color;
-        for (const LayerGroupSummary& k : all.kinds)
-            kind_color.emplace(k.key, palette()[kind_color.size() % palette().size()]);
-        h << "<div class=\"figs\">\n";
-        for (const auto& [key, kinds] : charts) {
-            const double total = totals.at(key);
-            std::set<double> batches;
-            double lo = -0.2, hi = 0.2;
-            svg::Chart c(next_id(), 630, 340);
-            std::vector<svg::LegendEntry> legend;
-            for (const auto& [kind_name, by_batch] : kinds) {
-                std::vector<svg::Point> pts;
-                double measured = 0;
-                for (const auto& [b, sm] : by_batch) {
-                    if (!(sm.measured > 0)) continue;
-                    const double e = (sm.predicted - sm.measured) / sm.measured;
-                    pts.push_back({static_cast<double>(b), e});
-                    batches.insert(static_cast<double>(b));
-                    lo = std::min(lo, e);
-                    hi = std::max(hi, e);
-                    measured += sm.measured;
-                }
-                if (pts.empty()) continue;
-                const double share = total > 0 ? measured / total : 0;
-                svg::Style st;
-                st.color = kind_color.count(kind_name) ? kind_color.at(kind_name) : "#555";
-                st.width = 2;
-                c.line(pts, st).points(pts, st);
-                legend.push_back({kind_name + " (" + pct(share, 1) + " of the time)", st, svg::LegendEntry::Mark::line});
-            }
-            if (batches.empty()) continue;
-            const std::vector<double> bt(batches.begin(), batches.end());
-            const double x0 = bt.front() / 1.25, x1 = bt.back() * 1.25;
-            svg::Style band;
-            band.color = "#2a9d3a";
-            band.opacity = 0.08;
-            c.area({{x0, 0.1}, {x1, 0.1}, {x1, -0.1}, {x0, -0.1}}, band);
-            svg::Style zero;
-            zero.color = "#777";
-            zero.width = 1;
-            c.hline(0.0, zero);
-            c.title(key + ": each kind's sum, in place")
-                .x_label("batch size")
-                .y_label("error of the sum")
-                .x_axis(svg::Axis::log, x0, x1, [](double v) { return svg::general(v, 4); })
-                .x_ticks(bt)
-                .y_axis(svg::Axis::linear, std::max(lo * 1.1, -1.0), std::min(hi * 1.1 + 0.05, 5.0),
-                        [](double v) { return svg::percent_label(v); })
-                .legend(legend);
-            h << "<figure>" << c.render() << "</figure>\n";
-        }
-        h << "</div>\n";
-        const auto table = [&](const std::string& first, const std::vector<LayerGroupSummary>& groups, bool with_all) {
-            std::ostringstream t;
-            t << "<table>\n<tr><th>" << svg::escape(first)
-              << "</th><th>operations</th><th>measured</th><th>not predicted</th><th>predicted</th><th>error of the sum</th>"
-                 "<th>mean |error| per operation</th><th>within 10%</th><th>within 20%</th></tr>\n";
-            std::vector<const LayerGroupSummary*> shown;
-            for (const LayerGroupSummary& g : groups) shown.push_back(&g);
-            if (with_all) shown.push_back(&all.all);
-            for (const LayerGroupSummary* g : shown)
-                t << "<tr>" << td(g->key) << tdn(std::to_string(g->operations)) << tdn(fixed(g->measured_ms, 2) + " ms")
-                  << tdn(fixed(g->unpredicted_ms, 2) + " ms") << tdn(fixed(g->predicted_ms, 2) + " ms")
-                  << (g->predicted ? signed_err_cell(g->sum_error()) : td("-"))
-                  << (g->errors ? err_cell(g->mean_abs_error()) : td("-"))
-                  << tdn(std::to_string(g->within_10) + " / " + std::to_string(g->errors))
-                  << tdn(std::to_string(g->within_20) + " / " + std::to_string(g->errors)) << "</tr>\n";
-            t << "</table>\n";
-            return t.str();
-        };
-        h << "<h3>By kind, all configurations</h3>\n" << table("kind", all.kinds, true);
-        h << "<h3>By configuration</h3>\n" << table("configuration", all.configurations, false);
-        h << "<p class=\"note\">\"Not predicted\": operations perfcast has no layer for (free ones such as getitem, or "
-             "refused by tools/torch2perfcast.py). An operation's time includes PyTorch's own work for the call and the "
-             "interpreter's timing of it (microseconds).";
-        if (m_layers->unmeasured) h << " " << m_layers->unmeasured << " rows without a time were left out.";
-        h << "</p>\n</section>\n";
-        return h.str();
-    }
-
-    static double roofline_share(const NetworkEstimate& e) {
-        double r = 0;
-        for (const auto& l : e.layers)
-            if (l.method != "mlp") r += l.us;
-        return e.total_us > 0 ? r / e.total_us : 0;
-    }
-
-    std::string validated_networks() {
-        std::ostringstream h;
-        const ValidationData& v = *m_validation;
-        h << "<p class=\"intro\">Whole networks measured in a real framework (" << svg::escape(v.file)
-          << ") against the sum of their layers' predicted times (the model for the layer kinds it covers, its memory fit "
-             "or the roofline for the others), and PALEO. Time per batch against batch size on log scales: measured in orange, the model in "
-             "blue, PALEO dashed. The table gives every measured row with both signed errors ((predicted − measured) / measured: "
-             "negative is an under-prediction). A training step includes the optimizer's update (SGD with momentum, as "
-             "the measuring script runs it).</p>\n";
-        struct Group {
-            std::string network, device, threads;
-            Pass pass;
-            DType dtype;
-            std::vector<const NetworkComparison*> rows;
-        };
-        std::map<std::string, Group> groups;
-        const std::set<std::string>& skipped = m_skipped;
-        for (const NetworkComparison& c : m_comparisons) {
-            const ValidationRow& r = *c.row;
-            const std::string dev_id(c.device->id);
-            const std::string key = c.estimate.network + "|" + dev_id + "|" + r.threads + "|" +
-                                    std::string(to_string(r.pass)) + "|" + std::string(to_string(r.dtype));
-            Group& g = groups[key];
-            g.network = c.estimate.network;
-            g.device = dev_id;
-            g.threads = r.threads;
-            g.pass = r.pass;
-            g.dtype = r.dtype;
-            g.rows.push_back(&c);
-        }
-        std::ostringstream table;
-        table << "<table>\n<tr><th>network</th><th>device</th><th>pass</th><th>dtype</th><th>batch</th><th>measured</th>"
-                 "<th>spread</th><th>model</th><th>error</th><th>PALEO</th><th>PALEO error</th><th>roofline</th>"
-                 "<th>share by the roofline</th></tr>\n";
-        h << "<div class=\"figs\">\n";
-        for (auto& [key, g] : groups) {
-            std::sort(g.rows.begin(), g.rows.end(),
-                      [](const NetworkComparison* a, const NetworkComparison* b) { return a->row->batch < b->row->batch; });
-            const Device& d = m_reg.get(g.device);
-            std::vector<svg::Point> meas, ours, paleo;
-            std::vector<double> bt;
-            double lo = 1e300, hi = 0;
-            double gerr = 0, gperr = 0;
-            for (const NetworkComparison* c : g.rows) {
-                const ValidationRow* r = c->row;
-                const NetworkEstimate& e = c->estimate;
-                const double b = static_cast<double>(r->batch);
-                const double em = e.total_us / 1e3, ep = e.paleo_total_us / 1e3;
-                meas.push_back({b, r->time_ms});
-                ours.push_back({b, em});
-                paleo.push_back({b, ep});
-                if (bt.empty() || bt.back() != b) bt.push_back(b);
-                lo = std::min({lo, r->time_ms, em, ep});
-                hi = std::max({hi, r->time_ms, em, ep});
-                const double eo = (em - r->time_ms) / r->time_ms, epp = (ep - r->time_ms) / r->time_ms;
-                gerr += std::fabs(eo);
-                gperr += std::fabs(epp);
-                m_net_err_ours += std::fabs(eo);
-                m_net_err_paleo += std::fabs(epp);
-                ++m_net_n;
-                table << "<tr>" << td(g.network) << td(std::string(d.name) + (g.threads.empty() ? "" : ", " + g.threads + " threads"))
-                      << td(std::string(to_string(g.pass))) << td(std::string(to_string(g.dtype))) << tdn(std::to_string(r->batch))
-                      << tdn(fixed(r->time_ms, 3) + " ms") << tdn(r->spread >= 0 ? pct(r->spread) : "")
-                      << tdn(fixed(em, 3) + " ms") << signed_err_cell(eo) << tdn(fixed(ep, 3) + " ms")
-                      << signed_err_cell(epp) << tdn(fixed(e.roofline_total_us / 1e3, 3) + " ms")
-                      << tdn(pct(roofline_share(e), 0)) << "</tr>\n";
-            }
-            svg::Chart c(next_id(), 630, 340);
-            svg::Style sm, so, sp;
-            sm.color = c_measured;
-            sm.width = 2.2;
-            so.color = c_ours;
-            so.width = 2;
-            sp.color = c_paleo;
-            sp.width = 1.3;
-            sp.dash = "4 3";
-            c.title(g.network + " on " + std::string(d.name) + (g.threads.empty() ? "" : " (" + g.threads + " threads)") + ", " +
-                    std::string(to_string(g.pass)) + ", " + std::string(to_string(g.dtype)))
-                .x_label("batch size")
-                .y_label("time per batch (ms)")
-                .x_axis(svg::Axis::log, bt.front() / 1.25, bt.back() * 1.25, [](double x) { return svg::general(x, 4); })
-                .x_ticks(bt)
-                .y_axis(svg::Axis::log, lo / 1.3, hi * 1.3, [](double x) { return svg::general(x, 6); })
-                .line(paleo, sp)
-                .line(meas, sm)
-                .points(meas, sm)
-                .line(ours, so)
-                .points(ours, so)
-                .legend({{"measured", sm, svg::LegendEntry::Mark::line},
-                         {"model", so, svg::LegendEntry::Mark::line},
-                         {"PALEO", sp, svg::LegendEntry::Mark::line}});
-            const double n = static_cast<double>(g.rows.size());
-            h << "<figure>" << c.render() << "<figcaption>mean error: model " << pct(gerr / n) << ", PALEO " << pct(gperr / n)
-              << "</figcaption></figure>\n";
-        }
-        table << "</table>\n";
-        h << "</div>\n" << table.str();
-        if (!skipped.empty()) {
-            std::string s;
-            for (const auto& x : skipped) s += (s.empty() ? "" : ", ") + x;
-            h << "<p class=\"note\">Not in perfcast's zoo, so not predicted: " << svg::escape(s) << ".</p>\n";
-        }
-        if (v.unmeasured) h << "<p class=\"note\">" << rows_text(v.unmeasured) << " without a time (failed runs) left out.</p>\n";
-        h << "</section>\n";
-        return h.str();
-    }
-
-    // ---------------------------------------------------------------- notes
-    std::string method() const {
-        std::ostringstream h;
-        h << "<section id=\"method\">\n<h2>How to read this report</h2>\n<p class=\"intro\">"
-             "<b>Error</b> is |predicted − measured| / measured, the seed's (3.2); \"within ±10%\" is the share of rows with "
-             "an error of at most 10%. <b>Held-out rows</b>: a fixed share of the rows, chosen by a hash of each row's "
-             "identity (layer, device, pass, precision), never reaches training; every per-layer number here is computed on "
-             "them. <b>PALEO</b> is FLOPs / peak + bytes / bandwidth (platform percent of peak 1); the <b>roofline</b> is "
-             "max(FLOPs / peak, bytes / bandwidth) per phase. The studies (learning curve, GPU left out) train new models "
-             "from scratch with the model's settings; the committed model itself is not changed.</p>\n</section>\n";
-        return h.str();
-    }
-
-    const Predictor& m_model;
-    const Dataset& m_ds;
-    const DeviceRegistry& m_reg;
-    const ReportOptions& m_o;
-    const ValidationData* m_validation;
-    const LayerTimingData* m_layers;
-    std::vector<LayerComparison> m_layer_rows;  ///< m_layers' rows, predicted
-    std::vector<NetworkComparison> m_comparisons;  ///< the validation rows estimated (check_validation)
-    std::set<std::string> m_skipped;               ///< validation networks not in the zoo
-
-    Dataset m_covered;                   ///< measured rows of kinds, passes and precisions the model covers
-    std::vector<const Sample*> m_test;   ///< the rows evaluated
-    std::vector<eval_point> m_points;
-    std::vector<ErrorStats> m_ours, m_paleo, m_roof;
-    std::set<std::string> m_kinds, m_devices;
-    std::map<std::string, std::string> m_device_color;
-    std::string m_data_hash;
-    bool m_all_rows = false;
-    std::size_t m_failed = 0, m_uncovered_kind = 0, m_uncovered_pass = 0;
-    int m_chart_id = 0;
-    double m_study_seconds = 0;
-    std::map<std::string, std::pair<double, double>> m_loo_summary;
-    double m_net_err_ours = 0, m_net_err_paleo = 0;
-    std::size_t m_net_n = 0;
-};
-
-}  // namespace detail::reporting
-
-/**
- * @brief The accuracy report of `model` on `data` as one self-contained HTML page.
- * Runs the learning-curve and leave-one-device-out studies unless turned off in `o`
- * (they train models: seconds to minutes). `validation`, when given, holds measured
- * whole networks to compare with; `layers`, the operations of networks timed in place
- * (tools/measure_torch.py --layers), for a section on where the networks' errors come from.
- * @throws perfcast::error for a validation or layer row whose device is unknown
- */
-inline std::string render_report(const Predictor& model, const Dataset& data, const DeviceRegistry& reg,
-                                 const ReportOptions& o = {}, const ValidationData* validation = nullptr,
-                                 const LayerTimingData* layers = nullptr) {
-    return detail::reporting::report_writer(model, data, reg, o, validation, layers).render();
-}
-
-/** @brief Writes render_report()'s page to a file. */
-inline void write_report(const std::string& path, const Predictor& model, const Dataset& data, const DeviceRegistry& reg,
-                         const ReportOptions& o = {}, const ValidationData* validation = nullptr,
-                         const LayerTimingData* layers = nullptr) {
-    const std::string html = render_report(model, data, reg, o, validation, layers);
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw error(source_location{path, 0, 0}, "", "cannot write file");
-    out << html;
-    if (!out) throw error(source_location{path, 0, 0}, "", "write failed");
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/report.hpp ----
-// #include "study.hpp"               // leave-one-GPU-out, learning curve, ablation: already inlined above
-// #include "types.hpp"               // DType, Pass, Phase, Shape: already inlined above
-// #include "zoo.hpp"                 // zoo::resnet50, zoo::ResNet50<B>, ...: already inlined above
+// ---- end include/perfcast/runtime/predictor.hpp ----
 // ---- end include/perfcast/perfcast.hpp ----

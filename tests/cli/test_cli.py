@@ -215,8 +215,8 @@ def embed_regenerates_the_committed_header():
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "neusight_fp32.hpp")
         run("embed", "--model", "models/neusight-fp32.json", "--out", out, cwd=root)
-        with open(out) as f, open(os.path.join(root, "include", "perfcast", "models", "neusight_fp32.hpp")) as g:
-            assert f.read() == g.read(), "include/perfcast/models/neusight_fp32.hpp is stale: rerun perfcast embed"
+        with open(out) as f, open(os.path.join(root, "include", "perfcast", "core", "models", "neusight_fp32.hpp")) as g:
+            assert f.read() == g.read(), "include/perfcast/core/models/neusight_fp32.hpp is stale: rerun perfcast embed"
         p = run("embed", "--model", os.path.join(root, "models", "neusight-fp32.json"), "--out", out,
                 "--name", "9 bad name", ok=False)
         assert "--name" in p.stderr

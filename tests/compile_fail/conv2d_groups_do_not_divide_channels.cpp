@@ -1,5 +1,5 @@
 // expect: in_channels_divisible_by_groups
-#include <perfcast/layers.hpp>
+#include <perfcast/core/layers.hpp>
 #ifdef PERFCAST_TWIN_OK
 using C = perfcast::Conv2D<{.batch = 1, .in_channels = 6, .height = 8, .width = 8, .out_channels = 6, .kernel = 3, .groups = 3}>;
 #else

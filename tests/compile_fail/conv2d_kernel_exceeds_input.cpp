@@ -1,5 +1,5 @@
 // expect: kernel_fits_padded_input
-#include <perfcast/layers.hpp>
+#include <perfcast/core/layers.hpp>
 #ifdef PERFCAST_TWIN_OK
 using C = perfcast::Conv2D<{.batch = 1, .in_channels = 3, .height = 11, .width = 11, .out_channels = 8, .kernel = 11}>;
 #else

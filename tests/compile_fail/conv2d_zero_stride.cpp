@@ -1,5 +1,5 @@
 // expect: stride_positive
-#include <perfcast/layers.hpp>
+#include <perfcast/core/layers.hpp>
 #ifdef PERFCAST_TWIN_OK
 using C = perfcast::Conv2D<{.batch = 1, .in_channels = 3, .height = 8, .width = 8, .out_channels = 4, .kernel = 3, .stride = 1}>;
 #else

@@ -1,5 +1,5 @@
 // expect: batch_positive
-#include <perfcast/layers.hpp>
+#include <perfcast/core/layers.hpp>
 #ifdef PERFCAST_TWIN_OK
 using D = perfcast::Dense<{.batch = 1, .in_features = 16, .out_features = 4}>;
 #else

@@ -1,6 +1,6 @@
 // expect: kernel_fits_padded_input
 // A compile-time network whose builder makes a kernel larger than its input.
-#include <perfcast/network.hpp>
+#include <perfcast/core/network.hpp>
 struct Bad {
     static constexpr perfcast::NetBuilder build() {
         perfcast::NetBuilder b("bad", 1, perfcast::Shape::nchw(1, 3, 8, 8));

@@ -1,14 +1,14 @@
 // Static tests of the compile-time model: this translation unit passes by compiling. Every
 // check is a static_assert on a value bound to constexpr, so it is evaluated by the compiler,
 // with GCC's default constexpr limits (no -fconstexpr-ops-limit needed).
-#include <perfcast/compile_time.hpp>           // predict_us<>, predict_layers<>, embedded::default_model
-#include <perfcast/constexpr_model.hpp>        // embedded::predict_us, verify, layer_time
-#include <perfcast/detail/constexpr_math.hpp>  // cmath::log, exp, tanh, sqrt, floor, ceil
-#include <perfcast/detail/feature_kernel.hpp>  // features_kernel::compute
-#include <perfcast/devices.hpp>                // devices::h100_sxm, Device
-#include <perfcast/layers.hpp>                 // Conv2D, Dense, Pool2D
-#include <perfcast/network.hpp>                // Net
-#include <perfcast/zoo.hpp>                    // zoo::ResNet50
+#include <perfcast/core/compile_time.hpp>           // predict_us<>, predict_layers<>, embedded::default_model
+#include <perfcast/core/constexpr_model.hpp>        // embedded::predict_us, verify, layer_time
+#include <perfcast/core/detail/constexpr_math.hpp>  // cmath::log, exp, tanh, sqrt, floor, ceil
+#include <perfcast/core/detail/feature_kernel.hpp>  // features_kernel::compute
+#include <perfcast/core/devices.hpp>                // devices::h100_sxm, Device
+#include <perfcast/core/layers.hpp>                 // Conv2D, Dense, Pool2D
+#include <perfcast/core/network.hpp>                // Net
+#include <perfcast/core/zoo.hpp>                    // zoo::ResNet50
 
 namespace pc = perfcast;
 namespace cm = perfcast::detail::cmath;

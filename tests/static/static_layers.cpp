@@ -1,9 +1,9 @@
 // Static tests: this translation unit passes by compiling. Every check is a static_assert
 // on a value bound to constexpr, so it is evaluated at compile time.
-#include <perfcast/analytical.hpp>
-#include <perfcast/devices.hpp>
-#include <perfcast/layers.hpp>
-#include <perfcast/zoo.hpp>
+#include <perfcast/core/analytical.hpp>
+#include <perfcast/core/devices.hpp>
+#include <perfcast/core/layers.hpp>
+#include <perfcast/core/zoo.hpp>
 
 namespace pc = perfcast;
 

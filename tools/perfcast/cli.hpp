@@ -11,7 +11,7 @@
 #include <string>       // string, stoll
 #include <vector>       // vector
 
-#include <perfcast/error.hpp>  // perfcast::error
+#include <perfcast/core/error.hpp>  // perfcast::error
 
 namespace perfcast::cli {
 

@@ -12,14 +12,14 @@
 #include <string>     // string
 #include <vector>     // vector
 
-#include <perfcast/embed.hpp>        // write_model_header, embedded::identifier_from
-#include <perfcast/evaluation.hpp>   // evaluate_rows, ErrorStats
-#include <perfcast/io/neusight.hpp>   // import_neusight
+#include <perfcast/lab/embed.hpp>        // write_model_header, embedded::identifier_from
+#include <perfcast/lab/evaluation.hpp>   // evaluate_rows, ErrorStats
+#include <perfcast/lab/neusight.hpp>   // import_neusight
 #include <perfcast/perfcast.hpp>      // the library
-#include <perfcast/predictor.hpp>     // Predictor, train_predictor
-#include <perfcast/study.hpp>         // leave_one_device_out, learning_curve, feature_ablation
-#include <perfcast/report.hpp>        // write_report, load_validation
-#include <perfcast/layer_validation.hpp>  // load_layer_timings, compare_layers, summarize_layers
+#include <perfcast/runtime/predictor.hpp>     // Predictor, train_predictor
+#include <perfcast/lab/study.hpp>         // leave_one_device_out, learning_curve, feature_ablation
+#include <perfcast/lab/report.hpp>        // write_report, load_validation
+#include <perfcast/lab/layer_validation.hpp>  // load_layer_timings, compare_layers, summarize_layers
 
 #include "cli.hpp"  // Args, Table
 

@@ -6,7 +6,7 @@
  *
  * `perfcast embed` (include/perfcast/embed.hpp) writes a model file out as a header of
  * `inline constexpr double[]` arrays and one `embedded::Model` that points at them;
- * include/perfcast/models/neusight_fp32.hpp is the committed default model, and
+ * include/perfcast/core/models/neusight_fp32.hpp is the committed default model, and
  * compile_time.hpp names it the default of `perfcast::predict_us<Net, Device>()`.
  *
  * The steps are Predictor::predict_us's: the feature vector (detail/feature_kernel.hpp: the
@@ -35,7 +35,7 @@
 #include "detail/feature_kernel.hpp"   // features_kernel::compute
 #include "devices.hpp"                 // Device
 #include "error.hpp"                   // error
-#include "features.hpp"                // FeatureSet, feature_schema_version
+#include "feature_set.hpp"             // FeatureSet, feature_schema_version
 #include "layers.hpp"                  // Layer, LayerKind, kind
 #include "memory_fit.hpp"              // MemoryFit, runs_no_kernel
 #include "network.hpp"                 // BackwardScope

@@ -52,7 +52,7 @@
 
 #include "detail/json.hpp"     // nlohmann::json, read_file, parse_json, json_locator
 #include "detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm
-#include "error.hpp"           // perfcast::error, source_location
+#include "../core/error.hpp"           // perfcast::error, source_location
 
 namespace perfcast {
 

@@ -35,10 +35,10 @@
 #include <string_view>  // string_view
 #include <vector>       // vector
 
-#include "error.hpp"           // error, source_location
+#include "../core/error.hpp"           // error, source_location
 #include "io/device_json.hpp"  // DeviceRegistry
-#include "layers.hpp"          // Layer, the parameter structs, check
-#include "types.hpp"           // Pass, DType
+#include "../core/layers.hpp"          // Layer, the parameter structs, check
+#include "../core/types.hpp"           // Pass, DType
 
 namespace perfcast {
 

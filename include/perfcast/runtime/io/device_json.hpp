@@ -11,8 +11,8 @@
 #include <vector>       // vector
 
 #include "../detail/json.hpp"  // json, json_reader
-#include "../devices.hpp"      // Device, devices::builtin, find_device
-#include "../error.hpp"        // error
+#include "../../core/devices.hpp"      // Device, devices::builtin, find_device
+#include "../../core/error.hpp"        // error
 #include "network_json.hpp"    // detail::object_reader
 
 namespace perfcast {

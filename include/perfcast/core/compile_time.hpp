@@ -11,7 +11,7 @@
  * The policy is learned_time_fn's: the embedded model for the kinds it has a model for and
  * the passes and precisions it was trained on, the roofline for everything else. The default
  * model is models/neusight-fp32.json (conv2d and dense, FP32 inference, trained on P4, P100,
- * T4 and V100), embedded as include/perfcast/models/neusight_fp32.hpp; pass another model made
+ * T4 and V100), embedded as include/perfcast/core/models/neusight_fp32.hpp; pass another model made
  * by `perfcast embed` as the last template argument.
  *
  * Within GCC's default constexpr limits: ResNet-50 at batch 32 (53 learned convolutions, one

@@ -29,14 +29,14 @@
 #include "estimate.hpp"            // LayerTimeFn
 #include "detail/json.hpp"         // json, parse_json, json_reader
 #include "detail/xtensor.hpp"      // xtensor
-#include "devices.hpp"             // Device
-#include "error.hpp"               // error
+#include "../core/devices.hpp"             // Device
+#include "../core/error.hpp"               // error
 #include "features.hpp"            // compute_features, FeatureSet, baseline_us
 #include "io/device_json.hpp"      // DeviceRegistry, device_to_json
 #include "io/network_json.hpp"     // layer_to_json, parse_network
-#include "layers.hpp"              // Layer, detail::example_layer
-#include "call_overhead.hpp"       // CallOverhead
-#include "memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel
+#include "../core/layers.hpp"              // Layer, detail::example_layer
+#include "../core/call_overhead.hpp"       // CallOverhead
+#include "../core/memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel
 #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig
 
 namespace perfcast {

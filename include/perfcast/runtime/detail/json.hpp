@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>  // json
 
-#include "../error.hpp"  // error, source_location
+#include "../../core/error.hpp"  // error, source_location
 
 namespace perfcast::detail {
 

@@ -23,15 +23,15 @@
 #include <utility>    // move
 #include <vector>     // vector
 
-#include "call_overhead.hpp"     // CallOverhead
-#include "dataset.hpp"           // detail::read_csv_rows, read_network_columns, row_reader
-#include "devices.hpp"           // Device
-#include "error.hpp"             // error, source_location
-#include "io/device_json.hpp"    // DeviceRegistry
-#include "io/network_json.hpp"   // parse_network
-#include "network.hpp"           // NamedLayer
-#include "predictor.hpp"         // Predictor, learned_time_fn
-#include "types.hpp"             // Pass, DType
+#include <perfcast/core/call_overhead.hpp>     // CallOverhead
+#include <perfcast/runtime/dataset.hpp>           // detail::read_csv_rows, read_network_columns, row_reader
+#include <perfcast/core/devices.hpp>           // Device
+#include <perfcast/core/error.hpp>             // error, source_location
+#include <perfcast/runtime/io/device_json.hpp>    // DeviceRegistry
+#include <perfcast/runtime/io/network_json.hpp>   // parse_network
+#include <perfcast/core/network.hpp>           // NamedLayer
+#include <perfcast/runtime/predictor.hpp>         // Predictor, learned_time_fn
+#include <perfcast/core/types.hpp>             // Pass, DType
 
 namespace perfcast {
 

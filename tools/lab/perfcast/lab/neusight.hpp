@@ -15,9 +15,9 @@
 #include <string>  // string
 #include <vector>  // vector
 
-#include "../dataset.hpp"      // Dataset, Sample, detail::split_csv, detail::row_reader
-#include "../error.hpp"        // error
-#include "device_json.hpp"     // DeviceRegistry
+#include <perfcast/runtime/dataset.hpp>      // Dataset, Sample, detail::split_csv, detail::row_reader
+#include <perfcast/core/error.hpp>        // error
+#include <perfcast/runtime/io/device_json.hpp>     // DeviceRegistry
 
 namespace perfcast {
 

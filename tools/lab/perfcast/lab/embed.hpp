@@ -25,14 +25,14 @@
 #include <variant>      // visit
 #include <vector>       // vector
 
-#include "constexpr_model.hpp"  // embedded::Model, KindModel, DenseLayer, Reference
-#include "devices.hpp"          // Device
-#include "error.hpp"            // error
-#include "features.hpp"         // to_string(FeatureSet)
-#include "io/device_json.hpp"   // DeviceRegistry: the reference queries' devices
-#include "layers.hpp"           // Layer, the parameter structs
-#include "mlp.hpp"              // MlpActivation, TargetKind, TrainedRegressor
-#include "predictor.hpp"        // Predictor, KindModel, ReferenceQuery, min_compute_fraction
+#include <perfcast/core/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference
+#include <perfcast/core/devices.hpp>          // Device
+#include <perfcast/core/error.hpp>            // error
+#include <perfcast/runtime/features.hpp>         // to_string(FeatureSet)
+#include <perfcast/runtime/io/device_json.hpp>   // DeviceRegistry: the reference queries' devices
+#include <perfcast/core/layers.hpp>           // Layer, the parameter structs
+#include <perfcast/runtime/mlp.hpp>              // MlpActivation, TargetKind, TrainedRegressor
+#include <perfcast/runtime/predictor.hpp>        // Predictor, KindModel, ReferenceQuery, min_compute_fraction
 
 namespace perfcast {
 
@@ -380,7 +380,7 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     out += "\n * (data " + std::string(m.data_hash) + ", feature schema " + std::to_string(m.feature_schema_version) +
            ").\n */\n";
     out += "#pragma once\n\n#include <string_view>  // string_view\n\n";
-    out += "#include <perfcast/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference\n\n";
+    out += "#include <perfcast/core/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference\n\n";
     out += "namespace " + ns + " {\n\nnamespace detail {\n";
 
     auto array = [&](std::string_view type, const std::string& var, const std::vector<std::string>& items,

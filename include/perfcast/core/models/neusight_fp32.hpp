@@ -16,7 +16,7 @@
 
 #include <string_view>  // string_view
 
-#include <perfcast/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference
+#include <perfcast/core/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference
 
 namespace perfcast::models::neusight_fp32 {
 

@@ -14,9 +14,9 @@
 #include <string>      // string
 #include <vector>      // vector
 
-#include "dataset.hpp"     // Dataset, Sample
+#include <perfcast/runtime/dataset.hpp>     // Dataset, Sample
 #include "evaluation.hpp"  // evaluate_rows, ErrorStats
-#include "predictor.hpp"   // train_predictor, held_out
+#include <perfcast/runtime/predictor.hpp>   // train_predictor, held_out
 
 namespace perfcast {
 

@@ -15,9 +15,9 @@
 #include <tuple>        // tuple
 #include <vector>       // vector
 
-#include "analytical.hpp"      // paleo_us, roofline_us
-#include "dataset.hpp"         // Dataset, Sample
-#include "io/device_json.hpp"  // DeviceRegistry
+#include <perfcast/core/analytical.hpp>      // paleo_us, roofline_us
+#include <perfcast/runtime/dataset.hpp>         // Dataset, Sample
+#include <perfcast/runtime/io/device_json.hpp>  // DeviceRegistry
 
 namespace perfcast {
 

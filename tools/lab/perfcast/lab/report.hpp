@@ -32,15 +32,15 @@
 #include <utility>      // move, pair
 #include <vector>       // vector
 
-#include "dataset.hpp"         // Dataset, Sample, detail::split_csv, read_provenance_line, layer_cells
-#include "error.hpp"           // error, source_location
-#include "estimate.hpp"        // estimate, NetworkEstimate
+#include <perfcast/runtime/dataset.hpp>         // Dataset, Sample, detail::split_csv, read_provenance_line, layer_cells
+#include <perfcast/core/error.hpp>           // error, source_location
+#include <perfcast/runtime/estimate.hpp>        // estimate, NetworkEstimate
 #include "evaluation.hpp"      // ErrorStats, evaluate_rows, paleo_predictor, roofline_predictor
-#include "io/device_json.hpp"  // DeviceRegistry
+#include <perfcast/runtime/io/device_json.hpp>  // DeviceRegistry
 #include "layer_validation.hpp"  // LayerTimingData, compare_layers, summarize_layers
-#include "predictor.hpp"       // Predictor, held_out, learned_time_fn, TrainOptions
+#include <perfcast/runtime/predictor.hpp>       // Predictor, held_out, learned_time_fn, TrainOptions
 #include "study.hpp"           // learning_curve, leave_one_device_out, StudyResult
-#include "zoo.hpp"             // zoo::find, zoo::names
+#include <perfcast/core/zoo.hpp>             // zoo::find, zoo::names
 
 namespace perfcast {
 

@@ -11,10 +11,10 @@
 #include <string_view>  // string_view
 #include <vector>       // vector
 
-#include "analytical.hpp"  // roofline_us, paleo_us
-#include "devices.hpp"     // Device
-#include "network.hpp"     // Network
-#include "optimizer.hpp"   // Optimizer, for_each_parameter_tensor, update_kernel
+#include "../core/analytical.hpp"  // roofline_us, paleo_us
+#include "../core/devices.hpp"     // Device
+#include "../core/network.hpp"     // Network
+#include "../core/optimizer.hpp"   // Optimizer, for_each_parameter_tensor, update_kernel
 
 namespace perfcast {
 

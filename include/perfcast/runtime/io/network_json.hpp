@@ -14,9 +14,9 @@
 #include <vector>       // vector
 
 #include "../detail/json.hpp"  // json, json_reader, read_file
-#include "../error.hpp"        // error
-#include "../layers.hpp"       // Layer, the parameter structs, validate
-#include "../network.hpp"      // Network
+#include "../../core/error.hpp"        // error
+#include "../../core/layers.hpp"       // Layer, the parameter structs, validate
+#include "../../core/network.hpp"      // Network
 
 namespace perfcast {
 

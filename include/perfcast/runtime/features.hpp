@@ -18,11 +18,11 @@
 #include <string>   // string
 #include <vector>   // vector
 
-#include "analytical.hpp"               // roofline_us
-#include "detail/feature_kernel.hpp"    // features_kernel::compute: the one implementation of the features
-#include "devices.hpp"                  // Device
-#include "feature_set.hpp"              // FeatureSet, feature_schema_version
-#include "layers.hpp"                   // Layer
+#include "../core/analytical.hpp"               // roofline_us
+#include "../core/detail/feature_kernel.hpp"    // features_kernel::compute: the one implementation of the features
+#include "../core/devices.hpp"                  // Device
+#include "../core/feature_set.hpp"              // FeatureSet, feature_schema_version
+#include "../core/layers.hpp"                   // Layer
 
 namespace perfcast {
 
