@@ -8,7 +8,7 @@
 #include <benchmark/benchmark.h>  // BENCHMARK, State
 
 #include <perfcast/perfcast.hpp>   // zoo, devices, estimate
-#include <perfcast/predictor.hpp>  // Predictor, train_predictor
+#include <perfcast/runtime/predictor.hpp>  // Predictor, train_predictor
 
 namespace {
 

@@ -2,9 +2,9 @@
 // fits its latency budget on the target GPU, and picks the cheaper of two layouts.
 #include <cstdio>  // printf
 
-#include <perfcast/analytical.hpp>  // paleo_us
-#include <perfcast/devices.hpp>     // devices::h100_sxm
-#include <perfcast/layers.hpp>      // Conv2D
+#include <perfcast/core/analytical.hpp>  // paleo_us
+#include <perfcast/core/devices.hpp>     // devices::h100_sxm
+#include <perfcast/core/layers.hpp>      // Conv2D
 
 namespace pc = perfcast;
 

@@ -11,11 +11,11 @@
 #include <string>       // string
 #include <type_traits>  // conditional_t
 
-#include <perfcast/analytical.hpp>    // roofline_us
-#include <perfcast/compile_time.hpp>  // predict_us<>: the embedded model at compile time
-#include <perfcast/devices.hpp>       // devices::t4, devices::h100_sxm
-#include <perfcast/layers.hpp>        // Conv2D, Pool2D, Dense
-#include <perfcast/network.hpp>       // Net
+#include <perfcast/core/analytical.hpp>    // roofline_us
+#include <perfcast/core/compile_time.hpp>  // predict_us<>: the embedded model at compile time
+#include <perfcast/core/devices.hpp>       // devices::t4, devices::h100_sxm
+#include <perfcast/core/layers.hpp>        // Conv2D, Pool2D, Dense
+#include <perfcast/core/network.hpp>       // Net
 
 namespace pc = perfcast;
 

@@ -18,7 +18,7 @@
 #include <unordered_set>  // unordered_set
 #include <vector>         // vector
 
-#include <perfcast/dataset.hpp>
+#include <perfcast/runtime/dataset.hpp>
 
 #include "sink.hpp"    // sample_key
 #include "timing.hpp"  // quantile_sorted

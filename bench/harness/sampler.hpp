@@ -33,8 +33,8 @@
 #include <variant>        // visit, get_if
 #include <vector>         // vector
 
-#include <perfcast/dataset.hpp>  // detail::layer_cells (the dedup key)
-#include <perfcast/layers.hpp>   // Layer, the parameter structs, check, cost
+#include <perfcast/runtime/dataset.hpp>  // detail::layer_cells (the dedup key)
+#include <perfcast/core/layers.hpp>   // Layer, the parameter structs, check, cost
 
 namespace perfcast::harness {
 

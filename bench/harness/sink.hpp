@@ -28,7 +28,7 @@
 #include <unordered_set>  // unordered_set
 #include <vector>         // vector
 
-#include <perfcast/dataset.hpp>  // dataset_columns, write_dataset_header, write_sample, detail::split_csv
+#include <perfcast/runtime/dataset.hpp>  // dataset_columns, write_dataset_header, write_sample, detail::split_csv
 
 namespace perfcast::harness {
 
