@@ -24,20 +24,20 @@ void BM_PredictOneConvLayer(benchmark::State& state) {
     const Layer conv = Conv2DParams{.batch = 32, .in_channels = 256, .height = 14, .width = 14, .out_channels = 256,
                                     .kernel = 3, .padding = 1, .bias = false};
     const Predictor& p = model();
-    for (auto _ : state) benchmark::DoNotOptimize(p.predict_us(conv, devices::t4, Pass::inference, DType::fp32));
+    for (auto _ : state) benchmark::DoNotOptimize(p.predict_us(conv, Target(devices::t4, Pass::inference, DType::fp32)));
 }
 BENCHMARK(BM_PredictOneConvLayer);
 
 void BM_PredictOneDenseLayer(benchmark::State& state) {
     const Layer fc = DenseParams{.batch = 64, .in_features = 2048, .out_features = 1000};
     const Predictor& p = model();
-    for (auto _ : state) benchmark::DoNotOptimize(p.predict_us(fc, devices::h100_sxm, Pass::inference, DType::fp32));
+    for (auto _ : state) benchmark::DoNotOptimize(p.predict_us(fc, Target(devices::h100_sxm, Pass::inference, DType::fp32)));
 }
 BENCHMARK(BM_PredictOneDenseLayer);
 
 void BM_PredictRowsBatched(benchmark::State& state) {
     const Predictor& p = model();
-    const KindModel& m = p.models().at(LayerKind::conv2d);
+    const KindEnsemble& m = p.models().at(LayerKind::conv2d);
     const std::size_t rows = static_cast<std::size_t>(state.range(0));
     xt::xtensor<double, 2> X = xt::xtensor<double, 2>::from_shape({rows, m.feature_names.size()});
     std::vector<double> v;
@@ -45,7 +45,7 @@ void BM_PredictRowsBatched(benchmark::State& state) {
         v.clear();
         const Layer l = Conv2DParams{.batch = 1 + static_cast<std::int64_t>(i % 64), .in_channels = 64, .height = 28,
                                      .width = 28, .out_channels = 128, .kernel = 3, .padding = 1};
-        compute_features(m.features, l, devices::v100_pcie_32gb, Pass::inference, DType::fp32, &v, nullptr);
+        compute_features(m.features, l, Target(devices::v100_pcie_32gb, Pass::inference, DType::fp32), &v, nullptr);
         for (std::size_t c = 0; c < v.size(); ++c) X(i, c) = v[c];
     }
     for (auto _ : state) benchmark::DoNotOptimize(m.members.front().predict(X));
@@ -55,10 +55,11 @@ BENCHMARK(BM_PredictRowsBatched)->Arg(1024)->Arg(16384);
 
 void BM_ResNet50Learned(benchmark::State& state) {
     const Network n = zoo::resnet50(32);
-    const LayerTimeFn fn = learned_time_fn(model());
+    const Predictor& m = model();
+    const Target t(devices::v100_pcie_32gb, Pass::inference, DType::fp32);
     for (auto _ : state) {
         double total = 0;
-        for (const auto& l : n.layers) total += fn(l.layer, devices::v100_pcie_32gb, Pass::inference, DType::fp32).us;
+        for (const auto& l : n.layers) total += m.layer_time(l.layer, t).us;
         benchmark::DoNotOptimize(total);
     }
 }
@@ -66,9 +67,8 @@ BENCHMARK(BM_ResNet50Learned)->Unit(benchmark::kMicrosecond);
 
 void BM_ResNet50EstimateWithBreakdown(benchmark::State& state) {
     const Network n = zoo::resnet50(32);
-    const LayerTimeFn fn = learned_time_fn(model());
     for (auto _ : state)
-        benchmark::DoNotOptimize(estimate(n, devices::v100_pcie_32gb, Pass::inference, DType::fp32, "mlp", fn));
+        benchmark::DoNotOptimize(estimate(n, Target(devices::v100_pcie_32gb, Pass::inference, DType::fp32), model()));
 }
 BENCHMARK(BM_ResNet50EstimateWithBreakdown)->Unit(benchmark::kMicrosecond);
 
@@ -76,7 +76,7 @@ void BM_ResNet50Paleo(benchmark::State& state) {
     const Network n = zoo::resnet50(32);
     for (auto _ : state) {
         double total = 0;
-        for (const auto& l : n.layers) total += paleo_us(l.layer, devices::h100_sxm, Pass::inference);
+        for (const auto& l : n.layers) total += paleo_us(l.layer, Target(devices::h100_sxm, Pass::inference));
         benchmark::DoNotOptimize(total);
     }
 }

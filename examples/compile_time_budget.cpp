@@ -14,8 +14,8 @@ using Conv5x5 = pc::Conv2D<{.batch = 32, .in_channels = 128, .height = 28, .widt
 using Conv3x3 = pc::Conv2D<{.batch = 32, .in_channels = 128, .height = 28, .width = 28, .out_channels = 128,
                             .kernel = 3, .padding = 1, .bias = false}>;
 
-constexpr double five = pc::paleo_us(Conv5x5::params, pc::devices::h100_sxm, pc::Pass::inference);
-constexpr double two_threes = 2 * pc::paleo_us(Conv3x3::params, pc::devices::h100_sxm, pc::Pass::inference);
+constexpr double five = pc::paleo_us(Conv5x5::params, pc::Target(pc::devices::h100_sxm, pc::Pass::inference));
+constexpr double two_threes = 2 * pc::paleo_us(Conv3x3::params, pc::Target(pc::devices::h100_sxm, pc::Pass::inference));
 static_assert(five < 1000.0, "the 5x5 convolution must fit a 1 ms budget on an H100");
 
 int main() {

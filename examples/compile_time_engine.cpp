@@ -46,8 +46,8 @@ struct Plan {
     static constexpr double total_us = pc::predict_us<Stem, D>() + pc::predict_us<typename M::Head, D>();
     /// what FLOPs and bytes alone would have chosen
     static constexpr bool roofline_stacked_3x3 =
-        2 * pc::roofline_us(M::Conv3x3::params, D, pc::Pass::inference) <
-        pc::roofline_us(M::Conv5x5::params, D, pc::Pass::inference);
+        2 * pc::roofline_us(M::Conv3x3::params, pc::Target(D, pc::Pass::inference)) <
+        pc::roofline_us(M::Conv5x5::params, pc::Target(D, pc::Pass::inference));
 };
 
 // ---- the run time: kernels and dispatch ---------------------------------------------------

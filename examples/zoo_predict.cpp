@@ -12,7 +12,7 @@ int main() {
         for (const Device* d : gpus) {
             for (std::int64_t batch : {1, 8, 64}) {
                 const NetworkEstimate e =
-                    estimate(base.with_batch(batch), *d, Pass::training, DType::fp32, Analytical::paleo);
+                    estimate(base.with_batch(batch), Target(*d, Pass::training, DType::fp32), Analytical::paleo);
                 std::printf("%-14s %-18s %6lld %12.2f %14.1f\n", base.name.c_str(), std::string(d->name).c_str(),
                             static_cast<long long>(batch), e.total_us / 1e3, e.throughput());
             }

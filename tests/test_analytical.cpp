@@ -27,7 +27,7 @@ TEST_CASE("PALEO adds compute and memory terms, divided by the PPP factors") {
 TEST_CASE("PALEO's compute term reproduces the seed's Table 1.1 (GTX 1080, batch 32)") {
     const PaleoOptions flops_only{1.0, 1.0, false};
     auto total_ms = [&](const Network& n) {
-        return estimate(n, devices::gtx_1080, Pass::inference, DType::fp32, Analytical::paleo, flops_only).total_us / 1e3;
+        return estimate(n, Target(devices::gtx_1080, Pass::inference, DType::fp32), Analytical::paleo, EstimateOptions{flops_only}).total_us / 1e3;
     };
     CHECK(total_ms(zoo::vgg16(32)) == doctest::Approx(111.6).epsilon(0.01));        // seed: 111.6 ms
     CHECK(total_ms(zoo::inception_v3(32)) == doctest::Approx(41.3).epsilon(0.01));  // seed: 41.3 ms
@@ -36,7 +36,7 @@ TEST_CASE("PALEO's compute term reproduces the seed's Table 1.1 (GTX 1080, batch
 
 TEST_CASE("a network estimate is the sum of its layers, with the baselines beside it") {
     const Network n = zoo::resnet50(8);
-    const NetworkEstimate e = estimate(n, devices::h100_sxm, Pass::training, DType::bf16, Analytical::roofline);
+    const NetworkEstimate e = estimate(n, Target(devices::h100_sxm, Pass::training, DType::bf16), Analytical::roofline);
     double sum = 0, paleo_sum = 0;
     for (const auto& l : e.layers) {
         sum += l.us;
@@ -51,9 +51,9 @@ TEST_CASE("a network estimate is the sum of its layers, with the baselines besid
     REQUIRE(e.layers.size() == n.layers.size() + 1);
     CHECK(e.layers.back().name == "optimizer.sgd_momentum");
     // training does more work than inference, and bf16 is faster than fp32 on a tensor-core GPU
-    const auto inf = estimate(n, devices::h100_sxm, Pass::inference, DType::bf16, Analytical::roofline);
+    const auto inf = estimate(n, Target(devices::h100_sxm, Pass::inference, DType::bf16), Analytical::roofline);
     CHECK(e.total_us > inf.total_us);
-    const auto fp32 = estimate(n, devices::h100_sxm, Pass::training, DType::fp32, Analytical::roofline);
+    const auto fp32 = estimate(n, Target(devices::h100_sxm, Pass::training, DType::fp32), Analytical::roofline);
     CHECK(fp32.total_us > e.total_us);
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("a training step runs no backward for the network's input: none before
     BackwardScope scope;
     for (std::size_t i = 0; i < net.layers.size(); ++i) CHECK(scope.next(net.layers[i].layer) == expect[i]);
 
-    const NetworkEstimate e = estimate(net, d, Pass::training, DType::fp32, Analytical::roofline, EstimateOptions{{}, Optimizer::none});
+    const NetworkEstimate e = estimate(net, Target(d, Pass::training, DType::fp32), Analytical::roofline, EstimateOptions{{}, Optimizer::none});
     REQUIRE(e.layers.size() == 4);
     Cost work{};
     for (std::size_t i = 0; i < 4; ++i) {
@@ -78,31 +78,32 @@ TEST_CASE("a training step runs no backward for the network's input: none before
         auto phase = [&](Phase ph) { return roofline(cost(l, ph, DType::fp32, Pass::training), d, DType::fp32).us; };
         const double want = expect[i] == Backward::none           ? phase(Phase::forward)
                             : expect[i] == Backward::weights_only ? phase(Phase::forward) + phase(Phase::backward_weights)
-                                                                  : roofline_us(l, d, Pass::training, DType::fp32);
+                                                                  : roofline_us(l, Target(d, Pass::training, DType::fp32));
         CHECK(e.layers[i].us == doctest::Approx(want));
         CHECK(e.layers[i].roofline_us == doctest::Approx(want));
         work += e.layers[i].cost;
     }
     // the first convolution: forward and weight gradient, each as many FLOPs as the forward
     CHECK(e.layers[1].cost.flops == 2 * cost(net.layers[1].layer, Phase::forward, DType::fp32).flops);
-    CHECK(e.layers[1].us < roofline_us(net.layers[1].layer, d, Pass::training, DType::fp32));
+    CHECK(e.layers[1].us < roofline_us(net.layers[1].layer, Target(d, Pass::training, DType::fp32)));
     CHECK(work.flops == net.totals().training.flops);
     auto paleo_phase = [&](Phase ph) { return paleo(cost(net.layers[1].layer, ph, DType::fp32, Pass::training), d, DType::fp32).us; };
     CHECK(e.layers[1].paleo_us == doctest::Approx(paleo_phase(Phase::forward) + paleo_phase(Phase::backward_weights)));
     CHECK(e.layers[0].paleo_us == doctest::Approx(paleo(cost(net.layers[0].layer, Phase::forward, DType::fp32, Pass::training), d, DType::fp32).us));
 
     // a learned time for the whole pass is scaled by the roofline share of the phases that run
-    const LayerTimeFn learned = [](const Layer&, const Device&, Pass, DType) { return LayerTime{100.0, "mlp"}; };
-    const NetworkEstimate m = estimate(net, d, Pass::training, DType::fp32, "constant", learned, EstimateOptions{{}, Optimizer::none});
+    const auto learned = [](const Layer&, const Target&) { return LayerTime{100.0, Method::mlp}; };
+    const NetworkEstimate m =
+        estimate_with(net, Target(d, Pass::training, DType::fp32), Method::mlp, learned, EstimateOptions{{}, Optimizer::none});
     for (std::size_t i = 0; i < 4; ++i)
-        CHECK(m.layers[i].us == doctest::Approx(100.0 * backward_share(net.layers[i].layer, d, Pass::training, DType::fp32, expect[i])));
+        CHECK(m.layers[i].us == doctest::Approx(100.0 * backward_share(net.layers[i].layer, Target(d, Pass::training, DType::fp32), expect[i])));
     CHECK(m.layers[0].us < 100.0);
     CHECK(m.layers[1].us < 100.0);
     CHECK(m.layers[1].us > 50.0);  // forward and weight gradient: about two thirds of a convolution's work
     CHECK(m.layers[2].us == 100.0);
     CHECK(m.layers[3].us == 100.0);
     // inference runs every layer's forward, whatever comes first
-    const NetworkEstimate inf = estimate(net, d, Pass::inference, DType::fp32, "constant", learned);
+    const NetworkEstimate inf = estimate_with(net, Target(d, Pass::inference, DType::fp32), Method::mlp, learned);
     for (const LayerEstimate& l : inf.layers) {
         CHECK(l.backward == Backward::full);
         CHECK(l.us == 100.0);
@@ -114,13 +115,15 @@ TEST_CASE("estimate asks the time function once per distinct layer and pass, and
     const Device& d = devices::t4;
     // a made-up time that differs between layers: their FLOPs and the pass
     std::vector<std::pair<Layer, Pass>> calls;
-    const LayerTimeFn fn = [&](const Layer& l, const Device& dev, Pass p, DType t) {
-        calls.emplace_back(l, p);
-        return LayerTime{1.0 + 1e-6 * static_cast<double>(pass_cost(l, p, t).flops) + (p == Pass::training ? 7.0 : 0.0) + static_cast<double>(dev.units), "mlp"};
+    const auto fn = [&](const Layer& l, const Target& at) {
+        calls.emplace_back(l, at.pass());
+        return LayerTime{1.0 + 1e-6 * static_cast<double>(pass_cost(l, at.pass(), at.dtype()).flops) +
+                             (at.pass() == Pass::training ? 7.0 : 0.0) + static_cast<double>(at.device().units),
+                         Method::mlp};
     };
     for (const Pass pass : {Pass::inference, Pass::training}) {
         calls.clear();
-        const NetworkEstimate e = estimate(net, d, pass, DType::fp32, "made up", fn);
+        const NetworkEstimate e = estimate_with(net, Target(d, pass, DType::fp32), Method::mlp, fn);
         std::size_t distinct_layers = 0, updates = 0;
         for (std::size_t i = 0; i < calls.size(); ++i) {
             for (std::size_t j = 0; j < i; ++j) CHECK_FALSE((calls[j].first == calls[i].first && calls[j].second == calls[i].second));
@@ -135,14 +138,13 @@ TEST_CASE("estimate asks the time function once per distinct layer and pass, and
         // each layer still gets its own answer (identical layers: identical times; inference, no backward scope)
         if (pass == Pass::inference)
             for (std::size_t i = 0; i < net.layers.size(); ++i)
-                CHECK(e.layers[i].us == fn(net.layers[i].layer, d, pass, DType::fp32).us);
+                CHECK(e.layers[i].us == fn(net.layers[i].layer, Target(d, pass, DType::fp32)).us);
     }
 }
 
 TEST_CASE("analytical estimates are constant expressions") {
     constexpr double us = paleo_us(Conv2DParams{.batch = 32, .in_channels = 64, .height = 56, .width = 56,
-                                                .out_channels = 64, .kernel = 3, .padding = 1},
-                                   devices::h100_sxm, Pass::inference);
+                                                .out_channels = 64, .kernel = 3, .padding = 1}, Target(devices::h100_sxm, Pass::inference));
     static_assert(us > 0);
     CHECK(us > 0);
 }

@@ -1,10 +1,11 @@
 // The framework's call overhead (call_overhead.hpp): its fit to layers timed in place and back to
-// back, its place in the model file, in learned_time_fn, estimate() and the embedded model.
+// back, its place in the model file, in Predictor::layer_time, estimate() and the embedded model.
 // The timings here are synthetic (unit-test data, written by hand), not measured.
 #include <doctest/doctest.h>
 
 #include <perfcast/core/call_overhead.hpp>
-#include <perfcast/lab/embed.hpp>             // OwnedModel
+#include <perfcast/lab/embed.hpp>             // embed_model_header
+#include <perfcast/runtime/estimate.hpp>       // estimate
 #include <perfcast/lab/layer_validation.hpp>  // fit_call_overhead, parse_layer_timings
 
 #include <algorithm>  // min
@@ -112,7 +113,7 @@ TEST_CASE("call overhead: per kind, a constant and a cost per byte up to the cac
     const CallOverhead& o = f.overhead;
     const auto at = [&](const std::string& layer) {
         const LayerTimingData one = parse_layer_timings(header + row("inference", 1.0, "1.0", layer), "one.csv");
-        return o.at(one.rows.at(0).layers.at(0).layer, t4, DType::fp32);
+        return o.at(one.rows.at(0).layers.at(0).layer, Target(t4, Pass::inference, DType::fp32));
     };
     // concat: both constants recovered from exact data, the largest layers capped at the cache
     const auto cat = static_cast<std::size_t>(LayerKind::concat);
@@ -148,18 +149,22 @@ TEST_CASE("call overhead: the model adds it on its device to each forward call, 
     const CallOverheadFit f = fit_call_overhead({&v}, t4);
     const Layer b = BatchNorm2DParams{2, 8, 4, 4, true};
     const Layer dense = DenseParams{4, 256, 128, true, 1};
-    const LayerTimeFn before = learned_time_fn(p);
+    const auto before = [&m = p](const Layer& l, const Device& dev, Pass pass, DType dt) {
+        return m.layer_time(l, Target(dev, pass, dt));
+    };
     const double bn_before = before(b, t4, Pass::inference, DType::fp32).us;
     const double dense_before = before(dense, t4, Pass::inference, DType::fp32).us;
     const double bn_train_before = before(b, t4, Pass::training, DType::fp32).us;
     const Network net{"n", 2, {NamedLayer{"bn", b}, NamedLayer{"relu", ActivationParams{Shape::nchw(2, 8, 4, 4), ActivationKind::relu}},
                                NamedLayer{"fc", DenseParams{2, 128, 10, true, 1}}}};
-    const NetworkEstimate tr0 = estimate(net, t4, Pass::training, DType::fp32, p.name(), before, EstimateOptions{});
+    const NetworkEstimate tr0 = estimate(net, Target(t4, Pass::training, DType::fp32), p, EstimateOptions{});
     p.set_call_overhead(f.overhead, "t4", {"layers.csv"});  // `before` reads p: from here it has the overhead too
 
-    const LayerTimeFn fn = learned_time_fn(p);
+    const auto fn = [&m = p](const Layer& l, const Device& dev, Pass pass, DType dt) {
+        return m.layer_time(l, Target(dev, pass, dt));
+    };
     const LayerTime lt = fn(b, t4, Pass::inference, DType::fp32);
-    const double bn_overhead = f.overhead.at(b, t4, DType::fp32);
+    const double bn_overhead = f.overhead.at(b, Target(t4, Pass::inference, DType::fp32));
     CHECK(bn_overhead > 0.0);
     CHECK(lt.overhead_us == doctest::Approx(bn_overhead));
     CHECK(lt.us == doctest::Approx(bn_before + bn_overhead));
@@ -172,13 +177,13 @@ TEST_CASE("call overhead: the model adds it on its device to each forward call, 
     CHECK(fn(flat, t4, Pass::inference, DType::fp32).us == 0.0);  // no kernel, and flatten has no constant
 
     // estimate() sums it apart, once per layer in a training step too, and leaves it out of the optimizer
-    const NetworkEstimate e = estimate(net, t4, Pass::inference, DType::fp32, p.name(), fn, EstimateOptions{});
-    const double relu_overhead = f.overhead.at(net.layers[1].layer, t4, DType::fp32);
+    const NetworkEstimate e = estimate(net, Target(t4, Pass::inference, DType::fp32), p, EstimateOptions{});
+    const double relu_overhead = f.overhead.at(net.layers[1].layer, Target(t4, Pass::inference, DType::fp32));
     CHECK(relu_overhead > 0.0);
     CHECK(e.overhead_total_us == doctest::Approx(bn_overhead + relu_overhead));
     CHECK(e.layers[0].overhead_us == doctest::Approx(bn_overhead));
     CHECK(e.layers[2].overhead_us == 0.0);
-    const NetworkEstimate tr = estimate(net, t4, Pass::training, DType::fp32, p.name(), fn, EstimateOptions{});
+    const NetworkEstimate tr = estimate(net, Target(t4, Pass::training, DType::fp32), p, EstimateOptions{});
     CHECK(tr.overhead_total_us == doctest::Approx(bn_overhead + relu_overhead));
     CHECK(tr.total_us == doctest::Approx(tr0.total_us + bn_overhead + relu_overhead).epsilon(1e-12));
 
@@ -203,15 +208,14 @@ TEST_CASE("call overhead: the model adds it on its device to each forward call, 
     CHECK_THROWS_AS((void)Predictor::parse(j.dump(), "bad.json"), error);
 
     // the embedded model applies it the same way
-    const embedded::OwnedModel owned(p);
     std::vector<Layer> layers;
     for (const NamedLayer& nl : net.layers) layers.push_back(nl.layer);
-    CHECK(embedded::network_us(owned.model(), layers, t4, Pass::inference, DType::fp32) ==
+    CHECK(embedded::network_us(p.view(), layers, Target(t4, Pass::inference, DType::fp32)) ==
           doctest::Approx(e.total_us).epsilon(1e-12));
-    CHECK(embedded::network_us(owned.model(), layers, t4, Pass::training, DType::fp32) ==
+    CHECK(embedded::network_us(p.view(), layers, Target(t4, Pass::training, DType::fp32)) ==
           doctest::Approx(tr.total_us).epsilon(1e-12));
-    CHECK(embedded::layer_time(owned.model(), b, t4, Pass::inference, DType::fp32).overhead_us == doctest::Approx(bn_overhead));
-    CHECK(embedded::layer_time(owned.model(), b, devices::l4, Pass::inference, DType::fp32).overhead_us == 0.0);
+    CHECK(embedded::layer_time(p.view(), b, Target(t4, Pass::inference, DType::fp32)).overhead_us == doctest::Approx(bn_overhead));
+    CHECK(embedded::layer_time(p.view(), b, Target(devices::l4, Pass::inference, DType::fp32)).overhead_us == 0.0);
     // and the header `perfcast embed` writes carries it
     const std::string text = embed_model_header(p, "with_overhead", "test");
     CHECK(text.find("perfcast::CallOverhead{.us = {") != std::string::npos);

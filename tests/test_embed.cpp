@@ -10,7 +10,7 @@
 #include <perfcast/lab/embed.hpp>            // embed_model_header, OwnedModel, is_identifier
 #include <perfcast/runtime/estimate.hpp>         // estimate
 #include <perfcast/runtime/features.hpp>         // compute_features
-#include <perfcast/runtime/predictor.hpp>        // Predictor, train_predictor, learned_time_fn
+#include <perfcast/runtime/predictor.hpp>        // Predictor, train_predictor, Predictor::layer_time
 #include <perfcast/core/zoo.hpp>              // zoo::resnet50, zoo::ResNet50<>
 
 #include <algorithm>   // max
@@ -244,10 +244,10 @@ TEST_CASE("the feature kernel gives compute_features' names and values for every
         for (FeatureSet set : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware}) {
             std::vector<double> values;
             std::vector<std::string> names;
-            compute_features(set, l, d, pass, t, &values, &names);
+            compute_features(set, l, Target(d, pass, t), &values, &names);
             fk::feature_buffer with_std, with_own;
-            fk::compute<fk::std_math>(with_std, set, l, d, pass, t);
-            fk::compute<fk::constexpr_math>(with_own, set, l, d, pass, t);
+            fk::compute<fk::std_math>(with_std, set, l, Target(d, pass, t));
+            fk::compute<fk::constexpr_math>(with_own, set, l, Target(d, pass, t));
             REQUIRE(with_std.size == values.size());
             REQUIRE(with_own.size == values.size());
             for (std::size_t c = 0; c < values.size(); ++c) {
@@ -272,13 +272,12 @@ TEST_CASE("the feature kernel gives compute_features' names and values for every
 
 TEST_CASE("the embedded default model holds exactly what models/neusight-fp32.json holds") {
     const Predictor& p = default_predictor();
-    const embedded::OwnedModel owned(p);
-    const embedded::Model& want = owned.model();
+    const embedded::Model& want = p.view();
     const embedded::Model& got = embedded::default_model;
     CHECK(got.name == p.name());
     CHECK(got.data_hash == p.info().data_hash);
     CHECK(got.feature_schema_version == feature_schema_version);
-    std::vector<std::pair<const KindModel*, const TrainedRegressor*>> members;  // in embedding order
+    std::vector<std::pair<const KindEnsemble*, const TrainedRegressor*>> members;  // in embedding order
     for (const auto& [k, km] : p.models())
         for (const TrainedRegressor& r : km.members) members.emplace_back(&km, &r);
     REQUIRE(got.kinds.size() == members.size());
@@ -286,7 +285,7 @@ TEST_CASE("the embedded default model holds exactly what models/neusight-fp32.js
     for (std::size_t k = 0; k < got.kinds.size(); ++k) {
         const embedded::KindModel& g = got.kinds[k];
         const embedded::KindModel& w = want.kinds[k];
-        const KindModel& src = *members[k].first;
+        const KindEnsemble& src = *members[k].first;
         const TrainedRegressor& reg = *members[k].second;
         REQUIRE(src.kind == g.kind);
         INFO("kind " << to_string(g.kind));
@@ -313,11 +312,11 @@ TEST_CASE("the embedded default model holds exactly what models/neusight-fp32.js
                 differ += same_bits(g.layers[l].bias[i], layers[l].bias(i)) ? 0 : 1;
             CHECK(differ == 0);
         }
-        CHECK(g.activation == embedded::detail::activation_of(reg.mlp().activation()));
+        CHECK(g.activation == reg.mlp().activation());
         CHECK(same_bits(g.output_offset, reg.mlp().output_offset()));
         CHECK(same_bits(g.output_scale, reg.mlp().output_scale()));
-        CHECK(g.target == embedded::detail::target_of(reg.target_transform().kind()));
-        CHECK(same_bits(g.target_c, reg.target_transform().constant()));
+        CHECK(g.transform == reg.target_transform().kind());
+        CHECK(same_bits(g.transform_c, reg.target_transform().constant()));
         CHECK(g.min_compute_fraction == min_compute_fraction(g.kind));
     }
     REQUIRE(got.passes.size() == p.info().passes.size());
@@ -364,8 +363,8 @@ TEST_CASE("compile-time inference gives the run-time Predictor's predictions (hu
         // mostly what the model was trained for, but any pass and precision must agree too
         const Pass pass = i % 4 == 3 ? Pass::training : Pass::inference;
         const DType t = i % 5 == 4 ? random_dtype(r) : DType::fp32;
-        const double runtime = p.predict_us(l, d, pass, t);
-        const double compile_time = embedded::predict_us(m, l, d, pass, t);
+        const double runtime = p.predict_us(l, Target(d, pass, t));
+        const double compile_time = embedded::predict_us(m, l, Target(d, pass, t));
         const double diff = relative_difference(compile_time, runtime);
         worst = std::max(worst, diff);
         INFO(to_string(kind(l)) << " on " << d.id << ": run time " << runtime << " us, constexpr " << compile_time);
@@ -383,8 +382,8 @@ TEST_CASE("the reference queries reproduce, the schema matches, and kinds withou
     CHECK(embedded::verify(m));
     const Layer pool = Pool2DParams{.batch = 8, .channels = 64, .height = 56, .width = 56, .kernel = 3, .stride = 2};
     CHECK_FALSE(m.covers(LayerKind::pool2d));
-    CHECK_THROWS_AS(embedded::predict_us(m, pool, devices::t4, Pass::inference, DType::fp32), error);
-    CHECK_THROWS_AS(default_predictor().predict_us(pool, devices::t4, Pass::inference, DType::fp32), error);
+    CHECK_THROWS_AS(embedded::predict_us(m, pool, Target(devices::t4, Pass::inference, DType::fp32)), error);
+    CHECK_THROWS_AS(default_predictor().predict_us(pool, Target(devices::t4, Pass::inference, DType::fp32)), error);
 
     // a model whose schema version or feature names differ is not verified
     embedded::Model old = m;
@@ -410,7 +409,7 @@ TEST_CASE("the reference queries reproduce, the schema matches, and kinds withou
 // whole networks and the policy
 // ---------------------------------------------------------------------------------------
 
-TEST_CASE("network_us applies learned_time_fn's policy and sums to estimate()'s total") {
+TEST_CASE("network_us applies the run-time predictor's policy and sums to estimate()'s total") {
     const Predictor& p = default_predictor();
     const embedded::Model& m = embedded::default_model;
     const Network nets[] = {zoo::resnet50(8), zoo::vgg16(1), zoo::inception_v3(2), zoo::alexnet(16), zoo::lenet5(64)};
@@ -421,14 +420,16 @@ TEST_CASE("network_us applies learned_time_fn's policy and sums to estimate()'s 
         for (const Device* d : {&devices::h100_sxm, &devices::t4, &devices::l4})
             for (Pass pass : {Pass::inference, Pass::training})
                 for (DType t : {DType::fp32, DType::bf16}) {
-                    const NetworkEstimate e = estimate(net, *d, pass, t, p.name(), learned_time_fn(p));
+                    const NetworkEstimate e = estimate(net, Target(*d, pass, t), p);
                     INFO(net.name << " on " << d->id << ", " << to_string(pass) << ", " << to_string(t));
-                    CHECK(relative_difference(embedded::network_us(m, layers, *d, pass, t), e.total_us) <= 1e-12);
+                    CHECK(relative_difference(embedded::network_us(m, layers, Target(*d, pass, t)), e.total_us) <= 1e-12);
                     for (std::size_t i = 0; i < layers.size(); ++i) {
-                        const embedded::Prediction lt = embedded::layer_time(m, layers[i], *d, pass, t, e.layers[i].backward);
-                        CHECK(lt.learned == (e.layers[i].method == "mlp"));
+                        const Target at(*d, pass, t);
+                        const LayerTime lt =
+                            step_time(embedded::layer_time(m, layers[i], at), layers[i], at, e.layers[i].backward);
+                        CHECK(lt.learned() == (e.layers[i].method == Method::mlp));
                         CHECK(relative_difference(lt.us, e.layers[i].us) <= 1e-12);
-                        (lt.learned ? learned : fallback) += 1;
+                        (lt.learned() ? learned : fallback) += 1;
                     }
                 }
     }
@@ -442,9 +443,9 @@ TEST_CASE("predict_us<Net, Device>() is a constant equal to the run-time estimat
     constexpr auto per_layer = predict_layers<zoo::ResNet50<32>, devices::h100_sxm>();
     const Predictor& p = default_predictor();
     const NetworkEstimate e =
-        estimate(zoo::resnet50(32), devices::h100_sxm, Pass::inference, DType::fp32, p.name(), learned_time_fn(p));
+        estimate(zoo::resnet50(32), Target(devices::h100_sxm, Pass::inference, DType::fp32), p);
     const NetworkEstimate t =
-        estimate(zoo::resnet50(32), devices::h100_sxm, Pass::training, DType::fp32, p.name(), learned_time_fn(p));
+        estimate(zoo::resnet50(32), Target(devices::h100_sxm, Pass::training, DType::fp32), p);
     MESSAGE("ResNet-50, batch 32, H100: " << r50 << " us at compile time, " << e.total_us << " us at run time");
     CHECK(relative_difference(r50, e.total_us) <= 1e-12);
     CHECK(relative_difference(r50_training, t.total_us) <= 1e-12);  // the model was not trained on training: roofline
@@ -452,7 +453,7 @@ TEST_CASE("predict_us<Net, Device>() is a constant equal to the run-time estimat
     REQUIRE(per_layer.size() == e.layers.size());
     double sum = 0;
     for (std::size_t i = 0; i < per_layer.size(); ++i) {
-        CHECK(per_layer[i].learned == (e.layers[i].method == "mlp"));
+        CHECK(per_layer[i].learned() == (e.layers[i].method == Method::mlp));
         CHECK(relative_difference(per_layer[i].us, e.layers[i].us) <= 1e-12);
         sum += per_layer[i].us;
     }
@@ -461,7 +462,7 @@ TEST_CASE("predict_us<Net, Device>() is a constant equal to the run-time estimat
     using Conv = Conv2D<{.batch = 32, .in_channels = 64, .height = 56, .width = 56, .out_channels = 64, .kernel = 3,
                          .padding = 1, .bias = false}>;
     constexpr double conv = predict_us<Conv, devices::t4>();
-    CHECK(relative_difference(conv, p.predict_us(Conv::params, devices::t4, Pass::inference, DType::fp32)) <= 1e-12);
+    CHECK(relative_difference(conv, p.predict_us(Conv::params, Target(devices::t4, Pass::inference, DType::fp32))) <= 1e-12);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -481,7 +482,7 @@ Dataset synthetic_dataset(std::uint64_t seed) {
         s.device = devs[i % 3];
         s.pass = i % 4 == 0 ? Pass::training : Pass::inference;
         s.dtype = i % 5 == 0 ? DType::fp16 : DType::fp32;
-        const double roof = roofline_us(s.layer, *find_device(s.device), s.pass, s.dtype);
+        const double roof = roofline_us(s.layer, Target(*find_device(s.device), s.pass, s.dtype));
         s.time_us = roof / (0.2 + 0.6 * (1 - std::exp(-roof / 40.0))) + 4.0;
         s.source = "synthetic";
         ds.rows.push_back(s);
@@ -522,8 +523,7 @@ TEST_CASE("constexpr inference matches the run time for every activation, target
         o.relative_to_roofline = v.relative;
         const Predictor p = train_predictor(ds, reg, o);
         REQUIRE(p.covers(LayerKind::pool2d));
-        const embedded::OwnedModel owned(p);
-        const embedded::Model& m = owned.model();
+        const embedded::Model& m = p.view();
         INFO("activation " << to_string(v.activation) << ", target " << to_string(v.target.kind()) << ", features "
                            << to_string(v.features));
         CHECK(embedded::verify(m, 1e-12));
@@ -534,8 +534,8 @@ TEST_CASE("constexpr inference matches the run time for every activation, target
             const Device& d = random_device(r);
             const Pass pass = random_pass(r);
             const DType t = random_dtype(r);
-            const double runtime = p.predict_us(l, d, pass, t);
-            const double constexpr_path = embedded::predict_us(m, l, d, pass, t);
+            const double runtime = p.predict_us(l, Target(d, pass, t));
+            const double constexpr_path = embedded::predict_us(m, l, Target(d, pass, t));
             // identity and sqrt targets can predict about 0: compare against the scale of the times
             const double diff = std::fabs(constexpr_path - runtime) / std::max(std::fabs(runtime), 1e-3);
             worst = std::max(worst, diff);
@@ -546,12 +546,12 @@ TEST_CASE("constexpr inference matches the run time for every activation, target
         const Network net = zoo::alexnet(2);
         std::vector<Layer> layers;
         for (const NamedLayer& nl : net.layers) layers.push_back(nl.layer);
-        const NetworkEstimate e = estimate(net, devices::t4, Pass::training, DType::fp32, p.name(), learned_time_fn(p),
+        const NetworkEstimate e = estimate(net, Target(devices::t4, Pass::training, DType::fp32), p,
                                            EstimateOptions{{}, Optimizer::none});
-        REQUIRE(e.layers[0].method == "mlp");
+        REQUIRE(e.layers[0].method == Method::mlp);
         CHECK(e.layers[0].backward == Backward::weights_only);
-        CHECK(e.layers[0].us < p.predict_us(layers[0], devices::t4, Pass::training, DType::fp32));
-        CHECK(relative_difference(embedded::network_us(m, layers, devices::t4, Pass::training, DType::fp32, Optimizer::none),
+        CHECK(e.layers[0].us < p.predict_us(layers[0], Target(devices::t4, Pass::training, DType::fp32)));
+        CHECK(relative_difference(embedded::network_us(m, layers, Target(devices::t4, Pass::training, DType::fp32), Optimizer::none),
                                   e.total_us) <= 1e-9);
     }
     MESSAGE("largest difference over the variants: " << worst);

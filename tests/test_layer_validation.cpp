@@ -77,7 +77,7 @@ TEST_CASE("layer validation: rows are read with their layers at the row's batch"
     const Predictor p = synthetic_dense_model(reg);
     const std::vector<LayerComparison> rows = compare_layers(p, v, reg, "");
     REQUIRE(rows.size() == 3);
-    const double fc8 = p.predict_us(fc.layers[0].layer, reg.get("t4"), Pass::inference, DType::fp32);
+    const double fc8 = p.predict_us(fc.layers[0].layer, Target(reg.get("t4"), Pass::inference, DType::fp32));
     CHECK(rows[0].predicted_us == doctest::Approx(fc8));
     CHECK(rows[0].method == "mlp");
     CHECK(rows[0].error() == doctest::Approx((fc8 - 250.0) / 250.0));

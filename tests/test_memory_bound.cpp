@@ -39,7 +39,7 @@ Dataset synthetic_memory_dataset(std::size_t n, double latency_us, double effici
         }
         s.pass = i % 3 == 0 ? Pass::training : Pass::inference;
         s.device = "xeon_spr_2c";
-        const MemoryFitRow r = memory_fit_row(s.layer, devices::xeon_spr_2c, s.pass, s.dtype, 0);
+        const MemoryFitRow r = memory_fit_row(s.layer, Target(devices::xeon_spr_2c, s.pass, s.dtype), 0);
         s.time_us = latency_us * r.kernels + r.memory_us / efficiency;
         s.source = "synthetic";
         ds.rows.push_back(s);
@@ -52,7 +52,7 @@ Dataset synthetic_memory_dataset(std::size_t n, double latency_us, double effici
 TEST_CASE("the memory fit recovers the latency and efficiency of rows that follow its form") {
     const Dataset ds = synthetic_memory_dataset(200, 3.0, 0.6);
     std::vector<MemoryFitRow> rows;
-    for (const Sample& s : ds.rows) rows.push_back(memory_fit_row(s.layer, devices::xeon_spr_2c, s.pass, s.dtype, s.time_us));
+    for (const Sample& s : ds.rows) rows.push_back(memory_fit_row(s.layer, Target(devices::xeon_spr_2c, s.pass, s.dtype), s.time_us));
     const MemoryFit f = fit_memory_model(rows);
     REQUIRE(f.fitted());
     CHECK(f.rows == 200);
@@ -60,9 +60,9 @@ TEST_CASE("the memory fit recovers the latency and efficiency of rows that follo
     CHECK(f.efficiency == doctest::Approx(0.6).epsilon(1e-6));
     // a training step of a batch norm is three kernels: forward, backward data, backward weights
     const Layer bn = BatchNorm2DParams{8, 64, 14, 14, true};
-    const MemoryFitRow r = memory_fit_row(bn, devices::xeon_spr_2c, Pass::training, DType::fp32, 0);
+    const MemoryFitRow r = memory_fit_row(bn, Target(devices::xeon_spr_2c, Pass::training, DType::fp32), 0);
     CHECK(r.kernels == 3);
-    CHECK(f.us(bn, devices::xeon_spr_2c, Pass::training, DType::fp32) == doctest::Approx(3 * 3.0 + r.memory_us / 0.6));
+    CHECK(f.us(bn, Target(devices::xeon_spr_2c, Pass::training, DType::fp32)) == doctest::Approx(3 * 3.0 + r.memory_us / 0.6));
 
     SUBCASE("too few rows leave it unfitted") {
         rows.resize(min_memory_fit_rows - 1);
@@ -110,25 +110,26 @@ TEST_CASE("a predictor trained with memory-bound rows has their models and a mem
     REQUIRE(p.memory_fit().fitted());
     CHECK(p.memory_fit().latency_us == doctest::Approx(2.0).epsilon(1e-6));
 
-    const LayerTimeFn fn = learned_time_fn(p);
+    const auto fn = [&m = p](const Layer& l, const Device& dev, Pass pass, DType dt) {
+        return m.layer_time(l, Target(dev, pass, dt));
+    };
     const Device& cpu = devices::xeon_spr_2c;
     const Layer dropout = DropoutParams{Shape::matrix(8, 4096), 0.5};
-    CHECK(fn(BatchNorm2DParams{4, 32, 8, 8, true}, cpu, Pass::training, DType::fp32).method == "mlp");
+    CHECK(fn(BatchNorm2DParams{4, 32, 8, 8, true}, cpu, Pass::training, DType::fp32).method == Method::mlp);
     const LayerTime d = fn(dropout, cpu, Pass::training, DType::fp32);
-    CHECK(d.method == "memory-fit");
-    CHECK(d.us == doctest::Approx(p.memory_fit().us(dropout, cpu, Pass::training, DType::fp32)));
-    CHECK(fn(dropout, cpu, Pass::inference, DType::fp32).method == "no kernel");
+    CHECK(d.method == Method::memory_fit);
+    CHECK(d.us == doctest::Approx(p.memory_fit().us(dropout, Target(cpu, Pass::training, DType::fp32))));
+    CHECK(fn(dropout, cpu, Pass::inference, DType::fp32).method == Method::no_kernel);
     CHECK(fn(dropout, cpu, Pass::inference, DType::fp32).us == 0.0);
-    CHECK(fn(FlattenParams{Shape::nchw(1, 2, 3, 3)}, cpu, Pass::training, DType::fp32).method == "no kernel");
-    CHECK(fn(dropout, cpu, Pass::training, DType::bf16).method == "roofline");  // never trained on bf16
+    CHECK(fn(FlattenParams{Shape::nchw(1, 2, 3, 3)}, cpu, Pass::training, DType::fp32).method == Method::no_kernel);
+    CHECK(fn(dropout, cpu, Pass::training, DType::bf16).method == Method::roofline);  // never trained on bf16
 
     // the fit travels in the model file and the embedded form applies the same policy
     const Predictor q = Predictor::parse(p.to_json().dump(), "m.json");
     CHECK(q.memory_fit().efficiency == p.memory_fit().efficiency);
     CHECK(q.memory_fit().latency_us == p.memory_fit().latency_us);
-    const embedded::OwnedModel owned(p);
-    const embedded::Prediction e = embedded::layer_time(owned.model(), dropout, cpu, Pass::training, DType::fp32);
-    CHECK(e.method == "memory-fit");
+    const LayerTime e = embedded::layer_time(p.view(), dropout, Target(cpu, Pass::training, DType::fp32));
+    CHECK(e.method == Method::memory_fit);
     CHECK(e.us == doctest::Approx(d.us).epsilon(1e-12));
 }
 
@@ -216,21 +217,21 @@ TEST_CASE("a training step adds the optimizer's update; inference and optimizer 
     std::vector<Layer> updates;
     for (const NamedLayer& nl : net.layers) for_each_parameter_tensor(nl.layer, [&](std::int64_t n) { updates.push_back(update_kernel(n)); });
     for (Optimizer o : {Optimizer::sgd, Optimizer::sgd_momentum, Optimizer::adam}) {
-        const NetworkEstimate e = estimate(net, d, Pass::training, DType::fp32, Analytical::roofline, EstimateOptions{{}, o});
+        const NetworkEstimate e = estimate(net, Target(d, Pass::training, DType::fp32), Analytical::roofline, EstimateOptions{{}, o});
         REQUIRE(e.layers.size() == net.layers.size() + 1);
         const LayerEstimate& u = e.layers.back();
         CHECK(u.name == "optimizer." + std::string(to_string(o)));
         double expect = 0;
-        for (const Layer& l : updates) expect += update_kernels(o) * roofline_us(l, d, Pass::inference, DType::fp32);
+        for (const Layer& l : updates) expect += update_kernels(o) * roofline_us(l, Target(d, Pass::inference, DType::fp32));
         CHECK(u.us == doctest::Approx(expect));
         double layers = 0;
         for (std::size_t i = 0; i + 1 < e.layers.size(); ++i) layers += e.layers[i].us;
         CHECK(e.total_us == doctest::Approx(layers + u.us));
         CHECK(u.output.elements() == net.totals().params);
     }
-    CHECK(estimate(net, d, Pass::training, DType::fp32, Analytical::roofline, EstimateOptions{{}, Optimizer::none})
+    CHECK(estimate(net, Target(d, Pass::training, DType::fp32), Analytical::roofline, EstimateOptions{{}, Optimizer::none})
               .layers.size() == net.layers.size());
-    CHECK(estimate(net, d, Pass::inference, DType::fp32, Analytical::roofline).layers.size() == net.layers.size());
+    CHECK(estimate(net, Target(d, Pass::inference, DType::fp32), Analytical::roofline).layers.size() == net.layers.size());
     CHECK(parse_optimizer("adam") == Optimizer::adam);
     CHECK_FALSE(parse_optimizer("lamb"));
 }

@@ -31,7 +31,7 @@ Dataset synthetic_dense_dataset(std::size_t n) {
         s.layer = p;
         s.device = devs[i % 3];
         const Device& d = *find_device(s.device);
-        const double r = roofline_us(s.layer, d, Pass::inference, DType::fp32);
+        const double r = roofline_us(s.layer, Target(d, Pass::inference, DType::fp32));
         const double efficiency = 0.2 + 0.6 * (1 - std::exp(-r / 50.0));
         s.time_us = r / efficiency + 5.0;
         s.source = "synthetic";
@@ -60,15 +60,15 @@ TEST_CASE("feature vectors have the names of their set, and each set adds to the
     for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware}) {
         const auto names = feature_names(f, conv);
         std::vector<double> v;
-        compute_features(f, conv, devices::h100_sxm, Pass::training, DType::bf16, &v, nullptr);
+        compute_features(f, conv, Target(devices::h100_sxm, Pass::training, DType::bf16), &v, nullptr);
         CHECK(v.size() == names.size());
         CHECK(names.size() >= last);
         last = names.size();
         for (double x : v) CHECK(std::isfinite(x));
     }
     std::vector<double> a, b;
-    compute_features(FeatureSet::hardware, conv, devices::h100_sxm, Pass::inference, DType::fp32, &a, nullptr);
-    compute_features(FeatureSet::hardware, conv, devices::t4, Pass::inference, DType::fp32, &b, nullptr);
+    compute_features(FeatureSet::hardware, conv, Target(devices::h100_sxm, Pass::inference, DType::fp32), &a, nullptr);
+    compute_features(FeatureSet::hardware, conv, Target(devices::t4, Pass::inference, DType::fp32), &b, nullptr);
     CHECK(a != b);  // the device shows in the features
     CHECK_THROWS_AS(parse_feature_set("everything"), error);
 }
@@ -104,7 +104,7 @@ TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies its
     for (const Sample& s : ds.rows)
         if (held_out(s, p.info().holdout, p.info().split_salt)) test.push_back(&s);
     const auto stats = evaluate_rows(test, reg, [&](const Sample& s, const Device& d) {
-        return p.predict_us(s.layer, d, s.pass, s.dtype);
+        return p.predict_us(s.layer, Target(d, s.pass, s.dtype));
     });
     const auto paleo = evaluate_rows(test, reg, paleo_predictor());
     for (std::size_t i = 0; i < stats.size(); ++i) {
@@ -116,14 +116,13 @@ TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies its
     const std::string text = p.to_json().dump(1);
     const Predictor q = Predictor::parse(text, "m.json");
     const Layer l = DenseParams{.batch = 16, .in_features = 512, .out_features = 256};
-    CHECK(q.predict_us(l, devices::t4, Pass::inference, DType::fp32) ==
-          p.predict_us(l, devices::t4, Pass::inference, DType::fp32));
+    CHECK(q.predict_us(l, Target(devices::t4, Pass::inference, DType::fp32)) ==
+          p.predict_us(l, Target(devices::t4, Pass::inference, DType::fp32)));
     // a GPU it never saw still gets a finite, positive answer from its hardware features
-    const double h100 = q.predict_us(l, devices::h100_sxm, Pass::inference, DType::fp32);
+    const double h100 = q.predict_us(l, Target(devices::h100_sxm, Pass::inference, DType::fp32));
     CHECK(std::isfinite(h100));
     CHECK(h100 > 0);
-    CHECK_THROWS_AS(q.predict_us(Conv2DParams{.batch = 1, .in_channels = 1, .height = 4, .width = 4, .out_channels = 1},
-                                 devices::t4, Pass::inference, DType::fp32),
+    CHECK_THROWS_AS(q.predict_us(Conv2DParams{.batch = 1, .in_channels = 1, .height = 4, .width = 4, .out_channels = 1}, Target(devices::t4, Pass::inference, DType::fp32)),
                     error);
 
     SUBCASE("a tampered reference is refused on load") {
@@ -167,7 +166,7 @@ TEST_CASE("an ensemble averages its members' log-time predictions and saves them
     o.mlp.max_epochs = 20;
     o.ensemble = 3;
     const Predictor p = train_predictor(ds, reg, o);
-    const KindModel& m = p.models().at(LayerKind::dense);
+    const KindEnsemble& m = p.models().at(LayerKind::dense);
     REQUIRE(m.members.size() == 3);
     CHECK(p.info().metrics["dense"]["members"] == 3);
     // member i is the single network of seed mlp.seed + i
@@ -175,8 +174,8 @@ TEST_CASE("an ensemble averages its members' log-time predictions and saves them
     const Predictor single = train_predictor(ds, reg, o);
     const Layer l = DenseParams{.batch = 8, .in_features = 1024, .out_features = 300};
     std::vector<double> x;
-    compute_features(m.features, l, devices::t4, Pass::inference, DType::fp32, &x, nullptr);
-    const double r = roofline_us(l, devices::t4, Pass::inference, DType::fp32);
+    compute_features(m.features, l, Target(devices::t4, Pass::inference, DType::fp32), &x, nullptr);
+    const double r = roofline_us(l, Target(devices::t4, Pass::inference, DType::fp32));
     CHECK(single.models().at(LayerKind::dense).members.front().predict_one(x) == m.members[0].predict_one(x));
     CHECK(m.members[0].predict_one(x) != m.members[1].predict_one(x));
     // the log target: the ensemble's time ratio is the geometric mean of the members'
@@ -184,16 +183,16 @@ TEST_CASE("an ensemble averages its members' log-time predictions and saves them
     for (const TrainedRegressor& member : m.members) log_sum += std::log(member.predict_one(x));
     const double want = std::max(std::exp(log_sum / 3) * r,
                                  min_compute_fraction(LayerKind::dense) *
-                                     pass_roofline(l, devices::t4, Pass::inference, DType::fp32).compute_us);
-    CHECK(p.predict_us(l, devices::t4, Pass::inference, DType::fp32) == doctest::Approx(want).epsilon(1e-12));
+                                     pass_roofline(l, Target(devices::t4, Pass::inference, DType::fp32)).compute_us);
+    CHECK(p.predict_us(l, Target(devices::t4, Pass::inference, DType::fp32)) == doctest::Approx(want).epsilon(1e-12));
 
     const std::string text = p.to_json().dump(1);
     nlohmann::json j = nlohmann::json::parse(text);
     CHECK(j["models"]["dense"]["ensemble"].size() == 3);
     CHECK_FALSE(j["models"]["dense"].contains("regressor"));
     const Predictor q = Predictor::parse(text, "e.json");
-    CHECK(q.predict_us(l, devices::t4, Pass::inference, DType::fp32) ==
-          p.predict_us(l, devices::t4, Pass::inference, DType::fp32));
+    CHECK(q.predict_us(l, Target(devices::t4, Pass::inference, DType::fp32)) ==
+          p.predict_us(l, Target(devices::t4, Pass::inference, DType::fp32)));
     CHECK(nlohmann::json::parse(single.to_json().dump())["models"]["dense"].contains("regressor"));
 
     auto refused = [&](const nlohmann::json& bad, const std::string& field) {
@@ -228,7 +227,7 @@ TEST_CASE("beyond its training data a model holds the roofline ratio of the data
     TrainOptions o = quick_options();
     o.mlp.max_epochs = 10;
     const Predictor p = train_predictor(ds, reg, o);
-    const KindModel& m = p.models().at(LayerKind::dense);
+    const KindEnsemble& m = p.models().at(LayerKind::dense);
     REQUIRE(m.feature_min.size() == m.feature_names.size());
     REQUIRE(m.feature_max.size() == m.feature_names.size());
     for (std::size_t i = 0; i < m.feature_min.size(); ++i) CHECK(m.feature_min[i] <= m.feature_max[i]);
@@ -239,13 +238,13 @@ TEST_CASE("beyond its training data a model holds the roofline ratio of the data
     const Layer big = DenseParams{.batch = 1 << 13, .in_features = 1 << 14, .out_features = 1 << 13};
     const Layer bigger = DenseParams{.batch = 1 << 17, .in_features = 1 << 18, .out_features = 1 << 17};
     const Device& d = devices::t4;
-    const double r1 = p.predict_us(big, d, Pass::inference, DType::fp32) / roofline_us(big, d, Pass::inference);
-    const double r2 = p.predict_us(bigger, d, Pass::inference, DType::fp32) / roofline_us(bigger, d, Pass::inference);
+    const double r1 = p.predict_us(big, Target(d, Pass::inference, DType::fp32)) / roofline_us(big, Target(d, Pass::inference));
+    const double r2 = p.predict_us(bigger, Target(d, Pass::inference, DType::fp32)) / roofline_us(bigger, Target(d, Pass::inference));
     CHECK(r1 == doctest::Approx(r2).epsilon(1e-9));
     // the ranges travel in the model file
     const Predictor q = Predictor::parse(p.to_json().dump(), "m.json");
     CHECK(q.models().at(LayerKind::dense).feature_max == m.feature_max);
-    CHECK(q.predict_us(big, d, Pass::inference, DType::fp32) == p.predict_us(big, d, Pass::inference, DType::fp32));
+    CHECK(q.predict_us(big, Target(d, Pass::inference, DType::fp32)) == p.predict_us(big, Target(d, Pass::inference, DType::fp32)));
     nlohmann::json j = p.to_json();
     j["models"]["dense"]["feature_min"].erase(0);
     CHECK_THROWS_AS(Predictor::parse(j.dump(), "short.json"), error);
@@ -257,13 +256,15 @@ TEST_CASE("the learned time function falls back to the roofline where the model 
     TrainOptions o = quick_options();
     o.mlp.max_epochs = 5;
     const Predictor p = train_predictor(ds, reg, o);
-    const LayerTimeFn fn = learned_time_fn(p);
+    const auto fn = [&m = p](const Layer& l, const Device& dev, Pass pass, DType dt) {
+        return m.layer_time(l, Target(dev, pass, dt));
+    };
     const Layer fc = DenseParams{.batch = 4, .in_features = 64, .out_features = 64};
     const Layer relu = ActivationParams{.shape = Shape::matrix(4, 64)};
-    CHECK(fn(fc, devices::t4, Pass::inference, DType::fp32).method == "mlp");
-    CHECK(fn(relu, devices::t4, Pass::inference, DType::fp32).method == "roofline");
-    CHECK(fn(fc, devices::t4, Pass::training, DType::fp32).method == "roofline");
-    CHECK(fn(fc, devices::t4, Pass::inference, DType::bf16).method == "roofline");
+    CHECK(fn(fc, devices::t4, Pass::inference, DType::fp32).method == Method::mlp);
+    CHECK(fn(relu, devices::t4, Pass::inference, DType::fp32).method == Method::roofline);
+    CHECK(fn(fc, devices::t4, Pass::training, DType::fp32).method == Method::roofline);
+    CHECK(fn(fc, devices::t4, Pass::inference, DType::bf16).method == Method::roofline);
 }
 
 TEST_CASE("error statistics follow the seed's definitions") {

@@ -71,7 +71,7 @@ Dataset synthetic_dataset() {
         Sample s;
         s.layer = p;
         s.device = dev;
-        const double r = roofline_us(s.layer, *find_device(dev), Pass::inference, DType::fp32);
+        const double r = roofline_us(s.layer, Target(*find_device(dev), Pass::inference, DType::fp32));
         s.time_us = r / (0.2 + 0.6 * (1 - std::exp(-r / 50.0))) + 5.0;
         s.source = "synthetic";
         ds.rows.push_back(s);

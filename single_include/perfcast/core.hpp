@@ -1449,6 +1449,91 @@ constexpr Layer example_layer(LayerKind k) noexcept {
 // #include "layers/params.hpp"  // DenseParams, Conv2DParams, ...: already inlined above
 // #include "layers/rules.hpp"   // Rule, check, validate: already inlined above
 // ---- end include/perfcast/core/layers.hpp ----
+// ---- begin include/perfcast/core/method.hpp ----
+/**
+ * @file method.hpp
+ * @brief How a layer's time was estimated (perfcast::Method), and a layer's time with its method
+ *        (perfcast::LayerTime), as every estimate reports them.
+ */
+
+#include <optional>     // optional
+#include <string_view>  // string_view
+
+namespace perfcast {
+
+/**
+ * @brief The methods a layer's time can come from: the learned model (`mlp`), its fitted
+ * memory-bound model (`memory_fit`), the analytical baselines (`roofline`, `paleo`), or none
+ * because the layer runs no kernel in the pass (`no_kernel`: a view, dropout at inference).
+ */
+enum class Method { mlp, memory_fit, roofline, paleo, no_kernel };
+
+constexpr std::string_view to_string(Method m) noexcept {
+    switch (m) {
+        case Method::mlp: return "mlp";
+        case Method::memory_fit: return "memory-fit";
+        case Method::roofline: return "roofline";
+        case Method::paleo: return "paleo";
+        case Method::no_kernel: return "no kernel";
+    }
+    return "?";
+}
+
+constexpr std::optional<Method> parse_method(std::string_view s) noexcept {
+    for (Method m : {Method::mlp, Method::memory_fit, Method::roofline, Method::paleo, Method::no_kernel})
+        if (to_string(m) == s) return m;
+    return std::nullopt;
+}
+
+/** @brief One layer's time, the method that gave it, and the part of it that is the call overhead. */
+struct LayerTime {
+    double us = 0;
+    Method method = Method::roofline;
+    double overhead_us = 0;  ///< the framework's cost of calling the layer in a network (CallOverhead)
+
+    /** @brief Did the learned model make it? */
+    constexpr bool learned() const noexcept { return method == Method::mlp; }
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/method.hpp ----
+// ---- begin include/perfcast/core/target.hpp ----
+/**
+ * @file target.hpp
+ * @brief perfcast::Target: what a prediction is for, the device, the pass and the precision,
+ *        as one value instead of three arguments.
+ */
+
+// #include "devices.hpp"  // Device: already inlined above
+// #include "types.hpp"    // Pass, DType: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief A device, a pass and a precision: the question every time function answers for a layer.
+ * It refers to its device, which must outlive it (the built-in `devices::*` and a DeviceRegistry's
+ * entries do).
+ */
+class Target {
+public:
+    constexpr Target(const Device& device, Pass pass = Pass::inference, DType dtype = DType::fp32) noexcept
+        : m_device(&device), m_pass(pass), m_dtype(dtype) {}
+
+    constexpr const Device& device() const noexcept { return *m_device; }
+    constexpr Pass pass() const noexcept { return m_pass; }
+    constexpr DType dtype() const noexcept { return m_dtype; }
+
+    /** @brief The same device and precision in another pass (an optimizer's update runs as a forward). */
+    constexpr Target with(Pass pass) const noexcept { return Target(*m_device, pass, m_dtype); }
+
+private:
+    const Device* m_device;
+    Pass m_pass;
+    DType m_dtype;
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/target.hpp ----
 // #include "types.hpp"    // Pass, Phase, DType: already inlined above
 
 namespace perfcast {
@@ -1487,13 +1572,12 @@ constexpr PhaseTime paleo(const Cost& c, const Device& d, DType t, const PaleoOp
     return p;
 }
 
-/** @brief Roofline time of a layer for a pass, microseconds (the phases it runs, summed). */
+/** @brief Roofline time of a layer for a pass, microseconds (the phases it runs under `b`, summed). */
 template <typename L>
-constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
-                             Backward b = Backward::full) noexcept {
+constexpr double roofline_us(const L& layer, const Target& t, Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph, b)) us += roofline(cost(layer, ph, t, pass), d, t).us;
+        if (runs(t.pass(), ph, b)) us += roofline(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype()).us;
     return us;
 }
 
@@ -1503,22 +1587,10 @@ constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t
  * part of its backward (1 for inference and Backward::full).
  */
 template <typename L>
-constexpr double backward_share(const L& layer, const Device& d, Pass pass, DType t, Backward b) noexcept {
-    if (pass == Pass::inference || b == Backward::full) return 1.0;
-    const double all = roofline_us(layer, d, pass, t);
-    return all > 0 ? roofline_us(layer, d, pass, t, b) / all : 1.0;
-}
-
-/**
- * @brief A layer's time for the phases it runs under `b`, from `pass_us`, its time for the whole
- * pass by `method`: the roofline of those phases for the roofline, else `pass_us` scaled by
- * backward_share (the rule estimate() and embedded::network_us share).
- */
-template <typename L>
-constexpr double backward_us(double pass_us, std::string_view method, const L& layer, const Device& d, Pass pass,
-                             DType t, Backward b) noexcept {
-    if (pass == Pass::inference || b == Backward::full) return pass_us;
-    return method == "roofline" ? roofline_us(layer, d, pass, t, b) : pass_us * backward_share(layer, d, pass, t, b);
+constexpr double backward_share(const L& layer, const Target& t, Backward b) noexcept {
+    if (t.pass() == Pass::inference || b == Backward::full) return 1.0;
+    const double all = roofline_us(layer, t);
+    return all > 0 ? roofline_us(layer, t, b) / all : 1.0;
 }
 
 /** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
@@ -1529,11 +1601,11 @@ struct PassRoofline {
 
 /** @brief roofline_us and compute_bound_us in one pass over the phases (each phase costed once). */
 template <typename L>
-constexpr PassRoofline pass_roofline(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
+constexpr PassRoofline pass_roofline(const L& layer, const Target& t) noexcept {
     PassRoofline r;
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) {
-            const PhaseTime p = roofline(cost(layer, ph, t, pass), d, t);
+        if (runs(t.pass(), ph)) {
+            const PhaseTime p = roofline(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype());
             r.us += p.us;
             r.compute_us += p.compute_us;
         }
@@ -1542,24 +1614,35 @@ constexpr PassRoofline pass_roofline(const L& layer, const Device& d, Pass pass,
 
 /** @brief The compute part of the roofline alone: FLOPs / peak, microseconds (phases summed). */
 template <typename L>
-constexpr double compute_bound_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
-    return pass_roofline(layer, d, pass, t).compute_us;
+constexpr double compute_bound_us(const L& layer, const Target& t) noexcept {
+    return pass_roofline(layer, t).compute_us;
 }
 
-/** @brief PALEO time of a layer for a pass, microseconds (the phases it runs, summed). */
+/** @brief PALEO time of a layer for a pass, microseconds (the phases it runs under `b`, summed). */
 template <typename L>
-constexpr double paleo_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
-                          const PaleoOptions& o = {}, Backward b = Backward::full) noexcept {
+constexpr double paleo_us(const L& layer, const Target& t, const PaleoOptions& o = {},
+                          Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph, b)) us += paleo(cost(layer, ph, t, pass), d, t, o).us;
+        if (runs(t.pass(), ph, b)) us += paleo(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype(), o).us;
     return us;
 }
 
-/** @brief The analytical methods by name. */
+/** @brief The analytical estimators: each layer by its roofline, or by PALEO. */
 enum class Analytical { roofline, paleo };
 
-constexpr std::string_view to_string(Analytical m) noexcept { return m == Analytical::roofline ? "roofline" : "paleo"; }
+/** @brief The Method an analytical estimator reports for its layers. */
+constexpr Method method_of(Analytical a) noexcept { return a == Analytical::roofline ? Method::roofline : Method::paleo; }
+
+constexpr std::string_view to_string(Analytical a) noexcept { return to_string(method_of(a)); }
+
+/** @brief A layer's time by an analytical estimator, for the phases it runs under `b`. */
+template <typename L>
+constexpr LayerTime analytical_time(Analytical a, const L& layer, const Target& t, const PaleoOptions& o = {},
+                                    Backward b = Backward::full) noexcept {
+    return a == Analytical::roofline ? LayerTime{roofline_us(layer, t, b), Method::roofline, 0.0}
+                                     : LayerTime{paleo_us(layer, t, o, b), Method::paleo, 0.0};
+}
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/analytical.hpp ----
@@ -1570,34 +1653,28 @@ constexpr std::string_view to_string(Analytical m) noexcept { return m == Analyt
  *        time: per layer kind, a constant and a cost per byte the layer moves, fitted to layers
  *        timed in place and back to back.
  *
- * The layer sweeps time an operator back to back on the same tensors, through the framework's
- * C++ operators: its code, its data and its address translations stay in the caches, and no
- * Python runs. In a network each call is the framework's whole path (a Python module call, the
- * dispatcher, the allocator) after other layers have streamed megabytes through the caches, and
- * its input was written by another layer, its output is a block the caches have not seen: on
- * the EPYC development VM a batch norm over 1x1x1x1 took 10 us called back to back and 179 us
- * after 64 MB had been written, a ReLU 5 and 91 us; in networks, a batch norm over 1 MB took
- * 299 us in place and 133 us back to back (medians of 171). For a convolution of milliseconds that
- * is noise; for ResNet-50's batch norms, ReLUs and adds, whose kernels take 2-2,000 us, it is
- * a third to a half of their time in place.
+ * The layer sweeps time an operator back to back on the same tensors: its code, its data and its
+ * address translations stay in the caches, and no framework code runs between the calls. In a
+ * network each call is the framework's whole path (a Python module call, the dispatcher, the
+ * allocator) after other layers have streamed megabytes through the caches, on an input another
+ * layer wrote. For a long convolution that difference is noise; for short memory-bound layers
+ * (batch norms, activations, adds) it can be a large share of their time in place
+ * (docs/accuracy.md has the measurements).
  *
- * The model adds to each layer of an inference pass
+ * The model adds to each layer's forward call
  *
  *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
  *
- * (`bytes`: what the layer's forward moves, as the roofline counts it; the cache: the device
- * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
- * the network's did not is at most what fits there), fitted by fit_call_overhead
- * (layer_validation.hpp) to the operations of networks timed node by node
- * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
- * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
- * kind's operations with the model's kernel time replaced by the back-to-back one, with both
- * constants at least 0. A kind with fewer than `min_rows` operations gets none.
+ * (`bytes`: what the layer's forward moves, as the roofline counts it; the cache: the device entry's
+ * `l2_mb`: data the back-to-back calls found in the caches and the network's did not is at most what
+ * fits there). fit_call_overhead (tools/lab/perfcast/lab/layer_validation.hpp) fits the two constants
+ * per kind, both at least 0, to operations of networks timed node by node
+ * (`tools/measure_torch.py --layers`): those that minimise the kind's mean |isolated + overhead -
+ * in place| / in place. A kind with fewer than `min_rows` operations gets none.
  *
- * A training step calls each layer's forward the same way, in place, so it gets the same overhead
- * (of the forward's bytes) once per layer. Its backward runs in autograd's C++ engine, node after
- * node without Python, whose cost per node the in-place timings (of forwards) do not show: it
- * gets none.
+ * A training step calls each layer's forward the same way, so it gets the same overhead (of the
+ * forward's bytes) once per layer; the backward runs in autograd's engine without a per-layer call
+ * from the framework's front end, and gets none.
  */
 
 #include <algorithm>  // min
@@ -1606,6 +1683,7 @@ constexpr std::string_view to_string(Analytical m) noexcept { return m == Analyt
 
 // #include "devices.hpp"  // Device: already inlined above
 // #include "layers.hpp"   // LayerKind, Layer, pass_cost: already inlined above
+// #include "target.hpp"   // Target: already inlined above
 // #include "types.hpp"    // Pass, DType: already inlined above
 
 namespace perfcast {
@@ -1645,10 +1723,10 @@ struct CallOverhead {
         const auto i = static_cast<std::size_t>(k);
         return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
     }
-    /** @brief The overhead of calling this layer in precision `t` on `d`, microseconds: its forward's
-        call, the same in an inference pass and in a training step. */
-    constexpr double at(const Layer& l, const Device& d, DType t) const noexcept {
-        return at(kind(l), static_cast<double>(pass_cost(l, Pass::inference, t).bytes), cache_bytes(d));
+    /** @brief The overhead of calling this layer on the target's device in its precision, microseconds:
+        its forward's call, the same in an inference pass and in a training step. */
+    constexpr double at(const Layer& l, const Target& t) const noexcept {
+        return at(kind(l), static_cast<double>(pass_cost(l, Pass::inference, t.dtype()).bytes), cache_bytes(t.device()));
     }
     /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
     static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }
@@ -1667,11 +1745,12 @@ struct CallOverhead {
  * if constexpr (perfcast::predict_us<A, perfcast::devices::l4>() < perfcast::predict_us<B, perfcast::devices::l4>()) ...
  * @endcode
  *
- * The policy is learned_time_fn's: the embedded model for the kinds it has a model for and
- * the passes and precisions it was trained on, the roofline for everything else. The default
- * model is models/neusight-fp32.json (conv2d and dense, FP32 inference, trained on P4, P100,
- * T4 and V100), embedded as include/perfcast/core/models/neusight_fp32.hpp; pass another model made
- * by `perfcast embed` as the last template argument.
+ * The rules are the run-time predictor's (embedded::layer_time, walk_network): the embedded model
+ * for the kinds it has a model for and the passes and precisions it was trained on, the roofline
+ * for everything else. The default model is models/neusight-fp32.json (conv2d and dense, FP32
+ * inference, trained on P4, P100, T4 and V100), embedded as
+ * include/perfcast/core/models/neusight_fp32.hpp; pass another model made by `perfcast embed` as
+ * the last template argument.
  *
  * Within GCC's default constexpr limits: ResNet-50 at batch 32 (53 learned convolutions, one
  * dense layer) adds about 1 s and 60 MB to a translation unit with g++ 12; layers that repeat
@@ -1684,36 +1763,458 @@ struct CallOverhead {
 // ---- begin include/perfcast/core/constexpr_model.hpp ----
 /**
  * @file constexpr_model.hpp
- * @brief A trained predictor as constexpr data, and its inference in constant expressions:
- *        `perfcast::embedded::predict_us(model, layer, device, pass, dtype)` gives what the
- *        run-time perfcast::Predictor gives (to a few ulp), at compile time.
+ * @brief A trained predictor as plain data (spans over arrays): perfcast::embedded::Model.
  *
- * `perfcast embed` (include/perfcast/embed.hpp) writes a model file out as a header of
- * `inline constexpr double[]` arrays and one `embedded::Model` that points at them;
- * include/perfcast/core/models/neusight_fp32.hpp is the committed default model, and
- * compile_time.hpp names it the default of `perfcast::predict_us<Net, Device>()`.
- *
- * The steps are Predictor::predict_us's: the feature vector (detail/feature_kernel.hpp: the
- * features of features.hpp, with the math of detail/constexpr_math.hpp), the scaler, the dense
- * layers, the output affine map, the inverse target transform, the roofline factor, and the
- * floor at a share of the compute-bound time. The result equals the run-time one to about
- * 1e-15 (own log/exp against libm's, and another summation order).
- *
- * Compile-time cost with g++ 12: about 15-25 ms and 2 MB per learned layer; equal layers are
- * evaluated once (GCC memoizes constexpr calls on equal arguments). ResNet-50 needs about 4M
- * constexpr operations and InceptionV3 about 8M, within GCC's default -fconstexpr-ops-limit (2^25).
+ * This is the one form every prediction reads a learned model in. `perfcast embed`
+ * (tools/lab/perfcast/lab/embed.hpp) writes a model file out as a header of
+ * `inline constexpr double[]` arrays and one `embedded::Model` that points at them
+ * (include/perfcast/core/models/neusight_fp32.hpp is the committed default model); a run-time
+ * perfcast::Predictor holds the same view over the data it loaded or trained
+ * (Predictor::view()). inference.hpp evaluates a view, layer_time.hpp chooses the method of each
+ * layer and network_time.hpp sums a network, each once for both paths: in constant expressions
+ * with perfcast's own math, at run time with <cmath> and a SIMD kernel.
  *
  * Needs only the standard library and perfcast's compile-time headers.
  */
 
-#include <algorithm>    // max, find
+#include <algorithm>    // find
 #include <cstddef>      // size_t
-#include <memory>       // allocator, construct_at: hidden activations (transient in constant evaluation)
 #include <span>         // span
 #include <string_view>  // string_view
 
-// #include "analytical.hpp"              // roofline_us, compute_bound_us: already inlined above
-// #include "call_overhead.hpp"           // CallOverhead: already inlined above
+// #include "call_overhead.hpp"  // CallOverhead: already inlined above
+// #include "devices.hpp"        // Device: already inlined above
+// ---- begin include/perfcast/core/feature_set.hpp ----
+/**
+ * @file feature_set.hpp
+ * @brief The named, versioned feature sets of the learned model (features.hpp computes them).
+ */
+
+#include <string>       // string
+#include <string_view>  // string_view
+
+// #include "error.hpp"  // error: already inlined above
+
+namespace perfcast {
+
+/** @brief Which features a model uses; each level adds to the one before. */
+enum class FeatureSet { raw, params, analytical, hardware };
+
+constexpr std::string_view to_string(FeatureSet f) noexcept {
+    switch (f) {
+        case FeatureSet::raw: return "raw";
+        case FeatureSet::params: return "params";
+        case FeatureSet::analytical: return "analytical";
+        case FeatureSet::hardware: return "hardware";
+    }
+    return "?";
+}
+
+inline FeatureSet parse_feature_set(std::string_view s) {
+    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware})
+        if (to_string(f) == s) return f;
+    throw error("features", "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware)");
+}
+
+/** @brief Version of the feature definitions below; bump when any feature changes. */
+inline constexpr int feature_schema_version = 1;
+
+namespace detail {
+
+/** @brief Tile edge of the GEMM view used to count waves (a typical cuBLAS/cuDNN CTA tile). */
+inline constexpr double wave_tile = 128.0;
+
+}  // namespace detail
+}  // namespace perfcast
+// ---- end include/perfcast/core/feature_set.hpp ----
+// #include "layers.hpp"         // Layer, LayerKind: already inlined above
+// ---- begin include/perfcast/core/memory_fit.hpp ----
+/**
+ * @file memory_fit.hpp
+ * @brief The memory-bound model: the time of a layer that has no learned model of its own
+ *        (dropout; on a model trained without them, batch norm, activations, add, concat,
+ *        softmax), fitted to measured memory-bound kernels.
+ *
+ * Each phase of a pass that moves data is one kernel, and a kernel takes
+ *
+ *     t = latency + bytes / (efficiency x bandwidth)
+ *
+ * with the device's peak memory bandwidth and two constants fitted to measurements:
+ * `latency_us`, the fixed cost of a kernel (a launch on a GPU, a call and its loop set-up on
+ * a CPU), and `efficiency`, the share of the peak bandwidth such kernels reach. The fit
+ * (fit_memory_model) is a least-squares fit of the relative error over the measured rows of
+ * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout) in a
+ * model's training data; a model whose data has fewer than 20 such rows has no memory fit (its
+ * kinds without a model get the roofline). Rows of compute kinds are not used even where their
+ * roofline is memory-bound: a GEMV's time says little about an element-wise kernel's, and
+ * imported data can carry its measuring method's floor (NeuSight's linear layers never take less
+ * than about 55 us). A phase that moves no data (flatten, a view; dropout at inference, the
+ * identity) runs no kernel and costs nothing.
+ */
+
+#include <cmath>        // isfinite
+#include <cstddef>      // size_t
+#include <vector>       // vector
+
+// #include "analytical.hpp"  // roofline: already inlined above
+// #include "devices.hpp"     // Device: already inlined above
+// #include "layers.hpp"      // Layer, cost, kind: already inlined above
+// #include "target.hpp"      // Target: already inlined above
+// #include "types.hpp"       // Pass, Phase, DType: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief The fitted memory-bound model (see the file's comment). Unfitted: efficiency 0.
+ * An efficiency above 1 is possible on a CPU: data that stays in the caches moves faster than
+ * the memory bandwidth the device entry gives.
+ */
+struct MemoryFit {
+    double latency_us = 0;  ///< fixed cost per kernel
+    double efficiency = 0;  ///< share of the peak memory bandwidth reached (0: not fitted)
+    std::size_t rows = 0;   ///< measured rows the fit used
+
+    constexpr bool fitted() const noexcept { return efficiency > 0; }
+
+    /** @brief Time of a layer for a pass, microseconds: one kernel per phase that moves data. */
+    template <typename L>
+    constexpr double us(const L& layer, const Target& t) const noexcept {
+        double total = 0;
+        for (Phase ph : all_phases)
+            if (runs(t.pass(), ph)) {
+                const Cost c = cost(layer, ph, t.dtype(), t.pass());
+                if (c.bytes > 0)
+                    total += latency_us +
+                             static_cast<double>(c.bytes) / (efficiency * t.device().bandwidth_bytes_per_s()) * 1e6;
+            }
+        return total;
+    }
+};
+
+/** @brief Runs no kernel in this pass (flatten; dropout at inference)? */
+template <typename L>
+constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) {
+            const Cost c = cost(layer, ph, t, pass);
+            if (c.bytes > 0 || c.flops > 0) return false;
+        }
+    return true;
+}
+
+/** @brief The kinds whose measured rows the memory fit prefers. */
+constexpr bool memory_bound_kind(LayerKind k) noexcept {
+    return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
+           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout;
+}
+
+/** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */
+struct MemoryFitRow {
+    double kernels = 0;
+    double memory_us = 0;  ///< bytes / peak bandwidth, microseconds, summed over the phases
+    double time_us = 0;
+};
+
+/** @brief A measured row's kernels (phases that move data) and memory time, for the fit. */
+inline MemoryFitRow memory_fit_row(const Layer& l, const Target& t, double time_us) {
+    MemoryFitRow r;
+    r.time_us = time_us;
+    for (Phase ph : all_phases)
+        if (runs(t.pass(), ph)) {
+            const Cost c = cost(l, ph, t.dtype(), t.pass());
+            if (c.bytes <= 0) continue;
+            r.kernels += 1;
+            r.memory_us += roofline(c, t.device(), t.dtype()).memory_us;
+        }
+    return r;
+}
+
+/// The fewest rows a memory fit is made from.
+inline constexpr std::size_t min_memory_fit_rows = 20;
+
+/**
+ * @brief Least squares of the relative error, (latency x kernels + memory_us / efficiency - t) / t,
+ * over `rows`: a 2x2 linear system in (latency, 1 / efficiency). The latency is kept >= 0 (refit
+ * through the origin when it would be negative). Unfitted (efficiency 0) with fewer than
+ * min_memory_fit_rows usable rows.
+ */
+inline MemoryFit fit_memory_model(const std::vector<MemoryFitRow>& rows) {
+    MemoryFit f;
+    double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;  // a = kernels / t, b = memory_us / t, target 1
+    std::size_t n = 0;
+    for (const MemoryFitRow& r : rows) {
+        if (!(r.time_us > 0) || !(r.memory_us > 0) || !std::isfinite(r.time_us)) continue;
+        const double a = r.kernels / r.time_us, b = r.memory_us / r.time_us;
+        saa += a * a;
+        sab += a * b;
+        sbb += b * b;
+        sa += a;
+        sb += b;
+        ++n;
+    }
+    if (n < min_memory_fit_rows) return f;
+    double latency = 0, inv_eff = 0;
+    const double det = saa * sbb - sab * sab;
+    if (det > 0) {
+        latency = (sa * sbb - sb * sab) / det;
+        inv_eff = (saa * sb - sab * sa) / det;
+    }
+    if (!(latency >= 0) || !(inv_eff > 0)) {  // through the origin: bandwidth only
+        latency = 0;
+        inv_eff = sb / sbb;
+    }
+    if (!(inv_eff > 0) || !std::isfinite(inv_eff)) return f;
+    f.latency_us = latency;
+    f.efficiency = 1.0 / inv_eff;
+    f.rows = n;
+    return f;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/memory_fit.hpp ----
+// ---- begin include/perfcast/core/mlp_kinds.hpp ----
+/**
+ * @file mlp_kinds.hpp
+ * @brief The hidden activation and the target transform of perfcast's MLPs, and their math,
+ *        written once over a math policy: the trainer (runtime/mlp.hpp), the run-time predictor
+ *        and the compile-time model evaluate them with this code.
+ */
+
+#include <algorithm>    // max
+#include <optional>     // optional
+#include <string_view>  // string_view
+
+namespace perfcast {
+
+/** @brief Nonlinearity applied after every hidden layer (the output layer is linear). */
+enum class MlpActivation {
+    relu,  ///< max(0, z)
+    tanh,  ///< tanh(z)
+    silu,  ///< z * sigmoid(z)
+    gelu,  ///< 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))), the tanh approximation
+};
+
+/** @brief The kinds of target transform: the map from a time t to what the network learns. */
+enum class TargetKind {
+    identity,  ///< z = t
+    sqrt,      ///< z = sqrt(c * t), t >= 0
+    log,       ///< z = log(t), t > 0
+};
+
+/** @brief The name of an activation, as used in JSON ("relu", "tanh", "silu", "gelu"). */
+constexpr std::string_view to_string(MlpActivation activation) noexcept {
+    switch (activation) {
+        case MlpActivation::relu: return "relu";
+        case MlpActivation::tanh: return "tanh";
+        case MlpActivation::silu: return "silu";
+        case MlpActivation::gelu: return "gelu";
+    }
+    return "?";
+}
+
+/** @brief The name of a target transform kind ("identity", "sqrt", "log"). */
+constexpr std::string_view to_string(TargetKind kind) noexcept {
+    switch (kind) {
+        case TargetKind::identity: return "identity";
+        case TargetKind::sqrt: return "sqrt";
+        case TargetKind::log: return "log";
+    }
+    return "?";
+}
+
+namespace detail {
+
+/** @brief sqrt(2 / pi), the GELU tanh-approximation constant. */
+inline constexpr double gelu_scale = 0.7978845608028654;
+/** @brief The cubic coefficient of the GELU tanh approximation. */
+inline constexpr double gelu_cubic = 0.044715;
+
+/** @brief act(x) for one value, with the math of @p Math (detail/math_policy.hpp). */
+template <typename Math>
+constexpr double activate(MlpActivation a, double x) noexcept {
+    switch (a) {
+        case MlpActivation::relu: return std::max(x, 0.0);  // keeps NaN: NaN < 0 is false
+        case MlpActivation::tanh: return Math::tanh(x);
+        case MlpActivation::silu: return x / (1.0 + Math::exp(-x));
+        case MlpActivation::gelu: return 0.5 * x * (1.0 + Math::tanh(gelu_scale * (x + gelu_cubic * x * x * x)));
+    }
+    return x;
+}
+
+/** @brief t = T^-1(z), defined for every z (sqrt keeps the sign, so the inverse is monotonic). */
+template <typename Math>
+constexpr double inverse_target(TargetKind kind, double c, double z) noexcept {
+    switch (kind) {
+        case TargetKind::identity: return z;
+        case TargetKind::sqrt: return z * (z < 0 ? -z : z) / c;
+        case TargetKind::log: return Math::exp(z);
+    }
+    return z;
+}
+
+}  // namespace detail
+}  // namespace perfcast
+// ---- end include/perfcast/core/mlp_kinds.hpp ----
+// #include "target.hpp"         // Target: already inlined above
+// #include "types.hpp"          // Pass, DType: already inlined above
+
+namespace perfcast::embedded {
+
+/** @brief One fully connected layer: out = in * weights + bias; weights are inputs x outputs, row-major. */
+struct DenseLayer {
+    std::size_t inputs = 0;
+    std::size_t outputs = 0;
+    std::span<const double> weights;  ///< inputs * outputs values
+    std::span<const double> bias;     ///< outputs values
+};
+
+/**
+ * @brief One MLP of a layer kind's model: the features it reads, their scaling, the network and its
+ * output maps. An ensemble's members are consecutive entries of Model::kinds with the same kind; the
+ * first one's feature ranges serve them all (they share the training rows).
+ */
+struct KindModel {
+    LayerKind kind = LayerKind::conv2d;
+    FeatureSet features = FeatureSet::hardware;
+    bool relative_to_roofline = true;                 ///< the network predicts time / roofline time
+    std::span<const std::string_view> feature_names;  ///< the schema the model was trained with
+    std::span<const double> mean;                     ///< the scaler's column means
+    std::span<const double> stddev;                   ///< the scaler's column standard deviations
+    std::span<const DenseLayer> layers;               ///< hidden layers, then the 1-output layer
+    MlpActivation activation = MlpActivation::relu;
+    double output_offset = 0.0;  ///< z = output_offset + output_scale * (network output)
+    double output_scale = 1.0;
+    TargetKind transform = TargetKind::identity;  ///< the time is T^-1(z)
+    double transform_c = 1.0;                     ///< the sqrt transform's constant: t = z |z| / c
+    /// a prediction is at least this share of the layer's compute-bound time (FLOPs / peak):
+    /// min_compute_fraction() of the kind (inference.hpp) when the model was made
+    double min_compute_fraction = 0.0;
+    std::span<const double> feature_min{};  ///< the training rows' feature ranges (empty: no clamping)
+    std::span<const double> feature_max{};
+};
+
+/** @brief A query the trainer answered, with its prediction: the model must give it back. */
+struct Reference {
+    Layer layer{};
+    Device device{};
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    double predicted_us = 0.0;
+};
+
+/** @brief A whole learned predictor: per-kind models, what they were trained on, reference queries. */
+struct Model {
+    std::string_view name;
+    int feature_schema_version = 0;  ///< the feature schema (feature_set.hpp) the model was trained with
+    std::span<const KindModel> kinds;
+    std::span<const Pass> passes;               ///< passes of the training data
+    std::span<const DType> dtypes;              ///< precisions of the training data
+    std::span<const std::string_view> devices;  ///< device ids of the training data
+    std::span<const Reference> references;
+    std::string_view data_hash;
+    MemoryFit memory{};                  ///< the memory-bound model of the kinds without a model of their own
+    CallOverhead overhead{};             ///< the framework's cost per call in a network
+    std::string_view overhead_device{};  ///< the device it was fitted on; others get none
+
+    /** @brief The index in `kinds` of a kind's first model, or kinds.size() if it has none. (An index,
+        not a pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
+    constexpr std::size_t index_of(LayerKind k) const noexcept {
+        std::size_t i = 0;
+        while (i < kinds.size() && kinds[i].kind != k) ++i;
+        return i;
+    }
+    /** @brief Has a model for this kind? */
+    constexpr bool covers(LayerKind k) const noexcept { return index_of(k) < kinds.size(); }
+    /** @brief Was trained on this pass and precision? (It is not asked about others.) */
+    constexpr bool trained_for(Pass pass, DType t) const noexcept {
+        return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
+               std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
+    }
+    /** @brief Was trained on data from this device? */
+    constexpr bool trained_on(const Device& d) const noexcept {
+        return std::find(devices.begin(), devices.end(), d.id) != devices.end();
+    }
+    /** @brief The call overhead of a layer on the target, microseconds: 0 but on the device it was fitted on. */
+    constexpr double overhead_us(const Layer& l, const perfcast::Target& t) const noexcept {
+        return overhead.fitted() && t.device().id == overhead_device ? overhead.at(l, t) : 0.0;
+    }
+};
+
+}  // namespace perfcast::embedded
+// ---- end include/perfcast/core/constexpr_model.hpp ----
+// #include "devices.hpp"               // Device: already inlined above
+// ---- begin include/perfcast/core/layer_time.hpp ----
+/**
+ * @file layer_time.hpp
+ * @brief Which method times a layer, and the time of a layer that runs only part of its
+ *        backward: each rule once, for the run-time Predictor and the compile-time model alike.
+ */
+
+// #include "analytical.hpp"       // roofline_us, paleo_us, backward_share, PaleoOptions: already inlined above
+// #include "constexpr_model.hpp"  // embedded::Model: already inlined above
+// ---- begin include/perfcast/core/inference.hpp ----
+/**
+ * @file inference.hpp
+ * @brief The learned model's prediction for one layer, written once over an execution policy:
+ *        `embedded::predict_us<Exec>(model, layer, target)`.
+ *
+ * The steps: the feature vector (detail/feature_kernel.hpp), clamped into the training rows'
+ * range; per member of the kind's ensemble, the scaler and the network (Exec::forward); the
+ * members' mean in the target transform's space; the inverse transform; times the roofline when
+ * the model learned the ratio to it; and at least a share of the compute-bound time
+ * (min_compute_fraction). Exec is constexpr_exec below (perfcast's own math and plain loops, for
+ * constant expressions) or the run-time Predictor's (<cmath> and the SIMD row kernel of
+ * runtime/mlp.hpp); the two agree to about 1e-15 (own log/exp against libm's, another summation
+ * order inside the dense layers).
+ *
+ * Compile-time cost with g++ 12: about 15-25 ms and 2 MB per learned layer; equal layers are
+ * evaluated once (GCC memoizes constexpr calls on equal arguments, see network_time.hpp).
+ */
+
+#include <algorithm>  // max
+#include <cstddef>    // size_t
+#include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
+
+// #include "analytical.hpp"             // pass_roofline: already inlined above
+// #include "constexpr_model.hpp"        // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
+// ---- begin include/perfcast/core/detail/feature_kernel.hpp ----
+/**
+ * @file detail/feature_kernel.hpp
+ * @brief The feature vectors of features.hpp, computed by a constexpr function template
+ *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
+ *        model sees exactly the features the run-time model was trained on.
+ *
+ * `compute<constexpr_math>` runs in constant expressions (own log, exp, floor, ceil);
+ * `compute<std_math>` runs the same code with <cmath>: it is perfcast::compute_features
+ * (runtime/features.hpp), so the two paths cannot drift apart. A change of any feature needs a
+ * feature_schema_version bump (feature_set.hpp): models trained before refuse to load.
+ */
+
+#include <algorithm>    // max
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t
+#include <span>         // span
+#include <string_view>  // string_view
+#include <type_traits>  // is_same_v, remove_cvref_t
+#include <variant>      // visit
+
+// #include "../analytical.hpp"     // roofline, PhaseTime: already inlined above
+// #include "../devices.hpp"        // Device: already inlined above
+// #include "../error.hpp"          // error: already inlined above
+// #include "../feature_set.hpp"    // FeatureSet, detail::wave_tile: already inlined above
+// #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
+// #include "../target.hpp"         // Target: already inlined above
+// ---- begin include/perfcast/core/detail/math_policy.hpp ----
+/**
+ * @file detail/math_policy.hpp
+ * @brief The two math policies the shared templates run with: constexpr_math (perfcast's own
+ *        constexpr functions, for constant expressions) and std_math (<cmath>, at run time).
+ *        The features, the activations and the target transform are written once over a policy.
+ */
+
+#include <cmath>  // log, exp, tanh, floor, ceil: std_math
+
 // ---- begin include/perfcast/core/detail/constexpr_math.hpp ----
 /**
  * @file detail/constexpr_math.hpp
@@ -1889,93 +2390,34 @@ constexpr double sqrt(double x) noexcept {
 
 }  // namespace perfcast::detail::cmath
 // ---- end include/perfcast/core/detail/constexpr_math.hpp ----
-// ---- begin include/perfcast/core/detail/feature_kernel.hpp ----
-/**
- * @file detail/feature_kernel.hpp
- * @brief The feature vectors of features.hpp, computed by a constexpr function template
- *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
- *        model sees exactly the features the run-time model was trained on.
- *
- * `compute<constexpr_math>` runs in constant expressions (own log, floor, ceil);
- * `compute<std_math>` runs the same code with <cmath>: it is perfcast::compute_features
- * (features.hpp), so the two paths cannot drift apart. A change of any feature needs a
- * feature_schema_version bump (feature_set.hpp): models trained before refuse to load.
- */
 
-#include <algorithm>    // max
-#include <array>        // array
-#include <cmath>        // log, floor, ceil: std_math
-#include <cstddef>      // size_t
-#include <cstdint>      // int64_t
-#include <span>         // span
-#include <string_view>  // string_view
-#include <type_traits>  // is_same_v, remove_cvref_t
-#include <variant>      // visit
-
-// #include "../analytical.hpp"     // roofline, PhaseTime: already inlined above
-// #include "../devices.hpp"        // Device: already inlined above
-// #include "../error.hpp"          // error: already inlined above
-// ---- begin include/perfcast/core/feature_set.hpp ----
-/**
- * @file feature_set.hpp
- * @brief The named, versioned feature sets of the learned model (features.hpp computes them).
- */
-
-#include <string>       // string
-#include <string_view>  // string_view
-
-// #include "error.hpp"  // error: already inlined above
-
-namespace perfcast {
-
-/** @brief Which features a model uses; each level adds to the one before. */
-enum class FeatureSet { raw, params, analytical, hardware };
-
-constexpr std::string_view to_string(FeatureSet f) noexcept {
-    switch (f) {
-        case FeatureSet::raw: return "raw";
-        case FeatureSet::params: return "params";
-        case FeatureSet::analytical: return "analytical";
-        case FeatureSet::hardware: return "hardware";
-    }
-    return "?";
-}
-
-inline FeatureSet parse_feature_set(std::string_view s) {
-    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware})
-        if (to_string(f) == s) return f;
-    throw error("features", "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware)");
-}
-
-/** @brief Version of the feature definitions below; bump when any feature changes. */
-inline constexpr int feature_schema_version = 1;
-
-namespace detail {
-
-/** @brief Tile edge of the GEMM view used to count waves (a typical cuBLAS/cuDNN CTA tile). */
-inline constexpr double wave_tile = 128.0;
-
-}  // namespace detail
-}  // namespace perfcast
-// ---- end include/perfcast/core/feature_set.hpp ----
-// #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
-// #include "constexpr_math.hpp"    // cmath::log, floor, ceil: already inlined above
-
-namespace perfcast::detail::features_kernel {
+namespace perfcast::detail {
 
 /** @brief The math of the compile-time path. */
 struct constexpr_math {
     static constexpr double log(double x) noexcept { return cmath::log(x); }
+    static constexpr double exp(double x) noexcept { return cmath::exp(x); }
+    static constexpr double tanh(double x) noexcept { return cmath::tanh(x); }
     static constexpr double floor(double x) noexcept { return cmath::floor(x); }
     static constexpr double ceil(double x) noexcept { return cmath::ceil(x); }
 };
 
-/** @brief The math of the run-time path: compute_features and Predictor::predict_us. */
+/** @brief The math of the run-time path. */
 struct std_math {
     static double log(double x) noexcept { return std::log(x); }
+    static double exp(double x) noexcept { return std::exp(x); }
+    static double tanh(double x) noexcept { return std::tanh(x); }
     static double floor(double x) noexcept { return std::floor(x); }
     static double ceil(double x) noexcept { return std::ceil(x); }
 };
+
+}  // namespace perfcast::detail
+// ---- end include/perfcast/core/detail/math_policy.hpp ----
+
+namespace perfcast::detail::features_kernel {
+
+using perfcast::detail::constexpr_math;
+using perfcast::detail::std_math;
 
 /** @brief Features a buffer holds at most (conv2d under "hardware" has 42). */
 inline constexpr std::size_t max_features = 64;
@@ -2116,7 +2558,10 @@ constexpr void clamp_to_range(feature_buffer& s, std::span<const double> lo, std
  * (which it appends to): perfcast::compute_features, with the math of @p Math.
  */
 template <typename Math>
-constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t) {
+constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Target& target) {
+    const Device& d = target.device();
+    const Pass pass = target.pass();
+    const DType t = target.dtype();
     layer_params<Math>(s, l, set != FeatureSet::raw);
     s.add("training", pass == Pass::training ? 1.0 : 0.0);
     s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);
@@ -2160,674 +2605,57 @@ constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const 
 
 }  // namespace perfcast::detail::features_kernel
 // ---- end include/perfcast/core/detail/feature_kernel.hpp ----
-// #include "devices.hpp"                 // Device: already inlined above
-// #include "error.hpp"                   // error: already inlined above
-// #include "feature_set.hpp"             // FeatureSet, feature_schema_version: already inlined above
-// #include "layers.hpp"                  // Layer, LayerKind, kind: already inlined above
-// ---- begin include/perfcast/core/memory_fit.hpp ----
-/**
- * @file memory_fit.hpp
- * @brief The memory-bound model: the time of a layer that has no learned model of its own
- *        (dropout; on a model trained without them, batch norm, activations, add, concat,
- *        softmax), fitted to measured memory-bound kernels.
- *
- * Each phase of a pass that moves data is one kernel, and a kernel takes
- *
- *     t = latency + bytes / (efficiency x bandwidth)
- *
- * with the device's peak memory bandwidth and two constants fitted to measurements:
- * `latency_us`, the fixed cost of a kernel (a launch on a GPU, a call and its loop set-up on
- * a CPU), and `efficiency`, the share of the peak bandwidth such kernels reach. The fit
- * (fit_memory_model) is a least-squares fit of the relative error over the measured rows of
- * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout) in a
- * model's training data; a model whose data has fewer than 20 such rows has no memory fit (its
- * kinds without a model get the roofline). Rows of compute kinds are not used even where their
- * roofline is memory-bound: a GEMV's time says little about an element-wise kernel's, and
- * imported data can carry its measuring method's floor (NeuSight's linear layers never take less
- * than about 55 us). A phase that moves no data (flatten, a view; dropout at inference, the
- * identity) runs no kernel and costs nothing.
- */
-
-#include <cmath>        // isfinite
-#include <cstddef>      // size_t
-#include <vector>       // vector
-
-// #include "analytical.hpp"  // roofline: already inlined above
-// #include "devices.hpp"     // Device: already inlined above
-// #include "layers.hpp"      // Layer, cost, kind: already inlined above
-// #include "types.hpp"       // Pass, Phase, DType: already inlined above
+// #include "detail/math_policy.hpp"     // constexpr_math: already inlined above
+// #include "error.hpp"                  // error: already inlined above
+// #include "feature_set.hpp"            // feature_schema_version: already inlined above
+// #include "layers.hpp"                 // Layer, LayerKind, kind, detail::example_layer: already inlined above
+// #include "mlp_kinds.hpp"              // activate, inverse_target: already inlined above
+// #include "target.hpp"                 // Target: already inlined above
 
 namespace perfcast {
 
 /**
- * @brief The fitted memory-bound model (see the file's comment). Unfitted: efficiency 0.
- * An efficiency above 1 is possible on a CPU: data that stays in the caches moves faster than
- * the memory bandwidth the device entry gives.
+ * @brief The least share of its compute-bound time (FLOPs / peak) a layer kind can take: no
+ * kernel beats the device's peak FLOP/s, except convolutions through Winograd or FFT algorithms,
+ * which do fewer multiplications than the direct FLOP count (Winograd F(4x4, 3x3) 4x fewer, hence
+ * 0.25). Only the compute part is a hard bound: data that stays in caches moves faster than the
+ * memory bandwidth the memory part assumes.
  */
-struct MemoryFit {
-    double latency_us = 0;  ///< fixed cost per kernel
-    double efficiency = 0;  ///< share of the peak memory bandwidth reached (0: not fitted)
-    std::size_t rows = 0;   ///< measured rows the fit used
+constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
 
-    constexpr bool fitted() const noexcept { return efficiency > 0; }
-
-    /** @brief Time of a layer for a pass, microseconds: one kernel per phase that moves data. */
-    template <typename L>
-    constexpr double us(const L& layer, const Device& d, Pass pass, DType t) const noexcept {
-        double total = 0;
-        for (Phase ph : all_phases)
-            if (runs(pass, ph)) {
-                const Cost c = cost(layer, ph, t, pass);
-                if (c.bytes > 0)
-                    total += latency_us + static_cast<double>(c.bytes) / (efficiency * d.bandwidth_bytes_per_s()) * 1e6;
-            }
-        return total;
-    }
-};
-
-/** @brief Runs no kernel in this pass (flatten; dropout at inference)? */
-template <typename L>
-constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
-    for (Phase ph : all_phases)
-        if (runs(pass, ph)) {
-            const Cost c = cost(layer, ph, t, pass);
-            if (c.bytes > 0 || c.flops > 0) return false;
-        }
-    return true;
-}
-
-/** @brief The kinds whose measured rows the memory fit prefers. */
-constexpr bool memory_bound_kind(LayerKind k) noexcept {
-    return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
-           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout;
-}
-
-/** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */
-struct MemoryFitRow {
-    double kernels = 0;
-    double memory_us = 0;  ///< bytes / peak bandwidth, microseconds, summed over the phases
-    double time_us = 0;
-};
-
-/** @brief A measured row's kernels (phases that move data) and memory time, for the fit. */
-inline MemoryFitRow memory_fit_row(const Layer& l, const Device& d, Pass pass, DType t, double time_us) {
-    MemoryFitRow r;
-    r.time_us = time_us;
-    for (Phase ph : all_phases)
-        if (runs(pass, ph)) {
-            const Cost c = cost(l, ph, t, pass);
-            if (c.bytes <= 0) continue;
-            r.kernels += 1;
-            r.memory_us += roofline(c, d, t).memory_us;
-        }
-    return r;
-}
-
-/// The fewest rows a memory fit is made from.
-inline constexpr std::size_t min_memory_fit_rows = 20;
-
-/**
- * @brief Least squares of the relative error, (latency x kernels + memory_us / efficiency - t) / t,
- * over `rows`: a 2x2 linear system in (latency, 1 / efficiency). The latency is kept >= 0 (refit
- * through the origin when it would be negative). Unfitted (efficiency 0) with fewer than
- * min_memory_fit_rows usable rows.
- */
-inline MemoryFit fit_memory_model(const std::vector<MemoryFitRow>& rows) {
-    MemoryFit f;
-    double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;  // a = kernels / t, b = memory_us / t, target 1
-    std::size_t n = 0;
-    for (const MemoryFitRow& r : rows) {
-        if (!(r.time_us > 0) || !(r.memory_us > 0) || !std::isfinite(r.time_us)) continue;
-        const double a = r.kernels / r.time_us, b = r.memory_us / r.time_us;
-        saa += a * a;
-        sab += a * b;
-        sbb += b * b;
-        sa += a;
-        sb += b;
-        ++n;
-    }
-    if (n < min_memory_fit_rows) return f;
-    double latency = 0, inv_eff = 0;
-    const double det = saa * sbb - sab * sab;
-    if (det > 0) {
-        latency = (sa * sbb - sb * sab) / det;
-        inv_eff = (saa * sb - sab * sa) / det;
-    }
-    if (!(latency >= 0) || !(inv_eff > 0)) {  // through the origin: bandwidth only
-        latency = 0;
-        inv_eff = sb / sbb;
-    }
-    if (!(inv_eff > 0) || !std::isfinite(inv_eff)) return f;
-    f.latency_us = latency;
-    f.efficiency = 1.0 / inv_eff;
-    f.rows = n;
-    return f;
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/core/memory_fit.hpp ----
-// ---- begin include/perfcast/core/network.hpp ----
-/**
- * @file network.hpp
- * @brief Networks: the run-time perfcast::Network (a named list of layers), the
- *        compile-time perfcast::Net<Layers...> (a type list), and NetBuilder, which
- *        tracks the running shape so a network is written once, as PyTorch writes it.
- */
-
-#include <array>        // array
-#include <cstddef>      // size_t
-#include <cstdint>      // int64_t
-#include <string>       // string
-#include <string_view>  // string_view
-#include <type_traits>  // is_constant_evaluated
-#include <utility>      // index_sequence, move
-#include <vector>       // vector
-
-// #include "error.hpp"   // error: already inlined above
-// #include "layers.hpp"  // Layer, NamedLayer, the parameter structs: already inlined above
-// #include "types.hpp"   // Shape, Pass, DType: already inlined above
-
-namespace perfcast {
-
-/**
- * @brief Which part of its backward each layer of a network runs in a training step, asked in
- * execution order. Autograd computes no gradient for the network's input: the layers before the
- * first one with parameters run no backward at all, and that first one computes its parameters'
- * gradients but not its input's (PyTorch runs no backward-data kernel for a first convolution).
- */
-class BackwardScope {
-public:
-    /** @brief The next layer's backward. */
-    constexpr Backward next(const Layer& l) noexcept {
-        if (m_seen_params) return Backward::full;
-        if (param_count(l) == 0) return Backward::none;
-        m_seen_params = true;
-        return Backward::weights_only;
-    }
-
-private:
-    bool m_seen_params = false;
-};
-
-/** @brief Totals over a network's layers. */
-struct NetworkTotals {
-    std::int64_t params = 0;
-    Cost inference{};  ///< forward phase of every layer
-    Cost training{};   ///< the phases a training step runs (BackwardScope)
-};
-
-/** @brief A network at run time: a name, a batch size and its layers in execution order. */
-struct Network {
-    std::string name;
-    std::int64_t batch = 1;
-    std::vector<NamedLayer> layers;
-
-    /** @brief The same network at another batch size (every layer's batch replaced). */
-    Network with_batch(std::int64_t new_batch) const {
-        if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
-        Network out{name, new_batch, {}};
-        out.layers.reserve(layers.size());
-        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
-        return out;
-    }
-
-    /** @brief Throws perfcast::error naming the layer and field of the first broken rule. */
-    void validate() const {
-        for (const auto& l : layers) perfcast::validate(l.layer, l.name);
-    }
-
-    NetworkTotals totals(DType t = DType::fp32) const {
-        NetworkTotals s;
-        BackwardScope scope;
-        for (const auto& l : layers) {
-            s.params += param_count(l.layer);
-            s.inference += pass_cost(l.layer, Pass::inference, t);
-            s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
-        }
-        return s;
-    }
-};
-
-// ---------------------------------------------------------------------------------------
-// NetBuilder: usable at run time and in constant expressions
-// ---------------------------------------------------------------------------------------
-
-/**
- * @brief A layer's name without heap allocation, so networks can be built in constant
- * expressions ("layer1" + "." + 0 + ".conv1"). At most 95 characters.
- */
-class LayerName {
-public:
-    static constexpr std::size_t capacity = 95;
-    constexpr LayerName() = default;
-    constexpr LayerName(const char* s) : LayerName(std::string_view(s)) {}  // NOLINT: implicit by design
-    constexpr LayerName(std::string_view s) { append(s); }                  // NOLINT: implicit by design
-
-    constexpr std::string_view view() const noexcept { return {m_buf.data(), m_len}; }
-    constexpr std::string str() const { return std::string(view()); }
-
-    constexpr LayerName& append(std::string_view s) {
-        if (m_len + s.size() > capacity) throw error("name", "layer name longer than 95 characters");
-        for (char c : s) m_buf[m_len++] = c;
-        return *this;
-    }
-    constexpr LayerName& append(std::int64_t v) {
-        char digits[20]{};
-        std::size_t n = 0;
-        std::uint64_t u = v < 0 ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
-        do {
-            digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
-            u /= 10;
-        } while (u > 0);
-        if (v < 0) append("-");
-        while (n > 0) append(std::string_view(&digits[--n], 1));
-        return *this;
-    }
-    /** @brief "layer1" / 0 / "conv1" reads "layer1.0.conv1". */
-    friend constexpr LayerName operator/(LayerName a, std::string_view b) { return a.append(".").append(b); }
-    friend constexpr LayerName operator/(LayerName a, std::int64_t i) { return a.append(".").append(i); }
-    friend constexpr LayerName operator/(LayerName a, int i) { return a.append(".").append(std::int64_t{i}); }
-
-private:
-    std::array<char, capacity + 1> m_buf{};
-    std::size_t m_len = 0;
-};
-
-namespace detail {
-constexpr std::string itos(std::int64_t v) {
-    if (v == 0) return "0";
-    std::string s;
-    const bool neg = v < 0;
-    std::uint64_t u = neg ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
-    while (u > 0) {
-        s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-        u /= 10;
-    }
-    return neg ? "-" + s : s;
-}
-}  // namespace detail
-
-/**
- * @brief Appends layers while tracking the current output shape, the way a PyTorch
- * forward() reads. Branches: save shape(), build the branch, restore with set_shape();
- * join with add() or concat().
- */
-class NetBuilder {
-public:
-    constexpr NetBuilder(std::string_view name, std::int64_t batch, Shape input)
-        : m_name(name), m_batch(batch), m_shape(input) {}
-
-    constexpr const Shape& shape() const noexcept { return m_shape; }
-    constexpr void set_shape(const Shape& s) noexcept { m_shape = s; }
-    constexpr std::int64_t batch() const noexcept { return m_batch; }
-
-    constexpr NetBuilder& conv(LayerName name, std::int64_t out_channels, Hw kernel, Hw stride = 1, Hw padding = 0,
-                               bool bias = true, std::int64_t groups = 1, Hw dilation = 1) {
-        require_rank(4, name);
-        return push(name, Conv2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], out_channels, kernel,
-                                                  stride, padding, dilation, groups, bias});
-    }
-    constexpr NetBuilder& batchnorm(LayerName name) {
-        require_rank(4, name);
-        return push(name, BatchNorm2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], true});
-    }
-    constexpr NetBuilder& act(LayerName name, ActivationKind kind = ActivationKind::relu) {
-        return push(name, ActivationParams{m_shape, kind});
-    }
-    constexpr NetBuilder& pool(LayerName name, PoolMode mode, Hw kernel, Hw stride = 0, Hw padding = 0,
-                               bool ceil_mode = false, bool count_include_pad = true) {
-        require_rank(4, name);
-        return push(name, Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, kernel, stride,
-                                                  padding, ceil_mode, false, count_include_pad});
-    }
-    constexpr NetBuilder& global_pool(LayerName name, PoolMode mode = PoolMode::avg) {
-        require_rank(4, name);
-        return push(name,
-                    Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, Hw{1}, Hw{1}, Hw{0}, false, true});
-    }
-    /** @brief PyTorch's AdaptiveAvgPool2d, for outputs that divide the input (a plain average pool). */
-    constexpr NetBuilder& adaptive_avg_pool(LayerName name, std::int64_t out_h, std::int64_t out_w) {
-        require_rank(4, name);
-        if (out_h < 1 || out_w < 1 || m_shape[2] % out_h != 0 || m_shape[3] % out_w != 0)
-            throw error(std::string(name.view()), "adaptive_avg_pool: output " + detail::itos(out_h) + "x" + detail::itos(out_w) +
-                                  " must divide the input " + detail::itos(m_shape[2]) + "x" + detail::itos(m_shape[3]));
-        if (out_h == 1 && out_w == 1) return global_pool(name, PoolMode::avg);
-        const Hw k{m_shape[2] / out_h, m_shape[3] / out_w};
-        return pool(name, PoolMode::avg, k, k);
-    }
-    constexpr NetBuilder& flatten(LayerName name) { return push(name, FlattenParams{m_shape}); }
-    constexpr NetBuilder& dense(LayerName name, std::int64_t out_features, bool bias = true) {
-        require_rank(2, name);
-        return push(name, DenseParams{m_shape[0], m_shape[1], out_features, bias, 1});
-    }
-    constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
-        return push(name, DropoutParams{m_shape, p});
-    }
-    constexpr NetBuilder& softmax(LayerName name) {
-        require_rank(2, name);
-        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
-    }
-    /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
-    constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
-        return push(name, AddParams{m_shape, inputs});
-    }
-    /** @brief Concatenates branches along channels; `channels` lists each branch's channel count. */
-    constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
-        require_rank(4, name);
-        std::int64_t total = 0;
-        for (std::int64_t c : channels) total += c;
-        return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
-                                                  static_cast<std::int64_t>(channels.size())});
-    }
-
-    constexpr std::size_t size() const noexcept { return m_layers.size(); }
-    constexpr const Layer& layer(std::size_t i) const noexcept { return m_layers[i].layer; }
-    constexpr std::string_view name(std::size_t i) const noexcept { return m_layers[i].name.view(); }
-
-    /** @brief The run-time network. */
-    Network build() const {
-        Network n{std::string(m_name), m_batch, {}};
-        n.layers.reserve(m_layers.size());
-        for (const auto& l : m_layers) n.layers.push_back(NamedLayer{l.name.str(), l.layer});
-        return n;
-    }
-
-private:
-    struct Entry {
-        LayerName name;
-        Layer layer;
-    };
-
-    constexpr void require_rank(int rank, const LayerName& name) const {
-        if (m_shape.rank != rank)
-            throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
-                                  detail::itos(m_shape.rank));
-    }
-    constexpr NetBuilder& push(LayerName name, Layer layer) {
-        const Violation v = check(layer);
-        if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
-        if (v)
-            throw error(name.str() + "." + std::string(v.field), std::string(to_string(kind(layer))) + ": " +
-                                                              std::string(rule_text(v.rule)) + " (got " +
-                                                              detail::itos(v.value) + ", limit " +
-                                                              detail::itos(v.limit) + ")");
-        m_shape = output_shape(layer);
-        m_layers.push_back(Entry{name, layer});
-        return *this;
-    }
-
-    std::string_view m_name;
-    std::int64_t m_batch;
-    Shape m_shape;
-    std::vector<Entry> m_layers;
-};
-
-// ---------------------------------------------------------------------------------------
-// Compile-time networks
-// ---------------------------------------------------------------------------------------
-
-/**
- * @brief A network as a type list of compile-time layers.
- * @tparam Layers compile-time layer types (Conv2D<...>, Dense<...>, ...)
- */
-template <typename... Layers>
-struct Net {
-    static constexpr std::size_t size = sizeof...(Layers);
-    static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
-    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
-
-    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says). */
-    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
-        Cost c{};
-        BackwardScope scope;
-        for (const Layer& l : layers) c += perfcast::pass_cost(l, pass, t, scope.next(l));
-        return c;
-    }
-
-    /** @brief The run-time twin: the same layers, named by position ("0", "1", ...). */
-    static Network to_network(std::string name = "net") {
-        Network n{name, size == 0 ? 1 : batch_of(layers[0]), {}};
-        for (std::size_t i = 0; i < size; ++i) n.layers.push_back({detail::itos(static_cast<std::int64_t>(i)), layers[i]});
-        return n;
-    }
-};
-
-namespace detail {
-
-template <typename Holder, std::size_t I>
-using layer_at = layer_type_t<std::get<Holder::layers[I].index()>(Holder::layers[I])>;
-
-template <typename Holder, std::size_t... I>
-auto make_net(std::index_sequence<I...>) -> Net<layer_at<Holder, I>...>;
-
-/** @brief Copies the layers of a constexpr-built network into an array (names are dropped). */
-template <std::size_t N, typename BuildFn>
-constexpr std::array<Layer, N> layers_array(BuildFn build) {
-    std::array<Layer, N> out{};
-    const NetBuilder b = build();
-    for (std::size_t i = 0; i < N; ++i) out[i] = b.layer(i);
-    return out;
-}
-
-}  // namespace detail
-
-/**
- * @brief The compile-time Net of a network written with NetBuilder.
- * @tparam Holder a type with `static constexpr NetBuilder build()`
- */
-template <typename Holder>
-struct built_net {
-    struct layers_holder {
-        static constexpr std::size_t count = Holder::build().size();
-        static constexpr std::array<Layer, count> layers = detail::layers_array<count>([] { return Holder::build(); });
-    };
-    using type = decltype(detail::make_net<layers_holder>(std::make_index_sequence<layers_holder::count>{}));
-};
-
-}  // namespace perfcast
-// ---- end include/perfcast/core/network.hpp ----
-// ---- begin include/perfcast/core/optimizer.hpp ----
-/**
- * @file optimizer.hpp
- * @brief The optimizer update of a training step: which element-wise kernels it runs over
- *        each parameter tensor, so that whole-network estimates (estimate(), network_us())
- *        include it.
- */
-
-#include <cstdint>      // int64_t
-#include <optional>     // optional
-#include <string_view>  // string_view
-#include <variant>      // holds_alternative, get
-
-// #include "layers.hpp"  // Layer, the parameter structs, param_count: already inlined above
-// #include "types.hpp"   // Shape: already inlined above
-
-namespace perfcast {
-
-/**
- * @brief The optimizer whose update a training step runs after the backward pass, as PyTorch's
- * CPU and single-tensor CUDA implementations run it: element-wise kernels over each parameter
- * tensor, sgd 1 (p -= lr g), sgd_momentum 3 (buf *= m; buf += g; p -= lr buf), adam 8 (two
- * moments 2 each, the denominator 3, the update 1). `none` leaves the update out (layers only,
- * the seed thesis' training time).
- */
-enum class Optimizer { none, sgd, sgd_momentum, adam };
-
-constexpr std::string_view to_string(Optimizer o) noexcept {
-    switch (o) {
-        case Optimizer::none: return "none";
-        case Optimizer::sgd: return "sgd";
-        case Optimizer::sgd_momentum: return "sgd_momentum";
-        case Optimizer::adam: return "adam";
-    }
-    return "?";
-}
-
-constexpr std::optional<Optimizer> parse_optimizer(std::string_view s) noexcept {
-    for (Optimizer o : {Optimizer::none, Optimizer::sgd, Optimizer::sgd_momentum, Optimizer::adam})
-        if (to_string(o) == s) return o;
-    return std::nullopt;
-}
-
-/** @brief Element-wise kernels the optimizer runs per parameter tensor. */
-constexpr int update_kernels(Optimizer o) noexcept {
-    return o == Optimizer::sgd ? 1 : o == Optimizer::sgd_momentum ? 3 : o == Optimizer::adam ? 8 : 0;
-}
-
-/** @brief Calls f(elements) for each of a layer's parameter tensors (weight, bias; batch norm's scale and shift). */
-template <typename F>
-constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
-    const std::int64_t total = param_count(l);
-    if (total == 0) return;
-    // holds_alternative + get, not get_if: GCC cannot fold get_if's null test of a static array's
-    // element in a constant expression when the sanitizers are on
-    if (std::holds_alternative<DenseParams>(l)) {
-        const DenseParams& d = std::get<DenseParams>(l);
-        f(d.in_features * d.out_features);
-        if (d.bias) f(d.out_features);
-    } else if (std::holds_alternative<Conv2DParams>(l)) {
-        const Conv2DParams& c = std::get<Conv2DParams>(l);
-        f(total - (c.bias ? c.out_channels : 0));
-        if (c.bias) f(c.out_channels);
-    } else if (std::holds_alternative<BatchNorm2DParams>(l)) {
-        const BatchNorm2DParams& b = std::get<BatchNorm2DParams>(l);
-        f(b.channels);
-        f(b.channels);
-    } else {
-        f(total);
-    }
-}
-
-/** @brief One kernel of the optimizer's update over a parameter tensor of n elements, as it is estimated. */
-constexpr Layer update_kernel(std::int64_t n) noexcept { return AddParams{Shape::matrix(1, n), 2}; }
-
-}  // namespace perfcast
-// ---- end include/perfcast/core/optimizer.hpp ----
-// #include "types.hpp"                   // Pass, DType: already inlined above
-
-namespace perfcast::embedded {
-
-// ============================================================================
-// The data of an embedded model
-// ============================================================================
-
-/** @brief The hidden nonlinearity (MlpActivation's values, without the run-time header). */
-enum class Activation { relu, tanh, silu, gelu };
-
-/** @brief The target transform (TargetKind's values): the network predicts z, the time is T^-1(z). */
-enum class Target { identity, sqrt, log };
-
-/** @brief One fully connected layer: out = in * weights + bias; weights are inputs x outputs, row-major. */
-struct DenseLayer {
-    std::size_t inputs = 0;
-    std::size_t outputs = 0;
-    std::span<const double> weights;  ///< inputs * outputs values
-    std::span<const double> bias;     ///< outputs values
-};
-
-/** @brief One layer kind's model: the features it reads, their scaling, the network and its output maps. */
-struct KindModel {
-    LayerKind kind = LayerKind::conv2d;
-    FeatureSet features = FeatureSet::hardware;
-    bool relative_to_roofline = true;               ///< the network predicts time / roofline time
-    std::span<const std::string_view> feature_names;  ///< the schema the model was trained with
-    std::span<const double> mean;                   ///< the scaler's column means
-    std::span<const double> stddev;                 ///< the scaler's column standard deviations
-    std::span<const DenseLayer> layers;             ///< hidden layers, then the 1-output layer
-    Activation activation = Activation::relu;
-    double output_offset = 0.0;  ///< z = output_offset + output_scale * (network output)
-    double output_scale = 1.0;
-    Target target = Target::identity;
-    double target_c = 1.0;  ///< the sqrt transform's constant: t = z |z| / c
-    /// a prediction is at least this share of the layer's compute-bound time (FLOPs / peak):
-    /// Predictor's min_compute_fraction() for the kind when the model was embedded
-    double min_compute_fraction = 0.0;
-    std::span<const double> feature_min{};  ///< the training rows' feature ranges (empty: no clamping)
-    std::span<const double> feature_max{};
-};
-
-/** @brief A query the trainer answered, with its prediction: the embedded model must give it back. */
-struct Reference {
-    Layer layer{};
-    Device device{};
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    double predicted_us = 0.0;
-};
-
-/** @brief A whole embedded predictor: per-kind models, what they were trained on, reference queries. */
-struct Model {
-    std::string_view name;
-    int feature_schema_version = 0;  ///< the features.hpp schema the model was trained with
-    std::span<const KindModel> kinds;
-    std::span<const Pass> passes;               ///< passes of the training data
-    std::span<const DType> dtypes;              ///< precisions of the training data
-    std::span<const std::string_view> devices;  ///< device ids of the training data
-    std::span<const Reference> references;
-    std::string_view data_hash;
-    MemoryFit memory{};  ///< the memory-bound model of the kinds without a model (Predictor::memory_fit)
-    CallOverhead overhead{};             ///< the framework's cost per call in a network (Predictor::call_overhead)
-    std::string_view overhead_device{};  ///< the device it was fitted on; others get none
-
-    /** @brief The index in `kinds` of a kind's model, or kinds.size() if it has none. (An index, not a
-        pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
-    constexpr std::size_t index_of(LayerKind k) const noexcept {
-        std::size_t i = 0;
-        while (i < kinds.size() && kinds[i].kind != k) ++i;
-        return i;
-    }
-    /** @brief Has a model for this kind? */
-    constexpr bool covers(LayerKind k) const noexcept { return index_of(k) < kinds.size(); }
-    /** @brief Was trained on this pass and precision? (Predictor::trained_for.) */
-    constexpr bool trained_for(Pass pass, DType t) const noexcept {
-        return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
-               std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
-    }
-    /** @brief Was trained on data from this device? */
-    constexpr bool trained_on(const Device& d) const noexcept {
-        return std::find(devices.begin(), devices.end(), d.id) != devices.end();
-    }
-};
-
-/** @brief One layer's compile-time estimate, whether the learned model made it, and the method's name
- *  (learned_time_fn's: "mlp", "memory-fit", "roofline", "no kernel"). */
-struct Prediction {
-    double us = 0.0;
-    bool learned = false;
-    std::string_view method = "roofline";
-    double overhead_us = 0.0;  ///< the part of `us` that is the call overhead (learned_time_fn's LayerTime::overhead_us)
-};
+namespace embedded {
 
 // ============================================================================
 // Declarations
 // ============================================================================
 
 /**
- * @brief The learned model's time for a layer, in microseconds, as Predictor::predict_us.
+ * @brief The execution policy of constant expressions. An Exec has `using math = ...;` (a math
+ * policy of detail/math_policy.hpp) and `forward(member, x, n)`: the member's network output
+ * (its output map applied) for @p n standardised features @p x.
+ */
+struct constexpr_exec {
+    using math = perfcast::detail::constexpr_math;
+    static constexpr double forward(const KindModel& member, const double* x, std::size_t n);
+};
+
+/**
+ * @brief The learned model's time for a layer on a target, in microseconds.
  * @throws perfcast::error (a compile error in a constant expression) when the model has no
  *         model for the layer's kind, or its features differ from the schema it was trained with
  */
-constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
-
-/**
- * @brief A layer's time under learned_time_fn's policy: the learned model where it covers the
- * kind and was trained on the pass and precision, the roofline elsewhere.
- */
-constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
-
-/** @brief A network's time: layer_time() summed over its layers (a training step's first layers with
- *  estimate()'s BackwardScope rule), and for training the optimizer's update as estimate() adds it
- *  (EstimateOptions::optimizer), microseconds. */
-constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
-                            Optimizer optimizer = Optimizer::sgd_momentum);
+template <class Exec = constexpr_exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t);
 
 /** @brief Largest relative difference between the model's predictions and its reference queries' (0 if none). */
+template <class Exec = constexpr_exec>
 constexpr double max_reference_error(const Model& m);
 
 /** @brief Do the model's feature names and schema version match the features this perfcast computes? */
 constexpr bool schema_matches(const Model& m);
 
 /** @brief schema_matches() and every reference query reproduced within @p tolerance (relative). */
+template <class Exec = constexpr_exec>
 constexpr bool verify(const Model& m, double tolerance = 1e-6);
 
 // ============================================================================
@@ -2835,30 +2663,6 @@ constexpr bool verify(const Model& m, double tolerance = 1e-6);
 // ============================================================================
 
 namespace detail {
-
-/** @brief sqrt(2 / pi) and the cubic coefficient of the GELU tanh approximation, as in mlp.hpp. */
-inline constexpr double gelu_scale = 0.7978845608028654;
-inline constexpr double gelu_cubic = 0.044715;
-
-constexpr double activate(Activation a, double x) noexcept {
-    namespace cm = perfcast::detail::cmath;
-    switch (a) {
-        case Activation::relu: return std::max(x, 0.0);
-        case Activation::tanh: return cm::tanh(x);
-        case Activation::silu: return x / (1.0 + cm::exp(-x));
-        case Activation::gelu: return 0.5 * x * (1.0 + cm::tanh(gelu_scale * (x + gelu_cubic * x * x * x)));
-    }
-    return x;
-}
-
-constexpr double inverse_target(Target t, double c, double z) noexcept {
-    switch (t) {
-        case Target::identity: return z;
-        case Target::sqrt: return z * (z < 0 ? -z : z) / c;
-        case Target::log: return perfcast::detail::cmath::exp(z);
-    }
-    return z;
-}
 
 /**
  * @brief Zeroed doubles on the heap, freed on scope exit: usable in constant evaluation (a
@@ -2880,17 +2684,25 @@ private:
     std::size_t m_size;
 };
 
+constexpr double relative_difference(double a, double b) noexcept {
+    const double d = a - b;
+    const double ad = d < 0 ? -d : d;
+    const double ab = b < 0 ? -b : b;
+    return ab == 0 ? ad : ad / ab;
+}
+
+}  // namespace detail
+
 /**
- * @brief The network on standardised inputs: per block of 64 inputs, the non-zero ones (about
- * half, after ReLU) four at a time, then in a pair, then the odd one, as Mlp::predict_one skips
- * zeros; four rows per pass halves the constexpr operations of Mlp::predict_one's pairs.
+ * The network on standardised inputs: per block of 64 inputs, the non-zero ones (about half,
+ * after ReLU) four at a time, then in a pair, then the odd one; four rows per pass halves the
+ * constexpr operations of one at a time. Raw pointers in the loops: in constant evaluation every
+ * call (span::operator[] included) costs far more than the arithmetic.
  */
-constexpr double run_network(const KindModel& k, const double* x, std::size_t n_x) {
-    // Raw pointers in the loops: in constant evaluation every call (span::operator[] included)
-    // costs far more than the arithmetic.
+constexpr double constexpr_exec::forward(const KindModel& k, const double* x, std::size_t n_x) {
     std::size_t width = 0;
     for (const DenseLayer& layer : k.layers) width = std::max(width, layer.outputs);
-    scratch buffer(2 * width);
+    detail::scratch buffer(2 * width);
     const double* in = x;
     std::size_t n_in = n_x;
     for (std::size_t l = 0; l < k.layers.size(); ++l) {
@@ -2932,11 +2744,12 @@ constexpr double run_network(const KindModel& k, const double* x, std::size_t n_
             }
         }
         if (l + 1 < k.layers.size()) {
-            if (k.activation == Activation::relu) {
+            if (k.activation == MlpActivation::relu) {
                 for (std::size_t j = 0; j < n_out; ++j)
                     if (out[j] < 0.0) out[j] = 0.0;
             } else {
-                for (std::size_t j = 0; j < n_out; ++j) out[j] = activate(k.activation, out[j]);
+                for (std::size_t j = 0; j < n_out; ++j)
+                    out[j] = perfcast::detail::activate<math>(k.activation, out[j]);
             }
         }
         in = out;
@@ -2946,98 +2759,40 @@ constexpr double run_network(const KindModel& k, const double* x, std::size_t n_
     return k.output_offset + k.output_scale * in[0];
 }
 
-/** @brief A layer of each kind, for the feature names (as Predictor::parse chooses them). */
-constexpr double relative_difference(double a, double b) noexcept {
-    const double d = a - b;
-    const double ad = d < 0 ? -d : d;
-    const double ab = b < 0 ? -b : b;
-    return ab == 0 ? ad : ad / ab;
-}
-
-}  // namespace detail
-
-constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
+template <class Exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t) {
     const std::size_t index = m.index_of(kind(l));
     if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
-    const KindModel* k = &m.kinds[index];
+    const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
     fk::feature_buffer f;
-    fk::compute<fk::constexpr_math>(f, k->features, l, d, pass, t);
-    // an ensemble: the kind's entries one after another, averaged in the target space (Predictor::predict_us)
-    // (the members share the training rows, so their feature ranges are the first one's)
-    fk::clamp_to_range(f, k->feature_min, k->feature_max);
+    fk::compute<typename Exec::math>(f, k.features, l, t);
+    fk::clamp_to_range(f, k.feature_min, k.feature_max);
+    // the ensemble: the kind's entries one after another, averaged in the target transform's space
     double z = 0.0;
     std::size_t members = 0;
-    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].kind == k->kind; ++i, ++members) {
+    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].kind == k.kind; ++i, ++members) {
         const KindModel& e = m.kinds[i];
         if (f.size != e.mean.size() || f.size != e.stddev.size())
-            throw error("features", "the embedded model was trained on another number of features");
+            throw error("features", "the model was trained on another number of features");
         double x[fk::max_features]{};
         for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
-        z += detail::run_network(e, x, f.size);
+        z += Exec::forward(e, x, f.size);
     }
-    const double y = detail::inverse_target(k->target, k->target_c, z / static_cast<double>(members));
-    const double us = k->relative_to_roofline ? y * roofline_us(l, d, pass, t) : y;
-    return std::max(us, k->min_compute_fraction * compute_bound_us(l, d, pass, t));
+    const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
+                                                                           z / static_cast<double>(members));
+    const PassRoofline r = pass_roofline(l, t);  // the roofline and its compute part at once
+    const double us = k.relative_to_roofline ? y * r.us : y;
+    return std::max(us, k.min_compute_fraction * r.compute_us);
 }
 
-constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
-    const double o = m.overhead.fitted() && d.id == m.overhead_device ? m.overhead.at(l, d, t) : 0.0;
-    if (runs_no_kernel(l, pass, t)) return {o, false, "no kernel", o};
-    if (m.trained_for(pass, t)) {
-        if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t) + o, true, "mlp", o};
-        if (m.memory.fitted()) return {m.memory.us(l, d, pass, t) + o, false, "memory-fit", o};
-    }
-    return {roofline_us(l, d, pass, t) + o, false, "roofline", o};
-}
-
-/**
- * @brief layer_time of a layer that runs only part of its backward in a training step
- * (BackwardScope), as estimate() takes it: the roofline of the phases that run, or the learned
- * time scaled by their roofline share.
- */
-constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t, Backward b) {
-    Prediction p = layer_time(m, l, d, pass, t);
-    p.us = backward_us(p.us - p.overhead_us, p.method, l, d, pass, t, b) + p.overhead_us;
-    return p;
-}
-
-namespace detail {
-/** @brief layer_time with the layer by value: GCC memoizes constexpr calls on equal values, so a
-    network's repeated layers (most of ResNet-50's) are evaluated once per translation unit. */
-constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pass pass, DType t) {
-    return layer_time(m, l, d, pass, t).us;
-}
-/** @brief An optimizer update kernel's time, by value as above: an add over the tensor without the call
-    overhead (the kernels run inside the optimizer's step, not as a layer's call). */
-constexpr double update_us_by_value(const Model& m, Layer update, const Device& d, DType t) {
-    const Prediction u = layer_time(m, update, d, Pass::inference, t);
-    return u.us - u.overhead_us;
-}
-}  // namespace detail
-
-constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
-                            Optimizer optimizer) {
-    double us = 0.0;
-    BackwardScope scope;  // estimate()'s rule: no backward for the network's input
-    for (const Layer& l : layers) {
-        const Backward b = pass == Pass::training ? scope.next(l) : Backward::full;
-        us += b == Backward::full ? detail::layer_us_by_value(m, l, d, pass, t) : layer_time(m, l, d, pass, t, b).us;
-    }
-    const int kernels = update_kernels(optimizer);
-    if (pass == Pass::training && kernels > 0)
-        for (const Layer& l : layers)
-            for_each_parameter_tensor(l, [&](std::int64_t n) {
-                us += kernels * detail::update_us_by_value(m, update_kernel(n), d, t);
-            });
-    return us;
-}
-
+template <class Exec>
 constexpr double max_reference_error(const Model& m) {
     double worst = 0.0;
     for (const Reference& r : m.references)
-        worst = std::max(worst, detail::relative_difference(predict_us(m, r.layer, r.device, r.pass, r.dtype),
-                                                            r.predicted_us));
+        worst = std::max(worst, detail::relative_difference(
+                                    predict_us<Exec>(m, r.layer, perfcast::Target(r.device, r.pass, r.dtype)),
+                                    r.predicted_us));
     return worst;
 }
 
@@ -3046,8 +2801,8 @@ constexpr bool schema_matches(const Model& m) {
     namespace fk = perfcast::detail::features_kernel;
     for (const KindModel& k : m.kinds) {
         fk::feature_buffer f;
-        fk::compute<fk::constexpr_math>(f, k.features, perfcast::detail::example_layer(k.kind), devices::t4, Pass::inference,
-                                        DType::fp32);
+        fk::compute<fk::constexpr_math>(f, k.features, perfcast::detail::example_layer(k.kind),
+                                        perfcast::Target(devices::t4));
         if (f.size != k.feature_names.size()) return false;
         for (std::size_t i = 0; i < f.size; ++i)
             if (f.names[i] != k.feature_names[i]) return false;
@@ -3055,14 +2810,71 @@ constexpr bool schema_matches(const Model& m) {
     return true;
 }
 
+template <class Exec>
 constexpr bool verify(const Model& m, double tolerance) {
-    return schema_matches(m) && max_reference_error(m) <= tolerance;
+    return schema_matches(m) && max_reference_error<Exec>(m) <= tolerance;
 }
 
-}  // namespace perfcast::embedded
-// ---- end include/perfcast/core/constexpr_model.hpp ----
-// #include "devices.hpp"               // Device: already inlined above
+}  // namespace embedded
+}  // namespace perfcast
+// ---- end include/perfcast/core/inference.hpp ----
+// #include "layers.hpp"           // Layer, kind: already inlined above
+// #include "memory_fit.hpp"       // runs_no_kernel: already inlined above
+// #include "method.hpp"           // Method, LayerTime: already inlined above
+// #include "target.hpp"           // Target: already inlined above
+// #include "types.hpp"            // Backward, Pass: already inlined above
+
+namespace perfcast {
+
+namespace embedded {
+
+/**
+ * @brief A layer's time for the whole pass under a learned model, and the method that gave it:
+ * a layer that runs no kernel in the pass (flatten, a view; dropout at inference) costs nothing
+ * (`no_kernel`); for the passes and precisions the model was trained on, the learned model where
+ * it has a model for the layer's kind (`mlp`), else its memory-bound model (`memory_fit`); the
+ * roofline for everything else. On the device its call overhead was fitted on, the framework's
+ * cost of the call is added (LayerTime::overhead_us), whichever the method.
+ */
+template <class Exec = constexpr_exec>
+constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t) {
+    const double o = m.overhead_us(l, t);
+    if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
+    if (m.trained_for(t.pass(), t.dtype())) {
+        if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t) + o, Method::mlp, o};
+        if (m.memory.fitted()) return {m.memory.us(l, t) + o, Method::memory_fit, o};
+    }
+    return {roofline_us(l, t) + o, Method::roofline, o};
+}
+
+}  // namespace embedded
+
+/**
+ * @brief A layer's time in a training step where it runs only part of its backward (`b`, from
+ * BackwardScope), from its time for the whole pass: the analytical methods recompute the phases
+ * that run (PALEO with @p paleo), the others are scaled by those phases' roofline share
+ * (backward_share); the call overhead is the call's, whichever phases run. Inference and
+ * Backward::full keep the pass's time.
+ */
+template <typename L>
+constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target& t, Backward b,
+                              const PaleoOptions& paleo = {}) noexcept {
+    double kernel = pass_time.us - pass_time.overhead_us;
+    if (t.pass() == Pass::training && b != Backward::full) {
+        switch (pass_time.method) {
+            case Method::roofline: kernel = roofline_us(layer, t, b); break;
+            case Method::paleo: kernel = paleo_us(layer, t, paleo, b); break;
+            default: kernel *= backward_share(layer, t, b); break;
+        }
+    }
+    pass_time.us = kernel + pass_time.overhead_us;
+    return pass_time;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/layer_time.hpp ----
 // #include "layers.hpp"                // Layer: already inlined above
+// #include "method.hpp"                // LayerTime: already inlined above
 // ---- begin include/perfcast/core/models/neusight_fp32.hpp ----
 // generated by `perfcast embed` from models/neusight-fp32.json; do not edit.
 // Regenerate: perfcast embed --model models/neusight-fp32.json --out <this file> --name neusight_fp32
@@ -6972,11 +6784,11 @@ inline constexpr perfcast::embedded::DenseLayer conv2d_layers[] = {
 // the models, one per layer kind (an ensemble's members one after another)
 inline constexpr perfcast::embedded::KindModel kinds[] = {
     {perfcast::LayerKind::dense, perfcast::FeatureSet::hardware, true, dense_feature_names, dense_mean, dense_stddev,
-     dense_layers, perfcast::embedded::Activation::relu, 1.0587231457249593, 0.7454240897025758,
-     perfcast::embedded::Target::log, 1.0, 1.0},
+     dense_layers, perfcast::MlpActivation::relu, 1.0587231457249593, 0.7454240897025758,
+     perfcast::TargetKind::log, 1.0, 1.0},
     {perfcast::LayerKind::conv2d, perfcast::FeatureSet::hardware, true, conv2d_feature_names, conv2d_mean, conv2d_stddev,
-     conv2d_layers, perfcast::embedded::Activation::relu, 0.6823407865460029, 0.7670893006456907,
-     perfcast::embedded::Target::log, 1.0, 0.25},
+     conv2d_layers, perfcast::MlpActivation::relu, 0.6823407865460029, 0.7670893006456907,
+     perfcast::TargetKind::log, 1.0, 0.25},
 };
 
 // what the model was trained on
@@ -7058,6 +6870,490 @@ inline constexpr perfcast::embedded::Model model{"neusight-fp32", 1, detail::kin
 
 }  // namespace perfcast::models::neusight_fp32
 // ---- end include/perfcast/core/models/neusight_fp32.hpp ----
+// ---- begin include/perfcast/core/network.hpp ----
+/**
+ * @file network.hpp
+ * @brief Networks: the run-time perfcast::Network (a named list of layers), the
+ *        compile-time perfcast::Net<Layers...> (a type list), and NetBuilder, which
+ *        tracks the running shape so a network is written once, as PyTorch writes it.
+ */
+
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t
+#include <string>       // string
+#include <string_view>  // string_view
+#include <type_traits>  // is_constant_evaluated
+#include <utility>      // index_sequence, move
+#include <vector>       // vector
+
+// #include "error.hpp"   // error: already inlined above
+// #include "layers.hpp"  // Layer, NamedLayer, the parameter structs: already inlined above
+// #include "types.hpp"   // Shape, Pass, DType: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief Which part of its backward each layer of a network runs in a training step, asked in
+ * execution order. Autograd computes no gradient for the network's input: the layers before the
+ * first one with parameters run no backward at all, and that first one computes its parameters'
+ * gradients but not its input's (PyTorch runs no backward-data kernel for a first convolution).
+ */
+class BackwardScope {
+public:
+    /** @brief The next layer's backward. */
+    constexpr Backward next(const Layer& l) noexcept {
+        if (m_seen_params) return Backward::full;
+        if (param_count(l) == 0) return Backward::none;
+        m_seen_params = true;
+        return Backward::weights_only;
+    }
+
+private:
+    bool m_seen_params = false;
+};
+
+/** @brief Totals over a network's layers. */
+struct NetworkTotals {
+    std::int64_t params = 0;
+    Cost inference{};  ///< forward phase of every layer
+    Cost training{};   ///< the phases a training step runs (BackwardScope)
+};
+
+/** @brief A network at run time: a name, a batch size and its layers in execution order. */
+struct Network {
+    std::string name;
+    std::int64_t batch = 1;
+    std::vector<NamedLayer> layers;
+
+    /** @brief The same network at another batch size (every layer's batch replaced). */
+    Network with_batch(std::int64_t new_batch) const {
+        if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
+        Network out{name, new_batch, {}};
+        out.layers.reserve(layers.size());
+        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
+        return out;
+    }
+
+    /** @brief Throws perfcast::error naming the layer and field of the first broken rule. */
+    void validate() const {
+        for (const auto& l : layers) perfcast::validate(l.layer, l.name);
+    }
+
+    NetworkTotals totals(DType t = DType::fp32) const {
+        NetworkTotals s;
+        BackwardScope scope;
+        for (const auto& l : layers) {
+            s.params += param_count(l.layer);
+            s.inference += pass_cost(l.layer, Pass::inference, t);
+            s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
+        }
+        return s;
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// NetBuilder: usable at run time and in constant expressions
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief A layer's name without heap allocation, so networks can be built in constant
+ * expressions ("layer1" + "." + 0 + ".conv1"). At most 95 characters.
+ */
+class LayerName {
+public:
+    static constexpr std::size_t capacity = 95;
+    constexpr LayerName() = default;
+    constexpr LayerName(const char* s) : LayerName(std::string_view(s)) {}  // NOLINT: implicit by design
+    constexpr LayerName(std::string_view s) { append(s); }                  // NOLINT: implicit by design
+
+    constexpr std::string_view view() const noexcept { return {m_buf.data(), m_len}; }
+    constexpr std::string str() const { return std::string(view()); }
+
+    constexpr LayerName& append(std::string_view s) {
+        if (m_len + s.size() > capacity) throw error("name", "layer name longer than 95 characters");
+        for (char c : s) m_buf[m_len++] = c;
+        return *this;
+    }
+    constexpr LayerName& append(std::int64_t v) {
+        char digits[20]{};
+        std::size_t n = 0;
+        std::uint64_t u = v < 0 ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+        do {
+            digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
+            u /= 10;
+        } while (u > 0);
+        if (v < 0) append("-");
+        while (n > 0) append(std::string_view(&digits[--n], 1));
+        return *this;
+    }
+    /** @brief "layer1" / 0 / "conv1" reads "layer1.0.conv1". */
+    friend constexpr LayerName operator/(LayerName a, std::string_view b) { return a.append(".").append(b); }
+    friend constexpr LayerName operator/(LayerName a, std::int64_t i) { return a.append(".").append(i); }
+    friend constexpr LayerName operator/(LayerName a, int i) { return a.append(".").append(std::int64_t{i}); }
+
+private:
+    std::array<char, capacity + 1> m_buf{};
+    std::size_t m_len = 0;
+};
+
+namespace detail {
+constexpr std::string itos(std::int64_t v) {
+    if (v == 0) return "0";
+    std::string s;
+    const bool neg = v < 0;
+    std::uint64_t u = neg ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+    while (u > 0) {
+        s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+        u /= 10;
+    }
+    return neg ? "-" + s : s;
+}
+}  // namespace detail
+
+/**
+ * @brief Appends layers while tracking the current output shape, the way a PyTorch
+ * forward() reads. Branches: save shape(), build the branch, restore with set_shape();
+ * join with add() or concat().
+ */
+class NetBuilder {
+public:
+    constexpr NetBuilder(std::string_view name, std::int64_t batch, Shape input)
+        : m_name(name), m_batch(batch), m_shape(input) {}
+
+    constexpr const Shape& shape() const noexcept { return m_shape; }
+    constexpr void set_shape(const Shape& s) noexcept { m_shape = s; }
+    constexpr std::int64_t batch() const noexcept { return m_batch; }
+
+    constexpr NetBuilder& conv(LayerName name, std::int64_t out_channels, Hw kernel, Hw stride = 1, Hw padding = 0,
+                               bool bias = true, std::int64_t groups = 1, Hw dilation = 1) {
+        require_rank(4, name);
+        return push(name, Conv2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], out_channels, kernel,
+                                                  stride, padding, dilation, groups, bias});
+    }
+    constexpr NetBuilder& batchnorm(LayerName name) {
+        require_rank(4, name);
+        return push(name, BatchNorm2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], true});
+    }
+    constexpr NetBuilder& act(LayerName name, ActivationKind kind = ActivationKind::relu) {
+        return push(name, ActivationParams{m_shape, kind});
+    }
+    constexpr NetBuilder& pool(LayerName name, PoolMode mode, Hw kernel, Hw stride = 0, Hw padding = 0,
+                               bool ceil_mode = false, bool count_include_pad = true) {
+        require_rank(4, name);
+        return push(name, Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, kernel, stride,
+                                                  padding, ceil_mode, false, count_include_pad});
+    }
+    constexpr NetBuilder& global_pool(LayerName name, PoolMode mode = PoolMode::avg) {
+        require_rank(4, name);
+        return push(name,
+                    Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, Hw{1}, Hw{1}, Hw{0}, false, true});
+    }
+    /** @brief PyTorch's AdaptiveAvgPool2d, for outputs that divide the input (a plain average pool). */
+    constexpr NetBuilder& adaptive_avg_pool(LayerName name, std::int64_t out_h, std::int64_t out_w) {
+        require_rank(4, name);
+        if (out_h < 1 || out_w < 1 || m_shape[2] % out_h != 0 || m_shape[3] % out_w != 0)
+            throw error(std::string(name.view()), "adaptive_avg_pool: output " + detail::itos(out_h) + "x" + detail::itos(out_w) +
+                                  " must divide the input " + detail::itos(m_shape[2]) + "x" + detail::itos(m_shape[3]));
+        if (out_h == 1 && out_w == 1) return global_pool(name, PoolMode::avg);
+        const Hw k{m_shape[2] / out_h, m_shape[3] / out_w};
+        return pool(name, PoolMode::avg, k, k);
+    }
+    constexpr NetBuilder& flatten(LayerName name) { return push(name, FlattenParams{m_shape}); }
+    constexpr NetBuilder& dense(LayerName name, std::int64_t out_features, bool bias = true) {
+        require_rank(2, name);
+        return push(name, DenseParams{m_shape[0], m_shape[1], out_features, bias, 1});
+    }
+    constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
+        return push(name, DropoutParams{m_shape, p});
+    }
+    constexpr NetBuilder& softmax(LayerName name) {
+        require_rank(2, name);
+        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
+    }
+    /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
+    constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
+        return push(name, AddParams{m_shape, inputs});
+    }
+    /** @brief Concatenates branches along channels; `channels` lists each branch's channel count. */
+    constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
+        require_rank(4, name);
+        std::int64_t total = 0;
+        for (std::int64_t c : channels) total += c;
+        return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
+                                                  static_cast<std::int64_t>(channels.size())});
+    }
+
+    constexpr std::size_t size() const noexcept { return m_layers.size(); }
+    constexpr const Layer& layer(std::size_t i) const noexcept { return m_layers[i].layer; }
+    constexpr std::string_view name(std::size_t i) const noexcept { return m_layers[i].name.view(); }
+
+    /** @brief The run-time network. */
+    Network build() const {
+        Network n{std::string(m_name), m_batch, {}};
+        n.layers.reserve(m_layers.size());
+        for (const auto& l : m_layers) n.layers.push_back(NamedLayer{l.name.str(), l.layer});
+        return n;
+    }
+
+private:
+    struct Entry {
+        LayerName name;
+        Layer layer;
+    };
+
+    constexpr void require_rank(int rank, const LayerName& name) const {
+        if (m_shape.rank != rank)
+            throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
+                                  detail::itos(m_shape.rank));
+    }
+    constexpr NetBuilder& push(LayerName name, Layer layer) {
+        const Violation v = check(layer);
+        if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
+        if (v)
+            throw error(name.str() + "." + std::string(v.field), std::string(to_string(kind(layer))) + ": " +
+                                                              std::string(rule_text(v.rule)) + " (got " +
+                                                              detail::itos(v.value) + ", limit " +
+                                                              detail::itos(v.limit) + ")");
+        m_shape = output_shape(layer);
+        m_layers.push_back(Entry{name, layer});
+        return *this;
+    }
+
+    std::string_view m_name;
+    std::int64_t m_batch;
+    Shape m_shape;
+    std::vector<Entry> m_layers;
+};
+
+// ---------------------------------------------------------------------------------------
+// Compile-time networks
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief A network as a type list of compile-time layers.
+ * @tparam Layers compile-time layer types (Conv2D<...>, Dense<...>, ...)
+ */
+template <typename... Layers>
+struct Net {
+    static constexpr std::size_t size = sizeof...(Layers);
+    static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
+    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
+
+    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says). */
+    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
+        Cost c{};
+        BackwardScope scope;
+        for (const Layer& l : layers) c += perfcast::pass_cost(l, pass, t, scope.next(l));
+        return c;
+    }
+
+    /** @brief The run-time twin: the same layers, named by position ("0", "1", ...). */
+    static Network to_network(std::string name = "net") {
+        Network n{name, size == 0 ? 1 : batch_of(layers[0]), {}};
+        for (std::size_t i = 0; i < size; ++i) n.layers.push_back({detail::itos(static_cast<std::int64_t>(i)), layers[i]});
+        return n;
+    }
+};
+
+namespace detail {
+
+template <typename Holder, std::size_t I>
+using layer_at = layer_type_t<std::get<Holder::layers[I].index()>(Holder::layers[I])>;
+
+template <typename Holder, std::size_t... I>
+auto make_net(std::index_sequence<I...>) -> Net<layer_at<Holder, I>...>;
+
+/** @brief Copies the layers of a constexpr-built network into an array (names are dropped). */
+template <std::size_t N, typename BuildFn>
+constexpr std::array<Layer, N> layers_array(BuildFn build) {
+    std::array<Layer, N> out{};
+    const NetBuilder b = build();
+    for (std::size_t i = 0; i < N; ++i) out[i] = b.layer(i);
+    return out;
+}
+
+}  // namespace detail
+
+/**
+ * @brief The compile-time Net of a network written with NetBuilder.
+ * @tparam Holder a type with `static constexpr NetBuilder build()`
+ */
+template <typename Holder>
+struct built_net {
+    struct layers_holder {
+        static constexpr std::size_t count = Holder::build().size();
+        static constexpr std::array<Layer, count> layers = detail::layers_array<count>([] { return Holder::build(); });
+    };
+    using type = decltype(detail::make_net<layers_holder>(std::make_index_sequence<layers_holder::count>{}));
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/network.hpp ----
+// ---- begin include/perfcast/core/network_time.hpp ----
+/**
+ * @file network_time.hpp
+ * @brief A network's time, the seed's T = sum of T(layer), as one walk over its layers shared by
+ *        the run-time estimate() (runtime/estimate.hpp) and the compile-time network_us().
+ */
+
+#include <cstddef>  // size_t
+#include <cstdint>  // int64_t
+#include <span>     // span
+
+// #include "analytical.hpp"       // PaleoOptions: already inlined above
+// #include "constexpr_model.hpp"  // embedded::Model: already inlined above
+// #include "inference.hpp"        // embedded::constexpr_exec: already inlined above
+// #include "layer_time.hpp"       // embedded::layer_time, step_time: already inlined above
+// #include "layers.hpp"           // Layer, NamedLayer: already inlined above
+// #include "method.hpp"           // LayerTime: already inlined above
+// #include "network.hpp"          // BackwardScope: already inlined above
+// ---- begin include/perfcast/core/optimizer.hpp ----
+/**
+ * @file optimizer.hpp
+ * @brief The optimizer update of a training step: which element-wise kernels it runs over
+ *        each parameter tensor, so that whole-network estimates (estimate(), network_us())
+ *        include it.
+ */
+
+#include <cstdint>      // int64_t
+#include <optional>     // optional
+#include <string_view>  // string_view
+#include <variant>      // holds_alternative, get
+
+// #include "layers.hpp"  // Layer, the parameter structs, param_count: already inlined above
+// #include "types.hpp"   // Shape: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief The optimizer whose update a training step runs after the backward pass, as PyTorch's
+ * CPU and single-tensor CUDA implementations run it: element-wise kernels over each parameter
+ * tensor, sgd 1 (p -= lr g), sgd_momentum 3 (buf *= m; buf += g; p -= lr buf), adam 8 (two
+ * moments 2 each, the denominator 3, the update 1). `none` leaves the update out (layers only,
+ * the seed thesis' training time).
+ */
+enum class Optimizer { none, sgd, sgd_momentum, adam };
+
+constexpr std::string_view to_string(Optimizer o) noexcept {
+    switch (o) {
+        case Optimizer::none: return "none";
+        case Optimizer::sgd: return "sgd";
+        case Optimizer::sgd_momentum: return "sgd_momentum";
+        case Optimizer::adam: return "adam";
+    }
+    return "?";
+}
+
+constexpr std::optional<Optimizer> parse_optimizer(std::string_view s) noexcept {
+    for (Optimizer o : {Optimizer::none, Optimizer::sgd, Optimizer::sgd_momentum, Optimizer::adam})
+        if (to_string(o) == s) return o;
+    return std::nullopt;
+}
+
+/** @brief Element-wise kernels the optimizer runs per parameter tensor. */
+constexpr int update_kernels(Optimizer o) noexcept {
+    return o == Optimizer::sgd ? 1 : o == Optimizer::sgd_momentum ? 3 : o == Optimizer::adam ? 8 : 0;
+}
+
+/** @brief Calls f(elements) for each of a layer's parameter tensors (weight, bias; batch norm's scale and shift). */
+template <typename F>
+constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
+    const std::int64_t total = param_count(l);
+    if (total == 0) return;
+    // holds_alternative + get, not get_if: GCC cannot fold get_if's null test of a static array's
+    // element in a constant expression when the sanitizers are on
+    if (std::holds_alternative<DenseParams>(l)) {
+        const DenseParams& d = std::get<DenseParams>(l);
+        f(d.in_features * d.out_features);
+        if (d.bias) f(d.out_features);
+    } else if (std::holds_alternative<Conv2DParams>(l)) {
+        const Conv2DParams& c = std::get<Conv2DParams>(l);
+        f(total - (c.bias ? c.out_channels : 0));
+        if (c.bias) f(c.out_channels);
+    } else if (std::holds_alternative<BatchNorm2DParams>(l)) {
+        const BatchNorm2DParams& b = std::get<BatchNorm2DParams>(l);
+        f(b.channels);
+        f(b.channels);
+    } else {
+        f(total);
+    }
+}
+
+/** @brief One kernel of the optimizer's update over a parameter tensor of n elements, as it is estimated. */
+constexpr Layer update_kernel(std::int64_t n) noexcept { return AddParams{Shape::matrix(1, n), 2}; }
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/optimizer.hpp ----
+// #include "target.hpp"           // Target: already inlined above
+// #include "types.hpp"            // Backward, Pass: already inlined above
+
+namespace perfcast {
+
+constexpr const Layer& layer_of(const Layer& l) noexcept { return l; }
+constexpr const Layer& layer_of(const NamedLayer& l) noexcept { return l.layer; }
+
+/**
+ * @brief Walks a network's time in execution order: every layer (asking `ask(layer, target)` for its
+ * time in the whole pass, then `step_time` for the part of its backward it runs: autograd computes
+ * no gradient for the network's input, BackwardScope), then in a training step the optimizer's
+ * update, `update_kernels(optimizer)` element-wise kernels over each parameter tensor, each asked as
+ * an add over the tensor in a forward pass, without a call overhead (the kernels run inside the
+ * optimizer's step, not as a layer's call).
+ * @param on_layer  called as on_layer(index, backward, pass_time, step_time)
+ * @param on_update called as on_update(update_kernel_layer, kernels, microseconds of all its kernels)
+ */
+template <class Layers, class Ask, class OnLayer, class OnUpdate>
+constexpr void walk_network(const Layers& layers, const Target& t, Optimizer optimizer, const PaleoOptions& paleo,
+                            Ask&& ask, OnLayer&& on_layer, OnUpdate&& on_update) {
+    BackwardScope scope;
+    std::size_t index = 0;
+    for (const auto& entry : layers) {
+        const Layer& l = layer_of(entry);
+        const Backward b = t.pass() == Pass::training ? scope.next(l) : Backward::full;
+        const LayerTime pass_time = ask(l, t);
+        on_layer(index++, b, pass_time, step_time(pass_time, l, t, b, paleo));
+    }
+    const int kernels = update_kernels(optimizer);
+    if (t.pass() != Pass::training || kernels == 0) return;
+    const Target update_target = t.with(Pass::inference);
+    for (const auto& entry : layers)
+        for_each_parameter_tensor(layer_of(entry), [&](std::int64_t n) {
+            const Layer update = update_kernel(n);
+            const LayerTime lt = ask(update, update_target);
+            on_update(update, kernels, kernels * (lt.us - lt.overhead_us));
+        });
+}
+
+namespace embedded {
+
+namespace detail {
+/** @brief layer_time with the layer and target by value: GCC memoizes constexpr calls on equal values,
+    so a network's repeated layers (most of ResNet-50's) are evaluated once per translation unit. */
+template <class Exec>
+constexpr LayerTime layer_time_by_value(const Model& m, Layer l, perfcast::Target t) {
+    return layer_time<Exec>(m, l, t);
+}
+}  // namespace detail
+
+/** @brief A network's time under a learned model (walk_network: its layers, their partial backward in a
+ *  training step, the optimizer's update), microseconds. */
+template <class Exec = constexpr_exec>
+constexpr double network_us(const Model& m, std::span<const Layer> layers, const perfcast::Target& t,
+                            Optimizer optimizer = Optimizer::sgd_momentum) {
+    double us = 0.0;
+    walk_network(
+        layers, t, optimizer, PaleoOptions{},
+        [&m](const Layer& l, const perfcast::Target& at) { return detail::layer_time_by_value<Exec>(m, l, at); },
+        [&us](std::size_t, Backward, const LayerTime&, const LayerTime& step) { us += step.us; },
+        [&us](const Layer&, int, double update_us) { us += update_us; });
+    return us;
+}
+
+}  // namespace embedded
+}  // namespace perfcast
+// ---- end include/perfcast/core/network_time.hpp ----
+// #include "target.hpp"                // Target: already inlined above
 // #include "types.hpp"                 // Pass, DType: already inlined above
 
 namespace perfcast {
@@ -7094,9 +7390,9 @@ template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType
     requires detail::compile_time_network<N> || detail::compile_time_layer<N>
 consteval double predict_us() {
     if constexpr (detail::compile_time_network<N>) {
-        return embedded::network_us(M, N::layers, D, P, T);
+        return embedded::network_us(M, N::layers, Target(D, P, T));
     } else {
-        return embedded::layer_time(M, Layer{N::params}, D, P, T).us;
+        return embedded::layer_time(M, Layer{N::params}, Target(D, P, T)).us;
     }
 }
 
@@ -7107,24 +7403,31 @@ consteval double predict_us() {
 template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType::fp32,
           const embedded::Model& M = models::neusight_fp32::model>
     requires detail::compile_time_network<N>
-consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
-    std::array<embedded::Prediction, N::layers.size()> out{};
+consteval std::array<LayerTime, N::layers.size()> predict_layers() {
+    std::array<LayerTime, N::layers.size()> out{};
     BackwardScope scope;  // a training step runs no backward for the network's input
+    const Target t(D, P, T);
     for (std::size_t i = 0; i < N::layers.size(); ++i)
-        out[i] = embedded::layer_time(M, N::layers[i], D, P, T,
-                                      P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
+        out[i] = step_time(embedded::layer_time(M, N::layers[i], t), N::layers[i], t,
+                           P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
     return out;
 }
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/compile_time.hpp ----
-// #include "core/constexpr_model.hpp"  // embedded::Model, embedded::predict_us: constexpr inference: already inlined above
+// #include "core/constexpr_model.hpp"  // embedded::Model: a learned model as plain data: already inlined above
 // #include "core/devices.hpp"          // Device, devices::*, find_device: already inlined above
 // #include "core/error.hpp"            // perfcast::error: already inlined above
+// #include "core/inference.hpp"        // embedded::predict_us: one layer under a learned model: already inlined above
+// #include "core/layer_time.hpp"       // embedded::layer_time: the method of each layer; step_time: already inlined above
 // #include "core/layers.hpp"           // layer structs, compile-time layer types, Layer: already inlined above
 // #include "core/memory_fit.hpp"       // the memory-bound model of the kinds without a learned one: already inlined above
+// #include "core/method.hpp"           // Method, LayerTime: already inlined above
+// #include "core/mlp_kinds.hpp"        // MlpActivation, TargetKind: already inlined above
 // #include "core/network.hpp"          // Network, Net<>, NetBuilder: already inlined above
+// #include "core/network_time.hpp"     // walk_network, embedded::network_us: a network's time: already inlined above
 // #include "core/optimizer.hpp"        // the optimizer update of a training step: already inlined above
+// #include "core/target.hpp"           // Target: device, pass, precision: already inlined above
 // #include "core/types.hpp"            // DType, Pass, Phase, Shape: already inlined above
 // ---- begin include/perfcast/core/zoo.hpp ----
 /**

@@ -1458,6 +1458,91 @@ constexpr Layer example_layer(LayerKind k) noexcept {
 // #include "layers/params.hpp"  // DenseParams, Conv2DParams, ...: already inlined above
 // #include "layers/rules.hpp"   // Rule, check, validate: already inlined above
 // ---- end include/perfcast/core/layers.hpp ----
+// ---- begin include/perfcast/core/method.hpp ----
+/**
+ * @file method.hpp
+ * @brief How a layer's time was estimated (perfcast::Method), and a layer's time with its method
+ *        (perfcast::LayerTime), as every estimate reports them.
+ */
+
+#include <optional>     // optional
+#include <string_view>  // string_view
+
+namespace perfcast {
+
+/**
+ * @brief The methods a layer's time can come from: the learned model (`mlp`), its fitted
+ * memory-bound model (`memory_fit`), the analytical baselines (`roofline`, `paleo`), or none
+ * because the layer runs no kernel in the pass (`no_kernel`: a view, dropout at inference).
+ */
+enum class Method { mlp, memory_fit, roofline, paleo, no_kernel };
+
+constexpr std::string_view to_string(Method m) noexcept {
+    switch (m) {
+        case Method::mlp: return "mlp";
+        case Method::memory_fit: return "memory-fit";
+        case Method::roofline: return "roofline";
+        case Method::paleo: return "paleo";
+        case Method::no_kernel: return "no kernel";
+    }
+    return "?";
+}
+
+constexpr std::optional<Method> parse_method(std::string_view s) noexcept {
+    for (Method m : {Method::mlp, Method::memory_fit, Method::roofline, Method::paleo, Method::no_kernel})
+        if (to_string(m) == s) return m;
+    return std::nullopt;
+}
+
+/** @brief One layer's time, the method that gave it, and the part of it that is the call overhead. */
+struct LayerTime {
+    double us = 0;
+    Method method = Method::roofline;
+    double overhead_us = 0;  ///< the framework's cost of calling the layer in a network (CallOverhead)
+
+    /** @brief Did the learned model make it? */
+    constexpr bool learned() const noexcept { return method == Method::mlp; }
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/method.hpp ----
+// ---- begin include/perfcast/core/target.hpp ----
+/**
+ * @file target.hpp
+ * @brief perfcast::Target: what a prediction is for, the device, the pass and the precision,
+ *        as one value instead of three arguments.
+ */
+
+// #include "devices.hpp"  // Device: already inlined above
+// #include "types.hpp"    // Pass, DType: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief A device, a pass and a precision: the question every time function answers for a layer.
+ * It refers to its device, which must outlive it (the built-in `devices::*` and a DeviceRegistry's
+ * entries do).
+ */
+class Target {
+public:
+    constexpr Target(const Device& device, Pass pass = Pass::inference, DType dtype = DType::fp32) noexcept
+        : m_device(&device), m_pass(pass), m_dtype(dtype) {}
+
+    constexpr const Device& device() const noexcept { return *m_device; }
+    constexpr Pass pass() const noexcept { return m_pass; }
+    constexpr DType dtype() const noexcept { return m_dtype; }
+
+    /** @brief The same device and precision in another pass (an optimizer's update runs as a forward). */
+    constexpr Target with(Pass pass) const noexcept { return Target(*m_device, pass, m_dtype); }
+
+private:
+    const Device* m_device;
+    Pass m_pass;
+    DType m_dtype;
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/target.hpp ----
 // #include "types.hpp"    // Pass, Phase, DType: already inlined above
 
 namespace perfcast {
@@ -1496,13 +1581,12 @@ constexpr PhaseTime paleo(const Cost& c, const Device& d, DType t, const PaleoOp
     return p;
 }
 
-/** @brief Roofline time of a layer for a pass, microseconds (the phases it runs, summed). */
+/** @brief Roofline time of a layer for a pass, microseconds (the phases it runs under `b`, summed). */
 template <typename L>
-constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
-                             Backward b = Backward::full) noexcept {
+constexpr double roofline_us(const L& layer, const Target& t, Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph, b)) us += roofline(cost(layer, ph, t, pass), d, t).us;
+        if (runs(t.pass(), ph, b)) us += roofline(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype()).us;
     return us;
 }
 
@@ -1512,22 +1596,10 @@ constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t
  * part of its backward (1 for inference and Backward::full).
  */
 template <typename L>
-constexpr double backward_share(const L& layer, const Device& d, Pass pass, DType t, Backward b) noexcept {
-    if (pass == Pass::inference || b == Backward::full) return 1.0;
-    const double all = roofline_us(layer, d, pass, t);
-    return all > 0 ? roofline_us(layer, d, pass, t, b) / all : 1.0;
-}
-
-/**
- * @brief A layer's time for the phases it runs under `b`, from `pass_us`, its time for the whole
- * pass by `method`: the roofline of those phases for the roofline, else `pass_us` scaled by
- * backward_share (the rule estimate() and embedded::network_us share).
- */
-template <typename L>
-constexpr double backward_us(double pass_us, std::string_view method, const L& layer, const Device& d, Pass pass,
-                             DType t, Backward b) noexcept {
-    if (pass == Pass::inference || b == Backward::full) return pass_us;
-    return method == "roofline" ? roofline_us(layer, d, pass, t, b) : pass_us * backward_share(layer, d, pass, t, b);
+constexpr double backward_share(const L& layer, const Target& t, Backward b) noexcept {
+    if (t.pass() == Pass::inference || b == Backward::full) return 1.0;
+    const double all = roofline_us(layer, t);
+    return all > 0 ? roofline_us(layer, t, b) / all : 1.0;
 }
 
 /** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
@@ -1538,11 +1610,11 @@ struct PassRoofline {
 
 /** @brief roofline_us and compute_bound_us in one pass over the phases (each phase costed once). */
 template <typename L>
-constexpr PassRoofline pass_roofline(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
+constexpr PassRoofline pass_roofline(const L& layer, const Target& t) noexcept {
     PassRoofline r;
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) {
-            const PhaseTime p = roofline(cost(layer, ph, t, pass), d, t);
+        if (runs(t.pass(), ph)) {
+            const PhaseTime p = roofline(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype());
             r.us += p.us;
             r.compute_us += p.compute_us;
         }
@@ -1551,24 +1623,35 @@ constexpr PassRoofline pass_roofline(const L& layer, const Device& d, Pass pass,
 
 /** @brief The compute part of the roofline alone: FLOPs / peak, microseconds (phases summed). */
 template <typename L>
-constexpr double compute_bound_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
-    return pass_roofline(layer, d, pass, t).compute_us;
+constexpr double compute_bound_us(const L& layer, const Target& t) noexcept {
+    return pass_roofline(layer, t).compute_us;
 }
 
-/** @brief PALEO time of a layer for a pass, microseconds (the phases it runs, summed). */
+/** @brief PALEO time of a layer for a pass, microseconds (the phases it runs under `b`, summed). */
 template <typename L>
-constexpr double paleo_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
-                          const PaleoOptions& o = {}, Backward b = Backward::full) noexcept {
+constexpr double paleo_us(const L& layer, const Target& t, const PaleoOptions& o = {},
+                          Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph, b)) us += paleo(cost(layer, ph, t, pass), d, t, o).us;
+        if (runs(t.pass(), ph, b)) us += paleo(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype(), o).us;
     return us;
 }
 
-/** @brief The analytical methods by name. */
+/** @brief The analytical estimators: each layer by its roofline, or by PALEO. */
 enum class Analytical { roofline, paleo };
 
-constexpr std::string_view to_string(Analytical m) noexcept { return m == Analytical::roofline ? "roofline" : "paleo"; }
+/** @brief The Method an analytical estimator reports for its layers. */
+constexpr Method method_of(Analytical a) noexcept { return a == Analytical::roofline ? Method::roofline : Method::paleo; }
+
+constexpr std::string_view to_string(Analytical a) noexcept { return to_string(method_of(a)); }
+
+/** @brief A layer's time by an analytical estimator, for the phases it runs under `b`. */
+template <typename L>
+constexpr LayerTime analytical_time(Analytical a, const L& layer, const Target& t, const PaleoOptions& o = {},
+                                    Backward b = Backward::full) noexcept {
+    return a == Analytical::roofline ? LayerTime{roofline_us(layer, t, b), Method::roofline, 0.0}
+                                     : LayerTime{paleo_us(layer, t, o, b), Method::paleo, 0.0};
+}
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/analytical.hpp ----
@@ -1579,34 +1662,28 @@ constexpr std::string_view to_string(Analytical m) noexcept { return m == Analyt
  *        time: per layer kind, a constant and a cost per byte the layer moves, fitted to layers
  *        timed in place and back to back.
  *
- * The layer sweeps time an operator back to back on the same tensors, through the framework's
- * C++ operators: its code, its data and its address translations stay in the caches, and no
- * Python runs. In a network each call is the framework's whole path (a Python module call, the
- * dispatcher, the allocator) after other layers have streamed megabytes through the caches, and
- * its input was written by another layer, its output is a block the caches have not seen: on
- * the EPYC development VM a batch norm over 1x1x1x1 took 10 us called back to back and 179 us
- * after 64 MB had been written, a ReLU 5 and 91 us; in networks, a batch norm over 1 MB took
- * 299 us in place and 133 us back to back (medians of 171). For a convolution of milliseconds that
- * is noise; for ResNet-50's batch norms, ReLUs and adds, whose kernels take 2-2,000 us, it is
- * a third to a half of their time in place.
+ * The layer sweeps time an operator back to back on the same tensors: its code, its data and its
+ * address translations stay in the caches, and no framework code runs between the calls. In a
+ * network each call is the framework's whole path (a Python module call, the dispatcher, the
+ * allocator) after other layers have streamed megabytes through the caches, on an input another
+ * layer wrote. For a long convolution that difference is noise; for short memory-bound layers
+ * (batch norms, activations, adds) it can be a large share of their time in place
+ * (docs/accuracy.md has the measurements).
  *
- * The model adds to each layer of an inference pass
+ * The model adds to each layer's forward call
  *
  *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
  *
- * (`bytes`: what the layer's forward moves, as the roofline counts it; the cache: the device
- * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
- * the network's did not is at most what fits there), fitted by fit_call_overhead
- * (layer_validation.hpp) to the operations of networks timed node by node
- * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
- * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
- * kind's operations with the model's kernel time replaced by the back-to-back one, with both
- * constants at least 0. A kind with fewer than `min_rows` operations gets none.
+ * (`bytes`: what the layer's forward moves, as the roofline counts it; the cache: the device entry's
+ * `l2_mb`: data the back-to-back calls found in the caches and the network's did not is at most what
+ * fits there). fit_call_overhead (tools/lab/perfcast/lab/layer_validation.hpp) fits the two constants
+ * per kind, both at least 0, to operations of networks timed node by node
+ * (`tools/measure_torch.py --layers`): those that minimise the kind's mean |isolated + overhead -
+ * in place| / in place. A kind with fewer than `min_rows` operations gets none.
  *
- * A training step calls each layer's forward the same way, in place, so it gets the same overhead
- * (of the forward's bytes) once per layer. Its backward runs in autograd's C++ engine, node after
- * node without Python, whose cost per node the in-place timings (of forwards) do not show: it
- * gets none.
+ * A training step calls each layer's forward the same way, so it gets the same overhead (of the
+ * forward's bytes) once per layer; the backward runs in autograd's engine without a per-layer call
+ * from the framework's front end, and gets none.
  */
 
 #include <algorithm>  // min
@@ -1615,6 +1692,7 @@ constexpr std::string_view to_string(Analytical m) noexcept { return m == Analyt
 
 // #include "devices.hpp"  // Device: already inlined above
 // #include "layers.hpp"   // LayerKind, Layer, pass_cost: already inlined above
+// #include "target.hpp"   // Target: already inlined above
 // #include "types.hpp"    // Pass, DType: already inlined above
 
 namespace perfcast {
@@ -1654,10 +1732,10 @@ struct CallOverhead {
         const auto i = static_cast<std::size_t>(k);
         return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
     }
-    /** @brief The overhead of calling this layer in precision `t` on `d`, microseconds: its forward's
-        call, the same in an inference pass and in a training step. */
-    constexpr double at(const Layer& l, const Device& d, DType t) const noexcept {
-        return at(kind(l), static_cast<double>(pass_cost(l, Pass::inference, t).bytes), cache_bytes(d));
+    /** @brief The overhead of calling this layer on the target's device in its precision, microseconds:
+        its forward's call, the same in an inference pass and in a training step. */
+    constexpr double at(const Layer& l, const Target& t) const noexcept {
+        return at(kind(l), static_cast<double>(pass_cost(l, Pass::inference, t.dtype()).bytes), cache_bytes(t.device()));
     }
     /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
     static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }
@@ -1676,11 +1754,12 @@ struct CallOverhead {
  * if constexpr (perfcast::predict_us<A, perfcast::devices::l4>() < perfcast::predict_us<B, perfcast::devices::l4>()) ...
  * @endcode
  *
- * The policy is learned_time_fn's: the embedded model for the kinds it has a model for and
- * the passes and precisions it was trained on, the roofline for everything else. The default
- * model is models/neusight-fp32.json (conv2d and dense, FP32 inference, trained on P4, P100,
- * T4 and V100), embedded as include/perfcast/core/models/neusight_fp32.hpp; pass another model made
- * by `perfcast embed` as the last template argument.
+ * The rules are the run-time predictor's (embedded::layer_time, walk_network): the embedded model
+ * for the kinds it has a model for and the passes and precisions it was trained on, the roofline
+ * for everything else. The default model is models/neusight-fp32.json (conv2d and dense, FP32
+ * inference, trained on P4, P100, T4 and V100), embedded as
+ * include/perfcast/core/models/neusight_fp32.hpp; pass another model made by `perfcast embed` as
+ * the last template argument.
  *
  * Within GCC's default constexpr limits: ResNet-50 at batch 32 (53 learned convolutions, one
  * dense layer) adds about 1 s and 60 MB to a translation unit with g++ 12; layers that repeat
@@ -1693,36 +1772,458 @@ struct CallOverhead {
 // ---- begin include/perfcast/core/constexpr_model.hpp ----
 /**
  * @file constexpr_model.hpp
- * @brief A trained predictor as constexpr data, and its inference in constant expressions:
- *        `perfcast::embedded::predict_us(model, layer, device, pass, dtype)` gives what the
- *        run-time perfcast::Predictor gives (to a few ulp), at compile time.
+ * @brief A trained predictor as plain data (spans over arrays): perfcast::embedded::Model.
  *
- * `perfcast embed` (include/perfcast/embed.hpp) writes a model file out as a header of
- * `inline constexpr double[]` arrays and one `embedded::Model` that points at them;
- * include/perfcast/core/models/neusight_fp32.hpp is the committed default model, and
- * compile_time.hpp names it the default of `perfcast::predict_us<Net, Device>()`.
- *
- * The steps are Predictor::predict_us's: the feature vector (detail/feature_kernel.hpp: the
- * features of features.hpp, with the math of detail/constexpr_math.hpp), the scaler, the dense
- * layers, the output affine map, the inverse target transform, the roofline factor, and the
- * floor at a share of the compute-bound time. The result equals the run-time one to about
- * 1e-15 (own log/exp against libm's, and another summation order).
- *
- * Compile-time cost with g++ 12: about 15-25 ms and 2 MB per learned layer; equal layers are
- * evaluated once (GCC memoizes constexpr calls on equal arguments). ResNet-50 needs about 4M
- * constexpr operations and InceptionV3 about 8M, within GCC's default -fconstexpr-ops-limit (2^25).
+ * This is the one form every prediction reads a learned model in. `perfcast embed`
+ * (tools/lab/perfcast/lab/embed.hpp) writes a model file out as a header of
+ * `inline constexpr double[]` arrays and one `embedded::Model` that points at them
+ * (include/perfcast/core/models/neusight_fp32.hpp is the committed default model); a run-time
+ * perfcast::Predictor holds the same view over the data it loaded or trained
+ * (Predictor::view()). inference.hpp evaluates a view, layer_time.hpp chooses the method of each
+ * layer and network_time.hpp sums a network, each once for both paths: in constant expressions
+ * with perfcast's own math, at run time with <cmath> and a SIMD kernel.
  *
  * Needs only the standard library and perfcast's compile-time headers.
  */
 
-#include <algorithm>    // max, find
+#include <algorithm>    // find
 #include <cstddef>      // size_t
-#include <memory>       // allocator, construct_at: hidden activations (transient in constant evaluation)
 #include <span>         // span
 #include <string_view>  // string_view
 
-// #include "analytical.hpp"              // roofline_us, compute_bound_us: already inlined above
-// #include "call_overhead.hpp"           // CallOverhead: already inlined above
+// #include "call_overhead.hpp"  // CallOverhead: already inlined above
+// #include "devices.hpp"        // Device: already inlined above
+// ---- begin include/perfcast/core/feature_set.hpp ----
+/**
+ * @file feature_set.hpp
+ * @brief The named, versioned feature sets of the learned model (features.hpp computes them).
+ */
+
+#include <string>       // string
+#include <string_view>  // string_view
+
+// #include "error.hpp"  // error: already inlined above
+
+namespace perfcast {
+
+/** @brief Which features a model uses; each level adds to the one before. */
+enum class FeatureSet { raw, params, analytical, hardware };
+
+constexpr std::string_view to_string(FeatureSet f) noexcept {
+    switch (f) {
+        case FeatureSet::raw: return "raw";
+        case FeatureSet::params: return "params";
+        case FeatureSet::analytical: return "analytical";
+        case FeatureSet::hardware: return "hardware";
+    }
+    return "?";
+}
+
+inline FeatureSet parse_feature_set(std::string_view s) {
+    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware})
+        if (to_string(f) == s) return f;
+    throw error("features", "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware)");
+}
+
+/** @brief Version of the feature definitions below; bump when any feature changes. */
+inline constexpr int feature_schema_version = 1;
+
+namespace detail {
+
+/** @brief Tile edge of the GEMM view used to count waves (a typical cuBLAS/cuDNN CTA tile). */
+inline constexpr double wave_tile = 128.0;
+
+}  // namespace detail
+}  // namespace perfcast
+// ---- end include/perfcast/core/feature_set.hpp ----
+// #include "layers.hpp"         // Layer, LayerKind: already inlined above
+// ---- begin include/perfcast/core/memory_fit.hpp ----
+/**
+ * @file memory_fit.hpp
+ * @brief The memory-bound model: the time of a layer that has no learned model of its own
+ *        (dropout; on a model trained without them, batch norm, activations, add, concat,
+ *        softmax), fitted to measured memory-bound kernels.
+ *
+ * Each phase of a pass that moves data is one kernel, and a kernel takes
+ *
+ *     t = latency + bytes / (efficiency x bandwidth)
+ *
+ * with the device's peak memory bandwidth and two constants fitted to measurements:
+ * `latency_us`, the fixed cost of a kernel (a launch on a GPU, a call and its loop set-up on
+ * a CPU), and `efficiency`, the share of the peak bandwidth such kernels reach. The fit
+ * (fit_memory_model) is a least-squares fit of the relative error over the measured rows of
+ * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout) in a
+ * model's training data; a model whose data has fewer than 20 such rows has no memory fit (its
+ * kinds without a model get the roofline). Rows of compute kinds are not used even where their
+ * roofline is memory-bound: a GEMV's time says little about an element-wise kernel's, and
+ * imported data can carry its measuring method's floor (NeuSight's linear layers never take less
+ * than about 55 us). A phase that moves no data (flatten, a view; dropout at inference, the
+ * identity) runs no kernel and costs nothing.
+ */
+
+#include <cmath>        // isfinite
+#include <cstddef>      // size_t
+#include <vector>       // vector
+
+// #include "analytical.hpp"  // roofline: already inlined above
+// #include "devices.hpp"     // Device: already inlined above
+// #include "layers.hpp"      // Layer, cost, kind: already inlined above
+// #include "target.hpp"      // Target: already inlined above
+// #include "types.hpp"       // Pass, Phase, DType: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief The fitted memory-bound model (see the file's comment). Unfitted: efficiency 0.
+ * An efficiency above 1 is possible on a CPU: data that stays in the caches moves faster than
+ * the memory bandwidth the device entry gives.
+ */
+struct MemoryFit {
+    double latency_us = 0;  ///< fixed cost per kernel
+    double efficiency = 0;  ///< share of the peak memory bandwidth reached (0: not fitted)
+    std::size_t rows = 0;   ///< measured rows the fit used
+
+    constexpr bool fitted() const noexcept { return efficiency > 0; }
+
+    /** @brief Time of a layer for a pass, microseconds: one kernel per phase that moves data. */
+    template <typename L>
+    constexpr double us(const L& layer, const Target& t) const noexcept {
+        double total = 0;
+        for (Phase ph : all_phases)
+            if (runs(t.pass(), ph)) {
+                const Cost c = cost(layer, ph, t.dtype(), t.pass());
+                if (c.bytes > 0)
+                    total += latency_us +
+                             static_cast<double>(c.bytes) / (efficiency * t.device().bandwidth_bytes_per_s()) * 1e6;
+            }
+        return total;
+    }
+};
+
+/** @brief Runs no kernel in this pass (flatten; dropout at inference)? */
+template <typename L>
+constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
+    for (Phase ph : all_phases)
+        if (runs(pass, ph)) {
+            const Cost c = cost(layer, ph, t, pass);
+            if (c.bytes > 0 || c.flops > 0) return false;
+        }
+    return true;
+}
+
+/** @brief The kinds whose measured rows the memory fit prefers. */
+constexpr bool memory_bound_kind(LayerKind k) noexcept {
+    return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
+           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout;
+}
+
+/** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */
+struct MemoryFitRow {
+    double kernels = 0;
+    double memory_us = 0;  ///< bytes / peak bandwidth, microseconds, summed over the phases
+    double time_us = 0;
+};
+
+/** @brief A measured row's kernels (phases that move data) and memory time, for the fit. */
+inline MemoryFitRow memory_fit_row(const Layer& l, const Target& t, double time_us) {
+    MemoryFitRow r;
+    r.time_us = time_us;
+    for (Phase ph : all_phases)
+        if (runs(t.pass(), ph)) {
+            const Cost c = cost(l, ph, t.dtype(), t.pass());
+            if (c.bytes <= 0) continue;
+            r.kernels += 1;
+            r.memory_us += roofline(c, t.device(), t.dtype()).memory_us;
+        }
+    return r;
+}
+
+/// The fewest rows a memory fit is made from.
+inline constexpr std::size_t min_memory_fit_rows = 20;
+
+/**
+ * @brief Least squares of the relative error, (latency x kernels + memory_us / efficiency - t) / t,
+ * over `rows`: a 2x2 linear system in (latency, 1 / efficiency). The latency is kept >= 0 (refit
+ * through the origin when it would be negative). Unfitted (efficiency 0) with fewer than
+ * min_memory_fit_rows usable rows.
+ */
+inline MemoryFit fit_memory_model(const std::vector<MemoryFitRow>& rows) {
+    MemoryFit f;
+    double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;  // a = kernels / t, b = memory_us / t, target 1
+    std::size_t n = 0;
+    for (const MemoryFitRow& r : rows) {
+        if (!(r.time_us > 0) || !(r.memory_us > 0) || !std::isfinite(r.time_us)) continue;
+        const double a = r.kernels / r.time_us, b = r.memory_us / r.time_us;
+        saa += a * a;
+        sab += a * b;
+        sbb += b * b;
+        sa += a;
+        sb += b;
+        ++n;
+    }
+    if (n < min_memory_fit_rows) return f;
+    double latency = 0, inv_eff = 0;
+    const double det = saa * sbb - sab * sab;
+    if (det > 0) {
+        latency = (sa * sbb - sb * sab) / det;
+        inv_eff = (saa * sb - sab * sa) / det;
+    }
+    if (!(latency >= 0) || !(inv_eff > 0)) {  // through the origin: bandwidth only
+        latency = 0;
+        inv_eff = sb / sbb;
+    }
+    if (!(inv_eff > 0) || !std::isfinite(inv_eff)) return f;
+    f.latency_us = latency;
+    f.efficiency = 1.0 / inv_eff;
+    f.rows = n;
+    return f;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/memory_fit.hpp ----
+// ---- begin include/perfcast/core/mlp_kinds.hpp ----
+/**
+ * @file mlp_kinds.hpp
+ * @brief The hidden activation and the target transform of perfcast's MLPs, and their math,
+ *        written once over a math policy: the trainer (runtime/mlp.hpp), the run-time predictor
+ *        and the compile-time model evaluate them with this code.
+ */
+
+#include <algorithm>    // max
+#include <optional>     // optional
+#include <string_view>  // string_view
+
+namespace perfcast {
+
+/** @brief Nonlinearity applied after every hidden layer (the output layer is linear). */
+enum class MlpActivation {
+    relu,  ///< max(0, z)
+    tanh,  ///< tanh(z)
+    silu,  ///< z * sigmoid(z)
+    gelu,  ///< 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))), the tanh approximation
+};
+
+/** @brief The kinds of target transform: the map from a time t to what the network learns. */
+enum class TargetKind {
+    identity,  ///< z = t
+    sqrt,      ///< z = sqrt(c * t), t >= 0
+    log,       ///< z = log(t), t > 0
+};
+
+/** @brief The name of an activation, as used in JSON ("relu", "tanh", "silu", "gelu"). */
+constexpr std::string_view to_string(MlpActivation activation) noexcept {
+    switch (activation) {
+        case MlpActivation::relu: return "relu";
+        case MlpActivation::tanh: return "tanh";
+        case MlpActivation::silu: return "silu";
+        case MlpActivation::gelu: return "gelu";
+    }
+    return "?";
+}
+
+/** @brief The name of a target transform kind ("identity", "sqrt", "log"). */
+constexpr std::string_view to_string(TargetKind kind) noexcept {
+    switch (kind) {
+        case TargetKind::identity: return "identity";
+        case TargetKind::sqrt: return "sqrt";
+        case TargetKind::log: return "log";
+    }
+    return "?";
+}
+
+namespace detail {
+
+/** @brief sqrt(2 / pi), the GELU tanh-approximation constant. */
+inline constexpr double gelu_scale = 0.7978845608028654;
+/** @brief The cubic coefficient of the GELU tanh approximation. */
+inline constexpr double gelu_cubic = 0.044715;
+
+/** @brief act(x) for one value, with the math of @p Math (detail/math_policy.hpp). */
+template <typename Math>
+constexpr double activate(MlpActivation a, double x) noexcept {
+    switch (a) {
+        case MlpActivation::relu: return std::max(x, 0.0);  // keeps NaN: NaN < 0 is false
+        case MlpActivation::tanh: return Math::tanh(x);
+        case MlpActivation::silu: return x / (1.0 + Math::exp(-x));
+        case MlpActivation::gelu: return 0.5 * x * (1.0 + Math::tanh(gelu_scale * (x + gelu_cubic * x * x * x)));
+    }
+    return x;
+}
+
+/** @brief t = T^-1(z), defined for every z (sqrt keeps the sign, so the inverse is monotonic). */
+template <typename Math>
+constexpr double inverse_target(TargetKind kind, double c, double z) noexcept {
+    switch (kind) {
+        case TargetKind::identity: return z;
+        case TargetKind::sqrt: return z * (z < 0 ? -z : z) / c;
+        case TargetKind::log: return Math::exp(z);
+    }
+    return z;
+}
+
+}  // namespace detail
+}  // namespace perfcast
+// ---- end include/perfcast/core/mlp_kinds.hpp ----
+// #include "target.hpp"         // Target: already inlined above
+// #include "types.hpp"          // Pass, DType: already inlined above
+
+namespace perfcast::embedded {
+
+/** @brief One fully connected layer: out = in * weights + bias; weights are inputs x outputs, row-major. */
+struct DenseLayer {
+    std::size_t inputs = 0;
+    std::size_t outputs = 0;
+    std::span<const double> weights;  ///< inputs * outputs values
+    std::span<const double> bias;     ///< outputs values
+};
+
+/**
+ * @brief One MLP of a layer kind's model: the features it reads, their scaling, the network and its
+ * output maps. An ensemble's members are consecutive entries of Model::kinds with the same kind; the
+ * first one's feature ranges serve them all (they share the training rows).
+ */
+struct KindModel {
+    LayerKind kind = LayerKind::conv2d;
+    FeatureSet features = FeatureSet::hardware;
+    bool relative_to_roofline = true;                 ///< the network predicts time / roofline time
+    std::span<const std::string_view> feature_names;  ///< the schema the model was trained with
+    std::span<const double> mean;                     ///< the scaler's column means
+    std::span<const double> stddev;                   ///< the scaler's column standard deviations
+    std::span<const DenseLayer> layers;               ///< hidden layers, then the 1-output layer
+    MlpActivation activation = MlpActivation::relu;
+    double output_offset = 0.0;  ///< z = output_offset + output_scale * (network output)
+    double output_scale = 1.0;
+    TargetKind transform = TargetKind::identity;  ///< the time is T^-1(z)
+    double transform_c = 1.0;                     ///< the sqrt transform's constant: t = z |z| / c
+    /// a prediction is at least this share of the layer's compute-bound time (FLOPs / peak):
+    /// min_compute_fraction() of the kind (inference.hpp) when the model was made
+    double min_compute_fraction = 0.0;
+    std::span<const double> feature_min{};  ///< the training rows' feature ranges (empty: no clamping)
+    std::span<const double> feature_max{};
+};
+
+/** @brief A query the trainer answered, with its prediction: the model must give it back. */
+struct Reference {
+    Layer layer{};
+    Device device{};
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    double predicted_us = 0.0;
+};
+
+/** @brief A whole learned predictor: per-kind models, what they were trained on, reference queries. */
+struct Model {
+    std::string_view name;
+    int feature_schema_version = 0;  ///< the feature schema (feature_set.hpp) the model was trained with
+    std::span<const KindModel> kinds;
+    std::span<const Pass> passes;               ///< passes of the training data
+    std::span<const DType> dtypes;              ///< precisions of the training data
+    std::span<const std::string_view> devices;  ///< device ids of the training data
+    std::span<const Reference> references;
+    std::string_view data_hash;
+    MemoryFit memory{};                  ///< the memory-bound model of the kinds without a model of their own
+    CallOverhead overhead{};             ///< the framework's cost per call in a network
+    std::string_view overhead_device{};  ///< the device it was fitted on; others get none
+
+    /** @brief The index in `kinds` of a kind's first model, or kinds.size() if it has none. (An index,
+        not a pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
+    constexpr std::size_t index_of(LayerKind k) const noexcept {
+        std::size_t i = 0;
+        while (i < kinds.size() && kinds[i].kind != k) ++i;
+        return i;
+    }
+    /** @brief Has a model for this kind? */
+    constexpr bool covers(LayerKind k) const noexcept { return index_of(k) < kinds.size(); }
+    /** @brief Was trained on this pass and precision? (It is not asked about others.) */
+    constexpr bool trained_for(Pass pass, DType t) const noexcept {
+        return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
+               std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
+    }
+    /** @brief Was trained on data from this device? */
+    constexpr bool trained_on(const Device& d) const noexcept {
+        return std::find(devices.begin(), devices.end(), d.id) != devices.end();
+    }
+    /** @brief The call overhead of a layer on the target, microseconds: 0 but on the device it was fitted on. */
+    constexpr double overhead_us(const Layer& l, const perfcast::Target& t) const noexcept {
+        return overhead.fitted() && t.device().id == overhead_device ? overhead.at(l, t) : 0.0;
+    }
+};
+
+}  // namespace perfcast::embedded
+// ---- end include/perfcast/core/constexpr_model.hpp ----
+// #include "devices.hpp"               // Device: already inlined above
+// ---- begin include/perfcast/core/layer_time.hpp ----
+/**
+ * @file layer_time.hpp
+ * @brief Which method times a layer, and the time of a layer that runs only part of its
+ *        backward: each rule once, for the run-time Predictor and the compile-time model alike.
+ */
+
+// #include "analytical.hpp"       // roofline_us, paleo_us, backward_share, PaleoOptions: already inlined above
+// #include "constexpr_model.hpp"  // embedded::Model: already inlined above
+// ---- begin include/perfcast/core/inference.hpp ----
+/**
+ * @file inference.hpp
+ * @brief The learned model's prediction for one layer, written once over an execution policy:
+ *        `embedded::predict_us<Exec>(model, layer, target)`.
+ *
+ * The steps: the feature vector (detail/feature_kernel.hpp), clamped into the training rows'
+ * range; per member of the kind's ensemble, the scaler and the network (Exec::forward); the
+ * members' mean in the target transform's space; the inverse transform; times the roofline when
+ * the model learned the ratio to it; and at least a share of the compute-bound time
+ * (min_compute_fraction). Exec is constexpr_exec below (perfcast's own math and plain loops, for
+ * constant expressions) or the run-time Predictor's (<cmath> and the SIMD row kernel of
+ * runtime/mlp.hpp); the two agree to about 1e-15 (own log/exp against libm's, another summation
+ * order inside the dense layers).
+ *
+ * Compile-time cost with g++ 12: about 15-25 ms and 2 MB per learned layer; equal layers are
+ * evaluated once (GCC memoizes constexpr calls on equal arguments, see network_time.hpp).
+ */
+
+#include <algorithm>  // max
+#include <cstddef>    // size_t
+#include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
+
+// #include "analytical.hpp"             // pass_roofline: already inlined above
+// #include "constexpr_model.hpp"        // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
+// ---- begin include/perfcast/core/detail/feature_kernel.hpp ----
+/**
+ * @file detail/feature_kernel.hpp
+ * @brief The feature vectors of features.hpp, computed by a constexpr function template
+ *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
+ *        model sees exactly the features the run-time model was trained on.
+ *
+ * `compute<constexpr_math>` runs in constant expressions (own log, exp, floor, ceil);
+ * `compute<std_math>` runs the same code with <cmath>: it is perfcast::compute_features
+ * (runtime/features.hpp), so the two paths cannot drift apart. A change of any feature needs a
+ * feature_schema_version bump (feature_set.hpp): models trained before refuse to load.
+ */
+
+#include <algorithm>    // max
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t
+#include <span>         // span
+#include <string_view>  // string_view
+#include <type_traits>  // is_same_v, remove_cvref_t
+#include <variant>      // visit
+
+// #include "../analytical.hpp"     // roofline, PhaseTime: already inlined above
+// #include "../devices.hpp"        // Device: already inlined above
+// #include "../error.hpp"          // error: already inlined above
+// #include "../feature_set.hpp"    // FeatureSet, detail::wave_tile: already inlined above
+// #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
+// #include "../target.hpp"         // Target: already inlined above
+// ---- begin include/perfcast/core/detail/math_policy.hpp ----
+/**
+ * @file detail/math_policy.hpp
+ * @brief The two math policies the shared templates run with: constexpr_math (perfcast's own
+ *        constexpr functions, for constant expressions) and std_math (<cmath>, at run time).
+ *        The features, the activations and the target transform are written once over a policy.
+ */
+
+#include <cmath>  // log, exp, tanh, floor, ceil: std_math
+
 // ---- begin include/perfcast/core/detail/constexpr_math.hpp ----
 /**
  * @file detail/constexpr_math.hpp
@@ -1898,93 +2399,34 @@ constexpr double sqrt(double x) noexcept {
 
 }  // namespace perfcast::detail::cmath
 // ---- end include/perfcast/core/detail/constexpr_math.hpp ----
-// ---- begin include/perfcast/core/detail/feature_kernel.hpp ----
-/**
- * @file detail/feature_kernel.hpp
- * @brief The feature vectors of features.hpp, computed by a constexpr function template
- *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
- *        model sees exactly the features the run-time model was trained on.
- *
- * `compute<constexpr_math>` runs in constant expressions (own log, floor, ceil);
- * `compute<std_math>` runs the same code with <cmath>: it is perfcast::compute_features
- * (features.hpp), so the two paths cannot drift apart. A change of any feature needs a
- * feature_schema_version bump (feature_set.hpp): models trained before refuse to load.
- */
 
-#include <algorithm>    // max
-#include <array>        // array
-#include <cmath>        // log, floor, ceil: std_math
-#include <cstddef>      // size_t
-#include <cstdint>      // int64_t
-#include <span>         // span
-#include <string_view>  // string_view
-#include <type_traits>  // is_same_v, remove_cvref_t
-#include <variant>      // visit
-
-// #include "../analytical.hpp"     // roofline, PhaseTime: already inlined above
-// #include "../devices.hpp"        // Device: already inlined above
-// #include "../error.hpp"          // error: already inlined above
-// ---- begin include/perfcast/core/feature_set.hpp ----
-/**
- * @file feature_set.hpp
- * @brief The named, versioned feature sets of the learned model (features.hpp computes them).
- */
-
-#include <string>       // string
-#include <string_view>  // string_view
-
-// #include "error.hpp"  // error: already inlined above
-
-namespace perfcast {
-
-/** @brief Which features a model uses; each level adds to the one before. */
-enum class FeatureSet { raw, params, analytical, hardware };
-
-constexpr std::string_view to_string(FeatureSet f) noexcept {
-    switch (f) {
-        case FeatureSet::raw: return "raw";
-        case FeatureSet::params: return "params";
-        case FeatureSet::analytical: return "analytical";
-        case FeatureSet::hardware: return "hardware";
-    }
-    return "?";
-}
-
-inline FeatureSet parse_feature_set(std::string_view s) {
-    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware})
-        if (to_string(f) == s) return f;
-    throw error("features", "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware)");
-}
-
-/** @brief Version of the feature definitions below; bump when any feature changes. */
-inline constexpr int feature_schema_version = 1;
-
-namespace detail {
-
-/** @brief Tile edge of the GEMM view used to count waves (a typical cuBLAS/cuDNN CTA tile). */
-inline constexpr double wave_tile = 128.0;
-
-}  // namespace detail
-}  // namespace perfcast
-// ---- end include/perfcast/core/feature_set.hpp ----
-// #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
-// #include "constexpr_math.hpp"    // cmath::log, floor, ceil: already inlined above
-
-namespace perfcast::detail::features_kernel {
+namespace perfcast::detail {
 
 /** @brief The math of the compile-time path. */
 struct constexpr_math {
     static constexpr double log(double x) noexcept { return cmath::log(x); }
+    static constexpr double exp(double x) noexcept { return cmath::exp(x); }
+    static constexpr double tanh(double x) noexcept { return cmath::tanh(x); }
     static constexpr double floor(double x) noexcept { return cmath::floor(x); }
     static constexpr double ceil(double x) noexcept { return cmath::ceil(x); }
 };
 
-/** @brief The math of the run-time path: compute_features and Predictor::predict_us. */
+/** @brief The math of the run-time path. */
 struct std_math {
     static double log(double x) noexcept { return std::log(x); }
+    static double exp(double x) noexcept { return std::exp(x); }
+    static double tanh(double x) noexcept { return std::tanh(x); }
     static double floor(double x) noexcept { return std::floor(x); }
     static double ceil(double x) noexcept { return std::ceil(x); }
 };
+
+}  // namespace perfcast::detail
+// ---- end include/perfcast/core/detail/math_policy.hpp ----
+
+namespace perfcast::detail::features_kernel {
+
+using perfcast::detail::constexpr_math;
+using perfcast::detail::std_math;
 
 /** @brief Features a buffer holds at most (conv2d under "hardware" has 42). */
 inline constexpr std::size_t max_features = 64;
@@ -2125,7 +2567,10 @@ constexpr void clamp_to_range(feature_buffer& s, std::span<const double> lo, std
  * (which it appends to): perfcast::compute_features, with the math of @p Math.
  */
 template <typename Math>
-constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t) {
+constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Target& target) {
+    const Device& d = target.device();
+    const Pass pass = target.pass();
+    const DType t = target.dtype();
     layer_params<Math>(s, l, set != FeatureSet::raw);
     s.add("training", pass == Pass::training ? 1.0 : 0.0);
     s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);
@@ -2169,674 +2614,57 @@ constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const 
 
 }  // namespace perfcast::detail::features_kernel
 // ---- end include/perfcast/core/detail/feature_kernel.hpp ----
-// #include "devices.hpp"                 // Device: already inlined above
-// #include "error.hpp"                   // error: already inlined above
-// #include "feature_set.hpp"             // FeatureSet, feature_schema_version: already inlined above
-// #include "layers.hpp"                  // Layer, LayerKind, kind: already inlined above
-// ---- begin include/perfcast/core/memory_fit.hpp ----
-/**
- * @file memory_fit.hpp
- * @brief The memory-bound model: the time of a layer that has no learned model of its own
- *        (dropout; on a model trained without them, batch norm, activations, add, concat,
- *        softmax), fitted to measured memory-bound kernels.
- *
- * Each phase of a pass that moves data is one kernel, and a kernel takes
- *
- *     t = latency + bytes / (efficiency x bandwidth)
- *
- * with the device's peak memory bandwidth and two constants fitted to measurements:
- * `latency_us`, the fixed cost of a kernel (a launch on a GPU, a call and its loop set-up on
- * a CPU), and `efficiency`, the share of the peak bandwidth such kernels reach. The fit
- * (fit_memory_model) is a least-squares fit of the relative error over the measured rows of
- * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout) in a
- * model's training data; a model whose data has fewer than 20 such rows has no memory fit (its
- * kinds without a model get the roofline). Rows of compute kinds are not used even where their
- * roofline is memory-bound: a GEMV's time says little about an element-wise kernel's, and
- * imported data can carry its measuring method's floor (NeuSight's linear layers never take less
- * than about 55 us). A phase that moves no data (flatten, a view; dropout at inference, the
- * identity) runs no kernel and costs nothing.
- */
-
-#include <cmath>        // isfinite
-#include <cstddef>      // size_t
-#include <vector>       // vector
-
-// #include "analytical.hpp"  // roofline: already inlined above
-// #include "devices.hpp"     // Device: already inlined above
-// #include "layers.hpp"      // Layer, cost, kind: already inlined above
-// #include "types.hpp"       // Pass, Phase, DType: already inlined above
+// #include "detail/math_policy.hpp"     // constexpr_math: already inlined above
+// #include "error.hpp"                  // error: already inlined above
+// #include "feature_set.hpp"            // feature_schema_version: already inlined above
+// #include "layers.hpp"                 // Layer, LayerKind, kind, detail::example_layer: already inlined above
+// #include "mlp_kinds.hpp"              // activate, inverse_target: already inlined above
+// #include "target.hpp"                 // Target: already inlined above
 
 namespace perfcast {
 
 /**
- * @brief The fitted memory-bound model (see the file's comment). Unfitted: efficiency 0.
- * An efficiency above 1 is possible on a CPU: data that stays in the caches moves faster than
- * the memory bandwidth the device entry gives.
+ * @brief The least share of its compute-bound time (FLOPs / peak) a layer kind can take: no
+ * kernel beats the device's peak FLOP/s, except convolutions through Winograd or FFT algorithms,
+ * which do fewer multiplications than the direct FLOP count (Winograd F(4x4, 3x3) 4x fewer, hence
+ * 0.25). Only the compute part is a hard bound: data that stays in caches moves faster than the
+ * memory bandwidth the memory part assumes.
  */
-struct MemoryFit {
-    double latency_us = 0;  ///< fixed cost per kernel
-    double efficiency = 0;  ///< share of the peak memory bandwidth reached (0: not fitted)
-    std::size_t rows = 0;   ///< measured rows the fit used
+constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
 
-    constexpr bool fitted() const noexcept { return efficiency > 0; }
-
-    /** @brief Time of a layer for a pass, microseconds: one kernel per phase that moves data. */
-    template <typename L>
-    constexpr double us(const L& layer, const Device& d, Pass pass, DType t) const noexcept {
-        double total = 0;
-        for (Phase ph : all_phases)
-            if (runs(pass, ph)) {
-                const Cost c = cost(layer, ph, t, pass);
-                if (c.bytes > 0)
-                    total += latency_us + static_cast<double>(c.bytes) / (efficiency * d.bandwidth_bytes_per_s()) * 1e6;
-            }
-        return total;
-    }
-};
-
-/** @brief Runs no kernel in this pass (flatten; dropout at inference)? */
-template <typename L>
-constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
-    for (Phase ph : all_phases)
-        if (runs(pass, ph)) {
-            const Cost c = cost(layer, ph, t, pass);
-            if (c.bytes > 0 || c.flops > 0) return false;
-        }
-    return true;
-}
-
-/** @brief The kinds whose measured rows the memory fit prefers. */
-constexpr bool memory_bound_kind(LayerKind k) noexcept {
-    return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
-           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout;
-}
-
-/** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */
-struct MemoryFitRow {
-    double kernels = 0;
-    double memory_us = 0;  ///< bytes / peak bandwidth, microseconds, summed over the phases
-    double time_us = 0;
-};
-
-/** @brief A measured row's kernels (phases that move data) and memory time, for the fit. */
-inline MemoryFitRow memory_fit_row(const Layer& l, const Device& d, Pass pass, DType t, double time_us) {
-    MemoryFitRow r;
-    r.time_us = time_us;
-    for (Phase ph : all_phases)
-        if (runs(pass, ph)) {
-            const Cost c = cost(l, ph, t, pass);
-            if (c.bytes <= 0) continue;
-            r.kernels += 1;
-            r.memory_us += roofline(c, d, t).memory_us;
-        }
-    return r;
-}
-
-/// The fewest rows a memory fit is made from.
-inline constexpr std::size_t min_memory_fit_rows = 20;
-
-/**
- * @brief Least squares of the relative error, (latency x kernels + memory_us / efficiency - t) / t,
- * over `rows`: a 2x2 linear system in (latency, 1 / efficiency). The latency is kept >= 0 (refit
- * through the origin when it would be negative). Unfitted (efficiency 0) with fewer than
- * min_memory_fit_rows usable rows.
- */
-inline MemoryFit fit_memory_model(const std::vector<MemoryFitRow>& rows) {
-    MemoryFit f;
-    double saa = 0, sab = 0, sbb = 0, sa = 0, sb = 0;  // a = kernels / t, b = memory_us / t, target 1
-    std::size_t n = 0;
-    for (const MemoryFitRow& r : rows) {
-        if (!(r.time_us > 0) || !(r.memory_us > 0) || !std::isfinite(r.time_us)) continue;
-        const double a = r.kernels / r.time_us, b = r.memory_us / r.time_us;
-        saa += a * a;
-        sab += a * b;
-        sbb += b * b;
-        sa += a;
-        sb += b;
-        ++n;
-    }
-    if (n < min_memory_fit_rows) return f;
-    double latency = 0, inv_eff = 0;
-    const double det = saa * sbb - sab * sab;
-    if (det > 0) {
-        latency = (sa * sbb - sb * sab) / det;
-        inv_eff = (saa * sb - sab * sa) / det;
-    }
-    if (!(latency >= 0) || !(inv_eff > 0)) {  // through the origin: bandwidth only
-        latency = 0;
-        inv_eff = sb / sbb;
-    }
-    if (!(inv_eff > 0) || !std::isfinite(inv_eff)) return f;
-    f.latency_us = latency;
-    f.efficiency = 1.0 / inv_eff;
-    f.rows = n;
-    return f;
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/core/memory_fit.hpp ----
-// ---- begin include/perfcast/core/network.hpp ----
-/**
- * @file network.hpp
- * @brief Networks: the run-time perfcast::Network (a named list of layers), the
- *        compile-time perfcast::Net<Layers...> (a type list), and NetBuilder, which
- *        tracks the running shape so a network is written once, as PyTorch writes it.
- */
-
-#include <array>        // array
-#include <cstddef>      // size_t
-#include <cstdint>      // int64_t
-#include <string>       // string
-#include <string_view>  // string_view
-#include <type_traits>  // is_constant_evaluated
-#include <utility>      // index_sequence, move
-#include <vector>       // vector
-
-// #include "error.hpp"   // error: already inlined above
-// #include "layers.hpp"  // Layer, NamedLayer, the parameter structs: already inlined above
-// #include "types.hpp"   // Shape, Pass, DType: already inlined above
-
-namespace perfcast {
-
-/**
- * @brief Which part of its backward each layer of a network runs in a training step, asked in
- * execution order. Autograd computes no gradient for the network's input: the layers before the
- * first one with parameters run no backward at all, and that first one computes its parameters'
- * gradients but not its input's (PyTorch runs no backward-data kernel for a first convolution).
- */
-class BackwardScope {
-public:
-    /** @brief The next layer's backward. */
-    constexpr Backward next(const Layer& l) noexcept {
-        if (m_seen_params) return Backward::full;
-        if (param_count(l) == 0) return Backward::none;
-        m_seen_params = true;
-        return Backward::weights_only;
-    }
-
-private:
-    bool m_seen_params = false;
-};
-
-/** @brief Totals over a network's layers. */
-struct NetworkTotals {
-    std::int64_t params = 0;
-    Cost inference{};  ///< forward phase of every layer
-    Cost training{};   ///< the phases a training step runs (BackwardScope)
-};
-
-/** @brief A network at run time: a name, a batch size and its layers in execution order. */
-struct Network {
-    std::string name;
-    std::int64_t batch = 1;
-    std::vector<NamedLayer> layers;
-
-    /** @brief The same network at another batch size (every layer's batch replaced). */
-    Network with_batch(std::int64_t new_batch) const {
-        if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
-        Network out{name, new_batch, {}};
-        out.layers.reserve(layers.size());
-        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
-        return out;
-    }
-
-    /** @brief Throws perfcast::error naming the layer and field of the first broken rule. */
-    void validate() const {
-        for (const auto& l : layers) perfcast::validate(l.layer, l.name);
-    }
-
-    NetworkTotals totals(DType t = DType::fp32) const {
-        NetworkTotals s;
-        BackwardScope scope;
-        for (const auto& l : layers) {
-            s.params += param_count(l.layer);
-            s.inference += pass_cost(l.layer, Pass::inference, t);
-            s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
-        }
-        return s;
-    }
-};
-
-// ---------------------------------------------------------------------------------------
-// NetBuilder: usable at run time and in constant expressions
-// ---------------------------------------------------------------------------------------
-
-/**
- * @brief A layer's name without heap allocation, so networks can be built in constant
- * expressions ("layer1" + "." + 0 + ".conv1"). At most 95 characters.
- */
-class LayerName {
-public:
-    static constexpr std::size_t capacity = 95;
-    constexpr LayerName() = default;
-    constexpr LayerName(const char* s) : LayerName(std::string_view(s)) {}  // NOLINT: implicit by design
-    constexpr LayerName(std::string_view s) { append(s); }                  // NOLINT: implicit by design
-
-    constexpr std::string_view view() const noexcept { return {m_buf.data(), m_len}; }
-    constexpr std::string str() const { return std::string(view()); }
-
-    constexpr LayerName& append(std::string_view s) {
-        if (m_len + s.size() > capacity) throw error("name", "layer name longer than 95 characters");
-        for (char c : s) m_buf[m_len++] = c;
-        return *this;
-    }
-    constexpr LayerName& append(std::int64_t v) {
-        char digits[20]{};
-        std::size_t n = 0;
-        std::uint64_t u = v < 0 ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
-        do {
-            digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
-            u /= 10;
-        } while (u > 0);
-        if (v < 0) append("-");
-        while (n > 0) append(std::string_view(&digits[--n], 1));
-        return *this;
-    }
-    /** @brief "layer1" / 0 / "conv1" reads "layer1.0.conv1". */
-    friend constexpr LayerName operator/(LayerName a, std::string_view b) { return a.append(".").append(b); }
-    friend constexpr LayerName operator/(LayerName a, std::int64_t i) { return a.append(".").append(i); }
-    friend constexpr LayerName operator/(LayerName a, int i) { return a.append(".").append(std::int64_t{i}); }
-
-private:
-    std::array<char, capacity + 1> m_buf{};
-    std::size_t m_len = 0;
-};
-
-namespace detail {
-constexpr std::string itos(std::int64_t v) {
-    if (v == 0) return "0";
-    std::string s;
-    const bool neg = v < 0;
-    std::uint64_t u = neg ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
-    while (u > 0) {
-        s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
-        u /= 10;
-    }
-    return neg ? "-" + s : s;
-}
-}  // namespace detail
-
-/**
- * @brief Appends layers while tracking the current output shape, the way a PyTorch
- * forward() reads. Branches: save shape(), build the branch, restore with set_shape();
- * join with add() or concat().
- */
-class NetBuilder {
-public:
-    constexpr NetBuilder(std::string_view name, std::int64_t batch, Shape input)
-        : m_name(name), m_batch(batch), m_shape(input) {}
-
-    constexpr const Shape& shape() const noexcept { return m_shape; }
-    constexpr void set_shape(const Shape& s) noexcept { m_shape = s; }
-    constexpr std::int64_t batch() const noexcept { return m_batch; }
-
-    constexpr NetBuilder& conv(LayerName name, std::int64_t out_channels, Hw kernel, Hw stride = 1, Hw padding = 0,
-                               bool bias = true, std::int64_t groups = 1, Hw dilation = 1) {
-        require_rank(4, name);
-        return push(name, Conv2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], out_channels, kernel,
-                                                  stride, padding, dilation, groups, bias});
-    }
-    constexpr NetBuilder& batchnorm(LayerName name) {
-        require_rank(4, name);
-        return push(name, BatchNorm2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], true});
-    }
-    constexpr NetBuilder& act(LayerName name, ActivationKind kind = ActivationKind::relu) {
-        return push(name, ActivationParams{m_shape, kind});
-    }
-    constexpr NetBuilder& pool(LayerName name, PoolMode mode, Hw kernel, Hw stride = 0, Hw padding = 0,
-                               bool ceil_mode = false, bool count_include_pad = true) {
-        require_rank(4, name);
-        return push(name, Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, kernel, stride,
-                                                  padding, ceil_mode, false, count_include_pad});
-    }
-    constexpr NetBuilder& global_pool(LayerName name, PoolMode mode = PoolMode::avg) {
-        require_rank(4, name);
-        return push(name,
-                    Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, Hw{1}, Hw{1}, Hw{0}, false, true});
-    }
-    /** @brief PyTorch's AdaptiveAvgPool2d, for outputs that divide the input (a plain average pool). */
-    constexpr NetBuilder& adaptive_avg_pool(LayerName name, std::int64_t out_h, std::int64_t out_w) {
-        require_rank(4, name);
-        if (out_h < 1 || out_w < 1 || m_shape[2] % out_h != 0 || m_shape[3] % out_w != 0)
-            throw error(std::string(name.view()), "adaptive_avg_pool: output " + detail::itos(out_h) + "x" + detail::itos(out_w) +
-                                  " must divide the input " + detail::itos(m_shape[2]) + "x" + detail::itos(m_shape[3]));
-        if (out_h == 1 && out_w == 1) return global_pool(name, PoolMode::avg);
-        const Hw k{m_shape[2] / out_h, m_shape[3] / out_w};
-        return pool(name, PoolMode::avg, k, k);
-    }
-    constexpr NetBuilder& flatten(LayerName name) { return push(name, FlattenParams{m_shape}); }
-    constexpr NetBuilder& dense(LayerName name, std::int64_t out_features, bool bias = true) {
-        require_rank(2, name);
-        return push(name, DenseParams{m_shape[0], m_shape[1], out_features, bias, 1});
-    }
-    constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
-        return push(name, DropoutParams{m_shape, p});
-    }
-    constexpr NetBuilder& softmax(LayerName name) {
-        require_rank(2, name);
-        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
-    }
-    /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
-    constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
-        return push(name, AddParams{m_shape, inputs});
-    }
-    /** @brief Concatenates branches along channels; `channels` lists each branch's channel count. */
-    constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
-        require_rank(4, name);
-        std::int64_t total = 0;
-        for (std::int64_t c : channels) total += c;
-        return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
-                                                  static_cast<std::int64_t>(channels.size())});
-    }
-
-    constexpr std::size_t size() const noexcept { return m_layers.size(); }
-    constexpr const Layer& layer(std::size_t i) const noexcept { return m_layers[i].layer; }
-    constexpr std::string_view name(std::size_t i) const noexcept { return m_layers[i].name.view(); }
-
-    /** @brief The run-time network. */
-    Network build() const {
-        Network n{std::string(m_name), m_batch, {}};
-        n.layers.reserve(m_layers.size());
-        for (const auto& l : m_layers) n.layers.push_back(NamedLayer{l.name.str(), l.layer});
-        return n;
-    }
-
-private:
-    struct Entry {
-        LayerName name;
-        Layer layer;
-    };
-
-    constexpr void require_rank(int rank, const LayerName& name) const {
-        if (m_shape.rank != rank)
-            throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
-                                  detail::itos(m_shape.rank));
-    }
-    constexpr NetBuilder& push(LayerName name, Layer layer) {
-        const Violation v = check(layer);
-        if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
-        if (v)
-            throw error(name.str() + "." + std::string(v.field), std::string(to_string(kind(layer))) + ": " +
-                                                              std::string(rule_text(v.rule)) + " (got " +
-                                                              detail::itos(v.value) + ", limit " +
-                                                              detail::itos(v.limit) + ")");
-        m_shape = output_shape(layer);
-        m_layers.push_back(Entry{name, layer});
-        return *this;
-    }
-
-    std::string_view m_name;
-    std::int64_t m_batch;
-    Shape m_shape;
-    std::vector<Entry> m_layers;
-};
-
-// ---------------------------------------------------------------------------------------
-// Compile-time networks
-// ---------------------------------------------------------------------------------------
-
-/**
- * @brief A network as a type list of compile-time layers.
- * @tparam Layers compile-time layer types (Conv2D<...>, Dense<...>, ...)
- */
-template <typename... Layers>
-struct Net {
-    static constexpr std::size_t size = sizeof...(Layers);
-    static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
-    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
-
-    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says). */
-    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
-        Cost c{};
-        BackwardScope scope;
-        for (const Layer& l : layers) c += perfcast::pass_cost(l, pass, t, scope.next(l));
-        return c;
-    }
-
-    /** @brief The run-time twin: the same layers, named by position ("0", "1", ...). */
-    static Network to_network(std::string name = "net") {
-        Network n{name, size == 0 ? 1 : batch_of(layers[0]), {}};
-        for (std::size_t i = 0; i < size; ++i) n.layers.push_back({detail::itos(static_cast<std::int64_t>(i)), layers[i]});
-        return n;
-    }
-};
-
-namespace detail {
-
-template <typename Holder, std::size_t I>
-using layer_at = layer_type_t<std::get<Holder::layers[I].index()>(Holder::layers[I])>;
-
-template <typename Holder, std::size_t... I>
-auto make_net(std::index_sequence<I...>) -> Net<layer_at<Holder, I>...>;
-
-/** @brief Copies the layers of a constexpr-built network into an array (names are dropped). */
-template <std::size_t N, typename BuildFn>
-constexpr std::array<Layer, N> layers_array(BuildFn build) {
-    std::array<Layer, N> out{};
-    const NetBuilder b = build();
-    for (std::size_t i = 0; i < N; ++i) out[i] = b.layer(i);
-    return out;
-}
-
-}  // namespace detail
-
-/**
- * @brief The compile-time Net of a network written with NetBuilder.
- * @tparam Holder a type with `static constexpr NetBuilder build()`
- */
-template <typename Holder>
-struct built_net {
-    struct layers_holder {
-        static constexpr std::size_t count = Holder::build().size();
-        static constexpr std::array<Layer, count> layers = detail::layers_array<count>([] { return Holder::build(); });
-    };
-    using type = decltype(detail::make_net<layers_holder>(std::make_index_sequence<layers_holder::count>{}));
-};
-
-}  // namespace perfcast
-// ---- end include/perfcast/core/network.hpp ----
-// ---- begin include/perfcast/core/optimizer.hpp ----
-/**
- * @file optimizer.hpp
- * @brief The optimizer update of a training step: which element-wise kernels it runs over
- *        each parameter tensor, so that whole-network estimates (estimate(), network_us())
- *        include it.
- */
-
-#include <cstdint>      // int64_t
-#include <optional>     // optional
-#include <string_view>  // string_view
-#include <variant>      // holds_alternative, get
-
-// #include "layers.hpp"  // Layer, the parameter structs, param_count: already inlined above
-// #include "types.hpp"   // Shape: already inlined above
-
-namespace perfcast {
-
-/**
- * @brief The optimizer whose update a training step runs after the backward pass, as PyTorch's
- * CPU and single-tensor CUDA implementations run it: element-wise kernels over each parameter
- * tensor, sgd 1 (p -= lr g), sgd_momentum 3 (buf *= m; buf += g; p -= lr buf), adam 8 (two
- * moments 2 each, the denominator 3, the update 1). `none` leaves the update out (layers only,
- * the seed thesis' training time).
- */
-enum class Optimizer { none, sgd, sgd_momentum, adam };
-
-constexpr std::string_view to_string(Optimizer o) noexcept {
-    switch (o) {
-        case Optimizer::none: return "none";
-        case Optimizer::sgd: return "sgd";
-        case Optimizer::sgd_momentum: return "sgd_momentum";
-        case Optimizer::adam: return "adam";
-    }
-    return "?";
-}
-
-constexpr std::optional<Optimizer> parse_optimizer(std::string_view s) noexcept {
-    for (Optimizer o : {Optimizer::none, Optimizer::sgd, Optimizer::sgd_momentum, Optimizer::adam})
-        if (to_string(o) == s) return o;
-    return std::nullopt;
-}
-
-/** @brief Element-wise kernels the optimizer runs per parameter tensor. */
-constexpr int update_kernels(Optimizer o) noexcept {
-    return o == Optimizer::sgd ? 1 : o == Optimizer::sgd_momentum ? 3 : o == Optimizer::adam ? 8 : 0;
-}
-
-/** @brief Calls f(elements) for each of a layer's parameter tensors (weight, bias; batch norm's scale and shift). */
-template <typename F>
-constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
-    const std::int64_t total = param_count(l);
-    if (total == 0) return;
-    // holds_alternative + get, not get_if: GCC cannot fold get_if's null test of a static array's
-    // element in a constant expression when the sanitizers are on
-    if (std::holds_alternative<DenseParams>(l)) {
-        const DenseParams& d = std::get<DenseParams>(l);
-        f(d.in_features * d.out_features);
-        if (d.bias) f(d.out_features);
-    } else if (std::holds_alternative<Conv2DParams>(l)) {
-        const Conv2DParams& c = std::get<Conv2DParams>(l);
-        f(total - (c.bias ? c.out_channels : 0));
-        if (c.bias) f(c.out_channels);
-    } else if (std::holds_alternative<BatchNorm2DParams>(l)) {
-        const BatchNorm2DParams& b = std::get<BatchNorm2DParams>(l);
-        f(b.channels);
-        f(b.channels);
-    } else {
-        f(total);
-    }
-}
-
-/** @brief One kernel of the optimizer's update over a parameter tensor of n elements, as it is estimated. */
-constexpr Layer update_kernel(std::int64_t n) noexcept { return AddParams{Shape::matrix(1, n), 2}; }
-
-}  // namespace perfcast
-// ---- end include/perfcast/core/optimizer.hpp ----
-// #include "types.hpp"                   // Pass, DType: already inlined above
-
-namespace perfcast::embedded {
-
-// ============================================================================
-// The data of an embedded model
-// ============================================================================
-
-/** @brief The hidden nonlinearity (MlpActivation's values, without the run-time header). */
-enum class Activation { relu, tanh, silu, gelu };
-
-/** @brief The target transform (TargetKind's values): the network predicts z, the time is T^-1(z). */
-enum class Target { identity, sqrt, log };
-
-/** @brief One fully connected layer: out = in * weights + bias; weights are inputs x outputs, row-major. */
-struct DenseLayer {
-    std::size_t inputs = 0;
-    std::size_t outputs = 0;
-    std::span<const double> weights;  ///< inputs * outputs values
-    std::span<const double> bias;     ///< outputs values
-};
-
-/** @brief One layer kind's model: the features it reads, their scaling, the network and its output maps. */
-struct KindModel {
-    LayerKind kind = LayerKind::conv2d;
-    FeatureSet features = FeatureSet::hardware;
-    bool relative_to_roofline = true;               ///< the network predicts time / roofline time
-    std::span<const std::string_view> feature_names;  ///< the schema the model was trained with
-    std::span<const double> mean;                   ///< the scaler's column means
-    std::span<const double> stddev;                 ///< the scaler's column standard deviations
-    std::span<const DenseLayer> layers;             ///< hidden layers, then the 1-output layer
-    Activation activation = Activation::relu;
-    double output_offset = 0.0;  ///< z = output_offset + output_scale * (network output)
-    double output_scale = 1.0;
-    Target target = Target::identity;
-    double target_c = 1.0;  ///< the sqrt transform's constant: t = z |z| / c
-    /// a prediction is at least this share of the layer's compute-bound time (FLOPs / peak):
-    /// Predictor's min_compute_fraction() for the kind when the model was embedded
-    double min_compute_fraction = 0.0;
-    std::span<const double> feature_min{};  ///< the training rows' feature ranges (empty: no clamping)
-    std::span<const double> feature_max{};
-};
-
-/** @brief A query the trainer answered, with its prediction: the embedded model must give it back. */
-struct Reference {
-    Layer layer{};
-    Device device{};
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    double predicted_us = 0.0;
-};
-
-/** @brief A whole embedded predictor: per-kind models, what they were trained on, reference queries. */
-struct Model {
-    std::string_view name;
-    int feature_schema_version = 0;  ///< the features.hpp schema the model was trained with
-    std::span<const KindModel> kinds;
-    std::span<const Pass> passes;               ///< passes of the training data
-    std::span<const DType> dtypes;              ///< precisions of the training data
-    std::span<const std::string_view> devices;  ///< device ids of the training data
-    std::span<const Reference> references;
-    std::string_view data_hash;
-    MemoryFit memory{};  ///< the memory-bound model of the kinds without a model (Predictor::memory_fit)
-    CallOverhead overhead{};             ///< the framework's cost per call in a network (Predictor::call_overhead)
-    std::string_view overhead_device{};  ///< the device it was fitted on; others get none
-
-    /** @brief The index in `kinds` of a kind's model, or kinds.size() if it has none. (An index, not a
-        pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
-    constexpr std::size_t index_of(LayerKind k) const noexcept {
-        std::size_t i = 0;
-        while (i < kinds.size() && kinds[i].kind != k) ++i;
-        return i;
-    }
-    /** @brief Has a model for this kind? */
-    constexpr bool covers(LayerKind k) const noexcept { return index_of(k) < kinds.size(); }
-    /** @brief Was trained on this pass and precision? (Predictor::trained_for.) */
-    constexpr bool trained_for(Pass pass, DType t) const noexcept {
-        return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
-               std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
-    }
-    /** @brief Was trained on data from this device? */
-    constexpr bool trained_on(const Device& d) const noexcept {
-        return std::find(devices.begin(), devices.end(), d.id) != devices.end();
-    }
-};
-
-/** @brief One layer's compile-time estimate, whether the learned model made it, and the method's name
- *  (learned_time_fn's: "mlp", "memory-fit", "roofline", "no kernel"). */
-struct Prediction {
-    double us = 0.0;
-    bool learned = false;
-    std::string_view method = "roofline";
-    double overhead_us = 0.0;  ///< the part of `us` that is the call overhead (learned_time_fn's LayerTime::overhead_us)
-};
+namespace embedded {
 
 // ============================================================================
 // Declarations
 // ============================================================================
 
 /**
- * @brief The learned model's time for a layer, in microseconds, as Predictor::predict_us.
+ * @brief The execution policy of constant expressions. An Exec has `using math = ...;` (a math
+ * policy of detail/math_policy.hpp) and `forward(member, x, n)`: the member's network output
+ * (its output map applied) for @p n standardised features @p x.
+ */
+struct constexpr_exec {
+    using math = perfcast::detail::constexpr_math;
+    static constexpr double forward(const KindModel& member, const double* x, std::size_t n);
+};
+
+/**
+ * @brief The learned model's time for a layer on a target, in microseconds.
  * @throws perfcast::error (a compile error in a constant expression) when the model has no
  *         model for the layer's kind, or its features differ from the schema it was trained with
  */
-constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
-
-/**
- * @brief A layer's time under learned_time_fn's policy: the learned model where it covers the
- * kind and was trained on the pass and precision, the roofline elsewhere.
- */
-constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t);
-
-/** @brief A network's time: layer_time() summed over its layers (a training step's first layers with
- *  estimate()'s BackwardScope rule), and for training the optimizer's update as estimate() adds it
- *  (EstimateOptions::optimizer), microseconds. */
-constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
-                            Optimizer optimizer = Optimizer::sgd_momentum);
+template <class Exec = constexpr_exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t);
 
 /** @brief Largest relative difference between the model's predictions and its reference queries' (0 if none). */
+template <class Exec = constexpr_exec>
 constexpr double max_reference_error(const Model& m);
 
 /** @brief Do the model's feature names and schema version match the features this perfcast computes? */
 constexpr bool schema_matches(const Model& m);
 
 /** @brief schema_matches() and every reference query reproduced within @p tolerance (relative). */
+template <class Exec = constexpr_exec>
 constexpr bool verify(const Model& m, double tolerance = 1e-6);
 
 // ============================================================================
@@ -2844,30 +2672,6 @@ constexpr bool verify(const Model& m, double tolerance = 1e-6);
 // ============================================================================
 
 namespace detail {
-
-/** @brief sqrt(2 / pi) and the cubic coefficient of the GELU tanh approximation, as in mlp.hpp. */
-inline constexpr double gelu_scale = 0.7978845608028654;
-inline constexpr double gelu_cubic = 0.044715;
-
-constexpr double activate(Activation a, double x) noexcept {
-    namespace cm = perfcast::detail::cmath;
-    switch (a) {
-        case Activation::relu: return std::max(x, 0.0);
-        case Activation::tanh: return cm::tanh(x);
-        case Activation::silu: return x / (1.0 + cm::exp(-x));
-        case Activation::gelu: return 0.5 * x * (1.0 + cm::tanh(gelu_scale * (x + gelu_cubic * x * x * x)));
-    }
-    return x;
-}
-
-constexpr double inverse_target(Target t, double c, double z) noexcept {
-    switch (t) {
-        case Target::identity: return z;
-        case Target::sqrt: return z * (z < 0 ? -z : z) / c;
-        case Target::log: return perfcast::detail::cmath::exp(z);
-    }
-    return z;
-}
 
 /**
  * @brief Zeroed doubles on the heap, freed on scope exit: usable in constant evaluation (a
@@ -2889,17 +2693,25 @@ private:
     std::size_t m_size;
 };
 
+constexpr double relative_difference(double a, double b) noexcept {
+    const double d = a - b;
+    const double ad = d < 0 ? -d : d;
+    const double ab = b < 0 ? -b : b;
+    return ab == 0 ? ad : ad / ab;
+}
+
+}  // namespace detail
+
 /**
- * @brief The network on standardised inputs: per block of 64 inputs, the non-zero ones (about
- * half, after ReLU) four at a time, then in a pair, then the odd one, as Mlp::predict_one skips
- * zeros; four rows per pass halves the constexpr operations of Mlp::predict_one's pairs.
+ * The network on standardised inputs: per block of 64 inputs, the non-zero ones (about half,
+ * after ReLU) four at a time, then in a pair, then the odd one; four rows per pass halves the
+ * constexpr operations of one at a time. Raw pointers in the loops: in constant evaluation every
+ * call (span::operator[] included) costs far more than the arithmetic.
  */
-constexpr double run_network(const KindModel& k, const double* x, std::size_t n_x) {
-    // Raw pointers in the loops: in constant evaluation every call (span::operator[] included)
-    // costs far more than the arithmetic.
+constexpr double constexpr_exec::forward(const KindModel& k, const double* x, std::size_t n_x) {
     std::size_t width = 0;
     for (const DenseLayer& layer : k.layers) width = std::max(width, layer.outputs);
-    scratch buffer(2 * width);
+    detail::scratch buffer(2 * width);
     const double* in = x;
     std::size_t n_in = n_x;
     for (std::size_t l = 0; l < k.layers.size(); ++l) {
@@ -2941,11 +2753,12 @@ constexpr double run_network(const KindModel& k, const double* x, std::size_t n_
             }
         }
         if (l + 1 < k.layers.size()) {
-            if (k.activation == Activation::relu) {
+            if (k.activation == MlpActivation::relu) {
                 for (std::size_t j = 0; j < n_out; ++j)
                     if (out[j] < 0.0) out[j] = 0.0;
             } else {
-                for (std::size_t j = 0; j < n_out; ++j) out[j] = activate(k.activation, out[j]);
+                for (std::size_t j = 0; j < n_out; ++j)
+                    out[j] = perfcast::detail::activate<math>(k.activation, out[j]);
             }
         }
         in = out;
@@ -2955,98 +2768,40 @@ constexpr double run_network(const KindModel& k, const double* x, std::size_t n_
     return k.output_offset + k.output_scale * in[0];
 }
 
-/** @brief A layer of each kind, for the feature names (as Predictor::parse chooses them). */
-constexpr double relative_difference(double a, double b) noexcept {
-    const double d = a - b;
-    const double ad = d < 0 ? -d : d;
-    const double ab = b < 0 ? -b : b;
-    return ab == 0 ? ad : ad / ab;
-}
-
-}  // namespace detail
-
-constexpr double predict_us(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
+template <class Exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t) {
     const std::size_t index = m.index_of(kind(l));
     if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
-    const KindModel* k = &m.kinds[index];
+    const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
     fk::feature_buffer f;
-    fk::compute<fk::constexpr_math>(f, k->features, l, d, pass, t);
-    // an ensemble: the kind's entries one after another, averaged in the target space (Predictor::predict_us)
-    // (the members share the training rows, so their feature ranges are the first one's)
-    fk::clamp_to_range(f, k->feature_min, k->feature_max);
+    fk::compute<typename Exec::math>(f, k.features, l, t);
+    fk::clamp_to_range(f, k.feature_min, k.feature_max);
+    // the ensemble: the kind's entries one after another, averaged in the target transform's space
     double z = 0.0;
     std::size_t members = 0;
-    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].kind == k->kind; ++i, ++members) {
+    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].kind == k.kind; ++i, ++members) {
         const KindModel& e = m.kinds[i];
         if (f.size != e.mean.size() || f.size != e.stddev.size())
-            throw error("features", "the embedded model was trained on another number of features");
+            throw error("features", "the model was trained on another number of features");
         double x[fk::max_features]{};
         for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
-        z += detail::run_network(e, x, f.size);
+        z += Exec::forward(e, x, f.size);
     }
-    const double y = detail::inverse_target(k->target, k->target_c, z / static_cast<double>(members));
-    const double us = k->relative_to_roofline ? y * roofline_us(l, d, pass, t) : y;
-    return std::max(us, k->min_compute_fraction * compute_bound_us(l, d, pass, t));
+    const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
+                                                                           z / static_cast<double>(members));
+    const PassRoofline r = pass_roofline(l, t);  // the roofline and its compute part at once
+    const double us = k.relative_to_roofline ? y * r.us : y;
+    return std::max(us, k.min_compute_fraction * r.compute_us);
 }
 
-constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t) {
-    const double o = m.overhead.fitted() && d.id == m.overhead_device ? m.overhead.at(l, d, t) : 0.0;
-    if (runs_no_kernel(l, pass, t)) return {o, false, "no kernel", o};
-    if (m.trained_for(pass, t)) {
-        if (m.covers(kind(l))) return {predict_us(m, l, d, pass, t) + o, true, "mlp", o};
-        if (m.memory.fitted()) return {m.memory.us(l, d, pass, t) + o, false, "memory-fit", o};
-    }
-    return {roofline_us(l, d, pass, t) + o, false, "roofline", o};
-}
-
-/**
- * @brief layer_time of a layer that runs only part of its backward in a training step
- * (BackwardScope), as estimate() takes it: the roofline of the phases that run, or the learned
- * time scaled by their roofline share.
- */
-constexpr Prediction layer_time(const Model& m, const Layer& l, const Device& d, Pass pass, DType t, Backward b) {
-    Prediction p = layer_time(m, l, d, pass, t);
-    p.us = backward_us(p.us - p.overhead_us, p.method, l, d, pass, t, b) + p.overhead_us;
-    return p;
-}
-
-namespace detail {
-/** @brief layer_time with the layer by value: GCC memoizes constexpr calls on equal values, so a
-    network's repeated layers (most of ResNet-50's) are evaluated once per translation unit. */
-constexpr double layer_us_by_value(const Model& m, Layer l, const Device& d, Pass pass, DType t) {
-    return layer_time(m, l, d, pass, t).us;
-}
-/** @brief An optimizer update kernel's time, by value as above: an add over the tensor without the call
-    overhead (the kernels run inside the optimizer's step, not as a layer's call). */
-constexpr double update_us_by_value(const Model& m, Layer update, const Device& d, DType t) {
-    const Prediction u = layer_time(m, update, d, Pass::inference, t);
-    return u.us - u.overhead_us;
-}
-}  // namespace detail
-
-constexpr double network_us(const Model& m, std::span<const Layer> layers, const Device& d, Pass pass, DType t,
-                            Optimizer optimizer) {
-    double us = 0.0;
-    BackwardScope scope;  // estimate()'s rule: no backward for the network's input
-    for (const Layer& l : layers) {
-        const Backward b = pass == Pass::training ? scope.next(l) : Backward::full;
-        us += b == Backward::full ? detail::layer_us_by_value(m, l, d, pass, t) : layer_time(m, l, d, pass, t, b).us;
-    }
-    const int kernels = update_kernels(optimizer);
-    if (pass == Pass::training && kernels > 0)
-        for (const Layer& l : layers)
-            for_each_parameter_tensor(l, [&](std::int64_t n) {
-                us += kernels * detail::update_us_by_value(m, update_kernel(n), d, t);
-            });
-    return us;
-}
-
+template <class Exec>
 constexpr double max_reference_error(const Model& m) {
     double worst = 0.0;
     for (const Reference& r : m.references)
-        worst = std::max(worst, detail::relative_difference(predict_us(m, r.layer, r.device, r.pass, r.dtype),
-                                                            r.predicted_us));
+        worst = std::max(worst, detail::relative_difference(
+                                    predict_us<Exec>(m, r.layer, perfcast::Target(r.device, r.pass, r.dtype)),
+                                    r.predicted_us));
     return worst;
 }
 
@@ -3055,8 +2810,8 @@ constexpr bool schema_matches(const Model& m) {
     namespace fk = perfcast::detail::features_kernel;
     for (const KindModel& k : m.kinds) {
         fk::feature_buffer f;
-        fk::compute<fk::constexpr_math>(f, k.features, perfcast::detail::example_layer(k.kind), devices::t4, Pass::inference,
-                                        DType::fp32);
+        fk::compute<fk::constexpr_math>(f, k.features, perfcast::detail::example_layer(k.kind),
+                                        perfcast::Target(devices::t4));
         if (f.size != k.feature_names.size()) return false;
         for (std::size_t i = 0; i < f.size; ++i)
             if (f.names[i] != k.feature_names[i]) return false;
@@ -3064,14 +2819,71 @@ constexpr bool schema_matches(const Model& m) {
     return true;
 }
 
+template <class Exec>
 constexpr bool verify(const Model& m, double tolerance) {
-    return schema_matches(m) && max_reference_error(m) <= tolerance;
+    return schema_matches(m) && max_reference_error<Exec>(m) <= tolerance;
 }
 
-}  // namespace perfcast::embedded
-// ---- end include/perfcast/core/constexpr_model.hpp ----
-// #include "devices.hpp"               // Device: already inlined above
+}  // namespace embedded
+}  // namespace perfcast
+// ---- end include/perfcast/core/inference.hpp ----
+// #include "layers.hpp"           // Layer, kind: already inlined above
+// #include "memory_fit.hpp"       // runs_no_kernel: already inlined above
+// #include "method.hpp"           // Method, LayerTime: already inlined above
+// #include "target.hpp"           // Target: already inlined above
+// #include "types.hpp"            // Backward, Pass: already inlined above
+
+namespace perfcast {
+
+namespace embedded {
+
+/**
+ * @brief A layer's time for the whole pass under a learned model, and the method that gave it:
+ * a layer that runs no kernel in the pass (flatten, a view; dropout at inference) costs nothing
+ * (`no_kernel`); for the passes and precisions the model was trained on, the learned model where
+ * it has a model for the layer's kind (`mlp`), else its memory-bound model (`memory_fit`); the
+ * roofline for everything else. On the device its call overhead was fitted on, the framework's
+ * cost of the call is added (LayerTime::overhead_us), whichever the method.
+ */
+template <class Exec = constexpr_exec>
+constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t) {
+    const double o = m.overhead_us(l, t);
+    if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
+    if (m.trained_for(t.pass(), t.dtype())) {
+        if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t) + o, Method::mlp, o};
+        if (m.memory.fitted()) return {m.memory.us(l, t) + o, Method::memory_fit, o};
+    }
+    return {roofline_us(l, t) + o, Method::roofline, o};
+}
+
+}  // namespace embedded
+
+/**
+ * @brief A layer's time in a training step where it runs only part of its backward (`b`, from
+ * BackwardScope), from its time for the whole pass: the analytical methods recompute the phases
+ * that run (PALEO with @p paleo), the others are scaled by those phases' roofline share
+ * (backward_share); the call overhead is the call's, whichever phases run. Inference and
+ * Backward::full keep the pass's time.
+ */
+template <typename L>
+constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target& t, Backward b,
+                              const PaleoOptions& paleo = {}) noexcept {
+    double kernel = pass_time.us - pass_time.overhead_us;
+    if (t.pass() == Pass::training && b != Backward::full) {
+        switch (pass_time.method) {
+            case Method::roofline: kernel = roofline_us(layer, t, b); break;
+            case Method::paleo: kernel = paleo_us(layer, t, paleo, b); break;
+            default: kernel *= backward_share(layer, t, b); break;
+        }
+    }
+    pass_time.us = kernel + pass_time.overhead_us;
+    return pass_time;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/layer_time.hpp ----
 // #include "layers.hpp"                // Layer: already inlined above
+// #include "method.hpp"                // LayerTime: already inlined above
 // ---- begin include/perfcast/core/models/neusight_fp32.hpp ----
 // generated by `perfcast embed` from models/neusight-fp32.json; do not edit.
 // Regenerate: perfcast embed --model models/neusight-fp32.json --out <this file> --name neusight_fp32
@@ -6981,11 +6793,11 @@ inline constexpr perfcast::embedded::DenseLayer conv2d_layers[] = {
 // the models, one per layer kind (an ensemble's members one after another)
 inline constexpr perfcast::embedded::KindModel kinds[] = {
     {perfcast::LayerKind::dense, perfcast::FeatureSet::hardware, true, dense_feature_names, dense_mean, dense_stddev,
-     dense_layers, perfcast::embedded::Activation::relu, 1.0587231457249593, 0.7454240897025758,
-     perfcast::embedded::Target::log, 1.0, 1.0},
+     dense_layers, perfcast::MlpActivation::relu, 1.0587231457249593, 0.7454240897025758,
+     perfcast::TargetKind::log, 1.0, 1.0},
     {perfcast::LayerKind::conv2d, perfcast::FeatureSet::hardware, true, conv2d_feature_names, conv2d_mean, conv2d_stddev,
-     conv2d_layers, perfcast::embedded::Activation::relu, 0.6823407865460029, 0.7670893006456907,
-     perfcast::embedded::Target::log, 1.0, 0.25},
+     conv2d_layers, perfcast::MlpActivation::relu, 0.6823407865460029, 0.7670893006456907,
+     perfcast::TargetKind::log, 1.0, 0.25},
 };
 
 // what the model was trained on
@@ -7067,6 +6879,490 @@ inline constexpr perfcast::embedded::Model model{"neusight-fp32", 1, detail::kin
 
 }  // namespace perfcast::models::neusight_fp32
 // ---- end include/perfcast/core/models/neusight_fp32.hpp ----
+// ---- begin include/perfcast/core/network.hpp ----
+/**
+ * @file network.hpp
+ * @brief Networks: the run-time perfcast::Network (a named list of layers), the
+ *        compile-time perfcast::Net<Layers...> (a type list), and NetBuilder, which
+ *        tracks the running shape so a network is written once, as PyTorch writes it.
+ */
+
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t
+#include <string>       // string
+#include <string_view>  // string_view
+#include <type_traits>  // is_constant_evaluated
+#include <utility>      // index_sequence, move
+#include <vector>       // vector
+
+// #include "error.hpp"   // error: already inlined above
+// #include "layers.hpp"  // Layer, NamedLayer, the parameter structs: already inlined above
+// #include "types.hpp"   // Shape, Pass, DType: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief Which part of its backward each layer of a network runs in a training step, asked in
+ * execution order. Autograd computes no gradient for the network's input: the layers before the
+ * first one with parameters run no backward at all, and that first one computes its parameters'
+ * gradients but not its input's (PyTorch runs no backward-data kernel for a first convolution).
+ */
+class BackwardScope {
+public:
+    /** @brief The next layer's backward. */
+    constexpr Backward next(const Layer& l) noexcept {
+        if (m_seen_params) return Backward::full;
+        if (param_count(l) == 0) return Backward::none;
+        m_seen_params = true;
+        return Backward::weights_only;
+    }
+
+private:
+    bool m_seen_params = false;
+};
+
+/** @brief Totals over a network's layers. */
+struct NetworkTotals {
+    std::int64_t params = 0;
+    Cost inference{};  ///< forward phase of every layer
+    Cost training{};   ///< the phases a training step runs (BackwardScope)
+};
+
+/** @brief A network at run time: a name, a batch size and its layers in execution order. */
+struct Network {
+    std::string name;
+    std::int64_t batch = 1;
+    std::vector<NamedLayer> layers;
+
+    /** @brief The same network at another batch size (every layer's batch replaced). */
+    Network with_batch(std::int64_t new_batch) const {
+        if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
+        Network out{name, new_batch, {}};
+        out.layers.reserve(layers.size());
+        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
+        return out;
+    }
+
+    /** @brief Throws perfcast::error naming the layer and field of the first broken rule. */
+    void validate() const {
+        for (const auto& l : layers) perfcast::validate(l.layer, l.name);
+    }
+
+    NetworkTotals totals(DType t = DType::fp32) const {
+        NetworkTotals s;
+        BackwardScope scope;
+        for (const auto& l : layers) {
+            s.params += param_count(l.layer);
+            s.inference += pass_cost(l.layer, Pass::inference, t);
+            s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
+        }
+        return s;
+    }
+};
+
+// ---------------------------------------------------------------------------------------
+// NetBuilder: usable at run time and in constant expressions
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief A layer's name without heap allocation, so networks can be built in constant
+ * expressions ("layer1" + "." + 0 + ".conv1"). At most 95 characters.
+ */
+class LayerName {
+public:
+    static constexpr std::size_t capacity = 95;
+    constexpr LayerName() = default;
+    constexpr LayerName(const char* s) : LayerName(std::string_view(s)) {}  // NOLINT: implicit by design
+    constexpr LayerName(std::string_view s) { append(s); }                  // NOLINT: implicit by design
+
+    constexpr std::string_view view() const noexcept { return {m_buf.data(), m_len}; }
+    constexpr std::string str() const { return std::string(view()); }
+
+    constexpr LayerName& append(std::string_view s) {
+        if (m_len + s.size() > capacity) throw error("name", "layer name longer than 95 characters");
+        for (char c : s) m_buf[m_len++] = c;
+        return *this;
+    }
+    constexpr LayerName& append(std::int64_t v) {
+        char digits[20]{};
+        std::size_t n = 0;
+        std::uint64_t u = v < 0 ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+        do {
+            digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
+            u /= 10;
+        } while (u > 0);
+        if (v < 0) append("-");
+        while (n > 0) append(std::string_view(&digits[--n], 1));
+        return *this;
+    }
+    /** @brief "layer1" / 0 / "conv1" reads "layer1.0.conv1". */
+    friend constexpr LayerName operator/(LayerName a, std::string_view b) { return a.append(".").append(b); }
+    friend constexpr LayerName operator/(LayerName a, std::int64_t i) { return a.append(".").append(i); }
+    friend constexpr LayerName operator/(LayerName a, int i) { return a.append(".").append(std::int64_t{i}); }
+
+private:
+    std::array<char, capacity + 1> m_buf{};
+    std::size_t m_len = 0;
+};
+
+namespace detail {
+constexpr std::string itos(std::int64_t v) {
+    if (v == 0) return "0";
+    std::string s;
+    const bool neg = v < 0;
+    std::uint64_t u = neg ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+    while (u > 0) {
+        s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+        u /= 10;
+    }
+    return neg ? "-" + s : s;
+}
+}  // namespace detail
+
+/**
+ * @brief Appends layers while tracking the current output shape, the way a PyTorch
+ * forward() reads. Branches: save shape(), build the branch, restore with set_shape();
+ * join with add() or concat().
+ */
+class NetBuilder {
+public:
+    constexpr NetBuilder(std::string_view name, std::int64_t batch, Shape input)
+        : m_name(name), m_batch(batch), m_shape(input) {}
+
+    constexpr const Shape& shape() const noexcept { return m_shape; }
+    constexpr void set_shape(const Shape& s) noexcept { m_shape = s; }
+    constexpr std::int64_t batch() const noexcept { return m_batch; }
+
+    constexpr NetBuilder& conv(LayerName name, std::int64_t out_channels, Hw kernel, Hw stride = 1, Hw padding = 0,
+                               bool bias = true, std::int64_t groups = 1, Hw dilation = 1) {
+        require_rank(4, name);
+        return push(name, Conv2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], out_channels, kernel,
+                                                  stride, padding, dilation, groups, bias});
+    }
+    constexpr NetBuilder& batchnorm(LayerName name) {
+        require_rank(4, name);
+        return push(name, BatchNorm2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], true});
+    }
+    constexpr NetBuilder& act(LayerName name, ActivationKind kind = ActivationKind::relu) {
+        return push(name, ActivationParams{m_shape, kind});
+    }
+    constexpr NetBuilder& pool(LayerName name, PoolMode mode, Hw kernel, Hw stride = 0, Hw padding = 0,
+                               bool ceil_mode = false, bool count_include_pad = true) {
+        require_rank(4, name);
+        return push(name, Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, kernel, stride,
+                                                  padding, ceil_mode, false, count_include_pad});
+    }
+    constexpr NetBuilder& global_pool(LayerName name, PoolMode mode = PoolMode::avg) {
+        require_rank(4, name);
+        return push(name,
+                    Pool2DParams{m_shape[0], m_shape[1], m_shape[2], m_shape[3], mode, Hw{1}, Hw{1}, Hw{0}, false, true});
+    }
+    /** @brief PyTorch's AdaptiveAvgPool2d, for outputs that divide the input (a plain average pool). */
+    constexpr NetBuilder& adaptive_avg_pool(LayerName name, std::int64_t out_h, std::int64_t out_w) {
+        require_rank(4, name);
+        if (out_h < 1 || out_w < 1 || m_shape[2] % out_h != 0 || m_shape[3] % out_w != 0)
+            throw error(std::string(name.view()), "adaptive_avg_pool: output " + detail::itos(out_h) + "x" + detail::itos(out_w) +
+                                  " must divide the input " + detail::itos(m_shape[2]) + "x" + detail::itos(m_shape[3]));
+        if (out_h == 1 && out_w == 1) return global_pool(name, PoolMode::avg);
+        const Hw k{m_shape[2] / out_h, m_shape[3] / out_w};
+        return pool(name, PoolMode::avg, k, k);
+    }
+    constexpr NetBuilder& flatten(LayerName name) { return push(name, FlattenParams{m_shape}); }
+    constexpr NetBuilder& dense(LayerName name, std::int64_t out_features, bool bias = true) {
+        require_rank(2, name);
+        return push(name, DenseParams{m_shape[0], m_shape[1], out_features, bias, 1});
+    }
+    constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
+        return push(name, DropoutParams{m_shape, p});
+    }
+    constexpr NetBuilder& softmax(LayerName name) {
+        require_rank(2, name);
+        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
+    }
+    /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
+    constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
+        return push(name, AddParams{m_shape, inputs});
+    }
+    /** @brief Concatenates branches along channels; `channels` lists each branch's channel count. */
+    constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
+        require_rank(4, name);
+        std::int64_t total = 0;
+        for (std::int64_t c : channels) total += c;
+        return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
+                                                  static_cast<std::int64_t>(channels.size())});
+    }
+
+    constexpr std::size_t size() const noexcept { return m_layers.size(); }
+    constexpr const Layer& layer(std::size_t i) const noexcept { return m_layers[i].layer; }
+    constexpr std::string_view name(std::size_t i) const noexcept { return m_layers[i].name.view(); }
+
+    /** @brief The run-time network. */
+    Network build() const {
+        Network n{std::string(m_name), m_batch, {}};
+        n.layers.reserve(m_layers.size());
+        for (const auto& l : m_layers) n.layers.push_back(NamedLayer{l.name.str(), l.layer});
+        return n;
+    }
+
+private:
+    struct Entry {
+        LayerName name;
+        Layer layer;
+    };
+
+    constexpr void require_rank(int rank, const LayerName& name) const {
+        if (m_shape.rank != rank)
+            throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
+                                  detail::itos(m_shape.rank));
+    }
+    constexpr NetBuilder& push(LayerName name, Layer layer) {
+        const Violation v = check(layer);
+        if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
+        if (v)
+            throw error(name.str() + "." + std::string(v.field), std::string(to_string(kind(layer))) + ": " +
+                                                              std::string(rule_text(v.rule)) + " (got " +
+                                                              detail::itos(v.value) + ", limit " +
+                                                              detail::itos(v.limit) + ")");
+        m_shape = output_shape(layer);
+        m_layers.push_back(Entry{name, layer});
+        return *this;
+    }
+
+    std::string_view m_name;
+    std::int64_t m_batch;
+    Shape m_shape;
+    std::vector<Entry> m_layers;
+};
+
+// ---------------------------------------------------------------------------------------
+// Compile-time networks
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief A network as a type list of compile-time layers.
+ * @tparam Layers compile-time layer types (Conv2D<...>, Dense<...>, ...)
+ */
+template <typename... Layers>
+struct Net {
+    static constexpr std::size_t size = sizeof...(Layers);
+    static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
+    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
+
+    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says). */
+    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
+        Cost c{};
+        BackwardScope scope;
+        for (const Layer& l : layers) c += perfcast::pass_cost(l, pass, t, scope.next(l));
+        return c;
+    }
+
+    /** @brief The run-time twin: the same layers, named by position ("0", "1", ...). */
+    static Network to_network(std::string name = "net") {
+        Network n{name, size == 0 ? 1 : batch_of(layers[0]), {}};
+        for (std::size_t i = 0; i < size; ++i) n.layers.push_back({detail::itos(static_cast<std::int64_t>(i)), layers[i]});
+        return n;
+    }
+};
+
+namespace detail {
+
+template <typename Holder, std::size_t I>
+using layer_at = layer_type_t<std::get<Holder::layers[I].index()>(Holder::layers[I])>;
+
+template <typename Holder, std::size_t... I>
+auto make_net(std::index_sequence<I...>) -> Net<layer_at<Holder, I>...>;
+
+/** @brief Copies the layers of a constexpr-built network into an array (names are dropped). */
+template <std::size_t N, typename BuildFn>
+constexpr std::array<Layer, N> layers_array(BuildFn build) {
+    std::array<Layer, N> out{};
+    const NetBuilder b = build();
+    for (std::size_t i = 0; i < N; ++i) out[i] = b.layer(i);
+    return out;
+}
+
+}  // namespace detail
+
+/**
+ * @brief The compile-time Net of a network written with NetBuilder.
+ * @tparam Holder a type with `static constexpr NetBuilder build()`
+ */
+template <typename Holder>
+struct built_net {
+    struct layers_holder {
+        static constexpr std::size_t count = Holder::build().size();
+        static constexpr std::array<Layer, count> layers = detail::layers_array<count>([] { return Holder::build(); });
+    };
+    using type = decltype(detail::make_net<layers_holder>(std::make_index_sequence<layers_holder::count>{}));
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/network.hpp ----
+// ---- begin include/perfcast/core/network_time.hpp ----
+/**
+ * @file network_time.hpp
+ * @brief A network's time, the seed's T = sum of T(layer), as one walk over its layers shared by
+ *        the run-time estimate() (runtime/estimate.hpp) and the compile-time network_us().
+ */
+
+#include <cstddef>  // size_t
+#include <cstdint>  // int64_t
+#include <span>     // span
+
+// #include "analytical.hpp"       // PaleoOptions: already inlined above
+// #include "constexpr_model.hpp"  // embedded::Model: already inlined above
+// #include "inference.hpp"        // embedded::constexpr_exec: already inlined above
+// #include "layer_time.hpp"       // embedded::layer_time, step_time: already inlined above
+// #include "layers.hpp"           // Layer, NamedLayer: already inlined above
+// #include "method.hpp"           // LayerTime: already inlined above
+// #include "network.hpp"          // BackwardScope: already inlined above
+// ---- begin include/perfcast/core/optimizer.hpp ----
+/**
+ * @file optimizer.hpp
+ * @brief The optimizer update of a training step: which element-wise kernels it runs over
+ *        each parameter tensor, so that whole-network estimates (estimate(), network_us())
+ *        include it.
+ */
+
+#include <cstdint>      // int64_t
+#include <optional>     // optional
+#include <string_view>  // string_view
+#include <variant>      // holds_alternative, get
+
+// #include "layers.hpp"  // Layer, the parameter structs, param_count: already inlined above
+// #include "types.hpp"   // Shape: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief The optimizer whose update a training step runs after the backward pass, as PyTorch's
+ * CPU and single-tensor CUDA implementations run it: element-wise kernels over each parameter
+ * tensor, sgd 1 (p -= lr g), sgd_momentum 3 (buf *= m; buf += g; p -= lr buf), adam 8 (two
+ * moments 2 each, the denominator 3, the update 1). `none` leaves the update out (layers only,
+ * the seed thesis' training time).
+ */
+enum class Optimizer { none, sgd, sgd_momentum, adam };
+
+constexpr std::string_view to_string(Optimizer o) noexcept {
+    switch (o) {
+        case Optimizer::none: return "none";
+        case Optimizer::sgd: return "sgd";
+        case Optimizer::sgd_momentum: return "sgd_momentum";
+        case Optimizer::adam: return "adam";
+    }
+    return "?";
+}
+
+constexpr std::optional<Optimizer> parse_optimizer(std::string_view s) noexcept {
+    for (Optimizer o : {Optimizer::none, Optimizer::sgd, Optimizer::sgd_momentum, Optimizer::adam})
+        if (to_string(o) == s) return o;
+    return std::nullopt;
+}
+
+/** @brief Element-wise kernels the optimizer runs per parameter tensor. */
+constexpr int update_kernels(Optimizer o) noexcept {
+    return o == Optimizer::sgd ? 1 : o == Optimizer::sgd_momentum ? 3 : o == Optimizer::adam ? 8 : 0;
+}
+
+/** @brief Calls f(elements) for each of a layer's parameter tensors (weight, bias; batch norm's scale and shift). */
+template <typename F>
+constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
+    const std::int64_t total = param_count(l);
+    if (total == 0) return;
+    // holds_alternative + get, not get_if: GCC cannot fold get_if's null test of a static array's
+    // element in a constant expression when the sanitizers are on
+    if (std::holds_alternative<DenseParams>(l)) {
+        const DenseParams& d = std::get<DenseParams>(l);
+        f(d.in_features * d.out_features);
+        if (d.bias) f(d.out_features);
+    } else if (std::holds_alternative<Conv2DParams>(l)) {
+        const Conv2DParams& c = std::get<Conv2DParams>(l);
+        f(total - (c.bias ? c.out_channels : 0));
+        if (c.bias) f(c.out_channels);
+    } else if (std::holds_alternative<BatchNorm2DParams>(l)) {
+        const BatchNorm2DParams& b = std::get<BatchNorm2DParams>(l);
+        f(b.channels);
+        f(b.channels);
+    } else {
+        f(total);
+    }
+}
+
+/** @brief One kernel of the optimizer's update over a parameter tensor of n elements, as it is estimated. */
+constexpr Layer update_kernel(std::int64_t n) noexcept { return AddParams{Shape::matrix(1, n), 2}; }
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/optimizer.hpp ----
+// #include "target.hpp"           // Target: already inlined above
+// #include "types.hpp"            // Backward, Pass: already inlined above
+
+namespace perfcast {
+
+constexpr const Layer& layer_of(const Layer& l) noexcept { return l; }
+constexpr const Layer& layer_of(const NamedLayer& l) noexcept { return l.layer; }
+
+/**
+ * @brief Walks a network's time in execution order: every layer (asking `ask(layer, target)` for its
+ * time in the whole pass, then `step_time` for the part of its backward it runs: autograd computes
+ * no gradient for the network's input, BackwardScope), then in a training step the optimizer's
+ * update, `update_kernels(optimizer)` element-wise kernels over each parameter tensor, each asked as
+ * an add over the tensor in a forward pass, without a call overhead (the kernels run inside the
+ * optimizer's step, not as a layer's call).
+ * @param on_layer  called as on_layer(index, backward, pass_time, step_time)
+ * @param on_update called as on_update(update_kernel_layer, kernels, microseconds of all its kernels)
+ */
+template <class Layers, class Ask, class OnLayer, class OnUpdate>
+constexpr void walk_network(const Layers& layers, const Target& t, Optimizer optimizer, const PaleoOptions& paleo,
+                            Ask&& ask, OnLayer&& on_layer, OnUpdate&& on_update) {
+    BackwardScope scope;
+    std::size_t index = 0;
+    for (const auto& entry : layers) {
+        const Layer& l = layer_of(entry);
+        const Backward b = t.pass() == Pass::training ? scope.next(l) : Backward::full;
+        const LayerTime pass_time = ask(l, t);
+        on_layer(index++, b, pass_time, step_time(pass_time, l, t, b, paleo));
+    }
+    const int kernels = update_kernels(optimizer);
+    if (t.pass() != Pass::training || kernels == 0) return;
+    const Target update_target = t.with(Pass::inference);
+    for (const auto& entry : layers)
+        for_each_parameter_tensor(layer_of(entry), [&](std::int64_t n) {
+            const Layer update = update_kernel(n);
+            const LayerTime lt = ask(update, update_target);
+            on_update(update, kernels, kernels * (lt.us - lt.overhead_us));
+        });
+}
+
+namespace embedded {
+
+namespace detail {
+/** @brief layer_time with the layer and target by value: GCC memoizes constexpr calls on equal values,
+    so a network's repeated layers (most of ResNet-50's) are evaluated once per translation unit. */
+template <class Exec>
+constexpr LayerTime layer_time_by_value(const Model& m, Layer l, perfcast::Target t) {
+    return layer_time<Exec>(m, l, t);
+}
+}  // namespace detail
+
+/** @brief A network's time under a learned model (walk_network: its layers, their partial backward in a
+ *  training step, the optimizer's update), microseconds. */
+template <class Exec = constexpr_exec>
+constexpr double network_us(const Model& m, std::span<const Layer> layers, const perfcast::Target& t,
+                            Optimizer optimizer = Optimizer::sgd_momentum) {
+    double us = 0.0;
+    walk_network(
+        layers, t, optimizer, PaleoOptions{},
+        [&m](const Layer& l, const perfcast::Target& at) { return detail::layer_time_by_value<Exec>(m, l, at); },
+        [&us](std::size_t, Backward, const LayerTime&, const LayerTime& step) { us += step.us; },
+        [&us](const Layer&, int, double update_us) { us += update_us; });
+    return us;
+}
+
+}  // namespace embedded
+}  // namespace perfcast
+// ---- end include/perfcast/core/network_time.hpp ----
+// #include "target.hpp"                // Target: already inlined above
 // #include "types.hpp"                 // Pass, DType: already inlined above
 
 namespace perfcast {
@@ -7103,9 +7399,9 @@ template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType
     requires detail::compile_time_network<N> || detail::compile_time_layer<N>
 consteval double predict_us() {
     if constexpr (detail::compile_time_network<N>) {
-        return embedded::network_us(M, N::layers, D, P, T);
+        return embedded::network_us(M, N::layers, Target(D, P, T));
     } else {
-        return embedded::layer_time(M, Layer{N::params}, D, P, T).us;
+        return embedded::layer_time(M, Layer{N::params}, Target(D, P, T)).us;
     }
 }
 
@@ -7116,24 +7412,31 @@ consteval double predict_us() {
 template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType::fp32,
           const embedded::Model& M = models::neusight_fp32::model>
     requires detail::compile_time_network<N>
-consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
-    std::array<embedded::Prediction, N::layers.size()> out{};
+consteval std::array<LayerTime, N::layers.size()> predict_layers() {
+    std::array<LayerTime, N::layers.size()> out{};
     BackwardScope scope;  // a training step runs no backward for the network's input
+    const Target t(D, P, T);
     for (std::size_t i = 0; i < N::layers.size(); ++i)
-        out[i] = embedded::layer_time(M, N::layers[i], D, P, T,
-                                      P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
+        out[i] = step_time(embedded::layer_time(M, N::layers[i], t), N::layers[i], t,
+                           P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
     return out;
 }
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/compile_time.hpp ----
-// #include "core/constexpr_model.hpp"  // embedded::Model, embedded::predict_us: constexpr inference: already inlined above
+// #include "core/constexpr_model.hpp"  // embedded::Model: a learned model as plain data: already inlined above
 // #include "core/devices.hpp"          // Device, devices::*, find_device: already inlined above
 // #include "core/error.hpp"            // perfcast::error: already inlined above
+// #include "core/inference.hpp"        // embedded::predict_us: one layer under a learned model: already inlined above
+// #include "core/layer_time.hpp"       // embedded::layer_time: the method of each layer; step_time: already inlined above
 // #include "core/layers.hpp"           // layer structs, compile-time layer types, Layer: already inlined above
 // #include "core/memory_fit.hpp"       // the memory-bound model of the kinds without a learned one: already inlined above
+// #include "core/method.hpp"           // Method, LayerTime: already inlined above
+// #include "core/mlp_kinds.hpp"        // MlpActivation, TargetKind: already inlined above
 // #include "core/network.hpp"          // Network, Net<>, NetBuilder: already inlined above
+// #include "core/network_time.hpp"     // walk_network, embedded::network_us: a network's time: already inlined above
 // #include "core/optimizer.hpp"        // the optimizer update of a training step: already inlined above
+// #include "core/target.hpp"           // Target: device, pass, precision: already inlined above
 // #include "core/types.hpp"            // DType, Pass, Phase, Shape: already inlined above
 // ---- begin include/perfcast/core/zoo.hpp ----
 /**
@@ -8131,6 +8434,7 @@ private:
 }  // namespace perfcast
 // ---- end include/perfcast/runtime/io/device_json.hpp ----
 // #include "../core/layers.hpp"          // Layer, the parameter structs, check: already inlined above
+// #include "../core/target.hpp"          // Target: already inlined above
 // #include "../core/types.hpp"           // Pass, DType: already inlined above
 
 namespace perfcast {
@@ -8160,6 +8464,8 @@ struct Sample {
     std::string source;
 
     bool measured() const noexcept { return error.empty(); }
+    /** @brief What the row was measured for, on its device (looked up by the caller: `device` is an id). */
+    Target target(const Device& d) const noexcept { return Target(d, pass, dtype); }
 };
 
 /** @brief A dataset: its provenance ("# key: value" lines) and its rows. */
@@ -8647,201 +8953,82 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
  *        roofline and PALEO beside whichever method made the estimate.
  */
 
-#include <cstdint>      // int64_t, uint64_t
-#include <functional>   // function
+#include <cstdint>  // int64_t, uint64_t
+#include <string>   // string
+#include <vector>   // vector
+
+// #include "../core/analytical.hpp"    // roofline_us, paleo_us, analytical_time, Analytical, PaleoOptions: already inlined above
+// #include "../core/devices.hpp"       // Device: already inlined above
+// #include "../core/method.hpp"        // Method, LayerTime: already inlined above
+// #include "../core/network.hpp"       // Network: already inlined above
+// #include "../core/network_time.hpp"  // walk_network: the one rule of a network's time: already inlined above
+// #include "../core/optimizer.hpp"     // Optimizer: already inlined above
+// #include "../core/target.hpp"        // Target: already inlined above
+// ---- begin include/perfcast/runtime/predictor.hpp ----
+/**
+ * @file predictor.hpp
+ * @brief The learned predictor: per layer kind an ensemble of MLPs over the features of
+ *        features.hpp, its self-checking model file, and its training. Predictions run through
+ *        the one learned-model form every path shares (Predictor::view(), core/inference.hpp).
+ *
+ * The target is the measured time divided by the layer's roofline time (the model learns
+ * how far from the roofline a layer runs, NeuSight-like), through the regressor's target
+ * transform (log by default). A model file ("perfcast-model", version 1) holds the
+ * feature schema, scaling, weights, training metadata (data hash, devices, precisions,
+ * metrics) and a few reference queries with the predictions the trainer computed;
+ * loading re-runs them and refuses the file on a mismatch.
+ */
+
+#include <algorithm>    // find, max
+#include <chrono>       // steady_clock
+#include <cmath>        // fabs
+#include <cstdint>      // uint64_t
+#include <functional>   // function: TrainProgress
+#include <memory>       // shared_ptr, make_shared: the view
+#include <map>          // map
+#include <optional>     // optional
+#include <set>          // set
+#include <span>         // span
+#include <sstream>      // ostringstream
 #include <string>       // string
-#include <string_view>  // string_view
 #include <vector>       // vector
 
-// #include "../core/analytical.hpp"  // roofline_us, paleo_us: already inlined above
-// #include "../core/devices.hpp"     // Device: already inlined above
-// #include "../core/network.hpp"     // Network: already inlined above
-// #include "../core/optimizer.hpp"   // Optimizer, for_each_parameter_tensor, update_kernel: already inlined above
-
-namespace perfcast {
-
-/** @brief One layer's share of a network estimate. */
-struct LayerEstimate {
-    std::string name;
-    LayerKind kind = LayerKind::dense;
-    Shape output{};
-    std::int64_t params = 0;
-    Cost cost{};             ///< FLOPs and bytes of the pass
-    double us = 0;           ///< the estimate of the method used, the call overhead included
-    std::string method;      ///< which method estimated this layer
-    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of the call (CallOverhead)
-    double roofline_us = 0;  ///< the roofline, for comparison
-    double paleo_us = 0;     ///< PALEO, for comparison
-    Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
-};
-
-/** @brief A network's estimate on one device, pass and precision. */
-struct NetworkEstimate {
-    std::string network;
-    std::string device;
-    std::string method;  ///< "paleo", "roofline", or the learned model's name
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    std::int64_t batch = 1;
-    std::vector<LayerEstimate> layers;
-    double total_us = 0;
-    double overhead_total_us = 0;  ///< the layers' call overheads, included in total_us
-    double roofline_total_us = 0;
-    double paleo_total_us = 0;
-    Cost total_cost{};
-
-    /** @brief Samples (images) per second at this batch size. */
-    double throughput() const noexcept { return total_us > 0 ? static_cast<double>(batch) / (total_us * 1e-6) : 0.0; }
-};
-
-/** @brief One layer's time and the method that gave it. */
-struct LayerTime {
-    double us = 0;
-    std::string_view method;
-    double overhead_us = 0;  ///< the part of `us` that is the framework's cost of calling the layer in a network
-};
-
-/** @brief How long one layer takes; the learned model plugs in here. */
-using LayerTimeFn = std::function<LayerTime(const Layer&, const Device&, Pass, DType)>;
-
-/** @brief What a whole-network estimate includes besides the layers. */
-struct EstimateOptions {
-    PaleoOptions paleo{};
-    /// training: the optimizer update after the backward pass, one more entry in the breakdown
-    /// ("optimizer.<name>"), each of its kernels estimated as an add of the parameter tensor's size
-    Optimizer optimizer = Optimizer::sgd_momentum;
-};
-
+// #include "../core/constexpr_model.hpp"  // embedded::Model: already inlined above
+// #include "../core/inference.hpp"        // embedded::predict_us, min_compute_fraction: already inlined above
+// #include "../core/layer_time.hpp"       // embedded::layer_time: already inlined above
+// #include "../core/method.hpp"           // LayerTime: already inlined above
+// #include "../core/target.hpp"           // Target: already inlined above
+// #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells: already inlined above
+// #include "detail/json.hpp"         // json, parse_json, json_reader: already inlined above
+// ---- begin include/perfcast/runtime/detail/xtensor.hpp ----
 /**
- * @brief Estimates every layer of a network with `time_fn` and sums them (the seed's
- * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
- * optimizer's update (EstimateOptions::optimizer). In a training step the layers before the first
- * with parameters run no backward and that one no input gradient (BackwardScope): the roofline and
- * PALEO leave those phases out, and a learned time for the whole pass is scaled by the roofline
- * share of the phases that run (backward_share). `time_fn` is asked once per distinct layer: identical
- * layers (ResNet's repeated blocks, the optimizer's updates of same-sized tensors) share its answer, so
- * it must be a function of its arguments alone, as learned_time_fn and the analytical ones are.
+ * @file detail/xtensor.hpp
+ * @brief The one place perfcast includes xtensor.
+ *
+ * Debian 12 ships xtensor 0.24 with flat paths (xtensor/xarray.hpp); from 0.26 the
+ * headers moved (xtensor/containers/xarray.hpp). Keep every xtensor include here.
  */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
-                                const LayerTimeFn& time_fn, const EstimateOptions& options) {
-    const PaleoOptions& paleo_options = options.paleo;
-    NetworkEstimate e;
-    e.network = net.name;
-    e.device = std::string(dev.name);
-    e.method = method;
-    e.pass = pass;
-    e.dtype = t;
-    e.batch = net.batch;
-    e.layers.reserve(net.layers.size());
-    // time_fn's answers so far, by layer and pass: a learned model spends microseconds per query, and a
-    // network repeats its layers. Each answer is filed under a key made of the layer's kind, pass,
-    // parameter count and output shape, so that most of the layers compared are compared by the key.
-    struct Asked {
-        Layer layer;
-        Pass pass;
-        LayerTime time;
-    };
-    std::vector<Asked> asked;
-    std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
-    const auto key_of = [](const Layer& l, Pass p, std::int64_t params, const Shape& out) {
-        std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(p);
-        const auto mix = [&h](std::int64_t v) {
-            h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-        };
-        mix(params);
-        for (int i = 0; i < out.rank; ++i) mix(out[i]);
-        return h;
-    };
-    const auto ask = [&](const Layer& l, Pass p, std::uint64_t key) -> LayerTime {
-        for (std::size_t i = 0; i < keys.size(); ++i)
-            if (keys[i] == key && asked[i].pass == p && asked[i].layer == l) return asked[i].time;
-        asked.push_back({l, p, time_fn(l, dev, p, t)});
-        keys.push_back(key);
-        return asked.back().time;
-    };
-    BackwardScope scope;
-    for (const NamedLayer& nl : net.layers) {
-        LayerEstimate le;
-        le.name = nl.name;
-        le.kind = kind(nl.layer);
-        le.output = output_shape(nl.layer);
-        le.params = param_count(nl.layer);
-        le.backward = pass == Pass::training ? scope.next(nl.layer) : Backward::full;
-        le.cost = pass_cost(nl.layer, pass, t, le.backward);
-        le.roofline_us = roofline_us(nl.layer, dev, pass, t, le.backward);
-        le.paleo_us = paleo_us(nl.layer, dev, pass, t, paleo_options, le.backward);
-        const LayerTime lt = ask(nl.layer, pass, key_of(nl.layer, pass, le.params, le.output));
-        // PALEO (with this estimate's options) and the roofline leave the phases out exactly; a learned time is
-        // scaled; the call overhead is the call's, whichever phases run
-        le.us = lt.method == "paleo"
-                    ? le.paleo_us
-                    : backward_us(lt.us - lt.overhead_us, lt.method, nl.layer, dev, pass, t, le.backward) + lt.overhead_us;
-        le.method = std::string(lt.method);
-        le.overhead_us = lt.overhead_us;
-        e.total_us += le.us;
-        e.overhead_total_us += le.overhead_us;
-        e.roofline_total_us += le.roofline_us;
-        e.paleo_total_us += le.paleo_us;
-        e.total_cost += le.cost;
-        e.layers.push_back(std::move(le));
-    }
-    const int kernels = update_kernels(options.optimizer);
-    if (pass == Pass::training && kernels > 0) {
-        LayerEstimate le;
-        le.name = "optimizer." + std::string(to_string(options.optimizer));
-        le.kind = LayerKind::add;
-        std::string_view update_method;
-        for (const NamedLayer& nl : net.layers)
-            for_each_parameter_tensor(nl.layer, [&](std::int64_t n) {
-                const Layer update = update_kernel(n);
-                const LayerTime lt =
-                    ask(update, Pass::inference,
-                        key_of(update, Pass::inference, param_count(update), output_shape(update)));
-                le.us += kernels * (lt.us - lt.overhead_us);  // inside the optimizer's step, not a layer's call
-                le.roofline_us += kernels * roofline_us(update, dev, Pass::inference, t);
-                le.paleo_us += kernels * paleo_us(update, dev, Pass::inference, t, paleo_options);
-                const Cost c = pass_cost(update, Pass::inference, t);
-                le.cost += Cost{kernels * c.flops, kernels * c.bytes};
-                le.output = Shape::matrix(1, le.output.rank ? le.output[1] + n : n);
-                update_method = lt.method;
-            });
-        if (le.us > 0 || le.roofline_us > 0) {
-            le.method = std::string(update_method);
-            e.total_us += le.us;
-            e.roofline_total_us += le.roofline_us;
-            e.paleo_total_us += le.paleo_us;
-            e.total_cost += le.cost;
-            e.layers.push_back(std::move(le));
-        }
-    }
-    return e;
-}
 
-/** @brief estimate() with PALEO's options and the default optimizer. */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, const std::string& method,
-                                const LayerTimeFn& time_fn, const PaleoOptions& paleo_options = {}) {
-    return estimate(net, dev, pass, t, method, time_fn, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
-}
+#if __has_include(<xtensor/containers/xarray.hpp>)
+#include <xtensor/containers/xadapt.hpp>   // adapt: view raw buffers as tensors (BLAS calls)
+#include <xtensor/containers/xarray.hpp>   // xarray
+#include <xtensor/containers/xtensor.hpp>  // xtensor
+#include <xtensor/core/xmath.hpp>          // sqrt, exp, log, maximum
+#include <xtensor/views/xview.hpp>         // view, range, all
+#else
+#include <xtensor/xadapt.hpp>   // adapt: view raw buffers as tensors (BLAS calls)
+#include <xtensor/xarray.hpp>   // xarray
+#include <xtensor/xmath.hpp>    // sqrt, exp, log, maximum
+#include <xtensor/xtensor.hpp>  // xtensor
+#include <xtensor/xview.hpp>    // view, range, all
+#endif
 
-/** @brief An analytical estimate (roofline or PALEO). */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
-                                const EstimateOptions& options) {
-    const PaleoOptions paleo_options = options.paleo;
-    LayerTimeFn fn = [method, paleo_options](const Layer& l, const Device& d, Pass p, DType dt) {
-        return method == Analytical::roofline ? LayerTime{roofline_us(l, d, p, dt), "roofline"}
-                                              : LayerTime{paleo_us(l, d, p, dt, paleo_options), "paleo"};
-    };
-    return estimate(net, dev, pass, t, std::string(to_string(method)), fn, options);
-}
-
-/** @brief estimate() with PALEO's options and the default optimizer. */
-inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass, DType t, Analytical method,
-                                const PaleoOptions& paleo_options = {}) {
-    return estimate(net, dev, pass, t, method, EstimateOptions{paleo_options, Optimizer::sgd_momentum});
-}
-
-}  // namespace perfcast
-// ---- end include/perfcast/runtime/estimate.hpp ----
+// Matrix products for the MLP (perfcast/mlp.hpp). Calls CBLAS: targets that use
+// the MLP must link a BLAS such as OpenBLAS (-lopenblas).
+#include <xtensor-blas/xblas.hpp>  // blas::gemm
+// ---- end include/perfcast/runtime/detail/xtensor.hpp ----
+// #include "../core/devices.hpp"             // Device: already inlined above
+// #include "../core/error.hpp"               // error: already inlined above
 // ---- begin include/perfcast/runtime/features.hpp ----
 /**
  * @file features.hpp
@@ -8867,6 +9054,7 @@ inline NetworkEstimate estimate(const Network& net, const Device& dev, Pass pass
 // #include "../core/devices.hpp"                  // Device: already inlined above
 // #include "../core/feature_set.hpp"              // FeatureSet, feature_schema_version: already inlined above
 // #include "../core/layers.hpp"                   // Layer: already inlined above
+// #include "../core/target.hpp"                   // Target: already inlined above
 
 namespace perfcast {
 
@@ -8876,10 +9064,10 @@ namespace perfcast {
  * One implementation serves this run-time path (<cmath>) and the constexpr one
  * (detail/feature_kernel.hpp).
  */
-inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t,
-                             std::vector<double>* values, std::vector<std::string>* names) {
+inline void compute_features(FeatureSet set, const Layer& l, const Target& t, std::vector<double>* values,
+                             std::vector<std::string>* names) {
     detail::features_kernel::feature_buffer b;
-    detail::features_kernel::compute<detail::features_kernel::std_math>(b, set, l, d, pass, t);
+    detail::features_kernel::compute<detail::std_math>(b, set, l, t);
     for (std::size_t i = 0; i < b.size; ++i) {
         if (values) values->push_back(b.values[i]);
         if (names) names->emplace_back(b.names[i]);
@@ -8889,19 +9077,20 @@ inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pa
 /** @brief The feature names of a kind under a set (the schema a model file records). */
 inline std::vector<std::string> feature_names(FeatureSet set, const Layer& example) {
     std::vector<std::string> names;
-    compute_features(set, example, devices::t4, Pass::inference, DType::fp32, nullptr, &names);
+    compute_features(set, example, Target(devices::t4), nullptr, &names);
     return names;
 }
 
 /** @brief The analytical time a learned model's target is relative to (the roofline). */
-inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
-    return roofline_us(l, d, pass, t);
-}
+inline double baseline_us(const Layer& l, const Target& t) { return roofline_us(l, t); }
 
 }  // namespace perfcast
 // ---- end include/perfcast/runtime/features.hpp ----
-// #include "runtime/io/device_json.hpp"   // DeviceRegistry, device JSON: already inlined above
-// #include "runtime/io/network_json.hpp"  // network JSON: already inlined above
+// #include "io/device_json.hpp"      // DeviceRegistry, device_to_json: already inlined above
+// #include "io/network_json.hpp"     // layer_to_json, parse_network: already inlined above
+// #include "../core/layers.hpp"              // Layer, detail::example_layer: already inlined above
+// #include "../core/call_overhead.hpp"       // CallOverhead: already inlined above
+// #include "../core/memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel: already inlined above
 // ---- begin include/perfcast/runtime/mlp.hpp ----
 /**
  * @file mlp.hpp
@@ -8955,34 +9144,10 @@ inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
 #include <vector>            // vector
 
 // #include "detail/json.hpp"     // nlohmann::json, read_file, parse_json, json_locator: already inlined above
-// ---- begin include/perfcast/runtime/detail/xtensor.hpp ----
-/**
- * @file detail/xtensor.hpp
- * @brief The one place perfcast includes xtensor.
- *
- * Debian 12 ships xtensor 0.24 with flat paths (xtensor/xarray.hpp); from 0.26 the
- * headers moved (xtensor/containers/xarray.hpp). Keep every xtensor include here.
- */
-
-#if __has_include(<xtensor/containers/xarray.hpp>)
-#include <xtensor/containers/xadapt.hpp>   // adapt: view raw buffers as tensors (BLAS calls)
-#include <xtensor/containers/xarray.hpp>   // xarray
-#include <xtensor/containers/xtensor.hpp>  // xtensor
-#include <xtensor/core/xmath.hpp>          // sqrt, exp, log, maximum
-#include <xtensor/views/xview.hpp>         // view, range, all
-#else
-#include <xtensor/xadapt.hpp>   // adapt: view raw buffers as tensors (BLAS calls)
-#include <xtensor/xarray.hpp>   // xarray
-#include <xtensor/xmath.hpp>    // sqrt, exp, log, maximum
-#include <xtensor/xtensor.hpp>  // xtensor
-#include <xtensor/xview.hpp>    // view, range, all
-#endif
-
-// Matrix products for the MLP (perfcast/mlp.hpp). Calls CBLAS: targets that use
-// the MLP must link a BLAS such as OpenBLAS (-lopenblas).
-#include <xtensor-blas/xblas.hpp>  // blas::gemm
-// ---- end include/perfcast/runtime/detail/xtensor.hpp ----
+// #include "detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm: already inlined above
+// #include "../core/detail/math_policy.hpp"  // std_math: already inlined above
 // #include "../core/error.hpp"           // perfcast::error, source_location: already inlined above
+// #include "../core/mlp_kinds.hpp"       // MlpActivation, TargetKind, activate, inverse_target: already inlined above
 
 namespace perfcast {
 
@@ -8990,13 +9155,7 @@ namespace perfcast {
 // Options
 // ============================================================================
 
-/** @brief Nonlinearity applied after every hidden layer (the output layer is linear). */
-enum class MlpActivation {
-    relu,  ///< max(0, z)
-    tanh,  ///< tanh(z)
-    silu,  ///< z * sigmoid(z)
-    gelu,  ///< 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))), the tanh approximation
-};
+// MlpActivation and TargetKind: core/mlp_kinds.hpp (the compile-time model shares them).
 
 /** @brief What training minimises (and what the reported losses measure). */
 enum class MlpLoss {
@@ -9016,13 +9175,6 @@ enum class LrSchedule {
     step,      ///< multiplied by lr_step_gamma every lr_step_epochs epochs
 };
 
-/** @brief The kinds of target transform. */
-enum class TargetKind {
-    identity,  ///< z = t
-    sqrt,      ///< z = sqrt(c * t), t >= 0
-    log,       ///< z = log(t), t > 0
-};
-
 /** @brief Why training ended. */
 enum class StopReason {
     max_epochs,      ///< ran all MlpConfig::max_epochs epochs
@@ -9030,14 +9182,10 @@ enum class StopReason {
     callback,        ///< the progress callback returned false
 };
 
-/** @brief The name of an activation, as used in JSON ("relu", "tanh", "silu", "gelu"). */
-std::string_view to_string(MlpActivation activation) noexcept;
 /** @brief The name of a loss ("mse", "relative"). */
 std::string_view to_string(MlpLoss loss) noexcept;
 /** @brief The name of a schedule ("constant", "cosine", "step"). */
 std::string_view to_string(LrSchedule schedule) noexcept;
-/** @brief The name of a target transform kind ("identity", "sqrt", "log"). */
-std::string_view to_string(TargetKind kind) noexcept;
 /** @brief The name of a stop reason ("max_epochs", "early_stopping", "callback"). */
 std::string_view to_string(StopReason reason) noexcept;
 
@@ -9647,20 +9795,9 @@ inline void for_each_index(std::size_t n, F&& f) noexcept {
     for (; i < n; ++i) f(i);
 }
 
-/** @brief sqrt(2 / pi), the GELU tanh-approximation constant. */
-inline constexpr double k_gelu_scale = 0.7978845608028654;
-/** @brief The cubic coefficient of the GELU tanh approximation. */
-inline constexpr double k_gelu_cubic = 0.044715;
-
-/** @brief act(x) for one value (the slow path: libm calls). */
+/** @brief act(x) for one value (the slow path: libm calls), as core/mlp_kinds.hpp defines it. */
 inline double activate_one(MlpActivation activation, double x) noexcept {
-    switch (activation) {
-        case MlpActivation::relu: return std::max(x, 0.0);  // keeps NaN: NaN < 0 is false
-        case MlpActivation::tanh: return std::tanh(x);
-        case MlpActivation::silu: return x / (1.0 + std::exp(-x));
-        case MlpActivation::gelu: return 0.5 * x * (1.0 + std::tanh(k_gelu_scale * (x + k_gelu_cubic * x * x * x)));
-    }
-    return x;
+    return perfcast::detail::activate<perfcast::detail::std_math>(activation, x);
 }
 
 /**
@@ -9809,8 +9946,8 @@ inline void forward_row_step(const RowLayer& L, const double* __restrict__ in, d
         case MlpActivation::gelu:
             for (std::size_t i = 0; i < n; ++i) {
                 const double x = z[i];
-                const double th = std::tanh(k_gelu_scale * (x + k_gelu_cubic * x * x * x));
-                const double du = k_gelu_scale * (1.0 + 3.0 * k_gelu_cubic * x * x);
+                const double th = std::tanh(gelu_scale * (x + gelu_cubic * x * x * x));
+                const double du = gelu_scale * (1.0 + 3.0 * gelu_cubic * x * x);
                 delta[i] *= 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du;
             }
             return;
@@ -10227,16 +10364,6 @@ Enum parse_enum(std::string_view name, const std::array<Enum, N>& values, const 
 // Enum names
 // ---------------------------------------------------------------------------
 
-inline std::string_view to_string(MlpActivation activation) noexcept {
-    switch (activation) {
-        case MlpActivation::relu: return "relu";
-        case MlpActivation::tanh: return "tanh";
-        case MlpActivation::silu: return "silu";
-        case MlpActivation::gelu: return "gelu";
-    }
-    return "?";
-}
-
 inline std::string_view to_string(MlpLoss loss) noexcept {
     switch (loss) {
         case MlpLoss::mse: return "mse";
@@ -10250,15 +10377,6 @@ inline std::string_view to_string(LrSchedule schedule) noexcept {
         case LrSchedule::constant: return "constant";
         case LrSchedule::cosine: return "cosine";
         case LrSchedule::step: return "step";
-    }
-    return "?";
-}
-
-inline std::string_view to_string(TargetKind kind) noexcept {
-    switch (kind) {
-        case TargetKind::identity: return "identity";
-        case TargetKind::sqrt: return "sqrt";
-        case TargetKind::log: return "log";
     }
     return "?";
 }
@@ -10436,12 +10554,7 @@ inline double TargetTransform::forward(double t) const {
 }
 
 inline double TargetTransform::inverse(double z) const noexcept {
-    switch (m_kind) {
-        case TargetKind::identity: return z;
-        case TargetKind::sqrt: return z * std::abs(z) / m_c;
-        case TargetKind::log: return std::exp(z);
-    }
-    return z;
+    return perfcast::detail::inverse_target<perfcast::detail::std_math>(m_kind, m_c, z);
 }
 
 inline double TargetTransform::inverse_derivative(double z) const noexcept {
@@ -11179,60 +11292,175 @@ inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = Traine
 
 }  // namespace perfcast
 // ---- end include/perfcast/runtime/mlp.hpp ----
-// ---- begin include/perfcast/runtime/predictor.hpp ----
+// ---- begin include/perfcast/runtime/model_view.hpp ----
 /**
- * @file predictor.hpp
- * @brief The learned predictor: one MLP per layer kind (conv2d, dense, pool2d) over the
- *        features of features.hpp, its self-checking model file, and its training.
- *
- * The target is the measured time divided by the layer's roofline time (the model learns
- * how far from the roofline a layer runs, NeuSight-like), through the regressor's target
- * transform (log by default). A model file ("perfcast-model", version 1) holds the
- * feature schema, scaling, weights, training metadata (data hash, devices, precisions,
- * metrics) and a few reference queries with the predictions the trainer computed;
- * loading re-runs them and refuses the file on a mismatch.
+ * @file model_view.hpp
+ * @brief The run-time side of the one learned-model form (core/constexpr_model.hpp): the storage
+ *        that lays a loaded or trained predictor out as an embedded::Model, and runtime_exec, the
+ *        execution policy core/inference.hpp runs with at run time (<cmath> and the SIMD row
+ *        kernel of mlp.hpp).
  */
 
-#include <algorithm>    // find, max
-#include <chrono>       // steady_clock
-#include <cmath>        // fabs
-#include <cstdint>      // uint64_t
-#include <functional>   // function
+#include <algorithm>    // max
+#include <cstddef>      // size_t
+#include <deque>        // deque: storage that keeps addresses stable
 #include <map>          // map
-#include <optional>     // optional
-#include <set>          // set
-#include <span>         // span
-#include <sstream>      // ostringstream
 #include <string>       // string
+#include <string_view>  // string_view
 #include <vector>       // vector
 
-// #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells: already inlined above
-// #include "estimate.hpp"            // LayerTimeFn: already inlined above
-// #include "detail/json.hpp"         // json, parse_json, json_reader: already inlined above
-// #include "detail/xtensor.hpp"      // xtensor: already inlined above
-// #include "../core/devices.hpp"             // Device: already inlined above
-// #include "../core/error.hpp"               // error: already inlined above
-// #include "features.hpp"            // compute_features, FeatureSet, baseline_us: already inlined above
-// #include "io/device_json.hpp"      // DeviceRegistry, device_to_json: already inlined above
-// #include "io/network_json.hpp"     // layer_to_json, parse_network: already inlined above
-// #include "../core/layers.hpp"              // Layer, detail::example_layer: already inlined above
 // #include "../core/call_overhead.hpp"       // CallOverhead: already inlined above
-// #include "../core/memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel: already inlined above
-// #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig: already inlined above
+// #include "../core/constexpr_model.hpp"     // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
+// #include "../core/detail/math_policy.hpp"  // std_math: already inlined above
+// #include "../core/error.hpp"               // error: already inlined above
+// #include "../core/feature_set.hpp"         // FeatureSet, feature_schema_version: already inlined above
+// #include "../core/inference.hpp"           // min_compute_fraction: already inlined above
+// #include "../core/layers.hpp"              // Layer, LayerKind: already inlined above
+// #include "../core/memory_fit.hpp"          // MemoryFit: already inlined above
+// #include "io/device_json.hpp"              // DeviceRegistry: the reference queries' devices: already inlined above
+// #include "mlp.hpp"                         // TrainedRegressor, detail::mlp::RowLayer, forward_row_step: already inlined above
+
+namespace perfcast {
+
+/** @brief One layer kind's learned model: its feature schema and range, and its ensemble of MLPs. */
+struct KindEnsemble {
+    LayerKind kind = LayerKind::conv2d;
+    FeatureSet features = FeatureSet::hardware;
+    bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
+    std::vector<std::string> feature_names;
+    /// MLPs trained alike from different seeds (so on different validation splits); the prediction is
+    /// their mean in the target transform's space (the geometric mean of the times for the log target)
+    std::vector<TrainedRegressor> members;
+    /// the training rows' range of each feature: a query's features are clamped into it, so beyond the
+    /// data (a bigger layer) the model holds the ratio to the roofline it learned at the edge instead
+    /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
+    /// empty in models trained before ranges were kept: no clamping
+    std::vector<double> feature_min, feature_max;
+};
+
+/** @brief A query the trainer answered, re-checked when the model file is loaded. */
+struct ReferenceQuery {
+    Layer layer;
+    std::string device_json;  ///< the device, whole, so the check needs no database
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    double predicted_us = 0;
+};
+
+/** @brief The execution policy of run-time predictions (core/inference.hpp's Exec). */
+struct runtime_exec {
+    using math = detail::std_math;
+
+    /** @brief The member's network output for standardised features: mlp.hpp's single-row kernel. */
+    static double forward(const embedded::KindModel& k, const double* x, std::size_t) {
+        thread_local std::vector<double> scratch;
+        std::size_t width = 0;
+        for (const embedded::DenseLayer& layer : k.layers) width = std::max(width, layer.outputs);
+        if (scratch.size() < 2 * width) scratch.resize(2 * width);
+        const double* in = x;
+        double* buffers[2] = {scratch.data(), scratch.data() + width};
+        const bool relu = k.activation == MlpActivation::relu;
+        for (std::size_t l = 0; l < k.layers.size(); ++l) {
+            const embedded::DenseLayer& layer = k.layers[l];
+            const detail::mlp::RowLayer row{layer.weights.data(), layer.bias.data(), layer.inputs, layer.outputs,
+                                            relu,  k.activation,         l + 1 < k.layers.size()};
+            double* out = buffers[l % 2];
+            detail::mlp::forward_row_step(row, in, out);
+            in = out;
+        }
+        return k.output_offset + k.output_scale * in[0];
+    }
+};
+
+namespace detail {
+
+/**
+ * @brief A predictor's data copied into the arrays an embedded::Model points at: what Predictor::view()
+ * returns. Immutable once built, and not copyable: the Model points into it.
+ */
+class model_view_data {
+public:
+    model_view_data(std::string_view name, const std::map<LayerKind, KindEnsemble>& kinds,
+                    const std::vector<std::string>& passes, const std::vector<std::string>& dtypes,
+                    const std::vector<std::string>& devices, std::string_view data_hash, const MemoryFit& memory,
+                    const CallOverhead& overhead, std::string_view overhead_device,
+                    const std::vector<ReferenceQuery>& references, const std::string& file)
+        : m_name(name), m_hash(data_hash), m_overhead_device(overhead_device) {
+        for (const auto& [k, ensemble] : kinds)
+            for (const TrainedRegressor& r : ensemble.members) add_member(k, ensemble, r);
+        for (const std::string& s : passes) {
+            const auto pass = parse_pass(s);
+            if (!pass) throw error("training.passes", "unknown pass \"" + s + "\"");
+            m_passes.push_back(*pass);
+        }
+        for (const std::string& s : dtypes) {
+            const auto t = parse_dtype(s);
+            if (!t) throw error("training.dtypes", "unknown precision \"" + s + "\"");
+            m_dtypes.push_back(*t);
+        }
+        for (const std::string& s : devices) m_devices.emplace_back(m_strings.emplace_back(s));
+        for (std::size_t i = 0; i < references.size(); ++i) {
+            const ReferenceQuery& q = references[i];
+            m_registry.parse(q.device_json, file + " references[" + std::to_string(i) + "].device");
+            m_references.push_back(
+                embedded::Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
+        }
+        m_model = embedded::Model{m_name,   feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices,
+                                  m_references, m_hash, memory, overhead, m_overhead_device};
+    }
+    model_view_data(const model_view_data&) = delete;
+    model_view_data& operator=(const model_view_data&) = delete;
+
+    const embedded::Model& model() const noexcept { return m_model; }
+
+private:
+    struct member_data {
+        std::vector<std::string_view> names;
+        std::vector<double> mean, stddev, feature_min, feature_max;
+        std::deque<std::vector<double>> weights, biases;
+        std::vector<embedded::DenseLayer> layers;
+    };
+
+    // an ensemble's members follow each other in `kinds`: embedded::predict_us averages them
+    void add_member(LayerKind k, const KindEnsemble& e, const TrainedRegressor& r) {
+        member_data& d = m_data.emplace_back();
+        for (const std::string& n : e.feature_names) d.names.emplace_back(m_strings.emplace_back(n));
+        d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
+        d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
+        d.feature_min = e.feature_min;
+        d.feature_max = e.feature_max;
+        for (const MlpLayer& layer : r.mlp().layers()) {
+            const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
+            const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
+            d.layers.push_back(embedded::DenseLayer{layer.inputs(), layer.outputs(), w, b});
+        }
+        m_kinds.push_back(embedded::KindModel{k, e.features, e.relative_to_roofline, d.names, d.mean, d.stddev,
+                                              d.layers, r.mlp().activation(), r.mlp().output_offset(),
+                                              r.mlp().output_scale(), r.target_transform().kind(),
+                                              r.target_transform().constant(), min_compute_fraction(k),
+                                              d.feature_min, d.feature_max});
+    }
+
+    std::string m_name, m_hash, m_overhead_device;
+    std::deque<std::string> m_strings;
+    std::deque<member_data> m_data;
+    std::vector<embedded::KindModel> m_kinds;
+    std::vector<Pass> m_passes;
+    std::vector<DType> m_dtypes;
+    std::vector<std::string_view> m_devices;
+    DeviceRegistry m_registry;  // owns the reference devices' strings
+    std::vector<embedded::Reference> m_references;
+    embedded::Model m_model;
+};
+
+}  // namespace detail
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/model_view.hpp ----
 
 namespace perfcast {
 
 inline constexpr std::string_view model_format = "perfcast-model";
 inline constexpr int model_format_version = 1;
-
-/**
- * @brief The least share of its compute-bound time (FLOPs / peak) a layer kind can take: no
- * kernel beats the device's peak FLOP/s, except convolutions through Winograd or FFT algorithms,
- * which do fewer multiplications than the direct FLOP count (Winograd F(4x4, 3x3) 4x fewer, hence
- * 0.25). Only the compute part is a hard bound: data that stays in caches moves faster than the
- * memory bandwidth the memory part assumes (30% of the CPU harness' rows run below it).
- */
-constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
 
 /** @brief The kinds a predictor learns when its data has them; the others (and these, when the data has
  *  none) get the model's memory fit (memory_fit.hpp) or, for a model without one, the roofline. */
@@ -11280,24 +11508,6 @@ inline bool held_out(const Sample& s, double fraction, std::uint64_t salt) {
     return u < fraction;
 }
 
-/** @brief One layer kind's model. */
-struct KindModel {
-    LayerKind kind = LayerKind::conv2d;
-    FeatureSet features = FeatureSet::hardware;
-    bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
-    std::vector<std::string> feature_names;
-    /// the ensemble: MLPs trained alike from different seeds (so on different validation splits); the
-    /// prediction is their mean in the target transform's space (the geometric mean of the times for
-    /// the log target), which averages away the variance a single network's initialisation and split
-    /// leave (measured: docs in README "Ensembles")
-    std::vector<TrainedRegressor> members;
-    /// the training rows' range of each feature: a query's features are clamped into it, so beyond the
-    /// data (a bigger layer) the model holds the ratio to the roofline it learned at the edge instead
-    /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
-    /// empty in models trained before ranges were kept: no clamping
-    std::vector<double> feature_min, feature_max;
-};
-
 
 /// The range of a feature that is not clamped (a finite number, so that JSON holds it).
 inline constexpr double unbounded_feature = 1e300;
@@ -11313,15 +11523,6 @@ inline bool device_only_feature(std::string_view name) noexcept {
         if (name == d) return true;
     return false;
 }
-
-/** @brief A query the trainer answered, re-checked when the model file is loaded. */
-struct ReferenceQuery {
-    Layer layer;
-    std::string device_json;  ///< the device, whole, so the check needs no database
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    double predicted_us = 0;
-};
 
 /** @brief What the model was trained on, and how well it did. */
 struct TrainingInfo {
@@ -11356,7 +11557,7 @@ struct TrainOptions {
     std::uint64_t split_salt = 1;  ///< chooses which rows are held out
     std::vector<LayerKind> kinds;  ///< empty: every learned kind the data has
     std::size_t references_per_kind = 3;
-    /// MLPs per kind, trained from seeds mlp.seed, mlp.seed + 1, ... and averaged (KindModel::members);
+    /// MLPs per kind, trained from seeds mlp.seed, mlp.seed + 1, ... and averaged (KindEnsemble::members);
     /// 1 trains the single network of mlp.seed
     std::size_t ensemble = 5;
 };
@@ -11364,7 +11565,11 @@ struct TrainOptions {
 /** @brief Called per epoch: kind, epoch, training and validation loss; false stops training. */
 using TrainProgress = std::function<bool(LayerKind, std::size_t, double, double)>;
 
-/** @brief A trained predictor: per-kind models plus metadata and reference queries. */
+/**
+ * @brief A trained predictor: per-kind ensembles plus metadata and reference queries. Every
+ * prediction runs through view(), the same embedded::Model form the compile-time model has, with
+ * core/inference.hpp and core/layer_time.hpp evaluating it (the run-time execution policy).
+ */
 class Predictor {
 public:
     Predictor() = default;
@@ -11372,7 +11577,7 @@ public:
     const std::string& name() const noexcept { return m_name; }
     const TrainingInfo& info() const noexcept { return m_info; }
     TrainingInfo& info() noexcept { return m_info; }
-    const std::map<LayerKind, KindModel>& models() const noexcept { return m_models; }
+    const std::map<LayerKind, KindEnsemble>& models() const noexcept { return m_models; }
     bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
     /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
     const MemoryFit& memory_fit() const noexcept { return m_memory; }
@@ -11387,50 +11592,39 @@ public:
         m_overhead = o;
         m_overhead_device = o.fitted() ? std::move(device) : std::string();
         m_overhead_files = o.fitted() ? std::move(files) : std::vector<std::string>{};
+        rebuild_view();
     }
-    /** @brief The call overhead of a layer on this device, microseconds, in either pass (0 on other devices). */
-    double call_overhead_us(const Layer& l, const Device& d, DType t) const noexcept {
-        return m_overhead.fitted() && d.id == m_overhead_device ? m_overhead.at(l, d, t) : 0.0;
-    }
+    /** @brief The call overhead of a layer on the target, microseconds, in either pass (0 on other devices). */
+    double call_overhead_us(const Layer& l, const Target& t) const { return view().overhead_us(l, t); }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
-    bool trained_for(Pass pass, DType t) const {
-        const auto has = [](const std::vector<std::string>& v, std::string_view x) {
-            return std::find(v.begin(), v.end(), x) != v.end();
-        };
-        return has(m_info.passes, to_string(pass)) && has(m_info.dtypes, to_string(t));
-    }
+    bool trained_for(Pass pass, DType t) const { return view().trained_for(pass, t); }
     /** @brief Was the model trained on data from this device? */
-    bool trained_on(const Device& d) const {
-        return std::find(m_info.devices.begin(), m_info.devices.end(), d.id) != m_info.devices.end();
+    bool trained_on(const Device& d) const { return view().trained_on(d); }
+
+    /** @brief The model as the plain data every prediction reads (valid while this predictor is unchanged). */
+    const embedded::Model& view() const {
+        static const embedded::Model empty{};
+        return m_view ? m_view->model() : empty;
     }
 
-    /** @brief Predicted time in microseconds. @throws perfcast::error for a kind without a model */
-    double predict_us(const Layer& l, const Device& d, Pass pass, DType t) const {
-        const auto it = m_models.find(kind(l));
-        if (it == m_models.end())
-            throw error("kind", "this model has no " + std::string(to_string(kind(l))) + " predictor");
-        const KindModel& m = it->second;
-        detail::features_kernel::feature_buffer x;
-        detail::features_kernel::compute<detail::features_kernel::std_math>(x, m.features, l, d, pass, t);
-        detail::features_kernel::clamp_to_range(x, m.feature_min, m.feature_max);
-        const std::span<const double> xs(x.values.data(), x.size);
-        double z = 0.0;
-        for (const TrainedRegressor& r : m.members) z += r.predict_transformed_one(xs);
-        const double y = m.members.front().target_transform().inverse(z / static_cast<double>(m.members.size()));
-        const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
-        const double us = m.relative_to_roofline ? y * r.us : y;
-        return std::max(us, min_compute_fraction(m.kind) * r.compute_us);
+    /** @brief The learned model's time in microseconds. @throws perfcast::error for a kind without a model */
+    double predict_us(const Layer& l, const Target& t) const {
+        if (!covers(kind(l))) throw error("kind", "this model has no " + std::string(to_string(kind(l))) + " predictor");
+        return embedded::predict_us<runtime_exec>(view(), l, t);
+    }
+
+    /** @brief A layer's time for the whole pass and its method (embedded::layer_time, the compile-time rule). */
+    LayerTime layer_time(const Layer& l, const Target& t) const {
+        return embedded::layer_time<runtime_exec>(view(), l, t);
     }
 
     /** @brief Re-runs the reference queries. @throws perfcast::error on a mismatch */
     void verify(const std::string& file = "<model>") const {
-        for (std::size_t i = 0; i < m_refs.size(); ++i) {
-            const ReferenceQuery& q = m_refs[i];
-            DeviceRegistry reg;
-            reg.parse(q.device_json, file + " references[" + std::to_string(i) + "].device");
-            const Device& d = reg.all().back();
-            const double got = predict_us(q.layer, d, q.pass, q.dtype);
+        const embedded::Model& m = view();
+        for (std::size_t i = 0; i < m.references.size(); ++i) {
+            const embedded::Reference& q = m.references[i];
+            const double got = predict_us(q.layer, Target(q.device, q.pass, q.dtype));
             if (!(std::fabs(got - q.predicted_us) <= 1e-6 * std::fabs(q.predicted_us)))
                 throw error(source_location{file, 0, 0}, "references[" + std::to_string(i) + "]",
                             "the model predicts " + detail::format_double(got) + " us where its trainer computed " +
@@ -11443,8 +11637,10 @@ public:
     void add_references(const std::vector<const Sample*>& rows, const DeviceRegistry& reg) {
         for (const Sample* s : rows) {
             const Device& d = reg.get(s->device);
-            m_refs.push_back({s->layer, device_to_json(d).dump(), s->pass, s->dtype, predict_us(s->layer, d, s->pass, s->dtype)});
+            m_refs.push_back({s->layer, device_to_json(d).dump(), s->pass, s->dtype,
+                              predict_us(s->layer, Target(d, s->pass, s->dtype))});
         }
+        rebuild_view();
     }
     const std::vector<ReferenceQuery>& references() const noexcept { return m_refs; }
 
@@ -11561,7 +11757,7 @@ public:
                 const std::vector<json_step> path{std::string("models"), it.key()};
                 const auto k = parse_layer_kind(it.key());
                 if (!k) r.fail(path, "unknown layer kind");
-                KindModel m;
+                KindEnsemble m;
                 m.kind = *k;
                 m.features = parse_feature_set(need(it.value(), "features", path).get<std::string>());
                 m.relative_to_roofline = it.value().value("relative_to_roofline", true);
@@ -11675,6 +11871,7 @@ public:
                     p.m_refs.push_back(std::move(rq));
                 }
             }
+            p.rebuild_view(file);
             if (verify_references) p.verify(file);
             return p;
         } catch (const nlohmann::json::exception& e) {
@@ -11691,14 +11888,24 @@ public:
 
 private:
     friend Predictor train_predictor(const Dataset&, const DeviceRegistry&, const TrainOptions&, const TrainProgress&);
+
+    /** @brief Lays the data out anew as view() (after any change of the models, metadata or references). */
+    void rebuild_view(const std::string& file = "<model>") {
+        m_view = std::make_shared<const detail::model_view_data>(m_name, m_models, m_info.passes, m_info.dtypes,
+                                                                 m_info.devices, m_info.data_hash, m_memory,
+                                                                 m_overhead, m_overhead_device, m_refs, file);
+    }
+
     std::string m_name;
-    std::map<LayerKind, KindModel> m_models;
+    std::map<LayerKind, KindEnsemble> m_models;
     MemoryFit m_memory;
     CallOverhead m_overhead;
     std::string m_overhead_device;
     std::vector<std::string> m_overhead_files;
     TrainingInfo m_info;
     std::vector<ReferenceQuery> m_refs;
+    /// immutable, so copies of a predictor share it; rebuilt by every change
+    std::shared_ptr<const detail::model_view_data> m_view;
 };
 
 /** @brief The rows of one kind as a feature matrix and target vector. */
@@ -11706,7 +11913,7 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
                            bool relative, xt::xtensor<double, 2>& X, xt::xtensor<double, 1>& y) {
     if (rows.empty()) throw error("data", "no rows");
     std::vector<double> v;
-    compute_features(set, rows[0]->layer, reg.get(rows[0]->device), rows[0]->pass, rows[0]->dtype, &v, nullptr);
+    compute_features(set, rows[0]->layer, Target(reg.get(rows[0]->device), rows[0]->pass, rows[0]->dtype), &v, nullptr);
     const std::size_t cols = v.size();
     X = xt::xtensor<double, 2>::from_shape({rows.size(), cols});
     y = xt::xtensor<double, 1>::from_shape({rows.size()});
@@ -11714,9 +11921,10 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
         const Sample& s = *rows[i];
         const Device& d = reg.get(s.device);
         v.clear();
-        compute_features(set, s.layer, d, s.pass, s.dtype, &v, nullptr);
+        const Target t(d, s.pass, s.dtype);
+        compute_features(set, s.layer, t, &v, nullptr);
         for (std::size_t c = 0; c < cols; ++c) X(i, c) = v[c];
-        y(i) = relative ? s.time_us / baseline_us(s.layer, d, s.pass, s.dtype) : s.time_us;
+        y(i) = relative ? s.time_us / baseline_us(s.layer, t) : s.time_us;
     }
 }
 
@@ -11745,7 +11953,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         }
         const LayerKind k = kind(s.layer);
         if (memory_bound_kind(k))
-            memory_rows.push_back(memory_fit_row(s.layer, reg.get(s.device), s.pass, s.dtype, s.time_us));
+            memory_rows.push_back(memory_fit_row(s.layer, Target(reg.get(s.device), s.pass, s.dtype), s.time_us));
         if (!o.kinds.empty() && std::find(o.kinds.begin(), o.kinds.end(), k) == o.kinds.end()) continue;
         if (std::find(learned_kinds.begin(), learned_kinds.end(), k) == learned_kinds.end()) continue;
         by_kind[k].push_back(&s);
@@ -11764,7 +11972,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     p.m_info.passes.assign(passes.begin(), passes.end());
     for (const auto& id : p.m_info.devices) p.m_info.devices_spec.push_back(device_to_json(reg.get(id)));
     for (const auto& [k, rows] : by_kind) {
-        KindModel m;
+        KindEnsemble m;
         m.kind = k;
         m.features = o.features;
         m.relative_to_roofline = o.relative_to_roofline;
@@ -11812,35 +12020,177 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         std::vector<const Sample*> refs;
         for (std::size_t i = 0; i < o.references_per_kind && i < rows.size(); ++i)
             refs.push_back(rows[i * (rows.size() - 1) / std::max<std::size_t>(o.references_per_kind - 1, 1)]);
+        p.rebuild_view();  // the kind just trained answers its reference queries
         p.add_references(refs, reg);
     }
     p.m_info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return p;
 }
 
-/**
- * @brief The per-layer time function of a network estimate, for the passes and precisions the
- * model was trained on: the learned model ("mlp") where it has a model for the layer's kind,
- * else its memory fit ("memory-fit"), else the roofline ("roofline"); a layer that runs no
- * kernel in the pass (flatten, a view; dropout at inference) costs 0 ("no kernel"). Passes and
- * precisions the model never saw get the roofline. Each layer's estimate names its method. On the
- * device its call overhead was fitted on, the model adds the framework's cost of the call
- * (CallOverhead: its forward's call, in either pass), whichever the method, and says how much
- * (LayerTime::overhead_us).
- */
-inline LayerTimeFn learned_time_fn(const Predictor& p) {
-    return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
-        const double o = p.call_overhead_us(l, d, t);
-        if (runs_no_kernel(l, pass, t)) return {o, "no kernel", o};
-        if (p.trained_for(pass, t)) {
-            if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t) + o, "mlp", o};
-            if (p.memory_fit().fitted()) return {p.memory_fit().us(l, d, pass, t) + o, "memory-fit", o};
-        }
-        return {roofline_us(l, d, pass, t) + o, "roofline", o};
-    };
-}
-
 }  // namespace perfcast
 
 // ---- end include/perfcast/runtime/predictor.hpp ----
+
+namespace perfcast {
+
+/** @brief One layer's share of a network estimate. */
+struct LayerEstimate {
+    std::string name;
+    LayerKind kind = LayerKind::dense;
+    Shape output{};
+    std::int64_t params = 0;
+    Cost cost{};                      ///< FLOPs and bytes of the pass
+    double us = 0;                    ///< the estimate of the method used, the call overhead included
+    Method method = Method::roofline;  ///< which method estimated this layer
+    double overhead_us = 0;           ///< the part of `us` that is the framework's cost of the call (CallOverhead)
+    double roofline_us = 0;           ///< the roofline, for comparison
+    double paleo_us = 0;              ///< PALEO, for comparison
+    Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
+};
+
+/** @brief A network's estimate on one target. */
+struct NetworkEstimate {
+    std::string network;
+    std::string device;
+    Method method = Method::roofline;  ///< the estimator: the learned model (mlp), roofline or PALEO
+    Pass pass = Pass::inference;
+    DType dtype = DType::fp32;
+    std::int64_t batch = 1;
+    std::vector<LayerEstimate> layers;
+    double total_us = 0;
+    double overhead_total_us = 0;  ///< the layers' call overheads, included in total_us
+    double roofline_total_us = 0;
+    double paleo_total_us = 0;
+    Cost total_cost{};
+
+    /** @brief Samples (images) per second at this batch size. */
+    double throughput() const noexcept { return total_us > 0 ? static_cast<double>(batch) / (total_us * 1e-6) : 0.0; }
+};
+
+/** @brief What a whole-network estimate includes besides the layers. */
+struct EstimateOptions {
+    PaleoOptions paleo{};
+    /// training: the optimizer update after the backward pass, one more entry in the breakdown
+    /// ("optimizer.<name>"), each of its kernels estimated as an add of the parameter tensor's size
+    Optimizer optimizer = Optimizer::sgd_momentum;
+};
+
+/**
+ * @brief estimate() with any layer time function: `time_of(layer, target)` gives a layer's time for
+ * the whole pass (LayerTime); walk_network adds the partial backward and the optimizer's update.
+ * time_of is asked once per distinct layer and target (so it must be a function of them alone):
+ * identical layers (ResNet's repeated blocks, the optimizer's updates of same-sized tensors) share
+ * its answer. It is not kept beyond the call. @p method names the estimator (NetworkEstimate::method).
+ */
+template <class TimeOf>
+NetworkEstimate estimate_with(const Network& net, const Target& t, Method method, const TimeOf& time_of,
+                              const EstimateOptions& options = {}) {
+    NetworkEstimate e;
+    e.network = net.name;
+    e.device = std::string(t.device().name);
+    e.method = method;
+    e.pass = t.pass();
+    e.dtype = t.dtype();
+    e.batch = net.batch;
+    e.layers.reserve(net.layers.size());
+    // time_of's answers so far: a learned model spends microseconds per query, and a network repeats its
+    // layers. Each answer is filed under a key made of the layer's kind, pass, parameter count and output
+    // shape, so that most of the layers compared are compared by the key.
+    struct Asked {
+        Layer layer;
+        Pass pass;
+        LayerTime time;
+    };
+    std::vector<Asked> asked;
+    std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
+    const auto ask = [&](const Layer& l, const Target& at) -> LayerTime {
+        std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(at.pass());
+        const auto mix = [&h](std::int64_t v) {
+            h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        };
+        mix(param_count(l));
+        const Shape out = output_shape(l);
+        for (int i = 0; i < out.rank; ++i) mix(out[i]);
+        for (std::size_t i = 0; i < keys.size(); ++i)
+            if (keys[i] == h && asked[i].pass == at.pass() && asked[i].layer == l) return asked[i].time;
+        asked.push_back({l, at.pass(), time_of(l, at)});
+        keys.push_back(h);
+        return asked.back().time;
+    };
+    LayerEstimate update;
+    update.name = "optimizer." + std::string(to_string(options.optimizer));
+    update.kind = LayerKind::add;
+    bool updates = false;
+    walk_network(
+        net.layers, t, options.optimizer, options.paleo, ask,
+        [&](std::size_t i, Backward b, const LayerTime&, const LayerTime& step) {
+            const NamedLayer& nl = net.layers[i];
+            LayerEstimate le;
+            le.name = nl.name;
+            le.kind = kind(nl.layer);
+            le.output = output_shape(nl.layer);
+            le.params = param_count(nl.layer);
+            le.backward = b;
+            le.cost = pass_cost(nl.layer, t.pass(), t.dtype(), b);
+            le.roofline_us = roofline_us(nl.layer, t, b);
+            le.paleo_us = paleo_us(nl.layer, t, options.paleo, b);
+            le.us = step.us;
+            le.method = step.method;
+            le.overhead_us = step.overhead_us;
+            e.total_us += le.us;
+            e.overhead_total_us += le.overhead_us;
+            e.roofline_total_us += le.roofline_us;
+            e.paleo_total_us += le.paleo_us;
+            e.total_cost += le.cost;
+            e.layers.push_back(std::move(le));
+        },
+        [&](const Layer& kernel, int kernels, double us) {
+            const Target at = t.with(Pass::inference);
+            update.us += us;
+            update.roofline_us += kernels * roofline_us(kernel, at);
+            update.paleo_us += kernels * paleo_us(kernel, at, options.paleo);
+            const Cost c = pass_cost(kernel, Pass::inference, t.dtype());
+            update.cost += Cost{kernels * c.flops, kernels * c.bytes};
+            const std::int64_t n = output_shape(kernel)[1];
+            update.output = Shape::matrix(1, update.output.rank ? update.output[1] + n : n);
+            update.method = ask(kernel, at).method;
+            updates = true;
+        });
+    if (updates && (update.us > 0 || update.roofline_us > 0)) {
+        e.total_us += update.us;
+        e.roofline_total_us += update.roofline_us;
+        e.paleo_total_us += update.paleo_us;
+        e.total_cost += update.cost;
+        e.layers.push_back(std::move(update));
+    }
+    return e;
+}
+
+/**
+ * @brief Estimates every layer of a network with a learned model and sums them (the seed's
+ * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
+ * optimizer's update (EstimateOptions::optimizer). Each layer names its method (Predictor::layer_time).
+ */
+inline NetworkEstimate estimate(const Network& net, const Target& t, const Predictor& model,
+                                const EstimateOptions& options = {}) {
+    return estimate_with(
+        net, t, Method::mlp, [&model](const Layer& l, const Target& at) { return model.layer_time(l, at); }, options);
+}
+
+/** @brief An analytical estimate (roofline or PALEO, with EstimateOptions::paleo). */
+inline NetworkEstimate estimate(const Network& net, const Target& t, Analytical method,
+                                const EstimateOptions& options = {}) {
+    return estimate_with(
+        net, t, method_of(method),
+        [method, &options](const Layer& l, const Target& at) { return analytical_time(method, l, at, options.paleo); },
+        options);
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/estimate.hpp ----
+// #include "runtime/features.hpp"         // the learned model's feature vectors: already inlined above
+// #include "runtime/io/device_json.hpp"   // DeviceRegistry, device JSON: already inlined above
+// #include "runtime/io/network_json.hpp"  // network JSON: already inlined above
+// #include "runtime/mlp.hpp"              // the MLP regressor on xtensor: already inlined above
+// #include "runtime/predictor.hpp"        // the learned predictor and its model files: already inlined above
 // ---- end include/perfcast/perfcast.hpp ----

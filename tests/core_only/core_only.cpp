@@ -12,7 +12,7 @@ using Conv = pc::Conv2D<{.batch = 8, .in_channels = 64, .height = 56, .width = 5
 static_assert(Conv::output_shape == pc::Shape::nchw(8, 64, 56, 56));
 static_assert(pc::embedded::verify(pc::embedded::default_model));
 inline constexpr double resnet_us = pc::predict_us<pc::zoo::ResNet50<8>, pc::devices::t4>();
-static_assert(resnet_us > pc::roofline_us(Conv::params, pc::devices::t4, pc::Pass::inference));
+static_assert(resnet_us > pc::roofline_us(Conv::params, pc::Target(pc::devices::t4)));
 
 int main() {
     const pc::Network n = pc::zoo::resnet50(8);

@@ -33,8 +33,7 @@ constexpr fk::feature_buffer conv_features = [] {
     fk::feature_buffer f;
     fk::compute<fk::constexpr_math>(f, pc::FeatureSet::hardware,
                                     pc::Conv2DParams{.batch = 8, .in_channels = 64, .height = 28, .width = 28,
-                                                     .out_channels = 128, .kernel = 3, .padding = 1},
-                                    pc::devices::t4, pc::Pass::inference, pc::DType::fp32);
+                                                     .out_channels = 128, .kernel = 3, .padding = 1}, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::fp32));
     return f;
 }();
 static_assert(conv_features.size == 42);
@@ -59,15 +58,13 @@ using Conv = pc::Conv2D<{.batch = 32, .in_channels = 128, .height = 28, .width =
                          .kernel = 3, .padding = 1, .bias = false}>;
 using Pool = pc::Pool2D<{.batch = 32, .channels = 128, .height = 28, .width = 28, .kernel = 2}>;
 constexpr double conv_us = pc::predict_us<Conv, pc::devices::t4>();
-static_assert(conv_us == pc::embedded::predict_us(model, Conv::params, pc::devices::t4, pc::Pass::inference,
-                                                  pc::DType::fp32));
-static_assert(conv_us > pc::roofline_us(Conv::params, pc::devices::t4, pc::Pass::inference));  // below peak
-static_assert(pc::predict_us<Pool, pc::devices::t4>() == pc::roofline_us(Pool::params, pc::devices::t4,
-                                                                          pc::Pass::inference));
+static_assert(conv_us == pc::embedded::predict_us(model, Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::fp32)));
+static_assert(conv_us > pc::roofline_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference)));  // below peak
+static_assert(pc::predict_us<Pool, pc::devices::t4>() == pc::roofline_us(Pool::params, pc::Target(pc::devices::t4, pc::Pass::inference)));
 static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::training>() ==
-              pc::roofline_us(Conv::params, pc::devices::t4, pc::Pass::training));
+              pc::roofline_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::training)));
 static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::inference, pc::DType::bf16>() ==
-              pc::roofline_us(Conv::params, pc::devices::t4, pc::Pass::inference, pc::DType::bf16));
+              pc::roofline_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::bf16)));
 
 // A device of one's own, as a template argument: any constexpr Device with static storage.
 inline constexpr pc::Device my_gpu = [] {
@@ -88,7 +85,7 @@ using ResNet = pc::zoo::ResNet50<32>;
 constexpr double resnet_us = pc::predict_us<ResNet, pc::devices::h100_sxm>();
 constexpr double resnet_roofline_us = [] {
     double us = 0;
-    for (const pc::Layer& l : ResNet::layers) us += pc::roofline_us(l, pc::devices::h100_sxm, pc::Pass::inference);
+    for (const pc::Layer& l : ResNet::layers) us += pc::roofline_us(l, pc::Target(pc::devices::h100_sxm, pc::Pass::inference));
     return us;
 }();
 static_assert(resnet_us > 0.5 * resnet_roofline_us && resnet_us < 4 * resnet_roofline_us);
@@ -96,7 +93,7 @@ static_assert(resnet_us < 10'000, "ResNet-50 (batch 32, FP32 inference) must fit
 constexpr auto resnet_layers = pc::predict_layers<ResNet, pc::devices::h100_sxm>();
 constexpr int learned_layers = [] {
     int n = 0;
-    for (const auto& p : resnet_layers) n += p.learned ? 1 : 0;
+    for (const auto& p : resnet_layers) n += p.learned() ? 1 : 0;
     return n;
 }();
 static_assert(learned_layers == 54);
@@ -112,19 +109,19 @@ static_assert(resnet_layers_sum == resnet_us);
 // memory fit, as this one
 static_assert(!pc::models::neusight_fp32::model.memory.fitted());
 constexpr auto resnet_training = pc::predict_layers<ResNet, pc::devices::h100_sxm, pc::Pass::training>();
-static_assert(resnet_training[0].us < pc::roofline_us(ResNet::layers[0], pc::devices::h100_sxm, pc::Pass::training),
+static_assert(resnet_training[0].us < pc::roofline_us(ResNet::layers[0], pc::Target(pc::devices::h100_sxm, pc::Pass::training)),
               "the first convolution computes no input gradient in a training step");
-static_assert(resnet_training[1].us == pc::roofline_us(ResNet::layers[1], pc::devices::h100_sxm, pc::Pass::training));
+static_assert(resnet_training[1].us == pc::roofline_us(ResNet::layers[1], pc::Target(pc::devices::h100_sxm, pc::Pass::training)));
 static_assert(pc::predict_us<ResNet, pc::devices::h100_sxm, pc::Pass::training>() ==
               [] {
                   double us = 0;
                   pc::BackwardScope scope;
                   for (const pc::Layer& l : ResNet::layers)
-                      us += pc::roofline_us(l, pc::devices::h100_sxm, pc::Pass::training, pc::DType::fp32, scope.next(l));
+                      us += pc::roofline_us(l, pc::Target(pc::devices::h100_sxm, pc::Pass::training, pc::DType::fp32), scope.next(l));
                   for (const pc::Layer& l : ResNet::layers)
                       pc::for_each_parameter_tensor(l, [&](std::int64_t n) {
                           us += pc::update_kernels(pc::Optimizer::sgd_momentum) *
-                                pc::roofline_us(pc::update_kernel(n), pc::devices::h100_sxm, pc::Pass::inference);
+                                pc::roofline_us(pc::update_kernel(n), pc::Target(pc::devices::h100_sxm, pc::Pass::inference));
                       });
                   return us;
               }());

@@ -49,5 +49,5 @@ static_assert(resnet_params == 25'557'032);
 constexpr auto vgg_flops = pc::zoo::VGG16<1>::pass_cost(pc::Pass::inference).flops;
 static_assert(vgg_flops > 30'000'000'000 && vgg_flops < 31'500'000'000);
 
-constexpr double conv_us = pc::paleo_us(Conv1::params, pc::devices::h100_sxm, pc::Pass::inference);
+constexpr double conv_us = pc::paleo_us(Conv1::params, pc::Target(pc::devices::h100_sxm, pc::Pass::inference));
 static_assert(conv_us > 0);

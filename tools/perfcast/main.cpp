@@ -289,12 +289,13 @@ int cmd_predict(const Args& a) {
     std::vector<NetworkEstimate> estimates;
     for (std::int64_t b : batches) {
         const Network n = b == base.batch ? base : base.with_batch(b);
-        estimates.push_back(model ? estimate(n, dev, pass, t, "mlp", learned_time_fn(*model), eo)
-                                  : estimate(n, dev, pass, t, m == "paleo" ? Analytical::paleo : Analytical::roofline, eo));
+        const Target target(dev, pass, t);
+        estimates.push_back(model ? estimate(n, target, *model, eo)
+                                  : estimate(n, target, m == "paleo" ? Analytical::paleo : Analytical::roofline, eo));
     }
     const NetworkEstimate& e = estimates.front();
     std::map<std::string, std::size_t> by_method;
-    for (const auto& l : e.layers) ++by_method[l.method];
+    for (const auto& l : e.layers) ++by_method[std::string(to_string(l.method))];
     std::string note;
     if (model) {
         note = "learned model " + model_path + " (trained on " + std::to_string(model->info().rows) + " measured rows from ";
@@ -330,13 +331,13 @@ int cmd_predict(const Args& a) {
             j["pass"] = std::string(to_string(pass));
             j["dtype"] = std::string(to_string(t));
             j["batch"] = x.batch;
-            j["method"] = x.method;
+            j["method"] = std::string(to_string(x.method));
             j["note"] = note;
             j["layers"] = nlohmann::json::array();
             for (const auto& l : x.layers) {
                 j["layers"].push_back({{"name", l.name},
                                        {"kind", std::string(to_string(l.kind))},
-                                       {"method", l.method},
+                                       {"method", std::string(to_string(l.method))},
                                        {"time_us", l.us},
                                        {"share", x.total_us > 0 ? l.us / x.total_us : 0.0},
                                        {"roofline_us", l.roofline_us},
@@ -370,13 +371,13 @@ int cmd_predict(const Args& a) {
                          "overhead_total_us\n";
             for (const auto& x : estimates)
                 std::cout << csv_cell(x.network) << ',' << dev.id << ',' << to_string(pass) << ',' << to_string(t) << ','
-                          << x.batch << ',' << x.method << ',' << x.total_us << ',' << x.throughput() << ','
+                          << x.batch << ',' << to_string(x.method) << ',' << x.total_us << ',' << x.throughput() << ','
                           << x.roofline_total_us << ',' << x.paleo_total_us << ',' << x.total_cost.flops << ','
                           << x.overhead_total_us << '\n';
         } else {
             std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s,overhead_us\n";
             for (const auto& l : e.layers)
-                std::cout << csv_cell(l.name) << ',' << to_string(l.kind) << ',' << l.method << ',' << l.us << ','
+                std::cout << csv_cell(l.name) << ',' << to_string(l.kind) << ',' << to_string(l.method) << ',' << l.us << ','
                           << (e.total_us > 0 ? l.us / e.total_us : 0.0) << ',' << l.roofline_us << ',' << l.paleo_us
                           << ',' << l.cost.flops << ',' << l.cost.bytes << ',' << achieved(l) << ',' << l.overhead_us
                           << '\n';
@@ -392,19 +393,19 @@ int cmd_predict(const Args& a) {
         tab.print(std::cout);
         std::cout << "\n"
                   << e.network << " on " << e.device << ", " << to_string(pass) << ", " << to_string(t) << "\n"
-                  << "  method:    " << e.method << "  (" << note << ")\n";
+                  << "  method:    " << to_string(e.method) << "  (" << note << ")\n";
         return EXIT_SUCCESS;
     }
     Table tab({"layer", "kind", "output", "FLOPs", "by", "time us", "share %", "GFLOP/s", "roofline us", "PALEO us"});
     for (const auto& l : e.layers)
         tab.row({l.name, std::string(to_string(l.kind)), shape_str(l.output), cli::si(static_cast<double>(l.cost.flops)),
-                 l.method, cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
+                 std::string(to_string(l.method)), cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
                  cli::fixed(achieved(l) / 1e9, 1), cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2)});
     tab.print(std::cout);
     std::cout << "\n"
               << e.network << " on " << e.device << ", " << to_string(pass) << ", batch " << e.batch << ", "
               << to_string(t) << "\n"
-              << "  method:    " << e.method << "  (" << note << ")\n"
+              << "  method:    " << to_string(e.method) << "  (" << note << ")\n"
               << "  total:     " << cli::fixed(e.total_us / 1000.0, 3) << " ms  ("
               << cli::fixed(e.throughput(), 1) << " samples/s)\n"
               << "  roofline:  " << cli::fixed(e.roofline_total_us / 1000.0, 3) << " ms\n"
@@ -541,11 +542,11 @@ void write_eval_rows(const std::string& path, const std::vector<const Sample*>& 
             out << (it == cells.end() ? std::string() : detail::quote_csv(it->second)) << ',';
         }
         const Device& d = reg.get(s->device);
-        const double pred = p.predict_us(s->layer, d, s->pass, s->dtype);
+        const double pred = p.predict_us(s->layer, s->target(d));
         out << detail::format_double(s->time_us) << ',' << detail::format_double(pred) << ','
             << detail::format_double((pred - s->time_us) / s->time_us) << ','
-            << detail::format_double(paleo_us(s->layer, d, s->pass, s->dtype)) << ','
-            << detail::format_double(roofline_us(s->layer, d, s->pass, s->dtype)) << '\n';
+            << detail::format_double(paleo_us(s->layer, s->target(d))) << ','
+            << detail::format_double(roofline_us(s->layer, s->target(d))) << '\n';
     }
     if (!out) throw error(source_location{path, 0, 0}, "--rows", "write failed");
 }
@@ -564,7 +565,7 @@ int cmd_eval(const Args& a) {
             rows.push_back(&s);
     if (rows.empty()) throw error("--data", "no measured rows to evaluate (held-out rows of kinds the model covers)");
     const auto ours = evaluate_rows(rows, reg, [&](const Sample& s, const Device& d) {
-        return p.predict_us(s.layer, d, s.pass, s.dtype);
+        return p.predict_us(s.layer, s.target(d));
     });
     const auto paleo = evaluate_rows(rows, reg, paleo_predictor());
     const auto roof = evaluate_rows(rows, reg, roofline_predictor());

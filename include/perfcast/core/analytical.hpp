@@ -15,6 +15,8 @@
 
 #include "devices.hpp"  // Device
 #include "layers.hpp"   // Layer, cost
+#include "method.hpp"   // Method, LayerTime
+#include "target.hpp"   // Target
 #include "types.hpp"    // Pass, Phase, DType
 
 namespace perfcast {
@@ -53,13 +55,12 @@ constexpr PhaseTime paleo(const Cost& c, const Device& d, DType t, const PaleoOp
     return p;
 }
 
-/** @brief Roofline time of a layer for a pass, microseconds (the phases it runs, summed). */
+/** @brief Roofline time of a layer for a pass, microseconds (the phases it runs under `b`, summed). */
 template <typename L>
-constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
-                             Backward b = Backward::full) noexcept {
+constexpr double roofline_us(const L& layer, const Target& t, Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph, b)) us += roofline(cost(layer, ph, t, pass), d, t).us;
+        if (runs(t.pass(), ph, b)) us += roofline(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype()).us;
     return us;
 }
 
@@ -69,22 +70,10 @@ constexpr double roofline_us(const L& layer, const Device& d, Pass pass, DType t
  * part of its backward (1 for inference and Backward::full).
  */
 template <typename L>
-constexpr double backward_share(const L& layer, const Device& d, Pass pass, DType t, Backward b) noexcept {
-    if (pass == Pass::inference || b == Backward::full) return 1.0;
-    const double all = roofline_us(layer, d, pass, t);
-    return all > 0 ? roofline_us(layer, d, pass, t, b) / all : 1.0;
-}
-
-/**
- * @brief A layer's time for the phases it runs under `b`, from `pass_us`, its time for the whole
- * pass by `method`: the roofline of those phases for the roofline, else `pass_us` scaled by
- * backward_share (the rule estimate() and embedded::network_us share).
- */
-template <typename L>
-constexpr double backward_us(double pass_us, std::string_view method, const L& layer, const Device& d, Pass pass,
-                             DType t, Backward b) noexcept {
-    if (pass == Pass::inference || b == Backward::full) return pass_us;
-    return method == "roofline" ? roofline_us(layer, d, pass, t, b) : pass_us * backward_share(layer, d, pass, t, b);
+constexpr double backward_share(const L& layer, const Target& t, Backward b) noexcept {
+    if (t.pass() == Pass::inference || b == Backward::full) return 1.0;
+    const double all = roofline_us(layer, t);
+    return all > 0 ? roofline_us(layer, t, b) / all : 1.0;
 }
 
 /** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
@@ -95,11 +84,11 @@ struct PassRoofline {
 
 /** @brief roofline_us and compute_bound_us in one pass over the phases (each phase costed once). */
 template <typename L>
-constexpr PassRoofline pass_roofline(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
+constexpr PassRoofline pass_roofline(const L& layer, const Target& t) noexcept {
     PassRoofline r;
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) {
-            const PhaseTime p = roofline(cost(layer, ph, t, pass), d, t);
+        if (runs(t.pass(), ph)) {
+            const PhaseTime p = roofline(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype());
             r.us += p.us;
             r.compute_us += p.compute_us;
         }
@@ -108,23 +97,34 @@ constexpr PassRoofline pass_roofline(const L& layer, const Device& d, Pass pass,
 
 /** @brief The compute part of the roofline alone: FLOPs / peak, microseconds (phases summed). */
 template <typename L>
-constexpr double compute_bound_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32) noexcept {
-    return pass_roofline(layer, d, pass, t).compute_us;
+constexpr double compute_bound_us(const L& layer, const Target& t) noexcept {
+    return pass_roofline(layer, t).compute_us;
 }
 
-/** @brief PALEO time of a layer for a pass, microseconds (the phases it runs, summed). */
+/** @brief PALEO time of a layer for a pass, microseconds (the phases it runs under `b`, summed). */
 template <typename L>
-constexpr double paleo_us(const L& layer, const Device& d, Pass pass, DType t = DType::fp32,
-                          const PaleoOptions& o = {}, Backward b = Backward::full) noexcept {
+constexpr double paleo_us(const L& layer, const Target& t, const PaleoOptions& o = {},
+                          Backward b = Backward::full) noexcept {
     double us = 0;
     for (Phase ph : all_phases)
-        if (runs(pass, ph, b)) us += paleo(cost(layer, ph, t, pass), d, t, o).us;
+        if (runs(t.pass(), ph, b)) us += paleo(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype(), o).us;
     return us;
 }
 
-/** @brief The analytical methods by name. */
+/** @brief The analytical estimators: each layer by its roofline, or by PALEO. */
 enum class Analytical { roofline, paleo };
 
-constexpr std::string_view to_string(Analytical m) noexcept { return m == Analytical::roofline ? "roofline" : "paleo"; }
+/** @brief The Method an analytical estimator reports for its layers. */
+constexpr Method method_of(Analytical a) noexcept { return a == Analytical::roofline ? Method::roofline : Method::paleo; }
+
+constexpr std::string_view to_string(Analytical a) noexcept { return to_string(method_of(a)); }
+
+/** @brief A layer's time by an analytical estimator, for the phases it runs under `b`. */
+template <typename L>
+constexpr LayerTime analytical_time(Analytical a, const L& layer, const Target& t, const PaleoOptions& o = {},
+                                    Backward b = Backward::full) noexcept {
+    return a == Analytical::roofline ? LayerTime{roofline_us(layer, t, b), Method::roofline, 0.0}
+                                     : LayerTime{paleo_us(layer, t, o, b), Method::paleo, 0.0};
+}
 
 }  // namespace perfcast

@@ -4,34 +4,28 @@
  *        time: per layer kind, a constant and a cost per byte the layer moves, fitted to layers
  *        timed in place and back to back.
  *
- * The layer sweeps time an operator back to back on the same tensors, through the framework's
- * C++ operators: its code, its data and its address translations stay in the caches, and no
- * Python runs. In a network each call is the framework's whole path (a Python module call, the
- * dispatcher, the allocator) after other layers have streamed megabytes through the caches, and
- * its input was written by another layer, its output is a block the caches have not seen: on
- * the EPYC development VM a batch norm over 1x1x1x1 took 10 us called back to back and 179 us
- * after 64 MB had been written, a ReLU 5 and 91 us; in networks, a batch norm over 1 MB took
- * 299 us in place and 133 us back to back (medians of 171). For a convolution of milliseconds that
- * is noise; for ResNet-50's batch norms, ReLUs and adds, whose kernels take 2-2,000 us, it is
- * a third to a half of their time in place.
+ * The layer sweeps time an operator back to back on the same tensors: its code, its data and its
+ * address translations stay in the caches, and no framework code runs between the calls. In a
+ * network each call is the framework's whole path (a Python module call, the dispatcher, the
+ * allocator) after other layers have streamed megabytes through the caches, on an input another
+ * layer wrote. For a long convolution that difference is noise; for short memory-bound layers
+ * (batch norms, activations, adds) it can be a large share of their time in place
+ * (docs/accuracy.md has the measurements).
  *
- * The model adds to each layer of an inference pass
+ * The model adds to each layer's forward call
  *
  *     us[kind] + us_per_mb[kind] x min(bytes, last-level cache) / 1e6
  *
- * (`bytes`: what the layer's forward moves, as the roofline counts it; the cache: the device
- * entry's `l2_mb`, a CPU's last-level cache: data the back-to-back calls found in the caches and
- * the network's did not is at most what fits there), fitted by fit_call_overhead
- * (layer_validation.hpp) to the operations of networks timed node by node
- * (`tools/measure_torch.py --layers`): the two constants that minimise the sum over the kind's
- * operations of |isolated + overhead - in place| / in place, the mean absolute relative error of the
- * kind's operations with the model's kernel time replaced by the back-to-back one, with both
- * constants at least 0. A kind with fewer than `min_rows` operations gets none.
+ * (`bytes`: what the layer's forward moves, as the roofline counts it; the cache: the device entry's
+ * `l2_mb`: data the back-to-back calls found in the caches and the network's did not is at most what
+ * fits there). fit_call_overhead (tools/lab/perfcast/lab/layer_validation.hpp) fits the two constants
+ * per kind, both at least 0, to operations of networks timed node by node
+ * (`tools/measure_torch.py --layers`): those that minimise the kind's mean |isolated + overhead -
+ * in place| / in place. A kind with fewer than `min_rows` operations gets none.
  *
- * A training step calls each layer's forward the same way, in place, so it gets the same overhead
- * (of the forward's bytes) once per layer. Its backward runs in autograd's C++ engine, node after
- * node without Python, whose cost per node the in-place timings (of forwards) do not show: it
- * gets none.
+ * A training step calls each layer's forward the same way, so it gets the same overhead (of the
+ * forward's bytes) once per layer; the backward runs in autograd's engine without a per-layer call
+ * from the framework's front end, and gets none.
  */
 #pragma once
 
@@ -41,6 +35,7 @@
 
 #include "devices.hpp"  // Device
 #include "layers.hpp"   // LayerKind, Layer, pass_cost
+#include "target.hpp"   // Target
 #include "types.hpp"    // Pass, DType
 
 namespace perfcast {
@@ -80,10 +75,10 @@ struct CallOverhead {
         const auto i = static_cast<std::size_t>(k);
         return us[i] + us_per_mb[i] * std::min(bytes, cache_bytes) / 1e6;
     }
-    /** @brief The overhead of calling this layer in precision `t` on `d`, microseconds: its forward's
-        call, the same in an inference pass and in a training step. */
-    constexpr double at(const Layer& l, const Device& d, DType t) const noexcept {
-        return at(kind(l), static_cast<double>(pass_cost(l, Pass::inference, t).bytes), cache_bytes(d));
+    /** @brief The overhead of calling this layer on the target's device in its precision, microseconds:
+        its forward's call, the same in an inference pass and in a training step. */
+    constexpr double at(const Layer& l, const Target& t) const noexcept {
+        return at(kind(l), static_cast<double>(pass_cost(l, Pass::inference, t.dtype()).bytes), cache_bytes(t.device()));
     }
     /** @brief The device's last-level cache in bytes (its entry's `l2_mb`, MiB). */
     static constexpr double cache_bytes(const Device& d) noexcept { return d.l2_mb * 1048576.0; }

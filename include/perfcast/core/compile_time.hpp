@@ -8,11 +8,12 @@
  * if constexpr (perfcast::predict_us<A, perfcast::devices::l4>() < perfcast::predict_us<B, perfcast::devices::l4>()) ...
  * @endcode
  *
- * The policy is learned_time_fn's: the embedded model for the kinds it has a model for and
- * the passes and precisions it was trained on, the roofline for everything else. The default
- * model is models/neusight-fp32.json (conv2d and dense, FP32 inference, trained on P4, P100,
- * T4 and V100), embedded as include/perfcast/core/models/neusight_fp32.hpp; pass another model made
- * by `perfcast embed` as the last template argument.
+ * The rules are the run-time predictor's (embedded::layer_time, walk_network): the embedded model
+ * for the kinds it has a model for and the passes and precisions it was trained on, the roofline
+ * for everything else. The default model is models/neusight-fp32.json (conv2d and dense, FP32
+ * inference, trained on P4, P100, T4 and V100), embedded as
+ * include/perfcast/core/models/neusight_fp32.hpp; pass another model made by `perfcast embed` as
+ * the last template argument.
  *
  * Within GCC's default constexpr limits: ResNet-50 at batch 32 (53 learned convolutions, one
  * dense layer) adds about 1 s and 60 MB to a translation unit with g++ 12; layers that repeat
@@ -23,10 +24,15 @@
 #include <array>    // array
 #include <cstddef>  // size_t
 
-#include "constexpr_model.hpp"       // embedded::Model, network_us, layer_time
+#include "constexpr_model.hpp"       // embedded::Model
 #include "devices.hpp"               // Device
+#include "layer_time.hpp"            // embedded::layer_time, step_time
 #include "layers.hpp"                // Layer
+#include "method.hpp"                // LayerTime
 #include "models/neusight_fp32.hpp"  // models::neusight_fp32::model
+#include "network.hpp"               // BackwardScope
+#include "network_time.hpp"          // embedded::network_us
+#include "target.hpp"                // Target
 #include "types.hpp"                 // Pass, DType
 
 namespace perfcast {
@@ -63,9 +69,9 @@ template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType
     requires detail::compile_time_network<N> || detail::compile_time_layer<N>
 consteval double predict_us() {
     if constexpr (detail::compile_time_network<N>) {
-        return embedded::network_us(M, N::layers, D, P, T);
+        return embedded::network_us(M, N::layers, Target(D, P, T));
     } else {
-        return embedded::layer_time(M, Layer{N::params}, D, P, T).us;
+        return embedded::layer_time(M, Layer{N::params}, Target(D, P, T)).us;
     }
 }
 
@@ -76,12 +82,13 @@ consteval double predict_us() {
 template <typename N, const Device& D, Pass P = Pass::inference, DType T = DType::fp32,
           const embedded::Model& M = models::neusight_fp32::model>
     requires detail::compile_time_network<N>
-consteval std::array<embedded::Prediction, N::layers.size()> predict_layers() {
-    std::array<embedded::Prediction, N::layers.size()> out{};
+consteval std::array<LayerTime, N::layers.size()> predict_layers() {
+    std::array<LayerTime, N::layers.size()> out{};
     BackwardScope scope;  // a training step runs no backward for the network's input
+    const Target t(D, P, T);
     for (std::size_t i = 0; i < N::layers.size(); ++i)
-        out[i] = embedded::layer_time(M, N::layers[i], D, P, T,
-                                      P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
+        out[i] = step_time(embedded::layer_time(M, N::layers[i], t), N::layers[i], t,
+                           P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
     return out;
 }
 

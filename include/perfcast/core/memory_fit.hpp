@@ -29,6 +29,7 @@
 #include "analytical.hpp"  // roofline
 #include "devices.hpp"     // Device
 #include "layers.hpp"      // Layer, cost, kind
+#include "target.hpp"      // Target
 #include "types.hpp"       // Pass, Phase, DType
 
 namespace perfcast {
@@ -47,13 +48,14 @@ struct MemoryFit {
 
     /** @brief Time of a layer for a pass, microseconds: one kernel per phase that moves data. */
     template <typename L>
-    constexpr double us(const L& layer, const Device& d, Pass pass, DType t) const noexcept {
+    constexpr double us(const L& layer, const Target& t) const noexcept {
         double total = 0;
         for (Phase ph : all_phases)
-            if (runs(pass, ph)) {
-                const Cost c = cost(layer, ph, t, pass);
+            if (runs(t.pass(), ph)) {
+                const Cost c = cost(layer, ph, t.dtype(), t.pass());
                 if (c.bytes > 0)
-                    total += latency_us + static_cast<double>(c.bytes) / (efficiency * d.bandwidth_bytes_per_s()) * 1e6;
+                    total += latency_us +
+                             static_cast<double>(c.bytes) / (efficiency * t.device().bandwidth_bytes_per_s()) * 1e6;
             }
         return total;
     }
@@ -84,15 +86,15 @@ struct MemoryFitRow {
 };
 
 /** @brief A measured row's kernels (phases that move data) and memory time, for the fit. */
-inline MemoryFitRow memory_fit_row(const Layer& l, const Device& d, Pass pass, DType t, double time_us) {
+inline MemoryFitRow memory_fit_row(const Layer& l, const Target& t, double time_us) {
     MemoryFitRow r;
     r.time_us = time_us;
     for (Phase ph : all_phases)
-        if (runs(pass, ph)) {
-            const Cost c = cost(l, ph, t, pass);
+        if (runs(t.pass(), ph)) {
+            const Cost c = cost(l, ph, t.dtype(), t.pass());
             if (c.bytes <= 0) continue;
             r.kernels += 1;
-            r.memory_us += roofline(c, d, t).memory_us;
+            r.memory_us += roofline(c, t.device(), t.dtype()).memory_us;
         }
     return r;
 }

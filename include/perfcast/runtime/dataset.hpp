@@ -38,6 +38,7 @@
 #include "../core/error.hpp"           // error, source_location
 #include "io/device_json.hpp"  // DeviceRegistry
 #include "../core/layers.hpp"          // Layer, the parameter structs, check
+#include "../core/target.hpp"          // Target
 #include "../core/types.hpp"           // Pass, DType
 
 namespace perfcast {
@@ -67,6 +68,8 @@ struct Sample {
     std::string source;
 
     bool measured() const noexcept { return error.empty(); }
+    /** @brief What the row was measured for, on its device (looked up by the caller: `device` is an id). */
+    Target target(const Device& d) const noexcept { return Target(d, pass, dtype); }
 };
 
 /** @brief A dataset: its provenance ("# key: value" lines) and its rows. */

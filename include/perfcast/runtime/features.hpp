@@ -23,6 +23,7 @@
 #include "../core/devices.hpp"                  // Device
 #include "../core/feature_set.hpp"              // FeatureSet, feature_schema_version
 #include "../core/layers.hpp"                   // Layer
+#include "../core/target.hpp"                   // Target
 
 namespace perfcast {
 
@@ -32,10 +33,10 @@ namespace perfcast {
  * One implementation serves this run-time path (<cmath>) and the constexpr one
  * (detail/feature_kernel.hpp).
  */
-inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t,
-                             std::vector<double>* values, std::vector<std::string>* names) {
+inline void compute_features(FeatureSet set, const Layer& l, const Target& t, std::vector<double>* values,
+                             std::vector<std::string>* names) {
     detail::features_kernel::feature_buffer b;
-    detail::features_kernel::compute<detail::features_kernel::std_math>(b, set, l, d, pass, t);
+    detail::features_kernel::compute<detail::std_math>(b, set, l, t);
     for (std::size_t i = 0; i < b.size; ++i) {
         if (values) values->push_back(b.values[i]);
         if (names) names->emplace_back(b.names[i]);
@@ -45,13 +46,11 @@ inline void compute_features(FeatureSet set, const Layer& l, const Device& d, Pa
 /** @brief The feature names of a kind under a set (the schema a model file records). */
 inline std::vector<std::string> feature_names(FeatureSet set, const Layer& example) {
     std::vector<std::string> names;
-    compute_features(set, example, devices::t4, Pass::inference, DType::fp32, nullptr, &names);
+    compute_features(set, example, Target(devices::t4), nullptr, &names);
     return names;
 }
 
 /** @brief The analytical time a learned model's target is relative to (the roofline). */
-inline double baseline_us(const Layer& l, const Device& d, Pass pass, DType t) {
-    return roofline_us(l, d, pass, t);
-}
+inline double baseline_us(const Layer& l, const Target& t) { return roofline_us(l, t); }
 
 }  // namespace perfcast

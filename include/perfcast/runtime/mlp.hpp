@@ -52,7 +52,9 @@
 
 #include "detail/json.hpp"     // nlohmann::json, read_file, parse_json, json_locator
 #include "detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm
+#include "../core/detail/math_policy.hpp"  // std_math
 #include "../core/error.hpp"           // perfcast::error, source_location
+#include "../core/mlp_kinds.hpp"       // MlpActivation, TargetKind, activate, inverse_target
 
 namespace perfcast {
 
@@ -60,13 +62,7 @@ namespace perfcast {
 // Options
 // ============================================================================
 
-/** @brief Nonlinearity applied after every hidden layer (the output layer is linear). */
-enum class MlpActivation {
-    relu,  ///< max(0, z)
-    tanh,  ///< tanh(z)
-    silu,  ///< z * sigmoid(z)
-    gelu,  ///< 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))), the tanh approximation
-};
+// MlpActivation and TargetKind: core/mlp_kinds.hpp (the compile-time model shares them).
 
 /** @brief What training minimises (and what the reported losses measure). */
 enum class MlpLoss {
@@ -86,13 +82,6 @@ enum class LrSchedule {
     step,      ///< multiplied by lr_step_gamma every lr_step_epochs epochs
 };
 
-/** @brief The kinds of target transform. */
-enum class TargetKind {
-    identity,  ///< z = t
-    sqrt,      ///< z = sqrt(c * t), t >= 0
-    log,       ///< z = log(t), t > 0
-};
-
 /** @brief Why training ended. */
 enum class StopReason {
     max_epochs,      ///< ran all MlpConfig::max_epochs epochs
@@ -100,14 +89,10 @@ enum class StopReason {
     callback,        ///< the progress callback returned false
 };
 
-/** @brief The name of an activation, as used in JSON ("relu", "tanh", "silu", "gelu"). */
-std::string_view to_string(MlpActivation activation) noexcept;
 /** @brief The name of a loss ("mse", "relative"). */
 std::string_view to_string(MlpLoss loss) noexcept;
 /** @brief The name of a schedule ("constant", "cosine", "step"). */
 std::string_view to_string(LrSchedule schedule) noexcept;
-/** @brief The name of a target transform kind ("identity", "sqrt", "log"). */
-std::string_view to_string(TargetKind kind) noexcept;
 /** @brief The name of a stop reason ("max_epochs", "early_stopping", "callback"). */
 std::string_view to_string(StopReason reason) noexcept;
 
@@ -717,20 +702,9 @@ inline void for_each_index(std::size_t n, F&& f) noexcept {
     for (; i < n; ++i) f(i);
 }
 
-/** @brief sqrt(2 / pi), the GELU tanh-approximation constant. */
-inline constexpr double k_gelu_scale = 0.7978845608028654;
-/** @brief The cubic coefficient of the GELU tanh approximation. */
-inline constexpr double k_gelu_cubic = 0.044715;
-
-/** @brief act(x) for one value (the slow path: libm calls). */
+/** @brief act(x) for one value (the slow path: libm calls), as core/mlp_kinds.hpp defines it. */
 inline double activate_one(MlpActivation activation, double x) noexcept {
-    switch (activation) {
-        case MlpActivation::relu: return std::max(x, 0.0);  // keeps NaN: NaN < 0 is false
-        case MlpActivation::tanh: return std::tanh(x);
-        case MlpActivation::silu: return x / (1.0 + std::exp(-x));
-        case MlpActivation::gelu: return 0.5 * x * (1.0 + std::tanh(k_gelu_scale * (x + k_gelu_cubic * x * x * x)));
-    }
-    return x;
+    return perfcast::detail::activate<perfcast::detail::std_math>(activation, x);
 }
 
 /**
@@ -879,8 +853,8 @@ inline void forward_row_step(const RowLayer& L, const double* __restrict__ in, d
         case MlpActivation::gelu:
             for (std::size_t i = 0; i < n; ++i) {
                 const double x = z[i];
-                const double th = std::tanh(k_gelu_scale * (x + k_gelu_cubic * x * x * x));
-                const double du = k_gelu_scale * (1.0 + 3.0 * k_gelu_cubic * x * x);
+                const double th = std::tanh(gelu_scale * (x + gelu_cubic * x * x * x));
+                const double du = gelu_scale * (1.0 + 3.0 * gelu_cubic * x * x);
                 delta[i] *= 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du;
             }
             return;
@@ -1297,16 +1271,6 @@ Enum parse_enum(std::string_view name, const std::array<Enum, N>& values, const 
 // Enum names
 // ---------------------------------------------------------------------------
 
-inline std::string_view to_string(MlpActivation activation) noexcept {
-    switch (activation) {
-        case MlpActivation::relu: return "relu";
-        case MlpActivation::tanh: return "tanh";
-        case MlpActivation::silu: return "silu";
-        case MlpActivation::gelu: return "gelu";
-    }
-    return "?";
-}
-
 inline std::string_view to_string(MlpLoss loss) noexcept {
     switch (loss) {
         case MlpLoss::mse: return "mse";
@@ -1320,15 +1284,6 @@ inline std::string_view to_string(LrSchedule schedule) noexcept {
         case LrSchedule::constant: return "constant";
         case LrSchedule::cosine: return "cosine";
         case LrSchedule::step: return "step";
-    }
-    return "?";
-}
-
-inline std::string_view to_string(TargetKind kind) noexcept {
-    switch (kind) {
-        case TargetKind::identity: return "identity";
-        case TargetKind::sqrt: return "sqrt";
-        case TargetKind::log: return "log";
     }
     return "?";
 }
@@ -1506,12 +1461,7 @@ inline double TargetTransform::forward(double t) const {
 }
 
 inline double TargetTransform::inverse(double z) const noexcept {
-    switch (m_kind) {
-        case TargetKind::identity: return z;
-        case TargetKind::sqrt: return z * std::abs(z) / m_c;
-        case TargetKind::log: return std::exp(z);
-    }
-    return z;
+    return perfcast::detail::inverse_target<perfcast::detail::std_math>(m_kind, m_c, z);
 }
 
 inline double TargetTransform::inverse_derivative(double z) const noexcept {

@@ -1,7 +1,8 @@
 /**
  * @file predictor.hpp
- * @brief The learned predictor: one MLP per layer kind (conv2d, dense, pool2d) over the
- *        features of features.hpp, its self-checking model file, and its training.
+ * @brief The learned predictor: per layer kind an ensemble of MLPs over the features of
+ *        features.hpp, its self-checking model file, and its training. Predictions run through
+ *        the one learned-model form every path shares (Predictor::view(), core/inference.hpp).
  *
  * The target is the measured time divided by the layer's roofline time (the model learns
  * how far from the roofline a layer runs, NeuSight-like), through the regressor's target
@@ -16,7 +17,8 @@
 #include <chrono>       // steady_clock
 #include <cmath>        // fabs
 #include <cstdint>      // uint64_t
-#include <functional>   // function
+#include <functional>   // function: TrainProgress
+#include <memory>       // shared_ptr, make_shared: the view
 #include <map>          // map
 #include <optional>     // optional
 #include <set>          // set
@@ -25,8 +27,12 @@
 #include <string>       // string
 #include <vector>       // vector
 
+#include "../core/constexpr_model.hpp"  // embedded::Model
+#include "../core/inference.hpp"        // embedded::predict_us, min_compute_fraction
+#include "../core/layer_time.hpp"       // embedded::layer_time
+#include "../core/method.hpp"           // LayerTime
+#include "../core/target.hpp"           // Target
 #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells
-#include "estimate.hpp"            // LayerTimeFn
 #include "detail/json.hpp"         // json, parse_json, json_reader
 #include "detail/xtensor.hpp"      // xtensor
 #include "../core/devices.hpp"             // Device
@@ -38,20 +44,12 @@
 #include "../core/call_overhead.hpp"       // CallOverhead
 #include "../core/memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel
 #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig
+#include "model_view.hpp"          // KindEnsemble, ReferenceQuery, runtime_exec, detail::model_view_data
 
 namespace perfcast {
 
 inline constexpr std::string_view model_format = "perfcast-model";
 inline constexpr int model_format_version = 1;
-
-/**
- * @brief The least share of its compute-bound time (FLOPs / peak) a layer kind can take: no
- * kernel beats the device's peak FLOP/s, except convolutions through Winograd or FFT algorithms,
- * which do fewer multiplications than the direct FLOP count (Winograd F(4x4, 3x3) 4x fewer, hence
- * 0.25). Only the compute part is a hard bound: data that stays in caches moves faster than the
- * memory bandwidth the memory part assumes (30% of the CPU harness' rows run below it).
- */
-constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
 
 /** @brief The kinds a predictor learns when its data has them; the others (and these, when the data has
  *  none) get the model's memory fit (memory_fit.hpp) or, for a model without one, the roofline. */
@@ -99,24 +97,6 @@ inline bool held_out(const Sample& s, double fraction, std::uint64_t salt) {
     return u < fraction;
 }
 
-/** @brief One layer kind's model. */
-struct KindModel {
-    LayerKind kind = LayerKind::conv2d;
-    FeatureSet features = FeatureSet::hardware;
-    bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
-    std::vector<std::string> feature_names;
-    /// the ensemble: MLPs trained alike from different seeds (so on different validation splits); the
-    /// prediction is their mean in the target transform's space (the geometric mean of the times for
-    /// the log target), which averages away the variance a single network's initialisation and split
-    /// leave (measured: docs in README "Ensembles")
-    std::vector<TrainedRegressor> members;
-    /// the training rows' range of each feature: a query's features are clamped into it, so beyond the
-    /// data (a bigger layer) the model holds the ratio to the roofline it learned at the edge instead
-    /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
-    /// empty in models trained before ranges were kept: no clamping
-    std::vector<double> feature_min, feature_max;
-};
-
 
 /// The range of a feature that is not clamped (a finite number, so that JSON holds it).
 inline constexpr double unbounded_feature = 1e300;
@@ -132,15 +112,6 @@ inline bool device_only_feature(std::string_view name) noexcept {
         if (name == d) return true;
     return false;
 }
-
-/** @brief A query the trainer answered, re-checked when the model file is loaded. */
-struct ReferenceQuery {
-    Layer layer;
-    std::string device_json;  ///< the device, whole, so the check needs no database
-    Pass pass = Pass::inference;
-    DType dtype = DType::fp32;
-    double predicted_us = 0;
-};
 
 /** @brief What the model was trained on, and how well it did. */
 struct TrainingInfo {
@@ -175,7 +146,7 @@ struct TrainOptions {
     std::uint64_t split_salt = 1;  ///< chooses which rows are held out
     std::vector<LayerKind> kinds;  ///< empty: every learned kind the data has
     std::size_t references_per_kind = 3;
-    /// MLPs per kind, trained from seeds mlp.seed, mlp.seed + 1, ... and averaged (KindModel::members);
+    /// MLPs per kind, trained from seeds mlp.seed, mlp.seed + 1, ... and averaged (KindEnsemble::members);
     /// 1 trains the single network of mlp.seed
     std::size_t ensemble = 5;
 };
@@ -183,7 +154,11 @@ struct TrainOptions {
 /** @brief Called per epoch: kind, epoch, training and validation loss; false stops training. */
 using TrainProgress = std::function<bool(LayerKind, std::size_t, double, double)>;
 
-/** @brief A trained predictor: per-kind models plus metadata and reference queries. */
+/**
+ * @brief A trained predictor: per-kind ensembles plus metadata and reference queries. Every
+ * prediction runs through view(), the same embedded::Model form the compile-time model has, with
+ * core/inference.hpp and core/layer_time.hpp evaluating it (the run-time execution policy).
+ */
 class Predictor {
 public:
     Predictor() = default;
@@ -191,7 +166,7 @@ public:
     const std::string& name() const noexcept { return m_name; }
     const TrainingInfo& info() const noexcept { return m_info; }
     TrainingInfo& info() noexcept { return m_info; }
-    const std::map<LayerKind, KindModel>& models() const noexcept { return m_models; }
+    const std::map<LayerKind, KindEnsemble>& models() const noexcept { return m_models; }
     bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
     /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
     const MemoryFit& memory_fit() const noexcept { return m_memory; }
@@ -206,50 +181,39 @@ public:
         m_overhead = o;
         m_overhead_device = o.fitted() ? std::move(device) : std::string();
         m_overhead_files = o.fitted() ? std::move(files) : std::vector<std::string>{};
+        rebuild_view();
     }
-    /** @brief The call overhead of a layer on this device, microseconds, in either pass (0 on other devices). */
-    double call_overhead_us(const Layer& l, const Device& d, DType t) const noexcept {
-        return m_overhead.fitted() && d.id == m_overhead_device ? m_overhead.at(l, d, t) : 0.0;
-    }
+    /** @brief The call overhead of a layer on the target, microseconds, in either pass (0 on other devices). */
+    double call_overhead_us(const Layer& l, const Target& t) const { return view().overhead_us(l, t); }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
-    bool trained_for(Pass pass, DType t) const {
-        const auto has = [](const std::vector<std::string>& v, std::string_view x) {
-            return std::find(v.begin(), v.end(), x) != v.end();
-        };
-        return has(m_info.passes, to_string(pass)) && has(m_info.dtypes, to_string(t));
-    }
+    bool trained_for(Pass pass, DType t) const { return view().trained_for(pass, t); }
     /** @brief Was the model trained on data from this device? */
-    bool trained_on(const Device& d) const {
-        return std::find(m_info.devices.begin(), m_info.devices.end(), d.id) != m_info.devices.end();
+    bool trained_on(const Device& d) const { return view().trained_on(d); }
+
+    /** @brief The model as the plain data every prediction reads (valid while this predictor is unchanged). */
+    const embedded::Model& view() const {
+        static const embedded::Model empty{};
+        return m_view ? m_view->model() : empty;
     }
 
-    /** @brief Predicted time in microseconds. @throws perfcast::error for a kind without a model */
-    double predict_us(const Layer& l, const Device& d, Pass pass, DType t) const {
-        const auto it = m_models.find(kind(l));
-        if (it == m_models.end())
-            throw error("kind", "this model has no " + std::string(to_string(kind(l))) + " predictor");
-        const KindModel& m = it->second;
-        detail::features_kernel::feature_buffer x;
-        detail::features_kernel::compute<detail::features_kernel::std_math>(x, m.features, l, d, pass, t);
-        detail::features_kernel::clamp_to_range(x, m.feature_min, m.feature_max);
-        const std::span<const double> xs(x.values.data(), x.size);
-        double z = 0.0;
-        for (const TrainedRegressor& r : m.members) z += r.predict_transformed_one(xs);
-        const double y = m.members.front().target_transform().inverse(z / static_cast<double>(m.members.size()));
-        const PassRoofline r = pass_roofline(l, d, pass, t);  // baseline_us and compute_bound_us at once
-        const double us = m.relative_to_roofline ? y * r.us : y;
-        return std::max(us, min_compute_fraction(m.kind) * r.compute_us);
+    /** @brief The learned model's time in microseconds. @throws perfcast::error for a kind without a model */
+    double predict_us(const Layer& l, const Target& t) const {
+        if (!covers(kind(l))) throw error("kind", "this model has no " + std::string(to_string(kind(l))) + " predictor");
+        return embedded::predict_us<runtime_exec>(view(), l, t);
+    }
+
+    /** @brief A layer's time for the whole pass and its method (embedded::layer_time, the compile-time rule). */
+    LayerTime layer_time(const Layer& l, const Target& t) const {
+        return embedded::layer_time<runtime_exec>(view(), l, t);
     }
 
     /** @brief Re-runs the reference queries. @throws perfcast::error on a mismatch */
     void verify(const std::string& file = "<model>") const {
-        for (std::size_t i = 0; i < m_refs.size(); ++i) {
-            const ReferenceQuery& q = m_refs[i];
-            DeviceRegistry reg;
-            reg.parse(q.device_json, file + " references[" + std::to_string(i) + "].device");
-            const Device& d = reg.all().back();
-            const double got = predict_us(q.layer, d, q.pass, q.dtype);
+        const embedded::Model& m = view();
+        for (std::size_t i = 0; i < m.references.size(); ++i) {
+            const embedded::Reference& q = m.references[i];
+            const double got = predict_us(q.layer, Target(q.device, q.pass, q.dtype));
             if (!(std::fabs(got - q.predicted_us) <= 1e-6 * std::fabs(q.predicted_us)))
                 throw error(source_location{file, 0, 0}, "references[" + std::to_string(i) + "]",
                             "the model predicts " + detail::format_double(got) + " us where its trainer computed " +
@@ -262,8 +226,10 @@ public:
     void add_references(const std::vector<const Sample*>& rows, const DeviceRegistry& reg) {
         for (const Sample* s : rows) {
             const Device& d = reg.get(s->device);
-            m_refs.push_back({s->layer, device_to_json(d).dump(), s->pass, s->dtype, predict_us(s->layer, d, s->pass, s->dtype)});
+            m_refs.push_back({s->layer, device_to_json(d).dump(), s->pass, s->dtype,
+                              predict_us(s->layer, Target(d, s->pass, s->dtype))});
         }
+        rebuild_view();
     }
     const std::vector<ReferenceQuery>& references() const noexcept { return m_refs; }
 
@@ -380,7 +346,7 @@ public:
                 const std::vector<json_step> path{std::string("models"), it.key()};
                 const auto k = parse_layer_kind(it.key());
                 if (!k) r.fail(path, "unknown layer kind");
-                KindModel m;
+                KindEnsemble m;
                 m.kind = *k;
                 m.features = parse_feature_set(need(it.value(), "features", path).get<std::string>());
                 m.relative_to_roofline = it.value().value("relative_to_roofline", true);
@@ -494,6 +460,7 @@ public:
                     p.m_refs.push_back(std::move(rq));
                 }
             }
+            p.rebuild_view(file);
             if (verify_references) p.verify(file);
             return p;
         } catch (const nlohmann::json::exception& e) {
@@ -510,14 +477,24 @@ public:
 
 private:
     friend Predictor train_predictor(const Dataset&, const DeviceRegistry&, const TrainOptions&, const TrainProgress&);
+
+    /** @brief Lays the data out anew as view() (after any change of the models, metadata or references). */
+    void rebuild_view(const std::string& file = "<model>") {
+        m_view = std::make_shared<const detail::model_view_data>(m_name, m_models, m_info.passes, m_info.dtypes,
+                                                                 m_info.devices, m_info.data_hash, m_memory,
+                                                                 m_overhead, m_overhead_device, m_refs, file);
+    }
+
     std::string m_name;
-    std::map<LayerKind, KindModel> m_models;
+    std::map<LayerKind, KindEnsemble> m_models;
     MemoryFit m_memory;
     CallOverhead m_overhead;
     std::string m_overhead_device;
     std::vector<std::string> m_overhead_files;
     TrainingInfo m_info;
     std::vector<ReferenceQuery> m_refs;
+    /// immutable, so copies of a predictor share it; rebuilt by every change
+    std::shared_ptr<const detail::model_view_data> m_view;
 };
 
 /** @brief The rows of one kind as a feature matrix and target vector. */
@@ -525,7 +502,7 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
                            bool relative, xt::xtensor<double, 2>& X, xt::xtensor<double, 1>& y) {
     if (rows.empty()) throw error("data", "no rows");
     std::vector<double> v;
-    compute_features(set, rows[0]->layer, reg.get(rows[0]->device), rows[0]->pass, rows[0]->dtype, &v, nullptr);
+    compute_features(set, rows[0]->layer, Target(reg.get(rows[0]->device), rows[0]->pass, rows[0]->dtype), &v, nullptr);
     const std::size_t cols = v.size();
     X = xt::xtensor<double, 2>::from_shape({rows.size(), cols});
     y = xt::xtensor<double, 1>::from_shape({rows.size()});
@@ -533,9 +510,10 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
         const Sample& s = *rows[i];
         const Device& d = reg.get(s.device);
         v.clear();
-        compute_features(set, s.layer, d, s.pass, s.dtype, &v, nullptr);
+        const Target t(d, s.pass, s.dtype);
+        compute_features(set, s.layer, t, &v, nullptr);
         for (std::size_t c = 0; c < cols; ++c) X(i, c) = v[c];
-        y(i) = relative ? s.time_us / baseline_us(s.layer, d, s.pass, s.dtype) : s.time_us;
+        y(i) = relative ? s.time_us / baseline_us(s.layer, t) : s.time_us;
     }
 }
 
@@ -564,7 +542,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         }
         const LayerKind k = kind(s.layer);
         if (memory_bound_kind(k))
-            memory_rows.push_back(memory_fit_row(s.layer, reg.get(s.device), s.pass, s.dtype, s.time_us));
+            memory_rows.push_back(memory_fit_row(s.layer, Target(reg.get(s.device), s.pass, s.dtype), s.time_us));
         if (!o.kinds.empty() && std::find(o.kinds.begin(), o.kinds.end(), k) == o.kinds.end()) continue;
         if (std::find(learned_kinds.begin(), learned_kinds.end(), k) == learned_kinds.end()) continue;
         by_kind[k].push_back(&s);
@@ -583,7 +561,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     p.m_info.passes.assign(passes.begin(), passes.end());
     for (const auto& id : p.m_info.devices) p.m_info.devices_spec.push_back(device_to_json(reg.get(id)));
     for (const auto& [k, rows] : by_kind) {
-        KindModel m;
+        KindEnsemble m;
         m.kind = k;
         m.features = o.features;
         m.relative_to_roofline = o.relative_to_roofline;
@@ -631,32 +609,11 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         std::vector<const Sample*> refs;
         for (std::size_t i = 0; i < o.references_per_kind && i < rows.size(); ++i)
             refs.push_back(rows[i * (rows.size() - 1) / std::max<std::size_t>(o.references_per_kind - 1, 1)]);
+        p.rebuild_view();  // the kind just trained answers its reference queries
         p.add_references(refs, reg);
     }
     p.m_info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return p;
-}
-
-/**
- * @brief The per-layer time function of a network estimate, for the passes and precisions the
- * model was trained on: the learned model ("mlp") where it has a model for the layer's kind,
- * else its memory fit ("memory-fit"), else the roofline ("roofline"); a layer that runs no
- * kernel in the pass (flatten, a view; dropout at inference) costs 0 ("no kernel"). Passes and
- * precisions the model never saw get the roofline. Each layer's estimate names its method. On the
- * device its call overhead was fitted on, the model adds the framework's cost of the call
- * (CallOverhead: its forward's call, in either pass), whichever the method, and says how much
- * (LayerTime::overhead_us).
- */
-inline LayerTimeFn learned_time_fn(const Predictor& p) {
-    return [&p](const Layer& l, const Device& d, Pass pass, DType t) -> LayerTime {
-        const double o = p.call_overhead_us(l, d, t);
-        if (runs_no_kernel(l, pass, t)) return {o, "no kernel", o};
-        if (p.trained_for(pass, t)) {
-            if (p.covers(kind(l))) return {p.predict_us(l, d, pass, t) + o, "mlp", o};
-            if (p.memory_fit().fitted()) return {p.memory_fit().us(l, d, pass, t) + o, "memory-fit", o};
-        }
-        return {roofline_us(l, d, pass, t) + o, "roofline", o};
-    };
 }
 
 }  // namespace perfcast

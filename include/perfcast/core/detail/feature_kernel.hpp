@@ -4,16 +4,15 @@
  *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
  *        model sees exactly the features the run-time model was trained on.
  *
- * `compute<constexpr_math>` runs in constant expressions (own log, floor, ceil);
+ * `compute<constexpr_math>` runs in constant expressions (own log, exp, floor, ceil);
  * `compute<std_math>` runs the same code with <cmath>: it is perfcast::compute_features
- * (features.hpp), so the two paths cannot drift apart. A change of any feature needs a
+ * (runtime/features.hpp), so the two paths cannot drift apart. A change of any feature needs a
  * feature_schema_version bump (feature_set.hpp): models trained before refuse to load.
  */
 #pragma once
 
 #include <algorithm>    // max
 #include <array>        // array
-#include <cmath>        // log, floor, ceil: std_math
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t
 #include <span>         // span
@@ -26,23 +25,13 @@
 #include "../error.hpp"          // error
 #include "../feature_set.hpp"    // FeatureSet, detail::wave_tile
 #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost
-#include "constexpr_math.hpp"    // cmath::log, floor, ceil
+#include "../target.hpp"         // Target
+#include "math_policy.hpp"       // constexpr_math, std_math
 
 namespace perfcast::detail::features_kernel {
 
-/** @brief The math of the compile-time path. */
-struct constexpr_math {
-    static constexpr double log(double x) noexcept { return cmath::log(x); }
-    static constexpr double floor(double x) noexcept { return cmath::floor(x); }
-    static constexpr double ceil(double x) noexcept { return cmath::ceil(x); }
-};
-
-/** @brief The math of the run-time path: compute_features and Predictor::predict_us. */
-struct std_math {
-    static double log(double x) noexcept { return std::log(x); }
-    static double floor(double x) noexcept { return std::floor(x); }
-    static double ceil(double x) noexcept { return std::ceil(x); }
-};
+using perfcast::detail::constexpr_math;
+using perfcast::detail::std_math;
 
 /** @brief Features a buffer holds at most (conv2d under "hardware" has 42). */
 inline constexpr std::size_t max_features = 64;
@@ -183,7 +172,10 @@ constexpr void clamp_to_range(feature_buffer& s, std::span<const double> lo, std
  * (which it appends to): perfcast::compute_features, with the math of @p Math.
  */
 template <typename Math>
-constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Device& d, Pass pass, DType t) {
+constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Target& target) {
+    const Device& d = target.device();
+    const Pass pass = target.pass();
+    const DType t = target.dtype();
     layer_params<Math>(s, l, set != FeatureSet::raw);
     s.add("training", pass == Pass::training ? 1.0 : 0.0);
     s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);

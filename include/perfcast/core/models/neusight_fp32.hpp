@@ -3907,11 +3907,11 @@ inline constexpr perfcast::embedded::DenseLayer conv2d_layers[] = {
 // the models, one per layer kind (an ensemble's members one after another)
 inline constexpr perfcast::embedded::KindModel kinds[] = {
     {perfcast::LayerKind::dense, perfcast::FeatureSet::hardware, true, dense_feature_names, dense_mean, dense_stddev,
-     dense_layers, perfcast::embedded::Activation::relu, 1.0587231457249593, 0.7454240897025758,
-     perfcast::embedded::Target::log, 1.0, 1.0},
+     dense_layers, perfcast::MlpActivation::relu, 1.0587231457249593, 0.7454240897025758,
+     perfcast::TargetKind::log, 1.0, 1.0},
     {perfcast::LayerKind::conv2d, perfcast::FeatureSet::hardware, true, conv2d_feature_names, conv2d_mean, conv2d_stddev,
-     conv2d_layers, perfcast::embedded::Activation::relu, 0.6823407865460029, 0.7670893006456907,
-     perfcast::embedded::Target::log, 1.0, 0.25},
+     conv2d_layers, perfcast::MlpActivation::relu, 0.6823407865460029, 0.7670893006456907,
+     perfcast::TargetKind::log, 1.0, 0.25},
 };
 
 // what the model was trained on

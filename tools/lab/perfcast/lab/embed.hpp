@@ -8,7 +8,8 @@
  * weights and biases as `inline constexpr double[]` arrays (shortest round-trip decimal, so
  * each value is bit-exact), the activation, output affine map and target transform; then the
  * passes, precisions and devices the model was trained on, the reference queries with the
- * trainer's predictions, and one `perfcast::models::<name>::model` of type embedded::Model.
+ * trainer's predictions, and one `perfcast::models::<name>::model` of type embedded::Model: the
+ * predictor's view() (the form every prediction reads a learned model in) written out as C++.
  * Output is deterministic: the same model file gives the same header byte for byte.
  */
 #pragma once
@@ -16,7 +17,6 @@
 #include <charconv>     // to_chars: shortest round-trip decimal
 #include <cmath>        // isfinite
 #include <cstddef>      // size_t
-#include <deque>        // deque: storage that keeps addresses stable
 #include <fstream>      // ofstream
 #include <ios>          // ios::binary
 #include <string>       // string, to_string
@@ -28,11 +28,10 @@
 #include <perfcast/core/constexpr_model.hpp>  // embedded::Model, KindModel, DenseLayer, Reference
 #include <perfcast/core/devices.hpp>          // Device
 #include <perfcast/core/error.hpp>            // error
-#include <perfcast/runtime/features.hpp>         // to_string(FeatureSet)
-#include <perfcast/runtime/io/device_json.hpp>   // DeviceRegistry: the reference queries' devices
+#include <perfcast/core/feature_set.hpp>      // to_string(FeatureSet)
 #include <perfcast/core/layers.hpp>           // Layer, the parameter structs
-#include <perfcast/runtime/mlp.hpp>              // MlpActivation, TargetKind, TrainedRegressor
-#include <perfcast/runtime/predictor.hpp>        // Predictor, KindModel, ReferenceQuery, min_compute_fraction
+#include <perfcast/core/mlp_kinds.hpp>        // to_string(MlpActivation), to_string(TargetKind)
+#include <perfcast/runtime/predictor.hpp>     // Predictor::view
 
 namespace perfcast {
 
@@ -41,40 +40,6 @@ namespace embedded {
 // ============================================================================
 // Declarations
 // ============================================================================
-
-/**
- * @brief An embedded::Model over data copied out of a run-time Predictor: the same view
- * the generated header gives, at run time (the generator prints it; tests run the
- * constexpr inference on it). Not copyable: the Model points into it.
- */
-class OwnedModel {
-public:
-    /** @brief Copies @p p's models, training metadata and reference queries. @throws perfcast::error */
-    explicit OwnedModel(const Predictor& p);
-    OwnedModel(const OwnedModel&) = delete;
-    OwnedModel& operator=(const OwnedModel&) = delete;
-
-    /** @brief The view, valid while this object lives. */
-    const Model& model() const noexcept { return m_model; }
-
-private:
-    struct KindData {
-        std::vector<std::string> names;
-        std::vector<std::string_view> name_views;
-        std::vector<double> mean, stddev, feature_min, feature_max;
-        std::deque<std::vector<double>> weights, biases;
-        std::vector<DenseLayer> layers;
-    };
-    std::string m_name, m_hash, m_overhead_device;
-    std::deque<KindData> m_data;
-    std::vector<KindModel> m_kinds;
-    std::vector<Pass> m_passes;
-    std::vector<DType> m_dtypes;
-    std::vector<std::string_view> m_devices;
-    DeviceRegistry m_registry;  // owns the reference devices' strings
-    std::vector<Reference> m_references;
-    Model m_model;
-};
 
 /** @brief Is @p s usable as the C++ name of an embedded model (an identifier, not a keyword)? */
 bool is_identifier(std::string_view s);
@@ -103,44 +68,6 @@ void write_model_header(const Predictor& p, const std::string& path, std::string
 namespace embedded {
 
 namespace detail {
-
-constexpr Activation activation_of(MlpActivation a) noexcept {
-    switch (a) {
-        case MlpActivation::relu: return Activation::relu;
-        case MlpActivation::tanh: return Activation::tanh;
-        case MlpActivation::silu: return Activation::silu;
-        case MlpActivation::gelu: return Activation::gelu;
-    }
-    return Activation::relu;
-}
-
-constexpr Target target_of(TargetKind t) noexcept {
-    switch (t) {
-        case TargetKind::identity: return Target::identity;
-        case TargetKind::sqrt: return Target::sqrt;
-        case TargetKind::log: return Target::log;
-    }
-    return Target::identity;
-}
-
-constexpr std::string_view to_string(Activation a) noexcept {
-    switch (a) {
-        case Activation::relu: return "relu";
-        case Activation::tanh: return "tanh";
-        case Activation::silu: return "silu";
-        case Activation::gelu: return "gelu";
-    }
-    return "relu";
-}
-
-constexpr std::string_view to_string(Target t) noexcept {
-    switch (t) {
-        case Target::identity: return "identity";
-        case Target::sqrt: return "sqrt";
-        case Target::log: return "log";
-    }
-    return "identity";
-}
 
 /** @brief The shortest decimal that reads back as exactly @p v, as a double literal. */
 inline std::string literal(double v) {
@@ -251,60 +178,6 @@ inline std::string device_expression(const Device& d) {
 
 }  // namespace detail
 
-inline OwnedModel::OwnedModel(const Predictor& p)
-    : m_name(p.name()), m_hash(p.info().data_hash), m_overhead_device(p.call_overhead_device()) {
-    if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
-    for (const auto& [k, km] : p.models()) for (const TrainedRegressor& r : km.members) {
-        // an ensemble's members follow each other in `kinds`: embedded::predict_us averages them
-        KindData& d = m_data.emplace_back();
-        d.names = km.feature_names;
-        for (const std::string& n : d.names) d.name_views.emplace_back(n);
-        d.mean.assign(r.scaler().mean().begin(), r.scaler().mean().end());
-        d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
-        d.feature_min = km.feature_min;
-        d.feature_max = km.feature_max;
-        for (const MlpLayer& layer : r.mlp().layers()) {
-            const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
-            const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
-            d.layers.push_back(DenseLayer{layer.inputs(), layer.outputs(), w, b});
-        }
-        KindModel e;
-        e.kind = k;
-        e.features = km.features;
-        e.relative_to_roofline = km.relative_to_roofline;
-        e.feature_names = d.name_views;
-        e.mean = d.mean;
-        e.stddev = d.stddev;
-        e.layers = d.layers;
-        e.activation = detail::activation_of(r.mlp().activation());
-        e.output_offset = r.mlp().output_offset();
-        e.output_scale = r.mlp().output_scale();
-        e.target = detail::target_of(r.target_transform().kind());
-        e.target_c = r.target_transform().constant();
-        e.min_compute_fraction = perfcast::min_compute_fraction(k);
-        e.feature_min = d.feature_min;
-        e.feature_max = d.feature_max;
-        m_kinds.push_back(e);
-    }
-    for (const std::string& s : p.info().passes) {
-        const auto pass = parse_pass(s);
-        if (!pass) throw error("training.passes", "unknown pass \"" + s + "\"");
-        m_passes.push_back(*pass);
-    }
-    for (const std::string& s : p.info().dtypes) {
-        const auto t = parse_dtype(s);
-        if (!t) throw error("training.dtypes", "unknown precision \"" + s + "\"");
-        m_dtypes.push_back(*t);
-    }
-    for (const std::string& s : p.info().devices) m_devices.emplace_back(s);
-    for (const ReferenceQuery& q : p.references()) {
-        m_registry.parse(q.device_json, "reference device");
-        m_references.push_back(Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
-    }
-    m_model = Model{m_name, feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices, m_references, m_hash,
-                    p.memory_fit(), p.call_overhead(), m_overhead_device};
-}
-
 inline bool is_identifier(std::string_view s) {
     static constexpr std::string_view keywords[] = {
         "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
@@ -346,8 +219,8 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     using namespace embedded::detail;
     if (!embedded::is_identifier(name))
         throw error("--name", "\"" + std::string(name) + "\" is not a C++ identifier (letters, digits, _)");
-    const embedded::OwnedModel owned(p);
-    const embedded::Model& m = owned.model();
+    if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
+    const embedded::Model& m = p.view();
     const std::string ns = "perfcast::models::" + std::string(name);
 
     std::string out;
@@ -367,7 +240,7 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
         out += " * - " + std::string(to_string(k.kind)) + ": " + std::string(to_string(k.features)) + " features, " +
                shape + " " + std::string(to_string(k.activation)) +
                (members > 1 ? " (an ensemble of " + std::to_string(members) + ")" : std::string()) + ", " +
-               std::string(to_string(k.target)) + " target" +
+               std::string(to_string(k.transform)) + " target" +
                (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
                literal(k.min_compute_fraction) + " x the compute-bound time (FLOPs / peak)\n";
     }
@@ -425,10 +298,10 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
         array("perfcast::embedded::DenseLayer", kn + "_layers", layers, "");
         kinds.push_back("{perfcast::LayerKind::" + std::string(to_string(k.kind)) + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
                         ", " + boolean(k.relative_to_roofline) + ", " + kn + "_feature_names, " + kn + "_mean, " + kn +
-                        "_stddev,\n     " + kn + "_layers, perfcast::embedded::Activation::" +
+                        "_stddev,\n     " + kn + "_layers, perfcast::MlpActivation::" +
                         std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
-                        literal(k.output_scale) + ",\n     perfcast::embedded::Target::" + std::string(to_string(k.target)) +
-                        ", " + literal(k.target_c) + ", " + literal(k.min_compute_fraction) +
+                        literal(k.output_scale) + ",\n     perfcast::TargetKind::" + std::string(to_string(k.transform)) +
+                        ", " + literal(k.transform_c) + ", " + literal(k.min_compute_fraction) +
                         (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string()) + "}");
     }
     out += "\n// the models, one per layer kind (an ensemble's members one after another)\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";

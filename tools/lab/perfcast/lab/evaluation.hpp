@@ -94,11 +94,11 @@ inline std::vector<const Sample*> measured_rows(const Dataset& ds) {
 }
 
 inline RowPredictor paleo_predictor(const PaleoOptions& o = {}) {
-    return [o](const Sample& s, const Device& d) { return paleo_us(s.layer, d, s.pass, s.dtype, o); };
+    return [o](const Sample& s, const Device& d) { return paleo_us(s.layer, s.target(d), o); };
 }
 
 inline RowPredictor roofline_predictor() {
-    return [](const Sample& s, const Device& d) { return roofline_us(s.layer, d, s.pass, s.dtype); };
+    return [](const Sample& s, const Device& d) { return roofline_us(s.layer, s.target(d)); };
 }
 
 /** @brief One group's statistics as JSON (the `perfcast eval --format json` object). */

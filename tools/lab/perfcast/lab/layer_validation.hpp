@@ -30,7 +30,7 @@
 #include <perfcast/runtime/io/device_json.hpp>    // DeviceRegistry
 #include <perfcast/runtime/io/network_json.hpp>   // parse_network
 #include <perfcast/core/network.hpp>           // NamedLayer
-#include <perfcast/runtime/predictor.hpp>         // Predictor, learned_time_fn
+#include <perfcast/runtime/predictor.hpp>         // Predictor::layer_time
 #include <perfcast/core/types.hpp>             // Pass, DType
 
 namespace perfcast {
@@ -122,7 +122,7 @@ inline LayerTimingData load_layer_timings(const std::string& path) {
 struct LayerComparison {
     const LayerTimingRow* row = nullptr;
     const Device* device = nullptr;
-    double predicted_us = 0;  ///< the sum over its layers (learned_time_fn's policy); 0 when it has none
+    double predicted_us = 0;  ///< the sum over its layers (Predictor::layer_time); 0 when it has none
     std::string method;       ///< how the first layer was predicted ("mlp", "memory-fit", ...); empty when none
 
     bool predicted() const noexcept { return !row->layers.empty(); }
@@ -142,7 +142,6 @@ inline std::vector<LayerComparison> compare_layers(const Predictor& p, const Lay
                                                    const DeviceRegistry& reg, const std::string& device_override) {
     std::vector<LayerComparison> out;
     out.reserve(v.rows.size());
-    const LayerTimeFn fn = learned_time_fn(p);
     const Device* fixed = device_override.empty() ? nullptr : &reg.get(device_override);
     for (const LayerTimingRow& r : v.rows) {
         const Device* d = fixed ? fixed : (r.device.empty() ? nullptr : reg.find(r.device));
@@ -151,9 +150,9 @@ inline std::vector<LayerComparison> compare_layers(const Predictor& p, const Lay
                         "unknown device \"" + r.device + "\"; name the device with --device ID (see `perfcast devices`)");
         LayerComparison c{&r, d, 0.0, {}};
         for (const NamedLayer& nl : r.layers) {
-            const LayerTime t = fn(nl.layer, *d, r.pass, r.dtype);
+            const LayerTime t = p.layer_time(nl.layer, Target(*d, r.pass, r.dtype));
             c.predicted_us += t.us;
-            if (c.method.empty()) c.method = std::string(t.method);
+            if (c.method.empty()) c.method = std::string(to_string(t.method));
         }
         out.push_back(std::move(c));
     }

@@ -38,7 +38,7 @@
 #include "evaluation.hpp"      // ErrorStats, evaluate_rows, paleo_predictor, roofline_predictor
 #include <perfcast/runtime/io/device_json.hpp>  // DeviceRegistry
 #include "layer_validation.hpp"  // LayerTimingData, compare_layers, summarize_layers
-#include <perfcast/runtime/predictor.hpp>       // Predictor, held_out, learned_time_fn, TrainOptions
+#include <perfcast/runtime/predictor.hpp>       // Predictor, held_out, TrainOptions
 #include "study.hpp"           // learning_curve, leave_one_device_out, StudyResult
 #include <perfcast/core/zoo.hpp>             // zoo::find, zoo::names
 
@@ -753,7 +753,7 @@ inline const Device* validation_device(const ValidationRow& r, const DeviceRegis
 struct NetworkComparison {
     const ValidationRow* row = nullptr;
     const Device* device = nullptr;
-    NetworkEstimate estimate;  ///< the model's (learned_time_fn), with PALEO and the roofline beside it
+    NetworkEstimate estimate;  ///< the model's (Predictor::layer_time), with PALEO and the roofline beside it
 
     double measured_ms() const noexcept { return row->time_ms; }
     double predicted_ms() const noexcept { return estimate.total_us / 1e3; }
@@ -792,7 +792,7 @@ inline std::vector<NetworkComparison> compare_networks(const Predictor& p, const
                         "unknown device \"" + r.device + "\"" +
                             (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
                             "; name the device with --device ID (see `perfcast devices`)");
-        out.push_back({&r, d, estimate(*net, *d, r.pass, r.dtype, p.name(), learned_time_fn(p), options)});
+        out.push_back({&r, d, estimate(*net, Target(*d, r.pass, r.dtype), p, options)});
     }
     return out;
 }
@@ -829,7 +829,7 @@ inline TrainOptions study_options_of(const Predictor& p, bool quick) {
     o.holdout = p.info().holdout > 0 ? p.info().holdout : 0.1;
     o.split_salt = p.info().split_salt;
     if (!p.models().empty()) {
-        const KindModel& m = p.models().begin()->second;
+        const KindEnsemble& m = p.models().begin()->second;
         o.features = m.features;
         o.relative_to_roofline = m.relative_to_roofline;
         o.mlp = m.members.front().config();
@@ -1013,8 +1013,8 @@ private:
         m_data_hash = "fnv1a64:" + hex64(hash);
         for (const Sample* s : m_test) {
             const Device& d = m_reg.get(s->device);
-            m_points.push_back({s, m_model.predict_us(s->layer, d, s->pass, s->dtype),
-                                paleo_us(s->layer, d, s->pass, s->dtype), roofline_us(s->layer, d, s->pass, s->dtype)});
+            const Target at = s->target(d);
+            m_points.push_back({s, m_model.predict_us(s->layer, at), paleo_us(s->layer, at), roofline_us(s->layer, at)});
             m_kinds.insert(std::string(to_string(kind(s->layer))));
             m_devices.insert(s->device);
         }
@@ -1022,7 +1022,7 @@ private:
         for (const std::string& d : m_devices) m_device_color[d] = palette()[i++ % palette().size()];
         if (!m_test.empty()) {
             m_ours = evaluate_rows(m_test, m_reg, [&](const Sample& s, const Device& d) {
-                return m_model.predict_us(s.layer, d, s.pass, s.dtype);
+                return m_model.predict_us(s.layer, s.target(d));
             });
             m_paleo = evaluate_rows(m_test, m_reg, paleo_predictor());
             m_roof = evaluate_rows(m_test, m_reg, roofline_predictor());
@@ -1759,7 +1759,7 @@ private:
                 table << "<tr>" << td(base->name) << td(std::string(d->name));
                 double roof_share = 0;
                 for (std::int64_t b : m_o.batches) {
-                    const NetworkEstimate e = estimate(base->with_batch(b), *d, pass, dt, m_model.name(), learned_time_fn(m_model));
+                    const NetworkEstimate e = estimate(base->with_batch(b), Target(*d, pass, dt), m_model);
                     ours.push_back({static_cast<double>(b), e.total_us / 1e3});
                     paleo.push_back({static_cast<double>(b), e.paleo_total_us / 1e3});
                     lo = std::min({lo, e.total_us / 1e3, e.paleo_total_us / 1e3});
@@ -1909,7 +1909,7 @@ private:
     static double roofline_share(const NetworkEstimate& e) {
         double r = 0;
         for (const auto& l : e.layers)
-            if (l.method != "mlp") r += l.us;
+            if (l.method != Method::mlp) r += l.us;
         return e.total_us > 0 ? r / e.total_us : 0;
     }
 

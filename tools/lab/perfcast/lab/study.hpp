@@ -48,7 +48,7 @@ inline StudyResult train_and_evaluate(const std::string& label, const Dataset& t
     for (const Sample* s : test)
         if (p.covers(kind(s->layer))) covered.push_back(s);
     r.ours = evaluate_rows(covered, reg, [&](const Sample& s, const Device& d) {
-        return p.predict_us(s.layer, d, s.pass, s.dtype);
+        return p.predict_us(s.layer, s.target(d));
     });
     r.paleo = evaluate_rows(covered, reg, paleo_predictor());
     return r;

@@ -1,0 +1,238 @@
+/**
+ * @file inference.hpp
+ * @brief The learned model's prediction for one layer, written once over an execution policy:
+ *        `embedded::predict_us<Exec>(model, layer, target)`.
+ *
+ * The steps: the feature vector (detail/feature_kernel.hpp), clamped into the training rows'
+ * range; per member of the kind's ensemble, the scaler and the network (Exec::forward); the
+ * members' mean in the target transform's space; the inverse transform; times the roofline when
+ * the model learned the ratio to it; and at least a share of the compute-bound time
+ * (min_compute_fraction). Exec is constexpr_exec below (perfcast's own math and plain loops, for
+ * constant expressions) or the run-time Predictor's (<cmath> and the SIMD row kernel of
+ * runtime/mlp.hpp); the two agree to about 1e-15 (own log/exp against libm's, another summation
+ * order inside the dense layers).
+ *
+ * Compile-time cost with g++ 12: about 15-25 ms and 2 MB per learned layer; equal layers are
+ * evaluated once (GCC memoizes constexpr calls on equal arguments, see network_time.hpp).
+ */
+#pragma once
+
+#include <algorithm>  // max
+#include <cstddef>    // size_t
+#include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
+
+#include "analytical.hpp"             // pass_roofline
+#include "constexpr_model.hpp"        // embedded::Model, KindModel, DenseLayer, Reference
+#include "detail/feature_kernel.hpp"  // features_kernel::compute, clamp_to_range
+#include "detail/math_policy.hpp"     // constexpr_math
+#include "error.hpp"                  // error
+#include "feature_set.hpp"            // feature_schema_version
+#include "layers.hpp"                 // Layer, LayerKind, kind, detail::example_layer
+#include "mlp_kinds.hpp"              // activate, inverse_target
+#include "target.hpp"                 // Target
+
+namespace perfcast {
+
+/**
+ * @brief The least share of its compute-bound time (FLOPs / peak) a layer kind can take: no
+ * kernel beats the device's peak FLOP/s, except convolutions through Winograd or FFT algorithms,
+ * which do fewer multiplications than the direct FLOP count (Winograd F(4x4, 3x3) 4x fewer, hence
+ * 0.25). Only the compute part is a hard bound: data that stays in caches moves faster than the
+ * memory bandwidth the memory part assumes.
+ */
+constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
+
+namespace embedded {
+
+// ============================================================================
+// Declarations
+// ============================================================================
+
+/**
+ * @brief The execution policy of constant expressions. An Exec has `using math = ...;` (a math
+ * policy of detail/math_policy.hpp) and `forward(member, x, n)`: the member's network output
+ * (its output map applied) for @p n standardised features @p x.
+ */
+struct constexpr_exec {
+    using math = perfcast::detail::constexpr_math;
+    static constexpr double forward(const KindModel& member, const double* x, std::size_t n);
+};
+
+/**
+ * @brief The learned model's time for a layer on a target, in microseconds.
+ * @throws perfcast::error (a compile error in a constant expression) when the model has no
+ *         model for the layer's kind, or its features differ from the schema it was trained with
+ */
+template <class Exec = constexpr_exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t);
+
+/** @brief Largest relative difference between the model's predictions and its reference queries' (0 if none). */
+template <class Exec = constexpr_exec>
+constexpr double max_reference_error(const Model& m);
+
+/** @brief Do the model's feature names and schema version match the features this perfcast computes? */
+constexpr bool schema_matches(const Model& m);
+
+/** @brief schema_matches() and every reference query reproduced within @p tolerance (relative). */
+template <class Exec = constexpr_exec>
+constexpr bool verify(const Model& m, double tolerance = 1e-6);
+
+// ============================================================================
+// Implementation
+// ============================================================================
+
+namespace detail {
+
+/**
+ * @brief Zeroed doubles on the heap, freed on scope exit: usable in constant evaluation (a
+ * transient allocation). Not std::vector: clang rejects libstdc++ 12's vector in constant
+ * expressions.
+ */
+class scratch {
+public:
+    constexpr explicit scratch(std::size_t n) : m_data(std::allocator<double>{}.allocate(n)), m_size(n) {
+        for (std::size_t i = 0; i < n; ++i) std::construct_at(m_data + i, 0.0);
+    }
+    constexpr ~scratch() { std::allocator<double>{}.deallocate(m_data, m_size); }
+    scratch(const scratch&) = delete;
+    scratch& operator=(const scratch&) = delete;
+    constexpr double* data() noexcept { return m_data; }
+
+private:
+    double* m_data;
+    std::size_t m_size;
+};
+
+constexpr double relative_difference(double a, double b) noexcept {
+    const double d = a - b;
+    const double ad = d < 0 ? -d : d;
+    const double ab = b < 0 ? -b : b;
+    return ab == 0 ? ad : ad / ab;
+}
+
+}  // namespace detail
+
+/**
+ * The network on standardised inputs: per block of 64 inputs, the non-zero ones (about half,
+ * after ReLU) four at a time, then in a pair, then the odd one; four rows per pass halves the
+ * constexpr operations of one at a time. Raw pointers in the loops: in constant evaluation every
+ * call (span::operator[] included) costs far more than the arithmetic.
+ */
+constexpr double constexpr_exec::forward(const KindModel& k, const double* x, std::size_t n_x) {
+    std::size_t width = 0;
+    for (const DenseLayer& layer : k.layers) width = std::max(width, layer.outputs);
+    detail::scratch buffer(2 * width);
+    const double* in = x;
+    std::size_t n_in = n_x;
+    for (std::size_t l = 0; l < k.layers.size(); ++l) {
+        const DenseLayer& layer = k.layers[l];
+        const std::size_t n_out = layer.outputs;
+        if (layer.inputs != n_in || layer.weights.size() != n_in * n_out || layer.bias.size() != n_out)
+            throw error("embedded.layers", "inconsistent layer sizes");
+        const double* weights = layer.weights.data();
+        const double* bias = layer.bias.data();
+        double* out = buffer.data() + (l % 2) * width;
+        for (std::size_t j = 0; j < n_out; ++j) out[j] = bias[j];
+        std::size_t nonzero[64]{};
+        for (std::size_t base = 0; base < n_in; base += 64) {
+            const std::size_t end = n_in < base + 64 ? n_in : base + 64;
+            std::size_t count = 0;
+            for (std::size_t i = base; i < end; ++i)
+                if (in[i] != 0.0) nonzero[count++] = i;
+            std::size_t p = 0;
+            for (; p + 4 <= count; p += 4) {
+                const double a0 = in[nonzero[p]], a1 = in[nonzero[p + 1]];
+                const double a2 = in[nonzero[p + 2]], a3 = in[nonzero[p + 3]];
+                const double* w0 = weights + nonzero[p] * n_out;
+                const double* w1 = weights + nonzero[p + 1] * n_out;
+                const double* w2 = weights + nonzero[p + 2] * n_out;
+                const double* w3 = weights + nonzero[p + 3] * n_out;
+                for (std::size_t j = 0; j < n_out; ++j)
+                    out[j] += (a0 * w0[j] + a1 * w1[j]) + (a2 * w2[j] + a3 * w3[j]);
+            }
+            for (; p + 2 <= count; p += 2) {
+                const double a0 = in[nonzero[p]], a1 = in[nonzero[p + 1]];
+                const double* w0 = weights + nonzero[p] * n_out;
+                const double* w1 = weights + nonzero[p + 1] * n_out;
+                for (std::size_t j = 0; j < n_out; ++j) out[j] += a0 * w0[j] + a1 * w1[j];
+            }
+            if (p < count) {
+                const double a = in[nonzero[p]];
+                const double* w = weights + nonzero[p] * n_out;
+                for (std::size_t j = 0; j < n_out; ++j) out[j] += a * w[j];
+            }
+        }
+        if (l + 1 < k.layers.size()) {
+            if (k.activation == MlpActivation::relu) {
+                for (std::size_t j = 0; j < n_out; ++j)
+                    if (out[j] < 0.0) out[j] = 0.0;
+            } else {
+                for (std::size_t j = 0; j < n_out; ++j)
+                    out[j] = perfcast::detail::activate<math>(k.activation, out[j]);
+            }
+        }
+        in = out;
+        n_in = n_out;
+    }
+    if (n_in != 1) throw error("embedded.layers", "the last layer must have one output");
+    return k.output_offset + k.output_scale * in[0];
+}
+
+template <class Exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t) {
+    const std::size_t index = m.index_of(kind(l));
+    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
+    const KindModel& k = m.kinds[index];
+    namespace fk = perfcast::detail::features_kernel;
+    fk::feature_buffer f;
+    fk::compute<typename Exec::math>(f, k.features, l, t);
+    fk::clamp_to_range(f, k.feature_min, k.feature_max);
+    // the ensemble: the kind's entries one after another, averaged in the target transform's space
+    double z = 0.0;
+    std::size_t members = 0;
+    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].kind == k.kind; ++i, ++members) {
+        const KindModel& e = m.kinds[i];
+        if (f.size != e.mean.size() || f.size != e.stddev.size())
+            throw error("features", "the model was trained on another number of features");
+        double x[fk::max_features]{};
+        for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
+        z += Exec::forward(e, x, f.size);
+    }
+    const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
+                                                                           z / static_cast<double>(members));
+    const PassRoofline r = pass_roofline(l, t);  // the roofline and its compute part at once
+    const double us = k.relative_to_roofline ? y * r.us : y;
+    return std::max(us, k.min_compute_fraction * r.compute_us);
+}
+
+template <class Exec>
+constexpr double max_reference_error(const Model& m) {
+    double worst = 0.0;
+    for (const Reference& r : m.references)
+        worst = std::max(worst, detail::relative_difference(
+                                    predict_us<Exec>(m, r.layer, perfcast::Target(r.device, r.pass, r.dtype)),
+                                    r.predicted_us));
+    return worst;
+}
+
+constexpr bool schema_matches(const Model& m) {
+    if (m.feature_schema_version != feature_schema_version) return false;
+    namespace fk = perfcast::detail::features_kernel;
+    for (const KindModel& k : m.kinds) {
+        fk::feature_buffer f;
+        fk::compute<fk::constexpr_math>(f, k.features, perfcast::detail::example_layer(k.kind),
+                                        perfcast::Target(devices::t4));
+        if (f.size != k.feature_names.size()) return false;
+        for (std::size_t i = 0; i < f.size; ++i)
+            if (f.names[i] != k.feature_names[i]) return false;
+    }
+    return true;
+}
+
+template <class Exec>
+constexpr bool verify(const Model& m, double tolerance) {
+    return schema_matches(m) && max_reference_error<Exec>(m) <= tolerance;
+}
+
+}  // namespace embedded
+}  // namespace perfcast

@@ -1,0 +1,64 @@
+/**
+ * @file layer_time.hpp
+ * @brief Which method times a layer, and the time of a layer that runs only part of its
+ *        backward: each rule once, for the run-time Predictor and the compile-time model alike.
+ */
+#pragma once
+
+#include "analytical.hpp"       // roofline_us, paleo_us, backward_share, PaleoOptions
+#include "constexpr_model.hpp"  // embedded::Model
+#include "inference.hpp"        // embedded::predict_us, constexpr_exec
+#include "layers.hpp"           // Layer, kind
+#include "memory_fit.hpp"       // runs_no_kernel
+#include "method.hpp"           // Method, LayerTime
+#include "target.hpp"           // Target
+#include "types.hpp"            // Backward, Pass
+
+namespace perfcast {
+
+namespace embedded {
+
+/**
+ * @brief A layer's time for the whole pass under a learned model, and the method that gave it:
+ * a layer that runs no kernel in the pass (flatten, a view; dropout at inference) costs nothing
+ * (`no_kernel`); for the passes and precisions the model was trained on, the learned model where
+ * it has a model for the layer's kind (`mlp`), else its memory-bound model (`memory_fit`); the
+ * roofline for everything else. On the device its call overhead was fitted on, the framework's
+ * cost of the call is added (LayerTime::overhead_us), whichever the method.
+ */
+template <class Exec = constexpr_exec>
+constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t) {
+    const double o = m.overhead_us(l, t);
+    if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
+    if (m.trained_for(t.pass(), t.dtype())) {
+        if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t) + o, Method::mlp, o};
+        if (m.memory.fitted()) return {m.memory.us(l, t) + o, Method::memory_fit, o};
+    }
+    return {roofline_us(l, t) + o, Method::roofline, o};
+}
+
+}  // namespace embedded
+
+/**
+ * @brief A layer's time in a training step where it runs only part of its backward (`b`, from
+ * BackwardScope), from its time for the whole pass: the analytical methods recompute the phases
+ * that run (PALEO with @p paleo), the others are scaled by those phases' roofline share
+ * (backward_share); the call overhead is the call's, whichever phases run. Inference and
+ * Backward::full keep the pass's time.
+ */
+template <typename L>
+constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target& t, Backward b,
+                              const PaleoOptions& paleo = {}) noexcept {
+    double kernel = pass_time.us - pass_time.overhead_us;
+    if (t.pass() == Pass::training && b != Backward::full) {
+        switch (pass_time.method) {
+            case Method::roofline: kernel = roofline_us(layer, t, b); break;
+            case Method::paleo: kernel = paleo_us(layer, t, paleo, b); break;
+            default: kernel *= backward_share(layer, t, b); break;
+        }
+    }
+    pass_time.us = kernel + pass_time.overhead_us;
+    return pass_time;
+}
+
+}  // namespace perfcast
