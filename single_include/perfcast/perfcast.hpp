@@ -9123,39 +9123,44 @@ inline double baseline_us(const Layer& l, const Target& t) { return roofline_us(
  *
  * Matrix products go through xt::blas::gemm, so users of this header link a CBLAS
  * (e.g. -lopenblas). Internals live in perfcast::detail::mlp.
+ *
+ * This header only gathers the parts, one concept each under mlp/:
+ *
+ *  - options.hpp: MlpActivation, MlpLoss, LrSchedule, TargetKind, StopReason, their names
+ *    and parsers
+ *  - target_transform.hpp, scaler.hpp, config.hpp: TargetTransform, FeatureScaler, MlpConfig
+ *  - network.hpp: MlpLayer and Mlp; random.hpp (the initial weights' generator) and
+ *    row_kernel.hpp (the single-row forward pass, with its AVX2 dispatch) serve it
+ *  - backprop.hpp: batched forward and backward passes, gemm and the losses;
+ *    activation.hpp holds the activations and their derivatives, unrolled.hpp the
+ *    hand-unrolled loops
+ *  - adamw.hpp: the optimiser and gradient clipping
+ *  - history.hpp: EpochRecord, TrainingHistory and their JSON
+ *  - regressor.hpp: TrainedRegressor
+ *  - train.hpp: train_validation_split() and train_mlp()
+ *  - json_io.hpp, field_path.hpp, equality.hpp: the JSON, field-name and comparison
+ *    helpers the parts share
  */
 
-#include <algorithm>         // copy, fill, max, min, clamp, sort, equal, find, all_of
-#include <array>             // array: tensor shapes
-#include <chrono>            // steady_clock: training time
-#include <cmath>             // sqrt, log, exp, tanh, sin, cos, pow, llround, isfinite, abs
-#include <cstddef>           // size_t, ptrdiff_t
-#include <cstdint>           // uint64_t, int64_t
-#include <fstream>           // ofstream: save
-#include <ios>               // streamsize, ios::binary
-#include <functional>        // function: progress callback
-#include <initializer_list>  // initializer_list: known JSON field names
-#include <limits>            // numeric_limits: quiet_NaN, infinity
-#include <numbers>           // pi
-#include <span>              // span: single-row inputs and scratch buffers
-#include <string>            // string, to_string
-#include <string_view>       // string_view: field paths, enum names
-#include <utility>           // move, swap
-#include <vector>            // vector
+// ---- begin include/perfcast/runtime/mlp/options.hpp ----
+/**
+ * @file mlp/options.hpp
+ * @brief The MLP's options as enums: activation, loss, learning-rate schedule, target
+ *        transform kind and the reason training stopped; their names and parsers.
+ */
 
-// #include "detail/json.hpp"     // nlohmann::json, read_file, parse_json, json_locator: already inlined above
-// #include "detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm: already inlined above
-// #include "../core/detail/math_policy.hpp"  // std_math: already inlined above
-// #include "../core/error.hpp"           // perfcast::error, source_location: already inlined above
-// #include "../core/mlp_kinds.hpp"       // MlpActivation, TargetKind, activate, inverse_target: already inlined above
+#include <array>        // array: the values a parser tries
+#include <cstddef>      // size_t
+#include <string>       // string
+#include <string_view>  // string_view: names
+
+// #include "../../core/error.hpp"      // error: an unknown name: already inlined above
+// #include "../../core/mlp_kinds.hpp"  // MlpActivation, TargetKind and their names: already inlined above
 
 namespace perfcast {
 
-// ============================================================================
-// Options
-// ============================================================================
+// MlpActivation and TargetKind, with their names: core/mlp_kinds.hpp (the compile-time model shares them).
 
-// MlpActivation and TargetKind: core/mlp_kinds.hpp (the compile-time model shares them).
 
 /** @brief What training minimises (and what the reported losses measure). */
 enum class MlpLoss {
@@ -9201,8 +9206,478 @@ TargetKind parse_target_kind(std::string_view name, const std::string& field = "
 StopReason parse_stop_reason(std::string_view name, const std::string& field = "stop_reason");
 
 // ============================================================================
-// FeatureScaler
+// Implementation
 // ============================================================================
+
+namespace detail::mlp {
+
+/** @brief Parses @p name against the names of @p values (via to_string). */
+template <class Enum, std::size_t N>
+Enum parse_enum(std::string_view name, const std::array<Enum, N>& values, const std::string& field) {
+    std::string options;
+    for (const Enum v : values) {
+        if (to_string(v) == name) return v;
+        if (!options.empty()) options += ", ";
+        options += std::string(to_string(v));
+    }
+    throw error(field, "unknown value \"" + std::string(name) + "\" (expected one of: " + options + ")");
+}
+
+}  // namespace detail::mlp
+
+inline std::string_view to_string(MlpLoss loss) noexcept {
+    switch (loss) {
+        case MlpLoss::mse: return "mse";
+        case MlpLoss::relative: return "relative";
+    }
+    return "?";
+}
+
+inline std::string_view to_string(LrSchedule schedule) noexcept {
+    switch (schedule) {
+        case LrSchedule::constant: return "constant";
+        case LrSchedule::cosine: return "cosine";
+        case LrSchedule::step: return "step";
+    }
+    return "?";
+}
+
+inline std::string_view to_string(StopReason reason) noexcept {
+    switch (reason) {
+        case StopReason::max_epochs: return "max_epochs";
+        case StopReason::early_stopping: return "early_stopping";
+        case StopReason::callback: return "callback";
+    }
+    return "?";
+}
+
+inline MlpActivation parse_mlp_activation(std::string_view name, const std::string& field) {
+    return detail::mlp::parse_enum(
+        name, std::array{MlpActivation::relu, MlpActivation::tanh, MlpActivation::silu, MlpActivation::gelu}, field);
+}
+
+inline MlpLoss parse_mlp_loss(std::string_view name, const std::string& field) {
+    return detail::mlp::parse_enum(name, std::array{MlpLoss::mse, MlpLoss::relative}, field);
+}
+
+inline LrSchedule parse_lr_schedule(std::string_view name, const std::string& field) {
+    return detail::mlp::parse_enum(name, std::array{LrSchedule::constant, LrSchedule::cosine, LrSchedule::step}, field);
+}
+
+inline TargetKind parse_target_kind(std::string_view name, const std::string& field) {
+    return detail::mlp::parse_enum(name, std::array{TargetKind::identity, TargetKind::sqrt, TargetKind::log}, field);
+}
+
+inline StopReason parse_stop_reason(std::string_view name, const std::string& field) {
+    return detail::mlp::parse_enum(
+        name, std::array{StopReason::max_epochs, StopReason::early_stopping, StopReason::callback}, field);
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/options.hpp ----
+// ---- begin include/perfcast/runtime/mlp/target_transform.hpp ----
+/**
+ * @file mlp/target_transform.hpp
+ * @brief TargetTransform: maps times to the space the network learns in (identity,
+ *        sqrt(c*t) or log(t)) and back.
+ */
+
+#include <cmath>   // sqrt, log, exp, abs, isfinite
+#include <string>  // string, to_string
+
+// #include "../detail/json.hpp"    // nlohmann::json: already inlined above
+// #include "../../core/error.hpp"  // error: already inlined above
+// ---- begin include/perfcast/runtime/mlp/field_path.hpp ----
+/**
+ * @file mlp/field_path.hpp
+ * @brief Field names for error messages: "path.key" and "path[i]".
+ */
+
+#include <cstddef>      // size_t
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+
+namespace perfcast::detail::mlp {
+
+/** @brief "path.key", or "key" when path is empty. */
+inline std::string join_path(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+/** @brief "path[i]". */
+inline std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/field_path.hpp ----
+// ---- begin include/perfcast/runtime/mlp/json_io.hpp ----
+/**
+ * @file mlp/json_io.hpp
+ * @brief JSON for the MLP types: reading fields with their paths, writing tensors and
+ *        non-finite numbers, the one-layer-per-line text of a saved model, and loading a
+ *        file so that an error names its line.
+ */
+
+#include <algorithm>         // find, all_of
+#include <cmath>             // isfinite
+#include <cstddef>           // size_t
+#include <cstdint>           // uint64_t, int64_t
+#include <initializer_list>  // initializer_list: known field names
+#include <limits>            // numeric_limits
+#include <string>            // string, to_string
+#include <string_view>       // string_view: keys
+#include <utility>           // move
+#include <vector>            // vector
+
+// #include "../detail/json.hpp"    // nlohmann::json, json_step, read_file, parse_json, json_locator: already inlined above
+// #include "../../core/error.hpp"  // error, source_location: already inlined above
+// #include "field_path.hpp"        // join_path, index_path: already inlined above
+
+namespace perfcast::detail::mlp {
+
+/** @brief The JSON type name for messages. */
+inline std::string json_type(const nlohmann::json& j) { return j.type_name(); }
+
+/** @brief Throws unless @p j is an object. */
+inline void expect_object(const nlohmann::json& j, const std::string& path) {
+    if (!j.is_object()) throw error(path, "expected an object, got " + json_type(j));
+}
+
+/** @brief The member @p key of object @p j; throws "path.key: missing" if absent. */
+inline const nlohmann::json& member(const nlohmann::json& j, std::string_view key, const std::string& path) {
+    const auto it = j.find(key);
+    if (it == j.end()) throw error(join_path(path, key), "missing");
+    return *it;
+}
+
+/** @brief Throws naming the first member of @p j not in @p known. */
+inline void reject_unknown(const nlohmann::json& j, std::initializer_list<std::string_view> known,
+                           const std::string& path) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (std::find(known.begin(), known.end(), std::string_view(it.key())) == known.end())
+            throw error(join_path(path, it.key()), "unknown field");
+    }
+}
+
+/** @brief A number; null reads as NaN when @p allow_null. */
+inline double read_number(const nlohmann::json& j, const std::string& path, bool allow_null = false) {
+    if (allow_null && j.is_null()) return std::numeric_limits<double>::quiet_NaN();
+    if (!j.is_number()) throw error(path, "expected a number, got " + json_type(j));
+    return j.get<double>();
+}
+
+/** @brief A finite number. */
+inline double read_finite(const nlohmann::json& j, const std::string& path) {
+    const double v = read_number(j, path);
+    if (!std::isfinite(v)) throw error(path, "expected a finite number");
+    return v;
+}
+
+/** @brief A non-negative integer. */
+inline std::uint64_t read_unsigned(const nlohmann::json& j, const std::string& path) {
+    if (j.is_number_unsigned()) return j.get<std::uint64_t>();
+    if (j.is_number_integer()) {  // a signed integer (e.g. built from an int in C++)
+        const std::int64_t v = j.get<std::int64_t>();
+        if (v < 0) throw error(path, "expected a non-negative integer, got " + j.dump());
+        return static_cast<std::uint64_t>(v);
+    }
+    throw error(path, "expected a non-negative integer, got " + json_type(j));
+}
+
+/** @brief A size_t. */
+inline std::size_t read_size(const nlohmann::json& j, const std::string& path) {
+    const std::uint64_t v = read_unsigned(j, path);
+    if constexpr (sizeof(std::size_t) < sizeof(std::uint64_t)) {
+        if (v > std::numeric_limits<std::size_t>::max()) throw error(path, "value too large");
+    }
+    return static_cast<std::size_t>(v);
+}
+
+/** @brief A string. */
+inline std::string read_string(const nlohmann::json& j, const std::string& path) {
+    if (!j.is_string()) throw error(path, "expected a string, got " + json_type(j));
+    return j.get<std::string>();
+}
+
+/** @brief An array of finite numbers of exactly @p expected elements (@p shape_text describes it). */
+inline void read_finite_array(const nlohmann::json& j, const std::string& path, std::size_t expected,
+                              const std::string& shape_text, double* out) {
+    if (!j.is_array()) throw error(path, "expected an array of " + shape_text + " numbers, got " + json_type(j));
+    if (j.size() != expected) throw error(path, "expected " + shape_text + " values, got " + std::to_string(j.size()));
+    for (std::size_t i = 0; i < expected; ++i) out[i] = read_finite(j[i], index_path(path, i));
+}
+
+/** @brief Writes a tensor's values as a flat JSON array. */
+template <class Tensor>
+nlohmann::json flat_array(const Tensor& t) {
+    nlohmann::json a = nlohmann::json::array();
+    a.get_ref<nlohmann::json::array_t&>().reserve(t.size());
+    for (const double v : t) a.push_back(v);
+    return a;
+}
+
+/** @brief A JSON number, or null for NaN/infinity (JSON has no non-finite numbers). */
+inline nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+/** @brief Whether every member of container @p j is a scalar or an array of scalars. */
+inline bool is_flat(const nlohmann::json& j) {
+    const auto scalar = [](const nlohmann::json& e) { return e.is_primitive(); };
+    return std::all_of(j.begin(), j.end(), [&](const nlohmann::json& v) {
+        return v.is_primitive() || (v.is_array() && std::all_of(v.begin(), v.end(), scalar));
+    });
+}
+
+/**
+ * @brief Appends @p j to @p out: containers that are flat (is_flat()) on one line,
+ * others with one member per line, indented by two spaces per level.
+ */
+inline void write_json(const nlohmann::json& j, std::size_t depth, std::string& out) {
+    if (!j.is_structured() || j.empty() || is_flat(j)) {
+        out += j.dump();
+        return;
+    }
+    const bool object = j.is_object();
+    const std::string pad(2 * (depth + 1), ' ');
+    out += object ? "{\n" : "[\n";
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it != j.begin()) out += ",\n";
+        out += pad;
+        if (object) out += nlohmann::json(it.key()).dump() + ": ";
+        write_json(*it, depth + 1, out);
+    }
+    out += "\n" + std::string(2 * depth, ' ') + (object ? "}" : "]");
+}
+
+/** @brief The steps of a field path such as "mlp.layers[2].weights[5]". */
+inline std::vector<perfcast::detail::json_step> field_steps(std::string_view field) {
+    std::vector<perfcast::detail::json_step> steps;
+    std::string key;
+    auto flush = [&] {
+        if (!key.empty()) steps.emplace_back(std::move(key));
+        key.clear();
+    };
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        const char c = field[i];
+        if (c == '.') {
+            flush();
+        } else if (c == '[') {
+            flush();
+            std::size_t index = 0;
+            for (++i; i < field.size() && field[i] >= '0' && field[i] <= '9'; ++i)
+                index = index * 10 + static_cast<std::size_t>(field[i] - '0');
+            steps.emplace_back(index);  // i is at ']'
+        } else {
+            key += c;
+        }
+    }
+    flush();
+    return steps;
+}
+
+/**
+ * @brief Reads and parses @p file and hands the JSON to @p parse; a perfcast::error
+ * from @p parse gets the file and the line of its field.
+ */
+template <class Parse>
+auto load_json_file(const std::string& file, Parse&& parse) {
+    const std::string text = perfcast::detail::read_file(file);
+    const nlohmann::json j = perfcast::detail::parse_json(text, file);
+    try {
+        return parse(j);
+    } catch (const error& e) {
+        if (!e.where().file.empty()) throw;
+        perfcast::detail::json_locator locator(text);
+        throw e.at(source_location{file, locator.line_of(field_steps(e.field())), 0});
+    }
+}
+
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/json_io.hpp ----
+// #include "../../core/detail/math_policy.hpp"  // std_math: already inlined above
+// #include "../../core/mlp_kinds.hpp"           // inverse_target: already inlined above
+// #include "options.hpp"           // TargetKind, to_string, parse_target_kind: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief The map from a time t to the value z the network learns, and back.
+ *
+ * - identity: z = t,           t = z
+ * - sqrt:     z = sqrt(c * t), t = z * |z| / c   (c > 0; sign kept so the inverse is
+ *                                                 monotonic for negative network outputs)
+ * - log:      z = log(t),      t = exp(z)         (t > 0)
+ *
+ * inverse(forward(t)) equals t to within a few ulp (exactly for identity).
+ */
+class TargetTransform {
+public:
+    /** @brief The identity transform. */
+    TargetTransform() = default;
+
+    /**
+     * @brief A transform of @p kind; @p c is the sqrt constant (ignored otherwise).
+     * @throws perfcast::error if kind is sqrt and c is not finite and > 0.
+     */
+    explicit TargetTransform(TargetKind kind, double c = 1.0);
+
+    /** @brief The kind. */
+    TargetKind kind() const noexcept { return m_kind; }
+    /** @brief The sqrt constant c (1 for the other kinds). */
+    double constant() const noexcept { return m_c; }
+
+    /** @brief Whether @p t is finite and inside the transform's domain. */
+    bool accepts(double t) const noexcept;
+
+    /** @brief z = T(t). @throws perfcast::error (field "target") outside the domain. */
+    double forward(double t) const;
+
+    /** @brief t = T^-1(z); defined for every z. */
+    double inverse(double z) const noexcept;
+
+    /** @brief dT^-1/dz at @p z (used by the relative loss). */
+    double inverse_derivative(double z) const noexcept;
+
+    /** @brief {"kind": "sqrt", "c": 1000.0}. */
+    nlohmann::json to_json() const;
+    /** @brief Reads to_json()'s output; errors name fields under @p path. */
+    static TargetTransform from_json(const nlohmann::json& j, const std::string& path = "target_transform");
+
+    /** @brief Same kind and same constant. */
+    friend bool operator==(const TargetTransform& a, const TargetTransform& b) noexcept = default;
+
+private:
+    TargetKind m_kind = TargetKind::identity;
+    double m_c = 1.0;
+};
+
+/** @brief nlohmann::json hooks (found by ADL), so `json j = t;` and `j.get<TargetTransform>()` work. */
+void to_json(nlohmann::json& j, const TargetTransform& v);
+/** @brief See to_json(nlohmann::json&, const TargetTransform&). */
+void from_json(const nlohmann::json& j, TargetTransform& v);
+
+// ============================================================================
+// Implementation
+// ============================================================================
+
+inline TargetTransform::TargetTransform(TargetKind kind, double c) : m_kind(kind), m_c(1.0) {
+    if (kind == TargetKind::sqrt) {
+        if (!(std::isfinite(c) && c > 0.0))
+            throw error("target_transform.c", "expected a finite number > 0, got " + std::to_string(c));
+        m_c = c;
+    }
+}
+
+inline bool TargetTransform::accepts(double t) const noexcept {
+    if (!std::isfinite(t)) return false;
+    switch (m_kind) {
+        case TargetKind::identity: return true;
+        case TargetKind::sqrt: return t >= 0.0;
+        case TargetKind::log: return t > 0.0;
+    }
+    return false;
+}
+
+inline double TargetTransform::forward(double t) const {
+    if (!accepts(t)) {
+        const char* need = m_kind == TargetKind::log    ? "a finite t > 0"
+                           : m_kind == TargetKind::sqrt ? "a finite t >= 0"
+                                                        : "a finite t";
+        throw error("target",
+                    std::string(to_string(m_kind)) + " transform needs " + need + ", got " + std::to_string(t));
+    }
+    switch (m_kind) {
+        case TargetKind::identity: return t;
+        case TargetKind::sqrt: return std::sqrt(m_c * t);
+        case TargetKind::log: return std::log(t);
+    }
+    return t;
+}
+
+inline double TargetTransform::inverse(double z) const noexcept {
+    return perfcast::detail::inverse_target<perfcast::detail::std_math>(m_kind, m_c, z);
+}
+
+inline double TargetTransform::inverse_derivative(double z) const noexcept {
+    switch (m_kind) {
+        case TargetKind::identity: return 1.0;
+        case TargetKind::sqrt: return 2.0 * std::abs(z) / m_c;
+        case TargetKind::log: return std::exp(z);
+    }
+    return 1.0;
+}
+
+inline nlohmann::json TargetTransform::to_json() const {
+    nlohmann::json j{{"kind", std::string(perfcast::to_string(m_kind))}};
+    if (m_kind == TargetKind::sqrt) j["c"] = m_c;
+    return j;
+}
+
+inline TargetTransform TargetTransform::from_json(const nlohmann::json& j, const std::string& path) {
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(j, {"kind", "c"}, path);
+    const std::string kind_path = detail::mlp::join_path(path, "kind");
+    const TargetKind kind =
+        parse_target_kind(detail::mlp::read_string(detail::mlp::member(j, "kind", path), kind_path), kind_path);
+    if (kind != TargetKind::sqrt) {
+        if (j.contains("c")) throw error(detail::mlp::join_path(path, "c"), "only the sqrt transform takes a constant");
+        return TargetTransform(kind);
+    }
+    const std::string c_path = detail::mlp::join_path(path, "c");
+    const double c = detail::mlp::read_number(detail::mlp::member(j, "c", path), c_path);
+    if (!(std::isfinite(c) && c > 0.0)) throw error(c_path, "expected a finite number > 0");
+    return TargetTransform(kind, c);
+}
+
+inline void to_json(nlohmann::json& j, const TargetTransform& v) { j = v.to_json(); }
+inline void from_json(const nlohmann::json& j, TargetTransform& v) { v = TargetTransform::from_json(j); }
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/target_transform.hpp ----
+// ---- begin include/perfcast/runtime/mlp/scaler.hpp ----
+/**
+ * @file mlp/scaler.hpp
+ * @brief FeatureScaler: standardises each feature column (mean 0, std 1), fitted on the
+ *        training rows only.
+ */
+
+#include <array>    // array: tensor shapes
+#include <cmath>    // sqrt, abs, isfinite
+#include <cstddef>  // size_t
+#include <span>     // span: rows to fit, single-row input and output
+#include <string>   // string, to_string
+#include <utility>  // move
+#include <vector>   // vector
+
+// #include "../detail/json.hpp"     // nlohmann::json: already inlined above
+// #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
+// #include "../../core/error.hpp"   // error: already inlined above
+// ---- begin include/perfcast/runtime/mlp/equality.hpp ----
+/**
+ * @file mlp/equality.hpp
+ * @brief Bitwise comparisons behind the MLP types' operator==: numbers (NaN equal to NaN)
+ *        and tensors.
+ */
+
+#include <algorithm>  // equal
+#include <cmath>      // isnan
+
+namespace perfcast::detail::mlp {
+
+/** @brief Both NaN, or equal. */
+inline bool same_number(double a, double b) noexcept { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+/** @brief Bitwise-equal tensors of equal shape. */
+template <class Tensor>
+bool same_tensor(const Tensor& a, const Tensor& b) noexcept {
+    if (a.shape() != b.shape()) return false;
+    return std::equal(a.begin(), a.end(), b.begin());
+}
+
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/equality.hpp ----
+// #include "field_path.hpp"         // join_path, index_path: already inlined above
+// #include "json_io.hpp"            // expect_object, reject_unknown, member, read_finite_array, flat_array: already inlined above
+
+namespace perfcast {
 
 /**
  * @brief Per-column standardisation: x' = (x - mean) / std.
@@ -9256,64 +9731,143 @@ private:
     xt::xtensor<double, 1> m_std;
 };
 
+/** @brief nlohmann::json hooks (found by ADL), so `json j = s;` and `j.get<FeatureScaler>()` work. */
+void to_json(nlohmann::json& j, const FeatureScaler& v);
+/** @brief See to_json(nlohmann::json&, const FeatureScaler&). */
+void from_json(const nlohmann::json& j, FeatureScaler& v);
+
 // ============================================================================
-// TargetTransform
+// Implementation
 // ============================================================================
 
+inline FeatureScaler::FeatureScaler(xt::xtensor<double, 1> mean, xt::xtensor<double, 1> stddev)
+    : m_mean(std::move(mean)), m_std(std::move(stddev)) {
+    if (m_mean.size() != m_std.size())
+        throw error("scaler.std", "expected " + std::to_string(m_mean.size()) + " values (one per mean), got " +
+                                      std::to_string(m_std.size()));
+    for (std::size_t i = 0; i < m_mean.size(); ++i) {
+        if (!std::isfinite(m_mean(i))) throw error(detail::mlp::index_path("scaler.mean", i), "not finite");
+        if (!(std::isfinite(m_std(i)) && m_std(i) > 0.0))
+            throw error(detail::mlp::index_path("scaler.std", i), "expected a finite number > 0");
+    }
+}
+
+inline void FeatureScaler::fit(const xt::xtensor<double, 2>& X) {
+    std::vector<std::size_t> rows(X.shape()[0]);
+    for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = r;
+    fit(X, rows);
+}
+
+inline void FeatureScaler::fit(const xt::xtensor<double, 2>& X, std::span<const std::size_t> rows) {
+    const std::size_t n_rows = X.shape()[0];
+    const std::size_t cols = X.shape()[1];
+    if (rows.empty()) throw error("X", "cannot fit a scaler on zero rows");
+    for (const std::size_t r : rows)
+        if (r >= n_rows) throw error("rows", "row " + std::to_string(r) + " out of range");
+    xt::xtensor<double, 1> mean(std::array<std::size_t, 1>{cols}, 0.0);
+    xt::xtensor<double, 1> sd(std::array<std::size_t, 1>{cols}, 0.0);
+    const double n = static_cast<double>(rows.size());
+    const double* data = X.data();
+    // Two passes: the mean, then the mean squared deviation (stable for large offsets).
+    for (const std::size_t r : rows)
+        for (std::size_t c = 0; c < cols; ++c) mean(c) += data[r * cols + c];
+    for (std::size_t c = 0; c < cols; ++c) mean(c) /= n;
+    for (const std::size_t r : rows)
+        for (std::size_t c = 0; c < cols; ++c) {
+            const double d = data[r * cols + c] - mean(c);
+            sd(c) += d * d;
+        }
+    for (std::size_t c = 0; c < cols; ++c) {
+        if (!std::isfinite(mean(c)) || !std::isfinite(sd(c)))
+            throw error("X", "column " + std::to_string(c) + " has values that are not finite (or overflow)");
+        const double s = std::sqrt(sd(c) / n);
+        sd(c) = (s > 0.0 && s > 1e-12 * std::abs(mean(c))) ? s : 1.0;
+    }
+    m_mean = std::move(mean);
+    m_std = std::move(sd);
+}
+
+inline xt::xtensor<double, 2> FeatureScaler::transform(const xt::xtensor<double, 2>& X) const {
+    const std::size_t rows = X.shape()[0];
+    const std::size_t cols = X.shape()[1];
+    if (cols != size())
+        throw error("X", "expected " + std::to_string(size()) + " columns, got " + std::to_string(cols));
+    xt::xtensor<double, 2> out(X.shape());
+    const double* in = X.data();
+    double* o = out.data();
+    const double* mean = m_mean.data();
+    const double* sd = m_std.data();
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c) o[r * cols + c] = (in[r * cols + c] - mean[c]) / sd[c];
+    return out;
+}
+
+inline void FeatureScaler::transform_row(std::span<const double> in, std::span<double> out) const {
+    const std::size_t n = size();
+    if (in.size() != n)
+        throw error("x", "expected " + std::to_string(n) + " features, got " + std::to_string(in.size()));
+    if (out.size() < n) throw error("scratch", "too small");
+    const double* mean = m_mean.data();
+    const double* sd = m_std.data();
+    for (std::size_t c = 0; c < n; ++c) out[c] = (in[c] - mean[c]) / sd[c];
+}
+
+inline nlohmann::json FeatureScaler::to_json() const {
+    return {{"mean", detail::mlp::flat_array(m_mean)}, {"std", detail::mlp::flat_array(m_std)}};
+}
+
+inline FeatureScaler FeatureScaler::from_json(const nlohmann::json& j, const std::string& path) {
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(j, {"mean", "std"}, path);
+    const auto& jm = detail::mlp::member(j, "mean", path);
+    const std::string mean_path = detail::mlp::join_path(path, "mean");
+    if (!jm.is_array()) throw error(mean_path, "expected an array of numbers, got " + detail::mlp::json_type(jm));
+    const std::size_t n = jm.size();
+    xt::xtensor<double, 1> mean(std::array<std::size_t, 1>{n}, 0.0);
+    xt::xtensor<double, 1> sd(std::array<std::size_t, 1>{n}, 0.0);
+    const std::string count = std::to_string(n);
+    detail::mlp::read_finite_array(jm, mean_path, n, count, mean.data());
+    detail::mlp::read_finite_array(detail::mlp::member(j, "std", path), detail::mlp::join_path(path, "std"), n, count,
+                                   sd.data());
+    for (std::size_t i = 0; i < n; ++i)
+        if (!(sd(i) > 0.0))
+            throw error(detail::mlp::index_path(detail::mlp::join_path(path, "std"), i), "expected > 0");
+    return FeatureScaler(std::move(mean), std::move(sd));
+}
+
+inline bool operator==(const FeatureScaler& a, const FeatureScaler& b) noexcept {
+    return detail::mlp::same_tensor(a.m_mean, b.m_mean) && detail::mlp::same_tensor(a.m_std, b.m_std);
+}
+
+inline void to_json(nlohmann::json& j, const FeatureScaler& v) { j = v.to_json(); }
+inline void from_json(const nlohmann::json& j, FeatureScaler& v) { v = FeatureScaler::from_json(j); }
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/scaler.hpp ----
+// ---- begin include/perfcast/runtime/mlp/config.hpp ----
 /**
- * @brief The map from a time t to the value z the network learns, and back.
- *
- * - identity: z = t,           t = z
- * - sqrt:     z = sqrt(c * t), t = z * |z| / c   (c > 0; sign kept so the inverse is
- *                                                 monotonic for negative network outputs)
- * - log:      z = log(t),      t = exp(z)         (t > 0)
- *
- * inverse(forward(t)) equals t to within a few ulp (exactly for identity).
+ * @file mlp/config.hpp
+ * @brief MlpConfig: the architecture and training settings, their validation, the
+ *        learning-rate schedule, and JSON (from a config file too).
  */
-class TargetTransform {
-public:
-    /** @brief The identity transform. */
-    TargetTransform() = default;
 
-    /**
-     * @brief A transform of @p kind; @p c is the sqrt constant (ignored otherwise).
-     * @throws perfcast::error if kind is sqrt and c is not finite and > 0.
-     */
-    explicit TargetTransform(TargetKind kind, double c = 1.0);
+#include <algorithm>    // min
+#include <cmath>        // isfinite, cos, pow
+#include <cstddef>      // size_t
+#include <cstdint>      // uint64_t
+#include <numbers>      // pi
+#include <string>       // string
+#include <string_view>  // string_view: field names
+#include <vector>       // vector
 
-    /** @brief The kind. */
-    TargetKind kind() const noexcept { return m_kind; }
-    /** @brief The sqrt constant c (1 for the other kinds). */
-    double constant() const noexcept { return m_c; }
+// #include "../detail/json.hpp"    // nlohmann::json: already inlined above
+// #include "../../core/error.hpp"  // error: already inlined above
+// #include "field_path.hpp"        // join_path, index_path: already inlined above
+// #include "json_io.hpp"           // expect_object, reject_unknown, read_*, load_json_file: already inlined above
+// #include "options.hpp"           // MlpActivation, MlpLoss, LrSchedule, their names and parsers: already inlined above
+// #include "target_transform.hpp"  // TargetTransform: already inlined above
 
-    /** @brief Whether @p t is finite and inside the transform's domain. */
-    bool accepts(double t) const noexcept;
-
-    /** @brief z = T(t). @throws perfcast::error (field "target") outside the domain. */
-    double forward(double t) const;
-
-    /** @brief t = T^-1(z); defined for every z. */
-    double inverse(double z) const noexcept;
-
-    /** @brief dT^-1/dz at @p z (used by the relative loss). */
-    double inverse_derivative(double z) const noexcept;
-
-    /** @brief {"kind": "sqrt", "c": 1000.0}. */
-    nlohmann::json to_json() const;
-    /** @brief Reads to_json()'s output; errors name fields under @p path. */
-    static TargetTransform from_json(const nlohmann::json& j, const std::string& path = "target_transform");
-
-    /** @brief Same kind and same constant. */
-    friend bool operator==(const TargetTransform& a, const TargetTransform& b) noexcept = default;
-
-private:
-    TargetKind m_kind = TargetKind::identity;
-    double m_c = 1.0;
-};
-
-// ============================================================================
-// MlpConfig
-// ============================================================================
+namespace perfcast {
 
 /**
  * @brief Architecture and training settings.
@@ -9372,290 +9926,211 @@ struct MlpConfig {
     friend bool operator==(const MlpConfig& a, const MlpConfig& b) noexcept = default;
 };
 
-// ============================================================================
-// Mlp
-// ============================================================================
-
-/** @brief One fully connected layer: out = in * weights + bias. */
-struct MlpLayer {
-    xt::xtensor<double, 2> weights;  ///< inputs x outputs, row-major
-    xt::xtensor<double, 1> bias;     ///< outputs
-
-    /** @brief Input width. */
-    std::size_t inputs() const noexcept { return weights.shape()[0]; }
-    /** @brief Output width. */
-    std::size_t outputs() const noexcept { return weights.shape()[1]; }
-};
-
-/**
- * @brief A feed-forward network with one output: hidden layers with an activation,
- * a linear output layer, then output_offset + output_scale * o.
- *
- * The network sees standardised features and produces a transformed target.
- * predict() is batched (BLAS); predict_one() is a plain loop that does not allocate.
- */
-class Mlp {
-public:
-    /** @brief An empty network (no layers); predicting with it throws. */
-    Mlp() = default;
-
-    /**
-     * @brief A network with @p inputs inputs, the given hidden widths and one output,
-     * initialised from @p seed: He-normal weights for relu/silu/gelu layers,
-     * Xavier-normal for tanh layers and the output layer, zero biases, offset 0, scale 1.
-     * @throws perfcast::error if inputs is 0 or a hidden width is 0.
-     */
-    Mlp(std::size_t inputs, std::span<const std::size_t> hidden, MlpActivation activation, std::uint64_t seed);
-
-    /** @brief Number of inputs (0 for an empty network). */
-    std::size_t input_size() const noexcept { return m_layers.empty() ? 0 : m_layers.front().inputs(); }
-    /** @brief The hidden activation. */
-    MlpActivation activation() const noexcept { return m_activation; }
-    /** @brief Whether the network has no layers. */
-    bool empty() const noexcept { return m_layers.empty(); }
-    /** @brief Number of weights and biases. */
-    std::size_t parameter_count() const noexcept;
-    /** @brief The widest layer output. */
-    std::size_t max_width() const noexcept;
-
-    /** @brief The layers, input first. */
-    const std::vector<MlpLayer>& layers() const noexcept { return m_layers; }
-    /** @brief The layers for editing values (training, tests); shapes must not be changed. */
-    std::span<MlpLayer> layers() noexcept { return m_layers; }
-
-    /** @brief Added to the output layer's result. */
-    double output_offset() const noexcept { return m_output_offset; }
-    /** @brief Multiplies the output layer's result. */
-    double output_scale() const noexcept { return m_output_scale; }
-    /** @brief Sets the output map; @throws perfcast::error unless both are finite and scale != 0. */
-    void set_output_affine(double offset, double scale);
-
-    /**
-     * @brief Outputs for every row of @p X (rows x input_size()).
-     * @throws perfcast::error if the network is empty or the column count differs.
-     */
-    xt::xtensor<double, 1> predict(const xt::xtensor<double, 2>& X) const;
-
-    /** @brief Doubles of scratch that predict_one(x, scratch) needs. */
-    std::size_t scratch_size() const noexcept { return 2 * max_width(); }
-
-    /**
-     * @brief Output for one row, using @p scratch (at least scratch_size() doubles);
-     * does not allocate. @throws perfcast::error on wrong sizes or an empty network.
-     */
-    double predict_one(std::span<const double> x, std::span<double> scratch) const;
-
-    /**
-     * @brief Output for one row, using a per-thread scratch buffer (allocates only
-     * the first time a thread needs a larger buffer). Thread-safe.
-     */
-    double predict_one(std::span<const double> x) const;
-
-    /** @brief {"inputs", "activation", "output_offset", "output_scale", "layers": [...]}. */
-    nlohmann::json to_json() const;
-    /**
-     * @brief Reads to_json()'s output, checking every shape and value; errors name the
-     * field, e.g. "mlp.layers[2].weights: expected 128x64 = 8192 values, got 100".
-     */
-    static Mlp from_json(const nlohmann::json& j, const std::string& path = "mlp");
-
-    /** @brief Bitwise equality of shapes, weights, activation and output map. */
-    friend bool operator==(const Mlp& a, const Mlp& b) noexcept;
-
-private:
-    std::vector<MlpLayer> m_layers;
-    MlpActivation m_activation = MlpActivation::relu;
-    double m_output_offset = 0.0;
-    double m_output_scale = 1.0;
-};
-
-// ============================================================================
-// Training results
-// ============================================================================
-
-/** @brief What one epoch measured. */
-struct EpochRecord {
-    std::size_t epoch = 0;  ///< 1-based
-    /** Mean training loss over the epoch's batches (weights change during the epoch). */
-    double train_loss = 0.0;
-    /** Validation loss after the epoch; NaN without validation. */
-    double val_loss = std::numeric_limits<double>::quiet_NaN();
-    /** Mean |t_hat - t| / t over validation rows with t != 0; NaN when there are none. */
-    double val_mean_relative_error = std::numeric_limits<double>::quiet_NaN();
-    double learning_rate = 0.0;  ///< rate used during the epoch
-    double seconds = 0.0;        ///< wall time since training started, at the end of the epoch
-
-    /** @brief Field-wise equality (NaN fields compare equal to NaN). */
-    friend bool operator==(const EpochRecord& a, const EpochRecord& b) noexcept;
-};
-
-/** @brief The course of a training run. */
-struct TrainingHistory {
-    std::vector<EpochRecord> epochs;  ///< one per epoch run
-    /** 1-based epoch whose weights were kept: the best validation epoch, or the last
-        epoch without validation; 0 if no epoch ran. */
-    std::size_t best_epoch = 0;
-    double best_val_loss = std::numeric_limits<double>::quiet_NaN();  ///< NaN without validation
-    double seconds = 0.0;                                             ///< total training wall time
-    std::size_t train_rows = 0;                                       ///< rows used for fitting
-    std::size_t validation_rows = 0;                                  ///< rows held out
-    StopReason stop_reason = StopReason::max_epochs;                  ///< why training ended
-
-    /** @brief Field-wise equality (NaN fields compare equal to NaN). */
-    friend bool operator==(const TrainingHistory& a, const TrainingHistory& b) noexcept;
-};
-
-/**
- * @brief A fitted model: scaler, network and target transform, plus the config and
- * history of the run that produced it.
- */
-class TrainedRegressor {
-public:
-    /** @brief An empty model; predicting with it throws. */
-    TrainedRegressor() = default;
-
-    /** @brief Assembles a model; @throws perfcast::error if the scaler and network disagree. */
-    TrainedRegressor(FeatureScaler scaler, TargetTransform transform, Mlp mlp, MlpConfig config,
-                     TrainingHistory history);
-
-    /**
-     * @brief Predicted times (original units) for every row of @p X.
-     * @throws perfcast::error if the model is empty or the column count differs.
-     */
-    xt::xtensor<double, 1> predict(const xt::xtensor<double, 2>& X) const;
-
-    /** @brief Doubles of scratch that predict_one(x, scratch) needs. */
-    std::size_t scratch_size() const noexcept { return m_scaler.size() + m_mlp.scratch_size(); }
-
-    /** @brief Predicted time for one row using @p scratch (scratch_size() doubles); no allocation. */
-    double predict_one(std::span<const double> x, std::span<double> scratch) const;
-
-    /** @brief Predicted time for one row using a per-thread scratch buffer. Thread-safe. */
-    double predict_one(std::span<const double> x) const;
-
-    /** @brief The network's output for one row: the prediction in the target transform's space (so
-     *  that an ensemble averages its members where they were trained), using @p scratch. */
-    double predict_transformed_one(std::span<const double> x, std::span<double> scratch) const;
-
-    /** @brief predict_transformed_one() with a per-thread scratch buffer. Thread-safe. */
-    double predict_transformed_one(std::span<const double> x) const;
-
-    /** @brief Number of input features (0 for an empty model). */
-    std::size_t input_size() const noexcept { return m_scaler.size(); }
-
-    /** @brief The feature scaler. */
-    const FeatureScaler& scaler() const noexcept { return m_scaler; }
-    /** @brief The target transform. */
-    const TargetTransform& target_transform() const noexcept { return m_transform; }
-    /** @brief The network (maps scaled features to the transformed target). */
-    const Mlp& mlp() const noexcept { return m_mlp; }
-    /** @brief The config training used. */
-    const MlpConfig& config() const noexcept { return m_config; }
-    /** @brief The training history. */
-    const TrainingHistory& history() const noexcept { return m_history; }
-
-    /** @brief The whole model as JSON: format tag, config, scaler, transform, mlp, history. */
-    nlohmann::json to_json() const;
-    /**
-     * @brief Reads to_json()'s output; the result predicts bit-identically to the saved
-     * model. @p path prefixes the field names in errors, for a model nested in a larger
-     * document (e.g. "models[0].regressor").
-     * @throws perfcast::error naming the bad field (e.g. "mlp.layers[1].bias").
-     */
-    static TrainedRegressor from_json(const nlohmann::json& j, const std::string& path = "");
-
-    /**
-     * @brief to_json() as text: one member per line, except that objects and arrays
-     * holding only numbers, strings and arrays of those stay on one line (so each layer
-     * and each epoch is one line). Numbers are written with round-trip precision.
-     */
-    std::string to_json_text() const;
-
-    /** @brief Writes to_json_text() to @p file. @throws perfcast::error naming the file. */
-    void save(const std::string& file) const;
-
-    /**
-     * @brief Reads a model saved by save(). @throws perfcast::error naming the file, the
-     * line and the field of the first problem (e.g. "m.json:12: mlp.layers[1].weights: ...").
-     */
-    static TrainedRegressor load(const std::string& file);
-
-    /** @brief Bitwise equality of every part. */
-    friend bool operator==(const TrainedRegressor& a, const TrainedRegressor& b) noexcept = default;
-
-private:
-    FeatureScaler m_scaler;
-    TargetTransform m_transform;
-    Mlp m_mlp;
-    MlpConfig m_config;
-    TrainingHistory m_history;
-};
-
-// ============================================================================
-// Training
-// ============================================================================
-
-/**
- * @brief Called after every epoch with the 1-based epoch and its training and
- * validation loss (NaN without validation). Returning false stops training (the
- * best weights so far are kept), e.g. on Ctrl-C.
- */
-using ProgressCallback = std::function<bool(std::size_t epoch, double train_loss, double val_loss)>;
-
-/** @brief Row indices of a train/validation split. */
-struct TrainValidationSplit {
-    std::vector<std::size_t> train;       ///< rows used for fitting
-    std::vector<std::size_t> validation;  ///< rows held out
-};
-
-/**
- * @brief The split train_mlp() uses for @p rows rows under @p config (deterministic
- * in config.seed and config.validation_fraction), so callers can evaluate on the
- * held-out rows. validation gets round(rows * fraction) rows, at least 1 when the
- * fraction is > 0, and train keeps at least 1.
- */
-TrainValidationSplit train_validation_split(std::size_t rows, const MlpConfig& config);
-
-/**
- * @brief Trains a regressor from features @p X (rows x features) to times @p y.
- *
- * Validates the config and data (finite values, targets in the transform's domain,
- * t > 0 for the relative loss), splits off validation rows, fits the scaler on the
- * training rows, standardises the transformed target into the network's output map,
- * then runs mini-batch AdamW with the configured schedule. With validation, training
- * stops after @p config.patience epochs without improvement and the best epoch's
- * weights are restored.
- *
- * @throws perfcast::error naming the bad field or row (e.g. "y[12]"), or if the loss
- *         becomes non-finite (divergence).
- */
-TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xtensor<double, 1>& y, const MlpConfig& config,
-                           const ProgressCallback& progress = {});
-
-/// @name nlohmann::json hooks (found by ADL), so `json j = model;` and `j.get<T>()` work.
-/// They forward to the types' to_json() and from_json().
-/// @{
-void to_json(nlohmann::json& j, const FeatureScaler& v);
-void from_json(const nlohmann::json& j, FeatureScaler& v);
-void to_json(nlohmann::json& j, const TargetTransform& v);
-void from_json(const nlohmann::json& j, TargetTransform& v);
+/** @brief nlohmann::json hooks (found by ADL), so `json j = c;` and `j.get<MlpConfig>()` work. */
 void to_json(nlohmann::json& j, const MlpConfig& v);
+/** @brief See to_json(nlohmann::json&, const MlpConfig&). */
 void from_json(const nlohmann::json& j, MlpConfig& v);
-void to_json(nlohmann::json& j, const Mlp& v);
-void from_json(const nlohmann::json& j, Mlp& v);
-void to_json(nlohmann::json& j, const TrainedRegressor& v);
-void from_json(const nlohmann::json& j, TrainedRegressor& v);
-/// @}
 
 // ============================================================================
 // Implementation
 // ============================================================================
 
-namespace detail::mlp {
+inline void MlpConfig::validate(const std::string& path) const {
+    auto field = [&](std::string_view name) { return detail::mlp::join_path(path, name); };
+    auto positive = [&](double v, std::string_view name) {
+        if (!(std::isfinite(v) && v > 0.0)) throw error(field(name), "expected a finite number > 0");
+    };
+    for (std::size_t i = 0; i < hidden.size(); ++i)
+        if (hidden[i] == 0) throw error(detail::mlp::index_path(field("hidden"), i), "a layer needs at least one unit");
+    positive(learning_rate, "learning_rate");
+    if (!(adam_beta1 >= 0.0 && adam_beta1 < 1.0)) throw error(field("adam_beta1"), "expected a number in [0, 1)");
+    if (!(adam_beta2 >= 0.0 && adam_beta2 < 1.0)) throw error(field("adam_beta2"), "expected a number in [0, 1)");
+    positive(adam_epsilon, "adam_epsilon");
+    if (!(std::isfinite(weight_decay) && weight_decay >= 0.0))
+        throw error(field("weight_decay"), "expected a finite number >= 0");
+    if (!(learning_rate * weight_decay < 1.0))
+        throw error(field("weight_decay"), "learning_rate * weight_decay must be < 1");
+    if (!(std::isfinite(gradient_clip_norm) && gradient_clip_norm >= 0.0))
+        throw error(field("gradient_clip_norm"), "expected a finite number >= 0 (0 = off)");
+    if (batch_size == 0) throw error(field("batch_size"), "expected at least 1");
+    if (max_epochs == 0) throw error(field("max_epochs"), "expected at least 1");
+    if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
+        throw error(field("validation_fraction"), "expected a number in [0, 1)");
+    if (!(std::isfinite(min_delta) && min_delta >= 0.0))
+        throw error(field("min_delta"), "expected a finite number >= 0");
+    if (!(lr_min_fraction >= 0.0 && lr_min_fraction <= 1.0))
+        throw error(field("lr_min_fraction"), "expected a number in [0, 1]");
+    if (lr_step_epochs == 0) throw error(field("lr_step_epochs"), "expected at least 1");
+    if (!(lr_step_gamma > 0.0 && lr_step_gamma <= 1.0))
+        throw error(field("lr_step_gamma"), "expected a number in (0, 1]");
+}
 
-// ---------------------------------------------------------------------------
-// Random numbers: splitmix64 seeding and xoshiro256**, identical everywhere.
-// ---------------------------------------------------------------------------
+inline double MlpConfig::learning_rate_at(std::size_t epoch) const noexcept {
+    switch (lr_schedule) {
+        case LrSchedule::constant: return learning_rate;
+        case LrSchedule::cosine: {
+            if (max_epochs <= 1) return learning_rate;
+            const double progress =
+                static_cast<double>(std::min(epoch, max_epochs - 1)) / static_cast<double>(max_epochs - 1);
+            const double low = learning_rate * lr_min_fraction;
+            // Written so epoch 0 gets exactly learning_rate.
+            return learning_rate - 0.5 * (learning_rate - low) * (1.0 - std::cos(std::numbers::pi * progress));
+        }
+        case LrSchedule::step:
+            return learning_rate * std::pow(lr_step_gamma, static_cast<double>(epoch / lr_step_epochs));
+    }
+    return learning_rate;
+}
+
+inline nlohmann::json MlpConfig::to_json() const {
+    return {
+        {"hidden", hidden},
+        {"activation", std::string(perfcast::to_string(activation))},
+        {"loss", std::string(perfcast::to_string(loss))},
+        {"target_transform", target_transform.to_json()},
+        {"learning_rate", learning_rate},
+        {"adam_beta1", adam_beta1},
+        {"adam_beta2", adam_beta2},
+        {"adam_epsilon", adam_epsilon},
+        {"weight_decay", weight_decay},
+        {"gradient_clip_norm", gradient_clip_norm},
+        {"batch_size", batch_size},
+        {"max_epochs", max_epochs},
+        {"validation_fraction", validation_fraction},
+        {"patience", patience},
+        {"min_delta", min_delta},
+        {"lr_schedule", std::string(perfcast::to_string(lr_schedule))},
+        {"lr_min_fraction", lr_min_fraction},
+        {"lr_step_epochs", lr_step_epochs},
+        {"lr_step_gamma", lr_step_gamma},
+        {"seed", seed},
+    };
+}
+
+inline MlpConfig MlpConfig::from_json(const nlohmann::json& j, const std::string& path) {
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(j,
+                                {"hidden",
+                                 "activation",
+                                 "loss",
+                                 "target_transform",
+                                 "learning_rate",
+                                 "adam_beta1",
+                                 "adam_beta2",
+                                 "adam_epsilon",
+                                 "weight_decay",
+                                 "gradient_clip_norm",
+                                 "batch_size",
+                                 "max_epochs",
+                                 "validation_fraction",
+                                 "patience",
+                                 "min_delta",
+                                 "lr_schedule",
+                                 "lr_min_fraction",
+                                 "lr_step_epochs",
+                                 "lr_step_gamma",
+                                 "seed"},
+                                path);
+    MlpConfig c;
+    auto has = [&](std::string_view key) { return j.contains(key); };
+    auto at = [&](std::string_view key) -> const nlohmann::json& { return j.find(key).value(); };
+    auto field = [&](std::string_view key) { return detail::mlp::join_path(path, key); };
+    auto number = [&](std::string_view key, double& out) {
+        if (has(key)) out = detail::mlp::read_finite(at(key), field(key));
+    };
+    auto size = [&](std::string_view key, std::size_t& out) {
+        if (has(key)) out = detail::mlp::read_size(at(key), field(key));
+    };
+    if (has("hidden")) {
+        const auto& jh = at("hidden");
+        if (!jh.is_array())
+            throw error(field("hidden"), "expected an array of widths, got " + detail::mlp::json_type(jh));
+        c.hidden.clear();
+        for (std::size_t i = 0; i < jh.size(); ++i)
+            c.hidden.push_back(detail::mlp::read_size(jh[i], detail::mlp::index_path(field("hidden"), i)));
+    }
+    if (has("activation"))
+        c.activation =
+            parse_mlp_activation(detail::mlp::read_string(at("activation"), field("activation")), field("activation"));
+    if (has("loss")) c.loss = parse_mlp_loss(detail::mlp::read_string(at("loss"), field("loss")), field("loss"));
+    if (has("target_transform"))
+        c.target_transform = TargetTransform::from_json(at("target_transform"), field("target_transform"));
+    number("learning_rate", c.learning_rate);
+    number("adam_beta1", c.adam_beta1);
+    number("adam_beta2", c.adam_beta2);
+    number("adam_epsilon", c.adam_epsilon);
+    number("weight_decay", c.weight_decay);
+    number("gradient_clip_norm", c.gradient_clip_norm);
+    size("batch_size", c.batch_size);
+    size("max_epochs", c.max_epochs);
+    number("validation_fraction", c.validation_fraction);
+    size("patience", c.patience);
+    number("min_delta", c.min_delta);
+    if (has("lr_schedule"))
+        c.lr_schedule =
+            parse_lr_schedule(detail::mlp::read_string(at("lr_schedule"), field("lr_schedule")), field("lr_schedule"));
+    number("lr_min_fraction", c.lr_min_fraction);
+    size("lr_step_epochs", c.lr_step_epochs);
+    number("lr_step_gamma", c.lr_step_gamma);
+    if (has("seed")) c.seed = detail::mlp::read_unsigned(at("seed"), field("seed"));
+    c.validate(path);
+    return c;
+}
+
+inline MlpConfig MlpConfig::load(const std::string& file) {
+    return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j, ""); });
+}
+
+inline void to_json(nlohmann::json& j, const MlpConfig& v) { j = v.to_json(); }
+inline void from_json(const nlohmann::json& j, MlpConfig& v) { v = MlpConfig::from_json(j); }
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/config.hpp ----
+// ---- begin include/perfcast/runtime/mlp/network.hpp ----
+/**
+ * @file mlp/network.hpp
+ * @brief Mlp: dense layers with a hidden nonlinearity and one linear output, followed by
+ *        the affine map that undoes the target's standardisation; MlpLayer is one layer.
+ *
+ * Mlp::predict() runs the batched forward pass of backprop.hpp, which works on an Mlp and
+ * so needs this class complete: predict() is defined there, and backprop.hpp is included
+ * at the end of this header, so that either header alone gives the whole of Mlp.
+ */
+
+#include <algorithm>  // max
+#include <array>      // array: tensor shapes
+#include <cmath>      // sqrt, isfinite
+#include <cstddef>    // size_t
+#include <cstdint>    // uint64_t: seed
+#include <span>       // span: hidden widths, single-row input and scratch
+#include <string>     // string, to_string
+#include <utility>    // move
+#include <vector>     // vector
+
+// #include "../detail/json.hpp"     // nlohmann::json: already inlined above
+// #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
+// #include "../../core/error.hpp"   // error: already inlined above
+// #include "equality.hpp"           // same_tensor: already inlined above
+// #include "field_path.hpp"         // join_path, index_path: already inlined above
+// #include "json_io.hpp"            // expect_object, reject_unknown, member, read_*, flat_array: already inlined above
+// #include "options.hpp"            // MlpActivation, to_string, parse_mlp_activation: already inlined above
+// ---- begin include/perfcast/runtime/mlp/random.hpp ----
+/**
+ * @file mlp/random.hpp
+ * @brief The MLP's random numbers: splitmix64 seeding, xoshiro256** with portable uniform,
+ *        bounded and normal draws, a Fisher-Yates shuffle and the seed streams of training,
+ *        identical on every platform (no standard distributions).
+ */
+
+#include <array>    // array: the generator's state
+#include <cmath>    // sqrt, log, sin, cos
+#include <cstddef>  // size_t
+#include <cstdint>  // uint64_t
+#include <numbers>  // pi
+#include <utility>  // swap
+#include <vector>   // vector
+
+namespace perfcast::detail::mlp {
 
 /** @brief Advances @p state and returns the next splitmix64 output. */
 inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
@@ -9740,28 +10215,43 @@ inline constexpr std::uint64_t k_stream_init = 1;
 inline constexpr std::uint64_t k_stream_split = 2;
 inline constexpr std::uint64_t k_stream_shuffle = 3;
 
-// ---------------------------------------------------------------------------
-// Dense algebra
-// ---------------------------------------------------------------------------
-
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/random.hpp ----
+// ---- begin include/perfcast/runtime/mlp/row_kernel.hpp ----
 /**
- * @brief C (m x n) = alpha * op(A) * op(B) + beta * C on row-major raw buffers, where
- * op(A) is m x k (A stored k x m when @p trans_a) and op(B) is k x n (B stored n x k
- * when @p trans_b). Dispatches to xt::blas::gemm (CBLAS).
+ * @file mlp/row_kernel.hpp
+ * @brief The single-row forward pass of one dense layer (Mlp::predict_one), with a copy
+ *        compiled for AVX2 and FMA chosen at run time on x86-64.
  */
-inline void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
-                 const double* b, double beta, double* c) {
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-        for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0 ? 0.0 : beta * c[i];
-        return;
-    }
-    using shape2 = std::array<std::size_t, 2>;
-    const auto A = xt::adapt(a, m * k, xt::no_ownership(), trans_a ? shape2{k, m} : shape2{m, k});
-    const auto B = xt::adapt(b, k * n, xt::no_ownership(), trans_b ? shape2{n, k} : shape2{k, n});
-    auto C = xt::adapt(c, m * n, xt::no_ownership(), shape2{m, n});
-    xt::blas::gemm(A, B, C, trans_a, trans_b, alpha, beta);
-}
+
+#include <algorithm>  // copy, min
+#include <array>      // array: compacted input indices
+#include <cstddef>    // size_t
+#include <cstdint>    // uint32_t
+
+// ---- begin include/perfcast/runtime/mlp/activation.hpp ----
+/**
+ * @file mlp/activation.hpp
+ * @brief The hidden activations elementwise, and their derivatives for backpropagation.
+ */
+
+#include <algorithm>  // max
+#include <cmath>      // tanh, exp
+#include <cstddef>    // size_t
+
+// #include "../../core/detail/math_policy.hpp"  // std_math: already inlined above
+// #include "../../core/mlp_kinds.hpp"           // MlpActivation, activate, gelu_scale, gelu_cubic: already inlined above
+// #include "options.hpp"   // MlpActivation: already inlined above
+// ---- begin include/perfcast/runtime/mlp/unrolled.hpp ----
+/**
+ * @file mlp/unrolled.hpp
+ * @brief Loops unrolled by hand so that GCC's -O2 emits SIMD code: axpy and
+ *        for_each_index.
+ */
+
+#include <cstddef>  // size_t
+
+namespace perfcast::detail::mlp {
 
 // The kernels below are unrolled by 4 by hand so that GCC's -O2 (whose cheap vectoriser
 // skips loops of unknown trip count) still emits SIMD code.
@@ -9795,6 +10285,11 @@ inline void for_each_index(std::size_t n, F&& f) noexcept {
     for (; i < n; ++i) f(i);
 }
 
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/unrolled.hpp ----
+
+namespace perfcast::detail::mlp {
+
 /** @brief act(x) for one value (the slow path: libm calls), as core/mlp_kinds.hpp defines it. */
 inline double activate_one(MlpActivation activation, double x) noexcept {
     return perfcast::detail::activate<perfcast::detail::std_math>(activation, x);
@@ -9824,6 +10319,44 @@ inline double activate_one(MlpActivation activation, double x) noexcept {
     }
     for (std::size_t i = 0; i < n; ++i) v[i] = activate_one(activation, v[i]);
 }
+
+/**
+ * @brief delta *= act'(z) elementwise, with a = act(z) already computed; delta must
+ * not overlap z or a. Out of line, as activate().
+ */
+[[gnu::noinline]] inline void multiply_by_derivative(MlpActivation activation, const double* __restrict__ z,
+                                                     const double* __restrict__ a, double* __restrict__ delta,
+                                                     std::size_t n) noexcept {
+    switch (activation) {
+        case MlpActivation::relu:
+            for_each_index(n, [&](std::size_t i) {
+                const double d = delta[i];  // loaded unconditionally, so the select packs
+                delta[i] = z[i] > 0.0 ? d : 0.0;
+            });
+            return;
+        case MlpActivation::tanh: for_each_index(n, [&](std::size_t i) { delta[i] *= 1.0 - a[i] * a[i]; }); return;
+        case MlpActivation::silu:
+            for (std::size_t i = 0; i < n; ++i) {
+                const double s = 1.0 / (1.0 + std::exp(-z[i]));
+                delta[i] *= s * (1.0 + z[i] * (1.0 - s));
+            }
+            return;
+        case MlpActivation::gelu:
+            for (std::size_t i = 0; i < n; ++i) {
+                const double x = z[i];
+                const double th = std::tanh(gelu_scale * (x + gelu_cubic * x * x * x));
+                const double du = gelu_scale * (1.0 + 3.0 * gelu_cubic * x * x);
+                delta[i] *= 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du;
+            }
+            return;
+    }
+}
+
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/activation.hpp ----
+// #include "options.hpp"     // MlpActivation: already inlined above
+
+namespace perfcast::detail::mlp {
 
 /**
  * @brief out[k] = init[k] + sum over p of in[idx[p]] * w[idx[p] * stride + k], k in [0, B): a
@@ -9922,36 +10455,319 @@ inline void forward_row_step(const RowLayer& L, const double* __restrict__ in, d
     if (L.hidden && !L.relu) activate_in_place(L.activation, out, L.n_out);
 }
 
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/row_kernel.hpp ----
+
+namespace perfcast {
+
+/** @brief One fully connected layer: out = in * weights + bias. */
+struct MlpLayer {
+    xt::xtensor<double, 2> weights;  ///< inputs x outputs, row-major
+    xt::xtensor<double, 1> bias;     ///< outputs
+
+    /** @brief Input width. */
+    std::size_t inputs() const noexcept { return weights.shape()[0]; }
+    /** @brief Output width. */
+    std::size_t outputs() const noexcept { return weights.shape()[1]; }
+};
+
 /**
- * @brief delta *= act'(z) elementwise, with a = act(z) already computed; delta must
- * not overlap z or a. Out of line, as activate().
+ * @brief A feed-forward network with one output: hidden layers with an activation,
+ * a linear output layer, then output_offset + output_scale * o.
+ *
+ * The network sees standardised features and produces a transformed target.
+ * predict() is batched (BLAS); predict_one() is a plain loop that does not allocate.
  */
-[[gnu::noinline]] inline void multiply_by_derivative(MlpActivation activation, const double* __restrict__ z,
-                                                     const double* __restrict__ a, double* __restrict__ delta,
-                                                     std::size_t n) noexcept {
-    switch (activation) {
-        case MlpActivation::relu:
-            for_each_index(n, [&](std::size_t i) {
-                const double d = delta[i];  // loaded unconditionally, so the select packs
-                delta[i] = z[i] > 0.0 ? d : 0.0;
-            });
-            return;
-        case MlpActivation::tanh: for_each_index(n, [&](std::size_t i) { delta[i] *= 1.0 - a[i] * a[i]; }); return;
-        case MlpActivation::silu:
-            for (std::size_t i = 0; i < n; ++i) {
-                const double s = 1.0 / (1.0 + std::exp(-z[i]));
-                delta[i] *= s * (1.0 + z[i] * (1.0 - s));
-            }
-            return;
-        case MlpActivation::gelu:
-            for (std::size_t i = 0; i < n; ++i) {
-                const double x = z[i];
-                const double th = std::tanh(gelu_scale * (x + gelu_cubic * x * x * x));
-                const double du = gelu_scale * (1.0 + 3.0 * gelu_cubic * x * x);
-                delta[i] *= 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du;
-            }
-            return;
+class Mlp {
+public:
+    /** @brief An empty network (no layers); predicting with it throws. */
+    Mlp() = default;
+
+    /**
+     * @brief A network with @p inputs inputs, the given hidden widths and one output,
+     * initialised from @p seed: He-normal weights for relu/silu/gelu layers,
+     * Xavier-normal for tanh layers and the output layer, zero biases, offset 0, scale 1.
+     * @throws perfcast::error if inputs is 0 or a hidden width is 0.
+     */
+    Mlp(std::size_t inputs, std::span<const std::size_t> hidden, MlpActivation activation, std::uint64_t seed);
+
+    /** @brief Number of inputs (0 for an empty network). */
+    std::size_t input_size() const noexcept { return m_layers.empty() ? 0 : m_layers.front().inputs(); }
+    /** @brief The hidden activation. */
+    MlpActivation activation() const noexcept { return m_activation; }
+    /** @brief Whether the network has no layers. */
+    bool empty() const noexcept { return m_layers.empty(); }
+    /** @brief Number of weights and biases. */
+    std::size_t parameter_count() const noexcept;
+    /** @brief The widest layer output. */
+    std::size_t max_width() const noexcept;
+
+    /** @brief The layers, input first. */
+    const std::vector<MlpLayer>& layers() const noexcept { return m_layers; }
+    /** @brief The layers for editing values (training, tests); shapes must not be changed. */
+    std::span<MlpLayer> layers() noexcept { return m_layers; }
+
+    /** @brief Added to the output layer's result. */
+    double output_offset() const noexcept { return m_output_offset; }
+    /** @brief Multiplies the output layer's result. */
+    double output_scale() const noexcept { return m_output_scale; }
+    /** @brief Sets the output map; @throws perfcast::error unless both are finite and scale != 0. */
+    void set_output_affine(double offset, double scale);
+
+    /**
+     * @brief Outputs for every row of @p X (rows x input_size()).
+     * @throws perfcast::error if the network is empty or the column count differs.
+     */
+    xt::xtensor<double, 1> predict(const xt::xtensor<double, 2>& X) const;
+
+    /** @brief Doubles of scratch that predict_one(x, scratch) needs. */
+    std::size_t scratch_size() const noexcept { return 2 * max_width(); }
+
+    /**
+     * @brief Output for one row, using @p scratch (at least scratch_size() doubles);
+     * does not allocate. @throws perfcast::error on wrong sizes or an empty network.
+     */
+    double predict_one(std::span<const double> x, std::span<double> scratch) const;
+
+    /**
+     * @brief Output for one row, using a per-thread scratch buffer (allocates only
+     * the first time a thread needs a larger buffer). Thread-safe.
+     */
+    double predict_one(std::span<const double> x) const;
+
+    /** @brief {"inputs", "activation", "output_offset", "output_scale", "layers": [...]}. */
+    nlohmann::json to_json() const;
+    /**
+     * @brief Reads to_json()'s output, checking every shape and value; errors name the
+     * field, e.g. "mlp.layers[2].weights: expected 128x64 = 8192 values, got 100".
+     */
+    static Mlp from_json(const nlohmann::json& j, const std::string& path = "mlp");
+
+    /** @brief Bitwise equality of shapes, weights, activation and output map. */
+    friend bool operator==(const Mlp& a, const Mlp& b) noexcept;
+
+private:
+    std::vector<MlpLayer> m_layers;
+    MlpActivation m_activation = MlpActivation::relu;
+    double m_output_offset = 0.0;
+    double m_output_scale = 1.0;
+};
+
+/** @brief nlohmann::json hooks (found by ADL), so `json j = net;` and `j.get<Mlp>()` work. */
+void to_json(nlohmann::json& j, const Mlp& v);
+/** @brief See to_json(nlohmann::json&, const Mlp&). */
+void from_json(const nlohmann::json& j, Mlp& v);
+
+// ============================================================================
+// Implementation
+// ============================================================================
+
+inline Mlp::Mlp(std::size_t inputs, std::span<const std::size_t> hidden, MlpActivation activation, std::uint64_t seed)
+    : m_activation(activation) {
+    if (inputs == 0) throw error("inputs", "a network needs at least one input");
+    detail::mlp::Xoshiro256 rng(seed);
+    std::size_t fan_in = inputs;
+    m_layers.reserve(hidden.size() + 1);
+    for (std::size_t l = 0; l <= hidden.size(); ++l) {
+        const bool output = l == hidden.size();
+        const std::size_t fan_out = output ? 1 : hidden[l];
+        if (fan_out == 0) throw error(detail::mlp::index_path("hidden", l), "a layer needs at least one unit");
+        // He for rectifier-like units, Xavier (Glorot) for tanh and the linear output.
+        const bool he = !output && activation != MlpActivation::tanh;
+        const double sd =
+            he ? std::sqrt(2.0 / static_cast<double>(fan_in)) : std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
+        MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{fan_in, fan_out}, 0.0),
+                       xt::xtensor<double, 1>(std::array<std::size_t, 1>{fan_out}, 0.0)};
+        for (double& w : layer.weights) w = sd * rng.normal();
+        m_layers.push_back(std::move(layer));
+        fan_in = fan_out;
     }
+}
+
+inline std::size_t Mlp::parameter_count() const noexcept {
+    std::size_t n = 0;
+    for (const MlpLayer& layer : m_layers) n += layer.weights.size() + layer.bias.size();
+    return n;
+}
+
+inline std::size_t Mlp::max_width() const noexcept {
+    std::size_t w = 0;
+    for (const MlpLayer& layer : m_layers) w = std::max(w, layer.outputs());
+    return w;
+}
+
+inline void Mlp::set_output_affine(double offset, double scale) {
+    if (!std::isfinite(offset)) throw error("output_offset", "expected a finite number");
+    if (!(std::isfinite(scale) && scale != 0.0)) throw error("output_scale", "expected a finite non-zero number");
+    m_output_offset = offset;
+    m_output_scale = scale;
+}
+
+inline double Mlp::predict_one(std::span<const double> x, std::span<double> scratch) const {
+    if (empty()) throw error("mlp", "the network has no layers (not trained or loaded)");
+    if (x.size() != input_size())
+        throw error("x", "expected " + std::to_string(input_size()) + " features, got " + std::to_string(x.size()));
+    const std::size_t width = max_width();
+    if (scratch.size() < 2 * width)
+        throw error("scratch", "expected at least " + std::to_string(2 * width) + " doubles, got " +
+                                   std::to_string(scratch.size()));
+    const double* in = x.data();
+    double* buffers[2] = {scratch.data(), scratch.data() + width};
+    const bool relu = m_activation == MlpActivation::relu;
+    for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        const MlpLayer& layer = m_layers[l];
+        const detail::mlp::RowLayer row{layer.weights.data(), layer.bias.data(), layer.inputs(), layer.outputs(),
+                                        relu, m_activation, l + 1 < m_layers.size()};
+        double* out = buffers[l % 2];
+        detail::mlp::forward_row_step(row, in, out);
+        in = out;
+    }
+    return m_output_offset + m_output_scale * in[0];
+}
+
+inline double Mlp::predict_one(std::span<const double> x) const {
+    thread_local std::vector<double> scratch;
+    const std::size_t need = scratch_size();
+    if (scratch.size() < need) scratch.resize(need);
+    return predict_one(x, scratch);
+}
+
+inline nlohmann::json Mlp::to_json() const {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const MlpLayer& layer : m_layers) {
+        layers.push_back({{"inputs", layer.inputs()},
+                          {"outputs", layer.outputs()},
+                          {"weights", detail::mlp::flat_array(layer.weights)},
+                          {"bias", detail::mlp::flat_array(layer.bias)}});
+    }
+    return {{"inputs", input_size()},
+            {"activation", std::string(perfcast::to_string(m_activation))},
+            {"output_offset", m_output_offset},
+            {"output_scale", m_output_scale},
+            {"weights_layout", "row-major inputs x outputs"},
+            {"layers", std::move(layers)}};
+}
+
+inline Mlp Mlp::from_json(const nlohmann::json& j, const std::string& path) {
+    using detail::mlp::index_path;
+    using detail::mlp::join_path;
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(
+        j, {"inputs", "activation", "output_offset", "output_scale", "weights_layout", "layers"}, path);
+    Mlp net;
+    const std::size_t inputs =
+        detail::mlp::read_size(detail::mlp::member(j, "inputs", path), join_path(path, "inputs"));
+    if (inputs == 0) throw error(join_path(path, "inputs"), "expected at least 1");
+    net.m_activation = parse_mlp_activation(
+        detail::mlp::read_string(detail::mlp::member(j, "activation", path), join_path(path, "activation")),
+        join_path(path, "activation"));
+    net.m_output_offset =
+        detail::mlp::read_finite(detail::mlp::member(j, "output_offset", path), join_path(path, "output_offset"));
+    net.m_output_scale =
+        detail::mlp::read_finite(detail::mlp::member(j, "output_scale", path), join_path(path, "output_scale"));
+    if (net.m_output_scale == 0.0) throw error(join_path(path, "output_scale"), "expected a non-zero number");
+    if (j.contains("weights_layout")) {
+        const std::string layout = detail::mlp::read_string(j["weights_layout"], join_path(path, "weights_layout"));
+        if (layout != "row-major inputs x outputs")
+            throw error(join_path(path, "weights_layout"), "unsupported layout \"" + layout + "\"");
+    }
+    const std::string layers_path = join_path(path, "layers");
+    const auto& jl = detail::mlp::member(j, "layers", path);
+    if (!jl.is_array()) throw error(layers_path, "expected an array of layers, got " + detail::mlp::json_type(jl));
+    if (jl.empty()) throw error(layers_path, "expected at least one layer");
+    std::size_t fan_in = inputs;
+    for (std::size_t l = 0; l < jl.size(); ++l) {
+        const std::string lp = index_path(layers_path, l);
+        const auto& jlayer = jl[l];
+        detail::mlp::expect_object(jlayer, lp);
+        detail::mlp::reject_unknown(jlayer, {"inputs", "outputs", "weights", "bias"}, lp);
+        const std::size_t in =
+            detail::mlp::read_size(detail::mlp::member(jlayer, "inputs", lp), join_path(lp, "inputs"));
+        const std::size_t out =
+            detail::mlp::read_size(detail::mlp::member(jlayer, "outputs", lp), join_path(lp, "outputs"));
+        if (in != fan_in)
+            throw error(join_path(lp, "inputs"), "expected " + std::to_string(fan_in) +
+                                                     " (the previous layer's outputs), got " + std::to_string(in));
+        if (out == 0) throw error(join_path(lp, "outputs"), "expected at least 1");
+        if (l + 1 == jl.size() && out != 1)
+            throw error(join_path(lp, "outputs"), "the output layer must have 1 output, got " + std::to_string(out));
+        MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{in, out}, 0.0),
+                       xt::xtensor<double, 1>(std::array<std::size_t, 1>{out}, 0.0)};
+        detail::mlp::read_finite_array(
+            detail::mlp::member(jlayer, "weights", lp), join_path(lp, "weights"), in * out,
+            std::to_string(in) + "x" + std::to_string(out) + " = " + std::to_string(in * out), layer.weights.data());
+        detail::mlp::read_finite_array(detail::mlp::member(jlayer, "bias", lp), join_path(lp, "bias"), out,
+                                       std::to_string(out), layer.bias.data());
+        net.m_layers.push_back(std::move(layer));
+        fan_in = out;
+    }
+    return net;
+}
+
+inline bool operator==(const Mlp& a, const Mlp& b) noexcept {
+    if (a.m_activation != b.m_activation || a.m_output_offset != b.m_output_offset ||
+        a.m_output_scale != b.m_output_scale || a.m_layers.size() != b.m_layers.size())
+        return false;
+    for (std::size_t l = 0; l < a.m_layers.size(); ++l) {
+        if (!detail::mlp::same_tensor(a.m_layers[l].weights, b.m_layers[l].weights) ||
+            !detail::mlp::same_tensor(a.m_layers[l].bias, b.m_layers[l].bias))
+            return false;
+    }
+    return true;
+}
+
+inline void to_json(nlohmann::json& j, const Mlp& v) { j = v.to_json(); }
+inline void from_json(const nlohmann::json& j, Mlp& v) { v = Mlp::from_json(j); }
+
+}  // namespace perfcast
+
+// ---- begin include/perfcast/runtime/mlp/backprop.hpp ----
+/**
+ * @file mlp/backprop.hpp
+ * @brief Batched forward and backward propagation of an Mlp (the passes training runs,
+ *        and Mlp::predict()), the matrix product they use (gemm on CBLAS) and the losses.
+ */
+
+#include <algorithm>  // copy, fill, max, min
+#include <array>      // array: tensor shapes
+#include <cstddef>    // size_t
+#include <string>     // to_string
+#include <utility>    // swap
+#include <vector>     // vector
+
+// #include "../detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm: already inlined above
+// #include "../../core/error.hpp"   // error: already inlined above
+// #include "activation.hpp"         // activate, multiply_by_derivative: already inlined above
+// #include "network.hpp"            // Mlp, MlpLayer: already inlined above
+// #include "options.hpp"            // MlpLoss: already inlined above
+// #include "target_transform.hpp"   // TargetTransform: the relative loss: already inlined above
+// #include "unrolled.hpp"           // axpy: already inlined above
+
+namespace perfcast {
+
+namespace detail::mlp {
+
+// ---------------------------------------------------------------------------
+// Dense algebra
+// ---------------------------------------------------------------------------
+
+/**
+ * @brief C (m x n) = alpha * op(A) * op(B) + beta * C on row-major raw buffers, where
+ * op(A) is m x k (A stored k x m when @p trans_a) and op(B) is k x n (B stored n x k
+ * when @p trans_b). Dispatches to xt::blas::gemm (CBLAS).
+ */
+inline void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+                 const double* b, double beta, double* c) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0 ? 0.0 : beta * c[i];
+        return;
+    }
+    using shape2 = std::array<std::size_t, 2>;
+    const auto A = xt::adapt(a, m * k, xt::no_ownership(), trans_a ? shape2{k, m} : shape2{m, k});
+    const auto B = xt::adapt(b, k * n, xt::no_ownership(), trans_b ? shape2{n, k} : shape2{k, n});
+    auto C = xt::adapt(c, m * n, xt::no_ownership(), shape2{m, n});
+    xt::blas::gemm(A, B, C, trans_a, trans_b, alpha, beta);
 }
 
 // ---------------------------------------------------------------------------
@@ -10100,9 +10916,51 @@ private:
     std::vector<xt::xtensor<double, 1>> m_grad_b;
 };
 
+}  // namespace detail::mlp
+
 // ---------------------------------------------------------------------------
-// AdamW
+// Mlp::predict, which runs Backprop's forward pass
 // ---------------------------------------------------------------------------
+
+inline xt::xtensor<double, 1> Mlp::predict(const xt::xtensor<double, 2>& X) const {
+    if (empty()) throw error("mlp", "the network has no layers (not trained or loaded)");
+    const std::size_t rows = X.shape()[0];
+    const std::size_t cols = X.shape()[1];
+    if (cols != input_size())
+        throw error("X", "expected " + std::to_string(input_size()) + " columns, got " + std::to_string(cols));
+    xt::xtensor<double, 1> out(std::array<std::size_t, 1>{rows}, 0.0);
+    if (rows == 0) return out;
+    constexpr std::size_t chunk = 1024;
+    detail::mlp::Backprop pass(*this, std::min(rows, chunk));
+    for (std::size_t begin = 0; begin < rows; begin += chunk) {
+        const std::size_t n = std::min(chunk, rows - begin);
+        const double* o = pass.forward(*this, X.data() + begin * cols, n);
+        for (std::size_t r = 0; r < n; ++r) out(begin + r) = m_output_offset + m_output_scale * o[r];
+    }
+    return out;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/backprop.hpp ----
+// ---- end include/perfcast/runtime/mlp/network.hpp ----
+// #include "mlp/backprop.hpp"          // detail::mlp::Backprop, gemm, loss_rows: already inlined above
+// ---- begin include/perfcast/runtime/mlp/adamw.hpp ----
+/**
+ * @file mlp/adamw.hpp
+ * @brief The AdamW optimiser's moments and step, and global gradient-norm clipping.
+ */
+
+#include <cmath>    // pow, sqrt
+#include <cstddef>  // size_t
+#include <vector>   // vector
+
+// #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
+// #include "backprop.hpp"           // Backprop: the gradients: already inlined above
+// #include "config.hpp"             // MlpConfig: betas, epsilon, weight decay: already inlined above
+// #include "network.hpp"            // Mlp, MlpLayer: already inlined above
+// #include "unrolled.hpp"           // for_each_index: already inlined above
+
+namespace perfcast::detail::mlp {
 
 /** @brief AdamW moments for every parameter of an Mlp. */
 class AdamW {
@@ -10168,751 +11026,64 @@ inline void clip_gradients(Backprop& grads, double max_norm) noexcept {
     for (auto& g : grads.grad_biases()) g *= factor;
 }
 
-// ---------------------------------------------------------------------------
-// JSON reading with field paths
-// ---------------------------------------------------------------------------
-
-/** @brief "path.key", or "key" when path is empty. */
-inline std::string join_path(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-/** @brief "path[i]". */
-inline std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-/** @brief The JSON type name for messages. */
-inline std::string json_type(const nlohmann::json& j) { return j.type_name(); }
-
-/** @brief Throws unless @p j is an object. */
-inline void expect_object(const nlohmann::json& j, const std::string& path) {
-    if (!j.is_object()) throw error(path, "expected an object, got " + json_type(j));
-}
-
-/** @brief The member @p key of object @p j; throws "path.key: missing" if absent. */
-inline const nlohmann::json& member(const nlohmann::json& j, std::string_view key, const std::string& path) {
-    const auto it = j.find(key);
-    if (it == j.end()) throw error(join_path(path, key), "missing");
-    return *it;
-}
-
-/** @brief Throws naming the first member of @p j not in @p known. */
-inline void reject_unknown(const nlohmann::json& j, std::initializer_list<std::string_view> known,
-                           const std::string& path) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-        if (std::find(known.begin(), known.end(), std::string_view(it.key())) == known.end())
-            throw error(join_path(path, it.key()), "unknown field");
-    }
-}
-
-/** @brief A number; null reads as NaN when @p allow_null. */
-inline double read_number(const nlohmann::json& j, const std::string& path, bool allow_null = false) {
-    if (allow_null && j.is_null()) return std::numeric_limits<double>::quiet_NaN();
-    if (!j.is_number()) throw error(path, "expected a number, got " + json_type(j));
-    return j.get<double>();
-}
-
-/** @brief A finite number. */
-inline double read_finite(const nlohmann::json& j, const std::string& path) {
-    const double v = read_number(j, path);
-    if (!std::isfinite(v)) throw error(path, "expected a finite number");
-    return v;
-}
-
-/** @brief A non-negative integer. */
-inline std::uint64_t read_unsigned(const nlohmann::json& j, const std::string& path) {
-    if (j.is_number_unsigned()) return j.get<std::uint64_t>();
-    if (j.is_number_integer()) {  // a signed integer (e.g. built from an int in C++)
-        const std::int64_t v = j.get<std::int64_t>();
-        if (v < 0) throw error(path, "expected a non-negative integer, got " + j.dump());
-        return static_cast<std::uint64_t>(v);
-    }
-    throw error(path, "expected a non-negative integer, got " + json_type(j));
-}
-
-/** @brief A size_t. */
-inline std::size_t read_size(const nlohmann::json& j, const std::string& path) {
-    const std::uint64_t v = read_unsigned(j, path);
-    if constexpr (sizeof(std::size_t) < sizeof(std::uint64_t)) {
-        if (v > std::numeric_limits<std::size_t>::max()) throw error(path, "value too large");
-    }
-    return static_cast<std::size_t>(v);
-}
-
-/** @brief A string. */
-inline std::string read_string(const nlohmann::json& j, const std::string& path) {
-    if (!j.is_string()) throw error(path, "expected a string, got " + json_type(j));
-    return j.get<std::string>();
-}
-
-/** @brief An array of finite numbers of exactly @p expected elements (@p shape_text describes it). */
-inline void read_finite_array(const nlohmann::json& j, const std::string& path, std::size_t expected,
-                              const std::string& shape_text, double* out) {
-    if (!j.is_array()) throw error(path, "expected an array of " + shape_text + " numbers, got " + json_type(j));
-    if (j.size() != expected) throw error(path, "expected " + shape_text + " values, got " + std::to_string(j.size()));
-    for (std::size_t i = 0; i < expected; ++i) out[i] = read_finite(j[i], index_path(path, i));
-}
-
-/** @brief Writes a tensor's values as a flat JSON array. */
-template <class Tensor>
-nlohmann::json flat_array(const Tensor& t) {
-    nlohmann::json a = nlohmann::json::array();
-    a.get_ref<nlohmann::json::array_t&>().reserve(t.size());
-    for (const double v : t) a.push_back(v);
-    return a;
-}
-
-/** @brief A JSON number, or null for NaN/infinity (JSON has no non-finite numbers). */
-inline nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-
-/** @brief Both NaN, or equal. */
-inline bool same_number(double a, double b) noexcept { return (std::isnan(a) && std::isnan(b)) || a == b; }
-
-/** @brief Bitwise-equal tensors of equal shape. */
-template <class Tensor>
-bool same_tensor(const Tensor& a, const Tensor& b) noexcept {
-    if (a.shape() != b.shape()) return false;
-    return std::equal(a.begin(), a.end(), b.begin());
-}
-
-/** @brief Whether every member of container @p j is a scalar or an array of scalars. */
-inline bool is_flat(const nlohmann::json& j) {
-    const auto scalar = [](const nlohmann::json& e) { return e.is_primitive(); };
-    return std::all_of(j.begin(), j.end(), [&](const nlohmann::json& v) {
-        return v.is_primitive() || (v.is_array() && std::all_of(v.begin(), v.end(), scalar));
-    });
-}
-
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/adamw.hpp ----
+// ---- begin include/perfcast/runtime/mlp/history.hpp ----
 /**
- * @brief Appends @p j to @p out: containers that are flat (is_flat()) on one line,
- * others with one member per line, indented by two spaces per level.
+ * @file mlp/history.hpp
+ * @brief The course of a training run: EpochRecord, TrainingHistory and their JSON.
  */
-inline void write_json(const nlohmann::json& j, std::size_t depth, std::string& out) {
-    if (!j.is_structured() || j.empty() || is_flat(j)) {
-        out += j.dump();
-        return;
-    }
-    const bool object = j.is_object();
-    const std::string pad(2 * (depth + 1), ' ');
-    out += object ? "{\n" : "[\n";
-    for (auto it = j.begin(); it != j.end(); ++it) {
-        if (it != j.begin()) out += ",\n";
-        out += pad;
-        if (object) out += nlohmann::json(it.key()).dump() + ": ";
-        write_json(*it, depth + 1, out);
-    }
-    out += "\n" + std::string(2 * depth, ' ') + (object ? "}" : "]");
-}
 
-/** @brief The steps of a field path such as "mlp.layers[2].weights[5]". */
-inline std::vector<perfcast::detail::json_step> field_steps(std::string_view field) {
-    std::vector<perfcast::detail::json_step> steps;
-    std::string key;
-    auto flush = [&] {
-        if (!key.empty()) steps.emplace_back(std::move(key));
-        key.clear();
-    };
-    for (std::size_t i = 0; i < field.size(); ++i) {
-        const char c = field[i];
-        if (c == '.') {
-            flush();
-        } else if (c == '[') {
-            flush();
-            std::size_t index = 0;
-            for (++i; i < field.size() && field[i] >= '0' && field[i] <= '9'; ++i)
-                index = index * 10 + static_cast<std::size_t>(field[i] - '0');
-            steps.emplace_back(index);  // i is at ']'
-        } else {
-            key += c;
-        }
-    }
-    flush();
-    return steps;
-}
+#include <cstddef>  // size_t
+#include <limits>   // numeric_limits: quiet_NaN
+#include <string>   // string, to_string
+#include <utility>  // move
+#include <vector>   // vector
 
-/**
- * @brief Reads and parses @p file and hands the JSON to @p parse; a perfcast::error
- * from @p parse gets the file and the line of its field.
- */
-template <class Parse>
-auto load_json_file(const std::string& file, Parse&& parse) {
-    const std::string text = perfcast::detail::read_file(file);
-    const nlohmann::json j = perfcast::detail::parse_json(text, file);
-    try {
-        return parse(j);
-    } catch (const error& e) {
-        if (!e.where().file.empty()) throw;
-        perfcast::detail::json_locator locator(text);
-        throw e.at(source_location{file, locator.line_of(field_steps(e.field())), 0});
-    }
-}
+// #include "../detail/json.hpp"    // nlohmann::json: already inlined above
+// #include "../../core/error.hpp"  // error: already inlined above
+// #include "equality.hpp"          // same_number: already inlined above
+// #include "field_path.hpp"        // join_path, index_path: already inlined above
+// #include "json_io.hpp"           // expect_object, reject_unknown, member, read_*, number_or_null: already inlined above
+// #include "options.hpp"           // StopReason, to_string, parse_stop_reason: already inlined above
 
-/** @brief Parses @p name against the names of @p values (via to_string). */
-template <class Enum, std::size_t N>
-Enum parse_enum(std::string_view name, const std::array<Enum, N>& values, const std::string& field) {
-    std::string options;
-    for (const Enum v : values) {
-        if (to_string(v) == name) return v;
-        if (!options.empty()) options += ", ";
-        options += std::string(to_string(v));
-    }
-    throw error(field, "unknown value \"" + std::string(name) + "\" (expected one of: " + options + ")");
-}
+namespace perfcast {
 
-}  // namespace detail::mlp
+/** @brief What one epoch measured. */
+struct EpochRecord {
+    std::size_t epoch = 0;  ///< 1-based
+    /** Mean training loss over the epoch's batches (weights change during the epoch). */
+    double train_loss = 0.0;
+    /** Validation loss after the epoch; NaN without validation. */
+    double val_loss = std::numeric_limits<double>::quiet_NaN();
+    /** Mean |t_hat - t| / t over validation rows with t != 0; NaN when there are none. */
+    double val_mean_relative_error = std::numeric_limits<double>::quiet_NaN();
+    double learning_rate = 0.0;  ///< rate used during the epoch
+    double seconds = 0.0;        ///< wall time since training started, at the end of the epoch
 
-// ---------------------------------------------------------------------------
-// Enum names
-// ---------------------------------------------------------------------------
+    /** @brief Field-wise equality (NaN fields compare equal to NaN). */
+    friend bool operator==(const EpochRecord& a, const EpochRecord& b) noexcept;
+};
 
-inline std::string_view to_string(MlpLoss loss) noexcept {
-    switch (loss) {
-        case MlpLoss::mse: return "mse";
-        case MlpLoss::relative: return "relative";
-    }
-    return "?";
-}
+/** @brief The course of a training run. */
+struct TrainingHistory {
+    std::vector<EpochRecord> epochs;  ///< one per epoch run
+    /** 1-based epoch whose weights were kept: the best validation epoch, or the last
+        epoch without validation; 0 if no epoch ran. */
+    std::size_t best_epoch = 0;
+    double best_val_loss = std::numeric_limits<double>::quiet_NaN();  ///< NaN without validation
+    double seconds = 0.0;                                             ///< total training wall time
+    std::size_t train_rows = 0;                                       ///< rows used for fitting
+    std::size_t validation_rows = 0;                                  ///< rows held out
+    StopReason stop_reason = StopReason::max_epochs;                  ///< why training ended
 
-inline std::string_view to_string(LrSchedule schedule) noexcept {
-    switch (schedule) {
-        case LrSchedule::constant: return "constant";
-        case LrSchedule::cosine: return "cosine";
-        case LrSchedule::step: return "step";
-    }
-    return "?";
-}
+    /** @brief Field-wise equality (NaN fields compare equal to NaN). */
+    friend bool operator==(const TrainingHistory& a, const TrainingHistory& b) noexcept;
+};
 
-inline std::string_view to_string(StopReason reason) noexcept {
-    switch (reason) {
-        case StopReason::max_epochs: return "max_epochs";
-        case StopReason::early_stopping: return "early_stopping";
-        case StopReason::callback: return "callback";
-    }
-    return "?";
-}
-
-inline MlpActivation parse_mlp_activation(std::string_view name, const std::string& field) {
-    return detail::mlp::parse_enum(
-        name, std::array{MlpActivation::relu, MlpActivation::tanh, MlpActivation::silu, MlpActivation::gelu}, field);
-}
-
-inline MlpLoss parse_mlp_loss(std::string_view name, const std::string& field) {
-    return detail::mlp::parse_enum(name, std::array{MlpLoss::mse, MlpLoss::relative}, field);
-}
-
-inline LrSchedule parse_lr_schedule(std::string_view name, const std::string& field) {
-    return detail::mlp::parse_enum(name, std::array{LrSchedule::constant, LrSchedule::cosine, LrSchedule::step}, field);
-}
-
-inline TargetKind parse_target_kind(std::string_view name, const std::string& field) {
-    return detail::mlp::parse_enum(name, std::array{TargetKind::identity, TargetKind::sqrt, TargetKind::log}, field);
-}
-
-inline StopReason parse_stop_reason(std::string_view name, const std::string& field) {
-    return detail::mlp::parse_enum(
-        name, std::array{StopReason::max_epochs, StopReason::early_stopping, StopReason::callback}, field);
-}
-
-// ---------------------------------------------------------------------------
-// FeatureScaler
-// ---------------------------------------------------------------------------
-
-inline FeatureScaler::FeatureScaler(xt::xtensor<double, 1> mean, xt::xtensor<double, 1> stddev)
-    : m_mean(std::move(mean)), m_std(std::move(stddev)) {
-    if (m_mean.size() != m_std.size())
-        throw error("scaler.std", "expected " + std::to_string(m_mean.size()) + " values (one per mean), got " +
-                                      std::to_string(m_std.size()));
-    for (std::size_t i = 0; i < m_mean.size(); ++i) {
-        if (!std::isfinite(m_mean(i))) throw error(detail::mlp::index_path("scaler.mean", i), "not finite");
-        if (!(std::isfinite(m_std(i)) && m_std(i) > 0.0))
-            throw error(detail::mlp::index_path("scaler.std", i), "expected a finite number > 0");
-    }
-}
-
-inline void FeatureScaler::fit(const xt::xtensor<double, 2>& X) {
-    std::vector<std::size_t> rows(X.shape()[0]);
-    for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = r;
-    fit(X, rows);
-}
-
-inline void FeatureScaler::fit(const xt::xtensor<double, 2>& X, std::span<const std::size_t> rows) {
-    const std::size_t n_rows = X.shape()[0];
-    const std::size_t cols = X.shape()[1];
-    if (rows.empty()) throw error("X", "cannot fit a scaler on zero rows");
-    for (const std::size_t r : rows)
-        if (r >= n_rows) throw error("rows", "row " + std::to_string(r) + " out of range");
-    xt::xtensor<double, 1> mean(std::array<std::size_t, 1>{cols}, 0.0);
-    xt::xtensor<double, 1> sd(std::array<std::size_t, 1>{cols}, 0.0);
-    const double n = static_cast<double>(rows.size());
-    const double* data = X.data();
-    // Two passes: the mean, then the mean squared deviation (stable for large offsets).
-    for (const std::size_t r : rows)
-        for (std::size_t c = 0; c < cols; ++c) mean(c) += data[r * cols + c];
-    for (std::size_t c = 0; c < cols; ++c) mean(c) /= n;
-    for (const std::size_t r : rows)
-        for (std::size_t c = 0; c < cols; ++c) {
-            const double d = data[r * cols + c] - mean(c);
-            sd(c) += d * d;
-        }
-    for (std::size_t c = 0; c < cols; ++c) {
-        if (!std::isfinite(mean(c)) || !std::isfinite(sd(c)))
-            throw error("X", "column " + std::to_string(c) + " has values that are not finite (or overflow)");
-        const double s = std::sqrt(sd(c) / n);
-        sd(c) = (s > 0.0 && s > 1e-12 * std::abs(mean(c))) ? s : 1.0;
-    }
-    m_mean = std::move(mean);
-    m_std = std::move(sd);
-}
-
-inline xt::xtensor<double, 2> FeatureScaler::transform(const xt::xtensor<double, 2>& X) const {
-    const std::size_t rows = X.shape()[0];
-    const std::size_t cols = X.shape()[1];
-    if (cols != size())
-        throw error("X", "expected " + std::to_string(size()) + " columns, got " + std::to_string(cols));
-    xt::xtensor<double, 2> out(X.shape());
-    const double* in = X.data();
-    double* o = out.data();
-    const double* mean = m_mean.data();
-    const double* sd = m_std.data();
-    for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t c = 0; c < cols; ++c) o[r * cols + c] = (in[r * cols + c] - mean[c]) / sd[c];
-    return out;
-}
-
-inline void FeatureScaler::transform_row(std::span<const double> in, std::span<double> out) const {
-    const std::size_t n = size();
-    if (in.size() != n)
-        throw error("x", "expected " + std::to_string(n) + " features, got " + std::to_string(in.size()));
-    if (out.size() < n) throw error("scratch", "too small");
-    const double* mean = m_mean.data();
-    const double* sd = m_std.data();
-    for (std::size_t c = 0; c < n; ++c) out[c] = (in[c] - mean[c]) / sd[c];
-}
-
-inline nlohmann::json FeatureScaler::to_json() const {
-    return {{"mean", detail::mlp::flat_array(m_mean)}, {"std", detail::mlp::flat_array(m_std)}};
-}
-
-inline FeatureScaler FeatureScaler::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j, {"mean", "std"}, path);
-    const auto& jm = detail::mlp::member(j, "mean", path);
-    const std::string mean_path = detail::mlp::join_path(path, "mean");
-    if (!jm.is_array()) throw error(mean_path, "expected an array of numbers, got " + detail::mlp::json_type(jm));
-    const std::size_t n = jm.size();
-    xt::xtensor<double, 1> mean(std::array<std::size_t, 1>{n}, 0.0);
-    xt::xtensor<double, 1> sd(std::array<std::size_t, 1>{n}, 0.0);
-    const std::string count = std::to_string(n);
-    detail::mlp::read_finite_array(jm, mean_path, n, count, mean.data());
-    detail::mlp::read_finite_array(detail::mlp::member(j, "std", path), detail::mlp::join_path(path, "std"), n, count,
-                                   sd.data());
-    for (std::size_t i = 0; i < n; ++i)
-        if (!(sd(i) > 0.0))
-            throw error(detail::mlp::index_path(detail::mlp::join_path(path, "std"), i), "expected > 0");
-    return FeatureScaler(std::move(mean), std::move(sd));
-}
-
-inline bool operator==(const FeatureScaler& a, const FeatureScaler& b) noexcept {
-    return detail::mlp::same_tensor(a.m_mean, b.m_mean) && detail::mlp::same_tensor(a.m_std, b.m_std);
-}
-
-// ---------------------------------------------------------------------------
-// TargetTransform
-// ---------------------------------------------------------------------------
-
-inline TargetTransform::TargetTransform(TargetKind kind, double c) : m_kind(kind), m_c(1.0) {
-    if (kind == TargetKind::sqrt) {
-        if (!(std::isfinite(c) && c > 0.0))
-            throw error("target_transform.c", "expected a finite number > 0, got " + std::to_string(c));
-        m_c = c;
-    }
-}
-
-inline bool TargetTransform::accepts(double t) const noexcept {
-    if (!std::isfinite(t)) return false;
-    switch (m_kind) {
-        case TargetKind::identity: return true;
-        case TargetKind::sqrt: return t >= 0.0;
-        case TargetKind::log: return t > 0.0;
-    }
-    return false;
-}
-
-inline double TargetTransform::forward(double t) const {
-    if (!accepts(t)) {
-        const char* need = m_kind == TargetKind::log    ? "a finite t > 0"
-                           : m_kind == TargetKind::sqrt ? "a finite t >= 0"
-                                                        : "a finite t";
-        throw error("target",
-                    std::string(to_string(m_kind)) + " transform needs " + need + ", got " + std::to_string(t));
-    }
-    switch (m_kind) {
-        case TargetKind::identity: return t;
-        case TargetKind::sqrt: return std::sqrt(m_c * t);
-        case TargetKind::log: return std::log(t);
-    }
-    return t;
-}
-
-inline double TargetTransform::inverse(double z) const noexcept {
-    return perfcast::detail::inverse_target<perfcast::detail::std_math>(m_kind, m_c, z);
-}
-
-inline double TargetTransform::inverse_derivative(double z) const noexcept {
-    switch (m_kind) {
-        case TargetKind::identity: return 1.0;
-        case TargetKind::sqrt: return 2.0 * std::abs(z) / m_c;
-        case TargetKind::log: return std::exp(z);
-    }
-    return 1.0;
-}
-
-inline nlohmann::json TargetTransform::to_json() const {
-    nlohmann::json j{{"kind", std::string(perfcast::to_string(m_kind))}};
-    if (m_kind == TargetKind::sqrt) j["c"] = m_c;
-    return j;
-}
-
-inline TargetTransform TargetTransform::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j, {"kind", "c"}, path);
-    const std::string kind_path = detail::mlp::join_path(path, "kind");
-    const TargetKind kind =
-        parse_target_kind(detail::mlp::read_string(detail::mlp::member(j, "kind", path), kind_path), kind_path);
-    if (kind != TargetKind::sqrt) {
-        if (j.contains("c")) throw error(detail::mlp::join_path(path, "c"), "only the sqrt transform takes a constant");
-        return TargetTransform(kind);
-    }
-    const std::string c_path = detail::mlp::join_path(path, "c");
-    const double c = detail::mlp::read_number(detail::mlp::member(j, "c", path), c_path);
-    if (!(std::isfinite(c) && c > 0.0)) throw error(c_path, "expected a finite number > 0");
-    return TargetTransform(kind, c);
-}
-
-// ---------------------------------------------------------------------------
-// MlpConfig
-// ---------------------------------------------------------------------------
-
-inline void MlpConfig::validate(const std::string& path) const {
-    auto field = [&](std::string_view name) { return detail::mlp::join_path(path, name); };
-    auto positive = [&](double v, std::string_view name) {
-        if (!(std::isfinite(v) && v > 0.0)) throw error(field(name), "expected a finite number > 0");
-    };
-    for (std::size_t i = 0; i < hidden.size(); ++i)
-        if (hidden[i] == 0) throw error(detail::mlp::index_path(field("hidden"), i), "a layer needs at least one unit");
-    positive(learning_rate, "learning_rate");
-    if (!(adam_beta1 >= 0.0 && adam_beta1 < 1.0)) throw error(field("adam_beta1"), "expected a number in [0, 1)");
-    if (!(adam_beta2 >= 0.0 && adam_beta2 < 1.0)) throw error(field("adam_beta2"), "expected a number in [0, 1)");
-    positive(adam_epsilon, "adam_epsilon");
-    if (!(std::isfinite(weight_decay) && weight_decay >= 0.0))
-        throw error(field("weight_decay"), "expected a finite number >= 0");
-    if (!(learning_rate * weight_decay < 1.0))
-        throw error(field("weight_decay"), "learning_rate * weight_decay must be < 1");
-    if (!(std::isfinite(gradient_clip_norm) && gradient_clip_norm >= 0.0))
-        throw error(field("gradient_clip_norm"), "expected a finite number >= 0 (0 = off)");
-    if (batch_size == 0) throw error(field("batch_size"), "expected at least 1");
-    if (max_epochs == 0) throw error(field("max_epochs"), "expected at least 1");
-    if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
-        throw error(field("validation_fraction"), "expected a number in [0, 1)");
-    if (!(std::isfinite(min_delta) && min_delta >= 0.0))
-        throw error(field("min_delta"), "expected a finite number >= 0");
-    if (!(lr_min_fraction >= 0.0 && lr_min_fraction <= 1.0))
-        throw error(field("lr_min_fraction"), "expected a number in [0, 1]");
-    if (lr_step_epochs == 0) throw error(field("lr_step_epochs"), "expected at least 1");
-    if (!(lr_step_gamma > 0.0 && lr_step_gamma <= 1.0))
-        throw error(field("lr_step_gamma"), "expected a number in (0, 1]");
-}
-
-inline double MlpConfig::learning_rate_at(std::size_t epoch) const noexcept {
-    switch (lr_schedule) {
-        case LrSchedule::constant: return learning_rate;
-        case LrSchedule::cosine: {
-            if (max_epochs <= 1) return learning_rate;
-            const double progress =
-                static_cast<double>(std::min(epoch, max_epochs - 1)) / static_cast<double>(max_epochs - 1);
-            const double low = learning_rate * lr_min_fraction;
-            // Written so epoch 0 gets exactly learning_rate.
-            return learning_rate - 0.5 * (learning_rate - low) * (1.0 - std::cos(std::numbers::pi * progress));
-        }
-        case LrSchedule::step:
-            return learning_rate * std::pow(lr_step_gamma, static_cast<double>(epoch / lr_step_epochs));
-    }
-    return learning_rate;
-}
-
-inline nlohmann::json MlpConfig::to_json() const {
-    return {
-        {"hidden", hidden},
-        {"activation", std::string(perfcast::to_string(activation))},
-        {"loss", std::string(perfcast::to_string(loss))},
-        {"target_transform", target_transform.to_json()},
-        {"learning_rate", learning_rate},
-        {"adam_beta1", adam_beta1},
-        {"adam_beta2", adam_beta2},
-        {"adam_epsilon", adam_epsilon},
-        {"weight_decay", weight_decay},
-        {"gradient_clip_norm", gradient_clip_norm},
-        {"batch_size", batch_size},
-        {"max_epochs", max_epochs},
-        {"validation_fraction", validation_fraction},
-        {"patience", patience},
-        {"min_delta", min_delta},
-        {"lr_schedule", std::string(perfcast::to_string(lr_schedule))},
-        {"lr_min_fraction", lr_min_fraction},
-        {"lr_step_epochs", lr_step_epochs},
-        {"lr_step_gamma", lr_step_gamma},
-        {"seed", seed},
-    };
-}
-
-inline MlpConfig MlpConfig::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j,
-                                {"hidden",
-                                 "activation",
-                                 "loss",
-                                 "target_transform",
-                                 "learning_rate",
-                                 "adam_beta1",
-                                 "adam_beta2",
-                                 "adam_epsilon",
-                                 "weight_decay",
-                                 "gradient_clip_norm",
-                                 "batch_size",
-                                 "max_epochs",
-                                 "validation_fraction",
-                                 "patience",
-                                 "min_delta",
-                                 "lr_schedule",
-                                 "lr_min_fraction",
-                                 "lr_step_epochs",
-                                 "lr_step_gamma",
-                                 "seed"},
-                                path);
-    MlpConfig c;
-    auto has = [&](std::string_view key) { return j.contains(key); };
-    auto at = [&](std::string_view key) -> const nlohmann::json& { return j.find(key).value(); };
-    auto field = [&](std::string_view key) { return detail::mlp::join_path(path, key); };
-    auto number = [&](std::string_view key, double& out) {
-        if (has(key)) out = detail::mlp::read_finite(at(key), field(key));
-    };
-    auto size = [&](std::string_view key, std::size_t& out) {
-        if (has(key)) out = detail::mlp::read_size(at(key), field(key));
-    };
-    if (has("hidden")) {
-        const auto& jh = at("hidden");
-        if (!jh.is_array())
-            throw error(field("hidden"), "expected an array of widths, got " + detail::mlp::json_type(jh));
-        c.hidden.clear();
-        for (std::size_t i = 0; i < jh.size(); ++i)
-            c.hidden.push_back(detail::mlp::read_size(jh[i], detail::mlp::index_path(field("hidden"), i)));
-    }
-    if (has("activation"))
-        c.activation =
-            parse_mlp_activation(detail::mlp::read_string(at("activation"), field("activation")), field("activation"));
-    if (has("loss")) c.loss = parse_mlp_loss(detail::mlp::read_string(at("loss"), field("loss")), field("loss"));
-    if (has("target_transform"))
-        c.target_transform = TargetTransform::from_json(at("target_transform"), field("target_transform"));
-    number("learning_rate", c.learning_rate);
-    number("adam_beta1", c.adam_beta1);
-    number("adam_beta2", c.adam_beta2);
-    number("adam_epsilon", c.adam_epsilon);
-    number("weight_decay", c.weight_decay);
-    number("gradient_clip_norm", c.gradient_clip_norm);
-    size("batch_size", c.batch_size);
-    size("max_epochs", c.max_epochs);
-    number("validation_fraction", c.validation_fraction);
-    size("patience", c.patience);
-    number("min_delta", c.min_delta);
-    if (has("lr_schedule"))
-        c.lr_schedule =
-            parse_lr_schedule(detail::mlp::read_string(at("lr_schedule"), field("lr_schedule")), field("lr_schedule"));
-    number("lr_min_fraction", c.lr_min_fraction);
-    size("lr_step_epochs", c.lr_step_epochs);
-    number("lr_step_gamma", c.lr_step_gamma);
-    if (has("seed")) c.seed = detail::mlp::read_unsigned(at("seed"), field("seed"));
-    c.validate(path);
-    return c;
-}
-
-// ---------------------------------------------------------------------------
-// Mlp
-// ---------------------------------------------------------------------------
-
-inline Mlp::Mlp(std::size_t inputs, std::span<const std::size_t> hidden, MlpActivation activation, std::uint64_t seed)
-    : m_activation(activation) {
-    if (inputs == 0) throw error("inputs", "a network needs at least one input");
-    detail::mlp::Xoshiro256 rng(seed);
-    std::size_t fan_in = inputs;
-    m_layers.reserve(hidden.size() + 1);
-    for (std::size_t l = 0; l <= hidden.size(); ++l) {
-        const bool output = l == hidden.size();
-        const std::size_t fan_out = output ? 1 : hidden[l];
-        if (fan_out == 0) throw error(detail::mlp::index_path("hidden", l), "a layer needs at least one unit");
-        // He for rectifier-like units, Xavier (Glorot) for tanh and the linear output.
-        const bool he = !output && activation != MlpActivation::tanh;
-        const double sd =
-            he ? std::sqrt(2.0 / static_cast<double>(fan_in)) : std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
-        MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{fan_in, fan_out}, 0.0),
-                       xt::xtensor<double, 1>(std::array<std::size_t, 1>{fan_out}, 0.0)};
-        for (double& w : layer.weights) w = sd * rng.normal();
-        m_layers.push_back(std::move(layer));
-        fan_in = fan_out;
-    }
-}
-
-inline std::size_t Mlp::parameter_count() const noexcept {
-    std::size_t n = 0;
-    for (const MlpLayer& layer : m_layers) n += layer.weights.size() + layer.bias.size();
-    return n;
-}
-
-inline std::size_t Mlp::max_width() const noexcept {
-    std::size_t w = 0;
-    for (const MlpLayer& layer : m_layers) w = std::max(w, layer.outputs());
-    return w;
-}
-
-inline void Mlp::set_output_affine(double offset, double scale) {
-    if (!std::isfinite(offset)) throw error("output_offset", "expected a finite number");
-    if (!(std::isfinite(scale) && scale != 0.0)) throw error("output_scale", "expected a finite non-zero number");
-    m_output_offset = offset;
-    m_output_scale = scale;
-}
-
-inline xt::xtensor<double, 1> Mlp::predict(const xt::xtensor<double, 2>& X) const {
-    if (empty()) throw error("mlp", "the network has no layers (not trained or loaded)");
-    const std::size_t rows = X.shape()[0];
-    const std::size_t cols = X.shape()[1];
-    if (cols != input_size())
-        throw error("X", "expected " + std::to_string(input_size()) + " columns, got " + std::to_string(cols));
-    xt::xtensor<double, 1> out(std::array<std::size_t, 1>{rows}, 0.0);
-    if (rows == 0) return out;
-    constexpr std::size_t chunk = 1024;
-    detail::mlp::Backprop pass(*this, std::min(rows, chunk));
-    for (std::size_t begin = 0; begin < rows; begin += chunk) {
-        const std::size_t n = std::min(chunk, rows - begin);
-        const double* o = pass.forward(*this, X.data() + begin * cols, n);
-        for (std::size_t r = 0; r < n; ++r) out(begin + r) = m_output_offset + m_output_scale * o[r];
-    }
-    return out;
-}
-
-inline double Mlp::predict_one(std::span<const double> x, std::span<double> scratch) const {
-    if (empty()) throw error("mlp", "the network has no layers (not trained or loaded)");
-    if (x.size() != input_size())
-        throw error("x", "expected " + std::to_string(input_size()) + " features, got " + std::to_string(x.size()));
-    const std::size_t width = max_width();
-    if (scratch.size() < 2 * width)
-        throw error("scratch", "expected at least " + std::to_string(2 * width) + " doubles, got " +
-                                   std::to_string(scratch.size()));
-    const double* in = x.data();
-    double* buffers[2] = {scratch.data(), scratch.data() + width};
-    const bool relu = m_activation == MlpActivation::relu;
-    for (std::size_t l = 0; l < m_layers.size(); ++l) {
-        const MlpLayer& layer = m_layers[l];
-        const detail::mlp::RowLayer row{layer.weights.data(), layer.bias.data(), layer.inputs(), layer.outputs(),
-                                        relu, m_activation, l + 1 < m_layers.size()};
-        double* out = buffers[l % 2];
-        detail::mlp::forward_row_step(row, in, out);
-        in = out;
-    }
-    return m_output_offset + m_output_scale * in[0];
-}
-
-inline double Mlp::predict_one(std::span<const double> x) const {
-    thread_local std::vector<double> scratch;
-    const std::size_t need = scratch_size();
-    if (scratch.size() < need) scratch.resize(need);
-    return predict_one(x, scratch);
-}
-
-inline nlohmann::json Mlp::to_json() const {
-    nlohmann::json layers = nlohmann::json::array();
-    for (const MlpLayer& layer : m_layers) {
-        layers.push_back({{"inputs", layer.inputs()},
-                          {"outputs", layer.outputs()},
-                          {"weights", detail::mlp::flat_array(layer.weights)},
-                          {"bias", detail::mlp::flat_array(layer.bias)}});
-    }
-    return {{"inputs", input_size()},
-            {"activation", std::string(perfcast::to_string(m_activation))},
-            {"output_offset", m_output_offset},
-            {"output_scale", m_output_scale},
-            {"weights_layout", "row-major inputs x outputs"},
-            {"layers", std::move(layers)}};
-}
-
-inline Mlp Mlp::from_json(const nlohmann::json& j, const std::string& path) {
-    using detail::mlp::index_path;
-    using detail::mlp::join_path;
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(
-        j, {"inputs", "activation", "output_offset", "output_scale", "weights_layout", "layers"}, path);
-    Mlp net;
-    const std::size_t inputs =
-        detail::mlp::read_size(detail::mlp::member(j, "inputs", path), join_path(path, "inputs"));
-    if (inputs == 0) throw error(join_path(path, "inputs"), "expected at least 1");
-    net.m_activation = parse_mlp_activation(
-        detail::mlp::read_string(detail::mlp::member(j, "activation", path), join_path(path, "activation")),
-        join_path(path, "activation"));
-    net.m_output_offset =
-        detail::mlp::read_finite(detail::mlp::member(j, "output_offset", path), join_path(path, "output_offset"));
-    net.m_output_scale =
-        detail::mlp::read_finite(detail::mlp::member(j, "output_scale", path), join_path(path, "output_scale"));
-    if (net.m_output_scale == 0.0) throw error(join_path(path, "output_scale"), "expected a non-zero number");
-    if (j.contains("weights_layout")) {
-        const std::string layout = detail::mlp::read_string(j["weights_layout"], join_path(path, "weights_layout"));
-        if (layout != "row-major inputs x outputs")
-            throw error(join_path(path, "weights_layout"), "unsupported layout \"" + layout + "\"");
-    }
-    const std::string layers_path = join_path(path, "layers");
-    const auto& jl = detail::mlp::member(j, "layers", path);
-    if (!jl.is_array()) throw error(layers_path, "expected an array of layers, got " + detail::mlp::json_type(jl));
-    if (jl.empty()) throw error(layers_path, "expected at least one layer");
-    std::size_t fan_in = inputs;
-    for (std::size_t l = 0; l < jl.size(); ++l) {
-        const std::string lp = index_path(layers_path, l);
-        const auto& jlayer = jl[l];
-        detail::mlp::expect_object(jlayer, lp);
-        detail::mlp::reject_unknown(jlayer, {"inputs", "outputs", "weights", "bias"}, lp);
-        const std::size_t in =
-            detail::mlp::read_size(detail::mlp::member(jlayer, "inputs", lp), join_path(lp, "inputs"));
-        const std::size_t out =
-            detail::mlp::read_size(detail::mlp::member(jlayer, "outputs", lp), join_path(lp, "outputs"));
-        if (in != fan_in)
-            throw error(join_path(lp, "inputs"), "expected " + std::to_string(fan_in) +
-                                                     " (the previous layer's outputs), got " + std::to_string(in));
-        if (out == 0) throw error(join_path(lp, "outputs"), "expected at least 1");
-        if (l + 1 == jl.size() && out != 1)
-            throw error(join_path(lp, "outputs"), "the output layer must have 1 output, got " + std::to_string(out));
-        MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{in, out}, 0.0),
-                       xt::xtensor<double, 1>(std::array<std::size_t, 1>{out}, 0.0)};
-        detail::mlp::read_finite_array(
-            detail::mlp::member(jlayer, "weights", lp), join_path(lp, "weights"), in * out,
-            std::to_string(in) + "x" + std::to_string(out) + " = " + std::to_string(in * out), layer.weights.data());
-        detail::mlp::read_finite_array(detail::mlp::member(jlayer, "bias", lp), join_path(lp, "bias"), out,
-                                       std::to_string(out), layer.bias.data());
-        net.m_layers.push_back(std::move(layer));
-        fan_in = out;
-    }
-    return net;
-}
-
-inline bool operator==(const Mlp& a, const Mlp& b) noexcept {
-    if (a.m_activation != b.m_activation || a.m_output_offset != b.m_output_offset ||
-        a.m_output_scale != b.m_output_scale || a.m_layers.size() != b.m_layers.size())
-        return false;
-    for (std::size_t l = 0; l < a.m_layers.size(); ++l) {
-        if (!detail::mlp::same_tensor(a.m_layers[l].weights, b.m_layers[l].weights) ||
-            !detail::mlp::same_tensor(a.m_layers[l].bias, b.m_layers[l].bias))
-            return false;
-    }
-    return true;
-}
-
-// ---------------------------------------------------------------------------
-// History
-// ---------------------------------------------------------------------------
+// ============================================================================
+// Implementation
+// ============================================================================
 
 inline bool operator==(const EpochRecord& a, const EpochRecord& b) noexcept {
     return a.epoch == b.epoch && detail::mlp::same_number(a.train_loss, b.train_loss) &&
@@ -10987,16 +11158,144 @@ inline TrainingHistory history_from_json(const nlohmann::json& j, const std::str
     return h;
 }
 
+}  // namespace detail::mlp
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/history.hpp ----
+// ---- begin include/perfcast/runtime/mlp/regressor.hpp ----
+/**
+ * @file mlp/regressor.hpp
+ * @brief TrainedRegressor: a fitted model (scaler, network, target transform, and the
+ *        config and history of its training run) that predicts in original units and
+ *        saves and loads itself as JSON, bit-exactly.
+ */
+
+#include <cstddef>      // size_t
+#include <cstdint>      // uint64_t
+#include <fstream>      // ofstream: save
+#include <ios>          // streamsize, ios::binary
+#include <span>         // span: single-row input and scratch
+#include <string>       // string, to_string
+#include <string_view>  // string_view: the format tag
+#include <utility>      // move
+#include <vector>       // vector: per-thread scratch
+
+// #include "../detail/json.hpp"     // nlohmann::json: already inlined above
+// #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
+// #include "../../core/error.hpp"   // error, source_location: already inlined above
+// #include "config.hpp"             // MlpConfig: already inlined above
+// #include "field_path.hpp"         // join_path: already inlined above
+// #include "history.hpp"            // TrainingHistory, history_to_json, history_from_json: already inlined above
+// #include "json_io.hpp"            // expect_object, reject_unknown, member, read_*, write_json, load_json_file: already inlined above
+// #include "network.hpp"            // Mlp: already inlined above
+// #include "scaler.hpp"             // FeatureScaler: already inlined above
+// #include "target_transform.hpp"   // TargetTransform: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief A fitted model: scaler, network and target transform, plus the config and
+ * history of the run that produced it.
+ */
+class TrainedRegressor {
+public:
+    /** @brief An empty model; predicting with it throws. */
+    TrainedRegressor() = default;
+
+    /** @brief Assembles a model; @throws perfcast::error if the scaler and network disagree. */
+    TrainedRegressor(FeatureScaler scaler, TargetTransform transform, Mlp mlp, MlpConfig config,
+                     TrainingHistory history);
+
+    /**
+     * @brief Predicted times (original units) for every row of @p X.
+     * @throws perfcast::error if the model is empty or the column count differs.
+     */
+    xt::xtensor<double, 1> predict(const xt::xtensor<double, 2>& X) const;
+
+    /** @brief Doubles of scratch that predict_one(x, scratch) needs. */
+    std::size_t scratch_size() const noexcept { return m_scaler.size() + m_mlp.scratch_size(); }
+
+    /** @brief Predicted time for one row using @p scratch (scratch_size() doubles); no allocation. */
+    double predict_one(std::span<const double> x, std::span<double> scratch) const;
+
+    /** @brief Predicted time for one row using a per-thread scratch buffer. Thread-safe. */
+    double predict_one(std::span<const double> x) const;
+
+    /** @brief The network's output for one row: the prediction in the target transform's space (so
+     *  that an ensemble averages its members where they were trained), using @p scratch. */
+    double predict_transformed_one(std::span<const double> x, std::span<double> scratch) const;
+
+    /** @brief predict_transformed_one() with a per-thread scratch buffer. Thread-safe. */
+    double predict_transformed_one(std::span<const double> x) const;
+
+    /** @brief Number of input features (0 for an empty model). */
+    std::size_t input_size() const noexcept { return m_scaler.size(); }
+
+    /** @brief The feature scaler. */
+    const FeatureScaler& scaler() const noexcept { return m_scaler; }
+    /** @brief The target transform. */
+    const TargetTransform& target_transform() const noexcept { return m_transform; }
+    /** @brief The network (maps scaled features to the transformed target). */
+    const Mlp& mlp() const noexcept { return m_mlp; }
+    /** @brief The config training used. */
+    const MlpConfig& config() const noexcept { return m_config; }
+    /** @brief The training history. */
+    const TrainingHistory& history() const noexcept { return m_history; }
+
+    /** @brief The whole model as JSON: format tag, config, scaler, transform, mlp, history. */
+    nlohmann::json to_json() const;
+    /**
+     * @brief Reads to_json()'s output; the result predicts bit-identically to the saved
+     * model. @p path prefixes the field names in errors, for a model nested in a larger
+     * document (e.g. "models[0].regressor").
+     * @throws perfcast::error naming the bad field (e.g. "mlp.layers[1].bias").
+     */
+    static TrainedRegressor from_json(const nlohmann::json& j, const std::string& path = "");
+
+    /**
+     * @brief to_json() as text: one member per line, except that objects and arrays
+     * holding only numbers, strings and arrays of those stay on one line (so each layer
+     * and each epoch is one line). Numbers are written with round-trip precision.
+     */
+    std::string to_json_text() const;
+
+    /** @brief Writes to_json_text() to @p file. @throws perfcast::error naming the file. */
+    void save(const std::string& file) const;
+
+    /**
+     * @brief Reads a model saved by save(). @throws perfcast::error naming the file, the
+     * line and the field of the first problem (e.g. "m.json:12: mlp.layers[1].weights: ...").
+     */
+    static TrainedRegressor load(const std::string& file);
+
+    /** @brief Bitwise equality of every part. */
+    friend bool operator==(const TrainedRegressor& a, const TrainedRegressor& b) noexcept = default;
+
+private:
+    FeatureScaler m_scaler;
+    TargetTransform m_transform;
+    Mlp m_mlp;
+    MlpConfig m_config;
+    TrainingHistory m_history;
+};
+
+/** @brief nlohmann::json hooks (found by ADL), so `json j = model;` and `j.get<TrainedRegressor>()` work. */
+void to_json(nlohmann::json& j, const TrainedRegressor& v);
+/** @brief See to_json(nlohmann::json&, const TrainedRegressor&). */
+void from_json(const nlohmann::json& j, TrainedRegressor& v);
+
+// ============================================================================
+// Implementation
+// ============================================================================
+
+namespace detail::mlp {
+
 /** @brief The format tag written at the top of a saved model. */
 inline constexpr std::string_view k_model_format = "perfcast-mlp-regressor";
 /** @brief The format version written (and the only one read). */
 inline constexpr std::uint64_t k_model_version = 1;
 
 }  // namespace detail::mlp
-
-// ---------------------------------------------------------------------------
-// TrainedRegressor
-// ---------------------------------------------------------------------------
 
 inline TrainedRegressor::TrainedRegressor(FeatureScaler scaler, TargetTransform transform, Mlp mlp, MlpConfig config,
                                           TrainingHistory history)
@@ -11100,13 +11399,84 @@ inline TrainedRegressor TrainedRegressor::load(const std::string& file) {
     return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j); });
 }
 
-inline MlpConfig MlpConfig::load(const std::string& file) {
-    return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j, ""); });
-}
+inline void to_json(nlohmann::json& j, const TrainedRegressor& v) { j = v.to_json(); }
+inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = TrainedRegressor::from_json(j); }
 
-// ---------------------------------------------------------------------------
-// Training
-// ---------------------------------------------------------------------------
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/regressor.hpp ----
+// ---- begin include/perfcast/runtime/mlp/train.hpp ----
+/**
+ * @file mlp/train.hpp
+ * @brief Training: the train/validation split and train_mlp(), mini-batch AdamW with a
+ *        learning-rate schedule and early stopping.
+ */
+
+#include <algorithm>   // clamp, copy, max, min, sort
+#include <chrono>      // steady_clock: training time
+#include <cmath>       // abs, isfinite, llround, sqrt
+#include <cstddef>     // size_t, ptrdiff_t
+#include <functional>  // function: progress callback
+#include <limits>      // numeric_limits: infinity
+#include <string>      // string, to_string
+#include <utility>     // move
+#include <vector>      // vector
+
+// #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
+// #include "../../core/error.hpp"   // error: already inlined above
+// #include "adamw.hpp"              // AdamW, clip_gradients: already inlined above
+// #include "backprop.hpp"           // Backprop, loss_rows: already inlined above
+// #include "config.hpp"             // MlpConfig: already inlined above
+// #include "field_path.hpp"         // index_path: already inlined above
+// #include "history.hpp"            // EpochRecord, TrainingHistory: already inlined above
+// #include "network.hpp"            // Mlp, MlpLayer: already inlined above
+// #include "options.hpp"            // MlpLoss, StopReason, to_string: already inlined above
+// #include "random.hpp"             // Xoshiro256, derive_seed, shuffle, the seed streams: already inlined above
+// #include "regressor.hpp"          // TrainedRegressor: already inlined above
+// #include "scaler.hpp"             // FeatureScaler: already inlined above
+// #include "target_transform.hpp"   // TargetTransform: already inlined above
+
+namespace perfcast {
+
+/**
+ * @brief Called after every epoch with the 1-based epoch and its training and
+ * validation loss (NaN without validation). Returning false stops training (the
+ * best weights so far are kept), e.g. on Ctrl-C.
+ */
+using ProgressCallback = std::function<bool(std::size_t epoch, double train_loss, double val_loss)>;
+
+/** @brief Row indices of a train/validation split. */
+struct TrainValidationSplit {
+    std::vector<std::size_t> train;       ///< rows used for fitting
+    std::vector<std::size_t> validation;  ///< rows held out
+};
+
+/**
+ * @brief The split train_mlp() uses for @p rows rows under @p config (deterministic
+ * in config.seed and config.validation_fraction), so callers can evaluate on the
+ * held-out rows. validation gets round(rows * fraction) rows, at least 1 when the
+ * fraction is > 0, and train keeps at least 1.
+ */
+TrainValidationSplit train_validation_split(std::size_t rows, const MlpConfig& config);
+
+/**
+ * @brief Trains a regressor from features @p X (rows x features) to times @p y.
+ *
+ * Validates the config and data (finite values, targets in the transform's domain,
+ * t > 0 for the relative loss), splits off validation rows, fits the scaler on the
+ * training rows, standardises the transformed target into the network's output map,
+ * then runs mini-batch AdamW with the configured schedule. With validation, training
+ * stops after @p config.patience epochs without improvement and the best epoch's
+ * weights are restored.
+ *
+ * @throws perfcast::error naming the bad field or row (e.g. "y[12]"), or if the loss
+ *         becomes non-finite (divergence).
+ */
+TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xtensor<double, 1>& y, const MlpConfig& config,
+                           const ProgressCallback& progress = {});
+
+// ============================================================================
+// Implementation
+// ============================================================================
 
 inline TrainValidationSplit train_validation_split(std::size_t rows, const MlpConfig& config) {
     config.validate();
@@ -11275,22 +11645,8 @@ inline TrainedRegressor train_mlp(const xt::xtensor<double, 2>& X, const xt::xte
     return TrainedRegressor(std::move(scaler), transform, std::move(net), config, std::move(history));
 }
 
-// ---------------------------------------------------------------------------
-// nlohmann::json hooks
-// ---------------------------------------------------------------------------
-
-inline void to_json(nlohmann::json& j, const FeatureScaler& v) { j = v.to_json(); }
-inline void from_json(const nlohmann::json& j, FeatureScaler& v) { v = FeatureScaler::from_json(j); }
-inline void to_json(nlohmann::json& j, const TargetTransform& v) { j = v.to_json(); }
-inline void from_json(const nlohmann::json& j, TargetTransform& v) { v = TargetTransform::from_json(j); }
-inline void to_json(nlohmann::json& j, const MlpConfig& v) { j = v.to_json(); }
-inline void from_json(const nlohmann::json& j, MlpConfig& v) { v = MlpConfig::from_json(j); }
-inline void to_json(nlohmann::json& j, const Mlp& v) { j = v.to_json(); }
-inline void from_json(const nlohmann::json& j, Mlp& v) { v = Mlp::from_json(j); }
-inline void to_json(nlohmann::json& j, const TrainedRegressor& v) { j = v.to_json(); }
-inline void from_json(const nlohmann::json& j, TrainedRegressor& v) { v = TrainedRegressor::from_json(j); }
-
 }  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/train.hpp ----
 // ---- end include/perfcast/runtime/mlp.hpp ----
 // ---- begin include/perfcast/runtime/model_view.hpp ----
 /**

@@ -1,0 +1,295 @@
+/**
+ * @file mlp/network.hpp
+ * @brief Mlp: dense layers with a hidden nonlinearity and one linear output, followed by
+ *        the affine map that undoes the target's standardisation; MlpLayer is one layer.
+ *
+ * Mlp::predict() runs the batched forward pass of backprop.hpp, which works on an Mlp and
+ * so needs this class complete: predict() is defined there, and backprop.hpp is included
+ * at the end of this header, so that either header alone gives the whole of Mlp.
+ */
+#pragma once
+
+#include <algorithm>  // max
+#include <array>      // array: tensor shapes
+#include <cmath>      // sqrt, isfinite
+#include <cstddef>    // size_t
+#include <cstdint>    // uint64_t: seed
+#include <span>       // span: hidden widths, single-row input and scratch
+#include <string>     // string, to_string
+#include <utility>    // move
+#include <vector>     // vector
+
+#include "../detail/json.hpp"     // nlohmann::json
+#include "../detail/xtensor.hpp"  // xt::xtensor
+#include "../../core/error.hpp"   // error
+#include "equality.hpp"           // same_tensor
+#include "field_path.hpp"         // join_path, index_path
+#include "json_io.hpp"            // expect_object, reject_unknown, member, read_*, flat_array
+#include "options.hpp"            // MlpActivation, to_string, parse_mlp_activation
+#include "random.hpp"             // Xoshiro256: initial weights
+#include "row_kernel.hpp"         // RowLayer, forward_row_step: predict_one
+
+namespace perfcast {
+
+/** @brief One fully connected layer: out = in * weights + bias. */
+struct MlpLayer {
+    xt::xtensor<double, 2> weights;  ///< inputs x outputs, row-major
+    xt::xtensor<double, 1> bias;     ///< outputs
+
+    /** @brief Input width. */
+    std::size_t inputs() const noexcept { return weights.shape()[0]; }
+    /** @brief Output width. */
+    std::size_t outputs() const noexcept { return weights.shape()[1]; }
+};
+
+/**
+ * @brief A feed-forward network with one output: hidden layers with an activation,
+ * a linear output layer, then output_offset + output_scale * o.
+ *
+ * The network sees standardised features and produces a transformed target.
+ * predict() is batched (BLAS); predict_one() is a plain loop that does not allocate.
+ */
+class Mlp {
+public:
+    /** @brief An empty network (no layers); predicting with it throws. */
+    Mlp() = default;
+
+    /**
+     * @brief A network with @p inputs inputs, the given hidden widths and one output,
+     * initialised from @p seed: He-normal weights for relu/silu/gelu layers,
+     * Xavier-normal for tanh layers and the output layer, zero biases, offset 0, scale 1.
+     * @throws perfcast::error if inputs is 0 or a hidden width is 0.
+     */
+    Mlp(std::size_t inputs, std::span<const std::size_t> hidden, MlpActivation activation, std::uint64_t seed);
+
+    /** @brief Number of inputs (0 for an empty network). */
+    std::size_t input_size() const noexcept { return m_layers.empty() ? 0 : m_layers.front().inputs(); }
+    /** @brief The hidden activation. */
+    MlpActivation activation() const noexcept { return m_activation; }
+    /** @brief Whether the network has no layers. */
+    bool empty() const noexcept { return m_layers.empty(); }
+    /** @brief Number of weights and biases. */
+    std::size_t parameter_count() const noexcept;
+    /** @brief The widest layer output. */
+    std::size_t max_width() const noexcept;
+
+    /** @brief The layers, input first. */
+    const std::vector<MlpLayer>& layers() const noexcept { return m_layers; }
+    /** @brief The layers for editing values (training, tests); shapes must not be changed. */
+    std::span<MlpLayer> layers() noexcept { return m_layers; }
+
+    /** @brief Added to the output layer's result. */
+    double output_offset() const noexcept { return m_output_offset; }
+    /** @brief Multiplies the output layer's result. */
+    double output_scale() const noexcept { return m_output_scale; }
+    /** @brief Sets the output map; @throws perfcast::error unless both are finite and scale != 0. */
+    void set_output_affine(double offset, double scale);
+
+    /**
+     * @brief Outputs for every row of @p X (rows x input_size()).
+     * @throws perfcast::error if the network is empty or the column count differs.
+     */
+    xt::xtensor<double, 1> predict(const xt::xtensor<double, 2>& X) const;
+
+    /** @brief Doubles of scratch that predict_one(x, scratch) needs. */
+    std::size_t scratch_size() const noexcept { return 2 * max_width(); }
+
+    /**
+     * @brief Output for one row, using @p scratch (at least scratch_size() doubles);
+     * does not allocate. @throws perfcast::error on wrong sizes or an empty network.
+     */
+    double predict_one(std::span<const double> x, std::span<double> scratch) const;
+
+    /**
+     * @brief Output for one row, using a per-thread scratch buffer (allocates only
+     * the first time a thread needs a larger buffer). Thread-safe.
+     */
+    double predict_one(std::span<const double> x) const;
+
+    /** @brief {"inputs", "activation", "output_offset", "output_scale", "layers": [...]}. */
+    nlohmann::json to_json() const;
+    /**
+     * @brief Reads to_json()'s output, checking every shape and value; errors name the
+     * field, e.g. "mlp.layers[2].weights: expected 128x64 = 8192 values, got 100".
+     */
+    static Mlp from_json(const nlohmann::json& j, const std::string& path = "mlp");
+
+    /** @brief Bitwise equality of shapes, weights, activation and output map. */
+    friend bool operator==(const Mlp& a, const Mlp& b) noexcept;
+
+private:
+    std::vector<MlpLayer> m_layers;
+    MlpActivation m_activation = MlpActivation::relu;
+    double m_output_offset = 0.0;
+    double m_output_scale = 1.0;
+};
+
+/** @brief nlohmann::json hooks (found by ADL), so `json j = net;` and `j.get<Mlp>()` work. */
+void to_json(nlohmann::json& j, const Mlp& v);
+/** @brief See to_json(nlohmann::json&, const Mlp&). */
+void from_json(const nlohmann::json& j, Mlp& v);
+
+// ============================================================================
+// Implementation
+// ============================================================================
+
+inline Mlp::Mlp(std::size_t inputs, std::span<const std::size_t> hidden, MlpActivation activation, std::uint64_t seed)
+    : m_activation(activation) {
+    if (inputs == 0) throw error("inputs", "a network needs at least one input");
+    detail::mlp::Xoshiro256 rng(seed);
+    std::size_t fan_in = inputs;
+    m_layers.reserve(hidden.size() + 1);
+    for (std::size_t l = 0; l <= hidden.size(); ++l) {
+        const bool output = l == hidden.size();
+        const std::size_t fan_out = output ? 1 : hidden[l];
+        if (fan_out == 0) throw error(detail::mlp::index_path("hidden", l), "a layer needs at least one unit");
+        // He for rectifier-like units, Xavier (Glorot) for tanh and the linear output.
+        const bool he = !output && activation != MlpActivation::tanh;
+        const double sd =
+            he ? std::sqrt(2.0 / static_cast<double>(fan_in)) : std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
+        MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{fan_in, fan_out}, 0.0),
+                       xt::xtensor<double, 1>(std::array<std::size_t, 1>{fan_out}, 0.0)};
+        for (double& w : layer.weights) w = sd * rng.normal();
+        m_layers.push_back(std::move(layer));
+        fan_in = fan_out;
+    }
+}
+
+inline std::size_t Mlp::parameter_count() const noexcept {
+    std::size_t n = 0;
+    for (const MlpLayer& layer : m_layers) n += layer.weights.size() + layer.bias.size();
+    return n;
+}
+
+inline std::size_t Mlp::max_width() const noexcept {
+    std::size_t w = 0;
+    for (const MlpLayer& layer : m_layers) w = std::max(w, layer.outputs());
+    return w;
+}
+
+inline void Mlp::set_output_affine(double offset, double scale) {
+    if (!std::isfinite(offset)) throw error("output_offset", "expected a finite number");
+    if (!(std::isfinite(scale) && scale != 0.0)) throw error("output_scale", "expected a finite non-zero number");
+    m_output_offset = offset;
+    m_output_scale = scale;
+}
+
+inline double Mlp::predict_one(std::span<const double> x, std::span<double> scratch) const {
+    if (empty()) throw error("mlp", "the network has no layers (not trained or loaded)");
+    if (x.size() != input_size())
+        throw error("x", "expected " + std::to_string(input_size()) + " features, got " + std::to_string(x.size()));
+    const std::size_t width = max_width();
+    if (scratch.size() < 2 * width)
+        throw error("scratch", "expected at least " + std::to_string(2 * width) + " doubles, got " +
+                                   std::to_string(scratch.size()));
+    const double* in = x.data();
+    double* buffers[2] = {scratch.data(), scratch.data() + width};
+    const bool relu = m_activation == MlpActivation::relu;
+    for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        const MlpLayer& layer = m_layers[l];
+        const detail::mlp::RowLayer row{layer.weights.data(), layer.bias.data(), layer.inputs(), layer.outputs(),
+                                        relu, m_activation, l + 1 < m_layers.size()};
+        double* out = buffers[l % 2];
+        detail::mlp::forward_row_step(row, in, out);
+        in = out;
+    }
+    return m_output_offset + m_output_scale * in[0];
+}
+
+inline double Mlp::predict_one(std::span<const double> x) const {
+    thread_local std::vector<double> scratch;
+    const std::size_t need = scratch_size();
+    if (scratch.size() < need) scratch.resize(need);
+    return predict_one(x, scratch);
+}
+
+inline nlohmann::json Mlp::to_json() const {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const MlpLayer& layer : m_layers) {
+        layers.push_back({{"inputs", layer.inputs()},
+                          {"outputs", layer.outputs()},
+                          {"weights", detail::mlp::flat_array(layer.weights)},
+                          {"bias", detail::mlp::flat_array(layer.bias)}});
+    }
+    return {{"inputs", input_size()},
+            {"activation", std::string(perfcast::to_string(m_activation))},
+            {"output_offset", m_output_offset},
+            {"output_scale", m_output_scale},
+            {"weights_layout", "row-major inputs x outputs"},
+            {"layers", std::move(layers)}};
+}
+
+inline Mlp Mlp::from_json(const nlohmann::json& j, const std::string& path) {
+    using detail::mlp::index_path;
+    using detail::mlp::join_path;
+    detail::mlp::expect_object(j, path);
+    detail::mlp::reject_unknown(
+        j, {"inputs", "activation", "output_offset", "output_scale", "weights_layout", "layers"}, path);
+    Mlp net;
+    const std::size_t inputs =
+        detail::mlp::read_size(detail::mlp::member(j, "inputs", path), join_path(path, "inputs"));
+    if (inputs == 0) throw error(join_path(path, "inputs"), "expected at least 1");
+    net.m_activation = parse_mlp_activation(
+        detail::mlp::read_string(detail::mlp::member(j, "activation", path), join_path(path, "activation")),
+        join_path(path, "activation"));
+    net.m_output_offset =
+        detail::mlp::read_finite(detail::mlp::member(j, "output_offset", path), join_path(path, "output_offset"));
+    net.m_output_scale =
+        detail::mlp::read_finite(detail::mlp::member(j, "output_scale", path), join_path(path, "output_scale"));
+    if (net.m_output_scale == 0.0) throw error(join_path(path, "output_scale"), "expected a non-zero number");
+    if (j.contains("weights_layout")) {
+        const std::string layout = detail::mlp::read_string(j["weights_layout"], join_path(path, "weights_layout"));
+        if (layout != "row-major inputs x outputs")
+            throw error(join_path(path, "weights_layout"), "unsupported layout \"" + layout + "\"");
+    }
+    const std::string layers_path = join_path(path, "layers");
+    const auto& jl = detail::mlp::member(j, "layers", path);
+    if (!jl.is_array()) throw error(layers_path, "expected an array of layers, got " + detail::mlp::json_type(jl));
+    if (jl.empty()) throw error(layers_path, "expected at least one layer");
+    std::size_t fan_in = inputs;
+    for (std::size_t l = 0; l < jl.size(); ++l) {
+        const std::string lp = index_path(layers_path, l);
+        const auto& jlayer = jl[l];
+        detail::mlp::expect_object(jlayer, lp);
+        detail::mlp::reject_unknown(jlayer, {"inputs", "outputs", "weights", "bias"}, lp);
+        const std::size_t in =
+            detail::mlp::read_size(detail::mlp::member(jlayer, "inputs", lp), join_path(lp, "inputs"));
+        const std::size_t out =
+            detail::mlp::read_size(detail::mlp::member(jlayer, "outputs", lp), join_path(lp, "outputs"));
+        if (in != fan_in)
+            throw error(join_path(lp, "inputs"), "expected " + std::to_string(fan_in) +
+                                                     " (the previous layer's outputs), got " + std::to_string(in));
+        if (out == 0) throw error(join_path(lp, "outputs"), "expected at least 1");
+        if (l + 1 == jl.size() && out != 1)
+            throw error(join_path(lp, "outputs"), "the output layer must have 1 output, got " + std::to_string(out));
+        MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{in, out}, 0.0),
+                       xt::xtensor<double, 1>(std::array<std::size_t, 1>{out}, 0.0)};
+        detail::mlp::read_finite_array(
+            detail::mlp::member(jlayer, "weights", lp), join_path(lp, "weights"), in * out,
+            std::to_string(in) + "x" + std::to_string(out) + " = " + std::to_string(in * out), layer.weights.data());
+        detail::mlp::read_finite_array(detail::mlp::member(jlayer, "bias", lp), join_path(lp, "bias"), out,
+                                       std::to_string(out), layer.bias.data());
+        net.m_layers.push_back(std::move(layer));
+        fan_in = out;
+    }
+    return net;
+}
+
+inline bool operator==(const Mlp& a, const Mlp& b) noexcept {
+    if (a.m_activation != b.m_activation || a.m_output_offset != b.m_output_offset ||
+        a.m_output_scale != b.m_output_scale || a.m_layers.size() != b.m_layers.size())
+        return false;
+    for (std::size_t l = 0; l < a.m_layers.size(); ++l) {
+        if (!detail::mlp::same_tensor(a.m_layers[l].weights, b.m_layers[l].weights) ||
+            !detail::mlp::same_tensor(a.m_layers[l].bias, b.m_layers[l].bias))
+            return false;
+    }
+    return true;
+}
+
+inline void to_json(nlohmann::json& j, const Mlp& v) { j = v.to_json(); }
+inline void from_json(const nlohmann::json& j, Mlp& v) { v = Mlp::from_json(j); }
+
+}  // namespace perfcast
+
+#include "backprop.hpp"  // Mlp::predict() and the batched pass it runs (see the file comment)
