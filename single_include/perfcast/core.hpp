@@ -2158,7 +2158,7 @@ struct Model {
  * @brief The learned model's prediction for one layer, written once over an execution policy:
  *        `embedded::predict_us<Exec>(model, layer, target)`.
  *
- * The steps: the feature vector (detail/feature_kernel.hpp), clamped into the training rows'
+ * The steps: the feature vector (feature_kernel.hpp), clamped into the training rows'
  * range; per member of the kind's ensemble, the scaler and the network (Exec::forward); the
  * members' mean in the target transform's space; the inverse transform; times the roofline when
  * the model learned the ratio to it; and at least a share of the compute-bound time
@@ -2177,9 +2177,9 @@ struct Model {
 
 // #include "analytical.hpp"             // pass_roofline: already inlined above
 // #include "constexpr_model.hpp"        // embedded::Model, KindModel, DenseLayer, Reference: already inlined above
-// ---- begin include/perfcast/core/detail/feature_kernel.hpp ----
+// ---- begin include/perfcast/core/feature_kernel.hpp ----
 /**
- * @file detail/feature_kernel.hpp
+ * @file feature_kernel.hpp
  * @brief The feature vectors of features.hpp, computed by a constexpr function template
  *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
  *        model sees exactly the features the run-time model was trained on.
@@ -2199,12 +2199,12 @@ struct Model {
 #include <type_traits>  // is_same_v, remove_cvref_t
 #include <variant>      // visit
 
-// #include "../analytical.hpp"     // roofline, PhaseTime: already inlined above
-// #include "../devices.hpp"        // Device: already inlined above
-// #include "../error.hpp"          // error: already inlined above
-// #include "../feature_set.hpp"    // FeatureSet, detail::wave_tile: already inlined above
-// #include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
-// #include "../target.hpp"         // Target: already inlined above
+// #include "analytical.hpp"     // roofline, PhaseTime: already inlined above
+// #include "devices.hpp"        // Device: already inlined above
+// #include "error.hpp"          // error: already inlined above
+// #include "feature_set.hpp"    // FeatureSet, detail::wave_tile: already inlined above
+// #include "layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost: already inlined above
+// #include "target.hpp"         // Target: already inlined above
 // ---- begin include/perfcast/core/detail/math_policy.hpp ----
 /**
  * @file detail/math_policy.hpp
@@ -2604,7 +2604,7 @@ constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const 
 }
 
 }  // namespace perfcast::detail::features_kernel
-// ---- end include/perfcast/core/detail/feature_kernel.hpp ----
+// ---- end include/perfcast/core/feature_kernel.hpp ----
 // #include "detail/math_policy.hpp"     // constexpr_math: already inlined above
 // #include "error.hpp"                  // error: already inlined above
 // #include "feature_set.hpp"            // feature_schema_version: already inlined above

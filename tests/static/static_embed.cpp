@@ -4,7 +4,7 @@
 #include <perfcast/core/compile_time.hpp>           // predict_us<>, predict_layers<>, embedded::default_model
 #include <perfcast/core/constexpr_model.hpp>        // embedded::predict_us, verify, layer_time
 #include <perfcast/core/detail/constexpr_math.hpp>  // cmath::log, exp, tanh, sqrt, floor, ceil
-#include <perfcast/core/detail/feature_kernel.hpp>  // features_kernel::compute
+#include <perfcast/core/feature_kernel.hpp>  // features_kernel::compute
 #include <perfcast/core/devices.hpp>                // devices::h100_sxm, Device
 #include <perfcast/core/layers.hpp>                 // Conv2D, Dense, Pool2D
 #include <perfcast/core/network.hpp>                // Net

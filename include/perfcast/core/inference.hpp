@@ -3,7 +3,7 @@
  * @brief The learned model's prediction for one layer, written once over an execution policy:
  *        `embedded::predict_us<Exec>(model, layer, target)`.
  *
- * The steps: the feature vector (detail/feature_kernel.hpp), clamped into the training rows'
+ * The steps: the feature vector (feature_kernel.hpp), clamped into the training rows'
  * range; per member of the kind's ensemble, the scaler and the network (Exec::forward); the
  * members' mean in the target transform's space; the inverse transform; times the roofline when
  * the model learned the ratio to it; and at least a share of the compute-bound time
@@ -23,7 +23,7 @@
 
 #include "analytical.hpp"             // pass_roofline
 #include "constexpr_model.hpp"        // embedded::Model, KindModel, DenseLayer, Reference
-#include "detail/feature_kernel.hpp"  // features_kernel::compute, clamp_to_range
+#include "feature_kernel.hpp"  // features_kernel::compute, clamp_to_range
 #include "detail/math_policy.hpp"     // constexpr_math
 #include "error.hpp"                  // error
 #include "feature_set.hpp"            // feature_schema_version

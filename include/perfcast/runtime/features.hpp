@@ -19,7 +19,7 @@
 #include <vector>   // vector
 
 #include "../core/analytical.hpp"               // roofline_us
-#include "../core/detail/feature_kernel.hpp"    // features_kernel::compute: the one implementation of the features
+#include "../core/feature_kernel.hpp"    // features_kernel::compute: the one implementation of the features
 #include "../core/devices.hpp"                  // Device
 #include "../core/feature_set.hpp"              // FeatureSet, feature_schema_version
 #include "../core/layers.hpp"                   // Layer

@@ -1,5 +1,5 @@
 /**
- * @file detail/feature_kernel.hpp
+ * @file feature_kernel.hpp
  * @brief The feature vectors of features.hpp, computed by a constexpr function template
  *        over a math policy, into a fixed-capacity buffer (no heap), so the compile-time
  *        model sees exactly the features the run-time model was trained on.
@@ -20,13 +20,13 @@
 #include <type_traits>  // is_same_v, remove_cvref_t
 #include <variant>      // visit
 
-#include "../analytical.hpp"     // roofline, PhaseTime
-#include "../devices.hpp"        // Device
-#include "../error.hpp"          // error
-#include "../feature_set.hpp"    // FeatureSet, detail::wave_tile
-#include "../layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost
-#include "../target.hpp"         // Target
-#include "math_policy.hpp"       // constexpr_math, std_math
+#include "analytical.hpp"     // roofline, PhaseTime
+#include "devices.hpp"        // Device
+#include "error.hpp"          // error
+#include "feature_set.hpp"    // FeatureSet, detail::wave_tile
+#include "layers.hpp"         // Layer, the parameter structs, output_shape, pass_cost
+#include "target.hpp"         // Target
+#include "detail/math_policy.hpp"       // constexpr_math, std_math
 
 namespace perfcast::detail::features_kernel {
 
