@@ -317,5 +317,49 @@ def a_training_step_computes_no_gradient_for_the_network_input():
     assert "features.0 computes no input gradient" in out, out
 
 
+# Every command's options (and positional arguments), as the program accepted them before each
+# command declared its own: `CMD --help` must list exactly these.
+TRAINING = ["features", "absolute", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
+            "ensemble", "lr", "hidden", "transform", "loss", "activation", "kinds", "only-device"]
+COMMANDS = {
+    "devices": ([], ["format", "devices"]),
+    "network": (["show|export", "NAME|FILE.json"], ["batch", "dtype", "format"]),
+    "predict": (["NAME|FILE.json"], ["device", "batch", "pass", "dtype", "model", "method", "ppp-comp", "ppp-comm",
+                                     "optimizer", "format", "devices"]),
+    "import": (["neusight", "FILE.csv"], ["out", "devices"]),
+    "train": ([], ["data", "out", "name", *TRAINING, "devices"]),
+    "eval": ([], ["data", "model", "all-rows", "format", "rows", "devices"]),
+    "study": (["leave-one-out|learning-curve|ablation"], ["data", "fractions", "format", "per-device", *TRAINING,
+                                                          "devices"]),
+    "validate": ([], ["validation", "layers", "model", "device", "optimizer", "combine", "network", "rows", "format",
+                      "devices"]),
+    "calibrate": (["LAYERS.csv"], ["model", "layers", "device", "out", "format", "devices"]),
+    "embed": ([], ["model", "out", "name"]),
+    "report": ([], ["data", "model", "out", "validation", "layers", "device", "quick", "fractions", "devices"]),
+}
+
+
+@case
+def every_command_has_a_help_listing_its_options():
+    top = run("--help").stdout
+    for cmd, (positionals, options) in COMMANDS.items():
+        assert f"\n  {cmd}: " in top and f"perfcast {cmd} " in top, f"perfcast --help does not list {cmd}"
+        for flag in ("--help", "-h"):
+            p = run(cmd, flag)
+            assert p.stderr == "" and p.stdout.startswith(f"perfcast {cmd}: "), (cmd, flag, p.stdout[:200], p.stderr)
+            listed = [l.split()[0] for l in p.stdout.splitlines() if l.startswith("  --")]
+            assert listed == [f"--{o}" for o in options], (cmd, listed)
+            for a in positionals:
+                assert f"\n  {a}" in p.stdout, (cmd, a)
+        assert run("help", cmd).stdout == run(cmd, "--help").stdout, cmd
+        # --help wins over the rest of the command line; an unknown option is still refused by name
+        assert run(cmd, "--bogus", "--help").stdout == run(cmd, "--help").stdout, cmd
+        p = run(cmd, "--bogus", ok=False)
+        assert "--bogus: unknown option" in p.stderr and p.stdout == "", (cmd, p.stderr)
+    assert run("network", "list", "alexnet", ok=False).stderr.startswith("perfcast: network: usage: perfcast network")
+    p = run("frobnicate", ok=False)
+    assert "unknown command" in p.stderr and all(f"\n  {c}: " in p.stderr for c in COMMANDS)
+
+
 print(f"{passed} passed, {failures} failed")
 sys.exit(1 if failures else 0)

@@ -1,65 +1,221 @@
-// Small pieces the perfcast command-line program shares between its commands:
-// argument parsing and plain-text tables.
+// Small pieces the perfcast command-line program shares between its commands: the declaration of a
+// command (its arguments and options, written once), the parser and the help text made from it,
+// plain-text tables and number formatting.
 #pragma once
 
-#include <algorithm>    // max
-#include <cstdint>      // int64_t
-#include <cstdio>       // snprintf
-#include <iostream>     // ostream
-#include <map>          // map
-#include <set>          // set
-#include <string>       // string, stoll
-#include <vector>       // vector
+#include <algorithm>     // max, find
+#include <charconv>      // to_chars
+#include <cstdint>       // int64_t
+#include <cstdio>        // snprintf
+#include <iostream>      // ostream
+#include <map>           // map
+#include <optional>      // optional
+#include <sstream>       // istringstream
+#include <stdexcept>     // invalid_argument, logic_error
+#include <string>        // string, stoll, stod
+#include <system_error>  // errc
+#include <utility>       // move
+#include <vector>        // vector
 
 #include <perfcast/core/error.hpp>  // perfcast::error
 
 namespace perfcast::cli {
 
-/** @brief Positional arguments and --options of one command; unknown options are refused. */
+class Args;
+
+/**
+ * @brief One --option of a command. The parser, the usage line, the help text and the handler's
+ * reads all go through this declaration.
+ */
+struct Option {
+    std::string name{};      ///< without the leading "--"
+    std::string value{};     ///< placeholder such as N, FILE.json or table|json; empty: a flag, which takes no value
+    std::string help{};      ///< one line
+    std::string fallback{};  ///< the value when the option is not given, shown as the default; empty: none
+    bool repeat = false;     ///< may be given more than once (the handler reads every value)
+    bool required = false;   ///< the parser refuses a command line without it
+
+    bool flag() const { return value.empty(); }
+};
+
+/** @brief One positional argument of a command, in order. */
+struct Positional {
+    std::string name{};     ///< placeholder such as NAME|FILE.json; for a word, the accepted words: show|export
+    std::string help{};     ///< one line
+    bool word = false;      ///< only the words of name, separated by '|', are accepted
+    bool repeat = false;    ///< takes the rest of the positional arguments (at least one unless optional)
+    bool optional = false;  ///< may be left out
+};
+
+/** @brief A command of the program: what it takes, written once, and the function that runs it. */
+struct Command {
+    std::string name{};
+    std::string summary{};  ///< one line for `perfcast --help`
+    std::vector<Positional> positionals{};
+    std::vector<Option> options{};
+    std::string notes{};    ///< more lines for `perfcast NAME --help`, after the options; may be empty
+    int (*run)(const Args&) = nullptr;
+};
+
+/** @brief A copy of `o` the command cannot do without (and so with no default). */
+inline Option required(Option o) {
+    o.required = true;
+    o.fallback.clear();
+    return o;
+}
+
+/** @brief A copy of `o` with another help line (the same option, used for another purpose). */
+inline Option with_help(Option o, std::string help) {
+    o.help = std::move(help);
+    return o;
+}
+
+/** @brief "--name VALUE" (with "..." when it repeats), as in the usage line and the help. */
+inline std::string option_synopsis(const Option& o) {
+    return "--" + o.name + (o.flag() ? std::string() : " " + o.value) + (o.repeat ? "..." : "");
+}
+
+/** @brief "NAME", "FILE.csv..." or "[FILE.csv...]", as in the usage line. */
+inline std::string positional_synopsis(const Positional& p) {
+    const std::string w = p.name + (p.repeat ? "..." : "");
+    return p.optional ? "[" + w + "]" : w;
+}
+
+/** @brief The words after "perfcast NAME" in the usage line: positionals, then options. */
+inline std::vector<std::string> usage_words(const Command& c) {
+    std::vector<std::string> words;
+    for (const Positional& p : c.positionals) words.push_back(positional_synopsis(p));
+    for (const Option& o : c.options) words.push_back(o.required ? option_synopsis(o) : "[" + option_synopsis(o) + "]");
+    return words;
+}
+
+/** @brief The usage line without the optional options, "[...]" in their place: for error messages. */
+inline std::string short_usage(const Command& c) {
+    std::string out = "perfcast " + c.name;
+    for (const Positional& p : c.positionals) out += " " + positional_synopsis(p);
+    bool optional = false;
+    for (const Option& o : c.options) {
+        if (o.required) out += " " + option_synopsis(o);
+        optional = optional || !o.required;
+    }
+    return optional ? out + " [...]" : out;
+}
+
+/** @brief The usage line wrapped at `width` columns, continuation lines aligned after "perfcast NAME ". */
+inline std::string wrapped_usage(const Command& c, std::size_t indent, std::size_t width = 110) {
+    const std::string head = std::string(indent, ' ') + "perfcast " + c.name;
+    const std::string continuation(head.size() + 1, ' ');
+    std::string out = head, line = head;
+    for (const std::string& w : usage_words(c)) {
+        if (line.size() + 1 + w.size() > width && line.size() > continuation.size()) {
+            out += "\n" + continuation + w;
+            line = continuation + w;
+        } else {
+            out += " " + w;
+            line += " " + w;
+        }
+    }
+    return out + "\n";
+}
+
+/** @brief `perfcast NAME --help`: the usage line, then every argument and option with its help. */
+inline std::string command_help(const Command& c) {
+    constexpr std::size_t column = 30;  // longer synopses put their help on the next line
+    std::string out = "perfcast " + c.name + ": " + c.summary + "\n\nusage:\n" + wrapped_usage(c, 2);
+    auto entry = [&](const std::string& left, const std::string& help) {
+        out += "  " + left;
+        if (left.size() + 2 > column) out += "\n" + std::string(column + 2, ' ');
+        else out += std::string(column - left.size(), ' ');
+        out += help + "\n";
+    };
+    if (!c.positionals.empty()) {
+        out += "\narguments:\n";
+        for (const Positional& p : c.positionals) entry(p.name + (p.repeat ? "..." : ""), p.help);
+    }
+    out += "\noptions:\n";
+    for (const Option& o : c.options) {
+        std::string more;
+        if (o.required) more = "required";
+        if (!o.fallback.empty()) more = "default: " + o.fallback;
+        if (o.repeat) more += (more.empty() ? "" : "; ") + std::string("repeatable");
+        entry(option_synopsis(o), more.empty() ? o.help : o.help + " (" + more + ")");
+    }
+    entry("-h, --help", "prints this help");
+    if (!c.notes.empty()) out += "\n" + c.notes;
+    return out;
+}
+
+/**
+ * @brief The positional arguments and --options of one command line, checked against the
+ * command's declaration: unknown options, missing values and required options, and the
+ * positional arguments' number and words are refused. --help (or -h) anywhere asks for help instead.
+ */
 class Args {
 public:
-    Args(int argc, char** argv, int first, std::set<std::string> flags, std::set<std::string> options)
-        : m_flags(std::move(flags)), m_options(std::move(options)) {
+    Args(const Command& command, int argc, char** argv, int first) : m_command(command) {
+        for (int i = 0; i < argc; ++i) m_command_line.emplace_back(argv[i]);
+        std::optional<error> refused;  // the first bad option; --help later on the line still wins
         for (int i = first; i < argc; ++i) {
             std::string a = argv[i];
-            if (a.rfind("--", 0) == 0) {
-                std::string value;
+            if (a == "--help" || a == "-h") {
+                m_help = true;
+            } else if (a.rfind("--", 0) == 0) {
+                std::string value{};
                 const auto eq = a.find('=');
                 if (eq != std::string::npos) {
                     value = a.substr(eq + 1);
                     a = a.substr(0, eq);
                 }
-                const std::string key = a.substr(2);
-                if (m_flags.count(key)) {
-                    m_values[key].push_back("1");
-                } else if (m_options.count(key)) {
+                const Option* o = find(a.substr(2));
+                if (!o) {
+                    if (!refused) refused = error(a, "unknown option");
+                } else if (o->flag()) {
+                    m_values[o->name].push_back("1");
+                } else {
                     if (eq == std::string::npos) {
-                        if (i + 1 >= argc) throw error(a, "needs a value");
+                        if (i + 1 >= argc) {
+                            if (!refused) refused = error(a, "needs a value");
+                            continue;
+                        }
                         value = argv[++i];
                     }
-                    m_values[key].push_back(value);
-                } else {
-                    throw error(a, "unknown option");
+                    m_values[o->name].push_back(value);
                 }
             } else {
                 m_positional.push_back(a);
             }
         }
+        if (m_help) return;
+        if (refused) throw *refused;
+        check_positionals();
+        for (const Option& o : m_command.options)
+            if (o.required && !has(o.name)) throw error("--" + o.name, "required: " + o.help);
     }
+
+    /** @brief --help or -h was given: print command_help() and do nothing else. */
+    bool help() const { return m_help; }
+    const Command& command() const { return m_command; }
+    /** @brief The whole command line as given, program name first. */
+    const std::vector<std::string>& command_line() const { return m_command_line; }
     const std::vector<std::string>& positional() const { return m_positional; }
-    bool flag(const std::string& k) const { return m_values.count(k) > 0; }
-    bool has(const std::string& k) const { return m_values.count(k) > 0; }
-    std::string get(const std::string& k, const std::string& fallback) const {
-        auto it = m_values.find(k);
-        return it == m_values.end() ? fallback : it->second.back();
+
+    /** @brief The option was given (a default does not count). */
+    bool has(const std::string& k) const { return m_values.count(declared(k).name) > 0; }
+    bool flag(const std::string& k) const { return has(k); }
+    /** @brief The option's last value, or its declared default ("" when it has none). */
+    std::string get(const std::string& k) const {
+        const Option& o = declared(k);
+        auto it = m_values.find(o.name);
+        return it == m_values.end() ? o.fallback : it->second.back();
     }
+    /** @brief Every value given, in order (none when not given). */
     std::vector<std::string> all(const std::string& k) const {
-        auto it = m_values.find(k);
+        auto it = m_values.find(declared(k).name);
         return it == m_values.end() ? std::vector<std::string>{} : it->second;
     }
-    std::int64_t integer(const std::string& k, std::int64_t fallback) const {
-        if (!has(k)) return fallback;
-        const std::string v = get(k, "");
+    /** @brief get() as an integer. */
+    std::int64_t integer(const std::string& k) const {
+        const std::string v = get(k);
         try {
             std::size_t used = 0;
             const long long x = std::stoll(v, &used);
@@ -69,11 +225,55 @@ public:
             throw error("--" + k, "expected an integer (got \"" + v + "\")");
         }
     }
+    /** @brief get() as a number. */
+    double number(const std::string& k) const {
+        const std::string v = get(k);
+        try {
+            std::size_t used = 0;
+            const double x = std::stod(v, &used);
+            if (used != v.size()) throw std::invalid_argument(v);
+            return x;
+        } catch (const std::exception&) {
+            throw error("--" + k, "expected a number (got \"" + v + "\")");
+        }
+    }
 
 private:
-    std::set<std::string> m_flags, m_options;
+    const Option* find(const std::string& k) const {
+        for (const Option& o : m_command.options)
+            if (o.name == k) return &o;
+        return nullptr;
+    }
+    /** @brief A handler reading an option its command does not declare is a bug in the program. */
+    const Option& declared(const std::string& k) const {
+        if (const Option* o = find(k)) return *o;
+        throw std::logic_error("perfcast " + m_command.name + " reads --" + k + ", which it does not declare");
+    }
+    void check_positionals() const {
+        const error usage(m_command.name, "usage: " + short_usage(m_command));
+        std::size_t i = 0;
+        for (const Positional& p : m_command.positionals) {
+            if (i >= m_positional.size()) {
+                if (!p.optional) throw usage;
+                continue;
+            }
+            if (p.word) {
+                bool known = false;
+                std::istringstream words(p.name);
+                for (std::string w; std::getline(words, w, '|');) known = known || w == m_positional[i];
+                if (!known) throw usage;
+            }
+            i = p.repeat ? m_positional.size() : i + 1;
+        }
+        if (i != m_positional.size())
+            throw error(m_command.name, "unexpected argument \"" + m_positional[i] + "\" (usage: " + short_usage(m_command) + ")");
+    }
+
+    const Command& m_command;
+    std::vector<std::string> m_command_line;
     std::map<std::string, std::vector<std::string>> m_values;
     std::vector<std::string> m_positional;
+    bool m_help = false;
 };
 
 /** @brief A plain-text table with right-aligned numeric columns. */
@@ -112,6 +312,13 @@ inline std::string fixed(double v, int digits) {
     return buf;
 }
 
+/** @brief The shortest text that reads back as `v` ("0.001"), for defaults in the help. */
+inline std::string shortest(double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return r.ec == std::errc() ? std::string(buf, r.ptr) : fixed(v, 6);
+}
+
 /** @brief 1234567 -> "1,234,567". */
 inline std::string grouped(std::int64_t v) {
     std::string s = std::to_string(v < 0 ? -v : v), out;
@@ -131,6 +338,15 @@ inline std::string si(double v) {
         ++u;
     }
     return fixed(v, v < 10 ? 2 : (v < 100 ? 1 : 0)) + (u ? std::string(" ") + units[u] : std::string());
+}
+
+/** @brief "a,b,c" -> {"a", "b", "c"}; "" -> {}. */
+inline std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    std::string item;
+    while (std::getline(in, item, ',')) out.push_back(item);
+    return out;
 }
 
 }  // namespace perfcast::cli

@@ -1,6 +1,6 @@
 /**
  * @file io/network_json.hpp
- * @brief Networks to and from JSON (schema "perfcast-network", version 1; the README documents it).
+ * @brief Networks to and from JSON (schema "perfcast-network", version 1; docs/reference.md documents it).
  *
  * A layer gives its per-sample sizes; the batch is the network's, so one file serves
  * every batch size. Every refusal names the file, the line and the field.

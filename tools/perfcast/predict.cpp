@@ -1,0 +1,247 @@
+// perfcast predict: how long a network takes on a device, layer by layer, or over batch sizes.
+#include <cstdlib>     // EXIT_SUCCESS
+#include <filesystem>  // exists
+#include <iostream>    // cout
+#include <map>         // map
+#include <optional>    // optional
+#include <string>      // string
+#include <vector>      // vector
+
+#include <perfcast/runtime/predictor.hpp>  // Predictor
+
+#include "commands.hpp"
+#include "common.hpp"  // opt::, load_devices, load_net, dtype_arg, pass_arg, optimizer_arg, shape_str
+
+namespace perfcast::cli {
+namespace {
+
+std::vector<std::int64_t> batch_list(const Args& a) {
+    std::vector<std::int64_t> out;
+    for (const auto& b : split_list(a.get("batch"))) {
+        try {
+            std::size_t used = 0;
+            const long long v = std::stoll(b, &used);
+            if (used != b.size() || v < 1) throw std::invalid_argument(b);
+            out.push_back(v);
+        } catch (const std::exception&) {
+            throw error("--batch", "expected a batch size >= 1 or a list such as 1,2,4 (got \"" + b + "\")");
+        }
+    }
+    if (out.empty()) throw error("--batch", "expected a batch size");
+    return out;
+}
+
+std::string csv_cell(const std::string& s) {
+    return s.find_first_of(",\"") == std::string::npos ? s : "\"" + s + "\"";
+}
+
+int run(const Args& a) {
+    const auto& pos = a.positional();
+    DeviceRegistry reg;
+    load_devices(reg, a);
+    const Device& dev = reg.get(a.get("device"));
+    std::vector<std::int64_t> batches = batch_list(a);
+    const Network base = load_net(pos[0], a, batches.front());
+    if (!a.has("batch")) batches = {base.batch};  // a network file keeps its own batch
+    const Pass pass = pass_arg(a);
+    const DType t = dtype_arg(a);
+    const std::string format = a.get("format");
+    if (format != "table" && format != "json" && format != "csv")
+        throw error("--format", "expected table, json or csv (got \"" + format + "\")");
+    PaleoOptions po;
+    po.ppp_comp = a.number("ppp-comp");
+    po.ppp_comm = a.number("ppp-comm");
+    if (!(po.ppp_comp > 0 && po.ppp_comp <= 1 && po.ppp_comm > 0 && po.ppp_comm <= 1))
+        throw error("--ppp-comp/--ppp-comm", "expected a number in (0, 1]");
+    EstimateOptions eo;
+    eo.paleo = po;
+    eo.optimizer = optimizer_arg(a);
+    std::string m = a.has("method") ? a.get("method") : a.has("model") ? "mlp" : "";
+    std::optional<Predictor> model;
+    std::string model_path;
+    if (m.empty() || m == "mlp") {
+        model_path = a.get("model");
+        if (std::filesystem::exists(model_path)) {
+            model = Predictor::load(model_path);
+            m = "mlp";
+        } else if (m == "mlp") {
+            throw error(source_location{model_path, 0, 0}, "--model", "model file not found");
+        } else {
+            m = "paleo";
+        }
+    }
+    if (m != "mlp" && m != "paleo" && m != "roofline")
+        throw error("--method", "expected mlp, paleo or roofline (got \"" + m + "\")");
+    std::vector<NetworkEstimate> estimates;
+    for (std::int64_t b : batches) {
+        const Network n = b == base.batch ? base : base.with_batch(b);
+        const Target target(dev, pass, t);
+        estimates.push_back(model ? estimate(n, target, *model, eo)
+                                  : estimate(n, target, m == "paleo" ? Analytical::paleo : Analytical::roofline, eo));
+    }
+    const NetworkEstimate& e = estimates.front();
+    std::map<std::string, std::size_t> by_method;
+    for (const auto& l : e.layers) ++by_method[std::string(to_string(l.method))];
+    std::string note;
+    if (model) {
+        note = "learned model " + model_path + " (trained on " + std::to_string(model->info().rows) + " measured rows from ";
+        for (std::size_t i = 0; i < model->info().devices.size(); ++i) note += (i ? ", " : "") + model->info().devices[i];
+        note += "; of " + std::to_string(e.layers.size()) + " entries:";
+        bool first = true;
+        for (const auto& [method, count] : by_method) {
+            note += (first ? " " : ", ") + std::to_string(count) + " " + method;
+            first = false;
+        }
+        if (!model->trained_for(pass, t))
+            note += "; it was not trained on " + std::string(to_string(pass)) + "/" + std::string(to_string(t)) +
+                    ", so every layer uses the roofline";
+        if (!model->trained_on(dev)) note += "; " + std::string(dev.id) + " was not in its training data";
+        if (e.overhead_total_us > 0)
+            note += "; with the framework's call overhead per layer fitted on " + model->call_overhead_device();
+        note += ")";
+    } else {
+        note = "analytical estimate: " + m + " (FLOPs and bytes over the device's peaks), not a learned prediction" +
+               (a.has("method") ? std::string() : " (no model file at " + model_path + ")");
+    }
+    auto achieved = [](const LayerEstimate& l) {
+        return l.us > 0 ? static_cast<double>(l.cost.flops) / (l.us * 1e-6) : 0.0;
+    };
+    const bool sweep = estimates.size() > 1;
+
+    if (format == "json") {
+        auto one = [&](const NetworkEstimate& x) {
+            nlohmann::json j;
+            j["network"] = x.network;
+            j["device"] = std::string(dev.id);
+            j["device_name"] = x.device;
+            j["pass"] = std::string(to_string(pass));
+            j["dtype"] = std::string(to_string(t));
+            j["batch"] = x.batch;
+            j["method"] = std::string(to_string(x.method));
+            j["note"] = note;
+            j["layers"] = nlohmann::json::array();
+            for (const auto& l : x.layers) {
+                j["layers"].push_back({{"name", l.name},
+                                       {"kind", std::string(to_string(l.kind))},
+                                       {"method", std::string(to_string(l.method))},
+                                       {"time_us", l.us},
+                                       {"share", x.total_us > 0 ? l.us / x.total_us : 0.0},
+                                       {"roofline_us", l.roofline_us},
+                                       {"paleo_us", l.paleo_us},
+                                       {"flops", l.cost.flops},
+                                       {"bytes", l.cost.bytes},
+                                       {"achieved_flops_per_s", achieved(l)},
+                                       {"overhead_us", l.overhead_us}});
+                if (pass == Pass::training) j["layers"].back()["backward"] = std::string(to_string(l.backward));
+            }
+            j["total_us"] = x.total_us;
+            j["roofline_total_us"] = x.roofline_total_us;
+            j["paleo_total_us"] = x.paleo_total_us;
+            j["overhead_total_us"] = x.overhead_total_us;
+            j["throughput_per_s"] = x.throughput();
+            j["flops"] = x.total_cost.flops;
+            return j;
+        };
+        if (!sweep) {
+            std::cout << one(e).dump(2) << '\n';
+        } else {
+            nlohmann::json arr = nlohmann::json::array();
+            for (const auto& x : estimates) arr.push_back(one(x));
+            std::cout << arr.dump(2) << '\n';
+        }
+        return EXIT_SUCCESS;
+    }
+    if (format == "csv") {
+        if (sweep) {
+            std::cout << "network,device,pass,dtype,batch,method,total_us,throughput_per_s,roofline_total_us,paleo_total_us,flops,"
+                         "overhead_total_us\n";
+            for (const auto& x : estimates)
+                std::cout << csv_cell(x.network) << ',' << dev.id << ',' << to_string(pass) << ',' << to_string(t) << ','
+                          << x.batch << ',' << to_string(x.method) << ',' << x.total_us << ',' << x.throughput() << ','
+                          << x.roofline_total_us << ',' << x.paleo_total_us << ',' << x.total_cost.flops << ','
+                          << x.overhead_total_us << '\n';
+        } else {
+            std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s,overhead_us\n";
+            for (const auto& l : e.layers)
+                std::cout << csv_cell(l.name) << ',' << to_string(l.kind) << ',' << to_string(l.method) << ',' << l.us << ','
+                          << (e.total_us > 0 ? l.us / e.total_us : 0.0) << ',' << l.roofline_us << ',' << l.paleo_us
+                          << ',' << l.cost.flops << ',' << l.cost.bytes << ',' << achieved(l) << ',' << l.overhead_us
+                          << '\n';
+        }
+        return EXIT_SUCCESS;
+    }
+    if (sweep) {
+        Table tab({"batch", "time ms", "samples/s", "roofline ms", "PALEO ms", "FLOPs"});
+        for (const auto& x : estimates)
+            tab.row({std::to_string(x.batch), cli::fixed(x.total_us / 1000.0, 3), cli::fixed(x.throughput(), 1),
+                     cli::fixed(x.roofline_total_us / 1000.0, 3), cli::fixed(x.paleo_total_us / 1000.0, 3),
+                     cli::si(static_cast<double>(x.total_cost.flops))});
+        tab.print(std::cout);
+        std::cout << "\n"
+                  << e.network << " on " << e.device << ", " << to_string(pass) << ", " << to_string(t) << "\n"
+                  << "  method:    " << to_string(e.method) << "  (" << note << ")\n";
+        return EXIT_SUCCESS;
+    }
+    Table tab({"layer", "kind", "output", "FLOPs", "by", "time us", "share %", "GFLOP/s", "roofline us", "PALEO us"});
+    for (const auto& l : e.layers)
+        tab.row({l.name, std::string(to_string(l.kind)), shape_str(l.output), cli::si(static_cast<double>(l.cost.flops)),
+                 std::string(to_string(l.method)), cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
+                 cli::fixed(achieved(l) / 1e9, 1), cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2)});
+    tab.print(std::cout);
+    std::cout << "\n"
+              << e.network << " on " << e.device << ", " << to_string(pass) << ", batch " << e.batch << ", "
+              << to_string(t) << "\n"
+              << "  method:    " << to_string(e.method) << "  (" << note << ")\n"
+              << "  total:     " << cli::fixed(e.total_us / 1000.0, 3) << " ms  ("
+              << cli::fixed(e.throughput(), 1) << " samples/s)\n"
+              << "  roofline:  " << cli::fixed(e.roofline_total_us / 1000.0, 3) << " ms\n"
+              << "  PALEO:     " << cli::fixed(e.paleo_total_us / 1000.0, 3) << " ms\n";
+    if (e.overhead_total_us > 0)
+        std::cout << "  calls:     " << cli::fixed(e.overhead_total_us / 1000.0, 3)
+                  << " ms of the total is the framework's cost of calling the layers in a network (call overhead)\n";
+    for (const auto& l : e.layers)
+        if (pass == Pass::training && l.backward != Backward::full)
+            std::cout << "  backward:  " << l.name << " "
+                      << (l.backward == Backward::none ? "runs none" : "computes no input gradient")
+                      << " (autograd needs no gradient for the network's input)\n";
+    std::cout
+              << "  work:      " << cli::si(static_cast<double>(e.total_cost.flops)) << "FLOP, "
+              << cli::si(static_cast<double>(e.total_cost.bytes)) << "B moved\n";
+    return EXIT_SUCCESS;
+}
+
+}  // namespace
+
+const Command& predict_command() {
+    static const Command c{
+        .name = "predict",
+        .summary = "predicts how long a network takes on a device, layer by layer, or over batch sizes",
+        .positionals = {{.name = "NAME|FILE.json", .help = network_argument_help()}},
+        .options = {{.name = "device", .value = "DEVICE", .help = "the device, a name or alias from `perfcast devices`",
+                     .required = true},
+                    {.name = "batch", .value = "N|N,N,...",
+                     .help = "batch size, or several for a sweep; a network file keeps its own without it", .fallback = "1"},
+                    opt::pass(),
+                    opt::dtype(),
+                    with_help(opt::model(), "the learned model; PALEO's estimate instead when the default one is missing"),
+                    {.name = "method", .value = "mlp|paleo|roofline",
+                     .help = "the learned model, or an analytical estimate; without it, mlp unless the default model is missing"},
+                    {.name = "ppp-comp", .value = "X", .help = "PALEO: the share of the peak FLOP rate reached, in (0, 1]",
+                     .fallback = "1"},
+                    {.name = "ppp-comm", .value = "X", .help = "PALEO: the share of the peak bandwidth reached, in (0, 1]",
+                     .fallback = "1"},
+                    opt::optimizer(),
+                    {.name = "format", .value = "table|json|csv", .help = "output format", .fallback = "table"},
+                    opt::devices()},
+        .notes = "Without --model, the default model: for the passes and precisions it was trained on, the learned\n"
+                 "model for the layer kinds it has one for, its fitted memory-bound model for the others, and the\n"
+                 "roofline for whatever it was not trained on; each layer says which. A training step includes the\n"
+                 "optimizer's update (--optimizer) as one more entry. A model calibrated on the device (perfcast\n"
+                 "calibrate) adds the framework's cost of calling each layer's forward in a network (in both passes),\n"
+                 "and says how much.\n",
+        .run = run,
+    };
+    return c;
+}
+
+}  // namespace perfcast::cli

@@ -1,0 +1,110 @@
+// The training options `perfcast train` and `perfcast study` share, declared once, and the
+// TrainOptions and the rows they give.
+#pragma once
+
+#include <algorithm>  // find
+#include <cstdint>    // uint64_t
+#include <string>     // string
+#include <vector>     // vector
+
+#include <perfcast/perfcast.hpp>           // the library
+#include <perfcast/runtime/predictor.hpp>  // TrainOptions, MlpConfig
+
+#include "cli.hpp"  // Option, Args
+
+namespace perfcast::cli {
+
+/** @brief The training options; their defaults are TrainOptions'. */
+inline std::vector<Option> training_options() {
+    const TrainOptions d;
+    std::string hidden;
+    for (std::size_t w : d.mlp.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(w);
+    return {
+        {.name = "features", .value = "raw|params|analytical|hardware", .help = "the MLPs' input features",
+         .fallback = std::string(to_string(d.features))},
+        {.name = "absolute", .help = "learn the time itself, not its ratio to the roofline"},
+        {.name = "holdout", .value = "X", .help = "share of the rows kept out of training for evaluation, in [0, 1)",
+         .fallback = shortest(d.holdout)},
+        {.name = "split-salt", .value = "N", .help = "chooses which rows are held out",
+         .fallback = std::to_string(d.split_salt)},
+        {.name = "config", .value = "MLP.json", .help = "MLP settings from a file; the options below override it"},
+        {.name = "epochs", .value = "N", .help = "at most this many epochs", .fallback = std::to_string(d.mlp.max_epochs)},
+        {.name = "patience", .value = "N", .help = "stop after this many epochs without improvement",
+         .fallback = std::to_string(d.mlp.patience)},
+        {.name = "batch-size", .value = "N", .help = "rows per step", .fallback = std::to_string(d.mlp.batch_size)},
+        {.name = "seed", .value = "N", .help = "seed of the initialisation and the shuffling",
+         .fallback = std::to_string(d.mlp.seed)},
+        {.name = "ensemble", .value = "N", .help = "MLPs per layer kind, averaged", .fallback = std::to_string(d.ensemble)},
+        {.name = "lr", .value = "X", .help = "peak learning rate", .fallback = shortest(d.mlp.learning_rate)},
+        {.name = "hidden", .value = "N,N,...", .help = "hidden layer widths", .fallback = hidden},
+        {.name = "transform", .value = "log|sqrt|identity", .help = "the target's transform before learning",
+         .fallback = std::string(to_string(d.mlp.target_transform.kind()))},
+        {.name = "loss", .value = "mse|relative", .help = "training objective",
+         .fallback = std::string(to_string(d.mlp.loss))},
+        {.name = "activation", .value = "relu|tanh|silu|gelu", .help = "hidden nonlinearity",
+         .fallback = std::string(to_string(d.mlp.activation))},
+        {.name = "kinds", .value = "KIND,...",
+         .help = "train only these layer kinds (conv2d, dense, pool2d; default: every one the data has)"},
+        {.name = "only-device", .value = "ID,...", .help = "keep only the rows of these devices"},
+    };
+}
+
+/** @brief Keeps the rows of the devices named by --only-device (all rows without it). */
+inline Dataset only_devices(Dataset ds, const Args& a, const DeviceRegistry& reg) {
+    if (!a.has("only-device")) return ds;
+    std::vector<std::string> keep;
+    for (const auto& d : split_list(a.get("only-device"))) keep.emplace_back(reg.get(d).id);
+    std::erase_if(ds.rows, [&](const Sample& s) { return std::find(keep.begin(), keep.end(), s.device) == keep.end(); });
+    if (ds.rows.empty()) throw error("--only-device", "no rows of these devices in the data");
+    return ds;
+}
+
+/** @brief The TrainOptions of the training options (--config first, then each option given). */
+inline TrainOptions train_options(const Args& a) {
+    TrainOptions o;
+    o.features = parse_feature_set(a.get("features"));
+    o.relative_to_roofline = !a.flag("absolute");
+    o.holdout = a.number("holdout");
+    if (!(o.holdout >= 0 && o.holdout < 1)) throw error("--holdout", "expected a number in [0, 1)");
+    o.split_salt = static_cast<std::uint64_t>(a.integer("split-salt"));
+    if (a.has("config")) o.mlp = MlpConfig::load(a.get("config"));
+    if (a.has("epochs")) o.mlp.max_epochs = static_cast<std::size_t>(a.integer("epochs"));
+    if (a.has("patience")) o.mlp.patience = static_cast<std::size_t>(a.integer("patience"));
+    if (a.has("batch-size")) o.mlp.batch_size = static_cast<std::size_t>(a.integer("batch-size"));
+    if (a.has("seed")) o.mlp.seed = static_cast<std::uint64_t>(a.integer("seed"));
+    if (a.has("ensemble")) {
+        const auto n = a.integer("ensemble");
+        if (n < 1) throw error("--ensemble", "expected at least 1 (MLPs per layer kind)");
+        o.ensemble = static_cast<std::size_t>(n);
+    }
+    if (a.has("lr")) o.mlp.learning_rate = a.number("lr");
+    if (a.has("hidden")) {
+        o.mlp.hidden.clear();
+        for (const auto& w : split_list(a.get("hidden"))) {
+            try {
+                o.mlp.hidden.push_back(static_cast<std::size_t>(std::stoul(w)));
+            } catch (const std::exception&) {
+                throw error("--hidden", "expected widths such as 128,128,64 (got \"" + w + "\")");
+            }
+        }
+    }
+    if (a.has("loss")) o.mlp.loss = parse_mlp_loss(a.get("loss"), "--loss");
+    if (a.has("activation")) o.mlp.activation = parse_mlp_activation(a.get("activation"), "--activation");
+    if (a.has("transform")) {
+        const std::string tr = a.get("transform");
+        if (tr == "log") o.mlp.target_transform = TargetTransform(TargetKind::log);
+        else if (tr == "sqrt") o.mlp.target_transform = TargetTransform(TargetKind::sqrt, 1.0);
+        else if (tr == "identity") o.mlp.target_transform = TargetTransform(TargetKind::identity);
+        else throw error("--transform", "expected log, sqrt or identity (got \"" + tr + "\")");
+    }
+    for (const auto& k : split_list(a.get("kinds"))) {
+        const auto kk = parse_layer_kind(k);
+        if (!kk || std::find(learned_kinds.begin(), learned_kinds.end(), *kk) == learned_kinds.end())
+            throw error("--kinds", "expected conv2d, dense or pool2d (got \"" + k + "\")");
+        o.kinds.push_back(*kk);
+    }
+    o.mlp.validate("train");
+    return o;
+}
+
+}  // namespace perfcast::cli
