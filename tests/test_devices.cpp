@@ -92,3 +92,41 @@ TEST_CASE("bad device JSON names file, line and field") {
                     error);
     CHECK_THROWS_AS(reg.get("nonexistent"), error);
 }
+
+TEST_CASE("device JSON refuses wrong types, unknown keys and numbers out of range, naming the path") {
+    DeviceRegistry reg;
+    auto error_of = [&](const std::string& text) -> error {
+        try {
+            reg.parse(text, "dev.json");
+        } catch (const error& e) {
+            return e;
+        }
+        FAIL("expected perfcast::error");
+        return error("");
+    };
+    const std::string head = "{\"id\": \"x\", \"lanes_per_unit\": 64, \"fp32_tflops\": 1, \"bandwidth_gbs\": 1,\n";
+    // a wrong type, inside an array
+    error e = error_of(head + " \"units\": 10, \"aliases\": [\"a\", 3]}");
+    CHECK(e.field() == "aliases[1]");
+    CHECK(e.where().line == 2);
+    CHECK(e.message() == "expected a string, got the integer 3");
+    // an unknown key
+    e = error_of(head + " \"units\": 10,\n \"fp32_tflop\": 2}");
+    CHECK(e.field() == "fp32_tflop");
+    CHECK(e.where().file == "dev.json");
+    CHECK(e.where().line == 3);
+    CHECK(e.message() == "unknown field");
+    // numbers out of range: an int field does not wrap (4294967297 used to read as 1), 1e999 overflows
+    e = error_of(head + " \"units\": 4294967297}");
+    CHECK(e.field() == "units");
+    CHECK(e.message() == "expected an integer from -2147483648 to 2147483647, got 4294967297");
+    e = error_of(head + " \"units\": 10, \"memory_gb\": 1e999}");
+    CHECK(e.field() == "memory_gb");
+    CHECK(e.where().line == 2);
+    // inside a "perfcast-devices" document, the path starts at the list
+    e = error_of("{\"format\": \"perfcast-devices\", \"version\": 1, \"devices\": [\n" + head +
+                 " \"units\": 10},\n" + head + " \"units\": 10, \"simd_width\": \"wide\"}]}");
+    CHECK(e.field() == "devices[1].simd_width");
+    CHECK(e.where().line == 5);
+    CHECK(e.message() == "expected an integer, got a string");
+}

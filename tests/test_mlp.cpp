@@ -6,7 +6,7 @@
  */
 #include <doctest/doctest.h>  // TEST_CASE, CHECK, REQUIRE
 
-#include <algorithm>   // max, min, equal, set_intersection
+#include <algorithm>   // max, min, equal, set_intersection, count
 #include <array>       // array: tensor shapes
 #include <cmath>       // sin, exp, abs, sqrt, pow, isnan, isfinite, nan
 #include <cstddef>     // size_t
@@ -15,6 +15,7 @@
 #include <filesystem>  // temp_directory_path, remove
 #include <fstream>     // ofstream
 #include <iterator>    // back_inserter
+#include <limits>      // numeric_limits: infinity
 #include <span>        // span
 #include <string>      // string
 #include <utility>     // pair
@@ -660,7 +661,68 @@ TEST_CASE("mlp: malformed model JSON throws perfcast::error naming the field") {
             CHECK(e.field() == "models[2].regressor.mlp.layers[0].bias");
         }
     }
-    CHECK(error_of(nlohmann::json::array()).first == "model");
+    // The root has no path: the message says what it is.
+    CHECK(error_of(nlohmann::json::array()) ==
+          std::pair<std::string, std::string>{"", "expected an object, got an array"});
+}
+
+TEST_CASE("mlp: the JSON reader refuses wrong types, unknown keys and numbers out of range, naming the path") {
+    const Matrix X = synthetic_uniform(100, 3, 0.0, 1.0, 93);
+    const Vector y = synthetic_smooth_target(X);
+    MlpConfig config = small_config();
+    config.hidden = {8, 4};
+    config.max_epochs = 2;
+    const TrainedRegressor model = perfcast::train_mlp(X, y, config);
+    const nlohmann::json good = model.to_json();
+
+    auto error_of = [](const nlohmann::json& j, const std::string& path = "") -> std::pair<std::string, std::string> {
+        try {
+            (void)TrainedRegressor::from_json(j, path);
+        } catch (const perfcast::error& e) {
+            return {e.field(), e.message()};
+        }
+        return {"(no error)", ""};
+    };
+    using field_message = std::pair<std::string, std::string>;
+    {  // a wrong type: the expected and the actual type
+        nlohmann::json j = good;
+        j["mlp"]["output_scale"] = "big";
+        CHECK(error_of(j) == field_message{"mlp.output_scale", "expected a number, got a string"});
+        j = good;
+        j["history"]["epochs"][1]["epoch"] = 2.5;
+        CHECK(error_of(j) == field_message{"history.epochs[1].epoch", "expected an integer, got the number 2.5"});
+        j = good;
+        j["config"] = nlohmann::json::array();
+        CHECK(error_of(j, "models.conv2d.ensemble[2]") ==
+              field_message{"models.conv2d.ensemble[2].config", "expected an object, got an array"});
+    }
+    {  // an unknown key, at any depth
+        nlohmann::json j = good;
+        j["mlp"]["layers"][0]["wieghts"] = nlohmann::json::array();
+        CHECK(error_of(j) == field_message{"mlp.layers[0].wieghts", "unknown field"});
+        j = good;
+        j["history"]["epochs"][0]["note"] = "x";
+        CHECK(error_of(j) == field_message{"history.epochs[0].note", "unknown field"});
+    }
+    {  // numbers out of range: no silent wrap, no infinity
+        nlohmann::json j = good;
+        j["history"]["train_rows"] = -5;
+        CHECK(error_of(j) == field_message{"history.train_rows", "expected a non-negative integer, got -5"});
+        j = good;
+        j["mlp"]["layers"][1]["outputs"] = -4;
+        CHECK(error_of(j).first == "mlp.layers[1].outputs");
+        j = good;
+        j["scaler"]["mean"][2] = std::numeric_limits<double>::infinity();
+        CHECK(error_of(j).first == "scaler.mean[2]");
+        CHECK(error_of(j).second.find("expected a finite number") == 0);
+        try {
+            (void)MlpConfig::from_json(nlohmann::json{{"seed", -1}});
+            FAIL("expected an error");
+        } catch (const perfcast::error& e) {
+            CHECK(e.field() == "config.seed");
+            CHECK(e.message() == "expected a non-negative integer, got -1");
+        }
+    }
 }
 
 TEST_CASE("mlp: save and load model and config files; errors name file, line and field") {
@@ -707,6 +769,59 @@ TEST_CASE("mlp: save and load model and config files; errors name file, line and
         CHECK(e.field() == "activation");
         CHECK(e.where().line == 2);
     }
+    // From a file, every refusal also names the file and the line of the value.
+    struct located_error {
+        std::string field, message;
+        std::size_t line;
+    };
+    auto config_error = [&](const std::string& config_text) -> located_error {
+        std::ofstream(file, std::ios::binary) << config_text;
+        try {
+            (void)MlpConfig::load(file);
+        } catch (const perfcast::error& e) {
+            CHECK(e.where().file == file);
+            return {e.field(), e.message(), e.where().line};
+        }
+        return {"(no error)", "", 0};
+    };
+    located_error c = config_error("{\"batch_size\": 64,\n \"hidden\": [64,\n  -3]}");  // a negative size
+    CHECK(c.field == "hidden[1]");
+    CHECK(c.message == "expected a non-negative integer, got -3");
+    CHECK(c.line == 3);
+    c = config_error("{\"batch_size\": 64,\n \"learning_rate\": \"fast\"}");  // a wrong type
+    CHECK(c.field == "learning_rate");
+    CHECK(c.message == "expected a number, got a string");
+    CHECK(c.line == 2);
+    c = config_error("{\"seed\": 1,\n \"max_epochs\": 5,\n \"sede\": 2}");  // an unknown key
+    CHECK(c.field == "sede");
+    CHECK(c.message == "unknown field");
+    CHECK(c.line == 3);
+    c = config_error("{\"seed\": 1,\n \"learning_rate\": 1e999}");  // a number out of range of a double
+    CHECK(c.field == "learning_rate");
+    CHECK(c.message.find("out of range") != std::string::npos);
+    CHECK(c.line == 2);
+    c = config_error("{\"seed\": 1,\n \"max_epochs\": 0}");  // a rule of validate(), placed in the file
+    CHECK(c.field == "max_epochs");
+    CHECK(c.message == "expected at least 1");
+    CHECK(c.line == 2);
+
+    // 1e999 deep in a model: the path and line of the number.
+    const std::string model_text = model.to_json_text();
+    const std::size_t at = model_text.find("\"output_scale\": ");
+    REQUIRE(at != std::string::npos);
+    const std::size_t value = at + std::string("\"output_scale\": ").size();
+    const std::string huge = model_text.substr(0, value) + "1e999" + model_text.substr(model_text.find_first_of(",\n", value));
+    std::ofstream(file, std::ios::binary) << huge;
+    try {
+        (void)TrainedRegressor::load(file);
+        FAIL("expected an error");
+    } catch (const perfcast::error& e) {
+        CHECK(e.field() == "mlp.output_scale");
+        CHECK(e.where().file == file);
+        CHECK(e.where().line == 1 + static_cast<std::size_t>(std::count(model_text.begin(), model_text.begin() +
+                                                                            static_cast<std::ptrdiff_t>(at), '\n')));
+    }
+
     std::ofstream(file, std::ios::binary) << "{\"batch_size\": 64, \"hidden\": [32]}";
     CHECK(MlpConfig::load(file).batch_size == 64);
     std::filesystem::remove(file);

@@ -67,10 +67,13 @@ TEST_CASE("errors name the file, the line and the field") {
     e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3},\n  {\"kind\": \"dense\", \"in_features\": 3,\n"
                         "   \"out_features\": 2.5}"));
     CHECK(e.field() == "layers[0].out_features");
+    CHECK(e.where().line == 7);  // a missing member: the line of its object
+    CHECK(e.message() == "missing (an integer is required)");
     e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3, \"out_features\": 1},\n"
                         "  {\"kind\": \"dense\", \"in_features\": 3,\n   \"out_features\": 2.5}"));
     CHECK(e.field() == "layers[1].out_features");
     CHECK(e.where().line == 9);
+    CHECK(e.message() == "expected an integer, got the number 2.5");
 
     e = parse_error(doc("  {\"kind\": \"conv2d\", \"in_channels\": 3, \"height\": 5, \"width\": 5,\n"
                         "   \"out_channels\": 4,\n   \"kernel\": 11}"));
@@ -90,6 +93,45 @@ TEST_CASE("errors name the file, the line and the field") {
     e = parse_error("{\"format\": \"perfcast-network\",\n \"version\": 1,\n \"name\": \"t\" \"layers\": []}");
     CHECK(e.where().line == 3);
     CHECK(std::string(e.what()).find("invalid JSON") != std::string::npos);
+}
+
+TEST_CASE("wrong types, unknown keys and numbers out of range are refused with the path, file and line") {
+    // a wrong type: the expected and the actual type
+    error e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3,\n   \"out_features\": \"4\"}"));
+    CHECK(e.field() == "layers[0].out_features");
+    CHECK(e.where().line == 8);
+    CHECK(e.message() == "expected an integer, got a string");
+    e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3, \"out_features\": 4, \"bias\": 1}"));
+    CHECK(e.field() == "layers[0].bias");
+    CHECK(e.message() == "expected true or false, got the integer 1");
+    e = parse_error(doc("  [\"dense\"]"));
+    CHECK(e.field() == "layers[0]");
+    CHECK(e.message() == "expected an object, got an array");
+    e = parse_error("{\"format\": \"perfcast-network\", \"version\": 1, \"name\": \"t\", \"layers\": {}}");
+    CHECK(e.field() == "layers");
+    CHECK(e.message() == "expected an array, got an object");
+
+    // an unknown key at the top
+    e = parse_error("{\"format\": \"perfcast-network\", \"version\": 1,\n \"name\": \"t\", \"layers\": [],\n \"bacth\": 4}");
+    CHECK(e.field() == "bacth");
+    CHECK(e.where().line == 3);
+    CHECK(e.message() == "unknown field");
+
+    // numbers out of range: 1e999 overflows a double; nothing wraps into an int64
+    e = parse_error(doc("  {\"kind\": \"conv2d\", \"in_channels\": 3,\n   \"height\": 1e999, \"width\": 8, \"out_channels\": 4}"));
+    CHECK(e.where().file == "net.json");
+    CHECK(e.field() == "layers[0].height");
+    CHECK(e.where().line == 8);
+    CHECK(e.message().find("out of range") != std::string::npos);
+    e = parse_error(doc("  {\"kind\": \"softmax\", \"features\": 3},\n  {\"kind\": \"conv2d\", \"in_channels\": 3, \"height\": 8,"
+                        " \"width\": 8, \"out_channels\": 4, \"kernel\": [3,\n 1e999]}"));
+    CHECK(e.field() == "layers[1].kernel[1]");
+    CHECK(e.where().line == 9);
+    e = parse_error(doc("  {\"kind\": \"softmax\", \"features\": 18446744073709551615}"));
+    CHECK(e.field() == "layers[0].features");
+    CHECK(e.message().find("expected an integer from") == 0);
+    e = parse_error(doc("  {\"kind\": \"softmax\", \"features\": -3}"));
+    CHECK(e.field() == "layers[0].features");  // in range of an int64, refused by the layer's own rule
 }
 
 TEST_CASE("load_network names a missing file") {

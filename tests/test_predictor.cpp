@@ -157,6 +157,40 @@ TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies its
         j["feature_schema_version"] = 99;
         CHECK_THROWS_AS(Predictor::parse(j.dump(1), "v.json"), error);
     }
+    SUBCASE("wrong types, values out of range and unknown keys are refused at their path and line") {
+        const auto refused_at = [&](nlohmann::json j, const std::string& field) {
+            const std::string bad = j.dump(1);
+            try {
+                (void)Predictor::parse(bad, "bad.json");
+                FAIL("accepted: " << field);
+            } catch (const error& e) {
+                CHECK(e.field() == field);
+                CHECK(e.where().file == "bad.json");
+                CHECK(e.where().line > 0);
+            }
+        };
+        nlohmann::json j = nlohmann::json::parse(text);
+        j["trainning"] = 1;  // a typo of a key
+        refused_at(j, "trainning");
+        j = nlohmann::json::parse(text);
+        j["training"]["rows"] = "many";
+        refused_at(j, "training.rows");
+        j = nlohmann::json::parse(text);
+        j["training"]["rows"] = -3;
+        refused_at(j, "training.rows");
+        j = nlohmann::json::parse(text);
+        j["models"]["dense"]["relative_to_roofline"] = 1;
+        refused_at(j, "models.dense.relative_to_roofline");
+        j = nlohmann::json::parse(text);
+        j["models"]["dense"]["regressor"]["mlp"]["layers"][0]["bias"][2] = "x";
+        refused_at(j, "models.dense.regressor.mlp.layers[0].bias[2]");
+        j = nlohmann::json::parse(text);
+        j["references"][0]["pass"] = "sideways";
+        refused_at(j, "references[0].pass");
+        j = nlohmann::json::parse(text);
+        j["references"][0]["layer"]["in_features"] = 0;
+        refused_at(j, "references[0].layer.in_features");
+    }
 }
 
 TEST_CASE("an ensemble averages its members' log-time predictions and saves them all") {

@@ -1541,7 +1541,7 @@ namespace perfcast {
 /**
  * @brief PALEO's platform-percent-of-peak factors. The defaults (1, 1) charge the full
  * peak; with them and the GTX 1080's peak, the compute term reproduces the seed thesis'
- * PALEO figure for VGG-16 at batch 32 (111.6 ms; see the README).
+ * PALEO figure for VGG-16 at batch 32 (111.6 ms; docs/method.md).
  */
 struct PaleoOptions {
     double ppp_comp = 1.0;

@@ -1550,7 +1550,7 @@ namespace perfcast {
 /**
  * @brief PALEO's platform-percent-of-peak factors. The defaults (1, 1) charge the full
  * peak; with them and the GTX 1080's peak, the compute term reproduces the seed thesis'
- * PALEO figure for VGG-16 at batch 32 (111.6 ms; see the README).
+ * PALEO figure for VGG-16 at batch 32 (111.6 ms; docs/method.md).
  */
 struct PaleoOptions {
     double ppp_comp = 1.0;
@@ -7760,22 +7760,52 @@ template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inc
  */
 
 #include <deque>        // deque (stable storage for loaded names)
-#include <string>       // string
+#include <exception>    // exception: a compute capability stoi refuses
+#include <string>       // string, stoi, to_string
 #include <string_view>  // string_view
+#include <utility>      // move
 #include <vector>       // vector
 
 // ---- begin include/perfcast/runtime/detail/json.hpp ----
 /**
  * @file detail/json.hpp
- * @brief The one place perfcast includes nlohmann/json, and a locator that finds the
- *        line of a value by its path, so errors in JSON files name file, line and field.
+ * @brief The one place perfcast includes nlohmann/json, and the one way it reads JSON.
+ *
+ * Every reader of a JSON file or value goes through json_value: a value together with its
+ * path in the document ("layers[3].kernel") and the document it came from (file name and
+ * text, to find the value's line). Reading a member, an element, an integer, a finite
+ * number, a boolean or a string checks the type and the range; every refusal is a
+ * perfcast::error carrying the file, the line of the value and the path as the field, and
+ * no nlohmann exception gets out.
+ *
+ *     const json_document doc(file, read_file(file));  // refuses bad syntax: file and line
+ *     const json_value top = doc.root();
+ *     const std::string name = top.string("name");                      // required
+ *     const auto batch = top.integer<std::int64_t>("batch", 1);         // optional, with a default
+ *     for (const json_value& layer : top.array("layers")) {
+ *         const auto width = layer.integer<std::size_t>("width");       // a negative width is refused
+ *         if (width > 4096) layer.fail("width", "at most 4096");        // your own rule, placed the same way
+ *         layer.no_other_keys();                                        // refuses a typo such as "widht"
+ *     }
+ *
+ * A value built from an nlohmann::json with no document (json_value(j, "model")) reads the
+ * same way; its errors name the path after the given prefix, with no file or line.
  */
 
+#include <cmath>        // isfinite
 #include <cstddef>      // size_t
+#include <cstdint>      // int64_t, uint64_t
 #include <fstream>      // ifstream
+#include <functional>   // less<>: heterogeneous lookup of the keys read
+#include <limits>       // numeric_limits: the range an integer must fit
+#include <optional>     // optional: an optional member
+#include <set>          // set: the keys read, for no_other_keys()
+#include <span>         // span: numbers() writes into one
 #include <sstream>      // ostringstream
-#include <string>       // string
+#include <string>       // string, to_string
 #include <string_view>  // string_view
+#include <type_traits>  // is_integral_v, is_signed_v, type_identity_t
+#include <utility>      // move, forward, in_range
 #include <variant>      // variant
 #include <vector>       // vector
 
@@ -7891,9 +7921,9 @@ private:
     std::size_t m_line = 1;
 };
 
-/** @brief "layers[3].kernel" from a path. */
-inline std::string path_string(const std::vector<json_step>& path) {
-    std::string out;
+/** @brief `prefix` followed by the path: "layers[3].kernel" (steps after a prefix join with '.' or '['). */
+inline std::string path_string(const std::vector<json_step>& path, std::string prefix = "") {
+    std::string out = std::move(prefix);
     for (const auto& s : path) {
         if (const auto* k = std::get_if<std::string>(&s)) {
             if (!out.empty()) out += '.';
@@ -7914,7 +7944,50 @@ inline std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-/** @brief Parses JSON text; a syntax error names the file and line. */
+/**
+ * @brief The path of the value nlohmann's parser was reading when it stopped: parses @p text
+ * again, following keys and indices through the parser's callback.
+ */
+inline std::vector<json_step> path_where_parsing_stops(const std::string& text) {
+    struct frame {
+        bool array;
+        std::size_t index;  // elements completed so far: the index of the one being read
+        std::string key;    // the member being read
+    };
+    std::vector<frame> open;
+    const json::parser_callback_t follow = [&](int, json::parse_event_t event, json& parsed) {
+        switch (event) {
+            case json::parse_event_t::object_start: open.push_back({false, 0, {}}); break;
+            case json::parse_event_t::array_start: open.push_back({true, 0, {}}); break;
+            case json::parse_event_t::key: open.back().key = parsed.get<std::string>(); break;
+            case json::parse_event_t::object_end:
+            case json::parse_event_t::array_end:
+                open.pop_back();
+                if (!open.empty() && open.back().array) ++open.back().index;
+                break;
+            case json::parse_event_t::value:
+                if (!open.empty() && open.back().array) ++open.back().index;
+                break;
+        }
+        return true;
+    };
+    try {
+        [[maybe_unused]] const json parsed = json::parse(text, follow);
+    } catch (const json::exception&) {
+        // expected: it stops where the first parse stopped
+    }
+    std::vector<json_step> path;
+    for (const frame& f : open) {
+        if (f.array) path.emplace_back(f.index);
+        else path.emplace_back(f.key);
+    }
+    return path;
+}
+
+/**
+ * @brief Parses JSON text. A syntax error names the file and line; a number too large for a
+ * double (1e999) names the file, the line and the path of the number.
+ */
 inline json parse_json(const std::string& text, const std::string& file) {
     try {
         return json::parse(text);
@@ -7923,20 +7996,35 @@ inline json parse_json(const std::string& text, const std::string& file) {
         for (std::size_t i = 0; i < e.byte && i < text.size(); ++i)
             if (text[i] == '\n') ++line;
         throw error(source_location{file, line, 0}, "", std::string("invalid JSON: ") + e.what());
+    } catch (const json::out_of_range&) {  // the only one the parser throws: a number that overflows
+        const std::vector<json_step> path = path_where_parsing_stops(text);
+        throw error(source_location{file, json_locator(text).line_of(path), 0}, path_string(path),
+                    "number out of range (larger than a double can hold)");
+    } catch (const json::exception& e) {
+        throw error(source_location{file, 0, 0}, "", std::string("invalid JSON: ") + e.what());
     }
 }
 
 /**
- * @brief Reading context for a JSON document: knows the file and text, so an error about
- * a value at a path names file, line and field.
+ * @brief The document values come from: its file name and its text, to find a value's line.
+ * fail() throws at a path. (predictor.hpp still reads with it by this class's older name,
+ * json_reader; new code reads through json_value.)
  */
-class json_reader {
+class json_source {
 public:
-    json_reader(std::string file, std::string text) : m_file(std::move(file)), m_text(std::move(text)) {}
+    json_source(std::string file, std::string text) : m_file(std::move(file)), m_text(std::move(text)) {}
 
+    /** @brief The line of the value at @p path, or of the nearest value around it (a missing member's object). */
+    std::size_t line_of(const std::vector<json_step>& path) const {
+        if (m_text.empty()) return 0;
+        json_locator locator(m_text);
+        for (std::vector<json_step> p = path;; p.pop_back()) {
+            const std::size_t line = locator.line_of(p);
+            if (line != 0 || p.empty()) return line;
+        }
+    }
     [[noreturn]] void fail(const std::vector<json_step>& path, const std::string& message) const {
-        json_locator loc(m_text);
-        throw error(source_location{m_file, m_text.empty() ? 0 : loc.line_of(path), 0}, path_string(path), message);
+        throw error(source_location{m_file, line_of(path), 0}, path_string(path), message);
     }
     const std::string& file() const noexcept { return m_file; }
     const std::string& text() const noexcept { return m_text; }
@@ -7946,337 +8034,281 @@ private:
     std::string m_text;
 };
 
-}  // namespace perfcast::detail
-// ---- end include/perfcast/runtime/detail/json.hpp ----
-// #include "../../core/devices.hpp"      // Device, devices::builtin, find_device: already inlined above
-// #include "../../core/error.hpp"        // error: already inlined above
-// ---- begin include/perfcast/runtime/io/network_json.hpp ----
+/** @brief json_source's older name, still used by predictor.hpp. */
+using json_reader = json_source;
+
+/** @brief "an object", "a string", "the integer 3", ...: what a value is, for messages. */
+inline std::string json_kind(const json& j) {
+    switch (j.type()) {
+        case json::value_t::null: return "null";
+        case json::value_t::object: return "an object";
+        case json::value_t::array: return "an array";
+        case json::value_t::string: return "a string";
+        case json::value_t::boolean: return j.get<bool>() ? "true" : "false";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned: return "the integer " + j.dump();
+        case json::value_t::number_float: return "the number " + j.dump();
+        default: return j.type_name();
+    }
+}
+
 /**
- * @file io/network_json.hpp
- * @brief Networks to and from JSON (schema "perfcast-network", version 1; the README documents it).
+ * @brief A JSON value with its path and the document it came from: the project's one way to
+ * read JSON (see the file comment).
  *
- * A layer gives its per-sample sizes; the batch is the network's, so one file serves
- * every batch size. Every refusal names the file, the line and the field.
+ * Reading a member marks its key as read, so that no_other_keys() can refuse the rest. A
+ * json_value refers to its nlohmann::json and its document: both must outlive it.
  */
-
-#include <cstdint>      // int64_t
-#include <set>          // set
-#include <string>       // string
-#include <string_view>  // string_view
-#include <vector>       // vector
-
-// #include "../detail/json.hpp"  // json, json_reader, read_file: already inlined above
-// #include "../../core/error.hpp"        // error: already inlined above
-// #include "../../core/layers.hpp"       // Layer, the parameter structs, validate: already inlined above
-// #include "../../core/network.hpp"      // Network: already inlined above
-
-namespace perfcast {
-
-inline constexpr std::string_view network_format = "perfcast-network";
-inline constexpr int network_format_version = 1;
-
-namespace detail {
-
-/** @brief Reads the fields of one JSON object, refusing wrong types and unknown keys. */
-class object_reader {
+class json_value {
 public:
-    object_reader(const json_reader& r, const json& obj, std::vector<json_step> path)
-        : m_r(r), m_obj(obj), m_path(std::move(path)) {
-        if (!m_obj.is_object()) m_r.fail(m_path, "expected an object");
-    }
+    /** @brief A value with no document: errors name the path after @p prefix, with no file or line. */
+    explicit json_value(const json& value, std::string prefix = "") : m_json(&value), m_prefix(std::move(prefix)) {}
+    explicit json_value(json&&, std::string = "") = delete;  // would dangle
+    /** @brief The value at @p path of @p source's document. */
+    json_value(const json& value, const json_source& source, std::vector<json_step> path = {})
+        : m_json(&value), m_source(&source), m_path(std::move(path)) {}
 
-    std::vector<json_step> at(const std::string& key) const {
-        auto p = m_path;
-        p.emplace_back(key);
-        return p;
-    }
-    bool has(const std::string& key) const { return m_obj.contains(key); }
-    /** @brief Marks a key read elsewhere, so no_other_keys() accepts it. */
-    void used(const std::string& key) { m_used.insert(key); }
+    /// @name What the value is
+    /// @{
+    const json& raw() const noexcept { return *m_json; }
+    const std::vector<json_step>& path() const noexcept { return m_path; }
+    /** @brief The path as errors name it: "models.conv2d.ensemble[2].mlp.layers[0].bias". */
+    std::string field() const { return path_string(m_path, m_prefix); }
+    bool is_null() const noexcept { return m_json->is_null(); }
+    bool is_object() const noexcept { return m_json->is_object(); }
+    bool is_array() const noexcept { return m_json->is_array(); }
+    /// @}
 
-    std::int64_t integer(const std::string& key) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) m_r.fail(at(key), "missing (an integer is required)");
-        return as_integer(m_obj.at(key), at(key));
+    /// @name Failing at this value (or at one of its members)
+    /// @{
+    /** @brief Throws perfcast::error with the file, the line of this value and its path. */
+    [[noreturn]] void fail(const std::string& message) const {
+        if (m_source == nullptr) throw error(field(), message);
+        throw error(source_location{m_source->file(), m_source->line_of(m_path), 0}, field(), message);
     }
-    std::int64_t integer(const std::string& key, std::int64_t fallback) {
-        return m_obj.contains(key) ? integer(key) : (m_used.insert(key), fallback);
-    }
-    double number(const std::string& key, double fallback) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) return fallback;
-        const json& v = m_obj.at(key);
-        if (!v.is_number()) m_r.fail(at(key), "expected a number");
-        return v.get<double>();
-    }
-    bool boolean(const std::string& key, bool fallback) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) return fallback;
-        const json& v = m_obj.at(key);
-        if (!v.is_boolean()) m_r.fail(at(key), "expected true or false");
-        return v.get<bool>();
-    }
-    std::string string(const std::string& key) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) m_r.fail(at(key), "missing (a string is required)");
-        const json& v = m_obj.at(key);
-        if (!v.is_string()) m_r.fail(at(key), "expected a string");
-        return v.get<std::string>();
-    }
-    std::string string(const std::string& key, const std::string& fallback) {
-        return m_obj.contains(key) ? string(key) : (m_used.insert(key), fallback);
-    }
-    /** @brief A height/width pair: one integer or [h, w]. */
-    Hw hw(const std::string& key, Hw fallback) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) return fallback;
-        const json& v = m_obj.at(key);
-        if (v.is_array()) {
-            if (v.size() != 2) m_r.fail(at(key), "expected an integer or [height, width]");
-            auto p = at(key);
-            p.emplace_back(std::size_t{0});
-            const std::int64_t h = as_integer(v[0], p);
-            p.back() = std::size_t{1};
-            return Hw{h, as_integer(v[1], p)};
+    /** @brief Fails at member @p key, present or not (a missing one takes this object's line). */
+    [[noreturn]] void fail(std::string_view key, const std::string& message) const { child(key).fail(message); }
+    /**
+     * @brief Runs @p f; a perfcast::error it throws that names no file (a parser of names, a
+     * constructor's check) is re-thrown at this value, with its message.
+     */
+    template <class F>
+    decltype(auto) located(F&& f) const {
+        try {
+            return std::forward<F>(f)();
+        } catch (const error& e) {
+            if (!e.where().file.empty()) throw;
+            fail(e.message());
         }
-        return Hw{as_integer(v, at(key))};
     }
-    /** @brief A per-sample shape [d1, ...] (1 to 3 dimensions) preceded by the batch. */
-    Shape shape(const std::string& key, std::int64_t batch) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) m_r.fail(at(key), "missing (per-sample dimensions such as [C, H, W] are required)");
-        const json& v = m_obj.at(key);
-        if (!v.is_array() || v.empty() || v.size() > 3)
-            m_r.fail(at(key), "expected 1 to 3 per-sample dimensions, such as [C, H, W] or [features]");
-        Shape s;
-        s.rank = static_cast<int>(v.size()) + 1;
-        s.dims[0] = batch;
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            auto p = at(key);
-            p.emplace_back(i);
-            s.dims[i + 1] = as_integer(v[i], p);
+    /// @}
+
+    /// @name Objects
+    /// @{
+    /** @brief This value, refused unless it is an object. */
+    const json_value& object() const {
+        if (!is_object()) expected("an object");
+        return *this;
+    }
+    /** @brief Whether this is an object with member @p key (does not mark it read). */
+    bool has(std::string_view key) const { return is_object() && m_json->find(key) != m_json->end(); }
+    /** @brief Required member @p key. */
+    json_value operator[](std::string_view key) const { return required(key, ""); }
+    /** @brief Optional member @p key: nothing when absent. */
+    std::optional<json_value> find(std::string_view key) const {
+        object();
+        m_read.emplace(key);
+        const auto it = m_json->find(key);
+        if (it == m_json->end()) return std::nullopt;
+        return child(key, *it);
+    }
+    /** @brief Required integer member, which must fit @p Int. */
+    template <class Int = std::int64_t>
+    Int integer(std::string_view key) const {
+        return required(key, "an integer").template integer<Int>();
+    }
+    /** @brief Optional integer member, @p fallback when absent. */
+    template <class Int = std::int64_t>
+    Int integer(std::string_view key, std::type_identity_t<Int> fallback) const {
+        const auto v = find(key);
+        return v ? v->template integer<Int>() : fallback;
+    }
+    /** @brief Required finite number member. */
+    double number(std::string_view key) const { return required(key, "a number").number(); }
+    /** @brief Optional finite number member, @p fallback when absent. */
+    double number(std::string_view key, double fallback) const {
+        const auto v = find(key);
+        return v ? v->number() : fallback;
+    }
+    /** @brief Required member that is a finite number, or null for NaN. */
+    double number_or_nan(std::string_view key) const { return required(key, "a number or null").number_or_nan(); }
+    /** @brief Required boolean member. */
+    bool boolean(std::string_view key) const { return required(key, "true or false").boolean(); }
+    /** @brief Optional boolean member, @p fallback when absent. */
+    bool boolean(std::string_view key, bool fallback) const {
+        const auto v = find(key);
+        return v ? v->boolean() : fallback;
+    }
+    /** @brief Required string member. */
+    std::string string(std::string_view key) const { return required(key, "a string").string(); }
+    /** @brief Optional string member, @p fallback when absent. */
+    std::string string(std::string_view key, std::string fallback) const {
+        const auto v = find(key);
+        return v ? v->string() : std::move(fallback);
+    }
+    /** @brief The elements of required array member @p key. */
+    std::vector<json_value> array(std::string_view key) const { return required(key, "an array").array(); }
+    /** @brief Every member in the document's order, as (key, value), all marked read: for objects keyed by data. */
+    std::vector<std::pair<std::string, json_value>> members() const {
+        object();
+        std::vector<std::pair<std::string, json_value>> out;
+        for (auto it = m_json->begin(); it != m_json->end(); ++it) {
+            m_read.emplace(it.key());
+            out.emplace_back(it.key(), child(it.key(), it.value()));
         }
-        return s;
+        return out;
     }
-    /** @brief Refuses keys this reader did not ask for (catches typos such as "kernal"). */
+    /** @brief Refuses the first member no read asked for ("unknown field"): catches typos. */
     void no_other_keys() const {
-        for (auto it = m_obj.begin(); it != m_obj.end(); ++it)
-            if (!m_used.count(it.key())) m_r.fail(at(it.key()), "unknown field");
+        object();
+        for (auto it = m_json->begin(); it != m_json->end(); ++it)
+            if (m_read.find(it.key()) == m_read.end()) fail(it.key(), "unknown field");
     }
+    /// @}
+
+    /// @name Arrays
+    /// @{
+    /** @brief The number of elements, refused unless this is an array. */
+    std::size_t size() const {
+        if (!is_array()) expected("an array");
+        return m_json->size();
+    }
+    /** @brief Element @p i, which must exist. */
+    json_value operator[](std::size_t i) const {
+        if (i >= size())
+            fail("expected at least " + std::to_string(i + 1) + " elements, got " + std::to_string(size()));
+        auto p = m_path;
+        p.emplace_back(i);
+        return json_value(*this, (*m_json)[i], std::move(p));
+    }
+    /** @brief The elements, refused unless this is an array. */
+    std::vector<json_value> array() const {
+        std::vector<json_value> out;
+        out.reserve(size());
+        for (std::size_t i = 0; i < m_json->size(); ++i) out.push_back((*this)[i]);
+        return out;
+    }
+    /** @brief An array of exactly out.size() finite numbers, into @p out. */
+    void numbers(std::span<double> out) const {
+        const std::size_t n = size();
+        if (n != out.size()) fail("expected " + std::to_string(out.size()) + " values, got " + std::to_string(n));
+        for (std::size_t i = 0; i < n; ++i) {
+            const json& e = (*m_json)[i];
+            if (e.is_number()) {
+                const double d = e.get<double>();
+                if (std::isfinite(d)) {
+                    out[i] = d;
+                    continue;
+                }
+            }
+            out[i] = (*this)[i].number();  // refuses it, naming the element
+        }
+    }
+    /// @}
+
+    /// @name Scalars
+    /// @{
+    /** @brief An integer that fits @p Int: a fraction, or a value out of its range, is refused (no wrap). */
+    template <class Int = std::int64_t>
+    Int integer() const {
+        static_assert(std::is_integral_v<Int> && !std::is_same_v<Int, bool>, "integer<Int>: Int is an integer type");
+        if (m_json->is_number_unsigned()) {
+            const auto v = m_json->get<std::uint64_t>();
+            if (std::in_range<Int>(v)) return static_cast<Int>(v);
+        } else if (m_json->is_number_integer()) {
+            const auto v = m_json->get<std::int64_t>();
+            if (std::in_range<Int>(v)) return static_cast<Int>(v);
+            if (v < 0 && !std::is_signed_v<Int>) fail("expected a non-negative integer, got " + m_json->dump());
+        } else {
+            expected("an integer");
+        }
+        fail("expected an integer from " + std::to_string(std::numeric_limits<Int>::min()) + " to " +
+             std::to_string(std::numeric_limits<Int>::max()) + ", got " + m_json->dump());
+    }
+    /** @brief A finite number (an integer reads as a double). */
+    double number() const {
+        if (!m_json->is_number()) expected("a number");
+        const double v = m_json->get<double>();
+        if (!std::isfinite(v)) fail("expected a finite number, got " + std::to_string(v));
+        return v;
+    }
+    /** @brief A finite number, or null read as NaN (how perfcast writes a NaN). */
+    double number_or_nan() const { return is_null() ? std::numeric_limits<double>::quiet_NaN() : number(); }
+    /** @brief true or false. */
+    bool boolean() const {
+        if (!m_json->is_boolean()) expected("true or false");
+        return m_json->get<bool>();
+    }
+    /** @brief A string. */
+    std::string string() const {
+        if (!m_json->is_string()) expected("a string");
+        return m_json->get<std::string>();
+    }
+    /// @}
 
 private:
-    std::int64_t as_integer(const json& v, const std::vector<json_step>& p) const {
-        if (!v.is_number_integer()) m_r.fail(p, "expected an integer");
-        return v.get<std::int64_t>();
+    json_value(const json_value& parent, const json& value, std::vector<json_step> path)
+        : m_json(&value), m_source(parent.m_source), m_path(std::move(path)), m_prefix(parent.m_prefix) {}
+
+    /** @brief Member @p key (value @p value), or, to fail at a missing member, this value at its path. */
+    json_value child(std::string_view key, const json& value) const {
+        auto p = m_path;
+        p.emplace_back(std::string(key));
+        return json_value(*this, value, std::move(p));
+    }
+    json_value child(std::string_view key) const { return child(key, *m_json); }
+
+    /** @brief Member @p key, refused when absent ("missing", naming the @p kind required if given). */
+    json_value required(std::string_view key, std::string_view kind) const {
+        if (auto v = find(key)) return *v;
+        fail(key, kind.empty() ? std::string("missing") : "missing (" + std::string(kind) + " is required)");
     }
 
-    const json_reader& m_r;
-    const json& m_obj;
+    [[noreturn]] void expected(const std::string& what) const { fail("expected " + what + ", got " + json_kind(*m_json)); }
+
+    const json* m_json;
+    const json_source* m_source = nullptr;
     std::vector<json_step> m_path;
-    std::set<std::string> m_used;
+    std::string m_prefix;
+    mutable std::set<std::string, std::less<>> m_read;
 };
 
-inline Layer layer_from_json(object_reader& o, const std::string& kind, std::int64_t batch,
-                             const json_reader& r, const std::vector<json_step>& kind_path) {
-    if (kind == "dense")
-        return DenseParams{batch, o.integer("in_features"), o.integer("out_features"), o.boolean("bias", true),
-                           o.integer("seq", 1)};
-    if (kind == "conv2d") {
-        Conv2DParams p;
-        p.batch = batch;
-        p.in_channels = o.integer("in_channels");
-        p.height = o.integer("height");
-        p.width = o.integer("width");
-        p.out_channels = o.integer("out_channels");
-        p.kernel = o.hw("kernel", Hw{1});
-        p.stride = o.hw("stride", Hw{1});
-        p.padding = o.hw("padding", Hw{0});
-        p.dilation = o.hw("dilation", Hw{1});
-        p.groups = o.integer("groups", 1);
-        p.bias = o.boolean("bias", true);
-        return p;
-    }
-    if (kind == "pool2d") {
-        Pool2DParams p;
-        p.batch = batch;
-        p.channels = o.integer("channels");
-        p.height = o.integer("height");
-        p.width = o.integer("width");
-        const std::string mode = o.string("mode", "max");
-        if (mode != "max" && mode != "avg") r.fail(o.at("mode"), "expected \"max\" or \"avg\" (got \"" + mode + "\")");
-        p.mode = mode == "max" ? PoolMode::max : PoolMode::avg;
-        p.global = o.boolean("global", false);
-        p.kernel = o.hw("kernel", p.global ? Hw{1} : Hw{2});
-        p.stride = o.hw("stride", p.global ? Hw{1} : Hw{0});
-        p.padding = o.hw("padding", Hw{0});
-        p.ceil_mode = o.boolean("ceil_mode", false);
-        p.count_include_pad = o.boolean("count_include_pad", true);
-        return p;
-    }
-    if (kind == "batchnorm2d")
-        return BatchNorm2DParams{batch, o.integer("channels"), o.integer("height"), o.integer("width"),
-                                 o.boolean("affine", true)};
-    if (kind == "activation") {
-        const std::string a = o.string("activation", "relu");
-        if (const auto k = parse_activation_kind(a)) return ActivationParams{o.shape("shape", batch), *k};
-        r.fail(o.at("activation"), "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish)");
-    }
-    if (kind == "add") return AddParams{o.shape("shape", batch), o.integer("inputs", 2)};
-    if (kind == "concat")
-        return ConcatParams{batch, o.integer("channels"), o.integer("height"), o.integer("width"), o.integer("inputs", 2)};
-    if (kind == "flatten") return FlattenParams{o.shape("shape", batch)};
-    if (kind == "softmax") return SoftmaxParams{batch, o.integer("features")};
-    if (kind == "dropout") return DropoutParams{o.shape("shape", batch), o.number("p", 0.5)};
-    r.fail(kind_path, "unknown layer kind \"" + kind +
-                          "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout)");
-}
-
-inline json per_sample(const Shape& s) {
-    json a = json::array();
-    for (int i = 1; i < s.rank; ++i) a.push_back(s[i]);
-    return a;
-}
-
-inline json hw_json(Hw v) { return v.h == v.w ? json(v.h) : json::array({v.h, v.w}); }
-
-}  // namespace detail
-
-/** @brief One layer in the network schema (per-sample sizes, no batch). */
-inline nlohmann::json layer_to_json(const NamedLayer& nl) {
-    using detail::json;
-    json j;
-    j["name"] = nl.name;
-    j["kind"] = std::string(to_string(kind(nl.layer)));
-    std::visit(
-        [&](const auto& p) {
-            using params_t = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<params_t, DenseParams>) {
-                j["in_features"] = p.in_features;
-                j["out_features"] = p.out_features;
-                j["bias"] = p.bias;
-                if (p.seq != 1) j["seq"] = p.seq;
-            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
-                j["in_channels"] = p.in_channels;
-                j["height"] = p.height;
-                j["width"] = p.width;
-                j["out_channels"] = p.out_channels;
-                j["kernel"] = detail::hw_json(p.kernel);
-                j["stride"] = detail::hw_json(p.stride);
-                j["padding"] = detail::hw_json(p.padding);
-                j["dilation"] = detail::hw_json(p.dilation);
-                j["groups"] = p.groups;
-                j["bias"] = p.bias;
-            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
-                j["channels"] = p.channels;
-                j["height"] = p.height;
-                j["width"] = p.width;
-                j["mode"] = std::string(to_string(p.mode));
-                if (p.global) {
-                    j["global"] = true;
-                } else {
-                    j["kernel"] = detail::hw_json(p.kernel);
-                    if (!(p.stride == Hw{0})) j["stride"] = detail::hw_json(p.stride);
-                    j["padding"] = detail::hw_json(p.padding);
-                    if (p.ceil_mode) j["ceil_mode"] = true;
-                    if (!p.count_include_pad) j["count_include_pad"] = false;
-                }
-            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
-                j["channels"] = p.channels;
-                j["height"] = p.height;
-                j["width"] = p.width;
-                if (!p.affine) j["affine"] = false;
-            } else if constexpr (std::is_same_v<params_t, ActivationParams>) {
-                j["activation"] = std::string(to_string(p.kind));
-                j["shape"] = detail::per_sample(p.shape);
-            } else if constexpr (std::is_same_v<params_t, AddParams>) {
-                j["shape"] = detail::per_sample(p.shape);
-                j["inputs"] = p.inputs;
-            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
-                j["channels"] = p.channels;
-                j["height"] = p.height;
-                j["width"] = p.width;
-                j["inputs"] = p.inputs;
-            } else if constexpr (std::is_same_v<params_t, FlattenParams>) {
-                j["shape"] = detail::per_sample(p.input);
-            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
-                j["features"] = p.features;
-            } else if constexpr (std::is_same_v<params_t, DropoutParams>) {
-                j["shape"] = detail::per_sample(p.shape);
-                j["p"] = p.p;
-            }
-        },
-        nl.layer);
-    return j;
-}
-
-/** @brief A network in the "perfcast-network" schema. */
-inline nlohmann::json network_to_json(const Network& n) {
-    nlohmann::json j;
-    j["format"] = std::string(network_format);
-    j["version"] = network_format_version;
-    j["name"] = n.name;
-    j["batch"] = n.batch;
-    j["layers"] = nlohmann::json::array();
-    for (const auto& l : n.layers) j["layers"].push_back(layer_to_json(l));
-    return j;
-}
-
 /**
- * @brief Parses a network from JSON text. `file` names the source in errors.
- * @throws perfcast::error naming file, line and field of the first problem
+ * @brief A parsed JSON document: its source (file and text) and its root value. Its values
+ * point into it, so it is neither copied nor moved.
  */
-inline Network parse_network(const std::string& text, const std::string& file = "<network>") {
-    using namespace detail;
-    const json j = parse_json(text, file);
-    const json_reader r(file, text);
-    object_reader top(r, j, {});
-    const std::string format = top.string("format");
-    if (format != network_format)
-        r.fail(top.at("format"), "expected \"" + std::string(network_format) + "\" (got \"" + format + "\")");
-    const std::int64_t version = top.integer("version");
-    if (version != network_format_version)
-        r.fail(top.at("version"), "unsupported version " + std::to_string(version) + " (this perfcast reads " +
-                                      std::to_string(network_format_version) + ")");
-    Network n;
-    n.name = top.string("name");
-    n.batch = top.integer("batch", 1);
-    if (n.batch < 1) r.fail(top.at("batch"), "batch must be >= 1 (got " + std::to_string(n.batch) + ")");
-    top.string("description", "");
-    if (!j.contains("layers") || !j.at("layers").is_array()) r.fail(top.at("layers"), "expected an array of layers");
-    (void)top.has("layers");
-    const json& layers = j.at("layers");
-    std::set<std::string> names;
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-        std::vector<json_step> path{std::string("layers"), i};
-        object_reader o(r, layers[i], path);
-        NamedLayer nl;
-        nl.name = o.string("name", "layer" + std::to_string(i));
-        const std::string kind_name = o.string("kind");
-        nl.layer = layer_from_json(o, kind_name, n.batch, r, o.at("kind"));
-        o.no_other_keys();
-        if (const Violation v = check(nl.layer)) {
-            const std::string field(v.field);
-            // the batch is the network's; shapes are per sample
-            r.fail(o.has(field.substr(0, field.find('.'))) ? o.at(field.substr(0, field.find('.'))) : path,
-                   std::string(to_string(kind(nl.layer))) + " \"" + nl.name + "\": " + v.describe());
-        }
-        if (!names.insert(nl.name).second) r.fail(o.at("name"), "duplicate layer name \"" + nl.name + "\"");
-        n.layers.push_back(std::move(nl));
-    }
-    // mark "layers" used and refuse unknown top-level keys
-    for (auto it = j.begin(); it != j.end(); ++it) {
-        const std::string& k = it.key();
-        if (k != "format" && k != "version" && k != "name" && k != "batch" && k != "layers" && k != "description")
-            r.fail(top.at(k), "unknown field");
-    }
-    return n;
-}
+class json_document {
+public:
+    /** @brief Parses @p text; refuses bad syntax naming @p file and the line (parse_json()). */
+    json_document(std::string file, std::string text)
+        : m_source(std::move(file), std::move(text)), m_root(parse_json(m_source.text(), m_source.file())) {}
+    json_document(const json_document&) = delete;
+    json_document& operator=(const json_document&) = delete;
 
-/** @brief Loads a network file. @throws perfcast::error naming file, line and field */
-inline Network load_network(const std::string& path) { return parse_network(detail::read_file(path), path); }
+    /** @brief The root value, to read from. */
+    json_value root() const { return json_value(m_root, m_source); }
+    /** @brief The file name and text. */
+    const json_source& source() const noexcept { return m_source; }
 
-}  // namespace perfcast
-// ---- end include/perfcast/runtime/io/network_json.hpp ----
+private:
+    json_source m_source;
+    json m_root;
+};
+
+}  // namespace perfcast::detail
+// ---- end include/perfcast/runtime/detail/json.hpp ----
+// #include "../../core/devices.hpp"  // Device, devices::builtin, find_device: already inlined above
+// #include "../../core/error.hpp"    // error: already inlined above
 
 namespace perfcast {
 
@@ -8357,20 +8389,17 @@ public:
 
     /** @brief Adds the devices of a "perfcast-devices" document (or one device object). */
     void parse(const std::string& text, const std::string& file) {
-        using namespace detail;
-        const json j = parse_json(text, file);
-        const json_reader r(file, text);
-        if (j.is_object() && j.contains("devices")) {
-            object_reader top(r, j, {});
-            const std::string format = top.string("format");
+        const detail::json_document doc(file, text);
+        const detail::json_value root = doc.root();
+        if (root.has("devices")) {
+            // Other top-level members are left alone, as they always were (a note, a date...).
+            const std::string format = root.string("format");
             if (format != devices_format)
-                r.fail(top.at("format"), "expected \"" + std::string(devices_format) + "\" (got \"" + format + "\")");
-            if (top.integer("version") != devices_format_version) r.fail(top.at("version"), "unsupported version");
-            const json& list = j.at("devices");
-            if (!list.is_array()) r.fail(top.at("devices"), "expected an array");
-            for (std::size_t i = 0; i < list.size(); ++i) add_one(r, list[i], {std::string("devices"), i});
+                root.fail("format", "expected \"" + std::string(devices_format) + "\" (got \"" + format + "\")");
+            if (root.integer("version") != devices_format_version) root.fail("version", "unsupported version");
+            for (const detail::json_value& d : root.array("devices")) add_one(d, file);
         } else {
-            add_one(r, j, {});
+            add_one(root, file);
         }
     }
     void load(const std::string& path) { parse(detail::read_file(path), path); }
@@ -8378,38 +8407,33 @@ public:
 private:
     std::string_view keep(std::string s) { return m_strings.emplace_back(std::move(s)); }
 
-    void add_one(const detail::json_reader& r, const detail::json& j, std::vector<detail::json_step> path) {
-        detail::object_reader o(r, j, path);
+    void add_one(const detail::json_value& o, const std::string& file) {
         Device d;
         d.id = keep(o.string("id"));
         d.name = keep(o.string("name", std::string(d.id)));
-        if (j.contains("aliases")) {
-            const auto& a = j.at("aliases");
-            if (!a.is_array() || a.size() > d.aliases.size())
-                r.fail(o.at("aliases"), "expected an array of at most 4 strings");
-            for (std::size_t i = 0; i < a.size(); ++i) {
-                if (!a[i].is_string()) r.fail(o.at("aliases"), "expected strings");
-                d.aliases[i] = keep(a[i].get<std::string>());
-            }
+        if (const auto aliases = o.find("aliases")) {
+            const std::vector<detail::json_value> list = aliases->array();
+            if (list.size() > d.aliases.size())
+                aliases->fail("expected an array of at most " + std::to_string(d.aliases.size()) + " strings");
+            for (std::size_t i = 0; i < list.size(); ++i) d.aliases[i] = keep(list[i].string());
         }
-        o.used("aliases");
         const std::string kind = o.string("kind", "gpu");
-        if (kind != "gpu" && kind != "cpu") r.fail(o.at("kind"), "expected \"gpu\" or \"cpu\"");
+        if (kind != "gpu" && kind != "cpu") o.fail("kind", "expected \"gpu\" or \"cpu\"");
         d.kind = kind == "gpu" ? DeviceKind::gpu : DeviceKind::cpu;
         d.architecture = keep(o.string("architecture", ""));
         const std::string cc = o.string("compute_capability", "0.0");
         const auto dot = cc.find('.');
-        if (dot == std::string::npos) r.fail(o.at("compute_capability"), "expected \"major.minor\"");
+        if (dot == std::string::npos) o.fail("compute_capability", "expected \"major.minor\"");
         try {
             d.cc_major = std::stoi(cc.substr(0, dot));
             d.cc_minor = std::stoi(cc.substr(dot + 1));
         } catch (const std::exception&) {
-            r.fail(o.at("compute_capability"), "expected \"major.minor\"");
+            o.fail("compute_capability", "expected \"major.minor\"");
         }
-        d.units = static_cast<int>(o.integer("units"));
-        d.lanes_per_unit = static_cast<int>(o.integer("lanes_per_unit"));
-        d.simd_width = static_cast<int>(o.integer("simd_width", 0));
-        d.fma_units = static_cast<int>(o.integer("fma_units", 0));
+        d.units = o.integer<int>("units");
+        d.lanes_per_unit = o.integer<int>("lanes_per_unit");
+        d.simd_width = o.integer<int>("simd_width", 0);
+        d.fma_units = o.integer<int>("fma_units", 0);
         d.boost_mhz = o.number("boost_mhz", 0);
         d.fp32_tflops = o.number("fp32_tflops", 0);
         d.tf32_tflops = o.number("tf32_tflops", 0);
@@ -8418,12 +8442,12 @@ private:
         d.bandwidth_gbs = o.number("bandwidth_gbs", 0);
         d.l2_mb = o.number("l2_mb", 0);
         d.memory_gb = o.number("memory_gb", 0);
-        d.source = keep(o.string("source", "loaded from " + r.file()));
+        d.source = keep(o.string("source", "loaded from " + file));
         o.no_other_keys();
-        if (d.units < 1) r.fail(o.at("units"), "must be >= 1");
-        if (d.lanes_per_unit < 1) r.fail(o.at("lanes_per_unit"), "must be >= 1");
-        if (!(d.fp32_tflops > 0)) r.fail(o.at("fp32_tflops"), "must be > 0");
-        if (!(d.bandwidth_gbs > 0)) r.fail(o.at("bandwidth_gbs"), "must be > 0");
+        if (d.units < 1) o.fail("units", "must be >= 1");
+        if (d.lanes_per_unit < 1) o.fail("lanes_per_unit", "must be >= 1");
+        if (!(d.fp32_tflops > 0)) o.fail("fp32_tflops", "must be > 0");
+        if (!(d.bandwidth_gbs > 0)) o.fail("bandwidth_gbs", "must be > 0");
         m_devices.push_back(d);
     }
 
@@ -9087,7 +9111,263 @@ inline double baseline_us(const Layer& l, const Target& t) { return roofline_us(
 }  // namespace perfcast
 // ---- end include/perfcast/runtime/features.hpp ----
 // #include "io/device_json.hpp"      // DeviceRegistry, device_to_json: already inlined above
-// #include "io/network_json.hpp"     // layer_to_json, parse_network: already inlined above
+// ---- begin include/perfcast/runtime/io/network_json.hpp ----
+/**
+ * @file io/network_json.hpp
+ * @brief Networks to and from JSON (schema "perfcast-network", version 1; docs/reference.md documents it).
+ *
+ * A layer gives its per-sample sizes; the batch is the network's, so one file serves
+ * every batch size. Every refusal names the file, the line and the field.
+ */
+
+#include <cstdint>      // int64_t
+#include <set>          // set
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // move
+#include <vector>       // vector
+
+// #include "../detail/json.hpp"      // json; json_value, json_document, read_file: reading: already inlined above
+// #include "../../core/error.hpp"    // error: already inlined above
+// #include "../../core/layers.hpp"   // Layer, the parameter structs, check: already inlined above
+// #include "../../core/network.hpp"  // Network: already inlined above
+
+namespace perfcast {
+
+inline constexpr std::string_view network_format = "perfcast-network";
+inline constexpr int network_format_version = 1;
+
+namespace detail {
+
+/** @brief A height/width pair at optional member @p key: one integer or [h, w]. */
+inline Hw read_hw(const json_value& o, std::string_view key, Hw fallback) {
+    const auto v = o.find(key);
+    if (!v) return fallback;
+    if (v->is_array()) {
+        if (v->size() != 2) v->fail("expected an integer or [height, width]");
+        return Hw{(*v)[0].integer(), (*v)[1].integer()};
+    }
+    return Hw{v->integer()};
+}
+
+/** @brief The per-sample shape [d1, ...] (1 to 3 dimensions) at member @p key, preceded by the batch. */
+inline Shape read_shape(const json_value& o, std::string_view key, std::int64_t batch) {
+    if (!o.has(key)) o.fail(key, "missing (per-sample dimensions such as [C, H, W] are required)");
+    const json_value v = o[key];
+    if (!v.is_array() || v.size() == 0 || v.size() > 3)
+        v.fail("expected 1 to 3 per-sample dimensions, such as [C, H, W] or [features]");
+    Shape s;
+    s.rank = static_cast<int>(v.size()) + 1;
+    s.dims[0] = batch;
+    for (std::size_t i = 0; i < v.size(); ++i) s.dims[i + 1] = v[i].integer();
+    return s;
+}
+
+inline Layer layer_from_json(const json_value& o, const std::string& kind, std::int64_t batch) {
+    if (kind == "dense")
+        return DenseParams{batch, o.integer("in_features"), o.integer("out_features"), o.boolean("bias", true),
+                           o.integer("seq", 1)};
+    if (kind == "conv2d") {
+        Conv2DParams p;
+        p.batch = batch;
+        p.in_channels = o.integer("in_channels");
+        p.height = o.integer("height");
+        p.width = o.integer("width");
+        p.out_channels = o.integer("out_channels");
+        p.kernel = read_hw(o, "kernel", Hw{1});
+        p.stride = read_hw(o, "stride", Hw{1});
+        p.padding = read_hw(o, "padding", Hw{0});
+        p.dilation = read_hw(o, "dilation", Hw{1});
+        p.groups = o.integer("groups", 1);
+        p.bias = o.boolean("bias", true);
+        return p;
+    }
+    if (kind == "pool2d") {
+        Pool2DParams p;
+        p.batch = batch;
+        p.channels = o.integer("channels");
+        p.height = o.integer("height");
+        p.width = o.integer("width");
+        const std::string mode = o.string("mode", "max");
+        if (mode != "max" && mode != "avg") o.fail("mode", "expected \"max\" or \"avg\" (got \"" + mode + "\")");
+        p.mode = mode == "max" ? PoolMode::max : PoolMode::avg;
+        p.global = o.boolean("global", false);
+        p.kernel = read_hw(o, "kernel", p.global ? Hw{1} : Hw{2});
+        p.stride = read_hw(o, "stride", p.global ? Hw{1} : Hw{0});
+        p.padding = read_hw(o, "padding", Hw{0});
+        p.ceil_mode = o.boolean("ceil_mode", false);
+        p.count_include_pad = o.boolean("count_include_pad", true);
+        return p;
+    }
+    if (kind == "batchnorm2d")
+        return BatchNorm2DParams{batch, o.integer("channels"), o.integer("height"), o.integer("width"),
+                                 o.boolean("affine", true)};
+    if (kind == "activation") {
+        const std::string a = o.string("activation", "relu");
+        if (const auto k = parse_activation_kind(a)) return ActivationParams{read_shape(o, "shape", batch), *k};
+        o.fail("activation", "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish)");
+    }
+    if (kind == "add") return AddParams{read_shape(o, "shape", batch), o.integer("inputs", 2)};
+    if (kind == "concat")
+        return ConcatParams{batch, o.integer("channels"), o.integer("height"), o.integer("width"), o.integer("inputs", 2)};
+    if (kind == "flatten") return FlattenParams{read_shape(o, "shape", batch)};
+    if (kind == "softmax") return SoftmaxParams{batch, o.integer("features")};
+    if (kind == "dropout") return DropoutParams{read_shape(o, "shape", batch), o.number("p", 0.5)};
+    o.fail("kind", "unknown layer kind \"" + kind +
+                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout)");
+}
+
+inline json per_sample(const Shape& s) {
+    json a = json::array();
+    for (int i = 1; i < s.rank; ++i) a.push_back(s[i]);
+    return a;
+}
+
+inline json hw_json(Hw v) { return v.h == v.w ? json(v.h) : json::array({v.h, v.w}); }
+
+}  // namespace detail
+
+/** @brief One layer in the network schema (per-sample sizes, no batch). */
+inline nlohmann::json layer_to_json(const NamedLayer& nl) {
+    using detail::json;
+    json j;
+    j["name"] = nl.name;
+    j["kind"] = std::string(to_string(kind(nl.layer)));
+    std::visit(
+        [&](const auto& p) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, DenseParams>) {
+                j["in_features"] = p.in_features;
+                j["out_features"] = p.out_features;
+                j["bias"] = p.bias;
+                if (p.seq != 1) j["seq"] = p.seq;
+            } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
+                j["in_channels"] = p.in_channels;
+                j["height"] = p.height;
+                j["width"] = p.width;
+                j["out_channels"] = p.out_channels;
+                j["kernel"] = detail::hw_json(p.kernel);
+                j["stride"] = detail::hw_json(p.stride);
+                j["padding"] = detail::hw_json(p.padding);
+                j["dilation"] = detail::hw_json(p.dilation);
+                j["groups"] = p.groups;
+                j["bias"] = p.bias;
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
+                j["channels"] = p.channels;
+                j["height"] = p.height;
+                j["width"] = p.width;
+                j["mode"] = std::string(to_string(p.mode));
+                if (p.global) {
+                    j["global"] = true;
+                } else {
+                    j["kernel"] = detail::hw_json(p.kernel);
+                    if (!(p.stride == Hw{0})) j["stride"] = detail::hw_json(p.stride);
+                    j["padding"] = detail::hw_json(p.padding);
+                    if (p.ceil_mode) j["ceil_mode"] = true;
+                    if (!p.count_include_pad) j["count_include_pad"] = false;
+                }
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
+                j["channels"] = p.channels;
+                j["height"] = p.height;
+                j["width"] = p.width;
+                if (!p.affine) j["affine"] = false;
+            } else if constexpr (std::is_same_v<params_t, ActivationParams>) {
+                j["activation"] = std::string(to_string(p.kind));
+                j["shape"] = detail::per_sample(p.shape);
+            } else if constexpr (std::is_same_v<params_t, AddParams>) {
+                j["shape"] = detail::per_sample(p.shape);
+                j["inputs"] = p.inputs;
+            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
+                j["channels"] = p.channels;
+                j["height"] = p.height;
+                j["width"] = p.width;
+                j["inputs"] = p.inputs;
+            } else if constexpr (std::is_same_v<params_t, FlattenParams>) {
+                j["shape"] = detail::per_sample(p.input);
+            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
+                j["features"] = p.features;
+            } else if constexpr (std::is_same_v<params_t, DropoutParams>) {
+                j["shape"] = detail::per_sample(p.shape);
+                j["p"] = p.p;
+            }
+        },
+        nl.layer);
+    return j;
+}
+
+/** @brief A network in the "perfcast-network" schema. */
+inline nlohmann::json network_to_json(const Network& n) {
+    nlohmann::json j;
+    j["format"] = std::string(network_format);
+    j["version"] = network_format_version;
+    j["name"] = n.name;
+    j["batch"] = n.batch;
+    j["layers"] = nlohmann::json::array();
+    for (const auto& l : n.layers) j["layers"].push_back(layer_to_json(l));
+    return j;
+}
+
+namespace detail {
+
+/**
+ * @brief One layer of the network schema at @p o in a network of batch @p batch, refused with the
+ * field of the first broken rule; unnamed, it is "layer<index>".
+ */
+inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_t index) {
+    NamedLayer nl;
+    nl.name = o.string("name", "layer" + std::to_string(index));
+    const std::string kind_name = o.string("kind");
+    nl.layer = layer_from_json(o, kind_name, batch);
+    o.no_other_keys();
+    if (const Violation v = check(nl.layer)) {
+        // the batch is the network's; shapes are per sample
+        const std::string field(v.field);
+        const std::string key = field.substr(0, field.find('.'));
+        const std::string message = std::string(to_string(kind(nl.layer))) + " \"" + nl.name + "\": " + v.describe();
+        if (o.has(key)) o.fail(key, message);
+        o.fail(message);
+    }
+    return nl;
+}
+
+}  // namespace detail
+
+/**
+ * @brief Parses a network from JSON text. `file` names the source in errors.
+ * @throws perfcast::error naming file, line and field of the first problem
+ */
+inline Network parse_network(const std::string& text, const std::string& file = "<network>") {
+    using namespace detail;
+    const json_document doc(file, text);
+    const json_value top = doc.root();
+    const std::string format = top.string("format");
+    if (format != network_format)
+        top.fail("format", "expected \"" + std::string(network_format) + "\" (got \"" + format + "\")");
+    const std::int64_t version = top.integer("version");
+    if (version != network_format_version)
+        top.fail("version", "unsupported version " + std::to_string(version) + " (this perfcast reads " +
+                                std::to_string(network_format_version) + ")");
+    Network n;
+    n.name = top.string("name");
+    n.batch = top.integer("batch", 1);
+    if (n.batch < 1) top.fail("batch", "batch must be >= 1 (got " + std::to_string(n.batch) + ")");
+    top.string("description", "");
+    const std::vector<json_value> layers = top.array("layers");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+        NamedLayer nl = read_layer(layers[i], n.batch, i);
+        if (!names.insert(nl.name).second) layers[i].fail("name", "duplicate layer name \"" + nl.name + "\"");
+        n.layers.push_back(std::move(nl));
+    }
+    top.no_other_keys();
+    return n;
+}
+
+/** @brief Loads a network file. @throws perfcast::error naming file, line and field */
+inline Network load_network(const std::string& path) { return parse_network(detail::read_file(path), path); }
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/io/network_json.hpp ----
 // #include "../core/layers.hpp"              // Layer, detail::example_layer: already inlined above
 // #include "../core/call_overhead.hpp"       // CallOverhead: already inlined above
 // #include "../core/memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel: already inlined above
@@ -9138,8 +9418,9 @@ inline double baseline_us(const Layer& l, const Target& t) { return roofline_us(
  *  - history.hpp: EpochRecord, TrainingHistory and their JSON
  *  - regressor.hpp: TrainedRegressor
  *  - train.hpp: train_validation_split() and train_mlp()
- *  - json_io.hpp, field_path.hpp, equality.hpp: the JSON, field-name and comparison
- *    helpers the parts share
+ *  - json_write.hpp, field_path.hpp, equality.hpp: writing JSON, naming fields and
+ *    comparing, shared by the parts. Reading JSON goes through detail/json.hpp's
+ *    json_value, perfcast's one JSON reader (every from_json() and load() here)
  */
 
 // ---- begin include/perfcast/runtime/mlp/options.hpp ----
@@ -9285,213 +9566,8 @@ inline StopReason parse_stop_reason(std::string_view name, const std::string& fi
 #include <cmath>   // sqrt, log, exp, abs, isfinite
 #include <string>  // string, to_string
 
-// #include "../detail/json.hpp"    // nlohmann::json: already inlined above
+// #include "../detail/json.hpp"    // nlohmann::json, json_value: reading: already inlined above
 // #include "../../core/error.hpp"  // error: already inlined above
-// ---- begin include/perfcast/runtime/mlp/field_path.hpp ----
-/**
- * @file mlp/field_path.hpp
- * @brief Field names for error messages: "path.key" and "path[i]".
- */
-
-#include <cstddef>      // size_t
-#include <string>       // string, to_string
-#include <string_view>  // string_view
-
-namespace perfcast::detail::mlp {
-
-/** @brief "path.key", or "key" when path is empty. */
-inline std::string join_path(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : path + "." + std::string(key);
-}
-
-/** @brief "path[i]". */
-inline std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
-
-}  // namespace perfcast::detail::mlp
-// ---- end include/perfcast/runtime/mlp/field_path.hpp ----
-// ---- begin include/perfcast/runtime/mlp/json_io.hpp ----
-/**
- * @file mlp/json_io.hpp
- * @brief JSON for the MLP types: reading fields with their paths, writing tensors and
- *        non-finite numbers, the one-layer-per-line text of a saved model, and loading a
- *        file so that an error names its line.
- */
-
-#include <algorithm>         // find, all_of
-#include <cmath>             // isfinite
-#include <cstddef>           // size_t
-#include <cstdint>           // uint64_t, int64_t
-#include <initializer_list>  // initializer_list: known field names
-#include <limits>            // numeric_limits
-#include <string>            // string, to_string
-#include <string_view>       // string_view: keys
-#include <utility>           // move
-#include <vector>            // vector
-
-// #include "../detail/json.hpp"    // nlohmann::json, json_step, read_file, parse_json, json_locator: already inlined above
-// #include "../../core/error.hpp"  // error, source_location: already inlined above
-// #include "field_path.hpp"        // join_path, index_path: already inlined above
-
-namespace perfcast::detail::mlp {
-
-/** @brief The JSON type name for messages. */
-inline std::string json_type(const nlohmann::json& j) { return j.type_name(); }
-
-/** @brief Throws unless @p j is an object. */
-inline void expect_object(const nlohmann::json& j, const std::string& path) {
-    if (!j.is_object()) throw error(path, "expected an object, got " + json_type(j));
-}
-
-/** @brief The member @p key of object @p j; throws "path.key: missing" if absent. */
-inline const nlohmann::json& member(const nlohmann::json& j, std::string_view key, const std::string& path) {
-    const auto it = j.find(key);
-    if (it == j.end()) throw error(join_path(path, key), "missing");
-    return *it;
-}
-
-/** @brief Throws naming the first member of @p j not in @p known. */
-inline void reject_unknown(const nlohmann::json& j, std::initializer_list<std::string_view> known,
-                           const std::string& path) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-        if (std::find(known.begin(), known.end(), std::string_view(it.key())) == known.end())
-            throw error(join_path(path, it.key()), "unknown field");
-    }
-}
-
-/** @brief A number; null reads as NaN when @p allow_null. */
-inline double read_number(const nlohmann::json& j, const std::string& path, bool allow_null = false) {
-    if (allow_null && j.is_null()) return std::numeric_limits<double>::quiet_NaN();
-    if (!j.is_number()) throw error(path, "expected a number, got " + json_type(j));
-    return j.get<double>();
-}
-
-/** @brief A finite number. */
-inline double read_finite(const nlohmann::json& j, const std::string& path) {
-    const double v = read_number(j, path);
-    if (!std::isfinite(v)) throw error(path, "expected a finite number");
-    return v;
-}
-
-/** @brief A non-negative integer. */
-inline std::uint64_t read_unsigned(const nlohmann::json& j, const std::string& path) {
-    if (j.is_number_unsigned()) return j.get<std::uint64_t>();
-    if (j.is_number_integer()) {  // a signed integer (e.g. built from an int in C++)
-        const std::int64_t v = j.get<std::int64_t>();
-        if (v < 0) throw error(path, "expected a non-negative integer, got " + j.dump());
-        return static_cast<std::uint64_t>(v);
-    }
-    throw error(path, "expected a non-negative integer, got " + json_type(j));
-}
-
-/** @brief A size_t. */
-inline std::size_t read_size(const nlohmann::json& j, const std::string& path) {
-    const std::uint64_t v = read_unsigned(j, path);
-    if constexpr (sizeof(std::size_t) < sizeof(std::uint64_t)) {
-        if (v > std::numeric_limits<std::size_t>::max()) throw error(path, "value too large");
-    }
-    return static_cast<std::size_t>(v);
-}
-
-/** @brief A string. */
-inline std::string read_string(const nlohmann::json& j, const std::string& path) {
-    if (!j.is_string()) throw error(path, "expected a string, got " + json_type(j));
-    return j.get<std::string>();
-}
-
-/** @brief An array of finite numbers of exactly @p expected elements (@p shape_text describes it). */
-inline void read_finite_array(const nlohmann::json& j, const std::string& path, std::size_t expected,
-                              const std::string& shape_text, double* out) {
-    if (!j.is_array()) throw error(path, "expected an array of " + shape_text + " numbers, got " + json_type(j));
-    if (j.size() != expected) throw error(path, "expected " + shape_text + " values, got " + std::to_string(j.size()));
-    for (std::size_t i = 0; i < expected; ++i) out[i] = read_finite(j[i], index_path(path, i));
-}
-
-/** @brief Writes a tensor's values as a flat JSON array. */
-template <class Tensor>
-nlohmann::json flat_array(const Tensor& t) {
-    nlohmann::json a = nlohmann::json::array();
-    a.get_ref<nlohmann::json::array_t&>().reserve(t.size());
-    for (const double v : t) a.push_back(v);
-    return a;
-}
-
-/** @brief A JSON number, or null for NaN/infinity (JSON has no non-finite numbers). */
-inline nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-
-/** @brief Whether every member of container @p j is a scalar or an array of scalars. */
-inline bool is_flat(const nlohmann::json& j) {
-    const auto scalar = [](const nlohmann::json& e) { return e.is_primitive(); };
-    return std::all_of(j.begin(), j.end(), [&](const nlohmann::json& v) {
-        return v.is_primitive() || (v.is_array() && std::all_of(v.begin(), v.end(), scalar));
-    });
-}
-
-/**
- * @brief Appends @p j to @p out: containers that are flat (is_flat()) on one line,
- * others with one member per line, indented by two spaces per level.
- */
-inline void write_json(const nlohmann::json& j, std::size_t depth, std::string& out) {
-    if (!j.is_structured() || j.empty() || is_flat(j)) {
-        out += j.dump();
-        return;
-    }
-    const bool object = j.is_object();
-    const std::string pad(2 * (depth + 1), ' ');
-    out += object ? "{\n" : "[\n";
-    for (auto it = j.begin(); it != j.end(); ++it) {
-        if (it != j.begin()) out += ",\n";
-        out += pad;
-        if (object) out += nlohmann::json(it.key()).dump() + ": ";
-        write_json(*it, depth + 1, out);
-    }
-    out += "\n" + std::string(2 * depth, ' ') + (object ? "}" : "]");
-}
-
-/** @brief The steps of a field path such as "mlp.layers[2].weights[5]". */
-inline std::vector<perfcast::detail::json_step> field_steps(std::string_view field) {
-    std::vector<perfcast::detail::json_step> steps;
-    std::string key;
-    auto flush = [&] {
-        if (!key.empty()) steps.emplace_back(std::move(key));
-        key.clear();
-    };
-    for (std::size_t i = 0; i < field.size(); ++i) {
-        const char c = field[i];
-        if (c == '.') {
-            flush();
-        } else if (c == '[') {
-            flush();
-            std::size_t index = 0;
-            for (++i; i < field.size() && field[i] >= '0' && field[i] <= '9'; ++i)
-                index = index * 10 + static_cast<std::size_t>(field[i] - '0');
-            steps.emplace_back(index);  // i is at ']'
-        } else {
-            key += c;
-        }
-    }
-    flush();
-    return steps;
-}
-
-/**
- * @brief Reads and parses @p file and hands the JSON to @p parse; a perfcast::error
- * from @p parse gets the file and the line of its field.
- */
-template <class Parse>
-auto load_json_file(const std::string& file, Parse&& parse) {
-    const std::string text = perfcast::detail::read_file(file);
-    const nlohmann::json j = perfcast::detail::parse_json(text, file);
-    try {
-        return parse(j);
-    } catch (const error& e) {
-        if (!e.where().file.empty()) throw;
-        perfcast::detail::json_locator locator(text);
-        throw e.at(source_location{file, locator.line_of(field_steps(e.field())), 0});
-    }
-}
-
-}  // namespace perfcast::detail::mlp
-// ---- end include/perfcast/runtime/mlp/json_io.hpp ----
 // #include "../../core/detail/math_policy.hpp"  // std_math: already inlined above
 // #include "../../core/mlp_kinds.hpp"           // inverse_target: already inlined above
 // #include "options.hpp"           // TargetKind, to_string, parse_target_kind: already inlined above
@@ -9540,6 +9616,8 @@ public:
     nlohmann::json to_json() const;
     /** @brief Reads to_json()'s output; errors name fields under @p path. */
     static TargetTransform from_json(const nlohmann::json& j, const std::string& path = "target_transform");
+    /** @brief Reads to_json()'s output through perfcast's JSON reader (errors name file, line and path). */
+    static TargetTransform read(const detail::json_value& v);
 
     /** @brief Same kind and same constant. */
     friend bool operator==(const TargetTransform& a, const TargetTransform& b) noexcept = default;
@@ -9612,18 +9690,20 @@ inline nlohmann::json TargetTransform::to_json() const {
 }
 
 inline TargetTransform TargetTransform::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j, {"kind", "c"}, path);
-    const std::string kind_path = detail::mlp::join_path(path, "kind");
-    const TargetKind kind =
-        parse_target_kind(detail::mlp::read_string(detail::mlp::member(j, "kind", path), kind_path), kind_path);
+    return read(detail::json_value(j, path));
+}
+
+inline TargetTransform TargetTransform::read(const detail::json_value& v) {
+    const detail::json_value kind_value = v["kind"];
+    const TargetKind kind = kind_value.located([&] { return parse_target_kind(kind_value.string()); });
     if (kind != TargetKind::sqrt) {
-        if (j.contains("c")) throw error(detail::mlp::join_path(path, "c"), "only the sqrt transform takes a constant");
+        if (v.has("c")) v.fail("c", "only the sqrt transform takes a constant");
+        v.no_other_keys();
         return TargetTransform(kind);
     }
-    const std::string c_path = detail::mlp::join_path(path, "c");
-    const double c = detail::mlp::read_number(detail::mlp::member(j, "c", path), c_path);
-    if (!(std::isfinite(c) && c > 0.0)) throw error(c_path, "expected a finite number > 0");
+    const double c = v.number("c");
+    if (!(c > 0.0)) v.fail("c", "expected a finite number > 0");
+    v.no_other_keys();
     return TargetTransform(kind, c);
 }
 
@@ -9647,7 +9727,7 @@ inline void from_json(const nlohmann::json& j, TargetTransform& v) { v = TargetT
 #include <utility>  // move
 #include <vector>   // vector
 
-// #include "../detail/json.hpp"     // nlohmann::json: already inlined above
+// #include "../detail/json.hpp"     // nlohmann::json, json_value: reading: already inlined above
 // #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
 // #include "../../core/error.hpp"   // error: already inlined above
 // ---- begin include/perfcast/runtime/mlp/equality.hpp ----
@@ -9674,8 +9754,88 @@ bool same_tensor(const Tensor& a, const Tensor& b) noexcept {
 
 }  // namespace perfcast::detail::mlp
 // ---- end include/perfcast/runtime/mlp/equality.hpp ----
-// #include "field_path.hpp"         // join_path, index_path: already inlined above
-// #include "json_io.hpp"            // expect_object, reject_unknown, member, read_finite_array, flat_array: already inlined above
+// ---- begin include/perfcast/runtime/mlp/field_path.hpp ----
+/**
+ * @file mlp/field_path.hpp
+ * @brief Field names for error messages: "path.key" and "path[i]".
+ */
+
+#include <cstddef>      // size_t
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+
+namespace perfcast::detail::mlp {
+
+/** @brief "path.key", or "key" when path is empty. */
+inline std::string join_path(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+/** @brief "path[i]". */
+inline std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/field_path.hpp ----
+// ---- begin include/perfcast/runtime/mlp/json_write.hpp ----
+/**
+ * @file mlp/json_write.hpp
+ * @brief Writing the MLP types' JSON: tensors as flat arrays, NaN as null, and the text of a
+ *        saved model with one layer (one epoch) per line. Reading goes through
+ *        detail/json.hpp's json_value, as all of perfcast's JSON does.
+ */
+
+#include <algorithm>  // all_of
+#include <cmath>      // isfinite
+#include <cstddef>    // size_t
+#include <string>     // string
+
+// #include "../detail/json.hpp"  // nlohmann::json: already inlined above
+
+namespace perfcast::detail::mlp {
+
+/** @brief Writes a tensor's values as a flat JSON array. */
+template <class Tensor>
+nlohmann::json flat_array(const Tensor& t) {
+    nlohmann::json a = nlohmann::json::array();
+    a.get_ref<nlohmann::json::array_t&>().reserve(t.size());
+    for (const double v : t) a.push_back(v);
+    return a;
+}
+
+/** @brief A JSON number, or null for NaN/infinity (JSON has no non-finite numbers). */
+inline nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+/** @brief Whether every member of container @p j is a scalar or an array of scalars. */
+inline bool is_flat(const nlohmann::json& j) {
+    const auto scalar = [](const nlohmann::json& e) { return e.is_primitive(); };
+    return std::all_of(j.begin(), j.end(), [&](const nlohmann::json& v) {
+        return v.is_primitive() || (v.is_array() && std::all_of(v.begin(), v.end(), scalar));
+    });
+}
+
+/**
+ * @brief Appends @p j to @p out: containers that are flat (is_flat()) on one line,
+ * others with one member per line, indented by two spaces per level.
+ */
+inline void write_json(const nlohmann::json& j, std::size_t depth, std::string& out) {
+    if (!j.is_structured() || j.empty() || is_flat(j)) {
+        out += j.dump();
+        return;
+    }
+    const bool object = j.is_object();
+    const std::string pad(2 * (depth + 1), ' ');
+    out += object ? "{\n" : "[\n";
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it != j.begin()) out += ",\n";
+        out += pad;
+        if (object) out += nlohmann::json(it.key()).dump() + ": ";
+        write_json(*it, depth + 1, out);
+    }
+    out += "\n" + std::string(2 * depth, ' ') + (object ? "}" : "]");
+}
+
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/json_write.hpp ----
 
 namespace perfcast {
 
@@ -9722,6 +9882,8 @@ public:
     nlohmann::json to_json() const;
     /** @brief Reads to_json()'s output; errors name fields under @p path. */
     static FeatureScaler from_json(const nlohmann::json& j, const std::string& path = "scaler");
+    /** @brief Reads to_json()'s output through perfcast's JSON reader (errors name file, line and path). */
+    static FeatureScaler read(const detail::json_value& v);
 
     /** @brief Bitwise equality of the statistics. */
     friend bool operator==(const FeatureScaler& a, const FeatureScaler& b) noexcept;
@@ -9817,21 +9979,20 @@ inline nlohmann::json FeatureScaler::to_json() const {
 }
 
 inline FeatureScaler FeatureScaler::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j, {"mean", "std"}, path);
-    const auto& jm = detail::mlp::member(j, "mean", path);
-    const std::string mean_path = detail::mlp::join_path(path, "mean");
-    if (!jm.is_array()) throw error(mean_path, "expected an array of numbers, got " + detail::mlp::json_type(jm));
-    const std::size_t n = jm.size();
+    return read(detail::json_value(j, path));
+}
+
+inline FeatureScaler FeatureScaler::read(const detail::json_value& v) {
+    const detail::json_value mean_value = v["mean"];
+    const std::size_t n = mean_value.size();
     xt::xtensor<double, 1> mean(std::array<std::size_t, 1>{n}, 0.0);
     xt::xtensor<double, 1> sd(std::array<std::size_t, 1>{n}, 0.0);
-    const std::string count = std::to_string(n);
-    detail::mlp::read_finite_array(jm, mean_path, n, count, mean.data());
-    detail::mlp::read_finite_array(detail::mlp::member(j, "std", path), detail::mlp::join_path(path, "std"), n, count,
-                                   sd.data());
+    mean_value.numbers(std::span<double>(mean.data(), n));
+    const detail::json_value std_value = v["std"];
+    std_value.numbers(std::span<double>(sd.data(), n));
     for (std::size_t i = 0; i < n; ++i)
-        if (!(sd(i) > 0.0))
-            throw error(detail::mlp::index_path(detail::mlp::join_path(path, "std"), i), "expected > 0");
+        if (!(sd(i) > 0.0)) std_value[i].fail("expected > 0");
+    v.no_other_keys();
     return FeatureScaler(std::move(mean), std::move(sd));
 }
 
@@ -9856,14 +10017,14 @@ inline void from_json(const nlohmann::json& j, FeatureScaler& v) { v = FeatureSc
 #include <cstddef>      // size_t
 #include <cstdint>      // uint64_t
 #include <numbers>      // pi
+#include <optional>     // optional: the element of hidden a rule refuses
 #include <string>       // string
 #include <string_view>  // string_view: field names
 #include <vector>       // vector
 
-// #include "../detail/json.hpp"    // nlohmann::json: already inlined above
+// #include "../detail/json.hpp"    // nlohmann::json, json_value, json_document, read_file: reading: already inlined above
 // #include "../../core/error.hpp"  // error: already inlined above
 // #include "field_path.hpp"        // join_path, index_path: already inlined above
-// #include "json_io.hpp"           // expect_object, reject_unknown, read_*, load_json_file: already inlined above
 // #include "options.hpp"           // MlpActivation, MlpLoss, LrSchedule, their names and parsers: already inlined above
 // #include "target_transform.hpp"  // TargetTransform: already inlined above
 
@@ -9915,6 +10076,11 @@ struct MlpConfig {
      * wrong types throw perfcast::error naming "<path>.<field>". The result is validated.
      */
     static MlpConfig from_json(const nlohmann::json& j, const std::string& path = "config");
+    /**
+     * @brief from_json() through perfcast's JSON reader: errors name the file, the line and the
+     * path (a setting validate() refuses too).
+     */
+    static MlpConfig read(const detail::json_value& v);
 
     /**
      * @brief Reads a config file (a JSON object of MlpConfig fields, as from_json() with
@@ -9931,38 +10097,61 @@ void to_json(nlohmann::json& j, const MlpConfig& v);
 /** @brief See to_json(nlohmann::json&, const MlpConfig&). */
 void from_json(const nlohmann::json& j, MlpConfig& v);
 
+namespace detail::mlp {
+
+/** @brief A setting MlpConfig::validate() refuses: its key (and, in "hidden", the element) and why. */
+struct ConfigViolation {
+    std::string_view key;              ///< empty when every setting is valid
+    std::optional<std::size_t> index;  ///< the element of "hidden" that is refused
+    std::string_view message;          ///< why
+
+    /** @brief Whether a setting is refused. */
+    explicit operator bool() const noexcept { return !key.empty(); }
+};
+
+/**
+ * @brief The first setting of @p c that MlpConfig::validate() refuses. The rules live here
+ * once, for validate() and for MlpConfig::read(), which places the refusal in the file.
+ */
+ConfigViolation first_violation(const MlpConfig& c) noexcept;
+
+}  // namespace detail::mlp
+
 // ============================================================================
 // Implementation
 // ============================================================================
 
+inline detail::mlp::ConfigViolation detail::mlp::first_violation(const MlpConfig& c) noexcept {
+    auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+    for (std::size_t i = 0; i < c.hidden.size(); ++i)
+        if (c.hidden[i] == 0) return {"hidden", i, "a layer needs at least one unit"};
+    if (!positive(c.learning_rate)) return {"learning_rate", {}, "expected a finite number > 0"};
+    if (!(c.adam_beta1 >= 0.0 && c.adam_beta1 < 1.0)) return {"adam_beta1", {}, "expected a number in [0, 1)"};
+    if (!(c.adam_beta2 >= 0.0 && c.adam_beta2 < 1.0)) return {"adam_beta2", {}, "expected a number in [0, 1)"};
+    if (!positive(c.adam_epsilon)) return {"adam_epsilon", {}, "expected a finite number > 0"};
+    if (!(std::isfinite(c.weight_decay) && c.weight_decay >= 0.0))
+        return {"weight_decay", {}, "expected a finite number >= 0"};
+    if (!(c.learning_rate * c.weight_decay < 1.0))
+        return {"weight_decay", {}, "learning_rate * weight_decay must be < 1"};
+    if (!(std::isfinite(c.gradient_clip_norm) && c.gradient_clip_norm >= 0.0))
+        return {"gradient_clip_norm", {}, "expected a finite number >= 0 (0 = off)"};
+    if (c.batch_size == 0) return {"batch_size", {}, "expected at least 1"};
+    if (c.max_epochs == 0) return {"max_epochs", {}, "expected at least 1"};
+    if (!(c.validation_fraction >= 0.0 && c.validation_fraction < 1.0))
+        return {"validation_fraction", {}, "expected a number in [0, 1)"};
+    if (!(std::isfinite(c.min_delta) && c.min_delta >= 0.0)) return {"min_delta", {}, "expected a finite number >= 0"};
+    if (!(c.lr_min_fraction >= 0.0 && c.lr_min_fraction <= 1.0))
+        return {"lr_min_fraction", {}, "expected a number in [0, 1]"};
+    if (c.lr_step_epochs == 0) return {"lr_step_epochs", {}, "expected at least 1"};
+    if (!(c.lr_step_gamma > 0.0 && c.lr_step_gamma <= 1.0)) return {"lr_step_gamma", {}, "expected a number in (0, 1]"};
+    return {};
+}
+
 inline void MlpConfig::validate(const std::string& path) const {
-    auto field = [&](std::string_view name) { return detail::mlp::join_path(path, name); };
-    auto positive = [&](double v, std::string_view name) {
-        if (!(std::isfinite(v) && v > 0.0)) throw error(field(name), "expected a finite number > 0");
-    };
-    for (std::size_t i = 0; i < hidden.size(); ++i)
-        if (hidden[i] == 0) throw error(detail::mlp::index_path(field("hidden"), i), "a layer needs at least one unit");
-    positive(learning_rate, "learning_rate");
-    if (!(adam_beta1 >= 0.0 && adam_beta1 < 1.0)) throw error(field("adam_beta1"), "expected a number in [0, 1)");
-    if (!(adam_beta2 >= 0.0 && adam_beta2 < 1.0)) throw error(field("adam_beta2"), "expected a number in [0, 1)");
-    positive(adam_epsilon, "adam_epsilon");
-    if (!(std::isfinite(weight_decay) && weight_decay >= 0.0))
-        throw error(field("weight_decay"), "expected a finite number >= 0");
-    if (!(learning_rate * weight_decay < 1.0))
-        throw error(field("weight_decay"), "learning_rate * weight_decay must be < 1");
-    if (!(std::isfinite(gradient_clip_norm) && gradient_clip_norm >= 0.0))
-        throw error(field("gradient_clip_norm"), "expected a finite number >= 0 (0 = off)");
-    if (batch_size == 0) throw error(field("batch_size"), "expected at least 1");
-    if (max_epochs == 0) throw error(field("max_epochs"), "expected at least 1");
-    if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
-        throw error(field("validation_fraction"), "expected a number in [0, 1)");
-    if (!(std::isfinite(min_delta) && min_delta >= 0.0))
-        throw error(field("min_delta"), "expected a finite number >= 0");
-    if (!(lr_min_fraction >= 0.0 && lr_min_fraction <= 1.0))
-        throw error(field("lr_min_fraction"), "expected a number in [0, 1]");
-    if (lr_step_epochs == 0) throw error(field("lr_step_epochs"), "expected at least 1");
-    if (!(lr_step_gamma > 0.0 && lr_step_gamma <= 1.0))
-        throw error(field("lr_step_gamma"), "expected a number in (0, 1]");
+    const detail::mlp::ConfigViolation bad = detail::mlp::first_violation(*this);
+    if (!bad) return;
+    const std::string field = detail::mlp::join_path(path, bad.key);
+    throw error(bad.index ? detail::mlp::index_path(field, *bad.index) : field, std::string(bad.message));
 }
 
 inline double MlpConfig::learning_rate_at(std::size_t epoch) const noexcept {
@@ -10008,77 +10197,45 @@ inline nlohmann::json MlpConfig::to_json() const {
 }
 
 inline MlpConfig MlpConfig::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j,
-                                {"hidden",
-                                 "activation",
-                                 "loss",
-                                 "target_transform",
-                                 "learning_rate",
-                                 "adam_beta1",
-                                 "adam_beta2",
-                                 "adam_epsilon",
-                                 "weight_decay",
-                                 "gradient_clip_norm",
-                                 "batch_size",
-                                 "max_epochs",
-                                 "validation_fraction",
-                                 "patience",
-                                 "min_delta",
-                                 "lr_schedule",
-                                 "lr_min_fraction",
-                                 "lr_step_epochs",
-                                 "lr_step_gamma",
-                                 "seed"},
-                                path);
+    return read(detail::json_value(j, path));
+}
+
+inline MlpConfig MlpConfig::read(const detail::json_value& v) {
     MlpConfig c;
-    auto has = [&](std::string_view key) { return j.contains(key); };
-    auto at = [&](std::string_view key) -> const nlohmann::json& { return j.find(key).value(); };
-    auto field = [&](std::string_view key) { return detail::mlp::join_path(path, key); };
-    auto number = [&](std::string_view key, double& out) {
-        if (has(key)) out = detail::mlp::read_finite(at(key), field(key));
-    };
-    auto size = [&](std::string_view key, std::size_t& out) {
-        if (has(key)) out = detail::mlp::read_size(at(key), field(key));
-    };
-    if (has("hidden")) {
-        const auto& jh = at("hidden");
-        if (!jh.is_array())
-            throw error(field("hidden"), "expected an array of widths, got " + detail::mlp::json_type(jh));
+    if (const auto hidden = v.find("hidden")) {
         c.hidden.clear();
-        for (std::size_t i = 0; i < jh.size(); ++i)
-            c.hidden.push_back(detail::mlp::read_size(jh[i], detail::mlp::index_path(field("hidden"), i)));
+        for (const detail::json_value& width : hidden->array()) c.hidden.push_back(width.integer<std::size_t>());
     }
-    if (has("activation"))
-        c.activation =
-            parse_mlp_activation(detail::mlp::read_string(at("activation"), field("activation")), field("activation"));
-    if (has("loss")) c.loss = parse_mlp_loss(detail::mlp::read_string(at("loss"), field("loss")), field("loss"));
-    if (has("target_transform"))
-        c.target_transform = TargetTransform::from_json(at("target_transform"), field("target_transform"));
-    number("learning_rate", c.learning_rate);
-    number("adam_beta1", c.adam_beta1);
-    number("adam_beta2", c.adam_beta2);
-    number("adam_epsilon", c.adam_epsilon);
-    number("weight_decay", c.weight_decay);
-    number("gradient_clip_norm", c.gradient_clip_norm);
-    size("batch_size", c.batch_size);
-    size("max_epochs", c.max_epochs);
-    number("validation_fraction", c.validation_fraction);
-    size("patience", c.patience);
-    number("min_delta", c.min_delta);
-    if (has("lr_schedule"))
-        c.lr_schedule =
-            parse_lr_schedule(detail::mlp::read_string(at("lr_schedule"), field("lr_schedule")), field("lr_schedule"));
-    number("lr_min_fraction", c.lr_min_fraction);
-    size("lr_step_epochs", c.lr_step_epochs);
-    number("lr_step_gamma", c.lr_step_gamma);
-    if (has("seed")) c.seed = detail::mlp::read_unsigned(at("seed"), field("seed"));
-    c.validate(path);
+    if (const auto a = v.find("activation")) c.activation = a->located([&] { return parse_mlp_activation(a->string()); });
+    if (const auto l = v.find("loss")) c.loss = l->located([&] { return parse_mlp_loss(l->string()); });
+    if (const auto t = v.find("target_transform")) c.target_transform = TargetTransform::read(*t);
+    c.learning_rate = v.number("learning_rate", c.learning_rate);
+    c.adam_beta1 = v.number("adam_beta1", c.adam_beta1);
+    c.adam_beta2 = v.number("adam_beta2", c.adam_beta2);
+    c.adam_epsilon = v.number("adam_epsilon", c.adam_epsilon);
+    c.weight_decay = v.number("weight_decay", c.weight_decay);
+    c.gradient_clip_norm = v.number("gradient_clip_norm", c.gradient_clip_norm);
+    c.batch_size = v.integer<std::size_t>("batch_size", c.batch_size);
+    c.max_epochs = v.integer<std::size_t>("max_epochs", c.max_epochs);
+    c.validation_fraction = v.number("validation_fraction", c.validation_fraction);
+    c.patience = v.integer<std::size_t>("patience", c.patience);
+    c.min_delta = v.number("min_delta", c.min_delta);
+    if (const auto s = v.find("lr_schedule")) c.lr_schedule = s->located([&] { return parse_lr_schedule(s->string()); });
+    c.lr_min_fraction = v.number("lr_min_fraction", c.lr_min_fraction);
+    c.lr_step_epochs = v.integer<std::size_t>("lr_step_epochs", c.lr_step_epochs);
+    c.lr_step_gamma = v.number("lr_step_gamma", c.lr_step_gamma);
+    c.seed = v.integer<std::uint64_t>("seed", c.seed);
+    v.no_other_keys();
+    if (const detail::mlp::ConfigViolation bad = detail::mlp::first_violation(c)) {
+        if (bad.index && v.has(bad.key)) v[bad.key][*bad.index].fail(std::string(bad.message));
+        v.fail(bad.key, std::string(bad.message));  // a default that another setting makes invalid
+    }
     return c;
 }
 
 inline MlpConfig MlpConfig::load(const std::string& file) {
-    return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j, ""); });
+    const detail::json_document doc(file, detail::read_file(file));
+    return read(doc.root());
 }
 
 inline void to_json(nlohmann::json& j, const MlpConfig& v) { j = v.to_json(); }
@@ -10102,17 +10259,18 @@ inline void from_json(const nlohmann::json& j, MlpConfig& v) { v = MlpConfig::fr
 #include <cmath>      // sqrt, isfinite
 #include <cstddef>    // size_t
 #include <cstdint>    // uint64_t: seed
+#include <limits>     // numeric_limits: the largest layer
 #include <span>       // span: hidden widths, single-row input and scratch
 #include <string>     // string, to_string
 #include <utility>    // move
 #include <vector>     // vector
 
-// #include "../detail/json.hpp"     // nlohmann::json: already inlined above
+// #include "../detail/json.hpp"     // nlohmann::json, json_value: reading: already inlined above
 // #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
 // #include "../../core/error.hpp"   // error: already inlined above
 // #include "equality.hpp"           // same_tensor: already inlined above
-// #include "field_path.hpp"         // join_path, index_path: already inlined above
-// #include "json_io.hpp"            // expect_object, reject_unknown, member, read_*, flat_array: already inlined above
+// #include "field_path.hpp"         // index_path: already inlined above
+// #include "json_write.hpp"         // flat_array: already inlined above
 // #include "options.hpp"            // MlpActivation, to_string, parse_mlp_activation: already inlined above
 // ---- begin include/perfcast/runtime/mlp/random.hpp ----
 /**
@@ -10542,6 +10700,8 @@ public:
      * field, e.g. "mlp.layers[2].weights: expected 128x64 = 8192 values, got 100".
      */
     static Mlp from_json(const nlohmann::json& j, const std::string& path = "mlp");
+    /** @brief from_json() through perfcast's JSON reader (errors name file, line and path). */
+    static Mlp read(const detail::json_value& v);
 
     /** @brief Bitwise equality of shapes, weights, activation and output map. */
     friend bool operator==(const Mlp& a, const Mlp& b) noexcept;
@@ -10649,58 +10809,53 @@ inline nlohmann::json Mlp::to_json() const {
 }
 
 inline Mlp Mlp::from_json(const nlohmann::json& j, const std::string& path) {
-    using detail::mlp::index_path;
-    using detail::mlp::join_path;
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(
-        j, {"inputs", "activation", "output_offset", "output_scale", "weights_layout", "layers"}, path);
+    return read(detail::json_value(j, path));
+}
+
+inline Mlp Mlp::read(const detail::json_value& v) {
     Mlp net;
-    const std::size_t inputs =
-        detail::mlp::read_size(detail::mlp::member(j, "inputs", path), join_path(path, "inputs"));
-    if (inputs == 0) throw error(join_path(path, "inputs"), "expected at least 1");
-    net.m_activation = parse_mlp_activation(
-        detail::mlp::read_string(detail::mlp::member(j, "activation", path), join_path(path, "activation")),
-        join_path(path, "activation"));
-    net.m_output_offset =
-        detail::mlp::read_finite(detail::mlp::member(j, "output_offset", path), join_path(path, "output_offset"));
-    net.m_output_scale =
-        detail::mlp::read_finite(detail::mlp::member(j, "output_scale", path), join_path(path, "output_scale"));
-    if (net.m_output_scale == 0.0) throw error(join_path(path, "output_scale"), "expected a non-zero number");
-    if (j.contains("weights_layout")) {
-        const std::string layout = detail::mlp::read_string(j["weights_layout"], join_path(path, "weights_layout"));
-        if (layout != "row-major inputs x outputs")
-            throw error(join_path(path, "weights_layout"), "unsupported layout \"" + layout + "\"");
-    }
-    const std::string layers_path = join_path(path, "layers");
-    const auto& jl = detail::mlp::member(j, "layers", path);
-    if (!jl.is_array()) throw error(layers_path, "expected an array of layers, got " + detail::mlp::json_type(jl));
-    if (jl.empty()) throw error(layers_path, "expected at least one layer");
+    const auto inputs = v.integer<std::size_t>("inputs");
+    if (inputs == 0) v.fail("inputs", "expected at least 1");
+    const detail::json_value activation = v["activation"];
+    net.m_activation = activation.located([&] { return parse_mlp_activation(activation.string()); });
+    net.m_output_offset = v.number("output_offset");
+    net.m_output_scale = v.number("output_scale");
+    if (net.m_output_scale == 0.0) v.fail("output_scale", "expected a non-zero number");
+    const std::string layout = v.string("weights_layout", "row-major inputs x outputs");
+    if (layout != "row-major inputs x outputs") v.fail("weights_layout", "unsupported layout \"" + layout + "\"");
+    const std::vector<detail::json_value> layers = v.array("layers");
+    if (layers.empty()) v.fail("layers", "expected at least one layer");
     std::size_t fan_in = inputs;
-    for (std::size_t l = 0; l < jl.size(); ++l) {
-        const std::string lp = index_path(layers_path, l);
-        const auto& jlayer = jl[l];
-        detail::mlp::expect_object(jlayer, lp);
-        detail::mlp::reject_unknown(jlayer, {"inputs", "outputs", "weights", "bias"}, lp);
-        const std::size_t in =
-            detail::mlp::read_size(detail::mlp::member(jlayer, "inputs", lp), join_path(lp, "inputs"));
-        const std::size_t out =
-            detail::mlp::read_size(detail::mlp::member(jlayer, "outputs", lp), join_path(lp, "outputs"));
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        const detail::json_value& lv = layers[l];
+        const auto in = lv.integer<std::size_t>("inputs");
+        const auto out = lv.integer<std::size_t>("outputs");
         if (in != fan_in)
-            throw error(join_path(lp, "inputs"), "expected " + std::to_string(fan_in) +
-                                                     " (the previous layer's outputs), got " + std::to_string(in));
-        if (out == 0) throw error(join_path(lp, "outputs"), "expected at least 1");
-        if (l + 1 == jl.size() && out != 1)
-            throw error(join_path(lp, "outputs"), "the output layer must have 1 output, got " + std::to_string(out));
+            lv.fail("inputs", "expected " + std::to_string(fan_in) + " (the previous layer's outputs), got " +
+                                  std::to_string(in));
+        if (out == 0) lv.fail("outputs", "expected at least 1");
+        if (l + 1 == layers.size() && out != 1)
+            lv.fail("outputs", "the output layer must have 1 output, got " + std::to_string(out));
+        // The sizes are checked before anything is allocated: a file cannot ask for more
+        // memory than its arrays hold (in * out could also overflow).
+        const detail::json_value weights = lv["weights"];
+        const std::size_t count = weights.size();
+        if (count % out != 0 || count / out != in) {
+            const bool too_many = in > std::numeric_limits<std::size_t>::max() / out;
+            weights.fail("expected " + std::to_string(in) + "x" + std::to_string(out) +
+                         (too_many ? std::string(" (too many)") : " = " + std::to_string(in * out)) + " values, got " +
+                         std::to_string(count));
+        }
+        const detail::json_value bias = lv["bias"];
         MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{in, out}, 0.0),
                        xt::xtensor<double, 1>(std::array<std::size_t, 1>{out}, 0.0)};
-        detail::mlp::read_finite_array(
-            detail::mlp::member(jlayer, "weights", lp), join_path(lp, "weights"), in * out,
-            std::to_string(in) + "x" + std::to_string(out) + " = " + std::to_string(in * out), layer.weights.data());
-        detail::mlp::read_finite_array(detail::mlp::member(jlayer, "bias", lp), join_path(lp, "bias"), out,
-                                       std::to_string(out), layer.bias.data());
+        weights.numbers(std::span<double>(layer.weights.data(), in * out));
+        bias.numbers(std::span<double>(layer.bias.data(), out));
+        lv.no_other_keys();
         net.m_layers.push_back(std::move(layer));
         fan_in = out;
     }
+    v.no_other_keys();
     return net;
 }
 
@@ -11040,12 +11195,10 @@ inline void clip_gradients(Backprop& grads, double max_norm) noexcept {
 #include <utility>  // move
 #include <vector>   // vector
 
-// #include "../detail/json.hpp"    // nlohmann::json: already inlined above
-// #include "../../core/error.hpp"  // error: already inlined above
-// #include "equality.hpp"          // same_number: already inlined above
-// #include "field_path.hpp"        // join_path, index_path: already inlined above
-// #include "json_io.hpp"           // expect_object, reject_unknown, member, read_*, number_or_null: already inlined above
-// #include "options.hpp"           // StopReason, to_string, parse_stop_reason: already inlined above
+// #include "../detail/json.hpp"  // nlohmann::json, json_value: reading: already inlined above
+// #include "equality.hpp"        // same_number: already inlined above
+// #include "json_write.hpp"      // number_or_null: already inlined above
+// #include "options.hpp"         // StopReason, to_string, parse_stop_reason: already inlined above
 
 namespace perfcast {
 
@@ -11122,39 +11275,30 @@ inline nlohmann::json history_to_json(const TrainingHistory& h) {
 }
 
 /** @brief Reads history_to_json()'s output. */
-inline TrainingHistory history_from_json(const nlohmann::json& j, const std::string& path) {
-    expect_object(j, path);
-    reject_unknown(
-        j, {"epochs", "best_epoch", "best_val_loss", "seconds", "train_rows", "validation_rows", "stop_reason"}, path);
+inline TrainingHistory read_history(const json_value& v) {
     TrainingHistory h;
-    const std::string epochs_path = join_path(path, "epochs");
-    const auto& je = member(j, "epochs", path);
-    if (!je.is_array()) throw error(epochs_path, "expected an array, got " + json_type(je));
-    for (std::size_t i = 0; i < je.size(); ++i) {
-        const std::string ep = index_path(epochs_path, i);
-        expect_object(je[i], ep);
-        reject_unknown(je[i],
-                       {"epoch", "train_loss", "val_loss", "val_mean_relative_error", "learning_rate", "seconds"}, ep);
+    for (const json_value& e : v.array("epochs")) {
         EpochRecord r;
-        r.epoch = read_size(member(je[i], "epoch", ep), join_path(ep, "epoch"));
-        r.train_loss = read_number(member(je[i], "train_loss", ep), join_path(ep, "train_loss"), true);
-        r.val_loss = read_number(member(je[i], "val_loss", ep), join_path(ep, "val_loss"), true);
-        r.val_mean_relative_error =
-            read_number(member(je[i], "val_mean_relative_error", ep), join_path(ep, "val_mean_relative_error"), true);
-        r.learning_rate = read_number(member(je[i], "learning_rate", ep), join_path(ep, "learning_rate"));
-        r.seconds = read_number(member(je[i], "seconds", ep), join_path(ep, "seconds"));
+        r.epoch = e.integer<std::size_t>("epoch");
+        r.train_loss = e.number_or_nan("train_loss");
+        r.val_loss = e.number_or_nan("val_loss");
+        r.val_mean_relative_error = e.number_or_nan("val_mean_relative_error");
+        r.learning_rate = e.number("learning_rate");
+        r.seconds = e.number("seconds");
+        e.no_other_keys();
         h.epochs.push_back(r);
     }
-    h.best_epoch = read_size(member(j, "best_epoch", path), join_path(path, "best_epoch"));
+    h.best_epoch = v.integer<std::size_t>("best_epoch");
     if (h.best_epoch > h.epochs.size())
-        throw error(join_path(path, "best_epoch"), "expected at most " + std::to_string(h.epochs.size()) +
-                                                       " (the number of epochs), got " + std::to_string(h.best_epoch));
-    h.best_val_loss = read_number(member(j, "best_val_loss", path), join_path(path, "best_val_loss"), true);
-    h.seconds = read_number(member(j, "seconds", path), join_path(path, "seconds"));
-    h.train_rows = read_size(member(j, "train_rows", path), join_path(path, "train_rows"));
-    h.validation_rows = read_size(member(j, "validation_rows", path), join_path(path, "validation_rows"));
-    h.stop_reason = parse_stop_reason(read_string(member(j, "stop_reason", path), join_path(path, "stop_reason")),
-                                      join_path(path, "stop_reason"));
+        v.fail("best_epoch", "expected at most " + std::to_string(h.epochs.size()) + " (the number of epochs), got " +
+                                 std::to_string(h.best_epoch));
+    h.best_val_loss = v.number_or_nan("best_val_loss");
+    h.seconds = v.number("seconds");
+    h.train_rows = v.integer<std::size_t>("train_rows");
+    h.validation_rows = v.integer<std::size_t>("validation_rows");
+    const json_value stop = v["stop_reason"];
+    h.stop_reason = stop.located([&] { return parse_stop_reason(stop.string()); });
+    v.no_other_keys();
     return h;
 }
 
@@ -11180,13 +11324,12 @@ inline TrainingHistory history_from_json(const nlohmann::json& j, const std::str
 #include <utility>      // move
 #include <vector>       // vector: per-thread scratch
 
-// #include "../detail/json.hpp"     // nlohmann::json: already inlined above
+// #include "../detail/json.hpp"     // nlohmann::json; json_value, json_document, read_file: reading: already inlined above
 // #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
 // #include "../../core/error.hpp"   // error, source_location: already inlined above
 // #include "config.hpp"             // MlpConfig: already inlined above
-// #include "field_path.hpp"         // join_path: already inlined above
-// #include "history.hpp"            // TrainingHistory, history_to_json, history_from_json: already inlined above
-// #include "json_io.hpp"            // expect_object, reject_unknown, member, read_*, write_json, load_json_file: already inlined above
+// #include "history.hpp"            // TrainingHistory, history_to_json, read_history: already inlined above
+// #include "json_write.hpp"         // write_json: already inlined above
 // #include "network.hpp"            // Mlp: already inlined above
 // #include "scaler.hpp"             // FeatureScaler: already inlined above
 // #include "target_transform.hpp"   // TargetTransform: already inlined above
@@ -11251,6 +11394,12 @@ public:
      * @throws perfcast::error naming the bad field (e.g. "mlp.layers[1].bias").
      */
     static TrainedRegressor from_json(const nlohmann::json& j, const std::string& path = "");
+    /**
+     * @brief from_json() through perfcast's JSON reader, for a model in a document (a file, or
+     * one member of a larger model file): errors name the file, the line and the full path,
+     * e.g. "models.conv2d.ensemble[2].mlp.layers[0].bias".
+     */
+    static TrainedRegressor read(const detail::json_value& v);
 
     /**
      * @brief to_json() as text: one member per line, except that objects and arrays
@@ -11352,30 +11501,26 @@ inline nlohmann::json TrainedRegressor::to_json() const {
 }
 
 inline TrainedRegressor TrainedRegressor::from_json(const nlohmann::json& j, const std::string& path) {
-    using detail::mlp::join_path;
-    using detail::mlp::member;
-    detail::mlp::expect_object(j, path.empty() ? "model" : path);
-    detail::mlp::reject_unknown(j, {"format", "version", "config", "scaler", "target_transform", "mlp", "history"},
-                                path);
-    const std::string format = detail::mlp::read_string(member(j, "format", path), join_path(path, "format"));
+    return read(detail::json_value(j, path));
+}
+
+inline TrainedRegressor TrainedRegressor::read(const detail::json_value& v) {
+    const std::string format = v.string("format");
     if (format != detail::mlp::k_model_format)
-        throw error(join_path(path, "format"),
-                    "expected \"" + std::string(detail::mlp::k_model_format) + "\", got \"" + format + "\"");
-    const std::uint64_t version = detail::mlp::read_unsigned(member(j, "version", path), join_path(path, "version"));
+        v.fail("format", "expected \"" + std::string(detail::mlp::k_model_format) + "\", got \"" + format + "\"");
+    const auto version = v.integer<std::uint64_t>("version");
     if (version != detail::mlp::k_model_version)
-        throw error(join_path(path, "version"), "unsupported version " + std::to_string(version) +
-                                                    " (this build reads " +
-                                                    std::to_string(detail::mlp::k_model_version) + ")");
-    MlpConfig config = MlpConfig::from_json(member(j, "config", path), join_path(path, "config"));
-    FeatureScaler scaler = FeatureScaler::from_json(member(j, "scaler", path), join_path(path, "scaler"));
-    TargetTransform transform =
-        TargetTransform::from_json(member(j, "target_transform", path), join_path(path, "target_transform"));
-    Mlp mlp = Mlp::from_json(member(j, "mlp", path), join_path(path, "mlp"));
-    TrainingHistory history = detail::mlp::history_from_json(member(j, "history", path), join_path(path, "history"));
+        v.fail("version", "unsupported version " + std::to_string(version) + " (this build reads " +
+                              std::to_string(detail::mlp::k_model_version) + ")");
+    MlpConfig config = MlpConfig::read(v["config"]);
+    FeatureScaler scaler = FeatureScaler::read(v["scaler"]);
+    TargetTransform transform = TargetTransform::read(v["target_transform"]);
+    Mlp mlp = Mlp::read(v["mlp"]);
+    TrainingHistory history = detail::mlp::read_history(v["history"]);
     if (scaler.size() != mlp.input_size())
-        throw error(join_path(path, "scaler.mean"), "has " + std::to_string(scaler.size()) +
-                                                        " columns but the network takes " +
-                                                        std::to_string(mlp.input_size()) + " inputs");
+        v["scaler"]["mean"].fail("has " + std::to_string(scaler.size()) + " columns but the network takes " +
+                                 std::to_string(mlp.input_size()) + " inputs");
+    v.no_other_keys();
     return TrainedRegressor(std::move(scaler), transform, std::move(mlp), std::move(config), std::move(history));
 }
 
@@ -11396,7 +11541,8 @@ inline void TrainedRegressor::save(const std::string& file) const {
 }
 
 inline TrainedRegressor TrainedRegressor::load(const std::string& file) {
-    return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j); });
+    const detail::json_document doc(file, detail::read_file(file));
+    return read(doc.root());
 }
 
 inline void to_json(nlohmann::json& j, const TrainedRegressor& v) { j = v.to_json(); }
@@ -12067,175 +12213,41 @@ public:
 
     /**
      * @brief Reads a model from JSON text. With `verify`, re-runs the reference queries.
-     * @throws perfcast::error naming file, line and field
+     * Wrong types, values out of range and unknown keys are refused.
+     * @throws perfcast::error naming file, line and the JSON path of the field
      */
     static Predictor parse(const std::string& text, const std::string& file, bool verify_references = true) {
-        using namespace detail;
-        const json j = parse_json(text, file);
-        const json_reader r(file, text);
-        auto need = [&](const json& o, const char* key, const std::vector<json_step>& path) -> const json& {
-            if (!o.is_object() || !o.contains(key)) {
-                auto p = path;
-                p.emplace_back(std::string(key));
-                r.fail(p, "missing");
-            }
-            return o.at(key);
-        };
-        try {
-            if (!j.is_object() || j.value("format", std::string()) != model_format)
-                r.fail({std::string("format")}, "expected \"" + std::string(model_format) + "\"");
-            if (j.value("version", 0) != model_format_version)
-                r.fail({std::string("version")}, "unsupported version (this perfcast reads " +
-                                                     std::to_string(model_format_version) + ")");
-            if (j.value("feature_schema_version", 0) != feature_schema_version)
-                r.fail({std::string("feature_schema_version")},
-                       "the model was trained with feature schema " +
-                           std::to_string(j.value("feature_schema_version", 0)) + ", this perfcast computes " +
-                           std::to_string(feature_schema_version));
-            Predictor p;
-            p.m_name = j.value("name", std::string());
-            const json& t = need(j, "training", {});
-            p.m_info.data_hash = t.value("data_hash", std::string());
-            p.m_info.data_files = t.value("data_files", std::vector<std::string>{});
-            p.m_info.rows = t.value("rows", std::size_t{0});
-            p.m_info.test_rows = t.value("test_rows", std::size_t{0});
-            p.m_info.holdout = t.value("holdout", 0.0);
-            p.m_info.split_salt = t.value("split_salt", std::uint64_t{1});
-            p.m_info.devices = t.value("devices", std::vector<std::string>{});
-            p.m_info.dtypes = t.value("dtypes", std::vector<std::string>{});
-            p.m_info.passes = t.value("passes", std::vector<std::string>{});
-            p.m_info.seconds = t.value("seconds", 0.0);
-            p.m_info.metrics = t.value("metrics", json::object());
-            p.m_info.devices_spec = t.value("devices_spec", json::array());
-            const json& models = need(j, "models", {});
-            if (!models.is_object()) r.fail({std::string("models")}, "expected an object");
-            for (auto it = models.begin(); it != models.end(); ++it) {
-                const std::vector<json_step> path{std::string("models"), it.key()};
-                const auto k = parse_layer_kind(it.key());
-                if (!k) r.fail(path, "unknown layer kind");
-                KindEnsemble m;
-                m.kind = *k;
-                m.features = parse_feature_set(need(it.value(), "features", path).get<std::string>());
-                m.relative_to_roofline = it.value().value("relative_to_roofline", true);
-                m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
-                const bool single = it.value().contains("regressor"), ensemble = it.value().contains("ensemble");
-                if (single == ensemble) r.fail(path, "expected one of \"regressor\" (one MLP) or \"ensemble\" (an array)");
-                // a member's own error, placed at the member: "models.conv2d.ensemble[2].mlp.layers[0].bias"
-                auto member = [&](const json& mj, const std::vector<json_step>& mp) {
-                    try {
-                        return TrainedRegressor::from_json(mj);
-                    } catch (const error& e) {
-                        throw error(source_location{file, json_locator(text).line_of(mp), 0},
-                                    path_string(mp) + (e.field().empty() ? "" : "." + e.field()), e.message());
-                    }
-                };
-                if (single) {
-                    auto rp = path;
-                    rp.emplace_back(std::string("regressor"));
-                    m.members.push_back(member(it.value().at("regressor"), rp));
-                } else {
-                    const json& e = it.value().at("ensemble");
-                    auto ep = path;
-                    ep.emplace_back(std::string("ensemble"));
-                    if (!e.is_array() || e.empty()) r.fail(ep, "expected a non-empty array of MLPs");
-                    for (std::size_t i = 0; i < e.size(); ++i) {
-                        auto mp = ep;
-                        mp.emplace_back(i);
-                        m.members.push_back(member(e[i], mp));
-                        if (m.members.back().target_transform().kind() != m.members.front().target_transform().kind() ||
-                            m.members.back().target_transform().constant() !=
-                                m.members.front().target_transform().constant()) {
-                            r.fail(mp, "a different target transform from member 0's (members are averaged in it)");
-                        }
-                    }
-                }
-                m.feature_min = it.value().value("feature_min", std::vector<double>{});
-                m.feature_max = it.value().value("feature_max", std::vector<double>{});
-                if (m.feature_min.size() != m.feature_max.size() ||
-                    (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size())) {
-                    auto fp = path;
-                    fp.emplace_back(std::string("feature_min"));
-                    r.fail(fp, "expected one minimum and one maximum per feature");
-                }
-                // the features this perfcast computes must be the ones the model was trained on
-                if (feature_names(m.features, example_layer(*k)) != m.feature_names) {
-                    auto fp = path;
-                    fp.emplace_back(std::string("feature_names"));
-                    r.fail(fp, "differ from the features this perfcast computes for " + it.key());
-                }
-                for (const TrainedRegressor& reg : m.members)
-                    if (reg.input_size() != m.feature_names.size()) {
-                        auto fp = path;
-                        fp.emplace_back(std::string(single ? "regressor" : "ensemble"));
-                        r.fail(fp, "expects " + std::to_string(reg.input_size()) + " inputs, the schema has " +
-                                       std::to_string(m.feature_names.size()));
-                    }
-                p.m_models[*k] = std::move(m);
-            }
-            if (j.contains("memory_fit")) {
-                const std::vector<json_step> path{std::string("memory_fit")};
-                const json& mf = j.at("memory_fit");
-                p.m_memory.latency_us = need(mf, "latency_us", path).get<double>();
-                p.m_memory.efficiency = need(mf, "efficiency", path).get<double>();
-                p.m_memory.rows = mf.value("rows", std::size_t{0});
-                if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
-                    r.fail(path, "expected latency_us >= 0 and efficiency > 0");
-            }
-            if (j.contains("call_overhead")) {
-                const std::vector<json_step> path{std::string("call_overhead")};
-                const json& co = j.at("call_overhead");
-                p.m_overhead_device = need(co, "device", path).get<std::string>();
-                if (co.contains("files")) p.m_overhead_files = co.at("files").get<std::vector<std::string>>();
-                const json& kinds = need(co, "kinds", path);
-                for (auto it = kinds.begin(); it != kinds.end(); ++it) {
-                    auto kp = path;
-                    kp.emplace_back(std::string("kinds"));
-                    kp.emplace_back(it.key());
-                    const auto k = parse_layer_kind(it.key());
-                    if (!k) r.fail(kp, "unknown layer kind");
-                    const double us = need(it.value(), "us", kp).get<double>();
-                    const double per_mb = it.value().value("us_per_mb", 0.0);
-                    const auto n = need(it.value(), "rows", kp).get<std::size_t>();
-                    if (!(us >= 0) || !std::isfinite(us) || !(per_mb >= 0) || !std::isfinite(per_mb) || n == 0)
-                        r.fail(kp, "expected us >= 0, us_per_mb >= 0 and rows > 0");
-                    p.m_overhead.us[static_cast<std::size_t>(*k)] = us;
-                    p.m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
-                    p.m_overhead.rows[static_cast<std::size_t>(*k)] = n;
-                }
-                if (p.m_overhead_device.empty() || !p.m_overhead.fitted())
-                    r.fail(path, "expected a device and at least one kind");
-            }
-            if (j.contains("references")) {
-                const json& refs = j.at("references");
-                for (std::size_t i = 0; i < refs.size(); ++i) {
-                    const std::vector<json_step> path{std::string("references"), i};
-                    const json& q = refs[i];
-                    json doc = {{"format", std::string(network_format)},
-                                {"version", network_format_version},
-                                {"name", "ref"},
-                                {"batch", need(q, "batch", path)},
-                                {"layers", json::array({need(q, "layer", path)})}};
-                    ReferenceQuery rq;
-                    rq.layer = parse_network(doc.dump(), file + " references[" + std::to_string(i) + "]").layers.at(0).layer;
-                    rq.device_json = need(q, "device", path).dump();
-                    const auto pass = parse_pass(need(q, "pass", path).get<std::string>());
-                    const auto dt = parse_dtype(need(q, "dtype", path).get<std::string>());
-                    if (!pass || !dt) r.fail(path, "bad pass or dtype");
-                    rq.pass = *pass;
-                    rq.dtype = *dt;
-                    rq.predicted_us = need(q, "predicted_us", path).get<double>();
-                    p.m_refs.push_back(std::move(rq));
-                }
-            }
-            p.rebuild_view(file);
-            if (verify_references) p.verify(file);
-            return p;
-        } catch (const nlohmann::json::exception& e) {
-            throw error(source_location{file, 0, 0}, "", std::string("malformed model: ") + e.what());
-        } catch (const error& e) {
-            if (!e.where().file.empty()) throw;
-            throw e.at(source_location{file, 0, 0});
+        using detail::json_value;
+        const detail::json_document doc(file, text);
+        const json_value top = doc.root();
+        const std::string format = top.string("format");
+        if (format != model_format)
+            top.fail("format", "expected \"" + std::string(model_format) + "\" (got \"" + format + "\")");
+        if (const int v = top.integer<int>("version"); v != model_format_version)
+            top.fail("version", "unsupported version " + std::to_string(v) + " (this perfcast reads " +
+                                    std::to_string(model_format_version) + ")");
+        if (const int v = top.integer<int>("feature_schema_version"); v != feature_schema_version)
+            top.fail("feature_schema_version", "the model was trained with feature schema " + std::to_string(v) +
+                                                   ", this perfcast computes " + std::to_string(feature_schema_version));
+        Predictor p;
+        p.m_name = top.string("name", "");
+        p.m_info = read_training(top["training"]);
+        for (const auto& [key, m] : top["models"].members()) p.read_kind(key, m);
+        if (const auto mf = top.find("memory_fit")) {
+            p.m_memory.latency_us = mf->number("latency_us");
+            p.m_memory.efficiency = mf->number("efficiency");
+            p.m_memory.rows = mf->integer<std::size_t>("rows", 0);
+            mf->no_other_keys();
+            if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
+                mf->fail("expected latency_us >= 0 and efficiency > 0");
         }
+        if (const auto co = top.find("call_overhead")) p.read_call_overhead(*co);
+        if (const auto refs = top.find("references"))
+            for (const json_value& q : refs->array()) p.m_refs.push_back(read_reference(q));
+        top.no_other_keys();
+        p.rebuild_view(file);
+        if (verify_references) p.verify(file);
+        return p;
     }
 
     static Predictor load(const std::string& path, bool verify_references = true) {
@@ -12244,6 +12256,128 @@ public:
 
 private:
     friend Predictor train_predictor(const Dataset&, const DeviceRegistry&, const TrainOptions&, const TrainProgress&);
+
+    // ---- the model file's parts (parse) ----
+
+    static std::vector<std::string> read_strings(const detail::json_value& o, std::string_view key) {
+        std::vector<std::string> out;
+        if (const auto a = o.find(key))
+            for (const detail::json_value& s : a->array()) out.push_back(s.string());
+        return out;
+    }
+
+    static TrainingInfo read_training(const detail::json_value& t) {
+        TrainingInfo info;
+        info.data_hash = t.string("data_hash", "");
+        info.data_files = read_strings(t, "data_files");
+        info.rows = t.integer<std::size_t>("rows", 0);
+        info.test_rows = t.integer<std::size_t>("test_rows", 0);
+        info.holdout = t.number("holdout", 0.0);
+        if (!(info.holdout >= 0 && info.holdout < 1)) t.fail("holdout", "expected a number in [0, 1)");
+        info.split_salt = t.integer<std::uint64_t>("split_salt", 1);
+        info.devices = read_strings(t, "devices");
+        info.dtypes = read_strings(t, "dtypes");
+        info.passes = read_strings(t, "passes");
+        info.seconds = t.number("seconds", 0.0);
+        if (const auto m = t.find("metrics")) info.metrics = m->object().raw();
+        if (const auto d = t.find("devices_spec")) {
+            d->array();  // its type checked
+            info.devices_spec = d->raw();
+        }
+        t.no_other_keys();
+        return info;
+    }
+
+    /** @brief One kind's entry of "models": its schema, its member MLPs (each placed at its own path) and ranges. */
+    void read_kind(const std::string& key, const detail::json_value& o) {
+        const auto k = parse_layer_kind(key);
+        if (!k) o.fail("unknown layer kind \"" + key + "\"");
+        KindEnsemble m;
+        m.kind = *k;
+        m.features = o["features"].located([&] { return parse_feature_set(o.string("features")); });
+        m.relative_to_roofline = o.boolean("relative_to_roofline", true);
+        m.feature_names = read_strings(o, "feature_names");
+        if (!o.has("feature_names")) o.fail("feature_names", "missing (an array of strings is required)");
+        const bool single = o.has("regressor"), ensemble = o.has("ensemble");
+        if (single == ensemble) o.fail("expected one of \"regressor\" (one MLP) or \"ensemble\" (an array)");
+        if (single) {
+            m.members.push_back(TrainedRegressor::read(o["regressor"]));
+        } else {
+            const std::vector<detail::json_value> members = o.array("ensemble");
+            if (members.empty()) o.fail("ensemble", "expected a non-empty array of MLPs");
+            for (const detail::json_value& mj : members) {
+                m.members.push_back(TrainedRegressor::read(mj));
+                if (!(m.members.back().target_transform() == m.members.front().target_transform()))
+                    mj.fail("a different target transform from member 0's (members are averaged in it)");
+            }
+        }
+        const auto range = [&](std::string_view name, std::vector<double>& out) {
+            if (const auto a = o.find(name)) {
+                out.assign(a->size(), 0.0);
+                a->numbers(out);
+            }
+        };
+        range("feature_min", m.feature_min);
+        range("feature_max", m.feature_max);
+        if (m.feature_min.size() != m.feature_max.size() ||
+            (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size()))
+            o.fail(o.has("feature_min") ? "feature_min" : "feature_max", "expected one minimum and one maximum per feature");
+        o.no_other_keys();
+        // the features this perfcast computes must be the ones the model was trained on
+        if (feature_names(m.features, detail::example_layer(*k)) != m.feature_names)
+            o.fail("feature_names", "differ from the features this perfcast computes for " + key);
+        for (const TrainedRegressor& reg : m.members)
+            if (reg.input_size() != m.feature_names.size())
+                o.fail(single ? "regressor" : "ensemble", "expects " + std::to_string(reg.input_size()) +
+                                                              " inputs, the schema has " +
+                                                              std::to_string(m.feature_names.size()));
+        m_models[*k] = std::move(m);
+    }
+
+    void read_call_overhead(const detail::json_value& co) {
+        m_overhead_device = co.string("device");
+        m_overhead_files = read_strings(co, "files");
+        if (const auto passes = co.find("passes"))
+            for (const detail::json_value& s : passes->array())
+                if (s.string() != "inference") s.fail("expected \"inference\" (the overhead of a forward call)");
+        for (const auto& [key, o] : co["kinds"].members()) {
+            const auto k = parse_layer_kind(key);
+            if (!k) o.fail("unknown layer kind \"" + key + "\"");
+            const double us = o.number("us");
+            const double per_mb = o.number("us_per_mb", 0.0);
+            const auto n = o.integer<std::size_t>("rows");
+            o.no_other_keys();
+            if (!(us >= 0) || !(per_mb >= 0) || n == 0) o.fail("expected us >= 0, us_per_mb >= 0 and rows > 0");
+            m_overhead.us[static_cast<std::size_t>(*k)] = us;
+            m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
+            m_overhead.rows[static_cast<std::size_t>(*k)] = n;
+        }
+        co.no_other_keys();
+        if (m_overhead_device.empty() || !m_overhead.fitted()) co.fail("expected a device and at least one kind");
+    }
+
+    static ReferenceQuery read_reference(const detail::json_value& q) {
+        ReferenceQuery rq;
+        const auto batch = q.integer("batch");
+        if (batch < 1) q.fail("batch", "batch must be >= 1 (got " + std::to_string(batch) + ")");
+        rq.layer = detail::read_layer(q["layer"], batch, 0).layer;
+        rq.device_json = q["device"].object().raw().dump();
+        rq.pass = q["pass"].located([&] {
+            const std::string s = q.string("pass");
+            const auto v = parse_pass(s);
+            if (!v) throw error("expected inference or training (got \"" + s + "\")");
+            return *v;
+        });
+        rq.dtype = q["dtype"].located([&] {
+            const std::string s = q.string("dtype");
+            const auto v = parse_dtype(s);
+            if (!v) throw error("expected fp32, tf32, fp16 or bf16 (got \"" + s + "\")");
+            return *v;
+        });
+        rq.predicted_us = q.number("predicted_us");
+        q.no_other_keys();
+        return rq;
+    }
 
     /** @brief Lays the data out anew as view() (after any change of the models, metadata or references). */
     void rebuild_view(const std::string& file = "<model>") {

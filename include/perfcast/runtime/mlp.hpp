@@ -44,8 +44,9 @@
  *  - history.hpp: EpochRecord, TrainingHistory and their JSON
  *  - regressor.hpp: TrainedRegressor
  *  - train.hpp: train_validation_split() and train_mlp()
- *  - json_io.hpp, field_path.hpp, equality.hpp: the JSON, field-name and comparison
- *    helpers the parts share
+ *  - json_write.hpp, field_path.hpp, equality.hpp: writing JSON, naming fields and
+ *    comparing, shared by the parts. Reading JSON goes through detail/json.hpp's
+ *    json_value, perfcast's one JSON reader (every from_json() and load() here)
  */
 #pragma once
 

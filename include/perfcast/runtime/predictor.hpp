@@ -300,175 +300,41 @@ public:
 
     /**
      * @brief Reads a model from JSON text. With `verify`, re-runs the reference queries.
-     * @throws perfcast::error naming file, line and field
+     * Wrong types, values out of range and unknown keys are refused.
+     * @throws perfcast::error naming file, line and the JSON path of the field
      */
     static Predictor parse(const std::string& text, const std::string& file, bool verify_references = true) {
-        using namespace detail;
-        const json j = parse_json(text, file);
-        const json_reader r(file, text);
-        auto need = [&](const json& o, const char* key, const std::vector<json_step>& path) -> const json& {
-            if (!o.is_object() || !o.contains(key)) {
-                auto p = path;
-                p.emplace_back(std::string(key));
-                r.fail(p, "missing");
-            }
-            return o.at(key);
-        };
-        try {
-            if (!j.is_object() || j.value("format", std::string()) != model_format)
-                r.fail({std::string("format")}, "expected \"" + std::string(model_format) + "\"");
-            if (j.value("version", 0) != model_format_version)
-                r.fail({std::string("version")}, "unsupported version (this perfcast reads " +
-                                                     std::to_string(model_format_version) + ")");
-            if (j.value("feature_schema_version", 0) != feature_schema_version)
-                r.fail({std::string("feature_schema_version")},
-                       "the model was trained with feature schema " +
-                           std::to_string(j.value("feature_schema_version", 0)) + ", this perfcast computes " +
-                           std::to_string(feature_schema_version));
-            Predictor p;
-            p.m_name = j.value("name", std::string());
-            const json& t = need(j, "training", {});
-            p.m_info.data_hash = t.value("data_hash", std::string());
-            p.m_info.data_files = t.value("data_files", std::vector<std::string>{});
-            p.m_info.rows = t.value("rows", std::size_t{0});
-            p.m_info.test_rows = t.value("test_rows", std::size_t{0});
-            p.m_info.holdout = t.value("holdout", 0.0);
-            p.m_info.split_salt = t.value("split_salt", std::uint64_t{1});
-            p.m_info.devices = t.value("devices", std::vector<std::string>{});
-            p.m_info.dtypes = t.value("dtypes", std::vector<std::string>{});
-            p.m_info.passes = t.value("passes", std::vector<std::string>{});
-            p.m_info.seconds = t.value("seconds", 0.0);
-            p.m_info.metrics = t.value("metrics", json::object());
-            p.m_info.devices_spec = t.value("devices_spec", json::array());
-            const json& models = need(j, "models", {});
-            if (!models.is_object()) r.fail({std::string("models")}, "expected an object");
-            for (auto it = models.begin(); it != models.end(); ++it) {
-                const std::vector<json_step> path{std::string("models"), it.key()};
-                const auto k = parse_layer_kind(it.key());
-                if (!k) r.fail(path, "unknown layer kind");
-                KindEnsemble m;
-                m.kind = *k;
-                m.features = parse_feature_set(need(it.value(), "features", path).get<std::string>());
-                m.relative_to_roofline = it.value().value("relative_to_roofline", true);
-                m.feature_names = need(it.value(), "feature_names", path).get<std::vector<std::string>>();
-                const bool single = it.value().contains("regressor"), ensemble = it.value().contains("ensemble");
-                if (single == ensemble) r.fail(path, "expected one of \"regressor\" (one MLP) or \"ensemble\" (an array)");
-                // a member's own error, placed at the member: "models.conv2d.ensemble[2].mlp.layers[0].bias"
-                auto member = [&](const json& mj, const std::vector<json_step>& mp) {
-                    try {
-                        return TrainedRegressor::from_json(mj);
-                    } catch (const error& e) {
-                        throw error(source_location{file, json_locator(text).line_of(mp), 0},
-                                    path_string(mp) + (e.field().empty() ? "" : "." + e.field()), e.message());
-                    }
-                };
-                if (single) {
-                    auto rp = path;
-                    rp.emplace_back(std::string("regressor"));
-                    m.members.push_back(member(it.value().at("regressor"), rp));
-                } else {
-                    const json& e = it.value().at("ensemble");
-                    auto ep = path;
-                    ep.emplace_back(std::string("ensemble"));
-                    if (!e.is_array() || e.empty()) r.fail(ep, "expected a non-empty array of MLPs");
-                    for (std::size_t i = 0; i < e.size(); ++i) {
-                        auto mp = ep;
-                        mp.emplace_back(i);
-                        m.members.push_back(member(e[i], mp));
-                        if (m.members.back().target_transform().kind() != m.members.front().target_transform().kind() ||
-                            m.members.back().target_transform().constant() !=
-                                m.members.front().target_transform().constant()) {
-                            r.fail(mp, "a different target transform from member 0's (members are averaged in it)");
-                        }
-                    }
-                }
-                m.feature_min = it.value().value("feature_min", std::vector<double>{});
-                m.feature_max = it.value().value("feature_max", std::vector<double>{});
-                if (m.feature_min.size() != m.feature_max.size() ||
-                    (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size())) {
-                    auto fp = path;
-                    fp.emplace_back(std::string("feature_min"));
-                    r.fail(fp, "expected one minimum and one maximum per feature");
-                }
-                // the features this perfcast computes must be the ones the model was trained on
-                if (feature_names(m.features, example_layer(*k)) != m.feature_names) {
-                    auto fp = path;
-                    fp.emplace_back(std::string("feature_names"));
-                    r.fail(fp, "differ from the features this perfcast computes for " + it.key());
-                }
-                for (const TrainedRegressor& reg : m.members)
-                    if (reg.input_size() != m.feature_names.size()) {
-                        auto fp = path;
-                        fp.emplace_back(std::string(single ? "regressor" : "ensemble"));
-                        r.fail(fp, "expects " + std::to_string(reg.input_size()) + " inputs, the schema has " +
-                                       std::to_string(m.feature_names.size()));
-                    }
-                p.m_models[*k] = std::move(m);
-            }
-            if (j.contains("memory_fit")) {
-                const std::vector<json_step> path{std::string("memory_fit")};
-                const json& mf = j.at("memory_fit");
-                p.m_memory.latency_us = need(mf, "latency_us", path).get<double>();
-                p.m_memory.efficiency = need(mf, "efficiency", path).get<double>();
-                p.m_memory.rows = mf.value("rows", std::size_t{0});
-                if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
-                    r.fail(path, "expected latency_us >= 0 and efficiency > 0");
-            }
-            if (j.contains("call_overhead")) {
-                const std::vector<json_step> path{std::string("call_overhead")};
-                const json& co = j.at("call_overhead");
-                p.m_overhead_device = need(co, "device", path).get<std::string>();
-                if (co.contains("files")) p.m_overhead_files = co.at("files").get<std::vector<std::string>>();
-                const json& kinds = need(co, "kinds", path);
-                for (auto it = kinds.begin(); it != kinds.end(); ++it) {
-                    auto kp = path;
-                    kp.emplace_back(std::string("kinds"));
-                    kp.emplace_back(it.key());
-                    const auto k = parse_layer_kind(it.key());
-                    if (!k) r.fail(kp, "unknown layer kind");
-                    const double us = need(it.value(), "us", kp).get<double>();
-                    const double per_mb = it.value().value("us_per_mb", 0.0);
-                    const auto n = need(it.value(), "rows", kp).get<std::size_t>();
-                    if (!(us >= 0) || !std::isfinite(us) || !(per_mb >= 0) || !std::isfinite(per_mb) || n == 0)
-                        r.fail(kp, "expected us >= 0, us_per_mb >= 0 and rows > 0");
-                    p.m_overhead.us[static_cast<std::size_t>(*k)] = us;
-                    p.m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
-                    p.m_overhead.rows[static_cast<std::size_t>(*k)] = n;
-                }
-                if (p.m_overhead_device.empty() || !p.m_overhead.fitted())
-                    r.fail(path, "expected a device and at least one kind");
-            }
-            if (j.contains("references")) {
-                const json& refs = j.at("references");
-                for (std::size_t i = 0; i < refs.size(); ++i) {
-                    const std::vector<json_step> path{std::string("references"), i};
-                    const json& q = refs[i];
-                    json doc = {{"format", std::string(network_format)},
-                                {"version", network_format_version},
-                                {"name", "ref"},
-                                {"batch", need(q, "batch", path)},
-                                {"layers", json::array({need(q, "layer", path)})}};
-                    ReferenceQuery rq;
-                    rq.layer = parse_network(doc.dump(), file + " references[" + std::to_string(i) + "]").layers.at(0).layer;
-                    rq.device_json = need(q, "device", path).dump();
-                    const auto pass = parse_pass(need(q, "pass", path).get<std::string>());
-                    const auto dt = parse_dtype(need(q, "dtype", path).get<std::string>());
-                    if (!pass || !dt) r.fail(path, "bad pass or dtype");
-                    rq.pass = *pass;
-                    rq.dtype = *dt;
-                    rq.predicted_us = need(q, "predicted_us", path).get<double>();
-                    p.m_refs.push_back(std::move(rq));
-                }
-            }
-            p.rebuild_view(file);
-            if (verify_references) p.verify(file);
-            return p;
-        } catch (const nlohmann::json::exception& e) {
-            throw error(source_location{file, 0, 0}, "", std::string("malformed model: ") + e.what());
-        } catch (const error& e) {
-            if (!e.where().file.empty()) throw;
-            throw e.at(source_location{file, 0, 0});
+        using detail::json_value;
+        const detail::json_document doc(file, text);
+        const json_value top = doc.root();
+        const std::string format = top.string("format");
+        if (format != model_format)
+            top.fail("format", "expected \"" + std::string(model_format) + "\" (got \"" + format + "\")");
+        if (const int v = top.integer<int>("version"); v != model_format_version)
+            top.fail("version", "unsupported version " + std::to_string(v) + " (this perfcast reads " +
+                                    std::to_string(model_format_version) + ")");
+        if (const int v = top.integer<int>("feature_schema_version"); v != feature_schema_version)
+            top.fail("feature_schema_version", "the model was trained with feature schema " + std::to_string(v) +
+                                                   ", this perfcast computes " + std::to_string(feature_schema_version));
+        Predictor p;
+        p.m_name = top.string("name", "");
+        p.m_info = read_training(top["training"]);
+        for (const auto& [key, m] : top["models"].members()) p.read_kind(key, m);
+        if (const auto mf = top.find("memory_fit")) {
+            p.m_memory.latency_us = mf->number("latency_us");
+            p.m_memory.efficiency = mf->number("efficiency");
+            p.m_memory.rows = mf->integer<std::size_t>("rows", 0);
+            mf->no_other_keys();
+            if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
+                mf->fail("expected latency_us >= 0 and efficiency > 0");
         }
+        if (const auto co = top.find("call_overhead")) p.read_call_overhead(*co);
+        if (const auto refs = top.find("references"))
+            for (const json_value& q : refs->array()) p.m_refs.push_back(read_reference(q));
+        top.no_other_keys();
+        p.rebuild_view(file);
+        if (verify_references) p.verify(file);
+        return p;
     }
 
     static Predictor load(const std::string& path, bool verify_references = true) {
@@ -477,6 +343,128 @@ public:
 
 private:
     friend Predictor train_predictor(const Dataset&, const DeviceRegistry&, const TrainOptions&, const TrainProgress&);
+
+    // ---- the model file's parts (parse) ----
+
+    static std::vector<std::string> read_strings(const detail::json_value& o, std::string_view key) {
+        std::vector<std::string> out;
+        if (const auto a = o.find(key))
+            for (const detail::json_value& s : a->array()) out.push_back(s.string());
+        return out;
+    }
+
+    static TrainingInfo read_training(const detail::json_value& t) {
+        TrainingInfo info;
+        info.data_hash = t.string("data_hash", "");
+        info.data_files = read_strings(t, "data_files");
+        info.rows = t.integer<std::size_t>("rows", 0);
+        info.test_rows = t.integer<std::size_t>("test_rows", 0);
+        info.holdout = t.number("holdout", 0.0);
+        if (!(info.holdout >= 0 && info.holdout < 1)) t.fail("holdout", "expected a number in [0, 1)");
+        info.split_salt = t.integer<std::uint64_t>("split_salt", 1);
+        info.devices = read_strings(t, "devices");
+        info.dtypes = read_strings(t, "dtypes");
+        info.passes = read_strings(t, "passes");
+        info.seconds = t.number("seconds", 0.0);
+        if (const auto m = t.find("metrics")) info.metrics = m->object().raw();
+        if (const auto d = t.find("devices_spec")) {
+            d->array();  // its type checked
+            info.devices_spec = d->raw();
+        }
+        t.no_other_keys();
+        return info;
+    }
+
+    /** @brief One kind's entry of "models": its schema, its member MLPs (each placed at its own path) and ranges. */
+    void read_kind(const std::string& key, const detail::json_value& o) {
+        const auto k = parse_layer_kind(key);
+        if (!k) o.fail("unknown layer kind \"" + key + "\"");
+        KindEnsemble m;
+        m.kind = *k;
+        m.features = o["features"].located([&] { return parse_feature_set(o.string("features")); });
+        m.relative_to_roofline = o.boolean("relative_to_roofline", true);
+        m.feature_names = read_strings(o, "feature_names");
+        if (!o.has("feature_names")) o.fail("feature_names", "missing (an array of strings is required)");
+        const bool single = o.has("regressor"), ensemble = o.has("ensemble");
+        if (single == ensemble) o.fail("expected one of \"regressor\" (one MLP) or \"ensemble\" (an array)");
+        if (single) {
+            m.members.push_back(TrainedRegressor::read(o["regressor"]));
+        } else {
+            const std::vector<detail::json_value> members = o.array("ensemble");
+            if (members.empty()) o.fail("ensemble", "expected a non-empty array of MLPs");
+            for (const detail::json_value& mj : members) {
+                m.members.push_back(TrainedRegressor::read(mj));
+                if (!(m.members.back().target_transform() == m.members.front().target_transform()))
+                    mj.fail("a different target transform from member 0's (members are averaged in it)");
+            }
+        }
+        const auto range = [&](std::string_view name, std::vector<double>& out) {
+            if (const auto a = o.find(name)) {
+                out.assign(a->size(), 0.0);
+                a->numbers(out);
+            }
+        };
+        range("feature_min", m.feature_min);
+        range("feature_max", m.feature_max);
+        if (m.feature_min.size() != m.feature_max.size() ||
+            (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size()))
+            o.fail(o.has("feature_min") ? "feature_min" : "feature_max", "expected one minimum and one maximum per feature");
+        o.no_other_keys();
+        // the features this perfcast computes must be the ones the model was trained on
+        if (feature_names(m.features, detail::example_layer(*k)) != m.feature_names)
+            o.fail("feature_names", "differ from the features this perfcast computes for " + key);
+        for (const TrainedRegressor& reg : m.members)
+            if (reg.input_size() != m.feature_names.size())
+                o.fail(single ? "regressor" : "ensemble", "expects " + std::to_string(reg.input_size()) +
+                                                              " inputs, the schema has " +
+                                                              std::to_string(m.feature_names.size()));
+        m_models[*k] = std::move(m);
+    }
+
+    void read_call_overhead(const detail::json_value& co) {
+        m_overhead_device = co.string("device");
+        m_overhead_files = read_strings(co, "files");
+        if (const auto passes = co.find("passes"))
+            for (const detail::json_value& s : passes->array())
+                if (s.string() != "inference") s.fail("expected \"inference\" (the overhead of a forward call)");
+        for (const auto& [key, o] : co["kinds"].members()) {
+            const auto k = parse_layer_kind(key);
+            if (!k) o.fail("unknown layer kind \"" + key + "\"");
+            const double us = o.number("us");
+            const double per_mb = o.number("us_per_mb", 0.0);
+            const auto n = o.integer<std::size_t>("rows");
+            o.no_other_keys();
+            if (!(us >= 0) || !(per_mb >= 0) || n == 0) o.fail("expected us >= 0, us_per_mb >= 0 and rows > 0");
+            m_overhead.us[static_cast<std::size_t>(*k)] = us;
+            m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
+            m_overhead.rows[static_cast<std::size_t>(*k)] = n;
+        }
+        co.no_other_keys();
+        if (m_overhead_device.empty() || !m_overhead.fitted()) co.fail("expected a device and at least one kind");
+    }
+
+    static ReferenceQuery read_reference(const detail::json_value& q) {
+        ReferenceQuery rq;
+        const auto batch = q.integer("batch");
+        if (batch < 1) q.fail("batch", "batch must be >= 1 (got " + std::to_string(batch) + ")");
+        rq.layer = detail::read_layer(q["layer"], batch, 0).layer;
+        rq.device_json = q["device"].object().raw().dump();
+        rq.pass = q["pass"].located([&] {
+            const std::string s = q.string("pass");
+            const auto v = parse_pass(s);
+            if (!v) throw error("expected inference or training (got \"" + s + "\")");
+            return *v;
+        });
+        rq.dtype = q["dtype"].located([&] {
+            const std::string s = q.string("dtype");
+            const auto v = parse_dtype(s);
+            if (!v) throw error("expected fp32, tf32, fp16 or bf16 (got \"" + s + "\")");
+            return *v;
+        });
+        rq.predicted_us = q.number("predicted_us");
+        q.no_other_keys();
+        return rq;
+    }
 
     /** @brief Lays the data out anew as view() (after any change of the models, metadata or references). */
     void rebuild_view(const std::string& file = "<model>") {

@@ -6,14 +6,15 @@
 #pragma once
 
 #include <deque>        // deque (stable storage for loaded names)
-#include <string>       // string
+#include <exception>    // exception: a compute capability stoi refuses
+#include <string>       // string, stoi, to_string
 #include <string_view>  // string_view
+#include <utility>      // move
 #include <vector>       // vector
 
-#include "../detail/json.hpp"  // json, json_reader
-#include "../../core/devices.hpp"      // Device, devices::builtin, find_device
-#include "../../core/error.hpp"        // error
-#include "network_json.hpp"    // detail::object_reader
+#include "../detail/json.hpp"      // json; json_value, json_document, read_file: reading
+#include "../../core/devices.hpp"  // Device, devices::builtin, find_device
+#include "../../core/error.hpp"    // error
 
 namespace perfcast {
 
@@ -94,20 +95,17 @@ public:
 
     /** @brief Adds the devices of a "perfcast-devices" document (or one device object). */
     void parse(const std::string& text, const std::string& file) {
-        using namespace detail;
-        const json j = parse_json(text, file);
-        const json_reader r(file, text);
-        if (j.is_object() && j.contains("devices")) {
-            object_reader top(r, j, {});
-            const std::string format = top.string("format");
+        const detail::json_document doc(file, text);
+        const detail::json_value root = doc.root();
+        if (root.has("devices")) {
+            // Other top-level members are left alone, as they always were (a note, a date...).
+            const std::string format = root.string("format");
             if (format != devices_format)
-                r.fail(top.at("format"), "expected \"" + std::string(devices_format) + "\" (got \"" + format + "\")");
-            if (top.integer("version") != devices_format_version) r.fail(top.at("version"), "unsupported version");
-            const json& list = j.at("devices");
-            if (!list.is_array()) r.fail(top.at("devices"), "expected an array");
-            for (std::size_t i = 0; i < list.size(); ++i) add_one(r, list[i], {std::string("devices"), i});
+                root.fail("format", "expected \"" + std::string(devices_format) + "\" (got \"" + format + "\")");
+            if (root.integer("version") != devices_format_version) root.fail("version", "unsupported version");
+            for (const detail::json_value& d : root.array("devices")) add_one(d, file);
         } else {
-            add_one(r, j, {});
+            add_one(root, file);
         }
     }
     void load(const std::string& path) { parse(detail::read_file(path), path); }
@@ -115,38 +113,33 @@ public:
 private:
     std::string_view keep(std::string s) { return m_strings.emplace_back(std::move(s)); }
 
-    void add_one(const detail::json_reader& r, const detail::json& j, std::vector<detail::json_step> path) {
-        detail::object_reader o(r, j, path);
+    void add_one(const detail::json_value& o, const std::string& file) {
         Device d;
         d.id = keep(o.string("id"));
         d.name = keep(o.string("name", std::string(d.id)));
-        if (j.contains("aliases")) {
-            const auto& a = j.at("aliases");
-            if (!a.is_array() || a.size() > d.aliases.size())
-                r.fail(o.at("aliases"), "expected an array of at most 4 strings");
-            for (std::size_t i = 0; i < a.size(); ++i) {
-                if (!a[i].is_string()) r.fail(o.at("aliases"), "expected strings");
-                d.aliases[i] = keep(a[i].get<std::string>());
-            }
+        if (const auto aliases = o.find("aliases")) {
+            const std::vector<detail::json_value> list = aliases->array();
+            if (list.size() > d.aliases.size())
+                aliases->fail("expected an array of at most " + std::to_string(d.aliases.size()) + " strings");
+            for (std::size_t i = 0; i < list.size(); ++i) d.aliases[i] = keep(list[i].string());
         }
-        o.used("aliases");
         const std::string kind = o.string("kind", "gpu");
-        if (kind != "gpu" && kind != "cpu") r.fail(o.at("kind"), "expected \"gpu\" or \"cpu\"");
+        if (kind != "gpu" && kind != "cpu") o.fail("kind", "expected \"gpu\" or \"cpu\"");
         d.kind = kind == "gpu" ? DeviceKind::gpu : DeviceKind::cpu;
         d.architecture = keep(o.string("architecture", ""));
         const std::string cc = o.string("compute_capability", "0.0");
         const auto dot = cc.find('.');
-        if (dot == std::string::npos) r.fail(o.at("compute_capability"), "expected \"major.minor\"");
+        if (dot == std::string::npos) o.fail("compute_capability", "expected \"major.minor\"");
         try {
             d.cc_major = std::stoi(cc.substr(0, dot));
             d.cc_minor = std::stoi(cc.substr(dot + 1));
         } catch (const std::exception&) {
-            r.fail(o.at("compute_capability"), "expected \"major.minor\"");
+            o.fail("compute_capability", "expected \"major.minor\"");
         }
-        d.units = static_cast<int>(o.integer("units"));
-        d.lanes_per_unit = static_cast<int>(o.integer("lanes_per_unit"));
-        d.simd_width = static_cast<int>(o.integer("simd_width", 0));
-        d.fma_units = static_cast<int>(o.integer("fma_units", 0));
+        d.units = o.integer<int>("units");
+        d.lanes_per_unit = o.integer<int>("lanes_per_unit");
+        d.simd_width = o.integer<int>("simd_width", 0);
+        d.fma_units = o.integer<int>("fma_units", 0);
         d.boost_mhz = o.number("boost_mhz", 0);
         d.fp32_tflops = o.number("fp32_tflops", 0);
         d.tf32_tflops = o.number("tf32_tflops", 0);
@@ -155,12 +148,12 @@ private:
         d.bandwidth_gbs = o.number("bandwidth_gbs", 0);
         d.l2_mb = o.number("l2_mb", 0);
         d.memory_gb = o.number("memory_gb", 0);
-        d.source = keep(o.string("source", "loaded from " + r.file()));
+        d.source = keep(o.string("source", "loaded from " + file));
         o.no_other_keys();
-        if (d.units < 1) r.fail(o.at("units"), "must be >= 1");
-        if (d.lanes_per_unit < 1) r.fail(o.at("lanes_per_unit"), "must be >= 1");
-        if (!(d.fp32_tflops > 0)) r.fail(o.at("fp32_tflops"), "must be > 0");
-        if (!(d.bandwidth_gbs > 0)) r.fail(o.at("bandwidth_gbs"), "must be > 0");
+        if (d.units < 1) o.fail("units", "must be >= 1");
+        if (d.lanes_per_unit < 1) o.fail("lanes_per_unit", "must be >= 1");
+        if (!(d.fp32_tflops > 0)) o.fail("fp32_tflops", "must be > 0");
+        if (!(d.bandwidth_gbs > 0)) o.fail("bandwidth_gbs", "must be > 0");
         m_devices.push_back(d);
     }
 

@@ -11,12 +11,13 @@
 #include <set>          // set
 #include <string>       // string
 #include <string_view>  // string_view
+#include <utility>      // move
 #include <vector>       // vector
 
-#include "../detail/json.hpp"  // json, json_reader, read_file
-#include "../../core/error.hpp"        // error
-#include "../../core/layers.hpp"       // Layer, the parameter structs, validate
-#include "../../core/network.hpp"      // Network
+#include "../detail/json.hpp"      // json; json_value, json_document, read_file: reading
+#include "../../core/error.hpp"    // error
+#include "../../core/layers.hpp"   // Layer, the parameter structs, check
+#include "../../core/network.hpp"  // Network
 
 namespace perfcast {
 
@@ -25,107 +26,31 @@ inline constexpr int network_format_version = 1;
 
 namespace detail {
 
-/** @brief Reads the fields of one JSON object, refusing wrong types and unknown keys. */
-class object_reader {
-public:
-    object_reader(const json_reader& r, const json& obj, std::vector<json_step> path)
-        : m_r(r), m_obj(obj), m_path(std::move(path)) {
-        if (!m_obj.is_object()) m_r.fail(m_path, "expected an object");
+/** @brief A height/width pair at optional member @p key: one integer or [h, w]. */
+inline Hw read_hw(const json_value& o, std::string_view key, Hw fallback) {
+    const auto v = o.find(key);
+    if (!v) return fallback;
+    if (v->is_array()) {
+        if (v->size() != 2) v->fail("expected an integer or [height, width]");
+        return Hw{(*v)[0].integer(), (*v)[1].integer()};
     }
+    return Hw{v->integer()};
+}
 
-    std::vector<json_step> at(const std::string& key) const {
-        auto p = m_path;
-        p.emplace_back(key);
-        return p;
-    }
-    bool has(const std::string& key) const { return m_obj.contains(key); }
-    /** @brief Marks a key read elsewhere, so no_other_keys() accepts it. */
-    void used(const std::string& key) { m_used.insert(key); }
+/** @brief The per-sample shape [d1, ...] (1 to 3 dimensions) at member @p key, preceded by the batch. */
+inline Shape read_shape(const json_value& o, std::string_view key, std::int64_t batch) {
+    if (!o.has(key)) o.fail(key, "missing (per-sample dimensions such as [C, H, W] are required)");
+    const json_value v = o[key];
+    if (!v.is_array() || v.size() == 0 || v.size() > 3)
+        v.fail("expected 1 to 3 per-sample dimensions, such as [C, H, W] or [features]");
+    Shape s;
+    s.rank = static_cast<int>(v.size()) + 1;
+    s.dims[0] = batch;
+    for (std::size_t i = 0; i < v.size(); ++i) s.dims[i + 1] = v[i].integer();
+    return s;
+}
 
-    std::int64_t integer(const std::string& key) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) m_r.fail(at(key), "missing (an integer is required)");
-        return as_integer(m_obj.at(key), at(key));
-    }
-    std::int64_t integer(const std::string& key, std::int64_t fallback) {
-        return m_obj.contains(key) ? integer(key) : (m_used.insert(key), fallback);
-    }
-    double number(const std::string& key, double fallback) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) return fallback;
-        const json& v = m_obj.at(key);
-        if (!v.is_number()) m_r.fail(at(key), "expected a number");
-        return v.get<double>();
-    }
-    bool boolean(const std::string& key, bool fallback) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) return fallback;
-        const json& v = m_obj.at(key);
-        if (!v.is_boolean()) m_r.fail(at(key), "expected true or false");
-        return v.get<bool>();
-    }
-    std::string string(const std::string& key) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) m_r.fail(at(key), "missing (a string is required)");
-        const json& v = m_obj.at(key);
-        if (!v.is_string()) m_r.fail(at(key), "expected a string");
-        return v.get<std::string>();
-    }
-    std::string string(const std::string& key, const std::string& fallback) {
-        return m_obj.contains(key) ? string(key) : (m_used.insert(key), fallback);
-    }
-    /** @brief A height/width pair: one integer or [h, w]. */
-    Hw hw(const std::string& key, Hw fallback) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) return fallback;
-        const json& v = m_obj.at(key);
-        if (v.is_array()) {
-            if (v.size() != 2) m_r.fail(at(key), "expected an integer or [height, width]");
-            auto p = at(key);
-            p.emplace_back(std::size_t{0});
-            const std::int64_t h = as_integer(v[0], p);
-            p.back() = std::size_t{1};
-            return Hw{h, as_integer(v[1], p)};
-        }
-        return Hw{as_integer(v, at(key))};
-    }
-    /** @brief A per-sample shape [d1, ...] (1 to 3 dimensions) preceded by the batch. */
-    Shape shape(const std::string& key, std::int64_t batch) {
-        m_used.insert(key);
-        if (!m_obj.contains(key)) m_r.fail(at(key), "missing (per-sample dimensions such as [C, H, W] are required)");
-        const json& v = m_obj.at(key);
-        if (!v.is_array() || v.empty() || v.size() > 3)
-            m_r.fail(at(key), "expected 1 to 3 per-sample dimensions, such as [C, H, W] or [features]");
-        Shape s;
-        s.rank = static_cast<int>(v.size()) + 1;
-        s.dims[0] = batch;
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            auto p = at(key);
-            p.emplace_back(i);
-            s.dims[i + 1] = as_integer(v[i], p);
-        }
-        return s;
-    }
-    /** @brief Refuses keys this reader did not ask for (catches typos such as "kernal"). */
-    void no_other_keys() const {
-        for (auto it = m_obj.begin(); it != m_obj.end(); ++it)
-            if (!m_used.count(it.key())) m_r.fail(at(it.key()), "unknown field");
-    }
-
-private:
-    std::int64_t as_integer(const json& v, const std::vector<json_step>& p) const {
-        if (!v.is_number_integer()) m_r.fail(p, "expected an integer");
-        return v.get<std::int64_t>();
-    }
-
-    const json_reader& m_r;
-    const json& m_obj;
-    std::vector<json_step> m_path;
-    std::set<std::string> m_used;
-};
-
-inline Layer layer_from_json(object_reader& o, const std::string& kind, std::int64_t batch,
-                             const json_reader& r, const std::vector<json_step>& kind_path) {
+inline Layer layer_from_json(const json_value& o, const std::string& kind, std::int64_t batch) {
     if (kind == "dense")
         return DenseParams{batch, o.integer("in_features"), o.integer("out_features"), o.boolean("bias", true),
                            o.integer("seq", 1)};
@@ -136,10 +61,10 @@ inline Layer layer_from_json(object_reader& o, const std::string& kind, std::int
         p.height = o.integer("height");
         p.width = o.integer("width");
         p.out_channels = o.integer("out_channels");
-        p.kernel = o.hw("kernel", Hw{1});
-        p.stride = o.hw("stride", Hw{1});
-        p.padding = o.hw("padding", Hw{0});
-        p.dilation = o.hw("dilation", Hw{1});
+        p.kernel = read_hw(o, "kernel", Hw{1});
+        p.stride = read_hw(o, "stride", Hw{1});
+        p.padding = read_hw(o, "padding", Hw{0});
+        p.dilation = read_hw(o, "dilation", Hw{1});
         p.groups = o.integer("groups", 1);
         p.bias = o.boolean("bias", true);
         return p;
@@ -151,12 +76,12 @@ inline Layer layer_from_json(object_reader& o, const std::string& kind, std::int
         p.height = o.integer("height");
         p.width = o.integer("width");
         const std::string mode = o.string("mode", "max");
-        if (mode != "max" && mode != "avg") r.fail(o.at("mode"), "expected \"max\" or \"avg\" (got \"" + mode + "\")");
+        if (mode != "max" && mode != "avg") o.fail("mode", "expected \"max\" or \"avg\" (got \"" + mode + "\")");
         p.mode = mode == "max" ? PoolMode::max : PoolMode::avg;
         p.global = o.boolean("global", false);
-        p.kernel = o.hw("kernel", p.global ? Hw{1} : Hw{2});
-        p.stride = o.hw("stride", p.global ? Hw{1} : Hw{0});
-        p.padding = o.hw("padding", Hw{0});
+        p.kernel = read_hw(o, "kernel", p.global ? Hw{1} : Hw{2});
+        p.stride = read_hw(o, "stride", p.global ? Hw{1} : Hw{0});
+        p.padding = read_hw(o, "padding", Hw{0});
         p.ceil_mode = o.boolean("ceil_mode", false);
         p.count_include_pad = o.boolean("count_include_pad", true);
         return p;
@@ -166,17 +91,17 @@ inline Layer layer_from_json(object_reader& o, const std::string& kind, std::int
                                  o.boolean("affine", true)};
     if (kind == "activation") {
         const std::string a = o.string("activation", "relu");
-        if (const auto k = parse_activation_kind(a)) return ActivationParams{o.shape("shape", batch), *k};
-        r.fail(o.at("activation"), "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish)");
+        if (const auto k = parse_activation_kind(a)) return ActivationParams{read_shape(o, "shape", batch), *k};
+        o.fail("activation", "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish)");
     }
-    if (kind == "add") return AddParams{o.shape("shape", batch), o.integer("inputs", 2)};
+    if (kind == "add") return AddParams{read_shape(o, "shape", batch), o.integer("inputs", 2)};
     if (kind == "concat")
         return ConcatParams{batch, o.integer("channels"), o.integer("height"), o.integer("width"), o.integer("inputs", 2)};
-    if (kind == "flatten") return FlattenParams{o.shape("shape", batch)};
+    if (kind == "flatten") return FlattenParams{read_shape(o, "shape", batch)};
     if (kind == "softmax") return SoftmaxParams{batch, o.integer("features")};
-    if (kind == "dropout") return DropoutParams{o.shape("shape", batch), o.number("p", 0.5)};
-    r.fail(kind_path, "unknown layer kind \"" + kind +
-                          "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout)");
+    if (kind == "dropout") return DropoutParams{read_shape(o, "shape", batch), o.number("p", 0.5)};
+    o.fail("kind", "unknown layer kind \"" + kind +
+                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout)");
 }
 
 inline json per_sample(const Shape& s) {
@@ -269,54 +194,59 @@ inline nlohmann::json network_to_json(const Network& n) {
     return j;
 }
 
+namespace detail {
+
+/**
+ * @brief One layer of the network schema at @p o in a network of batch @p batch, refused with the
+ * field of the first broken rule; unnamed, it is "layer<index>".
+ */
+inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_t index) {
+    NamedLayer nl;
+    nl.name = o.string("name", "layer" + std::to_string(index));
+    const std::string kind_name = o.string("kind");
+    nl.layer = layer_from_json(o, kind_name, batch);
+    o.no_other_keys();
+    if (const Violation v = check(nl.layer)) {
+        // the batch is the network's; shapes are per sample
+        const std::string field(v.field);
+        const std::string key = field.substr(0, field.find('.'));
+        const std::string message = std::string(to_string(kind(nl.layer))) + " \"" + nl.name + "\": " + v.describe();
+        if (o.has(key)) o.fail(key, message);
+        o.fail(message);
+    }
+    return nl;
+}
+
+}  // namespace detail
+
 /**
  * @brief Parses a network from JSON text. `file` names the source in errors.
  * @throws perfcast::error naming file, line and field of the first problem
  */
 inline Network parse_network(const std::string& text, const std::string& file = "<network>") {
     using namespace detail;
-    const json j = parse_json(text, file);
-    const json_reader r(file, text);
-    object_reader top(r, j, {});
+    const json_document doc(file, text);
+    const json_value top = doc.root();
     const std::string format = top.string("format");
     if (format != network_format)
-        r.fail(top.at("format"), "expected \"" + std::string(network_format) + "\" (got \"" + format + "\")");
+        top.fail("format", "expected \"" + std::string(network_format) + "\" (got \"" + format + "\")");
     const std::int64_t version = top.integer("version");
     if (version != network_format_version)
-        r.fail(top.at("version"), "unsupported version " + std::to_string(version) + " (this perfcast reads " +
-                                      std::to_string(network_format_version) + ")");
+        top.fail("version", "unsupported version " + std::to_string(version) + " (this perfcast reads " +
+                                std::to_string(network_format_version) + ")");
     Network n;
     n.name = top.string("name");
     n.batch = top.integer("batch", 1);
-    if (n.batch < 1) r.fail(top.at("batch"), "batch must be >= 1 (got " + std::to_string(n.batch) + ")");
+    if (n.batch < 1) top.fail("batch", "batch must be >= 1 (got " + std::to_string(n.batch) + ")");
     top.string("description", "");
-    if (!j.contains("layers") || !j.at("layers").is_array()) r.fail(top.at("layers"), "expected an array of layers");
-    (void)top.has("layers");
-    const json& layers = j.at("layers");
+    const std::vector<json_value> layers = top.array("layers");
     std::set<std::string> names;
     for (std::size_t i = 0; i < layers.size(); ++i) {
-        std::vector<json_step> path{std::string("layers"), i};
-        object_reader o(r, layers[i], path);
-        NamedLayer nl;
-        nl.name = o.string("name", "layer" + std::to_string(i));
-        const std::string kind_name = o.string("kind");
-        nl.layer = layer_from_json(o, kind_name, n.batch, r, o.at("kind"));
-        o.no_other_keys();
-        if (const Violation v = check(nl.layer)) {
-            const std::string field(v.field);
-            // the batch is the network's; shapes are per sample
-            r.fail(o.has(field.substr(0, field.find('.'))) ? o.at(field.substr(0, field.find('.'))) : path,
-                   std::string(to_string(kind(nl.layer))) + " \"" + nl.name + "\": " + v.describe());
-        }
-        if (!names.insert(nl.name).second) r.fail(o.at("name"), "duplicate layer name \"" + nl.name + "\"");
+        NamedLayer nl = read_layer(layers[i], n.batch, i);
+        if (!names.insert(nl.name).second) layers[i].fail("name", "duplicate layer name \"" + nl.name + "\"");
         n.layers.push_back(std::move(nl));
     }
-    // mark "layers" used and refuse unknown top-level keys
-    for (auto it = j.begin(); it != j.end(); ++it) {
-        const std::string& k = it.key();
-        if (k != "format" && k != "version" && k != "name" && k != "batch" && k != "layers" && k != "description")
-            r.fail(top.at(k), "unknown field");
-    }
+    top.no_other_keys();
     return n;
 }
 

@@ -10,14 +10,14 @@
 #include <cstddef>      // size_t
 #include <cstdint>      // uint64_t
 #include <numbers>      // pi
+#include <optional>     // optional: the element of hidden a rule refuses
 #include <string>       // string
 #include <string_view>  // string_view: field names
 #include <vector>       // vector
 
-#include "../detail/json.hpp"    // nlohmann::json
+#include "../detail/json.hpp"    // nlohmann::json, json_value, json_document, read_file: reading
 #include "../../core/error.hpp"  // error
 #include "field_path.hpp"        // join_path, index_path
-#include "json_io.hpp"           // expect_object, reject_unknown, read_*, load_json_file
 #include "options.hpp"           // MlpActivation, MlpLoss, LrSchedule, their names and parsers
 #include "target_transform.hpp"  // TargetTransform
 
@@ -69,6 +69,11 @@ struct MlpConfig {
      * wrong types throw perfcast::error naming "<path>.<field>". The result is validated.
      */
     static MlpConfig from_json(const nlohmann::json& j, const std::string& path = "config");
+    /**
+     * @brief from_json() through perfcast's JSON reader: errors name the file, the line and the
+     * path (a setting validate() refuses too).
+     */
+    static MlpConfig read(const detail::json_value& v);
 
     /**
      * @brief Reads a config file (a JSON object of MlpConfig fields, as from_json() with
@@ -85,38 +90,61 @@ void to_json(nlohmann::json& j, const MlpConfig& v);
 /** @brief See to_json(nlohmann::json&, const MlpConfig&). */
 void from_json(const nlohmann::json& j, MlpConfig& v);
 
+namespace detail::mlp {
+
+/** @brief A setting MlpConfig::validate() refuses: its key (and, in "hidden", the element) and why. */
+struct ConfigViolation {
+    std::string_view key;              ///< empty when every setting is valid
+    std::optional<std::size_t> index;  ///< the element of "hidden" that is refused
+    std::string_view message;          ///< why
+
+    /** @brief Whether a setting is refused. */
+    explicit operator bool() const noexcept { return !key.empty(); }
+};
+
+/**
+ * @brief The first setting of @p c that MlpConfig::validate() refuses. The rules live here
+ * once, for validate() and for MlpConfig::read(), which places the refusal in the file.
+ */
+ConfigViolation first_violation(const MlpConfig& c) noexcept;
+
+}  // namespace detail::mlp
+
 // ============================================================================
 // Implementation
 // ============================================================================
 
+inline detail::mlp::ConfigViolation detail::mlp::first_violation(const MlpConfig& c) noexcept {
+    auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+    for (std::size_t i = 0; i < c.hidden.size(); ++i)
+        if (c.hidden[i] == 0) return {"hidden", i, "a layer needs at least one unit"};
+    if (!positive(c.learning_rate)) return {"learning_rate", {}, "expected a finite number > 0"};
+    if (!(c.adam_beta1 >= 0.0 && c.adam_beta1 < 1.0)) return {"adam_beta1", {}, "expected a number in [0, 1)"};
+    if (!(c.adam_beta2 >= 0.0 && c.adam_beta2 < 1.0)) return {"adam_beta2", {}, "expected a number in [0, 1)"};
+    if (!positive(c.adam_epsilon)) return {"adam_epsilon", {}, "expected a finite number > 0"};
+    if (!(std::isfinite(c.weight_decay) && c.weight_decay >= 0.0))
+        return {"weight_decay", {}, "expected a finite number >= 0"};
+    if (!(c.learning_rate * c.weight_decay < 1.0))
+        return {"weight_decay", {}, "learning_rate * weight_decay must be < 1"};
+    if (!(std::isfinite(c.gradient_clip_norm) && c.gradient_clip_norm >= 0.0))
+        return {"gradient_clip_norm", {}, "expected a finite number >= 0 (0 = off)"};
+    if (c.batch_size == 0) return {"batch_size", {}, "expected at least 1"};
+    if (c.max_epochs == 0) return {"max_epochs", {}, "expected at least 1"};
+    if (!(c.validation_fraction >= 0.0 && c.validation_fraction < 1.0))
+        return {"validation_fraction", {}, "expected a number in [0, 1)"};
+    if (!(std::isfinite(c.min_delta) && c.min_delta >= 0.0)) return {"min_delta", {}, "expected a finite number >= 0"};
+    if (!(c.lr_min_fraction >= 0.0 && c.lr_min_fraction <= 1.0))
+        return {"lr_min_fraction", {}, "expected a number in [0, 1]"};
+    if (c.lr_step_epochs == 0) return {"lr_step_epochs", {}, "expected at least 1"};
+    if (!(c.lr_step_gamma > 0.0 && c.lr_step_gamma <= 1.0)) return {"lr_step_gamma", {}, "expected a number in (0, 1]"};
+    return {};
+}
+
 inline void MlpConfig::validate(const std::string& path) const {
-    auto field = [&](std::string_view name) { return detail::mlp::join_path(path, name); };
-    auto positive = [&](double v, std::string_view name) {
-        if (!(std::isfinite(v) && v > 0.0)) throw error(field(name), "expected a finite number > 0");
-    };
-    for (std::size_t i = 0; i < hidden.size(); ++i)
-        if (hidden[i] == 0) throw error(detail::mlp::index_path(field("hidden"), i), "a layer needs at least one unit");
-    positive(learning_rate, "learning_rate");
-    if (!(adam_beta1 >= 0.0 && adam_beta1 < 1.0)) throw error(field("adam_beta1"), "expected a number in [0, 1)");
-    if (!(adam_beta2 >= 0.0 && adam_beta2 < 1.0)) throw error(field("adam_beta2"), "expected a number in [0, 1)");
-    positive(adam_epsilon, "adam_epsilon");
-    if (!(std::isfinite(weight_decay) && weight_decay >= 0.0))
-        throw error(field("weight_decay"), "expected a finite number >= 0");
-    if (!(learning_rate * weight_decay < 1.0))
-        throw error(field("weight_decay"), "learning_rate * weight_decay must be < 1");
-    if (!(std::isfinite(gradient_clip_norm) && gradient_clip_norm >= 0.0))
-        throw error(field("gradient_clip_norm"), "expected a finite number >= 0 (0 = off)");
-    if (batch_size == 0) throw error(field("batch_size"), "expected at least 1");
-    if (max_epochs == 0) throw error(field("max_epochs"), "expected at least 1");
-    if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
-        throw error(field("validation_fraction"), "expected a number in [0, 1)");
-    if (!(std::isfinite(min_delta) && min_delta >= 0.0))
-        throw error(field("min_delta"), "expected a finite number >= 0");
-    if (!(lr_min_fraction >= 0.0 && lr_min_fraction <= 1.0))
-        throw error(field("lr_min_fraction"), "expected a number in [0, 1]");
-    if (lr_step_epochs == 0) throw error(field("lr_step_epochs"), "expected at least 1");
-    if (!(lr_step_gamma > 0.0 && lr_step_gamma <= 1.0))
-        throw error(field("lr_step_gamma"), "expected a number in (0, 1]");
+    const detail::mlp::ConfigViolation bad = detail::mlp::first_violation(*this);
+    if (!bad) return;
+    const std::string field = detail::mlp::join_path(path, bad.key);
+    throw error(bad.index ? detail::mlp::index_path(field, *bad.index) : field, std::string(bad.message));
 }
 
 inline double MlpConfig::learning_rate_at(std::size_t epoch) const noexcept {
@@ -162,77 +190,45 @@ inline nlohmann::json MlpConfig::to_json() const {
 }
 
 inline MlpConfig MlpConfig::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j,
-                                {"hidden",
-                                 "activation",
-                                 "loss",
-                                 "target_transform",
-                                 "learning_rate",
-                                 "adam_beta1",
-                                 "adam_beta2",
-                                 "adam_epsilon",
-                                 "weight_decay",
-                                 "gradient_clip_norm",
-                                 "batch_size",
-                                 "max_epochs",
-                                 "validation_fraction",
-                                 "patience",
-                                 "min_delta",
-                                 "lr_schedule",
-                                 "lr_min_fraction",
-                                 "lr_step_epochs",
-                                 "lr_step_gamma",
-                                 "seed"},
-                                path);
+    return read(detail::json_value(j, path));
+}
+
+inline MlpConfig MlpConfig::read(const detail::json_value& v) {
     MlpConfig c;
-    auto has = [&](std::string_view key) { return j.contains(key); };
-    auto at = [&](std::string_view key) -> const nlohmann::json& { return j.find(key).value(); };
-    auto field = [&](std::string_view key) { return detail::mlp::join_path(path, key); };
-    auto number = [&](std::string_view key, double& out) {
-        if (has(key)) out = detail::mlp::read_finite(at(key), field(key));
-    };
-    auto size = [&](std::string_view key, std::size_t& out) {
-        if (has(key)) out = detail::mlp::read_size(at(key), field(key));
-    };
-    if (has("hidden")) {
-        const auto& jh = at("hidden");
-        if (!jh.is_array())
-            throw error(field("hidden"), "expected an array of widths, got " + detail::mlp::json_type(jh));
+    if (const auto hidden = v.find("hidden")) {
         c.hidden.clear();
-        for (std::size_t i = 0; i < jh.size(); ++i)
-            c.hidden.push_back(detail::mlp::read_size(jh[i], detail::mlp::index_path(field("hidden"), i)));
+        for (const detail::json_value& width : hidden->array()) c.hidden.push_back(width.integer<std::size_t>());
     }
-    if (has("activation"))
-        c.activation =
-            parse_mlp_activation(detail::mlp::read_string(at("activation"), field("activation")), field("activation"));
-    if (has("loss")) c.loss = parse_mlp_loss(detail::mlp::read_string(at("loss"), field("loss")), field("loss"));
-    if (has("target_transform"))
-        c.target_transform = TargetTransform::from_json(at("target_transform"), field("target_transform"));
-    number("learning_rate", c.learning_rate);
-    number("adam_beta1", c.adam_beta1);
-    number("adam_beta2", c.adam_beta2);
-    number("adam_epsilon", c.adam_epsilon);
-    number("weight_decay", c.weight_decay);
-    number("gradient_clip_norm", c.gradient_clip_norm);
-    size("batch_size", c.batch_size);
-    size("max_epochs", c.max_epochs);
-    number("validation_fraction", c.validation_fraction);
-    size("patience", c.patience);
-    number("min_delta", c.min_delta);
-    if (has("lr_schedule"))
-        c.lr_schedule =
-            parse_lr_schedule(detail::mlp::read_string(at("lr_schedule"), field("lr_schedule")), field("lr_schedule"));
-    number("lr_min_fraction", c.lr_min_fraction);
-    size("lr_step_epochs", c.lr_step_epochs);
-    number("lr_step_gamma", c.lr_step_gamma);
-    if (has("seed")) c.seed = detail::mlp::read_unsigned(at("seed"), field("seed"));
-    c.validate(path);
+    if (const auto a = v.find("activation")) c.activation = a->located([&] { return parse_mlp_activation(a->string()); });
+    if (const auto l = v.find("loss")) c.loss = l->located([&] { return parse_mlp_loss(l->string()); });
+    if (const auto t = v.find("target_transform")) c.target_transform = TargetTransform::read(*t);
+    c.learning_rate = v.number("learning_rate", c.learning_rate);
+    c.adam_beta1 = v.number("adam_beta1", c.adam_beta1);
+    c.adam_beta2 = v.number("adam_beta2", c.adam_beta2);
+    c.adam_epsilon = v.number("adam_epsilon", c.adam_epsilon);
+    c.weight_decay = v.number("weight_decay", c.weight_decay);
+    c.gradient_clip_norm = v.number("gradient_clip_norm", c.gradient_clip_norm);
+    c.batch_size = v.integer<std::size_t>("batch_size", c.batch_size);
+    c.max_epochs = v.integer<std::size_t>("max_epochs", c.max_epochs);
+    c.validation_fraction = v.number("validation_fraction", c.validation_fraction);
+    c.patience = v.integer<std::size_t>("patience", c.patience);
+    c.min_delta = v.number("min_delta", c.min_delta);
+    if (const auto s = v.find("lr_schedule")) c.lr_schedule = s->located([&] { return parse_lr_schedule(s->string()); });
+    c.lr_min_fraction = v.number("lr_min_fraction", c.lr_min_fraction);
+    c.lr_step_epochs = v.integer<std::size_t>("lr_step_epochs", c.lr_step_epochs);
+    c.lr_step_gamma = v.number("lr_step_gamma", c.lr_step_gamma);
+    c.seed = v.integer<std::uint64_t>("seed", c.seed);
+    v.no_other_keys();
+    if (const detail::mlp::ConfigViolation bad = detail::mlp::first_violation(c)) {
+        if (bad.index && v.has(bad.key)) v[bad.key][*bad.index].fail(std::string(bad.message));
+        v.fail(bad.key, std::string(bad.message));  // a default that another setting makes invalid
+    }
     return c;
 }
 
 inline MlpConfig MlpConfig::load(const std::string& file) {
-    return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j, ""); });
+    const detail::json_document doc(file, detail::read_file(file));
+    return read(doc.root());
 }
 
 inline void to_json(nlohmann::json& j, const MlpConfig& v) { j = v.to_json(); }

@@ -10,12 +10,10 @@
 #include <utility>  // move
 #include <vector>   // vector
 
-#include "../detail/json.hpp"    // nlohmann::json
-#include "../../core/error.hpp"  // error
-#include "equality.hpp"          // same_number
-#include "field_path.hpp"        // join_path, index_path
-#include "json_io.hpp"           // expect_object, reject_unknown, member, read_*, number_or_null
-#include "options.hpp"           // StopReason, to_string, parse_stop_reason
+#include "../detail/json.hpp"  // nlohmann::json, json_value: reading
+#include "equality.hpp"        // same_number
+#include "json_write.hpp"      // number_or_null
+#include "options.hpp"         // StopReason, to_string, parse_stop_reason
 
 namespace perfcast {
 
@@ -92,39 +90,30 @@ inline nlohmann::json history_to_json(const TrainingHistory& h) {
 }
 
 /** @brief Reads history_to_json()'s output. */
-inline TrainingHistory history_from_json(const nlohmann::json& j, const std::string& path) {
-    expect_object(j, path);
-    reject_unknown(
-        j, {"epochs", "best_epoch", "best_val_loss", "seconds", "train_rows", "validation_rows", "stop_reason"}, path);
+inline TrainingHistory read_history(const json_value& v) {
     TrainingHistory h;
-    const std::string epochs_path = join_path(path, "epochs");
-    const auto& je = member(j, "epochs", path);
-    if (!je.is_array()) throw error(epochs_path, "expected an array, got " + json_type(je));
-    for (std::size_t i = 0; i < je.size(); ++i) {
-        const std::string ep = index_path(epochs_path, i);
-        expect_object(je[i], ep);
-        reject_unknown(je[i],
-                       {"epoch", "train_loss", "val_loss", "val_mean_relative_error", "learning_rate", "seconds"}, ep);
+    for (const json_value& e : v.array("epochs")) {
         EpochRecord r;
-        r.epoch = read_size(member(je[i], "epoch", ep), join_path(ep, "epoch"));
-        r.train_loss = read_number(member(je[i], "train_loss", ep), join_path(ep, "train_loss"), true);
-        r.val_loss = read_number(member(je[i], "val_loss", ep), join_path(ep, "val_loss"), true);
-        r.val_mean_relative_error =
-            read_number(member(je[i], "val_mean_relative_error", ep), join_path(ep, "val_mean_relative_error"), true);
-        r.learning_rate = read_number(member(je[i], "learning_rate", ep), join_path(ep, "learning_rate"));
-        r.seconds = read_number(member(je[i], "seconds", ep), join_path(ep, "seconds"));
+        r.epoch = e.integer<std::size_t>("epoch");
+        r.train_loss = e.number_or_nan("train_loss");
+        r.val_loss = e.number_or_nan("val_loss");
+        r.val_mean_relative_error = e.number_or_nan("val_mean_relative_error");
+        r.learning_rate = e.number("learning_rate");
+        r.seconds = e.number("seconds");
+        e.no_other_keys();
         h.epochs.push_back(r);
     }
-    h.best_epoch = read_size(member(j, "best_epoch", path), join_path(path, "best_epoch"));
+    h.best_epoch = v.integer<std::size_t>("best_epoch");
     if (h.best_epoch > h.epochs.size())
-        throw error(join_path(path, "best_epoch"), "expected at most " + std::to_string(h.epochs.size()) +
-                                                       " (the number of epochs), got " + std::to_string(h.best_epoch));
-    h.best_val_loss = read_number(member(j, "best_val_loss", path), join_path(path, "best_val_loss"), true);
-    h.seconds = read_number(member(j, "seconds", path), join_path(path, "seconds"));
-    h.train_rows = read_size(member(j, "train_rows", path), join_path(path, "train_rows"));
-    h.validation_rows = read_size(member(j, "validation_rows", path), join_path(path, "validation_rows"));
-    h.stop_reason = parse_stop_reason(read_string(member(j, "stop_reason", path), join_path(path, "stop_reason")),
-                                      join_path(path, "stop_reason"));
+        v.fail("best_epoch", "expected at most " + std::to_string(h.epochs.size()) + " (the number of epochs), got " +
+                                 std::to_string(h.best_epoch));
+    h.best_val_loss = v.number_or_nan("best_val_loss");
+    h.seconds = v.number("seconds");
+    h.train_rows = v.integer<std::size_t>("train_rows");
+    h.validation_rows = v.integer<std::size_t>("validation_rows");
+    const json_value stop = v["stop_reason"];
+    h.stop_reason = stop.located([&] { return parse_stop_reason(stop.string()); });
+    v.no_other_keys();
     return h;
 }
 

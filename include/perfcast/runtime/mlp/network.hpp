@@ -14,17 +14,18 @@
 #include <cmath>      // sqrt, isfinite
 #include <cstddef>    // size_t
 #include <cstdint>    // uint64_t: seed
+#include <limits>     // numeric_limits: the largest layer
 #include <span>       // span: hidden widths, single-row input and scratch
 #include <string>     // string, to_string
 #include <utility>    // move
 #include <vector>     // vector
 
-#include "../detail/json.hpp"     // nlohmann::json
+#include "../detail/json.hpp"     // nlohmann::json, json_value: reading
 #include "../detail/xtensor.hpp"  // xt::xtensor
 #include "../../core/error.hpp"   // error
 #include "equality.hpp"           // same_tensor
-#include "field_path.hpp"         // join_path, index_path
-#include "json_io.hpp"            // expect_object, reject_unknown, member, read_*, flat_array
+#include "field_path.hpp"         // index_path
+#include "json_write.hpp"         // flat_array
 #include "options.hpp"            // MlpActivation, to_string, parse_mlp_activation
 #include "random.hpp"             // Xoshiro256: initial weights
 #include "row_kernel.hpp"         // RowLayer, forward_row_step: predict_one
@@ -113,6 +114,8 @@ public:
      * field, e.g. "mlp.layers[2].weights: expected 128x64 = 8192 values, got 100".
      */
     static Mlp from_json(const nlohmann::json& j, const std::string& path = "mlp");
+    /** @brief from_json() through perfcast's JSON reader (errors name file, line and path). */
+    static Mlp read(const detail::json_value& v);
 
     /** @brief Bitwise equality of shapes, weights, activation and output map. */
     friend bool operator==(const Mlp& a, const Mlp& b) noexcept;
@@ -220,58 +223,53 @@ inline nlohmann::json Mlp::to_json() const {
 }
 
 inline Mlp Mlp::from_json(const nlohmann::json& j, const std::string& path) {
-    using detail::mlp::index_path;
-    using detail::mlp::join_path;
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(
-        j, {"inputs", "activation", "output_offset", "output_scale", "weights_layout", "layers"}, path);
+    return read(detail::json_value(j, path));
+}
+
+inline Mlp Mlp::read(const detail::json_value& v) {
     Mlp net;
-    const std::size_t inputs =
-        detail::mlp::read_size(detail::mlp::member(j, "inputs", path), join_path(path, "inputs"));
-    if (inputs == 0) throw error(join_path(path, "inputs"), "expected at least 1");
-    net.m_activation = parse_mlp_activation(
-        detail::mlp::read_string(detail::mlp::member(j, "activation", path), join_path(path, "activation")),
-        join_path(path, "activation"));
-    net.m_output_offset =
-        detail::mlp::read_finite(detail::mlp::member(j, "output_offset", path), join_path(path, "output_offset"));
-    net.m_output_scale =
-        detail::mlp::read_finite(detail::mlp::member(j, "output_scale", path), join_path(path, "output_scale"));
-    if (net.m_output_scale == 0.0) throw error(join_path(path, "output_scale"), "expected a non-zero number");
-    if (j.contains("weights_layout")) {
-        const std::string layout = detail::mlp::read_string(j["weights_layout"], join_path(path, "weights_layout"));
-        if (layout != "row-major inputs x outputs")
-            throw error(join_path(path, "weights_layout"), "unsupported layout \"" + layout + "\"");
-    }
-    const std::string layers_path = join_path(path, "layers");
-    const auto& jl = detail::mlp::member(j, "layers", path);
-    if (!jl.is_array()) throw error(layers_path, "expected an array of layers, got " + detail::mlp::json_type(jl));
-    if (jl.empty()) throw error(layers_path, "expected at least one layer");
+    const auto inputs = v.integer<std::size_t>("inputs");
+    if (inputs == 0) v.fail("inputs", "expected at least 1");
+    const detail::json_value activation = v["activation"];
+    net.m_activation = activation.located([&] { return parse_mlp_activation(activation.string()); });
+    net.m_output_offset = v.number("output_offset");
+    net.m_output_scale = v.number("output_scale");
+    if (net.m_output_scale == 0.0) v.fail("output_scale", "expected a non-zero number");
+    const std::string layout = v.string("weights_layout", "row-major inputs x outputs");
+    if (layout != "row-major inputs x outputs") v.fail("weights_layout", "unsupported layout \"" + layout + "\"");
+    const std::vector<detail::json_value> layers = v.array("layers");
+    if (layers.empty()) v.fail("layers", "expected at least one layer");
     std::size_t fan_in = inputs;
-    for (std::size_t l = 0; l < jl.size(); ++l) {
-        const std::string lp = index_path(layers_path, l);
-        const auto& jlayer = jl[l];
-        detail::mlp::expect_object(jlayer, lp);
-        detail::mlp::reject_unknown(jlayer, {"inputs", "outputs", "weights", "bias"}, lp);
-        const std::size_t in =
-            detail::mlp::read_size(detail::mlp::member(jlayer, "inputs", lp), join_path(lp, "inputs"));
-        const std::size_t out =
-            detail::mlp::read_size(detail::mlp::member(jlayer, "outputs", lp), join_path(lp, "outputs"));
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        const detail::json_value& lv = layers[l];
+        const auto in = lv.integer<std::size_t>("inputs");
+        const auto out = lv.integer<std::size_t>("outputs");
         if (in != fan_in)
-            throw error(join_path(lp, "inputs"), "expected " + std::to_string(fan_in) +
-                                                     " (the previous layer's outputs), got " + std::to_string(in));
-        if (out == 0) throw error(join_path(lp, "outputs"), "expected at least 1");
-        if (l + 1 == jl.size() && out != 1)
-            throw error(join_path(lp, "outputs"), "the output layer must have 1 output, got " + std::to_string(out));
+            lv.fail("inputs", "expected " + std::to_string(fan_in) + " (the previous layer's outputs), got " +
+                                  std::to_string(in));
+        if (out == 0) lv.fail("outputs", "expected at least 1");
+        if (l + 1 == layers.size() && out != 1)
+            lv.fail("outputs", "the output layer must have 1 output, got " + std::to_string(out));
+        // The sizes are checked before anything is allocated: a file cannot ask for more
+        // memory than its arrays hold (in * out could also overflow).
+        const detail::json_value weights = lv["weights"];
+        const std::size_t count = weights.size();
+        if (count % out != 0 || count / out != in) {
+            const bool too_many = in > std::numeric_limits<std::size_t>::max() / out;
+            weights.fail("expected " + std::to_string(in) + "x" + std::to_string(out) +
+                         (too_many ? std::string(" (too many)") : " = " + std::to_string(in * out)) + " values, got " +
+                         std::to_string(count));
+        }
+        const detail::json_value bias = lv["bias"];
         MlpLayer layer{xt::xtensor<double, 2>(std::array<std::size_t, 2>{in, out}, 0.0),
                        xt::xtensor<double, 1>(std::array<std::size_t, 1>{out}, 0.0)};
-        detail::mlp::read_finite_array(
-            detail::mlp::member(jlayer, "weights", lp), join_path(lp, "weights"), in * out,
-            std::to_string(in) + "x" + std::to_string(out) + " = " + std::to_string(in * out), layer.weights.data());
-        detail::mlp::read_finite_array(detail::mlp::member(jlayer, "bias", lp), join_path(lp, "bias"), out,
-                                       std::to_string(out), layer.bias.data());
+        weights.numbers(std::span<double>(layer.weights.data(), in * out));
+        bias.numbers(std::span<double>(layer.bias.data(), out));
+        lv.no_other_keys();
         net.m_layers.push_back(std::move(layer));
         fan_in = out;
     }
+    v.no_other_keys();
     return net;
 }
 

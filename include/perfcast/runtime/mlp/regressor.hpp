@@ -16,13 +16,12 @@
 #include <utility>      // move
 #include <vector>       // vector: per-thread scratch
 
-#include "../detail/json.hpp"     // nlohmann::json
+#include "../detail/json.hpp"     // nlohmann::json; json_value, json_document, read_file: reading
 #include "../detail/xtensor.hpp"  // xt::xtensor
 #include "../../core/error.hpp"   // error, source_location
 #include "config.hpp"             // MlpConfig
-#include "field_path.hpp"         // join_path
-#include "history.hpp"            // TrainingHistory, history_to_json, history_from_json
-#include "json_io.hpp"            // expect_object, reject_unknown, member, read_*, write_json, load_json_file
+#include "history.hpp"            // TrainingHistory, history_to_json, read_history
+#include "json_write.hpp"         // write_json
 #include "network.hpp"            // Mlp
 #include "scaler.hpp"             // FeatureScaler
 #include "target_transform.hpp"   // TargetTransform
@@ -87,6 +86,12 @@ public:
      * @throws perfcast::error naming the bad field (e.g. "mlp.layers[1].bias").
      */
     static TrainedRegressor from_json(const nlohmann::json& j, const std::string& path = "");
+    /**
+     * @brief from_json() through perfcast's JSON reader, for a model in a document (a file, or
+     * one member of a larger model file): errors name the file, the line and the full path,
+     * e.g. "models.conv2d.ensemble[2].mlp.layers[0].bias".
+     */
+    static TrainedRegressor read(const detail::json_value& v);
 
     /**
      * @brief to_json() as text: one member per line, except that objects and arrays
@@ -188,30 +193,26 @@ inline nlohmann::json TrainedRegressor::to_json() const {
 }
 
 inline TrainedRegressor TrainedRegressor::from_json(const nlohmann::json& j, const std::string& path) {
-    using detail::mlp::join_path;
-    using detail::mlp::member;
-    detail::mlp::expect_object(j, path.empty() ? "model" : path);
-    detail::mlp::reject_unknown(j, {"format", "version", "config", "scaler", "target_transform", "mlp", "history"},
-                                path);
-    const std::string format = detail::mlp::read_string(member(j, "format", path), join_path(path, "format"));
+    return read(detail::json_value(j, path));
+}
+
+inline TrainedRegressor TrainedRegressor::read(const detail::json_value& v) {
+    const std::string format = v.string("format");
     if (format != detail::mlp::k_model_format)
-        throw error(join_path(path, "format"),
-                    "expected \"" + std::string(detail::mlp::k_model_format) + "\", got \"" + format + "\"");
-    const std::uint64_t version = detail::mlp::read_unsigned(member(j, "version", path), join_path(path, "version"));
+        v.fail("format", "expected \"" + std::string(detail::mlp::k_model_format) + "\", got \"" + format + "\"");
+    const auto version = v.integer<std::uint64_t>("version");
     if (version != detail::mlp::k_model_version)
-        throw error(join_path(path, "version"), "unsupported version " + std::to_string(version) +
-                                                    " (this build reads " +
-                                                    std::to_string(detail::mlp::k_model_version) + ")");
-    MlpConfig config = MlpConfig::from_json(member(j, "config", path), join_path(path, "config"));
-    FeatureScaler scaler = FeatureScaler::from_json(member(j, "scaler", path), join_path(path, "scaler"));
-    TargetTransform transform =
-        TargetTransform::from_json(member(j, "target_transform", path), join_path(path, "target_transform"));
-    Mlp mlp = Mlp::from_json(member(j, "mlp", path), join_path(path, "mlp"));
-    TrainingHistory history = detail::mlp::history_from_json(member(j, "history", path), join_path(path, "history"));
+        v.fail("version", "unsupported version " + std::to_string(version) + " (this build reads " +
+                              std::to_string(detail::mlp::k_model_version) + ")");
+    MlpConfig config = MlpConfig::read(v["config"]);
+    FeatureScaler scaler = FeatureScaler::read(v["scaler"]);
+    TargetTransform transform = TargetTransform::read(v["target_transform"]);
+    Mlp mlp = Mlp::read(v["mlp"]);
+    TrainingHistory history = detail::mlp::read_history(v["history"]);
     if (scaler.size() != mlp.input_size())
-        throw error(join_path(path, "scaler.mean"), "has " + std::to_string(scaler.size()) +
-                                                        " columns but the network takes " +
-                                                        std::to_string(mlp.input_size()) + " inputs");
+        v["scaler"]["mean"].fail("has " + std::to_string(scaler.size()) + " columns but the network takes " +
+                                 std::to_string(mlp.input_size()) + " inputs");
+    v.no_other_keys();
     return TrainedRegressor(std::move(scaler), transform, std::move(mlp), std::move(config), std::move(history));
 }
 
@@ -232,7 +233,8 @@ inline void TrainedRegressor::save(const std::string& file) const {
 }
 
 inline TrainedRegressor TrainedRegressor::load(const std::string& file) {
-    return detail::mlp::load_json_file(file, [](const nlohmann::json& j) { return from_json(j); });
+    const detail::json_document doc(file, detail::read_file(file));
+    return read(doc.root());
 }
 
 inline void to_json(nlohmann::json& j, const TrainedRegressor& v) { j = v.to_json(); }

@@ -13,12 +13,12 @@
 #include <utility>  // move
 #include <vector>   // vector
 
-#include "../detail/json.hpp"     // nlohmann::json
+#include "../detail/json.hpp"     // nlohmann::json, json_value: reading
 #include "../detail/xtensor.hpp"  // xt::xtensor
 #include "../../core/error.hpp"   // error
 #include "equality.hpp"           // same_tensor
-#include "field_path.hpp"         // join_path, index_path
-#include "json_io.hpp"            // expect_object, reject_unknown, member, read_finite_array, flat_array
+#include "field_path.hpp"         // index_path
+#include "json_write.hpp"         // flat_array
 
 namespace perfcast {
 
@@ -65,6 +65,8 @@ public:
     nlohmann::json to_json() const;
     /** @brief Reads to_json()'s output; errors name fields under @p path. */
     static FeatureScaler from_json(const nlohmann::json& j, const std::string& path = "scaler");
+    /** @brief Reads to_json()'s output through perfcast's JSON reader (errors name file, line and path). */
+    static FeatureScaler read(const detail::json_value& v);
 
     /** @brief Bitwise equality of the statistics. */
     friend bool operator==(const FeatureScaler& a, const FeatureScaler& b) noexcept;
@@ -160,21 +162,20 @@ inline nlohmann::json FeatureScaler::to_json() const {
 }
 
 inline FeatureScaler FeatureScaler::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j, {"mean", "std"}, path);
-    const auto& jm = detail::mlp::member(j, "mean", path);
-    const std::string mean_path = detail::mlp::join_path(path, "mean");
-    if (!jm.is_array()) throw error(mean_path, "expected an array of numbers, got " + detail::mlp::json_type(jm));
-    const std::size_t n = jm.size();
+    return read(detail::json_value(j, path));
+}
+
+inline FeatureScaler FeatureScaler::read(const detail::json_value& v) {
+    const detail::json_value mean_value = v["mean"];
+    const std::size_t n = mean_value.size();
     xt::xtensor<double, 1> mean(std::array<std::size_t, 1>{n}, 0.0);
     xt::xtensor<double, 1> sd(std::array<std::size_t, 1>{n}, 0.0);
-    const std::string count = std::to_string(n);
-    detail::mlp::read_finite_array(jm, mean_path, n, count, mean.data());
-    detail::mlp::read_finite_array(detail::mlp::member(j, "std", path), detail::mlp::join_path(path, "std"), n, count,
-                                   sd.data());
+    mean_value.numbers(std::span<double>(mean.data(), n));
+    const detail::json_value std_value = v["std"];
+    std_value.numbers(std::span<double>(sd.data(), n));
     for (std::size_t i = 0; i < n; ++i)
-        if (!(sd(i) > 0.0))
-            throw error(detail::mlp::index_path(detail::mlp::join_path(path, "std"), i), "expected > 0");
+        if (!(sd(i) > 0.0)) std_value[i].fail("expected > 0");
+    v.no_other_keys();
     return FeatureScaler(std::move(mean), std::move(sd));
 }
 

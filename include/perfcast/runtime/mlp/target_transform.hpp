@@ -8,10 +8,8 @@
 #include <cmath>   // sqrt, log, exp, abs, isfinite
 #include <string>  // string, to_string
 
-#include "../detail/json.hpp"    // nlohmann::json
+#include "../detail/json.hpp"    // nlohmann::json, json_value: reading
 #include "../../core/error.hpp"  // error
-#include "field_path.hpp"        // join_path
-#include "json_io.hpp"           // expect_object, reject_unknown, member, read_string, read_number
 #include "../../core/detail/math_policy.hpp"  // std_math
 #include "../../core/mlp_kinds.hpp"           // inverse_target
 #include "options.hpp"           // TargetKind, to_string, parse_target_kind
@@ -60,6 +58,8 @@ public:
     nlohmann::json to_json() const;
     /** @brief Reads to_json()'s output; errors name fields under @p path. */
     static TargetTransform from_json(const nlohmann::json& j, const std::string& path = "target_transform");
+    /** @brief Reads to_json()'s output through perfcast's JSON reader (errors name file, line and path). */
+    static TargetTransform read(const detail::json_value& v);
 
     /** @brief Same kind and same constant. */
     friend bool operator==(const TargetTransform& a, const TargetTransform& b) noexcept = default;
@@ -132,18 +132,20 @@ inline nlohmann::json TargetTransform::to_json() const {
 }
 
 inline TargetTransform TargetTransform::from_json(const nlohmann::json& j, const std::string& path) {
-    detail::mlp::expect_object(j, path);
-    detail::mlp::reject_unknown(j, {"kind", "c"}, path);
-    const std::string kind_path = detail::mlp::join_path(path, "kind");
-    const TargetKind kind =
-        parse_target_kind(detail::mlp::read_string(detail::mlp::member(j, "kind", path), kind_path), kind_path);
+    return read(detail::json_value(j, path));
+}
+
+inline TargetTransform TargetTransform::read(const detail::json_value& v) {
+    const detail::json_value kind_value = v["kind"];
+    const TargetKind kind = kind_value.located([&] { return parse_target_kind(kind_value.string()); });
     if (kind != TargetKind::sqrt) {
-        if (j.contains("c")) throw error(detail::mlp::join_path(path, "c"), "only the sqrt transform takes a constant");
+        if (v.has("c")) v.fail("c", "only the sqrt transform takes a constant");
+        v.no_other_keys();
         return TargetTransform(kind);
     }
-    const std::string c_path = detail::mlp::join_path(path, "c");
-    const double c = detail::mlp::read_number(detail::mlp::member(j, "c", path), c_path);
-    if (!(std::isfinite(c) && c > 0.0)) throw error(c_path, "expected a finite number > 0");
+    const double c = v.number("c");
+    if (!(c > 0.0)) v.fail("c", "expected a finite number > 0");
+    v.no_other_keys();
     return TargetTransform(kind, c);
 }
 
