@@ -7,7 +7,7 @@
 #include <perfcast/core/constexpr_model.hpp>  // embedded::predict_us, layer_time, network_us, verify
 #include <perfcast/core/detail/constexpr_math.hpp>  // cmath::log, exp, tanh, sqrt, floor, ceil
 #include <perfcast/core/feature_kernel.hpp>  // features_kernel::compute
-#include <perfcast/lab/embed.hpp>            // embed_model_header, OwnedModel, is_identifier
+#include <perfcast/lab/embed.hpp>            // embed_model_header, is_identifier
 #include <perfcast/runtime/estimate.hpp>         // estimate
 #include <perfcast/runtime/features.hpp>         // compute_features
 #include <perfcast/runtime/predictor.hpp>        // Predictor, train_predictor, Predictor::layer_time

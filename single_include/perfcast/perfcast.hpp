@@ -9047,7 +9047,7 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
 #include <xtensor/xview.hpp>    // view, range, all
 #endif
 
-// Matrix products for the MLP (perfcast/mlp.hpp). Calls CBLAS: targets that use
+// Matrix products for the MLP (runtime/mlp/backprop.hpp). Calls CBLAS: targets that use
 // the MLP must link a BLAS such as OpenBLAS (-lopenblas).
 #include <xtensor-blas/xblas.hpp>  // blas::gemm
 // ---- end include/perfcast/runtime/detail/xtensor.hpp ----
