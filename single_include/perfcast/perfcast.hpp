@@ -10248,10 +10248,7 @@ inline void from_json(const nlohmann::json& j, MlpConfig& v) { v = MlpConfig::fr
  * @file mlp/network.hpp
  * @brief Mlp: dense layers with a hidden nonlinearity and one linear output, followed by
  *        the affine map that undoes the target's standardisation; MlpLayer is one layer.
- *
- * Mlp::predict() runs the batched forward pass of backprop.hpp, which works on an Mlp and
- * so needs this class complete: predict() is defined there, and backprop.hpp is included
- * at the end of this header, so that either header alone gives the whole of Mlp.
+ * Mlp::predict() runs the batched forward pass of backprop.hpp.
  */
 
 #include <algorithm>  // max
@@ -10268,125 +10265,24 @@ inline void from_json(const nlohmann::json& j, MlpConfig& v) { v = MlpConfig::fr
 // #include "../detail/json.hpp"     // nlohmann::json, json_value: reading: already inlined above
 // #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
 // #include "../../core/error.hpp"   // error: already inlined above
-// #include "equality.hpp"           // same_tensor: already inlined above
-// #include "field_path.hpp"         // index_path: already inlined above
-// #include "json_write.hpp"         // flat_array: already inlined above
-// #include "options.hpp"            // MlpActivation, to_string, parse_mlp_activation: already inlined above
-// ---- begin include/perfcast/runtime/mlp/random.hpp ----
+// ---- begin include/perfcast/runtime/mlp/backprop.hpp ----
 /**
- * @file mlp/random.hpp
- * @brief The MLP's random numbers: splitmix64 seeding, xoshiro256** with portable uniform,
- *        bounded and normal draws, a Fisher-Yates shuffle and the seed streams of training,
- *        identical on every platform (no standard distributions).
+ * @file mlp/backprop.hpp
+ * @brief Batched forward and backward propagation of an Mlp (the passes training runs,
+ *        and Mlp::predict()), the matrix product they use (gemm on CBLAS) and the losses.
+ *        The passes take the network as a template argument (anything with `layers()` and
+ *        `activation()`), so this header sits below network.hpp, which includes it.
  */
 
-#include <array>    // array: the generator's state
-#include <cmath>    // sqrt, log, sin, cos
-#include <cstddef>  // size_t
-#include <cstdint>  // uint64_t
-#include <numbers>  // pi
-#include <utility>  // swap
-#include <vector>   // vector
-
-namespace perfcast::detail::mlp {
-
-/** @brief Advances @p state and returns the next splitmix64 output. */
-inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-/** @brief An independent seed for sub-stream @p stream of @p seed. */
-inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
-    std::uint64_t state = seed ^ (0xD1B54A32D192ED03ULL * (stream + 1));
-    return splitmix64(state);
-}
-
-/** @brief xoshiro256** (Blackman & Vigna) with a portable uniform, bounded and normal draw. */
-class Xoshiro256 {
-public:
-    /** @brief Seeds the four words from splitmix64(@p seed). */
-    explicit Xoshiro256(std::uint64_t seed) noexcept {
-        for (auto& word : m_s) word = splitmix64(seed);
-    }
-
-    /** @brief Next 64 random bits. */
-    std::uint64_t next() noexcept {
-        const std::uint64_t result = rotl(m_s[1] * 5, 7) * 9;
-        const std::uint64_t t = m_s[1] << 17;
-        m_s[2] ^= m_s[0];
-        m_s[3] ^= m_s[1];
-        m_s[1] ^= m_s[2];
-        m_s[0] ^= m_s[3];
-        m_s[2] ^= t;
-        m_s[3] = rotl(m_s[3], 45);
-        return result;
-    }
-
-    /** @brief Uniform in [0, 1) with 53 random bits. */
-    double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
-    /** @brief Uniform integer in [0, n), unbiased (rejection); n must be > 0. */
-    std::uint64_t below(std::uint64_t n) noexcept {
-        const std::uint64_t threshold = (0 - n) % n;  // 2^64 mod n
-        for (;;) {
-            const std::uint64_t r = next();
-            if (r >= threshold) return r % n;
-        }
-    }
-
-    /** @brief Standard normal via Box–Muller (pairs are cached). */
-    double normal() noexcept {
-        if (m_has_spare) {
-            m_has_spare = false;
-            return m_spare;
-        }
-        const double u1 = 1.0 - uniform();  // (0, 1]: log is finite
-        const double u2 = uniform();
-        const double radius = std::sqrt(-2.0 * std::log(u1));
-        const double angle = 2.0 * std::numbers::pi * u2;
-        m_spare = radius * std::sin(angle);
-        m_has_spare = true;
-        return radius * std::cos(angle);
-    }
-
-private:
-    static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-
-    std::array<std::uint64_t, 4> m_s{};
-    double m_spare = 0.0;
-    bool m_has_spare = false;
-};
-
-/** @brief Fisher–Yates shuffle driven by @p rng. */
-inline void shuffle(std::vector<std::size_t>& v, Xoshiro256& rng) noexcept {
-    for (std::size_t i = v.size(); i > 1; --i) {
-        const auto j = static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i)));
-        std::swap(v[i - 1], v[j]);
-    }
-}
-
-/** @brief Seed streams used by training. */
-inline constexpr std::uint64_t k_stream_init = 1;
-inline constexpr std::uint64_t k_stream_split = 2;
-inline constexpr std::uint64_t k_stream_shuffle = 3;
-
-}  // namespace perfcast::detail::mlp
-// ---- end include/perfcast/runtime/mlp/random.hpp ----
-// ---- begin include/perfcast/runtime/mlp/row_kernel.hpp ----
-/**
- * @file mlp/row_kernel.hpp
- * @brief The single-row forward pass of one dense layer (Mlp::predict_one), with a copy
- *        compiled for AVX2 and FMA chosen at run time on x86-64.
- */
-
-#include <algorithm>  // copy, min
-#include <array>      // array: compacted input indices
+#include <algorithm>  // copy, fill, max, min
+#include <array>      // array: tensor shapes
 #include <cstddef>    // size_t
-#include <cstdint>    // uint32_t
+#include <string>     // to_string
+#include <utility>    // swap
+#include <vector>     // vector
 
+// #include "../detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm: already inlined above
+// #include "../../core/error.hpp"   // error: already inlined above
 // ---- begin include/perfcast/runtime/mlp/activation.hpp ----
 /**
  * @file mlp/activation.hpp
@@ -10512,6 +10408,310 @@ inline double activate_one(MlpActivation activation, double x) noexcept {
 
 }  // namespace perfcast::detail::mlp
 // ---- end include/perfcast/runtime/mlp/activation.hpp ----
+// #include "options.hpp"            // MlpLoss: already inlined above
+// #include "target_transform.hpp"   // TargetTransform: the relative loss: already inlined above
+// #include "unrolled.hpp"           // axpy: already inlined above
+
+namespace perfcast {
+
+namespace detail::mlp {
+
+// ---------------------------------------------------------------------------
+// Dense algebra
+// ---------------------------------------------------------------------------
+
+/**
+ * @brief C (m x n) = alpha * op(A) * op(B) + beta * C on row-major raw buffers, where
+ * op(A) is m x k (A stored k x m when @p trans_a) and op(B) is k x n (B stored n x k
+ * when @p trans_b). Dispatches to xt::blas::gemm (CBLAS).
+ */
+inline void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+                 const double* b, double beta, double* c) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0 ? 0.0 : beta * c[i];
+        return;
+    }
+    using shape2 = std::array<std::size_t, 2>;
+    const auto A = xt::adapt(a, m * k, xt::no_ownership(), trans_a ? shape2{k, m} : shape2{m, k});
+    const auto B = xt::adapt(b, k * n, xt::no_ownership(), trans_b ? shape2{n, k} : shape2{k, n});
+    auto C = xt::adapt(c, m * n, xt::no_ownership(), shape2{m, n});
+    xt::blas::gemm(A, B, C, trans_a, trans_b, alpha, beta);
+}
+
+// ---------------------------------------------------------------------------
+// Losses
+// ---------------------------------------------------------------------------
+
+/**
+ * @brief The factor between the reported loss and the objective whose gradient
+ * training follows: mse is optimised in standardised target units (divided by
+ * output_scale^2) so gradient sizes do not depend on the target's scale.
+ */
+inline double objective_factor(MlpLoss loss, double output_scale) noexcept {
+    return loss == MlpLoss::mse ? 1.0 / (output_scale * output_scale) : 1.0;
+}
+
+/**
+ * @brief Loss of @p rows network outputs @p o (before the output map).
+ *
+ * @param z transformed targets (used by mse)
+ * @param t original targets (used by relative)
+ * @param grad if not null, receives d(objective)/d(o) for a mean over @p divisor rows
+ * @return the sum over rows of the per-row loss (reported units)
+ */
+inline double loss_rows(MlpLoss loss, const TargetTransform& transform, double offset, double scale, const double* o,
+                        const double* z, const double* t, std::size_t rows, double* grad, double divisor) noexcept {
+    double sum = 0.0;
+    if (loss == MlpLoss::mse) {
+        for (std::size_t r = 0; r < rows; ++r) {
+            const double e = offset + scale * o[r] - z[r];
+            sum += e * e;
+            if (grad != nullptr) grad[r] = 2.0 * e / (scale * divisor);
+        }
+    } else {
+        for (std::size_t r = 0; r < rows; ++r) {
+            const double z_hat = offset + scale * o[r];
+            const double rel = (transform.inverse(z_hat) - t[r]) / t[r];
+            sum += rel * rel;
+            if (grad != nullptr) grad[r] = 2.0 * rel / t[r] * transform.inverse_derivative(z_hat) * scale / divisor;
+        }
+    }
+    return sum;
+}
+
+// ---------------------------------------------------------------------------
+// Batched forward / backward
+// ---------------------------------------------------------------------------
+
+/**
+ * @brief Buffers and passes for batched forward and backward propagation of an Mlp
+ * over up to max_rows rows. Holds pre-activations and activations of every layer and,
+ * after backward(), the gradients of every weight and bias.
+ */
+class Backprop {
+public:
+    /** @brief Buffers for @p net (shapes only) and up to @p max_rows rows per pass. */
+    template <class Net>
+    Backprop(const Net& net, std::size_t max_rows) : m_max_rows(max_rows) {
+        const auto& layers = net.layers();
+        m_z.resize(layers.size());
+        m_a.resize(layers.size());
+        m_grad_w.reserve(layers.size());
+        m_grad_b.reserve(layers.size());
+        std::size_t widest = 1;
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            const std::size_t out = layers[l].outputs();
+            widest = std::max(widest, std::max(out, layers[l].inputs()));
+            m_z[l].assign(max_rows * out, 0.0);
+            if (l + 1 < layers.size()) m_a[l].assign(max_rows * out, 0.0);
+            m_grad_w.emplace_back(std::array<std::size_t, 2>{layers[l].inputs(), out}, 0.0);
+            m_grad_b.emplace_back(std::array<std::size_t, 1>{out}, 0.0);
+        }
+        m_delta.assign(max_rows * widest, 0.0);
+        m_delta_prev.assign(max_rows * widest, 0.0);
+    }
+
+    /** @brief Rows a pass can take. */
+    std::size_t max_rows() const noexcept { return m_max_rows; }
+
+    /**
+     * @brief Forward pass over @p rows contiguous rows of @p x (row-major, net's input
+     * width); returns the @p rows raw outputs (before the output map).
+     */
+    template <class Net>
+    const double* forward(const Net& net, const double* x, std::size_t rows) {
+        const auto& layers = net.layers();
+        const double* in = x;
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            const auto& layer = layers[l];
+            const std::size_t n_in = layer.inputs();
+            const std::size_t n_out = layer.outputs();
+            double* z = m_z[l].data();
+            const double* bias = layer.bias.data();
+            for (std::size_t r = 0; r < rows; ++r) std::copy(bias, bias + n_out, z + r * n_out);
+            gemm(false, false, rows, n_out, n_in, 1.0, in, layer.weights.data(), 1.0, z);
+            if (l + 1 < layers.size()) {
+                activate(net.activation(), z, m_a[l].data(), rows * n_out);
+                in = m_a[l].data();
+            } else {
+                in = z;
+            }
+        }
+        return in;
+    }
+
+    /**
+     * @brief Backward pass after forward() on the same @p x and @p rows: fills the
+     * gradients from @p d_output, the objective's derivative for each raw output.
+     */
+    template <class Net>
+    void backward(const Net& net, const double* x, std::size_t rows, const double* d_output) {
+        const auto& layers = net.layers();
+        std::copy(d_output, d_output + rows, m_delta.data());
+        for (std::size_t l = layers.size(); l-- > 0;) {
+            const auto& layer = layers[l];
+            const std::size_t n_in = layer.inputs();
+            const std::size_t n_out = layer.outputs();
+            const double* in = l == 0 ? x : m_a[l - 1].data();
+            const double* delta = m_delta.data();
+            // dW = in^T * delta; db = column sums of delta
+            gemm(true, false, n_in, n_out, rows, 1.0, in, delta, 0.0, m_grad_w[l].data());
+            double* gb = m_grad_b[l].data();
+            std::fill(gb, gb + n_out, 0.0);
+            for (std::size_t r = 0; r < rows; ++r) axpy(1.0, delta + r * n_out, gb, n_out);
+            if (l == 0) break;
+            // delta_prev = (delta * W^T) .* act'(z_prev)
+            gemm(false, true, rows, n_in, n_out, 1.0, delta, layer.weights.data(), 0.0, m_delta_prev.data());
+            multiply_by_derivative(net.activation(), m_z[l - 1].data(), m_a[l - 1].data(), m_delta_prev.data(),
+                                   rows * n_in);
+            std::swap(m_delta, m_delta_prev);
+        }
+    }
+
+    /** @brief Weight gradients from the last backward(), per layer. */
+    const std::vector<xt::xtensor<double, 2>>& grad_weights() const noexcept { return m_grad_w; }
+    /** @brief Bias gradients from the last backward(), per layer. */
+    const std::vector<xt::xtensor<double, 1>>& grad_biases() const noexcept { return m_grad_b; }
+    /** @brief Mutable gradients (for clipping). */
+    std::vector<xt::xtensor<double, 2>>& grad_weights() noexcept { return m_grad_w; }
+    /** @brief Mutable gradients (for clipping). */
+    std::vector<xt::xtensor<double, 1>>& grad_biases() noexcept { return m_grad_b; }
+
+private:
+    std::size_t m_max_rows = 0;
+    std::vector<std::vector<double>> m_z;  // pre-activations per layer
+    std::vector<std::vector<double>> m_a;  // activations per hidden layer
+    std::vector<double> m_delta;           // d objective / d z of the current layer
+    std::vector<double> m_delta_prev;      // the same for the layer below
+    std::vector<xt::xtensor<double, 2>> m_grad_w;
+    std::vector<xt::xtensor<double, 1>> m_grad_b;
+};
+
+}  // namespace detail::mlp
+
+}  // namespace perfcast
+// ---- end include/perfcast/runtime/mlp/backprop.hpp ----
+// #include "equality.hpp"           // same_tensor: already inlined above
+// #include "field_path.hpp"         // index_path: already inlined above
+// #include "json_write.hpp"         // flat_array: already inlined above
+// #include "options.hpp"            // MlpActivation, to_string, parse_mlp_activation: already inlined above
+// ---- begin include/perfcast/runtime/mlp/random.hpp ----
+/**
+ * @file mlp/random.hpp
+ * @brief The MLP's random numbers: splitmix64 seeding, xoshiro256** with portable uniform,
+ *        bounded and normal draws, a Fisher-Yates shuffle and the seed streams of training,
+ *        identical on every platform (no standard distributions).
+ */
+
+#include <array>    // array: the generator's state
+#include <cmath>    // sqrt, log, sin, cos
+#include <cstddef>  // size_t
+#include <cstdint>  // uint64_t
+#include <numbers>  // pi
+#include <utility>  // swap
+#include <vector>   // vector
+
+namespace perfcast::detail::mlp {
+
+/** @brief Advances @p state and returns the next splitmix64 output. */
+inline std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/** @brief An independent seed for sub-stream @p stream of @p seed. */
+inline std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) noexcept {
+    std::uint64_t state = seed ^ (0xD1B54A32D192ED03ULL * (stream + 1));
+    return splitmix64(state);
+}
+
+/** @brief xoshiro256** (Blackman & Vigna) with a portable uniform, bounded and normal draw. */
+class Xoshiro256 {
+public:
+    /** @brief Seeds the four words from splitmix64(@p seed). */
+    explicit Xoshiro256(std::uint64_t seed) noexcept {
+        for (auto& word : m_s) word = splitmix64(seed);
+    }
+
+    /** @brief Next 64 random bits. */
+    std::uint64_t next() noexcept {
+        const std::uint64_t result = rotl(m_s[1] * 5, 7) * 9;
+        const std::uint64_t t = m_s[1] << 17;
+        m_s[2] ^= m_s[0];
+        m_s[3] ^= m_s[1];
+        m_s[1] ^= m_s[2];
+        m_s[0] ^= m_s[3];
+        m_s[2] ^= t;
+        m_s[3] = rotl(m_s[3], 45);
+        return result;
+    }
+
+    /** @brief Uniform in [0, 1) with 53 random bits. */
+    double uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+    /** @brief Uniform integer in [0, n), unbiased (rejection); n must be > 0. */
+    std::uint64_t below(std::uint64_t n) noexcept {
+        const std::uint64_t threshold = (0 - n) % n;  // 2^64 mod n
+        for (;;) {
+            const std::uint64_t r = next();
+            if (r >= threshold) return r % n;
+        }
+    }
+
+    /** @brief Standard normal via Box–Muller (pairs are cached). */
+    double normal() noexcept {
+        if (m_has_spare) {
+            m_has_spare = false;
+            return m_spare;
+        }
+        const double u1 = 1.0 - uniform();  // (0, 1]: log is finite
+        const double u2 = uniform();
+        const double radius = std::sqrt(-2.0 * std::log(u1));
+        const double angle = 2.0 * std::numbers::pi * u2;
+        m_spare = radius * std::sin(angle);
+        m_has_spare = true;
+        return radius * std::cos(angle);
+    }
+
+private:
+    static std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+    std::array<std::uint64_t, 4> m_s{};
+    double m_spare = 0.0;
+    bool m_has_spare = false;
+};
+
+/** @brief Fisher–Yates shuffle driven by @p rng. */
+inline void shuffle(std::vector<std::size_t>& v, Xoshiro256& rng) noexcept {
+    for (std::size_t i = v.size(); i > 1; --i) {
+        const auto j = static_cast<std::size_t>(rng.below(static_cast<std::uint64_t>(i)));
+        std::swap(v[i - 1], v[j]);
+    }
+}
+
+/** @brief Seed streams used by training. */
+inline constexpr std::uint64_t k_stream_init = 1;
+inline constexpr std::uint64_t k_stream_split = 2;
+inline constexpr std::uint64_t k_stream_shuffle = 3;
+
+}  // namespace perfcast::detail::mlp
+// ---- end include/perfcast/runtime/mlp/random.hpp ----
+// ---- begin include/perfcast/runtime/mlp/row_kernel.hpp ----
+/**
+ * @file mlp/row_kernel.hpp
+ * @brief The single-row forward pass of one dense layer (Mlp::predict_one), with a copy
+ *        compiled for AVX2 and FMA chosen at run time on x86-64.
+ */
+
+#include <algorithm>  // copy, min
+#include <array>      // array: compacted input indices
+#include <cstddef>    // size_t
+#include <cstdint>    // uint32_t
+
+// #include "activation.hpp"  // activate_in_place: already inlined above
 // #include "options.hpp"     // MlpActivation: already inlined above
 
 namespace perfcast::detail::mlp {
@@ -10871,208 +11071,6 @@ inline bool operator==(const Mlp& a, const Mlp& b) noexcept {
     return true;
 }
 
-inline void to_json(nlohmann::json& j, const Mlp& v) { j = v.to_json(); }
-inline void from_json(const nlohmann::json& j, Mlp& v) { v = Mlp::from_json(j); }
-
-}  // namespace perfcast
-
-// ---- begin include/perfcast/runtime/mlp/backprop.hpp ----
-/**
- * @file mlp/backprop.hpp
- * @brief Batched forward and backward propagation of an Mlp (the passes training runs,
- *        and Mlp::predict()), the matrix product they use (gemm on CBLAS) and the losses.
- */
-
-#include <algorithm>  // copy, fill, max, min
-#include <array>      // array: tensor shapes
-#include <cstddef>    // size_t
-#include <string>     // to_string
-#include <utility>    // swap
-#include <vector>     // vector
-
-// #include "../detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm: already inlined above
-// #include "../../core/error.hpp"   // error: already inlined above
-// #include "activation.hpp"         // activate, multiply_by_derivative: already inlined above
-// #include "network.hpp"            // Mlp, MlpLayer: already inlined above
-// #include "options.hpp"            // MlpLoss: already inlined above
-// #include "target_transform.hpp"   // TargetTransform: the relative loss: already inlined above
-// #include "unrolled.hpp"           // axpy: already inlined above
-
-namespace perfcast {
-
-namespace detail::mlp {
-
-// ---------------------------------------------------------------------------
-// Dense algebra
-// ---------------------------------------------------------------------------
-
-/**
- * @brief C (m x n) = alpha * op(A) * op(B) + beta * C on row-major raw buffers, where
- * op(A) is m x k (A stored k x m when @p trans_a) and op(B) is k x n (B stored n x k
- * when @p trans_b). Dispatches to xt::blas::gemm (CBLAS).
- */
-inline void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
-                 const double* b, double beta, double* c) {
-    if (m == 0 || n == 0) return;
-    if (k == 0) {
-        for (std::size_t i = 0; i < m * n; ++i) c[i] = beta == 0.0 ? 0.0 : beta * c[i];
-        return;
-    }
-    using shape2 = std::array<std::size_t, 2>;
-    const auto A = xt::adapt(a, m * k, xt::no_ownership(), trans_a ? shape2{k, m} : shape2{m, k});
-    const auto B = xt::adapt(b, k * n, xt::no_ownership(), trans_b ? shape2{n, k} : shape2{k, n});
-    auto C = xt::adapt(c, m * n, xt::no_ownership(), shape2{m, n});
-    xt::blas::gemm(A, B, C, trans_a, trans_b, alpha, beta);
-}
-
-// ---------------------------------------------------------------------------
-// Losses
-// ---------------------------------------------------------------------------
-
-/**
- * @brief The factor between the reported loss and the objective whose gradient
- * training follows: mse is optimised in standardised target units (divided by
- * output_scale^2) so gradient sizes do not depend on the target's scale.
- */
-inline double objective_factor(MlpLoss loss, double output_scale) noexcept {
-    return loss == MlpLoss::mse ? 1.0 / (output_scale * output_scale) : 1.0;
-}
-
-/**
- * @brief Loss of @p rows network outputs @p o (before the output map).
- *
- * @param z transformed targets (used by mse)
- * @param t original targets (used by relative)
- * @param grad if not null, receives d(objective)/d(o) for a mean over @p divisor rows
- * @return the sum over rows of the per-row loss (reported units)
- */
-inline double loss_rows(MlpLoss loss, const TargetTransform& transform, double offset, double scale, const double* o,
-                        const double* z, const double* t, std::size_t rows, double* grad, double divisor) noexcept {
-    double sum = 0.0;
-    if (loss == MlpLoss::mse) {
-        for (std::size_t r = 0; r < rows; ++r) {
-            const double e = offset + scale * o[r] - z[r];
-            sum += e * e;
-            if (grad != nullptr) grad[r] = 2.0 * e / (scale * divisor);
-        }
-    } else {
-        for (std::size_t r = 0; r < rows; ++r) {
-            const double z_hat = offset + scale * o[r];
-            const double rel = (transform.inverse(z_hat) - t[r]) / t[r];
-            sum += rel * rel;
-            if (grad != nullptr) grad[r] = 2.0 * rel / t[r] * transform.inverse_derivative(z_hat) * scale / divisor;
-        }
-    }
-    return sum;
-}
-
-// ---------------------------------------------------------------------------
-// Batched forward / backward
-// ---------------------------------------------------------------------------
-
-/**
- * @brief Buffers and passes for batched forward and backward propagation of an Mlp
- * over up to max_rows rows. Holds pre-activations and activations of every layer and,
- * after backward(), the gradients of every weight and bias.
- */
-class Backprop {
-public:
-    /** @brief Buffers for @p net (shapes only) and up to @p max_rows rows per pass. */
-    Backprop(const Mlp& net, std::size_t max_rows) : m_max_rows(max_rows) {
-        const auto& layers = net.layers();
-        m_z.resize(layers.size());
-        m_a.resize(layers.size());
-        m_grad_w.reserve(layers.size());
-        m_grad_b.reserve(layers.size());
-        std::size_t widest = 1;
-        for (std::size_t l = 0; l < layers.size(); ++l) {
-            const std::size_t out = layers[l].outputs();
-            widest = std::max(widest, std::max(out, layers[l].inputs()));
-            m_z[l].assign(max_rows * out, 0.0);
-            if (l + 1 < layers.size()) m_a[l].assign(max_rows * out, 0.0);
-            m_grad_w.emplace_back(std::array<std::size_t, 2>{layers[l].inputs(), out}, 0.0);
-            m_grad_b.emplace_back(std::array<std::size_t, 1>{out}, 0.0);
-        }
-        m_delta.assign(max_rows * widest, 0.0);
-        m_delta_prev.assign(max_rows * widest, 0.0);
-    }
-
-    /** @brief Rows a pass can take. */
-    std::size_t max_rows() const noexcept { return m_max_rows; }
-
-    /**
-     * @brief Forward pass over @p rows contiguous rows of @p x (row-major, net's input
-     * width); returns the @p rows raw outputs (before the output map).
-     */
-    const double* forward(const Mlp& net, const double* x, std::size_t rows) {
-        const auto& layers = net.layers();
-        const double* in = x;
-        for (std::size_t l = 0; l < layers.size(); ++l) {
-            const MlpLayer& layer = layers[l];
-            const std::size_t n_in = layer.inputs();
-            const std::size_t n_out = layer.outputs();
-            double* z = m_z[l].data();
-            const double* bias = layer.bias.data();
-            for (std::size_t r = 0; r < rows; ++r) std::copy(bias, bias + n_out, z + r * n_out);
-            gemm(false, false, rows, n_out, n_in, 1.0, in, layer.weights.data(), 1.0, z);
-            if (l + 1 < layers.size()) {
-                activate(net.activation(), z, m_a[l].data(), rows * n_out);
-                in = m_a[l].data();
-            } else {
-                in = z;
-            }
-        }
-        return in;
-    }
-
-    /**
-     * @brief Backward pass after forward() on the same @p x and @p rows: fills the
-     * gradients from @p d_output, the objective's derivative for each raw output.
-     */
-    void backward(const Mlp& net, const double* x, std::size_t rows, const double* d_output) {
-        const auto& layers = net.layers();
-        std::copy(d_output, d_output + rows, m_delta.data());
-        for (std::size_t l = layers.size(); l-- > 0;) {
-            const MlpLayer& layer = layers[l];
-            const std::size_t n_in = layer.inputs();
-            const std::size_t n_out = layer.outputs();
-            const double* in = l == 0 ? x : m_a[l - 1].data();
-            const double* delta = m_delta.data();
-            // dW = in^T * delta; db = column sums of delta
-            gemm(true, false, n_in, n_out, rows, 1.0, in, delta, 0.0, m_grad_w[l].data());
-            double* gb = m_grad_b[l].data();
-            std::fill(gb, gb + n_out, 0.0);
-            for (std::size_t r = 0; r < rows; ++r) axpy(1.0, delta + r * n_out, gb, n_out);
-            if (l == 0) break;
-            // delta_prev = (delta * W^T) .* act'(z_prev)
-            gemm(false, true, rows, n_in, n_out, 1.0, delta, layer.weights.data(), 0.0, m_delta_prev.data());
-            multiply_by_derivative(net.activation(), m_z[l - 1].data(), m_a[l - 1].data(), m_delta_prev.data(),
-                                   rows * n_in);
-            std::swap(m_delta, m_delta_prev);
-        }
-    }
-
-    /** @brief Weight gradients from the last backward(), per layer. */
-    const std::vector<xt::xtensor<double, 2>>& grad_weights() const noexcept { return m_grad_w; }
-    /** @brief Bias gradients from the last backward(), per layer. */
-    const std::vector<xt::xtensor<double, 1>>& grad_biases() const noexcept { return m_grad_b; }
-    /** @brief Mutable gradients (for clipping). */
-    std::vector<xt::xtensor<double, 2>>& grad_weights() noexcept { return m_grad_w; }
-    /** @brief Mutable gradients (for clipping). */
-    std::vector<xt::xtensor<double, 1>>& grad_biases() noexcept { return m_grad_b; }
-
-private:
-    std::size_t m_max_rows = 0;
-    std::vector<std::vector<double>> m_z;  // pre-activations per layer
-    std::vector<std::vector<double>> m_a;  // activations per hidden layer
-    std::vector<double> m_delta;           // d objective / d z of the current layer
-    std::vector<double> m_delta_prev;      // the same for the layer below
-    std::vector<xt::xtensor<double, 2>> m_grad_w;
-    std::vector<xt::xtensor<double, 1>> m_grad_b;
-};
-
-}  // namespace detail::mlp
-
 // ---------------------------------------------------------------------------
 // Mlp::predict, which runs Backprop's forward pass
 // ---------------------------------------------------------------------------
@@ -11095,8 +11093,10 @@ inline xt::xtensor<double, 1> Mlp::predict(const xt::xtensor<double, 2>& X) cons
     return out;
 }
 
+inline void to_json(nlohmann::json& j, const Mlp& v) { j = v.to_json(); }
+inline void from_json(const nlohmann::json& j, Mlp& v) { v = Mlp::from_json(j); }
+
 }  // namespace perfcast
-// ---- end include/perfcast/runtime/mlp/backprop.hpp ----
 // ---- end include/perfcast/runtime/mlp/network.hpp ----
 // #include "mlp/backprop.hpp"          // detail::mlp::Backprop, gemm, loss_rows: already inlined above
 // ---- begin include/perfcast/runtime/mlp/adamw.hpp ----

@@ -2,6 +2,8 @@
  * @file mlp/backprop.hpp
  * @brief Batched forward and backward propagation of an Mlp (the passes training runs,
  *        and Mlp::predict()), the matrix product they use (gemm on CBLAS) and the losses.
+ *        The passes take the network as a template argument (anything with `layers()` and
+ *        `activation()`), so this header sits below network.hpp, which includes it.
  */
 #pragma once
 
@@ -15,7 +17,6 @@
 #include "../detail/xtensor.hpp"  // xt::xtensor, xt::adapt, xt::blas::gemm
 #include "../../core/error.hpp"   // error
 #include "activation.hpp"         // activate, multiply_by_derivative
-#include "network.hpp"            // Mlp, MlpLayer
 #include "options.hpp"            // MlpLoss
 #include "target_transform.hpp"   // TargetTransform: the relative loss
 #include "unrolled.hpp"           // axpy
@@ -100,7 +101,8 @@ inline double loss_rows(MlpLoss loss, const TargetTransform& transform, double o
 class Backprop {
 public:
     /** @brief Buffers for @p net (shapes only) and up to @p max_rows rows per pass. */
-    Backprop(const Mlp& net, std::size_t max_rows) : m_max_rows(max_rows) {
+    template <class Net>
+    Backprop(const Net& net, std::size_t max_rows) : m_max_rows(max_rows) {
         const auto& layers = net.layers();
         m_z.resize(layers.size());
         m_a.resize(layers.size());
@@ -126,11 +128,12 @@ public:
      * @brief Forward pass over @p rows contiguous rows of @p x (row-major, net's input
      * width); returns the @p rows raw outputs (before the output map).
      */
-    const double* forward(const Mlp& net, const double* x, std::size_t rows) {
+    template <class Net>
+    const double* forward(const Net& net, const double* x, std::size_t rows) {
         const auto& layers = net.layers();
         const double* in = x;
         for (std::size_t l = 0; l < layers.size(); ++l) {
-            const MlpLayer& layer = layers[l];
+            const auto& layer = layers[l];
             const std::size_t n_in = layer.inputs();
             const std::size_t n_out = layer.outputs();
             double* z = m_z[l].data();
@@ -151,11 +154,12 @@ public:
      * @brief Backward pass after forward() on the same @p x and @p rows: fills the
      * gradients from @p d_output, the objective's derivative for each raw output.
      */
-    void backward(const Mlp& net, const double* x, std::size_t rows, const double* d_output) {
+    template <class Net>
+    void backward(const Net& net, const double* x, std::size_t rows, const double* d_output) {
         const auto& layers = net.layers();
         std::copy(d_output, d_output + rows, m_delta.data());
         for (std::size_t l = layers.size(); l-- > 0;) {
-            const MlpLayer& layer = layers[l];
+            const auto& layer = layers[l];
             const std::size_t n_in = layer.inputs();
             const std::size_t n_out = layer.outputs();
             const double* in = l == 0 ? x : m_a[l - 1].data();
@@ -194,27 +198,5 @@ private:
 };
 
 }  // namespace detail::mlp
-
-// ---------------------------------------------------------------------------
-// Mlp::predict, which runs Backprop's forward pass
-// ---------------------------------------------------------------------------
-
-inline xt::xtensor<double, 1> Mlp::predict(const xt::xtensor<double, 2>& X) const {
-    if (empty()) throw error("mlp", "the network has no layers (not trained or loaded)");
-    const std::size_t rows = X.shape()[0];
-    const std::size_t cols = X.shape()[1];
-    if (cols != input_size())
-        throw error("X", "expected " + std::to_string(input_size()) + " columns, got " + std::to_string(cols));
-    xt::xtensor<double, 1> out(std::array<std::size_t, 1>{rows}, 0.0);
-    if (rows == 0) return out;
-    constexpr std::size_t chunk = 1024;
-    detail::mlp::Backprop pass(*this, std::min(rows, chunk));
-    for (std::size_t begin = 0; begin < rows; begin += chunk) {
-        const std::size_t n = std::min(chunk, rows - begin);
-        const double* o = pass.forward(*this, X.data() + begin * cols, n);
-        for (std::size_t r = 0; r < n; ++r) out(begin + r) = m_output_offset + m_output_scale * o[r];
-    }
-    return out;
-}
 
 }  // namespace perfcast

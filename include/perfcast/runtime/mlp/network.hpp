@@ -2,10 +2,7 @@
  * @file mlp/network.hpp
  * @brief Mlp: dense layers with a hidden nonlinearity and one linear output, followed by
  *        the affine map that undoes the target's standardisation; MlpLayer is one layer.
- *
- * Mlp::predict() runs the batched forward pass of backprop.hpp, which works on an Mlp and
- * so needs this class complete: predict() is defined there, and backprop.hpp is included
- * at the end of this header, so that either header alone gives the whole of Mlp.
+ * Mlp::predict() runs the batched forward pass of backprop.hpp.
  */
 #pragma once
 
@@ -23,6 +20,7 @@
 #include "../detail/json.hpp"     // nlohmann::json, json_value: reading
 #include "../detail/xtensor.hpp"  // xt::xtensor
 #include "../../core/error.hpp"   // error
+#include "backprop.hpp"           // detail::mlp::Backprop: the batched pass Mlp::predict() runs
 #include "equality.hpp"           // same_tensor
 #include "field_path.hpp"         // index_path
 #include "json_write.hpp"         // flat_array
@@ -285,9 +283,29 @@ inline bool operator==(const Mlp& a, const Mlp& b) noexcept {
     return true;
 }
 
+// ---------------------------------------------------------------------------
+// Mlp::predict, which runs Backprop's forward pass
+// ---------------------------------------------------------------------------
+
+inline xt::xtensor<double, 1> Mlp::predict(const xt::xtensor<double, 2>& X) const {
+    if (empty()) throw error("mlp", "the network has no layers (not trained or loaded)");
+    const std::size_t rows = X.shape()[0];
+    const std::size_t cols = X.shape()[1];
+    if (cols != input_size())
+        throw error("X", "expected " + std::to_string(input_size()) + " columns, got " + std::to_string(cols));
+    xt::xtensor<double, 1> out(std::array<std::size_t, 1>{rows}, 0.0);
+    if (rows == 0) return out;
+    constexpr std::size_t chunk = 1024;
+    detail::mlp::Backprop pass(*this, std::min(rows, chunk));
+    for (std::size_t begin = 0; begin < rows; begin += chunk) {
+        const std::size_t n = std::min(chunk, rows - begin);
+        const double* o = pass.forward(*this, X.data() + begin * cols, n);
+        for (std::size_t r = 0; r < n; ++r) out(begin + r) = m_output_offset + m_output_scale * o[r];
+    }
+    return out;
+}
+
 inline void to_json(nlohmann::json& j, const Mlp& v) { j = v.to_json(); }
 inline void from_json(const nlohmann::json& j, Mlp& v) { v = Mlp::from_json(j); }
 
 }  // namespace perfcast
-
-#include "backprop.hpp"  // Mlp::predict() and the batched pass it runs (see the file comment)
