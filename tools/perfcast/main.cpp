@@ -6,6 +6,7 @@
 #include <vector>    // vector
 
 #include <perfcast/core/error.hpp>  // perfcast::error
+#include <perfcast/core/zoo.hpp>    // zoo::names
 
 #include "cli.hpp"       // Command, Args, command_help, wrapped_usage
 #include "commands.hpp"  // the commands
@@ -30,8 +31,11 @@ std::string usage() {
         "usage: perfcast COMMAND [ARGUMENTS] [OPTIONS]   (perfcast COMMAND --help: the command's options)\n\n"
         "commands:\n";
     for (const Command* c : commands()) out += "  " + c->name + ": " + c->summary + "\n" + wrapped_usage(*c, 4);
+    out += "\nNAME is a zoo network:";
+    for (std::size_t i = 0; i < perfcast::zoo::names.size(); ++i)
+        out += (i ? ", " : " ") + std::string(perfcast::zoo::names[i]);
     out +=
-        "\nNAME is a zoo network: lenet5, alexnet, vgg16, resnet50, inception_v3.\n"
+        ".\n"
         "DEVICE is a name or alias from `perfcast devices` (h100, a100, t4, \"NVIDIA H100 80GB HBM3\", ...).\n"
         "Commands that take --model use the default model (models/neusight-fp32.json, or $PERFCAST_MODEL)\n"
         "without it; `perfcast predict --help` says what it predicts with.\n";

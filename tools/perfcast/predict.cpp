@@ -56,28 +56,35 @@ int run(const Args& a) {
     EstimateOptions eo;
     eo.paleo = po;
     eo.optimizer = optimizer_arg(a);
-    std::string m = a.has("method") ? a.get("method") : a.has("model") ? "mlp" : "";
+    // the estimator: --method, else the learned model (--model, $PERFCAST_MODEL or the committed one) when
+    // its file exists, else PALEO
+    std::optional<Method> method;
+    if (a.has("method")) {
+        method = parse_method(a.get("method"));
+        if (!method || (*method != Method::mlp && *method != Method::paleo && *method != Method::roofline))
+            throw error("--method", "expected mlp, paleo or roofline (got \"" + a.get("method") + "\")");
+    } else if (a.has("model")) {
+        method = Method::mlp;
+    }
     std::optional<Predictor> model;
     std::string model_path;
-    if (m.empty() || m == "mlp") {
+    if (!method || *method == Method::mlp) {
         model_path = a.get("model");
         if (std::filesystem::exists(model_path)) {
             model = Predictor::load(model_path);
-            m = "mlp";
-        } else if (m == "mlp") {
+            method = Method::mlp;
+        } else if (method) {
             throw error(source_location{model_path, 0, 0}, "--model", "model file not found");
         } else {
-            m = "paleo";
+            method = Method::paleo;
         }
     }
-    if (m != "mlp" && m != "paleo" && m != "roofline")
-        throw error("--method", "expected mlp, paleo or roofline (got \"" + m + "\")");
     std::vector<NetworkEstimate> estimates;
     for (std::int64_t b : batches) {
         const Network n = b == base.batch ? base : base.with_batch(b);
         const Target target(dev, pass, t);
         estimates.push_back(model ? estimate(n, target, *model, eo)
-                                  : estimate(n, target, m == "paleo" ? Analytical::paleo : Analytical::roofline, eo));
+                                  : estimate(n, target, *method == Method::paleo ? Analytical::paleo : Analytical::roofline, eo));
     }
     const NetworkEstimate& e = estimates.front();
     std::map<std::string, std::size_t> by_method;
@@ -88,8 +95,8 @@ int run(const Args& a) {
         for (std::size_t i = 0; i < model->info().devices.size(); ++i) note += (i ? ", " : "") + model->info().devices[i];
         note += "; of " + std::to_string(e.layers.size()) + " entries:";
         bool first = true;
-        for (const auto& [method, count] : by_method) {
-            note += (first ? " " : ", ") + std::to_string(count) + " " + method;
+        for (const auto& [name, count] : by_method) {
+            note += (first ? " " : ", ") + std::to_string(count) + " " + name;
             first = false;
         }
         if (!model->trained_for(pass, t))
@@ -100,7 +107,7 @@ int run(const Args& a) {
             note += "; with the framework's call overhead per layer fitted on " + model->call_overhead_device();
         note += ")";
     } else {
-        note = "analytical estimate: " + m + " (FLOPs and bytes over the device's peaks), not a learned prediction" +
+        note = "analytical estimate: " + std::string(to_string(*method)) + " (FLOPs and bytes over the device's peaks), not a learned prediction" +
                (a.has("method") ? std::string() : " (no model file at " + model_path + ")");
     }
     auto achieved = [](const LayerEstimate& l) {
