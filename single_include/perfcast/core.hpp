@@ -7301,7 +7301,7 @@ constexpr const Layer& layer_of(const NamedLayer& l) noexcept { return l.layer; 
  * an add over the tensor in a forward pass, without a call overhead (the kernels run inside the
  * optimizer's step, not as a layer's call).
  * @param on_layer  called as on_layer(index, backward, pass_time, step_time)
- * @param on_update called as on_update(update_kernel_layer, kernels, microseconds of all its kernels)
+ * @param on_update called as on_update(update_kernel_layer, kernels, its time as asked, microseconds of all its kernels)
  */
 template <class Layers, class Ask, class OnLayer, class OnUpdate>
 constexpr void walk_network(const Layers& layers, const Target& t, Optimizer optimizer, const PaleoOptions& paleo,
@@ -7321,7 +7321,7 @@ constexpr void walk_network(const Layers& layers, const Target& t, Optimizer opt
         for_each_parameter_tensor(layer_of(entry), [&](std::int64_t n) {
             const Layer update = update_kernel(n);
             const LayerTime lt = ask(update, update_target);
-            on_update(update, kernels, kernels * (lt.us - lt.overhead_us));
+            on_update(update, kernels, lt, kernels * (lt.us - lt.overhead_us));
         });
 }
 
@@ -7346,7 +7346,7 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
         layers, t, optimizer, PaleoOptions{},
         [&m](const Layer& l, const perfcast::Target& at) { return detail::layer_time_by_value<Exec>(m, l, at); },
         [&us](std::size_t, Backward, const LayerTime&, const LayerTime& step) { us += step.us; },
-        [&us](const Layer&, int, double update_us) { us += update_us; });
+        [&us](const Layer&, int, const LayerTime&, double update_us) { us += update_us; });
     return us;
 }
 

@@ -7310,7 +7310,7 @@ constexpr const Layer& layer_of(const NamedLayer& l) noexcept { return l.layer; 
  * an add over the tensor in a forward pass, without a call overhead (the kernels run inside the
  * optimizer's step, not as a layer's call).
  * @param on_layer  called as on_layer(index, backward, pass_time, step_time)
- * @param on_update called as on_update(update_kernel_layer, kernels, microseconds of all its kernels)
+ * @param on_update called as on_update(update_kernel_layer, kernels, its time as asked, microseconds of all its kernels)
  */
 template <class Layers, class Ask, class OnLayer, class OnUpdate>
 constexpr void walk_network(const Layers& layers, const Target& t, Optimizer optimizer, const PaleoOptions& paleo,
@@ -7330,7 +7330,7 @@ constexpr void walk_network(const Layers& layers, const Target& t, Optimizer opt
         for_each_parameter_tensor(layer_of(entry), [&](std::int64_t n) {
             const Layer update = update_kernel(n);
             const LayerTime lt = ask(update, update_target);
-            on_update(update, kernels, kernels * (lt.us - lt.overhead_us));
+            on_update(update, kernels, lt, kernels * (lt.us - lt.overhead_us));
         });
 }
 
@@ -7355,7 +7355,7 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
         layers, t, optimizer, PaleoOptions{},
         [&m](const Layer& l, const perfcast::Target& at) { return detail::layer_time_by_value<Exec>(m, l, at); },
         [&us](std::size_t, Backward, const LayerTime&, const LayerTime& step) { us += step.us; },
-        [&us](const Layer&, int, double update_us) { us += update_us; });
+        [&us](const Layer&, int, const LayerTime&, double update_us) { us += update_us; });
     return us;
 }
 
@@ -12078,7 +12078,8 @@ public:
 
     const std::string& name() const noexcept { return m_name; }
     const TrainingInfo& info() const noexcept { return m_info; }
-    TrainingInfo& info() noexcept { return m_info; }
+    /** @brief Records the data files the model was trained from (the model file names them). */
+    void set_data_files(std::vector<std::string> files) { m_info.data_files = std::move(files); }
     const std::map<LayerKind, KindEnsemble>& models() const noexcept { return m_models; }
     bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
     /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
@@ -12634,7 +12635,7 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
             e.total_cost += le.cost;
             e.layers.push_back(std::move(le));
         },
-        [&](const Layer& kernel, int kernels, double us) {
+        [&](const Layer& kernel, int kernels, const LayerTime& asked_time, double us) {
             const Target at = t.with(Pass::inference);
             update.us += us;
             update.roofline_us += kernels * roofline_us(kernel, at);
@@ -12643,7 +12644,7 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
             update.cost += Cost{kernels * c.flops, kernels * c.bytes};
             const std::int64_t n = output_shape(kernel)[1];
             update.output = Shape::matrix(1, update.output.rank ? update.output[1] + n : n);
-            update.method = ask(kernel, at).method;
+            update.method = asked_time.method;
             updates = true;
         });
     if (updates && (update.us > 0 || update.roofline_us > 0)) {

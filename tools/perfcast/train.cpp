@@ -37,7 +37,7 @@ int run(const Args& a) {
                       << cli::fixed(vl, 5) << "\n";
         return !g_interrupted.load();
     });
-    p.info().data_files = files;
+    p.set_data_files(files);
     p.save(a.get("out"));
     std::cerr << "perfcast: " << (g_interrupted ? "interrupted; kept the best weights so far and " : "")
               << "wrote " << a.get("out") << " (" << cli::fixed(p.info().seconds, 1) << " s)\n";

@@ -131,7 +131,7 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
             e.total_cost += le.cost;
             e.layers.push_back(std::move(le));
         },
-        [&](const Layer& kernel, int kernels, double us) {
+        [&](const Layer& kernel, int kernels, const LayerTime& asked_time, double us) {
             const Target at = t.with(Pass::inference);
             update.us += us;
             update.roofline_us += kernels * roofline_us(kernel, at);
@@ -140,7 +140,7 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
             update.cost += Cost{kernels * c.flops, kernels * c.bytes};
             const std::int64_t n = output_shape(kernel)[1];
             update.output = Shape::matrix(1, update.output.rank ? update.output[1] + n : n);
-            update.method = ask(kernel, at).method;
+            update.method = asked_time.method;
             updates = true;
         });
     if (updates && (update.us > 0 || update.roofline_us > 0)) {

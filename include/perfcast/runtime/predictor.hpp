@@ -165,7 +165,8 @@ public:
 
     const std::string& name() const noexcept { return m_name; }
     const TrainingInfo& info() const noexcept { return m_info; }
-    TrainingInfo& info() noexcept { return m_info; }
+    /** @brief Records the data files the model was trained from (the model file names them). */
+    void set_data_files(std::vector<std::string> files) { m_info.data_files = std::move(files); }
     const std::map<LayerKind, KindEnsemble>& models() const noexcept { return m_models; }
     bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
     /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
