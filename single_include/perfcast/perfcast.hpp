@@ -8007,8 +8007,7 @@ inline json parse_json(const std::string& text, const std::string& file) {
 
 /**
  * @brief The document values come from: its file name and its text, to find a value's line.
- * fail() throws at a path. (predictor.hpp still reads with it by this class's older name,
- * json_reader; new code reads through json_value.)
+ * fail() throws at a path.
  */
 class json_source {
 public:
@@ -8034,8 +8033,6 @@ private:
     std::string m_text;
 };
 
-/** @brief json_source's older name, still used by predictor.hpp. */
-using json_reader = json_source;
 
 /** @brief "an object", "a string", "the integer 3", ...: what a value is, for messages. */
 inline std::string json_kind(const json& j) {
@@ -9023,7 +9020,7 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
 // #include "../core/method.hpp"           // LayerTime: already inlined above
 // #include "../core/target.hpp"           // Target: already inlined above
 // #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells: already inlined above
-// #include "detail/json.hpp"         // json, parse_json, json_reader: already inlined above
+// #include "detail/json.hpp"         // json, json_document, json_value: the model file: already inlined above
 // ---- begin include/perfcast/runtime/detail/xtensor.hpp ----
 /**
  * @file detail/xtensor.hpp
@@ -12097,8 +12094,6 @@ public:
         m_overhead_files = o.fitted() ? std::move(files) : std::vector<std::string>{};
         rebuild_view();
     }
-    /** @brief The call overhead of a layer on the target, microseconds, in either pass (0 on other devices). */
-    double call_overhead_us(const Layer& l, const Target& t) const { return view().overhead_us(l, t); }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
     bool trained_for(Pass pass, DType t) const { return view().trained_for(pass, t); }

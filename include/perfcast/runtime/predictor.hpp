@@ -33,7 +33,7 @@
 #include "../core/method.hpp"           // LayerTime
 #include "../core/target.hpp"           // Target
 #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells
-#include "detail/json.hpp"         // json, parse_json, json_reader
+#include "detail/json.hpp"         // json, json_document, json_value: the model file
 #include "detail/xtensor.hpp"      // xtensor
 #include "../core/devices.hpp"             // Device
 #include "../core/error.hpp"               // error
@@ -184,8 +184,6 @@ public:
         m_overhead_files = o.fitted() ? std::move(files) : std::vector<std::string>{};
         rebuild_view();
     }
-    /** @brief The call overhead of a layer on the target, microseconds, in either pass (0 on other devices). */
-    double call_overhead_us(const Layer& l, const Target& t) const { return view().overhead_us(l, t); }
 
     /** @brief Was the model trained on this pass and precision? (It is not asked about others.) */
     bool trained_for(Pass pass, DType t) const { return view().trained_for(pass, t); }

@@ -239,8 +239,7 @@ inline json parse_json(const std::string& text, const std::string& file) {
 
 /**
  * @brief The document values come from: its file name and its text, to find a value's line.
- * fail() throws at a path. (predictor.hpp still reads with it by this class's older name,
- * json_reader; new code reads through json_value.)
+ * fail() throws at a path.
  */
 class json_source {
 public:
@@ -266,8 +265,6 @@ private:
     std::string m_text;
 };
 
-/** @brief json_source's older name, still used by predictor.hpp. */
-using json_reader = json_source;
 
 /** @brief "an object", "a string", "the integer 3", ...: what a value is, for messages. */
 inline std::string json_kind(const json& j) {
