@@ -44,7 +44,7 @@ inline std::vector<Option> training_options() {
         {.name = "activation", .value = "relu|tanh|silu|gelu", .help = "hidden nonlinearity",
          .fallback = std::string(to_string(d.mlp.activation))},
         {.name = "kinds", .value = "KIND,...",
-         .help = "train only these layer kinds (conv2d, dense, pool2d; default: every one the data has)"},
+         .help = "train only these layer kinds (" + kind_names(learned_kinds) + "; default: every one the data has)"},
         {.name = "only-device", .value = "ID,...", .help = "keep only the rows of these devices"},
     };
 }
@@ -100,7 +100,7 @@ inline TrainOptions train_options(const Args& a) {
     for (const auto& k : split_list(a.get("kinds"))) {
         const auto kk = parse_layer_kind(k);
         if (!kk || std::find(learned_kinds.begin(), learned_kinds.end(), *kk) == learned_kinds.end())
-            throw error("--kinds", "expected conv2d, dense or pool2d (got \"" + k + "\")");
+            throw error("--kinds", "expected one of " + kind_names(learned_kinds) + " (got \"" + k + "\")");
         o.kinds.push_back(*kk);
     }
     o.mlp.validate("train");

@@ -41,7 +41,9 @@
 namespace perfcast {
 
 /** @brief The number of layer kinds (LayerKind's enumerators). */
-inline constexpr std::size_t layer_kind_count = static_cast<std::size_t>(LayerKind::dropout) + 1;
+inline constexpr std::size_t layer_kind_count = all_layer_kinds.size();
+static_assert(static_cast<std::size_t>(all_layer_kinds.back()) + 1 == layer_kind_count,
+              "all_layer_kinds lists every LayerKind, in order");
 
 /**
  * @brief Does a kind get a call overhead? Every kind but conv2d and dense: their layer sweeps read

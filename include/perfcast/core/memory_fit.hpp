@@ -2,7 +2,7 @@
  * @file memory_fit.hpp
  * @brief The memory-bound model: the time of a layer that has no learned model of its own
  *        (dropout; on a model trained without them, batch norm, activations, add, concat,
- *        softmax), fitted to measured memory-bound kernels.
+ *        softmax, layer norm, element-wise operations), fitted to measured memory-bound kernels.
  *
  * Each phase of a pass that moves data is one kernel, and a kernel takes
  *
@@ -12,7 +12,8 @@
  * `latency_us`, the fixed cost of a kernel (a launch on a GPU, a call and its loop set-up on
  * a CPU), and `efficiency`, the share of the peak bandwidth such kernels reach. The fit
  * (fit_memory_model) is a least-squares fit of the relative error over the measured rows of
- * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout) in a
+ * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout, layernorm,
+ * elementwise) in a
  * model's training data; a model whose data has fewer than 20 such rows has no memory fit (its
  * kinds without a model get the roofline). Rows of compute kinds are not used even where their
  * roofline is memory-bound: a GEMV's time says little about an element-wise kernel's, and
@@ -72,10 +73,11 @@ constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
     return true;
 }
 
-/** @brief The kinds whose measured rows the memory fit prefers. */
+/** @brief The kinds whose measured rows the memory fit prefers (not dense, conv2d and bmm: GEMMs, bound by arithmetic). */
 constexpr bool memory_bound_kind(LayerKind k) noexcept {
     return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
-           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout;
+           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout || k == LayerKind::layernorm ||
+           k == LayerKind::elementwise;
 }
 
 /** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */

@@ -199,6 +199,20 @@ public:
         require_rank(2, name);
         return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
     }
+    /** @brief Layer norm over the features of a batch x features running shape. */
+    constexpr NetBuilder& layernorm(LayerName name, bool affine = true) {
+        require_rank(2, name);
+        return push(name, LayerNormParams{m_shape[0], m_shape[1], affine});
+    }
+    /** @brief The running shape (batch, m, k) times a (batch, k, n) operand: the shape becomes (batch, m, n). */
+    constexpr NetBuilder& bmm(LayerName name, std::int64_t n) {
+        require_rank(3, name);
+        return push(name, BatchMatMulParams{m_shape[0], m_shape[1], m_shape[2], n});
+    }
+    /** @brief A binary element-wise operation of the running shape with a tensor of that shape or a scalar. */
+    constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, bool scalar) {
+        return push(name, ElementwiseParams{m_shape, op, scalar});
+    }
     /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
     constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
         return push(name, AddParams{m_shape, inputs});

@@ -1,12 +1,12 @@
 /**
  * @file dataset.hpp
- * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 2; version 1 is read too),
+ * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 3; versions 1 and 2 are read too),
  *        its reader, which refuses bad rows with file, line and column, and its writer.
  *
  * One row is one layer configuration measured for one pass, precision and device:
  *
  *     # format: perfcast-dataset
- *     # version: 2
+ *     # version: 3
  *     # device: NVIDIA H100 80GB HBM3          (any "# key: value" lines: provenance)
  *     kind,pass,dtype,device,batch,...,time_us,samples,spread,error,source
  *
@@ -16,7 +16,8 @@
  * spread (interquartile range / median), empty when unknown; `error` is empty for a
  * measured row and holds the reason for a configuration that could not be measured
  * (out of memory, unsupported), whose time_us is then empty; `source` says where the
- * row came from (a harness run, or an imported file and line).
+ * row came from (a harness run, or an imported file and line); `kernel`, optional, the kernel the
+ * measured library chose where the source names it.
  */
 #pragma once
 
@@ -45,15 +46,21 @@ namespace perfcast {
 
 inline constexpr std::string_view dataset_format = "perfcast-dataset";
 /// Version 2 added the `inputs` column (add, concat) and rank-2 shapes for activation and add, and
-/// softmax and concat rows; version 1 files (without `inputs`) are read as they are.
-inline constexpr int dataset_format_version = 2;
+/// softmax and concat rows; version 3 added bmm, layernorm and elementwise rows (columns `m`, `k`, `n`,
+/// `op`, `scalar`, `affine`) and the optional `kernel` column. Versions 1 and 2 are read as they are.
+inline constexpr int dataset_format_version = 3;
 
-/** @brief Every column of the schema, in the order the writer uses. */
-inline constexpr std::array<std::string_view, 32> dataset_columns{
+/**
+ * @brief Every column of the schema, in the order the writer uses. The columns before `time_us`
+ * identify a row's layer; `kernel` (optional, free text) names the kernel the measured library chose
+ * (`volta_sgemm_64x64_nn`), for reading the data: nothing reads it to predict.
+ */
+inline constexpr std::array<std::string_view, 39> dataset_columns{
     "kind",       "pass",       "dtype",   "device",     "batch",      "seq",      "in_features", "out_features",
     "in_channels", "out_channels", "channels", "height",  "width",      "kernel_h", "kernel_w",    "stride_h",
     "stride_w",   "pad_h",      "pad_w",   "dilation_h", "dilation_w", "groups",   "bias",        "mode",
-    "global",     "activation", "inputs",  "time_us",    "samples",    "spread",   "error",       "source"};
+    "global",     "activation", "inputs",  "m",          "k",          "n",        "op",          "scalar",
+    "affine",     "time_us",    "samples", "spread",     "error",      "source",   "kernel"};
 
 /** @brief One measured (or failed) configuration. */
 struct Sample {
@@ -66,6 +73,7 @@ struct Sample {
     double spread = -1;   ///< relative spread; < 0 when unknown
     std::string error;    ///< empty when measured
     std::string source;
+    std::string kernel;   ///< the kernel the measured library chose, when the source names it (free text)
 
     bool measured() const noexcept { return error.empty(); }
     /** @brief What the row was measured for, on its device (looked up by the caller: `device` is an id). */
@@ -303,12 +311,18 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
     }
     if (kind == "batchnorm2d")
         return BatchNorm2DParams{batch, r.integer("channels"), r.integer("height"), r.integer("width"), true};
-    if (kind == "activation" || kind == "add") {
+    if (kind == "activation" || kind == "add" || kind == "elementwise") {
         // a feature map (batch, channels, height, width) or a matrix (batch, in_features)
         const Shape s = r.cell("channels").empty() && !r.cell("in_features").empty()
                             ? Shape::matrix(batch, r.integer("in_features"))
                             : Shape::nchw(batch, r.integer("channels"), r.integer("height"), r.integer("width"));
         if (kind == "add") return AddParams{s, r.integer("inputs", 2)};
+        if (kind == "elementwise") {
+            const std::string_view op = r.cell("op");
+            const auto o = parse_elementwise_op(op);
+            if (!o) r.fail("op", "expected add, sub, mul, div or pow (got \"" + std::string(op) + "\")");
+            return ElementwiseParams{s, *o, r.boolean("scalar", false)};
+        }
         const std::string_view a = r.cell("activation");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{s, *k};
         r.fail("activation", "unknown activation \"" + std::string(a) + "\"");
@@ -316,8 +330,11 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
     if (kind == "concat")
         return ConcatParams{batch, r.integer("channels"), r.integer("height"), r.integer("width"), r.integer("inputs")};
     if (kind == "softmax") return SoftmaxParams{batch, r.integer("in_features")};
+    if (kind == "layernorm") return LayerNormParams{batch, r.integer("in_features"), r.boolean("affine", true)};
+    if (kind == "bmm") return BatchMatMulParams{batch, r.integer("m"), r.integer("k"), r.integer("n")};
     r.fail("kind", "unknown or unsupported kind \"" + std::string(kind) +
-                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, softmax)");
+                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, softmax, bmm, layernorm, "
+                       "elementwise)");
 }
 
 /** @brief The cells of one layer, by column name. */
@@ -372,7 +389,8 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                 c["channels"] = i(p.channels);
                 c["height"] = i(p.height);
                 c["width"] = i(p.width);
-            } else if constexpr (std::is_same_v<params_t, ActivationParams> || std::is_same_v<params_t, AddParams>) {
+            } else if constexpr (std::is_same_v<params_t, ActivationParams> || std::is_same_v<params_t, AddParams> ||
+                                 std::is_same_v<params_t, ElementwiseParams>) {
                 if (p.shape.rank == 4) {
                     c["batch"] = i(p.shape[0]);
                     c["channels"] = i(p.shape[1]);
@@ -385,8 +403,14 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                     throw error("shape", "the dataset schema holds " + std::string(to_string(kind(l))) +
                                              " shapes of rank 2 or 4 (got rank " + i(p.shape.rank) + ")");
                 }
-                if constexpr (std::is_same_v<params_t, ActivationParams>) c["activation"] = std::string(to_string(p.kind));
-                else c["inputs"] = i(p.inputs);
+                if constexpr (std::is_same_v<params_t, ActivationParams>) {
+                    c["activation"] = std::string(to_string(p.kind));
+                } else if constexpr (std::is_same_v<params_t, AddParams>) {
+                    c["inputs"] = i(p.inputs);
+                } else {
+                    c["op"] = std::string(to_string(p.op));
+                    c["scalar"] = p.scalar ? "1" : "0";
+                }
             } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
                 c["batch"] = i(p.batch);
                 c["channels"] = i(p.channels);
@@ -396,6 +420,15 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
             } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
                 c["batch"] = i(p.batch);
                 c["in_features"] = i(p.features);
+            } else if constexpr (std::is_same_v<params_t, LayerNormParams>) {
+                c["batch"] = i(p.batch);
+                c["in_features"] = i(p.features);
+                c["affine"] = p.affine ? "1" : "0";
+            } else if constexpr (std::is_same_v<params_t, BatchMatMulParams>) {
+                c["batch"] = i(p.batch);
+                c["m"] = i(p.m);
+                c["k"] = i(p.k);
+                c["n"] = i(p.n);
             } else {
                 throw error("kind", "the dataset schema has no columns for " + std::string(to_string(kind(l))));
             }
@@ -438,7 +471,7 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
             if (ds.provenance.count("format") && ds.provenance["format"] != dataset_format)
                 throw error(source_location{file, line_no, 0}, "format",
                             "expected \"" + std::string(dataset_format) + "\" (got \"" + ds.provenance["format"] + "\")");
-            if (ds.provenance.count("version") && ds.provenance["version"] != "1" &&
+            if (ds.provenance.count("version") && ds.provenance["version"] != "1" && ds.provenance["version"] != "2" &&
                 ds.provenance["version"] != std::to_string(dataset_format_version))
                 throw error(source_location{file, line_no, 0}, "version",
                             "unsupported version " + ds.provenance["version"]);
@@ -472,7 +505,8 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
             const std::string f(v.field);
             const std::string col = f == "kernel.h" ? "kernel_h" : f == "kernel.w" ? "kernel_w" : f == "stride.h" ? "stride_h"
                                   : f == "stride.w" ? "stride_w" : f == "padding.h" ? "pad_h" : f == "padding.w" ? "pad_w"
-                                  : f == "dilation.h" ? "dilation_h" : f == "dilation.w" ? "dilation_w" : f;
+                                  : f == "dilation.h" ? "dilation_h" : f == "dilation.w" ? "dilation_w"
+                                  : f == "features" ? "in_features" : f;
             r.fail(columns.count(col) ? col : "kind", v.describe());
         }
         s.error = std::string(r.cell("error"));
@@ -486,6 +520,7 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
         if (s.samples < 0) r.fail("samples", "must be >= 0");
         s.spread = r.cell("spread").empty() ? -1.0 : r.number("spread");
         s.source = std::string(r.cell("source"));
+        s.kernel = std::string(r.cell("kernel"));
         ds.rows.push_back(std::move(s));
     }
     if (!header) throw error(source_location{file, line_no, 0}, "", "no header line (kind,pass,dtype,device,...)");
@@ -528,6 +563,7 @@ inline void write_sample(std::ostream& os, const Sample& s) {
     if (s.spread >= 0) cells["spread"] = detail::format_double(s.spread);
     cells["error"] = s.error;
     cells["source"] = s.source;
+    cells["kernel"] = s.kernel;
     for (std::size_t i = 0; i < dataset_columns.size(); ++i) {
         const auto it = cells.find(dataset_columns[i]);
         os << (i ? "," : "") << (it == cells.end() ? std::string() : detail::quote_csv(it->second));

@@ -39,6 +39,15 @@ inline constexpr std::int64_t softmax_forward_flops = 5;      // max, subtract, 
 inline constexpr std::int64_t softmax_backward_flops = 4;
 inline constexpr std::int64_t dropout_forward_flops = 2;      // draw and multiply
 inline constexpr std::int64_t dropout_backward_flops = 1;
+inline constexpr std::int64_t layernorm_forward_flops = 5;         // mean, variance (difference, square-add), normalise
+inline constexpr std::int64_t layernorm_affine_flops = 2;          // scale, shift
+inline constexpr std::int64_t layernorm_backward_data_flops = 8;   // as batch norm's
+inline constexpr std::int64_t layernorm_backward_weights_flops = 3;  // as batch norm's: dgamma += dy*xhat, dbeta += dy
+/// x ** y is exp(y * log(x)): a logarithm and an exponential (counted as the transcendental
+/// activations count theirs) and a multiply
+inline constexpr std::int64_t pow_flops = 8;
+
+constexpr std::int64_t elementwise_flops(ElementwiseOp op) noexcept { return op == ElementwiseOp::pow ? pow_flops : 1; }
 
 constexpr std::int64_t activation_flops(ActivationKind k) noexcept {
     switch (k) {
@@ -106,6 +115,16 @@ constexpr Shape output_shape(const FlattenParams& p) noexcept {
 constexpr Shape input_shape(const SoftmaxParams& p) noexcept { return Shape::matrix(p.batch, p.features); }
 constexpr Shape output_shape(const SoftmaxParams& p) noexcept { return input_shape(p); }
 
+/** @brief bmm's input is its first operand, (batch, m, k); the second, (batch, k, n), is an input too. */
+constexpr Shape input_shape(const BatchMatMulParams& p) noexcept { return Shape{3, {p.batch, p.m, p.k, 0}}; }
+constexpr Shape output_shape(const BatchMatMulParams& p) noexcept { return Shape{3, {p.batch, p.m, p.n, 0}}; }
+
+constexpr Shape input_shape(const LayerNormParams& p) noexcept { return Shape::matrix(p.batch, p.features); }
+constexpr Shape output_shape(const LayerNormParams& p) noexcept { return input_shape(p); }
+
+constexpr Shape input_shape(const ElementwiseParams& p) noexcept { return p.shape; }
+constexpr Shape output_shape(const ElementwiseParams& p) noexcept { return p.shape; }
+
 // ---------------------------------------------------------------------------------------
 // parameters (trainable weights and biases, as torchvision counts them)
 // ---------------------------------------------------------------------------------------
@@ -118,6 +137,7 @@ constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
     return p.out_channels * (p.in_channels / g) * p.kernel.h * p.kernel.w + (p.bias ? p.out_channels : 0);
 }
 constexpr std::int64_t param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * p.channels : 0; }
+constexpr std::int64_t param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * p.features : 0; }
 template <typename P>
 constexpr std::int64_t param_count(const P&) noexcept {
     return 0;
@@ -229,6 +249,86 @@ constexpr Cost cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::i
     switch (phase) {
         case Phase::forward: return detail::make_cost(op_constants::softmax_forward_flops * n, 3 * n, t);
         case Phase::backward_data: return detail::make_cost(op_constants::softmax_backward_flops * n, 3 * n, t);
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
+/**
+ * @brief bmm: C = A B per batch entry. Both operands are activations: backward_data computes both
+ * gradients, dA = dC B^T and dB = A^T dC (two GEMMs: reading dC, A and B, writing dA and dB), and there
+ * are no weights, so backward_weights costs nothing.
+ */
+constexpr Cost cost(const BatchMatMulParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t gemm = 2 * p.batch * p.m * p.n * p.k;
+    const std::int64_t a = p.batch * p.m * p.k, b = p.batch * p.k * p.n, c = p.batch * p.m * p.n;
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(gemm, a + b + c, t);
+        case Phase::backward_data: return detail::make_cost(2 * gemm, c + 2 * a + 2 * b, t);
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
+/**
+ * @brief Layer norm, costed as batch norm is, with per-row statistics: the forward reads x (and gamma,
+ * beta) and writes y and each row's mean and inverse deviation (PyTorch's native_layer_norm saves them
+ * in either pass: there are no running statistics to fold); backward_data reads dy, x, gamma and the
+ * saved statistics and writes dx; backward_weights (affine only) reduces dy and dy*xhat per feature.
+ */
+constexpr Cost cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.batch * p.features;
+    const std::int64_t rows = 2 * p.batch;                 // mean and inverse deviation per row
+    const std::int64_t gb = p.affine ? 2 * p.features : 0;  // gamma and beta
+    switch (phase) {
+        case Phase::forward:
+            return detail::make_cost(
+                (op_constants::layernorm_forward_flops + (p.affine ? op_constants::layernorm_affine_flops : 0)) * n,
+                2 * n + gb + rows, t);
+        case Phase::backward_data:
+            return detail::make_cost(op_constants::layernorm_backward_data_flops * n, 3 * n + gb / 2 + rows, t);
+        case Phase::backward_weights:
+            return p.affine ? detail::make_cost(op_constants::layernorm_backward_weights_flops * n, 2 * n + rows + gb, t)
+                            : Cost{};
+    }
+    return {};
+}
+
+/**
+ * @brief A binary element-wise operation. Forward: one operation per element (pow: `pow_flops`),
+ * reading two tensors and writing one, or with a scalar reading one and writing one. backward_data
+ * computes the gradient of each tensor operand, as autograd does:
+ *  - with a scalar: add and sub hand dy on unchanged (no kernel: nothing to count); mul and div
+ *    scale it (dy*s, dy/s: read dy, write dx); pow computes dy * s * x**(s-1) (reads dy and x);
+ *  - with a tensor: sub negates dy for the second operand (the first's is dy itself); mul computes
+ *    dy*b and dy*a, div dy/b and -dy*a/(b*b), pow dy*b*a**(b-1) and dy*a**b*log(a): reading dy, a and b,
+ *    writing both gradients.
+ * There are no weights: backward_weights costs nothing.
+ */
+constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.shape.elements();
+    const std::int64_t f = op_constants::elementwise_flops(p.op);
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(f * n, (p.scalar ? 2 : 3) * n, t);
+        case Phase::backward_data:
+            if (p.scalar) {
+                switch (p.op) {
+                    case ElementwiseOp::add:
+                    case ElementwiseOp::sub: return {};
+                    case ElementwiseOp::mul:
+                    case ElementwiseOp::div: return detail::make_cost(n, 2 * n, t);
+                    case ElementwiseOp::pow: return detail::make_cost((op_constants::pow_flops + 2) * n, 3 * n, t);
+                }
+                return {};
+            }
+            switch (p.op) {
+                case ElementwiseOp::add: return {};  // refused by check(): a sum of tensors is the add layer
+                case ElementwiseOp::sub: return detail::make_cost(n, 2 * n, t);
+                case ElementwiseOp::mul: return detail::make_cost(2 * n, 5 * n, t);
+                case ElementwiseOp::div: return detail::make_cost(4 * n, 5 * n, t);
+                case ElementwiseOp::pow: return detail::make_cost(2 * (op_constants::pow_flops + 2) * n, 5 * n, t);
+            }
+            return {};
         case Phase::backward_weights: return {};
     }
     return {};

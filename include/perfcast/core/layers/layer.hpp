@@ -72,6 +72,12 @@ template <FlattenParams P> struct Flatten : detail::layer_base<P> {};
 template <SoftmaxParams P> struct Softmax : detail::layer_base<P> {};
 /** @brief Dropout (identity at inference). @tparam P its DropoutParams */
 template <DropoutParams P> struct Dropout : detail::layer_base<P> {};
+/** @brief Batched matrix product (torch.bmm); both operands are inputs. @tparam P its BatchMatMulParams */
+template <BatchMatMulParams P> struct BatchMatMul : detail::layer_base<P> {};
+/** @brief Layer normalisation over the last dimension. @tparam P its LayerNormParams */
+template <LayerNormParams P> struct LayerNorm : detail::layer_base<P> {};
+/** @brief Binary element-wise operation with a tensor or a scalar. @tparam P its ElementwiseParams */
+template <ElementwiseParams P> struct Elementwise : detail::layer_base<P> {};
 
 /** @brief The compile-time layer type of a parameter value: layer_type_t<Conv2DParams{...}> is Conv2D<{...}>. */
 template <auto P> struct layer_type;
@@ -85,6 +91,9 @@ template <ConcatParams P> struct layer_type<P> { using type = Concat<P>; };
 template <FlattenParams P> struct layer_type<P> { using type = Flatten<P>; };
 template <SoftmaxParams P> struct layer_type<P> { using type = Softmax<P>; };
 template <DropoutParams P> struct layer_type<P> { using type = Dropout<P>; };
+template <BatchMatMulParams P> struct layer_type<P> { using type = BatchMatMul<P>; };
+template <LayerNormParams P> struct layer_type<P> { using type = LayerNorm<P>; };
+template <ElementwiseParams P> struct layer_type<P> { using type = Elementwise<P>; };
 template <auto P> using layer_type_t = typename layer_type<P>::type;
 
 // ---------------------------------------------------------------------------------------
@@ -93,7 +102,8 @@ template <auto P> using layer_type_t = typename layer_type<P>::type;
 
 /** @brief Any layer, at run time. The alternatives are the same structs the layer types carry. */
 using Layer = std::variant<DenseParams, Conv2DParams, Pool2DParams, BatchNorm2DParams, ActivationParams, AddParams,
-                           ConcatParams, FlattenParams, SoftmaxParams, DropoutParams>;
+                           ConcatParams, FlattenParams, SoftmaxParams, DropoutParams, BatchMatMulParams,
+                           LayerNormParams, ElementwiseParams>;
 
 constexpr LayerKind kind(const Layer& l) noexcept {
     return std::visit([](const auto& p) { return kind_of<std::remove_cvref_t<decltype(p)>>; }, l);
@@ -165,8 +175,12 @@ constexpr Layer example_layer(LayerKind k) noexcept {
         case LayerKind::softmax: return SoftmaxParams{1, 1};
         case LayerKind::flatten: return FlattenParams{Shape::nchw(1, 1, 1, 1)};
         case LayerKind::dropout: return DropoutParams{Shape::matrix(1, 1), 0.5};
-        default: return Conv2DParams{1, 1, 1, 1, 1};
+        case LayerKind::bmm: return BatchMatMulParams{1, 1, 1, 1};
+        case LayerKind::layernorm: return LayerNormParams{1, 1, true};
+        case LayerKind::elementwise: return ElementwiseParams{Shape::matrix(1, 1), ElementwiseOp::mul, false};
+        case LayerKind::conv2d: return Conv2DParams{1, 1, 1, 1, 1};
     }
+    return Conv2DParams{1, 1, 1, 1, 1};
 }
 }  // namespace detail
 

@@ -8,8 +8,10 @@
  */
 #pragma once
 
+#include <array>        // array
 #include <cstdint>      // int64_t
 #include <optional>     // optional
+#include <string>       // string
 #include <string_view>  // string_view
 
 #include "../types.hpp"  // Shape
@@ -127,8 +129,61 @@ struct DropoutParams {
     constexpr bool operator==(const DropoutParams&) const = default;
 };
 
-/** @brief The kinds of layer perfcast knows. */
-enum class LayerKind { dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout };
+/**
+ * @brief Batched matrix product (torch.bmm): `batch` independent products of an (m x k) by a
+ * (k x n) matrix, (batch, m, k) by (batch, k, n) giving (batch, m, n).
+ *
+ * Both operands are activations (attention's Q K^T and softmax(...) V), so the layer has no
+ * parameters: its data-gradient phase (backward_data) computes the gradients of both operands (two
+ * GEMMs, twice the forward's FLOPs), and its weight-gradient phase costs nothing. input_shape() is
+ * the first operand's (batch, m, k); the second, (batch, k, n), is an input too, counted in the bytes.
+ */
+struct BatchMatMulParams {
+    std::int64_t batch = 1;
+    std::int64_t m = 0;
+    std::int64_t k = 0;
+    std::int64_t n = 0;
+    constexpr bool operator==(const BatchMatMulParams&) const = default;
+};
+
+/**
+ * @brief Layer normalisation (nn.LayerNorm over the last dimension) of a rows x features tensor.
+ * `batch` is the number of rows: every leading dimension flattened (batch*seq for a transformer's
+ * tokens); `features` is the normalised last dimension; `affine` adds a scale and a shift per feature.
+ */
+struct LayerNormParams {
+    std::int64_t batch = 1;  ///< rows: every leading dimension flattened (batch*seq)
+    std::int64_t features = 0;
+    bool affine = true;
+    constexpr bool operator==(const LayerNormParams&) const = default;
+};
+
+/** @brief The binary operations of an Elementwise layer. */
+enum class ElementwiseOp { add, sub, mul, div, pow };
+
+/**
+ * @brief A binary element-wise operation of a tensor with another tensor of the same shape
+ * (`scalar` false) or with a scalar (`scalar` true): x + s, x - y, x * y, x / s, x ** y, ...
+ * A sum of tensors is the `add` layer (AddParams), so `add` with a tensor is refused here: each
+ * operation has one kind.
+ */
+struct ElementwiseParams {
+    Shape shape{};
+    ElementwiseOp op = ElementwiseOp::mul;
+    bool scalar = false;
+    constexpr bool operator==(const ElementwiseParams&) const = default;
+};
+
+/** @brief The kinds of layer perfcast knows (new kinds go at the end: call overheads are stored by index). */
+enum class LayerKind {
+    dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout, bmm, layernorm, elementwise
+};
+
+/** @brief Every layer kind, in LayerKind's order. */
+inline constexpr std::array<LayerKind, 13> all_layer_kinds{
+    LayerKind::dense,   LayerKind::conv2d,  LayerKind::pool2d, LayerKind::batchnorm2d, LayerKind::activation,
+    LayerKind::add,     LayerKind::concat,  LayerKind::flatten, LayerKind::softmax,    LayerKind::dropout,
+    LayerKind::bmm,     LayerKind::layernorm, LayerKind::elementwise};
 
 constexpr std::string_view to_string(LayerKind k) noexcept {
     switch (k) {
@@ -142,6 +197,9 @@ constexpr std::string_view to_string(LayerKind k) noexcept {
         case LayerKind::flatten: return "flatten";
         case LayerKind::softmax: return "softmax";
         case LayerKind::dropout: return "dropout";
+        case LayerKind::bmm: return "bmm";
+        case LayerKind::layernorm: return "layernorm";
+        case LayerKind::elementwise: return "elementwise";
     }
     return "?";
 }
@@ -161,6 +219,17 @@ constexpr std::string_view to_string(ActivationKind k) noexcept {
     return "?";
 }
 
+constexpr std::string_view to_string(ElementwiseOp op) noexcept {
+    switch (op) {
+        case ElementwiseOp::add: return "add";
+        case ElementwiseOp::sub: return "sub";
+        case ElementwiseOp::mul: return "mul";
+        case ElementwiseOp::div: return "div";
+        case ElementwiseOp::pow: return "pow";
+    }
+    return "?";
+}
+
 /** @brief The activation a name denotes ("relu", ...), or nullopt. */
 constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s) noexcept {
     for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh, ActivationKind::sigmoid,
@@ -169,13 +238,29 @@ constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s
     return std::nullopt;
 }
 
+/** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow"), or nullopt. */
+constexpr std::optional<ElementwiseOp> parse_elementwise_op(std::string_view s) noexcept {
+    for (ElementwiseOp op : {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+        if (to_string(op) == s) return op;
+    return std::nullopt;
+}
+
 /** @brief The layer kind a name denotes ("conv2d", ...), or nullopt. */
 constexpr std::optional<LayerKind> parse_layer_kind(std::string_view s) noexcept {
-    for (LayerKind k : {LayerKind::dense, LayerKind::conv2d, LayerKind::pool2d, LayerKind::batchnorm2d,
-                        LayerKind::activation, LayerKind::add, LayerKind::concat, LayerKind::flatten,
-                        LayerKind::softmax, LayerKind::dropout})
+    for (LayerKind k : all_layer_kinds)
         if (to_string(k) == s) return k;
     return std::nullopt;
+}
+
+/** @brief The names of `kinds`, comma-separated ("conv2d, dense, ..."): for help texts and messages. */
+template <std::size_t N>
+constexpr std::string kind_names(const std::array<LayerKind, N>& kinds) {
+    std::string out;
+    for (LayerKind k : kinds) {
+        if (!out.empty()) out += ", ";
+        out += to_string(k);
+    }
+    return out;
 }
 
 /** @brief The kind a parameter struct describes. */
@@ -189,5 +274,8 @@ template <> inline constexpr LayerKind kind_of<ConcatParams> = LayerKind::concat
 template <> inline constexpr LayerKind kind_of<FlattenParams> = LayerKind::flatten;
 template <> inline constexpr LayerKind kind_of<SoftmaxParams> = LayerKind::softmax;
 template <> inline constexpr LayerKind kind_of<DropoutParams> = LayerKind::dropout;
+template <> inline constexpr LayerKind kind_of<BatchMatMulParams> = LayerKind::bmm;
+template <> inline constexpr LayerKind kind_of<LayerNormParams> = LayerKind::layernorm;
+template <> inline constexpr LayerKind kind_of<ElementwiseParams> = LayerKind::elementwise;
 
 }  // namespace perfcast

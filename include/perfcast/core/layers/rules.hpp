@@ -35,6 +35,8 @@ enum class Rule {
     probability_in_range,
     rank_in_range,
     dims_positive,
+    matrix_dims_positive,
+    elementwise_add_takes_scalar,
 };
 
 /** @brief The sentence that states a rule. */
@@ -60,6 +62,9 @@ constexpr std::string_view rule_text(Rule r) noexcept {
         case Rule::probability_in_range: return "p must be in [0, 1)";
         case Rule::rank_in_range: return "shape rank must be 1 to 4";
         case Rule::dims_positive: return "every dimension of the shape must be >= 1";
+        case Rule::matrix_dims_positive: return "m, k and n must be >= 1";
+        case Rule::elementwise_add_takes_scalar:
+            return "elementwise add takes a scalar (scalar must be 1): a sum of tensors is the add layer (AddParams)";
     }
     return "?";
 }
@@ -241,6 +246,28 @@ constexpr Violation check(const DropoutParams& p) noexcept {
     return {};
 }
 
+/** @brief bmm: every size positive. */
+constexpr Violation check(const BatchMatMulParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.m, Rule::matrix_dims_positive, "m"),
+                         positive(p.k, Rule::matrix_dims_positive, "k"),
+                         positive(p.n, Rule::matrix_dims_positive, "n"));
+}
+
+constexpr Violation check(const LayerNormParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.features, Rule::features_positive, "features"));
+}
+
+/** @brief An elementwise add of two tensors is refused: it is the add layer, so each operation has one kind. */
+constexpr Violation check(const ElementwiseParams& p) noexcept {
+    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
+    if (p.op == ElementwiseOp::add && !p.scalar) return {Rule::elementwise_add_takes_scalar, "scalar", 0, 1};
+    return {};
+}
+
 /** @brief Throws perfcast::error naming the field when a parameter struct breaks a rule. */
 template <typename P>
 void validate(const P& p, std::string_view layer_name = {}) {
@@ -295,6 +322,10 @@ PERFCAST_DETAIL_REFUSE(inputs_at_least_two, "inputs_at_least_two: inputs must be
 PERFCAST_DETAIL_REFUSE(probability_in_range, "probability_in_range: p must be in [0, 1) (Value = p*1000)")
 PERFCAST_DETAIL_REFUSE(rank_in_range, "rank_in_range: shape rank must be 1 to 4")
 PERFCAST_DETAIL_REFUSE(dims_positive, "dims_positive: every dimension of the shape must be >= 1")
+PERFCAST_DETAIL_REFUSE(matrix_dims_positive, "matrix_dims_positive: m, k and n must be >= 1")
+PERFCAST_DETAIL_REFUSE(elementwise_add_takes_scalar,
+                       "elementwise_add_takes_scalar: elementwise add takes a scalar (scalar must be true); "
+                       "a sum of tensors is the add layer (AddParams) (Value = scalar)")
 
 #undef PERFCAST_DETAIL_REFUSE
 
@@ -325,6 +356,8 @@ inline void inputs_at_least_two(std::int64_t, std::int64_t) {}
 inline void probability_in_range(std::int64_t, std::int64_t) {}
 inline void rank_in_range(std::int64_t, std::int64_t) {}
 inline void dims_positive(std::int64_t, std::int64_t) {}
+inline void matrix_dims_positive(std::int64_t, std::int64_t) {}
+inline void elementwise_add_takes_scalar(std::int64_t, std::int64_t) {}
 // clang-format on
 }  // namespace rule_broken
 
@@ -352,6 +385,8 @@ constexpr void refuse_in_constant_evaluation(const Violation& v) {
         case Rule::probability_in_range: rule_broken::probability_in_range(v.value, v.limit); return;
         case Rule::rank_in_range: rule_broken::rank_in_range(v.value, v.limit); return;
         case Rule::dims_positive: rule_broken::dims_positive(v.value, v.limit); return;
+        case Rule::matrix_dims_positive: rule_broken::matrix_dims_positive(v.value, v.limit); return;
+        case Rule::elementwise_add_takes_scalar: rule_broken::elementwise_add_takes_scalar(v.value, v.limit); return;
     }
 }
 

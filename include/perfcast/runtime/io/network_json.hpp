@@ -100,8 +100,15 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
     if (kind == "flatten") return FlattenParams{read_shape(o, "shape", batch)};
     if (kind == "softmax") return SoftmaxParams{batch, o.integer("features")};
     if (kind == "dropout") return DropoutParams{read_shape(o, "shape", batch), o.number("p", 0.5)};
-    o.fail("kind", "unknown layer kind \"" + kind +
-                       "\" (dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout)");
+    if (kind == "bmm") return BatchMatMulParams{batch, o.integer("m"), o.integer("k"), o.integer("n")};
+    if (kind == "layernorm") return LayerNormParams{batch, o.integer("features"), o.boolean("affine", true)};
+    if (kind == "elementwise") {
+        const std::string op = o.string("op");
+        const auto parsed = parse_elementwise_op(op);
+        if (!parsed) o.fail("op", "unknown element-wise operation \"" + op + "\" (add, sub, mul, div, pow)");
+        return ElementwiseParams{read_shape(o, "shape", batch), *parsed, o.boolean("scalar", false)};
+    }
+    o.fail("kind", "unknown layer kind \"" + kind + "\" (" + kind_names(all_layer_kinds) + ")");
 }
 
 inline json per_sample(const Shape& s) {
@@ -176,6 +183,17 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
             } else if constexpr (std::is_same_v<params_t, DropoutParams>) {
                 j["shape"] = detail::per_sample(p.shape);
                 j["p"] = p.p;
+            } else if constexpr (std::is_same_v<params_t, BatchMatMulParams>) {
+                j["m"] = p.m;
+                j["k"] = p.k;
+                j["n"] = p.n;
+            } else if constexpr (std::is_same_v<params_t, LayerNormParams>) {
+                j["features"] = p.features;
+                if (!p.affine) j["affine"] = false;
+            } else if constexpr (std::is_same_v<params_t, ElementwiseParams>) {
+                j["shape"] = detail::per_sample(p.shape);
+                j["op"] = std::string(to_string(p.op));
+                j["scalar"] = p.scalar;
             }
         },
         nl.layer);
