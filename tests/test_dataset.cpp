@@ -1,8 +1,7 @@
-// Tests of dataset.hpp and io/neusight.hpp: the schema, round trips, located errors, the importer.
+// Tests of dataset.hpp: the schema, round trips, located errors (the NeuSight importer: test_neusight.cpp).
 #include <doctest/doctest.h>
 
 #include <perfcast/runtime/dataset.hpp>
-#include <perfcast/lab/neusight.hpp>
 
 #include <sstream>  // ostringstream
 
@@ -83,45 +82,69 @@ TEST_CASE("bad rows are refused with file, line and column") {
     CHECK(e.where().column == 6);
     e = parse_error("kind,pass,dtype,device,batch\n");
     CHECK(e.field() == "time_us");
-    e = parse_error("# format: perfcast-dataset\n# version: 3\nkind,pass,dtype,device,batch,time_us\n");
+    e = parse_error("# format: perfcast-dataset\n# version: 4\nkind,pass,dtype,device,batch,time_us\n");
     CHECK(e.field() == "version");
 }
 
-TEST_CASE("NeuSight conv and linear rows import with their device, units and source") {
+TEST_CASE("bmm, layernorm and elementwise rows round-trip through the CSV schema, with the kernel column") {
     DeviceRegistry reg;
-    const std::string conv =
-        "OPName,Latency,Device,Kernel Name,B,Input_Channel,Output_Channel,Kernel_Szie,Input_Size,Stride,Padding\n"
-        "conv,2.5,Tesla T4,\"k1;k2\",38,893,326,3,5,1,1\n";
-    const Dataset c = parse_neusight(conv, "x/conv/Tesla_T4.csv", reg);
-    REQUIRE(c.rows.size() == 1);
-    const auto& p = std::get<Conv2DParams>(c.rows[0].layer);
-    CHECK(p.batch == 38);
-    CHECK(p.in_channels == 893);
-    CHECK(p.out_channels == 326);
-    CHECK(p.kernel == Hw{3});
-    CHECK(p.height == 5);
-    CHECK(!p.bias);
-    CHECK(c.rows[0].time_us == doctest::Approx(2500.0));
-    CHECK(c.rows[0].device == "t4");
-    CHECK(c.rows[0].source == "neusight:conv/Tesla_T4.csv:2");
-
-    const std::string linear = "OPName,Latency,Device,B,M,N,K\nlinear,0.05,Tesla V100-PCIE-32GB,2,58,13,141\n";
-    const Dataset l = parse_neusight(linear, "linear/V.csv", reg);
-    const auto& d = std::get<DenseParams>(l.rows[0].layer);
-    CHECK(d.batch == 2);
-    CHECK(d.seq == 58);
-    CHECK(d.in_features == 13);
-    CHECK(d.out_features == 141);
-    CHECK(l.rows[0].device == "v100_pcie_32gb");
-
-    try {
-        parse_neusight("OPName,Latency,Device,B,M,N,K\nlinear,0.05,Tesla K80,2,58,13,141\n", "k80.csv", reg);
-        FAIL("expected perfcast::error");
-    } catch (const error& e) {
-        CHECK(e.where().line == 2);
-        CHECK(e.where().column == 3);
-        CHECK(e.field() == "Device");
-        CHECK(std::string(e.what()).find("Tesla K80") != std::string::npos);
+    Dataset ds;
+    ds.provenance["harness"] = "unit test (synthetic rows)";
+    auto row = [](Layer l, Pass pass, std::string kernel) {
+        Sample s;
+        s.layer = l;
+        s.pass = pass;
+        s.device = "t4";
+        s.time_us = 12.5;
+        s.samples = 5;
+        s.source = "synthetic";
+        s.kernel = std::move(kernel);
+        return s;
+    };
+    ds.rows.push_back(row(BatchMatMulParams{.batch = 12, .m = 128, .k = 64, .n = 128}, Pass::inference,
+                          "volta_sgemm_64x64_nn"));
+    ds.rows.push_back(row(LayerNormParams{.batch = 512, .features = 768, .affine = false}, Pass::training, ""));
+    ds.rows.push_back(row(ElementwiseParams{.shape = Shape::matrix(4, 1000), .op = ElementwiseOp::pow, .scalar = true},
+                          Pass::inference, "a \"quoted\", comma'd name"));
+    ds.rows.push_back(row(ElementwiseParams{.shape = Shape::nchw(2, 3, 4, 5), .op = ElementwiseOp::sub}, Pass::training, ""));
+    std::ostringstream out;
+    write_dataset(out, ds);
+    CHECK(out.str().find("# version: 3\n") != std::string::npos);
+    const Dataset back = parse_dataset(out.str(), "round.csv", reg);
+    REQUIRE(back.rows.size() == ds.rows.size());
+    for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+        CAPTURE(i);
+        CHECK(back.rows[i].layer == ds.rows[i].layer);
+        CHECK(back.rows[i].pass == ds.rows[i].pass);
+        CHECK(back.rows[i].kernel == ds.rows[i].kernel);
     }
-    CHECK_THROWS_AS(parse_neusight("OPName,Latency,Device\n", "odd.csv", reg), error);
+}
+
+TEST_CASE("a dataset without the kernel column, or of version 2, still reads; bad new-kind cells are located") {
+    DeviceRegistry reg;
+    const Dataset v2 = parse_dataset("# format: perfcast-dataset\n# version: 2\nkind,pass,dtype,device,batch,in_features,"
+                                     "time_us\nsoftmax,inference,fp32,t4,2,10,1.5\n",
+                                     "v2.csv", reg);
+    REQUIRE(v2.rows.size() == 1);
+    CHECK(v2.rows[0].kernel.empty());
+    const std::string head = "# format: perfcast-dataset\n# version: 3\n"
+                             "kind,pass,dtype,device,batch,in_features,m,k,n,op,scalar,affine,time_us\n";
+    error e = parse_error(head + "bmm,inference,fp32,t4,2,,4,0,8,,,,1.0\n");
+    CHECK(e.where().line == 4);
+    CHECK(e.field() == "k");
+    CHECK(e.where().column == 8);
+    e = parse_error(head + "bmm,inference,fp32,t4,2,,4,,8,,,,1.0\n");
+    CHECK(e.field() == "k");
+    CHECK(e.message().find("missing") != std::string::npos);
+    e = parse_error(head + "elementwise,inference,fp32,t4,2,10,,,,mod,1,,1.0\n");
+    CHECK(e.field() == "op");
+    e = parse_error(head + "elementwise,inference,fp32,t4,2,10,,,,add,0,,1.0\n");
+    CHECK(e.field() == "scalar");
+    CHECK(e.message().find("a sum of tensors is the add layer") != std::string::npos);
+    e = parse_error(head + "layernorm,inference,fp32,t4,2,0,,,,,,1,1.0\n");
+    CHECK(e.field() == "in_features");
+    e = parse_error(head + "layernorm,inference,fp32,t4,2,8,,,,,,maybe,1.0\n");
+    CHECK(e.field() == "affine");
+    const Dataset ok = parse_dataset(head + "layernorm,training,fp32,t4,2,8,,,,,,,1.0\n", "ln.csv", reg);
+    CHECK(std::get<LayerNormParams>(ok.rows[0].layer).affine);  // affine by default
 }

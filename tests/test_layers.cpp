@@ -111,7 +111,10 @@ TEST_CASE_TEMPLATE("compile-time layer types agree with the run-time Layer", T,
                    Conv2D<{.batch = 2, .in_channels = 3, .height = 9, .width = 9, .out_channels = 4, .kernel = 3}>,
                    Pool2D<{.batch = 2, .channels = 3, .height = 9, .width = 9, .mode = PoolMode::avg, .kernel = 3}>,
                    BatchNorm2D<{.batch = 2, .channels = 3, .height = 4, .width = 4}>,
-                   Activation<{.shape = Shape::nchw(2, 3, 4, 4), .kind = ActivationKind::gelu}>) {
+                   Activation<{.shape = Shape::nchw(2, 3, 4, 4), .kind = ActivationKind::gelu}>,
+                   BatchMatMul<{.batch = 3, .m = 5, .k = 7, .n = 2}>,
+                   LayerNorm<{.batch = 6, .features = 10, .affine = false}>,
+                   Elementwise<{.shape = Shape::matrix(3, 4), .op = ElementwiseOp::pow, .scalar = false}>) {
     const Layer l = T::params;
     CHECK(kind(l) == T::kind);
     CHECK(output_shape(l) == T::output_shape);
@@ -124,10 +127,115 @@ TEST_CASE("with_batch changes every kind of layer's batch") {
     const Layer layers[] = {Layer{DenseParams{.batch = 1, .in_features = 2, .out_features = 2}},
                             Layer{FlattenParams{.input = Shape::nchw(1, 2, 3, 3)}},
                             Layer{AddParams{.shape = Shape::nchw(1, 2, 3, 3)}},
-                            Layer{SoftmaxParams{.batch = 1, .features = 10}}};
+                            Layer{SoftmaxParams{.batch = 1, .features = 10}},
+                            Layer{BatchMatMulParams{.batch = 1, .m = 2, .k = 3, .n = 4}},
+                            Layer{LayerNormParams{.batch = 1, .features = 8}},
+                            Layer{ElementwiseParams{.shape = Shape::nchw(1, 2, 3, 3), .op = ElementwiseOp::div}}};
     for (const Layer& l : layers) {
         const Layer b = with_batch(l, 7);
         CHECK(batch_of(b) == 7);
         CHECK(output_shape(b)[0] == (kind(b) == LayerKind::dense ? 7 : 7));
     }
+}
+
+TEST_CASE("bmm: shapes, no parameters, 2bmnk FLOPs forward and both operands' gradients in backward_data") {
+    constexpr BatchMatMulParams p{.batch = 3, .m = 5, .k = 7, .n = 11};
+    CHECK(input_shape(p) == Shape{3, {3, 5, 7, 0}});
+    CHECK(output_shape(p) == Shape{3, {3, 5, 11, 0}});
+    CHECK(param_count(p) == 0);
+    CHECK(kind_of<BatchMatMulParams> == LayerKind::bmm);
+    const Cost f = cost(p, Phase::forward, DType::fp32);
+    CHECK(f.flops == 2 * 3 * 5 * 11 * 7);
+    CHECK(f.bytes == 4 * 3 * (5 * 7 + 7 * 11 + 5 * 11));
+    CHECK(cost(p, Phase::forward, DType::fp16).bytes * 2 == f.bytes);
+    const Cost bd = cost(p, Phase::backward_data, DType::fp32, Pass::training);
+    CHECK(bd.flops == 2 * f.flops);
+    // reads dC, A and B, writes dA and dB
+    CHECK(bd.bytes == 4 * 3 * (5 * 11 + 2 * 5 * 7 + 2 * 7 * 11));
+    CHECK(cost(p, Phase::backward_weights, DType::fp32, Pass::training) == Cost{});
+    CHECK(pass_cost(p, Pass::training, DType::fp32).flops == 3 * f.flops);
+}
+
+TEST_CASE("layernorm: per-row statistics, an affine scale and shift, costed as batch norm is") {
+    constexpr LayerNormParams p{.batch = 12, .features = 64};
+    CHECK(input_shape(p) == Shape::matrix(12, 64));
+    CHECK(output_shape(p) == Shape::matrix(12, 64));
+    CHECK(param_count(p) == 128);
+    const std::int64_t n = 12 * 64;
+    const Cost f = cost(p, Phase::forward, DType::fp32);
+    CHECK(f.flops == 7 * n);                             // mean, variance, normalise; scale and shift
+    CHECK(f.bytes == 4 * (2 * n + 2 * 64 + 2 * 12));     // x, y; gamma, beta; each row's mean and deviation
+    CHECK(cost(p, Phase::forward, DType::fp32, Pass::training) == f);  // no running statistics to fold
+    CHECK(cost(p, Phase::backward_data, DType::fp32, Pass::training).flops == 8 * n);
+    CHECK(cost(p, Phase::backward_weights, DType::fp32, Pass::training).flops == 3 * n);
+    constexpr LayerNormParams plain{.batch = 12, .features = 64, .affine = false};
+    CHECK(param_count(plain) == 0);
+    CHECK(cost(plain, Phase::forward, DType::fp32).flops == 5 * n);
+    CHECK(cost(plain, Phase::forward, DType::fp32).bytes == 4 * (2 * n + 2 * 12));
+    CHECK(cost(plain, Phase::backward_weights, DType::fp32, Pass::training) == Cost{});
+}
+
+TEST_CASE("elementwise: one FLOP per element (pow: a log, a multiply and an exp), a tensor or a scalar operand") {
+    const Shape s = Shape::nchw(2, 3, 4, 5);
+    const std::int64_t n = s.elements();
+    constexpr auto e = [](Shape sh, ElementwiseOp op, bool scalar) { return ElementwiseParams{sh, op, scalar}; };
+    CHECK(output_shape(e(s, ElementwiseOp::mul, false)) == s);
+    CHECK(param_count(e(s, ElementwiseOp::mul, false)) == 0);
+    CHECK(cost(e(s, ElementwiseOp::mul, false), Phase::forward, DType::fp32) == Cost{n, 4 * 3 * n});
+    CHECK(cost(e(s, ElementwiseOp::mul, true), Phase::forward, DType::fp32) == Cost{n, 4 * 2 * n});
+    CHECK(cost(e(s, ElementwiseOp::div, true), Phase::forward, DType::fp16) == Cost{n, 2 * 2 * n});
+    CHECK(cost(e(s, ElementwiseOp::pow, false), Phase::forward, DType::fp32).flops == op_constants::pow_flops * n);
+    CHECK(op_constants::pow_flops > op_constants::activation_flops(ActivationKind::relu));
+    // backward: a scalar's add or sub hands dy on (no kernel); a tensor's mul computes both gradients
+    CHECK(cost(e(s, ElementwiseOp::add, true), Phase::backward_data, DType::fp32, Pass::training) == Cost{});
+    CHECK(cost(e(s, ElementwiseOp::sub, true), Phase::backward_data, DType::fp32, Pass::training) == Cost{});
+    CHECK(cost(e(s, ElementwiseOp::sub, false), Phase::backward_data, DType::fp32, Pass::training) == Cost{n, 4 * 2 * n});
+    CHECK(cost(e(s, ElementwiseOp::mul, false), Phase::backward_data, DType::fp32, Pass::training) ==
+          Cost{2 * n, 4 * 5 * n});
+    CHECK(cost(e(s, ElementwiseOp::mul, true), Phase::backward_data, DType::fp32, Pass::training) == Cost{n, 4 * 2 * n});
+    for (ElementwiseOp op : {ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+        CHECK(cost(e(s, op, false), Phase::backward_weights, DType::fp32, Pass::training) == Cost{});
+}
+
+TEST_CASE("the new kinds' rules: positive sizes, and an add of two tensors is the add layer") {
+    Violation v = check(BatchMatMulParams{.batch = 2, .m = 3, .k = 0, .n = 4});
+    CHECK(v.rule == Rule::matrix_dims_positive);
+    CHECK(v.field == "k");
+    CHECK(check(BatchMatMulParams{.batch = 0, .m = 3, .k = 2, .n = 4}).rule == Rule::batch_positive);
+    CHECK(check(BatchMatMulParams{.batch = 1, .m = 1, .k = 1, .n = -1}).field == "n");
+    CHECK(!check(BatchMatMulParams{.batch = 1, .m = 1, .k = 1, .n = 1}));
+    CHECK(check(LayerNormParams{.batch = 4, .features = 0}).rule == Rule::features_positive);
+    CHECK(check(LayerNormParams{.batch = 0, .features = 8}).rule == Rule::batch_positive);
+    CHECK(check(ElementwiseParams{.shape = Shape::matrix(2, 0), .op = ElementwiseOp::mul}).rule == Rule::dims_positive);
+    CHECK(check(ElementwiseParams{.shape = Shape{}, .op = ElementwiseOp::mul}).rule == Rule::rank_in_range);
+    CHECK(!check(ElementwiseParams{.shape = Shape::matrix(2, 3), .op = ElementwiseOp::add, .scalar = true}));
+    try {
+        validate(ElementwiseParams{.shape = Shape::matrix(2, 3), .op = ElementwiseOp::add, .scalar = false}, "x");
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "x.scalar");
+        const std::string what = e.what();
+        CHECK(what.find("elementwise:") != std::string::npos);
+        CHECK(what.find("a sum of tensors is the add layer (AddParams)") != std::string::npos);
+    }
+    try {
+        validate(BatchMatMulParams{.batch = 2, .m = 0, .k = 1, .n = 1});
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "m");
+        CHECK(std::string(e.what()).find("bmm: m, k and n must be >= 1 (got 0, limit 1)") != std::string::npos);
+    }
+}
+
+TEST_CASE("every kind has a name that parses back, and the element-wise operations too") {
+    for (LayerKind k : all_layer_kinds) CHECK(parse_layer_kind(to_string(k)) == k);
+    CHECK(parse_layer_kind("bmm") == LayerKind::bmm);
+    CHECK(parse_layer_kind("layernorm") == LayerKind::layernorm);
+    CHECK(parse_layer_kind("elementwise") == LayerKind::elementwise);
+    CHECK(!parse_layer_kind("ln"));
+    for (ElementwiseOp op : {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+        CHECK(parse_elementwise_op(to_string(op)) == op);
+    CHECK(!parse_elementwise_op("mod"));
+    CHECK(kind_names(std::array{LayerKind::bmm, LayerKind::layernorm}) == "bmm, layernorm");
+    for (LayerKind k : all_layer_kinds) CHECK(kind(detail::example_layer(k)) == k);
 }

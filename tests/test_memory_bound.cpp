@@ -152,7 +152,7 @@ TEST_CASE("memory-bound rows round-trip through the dataset (schema 2), and sche
     add(SoftmaxParams{8, 1000});
     std::ostringstream out;
     write_dataset(out, ds);
-    CHECK(out.str().find("# version: 2") != std::string::npos);
+    CHECK(out.str().find("# version: 3") != std::string::npos);
     DeviceRegistry reg;
     const Dataset back = parse_dataset(out.str(), "m.csv", reg);
     REQUIRE(back.rows.size() == ds.rows.size());
@@ -181,9 +181,9 @@ TEST_CASE("memory-bound rows round-trip through the dataset (schema 2), and sche
     const Dataset old = parse_dataset(v1, "v1.csv", reg);
     REQUIRE(old.rows.size() == 2);
     CHECK(std::get<AddParams>(old.rows[1].layer).inputs == 2);
-    std::string v3 = v1;
-    v3.replace(v3.find("version: 1"), 10, "version: 3");
-    CHECK_THROWS_AS(parse_dataset(v3, "v3.csv", reg), error);
+    std::string v4 = v1;
+    v4.replace(v4.find("version: 1"), 10, "version: 4");
+    CHECK_THROWS_AS(parse_dataset(v4, "v4.csv", reg), error);
     // a concat row without its inputs is refused with line and column
     try {
         parse_dataset("# format: perfcast-dataset\n# version: 2\nkind,pass,dtype,device,batch,channels,height,width,"
@@ -234,4 +234,15 @@ TEST_CASE("a training step adds the optimizer's update; inference and optimizer 
     CHECK(estimate(net, Target(d, Pass::inference, DType::fp32), Analytical::roofline).layers.size() == net.layers.size());
     CHECK(parse_optimizer("adam") == Optimizer::adam);
     CHECK_FALSE(parse_optimizer("lamb"));
+}
+
+TEST_CASE("layer norm and element-wise operations are memory-bound kinds; bmm, a GEMM, is not") {
+    CHECK(memory_bound_kind(LayerKind::layernorm));
+    CHECK(memory_bound_kind(LayerKind::elementwise));
+    CHECK_FALSE(memory_bound_kind(LayerKind::bmm));
+    CHECK_FALSE(memory_bound_kind(LayerKind::dense));
+    // a scalar add's backward hands the gradient on: in training only its forward runs a kernel
+    const Layer add_scalar = ElementwiseParams{Shape::matrix(8, 4096), ElementwiseOp::add, true};
+    CHECK_FALSE(runs_no_kernel(add_scalar, Pass::training, DType::fp32));
+    CHECK(pass_cost(add_scalar, Pass::training, DType::fp32) == pass_cost(add_scalar, Pass::inference, DType::fp32));
 }

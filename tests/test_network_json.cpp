@@ -142,3 +142,48 @@ TEST_CASE("load_network names a missing file") {
         CHECK(e.where().file == "/nonexistent/net.json");
     }
 }
+
+TEST_CASE("bmm, layernorm and elementwise layers read, take the network's batch and round-trip") {
+    const Network n = parse_network(doc(R"(  {"name": "qk", "kind": "bmm", "m": 128, "k": 64, "n": 128},
+  {"name": "ln", "kind": "layernorm", "features": 768},
+  {"name": "ln2", "kind": "layernorm", "features": 768, "affine": false},
+  {"name": "scale", "kind": "elementwise", "op": "div", "scalar": true, "shape": [12, 128]},
+  {"name": "gate", "kind": "elementwise", "op": "mul", "shape": [3072]}
+)"),
+                                    "net.json");
+    REQUIRE(n.layers.size() == 5);
+    CHECK(n.layers[0].layer == Layer{BatchMatMulParams{.batch = 2, .m = 128, .k = 64, .n = 128}});
+    CHECK(n.layers[1].layer == Layer{LayerNormParams{.batch = 2, .features = 768, .affine = true}});
+    CHECK(n.layers[2].layer == Layer{LayerNormParams{.batch = 2, .features = 768, .affine = false}});
+    CHECK(n.layers[3].layer ==
+          Layer{ElementwiseParams{.shape = Shape{3, {2, 12, 128, 0}}, .op = ElementwiseOp::div, .scalar = true}});
+    CHECK(n.layers[4].layer == Layer{ElementwiseParams{.shape = Shape::matrix(2, 3072), .op = ElementwiseOp::mul}});
+    const Network back = parse_network(network_to_json(n).dump(1), "back.json");
+    CHECK(back.layers == n.layers);
+    CHECK(std::get<BatchMatMulParams>(n.with_batch(5).layers[0].layer).batch == 5);
+}
+
+TEST_CASE("bad bmm, layernorm and elementwise fields are refused with file, line and field") {
+    error e = parse_error(doc("  {\"kind\": \"bmm\", \"m\": 4, \"k\": 8,\n   \"n\": 0}"));
+    CHECK(e.where().file == "net.json");
+    CHECK(e.where().line == 8);
+    CHECK(e.field() == "layers[0].n");
+    CHECK(e.message().find("m, k and n must be >= 1") != std::string::npos);
+    e = parse_error(doc("  {\"kind\": \"bmm\", \"m\": 4, \"k\": 8}"));
+    CHECK(e.field() == "layers[0].n");
+    CHECK(e.message() == "missing (an integer is required)");
+    e = parse_error(doc("  {\"kind\": \"layernorm\", \"features\": 8,\n   \"eps\": 1e-5}"));
+    CHECK(e.field() == "layers[0].eps");
+    CHECK(e.where().line == 8);
+    CHECK(e.message() == "unknown field");
+    e = parse_error(doc("  {\"kind\": \"layernorm\", \"features\": 8, \"affine\": 1}"));
+    CHECK(e.field() == "layers[0].affine");
+    e = parse_error(doc("  {\"kind\": \"elementwise\",\n   \"op\": \"mod\", \"shape\": [4]}"));
+    CHECK(e.field() == "layers[0].op");
+    CHECK(e.where().line == 8);
+    CHECK(e.message().find("unknown element-wise operation \"mod\"") != std::string::npos);
+    // an add of two tensors is the add kind: the layer is refused, naming the rule
+    e = parse_error(doc("  {\"kind\": \"elementwise\", \"op\": \"add\", \"scalar\": false, \"shape\": [4]}"));
+    CHECK(e.field() == "layers[0].scalar");
+    CHECK(e.message().find("a sum of tensors is the add layer") != std::string::npos);
+}

@@ -20,6 +20,8 @@
  *            the remainder); backward: the reorders that copy each part's gradient out of the
  *            result's;
  *  - softmax: softmax_forward and softmax_backward over the features.
+ * bmm, layernorm and elementwise are not measured here: `--kinds` refuses them (Backend::refuses;
+ * perfcast-harness-torch measures them).
  * Layouts: conv2d and dense let oneDNN choose (format_tag::any, the layout a oneDNN-native
  * framework runs in); pool2d runs on channels-last (nhwc) tensors; the memory-bound kinds on
  * plain row-major tensors (nchw, or batch x features), the layout PyTorch's own CPU kernels use. conv2d and dense measure
@@ -162,6 +164,11 @@ public:
     }
 
     bool supports(DType t) const override { return t == DType::fp32 || t == DType::bf16; }
+    std::string refuses(LayerKind k) const override {
+        if (k == LayerKind::bmm || k == LayerKind::layernorm || k == LayerKind::elementwise)
+            return "this harness has no oneDNN primitive set up for it yet (perfcast-harness-torch measures it)";
+        return {};
+    }
 
     std::map<std::string, std::string> provenance() const override {
         const dnnl_version_t* v = dnnl_version();
@@ -204,7 +211,8 @@ public:
         else if (const auto* s = std::get_if<AddParams>(&job.layer)) add(*s, inf, train, timing, stop, m);
         else if (const auto* c2 = std::get_if<ConcatParams>(&job.layer)) concat(*c2, inf, train, timing, stop, m);
         else if (const auto* x = std::get_if<SoftmaxParams>(&job.layer)) softmax(*x, inf, train, timing, stop, m);
-        else m.fwd_inference.error = m.fwd_training.error = "kind not measured by this harness";
+        else m.fwd_inference.error = m.fwd_training.error = "kind " + std::string(to_string(kind(job.layer))) +
+                                                             " not measured by this harness";
         return m;
     }
 

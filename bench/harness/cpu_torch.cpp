@@ -26,13 +26,25 @@
  *  - concat: at::cat along the channels (the parts split the channels evenly, the last takes the
  *            remainder); backward: each part's gradient made contiguous out of the result's;
  *  - softmax: at::_softmax over the features; backward at::_softmax_backward_data.
+ *  - bmm:    at::bmm of (batch, m, k) by (batch, k, n); backward (bwd_data): both operands'
+ *            gradients, at::bmm(dC, B^T) and at::bmm(A^T, dC), as autograd runs them;
+ *  - layernorm: at::native_layer_norm (eps 1e-5) in both passes (what nn.LayerNorm runs; it saves
+ *            the rows' mean and inverse deviation either way); backward
+ *            at::native_layer_norm_backward (input, scale and shift gradients: bwd_data);
+ *  - elementwise: out of place, as x * y or x * 0.5 in a model: at::sub/mul/div/pow of two tensors,
+ *            at::add/sub/mul/div/pow with a scalar (1, 1, 0.5, 2, and 3 for pow: ATen's pow has fast
+ *            paths for small integer exponents, and x ** 3 is what tanh-approximated GELUs run);
+ *            pow's operands are positive. Backward, as autograd's formulas: nothing for a scalar
+ *            add or sub (the gradient is handed on; the row's source says so), dy*s and dy/s,
+ *            dy*s*x**(s-1); for two tensors -dy (sub), dy*b and dy*a (mul), dy/b and -dy*a/(b*b)
+ *            (div), dy*b*a**(b-1) and dy*a**b*log(a) (pow).
  * Tensors are contiguous NCHW (or batch x features), filled with uniform values in [-1, 1);
  * with --cold-weights MB, conv2d and dense take their weights from that many MB of copies in turn
  * (bwd_weights reads no weights), and adds over flat vectors (batch-1 matrices: the parameter
  * tensors of the optimizer's update) their operands, so that, as in a network, the weights a call
  * reads are not in the caches the previous calls warmed;
- * the forward of conv2d, dense, activation, concat and softmax is measured once and serves both
- * passes (ATen runs the same kernel), pool2d's and batch norm's are measured per pass.
+ * the forward of conv2d, dense, activation, concat, softmax, bmm, layernorm and elementwise is measured
+ * once and serves both passes (ATen runs the same kernel), pool2d's and batch norm's are measured per pass.
  */
 #include <dlfcn.h>   // dlsym
 #include <time.h>    // clock_gettime
@@ -195,8 +207,12 @@ public:
         p["operators"] = "conv2d at::convolution/convolution_backward; dense at::addmm, at::mm; pool2d "
                          "max_pool2d_with_indices, avg_pool2d, adaptive pools; batchnorm2d batch_norm, "
                          "native_batch_norm(_backward); activation relu_/hardtanh_ in place, others out of place; "
-                         "add in place (add_); concat at::cat, backward contiguous parts; softmax _softmax(_backward_data)";
-        p["forward_sharing"] = "conv2d, dense, activation, concat, softmax: one forward measurement per configuration "
+                         "add in place (add_); concat at::cat, backward contiguous parts; softmax _softmax(_backward_data); "
+                         "bmm at::bmm (backward: two bmm); layernorm native_layer_norm(_backward), eps 1e-5; "
+                         "elementwise sub/mul/div/pow out of place, scalars 1 (add, sub), 0.5 (mul), 2 (div), 3 (pow), "
+                         "backward as autograd's formulas";
+        p["forward_sharing"] = "conv2d, dense, activation, concat, softmax, bmm, layernorm, elementwise: one forward "
+                               "measurement per configuration "
                                "serves both rows; pool2d, batchnorm2d: inference and training forwards measured apart; "
                                "add: one add_ serves the forward of both rows and the backward";
         p["weights"] = m_cold_bytes > 0
@@ -492,6 +508,104 @@ private:
         const at::Tensor y = at::_softmax(x, 1, false), dy = uniform({p.batch, p.features});
         m.bwd_data = time(
             "aten::_softmax_backward_data", [&] { return at::_softmax_backward_data(dy, y, 1, x.scalar_type()); }, timing, stop);
+    }
+
+    void measure_layer(const BatchMatMulParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const at::Tensor a = uniform({p.batch, p.m, p.k}), b = uniform({p.batch, p.k, p.n});
+        const PhaseResult f = time("aten::bmm", [&] { return at::bmm(a, b); }, timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        const at::Tensor dc = uniform({p.batch, p.m, p.n});
+        m.bwd_data = time(
+            "aten::bmm(dC,B^T)+aten::bmm(A^T,dC)",
+            [&] {
+                (void)at::bmm(dc, b.transpose(1, 2));  // dA, then dB returned
+                return at::bmm(a.transpose(1, 2), dc);
+            },
+            timing, stop);
+    }
+
+    void measure_layer(const LayerNormParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const at::Tensor x = uniform({p.batch, p.features});
+        const at::Tensor w = p.affine ? uniform({p.features}) : at::Tensor();
+        const at::Tensor b = p.affine ? uniform({p.features}) : at::Tensor();
+        const std::vector<std::int64_t> shape{p.features};
+        constexpr double eps = 1e-5;
+        const PhaseResult f = time(
+            "aten::native_layer_norm", [&] { return std::get<0>(at::native_layer_norm(x, shape, w, b, eps)); }, timing,
+            stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        const auto saved = at::native_layer_norm(x, shape, w, b, eps);
+        const at::Tensor dy = uniform({p.batch, p.features});
+        m.bwd_data = time(
+            "aten::native_layer_norm_backward",
+            [&] {
+                return std::get<0>(at::native_layer_norm_backward(dy, x, shape, std::get<1>(saved), std::get<2>(saved), w, b,
+                                                                  {true, p.affine, p.affine}));
+            },
+            timing, stop);
+    }
+
+    void measure_layer(const ElementwiseParams& p, bool inf, bool train, const TimingOptions& timing,
+                       const std::atomic<bool>* stop, Measured& m) {
+        const std::vector<std::int64_t> d = dims_of(p.shape);
+        const bool pow = p.op == ElementwiseOp::pow;
+        // pow of a negative base is NaN for most exponents: positive operands keep it on its ordinary path
+        const at::Tensor a = pow ? uniform(d).abs_().add_(0.5) : uniform(d);
+        const at::Tensor b = p.scalar ? at::Tensor() : pow ? uniform(d).abs_().add_(0.5) : uniform(d);
+        const double s = p.op == ElementwiseOp::mul ? 0.5 : p.op == ElementwiseOp::div ? 2.0 : pow ? 3.0 : 1.0;
+        const std::string name = "aten::" + std::string(to_string(p.op)) + (p.scalar ? "(scalar)" : "");
+        Op fwd;
+        switch (p.op) {
+            case ElementwiseOp::add: fwd = [&] { return p.scalar ? at::add(a, s) : at::add(a, b); }; break;
+            case ElementwiseOp::sub: fwd = [&] { return p.scalar ? at::sub(a, s) : at::sub(a, b); }; break;
+            case ElementwiseOp::mul: fwd = [&] { return p.scalar ? at::mul(a, s) : at::mul(a, b); }; break;
+            case ElementwiseOp::div: fwd = [&] { return p.scalar ? at::div(a, s) : at::div(a, b); }; break;
+            case ElementwiseOp::pow: fwd = [&] { return p.scalar ? at::pow(a, s) : at::pow(a, b); }; break;
+        }
+        const PhaseResult f = time(name, fwd, timing, stop);
+        copy_forward(m, f, inf, train);
+        if (!train || !f.ok) return;
+        const at::Tensor dy = uniform(d);
+        if (p.scalar && (p.op == ElementwiseOp::add || p.op == ElementwiseOp::sub)) {
+            m.bwd_data.ok = m.bwd_data.no_kernel = true;  // autograd hands dy on: no kernel runs
+            m.bwd_data.impl = "none(gradient_passes_through)";
+            return;
+        }
+        Op bwd;
+        std::string bname;
+        switch (p.op) {
+            case ElementwiseOp::add:  // refused by check() with a tensor; a scalar add returned above
+            case ElementwiseOp::sub: bname = "aten::neg"; bwd = [&] { return at::neg(dy); }; break;
+            case ElementwiseOp::mul:
+                bname = p.scalar ? "aten::mul" : "aten::mul x2";
+                bwd = [&] {
+                    if (p.scalar) return at::mul(dy, s);
+                    (void)at::mul(dy, b);  // dA, then dB returned
+                    return at::mul(dy, a);
+                };
+                break;
+            case ElementwiseOp::div:
+                bname = p.scalar ? "aten::div" : "aten::div+(-dy*a/(b*b))";
+                bwd = [&] {
+                    if (p.scalar) return at::div(dy, s);
+                    (void)at::div(dy, b);  // dA, then dB returned
+                    return at::div(at::mul(at::neg(dy), a), at::mul(b, b));
+                };
+                break;
+            case ElementwiseOp::pow:
+                bname = p.scalar ? "dy*s*x**(s-1)" : "dy*b*a**(b-1)+dy*a**b*log(a)";
+                bwd = [&] {
+                    if (p.scalar) return at::mul(dy, at::mul(at::pow(a, s - 1.0), s));
+                    (void)at::mul(dy, at::mul(b, at::pow(a, at::sub(b, 1))));  // dA, then dB returned
+                    return at::mul(dy, at::mul(at::pow(a, b), at::log(a)));
+                };
+                break;
+        }
+        m.bwd_data = time(bname, bwd, timing, stop);
     }
 
     template <typename P>

@@ -6,9 +6,12 @@
  *
  * A backend measures phases; the driver turns them into rows:
  *  - inference row: the forward phase's median;
- *  - training row:  forward + backward_data + backward_weights medians summed (pooling has no
- *    weights, so forward + backward_data); spread = summed IQRs / summed medians; samples =
- *    the fewest timed samples of its phases; a phase that fails makes the row a failure row.
+ *  - training row:  forward + backward_data + backward_weights medians summed (only conv2d and
+ *    dense measure backward_weights apart; the other kinds, pooling, bmm, the element-wise ones,
+ *    have no weights, or compute their scale and shift gradients in the backward_data call, as
+ *    batch and layer norm do); spread = summed IQRs / summed medians; samples = the fewest timed
+ *    samples of its phases; a phase that runs no kernel (PhaseResult::no_kernel: an add of a scalar's
+ *    gradient, which autograd hands on) adds nothing; a phase that fails makes the row a failure row.
  */
 #pragma once
 
@@ -75,6 +78,7 @@ struct Job {
 /** @brief One phase's outcome: a measurement, or why there is none. */
 struct PhaseResult {
     bool ok = false;
+    bool no_kernel = false;  ///< ok, and the phase runs no kernel (autograd hands the gradient on): adds nothing
     Stats stats;
     std::string impl;   ///< the implementation or algorithm that ran (for the source column)
     std::string error;  ///< when !ok
@@ -103,6 +107,8 @@ public:
     virtual std::string default_device_id() const = 0;
     virtual std::map<std::string, std::string> provenance() const = 0;
     virtual bool supports(DType) const = 0;
+    /** @brief Why this backend does not measure a kind (empty: it does); `--kinds` refuses such a kind with it. */
+    virtual std::string refuses(LayerKind) const { return {}; }
     /** @brief Measures the phases `passes` need; errors go into the PhaseResults, `interrupted` propagates. */
     virtual Measured run(const Job& job, const TimingOptions& timing, const std::atomic<bool>* stop) = 0;
 };
@@ -204,6 +210,10 @@ inline std::vector<Sample> make_rows(const Job& job, const Measured& m, const st
         double median = 0, iqr = 0;
         int samples = 0;
         for (const auto& [name, r] : phases) {
+            if (r->ok && r->no_kernel) {
+                source += std::string(" ") + name + "=" + r->impl;
+                continue;
+            }
             if (!r->ok) {
                 s.error = one_line(std::string(name) + ": " + (r->error.empty() ? "not measured" : r->error));
                 break;
@@ -247,8 +257,9 @@ inline void print_usage(const std::string& prog, const Backend& b) {
         << "Measures layer timings and appends them to a perfcast dataset (resumable: rerun the same\n"
            "command after an interruption and it continues where it stopped).\n\n"
            "what to measure:\n"
-           "  --kinds LIST         conv2d,dense,pool2d (the default), batchnorm2d,activation,add,concat,softmax;\n"
-           "                       memory = the last five (the memory-bound kinds)\n"
+           "  --kinds LIST         conv2d,dense,pool2d (the default), batchnorm2d,activation,add,concat,softmax,\n"
+           "                       bmm,layernorm,elementwise; memory = the memory-bound kinds the backend measures\n"
+           "                       (batchnorm2d, activation, add, concat, softmax, layernorm, elementwise)\n"
            "  --weights LIST       relative share of each kind (default 0.6,0.25,0.15, 0.2 for the others)\n"
            "  --passes LIST        inference,training (default both)\n"
            "  --dtype LIST         fp32,tf32,fp16,bf16 as the backend supports (default fp32)\n"
@@ -329,14 +340,18 @@ inline Options parse_options(int argc, char** argv, Backend& backend) {
                                     : k == "pool" ? std::optional(LayerKind::pool2d)
                                     : k == "memory" ? std::nullopt
                                                     : parse_layer_kind(k);
-                if (k == "memory") {  // every memory-bound kind the harness samples
+                if (k == "memory") {  // every memory-bound kind the harness samples and this backend measures
                     for (LayerKind m : {LayerKind::batchnorm2d, LayerKind::activation, LayerKind::add, LayerKind::concat,
-                                        LayerKind::softmax})
-                        s.kinds.push_back(m);
+                                        LayerKind::softmax, LayerKind::layernorm, LayerKind::elementwise})
+                        if (backend.refuses(m).empty()) s.kinds.push_back(m);
                 } else if (!parsed || !sampled(*parsed)) {
                     throw std::invalid_argument("--kinds: unknown or unsampled kind \"" + k +
                                                 "\" (conv2d, dense, pool2d, batchnorm2d, activation, add, concat, "
-                                                "softmax, or memory for the last five)");
+                                                "softmax, bmm, layernorm, elementwise, or memory for the memory-bound "
+                                                "ones)");
+                } else if (const std::string why = backend.refuses(*parsed); !why.empty()) {
+                    throw std::invalid_argument("--kinds: " + backend.harness_name() + " does not measure " + k + ": " +
+                                                why);
                 } else {
                     s.kinds.push_back(*parsed);
                 }

@@ -1,7 +1,7 @@
 /**
  * @file bench/harness/gpu_cuda.cpp
  * @brief perfcast-harness-gpu: layer timings on an NVIDIA GPU with cuDNN 9, cuBLAS and the CUDA
- *        runtime (conv2d, dense, pool2d and the memory-bound kinds: batchnorm2d, activation, add,
+ *        runtime (conv2d, dense, bmm, pool2d and the memory-bound kinds: batchnorm2d, activation, add,
  *        concat, softmax). Host code only: built by the C++ compiler, no nvcc.
  *
  * What runs (as PyTorch runs these layers, one call per kernel):
@@ -36,6 +36,12 @@
  *             reverse copies of each part's gradient out of the result's.
  *  - softmax: cudnnSoftmaxForward, cudnnSoftmaxBackward (CUDNN_SOFTMAX_ACCURATE,
  *             CUDNN_SOFTMAX_MODE_INSTANCE over batch x features described as N x F x 1 x 1).
+ *  - bmm:     cublasGemmStridedBatchedEx of row-major (batch, m, k) by (batch, k, n); backward
+ *             (bwd_data): both operands' gradients, dA = dC B^T and dB = A^T dC, two strided
+ *             batched GEMMs, as PyTorch's bmm backward runs them.
+ * layernorm and elementwise are not measured: they would need CUDA kernels of their own (cuDNN's
+ * legacy API has no layer norm, cudnnOpTensor no div or pow) and this file is host code; `--kinds`
+ * refuses them (Backend::refuses).
  * Activation and add tensors of rank 1 to 4 are described as N x C x H x W with trailing
  * dimensions of 1 (batch x features: N x F x 1 x 1); element-wise, the layout does not matter.
  * Precisions: fp32 (FMA only: CUDNN_FMA_MATH, CUBLAS_COMPUTE_32F with CUBLAS_DEFAULT_MATH, so
@@ -396,6 +402,12 @@ public:
     }
 
     bool supports(DType) const override { return true; }
+    std::string refuses(LayerKind k) const override {
+        if (k == LayerKind::layernorm || k == LayerKind::elementwise)
+            return "cuDNN's legacy API has no layer norm, cudnnOpTensor no div or pow, and this host-only harness "
+                   "compiles no CUDA kernels of its own";
+        return {};
+    }
 
     std::map<std::string, std::string> provenance() const override {
         std::map<std::string, std::string> p;
@@ -476,7 +488,9 @@ public:
             else if (const auto* s = std::get_if<AddParams>(&job.layer)) add(*s, t, train, timing, stop, m);
             else if (const auto* c2 = std::get_if<ConcatParams>(&job.layer)) concat(*c2, t, train, timing, stop, m);
             else if (const auto* x = std::get_if<SoftmaxParams>(&job.layer)) softmax(*x, t, train, timing, stop, m);
-            else m.fwd_inference.error = m.fwd_training.error = "kind not measured by this harness";
+            else if (const auto* g = std::get_if<BatchMatMulParams>(&job.layer)) bmm(*g, t, train, timing, stop, m);
+            else m.fwd_inference.error = m.fwd_training.error = "kind " + std::string(to_string(kind(job.layer))) +
+                                                                 " not measured by this harness";
         } catch (const gpu_error& e) {  // setup (allocation, descriptors) failed: the phases not done fail
             for (PhaseResult* r : {&m.fwd_inference, &m.fwd_training, &m.bwd_data, &m.bwd_weights})
                 if (!r->ok && r->error.empty()) r->error = e.what();
@@ -781,6 +795,53 @@ private:
                                      "cublasGemmEx (bias gradient)");
                 },
                 p.bias ? "cublasGemmEx+bias_gemv" : "cublasGemmEx", timing, stop);
+        });
+    }
+
+    // ---- bmm ----------------------------------------------------------------------------
+
+    void bmm(const BatchMatMulParams& p, DType t, bool train, const TimingOptions& timing, const std::atomic<bool>* stop,
+             Measured& m) {
+        const Precision pr = precision(t);
+        const std::int64_t B = p.batch, M = p.m, K = p.k, N = p.n;
+        // Row-major A [B,M,K], Bm [B,K,N], C [B,M,N]; in cuBLAS' column-major view each batch entry is
+        // A^T (K x M), Bm^T (N x K) and C^T (N x M), so C^T = Bm^T A^T.
+        DevBuf a = tensor(B * M * K, t), b = tensor(B * K * N, t), c = tensor(B * M * N, t);
+        const float one = 1.0f, zero = 0.0f;
+        m.fwd_inference = guarded([&] {
+            return time(
+                [&] {
+                    cublas_check(cublasGemmStridedBatchedEx(m_cublas, CUBLAS_OP_N, CUBLAS_OP_N, to_int(N), to_int(M),
+                                                            to_int(K), &one, b.get(), pr.cuda_data, to_int(N), K * N,
+                                                            a.get(), pr.cuda_data, to_int(K), M * K, &zero, c.get(),
+                                                            pr.cuda_data, to_int(N), M * N, to_int(B), pr.cublas_compute,
+                                                            CUBLAS_GEMM_DEFAULT),
+                                 "cublasGemmStridedBatchedEx (forward)");
+                },
+                "cublasGemmStridedBatchedEx", timing, stop);
+        });
+        if (!train || !m.fwd_inference.ok) return;
+        DevBuf dc = tensor(B * M * N, t);
+        m.bwd_data = guarded([&] {
+            DevBuf da(elems_bytes(B * M * K, t)), db(elems_bytes(B * K * N, t));
+            return time(
+                [&] {
+                    // dA = dC Bm^T: dA^T (K x M) = op_T(Bm^T stored N x K) dC^T (N x M)
+                    cublas_check(cublasGemmStridedBatchedEx(m_cublas, CUBLAS_OP_T, CUBLAS_OP_N, to_int(K), to_int(M),
+                                                            to_int(N), &one, b.get(), pr.cuda_data, to_int(N), K * N,
+                                                            dc.get(), pr.cuda_data, to_int(N), M * N, &zero, da.get(),
+                                                            pr.cuda_data, to_int(K), M * K, to_int(B), pr.cublas_compute,
+                                                            CUBLAS_GEMM_DEFAULT),
+                                 "cublasGemmStridedBatchedEx (backward, first operand)");
+                    // dB = A^T dC: dB^T (N x K) = dC^T (N x M) op_T(A^T stored K x M)
+                    cublas_check(cublasGemmStridedBatchedEx(m_cublas, CUBLAS_OP_N, CUBLAS_OP_T, to_int(N), to_int(K),
+                                                            to_int(M), &one, dc.get(), pr.cuda_data, to_int(N), M * N,
+                                                            a.get(), pr.cuda_data, to_int(K), M * K, &zero, db.get(),
+                                                            pr.cuda_data, to_int(N), K * N, to_int(B), pr.cublas_compute,
+                                                            CUBLAS_GEMM_DEFAULT),
+                                 "cublasGemmStridedBatchedEx (backward, second operand)");
+                },
+                "cublasGemmStridedBatchedEx x2", timing, stop);
         });
     }
 

@@ -96,6 +96,12 @@ inline constexpr std::array<std::int64_t, 9> out_features{10, 84, 120, 256, 512,
 /// Pooling windows of the networks: 2x2/2 (LeNet, VGG), 3x3/2 (AlexNet, ResNet, Inception), 3x3/1 pad 1 (Inception).
 inline constexpr std::array<std::int64_t, 2> pool_kernel{2, 3};
 inline constexpr std::array<std::int64_t, 2> pool_stride{1, 2};
+/// Transformer sizes (not the thesis'): sequence lengths, attention head widths and model widths
+/// (BERT 768/1024, GPT-2 768..1600, GPT-3 XL 2048, ...) for bmm and layernorm.
+inline constexpr std::array<std::int64_t, 7> seq{16, 32, 64, 128, 256, 512, 1024};
+inline constexpr std::array<std::int64_t, 4> head_dim{32, 64, 80, 128};
+inline constexpr std::array<std::int64_t, 3> heads{1, 8, 16};  ///< bmm's batch is batch x heads
+inline constexpr std::array<std::int64_t, 8> width{256, 512, 768, 1024, 1280, 1600, 2048, 4096};
 }  // namespace grid
 
 enum class Sampling { grid, random, mixed };
@@ -111,7 +117,9 @@ struct Range {
 };
 
 /** @brief What to draw and within which limits (element-wise kinds and batch norm draw feature maps from
- *  batch, image and in_channels, matrices from batch and features, softmax from batch and features). The defaults are documented in bench/README.md. */
+ *  batch, image and in_channels, matrices from batch and features, softmax from batch and features; bmm
+ *  its batch from batch and m, k, n from features; layernorm its rows from batch times 1 to 512 tokens and
+ *  its width from features). The defaults are documented in bench/README.md. */
 struct SamplerOptions {
     std::vector<LayerKind> kinds{LayerKind::conv2d, LayerKind::dense, LayerKind::pool2d};
     /// Relative weight of each kind in `kinds` (the thesis measured ~55k conv, ~10k dense, ~0.8k pool).
@@ -310,10 +318,40 @@ inline SoftmaxParams softmax(SplitMix64& g, const SamplerOptions& o, bool use_gr
     return SoftmaxParams{g.log_uniform(o.batch.lo, o.batch.hi), g.log_uniform(o.features.lo, o.features.hi)};
 }
 
+/** @brief bmm: grid from attention's shapes (batch x heads, sequence, head width), random log-uniform. */
+inline BatchMatMulParams bmm(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    if (use_grid) {
+        // Q K^T: (seq x d) by (d x seq); softmax(.) V: (seq x seq) by (seq x d)
+        const std::int64_t b = g.pick(grid::batch) * g.pick(grid::heads);
+        const std::int64_t sq = g.pick(grid::seq), d = g.pick(grid::head_dim);
+        return g.chance(0.5) ? BatchMatMulParams{b, sq, d, sq} : BatchMatMulParams{b, sq, sq, d};
+    }
+    return BatchMatMulParams{g.log_uniform(o.batch.lo, o.batch.hi), g.log_uniform(o.features.lo, o.features.hi),
+                             g.log_uniform(o.features.lo, o.features.hi), g.log_uniform(o.features.lo, o.features.hi)};
+}
+
+/** @brief layernorm over batch x tokens rows of a transformer's width (grid) or log-uniform sizes. */
+inline LayerNormParams layernorm(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    if (use_grid) return LayerNormParams{g.pick(grid::batch) * g.pick(grid::seq), g.pick(grid::width), true};
+    return LayerNormParams{g.log_uniform(o.batch.lo, o.batch.hi) * g.log_uniform(1, 512),
+                           g.log_uniform(o.features.lo, o.features.hi), g.chance(0.9)};
+}
+
+/** @brief A binary element-wise operation on the element-wise kinds' shapes, with a tensor or a scalar. */
+inline ElementwiseParams elementwise(SplitMix64& g, const SamplerOptions& o, bool use_grid) {
+    static constexpr std::array<ElementwiseOp, 5> ops{ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul,
+                                                      ElementwiseOp::div, ElementwiseOp::pow};
+    ElementwiseParams p;
+    p.shape = elementwise_shape(g, o, use_grid);
+    p.op = g.pick(ops);
+    p.scalar = p.op == ElementwiseOp::add || g.chance(0.5);  // a sum of tensors is the add kind
+    return p;
+}
+
 }  // namespace detail_sampler
 
-/** @brief The kinds the sampler draws: conv2d, dense, pool2d and the memory-bound kinds (flatten is a view,
- *  dropout has no primitive in the harness' libraries). */
+/** @brief The kinds the sampler draws: conv2d, dense, pool2d, bmm and the memory-bound kinds (flatten is a
+ *  view, dropout has no primitive in the harness' libraries). */
 constexpr bool sampled(LayerKind k) noexcept { return k != LayerKind::flatten && k != LayerKind::dropout; }
 
 /** @brief The default relative weight of a kind in `--kinds` (the thesis' proportions for the first three). */
@@ -357,6 +395,9 @@ inline bool draw_one(SplitMix64& g, const SamplerOptions& o, std::unordered_set<
             case LayerKind::activation: l = ds::activation(g, o, use_grid); break;
             case LayerKind::add: l = ds::add(g, o, use_grid); break;
             case LayerKind::concat: l = ds::concat(g, o, use_grid); break;
+            case LayerKind::bmm: l = ds::bmm(g, o, use_grid); break;
+            case LayerKind::layernorm: l = ds::layernorm(g, o, use_grid); break;
+            case LayerKind::elementwise: l = ds::elementwise(g, o, use_grid); break;
             default: l = ds::softmax(g, o, use_grid); break;
         }
         if (check(l)) continue;
@@ -430,6 +471,14 @@ inline std::string short_name(const Layer& l) {
                        s(p.inputs);
             } else if constexpr (std::is_same_v<P, SoftmaxParams>) {
                 return "softmax/n" + s(p.batch) + "/" + s(p.features);
+            } else if constexpr (std::is_same_v<P, BatchMatMulParams>) {
+                return "bmm/b" + s(p.batch) + "/" + s(p.m) + "x" + s(p.k) + "x" + s(p.n);
+            } else if constexpr (std::is_same_v<P, LayerNormParams>) {
+                return "layernorm/n" + s(p.batch) + "/" + s(p.features) + (p.affine ? "" : "/noaffine");
+            } else if constexpr (std::is_same_v<P, ElementwiseParams>) {
+                std::string dims;
+                for (int i = 0; i < p.shape.rank; ++i) dims += (i ? "x" : "") + s(p.shape[i]);
+                return "elementwise/" + std::string(to_string(p.op)) + (p.scalar ? "_scalar/" : "/") + dims;
             } else {
                 return std::string(to_string(kind_of<P>));
             }

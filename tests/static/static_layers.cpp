@@ -3,6 +3,7 @@
 #include <perfcast/core/analytical.hpp>
 #include <perfcast/core/devices.hpp>
 #include <perfcast/core/layers.hpp>
+#include <perfcast/core/memory_fit.hpp>
 #include <perfcast/core/zoo.hpp>
 
 namespace pc = perfcast;
@@ -51,3 +52,22 @@ static_assert(vgg_flops > 30'000'000'000 && vgg_flops < 31'500'000'000);
 
 constexpr double conv_us = pc::paleo_us(Conv1::params, pc::Target(pc::devices::h100_sxm, pc::Pass::inference));
 static_assert(conv_us > 0);
+
+// the kinds of a transformer block: every value a constant expression
+using Qk = pc::BatchMatMul<{.batch = 96, .m = 128, .k = 64, .n = 128}>;
+static_assert(Qk::kind == pc::LayerKind::bmm);
+static_assert(Qk::param_count == 0);
+static_assert(Qk::output_shape == pc::Shape{3, {96, 128, 128, 0}});
+static_assert(Qk::flops(pc::Phase::forward) == 2LL * 96 * 128 * 128 * 64);
+static_assert(Qk::flops(pc::Phase::backward_data, pc::DType::fp32, pc::Pass::training) == 2 * Qk::flops(pc::Phase::forward));
+static_assert(Qk::cost(pc::Phase::backward_weights, pc::DType::fp32, pc::Pass::training) == pc::Cost{});
+
+using Ln = pc::LayerNorm<{.batch = 8 * 128, .features = 768}>;
+static_assert(Ln::param_count == 2 * 768);
+static_assert(Ln::output_shape == pc::Shape::matrix(1024, 768));
+static_assert(Ln::flops(pc::Phase::forward) == 7LL * 1024 * 768);
+
+using Scale = pc::Elementwise<{.shape = pc::Shape::matrix(96, 128 * 128), .op = pc::ElementwiseOp::div, .scalar = true}>;
+static_assert(Scale::kind == pc::LayerKind::elementwise);
+static_assert(Scale::bytes(pc::Phase::forward) == 4LL * 2 * 96 * 128 * 128);
+static_assert(pc::memory_bound_kind(pc::LayerKind::layernorm) && !pc::memory_bound_kind(pc::LayerKind::bmm));

@@ -158,6 +158,8 @@ public:
         const std::size_t col = it == m_columns.end() ? 0 : it->second + 1;
         throw error(source_location{m_file, m_line, col}, std::string(column), message);
     }
+    /** @brief Has the file this column (whatever this row's cell holds)? */
+    bool has_column(std::string_view column) const { return m_columns.count(std::string(column)) != 0; }
     std::string_view cell(std::string_view column) const {
         const auto it = m_columns.find(std::string(column));
         if (it == m_columns.end() || it->second >= m_cells.size()) return {};
