@@ -84,7 +84,11 @@ BENCHMARK(BM_ResNet50Paleo)->Unit(benchmark::kMicrosecond);
 
 void BM_TrainWholeNeuSight(benchmark::State& state) {
     DeviceRegistry reg;
-    const Dataset ds = load_datasets({"data/neusight/conv.csv", "data/neusight/linear.csv"}, reg);
+    Dataset ds = load_datasets({"data/neusight/conv.csv", "data/neusight/linear.csv"}, reg);
+    // the four GPUs the documented figure (45,639 rows) was measured on; linear.csv has A100 rows since
+    std::erase_if(ds.rows, [](const Sample& s) {
+        return s.device != "p4" && s.device != "p100_pcie_16gb" && s.device != "t4" && s.device != "v100_pcie_32gb";
+    });
     TrainOptions o;
     for (auto _ : state) benchmark::DoNotOptimize(train_predictor(ds, reg, o));
     state.counters["rows"] = static_cast<double>(ds.rows.size());

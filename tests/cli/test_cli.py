@@ -328,7 +328,7 @@ COMMANDS = {
                                      "optimizer", "format", "devices"]),
     "import": (["neusight", "FILE.csv"], ["out", "devices"]),
     "train": ([], ["data", "out", "name", *TRAINING, "devices"]),
-    "eval": ([], ["data", "model", "all-rows", "format", "rows", "devices"]),
+    "eval": ([], ["data", "model", "all-rows", "format", "rows", "only-device", "devices"]),
     "study": (["leave-one-out|learning-curve|ablation"], ["data", "fractions", "format", "per-device", *TRAINING,
                                                           "devices"]),
     "validate": ([], ["validation", "layers", "model", "device", "optimizer", "combine", "network", "rows", "format",

@@ -13,6 +13,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"  // opt::, load_devices, format_arg
+#include "training.hpp"  // only_devices
 
 namespace perfcast::cli {
 namespace {
@@ -53,7 +54,7 @@ int run(const Args& a) {
     DeviceRegistry reg;
     load_devices(reg, a);
     const Predictor p = Predictor::load(a.get("model"));
-    const Dataset ds = load_datasets(files, reg);
+    const Dataset ds = only_devices(load_datasets(files, reg), a, reg);
     std::vector<const Sample*> rows;
     for (const Sample& s : ds.rows)
         if (s.measured() && p.covers(kind(s.layer)) && (a.flag("all-rows") || held_out(s, p.info().holdout, p.info().split_salt)))
@@ -102,6 +103,7 @@ const Command& eval_command() {
                     {.name = "all-rows", .help = "every measured row, not only those held out of training"},
                     opt::format(),
                     {.name = "rows", .value = "ROWS.csv", .help = "also write every evaluated row with its prediction and error"},
+                    {.name = "only-device", .value = "ID,...", .help = "evaluate only the rows of these devices"},
                     opt::devices()},
         .run = run,
     };
