@@ -1,5 +1,6 @@
 # ctest -L harness: a tiny CPU sweep, interrupted and resumed.
-#   cmake -DHARNESS=... -DCHECK=... -DWORKDIR=... [-DLIBRARY_KEY=torch_build] -P resume_test.cmake
+#   cmake -DHARNESS=... -DCHECK=... -DWORKDIR=... [-DLIBRARY_KEY=torch_build] [-DKINDS=k1,k2,...] -P resume_test.cmake
+# (KINDS: the kinds to sweep; default the eight every CPU harness measures)
 #
 # 1. --count 6, both passes                      -> 12 rows
 # 2. --count 12 --crash-after 5                  -> dies mid-row: 5 new rows + half a line
@@ -13,10 +14,15 @@ foreach(v HARNESS CHECK WORKDIR)
     endif()
 endforeach()
 
+if(NOT DEFINED KINDS)
+    set(KINDS conv2d,dense,pool2d,batchnorm2d,activation,add,concat,softmax)
+endif()
+string(REPLACE "," "|" kinds_regex "${KINDS}")
+
 file(REMOVE_RECURSE ${WORKDIR})
 file(MAKE_DIRECTORY ${WORKDIR})
 set(out ${WORKDIR}/sweep.csv)
-set(common --out ${out} --seed 7 --kinds conv2d,dense,pool2d,batchnorm2d,activation,add,concat,softmax --passes inference,training --dtype fp32
+set(common --out ${out} --seed 7 --kinds ${KINDS} --passes inference,training --dtype fp32
     --max-flops 2e6 --max-bytes 4e6 --budget-ms 2 --warmup-ms 0.5 --min-samples 3 --threads 1 --quiet)
 
 function(run_harness expect_rc)
@@ -30,7 +36,7 @@ function(count_rows var)
     file(STRINGS ${out} lines)
     set(n 0)
     foreach(l IN LISTS lines)
-        if(l MATCHES "^(conv2d|dense|pool2d|batchnorm2d|activation|add|concat|softmax),")
+        if(l MATCHES "^(${kinds_regex}),")
             math(EXPR n "${n} + 1")
         endif()
     endforeach()

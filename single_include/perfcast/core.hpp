@@ -401,8 +401,10 @@ constexpr const Device* find_device(std::string_view query) noexcept {
  * the run-time path (JSON, CSV) through perfcast::Layer.
  */
 
+#include <array>        // array
 #include <cstdint>      // int64_t
 #include <optional>     // optional
+#include <string>       // string
 #include <string_view>  // string_view
 
 // #include "../types.hpp"  // Shape: already inlined above
@@ -520,8 +522,61 @@ struct DropoutParams {
     constexpr bool operator==(const DropoutParams&) const = default;
 };
 
-/** @brief The kinds of layer perfcast knows. */
-enum class LayerKind { dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout };
+/**
+ * @brief Batched matrix product (torch.bmm): `batch` independent products of an (m x k) by a
+ * (k x n) matrix, (batch, m, k) by (batch, k, n) giving (batch, m, n).
+ *
+ * Both operands are activations (attention's Q K^T and softmax(...) V), so the layer has no
+ * parameters: its data-gradient phase (backward_data) computes the gradients of both operands (two
+ * GEMMs, twice the forward's FLOPs), and its weight-gradient phase costs nothing. input_shape() is
+ * the first operand's (batch, m, k); the second, (batch, k, n), is an input too, counted in the bytes.
+ */
+struct BatchMatMulParams {
+    std::int64_t batch = 1;
+    std::int64_t m = 0;
+    std::int64_t k = 0;
+    std::int64_t n = 0;
+    constexpr bool operator==(const BatchMatMulParams&) const = default;
+};
+
+/**
+ * @brief Layer normalisation (nn.LayerNorm over the last dimension) of a rows x features tensor.
+ * `batch` is the number of rows: every leading dimension flattened (batch*seq for a transformer's
+ * tokens); `features` is the normalised last dimension; `affine` adds a scale and a shift per feature.
+ */
+struct LayerNormParams {
+    std::int64_t batch = 1;  ///< rows: every leading dimension flattened (batch*seq)
+    std::int64_t features = 0;
+    bool affine = true;
+    constexpr bool operator==(const LayerNormParams&) const = default;
+};
+
+/** @brief The binary operations of an Elementwise layer. */
+enum class ElementwiseOp { add, sub, mul, div, pow };
+
+/**
+ * @brief A binary element-wise operation of a tensor with another tensor of the same shape
+ * (`scalar` false) or with a scalar (`scalar` true): x + s, x - y, x * y, x / s, x ** y, ...
+ * A sum of tensors is the `add` layer (AddParams), so `add` with a tensor is refused here: each
+ * operation has one kind.
+ */
+struct ElementwiseParams {
+    Shape shape{};
+    ElementwiseOp op = ElementwiseOp::mul;
+    bool scalar = false;
+    constexpr bool operator==(const ElementwiseParams&) const = default;
+};
+
+/** @brief The kinds of layer perfcast knows (new kinds go at the end: call overheads are stored by index). */
+enum class LayerKind {
+    dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout, bmm, layernorm, elementwise
+};
+
+/** @brief Every layer kind, in LayerKind's order. */
+inline constexpr std::array<LayerKind, 13> all_layer_kinds{
+    LayerKind::dense,   LayerKind::conv2d,  LayerKind::pool2d, LayerKind::batchnorm2d, LayerKind::activation,
+    LayerKind::add,     LayerKind::concat,  LayerKind::flatten, LayerKind::softmax,    LayerKind::dropout,
+    LayerKind::bmm,     LayerKind::layernorm, LayerKind::elementwise};
 
 constexpr std::string_view to_string(LayerKind k) noexcept {
     switch (k) {
@@ -535,6 +590,9 @@ constexpr std::string_view to_string(LayerKind k) noexcept {
         case LayerKind::flatten: return "flatten";
         case LayerKind::softmax: return "softmax";
         case LayerKind::dropout: return "dropout";
+        case LayerKind::bmm: return "bmm";
+        case LayerKind::layernorm: return "layernorm";
+        case LayerKind::elementwise: return "elementwise";
     }
     return "?";
 }
@@ -554,6 +612,17 @@ constexpr std::string_view to_string(ActivationKind k) noexcept {
     return "?";
 }
 
+constexpr std::string_view to_string(ElementwiseOp op) noexcept {
+    switch (op) {
+        case ElementwiseOp::add: return "add";
+        case ElementwiseOp::sub: return "sub";
+        case ElementwiseOp::mul: return "mul";
+        case ElementwiseOp::div: return "div";
+        case ElementwiseOp::pow: return "pow";
+    }
+    return "?";
+}
+
 /** @brief The activation a name denotes ("relu", ...), or nullopt. */
 constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s) noexcept {
     for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh, ActivationKind::sigmoid,
@@ -562,13 +631,29 @@ constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s
     return std::nullopt;
 }
 
+/** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow"), or nullopt. */
+constexpr std::optional<ElementwiseOp> parse_elementwise_op(std::string_view s) noexcept {
+    for (ElementwiseOp op : {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+        if (to_string(op) == s) return op;
+    return std::nullopt;
+}
+
 /** @brief The layer kind a name denotes ("conv2d", ...), or nullopt. */
 constexpr std::optional<LayerKind> parse_layer_kind(std::string_view s) noexcept {
-    for (LayerKind k : {LayerKind::dense, LayerKind::conv2d, LayerKind::pool2d, LayerKind::batchnorm2d,
-                        LayerKind::activation, LayerKind::add, LayerKind::concat, LayerKind::flatten,
-                        LayerKind::softmax, LayerKind::dropout})
+    for (LayerKind k : all_layer_kinds)
         if (to_string(k) == s) return k;
     return std::nullopt;
+}
+
+/** @brief The names of `kinds`, comma-separated ("conv2d, dense, ..."): for help texts and messages. */
+template <std::size_t N>
+constexpr std::string kind_names(const std::array<LayerKind, N>& kinds) {
+    std::string out;
+    for (LayerKind k : kinds) {
+        if (!out.empty()) out += ", ";
+        out += to_string(k);
+    }
+    return out;
 }
 
 /** @brief The kind a parameter struct describes. */
@@ -582,6 +667,9 @@ template <> inline constexpr LayerKind kind_of<ConcatParams> = LayerKind::concat
 template <> inline constexpr LayerKind kind_of<FlattenParams> = LayerKind::flatten;
 template <> inline constexpr LayerKind kind_of<SoftmaxParams> = LayerKind::softmax;
 template <> inline constexpr LayerKind kind_of<DropoutParams> = LayerKind::dropout;
+template <> inline constexpr LayerKind kind_of<BatchMatMulParams> = LayerKind::bmm;
+template <> inline constexpr LayerKind kind_of<LayerNormParams> = LayerKind::layernorm;
+template <> inline constexpr LayerKind kind_of<ElementwiseParams> = LayerKind::elementwise;
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/layers/params.hpp ----
@@ -700,6 +788,8 @@ enum class Rule {
     probability_in_range,
     rank_in_range,
     dims_positive,
+    matrix_dims_positive,
+    elementwise_add_takes_scalar,
 };
 
 /** @brief The sentence that states a rule. */
@@ -725,6 +815,9 @@ constexpr std::string_view rule_text(Rule r) noexcept {
         case Rule::probability_in_range: return "p must be in [0, 1)";
         case Rule::rank_in_range: return "shape rank must be 1 to 4";
         case Rule::dims_positive: return "every dimension of the shape must be >= 1";
+        case Rule::matrix_dims_positive: return "m, k and n must be >= 1";
+        case Rule::elementwise_add_takes_scalar:
+            return "elementwise add takes a scalar (scalar must be 1): a sum of tensors is the add layer (AddParams)";
     }
     return "?";
 }
@@ -906,6 +999,28 @@ constexpr Violation check(const DropoutParams& p) noexcept {
     return {};
 }
 
+/** @brief bmm: every size positive. */
+constexpr Violation check(const BatchMatMulParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.m, Rule::matrix_dims_positive, "m"),
+                         positive(p.k, Rule::matrix_dims_positive, "k"),
+                         positive(p.n, Rule::matrix_dims_positive, "n"));
+}
+
+constexpr Violation check(const LayerNormParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.features, Rule::features_positive, "features"));
+}
+
+/** @brief An elementwise add of two tensors is refused: it is the add layer, so each operation has one kind. */
+constexpr Violation check(const ElementwiseParams& p) noexcept {
+    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
+    if (p.op == ElementwiseOp::add && !p.scalar) return {Rule::elementwise_add_takes_scalar, "scalar", 0, 1};
+    return {};
+}
+
 /** @brief Throws perfcast::error naming the field when a parameter struct breaks a rule. */
 template <typename P>
 void validate(const P& p, std::string_view layer_name = {}) {
@@ -960,6 +1075,10 @@ PERFCAST_DETAIL_REFUSE(inputs_at_least_two, "inputs_at_least_two: inputs must be
 PERFCAST_DETAIL_REFUSE(probability_in_range, "probability_in_range: p must be in [0, 1) (Value = p*1000)")
 PERFCAST_DETAIL_REFUSE(rank_in_range, "rank_in_range: shape rank must be 1 to 4")
 PERFCAST_DETAIL_REFUSE(dims_positive, "dims_positive: every dimension of the shape must be >= 1")
+PERFCAST_DETAIL_REFUSE(matrix_dims_positive, "matrix_dims_positive: m, k and n must be >= 1")
+PERFCAST_DETAIL_REFUSE(elementwise_add_takes_scalar,
+                       "elementwise_add_takes_scalar: elementwise add takes a scalar (scalar must be true); "
+                       "a sum of tensors is the add layer (AddParams) (Value = scalar)")
 
 #undef PERFCAST_DETAIL_REFUSE
 
@@ -990,6 +1109,8 @@ inline void inputs_at_least_two(std::int64_t, std::int64_t) {}
 inline void probability_in_range(std::int64_t, std::int64_t) {}
 inline void rank_in_range(std::int64_t, std::int64_t) {}
 inline void dims_positive(std::int64_t, std::int64_t) {}
+inline void matrix_dims_positive(std::int64_t, std::int64_t) {}
+inline void elementwise_add_takes_scalar(std::int64_t, std::int64_t) {}
 // clang-format on
 }  // namespace rule_broken
 
@@ -1017,6 +1138,8 @@ constexpr void refuse_in_constant_evaluation(const Violation& v) {
         case Rule::probability_in_range: rule_broken::probability_in_range(v.value, v.limit); return;
         case Rule::rank_in_range: rule_broken::rank_in_range(v.value, v.limit); return;
         case Rule::dims_positive: rule_broken::dims_positive(v.value, v.limit); return;
+        case Rule::matrix_dims_positive: rule_broken::matrix_dims_positive(v.value, v.limit); return;
+        case Rule::elementwise_add_takes_scalar: rule_broken::elementwise_add_takes_scalar(v.value, v.limit); return;
     }
 }
 
@@ -1053,6 +1176,15 @@ inline constexpr std::int64_t softmax_forward_flops = 5;      // max, subtract, 
 inline constexpr std::int64_t softmax_backward_flops = 4;
 inline constexpr std::int64_t dropout_forward_flops = 2;      // draw and multiply
 inline constexpr std::int64_t dropout_backward_flops = 1;
+inline constexpr std::int64_t layernorm_forward_flops = 5;         // mean, variance (difference, square-add), normalise
+inline constexpr std::int64_t layernorm_affine_flops = 2;          // scale, shift
+inline constexpr std::int64_t layernorm_backward_data_flops = 8;   // as batch norm's
+inline constexpr std::int64_t layernorm_backward_weights_flops = 3;  // as batch norm's: dgamma += dy*xhat, dbeta += dy
+/// x ** y is exp(y * log(x)): a logarithm and an exponential (counted as the transcendental
+/// activations count theirs) and a multiply
+inline constexpr std::int64_t pow_flops = 8;
+
+constexpr std::int64_t elementwise_flops(ElementwiseOp op) noexcept { return op == ElementwiseOp::pow ? pow_flops : 1; }
 
 constexpr std::int64_t activation_flops(ActivationKind k) noexcept {
     switch (k) {
@@ -1120,6 +1252,16 @@ constexpr Shape output_shape(const FlattenParams& p) noexcept {
 constexpr Shape input_shape(const SoftmaxParams& p) noexcept { return Shape::matrix(p.batch, p.features); }
 constexpr Shape output_shape(const SoftmaxParams& p) noexcept { return input_shape(p); }
 
+/** @brief bmm's input is its first operand, (batch, m, k); the second, (batch, k, n), is an input too. */
+constexpr Shape input_shape(const BatchMatMulParams& p) noexcept { return Shape{3, {p.batch, p.m, p.k, 0}}; }
+constexpr Shape output_shape(const BatchMatMulParams& p) noexcept { return Shape{3, {p.batch, p.m, p.n, 0}}; }
+
+constexpr Shape input_shape(const LayerNormParams& p) noexcept { return Shape::matrix(p.batch, p.features); }
+constexpr Shape output_shape(const LayerNormParams& p) noexcept { return input_shape(p); }
+
+constexpr Shape input_shape(const ElementwiseParams& p) noexcept { return p.shape; }
+constexpr Shape output_shape(const ElementwiseParams& p) noexcept { return p.shape; }
+
 // ---------------------------------------------------------------------------------------
 // parameters (trainable weights and biases, as torchvision counts them)
 // ---------------------------------------------------------------------------------------
@@ -1132,6 +1274,7 @@ constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
     return p.out_channels * (p.in_channels / g) * p.kernel.h * p.kernel.w + (p.bias ? p.out_channels : 0);
 }
 constexpr std::int64_t param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * p.channels : 0; }
+constexpr std::int64_t param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * p.features : 0; }
 template <typename P>
 constexpr std::int64_t param_count(const P&) noexcept {
     return 0;
@@ -1248,6 +1391,86 @@ constexpr Cost cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::i
     return {};
 }
 
+/**
+ * @brief bmm: C = A B per batch entry. Both operands are activations: backward_data computes both
+ * gradients, dA = dC B^T and dB = A^T dC (two GEMMs: reading dC, A and B, writing dA and dB), and there
+ * are no weights, so backward_weights costs nothing.
+ */
+constexpr Cost cost(const BatchMatMulParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t gemm = 2 * p.batch * p.m * p.n * p.k;
+    const std::int64_t a = p.batch * p.m * p.k, b = p.batch * p.k * p.n, c = p.batch * p.m * p.n;
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(gemm, a + b + c, t);
+        case Phase::backward_data: return detail::make_cost(2 * gemm, c + 2 * a + 2 * b, t);
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
+/**
+ * @brief Layer norm, costed as batch norm is, with per-row statistics: the forward reads x (and gamma,
+ * beta) and writes y and each row's mean and inverse deviation (PyTorch's native_layer_norm saves them
+ * in either pass: there are no running statistics to fold); backward_data reads dy, x, gamma and the
+ * saved statistics and writes dx; backward_weights (affine only) reduces dy and dy*xhat per feature.
+ */
+constexpr Cost cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.batch * p.features;
+    const std::int64_t rows = 2 * p.batch;                 // mean and inverse deviation per row
+    const std::int64_t gb = p.affine ? 2 * p.features : 0;  // gamma and beta
+    switch (phase) {
+        case Phase::forward:
+            return detail::make_cost(
+                (op_constants::layernorm_forward_flops + (p.affine ? op_constants::layernorm_affine_flops : 0)) * n,
+                2 * n + gb + rows, t);
+        case Phase::backward_data:
+            return detail::make_cost(op_constants::layernorm_backward_data_flops * n, 3 * n + gb / 2 + rows, t);
+        case Phase::backward_weights:
+            return p.affine ? detail::make_cost(op_constants::layernorm_backward_weights_flops * n, 2 * n + rows + gb, t)
+                            : Cost{};
+    }
+    return {};
+}
+
+/**
+ * @brief A binary element-wise operation. Forward: one operation per element (pow: `pow_flops`),
+ * reading two tensors and writing one, or with a scalar reading one and writing one. backward_data
+ * computes the gradient of each tensor operand, as autograd does:
+ *  - with a scalar: add and sub hand dy on unchanged (no kernel: nothing to count); mul and div
+ *    scale it (dy*s, dy/s: read dy, write dx); pow computes dy * s * x**(s-1) (reads dy and x);
+ *  - with a tensor: sub negates dy for the second operand (the first's is dy itself); mul computes
+ *    dy*b and dy*a, div dy/b and -dy*a/(b*b), pow dy*b*a**(b-1) and dy*a**b*log(a): reading dy, a and b,
+ *    writing both gradients.
+ * There are no weights: backward_weights costs nothing.
+ */
+constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.shape.elements();
+    const std::int64_t f = op_constants::elementwise_flops(p.op);
+    switch (phase) {
+        case Phase::forward: return detail::make_cost(f * n, (p.scalar ? 2 : 3) * n, t);
+        case Phase::backward_data:
+            if (p.scalar) {
+                switch (p.op) {
+                    case ElementwiseOp::add:
+                    case ElementwiseOp::sub: return {};
+                    case ElementwiseOp::mul:
+                    case ElementwiseOp::div: return detail::make_cost(n, 2 * n, t);
+                    case ElementwiseOp::pow: return detail::make_cost((op_constants::pow_flops + 2) * n, 3 * n, t);
+                }
+                return {};
+            }
+            switch (p.op) {
+                case ElementwiseOp::add: return {};  // refused by check(): a sum of tensors is the add layer
+                case ElementwiseOp::sub: return detail::make_cost(n, 2 * n, t);
+                case ElementwiseOp::mul: return detail::make_cost(2 * n, 5 * n, t);
+                case ElementwiseOp::div: return detail::make_cost(4 * n, 5 * n, t);
+                case ElementwiseOp::pow: return detail::make_cost(2 * (op_constants::pow_flops + 2) * n, 5 * n, t);
+            }
+            return {};
+        case Phase::backward_weights: return {};
+    }
+    return {};
+}
+
 /** @brief Dropout is the identity at inference (no kernel); in training it draws and applies a byte mask. */
 constexpr Cost cost(const DropoutParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
     const std::int64_t n = p.shape.elements();
@@ -1346,6 +1569,12 @@ template <FlattenParams P> struct Flatten : detail::layer_base<P> {};
 template <SoftmaxParams P> struct Softmax : detail::layer_base<P> {};
 /** @brief Dropout (identity at inference). @tparam P its DropoutParams */
 template <DropoutParams P> struct Dropout : detail::layer_base<P> {};
+/** @brief Batched matrix product (torch.bmm); both operands are inputs. @tparam P its BatchMatMulParams */
+template <BatchMatMulParams P> struct BatchMatMul : detail::layer_base<P> {};
+/** @brief Layer normalisation over the last dimension. @tparam P its LayerNormParams */
+template <LayerNormParams P> struct LayerNorm : detail::layer_base<P> {};
+/** @brief Binary element-wise operation with a tensor or a scalar. @tparam P its ElementwiseParams */
+template <ElementwiseParams P> struct Elementwise : detail::layer_base<P> {};
 
 /** @brief The compile-time layer type of a parameter value: layer_type_t<Conv2DParams{...}> is Conv2D<{...}>. */
 template <auto P> struct layer_type;
@@ -1359,6 +1588,9 @@ template <ConcatParams P> struct layer_type<P> { using type = Concat<P>; };
 template <FlattenParams P> struct layer_type<P> { using type = Flatten<P>; };
 template <SoftmaxParams P> struct layer_type<P> { using type = Softmax<P>; };
 template <DropoutParams P> struct layer_type<P> { using type = Dropout<P>; };
+template <BatchMatMulParams P> struct layer_type<P> { using type = BatchMatMul<P>; };
+template <LayerNormParams P> struct layer_type<P> { using type = LayerNorm<P>; };
+template <ElementwiseParams P> struct layer_type<P> { using type = Elementwise<P>; };
 template <auto P> using layer_type_t = typename layer_type<P>::type;
 
 // ---------------------------------------------------------------------------------------
@@ -1367,7 +1599,8 @@ template <auto P> using layer_type_t = typename layer_type<P>::type;
 
 /** @brief Any layer, at run time. The alternatives are the same structs the layer types carry. */
 using Layer = std::variant<DenseParams, Conv2DParams, Pool2DParams, BatchNorm2DParams, ActivationParams, AddParams,
-                           ConcatParams, FlattenParams, SoftmaxParams, DropoutParams>;
+                           ConcatParams, FlattenParams, SoftmaxParams, DropoutParams, BatchMatMulParams,
+                           LayerNormParams, ElementwiseParams>;
 
 constexpr LayerKind kind(const Layer& l) noexcept {
     return std::visit([](const auto& p) { return kind_of<std::remove_cvref_t<decltype(p)>>; }, l);
@@ -1439,8 +1672,12 @@ constexpr Layer example_layer(LayerKind k) noexcept {
         case LayerKind::softmax: return SoftmaxParams{1, 1};
         case LayerKind::flatten: return FlattenParams{Shape::nchw(1, 1, 1, 1)};
         case LayerKind::dropout: return DropoutParams{Shape::matrix(1, 1), 0.5};
-        default: return Conv2DParams{1, 1, 1, 1, 1};
+        case LayerKind::bmm: return BatchMatMulParams{1, 1, 1, 1};
+        case LayerKind::layernorm: return LayerNormParams{1, 1, true};
+        case LayerKind::elementwise: return ElementwiseParams{Shape::matrix(1, 1), ElementwiseOp::mul, false};
+        case LayerKind::conv2d: return Conv2DParams{1, 1, 1, 1, 1};
     }
+    return Conv2DParams{1, 1, 1, 1, 1};
 }
 }  // namespace detail
 
@@ -1689,7 +1926,9 @@ constexpr LayerTime analytical_time(Analytical a, const L& layer, const Target& 
 namespace perfcast {
 
 /** @brief The number of layer kinds (LayerKind's enumerators). */
-inline constexpr std::size_t layer_kind_count = static_cast<std::size_t>(LayerKind::dropout) + 1;
+inline constexpr std::size_t layer_kind_count = all_layer_kinds.size();
+static_assert(static_cast<std::size_t>(all_layer_kinds.back()) + 1 == layer_kind_count,
+              "all_layer_kinds lists every LayerKind, in order");
 
 /**
  * @brief Does a kind get a call overhead? Every kind but conv2d and dense: their layer sweeps read
@@ -1833,7 +2072,7 @@ inline constexpr double wave_tile = 128.0;
  * @file memory_fit.hpp
  * @brief The memory-bound model: the time of a layer that has no learned model of its own
  *        (dropout; on a model trained without them, batch norm, activations, add, concat,
- *        softmax), fitted to measured memory-bound kernels.
+ *        softmax, layer norm, element-wise operations), fitted to measured memory-bound kernels.
  *
  * Each phase of a pass that moves data is one kernel, and a kernel takes
  *
@@ -1843,7 +2082,8 @@ inline constexpr double wave_tile = 128.0;
  * `latency_us`, the fixed cost of a kernel (a launch on a GPU, a call and its loop set-up on
  * a CPU), and `efficiency`, the share of the peak bandwidth such kernels reach. The fit
  * (fit_memory_model) is a least-squares fit of the relative error over the measured rows of
- * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout) in a
+ * the memory-bound kinds (batchnorm2d, activation, add, concat, softmax, pool2d, dropout, layernorm,
+ * elementwise) in a
  * model's training data; a model whose data has fewer than 20 such rows has no memory fit (its
  * kinds without a model get the roofline). Rows of compute kinds are not used even where their
  * roofline is memory-bound: a GEMV's time says little about an element-wise kernel's, and
@@ -1902,10 +2142,11 @@ constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
     return true;
 }
 
-/** @brief The kinds whose measured rows the memory fit prefers. */
+/** @brief The kinds whose measured rows the memory fit prefers (not dense, conv2d and bmm: GEMMs, bound by arithmetic). */
 constexpr bool memory_bound_kind(LayerKind k) noexcept {
     return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
-           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout;
+           k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout || k == LayerKind::layernorm ||
+           k == LayerKind::elementwise;
 }
 
 /** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */
@@ -7070,6 +7311,20 @@ public:
     constexpr NetBuilder& softmax(LayerName name) {
         require_rank(2, name);
         return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
+    }
+    /** @brief Layer norm over the features of a batch x features running shape. */
+    constexpr NetBuilder& layernorm(LayerName name, bool affine = true) {
+        require_rank(2, name);
+        return push(name, LayerNormParams{m_shape[0], m_shape[1], affine});
+    }
+    /** @brief The running shape (batch, m, k) times a (batch, k, n) operand: the shape becomes (batch, m, n). */
+    constexpr NetBuilder& bmm(LayerName name, std::int64_t n) {
+        require_rank(3, name);
+        return push(name, BatchMatMulParams{m_shape[0], m_shape[1], m_shape[2], n});
+    }
+    /** @brief A binary element-wise operation of the running shape with a tensor of that shape or a scalar. */
+    constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, bool scalar) {
+        return push(name, ElementwiseParams{m_shape, op, scalar});
     }
     /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
     constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
