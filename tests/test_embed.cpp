@@ -280,6 +280,8 @@ TEST_CASE("the embedded default model holds exactly what models/neusight-fp32.js
     std::vector<std::pair<const KindEnsemble*, const TrainedRegressor*>> members;  // in embedding order
     for (const auto& [k, km] : p.models())
         for (const TrainedRegressor& r : km.members) members.emplace_back(&km, &r);
+    for (const KindEnsemble& km : p.portable_models())
+        for (const TrainedRegressor& r : km.members) members.emplace_back(&km, &r);
     REQUIRE(got.kinds.size() == members.size());
     REQUIRE(want.kinds.size() == members.size());
     for (std::size_t k = 0; k < got.kinds.size(); ++k) {
@@ -318,6 +320,9 @@ TEST_CASE("the embedded default model holds exactly what models/neusight-fp32.js
         CHECK(g.transform == reg.target_transform().kind());
         CHECK(same_bits(g.transform_c, reg.target_transform().constant()));
         CHECK(g.min_compute_fraction == min_compute_fraction(g.kind));
+        CHECK(same_bits(g.latency_us, src.latency_us));
+        REQUIRE(g.serves.size() == src.serves.size());
+        for (std::size_t i = 0; i < g.serves.size(); ++i) CHECK(g.serves[i] == src.serves[i]);
     }
     REQUIRE(got.passes.size() == p.info().passes.size());
     REQUIRE(got.dtypes.size() == p.info().dtypes.size());
@@ -380,10 +385,10 @@ TEST_CASE("the reference queries reproduce, the schema matches, and kinds withou
     CHECK(embedded::schema_matches(m));
     CHECK(embedded::max_reference_error(m) <= 1e-12);
     CHECK(embedded::verify(m));
-    const Layer pool = Pool2DParams{.batch = 8, .channels = 64, .height = 56, .width = 56, .kernel = 3, .stride = 2};
-    CHECK_FALSE(m.covers(LayerKind::pool2d));
-    CHECK_THROWS_AS(embedded::predict_us(m, pool, Target(devices::t4, Pass::inference, DType::fp32)), error);
-    CHECK_THROWS_AS(default_predictor().predict_us(pool, Target(devices::t4, Pass::inference, DType::fp32)), error);
+    const Layer flatten = FlattenParams{Shape::nchw(8, 64, 7, 7)};  // a view: no model has it
+    CHECK_FALSE(m.covers(LayerKind::flatten));
+    CHECK_THROWS_AS(embedded::predict_us(m, flatten, Target(devices::t4, Pass::inference, DType::fp32)), error);
+    CHECK_THROWS_AS(default_predictor().predict_us(flatten, Target(devices::t4, Pass::inference, DType::fp32)), error);
 
     // a model whose schema version or feature names differ is not verified
     embedded::Model old = m;

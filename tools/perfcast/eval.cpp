@@ -99,7 +99,7 @@ const Command& eval_command() {
         .name = "eval",
         .summary = "evaluates a model on the held-out rows of datasets, beside PALEO and the roofline",
         .options = {opt::data(),
-                    required(with_help(opt::model(), "the model to evaluate")),
+                    with_help(opt::model(), "the model to evaluate (default: the default model, as predict uses)"),
                     {.name = "all-rows", .help = "every measured row, not only those held out of training"},
                     opt::format(),
                     {.name = "rows", .value = "ROWS.csv", .help = "also write every evaluated row with its prediction and error"},

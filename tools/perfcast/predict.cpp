@@ -110,6 +110,18 @@ int run(const Args& a) {
         note = "analytical estimate: " + std::string(to_string(*method)) + " (FLOPs and bytes over the device's peaks), not a learned prediction" +
                (a.has("method") ? std::string() : " (no model file at " + model_path + ")");
     }
+    // where a learned layer lies against the model's training data: "trained" (its device and shape
+    // inside), else what is outside; analytical layers have none ("")
+    auto data = [](const LayerEstimate& l) -> std::string {
+        if (!l.coverage) return "";
+        if (l.coverage->device && l.coverage->shape) return "trained";
+        if (!l.coverage->device && !l.coverage->shape) return "new device+shape";
+        return l.coverage->device ? "new shape" : "new device";
+    };
+    std::size_t beyond_shape = 0;
+    for (const auto& l : e.layers) beyond_shape += l.coverage && !l.coverage->shape ? 1 : 0;
+    if (beyond_shape > 0)
+        note += "; " + std::to_string(beyond_shape) + " learned layers lie beyond the training shapes (column data)";
     auto achieved = [](const LayerEstimate& l) {
         return l.us > 0 ? static_cast<double>(l.cost.flops) / (l.us * 1e-6) : 0.0;
     };
@@ -140,6 +152,10 @@ int run(const Args& a) {
                                        {"achieved_flops_per_s", achieved(l)},
                                        {"overhead_us", l.overhead_us}});
                 if (pass == Pass::training) j["layers"].back()["backward"] = std::string(to_string(l.backward));
+                if (l.coverage) {
+                    j["layers"].back()["device_in_training"] = l.coverage->device;
+                    j["layers"].back()["shape_in_training"] = l.coverage->shape;
+                }
             }
             j["total_us"] = x.total_us;
             j["roofline_total_us"] = x.roofline_total_us;
@@ -168,12 +184,13 @@ int run(const Args& a) {
                           << x.roofline_total_us << ',' << x.paleo_total_us << ',' << x.total_cost.flops << ','
                           << x.overhead_total_us << '\n';
         } else {
-            std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s,overhead_us\n";
+            std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s,overhead_us,"
+                         "data\n";
             for (const auto& l : e.layers)
                 std::cout << csv_cell(l.name) << ',' << to_string(l.kind) << ',' << to_string(l.method) << ',' << l.us << ','
                           << (e.total_us > 0 ? l.us / e.total_us : 0.0) << ',' << l.roofline_us << ',' << l.paleo_us
                           << ',' << l.cost.flops << ',' << l.cost.bytes << ',' << achieved(l) << ',' << l.overhead_us
-                          << '\n';
+                          << ',' << data(l) << '\n';
         }
         return EXIT_SUCCESS;
     }
@@ -189,11 +206,11 @@ int run(const Args& a) {
                   << "  method:    " << to_string(e.method) << "  (" << note << ")\n";
         return EXIT_SUCCESS;
     }
-    Table tab({"layer", "kind", "output", "FLOPs", "by", "time us", "share %", "GFLOP/s", "roofline us", "PALEO us"});
+    Table tab({"layer", "kind", "output", "FLOPs", "by", "time us", "share %", "GFLOP/s", "roofline us", "PALEO us", "data"});
     for (const auto& l : e.layers)
         tab.row({l.name, std::string(to_string(l.kind)), shape_str(l.output), cli::si(static_cast<double>(l.cost.flops)),
                  std::string(to_string(l.method)), cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
-                 cli::fixed(achieved(l) / 1e9, 1), cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2)});
+                 cli::fixed(achieved(l) / 1e9, 1), cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2), data(l)});
     tab.print(std::cout);
     std::cout << "\n"
               << e.network << " on " << e.device << ", " << to_string(pass) << ", batch " << e.batch << ", "

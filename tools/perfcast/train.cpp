@@ -31,9 +31,9 @@ int run(const Args& a) {
     std::signal(SIGTERM, on_signal);
     std::cerr << "perfcast: training on " << ds.measured_count() << " measured rows (" << o.holdout * 100
               << "% held out for evaluation), features " << to_string(o.features) << "\n";
-    Predictor p = train_predictor(ds, reg, o, [](LayerKind k, std::size_t epoch, double tl, double vl) {
+    Predictor p = train_predictor(ds, reg, o, [](std::string_view model, std::size_t epoch, double tl, double vl) {
         if (epoch == 1 || epoch % 10 == 0)
-            std::cerr << "  " << to_string(k) << " epoch " << epoch << "  train " << cli::fixed(tl, 5) << "  validation "
+            std::cerr << "  " << model << " epoch " << epoch << "  train " << cli::fixed(tl, 5) << "  validation "
                       << cli::fixed(vl, 5) << "\n";
         return !g_interrupted.load();
     });

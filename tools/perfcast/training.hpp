@@ -5,6 +5,7 @@
 #include <algorithm>  // find
 #include <cstdint>    // uint64_t
 #include <string>     // string
+#include <thread>     // hardware_concurrency
 #include <vector>     // vector
 
 #include <perfcast/perfcast.hpp>           // the library
@@ -20,8 +21,9 @@ inline std::vector<Option> training_options() {
     std::string hidden;
     for (std::size_t w : d.mlp.hidden) hidden += (hidden.empty() ? "" : ",") + std::to_string(w);
     return {
-        {.name = "features", .value = "raw|params|analytical|hardware", .help = "the MLPs' input features",
-         .fallback = std::string(to_string(d.features))},
+        {.name = "features", .value = "raw|params|analytical|hardware",
+         .help = "the input features of the models of the training devices", .fallback = std::string(to_string(d.features))},
+        {.name = "no-portable", .help = "no portable tier (the models that answer GPUs outside the training data)"},
         {.name = "absolute", .help = "learn the time itself, not its ratio to the roofline"},
         {.name = "holdout", .value = "X", .help = "share of the rows kept out of training for evaluation, in [0, 1)",
          .fallback = shortest(d.holdout)},
@@ -46,8 +48,16 @@ inline std::vector<Option> training_options() {
         {.name = "kinds", .value = "KIND,...",
          .help = "train only these layer kinds (" + kind_names(learned_kinds) + "; default: every one the data has)"},
         {.name = "only-device", .value = "ID,...", .help = "keep only the rows of these devices"},
+        {.name = "threads", .value = "N", .help = "models trained at once (default: the machine's cores)"},
     };
 }
+
+}  // namespace perfcast::cli
+
+/// OpenBLAS's thread count, where the BLAS linked in is OpenBLAS (a weak symbol: null otherwise).
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
+namespace perfcast::cli {
 
 /** @brief Keeps the rows of the devices named by --only-device (all rows without it). */
 inline Dataset only_devices(Dataset ds, const Args& a, const DeviceRegistry& reg) {
@@ -63,6 +73,9 @@ inline Dataset only_devices(Dataset ds, const Args& a, const DeviceRegistry& reg
 inline TrainOptions train_options(const Args& a) {
     TrainOptions o;
     o.features = parse_feature_set(a.get("features"));
+    if (o.features == FeatureSet::portable)
+        throw error("--features", "the portable models are trained beside the others on GPU data (--no-portable "
+                                  "leaves them out); --features chooses the training devices' models");
     o.relative_to_roofline = !a.flag("absolute");
     o.holdout = a.number("holdout");
     if (!(o.holdout >= 0 && o.holdout < 1)) throw error("--holdout", "expected a number in [0, 1)");
@@ -103,6 +116,16 @@ inline TrainOptions train_options(const Args& a) {
             throw error("--kinds", "expected one of " + kind_names(learned_kinds) + " (got \"" + k + "\")");
         o.kinds.push_back(*kk);
     }
+    o.portable = !a.flag("no-portable");
+    o.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (a.has("threads")) {
+        const auto n = a.integer("threads");
+        if (n < 1) throw error("--threads", "expected at least 1");
+        o.threads = static_cast<std::size_t>(n);
+    }
+    // models trained at once each call the BLAS: a multi-threaded BLAS on top contends for the same cores
+    // (OpenBLAS: 14x slower measured on two cores), so it gets one thread
+    if (o.threads > 1 && openblas_set_num_threads) openblas_set_num_threads(1);
     o.mlp.validate("train");
     return o;
 }

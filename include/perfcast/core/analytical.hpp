@@ -76,13 +76,14 @@ constexpr double backward_share(const L& layer, const Target& t, Backward b) noe
     return all > 0 ? roofline_us(layer, t, b) / all : 1.0;
 }
 
-/** @brief A pass's roofline time and its compute part, microseconds (phases summed). */
+/** @brief A pass's roofline time and its compute and memory parts, microseconds (phases summed). */
 struct PassRoofline {
     double us = 0;          ///< sum over phases of max(compute, memory): roofline_us
     double compute_us = 0;  ///< sum over phases of FLOPs / peak: compute_bound_us
+    double memory_us = 0;   ///< sum over phases of bytes / bandwidth
 };
 
-/** @brief roofline_us and compute_bound_us in one pass over the phases (each phase costed once). */
+/** @brief roofline_us, compute_bound_us and the memory part in one pass over the phases (each phase costed once). */
 template <typename L>
 constexpr PassRoofline pass_roofline(const L& layer, const Target& t) noexcept {
     PassRoofline r;
@@ -91,8 +92,53 @@ constexpr PassRoofline pass_roofline(const L& layer, const Target& t) noexcept {
             const PhaseTime p = roofline(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype());
             r.us += p.us;
             r.compute_us += p.compute_us;
+            r.memory_us += p.memory_us;
         }
     return r;
+}
+
+/**
+ * @brief The least share of its compute-bound time (FLOPs / peak) a layer kind can take: no
+ * kernel beats the device's peak FLOP/s, except convolutions through Winograd or FFT algorithms,
+ * which do fewer multiplications than the direct FLOP count (Winograd F(4x4, 3x3) 4x fewer, hence
+ * 0.25; the NeuSight data's fastest 3x3 convolutions reach 2.25x the direct count).
+ */
+constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
+
+/**
+ * @brief The physical bound of a pass from its roofline parts: the FLOPs at the device's peak (times
+ * the kind's algorithmic share, @p compute_fraction) and, on a GPU, the bytes at its memory bandwidth.
+ * No learned prediction is below it. On a CPU the memory part is left out: a working set that stays
+ * in the caches moves faster than the memory bandwidth the device entry gives.
+ */
+constexpr double physical_bound_us(const PassRoofline& r, double compute_fraction, const Device& d) noexcept {
+    const double compute = compute_fraction * r.compute_us;
+    return d.kind == DeviceKind::gpu ? std::max(compute, r.memory_us) : compute;
+}
+
+/** @brief physical_bound_us of a layer for a pass on a target. */
+constexpr double physical_bound_us(const Layer& layer, const Target& t) noexcept {
+    return physical_bound_us(pass_roofline(layer, t), min_compute_fraction(kind(layer)), t.device());
+}
+
+/**
+ * @brief The time the portable learned model (FeatureSet::portable) predicts a ratio to, microseconds:
+ * per phase that moves data, a kernel's fixed cost @p latency_us plus the roofline at the rate SIMT
+ * kernels issue at (Device::simt_flops: one FP32 pipe per partition). Both the rate and the latency
+ * mean the same on every GPU, so the learned ratio is one a GPU outside the training data shares.
+ */
+template <typename L>
+constexpr double portable_baseline_us(const L& layer, const Target& t, double latency_us) noexcept {
+    double us = 0;
+    for (Phase ph : all_phases)
+        if (runs(t.pass(), ph)) {
+            const Cost c = cost(layer, ph, t.dtype(), t.pass());
+            if (c.bytes <= 0 && c.flops <= 0) continue;
+            const double compute = static_cast<double>(c.flops) / t.device().simt_flops(t.dtype()) * 1e6;
+            const double memory = static_cast<double>(c.bytes) / t.device().bandwidth_bytes_per_s() * 1e6;
+            us += latency_us + std::max(compute, memory);
+        }
+    return us;
 }
 
 /** @brief The compute part of the roofline alone: FLOPs / peak, microseconds (phases summed). */

@@ -41,13 +41,21 @@ struct DenseLayer {
 
 /**
  * @brief One MLP of a layer kind's model: the features it reads, their scaling, the network and its
- * output maps. An ensemble's members are consecutive entries of Model::kinds with the same kind; the
- * first one's feature ranges serve them all (they share the training rows).
+ * output maps. An ensemble's members are consecutive entries of Model::kinds with the same kind and
+ * feature set; the first one's feature ranges serve them all (they share the training rows).
+ *
+ * Two tiers: a model under FeatureSet::portable sees the device only through quantities that mean
+ * the same on every GPU (its roofline at the SIMT rate, waves over its SMs) and answers for devices
+ * outside the training data; a model under another set answers for the devices it was trained on
+ * (Model::index_of). A portable model may serve several kinds at once (`serves`: the memory-bound
+ * kinds share one model of bytes, launch latency and occupancy).
  */
 struct KindModel {
     LayerKind kind = LayerKind::conv2d;
     FeatureSet features = FeatureSet::hardware;
-    bool relative_to_roofline = true;                 ///< the network predicts time / roofline time
+    /// the network predicts time / baseline: the roofline, or for FeatureSet::portable
+    /// portable_baseline_us (analytical.hpp) with latency_us below; false: the time itself
+    bool relative_to_roofline = true;
     std::span<const std::string_view> feature_names;  ///< the schema the model was trained with
     std::span<const double> mean;                     ///< the scaler's column means
     std::span<const double> stddev;                   ///< the scaler's column standard deviations
@@ -62,6 +70,17 @@ struct KindModel {
     double min_compute_fraction = 0.0;
     std::span<const double> feature_min{};  ///< the training rows' feature ranges (empty: no clamping)
     std::span<const double> feature_max{};
+    std::span<const LayerKind> serves{};    ///< further kinds this model answers (besides `kind`)
+    double latency_us = 0.0;                ///< the portable baseline's fixed cost per kernel
+
+    /** @brief Does this model answer layers of kind @p k? */
+    constexpr bool answers(LayerKind k) const noexcept {
+        return kind == k || std::find(serves.begin(), serves.end(), k) != serves.end();
+    }
+    /** @brief Is this model the portable tier (it answers devices outside the training data)? */
+    constexpr bool portable() const noexcept { return features == FeatureSet::portable; }
+    /** @brief Are the two entries members of one ensemble? */
+    constexpr bool same_ensemble(const KindModel& o) const noexcept { return kind == o.kind && features == o.features; }
 };
 
 /** @brief A query the trainer answered, with its prediction: the model must give it back. */
@@ -87,15 +106,28 @@ struct Model {
     CallOverhead overhead{};             ///< the framework's cost per call in a network
     std::string_view overhead_device{};  ///< the device it was fitted on; others get none
 
-    /** @brief The index in `kinds` of a kind's first model, or kinds.size() if it has none. (An index,
-        not a pointer: GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.) */
-    constexpr std::size_t index_of(LayerKind k) const noexcept {
-        std::size_t i = 0;
-        while (i < kinds.size() && kinds[i].kind != k) ++i;
-        return i;
+    /**
+     * @brief The index in `kinds` of the first member of the model that answers kind @p k on device
+     * @p d, or kinds.size() if none does: on a device of the training data a device-specific model
+     * first, elsewhere a portable one first, then any model of the kind. (An index, not a pointer:
+     * GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.)
+     */
+    constexpr std::size_t index_of(LayerKind k, const Device& d) const noexcept {
+        const bool seen = trained_on(d);
+        std::size_t fallback = kinds.size();
+        for (std::size_t i = 0; i < kinds.size(); ++i)
+            if (kinds[i].answers(k)) {
+                if (kinds[i].portable() != seen) return i;
+                if (fallback == kinds.size()) fallback = i;
+            }
+        return fallback;
     }
-    /** @brief Has a model for this kind? */
-    constexpr bool covers(LayerKind k) const noexcept { return index_of(k) < kinds.size(); }
+    /** @brief Has a model for this kind (on some device)? */
+    constexpr bool covers(LayerKind k) const noexcept {
+        for (const KindModel& e : kinds)
+            if (e.answers(k)) return true;
+        return false;
+    }
     /** @brief Was trained on this pass and precision? (It is not asked about others.) */
     constexpr bool trained_for(Pass pass, DType t) const noexcept {
         return std::find(passes.begin(), passes.end(), pass) != passes.end() &&

@@ -63,6 +63,23 @@ struct Device {
         }
         return tf * 1e12;
     }
+    /**
+     * @brief Do this GPU's SM partitions issue FP32 to two pipes (GA10x, Ada, Hopper, Blackwell: compute
+     * capability 8.6 and up)? There the datasheet's FP32 peak counts both, and SIMT kernels (FP32
+     * GEMMs and convolutions without tensor cores) rarely fill the second one; from Pascal to GA100 one
+     * pipe per partition carries all FP32 work and the peak is the rate such kernels approach.
+     */
+    constexpr bool dual_issue_fp32() const noexcept {
+        return kind == DeviceKind::gpu && (cc_major > 8 || (cc_major == 8 && cc_minor >= 6));
+    }
+    /**
+     * @brief The FLOP/s SIMT GEMM kernels are measured against: the FP32 peak of one pipe per partition
+     * (half the datasheet's on dual-issue GPUs, see dual_issue_fp32()); other precisions run on tensor
+     * cores and keep their peak. Never above peak_flops(t), so a time at this rate is never below the bound.
+     */
+    constexpr double simt_flops(DType t) const noexcept {
+        return t == DType::fp32 && dual_issue_fp32() ? 0.5 * peak_flops(t) : peak_flops(t);
+    }
     /** @brief Memory bandwidth in bytes per second. */
     constexpr double bandwidth_bytes_per_s() const noexcept { return bandwidth_gbs * 1e9; }
     /** @brief FP32 cores (GPU) or FP32 lanes (CPU) in all. */
@@ -123,8 +140,8 @@ inline constexpr Device p100_pcie_16gb{"p100_pcie_16gb", "Tesla P100 PCIe 16GB",
     DeviceKind::gpu, "Pascal", 6, 0, 56, 64, 0, 0, 1380, 9.5, 0, 19, 0, 732, 4, 16,
     "NVIDIA P100 datasheet; NeuSight device_configs (9519 GFLOP/s); gpu-specs.md (FP16 without tensor cores)"};
 inline constexpr Device p4{"p4", "Tesla P4", {"tesla p4", "nvidia p4"},
-    DeviceKind::gpu, "Pascal", 6, 1, 40, 64, 0, 0, 1113, 5.7, 0, 0, 0, 192, 2, 8,
-    "NVIDIA P4 datasheet; NeuSight device_configs (5699 GFLOP/s); gpu-specs.md"};
+    DeviceKind::gpu, "Pascal", 6, 1, 20, 128, 0, 0, 1113, 5.7, 0, 0, 0, 192, 2, 8,
+    "NVIDIA P4 datasheet; NeuSight device_configs (5699 GFLOP/s); GP104: 20 SMs of 128 cores (NeuSight and gpu-specs.md list 40 x 64, the same 2,560 cores)"};
 inline constexpr Device gtx_1080{"gtx_1080", "GeForce GTX 1080", {"gtx 1080", "1080", "nvidia geforce gtx 1080"},
     DeviceKind::gpu, "Pascal", 6, 1, 20, 128, 0, 0, 1733, 8.9, 0, 0, 0, 320, 2, 8,
     "NVIDIA GeForce GTX 1080 whitepaper; gpu-specs.md (the seed thesis' GPU)"};

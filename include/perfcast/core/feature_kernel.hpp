@@ -67,9 +67,10 @@ constexpr double tile_efficiency(double v, double tile) noexcept {
     return v / (Math::ceil(v / tile) * tile);
 }
 
-/** @brief The GEMM a layer amounts to (M x N outputs, K deep), for tiles and waves. */
+/** @brief The GEMM a layer amounts to (`count` independent products of M x N outputs, K deep), for tiles and waves. */
 struct gemm_dims {
     double m = 1, n = 1, k = 1;
+    double count = 1;
 };
 
 constexpr gemm_dims gemm_of(const Layer& l) noexcept {
@@ -84,6 +85,9 @@ constexpr gemm_dims gemm_of(const Layer& l) noexcept {
                 const std::int64_t g = p.groups > 0 ? p.groups : 1;
                 return {static_cast<double>(o[0] * o[2] * o[3]), static_cast<double>(p.out_channels),
                         static_cast<double>((p.in_channels / g) * p.kernel.h * p.kernel.w)};
+            } else if constexpr (std::is_same_v<params_t, BatchMatMulParams>) {
+                return {static_cast<double>(p.m), static_cast<double>(p.n), static_cast<double>(p.k),
+                        static_cast<double>(p.batch)};
             } else {
                 return {static_cast<double>(output_shape(p).elements()), 1.0, 1.0};
             }
@@ -149,6 +153,21 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
             } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
                 v("batch", p.batch);
                 v("features", p.features);
+            } else if constexpr (std::is_same_v<params_t, BatchMatMulParams>) {
+                v("batch", p.batch);
+                v("m", p.m);
+                v("k", p.k);
+                v("n", p.n);
+            } else if constexpr (std::is_same_v<params_t, LayerNormParams>) {
+                v("batch", p.batch);
+                v("features", p.features);
+                s.add("affine", p.affine ? 1.0 : 0.0);
+            } else if constexpr (std::is_same_v<params_t, ElementwiseParams>) {
+                v("batch", p.shape[0]);
+                v("elements", p.shape.elements());
+                s.add("rank", static_cast<double>(p.shape.rank));
+                s.add("op", static_cast<double>(p.op));
+                s.add("scalar", p.scalar ? 1.0 : 0.0);
             } else {
                 const Shape in = input_shape(p);
                 v("batch", in[0]);
@@ -167,12 +186,115 @@ constexpr void clamp_to_range(feature_buffer& s, std::span<const double> lo, std
     for (std::size_t i = 0; i < s.size; ++i) s.values[i] = s.values[i] < lo[i] ? lo[i] : s.values[i] > hi[i] ? hi[i] : s.values[i];
 }
 
+/** @brief Is the layer a GEMM on the GPU (dense, conv2d, bmm), which the portable set sees by tiles and waves? */
+constexpr bool gemm_like(LayerKind k) noexcept {
+    return k == LayerKind::dense || k == LayerKind::conv2d || k == LayerKind::bmm;
+}
+
+/** @brief The memory-bound kinds the portable set tells apart by a flag each (one model serves them all). */
+inline constexpr std::array<LayerKind, 9> portable_memory_kinds{
+    LayerKind::pool2d,  LayerKind::batchnorm2d, LayerKind::activation, LayerKind::add,        LayerKind::concat,
+    LayerKind::softmax, LayerKind::dropout,     LayerKind::layernorm,  LayerKind::elementwise};
+
+/** @brief The length of the run a memory-bound kernel reduces or walks per output row (softmax, norms, pools). */
+constexpr std::int64_t row_length(const Layer& l) noexcept {
+    return std::visit(
+        [](const auto& p) -> std::int64_t {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            if constexpr (std::is_same_v<params_t, SoftmaxParams> || std::is_same_v<params_t, LayerNormParams>) {
+                return p.features;
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
+                return p.batch * p.height * p.width;  // one channel's statistics
+            } else if constexpr (std::is_same_v<params_t, Pool2DParams>) {
+                const Hw k = effective_kernel(p);
+                return k.h * k.w;
+            } else if constexpr (std::is_same_v<params_t, ConcatParams>) {
+                return p.height * p.width * (p.channels / p.inputs);  // contiguous run per copy
+            } else {
+                const Shape in = input_shape(p);
+                return in.rank > 0 ? in[in.rank - 1] : 1;
+            }
+        },
+        l);
+}
+
+/** @brief Does the layer evaluate a special function per element (exp, tanh, pow, ...)? */
+constexpr bool special_function(const Layer& l) noexcept {
+    if (const auto* a = std::get_if<ActivationParams>(&l))
+        return a->kind != ActivationKind::relu && a->kind != ActivationKind::relu6;
+    if (const auto* e = std::get_if<ElementwiseParams>(&l)) return e->op == ElementwiseOp::pow;
+    return false;
+}
+
+/**
+ * @brief FeatureSet::portable: what the layer asks of a GPU in quantities that mean the same on every
+ * GPU, and no raw sizes beside them (sizes next to device-relative times would let the network
+ * recognise each training GPU by its ratio and learn it by heart, which does not carry to another).
+ * GEMM-like kinds: the GEMM's depth, its roofline parts at the SIMT rate and the bandwidth, and for
+ * tiles of 32, 64 and 128 the waves over the device's SMs and the last wave's fill, with the tile and
+ * alignment efficiencies of the shape; convolutions add their window and stride. Memory-bound kinds
+ * share one schema: the bytes at the bandwidth, FLOPs per byte, the row a kernel walks, a flag per kind
+ * and for special functions and scalar operands.
+ */
+template <typename Math>
+constexpr void portable(feature_buffer& s, const Layer& l, const Target& target) {
+    const Device& d = target.device();
+    const Pass pass = target.pass();
+    const DType t = target.dtype();
+    const Cost c = pass_cost(l, pass, t);
+    const double flops = static_cast<double>(std::max<std::int64_t>(c.flops, 1));
+    const double bytes = static_cast<double>(std::max<std::int64_t>(c.bytes, 1));
+    const double compute_us = flops / d.simt_flops(t) * 1e6;
+    const double memory_us = bytes / d.bandwidth_bytes_per_s() * 1e6;
+    const LayerKind k = kind(l);
+    if (gemm_like(k)) {
+        const gemm_dims g = gemm_of(l);
+        const double units = static_cast<double>(std::max(d.units, 1));
+        s.add("log_gemm_k", lg<Math>(g.k));
+        s.add("log_compute_us", lg<Math>(compute_us));
+        s.add("log_memory_us", lg<Math>(memory_us));
+        s.add("log_compute_over_memory", lg<Math>(compute_us / memory_us));
+        constexpr std::string_view wave_names[] = {"log_waves_32", "log_waves_64", "log_waves_128"};
+        constexpr std::string_view fill_names[] = {"wave_fill_32", "wave_fill_64", "wave_fill_128"};
+        const double tiles[] = {32.0, 64.0, 128.0};
+        for (std::size_t i = 0; i < 3; ++i) {
+            const double waves = g.count * Math::ceil(g.m / tiles[i]) * Math::ceil(g.n / tiles[i]) / units;
+            s.add(wave_names[i], lg<Math>(waves));
+            s.add(fill_names[i], waves / Math::ceil(waves));
+        }
+        s.add("tile_efficiency_m", tile_efficiency<Math>(g.m, 128.0));
+        s.add("tile_efficiency_n", tile_efficiency<Math>(g.n, 64.0));
+        s.add("tile_efficiency_k", tile_efficiency<Math>(g.k, 32.0));
+        s.add("align_m", alignment(static_cast<std::int64_t>(g.m)));
+        s.add("align_n", alignment(static_cast<std::int64_t>(g.n)));
+        s.add("align_k", alignment(static_cast<std::int64_t>(g.k)));
+        if (const auto* conv = std::get_if<Conv2DParams>(&l)) {
+            s.add("kernel_area", static_cast<double>(conv->kernel.h * conv->kernel.w));
+            s.add("stride", static_cast<double>(conv->stride.h * conv->stride.w));
+            s.add("grouped", conv->groups > 1 ? 1.0 : 0.0);
+        }
+    } else {
+        s.add("log_memory_us", lg<Math>(memory_us));
+        s.add("log_flops_per_byte", lg<Math>(flops / bytes));
+        s.add("log_row", lg<Math>(static_cast<double>(row_length(l))));
+        for (LayerKind m : portable_memory_kinds) s.add(to_string(m), k == m ? 1.0 : 0.0);
+        s.add("special_function", special_function(l) ? 1.0 : 0.0);
+        const auto* e = std::get_if<ElementwiseParams>(&l);
+        s.add("scalar_operand", e && e->scalar ? 1.0 : 0.0);
+    }
+    s.add("training", pass == Pass::training ? 1.0 : 0.0);
+    s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);
+    s.add("fp16", t == DType::fp16 ? 1.0 : 0.0);
+    s.add("bf16", t == DType::bf16 ? 1.0 : 0.0);
+}
+
 /**
  * @brief The feature vector of a layer on a device under a feature set, into @p s
  * (which it appends to): perfcast::compute_features, with the math of @p Math.
  */
 template <typename Math>
 constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const Target& target) {
+    if (set == FeatureSet::portable) return portable<Math>(s, l, target);
     const Device& d = target.device();
     const Pass pass = target.pass();
     const DType t = target.dtype();
@@ -188,7 +310,7 @@ constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const 
     const double bytes = static_cast<double>(std::max<std::int64_t>(c.bytes, 1));
     const PhaseTime r = roofline(Cost{c.flops, c.bytes}, d, t);
     const gemm_dims g = gemm_of(l);
-    const double tiles = Math::ceil(g.m / wave_tile) * Math::ceil(g.n / wave_tile);
+    const double tiles = g.count * Math::ceil(g.m / wave_tile) * Math::ceil(g.n / wave_tile);
     const double units = static_cast<double>(std::max(d.units, 1));
     const double waves = tiles / units;
     s.add("log_flops", lg<Math>(flops));

@@ -11,8 +11,11 @@
 
 namespace perfcast {
 
-/** @brief Which features a model uses; each level adds to the one before. */
-enum class FeatureSet { raw, params, analytical, hardware };
+/**
+ * @brief Which features a model uses. raw, params, analytical and hardware each add to the one
+ * before; portable stands apart: only quantities that mean the same on every GPU (feature_kernel.hpp).
+ */
+enum class FeatureSet { raw, params, analytical, hardware, portable };
 
 constexpr std::string_view to_string(FeatureSet f) noexcept {
     switch (f) {
@@ -20,14 +23,17 @@ constexpr std::string_view to_string(FeatureSet f) noexcept {
         case FeatureSet::params: return "params";
         case FeatureSet::analytical: return "analytical";
         case FeatureSet::hardware: return "hardware";
+        case FeatureSet::portable: return "portable";
     }
     return "?";
 }
 
 inline FeatureSet parse_feature_set(std::string_view s) {
-    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware})
+    for (FeatureSet f : {FeatureSet::raw, FeatureSet::params, FeatureSet::analytical, FeatureSet::hardware,
+                         FeatureSet::portable})
         if (to_string(f) == s) return f;
-    throw error("features", "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware)");
+    throw error("features",
+                "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware, portable)");
 }
 
 /** @brief Version of the feature definitions below; bump when any feature changes. */

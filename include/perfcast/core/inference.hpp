@@ -3,11 +3,13 @@
  * @brief The learned model's prediction for one layer, written once over an execution policy:
  *        `embedded::predict_us<Exec>(model, layer, target)`.
  *
- * The steps: the feature vector (feature_kernel.hpp), clamped into the training rows'
- * range; per member of the kind's ensemble, the scaler and the network (Exec::forward); the
- * members' mean in the target transform's space; the inverse transform; times the roofline when
- * the model learned the ratio to it; and at least a share of the compute-bound time
- * (min_compute_fraction). Exec is constexpr_exec below (perfcast's own math and plain loops, for
+ * The steps: the model that answers the layer's kind on the device (Model::index_of: the
+ * device-specific tier on a training device, the portable tier elsewhere); the feature vector
+ * (feature_kernel.hpp), clamped into the training rows' range; per member of the ensemble, the
+ * scaler and the network (Exec::forward); the members' mean in the target transform's space; the
+ * inverse transform; times the baseline the model learned the ratio to (the roofline, or the
+ * portable baseline); and never below the physical bound (physical_bound_us: FLOPs at the peak,
+ * times min_compute_fraction, and on GPUs bytes at the bandwidth). Exec is constexpr_exec below (perfcast's own math and plain loops, for
  * constant expressions) or the run-time Predictor's (<cmath> and the SIMD row kernel of
  * runtime/mlp.hpp); the two agree to about 1e-15 (own log/exp against libm's, another summation
  * order inside the dense layers).
@@ -21,7 +23,7 @@
 #include <cstddef>    // size_t
 #include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
 
-#include "analytical.hpp"             // pass_roofline
+#include "analytical.hpp"             // pass_roofline, physical_bound_us, portable_baseline_us
 #include "constexpr_model.hpp"        // embedded::Model, KindModel, DenseLayer, Reference
 #include "feature_kernel.hpp"  // features_kernel::compute, clamp_to_range
 #include "detail/math_policy.hpp"     // constexpr_math
@@ -32,15 +34,6 @@
 #include "target.hpp"                 // Target
 
 namespace perfcast {
-
-/**
- * @brief The least share of its compute-bound time (FLOPs / peak) a layer kind can take: no
- * kernel beats the device's peak FLOP/s, except convolutions through Winograd or FFT algorithms,
- * which do fewer multiplications than the direct FLOP count (Winograd F(4x4, 3x3) 4x fewer, hence
- * 0.25). Only the compute part is a hard bound: data that stays in caches moves faster than the
- * memory bandwidth the memory part assumes.
- */
-constexpr double min_compute_fraction(LayerKind k) noexcept { return k == LayerKind::conv2d ? 0.25 : 1.0; }
 
 namespace embedded {
 
@@ -180,17 +173,17 @@ constexpr double constexpr_exec::forward(const KindModel& k, const double* x, st
 
 template <class Exec>
 constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t) {
-    const std::size_t index = m.index_of(kind(l));
+    const std::size_t index = m.index_of(kind(l), t.device());
     if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
     const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
     fk::feature_buffer f;
     fk::compute<typename Exec::math>(f, k.features, l, t);
     fk::clamp_to_range(f, k.feature_min, k.feature_max);
-    // the ensemble: the kind's entries one after another, averaged in the target transform's space
+    // the ensemble: the model's entries one after another, averaged in the target transform's space
     double z = 0.0;
     std::size_t members = 0;
-    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].kind == k.kind; ++i, ++members) {
+    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].same_ensemble(k); ++i, ++members) {
         const KindModel& e = m.kinds[i];
         if (f.size != e.mean.size() || f.size != e.stddev.size())
             throw error("features", "the model was trained on another number of features");
@@ -200,9 +193,39 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
     }
     const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
                                                                            z / static_cast<double>(members));
-    const PassRoofline r = pass_roofline(l, t);  // the roofline and its compute part at once
-    const double us = k.relative_to_roofline ? y * r.us : y;
-    return std::max(us, k.min_compute_fraction * r.compute_us);
+    const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
+    const double us = !k.relative_to_roofline ? y
+                      : k.portable()          ? y * portable_baseline_us(l, t, k.latency_us)
+                                              : y * r.us;
+    return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+}
+
+/**
+ * @brief Where a query lies against the model's training data: the device among the training
+ * devices, and the layer's features inside the range of the training rows of the model that
+ * answers it (outside, the features are clamped to the edge: the model extrapolates).
+ */
+struct Coverage {
+    bool device = false;  ///< the device is one of the training data's
+    bool shape = false;   ///< every feature of the query lies inside the training rows' range
+};
+
+/** @brief The Coverage of a layer on a target under a model (device and shape false for a kind it lacks). */
+template <class Math = perfcast::detail::constexpr_math>
+constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
+    Coverage c;
+    c.device = m.trained_on(t.device());
+    const std::size_t index = m.index_of(kind(l), t.device());
+    if (index == m.kinds.size()) return c;
+    const KindModel& k = m.kinds[index];
+    namespace fk = perfcast::detail::features_kernel;
+    fk::feature_buffer f;
+    fk::compute<Math>(f, k.features, l, t);
+    c.shape = true;
+    if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
+        for (std::size_t i = 0; i < f.size; ++i)
+            if (f.values[i] < k.feature_min[i] || f.values[i] > k.feature_max[i]) c.shape = false;
+    return c;
 }
 
 template <class Exec>

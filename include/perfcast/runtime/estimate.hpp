@@ -5,12 +5,14 @@
  */
 #pragma once
 
-#include <cstdint>  // int64_t, uint64_t
+#include <cstdint>   // int64_t, uint64_t
+#include <optional>  // optional
 #include <string>   // string
 #include <vector>   // vector
 
 #include "../core/analytical.hpp"    // roofline_us, paleo_us, analytical_time, Analytical, PaleoOptions
 #include "../core/devices.hpp"       // Device
+#include "../core/inference.hpp"     // embedded::Coverage, coverage
 #include "../core/method.hpp"        // Method, LayerTime
 #include "../core/network.hpp"       // Network
 #include "../core/network_time.hpp"  // walk_network: the one rule of a network's time
@@ -33,6 +35,8 @@ struct LayerEstimate {
     double roofline_us = 0;           ///< the roofline, for comparison
     double paleo_us = 0;              ///< PALEO, for comparison
     Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
+    /// a learned layer (method mlp): whether its device and its shape lie inside the model's training data
+    std::optional<embedded::Coverage> coverage;
 };
 
 /** @brief A network's estimate on one target. */
@@ -160,8 +164,12 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
  */
 inline NetworkEstimate estimate(const Network& net, const Target& t, const Predictor& model,
                                 const EstimateOptions& options = {}) {
-    return estimate_with(
+    NetworkEstimate e = estimate_with(
         net, t, Method::mlp, [&model](const Layer& l, const Target& at) { return model.layer_time(l, at); }, options);
+    for (std::size_t i = 0; i < net.layers.size() && i < e.layers.size(); ++i)
+        if (e.layers[i].method == Method::mlp)
+            e.layers[i].coverage = embedded::coverage<detail::std_math>(model.view(), net.layers[i].layer, t);
+    return e;
 }
 
 /** @brief An analytical estimate (roofline or PALEO, with EstimateOptions::paleo). */

@@ -11,6 +11,9 @@
  *   - "params":     layer parameters, log-scaled
  *   - "analytical": + FLOPs, bytes, intensity, roofline times, tiles and waves
  *   - "hardware":   + device features (SMs, cores, clock, peak FLOP/s, bandwidth, L2), the default
+ *   - "portable":   apart from the others: only quantities that mean the same on every GPU (roofline
+ *                   parts at the SIMT rate, waves over the SMs, shape efficiencies), for the tier of the
+ *                   model that answers devices outside the training data (core/feature_kernel.hpp)
  */
 #pragma once
 
@@ -50,7 +53,13 @@ inline std::vector<std::string> feature_names(FeatureSet set, const Layer& examp
     return names;
 }
 
-/** @brief The analytical time a learned model's target is relative to (the roofline). */
-inline double baseline_us(const Layer& l, const Target& t) { return roofline_us(l, t); }
+/**
+ * @brief The analytical time a learned model's target is relative to: the roofline, or under the
+ * portable set portable_baseline_us with the model's kernel latency (core/inference.hpp divides by
+ * the same).
+ */
+inline double baseline_us(FeatureSet set, double latency_us, const Layer& l, const Target& t) {
+    return set == FeatureSet::portable ? portable_baseline_us(l, t, latency_us) : roofline_us(l, t);
+}
 
 }  // namespace perfcast

@@ -20,7 +20,7 @@
 #include "../core/detail/math_policy.hpp"  // std_math
 #include "../core/error.hpp"               // error
 #include "../core/feature_set.hpp"         // FeatureSet, feature_schema_version
-#include "../core/inference.hpp"           // min_compute_fraction
+#include "../core/analytical.hpp"          // min_compute_fraction
 #include "../core/layers.hpp"              // Layer, LayerKind
 #include "../core/memory_fit.hpp"          // MemoryFit
 #include "io/device_json.hpp"              // DeviceRegistry: the reference queries' devices
@@ -42,6 +42,15 @@ struct KindEnsemble {
     /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
     /// empty in models trained before ranges were kept: no clamping
     std::vector<double> feature_min, feature_max;
+    /// further kinds the model answers: the portable tier's memory-bound model serves them all
+    /// (embedded::KindModel::serves); empty for a model of one kind
+    std::vector<LayerKind> serves;
+    double latency_us = 0;  ///< the portable baseline's fixed cost per kernel (portable_baseline_us)
+
+    /** @brief Does this model answer layers of kind @p k? */
+    bool answers(LayerKind k) const noexcept {
+        return kind == k || std::find(serves.begin(), serves.end(), k) != serves.end();
+    }
 };
 
 /** @brief A query the trainer answered, re-checked when the model file is loaded. */
@@ -86,14 +95,14 @@ namespace detail {
  */
 class model_view_data {
 public:
-    model_view_data(std::string_view name, const std::map<LayerKind, KindEnsemble>& kinds,
+    model_view_data(std::string_view name, const std::vector<const KindEnsemble*>& models,
                     const std::vector<std::string>& passes, const std::vector<std::string>& dtypes,
                     const std::vector<std::string>& devices, std::string_view data_hash, const MemoryFit& memory,
                     const CallOverhead& overhead, std::string_view overhead_device,
                     const std::vector<ReferenceQuery>& references, const std::string& file)
         : m_name(name), m_hash(data_hash), m_overhead_device(overhead_device) {
-        for (const auto& [k, ensemble] : kinds)
-            for (const TrainedRegressor& r : ensemble.members) add_member(k, ensemble, r);
+        for (const KindEnsemble* ensemble : models)
+            for (const TrainedRegressor& r : ensemble->members) add_member(ensemble->kind, *ensemble, r);
         for (const std::string& s : passes) {
             const auto pass = parse_pass(s);
             if (!pass) throw error("training.passes", "unknown pass \"" + s + "\"");
@@ -123,6 +132,7 @@ private:
     struct member_data {
         std::vector<std::string_view> names;
         std::vector<double> mean, stddev, feature_min, feature_max;
+        std::vector<LayerKind> serves;
         std::deque<std::vector<double>> weights, biases;
         std::vector<embedded::DenseLayer> layers;
     };
@@ -135,6 +145,7 @@ private:
         d.stddev.assign(r.scaler().stddev().begin(), r.scaler().stddev().end());
         d.feature_min = e.feature_min;
         d.feature_max = e.feature_max;
+        d.serves = e.serves;
         for (const MlpLayer& layer : r.mlp().layers()) {
             const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
             const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
@@ -144,7 +155,7 @@ private:
                                               d.layers, r.mlp().activation(), r.mlp().output_offset(),
                                               r.mlp().output_scale(), r.target_transform().kind(),
                                               r.target_transform().constant(), min_compute_fraction(k),
-                                              d.feature_min, d.feature_max});
+                                              d.feature_min, d.feature_max, d.serves, e.latency_us});
     }
 
     std::string m_name, m_hash, m_overhead_device;

@@ -17,7 +17,10 @@
 #include <chrono>       // steady_clock
 #include <cmath>        // fabs
 #include <cstdint>      // uint64_t
+#include <atomic>       // atomic: the training threads' shared state
 #include <functional>   // function: TrainProgress
+#include <mutex>        // mutex, lock_guard: one progress report at a time
+#include <thread>       // thread, hardware_concurrency
 #include <memory>       // shared_ptr, make_shared: the view
 #include <map>          // map
 #include <optional>     // optional
@@ -53,9 +56,9 @@ inline constexpr int model_format_version = 1;
 
 /** @brief The kinds a predictor learns when its data has them; the others (and these, when the data has
  *  none) get the model's memory fit (memory_fit.hpp) or, for a model without one, the roofline. */
-inline constexpr std::array<LayerKind, 8> learned_kinds{LayerKind::conv2d,      LayerKind::dense,      LayerKind::pool2d,
-                                                        LayerKind::batchnorm2d, LayerKind::activation, LayerKind::add,
-                                                        LayerKind::concat,      LayerKind::softmax};
+inline constexpr std::array<LayerKind, 11> learned_kinds{
+    LayerKind::conv2d, LayerKind::dense,   LayerKind::pool2d, LayerKind::batchnorm2d, LayerKind::activation, LayerKind::add,
+    LayerKind::concat, LayerKind::softmax, LayerKind::bmm,    LayerKind::layernorm,   LayerKind::elementwise};
 
 namespace detail {
 
@@ -149,10 +152,19 @@ struct TrainOptions {
     /// MLPs per kind, trained from seeds mlp.seed, mlp.seed + 1, ... and averaged (KindEnsemble::members);
     /// 1 trains the single network of mlp.seed
     std::size_t ensemble = 5;
+    /// also train the portable tier (FeatureSet::portable): one model per GEMM-like kind and one for all
+    /// memory-bound kinds, which answer devices outside the training data (GPU data only)
+    bool portable = true;
+    /// models trained at once, each on a thread of its own (0: as many as the machine has cores); the
+    /// result does not depend on it (each model's training is deterministic in its own seed). With more
+    /// than one, give a multi-threaded BLAS one thread (OPENBLAS_NUM_THREADS=1): two levels of threads
+    /// on the same cores contend (OpenBLAS on two cores: 14x slower, measured)
+    std::size_t threads = 1;
 };
 
-/** @brief Called per epoch: kind, epoch, training and validation loss; false stops training. */
-using TrainProgress = std::function<bool(LayerKind, std::size_t, double, double)>;
+/** @brief Called per epoch: the model in training ("conv2d", "portable memory-bound"), epoch, training and
+    validation loss; false stops training. */
+using TrainProgress = std::function<bool(std::string_view model, std::size_t, double, double)>;
 
 /**
  * @brief A trained predictor: per-kind ensembles plus metadata and reference queries. Every
@@ -167,8 +179,12 @@ public:
     const TrainingInfo& info() const noexcept { return m_info; }
     /** @brief Records the data files the model was trained from (the model file names them). */
     void set_data_files(std::vector<std::string> files) { m_info.data_files = std::move(files); }
+    /** @brief The device-specific tier: one model per kind, for the devices of the training data. */
     const std::map<LayerKind, KindEnsemble>& models() const noexcept { return m_models; }
-    bool covers(LayerKind k) const noexcept { return m_models.count(k) > 0; }
+    /** @brief The portable tier (FeatureSet::portable): the models for devices outside the training data. */
+    const std::vector<KindEnsemble>& portable_models() const noexcept { return m_portable; }
+    /** @brief Has a model for this kind (on some device)? */
+    bool covers(LayerKind k) const noexcept { return view().covers(k); }
     /** @brief The memory-bound model for the kinds without a model of their own (unfitted: efficiency 0). */
     const MemoryFit& memory_fit() const noexcept { return m_memory; }
     /** @brief The framework's cost per call of a layer in a network (unfitted: 0 for every kind). */
@@ -245,22 +261,17 @@ public:
                          {"passes", m_info.passes},            {"seconds", m_info.seconds},
                          {"metrics", m_info.metrics},          {"devices_spec", m_info.devices_spec}};
         j["models"] = nlohmann::json::object();
-        for (const auto& [k, m] : m_models) {
-            nlohmann::json o;
-            o["features"] = std::string(to_string(m.features));
-            o["relative_to_roofline"] = m.relative_to_roofline;
-            o["feature_names"] = m.feature_names;
-            if (m.members.size() == 1) {
-                o["regressor"] = m.members.front().to_json();
-            } else {
-                o["ensemble"] = nlohmann::json::array();
-                for (const TrainedRegressor& r : m.members) o["ensemble"].push_back(r.to_json());
+        for (const auto& [k, m] : m_models) j["models"][std::string(to_string(k))] = entry_to_json(m);
+        if (!m_portable.empty()) {
+            j["portable_models"] = nlohmann::json::array();
+            for (const KindEnsemble& m : m_portable) {
+                nlohmann::json o = entry_to_json(m);
+                nlohmann::json kinds = nlohmann::json::array({std::string(to_string(m.kind))});
+                for (LayerKind k : m.serves) kinds.push_back(std::string(to_string(k)));
+                o["kinds"] = kinds;
+                o["latency_us"] = m.latency_us;
+                j["portable_models"].push_back(o);
             }
-            if (!m.feature_min.empty()) {
-                o["feature_min"] = m.feature_min;
-                o["feature_max"] = m.feature_max;
-            }
-            j["models"][std::string(to_string(k))] = o;
         }
         if (m_memory.fitted())
             j["memory_fit"] = {{"latency_us", m_memory.latency_us},
@@ -318,7 +329,33 @@ public:
         Predictor p;
         p.m_name = top.string("name", "");
         p.m_info = read_training(top["training"]);
-        for (const auto& [key, m] : top["models"].members()) p.read_kind(key, m);
+        for (const auto& [key, m] : top["models"].members()) {
+            const auto k = parse_layer_kind(key);
+            if (!k) m.fail("unknown layer kind \"" + key + "\"");
+            KindEnsemble e = read_entry(m, *k, {});
+            if (e.features == FeatureSet::portable) m.fail("features", "a portable model belongs in \"portable_models\"");
+            p.m_models[*k] = std::move(e);
+        }
+        if (const auto pm = top.find("portable_models"))
+            for (const json_value& m : pm->array()) {
+                std::vector<LayerKind> kinds;
+                for (const json_value& name : m.array("kinds")) {
+                    const auto k = name.located([&] {
+                        const std::string n = name.string();
+                        const auto v = parse_layer_kind(n);
+                        if (!v) throw error("unknown layer kind \"" + n + "\"");
+                        return *v;
+                    });
+                    kinds.push_back(k);
+                }
+                if (kinds.empty()) m.fail("kinds", "expected at least one layer kind");
+                KindEnsemble e = read_entry(m, kinds.front(), {"kinds", "latency_us"});
+                if (e.features != FeatureSet::portable) m.fail("features", "expected \"portable\"");
+                e.serves.assign(kinds.begin() + 1, kinds.end());
+                e.latency_us = m.number("latency_us", 0.0);
+                if (!(e.latency_us >= 0)) m.fail("latency_us", "expected a number >= 0");
+                p.m_portable.push_back(std::move(e));
+            }
         if (const auto mf = top.find("memory_fit")) {
             p.m_memory.latency_us = mf->number("latency_us");
             p.m_memory.efficiency = mf->number("efficiency");
@@ -374,12 +411,33 @@ private:
         return info;
     }
 
-    /** @brief One kind's entry of "models": its schema, its member MLPs (each placed at its own path) and ranges. */
-    void read_kind(const std::string& key, const detail::json_value& o) {
-        const auto k = parse_layer_kind(key);
-        if (!k) o.fail("unknown layer kind \"" + key + "\"");
+    /** @brief A model entry as JSON: its schema, its member MLPs and ranges (the tier adds its own keys). */
+    static nlohmann::json entry_to_json(const KindEnsemble& m) {
+        nlohmann::json o;
+        o["features"] = std::string(to_string(m.features));
+        o["relative_to_roofline"] = m.relative_to_roofline;
+        o["feature_names"] = m.feature_names;
+        if (m.members.size() == 1) {
+            o["regressor"] = m.members.front().to_json();
+        } else {
+            o["ensemble"] = nlohmann::json::array();
+            for (const TrainedRegressor& r : m.members) o["ensemble"].push_back(r.to_json());
+        }
+        if (!m.feature_min.empty()) {
+            o["feature_min"] = m.feature_min;
+            o["feature_max"] = m.feature_max;
+        }
+        return o;
+    }
+
+    /**
+     * @brief One model entry (of "models" or "portable_models"): its schema, its member MLPs (each placed
+     * at its own path) and ranges, for kind @p k; @p also names the keys the caller reads itself.
+     */
+    static KindEnsemble read_entry(const detail::json_value& o, LayerKind k, std::initializer_list<std::string_view> also) {
+        const std::string key(to_string(k));
         KindEnsemble m;
-        m.kind = *k;
+        m.kind = k;
         m.features = o["features"].located([&] { return parse_feature_set(o.string("features")); });
         m.relative_to_roofline = o.boolean("relative_to_roofline", true);
         m.feature_names = read_strings(o, "feature_names");
@@ -408,16 +466,17 @@ private:
         if (m.feature_min.size() != m.feature_max.size() ||
             (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size()))
             o.fail(o.has("feature_min") ? "feature_min" : "feature_max", "expected one minimum and one maximum per feature");
+        for (std::string_view a : also) o.find(a);  // read by the caller
         o.no_other_keys();
         // the features this perfcast computes must be the ones the model was trained on
-        if (feature_names(m.features, detail::example_layer(*k)) != m.feature_names)
+        if (feature_names(m.features, detail::example_layer(k)) != m.feature_names)
             o.fail("feature_names", "differ from the features this perfcast computes for " + key);
         for (const TrainedRegressor& reg : m.members)
             if (reg.input_size() != m.feature_names.size())
                 o.fail(single ? "regressor" : "ensemble", "expects " + std::to_string(reg.input_size()) +
                                                               " inputs, the schema has " +
                                                               std::to_string(m.feature_names.size()));
-        m_models[*k] = std::move(m);
+        return m;
     }
 
     void read_call_overhead(const detail::json_value& co) {
@@ -467,13 +526,17 @@ private:
 
     /** @brief Lays the data out anew as view() (after any change of the models, metadata or references). */
     void rebuild_view(const std::string& file = "<model>") {
-        m_view = std::make_shared<const detail::model_view_data>(m_name, m_models, m_info.passes, m_info.dtypes,
+        std::vector<const KindEnsemble*> models;
+        for (const auto& [k, m] : m_models) models.push_back(&m);
+        for (const KindEnsemble& m : m_portable) models.push_back(&m);
+        m_view = std::make_shared<const detail::model_view_data>(m_name, models, m_info.passes, m_info.dtypes,
                                                                  m_info.devices, m_info.data_hash, m_memory,
                                                                  m_overhead, m_overhead_device, m_refs, file);
     }
 
     std::string m_name;
     std::map<LayerKind, KindEnsemble> m_models;
+    std::vector<KindEnsemble> m_portable;
     MemoryFit m_memory;
     CallOverhead m_overhead;
     std::string m_overhead_device;
@@ -486,7 +549,8 @@ private:
 
 /** @brief The rows of one kind as a feature matrix and target vector. */
 inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceRegistry& reg, FeatureSet set,
-                           bool relative, xt::xtensor<double, 2>& X, xt::xtensor<double, 1>& y) {
+                           bool relative, xt::xtensor<double, 2>& X, xt::xtensor<double, 1>& y,
+                           double latency_us = 0.0) {
     if (rows.empty()) throw error("data", "no rows");
     std::vector<double> v;
     compute_features(set, rows[0]->layer, Target(reg.get(rows[0]->device), rows[0]->pass, rows[0]->dtype), &v, nullptr);
@@ -500,13 +564,71 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
         const Target t(d, s.pass, s.dtype);
         compute_features(set, s.layer, t, &v, nullptr);
         for (std::size_t c = 0; c < cols; ++c) X(i, c) = v[c];
-        y(i) = relative ? s.time_us / baseline_us(s.layer, t) : s.time_us;
+        y(i) = relative ? s.time_us / baseline_us(set, latency_us, s.layer, t) : s.time_us;
     }
 }
 
+namespace detail {
+
 /**
- * @brief Trains one model per learned kind on the measured rows of `ds` that are not
- * held out (held_out(row, options.holdout, options.split_salt)).
+ * @brief One model entry trained on @p rows: its schema and feature ranges, then `o.ensemble` MLPs
+ * from seeds mlp.seed, mlp.seed + 1, ... (`stopped` is set when the progress callback stops training).
+ */
+inline KindEnsemble train_entry(const std::vector<const Sample*>& rows, const DeviceRegistry& reg,
+                                const TrainOptions& o, LayerKind k, FeatureSet set, double latency_us,
+                                const std::string& label, const TrainProgress& progress, std::atomic<bool>& stopped,
+                                nlohmann::json& metrics) {
+    KindEnsemble m;
+    m.kind = k;
+    m.features = set;
+    m.relative_to_roofline = o.relative_to_roofline;
+    m.latency_us = latency_us;
+    m.feature_names = feature_names(set, rows[0]->layer);
+    xt::xtensor<double, 2> X;
+    xt::xtensor<double, 1> y;
+    feature_matrix(rows, reg, set, o.relative_to_roofline, X, y, latency_us);
+    m.feature_min.assign(X.shape(1), 0.0);
+    m.feature_max.assign(X.shape(1), 0.0);
+    for (std::size_t c = 0; c < X.shape(1); ++c) {
+        if (device_only_feature(m.feature_names[c])) {  // a device beyond the data is the model's to answer
+            m.feature_min[c] = -unbounded_feature;
+            m.feature_max[c] = unbounded_feature;
+            continue;
+        }
+        m.feature_min[c] = m.feature_max[c] = X(0, c);
+        for (std::size_t r = 1; r < X.shape(0); ++r) {
+            m.feature_min[c] = std::min(m.feature_min[c], X(r, c));
+            m.feature_max[c] = std::max(m.feature_max[c], X(r, c));
+        }
+    }
+    ProgressCallback cb;
+    if (progress)
+        cb = [&](std::size_t e, double tl, double vl) {
+            if (!progress(label, e, tl, vl)) stopped = true;
+            return !stopped;
+        };
+    nlohmann::json best_epochs = nlohmann::json::array();
+    double seconds = 0.0;
+    for (std::size_t i = 0; i < o.ensemble && !stopped; ++i) {
+        MlpConfig c = o.mlp;
+        c.seed = o.mlp.seed + i;  // member 0 is the single network a 1-member ensemble would train
+        m.members.push_back(train_mlp(X, y, c, cb));
+        best_epochs.push_back(m.members.back().history().best_epoch);
+        seconds += m.members.back().history().seconds;
+    }
+    metrics = {{"train_rows", rows.size()}, {"members", m.members.size()}, {"best_epoch", best_epochs},
+               {"seconds", seconds}};
+    return m;
+}
+
+}  // namespace detail
+
+/**
+ * @brief Trains a predictor on the measured rows of `ds` that are not held out (held_out(row,
+ * options.holdout, options.split_salt)): one model per learned kind under options.features (the
+ * device-specific tier), and with options.portable, on GPU rows, the portable tier: one model per
+ * GEMM-like kind and one that serves every memory-bound kind, under FeatureSet::portable, relative to
+ * portable_baseline_us with the memory fit's kernel latency.
  */
 inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
                                  const TrainProgress& progress = {}) {
@@ -517,6 +639,8 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     p.m_info.holdout = o.holdout;
     p.m_info.split_salt = o.split_salt;
     std::map<LayerKind, std::vector<const Sample*>> by_kind;
+    std::map<LayerKind, std::vector<const Sample*>> portable_gemm;
+    std::vector<const Sample*> portable_memory;
     std::set<std::string> devices, dtypes, passes;
     std::vector<MemoryFitRow> memory_rows;
     std::uint64_t hash = 1469598103934665603ULL;
@@ -533,72 +657,100 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         if (!o.kinds.empty() && std::find(o.kinds.begin(), o.kinds.end(), k) == o.kinds.end()) continue;
         if (std::find(learned_kinds.begin(), learned_kinds.end(), k) == learned_kinds.end()) continue;
         by_kind[k].push_back(&s);
+        if (o.portable && reg.get(s.device).kind == DeviceKind::gpu) {
+            if (detail::features_kernel::gemm_like(k)) portable_gemm[k].push_back(&s);
+            else if (memory_bound_kind(k)) portable_memory.push_back(&s);
+        }
         devices.insert(s.device);
         dtypes.insert(std::string(to_string(s.dtype)));
         passes.insert(std::string(to_string(s.pass)));
         hash = detail::fnv1a(detail::row_key(s) + "|" + detail::format_double(s.time_us) + "\n", hash);
     }
     if (by_kind.empty())
-        throw error("data", "no measured rows of a learned kind (conv2d, dense, pool2d, batchnorm2d, activation, add, "
-                            "concat, softmax) to train on");
+        throw error("data", "no measured rows of a learned kind (" + kind_names(learned_kinds) + ") to train on");
     p.m_memory = fit_memory_model(memory_rows);  // unfitted without enough memory-bound rows
     p.m_info.data_hash = "fnv1a64:" + detail::hex64(hash);
     p.m_info.devices.assign(devices.begin(), devices.end());
     p.m_info.dtypes.assign(dtypes.begin(), dtypes.end());
     p.m_info.passes.assign(passes.begin(), passes.end());
     for (const auto& id : p.m_info.devices) p.m_info.devices_spec.push_back(device_to_json(reg.get(id)));
-    for (const auto& [k, rows] : by_kind) {
-        KindEnsemble m;
-        m.kind = k;
-        m.features = o.features;
-        m.relative_to_roofline = o.relative_to_roofline;
-        m.feature_names = feature_names(o.features, rows[0]->layer);
-        xt::xtensor<double, 2> X;
-        xt::xtensor<double, 1> y;
-        feature_matrix(rows, reg, o.features, o.relative_to_roofline, X, y);
-        m.feature_min.assign(X.shape(1), 0.0);
-        m.feature_max.assign(X.shape(1), 0.0);
-        for (std::size_t c = 0; c < X.shape(1); ++c) {
-            if (device_only_feature(m.feature_names[c])) {  // a device beyond the data is the model's to answer
-                m.feature_min[c] = -unbounded_feature;
-                m.feature_max[c] = unbounded_feature;
-                continue;
-            }
-            m.feature_min[c] = m.feature_max[c] = X(0, c);
-            for (std::size_t r = 1; r < X.shape(0); ++r) {
-                m.feature_min[c] = std::min(m.feature_min[c], X(r, c));
-                m.feature_max[c] = std::max(m.feature_max[c], X(r, c));
-            }
-        }
-        const LayerKind kk = k;
-        bool progress_stopped = false;
-        ProgressCallback cb;
-        if (progress)
-            cb = [&](std::size_t e, double tl, double vl) {
-                if (!progress(kk, e, tl, vl)) progress_stopped = true;
-                return !progress_stopped;
-            };
-        nlohmann::json best_epochs = nlohmann::json::array();
-        double seconds = 0.0;
-        for (std::size_t i = 0; i < o.ensemble; ++i) {
-            MlpConfig c = o.mlp;
-            c.seed = o.mlp.seed + i;  // member 0 is the single network a 1-member ensemble would train
-            m.members.push_back(train_mlp(X, y, c, cb));
-            best_epochs.push_back(m.members.back().history().best_epoch);
-            seconds += m.members.back().history().seconds;
-            if (progress_stopped) break;
-        }
-        p.m_models[k] = std::move(m);
-        p.m_info.metrics[std::string(to_string(k))] = {{"train_rows", rows.size()},
-                                                       {"members", p.m_models[k].members.size()},
-                                                       {"best_epoch", best_epochs},
-                                                       {"seconds", seconds}};
-        std::vector<const Sample*> refs;
-        for (std::size_t i = 0; i < o.references_per_kind && i < rows.size(); ++i)
-            refs.push_back(rows[i * (rows.size() - 1) / std::max<std::size_t>(o.references_per_kind - 1, 1)]);
-        p.rebuild_view();  // the kind just trained answers its reference queries
-        p.add_references(refs, reg);
+    // the models to train, in the order the model file lists them; they train concurrently
+    struct Job {
+        const std::vector<const Sample*>* rows;
+        LayerKind kind;
+        FeatureSet features;
+        double latency_us;
+        std::string label;
+        std::vector<LayerKind> serves;
+        KindEnsemble result{};
+        nlohmann::json metrics{};
+    };
+    std::vector<Job> jobs;
+    for (const auto& [k, rows] : by_kind) jobs.push_back({&rows, k, o.features, 0.0, std::string(to_string(k)), {}});
+    // the portable tier: its baseline's kernel latency is the memory fit's (a launch, on the training GPUs)
+    const double latency = p.m_memory.fitted() ? p.m_memory.latency_us : 0.0;
+    for (const auto& [k, rows] : portable_gemm)
+        jobs.push_back({&rows, k, FeatureSet::portable, latency, "portable " + std::string(to_string(k)), {}});
+    if (!portable_memory.empty()) {
+        // one model for every memory-bound kind: the kinds without rows read as their bytes alone (their
+        // flags, never set in training, are clamped to 0 by the feature ranges)
+        std::vector<LayerKind> kinds;
+        for (LayerKind k : all_layer_kinds)
+            if (memory_bound_kind(k)) kinds.push_back(k);
+        jobs.push_back({&portable_memory, kinds.front(), FeatureSet::portable, latency, "portable memory-bound",
+                        std::vector<LayerKind>(kinds.begin() + 1, kinds.end())});
     }
+    std::atomic<bool> stopped{false};
+    std::mutex progress_mutex;
+    const TrainProgress serial = progress ? TrainProgress([&](std::string_view m, std::size_t e, double tl, double vl) {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
+        return progress(m, e, tl, vl);
+    })
+                                          : TrainProgress();
+    std::atomic<std::size_t> next{0};
+    const auto work = [&] {
+        for (std::size_t i = next++; i < jobs.size(); i = next++) {
+            Job& j = jobs[i];
+            if (stopped) break;
+            j.result = detail::train_entry(*j.rows, reg, o, j.kind, j.features, j.latency_us, j.label, serial, stopped,
+                                           j.metrics);
+            j.result.serves = j.serves;
+        }
+    };
+    const std::size_t threads =
+        std::max<std::size_t>(1, std::min<std::size_t>(o.threads ? o.threads : std::thread::hardware_concurrency(), jobs.size()));
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (std::thread& t : pool) t.join();
+    for (Job& j : jobs) {
+        if (j.result.members.empty()) continue;  // not reached: training was stopped
+        p.m_info.metrics[j.label] = j.metrics;
+        if (j.features == FeatureSet::portable) {
+            p.m_portable.push_back(std::move(j.result));
+        } else {
+            p.m_models[j.kind] = std::move(j.result);
+            std::vector<const Sample*> refs;  // reference queries: rows spread over the kind's
+            const std::vector<const Sample*>& rows = *j.rows;
+            for (std::size_t i = 0; i < o.references_per_kind && i < rows.size(); ++i)
+                refs.push_back(rows[i * (rows.size() - 1) / std::max<std::size_t>(o.references_per_kind - 1, 1)]);
+            p.rebuild_view();  // the model just trained answers its reference queries
+            p.add_references(refs, reg);
+        }
+    }
+    if (!p.m_portable.empty()) {
+        // reference queries on a device outside the data, so that the portable tier is checked too
+        std::vector<const Sample*> rows;
+        for (const auto& [k, r] : portable_gemm) rows.push_back(r.front());
+        if (!portable_memory.empty()) rows.push_back(portable_memory.front());
+        p.rebuild_view();
+        for (const Sample* s : rows) {
+            const Device& d = devices::h100_sxm;
+            p.m_refs.push_back({s->layer, device_to_json(d).dump(), s->pass, s->dtype,
+                                p.predict_us(s->layer, Target(d, s->pass, s->dtype))});
+        }
+    }
+    p.rebuild_view();
     p.m_info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return p;
 }

@@ -128,6 +128,13 @@ inline std::string hw(const Hw& v) { return "{" + std::to_string(v.h) + ", " + s
 inline std::string boolean(bool b) { return b ? "true" : "false"; }
 
 /** @brief A layer as a C++ expression of its parameter struct, every field named. */
+/** @brief A Shape as a C++ expression. */
+inline std::string shape_expression(const Shape& s) {
+    std::string dims;
+    for (std::size_t i = 0; i < s.dims.size(); ++i) dims += (i ? ", " : "") + std::to_string(s.dims[i]);
+    return "perfcast::Shape{" + std::to_string(s.rank) + ", {" + dims + "}}";
+}
+
 inline std::string layer_expression(const Layer& l) {
     return std::visit(
         [](const auto& p) -> std::string {
@@ -151,6 +158,28 @@ inline std::string layer_expression(const Layer& l) {
                        ",\n        .kernel = " + hw(p.kernel) + ", .stride = " + hw(p.stride) + ", .padding = " +
                        hw(p.padding) + ", .ceil_mode = " + boolean(p.ceil_mode) + ", .global = " +
                        boolean(p.global) + ", .count_include_pad = " + boolean(p.count_include_pad) + "}";
+            } else if constexpr (std::is_same_v<params_t, BatchMatMulParams>) {
+                return "perfcast::BatchMatMulParams{.batch = " + to_string(p.batch) + ", .m = " + to_string(p.m) +
+                       ", .k = " + to_string(p.k) + ", .n = " + to_string(p.n) + "}";
+            } else if constexpr (std::is_same_v<params_t, LayerNormParams>) {
+                return "perfcast::LayerNormParams{.batch = " + to_string(p.batch) + ", .features = " +
+                       to_string(p.features) + ", .affine = " + boolean(p.affine) + "}";
+            } else if constexpr (std::is_same_v<params_t, SoftmaxParams>) {
+                return "perfcast::SoftmaxParams{.batch = " + to_string(p.batch) + ", .features = " +
+                       to_string(p.features) + "}";
+            } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
+                return "perfcast::BatchNorm2DParams{.batch = " + to_string(p.batch) + ", .channels = " +
+                       to_string(p.channels) + ", .height = " + to_string(p.height) + ", .width = " +
+                       to_string(p.width) + ", .affine = " + boolean(p.affine) + "}";
+            } else if constexpr (std::is_same_v<params_t, ActivationParams>) {
+                return "perfcast::ActivationParams{.shape = " + shape_expression(p.shape) +
+                       ", .kind = perfcast::ActivationKind::" + std::string(perfcast::to_string(p.kind)) + "}";
+            } else if constexpr (std::is_same_v<params_t, AddParams>) {
+                return "perfcast::AddParams{.shape = " + shape_expression(p.shape) + ", .inputs = " + to_string(p.inputs) + "}";
+            } else if constexpr (std::is_same_v<params_t, ElementwiseParams>) {
+                return "perfcast::ElementwiseParams{.shape = " + shape_expression(p.shape) +
+                       ", .op = perfcast::ElementwiseOp::" + std::string(perfcast::to_string(p.op)) +
+                       ", .scalar = " + boolean(p.scalar) + "}";
             } else {
                 throw error("embed", "reference queries of " + std::string(perfcast::to_string(kind_of<params_t>)) +
                                          " layers cannot be embedded (only the learned kinds)");
@@ -232,17 +261,21 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     out += "/**\n * @file\n * @brief The predictor " + quoted(m.name) + " as constexpr data: `" + ns + "::model`.\n *\n";
     for (std::size_t ki = 0; ki < m.kinds.size(); ++ki) {
         const embedded::KindModel& k = m.kinds[ki];
-        if (ki > 0 && m.kinds[ki - 1].kind == k.kind) continue;  // an ensemble's later members
+        if (ki > 0 && m.kinds[ki - 1].same_ensemble(k)) continue;  // an ensemble's later members
         std::size_t members = 1;
-        while (ki + members < m.kinds.size() && m.kinds[ki + members].kind == k.kind) ++members;
+        while (ki + members < m.kinds.size() && m.kinds[ki + members].same_ensemble(k)) ++members;
         std::string shape = std::to_string(k.layers.empty() ? 0 : k.layers.front().inputs);
         for (const embedded::DenseLayer& l : k.layers) shape += "-" + std::to_string(l.outputs);
-        out += " * - " + std::string(to_string(k.kind)) + ": " + std::string(to_string(k.features)) + " features, " +
+        std::string answers(to_string(k.kind));
+        for (LayerKind o : k.serves) answers += ", " + std::string(to_string(o));
+        out += " * - " + answers + ": " + std::string(to_string(k.features)) + " features, " +
                shape + " " + std::string(to_string(k.activation)) +
                (members > 1 ? " (an ensemble of " + std::to_string(members) + ")" : std::string()) + ", " +
                std::string(to_string(k.transform)) + " target" +
-               (k.relative_to_roofline ? ", relative to the roofline" : "") + ",\n *   at least " +
-               literal(k.min_compute_fraction) + " x the compute-bound time (FLOPs / peak)\n";
+               (!k.relative_to_roofline ? ""
+                : k.portable()         ? ", relative to the portable baseline (kernel latency " + literal(k.latency_us) + " us)"
+                                       : ", relative to the roofline") +
+               ",\n *   at least the physical bound (" + literal(k.min_compute_fraction) + " x FLOPs / peak; bytes / bandwidth)\n";
     }
     out += " *\n * Trained on";
     for (std::size_t i = 0; i < m.passes.size(); ++i) out += (i ? ", " : " ") + std::string(to_string(m.passes[i]));
@@ -271,8 +304,9 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     for (std::size_t ki = 0; ki < m.kinds.size(); ++ki) {
         const embedded::KindModel& k = m.kinds[ki];
         std::size_t member = 0;  // an ensemble's later members: conv2d_1_..., conv2d_2_...
-        while (member < ki && m.kinds[ki - member - 1].kind == k.kind) ++member;
-        const std::string kn = std::string(to_string(k.kind)) + (member ? "_" + std::to_string(member) : std::string());
+        while (member < ki && m.kinds[ki - member - 1].same_ensemble(k)) ++member;
+        const std::string kn = (k.portable() ? "portable_" : "") + std::string(to_string(k.kind)) +
+                               (member ? "_" + std::to_string(member) : std::string());
         std::vector<std::string> names;
         for (const std::string_view n : k.feature_names) names.push_back(quoted(n));
         array("std::string_view", kn + "_feature_names", names, kn + ": the features, in order");
@@ -296,15 +330,19 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                              "}");
         }
         array("perfcast::embedded::DenseLayer", kn + "_layers", layers, "");
+        std::vector<std::string> serves;
+        for (LayerKind o : k.serves) serves.push_back("perfcast::LayerKind::" + std::string(to_string(o)));
+        if (!serves.empty()) array("perfcast::LayerKind", kn + "_serves", serves, "the further kinds it answers");
         kinds.push_back("{perfcast::LayerKind::" + std::string(to_string(k.kind)) + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
                         ", " + boolean(k.relative_to_roofline) + ", " + kn + "_feature_names, " + kn + "_mean, " + kn +
                         "_stddev,\n     " + kn + "_layers, perfcast::MlpActivation::" +
                         std::string(to_string(k.activation)) + ", " + literal(k.output_offset) + ", " +
                         literal(k.output_scale) + ",\n     perfcast::TargetKind::" + std::string(to_string(k.transform)) +
                         ", " + literal(k.transform_c) + ", " + literal(k.min_compute_fraction) +
-                        (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string()) + "}");
+                        (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string(", {}, {}")) +
+                        ", " + span_of(kn + "_serves", serves.size()) + ", " + literal(k.latency_us) + "}");
     }
-    out += "\n// the models, one per layer kind (an ensemble's members one after another)\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
+    out += "\n// the models: per layer kind, then the portable tier (an ensemble's members one after another)\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
     for (const std::string& k : kinds) out += "    " + k + ",\n";
     out += "};\n";
 

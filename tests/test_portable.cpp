@@ -1,0 +1,198 @@
+// Tests of the learned model's two tiers (the device-specific models and the portable ones that answer
+// GPUs outside the training data), the physical bound and the coverage of a query, on synthetic data
+// made here (made-up efficiency curves over the roofline), never on measurements.
+#include <doctest/doctest.h>
+
+#include <perfcast/runtime/features.hpp>
+#include <perfcast/runtime/predictor.hpp>
+
+#include <algorithm>  // find
+#include <cmath>      // exp, log
+
+using namespace perfcast;
+
+namespace {
+
+/** Synthetic: dense layers and element-wise products on two GPUs, at made-up efficiencies plus a launch. */
+Dataset synthetic_gpu_dataset(std::size_t n) {
+    Dataset ds;
+    ds.provenance["source"] = "synthetic, made by test_portable.cpp";
+    const char* devs[] = {"t4", "v100_pcie_32gb"};
+    std::uint64_t state = 987654321;
+    auto next = [&] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(state >> 11) / 9007199254740992.0;
+    };
+    auto log_uniform = [&](double lo, double hi) { return static_cast<std::int64_t>(lo * std::exp(next() * std::log(hi / lo))); };
+    for (std::size_t i = 0; i < n; ++i) {
+        Sample s;
+        if (i % 2 == 0) {
+            s.layer = DenseParams{.batch = log_uniform(1, 64), .in_features = log_uniform(16, 4096),
+                                  .out_features = log_uniform(16, 4096)};
+        } else {
+            s.layer = ElementwiseParams{.shape = Shape::matrix(log_uniform(1, 4096), log_uniform(1, 4096)),
+                                        .op = ElementwiseOp::mul,
+                                        .scalar = (i / 2) % 2 == 0};
+        }
+        s.device = devs[(i / 4) % 2];
+        const Target t(*find_device(s.device), Pass::inference, DType::fp32);
+        const double r = roofline_us(s.layer, t);
+        s.time_us = r / (0.3 + 0.5 * (1 - std::exp(-r / 40.0))) + 8.0;
+        s.source = "synthetic";
+        ds.rows.push_back(s);
+    }
+    return ds;
+}
+
+TrainOptions quick_options() {
+    TrainOptions o;
+    o.mlp.hidden = {16, 16};
+    o.mlp.max_epochs = 30;
+    o.mlp.patience = 0;
+    o.mlp.batch_size = 128;
+    o.mlp.learning_rate = 3e-3;
+    o.ensemble = 1;
+    return o;
+}
+
+const Predictor& trained() {
+    static const Predictor p = [] {
+        DeviceRegistry reg;
+        return train_predictor(synthetic_gpu_dataset(1200), reg, quick_options());
+    }();
+    return p;
+}
+
+const Layer dense = DenseParams{.batch = 16, .in_features = 512, .out_features = 1024};
+
+}  // namespace
+
+TEST_CASE("the portable features hold no raw sizes, only what means the same on every GPU") {
+    const auto names = feature_names(FeatureSet::portable, dense);
+    for (const char* absent : {"batch", "in_features", "out_features", "log_units", "log_peak_flops", "log_bandwidth"})
+        CHECK(std::find(names.begin(), names.end(), absent) == names.end());
+    CHECK(std::find(names.begin(), names.end(), "log_waves_128") != names.end());
+    // every memory-bound kind has the one schema of the shared model
+    const auto memory = feature_names(FeatureSet::portable, ElementwiseParams{.shape = Shape::matrix(8, 8)});
+    for (LayerKind k : all_layer_kinds)
+        if (memory_bound_kind(k)) CHECK(feature_names(FeatureSet::portable, detail::example_layer(k)) == memory);
+    // the same layer on two GPUs: only the device-relative features differ
+    std::vector<double> a, b;
+    compute_features(FeatureSet::portable, dense, Target(devices::t4), &a, nullptr);
+    compute_features(FeatureSet::portable, dense, Target(devices::h100_sxm), &b, nullptr);
+    CHECK(a != b);
+    CHECK(a[0] == b[0]);  // log_gemm_k
+}
+
+TEST_CASE("dual-issue GPUs are measured against one FP32 pipe per partition, never above the peak") {
+    CHECK(!devices::v100_pcie_32gb.dual_issue_fp32());
+    CHECK(!devices::a100_pcie_40gb.dual_issue_fp32());
+    CHECK(devices::h100_sxm.dual_issue_fp32());
+    CHECK(devices::l4.dual_issue_fp32());
+    CHECK(!devices::xeon_spr_2c.dual_issue_fp32());
+    CHECK(devices::h100_sxm.simt_flops(DType::fp32) == doctest::Approx(devices::h100_sxm.peak_flops(DType::fp32) / 2));
+    CHECK(devices::h100_sxm.simt_flops(DType::fp16) == devices::h100_sxm.peak_flops(DType::fp16));
+    CHECK(devices::t4.simt_flops(DType::fp32) == devices::t4.peak_flops(DType::fp32));
+    // the portable baseline is a launch per kernel plus the roofline at that rate
+    const Target h100(devices::h100_sxm);
+    CHECK(portable_baseline_us(dense, h100, 0.0) >= roofline_us(dense, h100));
+    CHECK(portable_baseline_us(dense, h100, 10.0) == doctest::Approx(portable_baseline_us(dense, h100, 0.0) + 10.0));
+}
+
+TEST_CASE("a GPU model has two tiers: its training devices get their own models, other GPUs the portable ones") {
+    const Predictor& p = trained();
+    REQUIRE(p.portable_models().size() == 2);  // dense, and one model for every memory-bound kind
+    const embedded::Model& m = p.view();
+    const std::size_t seen = m.index_of(LayerKind::dense, devices::t4);
+    const std::size_t unseen = m.index_of(LayerKind::dense, devices::h100_sxm);
+    REQUIRE(seen < m.kinds.size());
+    REQUIRE(unseen < m.kinds.size());
+    CHECK(!m.kinds[seen].portable());
+    CHECK(m.kinds[unseen].portable());
+    CHECK(m.kinds[unseen].latency_us == doctest::Approx(p.memory_fit().latency_us));
+    // one portable model answers every memory-bound kind, those without rows too
+    const std::size_t pool = m.index_of(LayerKind::pool2d, devices::h100_sxm);
+    REQUIRE(pool < m.kinds.size());
+    CHECK(m.kinds[pool].portable());
+    CHECK(m.kinds[pool].answers(LayerKind::softmax));
+    CHECK(m.kinds[pool].answers(LayerKind::elementwise));
+    CHECK(!m.kinds[pool].answers(LayerKind::dense));
+    CHECK(p.covers(LayerKind::layernorm));
+    CHECK(p.layer_time(LayerNormParams{.batch = 64, .features = 1024}, Target(devices::h100_sxm)).method == Method::mlp);
+    // on a training device a kind without a device model falls back to the portable one
+    CHECK(m.kinds[m.index_of(LayerKind::softmax, devices::t4)].portable());
+    // the tiers answer differently
+    const double a = p.predict_us(dense, Target(devices::t4));
+    const double b = embedded::predict_us<runtime_exec>(
+        embedded::Model{m.name, m.feature_schema_version, m.kinds, m.passes, m.dtypes, {}, m.references, m.data_hash},
+        dense, Target(devices::t4));  // the same model, told t4 is not a training device
+    CHECK(a != b);
+}
+
+TEST_CASE("a model file keeps its portable tier, and refuses a malformed one with the field's path") {
+    const Predictor& p = trained();
+    const std::string text = p.to_json().dump(1);
+    const Predictor q = Predictor::parse(text, "m.json");  // re-runs the references, the portable ones included
+    REQUIRE(q.portable_models().size() == p.portable_models().size());
+    for (const Device* d : {&devices::t4, &devices::h100_sxm, &devices::l4})
+        for (const Layer& l : {dense, Layer{SoftmaxParams{.batch = 256, .features = 1000}}})
+            CHECK(q.predict_us(l, Target(*d)) == p.predict_us(l, Target(*d)));
+    CHECK(q.portable_models().back().serves == p.portable_models().back().serves);
+
+    nlohmann::json j = p.to_json();
+    j["portable_models"][0]["kinds"][0] = "densely";
+    CHECK_THROWS_WITH_AS(Predictor::parse(j.dump(1), "m.json", false),
+                         doctest::Contains("portable_models[0].kinds[0]"), error);
+    j = p.to_json();
+    j["portable_models"][0]["features"] = "hardware";
+    CHECK_THROWS_WITH_AS(Predictor::parse(j.dump(1), "m.json", false), doctest::Contains("portable"), error);
+    j = p.to_json();
+    j["portable_models"][0]["latency_us"] = -1.0;
+    CHECK_THROWS_WITH_AS(Predictor::parse(j.dump(1), "m.json", false), doctest::Contains("latency_us"), error);
+}
+
+TEST_CASE("no learned prediction is below the physical bound, however small the layer or fast the GPU") {
+    const Predictor& p = trained();
+    for (const Device* d : devices::builtin)
+        for (const Layer& l : {dense, Layer{DenseParams{.batch = 4096, .in_features = 8192, .out_features = 8192}},
+                               Layer{ElementwiseParams{.shape = Shape::matrix(65536, 8192)}},
+                               Layer{Conv2DParams{.batch = 64, .in_channels = 256, .height = 56, .width = 56,
+                                                  .out_channels = 256, .kernel = 3, .padding = 1}}}) {
+            if (d->kind != DeviceKind::gpu || !p.covers(kind(l))) continue;
+            const Target t(*d);
+            CHECK(p.predict_us(l, t) >= physical_bound_us(l, t) * (1 - 1e-12));
+        }
+    // the bound: FLOPs at the peak (a conv at a quarter: Winograd) and on a GPU the bytes at the bandwidth
+    const Layer conv = Conv2DParams{.batch = 8, .in_channels = 64, .height = 28, .width = 28, .out_channels = 64,
+                                    .kernel = 3, .padding = 1};
+    const PassRoofline r = pass_roofline(conv, Target(devices::t4));
+    CHECK(physical_bound_us(conv, Target(devices::t4)) == doctest::Approx(std::max(0.25 * r.compute_us, r.memory_us)));
+    const PassRoofline c = pass_roofline(dense, Target(devices::xeon_spr_2c));
+    CHECK(physical_bound_us(dense, Target(devices::xeon_spr_2c)) == doctest::Approx(c.compute_us));
+}
+
+TEST_CASE("coverage tells a training device and shape from a new one") {
+    const Predictor& p = trained();
+    const embedded::Model& m = p.view();
+    const auto in = embedded::coverage<detail::std_math>(m, dense, Target(devices::t4));
+    CHECK(in.device);
+    CHECK(in.shape);
+    const Layer huge = DenseParams{.batch = 65536, .in_features = 65536, .out_features = 65536};
+    const auto big = embedded::coverage<detail::std_math>(m, huge, Target(devices::t4));
+    CHECK(big.device);
+    CHECK(!big.shape);
+    CHECK(!embedded::coverage<detail::std_math>(m, dense, Target(devices::h100_sxm)).device);
+    CHECK(!embedded::coverage<detail::std_math>(m, Conv2DParams{.batch = 1, .in_channels = 3, .height = 8, .width = 8,
+                                                                 .out_channels = 8},
+                                                Target(devices::t4))
+               .shape);  // a kind the model lacks
+}
+
+TEST_CASE("a model trained on CPU rows has no portable tier") {
+    Dataset ds = synthetic_gpu_dataset(400);
+    for (Sample& s : ds.rows) s.device = "xeon_spr_2c";
+    DeviceRegistry reg;
+    const Predictor p = train_predictor(ds, reg, quick_options());
+    CHECK(p.portable_models().empty());
+    CHECK(!p.models().empty());
+}
