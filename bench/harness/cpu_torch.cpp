@@ -518,7 +518,7 @@ private:
         if (!train || !f.ok) return;
         const at::Tensor dc = uniform({p.batch, p.m, p.n});
         m.bwd_data = time(
-            "aten::bmm(dC,B^T)+aten::bmm(A^T,dC)",
+            "aten::bmm(dC*B^T)+aten::bmm(A^T*dC)",
             [&] {
                 (void)at::bmm(dc, b.transpose(1, 2));  // dA, then dB returned
                 return at::bmm(a.transpose(1, 2), dc);
