@@ -543,8 +543,8 @@ private:
         m.bwd_data = time(
             "aten::native_layer_norm_backward",
             [&] {
-                return std::get<0>(at::native_layer_norm_backward(dy, x, shape, std::get<1>(saved), std::get<2>(saved), w, b,
-                                                                  {true, p.affine, p.affine}));
+                return std::get<0>(at::native_layer_norm_backward(dy, x, shape, std::get<1>(saved), std::get<2>(saved), w,
+                                                                  b, {true, p.affine, p.affine}));
             },
             timing, stop);
     }

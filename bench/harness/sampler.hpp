@@ -171,7 +171,8 @@ inline double footprint_bytes(const Layer& l, DType t) {
     double elems = static_cast<double>(input_shape(l).elements()) + static_cast<double>(output_shape(l).elements()) +
                    static_cast<double>(param_count(l));
     if (const auto* b = std::get_if<BatchMatMulParams>(&l)) elems += static_cast<double>(b->batch * b->k * b->n);
-    if (const auto* e = std::get_if<ElementwiseParams>(&l); e && !e->scalar) elems += static_cast<double>(e->shape.elements());
+    if (const auto* e = std::get_if<ElementwiseParams>(&l); e && !e->scalar)
+        elems += static_cast<double>(e->shape.elements());
     return 2.0 * elems * static_cast<double>(dtype_bytes(t));
 }
 
