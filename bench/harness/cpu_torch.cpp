@@ -518,7 +518,7 @@ private:
         if (!train || !f.ok) return;
         const at::Tensor dc = uniform({p.batch, p.m, p.n});
         m.bwd_data = time(
-            "aten::bmm(dC,B^T)+aten::bmm(A^T,dC)",
+            "aten::bmm(dC*B^T)+aten::bmm(A^T*dC)",
             [&] {
                 (void)at::bmm(dc, b.transpose(1, 2));  // dA, then dB returned
                 return at::bmm(a.transpose(1, 2), dc);
@@ -543,8 +543,8 @@ private:
         m.bwd_data = time(
             "aten::native_layer_norm_backward",
             [&] {
-                return std::get<0>(at::native_layer_norm_backward(dy, x, shape, std::get<1>(saved), std::get<2>(saved), w, b,
-                                                                  {true, p.affine, p.affine}));
+                return std::get<0>(at::native_layer_norm_backward(dy, x, shape, std::get<1>(saved), std::get<2>(saved), w,
+                                                                  b, {true, p.affine, p.affine}));
             },
             timing, stop);
     }

@@ -165,10 +165,14 @@ inline std::string layer_key(const Layer& l) {
     return key;
 }
 
-/** @brief Tensors and their gradients, in bytes: 2 x (input + output + parameters) x element size. */
+/** @brief Tensors and their gradients, in bytes: 2 x (input + output + parameters) x element size; bmm's
+ *  second operand and an elementwise operation's tensor operand count as inputs too. */
 inline double footprint_bytes(const Layer& l, DType t) {
-    const double elems = static_cast<double>(input_shape(l).elements()) + static_cast<double>(output_shape(l).elements()) +
-                         static_cast<double>(param_count(l));
+    double elems = static_cast<double>(input_shape(l).elements()) + static_cast<double>(output_shape(l).elements()) +
+                   static_cast<double>(param_count(l));
+    if (const auto* b = std::get_if<BatchMatMulParams>(&l)) elems += static_cast<double>(b->batch * b->k * b->n);
+    if (const auto* e = std::get_if<ElementwiseParams>(&l); e && !e->scalar)
+        elems += static_cast<double>(e->shape.elements());
     return 2.0 * elems * static_cast<double>(dtype_bytes(t));
 }
 

@@ -633,7 +633,8 @@ constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s
 
 /** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow"), or nullopt. */
 constexpr std::optional<ElementwiseOp> parse_elementwise_op(std::string_view s) noexcept {
-    for (ElementwiseOp op : {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+    for (ElementwiseOp op :
+         {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
         if (to_string(op) == s) return op;
     return std::nullopt;
 }
@@ -2142,7 +2143,8 @@ constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
     return true;
 }
 
-/** @brief The kinds whose measured rows the memory fit prefers (not dense, conv2d and bmm: GEMMs, bound by arithmetic). */
+/** @brief The kinds whose measured rows the memory fit prefers (not dense, conv2d and bmm: GEMMs, bound by
+ *  arithmetic). */
 constexpr bool memory_bound_kind(LayerKind k) noexcept {
     return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
            k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout || k == LayerKind::layernorm ||

@@ -642,7 +642,8 @@ constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s
 
 /** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow"), or nullopt. */
 constexpr std::optional<ElementwiseOp> parse_elementwise_op(std::string_view s) noexcept {
-    for (ElementwiseOp op : {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+    for (ElementwiseOp op :
+         {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
         if (to_string(op) == s) return op;
     return std::nullopt;
 }
@@ -2151,7 +2152,8 @@ constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
     return true;
 }
 
-/** @brief The kinds whose measured rows the memory fit prefers (not dense, conv2d and bmm: GEMMs, bound by arithmetic). */
+/** @brief The kinds whose measured rows the memory fit prefers (not dense, conv2d and bmm: GEMMs, bound by
+ *  arithmetic). */
 constexpr bool memory_bound_kind(LayerKind k) noexcept {
     return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
            k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout || k == LayerKind::layernorm ||
@@ -7972,8 +7974,8 @@ template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inc
 // ---- begin include/perfcast/runtime/dataset.hpp ----
 /**
  * @file dataset.hpp
- * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 3; versions 1 and 2 are read too),
- *        its reader, which refuses bad rows with file, line and column, and its writer.
+ * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 3; versions 1 and 2
+ *        are read too), its reader, which refuses bad rows with file, line and column, and its writer.
  *
  * One row is one layer configuration measured for one pass, precision and device:
  *

@@ -29,8 +29,10 @@ const Command& import_command() {
         .name = "import",
         .summary = "converts measurements taken by other tools (NeuSight's CSV files) into a perfcast dataset",
         .positionals = {{.name = "neusight", .help = "the files' format: NeuSight's layer measurements", .word = true},
-                        {.name = "FILE.csv", .help = "the files to import (.csv, or .csv.xz, read through xz -dc); NeuSight's test sets "
-                                                      "(a test/ folder) apart from its training sweeps", .repeat = true}},
+                        {.name = "FILE.csv",
+                         .help = "the files to import (.csv, or .csv.xz, read through xz -dc); NeuSight's test sets "
+                                 "(a test/ folder) apart from its training sweeps",
+                         .repeat = true}},
         .options = {{.name = "out", .value = "DATASET.csv", .help = "the dataset file to write", .required = true},
                     opt::devices()},
         .run = run,

@@ -73,7 +73,8 @@ constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
     return true;
 }
 
-/** @brief The kinds whose measured rows the memory fit prefers (not dense, conv2d and bmm: GEMMs, bound by arithmetic). */
+/** @brief The kinds whose measured rows the memory fit prefers (not dense, conv2d and bmm: GEMMs, bound by
+ *  arithmetic). */
 constexpr bool memory_bound_kind(LayerKind k) noexcept {
     return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
            k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout || k == LayerKind::layernorm ||

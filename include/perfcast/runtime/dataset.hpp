@@ -1,7 +1,7 @@
 /**
  * @file dataset.hpp
- * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 3; versions 1 and 2 are read too),
- *        its reader, which refuses bad rows with file, line and column, and its writer.
+ * @brief Measured layer timings: the dataset schema (CSV, "perfcast-dataset" version 3; versions 1 and 2
+ *        are read too), its reader, which refuses bad rows with file, line and column, and its writer.
  *
  * One row is one layer configuration measured for one pass, precision and device:
  *

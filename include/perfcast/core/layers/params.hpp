@@ -240,7 +240,8 @@ constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s
 
 /** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow"), or nullopt. */
 constexpr std::optional<ElementwiseOp> parse_elementwise_op(std::string_view s) noexcept {
-    for (ElementwiseOp op : {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+    for (ElementwiseOp op :
+         {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
         if (to_string(op) == s) return op;
     return std::nullopt;
 }

@@ -9,8 +9,8 @@
  *
  * | OPName | what ran | perfcast layer |
  * |---|---|---|
- * | conv | Conv2d(Input_Channel, Output_Channel, Kernel_Szie, stride=Stride, padding=Padding, bias=False) on (B, C, Input_Size, Input_Size) | Conv2DParams |
- * | linear | Linear(N, K) on (B, M, N): a (B*M) x N by N x K GEMM with bias | DenseParams{batch B, seq M, in N, out K, bias} |
+ * | conv | Conv2d(Input_Channel, Output_Channel, Kernel_Szie, stride, padding, bias=False) | Conv2DParams |
+ * | linear | Linear(N, K) on (B, M, N): a (B*M) x N by N x K GEMM | DenseParams{batch B, seq M, in N, out K, bias} |
  * | bmm | torch.bmm of (B, M, N) by (B, N, K) | BatchMatMulParams{batch B, m M, k N, n K} |
  * | add | (B, H) + (B, H) | AddParams{shape (B, H), inputs 2} |
  * | mul, div, pow | (B, H) with a (B, H) tensor | ElementwiseParams{(B, H), op, scalar false} |
@@ -149,7 +149,8 @@ inline Dataset parse_neusight(const std::string& text, const std::string& file, 
             for (std::size_t i = 0; i < cells.size(); ++i) columns[cells[i]] = i;
             for (const char* c : {"OPName", "Latency", "Device"})
                 if (!columns.count(c))
-                    throw error(source_location{file, line_no, 0}, c, "NeuSight column missing (is this a NeuSight CSV?)");
+                    throw error(source_location{file, line_no, 0}, c,
+                                "NeuSight column missing (is this a NeuSight CSV?)");
             header = true;
             continue;
         }
@@ -208,7 +209,8 @@ inline std::string read_neusight_file(const std::string& path) {
                     "import the .csv");
     if (WEXITSTATUS(status) != 0)
         throw error(source_location{path, 0, 0}, "",
-                    "xz -dc failed with exit status " + std::to_string(WEXITSTATUS(status)) + " (a damaged or missing file?)");
+                    "xz -dc failed with exit status " + std::to_string(WEXITSTATUS(status)) +
+                        " (a damaged or missing file?)");
     return text;
 }
 
