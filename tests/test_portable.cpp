@@ -26,7 +26,12 @@ Dataset synthetic_gpu_dataset(std::size_t n) {
     auto log_uniform = [&](double lo, double hi) { return static_cast<std::int64_t>(lo * std::exp(next() * std::log(hi / lo))); };
     for (std::size_t i = 0; i < n; ++i) {
         Sample s;
-        if (i % 2 == 0) {
+        s.device = devs[(i / 4) % 2];
+        if (i % 10 == 9) {  // convolutions on the T4 alone
+            s.layer = Conv2DParams{.batch = log_uniform(1, 32), .in_channels = log_uniform(8, 256), .height = 28,
+                                   .width = 28, .out_channels = log_uniform(8, 256), .kernel = 3, .padding = 1};
+            s.device = "t4";
+        } else if (i % 2 == 0) {
             s.layer = DenseParams{.batch = log_uniform(1, 64), .in_features = log_uniform(16, 4096),
                                   .out_features = log_uniform(16, 4096)};
         } else {
@@ -34,7 +39,6 @@ Dataset synthetic_gpu_dataset(std::size_t n) {
                                         .op = ElementwiseOp::mul,
                                         .scalar = (i / 2) % 2 == 0};
         }
-        s.device = devs[(i / 4) % 2];
         const Target t(*find_device(s.device), Pass::inference, DType::fp32);
         const double r = roofline_us(s.layer, t);
         s.time_us = r / (0.3 + 0.5 * (1 - std::exp(-r / 40.0))) + 8.0;
@@ -101,7 +105,7 @@ TEST_CASE("dual-issue GPUs are measured against one FP32 pipe per partition, nev
 
 TEST_CASE("a GPU model has two tiers: its training devices get their own models, other GPUs the portable ones") {
     const Predictor& p = trained();
-    REQUIRE(p.portable_models().size() == 2);  // dense, and one model for every memory-bound kind
+    REQUIRE(p.portable_models().size() == 3);  // dense, conv2d, and one model for every memory-bound kind
     const embedded::Model& m = p.view();
     const std::size_t seen = m.index_of(LayerKind::dense, devices::t4);
     const std::size_t unseen = m.index_of(LayerKind::dense, devices::h100_sxm);
@@ -121,11 +125,21 @@ TEST_CASE("a GPU model has two tiers: its training devices get their own models,
     CHECK(p.layer_time(LayerNormParams{.batch = 64, .features = 1024}, Target(devices::h100_sxm)).method == Method::mlp);
     // on a training device a kind without a device model falls back to the portable one
     CHECK(m.kinds[m.index_of(LayerKind::softmax, devices::t4)].portable());
+    // a device of the training data that a kind's rows do not have gets that kind's portable model
+    const Layer conv = Conv2DParams{.batch = 8, .in_channels = 64, .height = 28, .width = 28, .out_channels = 64,
+                                    .kernel = 3, .padding = 1};
+    CHECK(!m.kinds[m.index_of(LayerKind::conv2d, devices::t4)].portable());
+    CHECK(m.kinds[m.index_of(LayerKind::conv2d, devices::v100_pcie_32gb)].portable());
+    CHECK(embedded::coverage<detail::std_math>(m, conv, Target(devices::t4)).device);
+    CHECK(!embedded::coverage<detail::std_math>(m, conv, Target(devices::v100_pcie_32gb)).device);
     // the tiers answer differently
+    std::vector<embedded::KindModel> portable_only;
+    for (const embedded::KindModel& k : m.kinds)
+        if (k.portable()) portable_only.push_back(k);
     const double a = p.predict_us(dense, Target(devices::t4));
     const double b = embedded::predict_us<runtime_exec>(
-        embedded::Model{m.name, m.feature_schema_version, m.kinds, m.passes, m.dtypes, {}, m.references, m.data_hash},
-        dense, Target(devices::t4));  // the same model, told t4 is not a training device
+        embedded::Model{m.name, m.feature_schema_version, portable_only, m.passes, m.dtypes, m.devices, {}, m.data_hash},
+        dense, Target(devices::t4));
     CHECK(a != b);
 }
 
@@ -182,8 +196,7 @@ TEST_CASE("coverage tells a training device and shape from a new one") {
     CHECK(big.device);
     CHECK(!big.shape);
     CHECK(!embedded::coverage<detail::std_math>(m, dense, Target(devices::h100_sxm)).device);
-    CHECK(!embedded::coverage<detail::std_math>(m, Conv2DParams{.batch = 1, .in_channels = 3, .height = 8, .width = 8,
-                                                                 .out_channels = 8},
+    CHECK(!embedded::coverage<detail::std_math>(m, BatchMatMulParams{.batch = 1, .m = 8, .k = 8, .n = 8},
                                                 Target(devices::t4))
                .shape);  // a kind the model lacks
 }

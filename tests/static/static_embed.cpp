@@ -60,7 +60,14 @@ using Pool = pc::Pool2D<{.batch = 32, .channels = 128, .height = 28, .width = 28
 constexpr double conv_us = pc::predict_us<Conv, pc::devices::t4>();
 static_assert(conv_us == pc::embedded::predict_us(model, Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::fp32)));
 static_assert(conv_us > pc::roofline_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference)));  // below peak
-static_assert(pc::predict_us<Pool, pc::devices::t4>() == pc::roofline_us(Pool::params, pc::Target(pc::devices::t4, pc::Pass::inference)));
+// pooling has no rows: the portable model of every memory-bound kind answers it, never below its bound
+static_assert(pc::embedded::layer_time(model, Pool::params, pc::Target(pc::devices::t4)).method == pc::Method::mlp);
+static_assert(pc::predict_us<Pool, pc::devices::t4>() >= pc::physical_bound_us(Pool::params, pc::Target(pc::devices::t4)));
+static_assert(model.kinds[model.index_of(pc::LayerKind::pool2d, pc::devices::t4)].portable());
+static_assert(!model.kinds[model.index_of(pc::LayerKind::conv2d, pc::devices::t4)].portable());
+// the A100 is a training device, but not of the convolutions: their portable model answers it
+static_assert(model.kinds[model.index_of(pc::LayerKind::conv2d, pc::devices::a100_pcie_40gb)].portable());
+static_assert(!model.kinds[model.index_of(pc::LayerKind::dense, pc::devices::a100_pcie_40gb)].portable());
 static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::training>() ==
               pc::roofline_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::training)));
 static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::inference, pc::DType::bf16>() ==
@@ -80,7 +87,7 @@ static_assert(pc::predict_us<Conv, my_gpu>() != conv_us);
 using Two3x3 = pc::Net<Conv, Conv>;
 static_assert(pc::predict_us<Two3x3, pc::devices::t4>() == 2 * conv_us);
 
-// ResNet-50 at batch 32 on an H100: 53 learned convolutions and one learned dense layer.
+// ResNet-50 at batch 32 on an H100, a GPU outside the data: every layer but the flatten learned (portable tier).
 using ResNet = pc::zoo::ResNet50<32>;
 constexpr double resnet_us = pc::predict_us<ResNet, pc::devices::h100_sxm>();
 constexpr double resnet_roofline_us = [] {
@@ -88,15 +95,14 @@ constexpr double resnet_roofline_us = [] {
     for (const pc::Layer& l : ResNet::layers) us += pc::roofline_us(l, pc::Target(pc::devices::h100_sxm, pc::Pass::inference));
     return us;
 }();
-static_assert(resnet_us > 0.5 * resnet_roofline_us && resnet_us < 4 * resnet_roofline_us);
-static_assert(resnet_us < 10'000, "ResNet-50 (batch 32, FP32 inference) must fit 10 ms on an H100");
+static_assert(resnet_us > resnet_roofline_us && resnet_us < 6 * resnet_roofline_us);
 constexpr auto resnet_layers = pc::predict_layers<ResNet, pc::devices::h100_sxm>();
 constexpr int learned_layers = [] {
     int n = 0;
     for (const auto& p : resnet_layers) n += p.learned() ? 1 : 0;
     return n;
 }();
-static_assert(learned_layers == 54);
+static_assert(learned_layers == 174);
 constexpr double resnet_layers_sum = [] {
     double us = 0;
     for (const auto& p : resnet_layers) us += p.us;
@@ -105,9 +111,8 @@ constexpr double resnet_layers_sum = [] {
 static_assert(resnet_layers_sum == resnet_us);
 // the roofline for the pass and precisions the model was not trained on (the first convolution without
 // its input gradient); a training step adds the optimizer's update (SGD with momentum by default: 3
-// kernels per parameter tensor), made by the roofline too where the model has no add model and no
-// memory fit, as this one
-static_assert(!pc::models::neusight_fp32::model.memory.fitted());
+// kernels per parameter tensor), element-wise kernels of the inference pass, which the model answers
+static_assert(pc::models::neusight_fp32::model.memory.fitted());
 constexpr auto resnet_training = pc::predict_layers<ResNet, pc::devices::h100_sxm, pc::Pass::training>();
 static_assert(resnet_training[0].us < pc::roofline_us(ResNet::layers[0], pc::Target(pc::devices::h100_sxm, pc::Pass::training)),
               "the first convolution computes no input gradient in a training step");
@@ -121,7 +126,9 @@ static_assert(pc::predict_us<ResNet, pc::devices::h100_sxm, pc::Pass::training>(
                   for (const pc::Layer& l : ResNet::layers)
                       pc::for_each_parameter_tensor(l, [&](std::int64_t n) {
                           us += pc::update_kernels(pc::Optimizer::sgd_momentum) *
-                                pc::roofline_us(pc::update_kernel(n), pc::Target(pc::devices::h100_sxm, pc::Pass::inference));
+                                pc::embedded::layer_time(model, pc::update_kernel(n),
+                                                         pc::Target(pc::devices::h100_sxm, pc::Pass::inference))
+                                    .us;
                       });
                   return us;
               }());

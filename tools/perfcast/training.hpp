@@ -52,12 +52,7 @@ inline std::vector<Option> training_options() {
     };
 }
 
-}  // namespace perfcast::cli
 
-/// OpenBLAS's thread count, where the BLAS linked in is OpenBLAS (a weak symbol: null otherwise).
-extern "C" void openblas_set_num_threads(int) __attribute__((weak));
-
-namespace perfcast::cli {
 
 /** @brief Keeps the rows of the devices named by --only-device (all rows without it). */
 inline Dataset only_devices(Dataset ds, const Args& a, const DeviceRegistry& reg) {
@@ -123,9 +118,7 @@ inline TrainOptions train_options(const Args& a) {
         if (n < 1) throw error("--threads", "expected at least 1");
         o.threads = static_cast<std::size_t>(n);
     }
-    // models trained at once each call the BLAS: a multi-threaded BLAS on top contends for the same cores
-    // (OpenBLAS: 14x slower measured on two cores), so it gets one thread
-    if (o.threads > 1 && openblas_set_num_threads) openblas_set_num_threads(1);
+    if (o.threads > 1) single_threaded_blas();  // see TrainOptions::threads
     o.mlp.validate("train");
     return o;
 }

@@ -72,6 +72,8 @@ struct KindModel {
     std::span<const double> feature_max{};
     std::span<const LayerKind> serves{};    ///< further kinds this model answers (besides `kind`)
     double latency_us = 0.0;                ///< the portable baseline's fixed cost per kernel
+    /// the device ids of this model's training rows (empty: the whole model's, Model::devices)
+    std::span<const std::string_view> devices{};
 
     /** @brief Does this model answer layers of kind @p k? */
     constexpr bool answers(LayerKind k) const noexcept {
@@ -108,19 +110,23 @@ struct Model {
 
     /**
      * @brief The index in `kinds` of the first member of the model that answers kind @p k on device
-     * @p d, or kinds.size() if none does: on a device of the training data a device-specific model
-     * first, elsewhere a portable one first, then any model of the kind. (An index, not a pointer:
+     * @p d, or kinds.size() if none does: a device-specific model trained on rows of @p d first, else a
+     * portable one, then any model of the kind. (An index, not a pointer:
      * GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.)
      */
     constexpr std::size_t index_of(LayerKind k, const Device& d) const noexcept {
-        const bool seen = trained_on(d);
         std::size_t fallback = kinds.size();
         for (std::size_t i = 0; i < kinds.size(); ++i)
             if (kinds[i].answers(k)) {
-                if (kinds[i].portable() != seen) return i;
+                if (kinds[i].portable() != trained_on(kinds[i], d)) return i;
                 if (fallback == kinds.size()) fallback = i;
             }
         return fallback;
+    }
+    /** @brief Was the model entry @p e trained on rows of this device? */
+    constexpr bool trained_on(const KindModel& e, const Device& d) const noexcept {
+        if (e.devices.empty()) return trained_on(d);
+        return std::find(e.devices.begin(), e.devices.end(), d.id) != e.devices.end();
     }
     /** @brief Has a model for this kind (on some device)? */
     constexpr bool covers(LayerKind k) const noexcept {

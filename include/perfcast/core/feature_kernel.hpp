@@ -218,12 +218,14 @@ constexpr std::int64_t row_length(const Layer& l) noexcept {
         l);
 }
 
-/** @brief Does the layer evaluate a special function per element (exp, tanh, pow, ...)? */
+/** @brief Does the layer evaluate a special function per element (exp, tanh, pow, ...)? (holds_alternative and
+    get, not get_if: GCC 12 does not take get_if's null test of a temporary's address as constant.) */
 constexpr bool special_function(const Layer& l) noexcept {
-    if (const auto* a = std::get_if<ActivationParams>(&l))
-        return a->kind != ActivationKind::relu && a->kind != ActivationKind::relu6;
-    if (const auto* e = std::get_if<ElementwiseParams>(&l)) return e->op == ElementwiseOp::pow;
-    return false;
+    if (std::holds_alternative<ActivationParams>(l)) {
+        const ActivationKind k = std::get<ActivationParams>(l).kind;
+        return k != ActivationKind::relu && k != ActivationKind::relu6;
+    }
+    return std::holds_alternative<ElementwiseParams>(l) && std::get<ElementwiseParams>(l).op == ElementwiseOp::pow;
 }
 
 /**
@@ -268,10 +270,11 @@ constexpr void portable(feature_buffer& s, const Layer& l, const Target& target)
         s.add("align_m", alignment(static_cast<std::int64_t>(g.m)));
         s.add("align_n", alignment(static_cast<std::int64_t>(g.n)));
         s.add("align_k", alignment(static_cast<std::int64_t>(g.k)));
-        if (const auto* conv = std::get_if<Conv2DParams>(&l)) {
-            s.add("kernel_area", static_cast<double>(conv->kernel.h * conv->kernel.w));
-            s.add("stride", static_cast<double>(conv->stride.h * conv->stride.w));
-            s.add("grouped", conv->groups > 1 ? 1.0 : 0.0);
+        if (std::holds_alternative<Conv2DParams>(l)) {
+            const Conv2DParams& conv = std::get<Conv2DParams>(l);
+            s.add("kernel_area", static_cast<double>(conv.kernel.h * conv.kernel.w));
+            s.add("stride", static_cast<double>(conv.stride.h * conv.stride.w));
+            s.add("grouped", conv.groups > 1 ? 1.0 : 0.0);
         }
     } else {
         s.add("log_memory_us", lg<Math>(memory_us));
@@ -279,8 +282,8 @@ constexpr void portable(feature_buffer& s, const Layer& l, const Target& target)
         s.add("log_row", lg<Math>(static_cast<double>(row_length(l))));
         for (LayerKind m : portable_memory_kinds) s.add(to_string(m), k == m ? 1.0 : 0.0);
         s.add("special_function", special_function(l) ? 1.0 : 0.0);
-        const auto* e = std::get_if<ElementwiseParams>(&l);
-        s.add("scalar_operand", e && e->scalar ? 1.0 : 0.0);
+        const bool scalar = std::holds_alternative<ElementwiseParams>(l) && std::get<ElementwiseParams>(l).scalar;
+        s.add("scalar_operand", scalar ? 1.0 : 0.0);
     }
     s.add("training", pass == Pass::training ? 1.0 : 0.0);
     s.add("tf32", t == DType::tf32 ? 1.0 : 0.0);

@@ -206,7 +206,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
  * answers it (outside, the features are clamped to the edge: the model extrapolates).
  */
 struct Coverage {
-    bool device = false;  ///< the device is one of the training data's
+    bool device = false;  ///< the device is among the training rows of the model that answers
     bool shape = false;   ///< every feature of the query lies inside the training rows' range
 };
 
@@ -214,10 +214,10 @@ struct Coverage {
 template <class Math = perfcast::detail::constexpr_math>
 constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
     Coverage c;
-    c.device = m.trained_on(t.device());
     const std::size_t index = m.index_of(kind(l), t.device());
     if (index == m.kinds.size()) return c;
     const KindModel& k = m.kinds[index];
+    c.device = m.trained_on(k, t.device());
     namespace fk = perfcast::detail::features_kernel;
     fk::feature_buffer f;
     fk::compute<Math>(f, k.features, l, t);

@@ -46,6 +46,7 @@ struct KindEnsemble {
     /// (embedded::KindModel::serves); empty for a model of one kind
     std::vector<LayerKind> serves;
     double latency_us = 0;  ///< the portable baseline's fixed cost per kernel (portable_baseline_us)
+    std::vector<std::string> devices;  ///< the device ids of its training rows (empty: the whole model's)
 
     /** @brief Does this model answer layers of kind @p k? */
     bool answers(LayerKind k) const noexcept {
@@ -133,6 +134,7 @@ private:
         std::vector<std::string_view> names;
         std::vector<double> mean, stddev, feature_min, feature_max;
         std::vector<LayerKind> serves;
+        std::vector<std::string_view> devices;
         std::deque<std::vector<double>> weights, biases;
         std::vector<embedded::DenseLayer> layers;
     };
@@ -146,6 +148,7 @@ private:
         d.feature_min = e.feature_min;
         d.feature_max = e.feature_max;
         d.serves = e.serves;
+        for (const std::string& id : e.devices) d.devices.emplace_back(m_strings.emplace_back(id));
         for (const MlpLayer& layer : r.mlp().layers()) {
             const std::vector<double>& w = d.weights.emplace_back(layer.weights.begin(), layer.weights.end());
             const std::vector<double>& b = d.biases.emplace_back(layer.bias.begin(), layer.bias.end());
@@ -155,7 +158,7 @@ private:
                                               d.layers, r.mlp().activation(), r.mlp().output_offset(),
                                               r.mlp().output_scale(), r.target_transform().kind(),
                                               r.target_transform().constant(), min_compute_fraction(k),
-                                              d.feature_min, d.feature_max, d.serves, e.latency_us});
+                                              d.feature_min, d.feature_max, d.serves, e.latency_us, d.devices});
     }
 
     std::string m_name, m_hash, m_overhead_device;

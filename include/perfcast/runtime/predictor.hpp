@@ -49,6 +49,9 @@
 #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig
 #include "model_view.hpp"          // KindEnsemble, ReferenceQuery, runtime_exec, detail::model_view_data
 
+/// OpenBLAS's thread count setter, where OpenBLAS is the BLAS linked in (a weak symbol: null otherwise)
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
 namespace perfcast {
 
 inline constexpr std::string_view model_format = "perfcast-model";
@@ -161,6 +164,17 @@ struct TrainOptions {
     /// on the same cores contend (OpenBLAS on two cores: 14x slower, measured)
     std::size_t threads = 1;
 };
+
+/**
+ * @brief Gives OpenBLAS, where it is the BLAS linked in, one thread (as OPENBLAS_NUM_THREADS=1 does at
+ * start-up), for train_predictor with TrainOptions::threads > 1; false with another BLAS, which keeps
+ * its threads (set its own variable). A process-wide setting, so the library never makes it by itself.
+ */
+inline bool single_threaded_blas() noexcept {
+    if (!::openblas_set_num_threads) return false;
+    ::openblas_set_num_threads(1);
+    return true;
+}
 
 /** @brief Called per epoch: the model in training ("conv2d", "portable memory-bound"), epoch, training and
     validation loss; false stops training. */
@@ -427,6 +441,7 @@ private:
             o["feature_min"] = m.feature_min;
             o["feature_max"] = m.feature_max;
         }
+        if (!m.devices.empty()) o["devices"] = m.devices;
         return o;
     }
 
@@ -463,6 +478,7 @@ private:
         };
         range("feature_min", m.feature_min);
         range("feature_max", m.feature_max);
+        m.devices = read_strings(o, "devices");
         if (m.feature_min.size() != m.feature_max.size() ||
             (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size()))
             o.fail(o.has("feature_min") ? "feature_min" : "feature_max", "expected one minimum and one maximum per feature");
@@ -584,6 +600,9 @@ inline KindEnsemble train_entry(const std::vector<const Sample*>& rows, const De
     m.relative_to_roofline = o.relative_to_roofline;
     m.latency_us = latency_us;
     m.feature_names = feature_names(set, rows[0]->layer);
+    std::set<std::string> devices;
+    for (const Sample* s : rows) devices.insert(s->device);
+    m.devices.assign(devices.begin(), devices.end());
     xt::xtensor<double, 2> X;
     xt::xtensor<double, 1> y;
     feature_matrix(rows, reg, set, o.relative_to_roofline, X, y, latency_us);

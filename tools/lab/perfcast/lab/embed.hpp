@@ -333,6 +333,9 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
         std::vector<std::string> serves;
         for (LayerKind o : k.serves) serves.push_back("perfcast::LayerKind::" + std::string(to_string(o)));
         if (!serves.empty()) array("perfcast::LayerKind", kn + "_serves", serves, "the further kinds it answers");
+        std::vector<std::string> trained;
+        for (std::string_view id : k.devices) trained.push_back(quoted(id));
+        if (!trained.empty()) array("std::string_view", kn + "_devices", trained, "the devices of its training rows");
         kinds.push_back("{perfcast::LayerKind::" + std::string(to_string(k.kind)) + ", perfcast::FeatureSet::" + std::string(to_string(k.features)) +
                         ", " + boolean(k.relative_to_roofline) + ", " + kn + "_feature_names, " + kn + "_mean, " + kn +
                         "_stddev,\n     " + kn + "_layers, perfcast::MlpActivation::" +
@@ -340,7 +343,8 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                         literal(k.output_scale) + ",\n     perfcast::TargetKind::" + std::string(to_string(k.transform)) +
                         ", " + literal(k.transform_c) + ", " + literal(k.min_compute_fraction) +
                         (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string(", {}, {}")) +
-                        ", " + span_of(kn + "_serves", serves.size()) + ", " + literal(k.latency_us) + "}");
+                        ", " + span_of(kn + "_serves", serves.size()) + ", " + literal(k.latency_us) + ", " +
+                        span_of(kn + "_devices", trained.size()) + "}");
     }
     out += "\n// the models: per layer kind, then the portable tier (an ensemble's members one after another)\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
     for (const std::string& k : kinds) out += "    " + k + ",\n";
