@@ -67,12 +67,22 @@ def predict_uses_the_model_only_where_it_was_trained():
     for l in j["layers"]:
         by[l["kind"]].add(l["method"])
     assert by["conv2d"] == {"mlp"} and by["dense"] == {"mlp"}, by
-    assert by["batchnorm2d"] == {"roofline"}
+    assert by["batchnorm2d"] == {"mlp"}  # no rows: the portable model of every memory-bound kind
     assert by["flatten"] == {"no kernel"}  # a view: no kernel, in any pass
+    # where each learned layer lies: the T4 is a training GPU, the H100 is not
+    assert {l["device_in_training"] for l in j["layers"] if l["kind"] == "conv2d"} == {True}
+    assert {l["device_in_training"] for l in j["layers"] if l["kind"] == "batchnorm2d"} == {True}
+    assert all("shape_in_training" in l for l in j["layers"] if l["method"] == "mlp")
+    h = json.loads(run("predict", "resnet50", "--device", "h100", "--format", "json").stdout)
+    assert {l["device_in_training"] for l in h["layers"] if l["method"] == "mlp"} == {False}
+    assert "not in its training data" in h["note"]
+    table = run("predict", "resnet50", "--device", "h100").stdout
+    assert " data" in table and "new device" in table
     j = json.loads(run("predict", "resnet50", "--device", "t4", "--pass", "training", "--format", "json").stdout)
-    assert {l["method"] for l in j["layers"]} == {"roofline", "no kernel"}
+    # the layers by the roofline (no training data); the optimizer's update is inference-pass kernels
+    assert {l["method"] for l in j["layers"][:-1]} == {"roofline", "no kernel"}
     assert "not trained on training/fp32" in j["note"]
-    assert j["layers"][-1]["name"] == "optimizer.sgd_momentum"
+    assert j["layers"][-1]["name"] == "optimizer.sgd_momentum" and j["layers"][-1]["method"] == "mlp"
 
 
 @case
@@ -319,8 +329,8 @@ def a_training_step_computes_no_gradient_for_the_network_input():
 
 # Every command's options (and positional arguments), as the program accepted them before each
 # command declared its own: `CMD --help` must list exactly these.
-TRAINING = ["features", "absolute", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
-            "ensemble", "lr", "hidden", "transform", "loss", "activation", "kinds", "only-device"]
+TRAINING = ["features", "no-portable", "absolute", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
+            "ensemble", "lr", "hidden", "transform", "loss", "activation", "kinds", "only-device", "threads"]
 COMMANDS = {
     "devices": ([], ["format", "devices"]),
     "network": (["show|export", "NAME|FILE.json"], ["batch", "dtype", "format"]),
