@@ -27854,8 +27854,9 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
 
 #include <cstdint>   // int64_t, uint64_t
 #include <optional>  // optional
-#include <string>   // string
-#include <vector>   // vector
+#include <string>    // string
+#include <utility>   // pair
+#include <vector>    // vector
 
 // #include "../core/analytical.hpp"    // roofline_us, paleo_us, analytical_time, Analytical, PaleoOptions: already inlined above
 // #include "../core/devices.hpp"       // Device: already inlined above
@@ -31755,9 +31756,26 @@ inline NetworkEstimate estimate(const Network& net, const Target& t, const Predi
                                 const EstimateOptions& options = {}) {
     NetworkEstimate e = estimate_with(
         net, t, Method::mlp, [&model](const Layer& l, const Target& at) { return model.layer_time(l, at); }, options);
-    for (std::size_t i = 0; i < net.layers.size() && i < e.layers.size(); ++i)
-        if (e.layers[i].method == Method::mlp)
-            e.layers[i].coverage = embedded::coverage<detail::std_math>(model.view(), net.layers[i].layer, t);
+    // where each learned layer lies, once per distinct layer (a network repeats its blocks)
+    std::vector<std::pair<std::uint64_t, std::size_t>> done;  // a layer's key, and the first layer with it
+    for (std::size_t i = 0; i < net.layers.size() && i < e.layers.size(); ++i) {
+        if (e.layers[i].method != Method::mlp) continue;
+        const Layer& l = net.layers[i].layer;
+        std::uint64_t key = static_cast<std::uint64_t>(l.index()) * 0x9e3779b97f4a7c15ULL ^
+                            static_cast<std::uint64_t>(e.layers[i].params);
+        for (int d = 0; d < e.layers[i].output.rank; ++d)
+            key = key * 1099511628211ULL ^ static_cast<std::uint64_t>(e.layers[i].output[d]);
+        bool found = false;
+        for (const auto& [k, j] : done)
+            if (k == key && net.layers[j].layer == l) {
+                e.layers[i].coverage = e.layers[j].coverage;
+                found = true;
+                break;
+            }
+        if (found) continue;
+        e.layers[i].coverage = embedded::coverage<detail::std_math>(model.view(), l, t);
+        done.emplace_back(key, i);
+    }
     return e;
 }
 
