@@ -140,7 +140,7 @@ TEST_CASE("a dataset without the kernel column, or of version 2, still reads; ba
     CHECK(e.field() == "op");
     e = parse_error(head + "elementwise,inference,fp32,t4,2,10,,,,add,0,,1.0\n");
     CHECK(e.field() == "scalar");
-    CHECK(e.message().find("a sum of tensors is the add layer") != std::string::npos);
+    CHECK(e.message().find("a sum of same-shaped tensors is the add layer") != std::string::npos);
     e = parse_error(head + "layernorm,inference,fp32,t4,2,0,,,,,,1,1.0\n");
     CHECK(e.field() == "in_features");
     e = parse_error(head + "layernorm,inference,fp32,t4,2,8,,,,,,maybe,1.0\n");

@@ -216,7 +216,7 @@ TEST_CASE("the new kinds' rules: positive sizes, and an add of two tensors is th
         CHECK(e.field() == "x.scalar");
         const std::string what = e.what();
         CHECK(what.find("elementwise:") != std::string::npos);
-        CHECK(what.find("a sum of tensors is the add layer (AddParams)") != std::string::npos);
+        CHECK(what.find("a sum of same-shaped tensors is the add layer (AddParams)") != std::string::npos);
     }
     try {
         validate(BatchMatMulParams{.batch = 2, .m = 0, .k = 1, .n = 1});
@@ -238,4 +238,49 @@ TEST_CASE("every kind has a name that parses back, and the element-wise operatio
     CHECK(!parse_elementwise_op("mod"));
     CHECK(kind_names(std::array{LayerKind::bmm, LayerKind::layernorm}) == "bmm, layernorm");
     for (LayerKind k : all_layer_kinds) CHECK(kind(detail::example_layer(k)) == k);
+}
+
+TEST_CASE("transformer layers: embedding, copy, broadcast and where operands, gelu_tanh, transposed bmm") {
+    constexpr EmbeddingParams emb{.batch = 4, .seq = 1024, .vocab = 50257, .features = 1280};
+    static_assert(Embedding<emb>::param_count == 50257 * 1280);
+    static_assert(Embedding<emb>::output_shape == Shape{3, {4, 1024, 1280, 0}});
+    CHECK(cost(emb, Phase::forward, DType::fp32) == Cost{0, 4 * 1024 * 8 + 2 * 4 * 1024 * 1280 * 4});
+    CHECK(cost(emb, Phase::backward_data, DType::fp32, Pass::training) == Cost{});  // token ids have no gradient
+    CHECK(cost(emb, Phase::backward_weights, DType::fp32, Pass::training).bytes >= 50257 * 1280 * 4);
+    CHECK(check(EmbeddingParams{.batch = 1, .seq = 0, .vocab = 2, .features = 2}).rule == Rule::seq_positive);
+
+    constexpr CopyParams cp{Shape::nchw(4, 1024, 20, 64)};
+    static_assert(Copy<cp>::kind == LayerKind::copy);
+    CHECK(cost(cp, Phase::forward, DType::fp16) == Cost{0, 2 * cp.shape.elements() * 2});
+    CHECK(cost(cp, Phase::backward_data, DType::fp32, Pass::training).bytes == 2 * cp.shape.elements() * 4);
+
+    // a broadcast operand is read once at its own size; its gradient is reduced to it
+    const Shape s = Shape::nchw(2, 16, 512, 512);
+    const Shape mask = Shape::nchw(2, 1, 1, 512);
+    const ElementwiseParams add{.shape = s, .op = ElementwiseOp::add, .scalar = false, .other = mask};
+    CHECK(!check(add));
+    CHECK(cost(add, Phase::forward, DType::fp32) == Cost{s.elements(), (2 * s.elements() + mask.elements()) * 4});
+    CHECK(cost(add, Phase::backward_data, DType::fp32, Pass::training).bytes == (s.elements() + mask.elements()) * 4);
+    // the same shape as an explicit operand costs what the implicit one does
+    const ElementwiseParams mul{.shape = s, .op = ElementwiseOp::mul, .scalar = false, .other = s};
+    CHECK(cost(mul, Phase::forward, DType::fp32) == cost(ElementwiseParams{s, ElementwiseOp::mul, false}, Phase::forward, DType::fp32));
+    CHECK(check(ElementwiseParams{.shape = s, .op = ElementwiseOp::mul, .other = Shape::nchw(2, 3, 1, 512)}).rule ==
+          Rule::other_broadcasts);
+    CHECK(check(ElementwiseParams{.shape = Shape::matrix(4, 8), .op = ElementwiseOp::mul, .other = Shape{3, {1, 4, 8, 0}}})
+              .rule == Rule::other_broadcasts);
+    // where: the mask is one byte per element
+    const ElementwiseParams where{.shape = s, .op = ElementwiseOp::where, .scalar = false, .other = Shape::nchw(1, 1, 512, 512)};
+    CHECK(cost(where, Phase::forward, DType::fp32) == Cost{s.elements(), 2 * s.elements() * 4 + 512 * 512});
+    CHECK(check(ElementwiseParams{.shape = s, .op = ElementwiseOp::where, .scalar = true}).rule == Rule::where_takes_mask);
+    CHECK(parse_elementwise_op("where") == ElementwiseOp::where);
+
+    CHECK(parse_activation_kind("gelu_tanh") == ActivationKind::gelu_tanh);
+    CHECK(op_constants::activation_flops(ActivationKind::gelu_tanh) > op_constants::activation_flops(ActivationKind::gelu));
+
+    // transposed operands change nothing of the count: the BLAS call reads them with its flags
+    const BatchMatMulParams qk{.batch = 32, .m = 512, .k = 64, .n = 512};
+    BatchMatMulParams qkt = qk;
+    qkt.transpose_b = true;
+    CHECK(cost(qkt, Phase::forward, DType::fp32) == cost(qk, Phase::forward, DType::fp32));
+    CHECK(!(Layer{qkt} == Layer{qk}));
 }

@@ -185,5 +185,64 @@ TEST_CASE("bad bmm, layernorm and elementwise fields are refused with file, line
     // an add of two tensors is the add kind: the layer is refused, naming the rule
     e = parse_error(doc("  {\"kind\": \"elementwise\", \"op\": \"add\", \"scalar\": false, \"shape\": [4]}"));
     CHECK(e.field() == "layers[0].scalar");
-    CHECK(e.message().find("a sum of tensors is the add layer") != std::string::npos);
+    CHECK(e.message().find("a sum of same-shaped tensors is the add layer") != std::string::npos);
+}
+
+TEST_CASE("transformer layers read: heads, a layer's own batch, shapes over the last dimension, broadcasts") {
+    const Network n = parse_network(doc(R"(  {"name": "wte", "kind": "embedding", "seq": 128, "vocab": 50257, "features": 768},
+  {"name": "wpe", "kind": "embedding", "batch": 1, "seq": 128, "vocab": 1024, "features": 768},
+  {"name": "pos", "kind": "elementwise", "op": "add", "shape": [128, 768], "other": [1, 128, 768]},
+  {"name": "qk", "kind": "bmm", "heads": 12, "m": 128, "k": 64, "n": 128, "transpose_b": true},
+  {"name": "mask", "kind": "elementwise", "op": "where", "shape": [12, 128, 128], "other": [1, 1, 128, 128]},
+  {"name": "sm", "kind": "softmax", "shape": [12, 128, 128]},
+  {"name": "ln", "kind": "layernorm", "shape": [128, 768]},
+  {"name": "merge", "kind": "copy", "shape": [128, 12, 64]},
+  {"name": "gelu", "kind": "activation", "activation": "gelu_tanh", "shape": [128, 3072]}
+)"),
+                                    "net.json");
+    REQUIRE(n.layers.size() == 9);
+    CHECK(n.layers[0].layer == Layer{EmbeddingParams{.batch = 2, .seq = 128, .vocab = 50257, .features = 768}});
+    CHECK(n.layers[1].layer == Layer{EmbeddingParams{.batch = 1, .seq = 128, .vocab = 1024, .features = 768}});
+    CHECK(n.layers[2].layer == Layer{ElementwiseParams{.shape = Shape{3, {2, 128, 768, 0}}, .op = ElementwiseOp::add,
+                                                       .scalar = false, .other = Shape{3, {1, 128, 768, 0}}}});
+    CHECK(n.layers[3].layer ==
+          Layer{BatchMatMulParams{.batch = 24, .m = 128, .k = 64, .n = 128, .transpose_a = false, .transpose_b = true}});
+    CHECK(std::get<ElementwiseParams>(n.layers[4].layer).other == Shape::nchw(1, 1, 128, 128));
+    CHECK(n.layers[5].layer == Layer{SoftmaxParams{.batch = 2 * 12 * 128, .features = 128}});
+    CHECK(n.layers[6].layer == Layer{LayerNormParams{.batch = 256, .features = 768, .affine = true}});
+    CHECK(n.layers[7].layer == Layer{CopyParams{Shape::nchw(2, 128, 12, 64)}});
+    CHECK(std::get<ActivationParams>(n.layers[8].layer).kind == ActivationKind::gelu_tanh);
+    // the writer gives a layer its own batch where it is not the network's; the round trip is exact
+    const nlohmann::json j = network_to_json(n);
+    CHECK(!j["layers"][0].contains("batch"));
+    CHECK(j["layers"][1]["batch"] == 1);
+    CHECK(j["layers"][3]["batch"] == 24);
+    const Network back = parse_network(j.dump(1), "back.json");
+    CHECK(back.layers == n.layers);
+    // another batch keeps the multiples (heads, rows) and a batch of its own that is no multiple
+    const Network b5 = n.with_batch(5);
+    CHECK(std::get<EmbeddingParams>(b5.layers[0].layer).batch == 5);
+    CHECK(std::get<EmbeddingParams>(b5.layers[1].layer).batch == 1);  // no multiple of 2: a batch of its own
+    CHECK(std::get<BatchMatMulParams>(b5.layers[3].layer).batch == 60);
+    CHECK(std::get<SoftmaxParams>(b5.layers[5].layer).batch == 5 * 12 * 128);
+    CHECK(std::get<ElementwiseParams>(b5.layers[2].layer).other == Shape{3, {1, 128, 768, 0}});
+    b5.validate();
+}
+
+TEST_CASE("bad transformer fields are refused with the rule: broadcasts, heads, where's mask, shape with features") {
+    error e = parse_error(doc("  {\"kind\": \"elementwise\", \"op\": \"mul\", \"shape\": [4, 8],\n \"other\": [2, 3, 8]}"));
+    CHECK(e.field() == "layers[0].other");
+    CHECK(e.message().find("other must broadcast to shape") != std::string::npos);
+    e = parse_error(doc("  {\"kind\": \"elementwise\", \"op\": \"add\", \"shape\": [4], \"other\": [2, 4]}"));
+    CHECK(e.message().find("a sum of same-shaped tensors is the add layer") != std::string::npos);
+    e = parse_error(doc("  {\"kind\": \"elementwise\", \"op\": \"where\", \"scalar\": true, \"shape\": [4]}"));
+    CHECK(e.message().find("where takes a tensor mask") != std::string::npos);
+    e = parse_error(doc("  {\"kind\": \"bmm\", \"heads\": 0, \"m\": 4, \"k\": 8, \"n\": 2}"));
+    CHECK(e.field() == "layers[0].heads");
+    e = parse_error(doc("  {\"kind\": \"softmax\", \"shape\": [4, 8], \"features\": 8}"));
+    CHECK(e.field() == "layers[0].features");
+    e = parse_error(doc("  {\"kind\": \"embedding\", \"seq\": 4, \"vocab\": 0, \"features\": 8}"));
+    CHECK(e.field() == "layers[0].vocab");
+    e = parse_error(doc("  {\"kind\": \"copy\", \"batch\": 0, \"shape\": [4]}"));
+    CHECK(e.field() == "layers[0].batch");
 }

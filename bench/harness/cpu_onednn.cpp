@@ -527,6 +527,7 @@ private:
             case ActivationKind::gelu: return dnnl::algorithm::eltwise_gelu_erf;
             case ActivationKind::silu: alpha = 1; return dnnl::algorithm::eltwise_swish;
             case ActivationKind::hardswish: return dnnl::algorithm::eltwise_hardswish;
+            case ActivationKind::gelu_tanh: return dnnl::algorithm::eltwise_gelu_tanh;
         }
         return dnnl::algorithm::eltwise_relu;
     }

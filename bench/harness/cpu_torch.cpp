@@ -433,6 +433,7 @@ private:
             case ActivationKind::gelu: name = "aten::gelu"; fwd = [&] { return at::gelu(x); }; break;
             case ActivationKind::silu: name = "aten::silu"; fwd = [&] { return at::silu(x); }; break;
             case ActivationKind::hardswish: name = "aten::hardswish"; fwd = [&] { return at::hardswish(x); }; break;
+            case ActivationKind::gelu_tanh: name = "aten::gelu(tanh)"; fwd = [&] { return at::gelu(x, "tanh"); }; break;
         }
         const PhaseResult f = time(name, fwd, timing, stop);
         copy_forward(m, f, inf, train);
@@ -447,6 +448,7 @@ private:
             case ActivationKind::gelu: name = "aten::gelu_backward"; bwd = [&] { return at::gelu_backward(dy, y); }; break;
             case ActivationKind::silu: name = "aten::silu_backward"; bwd = [&] { return at::silu_backward(dy, y); }; break;
             case ActivationKind::hardswish: name = "aten::hardswish_backward"; bwd = [&] { return at::hardswish_backward(dy, y); }; break;
+            case ActivationKind::gelu_tanh: name = "aten::gelu_backward(tanh)"; bwd = [&] { return at::gelu_backward(dy, y, "tanh"); }; break;
         }
         m.bwd_data = time(name, bwd, timing, stop);
     }
@@ -552,10 +554,17 @@ private:
     void measure_layer(const ElementwiseParams& p, bool inf, bool train, const TimingOptions& timing,
                        const std::atomic<bool>* stop, Measured& m) {
         const std::vector<std::int64_t> d = dims_of(p.shape);
+        const std::vector<std::int64_t> od = p.other.rank > 0 ? dims_of(p.other) : d;  // a broadcast operand's dims
         const bool pow = p.op == ElementwiseOp::pow;
+        const bool broadcast = p.other.rank > 0 && !(p.other == p.shape);
+        // a broadcast operand's gradient is reduced to its shape, as autograd does
+        const auto reduced = [&](const at::Tensor& g) { return broadcast ? g.sum_to_size(od) : g; };
         // pow of a negative base is NaN for most exponents: positive operands keep it on its ordinary path
         const at::Tensor a = pow ? uniform(d).abs_().add_(0.5) : uniform(d);
-        const at::Tensor b = p.scalar ? at::Tensor() : pow ? uniform(d).abs_().add_(0.5) : uniform(d);
+        const at::Tensor b = p.scalar ? at::Tensor()
+                             : p.op == ElementwiseOp::where ? uniform(od).gt(0.0)  // the boolean mask
+                             : pow ? uniform(od).abs_().add_(0.5)
+                                   : uniform(od);
         const double s = p.op == ElementwiseOp::mul ? 0.5 : p.op == ElementwiseOp::div ? 2.0 : pow ? 3.0 : 1.0;
         const std::string name = "aten::" + std::string(to_string(p.op)) + (p.scalar ? "(scalar)" : "");
         Op fwd;
@@ -565,6 +574,7 @@ private:
             case ElementwiseOp::mul: fwd = [&] { return p.scalar ? at::mul(a, s) : at::mul(a, b); }; break;
             case ElementwiseOp::div: fwd = [&] { return p.scalar ? at::div(a, s) : at::div(a, b); }; break;
             case ElementwiseOp::pow: fwd = [&] { return p.scalar ? at::pow(a, s) : at::pow(a, b); }; break;
+            case ElementwiseOp::where: fwd = [&] { return at::where(b, a, at::Scalar(s)); }; break;
         }
         const PhaseResult f = time(name, fwd, timing, stop);
         copy_forward(m, f, inf, train);
@@ -578,14 +588,20 @@ private:
         Op bwd;
         std::string bname;
         switch (p.op) {
-            case ElementwiseOp::add:  // refused by check() with a tensor; a scalar add returned above
-            case ElementwiseOp::sub: bname = "aten::neg"; bwd = [&] { return at::neg(dy); }; break;
+            case ElementwiseOp::add:  // with a tensor only when it broadcasts: its gradient is dy reduced
+                bname = "aten::sum_to_size";
+                bwd = [&] { return reduced(dy); };
+                break;
+            case ElementwiseOp::sub:
+                bname = broadcast ? "aten::neg+sum_to_size" : "aten::neg";
+                bwd = [&] { return reduced(at::neg(dy)); };
+                break;
             case ElementwiseOp::mul:
                 bname = p.scalar ? "aten::mul" : "aten::mul x2";
                 bwd = [&] {
                     if (p.scalar) return at::mul(dy, s);
                     (void)at::mul(dy, b);  // dA, then dB returned
-                    return at::mul(dy, a);
+                    return reduced(at::mul(dy, a));
                 };
                 break;
             case ElementwiseOp::div:
@@ -593,7 +609,7 @@ private:
                 bwd = [&] {
                     if (p.scalar) return at::div(dy, s);
                     (void)at::div(dy, b);  // dA, then dB returned
-                    return at::div(at::mul(at::neg(dy), a), at::mul(b, b));
+                    return reduced(at::div(at::mul(at::neg(dy), a), at::mul(b, b)));
                 };
                 break;
             case ElementwiseOp::pow:
@@ -601,8 +617,12 @@ private:
                 bwd = [&] {
                     if (p.scalar) return at::mul(dy, at::mul(at::pow(a, s - 1.0), s));
                     (void)at::mul(dy, at::mul(b, at::pow(a, at::sub(b, 1))));  // dA, then dB returned
-                    return at::mul(dy, at::mul(at::pow(a, b), at::log(a)));
+                    return reduced(at::mul(dy, at::mul(at::pow(a, b), at::log(a))));
                 };
+                break;
+            case ElementwiseOp::where:
+                bname = "aten::where(mask,dy,0)";
+                bwd = [&] { return at::where(b, dy, at::Scalar(0.0)); };
                 break;
         }
         m.bwd_data = time(bname, bwd, timing, stop);

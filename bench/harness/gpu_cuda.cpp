@@ -1018,6 +1018,7 @@ private:
                 throw gpu_error("unsupported by cuDNN (no CUDNN_ACTIVATION_SWISH before cuDNN 8.2)");
 #endif
             case ActivationKind::gelu:
+            case ActivationKind::gelu_tanh:
             case ActivationKind::hardswish:
                 throw gpu_error("unsupported by cuDNN legacy activation API (cudnnActivationMode_t has no " +
                                 std::string(to_string(k)) + " mode)");

@@ -41,7 +41,7 @@ int run(const Args& a) {
             o["flops_backward_data"] = cost(l.layer, Phase::backward_data, t, Pass::training).flops;
             o["flops_backward_weights"] = cost(l.layer, Phase::backward_weights, t, Pass::training).flops;
             o["bytes"] = cost(l.layer, Phase::forward, t).bytes;
-            o["layer"] = layer_to_json(l);
+            o["layer"] = layer_to_json(l, n.batch);
             j["layers"].push_back(o);
         }
         j["totals"] = {{"layers", n.layers.size()},

@@ -201,7 +201,8 @@ constexpr std::int64_t row_length(const Layer& l) noexcept {
     return std::visit(
         [](const auto& p) -> std::int64_t {
             using params_t = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<params_t, SoftmaxParams> || std::is_same_v<params_t, LayerNormParams>) {
+            if constexpr (std::is_same_v<params_t, SoftmaxParams> || std::is_same_v<params_t, LayerNormParams> ||
+                          std::is_same_v<params_t, EmbeddingParams>) {
                 return p.features;
             } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
                 return p.batch * p.height * p.width;  // one channel's statistics

@@ -78,7 +78,7 @@ constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
 constexpr bool memory_bound_kind(LayerKind k) noexcept {
     return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
            k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout || k == LayerKind::layernorm ||
-           k == LayerKind::elementwise;
+           k == LayerKind::elementwise || k == LayerKind::embedding || k == LayerKind::copy;
 }
 
 /** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */

@@ -54,12 +54,20 @@ struct Network {
     std::int64_t batch = 1;
     std::vector<NamedLayer> layers;
 
-    /** @brief The same network at another batch size (every layer's batch replaced). */
+    /**
+     * @brief The same network at another batch size: a layer running at a multiple of the network's
+     * batch (attention's batch*heads products, batch*seq rows) keeps the multiple; a layer at a batch
+     * of its own that is no multiple (a position embedding shared by the batch) keeps its batch.
+     */
     Network with_batch(std::int64_t new_batch) const {
         if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
         Network out{name, new_batch, {}};
         out.layers.reserve(layers.size());
-        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
+        for (const auto& l : layers) {
+            const std::int64_t b = batch_of(l.layer);
+            const std::int64_t nb = batch > 0 && b % batch == 0 ? b / batch * new_batch : b;
+            out.layers.push_back({l.name, perfcast::with_batch(l.layer, nb)});
+        }
         return out;
     }
 

@@ -322,7 +322,7 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
         if (kind == "elementwise") {
             const std::string_view op = r.cell("op");
             const auto o = parse_elementwise_op(op);
-            if (!o) r.fail("op", "expected add, sub, mul, div or pow (got \"" + std::string(op) + "\")");
+            if (!o) r.fail("op", "expected add, sub, mul, div, pow or where (got \"" + std::string(op) + "\")");
             return ElementwiseParams{s, *o, r.boolean("scalar", false)};
         }
         const std::string_view a = r.cell("activation");
@@ -410,6 +410,9 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                 } else if constexpr (std::is_same_v<params_t, AddParams>) {
                     c["inputs"] = i(p.inputs);
                 } else {
+                    if (p.other.rank > 0)
+                        throw error("other", "the dataset schema holds element-wise operations of same-shaped "
+                                             "tensors or with a scalar (no broadcast operand)");
                     c["op"] = std::string(to_string(p.op));
                     c["scalar"] = p.scalar ? "1" : "0";
                 }

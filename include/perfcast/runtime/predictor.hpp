@@ -306,7 +306,7 @@ public:
         for (const auto& q : m_refs) {
             const Network n{"ref", batch_of(q.layer), {NamedLayer{"layer", q.layer}}};
             j["references"].push_back({{"batch", n.batch},
-                                       {"layer", layer_to_json(n.layers[0])},
+                                       {"layer", layer_to_json(n.layers[0], n.batch)},
                                        {"device", nlohmann::json::parse(q.device_json)},
                                        {"pass", std::string(to_string(q.pass))},
                                        {"dtype", std::string(to_string(q.dtype))},

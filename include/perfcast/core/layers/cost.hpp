@@ -58,6 +58,7 @@ constexpr std::int64_t activation_flops(ActivationKind k) noexcept {
         case ActivationKind::gelu: return 8;
         case ActivationKind::silu: return 5;
         case ActivationKind::hardswish: return 4;
+        case ActivationKind::gelu_tanh: return 10;  // x^3, two multiply-adds, tanh, add, two multiplies
     }
     return 1;
 }
@@ -125,6 +126,13 @@ constexpr Shape output_shape(const LayerNormParams& p) noexcept { return input_s
 constexpr Shape input_shape(const ElementwiseParams& p) noexcept { return p.shape; }
 constexpr Shape output_shape(const ElementwiseParams& p) noexcept { return p.shape; }
 
+/** @brief An embedding's input is its (batch, seq) token ids; its output (batch, seq, features). */
+constexpr Shape input_shape(const EmbeddingParams& p) noexcept { return Shape::matrix(p.batch, p.seq); }
+constexpr Shape output_shape(const EmbeddingParams& p) noexcept { return Shape{3, {p.batch, p.seq, p.features, 0}}; }
+
+constexpr Shape input_shape(const CopyParams& p) noexcept { return p.shape; }
+constexpr Shape output_shape(const CopyParams& p) noexcept { return p.shape; }
+
 // ---------------------------------------------------------------------------------------
 // parameters (trainable weights and biases, as torchvision counts them)
 // ---------------------------------------------------------------------------------------
@@ -138,6 +146,7 @@ constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
 }
 constexpr std::int64_t param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * p.channels : 0; }
 constexpr std::int64_t param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * p.features : 0; }
+constexpr std::int64_t param_count(const EmbeddingParams& p) noexcept { return p.vocab * p.features; }
 template <typename P>
 constexpr std::int64_t param_count(const P&) noexcept {
     return 0;
@@ -296,25 +305,39 @@ constexpr Cost cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass:
 
 /**
  * @brief A binary element-wise operation. Forward: one operation per element (pow: `pow_flops`),
- * reading two tensors and writing one, or with a scalar reading one and writing one. backward_data
- * computes the gradient of each tensor operand, as autograd does:
+ * reading the tensor and the other operand (its `other` elements when it broadcasts, none for a
+ * scalar) and writing the result. backward_data computes the gradient of each tensor operand, as
+ * autograd does (a broadcast operand's gradient is reduced to its shape: read dy, write `other`):
  *  - with a scalar: add and sub hand dy on unchanged (no kernel: nothing to count); mul and div
  *    scale it (dy*s, dy/s: read dy, write dx); pow computes dy * s * x**(s-1) (reads dy and x);
- *  - with a tensor: sub negates dy for the second operand (the first's is dy itself); mul computes
- *    dy*b and dy*a, div dy/b and -dy*a/(b*b), pow dy*b*a**(b-1) and dy*a**b*log(a): reading dy, a and b,
- *    writing both gradients.
+ *  - with a tensor b: add's first gradient is dy itself, its second dy reduced (read dy, write b's);
+ *    sub negates dy for b; mul computes dy*b and dy*a, div dy/b and -dy*a/(b*b), pow dy*b*a**(b-1) and
+ *    dy*a**b*log(a): reading dy, a and b, writing both gradients;
+ *  - where(mask, x, s) passes dy where the mask holds (reads dy and the mask, writes dx); the mask, a
+ *    boolean tensor, is one byte per element whatever the precision.
  * There are no weights: backward_weights costs nothing.
  */
 constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
     const std::int64_t n = p.shape.elements();
+    const std::int64_t o = p.scalar ? 0 : (p.other.rank > 0 ? p.other.elements() : n);  // the other operand
+    const std::int64_t e = dtype_bytes(t);
     const std::int64_t f = op_constants::elementwise_flops(p.op);
+    if (p.op == ElementwiseOp::where) {
+        switch (phase) {
+            case Phase::forward:
+            case Phase::backward_data: return Cost{n, 2 * n * e + o};
+            case Phase::backward_weights: return {};
+        }
+        return {};
+    }
     switch (phase) {
-        case Phase::forward: return detail::make_cost(f * n, (p.scalar ? 2 : 3) * n, t);
+        case Phase::forward: return detail::make_cost(f * n, 2 * n + o, t);
         case Phase::backward_data:
             if (p.scalar) {
                 switch (p.op) {
                     case ElementwiseOp::add:
-                    case ElementwiseOp::sub: return {};
+                    case ElementwiseOp::sub:
+                    case ElementwiseOp::where: return {};
                     case ElementwiseOp::mul:
                     case ElementwiseOp::div: return detail::make_cost(n, 2 * n, t);
                     case ElementwiseOp::pow: return detail::make_cost((op_constants::pow_flops + 2) * n, 3 * n, t);
@@ -322,16 +345,42 @@ constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pas
                 return {};
             }
             switch (p.op) {
-                case ElementwiseOp::add: return {};  // refused by check(): a sum of tensors is the add layer
-                case ElementwiseOp::sub: return detail::make_cost(n, 2 * n, t);
-                case ElementwiseOp::mul: return detail::make_cost(2 * n, 5 * n, t);
-                case ElementwiseOp::div: return detail::make_cost(4 * n, 5 * n, t);
-                case ElementwiseOp::pow: return detail::make_cost(2 * (op_constants::pow_flops + 2) * n, 5 * n, t);
+                case ElementwiseOp::add:
+                case ElementwiseOp::sub:
+                case ElementwiseOp::where: return detail::make_cost(n, n + o, t);
+                case ElementwiseOp::mul: return detail::make_cost(2 * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::div: return detail::make_cost(4 * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::pow: return detail::make_cost(2 * (op_constants::pow_flops + 2) * n, 3 * n + 2 * o, t);
             }
             return {};
         case Phase::backward_weights: return {};
     }
     return {};
+}
+
+/**
+ * @brief An embedding: the forward gathers rows (reads the ids, 8 bytes each, and batch*seq rows of the
+ * table; writes as many); the ids have no gradient, so backward_data costs nothing; backward_weights
+ * zeroes the table's gradient and accumulates each row's output gradient into it (PyTorch's
+ * embedding_dense_backward: read dy and the ids, read and write the rows it adds to).
+ */
+constexpr Cost cost(const EmbeddingParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t rows = p.batch * p.seq;
+    const std::int64_t out = rows * p.features;
+    const std::int64_t e = dtype_bytes(t);
+    constexpr std::int64_t id_bytes = 8;  // int64 token ids
+    switch (phase) {
+        case Phase::forward: return Cost{0, rows * id_bytes + 2 * out * e};
+        case Phase::backward_data: return {};
+        case Phase::backward_weights: return Cost{out, rows * id_bytes + (p.vocab * p.features + 3 * out) * e};
+    }
+    return {};
+}
+
+/** @brief A copy reads and writes every element; its backward copies the gradient back the same way. */
+constexpr Cost cost(const CopyParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.shape.elements();
+    return phase == Phase::backward_weights ? Cost{} : detail::make_cost(0, 2 * n, t);
 }
 
 /** @brief Dropout is the identity at inference (no kernel); in training it draws and applies a byte mask. */

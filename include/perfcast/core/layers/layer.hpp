@@ -76,8 +76,12 @@ template <DropoutParams P> struct Dropout : detail::layer_base<P> {};
 template <BatchMatMulParams P> struct BatchMatMul : detail::layer_base<P> {};
 /** @brief Layer normalisation over the last dimension. @tparam P its LayerNormParams */
 template <LayerNormParams P> struct LayerNorm : detail::layer_base<P> {};
-/** @brief Binary element-wise operation with a tensor or a scalar. @tparam P its ElementwiseParams */
+/** @brief Binary element-wise operation with a tensor (broadcast or not) or a scalar. @tparam P its ElementwiseParams */
 template <ElementwiseParams P> struct Elementwise : detail::layer_base<P> {};
+/** @brief Token embedding (a gather from a table). @tparam P its EmbeddingParams */
+template <EmbeddingParams P> struct Embedding : detail::layer_base<P> {};
+/** @brief The copy a transpose/permute + contiguous makes. @tparam P its CopyParams */
+template <CopyParams P> struct Copy : detail::layer_base<P> {};
 
 /** @brief The compile-time layer type of a parameter value: layer_type_t<Conv2DParams{...}> is Conv2D<{...}>. */
 template <auto P> struct layer_type;
@@ -94,6 +98,8 @@ template <DropoutParams P> struct layer_type<P> { using type = Dropout<P>; };
 template <BatchMatMulParams P> struct layer_type<P> { using type = BatchMatMul<P>; };
 template <LayerNormParams P> struct layer_type<P> { using type = LayerNorm<P>; };
 template <ElementwiseParams P> struct layer_type<P> { using type = Elementwise<P>; };
+template <EmbeddingParams P> struct layer_type<P> { using type = Embedding<P>; };
+template <CopyParams P> struct layer_type<P> { using type = Copy<P>; };
 template <auto P> using layer_type_t = typename layer_type<P>::type;
 
 // ---------------------------------------------------------------------------------------
@@ -103,7 +109,7 @@ template <auto P> using layer_type_t = typename layer_type<P>::type;
 /** @brief Any layer, at run time. The alternatives are the same structs the layer types carry. */
 using Layer = std::variant<DenseParams, Conv2DParams, Pool2DParams, BatchNorm2DParams, ActivationParams, AddParams,
                            ConcatParams, FlattenParams, SoftmaxParams, DropoutParams, BatchMatMulParams,
-                           LayerNormParams, ElementwiseParams>;
+                           LayerNormParams, ElementwiseParams, EmbeddingParams, CopyParams>;
 
 constexpr LayerKind kind(const Layer& l) noexcept {
     return std::visit([](const auto& p) { return kind_of<std::remove_cvref_t<decltype(p)>>; }, l);
@@ -142,14 +148,21 @@ constexpr std::int64_t batch_of(const Layer& l) noexcept {
         l);
 }
 
-/** @brief The same layer at another batch size. */
+/** @brief The same layer at another batch size (an element-wise operand that carries the batch follows it). */
 constexpr Layer with_batch(Layer l, std::int64_t batch) noexcept {
     std::visit(
         [&](auto& p) {
             using params_t = std::remove_cvref_t<decltype(p)>;
-            if constexpr (requires { p.batch; }) p.batch = batch;
-            else if constexpr (std::is_same_v<params_t, FlattenParams>) p.input.dims[0] = batch;
-            else p.shape.dims[0] = batch;
+            if constexpr (requires { p.batch; }) {
+                p.batch = batch;
+            } else if constexpr (std::is_same_v<params_t, FlattenParams>) {
+                p.input.dims[0] = batch;
+            } else {
+                if constexpr (std::is_same_v<params_t, ElementwiseParams>)
+                    if (p.other.rank == p.shape.rank && p.other[0] == p.shape[0] && p.other[0] != 1)
+                        p.other.dims[0] = batch;
+                p.shape.dims[0] = batch;
+            }
         },
         l);
     return l;
@@ -178,6 +191,8 @@ constexpr Layer example_layer(LayerKind k) noexcept {
         case LayerKind::bmm: return BatchMatMulParams{1, 1, 1, 1};
         case LayerKind::layernorm: return LayerNormParams{1, 1, true};
         case LayerKind::elementwise: return ElementwiseParams{Shape::matrix(1, 1), ElementwiseOp::mul, false};
+        case LayerKind::embedding: return EmbeddingParams{1, 1, 1, 1};
+        case LayerKind::copy: return CopyParams{Shape::matrix(1, 1)};
         case LayerKind::conv2d: return Conv2DParams{1, 1, 1, 1, 1};
     }
     return Conv2DParams{1, 1, 1, 1, 1};

@@ -83,7 +83,9 @@ struct BatchNorm2DParams {
     constexpr bool operator==(const BatchNorm2DParams&) const = default;
 };
 
-enum class ActivationKind { relu, relu6, tanh, sigmoid, gelu, silu, hardswish };
+/// gelu is the exact (erf) GELU; gelu_tanh its tanh approximation (PyTorch's gelu(approximate="tanh"),
+/// Hugging Face's gelu_new as one kernel)
+enum class ActivationKind { relu, relu6, tanh, sigmoid, gelu, silu, hardswish, gelu_tanh };
 
 /** @brief An element-wise activation on a tensor of any rank. */
 struct ActivationParams {
@@ -115,7 +117,10 @@ struct FlattenParams {
     constexpr bool operator==(const FlattenParams&) const = default;
 };
 
-/** @brief Softmax over the features of a batch x features tensor. */
+/**
+ * @brief Softmax over the last dimension of a tensor of any rank: `features` is that dimension and
+ * `batch` every leading dimension flattened (rows: batch*heads*seq for attention scores).
+ */
 struct SoftmaxParams {
     std::int64_t batch = 1;
     std::int64_t features = 0;
@@ -139,10 +144,14 @@ struct DropoutParams {
  * the first operand's (batch, m, k); the second, (batch, k, n), is an input too, counted in the bytes.
  */
 struct BatchMatMulParams {
-    std::int64_t batch = 1;
+    std::int64_t batch = 1;  ///< every leading dimension flattened (batch*heads for attention)
     std::int64_t m = 0;
     std::int64_t k = 0;
     std::int64_t n = 0;
+    /// the operands are read transposed, as views (torch.matmul(q, k.transpose(-1, -2))): the BLAS call
+    /// takes them with its transpose flags, so the FLOPs and bytes are those of the plain product
+    bool transpose_a = false;
+    bool transpose_b = false;
     constexpr bool operator==(const BatchMatMulParams&) const = default;
 };
 
@@ -158,32 +167,62 @@ struct LayerNormParams {
     constexpr bool operator==(const LayerNormParams&) const = default;
 };
 
-/** @brief The binary operations of an Elementwise layer. */
-enum class ElementwiseOp { add, sub, mul, div, pow };
+/**
+ * @brief The binary operations of an Elementwise layer. `where` is torch.where(mask, x, fill) with a
+ * scalar fill: the second operand is the boolean mask (one byte per element).
+ */
+enum class ElementwiseOp { add, sub, mul, div, pow, where };
 
 /**
- * @brief A binary element-wise operation of a tensor with another tensor of the same shape
- * (`scalar` false) or with a scalar (`scalar` true): x + s, x - y, x * y, x / s, x ** y, ...
- * A sum of tensors is the `add` layer (AddParams), so `add` with a tensor is refused here: each
- * operation has one kind.
+ * @brief A binary element-wise operation of a tensor with another tensor (`scalar` false) or with a
+ * scalar (`scalar` true): x + s, x - y, x * y, x / s, x ** y, where(mask, x, s). The other tensor has
+ * the same shape (`other` left empty) or broadcasts to it (`other`: its shape, aligned at the last
+ * dimension, each dimension 1 or equal, as PyTorch broadcasts: a (B, 1, 1, S) attention mask added to
+ * (B, H, S, S) scores). A sum of same-shaped tensors is the `add` layer (AddParams), so `add` takes a
+ * scalar or a broadcast operand here: each operation has one kind.
  */
 struct ElementwiseParams {
     Shape shape{};
     ElementwiseOp op = ElementwiseOp::mul;
     bool scalar = false;
+    Shape other{};  ///< the other tensor's shape when it broadcasts (rank 0: the same shape as `shape`)
     constexpr bool operator==(const ElementwiseParams&) const = default;
+};
+
+/**
+ * @brief A token embedding (nn.Embedding): gathers batch*seq rows of `features` values from a table of
+ * `vocab` rows. Its input is the (batch, seq) token ids; its output (batch, seq, features). Its
+ * parameters are the table; the backward computes only the table's gradient (ids have none).
+ */
+struct EmbeddingParams {
+    std::int64_t batch = 1;
+    std::int64_t seq = 1;  ///< tokens per sample
+    std::int64_t vocab = 0;
+    std::int64_t features = 0;
+    constexpr bool operator==(const EmbeddingParams&) const = default;
+};
+
+/**
+ * @brief The copy a transpose or permute makes when a kernel needs it contiguous (`.contiguous()`,
+ * `reshape` of a permuted view): reads and writes every element of `shape` once. The views themselves
+ * (view, permute, transpose, split) run no kernel and are not layers.
+ */
+struct CopyParams {
+    Shape shape{};
+    constexpr bool operator==(const CopyParams&) const = default;
 };
 
 /** @brief The kinds of layer perfcast knows (new kinds go at the end: call overheads are stored by index). */
 enum class LayerKind {
-    dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout, bmm, layernorm, elementwise
+    dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout, bmm, layernorm, elementwise,
+    embedding, copy
 };
 
 /** @brief Every layer kind, in LayerKind's order. */
-inline constexpr std::array<LayerKind, 13> all_layer_kinds{
-    LayerKind::dense,   LayerKind::conv2d,  LayerKind::pool2d, LayerKind::batchnorm2d, LayerKind::activation,
-    LayerKind::add,     LayerKind::concat,  LayerKind::flatten, LayerKind::softmax,    LayerKind::dropout,
-    LayerKind::bmm,     LayerKind::layernorm, LayerKind::elementwise};
+inline constexpr std::array<LayerKind, 15> all_layer_kinds{
+    LayerKind::dense,   LayerKind::conv2d,    LayerKind::pool2d,      LayerKind::batchnorm2d, LayerKind::activation,
+    LayerKind::add,     LayerKind::concat,    LayerKind::flatten,     LayerKind::softmax,     LayerKind::dropout,
+    LayerKind::bmm,     LayerKind::layernorm, LayerKind::elementwise, LayerKind::embedding,   LayerKind::copy};
 
 constexpr std::string_view to_string(LayerKind k) noexcept {
     switch (k) {
@@ -200,6 +239,8 @@ constexpr std::string_view to_string(LayerKind k) noexcept {
         case LayerKind::bmm: return "bmm";
         case LayerKind::layernorm: return "layernorm";
         case LayerKind::elementwise: return "elementwise";
+        case LayerKind::embedding: return "embedding";
+        case LayerKind::copy: return "copy";
     }
     return "?";
 }
@@ -215,6 +256,7 @@ constexpr std::string_view to_string(ActivationKind k) noexcept {
         case ActivationKind::gelu: return "gelu";
         case ActivationKind::silu: return "silu";
         case ActivationKind::hardswish: return "hardswish";
+        case ActivationKind::gelu_tanh: return "gelu_tanh";
     }
     return "?";
 }
@@ -226,6 +268,7 @@ constexpr std::string_view to_string(ElementwiseOp op) noexcept {
         case ElementwiseOp::mul: return "mul";
         case ElementwiseOp::div: return "div";
         case ElementwiseOp::pow: return "pow";
+        case ElementwiseOp::where: return "where";
     }
     return "?";
 }
@@ -233,15 +276,16 @@ constexpr std::string_view to_string(ElementwiseOp op) noexcept {
 /** @brief The activation a name denotes ("relu", ...), or nullopt. */
 constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s) noexcept {
     for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh, ActivationKind::sigmoid,
-                             ActivationKind::gelu, ActivationKind::silu, ActivationKind::hardswish})
+                             ActivationKind::gelu, ActivationKind::silu, ActivationKind::hardswish,
+                             ActivationKind::gelu_tanh})
         if (to_string(k) == s) return k;
     return std::nullopt;
 }
 
-/** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow"), or nullopt. */
+/** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow", "where"), or nullopt. */
 constexpr std::optional<ElementwiseOp> parse_elementwise_op(std::string_view s) noexcept {
-    for (ElementwiseOp op :
-         {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+    for (ElementwiseOp op : {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div,
+                             ElementwiseOp::pow, ElementwiseOp::where})
         if (to_string(op) == s) return op;
     return std::nullopt;
 }
@@ -278,5 +322,7 @@ template <> inline constexpr LayerKind kind_of<DropoutParams> = LayerKind::dropo
 template <> inline constexpr LayerKind kind_of<BatchMatMulParams> = LayerKind::bmm;
 template <> inline constexpr LayerKind kind_of<LayerNormParams> = LayerKind::layernorm;
 template <> inline constexpr LayerKind kind_of<ElementwiseParams> = LayerKind::elementwise;
+template <> inline constexpr LayerKind kind_of<EmbeddingParams> = LayerKind::embedding;
+template <> inline constexpr LayerKind kind_of<CopyParams> = LayerKind::copy;
 
 }  // namespace perfcast

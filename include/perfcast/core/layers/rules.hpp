@@ -37,6 +37,8 @@ enum class Rule {
     dims_positive,
     matrix_dims_positive,
     elementwise_add_takes_scalar,
+    other_broadcasts,
+    where_takes_mask,
 };
 
 /** @brief The sentence that states a rule. */
@@ -64,7 +66,11 @@ constexpr std::string_view rule_text(Rule r) noexcept {
         case Rule::dims_positive: return "every dimension of the shape must be >= 1";
         case Rule::matrix_dims_positive: return "m, k and n must be >= 1";
         case Rule::elementwise_add_takes_scalar:
-            return "elementwise add takes a scalar (scalar must be 1): a sum of tensors is the add layer (AddParams)";
+            return "elementwise add takes a scalar or a broadcast operand: a sum of same-shaped tensors is the add "
+                   "layer (AddParams)";
+        case Rule::other_broadcasts:
+            return "other must broadcast to shape: at most its rank, each dimension (aligned at the last) 1 or equal";
+        case Rule::where_takes_mask: return "where takes a tensor mask (scalar must be false)";
     }
     return "?";
 }
@@ -261,12 +267,36 @@ constexpr Violation check(const LayerNormParams& p) noexcept {
                          positive(p.features, Rule::features_positive, "features"));
 }
 
-/** @brief An elementwise add of two tensors is refused: it is the add layer, so each operation has one kind. */
+/**
+ * @brief The other operand, when given, broadcasts to the shape; an elementwise add of two same-shaped
+ * tensors is refused (it is the add layer, so each operation has one kind); where's mask is a tensor.
+ */
 constexpr Violation check(const ElementwiseParams& p) noexcept {
     if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
-    if (p.op == ElementwiseOp::add && !p.scalar) return {Rule::elementwise_add_takes_scalar, "scalar", 0, 1};
+    const bool broadcast = p.other.rank > 0;
+    if (broadcast) {
+        if (Violation v = detail::shape_ok(p.other, "other")) return v;
+        if (p.scalar) return {Rule::other_broadcasts, "other", p.other.rank, 0};
+        if (p.other.rank > p.shape.rank) return {Rule::other_broadcasts, "other", p.other.rank, p.shape.rank};
+        for (int i = 1; i <= p.other.rank; ++i) {
+            const std::int64_t o = p.other[p.other.rank - i], s = p.shape[p.shape.rank - i];
+            if (o != 1 && o != s) return {Rule::other_broadcasts, "other", o, s};
+        }
+    }
+    if (p.op == ElementwiseOp::where && p.scalar) return {Rule::where_takes_mask, "scalar", 1, 0};
+    if (p.op == ElementwiseOp::add && !p.scalar && (!broadcast || p.other == p.shape))
+        return {Rule::elementwise_add_takes_scalar, "scalar", 0, 1};
     return {};
 }
+
+constexpr Violation check(const EmbeddingParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"), positive(p.seq, Rule::seq_positive, "seq"),
+                         positive(p.vocab, Rule::features_positive, "vocab"),
+                         positive(p.features, Rule::features_positive, "features"));
+}
+
+constexpr Violation check(const CopyParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
 
 /** @brief Throws perfcast::error naming the field when a parameter struct breaks a rule. */
 template <typename P>
@@ -324,8 +354,12 @@ PERFCAST_DETAIL_REFUSE(rank_in_range, "rank_in_range: shape rank must be 1 to 4"
 PERFCAST_DETAIL_REFUSE(dims_positive, "dims_positive: every dimension of the shape must be >= 1")
 PERFCAST_DETAIL_REFUSE(matrix_dims_positive, "matrix_dims_positive: m, k and n must be >= 1")
 PERFCAST_DETAIL_REFUSE(elementwise_add_takes_scalar,
-                       "elementwise_add_takes_scalar: elementwise add takes a scalar (scalar must be true); "
-                       "a sum of tensors is the add layer (AddParams) (Value = scalar)")
+                       "elementwise_add_takes_scalar: elementwise add takes a scalar or a broadcast operand; "
+                       "a sum of same-shaped tensors is the add layer (AddParams) (Value = scalar)")
+PERFCAST_DETAIL_REFUSE(other_broadcasts,
+                       "other_broadcasts: other must broadcast to shape: at most its rank, each dimension (aligned at "
+                       "the last) 1 or equal, and no scalar beside it (Value = other's dimension, Limit = shape's)")
+PERFCAST_DETAIL_REFUSE(where_takes_mask, "where_takes_mask: where takes a tensor mask (scalar must be false)")
 
 #undef PERFCAST_DETAIL_REFUSE
 
@@ -358,6 +392,8 @@ inline void rank_in_range(std::int64_t, std::int64_t) {}
 inline void dims_positive(std::int64_t, std::int64_t) {}
 inline void matrix_dims_positive(std::int64_t, std::int64_t) {}
 inline void elementwise_add_takes_scalar(std::int64_t, std::int64_t) {}
+inline void other_broadcasts(std::int64_t, std::int64_t) {}
+inline void where_takes_mask(std::int64_t, std::int64_t) {}
 // clang-format on
 }  // namespace rule_broken
 
@@ -387,6 +423,8 @@ constexpr void refuse_in_constant_evaluation(const Violation& v) {
         case Rule::dims_positive: rule_broken::dims_positive(v.value, v.limit); return;
         case Rule::matrix_dims_positive: rule_broken::matrix_dims_positive(v.value, v.limit); return;
         case Rule::elementwise_add_takes_scalar: rule_broken::elementwise_add_takes_scalar(v.value, v.limit); return;
+        case Rule::other_broadcasts: rule_broken::other_broadcasts(v.value, v.limit); return;
+        case Rule::where_takes_mask: rule_broken::where_takes_mask(v.value, v.limit); return;
     }
 }
 

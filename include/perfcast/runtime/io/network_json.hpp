@@ -3,7 +3,8 @@
  * @brief Networks to and from JSON (schema "perfcast-network", version 1; docs/reference.md documents it).
  *
  * A layer gives its per-sample sizes; the batch is the network's, so one file serves
- * every batch size. Every refusal names the file, the line and the field.
+ * every batch size, unless a layer gives a "batch" of its own (attention's batch*heads products, a
+ * position embedding shared by the whole batch). Every refusal names the file, the line and the field.
  */
 #pragma once
 
@@ -11,7 +12,7 @@
 #include <set>          // set
 #include <string>       // string
 #include <string_view>  // string_view
-#include <utility>      // move
+#include <utility>      // move, pair
 #include <vector>       // vector
 
 #include "../detail/json.hpp"      // json; json_value, json_document, read_file: reading
@@ -48,6 +49,31 @@ inline Shape read_shape(const json_value& o, std::string_view key, std::int64_t 
     s.dims[0] = batch;
     for (std::size_t i = 0; i < v.size(); ++i) s.dims[i + 1] = v[i].integer();
     return s;
+}
+
+/** @brief A whole shape [d0, ...] (1 to 4 dimensions, the batch dimension included) at member @p key. */
+inline Shape read_whole_shape(const json_value& o, std::string_view key) {
+    const json_value v = o[key];
+    if (!v.is_array() || v.size() == 0 || v.size() > 4)
+        v.fail("expected 1 to 4 dimensions, the first one the batch's (1 where it broadcasts)");
+    Shape s;
+    s.rank = static_cast<int>(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) s.dims[i] = v[i].integer();
+    return s;
+}
+
+/**
+ * @brief Rows and features of a layer normalised over its last dimension (softmax, layer norm):
+ * "shape" gives the per-sample dimensions (rows are the batch times every one but the last), else
+ * "features" with one row per sample.
+ */
+inline std::pair<std::int64_t, std::int64_t> rows_and_features(const json_value& o, std::int64_t batch) {
+    if (!o.has("shape")) return {batch, o.integer("features")};
+    if (o.has("features")) o.fail("features", "give \"shape\" or \"features\", not both");
+    const Shape s = read_shape(o, "shape", batch);
+    std::int64_t rows = 1;
+    for (int i = 0; i + 1 < s.rank; ++i) rows *= s[i];
+    return {rows, s[s.rank - 1]};
 }
 
 inline Layer layer_from_json(const json_value& o, const std::string& kind, std::int64_t batch) {
@@ -92,22 +118,38 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
     if (kind == "activation") {
         const std::string a = o.string("activation", "relu");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{read_shape(o, "shape", batch), *k};
-        o.fail("activation", "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish)");
+        o.fail("activation",
+               "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish, gelu_tanh)");
     }
     if (kind == "add") return AddParams{read_shape(o, "shape", batch), o.integer("inputs", 2)};
     if (kind == "concat")
         return ConcatParams{batch, o.integer("channels"), o.integer("height"), o.integer("width"), o.integer("inputs", 2)};
     if (kind == "flatten") return FlattenParams{read_shape(o, "shape", batch)};
-    if (kind == "softmax") return SoftmaxParams{batch, o.integer("features")};
+    if (kind == "softmax") {
+        const auto [rows, features] = rows_and_features(o, batch);
+        return SoftmaxParams{rows, features};
+    }
     if (kind == "dropout") return DropoutParams{read_shape(o, "shape", batch), o.number("p", 0.5)};
-    if (kind == "bmm") return BatchMatMulParams{batch, o.integer("m"), o.integer("k"), o.integer("n")};
-    if (kind == "layernorm") return LayerNormParams{batch, o.integer("features"), o.boolean("affine", true)};
+    if (kind == "bmm") {
+        const std::int64_t heads = o.integer("heads", 1);
+        if (heads < 1) o.fail("heads", "heads (products per sample) must be >= 1 (got " + std::to_string(heads) + ")");
+        return BatchMatMulParams{batch * heads, o.integer("m"), o.integer("k"), o.integer("n"),
+                                 o.boolean("transpose_a", false), o.boolean("transpose_b", false)};
+    }
+    if (kind == "layernorm") {
+        const auto [rows, features] = rows_and_features(o, batch);
+        return LayerNormParams{rows, features, o.boolean("affine", true)};
+    }
     if (kind == "elementwise") {
         const std::string op = o.string("op");
         const auto parsed = parse_elementwise_op(op);
-        if (!parsed) o.fail("op", "unknown element-wise operation \"" + op + "\" (add, sub, mul, div, pow)");
-        return ElementwiseParams{read_shape(o, "shape", batch), *parsed, o.boolean("scalar", false)};
+        if (!parsed) o.fail("op", "unknown element-wise operation \"" + op + "\" (add, sub, mul, div, pow, where)");
+        return ElementwiseParams{read_shape(o, "shape", batch), *parsed, o.boolean("scalar", false),
+                                 o.has("other") ? read_whole_shape(o, "other") : Shape{}};
     }
+    if (kind == "embedding")
+        return EmbeddingParams{batch, o.integer("seq", 1), o.integer("vocab"), o.integer("features")};
+    if (kind == "copy") return CopyParams{read_shape(o, "shape", batch)};
     o.fail("kind", "unknown layer kind \"" + kind + "\" (" + kind_names(all_layer_kinds) + ")");
 }
 
@@ -121,12 +163,17 @@ inline json hw_json(Hw v) { return v.h == v.w ? json(v.h) : json::array({v.h, v.
 
 }  // namespace detail
 
-/** @brief One layer in the network schema (per-sample sizes, no batch). */
-inline nlohmann::json layer_to_json(const NamedLayer& nl) {
+/**
+ * @brief One layer in the network schema (per-sample sizes). A layer whose batch differs from the
+ * network's @p network_batch (attention's batch*heads products, a position embedding shared by the
+ * batch) carries its own "batch"; without a network batch (0) every layer carries it.
+ */
+inline nlohmann::json layer_to_json(const NamedLayer& nl, std::int64_t network_batch = 0) {
     using detail::json;
     json j;
     j["name"] = nl.name;
     j["kind"] = std::string(to_string(kind(nl.layer)));
+    if (batch_of(nl.layer) != network_batch) j["batch"] = batch_of(nl.layer);
     std::visit(
         [&](const auto& p) {
             using params_t = std::remove_cvref_t<decltype(p)>;
@@ -187,6 +234,8 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                 j["m"] = p.m;
                 j["k"] = p.k;
                 j["n"] = p.n;
+                if (p.transpose_a) j["transpose_a"] = true;
+                if (p.transpose_b) j["transpose_b"] = true;
             } else if constexpr (std::is_same_v<params_t, LayerNormParams>) {
                 j["features"] = p.features;
                 if (!p.affine) j["affine"] = false;
@@ -194,6 +243,17 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                 j["shape"] = detail::per_sample(p.shape);
                 j["op"] = std::string(to_string(p.op));
                 j["scalar"] = p.scalar;
+                if (p.other.rank > 0) {
+                    json a = json::array();
+                    for (int i = 0; i < p.other.rank; ++i) a.push_back(p.other[i]);
+                    j["other"] = a;
+                }
+            } else if constexpr (std::is_same_v<params_t, EmbeddingParams>) {
+                j["seq"] = p.seq;
+                j["vocab"] = p.vocab;
+                j["features"] = p.features;
+            } else if constexpr (std::is_same_v<params_t, CopyParams>) {
+                j["shape"] = detail::per_sample(p.shape);
             }
         },
         nl.layer);
@@ -208,7 +268,7 @@ inline nlohmann::json network_to_json(const Network& n) {
     j["name"] = n.name;
     j["batch"] = n.batch;
     j["layers"] = nlohmann::json::array();
-    for (const auto& l : n.layers) j["layers"].push_back(layer_to_json(l));
+    for (const auto& l : n.layers) j["layers"].push_back(layer_to_json(l, n.batch));
     return j;
 }
 
@@ -222,7 +282,10 @@ inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_
     NamedLayer nl;
     nl.name = o.string("name", "layer" + std::to_string(index));
     const std::string kind_name = o.string("kind");
-    nl.layer = layer_from_json(o, kind_name, batch);
+    // a layer may run at a batch of its own (attention's batch*heads, an embedding shared by the batch)
+    const std::int64_t own = o.integer("batch", batch);
+    if (own < 1) o.fail("batch", "batch must be >= 1 (got " + std::to_string(own) + ")");
+    nl.layer = layer_from_json(o, kind_name, own);
     o.no_other_keys();
     if (const Violation v = check(nl.layer)) {
         // the batch is the network's; shapes are per sample
