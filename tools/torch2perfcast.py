@@ -65,10 +65,12 @@ gets the path of the module whose forward made it and the operation's name
 ("layer1.0.add", "Mixed_5b.cat", "flatten" at the top level), with "_1", ... when repeated.
 """
 import argparse
+import contextlib
 import dis
 import importlib
 import importlib.util
 import inspect
+import io
 import json
 import math
 import operator
@@ -225,6 +227,13 @@ def _hw(p):
 # --------------------------------------------------------------------------------------------
 # Tracing with module scopes (the same on PyTorch 1.13 and 2.x: no nn_module_stack needed)
 
+class _Proxy(torch.fx.Proxy):
+    """A Proxy whose iteration goes straight to the tracer (_ScopedTracer.iter finds the unpacking)."""
+
+    def __iter__(self):
+        return self.tracer.iter(self)
+
+
 class _ScopedTracer(torch.fx.Tracer):
     """symbolic_trace's tracer that records, on each node, the module whose forward made it."""
 
@@ -249,6 +258,9 @@ class _ScopedTracer(torch.fx.Tracer):
         node = super().create_node(*a, **kw)
         node.meta["perfcast_scope"] = self._scopes[-1] if self._scopes else ""
         return node
+
+    def proxy(self, node):
+        return _Proxy(node, self)
 
     def iter(self, obj):
         """`q, k, v = x.split(d, dim=2)`: a tuple unpacked into names becomes getitems. (torch.fx finds
@@ -286,10 +298,17 @@ def trace(model, *samples):
                               f"{type(e).__name__}: {e}") from e
     gm = torch.fx.GraphModule(tracer.root, graph)
     try:
-        with torch.no_grad():
+        # ShapeProp prints the failing node's traceback itself; the error below names the cause
+        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
             ShapeProp(gm).propagate(*samples)
     except Exception as e:
-        raise ConversionError(f"shape propagation failed: {type(e).__name__}: {e}") from e
+        cause = e.__cause__ or e.__context__
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        why = f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}" if cause is not None else ""
+        hint = ("; token ids need an input given as SIZES:long" if "indices" in f"{e} {cause}" and "Long" in
+                f"{e} {cause}" else "")
+        raise ConversionError(f"shape propagation failed: {type(e).__name__}: {first}"
+                              + (f" ({why})" if why else "") + hint) from e
     return gm, graph
 
 
@@ -466,6 +485,12 @@ class Converter:
         if fname in _VIEWS:
             self.skipped.append((node.name, f"{fname} (a view: no kernel)"))
             return
+        if fname in ("to", "type", "type_as", "float"):
+            src = node.args[0] if node.args else None
+            if _meta(src) is not None and out is not None and _meta(src).dtype == out.dtype:
+                self.skipped.append((node.name, f"{fname} to the tensor's own dtype (returns it: no kernel)"))
+                return
+            self._refuse(node, "a dtype conversion has no perfcast layer kind")
         if fname in _ACT_NAMES:
             x = _shape(node.args[0]) if node.args else None
             if x is None:
