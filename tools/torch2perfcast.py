@@ -27,7 +27,8 @@ Needs PyTorch (Debian 12: `apt-get install python3-torch python3-torchvision`, f
 
 What becomes what:
     nn.Conv2d                                   conv2d (padding="same"/"valid" become numbers)
-    nn.Linear                                   dense (rank > 2 inputs: seq = product of middle dims)
+    nn.Linear, F.linear                         dense (rank > 2 inputs: seq = product of middle dims)
+    torch.addmm(bias, x.view(-1, F), W)         dense (Conv1D's form: the (batch*seq, F) rows give seq)
     nn.BatchNorm2d                              batchnorm2d
     nn.ReLU/ReLU6/Tanh/Sigmoid/GELU/SiLU/Hardswish, F.relu, torch.relu, torch.tanh, x.relu_(), ...   activation
         (GELU / F.gelu with approximate="tanh": gelu_tanh)
@@ -118,6 +119,7 @@ _FUNC_NAMES = sorted(set(_ACT_NAMES) | {
     # transformers: products, normalisation, look-ups, element-wise arithmetic, views
     "matmul", "bmm", "layer_norm", "embedding", "sub", "mul", "div", "true_divide", "pow", "rsub", "where",
     "masked_fill", "transpose", "permute", "split", "chunk", "unsqueeze", "squeeze", "t", "unbind",
+    "linear", "addmm",
 })
 _ELEMENTWISE = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "true_divide": "div", "pow": "pow",
                 "rsub": "sub"}
@@ -182,6 +184,8 @@ _SIGS = {
     "embedding": (["weight", "padding_idx", "max_norm"], {"padding_idx": None, "max_norm": None}),
     "gelu": (["approximate"], {"approximate": "none"}),
     "where": (["x", "y"], {}),
+    "linear": (["weight", "bias"], {"bias": None}),
+    "addmm": (["mat1", "mat2", "beta", "alpha"], {"beta": 1, "alpha": 1}),
     "masked_fill": (["mask", "value"], {}),
 }
 
@@ -528,6 +532,20 @@ class Converter:
             return self._where(node, a["mask"], a["input"], a["value"], out_shape)
         if fname in ("matmul", "bmm"):
             return self._bmm(node, fname, out_shape)
+        if fname in ("linear", "addmm"):
+            a = _bind(fname, node)
+            if fname == "linear":  # F.linear(x, weight (out, in), bias)
+                x, w, bias = _shape(a["input"]), _shape(a["weight"]), a["bias"] is not None
+                out_f = w[0] if w is not None and len(w) == 2 else None
+            else:  # torch.addmm(bias, x (rows, in), weight (in, out)): a linear of rows, as Conv1D writes it
+                x, w, bias = _shape(a["mat1"]), _shape(a["mat2"]), True
+                out_f = w[1] if w is not None and len(w) == 2 else None
+                if _shape(a["input"]) is None or len(_shape(a["input"])) != 1 or a["beta"] != 1 or a["alpha"] != 1:
+                    self._refuse(node, "addmm other than a linear layer's (a 1-D bias, beta = alpha = 1)")
+            if x is None or out_f is None or len(x) < 2:
+                self._refuse(node, f"{fname} of {x} by a weight of shape {w}: expected a 2-D weight and an input "
+                                   "with a batch and features")
+            return self._dense(node, x, x[-1], out_f, bias, out_shape, op_name=fname)
         if fname == "layer_norm":
             a = _bind("layer_norm", node)
             x = _shape(a["input"])
@@ -587,13 +605,7 @@ class Converter:
         if t is nn.Linear or (isinstance(m, nn.Linear) and type(m).forward is nn.Linear.forward):
             if x is None or len(x) < 2:
                 self._refuse(node, "dense input must have a batch and a feature dimension")
-            own, dims = self._bdims(x)
-            layer = {"kind": "dense", **({"batch": own} if own is not None else {}),
-                     "in_features": m.in_features, "out_features": m.out_features, "bias": m.bias is not None}
-            seq = math.prod(dims[:-1]) if len(dims) > 1 else 1
-            if seq != 1:
-                layer["seq"] = int(seq)
-            return self._emit(node, layer, out_shape)
+            return self._dense(node, x, m.in_features, m.out_features, m.bias is not None, out_shape)
         if t is nn.BatchNorm2d or (isinstance(m, nn.BatchNorm2d) and
                                    type(m).forward is nn.BatchNorm2d.forward):
             if x is None or len(x) != 4:
@@ -698,6 +710,17 @@ class Converter:
         k = (x[2] // o[0], x[3] // o[1])
         return self._emit(node, {"kind": "pool2d", "channels": x[1], "height": x[2], "width": x[3], "mode": mode,
                                  "kernel": _hw(k), "stride": _hw(k), "padding": 0}, out_shape, op_name=op_name)
+
+    def _dense(self, node, x, in_features, out_features, bias, out_shape, op_name=None):
+        """dense of an input of shape x: every dim between the batch and the features is seq (a (batch*seq,
+        features) 2-D input, as Conv1D's addmm takes it, folds to seq too)."""
+        own, dims = self._bdims(x)
+        layer = {"kind": "dense", **({"batch": own} if own is not None else {}),
+                 "in_features": int(in_features), "out_features": int(out_features), "bias": bool(bias)}
+        seq = math.prod(dims[:-1]) if len(dims) > 1 else 1
+        if seq != 1:
+            layer["seq"] = int(seq)
+        return self._emit(node, layer, out_shape, op_name=op_name)
 
     # -- batch and per-sample dims
     def _bdims(self, shape):

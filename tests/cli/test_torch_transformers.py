@@ -237,6 +237,31 @@ class Forms(nn.Module):
         return self.sm(s), self.act(y), t
 
 
+class Conv1D(nn.Module):
+    """GPT-2's linear as Hugging Face writes it: addmm of the (batch*seq, features) view."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.nf = nf
+        self.weight = nn.Parameter(torch.randn(nx, nf) * 0.02)
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x):
+        size_out = x.size()[:-1] + (self.nf,)
+        x = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+        return x.view(size_out)
+
+
+class Linears(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c_fc = Conv1D(FF, D)
+        self.w = nn.Parameter(torch.randn(D, FF) * 0.02)
+
+    def forward(self, x):
+        return F.linear(self.c_fc(x), self.w)
+
+
 class Rank5(nn.Module):
     def forward(self, x):
         return torch.relu(x.view(x.size(0), 2, 2, 16, 16))
@@ -410,6 +435,15 @@ def other_forms():
     assert L[3]["activation"] == "tanh" and L[4]["op"] == "pow" and L[4]["scalar"] is True, (L[3], L[4])
     assert L[5]["activation"] == "relu" and L[6]["op"] == "sub" and L[6]["scalar"] is True, (L[5], L[6])
     assert L[7]["shape"] == [4, 16, 16] and L[8]["activation"] == "gelu_tanh", (L[7], L[8])
+
+
+@case
+def functional_linears():
+    net, _, _ = convert("Linears", "16,64")
+    assert net["layers"] == [
+        {"name": "c_fc.addmm", "kind": "dense", "in_features": 64, "out_features": 256, "bias": True, "seq": 16},
+        {"name": "linear", "kind": "dense", "in_features": 256, "out_features": 64, "bias": False, "seq": 16}], \
+        net["layers"]
 
 
 @case
