@@ -298,8 +298,14 @@ TEST_CASE("the learned time function falls back to the roofline where the model 
     const Layer relu = ActivationParams{.shape = Shape::matrix(4, 64)};
     CHECK(fn(fc, devices::t4, Pass::inference, DType::fp32).method == Method::mlp);
     CHECK(fn(relu, devices::t4, Pass::inference, DType::fp32).method == Method::roofline);
-    CHECK(fn(fc, devices::t4, Pass::training, DType::fp32).method == Method::roofline);
+    // trained on forward passes only: a training step is its phases' kernels, each learned as a forward
+    const LayerTime step = fn(fc, devices::t4, Pass::training, DType::fp32);
+    CHECK(step.method == Method::mlp);
+    const LayerTime forward = fn(fc, devices::t4, Pass::inference, DType::fp32);
+    CHECK(step.us > forward.us);
+    CHECK(fn(relu, devices::t4, Pass::training, DType::fp32).method == Method::roofline);
     CHECK(fn(fc, devices::t4, Pass::inference, DType::bf16).method == Method::roofline);
+    CHECK(fn(fc, devices::t4, Pass::training, DType::bf16).method == Method::roofline);
 }
 
 TEST_CASE("error statistics follow the seed's definitions") {

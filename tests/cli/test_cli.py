@@ -79,9 +79,16 @@ def predict_uses_the_model_only_where_it_was_trained():
     table = run("predict", "resnet50", "--device", "h100").stdout
     assert " data" in table and "new device" in table
     j = json.loads(run("predict", "resnet50", "--device", "t4", "--pass", "training", "--format", "json").stdout)
-    # the layers by the roofline (no training data); the optimizer's update is inference-pass kernels
-    assert {l["method"] for l in j["layers"][:-1]} == {"roofline", "no kernel"}
-    assert "not trained on training/fp32" in j["note"]
+    # trained on forward passes only: each layer's training step is its kernels, each learned as a forward
+    # kernel; the optimizer's update is inference-pass kernels
+    assert {l["method"] for l in j["layers"][:-1]} == {"mlp", "no kernel"}
+    assert "trained on forward passes only" in j["note"]
+    inference = json.loads(run("predict", "resnet50", "--device", "t4", "--format", "json").stdout)
+    assert j["total_us"] > 2 * inference["total_us"]
+    # a precision the model has no data for: the roofline
+    b = json.loads(run("predict", "resnet50", "--device", "t4", "--dtype", "bf16", "--format", "json").stdout)
+    assert {l["method"] for l in b["layers"]} == {"roofline", "no kernel"}
+    assert "not trained on inference/bf16" in b["note"]
     assert j["layers"][-1]["name"] == "optimizer.sgd_momentum" and j["layers"][-1]["method"] == "mlp"
 
 

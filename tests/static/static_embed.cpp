@@ -68,8 +68,10 @@ static_assert(!model.kinds[model.index_of(pc::LayerKind::conv2d, pc::devices::t4
 // the A100 is a training device, but not of the convolutions: their portable model answers it
 static_assert(model.kinds[model.index_of(pc::LayerKind::conv2d, pc::devices::a100_pcie_40gb)].portable());
 static_assert(!model.kinds[model.index_of(pc::LayerKind::dense, pc::devices::a100_pcie_40gb)].portable());
+// trained on forward passes only: a convolution's training step is its forward kernel's time for each of
+// its three phases (phase_kernels: the same FLOPs on the same tensors)
 static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::training>() ==
-              pc::roofline_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::training)));
+              3.0 * pc::embedded::predict_us(model, Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference)));
 static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::inference, pc::DType::bf16>() ==
               pc::roofline_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::bf16)));
 
@@ -109,20 +111,27 @@ constexpr double resnet_layers_sum = [] {
     return us;
 }();
 static_assert(resnet_layers_sum == resnet_us);
-// the roofline for the pass and precisions the model was not trained on (the first convolution without
-// its input gradient); a training step adds the optimizer's update (SGD with momentum by default: 3
+// a training step: each layer's kernels (step_kernels), each learned as a forward kernel; the first
+// convolution without its input gradient; the optimizer's update (SGD with momentum by default: 3
 // kernels per parameter tensor), element-wise kernels of the inference pass, which the model answers
 static_assert(pc::models::neusight_fp32::model.memory.fitted());
 constexpr auto resnet_training = pc::predict_layers<ResNet, pc::devices::h100_sxm, pc::Pass::training>();
-static_assert(resnet_training[0].us < pc::roofline_us(ResNet::layers[0], pc::Target(pc::devices::h100_sxm, pc::Pass::training)),
+static_assert(resnet_training[0].learned() && resnet_training[1].learned());
+static_assert(resnet_training[0].us < pc::embedded::layer_time(model, ResNet::layers[0],
+                                                               pc::Target(pc::devices::h100_sxm, pc::Pass::training)).us,
               "the first convolution computes no input gradient in a training step");
-static_assert(resnet_training[1].us == pc::roofline_us(ResNet::layers[1], pc::Target(pc::devices::h100_sxm, pc::Pass::training)));
+static_assert(resnet_training[1].us ==
+              [] {
+                  const pc::Target inference(pc::devices::h100_sxm, pc::Pass::inference);
+                  double us = 0;
+                  for (const pc::PhaseKernel& k : pc::step_kernels(ResNet::layers[1], pc::DType::fp32))
+                      us += k.scale * pc::embedded::kernel_time(model, k.layer, inference).us;
+                  return us;
+              }());
 static_assert(pc::predict_us<ResNet, pc::devices::h100_sxm, pc::Pass::training>() ==
               [] {
                   double us = 0;
-                  pc::BackwardScope scope;
-                  for (const pc::Layer& l : ResNet::layers)
-                      us += pc::roofline_us(l, pc::Target(pc::devices::h100_sxm, pc::Pass::training, pc::DType::fp32), scope.next(l));
+                  for (const auto& p : resnet_training) us += p.us;
                   for (const pc::Layer& l : ResNet::layers)
                       pc::for_each_parameter_tensor(l, [&](std::int64_t n) {
                           us += pc::update_kernels(pc::Optimizer::sgd_momentum) *

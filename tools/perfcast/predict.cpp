@@ -99,7 +99,10 @@ int run(const Args& a) {
             note += (first ? " " : ", ") + std::to_string(count) + " " + name;
             first = false;
         }
-        if (!model->trained_for(pass, t))
+        if (!model->trained_for(pass, t) && pass == Pass::training && model->trained_for(Pass::inference, t))
+            note += "; trained on forward passes only: a training step is the kernels each layer's phases run "
+                    "(a linear layer's backward as its two GEMMs), each timed as a forward kernel";
+        else if (!model->trained_for(pass, t))
             note += "; it was not trained on " + std::string(to_string(pass)) + "/" + std::string(to_string(t)) +
                     ", so every layer uses the roofline";
         if (!model->trained_on(dev)) note += "; " + std::string(dev.id) + " was not in its training data";

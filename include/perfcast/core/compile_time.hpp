@@ -87,7 +87,8 @@ consteval std::array<LayerTime, N::layers.size()> predict_layers() {
     BackwardScope scope;  // a training step runs no backward for the network's input
     const Target t(D, P, T);
     for (std::size_t i = 0; i < N::layers.size(); ++i)
-        out[i] = step_time(embedded::layer_time(M, N::layers[i], t), N::layers[i], t,
+        out[i] = step_time(embedded::detail::layer_time_by_value<embedded::constexpr_exec>(M, N::layers[i], t),
+                           N::layers[i], t,
                            P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
     return out;
 }

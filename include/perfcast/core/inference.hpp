@@ -210,21 +210,36 @@ struct Coverage {
     bool shape = false;   ///< every feature of the query lies inside the training rows' range
 };
 
-/** @brief The Coverage of a layer on a target under a model (device and shape false for a kind it lacks). */
+/**
+ * @brief The Coverage of a layer on a target under a model (device and shape false for a kind it lacks).
+ * A training step under a model trained on forward passes only is timed as forward kernels
+ * (phase_kernels): the shape is inside when each kernel the model answers is.
+ */
 template <class Math = perfcast::detail::constexpr_math>
 constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
     Coverage c;
     const std::size_t index = m.index_of(kind(l), t.device());
     if (index == m.kinds.size()) return c;
-    const KindModel& k = m.kinds[index];
-    c.device = m.trained_on(k, t.device());
+    c.device = m.trained_on(m.kinds[index], t.device());
     namespace fk = perfcast::detail::features_kernel;
-    fk::feature_buffer f;
-    fk::compute<Math>(f, k.features, l, t);
-    c.shape = true;
-    if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
-        for (std::size_t i = 0; i < f.size; ++i)
-            if (f.values[i] < k.feature_min[i] || f.values[i] > k.feature_max[i]) c.shape = false;
+    const auto inside = [&m](const Layer& q, const perfcast::Target& at) {
+        const std::size_t i = m.index_of(kind(q), at.device());
+        if (i == m.kinds.size()) return true;  // not a learned kernel
+        const KindModel& k = m.kinds[i];
+        fk::feature_buffer f;
+        fk::compute<Math>(f, k.features, q, at);
+        if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
+            for (std::size_t j = 0; j < f.size; ++j)
+                if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) return false;
+        return true;
+    };
+    if (t.pass() == Pass::training && !m.trained_for(t.pass(), t.dtype()) && m.trained_for(Pass::inference, t.dtype())) {
+        c.shape = true;
+        for (const PhaseKernel& k : step_kernels(l, t.dtype()))
+            if (!inside(k.layer, t.with(Pass::inference))) c.shape = false;
+        return c;
+    }
+    c.shape = inside(l, t);
     return c;
 }
 

@@ -19,20 +19,45 @@ namespace perfcast {
 namespace embedded {
 
 /**
+ * @brief A kernel's time on a target the model was trained for, without a call overhead: the learned
+ * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
+ * roofline.
+ */
+template <class Exec = constexpr_exec>
+constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t) {
+    if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t), Method::mlp, 0.0};
+    if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
+    return {roofline_us(l, t), Method::roofline, 0.0};
+}
+
+/**
  * @brief A layer's time for the whole pass under a learned model, and the method that gave it:
  * a layer that runs no kernel in the pass (flatten, a view; dropout at inference) costs nothing
- * (`no_kernel`); for the passes and precisions the model was trained on, the learned model where
- * it has a model for the layer's kind (`mlp`), else its memory-bound model (`memory_fit`); the
- * roofline for everything else. On the device its call overhead was fitted on, the framework's
- * cost of the call is added (LayerTime::overhead_us), whichever the method.
+ * (`no_kernel`); for the passes and precisions the model was trained on, kernel_time; a training
+ * step under a model trained on forward passes only is the kernels its phases run (phase_kernels:
+ * a linear layer's backward as its two GEMMs, a bmm's as two bmms, a memory-bound backward as its
+ * forward scaled by the bytes it moves), each timed as a forward kernel, with the method of its
+ * forward; the roofline for everything else. On the device its call overhead was fitted on, the
+ * framework's cost of the call is added (LayerTime::overhead_us), whichever the method.
  */
 template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t) {
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
-        if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t) + o, Method::mlp, o};
-        if (m.memory.fitted()) return {m.memory.us(l, t) + o, Method::memory_fit, o};
+        const LayerTime k = kernel_time<Exec>(m, l, t);
+        return {k.us + o, k.method, o};
+    }
+    if (t.pass() == Pass::training && m.trained_for(Pass::inference, t.dtype())) {
+        const perfcast::Target forward = t.with(Pass::inference);
+        double us = 0.0;
+        Method method = Method::no_kernel;
+        for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
+            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward);
+            us += k.scale * kt.us;
+            if (method == Method::no_kernel) method = kt.method;
+        }
+        return {us + o, method, o};
     }
     return {roofline_us(l, t) + o, Method::roofline, o};
 }
