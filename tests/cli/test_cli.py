@@ -390,8 +390,8 @@ TRAINING = ["features", "no-portable", "absolute", "holdout", "split-salt", "con
             "ensemble", "lr", "hidden", "transform", "loss", "activation", "kinds", "only-device", "threads"]
 COMMANDS = {
     "devices": ([], ["format", "devices"]),
-    "network": (["show|export", "NAME|FILE.json"], ["batch", "dtype", "format"]),
-    "predict": (["NAME|FILE.json"], ["device", "batch", "pass", "dtype", "model", "method", "ppp-comp", "ppp-comm",
+    "network": (["show|export", "NAME|FILE.json"], ["batch", "seq", "dtype", "format"]),
+    "predict": (["NAME|FILE.json"], ["device", "batch", "seq", "pass", "dtype", "model", "method", "ppp-comp", "ppp-comm",
                                      "optimizer", "format", "devices"]),
     "import": (["neusight", "FILE.csv"], ["out", "devices"]),
     "train": ([], ["data", "out", "name", *TRAINING, "devices"]),
