@@ -5,7 +5,9 @@
 #include <cstdint>      // int64_t
 #include <string>       // string
 #include <string_view>  // string_view
+#include <vector>       // vector
 
+#include <perfcast/core/optimizer.hpp>
 #include <perfcast/core/zoo.hpp>
 #include <perfcast/runtime/io/network_json.hpp>
 
@@ -65,6 +67,9 @@ TEST_CASE("tied layers count only their bias and cost what untied ones do") {
     const auto* decoder = find_layer(zoo::bert_large(1, 8), "cls.predictions.decoder");
     REQUIRE(decoder != nullptr);
     CHECK(param_count(decoder->layer) == 30522);  // the bias only
+    std::vector<std::int64_t> tensors;  // the optimizer updates the bias only, the weight with the embedding
+    for_each_parameter_tensor(decoder->layer, [&](std::int64_t n) { tensors.push_back(n); });
+    CHECK(tensors == std::vector<std::int64_t>{30522});
 }
 
 TEST_CASE("layers per block follow the traced graphs") {
