@@ -333,6 +333,65 @@ def a_training_step_computes_no_gradient_for_the_network_input():
     out = run(*args[:-2], "--pass", "training").stdout
     assert "features.0 computes no input gradient" in out, out
 
+@case
+def network_show_takes_the_transformers_at_a_sequence_length():
+    # Hugging Face's counts (tied LM heads counted once)
+    expected = {"gpt2_large": 774030080, "opt_13": 1315758080, "bert_large": 335174458}
+    for name, params in expected.items():
+        j = json.loads(run("network", "show", name, "--batch", "2", "--seq", "64", "--format", "json").stdout)
+        assert j["totals"]["params"] == params, (name, j["totals"]["params"])
+        assert j["batch"] == 2
+    j = json.loads(run("network", "show", "gpt2-large", "--batch", "4", "--seq", "128", "--format", "json").stdout)
+    by_name = {l["name"]: l for l in j["layers"]}
+    assert by_name["transformer.h.0.attn.scores"]["output_shape"] == [80, 128, 128]  # batch*heads, S, S
+    assert by_name["lm_head"]["params"] == 0 and by_name["lm_head"]["layer"]["tied"] is True
+    assert by_name["lm_head"]["output_shape"] == [4 * 128, 50257]
+    # without --seq: the model's maximum positions
+    j = json.loads(run("network", "show", "bert_large", "--format", "json").stdout)
+    assert j["layers"][2]["layer"]["seq"] == 512, j["layers"][2]
+    out = run("network", "show", "opt_13", "--seq", "32").stdout
+    assert "model.decoder.layers.23.fc2" in out and "1,315,758,080 parameters" in out, out[-300:]
+
+
+@case
+def network_export_of_a_transformer_reads_back():
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "gpt3.json")
+        with open(path, "w") as f:
+            f.write(run("network", "export", "gpt3_xl", "--batch", "2", "--seq", "256").stdout)
+        a = json.loads(run("network", "show", "gpt3_xl", "--batch", "2", "--seq", "256", "--format", "json").stdout)
+        b = json.loads(run("network", "show", path, "--format", "json").stdout)
+        assert a["totals"] == b["totals"] and a["totals"]["params"] == 2879554560
+        p = run("network", "show", path, "--seq", "128", ok=False)
+        assert "--seq" in p.stderr and "takes no sequence length" in p.stderr, p.stderr
+
+
+@case
+def predict_takes_a_transformer_and_refuses_seq_elsewhere():
+    def predict(*args):
+        return json.loads(run("predict", *args, "--device", "h100", "--format", "json").stdout)
+
+    j = predict("gpt2_large", "--batch", "2", "--seq", "256", "--pass", "inference")
+    assert j["total_us"] > 0 and j["batch"] == 2
+    kinds = {l["kind"] for l in j["layers"]}
+    assert {"embedding", "dense", "bmm", "softmax", "layernorm", "elementwise", "copy", "add"} <= kinds, kinds
+    assert predict("gpt2_large", "--batch", "2", "--seq", "1024")["total_us"] > j["total_us"]  # longer, slower
+    t = predict("opt_13", "--batch", "1", "--seq", "128", "--pass", "training", "--optimizer", "none")
+    assert t["total_us"] > 0 and t["pass"] == "training" and all("backward" in l for l in t["layers"])
+    # the embedding is the first layer with parameters: it computes its table's gradient only
+    assert t["layers"][0]["name"] == "model.decoder.embed_tokens" and t["layers"][0]["backward"] != "none"
+    # a sweep builds the transformer at each batch (the position embedding stays shared by the batch)
+    sweep = predict("bert_large", "--batch", "1,4", "--seq", "128")
+    one = predict("bert_large", "--batch", "4", "--seq", "128")
+    assert len(sweep) == 2 and sweep[1]["batch"] == 4
+    assert sweep[1]["total_us"] == one["total_us"] and sweep[1]["flops"] == one["flops"]
+    for args, words in [(("predict", "resnet50", "--device", "h100", "--seq", "128"), "takes no sequence length"),
+                        (("network", "show", "vgg16", "--seq", "1"), "takes no sequence length"),
+                        (("network", "show", "gpt2_large", "--seq", "1025"), "seq must be 1 to 1024"),
+                        (("network", "show", "bert_large", "--seq", "0"), "--seq")]:
+        p = run(*args, ok=False)
+        assert words in p.stderr and p.stdout == "", (args, p.stderr)
+
 
 # Every command's options (and positional arguments), as the program accepted them before each
 # command declared its own: `CMD --help` must list exactly these.
@@ -340,8 +399,8 @@ TRAINING = ["features", "no-portable", "absolute", "holdout", "split-salt", "con
             "ensemble", "lr", "hidden", "transform", "loss", "activation", "kinds", "only-device", "threads"]
 COMMANDS = {
     "devices": ([], ["format", "devices"]),
-    "network": (["show|export", "NAME|FILE.json"], ["batch", "dtype", "format"]),
-    "predict": (["NAME|FILE.json"], ["device", "batch", "pass", "dtype", "model", "method", "ppp-comp", "ppp-comm",
+    "network": (["show|export", "NAME|FILE.json"], ["batch", "seq", "dtype", "format"]),
+    "predict": (["NAME|FILE.json"], ["device", "batch", "seq", "pass", "dtype", "model", "method", "ppp-comp", "ppp-comm",
                                      "optimizer", "format", "devices"]),
     "import": (["neusight", "FILE.csv"], ["out", "devices"]),
     "train": ([], ["data", "out", "name", *TRAINING, "devices"]),

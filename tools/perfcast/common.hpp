@@ -1,5 +1,5 @@
 // The options several perfcast commands take (--devices, --format, --model, --dtype, --pass,
-// --optimizer, --data), declared once here, and the functions that read them.
+// --optimizer, --data, --seq), declared once here, and the functions that read them.
 #pragma once
 
 #include <cstdint>  // int64_t
@@ -92,9 +92,41 @@ inline Optimizer optimizer_arg(const Args& a) {
     throw error("--optimizer", "expected none, sgd, sgd_momentum or adam (got \"" + opt + "\")");
 }
 
-/** @brief A zoo network at `batch`, or a network file (at `batch` when --batch is given, else its own). */
+namespace opt {
+/** @brief --seq of the commands that take a network: a transformer's sequence length. */
+inline Option seq() {
+    return {.name = "seq",
+            .value = "S",
+            .help = "sequence length of a zoo transformer (default: the model's maximum positions)"};
+}
+}  // namespace opt
+
+/** @brief The zoo's transformers, comma-separated: for messages. */
+inline std::string transformer_names() {
+    std::string out;
+    for (auto n : zoo::names)
+        if (zoo::is_transformer(n)) out += (out.empty() ? "" : ", ") + std::string(n);
+    return out;
+}
+
+/** @brief --seq, checked against the network it is for: 0 when not given. */
+inline std::int64_t seq_arg(const std::string& what, const Args& a) {
+    if (!a.has("seq")) return 0;
+    const std::int64_t s = a.integer("seq");
+    if (s < 1) throw error("--seq", "expected a sequence length >= 1 (got " + std::to_string(s) + ")");
+    if (!zoo::is_transformer(what))
+        throw error("--seq", "\"" + what + "\" takes no sequence length: --seq is for the zoo's transformers (" +
+                                 transformer_names() + ")");
+    return s;
+}
+
+/**
+ * @brief A zoo network at `batch` (a transformer at --seq), or a network file (at `batch` when --batch
+ * is given, else its own).
+ */
 inline Network load_net(const std::string& what, const Args& a, std::int64_t batch) {
-    if (auto z = zoo::find(what, batch)) return *z;
+    const std::int64_t seq = seq_arg(what, a);
+    if (auto z = zoo::find(what, batch, seq)) return *z;
     if (what.find(".json") != std::string::npos || what.find('/') != std::string::npos) {
         Network n = load_network(what);
         return a.has("batch") ? n.with_batch(batch) : n;
@@ -108,7 +140,7 @@ inline Network load_net(const std::string& what, const Args& a, std::int64_t bat
 inline std::string network_argument_help() {
     std::string known;
     for (auto n : zoo::names) known += (known.empty() ? "" : ", ") + std::string(n);
-    return "a zoo network (" + known + ") or a network file (perfcast network export)";
+    return "a zoo network (" + known + "; the transformers take --seq) or a network file (perfcast network export)";
 }
 
 /** @brief {2, 64, 56, 56} -> "2x64x56x56". */

@@ -79,6 +79,7 @@ const Command& network_command() {
                         {.name = "NAME|FILE.json", .help = network_argument_help()}},
         .options = {{.name = "batch", .value = "N", .help = "batch size; a network file keeps its own without it",
                      .fallback = "1"},
+                    opt::seq(),
                     with_help(opt::dtype(), "precision of the layers (show)"),
                     with_help(opt::format(), "output format (show)")},
         .run = run,

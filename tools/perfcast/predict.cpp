@@ -81,7 +81,9 @@ int run(const Args& a) {
     }
     std::vector<NetworkEstimate> estimates;
     for (std::int64_t b : batches) {
-        const Network n = b == base.batch ? base : base.with_batch(b);
+        // a zoo network is built at each batch (a transformer's position embedding is shared by the batch,
+        // which with_batch cannot tell from a batch-1 network's layers); a file is rescaled
+        const Network n = b == base.batch ? base : zoo::is_transformer(pos[0]) ? load_net(pos[0], a, b) : base.with_batch(b);
         const Target target(dev, pass, t);
         estimates.push_back(model ? estimate(n, target, *model, eo)
                                   : estimate(n, target, *method == Method::paleo ? Analytical::paleo : Analytical::roofline, eo));
@@ -248,6 +250,7 @@ const Command& predict_command() {
                      .required = true},
                     {.name = "batch", .value = "N|N,N,...",
                      .help = "batch size, or several for a sweep; a network file keeps its own without it", .fallback = "1"},
+                    opt::seq(),
                     opt::pass(),
                     opt::dtype(),
                     with_help(opt::model(), "the learned model; PALEO's estimate instead when the default one is missing"),

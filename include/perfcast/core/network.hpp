@@ -203,24 +203,83 @@ public:
     constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
         return push(name, DropoutParams{m_shape, p});
     }
+    /**
+     * @brief Softmax over the last dimension of the running shape (any rank): the rows are every
+     * leading dimension flattened, (batch, heads, seq, seq) attention scores included. The shape is unchanged.
+     */
     constexpr NetBuilder& softmax(LayerName name) {
-        require_rank(2, name);
-        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
+        const Shape s = m_shape;
+        const std::int64_t rows = leading(s);
+        return push(name, SoftmaxParams{rows, s[s.rank - 1]}, s);
     }
-    /** @brief Layer norm over the features of a batch x features running shape. */
+    /** @brief Layer norm over the last dimension of the running shape (any rank); the shape is unchanged. */
     constexpr NetBuilder& layernorm(LayerName name, bool affine = true) {
-        require_rank(2, name);
-        return push(name, LayerNormParams{m_shape[0], m_shape[1], affine});
+        const Shape s = m_shape;
+        const std::int64_t rows = leading(s);
+        return push(name, LayerNormParams{rows, s[s.rank - 1], affine}, s);
     }
-    /** @brief The running shape (batch, m, k) times a (batch, k, n) operand: the shape becomes (batch, m, n). */
-    constexpr NetBuilder& bmm(LayerName name, std::int64_t n) {
-        require_rank(3, name);
-        return push(name, BatchMatMulParams{m_shape[0], m_shape[1], m_shape[2], n});
+    /**
+     * @brief torch.matmul/bmm of the running shape (..., m, k), rank 3 or 4, by a (..., k, n) operand of
+     * the same leading dimensions: the leading dimensions (batch, or batch and heads) are the product's
+     * batch, and the shape becomes (..., m, n). `transpose_a`/`transpose_b` say an operand is a
+     * transposed view (q @ k.transpose(-1, -2): the running shape is q's, `transpose_b` true).
+     */
+    constexpr NetBuilder& bmm(LayerName name, std::int64_t n, bool transpose_a = false, bool transpose_b = false) {
+        if (m_shape.rank != 3 && m_shape.rank != 4)
+            throw error(name.str(), "bmm expects a rank-3 (batch, m, k) or rank-4 (batch, heads, m, k) input, the "
+                                    "running shape has rank " + detail::itos(m_shape.rank));
+        Shape out = m_shape;
+        out.dims[static_cast<std::size_t>(out.rank - 1)] = n;
+        const std::int64_t m = m_shape[m_shape.rank - 2], k = m_shape[m_shape.rank - 1];
+        std::int64_t batch = m_shape[0];
+        if (m_shape.rank == 4) batch *= m_shape[1];
+        return push(name, BatchMatMulParams{batch, m, k, n, transpose_a, transpose_b}, out);
     }
     /** @brief A binary element-wise operation of the running shape with a tensor of that shape or a scalar. */
     constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, bool scalar) {
         return push(name, ElementwiseParams{m_shape, op, scalar});
     }
+    /**
+     * @brief A binary element-wise operation of the running shape with a tensor `other` that broadcasts
+     * to it (a (1, 1, S, S) causal mask in where, a (B, 1, 1, S) attention mask added to the scores).
+     */
+    constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, const Shape& other) {
+        return push(name, ElementwiseParams{m_shape, op, false, other});
+    }
+    /**
+     * @brief A token embedding: the running shape is the (batch, seq) token ids and becomes
+     * (batch, seq, features). A position embedding shared by the batch starts from set_shape({1, seq}).
+     */
+    constexpr NetBuilder& embedding(LayerName name, std::int64_t vocab, std::int64_t features) {
+        require_rank(2, name);
+        return push(name, EmbeddingParams{m_shape[0], m_shape[1], vocab, features});
+    }
+    /**
+     * @brief nn.Linear on a (batch, seq, features) running shape: a DenseParams of batch*seq rows; the
+     * shape becomes (batch, seq, out_features). `tied`: the weight matrix is another layer's (an LM head
+     * sharing the token embedding's), so only the bias counts as this layer's parameters.
+     */
+    constexpr NetBuilder& linear(LayerName name, std::int64_t out_features, bool bias = true, bool tied = false) {
+        require_rank(3, name);
+        return push(name, DenseParams{m_shape[0], m_shape[2], out_features, bias, m_shape[1], tied},
+                    Shape{3, {m_shape[0], m_shape[1], out_features, 0}});
+    }
+    /**
+     * @brief A view, reshape of a contiguous tensor, permute or transpose: no kernel, so no layer; the
+     * running shape becomes `to`, which must hold as many elements.
+     */
+    constexpr NetBuilder& view(const Shape& to) {
+        if (to.rank < 1 || to.rank > 4 || to.elements() != m_shape.elements())
+            throw error("view", "a view keeps the element count (rank 1 to 4): " + detail::itos(m_shape.elements()) +
+                                    " elements cannot be viewed as " + detail::itos(to.elements()));
+        m_shape = to;
+        return *this;
+    }
+    /**
+     * @brief The copy `.contiguous()` makes of a permuted view (or a reshape of one): call view() with
+     * the permuted shape first; the shape is unchanged.
+     */
+    constexpr NetBuilder& copy(LayerName name) { return push(name, CopyParams{m_shape}, m_shape); }
     /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
     constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
         return push(name, AddParams{m_shape, inputs});
@@ -257,7 +316,21 @@ private:
             throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
                                   detail::itos(m_shape.rank));
     }
+    /** @brief Rows of a tensor normalised over its last dimension: every leading dimension flattened. */
+    static constexpr std::int64_t leading(const Shape& s) {
+        if (s.rank < 1) throw error("shape", "normalising over the last dimension needs a rank >= 1 running shape");
+        std::int64_t rows = 1;
+        for (int i = 0; i + 1 < s.rank; ++i) rows *= s[i];
+        return rows;
+    }
+    /** @brief Appends a layer; the running shape becomes its output shape. */
     constexpr NetBuilder& push(LayerName name, Layer layer) {
+        push(name, layer, Shape{});
+        m_shape = output_shape(m_layers.back().layer);
+        return *this;
+    }
+    /** @brief Appends a layer; the running shape becomes `next` (a layer that flattens the leading dimensions). */
+    constexpr NetBuilder& push(LayerName name, Layer layer, const Shape& next) {
         const Violation v = check(layer);
         if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
         if (v)
@@ -265,7 +338,7 @@ private:
                                                               std::string(rule_text(v.rule)) + " (got " +
                                                               detail::itos(v.value) + ", limit " +
                                                               detail::itos(v.limit) + ")");
-        m_shape = output_shape(layer);
+        m_shape = next;
         m_layers.push_back(Entry{name, layer});
         return *this;
     }

@@ -55,7 +55,7 @@ constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
     // element in a constant expression when the sanitizers are on
     if (std::holds_alternative<DenseParams>(l)) {
         const DenseParams& d = std::get<DenseParams>(l);
-        f(d.in_features * d.out_features);
+        if (!d.tied) f(d.in_features * d.out_features);  // a tied weight is updated with the layer that owns it
         if (d.bias) f(d.out_features);
     } else if (std::holds_alternative<Conv2DParams>(l)) {
         const Conv2DParams& c = std::get<Conv2DParams>(l);

@@ -2,7 +2,9 @@
  * @file zoo.hpp
  * @brief The model zoo with exact shapes: LeNet-5, AlexNet, VGG-16, ResNet-50 and
  *        InceptionV3, as torchvision defines them (layer names follow torchvision's
- *        modules), parameterised by batch, at run time and at compile time.
+ *        modules), parameterised by batch, at run time and at compile time; and the
+ *        transformer language models of zoo_transformers.hpp, parameterised by batch and
+ *        sequence length.
  *
  * Each network is written once, as a constexpr NetBuilder function; `zoo::resnet50(32)`
  * gives the run-time Network and `zoo::ResNet50<32>` the compile-time Net.
@@ -18,6 +20,7 @@
 #include "detail/names.hpp"  // same_name
 #include "error.hpp"          // error
 #include "network.hpp"        // NetBuilder, Network, built_net
+#include "zoo_transformers.hpp"  // bert_large, gpt2_large, gpt3_xl, gpt3_27, opt_13
 
 namespace perfcast::zoo {
 
@@ -232,19 +235,46 @@ inline Network vgg16(std::int64_t batch = 1) { return build_vgg16(batch).build()
 inline Network resnet50(std::int64_t batch = 1) { return build_resnet50(batch).build(); }
 inline Network inception_v3(std::int64_t batch = 1) { return build_inception_v3(batch).build(); }
 
-/** @brief The zoo's names, as the CLI and JSON accept them. */
-inline constexpr std::array<std::string_view, 5> names{"lenet5", "alexnet", "vgg16", "resnet50", "inception_v3"};
+/** @brief The zoo's names, as the CLI and JSON accept them: the CNNs, then the transformers. */
+inline constexpr std::array<std::string_view, 10> names{"lenet5",     "alexnet",    "vgg16",   "resnet50",
+                                                        "inception_v3", "bert_large", "gpt2_large", "gpt3_xl",
+                                                        "gpt3_27",    "opt_13"};
 
-/** @brief A zoo network by name ("resnet50", "ResNet-50", "inception_v3", "inceptionv3"...); nullopt when unknown. */
-inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1) {
-    if (batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(batch) + ")");
+/** @brief Whether a zoo name is a transformer (takes a sequence length). */
+inline bool is_transformer(std::string_view name) {
     using perfcast::detail::same_name;
-    if (same_name(name, "lenet5") || same_name(name, "lenet")) return lenet5(batch);
-    if (same_name(name, "alexnet")) return alexnet(batch);
-    if (same_name(name, "vgg16")) return vgg16(batch);
-    if (same_name(name, "resnet50")) return resnet50(batch);
-    if (same_name(name, "inception_v3") || same_name(name, "inception3")) return inception_v3(batch);
-    return std::nullopt;
+    for (std::string_view n : {"bert_large", "bert-large", "gpt2_large", "gpt2-large", "gpt3_xl", "gpt3_27",
+                               "gpt3-2.7b", "opt_13", "opt-1.3b"})
+        if (same_name(name, n)) return true;
+    return false;
+}
+
+/**
+ * @brief A zoo network by name ("resnet50", "ResNet-50", "gpt2_large", "gpt2-large", "opt-1.3b",
+ * "gpt3-2.7b"...); nullopt when unknown. `seq` is a transformer's sequence length, 0 for its default
+ * (the model's maximum positions); a CNN refuses any other seq.
+ * @throws perfcast::error for a batch below 1 or a seq the model does not take
+ */
+inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1, std::int64_t seq = 0) {
+    if (batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(batch) + ")");
+    if (seq < 0) throw error("seq", "seq must be >= 1, or 0 for the model's default (got " + std::to_string(seq) + ")");
+    using perfcast::detail::same_name;
+    const auto pick = [&](std::int64_t max_seq) { return seq == 0 ? max_seq : seq; };
+    if (same_name(name, "bert_large")) return bert_large(batch, pick(512));
+    if (same_name(name, "gpt2_large")) return gpt2_large(batch, pick(1024));
+    if (same_name(name, "gpt3_xl")) return gpt3_xl(batch, pick(2048));
+    if (same_name(name, "gpt3_27") || same_name(name, "gpt3-2.7b")) return gpt3_27(batch, pick(2048));
+    if (same_name(name, "opt_13") || same_name(name, "opt-1.3b")) return opt_13(batch, pick(2048));
+    std::optional<Network> cnn;
+    if (same_name(name, "lenet5") || same_name(name, "lenet")) cnn = lenet5(batch);
+    else if (same_name(name, "alexnet")) cnn = alexnet(batch);
+    else if (same_name(name, "vgg16")) cnn = vgg16(batch);
+    else if (same_name(name, "resnet50")) cnn = resnet50(batch);
+    else if (same_name(name, "inception_v3") || same_name(name, "inception3")) cnn = inception_v3(batch);
+    if (cnn && seq != 0)
+        throw error("seq", cnn->name + " is an image network: it takes no sequence length (got seq " +
+                               std::to_string(seq) + ")");
+    return cnn;
 }
 
 // Compile-time networks --------------------------------------------------------------------

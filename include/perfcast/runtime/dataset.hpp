@@ -276,6 +276,8 @@ void read_network_columns(const row_reader& r, const std::string& file, NetworkR
 }
 
 inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int64_t batch) {
+    // a dense row carries no "tied" column: tying shares a weight matrix, which changes the parameter
+    // count but not the time, so every row reads as untied
     if (kind == "dense")
         return DenseParams{batch, r.integer("in_features"), r.integer("out_features"), r.boolean("bias", true),
                            r.integer("seq", 1)};

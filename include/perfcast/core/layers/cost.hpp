@@ -137,8 +137,9 @@ constexpr Shape output_shape(const CopyParams& p) noexcept { return p.shape; }
 // parameters (trainable weights and biases, as torchvision counts them)
 // ---------------------------------------------------------------------------------------
 
+/** @brief A tied layer's weight matrix is counted by the layer that owns it (the embedding). */
 constexpr std::int64_t param_count(const DenseParams& p) noexcept {
-    return p.in_features * p.out_features + (p.bias ? p.out_features : 0);
+    return (p.tied ? 0 : p.in_features * p.out_features) + (p.bias ? p.out_features : 0);
 }
 constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
     const std::int64_t g = p.groups > 0 ? p.groups : 1;

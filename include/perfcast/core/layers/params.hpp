@@ -36,6 +36,9 @@ struct DenseParams {
     std::int64_t out_features = 0;
     bool bias = true;
     std::int64_t seq = 1;  ///< rows per sample (tokens); the GEMM has batch*seq rows
+    /// the weight matrix is another layer's (a tied embedding: GPT-2's and OPT's LM head, BERT's
+    /// decoder): param_count counts only the bias; the cost is unchanged
+    bool tied = false;
     constexpr bool operator==(const DenseParams&) const = default;
 };
 

@@ -79,7 +79,7 @@ inline std::pair<std::int64_t, std::int64_t> rows_and_features(const json_value&
 inline Layer layer_from_json(const json_value& o, const std::string& kind, std::int64_t batch) {
     if (kind == "dense")
         return DenseParams{batch, o.integer("in_features"), o.integer("out_features"), o.boolean("bias", true),
-                           o.integer("seq", 1)};
+                           o.integer("seq", 1), o.boolean("tied", false)};
     if (kind == "conv2d") {
         Conv2DParams p;
         p.batch = batch;
@@ -182,6 +182,7 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl, std::int64_t network_b
                 j["out_features"] = p.out_features;
                 j["bias"] = p.bias;
                 if (p.seq != 1) j["seq"] = p.seq;
+                if (p.tied) j["tied"] = true;
             } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 j["in_channels"] = p.in_channels;
                 j["height"] = p.height;

@@ -1,0 +1,311 @@
+/**
+ * @file zoo_transformers.hpp
+ * @brief Transformer language models with exact shapes, as Hugging Face transformers 4.38 builds
+ *        them in FP32 eager mode: BERT-large (BertLMHeadModel), GPT-2 large, GPT-3 XL and 2.7B (GPT-2
+ *        architecture), OPT-1.3B; parameterised by batch and sequence length, at run time and at
+ *        compile time. zoo.hpp includes this file.
+ *
+ * Each model is the kernels its forward runs, in order, read from torch.fx traces of a one-layer copy
+ * (NeuSight's labels): views, permutes, transposes and splits run no kernel and are no layers;
+ * `.contiguous()` of a permuted view is a Copy; GPT-2's gelu_new is its eight element-wise kernels.
+ * Layer names follow the Hugging Face modules (`transformer.h.0.attn.c_attn`); a functional operation
+ * is named under the module that runs it (`transformer.h.0.attn.scores` for q @ k^T). What the models
+ * leave out is said where they are built: integer and boolean mask preparation that has no perfcast
+ * layer kind (OPT's causal (S, S) mask, its position ids' cumsum). Dropout layers stay in the network
+ * (they cost nothing at inference, as PyTorch's dropout in eval mode runs no kernel).
+ */
+#pragma once
+
+#include <cstdint>      // int64_t
+#include <string>       // string
+#include <string_view>  // string_view
+
+#include "error.hpp"    // error
+#include "network.hpp"  // NetBuilder, Network, built_net, LayerName
+
+namespace perfcast::zoo {
+
+namespace detail {
+
+constexpr Shape shape3(std::int64_t a, std::int64_t b, std::int64_t c) noexcept { return Shape{3, {a, b, c, 0}}; }
+constexpr Shape shape4(std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t d) noexcept {
+    return Shape{4, {a, b, c, d}};
+}
+
+/** @brief Refuses a batch below 1 and a sequence outside [1, the model's maximum positions]. */
+constexpr void check_batch_seq(std::string_view model, std::int64_t batch, std::int64_t seq, std::int64_t max_seq) {
+    if (batch < 1)
+        throw error("batch", std::string(model) + ": batch must be >= 1 (got " + perfcast::detail::itos(batch) + ")");
+    if (seq < 1 || seq > max_seq)
+        throw error("seq", std::string(model) + ": seq must be 1 to " + perfcast::detail::itos(max_seq) +
+                               " (the model's maximum positions; got " + perfcast::detail::itos(seq) + ")");
+}
+
+/**
+ * @brief `x + other` where `other` broadcasts over the batch (a (1, S, F) position embedding): at
+ * batch 1 both have one shape, and the sum is the add layer.
+ */
+constexpr void add_broadcast(NetBuilder& b, const LayerName& name, const Shape& other) {
+    if (other == b.shape()) b.add(name);
+    else b.elementwise(name, ElementwiseOp::add, other);
+}
+
+/**
+ * @brief The attention core on q of shape (B, H, S, D): q @ k^T, a scale, a mask, softmax, dropout,
+ * @ v; the running shape ends (B, H, S, D). `mask` is added (BERT, OPT) or used in where (GPT-2).
+ */
+struct AttentionCore {
+    bool divide = true;  ///< GPT-2 and BERT divide the scores by sqrt(D); OPT scales q before
+    ElementwiseOp mask_op = ElementwiseOp::add;
+    Shape mask{};
+    double dropout = 0.1;
+    bool clamp = false;  ///< OPT's torch.max(scores, finfo.min)
+};
+
+constexpr void attention_core(NetBuilder& b, const LayerName& n, const AttentionCore& a, std::string_view dropout_name) {
+    const Shape q = b.shape();
+    b.bmm(n / "scores", q[2], false, true);
+    if (a.divide) b.elementwise(n / "scale", ElementwiseOp::div, true);
+    b.elementwise(n / "mask", a.mask_op, a.mask);
+    // torch.max(x, a scalar tensor) has no layer kind of its own: one FLOP per element, one read and one
+    // write, as a scalar element-wise add
+    if (a.clamp) b.elementwise(n / "clamp", ElementwiseOp::add, true);
+    b.softmax(n / "softmax");
+    b.dropout(n / dropout_name, a.dropout);
+    b.bmm(n / "context", q[3]);
+}
+
+/** @brief The (B, H, S, D) context back to (B, S, F): permute, `.contiguous()` (a copy), view. */
+constexpr void merge_heads(NetBuilder& b, const LayerName& name) {
+    const Shape c = b.shape();
+    b.view(shape4(c[0], c[2], c[1], c[3]));
+    b.copy(name);
+    b.view(shape3(c[0], c[2], c[1] * c[3]));
+}
+
+/** @brief A GPT-2-architecture model's sizes (GPT2LMHeadModel). */
+struct Gpt2Config {
+    std::string_view name;
+    std::int64_t vocab, positions, features, heads, layers;
+};
+
+inline constexpr Gpt2Config gpt2_large_config{"gpt2_large", 50257, 1024, 1280, 20, 36};
+inline constexpr Gpt2Config gpt3_xl_config{"gpt3_xl", 50257, 2048, 3072, 24, 24};
+inline constexpr Gpt2Config gpt3_27_config{"gpt3_27", 50257, 2048, 2560, 32, 32};
+
+/** @brief GPT-2's gelu_new as its eager kernels: 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))). */
+constexpr void gelu_new(NetBuilder& b, const LayerName& n) {
+    b.elementwise(n / "mul", ElementwiseOp::mul, true);    // 0.5 * x
+    b.elementwise(n / "pow", ElementwiseOp::pow, true);    // x ** 3.0
+    b.elementwise(n / "mul_1", ElementwiseOp::mul, true);  // 0.044715 * x^3
+    b.add(n / "add");                                      // x + ...
+    b.elementwise(n / "mul_2", ElementwiseOp::mul, true);  // sqrt(2 / pi) * (...)
+    b.act(n / "tanh", ActivationKind::tanh);
+    b.elementwise(n / "add_1", ElementwiseOp::add, true);  // 1.0 + tanh(...)
+    b.elementwise(n / "mul_3", ElementwiseOp::mul, false);  // 0.5 * x * (...)
+}
+
+constexpr NetBuilder build_gpt2(const Gpt2Config& c, std::int64_t batch, std::int64_t seq) {
+    check_batch_seq(c.name, batch, seq, c.positions);
+    const std::int64_t F = c.features, H = c.heads, D = F / H;
+    const Shape x = shape3(batch, seq, F);
+    NetBuilder b(c.name, batch, Shape::matrix(batch, seq));
+    const LayerName t = "transformer";
+    b.embedding(t / "wte", c.vocab, F);
+    b.set_shape(Shape::matrix(1, seq));  // position ids (1, S): one embedding for the whole batch
+    b.embedding(t / "wpe", c.positions, F);
+    b.set_shape(x);
+    add_broadcast(b, t / "add", shape3(1, seq, F));
+    b.dropout(t / "drop", 0.1);
+    for (std::int64_t i = 0; i < c.layers; ++i) {
+        const LayerName h = t / "h" / i, a = h / "attn", m = h / "mlp";
+        b.layernorm(h / "ln_1");
+        b.linear(a / "c_attn", 3 * F);              // Conv1D: addmm on (B*S, F)
+        b.set_shape(shape4(batch, H, seq, D));      // split into q, k, v and view as heads: no kernel
+        attention_core(b, a, {true, ElementwiseOp::where, shape4(1, 1, seq, seq), 0.1, false},
+                       "attn_dropout");
+        merge_heads(b, a / "merge_heads");
+        b.linear(a / "c_proj", F);
+        b.dropout(a / "resid_dropout", 0.1);
+        b.add(h / "attn_residual");
+        b.layernorm(h / "ln_2");
+        b.linear(m / "c_fc", 4 * F);
+        gelu_new(b, m / "act");
+        b.linear(m / "c_proj", F);
+        b.dropout(m / "dropout", 0.1);
+        b.add(h / "mlp_residual");
+    }
+    b.layernorm(t / "ln_f");
+    b.linear("lm_head", c.vocab, false, true);  // tied to transformer.wte
+    return b;
+}
+
+}  // namespace detail
+
+/** @brief GPT-2 large (GPT2LMHeadModel, 36 layers, 1280 features, 20 heads, 1024 positions): 774,030,080 parameters. */
+constexpr NetBuilder build_gpt2_large(std::int64_t batch, std::int64_t seq = 1024) {
+    return detail::build_gpt2(detail::gpt2_large_config, batch, seq);
+}
+/** @brief GPT-3 XL as NeuSight configures it (GPT-2 architecture, 24 layers, 3072 features, 24 heads, 2048 positions). */
+constexpr NetBuilder build_gpt3_xl(std::int64_t batch, std::int64_t seq = 2048) {
+    return detail::build_gpt2(detail::gpt3_xl_config, batch, seq);
+}
+/** @brief GPT-3 2.7B (GPT-2 architecture, 32 layers, 2560 features, 32 heads, 2048 positions). */
+constexpr NetBuilder build_gpt3_27(std::int64_t batch, std::int64_t seq = 2048) {
+    return detail::build_gpt2(detail::gpt3_27_config, batch, seq);
+}
+
+/**
+ * @brief BERT-large with its LM head (BertLMHeadModel: no pooler; 24 layers, 1024 features, 16 heads,
+ * 512 positions; the decoder's weight tied to the word embeddings): 335,174,458 parameters.
+ */
+constexpr NetBuilder build_bert_large(std::int64_t batch, std::int64_t seq = 512) {
+    constexpr std::int64_t V = 30522, P = 512, F = 1024, H = 16, D = F / H, I = 4096, L = 24;
+    detail::check_batch_seq("bert_large", batch, seq, P);
+    const Shape x = detail::shape3(batch, seq, F);
+    NetBuilder b("bert_large", batch, detail::shape4(batch, 1, 1, seq));
+    // the extended attention mask, (1.0 - mask) * finfo.min on (B, 1, 1, S)
+    b.elementwise("bert.attention_mask.sub", ElementwiseOp::sub, true);
+    b.elementwise("bert.attention_mask.mul", ElementwiseOp::mul, true);
+    const LayerName e = "bert.embeddings";
+    b.set_shape(Shape::matrix(batch, seq));
+    b.embedding(e / "word_embeddings", V, F);
+    b.set_shape(Shape::matrix(batch, seq));  // token type ids (zeros), one per token
+    b.embedding(e / "token_type_embeddings", 2, F);
+    b.add(e / "add");
+    b.set_shape(Shape::matrix(1, seq));  // position ids (1, S)
+    b.embedding(e / "position_embeddings", P, F);
+    b.set_shape(x);
+    detail::add_broadcast(b, e / "add_1", detail::shape3(1, seq, F));
+    b.layernorm(e / "LayerNorm");
+    b.dropout(e / "dropout", 0.1);
+    for (std::int64_t i = 0; i < L; ++i) {
+        const LayerName l = LayerName("bert.encoder.layer") / i, s = l / "attention" / "self",
+                        o = l / "attention" / "output";
+        b.linear(s / "query", F);
+        b.set_shape(x);
+        b.linear(s / "key", F);
+        b.set_shape(x);
+        b.linear(s / "value", F);
+        b.set_shape(detail::shape4(batch, H, seq, D));  // transpose_for_scores: a view
+        detail::attention_core(
+            b, s, {true, ElementwiseOp::add, detail::shape4(batch, 1, 1, seq), 0.1, false}, "dropout");
+        detail::merge_heads(b, s / "merge_heads");
+        b.linear(o / "dense", F);
+        b.dropout(o / "dropout", 0.1);
+        b.add(o / "residual");
+        b.layernorm(o / "LayerNorm");
+        b.linear(l / "intermediate" / "dense", I);
+        b.act(l / "intermediate" / "intermediate_act_fn", ActivationKind::gelu);
+        b.linear(l / "output" / "dense", F);
+        b.dropout(l / "output" / "dropout", 0.1);
+        b.add(l / "output" / "residual");
+        b.layernorm(l / "output" / "LayerNorm");
+    }
+    const LayerName p = "cls.predictions";
+    b.linear(p / "transform" / "dense", F);
+    b.act(p / "transform" / "transform_act_fn", ActivationKind::gelu);
+    b.layernorm(p / "transform" / "LayerNorm");
+    b.linear(p / "decoder", V, true, true);  // weight tied to the word embeddings; the bias is cls.predictions.bias
+    return b;
+}
+
+/**
+ * @brief OPT-1.3B (OPTForCausalLM, 24 layers, 2048 features, 32 heads, 8192 FFN, 2048 positions; the
+ * LM head tied to the token embedding): 1,315,758,080 parameters.
+ *
+ * Left out, having no perfcast layer kind: the (S, S) causal mask's construction (full, arange, lt,
+ * masked_fill_), the boolean cast of the padding mask and the position ids' integer arithmetic (cumsum
+ * over (B, S)); all O(S^2) or smaller, against the O(H S^2) attention per layer.
+ */
+constexpr NetBuilder build_opt_13(std::int64_t batch, std::int64_t seq = 2048) {
+    constexpr std::int64_t V = 50272, P = 2048, F = 2048, H = 32, D = F / H, I = 8192, L = 24;
+    detail::check_batch_seq("opt_13", batch, seq, P);
+    const Shape x = detail::shape3(batch, seq, F), heads = detail::shape4(batch, H, seq, D);
+    NetBuilder b("opt_13", batch, Shape::matrix(batch, seq));
+    const LayerName d = "model.decoder";
+    b.embedding(d / "embed_tokens", V, F);
+    // the padding mask expanded to (B, 1, S, S) and merged with the causal mask
+    b.set_shape(detail::shape4(batch, 1, seq, seq));
+    b.elementwise(d / "attention_mask" / "sub", ElementwiseOp::sub, true);             // 1.0 - expanded
+    b.elementwise(d / "attention_mask" / "masked_fill", ElementwiseOp::where, false);  // fill with finfo.min
+    b.elementwise(d / "attention_mask" / "masked_fill_1", ElementwiseOp::where, false);
+    b.set_shape(Shape::matrix(batch, seq));  // position ids (B, S), offset by 2: a table of P + 2 rows
+    b.embedding(d / "embed_positions", P + 2, F);
+    b.add(d / "add");
+    for (std::int64_t i = 0; i < L; ++i) {
+        const LayerName l = d / "layers" / i, s = l / "self_attn";
+        b.layernorm(l / "self_attn_layer_norm");
+        b.linear(s / "q_proj", F);
+        b.elementwise(s / "scaling", ElementwiseOp::mul, true);  // q * D^-0.5
+        b.set_shape(x);
+        b.linear(s / "k_proj", F);
+        b.view(heads).copy(s / "k_contiguous");
+        b.set_shape(x);
+        b.linear(s / "v_proj", F);
+        b.view(heads).copy(s / "v_contiguous");
+        b.set_shape(heads);
+        b.copy(s / "q_contiguous");
+        detail::attention_core(
+            b, s, {false, ElementwiseOp::add, detail::shape4(batch, 1, seq, seq), 0.0, true}, "dropout");
+        detail::merge_heads(b, s / "merge_heads");  // transpose(1, 2).reshape(B, S, F): a copy
+        b.linear(s / "out_proj", F);
+        b.dropout(l / "dropout", 0.1);
+        b.add(l / "attn_residual");
+        b.layernorm(l / "final_layer_norm");
+        b.linear(l / "fc1", I);
+        b.act(l / "activation_fn", ActivationKind::relu);
+        b.linear(l / "fc2", F);
+        b.dropout(l / "dropout_1", 0.1);
+        b.add(l / "mlp_residual");
+    }
+    b.layernorm(d / "final_layer_norm");
+    b.linear("lm_head", V, false, true);  // tied to model.decoder.embed_tokens; logits are contiguous already
+    return b;
+}
+
+// Run-time networks ------------------------------------------------------------------------
+
+inline Network bert_large(std::int64_t batch = 1, std::int64_t seq = 512) { return build_bert_large(batch, seq).build(); }
+inline Network gpt2_large(std::int64_t batch = 1, std::int64_t seq = 1024) { return build_gpt2_large(batch, seq).build(); }
+inline Network gpt3_xl(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_gpt3_xl(batch, seq).build(); }
+inline Network gpt3_27(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_gpt3_27(batch, seq).build(); }
+inline Network opt_13(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_opt_13(batch, seq).build(); }
+
+// Compile-time networks --------------------------------------------------------------------
+
+namespace detail {
+template <std::int64_t B, std::int64_t S> struct bert_large_holder {
+    static constexpr NetBuilder build() { return build_bert_large(B, S); }
+};
+template <std::int64_t B, std::int64_t S> struct gpt2_large_holder {
+    static constexpr NetBuilder build() { return build_gpt2_large(B, S); }
+};
+template <std::int64_t B, std::int64_t S> struct gpt3_xl_holder {
+    static constexpr NetBuilder build() { return build_gpt3_xl(B, S); }
+};
+template <std::int64_t B, std::int64_t S> struct gpt3_27_holder {
+    static constexpr NetBuilder build() { return build_gpt3_27(B, S); }
+};
+template <std::int64_t B, std::int64_t S> struct opt_13_holder {
+    static constexpr NetBuilder build() { return build_opt_13(B, S); }
+};
+}  // namespace detail
+
+/** @brief Compile-time BERT-large (BertLMHeadModel) at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 512>
+using BertLarge = typename built_net<detail::bert_large_holder<B, S>>::type;
+/** @brief Compile-time GPT-2 large at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 1024>
+using GPT2Large = typename built_net<detail::gpt2_large_holder<B, S>>::type;
+/** @brief Compile-time GPT-3 XL at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 2048>
+using GPT3XL = typename built_net<detail::gpt3_xl_holder<B, S>>::type;
+/** @brief Compile-time GPT-3 2.7B at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 2048>
+using GPT3_27 = typename built_net<detail::gpt3_27_holder<B, S>>::type;
+/** @brief Compile-time OPT-1.3B at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 2048>
+using OPT13 = typename built_net<detail::opt_13_holder<B, S>>::type;
+
+}  // namespace perfcast::zoo
