@@ -117,24 +117,6 @@ int run_layers(const Args& a) {
     return EXIT_SUCCESS;
 }
 
-/**
- * @brief The zoo's whole transformer models, when the zoo has them: zoo::find(name, batch, seq). Until it
- * does, the comparison runs without (the "zoo" column stays empty); the test is made at compile time.
- */
-template <class Int>
-concept zoo_has_seq = requires(Int n) { zoo::find(std::string_view{}, n, n); };
-
-template <class Int = std::int64_t>
-ModelNetworkSource zoo_model_source() {
-    if constexpr (zoo_has_seq<Int>) {
-        return [](std::string_view name, std::int64_t batch, std::int64_t seq) -> std::optional<Network> {
-            return zoo::find(name, static_cast<Int>(batch), static_cast<Int>(seq));
-        };
-    } else {
-        return {};
-    }
-}
-
 /** @brief validate neusight-models [DIR]: NeuSight's whole models, node by node and end to end. */
 int run_models(const Args& a) {
     if (a.has("validation") || a.has("layers"))
@@ -257,7 +239,8 @@ int run_models(const Args& a) {
     for (const ModelComparison& c : v.rows) {
         const ModelLabel& l = c.entry->label;
         std::vector<std::string> cells{c.entry->gpu, l.model, std::string(to_string(l.pass)), std::to_string(l.seq),
-                                       std::to_string(l.batch), std::to_string(l.num_layer), cli::fixed(l.e2e_ms, 1)};
+                                       std::to_string(l.batch), l.num_layer ? std::to_string(l.num_layer) : "?",
+                                       cli::fixed(l.e2e_ms, 1)};
         if (c.has_trace) {
             cells.insert(cells.end(), {cli::fixed(c.predicted_ms, 1), pct(c.error()), cli::fixed(c.roofline_ms, 1),
                                        pct(c.roofline_error())});
@@ -304,7 +287,7 @@ int run_models(const Args& a) {
     if (!v.unmapped.empty()) {
         std::cout << "unmapped nodes (kernels perfcast has no layer for, or unknown targets), not predicted:";
         for (const auto& [tg, u] : v.unmapped)
-            std::cout << "  " << tg << " x" << u.first << " (" << cli::fixed(u.second, 2) << " ms)";
+            std::cout << "\n  " << tg << ": " << u.first << " nodes, " << cli::fixed(u.second, 2) << " ms";
         std::cout << "\n";
     }
     if (!v.scan.fusion.empty())

@@ -59,6 +59,7 @@
 
 #include <perfcast/core/error.hpp>              // error, source_location
 #include <perfcast/core/target.hpp>             // Target
+#include <perfcast/core/zoo.hpp>                // zoo::find
 #include <perfcast/runtime/dataset.hpp>         // detail::split_csv
 #include <perfcast/runtime/detail/json.hpp>     // json_document, read_file
 #include <perfcast/runtime/estimate.hpp>        // estimate, EstimateOptions
@@ -409,7 +410,7 @@ inline fx_mapping fx_map(const fx_node& n) {
     if (t == "where" || t == "masked_fill" || t == "masked_fill_") {
         // where(mask, x, fill) / x.masked_fill(mask, fill): the mask is the operand that may broadcast
         const auto& mask = t == "where" ? n.in[0] : (n.in.size() >= 2 ? n.in[1] : n.in[0]);
-        return fx_kernel(ElementwiseParams{out, ElementwiseOp::where, true, mask == n.out ? Shape{} : fx_shape(mask)});
+        return fx_kernel(ElementwiseParams{out, ElementwiseOp::where, false, mask == n.out ? Shape{} : fx_shape(mask)});
     }
     if (t == "gelu" || t == "module:GELU") {
         const bool approx = n.kwargs.find("tanh") != std::string::npos;
@@ -563,17 +564,34 @@ inline std::optional<ModelLabel> parse_label_name(std::string_view stem) {
     return l;
 }
 
-/** @brief Reads a label's measured times into `l` (named by parse_label_name). @throws perfcast::error naming file, line and field */
-inline void parse_label_json(const std::string& text, const std::string& file, ModelLabel& l) {
+/**
+ * @brief Reads a label's measured times into `l` (named by parse_label_name). A num_layer of null or 0
+ * (some of NeuSight's Switch labels) leaves l.num_layer 0 and returns the error that locates it: the
+ * label is still measured end to end, but its trace cannot be repeated.
+ * @throws perfcast::error naming file, line and field: bad syntax, a missing or negative value
+ */
+inline std::optional<error> parse_label_json(const std::string& text, const std::string& file, ModelLabel& l) {
     const detail::json_document doc(file, text);
     const detail::json_value top = doc.root();
     l.file = file;
-    l.num_layer = top.integer<std::int64_t>("num_layer");
-    if (l.num_layer < 1) top.fail("num_layer", "must be >= 1");
+    std::optional<error> warning;
+    const auto layers = top.find("num_layer");
+    if (layers && !layers->is_null()) l.num_layer = top.integer<std::int64_t>("num_layer");
+    if (l.num_layer < 0) top.fail("num_layer", "must be >= 0");
+    if (l.num_layer == 0) {
+        try {
+            top.fail("num_layer", std::string(layers ? (layers->is_null() ? "null" : "0") : "missing") +
+                                      ": the number of blocks is unknown, so the one-layer trace cannot be repeated "
+                                      "(end to end from a network source only)");
+        } catch (const error& e) {
+            warning = e;
+        }
+    }
     l.e2e_ms = top.number("e2e_latency");
     l.fw_ms = top.number("fw_latency", 0.0);
     l.bw_ms = top.number("bwall_latency", 0.0);
     if (!(l.e2e_ms > 0)) top.fail("e2e_latency", "must be > 0 (ms)");
+    return warning;
 }
 
 /** @brief A file of the labels folder that was not compared, and why (an absent trace, a bad file). */
@@ -695,7 +713,8 @@ inline LabelScan scan_labels(const std::string& dir, const DeviceRegistry& reg) 
                 continue;
             }
             try {
-                parse_label_json(detail::read_file(f.string()), f.string(), *l);
+                if (const auto w = parse_label_json(detail::read_file(f.string()), f.string(), *l))
+                    scan.problems.push_back({f.string(), w->where().line, w->field(), w->message()});
             } catch (const error& e) {
                 scan.problems.push_back({f.string(), e.where().line, e.field(), e.message()});
                 continue;
@@ -740,6 +759,27 @@ inline LabelScan scan_labels(const std::string& dir, const DeviceRegistry& reg) 
 
 /** @brief The whole-model network of a model at a batch and sequence length, or nullopt when unknown. */
 using ModelNetworkSource = std::function<std::optional<Network>(std::string_view model, std::int64_t batch, std::int64_t seq)>;
+
+namespace detail {
+template <class Int>
+concept zoo_has_seq = requires(Int n) { zoo::find(std::string_view{}, n, n); };
+}  // namespace detail
+
+/**
+ * @brief The zoo's whole transformer models as a network source, when the zoo has them
+ * (zoo::find(name, batch, seq)); until it does, an empty source (the comparison's "zoo" column stays
+ * empty). The test is made at compile time.
+ */
+template <class Int = std::int64_t>
+ModelNetworkSource zoo_model_source() {
+    if constexpr (detail::zoo_has_seq<Int>) {
+        return [](std::string_view name, std::int64_t batch, std::int64_t seq) -> std::optional<Network> {
+            return zoo::find(name, static_cast<Int>(batch), static_cast<Int>(seq));
+        };
+    } else {
+        return {};
+    }
+}
 
 /** @brief A trace node beside its prediction. */
 struct NodeComparison {
@@ -801,7 +841,7 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
     EstimateOptions eo;
     eo.optimizer = Optimizer::none;
     const double repeat = static_cast<double>(l.num_layer);
-    if (e.trace) {
+    if (e.trace && l.num_layer > 0) {
         c.has_trace = true;
         Network net;
         net.name = l.model;
@@ -917,7 +957,8 @@ struct ModelValidation {
     std::vector<ModelComparison> rows;
     std::vector<ModelGpuSummary> gpus;
     std::vector<ModelKindSummary> kinds;
-    std::map<std::string, std::pair<std::size_t, double>> unmapped;  ///< target -> (nodes, measured ms, each node once)
+    /// "target: why" -> (nodes, measured ms, each node once)
+    std::map<std::string, std::pair<std::size_t, double>> unmapped;
     double no_kernel_ms = 0;  ///< measured no-kernel nodes over every configuration (block x layers)
 };
 
@@ -959,7 +1000,7 @@ inline ModelValidation validate_models(LabelScan scan, const Predictor& model, c
         if (c.entry->trace)
             for (const TraceNode& n : c.entry->trace->nodes)
                 if (n.status == TraceNodeStatus::unmapped) {
-                    auto& u = v.unmapped[n.target];
+                    auto& u = v.unmapped[n.target + ": " + n.note];
                     ++u.first;
                     u.second += n.fw_ms + (c.entry->label.pass == Pass::training ? n.bw_ms : 0.0);
                 }
