@@ -215,7 +215,7 @@ int run_models(const Args& a) {
                                   {"nodes", k.nodes},
                                   {"measured_ms", k.measured_ms},
                                   {"predicted_ms", k.predicted_ms},
-                                  {"mean_abs_error", k.mean_abs_error}});
+                                  {"mean_abs_error", k.compared ? nlohmann::json(k.mean_abs_error) : nlohmann::json()}});
         j["unmapped"] = nlohmann::json::array();
         for (const auto& [t, u] : v.unmapped) j["unmapped"].push_back({{"target", t}, {"nodes", u.first}, {"measured_ms", u.second}});
         j["no_kernel_ms"] = v.no_kernel_ms;
@@ -279,7 +279,7 @@ int run_models(const Args& a) {
     Table k({"gpu", "direction", "kind", "traces", "nodes", "measured ms", "predicted ms", "mean |error| %"});
     for (const ModelKindSummary& s : v.kinds)
         k.row({s.gpu, s.direction, s.kind, std::to_string(s.traces), std::to_string(s.nodes), cli::fixed(s.measured_ms, 2),
-               cli::fixed(s.predicted_ms, 2), pct(s.mean_abs_error)});
+               cli::fixed(s.predicted_ms, 2), s.compared ? pct(s.mean_abs_error) : std::string("-")});
     k.print(std::cout);
     std::cout << "\nno-kernel nodes (views, metadata, Python values; NeuSight times each in isolation, ~0.01 ms of host "
                  "overhead): " << cli::fixed(v.no_kernel_ms, 1) << " ms measured over all configurations (block x "

@@ -253,8 +253,10 @@ inline std::vector<std::string> fx_arg_names(std::string_view args) {
     return out;
 }
 
+/** @brief A shape as perfcast holds it; rank 0 (which no layer accepts) for more than 4 dimensions. */
 inline Shape fx_shape(const std::vector<std::int64_t>& d) {
     Shape s;
+    if (d.size() > s.dims.size()) return s;
     s.rank = static_cast<int>(d.size());
     for (std::size_t i = 0; i < d.size(); ++i) s.dims[i] = d[i];
     return s;
@@ -948,6 +950,7 @@ struct ModelKindSummary {
     std::string gpu, direction, kind;  ///< direction: "forward" or "backward"
     std::size_t traces = 0, nodes = 0;
     double measured_ms = 0, predicted_ms = 0;
+    std::size_t compared = 0;  ///< traces where the kind's measured sum is > 0: those the mean is over
     double mean_abs_error = 0;
 };
 
@@ -995,7 +998,10 @@ inline ModelValidation validate_models(LabelScan scan, const Predictor& model, c
                 ks.nodes += s.nodes;
                 ks.measured_ms += s.measured_ms;
                 ks.predicted_ms += s.predicted_ms;
-                ks.mean_abs_error += std::fabs(s.error());
+                if (s.measured_ms > 0) {
+                    ++ks.compared;
+                    ks.mean_abs_error += std::fabs(s.error());
+                }
             }
         if (c.entry->trace)
             for (const TraceNode& n : c.entry->trace->nodes)
@@ -1014,7 +1020,7 @@ inline ModelValidation validate_models(LabelScan scan, const Predictor& model, c
         v.gpus.push_back(g);
     }
     for (auto& [k, s] : kinds) {
-        s.mean_abs_error /= static_cast<double>(s.traces);
+        if (s.compared) s.mean_abs_error /= static_cast<double>(s.compared);
         v.kinds.push_back(s);
     }
     return v;

@@ -67,7 +67,7 @@ inline std::string report_writer::section_neusight_models() {
     for (const ModelKindSummary& k : v.kinds)
         h << "<tr>" << td(k.gpu) << td(k.direction) << td(k.kind) << tdn(std::to_string(k.traces))
           << tdn(std::to_string(k.nodes)) << tdn(fixed(k.measured_ms, 2) + " ms") << tdn(fixed(k.predicted_ms, 2) + " ms")
-          << err_cell(k.mean_abs_error) << "</tr>\n";
+          << (k.compared ? err_cell(k.mean_abs_error) : td("-")) << "</tr>\n";
     h << "</table>\n<p class=\"note\">No-kernel nodes: " << fixed(v.no_kernel_ms, 1)
       << " ms measured over all configurations (block × layers).";
     if (!v.unmapped.empty()) {
