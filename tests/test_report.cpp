@@ -6,6 +6,8 @@
 
 #include <cmath>    // isfinite, log10, sqrt
 #include <cstdlib>  // strtod
+#include <filesystem>  // temp_directory_path, create_directories, remove_all
+#include <fstream>     // ofstream
 #include <string>   // string
 #include <vector>   // vector
 
