@@ -414,7 +414,7 @@ TEST_CASE("with NeuSight's labels the report has a section on the whole transfor
     CHECK(html.find("<td>tiny</td>") != std::string::npos);
     CHECK(html.find("18.5%") != std::string::npos);  // NeuSight's published error on the T4
     CHECK(html.find("tiny-inf-64-4.json:2 [e2e_latency]") != std::string::npos);
-    CHECK(count(html, "<tr>") == count(html, "</tr>"));
+    CHECK(count(html, "<tr") == count(html, "</tr>"));
     o.neusight_labels.clear();
     CHECK(render_report(model, ds, reg, o).find("neusight-models") == std::string::npos);
     fs::remove_all(dir.parent_path());
