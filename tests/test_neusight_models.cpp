@@ -5,6 +5,7 @@
 
 #include <perfcast/lab/neusight_models.hpp>
 
+#include <cstdlib>     // getenv
 #include <filesystem>  // temp_directory_path, create_directories, remove_all
 #include <fstream>     // ofstream
 
@@ -335,4 +336,32 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
     CHECK(v.gpus.front().published);
     CHECK(v.gpus.front().published->error == doctest::Approx(0.066));
     fs::remove_all(dir.parent_path());
+}
+
+TEST_CASE("NeuSight's own labels, when $PERFCAST_NEUSIGHT_LABELS names them: every trace read, no node unknown") {
+    const char* dir = std::getenv("PERFCAST_NEUSIGHT_LABELS");
+    if (!dir || !*dir) return;  // the labels are not part of the repository
+    DeviceRegistry reg;
+    const LabelScan scan = scan_labels(dir, reg);
+    std::size_t traces = 0;
+    for (const LabelEntry& e : scan.entries) {
+        if (!e.trace) continue;
+        ++traces;
+        std::size_t dense = 0, block = 0;
+        for (const TraceNode& n : e.trace->nodes) {
+            INFO(e.trace->file << ":" << n.line << " " << n.target);
+            CHECK(n.note != "unknown node target");
+            if (n.layer && kind(*n.layer) == LayerKind::dense) ++dense;
+            if (n.status == TraceNodeStatus::kernel && n.block) ++block;
+        }
+        INFO(e.trace->file);
+        CHECK(dense >= 4);  // a transformer block has at least four projections
+        CHECK(block > 0);
+    }
+    CHECK(traces > 0);
+    for (const LabelProblem& p : scan.problems) {
+        INFO(p.file << ": " << p.message);
+        // only what NeuSight's repository lacks: absent traces and unknown block counts
+        CHECK((p.message.find("trace absent") != std::string::npos || p.field == "num_layer"));
+    }
 }
