@@ -6,6 +6,8 @@
 
 #include <cmath>    // isfinite, log10, sqrt
 #include <cstdlib>  // strtod
+#include <filesystem>  // temp_directory_path, create_directories, remove_all
+#include <fstream>     // ofstream
 #include <string>   // string
 #include <vector>   // vector
 
@@ -379,4 +381,41 @@ TEST_CASE("without validation data the report predicts a batch sweep and says no
     CHECK(named.rows.at(0).device_name == "Tesla T4");
     const std::string html2 = render_report(model, ds, reg, o, &named);
     CHECK(html2.find("lenet5 on Tesla T4") != std::string::npos);
+}
+
+TEST_CASE("with NeuSight's labels the report has a section on the whole transformer models") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / "perfcast_test_report_neusight" / "labels";
+    fs::remove_all(dir.parent_path());
+    fs::create_directories(dir / "Tesla_T4");
+    {
+        // a made-up one-layer trace: one dense node in the block, one outside; a label with 2 blocks
+        std::ofstream t(dir / "Tesla_T4" / "tiny-inf-64-2.csv");
+        t << "op,target,meta,input_shapes,output_shape,dtype,Name,fw_latency\n"
+             "call_module,transformer.h.0.fc,\"{'nn_module_stack': OrderedDict([('transformer.h.0.fc', <class "
+             "'torch.nn.modules.linear.Linear'>)])}\",\"[[2, 64, 256]]\",\"(2, 64, 1024)\",torch.float32,fc,0.2\n"
+             "call_module,lm_head,\"{'nn_module_stack': OrderedDict([('lm_head', <class "
+             "'torch.nn.modules.linear.Linear'>)])}\",\"[[2, 64, 256]]\",\"(2, 64, 100)\",torch.float32,lm_head,0.1\n"
+             "call_method,size,\"{}\",\"[[2, 64, 256]]\",\"(1,)\",,size,0.01\n";
+        std::ofstream(dir / "Tesla_T4" / "tiny-inf-64-2.json") << R"({"num_layer": 2, "e2e_latency": 0.6})";
+        std::ofstream(dir / "Tesla_T4" / "tiny-inf-64-4.json") << "{\"num_layer\": 2,\n\"e2e_latency\": -1}";
+    }
+    const DeviceRegistry reg;
+    const Dataset ds = synthetic_dataset();
+    const Predictor model = synthetic_model(ds, reg);
+    ReportOptions o;
+    o.learning_curve = false;
+    o.leave_one_out = false;
+    o.batches = {1};
+    o.neusight_labels = dir.string();
+    const std::string html = render_report(model, ds, reg, o);
+    CHECK(html.find("<section id=\"neusight-models\">") != std::string::npos);
+    CHECK(html.find("href=\"#neusight-models\"") != std::string::npos);
+    CHECK(html.find("<td>tiny</td>") != std::string::npos);
+    CHECK(html.find("18.5%") != std::string::npos);  // NeuSight's published error on the T4
+    CHECK(html.find("tiny-inf-64-4.json:2 [e2e_latency]") != std::string::npos);
+    CHECK(count(html, "<tr") == count(html, "</tr>"));
+    o.neusight_labels.clear();
+    CHECK(render_report(model, ds, reg, o).find("neusight-models") == std::string::npos);
+    fs::remove_all(dir.parent_path());
 }

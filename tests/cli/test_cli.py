@@ -393,6 +393,101 @@ def predict_takes_a_transformer_and_refuses_seq_elsewhere():
         assert words in p.stderr and p.stdout == "", (args, p.stderr)
 
 
+def _fx_row(op, target, args, ins, out, dtype, name, fw, block=True, bw=0.0, cls=None):
+    stack = [("transformer.h.0" if block else "transformer", "x.Block")]
+    if cls:
+        stack.append((target, cls))
+    meta = "{'nn_module_stack': OrderedDict([" + ", ".join(f"('{m}', <class '{c}'>)" for m, c in stack) + "])}"
+    cells = [op, target, args, "{}", meta, ins, "[True]", out, dtype, name, str(fw), str(bw), "0"]
+    return ",".join('"' + c.replace('"', '""') + '"' for c in cells) + "\n"
+
+
+def _tiny_labels(d):
+    """A made-up labels folder: one traced configuration (inference and training), an absent trace, a
+    -fusion.json, a label with a null num_layer and a malformed one (latencies invented for the test)."""
+    labels = os.path.join(d, "labels")
+    gpu = os.path.join(labels, "Tesla_V100-PCIE-32GB")
+    os.makedirs(gpu)
+    os.makedirs(os.path.join(d, "model_configs"))
+    with open(os.path.join(d, "model_configs", "tiny.json"), "w") as f:
+        json.dump({"vocab_size": 100, "n_positions": 64}, f)
+    trace = ("op,target,_args,_kwargs,meta,input_shapes,input_contiguous,output_shape,dtype,Name,fw_latency,"
+             "bw_latency,acc_latency\n")
+    trace += _fx_row("placeholder", "input_ids", "()", "[]", "(2, 64)", "torch.int64", "input_ids", 0, block=False)
+    trace += _fx_row("call_module", "transformer.wte", "(input_ids,)", "[[2, 64]]", "(2, 64, 256)", "torch.float32", "wte",
+                     0.05, block=False, bw=0.1, cls="torch.nn.modules.sparse.Embedding")
+    trace += _fx_row("call_method", "size", "(wte,)", "[[2, 64, 256]]", "(1,)", "", "size", 0.01)
+    trace += _fx_row("call_module", "transformer.h.0.ln", "(wte,)", "[[2, 64, 256]]", "(2, 64, 256)", "torch.float32", "ln",
+                     0.03, bw=0.05, cls="torch.nn.modules.normalization.LayerNorm")
+    trace += _fx_row("call_module", "transformer.h.0.fc", "(ln,)", "[[2, 64, 256]]", "(2, 64, 1024)", "torch.float32",
+                     "fc", 0.2, bw=0.4, cls="torch.nn.modules.linear.Linear")
+    trace += _fx_row("call_function", "<built-in function gelu>", "(fc,)", "[[2, 64, 1024]]", "(2, 64, 1024)",
+                     "torch.float32", "gelu", 0.04, bw=0.06)
+    trace += _fx_row("call_method", "view", "(gelu, 128, 1024)", "[[2, 64, 1024], [1]]", "(128, 1024)", "torch.float32",
+                     "view", 0.01)
+    trace += _fx_row("call_function", "<built-in method cumsum of type object at 0x1>", "(view,)", "[[128, 1024]]",
+                     "(128, 1024)", "torch.float32", "cumsum", 0.02)
+    for stem in ("tiny-inf-64-2", "tiny-train-64-2"):
+        with open(os.path.join(gpu, stem + ".csv"), "w") as f:
+            f.write(trace)
+    with open(os.path.join(gpu, "tiny-inf-64-2.json"), "w") as f:
+        json.dump({"num_layer": 8, "e2e_latency": 2.5, "fw_latency": 2.5, "bwall_latency": 0}, f)
+    with open(os.path.join(gpu, "tiny-train-64-2.json"), "w") as f:
+        json.dump({"num_layer": 8, "e2e_latency": 7.0, "fw_latency": 2.5, "bwall_latency": 4.5}, f)
+    with open(os.path.join(gpu, "tiny-inf-64-2-fusion.json"), "w") as f:
+        json.dump({"e2e_latency": 1.0}, f)
+    with open(os.path.join(gpu, "tiny-inf-64-4.json"), "w") as f:  # no trace
+        json.dump({"num_layer": 8, "e2e_latency": 5.0}, f)
+    with open(os.path.join(gpu, "tiny-inf-64-8.json"), "w") as f:
+        f.write('{\n"num_layer": null,\n"e2e_latency": 9.0}')
+    with open(os.path.join(gpu, "tiny-inf-128-2.json"), "w") as f:
+        f.write('{\n"num_layer": 8,\n"e2e_latency": "slow"}')
+    return labels
+
+
+@case
+def validate_neusight_models_compares_traces_and_whole_models():
+    with tempfile.TemporaryDirectory() as d:
+        labels = _tiny_labels(d)
+        j = json.loads(run("validate", "neusight-models", labels, "--format", "json").stdout)
+        rows = {(r["pass"], r["batch"], r["seq"]): r for r in j["configurations"]}
+        assert set(rows) == {("inference", 2, 64), ("training", 2, 64), ("inference", 4, 64), ("inference", 8, 64)}, rows
+        inf, train = rows[("inference", 2, 64)], rows[("training", 2, 64)]
+        for r in (inf, train):
+            assert abs(r["error"] - (r["predicted_ms"] - r["measured_ms"]) / r["measured_ms"]) < 1e-9
+            assert r["kernel_nodes"] == 4 and r["unmapped_nodes"] == 1 and r["no_kernel_nodes"] == 2, r
+            assert r["predicted_ms"] > 0 and r["roofline_ms"] > 0
+        # NeuSight's rule on the measured nodes: the embedding once, the block's kernels 8 times
+        assert abs(inf["trace_measured_ms"] - (0.05 + 8 * (0.03 + 0.2 + 0.04))) < 1e-9, inf
+        assert abs(train["trace_measured_ms"] - (0.15 + 8 * (0.08 + 0.6 + 0.1))) < 1e-9, train
+        assert abs(inf["trace_no_kernel_ms"] - 8 * 0.02) < 1e-9 and abs(inf["trace_unmapped_ms"] - 8 * 0.02) < 1e-9
+        assert train["predicted_ms"] > 0 and train["roofline_ms"] > 0
+        assert rows[("inference", 4, 64)]["trace"] is None and "predicted_ms" not in rows[("inference", 4, 64)]
+        kinds = {(k["direction"], k["kind"]) for k in j["kinds"]}
+        assert {("forward", "dense"), ("forward", "layernorm"), ("forward", "embedding"),
+                ("forward", "activation(gelu)"), ("backward", "dense")} <= kinds, kinds
+        assert [u["target"] for u in j["unmapped"]] == ["cumsum: a kernel perfcast has no layer for"], j["unmapped"]
+        assert len(j["fusion_skipped"]) == 1 and j["fusion_skipped"][0].endswith("tiny-inf-64-2-fusion.json")
+        problems = {(os.path.basename(p["file"]), p["line"], p["field"]) for p in j["problems"]}
+        assert ("tiny-inf-64-8.json", 2, "num_layer") in problems, problems
+        assert ("tiny-inf-128-2.json", 3, "e2e_latency") in problems, problems
+        assert any(f == "tiny-inf-64-4.csv.xz" for f, _, _ in problems), problems
+        gpus = {g["pass"]: g for g in j["gpus"]}
+        assert gpus["inference"]["neusight_published_error"] == 0.066 and gpus["inference"]["configurations"] == 1
+        out = run("validate", "neusight-models", labels).stdout
+        assert "by GPU" in out and "by kind" in out and "no-kernel nodes" in out, out
+        assert "tiny-inf-128-2.json:3 [e2e_latency]" in out and "6.6 (13)" in out, out
+        rows_csv = os.path.join(d, "nodes.csv")
+        run("validate", "neusight-models", labels, "--rows", rows_csv)
+        with open(rows_csv) as f:
+            nodes = list(csv.DictReader(f))
+        assert len(nodes) == 8 and {n["node"] for n in nodes} == {"wte", "ln", "fc", "gelu"}, nodes
+    p = run("validate", "neusight-models", ok=False)
+    assert "DIR" in p.stderr, p.stderr
+    p = run("validate", "neusight-models", "/nonexistent/labels", ok=False)
+    assert "not a folder" in p.stderr, p.stderr
+
+
 # Every command's options (and positional arguments), as the program accepted them before each
 # command declared its own: `CMD --help` must list exactly these.
 TRAINING = ["features", "no-portable", "absolute", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
@@ -407,11 +502,12 @@ COMMANDS = {
     "eval": ([], ["data", "model", "all-rows", "format", "rows", "only-device", "devices"]),
     "study": (["leave-one-out|learning-curve|ablation"], ["data", "fractions", "format", "per-device", *TRAINING,
                                                           "devices"]),
-    "validate": ([], ["validation", "layers", "model", "device", "optimizer", "combine", "network", "rows", "format",
-                      "devices"]),
+    "validate": (["neusight-models", "DIR"], ["validation", "layers", "model", "device", "optimizer", "combine", "network",
+                                              "rows", "format", "devices"]),
     "calibrate": (["LAYERS.csv"], ["model", "layers", "device", "out", "format", "devices"]),
     "embed": ([], ["model", "out", "name"]),
-    "report": ([], ["data", "model", "out", "validation", "layers", "device", "quick", "fractions", "devices"]),
+    "report": ([], ["data", "model", "out", "validation", "layers", "neusight-labels", "device", "quick", "fractions",
+                    "devices"]),
 }
 
 

@@ -38,6 +38,7 @@ int run(const Args& a) {
     o.data_files = files;
     o.quick = a.flag("quick");
     o.validation_device = a.get("device");
+    o.neusight_labels = a.get("neusight-labels");
     if (!o.validation_device.empty()) (void)reg.get(o.validation_device);
     for (const auto& f : split_list(a.get("fractions"))) {
         try {
@@ -67,6 +68,9 @@ const Command& report_command() {
                      .help = "whole networks timed in a framework (tools/measure_torch.py)"},
                     {.name = "layers", .value = "LAYERS.csv",
                      .help = "each operation timed inside its network (tools/measure_torch.py --layers)"},
+                    {.name = "neusight-labels", .value = "DIR",
+                     .help = "NeuSight's labels folder: a section on whole transformer models (perfcast validate "
+                             "neusight-models)"},
                     opt::timings_device(),
                     {.name = "quick", .help = "fewer learning-curve sizes and epochs in the studies"},
                     {.name = "fractions", .value = "X,X,...",

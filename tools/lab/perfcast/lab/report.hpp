@@ -16,6 +16,7 @@
 
 #include "report_layer_errors.hpp"  // the per-layer error tables, scatter and CDFs
 #include "report_networks.hpp"      // whole networks and their layers
+#include "report_neusight_models.hpp"  // NeuSight's whole transformer models
 #include "report_studies.hpp"       // the learning curve and leave-one-GPU-out
 #include "report_sweep.hpp"         // the sweep figures
 #include "report_writer.hpp"        // report_writer, ReportOptions
