@@ -72,6 +72,16 @@ void BM_ResNet50EstimateWithBreakdown(benchmark::State& state) {
 }
 BENCHMARK(BM_ResNet50EstimateWithBreakdown)->Unit(benchmark::kMicrosecond);
 
+// A whole transformer: GPT-3 2.7B at sequence length 2048 (about 850 layers, the block repeated 32 times),
+// every layer with its estimate, method, roofline, PALEO and data coverage; state.range(0): 1 = training
+void BM_GPT3_27Seq2048Estimate(benchmark::State& state) {
+    const Network n = *zoo::find("gpt3_27", 1, 2048);
+    const Target t(devices::h100_sxm, state.range(0) ? Pass::training : Pass::inference, DType::fp32);
+    for (auto _ : state) benchmark::DoNotOptimize(estimate(n, t, model()));
+    state.SetLabel(std::to_string(n.layers.size()) + " layers");
+}
+BENCHMARK(BM_GPT3_27Seq2048Estimate)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 void BM_ResNet50Paleo(benchmark::State& state) {
     const Network n = zoo::resnet50(32);
     for (auto _ : state) {

@@ -455,6 +455,9 @@ struct DenseParams {
     std::int64_t out_features = 0;
     bool bias = true;
     std::int64_t seq = 1;  ///< rows per sample (tokens); the GEMM has batch*seq rows
+    /// the weight matrix is another layer's (a tied embedding: GPT-2's and OPT's LM head, BERT's
+    /// decoder): param_count counts only the bias; the cost is unchanged
+    bool tied = false;
     constexpr bool operator==(const DenseParams&) const = default;
 };
 
@@ -502,7 +505,9 @@ struct BatchNorm2DParams {
     constexpr bool operator==(const BatchNorm2DParams&) const = default;
 };
 
-enum class ActivationKind { relu, relu6, tanh, sigmoid, gelu, silu, hardswish };
+/// gelu is the exact (erf) GELU; gelu_tanh its tanh approximation (PyTorch's gelu(approximate="tanh"),
+/// Hugging Face's gelu_new as one kernel)
+enum class ActivationKind { relu, relu6, tanh, sigmoid, gelu, silu, hardswish, gelu_tanh };
 
 /** @brief An element-wise activation on a tensor of any rank. */
 struct ActivationParams {
@@ -534,7 +539,10 @@ struct FlattenParams {
     constexpr bool operator==(const FlattenParams&) const = default;
 };
 
-/** @brief Softmax over the features of a batch x features tensor. */
+/**
+ * @brief Softmax over the last dimension of a tensor of any rank: `features` is that dimension and
+ * `batch` every leading dimension flattened (rows: batch*heads*seq for attention scores).
+ */
 struct SoftmaxParams {
     std::int64_t batch = 1;
     std::int64_t features = 0;
@@ -558,10 +566,14 @@ struct DropoutParams {
  * the first operand's (batch, m, k); the second, (batch, k, n), is an input too, counted in the bytes.
  */
 struct BatchMatMulParams {
-    std::int64_t batch = 1;
+    std::int64_t batch = 1;  ///< every leading dimension flattened (batch*heads for attention)
     std::int64_t m = 0;
     std::int64_t k = 0;
     std::int64_t n = 0;
+    /// the operands are read transposed, as views (torch.matmul(q, k.transpose(-1, -2))): the BLAS call
+    /// takes them with its transpose flags, so the FLOPs and bytes are those of the plain product
+    bool transpose_a = false;
+    bool transpose_b = false;
     constexpr bool operator==(const BatchMatMulParams&) const = default;
 };
 
@@ -577,32 +589,62 @@ struct LayerNormParams {
     constexpr bool operator==(const LayerNormParams&) const = default;
 };
 
-/** @brief The binary operations of an Elementwise layer. */
-enum class ElementwiseOp { add, sub, mul, div, pow };
+/**
+ * @brief The binary operations of an Elementwise layer. `where` is torch.where(mask, x, fill) with a
+ * scalar fill: the second operand is the boolean mask (one byte per element).
+ */
+enum class ElementwiseOp { add, sub, mul, div, pow, where };
 
 /**
- * @brief A binary element-wise operation of a tensor with another tensor of the same shape
- * (`scalar` false) or with a scalar (`scalar` true): x + s, x - y, x * y, x / s, x ** y, ...
- * A sum of tensors is the `add` layer (AddParams), so `add` with a tensor is refused here: each
- * operation has one kind.
+ * @brief A binary element-wise operation of a tensor with another tensor (`scalar` false) or with a
+ * scalar (`scalar` true): x + s, x - y, x * y, x / s, x ** y, where(mask, x, s). The other tensor has
+ * the same shape (`other` left empty) or broadcasts to it (`other`: its shape, aligned at the last
+ * dimension, each dimension 1 or equal, as PyTorch broadcasts: a (B, 1, 1, S) attention mask added to
+ * (B, H, S, S) scores). A sum of same-shaped tensors is the `add` layer (AddParams), so `add` takes a
+ * scalar or a broadcast operand here: each operation has one kind.
  */
 struct ElementwiseParams {
     Shape shape{};
     ElementwiseOp op = ElementwiseOp::mul;
     bool scalar = false;
+    Shape other{};  ///< the other tensor's shape when it broadcasts (rank 0: the same shape as `shape`)
     constexpr bool operator==(const ElementwiseParams&) const = default;
+};
+
+/**
+ * @brief A token embedding (nn.Embedding): gathers batch*seq rows of `features` values from a table of
+ * `vocab` rows. Its input is the (batch, seq) token ids; its output (batch, seq, features). Its
+ * parameters are the table; the backward computes only the table's gradient (ids have none).
+ */
+struct EmbeddingParams {
+    std::int64_t batch = 1;
+    std::int64_t seq = 1;  ///< tokens per sample
+    std::int64_t vocab = 0;
+    std::int64_t features = 0;
+    constexpr bool operator==(const EmbeddingParams&) const = default;
+};
+
+/**
+ * @brief The copy a transpose or permute makes when a kernel needs it contiguous (`.contiguous()`,
+ * `reshape` of a permuted view): reads and writes every element of `shape` once. The views themselves
+ * (view, permute, transpose, split) run no kernel and are not layers.
+ */
+struct CopyParams {
+    Shape shape{};
+    constexpr bool operator==(const CopyParams&) const = default;
 };
 
 /** @brief The kinds of layer perfcast knows (new kinds go at the end: call overheads are stored by index). */
 enum class LayerKind {
-    dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout, bmm, layernorm, elementwise
+    dense, conv2d, pool2d, batchnorm2d, activation, add, concat, flatten, softmax, dropout, bmm, layernorm, elementwise,
+    embedding, copy
 };
 
 /** @brief Every layer kind, in LayerKind's order. */
-inline constexpr std::array<LayerKind, 13> all_layer_kinds{
-    LayerKind::dense,   LayerKind::conv2d,  LayerKind::pool2d, LayerKind::batchnorm2d, LayerKind::activation,
-    LayerKind::add,     LayerKind::concat,  LayerKind::flatten, LayerKind::softmax,    LayerKind::dropout,
-    LayerKind::bmm,     LayerKind::layernorm, LayerKind::elementwise};
+inline constexpr std::array<LayerKind, 15> all_layer_kinds{
+    LayerKind::dense,   LayerKind::conv2d,    LayerKind::pool2d,      LayerKind::batchnorm2d, LayerKind::activation,
+    LayerKind::add,     LayerKind::concat,    LayerKind::flatten,     LayerKind::softmax,     LayerKind::dropout,
+    LayerKind::bmm,     LayerKind::layernorm, LayerKind::elementwise, LayerKind::embedding,   LayerKind::copy};
 
 constexpr std::string_view to_string(LayerKind k) noexcept {
     switch (k) {
@@ -619,6 +661,8 @@ constexpr std::string_view to_string(LayerKind k) noexcept {
         case LayerKind::bmm: return "bmm";
         case LayerKind::layernorm: return "layernorm";
         case LayerKind::elementwise: return "elementwise";
+        case LayerKind::embedding: return "embedding";
+        case LayerKind::copy: return "copy";
     }
     return "?";
 }
@@ -634,6 +678,7 @@ constexpr std::string_view to_string(ActivationKind k) noexcept {
         case ActivationKind::gelu: return "gelu";
         case ActivationKind::silu: return "silu";
         case ActivationKind::hardswish: return "hardswish";
+        case ActivationKind::gelu_tanh: return "gelu_tanh";
     }
     return "?";
 }
@@ -645,6 +690,7 @@ constexpr std::string_view to_string(ElementwiseOp op) noexcept {
         case ElementwiseOp::mul: return "mul";
         case ElementwiseOp::div: return "div";
         case ElementwiseOp::pow: return "pow";
+        case ElementwiseOp::where: return "where";
     }
     return "?";
 }
@@ -652,15 +698,16 @@ constexpr std::string_view to_string(ElementwiseOp op) noexcept {
 /** @brief The activation a name denotes ("relu", ...), or nullopt. */
 constexpr std::optional<ActivationKind> parse_activation_kind(std::string_view s) noexcept {
     for (ActivationKind k : {ActivationKind::relu, ActivationKind::relu6, ActivationKind::tanh, ActivationKind::sigmoid,
-                             ActivationKind::gelu, ActivationKind::silu, ActivationKind::hardswish})
+                             ActivationKind::gelu, ActivationKind::silu, ActivationKind::hardswish,
+                             ActivationKind::gelu_tanh})
         if (to_string(k) == s) return k;
     return std::nullopt;
 }
 
-/** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow"), or nullopt. */
+/** @brief The element-wise operation a name denotes ("add", "sub", "mul", "div", "pow", "where"), or nullopt. */
 constexpr std::optional<ElementwiseOp> parse_elementwise_op(std::string_view s) noexcept {
-    for (ElementwiseOp op :
-         {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div, ElementwiseOp::pow})
+    for (ElementwiseOp op : {ElementwiseOp::add, ElementwiseOp::sub, ElementwiseOp::mul, ElementwiseOp::div,
+                             ElementwiseOp::pow, ElementwiseOp::where})
         if (to_string(op) == s) return op;
     return std::nullopt;
 }
@@ -697,6 +744,8 @@ template <> inline constexpr LayerKind kind_of<DropoutParams> = LayerKind::dropo
 template <> inline constexpr LayerKind kind_of<BatchMatMulParams> = LayerKind::bmm;
 template <> inline constexpr LayerKind kind_of<LayerNormParams> = LayerKind::layernorm;
 template <> inline constexpr LayerKind kind_of<ElementwiseParams> = LayerKind::elementwise;
+template <> inline constexpr LayerKind kind_of<EmbeddingParams> = LayerKind::embedding;
+template <> inline constexpr LayerKind kind_of<CopyParams> = LayerKind::copy;
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/layers/params.hpp ----
@@ -817,6 +866,8 @@ enum class Rule {
     dims_positive,
     matrix_dims_positive,
     elementwise_add_takes_scalar,
+    other_broadcasts,
+    where_takes_mask,
 };
 
 /** @brief The sentence that states a rule. */
@@ -844,7 +895,11 @@ constexpr std::string_view rule_text(Rule r) noexcept {
         case Rule::dims_positive: return "every dimension of the shape must be >= 1";
         case Rule::matrix_dims_positive: return "m, k and n must be >= 1";
         case Rule::elementwise_add_takes_scalar:
-            return "elementwise add takes a scalar (scalar must be 1): a sum of tensors is the add layer (AddParams)";
+            return "elementwise add takes a scalar or a broadcast operand: a sum of same-shaped tensors is the add "
+                   "layer (AddParams)";
+        case Rule::other_broadcasts:
+            return "other must broadcast to shape: at most its rank, each dimension (aligned at the last) 1 or equal";
+        case Rule::where_takes_mask: return "where takes a tensor mask (scalar must be false)";
     }
     return "?";
 }
@@ -1041,12 +1096,36 @@ constexpr Violation check(const LayerNormParams& p) noexcept {
                          positive(p.features, Rule::features_positive, "features"));
 }
 
-/** @brief An elementwise add of two tensors is refused: it is the add layer, so each operation has one kind. */
+/**
+ * @brief The other operand, when given, broadcasts to the shape; an elementwise add of two same-shaped
+ * tensors is refused (it is the add layer, so each operation has one kind); where's mask is a tensor.
+ */
 constexpr Violation check(const ElementwiseParams& p) noexcept {
     if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
-    if (p.op == ElementwiseOp::add && !p.scalar) return {Rule::elementwise_add_takes_scalar, "scalar", 0, 1};
+    const bool broadcast = p.other.rank > 0;
+    if (broadcast) {
+        if (Violation v = detail::shape_ok(p.other, "other")) return v;
+        if (p.scalar) return {Rule::other_broadcasts, "other", p.other.rank, 0};
+        if (p.other.rank > p.shape.rank) return {Rule::other_broadcasts, "other", p.other.rank, p.shape.rank};
+        for (int i = 1; i <= p.other.rank; ++i) {
+            const std::int64_t o = p.other[p.other.rank - i], s = p.shape[p.shape.rank - i];
+            if (o != 1 && o != s) return {Rule::other_broadcasts, "other", o, s};
+        }
+    }
+    if (p.op == ElementwiseOp::where && p.scalar) return {Rule::where_takes_mask, "scalar", 1, 0};
+    if (p.op == ElementwiseOp::add && !p.scalar && (!broadcast || p.other == p.shape))
+        return {Rule::elementwise_add_takes_scalar, "scalar", 0, 1};
     return {};
 }
+
+constexpr Violation check(const EmbeddingParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"), positive(p.seq, Rule::seq_positive, "seq"),
+                         positive(p.vocab, Rule::features_positive, "vocab"),
+                         positive(p.features, Rule::features_positive, "features"));
+}
+
+constexpr Violation check(const CopyParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
 
 /** @brief Throws perfcast::error naming the field when a parameter struct breaks a rule. */
 template <typename P>
@@ -1104,8 +1183,12 @@ PERFCAST_DETAIL_REFUSE(rank_in_range, "rank_in_range: shape rank must be 1 to 4"
 PERFCAST_DETAIL_REFUSE(dims_positive, "dims_positive: every dimension of the shape must be >= 1")
 PERFCAST_DETAIL_REFUSE(matrix_dims_positive, "matrix_dims_positive: m, k and n must be >= 1")
 PERFCAST_DETAIL_REFUSE(elementwise_add_takes_scalar,
-                       "elementwise_add_takes_scalar: elementwise add takes a scalar (scalar must be true); "
-                       "a sum of tensors is the add layer (AddParams) (Value = scalar)")
+                       "elementwise_add_takes_scalar: elementwise add takes a scalar or a broadcast operand; "
+                       "a sum of same-shaped tensors is the add layer (AddParams) (Value = scalar)")
+PERFCAST_DETAIL_REFUSE(other_broadcasts,
+                       "other_broadcasts: other must broadcast to shape: at most its rank, each dimension (aligned at "
+                       "the last) 1 or equal, and no scalar beside it (Value = other's dimension, Limit = shape's)")
+PERFCAST_DETAIL_REFUSE(where_takes_mask, "where_takes_mask: where takes a tensor mask (scalar must be false)")
 
 #undef PERFCAST_DETAIL_REFUSE
 
@@ -1138,6 +1221,8 @@ inline void rank_in_range(std::int64_t, std::int64_t) {}
 inline void dims_positive(std::int64_t, std::int64_t) {}
 inline void matrix_dims_positive(std::int64_t, std::int64_t) {}
 inline void elementwise_add_takes_scalar(std::int64_t, std::int64_t) {}
+inline void other_broadcasts(std::int64_t, std::int64_t) {}
+inline void where_takes_mask(std::int64_t, std::int64_t) {}
 // clang-format on
 }  // namespace rule_broken
 
@@ -1167,6 +1252,8 @@ constexpr void refuse_in_constant_evaluation(const Violation& v) {
         case Rule::dims_positive: rule_broken::dims_positive(v.value, v.limit); return;
         case Rule::matrix_dims_positive: rule_broken::matrix_dims_positive(v.value, v.limit); return;
         case Rule::elementwise_add_takes_scalar: rule_broken::elementwise_add_takes_scalar(v.value, v.limit); return;
+        case Rule::other_broadcasts: rule_broken::other_broadcasts(v.value, v.limit); return;
+        case Rule::where_takes_mask: rule_broken::where_takes_mask(v.value, v.limit); return;
     }
 }
 
@@ -1222,6 +1309,7 @@ constexpr std::int64_t activation_flops(ActivationKind k) noexcept {
         case ActivationKind::gelu: return 8;
         case ActivationKind::silu: return 5;
         case ActivationKind::hardswish: return 4;
+        case ActivationKind::gelu_tanh: return 10;  // x^3, two multiply-adds, tanh, add, two multiplies
     }
     return 1;
 }
@@ -1289,12 +1377,20 @@ constexpr Shape output_shape(const LayerNormParams& p) noexcept { return input_s
 constexpr Shape input_shape(const ElementwiseParams& p) noexcept { return p.shape; }
 constexpr Shape output_shape(const ElementwiseParams& p) noexcept { return p.shape; }
 
+/** @brief An embedding's input is its (batch, seq) token ids; its output (batch, seq, features). */
+constexpr Shape input_shape(const EmbeddingParams& p) noexcept { return Shape::matrix(p.batch, p.seq); }
+constexpr Shape output_shape(const EmbeddingParams& p) noexcept { return Shape{3, {p.batch, p.seq, p.features, 0}}; }
+
+constexpr Shape input_shape(const CopyParams& p) noexcept { return p.shape; }
+constexpr Shape output_shape(const CopyParams& p) noexcept { return p.shape; }
+
 // ---------------------------------------------------------------------------------------
 // parameters (trainable weights and biases, as torchvision counts them)
 // ---------------------------------------------------------------------------------------
 
+/** @brief A tied layer's weight matrix is counted by the layer that owns it (the embedding). */
 constexpr std::int64_t param_count(const DenseParams& p) noexcept {
-    return p.in_features * p.out_features + (p.bias ? p.out_features : 0);
+    return (p.tied ? 0 : p.in_features * p.out_features) + (p.bias ? p.out_features : 0);
 }
 constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
     const std::int64_t g = p.groups > 0 ? p.groups : 1;
@@ -1302,6 +1398,7 @@ constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
 }
 constexpr std::int64_t param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * p.channels : 0; }
 constexpr std::int64_t param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * p.features : 0; }
+constexpr std::int64_t param_count(const EmbeddingParams& p) noexcept { return p.vocab * p.features; }
 template <typename P>
 constexpr std::int64_t param_count(const P&) noexcept {
     return 0;
@@ -1460,25 +1557,39 @@ constexpr Cost cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass:
 
 /**
  * @brief A binary element-wise operation. Forward: one operation per element (pow: `pow_flops`),
- * reading two tensors and writing one, or with a scalar reading one and writing one. backward_data
- * computes the gradient of each tensor operand, as autograd does:
+ * reading the tensor and the other operand (its `other` elements when it broadcasts, none for a
+ * scalar) and writing the result. backward_data computes the gradient of each tensor operand, as
+ * autograd does (a broadcast operand's gradient is reduced to its shape: read dy, write `other`):
  *  - with a scalar: add and sub hand dy on unchanged (no kernel: nothing to count); mul and div
  *    scale it (dy*s, dy/s: read dy, write dx); pow computes dy * s * x**(s-1) (reads dy and x);
- *  - with a tensor: sub negates dy for the second operand (the first's is dy itself); mul computes
- *    dy*b and dy*a, div dy/b and -dy*a/(b*b), pow dy*b*a**(b-1) and dy*a**b*log(a): reading dy, a and b,
- *    writing both gradients.
+ *  - with a tensor b: add's first gradient is dy itself, its second dy reduced (read dy, write b's);
+ *    sub negates dy for b; mul computes dy*b and dy*a, div dy/b and -dy*a/(b*b), pow dy*b*a**(b-1) and
+ *    dy*a**b*log(a): reading dy, a and b, writing both gradients;
+ *  - where(mask, x, s) passes dy where the mask holds (reads dy and the mask, writes dx); the mask, a
+ *    boolean tensor, is one byte per element whatever the precision.
  * There are no weights: backward_weights costs nothing.
  */
 constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
     const std::int64_t n = p.shape.elements();
+    const std::int64_t o = p.scalar ? 0 : (p.other.rank > 0 ? p.other.elements() : n);  // the other operand
+    const std::int64_t e = dtype_bytes(t);
     const std::int64_t f = op_constants::elementwise_flops(p.op);
+    if (p.op == ElementwiseOp::where) {
+        switch (phase) {
+            case Phase::forward:
+            case Phase::backward_data: return Cost{n, 2 * n * e + o};
+            case Phase::backward_weights: return {};
+        }
+        return {};
+    }
     switch (phase) {
-        case Phase::forward: return detail::make_cost(f * n, (p.scalar ? 2 : 3) * n, t);
+        case Phase::forward: return detail::make_cost(f * n, 2 * n + o, t);
         case Phase::backward_data:
             if (p.scalar) {
                 switch (p.op) {
                     case ElementwiseOp::add:
-                    case ElementwiseOp::sub: return {};
+                    case ElementwiseOp::sub:
+                    case ElementwiseOp::where: return {};
                     case ElementwiseOp::mul:
                     case ElementwiseOp::div: return detail::make_cost(n, 2 * n, t);
                     case ElementwiseOp::pow: return detail::make_cost((op_constants::pow_flops + 2) * n, 3 * n, t);
@@ -1486,16 +1597,42 @@ constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pas
                 return {};
             }
             switch (p.op) {
-                case ElementwiseOp::add: return {};  // refused by check(): a sum of tensors is the add layer
-                case ElementwiseOp::sub: return detail::make_cost(n, 2 * n, t);
-                case ElementwiseOp::mul: return detail::make_cost(2 * n, 5 * n, t);
-                case ElementwiseOp::div: return detail::make_cost(4 * n, 5 * n, t);
-                case ElementwiseOp::pow: return detail::make_cost(2 * (op_constants::pow_flops + 2) * n, 5 * n, t);
+                case ElementwiseOp::add:
+                case ElementwiseOp::sub:
+                case ElementwiseOp::where: return detail::make_cost(n, n + o, t);
+                case ElementwiseOp::mul: return detail::make_cost(2 * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::div: return detail::make_cost(4 * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::pow: return detail::make_cost(2 * (op_constants::pow_flops + 2) * n, 3 * n + 2 * o, t);
             }
             return {};
         case Phase::backward_weights: return {};
     }
     return {};
+}
+
+/**
+ * @brief An embedding: the forward gathers rows (reads the ids, 8 bytes each, and batch*seq rows of the
+ * table; writes as many); the ids have no gradient, so backward_data costs nothing; backward_weights
+ * zeroes the table's gradient and accumulates each row's output gradient into it (PyTorch's
+ * embedding_dense_backward: read dy and the ids, read and write the rows it adds to).
+ */
+constexpr Cost cost(const EmbeddingParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t rows = p.batch * p.seq;
+    const std::int64_t out = rows * p.features;
+    const std::int64_t e = dtype_bytes(t);
+    constexpr std::int64_t id_bytes = 8;  // int64 token ids
+    switch (phase) {
+        case Phase::forward: return Cost{0, rows * id_bytes + 2 * out * e};
+        case Phase::backward_data: return {};
+        case Phase::backward_weights: return Cost{out, rows * id_bytes + (p.vocab * p.features + 3 * out) * e};
+    }
+    return {};
+}
+
+/** @brief A copy reads and writes every element; its backward copies the gradient back the same way. */
+constexpr Cost cost(const CopyParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const std::int64_t n = p.shape.elements();
+    return phase == Phase::backward_weights ? Cost{} : detail::make_cost(0, 2 * n, t);
 }
 
 /** @brief Dropout is the identity at inference (no kernel); in training it draws and applies a byte mask. */
@@ -1522,6 +1659,30 @@ constexpr Cost pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/layers/cost.hpp ----
+// ---- begin include/perfcast/core/layers/kernels.hpp ----
+/**
+ * @file layers/kernels.hpp
+ * @brief The kernels a layer's phase runs, each written as a forward layer that operator data
+ *        measures: `phase_kernels(layer, phase, dtype)`.
+ *
+ * A model learned from forward measurements (NeuSight's operators are forward only) times a
+ * training step through these: a linear layer's backward is its two GEMMs (dX = dY W^T, dW = X^T dY,
+ * each a linear layer of its own shape) and the bias gradient's reduction; a bmm's backward is two
+ * bmms (dA = dC B^T, dB = A^T dC); a convolution's backward phases run its forward shape (cuDNN's
+ * data- and filter-gradient kernels do the same FLOPs on the same tensors; their speed relative to
+ * the forward is not modelled); a memory-bound layer's backward is its own forward kernel scaled by
+ * the bytes the phase moves (the phase reads and writes `scale` times the forward's bytes); a
+ * training-mode forward that differs from inference (batch norm's statistics, dropout's mask) is
+ * the inference kernel scaled the same way, or, for dropout, which runs nothing at inference, an
+ * element-wise multiply by the mask.
+ */
+
+#include <array>    // array
+#include <cstddef>  // size_t
+#include <cstdint>  // int64_t
+
+// #include "../types.hpp"  // Phase, Pass, DType, Shape: already inlined above
+// #include "cost.hpp"      // cost, input_shape: already inlined above
 // ---- begin include/perfcast/core/layers/layer.hpp ----
 /**
  * @file layers/layer.hpp
@@ -1600,8 +1761,12 @@ template <DropoutParams P> struct Dropout : detail::layer_base<P> {};
 template <BatchMatMulParams P> struct BatchMatMul : detail::layer_base<P> {};
 /** @brief Layer normalisation over the last dimension. @tparam P its LayerNormParams */
 template <LayerNormParams P> struct LayerNorm : detail::layer_base<P> {};
-/** @brief Binary element-wise operation with a tensor or a scalar. @tparam P its ElementwiseParams */
+/** @brief Binary element-wise operation with a tensor (broadcast or not) or a scalar. @tparam P its ElementwiseParams */
 template <ElementwiseParams P> struct Elementwise : detail::layer_base<P> {};
+/** @brief Token embedding (a gather from a table). @tparam P its EmbeddingParams */
+template <EmbeddingParams P> struct Embedding : detail::layer_base<P> {};
+/** @brief The copy a transpose/permute + contiguous makes. @tparam P its CopyParams */
+template <CopyParams P> struct Copy : detail::layer_base<P> {};
 
 /** @brief The compile-time layer type of a parameter value: layer_type_t<Conv2DParams{...}> is Conv2D<{...}>. */
 template <auto P> struct layer_type;
@@ -1618,6 +1783,8 @@ template <DropoutParams P> struct layer_type<P> { using type = Dropout<P>; };
 template <BatchMatMulParams P> struct layer_type<P> { using type = BatchMatMul<P>; };
 template <LayerNormParams P> struct layer_type<P> { using type = LayerNorm<P>; };
 template <ElementwiseParams P> struct layer_type<P> { using type = Elementwise<P>; };
+template <EmbeddingParams P> struct layer_type<P> { using type = Embedding<P>; };
+template <CopyParams P> struct layer_type<P> { using type = Copy<P>; };
 template <auto P> using layer_type_t = typename layer_type<P>::type;
 
 // ---------------------------------------------------------------------------------------
@@ -1627,7 +1794,7 @@ template <auto P> using layer_type_t = typename layer_type<P>::type;
 /** @brief Any layer, at run time. The alternatives are the same structs the layer types carry. */
 using Layer = std::variant<DenseParams, Conv2DParams, Pool2DParams, BatchNorm2DParams, ActivationParams, AddParams,
                            ConcatParams, FlattenParams, SoftmaxParams, DropoutParams, BatchMatMulParams,
-                           LayerNormParams, ElementwiseParams>;
+                           LayerNormParams, ElementwiseParams, EmbeddingParams, CopyParams>;
 
 constexpr LayerKind kind(const Layer& l) noexcept {
     return std::visit([](const auto& p) { return kind_of<std::remove_cvref_t<decltype(p)>>; }, l);
@@ -1666,14 +1833,21 @@ constexpr std::int64_t batch_of(const Layer& l) noexcept {
         l);
 }
 
-/** @brief The same layer at another batch size. */
+/** @brief The same layer at another batch size (an element-wise operand that carries the batch follows it). */
 constexpr Layer with_batch(Layer l, std::int64_t batch) noexcept {
     std::visit(
         [&](auto& p) {
             using params_t = std::remove_cvref_t<decltype(p)>;
-            if constexpr (requires { p.batch; }) p.batch = batch;
-            else if constexpr (std::is_same_v<params_t, FlattenParams>) p.input.dims[0] = batch;
-            else p.shape.dims[0] = batch;
+            if constexpr (requires { p.batch; }) {
+                p.batch = batch;
+            } else if constexpr (std::is_same_v<params_t, FlattenParams>) {
+                p.input.dims[0] = batch;
+            } else {
+                if constexpr (std::is_same_v<params_t, ElementwiseParams>)
+                    if (p.other.rank == p.shape.rank && p.other[0] == p.shape[0] && p.other[0] != 1)
+                        p.other.dims[0] = batch;
+                p.shape.dims[0] = batch;
+            }
         },
         l);
     return l;
@@ -1702,6 +1876,8 @@ constexpr Layer example_layer(LayerKind k) noexcept {
         case LayerKind::bmm: return BatchMatMulParams{1, 1, 1, 1};
         case LayerKind::layernorm: return LayerNormParams{1, 1, true};
         case LayerKind::elementwise: return ElementwiseParams{Shape::matrix(1, 1), ElementwiseOp::mul, false};
+        case LayerKind::embedding: return EmbeddingParams{1, 1, 1, 1};
+        case LayerKind::copy: return CopyParams{Shape::matrix(1, 1)};
         case LayerKind::conv2d: return Conv2DParams{1, 1, 1, 1, 1};
     }
     return Conv2DParams{1, 1, 1, 1, 1};
@@ -1710,6 +1886,114 @@ constexpr Layer example_layer(LayerKind k) noexcept {
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/layers/layer.hpp ----
+// #include "params.hpp"    // the parameter structs: already inlined above
+
+namespace perfcast {
+
+/** @brief One kernel of a phase: a forward layer, and how many times its forward's bytes the kernel moves. */
+struct PhaseKernel {
+    Layer layer{};
+    double scale = 1.0;
+};
+
+/**
+ * @brief Kernels of one phase or of a whole training step (at most six distinct ones: a linear layer's
+ * forward, its two gradient GEMMs and the bias reduction). Equal kernels are kept once with their
+ * scales summed, so that each distinct kernel is timed once (a convolution's three phases are one).
+ */
+struct PhaseKernels {
+    std::array<PhaseKernel, 6> kernels{};
+    std::size_t size = 0;
+
+    constexpr void push(const Layer& l, double scale = 1.0) noexcept {
+        for (std::size_t i = 0; i < size; ++i)
+            if (kernels[i].layer == l) {
+                kernels[i].scale += scale;
+                return;
+            }
+        if (size < kernels.size()) kernels[size++] = PhaseKernel{l, scale};
+    }
+    constexpr const PhaseKernel* begin() const noexcept { return kernels.data(); }
+    constexpr const PhaseKernel* end() const noexcept { return kernels.data() + size; }
+};
+
+namespace detail {
+
+/** @brief A memory-bound phase as @p base's inference forward scaled by the bytes the phase moves. */
+constexpr void push_scaled(PhaseKernels& out, const Layer& base, std::int64_t phase_bytes, DType t) noexcept {
+    if (phase_bytes <= 0) return;
+    const std::int64_t forward_bytes = cost(base, Phase::forward, t, Pass::inference).bytes;
+    if (forward_bytes > 0) {
+        out.push(base, static_cast<double>(phase_bytes) / static_cast<double>(forward_bytes));
+        return;
+    }
+    // nothing runs at inference (dropout): a multiply of the tensor by a mask of its shape
+    const ElementwiseParams mask{output_shape(base), ElementwiseOp::mul, false, Shape{}};
+    out.push(mask, static_cast<double>(phase_bytes) / static_cast<double>(cost(mask, Phase::forward, t).bytes));
+}
+
+}  // namespace detail
+
+/**
+ * @brief The kernels phase @p ph of layer @p l runs in a training step, as forward layers (see the
+ * file's comment); empty when the phase runs nothing. The forward phase is the training-mode forward.
+ */
+constexpr PhaseKernels phase_kernels(const Layer& l, Phase ph, DType t) noexcept {
+    PhaseKernels out;
+    const Cost c = cost(l, ph, t, Pass::training);
+    if (c.flops <= 0 && c.bytes <= 0) return out;
+    if (std::holds_alternative<DenseParams>(l)) {
+        const DenseParams& p = std::get<DenseParams>(l);
+        const std::int64_t rows = p.batch * p.seq;
+        switch (ph) {
+            case Phase::forward: out.push(l); break;
+            case Phase::backward_data:  // dX (rows x in) = dY (rows x out) W^T
+                out.push(DenseParams{p.batch, p.out_features, p.in_features, false, p.seq});
+                break;
+            case Phase::backward_weights:  // dW (in x out) = X^T (in x rows) dY (rows x out)
+                out.push(DenseParams{p.in_features, rows, p.out_features, false, 1});
+                if (p.bias) {  // db = dY summed over the rows: read dY once, write out_features
+                    const Layer reduce = ElementwiseParams{Shape::matrix(rows, p.out_features), ElementwiseOp::add, false,
+                                                           Shape::matrix(1, p.out_features)};
+                    detail::push_scaled(out, reduce, (rows + 1) * p.out_features * dtype_bytes(t), t);
+                }
+                break;
+        }
+        return out;
+    }
+    if (std::holds_alternative<BatchMatMulParams>(l)) {
+        const BatchMatMulParams& p = std::get<BatchMatMulParams>(l);
+        if (ph == Phase::forward) {
+            out.push(l);
+        } else if (ph == Phase::backward_data) {
+            out.push(BatchMatMulParams{p.batch, p.m, p.n, p.k});  // dA (m x k) = dC (m x n) B^T
+            out.push(BatchMatMulParams{p.batch, p.k, p.m, p.n});  // dB (k x n) = A^T (k x m) dC
+        }
+        return out;
+    }
+    if (std::holds_alternative<Conv2DParams>(l)) {
+        out.push(l);  // the same FLOPs on the same tensors
+        return out;
+    }
+    if (ph == Phase::forward && cost(l, Phase::forward, t, Pass::inference) == c) {
+        out.push(l);
+        return out;
+    }
+    detail::push_scaled(out, l, c.bytes, t);
+    return out;
+}
+
+/** @brief The kernels of a whole training step of layer @p l (every phase's phase_kernels), equal ones merged. */
+constexpr PhaseKernels step_kernels(const Layer& l, DType t) noexcept {
+    PhaseKernels out;
+    for (Phase ph : all_phases)
+        for (const PhaseKernel& k : phase_kernels(l, ph, t)) out.push(k.layer, k.scale);
+    return out;
+}
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/layers/kernels.hpp ----
+// #include "layers/layer.hpp"   // Dense<>, Conv2D<>, ..., Layer: already inlined above
 // #include "layers/params.hpp"  // DenseParams, Conv2DParams, ...: already inlined above
 // #include "layers/rules.hpp"   // Rule, check, validate: already inlined above
 // ---- end include/perfcast/core/layers.hpp ----
@@ -2226,7 +2510,7 @@ constexpr bool runs_no_kernel(const L& layer, Pass pass, DType t) noexcept {
 constexpr bool memory_bound_kind(LayerKind k) noexcept {
     return k == LayerKind::batchnorm2d || k == LayerKind::activation || k == LayerKind::add || k == LayerKind::concat ||
            k == LayerKind::softmax || k == LayerKind::pool2d || k == LayerKind::dropout || k == LayerKind::layernorm ||
-           k == LayerKind::elementwise;
+           k == LayerKind::elementwise || k == LayerKind::embedding || k == LayerKind::copy;
 }
 
 /** @brief One measured row for the fit: kernels (phases that move data), their bytes over the peak bandwidth, time. */
@@ -2948,7 +3232,8 @@ constexpr std::int64_t row_length(const Layer& l) noexcept {
     return std::visit(
         [](const auto& p) -> std::int64_t {
             using params_t = std::remove_cvref_t<decltype(p)>;
-            if constexpr (std::is_same_v<params_t, SoftmaxParams> || std::is_same_v<params_t, LayerNormParams>) {
+            if constexpr (std::is_same_v<params_t, SoftmaxParams> || std::is_same_v<params_t, LayerNormParams> ||
+                          std::is_same_v<params_t, EmbeddingParams>) {
                 return p.features;
             } else if constexpr (std::is_same_v<params_t, BatchNorm2DParams>) {
                 return p.batch * p.height * p.width;  // one channel's statistics
@@ -3275,21 +3560,36 @@ struct Coverage {
     bool shape = false;   ///< every feature of the query lies inside the training rows' range
 };
 
-/** @brief The Coverage of a layer on a target under a model (device and shape false for a kind it lacks). */
+/**
+ * @brief The Coverage of a layer on a target under a model (device and shape false for a kind it lacks).
+ * A training step under a model trained on forward passes only is timed as forward kernels
+ * (phase_kernels): the shape is inside when each kernel the model answers is.
+ */
 template <class Math = perfcast::detail::constexpr_math>
 constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
     Coverage c;
     const std::size_t index = m.index_of(kind(l), t.device());
     if (index == m.kinds.size()) return c;
-    const KindModel& k = m.kinds[index];
-    c.device = m.trained_on(k, t.device());
+    c.device = m.trained_on(m.kinds[index], t.device());
     namespace fk = perfcast::detail::features_kernel;
-    fk::feature_buffer f;
-    fk::compute<Math>(f, k.features, l, t);
-    c.shape = true;
-    if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
-        for (std::size_t i = 0; i < f.size; ++i)
-            if (f.values[i] < k.feature_min[i] || f.values[i] > k.feature_max[i]) c.shape = false;
+    const auto inside = [&m](const Layer& q, const perfcast::Target& at) {
+        const std::size_t i = m.index_of(kind(q), at.device());
+        if (i == m.kinds.size()) return true;  // not a learned kernel
+        const KindModel& k = m.kinds[i];
+        fk::feature_buffer f;
+        fk::compute<Math>(f, k.features, q, at);
+        if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
+            for (std::size_t j = 0; j < f.size; ++j)
+                if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) return false;
+        return true;
+    };
+    if (t.pass() == Pass::training && !m.trained_for(t.pass(), t.dtype()) && m.trained_for(Pass::inference, t.dtype())) {
+        c.shape = true;
+        for (const PhaseKernel& k : step_kernels(l, t.dtype()))
+            if (!inside(k.layer, t.with(Pass::inference))) c.shape = false;
+        return c;
+    }
+    c.shape = inside(l, t);
     return c;
 }
 
@@ -3336,20 +3636,45 @@ namespace perfcast {
 namespace embedded {
 
 /**
+ * @brief A kernel's time on a target the model was trained for, without a call overhead: the learned
+ * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
+ * roofline.
+ */
+template <class Exec = constexpr_exec>
+constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t) {
+    if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t), Method::mlp, 0.0};
+    if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
+    return {roofline_us(l, t), Method::roofline, 0.0};
+}
+
+/**
  * @brief A layer's time for the whole pass under a learned model, and the method that gave it:
  * a layer that runs no kernel in the pass (flatten, a view; dropout at inference) costs nothing
- * (`no_kernel`); for the passes and precisions the model was trained on, the learned model where
- * it has a model for the layer's kind (`mlp`), else its memory-bound model (`memory_fit`); the
- * roofline for everything else. On the device its call overhead was fitted on, the framework's
- * cost of the call is added (LayerTime::overhead_us), whichever the method.
+ * (`no_kernel`); for the passes and precisions the model was trained on, kernel_time; a training
+ * step under a model trained on forward passes only is the kernels its phases run (phase_kernels:
+ * a linear layer's backward as its two GEMMs, a bmm's as two bmms, a memory-bound backward as its
+ * forward scaled by the bytes it moves), each timed as a forward kernel, with the method of its
+ * forward; the roofline for everything else. On the device its call overhead was fitted on, the
+ * framework's cost of the call is added (LayerTime::overhead_us), whichever the method.
  */
 template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t) {
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
-        if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t) + o, Method::mlp, o};
-        if (m.memory.fitted()) return {m.memory.us(l, t) + o, Method::memory_fit, o};
+        const LayerTime k = kernel_time<Exec>(m, l, t);
+        return {k.us + o, k.method, o};
+    }
+    if (t.pass() == Pass::training && m.trained_for(Pass::inference, t.dtype())) {
+        const perfcast::Target forward = t.with(Pass::inference);
+        double us = 0.0;
+        Method method = Method::no_kernel;
+        for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
+            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward);
+            us += k.scale * kt.us;
+            if (method == Method::no_kernel) method = kt.method;
+        }
+        return {us + o, method, o};
     }
     return {roofline_us(l, t) + o, Method::roofline, o};
 }
@@ -25761,12 +26086,20 @@ struct Network {
     std::int64_t batch = 1;
     std::vector<NamedLayer> layers;
 
-    /** @brief The same network at another batch size (every layer's batch replaced). */
+    /**
+     * @brief The same network at another batch size: a layer running at a multiple of the network's
+     * batch (attention's batch*heads products, batch*seq rows) keeps the multiple; a layer at a batch
+     * of its own that is no multiple (a position embedding shared by the batch) keeps its batch.
+     */
     Network with_batch(std::int64_t new_batch) const {
         if (new_batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(new_batch) + ")");
         Network out{name, new_batch, {}};
         out.layers.reserve(layers.size());
-        for (const auto& l : layers) out.layers.push_back({l.name, perfcast::with_batch(l.layer, new_batch)});
+        for (const auto& l : layers) {
+            const std::int64_t b = batch_of(l.layer);
+            const std::int64_t nb = batch > 0 && b % batch == 0 ? b / batch * new_batch : b;
+            out.layers.push_back({l.name, perfcast::with_batch(l.layer, nb)});
+        }
         return out;
     }
 
@@ -25902,24 +26235,83 @@ public:
     constexpr NetBuilder& dropout(LayerName name, double p = 0.5) {
         return push(name, DropoutParams{m_shape, p});
     }
+    /**
+     * @brief Softmax over the last dimension of the running shape (any rank): the rows are every
+     * leading dimension flattened, (batch, heads, seq, seq) attention scores included. The shape is unchanged.
+     */
     constexpr NetBuilder& softmax(LayerName name) {
-        require_rank(2, name);
-        return push(name, SoftmaxParams{m_shape[0], m_shape[1]});
+        const Shape s = m_shape;
+        const std::int64_t rows = leading(s);
+        return push(name, SoftmaxParams{rows, s[s.rank - 1]}, s);
     }
-    /** @brief Layer norm over the features of a batch x features running shape. */
+    /** @brief Layer norm over the last dimension of the running shape (any rank); the shape is unchanged. */
     constexpr NetBuilder& layernorm(LayerName name, bool affine = true) {
-        require_rank(2, name);
-        return push(name, LayerNormParams{m_shape[0], m_shape[1], affine});
+        const Shape s = m_shape;
+        const std::int64_t rows = leading(s);
+        return push(name, LayerNormParams{rows, s[s.rank - 1], affine}, s);
     }
-    /** @brief The running shape (batch, m, k) times a (batch, k, n) operand: the shape becomes (batch, m, n). */
-    constexpr NetBuilder& bmm(LayerName name, std::int64_t n) {
-        require_rank(3, name);
-        return push(name, BatchMatMulParams{m_shape[0], m_shape[1], m_shape[2], n});
+    /**
+     * @brief torch.matmul/bmm of the running shape (..., m, k), rank 3 or 4, by a (..., k, n) operand of
+     * the same leading dimensions: the leading dimensions (batch, or batch and heads) are the product's
+     * batch, and the shape becomes (..., m, n). `transpose_a`/`transpose_b` say an operand is a
+     * transposed view (q @ k.transpose(-1, -2): the running shape is q's, `transpose_b` true).
+     */
+    constexpr NetBuilder& bmm(LayerName name, std::int64_t n, bool transpose_a = false, bool transpose_b = false) {
+        if (m_shape.rank != 3 && m_shape.rank != 4)
+            throw error(name.str(), "bmm expects a rank-3 (batch, m, k) or rank-4 (batch, heads, m, k) input, the "
+                                    "running shape has rank " + detail::itos(m_shape.rank));
+        Shape out = m_shape;
+        out.dims[static_cast<std::size_t>(out.rank - 1)] = n;
+        const std::int64_t m = m_shape[m_shape.rank - 2], k = m_shape[m_shape.rank - 1];
+        std::int64_t batch = m_shape[0];
+        if (m_shape.rank == 4) batch *= m_shape[1];
+        return push(name, BatchMatMulParams{batch, m, k, n, transpose_a, transpose_b}, out);
     }
     /** @brief A binary element-wise operation of the running shape with a tensor of that shape or a scalar. */
     constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, bool scalar) {
         return push(name, ElementwiseParams{m_shape, op, scalar});
     }
+    /**
+     * @brief A binary element-wise operation of the running shape with a tensor `other` that broadcasts
+     * to it (a (1, 1, S, S) causal mask in where, a (B, 1, 1, S) attention mask added to the scores).
+     */
+    constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, const Shape& other) {
+        return push(name, ElementwiseParams{m_shape, op, false, other});
+    }
+    /**
+     * @brief A token embedding: the running shape is the (batch, seq) token ids and becomes
+     * (batch, seq, features). A position embedding shared by the batch starts from set_shape({1, seq}).
+     */
+    constexpr NetBuilder& embedding(LayerName name, std::int64_t vocab, std::int64_t features) {
+        require_rank(2, name);
+        return push(name, EmbeddingParams{m_shape[0], m_shape[1], vocab, features});
+    }
+    /**
+     * @brief nn.Linear on a (batch, seq, features) running shape: a DenseParams of batch*seq rows; the
+     * shape becomes (batch, seq, out_features). `tied`: the weight matrix is another layer's (an LM head
+     * sharing the token embedding's), so only the bias counts as this layer's parameters.
+     */
+    constexpr NetBuilder& linear(LayerName name, std::int64_t out_features, bool bias = true, bool tied = false) {
+        require_rank(3, name);
+        return push(name, DenseParams{m_shape[0], m_shape[2], out_features, bias, m_shape[1], tied},
+                    Shape{3, {m_shape[0], m_shape[1], out_features, 0}});
+    }
+    /**
+     * @brief A view, reshape of a contiguous tensor, permute or transpose: no kernel, so no layer; the
+     * running shape becomes `to`, which must hold as many elements.
+     */
+    constexpr NetBuilder& view(const Shape& to) {
+        if (to.rank < 1 || to.rank > 4 || to.elements() != m_shape.elements())
+            throw error("view", "a view keeps the element count (rank 1 to 4): " + detail::itos(m_shape.elements()) +
+                                    " elements cannot be viewed as " + detail::itos(to.elements()));
+        m_shape = to;
+        return *this;
+    }
+    /**
+     * @brief The copy `.contiguous()` makes of a permuted view (or a reshape of one): call view() with
+     * the permuted shape first; the shape is unchanged.
+     */
+    constexpr NetBuilder& copy(LayerName name) { return push(name, CopyParams{m_shape}, m_shape); }
     /** @brief Sums `inputs` tensors of the current shape (the shape is unchanged). */
     constexpr NetBuilder& add(LayerName name, std::int64_t inputs = 2) {
         return push(name, AddParams{m_shape, inputs});
@@ -25956,7 +26348,21 @@ private:
             throw error(name.str(), "expects a rank-" + detail::itos(rank) + " input, the running shape has rank " +
                                   detail::itos(m_shape.rank));
     }
+    /** @brief Rows of a tensor normalised over its last dimension: every leading dimension flattened. */
+    static constexpr std::int64_t leading(const Shape& s) {
+        if (s.rank < 1) throw error("shape", "normalising over the last dimension needs a rank >= 1 running shape");
+        std::int64_t rows = 1;
+        for (int i = 0; i + 1 < s.rank; ++i) rows *= s[i];
+        return rows;
+    }
+    /** @brief Appends a layer; the running shape becomes its output shape. */
     constexpr NetBuilder& push(LayerName name, Layer layer) {
+        push(name, layer, Shape{});
+        m_shape = output_shape(m_layers.back().layer);
+        return *this;
+    }
+    /** @brief Appends a layer; the running shape becomes `next` (a layer that flattens the leading dimensions). */
+    constexpr NetBuilder& push(LayerName name, Layer layer, const Shape& next) {
         const Violation v = check(layer);
         if (v && std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
         if (v)
@@ -25964,7 +26370,7 @@ private:
                                                               std::string(rule_text(v.rule)) + " (got " +
                                                               detail::itos(v.value) + ", limit " +
                                                               detail::itos(v.limit) + ")");
-        m_shape = output_shape(layer);
+        m_shape = next;
         m_layers.push_back(Entry{name, layer});
         return *this;
     }
@@ -26114,7 +26520,7 @@ constexpr void for_each_parameter_tensor(const Layer& l, F&& f) {
     // element in a constant expression when the sanitizers are on
     if (std::holds_alternative<DenseParams>(l)) {
         const DenseParams& d = std::get<DenseParams>(l);
-        f(d.in_features * d.out_features);
+        if (!d.tied) f(d.in_features * d.out_features);  // a tied weight is updated with the layer that owns it
         if (d.bias) f(d.out_features);
     } else if (std::holds_alternative<Conv2DParams>(l)) {
         const Conv2DParams& c = std::get<Conv2DParams>(l);
@@ -26257,7 +26663,8 @@ consteval std::array<LayerTime, N::layers.size()> predict_layers() {
     BackwardScope scope;  // a training step runs no backward for the network's input
     const Target t(D, P, T);
     for (std::size_t i = 0; i < N::layers.size(); ++i)
-        out[i] = step_time(embedded::layer_time(M, N::layers[i], t), N::layers[i], t,
+        out[i] = step_time(embedded::detail::layer_time_by_value<embedded::constexpr_exec>(M, N::layers[i], t),
+                           N::layers[i], t,
                            P == Pass::training ? scope.next(N::layers[i]) : Backward::full);
     return out;
 }
@@ -26283,7 +26690,9 @@ consteval std::array<LayerTime, N::layers.size()> predict_layers() {
  * @file zoo.hpp
  * @brief The model zoo with exact shapes: LeNet-5, AlexNet, VGG-16, ResNet-50 and
  *        InceptionV3, as torchvision defines them (layer names follow torchvision's
- *        modules), parameterised by batch, at run time and at compile time.
+ *        modules), parameterised by batch, at run time and at compile time; and the
+ *        transformer language models of zoo_transformers.hpp, parameterised by batch and
+ *        sequence length.
  *
  * Each network is written once, as a constexpr NetBuilder function; `zoo::resnet50(32)`
  * gives the run-time Network and `zoo::ResNet50<32>` the compile-time Net.
@@ -26298,6 +26707,318 @@ consteval std::array<LayerTime, N::layers.size()> predict_layers() {
 // #include "detail/names.hpp"  // same_name: already inlined above
 // #include "error.hpp"          // error: already inlined above
 // #include "network.hpp"        // NetBuilder, Network, built_net: already inlined above
+// ---- begin include/perfcast/core/zoo_transformers.hpp ----
+/**
+ * @file zoo_transformers.hpp
+ * @brief Transformer language models with exact shapes, as Hugging Face transformers 4.38 builds
+ *        them in FP32 eager mode: BERT-large (BertLMHeadModel), GPT-2 large, GPT-3 XL and 2.7B (GPT-2
+ *        architecture), OPT-1.3B; parameterised by batch and sequence length, at run time and at
+ *        compile time. zoo.hpp includes this file.
+ *
+ * Each model is the kernels its forward runs, in order, read from torch.fx traces of a one-layer copy
+ * (NeuSight's labels): views, permutes, transposes and splits run no kernel and are no layers;
+ * `.contiguous()` of a permuted view is a Copy; GPT-2's gelu_new is its eight element-wise kernels.
+ * Layer names follow the Hugging Face modules (`transformer.h.0.attn.c_attn`); a functional operation
+ * is named under the module that runs it (`transformer.h.0.attn.scores` for q @ k^T). What the models
+ * leave out is said where they are built: integer and boolean mask preparation that has no perfcast
+ * layer kind (OPT's causal (S, S) mask, its position ids' cumsum). Dropout layers stay in the network
+ * (they cost nothing at inference, as PyTorch's dropout in eval mode runs no kernel).
+ */
+
+#include <cstdint>      // int64_t
+#include <string>       // string
+#include <string_view>  // string_view
+
+// #include "error.hpp"    // error: already inlined above
+// #include "network.hpp"  // NetBuilder, Network, built_net, LayerName: already inlined above
+
+namespace perfcast::zoo {
+
+namespace detail {
+
+constexpr Shape shape3(std::int64_t a, std::int64_t b, std::int64_t c) noexcept { return Shape{3, {a, b, c, 0}}; }
+constexpr Shape shape4(std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t d) noexcept {
+    return Shape{4, {a, b, c, d}};
+}
+
+/** @brief Refuses a batch below 1 and a sequence outside [1, the model's maximum positions]. */
+constexpr void check_batch_seq(std::string_view model, std::int64_t batch, std::int64_t seq, std::int64_t max_seq) {
+    if (batch < 1)
+        throw error("batch", std::string(model) + ": batch must be >= 1 (got " + perfcast::detail::itos(batch) + ")");
+    if (seq < 1 || seq > max_seq)
+        throw error("seq", std::string(model) + ": seq must be 1 to " + perfcast::detail::itos(max_seq) +
+                               " (the model's maximum positions; got " + perfcast::detail::itos(seq) + ")");
+}
+
+/**
+ * @brief `x + other` where `other` broadcasts over the batch (a (1, S, F) position embedding): at
+ * batch 1 both have one shape, and the sum is the add layer.
+ */
+constexpr void add_broadcast(NetBuilder& b, const LayerName& name, const Shape& other) {
+    if (other == b.shape()) b.add(name);
+    else b.elementwise(name, ElementwiseOp::add, other);
+}
+
+/**
+ * @brief The attention core on q of shape (B, H, S, D): q @ k^T, a scale, a mask, softmax, dropout,
+ * @ v; the running shape ends (B, H, S, D). `mask` is added (BERT, OPT) or used in where (GPT-2).
+ */
+struct AttentionCore {
+    bool divide = true;  ///< GPT-2 and BERT divide the scores by sqrt(D); OPT scales q before
+    ElementwiseOp mask_op = ElementwiseOp::add;
+    Shape mask{};
+    double dropout = 0.1;
+    bool clamp = false;  ///< OPT's torch.max(scores, finfo.min)
+};
+
+constexpr void attention_core(NetBuilder& b, const LayerName& n, const AttentionCore& a, std::string_view dropout_name) {
+    const Shape q = b.shape();
+    b.bmm(n / "scores", q[2], false, true);
+    if (a.divide) b.elementwise(n / "scale", ElementwiseOp::div, true);
+    b.elementwise(n / "mask", a.mask_op, a.mask);
+    // torch.max(x, a scalar tensor) has no layer kind of its own: one FLOP per element, one read and one
+    // write, as a scalar element-wise add
+    if (a.clamp) b.elementwise(n / "clamp", ElementwiseOp::add, true);
+    b.softmax(n / "softmax");
+    b.dropout(n / dropout_name, a.dropout);
+    b.bmm(n / "context", q[3]);
+}
+
+/** @brief The (B, H, S, D) context back to (B, S, F): permute, `.contiguous()` (a copy), view. */
+constexpr void merge_heads(NetBuilder& b, const LayerName& name) {
+    const Shape c = b.shape();
+    b.view(shape4(c[0], c[2], c[1], c[3]));
+    b.copy(name);
+    b.view(shape3(c[0], c[2], c[1] * c[3]));
+}
+
+/** @brief A GPT-2-architecture model's sizes (GPT2LMHeadModel). */
+struct Gpt2Config {
+    std::string_view name;
+    std::int64_t vocab, positions, features, heads, layers;
+};
+
+inline constexpr Gpt2Config gpt2_large_config{"gpt2_large", 50257, 1024, 1280, 20, 36};
+inline constexpr Gpt2Config gpt3_xl_config{"gpt3_xl", 50257, 2048, 3072, 24, 24};
+inline constexpr Gpt2Config gpt3_27_config{"gpt3_27", 50257, 2048, 2560, 32, 32};
+
+/** @brief GPT-2's gelu_new as its eager kernels: 0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3))). */
+constexpr void gelu_new(NetBuilder& b, const LayerName& n) {
+    b.elementwise(n / "mul", ElementwiseOp::mul, true);    // 0.5 * x
+    b.elementwise(n / "pow", ElementwiseOp::pow, true);    // x ** 3.0
+    b.elementwise(n / "mul_1", ElementwiseOp::mul, true);  // 0.044715 * x^3
+    b.add(n / "add");                                      // x + ...
+    b.elementwise(n / "mul_2", ElementwiseOp::mul, true);  // sqrt(2 / pi) * (...)
+    b.act(n / "tanh", ActivationKind::tanh);
+    b.elementwise(n / "add_1", ElementwiseOp::add, true);  // 1.0 + tanh(...)
+    b.elementwise(n / "mul_3", ElementwiseOp::mul, false);  // 0.5 * x * (...)
+}
+
+constexpr NetBuilder build_gpt2(const Gpt2Config& c, std::int64_t batch, std::int64_t seq) {
+    check_batch_seq(c.name, batch, seq, c.positions);
+    const std::int64_t F = c.features, H = c.heads, D = F / H;
+    const Shape x = shape3(batch, seq, F);
+    NetBuilder b(c.name, batch, Shape::matrix(batch, seq));
+    const LayerName t = "transformer";
+    b.embedding(t / "wte", c.vocab, F);
+    b.set_shape(Shape::matrix(1, seq));  // position ids (1, S): one embedding for the whole batch
+    b.embedding(t / "wpe", c.positions, F);
+    b.set_shape(x);
+    add_broadcast(b, t / "add", shape3(1, seq, F));
+    b.dropout(t / "drop", 0.1);
+    for (std::int64_t i = 0; i < c.layers; ++i) {
+        const LayerName h = t / "h" / i, a = h / "attn", m = h / "mlp";
+        b.layernorm(h / "ln_1");
+        b.linear(a / "c_attn", 3 * F);              // Conv1D: addmm on (B*S, F)
+        b.set_shape(shape4(batch, H, seq, D));      // split into q, k, v and view as heads: no kernel
+        attention_core(b, a, {true, ElementwiseOp::where, shape4(1, 1, seq, seq), 0.1, false},
+                       "attn_dropout");
+        merge_heads(b, a / "merge_heads");
+        b.linear(a / "c_proj", F);
+        b.dropout(a / "resid_dropout", 0.1);
+        b.add(h / "attn_residual");
+        b.layernorm(h / "ln_2");
+        b.linear(m / "c_fc", 4 * F);
+        gelu_new(b, m / "act");
+        b.linear(m / "c_proj", F);
+        b.dropout(m / "dropout", 0.1);
+        b.add(h / "mlp_residual");
+    }
+    b.layernorm(t / "ln_f");
+    b.linear("lm_head", c.vocab, false, true);  // tied to transformer.wte
+    return b;
+}
+
+}  // namespace detail
+
+/** @brief GPT-2 large (GPT2LMHeadModel, 36 layers, 1280 features, 20 heads, 1024 positions): 774,030,080 parameters. */
+constexpr NetBuilder build_gpt2_large(std::int64_t batch, std::int64_t seq = 1024) {
+    return detail::build_gpt2(detail::gpt2_large_config, batch, seq);
+}
+/** @brief GPT-3 XL as NeuSight configures it (GPT-2 architecture, 24 layers, 3072 features, 24 heads, 2048 positions). */
+constexpr NetBuilder build_gpt3_xl(std::int64_t batch, std::int64_t seq = 2048) {
+    return detail::build_gpt2(detail::gpt3_xl_config, batch, seq);
+}
+/** @brief GPT-3 2.7B (GPT-2 architecture, 32 layers, 2560 features, 32 heads, 2048 positions). */
+constexpr NetBuilder build_gpt3_27(std::int64_t batch, std::int64_t seq = 2048) {
+    return detail::build_gpt2(detail::gpt3_27_config, batch, seq);
+}
+
+/**
+ * @brief BERT-large with its LM head (BertLMHeadModel: no pooler; 24 layers, 1024 features, 16 heads,
+ * 512 positions; the decoder's weight tied to the word embeddings): 335,174,458 parameters.
+ */
+constexpr NetBuilder build_bert_large(std::int64_t batch, std::int64_t seq = 512) {
+    constexpr std::int64_t V = 30522, P = 512, F = 1024, H = 16, D = F / H, I = 4096, L = 24;
+    detail::check_batch_seq("bert_large", batch, seq, P);
+    const Shape x = detail::shape3(batch, seq, F);
+    NetBuilder b("bert_large", batch, detail::shape4(batch, 1, 1, seq));
+    // the extended attention mask, (1.0 - mask) * finfo.min on (B, 1, 1, S)
+    b.elementwise("bert.attention_mask.sub", ElementwiseOp::sub, true);
+    b.elementwise("bert.attention_mask.mul", ElementwiseOp::mul, true);
+    const LayerName e = "bert.embeddings";
+    b.set_shape(Shape::matrix(batch, seq));
+    b.embedding(e / "word_embeddings", V, F);
+    b.set_shape(Shape::matrix(batch, seq));  // token type ids (zeros), one per token
+    b.embedding(e / "token_type_embeddings", 2, F);
+    b.add(e / "add");
+    b.set_shape(Shape::matrix(1, seq));  // position ids (1, S)
+    b.embedding(e / "position_embeddings", P, F);
+    b.set_shape(x);
+    detail::add_broadcast(b, e / "add_1", detail::shape3(1, seq, F));
+    b.layernorm(e / "LayerNorm");
+    b.dropout(e / "dropout", 0.1);
+    for (std::int64_t i = 0; i < L; ++i) {
+        const LayerName l = LayerName("bert.encoder.layer") / i, s = l / "attention" / "self",
+                        o = l / "attention" / "output";
+        b.linear(s / "query", F);
+        b.set_shape(x);
+        b.linear(s / "key", F);
+        b.set_shape(x);
+        b.linear(s / "value", F);
+        b.set_shape(detail::shape4(batch, H, seq, D));  // transpose_for_scores: a view
+        detail::attention_core(
+            b, s, {true, ElementwiseOp::add, detail::shape4(batch, 1, 1, seq), 0.1, false}, "dropout");
+        detail::merge_heads(b, s / "merge_heads");
+        b.linear(o / "dense", F);
+        b.dropout(o / "dropout", 0.1);
+        b.add(o / "residual");
+        b.layernorm(o / "LayerNorm");
+        b.linear(l / "intermediate" / "dense", I);
+        b.act(l / "intermediate" / "intermediate_act_fn", ActivationKind::gelu);
+        b.linear(l / "output" / "dense", F);
+        b.dropout(l / "output" / "dropout", 0.1);
+        b.add(l / "output" / "residual");
+        b.layernorm(l / "output" / "LayerNorm");
+    }
+    const LayerName p = "cls.predictions";
+    b.linear(p / "transform" / "dense", F);
+    b.act(p / "transform" / "transform_act_fn", ActivationKind::gelu);
+    b.layernorm(p / "transform" / "LayerNorm");
+    b.linear(p / "decoder", V, true, true);  // weight tied to the word embeddings; the bias is cls.predictions.bias
+    return b;
+}
+
+/**
+ * @brief OPT-1.3B (OPTForCausalLM, 24 layers, 2048 features, 32 heads, 8192 FFN, 2048 positions; the
+ * LM head tied to the token embedding): 1,315,758,080 parameters.
+ *
+ * Left out, having no perfcast layer kind: the (S, S) causal mask's construction (full, arange, lt,
+ * masked_fill_), the boolean cast of the padding mask and the position ids' integer arithmetic (cumsum
+ * over (B, S)); all O(S^2) or smaller, against the O(H S^2) attention per layer.
+ */
+constexpr NetBuilder build_opt_13(std::int64_t batch, std::int64_t seq = 2048) {
+    constexpr std::int64_t V = 50272, P = 2048, F = 2048, H = 32, D = F / H, I = 8192, L = 24;
+    detail::check_batch_seq("opt_13", batch, seq, P);
+    const Shape x = detail::shape3(batch, seq, F), heads = detail::shape4(batch, H, seq, D);
+    NetBuilder b("opt_13", batch, Shape::matrix(batch, seq));
+    const LayerName d = "model.decoder";
+    b.embedding(d / "embed_tokens", V, F);
+    // the padding mask expanded to (B, 1, S, S) and merged with the causal mask
+    b.set_shape(detail::shape4(batch, 1, seq, seq));
+    b.elementwise(d / "attention_mask" / "sub", ElementwiseOp::sub, true);             // 1.0 - expanded
+    b.elementwise(d / "attention_mask" / "masked_fill", ElementwiseOp::where, false);  // fill with finfo.min
+    b.elementwise(d / "attention_mask" / "masked_fill_1", ElementwiseOp::where, false);
+    b.set_shape(Shape::matrix(batch, seq));  // position ids (B, S), offset by 2: a table of P + 2 rows
+    b.embedding(d / "embed_positions", P + 2, F);
+    b.add(d / "add");
+    for (std::int64_t i = 0; i < L; ++i) {
+        const LayerName l = d / "layers" / i, s = l / "self_attn";
+        b.layernorm(l / "self_attn_layer_norm");
+        b.linear(s / "q_proj", F);
+        b.elementwise(s / "scaling", ElementwiseOp::mul, true);  // q * D^-0.5
+        b.set_shape(x);
+        b.linear(s / "k_proj", F);
+        b.view(heads).copy(s / "k_contiguous");
+        b.set_shape(x);
+        b.linear(s / "v_proj", F);
+        b.view(heads).copy(s / "v_contiguous");
+        b.set_shape(heads);
+        b.copy(s / "q_contiguous");
+        detail::attention_core(
+            b, s, {false, ElementwiseOp::add, detail::shape4(batch, 1, seq, seq), 0.0, true}, "dropout");
+        detail::merge_heads(b, s / "merge_heads");  // transpose(1, 2).reshape(B, S, F): a copy
+        b.linear(s / "out_proj", F);
+        b.dropout(l / "dropout", 0.1);
+        b.add(l / "attn_residual");
+        b.layernorm(l / "final_layer_norm");
+        b.linear(l / "fc1", I);
+        b.act(l / "activation_fn", ActivationKind::relu);
+        b.linear(l / "fc2", F);
+        b.dropout(l / "dropout_1", 0.1);
+        b.add(l / "mlp_residual");
+    }
+    b.layernorm(d / "final_layer_norm");
+    b.linear("lm_head", V, false, true);  // tied to model.decoder.embed_tokens; logits are contiguous already
+    return b;
+}
+
+// Run-time networks ------------------------------------------------------------------------
+
+inline Network bert_large(std::int64_t batch = 1, std::int64_t seq = 512) { return build_bert_large(batch, seq).build(); }
+inline Network gpt2_large(std::int64_t batch = 1, std::int64_t seq = 1024) { return build_gpt2_large(batch, seq).build(); }
+inline Network gpt3_xl(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_gpt3_xl(batch, seq).build(); }
+inline Network gpt3_27(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_gpt3_27(batch, seq).build(); }
+inline Network opt_13(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_opt_13(batch, seq).build(); }
+
+// Compile-time networks --------------------------------------------------------------------
+
+namespace detail {
+template <std::int64_t B, std::int64_t S> struct bert_large_holder {
+    static constexpr NetBuilder build() { return build_bert_large(B, S); }
+};
+template <std::int64_t B, std::int64_t S> struct gpt2_large_holder {
+    static constexpr NetBuilder build() { return build_gpt2_large(B, S); }
+};
+template <std::int64_t B, std::int64_t S> struct gpt3_xl_holder {
+    static constexpr NetBuilder build() { return build_gpt3_xl(B, S); }
+};
+template <std::int64_t B, std::int64_t S> struct gpt3_27_holder {
+    static constexpr NetBuilder build() { return build_gpt3_27(B, S); }
+};
+template <std::int64_t B, std::int64_t S> struct opt_13_holder {
+    static constexpr NetBuilder build() { return build_opt_13(B, S); }
+};
+}  // namespace detail
+
+/** @brief Compile-time BERT-large (BertLMHeadModel) at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 512>
+using BertLarge = typename built_net<detail::bert_large_holder<B, S>>::type;
+/** @brief Compile-time GPT-2 large at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 1024>
+using GPT2Large = typename built_net<detail::gpt2_large_holder<B, S>>::type;
+/** @brief Compile-time GPT-3 XL at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 2048>
+using GPT3XL = typename built_net<detail::gpt3_xl_holder<B, S>>::type;
+/** @brief Compile-time GPT-3 2.7B at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 2048>
+using GPT3_27 = typename built_net<detail::gpt3_27_holder<B, S>>::type;
+/** @brief Compile-time OPT-1.3B at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 2048>
+using OPT13 = typename built_net<detail::opt_13_holder<B, S>>::type;
+
+}  // namespace perfcast::zoo
+// ---- end include/perfcast/core/zoo_transformers.hpp ----
 
 namespace perfcast::zoo {
 
@@ -26512,19 +27233,46 @@ inline Network vgg16(std::int64_t batch = 1) { return build_vgg16(batch).build()
 inline Network resnet50(std::int64_t batch = 1) { return build_resnet50(batch).build(); }
 inline Network inception_v3(std::int64_t batch = 1) { return build_inception_v3(batch).build(); }
 
-/** @brief The zoo's names, as the CLI and JSON accept them. */
-inline constexpr std::array<std::string_view, 5> names{"lenet5", "alexnet", "vgg16", "resnet50", "inception_v3"};
+/** @brief The zoo's names, as the CLI and JSON accept them: the CNNs, then the transformers. */
+inline constexpr std::array<std::string_view, 10> names{"lenet5",     "alexnet",    "vgg16",   "resnet50",
+                                                        "inception_v3", "bert_large", "gpt2_large", "gpt3_xl",
+                                                        "gpt3_27",    "opt_13"};
 
-/** @brief A zoo network by name ("resnet50", "ResNet-50", "inception_v3", "inceptionv3"...); nullopt when unknown. */
-inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1) {
-    if (batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(batch) + ")");
+/** @brief Whether a zoo name is a transformer (takes a sequence length). */
+inline bool is_transformer(std::string_view name) {
     using perfcast::detail::same_name;
-    if (same_name(name, "lenet5") || same_name(name, "lenet")) return lenet5(batch);
-    if (same_name(name, "alexnet")) return alexnet(batch);
-    if (same_name(name, "vgg16")) return vgg16(batch);
-    if (same_name(name, "resnet50")) return resnet50(batch);
-    if (same_name(name, "inception_v3") || same_name(name, "inception3")) return inception_v3(batch);
-    return std::nullopt;
+    for (std::string_view n : {"bert_large", "bert-large", "gpt2_large", "gpt2-large", "gpt3_xl", "gpt3_27",
+                               "gpt3-2.7b", "opt_13", "opt-1.3b"})
+        if (same_name(name, n)) return true;
+    return false;
+}
+
+/**
+ * @brief A zoo network by name ("resnet50", "ResNet-50", "gpt2_large", "gpt2-large", "opt-1.3b",
+ * "gpt3-2.7b"...); nullopt when unknown. `seq` is a transformer's sequence length, 0 for its default
+ * (the model's maximum positions); a CNN refuses any other seq.
+ * @throws perfcast::error for a batch below 1 or a seq the model does not take
+ */
+inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1, std::int64_t seq = 0) {
+    if (batch < 1) throw error("batch", "batch must be >= 1 (got " + std::to_string(batch) + ")");
+    if (seq < 0) throw error("seq", "seq must be >= 1, or 0 for the model's default (got " + std::to_string(seq) + ")");
+    using perfcast::detail::same_name;
+    const auto pick = [&](std::int64_t max_seq) { return seq == 0 ? max_seq : seq; };
+    if (same_name(name, "bert_large")) return bert_large(batch, pick(512));
+    if (same_name(name, "gpt2_large")) return gpt2_large(batch, pick(1024));
+    if (same_name(name, "gpt3_xl")) return gpt3_xl(batch, pick(2048));
+    if (same_name(name, "gpt3_27") || same_name(name, "gpt3-2.7b")) return gpt3_27(batch, pick(2048));
+    if (same_name(name, "opt_13") || same_name(name, "opt-1.3b")) return opt_13(batch, pick(2048));
+    std::optional<Network> cnn;
+    if (same_name(name, "lenet5") || same_name(name, "lenet")) cnn = lenet5(batch);
+    else if (same_name(name, "alexnet")) cnn = alexnet(batch);
+    else if (same_name(name, "vgg16")) cnn = vgg16(batch);
+    else if (same_name(name, "resnet50")) cnn = resnet50(batch);
+    else if (same_name(name, "inception_v3") || same_name(name, "inception3")) cnn = inception_v3(batch);
+    if (cnn && seq != 0)
+        throw error("seq", cnn->name + " is an image network: it takes no sequence length (got seq " +
+                               std::to_string(seq) + ")");
+    return cnn;
 }
 
 // Compile-time networks --------------------------------------------------------------------
@@ -27533,6 +28281,8 @@ void read_network_columns(const row_reader& r, const std::string& file, NetworkR
 }
 
 inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int64_t batch) {
+    // a dense row carries no "tied" column: tying shares a weight matrix, which changes the parameter
+    // count but not the time, so every row reads as untied
     if (kind == "dense")
         return DenseParams{batch, r.integer("in_features"), r.integer("out_features"), r.boolean("bias", true),
                            r.integer("seq", 1)};
@@ -27579,7 +28329,7 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
         if (kind == "elementwise") {
             const std::string_view op = r.cell("op");
             const auto o = parse_elementwise_op(op);
-            if (!o) r.fail("op", "expected add, sub, mul, div or pow (got \"" + std::string(op) + "\")");
+            if (!o) r.fail("op", "expected add, sub, mul, div, pow or where (got \"" + std::string(op) + "\")");
             return ElementwiseParams{s, *o, r.boolean("scalar", false)};
         }
         const std::string_view a = r.cell("activation");
@@ -27667,6 +28417,9 @@ inline std::map<std::string_view, std::string> layer_cells(const Layer& l) {
                 } else if constexpr (std::is_same_v<params_t, AddParams>) {
                     c["inputs"] = i(p.inputs);
                 } else {
+                    if (p.other.rank > 0)
+                        throw error("other", "the dataset schema holds element-wise operations of same-shaped "
+                                             "tensors or with a scalar (no broadcast operand)");
                     c["op"] = std::string(to_string(p.op));
                     c["scalar"] = p.scalar ? "1" : "0";
                 }
@@ -28007,14 +28760,15 @@ inline double baseline_us(FeatureSet set, double latency_us, const Layer& l, con
  * @brief Networks to and from JSON (schema "perfcast-network", version 1; docs/reference.md documents it).
  *
  * A layer gives its per-sample sizes; the batch is the network's, so one file serves
- * every batch size. Every refusal names the file, the line and the field.
+ * every batch size, unless a layer gives a "batch" of its own (attention's batch*heads products, a
+ * position embedding shared by the whole batch). Every refusal names the file, the line and the field.
  */
 
 #include <cstdint>      // int64_t
 #include <set>          // set
 #include <string>       // string
 #include <string_view>  // string_view
-#include <utility>      // move
+#include <utility>      // move, pair
 #include <vector>       // vector
 
 // #include "../detail/json.hpp"      // json; json_value, json_document, read_file: reading: already inlined above
@@ -28053,10 +28807,35 @@ inline Shape read_shape(const json_value& o, std::string_view key, std::int64_t 
     return s;
 }
 
+/** @brief A whole shape [d0, ...] (1 to 4 dimensions, the batch dimension included) at member @p key. */
+inline Shape read_whole_shape(const json_value& o, std::string_view key) {
+    const json_value v = o[key];
+    if (!v.is_array() || v.size() == 0 || v.size() > 4)
+        v.fail("expected 1 to 4 dimensions, the first one the batch's (1 where it broadcasts)");
+    Shape s;
+    s.rank = static_cast<int>(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) s.dims[i] = v[i].integer();
+    return s;
+}
+
+/**
+ * @brief Rows and features of a layer normalised over its last dimension (softmax, layer norm):
+ * "shape" gives the per-sample dimensions (rows are the batch times every one but the last), else
+ * "features" with one row per sample.
+ */
+inline std::pair<std::int64_t, std::int64_t> rows_and_features(const json_value& o, std::int64_t batch) {
+    if (!o.has("shape")) return {batch, o.integer("features")};
+    if (o.has("features")) o.fail("features", "give \"shape\" or \"features\", not both");
+    const Shape s = read_shape(o, "shape", batch);
+    std::int64_t rows = 1;
+    for (int i = 0; i + 1 < s.rank; ++i) rows *= s[i];
+    return {rows, s[s.rank - 1]};
+}
+
 inline Layer layer_from_json(const json_value& o, const std::string& kind, std::int64_t batch) {
     if (kind == "dense")
         return DenseParams{batch, o.integer("in_features"), o.integer("out_features"), o.boolean("bias", true),
-                           o.integer("seq", 1)};
+                           o.integer("seq", 1), o.boolean("tied", false)};
     if (kind == "conv2d") {
         Conv2DParams p;
         p.batch = batch;
@@ -28095,22 +28874,38 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
     if (kind == "activation") {
         const std::string a = o.string("activation", "relu");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{read_shape(o, "shape", batch), *k};
-        o.fail("activation", "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish)");
+        o.fail("activation",
+               "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish, gelu_tanh)");
     }
     if (kind == "add") return AddParams{read_shape(o, "shape", batch), o.integer("inputs", 2)};
     if (kind == "concat")
         return ConcatParams{batch, o.integer("channels"), o.integer("height"), o.integer("width"), o.integer("inputs", 2)};
     if (kind == "flatten") return FlattenParams{read_shape(o, "shape", batch)};
-    if (kind == "softmax") return SoftmaxParams{batch, o.integer("features")};
+    if (kind == "softmax") {
+        const auto [rows, features] = rows_and_features(o, batch);
+        return SoftmaxParams{rows, features};
+    }
     if (kind == "dropout") return DropoutParams{read_shape(o, "shape", batch), o.number("p", 0.5)};
-    if (kind == "bmm") return BatchMatMulParams{batch, o.integer("m"), o.integer("k"), o.integer("n")};
-    if (kind == "layernorm") return LayerNormParams{batch, o.integer("features"), o.boolean("affine", true)};
+    if (kind == "bmm") {
+        const std::int64_t heads = o.integer("heads", 1);
+        if (heads < 1) o.fail("heads", "heads (products per sample) must be >= 1 (got " + std::to_string(heads) + ")");
+        return BatchMatMulParams{batch * heads, o.integer("m"), o.integer("k"), o.integer("n"),
+                                 o.boolean("transpose_a", false), o.boolean("transpose_b", false)};
+    }
+    if (kind == "layernorm") {
+        const auto [rows, features] = rows_and_features(o, batch);
+        return LayerNormParams{rows, features, o.boolean("affine", true)};
+    }
     if (kind == "elementwise") {
         const std::string op = o.string("op");
         const auto parsed = parse_elementwise_op(op);
-        if (!parsed) o.fail("op", "unknown element-wise operation \"" + op + "\" (add, sub, mul, div, pow)");
-        return ElementwiseParams{read_shape(o, "shape", batch), *parsed, o.boolean("scalar", false)};
+        if (!parsed) o.fail("op", "unknown element-wise operation \"" + op + "\" (add, sub, mul, div, pow, where)");
+        return ElementwiseParams{read_shape(o, "shape", batch), *parsed, o.boolean("scalar", false),
+                                 o.has("other") ? read_whole_shape(o, "other") : Shape{}};
     }
+    if (kind == "embedding")
+        return EmbeddingParams{batch, o.integer("seq", 1), o.integer("vocab"), o.integer("features")};
+    if (kind == "copy") return CopyParams{read_shape(o, "shape", batch)};
     o.fail("kind", "unknown layer kind \"" + kind + "\" (" + kind_names(all_layer_kinds) + ")");
 }
 
@@ -28124,12 +28919,17 @@ inline json hw_json(Hw v) { return v.h == v.w ? json(v.h) : json::array({v.h, v.
 
 }  // namespace detail
 
-/** @brief One layer in the network schema (per-sample sizes, no batch). */
-inline nlohmann::json layer_to_json(const NamedLayer& nl) {
+/**
+ * @brief One layer in the network schema (per-sample sizes). A layer whose batch differs from the
+ * network's @p network_batch (attention's batch*heads products, a position embedding shared by the
+ * batch) carries its own "batch"; without a network batch (0) every layer carries it.
+ */
+inline nlohmann::json layer_to_json(const NamedLayer& nl, std::int64_t network_batch = 0) {
     using detail::json;
     json j;
     j["name"] = nl.name;
     j["kind"] = std::string(to_string(kind(nl.layer)));
+    if (batch_of(nl.layer) != network_batch) j["batch"] = batch_of(nl.layer);
     std::visit(
         [&](const auto& p) {
             using params_t = std::remove_cvref_t<decltype(p)>;
@@ -28138,6 +28938,7 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                 j["out_features"] = p.out_features;
                 j["bias"] = p.bias;
                 if (p.seq != 1) j["seq"] = p.seq;
+                if (p.tied) j["tied"] = true;
             } else if constexpr (std::is_same_v<params_t, Conv2DParams>) {
                 j["in_channels"] = p.in_channels;
                 j["height"] = p.height;
@@ -28190,6 +28991,8 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                 j["m"] = p.m;
                 j["k"] = p.k;
                 j["n"] = p.n;
+                if (p.transpose_a) j["transpose_a"] = true;
+                if (p.transpose_b) j["transpose_b"] = true;
             } else if constexpr (std::is_same_v<params_t, LayerNormParams>) {
                 j["features"] = p.features;
                 if (!p.affine) j["affine"] = false;
@@ -28197,6 +29000,17 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl) {
                 j["shape"] = detail::per_sample(p.shape);
                 j["op"] = std::string(to_string(p.op));
                 j["scalar"] = p.scalar;
+                if (p.other.rank > 0) {
+                    json a = json::array();
+                    for (int i = 0; i < p.other.rank; ++i) a.push_back(p.other[i]);
+                    j["other"] = a;
+                }
+            } else if constexpr (std::is_same_v<params_t, EmbeddingParams>) {
+                j["seq"] = p.seq;
+                j["vocab"] = p.vocab;
+                j["features"] = p.features;
+            } else if constexpr (std::is_same_v<params_t, CopyParams>) {
+                j["shape"] = detail::per_sample(p.shape);
             }
         },
         nl.layer);
@@ -28211,7 +29025,7 @@ inline nlohmann::json network_to_json(const Network& n) {
     j["name"] = n.name;
     j["batch"] = n.batch;
     j["layers"] = nlohmann::json::array();
-    for (const auto& l : n.layers) j["layers"].push_back(layer_to_json(l));
+    for (const auto& l : n.layers) j["layers"].push_back(layer_to_json(l, n.batch));
     return j;
 }
 
@@ -28225,7 +29039,10 @@ inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_
     NamedLayer nl;
     nl.name = o.string("name", "layer" + std::to_string(index));
     const std::string kind_name = o.string("kind");
-    nl.layer = layer_from_json(o, kind_name, batch);
+    // a layer may run at a batch of its own (attention's batch*heads, an embedding shared by the batch)
+    const std::int64_t own = o.integer("batch", batch);
+    if (own < 1) o.fail("batch", "batch must be >= 1 (got " + std::to_string(own) + ")");
+    nl.layer = layer_from_json(o, kind_name, own);
     o.no_other_keys();
     if (const Violation v = check(nl.layer)) {
         // the batch is the network's; shapes are per sample
@@ -31138,7 +31955,7 @@ public:
         for (const auto& q : m_refs) {
             const Network n{"ref", batch_of(q.layer), {NamedLayer{"layer", q.layer}}};
             j["references"].push_back({{"batch", n.batch},
-                                       {"layer", layer_to_json(n.layers[0])},
+                                       {"layer", layer_to_json(n.layers[0], n.batch)},
                                        {"device", nlohmann::json::parse(q.device_json)},
                                        {"pass", std::string(to_string(q.pass))},
                                        {"dtype", std::string(to_string(q.dtype))},
