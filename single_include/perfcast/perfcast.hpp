@@ -28605,6 +28605,7 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
  *        roofline and PALEO beside whichever method made the estimate.
  */
 
+#include <cstddef>   // size_t
 #include <cstdint>   // int64_t, uint64_t
 #include <optional>  // optional
 #include <string>    // string
@@ -32473,16 +32474,16 @@ struct EstimateOptions {
     Optimizer optimizer = Optimizer::sgd_momentum;
 };
 
+namespace detail {
+
 /**
- * @brief estimate() with any layer time function: `time_of(layer, target)` gives a layer's time for
- * the whole pass (LayerTime); walk_network adds the partial backward and the optimizer's update.
- * time_of is asked once per distinct layer and target (so it must be a function of them alone):
- * identical layers (ResNet's repeated blocks, the optimizer's updates of same-sized tensors) share
- * its answer. It is not kept beyond the call. @p method names the estimator (NetworkEstimate::method).
+ * @brief estimate_with, and where each distinct layer was: @p on_distinct(layer_index) is called for
+ * the first layer of each distinct (layer, pass, backward), and every later equal layer copies that
+ * one's breakdown (its time, roofline, PALEO, cost and whatever on_distinct set, such as its coverage).
  */
-template <class TimeOf>
-NetworkEstimate estimate_with(const Network& net, const Target& t, Method method, const TimeOf& time_of,
-                              const EstimateOptions& options = {}) {
+template <class TimeOf, class OnDistinct>
+NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method, const TimeOf& time_of,
+                              const EstimateOptions& options, OnDistinct&& on_distinct) {
     NetworkEstimate e;
     e.network = net.name;
     e.device = std::string(t.device().name);
@@ -32490,7 +32491,7 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
     e.pass = t.pass();
     e.dtype = t.dtype();
     e.batch = net.batch;
-    e.layers.reserve(net.layers.size());
+    e.layers.reserve(net.layers.size() + 1);  // the layers and the optimizer's update
     // time_of's answers so far: a learned model spends microseconds per query, and a network repeats its
     // layers. Each answer is filed under a key made of the layer's kind, pass, parameter count and output
     // shape, so that most of the layers compared are compared by the key.
@@ -32498,9 +32499,13 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
         Layer layer;
         Pass pass;
         LayerTime time;
+        std::size_t first = 0;               // the first network layer with it, once it has one
+        Backward backward = Backward::full;  // that layer's backward
+        bool has_first = false;
     };
     std::vector<Asked> asked;
     std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
+    std::size_t slot = 0;             // the entry ask answered last
     const auto ask = [&](const Layer& l, const Target& at) -> LayerTime {
         std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(at.pass());
         const auto mix = [&h](std::int64_t v) {
@@ -32510,9 +32515,13 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
         const Shape out = output_shape(l);
         for (int i = 0; i < out.rank; ++i) mix(out[i]);
         for (std::size_t i = 0; i < keys.size(); ++i)
-            if (keys[i] == h && asked[i].pass == at.pass() && asked[i].layer == l) return asked[i].time;
+            if (keys[i] == h && asked[i].pass == at.pass() && asked[i].layer == l) {
+                slot = i;
+                return asked[i].time;
+            }
         asked.push_back({l, at.pass(), time_of(l, at)});
         keys.push_back(h);
+        slot = asked.size() - 1;
         return asked.back().time;
     };
     LayerEstimate update;
@@ -32523,15 +32532,27 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
         net.layers, t, options.optimizer, options.paleo, ask,
         [&](std::size_t i, Backward b, const LayerTime&, const LayerTime& step) {
             const NamedLayer& nl = net.layers[i];
+            Asked& a = asked[slot];
             LayerEstimate le;
+            if (a.has_first && a.backward == b) {  // an equal layer came before: its breakdown
+                const LayerEstimate& f = e.layers[a.first];
+                le.kind = f.kind;
+                le.output = f.output;
+                le.params = f.params;
+                le.cost = f.cost;
+                le.roofline_us = f.roofline_us;
+                le.paleo_us = f.paleo_us;
+                le.coverage = f.coverage;
+            } else {
+                le.kind = kind(nl.layer);
+                le.output = output_shape(nl.layer);
+                le.params = param_count(nl.layer);
+                le.cost = pass_cost(nl.layer, t.pass(), t.dtype(), b);
+                le.roofline_us = roofline_us(nl.layer, t, b);
+                le.paleo_us = paleo_us(nl.layer, t, options.paleo, b);
+            }
             le.name = nl.name;
-            le.kind = kind(nl.layer);
-            le.output = output_shape(nl.layer);
-            le.params = param_count(nl.layer);
             le.backward = b;
-            le.cost = pass_cost(nl.layer, t.pass(), t.dtype(), b);
-            le.roofline_us = roofline_us(nl.layer, t, b);
-            le.paleo_us = paleo_us(nl.layer, t, options.paleo, b);
             le.us = step.us;
             le.method = step.method;
             le.overhead_us = step.overhead_us;
@@ -32541,6 +32562,14 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
             e.paleo_total_us += le.paleo_us;
             e.total_cost += le.cost;
             e.layers.push_back(std::move(le));
+            if (!(a.has_first && a.backward == b)) {
+                on_distinct(i, e.layers.back());
+                if (!a.has_first) {
+                    a.first = i;
+                    a.backward = b;
+                    a.has_first = true;
+                }
+            }
         },
         [&](const Layer& kernel, int kernels, const LayerTime& asked_time, double us) {
             const Target at = t.with(Pass::inference);
@@ -32564,6 +32593,22 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
     return e;
 }
 
+}  // namespace detail
+
+/**
+ * @brief estimate() with any layer time function: `time_of(layer, target)` gives a layer's time for
+ * the whole pass (LayerTime); walk_network adds the partial backward and the optimizer's update.
+ * time_of is asked once per distinct layer and target (so it must be a function of them alone):
+ * identical layers (a network's repeated blocks, the optimizer's updates of same-sized tensors) share
+ * its answer and their breakdown. It is not kept beyond the call. @p method names the estimator
+ * (NetworkEstimate::method).
+ */
+template <class TimeOf>
+NetworkEstimate estimate_with(const Network& net, const Target& t, Method method, const TimeOf& time_of,
+                              const EstimateOptions& options = {}) {
+    return detail::estimate_walk(net, t, method, time_of, options, [](std::size_t, LayerEstimate&) {});
+}
+
 /**
  * @brief Estimates every layer of a network with a learned model and sums them (the seed's
  * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
@@ -32571,29 +32616,13 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
  */
 inline NetworkEstimate estimate(const Network& net, const Target& t, const Predictor& model,
                                 const EstimateOptions& options = {}) {
-    NetworkEstimate e = estimate_with(
-        net, t, Method::mlp, [&model](const Layer& l, const Target& at) { return model.layer_time(l, at); }, options);
-    // where each learned layer lies, once per distinct layer (a network repeats its blocks)
-    std::vector<std::pair<std::uint64_t, std::size_t>> done;  // a layer's key, and the first layer with it
-    for (std::size_t i = 0; i < net.layers.size() && i < e.layers.size(); ++i) {
-        if (e.layers[i].method != Method::mlp) continue;
-        const Layer& l = net.layers[i].layer;
-        std::uint64_t key = static_cast<std::uint64_t>(l.index()) * 0x9e3779b97f4a7c15ULL ^
-                            static_cast<std::uint64_t>(e.layers[i].params);
-        for (int d = 0; d < e.layers[i].output.rank; ++d)
-            key = key * 1099511628211ULL ^ static_cast<std::uint64_t>(e.layers[i].output[d]);
-        bool found = false;
-        for (const auto& [k, j] : done)
-            if (k == key && net.layers[j].layer == l) {
-                e.layers[i].coverage = e.layers[j].coverage;
-                found = true;
-                break;
-            }
-        if (found) continue;
-        e.layers[i].coverage = embedded::coverage<detail::std_math>(model.view(), l, t);
-        done.emplace_back(key, i);
-    }
-    return e;
+    // where each learned layer lies, once per distinct layer (equal ones copy it)
+    return detail::estimate_walk(
+        net, t, Method::mlp, [&model](const Layer& l, const Target& at) { return model.layer_time(l, at); }, options,
+        [&](std::size_t i, LayerEstimate& le) {
+            if (le.method == Method::mlp)
+                le.coverage = embedded::coverage<detail::std_math>(model.view(), net.layers[i].layer, t);
+        });
 }
 
 /** @brief An analytical estimate (roofline or PALEO, with EstimateOptions::paleo). */
