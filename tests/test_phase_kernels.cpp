@@ -109,3 +109,11 @@ TEST_CASE("a training step's kernels are merged: a convolution's three phases an
     for (Phase ph : all_phases) bytes += static_cast<double>(cost(ln, ph, DType::fp32, Pass::training).bytes);
     CHECK(lk.kernels[0].scale * static_cast<double>(cost(ln, Phase::forward, DType::fp32).bytes) == doctest::Approx(bytes));
 }
+
+TEST_CASE("a single-row linear layer's bias gradient is dY itself: no reduction kernel") {
+    const DenseParams p{.batch = 1, .in_features = 1024, .out_features = 2, .bias = true, .seq = 1};
+    const PhaseKernels w = phase_kernels(p, Phase::backward_weights, DType::fp32);
+    REQUIRE(w.size == 1);
+    CHECK(w.kernels[0].layer == Layer{DenseParams{1024, 1, 2, false, 1}});
+    for (const PhaseKernel& k : step_kernels(p, DType::fp32)) CHECK(!check(k.layer));  // every kernel a valid layer
+}

@@ -20,6 +20,8 @@ const NamedLayer* find_layer(const Network& n, std::string_view name) {
         if (l.name == name) return &l;
     return nullptr;
 }
+// a pointer into a temporary network would dangle
+const NamedLayer* find_layer(Network&&, std::string_view) = delete;
 
 std::size_t count_prefix(const Network& n, std::string_view prefix) {
     std::size_t c = 0;
@@ -64,7 +66,8 @@ TEST_CASE("tied layers count only their bias and cost what untied ones do") {
     untied.tied = false;
     CHECK(param_count(untied) == 50257 * 1280);
     CHECK(pass_cost(Layer{untied}, Pass::training, DType::fp32) == pass_cost(head->layer, Pass::training, DType::fp32));
-    const auto* decoder = find_layer(zoo::bert_large(1, 8), "cls.predictions.decoder");
+    const Network bert = zoo::bert_large(1, 8);
+    const auto* decoder = find_layer(bert, "cls.predictions.decoder");
     REQUIRE(decoder != nullptr);
     CHECK(param_count(decoder->layer) == 30522);  // the bias only
     std::vector<std::int64_t> tensors;  // the optimizer updates the bias only, the weight with the embedding

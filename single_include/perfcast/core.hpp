@@ -1943,7 +1943,7 @@ constexpr PhaseKernels phase_kernels(const Layer& l, Phase ph, DType t) noexcept
                 break;
             case Phase::backward_weights:  // dW (in x out) = X^T (in x rows) dY (rows x out)
                 out.push(DenseParams{p.in_features, rows, p.out_features, false, 1});
-                if (p.bias) {  // db = dY summed over the rows: read dY once, write out_features
+                if (p.bias && rows > 1) {  // db = dY summed over the rows: read dY once, write out_features
                     const Layer reduce = ElementwiseParams{Shape::matrix(rows, p.out_features), ElementwiseOp::add, false,
                                                            Shape::matrix(1, p.out_features)};
                     detail::push_scaled(out, reduce, (rows + 1) * p.out_features * dtype_bytes(t), t);
