@@ -2773,6 +2773,11 @@ struct Model {
         return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
                std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
     }
+    /** @brief Is a training step timed as its forward kernels (phase_kernels): a model trained on the
+     *  forward pass of this precision only? */
+    constexpr bool steps_from_forward(Pass pass, DType t) const noexcept {
+        return pass == Pass::training && !trained_for(pass, t) && trained_for(Pass::inference, t);
+    }
     /** @brief Was trained on data from this device? */
     constexpr bool trained_on(const Device& d) const noexcept {
         return std::find(devices.begin(), devices.end(), d.id) != devices.end();
@@ -3583,7 +3588,7 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
                 if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) return false;
         return true;
     };
-    if (t.pass() == Pass::training && !m.trained_for(t.pass(), t.dtype()) && m.trained_for(Pass::inference, t.dtype())) {
+    if (m.steps_from_forward(t.pass(), t.dtype())) {
         c.shape = true;
         for (const PhaseKernel& k : step_kernels(l, t.dtype()))
             if (!inside(k.layer, t.with(Pass::inference))) c.shape = false;
@@ -3665,7 +3670,7 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
         const LayerTime k = kernel_time<Exec>(m, l, t);
         return {k.us + o, k.method, o};
     }
-    if (t.pass() == Pass::training && m.trained_for(Pass::inference, t.dtype())) {
+    if (m.steps_from_forward(t.pass(), t.dtype())) {
         const perfcast::Target forward = t.with(Pass::inference);
         double us = 0.0;
         Method method = Method::no_kernel;

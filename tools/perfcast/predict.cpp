@@ -101,7 +101,7 @@ int run(const Args& a) {
             note += (first ? " " : ", ") + std::to_string(count) + " " + name;
             first = false;
         }
-        if (!model->trained_for(pass, t) && pass == Pass::training && model->trained_for(Pass::inference, t))
+        if (model->view().steps_from_forward(pass, t))
             note += "; trained on forward passes only: a training step is the kernels each layer's phases run "
                     "(a linear layer's backward as its two GEMMs), each timed as a forward kernel";
         else if (!model->trained_for(pass, t))

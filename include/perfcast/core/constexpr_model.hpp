@@ -139,6 +139,11 @@ struct Model {
         return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
                std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
     }
+    /** @brief Is a training step timed as its forward kernels (phase_kernels): a model trained on the
+     *  forward pass of this precision only? */
+    constexpr bool steps_from_forward(Pass pass, DType t) const noexcept {
+        return pass == Pass::training && !trained_for(pass, t) && trained_for(Pass::inference, t);
+    }
     /** @brief Was trained on data from this device? */
     constexpr bool trained_on(const Device& d) const noexcept {
         return std::find(devices.begin(), devices.end(), d.id) != devices.end();

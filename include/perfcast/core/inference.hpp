@@ -233,7 +233,7 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
                 if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) return false;
         return true;
     };
-    if (t.pass() == Pass::training && !m.trained_for(t.pass(), t.dtype()) && m.trained_for(Pass::inference, t.dtype())) {
+    if (m.steps_from_forward(t.pass(), t.dtype())) {
         c.shape = true;
         for (const PhaseKernel& k : step_kernels(l, t.dtype()))
             if (!inside(k.layer, t.with(Pass::inference))) c.shape = false;

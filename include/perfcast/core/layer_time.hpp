@@ -48,7 +48,7 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
         const LayerTime k = kernel_time<Exec>(m, l, t);
         return {k.us + o, k.method, o};
     }
-    if (t.pass() == Pass::training && m.trained_for(Pass::inference, t.dtype())) {
+    if (m.steps_from_forward(t.pass(), t.dtype())) {
         const perfcast::Target forward = t.with(Pass::inference);
         double us = 0.0;
         Method method = Method::no_kernel;
