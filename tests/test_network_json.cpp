@@ -112,7 +112,8 @@ TEST_CASE("wrong types, unknown keys and numbers out of range are refused with t
     CHECK(e.message() == "expected an array, got an object");
 
     // an unknown key at the top
-    e = parse_error("{\"format\": \"perfcast-network\", \"version\": 1,\n \"name\": \"t\", \"layers\": [],\n \"bacth\": 4}");
+    e = parse_error("{\"format\": \"perfcast-network\", \"version\": 1,\n \"name\": \"t\", \"layers\": [{\"kind\": \"dense\", "
+                    "\"in_features\": 4, \"out_features\": 2}],\n \"bacth\": 4}");
     CHECK(e.field() == "bacth");
     CHECK(e.where().line == 3);
     CHECK(e.message() == "unknown field");

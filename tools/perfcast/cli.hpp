@@ -4,7 +4,8 @@
 #pragma once
 
 #include <algorithm>     // max, find
-#include <charconv>      // to_chars
+#include <charconv>      // to_chars, from_chars
+#include <cmath>         // isfinite
 #include <cstdint>       // int64_t
 #include <cstdio>        // snprintf
 #include <iostream>      // ostream
@@ -23,9 +24,36 @@ namespace perfcast::cli {
 
 class Args;
 
+/** @brief What an option's value is: the parser checks it (Args' constructor) before the command runs. */
+enum class ValueKind {
+    text,      ///< any non-empty text (a file, a name, a word the handler checks)
+    integer,   ///< a whole decimal integer within the option's bounds
+    number,    ///< a finite decimal number within the option's bounds
+    integers,  ///< a comma-separated list of integers, each within the bounds
+    numbers,   ///< a comma-separated list of finite numbers, each within the bounds
+    word,      ///< one of the words of the placeholder: table|json takes table or json
+};
+
+/**
+ * @brief The values a numeric option accepts: from min to max, each end included unless said
+ * otherwise. Integer bounds are whole numbers below 2^53, so a double holds them exactly.
+ */
+struct Bounds {
+    double min = 0;
+    double max = 0;
+    bool min_excluded = false;
+    bool max_excluded = false;
+
+    bool contains(double v) const {
+        return (min_excluded ? v > min : v >= min) && (max_excluded ? v < max : v <= max);
+    }
+};
+
 /**
  * @brief One --option of a command. The parser, the usage line, the help text and the handler's
- * reads all go through this declaration.
+ * reads all go through this declaration: a numeric option declares its kind and bounds here, the
+ * parser refuses a value outside them, the help shows them, and the handler's integer() or
+ * number() reads it already checked.
  */
 struct Option {
     std::string name{};      ///< without the leading "--"
@@ -34,9 +62,106 @@ struct Option {
     std::string fallback{};  ///< the value when the option is not given, shown as the default; empty: none
     bool repeat = false;     ///< may be given more than once (the handler reads every value)
     bool required = false;   ///< the parser refuses a command line without it
+    ValueKind kind = ValueKind::text;
+    Bounds bounds{};         ///< the accepted values of a numeric kind
 
     bool flag() const { return value.empty(); }
+    bool numeric() const { return kind != ValueKind::text && kind != ValueKind::word; }
+    bool integral() const { return kind == ValueKind::integer || kind == ValueKind::integers; }
+    bool list() const { return kind == ValueKind::integers || kind == ValueKind::numbers; }
 };
+
+/** @brief A copy of @p o that takes only the words of its placeholder (table|json: table or json). */
+inline Option word_option(Option o) {
+    o.kind = ValueKind::word;
+    return o;
+}
+
+/** @brief A copy of @p o that takes an integer within [min, max]. */
+inline Option integer_option(Option o, std::int64_t min, std::int64_t max) {
+    o.kind = ValueKind::integer;
+    o.bounds = {static_cast<double>(min), static_cast<double>(max), false, false};
+    return o;
+}
+
+/** @brief A copy of @p o that takes a comma-separated list of integers, each within [min, max]. */
+inline Option integers_option(Option o, std::int64_t min, std::int64_t max) {
+    o.kind = ValueKind::integers;
+    o.bounds = {static_cast<double>(min), static_cast<double>(max), false, false};
+    return o;
+}
+
+/** @brief A copy of @p o that takes a finite number within @p b. */
+inline Option number_option(Option o, Bounds b) {
+    o.kind = ValueKind::number;
+    o.bounds = b;
+    return o;
+}
+
+/** @brief A copy of @p o that takes a comma-separated list of finite numbers, each within @p b. */
+inline Option numbers_option(Option o, Bounds b) {
+    o.kind = ValueKind::numbers;
+    o.bounds = b;
+    return o;
+}
+
+/** @brief The bounds as the help and the errors say them: "1 to 4096", "in (0, 1]". */
+inline std::string bounds_text(const Option& o) {
+    const auto text = [&](double v) {
+        if (o.integral() || (v == static_cast<double>(static_cast<std::int64_t>(v)) && v > -1e15 && v < 1e15))
+            return std::to_string(static_cast<std::int64_t>(v));
+        std::ostringstream out;
+        out << v;
+        return out.str();
+    };
+    const Bounds& b = o.bounds;
+    if (o.integral() && !b.min_excluded && !b.max_excluded) return text(b.min) + " to " + text(b.max);
+    return std::string("in ") + (b.min_excluded ? "(" : "[") + text(b.min) + ", " + text(b.max) +
+           (b.max_excluded ? ")" : "]");
+}
+
+/** @brief @p value in quotes for a message, cut short when long (a 10 MB value is not echoed whole). */
+inline std::string quoted(const std::string& value) { return "\"" + detail::excerpt(value) + "\""; }
+
+/** @brief "a,b,c" -> {"a", "b", "c"}; "" -> {}; "a," -> {"a", ""} (an empty last item is kept, to be refused). */
+inline std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    if (s.empty()) return out;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t comma = s.find(',', start);
+        out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) return out;
+        start = comma + 1;
+    }
+}
+
+/**
+ * @brief Parses one element of a numeric option strictly: the whole text, decimal, no sign
+ * other than '-', no wrap-around, finite, within the option's bounds.
+ * @throws perfcast::error naming the option, the value and the bound
+ */
+inline double parse_option_number(const Option& o, const std::string& v) {
+    const std::string what = o.integral() ? "an integer" : "a number";
+    const std::string range = bounds_text(o);
+    const error refused("--" + o.name, "expected " + what + " " + range + " (got " + quoted(v) + ")");
+    if (v.empty()) throw error("--" + o.name, "empty value (expected " + what + " " + range + ")");
+    const char* const first = v.data();
+    const char* const last = v.data() + v.size();
+    double x = 0;
+    if (o.integral()) {
+        std::int64_t i = 0;
+        const auto r = std::from_chars(first, last, i);
+        if (r.ec == std::errc::result_out_of_range) throw refused;
+        if (r.ec != std::errc() || r.ptr != last) throw refused;
+        x = static_cast<double>(i);
+    } else {
+        const auto r = std::from_chars(first, last, x, std::chars_format::general);
+        if (r.ec != std::errc() || r.ptr != last || !std::isfinite(x)) throw refused;
+    }
+    if (!o.bounds.contains(x)) throw refused;
+    return x;
+}
 
 /** @brief One positional argument of a command, in order. */
 struct Positional {
@@ -137,6 +262,7 @@ inline std::string command_help(const Command& c) {
         std::string more;
         if (o.required) more = "required";
         if (!o.fallback.empty()) more = "default: " + o.fallback;
+        if (o.numeric()) more += (more.empty() ? "" : "; ") + bounds_text(o);
         if (o.repeat) more += (more.empty() ? "" : "; ") + std::string("repeatable");
         entry(option_synopsis(o), more.empty() ? o.help : o.help + " (" + more + ")");
     }
@@ -147,8 +273,10 @@ inline std::string command_help(const Command& c) {
 
 /**
  * @brief The positional arguments and --options of one command line, checked against the
- * command's declaration: unknown options, missing values and required options, and the
- * positional arguments' number and words are refused. --help (or -h) anywhere asks for help instead.
+ * command's declaration: unknown options, missing or empty values, numeric values that do not
+ * parse or lie outside the option's bounds, missing required options, and the positional
+ * arguments' number and words are refused, all before the command runs (so no command writes
+ * output and then fails on a later argument). --help (or -h) anywhere asks for help instead.
  */
 class Args {
 public:
@@ -168,13 +296,13 @@ public:
                 }
                 const Option* o = find(a.substr(2));
                 if (!o) {
-                    if (!refused) refused = error(a, "unknown option");
+                    if (!refused) refused = error(detail::excerpt(a), "unknown option");
                 } else if (o->flag()) {
                     m_values[o->name].push_back("1");
                 } else {
                     if (eq == std::string::npos) {
                         if (i + 1 >= argc) {
-                            if (!refused) refused = error(a, "needs a value");
+                            if (!refused) refused = error(detail::excerpt(a), "needs a value");
                             continue;
                         }
                         value = argv[++i];
@@ -187,6 +315,11 @@ public:
         }
         if (m_help) return;
         if (refused) throw *refused;
+        for (const auto& [name, values] : m_values) {
+            const Option& o = declared(name);
+            if (o.flag()) continue;
+            for (const std::string& v : values) check_value(o, v);
+        }
         check_positionals();
         for (const Option& o : m_command.options)
             if (o.required && !has(o.name)) throw error("--" + o.name, "required: " + o.help);
@@ -213,29 +346,26 @@ public:
         auto it = m_values.find(declared(k).name);
         return it == m_values.end() ? std::vector<std::string>{} : it->second;
     }
-    /** @brief get() as an integer. */
+    /** @brief get() of an integer option, already checked against its bounds. */
     std::int64_t integer(const std::string& k) const {
-        const std::string v = get(k);
-        try {
-            std::size_t used = 0;
-            const long long x = std::stoll(v, &used);
-            if (used != v.size()) throw std::invalid_argument(v);
-            return x;
-        } catch (const std::exception&) {
-            throw error("--" + k, "expected an integer (got \"" + v + "\")");
-        }
+        const Option& o = numeric(k, ValueKind::integer);
+        return static_cast<std::int64_t>(parse_option_number(o, get(k)));
     }
-    /** @brief get() as a number. */
-    double number(const std::string& k) const {
-        const std::string v = get(k);
-        try {
-            std::size_t used = 0;
-            const double x = std::stod(v, &used);
-            if (used != v.size()) throw std::invalid_argument(v);
-            return x;
-        } catch (const std::exception&) {
-            throw error("--" + k, "expected a number (got \"" + v + "\")");
-        }
+    /** @brief get() of a number option, already checked against its bounds. */
+    double number(const std::string& k) const { return parse_option_number(numeric(k, ValueKind::number), get(k)); }
+    /** @brief get() of an integer-list option, each element checked against its bounds (none when empty). */
+    std::vector<std::int64_t> integers(const std::string& k) const {
+        const Option& o = numeric(k, ValueKind::integers);
+        std::vector<std::int64_t> out;
+        for (const std::string& v : split_list(get(k))) out.push_back(static_cast<std::int64_t>(parse_option_number(o, v)));
+        return out;
+    }
+    /** @brief get() of a number-list option, each element checked against its bounds (none when empty). */
+    std::vector<double> numbers(const std::string& k) const {
+        const Option& o = numeric(k, ValueKind::numbers);
+        std::vector<double> out;
+        for (const std::string& v : split_list(get(k))) out.push_back(parse_option_number(o, v));
+        return out;
     }
 
 private:
@@ -248,6 +378,29 @@ private:
     const Option& declared(const std::string& k) const {
         if (const Option* o = find(k)) return *o;
         throw std::logic_error("perfcast " + m_command.name + " reads --" + k + ", which it does not declare");
+    }
+    /** @brief A reader of the wrong kind (integer() of a text option) is a bug in the program. */
+    const Option& numeric(const std::string& k, ValueKind kind) const {
+        const Option& o = declared(k);
+        if (o.kind != kind)
+            throw std::logic_error("perfcast " + m_command.name + " reads --" + k + " as another kind than it declares");
+        return o;
+    }
+    /** @brief Refuses an empty value, and a numeric value (each element of a list) outside the option's kind and bounds. */
+    static void check_value(const Option& o, const std::string& v) {
+        if (v.empty()) throw error("--" + o.name, "empty value (expected " + o.value + ")");
+        if (o.kind == ValueKind::word) {
+            std::istringstream words(o.value);
+            for (std::string w; std::getline(words, w, '|');)
+                if (w == v) return;
+            throw error("--" + o.name, "expected " + o.value + " (got " + quoted(v) + ")");
+        }
+        if (!o.numeric()) return;
+        if (!o.list()) {
+            parse_option_number(o, v);
+            return;
+        }
+        for (const std::string& element : split_list(v)) parse_option_number(o, element);
     }
     void check_positionals() const {
         const error usage(m_command.name, "usage: " + short_usage(m_command));
@@ -266,7 +419,7 @@ private:
             i = p.repeat ? m_positional.size() : i + 1;
         }
         if (i != m_positional.size())
-            throw error(m_command.name, "unexpected argument \"" + m_positional[i] + "\" (usage: " + short_usage(m_command) + ")");
+            throw error(m_command.name, "unexpected argument " + quoted(m_positional[i]) + " (usage: " + short_usage(m_command) + ")");
     }
 
     const Command& m_command;
@@ -338,15 +491,6 @@ inline std::string si(double v) {
         ++u;
     }
     return fixed(v, v < 10 ? 2 : (v < 100 ? 1 : 0)) + (u ? std::string(" ") + units[u] : std::string());
-}
-
-/** @brief "a,b,c" -> {"a", "b", "c"}; "" -> {}. */
-inline std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    std::istringstream in(s);
-    std::string item;
-    while (std::getline(in, item, ',')) out.push_back(item);
-    return out;
 }
 
 }  // namespace perfcast::cli

@@ -22,6 +22,11 @@ inline std::string default_model_path() {
     return PERFCAST_DEFAULT_MODEL;
 }
 
+/** @brief The largest --batch: 2^24 samples, far beyond any GPU's memory for a real network. */
+inline constexpr std::int64_t max_batch = std::int64_t{1} << 24;
+/** @brief The largest --seq: 2^20 tokens. */
+inline constexpr std::int64_t max_seq = std::int64_t{1} << 20;
+
 namespace opt {
 
 inline Option devices() {
@@ -30,7 +35,9 @@ inline Option devices() {
             .help = "more devices, a perfcast-devices file as `perfcast devices --format json` writes",
             .repeat = true};
 }
-inline Option format() { return {.name = "format", .value = "table|json", .help = "output format", .fallback = "table"}; }
+inline Option format() {
+    return word_option({.name = "format", .value = "table|json", .help = "output format", .fallback = "table"});
+}
 inline Option model() {
     return {.name = "model",
             .value = "MODEL.json",
@@ -38,7 +45,7 @@ inline Option model() {
             .fallback = default_model_path()};
 }
 inline Option dtype() {
-    return {.name = "dtype", .value = "fp32|tf32|fp16|bf16", .help = "precision of the layers", .fallback = "fp32"};
+    return word_option({.name = "dtype", .value = "fp32|tf32|fp16|bf16", .help = "precision of the layers", .fallback = "fp32"});
 }
 inline Option pass() {
     return {.name = "pass",
@@ -47,10 +54,10 @@ inline Option pass() {
             .fallback = "inference"};
 }
 inline Option optimizer() {
-    return {.name = "optimizer",
-            .value = "sgd_momentum|sgd|adam|none",
-            .help = "the update a training step ends with, one more entry; none leaves it out",
-            .fallback = "sgd_momentum"};
+    return word_option({.name = "optimizer",
+                        .value = "sgd_momentum|sgd|adam|none",
+                        .help = "the update a training step ends with, one more entry; none leaves it out",
+                        .fallback = "sgd_momentum"});
 }
 inline Option data() {
     return {.name = "data", .value = "DATASET.csv", .help = "one or more dataset files", .repeat = true, .required = true};
@@ -70,34 +77,49 @@ inline void load_devices(DeviceRegistry& reg, const Args& a) {
 /** @brief --format table|json. */
 inline std::string format_arg(const Args& a) {
     const std::string f = a.get("format");
-    if (f != "table" && f != "json") throw error("--format", "expected table or json (got \"" + f + "\")");
+    if (f != "table" && f != "json") throw error("--format", "expected table or json (got " + quoted(f) + ")");
     return f;
 }
 
 inline DType dtype_arg(const Args& a) {
     const std::string s = a.get("dtype");
     if (auto t = parse_dtype(s)) return *t;
-    throw error("--dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + s + "\")");
+    throw error("--dtype", "expected fp32, tf32, fp16 or bf16 (got " + quoted(s) + ")");
 }
 
 inline Pass pass_arg(const Args& a) {
     const std::string s = a.get("pass");
     if (auto p = parse_pass(s)) return *p;
-    throw error("--pass", "expected inference or training (got \"" + s + "\")");
+    throw error("--pass", "expected inference or training (got " + quoted(s) + ")");
 }
 
 inline Optimizer optimizer_arg(const Args& a) {
     const std::string opt = a.get("optimizer");
     if (const auto o = parse_optimizer(opt)) return *o;
-    throw error("--optimizer", "expected none, sgd, sgd_momentum or adam (got \"" + opt + "\")");
+    throw error("--optimizer", "expected none, sgd, sgd_momentum or adam (got " + quoted(opt) + ")");
 }
 
 namespace opt {
 /** @brief --seq of the commands that take a network: a transformer's sequence length. */
 inline Option seq() {
-    return {.name = "seq",
-            .value = "S",
-            .help = "sequence length of a zoo transformer (default: the model's maximum positions)"};
+    return integer_option({.name = "seq",
+                           .value = "S",
+                           .help = "sequence length of a zoo transformer (default: the model's maximum positions)"},
+                          1, max_seq);
+}
+/** @brief --batch of `network`: one batch size. */
+inline Option batch() {
+    return integer_option(
+        {.name = "batch", .value = "N", .help = "batch size; a network file keeps its own without it", .fallback = "1"}, 1,
+        max_batch);
+}
+/** @brief --batch of `predict`: a batch size, or several for a sweep. */
+inline Option batches() {
+    return integers_option({.name = "batch",
+                            .value = "N|N,N,...",
+                            .help = "batch size, or several for a sweep; a network file keeps its own without it",
+                            .fallback = "1"},
+                           1, max_batch);
 }
 }  // namespace opt
 
@@ -113,9 +135,8 @@ inline std::string transformer_names() {
 inline std::int64_t seq_arg(const std::string& what, const Args& a) {
     if (!a.has("seq")) return 0;
     const std::int64_t s = a.integer("seq");
-    if (s < 1) throw error("--seq", "expected a sequence length >= 1 (got " + std::to_string(s) + ")");
     if (!zoo::is_transformer(what))
-        throw error("--seq", "\"" + what + "\" takes no sequence length: --seq is for the zoo's transformers (" +
+        throw error("--seq", quoted(what) + " takes no sequence length: --seq is for the zoo's transformers (" +
                                  transformer_names() + ")");
     return s;
 }
@@ -133,7 +154,7 @@ inline Network load_net(const std::string& what, const Args& a, std::int64_t bat
     }
     std::string known;
     for (auto n : zoo::names) known += (known.empty() ? "" : ", ") + std::string(n);
-    throw error("network", "unknown network \"" + what + "\" (zoo: " + known + "; or a .json file)");
+    throw error("network", "unknown network " + quoted(what) + " (zoo: " + known + "; or a .json file)");
 }
 
 /** @brief The help line of a NAME|FILE.json argument: the zoo's networks, or a network file. */

@@ -2,7 +2,7 @@
 #include <algorithm>    // find
 #include <array>        // array
 #include <cstdlib>      // EXIT_SUCCESS
-#include <fstream>      // ofstream
+#include <sstream>      // ostringstream
 #include <iostream>     // cout
 #include <string>       // string
 #include <string_view>  // string_view
@@ -22,8 +22,7 @@ namespace {
 /// measured and predicted times, the signed error and the two baselines, so the worst rows can be found.
 void write_eval_rows(const std::string& path, const std::vector<const Sample*>& rows, const DeviceRegistry& reg,
                      const Predictor& p) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw error(source_location{path, 0, 0}, "--rows", "cannot write file");
+    std::ostringstream out;  // written whole at the end, atomically
     constexpr std::array<std::string_view, 5> skip{"time_us", "samples", "spread", "error", "source"};
     std::vector<std::string_view> cols;
     for (const auto c : dataset_columns)
@@ -46,7 +45,7 @@ void write_eval_rows(const std::string& path, const std::vector<const Sample*>& 
             << detail::format_double(paleo_us(s->layer, s->target(d))) << ','
             << detail::format_double(roofline_us(s->layer, s->target(d))) << '\n';
     }
-    if (!out) throw error(source_location{path, 0, 0}, "--rows", "write failed");
+    detail::write_file(path, out.str(), "--rows");
 }
 
 int run(const Args& a) {

@@ -1,6 +1,9 @@
 // perfcast: the command-line program. Dispatches to its commands (tools/perfcast/NAME.cpp), each of
 // which declares its arguments and options once (cli.hpp): the parser and the help come from that.
+#include <cerrno>    // errno
+#include <cstdio>    // fflush, ferror, stdout
 #include <cstdlib>   // EXIT_SUCCESS, EXIT_FAILURE
+#include <cstring>   // strerror
 #include <iostream>  // cout, cerr
 #include <string>    // string
 #include <vector>    // vector
@@ -42,9 +45,8 @@ std::string usage() {
     return out;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+/** @brief The command line's exit status, its errors printed to standard error. */
+int dispatch(int argc, char** argv) {
     try {
         if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
             (std::string(argv[1]) == "help" && argc == 2)) {
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
             }
             return c->run(args);
         }
-        std::cerr << "perfcast: unknown command \"" << name << "\"\n\n" << usage();
+        std::cerr << "perfcast: unknown command " << quoted(name) << "\n\n" << usage();
         return EXIT_FAILURE;
     } catch (const perfcast::error& e) {
         std::cerr << "perfcast: " << e.what() << '\n';
@@ -76,4 +78,21 @@ int main(int argc, char** argv) {
         std::cerr << "perfcast: " << e.what() << '\n';
         return EXIT_FAILURE;
     }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int status = dispatch(argc, argv);
+    // an output that could not be written (a full disk, a closed pipe) is a failure, not a success
+    errno = 0;
+    std::cout.flush();
+    const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout) != 0;
+    if (failed) {
+        const int saved = errno;
+        std::cerr << "perfcast: writing the standard output failed"
+                  << (saved != 0 ? std::string(": ") + std::strerror(saved) : std::string()) << '\n';
+        return status == EXIT_SUCCESS ? EXIT_FAILURE : status;
+    }
+    return status;
 }

@@ -15,22 +15,6 @@
 namespace perfcast::cli {
 namespace {
 
-std::vector<std::int64_t> batch_list(const Args& a) {
-    std::vector<std::int64_t> out;
-    for (const auto& b : split_list(a.get("batch"))) {
-        try {
-            std::size_t used = 0;
-            const long long v = std::stoll(b, &used);
-            if (used != b.size() || v < 1) throw std::invalid_argument(b);
-            out.push_back(v);
-        } catch (const std::exception&) {
-            throw error("--batch", "expected a batch size >= 1 or a list such as 1,2,4 (got \"" + b + "\")");
-        }
-    }
-    if (out.empty()) throw error("--batch", "expected a batch size");
-    return out;
-}
-
 std::string csv_cell(const std::string& s) {
     return s.find_first_of(",\"") == std::string::npos ? s : "\"" + s + "\"";
 }
@@ -40,19 +24,17 @@ int run(const Args& a) {
     DeviceRegistry reg;
     load_devices(reg, a);
     const Device& dev = reg.get(a.get("device"));
-    std::vector<std::int64_t> batches = batch_list(a);
+    std::vector<std::int64_t> batches = a.integers("batch");
     const Network base = load_net(pos[0], a, batches.front());
     if (!a.has("batch")) batches = {base.batch};  // a network file keeps its own batch
     const Pass pass = pass_arg(a);
     const DType t = dtype_arg(a);
     const std::string format = a.get("format");
     if (format != "table" && format != "json" && format != "csv")
-        throw error("--format", "expected table, json or csv (got \"" + format + "\")");
+        throw error("--format", "expected table, json or csv (got " + quoted(format) + ")");
     PaleoOptions po;
     po.ppp_comp = a.number("ppp-comp");
     po.ppp_comm = a.number("ppp-comm");
-    if (!(po.ppp_comp > 0 && po.ppp_comp <= 1 && po.ppp_comm > 0 && po.ppp_comm <= 1))
-        throw error("--ppp-comp/--ppp-comm", "expected a number in (0, 1]");
     EstimateOptions eo;
     eo.paleo = po;
     eo.optimizer = optimizer_arg(a);
@@ -62,7 +44,7 @@ int run(const Args& a) {
     if (a.has("method")) {
         method = parse_method(a.get("method"));
         if (!method || (*method != Method::mlp && *method != Method::paleo && *method != Method::roofline))
-            throw error("--method", "expected mlp, paleo or roofline (got \"" + a.get("method") + "\")");
+            throw error("--method", "expected mlp, paleo or roofline (got " + quoted(a.get("method")) + ")");
     } else if (a.has("model")) {
         method = Method::mlp;
     }
@@ -248,20 +230,22 @@ const Command& predict_command() {
         .positionals = {{.name = "NAME|FILE.json", .help = network_argument_help()}},
         .options = {{.name = "device", .value = "DEVICE", .help = "the device, a name or alias from `perfcast devices`",
                      .required = true},
-                    {.name = "batch", .value = "N|N,N,...",
-                     .help = "batch size, or several for a sweep; a network file keeps its own without it", .fallback = "1"},
+                    opt::batches(),
                     opt::seq(),
                     opt::pass(),
                     opt::dtype(),
                     with_help(opt::model(), "the learned model; PALEO's estimate instead when the default one is missing"),
-                    {.name = "method", .value = "mlp|paleo|roofline",
-                     .help = "the learned model, or an analytical estimate; without it, mlp unless the default model is missing"},
-                    {.name = "ppp-comp", .value = "X", .help = "PALEO: the share of the peak FLOP rate reached, in (0, 1]",
-                     .fallback = "1"},
-                    {.name = "ppp-comm", .value = "X", .help = "PALEO: the share of the peak bandwidth reached, in (0, 1]",
-                     .fallback = "1"},
+                    word_option({.name = "method", .value = "mlp|paleo|roofline",
+                                 .help = "the learned model, or an analytical estimate; without it, mlp unless the default "
+                                         "model is missing"}),
+                    number_option({.name = "ppp-comp", .value = "X", .help = "PALEO: the share of the peak FLOP rate reached",
+                                   .fallback = "1"},
+                                  {0, 1, true, false}),
+                    number_option({.name = "ppp-comm", .value = "X", .help = "PALEO: the share of the peak bandwidth reached",
+                                   .fallback = "1"},
+                                  {0, 1, true, false}),
                     opt::optimizer(),
-                    {.name = "format", .value = "table|json|csv", .help = "output format", .fallback = "table"},
+                    word_option({.name = "format", .value = "table|json|csv", .help = "output format", .fallback = "table"}),
                     opt::devices()},
         .notes = "Without --model, the default model: for the passes and precisions it was trained on, the learned\n"
                  "model for the layer kinds it has one for, its fitted memory-bound model for the others, and the\n"

@@ -40,13 +40,7 @@ int run(const Args& a) {
     o.validation_device = a.get("device");
     o.neusight_labels = a.get("neusight-labels");
     if (!o.validation_device.empty()) (void)reg.get(o.validation_device);
-    for (const auto& f : split_list(a.get("fractions"))) {
-        try {
-            o.fractions.push_back(std::stod(f));
-        } catch (const std::exception&) {
-            throw error("--fractions", "expected numbers such as 0.1,0.5,1 (got \"" + f + "\")");
-        }
-    }
+    if (a.has("fractions")) o.fractions = a.numbers("fractions");
     const auto& argv = a.command_line();
     for (std::size_t i = 0; i < argv.size(); ++i) o.command_line += (i ? " " : "") + shell_word(argv[i]);
     o.progress = [](const std::string& what) { std::cerr << "perfcast: report: training " << what << "\n"; };
@@ -73,8 +67,9 @@ const Command& report_command() {
                              "neusight-models)"},
                     opt::timings_device(),
                     {.name = "quick", .help = "fewer learning-curve sizes and epochs in the studies"},
-                    {.name = "fractions", .value = "X,X,...",
-                     .help = "the learning curve's shares of the training rows (default: the report's)"},
+                    numbers_option({.name = "fractions", .value = "X,X,...",
+                                    .help = "the learning curve's shares of the training rows (default: the report's)"},
+                                   {0, 1, true, false}),
                     opt::devices()},
         .run = run,
     };

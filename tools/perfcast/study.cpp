@@ -61,15 +61,7 @@ int run(const Args& a) {
     } else if (pos[0] == "ablation") {
         results = feature_ablation(ds, reg, o, progress);
     } else {
-        std::vector<double> fractions;
-        for (const auto& f : split_list(a.get("fractions"))) {
-            try {
-                fractions.push_back(std::stod(f));
-            } catch (const std::exception&) {
-                throw error("--fractions", "expected numbers such as 0.1,0.5,1 (got \"" + f + "\")");
-            }
-        }
-        results = learning_curve(ds, reg, o, fractions, progress);
+        results = learning_curve(ds, reg, o, a.numbers("fractions"), progress);
     }
     print_study(results, a);
     return EXIT_SUCCESS;
@@ -77,8 +69,10 @@ int run(const Args& a) {
 
 std::vector<Option> options() {
     std::vector<Option> o{opt::data(),
-                          {.name = "fractions", .value = "X,X,...", .help = "learning-curve: the shares of the training rows",
-                           .fallback = "0.05,0.1,0.25,0.5,1"},
+                          numbers_option({.name = "fractions", .value = "X,X,...",
+                                          .help = "learning-curve: the shares of the training rows",
+                                          .fallback = "0.05,0.1,0.25,0.5,1"},
+                                         {0, 1, true, false}),
                           opt::format(),
                           {.name = "per-device", .help = "a table row per device too, not only over all devices"}};
     for (Option& t : training_options()) o.push_back(std::move(t));

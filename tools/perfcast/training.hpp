@@ -15,6 +15,9 @@
 
 namespace perfcast::cli {
 
+/** @brief The largest --seed and --split-salt: 2^53 - 1, the integers a JSON reader anywhere reads exactly. */
+inline constexpr std::int64_t max_seed = (std::int64_t{1} << 53) - 1;
+
 /** @brief The training options; their defaults are TrainOptions'. */
 inline std::vector<Option> training_options() {
     const TrainOptions d;
@@ -25,20 +28,30 @@ inline std::vector<Option> training_options() {
          .help = "the input features of the models of the training devices", .fallback = std::string(to_string(d.features))},
         {.name = "no-portable", .help = "no portable tier (the models that answer GPUs outside the training data)"},
         {.name = "absolute", .help = "learn the time itself, not its ratio to the roofline"},
-        {.name = "holdout", .value = "X", .help = "share of the rows kept out of training for evaluation, in [0, 1)",
-         .fallback = shortest(d.holdout)},
-        {.name = "split-salt", .value = "N", .help = "chooses which rows are held out",
-         .fallback = std::to_string(d.split_salt)},
+        number_option({.name = "holdout", .value = "X", .help = "share of the rows kept out of training for evaluation",
+                       .fallback = shortest(d.holdout)},
+                      {0, 1, false, true}),
+        integer_option({.name = "split-salt", .value = "N", .help = "chooses which rows are held out",
+                        .fallback = std::to_string(d.split_salt)},
+                       0, max_seed),
         {.name = "config", .value = "MLP.json", .help = "MLP settings from a file; the options below override it"},
-        {.name = "epochs", .value = "N", .help = "at most this many epochs", .fallback = std::to_string(d.mlp.max_epochs)},
-        {.name = "patience", .value = "N", .help = "stop after this many epochs without improvement",
-         .fallback = std::to_string(d.mlp.patience)},
-        {.name = "batch-size", .value = "N", .help = "rows per step", .fallback = std::to_string(d.mlp.batch_size)},
-        {.name = "seed", .value = "N", .help = "seed of the initialisation and the shuffling",
-         .fallback = std::to_string(d.mlp.seed)},
-        {.name = "ensemble", .value = "N", .help = "MLPs per layer kind, averaged", .fallback = std::to_string(d.ensemble)},
-        {.name = "lr", .value = "X", .help = "peak learning rate", .fallback = shortest(d.mlp.learning_rate)},
-        {.name = "hidden", .value = "N,N,...", .help = "hidden layer widths", .fallback = hidden},
+        integer_option({.name = "epochs", .value = "N", .help = "at most this many epochs",
+                        .fallback = std::to_string(d.mlp.max_epochs)},
+                       1, 100'000),
+        integer_option({.name = "patience", .value = "N", .help = "stop after this many epochs without improvement (0: never)",
+                        .fallback = std::to_string(d.mlp.patience)},
+                       0, 100'000),
+        integer_option({.name = "batch-size", .value = "N", .help = "rows per step", .fallback = std::to_string(d.mlp.batch_size)},
+                       1, 1 << 20),
+        integer_option({.name = "seed", .value = "N", .help = "seed of the initialisation and the shuffling",
+                        .fallback = std::to_string(d.mlp.seed)},
+                       0, max_seed),
+        integer_option({.name = "ensemble", .value = "N", .help = "MLPs per layer kind, averaged",
+                        .fallback = std::to_string(d.ensemble)},
+                       1, 64),
+        number_option({.name = "lr", .value = "X", .help = "peak learning rate", .fallback = shortest(d.mlp.learning_rate)},
+                      {0, 10, true, false}),
+        integers_option({.name = "hidden", .value = "N,N,...", .help = "hidden layer widths", .fallback = hidden}, 1, 4096),
         {.name = "transform", .value = "log|sqrt|identity", .help = "the target's transform before learning",
          .fallback = std::string(to_string(d.mlp.target_transform.kind()))},
         {.name = "loss", .value = "mse|relative", .help = "training objective",
@@ -48,7 +61,8 @@ inline std::vector<Option> training_options() {
         {.name = "kinds", .value = "KIND,...",
          .help = "train only these layer kinds (" + kind_names(learned_kinds) + "; default: every one the data has)"},
         {.name = "only-device", .value = "ID,...", .help = "keep only the rows of these devices"},
-        {.name = "threads", .value = "N", .help = "models trained at once (default: the machine's cores)"},
+        integer_option({.name = "threads", .value = "N", .help = "models trained at once (default: the machine's cores)"},
+                       1, 1024),
     };
 }
 
@@ -73,28 +87,17 @@ inline TrainOptions train_options(const Args& a) {
                                   "leaves them out); --features chooses the training devices' models");
     o.relative_to_roofline = !a.flag("absolute");
     o.holdout = a.number("holdout");
-    if (!(o.holdout >= 0 && o.holdout < 1)) throw error("--holdout", "expected a number in [0, 1)");
     o.split_salt = static_cast<std::uint64_t>(a.integer("split-salt"));
     if (a.has("config")) o.mlp = MlpConfig::load(a.get("config"));
     if (a.has("epochs")) o.mlp.max_epochs = static_cast<std::size_t>(a.integer("epochs"));
     if (a.has("patience")) o.mlp.patience = static_cast<std::size_t>(a.integer("patience"));
     if (a.has("batch-size")) o.mlp.batch_size = static_cast<std::size_t>(a.integer("batch-size"));
     if (a.has("seed")) o.mlp.seed = static_cast<std::uint64_t>(a.integer("seed"));
-    if (a.has("ensemble")) {
-        const auto n = a.integer("ensemble");
-        if (n < 1) throw error("--ensemble", "expected at least 1 (MLPs per layer kind)");
-        o.ensemble = static_cast<std::size_t>(n);
-    }
+    if (a.has("ensemble")) o.ensemble = static_cast<std::size_t>(a.integer("ensemble"));
     if (a.has("lr")) o.mlp.learning_rate = a.number("lr");
     if (a.has("hidden")) {
         o.mlp.hidden.clear();
-        for (const auto& w : split_list(a.get("hidden"))) {
-            try {
-                o.mlp.hidden.push_back(static_cast<std::size_t>(std::stoul(w)));
-            } catch (const std::exception&) {
-                throw error("--hidden", "expected widths such as 128,128,64 (got \"" + w + "\")");
-            }
-        }
+        for (const std::int64_t w : a.integers("hidden")) o.mlp.hidden.push_back(static_cast<std::size_t>(w));
     }
     if (a.has("loss")) o.mlp.loss = parse_mlp_loss(a.get("loss"), "--loss");
     if (a.has("activation")) o.mlp.activation = parse_mlp_activation(a.get("activation"), "--activation");
@@ -103,21 +106,17 @@ inline TrainOptions train_options(const Args& a) {
         if (tr == "log") o.mlp.target_transform = TargetTransform(TargetKind::log);
         else if (tr == "sqrt") o.mlp.target_transform = TargetTransform(TargetKind::sqrt, 1.0);
         else if (tr == "identity") o.mlp.target_transform = TargetTransform(TargetKind::identity);
-        else throw error("--transform", "expected log, sqrt or identity (got \"" + tr + "\")");
+        else throw error("--transform", "expected log, sqrt or identity (got " + quoted(tr) + ")");
     }
     for (const auto& k : split_list(a.get("kinds"))) {
         const auto kk = parse_layer_kind(k);
         if (!kk || std::find(learned_kinds.begin(), learned_kinds.end(), *kk) == learned_kinds.end())
-            throw error("--kinds", "expected one of " + kind_names(learned_kinds) + " (got \"" + k + "\")");
+            throw error("--kinds", "expected one of " + kind_names(learned_kinds) + " (got " + quoted(k) + ")");
         o.kinds.push_back(*kk);
     }
     o.portable = !a.flag("no-portable");
     o.threads = std::max(1u, std::thread::hardware_concurrency());
-    if (a.has("threads")) {
-        const auto n = a.integer("threads");
-        if (n < 1) throw error("--threads", "expected at least 1");
-        o.threads = static_cast<std::size_t>(n);
-    }
+    if (a.has("threads")) o.threads = static_cast<std::size_t>(a.integer("threads"));
     if (o.threads > 1) single_threaded_blas();  // see TrainOptions::threads
     o.mlp.validate("train");
     return o;

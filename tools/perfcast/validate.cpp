@@ -4,7 +4,7 @@
 #include <algorithm>  // sort
 #include <cmath>      // fabs
 #include <cstdlib>    // EXIT_SUCCESS
-#include <fstream>    // ofstream
+#include <sstream>    // ostringstream
 #include <iostream>   // cout
 #include <map>        // map
 #include <set>        // set
@@ -36,8 +36,7 @@ int run_layers(const Args& a) {
     const LayerValidationSummary s = summarize_layers(rows);
     if (a.has("rows")) {
         const std::string path = a.get("rows");
-        std::ofstream out(path, std::ios::binary);
-        if (!out) throw error(source_location{path, 0, 0}, "--rows", "cannot write file");
+        std::ostringstream out;  // written whole at the end, atomically
         out << "network,batch,pass,dtype,device,threads,malloc,index,node,layer,kind,method,measured_us,predicted_us,"
                "error,file,line\n";
         for (const LayerComparison& c : rows) {
@@ -51,7 +50,7 @@ int run_layers(const Args& a) {
                 << (c.predicted() ? detail::format_double(c.error()) : std::string()) << ','
                 << detail::quote_csv(r.file) << ',' << r.line << '\n';
         }
-        if (!out) throw error(source_location{path, 0, 0}, "--rows", "write failed");
+        detail::write_file(path, out.str(), "--rows");
     }
     const auto group_json = [](const LayerGroupSummary& g) {
         return nlohmann::json{{"key", g.key},
@@ -131,8 +130,7 @@ int run_models(const Args& a) {
     const bool zoo = static_cast<bool>(zoo_model_source());
     if (a.has("rows")) {
         const std::string path = a.get("rows");
-        std::ofstream out(path, std::ios::binary);
-        if (!out) throw error(source_location{path, 0, 0}, "--rows", "cannot write file");
+        std::ostringstream out;  // written whole at the end, atomically
         out << "gpu,model,pass,seq,batch,node,target,kind,block,measured_fw_ms,predicted_fw_ms,measured_bw_ms,"
                "predicted_bw_ms,roofline_fw_ms,roofline_bw_ms,file,line\n";
         for (const ModelComparison& c : v.rows)
@@ -150,7 +148,7 @@ int run_models(const Args& a) {
                     << (train ? detail::format_double(n.roofline_bw_ms) : std::string()) << ','
                     << detail::quote_csv(c.entry->trace->file) << ',' << n.node->line << '\n';
             }
-        if (!out) throw error(source_location{path, 0, 0}, "--rows", "write failed");
+        detail::write_file(path, out.str(), "--rows");
     }
     const auto opt_json = [](const std::optional<double>& x) { return x ? nlohmann::json(*x) : nlohmann::json(); };
     if (format_arg(a) == "json") {
@@ -313,7 +311,7 @@ int run(const Args& a) {
     const Predictor p = Predictor::load(a.get("model"));
     const std::string how = a.get("combine");
     const auto combine = parse_run_combine(how);
-    if (!combine) throw error("--combine", "expected each, min or median (got \"" + how + "\")");
+    if (!combine) throw error("--combine", "expected each, min or median (got " + quoted(how) + ")");
     std::vector<ValidationData> runs;
     for (const std::string& f : a.all("validation")) runs.push_back(load_validation(f));
     const ValidationData v = combine_runs(runs, *combine);
@@ -415,8 +413,9 @@ const Command& validate_command() {
                     opt::model(),
                     opt::timings_device(),
                     with_help(opt::optimizer(), "the update a training step ends with (--validation)"),
-                    {.name = "combine", .value = "each|min|median",
-                     .help = "--validation: every run, or each configuration's fastest or median run", .fallback = "each"},
+                    word_option({.name = "combine", .value = "each|min|median",
+                                 .help = "--validation: every run, or each configuration's fastest or median run",
+                                 .fallback = "each"}),
                     {.name = "network", .value = "FILE.json",
                      .help = "--validation: a network outside the zoo, matched to the rows by its name", .repeat = true},
                     {.name = "rows", .value = "ROWS.csv",

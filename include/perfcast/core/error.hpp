@@ -7,12 +7,24 @@
  */
 #pragma once
 
-#include <cstddef>    // size_t
-#include <stdexcept>  // runtime_error
-#include <string>     // string, to_string
-#include <utility>    // move
+#include <cstddef>      // size_t
+#include <stdexcept>    // runtime_error
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+#include <utility>      // move
 
 namespace perfcast {
+
+namespace detail {
+/**
+ * @brief @p value cut to @p max characters with "..." after, for quoting input in messages: a
+ * 10 MB cell or key is not echoed whole.
+ */
+inline std::string excerpt(std::string_view value, std::size_t max = 60) {
+    if (value.size() <= max) return std::string(value);
+    return std::string(value.substr(0, max)) + "...";
+}
+}  // namespace detail
 
 /** @brief Where a value came from: a file and a 1-based line (0 when unknown). */
 struct source_location {

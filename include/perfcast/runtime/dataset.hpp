@@ -26,7 +26,6 @@
 #include <charconv>     // from_chars
 #include <cmath>        // isfinite
 #include <cstdint>      // int64_t
-#include <fstream>      // ifstream, ofstream
 #include <initializer_list>  // initializer_list: required columns
 #include <map>          // map
 #include <optional>     // optional
@@ -37,6 +36,7 @@
 #include <vector>       // vector
 
 #include "../core/error.hpp"           // error, source_location
+#include "detail/files.hpp"            // read_file, write_file
 #include "io/device_json.hpp"  // DeviceRegistry
 #include "../core/layers.hpp"          // Layer, the parameter structs, check
 #include "../core/target.hpp"          // Target
@@ -584,11 +584,11 @@ inline void write_dataset(std::ostream& os, const Dataset& ds) {
     for (const auto& s : ds.rows) write_sample(os, s);
 }
 
+/** @brief Writes a dataset file atomically (detail::write_file): a failed write leaves the old file. */
 inline void save_dataset(const std::string& path, const Dataset& ds) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw error(source_location{path, 0, 0}, "", "cannot write file");
+    std::ostringstream out;
     write_dataset(out, ds);
-    if (!out) throw error(source_location{path, 0, 0}, "", "write failed");
+    detail::write_file(path, out.str());
 }
 
 }  // namespace perfcast

@@ -36,6 +36,7 @@
 #include "../core/method.hpp"           // LayerTime
 #include "../core/target.hpp"           // Target
 #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells
+#include "detail/files.hpp"        // write_file: save
 #include "detail/json.hpp"         // json, json_document, json_value: the model file
 #include "detail/xtensor.hpp"      // xtensor
 #include "../core/devices.hpp"             // Device
@@ -315,12 +316,8 @@ public:
         return j;
     }
 
-    void save(const std::string& path) const {
-        std::ofstream out(path, std::ios::binary);
-        if (!out) throw error(source_location{path, 0, 0}, "", "cannot write file");
-        out << to_json().dump(1) << '\n';
-        if (!out) throw error(source_location{path, 0, 0}, "", "write failed");
-    }
+    /** @brief Writes the model file atomically (detail::write_file): a failed write leaves the old file. */
+    void save(const std::string& path) const { detail::write_file(path, to_json().dump(1) + '\n'); }
 
     /**
      * @brief Reads a model from JSON text. With `verify`, re-runs the reference queries.

@@ -27,13 +27,11 @@
 #include <cmath>        // isfinite
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint64_t
-#include <fstream>      // ifstream
 #include <functional>   // less<>: heterogeneous lookup of the keys read
 #include <limits>       // numeric_limits: the range an integer must fit
 #include <optional>     // optional: an optional member
 #include <set>          // set: the keys read, for no_other_keys()
 #include <span>         // span: numbers() writes into one
-#include <sstream>      // ostringstream
 #include <string>       // string, to_string
 #include <string_view>  // string_view
 #include <type_traits>  // is_integral_v, is_signed_v, type_identity_t
@@ -43,7 +41,8 @@
 
 #include <nlohmann/json.hpp>  // json
 
-#include "../../core/error.hpp"  // error, source_location
+#include "../../core/error.hpp"  // error, source_location, excerpt
+#include "files.hpp"              // read_file: the readers of JSON files read them through it
 
 namespace perfcast::detail {
 
@@ -159,21 +158,12 @@ inline std::string path_string(const std::vector<json_step>& path, std::string p
     for (const auto& s : path) {
         if (const auto* k = std::get_if<std::string>(&s)) {
             if (!out.empty()) out += '.';
-            out += *k;
+            out += excerpt(*k);
         } else {
             out += "[" + std::to_string(std::get<std::size_t>(s)) + "]";
         }
     }
     return out;
-}
-
-/** @brief Reads a whole file; perfcast::error naming it when it cannot be read. */
-inline std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw error(source_location{path, 0, 0}, "", "cannot open file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 /**

@@ -322,6 +322,7 @@ inline Network parse_network(const std::string& text, const std::string& file = 
     if (n.batch < 1) top.fail("batch", "batch must be >= 1 (got " + std::to_string(n.batch) + ")");
     top.string("description", "");
     const std::vector<json_value> layers = top.array("layers");
+    if (layers.empty()) top.fail("layers", "a network needs at least one layer (got none)");
     std::set<std::string> names;
     for (std::size_t i = 0; i < layers.size(); ++i) {
         NamedLayer nl = read_layer(layers[i], n.batch, i);

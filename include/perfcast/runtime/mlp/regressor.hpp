@@ -8,8 +8,6 @@
 
 #include <cstddef>      // size_t
 #include <cstdint>      // uint64_t
-#include <fstream>      // ofstream: save
-#include <ios>          // streamsize, ios::binary
 #include <span>         // span: single-row input and scratch
 #include <string>       // string, to_string
 #include <string_view>  // string_view: the format tag
@@ -17,6 +15,7 @@
 #include <vector>       // vector: per-thread scratch
 
 #include "../detail/json.hpp"     // nlohmann::json; json_value, json_document, read_file: reading
+#include "../detail/files.hpp"    // write_file: save
 #include "../detail/xtensor.hpp"  // xt::xtensor
 #include "../../core/error.hpp"   // error, source_location
 #include "config.hpp"             // MlpConfig
@@ -224,12 +223,7 @@ inline std::string TrainedRegressor::to_json_text() const {
 }
 
 inline void TrainedRegressor::save(const std::string& file) const {
-    const std::string text = to_json_text();
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    if (!out) throw error(source_location{file, 0, 0}, "", "cannot open the file for writing");
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) throw error(source_location{file, 0, 0}, "", "writing the file failed");
+    detail::write_file(file, to_json_text());
 }
 
 inline TrainedRegressor TrainedRegressor::load(const std::string& file) {

@@ -17,8 +17,6 @@
 #include <charconv>     // to_chars: shortest round-trip decimal
 #include <cmath>        // isfinite
 #include <cstddef>      // size_t
-#include <fstream>      // ofstream
-#include <ios>          // ios::binary
 #include <string>       // string, to_string
 #include <string_view>  // string_view
 #include <type_traits>  // is_same_v, remove_cvref_t
@@ -31,6 +29,7 @@
 #include <perfcast/core/feature_set.hpp>      // to_string(FeatureSet)
 #include <perfcast/core/layers.hpp>           // Layer, the parameter structs
 #include <perfcast/core/mlp_kinds.hpp>        // to_string(MlpActivation), to_string(TargetKind)
+#include <perfcast/runtime/detail/files.hpp>  // write_file
 #include <perfcast/runtime/predictor.hpp>     // Predictor::view
 
 namespace perfcast {
@@ -396,12 +395,7 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
 
 inline void write_model_header(const Predictor& p, const std::string& path, std::string_view name,
                                std::string_view source) {
-    const std::string text = embed_model_header(p, name, source);
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw error(source_location{path, 0, 0}, "", "cannot open the file for writing");
-    out << text;
-    out.close();
-    if (!out) throw error(source_location{path, 0, 0}, "", "writing the file failed");
+    detail::write_file(path, embed_model_header(p, name, source));
 }
 
 }  // namespace perfcast

@@ -14,6 +14,8 @@
 
 #include <string>  // string
 
+#include <perfcast/runtime/detail/files.hpp>  // write_file
+
 #include "report_layer_errors.hpp"  // the per-layer error tables, scatter and CDFs
 #include "report_networks.hpp"      // whole networks and their layers
 #include "report_neusight_models.hpp"  // NeuSight's whole transformer models
@@ -41,11 +43,7 @@ inline std::string render_report(const Predictor& model, const Dataset& data, co
 inline void write_report(const std::string& path, const Predictor& model, const Dataset& data, const DeviceRegistry& reg,
                          const ReportOptions& o = {}, const ValidationData* validation = nullptr,
                          const LayerTimingData* layers = nullptr) {
-    const std::string html = render_report(model, data, reg, o, validation, layers);
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw error(source_location{path, 0, 0}, "", "cannot write file");
-    out << html;
-    if (!out) throw error(source_location{path, 0, 0}, "", "write failed");
+    detail::write_file(path, render_report(model, data, reg, o, validation, layers));
 }
 
 }  // namespace perfcast
