@@ -16,6 +16,7 @@
 #include <perfcast/core/error.hpp>              // error, detail::excerpt
 #include <perfcast/runtime/detail/files.hpp>    // read_file, write_file
 #include <perfcast/runtime/io/network_json.hpp>  // parse_network
+#include <perfcast/runtime/mlp/config.hpp>       // MlpConfig
 
 #include "../tools/perfcast/cli.hpp"  // Option, Args, Command
 
@@ -228,6 +229,25 @@ TEST_CASE("JSON errors name the file, the line and the path: numbers out of rang
     const std::string m = network_error(head + "\"" + key + "\": 1, \"layers\": [" + dense + "]}");
     CHECK(contains(m, "unknown field"));
     CHECK(m.size() < 200);
+}
+
+TEST_CASE("an MLP config's widths are bounded before anything is allocated") {
+    const auto refusal_of = [](const std::string& text) {
+        const detail::json_document doc("mlp.json", text);
+        try {
+            MlpConfig::read(doc.root());
+        } catch (const error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(refusal_of("{\"hidden\": [64, 4096]}").empty());
+    CHECK(contains(refusal_of("{\"hidden\": [64,\n 4294967296]}"), "mlp.json:2: hidden[1]: at most 16384 units a layer"));
+    CHECK(contains(refusal_of("{\"hidden\": [64, 1e999]}"), "mlp.json:1: hidden[1]: number out of range"));
+    CHECK(contains(refusal_of("{\"hidden\": [64, -1]}"), "hidden[1]: expected a non-negative integer"));
+    std::string deep = "{\"hidden\": [1";
+    for (int i = 0; i < 64; ++i) deep += ", 1";
+    CHECK(contains(refusal_of(deep + "]}"), "hidden: at most 64 hidden layers"));
 }
 
 TEST_CASE("excerpt: values in messages are cut to 60 characters") {

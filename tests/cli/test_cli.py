@@ -533,5 +533,175 @@ def every_command_has_a_help_listing_its_options():
     assert "unknown command" in p.stderr and all(f"\n  {c}: " in p.stderr for c in COMMANDS)
 
 
+def _neusight_raw(path, rows=400):
+    """A small NeuSight CSV (synthetic rows, made up for the tests)."""
+    with open(path, "w") as f:
+        f.write("OPName,Latency,Device,B,M,N,K\n")
+        for i in range(rows):
+            b, m, n, k = 1 + i % 8, 16 + (i * 7) % 200, 32 + (i * 13) % 500, 16 + (i * 29) % 700
+            f.write(f"linear,{0.01 + b * m * n * k * 2e-12:.6f},Tesla T4,{b},{m},{n},{k}\n")
+
+
+@case
+def numeric_options_are_parsed_strictly_and_refused_naming_the_option_and_the_bound():
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "m.json")
+        train = ("train", "--data", os.path.join(d, "none.csv"), "--out", out)
+        refused = {
+            ("--hidden", "1e3"): "--hidden: expected an integer 1 to 4096 (got \"1e3\")",
+            ("--hidden", "64x64"): "--hidden: expected an integer 1 to 4096 (got \"64x64\")",
+            ("--hidden", "-4"): "--hidden: expected an integer 1 to 4096 (got \"-4\")",
+            ("--hidden", "4294967296"): "--hidden: expected an integer 1 to 4096",
+            ("--hidden", "64,,64"): "--hidden: empty value",
+            ("--ensemble", "9223372036854775807"): "--ensemble: expected an integer 1 to 64",
+            ("--epochs", "-1"): "--epochs: expected an integer 1 to 100000 (got \"-1\")",
+            ("--patience", "-1"): "--patience: expected an integer 0 to 100000",
+            ("--batch-size", "-1"): "--batch-size: expected an integer 1 to 1048576",
+            ("--seed", "18446744073709551615"): "--seed: expected an integer 0 to 9007199254740991",
+            ("--lr", "nan"): "--lr: expected a number in (0, 10]",
+            ("--holdout", "1"): "--holdout: expected a number in [0, 1)",
+            ("--epochs", ""): "--epochs: empty value",
+            ("--devices", ""): "--devices: empty value",
+            ("--name", ""): "--name: empty value",
+        }
+        for (opt, value), message in refused.items():
+            p = run(*train, opt, value, ok=False)
+            assert message in p.stderr, (opt, value, p.stderr)
+            assert p.stdout == "" and not os.path.exists(out), (opt, value)
+        p = run("train", "--data", os.path.join(d, "none.csv"), "--out", "", ok=False)
+        assert "--out: empty value" in p.stderr, p.stderr
+        p = run("study", "learning-curve", "--data", os.path.join(d, "none.csv"), "--fractions", "nan", ok=False)
+        assert "--fractions: expected a number in (0, 1] (got \"nan\")" in p.stderr, p.stderr
+        p = run("report", "--data", "x.csv", "--model", "m.json", "--out", os.path.join(d, "r.html"),
+                "--fractions", "0.5,2", ok=False)
+        assert "--fractions: expected a number in (0, 1] (got \"2\")" in p.stderr, p.stderr
+        for args, message in [(("network", "show", "resnet50", "--batch", "2147483648"), "--batch: expected an integer 1 to"),
+                              (("predict", "resnet50", "--device", "t4", "--batch", "1,0"), "--batch: expected an integer 1"),
+                              (("predict", "resnet50", "--device", "t4", "--batch", "8,"), "--batch: empty value"),
+                              (("predict", "resnet50", "--device", "t4", "--ppp-comp", "0"), "--ppp-comp: expected a number in (0, 1]"),
+                              (("predict", "gpt2", "--device", "t4", "--seq", "-5"), "--seq: expected an integer 1 to"),
+                              (("devices", "--devices", ""), "--devices: empty value")]:
+            p = run(*args, ok=False)
+            assert message in p.stderr and p.stdout == "", (args, p.stderr)
+        # a 10 MB value is not echoed whole
+        p = run("network", "show", "resnet50", "--batch", "9" * 10_000_000, ok=False)
+        assert "--batch" in p.stderr and len(p.stderr) < 300, len(p.stderr)
+        # the help shows each bound
+        h = run("train", "--help").stdout
+        assert "1 to 4096" in h and "1 to 64" in h and "in [0, 1)" in h, h
+
+
+@case
+def no_command_writes_output_and_then_fails_on_a_later_argument():
+    with tempfile.TemporaryDirectory() as d:
+        raw = os.path.join(d, "Tesla_T4.csv")
+        _neusight_raw(raw, 50)
+        data = os.path.join(d, "data.csv")
+        run("import", "neusight", raw, "--out", data)
+        rows = os.path.join(d, "rows.csv")
+        p = run("eval", "--model", os.path.join(ROOT, "models", "neusight-fp32.json"), "--data", data, "--rows", rows,
+                "--format", "xml", ok=False)
+        assert "--format: expected table|json" in p.stderr and not os.path.exists(rows), p.stderr
+        out = os.path.join(d, "m.json")
+        p = run("calibrate", "--model", os.path.join(ROOT, "models", "neusight-fp32.json"), "--layers", raw,
+                "--device", "t4", "--out", out, "--format", "xml", ok=False)
+        assert "--format" in p.stderr and not os.path.exists(out), p.stderr
+
+
+@case
+def inputs_are_read_with_a_size_limit():
+    p = run("network", "show", "/dev/zero", ok=False)
+    assert "/dev/zero: file too large: more than the limit of 256 MiB" in p.stderr, p.stderr
+    p = run("devices", "--devices", "/dev/zero", ok=False)
+    assert "/dev/zero: file too large" in p.stderr, p.stderr
+    with tempfile.TemporaryDirectory() as d:
+        p = run("network", "show", d + "/", ok=False)
+        assert "is a folder" in p.stderr, p.stderr
+
+
+@case
+def json_errors_name_the_file_the_line_and_the_path():
+    with tempfile.TemporaryDirectory() as d:
+        def network(body):
+            path = os.path.join(d, "net.json")
+            with open(path, "w") as f:
+                f.write('{"format": "perfcast-network", "version": 1, "name": "n",\n' + body + "}\n")
+            return run("network", "show", path, ok=False).stderr
+        dense = '[{"kind": "dense", "in_features": 4, "out_features": 2}]'
+        net = os.path.join(d, "net.json")
+        assert f"{net}:2: batch: number out of range" in network('"batch": 1e999, "layers": ' + dense)
+        assert f"{net}:2: batch: expected an integer" in network('"batch": 18446744073709551616, "layers": ' + dense)
+        assert f"{net}:2: batch: expected an integer" in network('"batch": 2.5, "layers": ' + dense)
+        assert f"{net}:2: batch: expected an integer, got a string" in network('"batch": "2", "layers": ' + dense)
+        assert f"{net}:2: layers: a network needs at least one layer" in network('"layers": []')
+        key = "k" * 5_000_000
+        e = network(f'"{key}": 1, "layers": ' + dense)
+        assert "unknown field" in e and len(e) < 400, len(e)
+        # a device file
+        devices = json.loads(run("devices", "--format", "json").stdout)
+        devices["devices"] = devices["devices"][:1]
+        devices["devices"][0]["id"] = "mine"
+        devices["devices"][0]["name"] = "My GPU"
+        devices["devices"][0]["aliases"] = []
+        good = json.dumps(devices, indent=1)
+        path = os.path.join(d, "dev.json")
+        for old, new, message in [('"units": ', '"units": 1e999, "x": ', "devices[0].units: number out of range"),
+                                  ('"units": ', '"units": "many", "x": ', "devices[0].units: expected an integer, got a string"),
+                                  ('"units": ', '"units": 4294967296, "x": ', "devices[0].units: expected an integer")]:
+            with open(path, "w") as f:
+                f.write(good.replace(old, new, 1))
+            p = run("devices", "--devices", path, ok=False)
+            assert f"{path}:" in p.stderr and message in p.stderr, p.stderr
+        # a model file: a wrong type names the file and the path
+        with open(os.path.join(ROOT, "models", "neusight-fp32.json")) as f:
+            text = f.read()
+        model = os.path.join(d, "model.json")
+        with open(model, "w") as f:
+            f.write(text.replace('"holdout": ', '"holdout": "x", "y": ', 1))
+        p = run("predict", "lenet5", "--device", "t4", "--model", model, ok=False)
+        assert f"{model}:" in p.stderr and "holdout" in p.stderr and "[json.exception" not in p.stderr, p.stderr
+
+
+def _limit_file_size(limit):
+    """A child's file size limit: its writes past it fail (EFBIG) as on a full disk."""
+    import resource
+    import signal
+
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@case
+def outputs_are_written_atomically_and_a_failed_write_exits_non_zero():
+    with tempfile.TemporaryDirectory() as d:
+        raw = os.path.join(d, "Tesla_T4.csv")
+        _neusight_raw(raw, 400)
+        data = os.path.join(d, "data.csv")
+        with open(data, "w") as f:
+            f.write("the old file\n")
+        p = subprocess.run([EXE, "import", "neusight", raw, "--out", data], capture_output=True, text=True,
+                           preexec_fn=_limit_file_size(4096))
+        assert p.returncode != 0 and f"{data}: writing the file failed" in p.stderr, p.stderr
+        with open(data) as f:
+            assert f.read() == "the old file\n"
+        assert sorted(os.listdir(d)) == ["Tesla_T4.csv", "data.csv"], os.listdir(d)  # no temporary left
+        run("import", "neusight", raw, "--out", data)
+        with open(data) as f:
+            assert f.read().count("\n") > 400
+        p = run("import", "neusight", raw, "--out", os.path.join(d, "no", "such", "data.csv"), ok=False)
+        assert os.path.join(d, "no", "such", "data.csv") + ": cannot open the file for writing" in p.stderr, p.stderr
+        header = os.path.join(d, "m.hpp")
+        p = subprocess.run([EXE, "embed", "--model", os.path.join(ROOT, "models", "neusight-fp32.json"), "--out", header],
+                           capture_output=True, text=True, preexec_fn=_limit_file_size(4096))
+        assert p.returncode != 0 and f"{header}: writing the file failed" in p.stderr and not os.path.exists(header), p.stderr
+    # a full standard output
+    with open("/dev/full", "w") as full:
+        for args in (("devices",), ("network", "export", "resnet50"), ("predict", "resnet50", "--device", "t4")):
+            p = subprocess.run([EXE, *args], stdout=full, stderr=subprocess.PIPE, text=True)
+            assert p.returncode != 0 and "writing the standard output failed" in p.stderr, (args, p.stderr)
+
+
 print(f"{passed} passed, {failures} failed")
 sys.exit(1 if failures else 0)

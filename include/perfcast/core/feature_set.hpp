@@ -33,7 +33,7 @@ inline FeatureSet parse_feature_set(std::string_view s) {
                          FeatureSet::portable})
         if (to_string(f) == s) return f;
     throw error("features",
-                "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware, portable)");
+                "unknown feature set \"" + detail::excerpt(s) + "\" (raw, params, analytical, hardware, portable)");
 }
 
 /** @brief Version of the feature definitions below; bump when any feature changes. */

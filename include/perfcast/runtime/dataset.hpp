@@ -170,7 +170,7 @@ public:
         if (s.empty()) fail(column, "missing (an integer is required for this kind)");
         std::int64_t v = 0;
         const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || p != s.data() + s.size()) fail(column, "expected an integer (got \"" + std::string(s) + "\")");
+        if (ec != std::errc() || p != s.data() + s.size()) fail(column, "expected an integer (got \"" + detail::excerpt(s) + "\")");
         return v;
     }
     std::int64_t integer(std::string_view column, std::int64_t fallback) const {
@@ -185,7 +185,7 @@ public:
             if (used != s.size() || !std::isfinite(v)) throw std::invalid_argument("x");
             return v;
         } catch (const std::exception&) {
-            fail(column, "expected a number (got \"" + std::string(s) + "\")");
+            fail(column, "expected a number (got \"" + detail::excerpt(s) + "\")");
         }
     }
     bool boolean(std::string_view column, bool fallback) const {
@@ -193,7 +193,7 @@ public:
         if (s.empty()) return fallback;
         if (s == "1" || s == "true") return true;
         if (s == "0" || s == "false") return false;
-        fail(column, "expected 0, 1, true or false (got \"" + std::string(s) + "\")");
+        fail(column, "expected 0, 1, true or false (got \"" + detail::excerpt(s) + "\")");
     }
 
 private:
@@ -260,12 +260,12 @@ void read_network_columns(const row_reader& r, const std::string& file, NetworkR
     if (const std::string_view p = r.cell("pass"); !p.empty()) {
         const auto pp = parse_pass(p);
         if (!pp || (p != "inference" && p != "training"))
-            r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
+            r.fail("pass", "expected inference or training (got \"" + detail::excerpt(p) + "\")");
         row.pass = *pp;
     }
     if (const std::string_view t = r.cell("dtype"); !t.empty()) {
         const auto tt = parse_dtype(t);
-        if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
+        if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + detail::excerpt(t) + "\")");
         row.dtype = *tt;
     }
     row.device = std::string(r.cell("device"));
@@ -300,7 +300,7 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
         p.height = r.integer("height");
         p.width = r.integer("width");
         const std::string_view mode = r.cell("mode");
-        if (mode != "max" && mode != "avg") r.fail("mode", "expected max or avg (got \"" + std::string(mode) + "\")");
+        if (mode != "max" && mode != "avg") r.fail("mode", "expected max or avg (got \"" + detail::excerpt(mode) + "\")");
         p.mode = mode == "max" ? PoolMode::max : PoolMode::avg;
         p.global = r.boolean("global", false);
         if (!p.global) {
@@ -324,12 +324,12 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
         if (kind == "elementwise") {
             const std::string_view op = r.cell("op");
             const auto o = parse_elementwise_op(op);
-            if (!o) r.fail("op", "expected add, sub, mul, div, pow or where (got \"" + std::string(op) + "\")");
+            if (!o) r.fail("op", "expected add, sub, mul, div, pow or where (got \"" + detail::excerpt(op) + "\")");
             return ElementwiseParams{s, *o, r.boolean("scalar", false)};
         }
         const std::string_view a = r.cell("activation");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{s, *k};
-        r.fail("activation", "unknown activation \"" + std::string(a) + "\"");
+        r.fail("activation", "unknown activation \"" + detail::excerpt(a) + "\"");
     }
     if (kind == "concat")
         return ConcatParams{batch, r.integer("channels"), r.integer("height"), r.integer("width"), r.integer("inputs")};
@@ -477,7 +477,7 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
         if (!header) {
             if (ds.provenance.count("format") && ds.provenance["format"] != dataset_format)
                 throw error(source_location{file, line_no, 0}, "format",
-                            "expected \"" + std::string(dataset_format) + "\" (got \"" + ds.provenance["format"] + "\")");
+                            "expected \"" + std::string(dataset_format) + "\" (got \"" + detail::excerpt(ds.provenance["format"]) + "\")");
             if (ds.provenance.count("version") && ds.provenance["version"] != "1" && ds.provenance["version"] != "2" &&
                 ds.provenance["version"] != std::to_string(dataset_format_version))
                 throw error(source_location{file, line_no, 0}, "version",
@@ -501,11 +501,11 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
         const std::string_view kind_name = r.cell("kind");
         const std::string_view pass = r.cell("pass");
         if (auto p = parse_pass(pass); p && (pass == "inference" || pass == "training")) s.pass = *p;
-        else r.fail("pass", "expected inference or training (got \"" + std::string(pass) + "\")");
+        else r.fail("pass", "expected inference or training (got \"" + detail::excerpt(pass) + "\")");
         if (auto t = parse_dtype(r.cell("dtype"))) s.dtype = *t;
-        else r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(r.cell("dtype")) + "\")");
+        else r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + detail::excerpt(r.cell("dtype")) + "\")");
         const Device* dev = registry.find(r.cell("device"));
-        if (!dev) r.fail("device", "unknown device \"" + std::string(r.cell("device")) + "\" (see `perfcast devices`)");
+        if (!dev) r.fail("device", "unknown device \"" + detail::excerpt(r.cell("device")) + "\" (see `perfcast devices`)");
         s.device = std::string(dev->id);
         s.layer = detail::layer_from_row(r, kind_name, r.integer("batch"));
         if (const Violation v = check(s.layer)) {

@@ -90,7 +90,7 @@ public:
         if (const Device* d = find(query)) return *d;
         std::string known;
         for (const Device& d : m_devices) known += (known.empty() ? "" : ", ") + std::string(d.id);
-        throw error("device", "unknown device \"" + std::string(query) + "\"; known: " + known);
+        throw error("device", "unknown device \"" + detail::excerpt(query) + "\"; known: " + known);
     }
 
     /** @brief Adds the devices of a "perfcast-devices" document (or one device object). */
@@ -101,7 +101,7 @@ public:
             // Other top-level members are left alone, as they always were (a note, a date...).
             const std::string format = root.string("format");
             if (format != devices_format)
-                root.fail("format", "expected \"" + std::string(devices_format) + "\" (got \"" + format + "\")");
+                root.fail("format", "expected \"" + std::string(devices_format) + "\" (got \"" + detail::excerpt(format) + "\")");
             if (root.integer("version") != devices_format_version) root.fail("version", "unsupported version");
             for (const detail::json_value& d : root.array("devices")) add_one(d, file);
         } else {

@@ -102,7 +102,7 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
         p.height = o.integer("height");
         p.width = o.integer("width");
         const std::string mode = o.string("mode", "max");
-        if (mode != "max" && mode != "avg") o.fail("mode", "expected \"max\" or \"avg\" (got \"" + mode + "\")");
+        if (mode != "max" && mode != "avg") o.fail("mode", "expected \"max\" or \"avg\" (got \"" + detail::excerpt(mode) + "\")");
         p.mode = mode == "max" ? PoolMode::max : PoolMode::avg;
         p.global = o.boolean("global", false);
         p.kernel = read_hw(o, "kernel", p.global ? Hw{1} : Hw{2});
@@ -119,7 +119,7 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
         const std::string a = o.string("activation", "relu");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{read_shape(o, "shape", batch), *k};
         o.fail("activation",
-               "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish, gelu_tanh)");
+               "unknown activation \"" + detail::excerpt(a) + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish, gelu_tanh)");
     }
     if (kind == "add") return AddParams{read_shape(o, "shape", batch), o.integer("inputs", 2)};
     if (kind == "concat")
@@ -143,14 +143,14 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
     if (kind == "elementwise") {
         const std::string op = o.string("op");
         const auto parsed = parse_elementwise_op(op);
-        if (!parsed) o.fail("op", "unknown element-wise operation \"" + op + "\" (add, sub, mul, div, pow, where)");
+        if (!parsed) o.fail("op", "unknown element-wise operation \"" + detail::excerpt(op) + "\" (add, sub, mul, div, pow, where)");
         return ElementwiseParams{read_shape(o, "shape", batch), *parsed, o.boolean("scalar", false),
                                  o.has("other") ? read_whole_shape(o, "other") : Shape{}};
     }
     if (kind == "embedding")
         return EmbeddingParams{batch, o.integer("seq", 1), o.integer("vocab"), o.integer("features")};
     if (kind == "copy") return CopyParams{read_shape(o, "shape", batch)};
-    o.fail("kind", "unknown layer kind \"" + kind + "\" (" + kind_names(all_layer_kinds) + ")");
+    o.fail("kind", "unknown layer kind \"" + detail::excerpt(kind) + "\" (" + kind_names(all_layer_kinds) + ")");
 }
 
 inline json per_sample(const Shape& s) {
@@ -292,7 +292,7 @@ inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_
         // the batch is the network's; shapes are per sample
         const std::string field(v.field);
         const std::string key = field.substr(0, field.find('.'));
-        const std::string message = std::string(to_string(kind(nl.layer))) + " \"" + nl.name + "\": " + v.describe();
+        const std::string message = std::string(to_string(kind(nl.layer))) + " \"" + detail::excerpt(nl.name) + "\": " + v.describe();
         if (o.has(key)) o.fail(key, message);
         o.fail(message);
     }
@@ -311,7 +311,7 @@ inline Network parse_network(const std::string& text, const std::string& file = 
     const json_value top = doc.root();
     const std::string format = top.string("format");
     if (format != network_format)
-        top.fail("format", "expected \"" + std::string(network_format) + "\" (got \"" + format + "\")");
+        top.fail("format", "expected \"" + std::string(network_format) + "\" (got \"" + detail::excerpt(format) + "\")");
     const std::int64_t version = top.integer("version");
     if (version != network_format_version)
         top.fail("version", "unsupported version " + std::to_string(version) + " (this perfcast reads " +
@@ -326,7 +326,7 @@ inline Network parse_network(const std::string& text, const std::string& file = 
     std::set<std::string> names;
     for (std::size_t i = 0; i < layers.size(); ++i) {
         NamedLayer nl = read_layer(layers[i], n.batch, i);
-        if (!names.insert(nl.name).second) layers[i].fail("name", "duplicate layer name \"" + nl.name + "\"");
+        if (!names.insert(nl.name).second) layers[i].fail("name", "duplicate layer name \"" + detail::excerpt(nl.name) + "\"");
         n.layers.push_back(std::move(nl));
     }
     top.no_other_keys();

@@ -116,8 +116,12 @@ ConfigViolation first_violation(const MlpConfig& c) noexcept;
 
 inline detail::mlp::ConfigViolation detail::mlp::first_violation(const MlpConfig& c) noexcept {
     auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
-    for (std::size_t i = 0; i < c.hidden.size(); ++i)
+    // bounded before anything is allocated: a width of 2^32 from a file would ask for exabytes
+    if (c.hidden.size() > 64) return {"hidden", {}, "at most 64 hidden layers"};
+    for (std::size_t i = 0; i < c.hidden.size(); ++i) {
         if (c.hidden[i] == 0) return {"hidden", i, "a layer needs at least one unit"};
+        if (c.hidden[i] > 16384) return {"hidden", i, "at most 16384 units a layer"};
+    }
     if (!positive(c.learning_rate)) return {"learning_rate", {}, "expected a finite number > 0"};
     if (!(c.adam_beta1 >= 0.0 && c.adam_beta1 < 1.0)) return {"adam_beta1", {}, "expected a number in [0, 1)"};
     if (!(c.adam_beta2 >= 0.0 && c.adam_beta2 < 1.0)) return {"adam_beta2", {}, "expected a number in [0, 1)"};

@@ -76,7 +76,7 @@ Enum parse_enum(std::string_view name, const std::array<Enum, N>& values, const 
         if (!options.empty()) options += ", ";
         options += std::string(to_string(v));
     }
-    throw error(field, "unknown value \"" + std::string(name) + "\" (expected one of: " + options + ")");
+    throw error(field, "unknown value \"" + detail::excerpt(name) + "\" (expected one of: " + options + ")");
 }
 
 }  // namespace detail::mlp

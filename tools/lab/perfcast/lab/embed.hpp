@@ -246,7 +246,7 @@ inline std::string identifier_from(std::string_view s) {
 inline std::string embed_model_header(const Predictor& p, std::string_view name, std::string_view source) {
     using namespace embedded::detail;
     if (!embedded::is_identifier(name))
-        throw error("--name", "\"" + std::string(name) + "\" is not a C++ identifier (letters, digits, _)");
+        throw error("--name", "\"" + detail::excerpt(name) + "\" is not a C++ identifier (letters, digits, _)");
     if (p.models().empty()) throw error("embed", "the model has no layer-kind models");
     const embedded::Model& m = p.view();
     const std::string ns = "perfcast::models::" + std::string(name);

@@ -147,7 +147,7 @@ inline std::vector<LayerComparison> compare_layers(const Predictor& p, const Lay
         const Device* d = fixed ? fixed : (r.device.empty() ? nullptr : reg.find(r.device));
         if (!d)
             throw error(source_location{r.file.empty() ? v.file : r.file, r.line, 0}, "device",
-                        "unknown device \"" + r.device + "\"; name the device with --device ID (see `perfcast devices`)");
+                        "unknown device \"" + detail::excerpt(r.device) + "\"; name the device with --device ID (see `perfcast devices`)");
         LayerComparison c{&r, d, 0.0, {}};
         for (const NamedLayer& nl : r.layers) {
             const LayerTime t = p.layer_time(nl.layer, Target(*d, r.pass, r.dtype));

@@ -196,8 +196,8 @@ inline std::vector<NetworkComparison> compare_networks(const Predictor& p, const
         const Device* d = validation_device(r, reg, device_override);
         if (!d)
             throw error(source_location{r.file.empty() ? v.file : r.file, r.line, 0}, "device",
-                        "unknown device \"" + r.device + "\"" +
-                            (r.device_name.empty() ? std::string() : " (\"" + r.device_name + "\")") +
+                        "unknown device \"" + detail::excerpt(r.device) + "\"" +
+                            (r.device_name.empty() ? std::string() : " (\"" + detail::excerpt(r.device_name) + "\")") +
                             "; name the device with --device ID (see `perfcast devices`)");
         out.push_back({&r, d, estimate(*net, Target(*d, r.pass, r.dtype), p, options)});
     }

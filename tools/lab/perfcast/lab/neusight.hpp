@@ -160,13 +160,13 @@ inline Dataset parse_neusight(const std::string& text, const std::string& file, 
         const std::string op(r.cell("OPName"));
         const std::optional<Layer> layer = detail::neusight_layer(r, op);
         if (!layer)
-            r.fail("OPName", "unknown NeuSight operator \"" + op + "\" (the importer maps " +
+            r.fail("OPName", "unknown NeuSight operator \"" + detail::excerpt(op) + "\" (the importer maps " +
                                  std::string(detail::neusight_ops) + ")");
         Sample s;
         s.layer = *layer;
         const Device* dev = registry.find(r.cell("Device"));
         if (!dev)
-            r.fail("Device", "unknown device \"" + std::string(r.cell("Device")) +
+            r.fail("Device", "unknown device \"" + detail::excerpt(r.cell("Device")) +
                                  "\": add it to the device database or load it with --devices FILE.json");
         s.device = std::string(dev->id);
         if (const Violation v = check(s.layer))
@@ -199,7 +199,14 @@ inline std::string read_neusight_file(const std::string& path) {
     std::string text;
     char buf[1 << 16];
     std::size_t got = 0;
-    while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, got);
+    while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) {
+        if (text.size() + got > detail::max_input_bytes) {
+            ::pclose(pipe);
+            throw error(source_location{path, 0, 0}, "",
+                        "file too large: decompressed, more than the limit of " + detail::byte_size_text(detail::max_input_bytes));
+        }
+        text.append(buf, got);
+    }
     const int status = ::pclose(pipe);
     if (status == -1 || !WIFEXITED(status))
         throw error(source_location{path, 0, 0}, "", "xz -dc did not finish");

@@ -682,7 +682,7 @@ inline LabelScan scan_labels(const std::string& dir, const DeviceRegistry& reg) 
         const Device* dev = label_device(reg, gpu);
         if (!dev) {
             scan.problems.push_back({g.string(), 0, "device",
-                                     "unknown GPU \"" + gpu + "\": not in the device database (perfcast devices); its "
+                                     "unknown GPU \"" + detail::excerpt(gpu) + "\": not in the device database (perfcast devices); its "
                                      "labels are not compared"});
             continue;
         }
