@@ -760,12 +760,24 @@ template <> inline constexpr LayerKind kind_of<CopyParams> = LayerKind::copy;
  * (file and line) when it was parsed from a file.
  */
 
-#include <cstddef>    // size_t
-#include <stdexcept>  // runtime_error
-#include <string>     // string, to_string
-#include <utility>    // move
+#include <cstddef>      // size_t
+#include <stdexcept>    // runtime_error
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+#include <utility>      // move
 
 namespace perfcast {
+
+namespace detail {
+/**
+ * @brief @p value cut to @p max characters with "..." after, for quoting input in messages: a
+ * 10 MB cell or key is not echoed whole.
+ */
+inline std::string excerpt(std::string_view value, std::size_t max = 60) {
+    if (value.size() <= max) return std::string(value);
+    return std::string(value.substr(0, max)) + "...";
+}
+}  // namespace detail
 
 /** @brief Where a value came from: a file and a 1-based line (0 when unknown). */
 struct source_location {
@@ -2406,7 +2418,7 @@ inline FeatureSet parse_feature_set(std::string_view s) {
                          FeatureSet::portable})
         if (to_string(f) == s) return f;
     throw error("features",
-                "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware, portable)");
+                "unknown feature set \"" + detail::excerpt(s) + "\" (raw, params, analytical, hardware, portable)");
 }
 
 /** @brief Version of the feature definitions below; bump when any feature changes. */

@@ -769,12 +769,24 @@ template <> inline constexpr LayerKind kind_of<CopyParams> = LayerKind::copy;
  * (file and line) when it was parsed from a file.
  */
 
-#include <cstddef>    // size_t
-#include <stdexcept>  // runtime_error
-#include <string>     // string, to_string
-#include <utility>    // move
+#include <cstddef>      // size_t
+#include <stdexcept>    // runtime_error
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+#include <utility>      // move
 
 namespace perfcast {
+
+namespace detail {
+/**
+ * @brief @p value cut to @p max characters with "..." after, for quoting input in messages: a
+ * 10 MB cell or key is not echoed whole.
+ */
+inline std::string excerpt(std::string_view value, std::size_t max = 60) {
+    if (value.size() <= max) return std::string(value);
+    return std::string(value.substr(0, max)) + "...";
+}
+}  // namespace detail
 
 /** @brief Where a value came from: a file and a 1-based line (0 when unknown). */
 struct source_location {
@@ -2415,7 +2427,7 @@ inline FeatureSet parse_feature_set(std::string_view s) {
                          FeatureSet::portable})
         if (to_string(f) == s) return f;
     throw error("features",
-                "unknown feature set \"" + std::string(s) + "\" (raw, params, analytical, hardware, portable)");
+                "unknown feature set \"" + detail::excerpt(s) + "\" (raw, params, analytical, hardware, portable)");
 }
 
 /** @brief Version of the feature definitions below; bump when any feature changes. */
@@ -27335,7 +27347,6 @@ template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inc
 #include <charconv>     // from_chars
 #include <cmath>        // isfinite
 #include <cstdint>      // int64_t
-#include <fstream>      // ifstream, ofstream
 #include <initializer_list>  // initializer_list: required columns
 #include <map>          // map
 #include <optional>     // optional
@@ -27346,6 +27357,135 @@ template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inc
 #include <vector>       // vector
 
 // #include "../core/error.hpp"           // error, source_location: already inlined above
+// ---- begin include/perfcast/runtime/detail/files.hpp ----
+/**
+ * @file detail/files.hpp
+ * @brief Reading input files with a size limit, and writing output files atomically.
+ *
+ * read_file() refuses a file larger than its limit before reading it, and reads a device or a
+ * pipe (/dev/zero) only up to the limit, so no input can make perfcast allocate without bound.
+ * write_file() writes a temporary file beside the target and renames it over the target only
+ * once every byte is written and flushed: a failed write (a full disk) leaves the old file as it
+ * was and removes the temporary. A target that exists and is not a regular file (/dev/stdout,
+ * /dev/null) is written in place, as there is nothing to replace.
+ */
+
+#include <cerrno>        // errno
+#include <cstddef>       // size_t
+#include <cstdint>       // uintmax_t
+#include <cstdio>        // FILE, fopen, fwrite, fflush, fclose
+#include <cstring>       // strerror
+#include <filesystem>    // path, status, rename, remove, permissions
+#include <fstream>       // ifstream
+#include <random>        // random_device: the temporary's name
+#include <string>        // string, to_string
+#include <string_view>   // string_view
+#include <system_error>  // error_code
+
+// #include "../../core/error.hpp"  // error, source_location: already inlined above
+
+namespace perfcast::detail {
+
+/** @brief The largest input file perfcast reads (256 MiB): the data sets it reads are a few tens of MB. */
+inline constexpr std::size_t max_input_bytes = std::size_t{256} << 20;
+
+/** @brief "256 MiB", "1 KiB", "12 bytes": a size limit for messages. */
+inline std::string byte_size_text(std::size_t n) {
+    if (n >= (std::size_t{1} << 20) && n % (std::size_t{1} << 20) == 0) return std::to_string(n >> 20) + " MiB";
+    if (n >= (std::size_t{1} << 10) && n % (std::size_t{1} << 10) == 0) return std::to_string(n >> 10) + " KiB";
+    return std::to_string(n) + " bytes";
+}
+
+/**
+ * @brief Reads a whole file of at most @p limit bytes; perfcast::error naming it when it cannot be
+ * read, is a folder, or is larger than the limit (a device or a pipe is read only up to the limit).
+ */
+inline std::string read_file(const std::string& path, std::size_t limit = max_input_bytes) {
+    const source_location where{path, 0, 0};
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!ec && std::filesystem::is_directory(status)) throw error(where, "", "is a folder, not a file");
+    if (!ec && std::filesystem::is_regular_file(status)) {
+        const std::uintmax_t size = std::filesystem::file_size(path, ec);
+        if (!ec && size > limit)
+            throw error(where, "", "file too large: " + std::to_string(size) + " bytes, more than the limit of " +
+                                       byte_size_text(limit));
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw error(where, "", "cannot open file");
+    std::string text;
+    char buf[1 << 16];
+    while (in) {
+        in.read(buf, sizeof buf);
+        const auto got = static_cast<std::size_t>(in.gcount());
+        if (text.size() + got > limit)
+            throw error(where, "", "file too large: more than the limit of " + byte_size_text(limit));
+        text.append(buf, got);
+    }
+    if (in.bad()) throw error(where, "", "reading the file failed");
+    return text;
+}
+
+/** @brief The reason of the last failed C library call, for messages: "No space left on device". */
+inline std::string last_system_error(int saved_errno) {
+    return saved_errno != 0 ? std::string(std::strerror(saved_errno)) : std::string("unknown error");
+}
+
+/**
+ * @brief Writes @p text to @p path atomically: into a temporary file beside it, flushed and
+ * closed, then renamed over it. On any failure the temporary is removed, the old file (if any)
+ * is left as it was, and perfcast::error names the file (and @p field, the option that named it,
+ * when given) with the system's reason. A symbolic link is followed: the file it points to is
+ * replaced. A target that exists and is not a regular file is written in place.
+ */
+inline void write_file(const std::string& path, std::string_view text, const std::string& field = "") {
+    namespace fs = std::filesystem;
+    const source_location where{path, 0, 0};
+    if (path.empty()) throw error(field, "empty file name");
+    std::error_code ec;
+    fs::path target(path);
+    if (fs::is_symlink(fs::symlink_status(target, ec))) {
+        const fs::path resolved = fs::weakly_canonical(target, ec);
+        if (!ec) target = resolved;
+    }
+    const auto status = fs::status(target, ec);
+    const bool exists = !ec && fs::exists(status);
+    if (exists && fs::is_directory(status)) throw error(where, field, "is a folder, not a file");
+    const auto put = [&](const std::string& file) {
+        errno = 0;
+        std::FILE* f = std::fopen(file.c_str(), "wb");
+        if (f == nullptr) return std::string("cannot open the file for writing: ") + last_system_error(errno);
+        errno = 0;
+        const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+        const int write_errno = errno;
+        errno = 0;
+        const bool closed = std::fclose(f) == 0;
+        if (!written) return "writing the file failed: " + last_system_error(write_errno);
+        if (!closed) return "writing the file failed: " + last_system_error(errno);
+        return std::string();
+    };
+    if (exists && !fs::is_regular_file(status)) {  // a device or a pipe: nothing to replace
+        if (const std::string failed = put(target.string()); !failed.empty()) throw error(where, field, failed);
+        return;
+    }
+    std::random_device random;
+    const fs::path temporary =
+        target.parent_path() / ("." + target.filename().string() + ".tmp-" + std::to_string(random()));
+    if (const std::string failed = put(temporary.string()); !failed.empty()) {
+        fs::remove(temporary, ec);
+        throw error(where, field, failed);
+    }
+    if (exists) fs::permissions(temporary, fs::status(target, ec).permissions(), ec);  // keep the old file's mode
+    fs::rename(temporary, target, ec);
+    if (ec) {
+        const std::string reason = ec.message();
+        fs::remove(temporary, ec);
+        throw error(where, field, "cannot replace the file: " + reason);
+    }
+}
+
+}  // namespace perfcast::detail
+// ---- end include/perfcast/runtime/detail/files.hpp ----
 // ---- begin include/perfcast/runtime/io/device_json.hpp ----
 /**
  * @file io/device_json.hpp
@@ -27389,13 +27529,11 @@ template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inc
 #include <cmath>        // isfinite
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint64_t
-#include <fstream>      // ifstream
 #include <functional>   // less<>: heterogeneous lookup of the keys read
 #include <limits>       // numeric_limits: the range an integer must fit
 #include <optional>     // optional: an optional member
 #include <set>          // set: the keys read, for no_other_keys()
 #include <span>         // span: numbers() writes into one
-#include <sstream>      // ostringstream
 #include <string>       // string, to_string
 #include <string_view>  // string_view
 #include <type_traits>  // is_integral_v, is_signed_v, type_identity_t
@@ -27405,7 +27543,8 @@ template <std::int64_t B = 1> using InceptionV3 = typename built_net<detail::inc
 
 #include <nlohmann/json.hpp>  // json
 
-// #include "../../core/error.hpp"  // error, source_location: already inlined above
+// #include "../../core/error.hpp"  // error, source_location, excerpt: already inlined above
+// #include "files.hpp"              // read_file: the readers of JSON files read them through it: already inlined above
 
 namespace perfcast::detail {
 
@@ -27521,21 +27660,12 @@ inline std::string path_string(const std::vector<json_step>& path, std::string p
     for (const auto& s : path) {
         if (const auto* k = std::get_if<std::string>(&s)) {
             if (!out.empty()) out += '.';
-            out += *k;
+            out += excerpt(*k);
         } else {
             out += "[" + std::to_string(std::get<std::size_t>(s)) + "]";
         }
     }
     return out;
-}
-
-/** @brief Reads a whole file; perfcast::error naming it when it cannot be read. */
-inline std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw error(source_location{path, 0, 0}, "", "cannot open file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 /**
@@ -27975,7 +28105,7 @@ public:
         if (const Device* d = find(query)) return *d;
         std::string known;
         for (const Device& d : m_devices) known += (known.empty() ? "" : ", ") + std::string(d.id);
-        throw error("device", "unknown device \"" + std::string(query) + "\"; known: " + known);
+        throw error("device", "unknown device \"" + detail::excerpt(query) + "\"; known: " + known);
     }
 
     /** @brief Adds the devices of a "perfcast-devices" document (or one device object). */
@@ -27986,7 +28116,7 @@ public:
             // Other top-level members are left alone, as they always were (a note, a date...).
             const std::string format = root.string("format");
             if (format != devices_format)
-                root.fail("format", "expected \"" + std::string(devices_format) + "\" (got \"" + format + "\")");
+                root.fail("format", "expected \"" + std::string(devices_format) + "\" (got \"" + detail::excerpt(format) + "\")");
             if (root.integer("version") != devices_format_version) root.fail("version", "unsupported version");
             for (const detail::json_value& d : root.array("devices")) add_one(d, file);
         } else {
@@ -28180,7 +28310,7 @@ public:
         if (s.empty()) fail(column, "missing (an integer is required for this kind)");
         std::int64_t v = 0;
         const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || p != s.data() + s.size()) fail(column, "expected an integer (got \"" + std::string(s) + "\")");
+        if (ec != std::errc() || p != s.data() + s.size()) fail(column, "expected an integer (got \"" + detail::excerpt(s) + "\")");
         return v;
     }
     std::int64_t integer(std::string_view column, std::int64_t fallback) const {
@@ -28195,7 +28325,7 @@ public:
             if (used != s.size() || !std::isfinite(v)) throw std::invalid_argument("x");
             return v;
         } catch (const std::exception&) {
-            fail(column, "expected a number (got \"" + std::string(s) + "\")");
+            fail(column, "expected a number (got \"" + detail::excerpt(s) + "\")");
         }
     }
     bool boolean(std::string_view column, bool fallback) const {
@@ -28203,7 +28333,7 @@ public:
         if (s.empty()) return fallback;
         if (s == "1" || s == "true") return true;
         if (s == "0" || s == "false") return false;
-        fail(column, "expected 0, 1, true or false (got \"" + std::string(s) + "\")");
+        fail(column, "expected 0, 1, true or false (got \"" + detail::excerpt(s) + "\")");
     }
 
 private:
@@ -28270,12 +28400,12 @@ void read_network_columns(const row_reader& r, const std::string& file, NetworkR
     if (const std::string_view p = r.cell("pass"); !p.empty()) {
         const auto pp = parse_pass(p);
         if (!pp || (p != "inference" && p != "training"))
-            r.fail("pass", "expected inference or training (got \"" + std::string(p) + "\")");
+            r.fail("pass", "expected inference or training (got \"" + detail::excerpt(p) + "\")");
         row.pass = *pp;
     }
     if (const std::string_view t = r.cell("dtype"); !t.empty()) {
         const auto tt = parse_dtype(t);
-        if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(t) + "\")");
+        if (!tt) r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + detail::excerpt(t) + "\")");
         row.dtype = *tt;
     }
     row.device = std::string(r.cell("device"));
@@ -28310,7 +28440,7 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
         p.height = r.integer("height");
         p.width = r.integer("width");
         const std::string_view mode = r.cell("mode");
-        if (mode != "max" && mode != "avg") r.fail("mode", "expected max or avg (got \"" + std::string(mode) + "\")");
+        if (mode != "max" && mode != "avg") r.fail("mode", "expected max or avg (got \"" + detail::excerpt(mode) + "\")");
         p.mode = mode == "max" ? PoolMode::max : PoolMode::avg;
         p.global = r.boolean("global", false);
         if (!p.global) {
@@ -28334,12 +28464,12 @@ inline Layer layer_from_row(const row_reader& r, std::string_view kind, std::int
         if (kind == "elementwise") {
             const std::string_view op = r.cell("op");
             const auto o = parse_elementwise_op(op);
-            if (!o) r.fail("op", "expected add, sub, mul, div, pow or where (got \"" + std::string(op) + "\")");
+            if (!o) r.fail("op", "expected add, sub, mul, div, pow or where (got \"" + detail::excerpt(op) + "\")");
             return ElementwiseParams{s, *o, r.boolean("scalar", false)};
         }
         const std::string_view a = r.cell("activation");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{s, *k};
-        r.fail("activation", "unknown activation \"" + std::string(a) + "\"");
+        r.fail("activation", "unknown activation \"" + detail::excerpt(a) + "\"");
     }
     if (kind == "concat")
         return ConcatParams{batch, r.integer("channels"), r.integer("height"), r.integer("width"), r.integer("inputs")};
@@ -28487,7 +28617,7 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
         if (!header) {
             if (ds.provenance.count("format") && ds.provenance["format"] != dataset_format)
                 throw error(source_location{file, line_no, 0}, "format",
-                            "expected \"" + std::string(dataset_format) + "\" (got \"" + ds.provenance["format"] + "\")");
+                            "expected \"" + std::string(dataset_format) + "\" (got \"" + detail::excerpt(ds.provenance["format"]) + "\")");
             if (ds.provenance.count("version") && ds.provenance["version"] != "1" && ds.provenance["version"] != "2" &&
                 ds.provenance["version"] != std::to_string(dataset_format_version))
                 throw error(source_location{file, line_no, 0}, "version",
@@ -28511,11 +28641,11 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
         const std::string_view kind_name = r.cell("kind");
         const std::string_view pass = r.cell("pass");
         if (auto p = parse_pass(pass); p && (pass == "inference" || pass == "training")) s.pass = *p;
-        else r.fail("pass", "expected inference or training (got \"" + std::string(pass) + "\")");
+        else r.fail("pass", "expected inference or training (got \"" + detail::excerpt(pass) + "\")");
         if (auto t = parse_dtype(r.cell("dtype"))) s.dtype = *t;
-        else r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + std::string(r.cell("dtype")) + "\")");
+        else r.fail("dtype", "expected fp32, tf32, fp16 or bf16 (got \"" + detail::excerpt(r.cell("dtype")) + "\")");
         const Device* dev = registry.find(r.cell("device"));
-        if (!dev) r.fail("device", "unknown device \"" + std::string(r.cell("device")) + "\" (see `perfcast devices`)");
+        if (!dev) r.fail("device", "unknown device \"" + detail::excerpt(r.cell("device")) + "\" (see `perfcast devices`)");
         s.device = std::string(dev->id);
         s.layer = detail::layer_from_row(r, kind_name, r.integer("batch"));
         if (const Violation v = check(s.layer)) {
@@ -28594,11 +28724,11 @@ inline void write_dataset(std::ostream& os, const Dataset& ds) {
     for (const auto& s : ds.rows) write_sample(os, s);
 }
 
+/** @brief Writes a dataset file atomically (detail::write_file): a failed write leaves the old file. */
 inline void save_dataset(const std::string& path, const Dataset& ds) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw error(source_location{path, 0, 0}, "", "cannot write file");
+    std::ostringstream out;
     write_dataset(out, ds);
-    if (!out) throw error(source_location{path, 0, 0}, "", "write failed");
+    detail::write_file(path, out.str());
 }
 
 }  // namespace perfcast
@@ -28663,6 +28793,7 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
 // #include "../core/method.hpp"           // LayerTime: already inlined above
 // #include "../core/target.hpp"           // Target: already inlined above
 // #include "dataset.hpp"             // Dataset, Sample, detail::layer_cells: already inlined above
+// #include "detail/files.hpp"        // write_file: save: already inlined above
 // #include "detail/json.hpp"         // json, json_document, json_value: the model file: already inlined above
 // ---- begin include/perfcast/runtime/detail/xtensor.hpp ----
 /**
@@ -28864,7 +28995,7 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
         p.height = o.integer("height");
         p.width = o.integer("width");
         const std::string mode = o.string("mode", "max");
-        if (mode != "max" && mode != "avg") o.fail("mode", "expected \"max\" or \"avg\" (got \"" + mode + "\")");
+        if (mode != "max" && mode != "avg") o.fail("mode", "expected \"max\" or \"avg\" (got \"" + detail::excerpt(mode) + "\")");
         p.mode = mode == "max" ? PoolMode::max : PoolMode::avg;
         p.global = o.boolean("global", false);
         p.kernel = read_hw(o, "kernel", p.global ? Hw{1} : Hw{2});
@@ -28881,7 +29012,7 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
         const std::string a = o.string("activation", "relu");
         if (const auto k = parse_activation_kind(a)) return ActivationParams{read_shape(o, "shape", batch), *k};
         o.fail("activation",
-               "unknown activation \"" + a + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish, gelu_tanh)");
+               "unknown activation \"" + detail::excerpt(a) + "\" (relu, relu6, tanh, sigmoid, gelu, silu, hardswish, gelu_tanh)");
     }
     if (kind == "add") return AddParams{read_shape(o, "shape", batch), o.integer("inputs", 2)};
     if (kind == "concat")
@@ -28905,14 +29036,14 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
     if (kind == "elementwise") {
         const std::string op = o.string("op");
         const auto parsed = parse_elementwise_op(op);
-        if (!parsed) o.fail("op", "unknown element-wise operation \"" + op + "\" (add, sub, mul, div, pow, where)");
+        if (!parsed) o.fail("op", "unknown element-wise operation \"" + detail::excerpt(op) + "\" (add, sub, mul, div, pow, where)");
         return ElementwiseParams{read_shape(o, "shape", batch), *parsed, o.boolean("scalar", false),
                                  o.has("other") ? read_whole_shape(o, "other") : Shape{}};
     }
     if (kind == "embedding")
         return EmbeddingParams{batch, o.integer("seq", 1), o.integer("vocab"), o.integer("features")};
     if (kind == "copy") return CopyParams{read_shape(o, "shape", batch)};
-    o.fail("kind", "unknown layer kind \"" + kind + "\" (" + kind_names(all_layer_kinds) + ")");
+    o.fail("kind", "unknown layer kind \"" + detail::excerpt(kind) + "\" (" + kind_names(all_layer_kinds) + ")");
 }
 
 inline json per_sample(const Shape& s) {
@@ -29054,7 +29185,7 @@ inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_
         // the batch is the network's; shapes are per sample
         const std::string field(v.field);
         const std::string key = field.substr(0, field.find('.'));
-        const std::string message = std::string(to_string(kind(nl.layer))) + " \"" + nl.name + "\": " + v.describe();
+        const std::string message = std::string(to_string(kind(nl.layer))) + " \"" + detail::excerpt(nl.name) + "\": " + v.describe();
         if (o.has(key)) o.fail(key, message);
         o.fail(message);
     }
@@ -29073,7 +29204,7 @@ inline Network parse_network(const std::string& text, const std::string& file = 
     const json_value top = doc.root();
     const std::string format = top.string("format");
     if (format != network_format)
-        top.fail("format", "expected \"" + std::string(network_format) + "\" (got \"" + format + "\")");
+        top.fail("format", "expected \"" + std::string(network_format) + "\" (got \"" + detail::excerpt(format) + "\")");
     const std::int64_t version = top.integer("version");
     if (version != network_format_version)
         top.fail("version", "unsupported version " + std::to_string(version) + " (this perfcast reads " +
@@ -29084,10 +29215,11 @@ inline Network parse_network(const std::string& text, const std::string& file = 
     if (n.batch < 1) top.fail("batch", "batch must be >= 1 (got " + std::to_string(n.batch) + ")");
     top.string("description", "");
     const std::vector<json_value> layers = top.array("layers");
+    if (layers.empty()) top.fail("layers", "a network needs at least one layer (got none)");
     std::set<std::string> names;
     for (std::size_t i = 0; i < layers.size(); ++i) {
         NamedLayer nl = read_layer(layers[i], n.batch, i);
-        if (!names.insert(nl.name).second) layers[i].fail("name", "duplicate layer name \"" + nl.name + "\"");
+        if (!names.insert(nl.name).second) layers[i].fail("name", "duplicate layer name \"" + detail::excerpt(nl.name) + "\"");
         n.layers.push_back(std::move(nl));
     }
     top.no_other_keys();
@@ -29232,7 +29364,7 @@ Enum parse_enum(std::string_view name, const std::array<Enum, N>& values, const 
         if (!options.empty()) options += ", ";
         options += std::string(to_string(v));
     }
-    throw error(field, "unknown value \"" + std::string(name) + "\" (expected one of: " + options + ")");
+    throw error(field, "unknown value \"" + detail::excerpt(name) + "\" (expected one of: " + options + ")");
 }
 
 }  // namespace detail::mlp
@@ -29854,8 +29986,12 @@ ConfigViolation first_violation(const MlpConfig& c) noexcept;
 
 inline detail::mlp::ConfigViolation detail::mlp::first_violation(const MlpConfig& c) noexcept {
     auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
-    for (std::size_t i = 0; i < c.hidden.size(); ++i)
+    // bounded before anything is allocated: a width of 2^32 from a file would ask for exabytes
+    if (c.hidden.size() > 64) return {"hidden", {}, "at most 64 hidden layers"};
+    for (std::size_t i = 0; i < c.hidden.size(); ++i) {
         if (c.hidden[i] == 0) return {"hidden", i, "a layer needs at least one unit"};
+        if (c.hidden[i] > 16384) return {"hidden", i, "at most 16384 units a layer"};
+    }
     if (!positive(c.learning_rate)) return {"learning_rate", {}, "expected a finite number > 0"};
     if (!(c.adam_beta1 >= 0.0 && c.adam_beta1 < 1.0)) return {"adam_beta1", {}, "expected a number in [0, 1)"};
     if (!(c.adam_beta2 >= 0.0 && c.adam_beta2 < 1.0)) return {"adam_beta2", {}, "expected a number in [0, 1)"};
@@ -31047,8 +31183,6 @@ inline TrainingHistory read_history(const json_value& v) {
 
 #include <cstddef>      // size_t
 #include <cstdint>      // uint64_t
-#include <fstream>      // ofstream: save
-#include <ios>          // streamsize, ios::binary
 #include <span>         // span: single-row input and scratch
 #include <string>       // string, to_string
 #include <string_view>  // string_view: the format tag
@@ -31056,6 +31190,7 @@ inline TrainingHistory read_history(const json_value& v) {
 #include <vector>       // vector: per-thread scratch
 
 // #include "../detail/json.hpp"     // nlohmann::json; json_value, json_document, read_file: reading: already inlined above
+// #include "../detail/files.hpp"    // write_file: save: already inlined above
 // #include "../detail/xtensor.hpp"  // xt::xtensor: already inlined above
 // #include "../../core/error.hpp"   // error, source_location: already inlined above
 // #include "config.hpp"             // MlpConfig: already inlined above
@@ -31263,12 +31398,7 @@ inline std::string TrainedRegressor::to_json_text() const {
 }
 
 inline void TrainedRegressor::save(const std::string& file) const {
-    const std::string text = to_json_text();
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    if (!out) throw error(source_location{file, 0, 0}, "", "cannot open the file for writing");
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) throw error(source_location{file, 0, 0}, "", "writing the file failed");
+    detail::write_file(file, to_json_text());
 }
 
 inline TrainedRegressor TrainedRegressor::load(const std::string& file) {
@@ -31970,12 +32100,8 @@ public:
         return j;
     }
 
-    void save(const std::string& path) const {
-        std::ofstream out(path, std::ios::binary);
-        if (!out) throw error(source_location{path, 0, 0}, "", "cannot write file");
-        out << to_json().dump(1) << '\n';
-        if (!out) throw error(source_location{path, 0, 0}, "", "write failed");
-    }
+    /** @brief Writes the model file atomically (detail::write_file): a failed write leaves the old file. */
+    void save(const std::string& path) const { detail::write_file(path, to_json().dump(1) + '\n'); }
 
     /**
      * @brief Reads a model from JSON text. With `verify`, re-runs the reference queries.
