@@ -570,6 +570,8 @@ def numeric_options_are_parsed_strictly_and_refused_naming_the_option_and_the_bo
             assert p.stdout == "" and not os.path.exists(out), (opt, value)
         p = run("train", "--data", os.path.join(d, "none.csv"), "--out", "", ok=False)
         assert "--out: empty value" in p.stderr, p.stderr
+        p = run("train", "--data", os.path.join(d, "none.csv"), "--out", os.path.join(d, "no", "m.json"), ok=False)
+        assert "--out: no such folder" in p.stderr, p.stderr  # refused before the data is read or a model trained
         p = run("study", "learning-curve", "--data", os.path.join(d, "none.csv"), "--fractions", "nan", ok=False)
         assert "--fractions: expected a number in (0, 1] (got \"nan\")" in p.stderr, p.stderr
         p = run("report", "--data", "x.csv", "--model", "m.json", "--out", os.path.join(d, "r.html"),

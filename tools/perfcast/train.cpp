@@ -21,6 +21,10 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) { g_interrupted = true; }
 
 int run(const Args& a) {
+    // the model is written after minutes of training: a folder that is not there is refused first
+    const std::filesystem::path out(a.get("out"));
+    if (const auto folder = out.parent_path(); !folder.empty() && !std::filesystem::is_directory(folder))
+        throw error(source_location{out.string(), 0, 0}, "--out", "no such folder: " + folder.string());
     const auto files = a.all("data");
     DeviceRegistry reg;
     load_devices(reg, a);
