@@ -179,14 +179,12 @@ public:
     double number(std::string_view column) const {
         const std::string_view s = cell(column);
         if (s.empty()) fail(column, "missing (a number is required)");
-        try {
-            std::size_t used = 0;
-            const double v = std::stod(std::string(s), &used);
-            if (used != s.size() || !std::isfinite(v)) throw std::invalid_argument("x");
-            return v;
-        } catch (const std::exception&) {
+        // the whole cell, decimal: no leading space, hex float, nan, inf or a value beyond a double
+        double v = 0;
+        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+        if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v))
             fail(column, "expected a number (got \"" + detail::excerpt(s) + "\")");
-        }
+        return v;
     }
     bool boolean(std::string_view column, bool fallback) const {
         const std::string_view s = cell(column);

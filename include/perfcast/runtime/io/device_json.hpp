@@ -5,9 +5,9 @@
  */
 #pragma once
 
+#include <charconv>     // from_chars: the compute capability
 #include <deque>        // deque (stable storage for loaded names)
-#include <exception>    // exception: a compute capability stoi refuses
-#include <string>       // string, stoi, to_string
+#include <string>       // string, to_string
 #include <string_view>  // string_view
 #include <utility>      // move
 #include <vector>       // vector
@@ -130,12 +130,16 @@ private:
         const std::string cc = o.string("compute_capability", "0.0");
         const auto dot = cc.find('.');
         if (dot == std::string::npos) o.fail("compute_capability", "expected \"major.minor\"");
-        try {
-            d.cc_major = std::stoi(cc.substr(0, dot));
-            d.cc_minor = std::stoi(cc.substr(dot + 1));
-        } catch (const std::exception&) {
-            o.fail("compute_capability", "expected \"major.minor\"");
-        }
+        const auto whole_int = [&](std::string_view part) {
+            int v = 0;
+            const auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+            if (ec != std::errc() || p != part.data() + part.size() || v < 0 || v > 99)
+                o.fail("compute_capability", "expected \"major.minor\", two integers from 0 to 99 (got \"" +
+                                                 detail::excerpt(cc) + "\")");
+            return v;
+        };
+        d.cc_major = whole_int(std::string_view(cc).substr(0, dot));
+        d.cc_minor = whole_int(std::string_view(cc).substr(dot + 1));
         d.units = o.integer<int>("units");
         d.lanes_per_unit = o.integer<int>("lanes_per_unit");
         d.simd_width = o.integer<int>("simd_width", 0);
