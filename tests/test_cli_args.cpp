@@ -14,6 +14,7 @@
 #endif
 
 #include <perfcast/core/error.hpp>              // error, detail::excerpt
+#include <perfcast/runtime/dataset.hpp>         // parse_dataset
 #include <perfcast/runtime/detail/files.hpp>    // read_file, write_file
 #include <perfcast/runtime/io/network_json.hpp>  // parse_network
 #include <perfcast/runtime/mlp/config.hpp>       // MlpConfig
@@ -225,6 +226,10 @@ TEST_CASE("JSON errors name the file, the line and the path: numbers out of rang
     CHECK(contains(network_error(head + "\"layers\": []}"), "net.json:2: layers: a network needs at least one layer"));
     CHECK(contains(network_error(head + "\"layers\": [\n{\"kind\": \"dense\", \"in_features\": 4.5, \"out_features\": 2}]}"),
                    "net.json:3: layers[0].in_features: expected an integer"));
+    const std::string deep = "{\"a\":\n" + std::string(200'000, '[') + std::string(200'000, ']') + ", \"format\": 5}";
+    CHECK(contains(network_error(deep), "net.json:2: invalid JSON: nested more than 256 levels deep"));
+    CHECK(network_error("{\"a\": \"" + std::string(1000, '[') + "\", " + head.substr(1) + "\"layers\": [" + dense + "]}")
+              .find("nested") == std::string::npos);  // brackets inside a string do not count
     const std::string key(100'000, 'k');
     const std::string m = network_error(head + "\"" + key + "\": 1, \"layers\": [" + dense + "]}");
     CHECK(contains(m, "unknown field"));
@@ -248,6 +253,45 @@ TEST_CASE("an MLP config's widths are bounded before anything is allocated") {
     std::string deep = "{\"hidden\": [1";
     for (int i = 0; i < 64; ++i) deep += ", 1";
     CHECK(contains(refusal_of(deep + "]}"), "hidden: at most 64 hidden layers"));
+}
+
+TEST_CASE("dataset numbers are read whole; a long cell is cut in the message") {
+    const std::string head =
+        "kind,pass,dtype,device,batch,in_features,out_features,in_channels,out_channels,height,width,kernel_h,kernel_w,"
+        "time_us,samples,spread,error,source\n";
+    const auto refusal_of = [&](const std::string& time) {
+        DeviceRegistry reg;
+        try {
+            parse_dataset(head + "dense,inference,fp32,t4,8,128,64,,,,,,," + time + ",30,,,s\n", "d.csv", reg);
+        } catch (const error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(refusal_of("12.5").empty());
+    for (const std::string bad : {"0x1p3", " 12.5", "12.5 ", "+12.5", "1e999", "nan", "inf", "12.5us"})
+        CHECK_MESSAGE(contains(refusal_of(bad), "d.csv:2:14: time_us: expected a number"), bad);
+    const std::string m = refusal_of(std::string(10'000'000, '9') + "x");
+    CHECK(contains(m, "time_us: expected a number"));
+    CHECK(m.size() < 200);
+}
+
+TEST_CASE("a device's compute capability is two whole integers") {
+    const auto refusal_of = [](const std::string& cc) {
+        DeviceRegistry reg;
+        try {
+            reg.parse("{\"id\": \"mine\", \"name\": \"Mine\", \"kind\": \"gpu\", \"compute_capability\": \"" + cc +
+                          "\", \"units\": 40, \"lanes_per_unit\": 64, \"fp32_tflops\": 8, \"bandwidth_gbs\": 320, "
+                          "\"memory_gb\": 16, \"l2_mb\": 4}",
+                      "dev.json");
+        } catch (const error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(refusal_of("7.5").empty());
+    for (const std::string bad : {"7.5abc", "7.", ".5", "99999999999.5", "-1.5", "7. 5"})
+        CHECK_MESSAGE(contains(refusal_of(bad), "dev.json:1: compute_capability: expected \"major.minor\""), bad);
 }
 
 TEST_CASE("excerpt: values in messages are cut to 60 characters") {

@@ -206,11 +206,41 @@ inline std::vector<json_step> path_where_parsing_stops(const std::string& text) 
     return path;
 }
 
+/** @brief The deepest nesting perfcast reads: its files nest a few levels; the line finder recurses. */
+inline constexpr std::size_t max_json_depth = 256;
+
+/**
+ * @brief Refuses text whose arrays and objects nest deeper than max_json_depth, naming the file and
+ * the line where it does: a document of 200,000 '[' would exhaust the stack of any recursive reader.
+ */
+inline void check_json_depth(std::string_view text, const std::string& file) {
+    std::size_t depth = 0, line = 1;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n') ++line;
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_json_depth)
+                throw error(source_location{file, line, 0}, "",
+                            "invalid JSON: nested more than " + std::to_string(max_json_depth) + " levels deep");
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+}
+
 /**
  * @brief Parses JSON text. A syntax error names the file and line; a number too large for a
- * double (1e999) names the file, the line and the path of the number.
+ * double (1e999) names the file, the line and the path of the number; nesting deeper than
+ * max_json_depth is refused.
  */
 inline json parse_json(const std::string& text, const std::string& file) {
+    check_json_depth(text, file);
     try {
         return json::parse(text);
     } catch (const json::parse_error& e) {
