@@ -274,6 +274,16 @@ TEST_CASE("dataset numbers are read whole; a long cell is cut in the message") {
     const std::string m = refusal_of(std::string(10'000'000, '9') + "x");
     CHECK(contains(m, "time_us: expected a number"));
     CHECK(m.size() < 200);
+    // a column named by the input is the field: cut too
+    DeviceRegistry reg;
+    std::string column_message;
+    try {
+        parse_dataset("kind,pass,dtype,device,batch,time_us," + std::string(10'000'000, 'c') + "\n", "d.csv", reg);
+    } catch (const error& e) {
+        column_message = e.what();
+    }
+    CHECK(contains(column_message, "d.csv:1"));
+    CHECK(column_message.size() < 400);
 }
 
 TEST_CASE("a device's compute capability is two whole integers") {
