@@ -238,8 +238,8 @@ TEST_CASE("JSON errors name the file, the line and the path: numbers out of rang
 
 TEST_CASE("an MLP config's widths are bounded before anything is allocated") {
     const auto refusal_of = [](const std::string& text) {
-        const detail::json_document doc("mlp.json", text);
         try {
+            const detail::json_document doc("mlp.json", text);
             MlpConfig::read(doc.root());
         } catch (const error& e) {
             return std::string(e.what());
