@@ -830,7 +830,7 @@ private:
             }
             out += ": ";
         }
-        if (!field.empty()) out += field + ": ";
+        if (!field.empty()) out += detail::excerpt(field, 200) + ": ";  // a field named by the input (a CSV column) may be long
         out += message;
         return out;
     }

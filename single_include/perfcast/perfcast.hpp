@@ -839,7 +839,7 @@ private:
             }
             out += ": ";
         }
-        if (!field.empty()) out += field + ": ";
+        if (!field.empty()) out += detail::excerpt(field, 200) + ": ";  // a field named by the input (a CSV column) may be long
         out += message;
         return out;
     }
@@ -27493,9 +27493,9 @@ inline void write_file(const std::string& path, std::string_view text, const std
  *        DeviceRegistry: the built-in database plus the devices a user loads.
  */
 
+#include <charconv>     // from_chars: the compute capability
 #include <deque>        // deque (stable storage for loaded names)
-#include <exception>    // exception: a compute capability stoi refuses
-#include <string>       // string, stoi, to_string
+#include <string>       // string, to_string
 #include <string_view>  // string_view
 #include <utility>      // move
 #include <vector>       // vector
@@ -27708,11 +27708,41 @@ inline std::vector<json_step> path_where_parsing_stops(const std::string& text) 
     return path;
 }
 
+/** @brief The deepest nesting perfcast reads: its files nest a few levels; the line finder recurses. */
+inline constexpr std::size_t max_json_depth = 256;
+
+/**
+ * @brief Refuses text whose arrays and objects nest deeper than max_json_depth, naming the file and
+ * the line where it does: a document of 200,000 '[' would exhaust the stack of any recursive reader.
+ */
+inline void check_json_depth(std::string_view text, const std::string& file) {
+    std::size_t depth = 0, line = 1;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '\n') ++line;
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_json_depth)
+                throw error(source_location{file, line, 0}, "",
+                            "invalid JSON: nested more than " + std::to_string(max_json_depth) + " levels deep");
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+}
+
 /**
  * @brief Parses JSON text. A syntax error names the file and line; a number too large for a
- * double (1e999) names the file, the line and the path of the number.
+ * double (1e999) names the file, the line and the path of the number; nesting deeper than
+ * max_json_depth is refused.
  */
 inline json parse_json(const std::string& text, const std::string& file) {
+    check_json_depth(text, file);
     try {
         return json::parse(text);
     } catch (const json::parse_error& e) {
@@ -28145,12 +28175,16 @@ private:
         const std::string cc = o.string("compute_capability", "0.0");
         const auto dot = cc.find('.');
         if (dot == std::string::npos) o.fail("compute_capability", "expected \"major.minor\"");
-        try {
-            d.cc_major = std::stoi(cc.substr(0, dot));
-            d.cc_minor = std::stoi(cc.substr(dot + 1));
-        } catch (const std::exception&) {
-            o.fail("compute_capability", "expected \"major.minor\"");
-        }
+        const auto whole_int = [&](std::string_view part) {
+            int v = 0;
+            const auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+            if (ec != std::errc() || p != part.data() + part.size() || v < 0 || v > 99)
+                o.fail("compute_capability", "expected \"major.minor\", two integers from 0 to 99 (got \"" +
+                                                 detail::excerpt(cc) + "\")");
+            return v;
+        };
+        d.cc_major = whole_int(std::string_view(cc).substr(0, dot));
+        d.cc_minor = whole_int(std::string_view(cc).substr(dot + 1));
         d.units = o.integer<int>("units");
         d.lanes_per_unit = o.integer<int>("lanes_per_unit");
         d.simd_width = o.integer<int>("simd_width", 0);
@@ -28319,14 +28353,12 @@ public:
     double number(std::string_view column) const {
         const std::string_view s = cell(column);
         if (s.empty()) fail(column, "missing (a number is required)");
-        try {
-            std::size_t used = 0;
-            const double v = std::stod(std::string(s), &used);
-            if (used != s.size() || !std::isfinite(v)) throw std::invalid_argument("x");
-            return v;
-        } catch (const std::exception&) {
+        // the whole cell, decimal: no leading space, hex float, nan, inf or a value beyond a double
+        double v = 0;
+        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+        if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v))
             fail(column, "expected a number (got \"" + detail::excerpt(s) + "\")");
-        }
+        return v;
     }
     bool boolean(std::string_view column, bool fallback) const {
         const std::string_view s = cell(column);
