@@ -6,13 +6,14 @@
 #   device_json/   the built-in devices, as a perfcast-devices document and as one device object
 #   dataset_csv/   the first rows and every 400th of the CPU sweeps in data/cpu/, and of NeuSight's data in data/neusight/
 #   neusight_csv/  a few rows of each operator of NeuSight's T4 files (NEUSIGHT_DIR: its raw CSV folder)
+#   neusight_trace/ the first lines of two of NeuSight's per-node traces and one end-to-end label (V100)
 #   model_file/    a small model trained on those rows (dense only, hidden 4, one member)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 perfcast=${1:-build/bin/perfcast}
 neusight=${2:-../shared/data/external/neusight}
 out=tests/fuzz/corpus
-mkdir -p $out/{network_json,device_json,dataset_csv,neusight_csv,model_file}
+mkdir -p $out/{network_json,device_json,dataset_csv,neusight_csv,neusight_trace,model_file}
 find $out -type f ! -name 'crash-*' -delete
 
 python3 - "$perfcast" "$out" <<'PY'
@@ -52,6 +53,11 @@ for dir in "$neusight"/*/; do
     if [[ $f == *.xz ]]; then xzcat "$dir/$f"; else cat "$dir/$f"; fi | awk 'NR<=4 || NR%3000==0' | head -8 \
         >$out/neusight_csv/${op}_t4.csv
 done
+
+labels=$neusight/labels/Tesla_V100-PCIE-32GB
+xzcat $labels/gpt2_large-inf-1024-4.csv.xz | head -40 >$out/neusight_trace/gpt2_large_head.csv
+xzcat $labels/bert_large-train-512-2.csv.xz | head -30 >$out/neusight_trace/bert_large_train_head.csv
+cp $labels/gpt2_large-inf-1024-4.json $out/neusight_trace/gpt2_large_label.json
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
