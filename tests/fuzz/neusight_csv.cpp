@@ -1,0 +1,18 @@
+// Fuzz target: the importer of NeuSight's operator CSV files (perfcast::parse_neusight).
+#include <perfcast/lab/neusight.hpp>
+
+#include "fuzz.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace perfcast;
+    static const DeviceRegistry registry;
+    try {
+        const Dataset ds = parse_neusight(fuzz::text(data, size), "fuzz.csv", registry);
+        for (const Sample& s : ds.rows) {
+            validate(s.layer);
+            fuzz::require_sane_row(s, registry);
+        }
+    } catch (const error&) {
+    }
+    return 0;
+}
