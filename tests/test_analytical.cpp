@@ -142,6 +142,27 @@ TEST_CASE("estimate asks the time function once per distinct layer and pass, and
     }
 }
 
+TEST_CASE("an estimate's layer names are the network's, short ones held inline and long ones whole") {
+    const std::string long_name(EstimateName::inline_capacity + 10, 'x');
+    const std::string edge(EstimateName::inline_capacity, 'e');
+    Network net{"names", 2, {}};
+    for (const std::string& name : {std::string("fc1"), edge, long_name, std::string()})
+        net.layers.push_back({name, Layer(DenseParams{.batch = 2, .in_features = 8, .out_features = 8})});
+    const NetworkEstimate e = estimate(net, Target(devices::v100_pcie_32gb), Analytical::roofline);
+    REQUIRE(e.layers.size() == net.layers.size());
+    for (std::size_t i = 0; i < net.layers.size(); ++i) {
+        CAPTURE(i);
+        CHECK(e.layers[i].name == net.layers[i].name);
+        CHECK(e.layers[i].name.size() == net.layers[i].name.size());
+    }
+    NetworkEstimate copy = e;  // copies own their names
+    const NetworkEstimate moved = std::move(copy);
+    CHECK(moved.layers[2].name == long_name);
+    CHECK(moved.layers[1].name.str() == edge);
+    CHECK(moved.layers[3].name.empty());
+    CHECK("layer " + moved.layers[0].name == "layer fc1");
+}
+
 TEST_CASE("analytical estimates are constant expressions") {
     constexpr double us = paleo_us(Conv2DParams{.batch = 32, .in_channels = 64, .height = 56, .width = 56,
                                                 .out_channels = 64, .kernel = 3, .padding = 1}, Target(devices::h100_sxm, Pass::inference));

@@ -174,7 +174,7 @@ int run(const Args& a) {
             std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s,overhead_us,"
                          "data\n";
             for (const auto& l : e.layers)
-                std::cout << csv_cell(l.name) << ',' << to_string(l.kind) << ',' << to_string(l.method) << ',' << l.us << ','
+                std::cout << csv_cell(l.name.str()) << ',' << to_string(l.kind) << ',' << to_string(l.method) << ',' << l.us << ','
                           << (e.total_us > 0 ? l.us / e.total_us : 0.0) << ',' << l.roofline_us << ',' << l.paleo_us
                           << ',' << l.cost.flops << ',' << l.cost.bytes << ',' << achieved(l) << ',' << l.overhead_us
                           << ',' << data(l) << '\n';
@@ -195,7 +195,7 @@ int run(const Args& a) {
     }
     Table tab({"layer", "kind", "output", "FLOPs", "by", "time us", "share %", "GFLOP/s", "roofline us", "PALEO us", "data"});
     for (const auto& l : e.layers)
-        tab.row({l.name, std::string(to_string(l.kind)), shape_str(l.output), cli::si(static_cast<double>(l.cost.flops)),
+        tab.row({l.name.str(), std::string(to_string(l.kind)), shape_str(l.output), cli::si(static_cast<double>(l.cost.flops)),
                  std::string(to_string(l.method)), cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
                  cli::fixed(achieved(l) / 1e9, 1), cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2), data(l)});
     tab.print(std::cout);

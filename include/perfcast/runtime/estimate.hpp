@@ -5,12 +5,15 @@
  */
 #pragma once
 
-#include <cstddef>   // size_t
-#include <cstdint>   // int64_t, uint64_t
-#include <optional>  // optional
-#include <string>    // string
-#include <utility>   // pair
-#include <vector>    // vector
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t, uint64_t
+#include <optional>     // optional
+#include <ostream>      // ostream
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // pair
+#include <vector>       // vector
 
 #include "../core/analytical.hpp"    // roofline_us, paleo_us, analytical_time, Analytical, PaleoOptions
 #include "../core/devices.hpp"       // Device
@@ -24,9 +27,56 @@
 
 namespace perfcast {
 
+/**
+ * @brief A layer's name in an estimate, owned: held inline up to `inline_capacity` characters, so
+ * that an estimate of a network of hundreds of layers allocates nothing per layer (a heap
+ * allocation and its release cost more than the estimate of a repeated layer), on the heap beyond.
+ */
+class EstimateName {
+public:
+    static constexpr std::size_t inline_capacity = 63;
+
+    EstimateName() = default;
+    EstimateName(std::string_view s) { assign(s); }                   // NOLINT: implicit by design
+    EstimateName(const std::string& s) : EstimateName(std::string_view(s)) {}  // NOLINT: implicit by design
+    EstimateName(const char* s) : EstimateName(std::string_view(s)) {}        // NOLINT: implicit by design
+
+    std::string_view view() const noexcept {
+        return m_long.empty() ? std::string_view(m_inline.data(), m_size) : std::string_view(m_long);
+    }
+    operator std::string_view() const noexcept { return view(); }  // NOLINT: implicit by design
+    std::string str() const { return std::string(view()); }
+    std::size_t size() const noexcept { return view().size(); }
+    bool empty() const noexcept { return view().empty(); }
+
+    friend bool operator==(const EstimateName& a, const EstimateName& b) noexcept { return a.view() == b.view(); }
+    friend bool operator==(const EstimateName& a, std::string_view b) noexcept { return a.view() == b; }
+    friend bool operator==(const EstimateName& a, const std::string& b) noexcept { return a.view() == b; }
+    friend bool operator==(const EstimateName& a, const char* b) noexcept { return a.view() == b; }
+    friend std::ostream& operator<<(std::ostream& os, const EstimateName& n) { return os << n.view(); }
+    friend std::string operator+(std::string a, const EstimateName& b) { return a.append(b.view()); }
+    friend std::string operator+(const EstimateName& a, std::string_view b) { return a.str().append(b); }
+
+private:
+    void assign(std::string_view s) {
+        if (s.size() > inline_capacity) {
+            m_long.assign(s);
+            m_size = 0;
+            return;
+        }
+        m_long.clear();
+        s.copy(m_inline.data(), s.size());
+        m_size = static_cast<unsigned char>(s.size());
+    }
+
+    std::array<char, inline_capacity> m_inline{};
+    unsigned char m_size = 0;  ///< the inline name's length
+    std::string m_long;        ///< a name longer than inline_capacity (empty otherwise)
+};
+
 /** @brief One layer's share of a network estimate. */
 struct LayerEstimate {
-    std::string name;
+    EstimateName name;
     LayerKind kind = LayerKind::dense;
     Shape output{};
     std::int64_t params = 0;
