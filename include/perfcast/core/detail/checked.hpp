@@ -28,7 +28,7 @@ inline constexpr std::int64_t max_size = std::numeric_limits<std::int32_t>::max(
  * @brief The largest count perfcast forms (tensor elements, parameters, FLOPs, bytes; of a phase,
  * of a layer's pass, and summed over a network): 2^62. Every count fits an int64 with a bit to
  * spare, so the sum of two in-range counts is still representable and can be compared with the
- * bound; a layer past it would run for about an hour on any GPU (4.6e18 FLOPs), far outside
+ * bound; a layer past it would run for over an hour on any GPU of today (4.6e18 FLOPs), far outside
  * anything a model trained on measurements can speak about.
  */
 inline constexpr std::int64_t max_count = std::int64_t{1} << 62;
