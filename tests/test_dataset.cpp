@@ -148,3 +148,26 @@ TEST_CASE("a dataset without the kernel column, or of version 2, still reads; ba
     const Dataset ok = parse_dataset(head + "layernorm,training,fp32,t4,2,8,,,,,,,1.0\n", "ln.csv", reg);
     CHECK(std::get<LayerNormParams>(ok.rows[0].layer).affine);  // affine by default
 }
+
+TEST_CASE("a row whose sizes or counts break a range rule is refused with file, line and column, never read") {
+    // channels 2^40
+    error e = parse_error(header + "conv2d,inference,fp32,t4,8,,,1099511627776,16,5,5,3,3,12.5,30,,,s\n");
+    CHECK(e.where().file == "d.csv");
+    CHECK(e.where().line == 5);
+    CHECK(e.field() == "in_channels");
+    CHECK(e.where().column == 8);
+    CHECK(e.message().find("size_in_range") != std::string::npos);
+    // the batch
+    e = parse_error(header + "dense,inference,fp32,t4,2147483648,128,64,,,,,,,12.5,30,,,s\n");
+    CHECK(e.field() == "batch");
+    CHECK(e.where().column == 5);
+    // every size in range, the GEMM's FLOPs past 2^62 (2 * 2^30 * 2^30 * 2^30): the row is located
+    e = parse_error(header + "dense,inference,fp32,t4,1073741824,1073741824,1073741824,,,,,,,12.5,30,,,s\n");
+    CHECK(e.where().line == 5);
+    CHECK(e.field() == "kind");
+    CHECK(e.message().find("forward.flops: work_in_range") == 0);
+    // the same row in range reads
+    DeviceRegistry reg;
+    const Dataset ok = parse_dataset(header + "dense,inference,fp32,t4,1024,1024,1024,,,,,,,12.5,30,,,s\n", "d.csv", reg);
+    CHECK(ok.rows.size() == 1);
+}

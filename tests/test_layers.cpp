@@ -3,6 +3,11 @@
 
 #include <perfcast/core/layers.hpp>
 
+#include <cstdint>      // int64_t
+#include <limits>       // numeric_limits
+#include <string>       // string
+#include <string_view>  // string_view
+
 using namespace perfcast;
 
 TEST_CASE("conv2d output shape follows PyTorch's formula, dilation and asymmetric kernels included") {
@@ -283,4 +288,112 @@ TEST_CASE("transformer layers: embedding, copy, broadcast and where operands, ge
     qkt.transpose_b = true;
     CHECK(cost(qkt, Phase::forward, DType::fp32) == cost(qk, Phase::forward, DType::fp32));
     CHECK(!(Layer{qkt} == Layer{qk}));
+}
+
+TEST_CASE("size_in_range: every size up to 2^31-1 is accepted, one past it refused naming the rule and the field") {
+    static_assert(max_size == 2147483647);
+    constexpr std::int64_t at = max_size, past = max_size + 1;
+    // at the limit: accepted (and its counts stay below 2^62)
+    CHECK(!check(DenseParams{.batch = at, .in_features = 1, .out_features = 1}));
+    CHECK(!check(SoftmaxParams{.batch = 1, .features = at}));
+    CHECK(!check(ActivationParams{.shape = Shape::matrix(1, at)}));
+    // one past: refused, the field named
+    const auto refused = [](const Violation& v, std::string_view field) {
+        CHECK(v.rule == Rule::size_in_range);
+        CHECK(v.field == field);
+        CHECK(v.limit == max_size);
+    };
+    refused(check(DenseParams{.batch = past, .in_features = 1, .out_features = 1}), "batch");
+    refused(check(DenseParams{.batch = 1, .in_features = 1, .out_features = 1, .seq = past}), "seq");
+    refused(check(Conv2DParams{.batch = 1, .in_channels = 1, .height = 4, .width = 4, .out_channels = 1,
+                               .padding = Hw{0, past}}),
+            "padding.w");
+    refused(check(Conv2DParams{.batch = 1, .in_channels = 1, .height = 4, .width = 4, .out_channels = 1,
+                               .kernel = 3, .dilation = past}),
+            "dilation.h");
+    refused(check(Pool2DParams{.batch = 1, .channels = 1, .height = 4, .width = 4, .stride = past}), "stride.h");
+    refused(check(AddParams{.shape = Shape::matrix(1, 2), .inputs = past}), "inputs");
+    refused(check(ElementwiseParams{.shape = Shape::matrix(2, 2), .op = ElementwiseOp::add, .other = Shape::matrix(1, past)}),
+            "other");
+    refused(check(EmbeddingParams{.batch = 1, .seq = 1, .vocab = past, .features = 1}), "vocab");
+    refused(check(BatchMatMulParams{.batch = 1, .m = 1, .k = past, .n = 1}), "k");
+    // the sizes are checked before the rules that add and multiply them: padding and dilation near 2^62
+    // used to overflow kernel_fits_padded_input itself
+    refused(check(Conv2DParams{.batch = 1, .in_channels = 1, .height = 4, .width = 4, .out_channels = 1,
+                               .padding = std::int64_t{1} << 62}),
+            "padding.h");
+    refused(check(Conv2DParams{.batch = 1, .in_channels = 1, .height = 4, .width = 4, .out_channels = 1, .kernel = 3,
+                               .dilation = std::int64_t{1} << 62}),
+            "dilation.h");
+    try {
+        validate(DenseParams{.batch = 1, .in_features = std::int64_t{1} << 50, .out_features = 1}, "fc");
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "fc.in_features");
+        CHECK(std::string(e.what()).find("size_in_range") != std::string::npos);
+        CHECK(std::string(e.what()).find("got 1125899906842624, limit 2147483647") != std::string::npos);
+    }
+}
+
+TEST_CASE("work_in_range: the cost formulas' counts up to 2^62 are accepted, past it refused naming the count") {
+    static_assert(max_count == std::int64_t{1} << 62);
+    // (2^31-1) rows of 2^31-1 features: just under 2^62 elements, accepted; 5 FLOPs an element pass 2^62
+    const LayerNormParams big{.batch = max_size, .features = max_size, .affine = false};
+    Violation v = check(big);
+    CHECK(v.rule == Rule::work_in_range);
+    CHECK(v.field == "forward.flops");
+    CHECK(v.limit == max_count);
+    // a count exactly at the limit is in range, one past it is not
+    CHECK(detail::Count{max_count}.over == false);
+    CHECK(detail::Count{max_count + 1}.over == true);
+    CHECK((detail::Count{max_count} + 1).over == true);
+    CHECK((detail::Count{std::int64_t{1} << 31} * (std::int64_t{1} << 31)).value == max_count);
+    CHECK(!(detail::Count{std::int64_t{1} << 31} * (std::int64_t{1} << 31)).over);
+    // past 64 bits the count saturates and stays flagged
+    const detail::Count wrapped = detail::Count{max_count} * 4 * 4;
+    CHECK(wrapped.over);
+    CHECK(wrapped.value == std::numeric_limits<std::int64_t>::max());
+    CHECK(((wrapped - max_count) / 2).over);
+    // bmm: 2*b*m*n*k formed in checked arithmetic (it is 2^125 here: 64 bits overflow, refused, not wrapped)
+    v = check(BatchMatMulParams{.batch = max_size, .m = max_size, .k = max_size, .n = max_size});
+    CHECK(v.rule == Rule::work_in_range);
+    CHECK(v.field == "input_shape");
+    CHECK(v.describe().find("got more than 2^63-1") != std::string::npos);
+    // the largest dense layer whose every count stays in range is accepted, and its cost is exact
+    const DenseParams d{.batch = 1 << 20, .in_features = 1 << 20, .out_features = 1 << 19, .bias = false};
+    CHECK(!check(d));
+    CHECK(cost(d, Phase::forward, DType::fp32).flops == std::int64_t{1} << 60);
+    // twice the output features: each phase's GEMM is 2^61 FLOPs (in range), a training step's 3 * 2^61 is not
+    DenseParams d2 = d;
+    d2.out_features = 1 << 20;
+    v = check(d2);
+    CHECK(v.rule == Rule::work_in_range);
+    CHECK(v.field == "training.flops");
+    // a count the bound covers is the same in both integer types
+    const Conv2DParams c{.batch = 8, .in_channels = 64, .height = 56, .width = 56, .out_channels = 64, .kernel = 3,
+                         .padding = 1};
+    for (Phase ph : all_phases) {
+        CHECK(cost<detail::Count>(c, ph, DType::fp16).flops.value == cost(c, ph, DType::fp16).flops);
+        CHECK(cost<detail::Count>(c, ph, DType::fp16).bytes.value == cost(c, ph, DType::fp16).bytes);
+    }
+    CHECK(param_count<detail::Count>(c).value == param_count(c));
+    // every kind's rule refuses through the layer variant too
+    CHECK(check(Layer{ActivationParams{.shape = Shape::nchw(max_size, max_size, max_size, 1)}}).rule ==
+          Rule::work_in_range);
+    CHECK(check(Layer{FlattenParams{.input = Shape::nchw(max_size, max_size, max_size, max_size)}}).field ==
+          "input_shape");
+}
+
+TEST_CASE("a layer's pass sum and a network-style total refuse past 2^62 with the rule") {
+    Cost total{max_count, 0};
+    try {
+        total += Cost{1, 0};
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "flops");
+        CHECK(std::string(e.what()).find("work_in_range") != std::string::npos);
+    }
+    Cost ok{max_count - 1, 0};
+    ok += Cost{1, 0};
+    CHECK(ok.flops == max_count);
 }

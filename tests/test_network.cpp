@@ -63,3 +63,55 @@ TEST_CASE("LayerName refuses names beyond its capacity") {
     CHECK_THROWS_AS(n.append(std::string(80, 'b')), error);
     CHECK((LayerName("a") / -3).view() == "a.-3");
 }
+
+TEST_CASE("a network's totals refuse a sum past 2^62 naming the rule and the layer") {
+    // each layer's counts are in range (a training step: at most 3 * 2^60 FLOPs); two of them pass 2^62
+    const DenseParams big{.batch = 1 << 20, .in_features = 1 << 20, .out_features = 1 << 19, .bias = false};
+    REQUIRE(!check(big));
+    Network n{"big", 1 << 20, {{"fc1", big}}};
+    CHECK(n.totals().training.flops == 2 * (std::int64_t{1} << 60));  // the first layer: no backward-data
+    n.layers.push_back({"fc2", big});
+    try {
+        (void)n.totals();
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "fc2.flops");
+        CHECK(std::string(e.what()).find("work_in_range") != std::string::npos);
+    }
+}
+
+TEST_CASE("with_batch refuses a batch that breaks size_in_range or work_in_range, naming the layer") {
+    NetBuilder b("n", 1, Shape::nchw(1, 3, 8, 8));
+    b.conv("c1", 8, 3).act("relu");
+    const Network n = b.build();
+    CHECK(n.with_batch(max_size).layers[0].layer == Layer{Conv2DParams{max_size, 3, 8, 8, 8, 3}});
+    try {
+        (void)n.with_batch(max_size + 1);
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "c1.batch");
+        CHECK(std::string(e.what()).find("size_in_range") != std::string::npos);
+    }
+    // a layer at a multiple of the network's batch: the product is refused, not wrapped
+    const Network m{"m", 2, {{"rows", SoftmaxParams{.batch = 2 << 20, .features = 8}}}};
+    try {
+        (void)m.with_batch(std::int64_t{1} << 60);
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "rows.batch");
+        CHECK(std::string(e.what()).find("got more than 2^63-1") != std::string::npos);
+    }
+}
+
+TEST_CASE("NetBuilder's products of dimensions are refused by the rules, not wrapped") {
+    // softmax over (2^21, 2^21, 2^21, 8): 2^63 rows overflow 64 bits
+    NetBuilder b("n", 1 << 21, Shape::nchw(1 << 21, 1 << 21, 1 << 21, 8));
+    try {
+        b.softmax("sm");
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "sm.batch");
+        CHECK(std::string(e.what()).find("size_in_range") != std::string::npos);
+    }
+    CHECK_THROWS_WITH_AS(b.view(Shape::matrix(std::int64_t{1} << 40, 1)), doctest::Contains("size_in_range"), error);
+}

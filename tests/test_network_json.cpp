@@ -247,3 +247,46 @@ TEST_CASE("bad transformer fields are refused with the rule: broadcasts, heads, 
     e = parse_error(doc("  {\"kind\": \"copy\", \"batch\": 0, \"shape\": [4]}"));
     CHECK(e.field() == "layers[0].batch");
 }
+
+TEST_CASE("sizes past 2^31-1 and counts past 2^62 are refused with the file, line, path and the rule") {
+    // channels 2^50: size_in_range at the field
+    error e = parse_error(doc("  {\"kind\": \"conv2d\", \"in_channels\": 3, \"height\": 8, \"width\": 8,\n"
+                              "   \"out_channels\": 1125899906842624}"));
+    CHECK(e.where().file == "net.json");
+    CHECK(e.where().line == 8);
+    CHECK(e.field() == "layers[0].out_channels");
+    CHECK(e.message().find("size_in_range") != std::string::npos);
+    CHECK(e.message().find("got 1125899906842624, limit 2147483647") != std::string::npos);
+    // padding near 2^62: refused by its range, before kernel_fits_padded_input adds it
+    e = parse_error(doc("  {\"kind\": \"conv2d\", \"in_channels\": 3, \"height\": 8, \"width\": 8, \"out_channels\": 4,\n"
+                        "   \"padding\": [1, 4611686018427387904]}"));
+    CHECK(e.field() == "layers[0].padding");
+    CHECK(e.message().find("size_in_range") != std::string::npos);
+    // the network's batch, a layer's own batch, and heads, which multiplies it
+    e = parse_error("{\"format\": \"perfcast-network\", \"version\": 1, \"name\": \"t\", \"batch\": 2147483648,\n"
+                    " \"layers\": []}");
+    CHECK(e.field() == "batch");
+    CHECK(e.message().find("size_in_range") != std::string::npos);
+    e = parse_error(doc("  {\"kind\": \"bmm\", \"heads\": 4294967296, \"m\": 4, \"k\": 8, \"n\": 2}"));
+    CHECK(e.field() == "layers[0].heads");
+    CHECK(e.message().find("size_in_range") != std::string::npos);
+    e = parse_error(doc("  {\"kind\": \"bmm\", \"heads\": 2147483647, \"m\": 4, \"k\": 8, \"n\": 2}"));  // batch 2 * heads
+    CHECK(e.message().find("size_in_range") != std::string::npos);
+    CHECK(e.message().find("got 4294967294") != std::string::npos);
+    // every size in range, a count past 2^62: the layer is located, the count named
+    e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3, \"out_features\": 4},\n"
+                        "  {\"kind\": \"dense\",\n   \"in_features\": 2147483647, \"out_features\": 2147483647}"));
+    CHECK(e.where().line == 8);
+    CHECK(e.field() == "layers[1]");
+    CHECK(e.message().find("work_in_range") != std::string::npos);
+    CHECK(e.message().find("forward.flops: dense \"layer1\"") == 0);
+    // rows of a shape's leading dimensions: formed without overflow, refused by the rule
+    e = parse_error(doc("  {\"kind\": \"softmax\", \"shape\": [2147483647, 2147483647, 8]}"));
+    CHECK(e.field() == "layers[0]");
+    CHECK(e.message().find("size_in_range") != std::string::npos);
+    // a size that is not an integer, or past 64 bits, is refused by the reader with the path
+    e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3, \"out_features\": 1e3}"));
+    CHECK(e.field() == "layers[0].out_features");
+    e = parse_error(doc("  {\"kind\": \"dense\", \"in_features\": 3, \"out_features\": 18446744073709551616}"));
+    CHECK(e.field() == "layers[0].out_features");
+}

@@ -189,11 +189,15 @@ struct Shape {
 
     constexpr std::int64_t operator[](int i) const noexcept { return dims[static_cast<std::size_t>(i)]; }
 
-    /** @brief Number of elements (product of the dimensions). */
-    constexpr std::int64_t elements() const noexcept {
-        std::int64_t n = 1;
-        for (int i = 0; i < rank; ++i) n *= dims[static_cast<std::size_t>(i)];
-        return rank == 0 ? 0 : n;
+    /**
+     * @brief Number of elements (product of the dimensions), in the integer type @p I: detail::Count
+     * (detail/checked.hpp) computes it in checked arithmetic, as the rule work_in_range does.
+     */
+    template <typename I = std::int64_t>
+    constexpr I elements() const noexcept {
+        I n = 1;
+        for (int i = 0; i < rank; ++i) n = n * I(dims[static_cast<std::size_t>(i)]);
+        return rank == 0 ? I(0) : n;
     }
 
     constexpr bool operator==(const Shape&) const = default;
@@ -412,11 +416,224 @@ constexpr const Device* find_device(std::string_view query) noexcept {
  * FLOPs count a multiply-add as two. Bytes count every tensor a phase reads or writes
  * once, in the precision's element size (tf32 stores fp32). The per-element constants of
  * the cheap layers are collected in `op_constants` so they are stated once.
+ *
+ * Each count is written once, over its integer type `I`: std::int64_t (the default) for the plain
+ * formulas, detail::Count for the rule work_in_range (layers/rules.hpp), which evaluates these very
+ * formulas in checked arithmetic and refuses a layer when any count they form passes max_count. So
+ * for every layer check() accepted, nothing here overflows. A product of two sizes is formed in
+ * int64 before it meets a Count only where it cannot overflow (sizes are at most max_size = 2^31-1).
  */
 
 #include <cstdint>  // int64_t
 
-// #include "../types.hpp"  // Shape, DType, Phase, Pass: already inlined above
+// ---- begin include/perfcast/core/detail/checked.hpp ----
+/**
+ * @file detail/checked.hpp
+ * @brief The bounds of sizes and counts, and the overflow-checked arithmetic that keeps every
+ *        count perfcast forms inside them (the rules size_in_range and work_in_range).
+ */
+
+#include <compare>      // <=>
+#include <cstdint>      // int64_t
+#include <limits>       // numeric_limits
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+#include <type_traits>  // is_constant_evaluated
+
+// ---- begin include/perfcast/core/error.hpp ----
+/**
+ * @file error.hpp
+ * @brief perfcast::error: the one exception type the library throws.
+ *
+ * Every refusal names what was wrong: the field, and where the input came from
+ * (file and line) when it was parsed from a file.
+ */
+
+#include <cstddef>      // size_t
+#include <stdexcept>    // runtime_error
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+#include <utility>      // move
+
+namespace perfcast {
+
+namespace detail {
+/**
+ * @brief @p value cut to @p max characters with "..." after, for quoting input in messages: a
+ * 10 MB cell or key is not echoed whole.
+ */
+inline std::string excerpt(std::string_view value, std::size_t max = 60) {
+    if (value.size() <= max) return std::string(value);
+    return std::string(value.substr(0, max)) + "...";
+}
+}  // namespace detail
+
+/** @brief Where a value came from: a file and a 1-based line (0 when unknown). */
+struct source_location {
+    std::string file;
+    std::size_t line = 0;
+    std::size_t column = 0;  ///< 1-based column (CSV) or 0 when unknown
+};
+
+/**
+ * @brief The exception perfcast throws for bad input or misuse.
+ *
+ * what() reads "file:line: field: message" with the parts that are known.
+ */
+class error : public std::runtime_error {
+public:
+    explicit error(const std::string& message) : std::runtime_error(message), m_message(message) {}
+
+    error(std::string field, const std::string& message)
+        : std::runtime_error(compose({}, field, message)), m_field(std::move(field)), m_message(message) {}
+
+    error(source_location where, std::string field, const std::string& message)
+        : std::runtime_error(compose(where, field, message)),
+          m_where(std::move(where)),
+          m_field(std::move(field)),
+          m_message(message) {}
+
+    /** @brief The field (or column) that was wrong, empty when not about one field. */
+    const std::string& field() const noexcept { return m_field; }
+    /** @brief The file and line the bad value came from, when known. */
+    const source_location& where() const noexcept { return m_where; }
+    /** @brief The message without the location prefix. */
+    const std::string& message() const noexcept { return m_message; }
+
+    /** @brief The same error, located in a file (keeps the field and message). */
+    error at(source_location where) const { return error(std::move(where), m_field, m_message); }
+
+private:
+    static std::string compose(const source_location& where, const std::string& field,
+                               const std::string& message) {
+        std::string out;
+        if (!where.file.empty()) {
+            out += where.file;
+            if (where.line != 0) {
+                out += ':';
+                out += std::to_string(where.line);
+            }
+            if (where.column != 0) {
+                out += ':';
+                out += std::to_string(where.column);
+            }
+            out += ": ";
+        }
+        if (!field.empty()) out += detail::excerpt(field, 200) + ": ";  // a field named by the input (a CSV column) may be long
+        out += message;
+        return out;
+    }
+
+    source_location m_where;
+    std::string m_field;
+    std::string m_message;
+};
+
+}  // namespace perfcast
+// ---- end include/perfcast/core/error.hpp ----
+
+namespace perfcast {
+
+/**
+ * @brief The largest size a layer may state (batch, channels, features, kernel, padding, every
+ * dimension of a shape, ...): 2^31-1, the int32 dimension limit of cuDNN's and cuBLAS's classic
+ * APIs, so every size perfcast accepts is one those libraries take. It also makes the rules
+ * themselves safe: a sum of a few sizes, or a product of two, cannot overflow 64 bits.
+ */
+inline constexpr std::int64_t max_size = std::numeric_limits<std::int32_t>::max();
+
+/**
+ * @brief The largest count perfcast forms (tensor elements, parameters, FLOPs, bytes; of a phase,
+ * of a layer's pass, and summed over a network): 2^62. Every count fits an int64 with a bit to
+ * spare, so the sum of two in-range counts is still representable and can be compared with the
+ * bound; a layer past it would run for over an hour on any GPU of today (4.6e18 FLOPs), far outside
+ * anything a model trained on measurements can speak about.
+ */
+inline constexpr std::int64_t max_count = std::int64_t{1} << 62;
+
+/**
+ * @brief Refusal inside constant evaluation of the two range rules: a network total, or a product
+ * the network builder forms, that breaks one stops compilation with the rule's name (the other
+ * rules' functions are in layers/rules.hpp).
+ */
+namespace rule_broken {
+inline void size_in_range(std::int64_t, std::int64_t) {}
+inline void work_in_range(std::int64_t, std::int64_t) {}
+}  // namespace rule_broken
+
+namespace detail {
+
+inline constexpr std::int64_t saturated = std::numeric_limits<std::int64_t>::max();
+
+/**
+ * @brief A count computed in checked arithmetic: once a step leaves the range (above max_count, or
+ * past 64 bits) it is flagged, and the flag sticks through every later step. The cost formulas
+ * (layers/cost.hpp) are written once, over their integer type: evaluated with Count they say
+ * whether any count they form leaves the range (the rule work_in_range), with std::int64_t they
+ * are the plain, fast formulas, safe for every layer the rule accepted.
+ */
+struct Count {
+    std::int64_t value = 0;  ///< the count, or `saturated` when it is past 64 bits
+    bool over = false;       ///< some step left [.., max_count]
+
+    constexpr Count() = default;
+    constexpr Count(std::int64_t v) noexcept : value(v), over(v > max_count) {}  // NOLINT: implicit by design
+
+    friend constexpr Count operator+(Count a, Count b) noexcept {
+        Count r;
+        if (__builtin_add_overflow(a.value, b.value, &r.value)) r.value = saturated;
+        r.over = a.over || b.over || r.value > max_count;
+        return r;
+    }
+    friend constexpr Count operator-(Count a, Count b) noexcept {
+        Count r;
+        if (__builtin_sub_overflow(a.value, b.value, &r.value)) r.value = saturated;
+        r.over = a.over || b.over || r.value > max_count;
+        return r;
+    }
+    friend constexpr Count operator*(Count a, Count b) noexcept {
+        Count r;
+        if (__builtin_mul_overflow(a.value, b.value, &r.value)) r.value = saturated;
+        r.over = a.over || b.over || r.value > max_count;
+        return r;
+    }
+    friend constexpr Count operator/(Count a, Count b) noexcept {
+        Count r;
+        const bool wraps = b.value == -1 && a.value == std::numeric_limits<std::int64_t>::min();
+        r.value = b.value == 0 ? 0 : wraps ? saturated : a.value / b.value;
+        r.over = a.over || b.over || wraps;
+        return r;
+    }
+    constexpr Count& operator+=(Count o) noexcept { return *this = *this + o; }
+    constexpr Count& operator*=(Count o) noexcept { return *this = *this * o; }
+    friend constexpr bool operator==(Count a, Count b) noexcept { return a.value == b.value; }
+    friend constexpr auto operator<=>(Count a, Count b) noexcept { return a.value <=> b.value; }
+};
+
+/** @brief a*b, or `saturated` when it is past 64 bits: a size the builder forms, refused by size_in_range. */
+constexpr std::int64_t size_product(std::int64_t a, std::int64_t b) noexcept {
+    std::int64_t r = 0;
+    return __builtin_mul_overflow(a, b, &r) ? saturated : r;
+}
+
+/**
+ * @brief a + b for a network total (`what`: "flops", "bytes", "params"), refused past max_count:
+ * at run time with perfcast::error naming the rule, in a constant expression by stopping compilation.
+ */
+constexpr std::int64_t total_add(std::int64_t a, std::int64_t b, std::string_view what) {
+    const Count r = Count{a} + Count{b};
+    if (r.over) {
+        if (std::is_constant_evaluated()) rule_broken::work_in_range(r.value, max_count);
+        throw error(std::string(what), "work_in_range: a network's total must be <= 2^62 = " +
+                                           std::to_string(max_count) + " (the sum passes it)");
+    }
+    return r.value;
+}
+
+}  // namespace detail
+}  // namespace perfcast
+// ---- end include/perfcast/core/detail/checked.hpp ----
+// #include "../types.hpp"           // Shape, DType, Phase, Pass: already inlined above
 // ---- begin include/perfcast/core/layers/params.hpp ----
 /**
  * @file layers/params.hpp
@@ -749,534 +966,6 @@ template <> inline constexpr LayerKind kind_of<CopyParams> = LayerKind::copy;
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/layers/params.hpp ----
-// ---- begin include/perfcast/core/layers/rules.hpp ----
-/**
- * @file layers/rules.hpp
- * @brief The shape rules a layer must satisfy, checked once and used twice:
- *        refused at compile time by the layer types, thrown as perfcast::error at run time.
- */
-
-#include <cstdint>      // int64_t
-#include <string>       // string, to_string
-#include <string_view>  // string_view
-
-// ---- begin include/perfcast/core/error.hpp ----
-/**
- * @file error.hpp
- * @brief perfcast::error: the one exception type the library throws.
- *
- * Every refusal names what was wrong: the field, and where the input came from
- * (file and line) when it was parsed from a file.
- */
-
-#include <cstddef>      // size_t
-#include <stdexcept>    // runtime_error
-#include <string>       // string, to_string
-#include <string_view>  // string_view
-#include <utility>      // move
-
-namespace perfcast {
-
-namespace detail {
-/**
- * @brief @p value cut to @p max characters with "..." after, for quoting input in messages: a
- * 10 MB cell or key is not echoed whole.
- */
-inline std::string excerpt(std::string_view value, std::size_t max = 60) {
-    if (value.size() <= max) return std::string(value);
-    return std::string(value.substr(0, max)) + "...";
-}
-}  // namespace detail
-
-/** @brief Where a value came from: a file and a 1-based line (0 when unknown). */
-struct source_location {
-    std::string file;
-    std::size_t line = 0;
-    std::size_t column = 0;  ///< 1-based column (CSV) or 0 when unknown
-};
-
-/**
- * @brief The exception perfcast throws for bad input or misuse.
- *
- * what() reads "file:line: field: message" with the parts that are known.
- */
-class error : public std::runtime_error {
-public:
-    explicit error(const std::string& message) : std::runtime_error(message), m_message(message) {}
-
-    error(std::string field, const std::string& message)
-        : std::runtime_error(compose({}, field, message)), m_field(std::move(field)), m_message(message) {}
-
-    error(source_location where, std::string field, const std::string& message)
-        : std::runtime_error(compose(where, field, message)),
-          m_where(std::move(where)),
-          m_field(std::move(field)),
-          m_message(message) {}
-
-    /** @brief The field (or column) that was wrong, empty when not about one field. */
-    const std::string& field() const noexcept { return m_field; }
-    /** @brief The file and line the bad value came from, when known. */
-    const source_location& where() const noexcept { return m_where; }
-    /** @brief The message without the location prefix. */
-    const std::string& message() const noexcept { return m_message; }
-
-    /** @brief The same error, located in a file (keeps the field and message). */
-    error at(source_location where) const { return error(std::move(where), m_field, m_message); }
-
-private:
-    static std::string compose(const source_location& where, const std::string& field,
-                               const std::string& message) {
-        std::string out;
-        if (!where.file.empty()) {
-            out += where.file;
-            if (where.line != 0) {
-                out += ':';
-                out += std::to_string(where.line);
-            }
-            if (where.column != 0) {
-                out += ':';
-                out += std::to_string(where.column);
-            }
-            out += ": ";
-        }
-        if (!field.empty()) out += detail::excerpt(field, 200) + ": ";  // a field named by the input (a CSV column) may be long
-        out += message;
-        return out;
-    }
-
-    source_location m_where;
-    std::string m_field;
-    std::string m_message;
-};
-
-}  // namespace perfcast
-// ---- end include/perfcast/core/error.hpp ----
-// #include "params.hpp"    // the parameter structs: already inlined above
-
-namespace perfcast {
-
-/** @brief A shape rule; each has a sentence (rule_text) and, at compile time, its own static_assert. */
-enum class Rule {
-    ok,
-    batch_positive,
-    channels_positive,
-    spatial_positive,
-    features_positive,
-    seq_positive,
-    kernel_positive,
-    stride_positive,
-    padding_nonnegative,
-    dilation_positive,
-    groups_positive,
-    in_channels_divisible_by_groups,
-    out_channels_divisible_by_groups,
-    kernel_fits_padded_input,
-    pool_padding_at_most_half_kernel,
-    inputs_at_least_two,
-    probability_in_range,
-    rank_in_range,
-    dims_positive,
-    matrix_dims_positive,
-    elementwise_add_takes_scalar,
-    other_broadcasts,
-    where_takes_mask,
-};
-
-/** @brief The sentence that states a rule. */
-constexpr std::string_view rule_text(Rule r) noexcept {
-    switch (r) {
-        case Rule::ok: return "ok";
-        case Rule::batch_positive: return "batch must be >= 1";
-        case Rule::channels_positive: return "channels must be >= 1";
-        case Rule::spatial_positive: return "height and width must be >= 1";
-        case Rule::features_positive: return "features must be >= 1";
-        case Rule::seq_positive: return "seq (rows per sample) must be >= 1";
-        case Rule::kernel_positive: return "kernel must be >= 1";
-        case Rule::stride_positive: return "stride must be >= 1";
-        case Rule::padding_nonnegative: return "padding must be >= 0";
-        case Rule::dilation_positive: return "dilation must be >= 1";
-        case Rule::groups_positive: return "groups must be >= 1";
-        case Rule::in_channels_divisible_by_groups: return "in_channels must be divisible by groups";
-        case Rule::out_channels_divisible_by_groups: return "out_channels must be divisible by groups";
-        case Rule::kernel_fits_padded_input:
-            return "the (dilated) kernel must fit the padded input: dilation*(kernel-1)+1 <= size+2*padding";
-        case Rule::pool_padding_at_most_half_kernel: return "pool padding must be at most half the kernel";
-        case Rule::inputs_at_least_two: return "inputs must be >= 2";
-        case Rule::probability_in_range: return "p must be in [0, 1)";
-        case Rule::rank_in_range: return "shape rank must be 1 to 4";
-        case Rule::dims_positive: return "every dimension of the shape must be >= 1";
-        case Rule::matrix_dims_positive: return "m, k and n must be >= 1";
-        case Rule::elementwise_add_takes_scalar:
-            return "elementwise add takes a scalar or a broadcast operand: a sum of same-shaped tensors is the add "
-                   "layer (AddParams)";
-        case Rule::other_broadcasts:
-            return "other must broadcast to shape: at most its rank, each dimension (aligned at the last) 1 or equal";
-        case Rule::where_takes_mask: return "where takes a tensor mask (scalar must be false)";
-    }
-    return "?";
-}
-
-/**
- * @brief The first rule a parameter struct breaks, with the offending value and its limit.
- * `field` names the struct member ("kernel.h"), so run-time errors can point at it.
- */
-struct Violation {
-    Rule rule = Rule::ok;
-    std::string_view field{};
-    std::int64_t value = 0;
-    std::int64_t limit = 0;
-
-    constexpr explicit operator bool() const noexcept { return rule != Rule::ok; }
-
-    /** @brief "kernel.h: the (dilated) kernel must fit ... (got 11, limit 7)". */
-    std::string describe() const {
-        return std::string(rule_text(rule)) + " (got " + std::to_string(value) + ", limit " + std::to_string(limit) + ")";
-    }
-};
-
-namespace detail {
-
-/** @brief Output length of a convolution along one axis (0 when the input is too small). */
-constexpr std::int64_t conv_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
-                                std::int64_t d) noexcept {
-    const std::int64_t span = d * (k - 1) + 1;
-    if (s <= 0 || size + 2 * p < span) return 0;
-    return (size + 2 * p - span) / s + 1;
-}
-
-/** @brief Output length of a pooling window along one axis, with PyTorch's ceil_mode rule. */
-constexpr std::int64_t pool_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
-                                bool ceil_mode) noexcept {
-    if (s <= 0 || size + 2 * p < k) return 0;
-    const std::int64_t num = size + 2 * p - k;
-    std::int64_t out = (ceil_mode ? (num + s - 1) / s : num / s) + 1;
-    if (ceil_mode && (out - 1) * s >= size + p) --out;
-    return out;
-}
-
-constexpr Violation positive(std::int64_t v, Rule r, std::string_view field) noexcept {
-    return v >= 1 ? Violation{} : Violation{r, field, v, 1};
-}
-
-constexpr Violation shape_ok(const Shape& s, std::string_view field) noexcept {
-    if (s.rank < 1 || s.rank > 4) return {Rule::rank_in_range, field, s.rank, 4};
-    for (int i = 0; i < s.rank; ++i)
-        if (s[i] < 1) return {Rule::dims_positive, field, s[i], 1};
-    return {};
-}
-
-template <typename... V>
-constexpr Violation first(V... vs) noexcept {
-    Violation out{};
-    ((out = out ? out : vs), ...);
-    return out;
-}
-
-}  // namespace detail
-
-// ---------------------------------------------------------------------------------------
-// check(): the first broken rule of each layer kind, or Rule::ok
-// ---------------------------------------------------------------------------------------
-
-constexpr Violation check(const DenseParams& p) noexcept {
-    using detail::positive;
-    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
-                         positive(p.seq, Rule::seq_positive, "seq"),
-                         positive(p.in_features, Rule::features_positive, "in_features"),
-                         positive(p.out_features, Rule::features_positive, "out_features"));
-}
-
-constexpr Violation check(const Conv2DParams& p) noexcept {
-    using detail::positive;
-    Violation v = detail::first(
-        positive(p.batch, Rule::batch_positive, "batch"),
-        positive(p.in_channels, Rule::channels_positive, "in_channels"),
-        positive(p.out_channels, Rule::channels_positive, "out_channels"),
-        positive(p.height, Rule::spatial_positive, "height"), positive(p.width, Rule::spatial_positive, "width"),
-        positive(p.kernel.h, Rule::kernel_positive, "kernel.h"), positive(p.kernel.w, Rule::kernel_positive, "kernel.w"),
-        positive(p.stride.h, Rule::stride_positive, "stride.h"), positive(p.stride.w, Rule::stride_positive, "stride.w"),
-        positive(p.dilation.h, Rule::dilation_positive, "dilation.h"),
-        positive(p.dilation.w, Rule::dilation_positive, "dilation.w"),
-        positive(p.groups, Rule::groups_positive, "groups"));
-    if (v) return v;
-    if (p.padding.h < 0) return {Rule::padding_nonnegative, "padding.h", p.padding.h, 0};
-    if (p.padding.w < 0) return {Rule::padding_nonnegative, "padding.w", p.padding.w, 0};
-    if (p.in_channels % p.groups != 0)
-        return {Rule::in_channels_divisible_by_groups, "groups", p.in_channels, p.groups};
-    if (p.out_channels % p.groups != 0)
-        return {Rule::out_channels_divisible_by_groups, "groups", p.out_channels, p.groups};
-    const std::int64_t span_h = p.dilation.h * (p.kernel.h - 1) + 1;
-    const std::int64_t span_w = p.dilation.w * (p.kernel.w - 1) + 1;
-    if (span_h > p.height + 2 * p.padding.h)
-        return {Rule::kernel_fits_padded_input, "kernel.h", span_h, p.height + 2 * p.padding.h};
-    if (span_w > p.width + 2 * p.padding.w)
-        return {Rule::kernel_fits_padded_input, "kernel.w", span_w, p.width + 2 * p.padding.w};
-    return {};
-}
-
-/** @brief The stride a pool really uses (0 means the kernel size). */
-constexpr Hw effective_stride(const Pool2DParams& p) noexcept {
-    if (p.global) return Hw{1, 1};
-    return Hw{p.stride.h == 0 ? p.kernel.h : p.stride.h, p.stride.w == 0 ? p.kernel.w : p.stride.w};
-}
-
-/** @brief The window a pool really uses (the whole plane when global). */
-constexpr Hw effective_kernel(const Pool2DParams& p) noexcept {
-    return p.global ? Hw{p.height, p.width} : p.kernel;
-}
-
-constexpr Violation check(const Pool2DParams& p) noexcept {
-    using detail::positive;
-    Violation v = detail::first(positive(p.batch, Rule::batch_positive, "batch"),
-                                positive(p.channels, Rule::channels_positive, "channels"),
-                                positive(p.height, Rule::spatial_positive, "height"),
-                                positive(p.width, Rule::spatial_positive, "width"));
-    if (v || p.global) return v;
-    v = detail::first(positive(p.kernel.h, Rule::kernel_positive, "kernel.h"),
-                      positive(p.kernel.w, Rule::kernel_positive, "kernel.w"));
-    if (v) return v;
-    if (p.stride.h < 0) return {Rule::stride_positive, "stride.h", p.stride.h, 1};
-    if (p.stride.w < 0) return {Rule::stride_positive, "stride.w", p.stride.w, 1};
-    if (p.padding.h < 0) return {Rule::padding_nonnegative, "padding.h", p.padding.h, 0};
-    if (p.padding.w < 0) return {Rule::padding_nonnegative, "padding.w", p.padding.w, 0};
-    if (2 * p.padding.h > p.kernel.h)
-        return {Rule::pool_padding_at_most_half_kernel, "padding.h", p.padding.h, p.kernel.h / 2};
-    if (2 * p.padding.w > p.kernel.w)
-        return {Rule::pool_padding_at_most_half_kernel, "padding.w", p.padding.w, p.kernel.w / 2};
-    if (p.kernel.h > p.height + 2 * p.padding.h)
-        return {Rule::kernel_fits_padded_input, "kernel.h", p.kernel.h, p.height + 2 * p.padding.h};
-    if (p.kernel.w > p.width + 2 * p.padding.w)
-        return {Rule::kernel_fits_padded_input, "kernel.w", p.kernel.w, p.width + 2 * p.padding.w};
-    return {};
-}
-
-constexpr Violation check(const BatchNorm2DParams& p) noexcept {
-    using detail::positive;
-    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
-                         positive(p.channels, Rule::channels_positive, "channels"),
-                         positive(p.height, Rule::spatial_positive, "height"),
-                         positive(p.width, Rule::spatial_positive, "width"));
-}
-
-constexpr Violation check(const ActivationParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
-
-constexpr Violation check(const AddParams& p) noexcept {
-    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
-    if (p.inputs < 2) return {Rule::inputs_at_least_two, "inputs", p.inputs, 2};
-    return {};
-}
-
-constexpr Violation check(const ConcatParams& p) noexcept {
-    using detail::positive;
-    Violation v = detail::first(positive(p.batch, Rule::batch_positive, "batch"),
-                                positive(p.channels, Rule::channels_positive, "channels"),
-                                positive(p.height, Rule::spatial_positive, "height"),
-                                positive(p.width, Rule::spatial_positive, "width"));
-    if (v) return v;
-    if (p.inputs < 2) return {Rule::inputs_at_least_two, "inputs", p.inputs, 2};
-    if (p.channels < p.inputs) return {Rule::channels_positive, "channels", p.channels, p.inputs};
-    return {};
-}
-
-constexpr Violation check(const FlattenParams& p) noexcept { return detail::shape_ok(p.input, "input"); }
-
-constexpr Violation check(const SoftmaxParams& p) noexcept {
-    using detail::positive;
-    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
-                         positive(p.features, Rule::features_positive, "features"));
-}
-
-constexpr Violation check(const DropoutParams& p) noexcept {
-    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
-    if (!(p.p >= 0.0 && p.p < 1.0))
-        return {Rule::probability_in_range, "p", static_cast<std::int64_t>(p.p * 1000.0), 1000};
-    return {};
-}
-
-/** @brief bmm: every size positive. */
-constexpr Violation check(const BatchMatMulParams& p) noexcept {
-    using detail::positive;
-    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
-                         positive(p.m, Rule::matrix_dims_positive, "m"),
-                         positive(p.k, Rule::matrix_dims_positive, "k"),
-                         positive(p.n, Rule::matrix_dims_positive, "n"));
-}
-
-constexpr Violation check(const LayerNormParams& p) noexcept {
-    using detail::positive;
-    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
-                         positive(p.features, Rule::features_positive, "features"));
-}
-
-/**
- * @brief The other operand, when given, broadcasts to the shape; an elementwise add of two same-shaped
- * tensors is refused (it is the add layer, so each operation has one kind); where's mask is a tensor.
- */
-constexpr Violation check(const ElementwiseParams& p) noexcept {
-    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
-    const bool broadcast = p.other.rank > 0;
-    if (broadcast) {
-        if (Violation v = detail::shape_ok(p.other, "other")) return v;
-        if (p.scalar) return {Rule::other_broadcasts, "other", p.other.rank, 0};
-        if (p.other.rank > p.shape.rank) return {Rule::other_broadcasts, "other", p.other.rank, p.shape.rank};
-        for (int i = 1; i <= p.other.rank; ++i) {
-            const std::int64_t o = p.other[p.other.rank - i], s = p.shape[p.shape.rank - i];
-            if (o != 1 && o != s) return {Rule::other_broadcasts, "other", o, s};
-        }
-    }
-    if (p.op == ElementwiseOp::where && p.scalar) return {Rule::where_takes_mask, "scalar", 1, 0};
-    if (p.op == ElementwiseOp::add && !p.scalar && (!broadcast || p.other == p.shape))
-        return {Rule::elementwise_add_takes_scalar, "scalar", 0, 1};
-    return {};
-}
-
-constexpr Violation check(const EmbeddingParams& p) noexcept {
-    using detail::positive;
-    return detail::first(positive(p.batch, Rule::batch_positive, "batch"), positive(p.seq, Rule::seq_positive, "seq"),
-                         positive(p.vocab, Rule::features_positive, "vocab"),
-                         positive(p.features, Rule::features_positive, "features"));
-}
-
-constexpr Violation check(const CopyParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
-
-/** @brief Throws perfcast::error naming the field when a parameter struct breaks a rule. */
-template <typename P>
-void validate(const P& p, std::string_view layer_name = {}) {
-    if (const Violation v = check(p)) {
-        std::string field(v.field);
-        if (!layer_name.empty()) field = std::string(layer_name) + "." + field;
-        throw error(field, std::string(to_string(kind_of<P>)) + ": " + v.describe());
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Compile-time refusal: one static_assert per rule, its message the rule's sentence.
-// The instantiation note names the values: refuse<Rule::kernel_fits_padded_input, 11, 7>
-// reads "got 11, limit 7".
-// ---------------------------------------------------------------------------------------
-namespace detail {
-
-template <auto...> inline constexpr bool always_false = false;
-
-template <Rule R, std::int64_t Value, std::int64_t Limit>
-struct refuse {
-    static constexpr bool ok = true;
-};
-
-#define PERFCAST_DETAIL_REFUSE(rule, text)                                   \
-    template <std::int64_t Value, std::int64_t Limit>                        \
-    struct refuse<Rule::rule, Value, Limit> {                                \
-        static_assert(always_false<Value, Limit>, "perfcast rule " text);    \
-        static constexpr bool ok = false;                                    \
-    };
-
-PERFCAST_DETAIL_REFUSE(batch_positive, "batch_positive: batch must be >= 1")
-PERFCAST_DETAIL_REFUSE(channels_positive, "channels_positive: channels must be >= 1")
-PERFCAST_DETAIL_REFUSE(spatial_positive, "spatial_positive: height and width must be >= 1")
-PERFCAST_DETAIL_REFUSE(features_positive, "features_positive: features must be >= 1")
-PERFCAST_DETAIL_REFUSE(seq_positive, "seq_positive: seq (rows per sample) must be >= 1")
-PERFCAST_DETAIL_REFUSE(kernel_positive, "kernel_positive: kernel must be >= 1")
-PERFCAST_DETAIL_REFUSE(stride_positive, "stride_positive: stride must be >= 1")
-PERFCAST_DETAIL_REFUSE(padding_nonnegative, "padding_nonnegative: padding must be >= 0")
-PERFCAST_DETAIL_REFUSE(dilation_positive, "dilation_positive: dilation must be >= 1")
-PERFCAST_DETAIL_REFUSE(groups_positive, "groups_positive: groups must be >= 1")
-PERFCAST_DETAIL_REFUSE(in_channels_divisible_by_groups,
-                       "in_channels_divisible_by_groups: in_channels % groups must be 0 (Value = in_channels, Limit = groups)")
-PERFCAST_DETAIL_REFUSE(out_channels_divisible_by_groups,
-                       "out_channels_divisible_by_groups: out_channels % groups must be 0 (Value = out_channels, Limit = groups)")
-PERFCAST_DETAIL_REFUSE(kernel_fits_padded_input,
-                       "kernel_fits_padded_input: the (dilated) kernel must fit the padded input, "
-                       "dilation*(kernel-1)+1 <= size+2*padding (Value = dilated kernel, Limit = padded input)")
-PERFCAST_DETAIL_REFUSE(pool_padding_at_most_half_kernel,
-                       "pool_padding_at_most_half_kernel: pool padding must be <= kernel/2 (Value = padding, Limit = kernel/2)")
-PERFCAST_DETAIL_REFUSE(inputs_at_least_two, "inputs_at_least_two: inputs must be >= 2")
-PERFCAST_DETAIL_REFUSE(probability_in_range, "probability_in_range: p must be in [0, 1) (Value = p*1000)")
-PERFCAST_DETAIL_REFUSE(rank_in_range, "rank_in_range: shape rank must be 1 to 4")
-PERFCAST_DETAIL_REFUSE(dims_positive, "dims_positive: every dimension of the shape must be >= 1")
-PERFCAST_DETAIL_REFUSE(matrix_dims_positive, "matrix_dims_positive: m, k and n must be >= 1")
-PERFCAST_DETAIL_REFUSE(elementwise_add_takes_scalar,
-                       "elementwise_add_takes_scalar: elementwise add takes a scalar or a broadcast operand; "
-                       "a sum of same-shaped tensors is the add layer (AddParams) (Value = scalar)")
-PERFCAST_DETAIL_REFUSE(other_broadcasts,
-                       "other_broadcasts: other must broadcast to shape: at most its rank, each dimension (aligned at "
-                       "the last) 1 or equal, and no scalar beside it (Value = other's dimension, Limit = shape's)")
-PERFCAST_DETAIL_REFUSE(where_takes_mask, "where_takes_mask: where takes a tensor mask (scalar must be false)")
-
-#undef PERFCAST_DETAIL_REFUSE
-
-}  // namespace detail
-
-/**
- * @brief Refusal inside constant evaluation (a network built by a constexpr NetBuilder):
- * calling one of these non-constexpr functions stops compilation, and the compiler's
- * message names the function, that is, the rule.
- */
-namespace rule_broken {
-// clang-format off
-inline void batch_positive(std::int64_t, std::int64_t) {}
-inline void channels_positive(std::int64_t, std::int64_t) {}
-inline void spatial_positive(std::int64_t, std::int64_t) {}
-inline void features_positive(std::int64_t, std::int64_t) {}
-inline void seq_positive(std::int64_t, std::int64_t) {}
-inline void kernel_positive(std::int64_t, std::int64_t) {}
-inline void stride_positive(std::int64_t, std::int64_t) {}
-inline void padding_nonnegative(std::int64_t, std::int64_t) {}
-inline void dilation_positive(std::int64_t, std::int64_t) {}
-inline void groups_positive(std::int64_t, std::int64_t) {}
-inline void in_channels_divisible_by_groups(std::int64_t, std::int64_t) {}
-inline void out_channels_divisible_by_groups(std::int64_t, std::int64_t) {}
-inline void kernel_fits_padded_input(std::int64_t, std::int64_t) {}
-inline void pool_padding_at_most_half_kernel(std::int64_t, std::int64_t) {}
-inline void inputs_at_least_two(std::int64_t, std::int64_t) {}
-inline void probability_in_range(std::int64_t, std::int64_t) {}
-inline void rank_in_range(std::int64_t, std::int64_t) {}
-inline void dims_positive(std::int64_t, std::int64_t) {}
-inline void matrix_dims_positive(std::int64_t, std::int64_t) {}
-inline void elementwise_add_takes_scalar(std::int64_t, std::int64_t) {}
-inline void other_broadcasts(std::int64_t, std::int64_t) {}
-inline void where_takes_mask(std::int64_t, std::int64_t) {}
-// clang-format on
-}  // namespace rule_broken
-
-namespace detail {
-
-/** @brief In a constant expression, stops compilation with the broken rule's name. */
-constexpr void refuse_in_constant_evaluation(const Violation& v) {
-    switch (v.rule) {
-        case Rule::ok: return;
-        case Rule::batch_positive: rule_broken::batch_positive(v.value, v.limit); return;
-        case Rule::channels_positive: rule_broken::channels_positive(v.value, v.limit); return;
-        case Rule::spatial_positive: rule_broken::spatial_positive(v.value, v.limit); return;
-        case Rule::features_positive: rule_broken::features_positive(v.value, v.limit); return;
-        case Rule::seq_positive: rule_broken::seq_positive(v.value, v.limit); return;
-        case Rule::kernel_positive: rule_broken::kernel_positive(v.value, v.limit); return;
-        case Rule::stride_positive: rule_broken::stride_positive(v.value, v.limit); return;
-        case Rule::padding_nonnegative: rule_broken::padding_nonnegative(v.value, v.limit); return;
-        case Rule::dilation_positive: rule_broken::dilation_positive(v.value, v.limit); return;
-        case Rule::groups_positive: rule_broken::groups_positive(v.value, v.limit); return;
-        case Rule::in_channels_divisible_by_groups: rule_broken::in_channels_divisible_by_groups(v.value, v.limit); return;
-        case Rule::out_channels_divisible_by_groups: rule_broken::out_channels_divisible_by_groups(v.value, v.limit); return;
-        case Rule::kernel_fits_padded_input: rule_broken::kernel_fits_padded_input(v.value, v.limit); return;
-        case Rule::pool_padding_at_most_half_kernel: rule_broken::pool_padding_at_most_half_kernel(v.value, v.limit); return;
-        case Rule::inputs_at_least_two: rule_broken::inputs_at_least_two(v.value, v.limit); return;
-        case Rule::probability_in_range: rule_broken::probability_in_range(v.value, v.limit); return;
-        case Rule::rank_in_range: rule_broken::rank_in_range(v.value, v.limit); return;
-        case Rule::dims_positive: rule_broken::dims_positive(v.value, v.limit); return;
-        case Rule::matrix_dims_positive: rule_broken::matrix_dims_positive(v.value, v.limit); return;
-        case Rule::elementwise_add_takes_scalar: rule_broken::elementwise_add_takes_scalar(v.value, v.limit); return;
-        case Rule::other_broadcasts: rule_broken::other_broadcasts(v.value, v.limit); return;
-        case Rule::where_takes_mask: rule_broken::where_takes_mask(v.value, v.limit); return;
-    }
-}
-
-/** @brief True when P breaks no rule; otherwise instantiates the static_assert of the broken rule. */
-template <auto P>
-inline constexpr bool accepted =
-    refuse<check(P).rule, check(P).value, check(P).limit>::ok;
-
-}  // namespace detail
-}  // namespace perfcast
-// ---- end include/perfcast/core/layers/rules.hpp ----
 
 namespace perfcast {
 
@@ -1284,13 +973,33 @@ namespace perfcast {
 struct Cost {
     std::int64_t flops = 0;
     std::int64_t bytes = 0;
-    constexpr Cost& operator+=(const Cost& o) noexcept {
-        flops += o.flops;
-        bytes += o.bytes;
+    /** @brief Adds another cost (a network's total), refused past max_count (work_in_range). */
+    constexpr Cost& operator+=(const Cost& o) {
+        flops = detail::total_add(flops, o.flops, "flops");
+        bytes = detail::total_add(bytes, o.bytes, "bytes");
         return *this;
     }
     constexpr bool operator==(const Cost&) const = default;
 };
+
+namespace detail {
+/** @brief A cost in checked arithmetic: the formulas below evaluated for the rule work_in_range. */
+struct CountCost {
+    Count flops{};
+    Count bytes{};
+    constexpr CountCost& operator+=(const CountCost& o) noexcept {
+        flops += o.flops;
+        bytes += o.bytes;
+        return *this;
+    }
+};
+template <typename I> struct cost_type { using type = Cost; };
+template <> struct cost_type<Count> { using type = CountCost; };
+}  // namespace detail
+
+/** @brief The cost the formulas give in integer type I: Cost, or detail::CountCost in checked arithmetic. */
+template <typename I>
+using cost_t = typename detail::cost_type<I>::type;
 
 /** @brief FLOPs per element of the element-wise layers (approximate instruction counts). */
 namespace op_constants {
@@ -1330,6 +1039,39 @@ constexpr std::int64_t activation_flops(ActivationKind k) noexcept {
 // ---------------------------------------------------------------------------------------
 // shapes
 // ---------------------------------------------------------------------------------------
+
+namespace detail {
+
+/** @brief Output length of a convolution along one axis (0 when the input is too small). */
+constexpr std::int64_t conv_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
+                                std::int64_t d) noexcept {
+    const std::int64_t span = d * (k - 1) + 1;
+    if (s <= 0 || size + 2 * p < span) return 0;
+    return (size + 2 * p - span) / s + 1;
+}
+
+/** @brief Output length of a pooling window along one axis, with PyTorch's ceil_mode rule. */
+constexpr std::int64_t pool_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
+                                bool ceil_mode) noexcept {
+    if (s <= 0 || size + 2 * p < k) return 0;
+    const std::int64_t num = size + 2 * p - k;
+    std::int64_t out = (ceil_mode ? (num + s - 1) / s : num / s) + 1;
+    if (ceil_mode && (out - 1) * s >= size + p) --out;
+    return out;
+}
+
+}  // namespace detail
+
+/** @brief The stride a pool really uses (0 means the kernel size). */
+constexpr Hw effective_stride(const Pool2DParams& p) noexcept {
+    if (p.global) return Hw{1, 1};
+    return Hw{p.stride.h == 0 ? p.kernel.h : p.stride.h, p.stride.w == 0 ? p.kernel.w : p.stride.w};
+}
+
+/** @brief The window a pool really uses (the whole plane when global). */
+constexpr Hw effective_kernel(const Pool2DParams& p) noexcept {
+    return p.global ? Hw{p.height, p.width} : p.kernel;
+}
 
 constexpr Shape input_shape(const DenseParams& p) noexcept { return Shape::matrix(p.batch * p.seq, p.in_features); }
 constexpr Shape output_shape(const DenseParams& p) noexcept { return Shape::matrix(p.batch * p.seq, p.out_features); }
@@ -1401,19 +1143,24 @@ constexpr Shape output_shape(const CopyParams& p) noexcept { return p.shape; }
 // ---------------------------------------------------------------------------------------
 
 /** @brief A tied layer's weight matrix is counted by the layer that owns it (the embedding). */
-constexpr std::int64_t param_count(const DenseParams& p) noexcept {
-    return (p.tied ? 0 : p.in_features * p.out_features) + (p.bias ? p.out_features : 0);
+template <typename I = std::int64_t>
+constexpr I param_count(const DenseParams& p) noexcept {
+    return (p.tied ? I(0) : I(p.in_features) * p.out_features) + (p.bias ? p.out_features : 0);
 }
-constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
+template <typename I = std::int64_t>
+constexpr I param_count(const Conv2DParams& p) noexcept {
     const std::int64_t g = p.groups > 0 ? p.groups : 1;
-    return p.out_channels * (p.in_channels / g) * p.kernel.h * p.kernel.w + (p.bias ? p.out_channels : 0);
+    return I(p.out_channels) * (p.in_channels / g) * p.kernel.h * p.kernel.w + (p.bias ? p.out_channels : 0);
 }
-constexpr std::int64_t param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * p.channels : 0; }
-constexpr std::int64_t param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * p.features : 0; }
-constexpr std::int64_t param_count(const EmbeddingParams& p) noexcept { return p.vocab * p.features; }
-template <typename P>
-constexpr std::int64_t param_count(const P&) noexcept {
-    return 0;
+template <typename I = std::int64_t>
+constexpr I param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * I(p.channels) : I(0); }
+template <typename I = std::int64_t>
+constexpr I param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * I(p.features) : I(0); }
+template <typename I = std::int64_t>
+constexpr I param_count(const EmbeddingParams& p) noexcept { return I(p.vocab) * p.features; }
+template <typename I = std::int64_t, typename P>
+constexpr I param_count(const P&) noexcept {
+    return I(0);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1421,107 +1168,119 @@ constexpr std::int64_t param_count(const P&) noexcept {
 // ---------------------------------------------------------------------------------------
 
 namespace detail {
-constexpr Cost make_cost(std::int64_t flops, std::int64_t elements, DType t) noexcept {
-    return Cost{flops, elements * dtype_bytes(t)};
+template <typename I>
+constexpr cost_t<I> make_cost(I flops, I elements, DType t) noexcept {
+    return cost_t<I>{flops, elements * dtype_bytes(t)};
 }
 }  // namespace detail
 
-constexpr Cost cost(const DenseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t m = p.batch * p.seq;
-    const std::int64_t gemm = 2 * m * p.in_features * p.out_features;
-    const std::int64_t in = m * p.in_features, w = p.in_features * p.out_features, out = m * p.out_features;
-    const std::int64_t b = p.bias ? p.out_features : 0;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const DenseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I m = I(p.batch) * p.seq;
+    const I gemm = 2 * m * p.in_features * p.out_features;
+    const I in = m * p.in_features, w = I(p.in_features) * p.out_features, out = m * p.out_features;
+    const I b = p.bias ? p.out_features : 0;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(gemm + (p.bias ? out : 0), in + w + b + out, t);
-        case Phase::backward_data: return detail::make_cost(gemm, out + w + in, t);
-        case Phase::backward_weights: return detail::make_cost(gemm + (p.bias ? out : 0), in + out + w + b, t);
+        case Phase::forward: return detail::make_cost<I>(gemm + (p.bias ? out : 0), in + w + b + out, t);
+        case Phase::backward_data: return detail::make_cost<I>(gemm, out + w + in, t);
+        case Phase::backward_weights: return detail::make_cost<I>(gemm + (p.bias ? out : 0), in + out + w + b, t);
     }
     return {};
 }
 
-constexpr Cost cost(const Conv2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const Conv2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
     const Shape o = output_shape(p);
     const std::int64_t g = p.groups > 0 ? p.groups : 1;
-    const std::int64_t out = o.elements();
-    const std::int64_t macs = out * (p.in_channels / g) * p.kernel.h * p.kernel.w;
-    const std::int64_t in = input_shape(p).elements();
-    const std::int64_t w = p.out_channels * (p.in_channels / g) * p.kernel.h * p.kernel.w;
-    const std::int64_t b = p.bias ? p.out_channels : 0;
+    const I out = o.elements<I>();
+    const I macs = out * (p.in_channels / g) * p.kernel.h * p.kernel.w;
+    const I in = input_shape(p).elements<I>();
+    const I w = I(p.out_channels) * (p.in_channels / g) * p.kernel.h * p.kernel.w;
+    const I b = p.bias ? p.out_channels : 0;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(2 * macs + (p.bias ? out : 0), in + w + b + out, t);
-        case Phase::backward_data: return detail::make_cost(2 * macs, out + w + in, t);
-        case Phase::backward_weights: return detail::make_cost(2 * macs + (p.bias ? out : 0), in + out + w + b, t);
+        case Phase::forward: return detail::make_cost<I>(2 * macs + (p.bias ? out : 0), in + w + b + out, t);
+        case Phase::backward_data: return detail::make_cost<I>(2 * macs, out + w + in, t);
+        case Phase::backward_weights: return detail::make_cost<I>(2 * macs + (p.bias ? out : 0), in + out + w + b, t);
     }
     return {};
 }
 
-constexpr Cost cost(const Pool2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t in = input_shape(p).elements(), out = output_shape(p).elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const Pool2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I in = input_shape(p).elements<I>(), out = output_shape(p).elements<I>();
     const Hw k = effective_kernel(p);
-    const std::int64_t window = out * k.h * k.w;
+    const I window = out * k.h * k.w;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(window, in + out, t);
+        case Phase::forward: return detail::make_cost<I>(window, in + out, t);
         case Phase::backward_data:
             // max scatters one gradient per output (and reads the input to find it); avg spreads over the window
-            return p.mode == PoolMode::max ? detail::make_cost(out, out + 2 * in, t)
-                                           : detail::make_cost(window, out + in, t);
+            return p.mode == PoolMode::max ? detail::make_cost<I>(out, out + 2 * in, t)
+                                           : detail::make_cost<I>(window, out + in, t);
         case Phase::backward_weights: return {};
     }
     return {};
 }
 
-constexpr Cost cost(const BatchNorm2DParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
-    const std::int64_t n = input_shape(p).elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const BatchNorm2DParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
+    const I n = input_shape(p).elements<I>();
     const std::int64_t c = p.channels;
     switch (phase) {
         case Phase::forward:
             return pass == Pass::inference
-                       ? detail::make_cost(op_constants::batchnorm_inference_flops * n, 2 * n + 4 * c, t)
-                       : detail::make_cost(op_constants::batchnorm_training_flops * n, 3 * n + 4 * c, t);
+                       ? detail::make_cost<I>(op_constants::batchnorm_inference_flops * n, 2 * n + 4 * c, t)
+                       : detail::make_cost<I>(op_constants::batchnorm_training_flops * n, 3 * n + 4 * c, t);
         case Phase::backward_data:
-            return detail::make_cost(op_constants::batchnorm_backward_data_flops * n, 3 * n + 4 * c, t);
+            return detail::make_cost<I>(op_constants::batchnorm_backward_data_flops * n, 3 * n + 4 * c, t);
         case Phase::backward_weights:
-            return p.affine ? detail::make_cost(op_constants::batchnorm_backward_weights_flops * n, 2 * n + 2 * c, t)
-                            : Cost{};
+            return p.affine ? detail::make_cost<I>(op_constants::batchnorm_backward_weights_flops * n, 2 * n + 2 * c, t)
+                            : cost_t<I>{};
     }
     return {};
 }
 
-constexpr Cost cost(const ActivationParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const ActivationParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
     const std::int64_t f = op_constants::activation_flops(p.kind);
     switch (phase) {
-        case Phase::forward: return detail::make_cost(f * n, 2 * n, t);
-        case Phase::backward_data: return detail::make_cost(f * n, 3 * n, t);
+        case Phase::forward: return detail::make_cost<I>(f * n, 2 * n, t);
+        case Phase::backward_data: return detail::make_cost<I>(f * n, 3 * n, t);
         case Phase::backward_weights: return {};
     }
     return {};
 }
 
 /** @brief Add's backward is the gradient accumulation where the branches fork. */
-constexpr Cost cost(const AddParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const AddParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
     switch (phase) {
         case Phase::forward:
-        case Phase::backward_data: return detail::make_cost((p.inputs - 1) * n, (p.inputs + 1) * n, t);
+        case Phase::backward_data: return detail::make_cost<I>((p.inputs - 1) * n, (p.inputs + 1) * n, t);
         case Phase::backward_weights: return {};
     }
     return {};
 }
 
-constexpr Cost cost(const ConcatParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = output_shape(p).elements();
-    return phase == Phase::backward_weights ? Cost{} : detail::make_cost(0, 2 * n, t);
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const ConcatParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = output_shape(p).elements<I>();
+    return phase == Phase::backward_weights ? cost_t<I>{} : detail::make_cost<I>(0, 2 * n, t);
 }
 
 /** @brief Flatten is a view: no kernel runs, in any phase. */
-constexpr Cost cost(const FlattenParams&, Phase, DType, Pass = Pass::inference) noexcept { return {}; }
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const FlattenParams&, Phase, DType, Pass = Pass::inference) noexcept {
+    return {};
+}
 
-constexpr Cost cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.batch * p.features;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = I(p.batch) * p.features;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(op_constants::softmax_forward_flops * n, 3 * n, t);
-        case Phase::backward_data: return detail::make_cost(op_constants::softmax_backward_flops * n, 3 * n, t);
+        case Phase::forward: return detail::make_cost<I>(op_constants::softmax_forward_flops * n, 3 * n, t);
+        case Phase::backward_data: return detail::make_cost<I>(op_constants::softmax_backward_flops * n, 3 * n, t);
         case Phase::backward_weights: return {};
     }
     return {};
@@ -1532,12 +1291,13 @@ constexpr Cost cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::i
  * gradients, dA = dC B^T and dB = A^T dC (two GEMMs: reading dC, A and B, writing dA and dB), and there
  * are no weights, so backward_weights costs nothing.
  */
-constexpr Cost cost(const BatchMatMulParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t gemm = 2 * p.batch * p.m * p.n * p.k;
-    const std::int64_t a = p.batch * p.m * p.k, b = p.batch * p.k * p.n, c = p.batch * p.m * p.n;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const BatchMatMulParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I gemm = 2 * I(p.batch) * p.m * p.n * p.k;
+    const I a = I(p.batch) * p.m * p.k, b = I(p.batch) * p.k * p.n, c = I(p.batch) * p.m * p.n;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(gemm, a + b + c, t);
-        case Phase::backward_data: return detail::make_cost(2 * gemm, c + 2 * a + 2 * b, t);
+        case Phase::forward: return detail::make_cost<I>(gemm, a + b + c, t);
+        case Phase::backward_data: return detail::make_cost<I>(2 * gemm, c + 2 * a + 2 * b, t);
         case Phase::backward_weights: return {};
     }
     return {};
@@ -1549,20 +1309,21 @@ constexpr Cost cost(const BatchMatMulParams& p, Phase phase, DType t, Pass = Pas
  * in either pass: there are no running statistics to fold); backward_data reads dy, x, gamma and the
  * saved statistics and writes dx; backward_weights (affine only) reduces dy and dy*xhat per feature.
  */
-constexpr Cost cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.batch * p.features;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = I(p.batch) * p.features;
     const std::int64_t rows = 2 * p.batch;                 // mean and inverse deviation per row
     const std::int64_t gb = p.affine ? 2 * p.features : 0;  // gamma and beta
     switch (phase) {
         case Phase::forward:
-            return detail::make_cost(
+            return detail::make_cost<I>(
                 (op_constants::layernorm_forward_flops + (p.affine ? op_constants::layernorm_affine_flops : 0)) * n,
                 2 * n + gb + rows, t);
         case Phase::backward_data:
-            return detail::make_cost(op_constants::layernorm_backward_data_flops * n, 3 * n + gb / 2 + rows, t);
+            return detail::make_cost<I>(op_constants::layernorm_backward_data_flops * n, 3 * n + gb / 2 + rows, t);
         case Phase::backward_weights:
-            return p.affine ? detail::make_cost(op_constants::layernorm_backward_weights_flops * n, 2 * n + rows + gb, t)
-                            : Cost{};
+            return p.affine ? detail::make_cost<I>(op_constants::layernorm_backward_weights_flops * n, 2 * n + rows + gb, t)
+                            : cost_t<I>{};
     }
     return {};
 }
@@ -1581,21 +1342,22 @@ constexpr Cost cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass:
  *    boolean tensor, is one byte per element whatever the precision.
  * There are no weights: backward_weights costs nothing.
  */
-constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
-    const std::int64_t o = p.scalar ? 0 : (p.other.rank > 0 ? p.other.elements() : n);  // the other operand
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
+    const I o = p.scalar ? I(0) : (p.other.rank > 0 ? p.other.elements<I>() : n);  // the other operand
     const std::int64_t e = dtype_bytes(t);
     const std::int64_t f = op_constants::elementwise_flops(p.op);
     if (p.op == ElementwiseOp::where) {
         switch (phase) {
             case Phase::forward:
-            case Phase::backward_data: return Cost{n, 2 * n * e + o};
+            case Phase::backward_data: return cost_t<I>{n, 2 * n * e + o};
             case Phase::backward_weights: return {};
         }
         return {};
     }
     switch (phase) {
-        case Phase::forward: return detail::make_cost(f * n, 2 * n + o, t);
+        case Phase::forward: return detail::make_cost<I>(f * n, 2 * n + o, t);
         case Phase::backward_data:
             if (p.scalar) {
                 switch (p.op) {
@@ -1603,18 +1365,18 @@ constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pas
                     case ElementwiseOp::sub:
                     case ElementwiseOp::where: return {};
                     case ElementwiseOp::mul:
-                    case ElementwiseOp::div: return detail::make_cost(n, 2 * n, t);
-                    case ElementwiseOp::pow: return detail::make_cost((op_constants::pow_flops + 2) * n, 3 * n, t);
+                    case ElementwiseOp::div: return detail::make_cost<I>(n, 2 * n, t);
+                    case ElementwiseOp::pow: return detail::make_cost<I>((op_constants::pow_flops + 2) * n, 3 * n, t);
                 }
                 return {};
             }
             switch (p.op) {
                 case ElementwiseOp::add:
                 case ElementwiseOp::sub:
-                case ElementwiseOp::where: return detail::make_cost(n, n + o, t);
-                case ElementwiseOp::mul: return detail::make_cost(2 * n, 3 * n + 2 * o, t);
-                case ElementwiseOp::div: return detail::make_cost(4 * n, 3 * n + 2 * o, t);
-                case ElementwiseOp::pow: return detail::make_cost(2 * (op_constants::pow_flops + 2) * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::where: return detail::make_cost<I>(n, n + o, t);
+                case ElementwiseOp::mul: return detail::make_cost<I>(2 * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::div: return detail::make_cost<I>(4 * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::pow: return detail::make_cost<I>(2 * (op_constants::pow_flops + 2) * n, 3 * n + 2 * o, t);
             }
             return {};
         case Phase::backward_weights: return {};
@@ -1628,44 +1390,50 @@ constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pas
  * zeroes the table's gradient and accumulates each row's output gradient into it (PyTorch's
  * embedding_dense_backward: read dy and the ids, read and write the rows it adds to).
  */
-constexpr Cost cost(const EmbeddingParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t rows = p.batch * p.seq;
-    const std::int64_t out = rows * p.features;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const EmbeddingParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I rows = I(p.batch) * p.seq;
+    const I out = rows * p.features;
     const std::int64_t e = dtype_bytes(t);
     constexpr std::int64_t id_bytes = 8;  // int64 token ids
     switch (phase) {
-        case Phase::forward: return Cost{0, rows * id_bytes + 2 * out * e};
+        case Phase::forward: return cost_t<I>{0, rows * id_bytes + 2 * out * e};
         case Phase::backward_data: return {};
-        case Phase::backward_weights: return Cost{out, rows * id_bytes + (p.vocab * p.features + 3 * out) * e};
+        case Phase::backward_weights: return cost_t<I>{out, rows * id_bytes + (I(p.vocab) * p.features + 3 * out) * e};
     }
     return {};
 }
 
 /** @brief A copy reads and writes every element; its backward copies the gradient back the same way. */
-constexpr Cost cost(const CopyParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
-    return phase == Phase::backward_weights ? Cost{} : detail::make_cost(0, 2 * n, t);
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const CopyParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
+    return phase == Phase::backward_weights ? cost_t<I>{} : detail::make_cost<I>(0, 2 * n, t);
 }
 
 /** @brief Dropout is the identity at inference (no kernel); in training it draws and applies a byte mask. */
-constexpr Cost cost(const DropoutParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const DropoutParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
     const std::int64_t e = dtype_bytes(t);
     if (pass == Pass::inference) return {};
     switch (phase) {
-        case Phase::forward: return Cost{op_constants::dropout_forward_flops * n, 2 * n * e + n};
-        case Phase::backward_data: return Cost{op_constants::dropout_backward_flops * n, 2 * n * e + n};
+        case Phase::forward: return cost_t<I>{op_constants::dropout_forward_flops * n, 2 * n * e + n};
+        case Phase::backward_data: return cost_t<I>{op_constants::dropout_backward_flops * n, 2 * n * e + n};
         case Phase::backward_weights: return {};
     }
     return {};
 }
 
-/** @brief Sum of the phases a pass runs (of a layer whose backward is `b`: BackwardScope). */
-template <typename P>
-constexpr Cost pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::full) noexcept {
-    Cost total{};
+/**
+ * @brief Sum of the phases a pass runs (of a layer whose backward is `b`: BackwardScope). The sum is
+ * checked (Cost::operator+=), though for a layer check() accepted it cannot pass max_count.
+ */
+template <typename I = std::int64_t, typename P>
+constexpr cost_t<I> pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::full) {
+    cost_t<I> total{};
     for (Phase ph : all_phases)
-        if (runs(pass, ph, b)) total += cost(p, ph, t, pass);
+        if (runs(pass, ph, b)) total += cost<I>(p, ph, t, pass);
     return total;
 }
 
@@ -1712,7 +1480,564 @@ constexpr Cost pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::
 
 // #include "cost.hpp"    // output_shape, param_count, cost: already inlined above
 // #include "params.hpp"  // the parameter structs: already inlined above
-// #include "rules.hpp"   // check, detail::accepted: already inlined above
+// ---- begin include/perfcast/core/layers/rules.hpp ----
+/**
+ * @file layers/rules.hpp
+ * @brief The shape rules a layer must satisfy, checked once and used twice:
+ *        refused at compile time by the layer types, thrown as perfcast::error at run time.
+ *
+ * check() asks, in this order: every size in range (size_in_range, so the later rules may add and
+ * multiply sizes without overflow), the shape rules of the layer kind, then every count the cost
+ * formulas form in range (work_in_range, so nothing in layers/cost.hpp overflows for a layer it accepted).
+ */
+
+#include <cstdint>      // int64_t
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+
+// #include "../detail/checked.hpp"  // max_size, max_count, Count: the range rules: already inlined above
+// #include "../error.hpp"              // error: already inlined above
+// #include "cost.hpp"                  // the cost formulas, evaluated in checked arithmetic by work_in_range: already inlined above
+// #include "params.hpp"                // the parameter structs: already inlined above
+
+namespace perfcast {
+
+/** @brief A shape rule; each has a sentence (rule_text) and, at compile time, its own static_assert. */
+enum class Rule {
+    ok,
+    batch_positive,
+    channels_positive,
+    spatial_positive,
+    features_positive,
+    seq_positive,
+    kernel_positive,
+    stride_positive,
+    padding_nonnegative,
+    dilation_positive,
+    groups_positive,
+    in_channels_divisible_by_groups,
+    out_channels_divisible_by_groups,
+    kernel_fits_padded_input,
+    pool_padding_at_most_half_kernel,
+    inputs_at_least_two,
+    probability_in_range,
+    rank_in_range,
+    dims_positive,
+    matrix_dims_positive,
+    elementwise_add_takes_scalar,
+    other_broadcasts,
+    where_takes_mask,
+    size_in_range,
+    work_in_range,
+};
+
+/** @brief The sentence that states a rule. */
+constexpr std::string_view rule_text(Rule r) noexcept {
+    switch (r) {
+        case Rule::ok: return "ok";
+        case Rule::batch_positive: return "batch must be >= 1";
+        case Rule::channels_positive: return "channels must be >= 1";
+        case Rule::spatial_positive: return "height and width must be >= 1";
+        case Rule::features_positive: return "features must be >= 1";
+        case Rule::seq_positive: return "seq (rows per sample) must be >= 1";
+        case Rule::kernel_positive: return "kernel must be >= 1";
+        case Rule::stride_positive: return "stride must be >= 1";
+        case Rule::padding_nonnegative: return "padding must be >= 0";
+        case Rule::dilation_positive: return "dilation must be >= 1";
+        case Rule::groups_positive: return "groups must be >= 1";
+        case Rule::in_channels_divisible_by_groups: return "in_channels must be divisible by groups";
+        case Rule::out_channels_divisible_by_groups: return "out_channels must be divisible by groups";
+        case Rule::kernel_fits_padded_input:
+            return "the (dilated) kernel must fit the padded input: dilation*(kernel-1)+1 <= size+2*padding";
+        case Rule::pool_padding_at_most_half_kernel: return "pool padding must be at most half the kernel";
+        case Rule::inputs_at_least_two: return "inputs must be >= 2";
+        case Rule::probability_in_range: return "p must be in [0, 1)";
+        case Rule::rank_in_range: return "shape rank must be 1 to 4";
+        case Rule::dims_positive: return "every dimension of the shape must be >= 1";
+        case Rule::matrix_dims_positive: return "m, k and n must be >= 1";
+        case Rule::elementwise_add_takes_scalar:
+            return "elementwise add takes a scalar or a broadcast operand: a sum of same-shaped tensors is the add "
+                   "layer (AddParams)";
+        case Rule::other_broadcasts:
+            return "other must broadcast to shape: at most its rank, each dimension (aligned at the last) 1 or equal";
+        case Rule::where_takes_mask: return "where takes a tensor mask (scalar must be false)";
+        case Rule::size_in_range:
+            return "size_in_range: every size (batch, seq, channels, features, height, width, kernel, stride, padding, "
+                   "dilation, groups, inputs, m, k, n, vocab, each dimension of a shape) must be <= 2^31-1 = 2147483647";
+        case Rule::work_in_range:
+            return "work_in_range: every count of the layer (tensor elements, parameters, FLOPs and bytes of each "
+                   "phase and pass) must be <= 2^62 = 4611686018427387904";
+    }
+    return "?";
+}
+
+/**
+ * @brief The first rule a parameter struct breaks, with the offending value and its limit.
+ * `field` names the struct member ("kernel.h"), so run-time errors can point at it.
+ */
+struct Violation {
+    Rule rule = Rule::ok;
+    std::string_view field{};
+    std::int64_t value = 0;
+    std::int64_t limit = 0;
+
+    constexpr explicit operator bool() const noexcept { return rule != Rule::ok; }
+
+    /** @brief "kernel.h: the (dilated) kernel must fit ... (got 11, limit 7)". */
+    std::string describe() const {
+        const std::string got = value == detail::saturated ? "more than 2^63-1" : std::to_string(value);
+        return std::string(rule_text(rule)) + " (got " + got + ", limit " + std::to_string(limit) + ")";
+    }
+};
+
+namespace detail {
+
+constexpr Violation positive(std::int64_t v, Rule r, std::string_view field) noexcept {
+    return v >= 1 ? Violation{} : Violation{r, field, v, 1};
+}
+
+constexpr Violation shape_ok(const Shape& s, std::string_view field) noexcept {
+    if (s.rank < 1 || s.rank > 4) return {Rule::rank_in_range, field, s.rank, 4};
+    for (int i = 0; i < s.rank; ++i)
+        if (s[i] < 1) return {Rule::dims_positive, field, s[i], 1};
+    return {};
+}
+
+template <typename... V>
+constexpr Violation first(V... vs) noexcept {
+    Violation out{};
+    ((out = out ? out : vs), ...);
+    return out;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------
+// size_in_range: every size a layer states, by kind
+// ---------------------------------------------------------------------------------------
+
+namespace detail {
+
+constexpr Violation in_range(std::int64_t v, std::string_view field) noexcept {
+    return v <= max_size ? Violation{} : Violation{Rule::size_in_range, field, v, max_size};
+}
+
+constexpr Violation in_range(Hw v, std::string_view field_h, std::string_view field_w) noexcept {
+    return first(in_range(v.h, field_h), in_range(v.w, field_w));
+}
+
+/** @brief Every dimension of a shape (a rank out of 1..4 is left to rank_in_range). */
+constexpr Violation in_range(const Shape& s, std::string_view field) noexcept {
+    if (s.rank < 1 || s.rank > 4) return {};
+    for (int i = 0; i < s.rank; ++i)
+        if (Violation v = in_range(s[i], field)) return v;
+    return {};
+}
+
+constexpr Violation sizes_in_range(const DenseParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.seq, "seq"), in_range(p.in_features, "in_features"),
+                 in_range(p.out_features, "out_features"));
+}
+constexpr Violation sizes_in_range(const Conv2DParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.in_channels, "in_channels"),
+                 in_range(p.out_channels, "out_channels"), in_range(p.height, "height"), in_range(p.width, "width"),
+                 in_range(p.kernel, "kernel.h", "kernel.w"), in_range(p.stride, "stride.h", "stride.w"),
+                 in_range(p.padding, "padding.h", "padding.w"), in_range(p.dilation, "dilation.h", "dilation.w"),
+                 in_range(p.groups, "groups"));
+}
+constexpr Violation sizes_in_range(const Pool2DParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.channels, "channels"), in_range(p.height, "height"),
+                 in_range(p.width, "width"), in_range(p.kernel, "kernel.h", "kernel.w"),
+                 in_range(p.stride, "stride.h", "stride.w"), in_range(p.padding, "padding.h", "padding.w"));
+}
+constexpr Violation sizes_in_range(const BatchNorm2DParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.channels, "channels"), in_range(p.height, "height"),
+                 in_range(p.width, "width"));
+}
+constexpr Violation sizes_in_range(const ActivationParams& p) noexcept { return in_range(p.shape, "shape"); }
+constexpr Violation sizes_in_range(const AddParams& p) noexcept {
+    return first(in_range(p.shape, "shape"), in_range(p.inputs, "inputs"));
+}
+constexpr Violation sizes_in_range(const ConcatParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.channels, "channels"), in_range(p.height, "height"),
+                 in_range(p.width, "width"), in_range(p.inputs, "inputs"));
+}
+constexpr Violation sizes_in_range(const FlattenParams& p) noexcept { return in_range(p.input, "input"); }
+constexpr Violation sizes_in_range(const SoftmaxParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.features, "features"));
+}
+constexpr Violation sizes_in_range(const DropoutParams& p) noexcept { return in_range(p.shape, "shape"); }
+constexpr Violation sizes_in_range(const BatchMatMulParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.m, "m"), in_range(p.k, "k"), in_range(p.n, "n"));
+}
+constexpr Violation sizes_in_range(const LayerNormParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.features, "features"));
+}
+constexpr Violation sizes_in_range(const ElementwiseParams& p) noexcept {
+    return first(in_range(p.shape, "shape"), in_range(p.other, "other"));
+}
+constexpr Violation sizes_in_range(const EmbeddingParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.seq, "seq"), in_range(p.vocab, "vocab"),
+                 in_range(p.features, "features"));
+}
+constexpr Violation sizes_in_range(const CopyParams& p) noexcept { return in_range(p.shape, "shape"); }
+
+// ---------------------------------------------------------------------------------------
+// shape_rules(): the first broken shape rule of each layer kind, or Rule::ok (sizes in range)
+// ---------------------------------------------------------------------------------------
+
+constexpr Violation shape_rules(const DenseParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.seq, Rule::seq_positive, "seq"),
+                         positive(p.in_features, Rule::features_positive, "in_features"),
+                         positive(p.out_features, Rule::features_positive, "out_features"));
+}
+
+constexpr Violation shape_rules(const Conv2DParams& p) noexcept {
+    using detail::positive;
+    Violation v = detail::first(
+        positive(p.batch, Rule::batch_positive, "batch"),
+        positive(p.in_channels, Rule::channels_positive, "in_channels"),
+        positive(p.out_channels, Rule::channels_positive, "out_channels"),
+        positive(p.height, Rule::spatial_positive, "height"), positive(p.width, Rule::spatial_positive, "width"),
+        positive(p.kernel.h, Rule::kernel_positive, "kernel.h"), positive(p.kernel.w, Rule::kernel_positive, "kernel.w"),
+        positive(p.stride.h, Rule::stride_positive, "stride.h"), positive(p.stride.w, Rule::stride_positive, "stride.w"),
+        positive(p.dilation.h, Rule::dilation_positive, "dilation.h"),
+        positive(p.dilation.w, Rule::dilation_positive, "dilation.w"),
+        positive(p.groups, Rule::groups_positive, "groups"));
+    if (v) return v;
+    if (p.padding.h < 0) return {Rule::padding_nonnegative, "padding.h", p.padding.h, 0};
+    if (p.padding.w < 0) return {Rule::padding_nonnegative, "padding.w", p.padding.w, 0};
+    if (p.in_channels % p.groups != 0)
+        return {Rule::in_channels_divisible_by_groups, "groups", p.in_channels, p.groups};
+    if (p.out_channels % p.groups != 0)
+        return {Rule::out_channels_divisible_by_groups, "groups", p.out_channels, p.groups};
+    const std::int64_t span_h = p.dilation.h * (p.kernel.h - 1) + 1;
+    const std::int64_t span_w = p.dilation.w * (p.kernel.w - 1) + 1;
+    if (span_h > p.height + 2 * p.padding.h)
+        return {Rule::kernel_fits_padded_input, "kernel.h", span_h, p.height + 2 * p.padding.h};
+    if (span_w > p.width + 2 * p.padding.w)
+        return {Rule::kernel_fits_padded_input, "kernel.w", span_w, p.width + 2 * p.padding.w};
+    return {};
+}
+
+constexpr Violation shape_rules(const Pool2DParams& p) noexcept {
+    using detail::positive;
+    Violation v = detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                                positive(p.channels, Rule::channels_positive, "channels"),
+                                positive(p.height, Rule::spatial_positive, "height"),
+                                positive(p.width, Rule::spatial_positive, "width"));
+    if (v || p.global) return v;
+    v = detail::first(positive(p.kernel.h, Rule::kernel_positive, "kernel.h"),
+                      positive(p.kernel.w, Rule::kernel_positive, "kernel.w"));
+    if (v) return v;
+    if (p.stride.h < 0) return {Rule::stride_positive, "stride.h", p.stride.h, 1};
+    if (p.stride.w < 0) return {Rule::stride_positive, "stride.w", p.stride.w, 1};
+    if (p.padding.h < 0) return {Rule::padding_nonnegative, "padding.h", p.padding.h, 0};
+    if (p.padding.w < 0) return {Rule::padding_nonnegative, "padding.w", p.padding.w, 0};
+    if (2 * p.padding.h > p.kernel.h)
+        return {Rule::pool_padding_at_most_half_kernel, "padding.h", p.padding.h, p.kernel.h / 2};
+    if (2 * p.padding.w > p.kernel.w)
+        return {Rule::pool_padding_at_most_half_kernel, "padding.w", p.padding.w, p.kernel.w / 2};
+    if (p.kernel.h > p.height + 2 * p.padding.h)
+        return {Rule::kernel_fits_padded_input, "kernel.h", p.kernel.h, p.height + 2 * p.padding.h};
+    if (p.kernel.w > p.width + 2 * p.padding.w)
+        return {Rule::kernel_fits_padded_input, "kernel.w", p.kernel.w, p.width + 2 * p.padding.w};
+    return {};
+}
+
+constexpr Violation shape_rules(const BatchNorm2DParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.channels, Rule::channels_positive, "channels"),
+                         positive(p.height, Rule::spatial_positive, "height"),
+                         positive(p.width, Rule::spatial_positive, "width"));
+}
+
+constexpr Violation shape_rules(const ActivationParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
+
+constexpr Violation shape_rules(const AddParams& p) noexcept {
+    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
+    if (p.inputs < 2) return {Rule::inputs_at_least_two, "inputs", p.inputs, 2};
+    return {};
+}
+
+constexpr Violation shape_rules(const ConcatParams& p) noexcept {
+    using detail::positive;
+    Violation v = detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                                positive(p.channels, Rule::channels_positive, "channels"),
+                                positive(p.height, Rule::spatial_positive, "height"),
+                                positive(p.width, Rule::spatial_positive, "width"));
+    if (v) return v;
+    if (p.inputs < 2) return {Rule::inputs_at_least_two, "inputs", p.inputs, 2};
+    if (p.channels < p.inputs) return {Rule::channels_positive, "channels", p.channels, p.inputs};
+    return {};
+}
+
+constexpr Violation shape_rules(const FlattenParams& p) noexcept { return detail::shape_ok(p.input, "input"); }
+
+constexpr Violation shape_rules(const SoftmaxParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.features, Rule::features_positive, "features"));
+}
+
+constexpr Violation shape_rules(const DropoutParams& p) noexcept {
+    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
+    if (!(p.p >= 0.0 && p.p < 1.0))
+        return {Rule::probability_in_range, "p", static_cast<std::int64_t>(p.p * 1000.0), 1000};
+    return {};
+}
+
+/** @brief bmm: every size positive. */
+constexpr Violation shape_rules(const BatchMatMulParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.m, Rule::matrix_dims_positive, "m"),
+                         positive(p.k, Rule::matrix_dims_positive, "k"),
+                         positive(p.n, Rule::matrix_dims_positive, "n"));
+}
+
+constexpr Violation shape_rules(const LayerNormParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
+                         positive(p.features, Rule::features_positive, "features"));
+}
+
+/**
+ * @brief The other operand, when given, broadcasts to the shape; an elementwise add of two same-shaped
+ * tensors is refused (it is the add layer, so each operation has one kind); where's mask is a tensor.
+ */
+constexpr Violation shape_rules(const ElementwiseParams& p) noexcept {
+    if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
+    const bool broadcast = p.other.rank > 0;
+    if (broadcast) {
+        if (Violation v = detail::shape_ok(p.other, "other")) return v;
+        if (p.scalar) return {Rule::other_broadcasts, "other", p.other.rank, 0};
+        if (p.other.rank > p.shape.rank) return {Rule::other_broadcasts, "other", p.other.rank, p.shape.rank};
+        for (int i = 1; i <= p.other.rank; ++i) {
+            const std::int64_t o = p.other[p.other.rank - i], s = p.shape[p.shape.rank - i];
+            if (o != 1 && o != s) return {Rule::other_broadcasts, "other", o, s};
+        }
+    }
+    if (p.op == ElementwiseOp::where && p.scalar) return {Rule::where_takes_mask, "scalar", 1, 0};
+    if (p.op == ElementwiseOp::add && !p.scalar && (!broadcast || p.other == p.shape))
+        return {Rule::elementwise_add_takes_scalar, "scalar", 0, 1};
+    return {};
+}
+
+constexpr Violation shape_rules(const EmbeddingParams& p) noexcept {
+    using detail::positive;
+    return detail::first(positive(p.batch, Rule::batch_positive, "batch"), positive(p.seq, Rule::seq_positive, "seq"),
+                         positive(p.vocab, Rule::features_positive, "vocab"),
+                         positive(p.features, Rule::features_positive, "features"));
+}
+
+constexpr Violation shape_rules(const CopyParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
+
+// ---------------------------------------------------------------------------------------
+// work_in_range: the cost formulas themselves, evaluated in checked arithmetic
+// ---------------------------------------------------------------------------------------
+
+constexpr std::string_view count_field(Phase ph, bool flops) noexcept {
+    switch (ph) {
+        case Phase::forward: return flops ? "forward.flops" : "forward.bytes";
+        case Phase::backward_data: return flops ? "backward_data.flops" : "backward_data.bytes";
+        case Phase::backward_weights: return flops ? "backward_weights.flops" : "backward_weights.bytes";
+    }
+    return "?";
+}
+
+/**
+ * @brief The first count of layers/cost.hpp that passes max_count: the input's and the output's
+ * elements, the parameters, and the FLOPs and bytes of every phase of both passes and of a whole
+ * training step, at 4 bytes an element (the widest precision, so the bytes of every precision).
+ * The input is counted before the output shape is formed (flatten's divides the input's count).
+ */
+template <typename P>
+constexpr Violation work_in_range(const P& p) noexcept {
+    const auto over = [](const Count& c, std::string_view field) {
+        return c.over ? Violation{Rule::work_in_range, field, c.value, max_count} : Violation{};
+    };
+    if (Violation v = over(input_shape(p).template elements<Count>(), "input_shape")) return v;
+    if (Violation v = over(output_shape(p).template elements<Count>(), "output_shape")) return v;
+    if (Violation v = over(param_count<Count>(p), "param_count")) return v;
+    for (Pass pass : {Pass::inference, Pass::training}) {
+        for (Phase ph : all_phases) {
+            const CountCost c = cost<Count>(p, ph, DType::fp32, pass);
+            if (Violation v = first(over(c.flops, count_field(ph, true)), over(c.bytes, count_field(ph, false))))
+                return v;
+        }
+    }
+    const CountCost step = pass_cost<Count>(p, Pass::training, DType::fp32);
+    return first(over(step.flops, "training.flops"), over(step.bytes, "training.bytes"));
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------
+// check(): the first broken rule of a layer, or Rule::ok
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief The first rule a layer's parameter struct breaks: its sizes first (size_in_range), so the
+ * shape rules after them may add and multiply sizes; its shape rules; then its counts (work_in_range).
+ */
+template <typename P>
+    requires requires(const P& p) { detail::shape_rules(p); }
+constexpr Violation check(const P& p) noexcept {
+    if (const Violation v = detail::sizes_in_range(p)) return v;
+    if (const Violation v = detail::shape_rules(p)) return v;
+    return detail::work_in_range(p);
+}
+
+/** @brief Throws perfcast::error naming the field when a parameter struct breaks a rule. */
+template <typename P>
+void validate(const P& p, std::string_view layer_name = {}) {
+    if (const Violation v = check(p)) {
+        std::string field(v.field);
+        if (!layer_name.empty()) field = std::string(layer_name) + "." + field;
+        throw error(field, std::string(to_string(kind_of<P>)) + ": " + v.describe());
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Compile-time refusal: one static_assert per rule, its message the rule's sentence.
+// The instantiation note names the values: refuse<Rule::kernel_fits_padded_input, 11, 7>
+// reads "got 11, limit 7".
+// ---------------------------------------------------------------------------------------
+namespace detail {
+
+template <auto...> inline constexpr bool always_false = false;
+
+template <Rule R, std::int64_t Value, std::int64_t Limit>
+struct refuse {
+    static constexpr bool ok = true;
+};
+
+#define PERFCAST_DETAIL_REFUSE(rule, text)                                   \
+    template <std::int64_t Value, std::int64_t Limit>                        \
+    struct refuse<Rule::rule, Value, Limit> {                                \
+        static_assert(always_false<Value, Limit>, "perfcast rule " text);    \
+        static constexpr bool ok = false;                                    \
+    };
+
+PERFCAST_DETAIL_REFUSE(batch_positive, "batch_positive: batch must be >= 1")
+PERFCAST_DETAIL_REFUSE(channels_positive, "channels_positive: channels must be >= 1")
+PERFCAST_DETAIL_REFUSE(spatial_positive, "spatial_positive: height and width must be >= 1")
+PERFCAST_DETAIL_REFUSE(features_positive, "features_positive: features must be >= 1")
+PERFCAST_DETAIL_REFUSE(seq_positive, "seq_positive: seq (rows per sample) must be >= 1")
+PERFCAST_DETAIL_REFUSE(kernel_positive, "kernel_positive: kernel must be >= 1")
+PERFCAST_DETAIL_REFUSE(stride_positive, "stride_positive: stride must be >= 1")
+PERFCAST_DETAIL_REFUSE(padding_nonnegative, "padding_nonnegative: padding must be >= 0")
+PERFCAST_DETAIL_REFUSE(dilation_positive, "dilation_positive: dilation must be >= 1")
+PERFCAST_DETAIL_REFUSE(groups_positive, "groups_positive: groups must be >= 1")
+PERFCAST_DETAIL_REFUSE(in_channels_divisible_by_groups,
+                       "in_channels_divisible_by_groups: in_channels % groups must be 0 (Value = in_channels, Limit = groups)")
+PERFCAST_DETAIL_REFUSE(out_channels_divisible_by_groups,
+                       "out_channels_divisible_by_groups: out_channels % groups must be 0 (Value = out_channels, Limit = groups)")
+PERFCAST_DETAIL_REFUSE(kernel_fits_padded_input,
+                       "kernel_fits_padded_input: the (dilated) kernel must fit the padded input, "
+                       "dilation*(kernel-1)+1 <= size+2*padding (Value = dilated kernel, Limit = padded input)")
+PERFCAST_DETAIL_REFUSE(pool_padding_at_most_half_kernel,
+                       "pool_padding_at_most_half_kernel: pool padding must be <= kernel/2 (Value = padding, Limit = kernel/2)")
+PERFCAST_DETAIL_REFUSE(inputs_at_least_two, "inputs_at_least_two: inputs must be >= 2")
+PERFCAST_DETAIL_REFUSE(probability_in_range, "probability_in_range: p must be in [0, 1) (Value = p*1000)")
+PERFCAST_DETAIL_REFUSE(rank_in_range, "rank_in_range: shape rank must be 1 to 4")
+PERFCAST_DETAIL_REFUSE(dims_positive, "dims_positive: every dimension of the shape must be >= 1")
+PERFCAST_DETAIL_REFUSE(matrix_dims_positive, "matrix_dims_positive: m, k and n must be >= 1")
+PERFCAST_DETAIL_REFUSE(elementwise_add_takes_scalar,
+                       "elementwise_add_takes_scalar: elementwise add takes a scalar or a broadcast operand; "
+                       "a sum of same-shaped tensors is the add layer (AddParams) (Value = scalar)")
+PERFCAST_DETAIL_REFUSE(other_broadcasts,
+                       "other_broadcasts: other must broadcast to shape: at most its rank, each dimension (aligned at "
+                       "the last) 1 or equal, and no scalar beside it (Value = other's dimension, Limit = shape's)")
+PERFCAST_DETAIL_REFUSE(where_takes_mask, "where_takes_mask: where takes a tensor mask (scalar must be false)")
+PERFCAST_DETAIL_REFUSE(size_in_range,
+                       "size_in_range: every size of a layer must be <= 2^31-1 = 2147483647 (Value = the size)")
+PERFCAST_DETAIL_REFUSE(work_in_range,
+                       "work_in_range: every count of a layer (tensor elements, parameters, FLOPs and bytes of each "
+                       "phase and pass) must be <= 2^62 (Value = the count, 9223372036854775807 past 64 bits)")
+
+#undef PERFCAST_DETAIL_REFUSE
+
+}  // namespace detail
+
+/**
+ * @brief Refusal inside constant evaluation (a network built by a constexpr NetBuilder):
+ * calling one of these non-constexpr functions stops compilation, and the compiler's
+ * message names the function, that is, the rule.
+ */
+namespace rule_broken {
+// clang-format off
+inline void batch_positive(std::int64_t, std::int64_t) {}
+inline void channels_positive(std::int64_t, std::int64_t) {}
+inline void spatial_positive(std::int64_t, std::int64_t) {}
+inline void features_positive(std::int64_t, std::int64_t) {}
+inline void seq_positive(std::int64_t, std::int64_t) {}
+inline void kernel_positive(std::int64_t, std::int64_t) {}
+inline void stride_positive(std::int64_t, std::int64_t) {}
+inline void padding_nonnegative(std::int64_t, std::int64_t) {}
+inline void dilation_positive(std::int64_t, std::int64_t) {}
+inline void groups_positive(std::int64_t, std::int64_t) {}
+inline void in_channels_divisible_by_groups(std::int64_t, std::int64_t) {}
+inline void out_channels_divisible_by_groups(std::int64_t, std::int64_t) {}
+inline void kernel_fits_padded_input(std::int64_t, std::int64_t) {}
+inline void pool_padding_at_most_half_kernel(std::int64_t, std::int64_t) {}
+inline void inputs_at_least_two(std::int64_t, std::int64_t) {}
+inline void probability_in_range(std::int64_t, std::int64_t) {}
+inline void rank_in_range(std::int64_t, std::int64_t) {}
+inline void dims_positive(std::int64_t, std::int64_t) {}
+inline void matrix_dims_positive(std::int64_t, std::int64_t) {}
+inline void elementwise_add_takes_scalar(std::int64_t, std::int64_t) {}
+inline void other_broadcasts(std::int64_t, std::int64_t) {}
+inline void where_takes_mask(std::int64_t, std::int64_t) {}
+// size_in_range and work_in_range: detail/checked.hpp, where a network's totals use them too
+// clang-format on
+}  // namespace rule_broken
+
+namespace detail {
+
+/** @brief In a constant expression, stops compilation with the broken rule's name. */
+constexpr void refuse_in_constant_evaluation(const Violation& v) {
+    switch (v.rule) {
+        case Rule::ok: return;
+        case Rule::batch_positive: rule_broken::batch_positive(v.value, v.limit); return;
+        case Rule::channels_positive: rule_broken::channels_positive(v.value, v.limit); return;
+        case Rule::spatial_positive: rule_broken::spatial_positive(v.value, v.limit); return;
+        case Rule::features_positive: rule_broken::features_positive(v.value, v.limit); return;
+        case Rule::seq_positive: rule_broken::seq_positive(v.value, v.limit); return;
+        case Rule::kernel_positive: rule_broken::kernel_positive(v.value, v.limit); return;
+        case Rule::stride_positive: rule_broken::stride_positive(v.value, v.limit); return;
+        case Rule::padding_nonnegative: rule_broken::padding_nonnegative(v.value, v.limit); return;
+        case Rule::dilation_positive: rule_broken::dilation_positive(v.value, v.limit); return;
+        case Rule::groups_positive: rule_broken::groups_positive(v.value, v.limit); return;
+        case Rule::in_channels_divisible_by_groups: rule_broken::in_channels_divisible_by_groups(v.value, v.limit); return;
+        case Rule::out_channels_divisible_by_groups: rule_broken::out_channels_divisible_by_groups(v.value, v.limit); return;
+        case Rule::kernel_fits_padded_input: rule_broken::kernel_fits_padded_input(v.value, v.limit); return;
+        case Rule::pool_padding_at_most_half_kernel: rule_broken::pool_padding_at_most_half_kernel(v.value, v.limit); return;
+        case Rule::inputs_at_least_two: rule_broken::inputs_at_least_two(v.value, v.limit); return;
+        case Rule::probability_in_range: rule_broken::probability_in_range(v.value, v.limit); return;
+        case Rule::rank_in_range: rule_broken::rank_in_range(v.value, v.limit); return;
+        case Rule::dims_positive: rule_broken::dims_positive(v.value, v.limit); return;
+        case Rule::matrix_dims_positive: rule_broken::matrix_dims_positive(v.value, v.limit); return;
+        case Rule::elementwise_add_takes_scalar: rule_broken::elementwise_add_takes_scalar(v.value, v.limit); return;
+        case Rule::other_broadcasts: rule_broken::other_broadcasts(v.value, v.limit); return;
+        case Rule::where_takes_mask: rule_broken::where_takes_mask(v.value, v.limit); return;
+        case Rule::size_in_range: rule_broken::size_in_range(v.value, v.limit); return;
+        case Rule::work_in_range: rule_broken::work_in_range(v.value, v.limit); return;
+    }
+}
+
+/** @brief True when P breaks no rule; otherwise instantiates the static_assert of the broken rule. */
+template <auto P>
+inline constexpr bool accepted =
+    refuse<check(P).rule, check(P).value, check(P).limit>::ok;
+
+}  // namespace detail
+}  // namespace perfcast
+// ---- end include/perfcast/core/layers/rules.hpp ----
 
 namespace perfcast {
 
@@ -1744,7 +2069,7 @@ struct layer_base {
         return cost(phase, t, pass).bytes;
     }
     /** @brief FLOPs and bytes of a whole pass (inference: forward; training: all three phases). */
-    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept { return perfcast::pass_cost(P, pass, t); }
+    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) { return perfcast::pass_cost(P, pass, t); }
 };
 
 }  // namespace detail
@@ -1826,7 +2151,7 @@ constexpr std::int64_t param_count(const Layer& l) noexcept {
 constexpr Cost cost(const Layer& l, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
     return std::visit([&](const auto& p) { return cost(p, phase, t, pass); }, l);
 }
-constexpr Cost pass_cost(const Layer& l, Pass pass, DType t, Backward b = Backward::full) noexcept {
+constexpr Cost pass_cost(const Layer& l, Pass pass, DType t, Backward b = Backward::full) {
     return std::visit([&](const auto& p) { return pass_cost(p, pass, t, b); }, l);
 }
 inline void validate(const Layer& l, std::string_view layer_name = {}) {
@@ -26090,6 +26415,18 @@ private:
     bool m_seen_params = false;
 };
 
+namespace detail {
+/** @brief Runs @p add (a network total's step); a refusal it throws names the layer @p name. */
+template <class F>
+void naming_layer(const std::string& name, F&& add) {
+    try {
+        add();
+    } catch (const error& e) {
+        throw error(name + "." + e.field(), e.message());
+    }
+}
+}  // namespace detail
+
 /** @brief Totals over a network's layers. */
 struct NetworkTotals {
     std::int64_t params = 0;
@@ -26114,8 +26451,10 @@ struct Network {
         out.layers.reserve(layers.size());
         for (const auto& l : layers) {
             const std::int64_t b = batch_of(l.layer);
-            const std::int64_t nb = batch > 0 && b % batch == 0 ? b / batch * new_batch : b;
+            const std::int64_t nb = batch > 0 && b % batch == 0 ? detail::size_product(b / batch, new_batch) : b;
             out.layers.push_back({l.name, perfcast::with_batch(l.layer, nb)});
+            // the new batch may break size_in_range or work_in_range
+            perfcast::validate(out.layers.back().layer, l.name);
         }
         return out;
     }
@@ -26125,13 +26464,16 @@ struct Network {
         for (const auto& l : layers) perfcast::validate(l.layer, l.name);
     }
 
+    /** @brief The totals, each refused past max_count (work_in_range) naming the layer that passes it. */
     NetworkTotals totals(DType t = DType::fp32) const {
         NetworkTotals s;
         BackwardScope scope;
         for (const auto& l : layers) {
-            s.params += param_count(l.layer);
-            s.inference += pass_cost(l.layer, Pass::inference, t);
-            s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
+            detail::naming_layer(l.name, [&] {
+                s.params = detail::total_add(s.params, param_count(l.layer), "params");
+                s.inference += pass_cost(l.layer, Pass::inference, t);
+                s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
+            });
         }
         return s;
     }
@@ -26281,7 +26623,7 @@ public:
         out.dims[static_cast<std::size_t>(out.rank - 1)] = n;
         const std::int64_t m = m_shape[m_shape.rank - 2], k = m_shape[m_shape.rank - 1];
         std::int64_t batch = m_shape[0];
-        if (m_shape.rank == 4) batch *= m_shape[1];
+        if (m_shape.rank == 4) batch = detail::size_product(batch, m_shape[1]);
         return push(name, BatchMatMulParams{batch, m, k, n, transpose_a, transpose_b}, out);
     }
     /** @brief A binary element-wise operation of the running shape with a tensor of that shape or a scalar. */
@@ -26318,9 +26660,20 @@ public:
      * running shape becomes `to`, which must hold as many elements.
      */
     constexpr NetBuilder& view(const Shape& to) {
-        if (to.rank < 1 || to.rank > 4 || to.elements() != m_shape.elements())
-            throw error("view", "a view keeps the element count (rank 1 to 4): " + detail::itos(m_shape.elements()) +
-                                    " elements cannot be viewed as " + detail::itos(to.elements()));
+        if (to.rank < 1 || to.rank > 4) throw error("view", "a view has rank 1 to 4 (got " + detail::itos(to.rank) + ")");
+        if (const Violation v = detail::in_range(to, "view")) {
+            if (std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
+            throw error("view", v.describe());
+        }
+        const detail::Count from = m_shape.elements<detail::Count>(), into = to.elements<detail::Count>();
+        if (from.over || into.over) {
+            const Violation v{Rule::work_in_range, "view", from.over ? from.value : into.value, max_count};
+            if (std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
+            throw error("view", v.describe());
+        }
+        if (into.value != from.value)
+            throw error("view", "a view keeps the element count (rank 1 to 4): " + detail::itos(from.value) +
+                                    " elements cannot be viewed as " + detail::itos(into.value));
         m_shape = to;
         return *this;
     }
@@ -26337,7 +26690,8 @@ public:
     constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
         require_rank(4, name);
         std::int64_t total = 0;
-        for (std::int64_t c : channels) total += c;
+        for (std::int64_t c : channels)  // past 64 bits: refused by size_in_range
+            if (__builtin_add_overflow(total, c, &total)) total = detail::saturated;
         return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
                                                   static_cast<std::int64_t>(channels.size())});
     }
@@ -26369,7 +26723,7 @@ private:
     static constexpr std::int64_t leading(const Shape& s) {
         if (s.rank < 1) throw error("shape", "normalising over the last dimension needs a rank >= 1 running shape");
         std::int64_t rows = 1;
-        for (int i = 0; i + 1 < s.rank; ++i) rows *= s[i];
+        for (int i = 0; i + 1 < s.rank; ++i) rows = detail::size_product(rows, s[i]);  // refused by size_in_range
         return rows;
     }
     /** @brief Appends a layer; the running shape becomes its output shape. */
@@ -26410,10 +26764,14 @@ template <typename... Layers>
 struct Net {
     static constexpr std::size_t size = sizeof...(Layers);
     static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
-    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
+    static constexpr std::int64_t param_count = [] {
+        std::int64_t n = 0;
+        ((n = detail::total_add(n, Layers::param_count, "params")), ...);
+        return n;
+    }();
 
-    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says). */
-    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
+    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says), checked (Cost::operator+=). */
+    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) {
         Cost c{};
         BackwardScope scope;
         for (const Layer& l : layers) c += perfcast::pass_cost(l, pass, t, scope.next(l));
@@ -28686,7 +29044,8 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
                                   : f == "stride.w" ? "stride_w" : f == "padding.h" ? "pad_h" : f == "padding.w" ? "pad_w"
                                   : f == "dilation.h" ? "dilation_h" : f == "dilation.w" ? "dilation_w"
                                   : f == "features" ? "in_features" : f;
-            r.fail(columns.count(col) ? col : "kind", v.describe());
+            if (columns.count(col)) r.fail(col, v.describe());
+            r.fail("kind", f + ": " + v.describe());  // a count (work_in_range) or a field without a column
         }
         s.error = std::string(r.cell("error"));
         if (s.measured()) {
@@ -28772,12 +29131,15 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
  *        roofline and PALEO beside whichever method made the estimate.
  */
 
-#include <cstddef>   // size_t
-#include <cstdint>   // int64_t, uint64_t
-#include <optional>  // optional
-#include <string>    // string
-#include <utility>   // pair
-#include <vector>    // vector
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // int64_t, uint64_t
+#include <optional>     // optional
+#include <ostream>      // ostream
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // pair
+#include <vector>       // vector
 
 // #include "../core/analytical.hpp"    // roofline_us, paleo_us, analytical_time, Analytical, PaleoOptions: already inlined above
 // #include "../core/devices.hpp"       // Device: already inlined above
@@ -28997,7 +29359,7 @@ inline std::pair<std::int64_t, std::int64_t> rows_and_features(const json_value&
     if (o.has("features")) o.fail("features", "give \"shape\" or \"features\", not both");
     const Shape s = read_shape(o, "shape", batch);
     std::int64_t rows = 1;
-    for (int i = 0; i + 1 < s.rank; ++i) rows *= s[i];
+    for (int i = 0; i + 1 < s.rank; ++i) rows = size_product(rows, s[i]);  // refused by size_in_range
     return {rows, s[s.rank - 1]};
 }
 
@@ -29058,7 +29420,8 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
     if (kind == "bmm") {
         const std::int64_t heads = o.integer("heads", 1);
         if (heads < 1) o.fail("heads", "heads (products per sample) must be >= 1 (got " + std::to_string(heads) + ")");
-        return BatchMatMulParams{batch * heads, o.integer("m"), o.integer("k"), o.integer("n"),
+        if (const Violation v = in_range(heads, "heads")) o.fail("heads", v.describe());
+        return BatchMatMulParams{size_product(batch, heads), o.integer("m"), o.integer("k"), o.integer("n"),
                                  o.boolean("transpose_a", false), o.boolean("transpose_b", false)};
     }
     if (kind == "layernorm") {
@@ -29211,6 +29574,7 @@ inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_
     // a layer may run at a batch of its own (attention's batch*heads, an embedding shared by the batch)
     const std::int64_t own = o.integer("batch", batch);
     if (own < 1) o.fail("batch", "batch must be >= 1 (got " + std::to_string(own) + ")");
+    if (const Violation v = in_range(own, "batch")) o.fail("batch", v.describe());
     nl.layer = layer_from_json(o, kind_name, own);
     o.no_other_keys();
     if (const Violation v = check(nl.layer)) {
@@ -29219,7 +29583,7 @@ inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_
         const std::string key = field.substr(0, field.find('.'));
         const std::string message = std::string(to_string(kind(nl.layer))) + " \"" + detail::excerpt(nl.name) + "\": " + v.describe();
         if (o.has(key)) o.fail(key, message);
-        o.fail(message);
+        o.fail(field + ": " + message);  // a count (work_in_range), or a size formed from others
     }
     return nl;
 }
@@ -29245,6 +29609,7 @@ inline Network parse_network(const std::string& text, const std::string& file = 
     n.name = top.string("name");
     n.batch = top.integer("batch", 1);
     if (n.batch < 1) top.fail("batch", "batch must be >= 1 (got " + std::to_string(n.batch) + ")");
+    if (const Violation v = in_range(n.batch, "batch")) top.fail("batch", v.describe());
     top.string("description", "");
     const std::vector<json_value> layers = top.array("layers");
     if (layers.empty()) top.fail("layers", "a network needs at least one layer (got none)");
@@ -32593,9 +32958,56 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
 
 namespace perfcast {
 
+/**
+ * @brief A layer's name in an estimate, owned: held inline up to `inline_capacity` characters, so
+ * that an estimate of a network of hundreds of layers allocates nothing per layer (a heap
+ * allocation and its release cost more than the estimate of a repeated layer), on the heap beyond.
+ */
+class EstimateName {
+public:
+    static constexpr std::size_t inline_capacity = 63;
+
+    EstimateName() = default;
+    EstimateName(std::string_view s) { assign(s); }                   // NOLINT: implicit by design
+    EstimateName(const std::string& s) : EstimateName(std::string_view(s)) {}  // NOLINT: implicit by design
+    EstimateName(const char* s) : EstimateName(std::string_view(s)) {}        // NOLINT: implicit by design
+
+    std::string_view view() const noexcept {
+        return m_long.empty() ? std::string_view(m_inline.data(), m_size) : std::string_view(m_long);
+    }
+    operator std::string_view() const noexcept { return view(); }  // NOLINT: implicit by design
+    std::string str() const { return std::string(view()); }
+    std::size_t size() const noexcept { return view().size(); }
+    bool empty() const noexcept { return view().empty(); }
+
+    friend bool operator==(const EstimateName& a, const EstimateName& b) noexcept { return a.view() == b.view(); }
+    friend bool operator==(const EstimateName& a, std::string_view b) noexcept { return a.view() == b; }
+    friend bool operator==(const EstimateName& a, const std::string& b) noexcept { return a.view() == b; }
+    friend bool operator==(const EstimateName& a, const char* b) noexcept { return a.view() == b; }
+    friend std::ostream& operator<<(std::ostream& os, const EstimateName& n) { return os << n.view(); }
+    friend std::string operator+(std::string a, const EstimateName& b) { return a.append(b.view()); }
+    friend std::string operator+(const EstimateName& a, std::string_view b) { return a.str().append(b); }
+
+private:
+    void assign(std::string_view s) {
+        if (s.size() > inline_capacity) {
+            m_long.assign(s);
+            m_size = 0;
+            return;
+        }
+        m_long.clear();
+        s.copy(m_inline.data(), s.size());
+        m_size = static_cast<unsigned char>(s.size());
+    }
+
+    std::array<char, inline_capacity> m_inline{};
+    unsigned char m_size = 0;  ///< the inline name's length
+    std::string m_long;        ///< a name longer than inline_capacity (empty otherwise)
+};
+
 /** @brief One layer's share of a network estimate. */
 struct LayerEstimate {
-    std::string name;
+    EstimateName name;
     LayerKind kind = LayerKind::dense;
     Shape output{};
     std::int64_t params = 0;
@@ -32723,7 +33135,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             e.overhead_total_us += le.overhead_us;
             e.roofline_total_us += le.roofline_us;
             e.paleo_total_us += le.paleo_us;
-            e.total_cost += le.cost;
+            detail::naming_layer(le.name, [&] { e.total_cost += le.cost; });
             e.layers.push_back(std::move(le));
             if (!(a.has_first && a.backward == b)) {
                 on_distinct(i, e.layers.back());
@@ -32740,9 +33152,11 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             update.roofline_us += kernels * roofline_us(kernel, at);
             update.paleo_us += kernels * paleo_us(kernel, at, options.paleo);
             const Cost c = pass_cost(kernel, Pass::inference, t.dtype());
-            update.cost += Cost{kernels * c.flops, kernels * c.bytes};
-            const std::int64_t n = output_shape(kernel)[1];
-            update.output = Shape::matrix(1, update.output.rank ? update.output[1] + n : n);
+            detail::naming_layer(update.name, [&] {  // checked: work_in_range
+                for (int k = 0; k < kernels; ++k) update.cost += c;
+                const std::int64_t n = output_shape(kernel)[1];
+                update.output = Shape::matrix(1, update.output.rank ? total_add(update.output[1], n, "params") : n);
+            });
             update.method = asked_time.method;
             updates = true;
         });
@@ -32750,7 +33164,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         e.total_us += update.us;
         e.roofline_total_us += update.roofline_us;
         e.paleo_total_us += update.paleo_us;
-        e.total_cost += update.cost;
+        detail::naming_layer(update.name, [&] { e.total_cost += update.cost; });
         e.layers.push_back(std::move(update));
     }
     return e;

@@ -227,6 +227,35 @@ def errors_go_to_stderr_with_a_nonzero_exit():
 
 
 @case
+def sizes_and_counts_out_of_range_are_refused_naming_the_rule():
+    # a batch past 2^31-1: refused by size_in_range, nothing printed (no negative FLOPs or times)
+    for cmd in (["predict", "resnet50", "--device", "t4"], ["network", "show", "resnet50"]):
+        p = run(*cmd, "--batch", "2147483648", ok=False)
+        assert "size_in_range" in p.stderr and "2147483648" in p.stderr and p.stdout == "", (cmd, p.stderr)
+        # every size in range, but ResNet-50's FLOPs at this batch pass 2^62: refused by work_in_range
+        p = run(*cmd, "--batch", "2147483647", ok=False)
+        assert "work_in_range" in p.stderr and p.stdout == "", (cmd, p.stderr)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "wide.json")
+        with open(path, "w") as f:
+            f.write('{"format": "perfcast-network", "version": 1, "name": "w",\n'
+                    ' "layers": [{"kind": "conv2d", "in_channels": 3, "height": 8, "width": 8,\n'
+                    '             "out_channels": 1125899906842624}]}\n')
+        p = run("network", "show", path, ok=False)
+        assert f"{path}:3: layers[0].out_channels" in p.stderr and "size_in_range" in p.stderr, p.stderr
+        p = run("predict", path, "--device", "t4", ok=False)
+        assert "size_in_range" in p.stderr and p.stdout == "", p.stderr
+        # a network file in range, rescaled past the limit by --batch
+        with open(path, "w") as f:
+            f.write('{"format": "perfcast-network", "version": 1, "name": "w",\n'
+                    ' "layers": [{"name": "c", "kind": "conv2d", "in_channels": 3, "height": 8, "width": 8,\n'
+                    '             "out_channels": 4}]}\n')
+        run("network", "show", path, "--batch", "2147483647")
+        p = run("predict", path, "--device", "t4", "--batch", "2147483648", ok=False)
+        assert "c.batch" in p.stderr and "size_in_range" in p.stderr and p.stdout == "", p.stderr
+
+
+@case
 def embed_regenerates_the_committed_header():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with tempfile.TemporaryDirectory() as d:

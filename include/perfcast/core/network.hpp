@@ -41,6 +41,18 @@ private:
     bool m_seen_params = false;
 };
 
+namespace detail {
+/** @brief Runs @p add (a network total's step); a refusal it throws names the layer @p name. */
+template <class F>
+void naming_layer(const std::string& name, F&& add) {
+    try {
+        add();
+    } catch (const error& e) {
+        throw error(name + "." + e.field(), e.message());
+    }
+}
+}  // namespace detail
+
 /** @brief Totals over a network's layers. */
 struct NetworkTotals {
     std::int64_t params = 0;
@@ -65,8 +77,10 @@ struct Network {
         out.layers.reserve(layers.size());
         for (const auto& l : layers) {
             const std::int64_t b = batch_of(l.layer);
-            const std::int64_t nb = batch > 0 && b % batch == 0 ? b / batch * new_batch : b;
+            const std::int64_t nb = batch > 0 && b % batch == 0 ? detail::size_product(b / batch, new_batch) : b;
             out.layers.push_back({l.name, perfcast::with_batch(l.layer, nb)});
+            // the new batch may break size_in_range or work_in_range
+            perfcast::validate(out.layers.back().layer, l.name);
         }
         return out;
     }
@@ -76,13 +90,16 @@ struct Network {
         for (const auto& l : layers) perfcast::validate(l.layer, l.name);
     }
 
+    /** @brief The totals, each refused past max_count (work_in_range) naming the layer that passes it. */
     NetworkTotals totals(DType t = DType::fp32) const {
         NetworkTotals s;
         BackwardScope scope;
         for (const auto& l : layers) {
-            s.params += param_count(l.layer);
-            s.inference += pass_cost(l.layer, Pass::inference, t);
-            s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
+            detail::naming_layer(l.name, [&] {
+                s.params = detail::total_add(s.params, param_count(l.layer), "params");
+                s.inference += pass_cost(l.layer, Pass::inference, t);
+                s.training += pass_cost(l.layer, Pass::training, t, scope.next(l.layer));
+            });
         }
         return s;
     }
@@ -232,7 +249,7 @@ public:
         out.dims[static_cast<std::size_t>(out.rank - 1)] = n;
         const std::int64_t m = m_shape[m_shape.rank - 2], k = m_shape[m_shape.rank - 1];
         std::int64_t batch = m_shape[0];
-        if (m_shape.rank == 4) batch *= m_shape[1];
+        if (m_shape.rank == 4) batch = detail::size_product(batch, m_shape[1]);
         return push(name, BatchMatMulParams{batch, m, k, n, transpose_a, transpose_b}, out);
     }
     /** @brief A binary element-wise operation of the running shape with a tensor of that shape or a scalar. */
@@ -269,9 +286,20 @@ public:
      * running shape becomes `to`, which must hold as many elements.
      */
     constexpr NetBuilder& view(const Shape& to) {
-        if (to.rank < 1 || to.rank > 4 || to.elements() != m_shape.elements())
-            throw error("view", "a view keeps the element count (rank 1 to 4): " + detail::itos(m_shape.elements()) +
-                                    " elements cannot be viewed as " + detail::itos(to.elements()));
+        if (to.rank < 1 || to.rank > 4) throw error("view", "a view has rank 1 to 4 (got " + detail::itos(to.rank) + ")");
+        if (const Violation v = detail::in_range(to, "view")) {
+            if (std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
+            throw error("view", v.describe());
+        }
+        const detail::Count from = m_shape.elements<detail::Count>(), into = to.elements<detail::Count>();
+        if (from.over || into.over) {
+            const Violation v{Rule::work_in_range, "view", from.over ? from.value : into.value, max_count};
+            if (std::is_constant_evaluated()) detail::refuse_in_constant_evaluation(v);
+            throw error("view", v.describe());
+        }
+        if (into.value != from.value)
+            throw error("view", "a view keeps the element count (rank 1 to 4): " + detail::itos(from.value) +
+                                    " elements cannot be viewed as " + detail::itos(into.value));
         m_shape = to;
         return *this;
     }
@@ -288,7 +316,8 @@ public:
     constexpr NetBuilder& concat(LayerName name, std::initializer_list<std::int64_t> channels) {
         require_rank(4, name);
         std::int64_t total = 0;
-        for (std::int64_t c : channels) total += c;
+        for (std::int64_t c : channels)  // past 64 bits: refused by size_in_range
+            if (__builtin_add_overflow(total, c, &total)) total = detail::saturated;
         return push(name, ConcatParams{m_shape[0], total, m_shape[2], m_shape[3],
                                                   static_cast<std::int64_t>(channels.size())});
     }
@@ -320,7 +349,7 @@ private:
     static constexpr std::int64_t leading(const Shape& s) {
         if (s.rank < 1) throw error("shape", "normalising over the last dimension needs a rank >= 1 running shape");
         std::int64_t rows = 1;
-        for (int i = 0; i + 1 < s.rank; ++i) rows *= s[i];
+        for (int i = 0; i + 1 < s.rank; ++i) rows = detail::size_product(rows, s[i]);  // refused by size_in_range
         return rows;
     }
     /** @brief Appends a layer; the running shape becomes its output shape. */
@@ -361,10 +390,14 @@ template <typename... Layers>
 struct Net {
     static constexpr std::size_t size = sizeof...(Layers);
     static constexpr std::array<Layer, sizeof...(Layers)> layers{Layer{Layers::params}...};
-    static constexpr std::int64_t param_count = (std::int64_t{0} + ... + Layers::param_count);
+    static constexpr std::int64_t param_count = [] {
+        std::int64_t n = 0;
+        ((n = detail::total_add(n, Layers::param_count, "params")), ...);
+        return n;
+    }();
 
-    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says). */
-    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept {
+    /** @brief The network's cost for a pass (a training step's backward as BackwardScope says), checked (Cost::operator+=). */
+    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) {
         Cost c{};
         BackwardScope scope;
         for (const Layer& l : layers) c += perfcast::pass_cost(l, pass, t, scope.next(l));

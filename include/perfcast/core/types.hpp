@@ -102,11 +102,15 @@ struct Shape {
 
     constexpr std::int64_t operator[](int i) const noexcept { return dims[static_cast<std::size_t>(i)]; }
 
-    /** @brief Number of elements (product of the dimensions). */
-    constexpr std::int64_t elements() const noexcept {
-        std::int64_t n = 1;
-        for (int i = 0; i < rank; ++i) n *= dims[static_cast<std::size_t>(i)];
-        return rank == 0 ? 0 : n;
+    /**
+     * @brief Number of elements (product of the dimensions), in the integer type @p I: detail::Count
+     * (detail/checked.hpp) computes it in checked arithmetic, as the rule work_in_range does.
+     */
+    template <typename I = std::int64_t>
+    constexpr I elements() const noexcept {
+        I n = 1;
+        for (int i = 0; i < rank; ++i) n = n * I(dims[static_cast<std::size_t>(i)]);
+        return rank == 0 ? I(0) : n;
     }
 
     constexpr bool operator==(const Shape&) const = default;

@@ -512,7 +512,8 @@ inline Dataset parse_dataset(const std::string& text, const std::string& file, c
                                   : f == "stride.w" ? "stride_w" : f == "padding.h" ? "pad_h" : f == "padding.w" ? "pad_w"
                                   : f == "dilation.h" ? "dilation_h" : f == "dilation.w" ? "dilation_w"
                                   : f == "features" ? "in_features" : f;
-            r.fail(columns.count(col) ? col : "kind", v.describe());
+            if (columns.count(col)) r.fail(col, v.describe());
+            r.fail("kind", f + ": " + v.describe());  // a count (work_in_range) or a field without a column
         }
         s.error = std::string(r.cell("error"));
         if (s.measured()) {

@@ -204,7 +204,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             e.overhead_total_us += le.overhead_us;
             e.roofline_total_us += le.roofline_us;
             e.paleo_total_us += le.paleo_us;
-            e.total_cost += le.cost;
+            detail::naming_layer(le.name, [&] { e.total_cost += le.cost; });
             e.layers.push_back(std::move(le));
             if (!(a.has_first && a.backward == b)) {
                 on_distinct(i, e.layers.back());
@@ -221,9 +221,11 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             update.roofline_us += kernels * roofline_us(kernel, at);
             update.paleo_us += kernels * paleo_us(kernel, at, options.paleo);
             const Cost c = pass_cost(kernel, Pass::inference, t.dtype());
-            update.cost += Cost{kernels * c.flops, kernels * c.bytes};
-            const std::int64_t n = output_shape(kernel)[1];
-            update.output = Shape::matrix(1, update.output.rank ? update.output[1] + n : n);
+            detail::naming_layer(update.name, [&] {  // checked: work_in_range
+                for (int k = 0; k < kernels; ++k) update.cost += c;
+                const std::int64_t n = output_shape(kernel)[1];
+                update.output = Shape::matrix(1, update.output.rank ? total_add(update.output[1], n, "params") : n);
+            });
             update.method = asked_time.method;
             updates = true;
         });
@@ -231,7 +233,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         e.total_us += update.us;
         e.roofline_total_us += update.roofline_us;
         e.paleo_total_us += update.paleo_us;
-        e.total_cost += update.cost;
+        detail::naming_layer(update.name, [&] { e.total_cost += update.cost; });
         e.layers.push_back(std::move(update));
     }
     return e;

@@ -6,14 +6,20 @@
  * FLOPs count a multiply-add as two. Bytes count every tensor a phase reads or writes
  * once, in the precision's element size (tf32 stores fp32). The per-element constants of
  * the cheap layers are collected in `op_constants` so they are stated once.
+ *
+ * Each count is written once, over its integer type `I`: std::int64_t (the default) for the plain
+ * formulas, detail::Count for the rule work_in_range (layers/rules.hpp), which evaluates these very
+ * formulas in checked arithmetic and refuses a layer when any count they form passes max_count. So
+ * for every layer check() accepted, nothing here overflows. A product of two sizes is formed in
+ * int64 before it meets a Count only where it cannot overflow (sizes are at most max_size = 2^31-1).
  */
 #pragma once
 
 #include <cstdint>  // int64_t
 
-#include "../types.hpp"  // Shape, DType, Phase, Pass
-#include "params.hpp"    // the parameter structs
-#include "rules.hpp"     // conv_out, pool_out, effective_stride/kernel
+#include "../detail/checked.hpp"  // Count, total_add: the checked arithmetic of the rule work_in_range
+#include "../types.hpp"           // Shape, DType, Phase, Pass
+#include "params.hpp"             // the parameter structs
 
 namespace perfcast {
 
@@ -21,13 +27,33 @@ namespace perfcast {
 struct Cost {
     std::int64_t flops = 0;
     std::int64_t bytes = 0;
-    constexpr Cost& operator+=(const Cost& o) noexcept {
-        flops += o.flops;
-        bytes += o.bytes;
+    /** @brief Adds another cost (a network's total), refused past max_count (work_in_range). */
+    constexpr Cost& operator+=(const Cost& o) {
+        flops = detail::total_add(flops, o.flops, "flops");
+        bytes = detail::total_add(bytes, o.bytes, "bytes");
         return *this;
     }
     constexpr bool operator==(const Cost&) const = default;
 };
+
+namespace detail {
+/** @brief A cost in checked arithmetic: the formulas below evaluated for the rule work_in_range. */
+struct CountCost {
+    Count flops{};
+    Count bytes{};
+    constexpr CountCost& operator+=(const CountCost& o) noexcept {
+        flops += o.flops;
+        bytes += o.bytes;
+        return *this;
+    }
+};
+template <typename I> struct cost_type { using type = Cost; };
+template <> struct cost_type<Count> { using type = CountCost; };
+}  // namespace detail
+
+/** @brief The cost the formulas give in integer type I: Cost, or detail::CountCost in checked arithmetic. */
+template <typename I>
+using cost_t = typename detail::cost_type<I>::type;
 
 /** @brief FLOPs per element of the element-wise layers (approximate instruction counts). */
 namespace op_constants {
@@ -67,6 +93,39 @@ constexpr std::int64_t activation_flops(ActivationKind k) noexcept {
 // ---------------------------------------------------------------------------------------
 // shapes
 // ---------------------------------------------------------------------------------------
+
+namespace detail {
+
+/** @brief Output length of a convolution along one axis (0 when the input is too small). */
+constexpr std::int64_t conv_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
+                                std::int64_t d) noexcept {
+    const std::int64_t span = d * (k - 1) + 1;
+    if (s <= 0 || size + 2 * p < span) return 0;
+    return (size + 2 * p - span) / s + 1;
+}
+
+/** @brief Output length of a pooling window along one axis, with PyTorch's ceil_mode rule. */
+constexpr std::int64_t pool_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
+                                bool ceil_mode) noexcept {
+    if (s <= 0 || size + 2 * p < k) return 0;
+    const std::int64_t num = size + 2 * p - k;
+    std::int64_t out = (ceil_mode ? (num + s - 1) / s : num / s) + 1;
+    if (ceil_mode && (out - 1) * s >= size + p) --out;
+    return out;
+}
+
+}  // namespace detail
+
+/** @brief The stride a pool really uses (0 means the kernel size). */
+constexpr Hw effective_stride(const Pool2DParams& p) noexcept {
+    if (p.global) return Hw{1, 1};
+    return Hw{p.stride.h == 0 ? p.kernel.h : p.stride.h, p.stride.w == 0 ? p.kernel.w : p.stride.w};
+}
+
+/** @brief The window a pool really uses (the whole plane when global). */
+constexpr Hw effective_kernel(const Pool2DParams& p) noexcept {
+    return p.global ? Hw{p.height, p.width} : p.kernel;
+}
 
 constexpr Shape input_shape(const DenseParams& p) noexcept { return Shape::matrix(p.batch * p.seq, p.in_features); }
 constexpr Shape output_shape(const DenseParams& p) noexcept { return Shape::matrix(p.batch * p.seq, p.out_features); }
@@ -138,19 +197,24 @@ constexpr Shape output_shape(const CopyParams& p) noexcept { return p.shape; }
 // ---------------------------------------------------------------------------------------
 
 /** @brief A tied layer's weight matrix is counted by the layer that owns it (the embedding). */
-constexpr std::int64_t param_count(const DenseParams& p) noexcept {
-    return (p.tied ? 0 : p.in_features * p.out_features) + (p.bias ? p.out_features : 0);
+template <typename I = std::int64_t>
+constexpr I param_count(const DenseParams& p) noexcept {
+    return (p.tied ? I(0) : I(p.in_features) * p.out_features) + (p.bias ? p.out_features : 0);
 }
-constexpr std::int64_t param_count(const Conv2DParams& p) noexcept {
+template <typename I = std::int64_t>
+constexpr I param_count(const Conv2DParams& p) noexcept {
     const std::int64_t g = p.groups > 0 ? p.groups : 1;
-    return p.out_channels * (p.in_channels / g) * p.kernel.h * p.kernel.w + (p.bias ? p.out_channels : 0);
+    return I(p.out_channels) * (p.in_channels / g) * p.kernel.h * p.kernel.w + (p.bias ? p.out_channels : 0);
 }
-constexpr std::int64_t param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * p.channels : 0; }
-constexpr std::int64_t param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * p.features : 0; }
-constexpr std::int64_t param_count(const EmbeddingParams& p) noexcept { return p.vocab * p.features; }
-template <typename P>
-constexpr std::int64_t param_count(const P&) noexcept {
-    return 0;
+template <typename I = std::int64_t>
+constexpr I param_count(const BatchNorm2DParams& p) noexcept { return p.affine ? 2 * I(p.channels) : I(0); }
+template <typename I = std::int64_t>
+constexpr I param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * I(p.features) : I(0); }
+template <typename I = std::int64_t>
+constexpr I param_count(const EmbeddingParams& p) noexcept { return I(p.vocab) * p.features; }
+template <typename I = std::int64_t, typename P>
+constexpr I param_count(const P&) noexcept {
+    return I(0);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -158,107 +222,119 @@ constexpr std::int64_t param_count(const P&) noexcept {
 // ---------------------------------------------------------------------------------------
 
 namespace detail {
-constexpr Cost make_cost(std::int64_t flops, std::int64_t elements, DType t) noexcept {
-    return Cost{flops, elements * dtype_bytes(t)};
+template <typename I>
+constexpr cost_t<I> make_cost(I flops, I elements, DType t) noexcept {
+    return cost_t<I>{flops, elements * dtype_bytes(t)};
 }
 }  // namespace detail
 
-constexpr Cost cost(const DenseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t m = p.batch * p.seq;
-    const std::int64_t gemm = 2 * m * p.in_features * p.out_features;
-    const std::int64_t in = m * p.in_features, w = p.in_features * p.out_features, out = m * p.out_features;
-    const std::int64_t b = p.bias ? p.out_features : 0;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const DenseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I m = I(p.batch) * p.seq;
+    const I gemm = 2 * m * p.in_features * p.out_features;
+    const I in = m * p.in_features, w = I(p.in_features) * p.out_features, out = m * p.out_features;
+    const I b = p.bias ? p.out_features : 0;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(gemm + (p.bias ? out : 0), in + w + b + out, t);
-        case Phase::backward_data: return detail::make_cost(gemm, out + w + in, t);
-        case Phase::backward_weights: return detail::make_cost(gemm + (p.bias ? out : 0), in + out + w + b, t);
+        case Phase::forward: return detail::make_cost<I>(gemm + (p.bias ? out : 0), in + w + b + out, t);
+        case Phase::backward_data: return detail::make_cost<I>(gemm, out + w + in, t);
+        case Phase::backward_weights: return detail::make_cost<I>(gemm + (p.bias ? out : 0), in + out + w + b, t);
     }
     return {};
 }
 
-constexpr Cost cost(const Conv2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const Conv2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
     const Shape o = output_shape(p);
     const std::int64_t g = p.groups > 0 ? p.groups : 1;
-    const std::int64_t out = o.elements();
-    const std::int64_t macs = out * (p.in_channels / g) * p.kernel.h * p.kernel.w;
-    const std::int64_t in = input_shape(p).elements();
-    const std::int64_t w = p.out_channels * (p.in_channels / g) * p.kernel.h * p.kernel.w;
-    const std::int64_t b = p.bias ? p.out_channels : 0;
+    const I out = o.elements<I>();
+    const I macs = out * (p.in_channels / g) * p.kernel.h * p.kernel.w;
+    const I in = input_shape(p).elements<I>();
+    const I w = I(p.out_channels) * (p.in_channels / g) * p.kernel.h * p.kernel.w;
+    const I b = p.bias ? p.out_channels : 0;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(2 * macs + (p.bias ? out : 0), in + w + b + out, t);
-        case Phase::backward_data: return detail::make_cost(2 * macs, out + w + in, t);
-        case Phase::backward_weights: return detail::make_cost(2 * macs + (p.bias ? out : 0), in + out + w + b, t);
+        case Phase::forward: return detail::make_cost<I>(2 * macs + (p.bias ? out : 0), in + w + b + out, t);
+        case Phase::backward_data: return detail::make_cost<I>(2 * macs, out + w + in, t);
+        case Phase::backward_weights: return detail::make_cost<I>(2 * macs + (p.bias ? out : 0), in + out + w + b, t);
     }
     return {};
 }
 
-constexpr Cost cost(const Pool2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t in = input_shape(p).elements(), out = output_shape(p).elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const Pool2DParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I in = input_shape(p).elements<I>(), out = output_shape(p).elements<I>();
     const Hw k = effective_kernel(p);
-    const std::int64_t window = out * k.h * k.w;
+    const I window = out * k.h * k.w;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(window, in + out, t);
+        case Phase::forward: return detail::make_cost<I>(window, in + out, t);
         case Phase::backward_data:
             // max scatters one gradient per output (and reads the input to find it); avg spreads over the window
-            return p.mode == PoolMode::max ? detail::make_cost(out, out + 2 * in, t)
-                                           : detail::make_cost(window, out + in, t);
+            return p.mode == PoolMode::max ? detail::make_cost<I>(out, out + 2 * in, t)
+                                           : detail::make_cost<I>(window, out + in, t);
         case Phase::backward_weights: return {};
     }
     return {};
 }
 
-constexpr Cost cost(const BatchNorm2DParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
-    const std::int64_t n = input_shape(p).elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const BatchNorm2DParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
+    const I n = input_shape(p).elements<I>();
     const std::int64_t c = p.channels;
     switch (phase) {
         case Phase::forward:
             return pass == Pass::inference
-                       ? detail::make_cost(op_constants::batchnorm_inference_flops * n, 2 * n + 4 * c, t)
-                       : detail::make_cost(op_constants::batchnorm_training_flops * n, 3 * n + 4 * c, t);
+                       ? detail::make_cost<I>(op_constants::batchnorm_inference_flops * n, 2 * n + 4 * c, t)
+                       : detail::make_cost<I>(op_constants::batchnorm_training_flops * n, 3 * n + 4 * c, t);
         case Phase::backward_data:
-            return detail::make_cost(op_constants::batchnorm_backward_data_flops * n, 3 * n + 4 * c, t);
+            return detail::make_cost<I>(op_constants::batchnorm_backward_data_flops * n, 3 * n + 4 * c, t);
         case Phase::backward_weights:
-            return p.affine ? detail::make_cost(op_constants::batchnorm_backward_weights_flops * n, 2 * n + 2 * c, t)
-                            : Cost{};
+            return p.affine ? detail::make_cost<I>(op_constants::batchnorm_backward_weights_flops * n, 2 * n + 2 * c, t)
+                            : cost_t<I>{};
     }
     return {};
 }
 
-constexpr Cost cost(const ActivationParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const ActivationParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
     const std::int64_t f = op_constants::activation_flops(p.kind);
     switch (phase) {
-        case Phase::forward: return detail::make_cost(f * n, 2 * n, t);
-        case Phase::backward_data: return detail::make_cost(f * n, 3 * n, t);
+        case Phase::forward: return detail::make_cost<I>(f * n, 2 * n, t);
+        case Phase::backward_data: return detail::make_cost<I>(f * n, 3 * n, t);
         case Phase::backward_weights: return {};
     }
     return {};
 }
 
 /** @brief Add's backward is the gradient accumulation where the branches fork. */
-constexpr Cost cost(const AddParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const AddParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
     switch (phase) {
         case Phase::forward:
-        case Phase::backward_data: return detail::make_cost((p.inputs - 1) * n, (p.inputs + 1) * n, t);
+        case Phase::backward_data: return detail::make_cost<I>((p.inputs - 1) * n, (p.inputs + 1) * n, t);
         case Phase::backward_weights: return {};
     }
     return {};
 }
 
-constexpr Cost cost(const ConcatParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = output_shape(p).elements();
-    return phase == Phase::backward_weights ? Cost{} : detail::make_cost(0, 2 * n, t);
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const ConcatParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = output_shape(p).elements<I>();
+    return phase == Phase::backward_weights ? cost_t<I>{} : detail::make_cost<I>(0, 2 * n, t);
 }
 
 /** @brief Flatten is a view: no kernel runs, in any phase. */
-constexpr Cost cost(const FlattenParams&, Phase, DType, Pass = Pass::inference) noexcept { return {}; }
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const FlattenParams&, Phase, DType, Pass = Pass::inference) noexcept {
+    return {};
+}
 
-constexpr Cost cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.batch * p.features;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = I(p.batch) * p.features;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(op_constants::softmax_forward_flops * n, 3 * n, t);
-        case Phase::backward_data: return detail::make_cost(op_constants::softmax_backward_flops * n, 3 * n, t);
+        case Phase::forward: return detail::make_cost<I>(op_constants::softmax_forward_flops * n, 3 * n, t);
+        case Phase::backward_data: return detail::make_cost<I>(op_constants::softmax_backward_flops * n, 3 * n, t);
         case Phase::backward_weights: return {};
     }
     return {};
@@ -269,12 +345,13 @@ constexpr Cost cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::i
  * gradients, dA = dC B^T and dB = A^T dC (two GEMMs: reading dC, A and B, writing dA and dB), and there
  * are no weights, so backward_weights costs nothing.
  */
-constexpr Cost cost(const BatchMatMulParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t gemm = 2 * p.batch * p.m * p.n * p.k;
-    const std::int64_t a = p.batch * p.m * p.k, b = p.batch * p.k * p.n, c = p.batch * p.m * p.n;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const BatchMatMulParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I gemm = 2 * I(p.batch) * p.m * p.n * p.k;
+    const I a = I(p.batch) * p.m * p.k, b = I(p.batch) * p.k * p.n, c = I(p.batch) * p.m * p.n;
     switch (phase) {
-        case Phase::forward: return detail::make_cost(gemm, a + b + c, t);
-        case Phase::backward_data: return detail::make_cost(2 * gemm, c + 2 * a + 2 * b, t);
+        case Phase::forward: return detail::make_cost<I>(gemm, a + b + c, t);
+        case Phase::backward_data: return detail::make_cost<I>(2 * gemm, c + 2 * a + 2 * b, t);
         case Phase::backward_weights: return {};
     }
     return {};
@@ -286,20 +363,21 @@ constexpr Cost cost(const BatchMatMulParams& p, Phase phase, DType t, Pass = Pas
  * in either pass: there are no running statistics to fold); backward_data reads dy, x, gamma and the
  * saved statistics and writes dx; backward_weights (affine only) reduces dy and dy*xhat per feature.
  */
-constexpr Cost cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.batch * p.features;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = I(p.batch) * p.features;
     const std::int64_t rows = 2 * p.batch;                 // mean and inverse deviation per row
     const std::int64_t gb = p.affine ? 2 * p.features : 0;  // gamma and beta
     switch (phase) {
         case Phase::forward:
-            return detail::make_cost(
+            return detail::make_cost<I>(
                 (op_constants::layernorm_forward_flops + (p.affine ? op_constants::layernorm_affine_flops : 0)) * n,
                 2 * n + gb + rows, t);
         case Phase::backward_data:
-            return detail::make_cost(op_constants::layernorm_backward_data_flops * n, 3 * n + gb / 2 + rows, t);
+            return detail::make_cost<I>(op_constants::layernorm_backward_data_flops * n, 3 * n + gb / 2 + rows, t);
         case Phase::backward_weights:
-            return p.affine ? detail::make_cost(op_constants::layernorm_backward_weights_flops * n, 2 * n + rows + gb, t)
-                            : Cost{};
+            return p.affine ? detail::make_cost<I>(op_constants::layernorm_backward_weights_flops * n, 2 * n + rows + gb, t)
+                            : cost_t<I>{};
     }
     return {};
 }
@@ -318,21 +396,22 @@ constexpr Cost cost(const LayerNormParams& p, Phase phase, DType t, Pass = Pass:
  *    boolean tensor, is one byte per element whatever the precision.
  * There are no weights: backward_weights costs nothing.
  */
-constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
-    const std::int64_t o = p.scalar ? 0 : (p.other.rank > 0 ? p.other.elements() : n);  // the other operand
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
+    const I o = p.scalar ? I(0) : (p.other.rank > 0 ? p.other.elements<I>() : n);  // the other operand
     const std::int64_t e = dtype_bytes(t);
     const std::int64_t f = op_constants::elementwise_flops(p.op);
     if (p.op == ElementwiseOp::where) {
         switch (phase) {
             case Phase::forward:
-            case Phase::backward_data: return Cost{n, 2 * n * e + o};
+            case Phase::backward_data: return cost_t<I>{n, 2 * n * e + o};
             case Phase::backward_weights: return {};
         }
         return {};
     }
     switch (phase) {
-        case Phase::forward: return detail::make_cost(f * n, 2 * n + o, t);
+        case Phase::forward: return detail::make_cost<I>(f * n, 2 * n + o, t);
         case Phase::backward_data:
             if (p.scalar) {
                 switch (p.op) {
@@ -340,18 +419,18 @@ constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pas
                     case ElementwiseOp::sub:
                     case ElementwiseOp::where: return {};
                     case ElementwiseOp::mul:
-                    case ElementwiseOp::div: return detail::make_cost(n, 2 * n, t);
-                    case ElementwiseOp::pow: return detail::make_cost((op_constants::pow_flops + 2) * n, 3 * n, t);
+                    case ElementwiseOp::div: return detail::make_cost<I>(n, 2 * n, t);
+                    case ElementwiseOp::pow: return detail::make_cost<I>((op_constants::pow_flops + 2) * n, 3 * n, t);
                 }
                 return {};
             }
             switch (p.op) {
                 case ElementwiseOp::add:
                 case ElementwiseOp::sub:
-                case ElementwiseOp::where: return detail::make_cost(n, n + o, t);
-                case ElementwiseOp::mul: return detail::make_cost(2 * n, 3 * n + 2 * o, t);
-                case ElementwiseOp::div: return detail::make_cost(4 * n, 3 * n + 2 * o, t);
-                case ElementwiseOp::pow: return detail::make_cost(2 * (op_constants::pow_flops + 2) * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::where: return detail::make_cost<I>(n, n + o, t);
+                case ElementwiseOp::mul: return detail::make_cost<I>(2 * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::div: return detail::make_cost<I>(4 * n, 3 * n + 2 * o, t);
+                case ElementwiseOp::pow: return detail::make_cost<I>(2 * (op_constants::pow_flops + 2) * n, 3 * n + 2 * o, t);
             }
             return {};
         case Phase::backward_weights: return {};
@@ -365,44 +444,50 @@ constexpr Cost cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pas
  * zeroes the table's gradient and accumulates each row's output gradient into it (PyTorch's
  * embedding_dense_backward: read dy and the ids, read and write the rows it adds to).
  */
-constexpr Cost cost(const EmbeddingParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t rows = p.batch * p.seq;
-    const std::int64_t out = rows * p.features;
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const EmbeddingParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I rows = I(p.batch) * p.seq;
+    const I out = rows * p.features;
     const std::int64_t e = dtype_bytes(t);
     constexpr std::int64_t id_bytes = 8;  // int64 token ids
     switch (phase) {
-        case Phase::forward: return Cost{0, rows * id_bytes + 2 * out * e};
+        case Phase::forward: return cost_t<I>{0, rows * id_bytes + 2 * out * e};
         case Phase::backward_data: return {};
-        case Phase::backward_weights: return Cost{out, rows * id_bytes + (p.vocab * p.features + 3 * out) * e};
+        case Phase::backward_weights: return cost_t<I>{out, rows * id_bytes + (I(p.vocab) * p.features + 3 * out) * e};
     }
     return {};
 }
 
 /** @brief A copy reads and writes every element; its backward copies the gradient back the same way. */
-constexpr Cost cost(const CopyParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
-    return phase == Phase::backward_weights ? Cost{} : detail::make_cost(0, 2 * n, t);
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const CopyParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
+    return phase == Phase::backward_weights ? cost_t<I>{} : detail::make_cost<I>(0, 2 * n, t);
 }
 
 /** @brief Dropout is the identity at inference (no kernel); in training it draws and applies a byte mask. */
-constexpr Cost cost(const DropoutParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
-    const std::int64_t n = p.shape.elements();
+template <typename I = std::int64_t>
+constexpr cost_t<I> cost(const DropoutParams& p, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
+    const I n = p.shape.elements<I>();
     const std::int64_t e = dtype_bytes(t);
     if (pass == Pass::inference) return {};
     switch (phase) {
-        case Phase::forward: return Cost{op_constants::dropout_forward_flops * n, 2 * n * e + n};
-        case Phase::backward_data: return Cost{op_constants::dropout_backward_flops * n, 2 * n * e + n};
+        case Phase::forward: return cost_t<I>{op_constants::dropout_forward_flops * n, 2 * n * e + n};
+        case Phase::backward_data: return cost_t<I>{op_constants::dropout_backward_flops * n, 2 * n * e + n};
         case Phase::backward_weights: return {};
     }
     return {};
 }
 
-/** @brief Sum of the phases a pass runs (of a layer whose backward is `b`: BackwardScope). */
-template <typename P>
-constexpr Cost pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::full) noexcept {
-    Cost total{};
+/**
+ * @brief Sum of the phases a pass runs (of a layer whose backward is `b`: BackwardScope). The sum is
+ * checked (Cost::operator+=), though for a layer check() accepted it cannot pass max_count.
+ */
+template <typename I = std::int64_t, typename P>
+constexpr cost_t<I> pass_cost(const P& p, Pass pass, DType t, Backward b = Backward::full) {
+    cost_t<I> total{};
     for (Phase ph : all_phases)
-        if (runs(pass, ph, b)) total += cost(p, ph, t, pass);
+        if (runs(pass, ph, b)) total += cost<I>(p, ph, t, pass);
     return total;
 }
 

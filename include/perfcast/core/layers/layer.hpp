@@ -47,7 +47,7 @@ struct layer_base {
         return cost(phase, t, pass).bytes;
     }
     /** @brief FLOPs and bytes of a whole pass (inference: forward; training: all three phases). */
-    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) noexcept { return perfcast::pass_cost(P, pass, t); }
+    static constexpr Cost pass_cost(Pass pass, DType t = DType::fp32) { return perfcast::pass_cost(P, pass, t); }
 };
 
 }  // namespace detail
@@ -129,7 +129,7 @@ constexpr std::int64_t param_count(const Layer& l) noexcept {
 constexpr Cost cost(const Layer& l, Phase phase, DType t, Pass pass = Pass::inference) noexcept {
     return std::visit([&](const auto& p) { return cost(p, phase, t, pass); }, l);
 }
-constexpr Cost pass_cost(const Layer& l, Pass pass, DType t, Backward b = Backward::full) noexcept {
+constexpr Cost pass_cost(const Layer& l, Pass pass, DType t, Backward b = Backward::full) {
     return std::visit([&](const auto& p) { return pass_cost(p, pass, t, b); }, l);
 }
 inline void validate(const Layer& l, std::string_view layer_name = {}) {

@@ -2,6 +2,10 @@
  * @file layers/rules.hpp
  * @brief The shape rules a layer must satisfy, checked once and used twice:
  *        refused at compile time by the layer types, thrown as perfcast::error at run time.
+ *
+ * check() asks, in this order: every size in range (size_in_range, so the later rules may add and
+ * multiply sizes without overflow), the shape rules of the layer kind, then every count the cost
+ * formulas form in range (work_in_range, so nothing in layers/cost.hpp overflows for a layer it accepted).
  */
 #pragma once
 
@@ -9,8 +13,10 @@
 #include <string>       // string, to_string
 #include <string_view>  // string_view
 
-#include "../error.hpp"  // error
-#include "params.hpp"    // the parameter structs
+#include "../detail/checked.hpp"  // max_size, max_count, Count: the range rules
+#include "../error.hpp"              // error
+#include "cost.hpp"                  // the cost formulas, evaluated in checked arithmetic by work_in_range
+#include "params.hpp"                // the parameter structs
 
 namespace perfcast {
 
@@ -39,6 +45,8 @@ enum class Rule {
     elementwise_add_takes_scalar,
     other_broadcasts,
     where_takes_mask,
+    size_in_range,
+    work_in_range,
 };
 
 /** @brief The sentence that states a rule. */
@@ -71,6 +79,12 @@ constexpr std::string_view rule_text(Rule r) noexcept {
         case Rule::other_broadcasts:
             return "other must broadcast to shape: at most its rank, each dimension (aligned at the last) 1 or equal";
         case Rule::where_takes_mask: return "where takes a tensor mask (scalar must be false)";
+        case Rule::size_in_range:
+            return "size_in_range: every size (batch, seq, channels, features, height, width, kernel, stride, padding, "
+                   "dilation, groups, inputs, m, k, n, vocab, each dimension of a shape) must be <= 2^31-1 = 2147483647";
+        case Rule::work_in_range:
+            return "work_in_range: every count of the layer (tensor elements, parameters, FLOPs and bytes of each "
+                   "phase and pass) must be <= 2^62 = 4611686018427387904";
     }
     return "?";
 }
@@ -89,29 +103,12 @@ struct Violation {
 
     /** @brief "kernel.h: the (dilated) kernel must fit ... (got 11, limit 7)". */
     std::string describe() const {
-        return std::string(rule_text(rule)) + " (got " + std::to_string(value) + ", limit " + std::to_string(limit) + ")";
+        const std::string got = value == detail::saturated ? "more than 2^63-1" : std::to_string(value);
+        return std::string(rule_text(rule)) + " (got " + got + ", limit " + std::to_string(limit) + ")";
     }
 };
 
 namespace detail {
-
-/** @brief Output length of a convolution along one axis (0 when the input is too small). */
-constexpr std::int64_t conv_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
-                                std::int64_t d) noexcept {
-    const std::int64_t span = d * (k - 1) + 1;
-    if (s <= 0 || size + 2 * p < span) return 0;
-    return (size + 2 * p - span) / s + 1;
-}
-
-/** @brief Output length of a pooling window along one axis, with PyTorch's ceil_mode rule. */
-constexpr std::int64_t pool_out(std::int64_t size, std::int64_t k, std::int64_t s, std::int64_t p,
-                                bool ceil_mode) noexcept {
-    if (s <= 0 || size + 2 * p < k) return 0;
-    const std::int64_t num = size + 2 * p - k;
-    std::int64_t out = (ceil_mode ? (num + s - 1) / s : num / s) + 1;
-    if (ceil_mode && (out - 1) * s >= size + p) --out;
-    return out;
-}
 
 constexpr Violation positive(std::int64_t v, Rule r, std::string_view field) noexcept {
     return v >= 1 ? Violation{} : Violation{r, field, v, 1};
@@ -134,10 +131,80 @@ constexpr Violation first(V... vs) noexcept {
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------
-// check(): the first broken rule of each layer kind, or Rule::ok
+// size_in_range: every size a layer states, by kind
 // ---------------------------------------------------------------------------------------
 
-constexpr Violation check(const DenseParams& p) noexcept {
+namespace detail {
+
+constexpr Violation in_range(std::int64_t v, std::string_view field) noexcept {
+    return v <= max_size ? Violation{} : Violation{Rule::size_in_range, field, v, max_size};
+}
+
+constexpr Violation in_range(Hw v, std::string_view field_h, std::string_view field_w) noexcept {
+    return first(in_range(v.h, field_h), in_range(v.w, field_w));
+}
+
+/** @brief Every dimension of a shape (a rank out of 1..4 is left to rank_in_range). */
+constexpr Violation in_range(const Shape& s, std::string_view field) noexcept {
+    if (s.rank < 1 || s.rank > 4) return {};
+    for (int i = 0; i < s.rank; ++i)
+        if (Violation v = in_range(s[i], field)) return v;
+    return {};
+}
+
+constexpr Violation sizes_in_range(const DenseParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.seq, "seq"), in_range(p.in_features, "in_features"),
+                 in_range(p.out_features, "out_features"));
+}
+constexpr Violation sizes_in_range(const Conv2DParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.in_channels, "in_channels"),
+                 in_range(p.out_channels, "out_channels"), in_range(p.height, "height"), in_range(p.width, "width"),
+                 in_range(p.kernel, "kernel.h", "kernel.w"), in_range(p.stride, "stride.h", "stride.w"),
+                 in_range(p.padding, "padding.h", "padding.w"), in_range(p.dilation, "dilation.h", "dilation.w"),
+                 in_range(p.groups, "groups"));
+}
+constexpr Violation sizes_in_range(const Pool2DParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.channels, "channels"), in_range(p.height, "height"),
+                 in_range(p.width, "width"), in_range(p.kernel, "kernel.h", "kernel.w"),
+                 in_range(p.stride, "stride.h", "stride.w"), in_range(p.padding, "padding.h", "padding.w"));
+}
+constexpr Violation sizes_in_range(const BatchNorm2DParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.channels, "channels"), in_range(p.height, "height"),
+                 in_range(p.width, "width"));
+}
+constexpr Violation sizes_in_range(const ActivationParams& p) noexcept { return in_range(p.shape, "shape"); }
+constexpr Violation sizes_in_range(const AddParams& p) noexcept {
+    return first(in_range(p.shape, "shape"), in_range(p.inputs, "inputs"));
+}
+constexpr Violation sizes_in_range(const ConcatParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.channels, "channels"), in_range(p.height, "height"),
+                 in_range(p.width, "width"), in_range(p.inputs, "inputs"));
+}
+constexpr Violation sizes_in_range(const FlattenParams& p) noexcept { return in_range(p.input, "input"); }
+constexpr Violation sizes_in_range(const SoftmaxParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.features, "features"));
+}
+constexpr Violation sizes_in_range(const DropoutParams& p) noexcept { return in_range(p.shape, "shape"); }
+constexpr Violation sizes_in_range(const BatchMatMulParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.m, "m"), in_range(p.k, "k"), in_range(p.n, "n"));
+}
+constexpr Violation sizes_in_range(const LayerNormParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.features, "features"));
+}
+constexpr Violation sizes_in_range(const ElementwiseParams& p) noexcept {
+    return first(in_range(p.shape, "shape"), in_range(p.other, "other"));
+}
+constexpr Violation sizes_in_range(const EmbeddingParams& p) noexcept {
+    return first(in_range(p.batch, "batch"), in_range(p.seq, "seq"), in_range(p.vocab, "vocab"),
+                 in_range(p.features, "features"));
+}
+constexpr Violation sizes_in_range(const CopyParams& p) noexcept { return in_range(p.shape, "shape"); }
+
+// ---------------------------------------------------------------------------------------
+// shape_rules(): the first broken shape rule of each layer kind, or Rule::ok (sizes in range)
+// ---------------------------------------------------------------------------------------
+
+constexpr Violation shape_rules(const DenseParams& p) noexcept {
     using detail::positive;
     return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
                          positive(p.seq, Rule::seq_positive, "seq"),
@@ -145,7 +212,7 @@ constexpr Violation check(const DenseParams& p) noexcept {
                          positive(p.out_features, Rule::features_positive, "out_features"));
 }
 
-constexpr Violation check(const Conv2DParams& p) noexcept {
+constexpr Violation shape_rules(const Conv2DParams& p) noexcept {
     using detail::positive;
     Violation v = detail::first(
         positive(p.batch, Rule::batch_positive, "batch"),
@@ -173,18 +240,7 @@ constexpr Violation check(const Conv2DParams& p) noexcept {
     return {};
 }
 
-/** @brief The stride a pool really uses (0 means the kernel size). */
-constexpr Hw effective_stride(const Pool2DParams& p) noexcept {
-    if (p.global) return Hw{1, 1};
-    return Hw{p.stride.h == 0 ? p.kernel.h : p.stride.h, p.stride.w == 0 ? p.kernel.w : p.stride.w};
-}
-
-/** @brief The window a pool really uses (the whole plane when global). */
-constexpr Hw effective_kernel(const Pool2DParams& p) noexcept {
-    return p.global ? Hw{p.height, p.width} : p.kernel;
-}
-
-constexpr Violation check(const Pool2DParams& p) noexcept {
+constexpr Violation shape_rules(const Pool2DParams& p) noexcept {
     using detail::positive;
     Violation v = detail::first(positive(p.batch, Rule::batch_positive, "batch"),
                                 positive(p.channels, Rule::channels_positive, "channels"),
@@ -209,7 +265,7 @@ constexpr Violation check(const Pool2DParams& p) noexcept {
     return {};
 }
 
-constexpr Violation check(const BatchNorm2DParams& p) noexcept {
+constexpr Violation shape_rules(const BatchNorm2DParams& p) noexcept {
     using detail::positive;
     return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
                          positive(p.channels, Rule::channels_positive, "channels"),
@@ -217,15 +273,15 @@ constexpr Violation check(const BatchNorm2DParams& p) noexcept {
                          positive(p.width, Rule::spatial_positive, "width"));
 }
 
-constexpr Violation check(const ActivationParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
+constexpr Violation shape_rules(const ActivationParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
 
-constexpr Violation check(const AddParams& p) noexcept {
+constexpr Violation shape_rules(const AddParams& p) noexcept {
     if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
     if (p.inputs < 2) return {Rule::inputs_at_least_two, "inputs", p.inputs, 2};
     return {};
 }
 
-constexpr Violation check(const ConcatParams& p) noexcept {
+constexpr Violation shape_rules(const ConcatParams& p) noexcept {
     using detail::positive;
     Violation v = detail::first(positive(p.batch, Rule::batch_positive, "batch"),
                                 positive(p.channels, Rule::channels_positive, "channels"),
@@ -237,15 +293,15 @@ constexpr Violation check(const ConcatParams& p) noexcept {
     return {};
 }
 
-constexpr Violation check(const FlattenParams& p) noexcept { return detail::shape_ok(p.input, "input"); }
+constexpr Violation shape_rules(const FlattenParams& p) noexcept { return detail::shape_ok(p.input, "input"); }
 
-constexpr Violation check(const SoftmaxParams& p) noexcept {
+constexpr Violation shape_rules(const SoftmaxParams& p) noexcept {
     using detail::positive;
     return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
                          positive(p.features, Rule::features_positive, "features"));
 }
 
-constexpr Violation check(const DropoutParams& p) noexcept {
+constexpr Violation shape_rules(const DropoutParams& p) noexcept {
     if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
     if (!(p.p >= 0.0 && p.p < 1.0))
         return {Rule::probability_in_range, "p", static_cast<std::int64_t>(p.p * 1000.0), 1000};
@@ -253,7 +309,7 @@ constexpr Violation check(const DropoutParams& p) noexcept {
 }
 
 /** @brief bmm: every size positive. */
-constexpr Violation check(const BatchMatMulParams& p) noexcept {
+constexpr Violation shape_rules(const BatchMatMulParams& p) noexcept {
     using detail::positive;
     return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
                          positive(p.m, Rule::matrix_dims_positive, "m"),
@@ -261,7 +317,7 @@ constexpr Violation check(const BatchMatMulParams& p) noexcept {
                          positive(p.n, Rule::matrix_dims_positive, "n"));
 }
 
-constexpr Violation check(const LayerNormParams& p) noexcept {
+constexpr Violation shape_rules(const LayerNormParams& p) noexcept {
     using detail::positive;
     return detail::first(positive(p.batch, Rule::batch_positive, "batch"),
                          positive(p.features, Rule::features_positive, "features"));
@@ -271,7 +327,7 @@ constexpr Violation check(const LayerNormParams& p) noexcept {
  * @brief The other operand, when given, broadcasts to the shape; an elementwise add of two same-shaped
  * tensors is refused (it is the add layer, so each operation has one kind); where's mask is a tensor.
  */
-constexpr Violation check(const ElementwiseParams& p) noexcept {
+constexpr Violation shape_rules(const ElementwiseParams& p) noexcept {
     if (Violation v = detail::shape_ok(p.shape, "shape")) return v;
     const bool broadcast = p.other.rank > 0;
     if (broadcast) {
@@ -289,14 +345,70 @@ constexpr Violation check(const ElementwiseParams& p) noexcept {
     return {};
 }
 
-constexpr Violation check(const EmbeddingParams& p) noexcept {
+constexpr Violation shape_rules(const EmbeddingParams& p) noexcept {
     using detail::positive;
     return detail::first(positive(p.batch, Rule::batch_positive, "batch"), positive(p.seq, Rule::seq_positive, "seq"),
                          positive(p.vocab, Rule::features_positive, "vocab"),
                          positive(p.features, Rule::features_positive, "features"));
 }
 
-constexpr Violation check(const CopyParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
+constexpr Violation shape_rules(const CopyParams& p) noexcept { return detail::shape_ok(p.shape, "shape"); }
+
+// ---------------------------------------------------------------------------------------
+// work_in_range: the cost formulas themselves, evaluated in checked arithmetic
+// ---------------------------------------------------------------------------------------
+
+constexpr std::string_view count_field(Phase ph, bool flops) noexcept {
+    switch (ph) {
+        case Phase::forward: return flops ? "forward.flops" : "forward.bytes";
+        case Phase::backward_data: return flops ? "backward_data.flops" : "backward_data.bytes";
+        case Phase::backward_weights: return flops ? "backward_weights.flops" : "backward_weights.bytes";
+    }
+    return "?";
+}
+
+/**
+ * @brief The first count of layers/cost.hpp that passes max_count: the input's and the output's
+ * elements, the parameters, and the FLOPs and bytes of every phase of both passes and of a whole
+ * training step, at 4 bytes an element (the widest precision, so the bytes of every precision).
+ * The input is counted before the output shape is formed (flatten's divides the input's count).
+ */
+template <typename P>
+constexpr Violation work_in_range(const P& p) noexcept {
+    const auto over = [](const Count& c, std::string_view field) {
+        return c.over ? Violation{Rule::work_in_range, field, c.value, max_count} : Violation{};
+    };
+    if (Violation v = over(input_shape(p).template elements<Count>(), "input_shape")) return v;
+    if (Violation v = over(output_shape(p).template elements<Count>(), "output_shape")) return v;
+    if (Violation v = over(param_count<Count>(p), "param_count")) return v;
+    for (Pass pass : {Pass::inference, Pass::training}) {
+        for (Phase ph : all_phases) {
+            const CountCost c = cost<Count>(p, ph, DType::fp32, pass);
+            if (Violation v = first(over(c.flops, count_field(ph, true)), over(c.bytes, count_field(ph, false))))
+                return v;
+        }
+    }
+    const CountCost step = pass_cost<Count>(p, Pass::training, DType::fp32);
+    return first(over(step.flops, "training.flops"), over(step.bytes, "training.bytes"));
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------------------
+// check(): the first broken rule of a layer, or Rule::ok
+// ---------------------------------------------------------------------------------------
+
+/**
+ * @brief The first rule a layer's parameter struct breaks: its sizes first (size_in_range), so the
+ * shape rules after them may add and multiply sizes; its shape rules; then its counts (work_in_range).
+ */
+template <typename P>
+    requires requires(const P& p) { detail::shape_rules(p); }
+constexpr Violation check(const P& p) noexcept {
+    if (const Violation v = detail::sizes_in_range(p)) return v;
+    if (const Violation v = detail::shape_rules(p)) return v;
+    return detail::work_in_range(p);
+}
 
 /** @brief Throws perfcast::error naming the field when a parameter struct breaks a rule. */
 template <typename P>
@@ -360,6 +472,11 @@ PERFCAST_DETAIL_REFUSE(other_broadcasts,
                        "other_broadcasts: other must broadcast to shape: at most its rank, each dimension (aligned at "
                        "the last) 1 or equal, and no scalar beside it (Value = other's dimension, Limit = shape's)")
 PERFCAST_DETAIL_REFUSE(where_takes_mask, "where_takes_mask: where takes a tensor mask (scalar must be false)")
+PERFCAST_DETAIL_REFUSE(size_in_range,
+                       "size_in_range: every size of a layer must be <= 2^31-1 = 2147483647 (Value = the size)")
+PERFCAST_DETAIL_REFUSE(work_in_range,
+                       "work_in_range: every count of a layer (tensor elements, parameters, FLOPs and bytes of each "
+                       "phase and pass) must be <= 2^62 (Value = the count, 9223372036854775807 past 64 bits)")
 
 #undef PERFCAST_DETAIL_REFUSE
 
@@ -394,6 +511,7 @@ inline void matrix_dims_positive(std::int64_t, std::int64_t) {}
 inline void elementwise_add_takes_scalar(std::int64_t, std::int64_t) {}
 inline void other_broadcasts(std::int64_t, std::int64_t) {}
 inline void where_takes_mask(std::int64_t, std::int64_t) {}
+// size_in_range and work_in_range: detail/checked.hpp, where a network's totals use them too
 // clang-format on
 }  // namespace rule_broken
 
@@ -425,6 +543,8 @@ constexpr void refuse_in_constant_evaluation(const Violation& v) {
         case Rule::elementwise_add_takes_scalar: rule_broken::elementwise_add_takes_scalar(v.value, v.limit); return;
         case Rule::other_broadcasts: rule_broken::other_broadcasts(v.value, v.limit); return;
         case Rule::where_takes_mask: rule_broken::where_takes_mask(v.value, v.limit); return;
+        case Rule::size_in_range: rule_broken::size_in_range(v.value, v.limit); return;
+        case Rule::work_in_range: rule_broken::work_in_range(v.value, v.limit); return;
     }
 }
 

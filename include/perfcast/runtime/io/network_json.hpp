@@ -72,7 +72,7 @@ inline std::pair<std::int64_t, std::int64_t> rows_and_features(const json_value&
     if (o.has("features")) o.fail("features", "give \"shape\" or \"features\", not both");
     const Shape s = read_shape(o, "shape", batch);
     std::int64_t rows = 1;
-    for (int i = 0; i + 1 < s.rank; ++i) rows *= s[i];
+    for (int i = 0; i + 1 < s.rank; ++i) rows = size_product(rows, s[i]);  // refused by size_in_range
     return {rows, s[s.rank - 1]};
 }
 
@@ -133,7 +133,8 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
     if (kind == "bmm") {
         const std::int64_t heads = o.integer("heads", 1);
         if (heads < 1) o.fail("heads", "heads (products per sample) must be >= 1 (got " + std::to_string(heads) + ")");
-        return BatchMatMulParams{batch * heads, o.integer("m"), o.integer("k"), o.integer("n"),
+        if (const Violation v = in_range(heads, "heads")) o.fail("heads", v.describe());
+        return BatchMatMulParams{size_product(batch, heads), o.integer("m"), o.integer("k"), o.integer("n"),
                                  o.boolean("transpose_a", false), o.boolean("transpose_b", false)};
     }
     if (kind == "layernorm") {
@@ -286,6 +287,7 @@ inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_
     // a layer may run at a batch of its own (attention's batch*heads, an embedding shared by the batch)
     const std::int64_t own = o.integer("batch", batch);
     if (own < 1) o.fail("batch", "batch must be >= 1 (got " + std::to_string(own) + ")");
+    if (const Violation v = in_range(own, "batch")) o.fail("batch", v.describe());
     nl.layer = layer_from_json(o, kind_name, own);
     o.no_other_keys();
     if (const Violation v = check(nl.layer)) {
@@ -294,7 +296,7 @@ inline NamedLayer read_layer(const json_value& o, std::int64_t batch, std::size_
         const std::string key = field.substr(0, field.find('.'));
         const std::string message = std::string(to_string(kind(nl.layer))) + " \"" + detail::excerpt(nl.name) + "\": " + v.describe();
         if (o.has(key)) o.fail(key, message);
-        o.fail(message);
+        o.fail(field + ": " + message);  // a count (work_in_range), or a size formed from others
     }
     return nl;
 }
@@ -320,6 +322,7 @@ inline Network parse_network(const std::string& text, const std::string& file = 
     n.name = top.string("name");
     n.batch = top.integer("batch", 1);
     if (n.batch < 1) top.fail("batch", "batch must be >= 1 (got " + std::to_string(n.batch) + ")");
+    if (const Violation v = in_range(n.batch, "batch")) top.fail("batch", v.describe());
     top.string("description", "");
     const std::vector<json_value> layers = top.array("layers");
     if (layers.empty()) top.fail("layers", "a network needs at least one layer (got none)");
