@@ -26418,11 +26418,11 @@ private:
 namespace detail {
 /** @brief Runs @p add (a network total's step); a refusal it throws names the layer @p name. */
 template <class F>
-void naming_layer(const std::string& name, F&& add) {
+void naming_layer(std::string_view name, F&& add) {
     try {
         add();
     } catch (const error& e) {
-        throw error(name + "." + e.field(), e.message());
+        throw error(std::string(name) + "." + e.field(), e.message());
     }
 }
 }  // namespace detail
