@@ -228,13 +228,10 @@ def errors_go_to_stderr_with_a_nonzero_exit():
 
 @case
 def sizes_and_counts_out_of_range_are_refused_naming_the_rule():
-    # a batch past 2^31-1: refused by size_in_range, nothing printed (no negative FLOPs or times)
+    # --batch past its bound: refused by the option itself, before anything runs
     for cmd in (["predict", "resnet50", "--device", "t4"], ["network", "show", "resnet50"]):
         p = run(*cmd, "--batch", "2147483648", ok=False)
-        assert "size_in_range" in p.stderr and "2147483648" in p.stderr and p.stdout == "", (cmd, p.stderr)
-        # every size in range, but ResNet-50's FLOPs at this batch pass 2^62: refused by work_in_range
-        p = run(*cmd, "--batch", "2147483647", ok=False)
-        assert "work_in_range" in p.stderr and p.stdout == "", (cmd, p.stderr)
+        assert "--batch" in p.stderr and "2147483648" in p.stderr and p.stdout == "", (cmd, p.stderr)
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "wide.json")
         with open(path, "w") as f:
@@ -245,13 +242,21 @@ def sizes_and_counts_out_of_range_are_refused_naming_the_rule():
         assert f"{path}:3: layers[0].out_channels" in p.stderr and "size_in_range" in p.stderr, p.stderr
         p = run("predict", path, "--device", "t4", ok=False)
         assert "size_in_range" in p.stderr and p.stdout == "", p.stderr
-        # a network file in range, rescaled past the limit by --batch
+        # every size in range, but the layer's FLOPs pass 2^62: refused by work_in_range, nothing printed
         with open(path, "w") as f:
             f.write('{"format": "perfcast-network", "version": 1, "name": "w",\n'
-                    ' "layers": [{"name": "c", "kind": "conv2d", "in_channels": 3, "height": 8, "width": 8,\n'
-                    '             "out_channels": 4}]}\n')
-        run("network", "show", path, "--batch", "2147483647")
-        p = run("predict", path, "--device", "t4", "--batch", "2147483648", ok=False)
+                    ' "layers": [{"name": "fc", "kind": "dense", "in_features": 2147483647,\n'
+                    '             "out_features": 2147483647}]}\n')
+        for cmd in (["network", "show", path], ["predict", path, "--device", "t4"]):
+            p = run(*cmd, ok=False)
+            assert "work_in_range" in p.stderr and p.stdout == "", (cmd, p.stderr)
+        # a network file in range, rescaled past the limit by --batch (a layer at 256x the network's batch)
+        with open(path, "w") as f:
+            f.write('{"format": "perfcast-network", "version": 1, "name": "w", "batch": 1,\n'
+                    ' "layers": [{"name": "c", "kind": "conv2d", "batch": 256, "in_channels": 3, "height": 8,\n'
+                    '             "width": 8, "out_channels": 4}]}\n')
+        run("network", "show", path, "--batch", "8388607")
+        p = run("predict", path, "--device", "t4", "--batch", "16777216", ok=False)
         assert "c.batch" in p.stderr and "size_in_range" in p.stderr and p.stdout == "", p.stderr
 
 
