@@ -533,5 +533,81 @@ def every_command_has_a_help_listing_its_options():
     assert "unknown command" in p.stderr and all(f"\n  {c}: " in p.stderr for c in COMMANDS)
 
 
+
+@case
+def a_tampered_model_file_is_refused_by_its_digest_naming_file_and_field():
+    with open(os.path.join(ROOT, "models", "neusight-fp32.json")) as f:
+        good = json.load(f)
+    assert good["digest"].startswith("sha256:"), good.get("digest")
+
+    def refused(change, *words):
+        j = json.loads(json.dumps(good))
+        change(j)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tampered.json")
+            with open(path, "w") as f:
+                json.dump(j, f, indent=1)
+            p = run("predict", "resnet50", "--device", "t4", "--model", path, ok=False)
+            assert p.stderr.startswith(f"perfcast: {path}:"), p.stderr
+            for w in words:
+                assert w in p.stderr, (w, p.stderr)
+
+    def weight(j):  # one bias of the conv2d model, in its 8th significant digit: no reference query sees it
+        layer = j["models"]["conv2d"]["regressor"]["mlp"]["layers"][2]
+        layer["bias"][5] *= 1.0000001
+    refused(weight, ": digest: ", "where the file records " + good["digest"])
+    refused(lambda j: j["training"]["metrics"].update({"note": "edited"}), ": digest: ")
+    refused(lambda j: j.pop("references"), ": references: missing")
+    refused(lambda j: j.pop("digest"), ": digest: missing")
+    refused(lambda j: j["training"]["devices"].append("h100_sxm"), "training.devices[5]", "no description")
+    refused(lambda j: j["memory_fit"].update({"efficiency": 1e9}), "memory_fit.efficiency")
+
+
+@case
+def resnet50_predictions_are_unchanged_by_adding_the_digest_to_the_committed_model():
+    # the totals the committed model gave before its file carried a digest (perfcast at a4ff233); the
+    # embedded header's arrays are unchanged too (embed_regenerates_the_committed_header)
+    before = {("t4", "1", "inference"): 16501.274430779205, ("h100", "32", "inference"): 24800.139598095513,
+              ("t4", "8", "training"): 113503.48921809382}
+    for (device, batch, pass_), total in before.items():
+        j = json.loads(run("predict", "resnet50", "--device", device, "--batch", batch, "--pass", pass_,
+                           "--format", "json", cwd=ROOT).stdout)
+        assert j["total_us"] == total, (device, batch, pass_, j["total_us"], total)
+
+
+@case
+def predict_names_the_features_outside_the_training_data():
+    big = {"format": "perfcast-network", "version": 1, "name": "big", "batch": 4096,
+           "layers": [{"name": "conv", "kind": "conv2d", "in_channels": 8192, "height": 14, "width": 14,
+                       "out_channels": 8192, "kernel": 3, "padding": 1}]}
+    with tempfile.TemporaryDirectory() as d:
+        net = os.path.join(d, "big.json")
+        with open(net, "w") as f:
+            json.dump(big, f)
+        j = json.loads(run("predict", net, "--device", "t4", "--format", "json", cwd=ROOT).stdout)
+        conv = j["layers"][0]
+        assert conv["shape_in_training"] is False and conv["device_in_training"] is True, conv
+        outside = {e["feature"]: e for e in conv["extrapolation"]}
+        assert "batch" in outside, conv["extrapolation"]
+        b = outside["batch"]
+        assert b["value"] == 4096 and b["max"] < 4096 and b["min"] <= b["max"], b
+        assert all(e["value"] < e["min"] or e["value"] > e["max"] for e in conv["extrapolation"]), conv
+        rows = list(csv.DictReader(run("predict", net, "--device", "t4", "--format", "csv", cwd=ROOT).stdout.splitlines()))
+        assert rows[0]["data"] == "new shape", rows[0]
+        assert f"batch 4096 outside [{b['min']:.4g}, {b['max']:.4g}]" in rows[0]["extrapolation"], rows[0]
+        table = run("predict", net, "--device", "t4", cwd=ROOT).stdout
+        assert "new shape (" in table and "batch" in table.split("new shape (")[1], table
+    # inside the data: an empty array and an empty cell; a device outside it is named
+    j = json.loads(run("predict", "resnet50", "--device", "t4", "--batch", "8", "--format", "json", cwd=ROOT).stdout)
+    assert all("extrapolation" in l for l in j["layers"])
+    assert any(l["extrapolation"] == [] and l.get("shape_in_training") for l in j["layers"]), j["layers"][:3]
+    rows = list(csv.DictReader(run("predict", "resnet50", "--device", "t4", "--batch", "8", "--format", "csv",
+                                   cwd=ROOT).stdout.splitlines()))
+    assert any(r["data"] == "trained" and r["extrapolation"] == "" for r in rows)
+    j = json.loads(run("predict", "resnet50", "--device", "h100", "--format", "json", cwd=ROOT).stdout)
+    learned = [l for l in j["layers"] if "device_in_training" in l]
+    assert learned and all(l["extrapolation"][0] == {"feature": "device", "value": "h100_sxm"} for l in learned)
+
+
 print(f"{passed} passed, {failures} failed")
 sys.exit(1 if failures else 0)
