@@ -131,15 +131,15 @@ int run(const Args& a) {
         if (!l.coverage->device && !l.coverage->shape) return "new device+shape";
         return l.coverage->device ? "new shape" : "new device";
     };
-    // the table's column: data() and the names of the features outside
+    // the table's column: data() and the names of the first features outside (the CSV and JSON give them all)
     auto data_column = [&](const LayerEstimate& l) {
         std::string s = data(l);
         if (!l.coverage || l.coverage->outside_count == 0) return s;
-        s += " (";
-        for (const auto& f : l.coverage->outside_features())
-            s += (&f == l.coverage->outside_features().data() ? "" : ", ") + std::string(f.name);
-        if (l.coverage->outside_count > embedded::Coverage::max_outside)
-            s += ", +" + std::to_string(l.coverage->outside_count - embedded::Coverage::max_outside);
+        constexpr std::size_t shown = 3;
+        const auto features = l.coverage->outside_features();
+        for (std::size_t i = 0; i < features.size() && i < shown; ++i)
+            s += (i == 0 ? " (" : ", ") + std::string(features[i].name);
+        if (l.coverage->outside_count > shown) s += ", +" + std::to_string(l.coverage->outside_count - shown);
         return s + ")";
     };
     // what lies outside the training data, in full: the device, then each feature with its value and range
