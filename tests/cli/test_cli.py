@@ -138,13 +138,13 @@ def import_train_eval_and_study_on_a_small_dataset():
                            "--format", "json").stdout)
         assert [r["label"] for r in j] == ["left out: t4", "left out: v100_pcie_32gb"]
         assert all(r["test_rows"] == 400 for r in j)
-        # a damaged model file is refused
+        # a damaged model file is refused: its contents no longer give the digest it records
         with open(model) as f:
             text = f.read()
         with open(model, "w") as f:
             f.write(text.replace('"predicted_us": ', '"predicted_us": 1'))
         p = run("eval", "--model", model, "--data", data, ok=False)
-        assert "references[0]" in p.stderr, p.stderr
+        assert f"{model}:2: digest: " in p.stderr and "altered" in p.stderr, p.stderr
 
 
 @case
