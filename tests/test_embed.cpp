@@ -431,11 +431,11 @@ TEST_CASE("the embedded model records its file's digest; coverage names the feat
         batch_named = batch_named || r.outside_features()[i].name == "batch";
     }
     CHECK(batch_named);
-    // inside: nothing named
-    constexpr Layer small = Conv2DParams{.batch = 8, .in_channels = 64, .height = 28, .width = 28, .out_channels = 64,
-                                         .kernel = 3, .padding = 1};
-    constexpr embedded::Coverage in = embedded::coverage(embedded::default_model, small, Target(devices::t4));
-    static_assert(in.device && in.shape && in.outside_count == 0);
+    // inside (a reference query is a training row): nothing named
+    constexpr embedded::Reference ref = embedded::default_model.references[0];
+    constexpr embedded::Coverage in =
+        embedded::coverage(embedded::default_model, ref.layer, Target(ref.device, ref.pass, ref.dtype));
+    static_assert(in.device && in.shape && in.outside_count == 0 && in.outside_features().empty());
 }
 
 // ---------------------------------------------------------------------------------------
