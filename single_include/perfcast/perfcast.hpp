@@ -32202,9 +32202,10 @@ public:
 
     /**
      * @brief Reads a model from JSON text. Wrong types, values out of range, inconsistent metadata and
-     * unknown keys are refused, and so is a file without its digest or reference queries. With
-     * `verify_references` (the default; false only to inspect a broken file), checks the digest against
-     * the file's contents, then re-runs the reference queries.
+     * unknown keys are refused, and so is a file without reference queries. With `verify_references`
+     * (the default), the digest is required and checked against the file's contents, then the reference
+     * queries are re-run; false skips both (to inspect a broken file, or to add a digest to a file
+     * written before digests: verify() it, then save() it).
      * @throws perfcast::error naming file, line and the JSON path of the field
      */
     static Predictor parse(const std::string& text, const std::string& file, bool verify_references = true) {
@@ -32270,15 +32271,19 @@ public:
         const std::vector<json_value> refs = top.array("references");
         if (refs.empty()) top.fail("references", "expected at least one reference query (the model checks itself with them)");
         for (const json_value& q : refs) p.m_refs.push_back(read_reference(q));
-        const json_value digest = top["digest"];
-        const std::string stored = digest.string();
-        if (stored.size() != 7 + 64 || stored.rfind("sha256:", 0) != 0 ||
-            stored.find_first_not_of("0123456789abcdef", 7) != std::string::npos)
-            digest.fail("expected \"sha256:\" and 64 lower-case hex digits");
+        if (!top.has("digest") && verify_references)
+            top.fail("digest", "missing: a model file records the SHA-256 digest of its contents, which perfcast "
+                               "checks (a file written before digests: Predictor::parse(text, file, false), "
+                               "Predictor::verify() and save() add it)");
+        const std::string stored = top.string("digest", "");
+        if (top.has("digest") && (stored.size() != 7 + 64 || stored.rfind("sha256:", 0) != 0 ||
+                                  stored.find_first_not_of("0123456789abcdef", 7) != std::string::npos))
+            top.fail("digest", "expected \"sha256:\" and 64 lower-case hex digits");
         top.no_other_keys();
         p.check_devices(top);
         p.rebuild_view(file);
         if (verify_references) {
+            const json_value digest = top["digest"];
             const std::string actual = model_digest(top.raw());
             if (actual != stored)
                 digest.fail("the file's contents have digest " + actual + " where the file records " + stored +
