@@ -30,11 +30,11 @@
 
 namespace perfcast {
 
-/** @brief One fully connected layer: out = in * weights + bias. */
 /** @brief The widest layer (inputs or outputs) a model file may declare: far beyond any trained here (64),
  *  and small enough that a file's sizes cannot ask for more memory than it could hold. */
 inline constexpr std::size_t max_mlp_file_width = std::size_t{1} << 16;
 
+/** @brief One fully connected layer: out = in * weights + bias. */
 struct MlpLayer {
     xt::xtensor<double, 2> weights;  ///< inputs x outputs, row-major
     xt::xtensor<double, 1> bias;     ///< outputs
