@@ -167,6 +167,11 @@ TEST_CASE("a model file's digest covers every parameter and its metadata; refere
         j = good;
         j["digest"] = "fnv1a64:0123";
         refused(j, "digest", "sha256");
+        j = good;  // nested too deep to digest (the metrics hold any JSON)
+        nlohmann::json deep = nlohmann::json::array();
+        for (int i = 0; i < 100; ++i) deep = nlohmann::json::array({deep});
+        j["training"]["metrics"]["deep"] = deep;
+        refused(j, "digest", "deeper than 64 levels");
     }
     SUBCASE("metadata out of range is refused even when the digest is recomputed") {
         const auto resigned = [&](const std::function<void(nlohmann::json&)>& change, const std::string& field,

@@ -32284,7 +32284,7 @@ public:
         p.rebuild_view(file);
         if (verify_references) {
             const json_value digest = top["digest"];
-            const std::string actual = model_digest(top.raw());
+            const std::string actual = digest.located([&] { return model_digest(top.raw()); });
             if (actual != stored)
                 digest.fail("the file's contents have digest " + actual + " where the file records " + stored +
                             ": the model was altered after it was written");
