@@ -410,6 +410,34 @@ TEST_CASE("the reference queries reproduce, the schema matches, and kinds withou
     CHECK_FALSE(embedded::verify(altered));
 }
 
+TEST_CASE("the embedded model records its file's digest; coverage names the features outside, at compile time too") {
+    CHECK(models::neusight_fp32::digest == default_predictor().digest());
+    const nlohmann::json file = nlohmann::json::parse(read_text(repo_root() / "models/neusight-fp32.json"));
+    CHECK(file["digest"] == std::string(models::neusight_fp32::digest));
+    // the issue's example: 8,192 channels at batch 4,096 on a T4, far beyond the training shapes
+    constexpr Layer conv = Conv2DParams{.batch = 4096, .in_channels = 8192, .height = 14, .width = 14,
+                                        .out_channels = 8192, .kernel = 3, .padding = 1};
+    constexpr embedded::Coverage c = embedded::coverage(embedded::default_model, conv, Target(devices::t4));
+    static_assert(c.device && !c.shape && c.outside_count > 0, "the layer lies beyond the training data");
+    static_assert(c.outside_features().front().value > c.outside_features().front().max ||
+                      c.outside_features().front().value < c.outside_features().front().min,
+                  "a feature listed outside lies outside its range");
+    const embedded::Coverage r = embedded::coverage<detail::std_math>(default_predictor().view(), conv, Target(devices::t4));
+    REQUIRE(r.outside_count == c.outside_count);
+    bool batch_named = false;
+    for (std::size_t i = 0; i < r.outside_features().size(); ++i) {
+        CHECK(r.outside_features()[i].name == c.outside_features()[i].name);
+        CHECK(r.outside_features()[i].value == doctest::Approx(c.outside_features()[i].value).epsilon(1e-12));
+        batch_named = batch_named || r.outside_features()[i].name == "batch";
+    }
+    CHECK(batch_named);
+    // inside (a reference query is a training row): nothing named
+    constexpr embedded::Reference ref = embedded::default_model.references[0];
+    constexpr embedded::Coverage in =
+        embedded::coverage(embedded::default_model, ref.layer, Target(ref.device, ref.pass, ref.dtype));
+    static_assert(in.device && in.shape && in.outside_count == 0 && in.outside_features().empty());
+}
+
 // ---------------------------------------------------------------------------------------
 // whole networks and the policy
 // ---------------------------------------------------------------------------------------

@@ -195,6 +195,21 @@ TEST_CASE("coverage tells a training device and shape from a new one") {
     const auto big = embedded::coverage<detail::std_math>(m, huge, Target(devices::t4));
     CHECK(big.device);
     CHECK(!big.shape);
+    CHECK(in.outside_count == 0);
+    CHECK(in.outside_features().empty());
+    // it names each feature outside, with the query's value and the training range
+    REQUIRE(big.outside_count > 0);
+    bool batch_named = false;
+    for (const embedded::OutsideFeature& f : big.outside_features()) {
+        CAPTURE(f.name);
+        CHECK((f.value < f.min || f.value > f.max));
+        if (f.name == "batch") {
+            batch_named = true;
+            CHECK(f.value == doctest::Approx(std::log(65536.0)));  // size features are natural logarithms
+            CHECK(f.max < f.value);
+        }
+    }
+    CHECK(batch_named);
     CHECK(!embedded::coverage<detail::std_math>(m, dense, Target(devices::h100_sxm)).device);
     CHECK(!embedded::coverage<detail::std_math>(m, BatchMatMulParams{.batch = 1, .m = 8, .k = 8, .n = 8},
                                                 Target(devices::t4))

@@ -6,7 +6,8 @@
 #include <perfcast/runtime/features.hpp>
 #include <perfcast/runtime/predictor.hpp>
 
-#include <cmath>  // log, exp
+#include <cmath>       // log, exp, nextafter
+#include <functional>  // function: a change to a model file
 
 using namespace perfcast;
 
@@ -87,6 +88,134 @@ TEST_CASE("held_out is a stable function of the row, not of its position or time
     CHECK(!held_out(ds.rows[0], 0.0, 1));
 }
 
+TEST_CASE("sha256 gives the FIPS 180-4 test vectors") {
+    CHECK(detail::sha256().hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(detail::sha256().update("abc").hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // two blocks; and the same text given in pieces
+    const std::string two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    CHECK(detail::sha256().update(two).hex() == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    CHECK(detail::sha256().update("abcdbcdecdefdefgefghfghighij").update("hijkijkljklmklmnlmnomnopnopq").hex() ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST_CASE("a model file's digest covers every parameter and its metadata; references are required") {
+    DeviceRegistry reg;
+    const Predictor p = train_predictor(synthetic_dense_dataset(600), reg, quick_options());
+    const nlohmann::json good = p.to_json();
+    REQUIRE(good.contains("digest"));
+    CHECK(good["digest"] == p.digest());
+    CHECK(good["digest"].get<std::string>().rfind("sha256:", 0) == 0);
+    // a good file loads, and writing it again gives the same digest (the canonical form survives the text)
+    const Predictor q = Predictor::parse(good.dump(1), "good.json");
+    CHECK(q.digest() == p.digest());
+    CHECK(Predictor::parse(good.dump(), "compact.json").digest() == p.digest());
+
+    const auto refused = [](const nlohmann::json& bad, const std::string& field, const std::string& words) {
+        try {
+            (void)Predictor::parse(bad.dump(1), "bad.json");
+            FAIL("accepted, expected a refusal at " << field);
+        } catch (const error& e) {
+            CHECK(e.field() == field);
+            CHECK(e.where().file == "bad.json");
+            CHECK(e.where().line > 0);
+            CHECK_MESSAGE(std::string(e.what()).find(words) != std::string::npos, e.what());
+        }
+    };
+    const auto digest_refuses = [&](const std::function<void(nlohmann::json&)>& change) {
+        nlohmann::json j = good;
+        change(j);
+        REQUIRE(j != good);
+        refused(j, "digest", "where the file records " + good["digest"].get<std::string>());
+    };
+    SUBCASE("one weight, one scaler value, the target transform, a feature range, each bit") {
+        digest_refuses([](nlohmann::json& j) {
+            auto& w = j["models"]["dense"]["regressor"]["mlp"]["layers"][1]["weights"][3];
+            w = std::nextafter(w.get<double>(), 1e300);  // one ulp: no reference query could see it
+        });
+        digest_refuses([](nlohmann::json& j) {
+            auto& m = j["models"]["dense"]["regressor"]["scaler"]["mean"][0];
+            m = m.get<double>() * 1.0001;
+        });
+        digest_refuses([](nlohmann::json& j) { j["models"]["dense"]["regressor"]["mlp"]["output_offset"] = 0.125; });
+        digest_refuses([](nlohmann::json& j) {
+            auto& x = j["models"]["dense"]["feature_max"][0];
+            x = x.get<double>() * 2;
+        });
+    }
+    SUBCASE("metadata: the memory fit, the training devices, a note in the metrics") {
+        REQUIRE_FALSE(good.contains("memory_fit"));  // dense rows only: no memory fit; one is added
+        digest_refuses([](nlohmann::json& j) { j["memory_fit"] = {{"latency_us", 5.0}, {"efficiency", 0.5}, {"rows", 10}}; });
+        digest_refuses([](nlohmann::json& j) { j["training"]["rows"] = j["training"]["rows"].get<std::size_t>() + 1; });
+        digest_refuses([](nlohmann::json& j) { j["training"]["metrics"]["note"] = "edited"; });
+        digest_refuses([](nlohmann::json& j) { j["name"] = "renamed"; });
+    }
+    SUBCASE("a file without references or without a digest is refused, naming the field") {
+        nlohmann::json j = good;
+        j.erase("references");
+        j["digest"] = model_digest(j);
+        refused(j, "references", "missing");
+        j["references"] = nlohmann::json::array();
+        j["digest"] = model_digest(j);
+        refused(j, "references", "at least one reference query");
+        j = good;
+        j.erase("digest");
+        refused(j, "digest", "missing");
+        // a file written before digests: read unverified, checked by its references, saved with its digest
+        const Predictor old = Predictor::parse(j.dump(1), "old.json", false);
+        old.verify("old.json");
+        CHECK(old.to_json() == good);
+        j = good;
+        j["digest"] = "fnv1a64:0123";
+        refused(j, "digest", "sha256");
+        j = good;  // nested too deep to digest (the metrics hold any JSON)
+        nlohmann::json deep = nlohmann::json::array();
+        for (int i = 0; i < 100; ++i) deep = nlohmann::json::array({deep});
+        j["training"]["metrics"]["deep"] = deep;
+        refused(j, "digest", "deeper than 64 levels");
+    }
+    SUBCASE("metadata out of range is refused even when the digest is recomputed") {
+        const auto resigned = [&](const std::function<void(nlohmann::json&)>& change, const std::string& field,
+                                  const std::string& words) {
+            nlohmann::json j = good;
+            change(j);
+            j["digest"] = model_digest(j);
+            refused(j, field, words);
+        };
+        const nlohmann::json fit = {{"latency_us", 5.0}, {"efficiency", 0.5}, {"rows", 10}};
+        resigned([&](nlohmann::json& j) { (j["memory_fit"] = fit)["efficiency"] = 1e9; }, "memory_fit.efficiency", "(0, 100]");
+        resigned([&](nlohmann::json& j) { (j["memory_fit"] = fit)["latency_us"] = 1e12; }, "memory_fit.latency_us",
+                 "microseconds");
+        resigned([&](nlohmann::json& j) { (j["memory_fit"] = fit)["rows"] = 1u << 30; }, "memory_fit.rows", "training rows");
+        resigned([](nlohmann::json& j) { j["training"]["devices"].push_back("h100_sxm"); }, "training.devices[3]",
+                 "no description");
+        resigned([](nlohmann::json& j) { j["training"]["devices"].push_back("t4"); }, "training.devices[3]", "twice");
+        resigned([](nlohmann::json& j) { j["training"]["dtypes"] = {"fp8"}; }, "training.dtypes[0]", "unknown");
+        resigned([](nlohmann::json& j) { j["training"]["passes"] = nlohmann::json::array(); }, "training.passes",
+                 "at least one");
+        resigned([](nlohmann::json& j) { j["training"]["test_rows"] = j["training"]["rows"].get<std::size_t>() + 1; },
+                 "training.test_rows", "at most");
+        resigned([](nlohmann::json& j) { j["models"]["dense"]["devices"].push_back("l4"); }, "models.dense.devices[3]",
+                 "not among training.devices");
+        resigned([](nlohmann::json& j) { j["models"]["dense"]["feature_max"][0] = -1e6; },
+                 "models.dense.feature_max[0]", "below feature_min[0]");
+        resigned([](nlohmann::json& j) { j["references"][0]["predicted_us"] = -1.0; }, "references[0].predicted_us",
+                 "finite time > 0");
+        resigned([](nlohmann::json& j) { j["models"]["dense"]["regressor"]["config"]["hidden"] = {16, 32}; },
+                 "models.dense.regressor.config.hidden", "widths");
+    }
+    SUBCASE("a huge declared layer width is refused from the sizes, before anything is allocated") {
+        nlohmann::json j = good;
+        j["models"]["dense"]["regressor"]["mlp"]["layers"][0]["outputs"] = 4294967296;
+        refused(j, "models.dense.regressor.mlp.layers[0].outputs", "expected 1 to 65536");
+        j = good;
+        j["models"]["dense"]["regressor"]["mlp"]["inputs"] = std::uint64_t{1} << 62;
+        refused(j, "models.dense.regressor.mlp.inputs", "expected 1 to 65536");
+        j = good;  // a width within the bound but not the arrays' size
+        j["models"]["dense"]["regressor"]["mlp"]["layers"][0]["outputs"] = 60000;
+        refused(j, "models.dense.regressor.mlp.layers[0].weights", "values, got");
+    }
+}
+
 TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies itself") {
     const Dataset ds = synthetic_dense_dataset(1500);
     DeviceRegistry reg;
@@ -126,9 +255,17 @@ TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies its
     CHECK_THROWS_AS(q.predict_us(Conv2DParams{.batch = 1, .in_channels = 1, .height = 4, .width = 4, .out_channels = 1}, Target(devices::t4, Pass::inference, DType::fp32)),
                     error);
 
-    SUBCASE("a tampered reference is refused on load") {
+    SUBCASE("a tampered reference is refused on load: by the digest, and re-signed, by the re-run") {
         nlohmann::json j = nlohmann::json::parse(text);
         j["references"][1]["predicted_us"] = j["references"][1]["predicted_us"].get<double>() * 1.01;
+        try {
+            Predictor::parse(j.dump(1), "tampered.json");
+            FAIL("expected perfcast::error");
+        } catch (const error& e) {
+            CHECK(e.field() == "digest");
+            CHECK(e.where().file == "tampered.json");
+        }
+        j["digest"] = model_digest(j);  // a forger who recomputes the digest still meets the reference queries
         try {
             Predictor::parse(j.dump(1), "tampered.json");
             FAIL("expected perfcast::error");

@@ -3149,8 +3149,11 @@ struct Model {
  * evaluated once (GCC memoizes constexpr calls on equal arguments, see network_time.hpp).
  */
 
-#include <algorithm>  // max
-#include <cstddef>    // size_t
+#include <algorithm>    // max
+#include <array>        // array: Coverage's features outside
+#include <cstddef>      // size_t
+#include <span>         // span: Coverage::outside_features
+#include <string_view>  // string_view: a feature's name
 #include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
 
 // #include "analytical.hpp"             // pass_roofline, physical_bound_us, portable_baseline_us: already inlined above
@@ -3883,14 +3886,42 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
     return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
 }
 
+/** @brief A feature of a query outside the training rows' range of the model that answers it. */
+struct OutsideFeature {
+    std::string_view name;  ///< the feature's name in the schema (feature_kernel.hpp's, a string literal)
+    double value = 0.0;     ///< the query's value (clamped to [min, max] before the network sees it)
+    double min = 0.0;       ///< the training rows' range
+    double max = 0.0;
+};
+
 /**
  * @brief Where a query lies against the model's training data: the device among the training
  * devices, and the layer's features inside the range of the training rows of the model that
- * answers it (outside, the features are clamped to the edge: the model extrapolates).
+ * answers it (outside, the features are clamped to the edge: the model extrapolates), with the
+ * features that lie outside.
  */
 struct Coverage {
+    /// the most features outside a Coverage lists (outside_count counts them all)
+    static constexpr std::size_t max_outside = 8;
+
     bool device = false;  ///< the device is among the training rows of the model that answers
     bool shape = false;   ///< every feature of the query lies inside the training rows' range
+    /// the first features outside the range, in the schema's order (a training step timed as its forward
+    /// kernels: each name once, with the first kernel's value that lies outside)
+    std::array<OutsideFeature, max_outside> outside{};
+    std::size_t outside_count = 0;  ///< how many distinct features lie outside (may exceed max_outside)
+
+    /** @brief The features outside, as listed (at most max_outside). */
+    constexpr std::span<const OutsideFeature> outside_features() const noexcept {
+        return {outside.data(), outside_count < max_outside ? outside_count : max_outside};
+    }
+    /** @brief Records a feature outside the range, once per name. */
+    constexpr void add_outside(const OutsideFeature& f) noexcept {
+        for (const OutsideFeature& o : outside_features())
+            if (o.name == f.name) return;
+        if (outside_count < max_outside) outside[outside_count] = f;
+        ++outside_count;
+    }
 };
 
 /**
@@ -3905,16 +3936,20 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
     if (index == m.kinds.size()) return c;
     c.device = m.trained_on(m.kinds[index], t.device());
     namespace fk = perfcast::detail::features_kernel;
-    const auto inside = [&m](const Layer& q, const perfcast::Target& at) {
+    const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
         const std::size_t i = m.index_of(kind(q), at.device());
         if (i == m.kinds.size()) return true;  // not a learned kernel
         const KindModel& k = m.kinds[i];
         fk::feature_buffer f;
         fk::compute<Math>(f, k.features, q, at);
+        bool in = true;
         if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
             for (std::size_t j = 0; j < f.size; ++j)
-                if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) return false;
-        return true;
+                if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) {
+                    in = false;
+                    c.add_outside({f.names[j], f.values[j], k.feature_min[j], k.feature_max[j]});
+                }
+        return in;
     };
     if (m.steps_from_forward(t.pass(), t.dtype())) {
         c.shape = true;
@@ -4073,7 +4108,8 @@ constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target&
  *   at least the physical bound (1.0 x FLOPs / peak; bytes / bandwidth)
  *
  * Trained on inference; fp32; a100_pcie_40gb, p100_pcie_16gb, p4, t4, v100_pcie_32gb
- * (data fnv1a64:f7fea221ab0271d4, feature schema 1).
+ * (data fnv1a64:f7fea221ab0271d4, feature schema 1;
+ * model file sha256:be6270db76e1592a115e6592267a8959134579139265c723aa3a9855d8722dee).
  */
 
 #include <string_view>  // string_view
@@ -26360,6 +26396,9 @@ inline constexpr perfcast::embedded::Reference references[] = {
 inline constexpr perfcast::embedded::Model model{"neusight-fp32", 1, detail::kinds, detail::passes, detail::dtypes,
     detail::devices, detail::references, "fnv1a64:f7fea221ab0271d4",
     perfcast::MemoryFit{.latency_us = 26.87965895597978, .efficiency = 0.9061309227174985, .rows = 100763}};
+
+/** @brief The digest of the model file it was made from (Predictor::digest(), model_digest()). */
+inline constexpr std::string_view digest = "sha256:be6270db76e1592a115e6592267a8959134579139265c723aa3a9855d8722dee";
 
 }  // namespace perfcast::models::neusight_fp32
 // ---- end include/perfcast/core/models/neusight_fp32.hpp ----

@@ -3158,8 +3158,11 @@ struct Model {
  * evaluated once (GCC memoizes constexpr calls on equal arguments, see network_time.hpp).
  */
 
-#include <algorithm>  // max
-#include <cstddef>    // size_t
+#include <algorithm>    // max
+#include <array>        // array: Coverage's features outside
+#include <cstddef>      // size_t
+#include <span>         // span: Coverage::outside_features
+#include <string_view>  // string_view: a feature's name
 #include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
 
 // #include "analytical.hpp"             // pass_roofline, physical_bound_us, portable_baseline_us: already inlined above
@@ -3892,14 +3895,42 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
     return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
 }
 
+/** @brief A feature of a query outside the training rows' range of the model that answers it. */
+struct OutsideFeature {
+    std::string_view name;  ///< the feature's name in the schema (feature_kernel.hpp's, a string literal)
+    double value = 0.0;     ///< the query's value (clamped to [min, max] before the network sees it)
+    double min = 0.0;       ///< the training rows' range
+    double max = 0.0;
+};
+
 /**
  * @brief Where a query lies against the model's training data: the device among the training
  * devices, and the layer's features inside the range of the training rows of the model that
- * answers it (outside, the features are clamped to the edge: the model extrapolates).
+ * answers it (outside, the features are clamped to the edge: the model extrapolates), with the
+ * features that lie outside.
  */
 struct Coverage {
+    /// the most features outside a Coverage lists (outside_count counts them all)
+    static constexpr std::size_t max_outside = 8;
+
     bool device = false;  ///< the device is among the training rows of the model that answers
     bool shape = false;   ///< every feature of the query lies inside the training rows' range
+    /// the first features outside the range, in the schema's order (a training step timed as its forward
+    /// kernels: each name once, with the first kernel's value that lies outside)
+    std::array<OutsideFeature, max_outside> outside{};
+    std::size_t outside_count = 0;  ///< how many distinct features lie outside (may exceed max_outside)
+
+    /** @brief The features outside, as listed (at most max_outside). */
+    constexpr std::span<const OutsideFeature> outside_features() const noexcept {
+        return {outside.data(), outside_count < max_outside ? outside_count : max_outside};
+    }
+    /** @brief Records a feature outside the range, once per name. */
+    constexpr void add_outside(const OutsideFeature& f) noexcept {
+        for (const OutsideFeature& o : outside_features())
+            if (o.name == f.name) return;
+        if (outside_count < max_outside) outside[outside_count] = f;
+        ++outside_count;
+    }
 };
 
 /**
@@ -3914,16 +3945,20 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
     if (index == m.kinds.size()) return c;
     c.device = m.trained_on(m.kinds[index], t.device());
     namespace fk = perfcast::detail::features_kernel;
-    const auto inside = [&m](const Layer& q, const perfcast::Target& at) {
+    const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
         const std::size_t i = m.index_of(kind(q), at.device());
         if (i == m.kinds.size()) return true;  // not a learned kernel
         const KindModel& k = m.kinds[i];
         fk::feature_buffer f;
         fk::compute<Math>(f, k.features, q, at);
+        bool in = true;
         if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
             for (std::size_t j = 0; j < f.size; ++j)
-                if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) return false;
-        return true;
+                if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) {
+                    in = false;
+                    c.add_outside({f.names[j], f.values[j], k.feature_min[j], k.feature_max[j]});
+                }
+        return in;
     };
     if (m.steps_from_forward(t.pass(), t.dtype())) {
         c.shape = true;
@@ -4082,7 +4117,8 @@ constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target&
  *   at least the physical bound (1.0 x FLOPs / peak; bytes / bandwidth)
  *
  * Trained on inference; fp32; a100_pcie_40gb, p100_pcie_16gb, p4, t4, v100_pcie_32gb
- * (data fnv1a64:f7fea221ab0271d4, feature schema 1).
+ * (data fnv1a64:f7fea221ab0271d4, feature schema 1;
+ * model file sha256:be6270db76e1592a115e6592267a8959134579139265c723aa3a9855d8722dee).
  */
 
 #include <string_view>  // string_view
@@ -26370,6 +26406,9 @@ inline constexpr perfcast::embedded::Model model{"neusight-fp32", 1, detail::kin
     detail::devices, detail::references, "fnv1a64:f7fea221ab0271d4",
     perfcast::MemoryFit{.latency_us = 26.87965895597978, .efficiency = 0.9061309227174985, .rows = 100763}};
 
+/** @brief The digest of the model file it was made from (Predictor::digest(), model_digest()). */
+inline constexpr std::string_view digest = "sha256:be6270db76e1592a115e6592267a8959134579139265c723aa3a9855d8722dee";
+
 }  // namespace perfcast::models::neusight_fp32
 // ---- end include/perfcast/core/models/neusight_fp32.hpp ----
 // ---- begin include/perfcast/core/network.hpp ----
@@ -29160,13 +29199,15 @@ inline void save_dataset(const std::string& path, const Dataset& ds) {
  * how far from the roofline a layer runs, NeuSight-like), through the regressor's target
  * transform (log by default). A model file ("perfcast-model", version 1) holds the
  * feature schema, scaling, weights, training metadata (data hash, devices, precisions,
- * metrics) and a few reference queries with the predictions the trainer computed;
- * loading re-runs them and refuses the file on a mismatch.
+ * metrics), a few reference queries with the predictions the trainer computed, and the
+ * SHA-256 digest of everything else in the file (model_digest()). Loading checks the digest,
+ * range-checks the metadata and re-runs the references, and refuses the file on a mismatch.
  */
 
 #include <algorithm>    // find, max
 #include <chrono>       // steady_clock
-#include <cmath>        // fabs
+#include <bit>          // bit_cast: the digest reads a double's bits
+#include <cmath>        // fabs, isfinite
 #include <cstdint>      // uint64_t
 #include <atomic>       // atomic: the training threads' shared state
 #include <functional>   // function: TrainProgress
@@ -29629,6 +29670,96 @@ inline Network load_network(const std::string& path) { return parse_network(deta
 }  // namespace perfcast
 // ---- end include/perfcast/runtime/io/network_json.hpp ----
 // #include "../core/layers.hpp"              // Layer, detail::example_layer: already inlined above
+// ---- begin include/perfcast/runtime/detail/sha256.hpp ----
+/**
+ * @file sha256.hpp
+ * @brief SHA-256 (FIPS 180-4), small and header-only: the digest a model file carries of its own
+ *        contents (predictor.hpp). A cryptographic hash rather than a checksum such as FNV-1a: a
+ *        deliberate edit cannot be made to keep the digest by adjusting another number.
+ */
+
+#include <array>        // array
+#include <cstddef>      // size_t
+#include <cstdint>      // uint8_t, uint32_t, uint64_t
+#include <string>       // string
+#include <string_view>  // string_view
+
+namespace perfcast::detail {
+
+/** @brief Incremental SHA-256: update() with bytes, then hex() once. */
+class sha256 {
+public:
+    sha256& update(std::string_view bytes) noexcept {
+        for (const char c : bytes) {
+            m_block[m_fill++] = static_cast<std::uint8_t>(c);
+            if (m_fill == 64) {
+                compress();
+                m_fill = 0;
+            }
+        }
+        m_length += bytes.size();
+        return *this;
+    }
+
+    /** @brief The digest of everything given to update(), as 64 lower-case hex digits; ends the hash. */
+    std::string hex() noexcept {
+        const std::uint64_t bits = m_length * 8;
+        update(std::string_view("\x80", 1));
+        while (m_fill != 56) update(std::string_view("\0", 1));
+        char length[8];
+        for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xff);
+        update(std::string_view(length, 8));
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string out;
+        for (const std::uint32_t word : m_state)
+            for (int shift = 28; shift >= 0; shift -= 4) out += digits[(word >> shift) & 15];
+        return out;
+    }
+
+private:
+    static constexpr std::uint32_t rotr(std::uint32_t x, int n) noexcept { return (x >> n) | (x << (32 - n)); }
+
+    void compress() noexcept {
+        static constexpr std::array<std::uint32_t, 64> k{
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+            0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+            0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+            0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+            0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+            0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+            0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+        std::array<std::uint32_t, 64> w{};
+        for (std::size_t i = 0; i < 16; ++i)
+            w[i] = static_cast<std::uint32_t>(m_block[4 * i]) << 24 | static_cast<std::uint32_t>(m_block[4 * i + 1]) << 16 |
+                   static_cast<std::uint32_t>(m_block[4 * i + 2]) << 8 | static_cast<std::uint32_t>(m_block[4 * i + 3]);
+        for (std::size_t i = 16; i < 64; ++i) {
+            const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+            const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        }
+        std::array<std::uint32_t, 8> v = m_state;
+        for (std::size_t i = 0; i < 64; ++i) {
+            const std::uint32_t s1 = rotr(v[4], 6) ^ rotr(v[4], 11) ^ rotr(v[4], 25);
+            const std::uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+            const std::uint32_t t1 = v[7] + s1 + ch + k[i] + w[i];
+            const std::uint32_t s0 = rotr(v[0], 2) ^ rotr(v[0], 13) ^ rotr(v[0], 22);
+            const std::uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+            const std::uint32_t t2 = s0 + maj;
+            v = {t1 + t2, v[0], v[1], v[2], v[3] + t1, v[4], v[5], v[6]};
+        }
+        for (std::size_t i = 0; i < 8; ++i) m_state[i] += v[i];
+    }
+
+    std::array<std::uint32_t, 8> m_state{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    std::array<std::uint8_t, 64> m_block{};
+    std::size_t m_fill = 0;
+    std::uint64_t m_length = 0;
+};
+
+}  // namespace perfcast::detail
+// ---- end include/perfcast/runtime/detail/sha256.hpp ----
 // #include "../core/call_overhead.hpp"       // CallOverhead: already inlined above
 // #include "../core/memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel: already inlined above
 // ---- begin include/perfcast/runtime/mlp.hpp ----
@@ -31082,6 +31213,10 @@ inline void forward_row_step(const RowLayer& L, const double* __restrict__ in, d
 
 namespace perfcast {
 
+/** @brief The widest layer (inputs or outputs) a model file may declare: far beyond any trained here (64),
+ *  and small enough that a file's sizes cannot ask for more memory than it could hold. */
+inline constexpr std::size_t max_mlp_file_width = std::size_t{1} << 16;
+
 /** @brief One fully connected layer: out = in * weights + bias. */
 struct MlpLayer {
     xt::xtensor<double, 2> weights;  ///< inputs x outputs, row-major
@@ -31279,7 +31414,8 @@ inline Mlp Mlp::from_json(const nlohmann::json& j, const std::string& path) {
 inline Mlp Mlp::read(const detail::json_value& v) {
     Mlp net;
     const auto inputs = v.integer<std::size_t>("inputs");
-    if (inputs == 0) v.fail("inputs", "expected at least 1");
+    if (inputs == 0 || inputs > max_mlp_file_width)
+        v.fail("inputs", "expected 1 to " + std::to_string(max_mlp_file_width) + ", got " + std::to_string(inputs));
     const detail::json_value activation = v["activation"];
     net.m_activation = activation.located([&] { return parse_mlp_activation(activation.string()); });
     net.m_output_offset = v.number("output_offset");
@@ -31297,7 +31433,8 @@ inline Mlp Mlp::read(const detail::json_value& v) {
         if (in != fan_in)
             lv.fail("inputs", "expected " + std::to_string(fan_in) + " (the previous layer's outputs), got " +
                                   std::to_string(in));
-        if (out == 0) lv.fail("outputs", "expected at least 1");
+        if (out == 0 || out > max_mlp_file_width)
+            lv.fail("outputs", "expected 1 to " + std::to_string(max_mlp_file_width) + ", got " + std::to_string(out));
         if (l + 1 == layers.size() && out != 1)
             lv.fail("outputs", "the output layer must have 1 output, got " + std::to_string(out));
         // The sizes are checked before anything is allocated: a file cannot ask for more
@@ -31783,6 +31920,13 @@ inline TrainedRegressor TrainedRegressor::read(const detail::json_value& v) {
     if (scaler.size() != mlp.input_size())
         v["scaler"]["mean"].fail("has " + std::to_string(scaler.size()) + " columns but the network takes " +
                                  std::to_string(mlp.input_size()) + " inputs");
+    // the settings it records are the network's: hidden widths and activation
+    std::vector<std::size_t> widths;
+    for (std::size_t l = 0; l + 1 < mlp.layers().size(); ++l) widths.push_back(mlp.layers()[l].outputs());
+    if (config.hidden != widths)
+        v["config"]["hidden"].fail("differs from the widths of the network's hidden layers (mlp.layers)");
+    if (config.activation != mlp.activation())
+        v["config"]["activation"].fail("differs from the network's (mlp.activation)");
     v.no_other_keys();
     return TrainedRegressor(std::move(scaler), transform, std::move(mlp), std::move(config), std::move(history));
 }
@@ -32239,6 +32383,12 @@ namespace perfcast {
 inline constexpr std::string_view model_format = "perfcast-model";
 inline constexpr int model_format_version = 1;
 
+/** @brief The largest memory-fit efficiency a model file may hold (a share of the peak bandwidth: above 1
+ *  on CPUs, whose caches outrun their DRAM; 100 is far beyond any fit). */
+inline constexpr double max_memory_efficiency = 100.0;
+/** @brief The largest fixed cost per kernel or call, in microseconds, a model file may hold (one second). */
+inline constexpr double max_latency_us = 1e6;
+
 /** @brief The kinds a predictor learns when its data has them; the others (and these, when the data has
  *  none) get the model's memory fit (memory_fit.hpp) or, for a model without one, the roofline. */
 inline constexpr std::array<LayerKind, 11> learned_kinds{
@@ -32265,6 +32415,64 @@ inline std::string hex64(std::uint64_t v) {
     return s;
 }
 
+/** @brief A name from a model file as an error message quotes it: at most 64 characters. */
+inline std::string clipped(const std::string& s) { return s.size() <= 64 ? s : s.substr(0, 61) + "..."; }
+
+/**
+ * @brief The canonical bytes of a JSON value for the model digest: a type tag, then integers as their
+ * 64-bit value (signed and unsigned alike when non-negative: a file read back has unsigned ones where
+ * the writer had signed), doubles as their exact bit pattern (a non-finite one as null, as the file
+ * writes it), strings and containers with their length, object members in key order. The top-level
+ * "digest" member is left out (it holds the result).
+ */
+inline void digest_bytes(const nlohmann::json& j, sha256& h, std::size_t depth = 0) {
+    if (depth > 64) throw error("digest", "the model file nests deeper than 64 levels");
+    const auto word = [&h](char tag, std::uint64_t v) {
+        char bytes[9];
+        bytes[0] = tag;
+        for (int i = 0; i < 8; ++i) bytes[i + 1] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+        h.update(std::string_view(bytes, 9));
+    };
+    switch (j.type()) {
+        case nlohmann::json::value_t::null: word('n', 0); return;
+        case nlohmann::json::value_t::boolean: word('b', j.get<bool>() ? 1 : 0); return;
+        case nlohmann::json::value_t::number_unsigned: word('u', j.get<std::uint64_t>()); return;
+        case nlohmann::json::value_t::number_integer: {
+            const std::int64_t v = j.get<std::int64_t>();
+            word(v < 0 ? 'i' : 'u', static_cast<std::uint64_t>(v));
+            return;
+        }
+        case nlohmann::json::value_t::number_float: {
+            const double v = j.get<double>();
+            if (std::isfinite(v)) word('d', std::bit_cast<std::uint64_t>(v));
+            else word('n', 0);
+            return;
+        }
+        case nlohmann::json::value_t::string: {
+            const std::string& s = j.get_ref<const std::string&>();
+            word('s', s.size());
+            h.update(s);
+            return;
+        }
+        case nlohmann::json::value_t::array:
+            word('[', j.size());
+            for (const nlohmann::json& e : j) digest_bytes(e, h, depth + 1);
+            return;
+        case nlohmann::json::value_t::object: {
+            const bool top = depth == 0;
+            word('{', j.size() - (top && j.contains("digest") ? 1 : 0));
+            for (const auto& [key, value] : j.items()) {  // in key order: nlohmann::json keeps its members sorted
+                if (top && key == "digest") continue;
+                word('s', key.size());
+                h.update(key);
+                digest_bytes(value, h, depth + 1);
+            }
+            return;
+        }
+        default: throw error("digest", "unexpected JSON value (" + std::string(j.type_name()) + ")");
+    }
+}
+
 /** @brief A row's identity (layer, device, pass, precision), independent of its timing. */
 inline std::string row_key(const Sample& s) {
     std::string k;
@@ -32273,6 +32481,17 @@ inline std::string row_key(const Sample& s) {
 }
 
 }  // namespace detail
+
+/**
+ * @brief The digest a model file carries: "sha256:" and the SHA-256 of the canonical bytes of every
+ * member but "digest" (detail::digest_bytes): the weights, scalers, target transforms, feature ranges,
+ * training metadata, memory fit, call overhead and reference queries, bit for bit.
+ */
+inline std::string model_digest(const nlohmann::json& model_file) {
+    detail::sha256 h;
+    detail::digest_bytes(model_file, h);
+    return "sha256:" + h.hex();
+}
 
 /**
  * @brief Is this row held out for testing? A hash of the row's identity, so the trainer
@@ -32494,15 +32713,22 @@ public:
                                        {"dtype", std::string(to_string(q.dtype))},
                                        {"predicted_us", q.predicted_us}});
         }
+        j["digest"] = model_digest(j);
         return j;
     }
+
+    /** @brief The digest to_json() writes (model_digest() of the model file). */
+    std::string digest() const { return to_json()["digest"].get<std::string>(); }
 
     /** @brief Writes the model file atomically (detail::write_file): a failed write leaves the old file. */
     void save(const std::string& path) const { detail::write_file(path, to_json().dump(1) + '\n'); }
 
     /**
-     * @brief Reads a model from JSON text. With `verify`, re-runs the reference queries.
-     * Wrong types, values out of range and unknown keys are refused.
+     * @brief Reads a model from JSON text. Wrong types, values out of range, inconsistent metadata and
+     * unknown keys are refused, and so is a file without reference queries. With `verify_references`
+     * (the default), the digest is required and checked against the file's contents, then the reference
+     * queries are re-run; false skips both (to inspect a broken file, or to add a digest to a file
+     * written before digests: verify() it, then save() it).
      * @throws perfcast::error naming file, line and the JSON path of the field
      */
     static Predictor parse(const std::string& text, const std::string& file, bool verify_references = true) {
@@ -32545,7 +32771,8 @@ public:
                 if (e.features != FeatureSet::portable) m.fail("features", "expected \"portable\"");
                 e.serves.assign(kinds.begin() + 1, kinds.end());
                 e.latency_us = m.number("latency_us", 0.0);
-                if (!(e.latency_us >= 0)) m.fail("latency_us", "expected a number >= 0");
+                if (!(e.latency_us >= 0 && e.latency_us <= max_latency_us))
+                    m.fail("latency_us", "expected a number of microseconds in [0, " + detail::format_double(max_latency_us) + "]");
                 p.m_portable.push_back(std::move(e));
             }
         if (const auto mf = top.find("memory_fit")) {
@@ -32553,15 +32780,39 @@ public:
             p.m_memory.efficiency = mf->number("efficiency");
             p.m_memory.rows = mf->integer<std::size_t>("rows", 0);
             mf->no_other_keys();
-            if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
-                mf->fail("expected latency_us >= 0 and efficiency > 0");
+            if (!(p.m_memory.latency_us >= 0 && p.m_memory.latency_us <= max_latency_us))
+                mf->fail("latency_us", "expected a number of microseconds in [0, " +
+                                           detail::format_double(max_latency_us) + "]");
+            if (!(p.m_memory.efficiency > 0 && p.m_memory.efficiency <= max_memory_efficiency))
+                mf->fail("efficiency", "expected a share of the peak bandwidth in (0, " +
+                                           detail::format_double(max_memory_efficiency) + "]");
+            if (p.m_memory.rows == 0 || p.m_memory.rows > p.m_info.rows - p.m_info.test_rows)
+                mf->fail("rows", "expected 1 to the training rows (" + std::to_string(p.m_info.rows - p.m_info.test_rows) +
+                                     "), got " + std::to_string(p.m_memory.rows));
         }
         if (const auto co = top.find("call_overhead")) p.read_call_overhead(*co);
-        if (const auto refs = top.find("references"))
-            for (const json_value& q : refs->array()) p.m_refs.push_back(read_reference(q));
+        const std::vector<json_value> refs = top.array("references");
+        if (refs.empty()) top.fail("references", "expected at least one reference query (the model checks itself with them)");
+        for (const json_value& q : refs) p.m_refs.push_back(read_reference(q));
+        if (!top.has("digest") && verify_references)
+            top.fail("digest", "missing: a model file records the SHA-256 digest of its contents, which perfcast "
+                               "checks (a file written before digests: Predictor::parse(text, file, false), "
+                               "Predictor::verify() and save() add it)");
+        const std::string stored = top.string("digest", "");
+        if (top.has("digest") && (stored.size() != 7 + 64 || stored.rfind("sha256:", 0) != 0 ||
+                                  stored.find_first_not_of("0123456789abcdef", 7) != std::string::npos))
+            top.fail("digest", "expected \"sha256:\" and 64 lower-case hex digits");
         top.no_other_keys();
+        p.check_devices(top);
         p.rebuild_view(file);
-        if (verify_references) p.verify(file);
+        if (verify_references) {
+            const json_value digest = top["digest"];
+            const std::string actual = digest.located([&] { return model_digest(top.raw()); });
+            if (actual != stored)
+                digest.fail("the file's contents have digest " + actual + " where the file records " + stored +
+                            ": the model was altered after it was written");
+            p.verify(file);
+        }
         return p;
     }
 
@@ -32587,20 +32838,56 @@ private:
         info.data_files = read_strings(t, "data_files");
         info.rows = t.integer<std::size_t>("rows", 0);
         info.test_rows = t.integer<std::size_t>("test_rows", 0);
+        if (info.test_rows > info.rows)
+            t.fail("test_rows", "expected at most the rows read (" + std::to_string(info.rows) + "), got " +
+                                    std::to_string(info.test_rows));
         info.holdout = t.number("holdout", 0.0);
         if (!(info.holdout >= 0 && info.holdout < 1)) t.fail("holdout", "expected a number in [0, 1)");
         info.split_salt = t.integer<std::uint64_t>("split_salt", 1);
-        info.devices = read_strings(t, "devices");
-        info.dtypes = read_strings(t, "dtypes");
-        info.passes = read_strings(t, "passes");
+        // what the model was trained on: known names, each once, at least one of each
+        const auto names = [&t](std::string_view key, auto known) {
+            std::vector<std::string> out = read_strings(t, key);
+            if (out.empty()) t.fail(key, "expected at least one");
+            for (std::size_t i = 0; i < out.size(); ++i) {
+                if (!known(out[i])) t[key][i].fail("unknown: \"" + detail::clipped(out[i]) + "\"");
+                if (std::find(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(i), out[i]) !=
+                    out.begin() + static_cast<std::ptrdiff_t>(i))
+                    t[key][i].fail("\"" + detail::clipped(out[i]) + "\" is listed twice");
+            }
+            return out;
+        };
+        info.devices = names("devices", [](const std::string&) { return true; });  // against devices_spec below
+        info.dtypes = names("dtypes", [](const std::string& s) { return parse_dtype(s).has_value(); });
+        info.passes = names("passes", [](const std::string& s) { return parse_pass(s).has_value(); });
         info.seconds = t.number("seconds", 0.0);
+        if (!(info.seconds >= 0 && std::isfinite(info.seconds))) t.fail("seconds", "expected a finite number >= 0");
         if (const auto m = t.find("metrics")) info.metrics = m->object().raw();
-        if (const auto d = t.find("devices_spec")) {
-            d->array();  // its type checked
-            info.devices_spec = d->raw();
-        }
+        // each training device described whole, and nothing else: a device named without its description is refused
+        const std::vector<detail::json_value> spec = t.array("devices_spec");
+        std::vector<std::string> described;
+        for (const detail::json_value& d : spec) described.push_back(d.string("id"));
+        for (std::size_t i = 0; i < info.devices.size(); ++i)
+            if (std::find(described.begin(), described.end(), info.devices[i]) == described.end())
+                t["devices"][i].fail("\"" + detail::clipped(info.devices[i]) +
+                                     "\" has no description in training.devices_spec");
+        for (std::size_t i = 0; i < described.size(); ++i)
+            if (std::count(described.begin(), described.end(), described[i]) != 1 ||
+                std::find(info.devices.begin(), info.devices.end(), described[i]) == info.devices.end())
+                spec[i].fail("id", "expected one description per training device, once each");
+        info.devices_spec = t["devices_spec"].raw();
         t.no_other_keys();
         return info;
+    }
+
+    /** @brief Every model entry's devices are training devices (checked once the whole file is read). */
+    void check_devices(const detail::json_value& top) const {
+        const auto check = [&](const KindEnsemble& e, const detail::json_value& at) {
+            for (std::size_t i = 0; i < e.devices.size(); ++i)
+                if (std::find(m_info.devices.begin(), m_info.devices.end(), e.devices[i]) == m_info.devices.end())
+                    at["devices"][i].fail("\"" + detail::clipped(e.devices[i]) + "\" is not among training.devices");
+        };
+        for (const auto& [k, e] : m_models) check(e, top["models"][to_string(k)]);
+        for (std::size_t i = 0; i < m_portable.size(); ++i) check(m_portable[i], top["portable_models"][i]);
     }
 
     /** @brief A model entry as JSON: its schema, its member MLPs and ranges (the tier adds its own keys). */
@@ -32660,6 +32947,10 @@ private:
         if (m.feature_min.size() != m.feature_max.size() ||
             (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size()))
             o.fail(o.has("feature_min") ? "feature_min" : "feature_max", "expected one minimum and one maximum per feature");
+        for (std::size_t i = 0; i < m.feature_min.size(); ++i)
+            if (!(m.feature_min[i] <= m.feature_max[i]))
+                o["feature_max"][i].fail("below feature_min[" + std::to_string(i) + "] (" +
+                                         detail::format_double(m.feature_min[i]) + ")");
         for (std::string_view a : also) o.find(a);  // read by the caller
         o.no_other_keys();
         // the features this perfcast computes must be the ones the model was trained on
@@ -32686,7 +32977,8 @@ private:
             const double per_mb = o.number("us_per_mb", 0.0);
             const auto n = o.integer<std::size_t>("rows");
             o.no_other_keys();
-            if (!(us >= 0) || !(per_mb >= 0) || n == 0) o.fail("expected us >= 0, us_per_mb >= 0 and rows > 0");
+            if (!(us >= 0 && us <= max_latency_us) || !(per_mb >= 0 && per_mb <= max_latency_us) || n == 0)
+                o.fail("expected us and us_per_mb in [0, " + detail::format_double(max_latency_us) + "] and rows > 0");
             m_overhead.us[static_cast<std::size_t>(*k)] = us;
             m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
             m_overhead.rows[static_cast<std::size_t>(*k)] = n;
@@ -32714,6 +33006,7 @@ private:
             return *v;
         });
         rq.predicted_us = q.number("predicted_us");
+        if (!(rq.predicted_us > 0 && std::isfinite(rq.predicted_us))) q.fail("predicted_us", "expected a finite time > 0");
         q.no_other_keys();
         return rq;
     }

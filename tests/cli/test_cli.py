@@ -5,10 +5,13 @@ usage: test_cli.py PATH/TO/perfcast
 """
 import csv
 import json
+import math
 import os
 import subprocess
 import sys
 import tempfile
+
+from model_digest import model_digest
 
 EXE = sys.argv[1]
 failures = 0
@@ -137,13 +140,13 @@ def import_train_eval_and_study_on_a_small_dataset():
                            "--format", "json").stdout)
         assert [r["label"] for r in j] == ["left out: t4", "left out: v100_pcie_32gb"]
         assert all(r["test_rows"] == 400 for r in j)
-        # a damaged model file is refused
+        # a damaged model file is refused: its contents no longer give the digest it records
         with open(model) as f:
             text = f.read()
         with open(model, "w") as f:
             f.write(text.replace('"predicted_us": ', '"predicted_us": 1'))
         p = run("eval", "--model", model, "--data", data, ok=False)
-        assert "references[0]" in p.stderr, p.stderr
+        assert f"{model}:2: digest: " in p.stderr and "altered" in p.stderr, p.stderr
 
 
 @case
@@ -737,6 +740,86 @@ def outputs_are_written_atomically_and_a_failed_write_exits_non_zero():
         for args in (("devices",), ("network", "export", "resnet50"), ("predict", "resnet50", "--device", "t4")):
             p = subprocess.run([EXE, *args], stdout=full, stderr=subprocess.PIPE, text=True)
             assert p.returncode != 0 and "writing the standard output failed" in p.stderr, (args, p.stderr)
+
+@case
+def a_tampered_model_file_is_refused_by_its_digest_naming_file_and_field():
+    with open(os.path.join(ROOT, "models", "neusight-fp32.json")) as f:
+        good = json.load(f)
+    assert good["digest"].startswith("sha256:"), good.get("digest")
+    # every committed model's digest is the one computed apart from perfcast (tests/cli/model_digest.py)
+    for name in sorted(os.listdir(os.path.join(ROOT, "models"))):
+        if name.endswith(".json"):
+            with open(os.path.join(ROOT, "models", name)) as f:
+                m = json.load(f)
+            assert m["digest"] == model_digest(m), name
+
+    def refused(change, *words):
+        j = json.loads(json.dumps(good))
+        change(j)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tampered.json")
+            with open(path, "w") as f:
+                json.dump(j, f, indent=1)
+            p = run("predict", "resnet50", "--device", "t4", "--model", path, ok=False)
+            assert p.stderr.startswith(f"perfcast: {path}:"), p.stderr
+            for w in words:
+                assert w in p.stderr, (w, p.stderr)
+
+    def weight(j):  # one bias of the conv2d model, in its 8th significant digit: no reference query sees it
+        layer = j["models"]["conv2d"]["regressor"]["mlp"]["layers"][2]
+        layer["bias"][5] *= 1.0000001
+    refused(weight, ": digest: ", "where the file records " + good["digest"])
+    refused(lambda j: j["training"]["metrics"].update({"note": "edited"}), ": digest: ")
+    refused(lambda j: j.pop("references"), ": references: missing")
+    refused(lambda j: j.pop("digest"), ": digest: missing")
+    refused(lambda j: j["training"]["devices"].append("h100_sxm"), "training.devices[5]", "no description")
+    refused(lambda j: j["memory_fit"].update({"efficiency": 1e9}), "memory_fit.efficiency")
+
+
+@case
+def resnet50_predictions_are_unchanged_by_adding_the_digest_to_the_committed_model():
+    # the totals the committed model gave before its file carried a digest (perfcast at a4ff233); the
+    # embedded header's arrays are unchanged too (embed_regenerates_the_committed_header)
+    before = {("t4", "1", "inference"): 16501.274430779205, ("h100", "32", "inference"): 24800.139598095513,
+              ("t4", "8", "training"): 113503.48921809382}
+    for (device, batch, pass_), total in before.items():
+        j = json.loads(run("predict", "resnet50", "--device", device, "--batch", batch, "--pass", pass_,
+                           "--format", "json", cwd=ROOT).stdout)
+        assert j["total_us"] == total, (device, batch, pass_, j["total_us"], total)
+
+
+@case
+def predict_names_the_features_outside_the_training_data():
+    big = {"format": "perfcast-network", "version": 1, "name": "big", "batch": 4096,
+           "layers": [{"name": "conv", "kind": "conv2d", "in_channels": 8192, "height": 14, "width": 14,
+                       "out_channels": 8192, "kernel": 3, "padding": 1}]}
+    with tempfile.TemporaryDirectory() as d:
+        net = os.path.join(d, "big.json")
+        with open(net, "w") as f:
+            json.dump(big, f)
+        j = json.loads(run("predict", net, "--device", "t4", "--format", "json", cwd=ROOT).stdout)
+        conv = j["layers"][0]
+        assert conv["shape_in_training"] is False and conv["device_in_training"] is True, conv
+        outside = {e["feature"]: e for e in conv["extrapolation"]}
+        assert "batch" in outside, conv["extrapolation"]
+        b = outside["batch"]
+        assert abs(b["value"] - math.log(4096)) < 1e-9 and b["max"] < b["value"] and b["min"] <= b["max"], b
+        assert all(e["value"] < e["min"] or e["value"] > e["max"] for e in conv["extrapolation"]), conv
+        rows = list(csv.DictReader(run("predict", net, "--device", "t4", "--format", "csv", cwd=ROOT).stdout.splitlines()))
+        assert rows[0]["data"] == "new shape", rows[0]
+        assert f"batch {b['value']:.4g} outside [{b['min']:.4g}, {b['max']:.4g}]" in rows[0]["extrapolation"], rows[0]
+        table = run("predict", net, "--device", "t4", cwd=ROOT).stdout
+        assert "new shape (" in table and "batch" in table.split("new shape (")[1], table
+    # inside the data: an empty array and an empty cell; a device outside it is named
+    j = json.loads(run("predict", "resnet50", "--device", "t4", "--batch", "8", "--format", "json", cwd=ROOT).stdout)
+    assert all("extrapolation" in l for l in j["layers"])
+    assert any(l["extrapolation"] == [] and l.get("shape_in_training") for l in j["layers"]), j["layers"][:3]
+    rows = list(csv.DictReader(run("predict", "resnet50", "--device", "t4", "--batch", "8", "--format", "csv",
+                                   cwd=ROOT).stdout.splitlines()))
+    assert any(r["data"] == "trained" and r["extrapolation"] == "" for r in rows)
+    j = json.loads(run("predict", "resnet50", "--device", "h100", "--format", "json", cwd=ROOT).stdout)
+    learned = [l for l in j["layers"] if "device_in_training" in l]
+    assert learned and all(l["extrapolation"][0] == {"feature": "device", "value": "h100_sxm"} for l in learned)
 
 
 print(f"{passed} passed, {failures} failed")

@@ -1,4 +1,5 @@
 // perfcast predict: how long a network takes on a device, layer by layer, or over batch sizes.
+#include <cstdio>      // snprintf
 #include <cstdlib>     // EXIT_SUCCESS
 #include <filesystem>  // exists
 #include <iostream>    // cout
@@ -14,6 +15,13 @@
 
 namespace perfcast::cli {
 namespace {
+
+/** @brief A feature's value as the extrapolation note gives it: four significant digits. */
+std::string significant(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+}
 
 std::string csv_cell(const std::string& s) {
     return s.find_first_of(",\"") == std::string::npos ? s : "\"" + s + "\"";
@@ -105,6 +113,37 @@ int run(const Args& a) {
         if (!l.coverage->device && !l.coverage->shape) return "new device+shape";
         return l.coverage->device ? "new shape" : "new device";
     };
+    // the table's column: data() and the names of the first features outside (the CSV and JSON give them all)
+    auto data_column = [&](const LayerEstimate& l) {
+        std::string s = data(l);
+        if (!l.coverage || l.coverage->outside_count == 0) return s;
+        constexpr std::size_t shown = 3;
+        const auto features = l.coverage->outside_features();
+        for (std::size_t i = 0; i < features.size() && i < shown; ++i)
+            s += (i == 0 ? " (" : ", ") + std::string(features[i].name);
+        if (l.coverage->outside_count > shown) s += ", +" + std::to_string(l.coverage->outside_count - shown);
+        return s + ")";
+    };
+    // what lies outside the training data, in full: the device, then each feature with its value and range
+    auto extrapolation_text = [&](const LayerEstimate& l) {
+        std::string s;
+        if (!l.coverage) return s;
+        if (!l.coverage->device) s = "device " + std::string(dev.id) + " not in the training data";
+        for (const auto& f : l.coverage->outside_features())
+            s += (s.empty() ? "" : "; ") + std::string(f.name) + " " + significant(f.value) + " outside [" +
+                 significant(f.min) + ", " + significant(f.max) + "]";
+        if (l.coverage->outside_count > embedded::Coverage::max_outside)
+            s += "; " + std::to_string(l.coverage->outside_count - embedded::Coverage::max_outside) + " more features";
+        return s;
+    };
+    auto extrapolation_json = [&](const LayerEstimate& l) {
+        nlohmann::json out = nlohmann::json::array();
+        if (!l.coverage) return out;
+        if (!l.coverage->device) out.push_back({{"feature", "device"}, {"value", std::string(dev.id)}});
+        for (const auto& f : l.coverage->outside_features())
+            out.push_back({{"feature", std::string(f.name)}, {"value", f.value}, {"min", f.min}, {"max", f.max}});
+        return out;
+    };
     std::size_t beyond_shape = 0;
     for (const auto& l : e.layers) beyond_shape += l.coverage && !l.coverage->shape ? 1 : 0;
     if (beyond_shape > 0)
@@ -143,6 +182,7 @@ int run(const Args& a) {
                     j["layers"].back()["device_in_training"] = l.coverage->device;
                     j["layers"].back()["shape_in_training"] = l.coverage->shape;
                 }
+                j["layers"].back()["extrapolation"] = extrapolation_json(l);
             }
             j["total_us"] = x.total_us;
             j["roofline_total_us"] = x.roofline_total_us;
@@ -172,12 +212,12 @@ int run(const Args& a) {
                           << x.overhead_total_us << '\n';
         } else {
             std::cout << "layer,kind,method,time_us,share,roofline_us,paleo_us,flops,bytes,achieved_flops_per_s,overhead_us,"
-                         "data\n";
+                         "data,extrapolation\n";
             for (const auto& l : e.layers)
                 std::cout << csv_cell(l.name.str()) << ',' << to_string(l.kind) << ',' << to_string(l.method) << ',' << l.us << ','
                           << (e.total_us > 0 ? l.us / e.total_us : 0.0) << ',' << l.roofline_us << ',' << l.paleo_us
                           << ',' << l.cost.flops << ',' << l.cost.bytes << ',' << achieved(l) << ',' << l.overhead_us
-                          << ',' << data(l) << '\n';
+                          << ',' << data(l) << ',' << csv_cell(extrapolation_text(l)) << '\n';
         }
         return EXIT_SUCCESS;
     }
@@ -197,7 +237,7 @@ int run(const Args& a) {
     for (const auto& l : e.layers)
         tab.row({l.name.str(), std::string(to_string(l.kind)), shape_str(l.output), cli::si(static_cast<double>(l.cost.flops)),
                  std::string(to_string(l.method)), cli::fixed(l.us, 2), cli::fixed(e.total_us > 0 ? 100.0 * l.us / e.total_us : 0.0, 2),
-                 cli::fixed(achieved(l) / 1e9, 1), cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2), data(l)});
+                 cli::fixed(achieved(l) / 1e9, 1), cli::fixed(l.roofline_us, 2), cli::fixed(l.paleo_us, 2), data_column(l)});
     tab.print(std::cout);
     std::cout << "\n"
               << e.network << " on " << e.device << ", " << to_string(pass) << ", batch " << e.batch << ", "

@@ -8,14 +8,16 @@
  * how far from the roofline a layer runs, NeuSight-like), through the regressor's target
  * transform (log by default). A model file ("perfcast-model", version 1) holds the
  * feature schema, scaling, weights, training metadata (data hash, devices, precisions,
- * metrics) and a few reference queries with the predictions the trainer computed;
- * loading re-runs them and refuses the file on a mismatch.
+ * metrics), a few reference queries with the predictions the trainer computed, and the
+ * SHA-256 digest of everything else in the file (model_digest()). Loading checks the digest,
+ * range-checks the metadata and re-runs the references, and refuses the file on a mismatch.
  */
 #pragma once
 
 #include <algorithm>    // find, max
 #include <chrono>       // steady_clock
-#include <cmath>        // fabs
+#include <bit>          // bit_cast: the digest reads a double's bits
+#include <cmath>        // fabs, isfinite
 #include <cstdint>      // uint64_t
 #include <atomic>       // atomic: the training threads' shared state
 #include <functional>   // function: TrainProgress
@@ -45,6 +47,7 @@
 #include "io/device_json.hpp"      // DeviceRegistry, device_to_json
 #include "io/network_json.hpp"     // layer_to_json, parse_network
 #include "../core/layers.hpp"              // Layer, detail::example_layer
+#include "detail/sha256.hpp"       // sha256: the model file's digest
 #include "../core/call_overhead.hpp"       // CallOverhead
 #include "../core/memory_fit.hpp"          // MemoryFit, fit_memory_model, runs_no_kernel
 #include "mlp.hpp"                 // TrainedRegressor, train_mlp, MlpConfig
@@ -57,6 +60,12 @@ namespace perfcast {
 
 inline constexpr std::string_view model_format = "perfcast-model";
 inline constexpr int model_format_version = 1;
+
+/** @brief The largest memory-fit efficiency a model file may hold (a share of the peak bandwidth: above 1
+ *  on CPUs, whose caches outrun their DRAM; 100 is far beyond any fit). */
+inline constexpr double max_memory_efficiency = 100.0;
+/** @brief The largest fixed cost per kernel or call, in microseconds, a model file may hold (one second). */
+inline constexpr double max_latency_us = 1e6;
 
 /** @brief The kinds a predictor learns when its data has them; the others (and these, when the data has
  *  none) get the model's memory fit (memory_fit.hpp) or, for a model without one, the roofline. */
@@ -84,6 +93,64 @@ inline std::string hex64(std::uint64_t v) {
     return s;
 }
 
+/** @brief A name from a model file as an error message quotes it: at most 64 characters. */
+inline std::string clipped(const std::string& s) { return s.size() <= 64 ? s : s.substr(0, 61) + "..."; }
+
+/**
+ * @brief The canonical bytes of a JSON value for the model digest: a type tag, then integers as their
+ * 64-bit value (signed and unsigned alike when non-negative: a file read back has unsigned ones where
+ * the writer had signed), doubles as their exact bit pattern (a non-finite one as null, as the file
+ * writes it), strings and containers with their length, object members in key order. The top-level
+ * "digest" member is left out (it holds the result).
+ */
+inline void digest_bytes(const nlohmann::json& j, sha256& h, std::size_t depth = 0) {
+    if (depth > 64) throw error("digest", "the model file nests deeper than 64 levels");
+    const auto word = [&h](char tag, std::uint64_t v) {
+        char bytes[9];
+        bytes[0] = tag;
+        for (int i = 0; i < 8; ++i) bytes[i + 1] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+        h.update(std::string_view(bytes, 9));
+    };
+    switch (j.type()) {
+        case nlohmann::json::value_t::null: word('n', 0); return;
+        case nlohmann::json::value_t::boolean: word('b', j.get<bool>() ? 1 : 0); return;
+        case nlohmann::json::value_t::number_unsigned: word('u', j.get<std::uint64_t>()); return;
+        case nlohmann::json::value_t::number_integer: {
+            const std::int64_t v = j.get<std::int64_t>();
+            word(v < 0 ? 'i' : 'u', static_cast<std::uint64_t>(v));
+            return;
+        }
+        case nlohmann::json::value_t::number_float: {
+            const double v = j.get<double>();
+            if (std::isfinite(v)) word('d', std::bit_cast<std::uint64_t>(v));
+            else word('n', 0);
+            return;
+        }
+        case nlohmann::json::value_t::string: {
+            const std::string& s = j.get_ref<const std::string&>();
+            word('s', s.size());
+            h.update(s);
+            return;
+        }
+        case nlohmann::json::value_t::array:
+            word('[', j.size());
+            for (const nlohmann::json& e : j) digest_bytes(e, h, depth + 1);
+            return;
+        case nlohmann::json::value_t::object: {
+            const bool top = depth == 0;
+            word('{', j.size() - (top && j.contains("digest") ? 1 : 0));
+            for (const auto& [key, value] : j.items()) {  // in key order: nlohmann::json keeps its members sorted
+                if (top && key == "digest") continue;
+                word('s', key.size());
+                h.update(key);
+                digest_bytes(value, h, depth + 1);
+            }
+            return;
+        }
+        default: throw error("digest", "unexpected JSON value (" + std::string(j.type_name()) + ")");
+    }
+}
+
 /** @brief A row's identity (layer, device, pass, precision), independent of its timing. */
 inline std::string row_key(const Sample& s) {
     std::string k;
@@ -92,6 +159,17 @@ inline std::string row_key(const Sample& s) {
 }
 
 }  // namespace detail
+
+/**
+ * @brief The digest a model file carries: "sha256:" and the SHA-256 of the canonical bytes of every
+ * member but "digest" (detail::digest_bytes): the weights, scalers, target transforms, feature ranges,
+ * training metadata, memory fit, call overhead and reference queries, bit for bit.
+ */
+inline std::string model_digest(const nlohmann::json& model_file) {
+    detail::sha256 h;
+    detail::digest_bytes(model_file, h);
+    return "sha256:" + h.hex();
+}
 
 /**
  * @brief Is this row held out for testing? A hash of the row's identity, so the trainer
@@ -313,15 +391,22 @@ public:
                                        {"dtype", std::string(to_string(q.dtype))},
                                        {"predicted_us", q.predicted_us}});
         }
+        j["digest"] = model_digest(j);
         return j;
     }
+
+    /** @brief The digest to_json() writes (model_digest() of the model file). */
+    std::string digest() const { return to_json()["digest"].get<std::string>(); }
 
     /** @brief Writes the model file atomically (detail::write_file): a failed write leaves the old file. */
     void save(const std::string& path) const { detail::write_file(path, to_json().dump(1) + '\n'); }
 
     /**
-     * @brief Reads a model from JSON text. With `verify`, re-runs the reference queries.
-     * Wrong types, values out of range and unknown keys are refused.
+     * @brief Reads a model from JSON text. Wrong types, values out of range, inconsistent metadata and
+     * unknown keys are refused, and so is a file without reference queries. With `verify_references`
+     * (the default), the digest is required and checked against the file's contents, then the reference
+     * queries are re-run; false skips both (to inspect a broken file, or to add a digest to a file
+     * written before digests: verify() it, then save() it).
      * @throws perfcast::error naming file, line and the JSON path of the field
      */
     static Predictor parse(const std::string& text, const std::string& file, bool verify_references = true) {
@@ -364,7 +449,8 @@ public:
                 if (e.features != FeatureSet::portable) m.fail("features", "expected \"portable\"");
                 e.serves.assign(kinds.begin() + 1, kinds.end());
                 e.latency_us = m.number("latency_us", 0.0);
-                if (!(e.latency_us >= 0)) m.fail("latency_us", "expected a number >= 0");
+                if (!(e.latency_us >= 0 && e.latency_us <= max_latency_us))
+                    m.fail("latency_us", "expected a number of microseconds in [0, " + detail::format_double(max_latency_us) + "]");
                 p.m_portable.push_back(std::move(e));
             }
         if (const auto mf = top.find("memory_fit")) {
@@ -372,15 +458,39 @@ public:
             p.m_memory.efficiency = mf->number("efficiency");
             p.m_memory.rows = mf->integer<std::size_t>("rows", 0);
             mf->no_other_keys();
-            if (!(p.m_memory.latency_us >= 0) || !(p.m_memory.efficiency > 0))
-                mf->fail("expected latency_us >= 0 and efficiency > 0");
+            if (!(p.m_memory.latency_us >= 0 && p.m_memory.latency_us <= max_latency_us))
+                mf->fail("latency_us", "expected a number of microseconds in [0, " +
+                                           detail::format_double(max_latency_us) + "]");
+            if (!(p.m_memory.efficiency > 0 && p.m_memory.efficiency <= max_memory_efficiency))
+                mf->fail("efficiency", "expected a share of the peak bandwidth in (0, " +
+                                           detail::format_double(max_memory_efficiency) + "]");
+            if (p.m_memory.rows == 0 || p.m_memory.rows > p.m_info.rows - p.m_info.test_rows)
+                mf->fail("rows", "expected 1 to the training rows (" + std::to_string(p.m_info.rows - p.m_info.test_rows) +
+                                     "), got " + std::to_string(p.m_memory.rows));
         }
         if (const auto co = top.find("call_overhead")) p.read_call_overhead(*co);
-        if (const auto refs = top.find("references"))
-            for (const json_value& q : refs->array()) p.m_refs.push_back(read_reference(q));
+        const std::vector<json_value> refs = top.array("references");
+        if (refs.empty()) top.fail("references", "expected at least one reference query (the model checks itself with them)");
+        for (const json_value& q : refs) p.m_refs.push_back(read_reference(q));
+        if (!top.has("digest") && verify_references)
+            top.fail("digest", "missing: a model file records the SHA-256 digest of its contents, which perfcast "
+                               "checks (a file written before digests: Predictor::parse(text, file, false), "
+                               "Predictor::verify() and save() add it)");
+        const std::string stored = top.string("digest", "");
+        if (top.has("digest") && (stored.size() != 7 + 64 || stored.rfind("sha256:", 0) != 0 ||
+                                  stored.find_first_not_of("0123456789abcdef", 7) != std::string::npos))
+            top.fail("digest", "expected \"sha256:\" and 64 lower-case hex digits");
         top.no_other_keys();
+        p.check_devices(top);
         p.rebuild_view(file);
-        if (verify_references) p.verify(file);
+        if (verify_references) {
+            const json_value digest = top["digest"];
+            const std::string actual = digest.located([&] { return model_digest(top.raw()); });
+            if (actual != stored)
+                digest.fail("the file's contents have digest " + actual + " where the file records " + stored +
+                            ": the model was altered after it was written");
+            p.verify(file);
+        }
         return p;
     }
 
@@ -406,20 +516,56 @@ private:
         info.data_files = read_strings(t, "data_files");
         info.rows = t.integer<std::size_t>("rows", 0);
         info.test_rows = t.integer<std::size_t>("test_rows", 0);
+        if (info.test_rows > info.rows)
+            t.fail("test_rows", "expected at most the rows read (" + std::to_string(info.rows) + "), got " +
+                                    std::to_string(info.test_rows));
         info.holdout = t.number("holdout", 0.0);
         if (!(info.holdout >= 0 && info.holdout < 1)) t.fail("holdout", "expected a number in [0, 1)");
         info.split_salt = t.integer<std::uint64_t>("split_salt", 1);
-        info.devices = read_strings(t, "devices");
-        info.dtypes = read_strings(t, "dtypes");
-        info.passes = read_strings(t, "passes");
+        // what the model was trained on: known names, each once, at least one of each
+        const auto names = [&t](std::string_view key, auto known) {
+            std::vector<std::string> out = read_strings(t, key);
+            if (out.empty()) t.fail(key, "expected at least one");
+            for (std::size_t i = 0; i < out.size(); ++i) {
+                if (!known(out[i])) t[key][i].fail("unknown: \"" + detail::clipped(out[i]) + "\"");
+                if (std::find(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(i), out[i]) !=
+                    out.begin() + static_cast<std::ptrdiff_t>(i))
+                    t[key][i].fail("\"" + detail::clipped(out[i]) + "\" is listed twice");
+            }
+            return out;
+        };
+        info.devices = names("devices", [](const std::string&) { return true; });  // against devices_spec below
+        info.dtypes = names("dtypes", [](const std::string& s) { return parse_dtype(s).has_value(); });
+        info.passes = names("passes", [](const std::string& s) { return parse_pass(s).has_value(); });
         info.seconds = t.number("seconds", 0.0);
+        if (!(info.seconds >= 0 && std::isfinite(info.seconds))) t.fail("seconds", "expected a finite number >= 0");
         if (const auto m = t.find("metrics")) info.metrics = m->object().raw();
-        if (const auto d = t.find("devices_spec")) {
-            d->array();  // its type checked
-            info.devices_spec = d->raw();
-        }
+        // each training device described whole, and nothing else: a device named without its description is refused
+        const std::vector<detail::json_value> spec = t.array("devices_spec");
+        std::vector<std::string> described;
+        for (const detail::json_value& d : spec) described.push_back(d.string("id"));
+        for (std::size_t i = 0; i < info.devices.size(); ++i)
+            if (std::find(described.begin(), described.end(), info.devices[i]) == described.end())
+                t["devices"][i].fail("\"" + detail::clipped(info.devices[i]) +
+                                     "\" has no description in training.devices_spec");
+        for (std::size_t i = 0; i < described.size(); ++i)
+            if (std::count(described.begin(), described.end(), described[i]) != 1 ||
+                std::find(info.devices.begin(), info.devices.end(), described[i]) == info.devices.end())
+                spec[i].fail("id", "expected one description per training device, once each");
+        info.devices_spec = t["devices_spec"].raw();
         t.no_other_keys();
         return info;
+    }
+
+    /** @brief Every model entry's devices are training devices (checked once the whole file is read). */
+    void check_devices(const detail::json_value& top) const {
+        const auto check = [&](const KindEnsemble& e, const detail::json_value& at) {
+            for (std::size_t i = 0; i < e.devices.size(); ++i)
+                if (std::find(m_info.devices.begin(), m_info.devices.end(), e.devices[i]) == m_info.devices.end())
+                    at["devices"][i].fail("\"" + detail::clipped(e.devices[i]) + "\" is not among training.devices");
+        };
+        for (const auto& [k, e] : m_models) check(e, top["models"][to_string(k)]);
+        for (std::size_t i = 0; i < m_portable.size(); ++i) check(m_portable[i], top["portable_models"][i]);
     }
 
     /** @brief A model entry as JSON: its schema, its member MLPs and ranges (the tier adds its own keys). */
@@ -479,6 +625,10 @@ private:
         if (m.feature_min.size() != m.feature_max.size() ||
             (!m.feature_min.empty() && m.feature_min.size() != m.feature_names.size()))
             o.fail(o.has("feature_min") ? "feature_min" : "feature_max", "expected one minimum and one maximum per feature");
+        for (std::size_t i = 0; i < m.feature_min.size(); ++i)
+            if (!(m.feature_min[i] <= m.feature_max[i]))
+                o["feature_max"][i].fail("below feature_min[" + std::to_string(i) + "] (" +
+                                         detail::format_double(m.feature_min[i]) + ")");
         for (std::string_view a : also) o.find(a);  // read by the caller
         o.no_other_keys();
         // the features this perfcast computes must be the ones the model was trained on
@@ -505,7 +655,8 @@ private:
             const double per_mb = o.number("us_per_mb", 0.0);
             const auto n = o.integer<std::size_t>("rows");
             o.no_other_keys();
-            if (!(us >= 0) || !(per_mb >= 0) || n == 0) o.fail("expected us >= 0, us_per_mb >= 0 and rows > 0");
+            if (!(us >= 0 && us <= max_latency_us) || !(per_mb >= 0 && per_mb <= max_latency_us) || n == 0)
+                o.fail("expected us and us_per_mb in [0, " + detail::format_double(max_latency_us) + "] and rows > 0");
             m_overhead.us[static_cast<std::size_t>(*k)] = us;
             m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
             m_overhead.rows[static_cast<std::size_t>(*k)] = n;
@@ -533,6 +684,7 @@ private:
             return *v;
         });
         rq.predicted_us = q.number("predicted_us");
+        if (!(rq.predicted_us > 0 && std::isfinite(rq.predicted_us))) q.fail("predicted_us", "expected a finite time > 0");
         q.no_other_keys();
         return rq;
     }

@@ -30,7 +30,8 @@
  *   at least the physical bound (1.0 x FLOPs / peak; bytes / bandwidth)
  *
  * Trained on inference; fp32; a100_pcie_40gb, p100_pcie_16gb, p4, t4, v100_pcie_32gb
- * (data fnv1a64:f7fea221ab0271d4, feature schema 1).
+ * (data fnv1a64:f7fea221ab0271d4, feature schema 1;
+ * model file sha256:be6270db76e1592a115e6592267a8959134579139265c723aa3a9855d8722dee).
  */
 #pragma once
 
@@ -22318,5 +22319,8 @@ inline constexpr perfcast::embedded::Reference references[] = {
 inline constexpr perfcast::embedded::Model model{"neusight-fp32", 1, detail::kinds, detail::passes, detail::dtypes,
     detail::devices, detail::references, "fnv1a64:f7fea221ab0271d4",
     perfcast::MemoryFit{.latency_us = 26.87965895597978, .efficiency = 0.9061309227174985, .rows = 100763}};
+
+/** @brief The digest of the model file it was made from (Predictor::digest(), model_digest()). */
+inline constexpr std::string_view digest = "sha256:be6270db76e1592a115e6592267a8959134579139265c723aa3a9855d8722dee";
 
 }  // namespace perfcast::models::neusight_fp32

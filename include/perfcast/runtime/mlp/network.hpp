@@ -30,6 +30,10 @@
 
 namespace perfcast {
 
+/** @brief The widest layer (inputs or outputs) a model file may declare: far beyond any trained here (64),
+ *  and small enough that a file's sizes cannot ask for more memory than it could hold. */
+inline constexpr std::size_t max_mlp_file_width = std::size_t{1} << 16;
+
 /** @brief One fully connected layer: out = in * weights + bias. */
 struct MlpLayer {
     xt::xtensor<double, 2> weights;  ///< inputs x outputs, row-major
@@ -227,7 +231,8 @@ inline Mlp Mlp::from_json(const nlohmann::json& j, const std::string& path) {
 inline Mlp Mlp::read(const detail::json_value& v) {
     Mlp net;
     const auto inputs = v.integer<std::size_t>("inputs");
-    if (inputs == 0) v.fail("inputs", "expected at least 1");
+    if (inputs == 0 || inputs > max_mlp_file_width)
+        v.fail("inputs", "expected 1 to " + std::to_string(max_mlp_file_width) + ", got " + std::to_string(inputs));
     const detail::json_value activation = v["activation"];
     net.m_activation = activation.located([&] { return parse_mlp_activation(activation.string()); });
     net.m_output_offset = v.number("output_offset");
@@ -245,7 +250,8 @@ inline Mlp Mlp::read(const detail::json_value& v) {
         if (in != fan_in)
             lv.fail("inputs", "expected " + std::to_string(fan_in) + " (the previous layer's outputs), got " +
                                   std::to_string(in));
-        if (out == 0) lv.fail("outputs", "expected at least 1");
+        if (out == 0 || out > max_mlp_file_width)
+            lv.fail("outputs", "expected 1 to " + std::to_string(max_mlp_file_width) + ", got " + std::to_string(out));
         if (l + 1 == layers.size() && out != 1)
             lv.fail("outputs", "the output layer must have 1 output, got " + std::to_string(out));
         // The sizes are checked before anything is allocated: a file cannot ask for more

@@ -211,6 +211,13 @@ inline TrainedRegressor TrainedRegressor::read(const detail::json_value& v) {
     if (scaler.size() != mlp.input_size())
         v["scaler"]["mean"].fail("has " + std::to_string(scaler.size()) + " columns but the network takes " +
                                  std::to_string(mlp.input_size()) + " inputs");
+    // the settings it records are the network's: hidden widths and activation
+    std::vector<std::size_t> widths;
+    for (std::size_t l = 0; l + 1 < mlp.layers().size(); ++l) widths.push_back(mlp.layers()[l].outputs());
+    if (config.hidden != widths)
+        v["config"]["hidden"].fail("differs from the widths of the network's hidden layers (mlp.layers)");
+    if (config.activation != mlp.activation())
+        v["config"]["activation"].fail("differs from the network's (mlp.activation)");
     v.no_other_keys();
     return TrainedRegressor(std::move(scaler), transform, std::move(mlp), std::move(config), std::move(history));
 }
