@@ -4,7 +4,8 @@
 #   network_json/  zoo networks exported at batch 2 (the CNNs whole or in part, a transformer's embeddings
 #                  and first block), compact JSON
 #   device_json/   the built-in devices, as a perfcast-devices document and as one device object
-#   dataset_csv/   the first rows and every 400th of the CPU sweeps in data/cpu/, and of NeuSight's data in data/neusight/
+#   dataset_csv/   the provenance, header, first rows and every 400th (5000th) row of the CPU sweeps in data/cpu/ and
+#                  of NeuSight's data in data/neusight/
 #   neusight_csv/  a few rows of each operator of NeuSight's T4 files (NEUSIGHT_DIR: its raw CSV folder)
 #   neusight_trace/ the first lines of two of NeuSight's per-node traces and one end-to-end label (V100)
 #   model_file/    a small model trained on those rows (dense only, hidden 4, one member)
@@ -38,13 +39,15 @@ save(f'{out}/device_json/builtin.json', devices)
 open(f'{out}/device_json/one_device.json', 'w').write(json.dumps(devices['devices'][0], indent=1) + '\n')
 PY
 
+# a dataset's provenance lines and header, then its first 10 rows and every EVERY-th
+rows() { awk -v every="$1" '/^#/ { print; next } !h { print; h = 1; next } { n++; if (n <= 10 || n % every == 0) print }'; }
 for f in xeon_spr_2c xeon_spr_2c_torch_layers xeon_spr_2c_torch_memory epyc_milan_2c_torch_add; do
-    awk 'NR<=12 || (NR%400==0 && NR<8000)' data/cpu/$f.csv >$out/dataset_csv/$f.csv
+    rows 400 <data/cpu/$f.csv | head -40 >$out/dataset_csv/$f.csv
 done
 for f in bmm conv elementwise layernorm linear softmax; do
-    awk 'NR<=6 || NR%5000==0' data/neusight/$f.csv | head -30 >$out/dataset_csv/neusight_$f.csv
+    rows 5000 <data/neusight/$f.csv | head -40 >$out/dataset_csv/neusight_$f.csv
 done
-for f in bmm linear; do head -5 data/neusight/test/$f.csv >$out/dataset_csv/neusight_test_$f.csv; done
+for f in bmm linear; do rows 1000000 <data/neusight/test/$f.csv | head -20 >$out/dataset_csv/neusight_test_$f.csv; done
 
 for dir in "$neusight"/*/; do
     op=$(basename "$dir")

@@ -8,7 +8,7 @@
 #include <array>        // array
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint64_t
-#include <optional>     // optional
+#include <memory>       // shared_ptr, make_shared
 #include <ostream>      // ostream
 #include <string>       // string
 #include <string_view>  // string_view
@@ -87,8 +87,9 @@ struct LayerEstimate {
     double roofline_us = 0;           ///< the roofline, for comparison
     double paleo_us = 0;              ///< PALEO, for comparison
     Backward backward = Backward::full;  ///< training: the part of its backward the layer runs (BackwardScope)
-    /// a learned layer (method mlp): whether its device and its shape lie inside the model's training data
-    std::optional<embedded::Coverage> coverage;
+    /// a learned layer (method mlp): whether its device and its shape lie inside the model's training data;
+    /// null otherwise. Shared by the equal layers of a network (one Coverage per distinct layer), immutable.
+    std::shared_ptr<const embedded::Coverage> coverage;
 };
 
 /** @brief A network's estimate on one target. */
@@ -267,7 +268,8 @@ inline NetworkEstimate estimate(const Network& net, const Target& t, const Predi
         net, t, Method::mlp, [&model](const Layer& l, const Target& at) { return model.layer_time(l, at); }, options,
         [&](std::size_t i, LayerEstimate& le) {
             if (le.method == Method::mlp)
-                le.coverage = embedded::coverage<detail::std_math>(model.view(), net.layers[i].layer, t);
+                le.coverage = std::make_shared<const embedded::Coverage>(
+                    embedded::coverage<detail::std_math>(model.view(), net.layers[i].layer, t));
         });
 }
 
