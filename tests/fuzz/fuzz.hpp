@@ -77,4 +77,12 @@ inline void require_sane_row(const Sample& s, const DeviceRegistry& registry) {
     require_time(roofline_us(s.layer, s.target(*d)), "a row's roofline finite and >= 0");
 }
 
+/** @brief Every row of a dataset a reader accepted: a valid layer, and sane (require_sane_row). */
+inline void require_sane(const Dataset& ds, const DeviceRegistry& registry) {
+    for (const Sample& s : ds.rows) {
+        validate(s.layer);
+        require_sane_row(s, registry);
+    }
+}
+
 }  // namespace perfcast::fuzz
