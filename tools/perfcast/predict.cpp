@@ -113,7 +113,8 @@ int run(const Args& a) {
         if (!l.coverage->device && !l.coverage->shape) return "new device+shape";
         return l.coverage->device ? "new shape" : "new device";
     };
-    // the table's column: data() and the names of the first features outside (the CSV and JSON give them all)
+    // the table's column: data() and the names of the first features outside (the CSV and JSON give up to
+    // Coverage::max_outside of them, with their values and ranges, and the count of the rest)
     auto data_column = [&](const LayerEstimate& l) {
         std::string s = data(l);
         if (!l.coverage || l.coverage->outside_count == 0) return s;
