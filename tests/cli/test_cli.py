@@ -785,7 +785,9 @@ def resnet50_predictions_are_unchanged_by_adding_the_digest_to_the_committed_mod
     for (device, batch, pass_), total in before.items():
         j = json.loads(run("predict", "resnet50", "--device", device, "--batch", batch, "--pass", pass_,
                            "--format", "json", cwd=ROOT).stdout)
-        assert j["total_us"] == total, (device, batch, pass_, j["total_us"], total)
+        # equal up to the last bits a build's optimisation level may change (a Debug -O1 sanitizer build sums
+        # in another order than Release); a changed weight moves the total far more
+        assert math.isclose(j["total_us"], total, rel_tol=1e-12), (device, batch, pass_, j["total_us"], total)
 
 
 @case
