@@ -51,8 +51,17 @@ TEST_CASE("transformer parameter counts equal Hugging Face's") {
     // 6,556,160; c_fc 2560*10240+10240 = 26,224,640; mlp.c_proj 10240*2560+2560 = 26,216,960; sum 78,676,480,
     // x32 = 2,517,647,360; ln_f 5,120. Total 2,651,553,280.
     CHECK(zoo::gpt3_27().totals().params == 2651553280);
+    // Switch (switchxl4: d_model 1024, 32 heads x d_kv 128 = 4096, d_ff 16384, 4 experts, 24 + 24 blocks,
+    // every second feed-forward sparse, 32 relative-position buckets, vocab 32128, tied embeddings):
+    // shared table 32128*1024 = 32,899,072; an attention 4*1024*4096 = 16,777,216; an RMS norm 1,024 (weight
+    // only); a dense feed-forward 2*1024*16384 = 33,554,432; a sparse one 4 experts of that + a router
+    // 1024*4 = 134,221,824. Encoder: 24*(16,777,216 + 1,024) + 24*1,024 + 12*33,554,432 + 12*134,221,824 +
+    // bias 32*32 + final norm 1,024 = 2,416,019,456. Decoder: 24*(2*16,777,216 + 2*1,024) + 24*1,024 +
+    // 12*33,554,432 + 12*134,221,824 + 1,024 + 1,024 = 2,818,697,216. LM head tied. Total 5,267,615,744.
+    CHECK(zoo::switchxl4(1, 64).totals().params == 5267615744);
     // the sequence length changes no parameter
     CHECK(zoo::gpt2_large(3, 17).totals().params == 774030080);
+    CHECK(zoo::switchxl4(2, 2048).totals().params == 5267615744);
 }
 
 TEST_CASE("tied layers count only their bias and cost what untied ones do") {
@@ -94,6 +103,63 @@ TEST_CASE("layers per block follow the traced graphs") {
     CHECK(zoo::gpt3_27(1, 16).layers.size() == 4 + 32 * 25 + 2);
     CHECK(zoo::bert_large(1, 16).layers.size() == 2 + 7 + 24 * 20 + 4);
     CHECK(zoo::opt_13(1, 16).layers.size() == 1 + 3 + 2 + 24 * 24 + 2);
+}
+
+TEST_CASE("Switch: blocks as Hugging Face's SwitchTransformers modules run them") {
+    const Network n = zoo::switchxl4(2, 512);
+    // a dense encoder block: self-attention (RMS norm: pow, mean, add, rsqrt, mul, weight = 6; q, k, v,
+    // scores, position_bias, softmax, dropout, context, unshape, o = 10; dropout, residual) = 18, and the
+    // feed-forward (norm 6; wi, relu, dropout, wo; dropout, residual) = 12
+    CHECK(count_prefix(n, "encoder.block.2.") == 30);
+    // a sparse one: the feed-forward is the norm 6, router 8 (classifier, softmax, argmax, one_hot,
+    // cumsum, le, mul, max), argmax and clone 2, 4 experts x 7 (mask, gather, wi, relu, dropout, wo,
+    // scatter), the probability's product, dropout, residual = 47
+    CHECK(count_prefix(n, "encoder.block.1.") == 18 + 47);
+    CHECK(count_prefix(n, "encoder.block.1.layer.1.mlp.experts.expert_3.") == 7);
+    // the first block also computes the relative position bias (18 bucket kernels, the embedding, + mask)
+    CHECK(count_prefix(n, "encoder.block.0.") == 30 + 20);
+    // decoder blocks add the cross-attention; its first the causal bias (16 + 2) and the cross bias (2)
+    CHECK(count_prefix(n, "decoder.block.2.") == 18 + 18 + 12);
+    CHECK(count_prefix(n, "decoder.block.3.") == 18 + 18 + 47);
+    CHECK(count_prefix(n, "decoder.block.0.") == 48 + 20);
+    CHECK(n.layers.size() == 2785);
+    const auto layer = [&](std::string_view name) {
+        const auto* l = find_layer(n, name);
+        REQUIRE_MESSAGE(l != nullptr, name);
+        return l->layer;
+    };
+    // an expert takes an equal share of each sequence, at most its capacity of 64 tokens
+    CHECK(std::get<DenseParams>(layer("encoder.block.1.layer.1.mlp.experts.expert_0.wi")) ==
+          DenseParams{2, 1024, 16384, false, 64, false});
+    const Network small = zoo::switchxl4(1, 100);
+    const auto* e0 = find_layer(small, "decoder.block.1.layer.2.mlp.experts.expert_1.wo");
+    REQUIRE(e0 != nullptr);
+    CHECK(std::get<DenseParams>(e0->layer).seq == 25);
+    // two tokens for four experts: the last two get none and run nothing
+    const Network two = zoo::switchxl4(1, 2);
+    CHECK(find_layer(two, "encoder.block.1.layer.1.mlp.experts.expert_1.wi") != nullptr);
+    CHECK(find_layer(two, "encoder.block.1.layer.1.mlp.experts.expert_2.wi") == nullptr);
+    CHECK(find_layer(two, "encoder.block.1.layer.1.mlp.experts.expert_2.mask") != nullptr);
+    // T5 attention: inner 4096 = 32 x 128, no scaling of the scores, the stack's bias added to them
+    CHECK(std::get<BatchMatMulParams>(layer("decoder.block.5.layer.1.EncDecAttention.scores")) ==
+          BatchMatMulParams{64, 512, 128, 512, false, true});
+    CHECK(std::holds_alternative<AddParams>(layer("encoder.block.7.layer.0.SelfAttention.position_bias")));
+    CHECK(std::get<ElementwiseParams>(layer("encoder.block.0.layer.0.SelfAttention.mask")).other ==
+          Shape::nchw(1, 32, 512, 512));
+    CHECK(std::get<EmbeddingParams>(layer("encoder.block.0.layer.0.SelfAttention.relative_attention_bias")) ==
+          EmbeddingParams{1, 512 * 512, 32, 32, false});
+    // the RMS norm's weight is its only parameter; the decoder reads the encoder's token table
+    CHECK(param_count(layer("decoder.final_layer_norm.weight")) == 1024);
+    CHECK(param_count(layer("decoder.final_layer_norm.pow")) == 0);
+    CHECK(std::get<EmbeddingParams>(layer("decoder.embed_tokens")).tied);
+    CHECK(param_count(layer("decoder.embed_tokens")) == 0);
+    CHECK(param_count(layer("encoder.embed_tokens")) == 32128 * 1024);
+    CHECK(output_shape(n.layers.back().layer) == Shape::matrix(2 * 512, 32128));
+    // an untied lookup costs the same
+    EmbeddingParams untied = std::get<EmbeddingParams>(layer("decoder.embed_tokens"));
+    untied.tied = false;
+    CHECK(pass_cost(Layer{untied}, Pass::training, DType::fp32) ==
+          pass_cost(layer("decoder.embed_tokens"), Pass::training, DType::fp32));
 }
 
 TEST_CASE("shapes follow the trace of GPT-2 large at batch 4, sequence 1024") {
@@ -157,11 +223,22 @@ TEST_CASE("forward FLOPs are 2 x (non-embedding params + LM head) x tokens plus 
         CHECK(flops >= gemm + attention);
         CHECK(flops <= 1.02 * (gemm + attention));
     }
+    // Switch at batch 2, sequence 256 (encoder and decoder both of 256 tokens): per token 24 attentions of
+    // 4 projections and 24 of 8 (self and cross), 24 dense feed-forwards of 2, 24 routers, the LM head; each
+    // sparse layer's 4 experts take min(64, 256/4) = 64 tokens of each sequence; q k^T and p v in 72 attentions
+    const double F = 1024, HD = 4096, FF = 16384, E = 4, V = 32128;
+    const double expert_tokens = static_cast<double>(B) * 4 * 64;
+    const double gemm = 2.0 * (static_cast<double>(T) * (288 * F * HD + 48 * F * FF + 24 * F * E + F * V) +
+                               24 * expert_tokens * 2 * F * FF);
+    const double attention = 72.0 * 4 * static_cast<double>(B * S * S) * HD;
+    const double flops = static_cast<double>(zoo::switchxl4(B, S).totals().inference.flops);
+    CHECK(flops >= gemm + attention);
+    CHECK(flops <= 1.02 * (gemm + attention));
 }
 
 TEST_CASE("transformers survive a JSON round trip, tied heads included") {
     for (const Network& n : {zoo::bert_large(2, 64), zoo::gpt2_large(2, 64), zoo::gpt3_xl(1, 32), zoo::gpt3_27(1, 32),
-                             zoo::opt_13(3, 16)}) {
+                             zoo::opt_13(3, 16), zoo::switchxl4(2, 32)}) {
         CAPTURE(n.name);
         const Network back = parse_network(network_to_json(n).dump());
         CHECK(back.name == n.name);
@@ -175,12 +252,24 @@ TEST_CASE("transformers survive a JSON round trip, tied heads included") {
         "layers": [{"name": "fc", "kind": "dense", "in_features": 4, "out_features": 3, "tied": true}]})");
     CHECK(std::get<DenseParams>(plain.layers[0].layer).tied);
     CHECK(plain.totals().params == 3);
+    // a tied embedding and a parameter operand (T5's norm weight) read back; a parameter needs `other`
+    const Network t5 = parse_network(R"({"format": "perfcast-network", "version": 1, "name": "n", "batch": 2,
+        "layers": [{"name": "emb", "kind": "embedding", "seq": 8, "vocab": 100, "features": 16, "tied": true},
+                   {"name": "w", "kind": "elementwise", "op": "mul", "shape": [8, 16], "other": [1, 1, 16],
+                    "parameter": true}]})");
+    CHECK(std::get<EmbeddingParams>(t5.layers[0].layer).tied);
+    CHECK(std::get<ElementwiseParams>(t5.layers[1].layer).parameter);
+    CHECK(t5.totals().params == 16);
+    CHECK_THROWS_WITH_AS(parse_network(R"({"format": "perfcast-network", "version": 1, "name": "n", "batch": 2,
+        "layers": [{"name": "w", "kind": "elementwise", "op": "mul", "shape": [8, 16], "parameter": true}]})"),
+                         doctest::Contains("parameter"), error);
 }
 
 TEST_CASE("with_batch of a transformer gives the network built at that batch") {
     CHECK(zoo::gpt2_large(2, 64).with_batch(8).layers == zoo::gpt2_large(8, 64).layers);
     CHECK(zoo::bert_large(2, 64).with_batch(5).layers == zoo::bert_large(5, 64).layers);
     CHECK(zoo::opt_13(2, 64).with_batch(4).layers == zoo::opt_13(4, 64).layers);
+    CHECK(zoo::switchxl4(2, 64).with_batch(6).layers == zoo::switchxl4(6, 64).layers);
     // the position embedding stays shared by the batch
     const Network g = zoo::gpt2_large(2, 64).with_batch(8);
     CHECK(batch_of(find_layer(g, "transformer.wpe")->layer) == 1);
@@ -193,10 +282,11 @@ TEST_CASE("batch and sequence length are checked against the model") {
     CHECK_THROWS_AS(zoo::opt_13(1, 0), error);
     CHECK_THROWS_AS(zoo::gpt3_xl(0, 8), error);
     CHECK_NOTHROW(zoo::gpt3_27(1, 2048));
+    CHECK_THROWS_WITH_AS(zoo::switchxl4(1, 8193), doctest::Contains("relative positions have no maximum"), error);
 }
 
 TEST_CASE("zoo::find takes the transformer names, aliases and a sequence length") {
-    for (std::string_view name : {"bert_large", "gpt2_large", "gpt3_xl", "gpt3_27", "opt_13"}) {
+    for (std::string_view name : {"bert_large", "gpt2_large", "gpt3_xl", "gpt3_27", "opt_13", "switchxl4"}) {
         const auto n = zoo::find(name, 2, 8);
         REQUIRE_MESSAGE(n.has_value(), name);
         CHECK(n->name == name);
@@ -205,6 +295,8 @@ TEST_CASE("zoo::find takes the transformer names, aliases and a sequence length"
     // seq 0: the model's maximum positions
     CHECK(std::get<EmbeddingParams>(zoo::find("gpt2_large")->layers[0].layer).seq == 1024);
     CHECK(std::get<EmbeddingParams>(zoo::find("opt_13", 1, 0)->layers[0].layer).seq == 2048);
+    CHECK(zoo::find("switchxl4", 1, 0)->layers == zoo::switchxl4(1, 512).layers);  // its default: 512
+    CHECK(zoo::is_transformer("Switch-XL4"));
     CHECK(zoo::find("gpt2-large", 1, 16)->layers == zoo::gpt2_large(1, 16).layers);
     CHECK(zoo::find("OPT-1.3B", 1, 16)->name == "opt_13");
     CHECK(zoo::find("gpt3-2.7b", 1, 16)->name == "gpt3_27");

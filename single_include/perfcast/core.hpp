@@ -816,6 +816,9 @@ struct ElementwiseParams {
     ElementwiseOp op = ElementwiseOp::mul;
     bool scalar = false;
     Shape other{};  ///< the other tensor's shape when it broadcasts (rank 0: the same shape as `shape`)
+    /// the broadcast operand is a learned tensor (T5's norm weight, `weight * x`): its elements count as
+    /// the layer's parameters (a broadcast operand only: without `other` the layer has none)
+    bool parameter = false;
     constexpr bool operator==(const ElementwiseParams&) const = default;
 };
 
@@ -829,6 +832,9 @@ struct EmbeddingParams {
     std::int64_t seq = 1;  ///< tokens per sample
     std::int64_t vocab = 0;
     std::int64_t features = 0;
+    /// the table is another layer's (an encoder-decoder's decoder reading the encoder's shared token
+    /// table): it costs what an untied lookup costs, but its parameters are counted by the owner
+    bool tied = false;
     constexpr bool operator==(const EmbeddingParams&) const = default;
 };
 
@@ -1148,7 +1154,11 @@ constexpr I param_count(const BatchNorm2DParams& p) noexcept { return p.affine ?
 template <typename I = std::int64_t>
 constexpr I param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * I(p.features) : I(0); }
 template <typename I = std::int64_t>
-constexpr I param_count(const EmbeddingParams& p) noexcept { return I(p.vocab) * p.features; }
+constexpr I param_count(const ElementwiseParams& p) noexcept {
+    return p.parameter && p.other.rank > 0 ? p.other.elements<I>() : I(0);
+}
+template <typename I = std::int64_t>
+constexpr I param_count(const EmbeddingParams& p) noexcept { return p.tied ? I(0) : I(p.vocab) * p.features; }
 template <typename I = std::int64_t, typename P>
 constexpr I param_count(const P&) noexcept {
     return I(0);
@@ -1331,7 +1341,8 @@ constexpr cost_t<I> cost(const LayerNormParams& p, Phase phase, DType t, Pass = 
  *    dy*a**b*log(a): reading dy, a and b, writing both gradients;
  *  - where(mask, x, s) passes dy where the mask holds (reads dy and the mask, writes dx); the mask, a
  *    boolean tensor, is one byte per element whatever the precision.
- * There are no weights: backward_weights costs nothing.
+ * backward_weights costs nothing: an operand that is a parameter (`parameter`) gets its gradient with
+ * the other's, in backward_data, as autograd computes both.
  */
 template <typename I = std::int64_t>
 constexpr cost_t<I> cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
@@ -26663,17 +26674,19 @@ public:
     /**
      * @brief A binary element-wise operation of the running shape with a tensor `other` that broadcasts
      * to it (a (1, 1, S, S) causal mask in where, a (B, 1, 1, S) attention mask added to the scores).
+     * `parameter`: `other` is a learned tensor (T5's norm weight), counted as the layer's parameters.
      */
-    constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, const Shape& other) {
-        return push(name, ElementwiseParams{m_shape, op, false, other});
+    constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, const Shape& other, bool parameter = false) {
+        return push(name, ElementwiseParams{m_shape, op, false, other, parameter});
     }
     /**
      * @brief A token embedding: the running shape is the (batch, seq) token ids and becomes
      * (batch, seq, features). A position embedding shared by the batch starts from set_shape({1, seq}).
+     * `tied`: the table is another layer's (counted there), as linear()'s.
      */
-    constexpr NetBuilder& embedding(LayerName name, std::int64_t vocab, std::int64_t features) {
+    constexpr NetBuilder& embedding(LayerName name, std::int64_t vocab, std::int64_t features, bool tied = false) {
         require_rank(2, name);
-        return push(name, EmbeddingParams{m_shape[0], m_shape[1], vocab, features});
+        return push(name, EmbeddingParams{m_shape[0], m_shape[1], vocab, features, tied});
     }
     /**
      * @brief nn.Linear on a (batch, seq, features) running shape: a DenseParams of batch*seq rows; the
@@ -27117,7 +27130,7 @@ consteval std::array<LayerTime, N::layers.size()> predict_layers() {
  * @file zoo_transformers.hpp
  * @brief Transformer language models with exact shapes, as Hugging Face transformers 4.38 builds
  *        them in FP32 eager mode: BERT-large (BertLMHeadModel), GPT-2 large, GPT-3 XL and 2.7B (GPT-2
- *        architecture), OPT-1.3B; parameterised by batch and sequence length, at run time and at
+ *        architecture), OPT-1.3B, Switch (encoder-decoder, mixture of experts); parameterised by batch and sequence length, at run time and at
  *        compile time. zoo.hpp includes this file.
  *
  * Each model is the kernels its forward runs, in order, read from torch.fx traces of a one-layer copy
@@ -27147,17 +27160,18 @@ constexpr Shape shape4(std::int64_t a, std::int64_t b, std::int64_t c, std::int6
 }
 
 /** @brief Refuses a batch below 1 and a sequence outside [1, the model's maximum positions]. */
-constexpr void check_batch_seq(std::string_view model, std::int64_t batch, std::int64_t seq, std::int64_t max_seq) {
+constexpr void check_batch_seq(std::string_view model, std::int64_t batch, std::int64_t seq, std::int64_t max_seq,
+                               std::string_view limit = "the model's maximum positions") {
     if (batch < 1)
         throw error("batch", std::string(model) + ": batch must be >= 1 (got " + perfcast::detail::itos(batch) + ")");
     if (seq < 1 || seq > max_seq)
         throw error("seq", std::string(model) + ": seq must be 1 to " + perfcast::detail::itos(max_seq) +
-                               " (the model's maximum positions; got " + perfcast::detail::itos(seq) + ")");
+                               " (" + std::string(limit) + "; got " + perfcast::detail::itos(seq) + ")");
 }
 
 /**
- * @brief `x + other` where `other` broadcasts over the batch (a (1, S, F) position embedding): at
- * batch 1 both have one shape, and the sum is the add layer.
+ * @brief `x + other` where `other` broadcasts over the batch (a (1, S, F) position embedding, T5's
+ * (1, H, S, S) position bias): at batch 1 both have one shape, and the sum is the add layer.
  */
 constexpr void add_broadcast(NetBuilder& b, const LayerName& name, const Shape& other) {
     if (other == b.shape()) b.add(name);
@@ -27378,6 +27392,250 @@ constexpr NetBuilder build_opt_13(std::int64_t batch, std::int64_t seq = 2048) {
     return b;
 }
 
+namespace detail {
+
+/** @brief A Switch Transformers model's sizes (SwitchTransformersForConditionalGeneration). */
+struct SwitchConfig {
+    std::string_view name;
+    std::int64_t vocab, features, heads, head_features, ff, layers, experts, capacity, sparse_step, buckets;
+};
+
+/** @brief NeuSight's switchxl4 (model_configs/switchxl4.json). */
+inline constexpr SwitchConfig switchxl4_config{"switchxl4", 32128, 1024, 32, 128, 16384, 24, 4, 64, 2, 32};
+
+/** @brief The longest sequence the zoo builds a Switch model for (relative positions have no maximum). */
+inline constexpr std::int64_t switch_max_seq = 8192;
+
+/**
+ * @brief T5's RMS norm as its eager kernels on (B, S, F): x.pow(2), .mean(-1, keepdim) (a reduction,
+ * costed as a global average pool of (B, S, F, 1)), + eps and rsqrt on (B, S, 1) (rsqrt as a pow),
+ * x * that, weight * x.
+ */
+constexpr void t5_layer_norm(NetBuilder& b, const LayerName& n) {
+    const Shape x = b.shape();
+    b.elementwise(n / "pow", ElementwiseOp::pow, true);
+    b.view(shape4(x[0], x[1], x[2], 1));
+    b.global_pool(n / "mean", PoolMode::avg);
+    b.view(shape3(x[0], x[1], 1));
+    b.elementwise(n / "add", ElementwiseOp::add, true);
+    b.elementwise(n / "rsqrt", ElementwiseOp::pow, true);
+    b.set_shape(x);
+    b.elementwise(n / "mul", ElementwiseOp::mul, shape3(x[0], x[1], 1));
+    b.elementwise(n / "weight", ElementwiseOp::mul, shape3(1, 1, x[2]), true);  // the norm's F parameters
+}
+
+/**
+ * @brief T5's relative position bias of the first layer of a stack, (B, H, Sq, Sk) at the end:
+ * compute_bias's integer arithmetic on the (Sq, Sk) positions (each kernel of
+ * _relative_position_bucket costed as a scalar element-wise operation of that shape: the int64 and
+ * bool tensors are costed as FP32 ones), the (buckets x heads) embedding, then `+ mask`, costed as an
+ * add of (1, H, Sq, Sk) to a (B, H, Sq, Sk) tensor.
+ */
+constexpr void relative_position_bias(NetBuilder& b, const LayerName& n, std::int64_t batch, std::int64_t heads,
+                                      std::int64_t sq, std::int64_t sk, std::int64_t buckets, bool bidirectional) {
+    b.set_shape(shape4(1, 1, sq, sk));
+    // memory_position - context_position, then the bucket: bidirectional (the encoder) or causal (the decoder)
+    constexpr std::string_view both[] = {"sub", "gt", "to_long", "mul", "add", "abs", "lt", "to_float", "div",
+                                         "log", "div_1", "mul_1", "to_long_1", "add_1", "full_like", "min",
+                                         "where", "add_2"};
+    constexpr std::string_view causal[] = {"sub", "zeros_like", "min", "neg", "lt", "to_float", "div", "log",
+                                           "div_1", "mul", "to_long", "add", "full_like", "min_1", "where", "add_1"};
+    const LayerName bucket = n / "relative_position_bucket";
+    if (bidirectional)
+        for (std::string_view op : both) b.elementwise(bucket / op, ElementwiseOp::add, true);
+    else
+        for (std::string_view op : causal) b.elementwise(bucket / op, ElementwiseOp::add, true);
+    // one bucket id per (query, key) pair, shared by the batch: (1, Sq*Sk) ids gather (1, Sq*Sk, H) biases,
+    // viewed and permuted to (1, H, Sq, Sk)
+    b.set_shape(Shape::matrix(1, perfcast::detail::size_product(sq, sk)));
+    b.embedding(n / "relative_attention_bias", buckets, heads);
+    b.set_shape(shape4(batch, heads, sq, sk));
+    add_broadcast(b, n / "mask", shape4(1, heads, sq, sk));
+}
+
+/**
+ * @brief T5 attention (self or cross) of `x` (B, Sq, F) over `kv` (B, Sk, F): q, k, v without bias,
+ * q @ k^T (no scaling), `scores += position_bias` (the stack's, (B, H, Sq, Sk)), softmax, dropout,
+ * @ v, the heads merged (a copy), o. The running shape ends (B, Sq, F).
+ */
+constexpr void t5_attention(NetBuilder& b, const LayerName& n, const Shape& x, const Shape& kv, std::int64_t heads,
+                            std::int64_t head_features) {
+    const std::int64_t inner = perfcast::detail::size_product(heads, head_features);
+    b.set_shape(x);
+    b.linear(n / "q", inner, false);
+    b.set_shape(kv);
+    b.linear(n / "k", inner, false);
+    b.set_shape(kv);
+    b.linear(n / "v", inner, false);
+    b.set_shape(shape4(x[0], heads, x[1], head_features));
+    b.bmm(n / "scores", kv[1], false, true);
+    b.add(n / "position_bias");
+    b.softmax(n / "softmax");
+    b.dropout(n / "dropout", 0.1);
+    b.bmm(n / "context", head_features);
+    merge_heads(b, n / "unshape");
+    b.linear(n / "o", x[2], false);
+}
+
+/** @brief Tokens of one sequence that expert `e` of `experts` processes: an equal share, at most `capacity`. */
+constexpr std::int64_t expert_tokens(std::int64_t seq, std::int64_t experts, std::int64_t capacity, std::int64_t e) {
+    const std::int64_t share = seq / experts + (e < seq % experts ? 1 : 0);
+    return share < capacity ? share : capacity;
+}
+
+/**
+ * @brief A feed-forward sublayer (SwitchTransformersLayerFF) on (B, S, F): the RMS norm, then the dense
+ * relu MLP or, in a sparse layer, the top-1 router and its experts; dropout and the residual add.
+ *
+ * The router's kernels on (B, S, E): the classifier (no bias), softmax, argmax, one_hot, cumsum over the
+ * sequence, `<= capacity`, the mask's product, max (each a scalar element-wise operation of (B, S, E) but
+ * the first two); then SparseMLP: argmax, a clone of the states, and per expert the boolean mask's
+ * column, the gather of its tokens, wi, relu, dropout, wo and the scatter back (index_put_), and the
+ * states scaled by the router's probability. Routing is taken as balanced: expert e gets an equal share
+ * of each sequence, at most `expert_capacity` tokens (the cumsum's cut); the rest pass unchanged.
+ */
+constexpr void switch_ff(NetBuilder& b, const LayerName& n, const SwitchConfig& c, bool sparse) {
+    const Shape x = b.shape();
+    t5_layer_norm(b, n / "layer_norm");
+    const LayerName m = n / "mlp";
+    if (!sparse) {
+        b.linear(m / "wi", c.ff, false);
+        b.act(m / "act", ActivationKind::relu);
+        b.dropout(m / "dropout", 0.1);
+        b.linear(m / "wo", c.features, false);
+    } else {
+        const LayerName r = m / "router";
+        b.linear(r / "classifier", c.experts, false);
+        b.softmax(r / "softmax");
+        for (std::string_view op : {"argmax", "one_hot", "cumsum", "le", "mul", "max"})
+            b.elementwise(r / op, ElementwiseOp::add, true);
+        b.elementwise(m / "argmax", ElementwiseOp::add, true);
+        b.set_shape(x);
+        b.copy(m / "clone");
+        for (std::int64_t e = 0; e < c.experts; ++e) {
+            LayerName ex = m / "experts" / "expert_";
+            ex.append(e);
+            b.set_shape(Shape::matrix(x[0], x[1]));
+            b.elementwise(ex / "mask", ElementwiseOp::add, true);  // router_mask[:, :, e].bool()
+            const std::int64_t t = expert_tokens(x[1], c.experts, c.capacity, e);
+            if (t == 0) continue;
+            b.set_shape(shape3(x[0], t, x[2]));
+            b.copy(ex / "gather");
+            b.linear(ex / "wi", c.ff, false);
+            b.act(ex / "act", ActivationKind::relu);
+            b.dropout(ex / "dropout", 0.1);
+            b.linear(ex / "wo", c.features, false);
+            b.copy(ex / "scatter");
+        }
+        b.set_shape(x);
+        b.elementwise(m / "scale", ElementwiseOp::mul, shape3(x[0], x[1], 1));  // router_probs * next_states
+    }
+    b.dropout(n / "dropout", 0.1);
+    b.add(n / "residual");
+}
+
+/** @brief Whether layer `i` of a stack is sparse (Hugging Face: i % sparse_step == 1). */
+constexpr bool switch_sparse(const SwitchConfig& c, std::int64_t i) {
+    return c.sparse_step == 1 || (c.sparse_step > 1 && i % c.sparse_step == 1);
+}
+
+constexpr NetBuilder build_switch(const SwitchConfig& c, std::int64_t batch, std::int64_t seq) {
+    check_batch_seq(c.name, batch, seq, switch_max_seq, "the zoo's limit: relative positions have no maximum");
+    const std::int64_t F = c.features, H = c.heads;
+    const Shape x = shape3(batch, seq, F);
+    NetBuilder b(c.name, batch, Shape::matrix(batch, seq));
+
+    // the encoder: its all-ones attention mask extended to (B, 1, 1, S) as (1.0 - mask) * finfo.min
+    const LayerName enc = "encoder";
+    b.elementwise(enc / "attention_mask" / "ones", ElementwiseOp::mul, true);
+    b.set_shape(shape4(batch, 1, 1, seq));
+    b.elementwise(enc / "attention_mask" / "sub", ElementwiseOp::sub, true);
+    b.elementwise(enc / "attention_mask" / "mul", ElementwiseOp::mul, true);
+    b.set_shape(Shape::matrix(batch, seq));
+    b.embedding(enc / "embed_tokens", c.vocab, F);  // the model's shared table
+    b.dropout(enc / "dropout", 0.1);
+    for (std::int64_t i = 0; i < c.layers; ++i) {
+        const LayerName l = enc / "block" / i, a = l / "layer" / 0;
+        if (i == 0) {
+            relative_position_bias(b, a / "SelfAttention", batch, H, seq, seq, c.buckets, true);
+            b.set_shape(x);
+        }
+        t5_layer_norm(b, a / "layer_norm");
+        t5_attention(b, a / "SelfAttention", x, x, H, c.head_features);
+        b.dropout(a / "dropout", 0.1);
+        b.add(a / "residual");
+        switch_ff(b, l / "layer" / 1, c, switch_sparse(c, i));
+    }
+    t5_layer_norm(b, enc / "final_layer_norm");
+    b.dropout(enc / "dropout_1", 0.1);
+
+    // the decoder, on decoder input ids of the encoder's length: its causal mask (ones, the causal
+    // comparison repeated over the batch, cast, times the padding mask, then (1.0 - m) * finfo.min on
+    // (B, 1, S, S)) and the encoder's mask for the cross-attention ((B, 1, 1, S), as the encoder's)
+    const LayerName dec = "decoder";
+    b.set_shape(Shape::matrix(batch, seq));
+    b.elementwise(dec / "attention_mask" / "ones", ElementwiseOp::mul, true);
+    b.set_shape(shape3(batch, seq, seq));
+    b.copy(dec / "causal_mask" / "repeat");
+    b.elementwise(dec / "causal_mask" / "le", ElementwiseOp::add, true);
+    b.elementwise(dec / "causal_mask" / "to", ElementwiseOp::add, true);
+    b.set_shape(shape4(batch, 1, seq, seq));
+    b.elementwise(dec / "causal_mask" / "mul", ElementwiseOp::mul, shape4(batch, 1, 1, seq));
+    b.elementwise(dec / "causal_mask" / "sub", ElementwiseOp::sub, true);
+    b.elementwise(dec / "causal_mask" / "mul_1", ElementwiseOp::mul, true);
+    b.set_shape(Shape::matrix(batch, seq));
+    b.elementwise(dec / "encoder_attention_mask" / "ones", ElementwiseOp::mul, true);
+    b.set_shape(shape4(batch, 1, 1, seq));
+    b.elementwise(dec / "encoder_attention_mask" / "sub", ElementwiseOp::sub, true);
+    b.elementwise(dec / "encoder_attention_mask" / "mul", ElementwiseOp::mul, true);
+    b.set_shape(Shape::matrix(batch, seq));
+    b.embedding(dec / "embed_tokens", c.vocab, F, true);  // the shared table, counted by the encoder's
+    b.dropout(dec / "dropout", 0.1);
+    for (std::int64_t i = 0; i < c.layers; ++i) {
+        const LayerName l = dec / "block" / i, a = l / "layer" / 0, ca = l / "layer" / 1;
+        if (i == 0) {
+            relative_position_bias(b, a / "SelfAttention", batch, H, seq, seq, c.buckets, false);
+            // the cross-attention's bias: torch.zeros((1, H, S, S)) + the encoder's mask
+            b.set_shape(shape4(1, H, seq, seq));
+            b.elementwise(ca / "EncDecAttention" / "zeros", ElementwiseOp::mul, true);
+            b.set_shape(shape4(batch, H, seq, seq));
+            add_broadcast(b, ca / "EncDecAttention" / "mask", shape4(1, H, seq, seq));
+            b.set_shape(x);
+        }
+        t5_layer_norm(b, a / "layer_norm");
+        t5_attention(b, a / "SelfAttention", x, x, H, c.head_features);
+        b.dropout(a / "dropout", 0.1);
+        b.add(a / "residual");
+        t5_layer_norm(b, ca / "layer_norm");
+        t5_attention(b, ca / "EncDecAttention", x, x, H, c.head_features);  // keys and values: the encoder's output
+        b.dropout(ca / "dropout", 0.1);
+        b.add(ca / "residual");
+        switch_ff(b, l / "layer" / 2, c, switch_sparse(c, i));
+    }
+    t5_layer_norm(b, dec / "final_layer_norm");
+    b.dropout(dec / "dropout_1", 0.1);
+    b.elementwise("scale", ElementwiseOp::mul, true);  // sequence_output * model_dim ** -0.5 (tied embeddings)
+    b.linear("lm_head", c.vocab, false, true);         // tied to the shared table
+    return b;
+}
+
+}  // namespace detail
+
+/**
+ * @brief Switch Transformers with 4 experts as NeuSight configures it (switchxl4:
+ * SwitchTransformersForConditionalGeneration, 24 encoder and 24 decoder blocks of 1024 features, 32
+ * heads of 128, feed-forward 16,384, every second feed-forward a top-1 mixture of 4 experts with an
+ * expert capacity of 64 tokens per sequence; the token table shared by both stacks and the LM head):
+ * 5,267,615,744 parameters. The decoder reads ids of the encoder's length.
+ *
+ * Left out: the router losses that forward computes by default (output_router_logits: a z-loss and a
+ * load-balancing loss over the (B, 12 S, 4) router logits, a few dozen small kernels) and the
+ * host synchronisation of boolean-mask indexing (nonzero). Routing is taken as balanced (switch_ff).
+ */
+constexpr NetBuilder build_switchxl4(std::int64_t batch, std::int64_t seq = 512) {
+    return detail::build_switch(detail::switchxl4_config, batch, seq);
+}
+
 // Run-time networks ------------------------------------------------------------------------
 
 inline Network bert_large(std::int64_t batch = 1, std::int64_t seq = 512) { return build_bert_large(batch, seq).build(); }
@@ -27385,6 +27643,7 @@ inline Network gpt2_large(std::int64_t batch = 1, std::int64_t seq = 1024) { ret
 inline Network gpt3_xl(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_gpt3_xl(batch, seq).build(); }
 inline Network gpt3_27(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_gpt3_27(batch, seq).build(); }
 inline Network opt_13(std::int64_t batch = 1, std::int64_t seq = 2048) { return build_opt_13(batch, seq).build(); }
+inline Network switchxl4(std::int64_t batch = 1, std::int64_t seq = 512) { return build_switchxl4(batch, seq).build(); }
 
 // Compile-time networks --------------------------------------------------------------------
 
@@ -27404,6 +27663,9 @@ template <std::int64_t B, std::int64_t S> struct gpt3_27_holder {
 template <std::int64_t B, std::int64_t S> struct opt_13_holder {
     static constexpr NetBuilder build() { return build_opt_13(B, S); }
 };
+template <std::int64_t B, std::int64_t S> struct switchxl4_holder {
+    static constexpr NetBuilder build() { return build_switchxl4(B, S); }
+};
 }  // namespace detail
 
 /** @brief Compile-time BERT-large (BertLMHeadModel) at batch B and sequence S. */
@@ -27421,6 +27683,9 @@ using GPT3_27 = typename built_net<detail::gpt3_27_holder<B, S>>::type;
 /** @brief Compile-time OPT-1.3B at batch B and sequence S. */
 template <std::int64_t B = 1, std::int64_t S = 2048>
 using OPT13 = typename built_net<detail::opt_13_holder<B, S>>::type;
+/** @brief Compile-time Switch (switchxl4) at batch B and sequence S. */
+template <std::int64_t B = 1, std::int64_t S = 512>
+using SwitchXL4 = typename built_net<detail::switchxl4_holder<B, S>>::type;
 
 }  // namespace perfcast::zoo
 // ---- end include/perfcast/core/zoo_transformers.hpp ----
@@ -27639,15 +27904,15 @@ inline Network resnet50(std::int64_t batch = 1) { return build_resnet50(batch).b
 inline Network inception_v3(std::int64_t batch = 1) { return build_inception_v3(batch).build(); }
 
 /** @brief The zoo's names, as the CLI and JSON accept them: the CNNs, then the transformers. */
-inline constexpr std::array<std::string_view, 10> names{"lenet5",     "alexnet",    "vgg16",   "resnet50",
+inline constexpr std::array<std::string_view, 11> names{"lenet5",     "alexnet",    "vgg16",   "resnet50",
                                                         "inception_v3", "bert_large", "gpt2_large", "gpt3_xl",
-                                                        "gpt3_27",    "opt_13"};
+                                                        "gpt3_27",    "opt_13",     "switchxl4"};
 
 /** @brief Whether a zoo name is a transformer (takes a sequence length). */
 inline bool is_transformer(std::string_view name) {
     using perfcast::detail::same_name;
     for (std::string_view n : {"bert_large", "bert-large", "gpt2_large", "gpt2-large", "gpt3_xl", "gpt3_27",
-                               "gpt3-2.7b", "opt_13", "opt-1.3b"})
+                               "gpt3-2.7b", "opt_13", "opt-1.3b", "switchxl4"})
         if (same_name(name, n)) return true;
     return false;
 }
@@ -27655,7 +27920,7 @@ inline bool is_transformer(std::string_view name) {
 /**
  * @brief A zoo network by name ("resnet50", "ResNet-50", "gpt2_large", "gpt2-large", "opt-1.3b",
  * "gpt3-2.7b"...); nullopt when unknown. `seq` is a transformer's sequence length, 0 for its default
- * (the model's maximum positions); a CNN refuses any other seq.
+ * (the model's maximum positions; 512 for switchxl4); a CNN refuses any other seq.
  * @throws perfcast::error for a batch below 1 or a seq the model does not take
  */
 inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1, std::int64_t seq = 0) {
@@ -27668,6 +27933,7 @@ inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1
     if (same_name(name, "gpt3_xl")) return gpt3_xl(batch, pick(2048));
     if (same_name(name, "gpt3_27") || same_name(name, "gpt3-2.7b")) return gpt3_27(batch, pick(2048));
     if (same_name(name, "opt_13") || same_name(name, "opt-1.3b")) return opt_13(batch, pick(2048));
+    if (same_name(name, "switchxl4")) return switchxl4(batch, pick(512));
     std::optional<Network> cnn;
     if (same_name(name, "lenet5") || same_name(name, "lenet")) cnn = lenet5(batch);
     else if (same_name(name, "alexnet")) cnn = alexnet(batch);

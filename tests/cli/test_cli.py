@@ -373,7 +373,7 @@ def a_training_step_computes_no_gradient_for_the_network_input():
 @case
 def network_show_takes_the_transformers_at_a_sequence_length():
     # Hugging Face's counts (tied LM heads counted once)
-    expected = {"gpt2_large": 774030080, "opt_13": 1315758080, "bert_large": 335174458}
+    expected = {"gpt2_large": 774030080, "opt_13": 1315758080, "bert_large": 335174458, "switchxl4": 5267615744}
     for name, params in expected.items():
         j = json.loads(run("network", "show", name, "--batch", "2", "--seq", "64", "--format", "json").stdout)
         assert j["totals"]["params"] == params, (name, j["totals"]["params"])

@@ -104,7 +104,7 @@ namespace opt {
 inline Option seq() {
     return integer_option({.name = "seq",
                            .value = "S",
-                           .help = "sequence length of a zoo transformer (default: the model's maximum positions)"},
+                           .help = "sequence length of a zoo transformer (default: the model's maximum positions; switchxl4: 512)"},
                           1, max_seq);
 }
 /** @brief --batch of `network`: one batch size. */

@@ -259,17 +259,19 @@ public:
     /**
      * @brief A binary element-wise operation of the running shape with a tensor `other` that broadcasts
      * to it (a (1, 1, S, S) causal mask in where, a (B, 1, 1, S) attention mask added to the scores).
+     * `parameter`: `other` is a learned tensor (T5's norm weight), counted as the layer's parameters.
      */
-    constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, const Shape& other) {
-        return push(name, ElementwiseParams{m_shape, op, false, other});
+    constexpr NetBuilder& elementwise(LayerName name, ElementwiseOp op, const Shape& other, bool parameter = false) {
+        return push(name, ElementwiseParams{m_shape, op, false, other, parameter});
     }
     /**
      * @brief A token embedding: the running shape is the (batch, seq) token ids and becomes
      * (batch, seq, features). A position embedding shared by the batch starts from set_shape({1, seq}).
+     * `tied`: the table is another layer's (counted there), as linear()'s.
      */
-    constexpr NetBuilder& embedding(LayerName name, std::int64_t vocab, std::int64_t features) {
+    constexpr NetBuilder& embedding(LayerName name, std::int64_t vocab, std::int64_t features, bool tied = false) {
         require_rank(2, name);
-        return push(name, EmbeddingParams{m_shape[0], m_shape[1], vocab, features});
+        return push(name, EmbeddingParams{m_shape[0], m_shape[1], vocab, features, tied});
     }
     /**
      * @brief nn.Linear on a (batch, seq, features) running shape: a DenseParams of batch*seq rows; the

@@ -20,7 +20,7 @@
 #include "detail/names.hpp"  // same_name
 #include "error.hpp"          // error
 #include "network.hpp"        // NetBuilder, Network, built_net
-#include "zoo_transformers.hpp"  // bert_large, gpt2_large, gpt3_xl, gpt3_27, opt_13
+#include "zoo_transformers.hpp"  // bert_large, gpt2_large, gpt3_xl, gpt3_27, opt_13, switchxl4
 
 namespace perfcast::zoo {
 
@@ -236,15 +236,15 @@ inline Network resnet50(std::int64_t batch = 1) { return build_resnet50(batch).b
 inline Network inception_v3(std::int64_t batch = 1) { return build_inception_v3(batch).build(); }
 
 /** @brief The zoo's names, as the CLI and JSON accept them: the CNNs, then the transformers. */
-inline constexpr std::array<std::string_view, 10> names{"lenet5",     "alexnet",    "vgg16",   "resnet50",
+inline constexpr std::array<std::string_view, 11> names{"lenet5",     "alexnet",    "vgg16",   "resnet50",
                                                         "inception_v3", "bert_large", "gpt2_large", "gpt3_xl",
-                                                        "gpt3_27",    "opt_13"};
+                                                        "gpt3_27",    "opt_13",     "switchxl4"};
 
 /** @brief Whether a zoo name is a transformer (takes a sequence length). */
 inline bool is_transformer(std::string_view name) {
     using perfcast::detail::same_name;
     for (std::string_view n : {"bert_large", "bert-large", "gpt2_large", "gpt2-large", "gpt3_xl", "gpt3_27",
-                               "gpt3-2.7b", "opt_13", "opt-1.3b"})
+                               "gpt3-2.7b", "opt_13", "opt-1.3b", "switchxl4"})
         if (same_name(name, n)) return true;
     return false;
 }
@@ -252,7 +252,7 @@ inline bool is_transformer(std::string_view name) {
 /**
  * @brief A zoo network by name ("resnet50", "ResNet-50", "gpt2_large", "gpt2-large", "opt-1.3b",
  * "gpt3-2.7b"...); nullopt when unknown. `seq` is a transformer's sequence length, 0 for its default
- * (the model's maximum positions); a CNN refuses any other seq.
+ * (the model's maximum positions; 512 for switchxl4); a CNN refuses any other seq.
  * @throws perfcast::error for a batch below 1 or a seq the model does not take
  */
 inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1, std::int64_t seq = 0) {
@@ -265,6 +265,7 @@ inline std::optional<Network> find(std::string_view name, std::int64_t batch = 1
     if (same_name(name, "gpt3_xl")) return gpt3_xl(batch, pick(2048));
     if (same_name(name, "gpt3_27") || same_name(name, "gpt3-2.7b")) return gpt3_27(batch, pick(2048));
     if (same_name(name, "opt_13") || same_name(name, "opt-1.3b")) return opt_13(batch, pick(2048));
+    if (same_name(name, "switchxl4")) return switchxl4(batch, pick(512));
     std::optional<Network> cnn;
     if (same_name(name, "lenet5") || same_name(name, "lenet")) cnn = lenet5(batch);
     else if (same_name(name, "alexnet")) cnn = alexnet(batch);

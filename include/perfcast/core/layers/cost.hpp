@@ -211,7 +211,11 @@ constexpr I param_count(const BatchNorm2DParams& p) noexcept { return p.affine ?
 template <typename I = std::int64_t>
 constexpr I param_count(const LayerNormParams& p) noexcept { return p.affine ? 2 * I(p.features) : I(0); }
 template <typename I = std::int64_t>
-constexpr I param_count(const EmbeddingParams& p) noexcept { return I(p.vocab) * p.features; }
+constexpr I param_count(const ElementwiseParams& p) noexcept {
+    return p.parameter && p.other.rank > 0 ? p.other.elements<I>() : I(0);
+}
+template <typename I = std::int64_t>
+constexpr I param_count(const EmbeddingParams& p) noexcept { return p.tied ? I(0) : I(p.vocab) * p.features; }
 template <typename I = std::int64_t, typename P>
 constexpr I param_count(const P&) noexcept {
     return I(0);
@@ -394,7 +398,8 @@ constexpr cost_t<I> cost(const LayerNormParams& p, Phase phase, DType t, Pass = 
  *    dy*a**b*log(a): reading dy, a and b, writing both gradients;
  *  - where(mask, x, s) passes dy where the mask holds (reads dy and the mask, writes dx); the mask, a
  *    boolean tensor, is one byte per element whatever the precision.
- * There are no weights: backward_weights costs nothing.
+ * backward_weights costs nothing: an operand that is a parameter (`parameter`) gets its gradient with
+ * the other's, in backward_data, as autograd computes both.
  */
 template <typename I = std::int64_t>
 constexpr cost_t<I> cost(const ElementwiseParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {

@@ -189,6 +189,9 @@ struct ElementwiseParams {
     ElementwiseOp op = ElementwiseOp::mul;
     bool scalar = false;
     Shape other{};  ///< the other tensor's shape when it broadcasts (rank 0: the same shape as `shape`)
+    /// the broadcast operand is a learned tensor (T5's norm weight, `weight * x`): its elements count as
+    /// the layer's parameters (a broadcast operand only: without `other` the layer has none)
+    bool parameter = false;
     constexpr bool operator==(const ElementwiseParams&) const = default;
 };
 
@@ -202,6 +205,9 @@ struct EmbeddingParams {
     std::int64_t seq = 1;  ///< tokens per sample
     std::int64_t vocab = 0;
     std::int64_t features = 0;
+    /// the table is another layer's (an encoder-decoder's decoder reading the encoder's shared token
+    /// table): it costs what an untied lookup costs, but its parameters are counted by the owner
+    bool tied = false;
     constexpr bool operator==(const EmbeddingParams&) const = default;
 };
 

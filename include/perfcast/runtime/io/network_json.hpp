@@ -145,11 +145,15 @@ inline Layer layer_from_json(const json_value& o, const std::string& kind, std::
         const std::string op = o.string("op");
         const auto parsed = parse_elementwise_op(op);
         if (!parsed) o.fail("op", "unknown element-wise operation \"" + detail::excerpt(op) + "\" (add, sub, mul, div, pow, where)");
+        const bool parameter = o.boolean("parameter", false);
+        if (parameter && !o.has("other"))
+            o.fail("parameter", "only a broadcast operand (other) can be a parameter of the layer");
         return ElementwiseParams{read_shape(o, "shape", batch), *parsed, o.boolean("scalar", false),
-                                 o.has("other") ? read_whole_shape(o, "other") : Shape{}};
+                                 o.has("other") ? read_whole_shape(o, "other") : Shape{}, parameter};
     }
     if (kind == "embedding")
-        return EmbeddingParams{batch, o.integer("seq", 1), o.integer("vocab"), o.integer("features")};
+        return EmbeddingParams{batch, o.integer("seq", 1), o.integer("vocab"), o.integer("features"),
+                               o.boolean("tied", false)};
     if (kind == "copy") return CopyParams{read_shape(o, "shape", batch)};
     o.fail("kind", "unknown layer kind \"" + detail::excerpt(kind) + "\" (" + kind_names(all_layer_kinds) + ")");
 }
@@ -249,11 +253,13 @@ inline nlohmann::json layer_to_json(const NamedLayer& nl, std::int64_t network_b
                     json a = json::array();
                     for (int i = 0; i < p.other.rank; ++i) a.push_back(p.other[i]);
                     j["other"] = a;
+                    if (p.parameter) j["parameter"] = true;
                 }
             } else if constexpr (std::is_same_v<params_t, EmbeddingParams>) {
                 j["seq"] = p.seq;
                 j["vocab"] = p.vocab;
                 j["features"] = p.features;
+                if (p.tied) j["tied"] = true;
             } else if constexpr (std::is_same_v<params_t, CopyParams>) {
                 j["shape"] = detail::per_sample(p.shape);
             }
