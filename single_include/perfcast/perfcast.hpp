@@ -27139,12 +27139,13 @@ consteval std::array<LayerTime, N::layers.size()> predict_layers() {
  * @file zoo_transformers.hpp
  * @brief Transformer language models with exact shapes, as Hugging Face transformers 4.38 builds
  *        them in FP32 eager mode: BERT-large (BertLMHeadModel), GPT-2 large, GPT-3 XL and 2.7B (GPT-2
- *        architecture), OPT-1.3B, Switch (encoder-decoder, mixture of experts); parameterised by batch and sequence length, at run time and at
- *        compile time. zoo.hpp includes this file.
+ *        architecture), OPT-1.3B, Switch (encoder-decoder, mixture of experts); parameterised by batch
+ *        and sequence length, at run time and at compile time. zoo.hpp includes this file.
  *
  * Each model is the kernels its forward runs, in order, read from torch.fx traces of a one-layer copy
- * (NeuSight's labels): views, permutes, transposes and splits run no kernel and are no layers;
- * `.contiguous()` of a permuted view is a Copy; GPT-2's gelu_new is its eight element-wise kernels.
+ * (NeuSight's labels; Switch, which has none, from Hugging Face's module code): views, permutes,
+ * transposes and splits run no kernel and are no layers; `.contiguous()` of a permuted view is a Copy;
+ * GPT-2's gelu_new is its eight element-wise kernels.
  * Layer names follow the Hugging Face modules (`transformer.h.0.attn.c_attn`); a functional operation
  * is named under the module that runs it (`transformer.h.0.attn.scores` for q @ k^T). What the models
  * leave out is said where they are built: integer and boolean mask preparation that has no perfcast
