@@ -502,9 +502,10 @@ constexpr NetBuilder build_switch(const SwitchConfig& c, std::int64_t batch, std
  * expert capacity of 64 tokens per sequence; the token table shared by both stacks and the LM head):
  * 5,267,615,744 parameters. The decoder reads ids of the encoder's length.
  *
- * Left out: the router losses that forward computes by default (output_router_logits: a z-loss and a
- * load-balancing loss over the (B, 12 S, 4) router logits, a few dozen small kernels) and the
- * host synchronisation of boolean-mask indexing (nonzero). Routing is taken as balanced (switch_ff).
+ * Left out: the router losses forward computes when it returns the router logits
+ * (output_router_logits: a z-loss and a load-balancing loss over the (B, 12 S, 4) logits, a few dozen
+ * small kernels) and the host synchronisation of boolean-mask indexing (nonzero). Routing is taken as
+ * balanced (switch_ff).
  */
 constexpr NetBuilder build_switchxl4(std::int64_t batch, std::int64_t seq = 512) {
     return detail::build_switch(detail::switchxl4_config, batch, seq);
