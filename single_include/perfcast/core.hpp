@@ -27478,6 +27478,25 @@ constexpr void t5_attention(NetBuilder& b, const LayerName& n, const Shape& x, c
     b.linear(n / "o", x[2], false);
 }
 
+/** @brief An attention sublayer (SwitchTransformersLayerSelfAttention or ...CrossAttention): the RMS
+ * norm, t5_attention, dropout and the residual add. */
+constexpr void t5_attention_sublayer(NetBuilder& b, const LayerName& n, std::string_view attention, const Shape& x,
+                                     const Shape& kv, std::int64_t heads, std::int64_t head_features) {
+    t5_layer_norm(b, n / "layer_norm");
+    t5_attention(b, n / attention, x, kv, heads, head_features);
+    b.dropout(n / "dropout", 0.1);
+    b.add(n / "residual");
+}
+
+/** @brief A stack's all-ones padding mask of (B, S) extended to (B, 1, 1, S) as (1.0 - mask) * finfo.min. */
+constexpr void t5_padding_mask(NetBuilder& b, const LayerName& n, std::int64_t batch, std::int64_t seq) {
+    b.set_shape(Shape::matrix(batch, seq));
+    b.elementwise(n / "ones", ElementwiseOp::mul, true);
+    b.set_shape(shape4(batch, 1, 1, seq));
+    b.elementwise(n / "sub", ElementwiseOp::sub, true);
+    b.elementwise(n / "mul", ElementwiseOp::mul, true);
+}
+
 /** @brief Tokens of one sequence that expert `e` of `experts` processes: an equal share, at most `capacity`. */
 constexpr std::int64_t expert_tokens(std::int64_t seq, std::int64_t experts, std::int64_t capacity, std::int64_t e) {
     const std::int64_t share = seq / experts + (e < seq % experts ? 1 : 0);
@@ -27546,12 +27565,8 @@ constexpr NetBuilder build_switch(const SwitchConfig& c, std::int64_t batch, std
     const Shape x = shape3(batch, seq, F);
     NetBuilder b(c.name, batch, Shape::matrix(batch, seq));
 
-    // the encoder: its all-ones attention mask extended to (B, 1, 1, S) as (1.0 - mask) * finfo.min
     const LayerName enc = "encoder";
-    b.elementwise(enc / "attention_mask" / "ones", ElementwiseOp::mul, true);
-    b.set_shape(shape4(batch, 1, 1, seq));
-    b.elementwise(enc / "attention_mask" / "sub", ElementwiseOp::sub, true);
-    b.elementwise(enc / "attention_mask" / "mul", ElementwiseOp::mul, true);
+    t5_padding_mask(b, enc / "attention_mask", batch, seq);
     b.set_shape(Shape::matrix(batch, seq));
     b.embedding(enc / "embed_tokens", c.vocab, F);  // the model's shared table
     b.dropout(enc / "dropout", 0.1);
@@ -27561,10 +27576,7 @@ constexpr NetBuilder build_switch(const SwitchConfig& c, std::int64_t batch, std
             relative_position_bias(b, a / "SelfAttention", batch, H, seq, seq, c.buckets, true);
             b.set_shape(x);
         }
-        t5_layer_norm(b, a / "layer_norm");
-        t5_attention(b, a / "SelfAttention", x, x, H, c.head_features);
-        b.dropout(a / "dropout", 0.1);
-        b.add(a / "residual");
+        t5_attention_sublayer(b, a, "SelfAttention", x, x, H, c.head_features);
         switch_ff(b, l / "layer" / 1, c, switch_sparse(c, i));
     }
     t5_layer_norm(b, enc / "final_layer_norm");
@@ -27584,11 +27596,7 @@ constexpr NetBuilder build_switch(const SwitchConfig& c, std::int64_t batch, std
     b.elementwise(dec / "causal_mask" / "mul", ElementwiseOp::mul, shape4(batch, 1, 1, seq));
     b.elementwise(dec / "causal_mask" / "sub", ElementwiseOp::sub, true);
     b.elementwise(dec / "causal_mask" / "mul_1", ElementwiseOp::mul, true);
-    b.set_shape(Shape::matrix(batch, seq));
-    b.elementwise(dec / "encoder_attention_mask" / "ones", ElementwiseOp::mul, true);
-    b.set_shape(shape4(batch, 1, 1, seq));
-    b.elementwise(dec / "encoder_attention_mask" / "sub", ElementwiseOp::sub, true);
-    b.elementwise(dec / "encoder_attention_mask" / "mul", ElementwiseOp::mul, true);
+    t5_padding_mask(b, dec / "encoder_attention_mask", batch, seq);
     b.set_shape(Shape::matrix(batch, seq));
     b.embedding(dec / "embed_tokens", c.vocab, F, true);  // the shared table, counted by the encoder's
     b.dropout(dec / "dropout", 0.1);
@@ -27603,14 +27611,9 @@ constexpr NetBuilder build_switch(const SwitchConfig& c, std::int64_t batch, std
             add_broadcast(b, ca / "EncDecAttention" / "mask", shape4(1, H, seq, seq));
             b.set_shape(x);
         }
-        t5_layer_norm(b, a / "layer_norm");
-        t5_attention(b, a / "SelfAttention", x, x, H, c.head_features);
-        b.dropout(a / "dropout", 0.1);
-        b.add(a / "residual");
-        t5_layer_norm(b, ca / "layer_norm");
-        t5_attention(b, ca / "EncDecAttention", x, x, H, c.head_features);  // keys and values: the encoder's output
-        b.dropout(ca / "dropout", 0.1);
-        b.add(ca / "residual");
+        t5_attention_sublayer(b, a, "SelfAttention", x, x, H, c.head_features);
+        // keys and values: the encoder's output
+        t5_attention_sublayer(b, ca, "EncDecAttention", x, x, H, c.head_features);
         switch_ff(b, l / "layer" / 2, c, switch_sparse(c, i));
     }
     t5_layer_norm(b, dec / "final_layer_norm");
