@@ -438,6 +438,21 @@ TEST_CASE("the embedded model records its file's digest; coverage names the feat
     static_assert(in.device && in.shape && in.outside_count == 0 && in.outside_features().empty());
 }
 
+TEST_CASE("the default model times a sequence tensor's element-wise op as its (tokens, features) view, at compile time too") {
+    // its element-wise sweeps are all (rows, features): rank lies in [2, 2], so with the batch feature
+    // counting tokens a (batch, seq, features) operand is the matrix it is laid out as
+    constexpr Target a100(devices::a100_pcie_40gb);
+    constexpr Layer seq = AddParams{.shape = Shape{3, {8, 2048, 2560, 0}}};
+    constexpr Layer flat = AddParams{.shape = Shape::matrix(8 * 2048, 2560)};
+    static_assert(embedded::predict_us(embedded::default_model, seq, a100) ==
+                  embedded::predict_us(embedded::default_model, flat, a100));
+    const Predictor& p = default_predictor();
+    CHECK(p.predict_us(seq, a100) == p.predict_us(flat, a100));
+    const Layer gelu = ActivationParams{.shape = Shape{3, {4, 1024, 5120, 0}}, .kind = ActivationKind::gelu};
+    const Layer gelu_flat = ActivationParams{.shape = Shape::matrix(4 * 1024, 5120), .kind = ActivationKind::gelu};
+    CHECK(p.predict_us(gelu, a100) == p.predict_us(gelu_flat, a100));
+}
+
 // ---------------------------------------------------------------------------------------
 // whole networks and the policy
 // ---------------------------------------------------------------------------------------

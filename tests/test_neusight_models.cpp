@@ -8,6 +8,7 @@
 #include <cstdlib>     // getenv
 #include <filesystem>  // temp_directory_path, create_directories, remove_all
 #include <fstream>     // ofstream
+#include <variant>     // holds_alternative
 
 using namespace perfcast;
 
@@ -320,10 +321,22 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
     CHECK(with->unmapped_nodes == 2);  // cumsum and the unknown target
     CHECK(with->trace_unmapped_ms == doctest::Approx(4 * 0.04));
     // NeuSight's rule: outside the block once, inside num_layer times (measured kernel nodes here)
-    double once = 0, block = 0;
+    // (an inference trace's dropout runs no kernel: it joins the views, its measured time left out)
+    double once = 0, block = 0, dropout = 0;
     for (const TraceNode& n : with->entry->trace->nodes)
-        if (n.status == TraceNodeStatus::kernel) (n.block ? block : once) += n.fw_ms;
+        if (n.status == TraceNodeStatus::kernel) {
+            if (std::holds_alternative<DropoutParams>(*n.layer))
+                dropout += n.block ? 4 * n.fw_ms : n.fw_ms;
+            else
+                (n.block ? block : once) += n.fw_ms;
+        }
+    CHECK(dropout > 0);
     CHECK(with->trace_measured_ms == doctest::Approx(once + 4 * block));
+    CHECK(with->forward.count("dropout") == 0);
+    double views = 0;
+    for (const TraceNode& n : with->entry->trace->nodes)
+        if (n.status == TraceNodeStatus::no_kernel) views += n.block ? 4 * n.fw_ms : n.fw_ms;
+    CHECK(with->trace_no_kernel_ms == doctest::Approx(views + dropout));
     double predicted_once = 0, predicted_block = 0;
     for (const NodeComparison& n : with->nodes) (n.node->block ? predicted_block : predicted_once) += n.predicted_fw_ms;
     CHECK(predicted_block > 0);

@@ -8,6 +8,7 @@
 
 #include <cmath>       // log, exp, nextafter
 #include <functional>  // function: a change to a model file
+#include <tuple>       // tuple: the same layer on three shapes
 
 using namespace perfcast;
 
@@ -72,6 +73,36 @@ TEST_CASE("feature vectors have the names of their set, and each set adds to the
     compute_features(FeatureSet::hardware, conv, Target(devices::t4, Pass::inference, DType::fp32), &b, nullptr);
     CHECK(a != b);  // the device shows in the features
     CHECK_THROWS_AS(parse_feature_set("everything"), error);
+}
+
+TEST_CASE("an element-wise layer's batch feature counts a sequence tensor's tokens, a feature map's batch") {
+    const auto feature = [](const Layer& l, std::string_view name) {
+        std::vector<double> v;
+        std::vector<std::string> names;
+        compute_features(FeatureSet::hardware, l, Target(devices::a100_pcie_40gb), &v, &names);
+        for (std::size_t i = 0; i < names.size(); ++i)
+            if (names[i] == name) return v[i];
+        FAIL("no feature " << name);
+        return 0.0;
+    };
+    const Shape tokens{3, {8, 2048, 2560, 0}};
+    const Shape rows = Shape::matrix(8 * 2048, 2560);
+    const Shape map = Shape::nchw(8, 64, 56, 56);
+    for (const auto& [seq, flat, fmap] :
+         {std::tuple<Layer, Layer, Layer>{AddParams{.shape = tokens}, AddParams{.shape = rows}, AddParams{.shape = map}},
+          {ActivationParams{.shape = tokens, .kind = ActivationKind::gelu},
+           ActivationParams{.shape = rows, .kind = ActivationKind::gelu},
+           ActivationParams{.shape = map, .kind = ActivationKind::gelu}},
+          {ElementwiseParams{.shape = tokens, .op = ElementwiseOp::pow, .scalar = true},
+           ElementwiseParams{.shape = rows, .op = ElementwiseOp::pow, .scalar = true},
+           ElementwiseParams{.shape = map, .op = ElementwiseOp::pow, .scalar = true}}}) {
+        INFO(to_string(kind(seq)));
+        CHECK(feature(seq, "batch") == doctest::Approx(std::log(8.0 * 2048)).epsilon(1e-12));
+        CHECK(feature(seq, "batch") == feature(flat, "batch"));
+        CHECK(feature(seq, "elements") == feature(flat, "elements"));
+        CHECK(feature(seq, "rank") == 3.0);
+        CHECK(feature(fmap, "batch") == doctest::Approx(std::log(8.0)).epsilon(1e-12));  // N of NCHW
+    }
 }
 
 TEST_CASE("held_out is a stable function of the row, not of its position or time") {

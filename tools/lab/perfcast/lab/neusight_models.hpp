@@ -58,6 +58,7 @@
 #include <vector>       // vector
 
 #include <perfcast/core/error.hpp>              // error, source_location
+#include <perfcast/core/memory_fit.hpp>         // runs_no_kernel
 #include <perfcast/core/target.hpp>             // Target
 #include <perfcast/core/zoo.hpp>                // zoo::find
 #include <perfcast/runtime/dataset.hpp>         // detail::split_csv
@@ -852,7 +853,11 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
         for (const TraceNode& n : e.trace->nodes) {
             const double times = n.block ? repeat : 1.0;
             const double ms = n.fw_ms + (l.pass == Pass::training ? n.bw_ms : 0.0);
-            if (n.status == TraceNodeStatus::no_kernel) {
+            // a layer that runs no kernel in the pass (dropout in an inference trace: the module in eval
+            // mode returns its input) is timed like the views, host overhead alone (~0.01 ms)
+            const bool idle = n.status == TraceNodeStatus::kernel && n.layer &&
+                              runs_no_kernel(*n.layer, l.pass, DType::fp32);
+            if (n.status == TraceNodeStatus::no_kernel || idle) {
                 c.trace_no_kernel_ms += times * ms;
                 if (n.op != "placeholder" && n.op != "get_attr" && n.op != "output") ++c.no_kernel_nodes;
             } else if (n.status == TraceNodeStatus::unmapped) {
