@@ -3473,6 +3473,16 @@ constexpr gemm_dims gemm_of(const Layer& l) noexcept {
         l);
 }
 
+/**
+ * @brief The rows an element-wise layer's `batch` feature counts: a sequence tensor (rank 3: batch,
+ * seq, features) its batch x seq tokens, as a linear layer on it is a GEMM of that many rows and as
+ * the 2-D element-wise sweeps lay a (rows, features) operand out; a matrix its rows; a feature map
+ * (rank 4) its batch, as the sweeps of feature maps were measured. (Counting a sequence tensor's batch
+ * alone told the model of a (rows, features) operand with, say, 8 rows of 5 million elements, a shape
+ * no sweep has, and it answered below the roofline.)
+ */
+constexpr std::int64_t batch_rows(const Shape& s) noexcept { return s.rank == 3 ? s[0] * s[1] : s[0]; }
+
 template <typename Math>
 constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
     auto v = [&](std::string_view name, std::int64_t x) {
@@ -3541,14 +3551,14 @@ constexpr void layer_params(feature_buffer& s, const Layer& l, bool log_scale) {
                 v("features", p.features);
                 s.add("affine", p.affine ? 1.0 : 0.0);
             } else if constexpr (std::is_same_v<params_t, ElementwiseParams>) {
-                v("batch", p.shape[0]);
+                v("batch", batch_rows(p.shape));
                 v("elements", p.shape.elements());
                 s.add("rank", static_cast<double>(p.shape.rank));
                 s.add("op", static_cast<double>(p.op));
                 s.add("scalar", p.scalar ? 1.0 : 0.0);
             } else {
                 const Shape in = input_shape(p);
-                v("batch", in[0]);
+                v("batch", batch_rows(in));
                 v("elements", in.elements());
                 // a feature map (4), or a matrix (2): a dense layer's output, or with batch 1 a parameter
                 // tensor, which the harness reads cold (the optimizer's update)
