@@ -281,12 +281,14 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
     write(v100 / "tiny-inf-8-2.csv", synthetic_trace());
     write(v100 / "tiny-inf-8-2-fusion.json", R"({"e2e_latency": 1.0})");
     write(v100 / "tiny-inf-8-4.json", R"({"num_layer": 4, "e2e_latency": 5.0})");       // no trace
+    write(v100 / "tiny-train-16-2.json", R"({"num_layer": 4, "e2e_latency": 9.0, "fw_latency": 3.0, "bwall_latency": 6.0})");
+    write(v100 / "tiny-train-16-2.csv", synthetic_trace());
     write(v100 / "tiny-train-8-2.json", "{\"num_layer\": 4,\n\"e2e_latency\": }");       // bad syntax
     write(v100 / "other-inf-8-2.csv", synthetic_trace());                                 // no label
     write(dir / "Imaginary_GPU" / "tiny-inf-8-2.json", R"({"num_layer": 4, "e2e_latency": 3.0})");
     DeviceRegistry reg;
     const LabelScan scan = scan_labels(dir.string(), reg);
-    REQUIRE(scan.entries.size() == 2);
+    REQUIRE(scan.entries.size() == 3);
     CHECK(scan.fusion.size() == 1);
     const auto has_problem = [&](const std::string& file_part, const std::string& what) {
         for (const LabelProblem& p : scan.problems)
@@ -310,11 +312,13 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
         return n;
     };
     const ModelValidation v = validate_models(scan, model, source);
-    REQUIRE(v.rows.size() == 2);
-    CHECK(calls == 2);
+    REQUIRE(v.rows.size() == 3);
+    CHECK(calls == 3);
     const ModelComparison* with = nullptr;
+    const ModelComparison* training = nullptr;
     for (const ModelComparison& c : v.rows)
-        if (c.has_trace) with = &c;
+        if (c.has_trace) (c.entry->label.pass == Pass::training ? training : with) = &c;
+    REQUIRE(training);
     REQUIRE(with);
     CHECK(with->entry->trace->nodes.front().name == "input_ids");
     CHECK(with->zoo_ms);
@@ -337,6 +341,18 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
     for (const TraceNode& n : with->entry->trace->nodes)
         if (n.status == TraceNodeStatus::no_kernel) views += n.block ? 4 * n.fw_ms : n.fw_ms;
     CHECK(with->trace_no_kernel_ms == doctest::Approx(views + dropout));
+    // a training trace: dropout runs its mask, forward and backward; the other nodes' forward is the inference one
+    const NodeComparison* drop = nullptr;
+    for (const NodeComparison& n : training->nodes) {
+        if (n.node->name == "drop") drop = &n;
+        for (const NodeComparison& i : with->nodes)
+            if (i.node->name == n.node->name && n.node->name != "drop") CHECK(n.predicted_fw_ms == i.predicted_fw_ms);
+    }
+    REQUIRE(drop);
+    CHECK(drop->predicted_fw_ms > 0);
+    CHECK(drop->predicted_bw_ms > 0);
+    CHECK(training->forward.count("dropout") == 1);
+    CHECK(training->backward.count("dropout") == 1);
     double predicted_once = 0, predicted_block = 0;
     for (const NodeComparison& n : with->nodes) (n.node->block ? predicted_block : predicted_once) += n.predicted_fw_ms;
     CHECK(predicted_block > 0);

@@ -58,6 +58,7 @@
 #include <vector>       // vector
 
 #include <perfcast/core/error.hpp>              // error, source_location
+#include <perfcast/core/layers/kernels.hpp>     // phase_kernels: a training step's forward
 #include <perfcast/core/memory_fit.hpp>         // runs_no_kernel
 #include <perfcast/core/target.hpp>             // Target
 #include <perfcast/core/zoo.hpp>                // zoo::find
@@ -833,7 +834,10 @@ inline std::string node_kind(const Layer& l) {
 
 /**
  * @brief Compares one configuration: each kernel node predicted on its own (an inference estimate for
- * the forward; for a training label, the training estimate minus the inference one for the backward),
+ * the forward; for a training label under a model that times a step by its forward kernels, the
+ * forward is the training-mode forward's kernels, dropout's mask included, and the backward the
+ * training estimate minus it), an inference trace's layers that run no kernel (dropout) left out with
+ * the views,
  * the whole model as the trace's nodes with the block's num_layer times, and, when `source` gives the
  * model's network, that network's estimate. Training: forward and backward, no optimizer step.
  */
@@ -873,15 +877,24 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
         const NetworkEstimate fw = estimate(net, inf, model, eo);
         std::optional<NetworkEstimate> train;
         if (l.pass == Pass::training) train = estimate(net, Target(*e.device, Pass::training, DType::fp32), model, eo);
+        const bool steps_from_forward = model.view().steps_from_forward(Pass::training, DType::fp32);
         for (std::size_t i = 0; i < kernels.size() && i < fw.layers.size(); ++i) {
             const TraceNode& n = *kernels[i];
             NodeComparison nc;
             nc.node = &n;
             nc.kind = node_kind(*n.layer);
-            nc.predicted_fw_ms = fw.layers[i].us / 1e3;
+            double fw_us = fw.layers[i].us;
+            if (train && steps_from_forward) {
+                // the step's forward is its training-mode forward (dropout's mask), timed as the step times
+                // it: its forward kernels; the inference forward where they are the same
+                fw_us = 0;
+                for (const PhaseKernel& k : phase_kernels(*n.layer, Phase::forward, DType::fp32))
+                    fw_us += k.scale * model.layer_time(k.layer, inf).us;
+            }
+            nc.predicted_fw_ms = fw_us / 1e3;
             nc.roofline_fw_ms = fw.layers[i].roofline_us / 1e3;
             if (train && i < train->layers.size()) {
-                nc.predicted_bw_ms = std::max(0.0, train->layers[i].us - fw.layers[i].us) / 1e3;
+                nc.predicted_bw_ms = std::max(0.0, train->layers[i].us - fw_us) / 1e3;
                 nc.roofline_bw_ms = std::max(0.0, train->layers[i].roofline_us - fw.layers[i].roofline_us) / 1e3;
             }
             KindSum& f = c.forward[nc.kind];
