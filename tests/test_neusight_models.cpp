@@ -233,6 +233,20 @@ TEST_CASE("synthetic fx trace: bad files are refused naming the file, line and f
     std::string negative = header;
     negative += row("call_method", "view", "(x,)", "[[2, 8]]", "[True]", "(2, 8)", "torch.float32", "v", -1.0);
     CHECK(trace_error(negative).field() == "fw_latency");
+    // A dimension below zero, or dimensions whose product leaves 64 bits, is refused where it stands
+    // (the reader multiplies them into rows and features).
+    for (const char* dims : {"[[-9223372036854775808, 512]]", "[[2, -8]]", "[[4294967296, 4294967296]]"}) {
+        std::string huge = header;
+        huge += row("call_function", "torch.nn.functional.gelu", "(x,)", dims, "[True]", "(2, 8)", "torch.float32", "g",
+                    0.01);
+        const error e = trace_error(huge);
+        CHECK(e.field() == "input_shapes");
+        CHECK(e.where().line == 2);
+    }
+    std::string zero = header;
+    zero += row("call_function", "torch.nn.functional.gelu", "(x,)", "[[0, 4294967296, 4]]", "[True]", "(0, 4294967296, 4)",
+                "torch.float32", "g", 0.01);
+    CHECK_NOTHROW(parse_fx_trace(zero, "t.csv"));
     CHECK(trace_error("").message() == "empty file");
 }
 

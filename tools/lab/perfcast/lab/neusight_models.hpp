@@ -47,6 +47,7 @@
 #include <cstdint>      // int64_t
 #include <filesystem>   // directory_iterator
 #include <functional>   // function
+#include <limits>       // numeric_limits
 #include <map>          // map
 #include <optional>     // optional
 #include <sstream>      // istringstream
@@ -165,6 +166,7 @@ inline std::optional<std::vector<std::vector<std::int64_t>>> fx_shapes(std::stri
         if (i >= s.size() || s[i] != open) return std::nullopt;
         ++i;
         std::vector<std::int64_t> dims;
+        std::int64_t extent = 1;
         for (;;) {
             skip();
             if (i < s.size() && s[i] == close) {
@@ -179,6 +181,11 @@ inline std::optional<std::vector<std::vector<std::int64_t>>> fx_shapes(std::stri
             } catch (const std::exception&) {
                 return std::nullopt;
             }
+            // A dimension is a count: >= 0, and the product of the non-zero ones (every product the
+            // reader forms) fits in 64 bits.
+            if (dims.back() < 0) return std::nullopt;
+            if (dims.back() > 0 && extent > std::numeric_limits<std::int64_t>::max() / dims.back()) return std::nullopt;
+            if (dims.back() > 0) extent *= dims.back();
             i = j;
             skip();
             if (i < s.size() && s[i] == ',') ++i;
@@ -489,11 +496,11 @@ inline ModelTrace parse_fx_trace(const std::string& text, const std::string& fil
         n.kwargs = std::string(r.cell("_kwargs"));
         n.dtype = std::string(r.cell("dtype"));
         const auto ins = detail::fx_shapes(r.cell("input_shapes"), false);
-        if (!ins) r.fail("input_shapes", "expected a list of shapes such as [[4, 1024], [1]]");
+        if (!ins) r.fail("input_shapes", "expected a list of shapes such as [[4, 1024], [1]], of dimensions >= 0 whose product fits in 64 bits");
         n.in = *ins;
         if (!r.cell("output_shape").empty()) {
             const auto out = detail::fx_shapes(r.cell("output_shape"), true);
-            if (!out) r.fail("output_shape", "expected a shape such as (4, 1024, 1280)");
+            if (!out) r.fail("output_shape", "expected a shape such as (4, 1024, 1280), of dimensions >= 0 whose product fits in 64 bits");
             n.out = out->front();
         }
         n.contiguous = detail::fx_flags(r.cell("input_contiguous"));
