@@ -195,3 +195,41 @@ TEST_CASE("import_neusight reads .xz files through xz, and keeps test sets apart
     }
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a file of bench/harness/torch_ops.py (a Timings column) records its own tool and versions") {
+    DeviceRegistry reg;
+    // synthetic rows in the columns torch_ops.py writes
+    const std::string ours =
+        "OPName,Latency,Device,Torch Version,CUDNN Version,Kernel Name,CUDA Version,B,M,N,K,Timings\n"
+        "linear,0.05,NVIDIA H200,p2.11.0,91900,,cu130,1,58,13,141,25\n";
+    const Dataset d = parse_neusight(ours, "h200/linear.csv", reg);
+    REQUIRE(d.rows.size() == 1);
+    CHECK(d.rows[0].device == "h200_sxm");
+    CHECK(d.rows[0].source == "torch_ops:h200/linear.csv:2");
+    CHECK(d.provenance.at("measured_with") == "PyTorch 2.11.0, CUDA 13.0, cuDNN 9.19.0, FP32 with TF32 off, forward only");
+    CHECK(d.provenance.at("source").find("bench/harness/torch_ops.py") == 0);
+    CHECK(d.provenance.at("source").find("NeuSight (") == std::string::npos);
+    // NeuSight's own file keeps NeuSight's provenance
+    const std::string theirs = "OPName,Latency,Device,Torch Version,CUDNN Version,CUDA Version,B,M,N,K\n"
+                               "linear,0.05,Tesla T4,p2.1.0,8902,cu121,1,58,13,141\n";
+    const Dataset n = parse_neusight(theirs, "linear/Tesla_T4.csv", reg);
+    CHECK(n.provenance.at("source").find("NeuSight (sitar-lab/NeuSight") == 0);
+    CHECK(n.provenance.at("measured_with") == "PyTorch 2.1.0, CUDA 12.1, cuDNN 8.9.2, FP32 with TF32 off, forward only");
+    CHECK(detail::cudnn_version_text("8902") == "8.9.2");
+    CHECK(detail::cuda_version_text("cu118") == "11.8");
+    // the two are not imported into one file
+    const auto dir = std::filesystem::temp_directory_path() / "perfcast_test_neusight_ours";
+    std::filesystem::create_directories(dir);
+    {
+        std::ofstream(dir / "ours.csv") << ours;
+        std::ofstream(dir / "theirs.csv") << theirs;
+    }
+    try {
+        import_neusight({(dir / "theirs.csv").string(), (dir / "ours.csv").string()}, reg);
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.where().file == (dir / "ours.csv").string());
+        CHECK(e.message().find("PyTorch 2.11.0") != std::string::npos);
+    }
+    std::filesystem::remove_all(dir);
+}

@@ -23,6 +23,10 @@
  * and bmm rows (the algorithm and tile cuBLAS/cuDNN chose) goes to the dataset's `kernel` column;
  * the element-wise rows' kernel names, long template signatures, are left out to keep the files
  * small. Files ending in `.xz` are read through `xz -dc`.
+ *
+ * The same format written by `bench/harness/torch_ops.py` (NeuSight's method on the user's own GPU) is
+ * told apart by its `Timings` column: its rows' provenance names that tool and the PyTorch, CUDA and
+ * cuDNN versions the rows record, not NeuSight's.
  */
 #pragma once
 
@@ -108,6 +112,26 @@ inline std::optional<Layer> neusight_layer(const row_reader& r, std::string_view
 }
 
 /** @brief Is this file one of NeuSight's test sets (in a folder named `test`)? */
+inline bool neusight_test_set(const std::string& file);
+
+/** @brief "cu121" -> "12.1", "cu130" -> "13.0" (the last digit is the minor version); as it is otherwise. */
+inline std::string cuda_version_text(std::string_view v) {
+    if (v.size() < 4 || v.substr(0, 2) != "cu") return std::string(v);
+    return std::string(v.substr(2, v.size() - 3)) + "." + std::string(v.substr(v.size() - 1));
+}
+
+/** @brief cuDNN's version number as text: 8902 -> "8.9.2", 91900 -> "9.19.0"; as it is otherwise. */
+inline std::string cudnn_version_text(std::string_view v) {
+    long n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9' || n > 100000000) return std::string(v);
+        n = n * 10 + (c - '0');
+    }
+    if (n >= 90000) return std::to_string(n / 10000) + "." + std::to_string(n / 100 % 100) + "." + std::to_string(n % 100);
+    if (n >= 1000) return std::to_string(n / 1000) + "." + std::to_string(n / 100 % 10) + "." + std::to_string(n % 100);
+    return std::string(v);
+}
+
 inline bool neusight_test_set(const std::string& file) {
     const auto cut = file.find_last_of('/');
     if (cut == std::string::npos) return false;
@@ -157,6 +181,18 @@ inline Dataset parse_neusight(const std::string& text, const std::string& file, 
         const detail::row_reader r(file, line_no, cells, columns);
         if (cells.size() != columns.size())
             r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
+        if (columns.count("Timings") && ds.rows.empty()) {
+            // bench/harness/torch_ops.py's file: its own tool and versions (the first row's)
+            const auto cell = [&](const char* c) { return columns.count(c) ? std::string(r.cell(c)) : std::string("?"); };
+            const std::string torch = cell("Torch Version");
+            ds.provenance["source"] = "bench/harness/torch_ops.py (NeuSight's method and CSV format), " + file;
+            ds.provenance["measured_with"] = "PyTorch " + (torch.rfind('p', 0) == 0 ? torch.substr(1) : torch) + ", CUDA " +
+                                             detail::cuda_version_text(cell("CUDA Version")) + ", cuDNN " +
+                                             detail::cudnn_version_text(cell("CUDNN Version")) +
+                                             ", FP32 with TF32 off, forward only";
+            ds.provenance["time_statistic"] =
+                "mean of the fastest 5 of 25 CUDA-event timings (of 10 for a call over 5 ms: the Timings column)";
+        }
         const std::string op(r.cell("OPName"));
         const std::optional<Layer> layer = detail::neusight_layer(r, op);
         if (!layer)
@@ -175,7 +211,7 @@ inline Dataset parse_neusight(const std::string& text, const std::string& file, 
         if (!(ms > 0)) r.fail("Latency", "must be > 0");
         s.time_us = ms * 1000.0;
         s.samples = 5;
-        s.source = "neusight:" + short_name + ":" + std::to_string(line_no);
+        s.source = (columns.count("Timings") ? "torch_ops:" : "neusight:") + short_name + ":" + std::to_string(line_no);
         if (op == "conv" || op == "linear" || op == "bmm") s.kernel = std::string(r.cell("Kernel Name"));
         ds.rows.push_back(std::move(s));
     }
@@ -236,6 +272,10 @@ inline Dataset import_neusight(const std::vector<std::string>& paths, const Devi
                 throw error(source_location{p, 0, 0}, "",
                             "NeuSight's test sets (files in a test/ folder) and its training sweeps are imported into "
                             "separate files: import " + p + " on its own");
+            if (all.provenance["measured_with"] != d.provenance["measured_with"])
+                throw error(source_location{p, 0, 0}, "",
+                            "measured with " + d.provenance["measured_with"] + ", where the files before it were measured with " +
+                                all.provenance["measured_with"] + ": import it into a file of its own");
             all.provenance["source"] += "; " + p;
         }
         for (auto& r : d.rows) all.rows.push_back(std::move(r));
