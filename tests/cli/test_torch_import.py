@@ -460,6 +460,72 @@ def measure_torch_times_each_layer_in_its_network():
     assert p.returncode != 0 and "--network" in p.stderr, p.stderr
 
 
+@case
+def torch_ops_measures_neusight_rows_resumes_and_refuses_bad_input():
+    """bench/harness/torch_ops.py on a CPU: each shape of a NeuSight-format file (synthetic shapes, written
+    here) becomes a row in NeuSight's columns with a positive latency and its timing count; a rerun adds
+    nothing (resumable); an operator it does not run is refused before anything is measured."""
+    ops = os.path.join(ROOT, "bench", "harness", "torch_ops.py")
+    shapes = os.path.join(TMP, "shapes_linear.csv")
+    with open(shapes, "w") as f:
+        f.write("OPName,Latency,Device,B,M,N,K\nlinear,1,x,1,8,16,4\nlinear,1,x,2,4,8,8\nlinear,1,x,1,8,16,4\n")
+    elem = os.path.join(TMP, "shapes_elem.csv")
+    with open(elem, "w") as f:
+        f.write("OPName,B,H\nadd,4,8\naddu,4,8\npow,2,16\ngelu,4,8\nsoftmax,3,5\nln,3,5\n")
+    out = os.path.join(TMP, "ops")
+    run = lambda *extra: subprocess.run([PY, ops, "--device", "cpu", "--out", out, *extra], capture_output=True,
+                                        text=True, cwd=TMP)
+    p = run("--shapes", f"linear={shapes},elem={elem}")
+    assert p.returncode == 0, p.stderr[-2000:]
+    with open(os.path.join(out, "linear.csv")) as f:
+        lin = list(csv.DictReader(f))
+    assert [(r["B"], r["M"], r["N"], r["K"]) for r in sorted(lin, key=lambda r: r["B"])] == \
+        [("1", "8", "16", "4"), ("2", "4", "8", "8")], lin  # the repeated shape measured once
+    assert all(float(r["Latency"]) > 0 and r["Timings"] == "25" and r["Device"] == "cpu" for r in lin), lin
+    with open(os.path.join(out, "elem.csv")) as f:
+        el = list(csv.DictReader(f))
+    assert sorted(r["OPName"] for r in el) == ["add", "addu", "gelu", "ln", "pow", "softmax"], el
+    p = run("--shapes", f"linear={shapes},elem={elem}")
+    assert p.returncode == 0, p.stderr[-2000:]
+    with open(os.path.join(out, "linear.csv")) as f:
+        assert len(list(csv.DictReader(f))) == 2
+    bad = os.path.join(TMP, "shapes_bad.csv")
+    with open(bad, "w") as f:
+        f.write("OPName,B,H\nadd,4,8\nsub,4,8\n")
+    p = run("--shapes", f"elem={bad}")
+    assert p.returncode != 0 and "sub" in p.stderr and bad in p.stderr, p.stderr[-2000:]
+    p = run("--shapes", f"gemm={shapes}")
+    assert p.returncode != 0 and "gemm" in p.stderr, p.stderr[-2000:]
+
+
+@case
+def measure_hf_writes_neusight_labels_that_validate_reads():
+    """tools/measure_hf.py --from-csv: each measured row (synthetic times, written here) becomes NeuSight's
+    label JSON under <GPU>/; an error row is left out; `perfcast validate neusight-models` compares the
+    labels to the zoo."""
+    rows = os.path.join(TMP, "hf.csv")
+    head = "model,pass,seq,batch,e2e_ms,fw_ms,bw_ms,min_e2e_ms,samples,params,layers,attn,device_name,torch_version,transformers_version,date,error"
+    with open(rows, "w") as f:
+        f.write(head + "\n")
+        f.write("gpt2_large,inf,1024,4,200.0,199.9,0.001,199.5,5,774030080,36,eager,NVIDIA H200,2,5,d,\n")
+        f.write("bert_large,train,512,2,66.0,25.0,41.0,65.7,5,335174458,24,eager,NVIDIA H200,2,5,d,\n")
+        f.write("opt_13,inf,2048,8,,,,,,,,,NVIDIA H200,2,5,d,RuntimeError: out of memory\n")
+    labels = os.path.join(TMP, "labels")
+    p = subprocess.run([PY, os.path.join(ROOT, "tools", "measure_hf.py"), "--labels", labels, "--from-csv", rows],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert sorted(os.listdir(os.path.join(labels, "NVIDIA_H200"))) == \
+        ["bert_large-train-512-2.json", "gpt2_large-inf-1024-4.json"]
+    with open(os.path.join(labels, "NVIDIA_H200", "gpt2_large-inf-1024-4.json")) as f:
+        assert json.load(f) == {"num_layer": 36, "e2e_latency": 200.0, "fw_latency": 200.0, "bwall_latency": 0.0}
+    with open(os.path.join(labels, "NVIDIA_H200", "bert_large-train-512-2.json")) as f:
+        assert json.load(f) == {"num_layer": 24, "e2e_latency": 66.0, "fw_latency": 25.0, "bwall_latency": 41.0}
+    v = json.loads(perfcast("validate", "neusight-models", labels, "--format", "json").stdout)
+    got = {(c["model"], c["pass"], c["device"], c["measured_ms"]) for c in v["configurations"]}
+    assert got == {("gpt2_large", "inference", "h200_sxm", 200.0), ("bert_large", "training", "h200_sxm", 66.0)}, got
+    assert all(c["zoo_ms"] > 0 for c in v["configurations"]), v["configurations"]
+
+
 shutil.rmtree(TMP, ignore_errors=True)
 print(f"{passed} passed, {failures} failed" + (f", {skipped} skipped" if skipped else ""))
 sys.exit(1 if failures else 0)
