@@ -67,7 +67,9 @@ struct Device {
      * @brief Do this GPU's SM partitions issue FP32 to two pipes (GA10x, Ada, Hopper, Blackwell: compute
      * capability 8.6 and up)? There the datasheet's FP32 peak counts both, and SIMT kernels (FP32
      * GEMMs and convolutions without tensor cores) rarely fill the second one; from Pascal to GA100 one
-     * pipe per partition carries all FP32 work and the peak is the rate such kernels approach.
+     * pipe per partition carries all FP32 work and the peak is the rate such kernels approach. An assumption
+     * that an H200 refutes for Hopper (FP32 GEMMs at 78% of the full peak), kept because the portable
+     * models predict worse without it (docs/accuracy.md, "An H200, measured here").
      */
     constexpr bool dual_issue_fp32() const noexcept {
         return kind == DeviceKind::gpu && (cc_major > 8 || (cc_major == 8 && cc_minor >= 6));
