@@ -111,9 +111,6 @@ inline std::optional<Layer> neusight_layer(const row_reader& r, std::string_view
     return LayerNormParams{b, h, true};  // nn.LayerNorm(H): elementwise_affine=True
 }
 
-/** @brief Is this file one of NeuSight's test sets (in a folder named `test`)? */
-inline bool neusight_test_set(const std::string& file);
-
 /** @brief "cu121" -> "12.1", "cu130" -> "13.0" (the last digit is the minor version); as it is otherwise. */
 inline std::string cuda_version_text(std::string_view v) {
     if (v.size() < 4 || v.substr(0, 2) != "cu") return std::string(v);
@@ -132,6 +129,7 @@ inline std::string cudnn_version_text(std::string_view v) {
     return std::string(v);
 }
 
+/** @brief Is this file one of NeuSight's test sets (in a folder named `test`)? */
 inline bool neusight_test_set(const std::string& file) {
     const auto cut = file.find_last_of('/');
     if (cut == std::string::npos) return false;
