@@ -185,7 +185,6 @@ def sweep(name, rows, cols, out_path, args, timer, prov, t_end):
         if sink.key(v) in sink.done:
             done += 1
             continue
-        fn = None
         try:
             fn = make_call(op, s, args.device)
             with torch.no_grad():
@@ -196,9 +195,8 @@ def sweep(name, rows, cols, out_path, args, timer, prov, t_end):
         except (RuntimeError, ValueError) as e:  # out of memory, unsupported: reported, not written
             fails += 1
             print(f"[{name}] {op} {s}: {type(e).__name__}: {str(e).splitlines()[0][:160]}", file=sys.stderr)
-        finally:
             fn = None
-            if args.device == "cuda" and fails:
+            if args.device == "cuda":
                 torch.cuda.empty_cache()
         if done % 200 == 0:
             print(f"[{name}] {done} rows, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
@@ -214,52 +212,50 @@ def extra_sweeps(which, args, timer, prov, t_end):
 
 def embedding_sweep(args, timer, prov, t_end):
     dev = args.device
-    if True:
-        sink = Sink(os.path.join(args.out, "extra_embedding.csv"),
-                    ["OPName", "Latency", "Device", "Torch Version", "CUDA Version", "V", "D", "B", "S", "Timings"],
-                    ["V", "D", "B", "S"])
-        for V in (2, 512, 1024, 2048, 30522, 50257, 50272):
-            for D in (768, 1024, 1280, 2048, 2560):
-                for B, S in ((1, 128), (2, 512), (8, 512), (16, 512), (4, 1024), (8, 1024), (2, 2048), (8, 2048)):
-                    if time.time() > t_end:
-                        return
-                    v = {"OPName": "embedding", "V": V, "D": D, "B": B, "S": S, **prov}
-                    if sink.key(v) in sink.done:
-                        continue
-                    emb = nn.Embedding(V, D).to(dev)
-                    idx = torch.randint(0, V, (B, S), device=dev)
-                    with torch.no_grad():
-                        v["Latency"], v["Timings"] = timer.latency(lambda: emb(idx))
-                    sink.write(v)
-        print("[embedding] done", file=sys.stderr, flush=True)
+    sink = Sink(os.path.join(args.out, "extra_embedding.csv"),
+                ["OPName", "Latency", "Device", "Torch Version", "CUDA Version", "V", "D", "B", "S", "Timings"],
+                ["V", "D", "B", "S"])
+    for V in (2, 512, 1024, 2048, 30522, 50257, 50272):
+        for D in (768, 1024, 1280, 2048, 2560):
+            for B, S in ((1, 128), (2, 512), (8, 512), (16, 512), (4, 1024), (8, 1024), (2, 2048), (8, 2048)):
+                if time.time() > t_end:
+                    return
+                v = {"OPName": "embedding", "V": V, "D": D, "B": B, "S": S, **prov}
+                if sink.key(v) in sink.done:
+                    continue
+                emb = nn.Embedding(V, D).to(dev)
+                idx = torch.randint(0, V, (B, S), device=dev)
+                with torch.no_grad():
+                    v["Latency"], v["Timings"] = timer.latency(lambda: emb(idx))
+                sink.write(v)
+    print("[embedding] done", file=sys.stderr, flush=True)
 
 
 def broadcast_sweep(args, timer, prov, t_end):
     dev = args.device
-    if True:
-        sink = Sink(os.path.join(args.out, "extra_broadcast.csv"),
-                    ["OPName", "Latency", "Device", "Torch Version", "CUDA Version", "B", "Heads", "S", "Timings"],
-                    ["OPName", "B", "Heads", "S"])
-        for B in (1, 2, 4, 8):
-            for Hd in (16, 20, 32):
-                for S in (128, 512, 1024, 2048):
-                    if time.time() > t_end:
-                        return
-                    x = torch.randn(B, Hd, S, S, device=dev)
-                    mask = torch.randn(B, 1, 1, S, device=dev)
-                    causal = torch.ones(1, 1, S, S, device=dev, dtype=torch.bool).tril()
-                    neg = torch.tensor(-1e9, device=dev)
-                    calls = {"add_mask": lambda: x + mask, "div_scalar": lambda: x / 8.0,
-                             "where_causal": lambda: torch.where(causal, x, neg)}
-                    for op, fn in calls.items():
-                        v = {"OPName": op, "B": B, "Heads": Hd, "S": S, **prov}
-                        if sink.key(v) in sink.done:
-                            continue
-                        with torch.no_grad():
-                            v["Latency"], v["Timings"] = timer.latency(fn)
-                        sink.write(v)
-                    del x, mask, causal
-        print("[broadcast] done", file=sys.stderr, flush=True)
+    sink = Sink(os.path.join(args.out, "extra_broadcast.csv"),
+                ["OPName", "Latency", "Device", "Torch Version", "CUDA Version", "B", "Heads", "S", "Timings"],
+                ["OPName", "B", "Heads", "S"])
+    for B in (1, 2, 4, 8):
+        for Hd in (16, 20, 32):
+            for S in (128, 512, 1024, 2048):
+                if time.time() > t_end:
+                    return
+                x = torch.randn(B, Hd, S, S, device=dev)
+                mask = torch.randn(B, 1, 1, S, device=dev)
+                causal = torch.ones(1, 1, S, S, device=dev, dtype=torch.bool).tril()
+                neg = torch.tensor(-1e9, device=dev)
+                calls = {"add_mask": lambda: x + mask, "div_scalar": lambda: x / 8.0,
+                         "where_causal": lambda: torch.where(causal, x, neg)}
+                for op, fn in calls.items():
+                    v = {"OPName": op, "B": B, "Heads": Hd, "S": S, **prov}
+                    if sink.key(v) in sink.done:
+                        continue
+                    with torch.no_grad():
+                        v["Latency"], v["Timings"] = timer.latency(fn)
+                    sink.write(v)
+                del x, mask, causal
+    print("[broadcast] done", file=sys.stderr, flush=True)
 
 
 def main():

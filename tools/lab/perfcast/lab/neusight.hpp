@@ -162,6 +162,7 @@ inline Dataset parse_neusight(const std::string& text, const std::string& file, 
     std::string line;
     std::size_t line_no = 0;
     bool header = false;
+    bool ours = false;  // bench/harness/torch_ops.py's file: a Timings column
     while (std::getline(in, line)) {
         ++line_no;
         if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -174,13 +175,13 @@ inline Dataset parse_neusight(const std::string& text, const std::string& file, 
                     throw error(source_location{file, line_no, 0}, c,
                                 "NeuSight column missing (is this a NeuSight CSV?)");
             header = true;
+            ours = columns.count("Timings") > 0;
             continue;
         }
         const detail::row_reader r(file, line_no, cells, columns);
         if (cells.size() != columns.size())
             r.fail("", "expected " + std::to_string(columns.size()) + " cells, got " + std::to_string(cells.size()));
-        if (columns.count("Timings") && ds.rows.empty()) {
-            // bench/harness/torch_ops.py's file: its own tool and versions (the first row's)
+        if (ours && ds.rows.empty()) {  // its own tool and versions (the first row's)
             const auto cell = [&](const char* c) { return columns.count(c) ? std::string(r.cell(c)) : std::string("?"); };
             const std::string torch = cell("Torch Version");
             ds.provenance["source"] = "bench/harness/torch_ops.py (NeuSight's method and CSV format), " + file;
@@ -209,7 +210,7 @@ inline Dataset parse_neusight(const std::string& text, const std::string& file, 
         if (!(ms > 0)) r.fail("Latency", "must be > 0");
         s.time_us = ms * 1000.0;
         s.samples = 5;
-        s.source = (columns.count("Timings") ? "torch_ops:" : "neusight:") + short_name + ":" + std::to_string(line_no);
+        s.source = (ours ? "torch_ops:" : "neusight:") + short_name + ":" + std::to_string(line_no);
         if (op == "conv" || op == "linear" || op == "bmm") s.kernel = std::string(r.cell("Kernel Name"));
         ds.rows.push_back(std::move(s));
     }
