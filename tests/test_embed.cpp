@@ -394,6 +394,8 @@ TEST_CASE("the reference queries reproduce, the schema matches, and kinds withou
     embedded::Model old = m;
     old.feature_schema_version = feature_schema_version + 1;
     CHECK_FALSE(embedded::schema_matches(old));
+    old.feature_schema_version = feature_set_since(FeatureSet::portable) - 1;  // its portable tier's set changed since
+    CHECK_FALSE(embedded::schema_matches(old));
     std::vector<embedded::KindModel> kinds(m.kinds.begin(), m.kinds.end());
     std::vector<std::string_view> names(kinds[0].feature_names.begin(), kinds[0].feature_names.end());
     names[1] = "renamed";

@@ -73,7 +73,8 @@ const Layer dense = DenseParams{.batch = 16, .in_features = 512, .out_features =
 
 TEST_CASE("the portable features hold no raw sizes, only what means the same on every GPU") {
     const auto names = feature_names(FeatureSet::portable, dense);
-    for (const char* absent : {"batch", "in_features", "out_features", "log_units", "log_peak_flops", "log_bandwidth"})
+    for (const char* absent : {"batch", "in_features", "out_features", "log_units", "log_peak_flops", "log_bandwidth",
+                               "log_compute_us", "log_memory_us"})  // absolute times name the GPU as sizes do
         CHECK(std::find(names.begin(), names.end(), absent) == names.end());
     CHECK(std::find(names.begin(), names.end(), "log_waves_128") != names.end());
     // every memory-bound kind has the one schema of the shared model

@@ -325,6 +325,31 @@ TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies its
         j = nlohmann::json::parse(text);
         j["feature_schema_version"] = 99;
         CHECK_THROWS_AS(Predictor::parse(j.dump(1), "v.json"), error);
+        j["feature_schema_version"] = 0;
+        CHECK_THROWS_AS(Predictor::parse(j.dump(1), "v.json"), error);
+    }
+    SUBCASE("an older schema loads only where the sets its models use have not changed since") {
+        static_assert(feature_set_since(FeatureSet::portable) > 1 && feature_set_since(FeatureSet::hardware) == 1);
+        nlohmann::json j = nlohmann::json::parse(text);
+        REQUIRE(j["feature_schema_version"] == feature_schema_version);
+        j["feature_schema_version"] = 1;  // before the portable set's last change
+        j["digest"] = model_digest(j);
+        try {
+            Predictor::parse(j.dump(1), "old.json");
+            FAIL("expected perfcast::error");
+        } catch (const error& e) {
+            CHECK(e.field() == "portable_models[0].features");
+            CHECK(std::string(e.what()).find("retrain") != std::string::npos);
+        }
+        j.erase("portable_models");  // the hardware set is the same as in schema 1
+        j["digest"] = model_digest(j);
+        const Predictor old = Predictor::parse(j.dump(1), "old.json", false);
+        CHECK(old.portable_models().empty());
+        CHECK(old.to_json()["feature_schema_version"] == 1);  // written back as it was trained
+        CHECK(embedded::schema_matches(old.view()));
+        embedded::Model newer = old.view();
+        newer.feature_schema_version = feature_schema_version + 1;
+        CHECK_FALSE(embedded::schema_matches(newer));
     }
     SUBCASE("wrong types, values out of range and unknown keys are refused at their path and line") {
         const auto refused_at = [&](nlohmann::json j, const std::string& field) {

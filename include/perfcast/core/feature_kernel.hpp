@@ -7,7 +7,8 @@
  * `compute<constexpr_math>` runs in constant expressions (own log, exp, floor, ceil);
  * `compute<std_math>` runs the same code with <cmath>: it is perfcast::compute_features
  * (runtime/features.hpp), so the two paths cannot drift apart. A change of any feature needs a
- * feature_schema_version bump (feature_set.hpp): models trained before refuse to load.
+ * feature_schema_version bump (feature_set.hpp, with feature_set_since()): models trained before
+ * on the changed set refuse to load.
  */
 #pragma once
 
@@ -243,9 +244,11 @@ constexpr bool special_function(const Layer& l) noexcept {
  * @brief FeatureSet::portable: what the layer asks of a GPU in quantities that mean the same on every
  * GPU, and no raw sizes beside them (sizes next to device-relative times would let the network
  * recognise each training GPU by its ratio and learn it by heart, which does not carry to another).
- * GEMM-like kinds: the GEMM's depth, its roofline parts at the SIMT rate and the bandwidth, and for
- * tiles of 32, 64 and 128 the waves over the device's SMs and the last wave's fill, with the tile and
- * alignment efficiencies of the shape; convolutions add their window and stride. Memory-bound kinds
+ * GEMM-like kinds: the GEMM's depth, the ratio of its roofline parts (FLOPs at the SIMT rate over bytes
+ * at the bandwidth; not the parts themselves: absolute times name the training GPU and send a faster
+ * one off the data), and for tiles of 32, 64 and 128 the waves over the device's SMs and the last
+ * wave's fill, with the tile and alignment efficiencies of the shape; convolutions add their window
+ * and stride. Memory-bound kinds
  * share one schema: the bytes at the bandwidth, FLOPs per byte, the row a kernel walks, a flag per kind
  * and for special functions and scalar operands.
  */
@@ -264,8 +267,6 @@ constexpr void portable(feature_buffer& s, const Layer& l, const Target& target)
         const gemm_dims g = gemm_of(l);
         const double units = static_cast<double>(std::max(d.units, 1));
         s.add("log_gemm_k", lg<Math>(g.k));
-        s.add("log_compute_us", lg<Math>(compute_us));
-        s.add("log_memory_us", lg<Math>(memory_us));
         s.add("log_compute_over_memory", lg<Math>(compute_us / memory_us));
         constexpr std::string_view wave_names[] = {"log_waves_32", "log_waves_64", "log_waves_128"};
         constexpr std::string_view fill_names[] = {"wave_fill_32", "wave_fill_64", "wave_fill_128"};

@@ -36,8 +36,26 @@ inline FeatureSet parse_feature_set(std::string_view s) {
                 "unknown feature set \"" + detail::excerpt(s) + "\" (raw, params, analytical, hardware, portable)");
 }
 
-/** @brief Version of the feature definitions below; bump when any feature changes. */
-inline constexpr int feature_schema_version = 1;
+/**
+ * @brief Version of the feature definitions (feature_kernel.hpp); bump it when any feature changes, and
+ * record in feature_set_since() which sets the bump changed. A model file records the version it was
+ * trained under; it still computes the same features here if every set it uses last changed at or
+ * before that version (feature_set_current()), so a change to one set leaves models of the others
+ * loadable.
+ */
+inline constexpr int feature_schema_version = 2;
+
+/**
+ * @brief The schema version in which feature set @p f last changed. 2: the portable GEMM-like kinds
+ * lost their absolute roofline times (log_compute_us, log_memory_us), which told the network each
+ * training GPU apart and carried badly to faster ones (docs/accuracy.md).
+ */
+constexpr int feature_set_since(FeatureSet f) noexcept { return f == FeatureSet::portable ? 2 : 1; }
+
+/** @brief Does a model trained under schema @p trained_with compute set @p f as this perfcast does? */
+constexpr bool feature_set_current(FeatureSet f, int trained_with) noexcept {
+    return trained_with >= feature_set_since(f) && trained_with <= feature_schema_version;
+}
 
 namespace detail {
 

@@ -289,9 +289,9 @@ constexpr double max_reference_error(const Model& m) {
 }
 
 constexpr bool schema_matches(const Model& m) {
-    if (m.feature_schema_version != feature_schema_version) return false;
     namespace fk = perfcast::detail::features_kernel;
     for (const KindModel& k : m.kinds) {
+        if (!feature_set_current(k.features, m.feature_schema_version)) return false;
         fk::feature_buffer f;
         fk::compute<fk::constexpr_math>(f, k.features, perfcast::detail::example_layer(k.kind),
                                         perfcast::Target(devices::t4));

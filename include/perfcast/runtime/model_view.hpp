@@ -96,7 +96,7 @@ namespace detail {
  */
 class model_view_data {
 public:
-    model_view_data(std::string_view name, const std::vector<const KindEnsemble*>& models,
+    model_view_data(std::string_view name, int schema, const std::vector<const KindEnsemble*>& models,
                     const std::vector<std::string>& passes, const std::vector<std::string>& dtypes,
                     const std::vector<std::string>& devices, std::string_view data_hash, const MemoryFit& memory,
                     const CallOverhead& overhead, std::string_view overhead_device,
@@ -121,7 +121,7 @@ public:
             m_references.push_back(
                 embedded::Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
         }
-        m_model = embedded::Model{m_name,   feature_schema_version, m_kinds, m_passes, m_dtypes, m_devices,
+        m_model = embedded::Model{m_name,   schema,    m_kinds, m_passes, m_dtypes, m_devices,
                                   m_references, m_hash, memory, overhead, m_overhead_device};
     }
     model_view_data(const model_view_data&) = delete;

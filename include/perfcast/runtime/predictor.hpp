@@ -346,7 +346,7 @@ public:
         j["format"] = std::string(model_format);
         j["version"] = model_format_version;
         j["name"] = m_name;
-        j["feature_schema_version"] = feature_schema_version;
+        j["feature_schema_version"] = m_schema;
         j["training"] = {{"data_hash", m_info.data_hash},      {"data_files", m_info.data_files},
                          {"rows", m_info.rows},                {"test_rows", m_info.test_rows},
                          {"holdout", m_info.holdout},          {"split_salt", m_info.split_salt},
@@ -419,16 +419,18 @@ public:
         if (const int v = top.integer<int>("version"); v != model_format_version)
             top.fail("version", "unsupported version " + std::to_string(v) + " (this perfcast reads " +
                                     std::to_string(model_format_version) + ")");
-        if (const int v = top.integer<int>("feature_schema_version"); v != feature_schema_version)
-            top.fail("feature_schema_version", "the model was trained with feature schema " + std::to_string(v) +
-                                                   ", this perfcast computes " + std::to_string(feature_schema_version));
         Predictor p;
+        p.m_schema = top.integer<int>("feature_schema_version");
+        if (p.m_schema < 1 || p.m_schema > feature_schema_version)
+            top.fail("feature_schema_version", "the model was trained with feature schema " + std::to_string(p.m_schema) +
+                                                   ", this perfcast computes schemas 1 to " +
+                                                   std::to_string(feature_schema_version));
         p.m_name = top.string("name", "");
         p.m_info = read_training(top["training"]);
         for (const auto& [key, m] : top["models"].members()) {
             const auto k = parse_layer_kind(key);
             if (!k) m.fail("unknown layer kind \"" + key + "\"");
-            KindEnsemble e = read_entry(m, *k, {});
+            KindEnsemble e = read_entry(m, *k, p.m_schema, {});
             if (e.features == FeatureSet::portable) m.fail("features", "a portable model belongs in \"portable_models\"");
             p.m_models[*k] = std::move(e);
         }
@@ -445,9 +447,9 @@ public:
                     kinds.push_back(k);
                 }
                 if (kinds.empty()) m.fail("kinds", "expected at least one layer kind");
-                KindEnsemble e = read_entry(m, kinds.front(), {"kinds", "latency_us"});
+                KindEnsemble e = read_entry(m, kinds.front(), p.m_schema, {"kinds", "latency_us"});
                 if (e.features != FeatureSet::portable) m.fail("features", "expected \"portable\"");
-                e.serves.assign(kinds.begin() + 1, kinds.end());
+                    e.serves.assign(kinds.begin() + 1, kinds.end());
                 e.latency_us = m.number("latency_us", 0.0);
                 if (!(e.latency_us >= 0 && e.latency_us <= max_latency_us))
                     m.fail("latency_us", "expected a number of microseconds in [0, " + detail::format_double(max_latency_us) + "]");
@@ -590,13 +592,21 @@ private:
 
     /**
      * @brief One model entry (of "models" or "portable_models"): its schema, its member MLPs (each placed
-     * at its own path) and ranges, for kind @p k; @p also names the keys the caller reads itself.
+     * at its own path) and ranges, for kind @p k of a model trained under feature schema @p schema;
+     * @p also names the keys the caller reads itself.
      */
-    static KindEnsemble read_entry(const detail::json_value& o, LayerKind k, std::initializer_list<std::string_view> also) {
+    static KindEnsemble read_entry(const detail::json_value& o, LayerKind k, int schema,
+                                   std::initializer_list<std::string_view> also) {
         const std::string key(to_string(k));
         KindEnsemble m;
         m.kind = k;
         m.features = o["features"].located([&] { return parse_feature_set(o.string("features")); });
+        // a set changed since the model's schema no longer computes what the model learned from
+        if (!feature_set_current(m.features, schema))
+            o.fail("features", "the model's \"" + std::string(to_string(m.features)) +
+                                   "\" features are those of feature schema " + std::to_string(schema) +
+                                   "; the set changed in schema " + std::to_string(feature_set_since(m.features)) +
+                                   ": retrain the model");
         m.relative_to_roofline = o.boolean("relative_to_roofline", true);
         m.feature_names = read_strings(o, "feature_names");
         if (!o.has("feature_names")) o.fail("feature_names", "missing (an array of strings is required)");
@@ -694,12 +704,13 @@ private:
         std::vector<const KindEnsemble*> models;
         for (const auto& [k, m] : m_models) models.push_back(&m);
         for (const KindEnsemble& m : m_portable) models.push_back(&m);
-        m_view = std::make_shared<const detail::model_view_data>(m_name, models, m_info.passes, m_info.dtypes,
+        m_view = std::make_shared<const detail::model_view_data>(m_name, m_schema, models, m_info.passes, m_info.dtypes,
                                                                  m_info.devices, m_info.data_hash, m_memory,
                                                                  m_overhead, m_overhead_device, m_refs, file);
     }
 
     std::string m_name;
+    int m_schema = feature_schema_version;  ///< the feature schema the model was trained under
     std::map<LayerKind, KindEnsemble> m_models;
     std::vector<KindEnsemble> m_portable;
     MemoryFit m_memory;
