@@ -92,11 +92,14 @@ TEST_CASE("the portable features hold no raw sizes, only what means the same on 
 TEST_CASE("dual-issue GPUs are measured against one FP32 pipe per partition, never above the peak") {
     CHECK(!devices::v100_pcie_32gb.dual_issue_fp32());
     CHECK(!devices::a100_pcie_40gb.dual_issue_fp32());
-    CHECK(devices::h100_sxm.dual_issue_fp32());
     CHECK(devices::l4.dual_issue_fp32());
+    CHECK(devices::rtx_3090.dual_issue_fp32());
+    CHECK(!devices::h100_sxm.dual_issue_fp32());  // Hopper: FP32 lanes of its own (measured on an H200)
+    CHECK(!devices::h200_sxm.dual_issue_fp32());
     CHECK(!devices::xeon_spr_2c.dual_issue_fp32());
-    CHECK(devices::h100_sxm.simt_flops(DType::fp32) == doctest::Approx(devices::h100_sxm.peak_flops(DType::fp32) / 2));
-    CHECK(devices::h100_sxm.simt_flops(DType::fp16) == devices::h100_sxm.peak_flops(DType::fp16));
+    CHECK(devices::l4.simt_flops(DType::fp32) == doctest::Approx(devices::l4.peak_flops(DType::fp32) / 2));
+    CHECK(devices::l4.simt_flops(DType::fp16) == devices::l4.peak_flops(DType::fp16));
+    CHECK(devices::h100_sxm.simt_flops(DType::fp32) == devices::h100_sxm.peak_flops(DType::fp32));
     CHECK(devices::t4.simt_flops(DType::fp32) == devices::t4.peak_flops(DType::fp32));
     // the portable baseline is a launch per kernel plus the roofline at that rate
     const Target h100(devices::h100_sxm);

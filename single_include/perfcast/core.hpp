@@ -247,15 +247,16 @@ struct Device {
         return tf * 1e12;
     }
     /**
-     * @brief Do this GPU's SM partitions issue FP32 to two pipes (GA10x, Ada, Hopper, Blackwell: compute
-     * capability 8.6 and up)? There the datasheet's FP32 peak counts both, and SIMT kernels (FP32
-     * GEMMs and convolutions without tensor cores) rarely fill the second one; from Pascal to GA100 one
-     * pipe per partition carries all FP32 work and the peak is the rate such kernels approach. An assumption
-     * that an H200 refutes for Hopper (FP32 GEMMs at 78% of the full peak), kept because the portable
-     * models predict worse without it (docs/accuracy.md, "An H200, measured here").
+     * @brief Do this GPU's SM partitions issue FP32 to two pipes, the second shared with INT32 (GA10x and
+     * Ada, compute capability 8.6 to 8.9; Blackwell, 10.0 and up, taken the same until measured)? There
+     * the datasheet's FP32 peak counts both, and SIMT kernels (FP32 GEMMs and convolutions without tensor
+     * cores) rarely fill the second one; from Pascal to GA100 one pipe per partition carries all FP32 work
+     * and the peak is the rate such kernels approach. An assumption, not a measurement: none of the
+     * training GPUs is one of them. Hopper (9.x) is not: its partitions have 32 FP32 lanes of their own,
+     * and an H200 ran FP32 GEMMs at 78% of the full peak (docs/accuracy.md, "An H200, measured here").
      */
     constexpr bool dual_issue_fp32() const noexcept {
-        return kind == DeviceKind::gpu && (cc_major > 8 || (cc_major == 8 && cc_minor >= 6));
+        return kind == DeviceKind::gpu && ((cc_major == 8 && cc_minor >= 6) || cc_major >= 10);
     }
     /**
      * @brief The FLOP/s SIMT GEMM kernels are measured against: the FP32 peak of one pipe per partition
@@ -2771,7 +2772,8 @@ inline constexpr int feature_schema_version = 2;
 /**
  * @brief The schema version in which feature set @p f last changed. 2: the portable GEMM-like kinds
  * lost their absolute roofline times (log_compute_us, log_memory_us), which told the network each
- * training GPU apart and carried badly to faster ones (docs/accuracy.md).
+ * training GPU apart and carried badly to faster ones, and Hopper's SIMT rate became its whole FP32
+ * peak (Device::dual_issue_fp32) (docs/accuracy.md).
  */
 constexpr int feature_set_since(FeatureSet f) noexcept { return f == FeatureSet::portable ? 2 : 1; }
 
@@ -4151,7 +4153,7 @@ constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target&
  *
  * Trained on inference; fp32; a100_pcie_40gb, p100_pcie_16gb, p4, t4, v100_pcie_32gb
  * (data fnv1a64:f7fea221ab0271d4, feature schema 2;
- * model file sha256:2576eb41fe6cf85e78c67d4f8ae28f918fd8557da05738df6c0743117b03b2b9).
+ * model file sha256:1cd8a5b15f268e90f3e6f9b6e72975c7a194419b7458929ba75d9346da575e77).
  */
 
 #include <string_view>  // string_view
@@ -26305,7 +26307,7 @@ inline constexpr perfcast::embedded::Reference references[] = {
         .fp32_tflops = 67.0, .tf32_tflops = 495.0, .fp16_tflops = 989.0, .bf16_tflops = 989.0,
         .bandwidth_gbs = 3350.0, .l2_mb = 50.0, .memory_gb = 80.0,
         .source = "NVIDIA H100 Tensor Core GPU datasheet; gpu-specs.md"},
-     perfcast::Pass::inference, perfcast::DType::fp32, 67.46737393769592},
+     perfcast::Pass::inference, perfcast::DType::fp32, 63.786382922259214},
     {perfcast::Conv2DParams{.batch = 38, .in_channels = 893, .height = 5, .width = 5, .out_channels = 326,
         .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = 1, .bias = false},
      perfcast::Device{.id = "h100_sxm", .name = "H100 SXM5 80GB",
@@ -26315,7 +26317,7 @@ inline constexpr perfcast::embedded::Reference references[] = {
         .fp32_tflops = 67.0, .tf32_tflops = 495.0, .fp16_tflops = 989.0, .bf16_tflops = 989.0,
         .bandwidth_gbs = 3350.0, .l2_mb = 50.0, .memory_gb = 80.0,
         .source = "NVIDIA H100 Tensor Core GPU datasheet; gpu-specs.md"},
-     perfcast::Pass::inference, perfcast::DType::fp32, 416.77419021040436},
+     perfcast::Pass::inference, perfcast::DType::fp32, 297.2737083916633},
     {perfcast::BatchMatMulParams{.batch = 24, .m = 19, .k = 11, .n = 481},
      perfcast::Device{.id = "h100_sxm", .name = "H100 SXM5 80GB",
         .aliases = {"h100", "h100 sxm", "nvidia h100 80gb hbm3", "h100 sxm5"},
@@ -26324,7 +26326,7 @@ inline constexpr perfcast::embedded::Reference references[] = {
         .fp32_tflops = 67.0, .tf32_tflops = 495.0, .fp16_tflops = 989.0, .bf16_tflops = 989.0,
         .bandwidth_gbs = 3350.0, .l2_mb = 50.0, .memory_gb = 80.0,
         .source = "NVIDIA H100 Tensor Core GPU datasheet; gpu-specs.md"},
-     perfcast::Pass::inference, perfcast::DType::fp32, 53.01147375856943},
+     perfcast::Pass::inference, perfcast::DType::fp32, 42.17033267153601},
     {perfcast::AddParams{.shape = perfcast::Shape{2, {127, 168, 0, 0}}, .inputs = 2},
      perfcast::Device{.id = "h100_sxm", .name = "H100 SXM5 80GB",
         .aliases = {"h100", "h100 sxm", "nvidia h100 80gb hbm3", "h100 sxm5"},
@@ -26344,7 +26346,7 @@ inline constexpr perfcast::embedded::Model model{"neusight-fp32", 2, detail::kin
     perfcast::MemoryFit{.latency_us = 26.87965895597978, .efficiency = 0.9061309227174985, .rows = 100763}};
 
 /** @brief The digest of the model file it was made from (Predictor::digest(), model_digest()). */
-inline constexpr std::string_view digest = "sha256:2576eb41fe6cf85e78c67d4f8ae28f918fd8557da05738df6c0743117b03b2b9";
+inline constexpr std::string_view digest = "sha256:1cd8a5b15f268e90f3e6f9b6e72975c7a194419b7458929ba75d9346da575e77";
 
 }  // namespace perfcast::models::neusight_fp32
 // ---- end include/perfcast/core/models/neusight_fp32.hpp ----

@@ -64,15 +64,16 @@ struct Device {
         return tf * 1e12;
     }
     /**
-     * @brief Do this GPU's SM partitions issue FP32 to two pipes (GA10x, Ada, Hopper, Blackwell: compute
-     * capability 8.6 and up)? There the datasheet's FP32 peak counts both, and SIMT kernels (FP32
-     * GEMMs and convolutions without tensor cores) rarely fill the second one; from Pascal to GA100 one
-     * pipe per partition carries all FP32 work and the peak is the rate such kernels approach. An assumption
-     * that an H200 refutes for Hopper (FP32 GEMMs at 78% of the full peak), kept because the portable
-     * models predict worse without it (docs/accuracy.md, "An H200, measured here").
+     * @brief Do this GPU's SM partitions issue FP32 to two pipes, the second shared with INT32 (GA10x and
+     * Ada, compute capability 8.6 to 8.9; Blackwell, 10.0 and up, taken the same until measured)? There
+     * the datasheet's FP32 peak counts both, and SIMT kernels (FP32 GEMMs and convolutions without tensor
+     * cores) rarely fill the second one; from Pascal to GA100 one pipe per partition carries all FP32 work
+     * and the peak is the rate such kernels approach. An assumption, not a measurement: none of the
+     * training GPUs is one of them. Hopper (9.x) is not: its partitions have 32 FP32 lanes of their own,
+     * and an H200 ran FP32 GEMMs at 78% of the full peak (docs/accuracy.md, "An H200, measured here").
      */
     constexpr bool dual_issue_fp32() const noexcept {
-        return kind == DeviceKind::gpu && (cc_major > 8 || (cc_major == 8 && cc_minor >= 6));
+        return kind == DeviceKind::gpu && ((cc_major == 8 && cc_minor >= 6) || cc_major >= 10);
     }
     /**
      * @brief The FLOP/s SIMT GEMM kernels are measured against: the FP32 peak of one pipe per partition

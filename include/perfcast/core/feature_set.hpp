@@ -48,7 +48,8 @@ inline constexpr int feature_schema_version = 2;
 /**
  * @brief The schema version in which feature set @p f last changed. 2: the portable GEMM-like kinds
  * lost their absolute roofline times (log_compute_us, log_memory_us), which told the network each
- * training GPU apart and carried badly to faster ones (docs/accuracy.md).
+ * training GPU apart and carried badly to faster ones, and Hopper's SIMT rate became its whole FP32
+ * peak (Device::dual_issue_fp32) (docs/accuracy.md).
  */
 constexpr int feature_set_since(FeatureSet f) noexcept { return f == FeatureSet::portable ? 2 : 1; }
 

@@ -31,7 +31,7 @@
  *
  * Trained on inference; fp32; a100_pcie_40gb, p100_pcie_16gb, p4, t4, v100_pcie_32gb
  * (data fnv1a64:f7fea221ab0271d4, feature schema 2;
- * model file sha256:2576eb41fe6cf85e78c67d4f8ae28f918fd8557da05738df6c0743117b03b2b9).
+ * model file sha256:1cd8a5b15f268e90f3e6f9b6e72975c7a194419b7458929ba75d9346da575e77).
  */
 #pragma once
 
@@ -22186,7 +22186,7 @@ inline constexpr perfcast::embedded::Reference references[] = {
         .fp32_tflops = 67.0, .tf32_tflops = 495.0, .fp16_tflops = 989.0, .bf16_tflops = 989.0,
         .bandwidth_gbs = 3350.0, .l2_mb = 50.0, .memory_gb = 80.0,
         .source = "NVIDIA H100 Tensor Core GPU datasheet; gpu-specs.md"},
-     perfcast::Pass::inference, perfcast::DType::fp32, 67.46737393769592},
+     perfcast::Pass::inference, perfcast::DType::fp32, 63.786382922259214},
     {perfcast::Conv2DParams{.batch = 38, .in_channels = 893, .height = 5, .width = 5, .out_channels = 326,
         .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}, .dilation = {1, 1}, .groups = 1, .bias = false},
      perfcast::Device{.id = "h100_sxm", .name = "H100 SXM5 80GB",
@@ -22196,7 +22196,7 @@ inline constexpr perfcast::embedded::Reference references[] = {
         .fp32_tflops = 67.0, .tf32_tflops = 495.0, .fp16_tflops = 989.0, .bf16_tflops = 989.0,
         .bandwidth_gbs = 3350.0, .l2_mb = 50.0, .memory_gb = 80.0,
         .source = "NVIDIA H100 Tensor Core GPU datasheet; gpu-specs.md"},
-     perfcast::Pass::inference, perfcast::DType::fp32, 416.77419021040436},
+     perfcast::Pass::inference, perfcast::DType::fp32, 297.2737083916633},
     {perfcast::BatchMatMulParams{.batch = 24, .m = 19, .k = 11, .n = 481},
      perfcast::Device{.id = "h100_sxm", .name = "H100 SXM5 80GB",
         .aliases = {"h100", "h100 sxm", "nvidia h100 80gb hbm3", "h100 sxm5"},
@@ -22205,7 +22205,7 @@ inline constexpr perfcast::embedded::Reference references[] = {
         .fp32_tflops = 67.0, .tf32_tflops = 495.0, .fp16_tflops = 989.0, .bf16_tflops = 989.0,
         .bandwidth_gbs = 3350.0, .l2_mb = 50.0, .memory_gb = 80.0,
         .source = "NVIDIA H100 Tensor Core GPU datasheet; gpu-specs.md"},
-     perfcast::Pass::inference, perfcast::DType::fp32, 53.01147375856943},
+     perfcast::Pass::inference, perfcast::DType::fp32, 42.17033267153601},
     {perfcast::AddParams{.shape = perfcast::Shape{2, {127, 168, 0, 0}}, .inputs = 2},
      perfcast::Device{.id = "h100_sxm", .name = "H100 SXM5 80GB",
         .aliases = {"h100", "h100 sxm", "nvidia h100 80gb hbm3", "h100 sxm5"},
@@ -22225,6 +22225,6 @@ inline constexpr perfcast::embedded::Model model{"neusight-fp32", 2, detail::kin
     perfcast::MemoryFit{.latency_us = 26.87965895597978, .efficiency = 0.9061309227174985, .rows = 100763}};
 
 /** @brief The digest of the model file it was made from (Predictor::digest(), model_digest()). */
-inline constexpr std::string_view digest = "sha256:2576eb41fe6cf85e78c67d4f8ae28f918fd8557da05738df6c0743117b03b2b9";
+inline constexpr std::string_view digest = "sha256:1cd8a5b15f268e90f3e6f9b6e72975c7a194419b7458929ba75d9346da575e77";
 
 }  // namespace perfcast::models::neusight_fp32
