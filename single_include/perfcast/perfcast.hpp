@@ -3657,9 +3657,8 @@ constexpr bool special_function(const Layer& l) noexcept {
  * at the bandwidth; not the parts themselves: absolute times name the training GPU and send a faster
  * one off the data), and for tiles of 32, 64 and 128 the waves over the device's SMs and the last
  * wave's fill, with the tile and alignment efficiencies of the shape; convolutions add their window
- * and stride. Memory-bound kinds
- * share one schema: the bytes at the bandwidth, FLOPs per byte, the row a kernel walks, a flag per kind
- * and for special functions and scalar operands.
+ * and stride. Memory-bound kinds share one schema: the bytes at the bandwidth, FLOPs per byte, the row
+ * a kernel walks, a flag per kind and for special functions and scalar operands.
  */
 template <typename Math>
 constexpr void portable(feature_buffer& s, const Layer& l, const Target& target) {
@@ -32533,8 +32532,8 @@ public:
             m_references.push_back(
                 embedded::Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
         }
-        m_model = embedded::Model{m_name,   schema,    m_kinds, m_passes, m_dtypes, m_devices,
-                                  m_references, m_hash, memory, overhead, m_overhead_device};
+        m_model = embedded::Model{m_name,       schema, m_kinds, m_passes, m_dtypes,         m_devices,
+                                  m_references, m_hash, memory,  overhead, m_overhead_device};
     }
     model_view_data(const model_view_data&) = delete;
     model_view_data& operator=(const model_view_data&) = delete;
@@ -32958,8 +32957,8 @@ public:
         Predictor p;
         p.m_schema = top.integer<int>("feature_schema_version");
         if (p.m_schema < 1 || p.m_schema > feature_schema_version)
-            top.fail("feature_schema_version", "the model was trained with feature schema " + std::to_string(p.m_schema) +
-                                                   ", this perfcast computes schemas 1 to " +
+            top.fail("feature_schema_version", "the model was trained with feature schema " +
+                                                   std::to_string(p.m_schema) + ", this perfcast reads schemas 1 to " +
                                                    std::to_string(feature_schema_version));
         p.m_name = top.string("name", "");
         p.m_info = read_training(top["training"]);
@@ -32985,7 +32984,7 @@ public:
                 if (kinds.empty()) m.fail("kinds", "expected at least one layer kind");
                 KindEnsemble e = read_entry(m, kinds.front(), p.m_schema, {"kinds", "latency_us"});
                 if (e.features != FeatureSet::portable) m.fail("features", "expected \"portable\"");
-                    e.serves.assign(kinds.begin() + 1, kinds.end());
+                e.serves.assign(kinds.begin() + 1, kinds.end());
                 e.latency_us = m.number("latency_us", 0.0);
                 if (!(e.latency_us >= 0 && e.latency_us <= max_latency_us))
                     m.fail("latency_us", "expected a number of microseconds in [0, " + detail::format_double(max_latency_us) + "]");
@@ -33240,9 +33239,9 @@ private:
         std::vector<const KindEnsemble*> models;
         for (const auto& [k, m] : m_models) models.push_back(&m);
         for (const KindEnsemble& m : m_portable) models.push_back(&m);
-        m_view = std::make_shared<const detail::model_view_data>(m_name, m_schema, models, m_info.passes, m_info.dtypes,
-                                                                 m_info.devices, m_info.data_hash, m_memory,
-                                                                 m_overhead, m_overhead_device, m_refs, file);
+        m_view = std::make_shared<const detail::model_view_data>(m_name, m_schema, models, m_info.passes,
+                                                                 m_info.dtypes, m_info.devices, m_info.data_hash,
+                                                                 m_memory, m_overhead, m_overhead_device, m_refs, file);
     }
 
     std::string m_name;

@@ -248,9 +248,8 @@ constexpr bool special_function(const Layer& l) noexcept {
  * at the bandwidth; not the parts themselves: absolute times name the training GPU and send a faster
  * one off the data), and for tiles of 32, 64 and 128 the waves over the device's SMs and the last
  * wave's fill, with the tile and alignment efficiencies of the shape; convolutions add their window
- * and stride. Memory-bound kinds
- * share one schema: the bytes at the bandwidth, FLOPs per byte, the row a kernel walks, a flag per kind
- * and for special functions and scalar operands.
+ * and stride. Memory-bound kinds share one schema: the bytes at the bandwidth, FLOPs per byte, the row
+ * a kernel walks, a flag per kind and for special functions and scalar operands.
  */
 template <typename Math>
 constexpr void portable(feature_buffer& s, const Layer& l, const Target& target) {

@@ -121,8 +121,8 @@ public:
             m_references.push_back(
                 embedded::Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
         }
-        m_model = embedded::Model{m_name,   schema,    m_kinds, m_passes, m_dtypes, m_devices,
-                                  m_references, m_hash, memory, overhead, m_overhead_device};
+        m_model = embedded::Model{m_name,       schema, m_kinds, m_passes, m_dtypes,         m_devices,
+                                  m_references, m_hash, memory,  overhead, m_overhead_device};
     }
     model_view_data(const model_view_data&) = delete;
     model_view_data& operator=(const model_view_data&) = delete;
