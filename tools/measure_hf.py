@@ -5,12 +5,18 @@ switchxl4) built from their configurations with random weights, FP32 with TF32 o
 
 usage:
     python3 tools/measure_hf.py --configs DIR --out FILE.csv [--runs NAME-PASS-SEQ-BATCH,...]
-        [--warmup 2] [--reps 5] [--deadline-s S] [--labels DIR]
+        [--warmup 2] [--reps 5] [--deadline-s S] [--labels DIR] [--profile DIR]
     python3 tools/measure_hf.py --labels DIR --from-csv FILE.csv     # labels of rows measured before
 
     --labels DIR also writes each measured row as NeuSight writes a label, DIR/<GPU>/<NAME-PASS-SEQ-BATCH>.json
     (`num_layer`, `e2e_latency`, `fw_latency`, `bwall_latency` in ms; <GPU> is the device's name with '_' for
     ' ', e.g. NVIDIA_H200), so that `perfcast validate neusight-models DIR` compares them to its predictions.
+
+    --profile DIR runs each measured configuration once more under torch.profiler and writes the time of
+    every ATen operator by input shapes, DIR/<GPU>/<NAME-PASS-SEQ-BATCH>.ops.csv (columns: op, input_shapes,
+    calls, self_device_ms, self_cpu_ms, device_ms, cpu_ms; the most device time first). Self times do not
+    count the operators an operator calls, so the self_device_ms column sums to the GPU's busy time: what a
+    model's time is made of when there is no per-node trace (NeuSight published none of Switch).
 
     NAME-PASS-SEQ-BATCH as NeuSight names its label files: gpt2_large-inf-1024-4, bert_large-train-512-8.
     The default list is NeuSight's labelled configurations that fit one GPU's memory.
@@ -63,7 +69,7 @@ def build(configs, name):
     return model, cfg, layers
 
 
-def run_one(model, cfg, pas, seq, batch, warmup, reps, t_end):
+def model_inputs(cfg, seq, batch):
     import torch
     vocab = cfg["vocab_size"]
     ids = torch.randint(0, vocab, (batch, seq), device="cuda")
@@ -72,6 +78,70 @@ def run_one(model, cfg, pas, seq, batch, warmup, reps, t_end):
         kwargs["decoder_input_ids"] = torch.randint(0, vocab, (batch, seq), device="cuda")
     else:
         kwargs["use_cache"] = False
+    return kwargs
+
+
+def step_of(model, kwargs, pas):
+    """One iteration of a pass as run_one times it: a forward without gradients, or forward and backward."""
+    import torch
+
+    def step():
+        model.zero_grad(set_to_none=True)
+        if pas == "inf":
+            with torch.no_grad():
+                model(**kwargs)
+        else:
+            model(**kwargs).logits.mean().backward()
+    return step
+
+
+def _ms(event, *names):
+    """The first of the event's time totals that this PyTorch has (us), in ms: newer releases call the
+    CUDA times device times."""
+    for n in names:
+        v = getattr(event, n, None)
+        if v is not None:
+            return v / 1e3
+    return 0.0
+
+
+PROFILE_HEAD = ["op", "input_shapes", "calls", "self_device_ms", "self_cpu_ms", "device_ms", "cpu_ms"]
+
+
+def profile_step(step, cuda):
+    """Runs step() once under torch.profiler, input shapes recorded: a row per ATen operator and input
+    shapes (PROFILE_HEAD), the most self device time first, then the most self CPU time."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities, record_shapes=True) as prof:
+        step()
+        if cuda:
+            torch.cuda.synchronize()
+    rows = []
+    for e in prof.key_averages(group_by_input_shape=True):
+        rows.append({"op": e.key, "input_shapes": json.dumps(e.input_shapes, separators=(",", ":")),
+                     "calls": e.count,
+                     "self_device_ms": _ms(e, "self_device_time_total", "self_cuda_time_total"),
+                     "self_cpu_ms": _ms(e, "self_cpu_time_total"),
+                     "device_ms": _ms(e, "device_time_total", "cuda_time_total"),
+                     "cpu_ms": _ms(e, "cpu_time_total")})
+    rows.sort(key=lambda r: (-r["self_device_ms"], -r["self_cpu_ms"]))
+    return rows
+
+
+def write_profile(path, rows):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=PROFILE_HEAD)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def run_one(model, cfg, pas, seq, batch, warmup, reps, t_end):
+    import torch
+    kwargs = model_inputs(cfg, seq, batch)
     ev = lambda: torch.cuda.Event(enable_timing=True)
     fw, bw, e2e = [], [], []
     if pas == "inf":
@@ -123,6 +193,7 @@ def main():
     ap.add_argument("--configs")
     ap.add_argument("--out")
     ap.add_argument("--labels", help="also write NeuSight-format label JSONs under this folder")
+    ap.add_argument("--profile", help="also write each configuration's time per ATen operator under this folder")
     ap.add_argument("--from-csv", help="with --labels: write the labels of this file's rows, measure nothing")
     ap.add_argument("--runs", default=DEFAULT_RUNS)
     ap.add_argument("--warmup", type=int, default=2)
@@ -185,6 +256,13 @@ def main():
         out.flush()
         if args.labels and not row["error"]:
             write_label(args.labels, {k: str(v) for k, v in row.items()})
+        if args.profile and not row["error"]:
+            path = os.path.join(args.profile, row["device_name"].replace(" ", "_"), run + ".ops.csv")
+            try:  # the timing above stands whatever happens here
+                model, cfg, _ = built[name]
+                write_profile(path, profile_step(step_of(model, model_inputs(cfg, int(seq), int(batch)), pas), True))
+            except Exception as e:
+                print(f"{run}: no profile: {type(e).__name__}: {e}", file=sys.stderr)
         print(f"{run}: {row.get('e2e_ms', '')} ms {row['error']} ({time.time() - t0:.1f} s)", file=sys.stderr,
               flush=True)
 

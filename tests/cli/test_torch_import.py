@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from model_digest import model_digest
 
@@ -524,6 +525,39 @@ def measure_hf_writes_neusight_labels_that_validate_reads():
     got = {(c["model"], c["pass"], c["device"], c["measured_ms"]) for c in v["configurations"]}
     assert got == {("gpt2_large", "inference", "h200_sxm", 200.0), ("bert_large", "training", "h200_sxm", 66.0)}, got
     assert all(c["zoo_ms"] > 0 for c in v["configurations"]), v["configurations"]
+
+
+
+@case
+def measure_hf_profiles_a_step_by_operator_and_shapes():
+    """tools/measure_hf.py's profile of one step (here a small hand-written model on the CPU, the same
+    code that profiles a Hugging Face model on a GPU): a row per ATen operator and input shapes, the
+    linear layers among them with their shapes; self times are not counted twice, so they sum to no
+    more than the step; the CSV has the documented columns."""
+    spec = importlib.util.spec_from_file_location("measure_hf", os.path.join(ROOT, "tools", "measure_hf.py"))
+    hf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hf)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 256), torch.nn.GELU(), torch.nn.Linear(256, 32))
+    x = torch.randn(8, 64)
+    t0 = time.perf_counter()
+    rows = hf.profile_step(lambda: model(x).sum().backward(), cuda=False)
+    wall_ms = (time.perf_counter() - t0) * 1e3
+    ops = {(r["op"], r["input_shapes"]) for r in rows}
+    assert any(op in ("aten::addmm", "aten::linear") and "[8,64]" in shapes for op, shapes in ops), ops
+    assert any(op in ("aten::addmm", "aten::linear") and "[8,256]" in shapes for op, shapes in ops), ops
+    assert any(op.startswith("aten::gelu") for op, _ in ops), ops
+    assert all(r["calls"] >= 1 and 0 <= r["self_cpu_ms"] <= r["cpu_ms"] + 1e-9 for r in rows), rows
+    assert all(r["self_device_ms"] == 0 for r in rows), rows  # no GPU: no device time
+    selfs = [r["self_cpu_ms"] for r in rows]
+    assert selfs == sorted(selfs, reverse=True), selfs
+    assert 0 < sum(selfs) <= wall_ms, (sum(selfs), wall_ms)  # each operator's own time, nothing counted twice
+    path = os.path.join(TMP, "profile", "cpu", "tiny-train-8-1.ops.csv")
+    hf.write_profile(path, rows)
+    with open(path, newline="") as f:
+        back = list(csv.DictReader(f))
+    assert list(back[0].keys()) == hf.PROFILE_HEAD and len(back) == len(rows), back[:2]
+    assert json.loads(back[0]["input_shapes"]) == json.loads(rows[0]["input_shapes"]), back[0]
 
 
 shutil.rmtree(TMP, ignore_errors=True)
