@@ -11,7 +11,7 @@
 #include <perfcast/runtime/estimate.hpp>         // estimate
 #include <perfcast/runtime/features.hpp>         // compute_features
 #include <perfcast/runtime/predictor.hpp>        // Predictor, train_predictor, Predictor::layer_time
-#include <perfcast/core/zoo.hpp>              // zoo::resnet50, zoo::ResNet50<>
+#include <perfcast/core/zoo.hpp>              // zoo::resnet50, zoo::ResNet50<>, zoo::find
 
 #include <algorithm>   // max
 #include <bit>         // bit_cast
@@ -438,6 +438,54 @@ TEST_CASE("the embedded model records its file's digest; coverage names the feat
     constexpr embedded::Coverage in =
         embedded::coverage(embedded::default_model, ref.layer, Target(ref.device, ref.pass, ref.dtype));
     static_assert(in.device && in.shape && in.outside_count == 0 && in.outside_features().empty());
+}
+
+TEST_CASE("an estimate's coverage of each learned layer is coverage() of the layer, from the prediction's own features") {
+    const Predictor& p = default_predictor();
+    // inference on a training device and on an unseen one; a training step timed as its forward kernels;
+    // a transformer with its element-wise, softmax and bmm kinds, far beyond the sweeps at sequence 2048
+    const std::vector<std::pair<Network, Target>> cases{
+        {zoo::resnet50(32), Target(devices::v100_pcie_32gb)},
+        {zoo::resnet50(256), Target(devices::h100_sxm)},
+        {zoo::resnet50(8), Target(devices::t4, Pass::training)},
+        {*zoo::find("gpt3_xl", 1, 2048), Target(devices::a100_pcie_40gb, Pass::training)},
+    };
+    for (const auto& [net, t] : cases) {
+        CAPTURE(net.name);
+        CAPTURE(t.device().name);
+        const NetworkEstimate e = estimate(net, t, p);
+        REQUIRE(e.layers.size() >= net.layers.size());
+        std::size_t learned = 0, outside = 0;
+        for (std::size_t i = 0; i < net.layers.size(); ++i) {
+            const LayerEstimate& le = e.layers[i];
+            CAPTURE(le.name);
+            if (le.method != Method::mlp) {
+                CHECK(le.coverage == nullptr);
+                continue;
+            }
+            ++learned;
+            REQUIRE(le.coverage != nullptr);
+            const embedded::Coverage want = embedded::coverage<detail::std_math>(p.view(), net.layers[i].layer, t);
+            CHECK(le.coverage->device == want.device);
+            CHECK(le.coverage->shape == want.shape);
+            REQUIRE(le.coverage->outside_count == want.outside_count);
+            outside += want.outside_count;
+            for (std::size_t j = 0; j < want.outside_features().size(); ++j) {
+                CHECK(le.coverage->outside_features()[j].name == want.outside_features()[j].name);
+                CHECK(le.coverage->outside_features()[j].value == want.outside_features()[j].value);
+                CHECK(le.coverage->outside_features()[j].min == want.outside_features()[j].min);
+                CHECK(le.coverage->outside_features()[j].max == want.outside_features()[j].max);
+            }
+            // and so does a layer asked alone
+            embedded::Coverage alone;
+            const LayerTime lt = p.layer_time(net.layers[i].layer, t, &alone);
+            if (le.backward == Backward::full) CHECK(lt.us == le.us);  // else a part of it (step_time)
+            CHECK(alone.shape == want.shape);
+            CHECK(alone.outside_count == want.outside_count);
+        }
+        CHECK(learned > 0);
+        if (net.name.find("gpt3") != std::string::npos) CHECK(outside > 0);  // sequence 2048: some lie outside
+    }
 }
 
 TEST_CASE("the default model times a sequence tensor's element-wise op as its (tokens, features) view, at compile time too") {

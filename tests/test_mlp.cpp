@@ -334,22 +334,27 @@ TEST_CASE("mlp: predict_one agrees with the batched path for every width, activa
     // The AVX2 + FMA kernel and the build's own agree up to rounding (FMA rounds once).
     if (perfcast::detail::mlp::cpu_has_avx2_fma()) {
         perfcast::detail::mlp::Xoshiro256 rng(5);
-        const std::size_t n_in = 270, n_out = 29;
-        std::vector<double> w(n_in * n_out), bias(n_out), in(n_in), a(n_out), b(n_out);
-        for (double& v : w) v = rng.normal();
-        for (double& v : bias) v = rng.normal();
-        for (std::size_t i = 0; i < n_in; ++i) in[i] = i % 3 == 0 ? 0.0 : rng.normal();  // zeros are skipped
-        for (const bool relu : {true, false}) {
-            const perfcast::detail::mlp::RowLayer layer{w.data(), bias.data(), n_in, n_out, relu,
-                                                        MlpActivation::relu, true};
-            perfcast::detail::mlp::forward_row_layer_generic(layer, in.data(), a.data());
-            perfcast::detail::mlp::forward_row_layer_avx2(layer, in.data(), b.data());
-            for (std::size_t o = 0; o < n_out; ++o) {
-                double exact = bias[o];
-                for (std::size_t i = 0; i < n_in; ++i) exact += in[i] * w[i * n_out + o];
-                if (relu) exact = std::max(exact, 0.0);
-                CHECK(a[o] == doctest::Approx(exact).epsilon(1e-12).scale(1.0));
-                CHECK(b[o] == doctest::Approx(exact).epsilon(1e-12).scale(1.0));
+        // 29 outputs: blocks of 16, 8, 4 and 1; 70: of 32 (AVX2 only), 4 and 1. 270 inputs: a whole and a
+        // partial batch of 256, compacted four at a time and one by one
+        const std::size_t n_in = 270;
+        for (const std::size_t n_out : {std::size_t{29}, std::size_t{70}}) {
+            CAPTURE(n_out);
+            std::vector<double> w(n_in * n_out), bias(n_out), in(n_in), a(n_out), b(n_out);
+            for (double& v : w) v = rng.normal();
+            for (double& v : bias) v = rng.normal();
+            for (std::size_t i = 0; i < n_in; ++i) in[i] = i % 3 == 0 ? 0.0 : rng.normal();  // zeros are skipped
+            for (const bool relu : {true, false}) {
+                const perfcast::detail::mlp::RowLayer layer{w.data(), bias.data(), n_in, n_out, relu,
+                                                            MlpActivation::relu, true};
+                perfcast::detail::mlp::forward_row_layer_generic(layer, in.data(), a.data());
+                perfcast::detail::mlp::forward_row_layer_avx2(layer, in.data(), b.data());
+                for (std::size_t o = 0; o < n_out; ++o) {
+                    double exact = bias[o];
+                    for (std::size_t i = 0; i < n_in; ++i) exact += in[i] * w[i * n_out + o];
+                    if (relu) exact = std::max(exact, 0.0);
+                    CHECK(a[o] == doctest::Approx(exact).epsilon(1e-12).scale(1.0));
+                    CHECK(b[o] == doctest::Approx(exact).epsilon(1e-12).scale(1.0));
+                }
             }
         }
     }

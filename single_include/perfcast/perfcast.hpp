@@ -3789,13 +3789,17 @@ struct constexpr_exec {
     static constexpr double forward(const KindModel& member, const double* x, std::size_t n);
 };
 
+struct Coverage;
+
 /**
- * @brief The learned model's time for a layer on a target, in microseconds.
+ * @brief The learned model's time for a layer on a target, in microseconds. With @p outside, the
+ * features of the query outside the training rows' range are recorded in it as well (and its
+ * `shape` cleared when there are any), from the features the prediction computed anyway.
  * @throws perfcast::error (a compile error in a constant expression) when the model has no
  *         model for the layer's kind, or its features differ from the schema it was trained with
  */
 template <class Exec = constexpr_exec>
-constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t);
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* outside = nullptr);
 
 /** @brief Largest relative difference between the model's predictions and its reference queries' (0 if none). */
 template <class Exec = constexpr_exec>
@@ -3909,35 +3913,6 @@ constexpr double constexpr_exec::forward(const KindModel& k, const double* x, st
     return k.output_offset + k.output_scale * in[0];
 }
 
-template <class Exec>
-constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t) {
-    const std::size_t index = m.index_of(kind(l), t.device());
-    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
-    const KindModel& k = m.kinds[index];
-    namespace fk = perfcast::detail::features_kernel;
-    fk::feature_buffer f;
-    fk::compute<typename Exec::math>(f, k.features, l, t);
-    fk::clamp_to_range(f, k.feature_min, k.feature_max);
-    // the ensemble: the model's entries one after another, averaged in the target transform's space
-    double z = 0.0;
-    std::size_t members = 0;
-    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].same_ensemble(k); ++i, ++members) {
-        const KindModel& e = m.kinds[i];
-        if (f.size != e.mean.size() || f.size != e.stddev.size())
-            throw error("features", "the model was trained on another number of features");
-        double x[fk::max_features]{};
-        for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
-        z += Exec::forward(e, x, f.size);
-    }
-    const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
-                                                                           z / static_cast<double>(members));
-    const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
-    const double us = !k.relative_to_roofline ? y
-                      : k.portable()          ? y * portable_baseline_us(l, t, k.latency_us)
-                                              : y * r.us;
-    return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
-}
-
 /** @brief A feature of a query outside the training rows' range of the model that answers it. */
 struct OutsideFeature {
     std::string_view name;  ///< the feature's name in the schema (feature_kernel.hpp's, a string literal)
@@ -3976,6 +3951,56 @@ struct Coverage {
     }
 };
 
+namespace detail {
+
+/**
+ * @brief Whether every feature @p f of a query lies inside the training rows' range of the model
+ * @p k that answers it; each one outside is recorded in @p c.
+ */
+constexpr bool note_outside(Coverage& c, const KindModel& k,
+                            const perfcast::detail::features_kernel::feature_buffer& f) noexcept {
+    bool in = true;
+    if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
+        for (std::size_t j = 0; j < f.size; ++j)
+            if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) {
+                in = false;
+                c.add_outside({f.names[j], f.values[j], k.feature_min[j], k.feature_max[j]});
+            }
+    return in;
+}
+
+}  // namespace detail
+
+template <class Exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* outside) {
+    const std::size_t index = m.index_of(kind(l), t.device());
+    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
+    const KindModel& k = m.kinds[index];
+    namespace fk = perfcast::detail::features_kernel;
+    fk::feature_buffer f;
+    fk::compute<typename Exec::math>(f, k.features, l, t);
+    if (outside && !detail::note_outside(*outside, k, f)) outside->shape = false;
+    fk::clamp_to_range(f, k.feature_min, k.feature_max);
+    // the ensemble: the model's entries one after another, averaged in the target transform's space
+    double z = 0.0;
+    std::size_t members = 0;
+    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].same_ensemble(k); ++i, ++members) {
+        const KindModel& e = m.kinds[i];
+        if (f.size != e.mean.size() || f.size != e.stddev.size())
+            throw error("features", "the model was trained on another number of features");
+        double x[fk::max_features]{};
+        for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
+        z += Exec::forward(e, x, f.size);
+    }
+    const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
+                                                                           z / static_cast<double>(members));
+    const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
+    const double us = !k.relative_to_roofline ? y
+                      : k.portable()          ? y * portable_baseline_us(l, t, k.latency_us)
+                                              : y * r.us;
+    return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+}
+
 /**
  * @brief The Coverage of a layer on a target under a model (device and shape false for a kind it lacks).
  * A training step under a model trained on forward passes only is timed as forward kernels
@@ -3991,17 +4016,9 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
     const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
         const std::size_t i = m.index_of(kind(q), at.device());
         if (i == m.kinds.size()) return true;  // not a learned kernel
-        const KindModel& k = m.kinds[i];
         fk::feature_buffer f;
-        fk::compute<Math>(f, k.features, q, at);
-        bool in = true;
-        if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
-            for (std::size_t j = 0; j < f.size; ++j)
-                if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) {
-                    in = false;
-                    c.add_outside({f.names[j], f.values[j], k.feature_min[j], k.feature_max[j]});
-                }
-        return in;
+        fk::compute<Math>(f, m.kinds[i].features, q, at);
+        return detail::note_outside(c, m.kinds[i], f);
     };
     if (m.steps_from_forward(t.pass(), t.dtype())) {
         c.shape = true;
@@ -4061,8 +4078,9 @@ namespace embedded {
  * roofline.
  */
 template <class Exec = constexpr_exec>
-constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t) {
-    if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t), Method::mlp, 0.0};
+constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
+                                Coverage* outside = nullptr) {
+    if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t, outside), Method::mlp, 0.0};
     if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
     return {roofline_us(l, t), Method::roofline, 0.0};
 }
@@ -4076,13 +4094,25 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
  * forward scaled by the bytes it moves), each timed as a forward kernel, with the method of its
  * forward; the roofline for everything else. On the device its call overhead was fitted on, the
  * framework's cost of the call is added (LayerTime::overhead_us), whichever the method.
+ * With @p c, a layer the learned model times (`mlp`) also gets its coverage(m, l, t) there, from
+ * the features its prediction computed (so without computing them twice).
  */
 template <class Exec = constexpr_exec>
-constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t) {
+constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
+    if (c) {  // coverage()'s rule: the model of the layer's kind, and each learned kernel's features inside
+        *c = Coverage{};
+        const std::size_t index = m.index_of(kind(l), t.device());
+        if (index == m.kinds.size())
+            c = nullptr;
+        else {
+            c->device = m.trained_on(m.kinds[index], t.device());
+            c->shape = true;
+        }
+    }
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
-        const LayerTime k = kernel_time<Exec>(m, l, t);
+        const LayerTime k = kernel_time<Exec>(m, l, t, c);
         return {k.us + o, k.method, o};
     }
     if (m.steps_from_forward(t.pass(), t.dtype())) {
@@ -4090,7 +4120,7 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
         double us = 0.0;
         Method method = Method::no_kernel;
         for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
-            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward);
+            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward, c);
             us += k.scale * kt.us;
             if (method == Method::no_kernel) method = kt.method;
         }
@@ -31319,6 +31349,10 @@ inline constexpr std::uint64_t k_stream_shuffle = 3;
 #include <cstddef>    // size_t
 #include <cstdint>    // uint32_t
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>  // the AVX2 compaction
+#endif
+
 // #include "activation.hpp"  // activate_in_place: already inlined above
 // #include "options.hpp"     // MlpActivation: already inlined above
 
@@ -31334,14 +31368,29 @@ template <std::size_t B>
 [[gnu::always_inline]] inline void gather_block(const double* __restrict__ in, const std::uint32_t* __restrict__ idx,
                                                 std::size_t count, const double* __restrict__ w, std::size_t stride,
                                                 const double* init, bool relu, double* out) noexcept {
-    double acc[B];
-    for (std::size_t k = 0; k < B; ++k) acc[k] = init[k];
-    for (std::size_t p = 0; p < count; ++p) {
-        const std::size_t i = idx[p];
-        const double x = in[i];
-        const double* row = w + i * stride;
+    // two sets of accumulators, the even and the odd inputs: twice the independent sums, so that the
+    // multiply-adds are not held up by each other's latency
+    double acc[B], odd[B];
+    for (std::size_t k = 0; k < B; ++k) {
+        acc[k] = init[k];
+        odd[k] = 0.0;
+    }
+    std::size_t p = 0;
+    for (; p + 2 <= count; p += 2) {
+        const double x0 = in[idx[p]], x1 = in[idx[p + 1]];
+        const double* r0 = w + idx[p] * stride;
+        const double* r1 = w + idx[p + 1] * stride;
+        for (std::size_t k = 0; k < B; ++k) {
+            acc[k] += x0 * r0[k];
+            odd[k] += x1 * r1[k];
+        }
+    }
+    if (p < count) {
+        const double x = in[idx[p]];
+        const double* row = w + idx[p] * stride;
         for (std::size_t k = 0; k < B; ++k) acc[k] += x * row[k];
     }
+    for (std::size_t k = 0; k < B; ++k) acc[k] += odd[k];
     if (relu)
         for (std::size_t k = 0; k < B; ++k) acc[k] = acc[k] > 0.0 ? acc[k] : 0.0;
     for (std::size_t k = 0; k < B; ++k) out[k] = acc[k];
@@ -31357,26 +31406,42 @@ struct RowLayer {
     bool hidden;               ///< not the output layer
 };
 
+/** @brief Room for the compacted indices of up to 256 inputs, and for a last 4-wide store past them. */
+using compact_indices = std::array<std::uint32_t, 256 + 4>;
+
+/**
+ * @brief The indices of the non-zero inputs in [base, end) (at most 256), in order, into @p idx;
+ * returns their count. Without branches, since branching on the inputs mispredicts.
+ */
+[[gnu::always_inline]] inline std::size_t compact_nonzero(const double* __restrict__ in, std::size_t base,
+                                                          std::size_t end, compact_indices& idx) noexcept {
+    std::size_t count = 0;
+    for (std::size_t i = base; i < end; ++i) {
+        idx[count] = static_cast<std::uint32_t>(i);
+        count += in[i] != 0.0 ? 1 : 0;
+    }
+    return count;
+}
+
 /**
  * @brief One layer of one row, in blocks of 16, 8, 4 and 1 outputs. Inputs exactly 0 (about
- * half, after ReLU) are left out of the sums: their indices are compacted first without
- * branches, since branching on them mispredicts; 256 at a time, so no scratch is needed.
+ * half, after ReLU) are left out of the sums: their indices are compacted first (@p Compact,
+ * compact_nonzero's signature), 256 at a time, so no scratch is needed.
  */
+template <auto Compact, auto Block32 = nullptr>
 [[gnu::always_inline]] inline void forward_row_layer(const RowLayer& L, const double* __restrict__ in,
                                                      double* __restrict__ out) noexcept {
-    std::array<std::uint32_t, 256> idx;
+    compact_indices idx;
     if (L.n_in == 0) std::copy(L.bias, L.bias + L.n_out, out);
-    for (std::size_t base = 0; base < L.n_in; base += idx.size()) {
-        const std::size_t end = std::min(L.n_in, base + idx.size());
-        std::size_t count = 0;
-        for (std::size_t i = base; i < end; ++i) {  // branch-free compaction
-            idx[count] = static_cast<std::uint32_t>(i);
-            count += in[i] != 0.0 ? 1 : 0;
-        }
+    for (std::size_t base = 0; base < L.n_in; base += 256) {
+        const std::size_t end = std::min(L.n_in, base + 256);
+        const std::size_t count = Compact(in, base, end, idx);
         const double* init = base == 0 ? L.bias : out;
         const bool relu = L.relu && L.hidden && end == L.n_in;
         const std::size_t n = L.n_out;
         std::size_t o = 0;
+        if constexpr (Block32 != nullptr)
+            for (; o + 32 <= n; o += 32) Block32(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
         for (; o + 16 <= n; o += 16) gather_block<16>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
         for (; o + 8 <= n; o += 8) gather_block<8>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
         for (; o + 4 <= n; o += 4) gather_block<4>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
@@ -31387,15 +31452,75 @@ struct RowLayer {
 /** @brief forward_row_layer() compiled for the build's instruction set. */
 inline void forward_row_layer_generic(const RowLayer& L, const double* __restrict__ in,
                                       double* __restrict__ out) noexcept {
-    forward_row_layer(L, in, out);
+    forward_row_layer<compact_nonzero>(L, in, out);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define PERFCAST_MLP_X86_DISPATCH 1
+/**
+ * @brief compact_nonzero() four inputs at a time: their non-zero mask indexes a table of the
+ * non-zero lanes' offsets, stored whole (the unused lanes are overwritten by the next store).
+ */
+[[gnu::target("avx2,fma")]] inline std::size_t compact_nonzero_avx2(const double* __restrict__ in, std::size_t base,
+                                                                    std::size_t end, compact_indices& idx) noexcept {
+    alignas(16) static constexpr std::uint32_t lanes[16][4] = {
+        {0, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {2, 0, 0, 0}, {0, 2, 0, 0}, {1, 2, 0, 0}, {0, 1, 2, 0},
+        {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0}, {2, 3, 0, 0}, {0, 2, 3, 0}, {1, 2, 3, 0}, {0, 1, 2, 3}};
+    std::size_t count = 0;
+    std::size_t i = base;
+    const __m256d zero = _mm256_setzero_pd();
+    for (; i + 4 <= end; i += 4) {
+        // not equal, or unordered: a NaN counts as non-zero, as in compact_nonzero
+        const int mask = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(in + i), zero, _CMP_NEQ_UQ));
+        const __m128i at = _mm_add_epi32(_mm_set1_epi32(static_cast<int>(i)),
+                                         _mm_load_si128(reinterpret_cast<const __m128i*>(lanes[mask])));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(idx.data() + count), at);
+        count += static_cast<std::size_t>(__builtin_popcount(static_cast<unsigned>(mask)));
+    }
+    for (; i < end; ++i) {
+        idx[count] = static_cast<std::uint32_t>(i);
+        count += in[i] != 0.0 ? 1 : 0;
+    }
+    return count;
+}
+
+/**
+ * @brief gather_block<32> in AVX2 registers: eight independent sums of four outputs, so that the
+ * multiply-adds are not held up by each other's latency.
+ */
+[[gnu::target("avx2,fma")]] inline void gather_block32_avx2(const double* __restrict__ in,
+                                                            const std::uint32_t* __restrict__ idx, std::size_t count,
+                                                            const double* __restrict__ w, std::size_t stride,
+                                                            const double* init, bool relu, double* out) noexcept {
+    __m256d a0 = _mm256_loadu_pd(init), a1 = _mm256_loadu_pd(init + 4), a2 = _mm256_loadu_pd(init + 8),
+            a3 = _mm256_loadu_pd(init + 12), a4 = _mm256_loadu_pd(init + 16), a5 = _mm256_loadu_pd(init + 20),
+            a6 = _mm256_loadu_pd(init + 24), a7 = _mm256_loadu_pd(init + 28);
+    for (std::size_t p = 0; p < count; ++p) {
+        const __m256d x = _mm256_broadcast_sd(in + idx[p]);
+        const double* r = w + static_cast<std::size_t>(idx[p]) * stride;
+        a0 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r), a0);
+        a1 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r + 4), a1);
+        a2 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r + 8), a2);
+        a3 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r + 12), a3);
+        a4 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r + 16), a4);
+        a5 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r + 20), a5);
+        a6 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r + 24), a6);
+        a7 = _mm256_fmadd_pd(x, _mm256_loadu_pd(r + 28), a7);
+    }
+    if (relu) {
+        const __m256d z = _mm256_setzero_pd();
+        a0 = _mm256_max_pd(a0, z), a1 = _mm256_max_pd(a1, z), a2 = _mm256_max_pd(a2, z), a3 = _mm256_max_pd(a3, z);
+        a4 = _mm256_max_pd(a4, z), a5 = _mm256_max_pd(a5, z), a6 = _mm256_max_pd(a6, z), a7 = _mm256_max_pd(a7, z);
+    }
+    _mm256_storeu_pd(out, a0), _mm256_storeu_pd(out + 4, a1), _mm256_storeu_pd(out + 8, a2);
+    _mm256_storeu_pd(out + 12, a3), _mm256_storeu_pd(out + 16, a4), _mm256_storeu_pd(out + 20, a5);
+    _mm256_storeu_pd(out + 24, a6), _mm256_storeu_pd(out + 28, a7);
+}
+
 /** @brief forward_row_layer() compiled for AVX2 with FMA, chosen at run time when the CPU has them. */
 [[gnu::target("avx2,fma")]] inline void forward_row_layer_avx2(const RowLayer& L, const double* __restrict__ in,
                                                                double* __restrict__ out) noexcept {
-    forward_row_layer(L, in, out);
+    forward_row_layer<compact_nonzero_avx2, gather_block32_avx2>(L, in, out);
 }
 
 /** @brief Whether this CPU runs AVX2 and FMA (asked once). */
@@ -32846,9 +32971,10 @@ public:
         return embedded::predict_us<runtime_exec>(view(), l, t);
     }
 
-    /** @brief A layer's time for the whole pass and its method (embedded::layer_time, the compile-time rule). */
-    LayerTime layer_time(const Layer& l, const Target& t) const {
-        return embedded::layer_time<runtime_exec>(view(), l, t);
+    /** @brief A layer's time for the whole pass and its method (embedded::layer_time, the compile-time rule);
+     *  with @p c, a learned layer's coverage as well (embedded::coverage, from the same features). */
+    LayerTime layer_time(const Layer& l, const Target& t, embedded::Coverage* c = nullptr) const {
+        return embedded::layer_time<runtime_exec>(view(), l, t, c);
     }
 
     /** @brief Re-runs the reference queries. @throws perfcast::error on a mismatch */
@@ -33570,9 +33696,10 @@ struct EstimateOptions {
 namespace detail {
 
 /**
- * @brief estimate_with, and where each distinct layer was: @p on_distinct(layer_index) is called for
- * the first layer of each distinct (layer, pass, backward), and every later equal layer copies that
- * one's breakdown (its time, roofline, PALEO, cost and whatever on_distinct set, such as its coverage).
+ * @brief estimate_with, and where each distinct layer was: @p on_distinct(query, estimate) is called
+ * for the first layer of each distinct (layer, pass, backward), `query` counting time_of's calls from 0
+ * (the one that answered it), and every later equal layer copies that one's breakdown (its time,
+ * roofline, PALEO, cost and whatever on_distinct set, such as its coverage).
  */
 template <class TimeOf, class OnDistinct>
 NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method, const TimeOf& time_of,
@@ -33656,7 +33783,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             detail::naming_layer(le.name, [&] { e.total_cost += le.cost; });
             e.layers.push_back(std::move(le));
             if (!(a.has_first && a.backward == b)) {
-                on_distinct(i, e.layers.back());
+                on_distinct(slot, e.layers.back());
                 if (!a.has_first) {
                     a.first = i;
                     a.backward = b;
@@ -33711,13 +33838,13 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
  */
 inline NetworkEstimate estimate(const Network& net, const Target& t, const Predictor& model,
                                 const EstimateOptions& options = {}) {
-    // where each learned layer lies, once per distinct layer (equal ones copy it)
+    // where each learned layer lies, from the features of its prediction, shared by the equal layers
+    std::vector<embedded::Coverage> where;  // per query of time_of
     return detail::estimate_walk(
-        net, t, Method::mlp, [&model](const Layer& l, const Target& at) { return model.layer_time(l, at); }, options,
-        [&](std::size_t i, LayerEstimate& le) {
-            if (le.method == Method::mlp)
-                le.coverage = std::make_shared<const embedded::Coverage>(
-                    embedded::coverage<detail::std_math>(model.view(), net.layers[i].layer, t));
+        net, t, Method::mlp,
+        [&model, &where](const Layer& l, const Target& at) { return model.layer_time(l, at, &where.emplace_back()); },
+        options, [&where](std::size_t query, LayerEstimate& le) {
+            if (le.method == Method::mlp) le.coverage = std::make_shared<const embedded::Coverage>(where[query]);
         });
 }
 

@@ -54,13 +54,17 @@ struct constexpr_exec {
     static constexpr double forward(const KindModel& member, const double* x, std::size_t n);
 };
 
+struct Coverage;
+
 /**
- * @brief The learned model's time for a layer on a target, in microseconds.
+ * @brief The learned model's time for a layer on a target, in microseconds. With @p outside, the
+ * features of the query outside the training rows' range are recorded in it as well (and its
+ * `shape` cleared when there are any), from the features the prediction computed anyway.
  * @throws perfcast::error (a compile error in a constant expression) when the model has no
  *         model for the layer's kind, or its features differ from the schema it was trained with
  */
 template <class Exec = constexpr_exec>
-constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t);
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* outside = nullptr);
 
 /** @brief Largest relative difference between the model's predictions and its reference queries' (0 if none). */
 template <class Exec = constexpr_exec>
@@ -174,35 +178,6 @@ constexpr double constexpr_exec::forward(const KindModel& k, const double* x, st
     return k.output_offset + k.output_scale * in[0];
 }
 
-template <class Exec>
-constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t) {
-    const std::size_t index = m.index_of(kind(l), t.device());
-    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
-    const KindModel& k = m.kinds[index];
-    namespace fk = perfcast::detail::features_kernel;
-    fk::feature_buffer f;
-    fk::compute<typename Exec::math>(f, k.features, l, t);
-    fk::clamp_to_range(f, k.feature_min, k.feature_max);
-    // the ensemble: the model's entries one after another, averaged in the target transform's space
-    double z = 0.0;
-    std::size_t members = 0;
-    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].same_ensemble(k); ++i, ++members) {
-        const KindModel& e = m.kinds[i];
-        if (f.size != e.mean.size() || f.size != e.stddev.size())
-            throw error("features", "the model was trained on another number of features");
-        double x[fk::max_features]{};
-        for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
-        z += Exec::forward(e, x, f.size);
-    }
-    const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
-                                                                           z / static_cast<double>(members));
-    const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
-    const double us = !k.relative_to_roofline ? y
-                      : k.portable()          ? y * portable_baseline_us(l, t, k.latency_us)
-                                              : y * r.us;
-    return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
-}
-
 /** @brief A feature of a query outside the training rows' range of the model that answers it. */
 struct OutsideFeature {
     std::string_view name;  ///< the feature's name in the schema (feature_kernel.hpp's, a string literal)
@@ -241,6 +216,56 @@ struct Coverage {
     }
 };
 
+namespace detail {
+
+/**
+ * @brief Whether every feature @p f of a query lies inside the training rows' range of the model
+ * @p k that answers it; each one outside is recorded in @p c.
+ */
+constexpr bool note_outside(Coverage& c, const KindModel& k,
+                            const perfcast::detail::features_kernel::feature_buffer& f) noexcept {
+    bool in = true;
+    if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
+        for (std::size_t j = 0; j < f.size; ++j)
+            if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) {
+                in = false;
+                c.add_outside({f.names[j], f.values[j], k.feature_min[j], k.feature_max[j]});
+            }
+    return in;
+}
+
+}  // namespace detail
+
+template <class Exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* outside) {
+    const std::size_t index = m.index_of(kind(l), t.device());
+    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
+    const KindModel& k = m.kinds[index];
+    namespace fk = perfcast::detail::features_kernel;
+    fk::feature_buffer f;
+    fk::compute<typename Exec::math>(f, k.features, l, t);
+    if (outside && !detail::note_outside(*outside, k, f)) outside->shape = false;
+    fk::clamp_to_range(f, k.feature_min, k.feature_max);
+    // the ensemble: the model's entries one after another, averaged in the target transform's space
+    double z = 0.0;
+    std::size_t members = 0;
+    for (std::size_t i = index; i < m.kinds.size() && m.kinds[i].same_ensemble(k); ++i, ++members) {
+        const KindModel& e = m.kinds[i];
+        if (f.size != e.mean.size() || f.size != e.stddev.size())
+            throw error("features", "the model was trained on another number of features");
+        double x[fk::max_features]{};
+        for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
+        z += Exec::forward(e, x, f.size);
+    }
+    const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
+                                                                           z / static_cast<double>(members));
+    const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
+    const double us = !k.relative_to_roofline ? y
+                      : k.portable()          ? y * portable_baseline_us(l, t, k.latency_us)
+                                              : y * r.us;
+    return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+}
+
 /**
  * @brief The Coverage of a layer on a target under a model (device and shape false for a kind it lacks).
  * A training step under a model trained on forward passes only is timed as forward kernels
@@ -256,17 +281,9 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
     const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
         const std::size_t i = m.index_of(kind(q), at.device());
         if (i == m.kinds.size()) return true;  // not a learned kernel
-        const KindModel& k = m.kinds[i];
         fk::feature_buffer f;
-        fk::compute<Math>(f, k.features, q, at);
-        bool in = true;
-        if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
-            for (std::size_t j = 0; j < f.size; ++j)
-                if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) {
-                    in = false;
-                    c.add_outside({f.names[j], f.values[j], k.feature_min[j], k.feature_max[j]});
-                }
-        return in;
+        fk::compute<Math>(f, m.kinds[i].features, q, at);
+        return detail::note_outside(c, m.kinds[i], f);
     };
     if (m.steps_from_forward(t.pass(), t.dtype())) {
         c.shape = true;

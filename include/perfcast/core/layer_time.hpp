@@ -24,8 +24,9 @@ namespace embedded {
  * roofline.
  */
 template <class Exec = constexpr_exec>
-constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t) {
-    if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t), Method::mlp, 0.0};
+constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
+                                Coverage* outside = nullptr) {
+    if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t, outside), Method::mlp, 0.0};
     if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
     return {roofline_us(l, t), Method::roofline, 0.0};
 }
@@ -39,13 +40,25 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
  * forward scaled by the bytes it moves), each timed as a forward kernel, with the method of its
  * forward; the roofline for everything else. On the device its call overhead was fitted on, the
  * framework's cost of the call is added (LayerTime::overhead_us), whichever the method.
+ * With @p c, a layer the learned model times (`mlp`) also gets its coverage(m, l, t) there, from
+ * the features its prediction computed (so without computing them twice).
  */
 template <class Exec = constexpr_exec>
-constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t) {
+constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
+    if (c) {  // coverage()'s rule: the model of the layer's kind, and each learned kernel's features inside
+        *c = Coverage{};
+        const std::size_t index = m.index_of(kind(l), t.device());
+        if (index == m.kinds.size())
+            c = nullptr;
+        else {
+            c->device = m.trained_on(m.kinds[index], t.device());
+            c->shape = true;
+        }
+    }
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
-        const LayerTime k = kernel_time<Exec>(m, l, t);
+        const LayerTime k = kernel_time<Exec>(m, l, t, c);
         return {k.us + o, k.method, o};
     }
     if (m.steps_from_forward(t.pass(), t.dtype())) {
@@ -53,7 +66,7 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
         double us = 0.0;
         Method method = Method::no_kernel;
         for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
-            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward);
+            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward, c);
             us += k.scale * kt.us;
             if (method == Method::no_kernel) method = kt.method;
         }

@@ -122,9 +122,10 @@ struct EstimateOptions {
 namespace detail {
 
 /**
- * @brief estimate_with, and where each distinct layer was: @p on_distinct(layer_index) is called for
- * the first layer of each distinct (layer, pass, backward), and every later equal layer copies that
- * one's breakdown (its time, roofline, PALEO, cost and whatever on_distinct set, such as its coverage).
+ * @brief estimate_with, and where each distinct layer was: @p on_distinct(query, estimate) is called
+ * for the first layer of each distinct (layer, pass, backward), `query` counting time_of's calls from 0
+ * (the one that answered it), and every later equal layer copies that one's breakdown (its time,
+ * roofline, PALEO, cost and whatever on_distinct set, such as its coverage).
  */
 template <class TimeOf, class OnDistinct>
 NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method, const TimeOf& time_of,
@@ -208,7 +209,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             detail::naming_layer(le.name, [&] { e.total_cost += le.cost; });
             e.layers.push_back(std::move(le));
             if (!(a.has_first && a.backward == b)) {
-                on_distinct(i, e.layers.back());
+                on_distinct(slot, e.layers.back());
                 if (!a.has_first) {
                     a.first = i;
                     a.backward = b;
@@ -263,13 +264,13 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
  */
 inline NetworkEstimate estimate(const Network& net, const Target& t, const Predictor& model,
                                 const EstimateOptions& options = {}) {
-    // where each learned layer lies, once per distinct layer (equal ones copy it)
+    // where each learned layer lies, from the features of its prediction, shared by the equal layers
+    std::vector<embedded::Coverage> where;  // per query of time_of
     return detail::estimate_walk(
-        net, t, Method::mlp, [&model](const Layer& l, const Target& at) { return model.layer_time(l, at); }, options,
-        [&](std::size_t i, LayerEstimate& le) {
-            if (le.method == Method::mlp)
-                le.coverage = std::make_shared<const embedded::Coverage>(
-                    embedded::coverage<detail::std_math>(model.view(), net.layers[i].layer, t));
+        net, t, Method::mlp,
+        [&model, &where](const Layer& l, const Target& at) { return model.layer_time(l, at, &where.emplace_back()); },
+        options, [&where](std::size_t query, LayerEstimate& le) {
+            if (le.method == Method::mlp) le.coverage = std::make_shared<const embedded::Coverage>(where[query]);
         });
 }
 

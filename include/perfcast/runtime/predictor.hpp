@@ -311,9 +311,10 @@ public:
         return embedded::predict_us<runtime_exec>(view(), l, t);
     }
 
-    /** @brief A layer's time for the whole pass and its method (embedded::layer_time, the compile-time rule). */
-    LayerTime layer_time(const Layer& l, const Target& t) const {
-        return embedded::layer_time<runtime_exec>(view(), l, t);
+    /** @brief A layer's time for the whole pass and its method (embedded::layer_time, the compile-time rule);
+     *  with @p c, a learned layer's coverage as well (embedded::coverage, from the same features). */
+    LayerTime layer_time(const Layer& l, const Target& t, embedded::Coverage* c = nullptr) const {
+        return embedded::layer_time<runtime_exec>(view(), l, t, c);
     }
 
     /** @brief Re-runs the reference queries. @throws perfcast::error on a mismatch */
