@@ -40,6 +40,13 @@ public:
     EstimateName(std::string_view s) { assign(s); }                   // NOLINT: implicit by design
     EstimateName(const std::string& s) : EstimateName(std::string_view(s)) {}  // NOLINT: implicit by design
     EstimateName(const char* s) : EstimateName(std::string_view(s)) {}        // NOLINT: implicit by design
+    /// in place: the characters are copied once, straight into this name
+    EstimateName& operator=(std::string_view s) {
+        assign(s);
+        return *this;
+    }
+    EstimateName& operator=(const std::string& s) { return *this = std::string_view(s); }
+    EstimateName& operator=(const char* s) { return *this = std::string_view(s); }
 
     std::string_view view() const noexcept {
         return m_long.empty() ? std::string_view(m_inline.data(), m_size) : std::string_view(m_long);
@@ -179,7 +186,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         [&](std::size_t i, Backward b, const LayerTime&, const LayerTime& step) {
             const NamedLayer& nl = net.layers[i];
             Asked& a = asked[slot];
-            LayerEstimate le;
+            LayerEstimate& le = e.layers.emplace_back();  // in place: reserved, no reallocation
             if (a.has_first && a.backward == b) {  // an equal layer came before: its breakdown
                 const LayerEstimate& f = e.layers[a.first];
                 le.kind = f.kind;
@@ -207,9 +214,8 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             e.roofline_total_us += le.roofline_us;
             e.paleo_total_us += le.paleo_us;
             detail::naming_layer(le.name, [&] { e.total_cost += le.cost; });
-            e.layers.push_back(std::move(le));
             if (!(a.has_first && a.backward == b)) {
-                on_distinct(slot, e.layers.back());
+                on_distinct(slot, le);
                 if (!a.has_first) {
                     a.first = i;
                     a.backward = b;
