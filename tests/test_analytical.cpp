@@ -142,6 +142,35 @@ TEST_CASE("estimate asks the time function once per distinct layer and pass, and
     }
 }
 
+TEST_CASE("estimate finds a repeated layer among hundreds of distinct ones") {
+    // 600 distinct dense layers, then the same 600 again in reverse: every repeat is found after the
+    // table of answers has grown several times, and the training step's updates are asked once per size
+    Network net{"many", 4, {}};
+    for (int i = 0; i < 600; ++i)
+        net.layers.push_back({"a" + std::to_string(i), Layer(DenseParams{.batch = 4, .in_features = 16 + i, .out_features = 8})});
+    for (int i = 599; i >= 0; --i)
+        net.layers.push_back({"b" + std::to_string(i), Layer(DenseParams{.batch = 4, .in_features = 16 + i, .out_features = 8})});
+    for (const Pass pass : {Pass::inference, Pass::training}) {
+        std::vector<std::pair<Layer, Pass>> calls;
+        const auto fn = [&](const Layer& l, const Target& at) {
+            calls.emplace_back(l, at.pass());
+            return LayerTime{static_cast<double>(param_count(l)) + (at.pass() == Pass::training ? 0.5 : 0.0), Method::mlp};
+        };
+        const Target t(devices::t4, pass, DType::fp32);
+        const NetworkEstimate e = estimate_with(net, t, Method::mlp, fn);
+        std::size_t layer_calls = 0;
+        for (const auto& [l, p] : calls) layer_calls += p == pass ? 1 : 0;
+        CHECK(layer_calls == 600);
+        if (pass == Pass::training) CHECK(calls.size() > 600);  // the updates: weight and bias tensors
+        // each layer its answer (a training step's first layer runs part of its backward: BackwardScope)
+        for (std::size_t i = pass == Pass::training ? 1 : 0; i < 600; ++i) {
+            CAPTURE(i);
+            CHECK(e.layers[i].us == e.layers[1199 - i].us);
+            if (pass == Pass::inference) CHECK(e.layers[i].us == fn(net.layers[i].layer, t).us);
+        }
+    }
+}
+
 TEST_CASE("an estimate's layer names are the network's, short ones held inline and long ones whole") {
     const std::string long_name(EstimateName::inline_capacity + 10, 'x');
     const std::string edge(EstimateName::inline_capacity, 'e');

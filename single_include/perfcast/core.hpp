@@ -3439,7 +3439,7 @@ inline constexpr std::size_t max_features = 64;
 
 /** @brief Names and values of a feature vector, without heap allocation. */
 struct feature_buffer {
-    std::array<double, max_features> values{};
+    std::array<double, max_features> values;  // the first `size` are set (add)
     std::array<std::string_view, max_features> names{};
     std::size_t size = 0;
 
@@ -3979,7 +3979,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
         const KindModel& e = m.kinds[i];
         if (f.size != e.mean.size() || f.size != e.stddev.size())
             throw error("features", "the model was trained on another number of features");
-        double x[fk::max_features]{};
+        double x[fk::max_features];  // the first f.size set below (no zeroing: it costs more than the rest of the loop)
         for (std::size_t c = 0; c < f.size; ++c) x[c] = (f.values[c] - e.mean[c]) / e.stddev[c];
         z += Exec::forward(e, x, f.size);
     }

@@ -39,7 +39,7 @@ inline constexpr std::size_t max_features = 64;
 
 /** @brief Names and values of a feature vector, without heap allocation. */
 struct feature_buffer {
-    std::array<double, max_features> values{};
+    std::array<double, max_features> values;  // the first `size` are set (add)
     std::array<std::string_view, max_features> names{};
     std::size_t size = 0;
 

@@ -157,8 +157,15 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         bool has_first = false;
     };
     std::vector<Asked> asked;
-    std::vector<std::uint64_t> keys;  // asked[i]'s key, apart: a scan of them stays in a few cache lines
-    std::size_t slot = 0;             // the entry ask answered last
+    std::vector<std::uint64_t> keys;  // asked[i]'s key
+    // the entries by key, open addressing, at most half full: an entry's index + 1 (0: empty), at the
+    // key's Fibonacci hash (its top `bits` bits after a multiply) or the first empty slot after it
+    int bits = 8;
+    std::vector<std::uint32_t> table(std::size_t{1} << bits);
+    const auto home = [&bits](std::uint64_t key) {
+        return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
+    };
+    std::size_t slot = 0;  // the entry ask answered last
     const auto ask = [&](const Layer& l, const Target& at) -> LayerTime {
         std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(at.pass());
         const auto mix = [&h](std::int64_t v) {
@@ -167,14 +174,28 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         mix(param_count(l));
         const Shape out = output_shape(l);
         for (int i = 0; i < out.rank; ++i) mix(out[i]);
-        for (std::size_t i = 0; i < keys.size(); ++i)
+        const std::size_t mask = table.size() - 1;
+        std::size_t at_slot = home(h);
+        for (; table[at_slot] != 0; at_slot = (at_slot + 1) & mask) {
+            const std::size_t i = table[at_slot] - 1;
             if (keys[i] == h && asked[i].pass == at.pass() && asked[i].layer == l) {
                 slot = i;
                 return asked[i].time;
             }
+        }
         asked.push_back({l, at.pass(), time_of(l, at)});
         keys.push_back(h);
         slot = asked.size() - 1;
+        table[at_slot] = static_cast<std::uint32_t>(asked.size());
+        if (2 * asked.size() > table.size()) {  // grow: twice the slots, every entry placed again
+            ++bits;
+            table.assign(std::size_t{1} << bits, 0);
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                std::size_t j = home(keys[i]);
+                while (table[j] != 0) j = (j + 1) & (table.size() - 1);
+                table[j] = static_cast<std::uint32_t>(i + 1);
+            }
+        }
         return asked.back().time;
     };
     LayerEstimate update;
