@@ -8,7 +8,7 @@
 #include <array>        // array
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint64_t
-#include <memory>       // shared_ptr, make_shared
+#include <memory>       // shared_ptr, make_shared, unique_ptr, make_unique
 #include <ostream>      // ostream
 #include <string>       // string
 #include <string_view>  // string_view
@@ -293,11 +293,27 @@ inline NetworkEstimate estimate(const Network& net, const Target& t, const Predi
                                 const EstimateOptions& options = {}) {
     // where each learned layer lies, from the features of its prediction, shared by the equal layers
     std::vector<embedded::Coverage> where;  // per query of time_of
+    where.reserve(net.layers.size());
+    // the distinct layers' coverages, in chunks of 16 owned by one block that every LayerEstimate shares (a
+    // shared_ptr aliasing into it): an allocation per 16 learned layers, not one per layer
+    constexpr std::size_t chunk = 16;
+    struct Chunks {
+        std::vector<std::unique_ptr<embedded::Coverage[]>> chunks;
+        std::size_t used = chunk;  // in the last chunk
+    };
+    const auto block = std::make_shared<Chunks>();
     return detail::estimate_walk(
         net, t, Method::mlp,
         [&model, &where](const Layer& l, const Target& at) { return model.layer_time(l, at, &where.emplace_back()); },
-        options, [&where](std::size_t query, LayerEstimate& le) {
-            if (le.method == Method::mlp) le.coverage = std::make_shared<const embedded::Coverage>(where[query]);
+        options, [&where, &block](std::size_t query, LayerEstimate& le) {
+            if (le.method != Method::mlp) return;
+            if (block->used == chunk) {
+                block->chunks.push_back(std::make_unique<embedded::Coverage[]>(chunk));
+                block->used = 0;
+            }
+            embedded::Coverage& c = block->chunks.back()[block->used++];
+            c = where[query];
+            le.coverage = std::shared_ptr<const embedded::Coverage>(block, &c);
         });
 }
 
