@@ -85,11 +85,12 @@ using compact_indices = std::array<std::uint32_t, 256 + 4>;
 }
 
 /**
- * @brief One layer of one row, in blocks of 16, 8, 4 and 1 outputs. Inputs exactly 0 (about
- * half, after ReLU) are left out of the sums: their indices are compacted first (@p Compact,
- * compact_nonzero's signature), 256 at a time, so no scratch is needed.
+ * @brief One layer of one row, in blocks of 16, 8, 4 and 1 outputs (first of 32 with @p Block32, when
+ * given: gather_block<32>'s signature). Inputs exactly 0 (about half, after ReLU) are left out of the
+ * sums: their indices are compacted first (@p Compact, compact_nonzero's signature), 256 at a time, so
+ * no scratch is needed.
  */
-template <auto Compact, auto Block32 = nullptr>
+template <auto Compact, auto... Block32>
 [[gnu::always_inline]] inline void forward_row_layer(const RowLayer& L, const double* __restrict__ in,
                                                      double* __restrict__ out) noexcept {
     compact_indices idx;
@@ -101,8 +102,10 @@ template <auto Compact, auto Block32 = nullptr>
         const bool relu = L.relu && L.hidden && end == L.n_in;
         const std::size_t n = L.n_out;
         std::size_t o = 0;
-        if constexpr (Block32 != nullptr)
-            for (; o + 32 <= n; o += 32) Block32(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
+        // (a pack of none or one, not a pointer compared with null: GCC's -fsanitize=undefined makes that
+        // comparison non-constant)
+        if constexpr (sizeof...(Block32) == 1)
+            for (; o + 32 <= n; o += 32) (Block32(in, idx.data(), count, L.w + o, n, init + o, relu, out + o), ...);
         for (; o + 16 <= n; o += 16) gather_block<16>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
         for (; o + 8 <= n; o += 8) gather_block<8>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
         for (; o + 4 <= n; o += 4) gather_block<4>(in, idx.data(), count, L.w + o, n, init + o, relu, out + o);
