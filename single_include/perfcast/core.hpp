@@ -3960,6 +3960,18 @@ constexpr bool note_outside(Coverage& c, const KindModel& k,
     return in;
 }
 
+/**
+ * @brief A Coverage's start for layer @p l: its device is among the training devices of the model
+ * that answers the layer's kind. False (and @p c empty) when no model answers it.
+ */
+constexpr bool begin_coverage(Coverage& c, const Model& m, const Layer& l, const perfcast::Target& t) noexcept {
+    c = Coverage{};
+    const std::size_t index = m.index_of(kind(l), t.device());
+    if (index == m.kinds.size()) return false;
+    c.device = m.trained_on(m.kinds[index], t.device());
+    return true;
+}
+
 }  // namespace detail
 
 template <class Exec>
@@ -4000,9 +4012,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
 template <class Math = perfcast::detail::constexpr_math>
 constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
     Coverage c;
-    const std::size_t index = m.index_of(kind(l), t.device());
-    if (index == m.kinds.size()) return c;
-    c.device = m.trained_on(m.kinds[index], t.device());
+    if (!detail::begin_coverage(c, m, l, t)) return c;
     namespace fk = perfcast::detail::features_kernel;
     const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
         const std::size_t i = m.index_of(kind(q), at.device());
@@ -4090,16 +4100,9 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
  */
 template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
-    if (c) {  // coverage()'s rule: the model of the layer's kind, and each learned kernel's features inside
-        *c = Coverage{};
-        const std::size_t index = m.index_of(kind(l), t.device());
-        if (index == m.kinds.size())
-            c = nullptr;
-        else {
-            c->device = m.trained_on(m.kinds[index], t.device());
-            c->shape = true;
-        }
-    }
+    // coverage()'s rule: the model of the layer's kind, then each learned kernel's features inside (predict_us)
+    if (c && !detail::begin_coverage(*c, m, l, t)) c = nullptr;
+    if (c) c->shape = true;
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {

@@ -45,16 +45,9 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
  */
 template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
-    if (c) {  // coverage()'s rule: the model of the layer's kind, and each learned kernel's features inside
-        *c = Coverage{};
-        const std::size_t index = m.index_of(kind(l), t.device());
-        if (index == m.kinds.size())
-            c = nullptr;
-        else {
-            c->device = m.trained_on(m.kinds[index], t.device());
-            c->shape = true;
-        }
-    }
+    // coverage()'s rule: the model of the layer's kind, then each learned kernel's features inside (predict_us)
+    if (c && !detail::begin_coverage(*c, m, l, t)) c = nullptr;
+    if (c) c->shape = true;
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
