@@ -120,10 +120,13 @@ def profile_step(step, cuda):
             torch.cuda.synchronize()
     rows = []
     for e in prof.key_averages(group_by_input_shape=True):
+        # a self time is the total less the children's; the profiler can attribute a child that ran on
+        # another thread (autograd's engine) past its parent's end, which leaves the parent a negative self
+        # time under a busy CPU: an operator's own time is at least 0
         rows.append({"op": e.key, "input_shapes": json.dumps(e.input_shapes, separators=(",", ":")),
                      "calls": e.count,
-                     "self_device_ms": _ms(e, "self_device_time_total", "self_cuda_time_total"),
-                     "self_cpu_ms": _ms(e, "self_cpu_time_total"),
+                     "self_device_ms": max(0.0, _ms(e, "self_device_time_total", "self_cuda_time_total")),
+                     "self_cpu_ms": max(0.0, _ms(e, "self_cpu_time_total")),
                      "device_ms": _ms(e, "device_time_total", "cuda_time_total"),
                      "cpu_ms": _ms(e, "cpu_time_total")})
     rows.sort(key=lambda r: (-r["self_device_ms"], -r["self_cpu_ms"]))
