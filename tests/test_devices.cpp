@@ -73,6 +73,18 @@ TEST_CASE("devices round-trip through JSON, and loaded devices are found") {
                  "mine.json");
     REQUIRE(custom.find("MINE") != nullptr);
     CHECK(custom.get("my gpu").fp32_tflops == 2.5);
+    CHECK(custom.get("my gpu").kernel_floor_us == 0);  // unknown unless given
+    // a machine's kernel floor travels with its device, and a file refines a built-in device with it
+    Device floored = devices::h100_sxm;
+    floored.kernel_floor_us = 12.5;
+    CHECK(device_to_json(floored)["kernel_floor_us"] == 12.5);
+    CHECK(!device_to_json(devices::h100_sxm).contains("kernel_floor_us"));
+    custom.parse(device_to_json(floored).dump(), "floored.json");
+    CHECK(custom.get("h100").kernel_floor_us == 12.5);
+    CHECK_THROWS_WITH_AS(custom.parse(R"({"id": "g", "units": 1, "lanes_per_unit": 64, "fp32_tflops": 1,
+                                          "bandwidth_gbs": 1, "kernel_floor_us": -3})",
+                                      "g.json"),
+                         doctest::Contains("kernel_floor_us"), error);
 }
 
 TEST_CASE("bad device JSON names file, line and field") {

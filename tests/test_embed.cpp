@@ -328,6 +328,16 @@ TEST_CASE("the embedded default model holds exactly what models/neusight-fp32.js
     REQUIRE(got.dtypes.size() == p.info().dtypes.size());
     REQUIRE(got.devices.size() == p.info().devices.size());
     for (std::size_t i = 0; i < got.devices.size(); ++i) CHECK(got.devices[i] == p.info().devices[i]);
+    REQUIRE(got.kernel_floors_us.size() == p.info().kernel_floors_us.size());
+    for (std::size_t i = 0; i < got.kernel_floors_us.size(); ++i)
+        CHECK(same_bits(got.kernel_floors_us[i], p.info().kernel_floors_us[i]));
+    // each training GPU's floor is known at compile time too, and a device outside the data takes the median
+    constexpr const embedded::Model& m = embedded::default_model;
+    constexpr std::size_t portable_dense = m.index_of(LayerKind::dense, devices::h100_sxm);
+    static_assert(m.kinds[portable_dense].portable());
+    static_assert(m.kernel_floor_us(m.kinds[portable_dense], devices::a100_pcie_40gb) == m.kernel_floors_us[0]);
+    static_assert(m.kernel_floor_us(m.kinds[portable_dense], devices::h100_sxm) == m.kinds[portable_dense].latency_us);
+    CHECK(m.devices[0] == "a100_pcie_40gb");
     CHECK(got.trained_for(Pass::inference, DType::fp32) == p.trained_for(Pass::inference, DType::fp32));
     CHECK(got.trained_for(Pass::training, DType::fp32) == p.trained_for(Pass::training, DType::fp32));
     CHECK(got.trained_for(Pass::inference, DType::bf16) == p.trained_for(Pass::inference, DType::bf16));

@@ -13,6 +13,9 @@ using namespace perfcast;
 
 namespace {
 
+/** The made-up launch cost of each synthetic GPU's host, microseconds. */
+double synthetic_launch_us(std::string_view device) { return device == "t4" ? 8.0 : 16.0; }
+
 /** Synthetic: dense layers and element-wise products on two GPUs, at made-up efficiencies plus a launch. */
 Dataset synthetic_gpu_dataset(std::size_t n) {
     Dataset ds;
@@ -41,7 +44,7 @@ Dataset synthetic_gpu_dataset(std::size_t n) {
         }
         const Target t(*find_device(s.device), Pass::inference, DType::fp32);
         const double r = roofline_us(s.layer, t);
-        s.time_us = r / (0.3 + 0.5 * (1 - std::exp(-r / 40.0))) + 8.0;
+        s.time_us = r / (0.3 + 0.5 * (1 - std::exp(-r / 40.0))) + synthetic_launch_us(s.device);
         s.source = "synthetic";
         ds.rows.push_back(s);
     }
@@ -117,7 +120,10 @@ TEST_CASE("a GPU model has two tiers: its training devices get their own models,
     REQUIRE(unseen < m.kinds.size());
     CHECK(!m.kinds[seen].portable());
     CHECK(m.kinds[unseen].portable());
-    CHECK(m.kinds[unseen].latency_us == doctest::Approx(p.memory_fit().latency_us));
+    // a device outside the data gets the median of the training devices' kernel floors (of two: their mean)
+    REQUIRE(p.info().kernel_floors_us.size() == 2);
+    CHECK(m.kinds[unseen].latency_us ==
+          doctest::Approx(0.5 * (p.info().kernel_floors_us[0] + p.info().kernel_floors_us[1])));
     // one portable model answers every memory-bound kind, those without rows too
     const std::size_t pool = m.index_of(LayerKind::pool2d, devices::h100_sxm);
     REQUIRE(pool < m.kinds.size());
@@ -147,6 +153,64 @@ TEST_CASE("a GPU model has two tiers: its training devices get their own models,
     CHECK(a != b);
 }
 
+TEST_CASE("each training GPU's kernel floor is its cheapest call; the portable tier takes the target machine's") {
+    // the floor: the median of the rows under 1 us of roofline, of the kind whose median is lowest; here the
+    // element-wise products, each its device's made-up launch plus under 1 us / 0.3
+    const Predictor& p = trained();
+    REQUIRE(p.info().devices == std::vector<std::string>{"t4", "v100_pcie_32gb"});
+    REQUIRE(p.info().kernel_floors_us.size() == 2);
+    for (std::size_t i = 0; i < 2; ++i) {
+        CAPTURE(p.info().devices[i]);
+        const double launch = synthetic_launch_us(p.info().devices[i]);
+        CHECK(p.info().kernel_floors_us[i] > launch);
+        CHECK(p.info().kernel_floors_us[i] < launch + 1.0 / 0.3);
+    }
+    DeviceRegistry reg;
+    const Dataset ds = synthetic_gpu_dataset(1200);
+    const KernelFloors all = kernel_floors(ds, reg);  // every row, the held-out ones too: near, not equal
+    REQUIRE(all.size() == 2);
+    CHECK(all.at("t4") == doctest::Approx(p.info().kernel_floors_us[0]).epsilon(0.1));
+    // too few small rows of any kind (fewer than min_floor_rows), or a CPU: no floor
+    Dataset few;
+    for (const Sample& s : ds.rows)
+        if (s.device == "t4" && (kind(s.layer) != LayerKind::elementwise || few.rows.size() < min_floor_rows - 1))
+            few.rows.push_back(s);
+    CHECK(kernel_floors(few, reg).empty());
+    Dataset cpu = ds;
+    for (Sample& s : cpu.rows) s.device = "xeon_spr_2c";
+    CHECK(kernel_floors(cpu, reg).empty());
+
+    // a portable prediction is the learned ratio times the baseline with the target machine's floor: the
+    // device's own kernel_floor_us if given, else its floor in the training data, else the median
+    const embedded::Model& m = p.view();
+    const Layer small = ElementwiseParams{.shape = Shape::matrix(64, 64), .op = ElementwiseOp::mul};
+    const embedded::KindModel& k = m.kinds[m.index_of(LayerKind::elementwise, devices::h100_sxm)];
+    REQUIRE(k.portable());
+    CHECK(m.kernel_floor_us(k, devices::h100_sxm) == k.latency_us);
+    CHECK(m.kernel_floor_us(k, devices::v100_pcie_32gb) == p.info().kernel_floors_us[1]);
+    Device floored = devices::h100_sxm;
+    for (const double floor : {5.0, 40.0}) {
+        floored.kernel_floor_us = floor;
+        CHECK(m.kernel_floor_us(k, floored) == floor);
+        const Target unknown(devices::h100_sxm), given(floored);
+        const double ratio = p.predict_us(small, unknown) / portable_baseline_us(small, unknown, k.latency_us);
+        CHECK(p.predict_us(small, given) / portable_baseline_us(small, given, floor) == doctest::Approx(ratio));
+    }
+    floored.kernel_floor_us = 40.0;
+    CHECK(p.predict_us(small, Target(floored)) > 2 * p.predict_us(small, Target(devices::h100_sxm)));
+    // conv2d on the V100, a training GPU without conv2d rows: the portable model, with the V100's floor
+    const Layer conv = Conv2DParams{.batch = 1, .in_channels = 8, .height = 8, .width = 8, .out_channels = 8,
+                                    .kernel = 3, .padding = 1};
+    const embedded::KindModel& c = m.kinds[m.index_of(LayerKind::conv2d, devices::v100_pcie_32gb)];
+    REQUIRE(c.portable());
+    const Target v100(devices::v100_pcie_32gb);
+    Device v100_floored = devices::v100_pcie_32gb;
+    v100_floored.kernel_floor_us = p.info().kernel_floors_us[1];
+    CHECK(p.predict_us(conv, v100) == p.predict_us(conv, Target(v100_floored)));
+    v100_floored.kernel_floor_us = 40.0;  // a slower host than the training data's V100
+    CHECK(p.predict_us(conv, Target(v100_floored)) > p.predict_us(conv, v100));
+}
+
 TEST_CASE("a model file keeps its portable tier, and refuses a malformed one with the field's path") {
     const Predictor& p = trained();
     const std::string text = p.to_json().dump(1);
@@ -167,6 +231,22 @@ TEST_CASE("a model file keeps its portable tier, and refuses a malformed one wit
     j = p.to_json();
     j["portable_models"][0]["latency_us"] = -1.0;
     CHECK_THROWS_WITH_AS(Predictor::parse(j.dump(1), "m.json", false), doctest::Contains("latency_us"), error);
+    // the training devices' kernel floors: kept, one per device, each a time
+    CHECK(q.info().kernel_floors_us == p.info().kernel_floors_us);
+    j = p.to_json();
+    j["training"]["kernel_floors_us"].push_back(3.0);
+    CHECK_THROWS_WITH_AS(Predictor::parse(j.dump(1), "m.json", false),
+                         doctest::Contains("training.kernel_floors_us"), error);
+    j = p.to_json();
+    j["training"]["kernel_floors_us"][1] = -2.0;
+    CHECK_THROWS_WITH_AS(Predictor::parse(j.dump(1), "m.json", false),
+                         doctest::Contains("training.kernel_floors_us[1]"), error);
+    // a model file without them (written before they existed) gives every device the portable latency
+    j = p.to_json();
+    j["training"].erase("kernel_floors_us");
+    const Predictor old = Predictor::parse(j.dump(1), "m.json", false);
+    const embedded::KindModel& k = old.view().kinds[old.view().index_of(LayerKind::conv2d, devices::v100_pcie_32gb)];
+    CHECK(old.view().kernel_floor_us(k, devices::v100_pcie_32gb) == k.latency_us);
 }
 
 TEST_CASE("no learned prediction is below the physical bound, however small the layer or fast the GPU") {

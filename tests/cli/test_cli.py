@@ -194,6 +194,41 @@ def devices_json_has_sources():
 
 
 @case
+def a_machines_kernel_floor_is_measured_from_its_rows_and_moves_the_portable_prediction():
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, "small.csv")
+        with open(data, "w") as f:
+            f.write("kind,pass,dtype,device,batch,in_features,inputs,time_us,source\n")
+            # synthetic rows (made up for this test): adds of small tensors, 30 us on the T4's machine and 20 on
+            # the V100's, and one large add each (its roofline over 1 us: not a floor row)
+            for i in range(30):
+                f.write(f"add,inference,fp32,t4,{1 + i},64,2,{30 + i % 3},synthetic\n")
+                f.write(f"add,inference,fp32,v100_pcie_32gb,{1 + i},64,2,{20 + i % 5},synthetic\n")
+            f.write("add,inference,fp32,t4,65536,4096,2,9000,synthetic\n")
+        out = run("devices", "--floor-from", data).stdout
+        assert "floor us" in out and "v100_pcie_32gb" in out and "h100_sxm" not in out, out
+        j = json.loads(run("devices", "--floor-from", data, "--format", "json").stdout)
+        floors = {x["id"]: x["kernel_floor_us"] for x in j["devices"]}
+        assert floors == {"t4": 31, "v100_pcie_32gb": 22}, floors  # the median of each machine's small rows
+        # the file is a devices file: a GPU outside the model's data takes the floor it gives
+        j["devices"][0]["id"], j["devices"][0]["aliases"] = "mine", []
+        j["devices"][0]["name"] = "My T4"
+        mine = os.path.join(d, "mine.json")
+        with open(mine, "w") as f:
+            json.dump(j, f)
+        def total(*args):
+            return json.loads(run("predict", "lenet5", "--format", "json", *args).stdout)["total_us"]
+        assert total("--device", "mine", "--devices", mine) > 1.5 * total("--device", "mine", "--devices", mine,
+                                                                         "--kernel-floor-us", "10")
+        assert total("--device", "h100", "--kernel-floor-us", "60") > total("--device", "h100")
+        p = run("predict", "lenet5", "--device", "h100", "--kernel-floor-us", "0", ok=False)
+        assert "--kernel-floor-us" in p.stderr, p.stderr
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        p = run("devices", "--floor-from", os.path.join(root, "data", "neusight", "linear.csv"), ok=False)
+        assert "--floor-from" in p.stderr and "memory-bound" in p.stderr, p.stderr
+
+
+@case
 def export_then_show_gives_the_same_network():
     exported = run("network", "export", "inception_v3", "--batch", "2").stdout
     with tempfile.TemporaryDirectory() as d:
@@ -530,10 +565,10 @@ def validate_neusight_models_compares_traces_and_whole_models():
 TRAINING = ["features", "no-portable", "absolute", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
             "ensemble", "lr", "hidden", "transform", "loss", "activation", "kinds", "only-device", "threads"]
 COMMANDS = {
-    "devices": ([], ["format", "devices"]),
+    "devices": ([], ["format", "devices", "floor-from"]),
     "network": (["show|export", "NAME|FILE.json"], ["batch", "seq", "dtype", "format"]),
     "predict": (["NAME|FILE.json"], ["device", "batch", "seq", "pass", "dtype", "model", "method", "ppp-comp", "ppp-comm",
-                                     "optimizer", "format", "devices"]),
+                                     "optimizer", "kernel-floor-us", "format", "devices"]),
     "import": (["neusight", "FILE.csv"], ["out", "devices"]),
     "train": ([], ["data", "out", "name", *TRAINING, "devices"]),
     "eval": ([], ["data", "model", "all-rows", "format", "rows", "only-device", "devices"]),

@@ -31,7 +31,8 @@ int run(const Args& a) {
     const auto& pos = a.positional();
     DeviceRegistry reg;
     load_devices(reg, a);
-    const Device& dev = reg.get(a.get("device"));
+    Device dev = reg.get(a.get("device"));
+    if (a.has("kernel-floor-us")) dev.kernel_floor_us = a.number("kernel-floor-us");
     std::vector<std::int64_t> batches = a.integers("batch");
     const Network base = load_net(pos[0], a, batches.front());
     if (!a.has("batch")) batches = {base.batch};  // a network file keeps its own batch
@@ -286,6 +287,11 @@ const Command& predict_command() {
                                    .fallback = "1"},
                                   {0, 1, true, false}),
                     opt::optimizer(),
+                    number_option({.name = "kernel-floor-us", .value = "US",
+                                   .help = "the fixed cost of one kernel on the machine that runs it (its memory "
+                                           "fit's latency: `perfcast devices --floor-from`); without it, the "
+                                           "device entry's, else the model's"},
+                                  {0, 1e6, true, false}),
                     word_option({.name = "format", .value = "table|json|csv", .help = "output format", .fallback = "table"}),
                     opt::devices()},
         .notes = "Without --model, the default model: for the passes and precisions it was trained on, the learned\n"

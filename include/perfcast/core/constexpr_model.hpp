@@ -71,7 +71,9 @@ struct KindModel {
     std::span<const double> feature_min{};  ///< the training rows' feature ranges (empty: no clamping)
     std::span<const double> feature_max{};
     std::span<const LayerKind> serves{};    ///< further kinds this model answers (besides `kind`)
-    double latency_us = 0.0;                ///< the portable baseline's fixed cost per kernel
+    /// the portable baseline's fixed cost per kernel on a device without a floor of its own
+    /// (Model::kernel_floor_us): the median of the training devices' floors
+    double latency_us = 0.0;
     /// the device ids of this model's training rows (empty: the whole model's, Model::devices)
     std::span<const std::string_view> devices{};
 
@@ -107,6 +109,9 @@ struct Model {
     MemoryFit memory{};                  ///< the memory-bound model of the kinds without a model of their own
     CallOverhead overhead{};             ///< the framework's cost per call in a network
     std::string_view overhead_device{};  ///< the device it was fitted on; others get none
+    /// each training device's kernel floor (its memory fit's latency), microseconds, in the order of
+    /// `devices`; empty: a portable model's latency_us on every device
+    std::span<const double> kernel_floors_us{};
 
     /**
      * @brief The index in `kinds` of the first member of the model that answers kind @p k on device
@@ -143,6 +148,18 @@ struct Model {
      *  forward pass of this precision only? */
     constexpr bool steps_from_forward(Pass pass, DType t) const noexcept {
         return pass == Pass::training && !trained_for(pass, t) && trained_for(Pass::inference, t);
+    }
+    /**
+     * @brief The fixed cost per kernel a portable model's baseline takes on device @p d (portable_baseline_us):
+     * the device's own Device::kernel_floor_us if given, else the floor measured on it in the training
+     * data, else the portable model's latency_us (the training devices' median).
+     */
+    constexpr double kernel_floor_us(const KindModel& e, const Device& d) const noexcept {
+        if (d.kernel_floor_us > 0) return d.kernel_floor_us;
+        if (kernel_floors_us.size() == devices.size())
+            for (std::size_t i = 0; i < devices.size(); ++i)
+                if (devices[i] == d.id) return kernel_floors_us[i];
+        return e.latency_us;
     }
     /** @brief Was trained on data from this device? */
     constexpr bool trained_on(const Device& d) const noexcept {

@@ -51,6 +51,11 @@ struct Device {
     double l2_mb = 0;        ///< GPUs: L2; CPUs: last-level cache
     double memory_gb = 0;
     std::string_view source;
+    /// the fixed cost of one kernel on the machine that runs it, microseconds, as the training data's
+    /// harness times a call (host, driver and framework included; the memory fit's latency over such a
+    /// machine's memory-bound rows): not the GPU's property, so 0 in the built-in entries, which means
+    /// unknown (a learned model then takes its training devices' own or their median)
+    double kernel_floor_us = 0;
 
     /** @brief Peak FLOP/s of a precision, falling back to FP32 where there is no faster unit. */
     constexpr double peak_flops(DType t) const noexcept {

@@ -273,7 +273,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
                                                                            z / static_cast<double>(members));
     const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
     const double us = !k.relative_to_roofline ? y
-                      : k.portable()          ? y * portable_baseline_us(l, t, k.latency_us)
+                      : k.portable()          ? y * portable_baseline_us(l, t, m.kernel_floor_us(k, t.device()))
                                               : y * r.us;
     return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
 }

@@ -98,10 +98,11 @@ class model_view_data {
 public:
     model_view_data(std::string_view name, int schema, const std::vector<const KindEnsemble*>& models,
                     const std::vector<std::string>& passes, const std::vector<std::string>& dtypes,
-                    const std::vector<std::string>& devices, std::string_view data_hash, const MemoryFit& memory,
+                    const std::vector<std::string>& devices, const std::vector<double>& kernel_floors_us,
+                    std::string_view data_hash, const MemoryFit& memory,
                     const CallOverhead& overhead, std::string_view overhead_device,
                     const std::vector<ReferenceQuery>& references, const std::string& file)
-        : m_name(name), m_hash(data_hash), m_overhead_device(overhead_device) {
+        : m_name(name), m_hash(data_hash), m_overhead_device(overhead_device), m_floors(kernel_floors_us) {
         for (const KindEnsemble* ensemble : models)
             for (const TrainedRegressor& r : ensemble->members) add_member(ensemble->kind, *ensemble, r);
         for (const std::string& s : passes) {
@@ -122,7 +123,7 @@ public:
                 embedded::Reference{q.layer, m_registry.all().back(), q.pass, q.dtype, q.predicted_us});
         }
         m_model = embedded::Model{m_name,       schema, m_kinds, m_passes, m_dtypes,         m_devices,
-                                  m_references, m_hash, memory,  overhead, m_overhead_device};
+                                  m_references, m_hash, memory,  overhead, m_overhead_device, m_floors};
     }
     model_view_data(const model_view_data&) = delete;
     model_view_data& operator=(const model_view_data&) = delete;
@@ -168,6 +169,7 @@ private:
     std::vector<Pass> m_passes;
     std::vector<DType> m_dtypes;
     std::vector<std::string_view> m_devices;
+    std::vector<double> m_floors;
     DeviceRegistry m_registry;  // owns the reference devices' strings
     std::vector<embedded::Reference> m_references;
     embedded::Model m_model;

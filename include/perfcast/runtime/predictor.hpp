@@ -207,6 +207,9 @@ struct TrainingInfo {
     double holdout = 0.1;
     std::uint64_t split_salt = 1;
     std::vector<std::string> devices, dtypes, passes;
+    /// each device's kernel floor (its memory fit's latency over its rows), microseconds, in the order of
+    /// `devices`; empty when the data had too few memory-bound rows (embedded::Model::kernel_floor_us)
+    std::vector<double> kernel_floors_us;
     double seconds = 0;
     nlohmann::json metrics = nlohmann::json::object();
     nlohmann::json devices_spec = nlohmann::json::array();  ///< the devices, whole
@@ -354,6 +357,7 @@ public:
                          {"devices", m_info.devices},          {"dtypes", m_info.dtypes},
                          {"passes", m_info.passes},            {"seconds", m_info.seconds},
                          {"metrics", m_info.metrics},          {"devices_spec", m_info.devices_spec}};
+        if (!m_info.kernel_floors_us.empty()) j["training"]["kernel_floors_us"] = m_info.kernel_floors_us;
         j["models"] = nlohmann::json::object();
         for (const auto& [k, m] : m_models) j["models"][std::string(to_string(k))] = entry_to_json(m);
         if (!m_portable.empty()) {
@@ -556,6 +560,17 @@ private:
                 std::find(info.devices.begin(), info.devices.end(), described[i]) == info.devices.end())
                 spec[i].fail("id", "expected one description per training device, once each");
         info.devices_spec = t["devices_spec"].raw();
+        if (const auto floors = t.find("kernel_floors_us")) {
+            const std::vector<detail::json_value> list = floors->array();
+            if (list.size() != info.devices.size())
+                floors->fail("expected one floor per training device (" + std::to_string(info.devices.size()) + ")");
+            for (const detail::json_value& v : list) {
+                const double us = v.number();
+                if (!(us >= 0 && us <= max_latency_us))
+                    v.fail("expected microseconds in [0, " + detail::format_double(max_latency_us) + "]");
+                info.kernel_floors_us.push_back(us);
+            }
+        }
         t.no_other_keys();
         return info;
     }
@@ -706,8 +721,8 @@ private:
         for (const auto& [k, m] : m_models) models.push_back(&m);
         for (const KindEnsemble& m : m_portable) models.push_back(&m);
         m_view = std::make_shared<const detail::model_view_data>(m_name, m_schema, models, m_info.passes,
-                                                                 m_info.dtypes, m_info.devices, m_info.data_hash,
-                                                                 m_memory, m_overhead, m_overhead_device, m_refs, file);
+                                                                 m_info.dtypes, m_info.devices, m_info.kernel_floors_us,
+                                                                 m_info.data_hash, m_memory, m_overhead, m_overhead_device, m_refs, file);
     }
 
     std::string m_name;
@@ -724,10 +739,55 @@ private:
     std::shared_ptr<const detail::model_view_data> m_view;
 };
 
-/** @brief The rows of one kind as a feature matrix and target vector. */
+/** @brief Each device's kernel floor, microseconds (TrainingInfo::kernel_floors_us), by device id. */
+using KernelFloors = std::map<std::string, double, std::less<>>;
+
+/** @brief The fewest rows of a kind under 1 us of roofline that give a device's kernel floor (kernel_floors). */
+inline constexpr std::size_t min_floor_rows = 10;
+
+/**
+ * @brief Each GPU's kernel floor in a dataset, microseconds: the time of its cheapest call, the median time of
+ * its measured forward (inference) rows whose roofline is under 1 us, of the memory-bound kind (activation,
+ * add, ...) with the lowest such median (at least min_floor_rows rows). On NeuSight's machines it is an add of two small tensors:
+ * 26-44 us through PyTorch. It is what a portable model's baseline takes per kernel on that machine
+ * (portable_baseline_us), and what a user who timed small calls on their machine gives as its
+ * Device::kernel_floor_us.
+ */
+inline KernelFloors kernel_floors(const std::vector<const Sample*>& samples, const DeviceRegistry& reg) {
+    std::map<std::pair<std::string, LayerKind>, std::vector<double>> small;  // (device, kind): times
+    for (const Sample* p : samples) {
+        const Sample& s = *p;
+        if (!s.measured() || s.pass != Pass::inference || !memory_bound_kind(kind(s.layer))) continue;
+        const Device& d = reg.get(s.device);
+        if (d.kind == DeviceKind::gpu && roofline_us(s.layer, Target(d, s.pass, s.dtype)) < 1.0)
+            small[{s.device, kind(s.layer)}].push_back(s.time_us);
+    }
+    KernelFloors out;
+    for (auto& [key, times] : small) {
+        if (times.size() < min_floor_rows) continue;
+        const auto mid = times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2);
+        std::nth_element(times.begin(), mid, times.end());
+        const double median = *mid;
+        const auto [at, added] = out.emplace(key.first, median);
+        if (!added) at->second = std::min(at->second, median);
+    }
+    return out;
+}
+
+/** @brief kernel_floors() of every row of a dataset. */
+inline KernelFloors kernel_floors(const Dataset& ds, const DeviceRegistry& reg) {
+    std::vector<const Sample*> rows;
+    for (const Sample& s : ds.rows) rows.push_back(&s);
+    return kernel_floors(rows, reg);
+}
+
+/**
+ * @brief The rows of one kind as a feature matrix and target vector. Under FeatureSet::portable the target
+ * is relative to portable_baseline_us with the row's device's floor from @p floors, or @p latency_us.
+ */
 inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceRegistry& reg, FeatureSet set,
                            bool relative, xt::xtensor<double, 2>& X, xt::xtensor<double, 1>& y,
-                           double latency_us = 0.0) {
+                           double latency_us = 0.0, const KernelFloors& floors = {}) {
     if (rows.empty()) throw error("data", "no rows");
     std::vector<double> v;
     compute_features(set, rows[0]->layer, Target(reg.get(rows[0]->device), rows[0]->pass, rows[0]->dtype), &v, nullptr);
@@ -741,7 +801,9 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
         const Target t(d, s.pass, s.dtype);
         compute_features(set, s.layer, t, &v, nullptr);
         for (std::size_t c = 0; c < cols; ++c) X(i, c) = v[c];
-        y(i) = relative ? s.time_us / baseline_us(set, latency_us, s.layer, t) : s.time_us;
+        const auto floor = floors.find(s.device);
+        y(i) = relative ? s.time_us / baseline_us(set, floor != floors.end() ? floor->second : latency_us, s.layer, t)
+                        : s.time_us;
     }
 }
 
@@ -753,7 +815,7 @@ namespace detail {
  */
 inline KindEnsemble train_entry(const std::vector<const Sample*>& rows, const DeviceRegistry& reg,
                                 const TrainOptions& o, LayerKind k, FeatureSet set, double latency_us,
-                                const std::string& label, const TrainProgress& progress, std::atomic<bool>& stopped,
+                                const KernelFloors& floors, const std::string& label, const TrainProgress& progress, std::atomic<bool>& stopped,
                                 nlohmann::json& metrics) {
     KindEnsemble m;
     m.kind = k;
@@ -766,7 +828,7 @@ inline KindEnsemble train_entry(const std::vector<const Sample*>& rows, const De
     m.devices.assign(devices.begin(), devices.end());
     xt::xtensor<double, 2> X;
     xt::xtensor<double, 1> y;
-    feature_matrix(rows, reg, set, o.relative_to_roofline, X, y, latency_us);
+    feature_matrix(rows, reg, set, o.relative_to_roofline, X, y, latency_us, floors);
     m.feature_min.assign(X.shape(1), 0.0);
     m.feature_max.assign(X.shape(1), 0.0);
     for (std::size_t c = 0; c < X.shape(1); ++c) {
@@ -823,6 +885,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     std::vector<const Sample*> portable_memory;
     std::set<std::string> devices, dtypes, passes;
     std::vector<MemoryFitRow> memory_rows;
+    std::vector<const Sample*> trained;  // every measured row not held out, of any kind
     std::uint64_t hash = 1469598103934665603ULL;
     for (const Sample& s : ds.rows) {
         if (!s.measured()) continue;
@@ -832,6 +895,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
             continue;
         }
         const LayerKind k = kind(s.layer);
+        trained.push_back(&s);
         if (memory_bound_kind(k))
             memory_rows.push_back(memory_fit_row(s.layer, Target(reg.get(s.device), s.pass, s.dtype), s.time_us));
         if (!o.kinds.empty() && std::find(o.kinds.begin(), o.kinds.end(), k) == o.kinds.end()) continue;
@@ -867,8 +931,24 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     };
     std::vector<Job> jobs;
     for (const auto& [k, rows] : by_kind) jobs.push_back({&rows, k, o.features, 0.0, std::string(to_string(k)), {}});
-    // the portable tier: its baseline's kernel latency is the memory fit's (a launch, on the training GPUs)
-    const double latency = p.m_memory.fitted() ? p.m_memory.latency_us : 0.0;
+    // the portable tier's baseline takes each training device's kernel floor, the latency of a memory fit
+    // over that device's rows (a launch through the harness' host and framework: 22-40 us on NeuSight's five
+    // machines); a GPU without one (too few memory-bound rows) and a device outside the data without a
+    // Device::kernel_floor_us of its own take the median of the training GPUs' floors
+    KernelFloors floors = kernel_floors(trained, reg);
+    std::vector<double> floor_values;
+    for (const auto& [id, us] : floors) floor_values.push_back(us);
+    double latency = p.m_memory.fitted() ? p.m_memory.latency_us : 0.0;
+    if (!floor_values.empty()) {
+        std::sort(floor_values.begin(), floor_values.end());
+        const std::size_t n = floor_values.size();
+        latency = n % 2 ? floor_values[n / 2] : 0.5 * (floor_values[n / 2 - 1] + floor_values[n / 2]);
+        for (const std::string& id : p.m_info.devices) {
+            const auto f = floors.find(id);
+            p.m_info.kernel_floors_us.push_back(f != floors.end() ? f->second : latency);
+        }
+        for (const std::string& id : p.m_info.devices) floors.emplace(id, latency);  // no-op where fitted
+    }
     for (const auto& [k, rows] : portable_gemm)
         jobs.push_back({&rows, k, FeatureSet::portable, latency, "portable " + std::string(to_string(k)), {}});
     if (!portable_memory.empty()) {
@@ -892,7 +972,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         for (std::size_t i = next++; i < jobs.size(); i = next++) {
             Job& j = jobs[i];
             if (stopped) break;
-            j.result = detail::train_entry(*j.rows, reg, o, j.kind, j.features, j.latency_us, j.label, serial, stopped,
+            j.result = detail::train_entry(*j.rows, reg, o, j.kind, j.features, j.latency_us, floors, j.label, serial, stopped,
                                            j.metrics);
             j.result.serves = j.serves;
         }

@@ -47,6 +47,7 @@ inline nlohmann::json device_to_json(const Device& d) {
     j["l2_mb"] = d.l2_mb;
     j["memory_gb"] = d.memory_gb;
     j["source"] = std::string(d.source);
+    if (d.kernel_floor_us > 0) j["kernel_floor_us"] = d.kernel_floor_us;
     return j;
 }
 
@@ -153,11 +154,14 @@ private:
         d.l2_mb = o.number("l2_mb", 0);
         d.memory_gb = o.number("memory_gb", 0);
         d.source = keep(o.string("source", "loaded from " + file));
+        d.kernel_floor_us = o.number("kernel_floor_us", 0);
         o.no_other_keys();
         if (d.units < 1) o.fail("units", "must be >= 1");
         if (d.lanes_per_unit < 1) o.fail("lanes_per_unit", "must be >= 1");
         if (!(d.fp32_tflops > 0)) o.fail("fp32_tflops", "must be > 0");
         if (!(d.bandwidth_gbs > 0)) o.fail("bandwidth_gbs", "must be > 0");
+        if (!(d.kernel_floor_us >= 0 && d.kernel_floor_us <= 1e6))
+            o.fail("kernel_floor_us", "expected microseconds in [0, 1e6] (0: unknown)");
         m_devices.push_back(d);
     }
 

@@ -201,7 +201,8 @@ inline std::string device_expression(const Device& d) {
            ",\n        .fp32_tflops = " + literal(d.fp32_tflops) + ", .tf32_tflops = " + literal(d.tf32_tflops) +
            ", .fp16_tflops = " + literal(d.fp16_tflops) + ", .bf16_tflops = " + literal(d.bf16_tflops) +
            ",\n        .bandwidth_gbs = " + literal(d.bandwidth_gbs) + ", .l2_mb = " + literal(d.l2_mb) +
-           ", .memory_gb = " + literal(d.memory_gb) + ",\n        .source = " + quoted(d.source) + "}";
+           ", .memory_gb = " + literal(d.memory_gb) + ",\n        .source = " + quoted(d.source) +
+           ", .kernel_floor_us = " + literal(d.kernel_floor_us) + "}";
 }
 
 }  // namespace detail
@@ -357,6 +358,9 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     if (!passes.empty()) array("perfcast::Pass", "passes", passes, "what the model was trained on");
     if (!dtypes.empty()) array("perfcast::DType", "dtypes", dtypes, "");
     if (!devs.empty()) array("std::string_view", "devices", devs, "");
+    std::vector<std::string> floors;
+    for (const double x : m.kernel_floors_us) floors.push_back(literal(x));
+    if (!floors.empty()) array("double", "kernel_floors_us", floors, "each training device's kernel floor, microseconds");
     if (!m.references.empty()) {
         out += "\n// queries the trainer answered, and its predictions (embedded::verify re-runs them)\n";
         out += "inline constexpr perfcast::embedded::Reference references[] = {\n";
@@ -387,9 +391,10 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
            (m.memory.fitted() ? ",\n    perfcast::MemoryFit{.latency_us = " + literal(m.memory.latency_us) +
                                     ", .efficiency = " + literal(m.memory.efficiency) +
                                     ", .rows = " + std::to_string(m.memory.rows) + "}"
-            : m.overhead.fitted() ? std::string(",\n    perfcast::MemoryFit{}")
-                                  : std::string()) +
-           overhead + "};\n\n";
+            : m.overhead.fitted() || !floors.empty() ? std::string(",\n    perfcast::MemoryFit{}")
+                                                     : std::string()) +
+           (!overhead.empty() || floors.empty() ? overhead : std::string(", perfcast::CallOverhead{}, \"\"")) +
+           (floors.empty() ? std::string() : ",\n    " + span_of("detail::kernel_floors_us", floors.size())) + "};\n\n";
     out += "/** @brief The digest of the model file it was made from (Predictor::digest(), model_digest()). */\n";
     out += "inline constexpr std::string_view digest = " + quoted(std::string_view(digest)) + ";\n\n";
     out += "}  // namespace " + ns + "\n";

@@ -8,7 +8,8 @@
  */
 #pragma once
 
-#include <functional>  // function
+#include <functional>  // function, less
+#include <map>         // map
 #include <set>         // set
 #include <sstream>     // ostringstream
 #include <string>      // string
@@ -35,30 +36,44 @@ using StudyProgress = std::function<void(const std::string& label)>;
 
 namespace detail {
 
-inline StudyResult train_and_evaluate(const std::string& label, const Dataset& train, const std::vector<const Sample*>& test,
-                                      const DeviceRegistry& reg, TrainOptions o) {
-    o.holdout = 0;  // the study chose the rows already
+/** @brief A trained predictor's errors on @p test, beside PALEO's; each device's kernel floor from @p floors
+ *  where it has one (Device::kernel_floor_us). */
+inline StudyResult evaluate_variant(const std::string& label, const Predictor& p, std::size_t train_rows,
+                                    const std::vector<const Sample*>& test, const DeviceRegistry& reg,
+                                    const std::map<std::string, double, std::less<>>& floors = {}) {
     StudyResult r;
     r.label = label;
-    const Predictor p = train_predictor(train, reg, o);
-    r.train_rows = train.rows.size();
+    r.train_rows = train_rows;
     r.test_rows = test.size();
     r.train_seconds = p.info().seconds;
     std::vector<const Sample*> covered;
     for (const Sample* s : test)
         if (p.covers(kind(s->layer))) covered.push_back(s);
     r.ours = evaluate_rows(covered, reg, [&](const Sample& s, const Device& d) {
-        return p.predict_us(s.layer, s.target(d));
+        const auto floor = floors.find(d.id);
+        if (floor == floors.end()) return p.predict_us(s.layer, s.target(d));
+        Device with_floor = d;
+        with_floor.kernel_floor_us = floor->second;
+        return p.predict_us(s.layer, s.target(with_floor));
     });
     r.paleo = evaluate_rows(covered, reg, paleo_predictor());
     return r;
+}
+
+inline StudyResult train_and_evaluate(const std::string& label, const Dataset& train, const std::vector<const Sample*>& test,
+                                      const DeviceRegistry& reg, TrainOptions o) {
+    o.holdout = 0;  // the study chose the rows already
+    return evaluate_variant(label, train_predictor(train, reg, o), train.rows.size(), test, reg);
 }
 
 }  // namespace detail
 
 /**
  * @brief Leave one device out: for each device in the data, train on the other devices'
- * rows and predict every row of the device left out.
+ * rows and predict every row of the device left out: as a device nothing is known of (the
+ * training devices' median kernel floor), and, for a GPU with enough memory-bound rows, again
+ * with its own kernel floor given (the latency of a memory fit over its rows, kernel_floors(),
+ * what a user who timed their machine supplies as Device::kernel_floor_us): "left out: ID, floor given".
  */
 inline std::vector<StudyResult> leave_one_device_out(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
                                                      const StudyProgress& progress = {}) {
@@ -76,7 +91,16 @@ inline std::vector<StudyResult> leave_one_device_out(const Dataset& ds, const De
             if (s.device == left) test.push_back(&s);
             else train.rows.push_back(s);
         }
-        out.push_back(detail::train_and_evaluate("left out: " + left, train, test, reg, o));
+        TrainOptions lo = o;
+        lo.holdout = 0;  // the study chose the rows already
+        const Predictor p = train_predictor(train, reg, lo);
+        out.push_back(detail::evaluate_variant("left out: " + left, p, train.rows.size(), test, reg));
+        Dataset left_rows;
+        for (const Sample* s : test) left_rows.rows.push_back(*s);
+        const auto floors = kernel_floors(left_rows, reg);
+        if (floors.count(left))
+            out.push_back(detail::evaluate_variant("left out: " + left + ", floor given", p, train.rows.size(), test, reg,
+                                                   floors));
     }
     return out;
 }
