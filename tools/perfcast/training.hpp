@@ -58,6 +58,12 @@ inline std::vector<Option> training_options() {
          .fallback = std::string(to_string(d.mlp.loss))},
         {.name = "activation", .value = "relu|tanh|silu|gelu", .help = "hidden nonlinearity",
          .fallback = std::string(to_string(d.mlp.activation))},
+        integer_option({.name = "memory-epochs", .value = "N",
+                        .help = "--epochs of the training devices' models of the memory-bound kinds (default: "
+                                "the same as the others')"},
+                       1, 100'000),
+        integer_option({.name = "memory-patience", .value = "N", .help = "their --patience"}, 0, 100'000),
+        number_option({.name = "memory-lr", .value = "X", .help = "their --lr"}, {0, 10, true, false}),
         {.name = "kinds", .value = "KIND,...",
          .help = "train only these layer kinds (" + kind_names(learned_kinds) + "; default: every one the data has)"},
         {.name = "only-device", .value = "ID,...", .help = "keep only the rows of these devices"},
@@ -107,6 +113,12 @@ inline TrainOptions train_options(const Args& a) {
         else if (tr == "sqrt") o.mlp.target_transform = TargetTransform(TargetKind::sqrt, 1.0);
         else if (tr == "identity") o.mlp.target_transform = TargetTransform(TargetKind::identity);
         else throw error("--transform", "expected log, sqrt or identity (got " + quoted(tr) + ")");
+    }
+    if (a.has("memory-epochs") || a.has("memory-patience") || a.has("memory-lr")) {
+        o.memory_mlp = o.mlp;
+        if (a.has("memory-epochs")) o.memory_mlp->max_epochs = static_cast<std::size_t>(a.integer("memory-epochs"));
+        if (a.has("memory-patience")) o.memory_mlp->patience = static_cast<std::size_t>(a.integer("memory-patience"));
+        if (a.has("memory-lr")) o.memory_mlp->learning_rate = a.number("memory-lr");
     }
     for (const auto& k : split_list(a.get("kinds"))) {
         const auto kk = parse_layer_kind(k);

@@ -240,6 +240,11 @@ struct TrainOptions {
     /// also train the portable tier (FeatureSet::portable): one model per GEMM-like kind and one for all
     /// memory-bound kinds, which answer devices outside the training data (GPU data only)
     bool portable = true;
+    /// the MLP settings of the training devices' models of the memory-bound kinds (memory_bound_kind();
+    /// empty: `mlp`'s). Those kinds' sweeps cover the sizes networks use, and a longer training fits them
+    /// closer; the GEMM-like kinds and the portable tier must extrapolate (to larger GEMMs, to other GPUs),
+    /// which a longer training makes worse (docs/accuracy.md, "Training recipe")
+    std::optional<MlpConfig> memory_mlp;
     /// models trained at once, each on a thread of its own (0: as many as the machine has cores); the
     /// result does not depend on it (each model's training is deterministic in its own seed). With more
     /// than one, give a multi-threaded BLAS one thread (OPENBLAS_NUM_THREADS=1): two levels of threads
@@ -852,7 +857,7 @@ inline KindEnsemble train_entry(const std::vector<const Sample*>& rows, const De
     nlohmann::json best_epochs = nlohmann::json::array();
     double seconds = 0.0;
     for (std::size_t i = 0; i < o.ensemble && !stopped; ++i) {
-        MlpConfig c = o.mlp;
+        MlpConfig c = set != FeatureSet::portable && memory_bound_kind(k) && o.memory_mlp ? *o.memory_mlp : o.mlp;
         c.seed = o.mlp.seed + i;  // member 0 is the single network a 1-member ensemble would train
         m.members.push_back(train_mlp(X, y, c, cb));
         best_epochs.push_back(m.members.back().history().best_epoch);
