@@ -235,9 +235,9 @@ struct Device {
     double memory_gb = 0;
     std::string_view source;
     /// the fixed cost of one kernel on the machine that runs it, microseconds, as the training data's
-    /// harness times a call (host, driver and framework included; the memory fit's latency over such a
+    /// harness times a call (host, driver and framework included; kernel_floors() measures it from a
     /// machine's memory-bound rows): not the GPU's property, so 0 in the built-in entries, which means
-    /// unknown (a learned model then takes its training devices' own or their median)
+    /// unknown (a learned model then takes the floor its data had for the GPU, else their median)
     double kernel_floor_us = 0;
 
     /** @brief Peak FLOP/s of a precision, falling back to FP32 where there is no faster unit. */
@@ -3109,8 +3109,8 @@ struct Model {
     MemoryFit memory{};                  ///< the memory-bound model of the kinds without a model of their own
     CallOverhead overhead{};             ///< the framework's cost per call in a network
     std::string_view overhead_device{};  ///< the device it was fitted on; others get none
-    /// each training device's kernel floor (its memory fit's latency), microseconds, in the order of
-    /// `devices`; empty: a portable model's latency_us on every device
+    /// each training device's kernel floor (its cheapest call, kernel_floors() in runtime/predictor.hpp),
+    /// microseconds, in the order of `devices`; empty: a portable model's latency_us on every device
     std::span<const double> kernel_floors_us{};
 
     /**

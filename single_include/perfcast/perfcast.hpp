@@ -244,9 +244,9 @@ struct Device {
     double memory_gb = 0;
     std::string_view source;
     /// the fixed cost of one kernel on the machine that runs it, microseconds, as the training data's
-    /// harness times a call (host, driver and framework included; the memory fit's latency over such a
+    /// harness times a call (host, driver and framework included; kernel_floors() measures it from a
     /// machine's memory-bound rows): not the GPU's property, so 0 in the built-in entries, which means
-    /// unknown (a learned model then takes its training devices' own or their median)
+    /// unknown (a learned model then takes the floor its data had for the GPU, else their median)
     double kernel_floor_us = 0;
 
     /** @brief Peak FLOP/s of a precision, falling back to FP32 where there is no faster unit. */
@@ -3118,8 +3118,8 @@ struct Model {
     MemoryFit memory{};                  ///< the memory-bound model of the kinds without a model of their own
     CallOverhead overhead{};             ///< the framework's cost per call in a network
     std::string_view overhead_device{};  ///< the device it was fitted on; others get none
-    /// each training device's kernel floor (its memory fit's latency), microseconds, in the order of
-    /// `devices`; empty: a portable model's latency_us on every device
+    /// each training device's kernel floor (its cheapest call, kernel_floors() in runtime/predictor.hpp),
+    /// microseconds, in the order of `devices`; empty: a portable model's latency_us on every device
     std::span<const double> kernel_floors_us{};
 
     /**
@@ -33001,8 +33001,8 @@ struct TrainingInfo {
     double holdout = 0.1;
     std::uint64_t split_salt = 1;
     std::vector<std::string> devices, dtypes, passes;
-    /// each device's kernel floor (its memory fit's latency over its rows), microseconds, in the order of
-    /// `devices`; empty when the data had too few memory-bound rows (embedded::Model::kernel_floor_us)
+    /// each device's kernel floor (kernel_floors()), microseconds, in the order of `devices` (a device
+    /// without one: the median of the others'); empty when no GPU had one (embedded::Model::kernel_floor_us)
     std::vector<double> kernel_floors_us;
     double seconds = 0;
     nlohmann::json metrics = nlohmann::json::object();
@@ -33547,8 +33547,8 @@ inline constexpr std::size_t min_floor_rows = 10;
 /**
  * @brief Each GPU's kernel floor in a dataset, microseconds: the time of its cheapest call, the median time of
  * its measured forward (inference) rows whose roofline is under 1 us, of the memory-bound kind (activation,
- * add, ...) with the lowest such median (at least min_floor_rows rows). On NeuSight's machines it is an add of two small tensors:
- * 26-44 us through PyTorch. It is what a portable model's baseline takes per kernel on that machine
+ * add, ...) with the lowest such median (at least min_floor_rows rows). On NeuSight's machines it is an add
+ * of two small tensors: 26-44 us through PyTorch. It is what a portable model's baseline takes per kernel on that machine
  * (portable_baseline_us), and what a user who timed small calls on their machine gives as its
  * Device::kernel_floor_us.
  */
@@ -33730,10 +33730,10 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     };
     std::vector<Job> jobs;
     for (const auto& [k, rows] : by_kind) jobs.push_back({&rows, k, o.features, 0.0, std::string(to_string(k)), {}});
-    // the portable tier's baseline takes each training device's kernel floor, the latency of a memory fit
-    // over that device's rows (a launch through the harness' host and framework: 22-40 us on NeuSight's five
-    // machines); a GPU without one (too few memory-bound rows) and a device outside the data without a
-    // Device::kernel_floor_us of its own take the median of the training GPUs' floors
+    // the portable tier's baseline takes each training device's kernel floor, its cheapest call (a launch
+    // through the harness' host and framework: 26-44 us on NeuSight's five machines); a device without one
+    // (too few small memory-bound rows) and a device outside the data without a Device::kernel_floor_us of
+    // its own take the median of the training GPUs' floors
     KernelFloors floors = kernel_floors(trained, reg);
     std::vector<double> floor_values;
     for (const auto& [id, us] : floors) floor_values.push_back(us);
@@ -33746,7 +33746,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
             const auto f = floors.find(id);
             p.m_info.kernel_floors_us.push_back(f != floors.end() ? f->second : latency);
         }
-        for (const std::string& id : p.m_info.devices) floors.emplace(id, latency);  // no-op where fitted
+        for (const std::string& id : p.m_info.devices) floors.emplace(id, latency);  // kept where measured
     }
     for (const auto& [k, rows] : portable_gemm)
         jobs.push_back({&rows, k, FeatureSet::portable, latency, "portable " + std::string(to_string(k)), {}});

@@ -29,8 +29,9 @@ int run(const Args& a) {
             list.push_back(d);
         }
         if (list.empty())
-            throw error("--floor-from", "no GPU with at least " + std::to_string(min_memory_fit_rows) +
-                                            " measured memory-bound rows (activation, add, softmax, ...) in the data");
+            throw error("--floor-from", "no GPU with at least " + std::to_string(min_floor_rows) +
+                                            " measured forward rows of one memory-bound kind (activation, add, "
+                                            "softmax, ...) under 1 us of roofline in the data");
     }
     if (format_arg(a) == "json") {
         std::cout << devices_to_json(list).dump(2) << '\n';
@@ -61,8 +62,8 @@ const Command& devices_command() {
         .options = {opt::format(), opt::devices(),
                     {.name = "floor-from",
                      .value = "DATASET.csv",
-                     .help = "list the GPUs measured in these datasets instead, each with its kernel floor: the "
-                             "latency of a memory fit over its memory-bound rows",
+                     .help = "list the GPUs measured in these datasets instead, each with its kernel floor: its "
+                             "cheapest call, the median time of its smallest rows of a memory-bound kind",
                      .repeat = true}},
         .run = run,
     };

@@ -288,9 +288,9 @@ const Command& predict_command() {
                                   {0, 1, true, false}),
                     opt::optimizer(),
                     number_option({.name = "kernel-floor-us", .value = "US",
-                                   .help = "the fixed cost of one kernel on the machine that runs it (its memory "
-                                           "fit's latency: `perfcast devices --floor-from`); without it, the "
-                                           "device entry's, else the model's"},
+                                   .help = "the fixed cost of one kernel on the machine that runs it (its cheapest "
+                                           "call: `perfcast devices --floor-from`); without it, the device "
+                                           "entry's, else the model's"},
                                   {0, 1e6, true, false}),
                     word_option({.name = "format", .value = "table|json|csv", .help = "output format", .fallback = "table"}),
                     opt::devices()},

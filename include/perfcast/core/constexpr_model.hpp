@@ -109,8 +109,8 @@ struct Model {
     MemoryFit memory{};                  ///< the memory-bound model of the kinds without a model of their own
     CallOverhead overhead{};             ///< the framework's cost per call in a network
     std::string_view overhead_device{};  ///< the device it was fitted on; others get none
-    /// each training device's kernel floor (its memory fit's latency), microseconds, in the order of
-    /// `devices`; empty: a portable model's latency_us on every device
+    /// each training device's kernel floor (its cheapest call, kernel_floors() in runtime/predictor.hpp),
+    /// microseconds, in the order of `devices`; empty: a portable model's latency_us on every device
     std::span<const double> kernel_floors_us{};
 
     /**

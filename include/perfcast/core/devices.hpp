@@ -52,9 +52,9 @@ struct Device {
     double memory_gb = 0;
     std::string_view source;
     /// the fixed cost of one kernel on the machine that runs it, microseconds, as the training data's
-    /// harness times a call (host, driver and framework included; the memory fit's latency over such a
+    /// harness times a call (host, driver and framework included; kernel_floors() measures it from a
     /// machine's memory-bound rows): not the GPU's property, so 0 in the built-in entries, which means
-    /// unknown (a learned model then takes its training devices' own or their median)
+    /// unknown (a learned model then takes the floor its data had for the GPU, else their median)
     double kernel_floor_us = 0;
 
     /** @brief Peak FLOP/s of a precision, falling back to FP32 where there is no faster unit. */

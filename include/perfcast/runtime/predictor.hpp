@@ -207,8 +207,8 @@ struct TrainingInfo {
     double holdout = 0.1;
     std::uint64_t split_salt = 1;
     std::vector<std::string> devices, dtypes, passes;
-    /// each device's kernel floor (its memory fit's latency over its rows), microseconds, in the order of
-    /// `devices`; empty when the data had too few memory-bound rows (embedded::Model::kernel_floor_us)
+    /// each device's kernel floor (kernel_floors()), microseconds, in the order of `devices` (a device
+    /// without one: the median of the others'); empty when no GPU had one (embedded::Model::kernel_floor_us)
     std::vector<double> kernel_floors_us;
     double seconds = 0;
     nlohmann::json metrics = nlohmann::json::object();
@@ -753,8 +753,8 @@ inline constexpr std::size_t min_floor_rows = 10;
 /**
  * @brief Each GPU's kernel floor in a dataset, microseconds: the time of its cheapest call, the median time of
  * its measured forward (inference) rows whose roofline is under 1 us, of the memory-bound kind (activation,
- * add, ...) with the lowest such median (at least min_floor_rows rows). On NeuSight's machines it is an add of two small tensors:
- * 26-44 us through PyTorch. It is what a portable model's baseline takes per kernel on that machine
+ * add, ...) with the lowest such median (at least min_floor_rows rows). On NeuSight's machines it is an add
+ * of two small tensors: 26-44 us through PyTorch. It is what a portable model's baseline takes per kernel on that machine
  * (portable_baseline_us), and what a user who timed small calls on their machine gives as its
  * Device::kernel_floor_us.
  */
@@ -936,10 +936,10 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     };
     std::vector<Job> jobs;
     for (const auto& [k, rows] : by_kind) jobs.push_back({&rows, k, o.features, 0.0, std::string(to_string(k)), {}});
-    // the portable tier's baseline takes each training device's kernel floor, the latency of a memory fit
-    // over that device's rows (a launch through the harness' host and framework: 22-40 us on NeuSight's five
-    // machines); a GPU without one (too few memory-bound rows) and a device outside the data without a
-    // Device::kernel_floor_us of its own take the median of the training GPUs' floors
+    // the portable tier's baseline takes each training device's kernel floor, its cheapest call (a launch
+    // through the harness' host and framework: 26-44 us on NeuSight's five machines); a device without one
+    // (too few small memory-bound rows) and a device outside the data without a Device::kernel_floor_us of
+    // its own take the median of the training GPUs' floors
     KernelFloors floors = kernel_floors(trained, reg);
     std::vector<double> floor_values;
     for (const auto& [id, us] : floors) floor_values.push_back(us);
@@ -952,7 +952,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
             const auto f = floors.find(id);
             p.m_info.kernel_floors_us.push_back(f != floors.end() ? f->second : latency);
         }
-        for (const std::string& id : p.m_info.devices) floors.emplace(id, latency);  // no-op where fitted
+        for (const std::string& id : p.m_info.devices) floors.emplace(id, latency);  // kept where measured
     }
     for (const auto& [k, rows] : portable_gemm)
         jobs.push_back({&rows, k, FeatureSet::portable, latency, "portable " + std::string(to_string(k)), {}});

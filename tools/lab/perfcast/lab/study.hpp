@@ -8,8 +8,7 @@
  */
 #pragma once
 
-#include <functional>  // function, less
-#include <map>         // map
+#include <functional>  // function
 #include <set>         // set
 #include <sstream>     // ostringstream
 #include <string>      // string
@@ -40,7 +39,7 @@ namespace detail {
  *  where it has one (Device::kernel_floor_us). */
 inline StudyResult evaluate_variant(const std::string& label, const Predictor& p, std::size_t train_rows,
                                     const std::vector<const Sample*>& test, const DeviceRegistry& reg,
-                                    const std::map<std::string, double, std::less<>>& floors = {}) {
+                                    const KernelFloors& floors = {}) {
     StudyResult r;
     r.label = label;
     r.train_rows = train_rows;
@@ -71,9 +70,9 @@ inline StudyResult train_and_evaluate(const std::string& label, const Dataset& t
 /**
  * @brief Leave one device out: for each device in the data, train on the other devices'
  * rows and predict every row of the device left out: as a device nothing is known of (the
- * training devices' median kernel floor), and, for a GPU with enough memory-bound rows, again
- * with its own kernel floor given (the latency of a memory fit over its rows, kernel_floors(),
- * what a user who timed their machine supplies as Device::kernel_floor_us): "left out: ID, floor given".
+ * training devices' median kernel floor), and, for a GPU with enough small memory-bound rows, again
+ * with its own kernel floor given (its cheapest call, kernel_floors(), what a user who timed their
+ * machine supplies as Device::kernel_floor_us): "left out: ID, floor given".
  */
 inline std::vector<StudyResult> leave_one_device_out(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
                                                      const StudyProgress& progress = {}) {
