@@ -221,6 +221,11 @@ def a_machines_kernel_floor_is_measured_from_its_rows_and_moves_the_portable_pre
         assert total("--device", "mine", "--devices", mine) > 1.5 * total("--device", "mine", "--devices", mine,
                                                                          "--kernel-floor-us", "10")
         assert total("--device", "h100", "--kernel-floor-us", "60") > total("--device", "h100")
+        # the method line says which floor a GPU outside the data took
+        assert "kernel floor 12.0 us (given)" in run("predict", "lenet5", "--device", "h100", "--kernel-floor-us",
+                                                     "12").stdout
+        assert "training machines' median" in run("predict", "lenet5", "--device", "h100").stdout
+        assert "kernel floor" not in run("predict", "lenet5", "--device", "t4").stdout  # a training GPU
         p = run("predict", "lenet5", "--device", "h100", "--kernel-floor-us", "0", ok=False)
         assert "--kernel-floor-us" in p.stderr, p.stderr
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
