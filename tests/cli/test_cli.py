@@ -200,7 +200,7 @@ def a_machines_kernel_floor_is_measured_from_its_rows_and_moves_the_portable_pre
         with open(data, "w") as f:
             f.write("kind,pass,dtype,device,batch,in_features,inputs,time_us,source\n")
             # synthetic rows (made up for this test): adds of small tensors, 30 us on the T4's machine and 20 on
-            # the V100's, and one large add each (its roofline over 1 us: not a floor row)
+            # the V100's, and one large add on the T4 (its roofline over 1 us: not a floor row)
             for i in range(30):
                 f.write(f"add,inference,fp32,t4,{1 + i},64,2,{30 + i % 3},synthetic\n")
                 f.write(f"add,inference,fp32,v100_pcie_32gb,{1 + i},64,2,{20 + i % 5},synthetic\n")
