@@ -17,13 +17,8 @@ int run(const Args& a) {
     const bool floors = a.has("floor-from");
     if (floors) {
         // the GPUs of the datasets, each with the kernel floor measured in them
-        Dataset ds;
-        for (const auto& f : a.all("floor-from")) {
-            Dataset part = load_dataset(f, reg);
-            ds.rows.insert(ds.rows.end(), part.rows.begin(), part.rows.end());
-        }
         list.clear();
-        for (const auto& [id, us] : kernel_floors(ds, reg)) {
+        for (const auto& [id, us] : kernel_floors(load_datasets(a.all("floor-from"), reg), reg)) {
             Device d = reg.get(id);
             d.kernel_floor_us = us;
             list.push_back(d);

@@ -98,16 +98,18 @@ int run(const Args& a) {
         else if (!model->trained_for(pass, t))
             note += "; it was not trained on " + std::string(to_string(pass)) + "/" + std::string(to_string(t)) +
                     ", so every layer uses the roofline";
-        if (!model->trained_on(dev)) note += "; " + std::string(dev.id) + " was not in its training data";
-        // the fixed cost per kernel the portable tier took: the machine's, if known
-        const embedded::Model& v = model->view();
-        for (const embedded::KindModel& k : v.kinds)
-            if (k.portable() && !v.trained_on(dev)) {
-                note += "; kernel floor " + cli::fixed(v.kernel_floor_us(k, dev), 1) + " us" +
-                        (dev.kernel_floor_us > 0 ? " (given)"
-                                                 : " (the training machines' median; --kernel-floor-us gives yours)");
-                break;
-            }
+        if (!model->trained_on(dev)) {
+            note += "; " + std::string(dev.id) + " was not in its training data";
+            // the fixed cost per kernel its portable tier took: the machine's if given, else the median
+            const embedded::Model& v = model->view();
+            for (const embedded::KindModel& k : v.kinds)
+                if (k.portable()) {
+                    note += "; kernel floor " + cli::fixed(v.kernel_floor_us(k, dev), 1) + " us" +
+                            (dev.kernel_floor_us > 0 ? " (given)"
+                                                     : " (the training machines' median; --kernel-floor-us gives yours)");
+                    break;
+                }
+        }
         if (e.overhead_total_us > 0)
             note += "; with the framework's call overhead per layer fitted on " + model->call_overhead_device();
         note += ")";

@@ -59,10 +59,15 @@ inline StudyResult evaluate_variant(const std::string& label, const Predictor& p
     return r;
 }
 
+/** @brief A predictor trained on every row of @p train: the study chose the rows already. */
+inline Predictor train_on(const Dataset& train, const DeviceRegistry& reg, TrainOptions o) {
+    o.holdout = 0;
+    return train_predictor(train, reg, o);
+}
+
 inline StudyResult train_and_evaluate(const std::string& label, const Dataset& train, const std::vector<const Sample*>& test,
-                                      const DeviceRegistry& reg, TrainOptions o) {
-    o.holdout = 0;  // the study chose the rows already
-    return evaluate_variant(label, train_predictor(train, reg, o), train.rows.size(), test, reg);
+                                      const DeviceRegistry& reg, const TrainOptions& o) {
+    return evaluate_variant(label, train_on(train, reg, o), train.rows.size(), test, reg);
 }
 
 }  // namespace detail
@@ -90,13 +95,9 @@ inline std::vector<StudyResult> leave_one_device_out(const Dataset& ds, const De
             if (s.device == left) test.push_back(&s);
             else train.rows.push_back(s);
         }
-        TrainOptions lo = o;
-        lo.holdout = 0;  // the study chose the rows already
-        const Predictor p = train_predictor(train, reg, lo);
+        const Predictor p = detail::train_on(train, reg, o);
         out.push_back(detail::evaluate_variant("left out: " + left, p, train.rows.size(), test, reg));
-        Dataset left_rows;
-        for (const Sample* s : test) left_rows.rows.push_back(*s);
-        const auto floors = kernel_floors(left_rows, reg);
+        const KernelFloors floors = kernel_floors(test, reg);
         if (floors.count(left))
             out.push_back(detail::evaluate_variant("left out: " + left + ", floor given", p, train.rows.size(), test, reg,
                                                    floors));
