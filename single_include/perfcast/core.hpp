@@ -3956,8 +3956,14 @@ struct Coverage {
         return {outside.data(), outside_count < max_outside ? outside_count : max_outside};
     }
     /** @brief Records a feature outside the range, once per name. */
-    constexpr void add_outside(const OutsideFeature& f) noexcept {
-        for (const OutsideFeature& o : outside_features())
+    constexpr void add_outside(const OutsideFeature& f) noexcept { add_outside(f, max_outside); }
+    /**
+     * @brief add_outside(), comparing @p f's name with the first @p known features listed only: the ones
+     * after them came from the same feature vector as @p f, whose names are distinct.
+     */
+    constexpr void add_outside(const OutsideFeature& f, std::size_t known) noexcept {
+        const std::span<const OutsideFeature> listed = outside_features();
+        for (const OutsideFeature& o : listed.first(known < listed.size() ? known : listed.size()))
             if (o.name == f.name) return;
         if (outside_count < max_outside) outside[outside_count] = f;
         ++outside_count;
@@ -3973,33 +3979,36 @@ namespace detail {
 constexpr bool note_outside(Coverage& c, const KindModel& k,
                             const perfcast::detail::features_kernel::feature_buffer& f) noexcept {
     bool in = true;
+    const std::size_t known = c.outside_count;  // listed from other feature vectors (a training step's kernels)
     if (k.feature_min.size() == f.size && k.feature_max.size() == f.size)
         for (std::size_t j = 0; j < f.size; ++j)
             if (f.values[j] < k.feature_min[j] || f.values[j] > k.feature_max[j]) {
                 in = false;
-                c.add_outside({f.names[j], f.values[j], k.feature_min[j], k.feature_max[j]});
+                c.add_outside({f.names[j], f.values[j], k.feature_min[j], k.feature_max[j]}, known);
             }
     return in;
 }
 
 /**
- * @brief A Coverage's start for layer @p l: its device is among the training devices of the model
- * that answers the layer's kind. False (and @p c empty) when no model answers it.
+ * @brief A Coverage's start for a layer that model `m.kinds[index]` answers (Model::index_of's answer
+ * for it): its device is among that model's training devices. False (and @p c empty) when no model
+ * answers it (`index == m.kinds.size()`).
  */
-constexpr bool begin_coverage(Coverage& c, const Model& m, const Layer& l, const perfcast::Target& t) noexcept {
+constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, const Device& d) noexcept {
     c = Coverage{};
-    const std::size_t index = m.index_of(kind(l), t.device());
     if (index == m.kinds.size()) return false;
-    c.device = m.trained_on(m.kinds[index], t.device());
+    c.device = m.trained_on(m.kinds[index], d);
     return true;
 }
 
 }  // namespace detail
 
+namespace detail {
+
+/** @brief predict_us() by the model that answers: `m.kinds[index]`, Model::index_of's answer for the layer. */
 template <class Exec>
-constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* outside) {
-    const std::size_t index = m.index_of(kind(l), t.device());
-    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
+constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
+                            Coverage* outside) {
     const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
     fk::feature_buffer f;
@@ -4026,6 +4035,15 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
     return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
 }
 
+}  // namespace detail
+
+template <class Exec>
+constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* outside) {
+    const std::size_t index = m.index_of(kind(l), t.device());
+    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
+    return detail::predict_at<Exec>(m, index, l, t, outside);
+}
+
 /**
  * @brief The Coverage of a layer on a target under a model (device and shape false for a kind it lacks).
  * A training step under a model trained on forward passes only is timed as forward kernels
@@ -4034,7 +4052,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
 template <class Math = perfcast::detail::constexpr_math>
 constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
     Coverage c;
-    if (!detail::begin_coverage(c, m, l, t)) return c;
+    if (!detail::begin_coverage(c, m, m.index_of(kind(l), t.device()), t.device())) return c;
     namespace fk = perfcast::detail::features_kernel;
     const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
         const std::size_t i = m.index_of(kind(q), at.device());
@@ -4100,12 +4118,21 @@ namespace embedded {
  * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
  * roofline.
  */
+namespace detail {
+/** @brief kernel_time() with Model::index_of's answer for the layer, @p index. */
+template <class Exec>
+constexpr LayerTime kernel_time_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
+                                   Coverage* outside) {
+    if (index != m.kinds.size()) return {predict_at<Exec>(m, index, l, t, outside), Method::mlp, 0.0};
+    if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
+    return {roofline_us(l, t), Method::roofline, 0.0};
+}
+}  // namespace detail
+
 template <class Exec = constexpr_exec>
 constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
                                 Coverage* outside = nullptr) {
-    if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t, outside), Method::mlp, 0.0};
-    if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
-    return {roofline_us(l, t), Method::roofline, 0.0};
+    return detail::kernel_time_at<Exec>(m, m.index_of(kind(l), t.device()), l, t, outside);
 }
 
 /**
@@ -4123,12 +4150,13 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
 template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
     // coverage()'s rule: the model of the layer's kind, then each learned kernel's features inside (predict_us)
-    if (c && !detail::begin_coverage(*c, m, l, t)) c = nullptr;
+    const std::size_t index = m.index_of(kind(l), t.device());
+    if (c && !detail::begin_coverage(*c, m, index, t.device())) c = nullptr;
     if (c) c->shape = true;
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
-        const LayerTime k = kernel_time<Exec>(m, l, t, c);
+        const LayerTime k = detail::kernel_time_at<Exec>(m, index, l, t, c);
         return {k.us + o, k.method, o};
     }
     if (m.steps_from_forward(t.pass(), t.dtype())) {

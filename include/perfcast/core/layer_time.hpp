@@ -23,12 +23,21 @@ namespace embedded {
  * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
  * roofline.
  */
+namespace detail {
+/** @brief kernel_time() with Model::index_of's answer for the layer, @p index. */
+template <class Exec>
+constexpr LayerTime kernel_time_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
+                                   Coverage* outside) {
+    if (index != m.kinds.size()) return {predict_at<Exec>(m, index, l, t, outside), Method::mlp, 0.0};
+    if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
+    return {roofline_us(l, t), Method::roofline, 0.0};
+}
+}  // namespace detail
+
 template <class Exec = constexpr_exec>
 constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
                                 Coverage* outside = nullptr) {
-    if (m.covers(kind(l))) return {predict_us<Exec>(m, l, t, outside), Method::mlp, 0.0};
-    if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
-    return {roofline_us(l, t), Method::roofline, 0.0};
+    return detail::kernel_time_at<Exec>(m, m.index_of(kind(l), t.device()), l, t, outside);
 }
 
 /**
@@ -46,12 +55,13 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
 template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
     // coverage()'s rule: the model of the layer's kind, then each learned kernel's features inside (predict_us)
-    if (c && !detail::begin_coverage(*c, m, l, t)) c = nullptr;
+    const std::size_t index = m.index_of(kind(l), t.device());
+    if (c && !detail::begin_coverage(*c, m, index, t.device())) c = nullptr;
     if (c) c->shape = true;
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
-        const LayerTime k = kernel_time<Exec>(m, l, t, c);
+        const LayerTime k = detail::kernel_time_at<Exec>(m, index, l, t, c);
         return {k.us + o, k.method, o};
     }
     if (m.steps_from_forward(t.pass(), t.dtype())) {

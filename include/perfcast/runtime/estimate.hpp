@@ -291,29 +291,34 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
  */
 inline NetworkEstimate estimate(const Network& net, const Target& t, const Predictor& model,
                                 const EstimateOptions& options = {}) {
-    // where each learned layer lies, from the features of its prediction, shared by the equal layers
-    std::vector<embedded::Coverage> where;  // per query of time_of
-    where.reserve(net.layers.size());
-    // the distinct layers' coverages, in chunks of 16 owned by one block that every LayerEstimate shares (a
-    // shared_ptr aliasing into it): an allocation per 16 learned layers, not one per layer
+    // where each learned layer lies, from the features of its prediction, shared by the equal layers: each
+    // query's Coverage is written once, straight into chunks of 16 owned by one block that every
+    // LayerEstimate shares (a shared_ptr aliasing into it): an allocation per 16 learned layers, not one per
+    // layer; a query the learned model did not answer gives its slot back to the next one
     constexpr std::size_t chunk = 16;
     struct Chunks {
         std::vector<std::unique_ptr<embedded::Coverage[]>> chunks;
         std::size_t used = chunk;  // in the last chunk
     };
     const auto block = std::make_shared<Chunks>();
+    std::vector<const embedded::Coverage*> where;  // per query of time_of: its coverage, null if none
+    where.reserve(net.layers.size());
     return detail::estimate_walk(
         net, t, Method::mlp,
-        [&model, &where](const Layer& l, const Target& at) { return model.layer_time(l, at, &where.emplace_back()); },
-        options, [&where, &block](std::size_t query, LayerEstimate& le) {
-            if (le.method != Method::mlp) return;
+        [&model, &where, &block](const Layer& l, const Target& at) {
             if (block->used == chunk) {
                 block->chunks.push_back(std::make_unique<embedded::Coverage[]>(chunk));
                 block->used = 0;
             }
-            embedded::Coverage& c = block->chunks.back()[block->used++];
-            c = where[query];
-            le.coverage = std::shared_ptr<const embedded::Coverage>(block, &c);
+            embedded::Coverage* c = &block->chunks.back()[block->used];
+            const LayerTime lt = model.layer_time(l, at, c);
+            const bool learned = lt.method == Method::mlp;
+            where.push_back(learned ? c : nullptr);
+            if (learned) ++block->used;
+            return lt;
+        },
+        options, [&where, &block](std::size_t query, LayerEstimate& le) {
+            if (where[query]) le.coverage = std::shared_ptr<const embedded::Coverage>(block, where[query]);
         });
 }
 
