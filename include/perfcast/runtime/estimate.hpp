@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <algorithm>    // stable_sort
 #include <array>        // array
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t, uint64_t
@@ -132,7 +133,9 @@ namespace detail {
  * @brief estimate_with, and where each distinct layer was: @p on_distinct(query, estimate) is called
  * for the first layer of each distinct (layer, pass, backward), `query` counting time_of's calls from 0
  * (the one that answered it), and every later equal layer copies that one's breakdown (its time,
- * roofline, PALEO, cost and whatever on_distinct set, such as its coverage).
+ * roofline, PALEO, cost and whatever on_distinct set, such as its coverage). time_of is called once per
+ * distinct (layer, target), grouped by layer kind (a learned model's queries one model after another,
+ * its weights still in the caches), before the breakdown is built.
  */
 template <class TimeOf, class OnDistinct>
 NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method, const TimeOf& time_of,
@@ -145,13 +148,14 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
     e.dtype = t.dtype();
     e.batch = net.batch;
     e.layers.reserve(net.layers.size() + 1);  // the layers and the optimizer's update
-    // time_of's answers so far: a learned model spends microseconds per query, and a network repeats its
-    // layers. Each answer is filed under a key made of the layer's kind, pass, parameter count and output
-    // shape, so that most of the layers compared are compared by the key.
+    // The distinct queries: a learned model spends microseconds per query, and a network repeats its
+    // layers. Each is filed under a key made of the layer's kind, pass, parameter count and output shape,
+    // so that most of the layers compared are compared by the key.
     struct Asked {
         Layer layer;
         Pass pass;
         LayerTime time;
+        std::size_t query = 0;               // time_of's call that answered it
         std::size_t first = 0;               // the first network layer with it, once it has one
         Backward backward = Backward::full;  // that layer's backward
         bool has_first = false;
@@ -165,8 +169,11 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
     const auto home = [&bits](std::uint64_t key) {
         return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
     };
-    std::size_t slot = 0;  // the entry ask answered last
-    const auto ask = [&](const Layer& l, const Target& at) -> LayerTime {
+    // walk_network's questions in the order it asks them, each as its entry in `asked`: a first walk
+    // files them (answering nothing), the second reads the answers back in the same order
+    std::vector<std::uint32_t> order;
+    order.reserve(net.layers.size());
+    const auto file = [&](const Layer& l, const Target& at) -> LayerTime {
         std::uint64_t h = 0x9e3779b97f4a7c15ULL * (l.index() + 1) ^ static_cast<std::uint64_t>(at.pass());
         const auto mix = [&h](std::int64_t v) {
             h ^= static_cast<std::uint64_t>(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
@@ -179,13 +186,13 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         for (; table[at_slot] != 0; at_slot = (at_slot + 1) & mask) {
             const std::size_t i = table[at_slot] - 1;
             if (keys[i] == h && asked[i].pass == at.pass() && asked[i].layer == l) {
-                slot = i;
-                return asked[i].time;
+                order.push_back(static_cast<std::uint32_t>(i));
+                return {};
             }
         }
-        asked.push_back({l, at.pass(), time_of(l, at)});
+        asked.push_back({l, at.pass(), {}});
         keys.push_back(h);
-        slot = asked.size() - 1;
+        order.push_back(static_cast<std::uint32_t>(asked.size() - 1));
         table[at_slot] = static_cast<std::uint32_t>(asked.size());
         if (2 * asked.size() > table.size()) {  // grow: twice the slots, every entry placed again
             ++bits;
@@ -196,7 +203,29 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
                 table[j] = static_cast<std::uint32_t>(i + 1);
             }
         }
-        return asked.back().time;
+        return {};
+    };
+    walk_network(net.layers, t, options.optimizer, options.paleo, file,
+                 [](std::size_t, Backward, const LayerTime&, const LayerTime&) {},
+                 [](const Layer&, int, const LayerTime&, double) {});
+    {  // the answers, grouped by kind (stable: in the network's order within a kind)
+        std::vector<std::uint32_t> by_kind(asked.size());
+        for (std::size_t i = 0; i < by_kind.size(); ++i) by_kind[i] = static_cast<std::uint32_t>(i);
+        std::stable_sort(by_kind.begin(), by_kind.end(), [&asked](std::uint32_t a, std::uint32_t b) {
+            return asked[a].layer.index() < asked[b].layer.index();
+        });
+        std::size_t query = 0;
+        for (const std::uint32_t i : by_kind) {
+            Asked& a = asked[i];
+            a.time = time_of(a.layer, a.pass == t.pass() ? t : t.with(a.pass));
+            a.query = query++;
+        }
+    }
+    std::size_t next = 0;  // the second walk's next question
+    std::size_t slot = 0;  // the entry ask answered last
+    const auto ask = [&](const Layer&, const Target&) -> LayerTime {
+        slot = order[next++];
+        return asked[slot].time;
     };
     LayerEstimate update;
     update.name = "optimizer." + std::string(to_string(options.optimizer));
@@ -236,7 +265,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             e.paleo_total_us += le.paleo_us;
             detail::naming_layer(le.name, [&] { e.total_cost += le.cost; });
             if (!(a.has_first && a.backward == b)) {
-                on_distinct(slot, le);
+                on_distinct(a.query, le);
                 if (!a.has_first) {
                     a.first = i;
                     a.backward = b;
