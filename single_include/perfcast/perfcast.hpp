@@ -34123,9 +34123,10 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
 /**
  * @brief estimate() with any layer time function: `time_of(layer, target)` gives a layer's time for
  * the whole pass (LayerTime); walk_network adds the partial backward and the optimizer's update.
- * time_of is asked once per distinct layer and target (so it must be a function of them alone):
- * identical layers (a network's repeated blocks, the optimizer's updates of same-sized tensors) share
- * its answer and their breakdown. It is not kept beyond the call. @p method names the estimator
+ * time_of is asked once per distinct layer and target (so it must be a function of them alone), the
+ * distinct layers grouped by kind rather than in the network's order: identical layers (a network's
+ * repeated blocks, the optimizer's updates of same-sized tensors) share its answer and their
+ * breakdown. It is not kept beyond the call. @p method names the estimator
  * (NetworkEstimate::method).
  */
 template <class TimeOf>
