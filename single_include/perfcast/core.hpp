@@ -4001,10 +4001,6 @@ constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, co
     return true;
 }
 
-}  // namespace detail
-
-namespace detail {
-
 /** @brief predict_us() by the model that answers: `m.kinds[index]`, Model::index_of's answer for the layer. */
 template <class Exec>
 constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
@@ -4113,11 +4109,6 @@ namespace perfcast {
 
 namespace embedded {
 
-/**
- * @brief A kernel's time on a target the model was trained for, without a call overhead: the learned
- * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
- * roofline.
- */
 namespace detail {
 /** @brief kernel_time() with Model::index_of's answer for the layer, @p index. */
 template <class Exec>
@@ -4129,6 +4120,11 @@ constexpr LayerTime kernel_time_at(const Model& m, std::size_t index, const Laye
 }
 }  // namespace detail
 
+/**
+ * @brief A kernel's time on a target the model was trained for, without a call overhead: the learned
+ * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
+ * roofline.
+ */
 template <class Exec = constexpr_exec>
 constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
                                 Coverage* outside = nullptr) {

@@ -253,10 +253,6 @@ constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, co
     return true;
 }
 
-}  // namespace detail
-
-namespace detail {
-
 /** @brief predict_us() by the model that answers: `m.kinds[index]`, Model::index_of's answer for the layer. */
 template <class Exec>
 constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,

@@ -18,11 +18,6 @@ namespace perfcast {
 
 namespace embedded {
 
-/**
- * @brief A kernel's time on a target the model was trained for, without a call overhead: the learned
- * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
- * roofline.
- */
 namespace detail {
 /** @brief kernel_time() with Model::index_of's answer for the layer, @p index. */
 template <class Exec>
@@ -34,6 +29,11 @@ constexpr LayerTime kernel_time_at(const Model& m, std::size_t index, const Laye
 }
 }  // namespace detail
 
+/**
+ * @brief A kernel's time on a target the model was trained for, without a call overhead: the learned
+ * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
+ * roofline.
+ */
 template <class Exec = constexpr_exec>
 constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
                                 Coverage* outside = nullptr) {
