@@ -120,6 +120,9 @@ TEST_CASE("a GPU model has two tiers: its training devices get their own models,
     REQUIRE(unseen < m.kinds.size());
     CHECK(!m.kinds[seen].portable());
     CHECK(m.kinds[unseen].portable());
+    CHECK(m.kinds[seen].kernel_floor);  // both tiers learn the time over the kernel floor plus the roofline
+    CHECK(m.kinds[seen].floor_baseline());
+    CHECK(m.kinds[unseen].floor_baseline());
     // a device outside the data gets the median of the training devices' kernel floors (of two: their mean)
     REQUIRE(p.info().kernel_floors_us.size() == 2);
     CHECK(m.kinds[unseen].latency_us ==
@@ -241,9 +244,11 @@ TEST_CASE("a model file keeps its portable tier, and refuses a malformed one wit
     j["training"]["kernel_floors_us"][1] = -2.0;
     CHECK_THROWS_WITH_AS(Predictor::parse(j.dump(1), "m.json", false),
                          doctest::Contains("training.kernel_floors_us[1]"), error);
-    // a model file without them (written before they existed) gives every device the portable latency
+    // a model file without them (written before they existed, its device models relative to the roofline)
+    // gives every device the portable latency
     j = p.to_json();
     j["training"].erase("kernel_floors_us");
+    for (auto& [kind_name, entry] : j["models"].items()) entry.erase("kernel_floor");
     const Predictor old = Predictor::parse(j.dump(1), "m.json", false);
     const embedded::KindModel& k = old.view().kinds[old.view().index_of(LayerKind::conv2d, devices::v100_pcie_32gb)];
     CHECK(old.view().kernel_floor_us(k, devices::v100_pcie_32gb) == k.latency_us);
@@ -307,4 +312,49 @@ TEST_CASE("a model trained on CPU rows has no portable tier") {
     const Predictor p = train_predictor(ds, reg, quick_options());
     CHECK(p.portable_models().empty());
     CHECK(!p.models().empty());
+    for (const auto& [k, e] : p.models()) CHECK(!e.kernel_floor);  // no floor on a CPU: relative to the roofline
+}
+
+TEST_CASE("the training GPUs' models learn the time over the kernel floor plus the roofline, and keep the floor "
+          "once beyond their rows") {
+    // synthetic: element-wise products on the T4 that take a made-up launch plus 1.25 times their roofline,
+    // none longer than about the launch; a product 100 times the largest is asked
+    const auto dataset = [] {
+        Dataset ds;
+        ds.provenance["source"] = "synthetic, made by test_portable.cpp";
+        for (std::int64_t rows = 1; rows <= 256; ++rows)
+            for (const std::int64_t cols : {1, 16, 256, 1024}) {
+                Sample s;
+                s.device = "t4";
+                s.layer = ElementwiseParams{.shape = Shape::matrix(rows, cols), .op = ElementwiseOp::mul};
+                s.time_us = synthetic_launch_us(s.device) + 1.25 * roofline_us(s.layer, Target(devices::t4));
+                s.source = "synthetic";
+                ds.rows.push_back(s);
+            }
+        return ds;
+    }();
+    DeviceRegistry reg;
+    TrainOptions o = quick_options();
+    o.portable = false;
+    o.mlp.max_epochs = 200;
+    const Predictor with_floor = train_predictor(dataset, reg, o);
+    o.kernel_floor = false;
+    const Predictor without = train_predictor(dataset, reg, o);
+    REQUIRE(with_floor.models().at(LayerKind::elementwise).kernel_floor);
+    REQUIRE(!without.models().at(LayerKind::elementwise).kernel_floor);
+    const Target t4(devices::t4);
+    const Layer edge = ElementwiseParams{.shape = Shape::matrix(256, 1024), .op = ElementwiseOp::mul};
+    const Layer beyond = ElementwiseParams{.shape = Shape::matrix(25'600, 1024), .op = ElementwiseOp::mul};
+    REQUIRE(roofline_us(edge, t4) < 2 * synthetic_launch_us("t4"));
+    const double truth = synthetic_launch_us("t4") + 1.25 * roofline_us(beyond, t4);
+    const auto miss = [&](const Predictor& p) { return std::fabs(p.predict_us(beyond, t4) / truth - 1); };
+    CHECK(miss(with_floor) < 0.2);  // the edge's ratio times the floor once plus the larger roofline
+    CHECK(miss(without) > 0.4);    // the edge's ratio, which holds the floor's share, times the larger roofline
+    // a model file keeps the baseline, and refuses one that has no floors to add
+    const Predictor again = Predictor::parse(with_floor.to_json().dump(1), "m.json");
+    CHECK(again.predict_us(beyond, t4) == with_floor.predict_us(beyond, t4));
+    nlohmann::json j = with_floor.to_json();
+    j["training"].erase("kernel_floors_us");
+    CHECK_THROWS_WITH_AS(Predictor::parse(j.dump(1), "m.json", false), doctest::Contains("models.elementwise.kernel_floor"),
+                         error);
 }

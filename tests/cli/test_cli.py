@@ -567,7 +567,7 @@ def validate_neusight_models_compares_traces_and_whole_models():
 
 # Every command's options (and positional arguments), as the program accepted them before each
 # command declared its own: `CMD --help` must list exactly these.
-TRAINING = ["features", "no-portable", "absolute", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
+TRAINING = ["features", "no-portable", "absolute", "no-kernel-floor", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
             "ensemble", "lr", "hidden", "transform", "loss", "activation", "memory-epochs", "memory-patience",
             "memory-lr", "kinds", "only-device", "threads"]
 COMMANDS = {

@@ -28,6 +28,8 @@ inline std::vector<Option> training_options() {
          .help = "the input features of the models of the training devices", .fallback = std::string(to_string(d.features))},
         {.name = "no-portable", .help = "no portable tier (the models that answer GPUs outside the training data)"},
         {.name = "absolute", .help = "learn the time itself, not its ratio to the roofline"},
+        {.name = "no-kernel-floor",
+         .help = "the training GPUs' models learn time / roofline, without their machines' kernel floors"},
         number_option({.name = "holdout", .value = "X", .help = "share of the rows kept out of training for evaluation",
                        .fallback = shortest(d.holdout)},
                       {0, 1, false, true}),
@@ -127,6 +129,7 @@ inline TrainOptions train_options(const Args& a) {
         o.kinds.push_back(*kk);
     }
     o.portable = !a.flag("no-portable");
+    o.kernel_floor = !a.flag("no-kernel-floor");
     o.threads = std::max(1u, std::thread::hardware_concurrency());
     if (a.has("threads")) o.threads = static_cast<std::size_t>(a.integer("threads"));
     if (o.threads > 1) single_threaded_blas();  // see TrainOptions::threads

@@ -53,8 +53,8 @@ struct DenseLayer {
 struct KindModel {
     LayerKind kind = LayerKind::conv2d;
     FeatureSet features = FeatureSet::hardware;
-    /// the network predicts time / baseline: the roofline, or for FeatureSet::portable
-    /// portable_baseline_us (analytical.hpp) with latency_us below; false: the time itself
+    /// the network predicts time / baseline: the roofline, or (floor_baseline()) portable_baseline_us
+    /// (analytical.hpp) with the device's kernel floor (Model::kernel_floor_us); false: the time itself
     bool relative_to_roofline = true;
     std::span<const std::string_view> feature_names;  ///< the schema the model was trained with
     std::span<const double> mean;                     ///< the scaler's column means
@@ -76,6 +76,10 @@ struct KindModel {
     double latency_us = 0.0;
     /// the device ids of this model's training rows (empty: the whole model's, Model::devices)
     std::span<const std::string_view> devices{};
+    /// a device-specific model relative to portable_baseline_us with its device's kernel floor (the
+    /// machine's fixed cost per call plus the roofline), as the portable tier always is; false: to the
+    /// roofline alone (models trained before 2026-12-05, and models of CPUs, which have no floor)
+    bool kernel_floor = false;
 
     /** @brief Does this model answer layers of kind @p k? */
     constexpr bool answers(LayerKind k) const noexcept {
@@ -83,6 +87,9 @@ struct KindModel {
     }
     /** @brief Is this model the portable tier (it answers devices outside the training data)? */
     constexpr bool portable() const noexcept { return features == FeatureSet::portable; }
+    /** @brief Is the model's baseline portable_baseline_us, the device's kernel floor plus its roofline
+     *  (else the roofline, when relative_to_roofline)? */
+    constexpr bool floor_baseline() const noexcept { return portable() || kernel_floor; }
     /** @brief Are the two entries members of one ensemble? */
     constexpr bool same_ensemble(const KindModel& o) const noexcept { return kind == o.kind && features == o.features; }
 };
@@ -150,7 +157,8 @@ struct Model {
         return pass == Pass::training && !trained_for(pass, t) && trained_for(Pass::inference, t);
     }
     /**
-     * @brief The fixed cost per kernel a portable model's baseline takes on device @p d (portable_baseline_us):
+     * @brief The fixed cost per kernel a model's baseline takes on device @p d (portable_baseline_us, for a
+     * model whose floor_baseline()):
      * the device's own Device::kernel_floor_us if given, else the floor measured on it in the training
      * data, else the portable model's latency_us (the training devices' median).
      */

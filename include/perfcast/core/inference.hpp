@@ -8,7 +8,7 @@
  * (feature_kernel.hpp), clamped into the training rows' range; per member of the ensemble, the
  * scaler and the network (Exec::forward); the members' mean in the target transform's space; the
  * inverse transform; times the baseline the model learned the ratio to (the roofline, or the
- * portable baseline); and never below the physical bound (physical_bound_us: FLOPs at the peak,
+ * device's kernel floor plus its roofline, portable_baseline_us); and never below the physical bound (physical_bound_us: FLOPs at the peak,
  * times min_compute_fraction, and on GPUs bytes at the bandwidth). Exec is constexpr_exec below (perfcast's own math and plain loops, for
  * constant expressions) or the run-time Predictor's (<cmath> and the SIMD row kernel of
  * runtime/mlp.hpp); the two agree to about 1e-15 (own log/exp against libm's, another summation
@@ -278,7 +278,7 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
                                                                            z / static_cast<double>(members));
     const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
     const double us = !k.relative_to_roofline ? y
-                      : k.portable()          ? y * portable_baseline_us(l, t, m.kernel_floor_us(k, t.device()))
+                      : k.floor_baseline()    ? y * portable_baseline_us(l, t, m.kernel_floor_us(k, t.device()))
                                               : y * r.us;
     return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
 }

@@ -21,7 +21,6 @@
 #include <string>   // string
 #include <vector>   // vector
 
-#include "../core/analytical.hpp"               // roofline_us
 #include "../core/feature_kernel.hpp"    // features_kernel::compute: the one implementation of the features
 #include "../core/devices.hpp"                  // Device
 #include "../core/feature_set.hpp"              // FeatureSet, feature_schema_version
@@ -51,15 +50,6 @@ inline std::vector<std::string> feature_names(FeatureSet set, const Layer& examp
     std::vector<std::string> names;
     compute_features(set, example, Target(devices::t4), nullptr, &names);
     return names;
-}
-
-/**
- * @brief The analytical time a learned model's target is relative to: the roofline, or under the
- * portable set portable_baseline_us with the model's kernel latency (core/inference.hpp divides by
- * the same).
- */
-inline double baseline_us(FeatureSet set, double latency_us, const Layer& l, const Target& t) {
-    return set == FeatureSet::portable ? portable_baseline_us(l, t, latency_us) : roofline_us(l, t);
 }
 
 }  // namespace perfcast

@@ -45,8 +45,12 @@ struct KindEnsemble {
     /// further kinds the model answers: the portable tier's memory-bound model serves them all
     /// (embedded::KindModel::serves); empty for a model of one kind
     std::vector<LayerKind> serves;
-    double latency_us = 0;  ///< the portable baseline's fixed cost per kernel (portable_baseline_us)
+    /// the baseline's fixed cost per kernel on a device without a floor of its own (portable_baseline_us)
+    double latency_us = 0;
     std::vector<std::string> devices;  ///< the device ids of its training rows (empty: the whole model's)
+    /// a device-specific model relative to its device's kernel floor plus the roofline
+    /// (embedded::KindModel::kernel_floor; the portable tier always is)
+    bool kernel_floor = false;
 
     /** @brief Does this model answer layers of kind @p k? */
     bool answers(LayerKind k) const noexcept {
@@ -159,7 +163,8 @@ private:
                                               d.layers, r.mlp().activation(), r.mlp().output_offset(),
                                               r.mlp().output_scale(), r.target_transform().kind(),
                                               r.target_transform().constant(), min_compute_fraction(k),
-                                              d.feature_min, d.feature_max, d.serves, e.latency_us, d.devices});
+                                              d.feature_min, d.feature_max, d.serves, e.latency_us, d.devices,
+                                              e.kernel_floor});
     }
 
     std::string m_name, m_hash, m_overhead_device;

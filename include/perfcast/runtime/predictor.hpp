@@ -33,7 +33,7 @@
 #include <vector>       // vector
 
 #include "../core/constexpr_model.hpp"  // embedded::Model
-#include "../core/inference.hpp"        // embedded::predict_us, min_compute_fraction
+#include "../core/inference.hpp"        // embedded::predict_us, min_compute_fraction, portable_baseline_us
 #include "../core/layer_time.hpp"       // embedded::layer_time
 #include "../core/method.hpp"           // LayerTime
 #include "../core/target.hpp"           // Target
@@ -43,7 +43,7 @@
 #include "detail/xtensor.hpp"      // xtensor
 #include "../core/devices.hpp"             // Device
 #include "../core/error.hpp"               // error
-#include "features.hpp"            // compute_features, FeatureSet, baseline_us
+#include "features.hpp"            // compute_features, FeatureSet
 #include "io/device_json.hpp"      // DeviceRegistry, device_to_json
 #include "io/network_json.hpp"     // layer_to_json, parse_network
 #include "../core/layers.hpp"              // Layer, detail::example_layer
@@ -240,6 +240,11 @@ struct TrainOptions {
     /// also train the portable tier (FeatureSet::portable): one model per GEMM-like kind and one for all
     /// memory-bound kinds, which answer devices outside the training data (GPU data only)
     bool portable = true;
+    /// the device-specific models of GPU rows learn time / (the row's machine's kernel floor + the
+    /// roofline), as the portable tier does (KindEnsemble::kernel_floor), when every GPU of the data has a
+    /// floor (kernel_floors()); false: time / roofline. With the floor outside the ratio, a shape beyond
+    /// the training rows (features held at the edge) keeps the floor once and scales the rest
+    bool kernel_floor = true;
     /// the MLP settings of the training devices' models of the memory-bound kinds (memory_bound_kind();
     /// empty: `mlp`'s). Those kinds' sweeps cover the sizes networks use, and a longer training fits them
     /// closer; the GEMM-like kinds and the portable tier must extrapolate (to larger GEMMs, to other GPUs),
@@ -372,7 +377,6 @@ public:
                 nlohmann::json kinds = nlohmann::json::array({std::string(to_string(m.kind))});
                 for (LayerKind k : m.serves) kinds.push_back(std::string(to_string(k)));
                 o["kinds"] = kinds;
-                o["latency_us"] = m.latency_us;
                 j["portable_models"].push_back(o);
             }
         }
@@ -457,12 +461,9 @@ public:
                     kinds.push_back(k);
                 }
                 if (kinds.empty()) m.fail("kinds", "expected at least one layer kind");
-                KindEnsemble e = read_entry(m, kinds.front(), p.m_schema, {"kinds", "latency_us"});
+                KindEnsemble e = read_entry(m, kinds.front(), p.m_schema, {"kinds"});
                 if (e.features != FeatureSet::portable) m.fail("features", "expected \"portable\"");
                 e.serves.assign(kinds.begin() + 1, kinds.end());
-                e.latency_us = m.number("latency_us", 0.0);
-                if (!(e.latency_us >= 0 && e.latency_us <= max_latency_us))
-                    m.fail("latency_us", "expected a number of microseconds in [0, " + detail::format_double(max_latency_us) + "]");
                 p.m_portable.push_back(std::move(e));
             }
         if (const auto mf = top.find("memory_fit")) {
@@ -580,12 +581,15 @@ private:
         return info;
     }
 
-    /** @brief Every model entry's devices are training devices (checked once the whole file is read). */
+    /** @brief Every model entry's devices are training devices, and the floors its baseline takes are in the
+     *  file (checked once the whole file is read). */
     void check_devices(const detail::json_value& top) const {
         const auto check = [&](const KindEnsemble& e, const detail::json_value& at) {
             for (std::size_t i = 0; i < e.devices.size(); ++i)
                 if (std::find(m_info.devices.begin(), m_info.devices.end(), e.devices[i]) == m_info.devices.end())
                     at["devices"][i].fail("\"" + detail::clipped(e.devices[i]) + "\" is not among training.devices");
+            if (e.kernel_floor && m_info.kernel_floors_us.empty())
+                at.fail("kernel_floor", "the model has no kernel floors (training.kernel_floors_us) to add");
         };
         for (const auto& [k, e] : m_models) check(e, top["models"][to_string(k)]);
         for (std::size_t i = 0; i < m_portable.size(); ++i) check(m_portable[i], top["portable_models"][i]);
@@ -608,6 +612,8 @@ private:
             o["feature_max"] = m.feature_max;
         }
         if (!m.devices.empty()) o["devices"] = m.devices;
+        if (m.kernel_floor) o["kernel_floor"] = true;
+        if (m.features == FeatureSet::portable || m.kernel_floor) o["latency_us"] = m.latency_us;
         return o;
     }
 
@@ -629,6 +635,10 @@ private:
                                    "; the set changed in schema " + std::to_string(feature_set_since(m.features)) +
                                    ": retrain the model");
         m.relative_to_roofline = o.boolean("relative_to_roofline", true);
+        m.kernel_floor = o.boolean("kernel_floor", false);
+        m.latency_us = o.number("latency_us", 0.0);
+        if (!(m.latency_us >= 0 && m.latency_us <= max_latency_us))
+            o.fail("latency_us", "expected a number of microseconds in [0, " + detail::format_double(max_latency_us) + "]");
         m.feature_names = read_strings(o, "feature_names");
         if (!o.has("feature_names")) o.fail("feature_names", "missing (an array of strings is required)");
         const bool single = o.has("regressor"), ensemble = o.has("ensemble");
@@ -787,12 +797,13 @@ inline KernelFloors kernel_floors(const Dataset& ds, const DeviceRegistry& reg) 
 }
 
 /**
- * @brief The rows of one kind as a feature matrix and target vector. Under FeatureSet::portable the target
- * is relative to portable_baseline_us with the row's device's floor from @p floors, or @p latency_us.
+ * @brief The rows of one kind as a feature matrix and target vector: time / roofline (@p relative), or with
+ * @p floor_baseline (FeatureSet::portable, KindEnsemble::kernel_floor) time / portable_baseline_us with the
+ * row's device's floor from @p floors, or @p latency_us; the time itself if neither.
  */
 inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceRegistry& reg, FeatureSet set,
                            bool relative, xt::xtensor<double, 2>& X, xt::xtensor<double, 1>& y,
-                           double latency_us = 0.0, const KernelFloors& floors = {}) {
+                           double latency_us = 0.0, const KernelFloors& floors = {}, bool floor_baseline = false) {
     if (rows.empty()) throw error("data", "no rows");
     std::vector<double> v;
     compute_features(set, rows[0]->layer, Target(reg.get(rows[0]->device), rows[0]->pass, rows[0]->dtype), &v, nullptr);
@@ -807,8 +818,10 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
         compute_features(set, s.layer, t, &v, nullptr);
         for (std::size_t c = 0; c < cols; ++c) X(i, c) = v[c];
         const auto floor = floors.find(s.device);
-        y(i) = relative ? s.time_us / baseline_us(set, floor != floors.end() ? floor->second : latency_us, s.layer, t)
-                        : s.time_us;
+        y(i) = !relative ? s.time_us
+               : floor_baseline || set == FeatureSet::portable
+                   ? s.time_us / portable_baseline_us(s.layer, t, floor != floors.end() ? floor->second : latency_us)
+                   : s.time_us / roofline_us(s.layer, t);
     }
 }
 
@@ -831,9 +844,14 @@ inline KindEnsemble train_entry(const std::vector<const Sample*>& rows, const De
     std::set<std::string> devices;
     for (const Sample* s : rows) devices.insert(s->device);
     m.devices.assign(devices.begin(), devices.end());
+    // a device-specific model takes its machines' floors when each of its devices is a GPU with one
+    m.kernel_floor = set != FeatureSet::portable && o.kernel_floor && o.relative_to_roofline &&
+                     std::all_of(m.devices.begin(), m.devices.end(), [&](const std::string& id) {
+                         return reg.get(id).kind == DeviceKind::gpu && floors.count(id) != 0;
+                     });
     xt::xtensor<double, 2> X;
     xt::xtensor<double, 1> y;
-    feature_matrix(rows, reg, set, o.relative_to_roofline, X, y, latency_us, floors);
+    feature_matrix(rows, reg, set, o.relative_to_roofline, X, y, latency_us, floors, m.kernel_floor);
     m.feature_min.assign(X.shape(1), 0.0);
     m.feature_max.assign(X.shape(1), 0.0);
     for (std::size_t c = 0; c < X.shape(1); ++c) {
@@ -935,7 +953,6 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         nlohmann::json metrics{};
     };
     std::vector<Job> jobs;
-    for (const auto& [k, rows] : by_kind) jobs.push_back({&rows, k, o.features, 0.0, std::string(to_string(k)), {}});
     // the portable tier's baseline takes each training device's kernel floor, its cheapest call (a launch
     // through the harness' host and framework: 26-44 us on NeuSight's five machines); a device without one
     // (too few small memory-bound rows) and a device outside the data without a Device::kernel_floor_us of
@@ -954,6 +971,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
         }
         for (const std::string& id : p.m_info.devices) floors.emplace(id, latency);  // kept where measured
     }
+    for (const auto& [k, rows] : by_kind) jobs.push_back({&rows, k, o.features, latency, std::string(to_string(k)), {}});
     for (const auto& [k, rows] : portable_gemm)
         jobs.push_back({&rows, k, FeatureSet::portable, latency, "portable " + std::string(to_string(k)), {}});
     if (!portable_memory.empty()) {

@@ -274,7 +274,9 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                (members > 1 ? " (an ensemble of " + std::to_string(members) + ")" : std::string()) + ", " +
                std::string(to_string(k.transform)) + " target" +
                (!k.relative_to_roofline ? ""
-                : k.portable()         ? ", relative to the portable baseline (kernel latency " + literal(k.latency_us) + " us)"
+                : k.portable()         ? ", relative to the device's kernel floor (else " + literal(k.latency_us) +
+                                     " us) + the roofline at the SIMT rate"
+                : k.kernel_floor       ? ", relative to the device's kernel floor + the roofline"
                                        : ", relative to the roofline") +
                ",\n *   at least the physical bound (" + literal(k.min_compute_fraction) + " x FLOPs / peak; bytes / bandwidth)\n";
     }
@@ -345,7 +347,7 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
                         ", " + literal(k.transform_c) + ", " + literal(k.min_compute_fraction) +
                         (ranged ? ", " + kn + "_feature_min, " + kn + "_feature_max" : std::string(", {}, {}")) +
                         ", " + span_of(kn + "_serves", serves.size()) + ", " + literal(k.latency_us) + ", " +
-                        span_of(kn + "_devices", trained.size()) + "}");
+                        span_of(kn + "_devices", trained.size()) + ", " + boolean(k.kernel_floor) + "}");
     }
     out += "\n// the models: per layer kind, then the portable tier (an ensemble's members one after another)\ninline constexpr perfcast::embedded::KindModel kinds[] = {\n";
     for (const std::string& k : kinds) out += "    " + k + ",\n";

@@ -94,6 +94,7 @@ inline TrainOptions study_options_of(const Predictor& p, bool quick) {
         const KindEnsemble& m = p.models().begin()->second;
         o.features = m.features;
         o.relative_to_roofline = m.relative_to_roofline;
+        o.kernel_floor = m.kernel_floor;
         o.mlp = m.members.front().config();
         o.ensemble = m.members.size();  // the studies measure the method the model was made with
     }

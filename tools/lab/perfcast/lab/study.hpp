@@ -132,8 +132,9 @@ inline std::vector<StudyResult> learning_curve(const Dataset& ds, const DeviceRe
 
 /**
  * @brief The feature ablation: the seed's raw parameters, log-scaled parameters, plus
- * analytical features, plus hardware features, each predicting time directly, and the
- * default (hardware features, time relative to the roofline).
+ * analytical features, plus hardware features, each predicting time directly, then the hardware
+ * features predicting the time relative to the roofline, and on data that gives its GPUs' kernel
+ * floors (kernel_floors()) relative to the floor plus the roofline: the default where it applies.
  */
 inline std::vector<StudyResult> feature_ablation(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
                                                  const StudyProgress& progress = {}) {
@@ -144,22 +145,28 @@ inline std::vector<StudyResult> feature_ablation(const Dataset& ds, const Device
         if (held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
         else train.rows.push_back(s);
     }
+    const bool floors = !kernel_floors(train, reg).empty();
     struct Variant {
         FeatureSet features;
         bool relative;
+        bool kernel_floor;
         const char* label;
     };
-    const Variant variants[] = {{FeatureSet::raw, false, "raw parameters"},
-                                {FeatureSet::params, false, "log-scaled parameters"},
-                                {FeatureSet::analytical, false, "+ analytical features"},
-                                {FeatureSet::hardware, false, "+ hardware features"},
-                                {FeatureSet::hardware, true, "+ hardware, time / roofline (default)"}};
+    std::vector<Variant> variants = {{FeatureSet::raw, false, false, "raw parameters"},
+                                     {FeatureSet::params, false, false, "log-scaled parameters"},
+                                     {FeatureSet::analytical, false, false, "+ analytical features"},
+                                     {FeatureSet::hardware, false, false, "+ hardware features"},
+                                     {FeatureSet::hardware, true, false,
+                                      floors ? "+ hardware, time / roofline" : "+ hardware, time / roofline (default)"}};
+    if (floors)
+        variants.push_back({FeatureSet::hardware, true, true, "+ hardware, time / (kernel floor + roofline) (default)"});
     std::vector<StudyResult> out;
     for (const Variant& v : variants) {
         if (progress) progress(v.label);
         TrainOptions vo = o;
         vo.features = v.features;
         vo.relative_to_roofline = v.relative;
+        vo.kernel_floor = v.kernel_floor;
         out.push_back(detail::train_and_evaluate(v.label, train, test, reg, vo));
     }
     return out;
