@@ -81,6 +81,12 @@ struct PassRoofline {
     double us = 0;          ///< sum over phases of max(compute, memory): roofline_us
     double compute_us = 0;  ///< sum over phases of FLOPs / peak: compute_bound_us
     double memory_us = 0;   ///< sum over phases of bytes / bandwidth
+    /// sum over the phases that move data of max(FLOPs / the SIMT rate (Device::simt_flops), bytes / bandwidth)
+    double simt_us = 0;
+    int kernels = 0;        ///< the phases that move data or compute: one kernel each
+
+    /** @brief portable_baseline_us from these parts: a fixed cost @p latency_us per kernel plus simt_us. */
+    constexpr double baseline_us(double latency_us) const noexcept { return static_cast<double>(kernels) * latency_us + simt_us; }
 };
 
 /** @brief roofline_us, compute_bound_us and the memory part in one pass over the phases (each phase costed once). */
@@ -89,10 +95,14 @@ constexpr PassRoofline pass_roofline(const L& layer, const Target& t) noexcept {
     PassRoofline r;
     for (Phase ph : all_phases)
         if (runs(t.pass(), ph)) {
-            const PhaseTime p = roofline(cost(layer, ph, t.dtype(), t.pass()), t.device(), t.dtype());
+            const Cost c = cost(layer, ph, t.dtype(), t.pass());
+            const PhaseTime p = roofline(c, t.device(), t.dtype());
             r.us += p.us;
             r.compute_us += p.compute_us;
             r.memory_us += p.memory_us;
+            if (c.bytes <= 0 && c.flops <= 0) continue;
+            ++r.kernels;
+            r.simt_us += std::max(static_cast<double>(c.flops) / t.device().simt_flops(t.dtype()) * 1e6, p.memory_us);
         }
     return r;
 }
@@ -122,23 +132,16 @@ constexpr double physical_bound_us(const Layer& layer, const Target& t) noexcept
 }
 
 /**
- * @brief The time the portable learned model (FeatureSet::portable) predicts a ratio to, microseconds:
- * per phase that moves data, a kernel's fixed cost @p latency_us plus the roofline at the rate SIMT
- * kernels issue at (Device::simt_flops: one FP32 pipe per partition). Both the rate and the latency
- * mean the same on every GPU, so the learned ratio is one a GPU outside the training data shares.
+ * @brief The time a GPU's learned models predict a ratio to, microseconds: per phase that moves data, a
+ * kernel's fixed cost @p latency_us (the machine's kernel floor) plus the roofline at the rate SIMT
+ * kernels issue at (Device::simt_flops: one FP32 pipe per partition; the datasheet peak on GPUs
+ * without a second pipe). Both the rate and the latency mean the same on every GPU, so the portable
+ * tier's ratio is one a GPU outside the training data shares; the training devices' models take it
+ * too (embedded::KindModel::kernel_floor), so that a shape beyond their rows keeps the floor once.
  */
 template <typename L>
 constexpr double portable_baseline_us(const L& layer, const Target& t, double latency_us) noexcept {
-    double us = 0;
-    for (Phase ph : all_phases)
-        if (runs(t.pass(), ph)) {
-            const Cost c = cost(layer, ph, t.dtype(), t.pass());
-            if (c.bytes <= 0 && c.flops <= 0) continue;
-            const double compute = static_cast<double>(c.flops) / t.device().simt_flops(t.dtype()) * 1e6;
-            const double memory = static_cast<double>(c.bytes) / t.device().bandwidth_bytes_per_s() * 1e6;
-            us += latency_us + std::max(compute, memory);
-        }
-    return us;
+    return pass_roofline(layer, t).baseline_us(latency_us);
 }
 
 /** @brief The compute part of the roofline alone: FLOPs / peak, microseconds (phases summed). */

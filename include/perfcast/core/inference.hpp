@@ -278,7 +278,7 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
                                                                            z / static_cast<double>(members));
     const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
     const double us = !k.relative_to_roofline ? y
-                      : k.floor_baseline()    ? y * portable_baseline_us(l, t, m.kernel_floor_us(k, t.device()))
+                      : k.floor_baseline()    ? y * r.baseline_us(m.kernel_floor_us(k, t.device()))
                                               : y * r.us;
     return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
 }
