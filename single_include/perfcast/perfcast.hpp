@@ -3214,8 +3214,9 @@ struct Model {
  * (feature_kernel.hpp), clamped into the training rows' range; per member of the ensemble, the
  * scaler and the network (Exec::forward); the members' mean in the target transform's space; the
  * inverse transform; times the baseline the model learned the ratio to (the roofline, or the
- * device's kernel floor plus its roofline, portable_baseline_us); and never below the physical bound (physical_bound_us: FLOPs at the peak,
- * times min_compute_fraction, and on GPUs bytes at the bandwidth). Exec is constexpr_exec below (perfcast's own math and plain loops, for
+ * device's kernel floor plus its roofline, portable_baseline_us); and never below the physical
+ * bound (physical_bound_us: FLOPs at the peak, times min_compute_fraction, and on GPUs bytes at the
+ * bandwidth). Exec is constexpr_exec below (perfcast's own math and plain loops, for
  * constant expressions) or the run-time Predictor's (<cmath> and the SIMD row kernel of
  * runtime/mlp.hpp); the two agree to about 1e-15 (own log/exp against libm's, another summation
  * order inside the dense layers).
