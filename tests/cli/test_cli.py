@@ -140,6 +140,22 @@ def import_train_eval_and_study_on_a_small_dataset():
                            "--format", "json").stdout)
         assert [r["label"] for r in j] == ["left out: t4", "left out: v100_pcie_32gb"]
         assert all(r["test_rows"] == 400 for r in j)
+        # the feature ablation: on GEMM rows alone no GPU has a kernel floor, and time / roofline is the default
+        ablation = ["study", "ablation", "--epochs", "2", "--hidden", "8", "--ensemble", "1", "--format", "json"]
+        j = json.loads(run(*ablation, "--data", data).stdout)
+        assert [r["label"] for r in j][-2:] == ["+ hardware features", "+ hardware, time / roofline (default)"], j
+        # with small adds the GPUs' floors are measured, and the floor + roofline target is the default
+        adds = os.path.join(d, "add_T4.csv")
+        with open(adds, "w") as f:
+            f.write("OPName,Latency,Device,B,H\n")
+            for i in range(200):  # synthetic rows (made up for this test): a launch plus the bytes
+                b, h = 1 + i % 16, 8 + (i * 11) % 120
+                f.write(f"add,{0.02 + b * h * 12 / 300e9 * 1e3:.6f},Tesla T4,{b},{h}\n")
+        add_data = os.path.join(d, "add.csv")
+        run("import", "neusight", adds, "--out", add_data)
+        j = json.loads(run(*ablation, "--data", data, "--data", add_data).stdout)
+        assert [r["label"] for r in j][-2:] == ["+ hardware, time / roofline",
+                                               "+ hardware, time / (kernel floor + roofline) (default)"], j
         # a damaged model file is refused: its contents no longer give the digest it records
         with open(model) as f:
             text = f.read()
