@@ -32,13 +32,15 @@ namespace perfcast {
 struct KindEnsemble {
     LayerKind kind = LayerKind::conv2d;
     FeatureSet features = FeatureSet::hardware;
-    bool relative_to_roofline = true;  ///< the regressor predicts time / roofline time
+    /// the regressor predicts time / roofline time (or, with kernel_floor or the portable tier, time /
+    /// portable_baseline_us); false: the time itself
+    bool relative_to_roofline = true;
     std::vector<std::string> feature_names;
     /// MLPs trained alike from different seeds (so on different validation splits); the prediction is
     /// their mean in the target transform's space (the geometric mean of the times for the log target)
     std::vector<TrainedRegressor> members;
     /// the training rows' range of each feature: a query's features are clamped into it, so beyond the
-    /// data (a bigger layer) the model holds the ratio to the roofline it learned at the edge instead
+    /// data (a bigger layer) the model holds the ratio to the baseline that it learned at the edge instead
     /// of extrapolating the network; the hardware features are left unbounded (device_only_feature);
     /// empty in models trained before ranges were kept: no clamping
     std::vector<double> feature_min, feature_max;
