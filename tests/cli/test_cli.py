@@ -581,6 +581,34 @@ def validate_neusight_models_compares_traces_and_whole_models():
     assert "not a folder" in p.stderr, p.stderr
 
 
+@case
+def study_seeds_trains_the_recipe_from_each_seed():
+    with tempfile.TemporaryDirectory() as d:
+        raw = os.path.join(d, "Tesla_V100-PCIE-32GB.csv")
+        with open(raw, "w") as f:
+            f.write("OPName,Latency,Device,B,M,N,K\n")
+            for i in range(300):  # synthetic rows (made up for this test): a latency that grows with the GEMM size
+                b, m, n, k = 1 + i % 8, 16 + (i * 7) % 200, 32 + (i * 13) % 500, 16 + (i * 29) % 700
+                f.write(f"linear,{0.008 + b * m * n * k * 1e-12:.6f},Tesla V100-PCIE-32GB,{b},{m},{n},{k}\n")
+        data = os.path.join(d, "linear.csv")
+        run("import", "neusight", raw, "--out", data)
+        labels = _tiny_labels(d)
+        study = ["study", "seeds", "--data", data, "--epochs", "2", "--hidden", "8", "--ensemble", "1"]
+        j = json.loads(run(*study, "--seeds", "7,8", "--neusight-labels", labels, "--format", "json").stdout)
+        assert [r["label"] for r in j] == ["seed 7", "seed 8"], j
+        assert j[0]["test_rows"] == j[1]["test_rows"] > 0 and j[0]["train_rows"] + j[0]["test_rows"] == 300, j
+        means = [next(g for g in r["groups"] if g["device"] == "*")["mean_rel_error"] for r in j]
+        assert means[0] != means[1], means  # another seed, another model
+        for r in j:
+            assert [(g["gpu"], g["pass"]) for g in r["end_to_end"]] == [("Tesla_V100-PCIE-32GB", "inference"),
+                                                                        ("Tesla_V100-PCIE-32GB", "training")], r
+            assert all(g["configurations"] == 1 and g["mean_abs_error"] > 0 for g in r["end_to_end"]), r
+        out = run(*study, "--seeds", "7,8", "--neusight-labels", labels).stdout
+        assert "over the seeds" in out and "Tesla_V100-PCIE-32GB" in out, out
+        p = run("study", "leave-one-out", "--data", data, "--seeds", "1", ok=False)
+        assert "--seeds" in p.stderr and "study seeds" in p.stderr, p.stderr
+
+
 # Every command's options (and positional arguments), as the program accepted them before each
 # command declared its own: `CMD --help` must list exactly these.
 TRAINING = ["features", "no-portable", "absolute", "no-kernel-floor", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
@@ -594,8 +622,8 @@ COMMANDS = {
     "import": (["neusight", "FILE.csv"], ["out", "devices"]),
     "train": ([], ["data", "out", "name", *TRAINING, "devices"]),
     "eval": ([], ["data", "model", "all-rows", "format", "rows", "only-device", "devices"]),
-    "study": (["leave-one-out|learning-curve|ablation"], ["data", "fractions", "format", "per-device", *TRAINING,
-                                                          "devices"]),
+    "study": (["leave-one-out|learning-curve|ablation|seeds"],
+              ["data", "fractions", "seeds", "neusight-labels", "format", "per-device", *TRAINING, "devices"]),
     "validate": (["neusight-models", "DIR"], ["validation", "layers", "model", "device", "optimizer", "combine", "network",
                                               "rows", "format", "devices"]),
     "calibrate": (["LAYERS.csv"], ["model", "layers", "device", "out", "format", "devices"]),

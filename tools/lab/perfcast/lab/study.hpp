@@ -3,11 +3,13 @@
  * @brief The seed's experiments, regenerated for any dataset: leave one GPU out of
  *        training and predict it (Table 4.19), the learning curve over data size
  *        (Fig 3.4), and the feature ablation (raw vs scaled vs analytical vs hardware
- *        features; Tables 4.3 and 4.4 and beyond). Each trains models from scratch and
- *        evaluates them on rows their training never saw, beside PALEO.
+ *        features; Tables 4.3 and 4.4 and beyond), and the same recipe from several seeds.
+ *        Each trains models from scratch and evaluates them on rows their training never
+ *        saw, beside PALEO.
  */
 #pragma once
 
+#include <cstdint>     // uint64_t
 #include <functional>  // function
 #include <set>         // set
 #include <sstream>     // ostringstream
@@ -126,6 +128,37 @@ inline std::vector<StudyResult> learning_curve(const Dataset& ds, const DeviceRe
             if (s.measured() && !held_out(s, o.holdout, o.split_salt) && (f >= 1 || held_out(s, f, o.split_salt + 1)))
                 train.rows.push_back(s);
         out.push_back(detail::train_and_evaluate(label, train, test, reg, o));
+    }
+    return out;
+}
+
+/**
+ * @brief The same recipe from several seeds: for each seed (TrainOptions::mlp.seed; an ensemble's members
+ * take seed, seed + 1, ...), a model trained on the rows not held out, its errors on the held-out rows
+ * ("seed N"), and @p on_model called with it, for what else the caller measures (NeuSight's whole models:
+ * `perfcast study seeds --neusight-labels`). A change of method is a change only where it exceeds what
+ * the seed alone moves.
+ */
+inline std::vector<StudyResult> seed_study(const Dataset& ds, const DeviceRegistry& reg, const TrainOptions& o,
+                                           const std::vector<std::uint64_t>& seeds, const StudyProgress& progress = {},
+                                           const std::function<void(const std::string&, const Predictor&)>& on_model = {}) {
+    if (seeds.empty()) throw error("seeds", "expected at least one seed");
+    std::vector<const Sample*> test;
+    std::size_t train_rows = 0;
+    for (const Sample& s : ds.rows) {
+        if (!s.measured()) continue;
+        if (held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
+        else ++train_rows;
+    }
+    std::vector<StudyResult> out;
+    for (const std::uint64_t seed : seeds) {
+        const std::string label = "seed " + std::to_string(seed);
+        if (progress) progress(label);
+        TrainOptions so = o;
+        so.mlp.seed = seed;
+        const Predictor p = train_predictor(ds, reg, so);  // the held-out rows never reach it
+        out.push_back(detail::evaluate_variant(label, p, train_rows, test, reg));
+        if (on_model) on_model(label, p);
     }
     return out;
 }
