@@ -95,21 +95,22 @@ def predict_uses_the_model_only_where_it_was_trained():
     assert j["layers"][-1]["name"] == "optimizer.sgd_momentum" and j["layers"][-1]["method"] == "mlp"
 
 
+def _synthetic_linear(path, device, rows, launch_ms, ms_per_mac):
+    """A NeuSight-format linear file of synthetic rows (made up for the tests): a latency that grows with the
+    GEMM size."""
+    with open(path, "w") as f:
+        f.write("OPName,Latency,Device,B,M,N,K\n")
+        for i in range(rows):
+            b, m, n, k = 1 + i % 8, 16 + (i * 7) % 200, 32 + (i * 13) % 500, 16 + (i * 29) % 700
+            f.write(f"linear,{launch_ms + b * m * n * k * ms_per_mac:.6f},{device},{b},{m},{n},{k}\n")
+
+
 @case
 def import_train_eval_and_study_on_a_small_dataset():
     with tempfile.TemporaryDirectory() as d:
         raw = os.path.join(d, "Tesla_T4.csv")
-        with open(raw, "w") as f:
-            f.write("OPName,Latency,Device,B,M,N,K\n")
-            # synthetic rows (made up for this test): a latency that grows with the GEMM size
-            for i in range(400):
-                b, m, n, k = 1 + i % 8, 16 + (i * 7) % 200, 32 + (i * 13) % 500, 16 + (i * 29) % 700
-                f.write(f"linear,{0.01 + b * m * n * k * 2e-12:.6f},Tesla T4,{b},{m},{n},{k}\n")
-        with open(os.path.join(d, "Tesla_V100-PCIE-32GB.csv"), "w") as f:
-            f.write("OPName,Latency,Device,B,M,N,K\n")
-            for i in range(400):
-                b, m, n, k = 1 + i % 8, 16 + (i * 7) % 200, 32 + (i * 13) % 500, 16 + (i * 29) % 700
-                f.write(f"linear,{0.008 + b * m * n * k * 1e-12:.6f},Tesla V100-PCIE-32GB,{b},{m},{n},{k}\n")
+        _synthetic_linear(raw, "Tesla T4", 400, 0.01, 2e-12)
+        _synthetic_linear(os.path.join(d, "Tesla_V100-PCIE-32GB.csv"), "Tesla V100-PCIE-32GB", 400, 0.008, 1e-12)
         data = os.path.join(d, "linear.csv")
         p = run("import", "neusight", raw, os.path.join(d, "Tesla_V100-PCIE-32GB.csv"), "--out", data)
         assert "wrote 800 rows" in p.stderr
@@ -585,11 +586,7 @@ def validate_neusight_models_compares_traces_and_whole_models():
 def study_seeds_trains_the_recipe_from_each_seed():
     with tempfile.TemporaryDirectory() as d:
         raw = os.path.join(d, "Tesla_V100-PCIE-32GB.csv")
-        with open(raw, "w") as f:
-            f.write("OPName,Latency,Device,B,M,N,K\n")
-            for i in range(300):  # synthetic rows (made up for this test): a latency that grows with the GEMM size
-                b, m, n, k = 1 + i % 8, 16 + (i * 7) % 200, 32 + (i * 13) % 500, 16 + (i * 29) % 700
-                f.write(f"linear,{0.008 + b * m * n * k * 1e-12:.6f},Tesla V100-PCIE-32GB,{b},{m},{n},{k}\n")
+        _synthetic_linear(raw, "Tesla V100-PCIE-32GB", 300, 0.008, 1e-12)
         data = os.path.join(d, "linear.csv")
         run("import", "neusight", raw, "--out", data)
         labels = _tiny_labels(d)
