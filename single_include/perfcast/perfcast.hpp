@@ -32634,6 +32634,8 @@ struct KindEnsemble {
     bool answers(LayerKind k) const noexcept {
         return kind == k || std::find(serves.begin(), serves.end(), k) != serves.end();
     }
+    /** @brief Is its target relative to portable_baseline_us (embedded::KindModel::floor_baseline)? */
+    bool floor_baseline() const noexcept { return features == FeatureSet::portable || kernel_floor; }
 };
 
 /** @brief A query the trainer answered, re-checked when the model file is loaded. */
@@ -33507,8 +33509,8 @@ inline KernelFloors kernel_floors(const Dataset& ds, const DeviceRegistry& reg) 
 
 /**
  * @brief The rows of one kind as a feature matrix and target vector: time / roofline (@p relative), or with
- * @p floor_baseline (FeatureSet::portable, KindEnsemble::kernel_floor) time / portable_baseline_us with the
- * row's device's floor from @p floors, or @p latency_us; the time itself if neither.
+ * @p floor_baseline (KindEnsemble::floor_baseline) time / portable_baseline_us with the row's device's floor
+ * from @p floors, or @p latency_us; the time itself if neither.
  */
 inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceRegistry& reg, FeatureSet set,
                            bool relative, xt::xtensor<double, 2>& X, xt::xtensor<double, 1>& y,
@@ -33527,10 +33529,9 @@ inline void feature_matrix(const std::vector<const Sample*>& rows, const DeviceR
         compute_features(set, s.layer, t, &v, nullptr);
         for (std::size_t c = 0; c < cols; ++c) X(i, c) = v[c];
         const auto floor = floors.find(s.device);
-        y(i) = !relative ? s.time_us
-               : floor_baseline || set == FeatureSet::portable
-                   ? s.time_us / portable_baseline_us(s.layer, t, floor != floors.end() ? floor->second : latency_us)
-                   : s.time_us / roofline_us(s.layer, t);
+        y(i) = !relative       ? s.time_us
+               : floor_baseline ? s.time_us / portable_baseline_us(s.layer, t, floor != floors.end() ? floor->second : latency_us)
+                                : s.time_us / roofline_us(s.layer, t);
     }
 }
 
@@ -33560,7 +33561,7 @@ inline KindEnsemble train_entry(const std::vector<const Sample*>& rows, const De
                      });
     xt::xtensor<double, 2> X;
     xt::xtensor<double, 1> y;
-    feature_matrix(rows, reg, set, o.relative_to_roofline, X, y, latency_us, floors, m.kernel_floor);
+    feature_matrix(rows, reg, set, o.relative_to_roofline, X, y, latency_us, floors, m.floor_baseline());
     m.feature_min.assign(X.shape(1), 0.0);
     m.feature_max.assign(X.shape(1), 0.0);
     for (std::size_t c = 0; c < X.shape(1); ++c) {

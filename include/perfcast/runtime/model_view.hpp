@@ -58,6 +58,8 @@ struct KindEnsemble {
     bool answers(LayerKind k) const noexcept {
         return kind == k || std::find(serves.begin(), serves.end(), k) != serves.end();
     }
+    /** @brief Is its target relative to portable_baseline_us (embedded::KindModel::floor_baseline)? */
+    bool floor_baseline() const noexcept { return features == FeatureSet::portable || kernel_floor; }
 };
 
 /** @brief A query the trainer answered, re-checked when the model file is loaded. */
