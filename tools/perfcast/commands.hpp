@@ -2,7 +2,13 @@
 // dispatches to them.
 #pragma once
 
+#include <nlohmann/json.hpp>  // json
+
 #include "cli.hpp"  // Command
+
+namespace perfcast {
+struct ModelGpuSummary;  // lab/neusight_models.hpp
+}
 
 namespace perfcast::cli {
 
@@ -17,5 +23,8 @@ const Command& validate_command();
 const Command& calibrate_command();
 const Command& embed_command();
 const Command& report_command();
+
+/** @brief One GPU's end-to-end summary of NeuSight's whole models as JSON (validate neusight-models, study seeds). */
+nlohmann::json gpu_summary_json(const ModelGpuSummary& g);
 
 }  // namespace perfcast::cli

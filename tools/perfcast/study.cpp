@@ -73,13 +73,7 @@ void print_study(const std::vector<StudyResult>& results, const Args& a, const E
             }
             if (const auto it = e2e.find(r.label); it != e2e.end()) {
                 o["end_to_end"] = nlohmann::json::array();
-                for (const ModelGpuSummary& g : it->second)
-                    o["end_to_end"].push_back({{"gpu", g.gpu},
-                                               {"pass", std::string(to_string(g.pass))},
-                                               {"configurations", g.configurations},
-                                               {"mean_abs_error", g.mean_abs_error},
-                                               {"zoo_configurations", g.zoo_configurations},
-                                               {"zoo_mean_abs_error", g.zoo_mean_abs_error}});
+                for (const ModelGpuSummary& g : it->second) o["end_to_end"].push_back(gpu_summary_json(g));
             }
             j.push_back(o);
         }

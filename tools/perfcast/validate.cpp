@@ -21,6 +21,19 @@
 #include "common.hpp"  // opt::, load_devices, format_arg, optimizer_arg
 
 namespace perfcast::cli {
+
+nlohmann::json gpu_summary_json(const ModelGpuSummary& g) {
+    return {{"gpu", g.gpu},
+            {"pass", std::string(to_string(g.pass))},
+            {"configurations", g.configurations},
+            {"mean_abs_error", g.configurations ? nlohmann::json(g.mean_abs_error) : nlohmann::json()},
+            {"roofline_mean_abs_error", g.configurations ? nlohmann::json(g.roofline_mean_abs_error) : nlohmann::json()},
+            {"zoo_configurations", g.zoo_configurations},
+            {"zoo_mean_abs_error", g.zoo_configurations ? nlohmann::json(g.zoo_mean_abs_error) : nlohmann::json()},
+            {"neusight_published_error", g.published ? nlohmann::json(g.published->error) : nlohmann::json()},
+            {"neusight_published_roofline_error", g.published ? nlohmann::json(g.published->roofline) : nlohmann::json()}};
+}
+
 namespace {
 
 /** @brief validate --layers: operations timed inside networks, beside the model's prediction of each. */
@@ -190,20 +203,7 @@ int run_models(const Args& a) {
             j["configurations"].push_back(r);
         }
         j["gpus"] = nlohmann::json::array();
-        for (const ModelGpuSummary& g : v.gpus)
-            j["gpus"].push_back({{"gpu", g.gpu},
-                                 {"pass", std::string(to_string(g.pass))},
-                                 {"configurations", g.configurations},
-                                 {"mean_abs_error", g.configurations ? nlohmann::json(g.mean_abs_error) : nlohmann::json()},
-                                 {"roofline_mean_abs_error",
-                                  g.configurations ? nlohmann::json(g.roofline_mean_abs_error) : nlohmann::json()},
-                                 {"zoo_configurations", g.zoo_configurations},
-                                 {"zoo_mean_abs_error",
-                                  g.zoo_configurations ? nlohmann::json(g.zoo_mean_abs_error) : nlohmann::json()},
-                                 {"neusight_published_error",
-                                  g.published ? nlohmann::json(g.published->error) : nlohmann::json()},
-                                 {"neusight_published_roofline_error",
-                                  g.published ? nlohmann::json(g.published->roofline) : nlohmann::json()}});
+        for (const ModelGpuSummary& g : v.gpus) j["gpus"].push_back(gpu_summary_json(g));
         j["kinds"] = nlohmann::json::array();
         for (const ModelKindSummary& k : v.kinds)
             j["kinds"].push_back({{"gpu", k.gpu},
