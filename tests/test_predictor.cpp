@@ -6,6 +6,7 @@
 #include <perfcast/runtime/features.hpp>
 #include <perfcast/runtime/predictor.hpp>
 
+#include <algorithm>  // nth_element
 #include <cmath>       // log, exp, nextafter
 #include <functional>  // function: a change to a model file
 #include <tuple>       // tuple: the same layer on three shapes
@@ -385,6 +386,53 @@ TEST_CASE("a predictor learns synthetic timings, saves, reloads and verifies its
         j["references"][0]["layer"]["in_features"] = 0;
         refused_at(j, "references[0].layer.in_features");
     }
+}
+
+TEST_CASE("a source left out of training is neither trained on nor held out, and the model file says so") {
+    // synthetic: the t4's rows come from a sweep that ran three times slower than the rest (a throttled card)
+    Dataset ds = synthetic_dense_dataset(900);
+    for (std::size_t i = 0; i < ds.rows.size(); ++i)
+        if (Sample& s = ds.rows[i]; s.device == "t4") {
+            s.time_us *= 3;
+            s.source = "synthetic:slow-t4.csv:" + std::to_string(i);
+        }
+    TrainOptions o = quick_options();
+    o.exclude_sources = {"synthetic:slow-t4.csv:"};
+    const Predictor p = train_predictor(ds, DeviceRegistry{}, o);
+    CHECK(p.info().rows == 900);
+    CHECK(p.info().excluded_rows == 300);
+    CHECK(p.info().devices == std::vector<std::string>{"p100_pcie_16gb", "v100_pcie_32gb"});
+    std::size_t held = 0;
+    for (const Sample& s : ds.rows) held += s.device != "t4" && held_out(s, o.holdout, o.split_salt) ? 1 : 0;
+    CHECK(p.info().test_rows == held);
+    // the t4 is a device the model never saw: its portable tier answers it, at the other GPUs' pace
+    std::vector<double> ratio;
+    for (const Sample& s : ds.rows)
+        if (excluded_source(s, o.exclude_sources))
+            ratio.push_back(p.predict_us(s.layer, Target(devices::t4, s.pass, s.dtype)) / s.time_us);
+    REQUIRE(ratio.size() == 300);
+    std::nth_element(ratio.begin(), ratio.begin() + 150, ratio.end());
+    CHECK(ratio[150] < 0.5);  // about 1/3: the slow rows were not learned
+    // the file records the sources and their rows, and a count without its sources is refused
+    const nlohmann::json j = p.to_json();
+    CHECK(j["training"]["exclude_sources"] == nlohmann::json::array({"synthetic:slow-t4.csv:"}));
+    CHECK(j["training"]["excluded_rows"] == 300);
+    const Predictor q = Predictor::parse(j.dump(1), "m.json");
+    CHECK(q.info().exclude_sources == o.exclude_sources);
+    CHECK(q.info().excluded_rows == 300);
+    nlohmann::json bad = j;
+    bad["training"].erase("exclude_sources");
+    bad["digest"] = model_digest(bad);
+    try {
+        Predictor::parse(bad.dump(1), "bad.json");
+        FAIL("expected perfcast::error");
+    } catch (const error& e) {
+        CHECK(e.field() == "training.excluded_rows");
+        CHECK(e.where().file == "bad.json");
+    }
+    // a model trained without the option records nothing
+    CHECK(!train_predictor(synthetic_dense_dataset(300), DeviceRegistry{}, quick_options()).to_json()["training"].contains(
+        "exclude_sources"));
 }
 
 TEST_CASE("an ensemble averages its members' log-time predictions and saves them all") {

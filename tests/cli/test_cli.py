@@ -167,6 +167,44 @@ def import_train_eval_and_study_on_a_small_dataset():
 
 
 @case
+def a_source_left_out_of_training_is_recorded_and_evaluated_apart():
+    with tempfile.TemporaryDirectory() as d:
+        raws = [os.path.join(d, "Tesla_T4.csv"), os.path.join(d, "Tesla_V100-PCIE-32GB.csv"),
+                os.path.join(d, "Tesla_P100-PCIE-16GB.csv")]
+        _synthetic_linear(raws[0], "Tesla T4", 400, 0.03, 6e-12)  # a sweep three times slower than the others'
+        _synthetic_linear(raws[1], "Tesla V100-PCIE-32GB", 400, 0.008, 1e-12)
+        _synthetic_linear(raws[2], "Tesla P100-PCIE-16GB", 400, 0.01, 1.5e-12)
+        data = os.path.join(d, "linear.csv")
+        run("import", "neusight", *raws, "--out", data)
+        with open(data) as f:
+            t4 = next(r for r in csv.DictReader(x for x in f if not x.startswith("#")) if r["device"] == "t4")
+        prefix = t4["source"].rsplit(":", 1)[0] + ":"
+        model = os.path.join(d, "m.json")
+        train = ["train", "--data", data, "--out", model, "--epochs", "5", "--hidden", "16,16", "--ensemble", "1"]
+        p = run(*train, "--exclude-source", prefix)
+        assert f'leaving out the rows whose source begins with "{prefix}"' in p.stderr, p.stderr
+        with open(model) as f:
+            j = json.load(f)
+        assert j["training"]["exclude_sources"] == [prefix] and j["training"]["excluded_rows"] == 400, j["training"]
+        assert j["training"]["devices"] == ["p100_pcie_16gb", "v100_pcie_32gb"], j["training"]["devices"]
+        # eval: the left-out rows are not among the held-out ones, and are said apart with their error
+        out = run("eval", "--model", model, "--data", data).stdout
+        assert "400 rows left out: their sources were left out of the model's training" in out, out
+        assert "dense on t4: 400 rows, mean error " in out, out
+        p = run("eval", "--model", model, "--data", data, "--format", "json")
+        assert {g["device"] for g in json.loads(p.stdout)} == {"*", "p100_pcie_16gb", "v100_pcie_32gb"}, p.stdout
+        assert "400 rows left out" in p.stderr, p.stderr
+        # the studies leave them out too: the seeds' test rows are the others' held-out rows
+        j = json.loads(run("study", "seeds", "--data", data, "--seeds", "3", "--epochs", "2", "--hidden", "8",
+                           "--ensemble", "1", "--format", "json", "--exclude-source", prefix).stdout)
+        assert j[0]["test_rows"] == json.loads(run("eval", "--model", model, "--data", data, "--format",
+                                                   "json").stdout)[0]["n"], j
+        # a prefix no row's source begins with is refused before any training, naming the option and the prefix
+        p = run(*train, "--exclude-source", "nosuch:", ok=False)
+        assert "--exclude-source" in p.stderr and '"nosuch:"' in p.stderr and "epoch" not in p.stderr, p.stderr
+
+
+@case
 def predict_json_total_is_the_sum_of_layers():
     j = json.loads(run("predict", "vgg16", "--device", "NVIDIA A100-SXM4-40GB", "--batch", "4", "--pass",
                        "training", "--dtype", "tf32", "--format", "json").stdout)
@@ -610,7 +648,7 @@ def study_seeds_trains_the_recipe_from_each_seed():
 # command declared its own: `CMD --help` must list exactly these.
 TRAINING = ["features", "no-portable", "absolute", "no-kernel-floor", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
             "ensemble", "lr", "hidden", "transform", "loss", "activation", "memory-epochs", "memory-patience",
-            "memory-lr", "kinds", "only-device", "threads"]
+            "memory-lr", "kinds", "only-device", "exclude-source", "threads"]
 COMMANDS = {
     "devices": ([], ["format", "devices", "floor-from"]),
     "network": (["show|export", "NAME|FILE.json"], ["batch", "seq", "dtype", "format"]),

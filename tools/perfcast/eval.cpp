@@ -3,7 +3,7 @@
 #include <array>        // array
 #include <cstdlib>      // EXIT_SUCCESS
 #include <sstream>      // ostringstream
-#include <iostream>     // cout
+#include <iostream>     // cout, cerr
 #include <string>       // string
 #include <string_view>  // string_view
 #include <vector>       // vector
@@ -48,16 +48,37 @@ void write_eval_rows(const std::string& path, const std::vector<const Sample*>& 
     detail::write_file(path, out.str(), "--rows");
 }
 
+/// The rows of the sources the model's training left out (TrainingInfo::exclude_sources), said apart from
+/// the evaluated ones with their error: not the model's to fit, and not hidden either. Empty without any.
+std::string excluded_note(const std::vector<const Sample*>& excluded, const DeviceRegistry& reg, const Predictor& p) {
+    if (excluded.empty()) return {};
+    std::ostringstream out;
+    out << excluded.size() << " rows left out: their sources were left out of the model's training (";
+    for (std::size_t i = 0; i < p.info().exclude_sources.size(); ++i)
+        out << (i ? ", " : "") << quoted(p.info().exclude_sources[i]);
+    out << ")";
+    for (const ErrorStats& s : evaluate_rows(excluded, reg, [&](const Sample& row, const Device& d) {
+             return p.predict_us(row.layer, row.target(d));
+         }))
+        if (s.device != "*")
+            out << "; " << s.kind << " on " << s.device << ": " << s.n << " rows, mean error "
+                << cli::fixed(100.0 * s.mean_rel_error, 1) << "%";
+    out << "\n";
+    return out.str();
+}
+
 int run(const Args& a) {
     const auto files = a.all("data");
     DeviceRegistry reg;
     load_devices(reg, a);
     const Predictor p = Predictor::load(a.get("model"));
     const Dataset ds = only_devices(load_datasets(files, reg), a, reg);
-    std::vector<const Sample*> rows;
-    for (const Sample& s : ds.rows)
-        if (s.measured() && p.covers(kind(s.layer)) && (a.flag("all-rows") || held_out(s, p.info().holdout, p.info().split_salt)))
-            rows.push_back(&s);
+    std::vector<const Sample*> rows, excluded;  // excluded: of the sources the model's training left out
+    for (const Sample& s : ds.rows) {
+        if (!s.measured() || !p.covers(kind(s.layer))) continue;
+        if (excluded_source(s, p.info().exclude_sources)) excluded.push_back(&s);
+        else if (a.flag("all-rows") || held_out(s, p.info().holdout, p.info().split_salt)) rows.push_back(&s);
+    }
     if (rows.empty()) throw error("--data", "no measured rows to evaluate (held-out rows of kinds the model covers)");
     const auto ours = evaluate_rows(rows, reg, [&](const Sample& s, const Device& d) {
         return p.predict_us(s.layer, s.target(d));
@@ -66,6 +87,7 @@ int run(const Args& a) {
     const auto roof = evaluate_rows(rows, reg, roofline_predictor());
     if (a.has("rows")) write_eval_rows(a.get("rows"), rows, reg, p);
     if (format_arg(a) == "json") {
+        std::cerr << excluded_note(excluded, reg, p);
         nlohmann::json j = nlohmann::json::array();
         for (std::size_t i = 0; i < ours.size(); ++i) {
             nlohmann::json o = to_json(ours[i]);
@@ -88,6 +110,7 @@ int run(const Args& a) {
     t.print(std::cout);
     std::cout << "\n" << rows.size() << (a.flag("all-rows") ? " rows (all measured rows)" : " held-out rows the training never saw")
               << "; relative error = |predicted - measured| / measured\n";
+    std::cout << excluded_note(excluded, reg, p);
     return EXIT_SUCCESS;
 }
 

@@ -103,7 +103,8 @@ int run(const Args& a) {
     DeviceRegistry reg;
     load_devices(reg, a);
     const Dataset ds = only_devices(load_datasets(files, reg), a, reg);
-    const TrainOptions o = train_options(a);
+    TrainOptions o = train_options(a);
+    o.exclude_sources = excluded_sources(a, ds);
     const StudyProgress progress = [](const std::string& label) { std::cerr << "perfcast: training " << label << "\n"; };
     std::vector<StudyResult> results;
     EndToEnd e2e;

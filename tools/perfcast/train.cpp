@@ -30,11 +30,14 @@ int run(const Args& a) {
     load_devices(reg, a);
     const Dataset ds = only_devices(load_datasets(files, reg), a, reg);
     TrainOptions o = train_options(a);
+    o.exclude_sources = excluded_sources(a, ds);
     o.name = a.has("name") ? a.get("name") : std::filesystem::path(a.get("out")).stem().string();
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::cerr << "perfcast: training on " << ds.measured_count() << " measured rows (" << o.holdout * 100
               << "% held out for evaluation), features " << to_string(o.features) << "\n";
+    for (const std::string& prefix : o.exclude_sources)
+        std::cerr << "perfcast: leaving out the rows whose source begins with " << quoted(prefix) << "\n";
     Predictor p = train_predictor(ds, reg, o, [](std::string_view model, std::size_t epoch, double tl, double vl) {
         if (epoch == 1 || epoch % 10 == 0)
             std::cerr << "  " << model << " epoch " << epoch << "  train " << cli::fixed(tl, 5) << "  validation "

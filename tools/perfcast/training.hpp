@@ -2,7 +2,7 @@
 // TrainOptions and the rows they give.
 #pragma once
 
-#include <algorithm>  // find
+#include <algorithm>  // any_of, find
 #include <cstdint>    // uint64_t
 #include <string>     // string
 #include <thread>     // hardware_concurrency
@@ -69,6 +69,10 @@ inline std::vector<Option> training_options() {
         {.name = "kinds", .value = "KIND,...",
          .help = "train only these layer kinds (" + kind_names(learned_kinds) + "; default: every one the data has)"},
         {.name = "only-device", .value = "ID,...", .help = "keep only the rows of these devices"},
+        {.name = "exclude-source", .value = "PREFIX",
+         .help = "leave out of training the rows whose source column begins with PREFIX (a sweep measured unlike the "
+                 "rest), recorded in the model",
+         .repeat = true},
         integer_option({.name = "threads", .value = "N", .help = "models trained at once (default: the machine's cores)"},
                        1, 1024),
     };
@@ -84,6 +88,23 @@ inline Dataset only_devices(Dataset ds, const Args& a, const DeviceRegistry& reg
     std::erase_if(ds.rows, [&](const Sample& s) { return std::find(keep.begin(), keep.end(), s.device) == keep.end(); });
     if (ds.rows.empty()) throw error("--only-device", "no rows of these devices in the data");
     return ds;
+}
+
+/**
+ * @brief The rows' sources to leave out of training (--exclude-source), each checked against the data: a
+ * prefix that no measured row's source begins with is refused (a typo would leave the sweep in, silently).
+ */
+inline std::vector<std::string> excluded_sources(const Args& a, const Dataset& ds) {
+    std::vector<std::string> out;
+    for (const std::string& prefix : a.all("exclude-source")) {
+        if (prefix.empty()) throw error("--exclude-source", "expected the beginning of a source, not \"\"");
+        const bool matches = std::any_of(ds.rows.begin(), ds.rows.end(), [&](const Sample& s) {
+            return s.measured() && s.source.starts_with(prefix);
+        });
+        if (!matches) throw error("--exclude-source", "no measured row's source begins with " + quoted(prefix));
+        out.push_back(prefix);
+    }
+    return out;
 }
 
 /** @brief The TrainOptions of the training options (--config first, then each option given). */

@@ -14,7 +14,7 @@
  */
 #pragma once
 
-#include <algorithm>    // find, max
+#include <algorithm>    // any_of, find, max
 #include <chrono>       // steady_clock
 #include <bit>          // bit_cast: the digest reads a double's bits
 #include <cmath>        // fabs, isfinite
@@ -182,6 +182,15 @@ inline bool held_out(const Sample& s, double fraction, std::uint64_t salt) {
     return u < fraction;
 }
 
+/**
+ * @brief Is the row from a source the training leaves out (TrainOptions::exclude_sources): does its
+ * Sample::source begin with one of @p prefixes? A sweep measured in conditions unlike the rest (a card
+ * that throttled through one sweep) is left out of training by name and stays in its dataset;
+ * `perfcast eval` leaves it out of the held-out rows too and says how far off it is.
+ */
+inline bool excluded_source(const Sample& s, const std::vector<std::string>& prefixes) noexcept {
+    return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return s.source.starts_with(p); });
+}
 
 /// The range of a feature that is not clamped (a finite number, so that JSON holds it).
 inline constexpr double unbounded_feature = 1e300;
@@ -204,6 +213,9 @@ struct TrainingInfo {
     std::vector<std::string> data_files;
     std::size_t rows = 0;        ///< measured rows read
     std::size_t test_rows = 0;   ///< held out by held_out()
+    /// the sources left out of training (TrainOptions::exclude_sources), and their measured rows
+    std::vector<std::string> exclude_sources;
+    std::size_t excluded_rows = 0;
     double holdout = 0.1;
     std::uint64_t split_salt = 1;
     std::vector<std::string> devices, dtypes, passes;
@@ -233,6 +245,9 @@ struct TrainOptions {
     double holdout = 0.1;          ///< share of rows kept out of training for evaluation
     std::uint64_t split_salt = 1;  ///< chooses which rows are held out
     std::vector<LayerKind> kinds;  ///< empty: every learned kind the data has
+    /// rows whose Sample::source begins with one of these are left out of training (excluded_source):
+    /// neither trained on nor held out, recorded in the model file (TrainingInfo::exclude_sources)
+    std::vector<std::string> exclude_sources;
     std::size_t references_per_kind = 3;
     /// MLPs per kind, trained from seeds mlp.seed, mlp.seed + 1, ... and averaged (KindEnsemble::members);
     /// 1 trains the single network of mlp.seed
@@ -368,6 +383,10 @@ public:
                          {"passes", m_info.passes},            {"seconds", m_info.seconds},
                          {"metrics", m_info.metrics},          {"devices_spec", m_info.devices_spec}};
         if (!m_info.kernel_floors_us.empty()) j["training"]["kernel_floors_us"] = m_info.kernel_floors_us;
+        if (!m_info.exclude_sources.empty()) {
+            j["training"]["exclude_sources"] = m_info.exclude_sources;
+            j["training"]["excluded_rows"] = m_info.excluded_rows;
+        }
         j["models"] = nlohmann::json::object();
         for (const auto& [k, m] : m_models) j["models"][std::string(to_string(k))] = entry_to_json(m);
         if (!m_portable.empty()) {
@@ -477,9 +496,10 @@ public:
             if (!(p.m_memory.efficiency > 0 && p.m_memory.efficiency <= max_memory_efficiency))
                 mf->fail("efficiency", "expected a share of the peak bandwidth in (0, " +
                                            detail::format_double(max_memory_efficiency) + "]");
-            if (p.m_memory.rows == 0 || p.m_memory.rows > p.m_info.rows - p.m_info.test_rows)
-                mf->fail("rows", "expected 1 to the training rows (" + std::to_string(p.m_info.rows - p.m_info.test_rows) +
-                                     "), got " + std::to_string(p.m_memory.rows));
+            const std::size_t trained = p.m_info.rows - p.m_info.test_rows - p.m_info.excluded_rows;
+            if (p.m_memory.rows == 0 || p.m_memory.rows > trained)
+                mf->fail("rows", "expected 1 to the training rows (" + std::to_string(trained) + "), got " +
+                                     std::to_string(p.m_memory.rows));
         }
         if (const auto co = top.find("call_overhead")) p.read_call_overhead(*co);
         const std::vector<json_value> refs = top.array("references");
@@ -532,6 +552,16 @@ private:
         if (info.test_rows > info.rows)
             t.fail("test_rows", "expected at most the rows read (" + std::to_string(info.rows) + "), got " +
                                     std::to_string(info.test_rows));
+        info.exclude_sources = read_strings(t, "exclude_sources");
+        for (std::size_t i = 0; i < info.exclude_sources.size(); ++i)
+            if (info.exclude_sources[i].empty()) t["exclude_sources"][i].fail("expected a source's prefix, not \"\"");
+        info.excluded_rows = t.integer<std::size_t>("excluded_rows", 0);
+        if (info.excluded_rows > 0 && info.exclude_sources.empty())
+            t.fail("excluded_rows", "rows left out without the sources they came from (exclude_sources)");
+        if (info.excluded_rows > info.rows - info.test_rows)
+            t.fail("excluded_rows", "expected at most the rows read less those held out (" +
+                                        std::to_string(info.rows - info.test_rows) + "), got " +
+                                        std::to_string(info.excluded_rows));
         info.holdout = t.number("holdout", 0.0);
         if (!(info.holdout >= 0 && info.holdout < 1)) t.fail("holdout", "expected a number in [0, 1)");
         info.split_salt = t.integer<std::uint64_t>("split_salt", 1);
@@ -902,6 +932,7 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     p.m_name = o.name;
     p.m_info.holdout = o.holdout;
     p.m_info.split_salt = o.split_salt;
+    p.m_info.exclude_sources = o.exclude_sources;
     std::map<LayerKind, std::vector<const Sample*>> by_kind;
     std::map<LayerKind, std::vector<const Sample*>> portable_gemm;
     std::vector<const Sample*> portable_memory;
@@ -912,6 +943,10 @@ inline Predictor train_predictor(const Dataset& ds, const DeviceRegistry& reg, c
     for (const Sample& s : ds.rows) {
         if (!s.measured()) continue;
         ++p.m_info.rows;
+        if (excluded_source(s, o.exclude_sources)) {
+            ++p.m_info.excluded_rows;
+            continue;
+        }
         if (held_out(s, o.holdout, o.split_salt)) {
             ++p.m_info.test_rows;
             continue;

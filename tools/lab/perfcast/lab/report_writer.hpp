@@ -268,6 +268,10 @@ private:
                 ++m_uncovered_pass;
                 continue;
             }
+            if (excluded_source(s, m_model.info().exclude_sources)) {
+                ++m_excluded_source;
+                continue;
+            }
             m_covered.rows.push_back(s);
         }
         m_all_rows = !(m_model.info().holdout > 0);
@@ -360,7 +364,7 @@ private:
         row("model covers", kinds);
         std::string devs;
         for (const auto& d : t.devices) devs += (devs.empty() ? "" : ", ") + dev_name(d);
-        row("trained on", std::to_string(t.rows - t.test_rows) + " of " + std::to_string(t.rows) + " measured rows from " + devs +
+        row("trained on", std::to_string(t.rows - t.test_rows - t.excluded_rows) + " of " + std::to_string(t.rows) + " measured rows from " + devs +
                               "; passes " + join(t.passes) + "; precisions " + join(t.dtypes) + "; " + fixed(t.seconds, 1) +
                               " s of training");
         row("model's data", t.data_hash + (t.data_files.empty() ? std::string() : "  (" + join(t.data_files) + ")"));
@@ -373,6 +377,9 @@ private:
         if (m_failed) excluded += std::to_string(m_failed) + " failed configurations; ";
         if (m_uncovered_kind) excluded += std::to_string(m_uncovered_kind) + " rows of layer kinds the model has no predictor for; ";
         if (m_uncovered_pass) excluded += std::to_string(m_uncovered_pass) + " rows of a pass or precision it was not trained on; ";
+        if (m_excluded_source)
+            excluded += std::to_string(m_excluded_source) + " rows of the sources its training left out (" +
+                        join(t.exclude_sources) + "); ";
         row("evaluated", std::to_string(m_test.size()) + " rows" + (excluded.empty() ? std::string() : " (left out: " +
                                                                          excluded.substr(0, excluded.size() - 2) + ")"));
         for (const auto& [k, v] : m_ds.provenance) row("data: " + k, v);
@@ -545,7 +552,7 @@ private:
     std::map<std::string, std::string> m_device_color;
     std::string m_data_hash;
     bool m_all_rows = false;
-    std::size_t m_failed = 0, m_uncovered_kind = 0, m_uncovered_pass = 0;
+    std::size_t m_failed = 0, m_uncovered_kind = 0, m_uncovered_pass = 0, m_excluded_source = 0;
     int m_chart_id = 0;
     double m_study_seconds = 0;
     std::map<std::string, std::pair<double, double>> m_loo_summary;

@@ -61,6 +61,12 @@ inline StudyResult evaluate_variant(const std::string& label, const Predictor& p
     return r;
 }
 
+/** @brief Can the row test a model trained with @p o: measured, and not from a source the training leaves
+ *  out (TrainOptions::exclude_sources)? */
+inline bool testable(const Sample& s, const TrainOptions& o) {
+    return s.measured() && !excluded_source(s, o.exclude_sources);
+}
+
 /** @brief A predictor trained on every row of @p train: the study chose the rows already. */
 inline Predictor train_on(const Dataset& train, const DeviceRegistry& reg, TrainOptions o) {
     o.holdout = 0;
@@ -85,7 +91,7 @@ inline std::vector<StudyResult> leave_one_device_out(const Dataset& ds, const De
                                                      const StudyProgress& progress = {}) {
     std::set<std::string> devices;
     for (const Sample& s : ds.rows)
-        if (s.measured()) devices.insert(s.device);
+        if (detail::testable(s, o)) devices.insert(s.device);
     if (devices.size() < 2) throw error("data", "leave-one-out needs rows from at least two devices");
     std::vector<StudyResult> out;
     for (const std::string& left : devices) {
@@ -93,7 +99,7 @@ inline std::vector<StudyResult> leave_one_device_out(const Dataset& ds, const De
         Dataset train;
         std::vector<const Sample*> test;
         for (const Sample& s : ds.rows) {
-            if (!s.measured()) continue;
+            if (!detail::testable(s, o)) continue;
             if (s.device == left) test.push_back(&s);
             else train.rows.push_back(s);
         }
@@ -115,7 +121,7 @@ inline std::vector<StudyResult> learning_curve(const Dataset& ds, const DeviceRe
                                                const std::vector<double>& fractions, const StudyProgress& progress = {}) {
     std::vector<const Sample*> test;
     for (const Sample& s : ds.rows)
-        if (s.measured() && held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
+        if (detail::testable(s, o) && held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
     std::vector<StudyResult> out;
     for (double f : fractions) {
         if (!(f > 0 && f <= 1)) throw error("fractions", "each fraction must be in (0, 1]");
@@ -125,7 +131,7 @@ inline std::vector<StudyResult> learning_curve(const Dataset& ds, const DeviceRe
         if (progress) progress(label);
         Dataset train;
         for (const Sample& s : ds.rows)
-            if (s.measured() && !held_out(s, o.holdout, o.split_salt) && (f >= 1 || held_out(s, f, o.split_salt + 1)))
+            if (detail::testable(s, o) && !held_out(s, o.holdout, o.split_salt) && (f >= 1 || held_out(s, f, o.split_salt + 1)))
                 train.rows.push_back(s);
         out.push_back(detail::train_and_evaluate(label, train, test, reg, o));
     }
@@ -146,7 +152,7 @@ inline std::vector<StudyResult> seed_study(const Dataset& ds, const DeviceRegist
     std::vector<const Sample*> test;
     std::size_t train_rows = 0;
     for (const Sample& s : ds.rows) {
-        if (!s.measured()) continue;
+        if (!detail::testable(s, o)) continue;
         if (held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
         else ++train_rows;
     }
@@ -174,7 +180,7 @@ inline std::vector<StudyResult> feature_ablation(const Dataset& ds, const Device
     std::vector<const Sample*> test;
     Dataset train;
     for (const Sample& s : ds.rows) {
-        if (!s.measured()) continue;
+        if (!detail::testable(s, o)) continue;
         if (held_out(s, o.holdout, o.split_salt)) test.push_back(&s);
         else train.rows.push_back(s);
     }
