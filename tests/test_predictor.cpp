@@ -405,14 +405,19 @@ TEST_CASE("a source left out of training is neither trained on nor held out, and
     std::size_t held = 0;
     for (const Sample& s : ds.rows) held += s.device != "t4" && held_out(s, o.holdout, o.split_salt) ? 1 : 0;
     CHECK(p.info().test_rows == held);
-    // the t4 is a device the model never saw: its portable tier answers it, at the other GPUs' pace
-    std::vector<double> ratio;
-    for (const Sample& s : ds.rows)
-        if (excluded_source(s, o.exclude_sources))
-            ratio.push_back(p.predict_us(s.layer, Target(devices::t4, s.pass, s.dtype)) / s.time_us);
-    REQUIRE(ratio.size() == 300);
-    std::nth_element(ratio.begin(), ratio.begin() + 150, ratio.end());
-    CHECK(ratio[150] < 0.5);  // about 1/3: the slow rows were not learned
+    // the t4 is a device the model never saw: its portable tier answers it, at the other GPUs' pace (a
+    // third of the slow rows' times); a model trained on those rows fits them
+    const auto median_ratio = [&](const Predictor& m) {
+        std::vector<double> ratio;
+        for (const Sample& s : ds.rows)
+            if (excluded_source(s, o.exclude_sources))
+                ratio.push_back(m.predict_us(s.layer, Target(devices::t4, s.pass, s.dtype)) / s.time_us);
+        REQUIRE(ratio.size() == 300);
+        std::nth_element(ratio.begin(), ratio.begin() + 150, ratio.end());
+        return ratio[150];
+    };
+    CHECK(median_ratio(p) < 0.65);
+    CHECK(median_ratio(train_predictor(ds, DeviceRegistry{}, quick_options())) > 0.85);
     // the file records the sources and their rows, and a count without its sources is refused
     const nlohmann::json j = p.to_json();
     CHECK(j["training"]["exclude_sources"] == nlohmann::json::array({"synthetic:slow-t4.csv:"}));
