@@ -354,6 +354,35 @@ TEST_CASE("the report of a synthetic model is a complete, escaped HTML page") {
     CHECK(bad == 0);
 }
 
+TEST_CASE("a model's left-out sources stay out of the report's rows and of its studies") {
+    const DeviceRegistry reg;
+    Dataset ds = synthetic_dataset();
+    std::size_t slow = 0;
+    for (std::size_t i = 0; i < ds.rows.size(); i += 7)
+        if (Sample& s = ds.rows[i]; s.device == "v100_pcie_32gb") {  // synthetic: a slower sweep of some rows
+            s.time_us *= 3;
+            s.source = "synthetic:slow.csv:" + std::to_string(i);
+            ++slow;
+        }
+    REQUIRE(slow > 10);
+    TrainOptions t;
+    t.ensemble = 1;
+    t.mlp.hidden = {8};
+    t.mlp.max_epochs = 15;
+    t.mlp.patience = 5;
+    t.exclude_sources = {"synthetic:slow.csv:"};
+    const Predictor model = train_predictor(ds, reg, t);
+    CHECK(model.info().excluded_rows == slow);
+    CHECK(study_options_of(model, false).exclude_sources == t.exclude_sources);
+    CHECK(study_options_of(model, true).exclude_sources == t.exclude_sources);
+    ReportOptions o;
+    o.fractions = {1.0};
+    const std::string html = render_report(model, ds, reg, o);
+    CHECK(html.find(std::to_string(slow) + " rows of the sources its training left out (synthetic:slow.csv:)") !=
+          std::string::npos);
+    CHECK(html.find("(the same rows the model was trained on)") != std::string::npos);
+}
+
 TEST_CASE("without validation data the report predicts a batch sweep and says nothing was measured") {
     const DeviceRegistry reg;
     const Dataset ds = synthetic_dataset();

@@ -83,13 +83,14 @@ struct ReportOptions {
 
 /**
  * @brief The training options the studies use: the model's own (features, target, MLP,
- * held-out share and salt), so the learning curve's largest share retrains the model.
+ * held-out share and salt, the sources it left out), so the learning curve's largest share retrains the model.
  */
 inline TrainOptions study_options_of(const Predictor& p, bool quick) {
     TrainOptions o;
     o.name = p.name();
     o.holdout = p.info().holdout > 0 ? p.info().holdout : 0.1;
     o.split_salt = p.info().split_salt;
+    o.exclude_sources = p.info().exclude_sources;  // the sweeps the model left out stay out of its studies
     if (!p.models().empty()) {
         const KindEnsemble& m = p.models().begin()->second;
         o.features = m.features;
