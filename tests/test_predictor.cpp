@@ -8,6 +8,7 @@
 
 #include <algorithm>  // nth_element
 #include <cmath>       // log, exp, nextafter
+#include <cstdint>     // uintptr_t
 #include <functional>  // function: a change to a model file
 #include <tuple>       // tuple: the same layer on three shapes
 
@@ -438,6 +439,22 @@ TEST_CASE("a source left out of training is neither trained on nor held out, and
     // a model trained without the option records nothing
     CHECK(!train_predictor(synthetic_dense_dataset(300), DeviceRegistry{}, quick_options()).to_json()["training"].contains(
         "exclude_sources"));
+}
+
+TEST_CASE("a loaded model's weights and biases start on a cache line, for the single-row kernel") {
+    const Predictor p = Predictor::parse(train_predictor(synthetic_dense_dataset(300), DeviceRegistry{}, quick_options())
+                                             .to_json()
+                                             .dump(1),
+                                         "m.json");
+    const auto address = [](const double* d) { return reinterpret_cast<std::uintptr_t>(d); };
+    std::size_t arrays = 0;
+    for (const embedded::KindModel& k : p.view().kinds)
+        for (const embedded::DenseLayer& l : k.layers) {
+            CHECK(address(l.weights.data()) % detail::row_kernel_alignment == 0);
+            CHECK(address(l.bias.data()) % detail::row_kernel_alignment == 0);
+            arrays += 2;
+        }
+    CHECK(arrays >= 12);  // the dense model and its portable tier, three layers each
 }
 
 TEST_CASE("an ensemble averages its members' log-time predictions and saves them all") {
