@@ -32650,9 +32650,8 @@ struct row_aligned_allocator {
     T* allocate(std::size_t n) {
         return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{row_kernel_alignment}));
     }
-    void deallocate(T* p, std::size_t n) noexcept {
-        ::operator delete(p, n * sizeof(T), std::align_val_t{row_kernel_alignment});
-    }
+    // the unsized form: Clang declares sized deallocation only with -fsized-deallocation
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{row_kernel_alignment}); }
     friend bool operator==(const row_aligned_allocator&, const row_aligned_allocator&) noexcept { return true; }
 };
 
