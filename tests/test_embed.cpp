@@ -513,6 +513,39 @@ TEST_CASE("the default model times a sequence tensor's element-wise op as its (t
     CHECK(p.predict_us(gelu, a100) == p.predict_us(gelu_flat, a100));
 }
 
+TEST_CASE("the default model times a GEMM beyond its training rows as copies of a piece of their size, at compile time too") {
+    // NeuSight's linear rows are one sample of up to 8,192 tokens (batch 1), its bmm rows at most 1,025
+    // products: a dense layer's rows are batch x seq either way, and a larger one is two pieces of 8,192
+    constexpr Target a100(devices::a100_pcie_40gb);
+    constexpr Layer batched = DenseParams{.batch = 8, .in_features = 2560, .out_features = 10240, .seq = 2048};
+    constexpr Layer flat = DenseParams{.batch = 1, .in_features = 2560, .out_features = 10240, .seq = 16384};
+    static_assert(embedded::predict_us(embedded::default_model, batched, a100) ==
+                  embedded::predict_us(embedded::default_model, flat, a100));
+    const Predictor& p = default_predictor();
+    const embedded::Model& m = embedded::default_model;
+    CHECK(p.predict_us(batched, a100) == p.predict_us(flat, a100));
+    const Layer half = DenseParams{.batch = 1, .in_features = 2560, .out_features = 10240, .seq = 8192};
+    // the A100 (its own model) and the H100 (the portable tier, cut where the kind's rows end), each with
+    // its machine's fixed cost per call once
+    for (const Device& d : {devices::a100_pcie_40gb, devices::h100_sxm}) {
+        CAPTURE(d.id);
+        const Target t(d);
+        const double floor = m.kernel_floor_us(m.kinds[m.index_of(LayerKind::dense, d)], d);
+        CHECK(p.predict_us(flat, t) == doctest::Approx(floor + 2 * (p.predict_us(half, t) - floor)).epsilon(1e-12));
+        const Layer products = BatchMatMulParams{.batch = 4096, .m = 128, .k = 128, .n = 128};
+        const Layer piece = BatchMatMulParams{.batch = 1024, .m = 128, .k = 128, .n = 128};
+        const double bmm_floor = m.kernel_floor_us(m.kinds[m.index_of(LayerKind::bmm, d)], d);
+        const double whole = p.predict_us(products, t);
+        CHECK(whole == doctest::Approx(bmm_floor + 4 * (p.predict_us(piece, t) - bmm_floor)).epsilon(1e-12));
+        CHECK(whole == embedded::predict_us(m, products, t));
+        CHECK(whole >= physical_bound_us(pass_roofline(products, t), min_compute_fraction(LayerKind::bmm), d));
+        if (d.id == "a100_pcie_40gb") {  // the layer itself lies outside the rows, and coverage says so
+            CHECK_FALSE(embedded::coverage(m, products, t).shape);
+            CHECK(embedded::coverage(m, piece, t).shape);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // whole networks and the policy
 // ---------------------------------------------------------------------------------------

@@ -274,6 +274,63 @@ TEST_CASE("no learned prediction is below the physical bound, however small the 
     CHECK(physical_bound_us(dense, Target(devices::xeon_spr_2c)) == doctest::Approx(c.compute_us));
 }
 
+TEST_CASE("a GEMM larger than the training rows is copies of a piece of their size, with one fixed cost") {
+    const Predictor& p = trained();
+    const embedded::Model& m = p.view();
+    const embedded::KindModel& k = m.kinds[m.index_of(LayerKind::dense, devices::t4)];
+    REQUIRE_FALSE(k.portable());
+    REQUIRE(k.feature_names[0] == "batch");
+    REQUIRE(k.feature_names[1] == "seq");
+    const auto largest = [&k](std::size_t i) { return static_cast<std::int64_t>(std::exp(k.feature_max[i]) + 0.5); };
+    const std::int64_t b = largest(0);  // the rows' largest batch (at most 64), each one token per sample
+    REQUIRE(b > 1);
+    REQUIRE(largest(1) == 1);
+    const Layer piece = DenseParams{.batch = b, .in_features = 512, .out_features = 1024};
+    const Layer four = DenseParams{.batch = 4 * b, .in_features = 512, .out_features = 1024};
+    const Layer sixteen = DenseParams{.batch = 16 * b, .in_features = 512, .out_features = 1024};
+    // the device's own model and the portable tier alike (it sees no sizes: the cut is the kind's rows')
+    for (const Device& d : {devices::t4, devices::v100_pcie_32gb, devices::h100_sxm}) {
+        CAPTURE(d.id);
+        const Target t(d);
+        const double floor = m.kernel_floor_us(m.kinds[m.index_of(LayerKind::dense, d)], d);
+        const double one = p.predict_us(piece, t);
+        REQUIRE(one > floor);
+        CHECK(p.predict_us(four, t) == doctest::Approx(floor + 4 * (one - floor)).epsilon(1e-12));
+        CHECK(p.predict_us(sixteen, t) - floor == doctest::Approx(4 * (p.predict_us(four, t) - floor)).epsilon(1e-12));
+        // batch x seq rows either way: the same GEMM, the same time
+        CHECK(p.predict_us(DenseParams{.batch = 2 * b, .in_features = 512, .out_features = 1024, .seq = 2}, t) ==
+              doctest::Approx(p.predict_us(four, t)).epsilon(1e-12));
+        // a batch that is no multiple of the rows' largest: the fewest equal pieces, rounded up, counted by
+        // their share (3b + 1 rows: four pieces of ceil((3b + 1) / 4))
+        const std::int64_t odd = 3 * b + 1, size = (odd + 3) / 4;
+        const double share = static_cast<double>(odd) / static_cast<double>(size);
+        CHECK(p.predict_us(DenseParams{.batch = odd, .in_features = 512, .out_features = 1024}, t) ==
+              doctest::Approx(floor + share * (p.predict_us(DenseParams{.batch = size, .in_features = 512,
+                                                                         .out_features = 1024}, t) - floor))
+                  .epsilon(1e-12));
+        CHECK(p.predict_us(sixteen, t) >= physical_bound_us(sixteen, t));
+    }
+    // the convolutions' rows (on the T4 alone): batch at most 32, output channels at most 256
+    const embedded::KindModel& c = m.kinds[m.index_of(LayerKind::conv2d, devices::t4)];
+    REQUIRE(c.feature_names[0] == "batch");
+    REQUIRE(c.feature_names[4] == "out_channels");
+    const std::int64_t cb = static_cast<std::int64_t>(std::exp(c.feature_max[0]) + 0.5);
+    const std::int64_t co = static_cast<std::int64_t>(std::exp(c.feature_max[4]) + 0.5);
+    const auto conv = [](std::int64_t batch, std::int64_t out) {
+        return Layer{Conv2DParams{.batch = batch, .in_channels = 64, .height = 28, .width = 28, .out_channels = out,
+                                  .kernel = 3, .padding = 1}};
+    };
+    const Target t4(devices::t4);
+    const double floor = m.kernel_floor_us(c, devices::t4);
+    CHECK(p.predict_us(conv(2 * cb, 3 * co), t4) ==
+          doctest::Approx(floor + 6 * (p.predict_us(conv(cb, co), t4) - floor)).epsilon(1e-12));
+    // a kind that is not a GEMM is not cut: an element-wise product beyond the rows holds the edge's ratio
+    const Layer wide = ElementwiseParams{.shape = Shape::matrix(1 << 16, 1 << 16), .op = ElementwiseOp::mul};
+    const Layer wider = ElementwiseParams{.shape = Shape::matrix(1 << 20, 1 << 16), .op = ElementwiseOp::mul};
+    const double base = portable_baseline_us(wide, t4, floor), base2 = portable_baseline_us(wider, t4, floor);
+    CHECK(p.predict_us(wider, t4) / base2 == doctest::Approx(p.predict_us(wide, t4) / base).epsilon(1e-9));
+}
+
 TEST_CASE("coverage tells a training device and shape from a new one") {
     const Predictor& p = trained();
     const embedded::Model& m = p.view();

@@ -3225,11 +3225,13 @@ struct Model {
  * evaluated once (GCC memoizes constexpr calls on equal arguments, see network_time.hpp).
  */
 
-#include <algorithm>    // max
+#include <algorithm>    // max, min
 #include <array>        // array: Coverage's features outside
 #include <cstddef>      // size_t
+#include <cstdint>      // int64_t: a GEMM size cut to the training range
 #include <span>         // span: Coverage::outside_features
 #include <string_view>  // string_view: a feature's name
+#include <variant>      // holds_alternative, get: the GEMM cut to the training range
 #include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
 
 // #include "analytical.hpp"             // pass_roofline, physical_bound_us, portable_baseline_us: already inlined above
@@ -4022,15 +4024,109 @@ constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, co
     return true;
 }
 
+/**
+ * @brief A GEMM-like layer (dense, bmm, conv2d) cut to the sizes its training rows reached: `factor`
+ * copies of `piece` do the layer's work (factor 1: the layer itself).
+ */
+struct gemm_cut {
+    Layer piece;
+    double factor = 1.0;
+    bool whole = true;  ///< the piece is the layer itself (a dense layer's rows moved from batch to seq are not)
+};
+
+/**
+ * @brief Shrinks the size @p v to the training rows' largest, when it is larger: into the fewest
+ * equal pieces that fit (rounded up), multiplying @p factor by their number (v / piece, a fraction
+ * where the pieces round up). The largest is feature @p i of @p e, which must be named @p name (the
+ * sizes open every non-portable feature set, layer_params in feature_kernel.hpp), the log of the
+ * size but under FeatureSet::raw.
+ */
+template <class Math>
+constexpr void cut_size(std::int64_t& v, const KindModel& e, std::size_t i, std::string_view name, double& factor) {
+    if (i >= e.feature_max.size() || i >= e.feature_names.size() || e.feature_names[i] != name) return;
+    const double top = e.features == FeatureSet::raw ? e.feature_max[i] : Math::exp(e.feature_max[i]);
+    const auto largest = static_cast<std::int64_t>(top + 0.5);  // the rows' sizes are whole numbers
+    if (largest < 1 || v <= largest) return;
+    const std::int64_t pieces = (v + largest - 1) / largest;
+    const std::int64_t size = (v + pieces - 1) / pieces;
+    factor *= static_cast<double>(v) / static_cast<double>(size);
+    v = size;
+}
+
+/**
+ * @brief The GEMM-like layer @p l cut along the sizes that repeat its work, where they exceed the
+ * training rows of the kind's device-specific model in the model @p m (the answering one's, or, for a
+ * portable model, which sees no sizes, the first device-specific model of the kind: both tiers learn
+ * from the same rows): a bmm's batch, M, N and K; a dense layer's rows (batch x tokens per sample,
+ * the batch over the rows' moved into the tokens first), inputs and outputs; a convolution's batch and
+ * output channels. Outside the rows' sizes the network sees
+ * each size clamped to its edge while the FLOPs, bytes and waves of the whole layer go on growing: a
+ * combination no row has, which it answered 1.3-2x too slow on a batched product of 4,096-65,536
+ * matrices (docs/accuracy.md, "GEMMs larger than any trained"). A piece is a shape like the rows', and
+ * a GPU runs its copies back to back at the same rate. Other kinds, and a model without a
+ * device-specific entry of the kind: the layer itself.
+ */
+template <class Math>
+constexpr gemm_cut cut_to_range(const Model& m, std::size_t index, const Layer& l) {
+    gemm_cut c{l, 1.0};
+    const LayerKind lk = kind(l);
+    if (!perfcast::detail::features_kernel::gemm_like(lk)) return c;
+    std::size_t r = index;
+    if (m.kinds[index].portable())
+        for (r = 0; r < m.kinds.size() && (m.kinds[r].kind != lk || m.kinds[r].portable()); ++r) {
+        }
+    if (r == m.kinds.size()) return c;
+    const KindModel& e = m.kinds[r];
+    if (std::holds_alternative<BatchMatMulParams>(c.piece)) {
+        BatchMatMulParams& p = std::get<BatchMatMulParams>(c.piece);
+        cut_size<Math>(p.batch, e, 0, "batch", c.factor);
+        cut_size<Math>(p.m, e, 1, "m", c.factor);
+        cut_size<Math>(p.k, e, 2, "k", c.factor);
+        cut_size<Math>(p.n, e, 3, "n", c.factor);
+    } else if (std::holds_alternative<DenseParams>(c.piece)) {
+        // the GEMM's rows are batch x seq, split either way: the rows over the batch the training rows
+        // reached go into the tokens per sample (cutting them into samples of the rows' batch instead
+        // would make pieces of a few rows, each reading the whole weight matrix again)
+        DenseParams& p = std::get<DenseParams>(c.piece);
+        const std::int64_t rows = p.batch * p.seq;
+        double batch_factor = 1.0;
+        cut_size<Math>(p.batch, e, 0, "batch", batch_factor);
+        if (batch_factor != 1.0) {
+            p.seq = (rows + p.batch - 1) / p.batch;
+            c.factor *= static_cast<double>(rows) / static_cast<double>(p.batch * p.seq);
+        }
+        cut_size<Math>(p.seq, e, 1, "seq", c.factor);
+        cut_size<Math>(p.in_features, e, 2, "in_features", c.factor);
+        cut_size<Math>(p.out_features, e, 3, "out_features", c.factor);
+        c.whole = c.factor == 1.0 && batch_factor == 1.0;
+        return c;
+    } else if (std::holds_alternative<Conv2DParams>(c.piece)) {
+        Conv2DParams& p = std::get<Conv2DParams>(c.piece);
+        cut_size<Math>(p.batch, e, 0, "batch", c.factor);
+        cut_size<Math>(p.out_channels, e, 4, "out_channels", c.factor);
+    }
+    c.whole = c.factor == 1.0;
+    return c;
+}
+
 /** @brief predict_us() by the model that answers: `m.kinds[index]`, Model::index_of's answer for the layer. */
 template <class Exec>
 constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
                             Coverage* outside) {
     const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
+    const gemm_cut cut = cut_to_range<typename Exec::math>(m, index, l);
     fk::feature_buffer f;
-    fk::compute<typename Exec::math>(f, k.features, l, t);
-    if (outside && !detail::note_outside(*outside, k, f)) outside->shape = false;
+    fk::compute<typename Exec::math>(f, k.features, cut.piece, t);
+    if (outside) {
+        if (!cut.whole) {  // the layer's own features tell where it lies, not its piece's
+            fk::feature_buffer whole;
+            fk::compute<typename Exec::math>(whole, k.features, l, t);
+            if (!detail::note_outside(*outside, k, whole)) outside->shape = false;
+        } else if (!detail::note_outside(*outside, k, f)) {
+            outside->shape = false;
+        }
+    }
     fk::clamp_to_range(f, k.feature_min, k.feature_max);
     // the ensemble: the model's entries one after another, averaged in the target transform's space
     double z = 0.0;
@@ -4045,11 +4141,17 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
     }
     const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
                                                                            z / static_cast<double>(members));
-    const PassRoofline r = pass_roofline(l, t);  // the roofline and its parts at once
+    const PassRoofline r = pass_roofline(cut.piece, t);  // the roofline and its parts at once
+    const double floor_us = k.floor_baseline() ? m.kernel_floor_us(k, t.device()) : 0.0;
     const double us = !k.relative_to_roofline ? y
-                      : k.floor_baseline()    ? y * r.baseline_us(m.kernel_floor_us(k, t.device()))
+                      : k.floor_baseline()    ? y * r.baseline_us(floor_us)
                                               : y * r.us;
-    return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+    if (cut.whole) return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+    // the copies of the piece: its fixed cost per kernel once, the rest factor times
+    const double piece_us = std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+    const double fixed_us = std::min(piece_us, static_cast<double>(r.kernels) * floor_us);
+    return std::max(fixed_us + (piece_us - fixed_us) * cut.factor,
+                    physical_bound_us(pass_roofline(l, t), k.min_compute_fraction, t.device()));
 }
 
 }  // namespace detail
