@@ -3218,6 +3218,7 @@ struct Model {
 
 #include <algorithm>    // max, min
 #include <array>        // array: Coverage's features outside
+#include <bit>          // bit_width: a size far inside the training range, without a logarithm
 #include <cstddef>      // size_t
 #include <cstdint>      // int64_t: a GEMM size cut to the training range
 #include <span>         // span: Coverage::outside_features
@@ -4034,8 +4035,12 @@ struct gemm_cut {
  */
 template <class Math>
 constexpr void cut_size(std::int64_t& v, const KindModel& e, std::size_t i, std::string_view name, double& factor) {
-    if (i >= e.feature_max.size() || i >= e.feature_names.size() || e.feature_names[i] != name) return;
-    const double top = e.features == FeatureSet::raw ? e.feature_max[i] : Math::exp(e.feature_max[i]);
+    if (i >= e.feature_max.size() || i >= e.feature_names.size() || e.feature_names[i] != name || v < 1) return;
+    const bool raw = e.features == FeatureSet::raw;
+    // most sizes lie far inside: 2^bit_width(v) > v bounds the logarithm without computing one
+    constexpr double ln2 = 0.693147180559945309417;
+    if (!raw && static_cast<double>(std::bit_width(static_cast<std::uint64_t>(v))) * ln2 <= e.feature_max[i]) return;
+    const double top = raw ? e.feature_max[i] : Math::exp(e.feature_max[i]);
     const auto largest = static_cast<std::int64_t>(top + 0.5);  // the rows' sizes are whole numbers
     if (largest < 1 || v <= largest) return;
     const std::int64_t pieces = (v + largest - 1) / largest;
@@ -4137,7 +4142,8 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
     const double us = !k.relative_to_roofline ? y
                       : k.floor_baseline()    ? y * r.baseline_us(floor_us)
                                               : y * r.us;
-    if (cut.whole) return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+    // the layer itself, or (factor 1) the same GEMM with a dense layer's rows moved from batch to seq
+    if (cut.factor == 1.0) return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
     // the copies of the piece: its fixed cost per kernel once, the rest factor times
     const double piece_us = std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
     const double fixed_us = std::min(piece_us, static_cast<double>(r.kernels) * floor_us);
