@@ -296,12 +296,11 @@ constexpr void cut_size(std::int64_t& v, const KindModel& e, std::size_t i, std:
  * portable model, which sees no sizes, the first device-specific model of the kind: both tiers learn
  * from the same rows): a bmm's batch, M, N and K; a dense layer's rows (batch x tokens per sample,
  * the batch over the rows' moved into the tokens first), inputs and outputs; a convolution's batch and
- * output channels. Outside the rows' sizes the network sees
- * each size clamped to its edge while the FLOPs, bytes and waves of the whole layer go on growing: a
- * combination no row has, which it answered 1.3-2x too slow on a batched product of 4,096-65,536
- * matrices (docs/accuracy.md, "GEMMs larger than any trained"). A piece is a shape like the rows', and
- * a GPU runs its copies back to back at the same rate. Other kinds, and a model without a
- * device-specific entry of the kind: the layer itself.
+ * output channels. Outside the rows' sizes the network sees each size clamped to its edge while the
+ * FLOPs, bytes and waves of the whole layer go on growing: a combination no row has, which it answered
+ * 1.3-2x too slow on a batched product of 4,096-65,536 matrices (docs/accuracy.md, "GEMMs larger than
+ * any trained"). A piece is a shape like the rows', and a GPU runs its copies back to back at the same
+ * rate. Other kinds, and a model without a device-specific entry of the kind: the layer itself.
  */
 template <class Math>
 constexpr gemm_cut cut_to_range(const Model& m, std::size_t index, const Layer& l) {
