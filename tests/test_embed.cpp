@@ -539,6 +539,11 @@ TEST_CASE("the default model times a GEMM beyond its training rows as copies of 
         CHECK(whole == doctest::Approx(bmm_floor + 4 * (p.predict_us(piece, t) - bmm_floor)).epsilon(1e-12));
         CHECK(whole == embedded::predict_us(m, products, t));
         CHECK(whole >= physical_bound_us(pass_roofline(products, t), min_compute_fraction(LayerKind::bmm), d));
+        // a thin product deeper than the rows, whose pieces would be less work than a call's fixed cost:
+        // not cut (copies of a latency-bound piece would count its latency once per copy, 8x here)
+        const Layer thin = BatchMatMulParams{.batch = 5, .m = 1, .k = 12028, .n = 2};
+        const Layer thin_piece = BatchMatMulParams{.batch = 5, .m = 1, .k = 1003, .n = 2};
+        CHECK(p.predict_us(thin, t) < 2 * p.predict_us(thin_piece, t));
         if (d.id == "a100_pcie_40gb") {  // the layer itself lies outside the rows, and coverage says so
             CHECK_FALSE(embedded::coverage(m, products, t).shape);
             CHECK(embedded::coverage(m, piece, t).shape);

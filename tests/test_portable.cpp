@@ -285,9 +285,13 @@ TEST_CASE("a GEMM larger than the training rows is copies of a piece of their si
     const std::int64_t b = largest(0);  // the rows' largest batch (at most 64), each one token per sample
     REQUIRE(b > 1);
     REQUIRE(largest(1) == 1);
-    const Layer piece = DenseParams{.batch = b, .in_features = 512, .out_features = 1024};
-    const Layer four = DenseParams{.batch = 4 * b, .in_features = 512, .out_features = 1024};
-    const Layer sixteen = DenseParams{.batch = 16 * b, .in_features = 512, .out_features = 1024};
+    REQUIRE(largest(2) >= 3500);  // widths log-uniform up to 4,096
+    REQUIRE(largest(3) >= 3500);
+    // pieces of more work than the machines' floors (8 and 16 us; the H100's is their median): a piece
+    // of less keeps the layer whole (test_embed.cpp)
+    const Layer piece = DenseParams{.batch = b, .in_features = 3500, .out_features = 3500};
+    const Layer four = DenseParams{.batch = 4 * b, .in_features = 3500, .out_features = 3500};
+    const Layer sixteen = DenseParams{.batch = 16 * b, .in_features = 3500, .out_features = 3500};
     // the device's own model and the portable tier alike (it sees no sizes: the cut is the kind's rows')
     for (const Device& d : {devices::t4, devices::v100_pcie_32gb, devices::h100_sxm}) {
         CAPTURE(d.id);
@@ -298,15 +302,15 @@ TEST_CASE("a GEMM larger than the training rows is copies of a piece of their si
         CHECK(p.predict_us(four, t) == doctest::Approx(floor + 4 * (one - floor)).epsilon(1e-12));
         CHECK(p.predict_us(sixteen, t) - floor == doctest::Approx(4 * (p.predict_us(four, t) - floor)).epsilon(1e-12));
         // batch x seq rows either way: the same GEMM, the same time
-        CHECK(p.predict_us(DenseParams{.batch = 2 * b, .in_features = 512, .out_features = 1024, .seq = 2}, t) ==
+        CHECK(p.predict_us(DenseParams{.batch = 2 * b, .in_features = 3500, .out_features = 3500, .seq = 2}, t) ==
               doctest::Approx(p.predict_us(four, t)).epsilon(1e-12));
         // a batch that is no multiple of the rows' largest: the fewest equal pieces, rounded up, counted by
         // their share (3b + 1 rows: four pieces of ceil((3b + 1) / 4))
         const std::int64_t odd = 3 * b + 1, size = (odd + 3) / 4;
         const double share = static_cast<double>(odd) / static_cast<double>(size);
-        CHECK(p.predict_us(DenseParams{.batch = odd, .in_features = 512, .out_features = 1024}, t) ==
-              doctest::Approx(floor + share * (p.predict_us(DenseParams{.batch = size, .in_features = 512,
-                                                                         .out_features = 1024}, t) - floor))
+        CHECK(p.predict_us(DenseParams{.batch = odd, .in_features = 3500, .out_features = 3500}, t) ==
+              doctest::Approx(floor + share * (p.predict_us(DenseParams{.batch = size, .in_features = 3500,
+                                                                         .out_features = 3500}, t) - floor))
                   .epsilon(1e-12));
         CHECK(p.predict_us(sixteen, t) >= physical_bound_us(sixteen, t));
     }

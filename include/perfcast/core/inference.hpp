@@ -351,7 +351,16 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
                             Coverage* outside) {
     const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
-    const gemm_cut cut = cut_to_range<typename Exec::math>(m, index, l);
+    gemm_cut cut = cut_to_range<typename Exec::math>(m, index, l);
+    const double floor_us = k.floor_baseline() ? m.kernel_floor_us(k, t.device()) : 0.0;
+    PassRoofline r = pass_roofline(cut.piece, t);  // the roofline and its parts at once
+    // copies of a piece add up only where a piece is work, not a call's fixed cost: a piece of less
+    // work than the machine's kernel floor (a thin product cut along its depth: its time is latency,
+    // which copies would multiply) keeps the layer whole, and so does a model without a floor (a CPU's)
+    if (cut.factor != 1.0 && !(floor_us > 0.0 && r.us >= static_cast<double>(r.kernels) * floor_us)) {
+        cut = gemm_cut{l, 1.0, true};
+        r = pass_roofline(l, t);
+    }
     fk::feature_buffer f;
     fk::compute<typename Exec::math>(f, k.features, cut.piece, t);
     if (outside) {
@@ -377,8 +386,6 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
     }
     const double y = perfcast::detail::inverse_target<typename Exec::math>(k.transform, k.transform_c,
                                                                            z / static_cast<double>(members));
-    const PassRoofline r = pass_roofline(cut.piece, t);  // the roofline and its parts at once
-    const double floor_us = k.floor_baseline() ? m.kernel_floor_us(k, t.device()) : 0.0;
     const double us = !k.relative_to_roofline ? y
                       : k.floor_baseline()    ? y * r.baseline_us(floor_us)
                                               : y * r.us;
