@@ -4018,12 +4018,12 @@ constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, co
 
 /**
  * @brief A GEMM-like layer (dense, bmm, conv2d) cut to the sizes its training rows reached: `factor`
- * copies of `piece` do the layer's work (factor 1: the layer itself).
+ * copies of `piece` do the layer's work (factor 1: the layer itself, or the same GEMM with a dense
+ * layer's rows moved from batch to seq).
  */
 struct gemm_cut {
     Layer piece;
     double factor = 1.0;
-    bool whole = true;  ///< the piece is the layer itself (a dense layer's rows moved from batch to seq are not)
 };
 
 /**
@@ -4093,14 +4093,11 @@ constexpr gemm_cut cut_to_range(const Model& m, std::size_t index, const Layer& 
         cut_size<Math>(p.seq, e, 1, "seq", c.factor);
         cut_size<Math>(p.in_features, e, 2, "in_features", c.factor);
         cut_size<Math>(p.out_features, e, 3, "out_features", c.factor);
-        c.whole = c.factor == 1.0 && batch_factor == 1.0;
-        return c;
     } else if (std::holds_alternative<Conv2DParams>(c.piece)) {
         Conv2DParams& p = std::get<Conv2DParams>(c.piece);
         cut_size<Math>(p.batch, e, 0, "batch", c.factor);
         cut_size<Math>(p.out_channels, e, 4, "out_channels", c.factor);
     }
-    c.whole = c.factor == 1.0;
     return c;
 }
 
@@ -4117,13 +4114,13 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
     // work than the machine's kernel floor (a thin product cut along its depth: its time is latency,
     // which copies would multiply) keeps the layer whole, and so does a model without a floor (a CPU's)
     if (cut.factor != 1.0 && !(floor_us > 0.0 && r.us >= static_cast<double>(r.kernels) * floor_us)) {
-        cut = gemm_cut{l, 1.0, true};
+        cut = gemm_cut{l, 1.0};
         r = pass_roofline(l, t);
     }
     fk::feature_buffer f;
     fk::compute<typename Exec::math>(f, k.features, cut.piece, t);
     if (outside) {
-        if (!cut.whole) {  // the layer's own features tell where it lies, not its piece's
+        if (cut.piece != l) {  // the layer's own features tell where it lies, not its piece's (nor its rows moved)
             fk::feature_buffer whole;
             fk::compute<typename Exec::math>(whole, k.features, l, t);
             if (!detail::note_outside(*outside, k, whole)) outside->shape = false;
