@@ -333,16 +333,17 @@ TEST_CASE("the embedded default model holds exactly what models/neusight-fp32.js
         CHECK(same_bits(got.kernel_floors_us[i], p.info().kernel_floors_us[i]));
     // each training GPU's floor is known at compile time too, and a device outside the data takes the median
     constexpr const embedded::Model& m = embedded::default_model;
-    constexpr std::size_t portable_dense = m.index_of(LayerKind::dense, devices::h100_sxm);
+    constexpr std::size_t portable_dense = m.index_of(LayerKind::dense, devices::l4);
     static_assert(m.kinds[portable_dense].portable());
     static_assert(m.kernel_floor_us(m.kinds[portable_dense], devices::a100_pcie_40gb) == m.kernel_floors_us[0]);
-    static_assert(m.kernel_floor_us(m.kinds[portable_dense], devices::h100_sxm) == m.kinds[portable_dense].latency_us);
+    static_assert(m.kernel_floor_us(m.kinds[portable_dense], devices::l4) == m.kinds[portable_dense].latency_us);
     CHECK(m.devices[0] == "a100_pcie_40gb");
     CHECK(got.trained_for(Pass::inference, DType::fp32) == p.trained_for(Pass::inference, DType::fp32));
     CHECK(got.trained_for(Pass::training, DType::fp32) == p.trained_for(Pass::training, DType::fp32));
     CHECK(got.trained_for(Pass::inference, DType::bf16) == p.trained_for(Pass::inference, DType::bf16));
     CHECK(got.trained_on(devices::t4) == p.trained_on(devices::t4));
     CHECK(got.trained_on(devices::h100_sxm) == p.trained_on(devices::h100_sxm));
+    CHECK(got.trained_on(devices::h200_sxm) == p.trained_on(devices::h200_sxm));
     REQUIRE(got.references.size() == p.references().size());
     for (std::size_t i = 0; i < got.references.size(); ++i) {
         CHECK(got.references[i].layer == p.references()[i].layer);
@@ -450,13 +451,77 @@ TEST_CASE("the embedded model records its file's digest; coverage names the feat
     static_assert(in.device && in.shape && in.outside_count == 0 && in.outside_features().empty());
 }
 
+TEST_CASE("a GPU of a training GPU's chip is answered by that GPU's models, with its own memory and kernel floor") {
+    // the chip: architecture, compute capability, SMs, lanes, clock and peaks; memory and host may differ
+    static_assert(devices::h100_sxm.same_chip(devices::h200_sxm) && devices::h200_sxm.same_chip(devices::h100_sxm));
+    static_assert(devices::a100_pcie_80gb.same_chip(devices::a100_pcie_40gb) &&
+                  devices::a100_sxm4_80gb.same_chip(devices::a100_pcie_40gb));
+    static_assert(!devices::h100_pcie.same_chip(devices::h100_sxm), "114 SMs at 1,755 MHz: another configuration");
+    static_assert(!devices::v100_sxm2.same_chip(devices::v100_pcie_32gb), "another clock and peak");
+    static_assert(!devices::l4.same_chip(devices::t4) && !devices::xeon_spr_2c.same_chip(devices::xeon_spr_2c));
+
+    constexpr const embedded::Model& m = embedded::default_model;
+    static_assert(m.trained_on(devices::h200_sxm) && !m.trained_on(devices::h100_sxm), "the H200 is a training GPU");
+    constexpr Layer dense = DenseParams{.batch = 1, .in_features = 1536, .out_features = 1024, .seq = 2048};
+    constexpr Layer bmm = BatchMatMulParams{.batch = 96, .m = 384, .k = 64, .n = 384};
+    constexpr Layer conv = Conv2DParams{.batch = 16, .in_channels = 128, .height = 28, .width = 28,
+                                        .out_channels = 128, .kernel = 3, .padding = 1};
+    constexpr Layer softmax = SoftmaxParams{.batch = 3072, .features = 1024};
+    // the H100 SXM takes the H200's device-specific models; the L4 (no chip in the data) the portable tier;
+    // the A100 80GB the A100 40GB's, but for convolutions, which NeuSight did not measure on the A100
+    for (const Layer& l : {dense, bmm, conv, softmax}) {
+        CAPTURE(to_string(kind(l)));
+        const std::size_t i = m.index_of(kind(l), devices::h100_sxm);
+        REQUIRE(i < m.kinds.size());
+        CHECK(i == m.index_of(kind(l), devices::h200_sxm));
+        CHECK_FALSE(m.kinds[i].portable());
+        CHECK(&m.feature_device(m.kinds[i], devices::h100_sxm) == &devices::h200_sxm);
+        CHECK(m.kinds[m.index_of(kind(l), devices::l4)].portable());
+        CHECK(m.kinds[m.index_of(kind(l), devices::a100_pcie_80gb)].portable() == (kind(l) == LayerKind::conv2d));
+        CHECK(&m.feature_device(m.kinds[m.index_of(kind(l), devices::l4)], devices::l4) == &devices::l4);
+    }
+    // coverage says which chip answered, at compile time too
+    constexpr embedded::Coverage c = embedded::coverage(m, dense, Target(devices::h100_sxm));
+    static_assert(!c.device && c.same_chip == "h200_sxm" && c.shape);
+    constexpr embedded::Coverage own = embedded::coverage(m, dense, Target(devices::h200_sxm));
+    static_assert(own.device && own.same_chip.empty());
+    static_assert(embedded::coverage(m, dense, Target(devices::l4)).same_chip.empty());
+    static_assert(embedded::coverage(m, conv, Target(devices::a100_pcie_80gb)).same_chip.empty());
+    static_assert(embedded::coverage(m, dense, Target(devices::a100_pcie_80gb)).same_chip == "a100_pcie_40gb");
+    // the answer is the training chip's ratio to its baseline times the device's own baseline (its floor: the
+    // training machines' median, not the H200 host's; its roofline: its memory's), the same at compile time
+    const Predictor& p = default_predictor();
+    for (const auto& [twin, trained] : {std::pair{&devices::h100_sxm, &devices::h200_sxm},
+                                        std::pair{&devices::a100_pcie_80gb, &devices::a100_pcie_40gb}})
+        for (const Layer& l : {dense, bmm, softmax}) {
+            CAPTURE(twin->id);
+            CAPTURE(to_string(kind(l)));
+            const Target tt(*twin), tr(*trained);
+            const embedded::KindModel& k = m.kinds[m.index_of(kind(l), *twin)];
+            const double floor_twin = m.kernel_floor_us(k, *twin), floor_trained = m.kernel_floor_us(k, *trained);
+            CHECK(floor_twin == k.latency_us);
+            const double ratio_twin = p.predict_us(l, tt) / pass_roofline(l, tt).baseline_us(floor_twin);
+            const double ratio_trained = p.predict_us(l, tr) / pass_roofline(l, tr).baseline_us(floor_trained);
+            CHECK(ratio_twin == doctest::Approx(ratio_trained).epsilon(1e-12));
+            CHECK(embedded::predict_us(m, l, tt) == doctest::Approx(p.predict_us(l, tt)).epsilon(1e-12));
+        }
+    // a memory-bound layer runs faster on the faster memory of the same chip, a GEMM at the same rate
+    const double sm_h100 = p.predict_us(softmax, Target(devices::h100_sxm));
+    const double sm_h200 = p.predict_us(softmax, Target(devices::h200_sxm));
+    CHECK(sm_h100 > sm_h200);
+    static_assert(embedded::predict_us(m, bmm, Target(devices::h100_sxm)) !=
+                      embedded::predict_us(m, bmm, Target(devices::l4)),
+                  "the twin is not the portable answer");
+}
+
 TEST_CASE("an estimate's coverage of each learned layer is coverage() of the layer, from the prediction's own features") {
     const Predictor& p = default_predictor();
     // inference on a training device and on an unseen one; a training step timed as its forward kernels;
     // a transformer with its element-wise, softmax and bmm kinds, far beyond the sweeps at sequence 2048
     const std::vector<std::pair<Network, Target>> cases{
         {zoo::resnet50(32), Target(devices::v100_pcie_32gb)},
-        {zoo::resnet50(256), Target(devices::h100_sxm)},
+        {zoo::resnet50(256), Target(devices::h100_sxm)},  // the same chip as a training GPU (the H200)
+        {zoo::resnet50(16), Target(devices::l4)},         // a GPU of no training chip
         {zoo::resnet50(8), Target(devices::t4, Pass::training)},
         {*zoo::find("gpt3_xl", 1, 2048), Target(devices::a100_pcie_40gb, Pass::training)},
     };
@@ -477,6 +542,7 @@ TEST_CASE("an estimate's coverage of each learned layer is coverage() of the lay
             REQUIRE(le.coverage != nullptr);
             const embedded::Coverage want = embedded::coverage<detail::std_math>(p.view(), net.layers[i].layer, t);
             CHECK(le.coverage->device == want.device);
+            CHECK(le.coverage->same_chip == want.same_chip);
             CHECK(le.coverage->shape == want.shape);
             REQUIRE(le.coverage->outside_count == want.outside_count);
             outside += want.outside_count;
@@ -525,9 +591,9 @@ TEST_CASE("the default model times a GEMM beyond its training rows as copies of 
     const embedded::Model& m = embedded::default_model;
     CHECK(p.predict_us(batched, a100) == p.predict_us(flat, a100));
     const Layer half = DenseParams{.batch = 1, .in_features = 2560, .out_features = 10240, .seq = 8192};
-    // the A100 (its own model) and the H100 (the portable tier, cut where the kind's rows end), each with
-    // its machine's fixed cost per call once
-    for (const Device& d : {devices::a100_pcie_40gb, devices::h100_sxm}) {
+    // the A100 (its own model), the L4 (the portable tier, cut where the kind's rows end) and the H100 (the
+    // H200's model: the same chip), each with its machine's fixed cost per call once
+    for (const Device& d : {devices::a100_pcie_40gb, devices::l4, devices::h100_sxm}) {
         CAPTURE(d.id);
         const Target t(d);
         const double floor = m.kernel_floor_us(m.kinds[m.index_of(LayerKind::dense, d)], d);

@@ -138,6 +138,29 @@ TEST_CASE("a GPU model has two tiers: its training devices get their own models,
     CHECK(p.layer_time(LayerNormParams{.batch = 64, .features = 1024}, Target(devices::h100_sxm)).method == Method::mlp);
     // on a training device a kind without a device model falls back to the portable one
     CHECK(m.kinds[m.index_of(LayerKind::softmax, devices::t4)].portable());
+    // a GPU of a training GPU's chip (Device::same_chip: here a T4 board with twice the bandwidth, under
+    // another id) is answered by that GPU's model, which sees the T4's features; the baseline is its own
+    Device twin = devices::t4;
+    twin.id = "t4_faster_memory";
+    twin.bandwidth_gbs *= 2;
+    REQUIRE(twin.same_chip(devices::t4));
+    CHECK(m.index_of(LayerKind::dense, twin) == seen);
+    CHECK(&m.feature_device(m.kinds[seen], twin) == &devices::t4);
+    CHECK(&m.feature_device(m.kinds[seen], devices::t4) == &devices::t4);
+    CHECK(m.kernel_floor_us(m.kinds[seen], twin) == m.kinds[seen].latency_us);  // the host is not the chip's
+    const Layer small_gemm = DenseParams{.batch = 1, .in_features = 256, .out_features = 256, .seq = 32};
+    const Target on_twin(twin), on_t4(devices::t4);
+    CHECK(p.predict_us(small_gemm, on_twin) / portable_baseline_us(small_gemm, on_twin, m.kinds[seen].latency_us) ==
+          doctest::Approx(p.predict_us(small_gemm, on_t4) /
+                          portable_baseline_us(small_gemm, on_t4, m.kernel_floor_us(m.kinds[seen], devices::t4)))
+              .epsilon(1e-12));
+    embedded::Coverage c;
+    CHECK(p.layer_time(small_gemm, on_twin, &c).method == Method::mlp);
+    CHECK(!c.device);
+    CHECK(c.same_chip == "t4");
+    // another chip's board is not: the portable tier
+    twin.units += 2;
+    CHECK(m.index_of(LayerKind::dense, twin) == unseen);
     // a device of the training data that a kind's rows do not have gets that kind's portable model
     const Layer conv = Conv2DParams{.batch = 8, .in_channels = 64, .height = 28, .width = 28, .out_channels = 64,
                                     .kernel = 3, .padding = 1};

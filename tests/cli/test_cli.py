@@ -78,9 +78,16 @@ def predict_uses_the_model_only_where_it_was_trained():
     assert all("shape_in_training" in l for l in j["layers"] if l["method"] == "mlp")
     h = json.loads(run("predict", "resnet50", "--device", "h100", "--format", "json").stdout)
     assert {l["device_in_training"] for l in h["layers"] if l["method"] == "mlp"} == {False}
-    assert "not in its training data" in h["note"]
+    assert "not in its training data" in h["note"] and "same chip as h200_sxm" in h["note"], h["note"]
+    # the H100 SXM is the H200's chip: the H200's models answer every learned layer, and each says so
+    conv = [l for l in h["layers"] if l["kind"] == "conv2d"]
+    assert {x["feature"] for l in conv for x in l["extrapolation"][:1]} == {"device"}
+    assert {l["extrapolation"][0].get("same_chip_as") for l in conv} == {"h200_sxm"}
     table = run("predict", "resnet50", "--device", "h100").stdout
-    assert " data" in table and "new device" in table
+    assert " data" in table and "same chip as h200_sxm" in table and "new device" not in table
+    # the L4 is no training GPU's chip: the portable models
+    l4 = run("predict", "resnet50", "--device", "l4").stdout
+    assert "new device" in l4 and "same chip" not in l4, l4[-600:]
     j = json.loads(run("predict", "resnet50", "--device", "t4", "--pass", "training", "--format", "json").stdout)
     # trained on forward passes only: each layer's training step is its kernels, each learned as a forward
     # kernel; the optimizer's update is inference-pass kernels

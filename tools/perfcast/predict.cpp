@@ -100,8 +100,18 @@ int run(const Args& a) {
                     ", so every layer uses the roofline";
         if (!model->trained_on(dev)) {
             note += "; " + std::string(dev.id) + " was not in its training data";
-            // the fixed cost per kernel its portable tier took: the machine's if given, else the median
+            // a device of a training device's chip is answered by that device's models (Device::same_chip)
             const embedded::Model& v = model->view();
+            std::string twins;
+            for (const embedded::KindModel& k : v.kinds)
+                if (const int b = v.same_chip_index(k, dev); b >= 0 && !k.portable()) {
+                    const std::string id(devices::builtin[static_cast<std::size_t>(b)]->id);
+                    if (twins.find(id) == std::string::npos) twins += (twins.empty() ? "" : ", ") + id;
+                }
+            if (!twins.empty())
+                note += "; it is the same chip as " + twins + ", whose models answer its layers with " +
+                        std::string(dev.id) + "'s own memory bandwidth and kernel floor";
+            // the fixed cost per kernel its portable tier took: the machine's if given, else the median
             for (const embedded::KindModel& k : v.kinds)
                 if (k.portable()) {
                     note += "; kernel floor " + cli::fixed(v.kernel_floor_us(k, dev), 1) + " us" +
@@ -122,6 +132,8 @@ int run(const Args& a) {
     auto data = [](const LayerEstimate& l) -> std::string {
         if (!l.coverage) return "";
         if (l.coverage->device && l.coverage->shape) return "trained";
+        if (!l.coverage->device && !l.coverage->same_chip.empty())
+            return "same chip as " + std::string(l.coverage->same_chip) + (l.coverage->shape ? "" : ", new shape");
         if (!l.coverage->device && !l.coverage->shape) return "new device+shape";
         return l.coverage->device ? "new shape" : "new device";
     };
@@ -142,6 +154,8 @@ int run(const Args& a) {
         std::string s;
         if (!l.coverage) return s;
         if (!l.coverage->device) s = "device " + std::string(dev.id) + " not in the training data";
+        if (!l.coverage->device && !l.coverage->same_chip.empty())
+            s += " (answered by the same chip's, " + std::string(l.coverage->same_chip) + ")";
         for (const auto& f : l.coverage->outside_features())
             s += (s.empty() ? "" : "; ") + std::string(f.name) + " " + significant(f.value) + " outside [" +
                  significant(f.min) + ", " + significant(f.max) + "]";
@@ -152,7 +166,10 @@ int run(const Args& a) {
     auto extrapolation_json = [&](const LayerEstimate& l) {
         nlohmann::json out = nlohmann::json::array();
         if (!l.coverage) return out;
-        if (!l.coverage->device) out.push_back({{"feature", "device"}, {"value", std::string(dev.id)}});
+        if (!l.coverage->device) {
+            out.push_back({{"feature", "device"}, {"value", std::string(dev.id)}});
+            if (!l.coverage->same_chip.empty()) out.back()["same_chip_as"] = std::string(l.coverage->same_chip);
+        }
         for (const auto& f : l.coverage->outside_features())
             out.push_back({{"feature", std::string(f.name)}, {"value", f.value}, {"min", f.min}, {"max", f.max}});
         return out;

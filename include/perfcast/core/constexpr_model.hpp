@@ -122,15 +122,15 @@ struct Model {
 
     /**
      * @brief The index in `kinds` of the first member of the model that answers kind @p k on device
-     * @p d, or kinds.size() if none does: a device-specific model trained on rows of @p d first, else a
-     * portable one, then any model of the kind. (An index, not a pointer:
+     * @p d, or kinds.size() if none does: a device-specific model trained on rows of @p d (or of the same
+     * chip, knows()) first, else a portable one, then any model of the kind. (An index, not a pointer:
      * GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.)
      */
     constexpr std::size_t index_of(LayerKind k, const Device& d) const noexcept {
         std::size_t fallback = kinds.size();
         for (std::size_t i = 0; i < kinds.size(); ++i)
             if (kinds[i].answers(k)) {
-                if (kinds[i].portable() != trained_on(kinds[i], d)) return i;
+                if (kinds[i].portable() != knows(kinds[i], d)) return i;
                 if (fallback == kinds.size()) fallback = i;
             }
         return fallback;
@@ -139,6 +139,37 @@ struct Model {
     constexpr bool trained_on(const KindModel& e, const Device& d) const noexcept {
         if (e.devices.empty()) return trained_on(d);
         return std::find(e.devices.begin(), e.devices.end(), d.id) != e.devices.end();
+    }
+    /**
+     * @brief For a device outside the rows of model entry @p e: the index in devices::builtin of a
+     * training device of @p e that is the same chip (Device::same_chip: the A100 PCIe 80GB of the A100
+     * PCIe 40GB, the H100 SXM of the H200), or -1 when @p d is a training device of @p e or has none.
+     */
+    constexpr int same_chip_index(const KindModel& e, const Device& d) const noexcept {
+        if (d.kind != DeviceKind::gpu || trained_on(e, d)) return -1;
+        // the built-in chips first (a few integer comparisons each, most fail on the SMs): rarely any
+        for (std::size_t b = 0; b < perfcast::devices::builtin.size(); ++b)
+            if (perfcast::devices::builtin[b]->same_chip(d) && trained_on(e, *perfcast::devices::builtin[b]))
+                return static_cast<int>(b);
+        return -1;
+    }
+    /**
+     * @brief Does the device-specific entry @p e answer device @p d: trained on its rows, or on the rows of
+     * the same chip (same_chip_index())?
+     */
+    constexpr bool knows(const KindModel& e, const Device& d) const noexcept {
+        return trained_on(e, d) || same_chip_index(e, d) >= 0;
+    }
+    /**
+     * @brief The device whose features model entry @p e sees for a layer on device @p d: the training device
+     * of the same chip (same_chip_index()) for a device-specific entry asked about a device outside its
+     * rows, else @p d. The answer's baseline and physical bound stay @p d's own (inference.hpp): a chip's
+     * model learned how far from its roofline each layer runs, and @p d's memory gives the roofline.
+     */
+    constexpr const Device& feature_device(const KindModel& e, const Device& d) const noexcept {
+        if (e.portable()) return d;
+        const int b = same_chip_index(e, d);
+        return b < 0 ? d : *perfcast::devices::builtin[static_cast<std::size_t>(b)];
     }
     /** @brief Has a model for this kind (on some device)? */
     constexpr bool covers(LayerKind k) const noexcept {

@@ -88,6 +88,18 @@ struct Device {
     constexpr double simt_flops(DType t) const noexcept {
         return t == DType::fp32 && dual_issue_fp32() ? 0.5 * peak_flops(t) : peak_flops(t);
     }
+    /**
+     * @brief Is @p o the same chip in the same configuration: a GPU of the same architecture and compute
+     * capability, with as many SMs of as many FP32 lanes at the same boost clock and the same peaks? Its
+     * memory may differ (size, bandwidth: the A100 PCIe 40GB and 80GB, the H100 SXM and the H200), and
+     * its host. Such a GPU runs the same kernels at the same rates, bar the memory system.
+     */
+    constexpr bool same_chip(const Device& o) const noexcept {
+        return units == o.units && lanes_per_unit == o.lanes_per_unit && boost_mhz == o.boost_mhz &&
+               fp32_tflops == o.fp32_tflops && tf32_tflops == o.tf32_tflops && fp16_tflops == o.fp16_tflops &&
+               bf16_tflops == o.bf16_tflops && cc_major == o.cc_major && cc_minor == o.cc_minor &&
+               kind == DeviceKind::gpu && o.kind == DeviceKind::gpu && architecture == o.architecture;
+    }
     /** @brief Memory bandwidth in bytes per second. */
     constexpr double bandwidth_bytes_per_s() const noexcept { return bandwidth_gbs * 1e9; }
     /** @brief FP32 cores (GPU) or FP32 lanes (CPU) in all. */

@@ -4,8 +4,8 @@
  *        `embedded::predict_us<Exec>(model, layer, target)`.
  *
  * The steps: the model that answers the layer's kind on the device (Model::index_of: the
- * device-specific tier on a training device, the portable tier elsewhere); the feature vector
- * (feature_kernel.hpp), clamped into the training rows' range; per member of the ensemble, the
+ * device-specific tier on a training device or the same chip as one, the portable tier elsewhere);
+ * the feature vector (feature_kernel.hpp; on a training device's chip twin, that device's), clamped into the training rows' range; per member of the ensemble, the
  * scaler and the network (Exec::forward); the members' mean in the target transform's space; the
  * inverse transform; times the baseline the model learned the ratio to (the roofline, or the
  * device's kernel floor plus its roofline, portable_baseline_us); and never below the physical
@@ -201,6 +201,8 @@ struct Coverage {
     static constexpr std::size_t max_outside = 8;
 
     bool device = false;  ///< the device is among the training rows of the model that answers
+    /// else the training device of the same chip whose model answers (Model::same_chip_index), if any
+    std::string_view same_chip{};
     bool shape = false;   ///< every feature of the query lies inside the training rows' range
     /// the first features outside the range, in the schema's order (a training step timed as its forward
     /// kernels: each name once, with the first kernel's value that lies outside)
@@ -254,6 +256,8 @@ constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, co
     c = Coverage{};
     if (index == m.kinds.size()) return false;
     c.device = m.trained_on(m.kinds[index], d);
+    if (const int b = m.same_chip_index(m.kinds[index], d); !c.device && !m.kinds[index].portable() && b >= 0)
+        c.same_chip = perfcast::devices::builtin[static_cast<std::size_t>(b)]->id;
     return true;
 }
 
@@ -358,12 +362,15 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
         cut = gemm_cut{l, 1.0};
         r = pass_roofline(l, t);
     }
+    // the features as the model's rows saw them: on the training device of the same chip for a device
+    // outside them (Model::feature_device); the baseline and the bound above and below stay the device's own
+    const perfcast::Target ft(m.feature_device(k, t.device()), t.pass(), t.dtype());
     fk::feature_buffer f;
-    fk::compute<typename Exec::math>(f, k.features, cut.piece, t);
+    fk::compute<typename Exec::math>(f, k.features, cut.piece, ft);
     if (outside) {
         if (cut.piece != l) {  // the layer's own features tell where it lies, not its piece's (nor its rows moved)
             fk::feature_buffer whole;
-            fk::compute<typename Exec::math>(whole, k.features, l, t);
+            fk::compute<typename Exec::math>(whole, k.features, l, ft);
             if (!detail::note_outside(*outside, k, whole)) outside->shape = false;
         } else if (!detail::note_outside(*outside, k, f)) {
             outside->shape = false;
@@ -418,7 +425,8 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
         const std::size_t i = m.index_of(kind(q), at.device());
         if (i == m.kinds.size()) return true;  // not a learned kernel
         fk::feature_buffer f;
-        fk::compute<Math>(f, m.kinds[i].features, q, at);
+        fk::compute<Math>(f, m.kinds[i].features, q,
+                          perfcast::Target(m.feature_device(m.kinds[i], at.device()), at.pass(), at.dtype()));
         return detail::note_outside(c, m.kinds[i], f);
     };
     if (m.steps_from_forward(t.pass(), t.dtype())) {
