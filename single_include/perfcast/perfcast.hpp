@@ -287,10 +287,10 @@ struct Device {
      * its host. Such a GPU runs the same kernels at the same rates, bar the memory system.
      */
     constexpr bool same_chip(const Device& o) const noexcept {
-        return kind == DeviceKind::gpu && o.kind == DeviceKind::gpu && architecture == o.architecture &&
-               cc_major == o.cc_major && cc_minor == o.cc_minor && units == o.units &&
-               lanes_per_unit == o.lanes_per_unit && boost_mhz == o.boost_mhz && fp32_tflops == o.fp32_tflops &&
-               tf32_tflops == o.tf32_tflops && fp16_tflops == o.fp16_tflops && bf16_tflops == o.bf16_tflops;
+        return units == o.units && lanes_per_unit == o.lanes_per_unit && boost_mhz == o.boost_mhz &&
+               fp32_tflops == o.fp32_tflops && tf32_tflops == o.tf32_tflops && fp16_tflops == o.fp16_tflops &&
+               bf16_tflops == o.bf16_tflops && cc_major == o.cc_major && cc_minor == o.cc_minor &&
+               kind == DeviceKind::gpu && o.kind == DeviceKind::gpu && architecture == o.architecture;
     }
     /** @brief Memory bandwidth in bytes per second. */
     constexpr double bandwidth_bytes_per_s() const noexcept { return bandwidth_gbs * 1e9; }
@@ -3171,16 +3171,16 @@ struct Model {
      */
     constexpr int same_chip_index(const KindModel& e, const Device& d) const noexcept {
         if (d.kind != DeviceKind::gpu || trained_on(e, d)) return -1;
-        const std::span<const std::string_view> ids = e.devices.empty() ? devices : e.devices;
-        for (const std::string_view id : ids)
-            for (std::size_t b = 0; b < perfcast::devices::builtin.size(); ++b)
-                if (perfcast::devices::builtin[b]->id == id && perfcast::devices::builtin[b]->same_chip(d))
-                    return static_cast<int>(b);
+        // the built-in chips first (a few integer comparisons each, most fail on the SMs): rarely any
+        for (std::size_t b = 0; b < perfcast::devices::builtin.size(); ++b)
+            if (perfcast::devices::builtin[b]->same_chip(d) && trained_on(e, *perfcast::devices::builtin[b]))
+                return static_cast<int>(b);
         return -1;
     }
     /**
-     * @brief Does the device-specific entry @p e answer device @p d: trained on its rows, or on the rows of
-     * the same chip (same_chip_index())?
+     * @brief Does model entry @p e know device @p d: trained on its rows, or on the rows of the same chip
+     * (same_chip_index())? index_of() asks it: a device-specific entry answers the devices it knows, a
+     * portable one the others.
      */
     constexpr bool knows(const KindModel& e, const Device& d) const noexcept {
         return trained_on(e, d) || same_chip_index(e, d) >= 0;
@@ -3254,9 +3254,10 @@ struct Model {
  *        `embedded::predict_us<Exec>(model, layer, target)`.
  *
  * The steps: the model that answers the layer's kind on the device (Model::index_of: the
- * device-specific tier on a training device or the same chip as one, the portable tier elsewhere);
- * the feature vector (feature_kernel.hpp; on a training device's chip twin, that device's), clamped into the training rows' range; per member of the ensemble, the
- * scaler and the network (Exec::forward); the members' mean in the target transform's space; the
+ * device-specific tier on a training device or on the same chip as one, the portable tier
+ * elsewhere); the feature vector (feature_kernel.hpp; on the same chip's training device, that
+ * device's: Model::feature_device), clamped into the training rows' range; per member of the
+ * ensemble, the scaler and the network (Exec::forward); the members' mean in the target transform's space; the
  * inverse transform; times the baseline the model learned the ratio to (the roofline, or the
  * device's kernel floor plus its roofline, portable_baseline_us); and never below the physical
  * bound (physical_bound_us: FLOPs at the peak, times min_compute_fraction, and on GPUs bytes at the
@@ -4013,7 +4014,9 @@ struct Coverage {
     static constexpr std::size_t max_outside = 8;
 
     bool device = false;  ///< the device is among the training rows of the model that answers
-    /// else the training device of the same chip whose model answers (Model::same_chip_index), if any
+    /// else the training device of the same chip among the answering model's rows (Model::same_chip_index), if
+    /// any: a device-specific model answers with its features; a portable one (a kind without a device-specific
+    /// model) with the device's own, as for any GPU
     std::string_view same_chip{};
     bool shape = false;   ///< every feature of the query lies inside the training rows' range
     /// the first features outside the range, in the schema's order (a training step timed as its forward
@@ -4068,7 +4071,7 @@ constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, co
     c = Coverage{};
     if (index == m.kinds.size()) return false;
     c.device = m.trained_on(m.kinds[index], d);
-    if (const int b = m.same_chip_index(m.kinds[index], d); !c.device && !m.kinds[index].portable() && b >= 0)
+    if (const int b = m.same_chip_index(m.kinds[index], d); b >= 0)  // (a portable model too: its rows hold the chip)
         c.same_chip = perfcast::devices::builtin[static_cast<std::size_t>(b)]->id;
     return true;
 }

@@ -81,8 +81,8 @@ def predict_uses_the_model_only_where_it_was_trained():
     assert "not in its training data" in h["note"] and "same chip as h200_sxm" in h["note"], h["note"]
     # the H100 SXM is the H200's chip: the H200's models answer every learned layer, and each says so
     conv = [l for l in h["layers"] if l["kind"] == "conv2d"]
-    assert {x["feature"] for l in conv for x in l["extrapolation"][:1]} == {"device"}
-    assert {l["extrapolation"][0].get("same_chip_as") for l in conv} == {"h200_sxm"}
+    assert {x["feature"] for l in conv for x in l["extrapolation"][:1]} == {"device"}, conv[0]
+    assert {l["extrapolation"][0].get("same_chip_as") for l in conv} == {"h200_sxm"}, conv[0]
     table = run("predict", "resnet50", "--device", "h100").stdout
     assert " data" in table and "same chip as h200_sxm" in table and "new device" not in table
     # the L4 is no training GPU's chip: the portable models
@@ -899,7 +899,7 @@ def a_tampered_model_file_is_refused_by_its_digest_naming_file_and_field():
     refused(lambda j: j["training"]["metrics"].update({"note": "edited"}), ": digest: ")
     refused(lambda j: j.pop("references"), ": references: missing")
     refused(lambda j: j.pop("digest"), ": digest: missing")
-    refused(lambda j: j["training"]["devices"].append("h100_sxm"), "training.devices[5]", "no description")
+    refused(lambda j: j["training"]["devices"].append("h100_sxm"), "training.devices[6]", "no description")
     refused(lambda j: j["memory_fit"].update({"efficiency": 1e9}), "memory_fit.efficiency")
 
 
@@ -932,9 +932,14 @@ def predict_names_the_features_outside_the_training_data():
     rows = list(csv.DictReader(run("predict", "resnet50", "--device", "t4", "--batch", "8", "--format", "csv",
                                    cwd=ROOT).stdout.splitlines()))
     assert any(r["data"] == "trained" and r["extrapolation"] == "" for r in rows)
+    j = json.loads(run("predict", "resnet50", "--device", "l4", "--format", "json", cwd=ROOT).stdout)
+    learned = [l for l in j["layers"] if "device_in_training" in l]
+    assert learned and all(l["extrapolation"][0] == {"feature": "device", "value": "l4"} for l in learned)
+    # a GPU of a training GPU's chip names the chip whose models answered
     j = json.loads(run("predict", "resnet50", "--device", "h100", "--format", "json", cwd=ROOT).stdout)
     learned = [l for l in j["layers"] if "device_in_training" in l]
-    assert learned and all(l["extrapolation"][0] == {"feature": "device", "value": "h100_sxm"} for l in learned)
+    assert learned and all(l["extrapolation"][0] == {"feature": "device", "value": "h100_sxm",
+                                                     "same_chip_as": "h200_sxm"} for l in learned), learned[0]
 
 
 print(f"{passed} passed, {failures} failed")

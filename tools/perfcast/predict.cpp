@@ -155,7 +155,7 @@ int run(const Args& a) {
         if (!l.coverage) return s;
         if (!l.coverage->device) s = "device " + std::string(dev.id) + " not in the training data";
         if (!l.coverage->device && !l.coverage->same_chip.empty())
-            s += " (answered by the same chip's, " + std::string(l.coverage->same_chip) + ")";
+            s += " (the same chip as " + std::string(l.coverage->same_chip) + ", which is)";
         for (const auto& f : l.coverage->outside_features())
             s += (s.empty() ? "" : "; ") + std::string(f.name) + " " + significant(f.value) + " outside [" +
                  significant(f.min) + ", " + significant(f.max) + "]";

@@ -154,8 +154,9 @@ struct Model {
         return -1;
     }
     /**
-     * @brief Does the device-specific entry @p e answer device @p d: trained on its rows, or on the rows of
-     * the same chip (same_chip_index())?
+     * @brief Does model entry @p e know device @p d: trained on its rows, or on the rows of the same chip
+     * (same_chip_index())? index_of() asks it: a device-specific entry answers the devices it knows, a
+     * portable one the others.
      */
     constexpr bool knows(const KindModel& e, const Device& d) const noexcept {
         return trained_on(e, d) || same_chip_index(e, d) >= 0;

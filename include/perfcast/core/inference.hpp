@@ -4,9 +4,10 @@
  *        `embedded::predict_us<Exec>(model, layer, target)`.
  *
  * The steps: the model that answers the layer's kind on the device (Model::index_of: the
- * device-specific tier on a training device or the same chip as one, the portable tier elsewhere);
- * the feature vector (feature_kernel.hpp; on a training device's chip twin, that device's), clamped into the training rows' range; per member of the ensemble, the
- * scaler and the network (Exec::forward); the members' mean in the target transform's space; the
+ * device-specific tier on a training device or on the same chip as one, the portable tier
+ * elsewhere); the feature vector (feature_kernel.hpp; on the same chip's training device, that
+ * device's: Model::feature_device), clamped into the training rows' range; per member of the
+ * ensemble, the scaler and the network (Exec::forward); the members' mean in the target transform's space; the
  * inverse transform; times the baseline the model learned the ratio to (the roofline, or the
  * device's kernel floor plus its roofline, portable_baseline_us); and never below the physical
  * bound (physical_bound_us: FLOPs at the peak, times min_compute_fraction, and on GPUs bytes at the
@@ -201,7 +202,9 @@ struct Coverage {
     static constexpr std::size_t max_outside = 8;
 
     bool device = false;  ///< the device is among the training rows of the model that answers
-    /// else the training device of the same chip whose model answers (Model::same_chip_index), if any
+    /// else the training device of the same chip among the answering model's rows (Model::same_chip_index), if
+    /// any: a device-specific model answers with its features; a portable one (a kind without a device-specific
+    /// model) with the device's own, as for any GPU
     std::string_view same_chip{};
     bool shape = false;   ///< every feature of the query lies inside the training rows' range
     /// the first features outside the range, in the schema's order (a training step timed as its forward
@@ -256,7 +259,7 @@ constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, co
     c = Coverage{};
     if (index == m.kinds.size()) return false;
     c.device = m.trained_on(m.kinds[index], d);
-    if (const int b = m.same_chip_index(m.kinds[index], d); !c.device && !m.kinds[index].portable() && b >= 0)
+    if (const int b = m.same_chip_index(m.kinds[index], d); b >= 0)  // (a portable model too: its rows hold the chip)
         c.same_chip = perfcast::devices::builtin[static_cast<std::size_t>(b)]->id;
     return true;
 }
