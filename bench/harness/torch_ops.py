@@ -2,13 +2,15 @@
 """Operator sweeps in NeuSight's CSV format, measured with PyTorch on a CUDA GPU (or, to rehearse, a CPU).
 
 The shapes come from NeuSight-format files (the shared folder's `<op>/<GPU>.csv[.xz]` and `test/*.csv.xz`),
-so each row measured here has a twin measured on NeuSight's GPUs; `perfcast import neusight` reads the
+so each row measured here has a twin measured on NeuSight's GPUs (or they come from `tools/zoo_shapes.py`:
+the layers of perfcast's zoo networks, bench/harness/zoo_shapes/); `perfcast import neusight` reads the
 output as it reads NeuSight's own files (the device named by PyTorch must be in perfcast's device
 database, e.g. "NVIDIA H200").
 
 usage:
     python3 bench/harness/torch_ops.py --out DIR --shapes OP=FILE[,OP=FILE...] [--budget-s OP=S,...]
         [--sample N] [--seed S] [--device cuda|cpu] [--extra embedding,broadcast] [--deadline-s S]
+        [--stream [--stream-calls N]]
 
     OP is linear, bmm, conv, elem (a file whose rows name their OPName: add, addu, mul, mulu, div,
     divu, pow, powu, relu, gelu, tanh, softmax, ln; NeuSight's per-operator files and its test set
@@ -19,6 +21,12 @@ torch.backends.cudnn.benchmark on, forward only; after warm-up calls, 25 separat
 CUDA-event timings of one call, `Latency` (ms) = the mean of the fastest 5. A call slower than
 --long-ms in the warm-up is timed 10 times instead (the `Timings` column says how many); the mean of
 the fastest 5 stays. NeuSight's kernel-name and launch-geometry columns are left empty.
+
+--stream adds a `Stream_Latency` column (ms): the call issued --stream-calls times (default 25) back to
+back between two CUDA events, without a synchronisation between calls, divided by their number; the
+fastest of three such runs. Each call's host dispatch then overlaps the previous call's kernel, as a
+layer's does inside a network: the column is the cost of the operator in a stream of kernels, where
+`Latency` (NeuSight's method) is the cost of a call timed alone, its dispatch included.
 
 Sampling and budgets: each file's distinct shapes are shuffled with --seed; an operator's shapes are
 measured in that order until --sample rows or its --budget-s seconds are spent (so what is measured
@@ -74,6 +82,28 @@ class Timer:
         t0 = time.perf_counter()
         fn()
         return (time.perf_counter() - t0) * 1e3
+
+    def stream(self, fn, calls):
+        """The cost of one call among `calls` issued back to back (no synchronisation between them), ms;
+        the fastest of three runs."""
+        best = float("inf")
+        for _ in range(3):
+            if self.device == "cuda":
+                e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                torch.cuda.synchronize()
+                e0.record()
+                for _ in range(calls):
+                    fn()
+                e1.record()
+                torch.cuda.synchronize()
+                ms = e0.elapsed_time(e1)
+            else:
+                t0 = time.perf_counter()
+                for _ in range(calls):
+                    fn()
+                ms = (time.perf_counter() - t0) * 1e3
+            best = min(best, ms / calls)
+        return best
 
     def latency(self, fn):
         """NeuSight's rule: the mean of the fastest 5 of 25 timings (10 for a slow call)."""
@@ -160,7 +190,7 @@ def provenance(dev):
 def sweep(name, rows, cols, out_path, args, timer, prov, t_end):
     """Measures a shuffled sample of one file's shapes into out_path (NeuSight's columns)."""
     extra = ["large"] if rows and "large" in rows[0] else []
-    head = NEUSIGHT_HEAD + cols + extra + ["Timings"]
+    head = NEUSIGHT_HEAD + cols + extra + ["Timings"] + (["Stream_Latency"] if args.stream else [])
     sink = Sink(out_path, head, ["OPName"] + cols)
     shapes, seen = [], set()
     for r in rows:
@@ -189,6 +219,8 @@ def sweep(name, rows, cols, out_path, args, timer, prov, t_end):
             fn = make_call(op, s, args.device)
             with torch.no_grad():
                 ms, n = timer.latency(fn)
+                if args.stream:
+                    v["Stream_Latency"] = timer.stream(fn, args.stream_calls)
             v["Latency"], v["Timings"] = ms, n
             sink.write(v)
             done += 1
@@ -269,7 +301,12 @@ def main():
     ap.add_argument("--long-ms", type=float, default=5.0)
     ap.add_argument("--extra", default="")
     ap.add_argument("--deadline-s", type=float, default=1e9)
+    ap.add_argument("--stream", action="store_true",
+                    help="also time each call back to back, unsynchronised (column Stream_Latency, ms per call)")
+    ap.add_argument("--stream-calls", type=int, default=25, help="calls per back-to-back run of --stream")
     args = ap.parse_args()
+    if args.stream_calls < 1:
+        sys.exit("--stream-calls: at least 1")
     t_end = time.time() + args.deadline_s
     if args.device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False

@@ -500,6 +500,38 @@ def torch_ops_measures_neusight_rows_resumes_and_refuses_bad_input():
 
 
 @case
+def torch_ops_times_zoo_shapes_in_a_stream_too_and_perfcast_imports_them():
+    """torch_ops.py --stream on a CPU over the first rows of the committed zoo shapes (tools/zoo_shapes.py):
+    every row gets both NeuSight's latency and the back-to-back cost per call, and `perfcast import
+    neusight` reads the files with the extra column; --stream-calls must be positive."""
+    ops = os.path.join(ROOT, "bench", "harness", "torch_ops.py")
+    small = os.path.join(TMP, "zoo_small")
+    os.makedirs(small, exist_ok=True)
+    files = []
+    for name in ("linear", "bmm", "conv", "elem"):
+        with open(os.path.join(ROOT, "bench", "harness", "zoo_shapes", name + ".csv")) as f:
+            head = [next(f) for _ in range(4)]  # LeNet-5's and AlexNet's smallest layers come first
+        with open(os.path.join(small, name + ".csv"), "w") as f:
+            f.writelines(head)
+        files.append(f"{name}={os.path.join(small, name + '.csv')}")
+    out = os.path.join(TMP, "zoo_ops")
+    p = subprocess.run([PY, ops, "--device", "cpu", "--out", out, "--stream", "--stream-calls", "3",
+                        "--shapes", ",".join(files)], capture_output=True, text=True, cwd=TMP)
+    assert p.returncode == 0, p.stderr[-2000:]
+    measured = []
+    for name in ("linear", "bmm", "conv", "elem"):
+        with open(os.path.join(out, name + ".csv")) as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == 3 and all(float(r["Latency"]) > 0 and float(r["Stream_Latency"]) > 0 for r in rows), rows
+        measured.append(os.path.join(out, name + ".csv"))
+    dataset = os.path.join(TMP, "zoo_ops.csv")
+    p = subprocess.run([EXE, "import", "neusight", *measured, "--out", dataset], capture_output=True, text=True)
+    assert p.returncode == 0 and "wrote 12 rows" in p.stderr, p.stderr
+    p = subprocess.run([PY, ops, "--device", "cpu", "--out", out, "--stream", "--stream-calls", "0",
+                        "--shapes", files[0]], capture_output=True, text=True, cwd=TMP)
+    assert p.returncode != 0 and "--stream-calls" in p.stderr, p.stderr[-2000:]
+
+@case
 def measure_hf_writes_neusight_labels_that_validate_reads():
     """tools/measure_hf.py --from-csv: each measured row (synthetic times, written here) becomes NeuSight's
     label JSON under <GPU>/; an error row is left out; `perfcast validate neusight-models` compares the
