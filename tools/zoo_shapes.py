@@ -7,10 +7,10 @@ usage:
 
 NeuSight's sweeps (and so the default model's training rows) draw every size at random: a shape whose
 dimensions are all multiples of 64, as most layers of real networks have, is in none of them (4
-convolutions of 19,875), and the model answers it by extrapolation (docs/accuracy.md, "Aligned shapes"). This writes the distinct
-operators of the zoo's networks at the given batch sizes (and, for the transformers, sequence
-lengths) in NeuSight's per-operator formats, so that one run of torch_ops.py on a GPU times the
-layers real networks run with NeuSight's method:
+convolutions of 19,875), and the model answers it by extrapolation (docs/accuracy.md, "Aligned
+shapes"). This writes the distinct operators of the zoo's networks at the given batch sizes (and, for
+the transformers, sequence lengths) in NeuSight's per-operator formats, so that one run of
+torch_ops.py on a GPU times the layers real networks run with NeuSight's method:
 
     DIR/linear.csv  OPName,B,M,N,K        Linear(N, K) on (B, M, N): a dense layer, B the batch, M its tokens
     DIR/bmm.csv     OPName,B,M,N,K        bmm of (B, M, N) by (B, N, K) (a transposed operand timed as stored)
