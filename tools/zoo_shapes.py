@@ -169,7 +169,7 @@ def main():
         readme.write("# The zoo's operators as NeuSight shape files\n\n")
         readme.write("Shapes, not timings: written by `tools/zoo_shapes.py` from perfcast's zoo, for "
                      "`bench/harness/torch_ops.py` (the layers real networks run, with NeuSight's method). "
-                     "Regenerate them after a change of the zoo; `tests/cli/test_cli.py` checks they are current.\n\n")
+                     "Regenerate them after a change of the zoo; `tests/cli/test_zoo_shapes.py` checks they are current.\n\n")
         readme.write(f"```sh\n{command}\n```\n\n")
         readme.write(f"{layers:,} layers of {len(networks)} networks; distinct operators: " +
                      ", ".join(f"{f} {len(rows[f]):,}" for f in COLUMNS) + ".\n\n")
