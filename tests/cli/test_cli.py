@@ -942,6 +942,5 @@ def predict_names_the_features_outside_the_training_data():
                                                      "same_chip_as": "h200_sxm"} for l in learned), learned[0]
 
 
-
 print(f"{passed} passed, {failures} failed")
 sys.exit(1 if failures else 0)
