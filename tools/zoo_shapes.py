@@ -52,13 +52,13 @@ def prod(xs):
     return p
 
 
-def rows_of(layer, shown):
-    """(file, row) for one layer of `perfcast network show --format json`, or (None, why) if NeuSight's
-    formats cannot say it."""
+def rows_of(layer, shown, batch):
+    """(file, row) for one layer of `perfcast network show --format json` (its `layer` and the whole entry,
+    of a network at `batch`), or (None, why) if NeuSight's formats cannot say it."""
     k = layer["kind"]
     out = shown["output_shape"]
-    if k == "dense":  # torch_ops.py's Linear has a bias (cuBLAS adds it in the GEMM): one without, timed with
-        return "linear", {"OPName": "linear", "B": shown["_batch"], "M": layer.get("seq", 1),
+    if k == "dense":  # a layer without a bias is timed with one: torch_ops.py's Linear (cuBLAS adds it in the GEMM)
+        return "linear", {"OPName": "linear", "B": batch, "M": layer.get("seq", 1),
                           "N": layer["in_features"], "K": layer["out_features"]}
     if k == "bmm":
         return "bmm", {"OPName": "bmm", "B": layer["batch"], "M": layer["m"], "N": layer["k"], "K": layer["n"]}
@@ -70,7 +70,7 @@ def rows_of(layer, shown):
             return None, "conv2d not square (input, kernel, stride or padding)"
         if layer.get("groups", 1) != 1 or square(layer.get("dilation", 1)) != 1:
             return None, "conv2d grouped or dilated"
-        return "conv", {"OPName": "conv", "B": shown["_batch"], "Input_Channel": layer["in_channels"],
+        return "conv", {"OPName": "conv", "B": batch, "Input_Channel": layer["in_channels"],
                         "Output_Channel": layer["out_channels"], "Kernel_Szie": kern, "Input_Size": layer["height"],
                         "Stride": stride, "Padding": pad}
     vec = {"B": prod(out[:-1]), "H": out[-1]} if out else None
@@ -148,8 +148,7 @@ def main():
                     continue
                 for shown in net["layers"]:
                     layers += 1
-                    shown["_batch"] = net["batch"]
-                    f, row = rows_of(shown["layer"], shown)
+                    f, row = rows_of(shown["layer"], shown, net["batch"])
                     if f is None:
                         left_out[row] = left_out.get(row, 0) + 1
                         continue

@@ -11,11 +11,10 @@ import subprocess
 import sys
 import tempfile
 
+from cases import case, finish
 from model_digest import model_digest
 
 EXE = sys.argv[1]
-failures = 0
-passed = 0
 
 
 def run(*args, ok=True, cwd=None):
@@ -26,16 +25,6 @@ def run(*args, ok=True, cwd=None):
         raise AssertionError(f"{args}: expected a failure, got exit 0")
     return p
 
-
-def case(fn):
-    global failures, passed
-    try:
-        fn()
-        passed += 1
-        print(f"ok   {fn.__name__}")
-    except AssertionError as e:
-        failures += 1
-        print(f"FAIL {fn.__name__}: {e}")
 
 
 @case
@@ -942,5 +931,4 @@ def predict_names_the_features_outside_the_training_data():
                                                      "same_chip_as": "h200_sxm"} for l in learned), learned[0]
 
 
-print(f"{passed} passed, {failures} failed")
-sys.exit(1 if failures else 0)
+finish()

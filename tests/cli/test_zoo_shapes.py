@@ -10,21 +10,10 @@ import subprocess
 import sys
 import tempfile
 
+from cases import case, finish
+
 EXE = sys.argv[1]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-failures = 0
-passed = 0
-
-
-def case(fn):
-    global failures, passed
-    try:
-        fn()
-        passed += 1
-        print(f"ok   {fn.__name__}")
-    except AssertionError as e:
-        failures += 1
-        print(f"FAIL {fn.__name__}: {e}")
 
 
 @case
@@ -70,5 +59,4 @@ def zoo_shapes_writes_the_zoos_operators_and_the_committed_files_are_current():
             assert p.returncode != 0 and said in p.stderr, (bad, p.stderr)
 
 
-print(f"{passed} passed, {failures} failed")
-sys.exit(1 if failures else 0)
+finish()
