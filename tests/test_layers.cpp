@@ -180,6 +180,20 @@ TEST_CASE("layernorm: per-row statistics, an affine scale and shift, costed as b
     CHECK(cost(plain, Phase::backward_weights, DType::fp32, Pass::training) == Cost{});
 }
 
+TEST_CASE("softmax: a row held in registers moves its tensor twice, a longer row three times; the backward three") {
+    const auto bytes = [](std::int64_t features, DType t) {
+        return cost(SoftmaxParams{.batch = 6, .features = features}, Phase::forward, t).bytes;
+    };
+    CHECK(bytes(1024, DType::fp32) == 2 * 6 * 1024 * 4);  // 4,096 bytes: in registers
+    CHECK(bytes(1025, DType::fp32) == 3 * 6 * 1025 * 4);  // one element past the limit
+    CHECK(bytes(1024, DType::fp16) == 2 * 6 * 1024 * 2);
+    CHECK(bytes(2048, DType::fp16) == 3 * 6 * 2048 * 2);  // 4,096 bytes, but past the element limit
+    static_assert(cost(SoftmaxParams{.batch = 6, .features = 512}, Phase::forward, DType::fp32).bytes == 2 * 6 * 512 * 4);
+    const Cost back = cost(SoftmaxParams{.batch = 6, .features = 512}, Phase::backward_data, DType::fp32, Pass::training);
+    CHECK(back.bytes == 3 * 6 * 512 * 4);  // reads the output and its gradient, writes the input's gradient
+    CHECK(back.flops == 4 * 6 * 512);
+}
+
 TEST_CASE("elementwise: one FLOP per element (pow: a log, a multiply and an exp), a tensor or a scalar operand") {
     const Shape s = Shape::nchw(2, 3, 4, 5);
     const std::int64_t n = s.elements();

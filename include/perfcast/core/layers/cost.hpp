@@ -63,6 +63,14 @@ inline constexpr std::int64_t batchnorm_backward_data_flops = 8;
 inline constexpr std::int64_t batchnorm_backward_weights_flops = 3;
 inline constexpr std::int64_t softmax_forward_flops = 5;      // max, subtract, exp, sum, divide
 inline constexpr std::int64_t softmax_backward_flops = 4;
+/// PyTorch's CUDA softmax over a row of at most this many elements and bytes keeps the row in registers
+/// (its persistent warp kernel): the memory sees one read and one write. A longer row is read again.
+inline constexpr std::int64_t softmax_register_row_elements = 1024;
+inline constexpr std::int64_t softmax_register_row_bytes = 4096;
+/** @brief How many times a softmax forward moves its tensor through memory: 2 for a row held in registers, else 3. */
+constexpr std::int64_t softmax_forward_passes(std::int64_t row, DType t) noexcept {
+    return row <= softmax_register_row_elements && row * dtype_bytes(t) <= softmax_register_row_bytes ? 2 : 3;
+}
 inline constexpr std::int64_t dropout_forward_flops = 2;      // draw and multiply
 inline constexpr std::int64_t dropout_backward_flops = 1;
 inline constexpr std::int64_t layernorm_forward_flops = 5;         // mean, variance (difference, square-add), normalise
@@ -337,8 +345,11 @@ template <typename I = std::int64_t>
 constexpr cost_t<I> cost(const SoftmaxParams& p, Phase phase, DType t, Pass = Pass::inference) noexcept {
     const I n = I(p.batch) * p.features;
     switch (phase) {
-        case Phase::forward: return detail::make_cost<I>(op_constants::softmax_forward_flops * n, 3 * n, t);
-        case Phase::backward_data: return detail::make_cost<I>(op_constants::softmax_backward_flops * n, 3 * n, t);
+        case Phase::forward:
+            return detail::make_cost<I>(op_constants::softmax_forward_flops * n,
+                                        op_constants::softmax_forward_passes(p.features, t) * n, t);
+        case Phase::backward_data:  // reads the output and its gradient, writes the input's gradient
+            return detail::make_cost<I>(op_constants::softmax_backward_flops * n, 3 * n, t);
         case Phase::backward_weights: return {};
     }
     return {};
