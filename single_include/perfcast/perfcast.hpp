@@ -3156,20 +3156,33 @@ struct Model {
     std::span<const double> kernel_floors_us{};
 
     /**
-     * @brief The index in `kinds` of the first member of the model that answers kind @p k on device
-     * @p d, or kinds.size() if none does: a device-specific model trained on rows of @p d (or of the same
+     * @brief Which model entry answers a layer kind on a device (Model::answer), with what the search
+     * found out about the device on the way, so that nothing asks it again.
+     */
+    struct Answer {
+        std::size_t index = 0;  ///< in `kinds`; kinds.size() when no model has the kind
+        bool trained = false;   ///< trained_on(): the device is among that entry's training devices
+        int chip = -1;          ///< else same_chip_index() for that entry (-1: none)
+    };
+    /**
+     * @brief The first member of the model that answers kind @p k on device @p d (its index in `kinds`,
+     * or kinds.size() if none does): a device-specific model trained on rows of @p d (or of the same
      * chip, knows()) first, else a portable one, then any model of the kind. (An index, not a pointer:
      * GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.)
      */
-    constexpr std::size_t index_of(LayerKind k, const Device& d) const noexcept {
-        std::size_t fallback = kinds.size();
+    constexpr Answer answer(LayerKind k, const Device& d) const noexcept {
+        Answer fallback{kinds.size(), false, -1};
         for (std::size_t i = 0; i < kinds.size(); ++i)
             if (kinds[i].answers(k)) {
-                if (kinds[i].portable() != knows(kinds[i], d)) return i;
-                if (fallback == kinds.size()) fallback = i;
+                const bool trained = trained_on(kinds[i], d);
+                const Answer a{i, trained, trained ? -1 : chip_among(kinds[i], d)};
+                if (kinds[i].portable() != (trained || a.chip >= 0)) return a;  // != knows()
+                if (fallback.index == kinds.size()) fallback = a;
             }
         return fallback;
     }
+    /** @brief answer()'s index: the entry of `kinds` that answers kind @p k on device @p d. */
+    constexpr std::size_t index_of(LayerKind k, const Device& d) const noexcept { return answer(k, d).index; }
     /** @brief Was the model entry @p e trained on rows of this device? */
     constexpr bool trained_on(const KindModel& e, const Device& d) const noexcept {
         if (e.devices.empty()) return trained_on(d);
@@ -3181,20 +3194,15 @@ struct Model {
      * PCIe 40GB, the H100 SXM of the H200), or -1 when @p d is a training device of @p e or has none.
      */
     constexpr int same_chip_index(const KindModel& e, const Device& d) const noexcept {
-        if (d.kind != DeviceKind::gpu || trained_on(e, d)) return -1;
-        // the built-in chips first (a few integer comparisons each, most fail on the SMs): rarely any
-        for (std::size_t b = 0; b < perfcast::devices::builtin.size(); ++b)
-            if (perfcast::devices::builtin[b]->same_chip(d) && trained_on(e, *perfcast::devices::builtin[b]))
-                return static_cast<int>(b);
-        return -1;
+        return trained_on(e, d) ? -1 : chip_among(e, d);
     }
     /**
      * @brief Does model entry @p e know device @p d: trained on its rows, or on the rows of the same chip
-     * (same_chip_index())? index_of() asks it: a device-specific entry answers the devices it knows, a
+     * (same_chip_index())? answer() asks it: a device-specific entry answers the devices it knows, a
      * portable one the others.
      */
     constexpr bool knows(const KindModel& e, const Device& d) const noexcept {
-        return trained_on(e, d) || same_chip_index(e, d) >= 0;
+        return trained_on(e, d) || chip_among(e, d) >= 0;
     }
     /**
      * @brief The device whose features model entry @p e sees for a layer on device @p d: the training device
@@ -3203,9 +3211,11 @@ struct Model {
      * model learned how far from its roofline each layer runs, and @p d's memory gives the roofline.
      */
     constexpr const Device& feature_device(const KindModel& e, const Device& d) const noexcept {
-        if (e.portable()) return d;
-        const int b = same_chip_index(e, d);
-        return b < 0 ? d : *perfcast::devices::builtin[static_cast<std::size_t>(b)];
+        return feature_device(e, d, e.portable() ? -1 : same_chip_index(e, d));
+    }
+    /** @brief feature_device() with same_chip_index()'s answer for @p e and @p d, @p chip (answer()'s). */
+    constexpr const Device& feature_device(const KindModel& e, const Device& d, int chip) const noexcept {
+        return e.portable() || chip < 0 ? d : *perfcast::devices::builtin[static_cast<std::size_t>(chip)];
     }
     /** @brief Has a model for this kind (on some device)? */
     constexpr bool covers(LayerKind k) const noexcept {
@@ -3240,6 +3250,15 @@ struct Model {
     constexpr bool trained_on(const Device& d) const noexcept {
         return std::find(devices.begin(), devices.end(), d.id) != devices.end();
     }
+    /** @brief same_chip_index() for a device @p d that is not a training device of @p e. */
+    constexpr int chip_among(const KindModel& e, const Device& d) const noexcept {
+        if (d.kind != DeviceKind::gpu) return -1;
+        // the built-in chips first (a few integer comparisons each, most fail on the SMs): rarely any
+        for (std::size_t b = 0; b < perfcast::devices::builtin.size(); ++b)
+            if (perfcast::devices::builtin[b]->same_chip(d) && trained_on(e, *perfcast::devices::builtin[b]))
+                return static_cast<int>(b);
+        return -1;
+    }
     /** @brief The call overhead of a layer on the target, microseconds: 0 but on the device it was fitted on. */
     constexpr double overhead_us(const Layer& l, const perfcast::Target& t) const noexcept {
         return overhead.fitted() && t.device().id == overhead_device ? overhead.at(l, t) : 0.0;
@@ -3264,7 +3283,7 @@ struct Model {
  * @brief The learned model's prediction for one layer, written once over an execution policy:
  *        `embedded::predict_us<Exec>(model, layer, target)`.
  *
- * The steps: the model that answers the layer's kind on the device (Model::index_of: the
+ * The steps: the model that answers the layer's kind on the device (Model::answer: the
  * device-specific tier on a training device or on the same chip as one, the portable tier
  * elsewhere); the feature vector (feature_kernel.hpp; on the same chip's training device, that
  * device's: Model::feature_device), clamped into the training rows' range; per member of the
@@ -4074,16 +4093,16 @@ constexpr bool note_outside(Coverage& c, const KindModel& k,
 }
 
 /**
- * @brief A Coverage's start for a layer that model `m.kinds[index]` answers (Model::index_of's answer
- * for it): its device is among that model's training devices. False (and @p c empty) when no model
- * answers it (`index == m.kinds.size()`).
+ * @brief A Coverage's start for a layer that model `m.kinds[a.index]` answers (Model::answer for it):
+ * whether its device is among that model's training devices, else the same chip's. False (and @p c
+ * empty) when no model answers it (`a.index == m.kinds.size()`).
  */
-constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, const Device& d) noexcept {
+constexpr bool begin_coverage(Coverage& c, const Model& m, const Model::Answer& a) noexcept {
     c = Coverage{};
-    if (index == m.kinds.size()) return false;
-    c.device = m.trained_on(m.kinds[index], d);
-    if (const int b = m.same_chip_index(m.kinds[index], d); b >= 0)  // (a portable model too: its rows hold the chip)
-        c.same_chip = perfcast::devices::builtin[static_cast<std::size_t>(b)]->id;
+    if (a.index == m.kinds.size()) return false;
+    c.device = a.trained;
+    if (a.chip >= 0)  // (a portable model too: its rows hold the chip)
+        c.same_chip = perfcast::devices::builtin[static_cast<std::size_t>(a.chip)]->id;
     return true;
 }
 
@@ -4172,10 +4191,11 @@ constexpr gemm_cut cut_to_range(const Model& m, std::size_t index, const Layer& 
     return c;
 }
 
-/** @brief predict_us() by the model that answers: `m.kinds[index]`, Model::index_of's answer for the layer. */
+/** @brief predict_us() by the model that answers: `m.kinds[a.index]`, Model::answer for the layer. */
 template <class Exec>
-constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
+constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
                             Coverage* outside) {
+    const std::size_t index = a.index;
     const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
     gemm_cut cut = cut_to_range<typename Exec::math>(m, index, l);
@@ -4190,7 +4210,7 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
     }
     // the features as the model's rows saw them: on the training device of the same chip for a device
     // outside them (Model::feature_device); the baseline and the bound above and below stay the device's own
-    const perfcast::Target ft(m.feature_device(k, t.device()), t.pass(), t.dtype());
+    const perfcast::Target ft(m.feature_device(k, t.device(), a.chip), t.pass(), t.dtype());
     fk::feature_buffer f;
     fk::compute<typename Exec::math>(f, k.features, cut.piece, ft);
     if (outside) {
@@ -4232,9 +4252,9 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
 
 template <class Exec>
 constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* outside) {
-    const std::size_t index = m.index_of(kind(l), t.device());
-    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
-    return detail::predict_at<Exec>(m, index, l, t, outside);
+    const Model::Answer a = m.answer(kind(l), t.device());
+    if (a.index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
+    return detail::predict_at<Exec>(m, a, l, t, outside);
 }
 
 /**
@@ -4245,15 +4265,15 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
 template <class Math = perfcast::detail::constexpr_math>
 constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
     Coverage c;
-    if (!detail::begin_coverage(c, m, m.index_of(kind(l), t.device()), t.device())) return c;
+    if (!detail::begin_coverage(c, m, m.answer(kind(l), t.device()))) return c;
     namespace fk = perfcast::detail::features_kernel;
     const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
-        const std::size_t i = m.index_of(kind(q), at.device());
-        if (i == m.kinds.size()) return true;  // not a learned kernel
+        const Model::Answer a = m.answer(kind(q), at.device());
+        if (a.index == m.kinds.size()) return true;  // not a learned kernel
+        const KindModel& e = m.kinds[a.index];
         fk::feature_buffer f;
-        fk::compute<Math>(f, m.kinds[i].features, q,
-                          perfcast::Target(m.feature_device(m.kinds[i], at.device()), at.pass(), at.dtype()));
-        return detail::note_outside(c, m.kinds[i], f);
+        fk::compute<Math>(f, e.features, q, perfcast::Target(m.feature_device(e, at.device(), a.chip), at.pass(), at.dtype()));
+        return detail::note_outside(c, e, f);
     };
     if (m.steps_from_forward(t.pass(), t.dtype())) {
         c.shape = true;
@@ -4308,11 +4328,11 @@ namespace perfcast {
 namespace embedded {
 
 namespace detail {
-/** @brief kernel_time() with Model::index_of's answer for the layer, @p index. */
+/** @brief kernel_time() with Model::answer for the layer, @p a. */
 template <class Exec>
-constexpr LayerTime kernel_time_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
+constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
                                    Coverage* outside) {
-    if (index != m.kinds.size()) return {predict_at<Exec>(m, index, l, t, outside), Method::mlp, 0.0};
+    if (a.index != m.kinds.size()) return {predict_at<Exec>(m, a, l, t, outside), Method::mlp, 0.0};
     if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
     return {roofline_us(l, t), Method::roofline, 0.0};
 }
@@ -4326,7 +4346,7 @@ constexpr LayerTime kernel_time_at(const Model& m, std::size_t index, const Laye
 template <class Exec = constexpr_exec>
 constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
                                 Coverage* outside = nullptr) {
-    return detail::kernel_time_at<Exec>(m, m.index_of(kind(l), t.device()), l, t, outside);
+    return detail::kernel_time_at<Exec>(m, m.answer(kind(l), t.device()), l, t, outside);
 }
 
 /**
@@ -4344,13 +4364,13 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
 template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
     // coverage()'s rule: the model of the layer's kind, then each learned kernel's features inside (predict_us)
-    const std::size_t index = m.index_of(kind(l), t.device());
-    if (c && !detail::begin_coverage(*c, m, index, t.device())) c = nullptr;
+    const Model::Answer a = m.answer(kind(l), t.device());
+    if (c && !detail::begin_coverage(*c, m, a)) c = nullptr;
     if (c) c->shape = true;
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
-        const LayerTime k = detail::kernel_time_at<Exec>(m, index, l, t, c);
+        const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
         return {k.us + o, k.method, o};
     }
     if (m.steps_from_forward(t.pass(), t.dtype())) {

@@ -121,20 +121,33 @@ struct Model {
     std::span<const double> kernel_floors_us{};
 
     /**
-     * @brief The index in `kinds` of the first member of the model that answers kind @p k on device
-     * @p d, or kinds.size() if none does: a device-specific model trained on rows of @p d (or of the same
+     * @brief Which model entry answers a layer kind on a device (Model::answer), with what the search
+     * found out about the device on the way, so that nothing asks it again.
+     */
+    struct Answer {
+        std::size_t index = 0;  ///< in `kinds`; kinds.size() when no model has the kind
+        bool trained = false;   ///< trained_on(): the device is among that entry's training devices
+        int chip = -1;          ///< else same_chip_index() for that entry (-1: none)
+    };
+    /**
+     * @brief The first member of the model that answers kind @p k on device @p d (its index in `kinds`,
+     * or kinds.size() if none does): a device-specific model trained on rows of @p d (or of the same
      * chip, knows()) first, else a portable one, then any model of the kind. (An index, not a pointer:
      * GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.)
      */
-    constexpr std::size_t index_of(LayerKind k, const Device& d) const noexcept {
-        std::size_t fallback = kinds.size();
+    constexpr Answer answer(LayerKind k, const Device& d) const noexcept {
+        Answer fallback{kinds.size(), false, -1};
         for (std::size_t i = 0; i < kinds.size(); ++i)
             if (kinds[i].answers(k)) {
-                if (kinds[i].portable() != knows(kinds[i], d)) return i;
-                if (fallback == kinds.size()) fallback = i;
+                const bool trained = trained_on(kinds[i], d);
+                const Answer a{i, trained, trained ? -1 : chip_among(kinds[i], d)};
+                if (kinds[i].portable() != (trained || a.chip >= 0)) return a;  // != knows()
+                if (fallback.index == kinds.size()) fallback = a;
             }
         return fallback;
     }
+    /** @brief answer()'s index: the entry of `kinds` that answers kind @p k on device @p d. */
+    constexpr std::size_t index_of(LayerKind k, const Device& d) const noexcept { return answer(k, d).index; }
     /** @brief Was the model entry @p e trained on rows of this device? */
     constexpr bool trained_on(const KindModel& e, const Device& d) const noexcept {
         if (e.devices.empty()) return trained_on(d);
@@ -146,20 +159,15 @@ struct Model {
      * PCIe 40GB, the H100 SXM of the H200), or -1 when @p d is a training device of @p e or has none.
      */
     constexpr int same_chip_index(const KindModel& e, const Device& d) const noexcept {
-        if (d.kind != DeviceKind::gpu || trained_on(e, d)) return -1;
-        // the built-in chips first (a few integer comparisons each, most fail on the SMs): rarely any
-        for (std::size_t b = 0; b < perfcast::devices::builtin.size(); ++b)
-            if (perfcast::devices::builtin[b]->same_chip(d) && trained_on(e, *perfcast::devices::builtin[b]))
-                return static_cast<int>(b);
-        return -1;
+        return trained_on(e, d) ? -1 : chip_among(e, d);
     }
     /**
      * @brief Does model entry @p e know device @p d: trained on its rows, or on the rows of the same chip
-     * (same_chip_index())? index_of() asks it: a device-specific entry answers the devices it knows, a
+     * (same_chip_index())? answer() asks it: a device-specific entry answers the devices it knows, a
      * portable one the others.
      */
     constexpr bool knows(const KindModel& e, const Device& d) const noexcept {
-        return trained_on(e, d) || same_chip_index(e, d) >= 0;
+        return trained_on(e, d) || chip_among(e, d) >= 0;
     }
     /**
      * @brief The device whose features model entry @p e sees for a layer on device @p d: the training device
@@ -168,9 +176,11 @@ struct Model {
      * model learned how far from its roofline each layer runs, and @p d's memory gives the roofline.
      */
     constexpr const Device& feature_device(const KindModel& e, const Device& d) const noexcept {
-        if (e.portable()) return d;
-        const int b = same_chip_index(e, d);
-        return b < 0 ? d : *perfcast::devices::builtin[static_cast<std::size_t>(b)];
+        return feature_device(e, d, e.portable() ? -1 : same_chip_index(e, d));
+    }
+    /** @brief feature_device() with same_chip_index()'s answer for @p e and @p d, @p chip (answer()'s). */
+    constexpr const Device& feature_device(const KindModel& e, const Device& d, int chip) const noexcept {
+        return e.portable() || chip < 0 ? d : *perfcast::devices::builtin[static_cast<std::size_t>(chip)];
     }
     /** @brief Has a model for this kind (on some device)? */
     constexpr bool covers(LayerKind k) const noexcept {
@@ -204,6 +214,15 @@ struct Model {
     /** @brief Was trained on data from this device? */
     constexpr bool trained_on(const Device& d) const noexcept {
         return std::find(devices.begin(), devices.end(), d.id) != devices.end();
+    }
+    /** @brief same_chip_index() for a device @p d that is not a training device of @p e. */
+    constexpr int chip_among(const KindModel& e, const Device& d) const noexcept {
+        if (d.kind != DeviceKind::gpu) return -1;
+        // the built-in chips first (a few integer comparisons each, most fail on the SMs): rarely any
+        for (std::size_t b = 0; b < perfcast::devices::builtin.size(); ++b)
+            if (perfcast::devices::builtin[b]->same_chip(d) && trained_on(e, *perfcast::devices::builtin[b]))
+                return static_cast<int>(b);
+        return -1;
     }
     /** @brief The call overhead of a layer on the target, microseconds: 0 but on the device it was fitted on. */
     constexpr double overhead_us(const Layer& l, const perfcast::Target& t) const noexcept {

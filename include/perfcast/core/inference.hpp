@@ -3,7 +3,7 @@
  * @brief The learned model's prediction for one layer, written once over an execution policy:
  *        `embedded::predict_us<Exec>(model, layer, target)`.
  *
- * The steps: the model that answers the layer's kind on the device (Model::index_of: the
+ * The steps: the model that answers the layer's kind on the device (Model::answer: the
  * device-specific tier on a training device or on the same chip as one, the portable tier
  * elsewhere); the feature vector (feature_kernel.hpp; on the same chip's training device, that
  * device's: Model::feature_device), clamped into the training rows' range; per member of the
@@ -251,16 +251,16 @@ constexpr bool note_outside(Coverage& c, const KindModel& k,
 }
 
 /**
- * @brief A Coverage's start for a layer that model `m.kinds[index]` answers (Model::index_of's answer
- * for it): its device is among that model's training devices. False (and @p c empty) when no model
- * answers it (`index == m.kinds.size()`).
+ * @brief A Coverage's start for a layer that model `m.kinds[a.index]` answers (Model::answer for it):
+ * whether its device is among that model's training devices, else the same chip's. False (and @p c
+ * empty) when no model answers it (`a.index == m.kinds.size()`).
  */
-constexpr bool begin_coverage(Coverage& c, const Model& m, std::size_t index, const Device& d) noexcept {
+constexpr bool begin_coverage(Coverage& c, const Model& m, const Model::Answer& a) noexcept {
     c = Coverage{};
-    if (index == m.kinds.size()) return false;
-    c.device = m.trained_on(m.kinds[index], d);
-    if (const int b = m.same_chip_index(m.kinds[index], d); b >= 0)  // (a portable model too: its rows hold the chip)
-        c.same_chip = perfcast::devices::builtin[static_cast<std::size_t>(b)]->id;
+    if (a.index == m.kinds.size()) return false;
+    c.device = a.trained;
+    if (a.chip >= 0)  // (a portable model too: its rows hold the chip)
+        c.same_chip = perfcast::devices::builtin[static_cast<std::size_t>(a.chip)]->id;
     return true;
 }
 
@@ -349,10 +349,11 @@ constexpr gemm_cut cut_to_range(const Model& m, std::size_t index, const Layer& 
     return c;
 }
 
-/** @brief predict_us() by the model that answers: `m.kinds[index]`, Model::index_of's answer for the layer. */
+/** @brief predict_us() by the model that answers: `m.kinds[a.index]`, Model::answer for the layer. */
 template <class Exec>
-constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
+constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
                             Coverage* outside) {
+    const std::size_t index = a.index;
     const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
     gemm_cut cut = cut_to_range<typename Exec::math>(m, index, l);
@@ -367,7 +368,7 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
     }
     // the features as the model's rows saw them: on the training device of the same chip for a device
     // outside them (Model::feature_device); the baseline and the bound above and below stay the device's own
-    const perfcast::Target ft(m.feature_device(k, t.device()), t.pass(), t.dtype());
+    const perfcast::Target ft(m.feature_device(k, t.device(), a.chip), t.pass(), t.dtype());
     fk::feature_buffer f;
     fk::compute<typename Exec::math>(f, k.features, cut.piece, ft);
     if (outside) {
@@ -409,9 +410,9 @@ constexpr double predict_at(const Model& m, std::size_t index, const Layer& l, c
 
 template <class Exec>
 constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* outside) {
-    const std::size_t index = m.index_of(kind(l), t.device());
-    if (index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
-    return detail::predict_at<Exec>(m, index, l, t, outside);
+    const Model::Answer a = m.answer(kind(l), t.device());
+    if (a.index == m.kinds.size()) throw error("kind", "the embedded model has no model for this layer kind");
+    return detail::predict_at<Exec>(m, a, l, t, outside);
 }
 
 /**
@@ -422,15 +423,15 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
 template <class Math = perfcast::detail::constexpr_math>
 constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
     Coverage c;
-    if (!detail::begin_coverage(c, m, m.index_of(kind(l), t.device()), t.device())) return c;
+    if (!detail::begin_coverage(c, m, m.answer(kind(l), t.device()))) return c;
     namespace fk = perfcast::detail::features_kernel;
     const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
-        const std::size_t i = m.index_of(kind(q), at.device());
-        if (i == m.kinds.size()) return true;  // not a learned kernel
+        const Model::Answer a = m.answer(kind(q), at.device());
+        if (a.index == m.kinds.size()) return true;  // not a learned kernel
+        const KindModel& e = m.kinds[a.index];
         fk::feature_buffer f;
-        fk::compute<Math>(f, m.kinds[i].features, q,
-                          perfcast::Target(m.feature_device(m.kinds[i], at.device()), at.pass(), at.dtype()));
-        return detail::note_outside(c, m.kinds[i], f);
+        fk::compute<Math>(f, e.features, q, perfcast::Target(m.feature_device(e, at.device(), a.chip), at.pass(), at.dtype()));
+        return detail::note_outside(c, e, f);
     };
     if (m.steps_from_forward(t.pass(), t.dtype())) {
         c.shape = true;

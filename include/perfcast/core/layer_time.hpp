@@ -19,11 +19,11 @@ namespace perfcast {
 namespace embedded {
 
 namespace detail {
-/** @brief kernel_time() with Model::index_of's answer for the layer, @p index. */
+/** @brief kernel_time() with Model::answer for the layer, @p a. */
 template <class Exec>
-constexpr LayerTime kernel_time_at(const Model& m, std::size_t index, const Layer& l, const perfcast::Target& t,
+constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
                                    Coverage* outside) {
-    if (index != m.kinds.size()) return {predict_at<Exec>(m, index, l, t, outside), Method::mlp, 0.0};
+    if (a.index != m.kinds.size()) return {predict_at<Exec>(m, a, l, t, outside), Method::mlp, 0.0};
     if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
     return {roofline_us(l, t), Method::roofline, 0.0};
 }
@@ -37,7 +37,7 @@ constexpr LayerTime kernel_time_at(const Model& m, std::size_t index, const Laye
 template <class Exec = constexpr_exec>
 constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
                                 Coverage* outside = nullptr) {
-    return detail::kernel_time_at<Exec>(m, m.index_of(kind(l), t.device()), l, t, outside);
+    return detail::kernel_time_at<Exec>(m, m.answer(kind(l), t.device()), l, t, outside);
 }
 
 /**
@@ -55,13 +55,13 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
 template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
     // coverage()'s rule: the model of the layer's kind, then each learned kernel's features inside (predict_us)
-    const std::size_t index = m.index_of(kind(l), t.device());
-    if (c && !detail::begin_coverage(*c, m, index, t.device())) c = nullptr;
+    const Model::Answer a = m.answer(kind(l), t.device());
+    if (c && !detail::begin_coverage(*c, m, a)) c = nullptr;
     if (c) c->shape = true;
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     if (m.trained_for(t.pass(), t.dtype())) {
-        const LayerTime k = detail::kernel_time_at<Exec>(m, index, l, t, c);
+        const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
         return {k.us + o, k.method, o};
     }
     if (m.steps_from_forward(t.pass(), t.dtype())) {
