@@ -145,6 +145,16 @@ TEST_CASE("a GPU model has two tiers: its training devices get their own models,
     twin.bandwidth_gbs *= 2;
     REQUIRE(twin.same_chip(devices::t4));
     CHECK(m.index_of(LayerKind::dense, twin) == seen);
+    // answer() hands on what its search found: trained there, else the same chip's training device
+    const embedded::Model::Answer on_own = m.answer(LayerKind::dense, devices::t4);
+    const embedded::Model::Answer on_chip = m.answer(LayerKind::dense, twin);
+    const embedded::Model::Answer elsewhere = m.answer(LayerKind::dense, devices::h100_sxm);
+    CHECK((on_own.index == seen && on_own.trained && on_own.chip == -1));
+    CHECK((on_chip.index == seen && !on_chip.trained));
+    REQUIRE(on_chip.chip >= 0);
+    CHECK(on_chip.chip == m.same_chip_index(m.kinds[seen], twin));
+    CHECK(devices::builtin[static_cast<std::size_t>(on_chip.chip)] == &devices::t4);
+    CHECK((elsewhere.index == unseen && !elsewhere.trained && elsewhere.chip == -1));
     CHECK(&m.feature_device(m.kinds[seen], twin) == &devices::t4);
     CHECK(&m.feature_device(m.kinds[seen], devices::t4) == &devices::t4);
     CHECK(m.kernel_floor_us(m.kinds[seen], twin) == m.kinds[seen].latency_us);  // the host is not the chip's
