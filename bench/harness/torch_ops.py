@@ -10,7 +10,7 @@ database, e.g. "NVIDIA H200").
 usage:
     python3 bench/harness/torch_ops.py --out DIR --shapes OP=FILE[,OP=FILE...] [--budget-s OP=S,...]
         [--sample N] [--seed S] [--device cuda|cpu] [--extra embedding,broadcast] [--deadline-s S]
-        [--stream [--stream-calls N]]
+        [--stream [--stream-calls N]] [--kernels]
 
     OP is linear, bmm, conv, elem (a file whose rows name their OPName: add, addu, mul, mulu, div,
     divu, pow, powu, relu, gelu, tanh, softmax, ln; NeuSight's per-operator files and its test set
@@ -20,7 +20,13 @@ How a row is measured (NeuSight's neusight/Dataset/collect.py): FP32 with TF32 o
 torch.backends.cudnn.benchmark on, forward only; after warm-up calls, 25 separately synchronised
 CUDA-event timings of one call, `Latency` (ms) = the mean of the fastest 5. A call slower than
 --long-ms in the warm-up is timed 10 times instead (the `Timings` column says how many); the mean of
-the fastest 5 stays. NeuSight's kernel-name and launch-geometry columns are left empty.
+the fastest 5 stays. NeuSight's launch-geometry columns are left empty; its kernel columns too,
+unless --kernels.
+
+--kernels profiles one more call of each row (torch.profiler, after its timings) and fills NeuSight's
+`Kernels` (the CUDA kernels the call ran, in launch order, `;`-separated) and `Kernel Name` (the one that
+ran longest): which algorithm cuBLAS or cuDNN chose, or which softmax kernel. On a CPU (a rehearsal) they
+name the call's top-level ATen operators instead. A call the profiler fails on keeps them empty (said once).
 
 --stream adds a `Stream_Latency` column (ms): the call issued --stream-calls times (default 25) back to
 back between two CUDA events, without a synchronisation between calls, divided by their number; the
@@ -113,6 +119,27 @@ class Timer:
         return sum(t[:5]) / 5, n
 
 
+def kernels_of(fn, device):
+    """One call of fn profiled: (the kernels it ran in launch order, `;`-separated; the longest one). On a
+    CPU, the top-level ATen operators."""
+    from torch.profiler import ProfilerActivity, profile
+    cuda = device == "cuda"
+    with profile(activities=[ProfilerActivity.CUDA if cuda else ProfilerActivity.CPU]) as prof:
+        fn()
+        if cuda:
+            torch.cuda.synchronize()
+    if cuda:
+        ran = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+        took = lambda e: e.time_range.elapsed_us()
+    else:
+        ran = [e for e in prof.events() if e.cpu_parent is None]
+        took = lambda e: e.cpu_time_total
+    ran.sort(key=lambda e: e.time_range.start)
+    if not ran:
+        return "", ""
+    return ";".join(e.name for e in ran), max(ran, key=took).name
+
+
 def make_call(op, s, dev):
     """The operator NeuSight ran for one row, as a closure over its inputs."""
     g = lambda *shape: torch.randn(*shape, device=dev)
@@ -191,6 +218,7 @@ def sweep(name, rows, cols, out_path, args, timer, prov, t_end):
     """Measures a shuffled sample of one file's shapes into out_path (NeuSight's columns)."""
     extra = ["large"] if rows and "large" in rows[0] else []
     head = NEUSIGHT_HEAD + cols + extra + ["Timings"] + (["Stream_Latency"] if args.stream else [])
+    profiler_failed = False
     sink = Sink(out_path, head, ["OPName"] + cols)
     shapes, seen = [], set()
     for r in rows:
@@ -221,6 +249,14 @@ def sweep(name, rows, cols, out_path, args, timer, prov, t_end):
                 ms, n = timer.latency(fn)
                 if args.stream:
                     v["Stream_Latency"] = timer.stream(fn, args.stream_calls)
+                if args.kernels and not profiler_failed:
+                    try:
+                        v["Kernels"], v["Kernel Name"] = kernels_of(fn, args.device)
+                    except Exception as e:  # a profiler that cannot run here: the timings still count
+                        profiler_failed = True
+                        print(f"[{name}] --kernels: the profiler failed ({type(e).__name__}: "
+                              f"{str(e).splitlines()[0][:160] if str(e) else ''}); kernel columns left empty",
+                              file=sys.stderr)
             v["Latency"], v["Timings"] = ms, n
             sink.write(v)
             done += 1
@@ -304,6 +340,8 @@ def main():
     ap.add_argument("--stream", action="store_true",
                     help="also time each call back to back, unsynchronised (column Stream_Latency, ms per call)")
     ap.add_argument("--stream-calls", type=int, default=25, help="calls per back-to-back run of --stream")
+    ap.add_argument("--kernels", action="store_true",
+                    help="profile one call per row: the kernels it ran (columns Kernels, Kernel Name)")
     args = ap.parse_args()
     if args.stream_calls < 1:
         sys.exit("--stream-calls: at least 1")

@@ -532,6 +532,38 @@ def torch_ops_times_zoo_shapes_in_a_stream_too_and_perfcast_imports_them():
     assert p.returncode != 0 and "--stream-calls" in p.stderr, p.stderr[-2000:]
 
 @case
+def torch_ops_names_the_kernels_each_row_ran():
+    """torch_ops.py --kernels on a CPU (its top-level ATen operators stand for the CUDA kernels): every row
+    names what it ran, the longest among them, and `perfcast import neusight` carries a GEMM's into the
+    dataset's `kernel` column; without --kernels the columns stay empty."""
+    ops = os.path.join(ROOT, "bench", "harness", "torch_ops.py")
+    small = os.path.join(TMP, "zoo_small")  # written by the case above
+    files = [f"{name}={os.path.join(small, name + '.csv')}" for name in ("linear", "bmm", "elem")]
+    out = os.path.join(TMP, "zoo_kernels")
+    p = subprocess.run([PY, ops, "--device", "cpu", "--out", out, "--kernels", "--shapes", ",".join(files)],
+                       capture_output=True, text=True, cwd=TMP)
+    assert p.returncode == 0 and "profiler failed" not in p.stderr, p.stderr[-2000:]
+    expect = {"linear": "aten::linear", "bmm": "aten::bmm"}
+    for name in ("linear", "bmm", "elem"):
+        with open(os.path.join(out, name + ".csv")) as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == 3, rows
+        for r in rows:
+            ran = r["Kernels"].split(";")
+            assert r["Kernels"] and r["Kernel Name"] in ran, r
+            if name in expect:
+                assert expect[name] in ran, r
+    dataset = os.path.join(TMP, "zoo_kernels.csv")
+    p = subprocess.run([EXE, "import", "neusight", os.path.join(out, "linear.csv"), "--out", dataset],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    with open(dataset) as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    assert len(rows) == 3 and all(r["kernel"] == "aten::linear" for r in rows), rows
+    with open(os.path.join(TMP, "zoo_ops", "linear.csv")) as f:  # the case above, without --kernels
+        assert all(r["Kernels"] == "" and r["Kernel Name"] == "" for r in csv.DictReader(f))
+
+@case
 def measure_hf_writes_neusight_labels_that_validate_reads():
     """tools/measure_hf.py --from-csv: each measured row (synthetic times, written here) becomes NeuSight's
     label JSON under <GPU>/; an error row is left out; `perfcast validate neusight-models` compares the
