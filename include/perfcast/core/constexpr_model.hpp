@@ -128,11 +128,14 @@ struct Model {
         std::size_t index = 0;  ///< in `kinds`; kinds.size() when no model has the kind
         bool trained = false;   ///< trained_on(): the device is among that entry's training devices
         int chip = -1;          ///< else same_chip_index() for that entry (-1: none)
+        /** @brief Does the entry know the device: trained on its rows, or on the rows of the same chip? A
+         *  device-specific entry answers the devices it knows, a portable one the others. */
+        constexpr bool knows() const noexcept { return trained || chip >= 0; }
     };
     /**
      * @brief The first member of the model that answers kind @p k on device @p d (its index in `kinds`,
      * or kinds.size() if none does): a device-specific model trained on rows of @p d (or of the same
-     * chip, knows()) first, else a portable one, then any model of the kind. (An index, not a pointer:
+     * chip, Answer::knows()) first, else a portable one, then any model of the kind. (An index, not a pointer:
      * GCC's -fsanitize=undefined makes a pointer's comparison with null non-constant.)
      */
     constexpr Answer answer(LayerKind k, const Device& d) const noexcept {
@@ -141,7 +144,7 @@ struct Model {
             if (kinds[i].answers(k)) {
                 const bool trained = trained_on(kinds[i], d);
                 const Answer a{i, trained, trained ? -1 : chip_among(kinds[i], d)};
-                if (kinds[i].portable() != (trained || a.chip >= 0)) return a;  // != knows()
+                if (kinds[i].portable() != a.knows()) return a;
                 if (fallback.index == kinds.size()) fallback = a;
             }
         return fallback;
@@ -160,14 +163,6 @@ struct Model {
      */
     constexpr int same_chip_index(const KindModel& e, const Device& d) const noexcept {
         return trained_on(e, d) ? -1 : chip_among(e, d);
-    }
-    /**
-     * @brief Does model entry @p e know device @p d: trained on its rows, or on the rows of the same chip
-     * (same_chip_index())? answer() asks it: a device-specific entry answers the devices it knows, a
-     * portable one the others.
-     */
-    constexpr bool knows(const KindModel& e, const Device& d) const noexcept {
-        return trained_on(e, d) || chip_among(e, d) >= 0;
     }
     /**
      * @brief The device whose features model entry @p e sees for a layer on device @p d: the training device
