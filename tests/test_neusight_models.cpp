@@ -89,6 +89,10 @@ std::string synthetic_trace() {
              "(2, 4, 8, 8)", "torch.float32", "truediv", 0.05);
     t += row("call_function", "<built-in method where of type object at 0x2>", "(mask, truediv, fill)",
              "[[1, 1, 8, 8], [2, 4, 8, 8], [1]]", "[True, True, True]", "(2, 4, 8, 8)", "torch.float32", "where", 0.05);
+    t += row("call_method", "masked_fill", "(truediv, mask, -inf)", "[[2, 4, 8, 8], [1, 1, 8, 8]]", "[True, True]",
+             "(2, 4, 8, 8)", "torch.float32", "masked_fill", 0.07);
+    t += row("call_method", "masked_fill_", "(truediv, mask, -inf)", "[[2, 4, 8, 8], [1, 1, 8, 8]]", "[True, True]",
+             "(2, 4, 8, 8)", "torch.float32", "masked_fill_", 0.05);
     t += row("call_function", "<function softmax at 0x3>", "(where,)", "[[2, 4, 8, 8]]", "[True]", "(2, 4, 8, 8)",
              "torch.float32", "softmax", 0.06);
     t += row("call_method", "permute", "(matmul_1, 0, 2, 1, 3)", "[[2, 4, 8, 4]]", "[True]", "(2, 8, 4, 4)",
@@ -162,6 +166,13 @@ TEST_CASE("synthetic fx trace: every node kind maps to its perfcast layer") {
     CHECK(wh.op == ElementwiseOp::where);
     CHECK(!wh.scalar);
     CHECK(wh.other == Shape::nchw(1, 1, 8, 8));
+    CHECK(!node(t, "where").clone);
+    // x.masked_fill(mask, v) is ATen's clone of x, then masked_fill_ on the clone: two kernels; in place, one
+    CHECK(layer_of<ElementwiseParams>(t, "masked_fill") == wh);
+    REQUIRE(node(t, "masked_fill").clone);
+    CHECK(std::get<CopyParams>(*node(t, "masked_fill").clone).shape == Shape::nchw(2, 4, 8, 8));
+    CHECK(layer_of<ElementwiseParams>(t, "masked_fill_") == wh);
+    CHECK(!node(t, "masked_fill_").clone);
     const auto& sm = layer_of<SoftmaxParams>(t, "softmax");
     CHECK(sm.batch == 64);
     CHECK(sm.features == 8);
@@ -195,7 +206,7 @@ TEST_CASE("synthetic fx trace: views, metadata and Python values run no kernel; 
     CHECK(node(t, "frob").status == TraceNodeStatus::unmapped);
     CHECK(node(t, "frob").target == "frobnicate");
     CHECK(node(t, "frob").note == "unknown node target");
-    CHECK(node(t, "frob").line == 27);
+    CHECK(node(t, "frob").line == 29);
     // without the model's configuration an Embedding module's table is unknown: unmapped, said so
     const ModelTrace bare = parse_fx_trace(synthetic_trace(), "synthetic.csv", 2);
     CHECK(node(bare, "wte").status == TraceNodeStatus::unmapped);
@@ -373,6 +384,18 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
     CHECK(with->predicted_ms == doctest::Approx(predicted_once + 4 * predicted_block));
     CHECK(with->forward.count("dense") == 1);
     CHECK(with->forward.at("dense").nodes == 3);
+    // an out-of-place masked_fill is predicted as its two kernels, the clone and the fill; in place, the fill
+    const auto predicted = [&](const std::string& name) {
+        for (const NodeComparison& n : with->nodes)
+            if (n.node->name == name) return n.predicted_fw_ms;
+        FAIL("no node " << name);
+        return 0.0;
+    };
+    const Target inf(*with->entry->device, Pass::inference, DType::fp32);
+    const TraceNode& fill = node(*with->entry->trace, "masked_fill");
+    CHECK(predicted("masked_fill_") == doctest::Approx(model.layer_time(*fill.layer, inf).us / 1e3));
+    CHECK(predicted("masked_fill") ==
+          doctest::Approx((model.layer_time(*fill.clone, inf).us + model.layer_time(*fill.layer, inf).us) / 1e3));
     CHECK(with->backward.empty());
     CHECK(v.unmapped.count("frobnicate: unknown node target") == 1);
     REQUIRE(!v.gpus.empty());

@@ -102,7 +102,8 @@ TEST_CASE("layers per block follow the traced graphs") {
     CHECK(zoo::gpt2_large(1, 16).layers.size() == 4 + 36 * 25 + 2);
     CHECK(zoo::gpt3_27(1, 16).layers.size() == 4 + 32 * 25 + 2);
     CHECK(zoo::bert_large(1, 16).layers.size() == 2 + 7 + 24 * 20 + 4);
-    CHECK(zoo::opt_13(1, 16).layers.size() == 1 + 3 + 2 + 24 * 24 + 2);
+    // OPT's attention mask: sub, then two out-of-place masked_fills, each a clone and the fill
+    CHECK(zoo::opt_13(1, 16).layers.size() == 1 + 5 + 2 + 24 * 24 + 2);
 }
 
 TEST_CASE("Switch: blocks as Hugging Face's SwitchTransformers modules run them") {
@@ -191,6 +192,12 @@ TEST_CASE("shapes follow the trace of GPT-2 large at batch 4, sequence 1024") {
 
     // OPT's attention mask is (B, 1, S, S), BERT's (B, 1, 1, S), both added to the scores
     const Network o = zoo::opt_13(2, 2048);
+    for (const char* fill : {"model.decoder.attention_mask.masked_fill", "model.decoder.attention_mask.masked_fill_1"}) {
+        const auto* clone = find_layer(o, std::string(fill) + ".clone");
+        REQUIRE(clone != nullptr);
+        CHECK(std::get<CopyParams>(clone->layer).shape == Shape::nchw(2, 1, 2048, 2048));
+        CHECK(std::get<ElementwiseParams>(find_layer(o, fill)->layer).op == ElementwiseOp::where);
+    }
     const auto* om = find_layer(o, "model.decoder.layers.0.self_attn.mask");
     REQUIRE(om != nullptr);
     CHECK(std::get<ElementwiseParams>(om->layer).other == Shape::nchw(2, 1, 2048, 2048));

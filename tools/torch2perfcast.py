@@ -40,7 +40,8 @@ What becomes what:
     + - * / ** (operator, torch.*, x.mul(...), in place) with a Python number or a one-element tensor
         elementwise (scalar); with a tensor of the other's shape: elementwise (add: the add kind);
         with a tensor that broadcasts: elementwise with `other` (its whole shape)
-    torch.where(mask, x, fill), x.masked_fill(mask, fill)  elementwise where (a broadcast mask: `other`)
+    torch.where(mask, x, fill), x.masked_fill_(mask, fill)  elementwise where (a broadcast mask: `other`)
+    x.masked_fill(mask, fill), torch.masked_fill  copy (ATen clones x), then elementwise where on the clone
     torch.matmul, torch.bmm, a @ b (3-D and 4-D)     bmm (heads: the dims between the batch and m x k;
         transpose_a/transpose_b: an operand that is a transposed view)
     torch.cat(..., dim=1)                       concat (a cat of a single tensor is a copy: skipped)
@@ -855,7 +856,15 @@ class Converter:
                 self._refuse(node, f"where with a mask of shape {list(sm)} on a tensor whose first dimension "
                                    "is not the batch")
             layer["other"] = self._whole(sm, out_shape)
-        name = "masked_fill" if isinstance(node.target, str) and node.target.startswith("masked_fill") else "where"
+        if isinstance(node.target, str) and node.target.startswith("masked_fill"):
+            name = "masked_fill"
+            in_place = node.target == "masked_fill_"
+        else:
+            in_place = False
+            name = "masked_fill" if _FUNCS.get(node.target) == "masked_fill" else "where"
+        if name == "masked_fill" and not in_place:
+            # ATen's out-of-place masked_fill: self.clone(), then masked_fill_ on the clone (two kernels)
+            self._emit(node, {"kind": "copy", **self._shaped(node, out_shape)}, out_shape, op_name="masked_fill.clone")
         return self._emit(node, layer, out_shape, op_name=name)
 
     def _bmm(self, node, fname, out_shape):

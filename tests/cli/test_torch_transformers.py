@@ -125,7 +125,9 @@ class GPT2Block(nn.Module):
         k = k.view(B, T, H, C // H).permute(0, 2, 1, 3)
         v = v.view(B, T, H, C // H).transpose(1, 2)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(D // H)
-        if self.masked_fill:
+        if self.masked_fill == "in place":
+            att.masked_fill_(self.future[:, :, :T, :T], float("-inf"))
+        elif self.masked_fill:
             att = att.masked_fill(self.future[:, :, :T, :T], float("-inf"))
         else:
             att = torch.where(self.bias[:, :, :T, :T], att, torch.tensor(-1e4))
@@ -141,6 +143,10 @@ class GPT2Block(nn.Module):
 
 def gpt2_masked_fill():
     return GPT2Block(masked_fill=True)
+
+
+def gpt2_masked_fill_in_place():
+    return GPT2Block(masked_fill="in place")
 
 
 class BertLayer(nn.Module):
@@ -350,7 +356,16 @@ def gpt2_block():
 
 @case
 def gpt2_block_with_masked_fill():
+    # out of place, ATen clones the scores and fills the clone in place: a copy, then the where
     net, _, _ = convert("gpt2_masked_fill", "16,64")
+    names = [l["name"] for l in net["layers"]]
+    at = names.index("masked_fill")
+    mf, clone = net["layers"][at], net["layers"][at - 1]
+    assert mf["kind"] == "elementwise" and mf["op"] == "where" and mf["other"] == [1, 1, 16, 16], mf
+    assert clone == {"name": "masked_fill.clone", "kind": "copy", "shape": mf["shape"]}, clone
+    assert kinds(net)[:at - 1] + kinds(net)[at:] == GPT2_KINDS, kinds(net)
+    # in place: the fill alone
+    net, _, _ = convert("gpt2_masked_fill_in_place", "16,64")
     assert kinds(net) == GPT2_KINDS, kinds(net)
     mf = next(l for l in net["layers"] if l["name"] == "masked_fill")
     assert mf["kind"] == "elementwise" and mf["op"] == "where" and mf["other"] == [1, 1, 16, 16], mf

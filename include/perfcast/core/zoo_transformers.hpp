@@ -229,8 +229,11 @@ constexpr NetBuilder build_opt_13(std::int64_t batch, std::int64_t seq = 2048) {
     b.embedding(d / "embed_tokens", V, F);
     // the padding mask expanded to (B, 1, S, S) and merged with the causal mask
     b.set_shape(detail::shape4(batch, 1, seq, seq));
-    b.elementwise(d / "attention_mask" / "sub", ElementwiseOp::sub, true);             // 1.0 - expanded
-    b.elementwise(d / "attention_mask" / "masked_fill", ElementwiseOp::where, false);  // fill with finfo.min
+    b.elementwise(d / "attention_mask" / "sub", ElementwiseOp::sub, true);  // 1.0 - expanded
+    // two out-of-place masked_fills (fill with finfo.min): ATen clones the input, then fills the clone in place
+    b.copy(d / "attention_mask" / "masked_fill" / "clone");
+    b.elementwise(d / "attention_mask" / "masked_fill", ElementwiseOp::where, false);
+    b.copy(d / "attention_mask" / "masked_fill_1" / "clone");
     b.elementwise(d / "attention_mask" / "masked_fill_1", ElementwiseOp::where, false);
     b.set_shape(Shape::matrix(batch, seq));  // position ids (B, S), offset by 2: a table of P + 2 rows
     b.embedding(d / "embed_positions", P + 2, F);

@@ -21,7 +21,8 @@
  * | softmax | SoftmaxParams{rows, last dim} |
  * | LayerNorm module, layer_norm | LayerNormParams{rows, last dim} |
  * | Embedding module, embedding | EmbeddingParams (table rows from the model's configuration) |
- * | add, sub, mul, truediv, pow, where, masked_fill, max | AddParams (add of same-shaped tensors) or ElementwiseParams (a scalar or a broadcast `other`; max(x, scalar) as an add of a scalar: the same traffic) |
+ * | add, sub, mul, truediv, pow, where, masked_fill_, max | AddParams (add of same-shaped tensors) or ElementwiseParams (a scalar or a broadcast `other`; max(x, scalar) as an add of a scalar: the same traffic) |
+ * | masked_fill (out of place) | CopyParams then ElementwiseParams where: ATen clones the input, then fills the clone in place (two kernels) |
  * | gelu, tanh, relu (modules, functions, methods) | ActivationParams (gelu with approximate="tanh": gelu_tanh) |
  * | Dropout module, dropout | DropoutParams |
  * | contiguous, reshape of a non-contiguous tensor | CopyParams |
@@ -92,6 +93,9 @@ struct TraceNode {
     TraceNodeStatus status = TraceNodeStatus::no_kernel;
     std::string note;       ///< why it is no kernel or unmapped; for a kernel, how it was mapped when approximate
     std::optional<Layer> layer;  ///< a kernel's layer
+    /// a copy of its input the operation makes before it (an out-of-place masked_fill: clone, then masked_fill_);
+    /// the node's time is both kernels'
+    std::optional<Layer> clone;
     bool block = false;     ///< inside the repeated block
     double fw_ms = 0;       ///< fw_latency
     double bw_ms = 0;       ///< bw_latency + acc_latency (gradient accumulation)
@@ -293,6 +297,7 @@ struct fx_mapping {
     TraceNodeStatus status = TraceNodeStatus::no_kernel;
     std::optional<Layer> layer;
     std::string note;
+    std::optional<Layer> clone;  ///< TraceNode::clone
 };
 
 /** @brief A node's context while mapping it. */
@@ -307,9 +312,13 @@ struct fx_node {
     const EmbeddingRows* embedding_rows = nullptr;
 };
 
-inline fx_mapping fx_kernel(Layer l, std::string note = {}) { return {TraceNodeStatus::kernel, std::move(l), std::move(note)}; }
-inline fx_mapping fx_free(std::string note) { return {TraceNodeStatus::no_kernel, std::nullopt, std::move(note)}; }
-inline fx_mapping fx_unmapped(std::string note) { return {TraceNodeStatus::unmapped, std::nullopt, std::move(note)}; }
+inline fx_mapping fx_kernel(Layer l, std::string note = {}) {
+    return {TraceNodeStatus::kernel, std::move(l), std::move(note), std::nullopt};
+}
+inline fx_mapping fx_free(std::string note) { return {TraceNodeStatus::no_kernel, std::nullopt, std::move(note), std::nullopt}; }
+inline fx_mapping fx_unmapped(std::string note) {
+    return {TraceNodeStatus::unmapped, std::nullopt, std::move(note), std::nullopt};
+}
 
 /** @brief The node that produced positional argument `i`, as (target, dtype); empty when not a node. */
 inline std::pair<std::string, std::string> fx_producer(const fx_node& n, std::size_t i) {
@@ -421,7 +430,12 @@ inline fx_mapping fx_map(const fx_node& n) {
     if (t == "where" || t == "masked_fill" || t == "masked_fill_") {
         // where(mask, x, fill) / x.masked_fill(mask, fill): the mask is the operand that may broadcast
         const auto& mask = t == "where" ? n.in[0] : (n.in.size() >= 2 ? n.in[1] : n.in[0]);
-        return fx_kernel(ElementwiseParams{out, ElementwiseOp::where, false, mask == n.out ? Shape{} : fx_shape(mask)});
+        fx_mapping m = fx_kernel(ElementwiseParams{out, ElementwiseOp::where, false, mask == n.out ? Shape{} : fx_shape(mask)});
+        if (t == "masked_fill") {  // ATen's out-of-place form: self.clone(), then masked_fill_ on the clone
+            m.clone = CopyParams{out};
+            m.note = "a clone of the input, then masked_fill_ on it";
+        }
+        return m;
     }
     if (t == "gelu" || t == "module:GELU") {
         const bool approx = n.kwargs.find("tanh") != std::string::npos;
@@ -526,6 +540,7 @@ inline ModelTrace parse_fx_trace(const std::string& text, const std::string& fil
         }
         node.status = m.status;
         node.layer = std::move(m.layer);
+        node.clone = std::move(m.clone);
         node.note = std::move(m.note);
         produced[node.name] = {node.target, n.dtype};
         tr.nodes.push_back(std::move(node));
@@ -876,6 +891,7 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
                 ++c.unmapped_nodes;
             } else {
                 c.trace_measured_ms += times * ms;
+                if (n.clone) net.layers.push_back({n.name + ".clone", *n.clone});
                 net.layers.push_back({n.name, *n.layer});
                 kernels.push_back(&n);
             }
@@ -885,24 +901,39 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
         std::optional<NetworkEstimate> train;
         if (l.pass == Pass::training) train = estimate(net, Target(*e.device, Pass::training, DType::fp32), model, eo);
         const bool steps_from_forward = model.view().steps_from_forward(Pass::training, DType::fp32);
-        for (std::size_t i = 0; i < kernels.size() && i < fw.layers.size(); ++i) {
-            const TraceNode& n = *kernels[i];
+        // each kernel node's layers in the network: its clone, if any, then its own
+        std::size_t at = 0;
+        for (const TraceNode* kn : kernels) {
+            const std::size_t count = kn->clone ? 2 : 1;
+            if (at + count > fw.layers.size() || (train && at + count > train->layers.size())) break;
+            const TraceNode& n = *kn;
             NodeComparison nc;
             nc.node = &n;
             nc.kind = node_kind(*n.layer);
-            double fw_us = fw.layers[i].us;
+            double fw_us = 0, fw_roofline_us = 0, train_us = 0, train_roofline_us = 0;
+            for (std::size_t j = at; j < at + count; ++j) {
+                fw_us += fw.layers[j].us;
+                fw_roofline_us += fw.layers[j].roofline_us;
+                if (train) {
+                    train_us += train->layers[j].us;
+                    train_roofline_us += train->layers[j].roofline_us;
+                }
+            }
+            at += count;
             if (train && steps_from_forward) {
                 // the step's forward is its training-mode forward (dropout's mask), timed as the step times
                 // it: its forward kernels; the inference forward where they are the same
                 fw_us = 0;
-                for (const PhaseKernel& k : phase_kernels(*n.layer, Phase::forward, DType::fp32))
-                    fw_us += k.scale * model.layer_time(k.layer, inf).us;
+                for (const Layer* q : {n.clone ? &*n.clone : nullptr, &*n.layer})
+                    if (q)
+                        for (const PhaseKernel& k : phase_kernels(*q, Phase::forward, DType::fp32))
+                            fw_us += k.scale * model.layer_time(k.layer, inf).us;
             }
             nc.predicted_fw_ms = fw_us / 1e3;
-            nc.roofline_fw_ms = fw.layers[i].roofline_us / 1e3;
-            if (train && i < train->layers.size()) {
-                nc.predicted_bw_ms = std::max(0.0, train->layers[i].us - fw_us) / 1e3;
-                nc.roofline_bw_ms = std::max(0.0, train->layers[i].roofline_us - fw.layers[i].roofline_us) / 1e3;
+            nc.roofline_fw_ms = fw_roofline_us / 1e3;
+            if (train) {
+                nc.predicted_bw_ms = std::max(0.0, train_us - fw_us) / 1e3;
+                nc.roofline_bw_ms = std::max(0.0, train_roofline_us - fw_roofline_us) / 1e3;
             }
             KindSum& f = c.forward[nc.kind];
             ++f.nodes;
@@ -915,8 +946,8 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
                 b.predicted_ms += nc.predicted_bw_ms;
             }
             const double times = n.block ? repeat : 1.0;
-            c.predicted_ms += times * (train ? train->layers[i].us : fw.layers[i].us) / 1e3;
-            c.roofline_ms += times * (train ? train->layers[i].roofline_us : fw.layers[i].roofline_us) / 1e3;
+            c.predicted_ms += times * (train ? train_us : fw_us) / 1e3;
+            c.roofline_ms += times * (train ? train_roofline_us : fw_roofline_us) / 1e3;
             c.nodes.push_back(nc);
         }
     }
