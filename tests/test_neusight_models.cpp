@@ -81,10 +81,14 @@ std::string synthetic_trace() {
              "[[48], [16, 16], [16, 48]]", "[True, True, True]", "(16, 48)", "torch.float32", "addmm", 0.2);
     t += row("call_method", "view", "(addmm, 2, 8, 48)", "[[16, 48], [1]]", "[True, True]", "(2, 8, 48)", "torch.float32",
              "view_2", 0.01);
-    t += row("call_method", "transpose", "(k, -1, -2)", "[[2, 4, 8, 4]]", "[False]", "(2, 4, 4, 8)", "torch.float32",
+    t += row("call_method", "transpose", "(k, -1, -2)", "[[2, 4, 8, 4]]", "[True]", "(2, 4, 4, 8)", "torch.float32",
              "transpose", 0.01);
     t += row("call_function", "<built-in method matmul of type object at 0x2>", "(q, transpose)",
              "[[2, 4, 8, 4], [2, 4, 4, 8]]", "[False, False]", "(2, 4, 8, 8)", "torch.float32", "matmul", 0.1);
+    t += row("call_method", "transpose", "(permute_k, -1, -2)", "[[2, 4, 8, 4]]", "[False]", "(2, 4, 4, 8)",
+             "torch.float32", "transpose_p", 0.01);
+    t += row("call_function", "<built-in method matmul of type object at 0x2>", "(transpose, transpose_p)",
+             "[[2, 4, 4, 8], [2, 4, 4, 8]]", "[False, False]", "(2, 4, 4, 8)", "torch.float32", "matmul_2", 0.1);
     t += row("call_function", "<built-in function truediv>", "(matmul, full)", "[[2, 4, 8, 8], [1]]", "[True, True]",
              "(2, 4, 8, 8)", "torch.float32", "truediv", 0.05);
     t += row("call_function", "<built-in method where of type object at 0x2>", "(mask, truediv, fill)",
@@ -158,7 +162,16 @@ TEST_CASE("synthetic fx trace: every node kind maps to its perfcast layer") {
     CHECK(bmm.k == 4);
     CHECK(bmm.n == 8);
     CHECK(!bmm.transpose_a);
-    CHECK(bmm.transpose_b);  // made by transpose
+    CHECK(bmm.transpose_b);  // made by transpose of a contiguous tensor: a BLAS transpose flag
+    // q, not contiguous and not such a transpose (permuted heads): torch.matmul copies it first
+    REQUIRE(node(t, "matmul").copies.size() == 1);
+    CHECK(std::get<CopyParams>(node(t, "matmul").copies[0]).shape == Shape::nchw(2, 4, 8, 4));
+    // a transpose of a contiguous tensor is read transposed; a transpose of a permuted one is copied
+    const auto& bmm2 = layer_of<BatchMatMulParams>(t, "matmul_2");
+    CHECK(bmm2.transpose_a);
+    CHECK(!bmm2.transpose_b);
+    REQUIRE(node(t, "matmul_2").copies.size() == 1);
+    CHECK(std::get<CopyParams>(node(t, "matmul_2").copies[0]).shape == Shape::nchw(2, 4, 4, 8));
     const auto& div = layer_of<ElementwiseParams>(t, "truediv");
     CHECK(div.op == ElementwiseOp::div);
     CHECK(div.scalar);  // a one-element tensor is a scalar operand
@@ -166,13 +179,13 @@ TEST_CASE("synthetic fx trace: every node kind maps to its perfcast layer") {
     CHECK(wh.op == ElementwiseOp::where);
     CHECK(!wh.scalar);
     CHECK(wh.other == Shape::nchw(1, 1, 8, 8));
-    CHECK(!node(t, "where").clone);
+    CHECK(node(t, "where").copies.empty());
     // x.masked_fill(mask, v) is ATen's clone of x, then masked_fill_ on the clone: two kernels; in place, one
     CHECK(layer_of<ElementwiseParams>(t, "masked_fill") == wh);
-    REQUIRE(node(t, "masked_fill").clone);
-    CHECK(std::get<CopyParams>(*node(t, "masked_fill").clone).shape == Shape::nchw(2, 4, 8, 8));
+    REQUIRE(node(t, "masked_fill").copies.size() == 1);
+    CHECK(std::get<CopyParams>(node(t, "masked_fill").copies[0]).shape == Shape::nchw(2, 4, 8, 8));
     CHECK(layer_of<ElementwiseParams>(t, "masked_fill_") == wh);
-    CHECK(!node(t, "masked_fill_").clone);
+    CHECK(node(t, "masked_fill_").copies.empty());
     const auto& sm = layer_of<SoftmaxParams>(t, "softmax");
     CHECK(sm.batch == 64);
     CHECK(sm.features == 8);
@@ -206,7 +219,7 @@ TEST_CASE("synthetic fx trace: views, metadata and Python values run no kernel; 
     CHECK(node(t, "frob").status == TraceNodeStatus::unmapped);
     CHECK(node(t, "frob").target == "frobnicate");
     CHECK(node(t, "frob").note == "unknown node target");
-    CHECK(node(t, "frob").line == 29);
+    CHECK(node(t, "frob").line == 31);
     // without the model's configuration an Embedding module's table is unknown: unmapped, said so
     const ModelTrace bare = parse_fx_trace(synthetic_trace(), "synthetic.csv", 2);
     CHECK(node(bare, "wte").status == TraceNodeStatus::unmapped);
@@ -385,6 +398,7 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
     CHECK(with->forward.count("dense") == 1);
     CHECK(with->forward.at("dense").nodes == 3);
     // an out-of-place masked_fill is predicted as its two kernels, the clone and the fill; in place, the fill
+    // (and a matmul as its operands' copies and the product)
     const auto predicted = [&](const std::string& name) {
         for (const NodeComparison& n : with->nodes)
             if (n.node->name == name) return n.predicted_fw_ms;
@@ -395,7 +409,7 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
     const TraceNode& fill = node(*with->entry->trace, "masked_fill");
     CHECK(predicted("masked_fill_") == doctest::Approx(model.layer_time(*fill.layer, inf).us / 1e3));
     CHECK(predicted("masked_fill") ==
-          doctest::Approx((model.layer_time(*fill.clone, inf).us + model.layer_time(*fill.layer, inf).us) / 1e3));
+          doctest::Approx((model.layer_time(fill.copies[0], inf).us + model.layer_time(*fill.layer, inf).us) / 1e3));
     CHECK(with->backward.empty());
     CHECK(v.unmapped.count("frobnicate: unknown node target") == 1);
     REQUIRE(!v.gpus.empty());

@@ -85,23 +85,24 @@ TEST_CASE("tied layers count only their bias and cost what untied ones do") {
 }
 
 TEST_CASE("layers per block follow the traced graphs") {
-    // Kernels in one block of the torch.fx traces (views, permutes, splits and size arithmetic run none):
-    // GPT-2: ln_1, addmm, matmul, truediv, where, softmax, attn_dropout, matmul_1, contiguous, addmm_1,
-    // resid_dropout, add, ln_2, addmm_2, 8 gelu_new kernels, addmm_3, dropout, add = 25
-    CHECK(count_prefix(zoo::gpt2_large(1, 16), "transformer.h.0.") == 25);
-    CHECK(count_prefix(zoo::gpt3_xl(1, 16), "transformer.h.23.") == 25);
-    // BERT: query, key, value, matmul, truediv, add (mask), softmax, dropout, matmul_1, contiguous,
-    // attention.output.{dense, dropout, add, LayerNorm}, intermediate.{dense, gelu}, output.{dense, dropout, add,
-    // LayerNorm} = 20
-    CHECK(count_prefix(zoo::bert_large(1, 16), "bert.encoder.layer.0.") == 20);
+    // Kernels in one block of the torch.fx traces (views, permutes, splits and size arithmetic run none;
+    // torch.matmul of permuted heads copies each operand first: q and k^T, then v):
+    // GPT-2: ln_1, addmm, 2 copies, matmul, truediv, where, softmax, attn_dropout, a copy, matmul_1, contiguous,
+    // addmm_1, resid_dropout, add, ln_2, addmm_2, 8 gelu_new kernels, addmm_3, dropout, add = 28
+    CHECK(count_prefix(zoo::gpt2_large(1, 16), "transformer.h.0.") == 28);
+    CHECK(count_prefix(zoo::gpt3_xl(1, 16), "transformer.h.23.") == 28);
+    // BERT: query, key, value, 2 copies, matmul, truediv, add (mask), softmax, dropout, a copy, matmul_1,
+    // contiguous, attention.output.{dense, dropout, add, LayerNorm}, intermediate.{dense, gelu},
+    // output.{dense, dropout, add, LayerNorm} = 23
+    CHECK(count_prefix(zoo::bert_large(1, 16), "bert.encoder.layer.0.") == 23);
     // OPT: self_attn_layer_norm, q_proj, mul, k_proj, contiguous, v_proj, contiguous_1, contiguous_2, bmm, add
     // (mask), max, softmax, dropout, bmm_1, reshape (a copy), out_proj, dropout_1, add, final_layer_norm, fc1,
     // relu, fc2, dropout_2, add = 24
     CHECK(count_prefix(zoo::opt_13(1, 16), "model.decoder.layers.0.") == 24);
     // whole networks: embeddings + blocks + head
-    CHECK(zoo::gpt2_large(1, 16).layers.size() == 4 + 36 * 25 + 2);
-    CHECK(zoo::gpt3_27(1, 16).layers.size() == 4 + 32 * 25 + 2);
-    CHECK(zoo::bert_large(1, 16).layers.size() == 2 + 7 + 24 * 20 + 4);
+    CHECK(zoo::gpt2_large(1, 16).layers.size() == 4 + 36 * 28 + 2);
+    CHECK(zoo::gpt3_27(1, 16).layers.size() == 4 + 32 * 28 + 2);
+    CHECK(zoo::bert_large(1, 16).layers.size() == 2 + 7 + 24 * 23 + 4);
     // OPT's attention mask: sub, then two out-of-place masked_fills, each a clone and the fill
     CHECK(zoo::opt_13(1, 16).layers.size() == 1 + 5 + 2 + 24 * 24 + 2);
 }
@@ -109,21 +110,21 @@ TEST_CASE("layers per block follow the traced graphs") {
 TEST_CASE("Switch: blocks as Hugging Face's SwitchTransformers modules run them") {
     const Network n = zoo::switchxl4(2, 512);
     // a dense encoder block: self-attention (RMS norm: pow, mean, add, rsqrt, mul, weight = 6; q, k, v,
-    // scores, position_bias, softmax, dropout, context, unshape, o = 10; dropout, residual) = 18, and the
-    // feed-forward (norm 6; wi, relu, dropout, wo; dropout, residual) = 12
-    CHECK(count_prefix(n, "encoder.block.2.") == 30);
+    // q_copy, k_copy, scores, position_bias, softmax, dropout, v_copy, context, unshape, o = 13; dropout,
+    // residual) = 21, and the feed-forward (norm 6; wi, relu, dropout, wo; dropout, residual) = 12
+    CHECK(count_prefix(n, "encoder.block.2.") == 33);
     // a sparse one: the feed-forward is the norm 6, router 8 (classifier, softmax, argmax, one_hot,
     // cumsum, le, mul, max), argmax and clone 2, 4 experts x 7 (mask, gather, wi, relu, dropout, wo,
     // scatter), the probability's product, dropout, residual = 47
-    CHECK(count_prefix(n, "encoder.block.1.") == 18 + 47);
+    CHECK(count_prefix(n, "encoder.block.1.") == 21 + 47);
     CHECK(count_prefix(n, "encoder.block.1.layer.1.mlp.experts.expert_3.") == 7);
     // the first block also computes the relative position bias (18 bucket kernels, the embedding, + mask)
-    CHECK(count_prefix(n, "encoder.block.0.") == 30 + 20);
+    CHECK(count_prefix(n, "encoder.block.0.") == 33 + 20);
     // decoder blocks add the cross-attention; its first the causal bias (16 + 2) and the cross bias (2)
-    CHECK(count_prefix(n, "decoder.block.2.") == 18 + 18 + 12);
-    CHECK(count_prefix(n, "decoder.block.3.") == 18 + 18 + 47);
-    CHECK(count_prefix(n, "decoder.block.0.") == 48 + 20);
-    CHECK(n.layers.size() == 2785);
+    CHECK(count_prefix(n, "decoder.block.2.") == 21 + 21 + 12);
+    CHECK(count_prefix(n, "decoder.block.3.") == 21 + 21 + 47);
+    CHECK(count_prefix(n, "decoder.block.0.") == 54 + 20);
+    CHECK(n.layers.size() == 2785 + 3 * 72);  // 72 attention sublayers, three copies each
     const auto layer = [&](std::string_view name) {
         const auto* l = find_layer(n, name);
         REQUIRE_MESSAGE(l != nullptr, name);
@@ -143,7 +144,10 @@ TEST_CASE("Switch: blocks as Hugging Face's SwitchTransformers modules run them"
     CHECK(find_layer(two, "encoder.block.1.layer.1.mlp.experts.expert_2.mask") != nullptr);
     // T5 attention: inner 4096 = 32 x 128, no scaling of the scores, the stack's bias added to them
     CHECK(std::get<BatchMatMulParams>(layer("decoder.block.5.layer.1.EncDecAttention.scores")) ==
-          BatchMatMulParams{64, 512, 128, 512, false, true});
+          BatchMatMulParams{64, 512, 128, 512, false, false});  // k^T copied first
+    for (const char* c : {"q_copy", "k_copy", "v_copy"})
+        CHECK(std::get<CopyParams>(layer(std::string("decoder.block.5.layer.1.EncDecAttention.") + c)).shape ==
+              Shape::nchw(2, 32, 512, 128));
     CHECK(std::holds_alternative<AddParams>(layer("encoder.block.7.layer.0.SelfAttention.position_bias")));
     CHECK(std::get<ElementwiseParams>(layer("encoder.block.0.layer.0.SelfAttention.mask")).other ==
           Shape::nchw(1, 32, 512, 512));
@@ -174,8 +178,12 @@ TEST_CASE("shapes follow the trace of GPT-2 large at batch 4, sequence 1024") {
     CHECK(output_shape(layer("transformer.wpe")) == Shape{3, {1, 1024, 1280, 0}});
     CHECK(std::get<ElementwiseParams>(layer("transformer.add")).other == Shape{3, {1, 1024, 1280, 0}});
     CHECK(output_shape(layer("transformer.h.0.attn.c_attn")) == Shape::matrix(4096, 3840));
+    // torch.matmul copies the permuted heads first (q, k^T; v before the context): the product reads copies
     const auto scores = std::get<BatchMatMulParams>(layer("transformer.h.0.attn.scores"));
-    CHECK(scores == BatchMatMulParams{80, 1024, 64, 1024, false, true});
+    CHECK(scores == BatchMatMulParams{80, 1024, 64, 1024, false, false});
+    for (const char* c : {"q_copy", "k_copy", "v_copy"})
+        CHECK(std::get<CopyParams>(layer(std::string("transformer.h.0.attn.") + c)).shape ==
+              Shape::nchw(4, 20, 1024, 64));
     CHECK(std::get<BatchMatMulParams>(layer("transformer.h.0.attn.context")) ==
           BatchMatMulParams{80, 1024, 1024, 64, false, false});
     const auto mask = std::get<ElementwiseParams>(layer("transformer.h.0.attn.mask"));
@@ -202,6 +210,9 @@ TEST_CASE("shapes follow the trace of GPT-2 large at batch 4, sequence 1024") {
     REQUIRE(om != nullptr);
     CHECK(std::get<ElementwiseParams>(om->layer).other == Shape::nchw(2, 1, 2048, 2048));
     CHECK(std::get<BatchMatMulParams>(find_layer(o, "model.decoder.layers.0.self_attn.scores")->layer).batch == 64);
+    // OPT's heads are contiguous copies already (k_contiguous, ...) and bmm reads k transposed: no matmul copies
+    CHECK(std::get<BatchMatMulParams>(find_layer(o, "model.decoder.layers.0.self_attn.scores")->layer).transpose_b);
+    CHECK(find_layer(o, "model.decoder.layers.0.self_attn.q_copy") == nullptr);
     const Network b = zoo::bert_large(8, 512);
     CHECK(std::get<ElementwiseParams>(find_layer(b, "bert.encoder.layer.0.attention.self.mask")->layer).other ==
           Shape::nchw(8, 1, 1, 512));
@@ -283,7 +294,7 @@ TEST_CASE("with_batch of a transformer gives the network built at that batch") {
 }
 
 TEST_CASE("batch and sequence length are checked against the model") {
-    CHECK(zoo::gpt2_large(1, 1024).layers.size() == 906);
+    CHECK(zoo::gpt2_large(1, 1024).layers.size() == 1014);
     CHECK_THROWS_WITH_AS(zoo::gpt2_large(1, 1025), doctest::Contains("seq must be 1 to 1024"), error);
     CHECK_THROWS_AS(zoo::bert_large(1, 513), error);
     CHECK_THROWS_AS(zoo::opt_13(1, 0), error);

@@ -43,7 +43,8 @@ What becomes what:
     torch.where(mask, x, fill), x.masked_fill_(mask, fill)  elementwise where (a broadcast mask: `other`)
     x.masked_fill(mask, fill), torch.masked_fill  copy (ATen clones x), then elementwise where on the clone
     torch.matmul, torch.bmm, a @ b (3-D and 4-D)     bmm (heads: the dims between the batch and m x k;
-        transpose_a/transpose_b: an operand that is a transposed view)
+        transpose_a/transpose_b: an operand that is a transposed view); a 4-D operand whose reshape to
+        (batch * heads, m, k) is no view (permuted heads) is a copy first, as torch.matmul makes one
     torch.cat(..., dim=1)                       concat (a cat of a single tensor is a copy: skipped)
     torch.flatten(x, 1), nn.Flatten, x.view(x.size(0), -1), reshape to [N, -1]   flatten
     nn.Softmax, F.softmax, x.softmax over the last dim   softmax (2-D: features; else shape)
@@ -885,13 +886,17 @@ class Converter:
         own, dims = self._bdims(list(sa[:-2]))
         layer = {"kind": "bmm", **({"batch": own} if own is not None else {}), "heads": int(math.prod(dims)),
                  "m": sa[-2], "k": sa[-1], "n": sb[-1]}
-        if _transposed(a):
-            layer["transpose_a"] = True
-        if _transposed(b):
-            layer["transpose_b"] = True
+        name = self._name(node, "matmul")
+        for flag, suffix, x, sx in (("transpose_a", "a_copy", a, sa), ("transpose_b", "b_copy", b, sb)):
+            # torch.matmul reshapes 4-D operands to (batch * heads, m, k): an operand for which that is no view
+            # (permuted heads) is copied first, and the product reads the contiguous copy
+            if len(sx) == 4 and not _view_possible(x, (sx[0] * sx[1], sx[2], sx[3])):
+                self._emit(node, {"kind": "copy", **self._shaped(node, list(sx))}, sx, name=f"{name}.{suffix}")
+            elif _transposed(x):
+                layer[flag] = True
         if own is not None:
             self.notes.append(f"{node.name}: leading dims {list(sa[:-2])}: the bmm runs at batch {own}")
-        return self._emit(node, layer, out_shape, op_name="matmul")
+        return self._emit(node, layer, out_shape, name=name)
 
     def _cat(self, node, tensors, dim, out_shape):
         if not isinstance(tensors, (list, tuple)):

@@ -324,8 +324,9 @@ def kinds(net):
     return [l["kind"] for l in net["layers"]]
 
 
-GPT2_KINDS = ["layernorm", "dense", "bmm", "elementwise", "elementwise", "softmax", "dropout", "bmm", "copy",
-              "dense", "dropout", "add", "layernorm", "dense", "activation", "dense", "dropout", "add"]
+# torch.matmul of permuted heads copies them first (q and k^T, then v): the copies before each bmm
+GPT2_KINDS = ["layernorm", "dense", "copy", "copy", "bmm", "elementwise", "elementwise", "softmax", "dropout", "copy",
+              "bmm", "copy", "dense", "dropout", "add", "layernorm", "dense", "activation", "dense", "dropout", "add"]
 
 
 @case
@@ -336,9 +337,13 @@ def gpt2_block():
     assert by["ln_1"]["shape"] == [16, 64] and by["ln_1"].get("affine", True), by["ln_1"]
     assert by["c_attn"]["seq"] == 16 and by["c_attn"]["in_features"] == 64 and by["c_attn"]["out_features"] == 192
     qk, av = by["matmul"], by["matmul_1"]
-    assert (qk["heads"], qk["m"], qk["k"], qk["n"]) == (4, 16, 16, 16) and qk.get("transpose_b") is True \
+    # q and k^T are permuted views: reshaped to (batch * heads, m, k) they are copies, which the product reads
+    assert (qk["heads"], qk["m"], qk["k"], qk["n"]) == (4, 16, 16, 16) and "transpose_b" not in qk \
         and "transpose_a" not in qk, qk
     assert (av["heads"], av["m"], av["k"], av["n"]) == (4, 16, 16, 16) and "transpose_b" not in av, av
+    for copy in ("matmul.a_copy", "matmul.b_copy", "matmul_1.b_copy"):
+        assert by[copy] == {"name": copy, "kind": "copy", "shape": [4, 16, 16]}, by[copy]
+    assert "matmul_1.a_copy" not in by  # the probabilities are contiguous
     assert by["div"]["op"] == "div" and by["div"]["scalar"] is True and by["div"]["shape"] == [4, 16, 16], by["div"]
     w = by["where"]
     assert w["op"] == "where" and w["scalar"] is False and w["other"] == [1, 1, 16, 16] and w["shape"] == [4, 16, 16], w
@@ -374,13 +379,14 @@ def gpt2_block_with_masked_fill():
 @case
 def bert_layer_with_a_broadcast_mask():
     net, info, _ = convert("BertLayer", "16,64", "1,1,16", batch=3)
-    assert kinds(net) == ["dense", "dense", "dense", "bmm", "elementwise", "elementwise", "elementwise",
-                          "elementwise", "softmax", "dropout", "bmm", "copy", "dense", "dropout", "add",
+    assert kinds(net) == ["dense", "dense", "dense", "copy", "copy", "bmm", "elementwise", "elementwise", "elementwise",
+                          "elementwise", "softmax", "dropout", "copy", "bmm", "copy", "dense", "dropout", "add",
                           "layernorm", "dense", "activation", "dense", "dropout", "add", "layernorm"], kinds(net)
     assert net["batch"] == 3
     by = {l["name"]: l for l in net["layers"]}
     assert [by[n]["seq"] for n in ("query", "key", "value")] == [16, 16, 16]
-    assert by["matmul"].get("transpose_b") is True and by["matmul"]["heads"] == 4, by["matmul"]
+    assert "transpose_b" not in by["matmul"] and by["matmul"]["heads"] == 4, by["matmul"]  # k^T copied first
+    assert by["matmul.b_copy"]["kind"] == "copy" and by["matmul.b_copy"]["shape"] == [4, 16, 16], by["matmul.b_copy"]
     assert by["mul"] == {"name": "mul", "kind": "elementwise", "op": "mul", "shape": [4, 16, 16], "scalar": True}
     assert by["sub"]["shape"] == [1, 1, 16] and by["sub"]["scalar"] is True, by["sub"]   # 1.0 - mask
     # the additive mask: the other operand's whole shape, its first dim the network's batch

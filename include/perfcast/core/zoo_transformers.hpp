@@ -7,8 +7,9 @@
  *
  * Each model is the kernels its forward runs, in order, read from torch.fx traces of a one-layer copy
  * (NeuSight's labels; Switch, which has none, from Hugging Face's module code): views, permutes,
- * transposes and splits run no kernel and are no layers; `.contiguous()` of a permuted view is a Copy;
- * GPT-2's gelu_new is its eight element-wise kernels.
+ * transposes and splits run no kernel and are no layers; `.contiguous()` of a permuted view is a Copy,
+ * and so is each permuted operand of torch.matmul (its reshape to three dimensions copies) and the input
+ * of an out-of-place masked_fill (ATen clones it); GPT-2's gelu_new is its eight element-wise kernels.
  * Layer names follow the Hugging Face modules (`transformer.h.0.attn.c_attn`); a functional operation
  * is named under the module that runs it (`transformer.h.0.attn.scores` for q @ k^T). What the models
  * leave out is said where they are built: integer and boolean mask preparation that has no perfcast
@@ -62,11 +63,26 @@ struct AttentionCore {
     Shape mask{};
     double dropout = 0.1;
     bool clamp = false;  ///< OPT's torch.max(scores, finfo.min)
+    /// torch.matmul of the heads as permuted views (BERT, GPT-2): each operand is copied to (B*H, S, D) first
+    /// (its reshape to three dimensions is no view); OPT makes its heads contiguous itself and calls bmm
+    bool matmul_copies = true;
 };
+
+/** @brief The copy torch.matmul makes of a permuted (B, H, S, D) operand of shape @p s, the running shape kept. */
+constexpr void matmul_copy(NetBuilder& b, const LayerName& name, const Shape& s) {
+    const Shape running = b.shape();
+    b.set_shape(s);
+    b.copy(name);
+    b.set_shape(running);
+}
 
 constexpr void attention_core(NetBuilder& b, const LayerName& n, const AttentionCore& a, std::string_view dropout_name) {
     const Shape q = b.shape();
-    b.bmm(n / "scores", q[2], false, true);
+    if (a.matmul_copies) {
+        matmul_copy(b, n / "q_copy", q);
+        matmul_copy(b, n / "k_copy", q);  // k^T, copied: contiguous, no longer a transposed operand
+    }
+    b.bmm(n / "scores", q[2], false, !a.matmul_copies);
     if (a.divide) b.elementwise(n / "scale", ElementwiseOp::div, true);
     b.elementwise(n / "mask", a.mask_op, a.mask);
     // torch.max(x, a scalar tensor) has no layer kind of its own: one FLOP per element, one read and one
@@ -74,6 +90,7 @@ constexpr void attention_core(NetBuilder& b, const LayerName& n, const Attention
     if (a.clamp) b.elementwise(n / "clamp", ElementwiseOp::add, true);
     b.softmax(n / "softmax");
     b.dropout(n / dropout_name, a.dropout);
+    if (a.matmul_copies) matmul_copy(b, n / "v_copy", q);
     b.bmm(n / "context", q[3]);
 }
 
@@ -252,7 +269,7 @@ constexpr NetBuilder build_opt_13(std::int64_t batch, std::int64_t seq = 2048) {
         b.set_shape(heads);
         b.copy(s / "q_contiguous");
         detail::attention_core(
-            b, s, {false, ElementwiseOp::add, detail::shape4(batch, 1, seq, seq), 0.0, true}, "dropout");
+            b, s, {false, ElementwiseOp::add, detail::shape4(batch, 1, seq, seq), 0.0, true, false}, "dropout");
         detail::merge_heads(b, s / "merge_heads");  // transpose(1, 2).reshape(B, S, F): a copy
         b.linear(s / "out_proj", F);
         b.dropout(l / "dropout", 0.1);
@@ -344,11 +361,16 @@ constexpr void t5_attention(NetBuilder& b, const LayerName& n, const Shape& x, c
     b.linear(n / "k", inner, false);
     b.set_shape(kv);
     b.linear(n / "v", inner, false);
-    b.set_shape(shape4(x[0], heads, x[1], head_features));
-    b.bmm(n / "scores", kv[1], false, true);
+    // the heads are views transposed to (B, H, S, D): torch.matmul copies each operand to (B*H, S, D) first
+    const Shape q = shape4(x[0], heads, x[1], head_features), k = shape4(kv[0], heads, kv[1], head_features);
+    matmul_copy(b, n / "q_copy", q);
+    matmul_copy(b, n / "k_copy", k);
+    b.set_shape(q);
+    b.bmm(n / "scores", kv[1], false, false);
     b.add(n / "position_bias");
     b.softmax(n / "softmax");
     b.dropout(n / "dropout", 0.1);
+    matmul_copy(b, n / "v_copy", k);
     b.bmm(n / "context", head_features);
     merge_heads(b, n / "unshape");
     b.linear(n / "o", x[2], false);

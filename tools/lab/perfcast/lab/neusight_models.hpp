@@ -17,12 +17,12 @@
  * |---|---|
  * | Linear module (x W^T + b) | DenseParams{batch: first dim, seq: the middle dims, in, out} |
  * | addmm(bias, x, W) (Hugging Face's Conv1D) | DenseParams, rows split by the trace's batch |
- * | matmul, bmm | BatchMatMulParams{batch: leading dims, m, k, n}; an operand made by transpose is read transposed |
+ * | matmul, bmm | BatchMatMulParams{batch: leading dims, m, k, n}; an operand made by transpose of a contiguous tensor is read transposed; any other operand that is not contiguous is copied first (CopyParams: torch.matmul reshapes permuted (B, H, m, k) heads to (B*H, m, k), which copies them) |
  * | softmax | SoftmaxParams{rows, last dim} |
  * | LayerNorm module, layer_norm | LayerNormParams{rows, last dim} |
  * | Embedding module, embedding | EmbeddingParams (table rows from the model's configuration) |
  * | add, sub, mul, truediv, pow, where, masked_fill_, max | AddParams (add of same-shaped tensors) or ElementwiseParams (a scalar or a broadcast `other`; max(x, scalar) as an add of a scalar: the same traffic) |
- * | masked_fill (out of place) | CopyParams then ElementwiseParams where: ATen clones the input, then fills the clone in place (two kernels) |
+ * | masked_fill (out of place) | CopyParams, then ElementwiseParams where: ATen clones the input, then fills the clone in place (two kernels) |
  * | gelu, tanh, relu (modules, functions, methods) | ActivationParams (gelu with approximate="tanh": gelu_tanh) |
  * | Dropout module, dropout | DropoutParams |
  * | contiguous, reshape of a non-contiguous tensor | CopyParams |
@@ -93,9 +93,9 @@ struct TraceNode {
     TraceNodeStatus status = TraceNodeStatus::no_kernel;
     std::string note;       ///< why it is no kernel or unmapped; for a kernel, how it was mapped when approximate
     std::optional<Layer> layer;  ///< a kernel's layer
-    /// a copy of its input the operation makes before it (an out-of-place masked_fill: clone, then masked_fill_);
-    /// the node's time is both kernels'
-    std::optional<Layer> clone;
+    /// copies of its operands the operation makes before its kernel (an out-of-place masked_fill clones its
+    /// input; torch.matmul copies a permuted operand); the node's time is all its kernels'
+    std::vector<Layer> copies;
     bool block = false;     ///< inside the repeated block
     double fw_ms = 0;       ///< fw_latency
     double bw_ms = 0;       ///< bw_latency + acc_latency (gradient accumulation)
@@ -297,7 +297,13 @@ struct fx_mapping {
     TraceNodeStatus status = TraceNodeStatus::no_kernel;
     std::optional<Layer> layer;
     std::string note;
-    std::optional<Layer> clone;  ///< TraceNode::clone
+    std::vector<Layer> copies;  ///< TraceNode::copies
+};
+
+/** @brief What an earlier node made: its target, its output's dtype, and whether its first input was contiguous. */
+struct fx_produced {
+    std::string target, dtype;
+    bool from_contiguous = true;
 };
 
 /** @brief A node's context while mapping it. */
@@ -307,24 +313,22 @@ struct fx_node {
     std::vector<std::int64_t> out;
     std::vector<bool> contiguous;
     std::vector<std::string> arg_names;
-    std::map<std::string, std::pair<std::string, std::string>>* produced;  // name -> (target, dtype)
+    std::map<std::string, fx_produced>* produced;  // by node name
     std::int64_t batch = 1;
     const EmbeddingRows* embedding_rows = nullptr;
 };
 
 inline fx_mapping fx_kernel(Layer l, std::string note = {}) {
-    return {TraceNodeStatus::kernel, std::move(l), std::move(note), std::nullopt};
+    return {TraceNodeStatus::kernel, std::move(l), std::move(note), {}};
 }
-inline fx_mapping fx_free(std::string note) { return {TraceNodeStatus::no_kernel, std::nullopt, std::move(note), std::nullopt}; }
-inline fx_mapping fx_unmapped(std::string note) {
-    return {TraceNodeStatus::unmapped, std::nullopt, std::move(note), std::nullopt};
-}
+inline fx_mapping fx_free(std::string note) { return {TraceNodeStatus::no_kernel, std::nullopt, std::move(note), {}}; }
+inline fx_mapping fx_unmapped(std::string note) { return {TraceNodeStatus::unmapped, std::nullopt, std::move(note), {}}; }
 
-/** @brief The node that produced positional argument `i`, as (target, dtype); empty when not a node. */
-inline std::pair<std::string, std::string> fx_producer(const fx_node& n, std::size_t i) {
+/** @brief The node that produced positional argument `i`; empty when not a node. */
+inline fx_produced fx_producer(const fx_node& n, std::size_t i) {
     if (i >= n.arg_names.size()) return {};
     const auto it = n.produced->find(n.arg_names[i]);
-    return it == n.produced->end() ? std::pair<std::string, std::string>{} : it->second;
+    return it == n.produced->end() ? fx_produced{} : it->second;
 }
 
 inline fx_mapping fx_binary(const fx_node& n, ElementwiseOp op) {
@@ -363,7 +367,7 @@ inline fx_mapping fx_map(const fx_node& n) {
         return in_contiguous ? fx_free("a view or metadata") : fx_kernel(CopyParams{out}, "reshape of a non-contiguous tensor: a copy");
     if (t == "to" || t == "type" || t == "type_as" || t == "long" || t == "bool" || t == "float" || t == "int" ||
         t == "half") {
-        const std::string from = fx_producer(n, 0).second;
+        const std::string from = fx_producer(n, 0).dtype;
         if (from.empty() || from == n.dtype) return fx_free("a conversion to the same dtype");
         return fx_kernel(CopyParams{out}, "dtype conversion " + from + " -> " + n.dtype);
     }
@@ -395,9 +399,22 @@ inline fx_mapping fx_map(const fx_node& n) {
         p.m = a[a.size() - 2];
         p.k = a.back();
         p.n = b.back();
-        p.transpose_a = fx_producer(n, 0).first == "transpose";
-        p.transpose_b = fx_producer(n, 1).first == "transpose";
-        return fx_kernel(p);
+        // an operand that is not contiguous: a transposed view of a contiguous tensor is read transposed (a BLAS
+        // flag); any other (permuted heads) is copied first, as torch.matmul's reshape to (batch, m, k) does
+        fx_mapping m = fx_kernel(p);
+        bool* transposed[] = {&p.transpose_a, &p.transpose_b};
+        for (std::size_t i = 0; i < 2; ++i) {
+            if (i >= n.contiguous.size() || n.contiguous[i]) continue;
+            const fx_produced from = fx_producer(n, i);
+            if (from.target == "transpose" && from.from_contiguous) {
+                *transposed[i] = true;
+            } else {
+                m.copies.push_back(CopyParams{fx_shape(n.in[i])});
+                m.note = "non-contiguous operands copied first";
+            }
+        }
+        m.layer = p;
+        return m;
     }
     if (t == "softmax" || t == "module:Softmax")
         return fx_kernel(SoftmaxParams{fx_product(n.out, 0, n.out.size() - 1), n.out.back()});
@@ -432,7 +449,7 @@ inline fx_mapping fx_map(const fx_node& n) {
         const auto& mask = t == "where" ? n.in[0] : (n.in.size() >= 2 ? n.in[1] : n.in[0]);
         fx_mapping m = fx_kernel(ElementwiseParams{out, ElementwiseOp::where, false, mask == n.out ? Shape{} : fx_shape(mask)});
         if (t == "masked_fill") {  // ATen's out-of-place form: self.clone(), then masked_fill_ on the clone
-            m.clone = CopyParams{out};
+            m.copies.push_back(CopyParams{out});
             m.note = "a clone of the input, then masked_fill_ on it";
         }
         return m;
@@ -467,7 +484,7 @@ inline ModelTrace parse_fx_trace(const std::string& text, const std::string& fil
     ModelTrace tr;
     tr.file = file;
     std::map<std::string, std::size_t> columns;
-    std::map<std::string, std::pair<std::string, std::string>> produced;
+    std::map<std::string, detail::fx_produced> produced;
     std::istringstream in(text);
     std::string line;
     std::size_t line_no = 0;
@@ -540,9 +557,9 @@ inline ModelTrace parse_fx_trace(const std::string& text, const std::string& fil
         }
         node.status = m.status;
         node.layer = std::move(m.layer);
-        node.clone = std::move(m.clone);
+        node.copies = std::move(m.copies);
         node.note = std::move(m.note);
-        produced[node.name] = {node.target, n.dtype};
+        produced[node.name] = {node.target, n.dtype, n.contiguous.empty() || n.contiguous.front()};
         tr.nodes.push_back(std::move(node));
     }
     if (!header) throw error(source_location{file, 0, 0}, "", "empty file");
@@ -891,7 +908,8 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
                 ++c.unmapped_nodes;
             } else {
                 c.trace_measured_ms += times * ms;
-                if (n.clone) net.layers.push_back({n.name + ".clone", *n.clone});
+                for (std::size_t i = 0; i < n.copies.size(); ++i)
+                    net.layers.push_back({n.name + ".copy_" + std::to_string(i), n.copies[i]});
                 net.layers.push_back({n.name, *n.layer});
                 kernels.push_back(&n);
             }
@@ -901,10 +919,10 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
         std::optional<NetworkEstimate> train;
         if (l.pass == Pass::training) train = estimate(net, Target(*e.device, Pass::training, DType::fp32), model, eo);
         const bool steps_from_forward = model.view().steps_from_forward(Pass::training, DType::fp32);
-        // each kernel node's layers in the network: its clone, if any, then its own
+        // each kernel node's layers in the network: its copies, then its own
         std::size_t at = 0;
         for (const TraceNode* kn : kernels) {
-            const std::size_t count = kn->clone ? 2 : 1;
+            const std::size_t count = kn->copies.size() + 1;
             if (at + count > fw.layers.size() || (train && at + count > train->layers.size())) break;
             const TraceNode& n = *kn;
             NodeComparison nc;
@@ -924,10 +942,10 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
                 // the step's forward is its training-mode forward (dropout's mask), timed as the step times
                 // it: its forward kernels; the inference forward where they are the same
                 fw_us = 0;
-                for (const Layer* q : {n.clone ? &*n.clone : nullptr, &*n.layer})
-                    if (q)
-                        for (const PhaseKernel& k : phase_kernels(*q, Phase::forward, DType::fp32))
-                            fw_us += k.scale * model.layer_time(k.layer, inf).us;
+                for (std::size_t j = 0; j <= n.copies.size(); ++j)
+                    for (const PhaseKernel& k :
+                         phase_kernels(j < n.copies.size() ? n.copies[j] : *n.layer, Phase::forward, DType::fp32))
+                        fw_us += k.scale * model.layer_time(k.layer, inf).us;
             }
             nc.predicted_fw_ms = fw_us / 1e3;
             nc.roofline_fw_ms = fw_roofline_us / 1e3;
