@@ -89,6 +89,10 @@ std::string synthetic_trace() {
              "torch.float32", "transpose_p", 0.01);
     t += row("call_function", "<built-in method matmul of type object at 0x2>", "(transpose, transpose_p)",
              "[[2, 4, 4, 8], [2, 4, 4, 8]]", "[False, False]", "(2, 4, 4, 8)", "torch.float32", "matmul_2", 0.1);
+    t += row("call_method", "transpose", "(x4, 1, 2)", "[[2, 8, 4, 4]]", "[True]", "(2, 4, 8, 4)", "torch.float32",
+             "transpose_h", 0.01);
+    t += row("call_function", "<built-in method matmul of type object at 0x2>", "(transpose_h, transpose)",
+             "[[2, 4, 8, 4], [2, 4, 4, 8]]", "[False, False]", "(2, 4, 8, 8)", "torch.float32", "matmul_3", 0.1);
     t += row("call_function", "<built-in function truediv>", "(matmul, full)", "[[2, 4, 8, 8], [1]]", "[True, True]",
              "(2, 4, 8, 8)", "torch.float32", "truediv", 0.05);
     t += row("call_function", "<built-in method where of type object at 0x2>", "(mask, truediv, fill)",
@@ -172,6 +176,12 @@ TEST_CASE("synthetic fx trace: every node kind maps to its perfcast layer") {
     CHECK(!bmm2.transpose_b);
     REQUIRE(node(t, "matmul_2").copies.size() == 1);
     CHECK(std::get<CopyParams>(node(t, "matmul_2").copies[0]).shape == Shape::nchw(2, 4, 4, 8));
+    // a transpose of other dimensions (heads out of (B, S, H, D), as T5 makes them) is copied too
+    const auto& bmm3 = layer_of<BatchMatMulParams>(t, "matmul_3");
+    CHECK(!bmm3.transpose_a);
+    CHECK(bmm3.transpose_b);
+    REQUIRE(node(t, "matmul_3").copies.size() == 1);
+    CHECK(std::get<CopyParams>(node(t, "matmul_3").copies[0]).shape == Shape::nchw(2, 4, 8, 4));
     const auto& div = layer_of<ElementwiseParams>(t, "truediv");
     CHECK(div.op == ElementwiseOp::div);
     CHECK(div.scalar);  // a one-element tensor is a scalar operand
@@ -210,7 +220,7 @@ TEST_CASE("synthetic fx trace: every node kind maps to its perfcast layer") {
 
 TEST_CASE("synthetic fx trace: views, metadata and Python values run no kernel; unknown targets are unmapped") {
     const ModelTrace t = parse_fx_trace(synthetic_trace(), "synthetic.csv", 2, rows_of_wte());
-    for (const char* n : {"input_ids", "size", "add_int", "view_2", "transpose", "permute"}) {
+    for (const char* n : {"input_ids", "size", "add_int", "view_2", "transpose", "transpose_p", "transpose_h", "permute"}) {
         INFO(n);
         CHECK(node(t, n).status == TraceNodeStatus::no_kernel);
         CHECK(!node(t, n).layer);
@@ -219,7 +229,7 @@ TEST_CASE("synthetic fx trace: views, metadata and Python values run no kernel; 
     CHECK(node(t, "frob").status == TraceNodeStatus::unmapped);
     CHECK(node(t, "frob").target == "frobnicate");
     CHECK(node(t, "frob").note == "unknown node target");
-    CHECK(node(t, "frob").line == 31);
+    CHECK(node(t, "frob").line == 33);
     // without the model's configuration an Embedding module's table is unknown: unmapped, said so
     const ModelTrace bare = parse_fx_trace(synthetic_trace(), "synthetic.csv", 2);
     CHECK(node(bare, "wte").status == TraceNodeStatus::unmapped);

@@ -17,7 +17,7 @@
  * |---|---|
  * | Linear module (x W^T + b) | DenseParams{batch: first dim, seq: the middle dims, in, out} |
  * | addmm(bias, x, W) (Hugging Face's Conv1D) | DenseParams, rows split by the trace's batch |
- * | matmul, bmm | BatchMatMulParams{batch: leading dims, m, k, n}; an operand made by transpose of a contiguous tensor is read transposed; any other operand that is not contiguous is copied first (CopyParams: torch.matmul reshapes permuted (B, H, m, k) heads to (B*H, m, k), which copies them) |
+ * | matmul, bmm | BatchMatMulParams{batch: leading dims, m, k, n}; a contiguous tensor transposed in its last two dimensions is read transposed; any other operand that is not contiguous is copied first (CopyParams: torch.matmul reshapes permuted (B, H, m, k) heads to (B*H, m, k), which copies them) |
  * | softmax | SoftmaxParams{rows, last dim} |
  * | LayerNorm module, layer_norm | LayerNormParams{rows, last dim} |
  * | Embedding module, embedding | EmbeddingParams (table rows from the model's configuration) |
@@ -300,11 +300,27 @@ struct fx_mapping {
     std::vector<Layer> copies;  ///< TraceNode::copies
 };
 
-/** @brief What an earlier node made: its target, its output's dtype, and whether its first input was contiguous. */
+/** @brief What an earlier node made: its target, its output's dtype, whether its first input was contiguous,
+    and for a transpose whether it swapped the last two dimensions (a matrix transposed, not heads permuted). */
 struct fx_produced {
     std::string target, dtype;
     bool from_contiguous = true;
+    bool last_two = false;
 };
+
+/** @brief Does a transpose node's call `(x, d0, d1)` swap the last two dimensions of its rank-@p rank input? */
+inline bool fx_transposes_last_two(std::string_view args, std::size_t rank) {
+    const auto comma = args.find(',');
+    if (comma == std::string_view::npos || rank < 2) return false;
+    std::istringstream in(std::string(args.substr(comma + 1)));
+    long long d[2] = {0, 0};
+    char sep = 0;
+    if (!(in >> d[0] >> sep >> d[1]) || sep != ',') return false;
+    const auto r = static_cast<long long>(rank);
+    for (long long& x : d)
+        if (x < 0) x += r;
+    return (d[0] == r - 1 && d[1] == r - 2) || (d[0] == r - 2 && d[1] == r - 1);
+}
 
 /** @brief A node's context while mapping it. */
 struct fx_node {
@@ -399,14 +415,15 @@ inline fx_mapping fx_map(const fx_node& n) {
         p.m = a[a.size() - 2];
         p.k = a.back();
         p.n = b.back();
-        // an operand that is not contiguous: a transposed view of a contiguous tensor is read transposed (a BLAS
-        // flag); any other (permuted heads) is copied first, as torch.matmul's reshape to (batch, m, k) does
+        // an operand that is not contiguous: a contiguous tensor with its last two dimensions transposed is read
+        // transposed (a BLAS flag); any other (permuted heads) is copied first, as torch.matmul's reshape to
+        // (batch, m, k) does
         fx_mapping m = fx_kernel(p);
         bool* transposed[] = {&p.transpose_a, &p.transpose_b};
         for (std::size_t i = 0; i < 2; ++i) {
             if (i >= n.contiguous.size() || n.contiguous[i]) continue;
             const fx_produced from = fx_producer(n, i);
-            if (from.target == "transpose" && from.from_contiguous) {
+            if (from.target == "transpose" && from.last_two && from.from_contiguous) {
                 *transposed[i] = true;
             } else {
                 m.copies.push_back(CopyParams{fx_shape(n.in[i])});
@@ -559,7 +576,9 @@ inline ModelTrace parse_fx_trace(const std::string& text, const std::string& fil
         node.layer = std::move(m.layer);
         node.copies = std::move(m.copies);
         node.note = std::move(m.note);
-        produced[node.name] = {node.target, n.dtype, n.contiguous.empty() || n.contiguous.front()};
+        produced[node.name] = {node.target, n.dtype, n.contiguous.empty() || n.contiguous.front(),
+                               node.target == "transpose" && !n.in.empty() &&
+                                   detail::fx_transposes_last_two(n.args, n.in.front().size())};
         tr.nodes.push_back(std::move(node));
     }
     if (!header) throw error(source_location{file, 0, 0}, "", "empty file");
