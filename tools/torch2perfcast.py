@@ -857,16 +857,12 @@ class Converter:
                 self._refuse(node, f"where with a mask of shape {list(sm)} on a tensor whose first dimension "
                                    "is not the batch")
             layer["other"] = self._whole(sm, out_shape)
-        if isinstance(node.target, str) and node.target.startswith("masked_fill"):
-            name = "masked_fill"
-            in_place = node.target == "masked_fill_"
-        else:
-            in_place = False
-            name = "masked_fill" if _FUNCS.get(node.target) == "masked_fill" else "where"
-        if name == "masked_fill" and not in_place:
+        method = node.target if isinstance(node.target, str) else _FUNCS.get(node.target)
+        if method == "masked_fill":
             # ATen's out-of-place masked_fill: self.clone(), then masked_fill_ on the clone (two kernels)
             self._emit(node, {"kind": "copy", **self._shaped(node, out_shape)}, out_shape, op_name="masked_fill.clone")
-        return self._emit(node, layer, out_shape, op_name=name)
+        return self._emit(node, layer, out_shape,
+                          op_name="masked_fill" if method in ("masked_fill", "masked_fill_") else "where")
 
     def _bmm(self, node, fname, out_shape):
         a, b = self._operands(node)
