@@ -1,15 +1,17 @@
 // The framework's call overhead (call_overhead.hpp): its fit to layers timed in place and back to
-// back, its place in the model file, in Predictor::layer_time, estimate() and the embedded model.
+// back, its place in the model file, in Predictor::layer_time, estimate() and the embedded model; the
+// device's level per kind beside it (fit_levels, applied to each kernel, held at the physical bound).
 // The timings here are synthetic (unit-test data, written by hand), not measured.
 #include <doctest/doctest.h>
 
 #include <perfcast/core/call_overhead.hpp>
 #include <perfcast/lab/embed.hpp>             // embed_model_header
 #include <perfcast/runtime/estimate.hpp>       // estimate
-#include <perfcast/lab/layer_validation.hpp>  // fit_call_overhead, parse_layer_timings
+#include <perfcast/lab/layer_validation.hpp>  // fit_call_overhead, fit_levels, parse_layer_timings
 
 #include <algorithm>  // min
 #include <string>     // string
+#include <utility>    // pair
 #include <vector>     // vector
 
 using namespace perfcast;
@@ -226,4 +228,131 @@ TEST_CASE("call overhead: the model adds it on its device to each forward call, 
     p.set_call_overhead(CallOverhead{}, "t4", {});
     CHECK(p.call_overhead_device().empty());
     CHECK_FALSE(p.to_json().contains("call_overhead"));
+}
+
+namespace {
+
+/** A dense layer of `out` outputs on 256 inputs, as a layers-file object. */
+std::string dense_json(int out) {
+    return R"({""name"":""fc"",""kind"":""dense"",""in_features"":256,""out_features"":)" + std::to_string(out) +
+           R"(,""bias"":true})";
+}
+const std::string copy_json = R"({""name"":""cp"",""kind"":""copy"",""shape"":[64,64]})";
+
+/** The model's time of a layers-file row's layers on a T4 at inference: each layer's, and the dense ones'. */
+std::pair<double, double> model_us(const Predictor& p, const std::string& layers) {
+    const LayerTimingData v = parse_layer_timings(header + row("inference", 1.0, "", layers), "one.csv");
+    double all = 0, dense = 0;
+    for (const NamedLayer& nl : v.rows.at(0).layers) {
+        const double us = p.layer_time(nl.layer, Target(devices::t4, Pass::inference, DType::fp32)).us;
+        all += us;
+        if (kind(nl.layer) == LayerKind::dense) dense += us;
+    }
+    return {all, dense};
+}
+
+}  // namespace
+
+TEST_CASE("device level: fitted as the ratio of the kind's sums in place and modelled, applied on its device only") {
+    Predictor p = small_model();
+    const Device& t4 = devices::t4;
+    // synthetic timings: six dense layers in place at 1.5 times the model's kernel time; one more beside a copy,
+    // whose time is the model's copy plus 1.5 times its dense layer; four ReLUs (too few for a level)
+    std::string text = "# tool: synthetic unit-test timings\n" + header;
+    for (const int out : {16, 64, 128, 300, 512, 1000}) {
+        const double us = model_us(p, dense_json(out)).second;
+        text += row("inference", 1.5 * us / 1e3, "", dense_json(out));
+    }
+    const auto [both_us, dense_us] = model_us(p, copy_json + "," + dense_json(77));
+    text += row("inference", (both_us - dense_us + 1.5 * dense_us) / 1e3, "", copy_json + "," + dense_json(77));
+    for (int i = 0; i < 4; ++i) text += row("inference", 0.1, "", relu);
+    text += row("training", 50.0, "", dense_json(64));  // a training step: left out
+    std::string tf32 = row("inference", 50.0, "", dense_json(64));  // a precision the model has no rows of: left out
+    tf32.replace(tf32.find(",fp32,"), 6, ",tf32,");
+    text += tf32;
+    const LayerTimingData v = parse_layer_timings(text, "gpu_layers.csv");
+
+    const std::vector<LevelKindFit> fits = fit_levels({&v}, p, t4, {LayerKind::dense, LayerKind::activation});
+    REQUIRE(fits.size() == 2);
+    CHECK(fits[0].kind == LayerKind::dense);
+    CHECK(fits[0].rows == 7);
+    CHECK(fits[0].fitted);
+    CHECK(fits[0].level == doctest::Approx(1.5).epsilon(1e-6));
+    CHECK_FALSE(fits[1].fitted);  // four operations
+    CHECK(fits[1].level == 1.0);
+
+    // the repeat of an operation weighs it: rows at 2x (once) and 1x (three times) give (2 + 3) / (1 + 3)
+    LayerTimingData w = v;
+    w.rows.resize(6);
+    for (std::size_t i = 0; i < w.rows.size(); ++i) {
+        const double us = model_us(p, dense_json(i % 2 ? 64 : 128)).second;
+        w.rows[i].layers = parse_layer_timings(header + row("inference", 1.0, "", dense_json(i % 2 ? 64 : 128)), "x.csv")
+                               .rows.at(0)
+                               .layers;
+        w.rows[i].time_ms = (i == 0 ? 2.0 : 1.0) * us / 1e3;
+        w.rows[i].repeat = i == 0 ? 1.0 : (i < 4 ? 3.0 : 0.0);  // a repeat of 0: not run, left out
+    }
+    const double u0 = model_us(p, dense_json(128)).second, u1 = model_us(p, dense_json(64)).second;
+    const double expected = (2.0 * u0 + 3.0 * (u1 + u0 + u1)) / (u0 + 3.0 * (u1 + u0 + u1));
+    const std::vector<LevelKindFit> wf = fit_levels({&w}, p, t4, {LayerKind::dense});
+    CHECK(wf[0].rows == 4);
+    CHECK_FALSE(wf[0].fitted);  // four operations run
+    CHECK(wf[0].in_place_ms / wf[0].predicted_ms == doctest::Approx(expected).epsilon(1e-9));
+
+    // applied: every kernel of a dense layer on the T4 times 1.5 (a training step's GEMMs too), nothing elsewhere
+    const Layer dense = DenseParams{4, 256, 300, true, 1};
+    const Target inf(t4, Pass::inference, DType::fp32), train(t4, Pass::training, DType::fp32);
+    const Target other(devices::l4, Pass::inference, DType::fp32);
+    const double inf_before = p.layer_time(dense, inf).us, train_before = p.layer_time(dense, train).us;
+    const double other_before = p.layer_time(dense, other).us;
+    const Layer b = BatchNorm2DParams{2, 8, 4, 4, true};
+    const double bn_before = p.layer_time(b, inf).us;
+    CallOverhead c;
+    c.level[static_cast<std::size_t>(LayerKind::dense)] = fits[0].level;
+    c.level_rows[static_cast<std::size_t>(LayerKind::dense)] = fits[0].rows;
+    CHECK(c.fitted());
+    CHECK_FALSE(c.fitted(LayerKind::dense));  // no call overhead
+    p.set_call_overhead(c, "t4", {"gpu_layers.csv"});
+    CHECK(p.layer_time(dense, inf).us == doctest::Approx(1.5 * inf_before));
+    CHECK(p.layer_time(dense, inf).overhead_us == 0.0);
+    // (a small kernel of the step, the bias gradient, may stop at its physical bound: at most 1.5 times)
+    CHECK(p.layer_time(dense, train).us == doctest::Approx(1.5 * train_before).epsilon(1e-3));
+    CHECK(p.layer_time(dense, train).us <= 1.5 * train_before * (1 + 1e-12));
+    CHECK(p.layer_time(dense, other).us == doctest::Approx(other_before));
+    CHECK(p.layer_time(b, inf).us == doctest::Approx(bn_before));
+    // the embedded model the same way
+    CHECK(embedded::layer_time(p.view(), dense, inf).us == doctest::Approx(1.5 * inf_before));
+    CHECK(embedded::layer_time(p.view(), dense, other).us == doctest::Approx(other_before));
+
+    // never below the physical bound: a level of 1e-4 stops there
+    CallOverhead fast = c;
+    fast.level[static_cast<std::size_t>(LayerKind::dense)] = 1e-4;
+    p.set_call_overhead(fast, "t4", {"gpu_layers.csv"});
+    CHECK(1e-4 * inf_before < physical_bound_us(dense, inf));
+    CHECK(p.layer_time(dense, inf).us == doctest::Approx(physical_bound_us(dense, inf)));
+
+    // the model file keeps it, the embedded header carries it, a level out of range names its field
+    p.set_call_overhead(c, "t4", {"gpu_layers.csv"});
+    const Predictor q = Predictor::parse(p.to_json().dump(), "m.json");
+    CHECK(q.call_overhead().level == p.call_overhead().level);
+    CHECK(q.call_overhead().level_rows == p.call_overhead().level_rows);
+    CHECK(q.call_overhead().rows == p.call_overhead().rows);
+    CHECK(q.layer_time(dense, inf).us == doctest::Approx(1.5 * inf_before));
+    const std::string h = embed_model_header(p, "with_level", "test");
+    CHECK(h.find(".level = {") != std::string::npos);
+    CHECK(h.find(".level_rows = {") != std::string::npos);
+    for (const double bad : {0.0, -1.0, 1000.0}) {
+        nlohmann::json j = p.to_json();
+        j["call_overhead"]["kinds"]["dense"]["level"] = bad;
+        try {
+            (void)Predictor::parse(j.dump(), "bad.json");
+            FAIL("a level of " << bad << " was accepted");
+        } catch (const error& err) {
+            CHECK(err.where().file == "bad.json");
+            CHECK(err.field().find("dense") != std::string::npos);
+        }
+    }
+    nlohmann::json j = p.to_json();
+    j["call_overhead"]["kinds"]["dense"].erase("level_rows");
+    CHECK_THROWS_AS((void)Predictor::parse(j.dump(), "bad.json"), error);
 }

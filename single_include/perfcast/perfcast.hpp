@@ -2651,6 +2651,15 @@ constexpr LayerTime analytical_time(Analytical a, const L& layer, const Target& 
  * A training step calls each layer's forward the same way, so it gets the same overhead (of the
  * forward's bytes) once per layer; the backward runs in autograd's engine without a per-layer call
  * from the framework's front end, and gets none.
+ *
+ * The same calibration may carry a **level** per kind: the kind's kernels on that device in place,
+ * summed, over the model's kernel times of the same layers (fit_levels, same file as the overhead's fit;
+ * `perfcast calibrate --level`). It multiplies each kernel of a layer of the kind, forward and backward,
+ * that the model times (its learned or memory-bound models: the precisions it was trained for; the
+ * roofline of the others stays as it is), and never takes a kernel below its physical bound
+ * (physical_bound_us). It is for a device whose own
+ * conditions the training rows did not see: a card that ran its sweep in another clock state than
+ * it runs networks in, or a GPU outside the training data, timed once through one network.
  */
 
 #include <algorithm>  // min
@@ -2678,23 +2687,35 @@ constexpr bool takes_call_overhead(LayerKind k) noexcept { return k != LayerKind
 
 /**
  * @brief The fitted call overhead per layer kind: the cost of calling a layer's forward in a network,
- * in either pass (see the file's comment). Unfitted: no kind has rows, and every layer gets 0.
+ * in either pass, and the device's level per kind (see the file's comment). Unfitted: no kind has rows,
+ * and every layer gets 0 and level 1.
  */
 struct CallOverhead {
     std::array<double, layer_kind_count> us{};         ///< per kind, microseconds per call
     std::array<double, layer_kind_count> us_per_mb{};  ///< per kind, microseconds per 1e6 bytes moved, up to the cache
     std::array<std::size_t, layer_kind_count> rows{};  ///< the operations each kind's constants were fitted to
+    /// per kind, the device's level: in-place kernel time over the model's (see the file's comment); used where
+    /// level_rows > 0
+    std::array<double, layer_kind_count> level{};
+    std::array<std::size_t, layer_kind_count> level_rows{};  ///< the operations each kind's level was fitted to
 
-    static constexpr std::size_t min_rows = 5;  ///< a kind with fewer operations gets no constant
+    static constexpr std::size_t min_rows = 5;  ///< a kind with fewer operations gets no constant and no level
+    static constexpr double max_level = 100.0;  ///< a level is in (1 / max_level, max_level]
 
-    /** @brief Has any kind a fitted constant? */
+    /** @brief Has any kind a fitted constant or level? */
     constexpr bool fitted() const noexcept {
-        for (std::size_t r : rows)
-            if (r > 0) return true;
+        for (std::size_t i = 0; i < layer_kind_count; ++i)
+            if (rows[i] > 0 || level_rows[i] > 0) return true;
         return false;
     }
     /** @brief Was this kind's constant fitted? */
     constexpr bool fitted(LayerKind k) const noexcept { return rows[static_cast<std::size_t>(k)] > 0; }
+    /** @brief Was this kind's level fitted? */
+    constexpr bool level_fitted(LayerKind k) const noexcept { return level_rows[static_cast<std::size_t>(k)] > 0; }
+    /** @brief The level of this kind: the fitted one, else 1. */
+    constexpr double level_of(LayerKind k) const noexcept {
+        return level_fitted(k) ? level[static_cast<std::size_t>(k)] : 1.0;
+    }
     /** @brief The overhead of one call of a layer of this kind whose forward moves `bytes`, on a device
         whose last-level cache holds `cache_bytes`, microseconds. */
     constexpr double at(LayerKind k, double bytes, double cache_bytes) const noexcept {
@@ -3149,7 +3170,7 @@ struct Model {
     std::span<const Reference> references;
     std::string_view data_hash;
     MemoryFit memory{};                  ///< the memory-bound model of the kinds without a model of their own
-    CallOverhead overhead{};             ///< the framework's cost per call in a network
+    CallOverhead overhead{};             ///< the framework's cost per call in a network, and the device's level
     std::string_view overhead_device{};  ///< the device it was fitted on; others get none
     /// each training device's kernel floor (its cheapest call, kernel_floors() in runtime/predictor.hpp),
     /// microseconds, in the order of `devices`; empty: a portable model's latency_us on every device
@@ -3258,6 +3279,11 @@ struct Model {
     constexpr double overhead_us(const Layer& l, const perfcast::Target& t) const noexcept {
         return overhead.fitted() && t.device().id == overhead_device ? overhead.at(l, t) : 0.0;
     }
+    /** @brief The level of a layer's kind on the target's device (CallOverhead::level_of): 1 but on the
+        device the calibration was fitted on. */
+    constexpr double level(const Layer& l, const perfcast::Target& t) const noexcept {
+        return overhead.fitted() && t.device().id == overhead_device ? overhead.level_of(kind(l)) : 1.0;
+    }
 };
 
 }  // namespace perfcast::embedded
@@ -3270,7 +3296,9 @@ struct Model {
  *        backward: each rule once, for the run-time Predictor and the compile-time model alike.
  */
 
-// #include "analytical.hpp"       // roofline_us, paleo_us, backward_share, PaleoOptions: already inlined above
+#include <algorithm>  // max
+
+// #include "analytical.hpp"       // roofline_us, paleo_us, backward_share, PaleoOptions, physical_bound_us: already inlined above
 // #include "constexpr_model.hpp"  // embedded::Model: already inlined above
 // ---- begin include/perfcast/core/inference.hpp ----
 /**
@@ -4323,20 +4351,29 @@ namespace perfcast {
 namespace embedded {
 
 namespace detail {
-/** @brief kernel_time() with Model::answer for the layer, @p a. */
+/** @brief The kernel's time before the device's level, with Model::answer for the layer, @p a. */
 template <class Exec>
-constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
-                                   Coverage* outside) {
+constexpr LayerTime unleveled_kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l,
+                                             const perfcast::Target& t, Coverage* outside) {
     if (a.index != m.kinds.size()) return {predict_at<Exec>(m, a, l, t, outside), Method::mlp, 0.0};
     if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
     return {roofline_us(l, t), Method::roofline, 0.0};
+}
+/** @brief kernel_time() with Model::answer for the layer, @p a: times the device's level of the kind
+    (Model::level; 1 but on a calibrated device), never below the physical bound. */
+template <class Exec>
+constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
+                                   Coverage* outside) {
+    LayerTime k = unleveled_kernel_time_at<Exec>(m, a, l, t, outside);
+    if (const double lv = m.level(l, t); lv != 1.0) k.us = std::max(lv * k.us, physical_bound_us(l, t));
+    return k;
 }
 }  // namespace detail
 
 /**
  * @brief A kernel's time on a target the model was trained for, without a call overhead: the learned
  * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
- * roofline.
+ * roofline; on the device a calibration was fitted on, times the kind's level (CallOverhead::level_of).
  */
 template <class Exec = constexpr_exec>
 constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,
@@ -33371,10 +33408,16 @@ public:
                                {"rows", m_memory.rows}};
         if (m_overhead.fitted()) {
             nlohmann::json kinds = nlohmann::json::object();
-            for (std::size_t i = 0; i < layer_kind_count; ++i)
+            for (std::size_t i = 0; i < layer_kind_count; ++i) {
+                nlohmann::json k = nlohmann::json::object();
                 if (m_overhead.rows[i] > 0)
-                    kinds[std::string(to_string(static_cast<LayerKind>(i)))] = {
-                        {"us", m_overhead.us[i]}, {"us_per_mb", m_overhead.us_per_mb[i]}, {"rows", m_overhead.rows[i]}};
+                    k = {{"us", m_overhead.us[i]}, {"us_per_mb", m_overhead.us_per_mb[i]}, {"rows", m_overhead.rows[i]}};
+                if (m_overhead.level_rows[i] > 0) {
+                    k["level"] = m_overhead.level[i];
+                    k["level_rows"] = m_overhead.level_rows[i];
+                }
+                if (!k.empty()) kinds[std::string(to_string(static_cast<LayerKind>(i)))] = k;
+            }
             j["call_overhead"] = {{"device", m_overhead_device},
                                   {"passes", {"inference"}},
                                   {"files", m_overhead_files},
@@ -33688,15 +33731,27 @@ private:
         for (const auto& [key, o] : co["kinds"].members()) {
             const auto k = parse_layer_kind(key);
             if (!k) o.fail("unknown layer kind \"" + key + "\"");
-            const double us = o.number("us");
-            const double per_mb = o.number("us_per_mb", 0.0);
-            const auto n = o.integer<std::size_t>("rows");
+            const auto i = static_cast<std::size_t>(*k);
+            if (o.has("level") || o.has("level_rows")) {  // the device's level of the kind
+                const double level = o.number("level");
+                const auto n = o.integer<std::size_t>("level_rows");
+                if (!(level > 1.0 / CallOverhead::max_level && level <= CallOverhead::max_level) || n == 0)
+                    o.fail("expected a level in (1/" + detail::format_double(CallOverhead::max_level) + ", " +
+                           detail::format_double(CallOverhead::max_level) + "] and level_rows > 0");
+                m_overhead.level[i] = level;
+                m_overhead.level_rows[i] = n;
+            }
+            if (o.has("us") || o.has("us_per_mb") || o.has("rows") || !o.has("level")) {  // its call overhead
+                const double us = o.number("us");
+                const double per_mb = o.number("us_per_mb", 0.0);
+                const auto n = o.integer<std::size_t>("rows");
+                if (!(us >= 0 && us <= max_latency_us) || !(per_mb >= 0 && per_mb <= max_latency_us) || n == 0)
+                    o.fail("expected us and us_per_mb in [0, " + detail::format_double(max_latency_us) + "] and rows > 0");
+                m_overhead.us[i] = us;
+                m_overhead.us_per_mb[i] = per_mb;
+                m_overhead.rows[i] = n;
+            }
             o.no_other_keys();
-            if (!(us >= 0 && us <= max_latency_us) || !(per_mb >= 0 && per_mb <= max_latency_us) || n == 0)
-                o.fail("expected us and us_per_mb in [0, " + detail::format_double(max_latency_us) + "] and rows > 0");
-            m_overhead.us[static_cast<std::size_t>(*k)] = us;
-            m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
-            m_overhead.rows[static_cast<std::size_t>(*k)] = n;
         }
         co.no_other_keys();
         if (m_overhead_device.empty() || !m_overhead.fitted()) co.fail("expected a device and at least one kind");

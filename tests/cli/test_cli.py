@@ -617,6 +617,50 @@ def validate_neusight_models_compares_traces_and_whole_models():
 
 
 @case
+def calibrate_fits_a_gpus_levels_to_its_traced_models():
+    labels = os.path.join(ROOT, "data", "validation", "neusight", "labels")
+    model = os.path.join(ROOT, "models", "neusight-fp32.json")
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "t4.json")
+        j = json.loads(run("calibrate", "--model", model, "--neusight-labels", labels, "--device", "t4",
+                           "--skip-model", "bert_large", "--level", "dense,bmm", "--out", out, "--format", "json").stdout)
+        assert j["device"] == "t4" and j["kinds"] == [], j
+        assert all("bert_large" not in f and "Tesla_T4" in f for f in j["files"]) and len(j["files"]) == 3, j["files"]
+        dense = {l["kind"]: l for l in j["levels"]}["dense"]
+        assert dense["fitted"] and dense["rows"] >= 5, dense
+        assert abs(dense["level"] - dense["in_place_ms"] / dense["predicted_ms"]) < 1e-12, dense
+        with open(out) as f:
+            saved = json.load(f)["call_overhead"]
+        assert saved["device"] == "t4" and saved["kinds"]["dense"]["level"] == dense["level"], saved
+        # the calibrated model multiplies the T4's dense kernels by the level, above their physical bound, and
+        # leaves every other device as it was
+        layer = {"name": "fc", "kind": "dense", "in_features": 4096, "out_features": 4096, "seq": 2048}
+        net = os.path.join(d, "fc.json")
+        with open(net, "w") as f:
+            json.dump({"format": "perfcast-network", "version": 1, "name": "fc", "batch": 1, "layers": [layer]}, f)
+        def us(m, device):
+            return json.loads(run("predict", net, "--device", device, "--model", m, "--format", "json").stdout)["total_us"]
+        assert abs(us(out, "t4") - dense["level"] * us(model, "t4")) < 1e-6 * us(model, "t4")
+        assert us(out, "v100") == us(model, "v100")
+        note = json.loads(run("predict", net, "--device", "t4", "--model", out, "--format", "json").stdout)["note"]
+        assert "level per kind, calibrated on it: dense x" in note, note
+        # validating the model left out with it
+        v = json.loads(run("validate", "neusight-models", labels, "--model", out, "--format", "json").stdout)
+        assert any(r["gpu"] == "Tesla_T4" and r["model"] == "bert_large" and "predicted_ms" in r for r in v["configurations"])
+    p = run("calibrate", "--neusight-labels", labels, "--device", "t4", "--out", "x.json", ok=False)
+    assert "--neusight-labels" in p.stderr and "--level" in p.stderr, p.stderr
+    p = run("calibrate", "--neusight-labels", labels, "--device", "t4", "--level", "dense", "--skip-model", "bert_large",
+            "--skip-model", "gpt2_large", "--skip-model", "opt_13", "--out", "x.json", ok=False)
+    assert "no trace of t4" in p.stderr, p.stderr
+    p = run("calibrate", "--neusight-labels", labels, "--device", "t4", "--level", "dense,bogus", "--out", "x.json", ok=False)
+    assert "--level" in p.stderr and "bogus" in p.stderr, p.stderr
+    with tempfile.TemporaryDirectory() as d:  # a made-up trace of one dense node per configuration: too few
+        p = run("calibrate", "--neusight-labels", _tiny_labels(d), "--device", "v100_pcie_32gb", "--level", "dense",
+                "--out", os.path.join(d, "x.json"), ok=False)
+        assert "5 inference operations" in p.stderr and not os.path.exists(os.path.join(d, "x.json")), p.stderr
+
+
+@case
 def study_seeds_trains_the_recipe_from_each_seed():
     with tempfile.TemporaryDirectory() as d:
         raw = os.path.join(d, "Tesla_V100-PCIE-32GB.csv")
@@ -657,7 +701,8 @@ COMMANDS = {
               ["data", "fractions", "seeds", "neusight-labels", "format", "per-device", *TRAINING, "devices"]),
     "validate": (["neusight-models", "DIR"], ["validation", "layers", "model", "device", "optimizer", "combine", "network",
                                               "rows", "format", "devices"]),
-    "calibrate": (["LAYERS.csv"], ["model", "layers", "device", "out", "format", "devices"]),
+    "calibrate": (["LAYERS.csv"], ["model", "layers", "neusight-labels", "skip-model", "level", "device", "out", "format",
+                                   "devices"]),
     "embed": ([], ["model", "out", "name"]),
     "report": ([], ["data", "model", "out", "validation", "layers", "neusight-labels", "device", "quick", "fractions",
                     "devices"]),

@@ -122,6 +122,14 @@ int run(const Args& a) {
         }
         if (e.overhead_total_us > 0)
             note += "; with the framework's call overhead per layer fitted on " + model->call_overhead_device();
+        if (model->call_overhead_device() == dev.id) {  // the device's level per kind (perfcast calibrate --level)
+            std::string levels;
+            for (LayerKind k : all_layer_kinds)
+                if (model->call_overhead().level_fitted(k))
+                    levels += (levels.empty() ? "" : ", ") + std::string(to_string(k)) + " x" +
+                              cli::fixed(model->call_overhead().level_of(k), 3);
+            if (!levels.empty()) note += "; with the device's level per kind, calibrated on it: " + levels;
+        }
         note += ")";
     } else {
         note = "analytical estimate: " + std::string(to_string(*method)) + " (FLOPs and bytes over the device's peaks), not a learned prediction" +

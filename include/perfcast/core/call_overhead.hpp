@@ -26,6 +26,15 @@
  * A training step calls each layer's forward the same way, so it gets the same overhead (of the
  * forward's bytes) once per layer; the backward runs in autograd's engine without a per-layer call
  * from the framework's front end, and gets none.
+ *
+ * The same calibration may carry a **level** per kind: the kind's kernels on that device in place,
+ * summed, over the model's kernel times of the same layers (fit_levels, same file as the overhead's fit;
+ * `perfcast calibrate --level`). It multiplies each kernel of a layer of the kind, forward and backward,
+ * that the model times (its learned or memory-bound models: the precisions it was trained for; the
+ * roofline of the others stays as it is), and never takes a kernel below its physical bound
+ * (physical_bound_us). It is for a device whose own
+ * conditions the training rows did not see: a card that ran its sweep in another clock state than
+ * it runs networks in, or a GPU outside the training data, timed once through one network.
  */
 #pragma once
 
@@ -54,23 +63,35 @@ constexpr bool takes_call_overhead(LayerKind k) noexcept { return k != LayerKind
 
 /**
  * @brief The fitted call overhead per layer kind: the cost of calling a layer's forward in a network,
- * in either pass (see the file's comment). Unfitted: no kind has rows, and every layer gets 0.
+ * in either pass, and the device's level per kind (see the file's comment). Unfitted: no kind has rows,
+ * and every layer gets 0 and level 1.
  */
 struct CallOverhead {
     std::array<double, layer_kind_count> us{};         ///< per kind, microseconds per call
     std::array<double, layer_kind_count> us_per_mb{};  ///< per kind, microseconds per 1e6 bytes moved, up to the cache
     std::array<std::size_t, layer_kind_count> rows{};  ///< the operations each kind's constants were fitted to
+    /// per kind, the device's level: in-place kernel time over the model's (see the file's comment); used where
+    /// level_rows > 0
+    std::array<double, layer_kind_count> level{};
+    std::array<std::size_t, layer_kind_count> level_rows{};  ///< the operations each kind's level was fitted to
 
-    static constexpr std::size_t min_rows = 5;  ///< a kind with fewer operations gets no constant
+    static constexpr std::size_t min_rows = 5;  ///< a kind with fewer operations gets no constant and no level
+    static constexpr double max_level = 100.0;  ///< a level is in (1 / max_level, max_level]
 
-    /** @brief Has any kind a fitted constant? */
+    /** @brief Has any kind a fitted constant or level? */
     constexpr bool fitted() const noexcept {
-        for (std::size_t r : rows)
-            if (r > 0) return true;
+        for (std::size_t i = 0; i < layer_kind_count; ++i)
+            if (rows[i] > 0 || level_rows[i] > 0) return true;
         return false;
     }
     /** @brief Was this kind's constant fitted? */
     constexpr bool fitted(LayerKind k) const noexcept { return rows[static_cast<std::size_t>(k)] > 0; }
+    /** @brief Was this kind's level fitted? */
+    constexpr bool level_fitted(LayerKind k) const noexcept { return level_rows[static_cast<std::size_t>(k)] > 0; }
+    /** @brief The level of this kind: the fitted one, else 1. */
+    constexpr double level_of(LayerKind k) const noexcept {
+        return level_fitted(k) ? level[static_cast<std::size_t>(k)] : 1.0;
+    }
     /** @brief The overhead of one call of a layer of this kind whose forward moves `bytes`, on a device
         whose last-level cache holds `cache_bytes`, microseconds. */
     constexpr double at(LayerKind k, double bytes, double cache_bytes) const noexcept {

@@ -114,7 +114,7 @@ struct Model {
     std::span<const Reference> references;
     std::string_view data_hash;
     MemoryFit memory{};                  ///< the memory-bound model of the kinds without a model of their own
-    CallOverhead overhead{};             ///< the framework's cost per call in a network
+    CallOverhead overhead{};             ///< the framework's cost per call in a network, and the device's level
     std::string_view overhead_device{};  ///< the device it was fitted on; others get none
     /// each training device's kernel floor (its cheapest call, kernel_floors() in runtime/predictor.hpp),
     /// microseconds, in the order of `devices`; empty: a portable model's latency_us on every device
@@ -222,6 +222,11 @@ struct Model {
     /** @brief The call overhead of a layer on the target, microseconds: 0 but on the device it was fitted on. */
     constexpr double overhead_us(const Layer& l, const perfcast::Target& t) const noexcept {
         return overhead.fitted() && t.device().id == overhead_device ? overhead.at(l, t) : 0.0;
+    }
+    /** @brief The level of a layer's kind on the target's device (CallOverhead::level_of): 1 but on the
+        device the calibration was fitted on. */
+    constexpr double level(const Layer& l, const perfcast::Target& t) const noexcept {
+        return overhead.fitted() && t.device().id == overhead_device ? overhead.level_of(kind(l)) : 1.0;
     }
 };
 

@@ -5,7 +5,9 @@
  */
 #pragma once
 
-#include "analytical.hpp"       // roofline_us, paleo_us, backward_share, PaleoOptions
+#include <algorithm>  // max
+
+#include "analytical.hpp"       // roofline_us, paleo_us, backward_share, PaleoOptions, physical_bound_us
 #include "constexpr_model.hpp"  // embedded::Model
 #include "inference.hpp"        // embedded::predict_us, constexpr_exec
 #include "layers.hpp"           // Layer, kind
@@ -19,20 +21,29 @@ namespace perfcast {
 namespace embedded {
 
 namespace detail {
-/** @brief kernel_time() with Model::answer for the layer, @p a. */
+/** @brief The kernel's time before the device's level, with Model::answer for the layer, @p a. */
 template <class Exec>
-constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
-                                   Coverage* outside) {
+constexpr LayerTime unleveled_kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l,
+                                             const perfcast::Target& t, Coverage* outside) {
     if (a.index != m.kinds.size()) return {predict_at<Exec>(m, a, l, t, outside), Method::mlp, 0.0};
     if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
     return {roofline_us(l, t), Method::roofline, 0.0};
+}
+/** @brief kernel_time() with Model::answer for the layer, @p a: times the device's level of the kind
+    (Model::level; 1 but on a calibrated device), never below the physical bound. */
+template <class Exec>
+constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
+                                   Coverage* outside) {
+    LayerTime k = unleveled_kernel_time_at<Exec>(m, a, l, t, outside);
+    if (const double lv = m.level(l, t); lv != 1.0) k.us = std::max(lv * k.us, physical_bound_us(l, t));
+    return k;
 }
 }  // namespace detail
 
 /**
  * @brief A kernel's time on a target the model was trained for, without a call overhead: the learned
  * model where it has one for the kind (`mlp`), else its memory-bound model (`memory_fit`), else the
- * roofline.
+ * roofline; on the device a calibration was fitted on, times the kind's level (CallOverhead::level_of).
  */
 template <class Exec = constexpr_exec>
 constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::Target& t,

@@ -405,10 +405,16 @@ public:
                                {"rows", m_memory.rows}};
         if (m_overhead.fitted()) {
             nlohmann::json kinds = nlohmann::json::object();
-            for (std::size_t i = 0; i < layer_kind_count; ++i)
+            for (std::size_t i = 0; i < layer_kind_count; ++i) {
+                nlohmann::json k = nlohmann::json::object();
                 if (m_overhead.rows[i] > 0)
-                    kinds[std::string(to_string(static_cast<LayerKind>(i)))] = {
-                        {"us", m_overhead.us[i]}, {"us_per_mb", m_overhead.us_per_mb[i]}, {"rows", m_overhead.rows[i]}};
+                    k = {{"us", m_overhead.us[i]}, {"us_per_mb", m_overhead.us_per_mb[i]}, {"rows", m_overhead.rows[i]}};
+                if (m_overhead.level_rows[i] > 0) {
+                    k["level"] = m_overhead.level[i];
+                    k["level_rows"] = m_overhead.level_rows[i];
+                }
+                if (!k.empty()) kinds[std::string(to_string(static_cast<LayerKind>(i)))] = k;
+            }
             j["call_overhead"] = {{"device", m_overhead_device},
                                   {"passes", {"inference"}},
                                   {"files", m_overhead_files},
@@ -722,15 +728,27 @@ private:
         for (const auto& [key, o] : co["kinds"].members()) {
             const auto k = parse_layer_kind(key);
             if (!k) o.fail("unknown layer kind \"" + key + "\"");
-            const double us = o.number("us");
-            const double per_mb = o.number("us_per_mb", 0.0);
-            const auto n = o.integer<std::size_t>("rows");
+            const auto i = static_cast<std::size_t>(*k);
+            if (o.has("level") || o.has("level_rows")) {  // the device's level of the kind
+                const double level = o.number("level");
+                const auto n = o.integer<std::size_t>("level_rows");
+                if (!(level > 1.0 / CallOverhead::max_level && level <= CallOverhead::max_level) || n == 0)
+                    o.fail("expected a level in (1/" + detail::format_double(CallOverhead::max_level) + ", " +
+                           detail::format_double(CallOverhead::max_level) + "] and level_rows > 0");
+                m_overhead.level[i] = level;
+                m_overhead.level_rows[i] = n;
+            }
+            if (o.has("us") || o.has("us_per_mb") || o.has("rows") || !o.has("level")) {  // its call overhead
+                const double us = o.number("us");
+                const double per_mb = o.number("us_per_mb", 0.0);
+                const auto n = o.integer<std::size_t>("rows");
+                if (!(us >= 0 && us <= max_latency_us) || !(per_mb >= 0 && per_mb <= max_latency_us) || n == 0)
+                    o.fail("expected us and us_per_mb in [0, " + detail::format_double(max_latency_us) + "] and rows > 0");
+                m_overhead.us[i] = us;
+                m_overhead.us_per_mb[i] = per_mb;
+                m_overhead.rows[i] = n;
+            }
             o.no_other_keys();
-            if (!(us >= 0 && us <= max_latency_us) || !(per_mb >= 0 && per_mb <= max_latency_us) || n == 0)
-                o.fail("expected us and us_per_mb in [0, " + detail::format_double(max_latency_us) + "] and rows > 0");
-            m_overhead.us[static_cast<std::size_t>(*k)] = us;
-            m_overhead.us_per_mb[static_cast<std::size_t>(*k)] = per_mb;
-            m_overhead.rows[static_cast<std::size_t>(*k)] = n;
         }
         co.no_other_keys();
         if (m_overhead_device.empty() || !m_overhead.fitted()) co.fail("expected a device and at least one kind");

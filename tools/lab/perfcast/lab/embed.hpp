@@ -375,14 +375,22 @@ inline std::string embed_model_header(const Predictor& p, std::string_view name,
     out += "\n}  // namespace detail\n\n";
     std::string overhead;  // the call overhead per kind, in LayerKind's order
     if (m.overhead.fitted()) {
-        std::string us, per_mb, rows;
+        std::string us, per_mb, rows, level, level_rows;
+        bool leveled = false;
         for (std::size_t i = 0; i < layer_kind_count; ++i) {
             us += (i ? ", " : "") + literal(m.overhead.us[i]);
             per_mb += (i ? ", " : "") + literal(m.overhead.us_per_mb[i]);
             rows += (i ? ", " : "") + std::to_string(m.overhead.rows[i]);
+            level += (i ? ", " : "") + literal(m.overhead.level[i]);
+            level_rows += (i ? ", " : "") + std::to_string(m.overhead.level_rows[i]);
+            leveled = leveled || m.overhead.level_rows[i] > 0;
         }
         overhead = ",\n    perfcast::CallOverhead{.us = {" + us + "},\n                           .us_per_mb = {" + per_mb +
-                   "},\n                           .rows = {" + rows + "}}, " + quoted(m.overhead_device);
+                   "},\n                           .rows = {" + rows + "}" +
+                   (leveled ? ",\n                           .level = {" + level +
+                                  "},\n                           .level_rows = {" + level_rows + "}"
+                            : std::string()) +
+                   "}, " + quoted(m.overhead_device);
     }
     out += "/** @brief The predictor " + quoted(m.name) + ", for embedded::predict_us() and perfcast::predict_us<>(). */\n";
     out += "inline constexpr perfcast::embedded::Model model{" + quoted(m.name) + ", " +

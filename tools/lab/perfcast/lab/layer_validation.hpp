@@ -53,6 +53,7 @@ struct LayerTimingRow {
     std::int64_t samples = 0;
     double spread = -1;      ///< relative spread, < 0 when unknown
     double isolated_ms = -1;  ///< the same call timed back to back on the same inputs; < 0 when not measured
+    double repeat = 1;        ///< how many times the network runs it (a one-layer trace's block: the model's layers)
     std::string file;
     std::size_t line = 0;
 };
@@ -344,6 +345,70 @@ inline CallOverheadFit fit_call_overhead(const std::vector<const LayerTimingData
         f.kinds.push_back(per[i]);
     }
     return f;
+}
+
+/** @brief One kind's level (call_overhead.hpp) and what it was fitted to. */
+struct LevelKindFit {
+    LayerKind kind = LayerKind::dense;
+    std::size_t rows = 0;       ///< operations with a layer of the kind used
+    double in_place_ms = 0;     ///< their times in place less the model's call overhead and other layers, x repeat, summed
+    double predicted_ms = 0;    ///< the model's kernel times of their layers at level 1, the same way
+    double level = 1;           ///< in_place_ms / predicted_ms; 1 (unfitted) below CallOverhead::min_rows
+    bool fitted = false;        ///< rows >= CallOverhead::min_rows and a level inside CallOverhead's range
+};
+
+/**
+ * @brief Fits the device's level of each of `kinds` (call_overhead.hpp) to operations timed in place on `d`
+ * (measure_torch.py --layers, or a trace's kernel nodes): over the inference operations with a layer of
+ * the kind, in a precision the model was trained for (the others it times by the roofline, which no level
+ * moves), the sum of their times in place less the model's call overhead and less the model's times of
+ * their layers of other kinds (torch.matmul's copies of its operands beside its bmm), over the sum of the
+ * model's kernel times of their layers of the kind at level 1, each operation counted `repeat` times (an
+ * operation the other layers' times leave nothing of is left out). The ratio of the sums makes the kind's
+ * total right in networks like the ones timed, the long kernels weighing most; a kind with fewer than
+ * CallOverhead::min_rows operations gets no level. Returns one entry per kind asked, in their order.
+ */
+inline std::vector<LevelKindFit> fit_levels(const std::vector<const LayerTimingData*>& files, const Predictor& model,
+                                            const Device& d, const std::vector<LayerKind>& kinds) {
+    Predictor base = model;  // every kernel at level 1, the call overhead kept
+    CallOverhead o = base.call_overhead();
+    o.level = {};
+    o.level_rows = {};
+    base.set_call_overhead(o, base.call_overhead_device(), base.call_overhead_files());
+    std::vector<LevelKindFit> out;
+    for (LayerKind k : kinds) {
+        LevelKindFit f;
+        f.kind = k;
+        for (const LayerTimingData* v : files)
+            for (const LayerTimingRow& r : v->rows) {
+                if (r.pass != Pass::inference || !(r.time_ms > 0) || !(r.repeat > 0) || !base.trained_for(r.pass, r.dtype))
+                    continue;
+                double kernel_us = 0, other_us = 0;  // the kind's kernels; the other layers' times, overheads included
+                for (const NamedLayer& nl : r.layers) {
+                    const LayerTime t = base.layer_time(nl.layer, Target(d, r.pass, r.dtype));
+                    if (kind(nl.layer) == k) {
+                        kernel_us += t.us - t.overhead_us;
+                        other_us += t.overhead_us;
+                    } else {
+                        other_us += t.us;
+                    }
+                }
+                const double in_place_us = r.time_ms * 1e3 - other_us;
+                if (!(kernel_us > 0) || !(in_place_us > 0)) continue;
+                ++f.rows;
+                f.in_place_ms += r.repeat * in_place_us / 1e3;
+                f.predicted_ms += r.repeat * kernel_us / 1e3;
+            }
+        if (f.rows >= CallOverhead::min_rows && f.predicted_ms > 0) {
+            const double level = f.in_place_ms / f.predicted_ms;
+            if (level > 1.0 / CallOverhead::max_level && level <= CallOverhead::max_level) {
+                f.level = level;
+                f.fitted = true;
+            }
+        }
+        out.push_back(f);
+    }
+    return out;
 }
 
 }  // namespace perfcast

@@ -70,7 +70,8 @@
 #include <perfcast/runtime/io/device_json.hpp>  // DeviceRegistry
 #include <perfcast/runtime/predictor.hpp>       // Predictor
 
-#include "neusight.hpp"  // read_neusight_file
+#include "layer_validation.hpp"  // LayerTimingData: a trace's kernel nodes as layer timings
+#include "neusight.hpp"          // read_neusight_file
 
 namespace perfcast {
 
@@ -1004,6 +1005,38 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
         }
     }
     return c;
+}
+
+/**
+ * @brief A traced configuration's kernel nodes as layer timings, for fit_levels (`perfcast calibrate
+ * --neusight-labels`): each node that runs a kernel, with its forward time and its layers (its copies,
+ * then its own, as compare_model predicts it), counted the model's layer count times when it is in the
+ * repeated block. A training trace gives its (training-mode) forward. Empty without a trace.
+ */
+inline LayerTimingData trace_layer_timings(const LabelEntry& e) {
+    LayerTimingData v;
+    if (!e.trace) return v;
+    v.file = e.trace->file;
+    const ModelLabel& l = e.label;
+    for (const TraceNode& n : e.trace->nodes) {
+        if (n.status != TraceNodeStatus::kernel || !n.layer || runs_no_kernel(*n.layer, l.pass, DType::fp32)) continue;
+        LayerTimingRow r;
+        r.network = l.model;
+        r.batch = l.batch;
+        r.device = e.gpu;
+        r.node = n.name;
+        r.name = n.name;
+        r.kind = std::string(to_string(kind(*n.layer)));
+        for (std::size_t i = 0; i < n.copies.size(); ++i)
+            r.layers.push_back({n.name + ".copy_" + std::to_string(i), n.copies[i]});
+        r.layers.push_back({n.name, *n.layer});
+        r.time_ms = n.fw_ms;
+        r.repeat = n.block && l.num_layer > 0 ? static_cast<double>(l.num_layer) : 1.0;
+        r.file = e.trace->file;
+        r.line = n.line;
+        v.rows.push_back(std::move(r));
+    }
+    return v;
 }
 
 /** @brief NeuSight's own published end-to-end errors on its labels (inference): its predictions and the roofline's. */
