@@ -221,12 +221,13 @@ struct Model {
     }
     /** @brief The call overhead of a layer on the target, microseconds: 0 but on the device it was fitted on. */
     constexpr double overhead_us(const Layer& l, const perfcast::Target& t) const noexcept {
-        return overhead.fitted() && t.device().id == overhead_device ? overhead.at(l, t) : 0.0;
+        // the device first: an uncalibrated model's empty id ends the test at once
+        return t.device().id == overhead_device && overhead.fitted() ? overhead.at(l, t) : 0.0;
     }
     /** @brief The level of a layer's kind on the target's device (CallOverhead::level_of): 1 but on the
         device the calibration was fitted on. */
     constexpr double level(const Layer& l, const perfcast::Target& t) const noexcept {
-        return overhead.fitted() && t.device().id == overhead_device ? overhead.level_of(kind(l)) : 1.0;
+        return t.device().id == overhead_device && overhead.fitted() ? overhead.level_of(kind(l)) : 1.0;
     }
 };
 
