@@ -56,7 +56,7 @@ int run(const Args& a) {
         }
         if (files.empty())
             throw error("--neusight-labels", "no trace of " + std::string(dev.id) + " in " + a.get("neusight-labels") +
-                                                 (skip.empty() ? std::string() : " but of the models skipped"));
+                                                 (skip.empty() ? std::string() : " but the skipped models'"));
     }
     std::vector<const LayerTimingData*> ptrs;
     for (const LayerTimingData& d : data) ptrs.push_back(&d);
