@@ -891,6 +891,14 @@ inline std::string node_kind(const Layer& l) {
     return k;
 }
 
+/** @brief A kernel node's layers as a network runs them: its copies, then its own. */
+inline std::vector<NamedLayer> node_layers(const TraceNode& n) {
+    std::vector<NamedLayer> out;
+    for (std::size_t i = 0; i < n.copies.size(); ++i) out.push_back({n.name + ".copy_" + std::to_string(i), n.copies[i]});
+    if (n.layer) out.push_back({n.name, *n.layer});
+    return out;
+}
+
 /**
  * @brief Compares one configuration: each kernel node predicted on its own (an inference estimate for
  * the forward; for a training label under a model that times a step by its forward kernels, the
@@ -928,9 +936,7 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
                 ++c.unmapped_nodes;
             } else {
                 c.trace_measured_ms += times * ms;
-                for (std::size_t i = 0; i < n.copies.size(); ++i)
-                    net.layers.push_back({n.name + ".copy_" + std::to_string(i), n.copies[i]});
-                net.layers.push_back({n.name, *n.layer});
+                for (NamedLayer& nl : node_layers(n)) net.layers.push_back(std::move(nl));
                 kernels.push_back(&n);
             }
         }
@@ -1009,8 +1015,8 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
 
 /**
  * @brief A traced configuration's kernel nodes as layer timings, for fit_levels (`perfcast calibrate
- * --neusight-labels`): each node that runs a kernel, with its forward time and its layers (its copies,
- * then its own, as compare_model predicts it), counted the model's layer count times when it is in the
+ * --neusight-labels`): each node that runs a kernel, with its forward time and its layers (node_layers,
+ * as compare_model predicts it), counted the model's layer count times when it is in the
  * repeated block. A training trace gives its (training-mode) forward. Empty without a trace.
  */
 inline LayerTimingData trace_layer_timings(const LabelEntry& e) {
@@ -1027,9 +1033,7 @@ inline LayerTimingData trace_layer_timings(const LabelEntry& e) {
         r.node = n.name;
         r.name = n.name;
         r.kind = std::string(to_string(kind(*n.layer)));
-        for (std::size_t i = 0; i < n.copies.size(); ++i)
-            r.layers.push_back({n.name + ".copy_" + std::to_string(i), n.copies[i]});
-        r.layers.push_back({n.name, *n.layer});
+        r.layers = node_layers(n);
         r.time_ms = n.fw_ms;
         r.repeat = n.block && l.num_layer > 0 ? static_cast<double>(l.num_layer) : 1.0;
         r.file = e.trace->file;
