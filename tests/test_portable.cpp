@@ -399,6 +399,34 @@ TEST_CASE("coverage tells a training device and shape from a new one") {
                .shape);  // a kind the model lacks
 }
 
+TEST_CASE("the portable tier trains with its own settings when given, the training devices' models with theirs") {
+    // patience 0: each network trains exactly its max_epochs, which the model's metrics record per member
+    DeviceRegistry reg;
+    TrainOptions o = quick_options();
+    o.mlp.max_epochs = 6;
+    o.memory_mlp = o.mlp;
+    o.memory_mlp->max_epochs = 5;
+    o.portable_mlp = o.mlp;
+    o.portable_mlp->max_epochs = 3;
+    const Predictor p = train_predictor(synthetic_gpu_dataset(600), reg, o);
+    const nlohmann::json& metrics = p.info().metrics;
+    const auto epochs = [&](const std::string& label) {
+        REQUIRE(metrics.contains(label));
+        REQUIRE(metrics[label]["epochs"].size() == 1);
+        return metrics[label]["epochs"][0].get<std::size_t>();
+    };
+    CHECK(epochs("dense") == 6);
+    CHECK(epochs("conv2d") == 6);
+    CHECK(epochs("elementwise") == 5);  // a memory-bound kind of the training devices: memory_mlp
+    CHECK(epochs("portable dense") == 3);
+    CHECK(epochs("portable conv2d") == 3);
+    CHECK(epochs("portable memory-bound") == 3);
+    // without portable settings the tier takes mlp's, as before
+    o.portable_mlp.reset();
+    const Predictor q = train_predictor(synthetic_gpu_dataset(600), reg, o);
+    CHECK(q.info().metrics["portable dense"]["epochs"][0].get<std::size_t>() == 6);
+}
+
 TEST_CASE("a model trained on CPU rows has no portable tier") {
     Dataset ds = synthetic_gpu_dataset(400);
     for (Sample& s : ds.rows) s.device = "xeon_spr_2c";

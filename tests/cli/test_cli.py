@@ -688,7 +688,7 @@ def study_seeds_trains_the_recipe_from_each_seed():
 # command declared its own: `CMD --help` must list exactly these.
 TRAINING = ["features", "no-portable", "absolute", "no-kernel-floor", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
             "ensemble", "lr", "hidden", "transform", "loss", "activation", "memory-epochs", "memory-patience",
-            "memory-lr", "kinds", "only-device", "exclude-source", "threads"]
+            "memory-lr", "portable-epochs", "portable-patience", "portable-lr", "kinds", "only-device", "exclude-source", "threads"]
 COMMANDS = {
     "devices": ([], ["format", "devices", "floor-from"]),
     "network": (["show|export", "NAME|FILE.json"], ["batch", "seq", "dtype", "format"]),

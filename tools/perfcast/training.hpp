@@ -66,6 +66,12 @@ inline std::vector<Option> training_options() {
                        1, 100'000),
         integer_option({.name = "memory-patience", .value = "N", .help = "their --patience"}, 0, 100'000),
         number_option({.name = "memory-lr", .value = "X", .help = "their --lr"}, {0, 10, true, false}),
+        integer_option({.name = "portable-epochs", .value = "N",
+                        .help = "--epochs of the portable tier's models, which answer GPUs outside the data "
+                                "(default: the same as the others')"},
+                       1, 100'000),
+        integer_option({.name = "portable-patience", .value = "N", .help = "their --patience"}, 0, 100'000),
+        number_option({.name = "portable-lr", .value = "X", .help = "their --lr"}, {0, 10, true, false}),
         {.name = "kinds", .value = "KIND,...",
          .help = "train only these layer kinds (" + kind_names(learned_kinds) + "; default: every one the data has)"},
         {.name = "only-device", .value = "ID,...", .help = "keep only the rows of these devices"},
@@ -143,6 +149,12 @@ inline TrainOptions train_options(const Args& a) {
         if (a.has("memory-patience")) o.memory_mlp->patience = static_cast<std::size_t>(a.integer("memory-patience"));
         if (a.has("memory-lr")) o.memory_mlp->learning_rate = a.number("memory-lr");
     }
+    if (a.has("portable-epochs") || a.has("portable-patience") || a.has("portable-lr")) {
+        o.portable_mlp = o.mlp;
+        if (a.has("portable-epochs")) o.portable_mlp->max_epochs = static_cast<std::size_t>(a.integer("portable-epochs"));
+        if (a.has("portable-patience")) o.portable_mlp->patience = static_cast<std::size_t>(a.integer("portable-patience"));
+        if (a.has("portable-lr")) o.portable_mlp->learning_rate = a.number("portable-lr");
+    }
     for (const auto& k : split_list(a.get("kinds"))) {
         const auto kk = parse_layer_kind(k);
         if (!kk || std::find(learned_kinds.begin(), learned_kinds.end(), *kk) == learned_kinds.end())
@@ -150,6 +162,9 @@ inline TrainOptions train_options(const Args& a) {
         o.kinds.push_back(*kk);
     }
     o.portable = !a.flag("no-portable");
+    if (!o.portable && o.portable_mlp)
+        throw error(a.has("portable-epochs") ? "--portable-epochs" : a.has("portable-patience") ? "--portable-patience" : "--portable-lr",
+                    "there is no portable tier to train with --no-portable");
     o.kernel_floor = !a.flag("no-kernel-floor");
     o.threads = std::max(1u, std::thread::hardware_concurrency());
     if (a.has("threads")) o.threads = static_cast<std::size_t>(a.integer("threads"));
