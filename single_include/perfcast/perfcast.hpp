@@ -33269,6 +33269,11 @@ struct TrainOptions {
     /// closer; the GEMM-like kinds and the portable tier must extrapolate (to larger GEMMs, to other GPUs),
     /// which a longer training makes worse (docs/accuracy.md, "Training recipe")
     std::optional<MlpConfig> memory_mlp;
+    /// the MLP settings of the portable tier's models (empty: `mlp`'s), so that the training devices'
+    /// models may train longer while the tier that answers other GPUs keeps the recipe that transfers best
+    /// (a longer training fits the training GPUs closer and the GPUs left out worse: docs/accuracy.md,
+    /// "Training recipe")
+    std::optional<MlpConfig> portable_mlp;
     /// models trained at once, each on a thread of its own (0: as many as the machine has cores); the
     /// result does not depend on it (each model's training is deterministic in its own seed). With more
     /// than one, give a multi-threaded BLAS one thread (OPENBLAS_NUM_THREADS=1): two levels of threads
@@ -33923,17 +33928,20 @@ inline KindEnsemble train_entry(const std::vector<const Sample*>& rows, const De
             if (!progress(label, e, tl, vl)) stopped = true;
             return !stopped;
         };
-    nlohmann::json best_epochs = nlohmann::json::array();
+    nlohmann::json best_epochs = nlohmann::json::array(), epochs = nlohmann::json::array();
     double seconds = 0.0;
     for (std::size_t i = 0; i < o.ensemble && !stopped; ++i) {
-        MlpConfig c = set != FeatureSet::portable && memory_bound_kind(k) && o.memory_mlp ? *o.memory_mlp : o.mlp;
+        MlpConfig c = set == FeatureSet::portable ? o.portable_mlp.value_or(o.mlp)
+                      : memory_bound_kind(k) && o.memory_mlp ? *o.memory_mlp
+                                                             : o.mlp;
         c.seed = o.mlp.seed + i;  // member 0 is the single network a 1-member ensemble would train
         m.members.push_back(train_mlp(X, y, c, cb));
         best_epochs.push_back(m.members.back().history().best_epoch);
+        epochs.push_back(m.members.back().history().epochs.size());
         seconds += m.members.back().history().seconds;
     }
     metrics = {{"train_rows", rows.size()}, {"members", m.members.size()}, {"best_epoch", best_epochs},
-               {"seconds", seconds}};
+               {"epochs", epochs}, {"seconds", seconds}};
     return m;
 }
 
