@@ -766,6 +766,11 @@ def numeric_options_are_parsed_strictly_and_refused_naming_the_option_and_the_bo
             p = run(*train, opt, value, ok=False)
             assert message in p.stderr, (opt, value, p.stderr)
             assert p.stdout == "" and not os.path.exists(out), (opt, value)
+        p = run(*train, "--portable-epochs", "0", ok=False)
+        assert "--portable-epochs: expected an integer 1 to 100000" in p.stderr, p.stderr
+        p = run(*train, "--no-portable", "--portable-lr", "3e-3", ok=False)  # no tier to give settings to
+        assert "--portable-lr: there is no portable tier to train with --no-portable" in p.stderr, p.stderr
+        assert p.stdout == "" and not os.path.exists(out)
         p = run("train", "--data", os.path.join(d, "none.csv"), "--out", "", ok=False)
         assert "--out: empty value" in p.stderr, p.stderr
         p = run("train", "--data", os.path.join(d, "none.csv"), "--out", os.path.join(d, "no", "m.json"), ok=False)

@@ -28,8 +28,8 @@ int run(const Args& a) {
     const auto files = a.all("data");
     DeviceRegistry reg;
     load_devices(reg, a);
+    TrainOptions o = train_options(a);  // the options refused before the data is read
     const Dataset ds = only_devices(load_datasets(files, reg), a, reg);
-    TrainOptions o = train_options(a);
     o.exclude_sources = excluded_sources(a, ds);
     o.name = a.has("name") ? a.get("name") : std::filesystem::path(a.get("out")).stem().string();
     std::signal(SIGINT, on_signal);
