@@ -143,18 +143,18 @@ inline TrainOptions train_options(const Args& a) {
         else if (tr == "identity") o.mlp.target_transform = TargetTransform(TargetKind::identity);
         else throw error("--transform", "expected log, sqrt or identity (got " + quoted(tr) + ")");
     }
-    if (a.has("memory-epochs") || a.has("memory-patience") || a.has("memory-lr")) {
-        o.memory_mlp = o.mlp;
-        if (a.has("memory-epochs")) o.memory_mlp->max_epochs = static_cast<std::size_t>(a.integer("memory-epochs"));
-        if (a.has("memory-patience")) o.memory_mlp->patience = static_cast<std::size_t>(a.integer("memory-patience"));
-        if (a.has("memory-lr")) o.memory_mlp->learning_rate = a.number("memory-lr");
-    }
-    if (a.has("portable-epochs") || a.has("portable-patience") || a.has("portable-lr")) {
-        o.portable_mlp = o.mlp;
-        if (a.has("portable-epochs")) o.portable_mlp->max_epochs = static_cast<std::size_t>(a.integer("portable-epochs"));
-        if (a.has("portable-patience")) o.portable_mlp->patience = static_cast<std::size_t>(a.integer("portable-patience"));
-        if (a.has("portable-lr")) o.portable_mlp->learning_rate = a.number("portable-lr");
-    }
+    // a group of models with settings of its own (--GROUP-epochs, --GROUP-patience, --GROUP-lr over mlp's)
+    const auto group = [&](const std::string& g) -> std::optional<MlpConfig> {
+        const std::string epochs = g + "-epochs", patience = g + "-patience", lr = g + "-lr";
+        if (!a.has(epochs) && !a.has(patience) && !a.has(lr)) return std::nullopt;
+        MlpConfig c = o.mlp;
+        if (a.has(epochs)) c.max_epochs = static_cast<std::size_t>(a.integer(epochs));
+        if (a.has(patience)) c.patience = static_cast<std::size_t>(a.integer(patience));
+        if (a.has(lr)) c.learning_rate = a.number(lr);
+        return c;
+    };
+    o.memory_mlp = group("memory");
+    o.portable_mlp = group("portable");
     for (const auto& k : split_list(a.get("kinds"))) {
         const auto kk = parse_layer_kind(k);
         if (!kk || std::find(learned_kinds.begin(), learned_kinds.end(), *kk) == learned_kinds.end())
