@@ -617,6 +617,83 @@ TEST_CASE("the default model times a GEMM beyond its training rows as copies of 
     }
 }
 
+TEST_CASE("a dense layer's batch moved into its tokens is the GEMM the rows cover: coverage says so, at compile time too") {
+    // NeuSight's linear rows are one sample each: a transformer's [8, 512, 1024] -> 4096 linear layer is the
+    // GEMM of 4,096 rows they measured, which the model answers (the same time as that GEMM's); only a
+    // layer whose rows exceed theirs, cut into pieces, lies outside
+    constexpr Target t4(devices::t4);
+    const embedded::Model& m = embedded::default_model;
+    constexpr Layer batched = DenseParams{.batch = 8, .in_features = 1024, .out_features = 4096, .seq = 512};
+    constexpr Layer flat = DenseParams{.batch = 1, .in_features = 1024, .out_features = 4096, .seq = 4096};
+    static_assert(embedded::coverage(embedded::default_model, flat, t4).shape);
+    static_assert(embedded::coverage(embedded::default_model, batched, t4).shape, "the same GEMM as the flat one");
+    static_assert(embedded::coverage(embedded::default_model, batched, t4).outside_count == 0);
+    const Predictor& p = default_predictor();
+    CHECK(p.predict_us(batched, t4) == p.predict_us(flat, t4));
+    embedded::Coverage alone;
+    p.layer_time(batched, t4, &alone);
+    CHECK(alone.shape);
+    CHECK(alone.outside_count == 0);
+    // its training step: the gradient GEMMs of the same rows, named as the flat layer's are (their missing
+    // bias lies outside the rows, which all had one) and none by its rows
+    const embedded::Coverage step = embedded::coverage(m, batched, Target(devices::t4, Pass::training));
+    const embedded::Coverage flat_step = embedded::coverage(m, flat, Target(devices::t4, Pass::training));
+    REQUIRE(step.outside_count == flat_step.outside_count);
+    for (std::size_t i = 0; i < step.outside_features().size(); ++i) {
+        CAPTURE(step.outside_features()[i].name);
+        CHECK(step.outside_features()[i].name == flat_step.outside_features()[i].name);
+        CHECK(step.outside_features()[i].value == flat_step.outside_features()[i].value);
+        CHECK(step.outside_features()[i].name != "batch");
+        CHECK(step.outside_features()[i].name != "seq");
+    }
+    // 16 x 2,048 rows are twice the rows' 8,192: cut, and named outside by the layer's own batch
+    constexpr Layer beyond = DenseParams{.batch = 16, .in_features = 1024, .out_features = 4096, .seq = 2048};
+    const embedded::Coverage c = embedded::coverage(m, beyond, t4);
+    CHECK_FALSE(c.shape);
+    REQUIRE(c.outside_count > 0);
+    CHECK(c.outside_features().front().name == "batch");
+    embedded::Coverage beyond_alone;
+    p.layer_time(beyond, t4, &beyond_alone);
+    CHECK_FALSE(beyond_alone.shape);
+    CHECK(beyond_alone.outside_count == c.outside_count);
+}
+
+TEST_CASE("an element-wise layer on a sequence tensor lies where its (tokens, features) matrix lies, at compile time too") {
+    // the sweeps are all matrices (rank in [2, 2]): a (4, 1024, 1280) residual add or GELU is the kernel of the
+    // (4096, 1280) matrix, which the model answers; a broadcast operand keeps its own shape
+    constexpr Target a100(devices::a100_pcie_40gb);
+    const embedded::Model& m = embedded::default_model;
+    const Predictor& p = default_predictor();
+    const std::vector<std::pair<Layer, Layer>> pairs{
+        {AddParams{.shape = Shape{3, {4, 1024, 1280, 0}}}, AddParams{.shape = Shape::matrix(4096, 1280)}},
+        {ActivationParams{.shape = Shape{3, {4, 1024, 1280, 0}}, .kind = ActivationKind::gelu},
+         ActivationParams{.shape = Shape::matrix(4096, 1280), .kind = ActivationKind::gelu}},
+        {ElementwiseParams{.shape = Shape{3, {4, 1024, 1280, 0}}, .op = ElementwiseOp::mul, .scalar = true},
+         ElementwiseParams{.shape = Shape::matrix(4096, 1280), .op = ElementwiseOp::mul, .scalar = true}},
+    };
+    for (const auto& [seq, flat] : pairs) {
+        const std::string name(to_string(kind(seq)));
+        CAPTURE(name);
+        CHECK(p.predict_us(seq, a100) == p.predict_us(flat, a100));
+        const embedded::Coverage cs = embedded::coverage(m, seq, a100), cf = embedded::coverage(m, flat, a100);
+        CHECK(cf.shape);
+        CHECK(cs.shape);
+        CHECK(cs.outside_count == 0);
+        embedded::Coverage alone;
+        p.layer_time(seq, a100, &alone);
+        CHECK(alone.shape);
+        CHECK(alone.outside_count == 0);
+    }
+    static_assert(embedded::coverage(embedded::default_model, AddParams{.shape = Shape{3, {4, 1024, 1280, 0}}}, a100).shape);
+    // (B, 1, S) broadcast into (B, S, S): not the matrix's kernel, and its rank is named
+    const Layer mask = ElementwiseParams{.shape = Shape{3, {4, 1024, 1024, 0}}, .op = ElementwiseOp::add,
+                                         .other = Shape{3, {4, 1, 1024, 0}}};
+    const embedded::Coverage cm = embedded::coverage(m, mask, a100);
+    bool rank_named = false;
+    for (const auto& f : cm.outside_features()) rank_named = rank_named || f.name == "rank";
+    CHECK(rank_named);
+}
+
 // ---------------------------------------------------------------------------------------
 // whole networks and the policy
 // ---------------------------------------------------------------------------------------

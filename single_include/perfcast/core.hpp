@@ -3322,6 +3322,8 @@ struct Model {
 #include <cstdint>      // int64_t: a GEMM size cut to the training range
 #include <span>         // span: Coverage::outside_features
 #include <string_view>  // string_view: a feature's name
+#include <type_traits>  // is_same_v, remove_cvref_t: the layers viewed as matrices
+#include <utility>      // move: the layer coverage reads
 #include <variant>      // holds_alternative, get: the GEMM cut to the training range
 #include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
 
@@ -4206,6 +4208,43 @@ constexpr gemm_cut cut_to_range(const Model& m, std::size_t index, const Layer& 
     return c;
 }
 
+/**
+ * @brief An element-wise layer on tensors of one shape (activation, add, dropout, an element-wise op
+ * with a scalar or a same-shaped tensor) over a (batch, seq, features) tensor, as the (tokens, features)
+ * matrix its contiguous memory is and its kernel runs over (its `batch` feature already counts the
+ * tokens, features.hpp); any other layer as it is.
+ */
+constexpr Layer sequence_as_matrix(const Layer& l) {
+    Layer v = l;
+    std::visit(
+        [](auto& p) {
+            using params_t = std::remove_cvref_t<decltype(p)>;
+            constexpr bool one_shape = std::is_same_v<params_t, ActivationParams> || std::is_same_v<params_t, AddParams> ||
+                                       std::is_same_v<params_t, DropoutParams> || std::is_same_v<params_t, ElementwiseParams>;
+            if constexpr (one_shape) {
+                bool flat = p.shape.rank == 3;
+                if constexpr (std::is_same_v<params_t, ElementwiseParams>) flat = flat && p.other.rank == 0;
+                if (flat) p.shape = Shape::matrix(p.shape[0] * p.shape[1], p.shape[2]);
+            }
+        },
+        v);
+    return v;
+}
+
+/**
+ * @brief The layer whose features tell whether @p l lies inside the training rows of `m.kinds[index]`:
+ * where cut_to_range() only moves a dense layer's rows from its batch into its tokens (the rows had
+ * one sample each; cuBLAS runs one GEMM of batch x seq rows either way), that same GEMM; a layer cut
+ * into pieces itself, whose sizes beyond the rows are what coverage names; an element-wise layer on a
+ * sequence tensor its (tokens, features) matrix (sequence_as_matrix: the sweeps are all matrices).
+ */
+template <class Math>
+constexpr Layer coverage_layer(const Model& m, std::size_t index, const Layer& l) {
+    if (!perfcast::detail::features_kernel::gemm_like(kind(l))) return sequence_as_matrix(l);
+    gemm_cut c = cut_to_range<Math>(m, index, l);
+    return c.factor == 1.0 ? std::move(c.piece) : l;
+}
+
 /** @brief predict_us() by the model that answers: `m.kinds[a.index]`, Model::answer for the layer. */
 template <class Exec>
 constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
@@ -4228,10 +4267,11 @@ constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer&
     const perfcast::Target ft(m.feature_device(k, t.device(), a.chip), t.pass(), t.dtype());
     fk::feature_buffer f;
     fk::compute<typename Exec::math>(f, k.features, cut.piece, ft);
-    if (outside) {
-        if (cut.piece != l) {  // the layer's own features tell where it lies, not its piece's (nor its rows moved)
+    if (outside) {  // the features of coverage_layer(): the layer cut into pieces, a sequence's matrix, else f
+        const Layer shown = cut.factor != 1.0 ? l : sequence_as_matrix(cut.piece);
+        if (cut.factor != 1.0 || shown != cut.piece) {
             fk::feature_buffer whole;
-            fk::compute<typename Exec::math>(whole, k.features, l, ft);
+            fk::compute<typename Exec::math>(whole, k.features, shown, ft);
             if (!detail::note_outside(*outside, k, whole)) outside->shape = false;
         } else if (!detail::note_outside(*outside, k, f)) {
             outside->shape = false;
@@ -4287,7 +4327,8 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
         if (a.index == m.kinds.size()) return true;  // not a learned kernel
         const KindModel& e = m.kinds[a.index];
         fk::feature_buffer f;
-        fk::compute<Math>(f, e.features, q, perfcast::Target(m.feature_device(e, at.device(), a.chip), at.pass(), at.dtype()));
+        fk::compute<Math>(f, e.features, detail::coverage_layer<Math>(m, a.index, q),
+                          perfcast::Target(m.feature_device(e, at.device(), a.chip), at.pass(), at.dtype()));
         return detail::note_outside(c, e, f);
     };
     if (m.steps_from_forward(t.pass(), t.dtype())) {

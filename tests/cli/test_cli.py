@@ -980,6 +980,14 @@ def predict_names_the_features_outside_the_training_data():
     learned = [l for l in j["layers"] if "device_in_training" in l]
     assert learned and all(l["extrapolation"][0] == {"feature": "device", "value": "h100_sxm",
                                                      "same_chip_as": "h200_sxm"} for l in learned), learned[0]
+    # a transformer's linear layers are the GEMMs of batch x seq rows the one-sample sweeps cover, and its
+    # residual adds and activations the (tokens, features) matrices the sweeps are: not outside by their layout
+    j = json.loads(run("predict", "bert_large", "--seq", "512", "--batch", "8", "--device", "t4", "--format", "json",
+                       cwd=ROOT).stdout)
+    dense = [l for l in j["layers"] if l["kind"] == "dense"]
+    assert dense and all(l["shape_in_training"] for l in dense), [l["extrapolation"] for l in dense][:2]
+    flat = [l for l in j["layers"] if l["kind"] in ("add", "activation")]
+    assert flat and all(e["feature"] != "rank" for l in flat for e in l["extrapolation"]), flat[0]
 
 
 finish()
