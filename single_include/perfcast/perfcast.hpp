@@ -3332,7 +3332,6 @@ struct Model {
 #include <span>         // span: Coverage::outside_features
 #include <string_view>  // string_view: a feature's name
 #include <type_traits>  // is_same_v, remove_cvref_t: the layers viewed as matrices
-#include <utility>      // move: the layer coverage reads
 #include <variant>      // holds_alternative, get: the GEMM cut to the training range
 #include <memory>     // allocator, construct_at: hidden activations (transient in constant evaluation)
 
@@ -4241,17 +4240,20 @@ constexpr Layer sequence_as_matrix(const Layer& l) {
 }
 
 /**
- * @brief The layer whose features tell whether @p l lies inside the training rows of `m.kinds[index]`:
- * where cut_to_range() only moves a dense layer's rows from its batch into its tokens (the rows had
+ * @brief The layer whose features tell whether @p l, whose cut_to_range() is @p cut, lies inside the
+ * training rows of the model that answers it: where the cut only moves a dense layer's rows from its batch into its tokens (the rows had
  * one sample each; cuBLAS runs one GEMM of batch x seq rows either way), that same GEMM; a layer cut
  * into pieces itself, whose sizes beyond the rows are what coverage names; an element-wise layer on a
  * sequence tensor its (tokens, features) matrix (sequence_as_matrix: the sweeps are all matrices).
  */
+constexpr Layer coverage_layer(const Layer& l, const gemm_cut& cut) {
+    return cut.factor != 1.0 ? l : sequence_as_matrix(cut.piece);
+}
+
+/** @brief coverage_layer() of @p l under `m.kinds[index]`, its cut computed here. */
 template <class Math>
 constexpr Layer coverage_layer(const Model& m, std::size_t index, const Layer& l) {
-    if (!perfcast::detail::features_kernel::gemm_like(kind(l))) return sequence_as_matrix(l);
-    gemm_cut c = cut_to_range<Math>(m, index, l);
-    return c.factor == 1.0 ? std::move(c.piece) : l;
+    return coverage_layer(l, cut_to_range<Math>(m, index, l));
 }
 
 /** @brief predict_us() by the model that answers: `m.kinds[a.index]`, Model::answer for the layer. */
@@ -4277,8 +4279,8 @@ constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer&
     fk::feature_buffer f;
     fk::compute<typename Exec::math>(f, k.features, cut.piece, ft);
     if (outside) {  // the features of coverage_layer(): the layer cut into pieces, a sequence's matrix, else f
-        const Layer shown = cut.factor != 1.0 ? l : sequence_as_matrix(cut.piece);
-        if (cut.factor != 1.0 || shown != cut.piece) {
+        const Layer shown = coverage_layer(l, cut);
+        if (shown != cut.piece) {
             fk::feature_buffer whole;
             fk::compute<typename Exec::math>(whole, k.features, shown, ft);
             if (!detail::note_outside(*outside, k, whole)) outside->shape = false;
