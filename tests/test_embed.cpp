@@ -579,6 +579,63 @@ TEST_CASE("the default model times a sequence tensor's element-wise op as its (t
     CHECK(p.predict_us(gelu, a100) == p.predict_us(gelu_flat, a100));
 }
 
+TEST_CASE("a precision outside the training data keeps the ratio learned in fp32, with its own baseline, at compile time too") {
+    const embedded::Model& m = embedded::default_model;
+    const Predictor& p = default_predictor();
+    // the default model holds FP32 rows only
+    static_assert(embedded::default_model.learned_precision(DType::fp32) == DType::fp32);
+    static_assert(embedded::default_model.learned_precision(DType::tf32) == DType::fp32);
+    CHECK(m.learned_precision(DType::bf16) == DType::fp32);
+    CHECK(m.learned_precision(DType::fp16) == DType::fp32);
+    constexpr Target fp32(devices::h200_sxm, Pass::inference, DType::fp32);
+    constexpr Target tf32 = fp32.with(DType::tf32);
+    // TF32 is the precision tensor cores multiply in: a layer norm, an activation, a pooling run their FP32 kernels
+    constexpr Layer norm = LayerNormParams{.batch = 8192, .features = 1024};
+    static_assert(embedded::layer_time(embedded::default_model, norm, tf32).us ==
+                  embedded::layer_time(embedded::default_model, norm, fp32).us);
+    const Layer gelu = ActivationParams{.shape = Shape::matrix(8192, 4096), .kind = ActivationKind::gelu};
+    CHECK(p.predict_us(gelu, tf32) == p.predict_us(gelu, fp32));
+    // a GEMM keeps its ratio to the baseline (the machine's floor plus the roofline) and takes TF32's
+    constexpr Layer dense = DenseParams{.batch = 1, .in_features = 1024, .out_features = 4096, .seq = 2048};
+    const double floor = m.kernel_floor_us(m.kinds[m.index_of(LayerKind::dense, devices::h200_sxm)], devices::h200_sxm);
+    const double at_fp32 = p.predict_us(dense, fp32), at_tf32 = p.predict_us(dense, tf32);
+    CHECK(at_tf32 == doctest::Approx(at_fp32 * pass_roofline(dense, tf32).baseline_us(floor) /
+                                     pass_roofline(dense, fp32).baseline_us(floor))
+                         .epsilon(1e-12));
+    CHECK(at_tf32 < at_fp32);
+    CHECK(at_tf32 >= physical_bound_us(dense, tf32));
+    CHECK(at_tf32 == doctest::Approx(embedded::predict_us(m, dense, tf32)).epsilon(1e-12));  // own math vs libm
+    static_assert(embedded::predict_us(embedded::default_model, dense, tf32) <
+                  embedded::predict_us(embedded::default_model, dense, fp32));
+    // 16 bits halve the bytes: a memory-bound layer keeps its ratio and takes the smaller roofline
+    constexpr Target bf16 = fp32.with(DType::bf16);
+    const double norm_floor = m.kernel_floor_us(m.kinds[m.index_of(LayerKind::layernorm, devices::h200_sxm)], devices::h200_sxm);
+    CHECK(p.predict_us(norm, bf16) == doctest::Approx(p.predict_us(norm, fp32) *
+                                                      pass_roofline(norm, bf16).baseline_us(norm_floor) /
+                                                      pass_roofline(norm, fp32).baseline_us(norm_floor))
+                                          .epsilon(1e-12));
+    CHECK(p.predict_us(norm, bf16) < p.predict_us(norm, fp32));
+    // a GPU without TF32 units runs TF32 at its FP32 rate: the same times
+    const Target t4(devices::t4, Pass::inference, DType::tf32);
+    const Layer conv = Conv2DParams{.batch = 16, .in_channels = 128, .height = 28, .width = 28, .out_channels = 128,
+                                    .kernel = 3, .padding = 1};
+    CHECK(p.predict_us(conv, t4) == p.predict_us(conv, t4.with(DType::fp32)));
+    // a training step of TF32 layers: the forward kernels of each phase, each in TF32
+    const Target step(devices::h200_sxm, Pass::training, DType::tf32);
+    const LayerTime trained = embedded::layer_time(m, dense, step);
+    CHECK(trained.method == Method::mlp);
+    CHECK(trained.us < embedded::layer_time(m, dense, step.with(DType::fp32)).us);
+    // coverage names the precision the answer's ratio was learned in
+    const embedded::Coverage c = embedded::coverage(m, dense, tf32);
+    CHECK_FALSE(c.precision_trained());
+    CHECK(c.precision == DType::tf32);
+    CHECK(c.learned_precision == DType::fp32);
+    CHECK(embedded::coverage(m, dense, fp32).precision_trained());
+    embedded::Coverage from_time;
+    (void)embedded::layer_time(m, dense, step, &from_time);
+    CHECK_FALSE(from_time.precision_trained());
+}
+
 TEST_CASE("the default model times a GEMM beyond its training rows as copies of a piece of their size, at compile time too") {
     // NeuSight's linear rows are one sample of up to 8,192 tokens (batch 1), its bmm rows at most 1,025
     // products: a dense layer's rows are batch x seq either way, and a larger one is two pieces of 8,192
@@ -722,8 +779,8 @@ TEST_CASE("network_us applies the run-time predictor's policy and sums to estima
                     }
                 }
     }
-    CHECK(learned > 500);  // the policy really took both branches
-    CHECK(fallback > 1000);
+    CHECK(learned > 500);  // the policy really took both branches: bf16 through the ratio learned in fp32,
+    CHECK(fallback > 50);  // and the layers that run no kernel (flatten; dropout at inference)
 }
 
 TEST_CASE("predict_us<Net, Device>() is a constant equal to the run-time estimate") {

@@ -122,7 +122,9 @@ TEST_CASE("a predictor trained with memory-bound rows has their models and a mem
     CHECK(fn(dropout, cpu, Pass::inference, DType::fp32).method == Method::no_kernel);
     CHECK(fn(dropout, cpu, Pass::inference, DType::fp32).us == 0.0);
     CHECK(fn(FlattenParams{Shape::nchw(1, 2, 3, 3)}, cpu, Pass::training, DType::fp32).method == Method::no_kernel);
-    CHECK(fn(dropout, cpu, Pass::training, DType::bf16).method == Method::roofline);  // never trained on bf16
+    // never trained on bf16: the fit, with bf16's bytes
+    CHECK(fn(dropout, cpu, Pass::training, DType::bf16).method == Method::memory_fit);
+    CHECK(fn(dropout, cpu, Pass::training, DType::bf16).us < d.us);
 
     // the fit travels in the model file and the embedded form applies the same policy
     const Predictor q = Predictor::parse(p.to_json().dump(), "m.json");

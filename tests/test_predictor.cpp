@@ -551,7 +551,7 @@ TEST_CASE("beyond its training data a model without a kernel floor holds the roo
     CHECK_THROWS_AS(Predictor::parse(j.dump(), "short.json"), error);
 }
 
-TEST_CASE("the learned time function falls back to the roofline where the model has nothing") {
+TEST_CASE("the learned time function falls back to the roofline where the model has no kind") {
     const Dataset ds = synthetic_dense_dataset(300);
     DeviceRegistry reg;
     TrainOptions o = quick_options();
@@ -570,8 +570,14 @@ TEST_CASE("the learned time function falls back to the roofline where the model 
     const LayerTime forward = fn(fc, devices::t4, Pass::inference, DType::fp32);
     CHECK(step.us > forward.us);
     CHECK(fn(relu, devices::t4, Pass::training, DType::fp32).method == Method::roofline);
-    CHECK(fn(fc, devices::t4, Pass::inference, DType::bf16).method == Method::roofline);
-    CHECK(fn(fc, devices::t4, Pass::training, DType::bf16).method == Method::roofline);
+    // no bf16 rows: the ratio learned in fp32, with bf16's baseline (half the bytes, the T4's FP32 rate:
+    // it has no BF16 unit); the kinds without a model keep the roofline
+    const LayerTime bf16 = fn(fc, devices::t4, Pass::inference, DType::bf16);
+    CHECK(bf16.method == Method::mlp);
+    CHECK(bf16.us <= forward.us);
+    CHECK(bf16.us >= physical_bound_us(fc, Target(devices::t4, Pass::inference, DType::bf16)));
+    CHECK(fn(fc, devices::t4, Pass::training, DType::bf16).method == Method::mlp);
+    CHECK(fn(relu, devices::t4, Pass::inference, DType::bf16).method == Method::roofline);
 }
 
 TEST_CASE("error statistics follow the seed's definitions") {

@@ -2452,6 +2452,8 @@ public:
 
     /** @brief The same device and precision in another pass (an optimizer's update runs as a forward). */
     constexpr Target with(Pass pass) const noexcept { return Target(*m_device, pass, m_dtype); }
+    /** @brief The same device and pass in another precision. */
+    constexpr Target with(DType dtype) const noexcept { return Target(*m_device, m_pass, dtype); }
 
 private:
     const Device* m_device;
@@ -3243,6 +3245,19 @@ struct Model {
     constexpr bool trained_for(Pass pass, DType t) const noexcept {
         return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
                std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
+    }
+    /**
+     * @brief The precision whose learned ratios answer layers of precision @p t: @p t itself when the
+     * training data hold it (or hold no precision at all), else FP32 when they hold it, else their first.
+     * A layer of a precision outside the data keeps the ratio to its baseline that the model learned at
+     * this precision, and takes the baseline of its own (predict_at in inference.hpp): TF32 changes only
+     * what a tensor-core GEMM or convolution computes at, so every other kernel keeps its FP32 time
+     * exactly; a 16-bit precision also halves the bytes.
+     */
+    constexpr DType learned_precision(DType t) const noexcept {
+        if (dtypes.empty() || std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end()) return t;
+        if (std::find(dtypes.begin(), dtypes.end(), DType::fp32) != dtypes.end()) return DType::fp32;
+        return dtypes.front();
     }
     /** @brief Is a training step timed as its forward kernels (phase_kernels): a model trained on the
      *  forward pass of this precision only? */
@@ -4078,6 +4093,14 @@ struct Coverage {
     /// kernels: each name once, with the first kernel's value that lies outside)
     std::array<OutsideFeature, max_outside> outside{};
     std::size_t outside_count = 0;  ///< how many distinct features lie outside (may exceed max_outside)
+    /// the precision whose learned ratios answer the layer (Model::learned_precision): the layer's own
+    /// when the training data hold it, else (precision_trained() false) the ratio learned there is kept
+    /// and the baseline is the layer's precision's
+    DType learned_precision = DType::fp32;
+    DType precision = DType::fp32;  ///< the layer's precision
+
+    /** @brief Do the training data hold the layer's precision? */
+    constexpr bool precision_trained() const noexcept { return learned_precision == precision; }
 
     /** @brief The features outside, as listed (at most max_outside). */
     constexpr std::span<const OutsideFeature> outside_features() const noexcept {
@@ -4118,13 +4141,16 @@ constexpr bool note_outside(Coverage& c, const KindModel& k,
 }
 
 /**
- * @brief A Coverage's start for a layer that model `m.kinds[a.index]` answers (Model::answer for it):
- * whether its device is among that model's training devices, else the same chip's. False (and @p c
+ * @brief A Coverage's start for a layer of precision @p precision that model `m.kinds[a.index]` answers
+ * (Model::answer for it): whether its device is among that model's training devices, else the same
+ * chip's, and the precision whose ratios answer it. False (and @p c
  * empty) when no model answers it (`a.index == m.kinds.size()`).
  */
-constexpr bool begin_coverage(Coverage& c, const Model& m, const Model::Answer& a) noexcept {
+constexpr bool begin_coverage(Coverage& c, const Model& m, const Model::Answer& a, DType precision) noexcept {
     c = Coverage{};
     if (a.index == m.kinds.size()) return false;
+    c.precision = precision;
+    c.learned_precision = m.learned_precision(precision);
     c.device = a.trained;
     if (a.chip >= 0)  // (a portable model too: its rows hold the chip)
         c.same_chip = perfcast::devices::builtin[static_cast<std::size_t>(a.chip)]->id;
@@ -4256,10 +4282,29 @@ constexpr Layer coverage_layer(const Model& m, std::size_t index, const Layer& l
     return coverage_layer(l, cut_to_range<Math>(m, index, l));
 }
 
-/** @brief predict_us() by the model that answers: `m.kinds[a.index]`, Model::answer for the layer. */
+/**
+ * @brief The target whose roofline a layer's learned ratio multiplies: @p t, but FP32 for a layer that is not
+ * GEMM-like in TF32 when the training data hold no TF32 (TF32 is the precision tensor cores multiply in;
+ * every other kernel of a TF32 network is the FP32 one, as an H200 measured: 1.00 times the FP32 time,
+ * docs/accuracy.md, "Precisions the model was not trained on").
+ */
+constexpr perfcast::Target answered_target(const Model& m, const Layer& l, const perfcast::Target& t) noexcept {
+    return t.dtype() == DType::tf32 && m.learned_precision(DType::tf32) != DType::tf32 &&
+                   !perfcast::detail::features_kernel::gemm_like(kind(l))
+               ? t.with(DType::fp32)
+               : t;
+}
+
+/**
+ * @brief predict_us() by the model that answers: `m.kinds[a.index]`, Model::answer for the layer. A
+ * layer of a precision outside the training data (Model::learned_precision) is seen by the network as
+ * the same layer in the precision it learned, and the ratio it answers multiplies the baseline of the
+ * layer's own precision (answered_target), which the physical bound is too.
+ */
 template <class Exec>
-constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& t,
+constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& asked,
                             Coverage* outside) {
+    const perfcast::Target t = answered_target(m, l, asked);
     const std::size_t index = a.index;
     const KindModel& k = m.kinds[index];
     namespace fk = perfcast::detail::features_kernel;
@@ -4275,7 +4320,7 @@ constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer&
     }
     // the features as the model's rows saw them: on the training device of the same chip for a device
     // outside them (Model::feature_device); the baseline and the bound above and below stay the device's own
-    const perfcast::Target ft(m.feature_device(k, t.device(), a.chip), t.pass(), t.dtype());
+    const perfcast::Target ft(m.feature_device(k, t.device(), a.chip), t.pass(), m.learned_precision(t.dtype()));
     fk::feature_buffer f;
     fk::compute<typename Exec::math>(f, k.features, cut.piece, ft);
     if (outside) {  // the features of coverage_layer(): the layer cut into pieces, a sequence's matrix, else f
@@ -4331,7 +4376,7 @@ constexpr double predict_us(const Model& m, const Layer& l, const perfcast::Targ
 template <class Math = perfcast::detail::constexpr_math>
 constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Target& t) {
     Coverage c;
-    if (!detail::begin_coverage(c, m, m.answer(kind(l), t.device()))) return c;
+    if (!detail::begin_coverage(c, m, m.answer(kind(l), t.device()), t.dtype())) return c;
     namespace fk = perfcast::detail::features_kernel;
     const auto inside = [&m, &c](const Layer& q, const perfcast::Target& at) {
         const Model::Answer a = m.answer(kind(q), at.device());
@@ -4339,10 +4384,11 @@ constexpr Coverage coverage(const Model& m, const Layer& l, const perfcast::Targ
         const KindModel& e = m.kinds[a.index];
         fk::feature_buffer f;
         fk::compute<Math>(f, e.features, detail::coverage_layer<Math>(m, a.index, q),
-                          perfcast::Target(m.feature_device(e, at.device(), a.chip), at.pass(), at.dtype()));
+                          perfcast::Target(m.feature_device(e, at.device(), a.chip), at.pass(),
+                                           m.learned_precision(at.dtype())));
         return detail::note_outside(c, e, f);
     };
-    if (m.steps_from_forward(t.pass(), t.dtype())) {
+    if (m.steps_from_forward(t.pass(), m.learned_precision(t.dtype()))) {
         c.shape = true;
         for (const PhaseKernel& k : step_kernels(l, t.dtype()))
             if (!inside(k.layer, t.with(Pass::inference))) c.shape = false;
@@ -4428,7 +4474,8 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
 /**
  * @brief A layer's time for the whole pass under a learned model, and the method that gave it:
  * a layer that runs no kernel in the pass (flatten, a view; dropout at inference) costs nothing
- * (`no_kernel`); for the passes and precisions the model was trained on, kernel_time; a training
+ * (`no_kernel`); for the passes the model was trained on, kernel_time (in a precision outside its
+ * data, the ratio learned in another, Model::learned_precision, with the layer's own baseline); a training
  * step under a model trained on forward passes only is the kernels its phases run (phase_kernels:
  * a linear layer's backward as its two GEMMs, a bmm's as two bmms, a memory-bound backward as its
  * forward scaled by the bytes it moves), each timed as a forward kernel, with the method of its
@@ -4441,15 +4488,16 @@ template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
     // coverage()'s rule: the model of the layer's kind, then each learned kernel's features inside (predict_us)
     const Model::Answer a = m.answer(kind(l), t.device());
-    if (c && !detail::begin_coverage(*c, m, a)) c = nullptr;
+    if (c && !detail::begin_coverage(*c, m, a, t.dtype())) c = nullptr;
     if (c) c->shape = true;
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
-    if (m.trained_for(t.pass(), t.dtype())) {
+    const DType learned = m.learned_precision(t.dtype());  // t's own, or the one whose ratios answer it
+    if (m.trained_for(t.pass(), learned)) {
         const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
         return {k.us + o, k.method, o};
     }
-    if (m.steps_from_forward(t.pass(), t.dtype())) {
+    if (m.steps_from_forward(t.pass(), learned)) {
         const perfcast::Target forward = t.with(Pass::inference);
         double us = 0.0;
         Method method = Method::no_kernel;

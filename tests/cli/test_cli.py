@@ -84,10 +84,26 @@ def predict_uses_the_model_only_where_it_was_trained():
     assert "trained on forward passes only" in j["note"]
     inference = json.loads(run("predict", "resnet50", "--device", "t4", "--format", "json").stdout)
     assert j["total_us"] > 2 * inference["total_us"]
-    # a precision the model has no data for: the roofline
+    # a precision the model has no rows of: each layer keeps the ratio learned in fp32, with its own roofline
     b = json.loads(run("predict", "resnet50", "--device", "t4", "--dtype", "bf16", "--format", "json").stdout)
-    assert {l["method"] for l in b["layers"]} == {"roofline", "no kernel"}
-    assert "not trained on inference/bf16" in b["note"]
+    assert {l["method"] for l in b["layers"]} == {"mlp", "no kernel"}
+    assert "it was not trained on bf16" in b["note"] and "so every layer uses the roofline" not in b["note"]
+    for l in b["layers"]:
+        if l["method"] == "mlp":
+            assert {"feature": "precision", "value": "bf16", "learned": "fp32"} in l["extrapolation"], l
+            assert l["time_us"] >= l["roofline_us"] * (1 - 1e-9), l
+    assert b["total_us"] < inference["total_us"]  # half the bytes, and the T4's FP16 tensor cores
+    # TF32 changes what GEMMs and convolutions compute at: the other layers are the FP32 kernels
+    f = json.loads(run("predict", "resnet50", "--device", "h200", "--batch", "32", "--format", "json").stdout)
+    t = json.loads(run("predict", "resnet50", "--device", "h200", "--batch", "32", "--dtype", "tf32",
+                       "--format", "json").stdout)
+    for a, c in zip(f["layers"], t["layers"]):
+        if a["kind"] in ("conv2d", "dense"):
+            assert c["time_us"] < a["time_us"], (a, c)
+        else:
+            assert c["time_us"] == a["time_us"], (a, c)
+    assert "the layers that are not GEMMs or convolutions run their fp32 kernels" in t["note"]
+    assert "from fp32" in run("predict", "resnet50", "--device", "h200", "--dtype", "tf32").stdout
     assert j["layers"][-1]["name"] == "optimizer.sgd_momentum" and j["layers"][-1]["method"] == "mlp"
 
 

@@ -76,8 +76,16 @@ static_assert(!model.kinds[model.index_of(pc::LayerKind::dense, pc::devices::a10
 // its three phases (phase_kernels: the same FLOPs on the same tensors)
 static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::training>() ==
               3.0 * pc::embedded::predict_us(model, Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference)));
+// a precision without rows keeps the ratio learned in FP32, with its own baseline and bound: the T4 has no
+// BF16 unit (the FP32 rate, half the bytes) and FP16 tensor cores
 static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::inference, pc::DType::bf16>() ==
-              pc::roofline_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::bf16)));
+              pc::embedded::predict_us(model, Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::bf16)));
+static_assert(pc::embedded::layer_time(model, Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::bf16))
+                  .method == pc::Method::mlp);
+static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::inference, pc::DType::bf16>() <= conv_us);
+static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::inference, pc::DType::fp16>() < conv_us);
+static_assert(pc::predict_us<Conv, pc::devices::t4, pc::Pass::inference, pc::DType::fp16>() >=
+              pc::physical_bound_us(Conv::params, pc::Target(pc::devices::t4, pc::Pass::inference, pc::DType::fp16)));
 
 // A device of one's own, as a template argument: any constexpr Device with static storage.
 inline constexpr pc::Device my_gpu = [] {

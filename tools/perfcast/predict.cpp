@@ -92,11 +92,16 @@ int run(const Args& a) {
             note += (first ? " " : ", ") + std::to_string(count) + " " + name;
             first = false;
         }
-        if (model->view().steps_from_forward(pass, t))
+        const DType learned = model->view().learned_precision(t);
+        if (learned != t)
+            note += "; it was not trained on " + std::string(to_string(t)) + ": each layer keeps the ratio to its baseline "
+                    "learned in " + std::string(to_string(learned)) + ", with the baseline of " + std::string(to_string(t)) +
+                    (t == DType::tf32 ? " (the layers that are not GEMMs or convolutions run their fp32 kernels)" : "");
+        if (model->view().steps_from_forward(pass, learned))
             note += "; trained on forward passes only: a training step is the kernels each layer's phases run "
                     "(a linear layer's backward as its two GEMMs), each timed as a forward kernel";
-        else if (!model->trained_for(pass, t))
-            note += "; it was not trained on " + std::string(to_string(pass)) + "/" + std::string(to_string(t)) +
+        else if (!model->trained_for(pass, learned))
+            note += "; it was not trained on " + std::string(to_string(pass)) + "/" + std::string(to_string(learned)) +
                     ", so every layer uses the roofline";
         if (!model->trained_on(dev)) {
             note += "; " + std::string(dev.id) + " was not in its training data";
@@ -139,11 +144,15 @@ int run(const Args& a) {
     // inside), else what is outside; analytical layers have none ("")
     auto data = [](const LayerEstimate& l) -> std::string {
         if (!l.coverage) return "";
-        if (l.coverage->device && l.coverage->shape) return "trained";
+        // a precision outside the training data: the ratio learned in another (Coverage::learned_precision)
+        const std::string from = l.coverage->precision_trained()
+                                     ? ""
+                                     : ", from " + std::string(to_string(l.coverage->learned_precision));
+        if (l.coverage->device && l.coverage->shape) return "trained" + from;
         if (!l.coverage->device && !l.coverage->same_chip.empty())
-            return "same chip as " + std::string(l.coverage->same_chip) + (l.coverage->shape ? "" : ", new shape");
-        if (!l.coverage->device && !l.coverage->shape) return "new device+shape";
-        return l.coverage->device ? "new shape" : "new device";
+            return "same chip as " + std::string(l.coverage->same_chip) + (l.coverage->shape ? "" : ", new shape") + from;
+        if (!l.coverage->device && !l.coverage->shape) return "new device+shape" + from;
+        return (l.coverage->device ? "new shape" : "new device") + from;
     };
     // the table's column: data() and the names of the first features outside (the CSV and JSON give up to
     // Coverage::max_outside of them, with their values and ranges, and the count of the rest)
@@ -164,6 +173,10 @@ int run(const Args& a) {
         if (!l.coverage->device) s = "device " + std::string(dev.id) + " not in the training data";
         if (!l.coverage->device && !l.coverage->same_chip.empty())
             s += " (the same chip as " + std::string(l.coverage->same_chip) + ", which is)";
+        if (!l.coverage->precision_trained())
+            s += (s.empty() ? "" : "; ") + std::string("precision ") + std::string(to_string(l.coverage->precision)) +
+                 " not in the training data (the ratio learned in " +
+                 std::string(to_string(l.coverage->learned_precision)) + ")";
         for (const auto& f : l.coverage->outside_features())
             s += (s.empty() ? "" : "; ") + std::string(f.name) + " " + significant(f.value) + " outside [" +
                  significant(f.min) + ", " + significant(f.max) + "]";
@@ -178,6 +191,10 @@ int run(const Args& a) {
             out.push_back({{"feature", "device"}, {"value", std::string(dev.id)}});
             if (!l.coverage->same_chip.empty()) out.back()["same_chip_as"] = std::string(l.coverage->same_chip);
         }
+        if (!l.coverage->precision_trained())
+            out.push_back({{"feature", "precision"},
+                           {"value", std::string(to_string(l.coverage->precision))},
+                           {"learned", std::string(to_string(l.coverage->learned_precision))}});
         for (const auto& f : l.coverage->outside_features())
             out.push_back({{"feature", std::string(f.name)}, {"value", f.value}, {"min", f.min}, {"max", f.max}});
         return out;

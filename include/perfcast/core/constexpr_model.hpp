@@ -188,6 +188,19 @@ struct Model {
         return std::find(passes.begin(), passes.end(), pass) != passes.end() &&
                std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end();
     }
+    /**
+     * @brief The precision whose learned ratios answer layers of precision @p t: @p t itself when the
+     * training data hold it (or hold no precision at all), else FP32 when they hold it, else their first.
+     * A layer of a precision outside the data keeps the ratio to its baseline that the model learned at
+     * this precision, and takes the baseline of its own (predict_at in inference.hpp): TF32 changes only
+     * what a tensor-core GEMM or convolution computes at, so every other kernel keeps its FP32 time
+     * exactly; a 16-bit precision also halves the bytes.
+     */
+    constexpr DType learned_precision(DType t) const noexcept {
+        if (dtypes.empty() || std::find(dtypes.begin(), dtypes.end(), t) != dtypes.end()) return t;
+        if (std::find(dtypes.begin(), dtypes.end(), DType::fp32) != dtypes.end()) return DType::fp32;
+        return dtypes.front();
+    }
     /** @brief Is a training step timed as its forward kernels (phase_kernels): a model trained on the
      *  forward pass of this precision only? */
     constexpr bool steps_from_forward(Pass pass, DType t) const noexcept {

@@ -54,7 +54,8 @@ constexpr LayerTime kernel_time(const Model& m, const Layer& l, const perfcast::
 /**
  * @brief A layer's time for the whole pass under a learned model, and the method that gave it:
  * a layer that runs no kernel in the pass (flatten, a view; dropout at inference) costs nothing
- * (`no_kernel`); for the passes and precisions the model was trained on, kernel_time; a training
+ * (`no_kernel`); for the passes the model was trained on, kernel_time (in a precision outside its
+ * data, the ratio learned in another, Model::learned_precision, with the layer's own baseline); a training
  * step under a model trained on forward passes only is the kernels its phases run (phase_kernels:
  * a linear layer's backward as its two GEMMs, a bmm's as two bmms, a memory-bound backward as its
  * forward scaled by the bytes it moves), each timed as a forward kernel, with the method of its
@@ -67,15 +68,16 @@ template <class Exec = constexpr_exec>
 constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::Target& t, Coverage* c = nullptr) {
     // coverage()'s rule: the model of the layer's kind, then each learned kernel's features inside (predict_us)
     const Model::Answer a = m.answer(kind(l), t.device());
-    if (c && !detail::begin_coverage(*c, m, a)) c = nullptr;
+    if (c && !detail::begin_coverage(*c, m, a, t.dtype())) c = nullptr;
     if (c) c->shape = true;
     const double o = m.overhead_us(l, t);
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
-    if (m.trained_for(t.pass(), t.dtype())) {
+    const DType learned = m.learned_precision(t.dtype());  // t's own, or the one whose ratios answer it
+    if (m.trained_for(t.pass(), learned)) {
         const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
         return {k.us + o, k.method, o};
     }
-    if (m.steps_from_forward(t.pass(), t.dtype())) {
+    if (m.steps_from_forward(t.pass(), learned)) {
         const perfcast::Target forward = t.with(Pass::inference);
         double us = 0.0;
         Method method = Method::no_kernel;

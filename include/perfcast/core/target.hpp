@@ -26,6 +26,8 @@ public:
 
     /** @brief The same device and precision in another pass (an optimizer's update runs as a forward). */
     constexpr Target with(Pass pass) const noexcept { return Target(*m_device, pass, m_dtype); }
+    /** @brief The same device and pass in another precision. */
+    constexpr Target with(DType dtype) const noexcept { return Target(*m_device, m_pass, dtype); }
 
 private:
     const Device* m_device;
