@@ -14,6 +14,7 @@
 #include <perfcast/core/zoo.hpp>              // zoo::resnet50, zoo::ResNet50<>, zoo::find
 
 #include <algorithm>   // max
+#include <array>       // array: a model's precisions
 #include <bit>         // bit_cast
 #include <charconv>    // from_chars
 #include <cmath>       // log, exp, tanh, sqrt, floor, ceil, nextafter, fabs
@@ -878,6 +879,15 @@ TEST_CASE("constexpr inference matches the run time for every activation, target
         CHECK(embedded::verify(m, 1e-12));
         CHECK(m.trained_for(Pass::training, DType::fp16));
         CHECK_FALSE(m.trained_for(Pass::training, DType::bf16));
+        // rows of fp32 and fp16: each answers its own, the others take fp32's ratios; without fp32 rows, the first's
+        CHECK(m.learned_precision(DType::fp16) == DType::fp16);
+        CHECK(m.learned_precision(DType::bf16) == DType::fp32);
+        CHECK(m.learned_precision(DType::tf32) == DType::fp32);
+        embedded::Model half = m;
+        const std::array<DType, 1> only{DType::fp16};
+        half.dtypes = only;
+        CHECK(half.learned_precision(DType::fp32) == DType::fp16);
+        CHECK(half.learned_precision(DType::bf16) == DType::fp16);
         for (int i = 0; i < 150; ++i) {
             const Layer l = i % 3 == 0 ? random_conv(r) : i % 3 == 1 ? random_dense(r) : random_pool(r);
             const Device& d = random_device(r);
