@@ -631,12 +631,15 @@ constexpr std::int64_t size_product(std::int64_t a, std::int64_t b) noexcept {
  * @brief a + b for a network total (`what`: "flops", "bytes", "params"), refused past max_count:
  * at run time with perfcast::error naming the rule, in a constant expression by stopping compilation.
  */
-constexpr std::int64_t total_add(std::int64_t a, std::int64_t b, std::string_view what) {
+[[noreturn, gnu::cold, gnu::noinline]] inline void total_out_of_range(std::string_view what) {
+    throw error(std::string(what), "work_in_range: a network's total must be <= 2^62 = " + std::to_string(max_count) +
+                                       " (the sum passes it)");
+}
+[[gnu::always_inline]] constexpr std::int64_t total_add(std::int64_t a, std::int64_t b, std::string_view what) {
     const Count r = Count{a} + Count{b};
     if (r.over) {
         if (std::is_constant_evaluated()) rule_broken::work_in_range(r.value, max_count);
-        throw error(std::string(what), "work_in_range: a network's total must be <= 2^62 = " +
-                                           std::to_string(max_count) + " (the sum passes it)");
+        total_out_of_range(what);  // the message built out of line, so that the sum inlines where it is taken
     }
     return r.value;
 }
@@ -3595,7 +3598,7 @@ struct feature_buffer {
     std::array<std::string_view, max_features> names{};
     std::size_t size = 0;
 
-    constexpr void add(std::string_view name, double v) {
+    [[gnu::always_inline]] constexpr void add(std::string_view name, double v) {
         if (size == max_features) throw error("features", "more features than the compile-time buffer holds (64)");
         names[size] = name;
         values[size] = v;

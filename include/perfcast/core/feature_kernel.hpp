@@ -43,7 +43,7 @@ struct feature_buffer {
     std::array<std::string_view, max_features> names{};
     std::size_t size = 0;
 
-    constexpr void add(std::string_view name, double v) {
+    [[gnu::always_inline]] constexpr void add(std::string_view name, double v) {
         if (size == max_features) throw error("features", "more features than the compile-time buffer holds (64)");
         names[size] = name;
         values[size] = v;
