@@ -98,19 +98,21 @@ constexpr std::int64_t size_product(std::int64_t a, std::int64_t b) noexcept {
     return __builtin_mul_overflow(a, b, &r) ? saturated : r;
 }
 
-/**
- * @brief a + b for a network total (`what`: "flops", "bytes", "params"), refused past max_count:
- * at run time with perfcast::error naming the rule, in a constant expression by stopping compilation.
- */
+/** @brief total_add()'s refusal at run time, built out of line so that the sum inlines where it is taken. */
 [[noreturn, gnu::cold, gnu::noinline]] inline void total_out_of_range(std::string_view what) {
     throw error(std::string(what), "work_in_range: a network's total must be <= 2^62 = " + std::to_string(max_count) +
                                        " (the sum passes it)");
 }
+
+/**
+ * @brief a + b for a network total (`what`: "flops", "bytes", "params"), refused past max_count:
+ * at run time with perfcast::error naming the rule, in a constant expression by stopping compilation.
+ */
 [[gnu::always_inline]] constexpr std::int64_t total_add(std::int64_t a, std::int64_t b, std::string_view what) {
     const Count r = Count{a} + Count{b};
     if (r.over) {
         if (std::is_constant_evaluated()) rule_broken::work_in_range(r.value, max_count);
-        total_out_of_range(what);  // the message built out of line, so that the sum inlines where it is taken
+        total_out_of_range(what);
     }
     return r.value;
 }
