@@ -7,6 +7,10 @@ is found; the mean |t_a - t_b| / t_a over such pairs is what a model of the shap
 on those rows. Standard library only; a grid of cells of that size finds the candidates.
 
     python3 tools/noise_floor.py data/neusight/*.csv
+    python3 tools/noise_floor.py --by-kernel data/neusight/conv.csv   # pairs that ran the same kernel, and not
+
+--by-kernel splits each kind's pairs by whether the two rows ran the same kernel (the dataset's `kernel`
+column, NeuSight's profiler's name): what knowing the kernel could take off the floor.
 """
 import csv
 import math
@@ -26,7 +30,7 @@ def rows_of(path):
             yield r
 
 
-def main(paths):
+def main(paths, by_kernel=False):
     groups = defaultdict(list)
     for path in paths:
         for r in rows_of(path):
@@ -36,7 +40,7 @@ def main(paths):
                           and float(v) > 0)
             key = (r["kind"], r.get("op", ""), r.get("activation", ""), r.get("scalar", ""), r["pass"], r["dtype"],
                    r["device"], len(shape))
-            groups[key].append((shape, float(r["time_us"])))
+            groups[key].append((shape, (float(r["time_us"]), r.get("kernel", ""))))
     by_kind = defaultdict(list)
     for key, rows in groups.items():
         # keep the dimensions that vary, once each (a column equal to another in every row adds nothing)
@@ -61,7 +65,9 @@ def main(paths):
                         best, best_t = d, rows[j][1]
             if best is not None:
                 label = key[0] + ("/" + key[1] if key[1] else "") + ("/" + key[2] if key[2] else "")
-                by_kind[label].append(abs(best_t - t) / t)
+                if by_kernel:
+                    label += " same kernel" if best_t[1] == t[1] else " other kernel"
+                by_kind[label].append(abs(best_t[0] - t[0]) / t[0])
     print("kind,pairs,mean_rel_diff")
     for label in sorted(by_kind):
         d = by_kind[label]
@@ -69,6 +75,9 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: noise_floor.py DATASET.csv...")
-    main(sys.argv[1:])
+    args = sys.argv[1:]
+    by_kernel = "--by-kernel" in args
+    args = [a for a in args if a != "--by-kernel"]
+    if not args:
+        sys.exit("usage: noise_floor.py [--by-kernel] DATASET.csv...")
+    main(args, by_kernel)
