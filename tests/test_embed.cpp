@@ -556,7 +556,7 @@ TEST_CASE("an estimate's coverage of each learned layer is coverage() of the lay
             // and so does a layer asked alone
             embedded::Coverage alone;
             const LayerTime lt = p.layer_time(net.layers[i].layer, t, &alone);
-            if (le.backward == Backward::full) CHECK(lt.us == le.us);  // else a part of it (step_time)
+            if (le.backward == Backward::full) CHECK(lt.us == le.alone_us);  // else a part of it (step_time)
             CHECK(alone.shape == want.shape);
             CHECK(alone.outside_count == want.outside_count);
         }
@@ -775,13 +775,70 @@ TEST_CASE("network_us applies the run-time predictor's policy and sums to estima
                         const LayerTime lt =
                             step_time(embedded::layer_time(m, layers[i], at), layers[i], at, e.layers[i].backward);
                         CHECK(lt.learned() == (e.layers[i].method == Method::mlp));
-                        CHECK(relative_difference(lt.us, e.layers[i].us) <= 1e-12);
+                        CHECK(relative_difference(lt.us, e.layers[i].alone_us) <= 1e-12);
+                        CHECK(relative_difference(in_stream_us(lt), e.layers[i].us) <= 1e-12);
                         (lt.learned() ? learned : fallback) += 1;
                     }
                 }
     }
     CHECK(learned > 500);  // the policy really took both branches: bf16 through the ratio learned in fp32,
     CHECK(fallback > 50);  // and the layers that run no kernel (flatten; dropout at inference)
+}
+
+TEST_CASE("a network's GPU kernels run as a stream: each one's fixed cost overlapped, never under its bound or over alone") {
+    // the rule, on made-up times (microseconds): a kernel of 100 with a floor of 25 is its GPU time, 100 less
+    // the floor plus the gap between kernels; a kernel of 27 is the host's dispatch, the floor less the events
+    const double f = 25.0;
+    const auto lt = [f](double us, double kernels, double bound, double overhead = 0.0) {
+        LayerTime t{us, Method::mlp, overhead};
+        t.floor_us = f;
+        t.kernels = kernels;
+        t.bound_us = bound;
+        return t;
+    };
+    CHECK(in_stream_us(lt(100, 1, 10)) == doctest::Approx(100 - f + stream_gap_us));
+    CHECK(in_stream_us(lt(27, 1, 1)) == doctest::Approx(f - stream_event_us));
+    CHECK(in_stream_us(lt(60, 2, 1)) == doctest::Approx(2 * (f - stream_event_us)));    // two kernels' dispatch
+    CHECK(in_stream_us(lt(30, 1, 28)) == doctest::Approx(28));                          // never under the bound
+    CHECK(in_stream_us(lt(110, 1, 10, 10)) == doctest::Approx(100 - f + stream_gap_us + 10));  // the call overhead kept
+    CHECK(in_stream_us(lt(15, 1, 1)) == doctest::Approx(15));  // never more than alone (a time under the floor)
+    LayerTime none{100, Method::roofline, 0};  // no floor (analytical, a CPU): its own time
+    CHECK(in_stream_us(none) == 100);
+    none.kernels = 3;
+    CHECK(in_stream_us(none) == 100);
+
+    // a network: each layer's time in the network under its kernels alone; the totals sum them
+    const Predictor& p = default_predictor();
+    for (Pass pass : {Pass::inference, Pass::training}) {
+        const Target t4(devices::t4, pass, DType::fp32);
+        const NetworkEstimate e = estimate(zoo::resnet50(4), t4, p);
+        double alone = 0, in_network = 0;
+        std::size_t overlapped = 0;
+        for (const LayerEstimate& l : e.layers) {
+            INFO(l.name << ", " << to_string(pass));
+            CHECK(l.us <= l.alone_us);
+            if (l.method != Method::no_kernel) CHECK(l.us >= 0.25 * l.roofline_us);  // (the bound's least share)
+            overlapped += l.us < l.alone_us ? 1 : 0;
+            alone += l.alone_us;
+            in_network += l.us;
+        }
+        CHECK(overlapped * 10 >= e.layers.size() * 8);  // most kernels take longer alone than their fixed cost
+        CHECK(relative_difference(alone, e.alone_total_us) <= 1e-12);
+        CHECK(relative_difference(in_network, e.total_us) <= 1e-12);
+        CHECK(e.total_us < 0.95 * e.alone_total_us);
+    }
+    // a layer alone is what the predictor times it, with the machine's floor and its kernel
+    const Target t4(devices::t4, Pass::inference, DType::fp32);
+    const Layer conv1 = zoo::resnet50(4).layers[0].layer;
+    const LayerTime c1 = p.layer_time(conv1, t4);
+    CHECK(relative_difference(c1.us, estimate(zoo::resnet50(4), t4, p).layers[0].alone_us) <= 1e-12);
+    CHECK(c1.floor_us > 0);
+    CHECK(c1.floor_us == p.view().kernel_floor_us(p.view().kinds[0], devices::t4));
+    CHECK(c1.kernels == 1);
+    CHECK(c1.bound_us == doctest::Approx(physical_bound_us(conv1, t4)));
+    // the analytical estimates have no fixed cost to overlap
+    const NetworkEstimate r = estimate(zoo::resnet50(4), Target(devices::t4, Pass::inference, DType::fp32), Analytical::roofline);
+    CHECK(r.total_us == r.alone_total_us);
 }
 
 TEST_CASE("predict_us<Net, Device>() is a constant equal to the run-time estimate") {
@@ -804,8 +861,8 @@ TEST_CASE("predict_us<Net, Device>() is a constant equal to the run-time estimat
     double sum = 0;
     for (std::size_t i = 0; i < per_layer.size(); ++i) {
         CHECK(per_layer[i].learned() == (e.layers[i].method == Method::mlp));
-        CHECK(relative_difference(per_layer[i].us, e.layers[i].us) <= 1e-12);
-        sum += per_layer[i].us;
+        CHECK(relative_difference(per_layer[i].us, e.layers[i].alone_us) <= 1e-12);  // each layer alone
+        sum += in_stream_us(per_layer[i]);                                            // and in the network
     }
     CHECK(relative_difference(sum, r50) <= 1e-12);
 

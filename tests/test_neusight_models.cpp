@@ -404,7 +404,10 @@ TEST_CASE("synthetic labels folder: scanned, problems located, compared node by 
     double predicted_once = 0, predicted_block = 0;
     for (const NodeComparison& n : with->nodes) (n.node->block ? predicted_block : predicted_once) += n.predicted_fw_ms;
     CHECK(predicted_block > 0);
-    CHECK(with->predicted_ms == doctest::Approx(predicted_once + 4 * predicted_block));
+    // end to end the nodes' kernels run as a stream (in_stream_us): each node is compared alone, as the trace
+    // timed it, and the whole model has every kernel's fixed cost partly overlapped
+    CHECK(with->predicted_ms < predicted_once + 4 * predicted_block);
+    CHECK(with->predicted_ms > 0.3 * (predicted_once + 4 * predicted_block));
     CHECK(with->forward.count("dense") == 1);
     CHECK(with->forward.at("dense").nodes == 3);
     // an out-of-place masked_fill is predicted as its two kernels, the clone and the fill; in place, the fill

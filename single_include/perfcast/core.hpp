@@ -2413,10 +2413,48 @@ struct LayerTime {
     double us = 0;
     Method method = Method::roofline;
     double overhead_us = 0;  ///< the framework's cost of calling the layer in a network (CallOverhead)
+    /// a GPU's learned time holds, per kernel, the fixed cost of a call timed alone (the model's kernel
+    /// floor, Model::kernel_floor_us; 0: none, as for the analytical methods and CPU models), which a
+    /// network's stream of kernels partly hides (in_stream_us)
+    double floor_us = 0;
+    /// the kernels `us` holds, as many as the fixed costs it counts (a backward kernel timed as its forward
+    /// scaled by the bytes it moves counts that share of one)
+    double kernels = 0;
+    double bound_us = 0;  ///< their physical bound (physical_bound_us), under which no time goes
 
     /** @brief Did the learned model make it? */
     constexpr bool learned() const noexcept { return method == Method::mlp; }
 };
+
+/**
+ * @brief What a GPU kernel's fixed cost leaves of it in a stream: a kernel timed alone (the operator
+ * data's method: a synchronised call between two events) waits for its own dispatch and launch, the
+ * machine's kernel floor F, while in a network each kernel is issued as the one before runs. Each then
+ * costs the larger of the host's dispatch, F less the events' own cost around a call timed alone
+ * (stream_event_us), and its time on the GPU, its time alone less F plus the gap between kernels
+ * (stream_gap_us). Neither constant is measured by any data here (docs/method.md): NeuSight's
+ * whole models move by under 0.2 points across 4-16 us of the first, launch-bound networks by more.
+ */
+inline constexpr double stream_event_us = 4.0;
+inline constexpr double stream_gap_us = 3.0;
+
+/**
+ * @brief A layer's time inside a network: the time of its kernels each timed alone (`t.us`), with
+ * each kernel's fixed cost replaced by what a stream leaves of it (stream_event_us, stream_gap_us),
+ * never below the kernels' physical bound; the call overhead as it is. A time without a floor
+ * (analytical, CPU) is its own.
+ */
+constexpr double in_stream_us(const LayerTime& t) noexcept {
+    if (t.floor_us <= 0 || t.kernels <= 0) return t.us;
+    const double n = t.kernels;
+    const double kernel = t.us - t.overhead_us;
+    const double dispatch = n * (t.floor_us > stream_event_us ? t.floor_us - stream_event_us : 0.0);
+    const double gpu = kernel - n * (t.floor_us > stream_gap_us ? t.floor_us - stream_gap_us : 0.0);
+    double us = dispatch > gpu ? dispatch : gpu;
+    if (us < t.bound_us) us = t.bound_us;
+    if (us > kernel) us = kernel;  // never more than alone
+    return us + t.overhead_us;
+}
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/method.hpp ----
@@ -4454,6 +4492,25 @@ constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const
     if (const double lv = m.level(l, t); lv != 1.0) k.us = std::max(lv * k.us, physical_bound_us(l, t));
     return k;
 }
+/**
+ * @brief Adds to @p lt what a stream of kernels can hide of the learned kernel @p l timed on @p t
+ * (in_stream_us): the fixed cost per kernel the model's baseline holds on the device (a GPU model
+ * relative to its kernel floor, KindModel::floor_baseline), its kernels and their physical bound,
+ * @p scale times (a backward kernel timed as its forward scaled by its bytes). Nothing for a method
+ * other than the learned model's, a CPU, or a model without a floor.
+ */
+constexpr void add_stream_parts(LayerTime& lt, const Model& m, const Model::Answer& a, const Layer& l,
+                                const perfcast::Target& t, Method method, double scale) noexcept {
+    if (method != Method::mlp || a.index == m.kinds.size() || t.device().kind != DeviceKind::gpu) return;
+    const KindModel& e = m.kinds[a.index];
+    if (!e.floor_baseline()) return;
+    const double floor = m.kernel_floor_us(e, t.device());
+    if (floor <= 0) return;
+    const PassRoofline r = pass_roofline(l, t);
+    lt.floor_us = floor;
+    lt.kernels += scale * static_cast<double>(r.kernels);
+    lt.bound_us += scale * physical_bound_us(r, min_compute_fraction(kind(l)), t.device());
+}
 }  // namespace detail
 
 /**
@@ -4491,18 +4548,22 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
     const DType learned = m.learned_precision(t.dtype());  // t's own, or the one whose ratios answer it
     if (m.trained_for(t.pass(), learned)) {
         const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
-        return {k.us + o, k.method, o};
+        LayerTime lt{k.us + o, k.method, o};
+        detail::add_stream_parts(lt, m, a, l, t, k.method, 1.0);
+        return lt;
     }
     if (m.steps_from_forward(t.pass(), learned)) {
         const perfcast::Target forward = t.with(Pass::inference);
-        double us = 0.0;
-        Method method = Method::no_kernel;
+        LayerTime lt{0.0, Method::no_kernel, o};
         for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
-            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward, c);
-            us += k.scale * kt.us;
-            if (method == Method::no_kernel) method = kt.method;
+            const Model::Answer ka = m.answer(kind(k.layer), forward.device());
+            const LayerTime kt = detail::kernel_time_at<Exec>(m, ka, k.layer, forward, c);
+            lt.us += k.scale * kt.us;
+            if (lt.method == Method::no_kernel) lt.method = kt.method;
+            detail::add_stream_parts(lt, m, ka, k.layer, forward, kt.method, k.scale);
         }
-        return {us + o, method, o};
+        lt.us += o;
+        return lt;
     }
     return {roofline_us(l, t) + o, Method::roofline, o};
 }
@@ -4524,7 +4585,13 @@ constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target&
         switch (pass_time.method) {
             case Method::roofline: kernel = roofline_us(layer, t, b); break;
             case Method::paleo: kernel = paleo_us(layer, t, paleo, b); break;
-            default: kernel *= backward_share(layer, t, b); break;
+            default: {
+                const double share = backward_share(layer, t, b);
+                kernel *= share;
+                pass_time.kernels *= share;  // (in_stream_us: the kernels that run, as their share of the time)
+                pass_time.bound_us *= share;
+                break;
+            }
         }
     }
     pass_time.us = kernel + pass_time.overhead_us;
@@ -27275,9 +27342,11 @@ constexpr const Layer& layer_of(const NamedLayer& l) noexcept { return l.layer; 
  * no gradient for the network's input, BackwardScope), then in a training step the optimizer's
  * update, `update_kernels(optimizer)` element-wise kernels over each parameter tensor, each asked as
  * an add over the tensor in a forward pass, without a call overhead (the kernels run inside the
- * optimizer's step, not as a layer's call).
- * @param on_layer  called as on_layer(index, backward, pass_time, step_time)
- * @param on_update called as on_update(update_kernel_layer, kernels, its time as asked, microseconds of all its kernels)
+ * optimizer's step, not as a layer's call). The network's time is each layer's in a stream of kernels
+ * (in_stream_us: a GPU kernel's fixed cost as timed alone replaced by what a stream leaves of it).
+ * @param on_layer  called as on_layer(index, backward, pass_time, step_time, its microseconds in the network)
+ * @param on_update called as on_update(update_kernel_layer, kernels, its time as asked, microseconds of all its
+ *                  kernels in the network)
  */
 template <class Layers, class Ask, class OnLayer, class OnUpdate>
 constexpr void walk_network(const Layers& layers, const Target& t, Optimizer optimizer, const PaleoOptions& paleo,
@@ -27288,7 +27357,8 @@ constexpr void walk_network(const Layers& layers, const Target& t, Optimizer opt
         const Layer& l = layer_of(entry);
         const Backward b = t.pass() == Pass::training ? scope.next(l) : Backward::full;
         const LayerTime pass_time = ask(l, t);
-        on_layer(index++, b, pass_time, step_time(pass_time, l, t, b, paleo));
+        const LayerTime step = step_time(pass_time, l, t, b, paleo);
+        on_layer(index++, b, pass_time, step, in_stream_us(step));
     }
     const int kernels = update_kernels(optimizer);
     if (t.pass() != Pass::training || kernels == 0) return;
@@ -27297,7 +27367,7 @@ constexpr void walk_network(const Layers& layers, const Target& t, Optimizer opt
         for_each_parameter_tensor(layer_of(entry), [&](std::int64_t n) {
             const Layer update = update_kernel(n);
             const LayerTime lt = ask(update, update_target);
-            on_update(update, kernels, lt, kernels * (lt.us - lt.overhead_us));
+            on_update(update, kernels, lt, kernels * (in_stream_us(lt) - lt.overhead_us));
         });
 }
 
@@ -27313,7 +27383,7 @@ constexpr LayerTime layer_time_by_value(const Model& m, Layer l, perfcast::Targe
 }  // namespace detail
 
 /** @brief A network's time under a learned model (walk_network: its layers, their partial backward in a
- *  training step, the optimizer's update), microseconds. */
+ *  training step, the optimizer's update, each in a stream of kernels), microseconds. */
 template <class Exec = constexpr_exec>
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const perfcast::Target& t,
                             Optimizer optimizer = Optimizer::sgd_momentum) {
@@ -27321,7 +27391,7 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
     walk_network(
         layers, t, optimizer, PaleoOptions{},
         [&m](const Layer& l, const perfcast::Target& at) { return detail::layer_time_by_value<Exec>(m, l, at); },
-        [&us](std::size_t, Backward, const LayerTime&, const LayerTime& step) { us += step.us; },
+        [&us](std::size_t, Backward, const LayerTime&, const LayerTime&, double in_network) { us += in_network; },
         [&us](const Layer&, int, const LayerTime&, double update_us) { us += update_us; });
     return us;
 }

@@ -2422,10 +2422,48 @@ struct LayerTime {
     double us = 0;
     Method method = Method::roofline;
     double overhead_us = 0;  ///< the framework's cost of calling the layer in a network (CallOverhead)
+    /// a GPU's learned time holds, per kernel, the fixed cost of a call timed alone (the model's kernel
+    /// floor, Model::kernel_floor_us; 0: none, as for the analytical methods and CPU models), which a
+    /// network's stream of kernels partly hides (in_stream_us)
+    double floor_us = 0;
+    /// the kernels `us` holds, as many as the fixed costs it counts (a backward kernel timed as its forward
+    /// scaled by the bytes it moves counts that share of one)
+    double kernels = 0;
+    double bound_us = 0;  ///< their physical bound (physical_bound_us), under which no time goes
 
     /** @brief Did the learned model make it? */
     constexpr bool learned() const noexcept { return method == Method::mlp; }
 };
+
+/**
+ * @brief What a GPU kernel's fixed cost leaves of it in a stream: a kernel timed alone (the operator
+ * data's method: a synchronised call between two events) waits for its own dispatch and launch, the
+ * machine's kernel floor F, while in a network each kernel is issued as the one before runs. Each then
+ * costs the larger of the host's dispatch, F less the events' own cost around a call timed alone
+ * (stream_event_us), and its time on the GPU, its time alone less F plus the gap between kernels
+ * (stream_gap_us). Neither constant is measured by any data here (docs/method.md): NeuSight's
+ * whole models move by under 0.2 points across 4-16 us of the first, launch-bound networks by more.
+ */
+inline constexpr double stream_event_us = 4.0;
+inline constexpr double stream_gap_us = 3.0;
+
+/**
+ * @brief A layer's time inside a network: the time of its kernels each timed alone (`t.us`), with
+ * each kernel's fixed cost replaced by what a stream leaves of it (stream_event_us, stream_gap_us),
+ * never below the kernels' physical bound; the call overhead as it is. A time without a floor
+ * (analytical, CPU) is its own.
+ */
+constexpr double in_stream_us(const LayerTime& t) noexcept {
+    if (t.floor_us <= 0 || t.kernels <= 0) return t.us;
+    const double n = t.kernels;
+    const double kernel = t.us - t.overhead_us;
+    const double dispatch = n * (t.floor_us > stream_event_us ? t.floor_us - stream_event_us : 0.0);
+    const double gpu = kernel - n * (t.floor_us > stream_gap_us ? t.floor_us - stream_gap_us : 0.0);
+    double us = dispatch > gpu ? dispatch : gpu;
+    if (us < t.bound_us) us = t.bound_us;
+    if (us > kernel) us = kernel;  // never more than alone
+    return us + t.overhead_us;
+}
 
 }  // namespace perfcast
 // ---- end include/perfcast/core/method.hpp ----
@@ -4463,6 +4501,25 @@ constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const
     if (const double lv = m.level(l, t); lv != 1.0) k.us = std::max(lv * k.us, physical_bound_us(l, t));
     return k;
 }
+/**
+ * @brief Adds to @p lt what a stream of kernels can hide of the learned kernel @p l timed on @p t
+ * (in_stream_us): the fixed cost per kernel the model's baseline holds on the device (a GPU model
+ * relative to its kernel floor, KindModel::floor_baseline), its kernels and their physical bound,
+ * @p scale times (a backward kernel timed as its forward scaled by its bytes). Nothing for a method
+ * other than the learned model's, a CPU, or a model without a floor.
+ */
+constexpr void add_stream_parts(LayerTime& lt, const Model& m, const Model::Answer& a, const Layer& l,
+                                const perfcast::Target& t, Method method, double scale) noexcept {
+    if (method != Method::mlp || a.index == m.kinds.size() || t.device().kind != DeviceKind::gpu) return;
+    const KindModel& e = m.kinds[a.index];
+    if (!e.floor_baseline()) return;
+    const double floor = m.kernel_floor_us(e, t.device());
+    if (floor <= 0) return;
+    const PassRoofline r = pass_roofline(l, t);
+    lt.floor_us = floor;
+    lt.kernels += scale * static_cast<double>(r.kernels);
+    lt.bound_us += scale * physical_bound_us(r, min_compute_fraction(kind(l)), t.device());
+}
 }  // namespace detail
 
 /**
@@ -4500,18 +4557,22 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
     const DType learned = m.learned_precision(t.dtype());  // t's own, or the one whose ratios answer it
     if (m.trained_for(t.pass(), learned)) {
         const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
-        return {k.us + o, k.method, o};
+        LayerTime lt{k.us + o, k.method, o};
+        detail::add_stream_parts(lt, m, a, l, t, k.method, 1.0);
+        return lt;
     }
     if (m.steps_from_forward(t.pass(), learned)) {
         const perfcast::Target forward = t.with(Pass::inference);
-        double us = 0.0;
-        Method method = Method::no_kernel;
+        LayerTime lt{0.0, Method::no_kernel, o};
         for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
-            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward, c);
-            us += k.scale * kt.us;
-            if (method == Method::no_kernel) method = kt.method;
+            const Model::Answer ka = m.answer(kind(k.layer), forward.device());
+            const LayerTime kt = detail::kernel_time_at<Exec>(m, ka, k.layer, forward, c);
+            lt.us += k.scale * kt.us;
+            if (lt.method == Method::no_kernel) lt.method = kt.method;
+            detail::add_stream_parts(lt, m, ka, k.layer, forward, kt.method, k.scale);
         }
-        return {us + o, method, o};
+        lt.us += o;
+        return lt;
     }
     return {roofline_us(l, t) + o, Method::roofline, o};
 }
@@ -4533,7 +4594,13 @@ constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target&
         switch (pass_time.method) {
             case Method::roofline: kernel = roofline_us(layer, t, b); break;
             case Method::paleo: kernel = paleo_us(layer, t, paleo, b); break;
-            default: kernel *= backward_share(layer, t, b); break;
+            default: {
+                const double share = backward_share(layer, t, b);
+                kernel *= share;
+                pass_time.kernels *= share;  // (in_stream_us: the kernels that run, as their share of the time)
+                pass_time.bound_us *= share;
+                break;
+            }
         }
     }
     pass_time.us = kernel + pass_time.overhead_us;
@@ -27284,9 +27351,11 @@ constexpr const Layer& layer_of(const NamedLayer& l) noexcept { return l.layer; 
  * no gradient for the network's input, BackwardScope), then in a training step the optimizer's
  * update, `update_kernels(optimizer)` element-wise kernels over each parameter tensor, each asked as
  * an add over the tensor in a forward pass, without a call overhead (the kernels run inside the
- * optimizer's step, not as a layer's call).
- * @param on_layer  called as on_layer(index, backward, pass_time, step_time)
- * @param on_update called as on_update(update_kernel_layer, kernels, its time as asked, microseconds of all its kernels)
+ * optimizer's step, not as a layer's call). The network's time is each layer's in a stream of kernels
+ * (in_stream_us: a GPU kernel's fixed cost as timed alone replaced by what a stream leaves of it).
+ * @param on_layer  called as on_layer(index, backward, pass_time, step_time, its microseconds in the network)
+ * @param on_update called as on_update(update_kernel_layer, kernels, its time as asked, microseconds of all its
+ *                  kernels in the network)
  */
 template <class Layers, class Ask, class OnLayer, class OnUpdate>
 constexpr void walk_network(const Layers& layers, const Target& t, Optimizer optimizer, const PaleoOptions& paleo,
@@ -27297,7 +27366,8 @@ constexpr void walk_network(const Layers& layers, const Target& t, Optimizer opt
         const Layer& l = layer_of(entry);
         const Backward b = t.pass() == Pass::training ? scope.next(l) : Backward::full;
         const LayerTime pass_time = ask(l, t);
-        on_layer(index++, b, pass_time, step_time(pass_time, l, t, b, paleo));
+        const LayerTime step = step_time(pass_time, l, t, b, paleo);
+        on_layer(index++, b, pass_time, step, in_stream_us(step));
     }
     const int kernels = update_kernels(optimizer);
     if (t.pass() != Pass::training || kernels == 0) return;
@@ -27306,7 +27376,7 @@ constexpr void walk_network(const Layers& layers, const Target& t, Optimizer opt
         for_each_parameter_tensor(layer_of(entry), [&](std::int64_t n) {
             const Layer update = update_kernel(n);
             const LayerTime lt = ask(update, update_target);
-            on_update(update, kernels, lt, kernels * (lt.us - lt.overhead_us));
+            on_update(update, kernels, lt, kernels * (in_stream_us(lt) - lt.overhead_us));
         });
 }
 
@@ -27322,7 +27392,7 @@ constexpr LayerTime layer_time_by_value(const Model& m, Layer l, perfcast::Targe
 }  // namespace detail
 
 /** @brief A network's time under a learned model (walk_network: its layers, their partial backward in a
- *  training step, the optimizer's update), microseconds. */
+ *  training step, the optimizer's update, each in a stream of kernels), microseconds. */
 template <class Exec = constexpr_exec>
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const perfcast::Target& t,
                             Optimizer optimizer = Optimizer::sgd_momentum) {
@@ -27330,7 +27400,7 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
     walk_network(
         layers, t, optimizer, PaleoOptions{},
         [&m](const Layer& l, const perfcast::Target& at) { return detail::layer_time_by_value<Exec>(m, l, at); },
-        [&us](std::size_t, Backward, const LayerTime&, const LayerTime& step) { us += step.us; },
+        [&us](std::size_t, Backward, const LayerTime&, const LayerTime&, double in_network) { us += in_network; },
         [&us](const Layer&, int, const LayerTime&, double update_us) { us += update_us; });
     return us;
 }
@@ -34224,7 +34294,10 @@ struct LayerEstimate {
     Shape output{};
     std::int64_t params = 0;
     Cost cost{};                      ///< FLOPs and bytes of the pass
-    double us = 0;                    ///< the estimate of the method used, the call overhead included
+    /// the estimate of the method used, the call overhead included: the layer's time in the network, its
+    /// kernels in a stream (in_stream_us; on a GPU under a learned model, less than alone_us)
+    double us = 0;
+    double alone_us = 0;              ///< the layer's kernels each timed alone, as the operator data time them
     Method method = Method::roofline;  ///< which method estimated this layer
     double overhead_us = 0;           ///< the part of `us` that is the framework's cost of the call (CallOverhead)
     double roofline_us = 0;           ///< the roofline, for comparison
@@ -34245,6 +34318,7 @@ struct NetworkEstimate {
     std::int64_t batch = 1;
     std::vector<LayerEstimate> layers;
     double total_us = 0;
+    double alone_total_us = 0;     ///< the sum of the layers' alone_us: the network's kernels each timed alone
     double overhead_total_us = 0;  ///< the layers' call overheads, included in total_us
     double roofline_total_us = 0;
     double paleo_total_us = 0;
@@ -34341,7 +34415,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         return {};
     };
     walk_network(net.layers, t, options.optimizer, options.paleo, file,
-                 [](std::size_t, Backward, const LayerTime&, const LayerTime&) {},
+                 [](std::size_t, Backward, const LayerTime&, const LayerTime&, double) {},
                  [](const Layer&, int, const LayerTime&, double) {});
     {  // the answers, grouped by kind (stable: in the network's order within a kind)
         std::vector<std::uint32_t> by_kind(asked.size());
@@ -34368,7 +34442,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
     bool updates = false;
     walk_network(
         net.layers, t, options.optimizer, options.paleo, ask,
-        [&](std::size_t i, Backward b, const LayerTime&, const LayerTime& step) {
+        [&](std::size_t i, Backward b, const LayerTime&, const LayerTime& step, double in_network) {
             const NamedLayer& nl = net.layers[i];
             Asked& a = asked[slot];
             LayerEstimate& le = e.layers.emplace_back();  // in place: reserved, no reallocation
@@ -34391,10 +34465,12 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             }
             le.name = nl.name;
             le.backward = b;
-            le.us = step.us;
+            le.us = in_network;
+            le.alone_us = step.us;
             le.method = step.method;
             le.overhead_us = step.overhead_us;
             e.total_us += le.us;
+            e.alone_total_us += le.alone_us;
             e.overhead_total_us += le.overhead_us;
             e.roofline_total_us += le.roofline_us;
             e.paleo_total_us += le.paleo_us;
@@ -34411,6 +34487,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         [&](const Layer& kernel, int kernels, const LayerTime& asked_time, double us) {
             const Target at = t.with(Pass::inference);
             update.us += us;
+            update.alone_us += kernels * (asked_time.us - asked_time.overhead_us);
             update.roofline_us += kernels * roofline_us(kernel, at);
             update.paleo_us += kernels * paleo_us(kernel, at, options.paleo);
             const Cost c = pass_cost(kernel, Pass::inference, t.dtype());
@@ -34424,6 +34501,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         });
     if (updates && (update.us > 0 || update.roofline_us > 0)) {
         e.total_us += update.us;
+        e.alone_total_us += update.alone_us;
         e.roofline_total_us += update.roofline_us;
         e.paleo_total_us += update.paleo_us;
         detail::naming_layer(update.name, [&] { e.total_cost += update.cost; });
@@ -34451,8 +34529,9 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
 
 /**
  * @brief Estimates every layer of a network with a learned model and sums them (the seed's
- * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
- * optimizer's update (EstimateOptions::optimizer). Each layer names its method (Predictor::layer_time).
+ * T_b = sum T(l), each layer's kernels in a stream: in_stream_us; alone_total_us sums them each timed
+ * alone), with the roofline and PALEO totals beside it; a training step adds the optimizer's update
+ * (EstimateOptions::optimizer). Each layer names its method (Predictor::layer_time).
  */
 inline NetworkEstimate estimate(const Network& net, const Target& t, const Predictor& model,
                                 const EstimateOptions& options = {}) {

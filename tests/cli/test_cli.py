@@ -52,6 +52,43 @@ def predict_prints_the_resnet50_table_and_names_the_method():
     assert "method:    paleo" in out and "analytical estimate" in out
 
 
+def near_printed(values, rel=1e-5):
+    """Values to compare with a printed (6 significant digits) rendering of them."""
+    class Near:
+        def __init__(self, v):
+            self.v = v
+
+        def __eq__(self, other):
+            return abs(float(other) - self.v) <= rel * max(abs(self.v), 1e-12)
+
+        def __repr__(self):
+            return repr(self.v)
+    return [Near(v) for v in values]
+
+
+@case
+def predict_gives_each_layer_in_the_network_and_alone():
+    """A GPU network's kernels as a stream (in_stream_us): each layer's time_us at most its alone_us, the
+    totals their sums, in JSON, CSV and the table; an analytical estimate has nothing to overlap."""
+    j = json.loads(run("predict", "resnet50", "--device", "t4", "--batch", "8", "--format", "json").stdout)
+    assert abs(sum(l["time_us"] for l in j["layers"]) - j["total_us"]) <= 1e-9 * j["total_us"]
+    assert abs(sum(l["alone_us"] for l in j["layers"]) - j["alone_total_us"]) <= 1e-9 * j["alone_total_us"]
+    assert all(l["time_us"] <= l["alone_us"] for l in j["layers"])
+    assert j["total_us"] < 0.95 * j["alone_total_us"], (j["total_us"], j["alone_total_us"])
+    rows = list(csv.DictReader(run("predict", "resnet50", "--device", "t4", "--batch", "8", "--format", "csv")
+                               .stdout.splitlines()))
+    assert [float(r["alone_us"]) for r in rows] == near_printed([l["alone_us"] for l in j["layers"]])
+    sweep = list(csv.DictReader(run("predict", "resnet50", "--device", "t4", "--batch", "1,8", "--format", "csv")
+                                .stdout.splitlines()))
+    assert float(sweep[1]["alone_total_us"]) == near_printed([j["alone_total_us"]])[0]
+    out = run("predict", "resnet50", "--device", "t4", "--batch", "8").stdout
+    assert "alone us" in out and "  alone:     " in out and "as the operator data were" in out, out[-600:]
+    r = json.loads(run("predict", "resnet50", "--device", "t4", "--batch", "8", "--method", "roofline",
+                       "--format", "json").stdout)
+    assert r["total_us"] == r["alone_total_us"] and all(l["time_us"] == l["alone_us"] for l in r["layers"])
+    assert "  alone:     " not in run("predict", "resnet50", "--device", "t4", "--method", "roofline").stdout
+
+
 @case
 def predict_uses_the_model_only_where_it_was_trained():
     j = json.loads(run("predict", "resnet50", "--device", "t4", "--format", "json").stdout)
@@ -655,10 +692,10 @@ def calibrate_fits_a_gpus_levels_to_its_traced_models():
         net = os.path.join(d, "fc.json")
         with open(net, "w") as f:
             json.dump({"format": "perfcast-network", "version": 1, "name": "fc", "batch": 1, "layers": [layer]}, f)
-        def us(m, device):
-            return json.loads(run("predict", net, "--device", device, "--model", m, "--format", "json").stdout)["total_us"]
+        def us(m, device, field="alone_total_us"):  # the layer alone: the level multiplies its kernel's time
+            return json.loads(run("predict", net, "--device", device, "--model", m, "--format", "json").stdout)[field]
         assert abs(us(out, "t4") - dense["level"] * us(model, "t4")) < 1e-6 * us(model, "t4")
-        assert us(out, "v100") == us(model, "v100")
+        assert us(out, "v100") == us(model, "v100") and us(out, "v100", "total_us") == us(model, "v100", "total_us")
         note = json.loads(run("predict", net, "--device", "t4", "--model", out, "--format", "json").stdout)["note"]
         assert "level per kind, calibrated on it: dense x" in note, note
         # validating the model left out with it

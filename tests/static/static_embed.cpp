@@ -98,8 +98,12 @@ inline constexpr pc::Device my_gpu = [] {
 static_assert(pc::predict_us<Conv, my_gpu>() != conv_us);
 
 // ---- networks ------------------------------------------------------------------------------
+// a network's kernels run as a stream: each one's fixed cost as timed alone partly overlapped (in_stream_us)
 using Two3x3 = pc::Net<Conv, Conv>;
-static_assert(pc::predict_us<Two3x3, pc::devices::t4>() == 2 * conv_us);
+constexpr pc::LayerTime conv_alone = pc::embedded::layer_time(model, Conv::params, pc::Target(pc::devices::t4));
+static_assert(conv_alone.us == conv_us && conv_alone.kernels == 1 && conv_alone.floor_us > 0);
+static_assert(pc::predict_us<Two3x3, pc::devices::t4>() == 2 * pc::in_stream_us(conv_alone));
+static_assert(pc::predict_us<Two3x3, pc::devices::t4>() < 2 * conv_us);
 
 // ResNet-50 at batch 32 on an H100, a GPU outside the data: every layer but the flatten learned (portable tier).
 using ResNet = pc::zoo::ResNet50<32>;
@@ -117,9 +121,9 @@ constexpr int learned_layers = [] {
     return n;
 }();
 static_assert(learned_layers == 174);
-constexpr double resnet_layers_sum = [] {
+constexpr double resnet_layers_sum = [] {  // each layer alone (predict_layers), in the network's stream
     double us = 0;
-    for (const auto& p : resnet_layers) us += p.us;
+    for (const auto& p : resnet_layers) us += pc::in_stream_us(p);
     return us;
 }();
 static_assert(resnet_layers_sum == resnet_us);
@@ -143,13 +147,12 @@ static_assert(resnet_training[1].us ==
 static_assert(pc::predict_us<ResNet, pc::devices::h100_sxm, pc::Pass::training>() ==
               [] {
                   double us = 0;
-                  for (const auto& p : resnet_training) us += p.us;
+                  for (const auto& p : resnet_training) us += pc::in_stream_us(p);
                   for (const pc::Layer& l : ResNet::layers)
                       pc::for_each_parameter_tensor(l, [&](std::int64_t n) {
                           us += pc::update_kernels(pc::Optimizer::sgd_momentum) *
-                                pc::embedded::layer_time(model, pc::update_kernel(n),
-                                                         pc::Target(pc::devices::h100_sxm, pc::Pass::inference))
-                                    .us;
+                                pc::in_stream_us(pc::embedded::layer_time(
+                                    model, pc::update_kernel(n), pc::Target(pc::devices::h100_sxm, pc::Pass::inference)));
                       });
                   return us;
               }());

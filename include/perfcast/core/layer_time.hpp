@@ -38,6 +38,25 @@ constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const
     if (const double lv = m.level(l, t); lv != 1.0) k.us = std::max(lv * k.us, physical_bound_us(l, t));
     return k;
 }
+/**
+ * @brief Adds to @p lt what a stream of kernels can hide of the learned kernel @p l timed on @p t
+ * (in_stream_us): the fixed cost per kernel the model's baseline holds on the device (a GPU model
+ * relative to its kernel floor, KindModel::floor_baseline), its kernels and their physical bound,
+ * @p scale times (a backward kernel timed as its forward scaled by its bytes). Nothing for a method
+ * other than the learned model's, a CPU, or a model without a floor.
+ */
+constexpr void add_stream_parts(LayerTime& lt, const Model& m, const Model::Answer& a, const Layer& l,
+                                const perfcast::Target& t, Method method, double scale) noexcept {
+    if (method != Method::mlp || a.index == m.kinds.size() || t.device().kind != DeviceKind::gpu) return;
+    const KindModel& e = m.kinds[a.index];
+    if (!e.floor_baseline()) return;
+    const double floor = m.kernel_floor_us(e, t.device());
+    if (floor <= 0) return;
+    const PassRoofline r = pass_roofline(l, t);
+    lt.floor_us = floor;
+    lt.kernels += scale * static_cast<double>(r.kernels);
+    lt.bound_us += scale * physical_bound_us(r, min_compute_fraction(kind(l)), t.device());
+}
 }  // namespace detail
 
 /**
@@ -75,18 +94,22 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
     const DType learned = m.learned_precision(t.dtype());  // t's own, or the one whose ratios answer it
     if (m.trained_for(t.pass(), learned)) {
         const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
-        return {k.us + o, k.method, o};
+        LayerTime lt{k.us + o, k.method, o};
+        detail::add_stream_parts(lt, m, a, l, t, k.method, 1.0);
+        return lt;
     }
     if (m.steps_from_forward(t.pass(), learned)) {
         const perfcast::Target forward = t.with(Pass::inference);
-        double us = 0.0;
-        Method method = Method::no_kernel;
+        LayerTime lt{0.0, Method::no_kernel, o};
         for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
-            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward, c);
-            us += k.scale * kt.us;
-            if (method == Method::no_kernel) method = kt.method;
+            const Model::Answer ka = m.answer(kind(k.layer), forward.device());
+            const LayerTime kt = detail::kernel_time_at<Exec>(m, ka, k.layer, forward, c);
+            lt.us += k.scale * kt.us;
+            if (lt.method == Method::no_kernel) lt.method = kt.method;
+            detail::add_stream_parts(lt, m, ka, k.layer, forward, kt.method, k.scale);
         }
-        return {us + o, method, o};
+        lt.us += o;
+        return lt;
     }
     return {roofline_us(l, t) + o, Method::roofline, o};
 }
@@ -108,7 +131,13 @@ constexpr LayerTime step_time(LayerTime pass_time, const L& layer, const Target&
         switch (pass_time.method) {
             case Method::roofline: kernel = roofline_us(layer, t, b); break;
             case Method::paleo: kernel = paleo_us(layer, t, paleo, b); break;
-            default: kernel *= backward_share(layer, t, b); break;
+            default: {
+                const double share = backward_share(layer, t, b);
+                kernel *= share;
+                pass_time.kernels *= share;  // (in_stream_us: the kernels that run, as their share of the time)
+                pass_time.bound_us *= share;
+                break;
+            }
         }
     }
     pass_time.us = kernel + pass_time.overhead_us;

@@ -31,9 +31,11 @@ constexpr const Layer& layer_of(const NamedLayer& l) noexcept { return l.layer; 
  * no gradient for the network's input, BackwardScope), then in a training step the optimizer's
  * update, `update_kernels(optimizer)` element-wise kernels over each parameter tensor, each asked as
  * an add over the tensor in a forward pass, without a call overhead (the kernels run inside the
- * optimizer's step, not as a layer's call).
- * @param on_layer  called as on_layer(index, backward, pass_time, step_time)
- * @param on_update called as on_update(update_kernel_layer, kernels, its time as asked, microseconds of all its kernels)
+ * optimizer's step, not as a layer's call). The network's time is each layer's in a stream of kernels
+ * (in_stream_us: a GPU kernel's fixed cost as timed alone replaced by what a stream leaves of it).
+ * @param on_layer  called as on_layer(index, backward, pass_time, step_time, its microseconds in the network)
+ * @param on_update called as on_update(update_kernel_layer, kernels, its time as asked, microseconds of all its
+ *                  kernels in the network)
  */
 template <class Layers, class Ask, class OnLayer, class OnUpdate>
 constexpr void walk_network(const Layers& layers, const Target& t, Optimizer optimizer, const PaleoOptions& paleo,
@@ -44,7 +46,8 @@ constexpr void walk_network(const Layers& layers, const Target& t, Optimizer opt
         const Layer& l = layer_of(entry);
         const Backward b = t.pass() == Pass::training ? scope.next(l) : Backward::full;
         const LayerTime pass_time = ask(l, t);
-        on_layer(index++, b, pass_time, step_time(pass_time, l, t, b, paleo));
+        const LayerTime step = step_time(pass_time, l, t, b, paleo);
+        on_layer(index++, b, pass_time, step, in_stream_us(step));
     }
     const int kernels = update_kernels(optimizer);
     if (t.pass() != Pass::training || kernels == 0) return;
@@ -53,7 +56,7 @@ constexpr void walk_network(const Layers& layers, const Target& t, Optimizer opt
         for_each_parameter_tensor(layer_of(entry), [&](std::int64_t n) {
             const Layer update = update_kernel(n);
             const LayerTime lt = ask(update, update_target);
-            on_update(update, kernels, lt, kernels * (lt.us - lt.overhead_us));
+            on_update(update, kernels, lt, kernels * (in_stream_us(lt) - lt.overhead_us));
         });
 }
 
@@ -69,7 +72,7 @@ constexpr LayerTime layer_time_by_value(const Model& m, Layer l, perfcast::Targe
 }  // namespace detail
 
 /** @brief A network's time under a learned model (walk_network: its layers, their partial backward in a
- *  training step, the optimizer's update), microseconds. */
+ *  training step, the optimizer's update, each in a stream of kernels), microseconds. */
 template <class Exec = constexpr_exec>
 constexpr double network_us(const Model& m, std::span<const Layer> layers, const perfcast::Target& t,
                             Optimizer optimizer = Optimizer::sgd_momentum) {
@@ -77,7 +80,7 @@ constexpr double network_us(const Model& m, std::span<const Layer> layers, const
     walk_network(
         layers, t, optimizer, PaleoOptions{},
         [&m](const Layer& l, const perfcast::Target& at) { return detail::layer_time_by_value<Exec>(m, l, at); },
-        [&us](std::size_t, Backward, const LayerTime&, const LayerTime& step) { us += step.us; },
+        [&us](std::size_t, Backward, const LayerTime&, const LayerTime&, double in_network) { us += in_network; },
         [&us](const Layer&, int, const LayerTime&, double update_us) { us += update_us; });
     return us;
 }

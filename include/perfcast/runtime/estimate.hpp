@@ -89,7 +89,10 @@ struct LayerEstimate {
     Shape output{};
     std::int64_t params = 0;
     Cost cost{};                      ///< FLOPs and bytes of the pass
-    double us = 0;                    ///< the estimate of the method used, the call overhead included
+    /// the estimate of the method used, the call overhead included: the layer's time in the network, its
+    /// kernels in a stream (in_stream_us; on a GPU under a learned model, less than alone_us)
+    double us = 0;
+    double alone_us = 0;              ///< the layer's kernels each timed alone, as the operator data time them
     Method method = Method::roofline;  ///< which method estimated this layer
     double overhead_us = 0;           ///< the part of `us` that is the framework's cost of the call (CallOverhead)
     double roofline_us = 0;           ///< the roofline, for comparison
@@ -110,6 +113,7 @@ struct NetworkEstimate {
     std::int64_t batch = 1;
     std::vector<LayerEstimate> layers;
     double total_us = 0;
+    double alone_total_us = 0;     ///< the sum of the layers' alone_us: the network's kernels each timed alone
     double overhead_total_us = 0;  ///< the layers' call overheads, included in total_us
     double roofline_total_us = 0;
     double paleo_total_us = 0;
@@ -206,7 +210,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         return {};
     };
     walk_network(net.layers, t, options.optimizer, options.paleo, file,
-                 [](std::size_t, Backward, const LayerTime&, const LayerTime&) {},
+                 [](std::size_t, Backward, const LayerTime&, const LayerTime&, double) {},
                  [](const Layer&, int, const LayerTime&, double) {});
     {  // the answers, grouped by kind (stable: in the network's order within a kind)
         std::vector<std::uint32_t> by_kind(asked.size());
@@ -233,7 +237,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
     bool updates = false;
     walk_network(
         net.layers, t, options.optimizer, options.paleo, ask,
-        [&](std::size_t i, Backward b, const LayerTime&, const LayerTime& step) {
+        [&](std::size_t i, Backward b, const LayerTime&, const LayerTime& step, double in_network) {
             const NamedLayer& nl = net.layers[i];
             Asked& a = asked[slot];
             LayerEstimate& le = e.layers.emplace_back();  // in place: reserved, no reallocation
@@ -256,10 +260,12 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
             }
             le.name = nl.name;
             le.backward = b;
-            le.us = step.us;
+            le.us = in_network;
+            le.alone_us = step.us;
             le.method = step.method;
             le.overhead_us = step.overhead_us;
             e.total_us += le.us;
+            e.alone_total_us += le.alone_us;
             e.overhead_total_us += le.overhead_us;
             e.roofline_total_us += le.roofline_us;
             e.paleo_total_us += le.paleo_us;
@@ -276,6 +282,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         [&](const Layer& kernel, int kernels, const LayerTime& asked_time, double us) {
             const Target at = t.with(Pass::inference);
             update.us += us;
+            update.alone_us += kernels * (asked_time.us - asked_time.overhead_us);
             update.roofline_us += kernels * roofline_us(kernel, at);
             update.paleo_us += kernels * paleo_us(kernel, at, options.paleo);
             const Cost c = pass_cost(kernel, Pass::inference, t.dtype());
@@ -289,6 +296,7 @@ NetworkEstimate estimate_walk(const Network& net, const Target& t, Method method
         });
     if (updates && (update.us > 0 || update.roofline_us > 0)) {
         e.total_us += update.us;
+        e.alone_total_us += update.alone_us;
         e.roofline_total_us += update.roofline_us;
         e.paleo_total_us += update.paleo_us;
         detail::naming_layer(update.name, [&] { e.total_cost += update.cost; });
@@ -316,8 +324,9 @@ NetworkEstimate estimate_with(const Network& net, const Target& t, Method method
 
 /**
  * @brief Estimates every layer of a network with a learned model and sums them (the seed's
- * T_b = sum T(l)), with the roofline and PALEO totals beside it; a training step adds the
- * optimizer's update (EstimateOptions::optimizer). Each layer names its method (Predictor::layer_time).
+ * T_b = sum T(l), each layer's kernels in a stream: in_stream_us; alone_total_us sums them each timed
+ * alone), with the roofline and PALEO totals beside it; a training step adds the optimizer's update
+ * (EstimateOptions::optimizer). Each layer names its method (Predictor::layer_time).
  */
 inline NetworkEstimate estimate(const Network& net, const Target& t, const Predictor& model,
                                 const EstimateOptions& options = {}) {

@@ -954,12 +954,17 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
             NodeComparison nc;
             nc.node = &n;
             nc.kind = node_kind(*n.layer);
-            double fw_us = 0, fw_roofline_us = 0, train_us = 0, train_roofline_us = 0;
+            // the node's kernels each timed alone, as the trace timed the node (fw_alone_us, train_alone_us),
+            // and in the network's stream (fw_us, train_us: the whole model's time)
+            double fw_us = 0, fw_alone_us = 0, fw_roofline_us = 0, train_us = 0, train_alone_us = 0,
+                   train_roofline_us = 0;
             for (std::size_t j = at; j < at + count; ++j) {
                 fw_us += fw.layers[j].us;
+                fw_alone_us += fw.layers[j].alone_us;
                 fw_roofline_us += fw.layers[j].roofline_us;
                 if (train) {
                     train_us += train->layers[j].us;
+                    train_alone_us += train->layers[j].alone_us;
                     train_roofline_us += train->layers[j].roofline_us;
                 }
             }
@@ -967,16 +972,16 @@ inline ModelComparison compare_model(const Predictor& model, const LabelEntry& e
             if (train && steps_from_forward) {
                 // the step's forward is its training-mode forward (dropout's mask), timed as the step times
                 // it: its forward kernels; the inference forward where they are the same
-                fw_us = 0;
+                fw_alone_us = 0;
                 for (std::size_t j = 0; j <= n.copies.size(); ++j)
                     for (const PhaseKernel& k :
                          phase_kernels(j < n.copies.size() ? n.copies[j] : *n.layer, Phase::forward, DType::fp32))
-                        fw_us += k.scale * model.layer_time(k.layer, inf).us;
+                        fw_alone_us += k.scale * model.layer_time(k.layer, inf).us;
             }
-            nc.predicted_fw_ms = fw_us / 1e3;
+            nc.predicted_fw_ms = fw_alone_us / 1e3;
             nc.roofline_fw_ms = fw_roofline_us / 1e3;
             if (train) {
-                nc.predicted_bw_ms = std::max(0.0, train_us - fw_us) / 1e3;
+                nc.predicted_bw_ms = std::max(0.0, train_alone_us - fw_alone_us) / 1e3;
                 nc.roofline_bw_ms = std::max(0.0, train_roofline_us - fw_roofline_us) / 1e3;
             }
             KindSum& f = c.forward[nc.kind];
