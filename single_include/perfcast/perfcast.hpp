@@ -3963,6 +3963,7 @@ constexpr void compute(feature_buffer& s, FeatureSet set, const Layer& l, const 
 // #include "error.hpp"                  // error: already inlined above
 // #include "feature_set.hpp"            // feature_schema_version: already inlined above
 // #include "layers.hpp"                 // Layer, LayerKind, kind, detail::example_layer: already inlined above
+// #include "method.hpp"                 // LayerTime: what a stream of kernels needs of a prediction: already inlined above
 // #include "mlp_kinds.hpp"              // activate, inverse_target: already inlined above
 // #include "target.hpp"                 // Target: already inlined above
 
@@ -4342,11 +4343,13 @@ constexpr perfcast::Target answered_target(const Model& m, const Layer& l, const
  * @brief predict_us() by the model that answers: `m.kinds[a.index]`, Model::answer for the layer. A
  * layer of a precision outside the training data (Model::learned_precision) is seen by the network as
  * the same layer in the precision it learned, and the ratio it answers multiplies the baseline of the
- * layer's own precision (answered_target), which the physical bound is too.
+ * layer's own precision (answered_target), which the physical bound is too. With @p stream, a GPU
+ * prediction whose baseline holds the machine's kernel floor also gives what a network's stream of
+ * kernels needs of it (in_stream_us): that floor, the layer's kernels and their physical bound.
  */
 template <class Exec>
 constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& asked,
-                            Coverage* outside) {
+                            Coverage* outside, LayerTime* stream = nullptr) {
     const perfcast::Target t = answered_target(m, l, asked);
     const std::size_t index = a.index;
     const KindModel& k = m.kinds[index];
@@ -4393,13 +4396,25 @@ constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer&
     const double us = !k.relative_to_roofline ? y
                       : k.floor_baseline()    ? y * r.baseline_us(floor_us)
                                               : y * r.us;
+    const auto stream_parts = [&](const PassRoofline& whole, double bound_us) {
+        if (!stream || floor_us <= 0 || t.device().kind != DeviceKind::gpu) return;
+        stream->floor_us = floor_us;
+        stream->kernels = static_cast<double>(whole.kernels);
+        stream->bound_us = bound_us;
+    };
     // the layer itself, or (factor 1) the same GEMM with a dense layer's rows moved from batch to seq
-    if (cut.factor == 1.0) return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+    const double piece_bound_us = physical_bound_us(r, k.min_compute_fraction, t.device());
+    if (cut.factor == 1.0) {
+        stream_parts(r, piece_bound_us);
+        return std::max(us, piece_bound_us);
+    }
     // the copies of the piece: its fixed cost per kernel once, the rest factor times
-    const double piece_us = std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+    const double piece_us = std::max(us, piece_bound_us);
     const double fixed_us = std::min(piece_us, static_cast<double>(r.kernels) * floor_us);
-    return std::max(fixed_us + (piece_us - fixed_us) * cut.factor,
-                    physical_bound_us(pass_roofline(l, t), k.min_compute_fraction, t.device()));
+    const PassRoofline whole = pass_roofline(l, t);
+    const double bound_us = physical_bound_us(whole, k.min_compute_fraction, t.device());
+    stream_parts(whole, bound_us);
+    return std::max(fixed_us + (piece_us - fixed_us) * cut.factor, bound_us);
 }
 
 }  // namespace detail
@@ -4488,7 +4503,11 @@ namespace detail {
 template <class Exec>
 constexpr LayerTime unleveled_kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l,
                                              const perfcast::Target& t, Coverage* outside) {
-    if (a.index != m.kinds.size()) return {predict_at<Exec>(m, a, l, t, outside), Method::mlp, 0.0};
+    if (a.index != m.kinds.size()) {
+        LayerTime k{0.0, Method::mlp, 0.0};
+        k.us = predict_at<Exec>(m, a, l, t, outside, &k);  // (and what a stream of kernels needs of it)
+        return k;
+    }
     if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
     return {roofline_us(l, t), Method::roofline, 0.0};
 }
@@ -4500,25 +4519,6 @@ constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const
     LayerTime k = unleveled_kernel_time_at<Exec>(m, a, l, t, outside);
     if (const double lv = m.level(l, t); lv != 1.0) k.us = std::max(lv * k.us, physical_bound_us(l, t));
     return k;
-}
-/**
- * @brief Adds to @p lt what a stream of kernels can hide of the learned kernel @p l timed on @p t
- * (in_stream_us): the fixed cost per kernel the model's baseline holds on the device (a GPU model
- * relative to its kernel floor, KindModel::floor_baseline), its kernels and their physical bound,
- * @p scale times (a backward kernel timed as its forward scaled by its bytes). Nothing for a method
- * other than the learned model's, a CPU, or a model without a floor.
- */
-constexpr void add_stream_parts(LayerTime& lt, const Model& m, const Model::Answer& a, const Layer& l,
-                                const perfcast::Target& t, Method method, double scale) noexcept {
-    if (method != Method::mlp || a.index == m.kinds.size() || t.device().kind != DeviceKind::gpu) return;
-    const KindModel& e = m.kinds[a.index];
-    if (!e.floor_baseline()) return;
-    const double floor = m.kernel_floor_us(e, t.device());
-    if (floor <= 0) return;
-    const PassRoofline r = pass_roofline(l, t);
-    lt.floor_us = floor;
-    lt.kernels += scale * static_cast<double>(r.kernels);
-    lt.bound_us += scale * physical_bound_us(r, min_compute_fraction(kind(l)), t.device());
 }
 }  // namespace detail
 
@@ -4556,20 +4556,23 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     const DType learned = m.learned_precision(t.dtype());  // t's own, or the one whose ratios answer it
     if (m.trained_for(t.pass(), learned)) {
-        const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
-        LayerTime lt{k.us + o, k.method, o};
-        detail::add_stream_parts(lt, m, a, l, t, k.method, 1.0);
-        return lt;
+        LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
+        k.us += o;
+        k.overhead_us = o;
+        return k;
     }
     if (m.steps_from_forward(t.pass(), learned)) {
         const perfcast::Target forward = t.with(Pass::inference);
         LayerTime lt{0.0, Method::no_kernel, o};
         for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
-            const Model::Answer ka = m.answer(kind(k.layer), forward.device());
-            const LayerTime kt = detail::kernel_time_at<Exec>(m, ka, k.layer, forward, c);
+            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward, c);
             lt.us += k.scale * kt.us;
             if (lt.method == Method::no_kernel) lt.method = kt.method;
-            detail::add_stream_parts(lt, m, ka, k.layer, forward, kt.method, k.scale);
+            // in a stream (in_stream_us): a kernel timed as its forward scaled by its bytes holds that
+            // share of the forward's fixed cost
+            if (kt.floor_us > 0) lt.floor_us = kt.floor_us;
+            lt.kernels += k.scale * kt.kernels;
+            lt.bound_us += k.scale * kt.bound_us;
         }
         lt.us += o;
         return lt;
@@ -27245,8 +27248,9 @@ struct built_net {
 // ---- begin include/perfcast/core/network_time.hpp ----
 /**
  * @file network_time.hpp
- * @brief A network's time, the seed's T = sum of T(layer), as one walk over its layers shared by
- *        the run-time estimate() (runtime/estimate.hpp) and the compile-time network_us().
+ * @brief A network's time, the seed's T = sum of T(layer) (on a GPU each layer's kernels in a stream,
+ *        in_stream_us), as one walk over its layers shared by the run-time estimate()
+ *        (runtime/estimate.hpp) and the compile-time network_us().
  */
 
 #include <cstddef>  // size_t

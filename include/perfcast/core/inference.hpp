@@ -39,6 +39,7 @@
 #include "error.hpp"                  // error
 #include "feature_set.hpp"            // feature_schema_version
 #include "layers.hpp"                 // Layer, LayerKind, kind, detail::example_layer
+#include "method.hpp"                 // LayerTime: what a stream of kernels needs of a prediction
 #include "mlp_kinds.hpp"              // activate, inverse_target
 #include "target.hpp"                 // Target
 
@@ -418,11 +419,13 @@ constexpr perfcast::Target answered_target(const Model& m, const Layer& l, const
  * @brief predict_us() by the model that answers: `m.kinds[a.index]`, Model::answer for the layer. A
  * layer of a precision outside the training data (Model::learned_precision) is seen by the network as
  * the same layer in the precision it learned, and the ratio it answers multiplies the baseline of the
- * layer's own precision (answered_target), which the physical bound is too.
+ * layer's own precision (answered_target), which the physical bound is too. With @p stream, a GPU
+ * prediction whose baseline holds the machine's kernel floor also gives what a network's stream of
+ * kernels needs of it (in_stream_us): that floor, the layer's kernels and their physical bound.
  */
 template <class Exec>
 constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer& l, const perfcast::Target& asked,
-                            Coverage* outside) {
+                            Coverage* outside, LayerTime* stream = nullptr) {
     const perfcast::Target t = answered_target(m, l, asked);
     const std::size_t index = a.index;
     const KindModel& k = m.kinds[index];
@@ -469,13 +472,25 @@ constexpr double predict_at(const Model& m, const Model::Answer& a, const Layer&
     const double us = !k.relative_to_roofline ? y
                       : k.floor_baseline()    ? y * r.baseline_us(floor_us)
                                               : y * r.us;
+    const auto stream_parts = [&](const PassRoofline& whole, double bound_us) {
+        if (!stream || floor_us <= 0 || t.device().kind != DeviceKind::gpu) return;
+        stream->floor_us = floor_us;
+        stream->kernels = static_cast<double>(whole.kernels);
+        stream->bound_us = bound_us;
+    };
     // the layer itself, or (factor 1) the same GEMM with a dense layer's rows moved from batch to seq
-    if (cut.factor == 1.0) return std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+    const double piece_bound_us = physical_bound_us(r, k.min_compute_fraction, t.device());
+    if (cut.factor == 1.0) {
+        stream_parts(r, piece_bound_us);
+        return std::max(us, piece_bound_us);
+    }
     // the copies of the piece: its fixed cost per kernel once, the rest factor times
-    const double piece_us = std::max(us, physical_bound_us(r, k.min_compute_fraction, t.device()));
+    const double piece_us = std::max(us, piece_bound_us);
     const double fixed_us = std::min(piece_us, static_cast<double>(r.kernels) * floor_us);
-    return std::max(fixed_us + (piece_us - fixed_us) * cut.factor,
-                    physical_bound_us(pass_roofline(l, t), k.min_compute_fraction, t.device()));
+    const PassRoofline whole = pass_roofline(l, t);
+    const double bound_us = physical_bound_us(whole, k.min_compute_fraction, t.device());
+    stream_parts(whole, bound_us);
+    return std::max(fixed_us + (piece_us - fixed_us) * cut.factor, bound_us);
 }
 
 }  // namespace detail

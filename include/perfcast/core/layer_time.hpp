@@ -25,7 +25,11 @@ namespace detail {
 template <class Exec>
 constexpr LayerTime unleveled_kernel_time_at(const Model& m, const Model::Answer& a, const Layer& l,
                                              const perfcast::Target& t, Coverage* outside) {
-    if (a.index != m.kinds.size()) return {predict_at<Exec>(m, a, l, t, outside), Method::mlp, 0.0};
+    if (a.index != m.kinds.size()) {
+        LayerTime k{0.0, Method::mlp, 0.0};
+        k.us = predict_at<Exec>(m, a, l, t, outside, &k);  // (and what a stream of kernels needs of it)
+        return k;
+    }
     if (m.memory.fitted()) return {m.memory.us(l, t), Method::memory_fit, 0.0};
     return {roofline_us(l, t), Method::roofline, 0.0};
 }
@@ -37,25 +41,6 @@ constexpr LayerTime kernel_time_at(const Model& m, const Model::Answer& a, const
     LayerTime k = unleveled_kernel_time_at<Exec>(m, a, l, t, outside);
     if (const double lv = m.level(l, t); lv != 1.0) k.us = std::max(lv * k.us, physical_bound_us(l, t));
     return k;
-}
-/**
- * @brief Adds to @p lt what a stream of kernels can hide of the learned kernel @p l timed on @p t
- * (in_stream_us): the fixed cost per kernel the model's baseline holds on the device (a GPU model
- * relative to its kernel floor, KindModel::floor_baseline), its kernels and their physical bound,
- * @p scale times (a backward kernel timed as its forward scaled by its bytes). Nothing for a method
- * other than the learned model's, a CPU, or a model without a floor.
- */
-constexpr void add_stream_parts(LayerTime& lt, const Model& m, const Model::Answer& a, const Layer& l,
-                                const perfcast::Target& t, Method method, double scale) noexcept {
-    if (method != Method::mlp || a.index == m.kinds.size() || t.device().kind != DeviceKind::gpu) return;
-    const KindModel& e = m.kinds[a.index];
-    if (!e.floor_baseline()) return;
-    const double floor = m.kernel_floor_us(e, t.device());
-    if (floor <= 0) return;
-    const PassRoofline r = pass_roofline(l, t);
-    lt.floor_us = floor;
-    lt.kernels += scale * static_cast<double>(r.kernels);
-    lt.bound_us += scale * physical_bound_us(r, min_compute_fraction(kind(l)), t.device());
 }
 }  // namespace detail
 
@@ -93,20 +78,23 @@ constexpr LayerTime layer_time(const Model& m, const Layer& l, const perfcast::T
     if (runs_no_kernel(l, t.pass(), t.dtype())) return {o, Method::no_kernel, o};
     const DType learned = m.learned_precision(t.dtype());  // t's own, or the one whose ratios answer it
     if (m.trained_for(t.pass(), learned)) {
-        const LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
-        LayerTime lt{k.us + o, k.method, o};
-        detail::add_stream_parts(lt, m, a, l, t, k.method, 1.0);
-        return lt;
+        LayerTime k = detail::kernel_time_at<Exec>(m, a, l, t, c);
+        k.us += o;
+        k.overhead_us = o;
+        return k;
     }
     if (m.steps_from_forward(t.pass(), learned)) {
         const perfcast::Target forward = t.with(Pass::inference);
         LayerTime lt{0.0, Method::no_kernel, o};
         for (const PhaseKernel& k : step_kernels(l, t.dtype())) {  // each distinct kernel timed once
-            const Model::Answer ka = m.answer(kind(k.layer), forward.device());
-            const LayerTime kt = detail::kernel_time_at<Exec>(m, ka, k.layer, forward, c);
+            const LayerTime kt = kernel_time<Exec>(m, k.layer, forward, c);
             lt.us += k.scale * kt.us;
             if (lt.method == Method::no_kernel) lt.method = kt.method;
-            detail::add_stream_parts(lt, m, ka, k.layer, forward, kt.method, k.scale);
+            // in a stream (in_stream_us): a kernel timed as its forward scaled by its bytes holds that
+            // share of the forward's fixed cost
+            if (kt.floor_us > 0) lt.floor_us = kt.floor_us;
+            lt.kernels += k.scale * kt.kernels;
+            lt.bound_us += k.scale * kt.bound_us;
         }
         lt.us += o;
         return lt;

@@ -1,7 +1,8 @@
 /**
  * @file network_time.hpp
- * @brief A network's time, the seed's T = sum of T(layer), as one walk over its layers shared by
- *        the run-time estimate() (runtime/estimate.hpp) and the compile-time network_us().
+ * @brief A network's time, the seed's T = sum of T(layer) (on a GPU each layer's kernels in a stream,
+ *        in_stream_us), as one walk over its layers shared by the run-time estimate()
+ *        (runtime/estimate.hpp) and the compile-time network_us().
  */
 #pragma once
 
