@@ -2442,7 +2442,7 @@ struct LayerTime {
  * costs the larger of the host's dispatch, F less the events' own cost around a call timed alone
  * (stream_event_us), and its time on the GPU, its time alone less F plus the gap between kernels
  * (stream_gap_us). Neither constant is measured by any data here (docs/method.md): NeuSight's
- * whole models move by under 0.2 points across 4-16 us of the first, launch-bound networks by more.
+ * whole models move by at most 1.4 points across 0-12 us of the first, launch-bound networks by tens.
  */
 inline constexpr double stream_event_us = 4.0;
 inline constexpr double stream_gap_us = 3.0;
