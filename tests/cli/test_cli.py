@@ -284,6 +284,54 @@ def predict_sweeps_batch_sizes_in_every_format():
 
 
 @case
+def predict_compares_several_devices_side_by_side():
+    devices = ["h100", "a100_pcie_80gb", "t4", "l4"]
+    ids = ["h100_sxm", "a100_pcie_80gb", "t4", "l4"]
+    one = {i: json.loads(run("predict", "resnet50", "--device", d, "--batch", "8", "--format", "json").stdout)
+           for d, i in zip(devices, ids)}
+    # JSON: one object per device, each the single-device answer, with its time over the fastest one's
+    j = json.loads(run("predict", "resnet50", "--device", ",".join(devices), "--batch", "8", "--format", "json").stdout)
+    assert [x["device"] for x in j] == ids, [x["device"] for x in j]
+    fastest = min(x["total_us"] for x in j)
+    for x in j:
+        assert x["total_us"] == one[x["device"]]["total_us"] and x["layers"] == one[x["device"]]["layers"], x["device"]
+        assert abs(x["relative_to_fastest"] - x["total_us"] / fastest) < 1e-12, x
+        assert x["data"] == one[x["device"]]["data"]
+    assert min(x["relative_to_fastest"] for x in j) == 1.0
+    # where the learned layers lie: a training GPU, a GPU of a training GPU's chip (the A100 80GB's convolutions,
+    # which NeuSight did not measure on the A100, are outside), a GPU outside the data
+    data = {x["device"]: x["data"] for x in j}
+    assert data["t4"] == "trained on it" and data["h100_sxm"] == "same chip as h200_sxm", data
+    assert data["l4"] == "not in the data", data
+    assert data["a100_pcie_80gb"].startswith("same chip as a100_pcie_40gb: ") and "not in the data" in data["a100_pcie_80gb"]
+    # CSV and the table: devices within each batch, in the order given
+    rows = list(csv.DictReader(run("predict", "resnet50", "--device", ",".join(devices), "--batch", "1,8",
+                                   "--format", "csv").stdout.splitlines()))
+    assert [(r["batch"], r["device"]) for r in rows] == [(b, i) for b in ("1", "8") for i in ids], rows
+    for r in rows[4:]:
+        assert float(r["total_us"]) == near_printed([one[r["device"]]["total_us"]])[0], r
+        assert r["data"] == one[r["device"]]["data"]
+    assert all(min(float(r["relative_to_fastest"]) for r in rows[k:k + 4]) == 1.0 for k in (0, 4))
+    table = run("predict", "resnet50", "--device", ",".join(devices), "--batch", "8").stdout
+    assert "vs fastest" in table and "1.00x" in table and "on 4 devices" in table, table
+    for i in ids:
+        assert f"  {i} (" in table, i
+    # one device keeps its layer table; a sweep of one device names it in every CSV row
+    sweep = list(csv.DictReader(run("predict", "resnet50", "--device", "t4", "--batch", "1,8", "--format",
+                                    "csv").stdout.splitlines()))
+    assert [r["device"] for r in sweep] == ["t4", "t4"] and all(r["relative_to_fastest"] == "1" for r in sweep)
+    # errors name the device list
+    p = run("predict", "resnet50", "--device", "t4,tesla t4", ok=False)
+    assert "--device" in p.stderr and "t4 is named twice" in p.stderr, p.stderr
+    p = run("predict", "resnet50", "--device", "t4,", ok=False)
+    assert "--device" in p.stderr and "empty name" in p.stderr, p.stderr
+    p = run("predict", "resnet50", "--device", "t4,nosuchgpu", ok=False)
+    assert "nosuchgpu" in p.stderr, p.stderr
+    p = run("predict", "resnet50", "--device", "t4,l4", "--kernel-floor-us", "20", ok=False)
+    assert "--kernel-floor-us" in p.stderr and "one --device" in p.stderr, p.stderr
+
+
+@case
 def predict_roofline_is_no_slower_than_paleo():
     j = json.loads(run("predict", "resnet50", "--device", "t4", "--method", "roofline", "--format", "json").stdout)
     assert j["method"] == "roofline"
