@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The data studies behind docs/accuracy.md that read the kernel column or answer a layer another way:
-tools/split_by_kernel.py, tools/noise_floor.py --by-kernel and tools/conv_as_gemm.py, on slices of the
-committed NeuSight data (measured rows, a few hundred of one GPU).
+"""The data studies behind docs/accuracy.md that read the kernel column, answer a layer another way or set
+rows apart: tools/split_by_kernel.py, tools/noise_floor.py --by-kernel, tools/conv_as_gemm.py and
+tools/split_largest.py, on slices of the committed NeuSight data (measured rows, a few hundred of one GPU).
 
 usage: test_study_tools.py PATH/TO/perfcast
 """
@@ -162,6 +162,48 @@ def conv_as_gemm_answers_each_convolution_by_the_same_multiply_adds():
         # a device without rows is refused, by name
         p = tool("conv_as_gemm.py", path, "p100_pcie_16gb", "--perfcast", EXE)
         assert p.returncode != 0 and "p100_pcie_16gb" in p.stderr, p.stderr
+
+
+@case
+def split_largest_sets_apart_each_devices_largest_gemms_by_perfcasts_own_count():
+    with tempfile.TemporaryDirectory() as d:
+        path, header, rows = slice_of(d, "t4", per_device=200)
+        rest, largest = os.path.join(d, "rest.csv"), os.path.join(d, "largest.csv")
+        p = tool("split_largest.py", path, "conv2d", rest, largest, "--fraction", "0.25")
+        assert p.returncode == 0, p.stderr
+        h_rest, r_rest = read(rest)
+        h_largest, r_largest = read(largest)
+        assert h_rest == header and h_largest == header
+        key = lambda r: r["source"]
+        assert sorted(map(key, r_rest + r_largest)) == sorted(map(key, rows))
+        for device in ("t4", "v100_pcie_32gb"):
+            assert sum(1 for r in r_largest if r["device"] == device) == 50, device
+        # the size is the convolution's multiply-adds as perfcast counts them (its FLOPs without a bias, halved)
+        sys.path.insert(0, TOOLS)
+        from conv_as_gemm import layers_of
+        layers = []
+        for i, r in enumerate(rows):
+            conv, _ = layers_of(r, i)
+            conv["bias"] = False
+            layers.append(conv)
+        net = os.path.join(d, "net.json")
+        with open(net, "w") as out:
+            json.dump({"format": "perfcast-network", "version": 1, "name": "n", "batch": 1, "layers": layers}, out)
+        q = subprocess.run([EXE, "predict", net, "--device", "t4", "--format", "csv", "--method", "roofline"],
+                           capture_output=True, text=True)
+        assert q.returncode == 0, q.stderr
+        flops = {rows[int(r["layer"][3:])]["source"]: int(r["flops"]) for r in csv.DictReader(q.stdout.splitlines())}
+        for device in ("t4", "v100_pcie_32gb"):
+            big = min(flops[key(r)] for r in r_largest if r["device"] == device)
+            small = max(flops[key(r)] for r in r_rest if r["device"] == device)
+            assert big >= small, (device, big, small)
+        # --fraction 0 copies every row of any kind; a share of a kind without a GEMM, or of 1, is refused
+        p = tool("split_largest.py", path, "conv2d", rest, largest, "--fraction", "0")
+        assert p.returncode == 0 and len(read(rest)[1]) == len(rows) and read(largest)[1] == [], p.stderr
+        p = tool("split_largest.py", path, "softmax", rest, largest)
+        assert p.returncode != 0 and "softmax" in p.stderr, p.stderr
+        p = tool("split_largest.py", path, "conv2d", rest, largest, "--fraction", "1")
+        assert p.returncode != 0 and "--fraction" in p.stderr, p.stderr
 
 
 finish()
