@@ -339,6 +339,32 @@ def predict_roofline_is_no_slower_than_paleo():
 
 
 @case
+def each_tier_trains_networks_of_the_widths_given_to_it():
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, "small.csv")
+        with open(data, "w") as f:
+            f.write("kind,pass,dtype,device,batch,in_features,out_features,inputs,time_us,source\n")
+            # synthetic rows (made up for this test): dense layers and adds on two GPUs
+            for i in range(60):
+                for dev, scale in (("t4", 2.0), ("v100_pcie_32gb", 1.0)):
+                    f.write(f"dense,inference,fp32,{dev},{1 + i},{64 + 8 * i},{32 + 4 * i},,{scale * (30 + i)},synthetic\n")
+                    f.write(f"add,inference,fp32,{dev},{1 + i},{64 + 16 * i},,2,{scale * (20 + i / 2)},synthetic\n")
+        out = os.path.join(d, "m.json")
+        run("train", "--data", data, "--out", out, "--epochs", "2", "--ensemble", "1", "--hidden", "12,6",
+            "--memory-hidden", "8,4", "--portable-hidden", "16")
+        with open(out) as f:
+            m = json.load(f)
+        hidden = lambda k: k["regressor"]["config"]["hidden"]
+        assert hidden(m["models"]["dense"]) == [12, 6], hidden(m["models"]["dense"])   # --hidden
+        assert hidden(m["models"]["add"]) == [8, 4], hidden(m["models"]["add"])        # a memory-bound kind
+        assert m["portable_models"] and all(hidden(k) == [16] for k in m["portable_models"]), m["portable_models"]
+        p = run("train", "--data", data, "--out", out, "--no-portable", "--portable-hidden", "16", ok=False)
+        assert "--portable-hidden: there is no portable tier to train with --no-portable" in p.stderr, p.stderr
+        p = run("train", "--data", data, "--out", out, "--memory-hidden", "8,0", ok=False)
+        assert "--memory-hidden: expected an integer 1 to 4096" in p.stderr, p.stderr
+
+
+@case
 def devices_json_has_sources():
     j = json.loads(run("devices", "--format", "json").stdout)
     assert j["format"] == "perfcast-devices"
@@ -790,7 +816,8 @@ def study_seeds_trains_the_recipe_from_each_seed():
 # command declared its own: `CMD --help` must list exactly these.
 TRAINING = ["features", "no-portable", "absolute", "no-kernel-floor", "holdout", "split-salt", "config", "epochs", "patience", "batch-size", "seed",
             "ensemble", "lr", "hidden", "transform", "loss", "activation", "memory-epochs", "memory-patience",
-            "memory-lr", "portable-epochs", "portable-patience", "portable-lr", "kinds", "only-device", "exclude-source", "threads"]
+            "memory-lr", "memory-hidden", "portable-epochs", "portable-patience", "portable-lr", "portable-hidden", "kinds",
+            "only-device", "exclude-source", "threads"]
 COMMANDS = {
     "devices": ([], ["format", "devices", "floor-from"]),
     "network": (["show|export", "NAME|FILE.json"], ["batch", "seq", "dtype", "format"]),

@@ -66,12 +66,14 @@ inline std::vector<Option> training_options() {
                        1, 100'000),
         integer_option({.name = "memory-patience", .value = "N", .help = "their --patience"}, 0, 100'000),
         number_option({.name = "memory-lr", .value = "X", .help = "their --lr"}, {0, 10, true, false}),
+        integers_option({.name = "memory-hidden", .value = "N,N,...", .help = "their --hidden"}, 1, 4096),
         integer_option({.name = "portable-epochs", .value = "N",
                         .help = "--epochs of the portable tier's models, which answer GPUs outside the data "
                                 "(default: the same as the others')"},
                        1, 100'000),
         integer_option({.name = "portable-patience", .value = "N", .help = "their --patience"}, 0, 100'000),
         number_option({.name = "portable-lr", .value = "X", .help = "their --lr"}, {0, 10, true, false}),
+        integers_option({.name = "portable-hidden", .value = "N,N,...", .help = "their --hidden"}, 1, 4096),
         {.name = "kinds", .value = "KIND,...",
          .help = "train only these layer kinds (" + kind_names(learned_kinds) + "; default: every one the data has)"},
         {.name = "only-device", .value = "ID,...", .help = "keep only the rows of these devices"},
@@ -143,14 +145,19 @@ inline TrainOptions train_options(const Args& a) {
         else if (tr == "identity") o.mlp.target_transform = TargetTransform(TargetKind::identity);
         else throw error("--transform", "expected log, sqrt or identity (got " + quoted(tr) + ")");
     }
-    // a group of models with settings of its own (--GROUP-epochs, --GROUP-patience, --GROUP-lr over mlp's)
+    // a group of models with settings of its own (--GROUP-epochs, --GROUP-patience, --GROUP-lr, --GROUP-hidden
+    // over mlp's)
     const auto group = [&](const std::string& g) -> std::optional<MlpConfig> {
-        const std::string epochs = g + "-epochs", patience = g + "-patience", lr = g + "-lr";
-        if (!a.has(epochs) && !a.has(patience) && !a.has(lr)) return std::nullopt;
+        const std::string epochs = g + "-epochs", patience = g + "-patience", lr = g + "-lr", hidden = g + "-hidden";
+        if (!a.has(epochs) && !a.has(patience) && !a.has(lr) && !a.has(hidden)) return std::nullopt;
         MlpConfig c = o.mlp;
         if (a.has(epochs)) c.max_epochs = static_cast<std::size_t>(a.integer(epochs));
         if (a.has(patience)) c.patience = static_cast<std::size_t>(a.integer(patience));
         if (a.has(lr)) c.learning_rate = a.number(lr);
+        if (a.has(hidden)) {
+            c.hidden.clear();
+            for (const std::int64_t w : a.integers(hidden)) c.hidden.push_back(static_cast<std::size_t>(w));
+        }
         return c;
     };
     o.memory_mlp = group("memory");
@@ -163,7 +170,10 @@ inline TrainOptions train_options(const Args& a) {
     }
     o.portable = !a.flag("no-portable");
     if (!o.portable && o.portable_mlp)
-        throw error(a.has("portable-epochs") ? "--portable-epochs" : a.has("portable-patience") ? "--portable-patience" : "--portable-lr",
+        throw error(a.has("portable-epochs")     ? "--portable-epochs"
+                    : a.has("portable-patience") ? "--portable-patience"
+                    : a.has("portable-lr")       ? "--portable-lr"
+                                                 : "--portable-hidden",
                     "there is no portable tier to train with --no-portable");
     o.kernel_floor = !a.flag("no-kernel-floor");
     o.threads = std::max(1u, std::thread::hardware_concurrency());
