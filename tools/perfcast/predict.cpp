@@ -75,11 +75,16 @@ std::string coverage_summary(const NetworkEstimate& x) {
     if (trained == learned) return "trained on it";
     if (twin == learned) return "same chip as " + chip;
     if (outside == learned) return "not in the data";
-    const std::string of = " of " + std::to_string(learned) + " learned layers";
+    // the first part counts of all the learned layers, the others after it
     std::string s;
-    if (trained > 0) s = "trained on it: " + std::to_string(trained) + of;
-    if (twin > 0) s += (s.empty() ? "" : "; ") + ("same chip as " + chip + ": ") + std::to_string(twin) + of;
-    if (outside > 0) s += (s.empty() ? "" : "; ") + std::to_string(outside) + of + " not in the data";
+    auto part = [&](const std::string& what, std::size_t count) {
+        if (count == 0) return;
+        s += s.empty() ? what + ": " + std::to_string(count) + " of " + std::to_string(learned) + " learned layers"
+                       : ", " + std::to_string(count) + " " + what;
+    };
+    part("trained on it", trained);
+    part("same chip as " + chip, twin);
+    part("not in the data", outside);
     return s;
 }
 
